@@ -1,0 +1,405 @@
+/* roster.h: the client library for rosterd, the roster node daemon.
+ *
+ * roster is a process registry and process-group service: a program connects to its local
+ * node (rosterd) over a Unix-domain socket, gets process ids (pids), registers unique names
+ * for them, joins groups, looks others up and watches changes.
+ *
+ * Rules that hold for every function below:
+ *
+ * - Errors: functions return 0 (ROSTER_OK) or a positive count on success and a negative
+ *   ROSTER_E* code on failure. roster_strerror() describes a code; roster_errdetail() gives
+ *   the detail of the last failed call on a client (for example which pid holds a name).
+ *   Nothing in the library prints, aborts or exits.
+ * - Timeouts: every call that waits for the node takes timeout_ms; ROSTER_FOREVER (-1) waits
+ *   without limit, 0 fails at once with ROSTER_ETIMEDOUT unless the answer is already there.
+ *   A timed-out request is abandoned: its late answer is discarded, never given to a later call.
+ * - Threads: a roster_client may be used by one thread at a time. Open one client per thread,
+ *   or guard a shared one with a mutex. Different clients are independent. The library keeps
+ *   no global mutable state except the allocator set by roster_set_allocator().
+ * - Ownership: arguments are borrowed (not retained after the call returns). Everything the
+ *   library returns through an out-parameter is owned by the caller and freed with the free
+ *   function named in the call's comment (roster_buf_free, roster_entries_free,
+ *   roster_event_free, ...). Every free function accepts NULL / empty values.
+ * - Names, group names and metadata are byte strings (pointer + length); they may contain
+ *   any byte. Scope names are NUL-terminated strings; NULL means the "default" scope.
+ * - Signals: the library sets MSG_NOSIGNAL on its writes, so a closed node never raises
+ *   SIGPIPE in the caller.
+ */
+#ifndef ROSTER_H
+#define ROSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ROSTER_VERSION_MAJOR 0
+#define ROSTER_VERSION_MINOR 1
+#define ROSTER_VERSION_PATCH 0
+#define ROSTER_VERSION_NUMBER \
+    (ROSTER_VERSION_MAJOR * 10000 + ROSTER_VERSION_MINOR * 100 + ROSTER_VERSION_PATCH)
+
+#define ROSTER_API __attribute__((visibility("default")))
+
+/* Wait without limit. */
+#define ROSTER_FOREVER (-1)
+
+/* The one list of error codes: name, value, message. Values are stable and travel on the
+ * wire; they are never renumbered, only appended. */
+#define ROSTER_ERRNO_MAP(X)                                                              \
+    X(OK, 0, "success")                                                                  \
+    X(EINVAL, -1, "invalid argument")                                                    \
+    X(ENOTFOUND, -2, "not found")                                                        \
+    X(ETAKEN, -3, "name is registered to another pid")                                   \
+    X(ENOTOWNER, -4, "not the owner of this entry")                                      \
+    X(ENOTMEMBER, -5, "pid is not a member of this group")                               \
+    X(ENOPROC, -6, "no such process (pid is dead or unknown)")                          \
+    X(ETIMEDOUT, -7, "timed out")                                                        \
+    X(ECONNECT, -8, "cannot connect to the roster node")                                 \
+    X(ECLOSED, -9, "connection to the roster node closed")                               \
+    X(ELIMIT, -10, "limit reached (names, groups, pids, subscriptions or monitors)")     \
+    X(ETOOBIG, -11, "frame too big")                                                     \
+    X(ENAMETOOLONG, -12, "name too long")                                                \
+    X(EMETATOOBIG, -13, "metadata too big")                                              \
+    X(EPROTO, -14, "protocol error (malformed frame)")                                   \
+    X(EVERSION, -15, "protocol version not supported by the node")                       \
+    X(ENOMEM, -16, "out of memory")                                                      \
+    X(ENOSCOPE, -17, "no such scope")                                                    \
+    X(EEXIST, -18, "already exists")                                                     \
+    X(EAGAIN, -19, "nothing available now, try again")                                   \
+    X(EBUSY, -20, "node refused the connection: too many connections")                   \
+    X(EUNAVAIL, -21, "service unavailable")                                              \
+    X(EAUTH, -22, "authentication failed")                                               \
+    X(EINTERNAL, -23, "internal error")                                                  \
+    X(EIO, -24, "input/output error")                                                    \
+    X(EPERM, -25, "not permitted")                                                       \
+    X(ESUBOVERFLOW, -26, "subscription overflowed; resubscribe")
+
+#define ROSTER_ERR_ENUM_(name, value, msg) ROSTER_##name = (value),
+enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };
+#undef ROSTER_ERR_ENUM_
+
+/* roster_strerror returns a static message for a code ("unknown error" if none). */
+ROSTER_API const char *roster_strerror(int err);
+/* roster_err_name returns the code's name without prefix, e.g. "ETAKEN" ("EUNKNOWN"). */
+ROSTER_API const char *roster_err_name(int err);
+/* roster_version returns ROSTER_VERSION_NUMBER of the library actually linked. */
+ROSTER_API int roster_version(void);
+
+/* --- Values ------------------------------------------------------------------------- */
+
+/* A process id: the node incarnation that created it and a serial. Copy and compare freely.
+ * The zero pid {0, 0} is never a valid pid. */
+typedef struct roster_pid {
+    uint64_t node_inc;
+    uint64_t serial;
+} roster_pid;
+
+/* Text form of a pid: 16 hex digits of node_inc, '.', decimal serial. */
+#define ROSTER_PID_STRLEN 40
+/* roster_pid_format writes the text form of pid into buf (at least ROSTER_PID_STRLEN bytes)
+ * and returns buf. */
+ROSTER_API char *roster_pid_format(roster_pid pid, char *buf);
+/* roster_pid_parse parses the text form; returns 0 or ROSTER_EINVAL. */
+ROSTER_API int roster_pid_parse(const char *text, roster_pid *out);
+/* roster_pid_equal returns 1 when a and b are the same pid. */
+ROSTER_API int roster_pid_equal(roster_pid a, roster_pid b);
+
+/* Reasons carried by pid deaths, unregistrations and leaves. */
+typedef enum roster_reason {
+    ROSTER_REASON_NONE = 0,
+    ROSTER_REASON_NORMAL = 1,       /* explicit unregister / leave / pid close */
+    ROSTER_REASON_DISCONNECTED = 2, /* owner client's connection closed (exit, crash, kill) */
+    ROSTER_REASON_NODE_DOWN = 3,    /* owner's node was declared down */
+    ROSTER_REASON_CONFLICT = 4,     /* lost a name conflict */
+    ROSTER_REASON_NOPROC = 5,       /* monitored pid was not alive when the monitor started */
+} roster_reason;
+/* roster_reason_name returns "normal", "disconnected", ... ("none" for 0). */
+ROSTER_API const char *roster_reason_name(int reason);
+
+/* A byte buffer returned by the library. Free with roster_buf_free. */
+typedef struct roster_buf {
+    uint8_t *data;
+    size_t len;
+} roster_buf;
+ROSTER_API void roster_buf_free(roster_buf *b);
+
+/* One registry entry or group member, as returned by lookups and listings. */
+typedef struct roster_entry {
+    roster_buf name; /* name, or group name */
+    roster_pid pid;
+    char node[256];  /* name of the node that owns pid, NUL-terminated */
+    roster_buf meta;
+    uint64_t count;  /* groups listing: member count; otherwise 0 */
+} roster_entry;
+
+/* A list of entries. Free with roster_entries_free (frees every entry's buffers too). */
+typedef struct roster_entries {
+    roster_entry *items;
+    size_t n;
+} roster_entries;
+ROSTER_API void roster_entries_free(roster_entries *list);
+
+/* --- Connecting --------------------------------------------------------------------- */
+
+typedef struct roster_client roster_client;
+
+typedef struct roster_options {
+    const char *socket_path; /* NULL: $ROSTER_SOCKET, else roster_default_socket() */
+    const char *client_name; /* shown by the node in logs; may be NULL */
+    int timeout_ms;          /* connect + handshake timeout; default 5000 */
+} roster_options;
+
+/* roster_options_init fills opts with defaults. Always call it before setting fields, so
+ * that fields added later get their defaults. */
+ROSTER_API void roster_options_init(roster_options *opts);
+
+/* roster_default_socket writes the default socket path into buf (cap bytes): $ROSTER_SOCKET
+ * if set, /run/roster.sock for root, else $XDG_RUNTIME_DIR/roster.sock, else
+ * /tmp/roster-UID.sock. Returns buf. */
+ROSTER_API const char *roster_default_socket(char *buf, size_t cap);
+
+/* roster_connect opens a client connection and performs the versioned handshake. On success
+ * *out is a client owned by the caller (release with roster_close) with one pid already
+ * created (roster_self). Errors: ECONNECT (no node), EVERSION, EBUSY, ETIMEDOUT, ENOMEM. */
+ROSTER_API int roster_connect(roster_client **out, const roster_options *opts);
+
+/* roster_close closes the connection; every pid the client owned dies with reason
+ * "disconnected" (use roster_pid_close first for reason "normal"). NULL-safe. */
+ROSTER_API void roster_close(roster_client *c);
+
+/* roster_errdetail returns a description of the last failed call on c ("" if none). The
+ * string is owned by c and valid until the next call on c. */
+ROSTER_API const char *roster_errdetail(const roster_client *c);
+
+/* roster_self returns the pid created for this client at connect. */
+ROSTER_API roster_pid roster_self(const roster_client *c);
+/* roster_node_name returns the local node's name (owned by c). */
+ROSTER_API const char *roster_node_name(const roster_client *c);
+/* roster_node_incarnation returns the local node's incarnation. */
+ROSTER_API uint64_t roster_node_incarnation(const roster_client *c);
+
+/* --- Processes ---------------------------------------------------------------------- */
+
+/* roster_pid_new creates another pid owned by this client. ELIMIT past the per-client cap. */
+ROSTER_API int roster_pid_new(roster_client *c, roster_pid *out, int timeout_ms);
+/* roster_pid_close kills a pid of this client with reason "normal": its names are
+ * unregistered and it leaves its groups. ENOTOWNER if it is not this client's pid. */
+ROSTER_API int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms);
+
+/* --- Scopes ------------------------------------------------------------------------- */
+
+#define ROSTER_SCOPE_EVENTUAL 0
+#define ROSTER_SCOPE_STRONG 1
+/* roster_scope_create creates a scope. EEXIST if it already exists (with any mode). */
+ROSTER_API int roster_scope_create(roster_client *c, const char *scope, int mode,
+                                   int timeout_ms);
+/* roster_scopes lists scopes: each entry's name is the scope, count its number of names,
+ * meta is empty. Free *out with roster_entries_free. */
+ROSTER_API int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms);
+
+/* --- Registry ----------------------------------------------------------------------- */
+
+/* roster_register registers name for pid (a pid of this client) with metadata. Registering
+ * again with the same pid replaces the metadata. ETAKEN if another pid holds it
+ * (*holder, if not NULL, receives that pid). ENOTOWNER if pid is not this client's,
+ * ENAMETOOLONG, EMETATOOBIG, ELIMIT, ENOSCOPE. */
+ROSTER_API int roster_register(roster_client *c, const char *scope, const void *name,
+                               size_t name_len, roster_pid pid, const void *meta,
+                               size_t meta_len, roster_pid *holder, int timeout_ms);
+/* roster_unregister removes a name registered by one of this client's pids. ENOTFOUND if
+ * it is not registered, ENOTOWNER if another client's pid holds it. */
+ROSTER_API int roster_unregister(roster_client *c, const char *scope, const void *name,
+                                 size_t name_len, int timeout_ms);
+/* roster_lookup finds name. On success *out holds the entry; free it with
+ * roster_entry_free. ENOTFOUND when nobody holds it. */
+ROSTER_API int roster_lookup(roster_client *c, const char *scope, const void *name,
+                             size_t name_len, roster_entry *out, int timeout_ms);
+ROSTER_API void roster_entry_free(roster_entry *e);
+/* roster_names lists names starting with prefix (prefix_len 0: all), sorted by name, at
+ * most limit entries (0: no limit). If pid is not the zero pid, only that pid's names.
+ * Free *out with roster_entries_free. */
+ROSTER_API int roster_names(roster_client *c, const char *scope, const void *prefix,
+                            size_t prefix_len, roster_pid pid, size_t limit,
+                            roster_entries *out, int timeout_ms);
+
+/* Counts of a scope. node: NULL for the whole scope, or a node name. */
+typedef struct roster_counts {
+    uint64_t names;
+    uint64_t groups;
+    uint64_t members;
+} roster_counts;
+ROSTER_API int roster_count(roster_client *c, const char *scope, const char *node,
+                            roster_counts *out, int timeout_ms);
+
+/* --- Groups ------------------------------------------------------------------------- */
+
+/* roster_join adds pid (a pid of this client) to group with metadata; joining again
+ * replaces the metadata. ENOTOWNER, ENAMETOOLONG, EMETATOOBIG, ELIMIT, ENOSCOPE. */
+ROSTER_API int roster_join(roster_client *c, const char *scope, const void *group,
+                           size_t group_len, roster_pid pid, const void *meta,
+                           size_t meta_len, int timeout_ms);
+/* roster_leave removes pid from group. ENOTMEMBER when it is not a member. */
+ROSTER_API int roster_leave(roster_client *c, const char *scope, const void *group,
+                            size_t group_len, roster_pid pid, int timeout_ms);
+/* roster_members lists the members of group (local_only: only pids of this node), sorted
+ * by pid. Free *out with roster_entries_free. An unknown group has no members (returns 0). */
+ROSTER_API int roster_members(roster_client *c, const char *scope, const void *group,
+                              size_t group_len, int local_only, roster_entries *out,
+                              int timeout_ms);
+/* roster_is_member returns 1 if pid is in group, 0 if not, or a negative error. */
+ROSTER_API int roster_is_member(roster_client *c, const char *scope, const void *group,
+                                size_t group_len, roster_pid pid, int timeout_ms);
+/* roster_groups lists groups whose name starts with prefix (sorted; each entry's count is
+ * its member count, pid is zero). If pid is not the zero pid, only groups it belongs to,
+ * with its metadata. At most limit entries (0: no limit). Free with roster_entries_free. */
+ROSTER_API int roster_groups(roster_client *c, const char *scope, const void *prefix,
+                             size_t prefix_len, roster_pid pid, size_t limit,
+                             roster_entries *out, int timeout_ms);
+
+/* --- Pipelined (asynchronous) writes ------------------------------------------------ */
+
+/* These queue a request and return at once with its request id in *req_out (may be NULL);
+ * the frame is written when the queue is large or on roster_flush / roster_wait_all. Each
+ * answer arrives as a ROSTER_EV_REPLY event (req_id, status) unless ignored with
+ * roster_wait_all. Do not mix with blocking calls without calling roster_wait_all first. */
+ROSTER_API int roster_register_async(roster_client *c, const char *scope, const void *name,
+                                     size_t name_len, roster_pid pid, const void *meta,
+                                     size_t meta_len, uint64_t *req_out);
+ROSTER_API int roster_unregister_async(roster_client *c, const char *scope, const void *name,
+                                       size_t name_len, uint64_t *req_out);
+ROSTER_API int roster_join_async(roster_client *c, const char *scope, const void *group,
+                                 size_t group_len, roster_pid pid, const void *meta,
+                                 size_t meta_len, uint64_t *req_out);
+ROSTER_API int roster_leave_async(roster_client *c, const char *scope, const void *group,
+                                  size_t group_len, roster_pid pid, uint64_t *req_out);
+/* roster_flush writes queued requests. */
+ROSTER_API int roster_flush(roster_client *c, int timeout_ms);
+/* roster_wait_all flushes and waits until every pipelined request is answered. It returns
+ * the number of requests that failed (0 = all succeeded) or a negative error; the answers
+ * are consumed, not queued as events. */
+ROSTER_API int roster_wait_all(roster_client *c, int timeout_ms);
+
+/* --- Events ------------------------------------------------------------------------- */
+
+typedef enum roster_event_type {
+    ROSTER_EV_REGISTERED = 1,   /* name, pid, meta */
+    ROSTER_EV_UNREGISTERED = 2, /* name, pid, meta, reason */
+    ROSTER_EV_UPDATED = 3,      /* name, pid, meta, prev_meta */
+    ROSTER_EV_JOINED = 4,       /* name = group, pid, meta */
+    ROSTER_EV_LEFT = 5,         /* name = group, pid, meta, reason */
+    ROSTER_EV_MEMBER_UPDATED = 6, /* name = group, pid, meta, prev_meta */
+    ROSTER_EV_SNAPSHOT_END = 7, /* end of a subscription's snapshot */
+    ROSTER_EV_OVERFLOW = 8,     /* the subscription fell behind and was stopped */
+    ROSTER_EV_DOWN = 9,         /* monitored pid died: pid, reason; id = monitor id */
+    ROSTER_EV_REPLY = 10,       /* answer to a pipelined request: req_id, status */
+} roster_event_type;
+/* roster_event_type_name returns "registered", "unregistered", ... */
+ROSTER_API const char *roster_event_type_name(int type);
+
+typedef struct roster_event {
+    int type;          /* roster_event_type */
+    int snapshot;      /* 1 for entries delivered as part of a subscription snapshot */
+    uint64_t id;       /* subscription id, monitor id, or 0 */
+    uint64_t req_id;   /* ROSTER_EV_REPLY only */
+    int status;        /* ROSTER_EV_REPLY only */
+    int reason;        /* roster_reason */
+    char scope[256];
+    roster_buf name;
+    roster_pid pid;
+    char node[256];
+    roster_buf meta;
+    roster_buf prev_meta;
+} roster_event;
+/* roster_event_free frees the buffers of an event filled by roster_next_event. */
+ROSTER_API void roster_event_free(roster_event *ev);
+
+/* Subscription flags. */
+#define ROSTER_SUB_REGISTRY 0x1  /* registry events */
+#define ROSTER_SUB_GROUPS 0x2    /* group events */
+#define ROSTER_SUB_PREFIX 0x4    /* pattern is a prefix (default: exact; empty + no flag: all) */
+#define ROSTER_SUB_SNAPSHOT 0x8  /* start with the current matching state, then SNAPSHOT_END */
+#define ROSTER_SUB_ALL 0x10      /* match every name (pattern ignored) */
+
+/* roster_subscribe subscribes to events of scope whose name (or group) matches pattern.
+ * With ROSTER_SUB_SNAPSHOT the current matching entries arrive first as REGISTERED/JOINED
+ * events with snapshot=1, then one SNAPSHOT_END, atomically: no change falls between.
+ * Events are read with roster_next_event. If the client reads too slowly the node stops the
+ * subscription with one OVERFLOW event; subscribe again (with a snapshot) to resume.
+ * *sub_out receives the subscription id. */
+ROSTER_API int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
+                                size_t pattern_len, unsigned flags, uint64_t *sub_out,
+                                int timeout_ms);
+ROSTER_API int roster_unsubscribe(roster_client *c, uint64_t sub, int timeout_ms);
+
+/* roster_monitor watches pid anywhere: its death arrives once as a DOWN event with the
+ * reason; if pid is already dead, the DOWN event (reason noproc) arrives at once. */
+ROSTER_API int roster_monitor(roster_client *c, roster_pid pid, uint64_t *mon_out,
+                              int timeout_ms);
+ROSTER_API int roster_demonitor(roster_client *c, uint64_t mon, int timeout_ms);
+
+/* roster_fd returns a descriptor that polls readable whenever roster_next_event may have an
+ * event (data on the socket, or events already buffered by the library). Do not read from
+ * it or close it. */
+ROSTER_API int roster_fd(const roster_client *c);
+
+/* roster_next_event returns the next event without blocking: 0 and *ev filled (free it with
+ * roster_event_free), ROSTER_EAGAIN if none is available now, or an error (ECLOSED). */
+ROSTER_API int roster_next_event(roster_client *c, roster_event *ev);
+/* roster_wait_event waits up to timeout_ms for the next event (ETIMEDOUT if none). */
+ROSTER_API int roster_wait_event(roster_client *c, roster_event *ev, int timeout_ms);
+
+/* --- Node administration ------------------------------------------------------------ */
+
+/* A statistic of the node, as reported by roster_status. */
+typedef struct roster_stat {
+    char key[64];
+    uint64_t value;
+} roster_stat;
+typedef struct roster_stats {
+    roster_stat *items;
+    size_t n;
+} roster_stats;
+ROSTER_API void roster_stats_free(roster_stats *s);
+/* roster_status returns node statistics (uptime_ms, clients, pids, names, groups, members,
+ * subscriptions, monitors, the configured limits, ...). Free *out with roster_stats_free. */
+ROSTER_API int roster_status(roster_client *c, roster_stats *out, int timeout_ms);
+
+/* A node of the cluster. */
+typedef struct roster_node_info {
+    char name[256];
+    uint64_t incarnation;
+    int state; /* ROSTER_NODE_UP, ROSTER_NODE_DOWN, ROSTER_NODE_CONNECTING */
+    int self;  /* 1 for the local node */
+} roster_node_info;
+#define ROSTER_NODE_UP 1
+#define ROSTER_NODE_DOWN 2
+#define ROSTER_NODE_CONNECTING 3
+typedef struct roster_nodes {
+    roster_node_info *items;
+    size_t n;
+} roster_nodes;
+ROSTER_API void roster_nodes_free(roster_nodes *n);
+ROSTER_API int roster_nodes_list(roster_client *c, const char *scope, roster_nodes *out,
+                                 int timeout_ms);
+
+/* roster_log_level sets the node's log level: "error", "warn", "info", "debug". */
+ROSTER_API int roster_log_level(roster_client *c, const char *level, int timeout_ms);
+
+/* roster_ping round-trips a no-op request through the node. */
+ROSTER_API int roster_ping(roster_client *c, int timeout_ms);
+
+/* --- Memory ------------------------------------------------------------------------- */
+
+/* roster_set_allocator replaces malloc/realloc/free for everything the library allocates
+ * (NULL restores the C library's). Call it before any other roster call; not thread-safe. */
+ROSTER_API void roster_set_allocator(void *(*malloc_fn)(size_t),
+                                     void *(*realloc_fn)(void *, size_t),
+                                     void (*free_fn)(void *));
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ROSTER_H */

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages roster needs to build and test, only if any is missing.
+# Runs `apt-get update` once, then `apt-get install -y`; needs root when something is missing.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libuv1-dev clang libclang-rt-14-dev llvm valgrind)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages (${missing[*]}) and not root; install them with apt-get" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,53 @@
+/* limits.h: every default limit of roster in one place. The node's limits are configurable
+ * at run time (rosterd flags); these are the defaults and the hard ceilings. Documented in
+ * docs/LIMITS.md; tests in tests/api/test_limits.c prove each one. */
+#ifndef ROSTER_BASE_LIMITS_H
+#define ROSTER_BASE_LIMITS_H
+
+#include <assert.h>
+
+#define RS_FRAME_HEADER 12u                  /* bytes of every frame header */
+#define RS_SCOPE_MAX 255u                    /* scope name bytes (not configurable) */
+#define RS_NODE_NAME_MAX 255u                /* node name bytes (not configurable) */
+#define RS_NAME_MAX_DEFAULT 1024u            /* name / group name bytes */
+#define RS_META_MAX_DEFAULT (64u * 1024u)    /* metadata bytes */
+#define RS_FRAME_MAX_DEFAULT (1024u * 1024u) /* frame bytes after the length prefix */
+#define RS_FRAME_MAX_CEILING (64u * 1024u * 1024u)
+#define RS_FRAME_MIN 4096u
+#define RS_CONNS_MAX_DEFAULT 4096u           /* client connections */
+#define RS_PIDS_PER_CLIENT_DEFAULT 65536u    /* live pids per client */
+#define RS_ENTRIES_PER_CLIENT_DEFAULT (4u * 1024u * 1024u) /* names + memberships */
+#define RS_SUBS_PER_CLIENT_DEFAULT 1024u     /* subscriptions per client */
+#define RS_MONITORS_PER_CLIENT_DEFAULT 65536u
+#define RS_QUEUE_BYTES_DEFAULT (8u * 1024u * 1024u)  /* unread event bytes per client */
+#define RS_OUTBUF_MAX_DEFAULT (256u * 1024u * 1024u) /* unread bytes of any kind per client */
+#define RS_STALL_MS_DEFAULT 30000u           /* a started frame must complete within this */
+
+/* A frame must be able to carry the largest name and metadata twice (events carry the
+ * previous metadata too) plus a scope, node name and fixed fields. */
+static_assert(RS_FRAME_MIN >= RS_FRAME_HEADER + 2 * RS_SCOPE_MAX + 128, "frame min");
+static_assert(RS_FRAME_MAX_DEFAULT >=
+                  RS_FRAME_HEADER + RS_NAME_MAX_DEFAULT + 2 * RS_META_MAX_DEFAULT +
+                      RS_SCOPE_MAX + RS_NODE_NAME_MAX + 128,
+              "default frame max must hold the largest event");
+
+/* Limits in force on one node (and enforced by the codec when decoding). */
+struct rs_limits {
+    unsigned name_max;
+    unsigned meta_max;
+    unsigned frame_max;
+    unsigned conns_max;
+    unsigned pids_per_client;
+    unsigned entries_per_client;
+    unsigned subs_per_client;
+    unsigned monitors_per_client;
+    unsigned queue_bytes;
+    unsigned outbuf_max;
+    unsigned stall_ms;
+};
+
+void rs_limits_default(struct rs_limits *l);
+/* rs_limits_check returns 0 if l is coherent (frame_max holds the largest event), else -1. */
+int rs_limits_check(const struct rs_limits *l);
+
+#endif
