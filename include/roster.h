@@ -132,7 +132,9 @@ typedef struct roster_entry {
     roster_pid pid;
     char node[256];  /* name of the node that owns pid, NUL-terminated */
     roster_buf meta;
-    uint64_t count;  /* groups listing: member count; otherwise 0 */
+    uint64_t count;  /* groups listing: member count; scopes listing: number of names */
+    uint64_t groups; /* scopes listing: number of groups; otherwise 0 */
+    int mode;        /* scopes listing: ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG */
 } roster_entry;
 
 /* A list of entries. Free with roster_entries_free (frees every entry's buffers too). */
@@ -197,7 +199,7 @@ ROSTER_API int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms
 ROSTER_API int roster_scope_create(roster_client *c, const char *scope, int mode,
                                    int timeout_ms);
 /* roster_scopes lists scopes: each entry's name is the scope, count its number of names,
- * meta is empty. Free *out with roster_entries_free. */
+ * groups its number of groups, mode its ROSTER_SCOPE_* mode; pid and meta are empty. Free *out with roster_entries_free. */
 ROSTER_API int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms);
 
 /* --- Registry ----------------------------------------------------------------------- */

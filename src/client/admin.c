@@ -1,0 +1,86 @@
+/* admin.c: pids (new, close), scopes (create), node administration (log level, ping).
+ * Listings of scopes, stats and nodes are in listing.c. */
+#include <string.h>
+
+#include "client.h"
+
+static int simple(roster_client *c, struct rs_msg *m, int timeout_ms)
+{
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    return rs_client_call(c, m, &call, timeout_ms);
+}
+
+int roster_pid_new(roster_client *c, roster_pid *out, int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_PID_NEW;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    int r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r == 0) {
+        out->node_inc = call.pid.inc;
+        out->serial = call.pid.serial;
+    }
+    return r;
+}
+
+int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_PID_CLOSE;
+    m.pid.inc = pid.node_inc;
+    m.pid.serial = pid.serial;
+    return simple(c, &m, timeout_ms);
+}
+
+int roster_scope_create(roster_client *c, const char *scope, int mode, int timeout_ms)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r)
+        return r;
+    if (!scope)
+        return rs_client_fail(c, ROSTER_EINVAL, "scope name is NULL");
+    if ((r = rs_client_check_scope(c, scope, &m.scope)))
+        return r;
+    if (mode != ROSTER_SCOPE_EVENTUAL && mode != ROSTER_SCOPE_STRONG)
+        return rs_client_fail(c, ROSTER_EINVAL, "unknown scope mode %d", mode);
+    m.type = RS_MSG_SCOPE_CREATE;
+    m.opts = (uint32_t)mode;
+    return simple(c, &m, timeout_ms);
+}
+
+int roster_log_level(roster_client *c, const char *level, int timeout_ms)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    int r = rs_client_begin(c);
+    if (r)
+        return r;
+    int lv = -1;
+    for (int i = 0; level && i < 4; i++)
+        if (strcmp(level, names[i]) == 0)
+            lv = i;
+    if (lv < 0)
+        return rs_client_fail(c, ROSTER_EINVAL, "unknown log level \"%s\" (error, warn, info, debug)",
+                              level ? level : "(null)");
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_LOG_LEVEL;
+    m.opts = (uint32_t)lv;
+    return simple(c, &m, timeout_ms);
+}
+
+int roster_ping(roster_client *c, int timeout_ms)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_PING;
+    return simple(c, &m, timeout_ms);
+}

@@ -1,0 +1,129 @@
+/* client.h: private state of a roster_client and the helpers shared by the src/client files
+ * (connection, request/reply engine, event queue). Nothing here is exported. */
+#ifndef ROSTER_CLIENT_CLIENT_H
+#define ROSTER_CLIENT_CLIENT_H
+
+#include <roster.h>
+
+#include <stdint.h>
+
+#include "../base/alloc.h"
+#include "../base/buf.h"
+#include "../base/limits.h"
+#include "../wire/wire.h"
+
+/* Request ids: pipelined requests carry this bit, blocking ones never do. Ids only grow, so
+ * an answer whose id is neither pipelined nor the blocking call in flight belongs to a call
+ * that was abandoned (timed out) and is dropped. */
+#define RS_CLIENT_ASYNC_BIT 0x80000000u
+#define RS_CLIENT_CHUNK (64u * 1024u)         /* read size and pipelined flush threshold */
+#define RS_CLIENT_OUT_HIGH (4u * 1024u * 1024u) /* pipelined writes block above this */
+#define RS_CLIENT_DETAIL_MAX 512
+
+struct rs_call;
+/* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
+ * call->err; the remaining items are then skipped). */
+typedef int (*rs_item_fn)(struct rs_call *call, const struct rs_msg *m);
+
+/* One blocking request in flight and what its answer carried. */
+struct rs_call {
+    uint32_t req_id;
+    int done;
+    int status;
+    int err;
+    rs_item_fn on_item;
+    void *ctx;
+    /* reply fields */
+    uint32_t opts;
+    uint64_t arg;
+    uint64_t arg2;
+    struct rs_pid pid;
+    char node[RS_NODE_NAME_MAX + 1];
+    int want_meta; /* copy the reply's META into meta (lookup) */
+    roster_buf meta;
+};
+
+struct roster_client {
+    int sock;
+    int epfd; /* roster_fd: watches sock and evfd */
+    int evfd; /* readable while the event queue is not empty */
+    int dead; /* the connection is gone: every call fails with ECLOSED */
+    int dead_err;
+    uint32_t next_id;
+    uint32_t next_async;
+    struct rs_buf out; /* frames not yet written, from out_off */
+    size_t out_off;
+    struct rs_buf in; /* bytes read, not yet parsed, from in_off */
+    size_t in_off;
+    struct rs_limits dec; /* decoder limits: frame_max only */
+    uint32_t name_max, meta_max, frame_max;
+    struct rs_call *call; /* the blocking call in flight, or NULL */
+    /* pipelining */
+    uint64_t async_pending;
+    int collecting; /* inside roster_wait_all: answers are counted, not queued */
+    uint64_t async_failed;
+    /* event queue: whole raw frames (EVENT frames and pipelined REPLY frames), in order */
+    struct rs_buf evq;
+    size_t evq_off;
+    uint64_t evq_replies; /* REPLY frames in the queue */
+    int evfd_set;
+    uint64_t events_lost; /* frames dropped because memory ran out */
+    /* handshake results */
+    roster_pid self;
+    uint64_t node_inc;
+    char node_name[RS_NODE_NAME_MAX + 1];
+    char detail[RS_CLIENT_DETAIL_MAX];
+};
+
+/* --- errors (conn.c) --- */
+/* rs_client_fail sets the error detail (printf format) and returns err. */
+int rs_client_fail(roster_client *c, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* rs_client_lose marks the connection dead (first reason wins). */
+void rs_client_lose(roster_client *c, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* --- io.c: socket I/O, frame parsing and dispatch --- */
+int64_t rs_client_now_ms(void);
+/* rs_client_deadline turns a timeout into an absolute monotonic deadline (-1: none). */
+int64_t rs_client_deadline(int timeout_ms);
+/* rs_client_wait writes pending output and reads/dispatches input until done(c, arg) is
+ * true (0), the deadline passes (ETIMEDOUT) or the connection dies (its error). */
+int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void *arg,
+                   int64_t deadline);
+/* rs_client_pump does what can be done without blocking: write, read, dispatch.
+ * Returns 0 or an error (the connection's, or ENOMEM). */
+int rs_client_pump(roster_client *c);
+/* rs_client_write writes pending output without blocking; 0 or ECLOSED. */
+int rs_client_write(roster_client *c);
+
+/* --- request.c: the blocking request engine and local checks --- */
+/* rs_client_call sends m as a request and waits for its answer. Returns 0, the node's
+ * status, or a local error; the detail is set on failure. */
+int rs_client_call(roster_client *c, struct rs_msg *m, struct rs_call *call, int timeout_ms);
+/* rs_client_begin checks the client can take a call (not dead); 0 or ECLOSED/EINVAL. */
+int rs_client_begin(roster_client *c);
+/* Local argument checks (set the detail). */
+int rs_client_check_scope(roster_client *c, const char *scope, struct rs_bytes *out);
+int rs_client_check_key(roster_client *c, const void *p, size_t n, const char *what);
+int rs_client_check_meta(roster_client *c, size_t n);
+int rs_client_check_frame(roster_client *c, const struct rs_msg *m);
+/* rs_client_build_write fills a REGISTER / UNREGISTER / JOIN / LEAVE / IS_MEMBER request
+ * after the local checks (registry.c). */
+int rs_client_build_write(roster_client *c, struct rs_msg *m, uint8_t type, const char *scope,
+                          const void *key, size_t key_len, roster_pid pid, const void *meta,
+                          size_t meta_len);
+/* rs_client_copy_buf copies n bytes into a new NUL-terminated roster_buf; 0 or ENOMEM. */
+int rs_client_copy_buf(roster_buf *dst, const uint8_t *p, size_t n);
+/* rs_client_copy_str copies a byte view into a fixed char array (truncating). */
+void rs_client_copy_str(char *dst, size_t cap, struct rs_bytes b);
+
+/* --- events.c: the event queue --- */
+/* rs_client_evq_push appends a raw frame to the queue (counts it lost if out of memory). */
+void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, int is_reply);
+int rs_client_evq_nonempty(const roster_client *c);
+/* rs_client_evq_drop_replies removes queued pipelined REPLY frames; returns how many of
+ * them carried a failure. */
+uint64_t rs_client_evq_drop_replies(roster_client *c);
+
+#endif

@@ -1,0 +1,231 @@
+/* conn.c: connecting to the node (socket, versioned HELLO handshake), closing, the client's
+ * accessors and error detail. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../base/paths.h"
+#include "client.h"
+
+int rs_client_fail(roster_client *c, int err, const char *fmt, ...)
+{
+    if (c) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+void rs_client_lose(roster_client *c, int err, const char *fmt, ...)
+{
+    if (c->dead)
+        return;
+    c->dead = 1;
+    c->dead_err = err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+    va_end(ap);
+}
+
+void roster_options_init(roster_options *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->timeout_ms = 5000;
+}
+
+const char *roster_default_socket(char *buf, size_t cap)
+{
+    if (!buf || cap == 0)
+        return buf;
+    return rs_default_socket(buf, cap);
+}
+
+static void client_free(roster_client *c)
+{
+    if (c->sock >= 0)
+        close(c->sock);
+    if (c->epfd >= 0)
+        close(c->epfd);
+    if (c->evfd >= 0)
+        close(c->evfd);
+    rs_buf_fini(&c->out);
+    rs_buf_fini(&c->in);
+    rs_buf_fini(&c->evq);
+    rs_free(c);
+}
+
+/* open_socket connects a non-blocking Unix stream socket to path within the deadline. */
+static int open_socket(roster_client *c, const char *path, int64_t deadline)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof sa.sun_path)
+        return rs_client_fail(c, ROSTER_EINVAL, "socket path is empty or longer than %zu bytes",
+                              sizeof sa.sun_path - 1);
+    memcpy(sa.sun_path, path, n + 1);
+    c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->sock < 0)
+        return rs_client_fail(c, ROSTER_ECONNECT, "socket: %s", strerror(errno));
+    for (;;) {
+        if (connect(c->sock, (struct sockaddr *)&sa, sizeof sa) == 0)
+            return 0;
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e != EAGAIN) {
+            rs_client_fail(c, ROSTER_ECONNECT, "%s: %s", path, strerror(e));
+            errno = e;
+            return ROSTER_ECONNECT;
+        }
+        /* The node's listen backlog is full: retry until the deadline. */
+        int64_t now = rs_client_now_ms();
+        if (deadline >= 0 && now >= deadline)
+            return rs_client_fail(c, ROSTER_ETIMEDOUT, "%s: connect timed out", path);
+        poll(NULL, 0, 5);
+    }
+}
+
+static int hello_done(roster_client *c, void *arg)
+{
+    (void)c;
+    return ((struct rs_call *)arg)->done;
+}
+
+static int handshake(roster_client *c, const char *client_name, int64_t deadline)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_HELLO;
+    m.opts = RS_WIRE_VERSION;
+    m.arg = RS_WIRE_MAGIC;
+    size_t nl = client_name ? strlen(client_name) : 0;
+    m.key = rs_bytes_of(client_name, nl > 255 ? 255 : nl);
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    m.req_id = call.req_id = c->next_id++;
+    if (rs_wire_encode(&c->out, &m) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
+    c->call = &call;
+    int r = rs_client_wait(c, hello_done, &call, deadline);
+    c->call = NULL;
+    if (r == ROSTER_ETIMEDOUT)
+        return rs_client_fail(c, r, "no handshake answer from the node in time");
+    if (r)
+        return r;
+    if (call.status)
+        return call.status < 0 ? call.status : ROSTER_EPROTO;
+    uint32_t frame_max = (uint32_t)call.arg2, meta_max = (uint32_t)(call.arg2 >> 32);
+    if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || call.opts == 0 ||
+        call.pid.inc == 0)
+        return rs_client_fail(c, ROSTER_EPROTO, "bad handshake answer (frame_max %u)",
+                              frame_max);
+    c->frame_max = frame_max;
+    c->meta_max = meta_max;
+    c->name_max = call.opts;
+    c->dec.frame_max = frame_max;
+    c->node_inc = call.arg;
+    c->self.node_inc = call.pid.inc;
+    c->self.serial = call.pid.serial;
+    memcpy(c->node_name, call.node, sizeof c->node_name);
+    c->detail[0] = 0;
+    return 0;
+}
+
+static int setup_fds(roster_client *c)
+{
+    c->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (c->evfd < 0 || c->epfd < 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "eventfd/epoll: %s", strerror(errno));
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.fd = c->sock;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sock, &ev) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s", strerror(errno));
+    ev.data.fd = c->evfd;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s", strerror(errno));
+    return 0;
+}
+
+int roster_connect(roster_client **out, const roster_options *opts)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    *out = NULL;
+    roster_options defaults;
+    roster_options_init(&defaults);
+    if (!opts)
+        opts = &defaults;
+    roster_client *c = rs_calloc(1, sizeof *c);
+    if (!c)
+        return ROSTER_ENOMEM;
+    c->sock = c->epfd = c->evfd = -1;
+    c->next_id = 1;
+    c->next_async = 1;
+    c->dec.frame_max = RS_FRAME_MAX_CEILING;
+    c->frame_max = RS_FRAME_MAX_CEILING;
+    rs_buf_init(&c->out);
+    rs_buf_init(&c->in);
+    rs_buf_init(&c->evq);
+    char path[512];
+    const char *sp = opts->socket_path;
+    if (!sp || !*sp)
+        sp = rs_default_socket(path, sizeof path);
+    int64_t deadline = rs_client_deadline(opts->timeout_ms);
+    int r = open_socket(c, sp, deadline);
+    int saved = errno;
+    if (r == 0)
+        r = setup_fds(c);
+    if (r == 0)
+        r = handshake(c, opts->client_name, deadline);
+    if (r == ROSTER_ECLOSED && c->dead_err == ROSTER_ECLOSED)
+        r = ROSTER_ECONNECT; /* closed during the handshake: the node did not take us */
+    if (r != 0) {
+        client_free(c);
+        errno = saved;
+        return r;
+    }
+    *out = c;
+    return 0;
+}
+
+void roster_close(roster_client *c)
+{
+    if (!c)
+        return;
+    if (!c->dead && c->out.len > c->out_off)
+        rs_client_write(c); /* best effort: queued pipelined requests */
+    client_free(c);
+}
+
+const char *roster_errdetail(const roster_client *c) { return c ? c->detail : ""; }
+
+roster_pid roster_self(const roster_client *c)
+{
+    roster_pid zero = {0, 0};
+    return c ? c->self : zero;
+}
+
+const char *roster_node_name(const roster_client *c) { return c ? c->node_name : ""; }
+
+uint64_t roster_node_incarnation(const roster_client *c) { return c ? c->node_inc : 0; }
+
+int roster_fd(const roster_client *c) { return c ? c->epfd : -1; }

@@ -1,0 +1,261 @@
+/* events.c: the event queue (raw frames in arrival order, converted on roster_next_event),
+ * the eventfd that keeps roster_fd readable while the queue is not empty, subscriptions
+ * and monitors. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+int rs_client_evq_nonempty(const roster_client *c)
+{
+    return c->evq_off < c->evq.len || c->events_lost > 0;
+}
+
+/* sync_evfd makes the eventfd readable exactly while the queue is not empty. Only the
+ * transitions cost a syscall. */
+static void sync_evfd(roster_client *c)
+{
+    int want = rs_client_evq_nonempty(c);
+    if (want && !c->evfd_set) {
+        uint64_t one = 1;
+        while (write(c->evfd, &one, sizeof one) < 0 && errno == EINTR) {
+        }
+        c->evfd_set = 1;
+    } else if (!want && c->evfd_set) {
+        uint64_t v;
+        while (read(c->evfd, &v, sizeof v) < 0 && errno == EINTR) {
+        }
+        c->evfd_set = 0;
+    }
+}
+
+void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, int is_reply)
+{
+    if (c->evq_off == c->evq.len) {
+        c->evq.len = c->evq_off = 0;
+    } else if (c->evq_off >= RS_CLIENT_CHUNK && c->evq_off * 2 >= c->evq.len) {
+        rs_buf_consume(&c->evq, c->evq_off);
+        c->evq_off = 0;
+    }
+    if (rs_buf_append(&c->evq, p, n) != 0)
+        c->events_lost++;
+    else if (is_reply)
+        c->evq_replies++;
+    sync_evfd(c);
+}
+
+uint64_t rs_client_evq_drop_replies(roster_client *c)
+{
+    uint64_t failed = 0;
+    if (c->evq_replies == 0)
+        return 0;
+    size_t r = c->evq_off, w = c->evq_off;
+    while (r < c->evq.len) {
+        const uint8_t *f = c->evq.data + r;
+        size_t n = (size_t)rs_get_u32(f) + 4;
+        if (f[5] & RS_F_REPLY) {
+            if (rs_get_u32(f + RS_FRAME_HEADER) != 0)
+                failed++;
+        } else {
+            if (w != r)
+                memmove(c->evq.data + w, f, n);
+            w += n;
+        }
+        r += n;
+    }
+    c->evq.len = w;
+    c->evq_replies = 0;
+    sync_evfd(c);
+    return failed;
+}
+
+/* convert fills ev from a queued raw frame; 0 or ENOMEM (ev left empty). */
+static int convert(const roster_client *c, const uint8_t *f, size_t n, roster_event *ev)
+{
+    struct rs_msg m;
+    if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
+        return ROSTER_EPROTO; /* cannot happen: it was decoded once already */
+    if (m.type != RS_MSG_EVENT) {
+        ev->type = ROSTER_EV_REPLY;
+        ev->req_id = m.req_id;
+        ev->status = m.status;
+        ev->pid.node_inc = m.pid.inc;
+        ev->pid.serial = m.pid.serial;
+        return rs_client_copy_buf(&ev->meta, m.prev.ptr, m.prev.len);
+    }
+    ev->type = (int)(m.opts & 0xffu);
+    ev->reason = (int)((m.opts >> 8) & 0xffu);
+    ev->snapshot = (m.opts & RS_EV_SNAPSHOT_FLAG) ? 1 : 0;
+    ev->id = m.arg;
+    ev->pid.node_inc = m.pid.inc;
+    ev->pid.serial = m.pid.serial;
+    rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
+    rs_client_copy_str(ev->node, sizeof ev->node, m.node);
+    if (rs_client_copy_buf(&ev->name, m.key.ptr, m.key.len) != 0 ||
+        rs_client_copy_buf(&ev->meta, m.meta.ptr, m.meta.len) != 0 ||
+        rs_client_copy_buf(&ev->prev_meta, m.prev.ptr, m.prev.len) != 0) {
+        roster_event_free(ev);
+        return ROSTER_ENOMEM;
+    }
+    return 0;
+}
+
+int roster_next_event(roster_client *c, roster_event *ev)
+{
+    if (!c || !ev)
+        return ROSTER_EINVAL;
+    memset(ev, 0, sizeof *ev);
+    if (!rs_client_evq_nonempty(c) && !c->dead) {
+        int r = rs_client_pump(c);
+        if (r == ROSTER_ENOMEM)
+            return rs_client_fail(c, r, "out of memory reading from the node");
+    }
+    if (c->events_lost) {
+        uint64_t lost = c->events_lost;
+        c->events_lost = 0;
+        sync_evfd(c);
+        return rs_client_fail(c, ROSTER_ENOMEM, "%llu events lost: out of memory",
+                              (unsigned long long)lost);
+    }
+    if (c->evq_off < c->evq.len) {
+        const uint8_t *f = c->evq.data + c->evq_off;
+        size_t n = (size_t)rs_get_u32(f) + 4;
+        int r = convert(c, f, n, ev);
+        if (r != 0)
+            return rs_client_fail(c, r, "out of memory converting an event");
+        if (ev->type == ROSTER_EV_REPLY && c->evq_replies)
+            c->evq_replies--;
+        c->evq_off += n;
+        if (c->evq_off == c->evq.len)
+            c->evq.len = c->evq_off = 0;
+        sync_evfd(c);
+        return 0;
+    }
+    if (c->dead)
+        return rs_client_fail(c, ROSTER_ECLOSED, "connection to the node is closed");
+    return ROSTER_EAGAIN;
+}
+
+static int has_event(roster_client *c, void *arg)
+{
+    (void)arg;
+    return rs_client_evq_nonempty(c);
+}
+
+int roster_wait_event(roster_client *c, roster_event *ev, int timeout_ms)
+{
+    int64_t deadline = rs_client_deadline(timeout_ms);
+    for (;;) {
+        int r = roster_next_event(c, ev);
+        if (r != ROSTER_EAGAIN)
+            return r;
+        r = rs_client_wait(c, has_event, NULL, deadline);
+        if (r == ROSTER_ETIMEDOUT)
+            return rs_client_fail(c, r, "no event within %d ms", timeout_ms);
+        if (r && r != ROSTER_ECLOSED && r != ROSTER_EPROTO)
+            return r;
+        /* on ECLOSED, hand out what is queued, then ECLOSED */
+    }
+}
+
+void roster_event_free(roster_event *ev)
+{
+    if (!ev)
+        return;
+    roster_buf_free(&ev->name);
+    roster_buf_free(&ev->meta);
+    roster_buf_free(&ev->prev_meta);
+}
+
+const char *roster_event_type_name(int type)
+{
+    switch (type) {
+    case ROSTER_EV_REGISTERED: return "registered";
+    case ROSTER_EV_UNREGISTERED: return "unregistered";
+    case ROSTER_EV_UPDATED: return "updated";
+    case ROSTER_EV_JOINED: return "joined";
+    case ROSTER_EV_LEFT: return "left";
+    case ROSTER_EV_MEMBER_UPDATED: return "member_updated";
+    case ROSTER_EV_SNAPSHOT_END: return "snapshot_end";
+    case ROSTER_EV_OVERFLOW: return "overflow";
+    case ROSTER_EV_DOWN: return "down";
+    case ROSTER_EV_REPLY: return "reply";
+    default: return "unknown";
+    }
+}
+
+const char *roster_reason_name(int reason)
+{
+    switch (reason) {
+    case ROSTER_REASON_NONE: return "none";
+    case ROSTER_REASON_NORMAL: return "normal";
+    case ROSTER_REASON_DISCONNECTED: return "disconnected";
+    case ROSTER_REASON_NODE_DOWN: return "node_down";
+    case ROSTER_REASON_CONFLICT: return "conflict";
+    case ROSTER_REASON_NOPROC: return "noproc";
+    default: return "unknown";
+    }
+}
+
+int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
+                     size_t pattern_len, unsigned flags, uint64_t *sub_out, int timeout_ms)
+{
+    int r = rs_client_begin(c);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+        (r = rs_client_check_key(c, pattern, pattern_len, "pattern")))
+        return r;
+    if (flags & ~(unsigned)(ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS | ROSTER_SUB_PREFIX |
+                            ROSTER_SUB_SNAPSHOT | ROSTER_SUB_ALL))
+        return rs_client_fail(c, ROSTER_EINVAL, "unknown subscription flags 0x%x", flags);
+    if (!(flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS)))
+        flags |= ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
+    m.type = RS_MSG_SUBSCRIBE;
+    m.opts = flags;
+    m.key = rs_bytes_of(pattern, pattern_len);
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r == 0 && sub_out)
+        *sub_out = call.arg;
+    return r;
+}
+
+static int by_id(roster_client *c, uint8_t type, uint64_t id, int timeout_ms)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.arg = id;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    return rs_client_call(c, &m, &call, timeout_ms);
+}
+
+int roster_unsubscribe(roster_client *c, uint64_t sub, int timeout_ms)
+{
+    return by_id(c, RS_MSG_UNSUBSCRIBE, sub, timeout_ms);
+}
+
+int roster_monitor(roster_client *c, roster_pid pid, uint64_t *mon_out, int timeout_ms)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_MONITOR;
+    m.pid.inc = pid.node_inc;
+    m.pid.serial = pid.serial;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    int r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r == 0 && mon_out)
+        *mon_out = call.arg;
+    return r;
+}
+
+int roster_demonitor(roster_client *c, uint64_t mon, int timeout_ms)
+{
+    return by_id(c, RS_MSG_DEMONITOR, mon, timeout_ms);
+}

@@ -1,0 +1,45 @@
+/* groups.c: process groups (join, leave, membership test). Listings are in listing.c. */
+#include <string.h>
+
+#include "client.h"
+
+int roster_join(roster_client *c, const char *scope, const void *group, size_t group_len,
+                roster_pid pid, const void *meta, size_t meta_len, int timeout_ms)
+{
+    struct rs_msg m;
+    int r = rs_client_build_write(c, &m, RS_MSG_JOIN, scope, group, group_len, pid, meta,
+                                  meta_len);
+    if (r)
+        return r;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    return rs_client_call(c, &m, &call, timeout_ms);
+}
+
+int roster_leave(roster_client *c, const char *scope, const void *group, size_t group_len,
+                 roster_pid pid, int timeout_ms)
+{
+    struct rs_msg m;
+    int r = rs_client_build_write(c, &m, RS_MSG_LEAVE, scope, group, group_len, pid, NULL, 0);
+    if (r)
+        return r;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    return rs_client_call(c, &m, &call, timeout_ms);
+}
+
+int roster_is_member(roster_client *c, const char *scope, const void *group, size_t group_len,
+                     roster_pid pid, int timeout_ms)
+{
+    struct rs_msg m;
+    int r = rs_client_build_write(c, &m, RS_MSG_IS_MEMBER, scope, group, group_len, pid, NULL,
+                                  0);
+    if (r)
+        return r;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r)
+        return r;
+    return call.arg ? 1 : 0;
+}

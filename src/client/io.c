@@ -1,0 +1,209 @@
+/* io.c: the client's socket I/O: non-blocking writes of the out buffer, 64 KiB reads into
+ * the in buffer, splitting and dispatching whole frames (answers to the blocking call,
+ * pipelined answers, events), and the poll loop with a deadline behind every blocking call. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "client.h"
+
+int64_t rs_client_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t rs_client_deadline(int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return -1;
+    return rs_client_now_ms() + timeout_ms;
+}
+
+int rs_client_write(roster_client *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->sock, c->out.data + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        rs_client_lose(c, ROSTER_ECLOSED, "write to the node failed: %s",
+                       n < 0 ? strerror(errno) : "no progress");
+        return ROSTER_ECLOSED;
+    }
+    c->out.len = c->out_off = 0;
+    return 0;
+}
+
+/* dispatch routes one whole frame. Views in the decoded message point into the in buffer
+ * and are copied by the receivers before the buffer moves. */
+static void dispatch(roster_client *c, const uint8_t *p, size_t n)
+{
+    struct rs_msg m;
+    int r = rs_wire_decode(p, n, &c->dec, &m);
+    if (r != RS_WIRE_OK) {
+        rs_client_lose(c, ROSTER_EPROTO, "malformed frame from the node: %s",
+                       rs_wire_strerror(r));
+        return;
+    }
+    if (m.type == RS_MSG_EVENT) {
+        rs_client_evq_push(c, p, n, 0);
+        return;
+    }
+    if (m.flags == 0) {
+        rs_client_lose(c, ROSTER_EPROTO, "the node sent a request frame (type %u)", m.type);
+        return;
+    }
+    if (m.req_id == 0) {
+        /* Unsolicited answer: only the HELLO refusal of a full node exists. */
+        if (m.type == RS_MSG_HELLO && (m.flags & RS_F_REPLY))
+            rs_client_lose(c, m.status < 0 ? m.status : ROSTER_EBUSY, "%.*s", (int)m.prev.len,
+                           m.prev.ptr ? (const char *)m.prev.ptr : "");
+        return;
+    }
+    if (m.req_id & RS_CLIENT_ASYNC_BIT) {
+        if (!(m.flags & RS_F_REPLY))
+            return;
+        if (c->async_pending)
+            c->async_pending--;
+        if (c->collecting) {
+            if (m.status != 0)
+                c->async_failed++;
+        } else {
+            rs_client_evq_push(c, p, n, 1);
+        }
+        return;
+    }
+    struct rs_call *call = c->call;
+    if (!call || call->req_id != m.req_id || call->done)
+        return; /* answer of an abandoned call */
+    if (m.flags & RS_F_ITEM) {
+        if (call->on_item && call->err == 0)
+            call->err = call->on_item(call, &m);
+        return;
+    }
+    call->done = 1;
+    call->status = m.status;
+    call->opts = m.opts;
+    call->arg = m.arg;
+    call->arg2 = m.arg2;
+    call->pid = m.pid;
+    rs_client_copy_str(call->node, sizeof call->node, m.node);
+    if (call->want_meta && m.status == 0 && call->err == 0)
+        call->err = rs_client_copy_buf(&call->meta, m.meta.ptr, m.meta.len);
+    if (m.status != 0)
+        rs_client_copy_str(c->detail, sizeof c->detail, m.prev);
+}
+
+static void parse(roster_client *c)
+{
+    while (!c->dead && c->in_off < c->in.len) {
+        size_t fl = 0;
+        int r = rs_wire_frame_next(c->in.data + c->in_off, c->in.len - c->in_off,
+                                   c->dec.frame_max, &fl);
+        if (r == RS_WIRE_NEED_MORE)
+            break;
+        if (r != RS_WIRE_OK) {
+            rs_client_lose(c, ROSTER_EPROTO, "bad frame from the node: %s", rs_wire_strerror(r));
+            break;
+        }
+        size_t at = c->in_off;
+        c->in_off += fl;
+        dispatch(c, c->in.data + at, fl);
+    }
+    if (c->in_off == c->in.len)
+        c->in.len = c->in_off = 0;
+}
+
+/* read_once does one non-blocking recv of up to a chunk and dispatches the whole frames.
+ * Returns bytes read (> 0), 0 if nothing was there, or an error. */
+static int read_once(roster_client *c)
+{
+    if (c->in_off > 0 && c->in.cap - c->in.len < RS_CLIENT_CHUNK) {
+        rs_buf_consume(&c->in, c->in_off);
+        c->in_off = 0;
+    }
+    if (rs_buf_reserve(&c->in, RS_CLIENT_CHUNK) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "out of memory for the read buffer");
+    for (;;) {
+        ssize_t n = recv(c->sock, c->in.data + c->in.len, c->in.cap - c->in.len, MSG_DONTWAIT);
+        if (n > 0) {
+            c->in.len += (size_t)n;
+            parse(c);
+            return (int)(n > 0x7fffffff ? 0x7fffffff : n);
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        rs_client_lose(c, ROSTER_ECLOSED, "the node closed the connection%s%s",
+                       n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+        return ROSTER_ECLOSED;
+    }
+}
+
+int rs_client_pump(roster_client *c)
+{
+    if (c->dead)
+        return c->dead_err;
+    int r = rs_client_write(c);
+    if (r)
+        return r;
+    /* Read what is there, a bounded number of chunks so a flood cannot pin us here. */
+    for (int i = 0; i < 64; i++) {
+        r = read_once(c);
+        if (r <= 0)
+            break;
+    }
+    if (r < 0)
+        return r;
+    return c->dead ? c->dead_err : 0;
+}
+
+int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void *arg,
+                   int64_t deadline)
+{
+    for (;;) {
+        if (!c->dead && c->out_off < c->out.len)
+            rs_client_write(c);
+        if (done(c, arg))
+            return 0;
+        if (c->dead)
+            return c->dead_err;
+        int tmo = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - rs_client_now_ms();
+            tmo = left <= 0 ? 0 : (left > 0x7fffffff ? 0x7fffffff : (int)left);
+        }
+        struct pollfd p = {c->sock, POLLIN, 0};
+        if (c->out_off < c->out.len)
+            p.events |= POLLOUT;
+        int pr = poll(&p, 1, tmo);
+        if (pr < 0 && errno != EINTR)
+            return rs_client_fail(c, ROSTER_EIO, "poll: %s", strerror(errno));
+        if (pr > 0) {
+            if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+                int r = read_once(c);
+                if (r < 0 && !c->dead)
+                    return r; /* ENOMEM */
+            }
+            if ((p.revents & POLLOUT) && !c->dead)
+                rs_client_write(c);
+        }
+        if (done(c, arg))
+            return 0;
+        if (c->dead)
+            return c->dead_err;
+        if (deadline >= 0 && rs_client_now_ms() >= deadline)
+            return ROSTER_ETIMEDOUT;
+    }
+}

@@ -1,0 +1,268 @@
+/* listing.c: accumulating ITEM frames into caller-owned lists (entries, stats, nodes) and
+ * the free functions of those lists. */
+#include <string.h>
+
+#include "client.h"
+
+/* grow makes room for one more element in *items (n used, *cap allocated). */
+static int grow(void **items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    if (ncap > ((size_t)-1) / size)
+        return ROSTER_ENOMEM;
+    void *p = rs_realloc(*items, ncap * size);
+    if (!p)
+        return ROSTER_ENOMEM;
+    *items = p;
+    *cap = ncap;
+    return 0;
+}
+
+struct rs_list_ctx {
+    roster_entries *out;
+    size_t cap;
+};
+
+static int item_entry(struct rs_call *call, const struct rs_msg *m)
+{
+    struct rs_list_ctx *x = call->ctx;
+    roster_entries *l = x->out;
+    void *items = l->items;
+    if (grow(&items, l->n, &x->cap, sizeof *l->items) != 0)
+        return ROSTER_ENOMEM;
+    l->items = items;
+    roster_entry *e = &l->items[l->n];
+    memset(e, 0, sizeof *e);
+    if (m->type == RS_MSG_SCOPES) {
+        if (rs_client_copy_buf(&e->name, m->scope.ptr, m->scope.len) != 0)
+            return ROSTER_ENOMEM;
+        e->count = m->arg;
+        e->groups = m->arg2;
+        e->mode = (int)m->opts;
+        l->n++;
+        return 0;
+    }
+    if (rs_client_copy_buf(&e->name, m->key.ptr, m->key.len) != 0)
+        return ROSTER_ENOMEM;
+    if (rs_client_copy_buf(&e->meta, m->meta.ptr, m->meta.len) != 0) {
+        roster_buf_free(&e->name);
+        return ROSTER_ENOMEM;
+    }
+    e->pid.node_inc = m->pid.inc;
+    e->pid.serial = m->pid.serial;
+    rs_client_copy_str(e->node, sizeof e->node, m->node);
+    if (m->type == RS_MSG_GROUPS)
+        e->count = m->arg;
+    l->n++;
+    return 0;
+}
+
+void roster_buf_free(roster_buf *b)
+{
+    if (!b)
+        return;
+    rs_free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+void roster_entry_free(roster_entry *e)
+{
+    if (!e)
+        return;
+    roster_buf_free(&e->name);
+    roster_buf_free(&e->meta);
+}
+
+void roster_entries_free(roster_entries *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->n; i++)
+        roster_entry_free(&list->items[i]);
+    rs_free(list->items);
+    list->items = NULL;
+    list->n = 0;
+}
+
+void roster_stats_free(roster_stats *s)
+{
+    if (!s)
+        return;
+    rs_free(s->items);
+    s->items = NULL;
+    s->n = 0;
+}
+
+void roster_nodes_free(roster_nodes *n)
+{
+    if (!n)
+        return;
+    rs_free(n->items);
+    n->items = NULL;
+    n->n = 0;
+}
+
+/* --- stats and nodes items (admin.c uses these through the call context) --- */
+
+struct stats_ctx {
+    roster_stats *out;
+    size_t cap;
+};
+
+static int item_stat(struct rs_call *call, const struct rs_msg *m)
+{
+    struct stats_ctx *x = call->ctx;
+    void *items = x->out->items;
+    if (grow(&items, x->out->n, &x->cap, sizeof *x->out->items) != 0)
+        return ROSTER_ENOMEM;
+    x->out->items = items;
+    roster_stat *s = &x->out->items[x->out->n++];
+    rs_client_copy_str(s->key, sizeof s->key, m->key);
+    s->value = m->arg;
+    return 0;
+}
+
+struct nodes_ctx {
+    roster_nodes *out;
+    size_t cap;
+};
+
+static int item_node(struct rs_call *call, const struct rs_msg *m)
+{
+    struct nodes_ctx *x = call->ctx;
+    void *items = x->out->items;
+    if (grow(&items, x->out->n, &x->cap, sizeof *x->out->items) != 0)
+        return ROSTER_ENOMEM;
+    x->out->items = items;
+    roster_node_info *ni = &x->out->items[x->out->n++];
+    memset(ni, 0, sizeof *ni);
+    rs_client_copy_str(ni->name, sizeof ni->name, m->node);
+    ni->incarnation = m->arg;
+    ni->state = (int)(m->opts & 0xffu);
+    ni->self = (m->opts >> 8) & 1u;
+    return 0;
+}
+
+int roster_status(roster_client *c, roster_stats *out, int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_STATUS;
+    struct stats_ctx x = {out, 0};
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.on_item = item_stat;
+    call.ctx = &x;
+    int r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r)
+        roster_stats_free(out);
+    return r;
+}
+
+int roster_nodes_list(roster_client *c, const char *scope, roster_nodes *out, int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r || (r = rs_client_check_scope(c, scope, &m.scope)))
+        return r;
+    m.type = RS_MSG_NODES;
+    struct nodes_ctx x = {out, 0};
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.on_item = item_node;
+    call.ctx = &x;
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r)
+        roster_nodes_free(out);
+    return r;
+}
+
+/* list_entries runs a listing request whose items are entries. */
+static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
+                        int timeout_ms)
+{
+    struct rs_list_ctx x = {out, 0};
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.on_item = item_entry;
+    call.ctx = &x;
+    int r = rs_client_call(c, m, &call, timeout_ms);
+    if (r)
+        roster_entries_free(out);
+    return r;
+}
+
+int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_SCOPES;
+    return list_entries(c, &m, out, timeout_ms);
+}
+
+/* prefix_query fills a NAMES or GROUPS request after the local checks. */
+static int prefix_query(roster_client *c, uint8_t type, const char *scope, const void *prefix,
+                        size_t prefix_len, roster_pid pid, size_t limit, roster_entries *out,
+                        int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+        (r = rs_client_check_key(c, prefix, prefix_len, "prefix")))
+        return r;
+    m.type = type;
+    m.arg = limit;
+    m.pid.inc = pid.node_inc;
+    m.pid.serial = pid.serial;
+    m.key = rs_bytes_of(prefix, prefix_len);
+    return list_entries(c, &m, out, timeout_ms);
+}
+
+int roster_names(roster_client *c, const char *scope, const void *prefix, size_t prefix_len,
+                 roster_pid pid, size_t limit, roster_entries *out, int timeout_ms)
+{
+    return prefix_query(c, RS_MSG_NAMES, scope, prefix, prefix_len, pid, limit, out,
+                        timeout_ms);
+}
+
+int roster_groups(roster_client *c, const char *scope, const void *prefix, size_t prefix_len,
+                  roster_pid pid, size_t limit, roster_entries *out, int timeout_ms)
+{
+    return prefix_query(c, RS_MSG_GROUPS, scope, prefix, prefix_len, pid, limit, out,
+                        timeout_ms);
+}
+
+int roster_members(roster_client *c, const char *scope, const void *group, size_t group_len,
+                   int local_only, roster_entries *out, int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+        (r = rs_client_check_key(c, group, group_len, "group name")))
+        return r;
+    m.type = RS_MSG_MEMBERS;
+    m.opts = local_only ? RS_OPT_LOCAL : 0;
+    m.key = rs_bytes_of(group, group_len);
+    return list_entries(c, &m, out, timeout_ms);
+}

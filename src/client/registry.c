@@ -1,0 +1,142 @@
+/* registry.c: unique names (register, unregister, lookup) and the per-scope counts. */
+#include <string.h>
+
+#include "client.h"
+
+/* rs_client_build_write fills a REGISTER or JOIN request after the local checks. Shared
+ * with the pipelined forms (async.c). */
+int rs_client_build_write(roster_client *c, struct rs_msg *m, uint8_t type, const char *scope,
+                          const void *key, size_t key_len, roster_pid pid, const void *meta,
+                          size_t meta_len)
+{
+    memset(m, 0, sizeof *m);
+    int r = rs_client_begin(c);
+    if (r || (r = rs_client_check_scope(c, scope, &m->scope)) ||
+        (r = rs_client_check_key(c, key, key_len,
+                                 type == RS_MSG_REGISTER || type == RS_MSG_UNREGISTER
+                                     ? "name"
+                                     : "group name")))
+        return r;
+    if (key_len == 0)
+        return rs_client_fail(c, ROSTER_EINVAL, "empty %s",
+                              type == RS_MSG_REGISTER || type == RS_MSG_UNREGISTER ? "name"
+                                                                                   : "group name");
+    if (meta_len && !meta)
+        return rs_client_fail(c, ROSTER_EINVAL, "metadata pointer is NULL");
+    if ((r = rs_client_check_meta(c, meta_len)))
+        return r;
+    m->type = type;
+    m->pid.inc = pid.node_inc;
+    m->pid.serial = pid.serial;
+    m->key = rs_bytes_of(key, key_len);
+    m->meta = rs_bytes_of(meta, meta_len);
+    return rs_client_check_frame(c, m);
+}
+
+int roster_register(roster_client *c, const char *scope, const void *name, size_t name_len,
+                    roster_pid pid, const void *meta, size_t meta_len, roster_pid *holder,
+                    int timeout_ms)
+{
+    struct rs_msg m;
+    int r = rs_client_build_write(c, &m, RS_MSG_REGISTER, scope, name, name_len, pid, meta,
+                                  meta_len);
+    if (r)
+        return r;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (holder && (r == 0 || r == ROSTER_ETAKEN)) {
+        holder->node_inc = call.pid.inc;
+        holder->serial = call.pid.serial;
+    }
+    return r;
+}
+
+int roster_unregister(roster_client *c, const char *scope, const void *name, size_t name_len,
+                      int timeout_ms)
+{
+    struct rs_msg m;
+    roster_pid zero = {0, 0};
+    int r = rs_client_build_write(c, &m, RS_MSG_UNREGISTER, scope, name, name_len, zero, NULL, 0);
+    if (r)
+        return r;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    return rs_client_call(c, &m, &call, timeout_ms);
+}
+
+int roster_lookup(roster_client *c, const char *scope, const void *name, size_t name_len,
+                  roster_entry *out, int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+        (r = rs_client_check_key(c, name, name_len, "name")))
+        return r;
+    m.type = RS_MSG_LOOKUP;
+    m.key = rs_bytes_of(name, name_len);
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.want_meta = 1;
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r) {
+        roster_buf_free(&call.meta);
+        return r;
+    }
+    if (rs_client_copy_buf(&out->name, name, name_len) != 0) {
+        roster_buf_free(&call.meta);
+        return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
+    }
+    out->meta = call.meta;
+    out->pid.node_inc = call.pid.inc;
+    out->pid.serial = call.pid.serial;
+    memcpy(out->node, call.node, sizeof out->node);
+    return 0;
+}
+
+struct count_ctx {
+    roster_counts *out;
+};
+
+static int item_count(struct rs_call *call, const struct rs_msg *m)
+{
+    roster_counts *o = ((struct count_ctx *)call->ctx)->out;
+    if (m->key.len == 5 && memcmp(m->key.ptr, "names", 5) == 0)
+        o->names = m->arg;
+    else if (m->key.len == 6 && memcmp(m->key.ptr, "groups", 6) == 0)
+        o->groups = m->arg;
+    else if (m->key.len == 7 && memcmp(m->key.ptr, "members", 7) == 0)
+        o->members = m->arg;
+    return 0;
+}
+
+int roster_count(roster_client *c, const char *scope, const char *node, roster_counts *out,
+                 int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r || (r = rs_client_check_scope(c, scope, &m.scope)))
+        return r;
+    if (node && strlen(node) > RS_NODE_NAME_MAX)
+        return rs_client_fail(c, ROSTER_ENAMETOOLONG, "node name longer than %u bytes",
+                              RS_NODE_NAME_MAX);
+    m.type = RS_MSG_COUNT;
+    m.node = rs_bytes_str(node);
+    struct count_ctx x = {out};
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.on_item = item_count;
+    call.ctx = &x;
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r)
+        memset(out, 0, sizeof *out);
+    return r;
+}
