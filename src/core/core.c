@@ -1,0 +1,490 @@
+/* core.c: the core's entry points (rs_core_new/free/apply/stats), the one dispatch over
+ * input kinds and message types, the client table and handshake, and the node-level
+ * requests: PING, STATUS, NODES, COUNT, LOG_LEVEL. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void *rs_core_alloc(struct rs_core *c, size_t n)
+{
+    void *p = rs_malloc(n);
+    if (!p)
+        c->oom = 1;
+    return p;
+}
+
+uint8_t *rs_core_dup(struct rs_core *c, struct rs_bytes b, int *failed)
+{
+    *failed = 0;
+    if (b.len == 0)
+        return NULL;
+    uint8_t *p = rs_core_alloc(c, b.len);
+    if (!p) {
+        *failed = 1;
+        return NULL;
+    }
+    memcpy(p, b.ptr, b.len);
+    return p;
+}
+
+int rs_bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int r = n ? memcmp(a, b, n) : 0;
+    if (r)
+        return r;
+    return an < bn ? -1 : an > bn;
+}
+
+static int client_eq(const void *item, const void *key)
+{
+    return ((const struct rs_client *)item)->conn == *(const uint64_t *)key;
+}
+
+static struct rs_client *client_find(const struct rs_core *c, uint64_t conn)
+{
+    return rs_map_get(&c->clients, rs_hash_u64(c->seed, conn), &conn, client_eq);
+}
+
+struct rs_core *rs_core_new(const struct rs_core_config *cfg)
+{
+    if (!cfg || !cfg->node_name || rs_limits_check(&cfg->limits) != 0)
+        return NULL;
+    size_t nl = strlen(cfg->node_name);
+    if (nl == 0 || nl > RS_NODE_NAME_MAX || cfg->incarnation == 0)
+        return NULL;
+    struct rs_core *c = rs_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    memcpy(c->node, cfg->node_name, nl);
+    c->node_len = (uint32_t)nl;
+    c->inc = cfg->incarnation;
+    c->seed = cfg->hash_seed;
+    c->start_ms = c->now_ms = cfg->now_ms;
+    c->lim = cfg->limits;
+    rs_map_init(&c->clients);
+    rs_map_init(&c->procs);
+    rs_map_init(&c->scopes);
+    rs_map_init(&c->members);
+    rs_map_init(&c->subs);
+    rs_map_init(&c->mons);
+    c->next_serial = c->next_sub_id = c->next_mon_id = c->next_group_id = 1;
+    c->dflt = rs_scope_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
+    if (!c->dflt) {
+        rs_core_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void rs_core_free(struct rs_core *c)
+{
+    if (!c)
+        return;
+    rs_events_free_all(c);
+    rs_monitor_free_all(c);
+    for (size_t i = 0; i < c->scopes.cap; i++)
+        if (c->scopes.slots[i].item)
+            rs_scope_free(c->scopes.slots[i].item);
+    for (size_t i = 0; i < c->procs.cap; i++)
+        rs_free(c->procs.slots[i].item);
+    for (size_t i = 0; i < c->clients.cap; i++)
+        rs_free(c->clients.slots[i].item);
+    rs_map_fini(&c->clients);
+    rs_map_fini(&c->procs);
+    rs_map_fini(&c->scopes);
+    rs_map_fini(&c->members);
+    rs_map_fini(&c->subs);
+    rs_map_fini(&c->mons);
+    rs_free(c);
+}
+
+void rs_core_stats(const struct rs_core *c, struct rs_core_stats *st)
+{
+    st->clients = c->clients.n;
+    st->pids = c->procs.n;
+    st->names = c->n_names;
+    st->groups = c->n_groups;
+    st->members = c->n_members;
+    st->subscriptions = c->subs.n;
+    st->monitors = c->mons.n;
+    st->scopes = c->scopes.n;
+}
+
+/* --- connections -------------------------------------------------------------------- */
+
+static void on_open(struct rs_core *c, const struct rs_input *in)
+{
+    if (client_find(c, in->conn))
+        return; /* conn ids are never reused: a second OPEN is a shell bug; keep the first */
+    if (c->clients.n >= c->lim.conns_max) {
+        char text[128];
+        int n = snprintf(text, sizeof text, "node has %u client connections (the maximum)",
+                         c->lim.conns_max);
+        struct rs_msg r;
+        memset(&r, 0, sizeof r);
+        r.type = RS_MSG_HELLO;
+        r.flags = RS_F_REPLY;
+        r.status = ROSTER_EBUSY;
+        r.arg = c->inc;
+        r.node = rs_bytes_node(c);
+        r.prev = rs_bytes_of(text, (size_t)n);
+        rs_out_frame_conn(c, in->conn, &r);
+        rs_out_close_conn(c, in->conn, "too many connections (%u)", c->lim.conns_max);
+        rs_out_log(c, RS_LOG_WARN, "refused client os pid %d: too many connections (%u)",
+                   (int)in->os_pid, c->lim.conns_max);
+        return;
+    }
+    struct rs_client *cl = rs_calloc(1, sizeof *cl);
+    if (!cl) {
+        c->oom = 1;
+        return;
+    }
+    cl->conn = in->conn;
+    cl->os_pid = in->os_pid;
+    cl->uid = in->uid;
+    if (rs_map_put(&c->clients, rs_hash_u64(c->seed, cl->conn), cl) != 0) {
+        rs_free(cl);
+        c->oom = 1;
+        return;
+    }
+    rs_out_log(c, RS_LOG_DEBUG, "conn %llu: client os pid %d uid %u connected",
+               (unsigned long long)cl->conn, (int)cl->os_pid, (unsigned)cl->uid);
+}
+
+static void on_gone(struct rs_core *c, uint64_t conn)
+{
+    struct rs_client *cl = client_find(c, conn);
+    if (!cl)
+        return;
+    rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d) disconnected, %u pid(s) die",
+               (unsigned long long)conn, cl->name, (int)cl->os_pid, (unsigned)cl->n_pids);
+    /* Its own subscriptions and monitors go first: nothing more is sent to it. */
+    rs_events_drop_client(c, cl);
+    rs_monitor_drop_client(c, cl);
+    cl->closing = 1;
+    while (cl->procs)
+        rs_pids_kill(c, cl->procs, ROSTER_REASON_DISCONNECTED);
+    rs_map_del_item(&c->clients, rs_hash_u64(c->seed, conn), cl);
+    rs_free(cl);
+}
+
+static void on_flushed(struct rs_core *c, uint64_t conn, uint64_t n)
+{
+    struct rs_client *cl = client_find(c, conn);
+    if (!cl)
+        return;
+    cl->unread = n >= cl->unread ? 0 : cl->unread - n;
+}
+
+/* --- requests ----------------------------------------------------------------------- */
+
+static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
+{
+    size_t kn = m->key.len < RS_CLIENT_NAME_MAX ? m->key.len : RS_CLIENT_NAME_MAX;
+    rs_fmt_key(cl->name, sizeof cl->name, m->key.ptr, kn);
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.arg = c->inc;
+    r.node = rs_bytes_node(c);
+    if (m->arg != RS_WIRE_MAGIC || m->opts != RS_WIRE_VERSION) {
+        char text[160];
+        int n;
+        if (m->arg != RS_WIRE_MAGIC)
+            n = snprintf(text, sizeof text, "bad magic 0x%llx: not a roster client",
+                         (unsigned long long)m->arg);
+        else
+            n = snprintf(text, sizeof text,
+                         "node speaks protocol version %u, client sent %u", RS_WIRE_VERSION,
+                         (unsigned)m->opts);
+        r.status = ROSTER_EVERSION;
+        r.prev = rs_bytes_of(text, (size_t)n);
+        rs_out_reply(c, cl, m, &r);
+        rs_out_close(c, cl, "handshake refused: %s", text);
+        return;
+    }
+    struct rs_proc *p = rs_pids_create(c, cl);
+    if (!p)
+        return;
+    cl->hello = 1;
+    r.opts = c->lim.name_max;
+    r.arg2 = (uint64_t)c->lim.frame_max | ((uint64_t)c->lim.meta_max << 32);
+    r.pid = rs_pids_of(c, p);
+    rs_out_reply(c, cl, m, &r);
+    rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
+               (unsigned long long)cl->conn, cl->name, (int)cl->os_pid, (unsigned)cl->uid,
+               (unsigned long long)p->serial);
+}
+
+struct stat_item {
+    const char *name;
+    uint64_t value;
+};
+
+static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
+{
+    const struct rs_limits *l = &c->lim;
+    const struct stat_item items[] = {
+        {"uptime_ms", c->now_ms >= c->start_ms ? c->now_ms - c->start_ms : 0},
+        {"incarnation", c->inc},
+        {"clients", c->clients.n},
+        {"pids", c->procs.n},
+        {"names", c->n_names},
+        {"groups", c->n_groups},
+        {"members", c->n_members},
+        {"subscriptions", c->subs.n},
+        {"monitors", c->mons.n},
+        {"scopes", c->scopes.n},
+        {"limit_name_max", l->name_max},
+        {"limit_meta_max", l->meta_max},
+        {"limit_frame_max", l->frame_max},
+        {"limit_conns_max", l->conns_max},
+        {"limit_pids_per_client", l->pids_per_client},
+        {"limit_entries_per_client", l->entries_per_client},
+        {"limit_subs_per_client", l->subs_per_client},
+        {"limit_monitors_per_client", l->monitors_per_client},
+        {"limit_queue_bytes", l->queue_bytes},
+        {"limit_outbuf_max", l->outbuf_max},
+        {"limit_stall_ms", l->stall_ms},
+    };
+    size_t n = sizeof items / sizeof items[0];
+    for (size_t i = 0; i < n; i++) {
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.arg = items[i].value;
+        it.key = rs_bytes_str(items[i].name);
+        rs_out_item(c, cl, m, &it);
+    }
+    rs_out_count(c, cl, m, n);
+}
+
+static void on_nodes(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
+{
+    if (!rs_scope_of(c, cl, m))
+        return;
+    struct rs_msg it;
+    memset(&it, 0, sizeof it);
+    it.opts = ROSTER_NODE_UP | (1u << 8);
+    it.arg = c->inc;
+    it.node = rs_bytes_node(c);
+    rs_out_item(c, cl, m, &it);
+    rs_out_count(c, cl, m, 1);
+}
+
+static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
+{
+    struct rs_scope *s = rs_scope_of(c, cl, m);
+    if (!s)
+        return;
+    int mine = m->node.len == 0 || rs_bytes_eq(m->node.ptr, m->node.len,
+                                               (const uint8_t *)c->node, c->node_len);
+    const struct stat_item items[] = {
+        {"names", mine ? s->names.n : 0},
+        {"groups", mine ? s->groups.n : 0},
+        {"members", mine ? s->n_members : 0},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.arg = items[i].value;
+        it.key = rs_bytes_str(items[i].name);
+        rs_out_item(c, cl, m, &it);
+    }
+    rs_out_count(c, cl, m, 3);
+}
+
+static void on_log_level(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
+{
+    if (m->opts > RS_LOG_DEBUG) {
+        rs_out_error(c, cl, m, ROSTER_EINVAL, "log level %u is not 0..3 (error..debug)",
+                     (unsigned)m->opts);
+        return;
+    }
+    struct rs_outputs *o = c->out;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        struct rs_output *v = rs_realloc(o->v, cap * sizeof *v);
+        if (!v) {
+            c->oom = 1;
+            return;
+        }
+        o->v = v;
+        o->cap = cap;
+    }
+    struct rs_output *x = &o->v[o->n++];
+    memset(x, 0, sizeof *x);
+    x->kind = RS_OUT_LOG_LEVEL;
+    x->level = (int)m->opts;
+    rs_out_ok(c, cl, m);
+}
+
+static const char *type_name(uint8_t t)
+{
+    static const char *const names[RS_MSG_TYPE_MAX + 1] = {
+        "?", "HELLO", "PING", "PID_NEW", "PID_CLOSE", "SCOPE_CREATE", "SCOPES", "REGISTER",
+        "UNREGISTER", "LOOKUP", "NAMES", "COUNT", "JOIN", "LEAVE", "MEMBERS", "IS_MEMBER",
+        "GROUPS", "SUBSCRIBE", "UNSUBSCRIBE", "MONITOR", "DEMONITOR", "STATUS", "NODES",
+        "LOG_LEVEL", "EVENT"};
+    return t <= RS_MSG_TYPE_MAX ? names[t] : "?";
+}
+
+static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
+{
+    struct rs_client *cl = client_find(c, conn);
+    if (!cl || cl->closing || !m)
+        return;
+    if (m->flags != 0) {
+        rs_out_close(c, cl, "protocol error: %s frame with flags 0x%x (clients send requests)",
+                     type_name(m->type), (unsigned)m->flags);
+        return;
+    }
+    if (!cl->hello) {
+        if (m->type == RS_MSG_HELLO)
+            on_hello(c, cl, m);
+        else
+            rs_out_close(c, cl, "protocol error: first frame is %s, not HELLO",
+                         type_name(m->type));
+        return;
+    }
+    switch (m->type) {
+    case RS_MSG_HELLO:
+        rs_out_close(c, cl, "protocol error: second HELLO");
+        break;
+    case RS_MSG_PING:
+        rs_out_ok(c, cl, m);
+        break;
+    case RS_MSG_PID_NEW:
+        rs_pids_on_new(c, cl, m);
+        break;
+    case RS_MSG_PID_CLOSE:
+        rs_pids_on_close(c, cl, m);
+        break;
+    case RS_MSG_SCOPE_CREATE:
+        rs_scope_on_create(c, cl, m);
+        break;
+    case RS_MSG_SCOPES:
+        rs_scope_on_list(c, cl, m);
+        break;
+    case RS_MSG_REGISTER:
+        rs_registry_on_register(c, cl, m);
+        break;
+    case RS_MSG_UNREGISTER:
+        rs_registry_on_unregister(c, cl, m);
+        break;
+    case RS_MSG_LOOKUP:
+        rs_registry_on_lookup(c, cl, m);
+        break;
+    case RS_MSG_NAMES:
+        rs_registry_on_names(c, cl, m);
+        break;
+    case RS_MSG_COUNT:
+        on_count(c, cl, m);
+        break;
+    case RS_MSG_JOIN:
+        rs_groups_on_join(c, cl, m);
+        break;
+    case RS_MSG_LEAVE:
+        rs_groups_on_leave(c, cl, m);
+        break;
+    case RS_MSG_MEMBERS:
+        rs_groups_on_members(c, cl, m);
+        break;
+    case RS_MSG_IS_MEMBER:
+        rs_groups_on_is_member(c, cl, m);
+        break;
+    case RS_MSG_GROUPS:
+        rs_groups_on_groups(c, cl, m);
+        break;
+    case RS_MSG_SUBSCRIBE:
+        rs_events_on_subscribe(c, cl, m);
+        break;
+    case RS_MSG_UNSUBSCRIBE:
+        rs_events_on_unsubscribe(c, cl, m);
+        break;
+    case RS_MSG_MONITOR:
+        rs_monitor_on_monitor(c, cl, m);
+        break;
+    case RS_MSG_DEMONITOR:
+        rs_monitor_on_demonitor(c, cl, m);
+        break;
+    case RS_MSG_STATUS:
+        on_status(c, cl, m);
+        break;
+    case RS_MSG_NODES:
+        on_nodes(c, cl, m);
+        break;
+    case RS_MSG_LOG_LEVEL:
+        on_log_level(c, cl, m);
+        break;
+    default:
+        rs_out_close(c, cl, "protocol error: %s is not a client request", type_name(m->type));
+        break;
+    }
+}
+
+int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_outputs *out)
+{
+    c->out = out;
+    c->oom = 0;
+    if (in->now_ms > c->now_ms)
+        c->now_ms = in->now_ms;
+    switch (in->kind) {
+    case RS_IN_CLIENT_OPEN:
+        on_open(c, in);
+        break;
+    case RS_IN_CLIENT_MSG:
+        on_msg(c, in->conn, in->msg);
+        break;
+    case RS_IN_CLIENT_GONE:
+        on_gone(c, in->conn);
+        break;
+    case RS_IN_CLIENT_FLUSHED:
+        on_flushed(c, in->conn, in->n_bytes);
+        break;
+    case RS_IN_TICK:
+        break;
+    }
+    c->out = NULL;
+    return c->oom ? -1 : 0;
+}
+
+/* --- sorting of listings ------------------------------------------------------------ */
+
+static void sift_down(void **h, size_t n, size_t i, int (*cmp)(const void *, const void *))
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, big = i;
+        if (l < n && cmp(&h[l], &h[big]) > 0)
+            big = l;
+        if (r < n && cmp(&h[r], &h[big]) > 0)
+            big = r;
+        if (big == i)
+            return;
+        void *t = h[i];
+        h[i] = h[big];
+        h[big] = t;
+        i = big;
+    }
+}
+
+void rs_sort_head(void **v, size_t n, size_t limit, int (*cmp)(const void *, const void *))
+{
+    if (limit == 0 || limit >= n || limit > n / 4) {
+        qsort(v, n, sizeof *v, cmp);
+        return;
+    }
+    /* v[0..limit) is a max-heap of the smallest seen so far. */
+    for (size_t i = limit / 2 + 1; i-- > 0;)
+        sift_down(v, limit, i, cmp);
+    for (size_t i = limit; i < n; i++) {
+        if (cmp(&v[i], &v[0]) < 0) {
+            void *t = v[0];
+            v[0] = v[i];
+            v[i] = t;
+            sift_down(v, limit, 0, cmp);
+        }
+    }
+    qsort(v, limit, sizeof *v, cmp);
+}

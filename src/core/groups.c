@@ -1,0 +1,369 @@
+/* groups.c: process groups per scope: JOIN (add or update metadata), LEAVE, MEMBERS,
+ * IS_MEMBER, the GROUPS listing, and removal of a membership (explicit or by the death of
+ * its pid). A membership is in the core's (group id, serial) map, its group's list and its
+ * pid's list; a group lives exactly as long as it has members. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct key_view {
+    const uint8_t *p;
+    size_t n;
+};
+
+struct member_key {
+    uint64_t gid;
+    uint64_t serial;
+};
+
+static int group_eq(const void *item, const void *key)
+{
+    const struct rs_group *g = item;
+    const struct key_view *k = key;
+    return rs_bytes_eq(g->key, g->key_len, k->p, k->n);
+}
+
+static int member_eq(const void *item, const void *key)
+{
+    const struct rs_member *m = item;
+    const struct member_key *k = key;
+    return m->group->id == k->gid && m->proc->serial == k->serial;
+}
+
+static uint64_t member_hash(const struct rs_core *c, uint64_t gid, uint64_t serial)
+{
+    return rs_hash_u64(c->seed ^ (gid * 0x9e3779b97f4a7c15ull), serial);
+}
+
+struct rs_group *rs_groups_find(const struct rs_core *c, const struct rs_scope *s,
+                                const uint8_t *key, size_t len)
+{
+    struct key_view k = {key, len};
+    return rs_map_get(&s->groups, rs_hash(c->seed, key, len), &k, group_eq);
+}
+
+static struct rs_member *member_find(const struct rs_core *c, const struct rs_group *g,
+                                     const struct rs_proc *p)
+{
+    struct member_key k = {g->id, p->serial};
+    return rs_map_get(&c->members, member_hash(c, g->id, p->serial), &k, member_eq);
+}
+
+static void group_delete(struct rs_core *c, struct rs_group *g)
+{
+    rs_map_del_item(&g->scope->groups, g->hash, g);
+    c->n_groups--;
+    rs_free(g);
+}
+
+void rs_groups_remove_member(struct rs_core *c, struct rs_member *m, uint32_t reason)
+{
+    struct rs_group *g = m->group;
+    struct rs_proc *p = m->proc;
+    struct rs_scope *s = g->scope;
+    rs_map_del_item(&c->members, m->hash, m);
+    RS_LIST_DEL(g->members, m, gprev, gnext);
+    RS_LIST_DEL(p->members, m, pprev, pnext);
+    g->n_members--;
+    s->n_members--;
+    c->n_members--;
+    p->client->n_entries--;
+    if (s->subs)
+        rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, p),
+                       rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len),
+                       rs_bytes_of(NULL, 0));
+    rs_free(m->meta);
+    rs_free(m);
+    if (g->n_members == 0)
+        group_delete(c, g);
+}
+
+void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    if (rs_check_entry(c, cl, req, "group name") != 0)
+        return;
+    struct rs_scope *s = rs_scope_of(c, cl, req);
+    if (!s)
+        return;
+    struct rs_proc *p = rs_pids_owned(c, cl, req);
+    if (!p)
+        return;
+    uint64_t h = rs_hash(c->seed, req->key.ptr, req->key.len);
+    struct key_view k = {req->key.ptr, req->key.len};
+    struct rs_group *g = rs_map_get(&s->groups, h, &k, group_eq);
+    struct rs_member *m = g ? member_find(c, g, p) : NULL;
+    int failed;
+    if (m) {
+        uint8_t *meta = rs_core_dup(c, req->meta, &failed);
+        if (failed)
+            return;
+        uint8_t *old = m->meta;
+        uint32_t old_len = m->meta_len;
+        m->meta = meta;
+        m->meta_len = req->meta.len;
+        rs_out_ok(c, cl, req);
+        if (s->subs)
+            rs_events_emit(c, s, 1, ROSTER_EV_MEMBER_UPDATED, ROSTER_REASON_NONE,
+                           rs_pids_of(c, p), req->key, req->meta, rs_bytes_of(old, old_len));
+        rs_free(old);
+        return;
+    }
+    if (cl->n_entries >= c->lim.entries_per_client) {
+        rs_out_error(c, cl, req, ROSTER_ELIMIT,
+                     "client holds %llu names and memberships (limit entries_per_client)",
+                     (unsigned long long)cl->n_entries);
+        return;
+    }
+    int created = 0;
+    if (!g) {
+        g = rs_core_alloc(c, sizeof *g + req->key.len);
+        if (!g)
+            return;
+        memset(g, 0, sizeof *g);
+        g->hash = h;
+        g->id = c->next_group_id++;
+        g->scope = s;
+        g->key_len = req->key.len;
+        memcpy(g->key, req->key.ptr, req->key.len);
+        if (rs_map_put(&s->groups, h, g) != 0) {
+            c->oom = 1;
+            rs_free(g);
+            return;
+        }
+        c->n_groups++;
+        created = 1;
+    }
+    m = rs_core_alloc(c, sizeof *m);
+    if (m) {
+        memset(m, 0, sizeof *m);
+        m->meta = rs_core_dup(c, req->meta, &failed);
+        if (failed) {
+            rs_free(m);
+            m = NULL;
+        }
+    }
+    if (m) {
+        m->meta_len = req->meta.len;
+        m->group = g;
+        m->proc = p;
+        m->hash = member_hash(c, g->id, p->serial);
+        if (rs_map_put(&c->members, m->hash, m) != 0) {
+            c->oom = 1;
+            rs_free(m->meta);
+            rs_free(m);
+            m = NULL;
+        }
+    }
+    if (!m) {
+        if (created)
+            group_delete(c, g);
+        return;
+    }
+    RS_LIST_PUSH(g->members, m, gprev, gnext);
+    RS_LIST_PUSH(p->members, m, pprev, pnext);
+    g->n_members++;
+    s->n_members++;
+    c->n_members++;
+    cl->n_entries++;
+    rs_out_ok(c, cl, req);
+    if (s->subs)
+        rs_events_emit(c, s, 1, ROSTER_EV_JOINED, ROSTER_REASON_NONE, rs_pids_of(c, p),
+                       req->key, req->meta, rs_bytes_of(NULL, 0));
+}
+
+void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_scope *s = rs_scope_of(c, cl, req);
+    if (!s)
+        return;
+    struct rs_proc *p = rs_pids_owned(c, cl, req);
+    if (!p)
+        return;
+    struct rs_group *g = rs_groups_find(c, s, req->key.ptr, req->key.len);
+    struct rs_member *m = g ? member_find(c, g, p) : NULL;
+    if (!m) {
+        char kb[80], pb[ROSTER_PID_STRLEN];
+        rs_out_error(c, cl, req, ROSTER_ENOTMEMBER, "pid %s is not a member of group '%s'",
+                     rs_fmt_pid(pb, req->pid),
+                     rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len));
+        return;
+    }
+    rs_out_ok(c, cl, req);
+    rs_groups_remove_member(c, m, ROSTER_REASON_NORMAL);
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    const struct rs_member *x = *(const struct rs_member *const *)a;
+    const struct rs_member *y = *(const struct rs_member *const *)b;
+    return (x->proc->serial > y->proc->serial) - (x->proc->serial < y->proc->serial);
+}
+
+int rs_groups_sorted_members(struct rs_core *c, const struct rs_group *g,
+                             struct rs_member ***out)
+{
+    struct rs_member **v = rs_core_alloc(c, (g->n_members + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t n = 0;
+    for (struct rs_member *m = g->members; m; m = m->gnext)
+        v[n++] = m;
+    qsort(v, n, sizeof *v, cmp_member);
+    *out = v;
+    return 0;
+}
+
+void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_scope *s = rs_scope_of(c, cl, req);
+    if (!s)
+        return;
+    struct rs_group *g = rs_groups_find(c, s, req->key.ptr, req->key.len);
+    if (!g) {
+        rs_out_count(c, cl, req, 0);
+        return;
+    }
+    struct rs_member **v;
+    if (rs_groups_sorted_members(c, g, &v) != 0)
+        return;
+    /* Every pid of this core is local (one node); RS_OPT_LOCAL selects the same set. */
+    size_t n = (size_t)g->n_members;
+    for (size_t i = 0; i < n && !cl->closing; i++) {
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.pid = rs_pids_of(c, v[i]->proc);
+        it.node = rs_bytes_node(c);
+        it.key = rs_bytes_of(g->key, g->key_len);
+        it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
+        rs_out_item(c, cl, req, &it);
+    }
+    rs_out_count(c, cl, req, n);
+    rs_free(v);
+}
+
+void rs_groups_on_is_member(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_scope *s = rs_scope_of(c, cl, req);
+    if (!s)
+        return;
+    struct rs_group *g = rs_groups_find(c, s, req->key.ptr, req->key.len);
+    struct rs_proc *p = rs_pids_find(c, req->pid);
+    rs_out_count(c, cl, req, (g && p && member_find(c, g, p)) ? 1 : 0);
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct rs_group *x = *(const struct rs_group *const *)a;
+    const struct rs_group *y = *(const struct rs_group *const *)b;
+    return rs_bytes_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+static int cmp_member_group(const void *a, const void *b)
+{
+    const struct rs_member *x = *(const struct rs_member *const *)a;
+    const struct rs_member *y = *(const struct rs_member *const *)b;
+    return rs_bytes_cmp(x->group->key, x->group->key_len, y->group->key, y->group->key_len);
+}
+
+int rs_groups_matching(struct rs_core *c, const struct rs_scope *s, const uint8_t *pre,
+                       size_t pn, int exact, struct rs_group ***out, size_t *count)
+{
+    size_t n = 0;
+    struct rs_group **v = rs_core_alloc(c, (exact ? 1 : s->groups.n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    if (exact) {
+        struct rs_group *g = rs_groups_find(c, s, pre, pn);
+        if (g)
+            v[n++] = g;
+    } else {
+        for (size_t i = 0; i < s->groups.cap; i++) {
+            struct rs_group *g = s->groups.slots[i].item;
+            if (g && rs_is_prefix(g->key, g->key_len, pre, pn))
+                v[n++] = g;
+        }
+        rs_sort_head((void **)v, n, 0, cmp_group);
+    }
+    *out = v;
+    *count = n;
+    return 0;
+}
+
+/* GROUPS filtered by pid: walk the pid's memberships, not the scope. */
+static void groups_of_pid(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                          const struct rs_scope *s, const struct rs_proc *p)
+{
+    size_t cap = 16, n = 0;
+    struct rs_member **v = rs_core_alloc(c, cap * sizeof *v);
+    if (!v)
+        return;
+    for (struct rs_member *m = p->members; m; m = m->pnext) {
+        if (m->group->scope != s ||
+            !rs_is_prefix(m->group->key, m->group->key_len, req->key.ptr, req->key.len))
+            continue;
+        if (n == cap) {
+            struct rs_member **w = rs_realloc(v, 2 * cap * sizeof *v);
+            if (!w) {
+                c->oom = 1;
+                rs_free(v);
+                return;
+            }
+            v = w;
+            cap *= 2;
+        }
+        v[n++] = m;
+    }
+    size_t limit = req->arg && req->arg < n ? (size_t)req->arg : n;
+    rs_sort_head((void **)v, n, limit, cmp_member_group);
+    for (size_t i = 0; i < limit && !cl->closing; i++) {
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.arg = v[i]->group->n_members;
+        it.pid = rs_pids_of(c, p);
+        it.node = rs_bytes_node(c);
+        it.key = rs_bytes_of(v[i]->group->key, v[i]->group->key_len);
+        it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
+        rs_out_item(c, cl, req, &it);
+    }
+    rs_out_count(c, cl, req, limit);
+    rs_free(v);
+}
+
+void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_scope *s = rs_scope_of(c, cl, req);
+    if (!s)
+        return;
+    if (req->pid.inc || req->pid.serial) {
+        const struct rs_proc *p = rs_pids_find(c, req->pid);
+        if (p)
+            groups_of_pid(c, cl, req, s, p);
+        else
+            rs_out_count(c, cl, req, 0);
+        return;
+    }
+    struct rs_group **v;
+    size_t n = 0;
+    struct rs_group **all = rs_core_alloc(c, (s->groups.n + 1) * sizeof *all);
+    if (!all)
+        return;
+    for (size_t i = 0; i < s->groups.cap; i++) {
+        struct rs_group *g = s->groups.slots[i].item;
+        if (g && rs_is_prefix(g->key, g->key_len, req->key.ptr, req->key.len))
+            all[n++] = g;
+    }
+    v = all;
+    size_t limit = req->arg && req->arg < n ? (size_t)req->arg : n;
+    rs_sort_head((void **)v, n, limit, cmp_group);
+    for (size_t i = 0; i < limit && !cl->closing; i++) {
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.arg = v[i]->n_members;
+        it.node = rs_bytes_node(c);
+        it.key = rs_bytes_of(v[i]->key, v[i]->key_len);
+        rs_out_item(c, cl, req, &it);
+    }
+    rs_out_count(c, cl, req, limit);
+    rs_free(v);
+}

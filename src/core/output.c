@@ -1,0 +1,248 @@
+/* output.c: the outputs of an apply (rs_outputs_*) and the helpers that build them: frames
+ * for one connection (consecutive frames to one conn merged into one SEND), replies, items,
+ * error replies with a detail text, events, closes and log lines. It also keeps each
+ * connection's unread byte count and closes a connection whose unread output passes
+ * limits.outbuf_max. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+void rs_outputs_init(struct rs_outputs *o)
+{
+    o->v = NULL;
+    o->n = 0;
+    o->cap = 0;
+    rs_buf_init(&o->bytes);
+}
+
+void rs_outputs_fini(struct rs_outputs *o)
+{
+    rs_free(o->v);
+    rs_buf_fini(&o->bytes);
+    rs_outputs_init(o);
+}
+
+void rs_outputs_reset(struct rs_outputs *o)
+{
+    o->n = 0;
+    rs_buf_reset(&o->bytes);
+}
+
+static int push(struct rs_core *c, enum rs_output_kind kind, int level, uint64_t conn,
+                size_t off, size_t len)
+{
+    struct rs_outputs *o = c->out;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        struct rs_output *v = rs_realloc(o->v, cap * sizeof *v);
+        if (!v) {
+            c->oom = 1;
+            return -1;
+        }
+        o->v = v;
+        o->cap = cap;
+    }
+    struct rs_output *x = &o->v[o->n++];
+    x->kind = kind;
+    x->level = level;
+    x->conn = conn;
+    x->off = off;
+    x->len = len;
+    return 0;
+}
+
+/* Encode m at the end of the arena and attach it to a SEND for conn; returns the frame
+ * size, or 0 on failure. */
+static size_t send_frame(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
+{
+    struct rs_outputs *o = c->out;
+    size_t off = o->bytes.len;
+    if (rs_wire_encode(&o->bytes, m) != 0) {
+        c->oom = 1;
+        return 0;
+    }
+    size_t len = o->bytes.len - off;
+    if (o->n) {
+        struct rs_output *last = &o->v[o->n - 1];
+        if (last->kind == RS_OUT_SEND && last->conn == conn && last->off + last->len == off) {
+            last->len += len;
+            return len;
+        }
+    }
+    if (push(c, RS_OUT_SEND, 0, conn, off, len) != 0) {
+        o->bytes.len = off;
+        return 0;
+    }
+    return len;
+}
+
+int rs_out_frame_conn(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
+{
+    return send_frame(c, conn, m) ? 0 : -1;
+}
+
+int rs_out_frame(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
+{
+    if (cl->closing)
+        return 0;
+    size_t n = send_frame(c, cl->conn, m);
+    if (!n)
+        return -1;
+    cl->unread += n;
+    if (cl->unread > c->lim.outbuf_max)
+        rs_out_close(c, cl, "unread output above %u bytes (client not reading its replies)",
+                     c->lim.outbuf_max);
+    return 0;
+}
+
+int rs_out_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                 struct rs_msg *r)
+{
+    r->type = req->type;
+    r->flags = RS_F_REPLY;
+    r->req_id = req->req_id;
+    return rs_out_frame(c, cl, r);
+}
+
+int rs_out_item(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                struct rs_msg *it)
+{
+    it->type = req->type;
+    it->flags = RS_F_ITEM;
+    it->req_id = req->req_id;
+    return rs_out_frame(c, cl, it);
+}
+
+int rs_out_ok(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    return rs_out_reply(c, cl, req, &r);
+}
+
+int rs_out_count(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req, uint64_t n)
+{
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.arg = n;
+    return rs_out_reply(c, cl, req, &r);
+}
+
+int rs_out_error(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req, int status,
+                 const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof text)
+        n = sizeof text - 1;
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.status = status;
+    r.prev = rs_bytes_of(text, (size_t)n);
+    return rs_out_reply(c, cl, req, &r);
+}
+
+/* Append formatted text to the arena; returns its offset or SIZE_MAX. */
+static size_t put_text(struct rs_core *c, size_t *len, const char *fmt, va_list ap)
+{
+    char text[512];
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof text)
+        n = sizeof text - 1;
+    size_t off = c->out->bytes.len;
+    if (rs_buf_append(&c->out->bytes, text, (size_t)n) != 0) {
+        c->oom = 1;
+        return SIZE_MAX;
+    }
+    *len = (size_t)n;
+    return off;
+}
+
+static int vclose_conn(struct rs_core *c, uint64_t conn, const char *fmt, va_list ap)
+{
+    size_t len = 0;
+    size_t off = put_text(c, &len, fmt, ap);
+    if (off == SIZE_MAX)
+        return -1;
+    return push(c, RS_OUT_CLOSE, RS_LOG_INFO, conn, off, len);
+}
+
+int rs_out_close_conn(struct rs_core *c, uint64_t conn, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vclose_conn(c, conn, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int rs_out_close(struct rs_core *c, struct rs_client *cl, const char *fmt, ...)
+{
+    if (cl->closing)
+        return 0;
+    cl->closing = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vclose_conn(c, cl->conn, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int rs_out_log(struct rs_core *c, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len = 0;
+    size_t off = put_text(c, &len, fmt, ap);
+    va_end(ap);
+    if (off == SIZE_MAX)
+        return -1;
+    return push(c, RS_OUT_LOG, level, 0, off, len);
+}
+
+int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
+                 int snapshot, uint64_t id, struct rs_pid pid, const struct rs_scope *sc,
+                 struct rs_bytes key, struct rs_bytes meta, struct rs_bytes prev)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_EVENT;
+    m.opts = kind | (reason << 8) | (snapshot ? RS_EV_SNAPSHOT_FLAG : 0);
+    m.arg = id;
+    m.pid = pid;
+    if (sc)
+        m.scope = rs_bytes_of(sc->name, sc->name_len);
+    m.node = rs_bytes_node(c);
+    m.key = key;
+    m.meta = meta;
+    m.prev = prev;
+    return rs_out_frame(c, cl, &m);
+}
+
+const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n)
+{
+    size_t max = 64, w = 0;
+    for (size_t i = 0; i < n && i < max && w + 1 < cap; i++)
+        buf[w++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+    if (n > max && w + 4 < cap) {
+        memcpy(buf + w, "...", 3);
+        w += 3;
+    }
+    buf[w] = 0;
+    return buf;
+}
+
+const char *rs_fmt_pid(char *buf, struct rs_pid pid)
+{
+    snprintf(buf, ROSTER_PID_STRLEN, "%016" PRIx64 ".%" PRIu64, pid.inc, pid.serial);
+    return buf;
+}

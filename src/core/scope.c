@@ -1,0 +1,140 @@
+/* scope.c: the scope table (named namespaces, each with its own names, groups and
+ * subscriptions), SCOPE_CREATE and the SCOPES listing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int scope_eq(const void *item, const void *key)
+{
+    const struct rs_scope *s = item;
+    const struct rs_bytes *k = key;
+    return rs_bytes_eq((const uint8_t *)s->name, s->name_len, k->ptr, k->len);
+}
+
+struct rs_scope *rs_scope_find(const struct rs_core *c, struct rs_bytes name)
+{
+    if (name.len == 0)
+        return c->dflt;
+    return rs_map_get(&c->scopes, rs_hash(c->seed, name.ptr, name.len), &name, scope_eq);
+}
+
+struct rs_scope *rs_scope_create(struct rs_core *c, struct rs_bytes name, uint32_t mode)
+{
+    if (name.len == 0 || name.len > RS_SCOPE_MAX)
+        return NULL;
+    struct rs_scope *s = rs_calloc(1, sizeof *s);
+    if (!s) {
+        c->oom = 1;
+        return NULL;
+    }
+    memcpy(s->name, name.ptr, name.len);
+    s->name_len = name.len;
+    s->mode = mode;
+    s->hash = rs_hash(c->seed, name.ptr, name.len);
+    rs_map_init(&s->names);
+    rs_map_init(&s->groups);
+    if (rs_map_put(&c->scopes, s->hash, s) != 0) {
+        rs_free(s);
+        c->oom = 1;
+        return NULL;
+    }
+    return s;
+}
+
+/* Frees the scope with every name, group and membership in it (core teardown only). */
+void rs_scope_free(struct rs_scope *s)
+{
+    for (size_t i = 0; i < s->names.cap; i++) {
+        struct rs_name *n = s->names.slots[i].item;
+        if (n) {
+            rs_free(n->meta);
+            rs_free(n);
+        }
+    }
+    for (size_t i = 0; i < s->groups.cap; i++) {
+        struct rs_group *g = s->groups.slots[i].item;
+        if (!g)
+            continue;
+        while (g->members) {
+            struct rs_member *m = g->members;
+            g->members = m->gnext;
+            rs_free(m->meta);
+            rs_free(m);
+        }
+        rs_free(g);
+    }
+    rs_map_fini(&s->names);
+    rs_map_fini(&s->groups);
+    rs_free(s);
+}
+
+struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_scope *s = rs_scope_find(c, req->scope);
+    if (!s) {
+        char kb[80];
+        rs_out_error(c, cl, req, ROSTER_ENOSCOPE, "no scope '%s' on this node",
+                     rs_fmt_key(kb, sizeof kb, req->scope.ptr, req->scope.len));
+    }
+    return s;
+}
+
+void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    char kb[80];
+    if (req->scope.len == 0 || req->scope.len > RS_SCOPE_MAX) {
+        rs_out_error(c, cl, req, ROSTER_EINVAL, "scope name must be 1..%u bytes", RS_SCOPE_MAX);
+        return;
+    }
+    if (req->opts > ROSTER_SCOPE_STRONG) {
+        rs_out_error(c, cl, req, ROSTER_EINVAL, "scope mode %u is not 0 (eventual) or 1 (strong)",
+                     (unsigned)req->opts);
+        return;
+    }
+    rs_fmt_key(kb, sizeof kb, req->scope.ptr, req->scope.len);
+    if (rs_scope_find(c, req->scope)) {
+        rs_out_error(c, cl, req, ROSTER_EEXIST, "scope '%s' already exists", kb);
+        return;
+    }
+    if (req->opts == ROSTER_SCOPE_STRONG) {
+        rs_out_error(c, cl, req, ROSTER_EUNAVAIL,
+                     "strong scopes are not available in this version");
+        return;
+    }
+    if (!rs_scope_create(c, req->scope, req->opts))
+        return;
+    rs_out_ok(c, cl, req);
+    rs_out_log(c, RS_LOG_INFO, "scope '%s' created by client '%s'", kb, cl->name);
+}
+
+static int cmp_scope(const void *a, const void *b)
+{
+    const struct rs_scope *x = *(const struct rs_scope *const *)a;
+    const struct rs_scope *y = *(const struct rs_scope *const *)b;
+    return rs_bytes_cmp((const uint8_t *)x->name, x->name_len, (const uint8_t *)y->name,
+                        y->name_len);
+}
+
+void rs_scope_on_list(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    size_t n = 0;
+    struct rs_scope **v = rs_core_alloc(c, c->scopes.n * sizeof *v + 1);
+    if (!v)
+        return;
+    for (size_t i = 0; i < c->scopes.cap; i++)
+        if (c->scopes.slots[i].item)
+            v[n++] = c->scopes.slots[i].item;
+    qsort(v, n, sizeof *v, cmp_scope);
+    for (size_t i = 0; i < n; i++) {
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.opts = v[i]->mode;
+        it.arg = v[i]->names.n;
+        it.arg2 = v[i]->groups.n;
+        it.scope = rs_bytes_of(v[i]->name, v[i]->name_len);
+        rs_out_item(c, cl, req, &it);
+    }
+    rs_out_count(c, cl, req, n);
+    rs_free(v);
+}
