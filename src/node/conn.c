@@ -1,0 +1,401 @@
+/* conn.c: client connections: accept, read and frame, write and flush accounting, close,
+ * stall detection (see conn.h). This is the hot path: a read batch decodes and applies
+ * every whole frame it holds, then performs the outputs once. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/alloc.h"
+#include "log.h"
+
+#define READ_CHUNK (64u * 1024u)
+#define KEEP_BUF_MAX (256u * 1024u) /* larger idle buffers are freed */
+
+static int conn_eq(const void *item, const void *key)
+{
+    return ((const struct rs_conn *)item)->id == *(const uint64_t *)key;
+}
+
+static uint64_t conn_hash(uint64_t id) { return id * 0x9E3779B97F4A7C15ull; }
+
+struct rs_conn *rs_conn_find(struct rs_node *n, uint64_t id)
+{
+    return rs_map_get(&n->conns, conn_hash(id), &id, conn_eq);
+}
+
+static void oom(void)
+{
+    rs_log(RS_LOG_ERROR, "out of memory");
+    abort();
+}
+
+static void on_close(uv_handle_t *h)
+{
+    struct rs_conn *c = (struct rs_conn *)h;
+    rs_free(c->rbuf);
+    rs_buf_fini(&c->out);
+    rs_buf_fini(&c->wbuf);
+    rs_free(c);
+}
+
+void rs_conn_close(struct rs_conn *c, int level, const char *reason)
+{
+    struct rs_node *n = c->node;
+    if (c->closing)
+        return;
+    c->closing = 1;
+    rs_log(level, "conn %llu (pid %d): closed: %s", (unsigned long long)c->id, (int)c->os_pid,
+           reason);
+    rs_list_del(&c->all_link);
+    rs_list_del(&c->dirty_link);
+    rs_list_del(&c->partial_link);
+    rs_map_del_item(&n->conns, conn_hash(c->id), c);
+    n->n_conns--;
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    uv_close((uv_handle_t *)&c->pipe, on_close);
+    struct rs_input in = {.kind = RS_IN_CLIENT_GONE, .now_ms = rs_node_now(n), .conn = c->id};
+    rs_node_apply(n, &in);
+}
+
+static void mark_dirty(struct rs_conn *c)
+{
+    if (!rs_linked(&c->dirty_link))
+        rs_list_push(&c->node->dirty, &c->dirty_link);
+}
+
+void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->closing)
+        return;
+    if (rs_buf_append(&c->out, p, len) != 0)
+        oom();
+    mark_dirty(c);
+}
+
+void rs_conn_request_close(struct rs_conn *c, int level, const char *reason, size_t len)
+{
+    if (c->closing || c->close_requested)
+        return;
+    c->close_requested = 1;
+    c->close_level = level;
+    if (len >= sizeof c->close_reason)
+        len = sizeof c->close_reason - 1;
+    memcpy(c->close_reason, reason, len);
+    c->close_reason[len] = 0;
+    /* Nothing more is read from a conn on its way out. */
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    rs_list_del(&c->partial_link);
+    mark_dirty(c);
+}
+
+static void feed_flushed(struct rs_conn *c, size_t nbytes)
+{
+    struct rs_input in = {.kind = RS_IN_CLIENT_FLUSHED,
+                          .now_ms = rs_node_now(c->node),
+                          .conn = c->id,
+                          .n_bytes = nbytes};
+    rs_node_apply(c->node, &in);
+}
+
+static void trim(struct rs_buf *b)
+{
+    if (b->len == 0 && b->cap > KEEP_BUF_MAX) {
+        rs_buf_fini(b);
+        rs_buf_init(b);
+    }
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct rs_conn *c = req->data;
+    c->writing = 0;
+    if (c->closing) /* the write was cancelled by uv_close; on_close frees */
+        return;
+    if (status < 0) {
+        char why[96];
+        snprintf(why, sizeof why, "write failed: %s", uv_strerror(status));
+        rs_conn_close(c, RS_LOG_INFO, why);
+    } else {
+        c->wbuf.len = 0;
+        trim(&c->wbuf);
+        feed_flushed(c, c->wlen);
+        if (c->out.len || c->close_requested)
+            mark_dirty(c);
+    }
+    rs_node_perform(c->node);
+}
+
+void rs_conn_flush(struct rs_conn *c)
+{
+    if (c->closing)
+        return;
+    if (c->writing) {
+        /* A write is stuck or under way: on_write continues, unless the conn must go (a
+         * peer that does not read would otherwise hold it open). */
+        if (c->close_requested)
+            rs_conn_close(c, c->close_level, c->close_reason);
+        return;
+    }
+    size_t len = c->out.len;
+    size_t done = 0;
+    if (len) {
+        uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)len);
+        int r = uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+        if (r >= 0) {
+            done = (size_t)r;
+        } else if (r != UV_EAGAIN && r != UV_ENOSYS) {
+            char why[96];
+            snprintf(why, sizeof why, "write failed: %s", uv_strerror(r));
+            rs_conn_close(c, RS_LOG_INFO, why);
+            return;
+        }
+    }
+    if (done == len) {
+        c->out.len = 0;
+        trim(&c->out);
+        if (done)
+            feed_flushed(c, done);
+        if (c->close_requested)
+            rs_conn_close(c, c->close_level, c->close_reason);
+        return;
+    }
+    if (c->close_requested) {
+        /* The peer is not reading: what could not be written now is dropped. */
+        rs_conn_close(c, c->close_level, c->close_reason);
+        return;
+    }
+    /* Hand the rest to uv_write from wbuf (owned until on_write); out takes new output. */
+    struct rs_buf t = c->wbuf;
+    c->wbuf = c->out;
+    c->out = t;
+    c->out.len = 0;
+    if (done)
+        memmove(c->wbuf.data, c->wbuf.data + done, len - done);
+    c->wbuf.len = len - done;
+    c->wlen = len - done;
+    uv_buf_t b = uv_buf_init((char *)c->wbuf.data, (unsigned)c->wlen);
+    c->wreq.data = c;
+    int r = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+    if (done)
+        feed_flushed(c, done);
+    if (r < 0) {
+        char why[96];
+        snprintf(why, sizeof why, "write failed: %s", uv_strerror(r));
+        rs_conn_close(c, RS_LOG_INFO, why);
+        return;
+    }
+    c->writing = 1;
+}
+
+/* ---- read path ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct rs_conn *c = (struct rs_conn *)h;
+    struct rs_node *n = c->node;
+    if (c->rlen == 0 && !n->scratch_busy) {
+        n->scratch_busy = 1;
+        *buf = uv_buf_init((char *)n->scratch, (unsigned)n->scratch_cap);
+        return;
+    }
+    /* The incomplete frame's length was validated (<= frame_max) when it was buffered. */
+    size_t want = READ_CHUNK;
+    if (c->rlen >= 4) {
+        size_t total = (size_t)rs_get_u32(c->rbuf) + 4;
+        if (total > c->rlen && total - c->rlen > want)
+            want = total - c->rlen;
+    }
+    if (c->rcap - c->rlen < want) {
+        size_t cap = c->rlen + want;
+        uint8_t *p = rs_realloc(c->rbuf, cap);
+        if (!p)
+            oom();
+        c->rbuf = p;
+        c->rcap = cap;
+    }
+    *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+}
+
+/* fail logs a bad-input close at warn and closes after what is already queued. */
+static void fail(struct rs_conn *c, const char *what)
+{
+    char why[160];
+    int len = snprintf(why, sizeof why, "bad frame: %s", what);
+    if (len < 0)
+        len = 0;
+    if ((size_t)len >= sizeof why)
+        len = (int)sizeof why - 1;
+    rs_conn_request_close(c, RS_LOG_WARN, why, (size_t)len);
+}
+
+/* process applies every whole frame of p[0, len); returns the bytes consumed, or
+ * (size_t)-1 if the connection must stop reading (bad input or closing). */
+static size_t process(struct rs_conn *c, const uint8_t *p, size_t len)
+{
+    struct rs_node *n = c->node;
+    size_t off = 0;
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .now_ms = rs_node_now(n), .conn = c->id};
+    struct rs_msg msg;
+    in.msg = &msg;
+    while (off < len) {
+        size_t flen;
+        int r = rs_wire_frame_next(p + off, len - off, n->cfg->limits.frame_max, &flen);
+        if (r == RS_WIRE_NEED_MORE)
+            break;
+        if (r == RS_WIRE_OK)
+            r = rs_wire_decode(p + off, flen, &n->wire_limits, &msg);
+        if (r != RS_WIRE_OK) {
+            fail(c, rs_wire_strerror(r));
+            return (size_t)-1;
+        }
+        size_t before = n->outs.n;
+        rs_node_apply(n, &in);
+        off += flen;
+        /* Stop at once if the core asked to close this conn (e.g. a refused HELLO). */
+        for (size_t i = before; i < n->outs.n; i++)
+            if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
+                return (size_t)-1;
+    }
+    return off;
+}
+
+static void keep_partial(struct rs_conn *c, int new_frame)
+{
+    if (c->rlen == 0) {
+        rs_list_del(&c->partial_link);
+        if (c->rcap > READ_CHUNK + 4) {
+            rs_free(c->rbuf);
+            c->rbuf = NULL;
+            c->rcap = 0;
+        }
+        return;
+    }
+    if (!rs_linked(&c->partial_link)) {
+        rs_list_push(&c->node->partial, &c->partial_link);
+        c->partial_since = rs_node_now(c->node);
+    } else if (new_frame) {
+        c->partial_since = rs_node_now(c->node);
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct rs_conn *c = (struct rs_conn *)s;
+    struct rs_node *n = c->node;
+    int from_scratch = buf->base == (char *)n->scratch;
+    if (from_scratch)
+        n->scratch_busy = 0;
+    if (nread == 0 || c->closing)
+        return;
+    if (nread < 0) {
+        if (nread == UV_EOF && c->rlen == 0) {
+            rs_conn_close(c, RS_LOG_DEBUG, "peer closed");
+        } else if (nread == UV_EOF) {
+            char why[96];
+            snprintf(why, sizeof why, "peer closed inside a frame (%zu bytes of it received)",
+                     c->rlen);
+            rs_conn_close(c, RS_LOG_WARN, why);
+        } else {
+            char why[96];
+            snprintf(why, sizeof why, "read failed: %s", uv_strerror((int)nread));
+            rs_conn_close(c, RS_LOG_INFO, why);
+        }
+        rs_node_perform(n);
+        return;
+    }
+    if (c->close_requested) /* a read that was already under way */
+        return;
+    if (from_scratch) {
+        size_t len = (size_t)nread;
+        size_t used = process(c, n->scratch, len);
+        if (used != (size_t)-1 && used < len) {
+            size_t left = len - used;
+            if (c->rcap < left) {
+                size_t cap = left > READ_CHUNK ? left : READ_CHUNK;
+                uint8_t *p = rs_realloc(c->rbuf, cap);
+                if (!p)
+                    oom();
+                c->rbuf = p;
+                c->rcap = cap;
+            }
+            memcpy(c->rbuf, n->scratch + used, left);
+            c->rlen = left;
+            keep_partial(c, 1);
+        }
+    } else {
+        c->rlen += (size_t)nread;
+        size_t used = process(c, c->rbuf, c->rlen);
+        if (used != (size_t)-1) {
+            if (used)
+                memmove(c->rbuf, c->rbuf + used, c->rlen - used);
+            c->rlen -= used;
+            keep_partial(c, used > 0);
+        }
+    }
+    rs_node_perform(n);
+}
+
+void rs_conn_accept(struct rs_node *n)
+{
+    struct rs_conn *c = rs_calloc(1, sizeof *c);
+    if (!c)
+        oom();
+    uv_pipe_init(&n->loop, &c->pipe, 0);
+    c->node = n;
+    int r = uv_accept((uv_stream_t *)&n->listener, (uv_stream_t *)&c->pipe);
+    if (r < 0) {
+        rs_log(RS_LOG_WARN, "accept failed: %s", uv_strerror(r));
+        c->closing = 1;
+        uv_close((uv_handle_t *)&c->pipe, on_close);
+        return;
+    }
+    uv_os_fd_t fd;
+    struct ucred cred = {0, 0, 0};
+    socklen_t cl = sizeof cred;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0)
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
+    c->id = n->next_conn_id++;
+    c->os_pid = cred.pid;
+    c->uid = cred.uid;
+    rs_buf_init(&c->out);
+    rs_buf_init(&c->wbuf);
+    if (rs_map_put(&n->conns, conn_hash(c->id), c) != 0)
+        oom();
+    rs_list_push(&n->all, &c->all_link);
+    n->n_conns++;
+    rs_log(RS_LOG_DEBUG, "conn %llu (pid %d, uid %u): open", (unsigned long long)c->id,
+           (int)c->os_pid, (unsigned)c->uid);
+    struct rs_input in = {.kind = RS_IN_CLIENT_OPEN,
+                          .now_ms = rs_node_now(n),
+                          .conn = c->id,
+                          .os_pid = cred.pid,
+                          .uid = cred.uid};
+    rs_node_apply(n, &in);
+    if (!c->close_requested)
+        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+void rs_conn_check_stalls(struct rs_node *n)
+{
+    uint64_t now = rs_node_now(n);
+    uint64_t limit = n->cfg->limits.stall_ms;
+    struct rs_link *l = n->partial.next;
+    while (l != &n->partial) {
+        struct rs_link *next = l->next;
+        struct rs_conn *c = RS_CONTAINER(l, struct rs_conn, partial_link);
+        if (now - c->partial_since >= limit) {
+            char why[128];
+            snprintf(why, sizeof why,
+                     "stalled: incomplete frame for %llu ms (%zu bytes buffered, limit %llu ms)",
+                     (unsigned long long)(now - c->partial_since), c->rlen,
+                     (unsigned long long)limit);
+            rs_conn_close(c, RS_LOG_WARN, why);
+        }
+        l = next;
+    }
+}

@@ -1,0 +1,55 @@
+/* conn.h: one client connection on the Unix socket. It owns its read buffer (frames are
+ * split and decoded here and fed to the core one by one), its output (a pending buffer the
+ * core's SENDs append to, flushed once per read batch with uv_try_write, the rest through
+ * uv_write from a second buffer owned until the write callback), and the bookkeeping the
+ * core relies on: CLIENT_OPEN on accept, CLIENT_FLUSHED for bytes that reached the socket,
+ * CLIENT_GONE exactly once when it closes. */
+#ifndef ROSTER_NODE_CONN_H
+#define ROSTER_NODE_CONN_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/buf.h"
+#include "node.h"
+
+struct rs_conn {
+    uv_pipe_t pipe; /* first: the handle's address is the conn's */
+    struct rs_node *node;
+    uint64_t id;
+    int32_t os_pid;
+    uint32_t uid;
+    struct rs_link all_link, dirty_link, partial_link;
+
+    /* Bytes of an incomplete frame (rlen < its length) kept between reads. A conn with no
+     * partial frame reads into the node's shared scratch buffer instead. */
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    uint64_t partial_since; /* ms when the incomplete frame started */
+
+    struct rs_buf out;  /* pending output, not yet handed to the socket */
+    struct rs_buf wbuf; /* output handed to uv_write, owned until write_cb */
+    size_t wlen;        /* bytes of wbuf in the in-flight write */
+    uv_write_t wreq;
+    uint8_t writing;
+    uint8_t close_requested; /* close once pending output is written (or cannot be) */
+    uint8_t closing;         /* uv_close called, CLIENT_GONE fed */
+    int close_level;
+    char close_reason[160];
+};
+
+/* rs_conn_accept accepts one connection from the listener and feeds CLIENT_OPEN. */
+void rs_conn_accept(struct rs_node *n);
+struct rs_conn *rs_conn_find(struct rs_node *n, uint64_t id);
+/* rs_conn_send queues bytes for the conn (flushed by rs_node_perform). */
+void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len);
+/* rs_conn_request_close closes c after writing what is queued; level/reason go to the log. */
+void rs_conn_request_close(struct rs_conn *c, int level, const char *reason, size_t len);
+/* rs_conn_flush writes pending output (called by rs_node_perform for dirty conns). */
+void rs_conn_flush(struct rs_conn *c);
+/* rs_conn_close closes now: logs, stops reading, feeds CLIENT_GONE, frees on close. */
+void rs_conn_close(struct rs_conn *c, int level, const char *reason);
+/* rs_conn_check_stalls closes conns whose incomplete frame is older than stall_ms. */
+void rs_conn_check_stalls(struct rs_node *n);
+
+#endif

@@ -1,0 +1,67 @@
+/* effects.c: the one place where the core is called and its outputs are performed.
+ * rs_node_apply queues outputs; rs_node_perform delivers them (SEND to a conn's pending
+ * output, CLOSE, LOG, LOG_LEVEL), then flushes every conn that got output, which may feed
+ * CLIENT_FLUSHED / CLIENT_GONE and queue more outputs: it loops until nothing is left. */
+#include <stdlib.h>
+
+#include "conn.h"
+#include "log.h"
+#include "node.h"
+
+void rs_node_apply(struct rs_node *n, struct rs_input *in)
+{
+    if (rs_core_apply(n->core, in, &n->outs) != 0) {
+        rs_log(RS_LOG_ERROR, "core out of memory: aborting");
+        abort();
+    }
+}
+
+static void deliver(struct rs_node *n)
+{
+    struct rs_outputs *o = &n->outs;
+    struct rs_conn *last = NULL; /* consecutive outputs usually name the same conn */
+    for (size_t i = 0; i < o->n; i++) {
+        const struct rs_output *out = &o->v[i];
+        const uint8_t *p = o->bytes.data + out->off;
+        switch (out->kind) {
+        case RS_OUT_SEND:
+        case RS_OUT_CLOSE: {
+            struct rs_conn *c = last && last->id == out->conn ? last : rs_conn_find(n, out->conn);
+            if (!c)
+                break; /* already gone: nothing to do */
+            last = c;
+            if (out->kind == RS_OUT_SEND)
+                rs_conn_send(c, p, out->len);
+            else
+                rs_conn_request_close(c, RS_LOG_WARN, (const char *)p, out->len);
+            break;
+        }
+        case RS_OUT_LOG:
+            rs_log_text(out->level, (const char *)p, out->len);
+            break;
+        case RS_OUT_LOG_LEVEL:
+            rs_log_set_level(out->level);
+            rs_log(RS_LOG_INFO, "log level set to %s", rs_log_level_name(rs_log_get_level()));
+            break;
+        }
+    }
+    rs_outputs_reset(o);
+}
+
+void rs_node_perform(struct rs_node *n)
+{
+    if (n->performing)
+        return; /* the running call picks up what was queued */
+    n->performing = 1;
+    while (n->outs.n || !rs_list_empty(&n->dirty)) {
+        if (n->outs.n)
+            deliver(n);
+        /* Flushing may queue outputs (FLUSHED, GONE): they are delivered next round. */
+        while (!rs_list_empty(&n->dirty)) {
+            struct rs_link *l = n->dirty.next;
+            rs_list_del(l);
+            rs_conn_flush(RS_CONTAINER(l, struct rs_conn, dirty_link));
+        }
+    }
+    n->performing = 0;
+}

@@ -1,0 +1,153 @@
+/* loop.c: the node's life cycle: create the core (random incarnation and hash seed), run
+ * the libuv loop, the periodic timer (TICK input and stall scan), SIGTERM/SIGINT handling
+ * and the clean stop (every conn closed through CLIENT_GONE, every buffer freed). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "base/alloc.h"
+#include "conn.h"
+#include "log.h"
+#include "node.h"
+
+#define SCRATCH_BYTES (64u * 1024u)
+
+static uint64_t random_u64(void)
+{
+    uint64_t v = 0;
+    size_t got = 0;
+    while (got < sizeof v) {
+        ssize_t r = getrandom((uint8_t *)&v + got, sizeof v - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rs_log(RS_LOG_ERROR, "getrandom failed: %s", strerror(errno));
+            abort();
+        }
+        got += (size_t)r;
+    }
+    return v;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct rs_node *n = t->data;
+    struct rs_input in = {.kind = RS_IN_TICK, .now_ms = rs_node_now(n)};
+    rs_node_apply(n, &in);
+    if (!rs_list_empty(&n->partial))
+        rs_conn_check_stalls(n);
+    rs_node_perform(n);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct rs_node *n = s->data;
+    rs_log(RS_LOG_INFO, "%s received: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    rs_node_stop(n);
+}
+
+int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg)
+{
+    memset(n, 0, sizeof *n);
+    n->cfg = cfg;
+    rs_list_init(&n->all);
+    rs_list_init(&n->dirty);
+    rs_list_init(&n->partial);
+    rs_map_init(&n->conns);
+    rs_outputs_init(&n->outs);
+    n->next_conn_id = 1;
+    n->wire_limits = cfg->limits;
+    n->wire_limits.name_max = 0; /* the core answers oversize names/metadata with codes */
+    n->wire_limits.meta_max = 0;
+    do
+        n->incarnation = random_u64();
+    while (n->incarnation == 0);
+    n->scratch_cap = SCRATCH_BYTES;
+    n->scratch = rs_malloc(n->scratch_cap);
+    if (!n->scratch)
+        return -1;
+    int r = uv_loop_init(&n->loop);
+    if (r < 0) {
+        rs_log(RS_LOG_ERROR, "uv_loop_init: %s", uv_strerror(r));
+        return -1;
+    }
+    n->loop_ok = 1;
+    struct rs_core_config cc = {
+        .node_name = cfg->name,
+        .incarnation = n->incarnation,
+        .hash_seed = random_u64(),
+        .now_ms = uv_now(&n->loop),
+        .limits = cfg->limits,
+    };
+    n->core = rs_core_new(&cc);
+    uv_signal_init(&n->loop, &n->sig_term);
+    uv_signal_init(&n->loop, &n->sig_int);
+    uv_timer_init(&n->loop, &n->tick);
+    if (!n->core) {
+        rs_log(RS_LOG_ERROR, "cannot create the node core (invalid config or out of memory)");
+        return -1;
+    }
+    n->sig_term.data = n->sig_int.data = n;
+    uv_signal_start(&n->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&n->sig_int, on_signal, SIGINT);
+    n->tick.data = n;
+    /* The stall scan runs often enough to close a staller within ~1.25x its limit. */
+    uint64_t every = cfg->limits.stall_ms / 4;
+    if (every > 1000)
+        every = 1000;
+    if (every < 10)
+        every = 10;
+    uv_timer_start(&n->tick, on_tick, every, every);
+    return 0;
+}
+
+int rs_node_run(struct rs_node *n)
+{
+    return uv_run(&n->loop, UV_RUN_DEFAULT);
+}
+
+void rs_node_stop(struct rs_node *n)
+{
+    if (n->stopping)
+        return;
+    n->stopping = 1;
+    rs_listen_stop(n);
+    while (!rs_list_empty(&n->all)) {
+        struct rs_conn *c = RS_CONTAINER(n->all.next, struct rs_conn, all_link);
+        rs_conn_close(c, RS_LOG_DEBUG, "node stopping");
+    }
+    rs_node_perform(n);
+    uv_timer_stop(&n->tick);
+    uv_close((uv_handle_t *)&n->tick, NULL);
+    uv_signal_stop(&n->sig_term);
+    uv_signal_stop(&n->sig_int);
+    uv_close((uv_handle_t *)&n->sig_term, NULL);
+    uv_close((uv_handle_t *)&n->sig_int, NULL);
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+void rs_node_fini(struct rs_node *n)
+{
+    if (n->loop_ok) {
+        if (n->core && !n->stopping)
+            rs_node_stop(n);
+        uv_walk(&n->loop, walk_close, NULL);
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        int r = uv_loop_close(&n->loop);
+        if (r != 0)
+            rs_log(RS_LOG_WARN, "loop close: %s", uv_strerror(r));
+    }
+    if (n->core)
+        rs_core_free(n->core);
+    rs_outputs_fini(&n->outs);
+    rs_map_fini(&n->conns);
+    rs_free(n->scratch);
+    memset(n, 0, sizeof *n);
+}

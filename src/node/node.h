@@ -1,0 +1,91 @@
+/* node.h: struct rs_node, the daemon's one state object (owned by main.c): the libuv loop,
+ * the core, the connection table, timers and signal handles. loop.c runs it; listen.c,
+ * conn.c and effects.c work on it. Single-threaded: everything runs on the loop thread. */
+#ifndef ROSTER_NODE_NODE_H
+#define ROSTER_NODE_NODE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/map.h"
+#include "config.h"
+#include "core/core.h"
+
+struct rs_conn;
+
+/* An intrusive doubly-linked list link. */
+struct rs_link {
+    struct rs_link *prev, *next;
+};
+
+struct rs_node {
+    uv_loop_t loop;
+    int loop_ok; /* loop initialised: fini must close it */
+    const struct rs_node_config *cfg;
+    struct rs_core *core;
+    struct rs_outputs outs; /* outputs of rs_core_apply, performed by rs_node_perform */
+    int performing;         /* rs_node_perform is running (it loops until outs is empty) */
+
+    uv_pipe_t listener;
+    int listening;
+    int socket_bound; /* we created cfg->socket_path: unlink it at exit */
+    uint64_t accept_errors_logged_ms;
+
+    uv_signal_t sig_term, sig_int;
+    uv_timer_t tick;  /* TICK input and stall scan */
+    int stopping;
+
+    struct rs_map conns;      /* conn id -> struct rs_conn */
+    uint64_t next_conn_id;    /* starts at 1, never reused */
+    uint64_t n_conns;
+    struct rs_link all;       /* every open conn */
+    struct rs_link dirty;     /* conns with output to flush */
+    struct rs_link partial;   /* conns holding an incomplete frame */
+
+    uint8_t *scratch; /* shared read buffer for conns with no partial frame */
+    size_t scratch_cap;
+    int scratch_busy;
+
+    struct rs_limits wire_limits; /* decoding limits: frame_max, name/meta checks off */
+    uint64_t incarnation;
+};
+
+/* loop.c */
+int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg);
+int rs_node_run(struct rs_node *n);
+void rs_node_fini(struct rs_node *n);
+void rs_node_stop(struct rs_node *n);
+static inline uint64_t rs_node_now(struct rs_node *n) { return uv_now(&n->loop); }
+
+/* listen.c: binds cfg->socket_path (refusing a live one) and starts accepting.
+ * Returns 0, or -1 with a logged reason; *live is set when another node owns the socket. */
+int rs_listen_start(struct rs_node *n, int *live);
+void rs_listen_stop(struct rs_node *n);
+
+/* effects.c: feed one input to the core (its outputs are queued), then perform everything
+ * queued, flushing connections, until nothing is left. */
+void rs_node_apply(struct rs_node *n, struct rs_input *in);
+void rs_node_perform(struct rs_node *n);
+
+/* list helpers */
+static inline void rs_list_init(struct rs_link *l) { l->prev = l->next = l; }
+static inline int rs_list_empty(const struct rs_link *l) { return l->next == l; }
+static inline int rs_linked(const struct rs_link *e) { return e->next != NULL; }
+static inline void rs_list_push(struct rs_link *l, struct rs_link *e)
+{
+    e->prev = l->prev;
+    e->next = l;
+    l->prev->next = e;
+    l->prev = e;
+}
+static inline void rs_list_del(struct rs_link *e)
+{
+    if (!e->next)
+        return;
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+    e->next = e->prev = NULL;
+}
+#define RS_CONTAINER(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+#endif
