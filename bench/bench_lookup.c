@@ -1,0 +1,140 @@
+/* bench_lookup.c: figure 3, synchronous lookup latency and throughput through libroster on
+ * a registry of 100,000 names (registered pipelined by an owner client that stays
+ * connected), looked up in random order by a second client. Also roster_ping (a no-op round
+ * trip through the node) as the library + daemon floor, and the ratios to the raw socket
+ * round trip measured by bench_socket in the same run.
+ */
+#include "bench_util.h"
+
+/* measure: n synchronous lookups of random names, then absent names and pings, from CPU
+ * placement `where`; results stored under "lookup<sfx>_*", ratios against "sock<sfx>". */
+static void measure(roster_client *c, roster_pid self, size_t names, size_t n, int where,
+                    bu_lat *lat, const char *sfx)
+{
+    char name[64], key[64];
+    roster_entry e;
+    uint64_t rnd = 0x9e3779b97f4a7c15ull;
+    bu_pin(where);
+    bu_line("-- client on %s (%zu lookups)", bu_place_name(where), n);
+    for (size_t i = 0; i < n / 20 + 100; i++) { /* warm-up */
+        size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
+        bu_check(c, "roster_lookup", roster_lookup(c, NULL, name, len, &e, BU_TIMEOUT_MS));
+        roster_entry_free(&e);
+    }
+    lat->n = 0;
+    uint64_t t0 = bu_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
+        uint64_t a = bu_now_ns();
+        int rc = roster_lookup(c, NULL, name, len, &e, BU_TIMEOUT_MS);
+        uint64_t b = bu_now_ns();
+        bu_check(c, "roster_lookup", rc);
+        if (!roster_pid_equal(e.pid, self) || e.name.len != len ||
+            memcmp(e.name.data, name, len) != 0)
+            bu_die("roster_lookup returned a wrong entry for %.*s", (int)len, name);
+        roster_entry_free(&e);
+        bu_lat_add(lat, b - a);
+    }
+    uint64_t total = bu_now_ns() - t0;
+    bu_lat_sort(lat);
+    bu_print_lat("roster_lookup latency", lat);
+    bu_print_rate("roster_lookup throughput (1 client)", n, total);
+    double lookup_p50 = bu_pct_us(lat, 0.50);
+    snprintf(key, sizeof key, "lookup%s_p50_us", sfx);
+    bu_result(key, lookup_p50);
+    snprintf(key, sizeof key, "lookup%s_p99_us", sfx);
+    bu_result(key, bu_pct_us(lat, 0.99));
+    snprintf(key, sizeof key, "lookup%s_p999_us", sfx);
+    bu_result(key, bu_pct_us(lat, 0.999));
+    snprintf(key, sizeof key, "lookup%s_ops", sfx);
+    bu_result(key, bu_rate(n, total));
+
+    /* lookups of absent names: the not-found path */
+    lat->n = 0;
+    for (size_t i = 0; i < n / 5; i++) {
+        size_t len = bu_name(name, sizeof name, "nx/", i);
+        uint64_t a = bu_now_ns();
+        int rc = roster_lookup(c, NULL, name, len, &e, BU_TIMEOUT_MS);
+        uint64_t b = bu_now_ns();
+        if (rc != ROSTER_ENOTFOUND)
+            bu_die("roster_lookup of an absent name returned %s", roster_err_name(rc));
+        bu_lat_add(lat, b - a);
+    }
+    bu_lat_sort(lat);
+    bu_print_lat("roster_lookup, absent name", lat);
+
+    lat->n = 0;
+    for (size_t i = 0; i < n / 2; i++) {
+        uint64_t a = bu_now_ns();
+        int rc = roster_ping(c, BU_TIMEOUT_MS);
+        uint64_t b = bu_now_ns();
+        bu_check(c, "roster_ping", rc);
+        bu_lat_add(lat, b - a);
+    }
+    bu_lat_sort(lat);
+    bu_print_lat("roster_ping (no-op round trip)", lat);
+    double ping_p50 = bu_pct_us(lat, 0.50);
+    snprintf(key, sizeof key, "ping%s_p50_us", sfx);
+    bu_result(key, ping_p50);
+
+    double sock, reg;
+    snprintf(key, sizeof key, "sock%s_p50_us", sfx);
+    if (bu_result_get(key, &sock) == 0 && sock > 0) {
+        bu_line("lookup p50 / raw socket p50   = %6.2f / %6.2f µs = %.2fx (target <= 1.5x)",
+                lookup_p50, sock, lookup_p50 / sock);
+        snprintf(key, sizeof key, "lookup%s_ratio", sfx);
+        bu_result(key, lookup_p50 / sock);
+        bu_line("ping p50 / raw socket p50     = %6.2f / %6.2f µs = %.2fx", ping_p50, sock,
+                ping_p50 / sock);
+        snprintf(key, sizeof key, "reg%s_sync_p50_us", sfx);
+        if (bu_result_get(key, &reg) == 0)
+            bu_line("register p50 / raw socket p50 = %6.2f / %6.2f µs = %.2fx (target <= 1.5x)",
+                    reg, sock, reg / sock);
+    } else {
+        bu_line("(no raw socket figure in $BENCH_RESULTS: run bench_socket first for ratios)");
+    }
+}
+
+int main(void)
+{
+    size_t names = bu_count(100000);
+    size_t n = bu_count(50000);
+    char title[200];
+    snprintf(title, sizeof title,
+             "3. Lookup: synchronous roster_lookup on a registry of %zu names "
+             "(random names)",
+             names);
+    bu_section(title);
+
+    roster_client *owner = bu_connect("bench-lookup-owner");
+    roster_client *c = bu_connect("bench-lookup");
+    roster_pid self = roster_self(owner);
+    char name[64];
+    bu_pin(BU_OTHER);
+    uint64_t t0 = bu_now_ns();
+    for (size_t i = 0; i < names; i++) {
+        size_t len = bu_name(name, sizeof name, "lk/", i);
+        bu_check(owner, "roster_register_async",
+                 roster_register_async(owner, NULL, name, len, self, "m", 1, NULL));
+        if ((i + 1) % BU_BATCH == 0 || i + 1 == names)
+            bu_check_wait(owner, "roster_wait_all", roster_wait_all(owner, BU_TIMEOUT_MS));
+    }
+    uint64_t fill = bu_now_ns() - t0;
+    roster_counts cnt;
+    bu_check(c, "roster_count", roster_count(c, NULL, NULL, &cnt, BU_TIMEOUT_MS));
+    bu_line("registry filled: %zu names pipelined in %.3f s; roster_count reports %llu names",
+            names, (double)fill / 1e9, (unsigned long long)cnt.names);
+    if (cnt.names < names)
+        bu_die("roster_count reports %llu names, expected at least %zu",
+               (unsigned long long)cnt.names, names);
+
+    bu_lat lat;
+    bu_lat_init(&lat, n);
+    measure(c, self, names, n, BU_SAME, &lat, "");
+    if (bu_pinning())
+        measure(c, self, names, bu_count(20000), BU_OTHER, &lat, "x");
+    bu_lat_free(&lat);
+    roster_close(c);
+    roster_close(owner);
+    return 0;
+}

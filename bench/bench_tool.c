@@ -1,0 +1,238 @@
+/* bench_tool.c: helper of bench/run.sh (not a benchmark itself).
+ *   bench_tool ready SOCKET PID TIMEOUT_MS
+ *       polls until a roster client can connect to SOCKET and ping the node (exit 0), the
+ *       process PID has exited (exit 2) or the deadline has passed (exit 3).
+ *   bench_tool report RESULTS_FILE
+ *       prints the summary table of the figures the programs wrote into RESULTS_FILE,
+ *       beside the targets and the reference figures.
+ */
+#include "bench_util.h"
+
+#include <signal.h>
+
+static int cmd_ready(const char *sock, pid_t pid, long timeout_ms)
+{
+    uint64_t deadline = bu_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    int last = 0;
+    for (;;) {
+        if (pid > 0 && kill(pid, 0) != 0) {
+            fprintf(stderr, "bench_tool: rosterd (pid %ld) exited before its socket was ready\n",
+                    (long)pid);
+            return 2;
+        }
+        roster_options o;
+        roster_options_init(&o);
+        o.socket_path = sock;
+        o.client_name = "bench-ready";
+        o.timeout_ms = 1000;
+        roster_client *c = NULL;
+        last = roster_connect(&c, &o);
+        if (last == 0) {
+            last = roster_ping(c, 1000);
+            roster_close(c);
+            if (last == 0)
+                return 0;
+        }
+        if (bu_now_ns() >= deadline)
+            break;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "bench_tool: %s not ready after %ld ms (last error %s)\n", sock, timeout_ms,
+            roster_err_name(last));
+    return 3;
+}
+
+/* --- report ----------------------------------------------------------------------------- */
+
+#define MAXKV 128
+static struct {
+    char k[64];
+    double v;
+} kv[MAXKV];
+static size_t nkv;
+
+static int get(const char *key, double *v)
+{
+    for (size_t i = nkv; i-- > 0;)
+        if (strcmp(kv[i].k, key) == 0) {
+            *v = kv[i].v;
+            return 1;
+        }
+    return 0;
+}
+
+/* cell prints s left-aligned in width columns (UTF-8 aware: "µs" is one column). */
+static void cell(const char *s, int width, const char *sep)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            cols++;
+    fputs(s, stdout);
+    for (; cols < width; cols++)
+        fputc(' ', stdout);
+    fputs(sep, stdout);
+}
+
+static void row(const char *figure, const char *ours, const char *target, const char *ref,
+                const char *verdict)
+{
+    fputs("  ", stdout);
+    cell(figure, 44, " | ");
+    cell(ours, 26, " | ");
+    cell(target, 13, " | ");
+    cell(ref, 26, " | ");
+    printf("%s\n", verdict);
+}
+
+/* fmt_num writes v with thousands separators. */
+static void fmt_num(char *buf, size_t cap, double v)
+{
+    char raw[64];
+    snprintf(raw, sizeof raw, "%.0f", v);
+    size_t len = strlen(raw), o = 0;
+    for (size_t i = 0; i < len && o + 2 < cap; i++) {
+        if (i > 0 && (len - i) % 3 == 0 && raw[i - 1] != '-')
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = '\0';
+}
+
+static void rate_row(const char *figure, const char *key, const char *target, double min,
+                     const char *ref)
+{
+    double v;
+    char ours[64], num[48];
+    if (!get(key, &v)) {
+        row(figure, "n/a", target, ref, "");
+        return;
+    }
+    fmt_num(num, sizeof num, v);
+    snprintf(ours, sizeof ours, "%s ops/s", num);
+    row(figure, ours, target, ref, min > 0 ? (v >= min ? "met" : "MISSED") : "");
+}
+
+static void lat_row(const char *figure, const char *k50, const char *k99, const char *ref)
+{
+    double a, b;
+    char ours[64];
+    if (!get(k50, &a) || !get(k99, &b)) {
+        row(figure, "n/a", "", ref, "");
+        return;
+    }
+    snprintf(ours, sizeof ours, "%.1f / %.1f µs", a, b);
+    row(figure, ours, "", ref, "");
+}
+
+static void max_row(const char *figure, const char *key, const char *unit, double max,
+                    const char *target, const char *ref)
+{
+    double v;
+    char ours[64];
+    if (!get(key, &v)) {
+        row(figure, "n/a", target, ref, "");
+        return;
+    }
+    snprintf(ours, sizeof ours, "%.2f%s", v, unit);
+    row(figure, ours, target, ref, v <= max ? "met" : "MISSED");
+}
+
+static int cmd_report(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "bench_tool: cannot open %s\n", path);
+        return 1;
+    }
+    while (nkv < MAXKV && fscanf(f, "%63s %lf", kv[nkv].k, &kv[nkv].v) == 2)
+        nkv++;
+    fclose(f);
+
+    double v, w;
+    char ours[96];
+    printf("\n== Summary (µs = microseconds; p50 / p99; every register, unregister, join or "
+           "leave counts as one op)\n");
+    if (get("placement_pinned", &v) && v > 0)
+        printf("  (latency rows: client on rosterd's CPU unless marked \"other CPU\"; "
+               "pipelined rows: other CPU)\n");
+    row("figure", "ours (this run)", "target", "reference (owner, 2 cores)", "verdict");
+    printf("  %.44s-+-%.26s-+-%.13s-+-%.26s-+--------\n",
+           "----------------------------------------------", "--------------------------------",
+           "------------------", "--------------------------------");
+    if (get("sock_p50_us", &v) && get("sock_p99_us", &w))
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+    else
+        snprintf(ours, sizeof ours, "n/a");
+    row("1. raw Unix-socket round trip (floor)", ours, "-", "~13 µs p50", "");
+    if (get("sockx_p50_us", &v) && get("sockx_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("   same, client on the other CPU", ours, "-", "", "");
+    }
+    if (get("sock_epoll_p50_us", &v) && get("sock_epoll_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("   same, epoll echo server (info)", ours, "-", "", "");
+    }
+    rate_row("2a. register, 1 client sync", "reg_sync_reg_ops", "-", 0, "syn 40,000/s");
+    rate_row("    register+unregister, 1 client sync", "reg_sync_ops", "-", 0, "");
+    lat_row("    roster_register latency", "reg_sync_p50_us", "reg_sync_p99_us", "syn 44 µs call");
+    max_row("    register p50 / socket p50", "reg_ratio", "x", 1.5, "<= 1.5x", "");
+    if (get("regx_ratio", &v)) {
+        lat_row("    roster_register latency, other CPU", "regx_sync_p50_us", "regx_sync_p99_us",
+                "");
+        max_row("    same / socket p50, other CPU", "regx_ratio", "x", 1.5, "<= 1.5x", "");
+    }
+    rate_row("2b. register, 1 client pipelined", "reg_async_reg_ops", ">= 500,000/s", 500000,
+             "Elixir Registry 373,000/s");
+    rate_row("    register+unregister, pipelined", "reg_async_ops", "-", 0, "");
+    rate_row("2c. reg+unreg, 2 clients sync (total)", "reg2_sync_ops", "-", 0, "");
+    rate_row("    reg+unreg, 2 clients pipelined (total)", "reg2_async_ops", "-", 0, "");
+    rate_row("    register, 2 clients pipelined", "reg2_async_reg_ops", "-", 0, "");
+    if (get("lookup_p50_us", &v) && get("lookup_p99_us", &w)) {
+        double x = 0;
+        get("lookup_p999_us", &x);
+        snprintf(ours, sizeof ours, "%.1f / %.1f / %.1f µs", v, w, x);
+    } else {
+        snprintf(ours, sizeof ours, "n/a");
+    }
+    row("3. lookup p50 / p99 / p999 (100k names)", ours, "", "", "");
+    rate_row("   lookup throughput, 1 client sync", "lookup_ops", "-", 0, "");
+    max_row("   lookup p50 / socket p50", "lookup_ratio", "x", 1.5, "<= 1.5x", "");
+    if (get("lookupx_p50_us", &v) && get("lookupx_p99_us", &w)) {
+        double x = 0;
+        get("lookupx_p999_us", &x);
+        snprintf(ours, sizeof ours, "%.1f / %.1f / %.1f µs", v, w, x);
+        row("   lookup, client on the other CPU", ours, "", "", "");
+        max_row("   same / socket p50, other CPU", "lookupx_ratio", "x", 1.5, "<= 1.5x", "");
+    }
+    rate_row("4. join, 1 client sync", "join_sync_ops", "-", 0, "");
+    lat_row("   roster_join latency", "join_sync_p50_us", "join_sync_p99_us", "");
+    rate_row("   join, 1 client pipelined", "join_async_ops", "-", 0, "");
+    lat_row("5. members of a 1,000-member group", "members_p50_us", "members_p99_us", "");
+    max_row("6. kill -> last of 100k UNREGISTERED events", "cleanup_events_ms", " ms", 100,
+            "<= 100 ms", "syn ~4 s");
+    max_row("   kill -> roster_count shows 100k gone", "cleanup_count_ms", " ms", 100,
+            "<= 100 ms", "syn ~4 s");
+    if (get("mem_per_name", &v)) {
+        snprintf(ours, sizeof ours, "%.0f bytes", v);
+        row("7. rosterd memory per name (1M names)", ours, "", "syn ~580 bytes", "");
+    } else {
+        row("7. rosterd memory per name (1M names)", "n/a", "", "syn ~580 bytes", "");
+    }
+    max_row("   beyond the 18 name bytes (meta empty)", "mem_beyond", " bytes", 200, "<= 200 B",
+            "");
+    if (get("cleanup_names", &v) && v < 100000)
+        printf("  (BENCH_QUICK run: counts are 10x smaller than the figures' labels)\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[1], "ready") == 0)
+        return cmd_ready(argv[2], (pid_t)strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10));
+    if (argc == 3 && strcmp(argv[1], "report") == 0)
+        return cmd_report(argv[2]);
+    fprintf(stderr, "usage: bench_tool ready SOCKET PID TIMEOUT_MS | report RESULTS_FILE\n");
+    return 2;
+}
