@@ -1,2 +1,286 @@
-/* placeholder until the CLI lands */
-int main(void) { return 2; }
+/* main.c: rosterctl entry point: global options, the command table, argument parsing
+ * shared by the commands, connecting, error reporting and the exit status. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+struct cmd {
+    const char *name;
+    int (*fn)(struct ctl *x, int argc, char **argv);
+    const char *usage;
+};
+
+static const struct cmd cmds[] = {
+    {"status", cmd_status, "status"},
+    {"nodes", cmd_nodes, "nodes"},
+    {"scopes", cmd_scopes, "scopes"},
+    {"scope-create", cmd_scope_create, "scope-create NAME [--strong]"},
+    {"lookup", cmd_lookup, "lookup NAME"},
+    {"names", cmd_names, "names [--prefix P] [--pid PID] [--limit N]"},
+    {"members", cmd_members, "members GROUP [--local]"},
+    {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N]"},
+    {"count", cmd_count, "count [--node N]"},
+    {"register", cmd_register, "register NAME [--meta M]   (holds it until stdin closes)"},
+    {"unregister", cmd_unregister, "unregister NAME"},
+    {"join", cmd_join, "join GROUP [--meta M]   (holds it until stdin closes)"},
+    {"leave", cmd_leave, "leave GROUP"},
+    {"watch", cmd_watch, "watch [PREFIX] [--snapshot] [--exact] [--registry|--groups]"},
+    {"monitor", cmd_monitor, "monitor PID"},
+    {"ping", cmd_ping, "ping"},
+    {"log-level", cmd_log_level, "log-level error|warn|info|debug"},
+};
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+
+static void print_help(FILE *f)
+{
+    fprintf(f, "usage: rosterctl [--socket PATH] [--json] [--timeout MS] COMMAND [args]\n"
+               "every command accepts --scope S (default: default)\ncommands:\n");
+    for (size_t i = 0; i < NCMDS; i++)
+        fprintf(f, "  %s\n", cmds[i].usage);
+    fprintf(f, "exit status: 0 success, 1 not found / refused, 2 usage or connection error\n");
+}
+
+int ctl_exit_status(int err)
+{
+    switch (err) {
+    case ROSTER_OK:
+        return CTL_OK;
+    case ROSTER_EINVAL:
+    case ROSTER_ECONNECT:
+    case ROSTER_ECLOSED:
+    case ROSTER_ETIMEDOUT:
+    case ROSTER_EPROTO:
+    case ROSTER_EVERSION:
+    case ROSTER_ENOMEM:
+    case ROSTER_EBUSY:
+    case ROSTER_EAUTH:
+    case ROSTER_EINTERNAL:
+    case ROSTER_EIO:
+        return CTL_USAGE;
+    default:
+        return CTL_REFUSED; /* not found, taken, not owner / member, limits, ... */
+    }
+}
+
+int ctl_fail(struct ctl *x, const char *what, int err, const char *extra_key,
+             const char *extra_val)
+{
+    const char *detail = x->c ? roster_errdetail(x->c) : "";
+    fprintf(stderr, "rosterctl: %s: %s", what, roster_strerror(err));
+    if (detail && *detail)
+        fprintf(stderr, " (%s)", detail);
+    fputc('\n', stderr);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "error", roster_err_name(err));
+        jo_str(&o, "message", roster_strerror(err));
+        if (detail && *detail)
+            jo_str(&o, "detail", detail);
+        if (extra_key && extra_val)
+            jo_str(&o, extra_key, extra_val);
+        jo_end(&o);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    return ctl_exit_status(err);
+}
+
+int ctl_usage(struct ctl *x, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "rosterctl: %s%s%s\n", x->cmd ? x->cmd : "", x->cmd ? ": " : "", msg);
+    for (size_t i = 0; x->cmd && i < NCMDS; i++)
+        if (strcmp(cmds[i].name, x->cmd) == 0)
+            fprintf(stderr, "usage: rosterctl %s\n", cmds[i].usage);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "error", "EUSAGE");
+        jo_str(&o, "message", msg);
+        jo_end(&o);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    return CTL_USAGE;
+}
+
+int ctl_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_timeout(struct ctl *x, const char *s)
+{
+    if (s && strcmp(s, "-1") == 0) {
+        x->timeout_ms = ROSTER_FOREVER;
+        return 0;
+    }
+    uint64_t v;
+    if (ctl_parse_u64(s, &v) != 0 || v > 0x7fffffff)
+        return ctl_usage(x, "--timeout needs milliseconds (or -1), not \"%s\"", s ? s : "");
+    x->timeout_ms = (int)v;
+    return 0;
+}
+
+/* global_opt handles a global option at argv[*i]; 1 if it was one, 0 if not, or -exit. */
+static int global_opt(struct ctl *x, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    const char *names[] = {"--socket", "--timeout", "--scope"};
+    if (strcmp(a, "--json") == 0) {
+        x->json = 1;
+        return 1;
+    }
+    for (int k = 0; k < 3; k++) {
+        size_t n = strlen(names[k]);
+        const char *val = NULL;
+        if (strcmp(a, names[k]) == 0) {
+            if (*i + 1 >= argc)
+                return -ctl_usage(x, "%s needs a value", names[k]);
+            val = argv[++*i];
+        } else if (strncmp(a, names[k], n) == 0 && a[n] == '=') {
+            val = a + n + 1;
+        } else {
+            continue;
+        }
+        if (k == 0)
+            x->socket = val;
+        else if (k == 1) {
+            int r = parse_timeout(x, val);
+            if (r)
+                return -r;
+        } else
+            x->scope = val;
+        return 1;
+    }
+    return 0;
+}
+
+int ctl_args(struct ctl *x, int argc, char **argv, const struct ctl_opt *opts,
+             const char **pos, int min_pos, int max_pos, int *npos)
+{
+    int np = 0, only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (!only_pos && a[0] == '-' && a[1] == '-') {
+            int g = global_opt(x, argc, argv, &i);
+            if (g < 0)
+                return -g;
+            if (g > 0)
+                continue;
+            const struct ctl_opt *o = opts;
+            for (; o && o->name; o++) {
+                size_t n = strlen(o->name);
+                if (o->kind == CTL_FLAG && strcmp(a, o->name) == 0) {
+                    *(int *)o->dst = 1;
+                    break;
+                }
+                if (o->kind == CTL_STR && strcmp(a, o->name) == 0) {
+                    if (i + 1 >= argc)
+                        return ctl_usage(x, "%s needs a value", o->name);
+                    *(const char **)o->dst = argv[++i];
+                    break;
+                }
+                if (o->kind == CTL_STR && strncmp(a, o->name, n) == 0 && a[n] == '=') {
+                    *(const char **)o->dst = a + n + 1;
+                    break;
+                }
+            }
+            if (!o || !o->name)
+                return ctl_usage(x, "unknown option %s", a);
+            continue;
+        }
+        if (np >= max_pos)
+            return ctl_usage(x, "unexpected argument \"%s\"", a);
+        pos[np++] = a;
+    }
+    if (np < min_pos)
+        return ctl_usage(x, "missing argument");
+    if (npos)
+        *npos = np;
+    return 0;
+}
+
+int ctl_connect(struct ctl *x)
+{
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = x->socket;
+    o.client_name = "rosterctl";
+    if (x->timeout_ms >= 0)
+        o.timeout_ms = x->timeout_ms;
+    int r = roster_connect(&x->c, &o);
+    if (r == 0)
+        return 0;
+    char path[512], what[700];
+    const char *sp = x->socket ? x->socket : roster_default_socket(path, sizeof path);
+    if (r == ROSTER_ECONNECT && errno)
+        snprintf(what, sizeof what, "connect %s (%s)", sp, strerror(errno));
+    else
+        snprintf(what, sizeof what, "connect %s", sp);
+    x->c = NULL;
+    return ctl_fail(x, what, r, "socket", sp);
+}
+
+int main(int argc, char **argv)
+{
+    struct ctl x;
+    memset(&x, 0, sizeof x);
+    x.timeout_ms = 5000;
+    x.scope = "default";
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_help(stdout);
+            return 0;
+        }
+        int g = global_opt(&x, argc, argv, &i);
+        if (g < 0)
+            return -g;
+        if (g == 0)
+            return ctl_usage(&x, "unknown option %s (try --help)", argv[i]);
+    }
+    if (i >= argc) {
+        print_help(stderr);
+        return CTL_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    const struct cmd *cmd = NULL;
+    for (size_t k = 0; k < NCMDS; k++)
+        if (strcmp(cmds[k].name, argv[i]) == 0)
+            cmd = &cmds[k];
+    if (!cmd)
+        return ctl_usage(&x, "unknown command \"%s\" (try --help)", argv[i]);
+    x.cmd = cmd->name;
+    int st = cmd->fn(&x, argc - i - 1, argv + i + 1);
+    roster_close(x.c);
+    fflush(stdout);
+    return st;
+}

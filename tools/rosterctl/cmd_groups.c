@@ -1,0 +1,110 @@
+/* cmd_groups.c: the process-group commands: members, groups, join (held until stdin
+ * closes), leave. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ctl.h"
+
+int cmd_members(struct ctl *x, int argc, char **argv)
+{
+    int local = 0;
+    const struct ctl_opt opts[] = {{"--local", CTL_FLAG, &local}, {NULL, CTL_FLAG, NULL}};
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    roster_entries l;
+    size_t glen = strlen(pos[0]);
+    if ((r = roster_members(x->c, x->scope, pos[0], glen, local, &l, x->timeout_ms)))
+        return ctl_fail(x, "members", r, NULL, NULL);
+    roster_buf group = {(uint8_t *)(uintptr_t)pos[0], glen};
+    list_begin(x);
+    for (size_t i = 0; i < l.n; i++) {
+        list_sep(x, i);
+        print_entry(x, &l.items[i], &group);
+    }
+    list_end(x);
+    roster_entries_free(&l);
+    return 0;
+}
+
+int cmd_groups(struct ctl *x, int argc, char **argv)
+{
+    const char *prefix = "", *pid_text = NULL, *limit_text = NULL;
+    const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
+                                   {"--pid", CTL_STR, &pid_text},
+                                   {"--limit", CTL_STR, &limit_text},
+                                   {NULL, CTL_FLAG, NULL}};
+    int r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL);
+    if (r)
+        return r;
+    roster_pid pid = {0, 0};
+    uint64_t limit = 0;
+    if (pid_text && roster_pid_parse(pid_text, &pid) != 0)
+        return ctl_usage(x, "bad pid \"%s\"", pid_text);
+    if (limit_text && ctl_parse_u64(limit_text, &limit) != 0)
+        return ctl_usage(x, "bad --limit \"%s\"", limit_text);
+    if ((r = ctl_connect(x)))
+        return r;
+    roster_entries l;
+    r = roster_groups(x->c, x->scope, prefix, strlen(prefix), pid, (size_t)limit, &l,
+                      x->timeout_ms);
+    if (r)
+        return ctl_fail(x, "groups", r, NULL, NULL);
+    list_begin(x);
+    for (size_t i = 0; i < l.n; i++) {
+        const roster_entry *e = &l.items[i];
+        if (x->json) {
+            list_sep(x, i);
+            struct jobj o;
+            jo_begin(&o, stdout);
+            jo_bytes(&o, "group", e->name.data, e->name.len);
+            jo_bytes(&o, "name", e->name.data, e->name.len);
+            jo_u64(&o, "members", e->count);
+            if (pid_text)
+                jo_bytes(&o, "meta", e->meta.data, e->meta.len);
+            jo_end(&o);
+        } else {
+            text_bytes(stdout, e->name.data, e->name.len);
+            printf(" %" PRIu64 "\n", e->count);
+        }
+    }
+    list_end(x);
+    roster_entries_free(&l);
+    return 0;
+}
+
+int cmd_join(struct ctl *x, int argc, char **argv)
+{
+    const char *meta = "";
+    const struct ctl_opt opts[] = {{"--meta", CTL_STR, &meta}, {NULL, CTL_FLAG, NULL}};
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    r = roster_join(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
+                    strlen(meta), x->timeout_ms);
+    if (r)
+        return ctl_fail(x, "join", r, NULL, NULL);
+    ctl_print_pid_line(x);
+    return ctl_hold(x);
+}
+
+int cmd_leave(struct ctl *x, int argc, char **argv)
+{
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    r = roster_leave(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), x->timeout_ms);
+    if (r)
+        return ctl_fail(x, "leave", r, NULL, NULL);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_bool(&o, "ok", 1);
+        jo_end(&o);
+        fputc('\n', stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,205 @@
+/* cmd_info.c: node and scope information and administration: status, nodes, scopes,
+ * scope-create, count, ping, log-level. */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+int cmd_status(struct ctl *x, int argc, char **argv)
+{
+    int r = ctl_args(x, argc, argv, NULL, NULL, 0, 0, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    roster_stats st;
+    if ((r = roster_status(x->c, &st, x->timeout_ms)))
+        return ctl_fail(x, "status", r, NULL, NULL);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        for (size_t i = 0; i < st.n; i++)
+            jo_u64(&o, st.items[i].key, st.items[i].value);
+        jo_end(&o);
+        fputc('\n', stdout);
+    } else {
+        printf("node %s incarnation %016" PRIx64 "\n", roster_node_name(x->c),
+               roster_node_incarnation(x->c));
+        for (size_t i = 0; i < st.n; i++)
+            printf("%s %" PRIu64 "\n", st.items[i].key, st.items[i].value);
+    }
+    roster_stats_free(&st);
+    return 0;
+}
+
+static const char *state_name(int s)
+{
+    switch (s) {
+    case ROSTER_NODE_UP: return "up";
+    case ROSTER_NODE_DOWN: return "down";
+    case ROSTER_NODE_CONNECTING: return "connecting";
+    default: return "unknown";
+    }
+}
+
+int cmd_nodes(struct ctl *x, int argc, char **argv)
+{
+    int r = ctl_args(x, argc, argv, NULL, NULL, 0, 0, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    roster_nodes nodes;
+    if ((r = roster_nodes_list(x->c, x->scope, &nodes, x->timeout_ms)))
+        return ctl_fail(x, "nodes", r, NULL, NULL);
+    list_begin(x);
+    for (size_t i = 0; i < nodes.n; i++) {
+        const roster_node_info *n = &nodes.items[i];
+        char inc[17];
+        snprintf(inc, sizeof inc, "%016" PRIx64, n->incarnation);
+        if (x->json) {
+            list_sep(x, i);
+            struct jobj o;
+            jo_begin(&o, stdout);
+            jo_str(&o, "name", n->name);
+            jo_str(&o, "incarnation", inc);
+            jo_str(&o, "state", state_name(n->state));
+            jo_bool(&o, "self", n->self);
+            jo_end(&o);
+        } else {
+            printf("%s %s %s%s\n", n->name, inc, state_name(n->state), n->self ? " self" : "");
+        }
+    }
+    list_end(x);
+    roster_nodes_free(&nodes);
+    return 0;
+}
+
+int cmd_scopes(struct ctl *x, int argc, char **argv)
+{
+    int r = ctl_args(x, argc, argv, NULL, NULL, 0, 0, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    roster_entries l;
+    if ((r = roster_scopes(x->c, &l, x->timeout_ms)))
+        return ctl_fail(x, "scopes", r, NULL, NULL);
+    list_begin(x);
+    for (size_t i = 0; i < l.n; i++) {
+        const roster_entry *e = &l.items[i];
+        const char *mode = e->mode == ROSTER_SCOPE_STRONG ? "strong" : "eventual";
+        if (x->json) {
+            list_sep(x, i);
+            struct jobj o;
+            jo_begin(&o, stdout);
+            jo_bytes(&o, "scope", e->name.data, e->name.len);
+            jo_str(&o, "mode", mode);
+            jo_u64(&o, "names", e->count);
+            jo_u64(&o, "groups", e->groups);
+            jo_end(&o);
+        } else {
+            text_bytes(stdout, e->name.data, e->name.len);
+            printf(" %s names=%" PRIu64 " groups=%" PRIu64 "\n", mode, e->count, e->groups);
+        }
+    }
+    list_end(x);
+    roster_entries_free(&l);
+    return 0;
+}
+
+int cmd_scope_create(struct ctl *x, int argc, char **argv)
+{
+    int strong = 0;
+    const struct ctl_opt opts[] = {{"--strong", CTL_FLAG, &strong}, {NULL, CTL_FLAG, NULL}};
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    const char *mode = strong ? "strong" : "eventual";
+    r = roster_scope_create(x->c, pos[0], strong ? ROSTER_SCOPE_STRONG : ROSTER_SCOPE_EVENTUAL,
+                            x->timeout_ms);
+    if (r)
+        return ctl_fail(x, "scope-create", r, NULL, NULL);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "scope", pos[0]);
+        jo_str(&o, "mode", mode);
+        jo_end(&o);
+        fputc('\n', stdout);
+    } else {
+        printf("created scope %s (%s)\n", pos[0], mode);
+    }
+    return 0;
+}
+
+int cmd_count(struct ctl *x, int argc, char **argv)
+{
+    const char *node = NULL;
+    const struct ctl_opt opts[] = {{"--node", CTL_STR, &node}, {NULL, CTL_FLAG, NULL}};
+    int r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    roster_counts n;
+    if ((r = roster_count(x->c, x->scope, node, &n, x->timeout_ms)))
+        return ctl_fail(x, "count", r, NULL, NULL);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_u64(&o, "names", n.names);
+        jo_u64(&o, "groups", n.groups);
+        jo_u64(&o, "members", n.members);
+        jo_end(&o);
+        fputc('\n', stdout);
+    } else {
+        printf("names %" PRIu64 "\ngroups %" PRIu64 "\nmembers %" PRIu64 "\n", n.names,
+               n.groups, n.members);
+    }
+    return 0;
+}
+
+int cmd_ping(struct ctl *x, int argc, char **argv)
+{
+    int r = ctl_args(x, argc, argv, NULL, NULL, 0, 0, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    if ((r = roster_ping(x->c, x->timeout_ms)))
+        return ctl_fail(x, "ping", r, NULL, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    uint64_t us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_bool(&o, "ok", 1);
+        jo_str(&o, "node", roster_node_name(x->c));
+        jo_u64(&o, "rtt_us", us);
+        jo_end(&o);
+        fputc('\n', stdout);
+    } else {
+        printf("pong from %s in %" PRIu64 " us\n", roster_node_name(x->c), us);
+    }
+    return 0;
+}
+
+int cmd_log_level(struct ctl *x, int argc, char **argv)
+{
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
+    if (r)
+        return r;
+    if (strcmp(pos[0], "error") && strcmp(pos[0], "warn") && strcmp(pos[0], "info") &&
+        strcmp(pos[0], "debug"))
+        return ctl_usage(x, "unknown level \"%s\"", pos[0]);
+    if ((r = ctl_connect(x)))
+        return r;
+    if ((r = roster_log_level(x->c, pos[0], x->timeout_ms)))
+        return ctl_fail(x, "log-level", r, NULL, NULL);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "log_level", pos[0]);
+        jo_end(&o);
+        fputc('\n', stdout);
+    } else {
+        printf("log level %s\n", pos[0]);
+    }
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* cmd_registry.c: the unique-name commands: lookup, names, register (held until stdin
+ * closes), unregister. */
+#include <string.h>
+
+#include "ctl.h"
+
+int cmd_lookup(struct ctl *x, int argc, char **argv)
+{
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    roster_entry e;
+    if ((r = roster_lookup(x->c, x->scope, pos[0], strlen(pos[0]), &e, x->timeout_ms)))
+        return ctl_fail(x, "lookup", r, NULL, NULL);
+    print_entry(x, &e, NULL);
+    if (x->json)
+        fputc('\n', stdout);
+    roster_entry_free(&e);
+    return 0;
+}
+
+/* pid_filter parses an optional --pid value (NULL: the zero pid). */
+static int pid_filter(struct ctl *x, const char *text, roster_pid *out)
+{
+    memset(out, 0, sizeof *out);
+    if (text && roster_pid_parse(text, out) != 0)
+        return ctl_usage(x, "bad pid \"%s\" (expected 16 hex digits, '.', serial)", text);
+    return 0;
+}
+
+int cmd_names(struct ctl *x, int argc, char **argv)
+{
+    const char *prefix = "", *pid_text = NULL, *limit_text = NULL;
+    const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
+                                   {"--pid", CTL_STR, &pid_text},
+                                   {"--limit", CTL_STR, &limit_text},
+                                   {NULL, CTL_FLAG, NULL}};
+    int r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL);
+    if (r)
+        return r;
+    roster_pid pid;
+    uint64_t limit = 0;
+    if ((r = pid_filter(x, pid_text, &pid)))
+        return r;
+    if (limit_text && ctl_parse_u64(limit_text, &limit) != 0)
+        return ctl_usage(x, "bad --limit \"%s\"", limit_text);
+    if ((r = ctl_connect(x)))
+        return r;
+    roster_entries l;
+    r = roster_names(x->c, x->scope, prefix, strlen(prefix), pid, (size_t)limit, &l,
+                     x->timeout_ms);
+    if (r)
+        return ctl_fail(x, "names", r, NULL, NULL);
+    list_begin(x);
+    for (size_t i = 0; i < l.n; i++) {
+        list_sep(x, i);
+        print_entry(x, &l.items[i], NULL);
+    }
+    list_end(x);
+    roster_entries_free(&l);
+    return 0;
+}
+
+int cmd_register(struct ctl *x, int argc, char **argv)
+{
+    const char *meta = "";
+    const struct ctl_opt opts[] = {{"--meta", CTL_STR, &meta}, {NULL, CTL_FLAG, NULL}};
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    roster_pid holder;
+    r = roster_register(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
+                        strlen(meta), &holder, x->timeout_ms);
+    if (r == ROSTER_ETAKEN) {
+        char h[ROSTER_PID_STRLEN];
+        return ctl_fail(x, "register", r, "holder", roster_pid_format(holder, h));
+    }
+    if (r)
+        return ctl_fail(x, "register", r, NULL, NULL);
+    ctl_print_pid_line(x);
+    return ctl_hold(x);
+}
+
+int cmd_unregister(struct ctl *x, int argc, char **argv)
+{
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    if ((r = roster_unregister(x->c, x->scope, pos[0], strlen(pos[0]), x->timeout_ms)))
+        return ctl_fail(x, "unregister", r, NULL, NULL);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_bool(&o, "ok", 1);
+        jo_end(&o);
+        fputc('\n', stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,107 @@
+/* ctl.h: what the rosterctl files share: the invocation state, option parsing, output
+ * helpers (JSON and human text) and the command entry points. rosterctl is written on
+ * <roster.h> alone. */
+#ifndef ROSTERCTL_CTL_H
+#define ROSTERCTL_CTL_H
+
+#include <roster.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CTL_OK 0
+#define CTL_REFUSED 1 /* not found / refused */
+#define CTL_USAGE 2   /* usage or connection error */
+
+/* One invocation. */
+struct ctl {
+    const char *socket; /* --socket, or NULL for the library default */
+    int json;           /* --json */
+    int timeout_ms;     /* --timeout, per request */
+    const char *scope;  /* --scope, default "default" */
+    const char *cmd;    /* command name, for messages */
+    roster_client *c;   /* after ctl_connect */
+};
+
+/* An option a command accepts besides the global ones. */
+enum ctl_opt_kind { CTL_FLAG, CTL_STR };
+struct ctl_opt {
+    const char *name; /* "--prefix" */
+    enum ctl_opt_kind kind;
+    void *dst; /* int * for CTL_FLAG (set to 1), const char ** for CTL_STR */
+};
+
+/* ctl_args parses a command's arguments: its own options (list ends with a NULL name), the
+ * global ones (--json, --socket, --timeout, --scope) anywhere, and between min_pos and
+ * max_pos positional arguments into pos[]. Returns 0, or the exit status of a usage error
+ * (already reported). */
+int ctl_args(struct ctl *x, int argc, char **argv, const struct ctl_opt *opts,
+             const char **pos, int min_pos, int max_pos, int *npos);
+/* ctl_connect opens x->c; returns 0 or the exit status (error reported). */
+int ctl_connect(struct ctl *x);
+/* ctl_exit_status maps a roster error to the exit status: 0, 1 (refused) or 2. */
+int ctl_exit_status(int err);
+/* ctl_fail reports err of the step `what` on stderr (and as JSON on stdout with --json)
+ * and returns the exit status. extra_key/extra_val add one string member (may be NULL). */
+int ctl_fail(struct ctl *x, const char *what, int err, const char *extra_key,
+             const char *extra_val);
+/* ctl_usage reports a usage error and returns CTL_USAGE. */
+int ctl_usage(struct ctl *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ctl_parse_u64 parses a decimal number; 0 or -1. */
+int ctl_parse_u64(const char *s, uint64_t *out);
+
+/* json.c: JSON output. */
+void json_str(FILE *f, const void *p, size_t n); /* a quoted, escaped JSON string */
+struct jobj {
+    FILE *f;
+    int n;
+};
+void jo_begin(struct jobj *o, FILE *f);
+void jo_key(struct jobj *o, const char *key);
+void jo_bytes(struct jobj *o, const char *key, const void *p, size_t n);
+void jo_str(struct jobj *o, const char *key, const char *s);
+void jo_u64(struct jobj *o, const char *key, uint64_t v);
+void jo_bool(struct jobj *o, const char *key, int v);
+void jo_pid(struct jobj *o, const char *key, roster_pid pid);
+void jo_end(struct jobj *o);
+
+/* print.c: shared printers. */
+/* text_bytes prints bytes for humans: printable ASCII and valid UTF-8 as is, other bytes
+ * (and backslash) as C-style escapes. */
+void text_bytes(FILE *f, const void *p, size_t n);
+/* print_entry prints one registry entry (group = NULL) or group member. */
+void print_entry(struct ctl *x, const roster_entry *e, const roster_buf *group);
+/* print_event prints one event; one line, flushed. */
+void print_event(struct ctl *x, const roster_event *ev);
+/* list_begin / list_sep / list_end frame a JSON array (no-ops in human mode). */
+void list_begin(struct ctl *x);
+void list_sep(struct ctl *x, size_t i);
+void list_end(struct ctl *x);
+
+/* Commands: each returns the exit status. */
+int cmd_status(struct ctl *x, int argc, char **argv);
+int cmd_nodes(struct ctl *x, int argc, char **argv);
+int cmd_scopes(struct ctl *x, int argc, char **argv);
+int cmd_scope_create(struct ctl *x, int argc, char **argv);
+int cmd_count(struct ctl *x, int argc, char **argv);
+int cmd_ping(struct ctl *x, int argc, char **argv);
+int cmd_log_level(struct ctl *x, int argc, char **argv);
+int cmd_lookup(struct ctl *x, int argc, char **argv);
+int cmd_names(struct ctl *x, int argc, char **argv);
+int cmd_register(struct ctl *x, int argc, char **argv);
+int cmd_unregister(struct ctl *x, int argc, char **argv);
+int cmd_members(struct ctl *x, int argc, char **argv);
+int cmd_groups(struct ctl *x, int argc, char **argv);
+int cmd_join(struct ctl *x, int argc, char **argv);
+int cmd_leave(struct ctl *x, int argc, char **argv);
+int cmd_watch(struct ctl *x, int argc, char **argv);
+int cmd_monitor(struct ctl *x, int argc, char **argv);
+
+/* hold keeps the client (and its registrations) alive until stdin reaches EOF or the node
+ * closes the connection; returns the exit status (cmd_hold.c). */
+int ctl_hold(struct ctl *x);
+/* ctl_print_pid_line prints the first line of register / join: the client's pid (flushed). */
+void ctl_print_pid_line(struct ctl *x);
+
+#endif

@@ -1,0 +1,159 @@
+/* print.c: printers shared by the commands: entries, events and JSON array framing, each
+ * in the JSON form (--json, one value per line) and the human form. */
+#include <string.h>
+
+#include "ctl.h"
+
+void text_bytes(FILE *f, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = p[i];
+        if (b == '\\')
+            fputs("\\\\", f);
+        else if (b >= 0x20 && b < 0x7f)
+            fputc(b, f);
+        else if (b >= 0x80) {
+            /* keep valid UTF-8 sequences whole */
+            size_t l = 0;
+            if (b >= 0xc2 && b <= 0xdf)
+                l = 2;
+            else if (b >= 0xe0 && b <= 0xef)
+                l = 3;
+            else if (b >= 0xf0 && b <= 0xf4)
+                l = 4;
+            int ok = l && i + l <= n;
+            for (size_t k = 1; ok && k < l; k++)
+                ok = (p[i + k] & 0xc0) == 0x80;
+            if (ok) {
+                fwrite(p + i, 1, l, f);
+                i += l - 1;
+            } else {
+                fprintf(f, "\\x%02x", b);
+            }
+        } else {
+            fprintf(f, "\\x%02x", b);
+        }
+    }
+}
+
+void list_begin(struct ctl *x)
+{
+    if (x->json)
+        fputc('[', stdout);
+}
+
+void list_sep(struct ctl *x, size_t i)
+{
+    if (x->json && i > 0)
+        fputc(',', stdout);
+}
+
+void list_end(struct ctl *x)
+{
+    if (x->json)
+        fputs("]\n", stdout);
+}
+
+void print_entry(struct ctl *x, const roster_entry *e, const roster_buf *group)
+{
+    char pid[ROSTER_PID_STRLEN];
+    roster_pid_format(e->pid, pid);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        if (group) {
+            jo_bytes(&o, "group", group->data, group->len);
+            jo_bytes(&o, "name", group->data, group->len);
+        } else {
+            jo_bytes(&o, "name", e->name.data, e->name.len);
+        }
+        jo_str(&o, "pid", pid);
+        jo_str(&o, "node", e->node);
+        jo_bytes(&o, "meta", e->meta.data, e->meta.len);
+        jo_end(&o);
+        return;
+    }
+    text_bytes(stdout, group ? group->data : e->name.data, group ? group->len : e->name.len);
+    printf(" %s %s ", pid, e->node);
+    text_bytes(stdout, e->meta.data, e->meta.len);
+    fputc('\n', stdout);
+}
+
+static int is_group_event(int type)
+{
+    return type == ROSTER_EV_JOINED || type == ROSTER_EV_LEFT ||
+           type == ROSTER_EV_MEMBER_UPDATED;
+}
+
+static int has_entry(int type)
+{
+    return type != ROSTER_EV_SNAPSHOT_END && type != ROSTER_EV_OVERFLOW &&
+           type != ROSTER_EV_REPLY;
+}
+
+static int has_reason(const roster_event *ev)
+{
+    return ev->type == ROSTER_EV_UNREGISTERED || ev->type == ROSTER_EV_LEFT ||
+           ev->type == ROSTER_EV_DOWN || ev->reason != 0;
+}
+
+static int has_prev(int type)
+{
+    return type == ROSTER_EV_UPDATED || type == ROSTER_EV_MEMBER_UPDATED;
+}
+
+void print_event(struct ctl *x, const roster_event *ev)
+{
+    char pid[ROSTER_PID_STRLEN];
+    roster_pid_format(ev->pid, pid);
+    const char *type = roster_event_type_name(ev->type);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "type", type);
+        jo_str(&o, "scope", ev->scope);
+        if (has_entry(ev->type)) {
+            if (is_group_event(ev->type))
+                jo_bytes(&o, "group", ev->name.data, ev->name.len);
+            if (ev->type != ROSTER_EV_DOWN)
+                jo_bytes(&o, "name", ev->name.data, ev->name.len);
+            jo_str(&o, "pid", pid);
+            jo_str(&o, "node", ev->node);
+            if (ev->type != ROSTER_EV_DOWN)
+                jo_bytes(&o, "meta", ev->meta.data, ev->meta.len);
+            if (has_prev(ev->type))
+                jo_bytes(&o, "prev_meta", ev->prev_meta.data, ev->prev_meta.len);
+            if (has_reason(ev))
+                jo_str(&o, "reason", roster_reason_name(ev->reason));
+        }
+        if (ev->snapshot)
+            jo_bool(&o, "snapshot", 1);
+        jo_end(&o);
+        fputc('\n', stdout);
+        fflush(stdout);
+        return;
+    }
+    printf("%s %s", type, ev->scope);
+    if (has_entry(ev->type)) {
+        if (ev->type != ROSTER_EV_DOWN) {
+            fputc(' ', stdout);
+            text_bytes(stdout, ev->name.data, ev->name.len);
+        }
+        printf(" %s %s", pid, ev->node);
+        if (ev->type != ROSTER_EV_DOWN) {
+            fputs(" meta=", stdout);
+            text_bytes(stdout, ev->meta.data, ev->meta.len);
+        }
+        if (has_prev(ev->type)) {
+            fputs(" prev_meta=", stdout);
+            text_bytes(stdout, ev->prev_meta.data, ev->prev_meta.len);
+        }
+        if (has_reason(ev))
+            printf(" reason=%s", roster_reason_name(ev->reason));
+    }
+    if (ev->snapshot)
+        fputs(" (snapshot)", stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
