@@ -196,8 +196,10 @@ int roster_connect(roster_client **out, const roster_options *opts)
         r = setup_fds(c);
     if (r == 0)
         r = handshake(c, opts->client_name, deadline);
-    if (r == ROSTER_ECLOSED && c->dead_err == ROSTER_ECLOSED)
+    if (r == ROSTER_ECLOSED && c->dead_err == ROSTER_ECLOSED) {
         r = ROSTER_ECONNECT; /* closed during the handshake: the node did not take us */
+        saved = ECONNRESET;
+    }
     if (r != 0) {
         client_free(c);
         errno = saved;
