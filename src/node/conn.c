@@ -173,11 +173,8 @@ void rs_conn_flush(struct rs_conn *c)
     c->wbuf = c->out;
     c->out = t;
     c->out.len = 0;
-    if (done)
-        memmove(c->wbuf.data, c->wbuf.data + done, len - done);
-    c->wbuf.len = len - done;
     c->wlen = len - done;
-    uv_buf_t b = uv_buf_init((char *)c->wbuf.data, (unsigned)c->wlen);
+    uv_buf_t b = uv_buf_init((char *)c->wbuf.data + done, (unsigned)c->wlen);
     c->wreq.data = c;
     int r = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &b, 1, on_write);
     if (done)

@@ -8,6 +8,8 @@
 #include "log.h"
 #include "node.h"
 
+#define OUTS_KEEP_MAX (16u * 1024u * 1024u)
+
 void rs_node_apply(struct rs_node *n, struct rs_input *in)
 {
     if (rs_core_apply(n->core, in, &n->outs) != 0) {
@@ -46,6 +48,10 @@ static void deliver(struct rs_node *n)
         }
     }
     rs_outputs_reset(o);
+    if (o->bytes.cap > OUTS_KEEP_MAX) { /* after a huge listing, give the memory back */
+        rs_outputs_fini(o);
+        rs_outputs_init(o);
+    }
 }
 
 void rs_node_perform(struct rs_node *n)
