@@ -374,5 +374,22 @@ static void test_stop_with_clients(void)
     rc_close(&half);
 }
 
-TEST_MAIN(T(test_stop_with_clients), T(test_handshake), T(test_bad_input), T(test_name_meta_limits),
+/* LOG_LEVEL (rosterctl log-level) changes the daemon's level at run time. */
+static void test_log_level(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL); /* --log-level info */
+    struct rawclient a, b;
+    connect_hello(&a, &n);
+    struct rs_msg m = {.type = RS_MSG_LOG_LEVEL, .opts = RS_LOG_DEBUG};
+    ASSERT_EQ(rc_call(&a, &m, NULL, 5000), 0);
+    ASSERT(log_has(&n, "log level set to debug", 5000));
+    connect_hello(&b, &n); /* a connection is logged at debug only */
+    ASSERT(log_has(&n, ": open", 5000));
+    rc_close(&b);
+    rc_close(&a);
+    stop_ok(&n);
+}
+
+TEST_MAIN(T(test_log_level), T(test_stop_with_clients), T(test_handshake), T(test_bad_input), T(test_name_meta_limits),
           T(test_restart_new_incarnation), T(test_flags), T(test_stale_socket))
