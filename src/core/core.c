@@ -53,7 +53,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     if (!cfg || !cfg->node_name || rs_limits_check(&cfg->limits) != 0)
         return NULL;
     size_t nl = strlen(cfg->node_name);
-    if (nl == 0 || nl > RS_NODE_NAME_MAX || cfg->incarnation == 0)
+    if (nl == 0 || nl > RS_NODE_NAME_MAX)
         return NULL;
     struct rs_core *c = rs_calloc(1, sizeof *c);
     if (!c)

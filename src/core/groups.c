@@ -343,17 +343,15 @@ void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct r
             rs_out_count(c, cl, req, 0);
         return;
     }
-    struct rs_group **v;
     size_t n = 0;
-    struct rs_group **all = rs_core_alloc(c, (s->groups.n + 1) * sizeof *all);
-    if (!all)
+    struct rs_group **v = rs_core_alloc(c, (s->groups.n + 1) * sizeof *v);
+    if (!v)
         return;
     for (size_t i = 0; i < s->groups.cap; i++) {
         struct rs_group *g = s->groups.slots[i].item;
         if (g && rs_is_prefix(g->key, g->key_len, req->key.ptr, req->key.len))
-            all[n++] = g;
+            v[n++] = g;
     }
-    v = all;
     size_t limit = req->arg && req->arg < n ? (size_t)req->arg : n;
     rs_sort_head((void **)v, n, limit, cmp_group);
     for (size_t i = 0; i < limit && !cl->closing; i++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "core/core.h"
 #include "test.h"
 #include "wire/wire.h"
