@@ -1,0 +1,45 @@
+/* fuzz_config.c: fuzz target for rosterd's flag parser (src/node/config.c), the decoder of
+ * the daemon's configuration. Input: NUL-separated argv strings. The parser must never
+ * crash, and an accepted configuration must have coherent limits and a bounded socket path
+ * and node name. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 4096)
+        return 0;
+    char *copy = malloc(size + 1);
+    memcpy(copy, data, size);
+    copy[size] = 0;
+    char *argv[65];
+    int argc = 0;
+    argv[argc++] = "rosterd";
+    for (size_t i = 0; i <= size && argc < 64;) {
+        argv[argc++] = copy + i;
+        i += strlen(copy + i) + 1;
+    }
+    argv[argc] = NULL;
+    FILE *null = fopen("/dev/null", "w");
+    struct rs_node_config cfg;
+    int r = rs_config_parse(&cfg, argc, argv, null, null);
+    if (r == RS_CONFIG_OK) {
+        if (rs_limits_check(&cfg.limits) != 0)
+            abort();
+        if (strnlen(cfg.socket_path, sizeof cfg.socket_path) == sizeof cfg.socket_path)
+            abort();
+        if (strnlen(cfg.name, sizeof cfg.name) == sizeof cfg.name || cfg.name[0] == 0)
+            abort();
+        if (cfg.listen_port == 0 || cfg.listen_port > 65535)
+            abort();
+    }
+    fclose(null);
+    free(copy);
+    return 0;
+}
