@@ -3,8 +3,9 @@
  *      one call at a time (latency of every call recorded);
  *  (b) one client, pipelined: roster_register_async / roster_unregister_async in batches of
  *      BU_BATCH, each batch closed by roster_wait_all;
- *  (c) two clients in parallel (two processes started together), synchronous and pipelined;
- *      total operations per second over both.
+ *  (c) two clients in parallel (two processes started together, one on rosterd's CPU, one on
+ *      the other), synchronous and pipelined, each for a fixed time (2 s and 1 s) in
+ *      batches of BU_BATCH registers then BU_BATCH unregisters; total requests per second.
  * Every request (a register or an unregister) counts as one operation.
  */
 #include "bench_util.h"
@@ -79,11 +80,66 @@ static void run_async(roster_client *c, const char *prefix, size_t n, struct pha
     r->names = n;
 }
 
-/* Two workers in parallel: each a child process with its own client. The parent releases
- * both at once (one byte each on the go pipe) and measures the wall time until both have
- * reported. */
-static void run_parallel(int pipelined, size_t names_each, struct phase_result res[2],
-                         uint64_t *wall_ns)
+/* One parallel worker: until its time is up, register a batch of BU_BATCH names, then
+ * unregister them (one call at a time, or pipelined with one roster_wait_all per batch);
+ * counts completed requests. */
+struct par_result {
+    uint64_t ops;
+    uint64_t ns;
+    double reg_p50_us;
+    double reg_p99_us;
+};
+
+static void run_for(roster_client *c, const char *prefix, int pipelined, uint64_t dur_ns,
+                    struct par_result *r)
+{
+    char name[64];
+    roster_pid self = roster_self(c);
+    bu_lat lreg;
+    bu_lat_init(&lreg, pipelined ? 1 : 2000000);
+    uint64_t t0 = bu_now_ns(), end = t0 + dur_ns;
+    size_t ops = 0;
+    while (bu_now_ns() < end) {
+        for (size_t i = 0; i < BU_BATCH; i++) {
+            size_t len = bu_name(name, sizeof name, prefix, i);
+            if (pipelined) {
+                bu_check(c, "roster_register_async",
+                         roster_register_async(c, NULL, name, len, self, NULL, 0, NULL));
+            } else {
+                uint64_t a = bu_now_ns();
+                int rc = roster_register(c, NULL, name, len, self, NULL, 0, NULL, BU_TIMEOUT_MS);
+                bu_lat_add(&lreg, bu_now_ns() - a);
+                bu_check(c, "roster_register", rc);
+            }
+        }
+        if (pipelined)
+            bu_check_wait(c, "roster_wait_all (register)", roster_wait_all(c, BU_TIMEOUT_MS));
+        for (size_t i = 0; i < BU_BATCH; i++) {
+            size_t len = bu_name(name, sizeof name, prefix, i);
+            if (pipelined)
+                bu_check(c, "roster_unregister_async",
+                         roster_unregister_async(c, NULL, name, len, NULL));
+            else
+                bu_check(c, "roster_unregister",
+                         roster_unregister(c, NULL, name, len, BU_TIMEOUT_MS));
+        }
+        if (pipelined)
+            bu_check_wait(c, "roster_wait_all (unregister)", roster_wait_all(c, BU_TIMEOUT_MS));
+        ops += 2 * BU_BATCH;
+    }
+    r->ops = ops;
+    r->ns = bu_now_ns() - t0;
+    bu_lat_sort(&lreg);
+    r->reg_p50_us = bu_pct_us(&lreg, 0.50);
+    r->reg_p99_us = bu_pct_us(&lreg, 0.99);
+    bu_lat_free(&lreg);
+}
+
+/* Two workers in parallel: each a child process with its own client, client 1 on rosterd's
+ * CPU and client 2 on the other. The parent releases both at once (one byte each on the go
+ * pipe); both run for the same time; the figure is the sum of their completed requests
+ * over the longer of their run times. */
+static void run_parallel(int pipelined, uint64_t dur_ns, struct par_result res[2])
 {
     int ready[2], go[2], done[2];
     if (pipe(ready) || pipe(go) || pipe(done))
@@ -97,24 +153,15 @@ static void run_parallel(int pipelined, size_t names_each, struct phase_result r
             close(ready[0]);
             close(go[1]);
             close(done[0]);
-            bu_pin(BU_ANY);
+            bu_pin(k == 0 ? BU_SAME : BU_OTHER);
             roster_client *c = bu_connect(pipelined ? "bench-par-async" : "bench-par-sync");
             char prefix[32];
             snprintf(prefix, sizeof prefix, "par%d/%c/", k, pipelined ? 'a' : 's');
             char b = 'r';
             if (bu_write_full(ready[1], &b, 1) || bu_read_full(go[0], &b, 1))
                 _exit(1);
-            struct phase_result r = {0};
-            bu_lat lreg;
-            bu_lat_init(&lreg, names_each);
-            if (pipelined) {
-                run_async(c, prefix, names_each, &r);
-            } else {
-                run_sync(c, prefix, names_each, &lreg, NULL, &r);
-                bu_lat_sort(&lreg);
-                r.reg_p50_us = bu_pct_us(&lreg, 0.50);
-                r.reg_p99_us = bu_pct_us(&lreg, 0.99);
-            }
+            struct par_result r;
+            run_for(c, prefix, pipelined, dur_ns, &r);
             if (bu_write_full(done[1], &r, sizeof r))
                 _exit(1);
             roster_close(c);
@@ -127,14 +174,12 @@ static void run_parallel(int pipelined, size_t names_each, struct phase_result r
     char b[2];
     if (bu_read_full(ready[0], b, 2))
         bu_die("a parallel worker failed to start");
-    uint64_t t0 = bu_now_ns();
     if (bu_write_full(go[1], "gg", 2))
         bu_die("go pipe: %s", strerror(errno));
     int bad = 0;
     for (int k = 0; k < 2; k++)
         if (bu_read_full(done[0], &res[k], sizeof res[k]))
             bad = 1;
-    *wall_ns = bu_now_ns() - t0;
     for (int k = 0; k < 2; k++) {
         int st;
         if (waitpid(kids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -145,6 +190,25 @@ static void run_parallel(int pipelined, size_t names_each, struct phase_result r
     close(done[0]);
     if (bad)
         bu_die("a parallel worker failed (see its message above)");
+}
+
+static void print_parallel(const char *what, const struct par_result res[2], int pipelined,
+                           const char *key)
+{
+    uint64_t ns = res[0].ns > res[1].ns ? res[0].ns : res[1].ns;
+    char label[64], k[64];
+    for (int i = 0; i < 2; i++) {
+        snprintf(label, sizeof label, "%s, client %d", what, i + 1);
+        bu_print_rate(label, (size_t)res[i].ops, res[i].ns);
+    }
+    snprintf(label, sizeof label, "%s, total", what);
+    bu_print_rate(label, (size_t)(res[0].ops + res[1].ops), ns);
+    if (!pipelined)
+        bu_line("  %-38s p50 %8.2f / %.2f µs   p99 %8.2f / %.2f µs (client 1 / client 2)",
+                "roster_register latency", res[0].reg_p50_us, res[1].reg_p50_us,
+                res[0].reg_p99_us, res[1].reg_p99_us);
+    snprintf(k, sizeof k, "%s_ops", key);
+    bu_result(k, bu_rate((size_t)(res[0].ops + res[1].ops), ns));
 }
 
 static void print_phase(const char *what, const struct phase_result *r, const char *key)
@@ -162,25 +226,6 @@ static void print_phase(const char *what, const struct phase_result *r, const ch
     bu_result(k, bu_rate(r->names, r->unreg_ns));
     snprintf(k, sizeof k, "%s_ops", key);
     bu_result(k, bu_rate(2 * r->names, r->reg_ns + r->unreg_ns));
-}
-
-static void print_parallel(const char *what, const struct phase_result res[2], uint64_t wall,
-                           const char *key)
-{
-    size_t names = res[0].names + res[1].names;
-    uint64_t reg = res[0].reg_ns > res[1].reg_ns ? res[0].reg_ns : res[1].reg_ns;
-    uint64_t unreg = res[0].unreg_ns > res[1].unreg_ns ? res[0].unreg_ns : res[1].unreg_ns;
-    char label[64], k[64];
-    snprintf(label, sizeof label, "%s register", what);
-    bu_print_rate(label, names, reg);
-    snprintf(label, sizeof label, "%s unregister", what);
-    bu_print_rate(label, names, unreg);
-    snprintf(label, sizeof label, "%s total (wall)", what);
-    bu_print_rate(label, 2 * names, wall);
-    snprintf(k, sizeof k, "%s_reg_ops", key);
-    bu_result(k, bu_rate(names, reg));
-    snprintf(k, sizeof k, "%s_ops", key);
-    bu_result(k, bu_rate(2 * names, wall));
 }
 
 int main(void)
@@ -248,16 +293,14 @@ int main(void)
     print_phase("  1 client pipelined", &r, "reg_async");
     roster_close(c);
 
-    bu_line("(c) two clients in parallel (2 processes, any CPU)");
-    struct phase_result pr[2];
-    uint64_t wall;
-    run_parallel(0, n_sync / 2, pr, &wall);
-    print_parallel("  2 clients sync", pr, wall, "reg2_sync");
-    bu_line("  %-32s p50 %8.2f / %.2f µs   p99 %8.2f / %.2f µs (client 1 / client 2)",
-            "roster_register latency", pr[0].reg_p50_us, pr[1].reg_p50_us, pr[0].reg_p99_us,
-            pr[1].reg_p99_us);
-    run_parallel(1, n_async / 2, pr, &wall);
-    print_parallel("  2 clients pipelined", pr, wall, "reg2_async");
+    bu_line("(c) two clients in parallel, time-boxed (2 processes: client 1 on %s, client 2 "
+            "on %s)",
+            bu_place_name(BU_SAME), bu_place_name(BU_OTHER));
+    struct par_result pr[2];
+    run_parallel(0, (uint64_t)(bu_quick() ? 0.3e9 : 2e9), pr);
+    print_parallel("  2 clients sync", pr, 0, "reg2_sync");
+    run_parallel(1, (uint64_t)(bu_quick() ? 0.1e9 : 1e9), pr);
+    print_parallel("  2 clients pipelined", pr, 1, "reg2_async");
 
     bu_lat_free(&lreg);
     bu_lat_free(&lunreg);
