@@ -150,7 +150,8 @@ int rs_out_error(struct rs_core *c, struct rs_client *cl, const struct rs_msg *r
 }
 
 /* Append formatted text to the arena; returns its offset or SIZE_MAX. */
-static size_t put_text(struct rs_core *c, size_t *len, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static size_t put_text(struct rs_core *c, size_t *len,
+                                                               const char *fmt, va_list ap)
 {
     char text[512];
     int n = vsnprintf(text, sizeof text, fmt, ap);
@@ -167,7 +168,8 @@ static size_t put_text(struct rs_core *c, size_t *len, const char *fmt, va_list 
     return off;
 }
 
-static int vclose_conn(struct rs_core *c, uint64_t conn, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int vclose_conn(struct rs_core *c, uint64_t conn,
+                                                              const char *fmt, va_list ap)
 {
     size_t len = 0;
     size_t off = put_text(c, &len, fmt, ap);
