@@ -1,0 +1,368 @@
+/* test_client_events.c: libroster events against a real rosterd: subscriptions with a
+ * snapshot (entries, then SNAPSHOT_END, then live events; no gap or duplicate under
+ * concurrent writes), prefix / exact / groups filters, unsubscribe, events read during a
+ * blocking call (queued; roster_fd readable), and monitors with their DOWN reasons. */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "roster.h"
+#include "test.h"
+
+static roster_client *connect_to(const struct test_node *n)
+{
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = n->sock;
+    roster_client *c = NULL;
+    int r = roster_connect(&c, &o);
+    if (r)
+        test_fail(__FILE__, __LINE__, "connect: %s", roster_strerror(r));
+    return c;
+}
+
+static void stop_ok(struct test_node *n)
+{
+    int st = test_node_stop(n);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 (status 0x%x)", st);
+}
+
+static void next_ev(roster_client *c, roster_event *ev, int line)
+{
+    int r = roster_wait_event(c, ev, 5000);
+    if (r)
+        test_fail(__FILE__, line, "wait_event: %s (%s)", roster_strerror(r),
+                  roster_errdetail(c));
+}
+#define NEXT(c, ev) next_ev((c), (ev), __LINE__)
+
+static int name_is(const roster_event *ev, const char *s)
+{
+    return ev->name.len == strlen(s) && memcmp(ev->name.data, s, ev->name.len) == 0;
+}
+
+static void reg(roster_client *c, const char *name, const char *meta)
+{
+    int r = roster_register(c, NULL, name, strlen(name), roster_self(c), meta, strlen(meta),
+                            NULL, 5000);
+    if (r)
+        test_fail(__FILE__, __LINE__, "register %s: %s", name, roster_strerror(r));
+}
+
+static void test_subscribe_snapshot(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    reg(a, "job.1", "m1");
+    reg(a, "job.2", "m2");
+    reg(a, "other", "");
+    uint64_t sub;
+    ASSERT_EQ(roster_subscribe(b, NULL, "job.", 4,
+                               ROSTER_SUB_REGISTRY | ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT,
+                               &sub, 5000),
+              0);
+    roster_event ev;
+    int seen1 = 0, seen2 = 0;
+    for (int i = 0; i < 2; i++) {
+        NEXT(b, &ev);
+        ASSERT_EQ(ev.type, ROSTER_EV_REGISTERED);
+        ASSERT_EQ(ev.snapshot, 1);
+        ASSERT_U64_EQ(ev.id, sub);
+        ASSERT_STR_EQ(ev.scope, "default");
+        ASSERT(roster_pid_equal(ev.pid, roster_self(a)));
+        if (name_is(&ev, "job.1")) {
+            ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "m1", 2);
+            seen1++;
+        }
+        seen2 += name_is(&ev, "job.2");
+        roster_event_free(&ev);
+    }
+    ASSERT(seen1 == 1 && seen2 == 1);
+    NEXT(b, &ev);
+    ASSERT_EQ(ev.type, ROSTER_EV_SNAPSHOT_END);
+    roster_event_free(&ev);
+
+    reg(a, "other.2", "");
+    reg(a, "job.3", "m3");
+    reg(a, "job.1", "m1b"); /* update */
+    ASSERT_EQ(roster_unregister(a, NULL, "job.2", 5, 5000), 0);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_REGISTERED && name_is(&ev, "job.3") && ev.snapshot == 0);
+    roster_event_free(&ev);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_UPDATED && name_is(&ev, "job.1"));
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "m1b", 3);
+    ASSERT_MEM_EQ(ev.prev_meta.data, ev.prev_meta.len, "m1", 2);
+    roster_event_free(&ev);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_UNREGISTERED && name_is(&ev, "job.2"));
+    ASSERT_EQ(ev.reason, ROSTER_REASON_NORMAL);
+    roster_event_free(&ev);
+    ASSERT_EQ(roster_ping(b, 5000), 0);
+    ASSERT_EQ(roster_next_event(b, &ev), ROSTER_EAGAIN);
+
+    /* exact match and unsubscribe */
+    uint64_t sub2;
+    ASSERT_EQ(roster_subscribe(b, NULL, "exact", 5, ROSTER_SUB_REGISTRY, &sub2, 5000), 0);
+    ASSERT_EQ(roster_unsubscribe(b, sub, 5000), 0);
+    reg(a, "job.4", "");
+    reg(a, "exact.not", "");
+    reg(a, "exact", "");
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_REGISTERED && name_is(&ev, "exact"));
+    ASSERT_U64_EQ(ev.id, sub2);
+    roster_event_free(&ev);
+    roster_close(a);
+    roster_close(b);
+    stop_ok(&n);
+}
+
+/* A writer registers names while the subscriber asks for a snapshot: every name must show
+ * up exactly once, either in the snapshot or as a live event. */
+static void test_snapshot_no_gap_no_dup(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    enum { N = 2000 };
+    int go[2];
+    ASSERT_EQ(pipe(go), 0);
+    pid_t w = fork();
+    ASSERT(w >= 0);
+    if (w == 0) {
+        close(go[1]);
+        roster_client *a = connect_to(&n);
+        char ch;
+        if (read(go[0], &ch, 1) != 1)
+            _exit(3);
+        char name[32];
+        for (int i = 0; i < N; i++) {
+            snprintf(name, sizeof name, "k.%d", i);
+            if (roster_register(a, NULL, name, strlen(name), roster_self(a), "", 0, NULL,
+                                5000))
+                _exit(4);
+        }
+        /* stay connected until the parent has checked */
+        if (read(go[0], &ch, 1) < 0)
+            _exit(5);
+        roster_close(a);
+        _exit(0);
+    }
+    close(go[0]);
+    roster_client *b = connect_to(&n);
+    ASSERT_EQ(write(go[1], "x", 1), 1);
+    /* let the writer get going before the snapshot */
+    roster_counts cnt;
+    uint64_t deadline = test_now_ms() + 5000;
+    do
+        ASSERT_EQ(roster_count(b, NULL, NULL, &cnt, 5000), 0);
+    while (cnt.names < 50 && test_now_ms() < deadline);
+    ASSERT_EQ(roster_subscribe(b, NULL, "k.", 2,
+                               ROSTER_SUB_REGISTRY | ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT,
+                               NULL, 5000),
+              0);
+    static unsigned char seen[N];
+    int total = 0, ends = 0, snap = 0, after_end_snapshot = 0;
+    while (total < N) {
+        roster_event ev;
+        NEXT(b, &ev);
+        if (ev.type == ROSTER_EV_SNAPSHOT_END) {
+            ends++;
+        } else {
+            ASSERT_EQ(ev.type, ROSTER_EV_REGISTERED);
+            int i = atoi((const char *)ev.name.data + 2);
+            ASSERT(i >= 0 && i < N);
+            ASSERT_EQ(seen[i], 0);
+            seen[i] = 1;
+            total++;
+            snap += ev.snapshot;
+            if (ends && ev.snapshot)
+                after_end_snapshot++;
+            if (!ends && !ev.snapshot)
+                after_end_snapshot++;
+        }
+        roster_event_free(&ev);
+    }
+    ASSERT_EQ(ends, 1);
+    ASSERT_EQ(after_end_snapshot, 0);
+    ASSERT(snap >= 50);
+    close(go[1]);
+    int st;
+    ASSERT_EQ(waitpid(w, &st, 0), w);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    roster_close(b);
+    stop_ok(&n);
+}
+
+static void test_group_events(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    ASSERT_EQ(roster_subscribe(b, NULL, "", 0, ROSTER_SUB_GROUPS | ROSTER_SUB_ALL, NULL, 5000),
+              0);
+    reg(a, "not-a-group-event", "");
+    ASSERT_EQ(roster_join(a, NULL, "g", 1, roster_self(a), "v1", 2, 5000), 0);
+    ASSERT_EQ(roster_join(a, NULL, "g", 1, roster_self(a), "v2", 2, 5000), 0);
+    ASSERT_EQ(roster_leave(a, NULL, "g", 1, roster_self(a), 5000), 0);
+    ASSERT_EQ(roster_join(a, NULL, "h", 1, roster_self(a), "", 0, 5000), 0);
+    roster_event ev;
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_JOINED && name_is(&ev, "g"));
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "v1", 2);
+    roster_event_free(&ev);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_MEMBER_UPDATED && name_is(&ev, "g"));
+    ASSERT_MEM_EQ(ev.prev_meta.data, ev.prev_meta.len, "v1", 2);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "v2", 2);
+    roster_event_free(&ev);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_LEFT && name_is(&ev, "g"));
+    ASSERT_EQ(ev.reason, ROSTER_REASON_NORMAL);
+    roster_event_free(&ev);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_JOINED && name_is(&ev, "h"));
+    roster_event_free(&ev);
+    roster_close(a);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_LEFT && name_is(&ev, "h"));
+    ASSERT_EQ(ev.reason, ROSTER_REASON_DISCONNECTED);
+    roster_event_free(&ev);
+    roster_close(b);
+    stop_ok(&n);
+}
+
+static int fd_readable(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, ms) == 1;
+}
+
+static void test_events_during_blocking_call(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    ASSERT_EQ(roster_subscribe(b, NULL, "", 0, ROSTER_SUB_ALL, NULL, 5000), 0);
+    ASSERT(!fd_readable(roster_fd(b), 0));
+    reg(a, "e1", "");
+    reg(a, "e2", "");
+    reg(a, "e3", "");
+    /* The events were sent to b before the answer to this call: the call reads them and
+     * queues them. */
+    ASSERT_EQ(roster_ping(b, 5000), 0);
+    ASSERT(fd_readable(roster_fd(b), 0));
+    roster_event ev;
+    const char *want[] = {"e1", "e2", "e3"};
+    for (int i = 0; i < 3; i++) {
+        ASSERT(fd_readable(roster_fd(b), 0));
+        ASSERT_EQ(roster_next_event(b, &ev), 0);
+        ASSERT(ev.type == ROSTER_EV_REGISTERED && name_is(&ev, want[i]));
+        roster_event_free(&ev);
+    }
+    ASSERT_EQ(roster_next_event(b, &ev), ROSTER_EAGAIN);
+    ASSERT(!fd_readable(roster_fd(b), 0));
+    /* live: the fd wakes an event loop when a new event comes */
+    reg(a, "e4", "");
+    ASSERT(fd_readable(roster_fd(b), 5000));
+    ASSERT_EQ(roster_next_event(b, &ev), 0);
+    ASSERT(name_is(&ev, "e4"));
+    roster_event_free(&ev);
+    roster_close(a);
+    roster_close(b);
+    stop_ok(&n);
+}
+
+static void test_monitor_down(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = connect_to(&n), *b = connect_to(&n), *d = connect_to(&n);
+    roster_pid p;
+    ASSERT_EQ(roster_pid_new(a, &p, 5000), 0);
+    uint64_t m1, m2, m3, m4;
+    roster_event ev;
+
+    /* pid close: reason normal */
+    ASSERT_EQ(roster_monitor(b, p, &m1, 5000), 0);
+    ASSERT_EQ(roster_pid_close(a, p, 5000), 0);
+    NEXT(b, &ev);
+    ASSERT_EQ(ev.type, ROSTER_EV_DOWN);
+    ASSERT_U64_EQ(ev.id, m1);
+    ASSERT(roster_pid_equal(ev.pid, p));
+    ASSERT_EQ(ev.reason, ROSTER_REASON_NORMAL);
+    roster_event_free(&ev);
+
+    /* already dead: noproc, at once */
+    ASSERT_EQ(roster_monitor(b, p, &m2, 5000), 0);
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_DOWN && ev.id == m2 && ev.reason == ROSTER_REASON_NOPROC);
+    roster_event_free(&ev);
+
+    /* demonitor: no DOWN for it afterwards */
+    roster_pid q;
+    ASSERT_EQ(roster_pid_new(a, &q, 5000), 0);
+    ASSERT_EQ(roster_monitor(b, q, &m3, 5000), 0);
+    ASSERT_EQ(roster_demonitor(b, m3, 5000), 0);
+    ASSERT_EQ(roster_pid_close(a, q, 5000), 0);
+
+    /* client killed (connection closed): disconnected */
+    ASSERT_EQ(roster_monitor(b, roster_self(d), &m4, 5000), 0);
+    pid_t k = fork();
+    if (k == 0)
+        _exit(0);
+    waitpid(k, NULL, 0);
+    roster_close(d);
+    NEXT(b, &ev);
+    ASSERT_EQ(ev.type, ROSTER_EV_DOWN);
+    ASSERT_U64_EQ(ev.id, m4); /* not m3 */
+    ASSERT_EQ(ev.reason, ROSTER_REASON_DISCONNECTED);
+    roster_event_free(&ev);
+    ASSERT_EQ(roster_next_event(b, &ev), ROSTER_EAGAIN);
+    roster_close(a);
+    roster_close(b);
+    stop_ok(&n);
+}
+
+/* A monitored client process killed with SIGKILL: DOWN with reason disconnected. */
+static void test_monitor_killed_process(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *b = connect_to(&n);
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    pid_t k = fork();
+    ASSERT(k >= 0);
+    if (k == 0) {
+        roster_client *c = connect_to(&n);
+        roster_pid self = roster_self(c);
+        if (write(p[1], &self, sizeof self) != sizeof self)
+            _exit(3);
+        pause();
+        _exit(0);
+    }
+    roster_pid victim;
+    ASSERT_EQ(read(p[0], &victim, sizeof victim), (long)sizeof victim);
+    uint64_t mon;
+    ASSERT_EQ(roster_monitor(b, victim, &mon, 5000), 0);
+    kill(k, SIGKILL);
+    waitpid(k, NULL, 0);
+    roster_event ev;
+    NEXT(b, &ev);
+    ASSERT(ev.type == ROSTER_EV_DOWN && ev.id == mon);
+    ASSERT(roster_pid_equal(ev.pid, victim));
+    ASSERT_EQ(ev.reason, ROSTER_REASON_DISCONNECTED);
+    roster_event_free(&ev);
+    roster_close(b);
+    stop_ok(&n);
+}
+
+TEST_MAIN(T(test_subscribe_snapshot), T(test_snapshot_no_gap_no_dup), T(test_group_events),
+          T(test_events_during_blocking_call), T(test_monitor_down),
+          T(test_monitor_killed_process))
