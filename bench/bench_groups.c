@@ -112,9 +112,12 @@ int main(void)
     bu_lat_init(&lj, n_sync);
     bu_lat_init(&ll, n_sync);
     uint64_t jns, lns;
+    bu_cpu cpu;
+    bu_cpu_start(&cpu);
     joins_sync(c, "gs/", g_sync, &lj, &ll, &jns, &lns);
     bu_print_rate("1 client sync join", n_sync, jns);
     bu_print_rate("1 client sync leave", n_sync, lns);
+    bu_cpu_print(&cpu, 2 * n_sync);
     bu_lat_sort(&lj);
     bu_lat_sort(&ll);
     bu_print_lat("roster_join latency", &lj);
@@ -127,10 +130,12 @@ int main(void)
     bu_lat_free(&ll);
 
     bu_pin(BU_OTHER);
+    bu_cpu_start(&cpu);
     joins_async(c, "ga/", g_async, &jns, &lns);
     bu_pin(BU_SAME);
     bu_print_rate("1 client pipelined join", n_async, jns);
     bu_print_rate("1 client pipelined leave", n_async, lns);
+    bu_cpu_print(&cpu, 2 * n_async);
     bu_result("join_async_ops", bu_rate(n_async, jns));
     bu_result("leave_async_ops", bu_rate(n_async, lns));
 
@@ -155,6 +160,7 @@ int main(void)
         roster_entries_free(&out);
     }
     bu_lat_init(&lat, n_mem);
+    bu_cpu_start(&cpu);
     uint64_t t0 = bu_now_ns();
     for (size_t i = 0; i < n_mem; i++) {
         uint64_t a = bu_now_ns();
@@ -170,6 +176,7 @@ int main(void)
     bu_lat_sort(&lat);
     bu_print_lat("roster_members latency (1,000)", &lat);
     bu_print_rate("roster_members calls", n_mem, total);
+    bu_cpu_print(&cpu, n_mem);
     bu_line("%-40s %10.0f members/s", "", bu_rate(n_mem * PIDS, total));
     bu_result("members_p50_us", bu_pct_us(&lat, 0.50));
     bu_result("members_p99_us", bu_pct_us(&lat, 0.99));

@@ -22,6 +22,8 @@ static void measure(roster_client *c, roster_pid self, size_t names, size_t n, i
         roster_entry_free(&e);
     }
     lat->n = 0;
+    bu_cpu cpu;
+    bu_cpu_start(&cpu);
     uint64_t t0 = bu_now_ns();
     for (size_t i = 0; i < n; i++) {
         size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
@@ -39,6 +41,7 @@ static void measure(roster_client *c, roster_pid self, size_t names, size_t n, i
     bu_lat_sort(lat);
     bu_print_lat("roster_lookup latency", lat);
     bu_print_rate("roster_lookup throughput (1 client)", n, total);
+    bu_cpu_print(&cpu, n);
     double lookup_p50 = bu_pct_us(lat, 0.50);
     snprintf(key, sizeof key, "lookup%s_p50_us", sfx);
     bu_result(key, lookup_p50);
@@ -64,6 +67,7 @@ static void measure(roster_client *c, roster_pid self, size_t names, size_t n, i
     bu_print_lat("roster_lookup, absent name", lat);
 
     lat->n = 0;
+    bu_cpu_start(&cpu);
     for (size_t i = 0; i < n / 2; i++) {
         uint64_t a = bu_now_ns();
         int rc = roster_ping(c, BU_TIMEOUT_MS);
@@ -73,6 +77,7 @@ static void measure(roster_client *c, roster_pid self, size_t names, size_t n, i
     }
     bu_lat_sort(lat);
     bu_print_lat("roster_ping (no-op round trip)", lat);
+    bu_cpu_print(&cpu, n / 2);
     double ping_p50 = bu_pct_us(lat, 0.50);
     snprintf(key, sizeof key, "ping%s_p50_us", sfx);
     bu_result(key, ping_p50);

@@ -68,6 +68,8 @@ int main(void)
     if (rss0 < 0)
         bu_die("cannot read VmRSS of rosterd pid %ld", (long)d);
 
+    bu_cpu cpu;
+    bu_cpu_start(&cpu);
     uint64_t t0 = bu_now_ns();
     fill(c, n, 0);
     uint64_t t = bu_now_ns() - t0;
@@ -77,6 +79,7 @@ int main(void)
         bu_die("roster_count reports %llu names, expected %llu",
                (unsigned long long)cnt.names, (unsigned long long)(base + n));
     print_stats(c);
+    bu_cpu_print(&cpu, n);
 
     double per = (double)(rss1 - rss0) * 1024.0 / (double)n;
     bu_line("registered %zu names in %.3f s (%.0f/s pipelined)", n, (double)t / 1e9,

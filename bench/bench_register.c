@@ -250,8 +250,11 @@ int main(void)
 
     bu_pin(BU_SAME);
     bu_line("(a) one client, synchronous, %s", bu_place_name(BU_SAME));
+    bu_cpu cpu;
+    bu_cpu_start(&cpu);
     run_sync(c, "sync/", n_sync, &lreg, &lunreg, &r);
     print_phase("  1 client sync", &r, "reg_sync");
+    bu_cpu_print(&cpu, 2 * n_sync);
     bu_lat_sort(&lreg);
     bu_lat_sort(&lunreg);
     bu_print_lat("  roster_register latency", &lreg);
@@ -289,8 +292,10 @@ int main(void)
 
     bu_pin(BU_OTHER);
     bu_line("(b) one client, pipelined, %s", bu_place_name(BU_OTHER));
+    bu_cpu_start(&cpu);
     run_async(c, "async/", n_async, &r);
     print_phase("  1 client pipelined", &r, "reg_async");
+    bu_cpu_print(&cpu, 2 * n_async);
     roster_close(c);
 
     bu_line("(c) two clients in parallel, time-boxed (2 processes: client 1 on %s, client 2 "

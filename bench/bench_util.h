@@ -311,6 +311,44 @@ static inline long bu_rss_kb(pid_t pid)
     return kb;
 }
 
+/* --- CPU time: who pays for a figure ---------------------------------------------------- */
+
+/* bu_cpu_ns returns the CPU time (user + system) consumed so far by process pid (0: this
+ * process), in ns, or 0 if it cannot be read. */
+static inline uint64_t bu_cpu_ns(pid_t pid)
+{
+    clockid_t id = CLOCK_PROCESS_CPUTIME_ID;
+    if (pid > 0 && clock_getcpuclockid(pid, &id) != 0)
+        return 0;
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct bu_cpu {
+    uint64_t daemon;
+    uint64_t self;
+} bu_cpu;
+
+static inline void bu_cpu_start(bu_cpu *c)
+{
+    c->daemon = bu_cpu_ns(bu_rosterd_pid());
+    c->self = bu_cpu_ns(0);
+}
+
+/* bu_cpu_print prints the CPU time per operation spent by rosterd and by this client since
+ * bu_cpu_start (skipped when rosterd's pid is unknown). */
+static inline void bu_cpu_print(const bu_cpu *c, size_t ops)
+{
+    pid_t d = bu_rosterd_pid();
+    if (d <= 0 || c->daemon == 0 || ops == 0)
+        return;
+    double dn = (double)(bu_cpu_ns(d) - c->daemon), sn = (double)(bu_cpu_ns(0) - c->self);
+    bu_line("%-40s rosterd %6.2f µs/op, this client %6.2f µs/op", "  CPU time per op:",
+            dn / 1000.0 / (double)ops, sn / 1000.0 / (double)ops);
+}
+
 /* bu_name formats "<prefix><i, 10 digits>" into buf and returns its length. */
 static inline size_t bu_name(char *buf, size_t cap, const char *prefix, size_t i)
 {
