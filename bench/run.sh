@@ -117,6 +117,7 @@ export BENCH_RESULTS="$WORK/results"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 echo "roster benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "   machine: $cpu, $(nproc) CPUs, kernel $(uname -r), $(gcc --version 2>/dev/null | head -n1)"
+echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
 echo "   binaries: $BIN; placement: $([ ${#PIN[@]} -gt 0 ] && echo 'rosterd pinned to CPU 0' || echo 'unpinned')${BENCH_QUICK:+; BENCH_QUICK=$BENCH_QUICK}"
 START=$SECONDS
 
