@@ -291,7 +291,8 @@ static void test_register_holds_until_stdin_closes(void)
     char *end = strchr(line + 8, '"');
     ASSERT(end != NULL);
     *end = 0;
-    snprintf(pidtext, sizeof pidtext, "%s", line + 8);
+    ASSERT(strlen(line + 8) < sizeof pidtext);
+    memcpy(pidtext, line + 8, strlen(line + 8) + 1);
     roster_pid held;
     ASSERT_EQ(roster_pid_parse(pidtext, &held), 0);
     roster_entry e;
