@@ -296,7 +296,9 @@ typedef enum roster_event_type {
     ROSTER_EV_SNAPSHOT_END = 7, /* end of a subscription's snapshot */
     ROSTER_EV_OVERFLOW = 8,     /* the subscription fell behind and was stopped */
     ROSTER_EV_DOWN = 9,         /* monitored pid died: pid, reason; id = monitor id */
-    ROSTER_EV_REPLY = 10,       /* answer to a pipelined request: req_id, status */
+    ROSTER_EV_REPLY = 10,       /* answer to a pipelined request: req_id, status; pid =
+                                   the holder for a refused register, meta = the node's
+                                   error detail text */
 } roster_event_type;
 /* roster_event_type_name returns "registered", "unregistered", ... */
 ROSTER_API const char *roster_event_type_name(int type);
@@ -343,8 +345,12 @@ ROSTER_API int roster_monitor(roster_client *c, roster_pid pid, uint64_t *mon_ou
 ROSTER_API int roster_demonitor(roster_client *c, uint64_t mon, int timeout_ms);
 
 /* roster_fd returns a descriptor that polls readable whenever roster_next_event may have an
- * event (data on the socket, or events already buffered by the library). Do not read from
- * it or close it. */
+ * event (data on the socket, or events already buffered by the library). It is an epoll
+ * descriptor watching the socket and an eventfd; the library writes the eventfd when its
+ * event queue becomes non-empty (also while a blocking call reads events that arrive
+ * before its answer) and drains it when the queue becomes empty, so a level-triggered
+ * poll/epoll/libuv watcher never misses queued events. When it polls readable, call
+ * roster_next_event until ROSTER_EAGAIN. Do not read from it or close it. */
 ROSTER_API int roster_fd(const roster_client *c);
 
 /* roster_next_event returns the next event without blocking: 0 and *ev filled (free it with
