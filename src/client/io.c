@@ -23,6 +23,8 @@ int64_t rs_client_deadline(int timeout_ms)
     return rs_client_now_ms() + timeout_ms;
 }
 
+static int read_once(roster_client *c);
+
 int rs_client_write(roster_client *c)
 {
     while (c->out_off < c->out.len) {
@@ -36,9 +38,13 @@ int rs_client_write(roster_client *c)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
-        rs_client_lose(c, ROSTER_ECLOSED, "write to the node failed: %s",
-                       n < 0 ? strerror(errno) : "no progress");
-        return ROSTER_ECLOSED;
+        int e = n < 0 ? errno : EPIPE;
+        /* The node may have said why before closing (a "node full" HELLO): read it first,
+         * the first reason recorded wins. */
+        while (!c->dead && read_once(c) > 0) {
+        }
+        rs_client_lose(c, ROSTER_ECLOSED, "write to the node failed: %s", strerror(e));
+        return c->dead_err;
     }
     c->out.len = c->out_off = 0;
     return 0;
