@@ -2,7 +2,8 @@
  * a registry of 100,000 names (registered pipelined by an owner client that stays
  * connected), looked up in random order by a second client. Also roster_ping (a no-op round
  * trip through the node) as the library + daemon floor, and the ratios to the raw socket
- * round trip measured by bench_socket in the same run.
+ * round trip measured by bench_socket in the same run; then (3b) the same ratios with the
+ * raw socket floor measured in blocks interleaved with the roster calls.
  */
 #include "bench_util.h"
 
@@ -100,6 +101,76 @@ static void measure(roster_client *c, roster_pid self, size_t names, size_t n, i
     }
 }
 
+/* interleaved: the ratios again, with the raw socket floor measured in alternating blocks
+ * with the roster calls (same CPU as rosterd), so that both see the same machine state. */
+static void interleaved(roster_client *c, size_t names, size_t rounds)
+{
+    enum { B = 500 };
+    bu_lat ls, ll, lr, lu;
+    bu_lat_init(&ls, rounds * B);
+    bu_lat_init(&ll, rounds * B);
+    bu_lat_init(&lr, rounds * B);
+    bu_lat_init(&lu, rounds * B);
+    bu_pin(BU_SAME);
+    bu_echo e;
+    bu_echo_start(&e, NULL);
+    roster_pid self = roster_self(c);
+    uint64_t rnd = 0x2545f4914f6cdd1dull;
+    char name[64];
+    roster_entry ent;
+    for (size_t r = 0; r < rounds; r++) {
+        for (size_t i = 0; i < B; i++)
+            bu_lat_add(&ls, bu_echo_rtt(&e));
+        for (size_t i = 0; i < B; i++) {
+            size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
+            uint64_t a = bu_now_ns();
+            int rc = roster_lookup(c, NULL, name, len, &ent, BU_TIMEOUT_MS);
+            bu_lat_add(&ll, bu_now_ns() - a);
+            bu_check(c, "roster_lookup", rc);
+            roster_entry_free(&ent);
+        }
+        for (size_t i = 0; i < B; i++) {
+            size_t len = bu_name(name, sizeof name, "ilv/", r * B + i);
+            uint64_t a = bu_now_ns();
+            int rc = roster_register(c, NULL, name, len, self, NULL, 0, NULL, BU_TIMEOUT_MS);
+            bu_lat_add(&lr, bu_now_ns() - a);
+            bu_check(c, "roster_register", rc);
+        }
+        for (size_t i = 0; i < B; i++) {
+            size_t len = bu_name(name, sizeof name, "ilv/", r * B + i);
+            uint64_t a = bu_now_ns();
+            int rc = roster_unregister(c, NULL, name, len, BU_TIMEOUT_MS);
+            bu_lat_add(&lu, bu_now_ns() - a);
+            bu_check(c, "roster_unregister", rc);
+        }
+    }
+    bu_echo_stop(&e);
+    bu_lat_sort(&ls);
+    bu_lat_sort(&ll);
+    bu_lat_sort(&lr);
+    bu_lat_sort(&lu);
+    bu_print_lat("raw socket round trip", &ls);
+    bu_print_lat("roster_lookup", &ll);
+    bu_print_lat("roster_register", &lr);
+    bu_print_lat("roster_unregister", &lu);
+    double s = bu_pct_us(&ls, 0.5), l = bu_pct_us(&ll, 0.5), g = bu_pct_us(&lr, 0.5),
+           u = bu_pct_us(&lu, 0.5);
+    bu_line("lookup p50 / raw socket p50   = %6.2f / %6.2f µs = %.2fx (target <= 1.5x)", l, s,
+            l / s);
+    bu_line("register p50 / raw socket p50 = %6.2f / %6.2f µs = %.2fx (target <= 1.5x)", g, s,
+            g / s);
+    bu_line("unregister p50 / raw socket p50 = %4.2f / %6.2f µs = %.2fx", u, s, u / s);
+    bu_result("ilv_sock_p50_us", s);
+    bu_result("ilv_lookup_p50_us", l);
+    bu_result("ilv_reg_p50_us", g);
+    bu_result("ilv_lookup_ratio", l / s);
+    bu_result("ilv_reg_ratio", g / s);
+    bu_lat_free(&ls);
+    bu_lat_free(&ll);
+    bu_lat_free(&lr);
+    bu_lat_free(&lu);
+}
+
 int main(void)
 {
     size_t names = bu_count(100000);
@@ -133,11 +204,20 @@ int main(void)
         bu_die("roster_count reports %llu names, expected at least %zu",
                (unsigned long long)cnt.names, names);
 
+    bu_result("lookup_names", (double)names);
     bu_lat lat;
     bu_lat_init(&lat, n);
     measure(c, self, names, n, BU_SAME, &lat, "");
     if (bu_pinning())
         measure(c, self, names, bu_count(20000), BU_OTHER, &lat, "x");
+    size_t rounds = bu_count(20);
+    char title2[200];
+    snprintf(title2, sizeof title2,
+             "3b. Ratios, interleaved: %zu rounds of 500 raw socket round trips, 500 lookups, "
+             "500 registers, 500 unregisters (client on rosterd's CPU)",
+             rounds);
+    bu_section(title2);
+    interleaved(c, names, rounds);
     bu_lat_free(&lat);
     roster_close(c);
     roster_close(owner);

@@ -90,6 +90,7 @@ int main(void)
     bu_line("%-34s %8.1f bytes (minus %d name bytes, 0 metadata; target <= 200; syn ~580 "
             "per name)",
             "beyond name + metadata", per - NAME_LEN, NAME_LEN);
+    bu_result("mem_names", (double)n);
     bu_result("mem_per_name", per);
     bu_result("mem_beyond", per - NAME_LEN);
 

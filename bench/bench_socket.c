@@ -14,19 +14,6 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#define MSG 64
-
-static void echo_blocking(int fd)
-{
-    char b[MSG];
-    while (bu_read_full(fd, b, MSG) == 0)
-        if (bu_write_full(fd, b, MSG) != 0)
-            break;
-    _exit(0);
-}
 
 static void echo_epoll(int fd)
 {
@@ -64,42 +51,20 @@ static void echo_epoll(int fd)
     }
 }
 
-/* run_pingpong measures n round trips against an echo child; fills lat and returns the
- * total time in ns. */
+/* run_pingpong measures n round trips against an echo child (epoll or blocking) from CPU
+ * placement `where`; fills lat (sorted) and returns the total time in ns. */
 static uint64_t run_pingpong(int use_epoll, int where, size_t n, bu_lat *lat)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        bu_die("socketpair: %s", strerror(errno));
-    pid_t child = fork();
-    if (child < 0)
-        bu_die("fork: %s", strerror(errno));
-    if (child == 0) {
-        close(sv[0]);
-        bu_pin(BU_SAME);
-        if (use_epoll)
-            echo_epoll(sv[1]);
-        echo_blocking(sv[1]);
-    }
-    close(sv[1]);
+    bu_echo e;
+    bu_echo_start(&e, use_epoll ? echo_epoll : NULL);
     bu_pin(where);
-    char out[MSG], in[MSG];
-    memset(out, 'x', sizeof out);
-    size_t warm = n / 20 + 100;
-    for (size_t i = 0; i < warm; i++)
-        if (bu_write_full(sv[0], out, MSG) != 0 || bu_read_full(sv[0], in, MSG) != 0)
-            bu_die("ping-pong warm-up failed");
+    for (size_t i = 0; i < n / 20 + 100; i++) /* warm-up */
+        bu_echo_rtt(&e);
     uint64_t t0 = bu_now_ns();
-    for (size_t i = 0; i < n; i++) {
-        uint64_t a = bu_now_ns();
-        if (bu_write_full(sv[0], out, MSG) != 0 || bu_read_full(sv[0], in, MSG) != 0)
-            bu_die("ping-pong failed at round trip %zu", i);
-        bu_lat_add(lat, bu_now_ns() - a);
-    }
+    for (size_t i = 0; i < n; i++)
+        bu_lat_add(lat, bu_echo_rtt(&e));
     uint64_t total = bu_now_ns() - t0;
-    close(sv[0]);
-    int st;
-    waitpid(child, &st, 0);
+    bu_echo_stop(&e);
     bu_lat_sort(lat);
     return total;
 }

@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -394,6 +396,65 @@ static inline int bu_write_full(int fd, const void *buf, size_t n)
         off += (size_t)r;
     }
     return 0;
+}
+
+/* --- raw socket echo: the floor ------------------------------------------------------- */
+
+/* A forked child on rosterd's CPU echoes BU_MSG-byte messages over a socketpair; the
+ * parent times round trips. bench_socket measures the floor with it, bench_lookup
+ * interleaves it with roster calls so that both see the same machine conditions. */
+#define BU_MSG 64
+
+typedef struct bu_echo {
+    int fd;
+    pid_t pid;
+} bu_echo;
+
+/* bu_echo_serve: the blocking echo loop (child side); exits when the parent closes. */
+static inline void bu_echo_serve(int fd)
+{
+    char b[BU_MSG];
+    while (bu_read_full(fd, b, BU_MSG) == 0)
+        if (bu_write_full(fd, b, BU_MSG) != 0)
+            break;
+    _exit(0);
+}
+
+/* bu_echo_start forks a child on rosterd's CPU running serve (bu_echo_serve if NULL). */
+static inline void bu_echo_start(bu_echo *e, void (*serve)(int))
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        bu_die("socketpair: %s", strerror(errno));
+    fflush(stdout);
+    e->pid = fork();
+    if (e->pid < 0)
+        bu_die("fork: %s", strerror(errno));
+    if (e->pid == 0) {
+        close(sv[0]);
+        bu_pin(BU_SAME);
+        (serve ? serve : bu_echo_serve)(sv[1]);
+        _exit(0);
+    }
+    close(sv[1]);
+    e->fd = sv[0];
+}
+
+/* bu_echo_rtt performs one round trip and returns its duration in ns. */
+static inline uint64_t bu_echo_rtt(bu_echo *e)
+{
+    char out[BU_MSG], in[BU_MSG];
+    memset(out, 'x', sizeof out);
+    uint64_t a = bu_now_ns();
+    if (bu_write_full(e->fd, out, BU_MSG) != 0 || bu_read_full(e->fd, in, BU_MSG) != 0)
+        bu_die("raw socket ping-pong failed");
+    return bu_now_ns() - a;
+}
+
+static inline void bu_echo_stop(bu_echo *e)
+{
+    close(e->fd);
+    waitpid(e->pid, NULL, 0);
 }
 
 #endif
