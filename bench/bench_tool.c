@@ -79,7 +79,7 @@ static void row(const char *figure, const char *ours, const char *target, const 
                 const char *verdict)
 {
     fputs("  ", stdout);
-    cell(figure, 44, " | ");
+    cell(figure, 47, " | ");
     cell(ours, 26, " | ");
     cell(target, 13, " | ");
     cell(ref, 26, " | ");
@@ -159,7 +159,7 @@ static int cmd_report(const char *path)
         printf("  (latency rows: client on rosterd's CPU unless marked \"other CPU\"; "
                "pipelined rows: other CPU)\n");
     row("figure", "ours (this run)", "target", "reference (owner, 2 cores)", "verdict");
-    printf("  %.44s-+-%.26s-+-%.13s-+-%.26s-+--------\n",
+    printf("  %.47s-+-%.26s-+-%.13s-+-%.26s-+--------\n",
            "----------------------------------------------", "--------------------------------",
            "------------------", "--------------------------------");
     if (get("sock_p50_us", &v) && get("sock_p99_us", &w))
