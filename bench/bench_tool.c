@@ -159,9 +159,8 @@ static int cmd_report(const char *path)
         printf("  (latency rows: client on rosterd's CPU unless marked \"other CPU\"; "
                "pipelined rows: other CPU)\n");
     row("figure", "ours (this run)", "target", "reference (owner, 2 cores)", "verdict");
-    printf("  %.47s-+-%.26s-+-%.13s-+-%.26s-+--------\n",
-           "----------------------------------------------", "--------------------------------",
-           "------------------", "--------------------------------");
+    static const char dashes[] = "--------------------------------------------------";
+    printf("  %.47s-+-%.26s-+-%.13s-+-%.26s-+--------\n", dashes, dashes, dashes, dashes);
     if (get("sock_p50_us", &v) && get("sock_p99_us", &w))
         snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
     else
