@@ -83,6 +83,12 @@ int rs_client_fail(roster_client *c, int err, const char *fmt, ...)
 void rs_client_lose(roster_client *c, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* --- conn.c --- */
+/* rs_client_open_fd performs the handshake over an already connected non-blocking stream
+ * socket (taken: closed on failure) and returns the client in *out. roster_connect uses it
+ * after connecting; the client-side fuzz target uses it over a socketpair. */
+int rs_client_open_fd(roster_client **out, int fd, const char *client_name, int timeout_ms);
+
 /* --- io.c: socket I/O, frame parsing and dispatch --- */
 int64_t rs_client_now_ms(void);
 /* rs_client_deadline turns a timeout into an absolute monotonic deadline (-1: none). */

@@ -165,6 +165,54 @@ static int setup_fds(roster_client *c)
     return 0;
 }
 
+static roster_client *client_new(void)
+{
+    roster_client *c = rs_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->sock = c->epfd = c->evfd = -1;
+    c->next_id = 1;
+    c->next_async = 1;
+    c->dec.frame_max = RS_FRAME_MAX_CEILING;
+    c->frame_max = RS_FRAME_MAX_CEILING;
+    rs_buf_init(&c->out);
+    rs_buf_init(&c->in);
+    rs_buf_init(&c->evq);
+    return c;
+}
+
+/* finish_connect turns a failed handshake into the caller's error and frees c, or hands c
+ * out. */
+static int finish_connect(roster_client *c, int r, int saved_errno, roster_client **out)
+{
+    if (r == ROSTER_ECLOSED && c->dead_err == ROSTER_ECLOSED) {
+        r = ROSTER_ECONNECT; /* closed during the handshake: the node did not take us */
+        saved_errno = ECONNRESET;
+    }
+    if (r != 0) {
+        client_free(c);
+        errno = saved_errno;
+        return r;
+    }
+    *out = c;
+    return 0;
+}
+
+int rs_client_open_fd(roster_client **out, int fd, const char *client_name, int timeout_ms)
+{
+    *out = NULL;
+    roster_client *c = client_new();
+    if (!c) {
+        close(fd);
+        return ROSTER_ENOMEM;
+    }
+    c->sock = fd;
+    int r = setup_fds(c);
+    if (r == 0)
+        r = handshake(c, client_name, rs_client_deadline(timeout_ms));
+    return finish_connect(c, r, errno, out);
+}
+
 int roster_connect(roster_client **out, const roster_options *opts)
 {
     if (!out)
@@ -174,17 +222,9 @@ int roster_connect(roster_client **out, const roster_options *opts)
     roster_options_init(&defaults);
     if (!opts)
         opts = &defaults;
-    roster_client *c = rs_calloc(1, sizeof *c);
+    roster_client *c = client_new();
     if (!c)
         return ROSTER_ENOMEM;
-    c->sock = c->epfd = c->evfd = -1;
-    c->next_id = 1;
-    c->next_async = 1;
-    c->dec.frame_max = RS_FRAME_MAX_CEILING;
-    c->frame_max = RS_FRAME_MAX_CEILING;
-    rs_buf_init(&c->out);
-    rs_buf_init(&c->in);
-    rs_buf_init(&c->evq);
     char path[512];
     const char *sp = opts->socket_path;
     if (!sp || !*sp)
@@ -196,17 +236,7 @@ int roster_connect(roster_client **out, const roster_options *opts)
         r = setup_fds(c);
     if (r == 0)
         r = handshake(c, opts->client_name, deadline);
-    if (r == ROSTER_ECLOSED && c->dead_err == ROSTER_ECLOSED) {
-        r = ROSTER_ECONNECT; /* closed during the handshake: the node did not take us */
-        saved = ECONNRESET;
-    }
-    if (r != 0) {
-        client_free(c);
-        errno = saved;
-        return r;
-    }
-    *out = c;
-    return 0;
+    return finish_connect(c, r, saved, out);
 }
 
 void roster_close(roster_client *c)
