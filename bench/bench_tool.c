@@ -153,6 +153,11 @@ static int cmd_report(const char *path)
 
     double v, w;
     char ours[96];
+    /* Unpinned, the forked echo child shares its parent's CPU while rosterd usually runs on
+     * the other one: the ratios then compare unlike placements and get no verdict. */
+    int pinned = get("placement_pinned", &v) && v > 0;
+    double rmax = pinned ? 1.5 : -1;
+    const char *rtarget = pinned ? "<= 1.5x" : "(unpinned)";
     printf("\n== Summary (µs = microseconds; p50 / p99; every register, unregister, join or "
            "leave counts as one op)\n");
     if (get("placement_pinned", &v) && v > 0)
@@ -177,8 +182,8 @@ static int cmd_report(const char *path)
     rate_row("2a. register, 1 client sync", "reg_sync_reg_ops", "-", 0, "syn 40,000/s");
     rate_row("    register+unregister, 1 client sync", "reg_sync_ops", "-", 0, "");
     lat_row("    roster_register latency", "reg_sync_p50_us", "reg_sync_p99_us", "syn 44 µs call");
-    max_row("    register p50 / socket p50 (figure 1)", "reg_ratio", "x", 1.5, "<= 1.5x", "");
-    max_row("    register p50 / socket p50 (interleaved)", "ilv_reg_ratio", "x", 1.5, "<= 1.5x",
+    max_row("    register p50 / socket p50 (figure 1)", "reg_ratio", "x", rmax, rtarget, "");
+    max_row("    register p50 / socket p50 (interleaved)", "ilv_reg_ratio", "x", rmax, rtarget,
             "");
     if (get("regx_ratio", &v)) {
         lat_row("    roster_register latency, other CPU", "regx_sync_p50_us", "regx_sync_p99_us",
@@ -202,8 +207,8 @@ static int cmd_report(const char *path)
     snprintf(label, sizeof label, "3. lookup p50 / p99 / p999 (%s names)", num);
     row(label, ours, "", "", "");
     rate_row("   lookup throughput, 1 client sync", "lookup_ops", "-", 0, "");
-    max_row("   lookup p50 / socket p50 (figure 1)", "lookup_ratio", "x", 1.5, "<= 1.5x", "");
-    max_row("   lookup p50 / socket p50 (interleaved)", "ilv_lookup_ratio", "x", 1.5, "<= 1.5x",
+    max_row("   lookup p50 / socket p50 (figure 1)", "lookup_ratio", "x", rmax, rtarget, "");
+    max_row("   lookup p50 / socket p50 (interleaved)", "ilv_lookup_ratio", "x", rmax, rtarget,
             "");
     if (get("lookupx_p50_us", &v) && get("lookupx_p99_us", &w)) {
         double x = 0;
