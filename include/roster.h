@@ -152,6 +152,8 @@ typedef struct roster_options {
     const char *socket_path; /* NULL: $ROSTER_SOCKET, else roster_default_socket() */
     const char *client_name; /* shown by the node in logs; may be NULL */
     int timeout_ms;          /* connect + handshake timeout; default 5000 */
+    size_t event_queue_bytes; /* bound of events read but not yet taken with
+                                 roster_next_event; default 64 MiB (see roster_subscribe) */
 } roster_options;
 
 /* roster_options_init fills opts with defaults. Always call it before setting fields, so
@@ -331,7 +333,12 @@ ROSTER_API void roster_event_free(roster_event *ev);
  * With ROSTER_SUB_SNAPSHOT the current matching entries arrive first as REGISTERED/JOINED
  * events with snapshot=1, then one SNAPSHOT_END, atomically: no change falls between.
  * Events are read with roster_next_event. If the client reads too slowly the node stops the
- * subscription with one OVERFLOW event; subscribe again (with a snapshot) to resume.
+ * subscription with one OVERFLOW event; subscribe again (with a snapshot) to resume. The
+ * library bounds its own queue the same way: when more than options.event_queue_bytes of
+ * events wait in it (an application doing blocking calls without taking events), further
+ * events of a subscription are dropped and replaced by one OVERFLOW event for it; call
+ * roster_unsubscribe on that id and subscribe again. Snapshots, DOWN and REPLY events are
+ * never dropped (they are bounded by what the application asked for).
  * *sub_out receives the subscription id. */
 ROSTER_API int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
                                 size_t pattern_len, unsigned flags, uint64_t *sub_out,

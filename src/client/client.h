@@ -19,6 +19,7 @@
 #define RS_CLIENT_CHUNK (64u * 1024u)         /* read size and pipelined flush threshold */
 #define RS_CLIENT_OUT_HIGH (4u * 1024u * 1024u) /* pipelined writes block above this */
 #define RS_CLIENT_DETAIL_MAX 512
+#define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u)
 
 struct rs_call;
 /* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
@@ -68,6 +69,9 @@ struct roster_client {
     uint64_t evq_replies; /* REPLY frames in the queue */
     int evfd_set;
     uint64_t events_lost; /* frames dropped because memory ran out */
+    size_t evq_max;       /* options.event_queue_bytes */
+    uint64_t *ovf_ids;    /* subscriptions overflowed locally: their events are dropped */
+    size_t n_ovf, cap_ovf;
     /* handshake results */
     roster_pid self;
     uint64_t node_inc;
@@ -125,9 +129,14 @@ int rs_client_copy_buf(roster_buf *dst, const uint8_t *p, size_t n);
 void rs_client_copy_str(char *dst, size_t cap, struct rs_bytes b);
 
 /* --- events.c: the event queue --- */
-/* rs_client_evq_push appends a raw frame to the queue (counts it lost if out of memory). */
-void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, int is_reply);
+/* rs_client_evq_push appends a raw frame to the queue: an EVENT frame (ev = its decoded
+ * form, subject to the queue bound) or a pipelined REPLY frame (ev = NULL). Counts it lost
+ * if out of memory. */
+void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const struct rs_msg *ev);
 int rs_client_evq_nonempty(const roster_client *c);
+/* rs_client_evq_forget_overflow stops dropping the events of subscription id (after
+ * roster_unsubscribe). */
+void rs_client_evq_forget_overflow(roster_client *c, uint64_t id);
 /* rs_client_evq_drop_replies removes queued pipelined REPLY frames; returns how many of
  * them carried a failure. */
 uint64_t rs_client_evq_drop_replies(roster_client *c);

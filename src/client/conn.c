@@ -65,6 +65,7 @@ static void client_free(roster_client *c)
     rs_buf_fini(&c->out);
     rs_buf_fini(&c->in);
     rs_buf_fini(&c->evq);
+    rs_free(c->ovf_ids);
     rs_free(c);
 }
 
@@ -178,6 +179,7 @@ static roster_client *client_new(void)
     rs_buf_init(&c->out);
     rs_buf_init(&c->in);
     rs_buf_init(&c->evq);
+    c->evq_max = RS_CLIENT_EVQ_DEFAULT;
     return c;
 }
 
@@ -225,6 +227,8 @@ int roster_connect(roster_client **out, const roster_options *opts)
     roster_client *c = client_new();
     if (!c)
         return ROSTER_ENOMEM;
+    if (opts->event_queue_bytes)
+        c->evq_max = opts->event_queue_bytes;
     char path[512];
     const char *sp = opts->socket_path;
     if (!sp || !*sp)

@@ -31,7 +31,74 @@ static void sync_evfd(roster_client *c)
     }
 }
 
-void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, int is_reply)
+static int overflowed(const roster_client *c, uint64_t id)
+{
+    for (size_t i = 0; i < c->n_ovf; i++)
+        if (c->ovf_ids[i] == id)
+            return 1;
+    return 0;
+}
+
+void rs_client_evq_forget_overflow(roster_client *c, uint64_t id)
+{
+    for (size_t i = 0; i < c->n_ovf; i++) {
+        if (c->ovf_ids[i] == id) {
+            c->ovf_ids[i] = c->ovf_ids[--c->n_ovf];
+            return;
+        }
+    }
+}
+
+static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply);
+
+/* bounded_event applies the library's queue bound to a subscription event frame: returns 1
+ * if the frame is to be dropped (after queueing the one OVERFLOW event that replaces it). */
+static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
+{
+    /* Monitors' DOWN events and a subscription's snapshot (the state the application asked
+     * for, ending with SNAPSHOT_END) are never dropped. */
+    if ((ev->opts & 0xffu) == ROSTER_EV_DOWN || (ev->opts & RS_EV_SNAPSHOT_FLAG))
+        return 0;
+    if (c->n_ovf && overflowed(c, ev->arg))
+        return 1;
+    if (c->evq.len - c->evq_off + n <= c->evq_max)
+        return 0;
+    if (c->n_ovf == c->cap_ovf) {
+        size_t cap = c->cap_ovf ? c->cap_ovf * 2 : 8;
+        uint64_t *v = rs_realloc(c->ovf_ids, cap * sizeof *v);
+        if (!v) {
+            c->events_lost++;
+            return 1;
+        }
+        c->ovf_ids = v;
+        c->cap_ovf = cap;
+    }
+    c->ovf_ids[c->n_ovf++] = ev->arg;
+    struct rs_msg o;
+    memset(&o, 0, sizeof o);
+    o.type = RS_MSG_EVENT;
+    o.opts = ROSTER_EV_OVERFLOW;
+    o.arg = ev->arg;
+    o.scope = ev->scope;
+    o.node = ev->node;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    if (rs_wire_encode(&b, &o) != 0)
+        c->events_lost++;
+    else
+        append(c, b.data, b.len, 0);
+    rs_buf_fini(&b);
+    return 1;
+}
+
+void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const struct rs_msg *ev)
+{
+    if (ev && bounded_event(c, n, ev))
+        return;
+    append(c, p, n, ev == NULL);
+}
+
+static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply)
 {
     if (c->evq_off == c->evq.len) {
         c->evq.len = c->evq_off = 0;
@@ -237,6 +304,8 @@ static int by_id(roster_client *c, uint8_t type, uint64_t id, int timeout_ms)
 
 int roster_unsubscribe(roster_client *c, uint64_t sub, int timeout_ms)
 {
+    if (c)
+        rs_client_evq_forget_overflow(c, sub);
     return by_id(c, RS_MSG_UNSUBSCRIBE, sub, timeout_ms);
 }
 

@@ -62,7 +62,7 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
         return;
     }
     if (m.type == RS_MSG_EVENT) {
-        rs_client_evq_push(c, p, n, 0);
+        rs_client_evq_push(c, p, n, &m);
         return;
     }
     if (m.flags == 0) {
@@ -85,7 +85,7 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
             if (m.status != 0)
                 c->async_failed++;
         } else {
-            rs_client_evq_push(c, p, n, 1);
+            rs_client_evq_push(c, p, n, NULL);
         }
         return;
     }

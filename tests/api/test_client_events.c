@@ -363,6 +363,82 @@ static void test_monitor_killed_process(void)
     stop_ok(&n);
 }
 
-TEST_MAIN(T(test_subscribe_snapshot), T(test_snapshot_no_gap_no_dup), T(test_group_events),
+/* An application that makes blocking calls without taking events: the library's own queue
+ * is bounded; past it the subscription's events are replaced by one OVERFLOW event, other
+ * subscriptions' events and monitors still arrive, and a resubscription with a snapshot
+ * recovers the whole state. */
+static void test_library_queue_bound(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = n.sock;
+    o.event_queue_bytes = 8192;
+    roster_client *sub = NULL;
+    ASSERT_EQ(roster_connect(&sub, &o), 0);
+    roster_client *w = connect_to(&n);
+    uint64_t sid = 0, mid = 0;
+    ASSERT_EQ(roster_subscribe(sub, NULL, "", 0, ROSTER_SUB_ALL, &sid, 5000), 0);
+    roster_pid victim;
+    ASSERT_EQ(roster_pid_new(w, &victim, 5000), 0);
+    ASSERT_EQ(roster_monitor(sub, victim, &mid, 5000), 0);
+    enum { N = 1000 };
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "bulk-%04d", i);
+        ASSERT_EQ(roster_register_async(w, NULL, name, strlen(name), roster_self(w), "", 0,
+                                        NULL), 0);
+    }
+    ASSERT_EQ(roster_wait_all(w, 5000), 0);
+    ASSERT_EQ(roster_pid_close(w, victim, 5000), 0);
+    /* Blocking calls read every event into the library without the application taking any;
+     * ping until the DOWN of the monitor (sent last) has been read. */
+    roster_counts cnt;
+    ASSERT_EQ(roster_count(sub, NULL, NULL, &cnt, 5000), 0);
+    ASSERT_U64_EQ(cnt.names, N);
+    int registered = 0, overflow = 0, down = 0;
+    roster_event ev;
+    uint64_t deadline = test_now_ms() + 5000;
+    while (!down && test_now_ms() < deadline) {
+        ASSERT_EQ(roster_ping(sub, 5000), 0);
+        while (roster_next_event(sub, &ev) == 0) {
+            if (ev.type == ROSTER_EV_REGISTERED) {
+                ASSERT_EQ(overflow, 0); /* nothing of the subscription after its OVERFLOW */
+                registered++;
+            } else if (ev.type == ROSTER_EV_OVERFLOW) {
+                ASSERT_U64_EQ(ev.id, sid);
+                overflow++;
+            } else if (ev.type == ROSTER_EV_DOWN) {
+                ASSERT_U64_EQ(ev.id, mid);
+                down++;
+            }
+            roster_event_free(&ev);
+        }
+    }
+    ASSERT_EQ(overflow, 1);
+    ASSERT_EQ(down, 1);
+    ASSERT(registered > 0 && registered < N);
+    /* Resubscribe with a snapshot: the whole state comes back. */
+    ASSERT_EQ(roster_unsubscribe(sub, sid, 5000), 0);
+    ASSERT_EQ(roster_subscribe(sub, NULL, "bulk-", 5, ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT,
+                               &sid, 5000), 0);
+    int snap = 0;
+    for (;;) {
+        NEXT(sub, &ev);
+        int t = ev.type;
+        if (t == ROSTER_EV_REGISTERED && ev.snapshot)
+            snap++;
+        roster_event_free(&ev);
+        if (t == ROSTER_EV_SNAPSHOT_END)
+            break;
+    }
+    ASSERT_EQ(snap, N);
+    roster_close(w);
+    roster_close(sub);
+    stop_ok(&n);
+}
+
+TEST_MAIN(T(test_library_queue_bound), T(test_subscribe_snapshot), T(test_snapshot_no_gap_no_dup), T(test_group_events),
           T(test_events_during_blocking_call), T(test_monitor_down),
           T(test_monitor_killed_process))
