@@ -10,27 +10,9 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "rclient.h"
 #include "roster.h"
 #include "test.h"
-
-static roster_client *connect_to(const struct test_node *n)
-{
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n->sock;
-    roster_client *c = NULL;
-    int r = roster_connect(&c, &o);
-    if (r)
-        test_fail(__FILE__, __LINE__, "connect: %s", roster_strerror(r));
-    return c;
-}
-
-static void stop_ok(struct test_node *n)
-{
-    int st = test_node_stop(n);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 (status 0x%x)", st);
-}
 
 static void next_ev(roster_client *c, roster_event *ev, int line)
 {
@@ -58,7 +40,7 @@ static void test_subscribe_snapshot(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
     reg(a, "job.1", "m1");
     reg(a, "job.2", "m2");
     reg(a, "other", "");
@@ -120,7 +102,7 @@ static void test_subscribe_snapshot(void)
     roster_event_free(&ev);
     roster_close(a);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* A writer registers names while the subscriber asks for a snapshot: every name must show
@@ -136,7 +118,7 @@ static void test_snapshot_no_gap_no_dup(void)
     ASSERT(w >= 0);
     if (w == 0) {
         close(go[1]);
-        roster_client *a = connect_to(&n);
+        roster_client *a = test_connect(&n);
         char ch;
         if (read(go[0], &ch, 1) != 1)
             _exit(3);
@@ -154,7 +136,7 @@ static void test_snapshot_no_gap_no_dup(void)
         _exit(0);
     }
     close(go[0]);
-    roster_client *b = connect_to(&n);
+    roster_client *b = test_connect(&n);
     ASSERT_EQ(write(go[1], "x", 1), 1);
     /* let the writer get going before the snapshot */
     roster_counts cnt;
@@ -196,14 +178,14 @@ static void test_snapshot_no_gap_no_dup(void)
     ASSERT_EQ(waitpid(w, &st, 0), w);
     ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_group_events(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
     ASSERT_EQ(roster_subscribe(b, NULL, "", 0, ROSTER_SUB_GROUPS | ROSTER_SUB_ALL, NULL, 5000),
               0);
     reg(a, "not-a-group-event", "");
@@ -234,7 +216,7 @@ static void test_group_events(void)
     ASSERT_EQ(ev.reason, ROSTER_REASON_DISCONNECTED);
     roster_event_free(&ev);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static int fd_readable(int fd, int ms)
@@ -247,7 +229,7 @@ static void test_events_during_blocking_call(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
     ASSERT_EQ(roster_subscribe(b, NULL, "", 0, ROSTER_SUB_ALL, NULL, 5000), 0);
     ASSERT(!fd_readable(roster_fd(b), 0));
     reg(a, "e1", "");
@@ -275,14 +257,14 @@ static void test_events_during_blocking_call(void)
     roster_event_free(&ev);
     roster_close(a);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_monitor_down(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n), *b = connect_to(&n), *d = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n), *d = test_connect(&n);
     roster_pid p;
     ASSERT_EQ(roster_pid_new(a, &p, 5000), 0);
     uint64_t m1, m2, m3, m4;
@@ -326,7 +308,7 @@ static void test_monitor_down(void)
     ASSERT_EQ(roster_next_event(b, &ev), ROSTER_EAGAIN);
     roster_close(a);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* A monitored client process killed with SIGKILL: DOWN with reason disconnected. */
@@ -334,13 +316,13 @@ static void test_monitor_killed_process(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *b = connect_to(&n);
+    roster_client *b = test_connect(&n);
     int p[2];
     ASSERT_EQ(pipe(p), 0);
     pid_t k = fork();
     ASSERT(k >= 0);
     if (k == 0) {
-        roster_client *c = connect_to(&n);
+        roster_client *c = test_connect(&n);
         roster_pid self = roster_self(c);
         if (write(p[1], &self, sizeof self) != sizeof self)
             _exit(3);
@@ -360,7 +342,7 @@ static void test_monitor_killed_process(void)
     ASSERT_EQ(ev.reason, ROSTER_REASON_DISCONNECTED);
     roster_event_free(&ev);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* An application that makes blocking calls without taking events: the library's own queue
@@ -377,7 +359,7 @@ static void test_library_queue_bound(void)
     o.event_queue_bytes = 8192;
     roster_client *sub = NULL;
     ASSERT_EQ(roster_connect(&sub, &o), 0);
-    roster_client *w = connect_to(&n);
+    roster_client *w = test_connect(&n);
     uint64_t sid = 0, mid = 0;
     ASSERT_EQ(roster_subscribe(sub, NULL, "", 0, ROSTER_SUB_ALL, &sid, 5000), 0);
     roster_pid victim;
@@ -436,7 +418,7 @@ static void test_library_queue_bound(void)
     ASSERT_EQ(snap, N);
     roster_close(w);
     roster_close(sub);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 TEST_MAIN(T(test_library_queue_bound), T(test_subscribe_snapshot), T(test_snapshot_no_gap_no_dup), T(test_group_events),

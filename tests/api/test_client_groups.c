@@ -4,33 +4,15 @@
 #include <sys/wait.h>
 
 #include "node.h"
+#include "rclient.h"
 #include "roster.h"
 #include "test.h"
-
-static roster_client *connect_to(const struct test_node *n)
-{
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n->sock;
-    roster_client *c = NULL;
-    int r = roster_connect(&c, &o);
-    if (r)
-        test_fail(__FILE__, __LINE__, "connect: %s", roster_strerror(r));
-    return c;
-}
-
-static void stop_ok(struct test_node *n)
-{
-    int st = test_node_stop(n);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 (status 0x%x)", st);
-}
 
 static void test_join_leave_members(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
     roster_pid pa = roster_self(a), pb = roster_self(b), pa2;
     ASSERT_EQ(roster_pid_new(a, &pa2, 5000), 0);
     ASSERT_EQ(roster_join(a, NULL, "workers", 7, pa, "a1", 2, 5000), 0);
@@ -119,14 +101,14 @@ static void test_join_leave_members(void)
         ASSERT(test_now_ms() < deadline);
     }
     roster_close(a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_scopes(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n);
+    roster_client *a = test_connect(&n);
     ASSERT_EQ(roster_scope_create(a, "tenant1", ROSTER_SCOPE_EVENTUAL, 5000), 0);
     ASSERT_EQ(roster_scope_create(a, "tenant1", ROSTER_SCOPE_EVENTUAL, 5000), ROSTER_EEXIST);
     ASSERT_EQ(roster_register(a, "tenant1", "x", 1, roster_self(a), "", 0, NULL, 5000), 0);
@@ -157,7 +139,7 @@ static void test_scopes(void)
     ASSERT_EQ(roster_log_level(a, "debug", 5000), 0);
     ASSERT_EQ(roster_log_level(a, "info", 5000), 0);
     roster_close(a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 TEST_MAIN(T(test_join_leave_members), T(test_scopes))

@@ -11,33 +11,15 @@
 #include <time.h>
 
 #include "node.h"
+#include "rclient.h"
 #include "roster.h"
 #include "test.h"
-
-static roster_client *connect_to(const struct test_node *n)
-{
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n->sock;
-    roster_client *c = NULL;
-    int r = roster_connect(&c, &o);
-    if (r)
-        test_fail(__FILE__, __LINE__, "connect: %s", roster_strerror(r));
-    return c;
-}
-
-static void stop_ok(struct test_node *n)
-{
-    int st = test_node_stop(n);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 (status 0x%x)", st);
-}
 
 static void test_timeouts_and_abandoned(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *c = connect_to(&n);
+    roster_client *c = test_connect(&n);
     roster_pid self = roster_self(c);
     ASSERT_EQ(roster_register(c, NULL, "x", 1, self, "meta-x", 6, NULL, 5000), 0);
     ASSERT_EQ(roster_register(c, NULL, "y", 1, self, "meta-y", 6, NULL, 5000), 0);
@@ -70,16 +52,16 @@ static void test_timeouts_and_abandoned(void)
     ASSERT_MEM_EQ(e.meta.data, e.meta.len, "meta-y", 6);
     roster_entry_free(&e);
     roster_close(c);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_closed(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *c = connect_to(&n);
+    roster_client *c = test_connect(&n);
     ASSERT_EQ(roster_subscribe(c, NULL, "", 0, ROSTER_SUB_ALL, NULL, 5000), 0);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
     /* the closed connection wakes an event loop */
     struct pollfd p = {roster_fd(c), POLLIN, 0};
     ASSERT_EQ(poll(&p, 1, 5000), 1);
@@ -99,7 +81,7 @@ static void test_closed_during_call(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *c = connect_to(&n);
+    roster_client *c = test_connect(&n);
     kill(n.pid, SIGSTOP);
     pid_t k = fork();
     if (k == 0) {
@@ -121,7 +103,7 @@ static void test_async_pipeline(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *c = connect_to(&n), *o = connect_to(&n);
+    roster_client *c = test_connect(&n), *o = test_connect(&n);
     roster_pid self = roster_self(c);
     enum { N = 10000 };
     char name[32];
@@ -172,7 +154,7 @@ static void test_async_pipeline(void)
     ASSERT_EQ(roster_wait_all(c, 5000), 0);
     roster_close(c);
     roster_close(o);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* --- allocation failures --- */
@@ -283,7 +265,7 @@ static void test_allocation_failures(void)
         ASSERT(k < 499);
     }
     roster_set_allocator(NULL, NULL, NULL);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 TEST_MAIN(T(test_timeouts_and_abandoned), T(test_closed), T(test_closed_during_call),

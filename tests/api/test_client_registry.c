@@ -6,35 +6,16 @@
 #include <sys/wait.h>
 
 #include "node.h"
+#include "rclient.h"
 #include "roster.h"
 #include "test.h"
-
-static roster_client *connect_to(const struct test_node *n)
-{
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n->sock;
-    o.client_name = "test";
-    roster_client *c = NULL;
-    int r = roster_connect(&c, &o);
-    if (r)
-        test_fail(__FILE__, __LINE__, "connect: %s", roster_strerror(r));
-    return c;
-}
-
-static void stop_ok(struct test_node *n)
-{
-    int st = test_node_stop(n);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 (status 0x%x)", st);
-}
 
 static void test_handshake(void)
 {
     struct test_node n;
     const char *args[] = {"--name", "alpha", NULL};
     test_node_start(&n, args);
-    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
     ASSERT_STR_EQ(roster_node_name(a), "alpha");
     ASSERT(roster_node_incarnation(a) != 0);
     ASSERT_U64_EQ(roster_self(a).node_inc, roster_node_incarnation(a));
@@ -45,14 +26,14 @@ static void test_handshake(void)
     ASSERT_STR_EQ(roster_errdetail(a), "");
     roster_close(a);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_register_lookup(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
     roster_pid pa = roster_self(a), holder;
     /* binary-safe names and metadata */
     const char name[] = "svc\0bin";
@@ -93,14 +74,14 @@ static void test_register_lookup(void)
     ASSERT_EQ(roster_register(a, "nosuch", "y", 1, pa, "", 0, NULL, 5000), ROSTER_ENOSCOPE);
     roster_close(a);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_names_listing(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n);
+    roster_client *a = test_connect(&n);
     roster_pid p1 = roster_self(a), p2;
     ASSERT_EQ(roster_pid_new(a, &p2, 5000), 0);
     ASSERT(!roster_pid_equal(p1, p2));
@@ -135,14 +116,14 @@ static void test_names_listing(void)
     ASSERT_EQ(l.n, 0);
     roster_entries_free(&l);
     roster_close(a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_pid_new_close(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n), *b = connect_to(&n);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
     roster_pid p;
     ASSERT_EQ(roster_pid_new(a, &p, 5000), 0);
     ASSERT_EQ(roster_register(a, NULL, "worker", 6, p, "", 0, NULL, 5000), 0);
@@ -159,14 +140,14 @@ static void test_pid_new_close(void)
     ASSERT_EQ(roster_register(a, NULL, "worker", 6, roster_self(a), "", 0, NULL, 5000), 0);
     roster_close(a);
     roster_close(b);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_limits_checked_locally(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = connect_to(&n);
+    roster_client *a = test_connect(&n);
     roster_stats st;
     ASSERT_EQ(roster_status(a, &st, 5000), 0);
     uint64_t name_max = 0, meta_max = 0;
@@ -204,7 +185,7 @@ static void test_limits_checked_locally(void)
     roster_entry_free(&e);
     free(big);
     roster_close(a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 TEST_MAIN(T(test_handshake), T(test_register_lookup), T(test_names_listing),

@@ -23,13 +23,6 @@ static void connect_hello(struct rawclient *rc, const struct test_node *n)
     ASSERT_EQ(rc_hello(rc, RS_WIRE_VERSION, NULL), 0);
 }
 
-static void stop_ok(struct test_node *n)
-{
-    int st = test_node_stop(n);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 after SIGTERM (status 0x%x)", st);
-}
-
 /* log_has polls the node's log until it holds text (deadline ms). */
 static int log_has(const struct test_node *n, const char *text, int ms)
 {
@@ -82,7 +75,7 @@ static void test_handshake(void)
     ASSERT_EQ(rc_call(&a, &ping, NULL, 5000), 0);
     rc_close(&a);
     rc_close(&c);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* One malformed input: the sender is cut off, the keeper's name survives. */
@@ -186,7 +179,7 @@ static void test_bad_input(void)
     }
     ASSERT(log_has(&n, "warn conn", 100)); /* closes for bad input are warnings */
     rc_close(&keeper);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_name_meta_limits(void)
@@ -209,7 +202,7 @@ static void test_name_meta_limits(void)
     ASSERT_EQ(rc_register(&a, "ok-name", 7, meta, 10), 0);
     ASSERT_EQ(rc_lookup(&a, "ok-name", NULL), 0);
     rc_close(&a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_restart_new_incarnation(void)
@@ -220,13 +213,13 @@ static void test_restart_new_incarnation(void)
     connect_hello(&a, &n);
     struct rs_pid p1 = a.pid;
     rc_close(&a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
     test_node_start(&n, NULL);
     connect_hello(&a, &n);
     ASSERT(a.pid.inc != 0);
     ASSERT(a.pid.inc != p1.inc); /* the same serial can recur, the pid cannot */
     rc_close(&a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* run_sh runs a shell command line with rosterd's stderr merged into out; exit status. */
@@ -290,7 +283,7 @@ static void test_flags(void)
     connect_hello(&b, &n);
     rc_close(&b);
     rc_close(&a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* A socket file nobody listens on (a crashed node's) is replaced; a clean stop removes it. */
@@ -388,7 +381,7 @@ static void test_log_level(void)
     ASSERT(log_has(&n, ": open", 5000));
     rc_close(&b);
     rc_close(&a);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 TEST_MAIN(T(test_log_level), T(test_stop_with_clients), T(test_handshake), T(test_bad_input), T(test_name_meta_limits),

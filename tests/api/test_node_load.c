@@ -23,13 +23,6 @@ static void connect_hello(struct rawclient *rc, const struct test_node *n)
     ASSERT_EQ(rc_hello(rc, RS_WIRE_VERSION, NULL), 0);
 }
 
-static void stop_ok(struct test_node *n)
-{
-    int st = test_node_stop(n);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 after SIGTERM (status 0x%x)", st);
-}
-
 static void nap_ms(int ms)
 {
     struct timespec ts = {0, (long)ms * 1000000L};
@@ -142,7 +135,7 @@ static void test_thousand_clients(void)
     ASSERT_EQ(rc_lookup(&obs, "client-0000", NULL), ROSTER_ENOTFOUND);
     rc_close(&obs);
     free(cl);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_max_connections(void)
@@ -191,7 +184,7 @@ static void test_max_connections(void)
     rc_close(&extra);
     for (int i = 1; i < 10; i++)
         rc_close(&cl[i]);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_client_sigkill(void)
@@ -236,7 +229,7 @@ static void test_client_sigkill(void)
         ASSERT_EQ(rc_lookup(&obs, name, NULL), ROSTER_ENOTFOUND);
     }
     rc_close(&obs);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static void test_stall(void)
@@ -275,7 +268,7 @@ static void test_stall(void)
     ASSERT_EQ(rc_lookup(&other, "other", NULL), 0);
     rc_close(&staller);
     rc_close(&other);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 static long vm_rss_kb(pid_t pid)
@@ -357,7 +350,7 @@ static void test_slow_subscriber(void)
     rc_close(&writer);
     ASSERT(wait_names(&other, 0, 10000));
     rc_close(&other);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 /* With its descriptors exhausted the node refuses the excess, keeps serving, and does not
@@ -443,7 +436,7 @@ static void test_fd_exhaustion(void)
         nap_ms(10);
     }
     rc_close(&keeper);
-    stop_ok(&n);
+    test_node_stop_ok(&n);
 }
 
 TEST_MAIN(T(test_thousand_clients), T(test_max_connections), T(test_client_sigkill),

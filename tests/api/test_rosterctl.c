@@ -63,12 +63,7 @@ static roster_client *lib_connect(void)
 
 static void start(void) { test_node_start(&node, (const char *const[]){"--name", "n1", NULL}); }
 
-static void stop_ok(void)
-{
-    int st = test_node_stop(&node);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 (status 0x%x)", st);
-}
+static void stop_ok(void) { test_node_stop_ok(&node); }
 
 static void test_info_commands(void)
 {

@@ -133,6 +133,13 @@ int test_node_stop(struct test_node *n)
     return st;
 }
 
+void test_node_stop_ok(struct test_node *n)
+{
+    int st = test_node_stop(n);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        test_fail(__FILE__, __LINE__, "rosterd did not exit 0 after SIGTERM (status 0x%x)", st);
+}
+
 void test_node_kill(struct test_node *n, int sig)
 {
     if (n->pid > 0) {

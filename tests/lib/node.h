@@ -20,6 +20,9 @@ void test_node_start(struct test_node *n, const char *const *extra_args);
 /* test_node_stop sends SIGTERM, waits (deadline 10 s, then SIGKILL) and removes the
  * directory. Returns the exit status (as from waitpid). */
 int test_node_stop(struct test_node *n);
+/* test_node_stop_ok stops the node and fails the test unless it exited with status 0 (under
+ * the sanitizers that also means: no leak, no error). */
+void test_node_stop_ok(struct test_node *n);
 /* test_node_kill sends sig to the daemon and reaps it. */
 void test_node_kill(struct test_node *n, int sig);
 

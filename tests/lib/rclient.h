@@ -1,0 +1,26 @@
+/* rclient.h: libroster helpers for integration tests (header-only, so the unit tests that
+ * share the test library need not link libroster). */
+#ifndef ROSTER_TESTS_RCLIENT_H
+#define ROSTER_TESTS_RCLIENT_H
+
+#include <roster.h>
+
+#include "node.h"
+#include "test.h"
+
+/* test_connect connects a client to node n or fails the test. */
+static inline roster_client *test_connect(const struct test_node *n)
+{
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = n->sock;
+    o.client_name = "test";
+    roster_client *c = NULL;
+    int r = roster_connect(&c, &o);
+    if (r)
+        test_fail(__FILE__, __LINE__, "connect: %s (%s)", roster_strerror(r),
+                  c ? roster_errdetail(c) : "");
+    return c;
+}
+
+#endif
