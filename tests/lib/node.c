@@ -59,6 +59,15 @@ void test_node_start(struct test_node *n, const char *const *extra_args)
     snprintf(n->log, sizeof n->log, "%s/rosterd.log", n->dir);
     const char *argv[64];
     int k = 0;
+    /* ROSTER_TEST_WRAPPER (e.g. "valgrind --error-exitcode=99") runs the daemon under a
+     * checker; words are split on spaces. */
+    static char wrapper[512];
+    const char *w = getenv("ROSTER_TEST_WRAPPER");
+    if (w && *w) {
+        snprintf(wrapper, sizeof wrapper, "%s", w);
+        for (char *tok = strtok(wrapper, " "); tok && k < 16; tok = strtok(NULL, " "))
+            argv[k++] = tok;
+    }
     argv[k++] = ROSTERD_PATH;
     argv[k++] = "--socket";
     argv[k++] = n->sock;
@@ -82,12 +91,12 @@ void test_node_start(struct test_node *n, const char *const *extra_args)
             dup2(fd, 2);
             close(fd);
         }
-        execv(argv[0], (char *const *)argv);
+        execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
     n->pid = pid;
     test_on_fail(on_fail_stop, n);
-    uint64_t deadline = test_now_ms() + 10000;
+    uint64_t deadline = test_now_ms() + 20000;
     while (!can_connect(n->sock)) {
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -96,7 +105,7 @@ void test_node_start(struct test_node *n, const char *const *extra_args)
                       n->log);
         }
         if (test_now_ms() > deadline)
-            test_fail(__FILE__, __LINE__, "rosterd socket %s not ready after 10 s", n->sock);
+            test_fail(__FILE__, __LINE__, "rosterd socket %s not ready after 20 s", n->sock);
         sleep_ms(5);
     }
 }
