@@ -13,6 +13,8 @@
  * - Timeouts: every call that waits for the node takes timeout_ms; ROSTER_FOREVER (-1) waits
  *   without limit, 0 fails at once with ROSTER_ETIMEDOUT unless the answer is already there.
  *   A timed-out request is abandoned: its late answer is discarded, never given to a later call.
+ *   The request itself may still have been (or still be) carried out by the node: after a
+ *   timed-out roster_register, look the name up to know whether it is yours.
  * - Threads: a roster_client may be used by one thread at a time. Open one client per thread,
  *   or guard a shared one with a mutex. Different clients are independent. The library keeps
  *   no global mutable state except the allocator set by roster_set_allocator().
@@ -229,7 +231,8 @@ ROSTER_API int roster_names(roster_client *c, const char *scope, const void *pre
                             size_t prefix_len, roster_pid pid, size_t limit,
                             roster_entries *out, int timeout_ms);
 
-/* Counts of a scope. node: NULL for the whole scope, or a node name. */
+/* Counts of a scope. node: NULL for the whole scope, or a node name: only the entries of that
+ * node's pids (ENOTFOUND if the node is not known). */
 typedef struct roster_counts {
     uint64_t names;
     uint64_t groups;

@@ -26,5 +26,8 @@ int rs_limits_check(const struct rs_limits *l)
         return -1;
     if (l->conns_max == 0 || l->pids_per_client == 0 || l->queue_bytes == 0)
         return -1;
+    /* Output buffers are written with 32-bit lengths; keep them far from that. */
+    if (l->outbuf_max > RS_OUTBUF_MAX_CEILING || l->queue_bytes > l->outbuf_max)
+        return -1;
     return 0;
 }

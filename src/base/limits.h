@@ -1,6 +1,6 @@
 /* limits.h: every default limit of roster in one place. The node's limits are configurable
  * at run time (rosterd flags); these are the defaults and the hard ceilings. Documented in
- * docs/LIMITS.md; tests in tests/api/test_limits.c prove each one. */
+ * docs/LIMITS.md; tests/unit/test_core_*.c and tests/api/test_node_*.c prove each one. */
 #ifndef ROSTER_BASE_LIMITS_H
 #define ROSTER_BASE_LIMITS_H
 
@@ -19,8 +19,9 @@
 #define RS_ENTRIES_PER_CLIENT_DEFAULT (4u * 1024u * 1024u) /* names + memberships */
 #define RS_SUBS_PER_CLIENT_DEFAULT 1024u     /* subscriptions per client */
 #define RS_MONITORS_PER_CLIENT_DEFAULT 65536u
-#define RS_QUEUE_BYTES_DEFAULT (8u * 1024u * 1024u)  /* unread event bytes per client */
+#define RS_QUEUE_BYTES_DEFAULT (32u * 1024u * 1024u) /* unread event bytes per client */
 #define RS_OUTBUF_MAX_DEFAULT (256u * 1024u * 1024u) /* unread bytes of any kind per client */
+#define RS_OUTBUF_MAX_CEILING (1024u * 1024u * 1024u)
 #define RS_STALL_MS_DEFAULT 30000u           /* a started frame must complete within this */
 
 /* A frame must be able to carry the largest name and metadata twice (events carry the

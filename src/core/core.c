@@ -177,6 +177,11 @@ static void on_flushed(struct rs_core *c, uint64_t conn, uint64_t n)
     if (!cl)
         return;
     cl->unread = n >= cl->unread ? 0 : cl->unread - n;
+    /* Count flushed bytes against the snapshot first: it may make the overflow check a
+     * little lenient (bytes queued before a snapshot), never stricter than queue_bytes. */
+    cl->snap_unread = n >= cl->snap_unread ? 0 : cl->snap_unread - n;
+    if (cl->snap_unread > cl->unread)
+        cl->snap_unread = cl->unread;
 }
 
 /* --- requests ----------------------------------------------------------------------- */
@@ -278,12 +283,17 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     struct rs_scope *s = rs_scope_of(c, cl, m);
     if (!s)
         return;
-    int mine = m->node.len == 0 || rs_bytes_eq(m->node.ptr, m->node.len,
-                                               (const uint8_t *)c->node, c->node_len);
+    /* A node filter names a node this node knows of; on a single node that is itself. */
+    if (m->node.len != 0 &&
+        !rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len)) {
+        rs_out_error(c, cl, m, ROSTER_ENOTFOUND, "node '%.*s' is not known", (int)m->node.len,
+                     (const char *)m->node.ptr);
+        return;
+    }
     const struct stat_item items[] = {
-        {"names", mine ? s->names.n : 0},
-        {"groups", mine ? s->groups.n : 0},
-        {"members", mine ? s->n_members : 0},
+        {"names", s->names.n},
+        {"groups", s->groups.n},
+        {"members", s->n_members},
     };
     for (size_t i = 0; i < 3; i++) {
         struct rs_msg it;

@@ -67,7 +67,7 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
         next = sub->snext;
         if (!matches(sub, group, key.ptr, key.len) || sub->client->closing)
             continue;
-        if (sub->client->unread > c->lim.queue_bytes) {
+        if (sub->client->unread - sub->client->snap_unread > c->lim.queue_bytes) {
             overflow(c, sub);
             continue;
         }
@@ -76,7 +76,17 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
 }
 
 /* The current matching state as snapshot events, in name order (members in pid order). */
+static void snapshot_entries(struct rs_core *c, struct rs_sub *sub);
+
 static void snapshot(struct rs_core *c, struct rs_sub *sub)
+{
+    uint64_t before = sub->client->unread;
+    snapshot_entries(c, sub);
+    if (sub->client->unread > before)
+        sub->client->snap_unread += sub->client->unread - before;
+}
+
+static void snapshot_entries(struct rs_core *c, struct rs_sub *sub)
 {
     struct rs_client *cl = sub->client;
     struct rs_scope *s = sub->scope;

@@ -48,6 +48,8 @@ struct rs_monitor;
 struct rs_client {
     uint64_t conn;
     uint64_t unread;     /* bytes emitted in SENDs minus bytes reported flushed */
+    uint64_t snap_unread; /* part of unread that is snapshot frames: not held against
+                             queue_bytes (a snapshot is what the client asked for) */
     uint64_t n_entries;  /* names + memberships of all its pids */
     int32_t os_pid;
     uint32_t uid;

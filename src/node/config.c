@@ -257,10 +257,11 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
         fprintf(err,
                 "rosterd: incoherent limits: need 0 < --max-name-bytes, %u <= --max-frame-bytes "
                 "<= %u, frame >= name + 2 * meta + %u (name %u, meta %u, frame %u), and "
-                "nonzero --max-connections, --max-pids-per-client, --queue-bytes\n",
+                "nonzero --max-connections, --max-pids-per-client, --queue-bytes, and "
+                "--queue-bytes <= --outbuf-bytes <= %u\n",
                 RS_FRAME_MIN, RS_FRAME_MAX_CEILING,
                 RS_FRAME_HEADER + RS_SCOPE_MAX + RS_NODE_NAME_MAX + 128, l->name_max,
-                l->meta_max, l->frame_max);
+                l->meta_max, l->frame_max, RS_OUTBUF_MAX_CEILING);
         return RS_CONFIG_ERROR;
     }
     if (cfg->limits.stall_ms == 0 || cfg->limits.outbuf_max == 0) {

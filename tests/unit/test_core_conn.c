@@ -241,6 +241,7 @@ static void test_outbuf_max_closes(void)
     struct rs_limits lim;
     rs_limits_default(&lim);
     lim.outbuf_max = 4096;
+    lim.queue_bytes = 4096;
     struct harness h;
     h_init(&h, &lim);
     h_hello(&h, 1);

@@ -228,5 +228,44 @@ static void test_overflow(void)
     h_fini(&h);
 }
 
+/* A snapshot larger than queue_bytes is not held against the subscriber: the first live
+ * events after it are delivered, not replaced by an overflow. */
+static void test_snapshot_not_counted(void)
+{
+    struct rs_limits lim;
+    rs_limits_default(&lim);
+    lim.queue_bytes = 1000;
+    struct harness h;
+    h_init(&h, &lim);
+    struct rs_pid p = h_hello(&h, 1);
+    h_hello(&h, 2);
+    h_flushed(&h, 2, 1000000);
+    char key[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "name-%03d", i);
+        ASSERT_EQ(h_register(&h, 1, p, NULL, key, "0123456789"), 0);
+    }
+    struct rs_msg m = {.type = RS_MSG_SUBSCRIBE, .opts = ROSTER_SUB_ALL | ROSTER_SUB_SNAPSHOT};
+    ASSERT_EQ(h_status(&h, 2, &m), 0);
+    ASSERT_EQ(h_nevents(&h, 2), 101); /* 100 entries + SNAPSHOT_END, well over 1000 bytes */
+    /* nothing flushed yet: live events within queue_bytes still arrive */
+    for (int i = 0; i < 3; i++) {
+        snprintf(key, sizeof key, "live-%d", i);
+        ASSERT_EQ(h_register(&h, 1, p, NULL, key, "x"), 0);
+        ASSERT_EQ(h_nevents(&h, 2), 1);
+        ASSERT_EQ(h_ev_kind(h_event(&h, 2, 0)), ROSTER_EV_REGISTERED);
+    }
+    /* and the live backlog itself is still bounded */
+    size_t overflows = 0;
+    for (int i = 0; i < 100 && !overflows; i++) {
+        snprintf(key, sizeof key, "more-%03d", i);
+        ASSERT_EQ(h_register(&h, 1, p, NULL, key, "0123456789"), 0);
+        for (size_t k = 0; k < h_nevents(&h, 2); k++)
+            overflows += h_ev_kind(h_event(&h, 2, k)) == ROSTER_EV_OVERFLOW;
+    }
+    ASSERT_EQ(overflows, 1);
+    h_fini(&h);
+}
+
 TEST_MAIN(T(test_event_fields), T(test_matching), T(test_snapshot), T(test_unsubscribe_and_cap),
-          T(test_overflow))
+          T(test_overflow), T(test_snapshot_not_counted))
