@@ -338,10 +338,11 @@ ROSTER_API void roster_event_free(roster_event *ev);
  * Events are read with roster_next_event. If the client reads too slowly the node stops the
  * subscription with one OVERFLOW event; subscribe again (with a snapshot) to resume. The
  * library bounds its own queue the same way: when more than options.event_queue_bytes of
- * events wait in it (an application doing blocking calls without taking events), further
- * events of a subscription are dropped and replaced by one OVERFLOW event for it; call
- * roster_unsubscribe on that id and subscribe again. Snapshots, DOWN and REPLY events are
- * never dropped (they are bounded by what the application asked for).
+ * events wait in it (an application doing blocking calls without taking events), the
+ * subscription ends the same way: one OVERFLOW event, and the library unsubscribes it on the
+ * node. After an OVERFLOW of either kind the subscription no longer exists (unsubscribing it
+ * gives ENOTFOUND): subscribe again. Snapshots, DOWN and REPLY events are never dropped
+ * (they are bounded by what the application asked for).
  * *sub_out receives the subscription id. */
 ROSTER_API int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
                                 size_t pattern_len, unsigned flags, uint64_t *sub_out,

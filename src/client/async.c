@@ -33,9 +33,9 @@ static int drain(roster_client *c)
 
 static int queue(roster_client *c, struct rs_msg *m, uint64_t *req_out)
 {
-    uint32_t id = c->next_async++ & ~RS_CLIENT_ASYNC_BIT;
+    uint32_t id = c->next_async++ & RS_CLIENT_ID_MASK;
     if (id == 0)
-        id = c->next_async++ & ~RS_CLIENT_ASYNC_BIT;
+        id = c->next_async++ & RS_CLIENT_ID_MASK;
     m->req_id = id | RS_CLIENT_ASYNC_BIT;
     if (rs_wire_encode(&c->out, m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the request");

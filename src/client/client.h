@@ -16,6 +16,10 @@
  * an answer whose id is neither pipelined nor the blocking call in flight belongs to a call
  * that was abandoned (timed out) and is dropped. */
 #define RS_CLIENT_ASYNC_BIT 0x80000000u
+/* Requests the library sends on its own (the unsubscribe after a library-side overflow)
+ * carry this bit; their answers are consumed by the library. */
+#define RS_CLIENT_INTERNAL_BIT 0x40000000u
+#define RS_CLIENT_ID_MASK 0x3fffffffu
 #define RS_CLIENT_CHUNK (64u * 1024u)         /* read size and pipelined flush threshold */
 #define RS_CLIENT_OUT_HIGH (4u * 1024u * 1024u) /* pipelined writes block above this */
 #define RS_CLIENT_DETAIL_MAX 512
@@ -44,6 +48,13 @@ struct rs_call {
     roster_buf meta;
 };
 
+/* A subscription the library overflowed: its events are dropped until the node answers the
+ * unsubscribe the library sent for it (unsub_req), after which none can arrive. */
+struct rs_client_ovf {
+    uint64_t sub;
+    uint32_t unsub_req;
+};
+
 struct roster_client {
     int sock;
     int epfd; /* roster_fd: watches sock and evfd */
@@ -70,8 +81,9 @@ struct roster_client {
     int evfd_set;
     uint64_t events_lost; /* frames dropped because memory ran out */
     size_t evq_max;       /* options.event_queue_bytes */
-    uint64_t *ovf_ids;    /* subscriptions overflowed locally: their events are dropped */
+    struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
     size_t n_ovf, cap_ovf;
+    uint32_t next_internal;
     /* handshake results */
     roster_pid self;
     uint64_t node_inc;
@@ -134,9 +146,11 @@ void rs_client_copy_str(char *dst, size_t cap, struct rs_bytes b);
  * if out of memory. */
 void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const struct rs_msg *ev);
 int rs_client_evq_nonempty(const roster_client *c);
-/* rs_client_evq_forget_overflow stops dropping the events of subscription id (after
- * roster_unsubscribe). */
-void rs_client_evq_forget_overflow(roster_client *c, uint64_t id);
+/* rs_client_evq_internal_reply consumes the answer to a request the library sent itself. */
+void rs_client_evq_internal_reply(roster_client *c, uint32_t req_id);
+/* rs_client_evq_overflowed returns 1 if the library overflowed subscription id and has not
+ * yet had the node's answer to its unsubscribe. */
+int rs_client_evq_overflowed(const roster_client *c, uint64_t id);
 /* rs_client_evq_drop_replies removes queued pipelined REPLY frames; returns how many of
  * them carried a failure. */
 uint64_t rs_client_evq_drop_replies(roster_client *c);

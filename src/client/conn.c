@@ -65,7 +65,7 @@ static void client_free(roster_client *c)
     rs_buf_fini(&c->out);
     rs_buf_fini(&c->in);
     rs_buf_fini(&c->evq);
-    rs_free(c->ovf_ids);
+    rs_free(c->ovf);
     rs_free(c);
 }
 

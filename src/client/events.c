@@ -31,22 +31,48 @@ static void sync_evfd(roster_client *c)
     }
 }
 
-static int overflowed(const roster_client *c, uint64_t id)
+int rs_client_evq_overflowed(const roster_client *c, uint64_t id)
 {
     for (size_t i = 0; i < c->n_ovf; i++)
-        if (c->ovf_ids[i] == id)
+        if (c->ovf[i].sub == id)
             return 1;
     return 0;
 }
 
-void rs_client_evq_forget_overflow(roster_client *c, uint64_t id)
+void rs_client_evq_internal_reply(roster_client *c, uint32_t req_id)
 {
     for (size_t i = 0; i < c->n_ovf; i++) {
-        if (c->ovf_ids[i] == id) {
-            c->ovf_ids[i] = c->ovf_ids[--c->n_ovf];
+        if (c->ovf[i].unsub_req == req_id) {
+            c->ovf[i] = c->ovf[--c->n_ovf];
             return;
         }
     }
+}
+
+/* queue_unsubscribe writes an UNSUBSCRIBE for sub into the output (sent with the next
+ * write) and remembers it; 0 or -1 (out of memory). */
+static int queue_unsubscribe(roster_client *c, uint64_t sub)
+{
+    if (c->n_ovf == c->cap_ovf) {
+        size_t cap = c->cap_ovf ? c->cap_ovf * 2 : 8;
+        struct rs_client_ovf *v = rs_realloc(c->ovf, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->ovf = v;
+        c->cap_ovf = cap;
+    }
+    uint32_t id = (c->next_internal++ & RS_CLIENT_ID_MASK) | RS_CLIENT_INTERNAL_BIT;
+    struct rs_msg u;
+    memset(&u, 0, sizeof u);
+    u.type = RS_MSG_UNSUBSCRIBE;
+    u.req_id = id;
+    u.arg = sub;
+    if (rs_wire_encode(&c->out, &u) != 0)
+        return -1;
+    c->ovf[c->n_ovf].sub = sub;
+    c->ovf[c->n_ovf].unsub_req = id;
+    c->n_ovf++;
+    return 0;
 }
 
 static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply);
@@ -59,21 +85,16 @@ static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
      * for, ending with SNAPSHOT_END) are never dropped. */
     if ((ev->opts & 0xffu) == ROSTER_EV_DOWN || (ev->opts & RS_EV_SNAPSHOT_FLAG))
         return 0;
-    if (c->n_ovf && overflowed(c, ev->arg))
+    if (c->n_ovf && rs_client_evq_overflowed(c, ev->arg))
         return 1;
     if (c->evq.len - c->evq_off + n <= c->evq_max)
         return 0;
-    if (c->n_ovf == c->cap_ovf) {
-        size_t cap = c->cap_ovf ? c->cap_ovf * 2 : 8;
-        uint64_t *v = rs_realloc(c->ovf_ids, cap * sizeof *v);
-        if (!v) {
-            c->events_lost++;
-            return 1;
-        }
-        c->ovf_ids = v;
-        c->cap_ovf = cap;
+    /* Over the bound: the subscription ends here, on the node too, as a node-side overflow
+     * would end it. */
+    if (queue_unsubscribe(c, ev->arg) != 0) {
+        c->events_lost++;
+        return 1;
     }
-    c->ovf_ids[c->n_ovf++] = ev->arg;
     struct rs_msg o;
     memset(&o, 0, sizeof o);
     o.type = RS_MSG_EVENT;
@@ -304,8 +325,9 @@ static int by_id(roster_client *c, uint8_t type, uint64_t id, int timeout_ms)
 
 int roster_unsubscribe(roster_client *c, uint64_t sub, int timeout_ms)
 {
-    if (c)
-        rs_client_evq_forget_overflow(c, sub);
+    if (c && rs_client_evq_overflowed(c, sub))
+        return rs_client_fail(c, ROSTER_ENOTFOUND, "subscription %llu overflowed and ended",
+                              (unsigned long long)sub);
     return by_id(c, RS_MSG_UNSUBSCRIBE, sub, timeout_ms);
 }
 

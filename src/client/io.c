@@ -76,6 +76,11 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
                            m.prev.ptr ? (const char *)m.prev.ptr : "");
         return;
     }
+    if (m.req_id & RS_CLIENT_INTERNAL_BIT) {
+        if (m.flags & RS_F_REPLY)
+            rs_client_evq_internal_reply(c, m.req_id);
+        return;
+    }
     if (m.req_id & RS_CLIENT_ASYNC_BIT) {
         if (!(m.flags & RS_F_REPLY))
             return;

@@ -91,9 +91,9 @@ int rs_client_call(roster_client *c, struct rs_msg *m, struct rs_call *call, int
     m->flags = 0;
     if ((r = rs_client_check_frame(c, m)))
         return r;
-    uint32_t id = c->next_id++ & ~RS_CLIENT_ASYNC_BIT;
+    uint32_t id = c->next_id++ & RS_CLIENT_ID_MASK;
     if (id == 0)
-        id = c->next_id++ & ~RS_CLIENT_ASYNC_BIT;
+        id = c->next_id++ & RS_CLIENT_ID_MASK;
     m->req_id = call->req_id = id;
     call->done = 0;
     /* Queued pipelined frames go first: the out buffer keeps request order. */
