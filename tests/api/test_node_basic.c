@@ -100,6 +100,30 @@ static size_t ping_frame(uint8_t *p, uint32_t req)
     return n;
 }
 
+/* The node records the client's OS pid and uid from SO_PEERCRED (not from anything the
+ * client says): a child process connects, and the log names its pid and our uid. */
+static void test_peer_credentials(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    pid_t child = fork();
+    ASSERT(child >= 0);
+    if (child == 0) {
+        struct rawclient rc;
+        if (rc_connect(&rc, n.sock) != 0 || rc_hello(&rc, RS_WIRE_VERSION, NULL) != 0)
+            _exit(1);
+        rc_close(&rc);
+        _exit(0);
+    }
+    int st;
+    ASSERT_EQ(waitpid(child, &st, 0), child);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char want[96];
+    snprintf(want, sizeof want, "(os pid %d uid %u) connected", (int)child, (unsigned)getuid());
+    ASSERT(log_has(&n, want, 5000));
+    test_node_stop_ok(&n);
+}
+
 static void test_bad_input(void)
 {
     struct test_node n;
@@ -384,5 +408,5 @@ static void test_log_level(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_log_level), T(test_stop_with_clients), T(test_handshake), T(test_bad_input), T(test_name_meta_limits),
+TEST_MAIN(T(test_log_level), T(test_stop_with_clients), T(test_handshake), T(test_peer_credentials), T(test_bad_input), T(test_name_meta_limits),
           T(test_restart_new_incarnation), T(test_flags), T(test_stale_socket))
