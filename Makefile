@@ -7,12 +7,14 @@
 #   make bench    build and run the benchmarks (bench/), printing figures
 #   make install  install rosterd, rosterctl, libroster, roster.h, roster.pc (PREFIX=/usr/local)
 #   make fuzz     build libFuzzer targets with clang and run each for FUZZ_SECONDS
+#   make sim      run the deterministic cluster simulator over SEEDS seeds
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan bench install fuzz clean
+.PHONY: all deps build run test test-asan bench install fuzz sim clean
+SEEDS ?= 10000
 
 all: build
 
@@ -48,6 +50,9 @@ fuzz: deps
 	@for f in build-fuzz/bin/fuzz_*; do t=$${f##*/fuzz_}; mkdir -p build-fuzz/corpus/$$t; \
 	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
+
+sim: build
+	./build/bin/roster_sim --seeds $(SEEDS)
 
 clean:
 	rm -rf build build-asan build-fuzz
