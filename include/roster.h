@@ -202,6 +202,16 @@ ROSTER_API int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms
 /* roster_scope_create creates a scope. EEXIST if it already exists (with any mode). */
 ROSTER_API int roster_scope_create(roster_client *c, const char *scope, int mode,
                                    int timeout_ms);
+/* roster_scope_join makes the node join an existing-or-new eventual scope: the node then
+ * replicates it with the other nodes that joined it (docs/CLUSTER.md). Joining a scope the
+ * node already joined is a success. Registering or joining groups in a scope the node has
+ * not joined fails with ROSTER_ENOSCOPE. "default" is always joined. */
+ROSTER_API int roster_scope_join(roster_client *c, const char *scope, int timeout_ms);
+/* roster_scope_leave makes the node leave a scope: the entries it replicated from other
+ * nodes in that scope are dropped locally (with events) and peers stop sending them.
+ * ROSTER_EBUSY while local pids still hold names or memberships in it; ROSTER_EINVAL for
+ * "default"; ROSTER_ENOSCOPE if the node has not joined it. */
+ROSTER_API int roster_scope_leave(roster_client *c, const char *scope, int timeout_ms);
 /* roster_scopes lists scopes: each entry's name is the scope, count its number of names,
  * groups its number of groups, mode its ROSTER_SCOPE_* mode; pid and meta are empty. Free *out with roster_entries_free. */
 ROSTER_API int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms);
@@ -304,6 +314,15 @@ typedef enum roster_event_type {
     ROSTER_EV_REPLY = 10,       /* answer to a pipelined request: req_id, status; pid =
                                    the holder for a refused register, meta = the node's
                                    error detail text */
+    ROSTER_EV_CONFLICT = 11,    /* to the owner of a pid that lost a name conflict on an
+                                   eventual scope: name, scope, pid = the loser, meta = its
+                                   metadata, prev_meta = the winner's pid as text; the name
+                                   was unregistered (reason conflict) */
+    ROSTER_EV_NODE_UP = 12,     /* a node sharing a subscribed scope came up: node; id =
+                                   subscription id */
+    ROSTER_EV_NODE_DOWN = 13,   /* a node sharing a subscribed scope was declared down (its
+                                   entries leave with reason node_down): node; id =
+                                   subscription id */
 } roster_event_type;
 /* roster_event_type_name returns "registered", "unregistered", ... */
 ROSTER_API const char *roster_event_type_name(int type);

@@ -336,8 +336,10 @@ static const char *type_name(uint8_t t)
         "?", "HELLO", "PING", "PID_NEW", "PID_CLOSE", "SCOPE_CREATE", "SCOPES", "REGISTER",
         "UNREGISTER", "LOOKUP", "NAMES", "COUNT", "JOIN", "LEAVE", "MEMBERS", "IS_MEMBER",
         "GROUPS", "SUBSCRIBE", "UNSUBSCRIBE", "MONITOR", "DEMONITOR", "STATUS", "NODES",
-        "LOG_LEVEL", "EVENT"};
-    return t <= RS_MSG_TYPE_MAX ? names[t] : "?";
+        "LOG_LEVEL", "EVENT", "SCOPE_JOIN", "SCOPE_LEAVE",
+        [RS_MSG_P_NODE] = "P_NODE", "P_SCOPE", "P_SYNC_BEGIN", "P_ENTRY", "P_SYNC_END", "P_OP",
+        "P_PID_DOWN", "P_PING", "P_PONG", "P_MONITOR", "P_DEMONITOR", "P_DOWN"};
+    return t <= RS_MSG_TYPE_MAX && names[t] ? names[t] : "?";
 }
 
 static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
@@ -454,6 +456,13 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         on_flushed(c, in->conn, in->n_bytes);
         break;
     case RS_IN_TICK:
+        break;
+    case RS_IN_PEER_UP:
+        rs_out_close_conn(c, in->conn, "peer refused: this node does not run the cluster "
+                                       "protocol yet");
+        break;
+    case RS_IN_PEER_MSG:
+    case RS_IN_PEER_GONE:
         break;
     }
     c->out = NULL;

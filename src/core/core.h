@@ -30,12 +30,48 @@
 
 struct rs_core;
 
+/* A claim on a unique name, as a conflict resolver sees it. */
+struct rs_claim_view {
+    const char *node; /* owner node name (NUL-terminated) */
+    uint64_t node_inc;
+    uint64_t serial;
+    uint64_t hlc; /* (wall_ms << 16) | logical, stamped by the owner node */
+    const uint8_t *meta;
+    size_t meta_len;
+};
+
+/* rs_resolve_fn returns < 0 if claim a wins over b, > 0 if b wins. It must be a pure,
+ * deterministic function (same answer on every node); 0 falls back to the tie-break. */
+typedef int (*rs_resolve_fn)(const struct rs_claim_view *a, const struct rs_claim_view *b);
+
+enum rs_conflict_policy {
+    RS_POLICY_OLDEST = 0, /* default: smaller hlc wins */
+    RS_POLICY_NEWEST = 1,
+    RS_POLICY_PRIORITY = 2, /* higher node priority wins, then oldest */
+    RS_POLICY_CUSTOM = 3,   /* cfg.resolver */
+};
+
+struct rs_node_priority {
+    const char *node;
+    int priority;
+};
+
 struct rs_core_config {
     const char *node_name;   /* copied; <= RS_NODE_NAME_MAX bytes */
     uint64_t incarnation;    /* random at every start (from the shell) */
     uint64_t hash_seed;      /* random (from the shell) */
     uint64_t now_ms;         /* start time (monotonic ms) */
     struct rs_limits limits; /* copied */
+    /* --- cluster (docs/CLUSTER.md); zero values give the documented defaults --- */
+    const char *listen_addr;         /* "host:port" peers dial; copied; NULL: none */
+    uint32_t heartbeat_ms;           /* ping interval; default 500 */
+    uint32_t down_after_ms;          /* silence before a peer is declared down; 3000 */
+    enum rs_conflict_policy policy;  /* for every eventual scope */
+    rs_resolve_fn resolver;          /* RS_POLICY_CUSTOM */
+    const struct rs_node_priority *priorities; /* RS_POLICY_PRIORITY; copied */
+    size_t n_priorities;
+    const char *const *scopes;       /* scopes to join at start besides "default"; copied */
+    size_t n_scopes;
 };
 
 enum rs_input_kind {
@@ -43,24 +79,37 @@ enum rs_input_kind {
     RS_IN_CLIENT_MSG = 2,     /* one decoded frame from conn: msg (views valid during apply) */
     RS_IN_CLIENT_GONE = 3,    /* conn closed for any reason; its pids die "disconnected" */
     RS_IN_CLIENT_FLUSHED = 4, /* n_bytes of conn's output were written to its socket */
-    RS_IN_TICK = 5,           /* time passed (now_ms) */
+    RS_IN_TICK = 5,           /* time passed (now_ms, wall_ms): heartbeats, failure detection */
+    RS_IN_PEER_UP = 6,        /* authenticated connection conn to node (peer_name,
+                                 peer_inc) listening on peer_addr; dialed = we dialed it */
+    RS_IN_PEER_MSG = 7,       /* one decoded frame from peer conn: msg */
+    RS_IN_PEER_GONE = 8,      /* peer conn closed for any reason */
 };
 
 struct rs_input {
     enum rs_input_kind kind;
     uint64_t now_ms;          /* monotonic ms, every input */
-    uint64_t conn;            /* connection id chosen by the shell, never reused */
+    uint64_t wall_ms;         /* wall-clock ms (for HLC stamps), every input */
+    uint64_t conn;            /* connection id chosen by the shell, never reused; clients
+                                 and peers share one id space */
     int32_t os_pid;           /* CLIENT_OPEN: SO_PEERCRED pid */
     uint32_t uid;             /* CLIENT_OPEN: SO_PEERCRED uid */
-    const struct rs_msg *msg; /* CLIENT_MSG */
-    uint64_t n_bytes;         /* CLIENT_FLUSHED */
+    const struct rs_msg *msg; /* CLIENT_MSG, PEER_MSG */
+    uint64_t n_bytes;         /* CLIENT_FLUSHED (also for peer conns) */
+    struct rs_bytes peer_name; /* PEER_UP */
+    uint64_t peer_inc;         /* PEER_UP */
+    struct rs_bytes peer_addr; /* PEER_UP: the peer's listen address "host:port" */
+    int dialed;                /* PEER_UP: 1 if this node dialed the connection */
 };
 
 enum rs_output_kind {
-    RS_OUT_SEND = 1,      /* conn; bytes at outputs->bytes.data[off .. off+len) */
+    RS_OUT_SEND = 1,      /* conn (client or peer); bytes at outputs->bytes.data[off, +len) */
     RS_OUT_CLOSE = 2,     /* conn; text at [off, len) is the reason, for the log */
     RS_OUT_LOG = 3,       /* level; text at [off, len) */
     RS_OUT_LOG_LEVEL = 4, /* level: set the shell's log level */
+    RS_OUT_DIAL = 5,      /* text at [off, len) is "NAME HOST:PORT": keep a connection to
+                             that node's address (the shell dials and redials with backoff
+                             until a PEER_UP for it, and again after a PEER_GONE) */
 };
 
 struct rs_output {

@@ -45,6 +45,9 @@ static void deliver(struct rs_node *n)
             rs_log_set_level(out->level);
             rs_log(RS_LOG_INFO, "log level set to %s", rs_log_level_name(rs_log_get_level()));
             break;
+        case RS_OUT_DIAL:
+            rs_log_text(RS_LOG_DEBUG, (const char *)p, out->len); /* dialing: src/node/peer*.c */
+            break;
         }
     }
     rs_outputs_reset(o);

@@ -43,6 +43,21 @@ static const struct {
     [RS_MSG_NODES] = {SC, O | A | N, S | A | PV},
     [RS_MSG_LOG_LEVEL] = {O, 0, S | PV},
     [RS_MSG_EVENT] = {O | A | P | SC | N | K | M | PV, 0, 0},
+    [RS_MSG_SCOPE_JOIN] = {SC, 0, S | PV},
+    [RS_MSG_SCOPE_LEAVE] = {SC, 0, S | PV},
+    /* peer frames: one shape each, sent with flags 0 */
+    [RS_MSG_P_NODE] = {O | A | N | K, 0, 0},
+    [RS_MSG_P_SCOPE] = {O | SC, 0, 0},
+    [RS_MSG_P_SYNC_BEGIN] = {SC, 0, 0},
+    [RS_MSG_P_ENTRY] = {O | A | P | SC | K | M, 0, 0},
+    [RS_MSG_P_SYNC_END] = {SC, 0, 0},
+    [RS_MSG_P_OP] = {O | A | P | SC | K | M, 0, 0},
+    [RS_MSG_P_PID_DOWN] = {O | P, 0, 0},
+    [RS_MSG_P_PING] = {A, 0, 0},
+    [RS_MSG_P_PONG] = {A, 0, 0},
+    [RS_MSG_P_MONITOR] = {A | P, 0, 0},
+    [RS_MSG_P_DEMONITOR] = {A, 0, 0},
+    [RS_MSG_P_DOWN] = {O | A | P, 0, 0},
 };
 
 unsigned rs_wire_fields(uint8_t type, uint8_t flags)

@@ -88,8 +88,34 @@ enum rs_msg_type {
     RS_MSG_EVENT = 24,       /* node -> client, req_id 0:
                                 OPTS=kind|reason<<8|snapshot<<16 ARG=sub/monitor id PID SCOPE
                                 NODE KEY META PREV=previous metadata */
-    RS_MSG_TYPE_MAX = 24,
+    RS_MSG_SCOPE_JOIN = 25,  /* req: SCOPE  reply: STATUS PREV */
+    RS_MSG_SCOPE_LEAVE = 26, /* req: SCOPE  reply: STATUS PREV */
+    /* Peer frames (node <-> node, flags 0, req_id 0; docs/CLUSTER.md). */
+    RS_MSG_P_NODE = 64,       /* OPTS=state ARG=incarnation NODE=name KEY=listen address */
+    RS_MSG_P_SCOPE = 65,      /* OPTS=1 joined / 0 left SCOPE */
+    RS_MSG_P_SYNC_BEGIN = 66, /* SCOPE */
+    RS_MSG_P_ENTRY = 67,      /* OPTS=kind (1 name, 2 member) ARG=hlc PID SCOPE KEY META */
+    RS_MSG_P_SYNC_END = 68,   /* SCOPE */
+    RS_MSG_P_OP = 69,         /* OPTS=op|reason<<8 ARG=hlc PID SCOPE KEY META */
+    RS_MSG_P_PID_DOWN = 70,   /* OPTS=reason PID */
+    RS_MSG_P_PING = 71,       /* ARG=sender time */
+    RS_MSG_P_PONG = 72,       /* ARG=echoed time */
+    RS_MSG_P_MONITOR = 73,    /* ARG=monitor ref PID */
+    RS_MSG_P_DEMONITOR = 74,  /* ARG=monitor ref */
+    RS_MSG_P_DOWN = 75,       /* OPTS=reason ARG=monitor ref PID */
+    RS_MSG_TYPE_MAX = 75,
 };
+
+/* First peer frame type: types >= RS_MSG_PEER_MIN only travel between nodes. */
+#define RS_MSG_PEER_MIN 64u
+
+/* P_ENTRY kinds and P_OP ops. */
+#define RS_PENTRY_NAME 1u
+#define RS_PENTRY_MEMBER 2u
+#define RS_POP_REGISTER 1u
+#define RS_POP_UNREGISTER 2u
+#define RS_POP_JOIN 3u
+#define RS_POP_LEAVE 4u
 
 /* Request options. */
 #define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only */

@@ -141,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.lim.monitors_per_client = 8;
     f.lim.queue_bytes = 2048;
     f.lim.outbuf_max = 16384;
-    struct rs_core_config cfg = {"fuzz", 0x1122334455667788ull, 42, 0, f.lim};
+    struct rs_core_config cfg = {.node_name = "fuzz", .incarnation = 0x1122334455667788ull,
+                                 .hash_seed = 42, .limits = f.lim};
     f.core = rs_core_new(&cfg);
     if (!f.core)
         abort();

@@ -52,7 +52,9 @@ static inline void h_init(struct harness *h, const struct rs_limits *lim)
         h->lim = *lim;
     else
         rs_limits_default(&h->lim);
-    struct rs_core_config cfg = {"node-a", H_INC, 0x1234567887654321ull, 1000, h->lim};
+    struct rs_core_config cfg = {.node_name = "node-a", .incarnation = H_INC,
+                                 .hash_seed = 0x1234567887654321ull, .now_ms = 1000,
+                                 .limits = h->lim};
     h->core = rs_core_new(&cfg);
     ASSERT(h->core != NULL);
     rs_outputs_init(&h->out);

@@ -90,7 +90,8 @@ static void test_every_allocation_failure(void)
     for (n = 0; n < 5000 && !completed; n++) {
         struct rs_limits lim;
         rs_limits_default(&lim);
-        struct rs_core_config cfg = {"node-a", H_INC, 99, 0, lim};
+        struct rs_core_config cfg = {.node_name = "node-a", .incarnation = H_INC,
+                                     .hash_seed = 99, .limits = lim};
         budget = -1;
         struct rs_core *c = rs_core_new(&cfg);
         ASSERT(c != NULL);
@@ -111,7 +112,8 @@ static void test_every_allocation_failure(void)
     for (long k = 0; k < 20; k++) {
         struct rs_limits lim;
         rs_limits_default(&lim);
-        struct rs_core_config cfg = {"node-a", H_INC, 99, 0, lim};
+        struct rs_core_config cfg = {.node_name = "node-a", .incarnation = H_INC,
+                                     .hash_seed = 99, .limits = lim};
         budget = k;
         struct rs_core *c = rs_core_new(&cfg);
         budget = -1;
@@ -124,7 +126,8 @@ static void test_bad_config(void)
 {
     struct rs_limits lim;
     rs_limits_default(&lim);
-    struct rs_core_config cfg = {"", H_INC, 1, 0, lim};
+    struct rs_core_config cfg = {.node_name = "", .incarnation = H_INC, .hash_seed = 1,
+                                 .limits = lim};
     ASSERT(rs_core_new(&cfg) == NULL);
     cfg.node_name = NULL;
     ASSERT(rs_core_new(&cfg) == NULL);
