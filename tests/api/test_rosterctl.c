@@ -1,14 +1,21 @@
 /* test_rosterctl.c: the rosterctl contract against a real rosterd: every command, the
- * --json shapes (checked with strstr), exit statuses 0 / 1 / 2, register and join holding
- * their entry until stdin closes, watch --json streaming events, monitor. */
+ * --json shapes (every --json line goes through a strict JSON validator, then the content
+ * is checked), exit statuses 0 / 1 / 2, register and join holding their entry until stdin
+ * closes (and not stopped by SIGTTIN as background jobs of a terminal), watch --json
+ * streaming events, monitor, --timeout, log-level. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "node.h"
@@ -18,22 +25,283 @@
 static struct test_node node;
 static char out[1 << 16];
 
-/* ctl runs rosterctl --socket <node> args... (NULL-terminated) into out; exit status. */
-static int ctl(const char *first, ...)
+/* --- A strict JSON validator (RFC 8259): one value, nothing else. ------------------- */
+
+/* Keys of one object seen so far, to refuse duplicates (compared as written). */
+#define JV_MAX_KEYS 128
+#define JV_MAX_DEPTH 32
+
+static int jv_value(const char **p, int depth);
+
+static void jv_ws(const char **p)
+{
+    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+        (*p)++;
+}
+
+static int jv_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* jv_utf8 accepts one well-formed UTF-8 sequence of 2 to 4 bytes at *p. */
+static int jv_utf8(const char **p)
+{
+    const unsigned char *u = (const unsigned char *)*p;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (u[0] >= 0xc2 && u[0] <= 0xdf)
+        len = 2;
+    else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+        len = 3;
+        lo = u[0] == 0xe0 ? 0xa0 : 0x80;
+        hi = u[0] == 0xed ? 0x9f : 0xbf;
+    } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+        len = 4;
+        lo = u[0] == 0xf0 ? 0x90 : 0x80;
+        hi = u[0] == 0xf4 ? 0x8f : 0xbf;
+    } else
+        return 0;
+    if (u[1] < lo || u[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (u[i] < 0x80 || u[i] > 0xbf)
+            return 0;
+    *p += len;
+    return 1;
+}
+
+static int jv_string(const char **p)
+{
+    if (**p != '"')
+        return 0;
+    (*p)++;
+    for (;;) {
+        unsigned char c = (unsigned char)**p;
+        if (c == '"') {
+            (*p)++;
+            return 1;
+        }
+        if (c < 0x20) /* control characters, and the end of the text */
+            return 0;
+        if (c == '\\') {
+            char e = (*p)[1];
+            if (e && strchr("\"\\/bfnrt", e)) {
+                *p += 2;
+            } else if (e == 'u') {
+                for (int i = 2; i < 6; i++)
+                    if (!jv_hex((*p)[i]))
+                        return 0;
+                *p += 6;
+            } else {
+                return 0;
+            }
+        } else if (c >= 0x80) {
+            if (!jv_utf8(p))
+                return 0;
+        } else {
+            (*p)++;
+        }
+    }
+}
+
+static int jv_digits(const char **p)
+{
+    if (**p < '0' || **p > '9')
+        return 0;
+    while (**p >= '0' && **p <= '9')
+        (*p)++;
+    return 1;
+}
+
+static int jv_number(const char **p)
+{
+    if (**p == '-')
+        (*p)++;
+    if (**p == '0')
+        (*p)++;
+    else if (!jv_digits(p))
+        return 0;
+    if (**p == '.') {
+        (*p)++;
+        if (!jv_digits(p))
+            return 0;
+    }
+    if (**p == 'e' || **p == 'E') {
+        (*p)++;
+        if (**p == '+' || **p == '-')
+            (*p)++;
+        if (!jv_digits(p))
+            return 0;
+    }
+    return 1;
+}
+
+static int jv_literal(const char **p, const char *word)
+{
+    size_t n = strlen(word);
+    if (strncmp(*p, word, n) != 0)
+        return 0;
+    *p += n;
+    return 1;
+}
+
+static int jv_object(const char **p, int depth)
+{
+    const char *keys[JV_MAX_KEYS];
+    size_t key_len[JV_MAX_KEYS];
+    int nkeys = 0;
+    (*p)++; /* '{' */
+    jv_ws(p);
+    if (**p == '}') {
+        (*p)++;
+        return 1;
+    }
+    for (;;) {
+        jv_ws(p);
+        const char *k = *p;
+        if (!jv_string(p) || nkeys >= JV_MAX_KEYS)
+            return 0;
+        size_t kl = (size_t)(*p - k);
+        for (int i = 0; i < nkeys; i++)
+            if (key_len[i] == kl && memcmp(keys[i], k, kl) == 0)
+                return 0; /* duplicate key */
+        keys[nkeys] = k;
+        key_len[nkeys++] = kl;
+        jv_ws(p);
+        if (**p != ':')
+            return 0;
+        (*p)++;
+        if (!jv_value(p, depth + 1))
+            return 0;
+        jv_ws(p);
+        if (**p == '}') {
+            (*p)++;
+            return 1;
+        }
+        if (**p != ',')
+            return 0;
+        (*p)++;
+    }
+}
+
+static int jv_array(const char **p, int depth)
+{
+    (*p)++; /* '[' */
+    jv_ws(p);
+    if (**p == ']') {
+        (*p)++;
+        return 1;
+    }
+    for (;;) {
+        if (!jv_value(p, depth + 1))
+            return 0;
+        jv_ws(p);
+        if (**p == ']') {
+            (*p)++;
+            return 1;
+        }
+        if (**p != ',')
+            return 0;
+        (*p)++;
+    }
+}
+
+static int jv_value(const char **p, int depth)
+{
+    if (depth > JV_MAX_DEPTH)
+        return 0;
+    jv_ws(p);
+    switch (**p) {
+    case '{': return jv_object(p, depth);
+    case '[': return jv_array(p, depth);
+    case '"': return jv_string(p);
+    case 't': return jv_literal(p, "true");
+    case 'f': return jv_literal(p, "false");
+    case 'n': return jv_literal(p, "null");
+    default: return jv_number(p);
+    }
+}
+
+/* json_valid: text (NUL-terminated, no newline) is exactly one JSON value. */
+static int json_valid(const char *text)
+{
+    const char *p = text;
+    if (!jv_value(&p, 0))
+        return 0;
+    jv_ws(&p);
+    return *p == 0;
+}
+
+/* check_json_line fails the test unless line (without its '\n') is one JSON value. */
+static void check_json_line(const char *file, int line, const char *text)
+{
+    if (strchr(text, '\n') || !json_valid(text))
+        test_fail(file, line, "not one JSON value: %s", text);
+}
+
+/* check_json_lines checks every line of text: each ends with '\n' and is one JSON value;
+ * returns the number of lines. */
+static int check_json_lines(const char *file, int line, const char *text)
+{
+    int n = 0;
+    char buf[sizeof out];
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        if (!nl)
+            test_fail(file, line, "JSON output does not end with a newline: %s", text);
+        size_t len = (size_t)(nl - text);
+        memcpy(buf, text, len);
+        buf[len] = 0;
+        check_json_line(file, line, buf);
+        text = nl + 1;
+        n++;
+    }
+    return n;
+}
+
+static void test_json_validator(void)
+{
+    const char *good[] = {"{}", "[]", "0", "-0.5e+3", "\"a\\u00e9\\n\"", "true", "null",
+                          "[1,{\"a\":[false,\"\xc3\xa9\"]},\"x\"]", "{\"a\":1,\"b\":\"1\"}",
+                          " {\"k\" : [ 1 , 2 ] } "};
+    const char *bad[] = {"", "{", "{\"a\":1,}", "[1,]", "01", "1.", "-", "+1", ".5", "1e",
+                         "\"\\x\"", "\"\\u12g4\"", "\"a\tb\"", "\"\xff\"", "\"\xed\xa0\x80\"",
+                         "{\"a\":1,\"a\":2}", "{a:1}", "[1] [2]", "{}x", "tru", "nul",
+                         "{\"a\" 1}", "\"open", "{\"n\":1,\"incarnation\":1,\"incarnation\":\"1\"}"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (!json_valid(good[i]))
+            test_fail(__FILE__, __LINE__, "valid JSON refused: %s", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (json_valid(bad[i]))
+            test_fail(__FILE__, __LINE__, "invalid JSON accepted: %s", bad[i]);
+}
+
+/* ctl runs rosterctl --socket <node> args... (NULL-terminated) into out; exit status. With
+ * --json among the arguments, the output must be exactly one line holding one JSON value
+ * (the result, or the error). */
+static int ctl_at(const char *file, int line, const char *first, ...)
 {
     const char *argv[40];
-    int k = 0;
+    int k = 0, json = 0;
     argv[k++] = ROSTERCTL_PATH;
     argv[k++] = "--socket";
     argv[k++] = node.sock;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && k < 39; a = va_arg(ap, const char *))
+    for (const char *a = first; a && k < 39; a = va_arg(ap, const char *)) {
+        json |= strcmp(a, "--json") == 0 && strcmp(argv[k - 1], "--meta") != 0;
         argv[k++] = a;
+    }
     va_end(ap);
     argv[k] = NULL;
-    return test_run_cmd(argv, out, sizeof out);
+    int st = test_run_cmd(argv, out, sizeof out);
+    if (json && check_json_lines(file, line, out) != 1)
+        test_fail(file, line, "--json printed %s lines, not one:\n%s", *out ? "several" : "no",
+                  out);
+    return st;
 }
+#define ctl(...) ctl_at(__FILE__, __LINE__, __VA_ARGS__)
 
 #define HAS(s)                                                                         \
     do {                                                                               \
@@ -65,51 +333,153 @@ static void start(void) { test_node_start(&node, (const char *const[]){"--name",
 
 static void stop_ok(void) { test_node_stop_ok(&node); }
 
+/* count_of returns the number of occurrences of needle in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* log_count returns the number of lines of the node's log that contain needle. */
+static int log_count(const char *needle)
+{
+    FILE *f = fopen(node.log, "r");
+    ASSERT(f != NULL);
+    char l[4096];
+    int n = 0;
+    while (fgets(l, sizeof l, f))
+        n += strstr(l, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
 static void test_info_commands(void)
 {
     start();
+    roster_client *c = lib_connect();
+    char inc[32], want[512];
+    snprintf(inc, sizeof inc, "%016" PRIx64, roster_node_incarnation(c));
+    /* status: the node and its incarnation (hex text, as in nodes and pids) first, then the
+     * statistics; the incarnation appears once */
     ASSERT_EQ(ctl("--json", "status", NULL), 0);
-    HAS("{\"uptime_ms\":");
+    snprintf(want, sizeof want, "{\"node\":\"n1\",\"incarnation\":\"%s\",", inc);
+    ASSERT(strncmp(out, want, strlen(want)) == 0);
+    HAS("\"uptime_ms\":");
     HAS("\"clients\":");
-    ASSERT_EQ(lines(out), 1);
+    ASSERT_EQ(count_of(out, "incarnation"), 1);
     ASSERT_EQ(ctl("status", NULL), 0);
-    HAS("node n1");
+    snprintf(want, sizeof want, "node n1 incarnation %s\n", inc);
+    ASSERT(strncmp(out, want, strlen(want)) == 0);
+    ASSERT_EQ(count_of(out, "incarnation"), 1);
+    HAS("\nclients ");
+    /* nodes, of the default scope and of another one */
+    snprintf(want, sizeof want,
+             "[{\"name\":\"n1\",\"incarnation\":\"%s\",\"state\":\"up\",\"self\":true}]\n", inc);
     ASSERT_EQ(ctl("--json", "nodes", NULL), 0);
-    HAS("[{\"name\":\"n1\",\"incarnation\":\"");
-    HAS("\"state\":\"up\",\"self\":true}]");
+    ASSERT_STR_EQ(out, want);
     ASSERT_EQ(ctl("--json", "scopes", NULL), 0);
-    HAS("{\"scope\":\"default\",\"mode\":\"eventual\",\"names\":0,\"groups\":0}");
+    ASSERT_STR_EQ(out,
+                  "[{\"scope\":\"default\",\"mode\":\"eventual\",\"names\":0,\"groups\":0}]\n");
     ASSERT_EQ(ctl("--json", "scope-create", "t1", NULL), 0);
-    HAS("\"scope\":\"t1\"");
+    ASSERT_STR_EQ(out, "{\"scope\":\"t1\",\"mode\":\"eventual\"}\n");
     ASSERT_EQ(ctl("--json", "scope-create", "t1", NULL), 1);
     HAS("\"error\":\"EEXIST\"");
+    ASSERT_EQ(ctl("--json", "nodes", "--scope", "t1", NULL), 0);
+    ASSERT_STR_EQ(out, want);
+    ASSERT_EQ(ctl("--json", "nodes", "--scope", "nosuch", NULL), 1);
+    HAS("\"error\":\"ENOSCOPE\"");
+    ASSERT_EQ(ctl("nodes", "--scope", "t1", NULL), 0);
+    snprintf(want, sizeof want, "n1 %s up self\n", inc);
+    ASSERT_STR_EQ(out, want);
     ASSERT_EQ(ctl("scopes", NULL), 0);
     HAS("t1 eventual names=0 groups=0");
+    /* count: of the scope, of the local node (the same here), of an unknown node */
+    ASSERT_EQ(roster_register(c, NULL, "one", 3, roster_self(c), "", 0, NULL, 5000), 0);
+    ASSERT_EQ(roster_join(c, NULL, "g", 1, roster_self(c), "", 0, 5000), 0);
     ASSERT_EQ(ctl("--json", "count", NULL), 0);
-    HAS("{\"names\":0,\"groups\":0,\"members\":0}");
+    ASSERT_STR_EQ(out, "{\"names\":1,\"groups\":1,\"members\":1}\n");
+    ASSERT_EQ(ctl("--json", "count", "--node", "n1", NULL), 0);
+    ASSERT_STR_EQ(out, "{\"names\":1,\"groups\":1,\"members\":1}\n");
     ASSERT_EQ(ctl("--json", "count", "--node", "n1", "--scope", "t1", NULL), 0);
-    HAS("\"names\":0");
+    ASSERT_STR_EQ(out, "{\"names\":0,\"groups\":0,\"members\":0}\n");
+    ASSERT_EQ(ctl("count", "--node", "n1", NULL), 0);
+    ASSERT_STR_EQ(out, "names 1\ngroups 1\nmembers 1\n");
+    ASSERT_EQ(ctl("--json", "count", "--node", "other", NULL), 1);
+    HAS("{\"error\":\"ENOTFOUND\",");
+    HAS("\"node\":\"other\"");
+    ASSERT_EQ(ctl("count", "--node", "other", NULL), 1);
+    ASSERT_STR_EQ(out, "");
     ASSERT_EQ(ctl("--json", "ping", NULL), 0);
-    HAS("\"ok\":true");
-    ASSERT_EQ(ctl("log-level", "debug", NULL), 0);
+    HAS("{\"ok\":true,\"node\":\"n1\",\"rtt_us\":");
+    /* log-level takes effect: the node started at info logs no debug line until told */
+    ASSERT_EQ(log_count("Z debug "), 0);
+    ASSERT_EQ(ctl("--json", "log-level", "debug", NULL), 0);
+    ASSERT_STR_EQ(out, "{\"log_level\":\"debug\"}\n");
+    ASSERT_EQ(log_count("log level set to debug"), 1);
+    ASSERT_EQ(ctl("ping", NULL), 0); /* its connection is logged at debug level */
+    int debug_lines = log_count("Z debug ");
+    ASSERT(debug_lines > 0);
     ASSERT_EQ(ctl("--timeout", "2000", "log-level", "info", NULL), 0);
-    /* usage errors: 2 */
+    ASSERT_STR_EQ(out, "log level info\n");
+    debug_lines = log_count("Z debug ");
+    ASSERT_EQ(ctl("ping", NULL), 0);
+    ASSERT_EQ(log_count("Z debug "), debug_lines);
+    /* --timeout bounds requests, not connecting: with 0 a request may time out, but the
+     * connection to the local node is always made */
+    for (int i = 0; i < 20; i++) {
+        int st = ctl("--json", "--timeout", "0", "ping", NULL);
+        if (st != 0) {
+            ASSERT_EQ(st, 2);
+            HAS("{\"error\":\"ETIMEDOUT\",");
+            ASSERT(!strstr(out, "\"socket\""));
+        }
+    }
+    ASSERT_EQ(ctl("--json", "--timeout", "-1", "ping", NULL), 0);
+    /* usage errors: 2, and with --json one EUSAGE line wherever --json is */
     ASSERT_EQ(ctl("log-level", "loud", NULL), 2);
+    ASSERT_STR_EQ(out, "");
+    ASSERT_EQ(ctl("--json", "log-level", "loud", NULL), 2);
+    HAS("{\"error\":\"EUSAGE\",\"message\":\"unknown level \\\"loud\\\"\"}");
+    ASSERT_EQ(ctl("--json", NULL), 2);
+    ASSERT_STR_EQ(out, "{\"error\":\"EUSAGE\",\"message\":\"no command given\"}\n");
+    ASSERT_EQ(ctl(NULL), 2);
+    ASSERT_STR_EQ(out, "");
     ASSERT_EQ(ctl("--json", "no-such-command", NULL), 2);
     HAS("\"error\":\"EUSAGE\"");
+    ASSERT_EQ(ctl("--bogus", "--json", "status", NULL), 2);
+    HAS("\"error\":\"EUSAGE\"");
+    ASSERT_EQ(ctl("--timeout", "soon", "--json", "status", NULL), 2);
+    HAS("\"error\":\"EUSAGE\"");
+    ASSERT_EQ(ctl("status", "--bogus", "--json", NULL), 2);
+    HAS("\"error\":\"EUSAGE\"");
+    ASSERT_EQ(ctl("--json", "lookup", NULL), 2);
+    HAS("\"error\":\"EUSAGE\"");
     ASSERT_EQ(ctl("lookup", NULL), 2);
-    ASSERT_EQ(ctl("lookup", "a", "b", NULL), 2);
+    ASSERT_EQ(ctl("lookup", "a", "b", "--json", NULL), 2);
+    HAS("\"error\":\"EUSAGE\"");
     ASSERT_EQ(ctl("names", "--bogus", NULL), 2);
     ASSERT_EQ(ctl("--timeout", "soon", "status", NULL), 2);
-    ASSERT_EQ(ctl("monitor", "not-a-pid", NULL), 2);
-    ASSERT_EQ(ctl("watch", "--exact", NULL), 2);
+    ASSERT_EQ(ctl("--json", "monitor", "not-a-pid", NULL), 2);
+    HAS("\"error\":\"EUSAGE\"");
+    ASSERT_EQ(ctl("--json", "watch", "--exact", NULL), 2);
+    HAS("\"error\":\"EUSAGE\"");
+    /* "--json" as the value of an option is that value, not the flag (stdin is /dev/null:
+     * the name is released at once) */
+    ASSERT_EQ(ctl("register", "m", "--meta", "--json", NULL), 0);
+    roster_pid printed;
+    out[strcspn(out, "\n")] = 0;
+    ASSERT_EQ(roster_pid_parse(out, &printed), 0);
     /* unknown scope: refused */
     ASSERT_EQ(ctl("--json", "lookup", "x", "--scope", "nosuch", NULL), 1);
     HAS("\"error\":\"ENOSCOPE\"");
+    roster_close(c);
     stop_ok();
     /* no node: connection error, 2 */
     ASSERT_EQ(ctl("--json", "status", NULL), 2);
     HAS("\"error\":\"ECONNECT\"");
+    HAS("\"socket\":\"");
 }
 
 static void test_query_commands(void)
@@ -195,6 +565,7 @@ struct proc {
     pid_t pid;
     int in;  /* write end: its stdin */
     int out; /* read end: its stdout */
+    int json; /* started with --json: every line must be one JSON value */
     char buf[8192];
     size_t len;
 };
@@ -214,6 +585,8 @@ static void spawn(struct proc *p, const char *const *args)
     ASSERT_EQ(pipe2(i, O_CLOEXEC), 0);
     ASSERT_EQ(pipe2(o, O_CLOEXEC), 0);
     memset(p, 0, sizeof *p);
+    for (int k2 = 0; args[k2]; k2++)
+        p->json |= strcmp(args[k2], "--json") == 0;
     p->pid = fork();
     ASSERT(p->pid >= 0);
     if (p->pid == 0) {
@@ -246,6 +619,8 @@ static void read_line(struct proc *p, char *line, size_t cap)
             line[n] = 0;
             memmove(p->buf, nl + 1, p->len - n - 1);
             p->len -= n + 1;
+            if (p->json)
+                check_json_line(__FILE__, __LINE__, line);
             return;
         }
         int left = (int)(deadline - test_now_ms());
@@ -274,6 +649,20 @@ static int wait_exit(struct proc *p)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* pid_of_json_line parses the first line of register / join --json: {"pid":"..."}. */
+static roster_pid pid_of_json_line(const char *line)
+{
+    char text[ROSTER_PID_STRLEN + 16];
+    roster_pid pid;
+    ASSERT(strncmp(line, "{\"pid\":\"", 8) == 0);
+    size_t n = strcspn(line + 8, "\"");
+    ASSERT(n < sizeof text && strcmp(line + 8 + n, "\"}") == 0);
+    memcpy(text, line + 8, n);
+    text[n] = 0;
+    ASSERT_EQ(roster_pid_parse(text, &pid), 0);
+    return pid;
+}
+
 static void test_register_holds_until_stdin_closes(void)
 {
     start();
@@ -299,6 +688,16 @@ static void test_register_holds_until_stdin_closes(void)
     ASSERT_EQ(ctl("--json", "register", "held", NULL), 1);
     HAS("\"error\":\"ETAKEN\"");
     HAS(pidtext);
+    /* join --json: the same first line */
+    struct proc jj;
+    spawn(&jj, (const char *const[]){"--json", "join", "crew", NULL});
+    read_line(&jj, line, sizeof line);
+    roster_pid crew_pid = pid_of_json_line(line);
+    ASSERT_EQ(roster_is_member(c, NULL, "crew", 4, crew_pid, 5000), 1);
+    close(jj.in);
+    jj.in = -1;
+    ASSERT_EQ(wait_exit(&jj), 0);
+    ASSERT_EQ(roster_is_member(c, NULL, "crew", 4, crew_pid, 5000), 0);
     /* human form: the pid alone on the first line */
     struct proc h;
     spawn(&h, (const char *const[]){"join", "team", "--meta", "jm", NULL});
@@ -443,6 +842,239 @@ static void test_monitor_command(void)
     stop_ok();
 }
 
-TEST_MAIN(T(test_info_commands), T(test_query_commands),
-          T(test_register_holds_until_stdin_closes), T(test_watch_json),
-          T(test_monitor_command))
+/* A holder killed by SIGTERM: watch --json reports its name and membership gone with
+ * reason "disconnected". */
+static void test_holder_killed_seen_by_watch(void)
+{
+    start();
+    struct proc w, r, j;
+    char line[1024];
+    spawn(&w, (const char *const[]){"--json", "watch", "--snapshot", NULL});
+    read_line(&w, line, sizeof line);
+    ASSERT(strstr(line, "\"type\":\"snapshot_end\""));
+    spawn(&r, (const char *const[]){"--json", "register", "victim", "--meta", "v", NULL});
+    read_line(&r, line, sizeof line);
+    roster_pid rp = pid_of_json_line(line);
+    spawn(&j, (const char *const[]){"--json", "join", "crew", "--meta", "c", NULL});
+    read_line(&j, line, sizeof line);
+    roster_pid jp = pid_of_json_line(line);
+    char rps[ROSTER_PID_STRLEN], jps[ROSTER_PID_STRLEN], want[512];
+    roster_pid_format(rp, rps);
+    roster_pid_format(jp, jps);
+    read_line(&w, line, sizeof line);
+    snprintf(want, sizeof want,
+             "{\"type\":\"registered\",\"scope\":\"default\",\"name\":\"victim\",\"pid\":\"%s\","
+             "\"node\":\"n1\",\"meta\":\"v\"}", rps);
+    ASSERT_STR_EQ(line, want);
+    read_line(&w, line, sizeof line);
+    snprintf(want, sizeof want,
+             "{\"type\":\"joined\",\"scope\":\"default\",\"group\":\"crew\",\"name\":\"crew\","
+             "\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"c\"}", jps);
+    ASSERT_STR_EQ(line, want);
+    ASSERT_EQ(kill(r.pid, SIGTERM), 0);
+    ASSERT_EQ(wait_exit(&r), -1); /* ended by the signal */
+    read_line(&w, line, sizeof line);
+    snprintf(want, sizeof want,
+             "{\"type\":\"unregistered\",\"scope\":\"default\",\"name\":\"victim\",\"pid\":\"%s\","
+             "\"node\":\"n1\",\"meta\":\"v\",\"reason\":\"disconnected\"}", rps);
+    ASSERT_STR_EQ(line, want);
+    ASSERT_EQ(kill(j.pid, SIGTERM), 0);
+    ASSERT_EQ(wait_exit(&j), -1);
+    read_line(&w, line, sizeof line);
+    snprintf(want, sizeof want,
+             "{\"type\":\"left\",\"scope\":\"default\",\"group\":\"crew\",\"name\":\"crew\","
+             "\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"c\",\"reason\":\"disconnected\"}", jps);
+    ASSERT_STR_EQ(line, want);
+    kill(w.pid, SIGTERM);
+    wait_exit(&w);
+    stop_ok();
+}
+
+/* A holder whose stdin is a pseudo-terminal. The test keeps the master side (it types);
+ * a session leader, standing for the interactive shell, owns the terminal as its
+ * controlling terminal and starts rosterctl either in its own (foreground) process group
+ * or in a new process group: a background job, as `rosterctl register NAME &` is. */
+struct ttyjob {
+    struct proc p; /* p.pid: the session leader; p.out: rosterctl's stdout */
+    pid_t job;     /* rosterctl's process id */
+    int master;
+    int cmd; /* write 'f': the leader puts the job in the foreground (fg); close: the leader
+                waits for the job and exits with its exit status */
+};
+
+static void spawn_tty(struct ttyjob *t, int background, const char *const *args)
+{
+    const char *argv[32];
+    int k = 0;
+    argv[k++] = ROSTERCTL_PATH;
+    argv[k++] = "--socket";
+    argv[k++] = node.sock;
+    for (int i = 0; args[i]; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    memset(t, 0, sizeof *t);
+    for (int i = 0; args[i]; i++)
+        t->p.json |= strcmp(args[i], "--json") == 0;
+    t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT(t->master >= 0);
+    ASSERT_EQ(grantpt(t->master), 0);
+    ASSERT_EQ(unlockpt(t->master), 0);
+    char slave[128];
+    ASSERT(ptsname(t->master) != NULL && strlen(ptsname(t->master)) < sizeof slave);
+    snprintf(slave, sizeof slave, "%s", ptsname(t->master));
+    int o[2], info[2], cmd[2];
+    ASSERT_EQ(pipe2(o, O_CLOEXEC), 0);
+    ASSERT_EQ(pipe2(info, O_CLOEXEC), 0);
+    ASSERT_EQ(pipe2(cmd, O_CLOEXEC), 0);
+    pid_t leader = fork();
+    ASSERT(leader >= 0);
+    if (leader == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(t->master);
+        int s = -1;
+        if (setsid() < 0 || (s = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
+            ioctl(s, TIOCSCTTY, 0) != 0)
+            _exit(120);
+        pid_t job = fork();
+        if (job < 0)
+            _exit(121);
+        if (job == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (background)
+                setpgid(0, 0);
+            dup2(s, 0);
+            dup2(o[1], 1);
+            execv(argv[0], (char *const *)argv);
+            _exit(127);
+        }
+        if (background)
+            setpgid(job, job); /* also here: in place whichever process runs first */
+        close(o[0]);
+        close(o[1]);
+        close(info[0]);
+        close(cmd[1]);
+        if (write(info[1], &job, sizeof job) != (ssize_t)sizeof job)
+            _exit(122);
+        char ch;
+        while (read(cmd[0], &ch, 1) == 1)
+            if (ch == 'f' && tcsetpgrp(s, job) != 0)
+                _exit(123);
+        int st;
+        if (waitpid(job, &st, 0) != job)
+            _exit(124);
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0));
+    }
+    close(o[1]);
+    close(info[1]);
+    close(cmd[0]);
+    struct pollfd pf = {info[0], POLLIN, 0};
+    ASSERT_EQ(poll(&pf, 1, 5000), 1);
+    ASSERT_EQ(read(info[0], &t->job, sizeof t->job), (ssize_t)sizeof t->job);
+    close(info[0]);
+    t->p.pid = leader;
+    t->p.in = -1;
+    t->p.out = o[0];
+    t->cmd = cmd[1];
+}
+
+/* tty_job_exit lets the leader reap the job; returns the job's exit status. */
+static int tty_job_exit(struct ttyjob *t)
+{
+    close(t->cmd);
+    int st = wait_exit(&t->p);
+    close(t->master);
+    return st;
+}
+
+/* proc_state returns the state letter of /proc/PID/stat ('S', 'R', 'T' stopped, ...). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ASSERT(fd >= 0);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    ASSERT(n > 0);
+    buf[n] = 0;
+    char *rp = strrchr(buf, ')');
+    ASSERT(rp != NULL && rp[1] == ' ');
+    return rp[2];
+}
+
+/* wait_down waits for the DOWN event of monitor mon on c and returns its reason. */
+static int wait_down(roster_client *c, uint64_t mon)
+{
+    for (;;) {
+        roster_event ev;
+        ASSERT_EQ(roster_wait_event(c, &ev, 5000), 0);
+        int mine = ev.type == ROSTER_EV_DOWN && ev.id == mon, reason = ev.reason;
+        roster_event_free(&ev);
+        if (mine)
+            return reason;
+    }
+}
+
+static void test_hold_on_terminal(void)
+{
+    start();
+    roster_client *c = lib_connect();
+    struct ttyjob t;
+    char line[512];
+    roster_entry e;
+    uint64_t mon;
+
+    /* A background job of its terminal does not read it: typing (even ^D) neither stops
+     * it (SIGTTIN) nor releases the name. */
+    spawn_tty(&t, 1, (const char *const[]){"--json", "register", "bg", "--meta", "m", NULL});
+    read_line(&t.p, line, sizeof line);
+    roster_pid held = pid_of_json_line(line);
+    ASSERT_EQ(write(t.master, "typed\n\x04", 7), 7);
+    uint64_t until = test_now_ms() + 1200; /* more than one foreground re-check period */
+    while (test_now_ms() < until) {
+        char st = proc_state(t.job);
+        if (st == 'T' || st == 't')
+            test_fail(__FILE__, __LINE__, "the background holder was stopped (state %c)", st);
+        poll(NULL, 0, 20);
+    }
+    ASSERT_EQ(roster_lookup(c, NULL, "bg", 2, &e, 5000), 0);
+    ASSERT(roster_pid_equal(e.pid, held));
+    roster_entry_free(&e);
+    /* Brought to the foreground (fg), it reads the terminal again: the pending line, then
+     * the ^D, which releases the name with reason "normal" (exit 0). */
+    ASSERT_EQ(roster_monitor(c, held, &mon, 5000), 0);
+    ASSERT_EQ(write(t.cmd, "f", 1), 1);
+    ASSERT_EQ(wait_down(c, mon), ROSTER_REASON_NORMAL);
+    ASSERT_EQ(tty_job_exit(&t), 0);
+    ASSERT_EQ(roster_lookup(c, NULL, "bg", 2, &e, 5000), ROSTER_ENOTFOUND);
+
+    /* A holder in the terminal's foreground: typed lines are ignored, ^D releases. */
+    spawn_tty(&t, 0, (const char *const[]){"join", "fg-team", NULL});
+    read_line(&t.p, line, sizeof line);
+    roster_pid joined;
+    ASSERT_EQ(roster_pid_parse(line, &joined), 0);
+    ASSERT_EQ(roster_monitor(c, joined, &mon, 5000), 0);
+    ASSERT_EQ(write(t.master, "hello\n", 6), 6);
+    ASSERT_EQ(roster_is_member(c, NULL, "fg-team", 7, joined, 5000), 1);
+    ASSERT_EQ(write(t.master, "\x04", 1), 1);
+    ASSERT_EQ(wait_down(c, mon), ROSTER_REASON_NORMAL);
+    ASSERT_EQ(tty_job_exit(&t), 0);
+
+    /* A background job holds until killed. */
+    spawn_tty(&t, 1, (const char *const[]){"register", "bg2", NULL});
+    read_line(&t.p, line, sizeof line);
+    ASSERT_EQ(roster_pid_parse(line, &held), 0);
+    ASSERT_EQ(roster_monitor(c, held, &mon, 5000), 0);
+    ASSERT_EQ(write(t.master, "\x04", 1), 1);
+    poll(NULL, 0, 100);
+    ASSERT(proc_state(t.job) != 'T');
+    ASSERT_EQ(kill(t.job, SIGTERM), 0);
+    ASSERT_EQ(wait_down(c, mon), ROSTER_REASON_DISCONNECTED);
+    ASSERT_EQ(tty_job_exit(&t), 128 + SIGTERM);
+    roster_close(c);
+    stop_ok();
+}
+
+TEST_MAIN(T(test_json_validator), T(test_info_commands), T(test_query_commands),
+          T(test_register_holds_until_stdin_closes), T(test_holder_killed_seen_by_watch),
+          T(test_hold_on_terminal), T(test_watch_json), T(test_monitor_command))

@@ -1,11 +1,27 @@
 /* cmd_hold.c: holding a registration (register, join): print the pid, then keep the
  * connection open until stdin reaches EOF (exit 0, the pid closed with reason "normal") or
- * the node goes away (exit 2). Killing rosterctl ends it too (reason "disconnected"). */
+ * the node goes away (exit 2). Killing rosterctl ends it too (reason "disconnected").
+ *
+ * A terminal on stdin is read only while rosterctl is in its foreground process group:
+ * started with `&` from an interactive shell it would otherwise be stopped by SIGTTIN as
+ * soon as the user types. In the background it holds until killed; brought to the
+ * foreground (fg) it watches stdin again, so that ^D releases the entry. */
 #include <errno.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include "ctl.h"
+
+/* Period of the foreground check while a terminal on stdin is left alone. */
+#define HOLD_TTY_RECHECK_MS 500
+
+/* background_of_tty returns 1 when stdin is a terminal whose foreground process group is
+ * not ours (tcgetpgrp failing, for a terminal that is not our controlling one, counts as
+ * not ours): reading it could stop the process. */
+static int background_of_tty(int tty)
+{
+    return tty && tcgetpgrp(0) != getpgrp();
+}
 
 void ctl_print_pid_line(struct ctl *x)
 {
@@ -25,13 +41,20 @@ void ctl_print_pid_line(struct ctl *x)
 
 int ctl_hold(struct ctl *x)
 {
+    int tty = isatty(0);
     struct pollfd p[2] = {{0, POLLIN, 0}, {roster_fd(x->c), POLLIN, 0}};
     for (;;) {
-        if (poll(p, 2, -1) < 0) {
+        int bg = background_of_tty(tty);
+        p[0].fd = bg ? -1 : 0; /* a negative fd is not polled */
+        p[0].revents = 0;
+        if (poll(p, 2, bg ? HOLD_TTY_RECHECK_MS : -1) < 0) {
             if (errno == EINTR)
                 continue;
             return ctl_fail(x, "poll", ROSTER_EIO, NULL, NULL);
         }
+        /* Sent to the background while polling (^Z, bg): leave the input to the terminal. */
+        if (p[0].revents && background_of_tty(tty))
+            p[0].revents = 0;
         if (p[0].revents & POLLNVAL)
             break; /* no stdin at all: as good as EOF */
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {

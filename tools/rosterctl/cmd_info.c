@@ -14,18 +14,28 @@ int cmd_status(struct ctl *x, int argc, char **argv)
     roster_stats st;
     if ((r = roster_status(x->c, &st, x->timeout_ms)))
         return ctl_fail(x, "status", r, NULL, NULL);
+    /* The incarnation is a 64-bit number: it is printed once, as the 16 hex digits used by
+     * nodes and pids (a JSON number above 2^53 would be rounded by most readers), and the
+     * node's own "incarnation" stat is left out. */
+    char inc[17];
+    snprintf(inc, sizeof inc, "%016" PRIx64, roster_node_incarnation(x->c));
     if (x->json) {
         struct jobj o;
         jo_begin(&o, stdout);
+        jo_str(&o, "node", roster_node_name(x->c));
+        jo_str(&o, "incarnation", inc);
         for (size_t i = 0; i < st.n; i++)
-            jo_u64(&o, st.items[i].key, st.items[i].value);
+            if (strcmp(st.items[i].key, "incarnation") != 0 &&
+                strcmp(st.items[i].key, "node") != 0)
+                jo_u64(&o, st.items[i].key, st.items[i].value);
         jo_end(&o);
         fputc('\n', stdout);
     } else {
-        printf("node %s incarnation %016" PRIx64 "\n", roster_node_name(x->c),
-               roster_node_incarnation(x->c));
+        printf("node %s incarnation %s\n", roster_node_name(x->c), inc);
         for (size_t i = 0; i < st.n; i++)
-            printf("%s %" PRIu64 "\n", st.items[i].key, st.items[i].value);
+            if (strcmp(st.items[i].key, "incarnation") != 0 &&
+                strcmp(st.items[i].key, "node") != 0)
+                printf("%s %" PRIu64 "\n", st.items[i].key, st.items[i].value);
     }
     roster_stats_free(&st);
     return 0;
@@ -138,7 +148,7 @@ int cmd_count(struct ctl *x, int argc, char **argv)
         return r;
     roster_counts n;
     if ((r = roster_count(x->c, x->scope, node, &n, x->timeout_ms)))
-        return ctl_fail(x, "count", r, NULL, NULL);
+        return ctl_fail(x, "count", r, node ? "node" : NULL, node);
     if (x->json) {
         struct jobj o;
         jo_begin(&o, stdout);

@@ -14,11 +14,14 @@
 #define CTL_REFUSED 1 /* not found / refused */
 #define CTL_USAGE 2   /* usage or connection error */
 
+/* Connecting waits at least this long, whatever --timeout says (see ctl_connect). */
+#define CTL_CONNECT_MIN_MS 1000
+
 /* One invocation. */
 struct ctl {
     const char *socket; /* --socket, or NULL for the library default */
     int json;           /* --json */
-    int timeout_ms;     /* --timeout, per request */
+    int timeout_ms;     /* --timeout, per request (connect: at least CTL_CONNECT_MIN_MS) */
     const char *scope;  /* --scope, default "default" */
     const char *cmd;    /* command name, for messages */
     roster_client *c;   /* after ctl_connect */
@@ -98,7 +101,8 @@ int cmd_leave(struct ctl *x, int argc, char **argv);
 int cmd_watch(struct ctl *x, int argc, char **argv);
 int cmd_monitor(struct ctl *x, int argc, char **argv);
 
-/* hold keeps the client (and its registrations) alive until stdin reaches EOF or the node
+/* hold keeps the client (and its registrations) alive until stdin reaches EOF (stdin is
+ * not read while it is a terminal of which rosterctl is a background process) or the node
  * closes the connection; returns the exit status (cmd_hold.c). */
 int ctl_hold(struct ctl *x);
 /* ctl_print_pid_line prints the first line of register / join: the client's pid (flushed). */

@@ -23,9 +23,9 @@ static const struct cmd cmds[] = {
     {"members", cmd_members, "members GROUP [--local]"},
     {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N]"},
     {"count", cmd_count, "count [--node N]"},
-    {"register", cmd_register, "register NAME [--meta M]   (holds it until stdin closes)"},
+    {"register", cmd_register, "register NAME [--meta M]   (held until stdin EOF or killed)"},
     {"unregister", cmd_unregister, "unregister NAME"},
-    {"join", cmd_join, "join GROUP [--meta M]   (holds it until stdin closes)"},
+    {"join", cmd_join, "join GROUP [--meta M]   (held until stdin EOF or killed)"},
     {"leave", cmd_leave, "leave GROUP"},
     {"watch", cmd_watch, "watch [PREFIX] [--snapshot] [--exact] [--registry|--groups]"},
     {"monitor", cmd_monitor, "monitor PID"},
@@ -60,6 +60,7 @@ int ctl_exit_status(int err)
     case ROSTER_EINTERNAL:
     case ROSTER_EIO:
         return CTL_USAGE;
+    case ROSTER_ENOTFOUND: /* also: count --node of a node the local node does not know */
     default:
         return CTL_REFUSED; /* not found, taken, not owner / member, limits, ... */
     }
@@ -231,8 +232,11 @@ int ctl_connect(struct ctl *x)
     roster_options_init(&o);
     o.socket_path = x->socket;
     o.client_name = "rosterctl";
-    if (x->timeout_ms >= 0)
-        o.timeout_ms = x->timeout_ms;
+    /* --timeout bounds each request; connecting (socket + handshake) gets at least
+     * CTL_CONNECT_MIN_MS, so that even --timeout 0 reaches a local node. -1: no limit. */
+    o.timeout_ms = x->timeout_ms < 0                   ? ROSTER_FOREVER
+                   : x->timeout_ms < CTL_CONNECT_MIN_MS ? CTL_CONNECT_MIN_MS
+                                                        : x->timeout_ms;
     int r = roster_connect(&x->c, &o);
     if (r == 0)
         return 0;
@@ -246,12 +250,35 @@ int ctl_connect(struct ctl *x)
     return ctl_fail(x, what, r, "socket", sp);
 }
 
+/* wants_json tells whether --json appears among the options of argv (before a "--"),
+ * skipping the values of the options that take one, so that usage errors found before the
+ * parser reaches --json are reported as JSON too. */
+static int wants_json(int argc, char **argv)
+{
+    static const char *const with_value[] = {"--socket", "--timeout", "--scope", "--meta",
+                                             "--prefix", "--pid",     "--limit", "--node"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return 0;
+        if (strcmp(a, "--json") == 0)
+            return 1;
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+            if (strcmp(a, with_value[k]) == 0) {
+                i++;
+                break;
+            }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct ctl x;
     memset(&x, 0, sizeof x);
     x.timeout_ms = 5000;
     x.scope = "default";
+    x.json = wants_json(argc, argv);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -265,8 +292,9 @@ int main(int argc, char **argv)
             return ctl_usage(&x, "unknown option %s (try --help)", argv[i]);
     }
     if (i >= argc) {
+        int st = ctl_usage(&x, "no command given");
         print_help(stderr);
-        return CTL_USAGE;
+        return st;
     }
     if (strcmp(argv[i], "help") == 0) {
         print_help(stdout);
