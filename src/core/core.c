@@ -1,6 +1,6 @@
 /* core.c: the core's entry points (rs_core_new/free/apply/stats), the one dispatch over
  * input kinds and message types, the client table and handshake, and the node-level
- * requests: PING, STATUS, NODES, COUNT, LOG_LEVEL. */
+ * requests: PING, STATUS, COUNT, LOG_LEVEL (NODES and the peer inputs: cluster.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +76,11 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
         rs_core_free(c);
         return NULL;
     }
+    c->dflt->joined = 1;
+    if (rs_cluster_init(c, cfg) != 0) {
+        rs_core_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -92,6 +97,7 @@ void rs_core_free(struct rs_core *c)
         rs_free(c->procs.slots[i].item);
     for (size_t i = 0; i < c->clients.cap; i++)
         rs_free(c->clients.slots[i].item);
+    rs_cluster_free(c);
     rs_map_fini(&c->clients);
     rs_map_fini(&c->procs);
     rs_map_fini(&c->scopes);
@@ -265,35 +271,28 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
     rs_out_count(c, cl, m, n);
 }
 
-static void on_nodes(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
-{
-    if (!rs_scope_of(c, cl, m))
-        return;
-    struct rs_msg it;
-    memset(&it, 0, sizeof it);
-    it.opts = ROSTER_NODE_UP | (1u << 8);
-    it.arg = c->inc;
-    it.node = rs_bytes_node(c);
-    rs_out_item(c, cl, m, &it);
-    rs_out_count(c, cl, m, 1);
-}
-
 static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
 {
     struct rs_scope *s = rs_scope_of(c, cl, m);
     if (!s)
         return;
-    /* A node filter names a node this node knows of; on a single node that is itself. */
-    if (m->node.len != 0 &&
-        !rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len)) {
-        rs_out_error(c, cl, m, ROSTER_ENOTFOUND, "node '%.*s' is not known", (int)m->node.len,
-                     (const char *)m->node.ptr);
-        return;
+    /* A node filter names this node or a node it knows of: that node's entries. */
+    uint64_t names = s->names.n, groups = s->groups.n, members = s->n_members;
+    if (m->node.len != 0) {
+        const struct rs_node *n = NULL;
+        if (!rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len) &&
+            !(n = rs_cluster_node_named(c, m->node))) {
+            char kb[80];
+            rs_out_error(c, cl, m, ROSTER_ENOTFOUND, "node '%s' is not known",
+                         rs_fmt_key(kb, sizeof kb, m->node.ptr, m->node.len));
+            return;
+        }
+        rs_cluster_count_node(c, s, n, &names, &groups, &members);
     }
     const struct stat_item items[] = {
-        {"names", s->names.n},
-        {"groups", s->groups.n},
-        {"members", s->n_members},
+        {"names", names},
+        {"groups", groups},
+        {"members", members},
     };
     for (size_t i = 0; i < 3; i++) {
         struct rs_msg it;
@@ -425,7 +424,13 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         on_status(c, cl, m);
         break;
     case RS_MSG_NODES:
-        on_nodes(c, cl, m);
+        rs_cluster_on_nodes(c, cl, m);
+        break;
+    case RS_MSG_SCOPE_JOIN:
+        rs_scope_on_join(c, cl, m);
+        break;
+    case RS_MSG_SCOPE_LEAVE:
+        rs_scope_on_leave(c, cl, m);
         break;
     case RS_MSG_LOG_LEVEL:
         on_log_level(c, cl, m);
@@ -442,6 +447,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     c->oom = 0;
     if (in->now_ms > c->now_ms)
         c->now_ms = in->now_ms;
+    c->wall_ms = in->wall_ms;
     switch (in->kind) {
     case RS_IN_CLIENT_OPEN:
         on_open(c, in);
@@ -456,13 +462,16 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         on_flushed(c, in->conn, in->n_bytes);
         break;
     case RS_IN_TICK:
+        rs_cluster_on_tick(c);
         break;
     case RS_IN_PEER_UP:
-        rs_out_close_conn(c, in->conn, "peer refused: this node does not run the cluster "
-                                       "protocol yet");
+        rs_cluster_on_up(c, in);
         break;
     case RS_IN_PEER_MSG:
+        rs_cluster_on_msg(c, in->conn, in->msg);
+        break;
     case RS_IN_PEER_GONE:
+        rs_cluster_on_gone(c, in->conn);
         break;
     }
     c->out = NULL;

@@ -75,6 +75,28 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
     }
 }
 
+void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name)
+{
+    struct rs_sub *next;
+    for (struct rs_sub *sub = s->subs; sub; sub = next) {
+        next = sub->snext;
+        if (sub->client->closing)
+            continue;
+        if (sub->client->unread - sub->client->snap_unread > c->lim.queue_bytes) {
+            overflow(c, sub);
+            continue;
+        }
+        struct rs_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = RS_MSG_EVENT;
+        m.opts = kind;
+        m.arg = sub->id;
+        m.scope = rs_bytes_of(s->name, s->name_len);
+        m.node = name;
+        rs_out_frame(c, sub->client, &m);
+    }
+}
+
 /* The current matching state as snapshot events, in name order (members in pid order). */
 static void snapshot_entries(struct rs_core *c, struct rs_sub *sub);
 

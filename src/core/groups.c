@@ -1,7 +1,8 @@
 /* groups.c: process groups per scope: JOIN (add or update metadata), LEAVE, MEMBERS,
- * IS_MEMBER, the GROUPS listing, and removal of a membership (explicit or by the death of
- * its pid). A membership is in the core's (group id, serial) map, its group's list and its
- * pid's list; a group lives exactly as long as it has members. */
+ * IS_MEMBER, the GROUPS listing, removal of a membership (explicit or by the death of its
+ * pid), and rs_groups_put for local and replicated joins. A membership is in the core's
+ * (group id, pid) map, its group's list and its pid's list; a group lives exactly as long
+ * as it has members, local or remote. Local writes are replicated (repl.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ struct key_view {
 
 struct member_key {
     uint64_t gid;
-    uint64_t serial;
+    const struct rs_proc *proc;
 };
 
 static int group_eq(const void *item, const void *key)
@@ -28,12 +29,13 @@ static int member_eq(const void *item, const void *key)
 {
     const struct rs_member *m = item;
     const struct member_key *k = key;
-    return m->group->id == k->gid && m->proc->serial == k->serial;
+    return m->group->id == k->gid && m->proc == k->proc;
 }
 
-static uint64_t member_hash(const struct rs_core *c, uint64_t gid, uint64_t serial)
+static uint64_t member_hash(const struct rs_core *c, uint64_t gid, const struct rs_proc *p)
 {
-    return rs_hash_u64(c->seed ^ (gid * 0x9e3779b97f4a7c15ull), serial);
+    struct rs_pid pid = rs_pids_of(c, p);
+    return rs_hash_u64(c->seed ^ (gid * 0x9e3779b97f4a7c15ull), pid.serial ^ pid.inc);
 }
 
 struct rs_group *rs_groups_find(const struct rs_core *c, const struct rs_scope *s,
@@ -46,8 +48,14 @@ struct rs_group *rs_groups_find(const struct rs_core *c, const struct rs_scope *
 static struct rs_member *member_find(const struct rs_core *c, const struct rs_group *g,
                                      const struct rs_proc *p)
 {
-    struct member_key k = {g->id, p->serial};
-    return rs_map_get(&c->members, member_hash(c, g->id, p->serial), &k, member_eq);
+    struct member_key k = {g->id, p};
+    return rs_map_get(&c->members, member_hash(c, g->id, p), &k, member_eq);
+}
+
+struct rs_member *rs_groups_member(const struct rs_core *c, const struct rs_group *g,
+                                   const struct rs_proc *p)
+{
+    return member_find(c, g, p);
 }
 
 static void group_delete(struct rs_core *c, struct rs_group *g)
@@ -68,7 +76,8 @@ void rs_groups_remove_member(struct rs_core *c, struct rs_member *m, uint32_t re
     g->n_members--;
     s->n_members--;
     c->n_members--;
-    p->client->n_entries--;
+    if (p->client)
+        p->client->n_entries--;
     if (s->subs)
         rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, p),
                        rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len),
@@ -79,57 +88,46 @@ void rs_groups_remove_member(struct rs_core *c, struct rs_member *m, uint32_t re
         group_delete(c, g);
 }
 
-void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+int rs_groups_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p, struct rs_bytes key,
+                  struct rs_bytes meta)
 {
-    if (rs_check_entry(c, cl, req, "group name") != 0)
-        return;
-    struct rs_scope *s = rs_scope_of(c, cl, req);
-    if (!s)
-        return;
-    struct rs_proc *p = rs_pids_owned(c, cl, req);
-    if (!p)
-        return;
-    uint64_t h = rs_hash(c->seed, req->key.ptr, req->key.len);
-    struct key_view k = {req->key.ptr, req->key.len};
+    uint64_t h = rs_hash(c->seed, key.ptr, key.len);
+    struct key_view k = {key.ptr, key.len};
     struct rs_group *g = rs_map_get(&s->groups, h, &k, group_eq);
     struct rs_member *m = g ? member_find(c, g, p) : NULL;
     int failed;
     if (m) {
-        uint8_t *meta = rs_core_dup(c, req->meta, &failed);
+        m->stale = 0;
+        if (p->node && rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len))
+            return 0; /* a snapshot confirming what we hold */
+        uint8_t *nm = rs_core_dup(c, meta, &failed);
         if (failed)
-            return;
+            return -1;
         uint8_t *old = m->meta;
         uint32_t old_len = m->meta_len;
-        m->meta = meta;
-        m->meta_len = req->meta.len;
-        rs_out_ok(c, cl, req);
+        m->meta = nm;
+        m->meta_len = meta.len;
         if (s->subs)
             rs_events_emit(c, s, 1, ROSTER_EV_MEMBER_UPDATED, ROSTER_REASON_NONE,
-                           rs_pids_of(c, p), req->key, req->meta, rs_bytes_of(old, old_len));
+                           rs_pids_of(c, p), key, meta, rs_bytes_of(old, old_len));
         rs_free(old);
-        return;
-    }
-    if (cl->n_entries >= c->lim.entries_per_client) {
-        rs_out_error(c, cl, req, ROSTER_ELIMIT,
-                     "client holds %llu names and memberships (limit entries_per_client)",
-                     (unsigned long long)cl->n_entries);
-        return;
+        return 0;
     }
     int created = 0;
     if (!g) {
-        g = rs_core_alloc(c, sizeof *g + req->key.len);
+        g = rs_core_alloc(c, sizeof *g + key.len);
         if (!g)
-            return;
+            return -1;
         memset(g, 0, sizeof *g);
         g->hash = h;
         g->id = c->next_group_id++;
         g->scope = s;
-        g->key_len = req->key.len;
-        memcpy(g->key, req->key.ptr, req->key.len);
+        g->key_len = key.len;
+        memcpy(g->key, key.ptr, key.len);
         if (rs_map_put(&s->groups, h, g) != 0) {
             c->oom = 1;
             rs_free(g);
-            return;
+            return -1;
         }
         c->n_groups++;
         created = 1;
@@ -137,17 +135,17 @@ void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
     m = rs_core_alloc(c, sizeof *m);
     if (m) {
         memset(m, 0, sizeof *m);
-        m->meta = rs_core_dup(c, req->meta, &failed);
+        m->meta = rs_core_dup(c, meta, &failed);
         if (failed) {
             rs_free(m);
             m = NULL;
         }
     }
     if (m) {
-        m->meta_len = req->meta.len;
+        m->meta_len = meta.len;
         m->group = g;
         m->proc = p;
-        m->hash = member_hash(c, g->id, p->serial);
+        m->hash = member_hash(c, g->id, p);
         if (rs_map_put(&c->members, m->hash, m) != 0) {
             c->oom = 1;
             rs_free(m->meta);
@@ -158,18 +156,45 @@ void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
     if (!m) {
         if (created)
             group_delete(c, g);
-        return;
+        return -1;
     }
     RS_LIST_PUSH(g->members, m, gprev, gnext);
     RS_LIST_PUSH(p->members, m, pprev, pnext);
     g->n_members++;
     s->n_members++;
     c->n_members++;
-    cl->n_entries++;
-    rs_out_ok(c, cl, req);
+    if (p->client)
+        p->client->n_entries++;
     if (s->subs)
-        rs_events_emit(c, s, 1, ROSTER_EV_JOINED, ROSTER_REASON_NONE, rs_pids_of(c, p),
-                       req->key, req->meta, rs_bytes_of(NULL, 0));
+        rs_events_emit(c, s, 1, ROSTER_EV_JOINED, ROSTER_REASON_NONE, rs_pids_of(c, p), key,
+                       meta, rs_bytes_of(NULL, 0));
+    return 0;
+}
+
+void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    if (rs_check_entry(c, cl, req, "group name") != 0)
+        return;
+    struct rs_scope *s = rs_scope_joined_of(c, cl, req);
+    if (!s)
+        return;
+    struct rs_proc *p = rs_pids_owned(c, cl, req);
+    if (!p)
+        return;
+    struct rs_group *g = rs_groups_find(c, s, req->key.ptr, req->key.len);
+    if (!(g && member_find(c, g, p)) && cl->n_entries >= c->lim.entries_per_client) {
+        rs_out_error(c, cl, req, ROSTER_ELIMIT,
+                     "client holds %llu names and memberships (limit entries_per_client)",
+                     (unsigned long long)cl->n_entries);
+        return;
+    }
+    /* The reply goes before the event, as a subscriber on the same connection expects (out
+     * of memory fails the whole apply: the node stops). */
+    rs_out_ok(c, cl, req);
+    if (rs_groups_put(c, s, p, req->key, req->meta) != 0)
+        return;
+    rs_repl_op(c, s, RS_POP_JOIN, ROSTER_REASON_NONE, rs_hlc_stamp(c), rs_pids_of(c, p),
+               req->key, req->meta);
 }
 
 void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -182,6 +207,9 @@ void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
         return;
     struct rs_group *g = rs_groups_find(c, s, req->key.ptr, req->key.len);
     struct rs_member *m = g ? member_find(c, g, p) : NULL;
+    if (m)
+        rs_repl_op(c, s, RS_POP_LEAVE, ROSTER_REASON_NORMAL, 0, rs_pids_of(c, p), req->key,
+                   rs_bytes_of(NULL, 0));
     if (!m) {
         char kb[80], pb[ROSTER_PID_STRLEN];
         rs_out_error(c, cl, req, ROSTER_ENOTMEMBER, "pid %s is not a member of group '%s'",
@@ -197,7 +225,12 @@ static int cmp_member(const void *a, const void *b)
 {
     const struct rs_member *x = *(const struct rs_member *const *)a;
     const struct rs_member *y = *(const struct rs_member *const *)b;
-    return (x->proc->serial > y->proc->serial) - (x->proc->serial < y->proc->serial);
+    /* Local pids first (no node), then by incarnation and serial. */
+    uint64_t xi = x->proc->node ? x->proc->node->inc : 0, yi = y->proc->node ? y->proc->node->inc : 0;
+    int r = (!!x->proc->node > !!y->proc->node) - (!!x->proc->node < !!y->proc->node);
+    if (!r)
+        r = (xi > yi) - (xi < yi);
+    return r ? r : (x->proc->serial > y->proc->serial) - (x->proc->serial < y->proc->serial);
 }
 
 int rs_groups_sorted_members(struct rs_core *c, const struct rs_group *g,
@@ -227,13 +260,16 @@ void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct 
     struct rs_member **v;
     if (rs_groups_sorted_members(c, g, &v) != 0)
         return;
-    /* Every pid of this core is local (one node); RS_OPT_LOCAL selects the same set. */
+    /* RS_OPT_LOCAL: only pids of this node (sorted first). */
     size_t n = (size_t)g->n_members;
+    if (req->opts & RS_OPT_LOCAL)
+        for (n = 0; n < g->n_members && !v[n]->proc->node; n++)
+            ;
     for (size_t i = 0; i < n && !cl->closing; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         it.pid = rs_pids_of(c, v[i]->proc);
-        it.node = rs_bytes_node(c);
+        it.node = rs_cluster_name_of(c, it.pid.inc);
         it.key = rs_bytes_of(g->key, g->key_len);
         it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
         rs_out_item(c, cl, req, &it);
@@ -248,7 +284,7 @@ void rs_groups_on_is_member(struct rs_core *c, struct rs_client *cl, const struc
     if (!s)
         return;
     struct rs_group *g = rs_groups_find(c, s, req->key.ptr, req->key.len);
-    struct rs_proc *p = rs_pids_find(c, req->pid);
+    struct rs_proc *p = rs_pids_any(c, req->pid);
     rs_out_count(c, cl, req, (g && p && member_find(c, g, p)) ? 1 : 0);
 }
 
@@ -321,7 +357,7 @@ static void groups_of_pid(struct rs_core *c, struct rs_client *cl, const struct 
         memset(&it, 0, sizeof it);
         it.arg = v[i]->group->n_members;
         it.pid = rs_pids_of(c, p);
-        it.node = rs_bytes_node(c);
+        it.node = rs_cluster_name_of(c, it.pid.inc);
         it.key = rs_bytes_of(v[i]->group->key, v[i]->group->key_len);
         it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
         rs_out_item(c, cl, req, &it);
@@ -336,7 +372,7 @@ void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct r
     if (!s)
         return;
     if (req->pid.inc || req->pid.serial) {
-        const struct rs_proc *p = rs_pids_find(c, req->pid);
+        const struct rs_proc *p = rs_pids_any(c, req->pid);
         if (p)
             groups_of_pid(c, cl, req, s, p);
         else

@@ -6,7 +6,14 @@
  *   core   --map---> clients (by conn), procs (by serial), scopes (by name),
  *                    members (by group id + serial), subs (by id), monitors (by id)
  * Lists are intrusive and doubly linked so that removing any element is O(1) and the death
- * of a pid touches only what it owns. */
+ * of a pid touches only what it owns.
+ *
+ * Cluster (docs/CLUSTER.md): every other node is a struct rs_node (core map by incarnation)
+ * owning the remote pids it told us about (node map by serial + list), so purging a node
+ * walks only its own pids and their entries. A remote pid is a struct rs_proc with
+ * client == NULL and node set. Every claim on a unique name is a struct rs_name; the scope
+ * map holds the visible one (the winner by policy), the losing claims hang off it by alt in
+ * winner order (conflict.c). Peer connections are in the core map peers (by conn). */
 #ifndef ROSTER_CORE_INTERNAL_H
 #define ROSTER_CORE_INTERNAL_H
 
@@ -44,6 +51,8 @@
 struct rs_proc;
 struct rs_sub;
 struct rs_monitor;
+struct rs_node;
+struct rs_pmon;
 
 struct rs_client {
     uint64_t conn;
@@ -69,16 +78,19 @@ struct rs_member;
 
 struct rs_proc {
     uint64_t serial;
-    struct rs_client *client;
-    struct rs_proc *prev, *next; /* client's list */
-    struct rs_name *names;       /* names it holds, all scopes */
+    struct rs_client *client;    /* local pid: its client; NULL for a remote pid */
+    struct rs_node *node;        /* remote pid: its node; NULL for a local pid */
+    struct rs_proc *prev, *next; /* client's list (local) or node's list (remote) */
+    struct rs_name *names;       /* names it holds (claims), all scopes */
     struct rs_member *members;   /* its memberships, all scopes */
-    struct rs_monitor *mons;     /* monitors watching it */
+    struct rs_monitor *mons;     /* local monitors watching it (local pids only) */
+    struct rs_pmon *pmons;       /* monitors of other nodes watching it (local pids only) */
 };
 
 struct rs_scope {
     uint64_t hash;
     uint32_t mode;
+    uint32_t joined; /* this node replicates it (docs/CLUSTER.md) */
     uint32_t name_len;
     struct rs_map names;  /* struct rs_name by key */
     struct rs_map groups; /* struct rs_group by key */
@@ -87,15 +99,19 @@ struct rs_scope {
     char name[RS_SCOPE_MAX + 1];
 };
 
-/* One registered name: one allocation with the key inline; meta only when non-empty. */
+/* One claim on a name: one allocation with the key inline; meta only when non-empty. The
+ * scope's map holds the visible claim; alt chains the hidden ones in winner order. */
 struct rs_name {
     struct rs_name *prev, *next; /* owner pid's list */
+    struct rs_name *alt;         /* next claim on the same key (hidden), or NULL */
     struct rs_proc *proc;
     struct rs_scope *scope;
     uint64_t hash;
+    uint64_t hlc; /* stamp of the claim by its owner node */
     uint8_t *meta;
     uint32_t meta_len;
-    uint32_t key_len;
+    uint32_t key_len : 31;
+    uint32_t stale : 1; /* held from a snapshot in progress and not yet confirmed */
     uint8_t key[];
 };
 
@@ -117,6 +133,7 @@ struct rs_member {
     uint64_t hash;
     uint8_t *meta;
     uint32_t meta_len;
+    uint32_t stale; /* as rs_name.stale */
 };
 
 struct rs_sub {
@@ -133,9 +150,54 @@ struct rs_sub {
 struct rs_monitor {
     uint64_t id;
     struct rs_client *client; /* watcher */
-    struct rs_proc *target;
-    struct rs_monitor *tprev, *tnext; /* target's list */
+    struct rs_proc *target;   /* local target, or NULL for a remote one */
+    struct rs_node *rnode;    /* remote target's node (the monitor id is the P_MONITOR ref) */
+    struct rs_pid rpid;       /* remote target */
+    struct rs_monitor *tprev, *tnext; /* target's list (or rnode's list) */
     struct rs_monitor *cprev, *cnext; /* watcher's list */
+};
+
+/* A monitor another node holds on one of our pids (P_MONITOR). */
+struct rs_pmon {
+    uint64_t ref;
+    struct rs_node *node;
+    struct rs_proc *target;
+    struct rs_pmon *tprev, *tnext; /* target's list */
+    struct rs_pmon *nprev, *nnext; /* node's list */
+};
+
+/* A scope a peer node announced it joined. */
+struct rs_pscope {
+    struct rs_pscope *next;
+    uint32_t len;
+    char name[];
+};
+
+/* Another node of the cluster, as this node knows it. */
+struct rs_node {
+    uint64_t inc;
+    uint64_t conn;       /* current peer connection when up, else 0 */
+    int state;           /* ROSTER_NODE_UP / DOWN / CONNECTING */
+    int dialed;          /* current connection was dialed by this node */
+    uint64_t last_rx_ms; /* last frame received */
+    uint64_t last_ping_ms;
+    struct rs_map procs;      /* its pids we hold entries of, by serial */
+    struct rs_proc *proc_list;
+    struct rs_monitor *rmons; /* our monitors of its pids */
+    struct rs_pmon *pmons;    /* its monitors of our pids */
+    struct rs_pscope *scopes; /* scopes it joined */
+    struct rs_scope *sync;    /* scope of the snapshot it is sending (NULL: one we ignore) */
+    int sync_active;          /* between its P_SYNC_BEGIN and P_SYNC_END */
+    uint32_t name_len;
+    uint32_t addr_len;
+    char name[RS_NODE_NAME_MAX + 1];
+    char addr[RS_NODE_NAME_MAX + 1];
+};
+
+/* A peer connection (the node's current one, or a duplicate about to close). */
+struct rs_peer {
+    uint64_t conn;
+    struct rs_node *node;
 };
 
 struct rs_core {
@@ -162,6 +224,20 @@ struct rs_core {
     int oom;                /* memory ran out during this apply */
     uint32_t node_len;
     char node[RS_NODE_NAME_MAX + 1];
+    /* cluster */
+    uint64_t wall_ms;         /* of the current input */
+    uint64_t hlc;             /* last stamp issued or received */
+    struct rs_map nodes;      /* struct rs_node by incarnation */
+    struct rs_map peers;      /* struct rs_peer by conn */
+    struct rs_map pmons;      /* struct rs_pmon by (node inc, ref) */
+    uint32_t heartbeat_ms;
+    uint32_t down_after_ms;
+    enum rs_conflict_policy policy;
+    rs_resolve_fn resolver;
+    struct rs_node_priority *prios; /* copied, names owned */
+    size_t n_prios;
+    uint32_t addr_len;
+    char addr[RS_NODE_NAME_MAX + 1];
 };
 
 /* --- output.c: frames, replies, events, closes and logs --------------------------- */
@@ -185,6 +261,8 @@ int rs_out_close_conn(struct rs_core *c, uint64_t conn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int rs_out_log(struct rs_core *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* rs_out_dial asks the shell to keep a connection to a node ("NAME HOST:PORT"). */
+int rs_out_dial(struct rs_core *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* rs_out_event sends one EVENT frame to cl. */
 int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
                  int snapshot, uint64_t id, struct rs_pid pid, const struct rs_scope *sc,
@@ -218,11 +296,19 @@ static inline int rs_is_prefix(const uint8_t *s, size_t n, const uint8_t *pre, s
 /* --- pids.c ------------------------------------------------------------------------ */
 struct rs_proc *rs_pids_find(const struct rs_core *c, struct rs_pid pid);
 struct rs_proc *rs_pids_create(struct rs_core *c, struct rs_client *cl);
+/* rs_pids_any finds a live local pid or a remote pid this node holds entries of. */
+struct rs_proc *rs_pids_any(const struct rs_core *c, struct rs_pid pid);
 static inline struct rs_pid rs_pids_of(const struct rs_core *c, const struct rs_proc *p)
 {
-    struct rs_pid pid = {c->inc, p->serial};
+    struct rs_pid pid = {p->node ? p->node->inc : c->inc, p->serial};
     return pid;
 }
+/* rs_pids_remote returns node's pid serial, created (empty) if new; NULL if out of memory. */
+struct rs_proc *rs_pids_remote(struct rs_core *c, struct rs_node *n, uint64_t serial);
+/* rs_pids_release frees remote pid p once it holds nothing. */
+void rs_pids_release(struct rs_core *c, struct rs_proc *p);
+/* rs_pids_kill_remote removes every entry of remote pid p (reason) and frees it. */
+void rs_pids_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason);
 /* rs_pids_kill runs the death cascade of p (names, groups, monitors) and frees it. */
 void rs_pids_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason);
 /* rs_pids_owned checks that req's PID is a live pid of cl; else sends the error reply
@@ -239,6 +325,11 @@ struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const stru
 void rs_scope_free(struct rs_scope *s);
 void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_scope_on_list(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+void rs_scope_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+void rs_scope_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_scope_joined_of is rs_scope_of for writes: the scope must also be joined. */
+struct rs_scope *rs_scope_joined_of(struct rs_core *c, struct rs_client *cl,
+                                    const struct rs_msg *req);
 
 /* --- registry.c -------------------------------------------------------------------- */
 /* rs_check_entry validates KEY / META of a register or join request; 0 or error sent. */
@@ -252,6 +343,13 @@ void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
                                const struct rs_msg *req);
 void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_registry_put_remote applies a remote register (or update) of key by remote pid p.
+ * 0, or -1 when out of memory. */
+int rs_registry_put_remote(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
+                           struct rs_bytes key, struct rs_bytes meta, uint64_t hlc);
+/* rs_registry_claim_of returns p's claim on key in s, or NULL. */
+struct rs_name *rs_registry_claim_of(const struct rs_core *c, const struct rs_scope *s,
+                                     const struct rs_proc *p, struct rs_bytes key);
 /* rs_registry_matching collects the names of s whose key starts with pre (all if exact is
  * 0) or equals it (exact 1), sorted by key. Caller frees *out. -1 when out of memory. */
 int rs_registry_matching(struct rs_core *c, const struct rs_scope *s, const uint8_t *pre,
@@ -266,6 +364,11 @@ void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
 void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_groups_on_is_member(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_groups_put adds p to group key of s or updates its metadata (events); 0 or -1. */
+int rs_groups_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p, struct rs_bytes key,
+                  struct rs_bytes meta);
+struct rs_member *rs_groups_member(const struct rs_core *c, const struct rs_group *g,
+                                   const struct rs_proc *p);
 int rs_groups_matching(struct rs_core *c, const struct rs_scope *s, const uint8_t *pre,
                        size_t pn, int exact, struct rs_group ***out, size_t *n);
 /* rs_groups_sorted_members returns g's members sorted by pid. Caller frees *out. */
@@ -282,6 +385,9 @@ void rs_events_on_subscribe(struct rs_core *c, struct rs_client *cl, const struc
 void rs_events_on_unsubscribe(struct rs_core *c, struct rs_client *cl,
                               const struct rs_msg *req);
 void rs_events_drop_client(struct rs_core *c, struct rs_client *cl);
+/* rs_events_node sends NODE_UP / NODE_DOWN (kind) about node name to every subscription of
+ * s. */
+void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name);
 void rs_events_free_all(struct rs_core *c);
 
 /* --- monitor.c --------------------------------------------------------------------- */
@@ -291,5 +397,76 @@ void rs_monitor_on_demonitor(struct rs_core *c, struct rs_client *cl, const stru
 void rs_monitor_fire(struct rs_core *c, struct rs_proc *p, uint32_t reason);
 void rs_monitor_drop_client(struct rs_core *c, struct rs_client *cl);
 void rs_monitor_free_all(struct rs_core *c);
+/* rs_monitor_on_p_down delivers a P_DOWN from node n for one of our remote monitors. */
+void rs_monitor_on_p_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* rs_monitor_node_down fires DOWN node_down for every monitor of n's pids. */
+void rs_monitor_node_down(struct rs_core *c, struct rs_node *n);
+
+/* --- hlc.c ------------------------------------------------------------------------- */
+/* rs_hlc_stamp returns a new stamp above every stamp issued or received. */
+uint64_t rs_hlc_stamp(struct rs_core *c);
+void rs_hlc_recv(struct rs_core *c, uint64_t hlc);
+
+/* --- conflict.c -------------------------------------------------------------------- */
+/* rs_claims_cmp < 0 when claim a wins over b under the node's policy (total order). */
+int rs_claims_cmp(const struct rs_core *c, const struct rs_name *a, const struct rs_name *b);
+/* rs_claims_add puts claim n (not yet in its scope) among the claims on its key, emits the
+ * events of a visible-holder change, and makes a local claim that loses give up the name
+ * (reason conflict). 0, or -1 when out of memory (n is then not added). */
+int rs_claims_add(struct rs_core *c, struct rs_name *n);
+/* rs_claims_del takes claim n out of its scope, surfacing the next claim if n was visible;
+ * events of the visible-holder change with reason. */
+void rs_claims_del(struct rs_core *c, struct rs_name *n, uint32_t reason);
+/* rs_claims_visible returns 1 if n is its key's visible claim. */
+int rs_claims_visible(const struct rs_core *c, const struct rs_name *n);
+
+/* --- cluster.c --------------------------------------------------------------------- */
+int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg);
+void rs_cluster_free(struct rs_core *c);
+void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in);
+void rs_cluster_on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m);
+void rs_cluster_on_gone(struct rs_core *c, uint64_t conn);
+void rs_cluster_on_tick(struct rs_core *c);
+void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+struct rs_node *rs_cluster_node(const struct rs_core *c, uint64_t inc);
+/* rs_cluster_node_named finds the node called name (the up one first), or NULL. */
+struct rs_node *rs_cluster_node_named(const struct rs_core *c, struct rs_bytes name);
+/* rs_cluster_name_of is the name of the node owning pids of incarnation inc. */
+struct rs_bytes rs_cluster_name_of(const struct rs_core *c, uint64_t inc);
+int rs_cluster_joined(const struct rs_node *n, const struct rs_scope *s);
+/* rs_cluster_fail closes n's connection for a protocol error and declares n down. */
+void rs_cluster_fail(struct rs_core *c, struct rs_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void rs_cluster_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* rs_cluster_each_up calls fn for every up node (in no particular order). */
+#define RS_CLUSTER_EACH_UP(c, n)                                                         \
+    for (size_t n##_i = 0; n##_i < (c)->nodes.cap; n##_i++)                             \
+        for (struct rs_node *n = (c)->nodes.slots[n##_i].item;                         \
+             n && n->state == ROSTER_NODE_UP; n = NULL)
+/* rs_cluster_pmons_fire sends P_DOWN for every peer monitor of local pid p. */
+void rs_cluster_pmons_fire(struct rs_core *c, struct rs_proc *p, uint32_t reason);
+/* rs_cluster_count_node counts node (NULL = this node) entries in s. */
+void rs_cluster_count_node(const struct rs_core *c, const struct rs_scope *s,
+                           const struct rs_node *n, uint64_t *names, uint64_t *groups,
+                           uint64_t *members);
+
+/* --- repl.c ------------------------------------------------------------------------ */
+/* rs_repl_op sends one P_OP to every up node that joined s. */
+void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32_t reason,
+                uint64_t hlc, struct rs_pid pid, struct rs_bytes key, struct rs_bytes meta);
+/* rs_repl_pid_down sends one P_PID_DOWN for local pid p to every up node sharing a scope
+ * in which p holds entries. */
+void rs_repl_pid_down(struct rs_core *c, const struct rs_proc *p, uint32_t reason);
+/* rs_repl_snapshot sends our own entries of s to n (P_SYNC_BEGIN, P_ENTRY..., END). */
+void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s);
+/* rs_repl_on_frame applies a replication frame of up node n (P_SCOPE .. P_PID_DOWN). */
+void rs_repl_on_frame(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* rs_repl_drop drops the entries of node n (every node if NULL) in scope s (every scope
+ * if NULL), with reason. */
+void rs_repl_drop(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,
+                  uint32_t reason);
+/* rs_repl_announce tells every up node that we joined (1) or left (0) s, and sends our
+ * snapshot of s to those that joined it. */
+void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined);
 
 #endif

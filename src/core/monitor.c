@@ -1,6 +1,8 @@
 /* monitor.c: monitors (MONITOR, DEMONITOR) and the delivery of one DOWN event per monitor
  * when the watched pid dies. A monitor of a pid that is not alive fires at once with
- * reason noproc and is not kept. */
+ * reason noproc and is not kept. A monitor of a pid of another up node is kept on that
+ * node's list and asked of its owner (P_MONITOR, ref = monitor id): its P_DOWN, or the node
+ * being declared down (node_down), fires it. */
 #include <string.h>
 
 #include "internal.h"
@@ -13,7 +15,10 @@ static int mon_eq(const void *item, const void *key)
 static void mon_free(struct rs_core *c, struct rs_monitor *m)
 {
     rs_map_del_item(&c->mons, rs_hash_u64(c->seed, m->id), m);
-    RS_LIST_DEL(m->target->mons, m, tprev, tnext);
+    if (m->target)
+        RS_LIST_DEL(m->target->mons, m, tprev, tnext);
+    else
+        RS_LIST_DEL(m->rnode->rmons, m, tprev, tnext);
     RS_LIST_DEL(m->client->mons, m, cprev, cnext);
     m->client->n_monitors--;
     rs_free(m);
@@ -29,7 +34,13 @@ static void down(struct rs_core *c, struct rs_client *cl, uint64_t id, struct rs
 void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     struct rs_proc *p = rs_pids_find(c, req->pid);
-    if (!p) {
+    struct rs_node *rn = NULL;
+    if (!p && req->pid.inc != c->inc) {
+        rn = rs_cluster_node(c, req->pid.inc);
+        if (rn && rn->state != ROSTER_NODE_UP)
+            rn = NULL;
+    }
+    if (!p && !rn) {
         uint64_t id = c->next_mon_id++;
         rs_out_count(c, cl, req, id);
         down(c, cl, id, req->pid, ROSTER_REASON_NOPROC);
@@ -47,16 +58,61 @@ void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct
     m->id = c->next_mon_id;
     m->client = cl;
     m->target = p;
+    m->rnode = rn;
+    m->rpid = req->pid;
     if (rs_map_put(&c->mons, rs_hash_u64(c->seed, m->id), m) != 0) {
         c->oom = 1;
         rs_free(m);
         return;
     }
     c->next_mon_id++;
-    RS_LIST_PUSH(p->mons, m, tprev, tnext);
+    if (p)
+        RS_LIST_PUSH(p->mons, m, tprev, tnext);
+    else
+        RS_LIST_PUSH(rn->rmons, m, tprev, tnext);
     RS_LIST_PUSH(cl->mons, m, cprev, cnext);
     cl->n_monitors++;
     rs_out_count(c, cl, req, m->id);
+    if (rn) {
+        struct rs_msg pm;
+        memset(&pm, 0, sizeof pm);
+        pm.type = RS_MSG_P_MONITOR;
+        pm.arg = m->id;
+        pm.pid = req->pid;
+        rs_cluster_send(c, rn, &pm);
+    }
+}
+
+static void demonitor_remote(struct rs_core *c, struct rs_monitor *m)
+{
+    if (m->target || m->rnode->state != ROSTER_NODE_UP)
+        return;
+    struct rs_msg pm;
+    memset(&pm, 0, sizeof pm);
+    pm.type = RS_MSG_P_DEMONITOR;
+    pm.arg = m->id;
+    rs_cluster_send(c, m->rnode, &pm);
+}
+
+void rs_monitor_on_p_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *msg)
+{
+    uint64_t id = msg->arg;
+    struct rs_monitor *m = rs_map_get(&c->mons, rs_hash_u64(c->seed, id), &id, mon_eq);
+    /* A monitor dropped meanwhile (DEMONITOR crossing the P_DOWN) is not an error. */
+    if (!m || m->target || m->rnode != n || m->rpid.serial != msg->pid.serial ||
+        m->rpid.inc != msg->pid.inc)
+        return;
+    down(c, m->client, m->id, m->rpid, msg->opts);
+    mon_free(c, m);
+}
+
+void rs_monitor_node_down(struct rs_core *c, struct rs_node *n)
+{
+    while (n->rmons) {
+        struct rs_monitor *m = n->rmons;
+        down(c, m->client, m->id, m->rpid, ROSTER_REASON_NODE_DOWN);
+        mon_free(c, m);
+    }
 }
 
 void rs_monitor_on_demonitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -68,6 +124,7 @@ void rs_monitor_on_demonitor(struct rs_core *c, struct rs_client *cl, const stru
                      (unsigned long long)id);
         return;
     }
+    demonitor_remote(c, m);
     mon_free(c, m);
     rs_out_ok(c, cl, req);
 }
@@ -84,8 +141,10 @@ void rs_monitor_fire(struct rs_core *c, struct rs_proc *p, uint32_t reason)
 
 void rs_monitor_drop_client(struct rs_core *c, struct rs_client *cl)
 {
-    while (cl->mons)
+    while (cl->mons) {
+        demonitor_remote(c, cl->mons);
         mon_free(c, cl->mons);
+    }
 }
 
 void rs_monitor_free_all(struct rs_core *c)

@@ -211,6 +211,18 @@ int rs_out_log(struct rs_core *c, int level, const char *fmt, ...)
     return push(c, RS_OUT_LOG, level, 0, off, len);
 }
 
+int rs_out_dial(struct rs_core *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len = 0;
+    size_t off = put_text(c, &len, fmt, ap);
+    va_end(ap);
+    if (off == SIZE_MAX)
+        return -1;
+    return push(c, RS_OUT_DIAL, RS_LOG_INFO, 0, off, len);
+}
+
 int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
                  int snapshot, uint64_t id, struct rs_pid pid, const struct rs_scope *sc,
                  struct rs_bytes key, struct rs_bytes meta, struct rs_bytes prev)
@@ -223,7 +235,7 @@ int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_
     m.pid = pid;
     if (sc)
         m.scope = rs_bytes_of(sc->name, sc->name_len);
-    m.node = rs_bytes_node(c);
+    m.node = rs_cluster_name_of(c, pid.inc);
     m.key = key;
     m.meta = meta;
     m.prev = prev;

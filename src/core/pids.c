@@ -1,6 +1,7 @@
-/* pids.c: the pid table (live pids of this node, by serial), pid creation and closing, and
- * the death cascade: names unregistered, groups left, monitors fired, all through the pid's
- * own intrusive lists so a death costs what the pid owned and nothing more. */
+/* pids.c: the pid table (live pids of this node, by serial), pid creation and closing, the
+ * death cascade: names unregistered, groups left, monitors fired, all through the pid's
+ * own intrusive lists so a death costs what the pid owned and nothing more; and remote pids
+ * (those of other nodes we hold entries of), kept by their node. */
 #include <string.h>
 
 #include "internal.h"
@@ -15,6 +16,57 @@ struct rs_proc *rs_pids_find(const struct rs_core *c, struct rs_pid pid)
     if (pid.inc != c->inc)
         return NULL;
     return rs_map_get(&c->procs, rs_hash_u64(c->seed, pid.serial), &pid.serial, proc_eq);
+}
+
+struct rs_proc *rs_pids_any(const struct rs_core *c, struct rs_pid pid)
+{
+    if (pid.inc == c->inc)
+        return rs_pids_find(c, pid);
+    struct rs_node *n = rs_cluster_node(c, pid.inc);
+    if (!n)
+        return NULL;
+    return rs_map_get(&n->procs, rs_hash_u64(c->seed, pid.serial), &pid.serial, proc_eq);
+}
+
+struct rs_proc *rs_pids_remote(struct rs_core *c, struct rs_node *n, uint64_t serial)
+{
+    uint64_t h = rs_hash_u64(c->seed, serial);
+    struct rs_proc *p = rs_map_get(&n->procs, h, &serial, proc_eq);
+    if (p)
+        return p;
+    p = rs_calloc(1, sizeof *p);
+    if (!p) {
+        c->oom = 1;
+        return NULL;
+    }
+    p->serial = serial;
+    p->node = n;
+    if (rs_map_put(&n->procs, h, p) != 0) {
+        rs_free(p);
+        c->oom = 1;
+        return NULL;
+    }
+    RS_LIST_PUSH(n->proc_list, p, prev, next);
+    return p;
+}
+
+void rs_pids_release(struct rs_core *c, struct rs_proc *p)
+{
+    if (!p->node || p->names || p->members)
+        return;
+    struct rs_node *n = p->node;
+    rs_map_del_item(&n->procs, rs_hash_u64(c->seed, p->serial), p);
+    RS_LIST_DEL(n->proc_list, p, prev, next);
+    rs_free(p);
+}
+
+void rs_pids_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+{
+    while (p->names)
+        rs_registry_remove(c, p->names, reason);
+    while (p->members)
+        rs_groups_remove_member(c, p->members, reason);
+    rs_pids_release(c, p);
 }
 
 struct rs_proc *rs_pids_create(struct rs_core *c, struct rs_client *cl)
@@ -44,11 +96,14 @@ void rs_pids_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
     struct rs_client *cl = p->client;
     RS_LIST_DEL(cl->procs, p, prev, next);
     cl->n_pids--;
+    if (p->names || p->members)
+        rs_repl_pid_down(c, p, reason);
     while (p->names)
         rs_registry_remove(c, p->names, reason);
     while (p->members)
         rs_groups_remove_member(c, p->members, reason);
     rs_monitor_fire(c, p, reason);
+    rs_cluster_pmons_fire(c, p, reason);
     rs_free(p);
 }
 

@@ -1,6 +1,7 @@
 /* registry.c: unique names per scope: REGISTER (take or update), UNREGISTER, LOOKUP, the
- * NAMES listing, and removal of a name (explicit or by the death of its pid). Each name is
- * one allocation with its key inline, in its scope's map and in its pid's list. */
+ * NAMES listing, removal of a name (explicit or by the death of its pid), and the remote
+ * register of a replicated claim. Each claim is one allocation with its key inline, among
+ * its key's claims (conflict.c) and in its pid's list. Local writes are replicated (repl.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +50,101 @@ int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
 
 void rs_registry_remove(struct rs_core *c, struct rs_name *n, uint32_t reason)
 {
-    struct rs_scope *s = n->scope;
     struct rs_proc *p = n->proc;
-    rs_map_del_item(&s->names, n->hash, n);
+    rs_claims_del(c, n, reason);
     RS_LIST_DEL(p->names, n, prev, next);
-    p->client->n_entries--;
+    if (p->client)
+        p->client->n_entries--;
     c->n_names--;
-    if (s->subs)
-        rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, reason, rs_pids_of(c, p),
-                       rs_bytes_of(n->key, n->key_len), rs_bytes_of(n->meta, n->meta_len),
-                       rs_bytes_of(NULL, 0));
     rs_free(n->meta);
     rs_free(n);
+}
+
+struct rs_name *rs_registry_claim_of(const struct rs_core *c, const struct rs_scope *s,
+                                     const struct rs_proc *p, struct rs_bytes key)
+{
+    for (struct rs_name *n = rs_registry_find(c, s, key.ptr, key.len); n; n = n->alt)
+        if (n->proc == p)
+            return n;
+    return NULL;
+}
+
+static struct rs_name *name_new(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
+                                struct rs_bytes key, struct rs_bytes meta, uint64_t hash,
+                                uint64_t hlc)
+{
+    struct rs_name *n = rs_core_alloc(c, sizeof *n + key.len);
+    if (!n)
+        return NULL;
+    memset(n, 0, sizeof *n);
+    int failed;
+    n->meta = rs_core_dup(c, meta, &failed);
+    if (failed) {
+        rs_free(n);
+        return NULL;
+    }
+    n->meta_len = meta.len;
+    n->key_len = key.len;
+    memcpy(n->key, key.ptr, key.len);
+    n->hash = hash;
+    n->hlc = hlc;
+    n->proc = p;
+    n->scope = s;
+    return n;
+}
+
+/* Replace n's metadata by meta, with an UPDATED event if n is visible. 0 or -1. */
+static int name_update(struct rs_core *c, struct rs_name *n, struct rs_bytes meta)
+{
+    int failed;
+    uint8_t *m = rs_core_dup(c, meta, &failed);
+    if (failed)
+        return -1;
+    uint8_t *old = n->meta;
+    uint32_t old_len = n->meta_len;
+    n->meta = m;
+    n->meta_len = meta.len;
+    struct rs_scope *s = n->scope;
+    if (s->subs && rs_claims_visible(c, n))
+        rs_events_emit(c, s, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE, rs_pids_of(c, n->proc),
+                       rs_bytes_of(n->key, n->key_len), meta, rs_bytes_of(old, old_len));
+    rs_free(old);
+    return 0;
+}
+
+int rs_registry_put_remote(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
+                           struct rs_bytes key, struct rs_bytes meta, uint64_t hlc)
+{
+    struct rs_name *n = rs_registry_claim_of(c, s, p, key);
+    if (n) {
+        n->stale = 0;
+        if (rs_bytes_eq(n->meta, n->meta_len, meta.ptr, meta.len))
+            return 0;
+        return name_update(c, n, meta);
+    }
+    /* A node holds one claim per key: a claim of another pid of the same node is replaced
+     * (its owner already gave it up). */
+    for (struct rs_name *x = rs_registry_find(c, s, key.ptr, key.len); x; x = x->alt) {
+        if (x->proc->node == p->node) {
+            struct rs_proc *old = x->proc;
+            rs_registry_remove(c, x, ROSTER_REASON_NORMAL);
+            rs_pids_release(c, old);
+            break;
+        }
+    }
+    n = name_new(c, s, p, key, meta, rs_hash(c->seed, key.ptr, key.len), hlc);
+    if (!n)
+        return -1;
+    RS_LIST_PUSH(p->names, n, prev, next);
+    c->n_names++;
+    if (rs_claims_add(c, n) != 0) {
+        RS_LIST_DEL(p->names, n, prev, next);
+        c->n_names--;
+        rs_free(n->meta);
+        rs_free(n);
+        return -1;
+    }
+    return 0;
 }
 
 static void reply_holder(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -76,7 +160,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
 {
     if (rs_check_entry(c, cl, req, "name") != 0)
         return;
-    struct rs_scope *s = rs_scope_of(c, cl, req);
+    struct rs_scope *s = rs_scope_joined_of(c, cl, req);
     if (!s)
         return;
     struct rs_proc *p = rs_pids_owned(c, cl, req);
@@ -85,8 +169,9 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     uint64_t h = rs_hash(c->seed, req->key.ptr, req->key.len);
     struct key_view k = {req->key.ptr, req->key.len};
     struct rs_name *n = rs_map_get(&s->names, h, &k, name_eq);
-    int failed;
     if (n && n->proc == p) {
+        /* Reply first, as before: the event follows the reply. */
+        int failed;
         uint8_t *meta = rs_core_dup(c, req->meta, &failed);
         if (failed)
             return;
@@ -99,6 +184,8 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
             rs_events_emit(c, s, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE, rs_pids_of(c, p),
                            req->key, req->meta, rs_bytes_of(old, old_len));
         rs_free(old);
+        rs_repl_op(c, s, RS_POP_REGISTER, ROSTER_REASON_NONE, n->hlc, rs_pids_of(c, p),
+                   req->key, req->meta);
         return;
     }
     if (n) {
@@ -122,27 +209,16 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
                      (unsigned long long)cl->n_entries);
         return;
     }
-    n = rs_core_alloc(c, sizeof *n + req->key.len);
+    n = name_new(c, s, p, req->key, req->meta, h, 0);
     if (!n)
         return;
-    memset(n, 0, sizeof *n);
-    n->meta = rs_core_dup(c, req->meta, &failed);
-    if (failed) {
-        rs_free(n);
-        return;
-    }
-    n->meta_len = req->meta.len;
-    n->key_len = req->key.len;
-    memcpy(n->key, req->key.ptr, req->key.len);
-    n->hash = h;
-    n->proc = p;
-    n->scope = s;
     if (rs_map_put(&s->names, h, n) != 0) {
         c->oom = 1;
         rs_free(n->meta);
         rs_free(n);
         return;
     }
+    n->hlc = rs_hlc_stamp(c);
     RS_LIST_PUSH(p->names, n, prev, next);
     cl->n_entries++;
     c->n_names++;
@@ -150,6 +226,8 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     if (s->subs)
         rs_events_emit(c, s, 0, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE, rs_pids_of(c, p),
                        req->key, req->meta, rs_bytes_of(NULL, 0));
+    rs_repl_op(c, s, RS_POP_REGISTER, ROSTER_REASON_NONE, n->hlc, rs_pids_of(c, p), req->key,
+               req->meta);
 }
 
 void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
@@ -167,12 +245,14 @@ void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
     }
     if (n->proc->client != cl) {
         rs_out_error(c, cl, req, ROSTER_ENOTOWNER,
-                     "name '%s' is held by pid %s of another client",
+                     "name '%s' is held by pid %s of another %s",
                      rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len),
-                     rs_fmt_pid(pb, rs_pids_of(c, n->proc)));
+                     rs_fmt_pid(pb, rs_pids_of(c, n->proc)), n->proc->node ? "node" : "client");
         return;
     }
     rs_out_ok(c, cl, req);
+    rs_repl_op(c, s, RS_POP_UNREGISTER, ROSTER_REASON_NORMAL, n->hlc, rs_pids_of(c, n->proc),
+               req->key, rs_bytes_of(NULL, 0));
     rs_registry_remove(c, n, ROSTER_REASON_NORMAL);
 }
 
@@ -191,7 +271,7 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     r.pid = rs_pids_of(c, n->proc);
-    r.node = rs_bytes_node(c);
+    r.node = rs_cluster_name_of(c, r.pid.inc);
     r.meta = rs_bytes_of(n->meta, n->meta_len);
     rs_out_reply(c, cl, req, &r);
 }
@@ -212,7 +292,8 @@ static int collect(struct rs_core *c, const struct rs_scope *s, const struct rs_
         return -1;
     if (filter) {
         for (struct rs_name *x = filter->names; x; x = x->next) {
-            if (x->scope != s || !rs_is_prefix(x->key, x->key_len, pre, pn))
+            if (x->scope != s || !rs_is_prefix(x->key, x->key_len, pre, pn) ||
+                !rs_claims_visible(c, x))
                 continue;
             if (n == cap) {
                 struct rs_name **w = rs_realloc(v, 2 * cap * sizeof *v);
@@ -265,7 +346,7 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
         return;
     const struct rs_proc *filter = NULL;
     if (req->pid.inc || req->pid.serial) {
-        filter = rs_pids_find(c, req->pid);
+        filter = rs_pids_any(c, req->pid);
         if (!filter) {
             rs_out_count(c, cl, req, 0);
             return;
@@ -281,7 +362,7 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         it.pid = rs_pids_of(c, v[i]->proc);
-        it.node = rs_bytes_node(c);
+        it.node = rs_cluster_name_of(c, it.pid.inc);
         it.key = rs_bytes_of(v[i]->key, v[i]->key_len);
         it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
         rs_out_item(c, cl, req, &it);

@@ -1,5 +1,6 @@
 /* scope.c: the scope table (named namespaces, each with its own names, groups and
- * subscriptions), SCOPE_CREATE and the SCOPES listing. */
+ * subscriptions), SCOPE_CREATE, SCOPE_JOIN / SCOPE_LEAVE (which scopes this node
+ * replicates, docs/CLUSTER.md) and the SCOPES listing. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,9 +48,11 @@ void rs_scope_free(struct rs_scope *s)
 {
     for (size_t i = 0; i < s->names.cap; i++) {
         struct rs_name *n = s->names.slots[i].item;
-        if (n) {
+        while (n) {
+            struct rs_name *alt = n->alt;
             rs_free(n->meta);
             rs_free(n);
+            n = alt;
         }
     }
     for (size_t i = 0; i < s->groups.cap; i++) {
@@ -102,10 +105,78 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
                      "strong scopes are not available in this version");
         return;
     }
-    if (!rs_scope_create(c, req->scope, req->opts))
+    struct rs_scope *s = rs_scope_create(c, req->scope, req->opts);
+    if (!s)
         return;
+    s->joined = 1;
     rs_out_ok(c, cl, req);
     rs_out_log(c, RS_LOG_INFO, "scope '%s' created by client '%s'", kb, cl->name);
+    rs_repl_announce(c, s, 1);
+}
+
+struct rs_scope *rs_scope_joined_of(struct rs_core *c, struct rs_client *cl,
+                                    const struct rs_msg *req)
+{
+    struct rs_scope *s = rs_scope_of(c, cl, req);
+    if (s && !s->joined) {
+        rs_out_error(c, cl, req, ROSTER_ENOSCOPE, "this node has not joined scope '%s'",
+                     s->name);
+        return NULL;
+    }
+    return s;
+}
+
+void rs_scope_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    char kb[80];
+    if (req->scope.len == 0 || req->scope.len > RS_SCOPE_MAX) {
+        rs_out_error(c, cl, req, ROSTER_EINVAL, "scope name must be 1..%u bytes", RS_SCOPE_MAX);
+        return;
+    }
+    rs_fmt_key(kb, sizeof kb, req->scope.ptr, req->scope.len);
+    struct rs_scope *s = rs_scope_find(c, req->scope);
+    if (!s && !(s = rs_scope_create(c, req->scope, ROSTER_SCOPE_EVENTUAL)))
+        return;
+    rs_out_ok(c, cl, req);
+    if (s->joined)
+        return;
+    s->joined = 1;
+    rs_out_log(c, RS_LOG_INFO, "scope '%s' joined by client '%s'", kb, cl->name);
+    rs_repl_announce(c, s, 1);
+}
+
+void rs_scope_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_scope *s = rs_scope_joined_of(c, cl, req);
+    if (!s)
+        return;
+    if (s == c->dflt) {
+        rs_out_error(c, cl, req, ROSTER_EINVAL, "every node stays in scope 'default'");
+        return;
+    }
+    /* Our own entries would become invisible to the cluster: refuse while there are any. */
+    for (size_t i = 0; i < c->procs.cap; i++) {
+        struct rs_proc *p = c->procs.slots[i].item;
+        if (!p)
+            continue;
+        int busy = 0;
+        for (struct rs_name *n = p->names; n && !busy; n = n->next)
+            busy = n->scope == s;
+        for (struct rs_member *m = p->members; m && !busy; m = m->pnext)
+            busy = m->group->scope == s;
+        if (busy) {
+            char pb[ROSTER_PID_STRLEN];
+            rs_out_error(c, cl, req, ROSTER_EBUSY,
+                         "local pid %s still holds names or memberships in scope '%s'",
+                         rs_fmt_pid(pb, rs_pids_of(c, p)), s->name);
+            return;
+        }
+    }
+    rs_out_ok(c, cl, req);
+    s->joined = 0;
+    rs_repl_drop(c, NULL, s, ROSTER_REASON_NORMAL);
+    rs_repl_announce(c, s, 0);
+    rs_out_log(c, RS_LOG_INFO, "scope '%s' left by client '%s'", s->name, cl->name);
 }
 
 static int cmp_scope(const void *a, const void *b)

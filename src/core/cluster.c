@@ -1,0 +1,681 @@
+/* cluster.c: the other nodes and the peer connections (docs/CLUSTER.md): PEER_UP with
+ * duplicate-connection and same-name checks, gossip of known nodes (P_NODE) and the DIAL
+ * outputs it implies, heartbeats (P_PING / P_PONG) and failure detection on TICK, the
+ * declaration of a node down (purge of its entries, DOWN node_down, NODE_DOWN events), the
+ * dispatch of peer frames, monitors other nodes hold on our pids (P_MONITOR), and the
+ * node-level reads NODES and per-node counts. Every peer frame is validated; a malformed or
+ * unexpected one closes the connection and declares the node down. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define HEARTBEAT_MS_DEFAULT 500u
+#define DOWN_AFTER_MS_DEFAULT 3000u
+#define NODE_NAME_LEN_MAX 64u
+
+static int node_eq(const void *item, const void *key)
+{
+    return ((const struct rs_node *)item)->inc == *(const uint64_t *)key;
+}
+
+static int peer_eq(const void *item, const void *key)
+{
+    return ((const struct rs_peer *)item)->conn == *(const uint64_t *)key;
+}
+
+struct pmon_key {
+    uint64_t inc;
+    uint64_t ref;
+};
+
+static int pmon_eq(const void *item, const void *key)
+{
+    const struct rs_pmon *m = item;
+    const struct pmon_key *k = key;
+    return m->node->inc == k->inc && m->ref == k->ref;
+}
+
+static uint64_t pmon_hash(const struct rs_core *c, uint64_t inc, uint64_t ref)
+{
+    return rs_hash_u64(c->seed ^ inc, ref);
+}
+
+struct rs_node *rs_cluster_node(const struct rs_core *c, uint64_t inc)
+{
+    return rs_map_get(&c->nodes, rs_hash_u64(c->seed, inc), &inc, node_eq);
+}
+
+static struct rs_peer *peer_find(const struct rs_core *c, uint64_t conn)
+{
+    return rs_map_get(&c->peers, rs_hash_u64(c->seed, conn), &conn, peer_eq);
+}
+
+static int name_is(const struct rs_node *n, struct rs_bytes name)
+{
+    return rs_bytes_eq((const uint8_t *)n->name, n->name_len, name.ptr, name.len);
+}
+
+struct rs_node *rs_cluster_node_named(const struct rs_core *c, struct rs_bytes name)
+{
+    struct rs_node *any = NULL;
+    for (size_t i = 0; i < c->nodes.cap; i++) {
+        struct rs_node *n = c->nodes.slots[i].item;
+        if (!n || !name_is(n, name))
+            continue;
+        if (n->state == ROSTER_NODE_UP)
+            return n;
+        any = n;
+    }
+    return any;
+}
+
+struct rs_bytes rs_cluster_name_of(const struct rs_core *c, uint64_t inc)
+{
+    if (inc != c->inc) {
+        const struct rs_node *n = rs_cluster_node(c, inc);
+        if (n)
+            return rs_bytes_of(n->name, n->name_len);
+    }
+    return rs_bytes_node(c);
+}
+
+int rs_cluster_joined(const struct rs_node *n, const struct rs_scope *s)
+{
+    for (const struct rs_pscope *x = n->scopes; x; x = x->next)
+        if (rs_bytes_eq((const uint8_t *)x->name, x->len, (const uint8_t *)s->name,
+                        s->name_len))
+            return 1;
+    return 0;
+}
+
+static int valid_node_name(struct rs_bytes b)
+{
+    if (b.len == 0 || b.len > NODE_NAME_LEN_MAX)
+        return 0;
+    for (uint32_t i = 0; i < b.len; i++) {
+        uint8_t ch = b.ptr[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+void rs_cluster_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    if (n->state == ROSTER_NODE_UP && n->conn)
+        rs_out_frame_conn(c, n->conn, m);
+}
+
+/* --- setup and teardown ---------------------------------------------------------------- */
+
+int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
+{
+    rs_map_init(&c->nodes);
+    rs_map_init(&c->peers);
+    rs_map_init(&c->pmons);
+    c->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : HEARTBEAT_MS_DEFAULT;
+    c->down_after_ms = cfg->down_after_ms ? cfg->down_after_ms : DOWN_AFTER_MS_DEFAULT;
+    if (cfg->policy > RS_POLICY_CUSTOM || (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver))
+        return -1;
+    c->policy = cfg->policy;
+    c->resolver = cfg->resolver;
+    if (cfg->listen_addr) {
+        size_t n = strlen(cfg->listen_addr);
+        if (n > RS_NODE_NAME_MAX)
+            return -1;
+        memcpy(c->addr, cfg->listen_addr, n);
+        c->addr_len = (uint32_t)n;
+    }
+    if (cfg->n_priorities) {
+        if (!cfg->priorities)
+            return -1;
+        c->prios = rs_calloc(cfg->n_priorities, sizeof *c->prios);
+        if (!c->prios)
+            return -1;
+        c->n_prios = cfg->n_priorities;
+        for (size_t i = 0; i < cfg->n_priorities; i++) {
+            const char *nm = cfg->priorities[i].node;
+            if (!nm)
+                return -1;
+            size_t len = strlen(nm);
+            char *copy = rs_malloc(len + 1);
+            if (!copy)
+                return -1;
+            memcpy(copy, nm, len + 1);
+            c->prios[i].node = copy;
+            c->prios[i].priority = cfg->priorities[i].priority;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_scopes; i++) {
+        if (!cfg->scopes || !cfg->scopes[i])
+            return -1;
+        struct rs_bytes nm = rs_bytes_str(cfg->scopes[i]);
+        if (nm.len == 0 || nm.len > RS_SCOPE_MAX)
+            return -1;
+        struct rs_scope *s = rs_scope_find(c, nm);
+        if (!s && !(s = rs_scope_create(c, nm, ROSTER_SCOPE_EVENTUAL)))
+            return -1;
+        s->joined = 1;
+    }
+    return 0;
+}
+
+static void pscopes_free(struct rs_node *n)
+{
+    while (n->scopes) {
+        struct rs_pscope *x = n->scopes;
+        n->scopes = x->next;
+        rs_free(x);
+    }
+}
+
+/* Frees node record n, which holds nothing any more (a down or never-connected node). */
+static void node_free(struct rs_core *c, struct rs_node *n)
+{
+    rs_map_del_item(&c->nodes, rs_hash_u64(c->seed, n->inc), n);
+    pscopes_free(n);
+    rs_map_fini(&n->procs);
+    rs_free(n);
+}
+
+void rs_cluster_free(struct rs_core *c)
+{
+    for (size_t i = 0; i < c->nodes.cap; i++) {
+        struct rs_node *n = c->nodes.slots[i].item;
+        if (!n)
+            continue;
+        /* names and memberships were freed with their scopes */
+        for (size_t j = 0; j < n->procs.cap; j++)
+            rs_free(n->procs.slots[j].item);
+        rs_map_fini(&n->procs);
+        pscopes_free(n);
+        rs_free(n);
+    }
+    for (size_t i = 0; i < c->peers.cap; i++)
+        rs_free(c->peers.slots[i].item);
+    for (size_t i = 0; i < c->pmons.cap; i++)
+        rs_free(c->pmons.slots[i].item);
+    rs_map_fini(&c->nodes);
+    rs_map_fini(&c->peers);
+    rs_map_fini(&c->pmons);
+    for (size_t i = 0; i < c->n_prios; i++)
+        rs_free((char *)c->prios[i].node);
+    rs_free(c->prios);
+}
+
+/* --- peer monitors ---------------------------------------------------------------------- */
+
+static void pmon_free(struct rs_core *c, struct rs_pmon *m)
+{
+    rs_map_del_item(&c->pmons, pmon_hash(c, m->node->inc, m->ref), m);
+    RS_LIST_DEL(m->target->pmons, m, tprev, tnext);
+    RS_LIST_DEL(m->node->pmons, m, nprev, nnext);
+    rs_free(m);
+}
+
+static void send_p_down(struct rs_core *c, struct rs_node *n, uint64_t ref, struct rs_pid pid,
+                        uint32_t reason)
+{
+    struct rs_msg d;
+    memset(&d, 0, sizeof d);
+    d.type = RS_MSG_P_DOWN;
+    d.opts = reason;
+    d.arg = ref;
+    d.pid = pid;
+    rs_cluster_send(c, n, &d);
+}
+
+void rs_cluster_pmons_fire(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+{
+    while (p->pmons) {
+        struct rs_pmon *m = p->pmons;
+        send_p_down(c, m->node, m->ref, rs_pids_of(c, p), reason);
+        pmon_free(c, m);
+    }
+}
+
+static void on_p_monitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_proc *p = rs_pids_find(c, m->pid);
+    if (!p) {
+        send_p_down(c, n, m->arg, m->pid, ROSTER_REASON_NOPROC);
+        return;
+    }
+    struct pmon_key k = {n->inc, m->arg};
+    uint64_t h = pmon_hash(c, n->inc, m->arg);
+    if (rs_map_get(&c->pmons, h, &k, pmon_eq)) {
+        rs_cluster_fail(c, n, "P_MONITOR reuses monitor ref %llu", (unsigned long long)m->arg);
+        return;
+    }
+    struct rs_pmon *pm = rs_core_alloc(c, sizeof *pm);
+    if (!pm)
+        return;
+    memset(pm, 0, sizeof *pm);
+    pm->ref = m->arg;
+    pm->node = n;
+    pm->target = p;
+    if (rs_map_put(&c->pmons, h, pm) != 0) {
+        c->oom = 1;
+        rs_free(pm);
+        return;
+    }
+    RS_LIST_PUSH(p->pmons, pm, tprev, tnext);
+    RS_LIST_PUSH(n->pmons, pm, nprev, nnext);
+}
+
+static void on_p_demonitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct pmon_key k = {n->inc, m->arg};
+    struct rs_pmon *pm = rs_map_get(&c->pmons, pmon_hash(c, n->inc, m->arg), &k, pmon_eq);
+    if (pm) /* else the pid died meanwhile and P_DOWN is on its way */
+        pmon_free(c, pm);
+}
+
+/* --- node up / down --------------------------------------------------------------------- */
+
+static void node_down(struct rs_core *c, struct rs_node *n, int close, const char *why)
+{
+    if (n->state != ROSTER_NODE_UP)
+        return;
+    struct rs_peer *pr = peer_find(c, n->conn);
+    if (pr) {
+        rs_map_del_item(&c->peers, rs_hash_u64(c->seed, pr->conn), pr);
+        rs_free(pr);
+    }
+    if (close)
+        rs_out_close_conn(c, n->conn, "node %s declared down: %s", n->name, why);
+    rs_out_log(c, RS_LOG_WARN, "node %s (incarnation %016llx) declared down: %s", n->name,
+               (unsigned long long)n->inc, why);
+    n->state = ROSTER_NODE_DOWN;
+    n->conn = 0;
+    n->sync = NULL;
+    n->sync_active = 0;
+    rs_repl_drop(c, n, NULL, ROSTER_REASON_NODE_DOWN);
+    rs_monitor_node_down(c, n);
+    while (n->pmons)
+        pmon_free(c, n->pmons);
+    for (struct rs_pscope *x = n->scopes; x; x = x->next) {
+        struct rs_scope *s = rs_scope_find(c, rs_bytes_of(x->name, x->len));
+        if (s && s->joined && s->subs)
+            rs_events_node(c, s, ROSTER_EV_NODE_DOWN, rs_bytes_of(n->name, n->name_len));
+    }
+    pscopes_free(n);
+}
+
+void rs_cluster_fail(struct rs_core *c, struct rs_node *n, const char *fmt, ...)
+{
+    char text[300];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        text[0] = 0;
+    char why[340];
+    snprintf(why, sizeof why, "protocol error: %s", text);
+    node_down(c, n, 1, why);
+}
+
+static struct rs_node *node_new(struct rs_core *c, struct rs_bytes name, uint64_t inc)
+{
+    struct rs_node *n = rs_core_alloc(c, sizeof *n);
+    if (!n)
+        return NULL;
+    memset(n, 0, sizeof *n);
+    n->inc = inc;
+    memcpy(n->name, name.ptr, name.len);
+    n->name_len = name.len;
+    n->state = ROSTER_NODE_CONNECTING;
+    rs_map_init(&n->procs);
+    if (rs_map_put(&c->nodes, rs_hash_u64(c->seed, inc), n) != 0) {
+        c->oom = 1;
+        rs_free(n);
+        return NULL;
+    }
+    return n;
+}
+
+static void set_addr(struct rs_node *n, struct rs_bytes addr)
+{
+    if (addr.len == 0 || addr.len > RS_NODE_NAME_MAX)
+        return;
+    memcpy(n->addr, addr.ptr, addr.len);
+    n->addr[addr.len] = 0;
+    n->addr_len = addr.len;
+}
+
+/* Forget records of name other than keep that are not up: they hold nothing. */
+static void forget_others(struct rs_core *c, struct rs_bytes name, const struct rs_node *keep)
+{
+    for (;;) {
+        struct rs_node *victim = NULL;
+        for (size_t i = 0; i < c->nodes.cap && !victim; i++) {
+            struct rs_node *n = c->nodes.slots[i].item;
+            if (n && n != keep && n->state != ROSTER_NODE_UP && name_is(n, name))
+                victim = n;
+        }
+        if (!victim)
+            return;
+        node_free(c, victim);
+    }
+}
+
+/* What a node tells a peer that just came up: the other nodes it knows and its scopes. */
+static void greet(struct rs_core *c, struct rs_node *peer)
+{
+    RS_CLUSTER_EACH_UP(c, n)
+    {
+        if (n == peer)
+            continue;
+        struct rs_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = RS_MSG_P_NODE;
+        m.opts = ROSTER_NODE_UP;
+        m.arg = n->inc;
+        m.node = rs_bytes_of(n->name, n->name_len);
+        m.key = rs_bytes_of(n->addr, n->addr_len);
+        rs_cluster_send(c, peer, &m);
+    }
+    for (size_t i = 0; i < c->scopes.cap; i++) {
+        struct rs_scope *s = c->scopes.slots[i].item;
+        if (!s || !s->joined)
+            continue;
+        struct rs_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = RS_MSG_P_SCOPE;
+        m.opts = 1;
+        m.scope = rs_bytes_of(s->name, s->name_len);
+        rs_cluster_send(c, peer, &m);
+    }
+}
+
+static int add_peer(struct rs_core *c, uint64_t conn, struct rs_node *n)
+{
+    struct rs_peer *pr = rs_core_alloc(c, sizeof *pr);
+    if (!pr)
+        return -1;
+    pr->conn = conn;
+    pr->node = n;
+    if (rs_map_put(&c->peers, rs_hash_u64(c->seed, conn), pr) != 0) {
+        c->oom = 1;
+        rs_free(pr);
+        return -1;
+    }
+    return 0;
+}
+
+void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
+{
+    uint64_t conn = in->conn;
+    if (peer_find(c, conn))
+        return; /* conn ids are never reused: a second PEER_UP is a shell bug */
+    char nb[80];
+    rs_fmt_key(nb, sizeof nb, in->peer_name.ptr, in->peer_name.len);
+    if (!valid_node_name(in->peer_name)) {
+        rs_out_close_conn(c, conn, "peer refused: invalid node name '%s'", nb);
+        return;
+    }
+    if (rs_bytes_eq(in->peer_name.ptr, in->peer_name.len, (const uint8_t *)c->node,
+                    c->node_len)) {
+        rs_out_close_conn(c, conn, "peer refused: it has this node's name '%s'", nb);
+        return;
+    }
+    if (in->peer_inc == 0 || in->peer_inc == c->inc) {
+        rs_out_close_conn(c, conn, "peer refused: node '%s' has incarnation %016llx", nb,
+                          (unsigned long long)in->peer_inc);
+        return;
+    }
+    if (in->peer_addr.len > RS_NODE_NAME_MAX) {
+        rs_out_close_conn(c, conn, "peer refused: listen address of %u bytes",
+                          (unsigned)in->peer_addr.len);
+        return;
+    }
+    struct rs_node *up = rs_cluster_node_named(c, in->peer_name);
+    if (up && up->state != ROSTER_NODE_UP)
+        up = NULL;
+    if (up && up->inc != in->peer_inc) {
+        rs_out_close_conn(c, conn,
+                          "peer refused: node '%s' is already up with incarnation %016llx "
+                          "(this one is %016llx)",
+                          nb, (unsigned long long)up->inc, (unsigned long long)in->peer_inc);
+        rs_out_log(c, RS_LOG_WARN,
+                   "refused a second node '%s' (incarnation %016llx) while %016llx is up", nb,
+                   (unsigned long long)in->peer_inc, (unsigned long long)up->inc);
+        return;
+    }
+    if (up) {
+        /* Two connections to one node: keep the one dialed by the node whose name sorts
+         * lower (both sides decide alike); with two alike, the newer. */
+        int self_lower = rs_bytes_cmp((const uint8_t *)c->node, c->node_len,
+                                      (const uint8_t *)up->name, up->name_len) < 0;
+        int new_pref = (in->dialed != 0) == self_lower;
+        int old_pref = (up->dialed != 0) == self_lower;
+        if (!new_pref && old_pref) {
+            rs_out_close_conn(c, conn, "duplicate connection to node %s (keeping conn %llu)",
+                              up->name, (unsigned long long)up->conn);
+            return;
+        }
+        if (add_peer(c, conn, up) != 0)
+            return;
+        struct rs_peer *old = peer_find(c, up->conn);
+        if (old) {
+            rs_map_del_item(&c->peers, rs_hash_u64(c->seed, old->conn), old);
+            rs_free(old);
+        }
+        rs_out_close_conn(c, up->conn, "duplicate connection to node %s (keeping conn %llu)",
+                          up->name, (unsigned long long)conn);
+        up->conn = conn;
+        up->dialed = in->dialed != 0;
+        up->sync = NULL;
+        up->sync_active = 0;
+        up->last_rx_ms = up->last_ping_ms = c->now_ms;
+        greet(c, up);
+        return;
+    }
+    struct rs_node *n = rs_cluster_node(c, in->peer_inc);
+    if (n && !name_is(n, in->peer_name)) {
+        rs_out_close_conn(c, conn, "peer refused: incarnation %016llx belongs to node %s",
+                          (unsigned long long)in->peer_inc, n->name);
+        return;
+    }
+    if (!n && !(n = node_new(c, in->peer_name, in->peer_inc)))
+        return;
+    if (add_peer(c, conn, n) != 0)
+        return;
+    forget_others(c, in->peer_name, n);
+    n->state = ROSTER_NODE_UP;
+    n->conn = conn;
+    n->dialed = in->dialed != 0;
+    n->last_rx_ms = n->last_ping_ms = c->now_ms;
+    set_addr(n, in->peer_addr);
+    rs_out_log(c, RS_LOG_INFO, "node %s (incarnation %016llx, %s) up on conn %llu", n->name,
+               (unsigned long long)n->inc, n->addr_len ? n->addr : "no listen address",
+               (unsigned long long)conn);
+    greet(c, n);
+}
+
+void rs_cluster_on_gone(struct rs_core *c, uint64_t conn)
+{
+    struct rs_peer *pr = peer_find(c, conn);
+    if (!pr)
+        return;
+    struct rs_node *n = pr->node;
+    if (n->conn == conn) {
+        node_down(c, n, 0, "connection closed");
+        return;
+    }
+    rs_map_del_item(&c->peers, rs_hash_u64(c->seed, conn), pr);
+    rs_free(pr);
+}
+
+void rs_cluster_on_tick(struct rs_core *c)
+{
+    RS_CLUSTER_EACH_UP(c, n)
+    {
+        uint64_t quiet = c->now_ms > n->last_rx_ms ? c->now_ms - n->last_rx_ms : 0;
+        if (quiet >= c->down_after_ms) {
+            char why[96];
+            snprintf(why, sizeof why, "nothing received for %llu ms (down after %u ms)",
+                     (unsigned long long)quiet, c->down_after_ms);
+            node_down(c, n, 1, why);
+            continue;
+        }
+        if (c->now_ms >= n->last_ping_ms + c->heartbeat_ms) {
+            struct rs_msg m;
+            memset(&m, 0, sizeof m);
+            m.type = RS_MSG_P_PING;
+            m.arg = c->now_ms;
+            rs_cluster_send(c, n, &m);
+            n->last_ping_ms = c->now_ms;
+        }
+    }
+}
+
+/* P_NODE: a node our peer knows. Learn it and ask the shell to connect to it. */
+static void on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m)
+{
+    if (!valid_node_name(m->node) || m->arg == 0 || m->opts < ROSTER_NODE_UP ||
+        m->opts > ROSTER_NODE_CONNECTING || m->key.len > RS_NODE_NAME_MAX) {
+        rs_cluster_fail(c, from, "malformed P_NODE");
+        return;
+    }
+    if (m->opts != ROSTER_NODE_UP || m->arg == c->inc ||
+        rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len))
+        return;
+    struct rs_node *x = rs_cluster_node(c, m->arg);
+    if (x) {
+        if (name_is(x, m->node) && x->addr_len == 0)
+            set_addr(x, m->key);
+        return;
+    }
+    struct rs_node *named = rs_cluster_node_named(c, m->node);
+    if (named && named->state == ROSTER_NODE_UP)
+        return;
+    forget_others(c, m->node, NULL);
+    struct rs_node *n = node_new(c, m->node, m->arg);
+    if (!n)
+        return;
+    set_addr(n, m->key);
+    if (n->addr_len)
+        rs_out_dial(c, "%s %s", n->name, n->addr);
+}
+
+void rs_cluster_on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
+{
+    struct rs_peer *pr = peer_find(c, conn);
+    if (!pr || !m)
+        return;
+    struct rs_node *n = pr->node;
+    if (n->conn != conn || n->state != ROSTER_NODE_UP)
+        return; /* a duplicate connection being closed */
+    n->last_rx_ms = c->now_ms;
+    if (m->flags != 0 || m->req_id != 0 || m->type < RS_MSG_PEER_MIN) {
+        rs_cluster_fail(c, n, "unexpected frame type %u flags 0x%x on a peer connection",
+                        (unsigned)m->type, (unsigned)m->flags);
+        return;
+    }
+    switch (m->type) {
+    case RS_MSG_P_NODE:
+        on_p_node(c, n, m);
+        break;
+    case RS_MSG_P_PING: {
+        struct rs_msg r;
+        memset(&r, 0, sizeof r);
+        r.type = RS_MSG_P_PONG;
+        r.arg = m->arg;
+        rs_cluster_send(c, n, &r);
+        break;
+    }
+    case RS_MSG_P_PONG:
+        break;
+    case RS_MSG_P_MONITOR:
+        on_p_monitor(c, n, m);
+        break;
+    case RS_MSG_P_DEMONITOR:
+        on_p_demonitor(c, n, m);
+        break;
+    case RS_MSG_P_DOWN:
+        if (m->opts == ROSTER_REASON_NONE || m->opts > ROSTER_REASON_NOPROC ||
+            m->pid.inc != n->inc) {
+            rs_cluster_fail(c, n, "malformed P_DOWN");
+            return;
+        }
+        rs_monitor_on_p_down(c, n, m);
+        break;
+    default:
+        rs_repl_on_frame(c, n, m);
+        break;
+    }
+}
+
+/* --- reads ------------------------------------------------------------------------------ */
+
+struct node_item {
+    const char *name;
+    uint32_t len;
+    uint32_t state;
+    uint64_t inc;
+};
+
+static int cmp_node_item(const void *a, const void *b)
+{
+    const struct node_item *x = a, *y = b;
+    int r = rs_bytes_cmp((const uint8_t *)x->name, x->len, (const uint8_t *)y->name, y->len);
+    return r ? r : (x->inc > y->inc) - (x->inc < y->inc);
+}
+
+void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    const struct rs_scope *s = NULL;
+    if (req->scope.len && !(s = rs_scope_of(c, cl, req)))
+        return;
+    struct node_item *v = rs_core_alloc(c, (c->nodes.n + 1) * sizeof *v);
+    if (!v)
+        return;
+    size_t n = 0;
+    if (!s || s->joined)
+        v[n++] = (struct node_item){c->node, c->node_len, ROSTER_NODE_UP | (1u << 8), c->inc};
+    for (size_t i = 0; i < c->nodes.cap; i++) {
+        struct rs_node *x = c->nodes.slots[i].item;
+        if (x && (!s || rs_cluster_joined(x, s)))
+            v[n++] = (struct node_item){x->name, x->name_len, (uint32_t)x->state, x->inc};
+    }
+    qsort(v, n, sizeof *v, cmp_node_item);
+    for (size_t i = 0; i < n; i++) {
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.opts = v[i].state;
+        it.arg = v[i].inc;
+        it.node = rs_bytes_of(v[i].name, v[i].len);
+        rs_out_item(c, cl, req, &it);
+    }
+    rs_out_count(c, cl, req, n);
+    rs_free(v);
+}
+
+void rs_cluster_count_node(const struct rs_core *c, const struct rs_scope *s,
+                           const struct rs_node *n, uint64_t *names, uint64_t *groups,
+                           uint64_t *members)
+{
+    (void)c;
+    *names = *groups = *members = 0;
+    for (size_t i = 0; i < s->names.cap; i++) {
+        const struct rs_name *x = s->names.slots[i].item;
+        if (x && x->proc->node == n)
+            (*names)++;
+    }
+    for (size_t i = 0; i < s->groups.cap; i++) {
+        const struct rs_group *g = s->groups.slots[i].item;
+        if (!g)
+            continue;
+        uint64_t k = 0;
+        for (const struct rs_member *m = g->members; m; m = m->gnext)
+            k += m->proc->node == n;
+        *members += k;
+        *groups += k != 0;
+    }
+}
