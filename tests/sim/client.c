@@ -1,0 +1,692 @@
+/* client.c: simulated clients of a node, and the ground truth about pids.
+ *
+ * A client sends requests as libroster would (one encoded frame, decoded by the "shell"
+ * with the node's limits) and keeps its own view of the world from the replies and events
+ * it receives: the pids it owns, the names and memberships it believes it holds, its
+ * subscriptions (each replayed from its snapshot into a set), its monitors. Anything a
+ * reply or event says that contradicts that view, or the ground truth, fails the seed at
+ * the moment it happens. The observer client of each node (observe.c) only collects
+ * listing items. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+/* --- pid ground truth --------------------------------------------------------------- */
+
+static uint64_t pid_hash(struct rs_pid p)
+{
+    uint64_t h = p.inc * 0x9e3779b97f4a7c15ull ^ (p.serial + 0x632be59bd9b4e019ull);
+    return h ^ (h >> 29);
+}
+
+static int pid_eq(struct rs_pid a, struct rs_pid b) { return a.inc == b.inc && a.serial == b.serial; }
+
+static void pidx_insert(struct sim_world *w, size_t i)
+{
+    size_t mask = w->pidxcap - 1;
+    for (size_t h = pid_hash(w->pids[i].pid) & mask;; h = (h + 1) & mask)
+        if (w->pidx[h] == 0) {
+            w->pidx[h] = i + 1;
+            return;
+        }
+}
+
+struct sim_pidinfo *pid_info(struct sim_world *w, struct rs_pid pid)
+{
+    if (!w->pidxcap)
+        return NULL;
+    size_t mask = w->pidxcap - 1;
+    for (size_t h = pid_hash(pid) & mask; w->pidx[h]; h = (h + 1) & mask)
+        if (pid_eq(w->pids[w->pidx[h] - 1].pid, pid))
+            return &w->pids[w->pidx[h] - 1];
+    return NULL;
+}
+
+static void pid_add(struct sim_world *w, struct rs_pid pid, int node, size_t client)
+{
+    if (w->npids == w->cappids) {
+        w->cappids = w->cappids ? 2 * w->cappids : 64;
+        w->pids = realloc(w->pids, w->cappids * sizeof *w->pids);
+        if (!w->pids)
+            abort();
+    }
+    struct sim_pidinfo *pi = &w->pids[w->npids++];
+    memset(pi, 0, sizeof *pi);
+    pi->pid = pid;
+    pi->node = node;
+    pi->client = client;
+    pi->alive = 1;
+    if (2 * w->npids > w->pidxcap) {
+        free(w->pidx);
+        w->pidxcap = w->pidxcap ? 2 * w->pidxcap : 256;
+        w->pidx = calloc(w->pidxcap, sizeof *w->pidx);
+        if (!w->pidx)
+            abort();
+        for (size_t i = 0; i < w->npids; i++)
+            pidx_insert(w, i);
+    } else {
+        pidx_insert(w, w->npids - 1);
+    }
+}
+
+void pid_died(struct sim_world *w, struct rs_pid pid)
+{
+    struct sim_pidinfo *pi = pid_info(w, pid);
+    if (pi && pi->alive) {
+        pi->alive = 0;
+        pi->died_at = w->now;
+    }
+}
+
+/* --- client bookkeeping ------------------------------------------------------------- */
+
+#define GROW(v, n, cap)                                         \
+    do {                                                        \
+        if ((n) == (cap)) {                                     \
+            (cap) = (cap) ? 2 * (cap) : 8;                      \
+            (v) = realloc((v), (cap) * sizeof *(v));            \
+            if (!(v))                                           \
+                abort();                                        \
+        }                                                       \
+    } while (0)
+
+static int scope_index(struct rs_bytes b)
+{
+    if (b.len == 0)
+        return 0;
+    for (int s = 0; s < SIM_NSCOPES; s++)
+        if (b.len == strlen(sim_scope_name(s)) && memcmp(b.ptr, sim_scope_name(s), b.len) == 0)
+            return s;
+    return -1;
+}
+
+static int owns_pid(const struct sim_client *c, struct rs_pid pid)
+{
+    for (size_t i = 0; i < c->npids; i++)
+        if (pid_eq(c->pids[i], pid))
+            return 1;
+    return 0;
+}
+
+static struct sim_held *held_find(struct sim_client *c, int scope, int group, const char *key,
+                                  const struct rs_pid *pid)
+{
+    for (size_t i = 0; i < c->nheld; i++) {
+        struct sim_held *h = &c->held[i];
+        if (h->scope == scope && h->group == group && strcmp(h->key, key) == 0 &&
+            (!pid || pid_eq(h->pid, *pid)))
+            return h;
+    }
+    return NULL;
+}
+
+static void held_del(struct sim_client *c, struct sim_held *h)
+{
+    *h = c->held[--c->nheld];
+}
+
+static void forget_pid(struct sim_world *w, struct sim_client *c, struct rs_pid pid)
+{
+    pid_died(w, pid);
+    for (size_t i = 0; i < c->npids; i++)
+        if (pid_eq(c->pids[i], pid)) {
+            c->pids[i] = c->pids[--c->npids];
+            break;
+        }
+    for (size_t i = c->nheld; i-- > 0;)
+        if (pid_eq(c->held[i].pid, pid))
+            held_del(c, &c->held[i]);
+}
+
+static void all_pids_die(struct sim_world *w, struct sim_client *c)
+{
+    c->alive = 0;
+    while (c->npids)
+        forget_pid(w, c, c->pids[0]);
+}
+
+static void new_pid(struct sim_world *w, size_t ci, struct rs_pid pid)
+{
+    struct sim_client *c = &w->cl[ci];
+    if (pid.inc != c->node_inc || pid.serial == 0) {
+        sim_fail(w, "n%d handed out pid %016llx.%llu, not of its incarnation %016llx", c->node,
+                 (unsigned long long)pid.inc, (unsigned long long)pid.serial,
+                 (unsigned long long)c->node_inc);
+        return;
+    }
+    if (pid_info(w, pid)) {
+        sim_fail(w, "n%d reused pid %016llx.%llu", c->node, (unsigned long long)pid.inc,
+                 (unsigned long long)pid.serial);
+        return;
+    }
+    pid_add(w, pid, c->node, ci);
+    GROW(c->pids, c->npids, c->cappids);
+    c->pids[c->npids++] = pid;
+}
+
+size_t client_open(struct sim_world *w, int node, int observer)
+{
+    GROW(w->cl, w->ncl, w->capcl);
+    size_t ci = w->ncl++;
+    struct sim_client *c = &w->cl[ci];
+    memset(c, 0, sizeof *c);
+    c->node = node;
+    c->node_inc = w->nodes[node].inc;
+    c->observer = observer;
+    c->alive = 1;
+    c->conn = sim_new_conn(w, CONN_CLIENT, node, ci, 0);
+    struct rs_input in = {.kind = RS_IN_CLIENT_OPEN, .conn = c->conn,
+                          .os_pid = (int32_t)(1000 + ci), .uid = 1000};
+    sim_apply(w, node, &in);
+    struct rs_msg m = {.type = RS_MSG_HELLO, .opts = RS_WIRE_VERSION, .arg = RS_WIRE_MAGIC,
+                       .key = rs_bytes_str(observer ? "observer" : "sim")};
+    client_request(w, ci, &m);
+    return ci;
+}
+
+void client_request(struct sim_world *w, size_t ci, struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    if (!c->alive || w->failed)
+        return;
+    m->req_id = ++c->req_id;
+    if (c->npend == sizeof c->pend / sizeof c->pend[0]) {
+        sim_fail(w, "client %zu on n%d: 8 requests without a reply", ci, c->node);
+        return;
+    }
+    struct sim_pending *pd = &c->pend[c->npend++];
+    memset(pd, 0, sizeof *pd);
+    pd->req_id = m->req_id;
+    pd->type = m->type;
+    pd->scope = scope_index(m->scope);
+    set_copy_bytes(pd->key, sizeof pd->key, m->key);
+    set_copy_bytes(pd->meta, sizeof pd->meta, m->meta);
+    pd->pid = m->pid;
+    pd->arg = m->arg;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    if (rs_wire_encode(&b, m) != 0)
+        abort();
+    struct rs_msg d;
+    if (rs_wire_decode(b.data, b.len, &w->lim, &d) != RS_WIRE_OK)
+        abort();
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = c->conn, .msg = &d};
+    sim_apply(w, c->node, &in);
+    rs_buf_fini(&b);
+}
+
+void client_close(struct sim_world *w, size_t ci)
+{
+    struct sim_client *c = &w->cl[ci];
+    if (!c->alive)
+        return;
+    all_pids_die(w, c);
+    struct rs_input in = {.kind = RS_IN_CLIENT_GONE, .conn = c->conn};
+    sim_apply(w, c->node, &in);
+}
+
+void client_closed_by_node(struct sim_world *w, size_t ci, const char *reason, size_t len)
+{
+    struct sim_client *c = &w->cl[ci];
+    sim_fail(w, "n%d closed well-behaved client conn %llu: %.*s", c->node,
+             (unsigned long long)c->conn, (int)len, reason);
+    all_pids_die(w, c);
+    sim_at(w, w->now, EV_CLIENT_GONE, c->node, ci, 0, c->node_inc);
+}
+
+void client_node_crashed(struct sim_world *w, size_t ci) { all_pids_die(w, &w->cl[ci]); }
+
+void client_free(struct sim_client *c)
+{
+    free(c->pids);
+    free(c->held);
+    for (size_t i = 0; i < c->nsubs; i++)
+        set_free(&c->subs[i].replay);
+    free(c->subs);
+    free(c->mons);
+}
+
+int sub_matches(const struct sim_sub *s, int group, const char *key)
+{
+    uint32_t fam = s->flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS);
+    if (!fam)
+        fam = ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
+    if (!(fam & (group ? ROSTER_SUB_GROUPS : ROSTER_SUB_REGISTRY)))
+        return 0;
+    if ((s->flags & ROSTER_SUB_ALL) || s->pat[0] == 0)
+        return 1;
+    if (s->flags & ROSTER_SUB_PREFIX)
+        return strncmp(key, s->pat, strlen(s->pat)) == 0;
+    return strcmp(key, s->pat) == 0;
+}
+
+/* --- replies ------------------------------------------------------------------------ */
+
+static int scope_joined(struct sim_world *w, const struct sim_client *c, int scope)
+{
+    return scope >= 0 && (w->nodes[c->node].scopes & (1u << scope));
+}
+
+/* A write's status must agree with what the client knows about the pid and the scope. */
+static int write_status_ok(struct sim_world *w, struct sim_client *c, const struct sim_pending *pd,
+                           int32_t st)
+{
+    int joined = scope_joined(w, c, pd->scope);
+    int mine = owns_pid(c, pd->pid);
+    if (st == ROSTER_ENOSCOPE)
+        return !joined;
+    if (!joined && mine)
+        return 0; /* a write to a scope the node has not joined must be ENOSCOPE */
+    if (st == ROSTER_ENOTOWNER || st == ROSTER_ENOPROC)
+        return !mine;
+    return 1;
+}
+
+static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    struct sim_pending pd;
+    size_t k = 0;
+    while (k < c->npend && c->pend[k].req_id != m->req_id)
+        k++;
+    if (k == c->npend || m->type != c->pend[k].type) {
+        sim_fail(w, "n%d: reply type %u req %u matches no request of client %zu", c->node,
+                 (unsigned)m->type, (unsigned)m->req_id, ci);
+        return;
+    }
+    pd = c->pend[k];
+    c->pend[k] = c->pend[--c->npend];
+    int32_t st = m->status;
+    char key[SIM_KEY_MAX];
+    snprintf(key, sizeof key, "%s", pd.key);
+    switch (pd.type) {
+    case RS_MSG_HELLO:
+    case RS_MSG_PID_NEW:
+        if (st == 0)
+            new_pid(w, ci, m->pid);
+        else if (pd.type == RS_MSG_HELLO)
+            sim_fail(w, "n%d refused HELLO: status %d", c->node, (int)st);
+        return;
+    case RS_MSG_PID_CLOSE:
+        if (st == 0 && owns_pid(c, pd.pid))
+            forget_pid(w, c, pd.pid);
+        else if (st == 0 || owns_pid(c, pd.pid))
+            sim_fail(w, "n%d: PID_CLOSE of %s pid gave status %d", c->node,
+                     owns_pid(c, pd.pid) ? "a live own" : "another's or a dead", (int)st);
+        return;
+    case RS_MSG_REGISTER:
+    case RS_MSG_JOIN: {
+        int group = pd.type == RS_MSG_JOIN;
+        if (!write_status_ok(w, c, &pd, st)) {
+            sim_fail(w, "n%d: %s %s in %s by client %zu gave status %d", c->node,
+                     group ? "JOIN" : "REGISTER", key, sim_scope_name(pd.scope < 0 ? 0 : pd.scope),
+                     ci, (int)st);
+            return;
+        }
+        if (st != 0)
+            return;
+        if (!owns_pid(c, pd.pid)) {
+            sim_fail(w, "n%d accepted a write for pid %016llx.%llu of another client", c->node,
+                     (unsigned long long)pd.pid.inc, (unsigned long long)pd.pid.serial);
+            return;
+        }
+        if (!group) {
+            /* One node never grants a name twice: no other client of it may hold it. */
+            for (size_t o = 0; o < w->ncl; o++) {
+                struct sim_client *x = &w->cl[o];
+                if (!x->alive || x->node != c->node)
+                    continue;
+                struct sim_held *h = held_find(x, pd.scope, 0, key, NULL);
+                if (h && !pid_eq(h->pid, pd.pid)) {
+                    sim_fail(w, "n%d granted %s/%s to %016llx.%llu while its pid %016llx.%llu "
+                                "held it (no conflict notice)",
+                             c->node, sim_scope_name(pd.scope), key,
+                             (unsigned long long)pd.pid.inc, (unsigned long long)pd.pid.serial,
+                             (unsigned long long)h->pid.inc, (unsigned long long)h->pid.serial);
+                    return;
+                }
+            }
+        }
+        struct sim_held *h = held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
+        if (!h) {
+            GROW(c->held, c->nheld, c->capheld);
+            h = &c->held[c->nheld++];
+            memset(h, 0, sizeof *h);
+            h->scope = pd.scope;
+            h->group = group;
+            snprintf(h->key, sizeof h->key, "%s", key);
+            h->pid = pd.pid;
+        }
+        snprintf(h->meta, sizeof h->meta, "%s", pd.meta);
+        return;
+    }
+    case RS_MSG_UNREGISTER:
+    case RS_MSG_LEAVE: {
+        int group = pd.type == RS_MSG_LEAVE;
+        struct sim_held *h = held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
+        if (st == 0 && h) {
+            held_del(c, h);
+        } else if (st == 0 || (h && st != ROSTER_ENOSCOPE)) {
+            sim_fail(w, "n%d: %s %s/%s by client %zu gave status %d but the client %s it",
+                     c->node, group ? "LEAVE" : "UNREGISTER",
+                     sim_scope_name(pd.scope < 0 ? 0 : pd.scope), key, ci, (int)st,
+                     h ? "holds" : "does not hold");
+        }
+        return;
+    }
+    case RS_MSG_SUBSCRIBE:
+        if (st != 0) {
+            sim_fail(w, "n%d: SUBSCRIBE gave status %d", c->node, (int)st);
+            return;
+        }
+        GROW(c->subs, c->nsubs, c->capsubs);
+        struct sim_sub *s = &c->subs[c->nsubs++];
+        memset(s, 0, sizeof *s);
+        s->id = m->arg;
+        s->scope = pd.scope;
+        s->flags = (uint32_t)pd.arg;
+        snprintf(s->pat, sizeof s->pat, "%s", key);
+        s->in_snapshot = (s->flags & ROSTER_SUB_SNAPSHOT) != 0;
+        return;
+    case RS_MSG_UNSUBSCRIBE:
+        for (size_t i = 0; i < c->nsubs; i++)
+            if (c->subs[i].id == pd.arg && !c->subs[i].ended) {
+                if (st != 0)
+                    sim_fail(w, "n%d: UNSUBSCRIBE of a live subscription: %d", c->node, (int)st);
+                c->subs[i].ended = 1;
+            }
+        return;
+    case RS_MSG_MONITOR: {
+        if (st != 0) {
+            sim_fail(w, "n%d: MONITOR gave status %d", c->node, (int)st);
+            return;
+        }
+        GROW(c->mons, c->nmons, c->capmons);
+        struct sim_mon *mo = &c->mons[c->nmons++];
+        memset(mo, 0, sizeof *mo);
+        mo->id = m->arg;
+        mo->pid = pd.pid;
+        for (size_t i = 0; i < c->nearly; i++)
+            if (c->early_down[i] == mo->id) {
+                mo->fired = 1;
+                mo->reason = c->early_reason[i];
+                c->early_down[i] = c->early_down[--c->nearly];
+                c->early_reason[i] = c->early_reason[c->nearly];
+                break;
+            }
+        return;
+    }
+    case RS_MSG_DEMONITOR:
+        for (size_t i = 0; i < c->nmons; i++)
+            if (c->mons[i].id == pd.arg && st == 0)
+                c->mons[i].demonitored = 1;
+        return;
+    default:
+        return;
+    }
+}
+
+/* --- events ------------------------------------------------------------------------- */
+
+static const char *ev_name(uint32_t k)
+{
+    static const char *const names[] = {"?", "registered", "unregistered", "updated",
+                                        "joined", "left", "member_updated", "snapshot_end",
+                                        "overflow", "down", "reply", "conflict", "node_up",
+                                        "node_down"};
+    return k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+static const char *reason_name(uint32_t r)
+{
+    static const char *const names[] = {"none", "normal", "disconnected", "node_down",
+                                        "conflict", "noproc"};
+    return r < sizeof names / sizeof names[0] ? names[r] : "?";
+}
+
+static void pidtxt(struct rs_pid p, char *b, size_t n)
+{
+    snprintf(b, n, "%016llx.%llu", (unsigned long long)p.inc, (unsigned long long)p.serial);
+}
+
+static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s, uint32_t kind,
+                   const struct rs_msg *m)
+{
+    int group = kind >= ROSTER_EV_JOINED && kind <= ROSTER_EV_MEMBER_UPDATED;
+    char key[SIM_KEY_MAX], meta[SIM_META_MAX], prev[SIM_META_MAX], p[48];
+    set_copy_bytes(key, sizeof key, m->key);
+    set_copy_bytes(meta, sizeof meta, m->meta);
+    set_copy_bytes(prev, sizeof prev, m->prev);
+    pidtxt(m->pid, p, sizeof p);
+    if (!sub_matches(s, group, key)) {
+        sim_fail(w, "n%d: subscription %llu got event %u for '%s' outside its pattern", c->node,
+                 (unsigned long long)s->id, (unsigned)kind, key);
+        return;
+    }
+    struct sim_entry *e = set_find(&s->replay, group, key, m->pid);
+    const char *bad = NULL;
+    switch (kind) {
+    case ROSTER_EV_REGISTERED:
+    case ROSTER_EV_JOINED:
+        if (e)
+            bad = "an entry the subscriber already has";
+        else
+            set_add(&s->replay, group, key, m->pid, meta);
+        break;
+    case ROSTER_EV_UNREGISTERED:
+    case ROSTER_EV_LEFT:
+        if (!e || !pid_eq(e->pid, m->pid))
+            bad = "an entry the subscriber does not have";
+        else
+            set_del(&s->replay, e);
+        break;
+    case ROSTER_EV_UPDATED:
+    case ROSTER_EV_MEMBER_UPDATED:
+        if (!e || !pid_eq(e->pid, m->pid))
+            bad = "an entry the subscriber does not have";
+        else if (strcmp(e->meta, prev) != 0)
+            bad = "previous metadata that differs from what the subscriber has";
+        else
+            snprintf(e->meta, sizeof e->meta, "%s", meta);
+        break;
+    }
+    if (bad) {
+        char has[48] = "-";
+        if (e)
+            pidtxt(e->pid, has, sizeof has);
+        sim_fail(w, "n%d: subscription %llu (%s) got %s %s pid %s meta '%s' prev '%s' for %s "
+                    "(it has pid %s meta '%s')",
+                 c->node, (unsigned long long)s->id, sim_scope_name(s->scope),
+                 ev_name(kind), key, p, meta, prev, bad, has,
+                 e ? e->meta : "");
+    }
+}
+
+static void on_sub_event(struct sim_world *w, struct sim_client *c, uint32_t kind, int snap,
+                         const struct rs_msg *m)
+{
+    struct sim_sub *s = NULL;
+    for (size_t i = 0; i < c->nsubs; i++)
+        if (c->subs[i].id == m->arg && !c->subs[i].ended)
+            s = &c->subs[i];
+    if (!s) {
+        sim_fail(w, "n%d: event %u for subscription %llu, which the client does not have",
+                 c->node, (unsigned)kind, (unsigned long long)m->arg);
+        return;
+    }
+    if (kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
+        return;
+    if (kind == ROSTER_EV_OVERFLOW) {
+        s->ended = 1;
+        return;
+    }
+    if (snap != s->in_snapshot) {
+        sim_fail(w, "n%d: subscription %llu: event %u with snapshot flag %d %s", c->node,
+                 (unsigned long long)s->id, (unsigned)kind, snap,
+                 s->in_snapshot ? "during its snapshot" : "after its snapshot");
+        return;
+    }
+    if (kind == ROSTER_EV_SNAPSHOT_END) {
+        s->in_snapshot = 0;
+        return;
+    }
+    if (snap && kind != ROSTER_EV_REGISTERED && kind != ROSTER_EV_JOINED) {
+        sim_fail(w, "n%d: snapshot event of kind %u", c->node, (unsigned)kind);
+        return;
+    }
+    replay(w, c, s, kind, m);
+}
+
+static void on_down(struct sim_world *w, struct sim_client *c, uint32_t reason,
+                    const struct rs_msg *m)
+{
+    struct sim_mon *mo = NULL;
+    for (size_t i = 0; i < c->nmons; i++)
+        if (c->mons[i].id == m->arg)
+            mo = &c->mons[i];
+    if (!mo) {
+        if (c->nearly == sizeof c->early_down / sizeof c->early_down[0]) {
+            sim_fail(w, "n%d: DOWN for unknown monitors %llu", c->node,
+                     (unsigned long long)m->arg);
+            return;
+        }
+        c->early_reason[c->nearly] = (int)reason;
+        c->early_down[c->nearly++] = m->arg;
+        return;
+    }
+    char p[48];
+    pidtxt(mo->pid, p, sizeof p);
+    if (mo->fired || mo->demonitored) {
+        sim_fail(w, "n%d: monitor %llu of %s fired again (reason %s) %s", c->node,
+                 (unsigned long long)mo->id, p, reason_name(reason),
+                 mo->demonitored ? "after DEMONITOR" : "after firing once");
+        return;
+    }
+    mo->fired = 1;
+    mo->reason = (int)reason;
+    if (!pid_eq(m->pid, mo->pid)) {
+        sim_fail(w, "n%d: monitor %llu of %s fired for another pid", c->node,
+                 (unsigned long long)mo->id, p);
+        return;
+    }
+    struct sim_pidinfo *pi = pid_info(w, mo->pid);
+    if (pi && pi->alive &&
+        (reason == ROSTER_REASON_NORMAL || reason == ROSTER_REASON_DISCONNECTED)) {
+        sim_fail(w, "n%d: monitor %llu reports live pid %s dead (%s)", c->node,
+                 (unsigned long long)mo->id, p, reason_name(reason));
+    }
+}
+
+static void on_conflict(struct sim_world *w, size_t ci, const struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    char key[SIM_KEY_MAX], p[48];
+    set_copy_bytes(key, sizeof key, m->key);
+    pidtxt(m->pid, p, sizeof p);
+    int scope = scope_index(m->scope);
+    struct sim_held *h = held_find(c, scope, 0, key, &m->pid);
+    if (!h) {
+        sim_fail(w, "n%d: conflict notice for %s/%s pid %s, which client %zu does not hold "
+                    "(spurious or second notice)",
+                 c->node, scope >= 0 ? sim_scope_name(scope) : "?", key, p, ci);
+        return;
+    }
+    sim_log(w, "n%d: client %zu's pid %s lost %s/%s (conflict)", c->node, ci, p,
+            sim_scope_name(scope), key);
+    held_del(c, h);
+    c->conflicts++;
+    w->n_conflicts++;
+}
+
+static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    uint32_t kind = m->opts & 0xffu, reason = (m->opts >> 8) & 0xffu;
+    int snap = (m->opts & RS_EV_SNAPSHOT_FLAG) != 0;
+    if (c->observer) {
+        sim_fail(w, "n%d: event %u sent to the observer, which never asked for events",
+                 c->node, (unsigned)kind);
+        return;
+    }
+    if (kind == ROSTER_EV_DOWN)
+        on_down(w, c, reason, m);
+    else if (kind == ROSTER_EV_CONFLICT)
+        on_conflict(w, ci, m);
+    else if ((kind >= ROSTER_EV_REGISTERED && kind <= ROSTER_EV_OVERFLOW) ||
+             kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
+        on_sub_event(w, c, kind, snap, m);
+    else
+        sim_fail(w, "n%d: unknown event kind %u", c->node, (unsigned)kind);
+}
+
+/* --- observer ----------------------------------------------------------------------- */
+
+static void on_observer_frame(struct sim_world *w, struct sim_client *c, const struct rs_msg *m)
+{
+    struct sim_obs *o = &w->obs;
+    if (m->flags & RS_F_REPLY) {
+        for (size_t k = 0; k < c->npend; k++)
+            if (c->pend[k].req_id == m->req_id)
+                c->pend[k] = c->pend[--c->npend];
+        o->got_reply = 1;
+        o->status = m->status;
+        o->arg = m->arg;
+        return;
+    }
+    if (!o->active)
+        return;
+    if (m->type == RS_MSG_NODES) {
+        if (o->nnodes < sizeof o->nodes / sizeof o->nodes[0]) {
+            set_copy_bytes(o->nodes[o->nnodes].name, sizeof o->nodes[o->nnodes].name, m->node);
+            o->nodes[o->nnodes].inc = m->arg;
+            o->nodes[o->nnodes].state = (int)(m->opts & 0xffu);
+            o->nodes[o->nnodes].self = (int)((m->opts >> 8) & 1u);
+            o->nnodes++;
+        }
+        return;
+    }
+    char key[SIM_KEY_MAX], meta[SIM_META_MAX], node[16];
+    set_copy_bytes(key, sizeof key, m->key);
+    set_copy_bytes(meta, sizeof meta, m->meta);
+    set_copy_bytes(node, sizeof node, m->node);
+    struct sim_entry *e = set_add(&o->items, m->type != RS_MSG_NAMES, key, m->pid, meta);
+    e->count = m->arg;
+    if (m->type == RS_MSG_GROUPS)
+        return;
+    /* The owner node named in a listing is the node that handed the pid out. */
+    struct sim_pidinfo *pi = pid_info(w, m->pid);
+    if (!pi)
+        sim_fail(w, "n%d lists %s '%s' for pid %016llx.%llu, which no node handed out", c->node,
+                 m->type == RS_MSG_NAMES ? "name" : "member of", key,
+                 (unsigned long long)m->pid.inc, (unsigned long long)m->pid.serial);
+    else if (strcmp(w->nodes[pi->node].name, node) != 0)
+        sim_fail(w, "n%d lists '%s' for a pid of %s as owned by node '%s'", c->node, key,
+                 w->nodes[pi->node].name, node);
+}
+
+void client_deliver(struct sim_world *w, size_t ci, const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+    while (off < len && !w->failed) {
+        size_t flen = 0;
+        struct rs_msg m;
+        if (rs_wire_frame_next(p + off, len - off, w->lim.frame_max, &flen) != RS_WIRE_OK ||
+            rs_wire_decode(p + off, flen, &w->dlim, &m) != RS_WIRE_OK) {
+            sim_fail(w, "n%d sent client %zu a frame that does not decode", w->cl[ci].node, ci);
+            return;
+        }
+        off += flen;
+        struct sim_client *c = &w->cl[ci];
+        if (c->observer && !((m.flags & RS_F_REPLY) && m.type == RS_MSG_HELLO))
+            on_observer_frame(w, c, &m);
+        else if (m.flags & RS_F_REPLY)
+            on_reply(w, ci, &m);
+        else if (m.type == RS_MSG_EVENT)
+            on_event(w, ci, &m);
+        else if (!(m.flags & RS_F_ITEM))
+            sim_fail(w, "n%d sent client %zu an unsolicited frame of type %u", c->node, ci,
+                     (unsigned)m.type);
+    }
+}

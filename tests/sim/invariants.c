@@ -1,0 +1,247 @@
+/* invariants.c: the checks of the simulator.
+ *
+ * inv_step runs after every input a node handles: its statistics agree with the clients the
+ * simulator gave it, and (deep scans) no group is empty and no entry belongs to a pid that
+ * died longer ago than a failure detector plus delivery delays allow. Checks that belong to
+ * a single reply or event (pid reuse, monitors firing once, conflict notices, subscription
+ * replay) run in client.c as the frames arrive.
+ *
+ * inv_converged decides when a healed cluster is quiet: every node up, every pair of nodes
+ * connected as the right incarnations, no frame other than heartbeats in flight.
+ *
+ * inv_final then compares each node's state with what the clients hold: every node of a
+ * scope lists exactly the names and memberships live clients believe they hold (no ghost,
+ * nothing missing, one holder per name, so a loser that was never notified shows up), the
+ * nodes agree with each other, and every subscriber's replayed events equal its node. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+
+static int joined(const struct sim_world *w, int node, int scope)
+{
+    return (w->nodes[node].scopes >> scope) & 1u;
+}
+
+static void check_stats(struct sim_world *w, int node)
+{
+    struct sim_node *n = &w->nodes[node];
+    struct rs_core_stats st;
+    rs_core_stats(n->core, &st);
+    uint64_t clients = 0, pids = 0, subs = 0;
+    for (size_t c = 0; c < w->ncl; c++) {
+        const struct sim_client *cl = &w->cl[c];
+        if (!cl->alive || cl->node != node || cl->node_inc != n->inc)
+            continue;
+        clients++;
+        pids += cl->npids;
+        for (size_t s = 0; s < cl->nsubs; s++)
+            subs += !cl->subs[s].ended;
+    }
+    if (st.clients != clients)
+        sim_fail(w, "n%d: stats count %llu clients, the shell has %llu open", node,
+                 (unsigned long long)st.clients, (unsigned long long)clients);
+    else if (w->cluster ? st.pids < pids : st.pids != pids)
+        sim_fail(w, "n%d: stats count %llu pids, its clients own %llu live ones", node,
+                 (unsigned long long)st.pids, (unsigned long long)pids);
+    else if (st.subscriptions != subs)
+        sim_fail(w, "n%d: stats count %llu subscriptions, its clients have %llu", node,
+                 (unsigned long long)st.subscriptions, (unsigned long long)subs);
+}
+
+/* Entries of dead pids may linger only as long as failure detection takes. */
+static void check_ghosts(struct sim_world *w, int node, int scope, const struct sim_set *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        const struct sim_entry *e = &v->v[i];
+        struct sim_pidinfo *pi = pid_info(w, e->pid);
+        if (!pi || pi->alive || w->now - pi->died_at <= w->ghost_bound_ms)
+            continue;
+        sim_fail(w, "n%d: ghost: %s %s/%s of pid %016llx.%llu (n%d), dead for %llu ms "
+                    "(bound %llu ms)",
+                 node, e->group ? "member of" : "name", sim_scope_name(scope), e->key,
+                 (unsigned long long)e->pid.inc, (unsigned long long)e->pid.serial, pi->node,
+                 (unsigned long long)(w->now - pi->died_at),
+                 (unsigned long long)w->ghost_bound_ms);
+        return;
+    }
+}
+
+void inv_step(struct sim_world *w, int node, int deep)
+{
+    struct sim_set *view = &w->scratch_view;
+    if (w->failed || !w->nodes[node].core)
+        return;
+    check_stats(w, node);
+    if (!deep || w->failed)
+        return;
+    struct rs_core_stats st;
+    rs_core_stats(w->nodes[node].core, &st);
+    uint64_t names = 0, members = 0;
+    for (int s = 0; s < SIM_NSCOPES && !w->failed; s++) {
+        if (!joined(w, node, s) || obs_view(w, node, s, view) != 0)
+            continue;
+        check_ghosts(w, node, s, view);
+        for (size_t i = 0; i < view->n; i++) {
+            names += !view->v[i].group;
+            members += view->v[i].group;
+        }
+    }
+    /* The names statistic counts claims: a losing claim stays (hidden) until its owner's
+     * node removes it, so only after convergence must it equal the visible names. */
+    if (!w->failed && (st.names < names || (w->converged && st.names != names) ||
+                       st.members != members))
+        sim_fail(w, "n%d: stats count %llu names and %llu members, listings show %llu and %llu",
+                 node, (unsigned long long)st.names, (unsigned long long)st.members,
+                 (unsigned long long)names, (unsigned long long)members);
+}
+
+int inv_converged(struct sim_world *w)
+{
+    for (int i = 0; i < w->n; i++)
+        if (!w->nodes[i].core)
+            return 0;
+    if (net_in_flight(w) || w->now - w->last_busy < 1000)
+        return 0;
+    if (!w->cluster)
+        return 1;
+    for (int i = 0; i < w->n; i++) {
+        if (obs_nodes(w, i) != 0)
+            return 0;
+        for (int j = 0; j < w->n; j++) {
+            if (j == i)
+                continue;
+            int ok = 0;
+            for (size_t k = 0; k < w->obs.nnodes; k++)
+                if (strcmp(w->obs.nodes[k].name, w->nodes[j].name) == 0 &&
+                    w->obs.nodes[k].inc == w->nodes[j].inc &&
+                    w->obs.nodes[k].state == ROSTER_NODE_UP)
+                    ok = 1;
+            if (!ok)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* What node i must show for scope s: every live holding of every client whose node shares
+ * the scope with i (all of them in a cluster, only i itself without one). */
+static void expected(struct sim_world *w, int node, int scope, struct sim_set *out)
+{
+    set_clear(out);
+    for (size_t c = 0; c < w->ncl && !w->failed; c++) {
+        const struct sim_client *cl = &w->cl[c];
+        if (!cl->alive || cl->observer || !joined(w, cl->node, scope))
+            continue;
+        if (!w->cluster && cl->node != node)
+            continue;
+        for (size_t h = 0; h < cl->nheld; h++) {
+            const struct sim_held *x = &cl->held[h];
+            if (x->scope != scope)
+                continue;
+            struct sim_entry *dup = set_find(out, x->group, x->key, x->pid);
+            if (dup && !x->group) {
+                sim_fail(w, "after convergence two live pids believe they hold %s/%s: "
+                            "%016llx.%llu and %016llx.%llu (a loser was not notified)",
+                         sim_scope_name(scope), x->key, (unsigned long long)dup->pid.inc,
+                         (unsigned long long)dup->pid.serial, (unsigned long long)x->pid.inc,
+                         (unsigned long long)x->pid.serial);
+                return;
+            }
+            set_add(out, x->group, x->key, x->pid, x->meta);
+        }
+    }
+    set_sort(out);
+}
+
+static void check_subscribers(struct sim_world *w, int node, int scope, const struct sim_set *v)
+{
+    struct sim_set want = {0};
+    char d[512];
+    for (size_t c = 0; c < w->ncl && !w->failed; c++) {
+        struct sim_client *cl = &w->cl[c];
+        if (!cl->alive || cl->node != node)
+            continue;
+        for (size_t k = 0; k < cl->nsubs && !w->failed; k++) {
+            struct sim_sub *s = &cl->subs[k];
+            if (s->ended || s->scope != scope)
+                continue;
+            if (s->in_snapshot) {
+                sim_fail(w, "n%d: subscription %llu never got SNAPSHOT_END", node,
+                         (unsigned long long)s->id);
+                break;
+            }
+            set_clear(&want);
+            for (size_t i = 0; i < v->n; i++)
+                if (sub_matches(s, v->v[i].group, v->v[i].key))
+                    *set_add(&want, 0, "", v->v[i].pid, "") = v->v[i];
+            set_sort(&s->replay);
+            if (set_diff(&s->replay, &want, d, sizeof d))
+                sim_fail(w, "n%d: subscription %llu (%s, flags 0x%x, pattern '%s') replayed "
+                            "from its snapshot differs from the node (first = replay, second = "
+                            "node): %s",
+                         node, (unsigned long long)s->id, sim_scope_name(scope),
+                         (unsigned)s->flags, s->pat, d);
+        }
+    }
+    set_free(&want);
+}
+
+static void check_monitors(struct sim_world *w)
+{
+    for (size_t c = 0; c < w->ncl && !w->failed; c++) {
+        struct sim_client *cl = &w->cl[c];
+        if (!cl->alive)
+            continue;
+        if (cl->npend)
+            sim_fail(w, "n%d: client %zu has %zu requests without a reply", cl->node, c,
+                     cl->npend);
+        for (size_t k = 0; k < cl->nmons && !w->failed; k++) {
+            struct sim_mon *m = &cl->mons[k];
+            struct sim_pidinfo *pi = pid_info(w, m->pid);
+            if (m->demonitored || m->fired || !pi || pi->alive)
+                continue;
+            sim_fail(w, "n%d: monitor %llu of pid %016llx.%llu (n%d), dead since t=%llu, never "
+                        "fired",
+                     cl->node, (unsigned long long)m->id, (unsigned long long)m->pid.inc,
+                     (unsigned long long)m->pid.serial, pi->node,
+                     (unsigned long long)pi->died_at);
+        }
+    }
+}
+
+void inv_final(struct sim_world *w)
+{
+    w->converged = 1;
+    struct sim_set views[SIM_MAX_NODES] = {{0}};
+    struct sim_set want = {0};
+    char d[512];
+    for (int s = 0; s < SIM_NSCOPES && !w->failed; s++) {
+        int first = -1;
+        for (int i = 0; i < w->n && !w->failed; i++) {
+            if (!joined(w, i, s) || obs_view(w, i, s, &views[i]) != 0)
+                continue;
+            check_ghosts(w, i, s, &views[i]);
+            if (w->cluster && first >= 0 && !w->failed &&
+                set_diff(&views[first], &views[i], d, sizeof d))
+                sim_fail(w, "scope %s: n%d and n%d disagree after convergence (first = n%d): %s",
+                         sim_scope_name(s), first, i, first, d);
+            if (first < 0)
+                first = i;
+            expected(w, i, s, &want);
+            if (!w->failed && set_diff(&views[i], &want, d, sizeof d))
+                sim_fail(w, "scope %s: n%d's state differs from what live clients hold (first "
+                            "= node, second = clients; 'only in first' is a ghost or an "
+                            "unnotified removal's survivor, 'only in second' a missing "
+                            "registration): %s",
+                         sim_scope_name(s), i, d);
+            check_subscribers(w, i, s, &views[i]);
+        }
+    }
+    for (int i = 0; i < w->n; i++)
+        inv_step(w, i, 1);
+    check_monitors(w);
+    for (int i = 0; i < SIM_MAX_NODES; i++)
+        set_free(&views[i]);
+    set_free(&want);
+}

@@ -1,0 +1,194 @@
+/* workload.c: what happens to the cluster, chosen by the seed.
+ *
+ * Client actions: open, new pids, register / unregister / join / leave over a small name
+ * space (so the same names are claimed on different nodes at once and conflicts are
+ * frequent), writes for foreign or dead pids and into scopes the node has not joined (the
+ * errors are checked), subscriptions with snapshots, monitors of any pid ever seen, pid
+ * closes and client deaths.
+ *
+ * Faults: clean partitions (reset or silent), one-way partitions, overlapping partitions
+ * (one pair cut, the rest connected), link resets, heals, and node crashes (connections
+ * reset, or silent as a machine that vanished) with a restart as a new incarnation. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+
+static size_t pick_client(struct sim_world *w, int node, size_t *count)
+{
+    size_t n = 0, pick = (size_t)-1;
+    for (size_t c = 0; c < w->ncl; c++) {
+        const struct sim_client *cl = &w->cl[c];
+        if (!cl->alive || cl->observer || cl->node != node)
+            continue;
+        n++;
+        if (sim_below(&w->rng, n) == 0) /* reservoir: uniform, deterministic */
+            pick = c;
+    }
+    *count = n;
+    return pick;
+}
+
+/* A pid to act for: usually one of the client's own live pids, sometimes any pid ever
+ * handed out (another client's, a remote one, a dead one). */
+static struct rs_pid pick_pid(struct sim_world *w, const struct sim_client *c)
+{
+    if (c->npids && !sim_pct(&w->rng, 8))
+        return c->pids[sim_below(&w->rng, c->npids)];
+    if (w->npids)
+        return w->pids[sim_below(&w->rng, w->npids)].pid;
+    struct rs_pid zero = {0, 0};
+    return zero;
+}
+
+static int pick_scope(struct sim_world *w) { return sim_pct(&w->rng, 70) ? 0 : 1; }
+
+static int pick_joined_scope(struct sim_world *w, int node)
+{
+    int s = pick_scope(w);
+    return (w->nodes[node].scopes >> s) & 1u ? s : 0;
+}
+
+void work_action(struct sim_world *w, int node)
+{
+    size_t count;
+    size_t ci = pick_client(w, node, &count);
+    if (count == 0 || (count < 4 && sim_pct(&w->rng, 5))) {
+        ci = client_open(w, node, 0);
+        sim_log(w, "n%d: client %zu opens", node, ci);
+        return;
+    }
+    struct sim_client *c = &w->cl[ci];
+    char key[SIM_KEY_MAX], meta[SIM_META_MAX];
+    snprintf(meta, sizeof meta, "m%u", (unsigned)sim_below(&w->rng, 1000));
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    unsigned op = (unsigned)sim_below(&w->rng, 100);
+    int scope = pick_scope(w);
+    m.scope = rs_bytes_str(sim_scope_name(scope));
+    if (op < 28) {
+        snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
+        m.type = RS_MSG_REGISTER;
+        m.pid = pick_pid(w, c);
+        m.meta = rs_bytes_str(meta);
+    } else if (op < 37) {
+        snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
+        m.type = RS_MSG_UNREGISTER;
+    } else if (op < 54) {
+        snprintf(key, sizeof key, "g%d", (int)sim_below(&w->rng, SIM_NGROUPS));
+        m.type = RS_MSG_JOIN;
+        m.pid = pick_pid(w, c);
+        m.meta = rs_bytes_str(meta);
+    } else if (op < 62) {
+        snprintf(key, sizeof key, "g%d", (int)sim_below(&w->rng, SIM_NGROUPS));
+        m.type = RS_MSG_LEAVE;
+        m.pid = pick_pid(w, c);
+    } else if (op < 70) {
+        m.type = RS_MSG_PID_NEW;
+        key[0] = 0;
+    } else if (op < 75) {
+        m.type = RS_MSG_PID_CLOSE;
+        m.pid = pick_pid(w, c);
+        key[0] = 0;
+    } else if (op < 80) {
+        static const uint32_t kinds[] = {
+            ROSTER_SUB_ALL | ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS,
+            ROSTER_SUB_REGISTRY,
+            ROSTER_SUB_GROUPS | ROSTER_SUB_PREFIX,
+            ROSTER_SUB_REGISTRY,
+        };
+        unsigned k = (unsigned)sim_below(&w->rng, 4);
+        m.type = RS_MSG_SUBSCRIBE;
+        m.opts = kinds[k] | ROSTER_SUB_SNAPSHOT;
+        m.arg = m.opts; /* remembered by the pending request */
+        if (k == 2)
+            snprintf(key, sizeof key, "g%d", (int)sim_below(&w->rng, 2));
+        else if (k == 3)
+            snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
+        else
+            key[0] = 0;
+        scope = pick_joined_scope(w, node);
+        m.scope = rs_bytes_str(sim_scope_name(scope));
+    } else if (op < 82) {
+        if (!c->nsubs)
+            return;
+        m.type = RS_MSG_UNSUBSCRIBE;
+        m.arg = c->subs[sim_below(&w->rng, c->nsubs)].id;
+        key[0] = 0;
+    } else if (op < 92) {
+        m.type = RS_MSG_MONITOR;
+        m.pid = pick_pid(w, c);
+        key[0] = 0;
+    } else if (op < 94) {
+        if (!c->nmons)
+            return;
+        m.type = RS_MSG_DEMONITOR;
+        m.arg = c->mons[sim_below(&w->rng, c->nmons)].id;
+        key[0] = 0;
+    } else if (op < 97) {
+        sim_log(w, "n%d: client %zu dies", node, ci);
+        client_close(w, ci);
+        inv_step(w, node, 1);
+        return;
+    } else {
+        ci = client_open(w, node, 0);
+        sim_log(w, "n%d: client %zu opens", node, ci);
+        return;
+    }
+    m.key = rs_bytes_str(key);
+    if (w->verbose)
+        sim_log(w, "n%d: client %zu: request %u %s/%s pid %016llx.%llu meta %s", node, ci,
+                (unsigned)m.type, sim_scope_name(scope), key, (unsigned long long)m.pid.inc,
+                (unsigned long long)m.pid.serial, meta);
+    client_request(w, ci, &m);
+    inv_step(w, node, 1);
+}
+
+static int up_count(const struct sim_world *w)
+{
+    int n = 0;
+    for (int i = 0; i < w->n; i++)
+        n += w->nodes[i].core != NULL;
+    return n;
+}
+
+static void pick_pair(struct sim_world *w, int *a, int *b)
+{
+    *a = (int)sim_below(&w->rng, (uint64_t)w->n);
+    *b = (int)sim_below(&w->rng, (uint64_t)w->n - 1);
+    if (*b >= *a)
+        (*b)++;
+}
+
+void work_fault(struct sim_world *w)
+{
+    if (!sim_pct(&w->rng, w->fault_pct))
+        return;
+    w->n_faults++;
+    unsigned f = (unsigned)sim_below(&w->rng, 100);
+    int a, b;
+    if (!w->cluster)
+        f = 90; /* without peers, only crashes matter */
+    if (f < 15) {
+        uint32_t all = (1u << w->n) - 1;
+        uint32_t g = (uint32_t)sim_range(&w->rng, 1, all - 1);
+        net_partition_clean(w, g, sim_pct(&w->rng, 50));
+    } else if (f < 27) {
+        pick_pair(w, &a, &b);
+        net_partition_oneway(w, a, b);
+    } else if (f < 39) {
+        pick_pair(w, &a, &b);
+        net_cut_pair(w, a, b, sim_pct(&w->rng, 50) ? 2 : 1);
+    } else if (f < 52) {
+        pick_pair(w, &a, &b);
+        net_cut_pair(w, a, b, 0);
+    } else if (f < 80) {
+        sim_at(w, w->now, EV_HEAL_LINKS, -1, 0, 0, 0);
+    } else {
+        a = (int)sim_below(&w->rng, (uint64_t)w->n);
+        if (!w->nodes[a].core || up_count(w) < 2)
+            return;
+        sim_node_crash(w, a, w->cluster && sim_pct(&w->rng, 40));
+        sim_at(w, w->now + sim_range(&w->rng, 100, 5000), EV_RESTART, a, 0, 0, 0);
+    }
+}
