@@ -1,0 +1,689 @@
+/* test_core_cluster.c: the cluster protocol of the core, two or three cores wired by the
+ * in-test exchange of cluster_harness.h: replication of writes, snapshots on connect, purge
+ * on PEER_GONE and on heartbeat silence, restarts with a new incarnation, conflicts under
+ * every policy in both arrival orders, hidden claims surfacing, scope isolation, remote
+ * monitors, malformed peer frames, and the cost of purging 100,000 names. */
+#include <malloc.h>
+#include <time.h>
+
+#include "cluster_harness.h"
+
+#define A 0
+#define B 1
+#define C 2
+#define INC_A 0xa1ull
+#define INC_B 0xb2ull
+#define INC_C 0xc3ull
+
+static void two(struct cluster *c, const struct rs_core_config *cfg)
+{
+    cl_init(c);
+    cl_add(c, "a", INC_A, cfg);
+    cl_add(c, "b", INC_B, cfg);
+}
+
+static void test_replicate_writes(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    cl_subscribe(&c, B, 1, "", 0);
+    cn_clear(&c.n[B]);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "svc", "m1"), 0);
+    cl_pump(&c);
+    struct rs_pid got;
+    char meta[64], node[64];
+    ASSERT_EQ(cl_lookup(&c, B, 1, "", "svc", &got, meta, node), 0);
+    ASSERT(cl_pid_eq(got, pa));
+    ASSERT_STR_EQ(meta, "m1");
+    ASSERT_STR_EQ(node, "a");
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 1);
+    const struct rs_msg *e = cl_event(&c.n[B], 1, 0);
+    ASSERT_EQ(e->opts & 0xff, ROSTER_EV_REGISTERED);
+    ASSERT(cl_bytes_is(e->node, "a"));
+    /* B cannot take it, nor unregister it */
+    struct rs_pid pb = cl_client(&c, B, 2);
+    ASSERT_EQ(cl_register(&c, B, 2, pb, "", "svc", ""), ROSTER_ETAKEN);
+    ASSERT_EQ(cl_unregister(&c, B, 2, "", "svc"), ROSTER_ENOTOWNER);
+    /* update */
+    cn_clear(&c.n[B]);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "svc", "m2"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 1);
+    e = cl_event(&c.n[B], 1, 0);
+    ASSERT_EQ(e->opts & 0xff, ROSTER_EV_UPDATED);
+    ASSERT(cl_bytes_is(e->meta, "m2") && cl_bytes_is(e->prev, "m1"));
+    /* groups: join, update, leave */
+    cn_clear(&c.n[B]);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "", "g", "x"), 0);
+    ASSERT_EQ(cl_join(&c, B, 2, pb, "", "g", "y"), 0);
+    cl_pump(&c);
+    for (size_t i = A; i <= B; i++) {
+        ASSERT_U64_EQ(cl_stats(&c.n[i]).members, 2);
+        ASSERT_U64_EQ(cl_stats(&c.n[i]).groups, 1);
+        struct rs_msg m = {.type = RS_MSG_MEMBERS, .key = rs_bytes_str("g")};
+        ASSERT_EQ(cl_req(&c, i, 1, &m)->arg, 2);
+        struct rs_msg ml = {.type = RS_MSG_MEMBERS, .opts = RS_OPT_LOCAL, .key = rs_bytes_str("g")};
+        ASSERT_EQ(cl_req(&c, i, 1, &ml)->arg, 1);
+    }
+    struct rs_msg im = {.type = RS_MSG_IS_MEMBER, .pid = pa, .key = rs_bytes_str("g")};
+    ASSERT_EQ(cl_req(&c, B, 1, &im)->arg, 1);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "", "g", "x2"), 0);
+    ASSERT_EQ(cl_leave(&c, B, 2, pb, "", "g"), 0);
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_stats(&c.n[A]).members, 1);
+    cn_clear(&c.n[B]);
+    ASSERT_EQ(cl_leave(&c, A, 1, pa, "", "g"), 0);
+    ASSERT_EQ(cl_unregister(&c, A, 1, "", "svc"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 2);
+    ASSERT_EQ(cl_event(&c.n[B], 1, 0)->opts & 0xff, ROSTER_EV_LEFT);
+    ASSERT_EQ(cl_event(&c.n[B], 1, 1)->opts, ROSTER_EV_UNREGISTERED | (ROSTER_REASON_NORMAL << 8));
+    ASSERT_EQ(cl_lookup(&c, B, 1, "", "svc", NULL, NULL, NULL), ROSTER_ENOTFOUND);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).members, 0);
+    /* a pid death is one P_PID_DOWN: names and memberships go on B */
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "n1", ""), 0);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "n2", ""), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "", "g", ""), 0);
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 2);
+    cl_client_gone(&c, A, 1);
+    size_t before = c.n[A].q[B].len;
+    ASSERT(before > 0);
+    struct rs_msg first;
+    ASSERT_EQ(rs_wire_decode(c.n[A].q[B].data, before, &c.lim, &first), RS_WIRE_OK);
+    ASSERT_EQ(first.type, RS_MSG_P_PID_DOWN);
+    cn_clear(&c.n[B]);
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).members, 0);
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 3);
+    ASSERT_EQ((cl_event(&c.n[B], 1, 0)->opts >> 8) & 0xff, ROSTER_REASON_DISCONNECTED);
+    cl_fini(&c);
+}
+
+static void test_snapshot_on_connect(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    struct rs_pid pb = cl_client(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "a1", "x"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "", "grp", "ma"), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "b1", "y"), 0);
+    ASSERT_EQ(cl_join(&c, B, 1, pb, "", "grp", "mb"), 0);
+    cl_client(&c, B, 2);
+    cl_subscribe(&c, B, 2, "", ROSTER_SUB_SNAPSHOT);
+    cn_clear(&c.n[B]);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    for (size_t i = A; i <= B; i++) {
+        ASSERT_U64_EQ(cl_stats(&c.n[i]).names, 2);
+        ASSERT_U64_EQ(cl_stats(&c.n[i]).members, 2);
+        ASSERT_U64_EQ(cl_stats(&c.n[i]).groups, 1);
+    }
+    /* B's subscriber: node_up, then exactly A's two entries */
+    ASSERT_EQ(cl_nevents(&c.n[B], 2), 3);
+    ASSERT_EQ(cl_event(&c.n[B], 2, 0)->opts, ROSTER_EV_NODE_UP);
+    ASSERT(cl_bytes_is(cl_event(&c.n[B], 2, 0)->node, "a"));
+    ASSERT_EQ(cl_event(&c.n[B], 2, 1)->opts & 0xff, ROSTER_EV_REGISTERED);
+    ASSERT_EQ(cl_event(&c.n[B], 2, 2)->opts & 0xff, ROSTER_EV_JOINED);
+    /* NODES and COUNT per node */
+    struct rs_msg nm = {.type = RS_MSG_NODES};
+    ASSERT_EQ(cl_req(&c, B, 1, &nm)->arg, 2);
+    struct rs_msg cnt = {.type = RS_MSG_COUNT, .node = rs_bytes_str("a")};
+    const struct rs_msg *r = cl_req(&c, B, 1, &cnt);
+    ASSERT_EQ(r->status, 0);
+    size_t items = 0;
+    for (size_t k = 0; k < c.n[B].nlog; k++) {
+        const struct cframe *f = &c.n[B].log[k];
+        if (f->m.type == RS_MSG_COUNT && f->m.flags == RS_F_ITEM && f->m.req_id == r->req_id) {
+            items++;
+            ASSERT_U64_EQ(f->m.arg, 1); /* 1 name, 1 group, 1 member of node a */
+        }
+    }
+    ASSERT_EQ(items, 3);
+    struct rs_msg cz = {.type = RS_MSG_COUNT, .node = rs_bytes_str("zz")};
+    ASSERT_EQ(cl_req(&c, B, 1, &cz)->status, ROSTER_ENOTFOUND);
+    cl_fini(&c);
+}
+
+static void test_purge_on_gone_and_silence(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "x", ""), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "", "g", ""), 0);
+    cl_pump(&c);
+    cl_subscribe(&c, B, 1, "", 0);
+    struct rs_msg mon = {.type = RS_MSG_MONITOR, .pid = pa};
+    uint64_t mid = cl_req(&c, B, 1, &mon)->arg;
+    cl_pump(&c);
+    cn_clear(&c.n[B]);
+    /* heartbeats keep it up while frames flow */
+    for (int k = 0; k < 20; k++) {
+        c.now += 400;
+        cl_tick(&c, A);
+        cl_tick(&c, B);
+        cl_pump(&c);
+    }
+    ASSERT_EQ(c.n[B].nclosed, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 1);
+    /* silence: B stops hearing from A */
+    c.now += 3100;
+    cl_tick(&c, B);
+    ASSERT(cl_closed(&c.n[B], PEER_CONN + A));
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).members, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).groups, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).monitors, 0);
+    /* DOWN node_down, unregistered/left node_down, NODE_DOWN */
+    int down = 0, unreg = 0, left = 0, nd = 0;
+    for (size_t k = 0; k < cl_nevents(&c.n[B], 1); k++) {
+        const struct rs_msg *e = cl_event(&c.n[B], 1, k);
+        uint32_t kind = e->opts & 0xff, reason = (e->opts >> 8) & 0xff;
+        if (kind == ROSTER_EV_DOWN && e->arg == mid && reason == ROSTER_REASON_NODE_DOWN)
+            down++;
+        if (kind == ROSTER_EV_UNREGISTERED && reason == ROSTER_REASON_NODE_DOWN)
+            unreg++;
+        if (kind == ROSTER_EV_LEFT && reason == ROSTER_REASON_NODE_DOWN)
+            left++;
+        if (kind == ROSTER_EV_NODE_DOWN && cl_bytes_is(e->node, "a"))
+            nd++;
+    }
+    ASSERT(down == 1 && unreg == 1 && left == 1 && nd == 1);
+    /* the shell reports the close: nothing more happens */
+    cn_clear(&c.n[B]);
+    cl_peer_gone(&c, B, A);
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 0);
+    struct rs_msg nm = {.type = RS_MSG_NODES};
+    cl_req(&c, B, 1, &nm);
+    int saw_down = 0;
+    for (size_t k = 0; k < c.n[B].nlog; k++) {
+        const struct rs_msg *it = &c.n[B].log[k].m;
+        if (it->type == RS_MSG_NODES && it->flags == RS_F_ITEM && cl_bytes_is(it->node, "a"))
+            saw_down = (it->opts & 0xff) == ROSTER_NODE_DOWN;
+    }
+    ASSERT(saw_down);
+    /* PEER_GONE purges too (and A purges B) */
+    cl_peer_gone(&c, A, B);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 1);
+    cl_disconnect(&c, A, B);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[A]).names, 1);
+    cl_fini(&c);
+}
+
+static void test_restart_new_incarnation(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "x", ""), 0);
+    cl_pump(&c);
+    /* a second live "a" with another incarnation is refused while the first is up */
+    cl_add(&c, "a", 0xa9ull, NULL);
+    cl_peer_up(&c, B, C, 0); /* conn PEER_CONN+2 on B: node "a", inc 0xa9 */
+    ASSERT(cl_closed(&c.n[B], PEER_CONN + C));
+    c.n[B].link[C] = 0;
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 1);
+    /* a restarts: B sees the old connection go, the new incarnation connect */
+    cl_peer_gone(&c, B, A);
+    cl_restart(&c, A, 0xa5ull);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 0);
+    struct rs_msg nm = {.type = RS_MSG_NODES};
+    ASSERT_EQ(cl_req(&c, B, 1, &nm)->arg, 2); /* b and the new a: the old record is gone */
+    struct rs_pid pa2 = cl_client(&c, A, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa2, "", "x", ""), 0);
+    cl_pump(&c);
+    struct rs_pid got;
+    ASSERT_EQ(cl_lookup(&c, B, 1, "", "x", &got, NULL, NULL), 0);
+    ASSERT_U64_EQ(got.inc, 0xa5ull);
+    /* monitors of the old incarnation's pids: noproc at once */
+    struct rs_msg mon = {.type = RS_MSG_MONITOR, .pid = pa};
+    cn_clear(&c.n[B]);
+    cl_req(&c, B, 1, &mon);
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 1);
+    ASSERT_EQ(cl_event(&c.n[B], 1, 0)->opts, ROSTER_EV_DOWN | (ROSTER_REASON_NOPROC << 8));
+    cl_fini(&c);
+}
+
+/* --- conflicts ------------------------------------------------------------------------ */
+
+static int by_meta(const struct rs_claim_view *a, const struct rs_claim_view *b)
+{
+    /* larger metadata (as text) wins */
+    size_t n = a->meta_len < b->meta_len ? a->meta_len : b->meta_len;
+    int r = n ? memcmp(b->meta, a->meta, n) : 0;
+    return r ? r : (int)b->meta_len - (int)a->meta_len;
+}
+
+struct conflict_case {
+    enum rs_conflict_policy policy;
+    int a_first;   /* a registers first (earlier wall clock) */
+    int deliver_a; /* a's frames delivered to b before b's to a */
+    size_t winner;
+};
+
+static void run_conflict(const struct conflict_case *k)
+{
+    static const struct rs_node_priority prios[] = {{"a", 1}, {"b", 5}};
+    struct rs_core_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.policy = k->policy;
+    cfg.resolver = by_meta;
+    cfg.priorities = prios;
+    cfg.n_priorities = 2;
+    struct cluster c;
+    two(&c, &cfg);
+    struct rs_pid p[2];
+    p[A] = cl_client(&c, A, 1);
+    p[B] = cl_client(&c, B, 1);
+    cl_client(&c, A, 2);
+    cl_client(&c, B, 2);
+    cl_subscribe(&c, A, 2, "", 0);
+    cl_subscribe(&c, B, 2, "", 0);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    size_t first = k->a_first ? A : B, second = k->a_first ? B : A;
+    ASSERT_EQ(cl_register(&c, first, 1, p[first], "", "k", first == A ? "zz" : "aa"), 0);
+    c.wall += 10;
+    ASSERT_EQ(cl_register(&c, second, 1, p[second], "", "k", second == A ? "zz" : "aa"), 0);
+    cn_clear(&c.n[A]);
+    cn_clear(&c.n[B]);
+    size_t d1 = k->deliver_a ? A : B, d2 = k->deliver_a ? B : A;
+    while (cl_step(&c, d1, d2))
+        ;
+    while (cl_step(&c, d2, d1))
+        ;
+    cl_pump(&c);
+    size_t loser = k->winner == A ? B : A;
+    for (size_t i = A; i <= B; i++) {
+        struct rs_pid got;
+        ASSERT_EQ(cl_lookup(&c, i, 2, "", "k", &got, NULL, NULL), 0);
+        ASSERT(cl_pid_eq(got, p[k->winner]));
+        ASSERT_U64_EQ(cl_stats(&c.n[i]).names, 1); /* the losing claim is gone everywhere */
+    }
+    /* the loser's client: exactly one CONFLICT, naming the winner */
+    ASSERT_EQ(cl_nevents(&c.n[loser], 1), 1);
+    const struct rs_msg *e = cl_event(&c.n[loser], 1, 0);
+    ASSERT_EQ(e->opts, ROSTER_EV_CONFLICT | (ROSTER_REASON_CONFLICT << 8));
+    ASSERT(cl_pid_eq(e->pid, p[loser]));
+    char wt[ROSTER_PID_STRLEN];
+    snprintf(wt, sizeof wt, "%016llx.%llu", (unsigned long long)p[k->winner].inc,
+             (unsigned long long)p[k->winner].serial);
+    ASSERT(cl_bytes_is(e->prev, wt));
+    ASSERT_EQ(cl_nevents(&c.n[k->winner], 1), 0);
+    /* subscribers: the loser's node saw its claim leave (conflict) then the winner's; the
+     * winner's node saw nothing, or (if the loser's claim arrived first) nothing either */
+    ASSERT_EQ(cl_nevents(&c.n[loser], 2), 2);
+    ASSERT_EQ(cl_event(&c.n[loser], 2, 0)->opts,
+              ROSTER_EV_UNREGISTERED | (ROSTER_REASON_CONFLICT << 8));
+    ASSERT_EQ(cl_event(&c.n[loser], 2, 1)->opts & 0xff, ROSTER_EV_REGISTERED);
+    ASSERT(cl_pid_eq(cl_event(&c.n[loser], 2, 1)->pid, p[k->winner]));
+    ASSERT_EQ(cl_nevents(&c.n[k->winner], 2), 0);
+    cl_fini(&c);
+}
+
+static void test_conflicts_every_policy_both_orders(void)
+{
+    /* a's claim: meta "zz", b's: "aa"; priorities a=1 b=5 */
+    for (int a_first = 0; a_first <= 1; a_first++) {
+        for (int deliver_a = 0; deliver_a <= 1; deliver_a++) {
+            size_t older = a_first ? A : B, newer = a_first ? B : A;
+            struct conflict_case cases[] = {
+                {RS_POLICY_OLDEST, a_first, deliver_a, older},
+                {RS_POLICY_NEWEST, a_first, deliver_a, newer},
+                {RS_POLICY_PRIORITY, a_first, deliver_a, B},
+                {RS_POLICY_CUSTOM, a_first, deliver_a, A},
+            };
+            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+                run_conflict(&cases[i]);
+        }
+    }
+}
+
+static void test_hidden_claim_surfaces(void)
+{
+    struct cluster c;
+    cl_init(&c);
+    cl_add(&c, "a", INC_A, NULL);
+    cl_add(&c, "b", INC_B, NULL);
+    cl_add(&c, "c", INC_C, NULL);
+    cl_connect(&c, A, C);
+    cl_connect(&c, B, C);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    struct rs_pid pb = cl_client(&c, B, 1);
+    cl_client(&c, C, 1);
+    cl_subscribe(&c, C, 1, "", 0);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "k", ""), 0); /* older: wins */
+    c.wall += 5;
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "k", ""), 0);
+    cn_clear(&c.n[C]);
+    cl_pump(&c); /* a and b are not connected: b keeps its claim, c hides it */
+    struct rs_pid got;
+    ASSERT_EQ(cl_lookup(&c, C, 1, "", "k", &got, NULL, NULL), 0);
+    ASSERT(cl_pid_eq(got, pa));
+    ASSERT_U64_EQ(cl_stats(&c.n[C]).names, 2);
+    ASSERT_EQ(cl_nevents(&c.n[C], 1), 1); /* registered(a) only */
+    /* the winner dies: b's claim becomes visible, no live registration is missing */
+    cn_clear(&c.n[C]);
+    cl_client_gone(&c, A, 1);
+    cl_pump(&c);
+    ASSERT_EQ(cl_lookup(&c, C, 1, "", "k", &got, NULL, NULL), 0);
+    ASSERT(cl_pid_eq(got, pb));
+    ASSERT_EQ(cl_nevents(&c.n[C], 1), 2);
+    ASSERT_EQ(cl_event(&c.n[C], 1, 0)->opts,
+              ROSTER_EV_UNREGISTERED | (ROSTER_REASON_DISCONNECTED << 8));
+    ASSERT_EQ(cl_event(&c.n[C], 1, 1)->opts & 0xff, ROSTER_EV_REGISTERED);
+    ASSERT(cl_pid_eq(cl_event(&c.n[C], 1, 1)->pid, pb));
+    cl_fini(&c);
+}
+
+/* --- scopes ---------------------------------------------------------------------------- */
+
+static int queue_has(const struct rs_buf *q, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i + n <= q->len; i++)
+        if (memcmp(q->data + i, s, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_scope_isolation(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    struct rs_pid pb = cl_client(&c, B, 1);
+    ASSERT_EQ(cl_scope_op(&c, A, 1, RS_MSG_SCOPE_CREATE, "secret"), 0);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "secret", "hush-name", "hush-meta"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "secret", "hush-group", ""), 0);
+    ASSERT(!queue_has(&c.n[A].q[B], "hush"));
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 0);
+    /* b has not joined: writes there are ENOSCOPE (the scope does not even exist on b) */
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "secret", "x", ""), ROSTER_ENOSCOPE);
+    /* b joins: it gets a's snapshot of the scope */
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "secret"), 0);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "secret"), 0); /* idempotent */
+    cl_pump(&c);
+    struct rs_pid got;
+    ASSERT_EQ(cl_lookup(&c, B, 1, "secret", "hush-name", &got, NULL, NULL), 0);
+    ASSERT(cl_pid_eq(got, pa));
+    struct rs_msg nm = {.type = RS_MSG_NODES, .scope = rs_bytes_str("secret")};
+    ASSERT_EQ(cl_req(&c, B, 1, &nm)->arg, 2);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "secret", "mine", ""), 0);
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_stats(&c.n[A]).names, 2);
+    /* leaving: busy with local entries; default cannot be left */
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_LEAVE, "secret"), ROSTER_EBUSY);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_LEAVE, ""), ROSTER_EINVAL);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_LEAVE, "nope"), ROSTER_ENOSCOPE);
+    ASSERT_EQ(cl_unregister(&c, B, 1, "secret", "mine"), 0);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_LEAVE, "secret"), 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 0); /* replicated data dropped */
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).members, 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "secret", "hush-2", ""), 0);
+    ASSERT(!queue_has(&c.n[A].q[B], "hush"));
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "secret", "x", ""), ROSTER_ENOSCOPE);
+    cl_fini(&c);
+}
+
+static void test_config_scopes_and_gossip(void)
+{
+    static const char *const scopes[] = {"s1"};
+    struct rs_core_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.scopes = scopes;
+    cfg.n_scopes = 1;
+    struct cluster c;
+    cl_init(&c);
+    cl_add(&c, "a", INC_A, &cfg);
+    cl_add(&c, "b", INC_B, &cfg);
+    cl_add(&c, "c", INC_C, &cfg);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    cl_connect(&c, B, C);
+    cn_clear(&c.n[C]);
+    cl_pump(&c);
+    /* c learns a from b and asks the shell to dial it */
+    ASSERT_EQ(c.n[C].ndials, 1);
+    ASSERT_STR_EQ(c.n[C].dials[0], "a 10.0.0.1:4369");
+    struct rs_pid pa = cl_client(&c, A, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "s1", "n", ""), 0);
+    cl_connect(&c, C, A);
+    cl_pump(&c);
+    struct rs_pid got;
+    cl_client(&c, C, 1);
+    ASSERT_EQ(cl_lookup(&c, C, 1, "s1", "n", &got, NULL, NULL), 0);
+    ASSERT(cl_pid_eq(got, pa));
+    cl_fini(&c);
+}
+
+/* --- monitors --------------------------------------------------------------------------- */
+
+static void test_remote_monitors(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    cl_client(&c, A, 1);
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q1 = cl_req(&c, A, 1, &pn)->pid;
+    struct rs_msg pn2 = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q2 = cl_req(&c, A, 1, &pn2)->pid;
+    cl_client(&c, B, 1);
+    struct rs_msg m1 = {.type = RS_MSG_MONITOR, .pid = q1};
+    uint64_t id1 = cl_req(&c, B, 1, &m1)->arg;
+    struct rs_msg m2 = {.type = RS_MSG_MONITOR, .pid = q2};
+    uint64_t id2 = cl_req(&c, B, 1, &m2)->arg;
+    struct rs_msg d2 = {.type = RS_MSG_DEMONITOR, .arg = id2};
+    ASSERT_EQ(cl_req(&c, B, 1, &d2)->status, 0);
+    struct rs_pid ghost = {INC_A, 999};
+    struct rs_msg m3 = {.type = RS_MSG_MONITOR, .pid = ghost};
+    uint64_t id3 = cl_req(&c, B, 1, &m3)->arg;
+    cn_clear(&c.n[B]);
+    cl_pump(&c);
+    /* unknown pid of a known node: noproc from its owner */
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 1);
+    ASSERT_EQ(cl_event(&c.n[B], 1, 0)->opts, ROSTER_EV_DOWN | (ROSTER_REASON_NOPROC << 8));
+    ASSERT_U64_EQ(cl_event(&c.n[B], 1, 0)->arg, id3);
+    cn_clear(&c.n[B]);
+    struct rs_msg pc = {.type = RS_MSG_PID_CLOSE, .pid = q1};
+    ASSERT_EQ(cl_req(&c, A, 1, &pc)->status, 0);
+    struct rs_msg pc2 = {.type = RS_MSG_PID_CLOSE, .pid = q2};
+    ASSERT_EQ(cl_req(&c, A, 1, &pc2)->status, 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 1); /* q2 was demonitored */
+    const struct rs_msg *e = cl_event(&c.n[B], 1, 0);
+    ASSERT_EQ(e->opts, ROSTER_EV_DOWN | (ROSTER_REASON_NORMAL << 8));
+    ASSERT_U64_EQ(e->arg, id1);
+    ASSERT(cl_pid_eq(e->pid, q1));
+    ASSERT(cl_bytes_is(e->node, "a"));
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).monitors, 0);
+    /* unknown incarnation: noproc at once */
+    cn_clear(&c.n[B]);
+    struct rs_pid far = {0x77, 1};
+    struct rs_msg m4 = {.type = RS_MSG_MONITOR, .pid = far};
+    cl_req(&c, B, 1, &m4);
+    ASSERT_EQ(cl_nevents(&c.n[B], 1), 1);
+    ASSERT_EQ(cl_event(&c.n[B], 1, 0)->opts, ROSTER_EV_DOWN | (ROSTER_REASON_NOPROC << 8));
+    /* the watcher's client leaving drops the peer monitor on a */
+    struct rs_msg pn3 = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q3 = cl_req(&c, A, 1, &pn3)->pid;
+    cl_client(&c, B, 2);
+    struct rs_msg m5 = {.type = RS_MSG_MONITOR, .pid = q3};
+    cl_req(&c, B, 2, &m5);
+    cl_pump(&c);
+    cl_client_gone(&c, B, 2);
+    cl_pump(&c);
+    cn_clear(&c.n[A]);
+    struct rs_msg pc3 = {.type = RS_MSG_PID_CLOSE, .pid = q3};
+    cl_req(&c, A, 1, &pc3);
+    ASSERT_EQ(c.n[A].q[B].len, 0); /* no P_DOWN: nobody watches any more */
+    cl_fini(&c);
+}
+
+/* --- malformed peer frames ---------------------------------------------------------------- */
+
+static void feed(struct cluster *c, size_t to, size_t from, const struct rs_msg *m)
+{
+    struct rs_input in = {.kind = RS_IN_PEER_MSG, .conn = PEER_CONN + from, .msg = m};
+    cl_apply(c, &c->n[to], &in);
+}
+
+static void test_malformed_peer_frames(void)
+{
+    struct rs_msg bad[12];
+    memset(bad, 0, sizeof bad);
+    size_t nb = 0;
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_REGISTER}; /* a client frame */
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_PING, .flags = RS_F_REPLY};
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_OP, .opts = RS_POP_REGISTER,
+                                .pid = {INC_A, 1}, .scope = rs_bytes_str("default"),
+                                .key = rs_bytes_str("k")}; /* pid of another node */
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_OP, .opts = 9, .pid = {INC_B, 1},
+                                .scope = rs_bytes_str("default"), .key = rs_bytes_str("k")};
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_OP, .opts = 1, .pid = {INC_B, 1},
+                                .scope = rs_bytes_str("default")}; /* empty key */
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_ENTRY, .opts = 1, .pid = {INC_B, 1},
+                                .scope = rs_bytes_str("default"), .key = rs_bytes_str("k")};
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_SYNC_END, .scope = rs_bytes_str("default")};
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_SCOPE, .opts = 7, .scope = rs_bytes_str("x")};
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_NODE, .opts = 1, .arg = 5,
+                                .node = rs_bytes_str("bad name!")};
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_PID_DOWN, .opts = 1, .pid = {INC_C, 3}};
+    bad[nb++] = (struct rs_msg){.type = RS_MSG_P_DOWN, .opts = 0, .arg = 1, .pid = {INC_B, 1}};
+    for (size_t i = 0; i < nb; i++) {
+        struct cluster c;
+        two(&c, NULL);
+        cl_connect(&c, A, B);
+        cl_pump(&c);
+        struct rs_pid pb = cl_client(&c, B, 1);
+        ASSERT_EQ(cl_register(&c, B, 1, pb, "", "keep", ""), 0);
+        cl_pump(&c);
+        ASSERT_U64_EQ(cl_stats(&c.n[A]).names, 1);
+        cn_clear(&c.n[A]);
+        feed(&c, A, B, &bad[i]);
+        if (!cl_closed(&c.n[A], PEER_CONN + B))
+            test_fail(__FILE__, __LINE__, "bad frame %zu did not close the peer", i);
+        ASSERT_U64_EQ(cl_stats(&c.n[A]).names, 0); /* b declared down: purged */
+        /* later frames on that connection and its PEER_GONE change nothing */
+        struct rs_msg ping = {.type = RS_MSG_P_PING, .arg = 1};
+        feed(&c, A, B, &ping);
+        cl_peer_gone(&c, A, B);
+        cl_fini(&c);
+    }
+}
+
+/* --- purge cost ----------------------------------------------------------------------------- */
+
+static size_t heap_bytes;
+static void *count_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        heap_bytes += malloc_usable_size(p);
+    return p;
+}
+static void *count_realloc(void *p, size_t n)
+{
+    size_t old = p ? malloc_usable_size(p) : 0;
+    void *q = realloc(p, n);
+    if (q)
+        heap_bytes += malloc_usable_size(q) - old;
+    return q;
+}
+static void count_free(void *p)
+{
+    if (p)
+        heap_bytes -= malloc_usable_size(p);
+    free(p);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void test_purge_100k_names(void)
+{
+    enum { N = 100000 };
+    rs_alloc_set(count_malloc, count_realloc, count_free);
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pb = cl_client(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "local-name", ""), 0);
+    cl_pump(&c);
+    /* a's snapshot of 100,000 names (one pid each, 16-byte keys, 8-byte metadata) */
+    struct rs_msg b = {.type = RS_MSG_P_SYNC_BEGIN, .scope = rs_bytes_str("default")};
+    feed(&c, B, A, &b);
+    size_t before = heap_bytes;
+    char key[32];
+    for (uint64_t i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "name-%011llu", (unsigned long long)i);
+        struct rs_msg e = {.type = RS_MSG_P_ENTRY, .opts = RS_PENTRY_NAME, .arg = i + 1,
+                           .pid = {INC_A, i + 1}, .scope = rs_bytes_str("default"),
+                           .key = rs_bytes_str(key), .meta = rs_bytes_str("metadata")};
+        struct rs_input in = {.kind = RS_IN_PEER_MSG, .conn = PEER_CONN + A, .msg = &e};
+        rs_outputs_reset(&c.n[B].out);
+        ASSERT_EQ(rs_core_apply(c.n[B].core, &in, &c.n[B].out), 0);
+    }
+    struct rs_msg e = {.type = RS_MSG_P_SYNC_END, .scope = rs_bytes_str("default")};
+    feed(&c, B, A, &e);
+    size_t used = heap_bytes - before;
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, N + 1);
+    double per = (double)used / N;
+    /* beyond key (16) + meta (8): name record, pid record (one pid per name: the worst
+     * case), two map slots, and the allocator's rounding of each block */
+    fprintf(stderr, "replicated name: %.0f heap bytes each (key 16 + meta 8 included)\n", per);
+    ASSERT(per - 24 <= 260);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct rs_input in = {.kind = RS_IN_PEER_GONE, .conn = PEER_CONN + A};
+    rs_outputs_reset(&c.n[B].out);
+    ASSERT_EQ(rs_core_apply(c.n[B].core, &in, &c.n[B].out), 0);
+    double ms = ms_since(&t0);
+    fprintf(stderr, "purge of %d names of a node declared down: %.1f ms\n", N, ms);
+    ASSERT_U64_EQ(cl_stats(&c.n[B]).names, 1);
+    /* sanitizer builds are several times slower; the bound is for an optimized build */
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+    ASSERT(ms < 1000);
+#else
+    ASSERT(ms < 50);
+#endif
+    cl_fini(&c);
+    rs_alloc_set(NULL, NULL, NULL);
+}
+
+TEST_MAIN(T(test_replicate_writes), T(test_snapshot_on_connect),
+          T(test_purge_on_gone_and_silence), T(test_restart_new_incarnation),
+          T(test_conflicts_every_policy_both_orders), T(test_hidden_claim_surfaces),
+          T(test_scope_isolation), T(test_config_scopes_and_gossip), T(test_remote_monitors),
+          T(test_malformed_peer_frames), T(test_purge_100k_names))
