@@ -2,7 +2,10 @@
 # Installs the Debian packages roster needs to build and test, only if any is missing.
 # Runs `apt-get update` once, then `apt-get install -y`; needs root when something is missing.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libuv1-dev clang libclang-rt-14-dev llvm valgrind)
+# libsodium-dev: peer authentication (rosterd); iproute2 + nftables: the cluster tests' own
+# network namespace and the packet-dropping partition rules.
+pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev clang libclang-rt-14-dev llvm valgrind
+      iproute2 nftables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

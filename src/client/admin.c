@@ -1,4 +1,4 @@
-/* admin.c: pids (new, close), scopes (create), node administration (log level, ping).
+/* admin.c: pids (new, close), scopes (create, join, leave), node administration (log level, ping).
  * Listings of scopes, stats and nodes are in listing.c. */
 #include <string.h>
 
@@ -55,6 +55,32 @@ int roster_scope_create(roster_client *c, const char *scope, int mode, int timeo
     m.type = RS_MSG_SCOPE_CREATE;
     m.opts = (uint32_t)mode;
     return simple(c, &m, timeout_ms);
+}
+
+/* scope_member sends SCOPE_JOIN or SCOPE_LEAVE for scope. */
+static int scope_member(roster_client *c, uint8_t type, const char *scope, int timeout_ms)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r)
+        return r;
+    if (!scope)
+        return rs_client_fail(c, ROSTER_EINVAL, "scope name is NULL");
+    if ((r = rs_client_check_scope(c, scope, &m.scope)))
+        return r;
+    m.type = type;
+    return simple(c, &m, timeout_ms);
+}
+
+int roster_scope_join(roster_client *c, const char *scope, int timeout_ms)
+{
+    return scope_member(c, RS_MSG_SCOPE_JOIN, scope, timeout_ms);
+}
+
+int roster_scope_leave(roster_client *c, const char *scope, int timeout_ms)
+{
+    return scope_member(c, RS_MSG_SCOPE_LEAVE, scope, timeout_ms);
 }
 
 int roster_log_level(roster_client *c, const char *level, int timeout_ms)

@@ -81,9 +81,12 @@ static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply);
  * if the frame is to be dropped (after queueing the one OVERFLOW event that replaces it). */
 static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
 {
-    /* Monitors' DOWN events and a subscription's snapshot (the state the application asked
-     * for, ending with SNAPSHOT_END) are never dropped. */
-    if ((ev->opts & 0xffu) == ROSTER_EV_DOWN || (ev->opts & RS_EV_SNAPSHOT_FLAG))
+    /* Monitors' DOWN events, conflict notices (addressed to a pid's owner, not to a
+     * subscription) and a subscription's snapshot (the state the application asked for,
+     * ending with SNAPSHOT_END) are never dropped. Event kinds this library does not know
+     * yet are handed out as they are (roster_event_type_name says "unknown"). */
+    unsigned kind = ev->opts & 0xffu;
+    if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || (ev->opts & RS_EV_SNAPSHOT_FLAG))
         return 0;
     if (c->n_ovf && rs_client_evq_overflowed(c, ev->arg))
         return 1;
@@ -270,6 +273,9 @@ const char *roster_event_type_name(int type)
     case ROSTER_EV_OVERFLOW: return "overflow";
     case ROSTER_EV_DOWN: return "down";
     case ROSTER_EV_REPLY: return "reply";
+    case ROSTER_EV_CONFLICT: return "conflict";
+    case ROSTER_EV_NODE_UP: return "node_up";
+    case ROSTER_EV_NODE_DOWN: return "node_down";
     default: return "unknown";
     }
 }

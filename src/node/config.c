@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "base/paths.h"
 #include "log.h"
 #include "roster.h"
@@ -47,26 +48,42 @@ void rs_config_usage(FILE *f)
             "usage: rosterd [FLAGS]\n"
             "roster node daemon: process registry and process groups for local clients.\n"
             "With no flag it runs a single node on the default socket.\n\n"
-            "  --name N             node name, <= 255 bytes (default: short hostname)\n"
+            "  --name N             node name, 1..64 bytes of [A-Za-z0-9._-] (default: short\n"
+            "                       hostname)\n"
             "  --socket PATH        client Unix socket (default: %s;\n"
             "                       $ROSTER_SOCKET overrides the default)\n"
-            "  --listen HOST:PORT   peer TCP address for clustering (default " RS_LISTEN_DEFAULT
-            ");\n"
-            "                       validated only: clustering arrives in a later release,\n"
-            "                       this version opens no TCP socket\n"
-            "  --join HOST:PORT[,...]  seed nodes; clustering is not available in this\n"
-            "                       version, so this flag is refused (exit 2)\n"
-            "  --cookie-file F      cluster secret file (must be readable if given)\n"
+            "\nCluster (docs/CLUSTER.md). The node joins a cluster when --listen or --join is\n"
+            "given; otherwise it runs alone and opens no TCP socket.\n"
+            "  --listen HOST:PORT   peer TCP address: opened for peers and told to them, so it\n"
+            "                       must be reachable by them (default " RS_LISTEN_DEFAULT " once\n"
+            "                       clustered)\n"
+            "  --join HOST:PORT[,...]  seed nodes to dial (repeatable); any live member works\n"
+            "  --cookie-file F      cluster secret shared by every node (default\n"
+            "                       $XDG_CONFIG_HOME/roster/cookie, ~/.config/roster/cookie,\n"
+            "                       or /etc/roster/cookie for root; created, random, mode 0600,\n"
+            "                       if absent)\n"
+            "  --scope S            join scope S at start (repeatable; \"default\" always)\n"
+            "  --heartbeat-ms N     peer ping interval (default %u)\n"
+            "  --down-after-ms N    silence before a peer is declared down (default %u;\n"
+            "                       at least twice the heartbeat)\n"
+            "  --conflict-policy P  oldest | newest | priority | custom (default oldest): which\n"
+            "                       claim keeps a name registered on two sides of a partition\n"
+            "  --priority NODE=N    node priority for the priority policy (repeatable; higher\n"
+            "                       wins; unlisted nodes 0)\n"
+            "  --resolver FILE.so   custom policy: shared object exporting roster_resolve\n"
+            "                       (rs_resolve_fn in src/core/core.h); implies custom\n\n"
             "  --data-dir D         directory for strong scopes' Raft log (must exist)\n"
             "  --log-level L        error | warn | info | debug (default info)\n"
             "  --help, --version\n\nLimits (decimal, < 2^32):\n",
-            rs_default_socket(sock, sizeof sock));
+            rs_default_socket(sock, sizeof sock), RS_HEARTBEAT_DEFAULT_MS,
+            RS_DOWN_AFTER_DEFAULT_MS);
     for (size_t i = 0; i < N_LIMIT_FLAGS; i++) {
         unsigned v = *(const unsigned *)((const char *)&d + limit_flags[i].off);
         fprintf(f, "  --%-29s %s (default %u)\n", limit_flags[i].flag, limit_flags[i].help, v);
     }
     fprintf(f, "\nSignals: SIGTERM / SIGINT stop the node cleanly (exit 0).\n"
-               "Exit status: 0 clean stop, 1 runtime failure (socket in use, ...), 2 usage.\n");
+               "Exit status: 0 clean stop, 1 runtime failure (socket or port in use, ...),\n"
+               "2 usage (including a --resolver that cannot be loaded).\n");
 }
 
 static int parse_uint(const char *s, unsigned *v)
@@ -128,7 +145,65 @@ static void default_name(char *name, size_t cap)
     char *dot = strchr(host, '.');
     if (dot && dot != host)
         *dot = 0;
+    /* Node names are 1..64 bytes of [A-Za-z0-9._-]: other bytes become '-'. */
+    host[RS_AUTH_NAME_MAX] = 0;
+    for (char *p = host; *p; p++)
+        if (!rs_auth_name_ok(p, 1))
+            *p = '-';
     snprintf(name, cap, "%s", host);
+}
+
+int rs_config_name_ok(const char *s) { return rs_auth_name_ok(s, strlen(s)); }
+
+/* format_addr writes "host:port" (IPv6 hosts in brackets). */
+static void format_addr(char *out, size_t cap, const char *host, unsigned port)
+{
+    if (strchr(host, ':'))
+        snprintf(out, cap, "[%s]:%u", host, port);
+    else
+        snprintf(out, cap, "%s:%u", host, port);
+}
+
+/* add_seeds splits a --join value on commas; 0 or -1 (message written). */
+static int add_seeds(struct rs_node_config *cfg, const char *val, FILE *err)
+{
+    const char *p = val;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char one[300], host[256];
+        unsigned port;
+        if (len == 0 || len >= sizeof one) {
+            fprintf(err, "rosterd: --join '%s': expected HOST:PORT[,HOST:PORT...]\n", val);
+            return -1;
+        }
+        memcpy(one, p, len);
+        one[len] = 0;
+        if (rs_config_parse_hostport(one, host, sizeof host, &port) != 0) {
+            fprintf(err, "rosterd: --join '%s': '%s' is not HOST:PORT (port 1..65535)\n", val,
+                    one);
+            return -1;
+        }
+        if (cfg->n_seeds == RS_SEEDS_MAX) {
+            fprintf(err, "rosterd: --join: at most %d seeds\n", RS_SEEDS_MAX);
+            return -1;
+        }
+        format_addr(cfg->seeds[cfg->n_seeds++], sizeof cfg->seeds[0], host, port);
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+static int scope_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > RS_SCOPE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] == 0x7f)
+            return 0;
+    return 1;
 }
 
 int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out, FILE *err)
@@ -146,6 +221,10 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
     memcpy(cfg->socket_path, sock, strlen(sock) + 1);
     cfg->log_level = RS_LOG_INFO;
     rs_limits_default(&cfg->limits);
+    cfg->heartbeat_ms = RS_HEARTBEAT_DEFAULT_MS;
+    cfg->down_after_ms = RS_DOWN_AFTER_DEFAULT_MS;
+    cfg->policy = RS_POLICY_OLDEST;
+    int policy_given = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -176,7 +255,10 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
         const char *f = flag + 2;
         int known = !strcmp(f, "name") || !strcmp(f, "listen") || !strcmp(f, "socket") ||
                     !strcmp(f, "join") || !strcmp(f, "cookie-file") || !strcmp(f, "data-dir") ||
-                    !strcmp(f, "log-level");
+                    !strcmp(f, "log-level") || !strcmp(f, "scope") ||
+                    !strcmp(f, "heartbeat-ms") || !strcmp(f, "down-after-ms") ||
+                    !strcmp(f, "conflict-policy") || !strcmp(f, "priority") ||
+                    !strcmp(f, "resolver");
         size_t li = N_LIMIT_FLAGS;
         for (size_t k = 0; k < N_LIMIT_FLAGS && !known; k++)
             if (!strcmp(f, limit_flags[k].flag))
@@ -202,12 +284,12 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
             }
             *(unsigned *)((char *)&cfg->limits + limit_flags[li].off) = v;
         } else if (!strcmp(f, "name")) {
-            size_t n = strlen(val);
-            if (n == 0 || n > RS_NODE_NAME_MAX) {
-                fprintf(err, "rosterd: --name must be 1..%u bytes\n", RS_NODE_NAME_MAX);
+            if (!rs_config_name_ok(val)) {
+                fprintf(err, "rosterd: --name '%s': must be 1..%u bytes of [A-Za-z0-9._-]\n",
+                        val, RS_AUTH_NAME_MAX);
                 return RS_CONFIG_ERROR;
             }
-            memcpy(cfg->name, val, n + 1);
+            memcpy(cfg->name, val, strlen(val) + 1);
         } else if (!strcmp(f, "listen")) {
             if (rs_config_parse_hostport(val, cfg->listen_host, sizeof cfg->listen_host,
                                          &cfg->listen_port) != 0) {
@@ -215,6 +297,77 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
                         val);
                 return RS_CONFIG_ERROR;
             }
+            cfg->cluster = 1;
+        } else if (!strcmp(f, "scope")) {
+            if (!scope_ok(val)) {
+                fprintf(err, "rosterd: --scope '%s': 1..%u bytes, no spaces or control bytes\n",
+                        val, RS_SCOPE_MAX);
+                return RS_CONFIG_ERROR;
+            }
+            if (cfg->n_scopes == RS_CONFIG_SCOPES_MAX) {
+                fprintf(err, "rosterd: --scope: at most %d\n", RS_CONFIG_SCOPES_MAX);
+                return RS_CONFIG_ERROR;
+            }
+            cfg->scopes[cfg->n_scopes++] = val;
+        } else if (!strcmp(f, "heartbeat-ms") || !strcmp(f, "down-after-ms")) {
+            unsigned v;
+            if (parse_uint(val, &v) != 0 || v < 10 || v > 3600000) {
+                fprintf(err, "rosterd: %s: '%s' is not a number of ms in 10..3600000\n", flag,
+                        val);
+                return RS_CONFIG_ERROR;
+            }
+            if (f[0] == 'h')
+                cfg->heartbeat_ms = v;
+            else
+                cfg->down_after_ms = v;
+        } else if (!strcmp(f, "conflict-policy")) {
+            static const char *const names[] = {"oldest", "newest", "priority", "custom"};
+            int k = -1;
+            for (int j = 0; j < 4; j++)
+                if (!strcmp(val, names[j]))
+                    k = j;
+            if (k < 0) {
+                fprintf(err, "rosterd: --conflict-policy '%s': expected oldest, newest, "
+                             "priority or custom\n", val);
+                return RS_CONFIG_ERROR;
+            }
+            cfg->policy = (enum rs_conflict_policy)k;
+            policy_given = 1;
+        } else if (!strcmp(f, "priority")) {
+            const char *eqs = strchr(val, '=');
+            int pv = 0;
+            char nm[RS_NODE_NAME_MAX + 1];
+            size_t nl = eqs ? (size_t)(eqs - val) : 0;
+            int ok = eqs && nl > 0 && nl < sizeof nm;
+            if (ok) {
+                memcpy(nm, val, nl);
+                nm[nl] = 0;
+                char *end;
+                errno = 0;
+                long x = strtol(eqs + 1, &end, 10);
+                ok = rs_config_name_ok(nm) && eqs[1] && !*end && !errno && x >= -1000000 &&
+                     x <= 1000000;
+                pv = (int)x;
+            }
+            if (!ok) {
+                fprintf(err, "rosterd: --priority '%s': expected NODE=N (N in "
+                             "-1000000..1000000)\n", val);
+                return RS_CONFIG_ERROR;
+            }
+            if (cfg->n_priorities == RS_PRIORITIES_MAX) {
+                fprintf(err, "rosterd: --priority: at most %d\n", RS_PRIORITIES_MAX);
+                return RS_CONFIG_ERROR;
+            }
+            memcpy(cfg->prio_names[cfg->n_priorities], nm, nl + 1);
+            cfg->priorities[cfg->n_priorities].node = cfg->prio_names[cfg->n_priorities];
+            cfg->priorities[cfg->n_priorities].priority = pv;
+            cfg->n_priorities++;
+        } else if (!strcmp(f, "resolver")) {
+            if (!*val) {
+                fprintf(err, "rosterd: --resolver needs a file\n");
+                return RS_CONFIG_ERROR;
+            }
+            cfg->resolver = val;
         } else if (!strcmp(f, "socket")) {
             size_t n = strlen(val);
             if (n == 0 || n >= sizeof cfg->socket_path) {
@@ -224,10 +377,9 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
             }
             memcpy(cfg->socket_path, val, n + 1);
         } else if (!strcmp(f, "join")) {
-            fprintf(err, "rosterd: --join %s: clustering is not available in this version of "
-                         "roster (single node only); run without --join\n",
-                    val);
-            return RS_CONFIG_ERROR;
+            if (add_seeds(cfg, val, err) != 0)
+                return RS_CONFIG_ERROR;
+            cfg->cluster = 1;
         } else if (!strcmp(f, "cookie-file")) {
             struct stat st;
             if (stat(val, &st) != 0 || !S_ISREG(st.st_mode) || access(val, R_OK) != 0) {
@@ -268,5 +420,21 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
         fprintf(err, "rosterd: --stall-timeout-ms and --outbuf-bytes must be > 0\n");
         return RS_CONFIG_ERROR;
     }
+    if (cfg->down_after_ms < 2 * cfg->heartbeat_ms) {
+        fprintf(err, "rosterd: --down-after-ms (%u) must be at least twice --heartbeat-ms (%u)\n",
+                cfg->down_after_ms, cfg->heartbeat_ms);
+        return RS_CONFIG_ERROR;
+    }
+    if (cfg->resolver && !policy_given)
+        cfg->policy = RS_POLICY_CUSTOM;
+    if (cfg->resolver && cfg->policy != RS_POLICY_CUSTOM) {
+        fprintf(err, "rosterd: --resolver is only used with --conflict-policy custom\n");
+        return RS_CONFIG_ERROR;
+    }
+    if (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver) {
+        fprintf(err, "rosterd: --conflict-policy custom needs --resolver FILE.so\n");
+        return RS_CONFIG_ERROR;
+    }
+    format_addr(cfg->listen_addr, sizeof cfg->listen_addr, cfg->listen_host, cfg->listen_port);
     return RS_CONFIG_OK;
 }

@@ -9,17 +9,39 @@
 
 #include "base/limits.h"
 
+#include "core/core.h"
+
 #define RS_LISTEN_DEFAULT "127.0.0.1:7400"
+#define RS_SEEDS_MAX 32
+#define RS_CONFIG_SCOPES_MAX 64
+#define RS_PRIORITIES_MAX 64
+#define RS_HEARTBEAT_DEFAULT_MS 500u
+#define RS_DOWN_AFTER_DEFAULT_MS 3000u
 
 struct rs_node_config {
-    char name[RS_NODE_NAME_MAX + 1];
+    char name[RS_NODE_NAME_MAX + 1]; /* 1..64 bytes of [A-Za-z0-9._-] */
     char listen_host[256];
     unsigned listen_port;
+    char listen_addr[270]; /* "host:port" (IPv6 in brackets), advertised to peers */
     char socket_path[108]; /* sizeof sockaddr_un.sun_path */
-    const char *cookie_file; /* argv string or NULL */
+    const char *cookie_file; /* argv string, or NULL: the default path (auth.c) */
     const char *data_dir;    /* argv string or NULL */
     int log_level;
     struct rs_limits limits;
+    /* --- cluster --- */
+    int cluster; /* --listen or --join given: open the peer listener, dial the seeds */
+    char seeds[RS_SEEDS_MAX][270]; /* --join, each "host:port" */
+    size_t n_seeds;
+    const char *scopes[RS_CONFIG_SCOPES_MAX]; /* --scope, argv strings */
+    size_t n_scopes;
+    unsigned heartbeat_ms;
+    unsigned down_after_ms;
+    enum rs_conflict_policy policy;
+    struct rs_node_priority priorities[RS_PRIORITIES_MAX]; /* node points into prio_names */
+    char prio_names[RS_PRIORITIES_MAX][RS_NODE_NAME_MAX + 1];
+    size_t n_priorities;
+    const char *resolver; /* --resolver FILE.so (argv string) or NULL */
+    rs_resolve_fn resolver_fn; /* its roster_resolve, loaded by main.c */
 };
 
 enum rs_config_result {
@@ -37,5 +59,8 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
 int rs_config_parse_hostport(const char *s, char *host, size_t host_cap, unsigned *port);
 
 void rs_config_usage(FILE *f);
+
+/* rs_config_name_ok says whether s is a valid node name (1..64 bytes of [A-Za-z0-9._-]). */
+int rs_config_name_ok(const char *s);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "base/alloc.h"
 #include "log.h"
+#include "peer.h"
 
 #define READ_CHUNK (64u * 1024u)
 #define KEEP_BUF_MAX (256u * 1024u) /* larger idle buffers are freed */
@@ -36,6 +37,7 @@ static void oom(void)
 static void on_close(uv_handle_t *h)
 {
     struct rs_conn *c = (struct rs_conn *)h;
+    rs_free(c->peer);
     rs_free(c->rbuf);
     rs_buf_fini(&c->out);
     rs_buf_fini(&c->wbuf);
@@ -48,18 +50,28 @@ void rs_conn_close(struct rs_conn *c, int level, const char *reason)
     if (c->closing)
         return;
     c->closing = 1;
-    rs_log(level, "conn %llu (pid %d): closed: %s", (unsigned long long)c->id, (int)c->os_pid,
-           reason);
+    if (c->peer)
+        rs_log(level, "peer conn %llu (%s): closed: %s", (unsigned long long)c->id,
+               rs_peer_label(c), reason);
+    else
+        rs_log(level, "conn %llu (pid %d): closed: %s", (unsigned long long)c->id,
+               (int)c->os_pid, reason);
     rs_list_del(&c->all_link);
     rs_list_del(&c->dirty_link);
     rs_list_del(&c->partial_link);
     rs_map_del_item(&n->conns, conn_hash(c->id), c);
     n->n_conns--;
-    uv_read_stop((uv_stream_t *)&c->pipe);
-    uv_close((uv_handle_t *)&c->pipe, on_close);
+    uv_read_stop(&c->h.stream);
+    uv_close((uv_handle_t *)&c->h, on_close);
+    if (c->peer) {
+        rs_peer_closed(c);
+        return;
+    }
     struct rs_input in = {.kind = RS_IN_CLIENT_GONE, .now_ms = rs_node_now(n), .conn = c->id};
     rs_node_apply(n, &in);
 }
+
+void rs_conn_free_cb(uv_handle_t *h) { on_close(h); }
 
 static void mark_dirty(struct rs_conn *c)
 {
@@ -87,13 +99,15 @@ void rs_conn_request_close(struct rs_conn *c, int level, const char *reason, siz
     memcpy(c->close_reason, reason, len);
     c->close_reason[len] = 0;
     /* Nothing more is read from a conn on its way out. */
-    uv_read_stop((uv_stream_t *)&c->pipe);
+    uv_read_stop(&c->h.stream);
     rs_list_del(&c->partial_link);
     mark_dirty(c);
 }
 
 static void feed_flushed(struct rs_conn *c, size_t nbytes)
 {
+    if (c->peer && !rs_peer_flushed(c, &nbytes))
+        return;
     struct rs_input in = {.kind = RS_IN_CLIENT_FLUSHED,
                           .now_ms = rs_node_now(c->node),
                           .conn = c->id,
@@ -144,7 +158,7 @@ void rs_conn_flush(struct rs_conn *c)
     size_t done = 0;
     if (len) {
         uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)len);
-        int r = uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+        int r = uv_try_write(&c->h.stream, &b, 1);
         if (r >= 0) {
             done = (size_t)r;
         } else if (r != UV_EAGAIN && r != UV_ENOSYS) {
@@ -176,7 +190,7 @@ void rs_conn_flush(struct rs_conn *c)
     c->wlen = len - done;
     uv_buf_t b = uv_buf_init((char *)c->wbuf.data + done, (unsigned)c->wlen);
     c->wreq.data = c;
-    int r = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+    int r = uv_write(&c->wreq, &c->h.stream, &b, 1, on_write);
     if (done)
         feed_flushed(c, done);
     if (r < 0) {
@@ -236,7 +250,15 @@ static size_t process(struct rs_conn *c, const uint8_t *p, size_t len)
 {
     struct rs_node *n = c->node;
     size_t off = 0;
-    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .now_ms = rs_node_now(n), .conn = c->id};
+    if (c->peer && !rs_peer_is_up(c)) {
+        /* The handshake first: nothing else is parsed before it completes. */
+        off = rs_peer_handshake(c, p, len);
+        if (off == (size_t)-1 || !rs_peer_is_up(c))
+            return off;
+    }
+    struct rs_input in = {.kind = c->peer ? RS_IN_PEER_MSG : RS_IN_CLIENT_MSG,
+                          .now_ms = rs_node_now(n),
+                          .conn = c->id};
     struct rs_msg msg;
     in.msg = &msg;
     while (off < len) {
@@ -291,7 +313,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread < 0) {
         if (nread == UV_EOF && c->rlen == 0) {
-            rs_conn_close(c, RS_LOG_DEBUG, "peer closed");
+            rs_conn_close(c, c->peer ? RS_LOG_INFO : RS_LOG_DEBUG, "peer closed");
         } else if (nread == UV_EOF) {
             char why[96];
             snprintf(why, sizeof why, "peer closed inside a frame (%zu bytes of it received)",
@@ -342,29 +364,23 @@ void rs_conn_accept(struct rs_node *n)
     struct rs_conn *c = rs_calloc(1, sizeof *c);
     if (!c)
         oom();
-    uv_pipe_init(&n->loop, &c->pipe, 0);
+    uv_pipe_init(&n->loop, &c->h.pipe, 0);
     c->node = n;
-    int r = uv_accept((uv_stream_t *)&n->listener, (uv_stream_t *)&c->pipe);
+    int r = uv_accept((uv_stream_t *)&n->listener, &c->h.stream);
     if (r < 0) {
         rs_log(RS_LOG_WARN, "accept failed: %s", uv_strerror(r));
         c->closing = 1;
-        uv_close((uv_handle_t *)&c->pipe, on_close);
+        uv_close((uv_handle_t *)&c->h, on_close);
         return;
     }
     uv_os_fd_t fd;
     struct ucred cred = {0, 0, 0};
     socklen_t cl = sizeof cred;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0)
+    if (uv_fileno((uv_handle_t *)&c->h, &fd) == 0)
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
-    c->id = n->next_conn_id++;
     c->os_pid = cred.pid;
     c->uid = cred.uid;
-    rs_buf_init(&c->out);
-    rs_buf_init(&c->wbuf);
-    if (rs_map_put(&n->conns, conn_hash(c->id), c) != 0)
-        oom();
-    rs_list_push(&n->all, &c->all_link);
-    n->n_conns++;
+    rs_conn_add(n, c);
     rs_log(RS_LOG_DEBUG, "conn %llu (pid %d, uid %u): open", (unsigned long long)c->id,
            (int)c->os_pid, (unsigned)c->uid);
     struct rs_input in = {.kind = RS_IN_CLIENT_OPEN,
@@ -374,7 +390,28 @@ void rs_conn_accept(struct rs_node *n)
                           .uid = cred.uid};
     rs_node_apply(n, &in);
     if (!c->close_requested)
-        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+        rs_conn_start_reading(c);
+}
+
+void rs_conn_add(struct rs_node *n, struct rs_conn *c)
+{
+    c->id = n->next_conn_id++;
+    rs_buf_init(&c->out);
+    rs_buf_init(&c->wbuf);
+    if (rs_map_put(&n->conns, conn_hash(c->id), c) != 0)
+        oom();
+    rs_list_push(&n->all, &c->all_link);
+    n->n_conns++;
+}
+
+void rs_conn_start_reading(struct rs_conn *c)
+{
+    int r = uv_read_start(&c->h.stream, on_alloc, on_read);
+    if (r < 0) {
+        char why[96];
+        snprintf(why, sizeof why, "cannot read: %s", uv_strerror(r));
+        rs_conn_close(c, RS_LOG_WARN, why);
+    }
 }
 
 void rs_conn_check_stalls(struct rs_node *n)

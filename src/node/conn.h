@@ -1,9 +1,12 @@
-/* conn.h: one client connection on the Unix socket. It owns its read buffer (frames are
+/* conn.h: one connection: a local client on the Unix socket, or a peer node over TCP
+ * (peer.c adds the handshake and the peer inputs; everything else is shared). It owns its read buffer (frames are
  * split and decoded here and fed to the core one by one), its output (a pending buffer the
  * core's SENDs append to, flushed once per read batch with uv_try_write, the rest through
  * uv_write from a second buffer owned until the write callback), and the bookkeeping the
  * core relies on: CLIENT_OPEN on accept, CLIENT_FLUSHED for bytes that reached the socket,
- * CLIENT_GONE exactly once when it closes. */
+ * CLIENT_GONE exactly once when it closes. For a peer: FLUSHED only for bytes the core
+ * queued (not handshake bytes), PEER_MSG for its frames and PEER_GONE exactly once at close,
+ * both only once PEER_UP was fed. */
 #ifndef ROSTER_NODE_CONN_H
 #define ROSTER_NODE_CONN_H
 
@@ -13,9 +16,16 @@
 #include "base/buf.h"
 #include "node.h"
 
+struct rs_peer;
+
 struct rs_conn {
-    uv_pipe_t pipe; /* first: the handle's address is the conn's */
+    union {
+        uv_stream_t stream;
+        uv_pipe_t pipe;
+        uv_tcp_t tcp;
+    } h; /* first: the handle's address is the conn's */
     struct rs_node *node;
+    struct rs_peer *peer; /* NULL for a local client */
     uint64_t id;
     int32_t os_pid;
     uint32_t uid;
@@ -40,6 +50,13 @@ struct rs_conn {
 
 /* rs_conn_accept accepts one connection from the listener and feeds CLIENT_OPEN. */
 void rs_conn_accept(struct rs_node *n);
+/* rs_conn_add gives c (handle initialised, node set) a fresh id and enters it in the
+ * node's tables. */
+void rs_conn_add(struct rs_node *n, struct rs_conn *c);
+/* rs_conn_start_reading starts the read path of c. */
+void rs_conn_start_reading(struct rs_conn *c);
+/* rs_conn_free_cb is the uv_close callback that frees a conn. */
+void rs_conn_free_cb(uv_handle_t *h);
 struct rs_conn *rs_conn_find(struct rs_node *n, uint64_t id);
 /* rs_conn_send queues bytes for the conn (flushed by rs_node_perform). */
 void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len);

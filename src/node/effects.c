@@ -1,8 +1,11 @@
 /* effects.c: the one place where the core is called and its outputs are performed.
  * rs_node_apply queues outputs; rs_node_perform delivers them (SEND to a conn's pending
  * output, CLOSE, LOG, LOG_LEVEL), then flushes every conn that got output, which may feed
- * CLIENT_FLUSHED / CLIENT_GONE and queue more outputs: it loops until nothing is left. */
+ * CLIENT_FLUSHED / CLIENT_GONE and queue more outputs: it loops until nothing is left.
+ * DIAL outputs go to dial.c. Every input gets the wall-clock time here (HLC stamps). */
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "conn.h"
 #include "log.h"
@@ -10,8 +13,16 @@
 
 #define OUTS_KEEP_MAX (16u * 1024u * 1024u)
 
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 void rs_node_apply(struct rs_node *n, struct rs_input *in)
 {
+    in->wall_ms = wall_ms();
     if (rs_core_apply(n->core, in, &n->outs) != 0) {
         rs_log(RS_LOG_ERROR, "core out of memory: aborting");
         abort();
@@ -41,12 +52,18 @@ static void deliver(struct rs_node *n)
         case RS_OUT_LOG:
             rs_log_text(out->level, (const char *)p, out->len);
             break;
+        case RS_OUT_DIAL: {
+            const char *t = (const char *)p;
+            const char *sp = memchr(t, ' ', out->len);
+            if (sp)
+                rs_dial_keep(n, t, (size_t)(sp - t), sp + 1, out->len - (size_t)(sp - t) - 1);
+            else
+                rs_dial_keep(n, "", 0, t, out->len);
+            break;
+        }
         case RS_OUT_LOG_LEVEL:
             rs_log_set_level(out->level);
             rs_log(RS_LOG_INFO, "log level set to %s", rs_log_level_name(rs_log_get_level()));
-            break;
-        case RS_OUT_DIAL:
-            rs_log_text(RS_LOG_DEBUG, (const char *)p, out->len); /* dialing: src/node/peer*.c */
             break;
         }
     }

@@ -1,6 +1,7 @@
 /* loop.c: the node's life cycle: create the core (random incarnation and hash seed), run
- * the libuv loop, the periodic timer (TICK input and stall scan), SIGTERM/SIGINT handling
- * and the clean stop (every conn closed through CLIENT_GONE, every buffer freed). */
+ * the libuv loop, the periodic timer (TICK input with monotonic and wall time, stall scan,
+ * peer handshake deadlines), SIGTERM/SIGINT handling and the clean stop (every conn closed
+ * through CLIENT_GONE / PEER_GONE, every dial target and buffer freed). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "conn.h"
 #include "log.h"
 #include "node.h"
+#include "peer.h"
 
 #define SCRATCH_BYTES (64u * 1024u)
 
@@ -37,6 +39,8 @@ static void on_tick(uv_timer_t *t)
     rs_node_apply(n, &in);
     if (!rs_list_empty(&n->partial))
         rs_conn_check_stalls(n);
+    if (!rs_list_empty(&n->handshaking))
+        rs_peer_check_handshakes(n);
     rs_node_perform(n);
 }
 
@@ -54,6 +58,8 @@ int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg)
     rs_list_init(&n->all);
     rs_list_init(&n->dirty);
     rs_list_init(&n->partial);
+    rs_list_init(&n->handshaking);
+    rs_list_init(&n->dials);
     rs_map_init(&n->conns);
     rs_outputs_init(&n->outs);
     n->next_conn_id = 1;
@@ -79,6 +85,15 @@ int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg)
         .hash_seed = random_u64(),
         .now_ms = uv_now(&n->loop),
         .limits = cfg->limits,
+        .listen_addr = cfg->cluster ? cfg->listen_addr : NULL,
+        .heartbeat_ms = cfg->heartbeat_ms,
+        .down_after_ms = cfg->down_after_ms,
+        .policy = cfg->policy,
+        .resolver = cfg->resolver_fn,
+        .priorities = cfg->priorities,
+        .n_priorities = cfg->n_priorities,
+        .scopes = cfg->scopes,
+        .n_scopes = cfg->n_scopes,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);
@@ -92,12 +107,19 @@ int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg)
     uv_signal_start(&n->sig_term, on_signal, SIGTERM);
     uv_signal_start(&n->sig_int, on_signal, SIGINT);
     n->tick.data = n;
-    /* The stall scan runs often enough to close a staller within ~1.25x its limit. */
+    /* The stall scan runs often enough to close a staller within ~1.25x its limit; the core
+     * gets a TICK at least every min(heartbeat / 2, 100) ms for heartbeats and failure
+     * detection. */
     uint64_t every = cfg->limits.stall_ms / 4;
     if (every > 1000)
         every = 1000;
-    if (every < 10)
-        every = 10;
+    if (every > cfg->heartbeat_ms / 2)
+        every = cfg->heartbeat_ms / 2;
+    if (every > 100)
+        every = 100;
+    if (every < 5)
+        every = 5;
+    n->tick_ms = every;
     uv_timer_start(&n->tick, on_tick, every, every);
     return 0;
 }
@@ -113,6 +135,8 @@ void rs_node_stop(struct rs_node *n)
         return;
     n->stopping = 1;
     rs_listen_stop(n);
+    rs_peer_listen_stop(n);
+    rs_dial_stop(n);
     while (!rs_list_empty(&n->all)) {
         struct rs_conn *c = RS_CONTAINER(n->all.next, struct rs_conn, all_link);
         rs_conn_close(c, RS_LOG_DEBUG, "node stopping");
@@ -146,6 +170,7 @@ void rs_node_fini(struct rs_node *n)
     }
     if (n->core)
         rs_core_free(n->core);
+    rs_dial_free(n);
     rs_outputs_fini(&n->outs);
     rs_map_fini(&n->conns);
     rs_free(n->scratch);

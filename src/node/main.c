@@ -1,7 +1,10 @@
 /* main.c: rosterd entry point: flags -> config, the node's start, run and clean stop.
  * Exit status: 0 after a clean stop (SIGTERM/SIGINT) or --help/--version, 1 when the node
- * cannot start or run (socket in use, bind failure, ...), 2 for usage errors. */
+ * cannot start or run (socket or port in use, bind failure, no cookie, ...), 2 for usage
+ * errors (a --resolver that cannot be loaded among them). */
+#include <dlfcn.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -9,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "node.h"
+#include "peer.h"
 #include "roster.h"
 
 /* Room for every allowed connection plus the listener, libuv's own descriptors and spares. */
@@ -45,11 +49,30 @@ int main(int argc, char **argv)
         return 2;
     }
     rs_log_set_level(cfg.log_level);
+    if (cfg.resolver) {
+        /* The handle stays open for the life of the process: the core calls into it. */
+        void *so = dlopen(cfg.resolver, RTLD_NOW | RTLD_LOCAL);
+        void *sym = so ? dlsym(so, "roster_resolve") : NULL;
+        if (!sym) {
+            fprintf(stderr, "rosterd: --resolver %s: %s\n", cfg.resolver,
+                    so ? "no symbol roster_resolve" : dlerror());
+            if (so)
+                dlclose(so);
+            return 2;
+        }
+        *(void **)&cfg.resolver_fn = sym;
+    }
+    if (sodium_init() < 0) {
+        rs_log(RS_LOG_ERROR, "libsodium failed to initialise");
+        return 1;
+    }
     raise_nofile(cfg.limits.conns_max);
 
     static struct rs_node node;
     int status = 1;
-    if (rs_node_init(&node, &cfg) == 0) {
+    if (rs_node_init(&node, &cfg) == 0 &&
+        (!cfg.cluster ||
+         (rs_cookie_load(&cfg, &node.keys) == 0 && rs_peer_listen_start(&node) == 0))) {
         int live = 0;
         if (rs_listen_start(&node, &live) == 0) {
             rs_log(RS_LOG_INFO,
@@ -58,10 +81,18 @@ int main(int argc, char **argv)
                    ROSTER_VERSION_MAJOR, ROSTER_VERSION_MINOR, ROSTER_VERSION_PATCH, cfg.name,
                    (unsigned long long)node.incarnation, cfg.socket_path, cfg.limits.conns_max,
                    rs_log_level_name(cfg.log_level));
-            rs_log(RS_LOG_INFO,
-                   "peer address %s:%u recorded; clustering is not available in this version, "
-                   "no TCP socket is opened",
-                   cfg.listen_host, cfg.listen_port);
+            if (cfg.cluster) {
+                rs_log(RS_LOG_INFO, "cluster: heartbeat %u ms, down after %u ms, conflict "
+                       "policy %s, %zu seed(s)", cfg.heartbeat_ms, cfg.down_after_ms,
+                       (const char *const[]){"oldest", "newest", "priority",
+                                             "custom"}[cfg.policy],
+                       cfg.n_seeds);
+                for (size_t i = 0; i < cfg.n_seeds; i++)
+                    rs_dial_keep(&node, "", 0, cfg.seeds[i], strlen(cfg.seeds[i]));
+                rs_node_perform(&node);
+            } else {
+                rs_log(RS_LOG_INFO, "single node: no --listen or --join, no TCP socket opened");
+            }
             if (cfg.data_dir)
                 rs_log(RS_LOG_INFO, "data dir %s", cfg.data_dir);
             rs_node_run(&node);

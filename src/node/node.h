@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "auth.h"
 #include "base/map.h"
 #include "config.h"
 #include "core/core.h"
@@ -48,6 +49,16 @@ struct rs_node {
 
     struct rs_limits wire_limits; /* decoding limits: frame_max, name/meta checks off */
     uint64_t incarnation;
+
+    /* --- cluster (peer.c, dial.c) --- */
+    uv_tcp_t peer_listener;
+    int peer_listening;
+    struct rs_auth_keys keys;   /* from the cookie */
+    struct rs_link handshaking; /* peer conns connecting or authenticating (deadline) */
+    size_t n_handshaking;
+    struct rs_link dials;       /* struct rs_dial: addresses to keep a connection to */
+    uint64_t peer_refused_logged_ms;
+    uint64_t tick_ms;           /* TICK period */
 };
 
 /* loop.c */
@@ -61,6 +72,19 @@ static inline uint64_t rs_node_now(struct rs_node *n) { return uv_now(&n->loop);
  * Returns 0, or -1 with a logged reason; *live is set when another node owns the socket. */
 int rs_listen_start(struct rs_node *n, int *live);
 void rs_listen_stop(struct rs_node *n);
+
+/* peer.c: the peer TCP listener (cfg->listen_host:port); 0, or -1 with a logged reason. */
+int rs_peer_listen_start(struct rs_node *n);
+void rs_peer_listen_stop(struct rs_node *n);
+/* peer.c: closes peer conns whose connect or handshake outlived its deadline. */
+void rs_peer_check_handshakes(struct rs_node *n);
+
+/* dial.c: keep a connection to addr ("host:port"); name (may be empty) is the node expected
+ * there. Dials at once if nothing is under way, then redials with backoff. */
+void rs_dial_keep(struct rs_node *n, const char *name, size_t name_len, const char *addr,
+                  size_t addr_len);
+void rs_dial_stop(struct rs_node *n);
+void rs_dial_free(struct rs_node *n);
 
 /* effects.c: feed one input to the core (its outputs are queued), then perform everything
  * queued, flushing connections, until nothing is left. */

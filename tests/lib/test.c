@@ -52,6 +52,21 @@ uint64_t test_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+#define SKIP_STATUS 77
+
+void test_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "  skipped: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    fflush(NULL);
+    exit(SKIP_STATUS);
+}
+
+/* run_one returns 1 (passed), 0 (failed) or -1 (skipped). */
 static int run_one(const struct test_case *t, int timeout_s)
 {
     fflush(NULL);
@@ -75,6 +90,8 @@ static int run_one(const struct test_case *t, int timeout_s)
     kill(-pid, SIGKILL);
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return 1;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == SKIP_STATUS)
+        return -1;
     if (WIFSIGNALED(st))
         fprintf(stderr, "  %s: killed by signal %d%s\n", t->name, WTERMSIG(st),
                 WTERMSIG(st) == SIGALRM ? " (timeout)" : "");
@@ -86,20 +103,25 @@ int test_run(const struct test_case *t, size_t n, int argc, char **argv)
     const char *to = getenv("TEST_TIMEOUT_S");
     int timeout_s = to ? atoi(to) : 60;
     signal(SIGPIPE, SIG_IGN);
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
         if (argc > 1 && strcmp(argv[1], t[i].name) != 0)
             continue;
         uint64_t t0 = test_now_ms();
         int ok = run_one(&t[i], timeout_s);
-        printf("%s %s (%llu ms)\n", ok ? "ok  " : "FAIL", t[i].name,
+        printf("%s %s (%llu ms)\n", ok > 0 ? "ok  " : ok < 0 ? "SKIP" : "FAIL", t[i].name,
                (unsigned long long)(test_now_ms() - t0));
         fflush(stdout);
-        if (ok)
+        if (ok > 0)
             passed++;
+        else if (ok < 0)
+            skipped++;
         else
             failed++;
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    if (skipped)
+        printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else
+        printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : skipped ? SKIP_STATUS : 0;
 }

@@ -1,0 +1,261 @@
+/* peer.c: peer connections (see peer.h): the TCP listener, the handshake on each
+ * connection, PEER_UP / PEER_GONE, the handshake deadline. */
+#include "peer.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "log.h"
+
+#define PEER_BACKLOG 128
+
+static void oom(void)
+{
+    rs_log(RS_LOG_ERROR, "out of memory");
+    abort();
+}
+
+const char *rs_peer_label(const struct rs_conn *c) { return c->peer->label; }
+
+/* sockname formats the remote address of a connected TCP handle. */
+static void remote_text(uv_tcp_t *t, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            uv_ip4_name(a, ip, sizeof ip);
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            uv_ip6_name(a, ip, sizeof ip);
+            port = ntohs(a->sin6_port);
+        }
+    }
+    snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
+}
+
+struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed)
+{
+    struct rs_conn *c = rs_calloc(1, sizeof *c);
+    struct rs_peer *pe = rs_calloc(1, sizeof *pe);
+    if (!c || !pe)
+        oom();
+    uv_tcp_init(&n->loop, &c->h.tcp);
+    c->node = n;
+    c->peer = pe;
+    pe->conn = c;
+    pe->dialed = (uint8_t)dialed;
+    pe->started_ms = rs_node_now(n);
+    pe->connect_req.data = c;
+    rs_conn_add(n, c);
+    rs_list_push(&n->handshaking, &pe->hs_link);
+    n->n_handshaking++;
+    return c;
+}
+
+static void send_hs(struct rs_conn *c, struct rs_buf *b)
+{
+    if (b->len) {
+        rs_conn_send(c, b->data, b->len);
+        c->peer->hs_unreported += b->len;
+    }
+    rs_buf_fini(b);
+}
+
+void rs_peer_begin(struct rs_conn *c)
+{
+    struct rs_node *n = c->node;
+    struct rs_peer *pe = c->peer;
+    uv_tcp_nodelay(&c->h.tcp, 1);
+    uint8_t nonce[RS_AUTH_NONCE_BYTES];
+    randombytes_buf(nonce, sizeof nonce);
+    struct rs_buf b;
+    rs_buf_init(&b);
+    if (rs_auth_start(&pe->auth, pe->dialed, &n->keys, n->cfg->name, n->incarnation,
+                      n->cfg->listen_addr, nonce, &b) != 0)
+        oom();
+    send_hs(c, &b);
+    rs_conn_start_reading(c);
+}
+
+static void hs_done(struct rs_node *n, struct rs_peer *pe)
+{
+    if (rs_linked(&pe->hs_link)) {
+        rs_list_del(&pe->hs_link);
+        n->n_handshaking--;
+    }
+}
+
+size_t rs_peer_handshake(struct rs_conn *c, const uint8_t *p, size_t len)
+{
+    struct rs_node *n = c->node;
+    struct rs_peer *pe = c->peer;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    size_t used = rs_auth_input(&pe->auth, p, len, &b);
+    if (used == (size_t)-1)
+        oom();
+    send_hs(c, &b);
+    struct rs_auth *a = &pe->auth;
+    if (a->state == RS_AUTH_FAILED) {
+        char why[260];
+        int k = snprintf(why, sizeof why, "handshake failed: %s", a->why);
+        if (k < 0 || (size_t)k >= sizeof why)
+            k = (int)sizeof why - 1;
+        rs_conn_request_close(c, a->self_conn ? RS_LOG_INFO : RS_LOG_WARN, why, (size_t)k);
+        return (size_t)-1;
+    }
+    if (a->state != RS_AUTH_DONE)
+        return used;
+    pe->up = 1;
+    pe->up_ms = rs_node_now(n);
+    hs_done(n, pe);
+    char remote[80];
+    remote_text(&c->h.tcp, remote, sizeof remote);
+    snprintf(pe->label, sizeof pe->label, "node %s at %s", a->peer_name, remote);
+    rs_log(RS_LOG_INFO, "peer conn %llu: authenticated node %s (incarnation %016llx, listening "
+           "on %s, %s)", (unsigned long long)c->id, a->peer_name,
+           (unsigned long long)a->peer_inc, a->peer_addr[0] ? a->peer_addr : "-",
+           pe->dialed ? "dialed" : "accepted");
+    struct rs_input in = {.kind = RS_IN_PEER_UP,
+                          .now_ms = rs_node_now(n),
+                          .conn = c->id,
+                          .peer_name = rs_bytes_str(a->peer_name),
+                          .peer_inc = a->peer_inc,
+                          .peer_addr = rs_bytes_str(a->peer_addr),
+                          .dialed = pe->dialed};
+    size_t before = n->outs.n;
+    rs_node_apply(n, &in);
+    rs_dial_on_up(c);
+    for (size_t i = before; i < n->outs.n; i++)
+        if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
+            return (size_t)-1;
+    return used;
+}
+
+void rs_peer_closed(struct rs_conn *c)
+{
+    struct rs_node *n = c->node;
+    struct rs_peer *pe = c->peer;
+    hs_done(n, pe);
+    if (pe->up) {
+        struct rs_input in = {.kind = RS_IN_PEER_GONE, .now_ms = rs_node_now(n), .conn = c->id};
+        rs_node_apply(n, &in);
+    }
+    rs_dial_on_closed(c);
+}
+
+int rs_peer_flushed(struct rs_conn *c, size_t *nb)
+{
+    struct rs_peer *pe = c->peer;
+    if (pe->hs_unreported >= *nb) {
+        pe->hs_unreported -= *nb;
+        return 0;
+    }
+    *nb -= pe->hs_unreported;
+    pe->hs_unreported = 0;
+    return pe->up;
+}
+
+void rs_peer_check_handshakes(struct rs_node *n)
+{
+    uint64_t now = rs_node_now(n);
+    struct rs_link *l = n->handshaking.next;
+    while (l != &n->handshaking) {
+        struct rs_link *next = l->next;
+        struct rs_peer *pe = RS_CONTAINER(l, struct rs_peer, hs_link);
+        if (now - pe->started_ms >= RS_HANDSHAKE_TIMEOUT_MS) {
+            char why[96];
+            snprintf(why, sizeof why, "%s timed out after %u ms",
+                     pe->connecting ? "connect" : "handshake", RS_HANDSHAKE_TIMEOUT_MS);
+            rs_conn_close(pe->conn, pe->connecting ? RS_LOG_DEBUG : RS_LOG_WARN, why);
+        }
+        l = next;
+    }
+}
+
+/* ---- listener ---- */
+
+static void on_peer_connection(uv_stream_t *server, int status)
+{
+    struct rs_node *n = server->data;
+    uint64_t now = rs_node_now(n);
+    if (status < 0) {
+        if (now - n->peer_refused_logged_ms >= 1000 || n->peer_refused_logged_ms == 0) {
+            n->peer_refused_logged_ms = now;
+            rs_log(RS_LOG_WARN, "peer accept: %s", uv_strerror(status));
+        }
+        return;
+    }
+    struct rs_conn *c = rs_peer_conn_new(n, 0);
+    int r = uv_accept(server, &c->h.stream);
+    if (r < 0) {
+        rs_conn_close(c, RS_LOG_WARN, uv_strerror(r));
+        rs_node_perform(n);
+        return;
+    }
+    remote_text(&c->h.tcp, c->peer->label, sizeof c->peer->label);
+    if (n->n_handshaking > RS_HANDSHAKES_MAX) {
+        int lvl = RS_LOG_DEBUG;
+        if (now - n->peer_refused_logged_ms >= 1000 || n->peer_refused_logged_ms == 0) {
+            n->peer_refused_logged_ms = now;
+            lvl = RS_LOG_WARN;
+        }
+        rs_conn_close(c, lvl, "too many pending peer handshakes");
+        rs_node_perform(n);
+        return;
+    }
+    rs_log(RS_LOG_DEBUG, "peer conn %llu (%s): accepted", (unsigned long long)c->id,
+           c->peer->label);
+    rs_peer_begin(c);
+    rs_node_perform(n);
+}
+
+int rs_peer_listen_start(struct rs_node *n)
+{
+    const struct rs_node_config *cfg = n->cfg;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    char port[8];
+    snprintf(port, sizeof port, "%u", cfg->listen_port);
+    int g = getaddrinfo(cfg->listen_host, port, &hints, &res);
+    if (g != 0 || !res) {
+        rs_log(RS_LOG_ERROR, "--listen %s: cannot resolve: %s", cfg->listen_addr,
+               gai_strerror(g));
+        return -1;
+    }
+    uv_tcp_init(&n->loop, &n->peer_listener);
+    n->peer_listener.data = n;
+    n->peer_listening = 1;
+    int r = uv_tcp_bind(&n->peer_listener, res->ai_addr, 0);
+    freeaddrinfo(res);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&n->peer_listener, PEER_BACKLOG, on_peer_connection);
+    if (r < 0) {
+        rs_log(RS_LOG_ERROR, "cannot listen for peers on %s: %s", cfg->listen_addr,
+               uv_strerror(r));
+        return -1;
+    }
+    rs_log(RS_LOG_INFO, "listening for peers on %s", cfg->listen_addr);
+    return 0;
+}
+
+void rs_peer_listen_stop(struct rs_node *n)
+{
+    if (n->peer_listening) {
+        n->peer_listening = 0;
+        uv_close((uv_handle_t *)&n->peer_listener, NULL);
+    }
+}

@@ -1,0 +1,60 @@
+/* peer.h: node-to-node connections (docs/CLUSTER.md). A peer conn is a struct rs_conn over
+ * TCP with a struct rs_peer attached: it shares the client conns' id space, write queue,
+ * flushing and close path (conn.c), and adds the handshake (auth.h), which must complete
+ * within RS_HANDSHAKE_TIMEOUT_MS of the connect or accept before anything else is parsed,
+ * then feeds the core PEER_UP, one PEER_MSG per frame, and PEER_GONE exactly once.
+ * Dialed conns come from dial.c, which keeps a connection to every address it was given. */
+#ifndef ROSTER_NODE_PEER_H
+#define ROSTER_NODE_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "node.h"
+
+#define RS_HANDSHAKE_TIMEOUT_MS 5000u
+#define RS_HANDSHAKES_MAX 64u /* pending handshakes; more connections are closed at once */
+
+struct rs_dial;
+
+struct rs_peer {
+    struct rs_conn *conn;
+    struct rs_auth auth;
+    uv_connect_t connect_req;
+    struct rs_dial *dial; /* dialed conns: the address it serves */
+    uint8_t dialed;
+    uint8_t connecting; /* TCP connect under way */
+    uint8_t up;         /* PEER_UP fed: PEER_MSG and, at close, PEER_GONE follow */
+    uint64_t started_ms;
+    uint64_t up_ms;         /* when PEER_UP was fed */
+    struct rs_link hs_link; /* node->handshaking while not up */
+    size_t hs_unreported;   /* handshake bytes queued: not reported as FLUSHED */
+    char label[200];        /* for logs: "name at addr" or the remote address */
+};
+
+/* rs_peer_conn_new creates a peer conn (TCP handle initialised, id given, deadline armed). */
+struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed);
+/* rs_peer_begin starts the handshake on a connected conn: TCP_NODELAY, HELLO, reading. */
+void rs_peer_begin(struct rs_conn *c);
+/* rs_peer_handshake feeds received bytes to the handshake (conn.c's read path, until up);
+ * returns the bytes consumed or (size_t)-1 if the conn is closing. */
+size_t rs_peer_handshake(struct rs_conn *c, const uint8_t *p, size_t len);
+/* rs_peer_closed runs once when a peer conn closes: PEER_GONE if it was up, dial upkeep. */
+void rs_peer_closed(struct rs_conn *c);
+/* rs_peer_flushed adjusts *n written bytes to the core's share; 1 if FLUSHED is due. */
+int rs_peer_flushed(struct rs_conn *c, size_t *n);
+const char *rs_peer_label(const struct rs_conn *c);
+static inline int rs_peer_is_up(const struct rs_conn *c) { return c->peer && c->peer->up; }
+
+/* dial.c: the dial side's part of a conn's life. */
+void rs_dial_on_up(struct rs_conn *c);
+void rs_dial_on_closed(struct rs_conn *c);
+
+/* cookie.c: loads the cluster cookie (cfg->cookie_file, or the default path, creating a
+ * random one there if absent) and derives the handshake keys. 0, or -1 (logged). */
+int rs_cookie_load(const struct rs_node_config *cfg, struct rs_auth_keys *keys);
+
+#endif

@@ -1,0 +1,149 @@
+/* test_cluster_partition.c: a real partition, made by dropping packets with nftables rules
+ * inside the test's own network namespace: a | b,c. Both sides declare the other down by
+ * missed heartbeats (the TCP connections stay open: only packets vanish), both grant the
+ * same name, then the rules are removed: the nodes reconnect, exactly one winner (the
+ * older claim, b's) is agreed everywhere, the loser's owner gets the conflict notice and a
+ * watcher on the loser's node sees "unregistered" with reason conflict.
+ * Skipped (exit 77, with the reason) where namespaces or nftables are not available. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "rclient.h"
+#include "test.h"
+
+#define TABLE "roster_partition_test"
+
+static void nft_heal(void) { cl_sh("nft delete table inet " TABLE " 2>/dev/null"); }
+
+static void nft_heal_cb(void *arg)
+{
+    (void)arg;
+    nft_heal();
+}
+
+/* partition drops every packet between 127.0.0.1 and 127.0.0.2/3, both ways. */
+static int partition(void)
+{
+    return cl_sh("nft -f - <<'EOF'\n"
+                 "table inet " TABLE " {\n"
+                 "  chain out {\n"
+                 "    type filter hook output priority 0; policy accept;\n"
+                 "    ip saddr 127.0.0.1 ip daddr { 127.0.0.2, 127.0.0.3 } drop\n"
+                 "    ip saddr { 127.0.0.2, 127.0.0.3 } ip daddr 127.0.0.1 drop\n"
+                 "  }\n"
+                 "}\n"
+                 "EOF");
+}
+
+/* wait_kind waits on c for an event of kind about name (reason, or any if < 0). */
+static void wait_kind(roster_client *c, int kind, const char *name, int reason, int timeout_ms,
+                      roster_event *keep)
+{
+    uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        if (test_now_ms() >= deadline)
+            test_fail(__FILE__, __LINE__, "no %s event for %s", roster_event_type_name(kind),
+                      name);
+        roster_event ev;
+        int r = roster_wait_event(c, &ev, (int)(deadline - test_now_ms()));
+        if (r == ROSTER_ETIMEDOUT)
+            continue;
+        ASSERT_EQ(r, 0);
+        int hit = ev.type == kind && (reason < 0 || ev.reason == reason) &&
+                  ev.name.len == strlen(name) && memcmp(ev.name.data, name, ev.name.len) == 0;
+        if (hit && keep) {
+            *keep = ev;
+            return;
+        }
+        roster_event_free(&ev);
+        if (hit)
+            return;
+    }
+}
+
+static void test_partition_conflict(void)
+{
+    char why[200];
+    if (!cl_netns(why, sizeof why))
+        test_skip("no private network namespace (%s): a partition cannot be made without "
+                  "touching the host's network",
+                  why);
+    if (cl_sh("nft --version >/dev/null 2>&1") != 0)
+        test_skip("nft (nftables) is not installed: run scripts/deps.sh");
+    /* probe: can this kernel filter here at all? */
+    if (partition() != 0)
+        test_skip("nftables rules cannot be installed in this namespace (kernel without "
+                  "nf_tables, or not permitted)");
+    nft_heal();
+    test_on_fail(nft_heal_cb, NULL);
+
+    const char *cookie = cl_cookie(0, "cluster-test-cookie-5f1c2d9e8a7b6c4d\n");
+    struct cl_node a, b, c;
+    cl_start(&a, 1, "a", NULL, cookie, NULL);
+    cl_start(&b, 2, "b", a.addr, cookie, NULL);
+    cl_start(&c, 3, "c", a.addr, cookie, NULL);
+    cl_wait_up(&a, NULL, 3, 10000);
+    cl_wait_up(&b, NULL, 3, 10000);
+    cl_wait_up(&c, NULL, 3, 10000);
+    roster_client *la = cl_connect(&a), *lb = cl_connect(&b);
+    roster_client *wa = cl_connect(&a), *wc = cl_connect(&c);
+    ASSERT_EQ(roster_subscribe(wa, NULL, "dup", 3, ROSTER_SUB_REGISTRY, NULL, 5000), 0);
+    ASSERT_EQ(roster_subscribe(wc, NULL, "dup", 3, ROSTER_SUB_REGISTRY, NULL, 5000), 0);
+
+    uint64_t t0 = test_now_ms();
+    ASSERT_EQ(partition(), 0);
+    cl_wait_up(&a, NULL, 1, 10000);
+    cl_wait_up(&b, NULL, 2, 10000);
+    cl_wait_up(&c, NULL, 2, 10000);
+    printf("  partition detected by heartbeats after %llu ms\n",
+           (unsigned long long)(test_now_ms() - t0));
+
+    /* the same name on both sides: b's claim first (older), then a's */
+    roster_pid pb = roster_self(lb), pa = roster_self(la);
+    ASSERT_EQ(roster_register(lb, NULL, "dup", 3, pb, "b", 1, NULL, 5000), 0);
+    cl_wait_lookup(&c, NULL, "dup", 0, &pb, 5000);
+    cl_sleep_ms(5); /* a later wall-clock millisecond for a's claim (not a sync) */
+    ASSERT_EQ(roster_register(la, NULL, "dup", 3, pa, "a", 1, NULL, 5000), 0);
+    cl_wait_lookup(&a, NULL, "dup", 0, &pa, 5000); /* not unique during a partition */
+    wait_kind(wa, ROSTER_EV_REGISTERED, "dup", -1, 5000, NULL);
+
+    t0 = test_now_ms();
+    nft_heal();
+    cl_wait_up(&a, NULL, 3, 20000);
+    cl_wait_up(&b, NULL, 3, 20000);
+    cl_wait_up(&c, NULL, 3, 20000);
+    cl_wait_lookup(&a, NULL, "dup", 0, &pb, 10000);
+    cl_wait_lookup(&b, NULL, "dup", 0, &pb, 10000);
+    cl_wait_lookup(&c, NULL, "dup", 0, &pb, 10000);
+    printf("  healed and agreed on one winner after %llu ms\n",
+           (unsigned long long)(test_now_ms() - t0));
+
+    /* the loser's owner is told, naming the winner */
+    roster_event ev;
+    wait_kind(la, ROSTER_EV_CONFLICT, "dup", -1, 5000, &ev);
+    ASSERT(roster_pid_equal(ev.pid, pa));
+    char wtext[ROSTER_PID_STRLEN];
+    roster_pid_format(pb, wtext);
+    ASSERT_MEM_EQ(ev.prev_meta.data, ev.prev_meta.len, wtext, strlen(wtext));
+    roster_event_free(&ev);
+    /* the watcher on a saw a's claim go with reason conflict, then b's arrive */
+    wait_kind(wa, ROSTER_EV_UNREGISTERED, "dup", ROSTER_REASON_CONFLICT, 5000, NULL);
+    wait_kind(wa, ROSTER_EV_REGISTERED, "dup", -1, 5000, NULL);
+    /* a's claim is gone for good: a names listing on a shows one holder, b's */
+    roster_entries es;
+    ASSERT_EQ(roster_names(la, NULL, "dup", 3, (roster_pid){0, 0}, 0, &es, 5000), 0);
+    ASSERT_EQ(es.n, 1);
+    ASSERT(roster_pid_equal(es.items[0].pid, pb));
+    roster_entries_free(&es);
+
+    roster_close(la);
+    roster_close(lb);
+    roster_close(wa);
+    roster_close(wc);
+    test_node_stop_ok(&c.t);
+    test_node_stop_ok(&b.t);
+    test_node_stop_ok(&a.t);
+}
+
+TEST_MAIN(T(test_partition_conflict))
