@@ -76,7 +76,15 @@ void inv_step(struct sim_world *w, int node, int deep)
     if (!deep || w->failed)
         return;
     struct rs_core_stats st;
-    rs_core_stats(w->nodes[node].core, &st);
+    struct sim_node *n = &w->nodes[node];
+    rs_core_stats(n->core, &st);
+    /* A scan only finds something new if the tables changed, or if time passed (ghosts are
+     * entries that stay too long): skip the others, they are most of the steps. */
+    if (!w->converged && memcmp(&st, &n->scanned, sizeof st) == 0 &&
+        w->now - n->scanned_at < 500)
+        return;
+    n->scanned = st;
+    n->scanned_at = w->now;
     uint64_t names = 0, members = 0;
     for (int s = 0; s < SIM_NSCOPES && !w->failed; s++) {
         if (!joined(w, node, s) || obs_view(w, node, s, view) != 0)
@@ -99,10 +107,14 @@ void inv_step(struct sim_world *w, int node, int deep)
 int inv_converged(struct sim_world *w)
 {
     for (int i = 0; i < w->n; i++)
-        if (!w->nodes[i].core)
+        if (!w->nodes[i].core) {
+            snprintf(w->why, sizeof w->why, "n%d is not up", i);
             return 0;
-    if (net_in_flight(w) || w->now - w->last_busy < 1000)
+        }
+    if (net_in_flight(w) || w->now - w->last_busy < 1000) {
+        snprintf(w->why, sizeof w->why, "frames other than heartbeats still flow");
         return 0;
+    }
     if (!w->cluster)
         return 1;
     for (int i = 0; i < w->n; i++) {
@@ -117,8 +129,14 @@ int inv_converged(struct sim_world *w)
                     w->obs.nodes[k].inc == w->nodes[j].inc &&
                     w->obs.nodes[k].state == ROSTER_NODE_UP)
                     ok = 1;
-            if (!ok)
+            if (!ok) {
+                snprintf(w->why, sizeof w->why,
+                         "n%d does not list n%d (incarnation %016llx) as up; shell: %d live "
+                         "conns, dialing %d, wants %d",
+                         i, j, (unsigned long long)w->nodes[j].inc, w->nodes[i].live[j],
+                         w->nodes[i].dialing[j], w->nodes[i].want[j]);
                 return 0;
+            }
         }
     }
     return 1;

@@ -23,6 +23,13 @@ void set_copy_bytes(char *dst, size_t cap, struct rs_bytes b)
     dst[n] = 0;
 }
 
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 struct sim_entry *set_add(struct sim_set *s, int group, const char *key, struct rs_pid pid,
                           const char *meta)
 {
@@ -35,9 +42,9 @@ struct sim_entry *set_add(struct sim_set *s, int group, const char *key, struct 
     struct sim_entry *e = &s->v[s->n++];
     memset(e, 0, sizeof *e);
     e->group = group;
-    snprintf(e->key, sizeof e->key, "%s", key);
+    copy_str(e->key, sizeof e->key, key);
     e->pid = pid;
-    snprintf(e->meta, sizeof e->meta, "%s", meta ? meta : "");
+    copy_str(e->meta, sizeof e->meta, meta ? meta : "");
     return e;
 }
 

@@ -231,6 +231,8 @@ struct sim_node {
     int seed;              /* node it joins through (-1: none) */
     uint64_t crashed_at;
     int restarts;
+    struct rs_core_stats scanned; /* statistics at the last deep scan, and its time */
+    uint64_t scanned_at;
 };
 
 struct sim_obs {
@@ -286,6 +288,7 @@ struct sim_world {
     struct sim_set scratch_view, scratch_groups; /* reused by the step checks */
     int failed;
     char fail[1024];
+    char why[256]; /* why the cluster is not converged yet */
 };
 
 /* sim.c */
