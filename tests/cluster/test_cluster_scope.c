@@ -61,6 +61,24 @@ static void test_scope_isolation(void)
     ASSERT_EQ(roster_register(cb, "s1", "again", 5, pb, NULL, 0, NULL, 5000), ROSTER_ENOSCOPE);
     ASSERT_EQ(roster_scope_leave(cb, "default", 5000), ROSTER_EINVAL);
 
+    /* the same through rosterctl: scope-join on c, nodes --scope on a */
+    char out[4096];
+    const char *join_argv[] = {ROSTERCTL_PATH, "--socket", c.t.sock, "scope-join", "s2", NULL};
+    ASSERT_EQ(test_run_cmd(join_argv, out, sizeof out), 0);
+    const char *join_a[] = {ROSTERCTL_PATH, "--socket", a.t.sock, "scope-join", "s2", NULL};
+    ASSERT_EQ(test_run_cmd(join_a, out, sizeof out), 0);
+    cl_wait_up(&a, "s2", 2, 5000);
+    const char *nodes_argv[] = {ROSTERCTL_PATH, "--socket", a.t.sock, "--json", "nodes",
+                                "--scope", "s2", NULL};
+    ASSERT_EQ(test_run_cmd(nodes_argv, out, sizeof out), 0);
+    ASSERT(strstr(out, "\"name\":\"a\""));
+    ASSERT(strstr(out, "\"name\":\"c\""));
+    ASSERT(!strstr(out, "\"name\":\"b\""));
+    ASSERT(strstr(out, "\"state\":\"up\""));
+    const char *leave_argv[] = {ROSTERCTL_PATH, "--socket", c.t.sock, "scope-leave", "s2", NULL};
+    ASSERT_EQ(test_run_cmd(leave_argv, out, sizeof out), 0);
+    cl_wait_up(&a, "s2", 1, 5000);
+
     roster_close(ca);
     roster_close(cb);
     roster_close(cc);

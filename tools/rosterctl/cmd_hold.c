@@ -1,6 +1,8 @@
 /* cmd_hold.c: holding a registration (register, join): print the pid, then keep the
  * connection open until stdin reaches EOF (exit 0, the pid closed with reason "normal") or
  * the node goes away (exit 2). Killing rosterctl ends it too (reason "disconnected").
+ * If the name is lost in a cluster conflict (two sides of a partition registered it and
+ * the other claim won), the conflict event is printed and rosterctl exits 1.
  *
  * A terminal on stdin is read only while rosterctl is in its foreground process group:
  * started with `&` from an interactive shell it would otherwise be stopped by SIGTTIN as
@@ -66,8 +68,20 @@ int ctl_hold(struct ctl *x)
         if (p[1].revents) {
             roster_event ev;
             int r;
-            while ((r = roster_next_event(x->c, &ev)) == 0)
+            int lost = 0;
+            while ((r = roster_next_event(x->c, &ev)) == 0) {
+                if (ev.type == ROSTER_EV_CONFLICT) {
+                    print_event(x, &ev);
+                    fprintf(stderr, "rosterctl: lost the name in a conflict to %.*s\n",
+                            (int)ev.prev_meta.len, (const char *)ev.prev_meta.data);
+                    lost = 1;
+                }
                 roster_event_free(&ev);
+            }
+            if (lost) {
+                roster_pid_close(x->c, roster_self(x->c), x->timeout_ms);
+                return CTL_REFUSED;
+            }
             if (r != ROSTER_EAGAIN)
                 return ctl_fail(x, "hold", r, NULL, NULL);
         }

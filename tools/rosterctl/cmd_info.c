@@ -139,6 +139,38 @@ int cmd_scope_create(struct ctl *x, int argc, char **argv)
     return 0;
 }
 
+/* scope_member runs scope-join / scope-leave. */
+static int scope_member(struct ctl *x, int argc, char **argv, int join)
+{
+    const char *what = join ? "scope-join" : "scope-leave";
+    const char *pos[1];
+    int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
+    if (r || (r = ctl_connect(x)))
+        return r;
+    r = join ? roster_scope_join(x->c, pos[0], x->timeout_ms)
+             : roster_scope_leave(x->c, pos[0], x->timeout_ms);
+    if (r)
+        return ctl_fail(x, what, r, "scope", pos[0]);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "scope", pos[0]);
+        jo_bool(&o, "joined", join);
+        jo_end(&o);
+        fputc('\n', stdout);
+    } else {
+        printf("%s scope %s\n", join ? "joined" : "left", pos[0]);
+    }
+    return 0;
+}
+
+int cmd_scope_join(struct ctl *x, int argc, char **argv) { return scope_member(x, argc, argv, 1); }
+
+int cmd_scope_leave(struct ctl *x, int argc, char **argv)
+{
+    return scope_member(x, argc, argv, 0);
+}
+
 int cmd_count(struct ctl *x, int argc, char **argv)
 {
     const char *node = NULL;

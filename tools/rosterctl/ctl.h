@@ -87,6 +87,8 @@ int cmd_status(struct ctl *x, int argc, char **argv);
 int cmd_nodes(struct ctl *x, int argc, char **argv);
 int cmd_scopes(struct ctl *x, int argc, char **argv);
 int cmd_scope_create(struct ctl *x, int argc, char **argv);
+int cmd_scope_join(struct ctl *x, int argc, char **argv);
+int cmd_scope_leave(struct ctl *x, int argc, char **argv);
 int cmd_count(struct ctl *x, int argc, char **argv);
 int cmd_ping(struct ctl *x, int argc, char **argv);
 int cmd_log_level(struct ctl *x, int argc, char **argv);

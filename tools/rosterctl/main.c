@@ -15,9 +15,11 @@ struct cmd {
 
 static const struct cmd cmds[] = {
     {"status", cmd_status, "status"},
-    {"nodes", cmd_nodes, "nodes"},
+    {"nodes", cmd_nodes, "nodes [--scope S]   (cluster nodes: name incarnation state)"},
     {"scopes", cmd_scopes, "scopes"},
     {"scope-create", cmd_scope_create, "scope-create NAME [--strong]"},
+    {"scope-join", cmd_scope_join, "scope-join NAME   (this node replicates the scope)"},
+    {"scope-leave", cmd_scope_leave, "scope-leave NAME"},
     {"lookup", cmd_lookup, "lookup NAME"},
     {"names", cmd_names, "names [--prefix P] [--pid PID] [--limit N]"},
     {"members", cmd_members, "members GROUP [--local]"},

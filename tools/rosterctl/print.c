@@ -86,10 +86,15 @@ static int is_group_event(int type)
            type == ROSTER_EV_MEMBER_UPDATED;
 }
 
+static int is_node_event(int type)
+{
+    return type == ROSTER_EV_NODE_UP || type == ROSTER_EV_NODE_DOWN;
+}
+
 static int has_entry(int type)
 {
     return type != ROSTER_EV_SNAPSHOT_END && type != ROSTER_EV_OVERFLOW &&
-           type != ROSTER_EV_REPLY;
+           type != ROSTER_EV_REPLY && !is_node_event(type);
 }
 
 static int has_reason(const roster_event *ev)
@@ -126,7 +131,11 @@ void print_event(struct ctl *x, const roster_event *ev)
                 jo_bytes(&o, "prev_meta", ev->prev_meta.data, ev->prev_meta.len);
             if (has_reason(ev))
                 jo_str(&o, "reason", roster_reason_name(ev->reason));
+            if (ev->type == ROSTER_EV_CONFLICT) /* the winner's pid, as text */
+                jo_bytes(&o, "winner", ev->prev_meta.data, ev->prev_meta.len);
         }
+        if (is_node_event(ev->type))
+            jo_str(&o, "node", ev->node);
         if (ev->snapshot)
             jo_bool(&o, "snapshot", 1);
         jo_end(&o);
@@ -151,7 +160,13 @@ void print_event(struct ctl *x, const roster_event *ev)
         }
         if (has_reason(ev))
             printf(" reason=%s", roster_reason_name(ev->reason));
+        if (ev->type == ROSTER_EV_CONFLICT) {
+            fputs(" winner=", stdout);
+            text_bytes(stdout, ev->prev_meta.data, ev->prev_meta.len);
+        }
     }
+    if (is_node_event(ev->type))
+        printf(" %s", ev->node);
     if (ev->snapshot)
         fputs(" (snapshot)", stdout);
     fputc('\n', stdout);
