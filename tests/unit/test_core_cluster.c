@@ -396,6 +396,45 @@ static void test_hidden_claim_surfaces(void)
     cl_fini(&c);
 }
 
+static uint64_t last_op_hlc(const struct cnode *x, size_t to)
+{
+    const struct rs_buf *q = &x->q[to];
+    size_t off = 0, flen = 0;
+    uint64_t hlc = 0;
+    struct rs_limits l;
+    rs_limits_default(&l);
+    while (off < q->len && rs_wire_frame_next(q->data + off, q->len - off, l.frame_max, &flen) ==
+                               RS_WIRE_OK) {
+        struct rs_msg m;
+        ASSERT_EQ(rs_wire_decode(q->data + off, flen, &l, &m), RS_WIRE_OK);
+        if (m.type == RS_MSG_P_OP)
+            hlc = m.arg;
+        off += flen;
+    }
+    return hlc;
+}
+
+static void test_hlc_never_below_received(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    struct rs_pid pb = cl_client(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "one", ""), 0);
+    uint64_t h1 = last_op_hlc(&c.n[A], B);
+    ASSERT_U64_EQ(h1 >> 16, c.wall);
+    cl_pump(&c);
+    c.wall -= 60000; /* b's clock is a minute behind */
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "two", ""), 0);
+    uint64_t h2 = last_op_hlc(&c.n[B], A);
+    ASSERT(h2 > h1);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "three", ""), 0);
+    ASSERT(last_op_hlc(&c.n[B], A) > h2); /* same millisecond: the logical part orders */
+    cl_fini(&c);
+}
+
 /* --- scopes ---------------------------------------------------------------------------- */
 
 static int queue_has(const struct rs_buf *q, const char *s)
@@ -685,5 +724,6 @@ static void test_purge_100k_names(void)
 TEST_MAIN(T(test_replicate_writes), T(test_snapshot_on_connect),
           T(test_purge_on_gone_and_silence), T(test_restart_new_incarnation),
           T(test_conflicts_every_policy_both_orders), T(test_hidden_claim_surfaces),
+          T(test_hlc_never_below_received),
           T(test_scope_isolation), T(test_config_scopes_and_gossip), T(test_remote_monitors),
           T(test_malformed_peer_frames), T(test_purge_100k_names))
