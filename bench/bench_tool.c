@@ -2,6 +2,9 @@
  *   bench_tool ready SOCKET PID TIMEOUT_MS
  *       polls until a roster client can connect to SOCKET and ping the node (exit 0), the
  *       process PID has exited (exit 2) or the deadline has passed (exit 3).
+ *   bench_tool mesh SOCKET N TIMEOUT_MS
+ *       polls until the node on SOCKET lists N nodes up, itself included (exit 0), or the
+ *       deadline has passed (exit 3).
  *   bench_tool report RESULTS_FILE
  *       prints the summary table of the figures the programs wrote into RESULTS_FILE,
  *       beside the targets and the reference figures.
@@ -40,6 +43,42 @@ static int cmd_ready(const char *sock, pid_t pid, long timeout_ms)
     }
     fprintf(stderr, "bench_tool: %s not ready after %ld ms (last error %s)\n", sock, timeout_ms,
             roster_err_name(last));
+    return 3;
+}
+
+static int cmd_mesh(const char *sock, long want, long timeout_ms)
+{
+    uint64_t deadline = bu_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = sock;
+    o.client_name = "bench-mesh";
+    o.timeout_ms = 5000;
+    roster_client *c = NULL;
+    int rc = roster_connect(&c, &o);
+    long up = -1;
+    while (rc == 0) {
+        roster_nodes ns;
+        memset(&ns, 0, sizeof ns);
+        rc = roster_nodes_list(c, NULL, &ns, 5000);
+        if (rc != 0)
+            break;
+        up = 0;
+        for (size_t i = 0; i < ns.n; i++)
+            up += ns.items[i].state == ROSTER_NODE_UP;
+        roster_nodes_free(&ns);
+        if (up == want) {
+            roster_close(c);
+            return 0;
+        }
+        if (bu_now_ns() >= deadline)
+            break;
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    roster_close(c);
+    fprintf(stderr, "bench_tool: %s: %ld nodes up after %ld ms, want %ld (last error %s)\n",
+            sock, up, timeout_ms, want, roster_err_name(rc));
     return 3;
 }
 
@@ -244,8 +283,11 @@ int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "ready") == 0)
         return cmd_ready(argv[2], (pid_t)strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10));
+    if (argc == 5 && strcmp(argv[1], "mesh") == 0)
+        return cmd_mesh(argv[2], strtol(argv[3], NULL, 10), strtol(argv[4], NULL, 10));
     if (argc == 3 && strcmp(argv[1], "report") == 0)
         return cmd_report(argv[2]);
-    fprintf(stderr, "usage: bench_tool ready SOCKET PID TIMEOUT_MS | report RESULTS_FILE\n");
+    fprintf(stderr, "usage: bench_tool ready SOCKET PID TIMEOUT_MS | mesh SOCKET N TIMEOUT_MS | "
+                    "report RESULTS_FILE\n");
     return 2;
 }
