@@ -809,9 +809,9 @@ static int cmd_purge(int round, int rounds)
                  n, rounds);
         bu_section(title);
     }
-    static const place p = {{0, 1, 1}, 0,
-                            "b and c on CPU 1, away from a's CPU where the kernel tears the "
-                            "killed a down; b's subscriber and the count pollers on CPU 0"};
+    static const place p = {{0, 1, 0}, 0,
+                            "b alone on CPU 1 (it purges and encodes the 100k events); c, b's "
+                            "subscriber and the pollers on CPU 0, where a was"};
     apply_q(&p, round == 1);
     roster_client *sb = node_connect(1, "bench-purge-sub-b");
     roster_client *cb = node_connect(1, "bench-purge-count-b");

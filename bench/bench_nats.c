@@ -39,7 +39,9 @@ int main(void)
 #define SUBJ_RPC "bench.rpc"
 #define SUBJ_FAN "bench.fan"
 
-static const char *g_url;
+/* Publishers and requesters connect to g_url_tx, subscribers and responders to g_url_rx
+ * (the same server, or two clustered servers for the cross-node figures). */
+static const char *g_url_tx, *g_url_rx;
 
 static void nats_check(natsStatus s, const char *what)
 {
@@ -47,11 +49,11 @@ static void nats_check(natsStatus s, const char *what)
         bu_die("nats %s: %s (%s)", what, natsStatus_GetText(s), nats_GetLastError(NULL));
 }
 
-static natsConnection *nconnect(int send_asap)
+static natsConnection *nconnect(const char *url, int send_asap)
 {
     natsOptions *o = NULL;
     nats_check(natsOptions_Create(&o), "options");
-    nats_check(natsOptions_SetURL(o, g_url), "url");
+    nats_check(natsOptions_SetURL(o, url), "url");
     nats_check(natsOptions_SetAllowReconnect(o, false), "reconnect");
     nats_check(natsOptions_SetTimeout(o, BU_TIMEOUT_MS), "timeout");
     if (send_asap)
@@ -148,7 +150,7 @@ typedef struct tx_arg {
 static void tx_main(int wfd, int go_rd, void *argp)
 {
     tx_arg *a = argp;
-    natsConnection *nc = nconnect(0);
+    natsConnection *nc = nconnect(g_url_tx, 0);
     char msg[MSG_LEN];
     memset(msg, 'm', sizeof msg);
     (void)!write(wfd, "r", 1);
@@ -199,7 +201,7 @@ static void rx_main(int wfd, int go_rd, void *argp)
 {
     (void)go_rd;
     rx_arg *a = argp;
-    natsConnection *nc = nconnect(0);
+    natsConnection *nc = nconnect(g_url_rx, 0);
     rx_result r = {0};
     if (a->nsubs == 1) {
         /* one subscription: synchronous, the application thread takes each message */
@@ -285,6 +287,11 @@ static void run_pubsub(const char *title, const char *key, int nsend, size_t per
         rx[i] = spawn(rx_main, &ra, rx_where, go[0], go[1]);
     for (int i = 0; i < nrx; i++)
         wait_ready(&rx[i]);
+    if (strcmp(g_url_tx, g_url_rx) != 0) {
+        /* across servers: let the subscriptions propagate over the route */
+        struct timespec ts = {0, 500 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     tx_arg ta = {per_sender, ra.subj};
     for (int i = 0; i < nsend; i++)
         tx[i] = spawn(tx_main, &ta, tx_where, go[0], go[1]);
@@ -332,7 +339,7 @@ static void responder_main(int wfd, int go_rd, void *argp)
 {
     (void)go_rd;
     (void)argp;
-    natsConnection *nc = nconnect(1);
+    natsConnection *nc = nconnect(g_url_rx, 1);
     natsSubscription *sub = NULL;
     nats_check(natsConnection_SubscribeSync(&sub, nc, SUBJ_RPC), "subscribe");
     big_pending(sub);
@@ -360,14 +367,21 @@ typedef struct caller_arg {
 static void caller_main(int wfd, int go_rd, void *argp)
 {
     caller_arg *a = argp;
-    natsConnection *nc = nconnect(1);
+    natsConnection *nc = nconnect(g_url_tx, 1);
     char req[MSG_LEN];
     memset(req, 'q', sizeof req);
     uint64_t *lat = bu_xmalloc(a->n * sizeof *lat);
-    for (size_t i = 0; i < a->n / 20 + 100; i++) { /* warm-up */
+    for (size_t i = 0, fails = 0; i < a->n / 20 + 100; i++) { /* warm-up */
         natsMsg *rep = NULL;
-        nats_check(natsConnection_Request(&rep, nc, SUBJ_RPC, req, MSG_LEN, BU_TIMEOUT_MS),
-                   "request");
+        natsStatus s = natsConnection_Request(&rep, nc, SUBJ_RPC, req, MSG_LEN, BU_TIMEOUT_MS);
+        if (s == NATS_NO_RESPONDERS && ++fails < 1000) {
+            /* across servers: the responder's interest is not propagated yet */
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep(&ts, NULL);
+            i--;
+            continue;
+        }
+        nats_check(s, "request");
         natsMsg_Destroy(rep);
     }
     (void)!write(wfd, "r", 1);
@@ -445,20 +459,36 @@ static void run_calls(const char *title, const char *key, int ncallers, size_t p
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: bench_nats nats://127.0.0.1:PORT\n");
+    if (argc == 4 && strcmp(argv[1], "cross") == 0) {
+        g_url_tx = argv[2];
+        g_url_rx = argv[3];
+    } else if (argc == 3 && strcmp(argv[1], "single") == 0) {
+        g_url_tx = g_url_rx = argv[2];
+    } else {
+        fprintf(stderr, "usage: bench_nats single URL | bench_nats cross URL_A URL_B\n");
         return 2;
     }
-    g_url = argv[1];
     signal(SIGPIPE, SIG_IGN);
-    size_t n1 = bu_count(2000000), n3 = bu_count(20000), nf = bu_count(200000);
     char t[200];
-
+    const char *ver = getenv("BENCH_NATS_SERVER_VERSION");
+    if (argc == 4) {
+        size_t n1 = bu_count(1000000), n3 = bu_count(10000);
+        snprintf(t, sizeof t,
+                 "NX. NATS across two clustered servers (%s, libnats %s; server a and the "
+                 "publisher on CPU 0, server b and the subscriber on CPU 1)",
+                 ver ? ver : "nats-server", nats_GetVersion());
+        bu_section(t);
+        snprintf(t, sizeof t, "NX1 1 publisher on a -> 1 sub on b (%zu)", n1);
+        run_pubsub(t, "natsx_tput1", 1, n1, 1, 1, BU_SAME, BU_OTHER);
+        snprintf(t, sizeof t, "NX3 request a -> responder on b (%zu)", n3);
+        run_calls(t, "natsx_call", 1, n3, BU_SAME, BU_OTHER);
+        return 0;
+    }
+    size_t n1 = bu_count(2000000), n3 = bu_count(20000), nf = bu_count(200000);
     snprintf(t, sizeof t,
-             "N. NATS reference: nats-server %s, libnats %s, 64-byte payloads (publishers on "
-             "the other CPU, subscribers on the other CPU)",
-             getenv("BENCH_NATS_SERVER_VERSION") ? getenv("BENCH_NATS_SERVER_VERSION") : "?",
-             nats_GetVersion());
+             "N. NATS reference, one server (%s, libnats %s) on CPU 0; 64-byte payloads, "
+             "placement as in M",
+             ver ? ver : "nats-server", nats_GetVersion());
     bu_section(t);
     snprintf(t, sizeof t, "N1 1 publisher -> 1 sub (%zu msgs)", n1);
     run_pubsub(t, "nats_tput1", 1, n1, 1, 1, BU_OTHER, BU_OTHER);

@@ -84,7 +84,7 @@ static int cmd_mesh(const char *sock, long want, long timeout_ms)
 
 /* --- report ----------------------------------------------------------------------------- */
 
-#define MAXKV 128
+#define MAXKV 1024
 static struct {
     char k[64];
     double v;
@@ -179,6 +179,106 @@ static void max_row(const char *figure, const char *key, const char *unit, doubl
     row(figure, ours, target, ref, max < 0 ? "" : v <= max ? "met" : "MISSED");
 }
 
+/* ms_row: "v ms" of key with a verdict against max (max < 0: none). */
+static void ms_row(const char *figure, const char *key, double max, const char *target,
+                   const char *ref)
+{
+    max_row(figure, key, " ms", max, target, ref);
+}
+
+static void report_cluster(void)
+{
+    double v, w, x;
+    char ours[96], label[96], num[48];
+    printf("\n== Cluster summary (3 nodes on this machine; placements as printed above; p50 / "
+           "p99)\n");
+    row("figure", "ours (this run)", "target", "reference (owner, 2 cores)", "verdict");
+    static const char dashes[] = "--------------------------------------------------";
+    printf("  %.47s-+-%.26s-+-%.13s-+-%.26s-+--------\n", dashes, dashes, dashes, dashes);
+    if (get("cl_tcp_p50_us", &v) && get("cl_tcp_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("C1. loopback TCP round trip, same CPU", ours, "(the floor)", "", "");
+    }
+    if (get("cl_tcpx_p50_us", &v) && get("cl_tcpx_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("    same, across CPUs", ours, "(the floor)", "60-70 µs p50 across cores", "");
+    }
+    if (get("cl_conv_p50_us", &v) && get("cl_conv_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("C2. converge a -> b, all on one CPU", ours, "", "syn 355 / 710 µs", "");
+        if (get("cl_tcp_p50_us", &x)) {
+            snprintf(ours, sizeof ours, "%.2f round trips", v / x);
+            row("    p50 / same-CPU TCP floor p50", ours, "<= 2", "",
+                v / x <= 2 ? "met" : "MISSED");
+        }
+        snprintf(ours, sizeof ours, "%.1f µs", w);
+        row("    p99", ours, "< 500 µs", "syn 710 µs", w < 500 ? "met" : "MISSED");
+    }
+    if (get("cl_conv_c1_p50_us", &v) && get("cl_conv_c1_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("    a, b on CPU 0, c on CPU 1", ours, "", "", "");
+    }
+    if (get("cl_conv_x_p50_us", &v) && get("cl_conv_x_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("    b (and c) on the other CPU", ours, "", "", "");
+        if (get("cl_tcpx_p50_us", &x)) {
+            snprintf(ours, sizeof ours, "%.2f round trips", v / x);
+            row("    p50 / across-CPU TCP floor p50", ours, "<= 2", "",
+                v / x <= 2 ? "met" : "MISSED");
+        }
+        snprintf(ours, sizeof ours, "%.1f µs", w);
+        row("    p99", ours, "< 500 µs", "", w < 500 ? "met" : "MISSED");
+    }
+    if (get("cl_conv_any_p50_us", &v) && get("cl_conv_any_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("    unpinned", ours, "", "", "");
+    }
+    if (get("cl_conv_ack_p50_us", &v) && get("cl_conv_ack_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.1f / %.1f µs", v, w);
+        row("    sync register ack on a, all on one CPU", ours, "", "", "");
+    }
+    fmt_num(num, sizeof num, get("cl_vis_names", &w) ? w : 0);
+    snprintf(label, sizeof label, "C3. %s names on a: last ack -> on b, c", num);
+    ms_row(label, "cl_vis_after_ack_ms", 200, "<= 200 ms", "");
+    ms_row("    first request -> on b and c", "cl_vis_after_first_ms", -1, "", "");
+    rate_row("C4. 3 nodes registering at once, total", "cl_tp_ops", ">= 300,000/s", 300000,
+             "syn ~42,000/s");
+    rate_row("    same, replicated on every node", "cl_tp_repl_ops", "", 0, "");
+    rate_row("    same, unpinned", "cl_tp_any_ops", "", 0, "");
+    fmt_num(num, sizeof num, get("cl_purge_names", &w) ? w : 0);
+    snprintf(label, sizeof label, "C5. kill -9 a (%s names): -> last event, b", num);
+    ms_row(label, "cl_purge_last_ms_med", -1, "", "syn, :pg ~210-230 ms");
+    ms_row("    kill -> counts at base on b and c", "cl_purge_gone_ms_med", -1, "",
+           "syn, :pg ~210-230 ms");
+    ms_row("    first node_down event -> last event", "cl_purge_decl_last_ms_med", 50,
+           "<= 50 ms", "");
+    ms_row("    first node_down event -> counts at base", "cl_purge_decl_gone_ms_med", 50,
+           "<= 50 ms", "");
+    ms_row("    kill -> connection closed (logs)", "cl_purge_log_decl_ms_med", -1, "", "");
+    ms_row("    that declaration -> counts at base", "cl_purge_det_gone_ms_med", 50,
+           "<= 50 ms", "");
+    ms_row("    that declaration -> last event on b", "cl_purge_det_last_ms_med", 50,
+           "<= 50 ms", "");
+    fmt_num(num, sizeof num, get("cl_heal_names", &w) ? w : 0);
+    snprintf(label, sizeof label, "C6. heal, %s names per side: -> converged", num);
+    ms_row(label, "cl_heal_conv_ms", -1, "", "");
+    ms_row("    heal -> mesh up again", "cl_heal_mesh_ms", -1, "", "");
+    ms_row("    mesh up -> converged", "cl_heal_after_mesh_ms", -1, "", "");
+    fmt_num(num, sizeof num, get("cl_mem_names", &w) ? w : 0);
+    snprintf(label, sizeof label, "C7. b's memory per replicated name (%s)", num);
+    if (get("cl_mem_per_name_b", &v) && get("cl_mem_beyond_b", &w))
+        snprintf(ours, sizeof ours, "%.1f B (%.1f beyond name)", v, w);
+    else
+        snprintf(ours, sizeof ours, "n/a");
+    row(label, ours, "", "syn ~580 bytes (1 node)", "");
+    if (get("cl_mem_per_name_a", &v)) {
+        snprintf(ours, sizeof ours, "%.1f bytes", v);
+        row("    a's memory per local name", ours, "", "", "");
+    }
+    if (get("cl_purge_names", &v) && v < 100000)
+        printf("  (BENCH_QUICK run: counts are 10x smaller than the full run's)\n");
+}
+
 static int cmd_report(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -192,6 +292,8 @@ static int cmd_report(const char *path)
 
     double v, w;
     char ours[96];
+    if (!get("sock_p50_us", &v))
+        goto cluster;
     /* Unpinned, the forked echo child shares its parent's CPU while rosterd usually runs on
      * the other one: the ratios then compare unlike placements and get no verdict. */
     int pinned = get("placement_pinned", &v) && v > 0;
@@ -276,6 +378,9 @@ static int cmd_report(const char *path)
             "");
     if (get("cleanup_names", &v) && v < 100000)
         printf("  (BENCH_QUICK run: counts are 10x smaller than the full run's)\n");
+cluster:
+    if (get("cl_tcp_p50_us", &v) || get("cl_purge_names", &v) || get("cl_mem_names", &v))
+        report_cluster();
     return 0;
 }
 

@@ -1,0 +1,553 @@
+/* bench_msg.c: the messaging figures (docs/MESSAGING.md, docs/PERFORMANCE.md "Messaging").
+ * Run by bench/run_msg.sh, which starts the nodes, pins them and runs bench_nats beside.
+ *
+ *   bench_msg single      one node on $ROSTER_SOCKET (pinned to $BENCH_DAEMON_CPU):
+ *       M0 the floor: raw Unix-socket 64-byte round trip (as bench_socket), same run
+ *       M1 one pipelining sender -> one receiver, 64-byte messages (msgs/s)
+ *       M2 2 and 4 senders -> one receiver
+ *       M3 call round trip p50/p99 and calls/s (1 caller; 4 callers)
+ *       M4 publish fan-out to 10 and 100 members (msgs/s delivered per member)
+ *   bench_msg cross       two nodes: senders/callers on $BENCH_MSG_SOCK_A, receivers and
+ *                         responders on $BENCH_MSG_SOCK_B (node a on $BENCH_DAEMON_CPU,
+ *                         node b on the other CPU)
+ *       X1 one pipelining sender on a -> one receiver on b
+ *       X3 call round trip a -> b
+ *   bench_msg report      the side-by-side table (roster, target, NATS) from $BENCH_RESULTS
+ *
+ * Every process is a forked child with its own client, connected after the fork. Receivers
+ * count ROSTER_EV_MESSAGE events; each sender ends with one END message sent with
+ * ROSTER_SEND_CONFIRM (so it is known to be routed, and order per sender/receiver pair puts
+ * it after the others), and a receiver stops at the last END. A figure's time runs from the
+ * moment every sender is released to the moment the last END is taken by the receiver, so
+ * it includes the draining of the mailbox. Messages lost (the at-most-once policy drops when
+ * a mailbox bound is hit) are counted as sent - received and printed with the node's
+ * messages_dropped counter.
+ */
+#include "bench_util.h"
+
+#include <signal.h>
+
+#define MSG_LEN 64
+#define FAN_GROUP "bench-fan"
+
+static const char *g_sock; /* the node the current role connects to */
+
+static roster_client *connect_to(const char *sock, const char *name)
+{
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = sock;
+    o.client_name = name;
+    o.timeout_ms = BU_TIMEOUT_MS;
+    roster_client *c = NULL;
+    bu_check(NULL, "roster_connect", roster_connect(&c, &o));
+    return c;
+}
+
+/* --- children: fork, ready, go, result ------------------------------------------------- */
+
+typedef struct child {
+    pid_t pid;
+    int rd;
+} child;
+
+typedef struct role {
+    void (*fn)(int wfd, int go_rd, struct role *r);
+    const char *sock;
+    size_t n;       /* messages / calls */
+    int npids;      /* receiver: pids in this process */
+    uint64_t ends;  /* receiver: END markers per pid */
+    roster_pid to;  /* sender / caller: the target */
+    int publish;    /* sender: publish to FAN_GROUP instead of sending to `to` */
+} role;
+
+static child spawn(role *r, int where, int go_rd, int go_wr)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        bu_die("pipe: %s", strerror(errno));
+    fflush(stdout);
+    child c;
+    c.pid = fork();
+    if (c.pid < 0)
+        bu_die("fork: %s", strerror(errno));
+    if (c.pid == 0) {
+        close(p[0]);
+        if (go_wr >= 0)
+            close(go_wr);
+        bu_pin(where);
+        r->fn(p[1], go_rd, r);
+        _exit(0);
+    }
+    close(p[1]);
+    c.rd = p[0];
+    return c;
+}
+
+static void wait_go(int go_rd)
+{
+    char b;
+    while (read(go_rd, &b, 1) < 0 && errno == EINTR) {
+    }
+}
+
+static void reap(child *c)
+{
+    close(c->rd);
+    int st = 0;
+    waitpid(c->pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        bu_die("a benchmark child failed (status %d)", st);
+}
+
+static void kill_child(child *c)
+{
+    kill(c->pid, SIGKILL);
+    close(c->rd);
+    waitpid(c->pid, NULL, 0);
+}
+
+/* --- receivers --------------------------------------------------------------------------- */
+
+typedef struct rx_result {
+    uint64_t count; /* ordinary messages */
+    uint64_t ends;  /* END markers */
+    uint64_t t_end; /* when the last END was taken (or the last message) */
+    uint64_t other; /* events that were not messages (OVERFLOW would show here) */
+} rx_result;
+
+/* A receiver: npids pids (the first is the client's own), joined to FAN_GROUP when npids > 1
+ * or r->publish; writes its pids, then waits for npids * ends END markers. */
+static void rx_main(int wfd, int go_rd, role *r)
+{
+    (void)go_rd;
+    roster_client *c = connect_to(r->sock, "bench-rx");
+    roster_pid *pids = bu_xmalloc((size_t)r->npids * sizeof *pids);
+    pids[0] = roster_self(c);
+    for (int i = 1; i < r->npids; i++)
+        bu_check(c, "roster_pid_new", roster_pid_new(c, &pids[i], BU_TIMEOUT_MS));
+    if (r->publish)
+        for (int i = 0; i < r->npids; i++)
+            bu_check(c, "roster_join",
+                     roster_join(c, NULL, FAN_GROUP, sizeof FAN_GROUP - 1, pids[i], NULL, 0,
+                                 BU_TIMEOUT_MS));
+    if (bu_write_full(wfd, pids, (size_t)r->npids * sizeof *pids) != 0)
+        _exit(1);
+    rx_result res = {0};
+    uint64_t want = r->ends * (uint64_t)r->npids;
+    while (res.ends < want) {
+        roster_event ev;
+        int rc = roster_wait_event(c, &ev, 10000);
+        if (rc == ROSTER_ETIMEDOUT)
+            break; /* END markers lost: report what came */
+        bu_check(c, "roster_wait_event", rc);
+        if (ev.type == ROSTER_EV_MESSAGE) {
+            if (ev.meta.len > 0 && ev.meta.data[0] == 'E') {
+                res.ends++;
+                res.t_end = bu_now_ns();
+            } else {
+                res.count++;
+                if (res.ends == 0)
+                    res.t_end = bu_now_ns();
+            }
+        } else {
+            res.other++;
+        }
+        roster_event_free(&ev);
+    }
+    if (bu_write_full(wfd, &res, sizeof res) != 0)
+        _exit(1);
+    roster_close(c);
+    free(pids);
+    _exit(0);
+}
+
+/* A sender: r->n pipelined 64-byte sends (ROSTER_SEND_NOFLUSH) or publishes to FAN_GROUP,
+ * then one END (sent with CONFIRM; retried while the mailbox is full). */
+static void tx_main(int wfd, int go_rd, role *r)
+{
+    roster_client *c = connect_to(r->sock, "bench-tx");
+    roster_pid self = roster_self(c);
+    char msg[MSG_LEN];
+    memset(msg, 'm', sizeof msg);
+    if (bu_write_full(wfd, "r", 1) != 0)
+        _exit(1);
+    wait_go(go_rd);
+    if (r->publish) {
+        for (size_t i = 0; i < r->n; i++)
+            bu_check(c, "roster_publish",
+                     roster_publish(c, self, NULL, FAN_GROUP, sizeof FAN_GROUP - 1, msg,
+                                    MSG_LEN, 0, NULL, BU_TIMEOUT_MS));
+        msg[0] = 'E';
+        bu_check(c, "roster_publish",
+                 roster_publish(c, self, NULL, FAN_GROUP, sizeof FAN_GROUP - 1, msg, MSG_LEN, 0,
+                                NULL, BU_TIMEOUT_MS));
+    } else {
+        for (size_t i = 0; i < r->n; i++)
+            bu_check(c, "roster_send",
+                     roster_send(c, self, r->to, msg, MSG_LEN, ROSTER_SEND_NOFLUSH,
+                                 BU_TIMEOUT_MS));
+        msg[0] = 'E';
+        for (int tries = 0;; tries++) {
+            int rc = roster_send(c, self, r->to, msg, MSG_LEN, ROSTER_SEND_CONFIRM,
+                                 BU_TIMEOUT_MS);
+            if (rc != ROSTER_EAGAIN || tries > 10000) {
+                bu_check(c, "roster_send (END, confirmed)", rc);
+                break;
+            }
+            struct timespec ts = {0, 1000000L}; /* mailbox full: let the receiver drain */
+            nanosleep(&ts, NULL);
+        }
+    }
+    roster_close(c);
+    _exit(0);
+}
+
+/* messages_dropped of the node on sock (0 if the counter is absent). */
+static uint64_t node_dropped(const char *sock)
+{
+    roster_client *c = connect_to(sock, "bench-status");
+    roster_stats st;
+    bu_check(c, "roster_status", roster_status(c, &st, BU_TIMEOUT_MS));
+    uint64_t v = 0;
+    for (size_t i = 0; i < st.n; i++)
+        if (strcmp(st.items[i].key, "messages_dropped") == 0)
+            v = st.items[i].value;
+    roster_stats_free(&st);
+    roster_close(c);
+    return v;
+}
+
+/* run_flow: nsend senders (per_sender messages each) on tx_sock -> nrx receiver processes of
+ * pids_per_rx pids on rx_sock; publish: to FAN_GROUP, else to the one receiver's pid. */
+static void run_flow(const char *title, const char *key, int nsend, size_t per_sender,
+                     int nrx, int pids_per_rx, int publish, const char *tx_sock,
+                     const char *rx_sock, int tx_where, int rx_where)
+{
+    uint64_t drop0 = node_dropped(rx_sock);
+    int go[2];
+    if (pipe(go) != 0)
+        bu_die("pipe");
+    child *rx = bu_xmalloc((size_t)nrx * sizeof *rx);
+    child *tx = bu_xmalloc((size_t)nsend * sizeof *tx);
+    role rr = {rx_main, rx_sock, 0, pids_per_rx, (uint64_t)nsend, {0, 0}, publish};
+    roster_pid *pids = bu_xmalloc((size_t)pids_per_rx * sizeof *pids);
+    roster_pid target = {0, 0};
+    for (int i = 0; i < nrx; i++) {
+        rx[i] = spawn(&rr, rx_where, go[0], go[1]);
+        if (bu_read_full(rx[i].rd, pids, (size_t)pids_per_rx * sizeof *pids) != 0)
+            bu_die("a receiver failed before it was ready");
+        if (i == 0)
+            target = pids[0];
+    }
+    role tr = {tx_main, tx_sock, per_sender, 0, 0, target, publish};
+    for (int i = 0; i < nsend; i++) {
+        tx[i] = spawn(&tr, tx_where, go[0], go[1]);
+        char b;
+        if (bu_read_full(tx[i].rd, &b, 1) != 0)
+            bu_die("a sender failed before it was ready");
+    }
+    close(go[0]);
+    uint64_t t0 = bu_now_ns();
+    close(go[1]);
+    uint64_t got = 0, other = 0, t_end = t0;
+    for (int i = 0; i < nrx; i++) {
+        rx_result r;
+        if (bu_read_full(rx[i].rd, &r, sizeof r) != 0)
+            bu_die("a receiver died without a result");
+        got += r.count;
+        other += r.other;
+        if (r.t_end > t_end)
+            t_end = r.t_end;
+    }
+    for (int i = 0; i < nsend; i++)
+        reap(&tx[i]);
+    for (int i = 0; i < nrx; i++)
+        reap(&rx[i]);
+    uint64_t dropped = node_dropped(rx_sock) - drop0;
+    int members = nrx * pids_per_rx;
+    uint64_t expect = (uint64_t)nsend * per_sender * (uint64_t)members;
+    uint64_t ns = t_end - t0;
+    double rate = bu_rate(got, ns) / members;
+    bu_line("%-44s %10.0f msgs/s%s   (%llu of %llu received in %.3f s; lost %llu, node "
+            "messages_dropped %llu%s)",
+            title, rate, members > 1 ? " per member" : "", (unsigned long long)got,
+            (unsigned long long)expect, (double)ns / 1e9, (unsigned long long)(expect - got),
+            (unsigned long long)dropped, other ? ", other events!" : "");
+    char k[96];
+    snprintf(k, sizeof k, "%s_rate", key);
+    bu_result(k, rate);
+    snprintf(k, sizeof k, "%s_lost", key);
+    bu_result(k, (double)(expect - got));
+    free(rx);
+    free(tx);
+    free(pids);
+}
+
+/* --- calls ------------------------------------------------------------------------------- */
+
+static void responder_main(int wfd, int go_rd, role *r)
+{
+    (void)go_rd;
+    roster_client *c = connect_to(r->sock, "bench-responder");
+    roster_pid self = roster_self(c);
+    if (bu_write_full(wfd, &self, sizeof self) != 0)
+        _exit(1);
+    char rep[MSG_LEN];
+    memset(rep, 'r', sizeof rep);
+    for (;;) {
+        roster_event ev;
+        int rc = roster_wait_event(c, &ev, 60000);
+        if (rc == ROSTER_ETIMEDOUT)
+            _exit(0);
+        bu_check(c, "roster_wait_event", rc);
+        if (ev.type == ROSTER_EV_MESSAGE && ev.call_ref != 0)
+            bu_check(c, "roster_reply", roster_reply(c, &ev, rep, MSG_LEN, BU_TIMEOUT_MS));
+        roster_event_free(&ev);
+    }
+}
+
+/* A caller writes t_start, t_end, then its n latencies (ns). */
+static void caller_main(int wfd, int go_rd, role *r)
+{
+    roster_client *c = connect_to(r->sock, "bench-caller");
+    roster_pid self = roster_self(c);
+    char req[MSG_LEN];
+    memset(req, 'q', sizeof req);
+    uint64_t *lat = bu_xmalloc(r->n * sizeof *lat);
+    for (size_t i = 0; i < r->n / 20 + 100; i++) { /* warm-up */
+        roster_buf rep = {0};
+        bu_check(c, "roster_call", roster_call(c, self, r->to, req, MSG_LEN, &rep, NULL,
+                                               BU_TIMEOUT_MS));
+        roster_buf_free(&rep);
+    }
+    if (bu_write_full(wfd, "r", 1) != 0)
+        _exit(1);
+    wait_go(go_rd);
+    uint64_t t[2];
+    t[0] = bu_now_ns();
+    for (size_t i = 0; i < r->n; i++) {
+        uint64_t s = bu_now_ns();
+        roster_buf rep = {0};
+        bu_check(c, "roster_call", roster_call(c, self, r->to, req, MSG_LEN, &rep, NULL,
+                                               BU_TIMEOUT_MS));
+        if (rep.len != MSG_LEN)
+            bu_die("roster_call: reply of %zu bytes", rep.len);
+        roster_buf_free(&rep);
+        lat[i] = bu_now_ns() - s;
+    }
+    t[1] = bu_now_ns();
+    roster_close(c);
+    if (bu_write_full(wfd, t, sizeof t) != 0 || bu_write_full(wfd, lat, r->n * sizeof *lat) != 0)
+        _exit(1);
+    _exit(0);
+}
+
+/* run_calls: ncallers on call_sock call one responder on resp_sock; returns p50 (µs). */
+static double run_calls(const char *title, const char *key, int ncallers, size_t per_caller,
+                        const char *call_sock, const char *resp_sock, int caller_where,
+                        int resp_where)
+{
+    int go[2];
+    if (pipe(go) != 0)
+        bu_die("pipe");
+    role rr = {responder_main, resp_sock, 0, 1, 0, {0, 0}, 0};
+    child resp = spawn(&rr, resp_where, go[0], go[1]);
+    roster_pid target;
+    if (bu_read_full(resp.rd, &target, sizeof target) != 0)
+        bu_die("the responder failed before it was ready");
+    child *cl = bu_xmalloc((size_t)ncallers * sizeof *cl);
+    role cr = {caller_main, call_sock, per_caller, 0, 0, target, 0};
+    for (int i = 0; i < ncallers; i++) {
+        cl[i] = spawn(&cr, caller_where, go[0], go[1]);
+        char b;
+        if (bu_read_full(cl[i].rd, &b, 1) != 0)
+            bu_die("a caller failed before it was ready");
+    }
+    close(go[0]);
+    uint64_t t0 = bu_now_ns();
+    close(go[1]);
+    bu_lat lat;
+    bu_lat_init(&lat, per_caller * (size_t)ncallers);
+    uint64_t t_end = t0;
+    for (int i = 0; i < ncallers; i++) {
+        uint64_t t[2];
+        if (bu_read_full(cl[i].rd, t, sizeof t) != 0 ||
+            bu_read_full(cl[i].rd, lat.v + lat.n, per_caller * sizeof *lat.v) != 0)
+            bu_die("a caller died without a result");
+        lat.n += per_caller;
+        if (t[1] > t_end)
+            t_end = t[1];
+        reap(&cl[i]);
+    }
+    kill_child(&resp);
+    bu_lat_sort(&lat);
+    bu_print_lat(title, &lat);
+    size_t total = per_caller * (size_t)ncallers;
+    bu_line("%-44s %10.0f calls/s   (%zu calls by %d caller%s in %.3f s)", "",
+            bu_rate(total, t_end - t0), total, ncallers, ncallers > 1 ? "s" : "",
+            (double)(t_end - t0) / 1e9);
+    char k[96];
+    double p50 = bu_pct_us(&lat, 0.50);
+    snprintf(k, sizeof k, "%s_p50_us", key);
+    bu_result(k, p50);
+    snprintf(k, sizeof k, "%s_p99_us", key);
+    bu_result(k, bu_pct_us(&lat, 0.99));
+    snprintf(k, sizeof k, "%s_rps", key);
+    bu_result(k, bu_rate(total, t_end - t0));
+    bu_lat_free(&lat);
+    free(cl);
+    return p50;
+}
+
+/* --- figures ----------------------------------------------------------------------------- */
+
+static double floor_rtt(size_t n)
+{
+    bu_lat lat;
+    bu_lat_init(&lat, n);
+    bu_echo e;
+    bu_echo_start(&e, NULL);
+    bu_pin(BU_SAME);
+    for (size_t i = 0; i < n / 20 + 100; i++)
+        bu_echo_rtt(&e);
+    uint64_t t0 = bu_now_ns();
+    for (size_t i = 0; i < n; i++)
+        bu_lat_add(&lat, bu_echo_rtt(&e));
+    uint64_t ns = bu_now_ns() - t0;
+    bu_echo_stop(&e);
+    bu_pin(BU_ANY);
+    bu_lat_sort(&lat);
+    bu_print_lat("M0 raw socket round trip, same CPU", &lat);
+    bu_line("%-44s %10.0f round trips/s", "", bu_rate(n, ns));
+    double p50 = bu_pct_us(&lat, 0.50);
+    bu_result("msg_sock_p50_us", p50);
+    bu_result("msg_sock_p99_us", bu_pct_us(&lat, 0.99));
+    bu_result("msg_sock_rps", bu_rate(n, ns));
+    bu_lat_free(&lat);
+    return p50;
+}
+
+static int cmd_single(void)
+{
+    g_sock = getenv("ROSTER_SOCKET");
+    if (g_sock == NULL)
+        bu_die("ROSTER_SOCKET is not set");
+    size_t n1 = bu_count(2000000), nfloor = bu_count(50000), n3 = bu_count(20000),
+           nf = bu_count(200000);
+    char t[200];
+    bu_section("M. Messaging, one node: 64-byte payloads (placement per line; see "
+               "docs/PERFORMANCE.md, Messaging)");
+    snprintf(t, sizeof t, "M0 floor (%zu round trips)", nfloor);
+    bu_line("%s", t);
+    double floor = floor_rtt(nfloor);
+
+    snprintf(t, sizeof t, "M1 1 sender -> 1 receiver (%zu msgs)", n1);
+    run_flow(t, "msg_tput1", 1, n1, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_OTHER);
+    snprintf(t, sizeof t, "M2 2 senders -> 1 receiver (2 x %zu)", n1 / 2);
+    run_flow(t, "msg_tput2", 2, n1 / 2, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_OTHER);
+    snprintf(t, sizeof t, "M2 4 senders -> 1 receiver (4 x %zu)", n1 / 4);
+    run_flow(t, "msg_tput4", 4, n1 / 4, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_OTHER);
+
+    snprintf(t, sizeof t, "M3 call, all on CPU 0 (%zu)", n3);
+    double p50 = run_calls(t, "msg_call", 1, n3, g_sock, g_sock, BU_SAME, BU_SAME);
+    bu_line("%-44s %10.2fx the socket round trip (target <= 2.5x)", "  call p50 / floor p50",
+            floor > 0 ? p50 / floor : 0);
+    bu_result("msg_call_ratio", floor > 0 ? p50 / floor : 0);
+    snprintf(t, sizeof t, "M3 call, 4 callers any CPU (4 x %zu)", n3 / 2);
+    run_calls(t, "msg_call4", 4, n3 / 2, g_sock, g_sock, BU_ANY, BU_SAME);
+
+    snprintf(t, sizeof t, "M4 publish to 10 members (%zu publishes)", nf);
+    run_flow(t, "msg_fan10", 1, nf, 10, 1, 1, g_sock, g_sock, BU_OTHER, BU_OTHER);
+    snprintf(t, sizeof t, "M4 publish to 100, 10 procs x 10 (%zu)", nf / 4);
+    run_flow(t, "msg_fan100", 1, nf / 4, 10, 10, 1, g_sock, g_sock, BU_OTHER, BU_OTHER);
+    return 0;
+}
+
+static int cmd_cross(void)
+{
+    const char *a = getenv("BENCH_MSG_SOCK_A"), *b = getenv("BENCH_MSG_SOCK_B");
+    if (a == NULL || b == NULL)
+        bu_die("BENCH_MSG_SOCK_A / BENCH_MSG_SOCK_B are not set");
+    size_t n1 = bu_count(1000000), n3 = bu_count(10000);
+    char t[200];
+    bu_section("X. Messaging across two nodes on loopback TCP (node a on CPU 0 with the "
+               "senders, node b on CPU 1 with the receivers)");
+    snprintf(t, sizeof t, "X1 1 sender on a -> 1 receiver on b (%zu)", n1);
+    run_flow(t, "msgx_tput1", 1, n1, 1, 1, 0, a, b, BU_SAME, BU_OTHER);
+    snprintf(t, sizeof t, "X3 call a -> b (%zu)", n3);
+    run_calls(t, "msgx_call", 1, n3, a, b, BU_SAME, BU_OTHER);
+    return 0;
+}
+
+/* --- report -------------------------------------------------------------------------------- */
+
+static void row(const char *label, const char *rkey, const char *nkey, const char *unit,
+                const char *target)
+{
+    double r = 0, n = 0;
+    int hr = bu_result_get(rkey, &r) == 0, hn = nkey && bu_result_get(nkey, &n) == 0;
+    char rs[32] = "-", ns[32] = "-", ratio[32] = "";
+    if (hr)
+        snprintf(rs, sizeof rs, "%.*f %s", r < 100 ? 1 : 0, r, unit);
+    if (hn)
+        snprintf(ns, sizeof ns, "%.*f %s", n < 100 ? 1 : 0, n, unit);
+    if (hr && hn && n > 0)
+        snprintf(ratio, sizeof ratio, "%.2fx", r / n);
+    printf("   %-38s %16s %16s %10s  %s\n", label, rs, ns, ratio, target);
+}
+
+static int cmd_report(void)
+{
+    printf("\n== Messaging summary: roster beside NATS (same machine, same run, same placement)\n");
+    printf("   %-38s %16s %16s %10s  %s\n", "figure", "roster", "NATS", "roster/NATS",
+           "target");
+    row("socket round trip p50 (floor)", "msg_sock_p50_us", NULL, "us", "");
+    row("1 sender -> 1 receiver", "msg_tput1_rate", "nats_tput1_rate", "/s", ">= 1,000,000/s");
+    row("2 senders -> 1 receiver", "msg_tput2_rate", "nats_tput2_rate", "/s", "");
+    row("4 senders -> 1 receiver", "msg_tput4_rate", "nats_tput4_rate", "/s", "");
+    row("across 2 nodes, 1 -> 1", "msgx_tput1_rate", "natsx_tput1_rate", "/s",
+        ">= 500,000/s");
+    row("call p50, same node", "msg_call_p50_us", "nats_call_p50_us", "us",
+        "<= 2.5x floor");
+    row("call p99, same node", "msg_call_p99_us", "nats_call_p99_us", "us", "");
+    row("calls/s, 1 caller", "msg_call_rps", "nats_call_rps", "/s", "");
+    row("calls/s, 4 callers", "msg_call4_rps", "nats_call4_rps", "/s", "");
+    row("call p50, across nodes", "msgx_call_p50_us", "natsx_call_p50_us", "us", "");
+    row("call p99, across nodes", "msgx_call_p99_us", "natsx_call_p99_us", "us", "");
+    row("fan-out 10, per member", "msg_fan10_rate", "nats_fan10_rate", "/s", "");
+    row("fan-out 100, per member", "msg_fan100_rate", "nats_fan100_rate", "/s",
+        ">= 100,000/s");
+    double ratio;
+    if (bu_result_get("msg_call_ratio", &ratio) == 0)
+        printf("   call p50 / socket p50: %.2fx (target <= 2.5x)\n", ratio);
+    static const char *const lost[] = {"msg_tput1", "msg_tput2", "msg_tput4", "msgx_tput1",
+                                       "msg_fan10", "msg_fan100", "nats_tput1", "nats_tput2",
+                                       "nats_tput4", "nats_fan10", "nats_fan100"};
+    int any = 0;
+    for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++) {
+        char k[64];
+        double v;
+        snprintf(k, sizeof k, "%s_lost", lost[i]);
+        if (bu_result_get(k, &v) == 0 && v > 0) {
+            printf("   lost messages in %s: %.0f\n", lost[i], v);
+            any = 1;
+        }
+    }
+    if (!any)
+        printf("   no message lost in any figure\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc == 2 && strcmp(argv[1], "single") == 0)
+        return cmd_single();
+    if (argc == 2 && strcmp(argv[1], "cross") == 0)
+        return cmd_cross();
+    if (argc == 2 && strcmp(argv[1], "report") == 0)
+        return cmd_report();
+    fprintf(stderr, "usage: bench_msg single|cross|report\n");
+    return 2;
+}
