@@ -418,6 +418,31 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             }
         return;
     }
+    case RS_MSG_SCOPE_JOIN:
+    case RS_MSG_SCOPE_LEAVE: {
+        struct sim_node *n = &w->nodes[c->node];
+        int busy = 0;
+        for (size_t o = 0; o < w->ncl && pd.type == RS_MSG_SCOPE_LEAVE; o++)
+            for (size_t h = 0; w->cl[o].alive && w->cl[o].node == c->node && h < w->cl[o].nheld;
+                 h++)
+                busy |= w->cl[o].held[h].scope == pd.scope;
+        int joined = (n->scopes >> pd.scope) & 1u;
+        int ok = pd.type == RS_MSG_SCOPE_JOIN ? st == 0
+                 : !joined                  ? st == ROSTER_ENOSCOPE
+                 : busy                     ? st == ROSTER_EBUSY
+                                            : st == 0;
+        if (!ok) {
+            sim_fail(w, "n%d: %s %s gave status %d (joined %d, local holdings %d)", c->node,
+                     pd.type == RS_MSG_SCOPE_JOIN ? "SCOPE_JOIN" : "SCOPE_LEAVE",
+                     sim_scope_name(pd.scope), (int)st, joined, busy);
+            return;
+        }
+        if (st == 0 && pd.type == RS_MSG_SCOPE_JOIN)
+            n->scopes |= 1u << pd.scope;
+        else if (st == 0)
+            n->scopes &= ~(1u << pd.scope);
+        return;
+    }
     case RS_MSG_DEMONITOR:
         for (size_t i = 0; i < c->nmons; i++)
             if (c->mons[i].id == pd.arg && st == 0)

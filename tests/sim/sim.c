@@ -161,10 +161,22 @@ int sim_apply(struct sim_world *w, int i, struct rs_input *in)
     return w->failed ? -1 : 0;
 }
 
+/* The custom conflict policy of the simulated cluster: the claim with the smaller metadata
+ * wins (a resolver may look at anything in the claims, as long as every node decides alike). */
+static int sim_resolve(const struct rs_claim_view *a, const struct rs_claim_view *b)
+{
+    size_t n = a->meta_len < b->meta_len ? a->meta_len : b->meta_len;
+    int r = n ? memcmp(a->meta, b->meta, n) : 0;
+    if (r)
+        return r;
+    return (a->meta_len > b->meta_len) - (a->meta_len < b->meta_len);
+}
+
 void sim_node_start(struct sim_world *w, int i)
 {
     struct sim_node *n = &w->nodes[i];
     n->inc = sim_next(&w->rng) | 1;
+    n->scopes = n->cfg_scopes;
     const char *scopes[SIM_NSCOPES];
     size_t ns = 0;
     for (int s = 1; s < SIM_NSCOPES; s++)
@@ -181,6 +193,10 @@ void sim_node_start(struct sim_world *w, int i)
         .down_after_ms = w->down_after_ms,
         .scopes = scopes,
         .n_scopes = ns,
+        .policy = w->policy,
+        .resolver = sim_resolve,
+        .priorities = w->prio,
+        .n_priorities = (size_t)w->n,
     };
     n->core = rs_core_new(&cfg);
     if (!n->core) {
@@ -301,6 +317,7 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
     w->ghost_bound_ms = w->down_after_ms + 2u * w->heartbeat_ms + 2u * 500u + 1500u;
     w->work_until = w->now + sim_range(&w->rng, 4000, 20000);
     w->fault_pct = (unsigned)sim_below(&w->rng, 101);
+    w->policy = (enum rs_conflict_policy)sim_below(&w->rng, 4);
     for (int i = 0; i < w->n; i++) {
         struct sim_node *n = &w->nodes[i];
         n->name[0] = (char)'n';
@@ -308,13 +325,15 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
         n->name[2] = 0;
         snprintf(n->addr, sizeof n->addr, "10.0.0.%d:4370", i + 1);
         n->skew = (int64_t)sim_range(&w->rng, 0, 6000) - 3000;
-        n->scopes = 1u | (sim_pct(&w->rng, 60) ? 2u : 0u);
+        n->cfg_scopes = 1u | (sim_pct(&w->rng, 60) ? 2u : 0u);
+        w->prio[i].node = n->name;
+        w->prio[i].priority = (int)sim_below(&w->rng, 3);
         n->seed = cluster ? (i == 0 ? 1 : 0) : -1;
     }
     sim_log(w, "seed %llu: %d nodes, heartbeat %u ms, down after %u ms, workload until %llu ms, "
-               "faults %u%%",
+               "faults %u%%, conflict policy %d",
             (unsigned long long)seed, w->n, w->heartbeat_ms, w->down_after_ms,
-            (unsigned long long)w->work_until, w->fault_pct);
+            (unsigned long long)w->work_until, w->fault_pct, (int)w->policy);
     for (int i = 0; i < w->n; i++) {
         sim_node_start(w, i);
         sim_at(w, w->now + sim_range(&w->rng, 1, 50), EV_ACTION, i, 0, 0, 0);

@@ -222,6 +222,7 @@ struct sim_node {
     uint64_t inc;
     int64_t skew;          /* wall clock offset, ms */
     uint32_t scopes;       /* bit s: joined scope s */
+    uint32_t cfg_scopes;   /* scopes joined at start (configuration) */
     size_t observer;       /* client index of its observer */
     int want[SIM_MAX_NODES];      /* the shell keeps a connection to that node */
     int live[SIM_MAX_NODES];      /* conns to that node with PEER_UP delivered, not gone */
@@ -280,6 +281,8 @@ struct sim_world {
     uint32_t heartbeat_ms, down_after_ms;
     uint64_t ghost_bound_ms; /* how long an entry of a dead pid may linger */
     unsigned fault_pct;      /* fault intensity of this seed */
+    enum rs_conflict_policy policy;               /* the same on every node */
+    struct rs_node_priority prio[SIM_MAX_NODES]; /* RS_POLICY_PRIORITY */
     uint64_t last_busy;      /* last time a non-heartbeat peer frame was sent or delivered */
     uint64_t steps;
     uint64_t digest;

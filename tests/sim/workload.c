@@ -119,11 +119,16 @@ void work_action(struct sim_world *w, int node)
         m.type = RS_MSG_MONITOR;
         m.pid = pick_pid(w, c);
         key[0] = 0;
-    } else if (op < 94) {
+    } else if (op < 93) {
         if (!c->nmons)
             return;
         m.type = RS_MSG_DEMONITOR;
         m.arg = c->mons[sim_below(&w->rng, c->nmons)].id;
+        key[0] = 0;
+    } else if (op < 95) {
+        m.type = (w->nodes[node].scopes & 2u) ? RS_MSG_SCOPE_LEAVE : RS_MSG_SCOPE_JOIN;
+        scope = 1;
+        m.scope = rs_bytes_str(sim_scope_name(1));
         key[0] = 0;
     } else if (op < 97) {
         sim_log(w, "n%d: client %zu dies", node, ci);
@@ -182,8 +187,13 @@ void work_fault(struct sim_world *w)
     } else if (f < 52) {
         pick_pair(w, &a, &b);
         net_cut_pair(w, a, b, 0);
-    } else if (f < 80) {
+    } else if (f < 76) {
         sim_at(w, w->now, EV_HEAL_LINKS, -1, 0, 0, 0);
+    } else if (f < 82) {
+        /* A wall clock is stepped (NTP): HLC stamps must not depend on it being monotonic. */
+        a = (int)sim_below(&w->rng, (uint64_t)w->n);
+        w->nodes[a].skew += (int64_t)sim_range(&w->rng, 0, 6000) - 3000;
+        sim_log(w, "n%d's wall clock steps to skew %lld ms", a, (long long)w->nodes[a].skew);
     } else {
         a = (int)sim_below(&w->rng, (uint64_t)w->n);
         if (!w->nodes[a].core || up_count(w) < 2)
