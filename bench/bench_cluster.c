@@ -992,8 +992,9 @@ static int cmd_heal(void)
     bu_section(title);
     const char *ns = getenv("BENCH_CL_NETNS");
     if (ns == NULL || strcmp(ns, "1") != 0) {
-        bu_line("skipped: run.sh could not make a private network namespace (unshare -n as "
-                "root), and this benchmark does not touch the host's firewall");
+        bu_line("skipped: no private network namespace (BENCH_NO_NETNS=1, or unshare --net as "
+                "root was not possible), and this benchmark does not touch the host's "
+                "firewall");
         return 0;
     }
     if (sh("nft --version >/dev/null 2>&1") != 0) {

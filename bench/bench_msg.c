@@ -452,7 +452,7 @@ static int cmd_single(void)
     double floor = floor_rtt(nfloor);
 
     snprintf(t, sizeof t, "M1 1 sender -> 1 receiver (%zu msgs)", n1);
-    run_flow(t, "msg_tput1", 1, n1, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_OTHER);
+    run_flow(t, "msg_tput1", 1, n1, 1, 1, 0, g_sock, g_sock, TXW, RXW);
     snprintf(t, sizeof t, "M2 2 senders -> 1 receiver (2 x %zu)", n1 / 2);
     run_flow(t, "msg_tput2", 2, n1 / 2, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_OTHER);
     snprintf(t, sizeof t, "M2 4 senders -> 1 receiver (4 x %zu)", n1 / 4);
