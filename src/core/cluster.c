@@ -14,6 +14,7 @@
 
 #define HEARTBEAT_MS_DEFAULT 500u
 #define DOWN_AFTER_MS_DEFAULT 3000u
+#define PEER_MONITORS_MAX_DEFAULT (1u << 20)
 #define NODE_NAME_LEN_MAX 64u
 
 static int node_eq(const void *item, const void *key)
@@ -104,10 +105,21 @@ static int valid_node_name(struct rs_bytes b)
     return 1;
 }
 
+/* A peer that does not read what we send is declared down once its unread output passes
+ * outbuf_max, like a client; not here (callers walk tables the purge would change) but at
+ * the end of the apply. Nothing more is sent to it meanwhile. */
 void rs_cluster_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (n->state == ROSTER_NODE_UP && n->conn)
-        rs_out_frame_conn(c, n->conn, m);
+    if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
+        return;
+    size_t before = c->out->bytes.len;
+    if (rs_out_frame_conn(c, n->conn, m) != 0)
+        return;
+    n->unread += c->out->bytes.len - before;
+    if (n->unread > c->lim.outbuf_max) {
+        n->overflow = 1;
+        c->peer_overflow = 1;
+    }
 }
 
 /* --- setup and teardown ---------------------------------------------------------------- */
@@ -119,6 +131,8 @@ int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
     rs_map_init(&c->pmons);
     c->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : HEARTBEAT_MS_DEFAULT;
     c->down_after_ms = cfg->down_after_ms ? cfg->down_after_ms : DOWN_AFTER_MS_DEFAULT;
+    c->peer_monitors_max =
+        cfg->peer_monitors_max ? cfg->peer_monitors_max : PEER_MONITORS_MAX_DEFAULT;
     if (cfg->policy > RS_POLICY_CUSTOM || (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver))
         return -1;
     c->policy = cfg->policy;
@@ -214,6 +228,7 @@ static void pmon_free(struct rs_core *c, struct rs_pmon *m)
     rs_map_del_item(&c->pmons, pmon_hash(c, m->node->inc, m->ref), m);
     RS_LIST_DEL(m->target->pmons, m, tprev, tnext);
     RS_LIST_DEL(m->node->pmons, m, nprev, nnext);
+    m->node->n_pmons--;
     rs_free(m);
 }
 
@@ -251,6 +266,13 @@ static void on_p_monitor(struct rs_core *c, struct rs_node *n, const struct rs_m
         rs_cluster_fail(c, n, "P_MONITOR reuses monitor ref %llu", (unsigned long long)m->arg);
         return;
     }
+    /* The requesting node refuses its clients' monitors past this cap (ELIMIT), so only a
+     * faulty peer passes it. */
+    if (n->n_pmons >= c->peer_monitors_max) {
+        rs_cluster_fail(c, n, "more than %u monitors on this node's pids",
+                        c->peer_monitors_max);
+        return;
+    }
     struct rs_pmon *pm = rs_core_alloc(c, sizeof *pm);
     if (!pm)
         return;
@@ -265,6 +287,7 @@ static void on_p_monitor(struct rs_core *c, struct rs_node *n, const struct rs_m
     }
     RS_LIST_PUSH(p->pmons, pm, tprev, tnext);
     RS_LIST_PUSH(n->pmons, pm, nprev, nnext);
+    n->n_pmons++;
 }
 
 static void on_p_demonitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
@@ -290,8 +313,14 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
         rs_out_close_conn(c, n->conn, "node %s declared down: %s", n->name, why);
     rs_out_log(c, RS_LOG_WARN, "node %s (incarnation %016llx) declared down: %s", n->name,
                (unsigned long long)n->inc, why);
+    /* Keep dialing its address, whoever dialed the lost connection: the node (or its next
+     * incarnation) may come back there, and it may not know of us to dial us. */
+    if (n->addr_len)
+        rs_out_dial(c, "%s %s", n->name, n->addr);
     n->state = ROSTER_NODE_DOWN;
     n->conn = 0;
+    n->unread = 0;
+    n->overflow = 0;
     n->sync = NULL;
     n->sync_active = 0;
     rs_repl_drop(c, n, NULL, ROSTER_REASON_NODE_DOWN);
@@ -364,30 +393,38 @@ static void forget_others(struct rs_core *c, struct rs_bytes name, const struct 
     }
 }
 
-/* What a node tells a peer that just came up: the other nodes it knows and its scopes. */
+static void send_p_node(struct rs_core *c, struct rs_node *to, const struct rs_node *about)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_P_NODE;
+    m.opts = ROSTER_NODE_UP;
+    m.arg = about->inc;
+    m.node = rs_bytes_of(about->name, about->name_len);
+    m.key = rs_bytes_of(about->addr, about->addr_len);
+    rs_cluster_send(c, to, &m);
+}
+
+/* What a node tells a peer that just came up: the other nodes it knows and its scopes,
+ * those it joined (P_SCOPE 1) and those it does not replicate (P_SCOPE 0): the peer may
+ * have kept us up over a replaced connection while a P_SCOPE leave sent on the old one was
+ * lost, and would keep our entries there. Scope objects are never deleted, so every scope
+ * we ever joined is named one way or the other. */
 static void greet(struct rs_core *c, struct rs_node *peer)
 {
     RS_CLUSTER_EACH_UP(c, n)
     {
-        if (n == peer)
-            continue;
-        struct rs_msg m;
-        memset(&m, 0, sizeof m);
-        m.type = RS_MSG_P_NODE;
-        m.opts = ROSTER_NODE_UP;
-        m.arg = n->inc;
-        m.node = rs_bytes_of(n->name, n->name_len);
-        m.key = rs_bytes_of(n->addr, n->addr_len);
-        rs_cluster_send(c, peer, &m);
+        if (n != peer)
+            send_p_node(c, peer, n);
     }
     for (size_t i = 0; i < c->scopes.cap; i++) {
         struct rs_scope *s = c->scopes.slots[i].item;
-        if (!s || !s->joined)
+        if (!s)
             continue;
         struct rs_msg m;
         memset(&m, 0, sizeof m);
         m.type = RS_MSG_P_SCOPE;
-        m.opts = 1;
+        m.opts = s->joined ? 1 : 0;
         m.scope = rs_bytes_of(s->name, s->name_len);
         rs_cluster_send(c, peer, &m);
     }
@@ -472,8 +509,16 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
         up->dialed = in->dialed != 0;
         up->sync = NULL;
         up->sync_active = 0;
+        up->unread = 0;
+        up->overflow = 0;
         up->last_rx_ms = up->last_ping_ms = c->now_ms;
+        /* The peer may have declared us down meanwhile (and forgotten our monitors), and
+         * frames on the replaced connection may be lost: monitors start afresh on the new
+         * one. It drops ours alike and asks again for those it still waits on. */
+        while (up->pmons)
+            pmon_free(c, up->pmons);
         greet(c, up);
+        rs_monitor_resend(c, up);
         return;
     }
     struct rs_node *n = rs_cluster_node(c, in->peer_inc);
@@ -496,6 +541,12 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
                (unsigned long long)n->inc, n->addr_len ? n->addr : "no listen address",
                (unsigned long long)conn);
     greet(c, n);
+    /* And tell the nodes we already know about it: it may know none of them yet. */
+    RS_CLUSTER_EACH_UP(c, x)
+    {
+        if (x != n)
+            send_p_node(c, x, n);
+    }
 }
 
 void rs_cluster_on_gone(struct rs_core *c, uint64_t conn)
@@ -510,6 +561,38 @@ void rs_cluster_on_gone(struct rs_core *c, uint64_t conn)
     }
     rs_map_del_item(&c->peers, rs_hash_u64(c->seed, conn), pr);
     rs_free(pr);
+}
+
+int rs_cluster_on_flushed(struct rs_core *c, uint64_t conn, uint64_t nbytes)
+{
+    struct rs_peer *pr = peer_find(c, conn);
+    if (!pr)
+        return 0;
+    struct rs_node *n = pr->node;
+    if (n->conn == conn)
+        n->unread = nbytes >= n->unread ? 0 : n->unread - nbytes;
+    return 1;
+}
+
+void rs_cluster_end_apply(struct rs_core *c)
+{
+    if (!c->peer_overflow)
+        return;
+    c->peer_overflow = 0;
+    for (;;) {
+        struct rs_node *victim = NULL;
+        RS_CLUSTER_EACH_UP(c, n)
+        {
+            if (n->overflow && !victim)
+                victim = n;
+        }
+        if (!victim)
+            return;
+        char why[96];
+        snprintf(why, sizeof why, "unread output above %u bytes (peer not reading)",
+                 c->lim.outbuf_max);
+        node_down(c, victim, 1, why);
+    }
 }
 
 void rs_cluster_on_tick(struct rs_core *c)

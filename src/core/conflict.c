@@ -177,3 +177,37 @@ void rs_claims_del(struct rs_core *c, struct rs_name *n, uint32_t reason)
     if (next)
         emit(c, next, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE);
 }
+
+void rs_claims_recheck(struct rs_core *c, struct rs_name *n)
+{
+    struct rs_scope *s = n->scope;
+    struct rs_name *h = head_of(c, n);
+    if (!h || !h->alt)
+        return; /* the only claim */
+    if (h != n) {
+        /* Hidden: take it out of the chain and put it back where it now belongs (possibly
+         * in front, which makes it visible). */
+        for (struct rs_name *at = h; at; at = at->alt) {
+            if (at->alt == n) {
+                at->alt = n->alt;
+                break;
+            }
+        }
+        n->alt = NULL;
+        rs_claims_add(c, n); /* cannot fail: the key has a claim in the map */
+        return;
+    }
+    struct rs_name *next = n->alt;
+    if (rs_claims_cmp(c, n, next) < 0)
+        return; /* still the winner */
+    rs_map_replace_item(&s->names, n->hash, n, next);
+    struct rs_name *at = next;
+    while (at->alt && at->alt != n && rs_claims_cmp(c, at->alt, n) < 0)
+        at = at->alt;
+    n->alt = at->alt;
+    at->alt = n;
+    emit(c, n, ROSTER_EV_UNREGISTERED, ROSTER_REASON_CONFLICT);
+    emit(c, next, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE);
+    if (!n->proc->node)
+        lose(c, n, next);
+}

@@ -180,8 +180,10 @@ static void on_gone(struct rs_core *c, uint64_t conn)
 static void on_flushed(struct rs_core *c, uint64_t conn, uint64_t n)
 {
     struct rs_client *cl = client_find(c, conn);
-    if (!cl)
+    if (!cl) {
+        rs_cluster_on_flushed(c, conn, n);
         return;
+    }
     cl->unread = n >= cl->unread ? 0 : cl->unread - n;
     /* Count flushed bytes against the snapshot first: it may make the overflow check a
      * little lenient (bytes queued before a snapshot), never stricter than queue_bytes. */
@@ -474,6 +476,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         rs_cluster_on_gone(c, in->conn);
         break;
     }
+    rs_cluster_end_apply(c);
     c->out = NULL;
     return c->oom ? -1 : 0;
 }

@@ -72,6 +72,8 @@ struct rs_core_config {
     size_t n_priorities;
     const char *const *scopes;       /* scopes to join at start besides "default"; copied */
     size_t n_scopes;
+    uint32_t peer_monitors_max;      /* monitors one node may hold on this node's pids;
+                                        0: 1048576 (must be alike on every node) */
 };
 
 enum rs_input_kind {

@@ -185,6 +185,10 @@ struct rs_node {
     struct rs_proc *proc_list;
     struct rs_monitor *rmons; /* our monitors of its pids */
     struct rs_pmon *pmons;    /* its monitors of our pids */
+    uint32_t n_rmons;
+    uint32_t n_pmons;
+    uint64_t unread;          /* bytes sent on conn minus bytes reported flushed */
+    int overflow;             /* unread passed outbuf_max: declared down at the apply's end */
     struct rs_pscope *scopes; /* scopes it joined */
     struct rs_scope *sync;    /* scope of the snapshot it is sending (NULL: one we ignore) */
     int sync_active;          /* between its P_SYNC_BEGIN and P_SYNC_END */
@@ -232,6 +236,8 @@ struct rs_core {
     struct rs_map pmons;      /* struct rs_pmon by (node inc, ref) */
     uint32_t heartbeat_ms;
     uint32_t down_after_ms;
+    uint32_t peer_monitors_max; /* monitors one node may hold on our pids (and we on its) */
+    int peer_overflow;          /* some node has overflow set */
     enum rs_conflict_policy policy;
     rs_resolve_fn resolver;
     struct rs_node_priority *prios; /* copied, names owned */
@@ -401,8 +407,12 @@ void rs_monitor_free_all(struct rs_core *c);
 void rs_monitor_on_p_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 /* rs_monitor_node_down fires DOWN node_down for every monitor of n's pids. */
 void rs_monitor_node_down(struct rs_core *c, struct rs_node *n);
+/* rs_monitor_resend asks n again (P_MONITOR) for every monitor we hold on its pids: on a
+ * new connection to n, which forgot what it held for the replaced one. */
+void rs_monitor_resend(struct rs_core *c, struct rs_node *n);
 
 /* --- hlc.c ------------------------------------------------------------------------- */
+#define RS_HLC_SKEW_MAX_MS (3600u * 1000u) /* a received stamp moves our clock this far at most */
 /* rs_hlc_stamp returns a new stamp above every stamp issued or received. */
 uint64_t rs_hlc_stamp(struct rs_core *c);
 void rs_hlc_recv(struct rs_core *c, uint64_t hlc);
@@ -419,6 +429,10 @@ int rs_claims_add(struct rs_core *c, struct rs_name *n);
 void rs_claims_del(struct rs_core *c, struct rs_name *n, uint32_t reason);
 /* rs_claims_visible returns 1 if n is its key's visible claim. */
 int rs_claims_visible(const struct rs_core *c, const struct rs_name *n);
+/* rs_claims_recheck puts claim n, whose metadata just changed, back in winner order (a
+ * custom resolver may read metadata): events of a visible-holder change, and a local claim
+ * that now loses gives the name up. */
+void rs_claims_recheck(struct rs_core *c, struct rs_name *n);
 
 /* --- cluster.c --------------------------------------------------------------------- */
 int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg);
@@ -427,6 +441,10 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in);
 void rs_cluster_on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m);
 void rs_cluster_on_gone(struct rs_core *c, uint64_t conn);
 void rs_cluster_on_tick(struct rs_core *c);
+/* rs_cluster_on_flushed accounts n bytes written on peer conn (0 if conn is no peer). */
+int rs_cluster_on_flushed(struct rs_core *c, uint64_t conn, uint64_t n);
+/* rs_cluster_end_apply declares down the nodes whose unread output overflowed. */
+void rs_cluster_end_apply(struct rs_core *c);
 void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 struct rs_node *rs_cluster_node(const struct rs_core *c, uint64_t inc);
 /* rs_cluster_node_named finds the node called name (the up one first), or NULL. */

@@ -15,10 +15,12 @@ static int mon_eq(const void *item, const void *key)
 static void mon_free(struct rs_core *c, struct rs_monitor *m)
 {
     rs_map_del_item(&c->mons, rs_hash_u64(c->seed, m->id), m);
-    if (m->target)
+    if (m->target) {
         RS_LIST_DEL(m->target->mons, m, tprev, tnext);
-    else
+    } else {
         RS_LIST_DEL(m->rnode->rmons, m, tprev, tnext);
+        m->rnode->n_rmons--;
+    }
     RS_LIST_DEL(m->client->mons, m, cprev, cnext);
     m->client->n_monitors--;
     rs_free(m);
@@ -29,6 +31,16 @@ static void down(struct rs_core *c, struct rs_client *cl, uint64_t id, struct rs
 {
     rs_out_event(c, cl, ROSTER_EV_DOWN, reason, 0, id, pid, NULL, rs_bytes_of(NULL, 0),
                  rs_bytes_of(NULL, 0), rs_bytes_of(NULL, 0));
+}
+
+static void send_p_monitor(struct rs_core *c, const struct rs_monitor *m)
+{
+    struct rs_msg pm;
+    memset(&pm, 0, sizeof pm);
+    pm.type = RS_MSG_P_MONITOR;
+    pm.arg = m->id;
+    pm.pid = m->rpid;
+    rs_cluster_send(c, m->rnode, &pm);
 }
 
 void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -51,6 +63,12 @@ void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct
                      "client has %u monitors (limit monitors_per_client)", cl->n_monitors);
         return;
     }
+    if (rn && rn->n_rmons >= c->peer_monitors_max) {
+        rs_out_error(c, cl, req, ROSTER_ELIMIT,
+                     "this node has %u monitors of pids of node %s (limit per node)",
+                     rn->n_rmons, rn->name);
+        return;
+    }
     struct rs_monitor *m = rs_core_alloc(c, sizeof *m);
     if (!m)
         return;
@@ -66,21 +84,23 @@ void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct
         return;
     }
     c->next_mon_id++;
-    if (p)
+    if (p) {
         RS_LIST_PUSH(p->mons, m, tprev, tnext);
-    else
+    } else {
         RS_LIST_PUSH(rn->rmons, m, tprev, tnext);
+        rn->n_rmons++;
+    }
     RS_LIST_PUSH(cl->mons, m, cprev, cnext);
     cl->n_monitors++;
     rs_out_count(c, cl, req, m->id);
-    if (rn) {
-        struct rs_msg pm;
-        memset(&pm, 0, sizeof pm);
-        pm.type = RS_MSG_P_MONITOR;
-        pm.arg = m->id;
-        pm.pid = req->pid;
-        rs_cluster_send(c, rn, &pm);
-    }
+    if (rn)
+        send_p_monitor(c, m);
+}
+
+void rs_monitor_resend(struct rs_core *c, struct rs_node *n)
+{
+    for (struct rs_monitor *m = n->rmons; m; m = m->tnext)
+        send_p_monitor(c, m);
 }
 
 static void demonitor_remote(struct rs_core *c, struct rs_monitor *m)

@@ -109,6 +109,7 @@ static int name_update(struct rs_core *c, struct rs_name *n, struct rs_bytes met
         rs_events_emit(c, s, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE, rs_pids_of(c, n->proc),
                        rs_bytes_of(n->key, n->key_len), meta, rs_bytes_of(old, old_len));
     rs_free(old);
+    rs_claims_recheck(c, n);
     return 0;
 }
 
@@ -186,6 +187,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
         rs_free(old);
         rs_repl_op(c, s, RS_POP_REGISTER, ROSTER_REASON_NONE, n->hlc, rs_pids_of(c, p),
                    req->key, req->meta);
+        rs_claims_recheck(c, n);
         return;
     }
     if (n) {

@@ -3,8 +3,10 @@
  * connection to j are appended to it, and pumping decodes those frames one by one and feeds
  * them to node j as PEER_MSG. Frames to client connections are decoded and kept (with their
  * own copy of the bytes) in the node's log until the test clears it; CLOSE and DIAL outputs
- * are recorded. Peer connection ids: node i's connection to node j is PEER_CONN + j.
- * Header-only, test code only. */
+ * are recorded. Peer connection ids: node i's connection to node j is PEER_CONN + j, or
+ * PEER_CONN + CN_GEN * g + j for its g-th connection (cl_peer_up_gen: two connections between
+ * one pair, as when both dial at once or one replaces the other; the link carries the
+ * frames of the generation both ends are on). Header-only, test code only. */
 #ifndef ROSTER_TESTS_CLUSTER_HARNESS_H
 #define ROSTER_TESTS_CLUSTER_HARNESS_H
 
@@ -21,6 +23,7 @@
 #define CN_MAX 4
 #define PEER_CONN 1000u
 #define CN_LOG_MAX 4096
+#define CN_GEN 16u /* conn id stride between generations of one link */
 
 struct cframe {
     uint64_t conn;
@@ -35,11 +38,12 @@ struct cnode {
     uint64_t inc;
     struct rs_buf q[CN_MAX]; /* bytes on the way to node j */
     int link[CN_MAX];        /* peer connection to j is up (as the shell sees it) */
+    unsigned gen[CN_MAX];    /* generation of the current connection to j */
     struct cframe log[CN_LOG_MAX];
     size_t nlog;
     uint64_t closed[64]; /* conns the core asked to close */
     size_t nclosed;
-    char dials[16][300];
+    char dials[64][300];
     size_t ndials;
     uint32_t req_id;
     uint32_t last_req;
@@ -79,8 +83,11 @@ static inline void cl_apply(struct cluster *c, struct cnode *x, struct rs_input 
         const struct rs_output *o = &x->out.v[i];
         const uint8_t *p = x->out.bytes.data + o->off;
         if (o->kind == RS_OUT_SEND && o->conn >= PEER_CONN) {
-            size_t j = (size_t)(o->conn - PEER_CONN);
+            size_t j = (size_t)((o->conn - PEER_CONN) % CN_GEN);
+            unsigned g = (unsigned)((o->conn - PEER_CONN) / CN_GEN);
             ASSERT(j < c->nn);
+            if (g != x->gen[j])
+                continue; /* on a connection the test replaced: lost */
             ASSERT(x->link[j]);
             ASSERT_EQ(rs_buf_append(&x->q[j], p, o->len), 0);
         } else if (o->kind == RS_OUT_SEND) {
@@ -103,7 +110,7 @@ static inline void cl_apply(struct cluster *c, struct cnode *x, struct rs_input 
             x->closed[x->nclosed++] = o->conn;
             ASSERT(o->len > 0);
         } else if (o->kind == RS_OUT_DIAL) {
-            ASSERT(x->ndials < 16);
+            ASSERT(x->ndials < 64);
             size_t n = o->len < 299 ? o->len : 299;
             memcpy(x->dials[x->ndials], p, n);
             x->dials[x->ndials++][n] = 0;
@@ -179,37 +186,81 @@ static inline void cl_restart(struct cluster *c, size_t i, uint64_t inc)
     x->inc = inc;
     for (size_t j = 0; j < CN_MAX; j++) {
         x->link[j] = 0;
+        x->gen[j] = 0;
         rs_buf_reset(&x->q[j]);
+    }
+}
+
+static inline uint64_t cl_conn_id(size_t j, unsigned gen)
+{
+    return PEER_CONN + (uint64_t)CN_GEN * gen + j;
+}
+
+/* PEER_UP at node i for its connection of generation gen to node j, which becomes the link's
+ * current one (what was queued on the previous one is lost), unless the core closes it at
+ * once while the previous one is up (a duplicate it refused). */
+static inline void cl_peer_up_gen(struct cluster *c, size_t i, size_t j, int dialed,
+                                  unsigned gen)
+{
+    struct cnode *x = &c->n[i], *y = &c->n[j];
+    unsigned old_gen = x->gen[j];
+    int old_link = x->link[j];
+    struct rs_buf saved = x->q[j];
+    if (gen != old_gen)
+        rs_buf_init(&x->q[j]);
+    x->gen[j] = gen;
+    x->link[j] = 1;
+    char addr[64];
+    snprintf(addr, sizeof addr, "10.0.0.%zu:4369", j + 1);
+    struct rs_input in = {.kind = RS_IN_PEER_UP, .conn = cl_conn_id(j, gen),
+                          .peer_name = rs_bytes_str(y->name), .peer_inc = y->inc,
+                          .peer_addr = rs_bytes_str(addr), .dialed = dialed};
+    size_t nc = x->nclosed;
+    cl_apply(c, x, &in);
+    if (gen == old_gen)
+        return;
+    int refused = 0;
+    for (size_t k = nc; k < x->nclosed; k++)
+        refused |= x->closed[k] == cl_conn_id(j, gen);
+    if (refused && old_link) {
+        rs_buf_fini(&x->q[j]);
+        x->q[j] = saved;
+        x->gen[j] = old_gen;
+    } else {
+        rs_buf_fini(&saved);
     }
 }
 
 static inline void cl_peer_up(struct cluster *c, size_t i, size_t j, int dialed)
 {
-    struct cnode *x = &c->n[i], *y = &c->n[j];
-    x->link[j] = 1;
-    char addr[64];
-    snprintf(addr, sizeof addr, "10.0.0.%zu:4369", j + 1);
-    struct rs_input in = {.kind = RS_IN_PEER_UP, .conn = PEER_CONN + j,
-                          .peer_name = rs_bytes_str(y->name), .peer_inc = y->inc,
-                          .peer_addr = rs_bytes_str(addr), .dialed = dialed};
+    cl_peer_up_gen(c, i, j, dialed, c->n[i].gen[j]);
+}
+
+/* PEER_GONE at node i for its connection of generation gen to j (the link goes down only
+ * if that is the current one). */
+static inline void cl_peer_gone_gen(struct cluster *c, size_t i, size_t j, unsigned gen)
+{
+    struct cnode *x = &c->n[i];
+    if (gen == x->gen[j]) {
+        x->link[j] = 0;
+        rs_buf_reset(&x->q[j]);
+    }
+    struct rs_input in = {.kind = RS_IN_PEER_GONE, .conn = cl_conn_id(j, gen)};
     cl_apply(c, x, &in);
 }
 
 static inline void cl_peer_gone(struct cluster *c, size_t i, size_t j)
 {
-    struct cnode *x = &c->n[i];
-    x->link[j] = 0;
-    rs_buf_reset(&x->q[j]);
-    struct rs_input in = {.kind = RS_IN_PEER_GONE, .conn = PEER_CONN + j};
-    cl_apply(c, x, &in);
+    cl_peer_gone_gen(c, i, j, c->n[i].gen[j]);
 }
 
 /* Deliver at most one frame queued i -> j; returns 1 if one was delivered. A frame to a
- * link that is down on the receiving side is dropped. */
+ * link that is down on the receiving side is dropped, and so is one of a generation the
+ * receiver has left; one of a generation the receiver has not seen come up waits. */
 static inline int cl_step(struct cluster *c, size_t i, size_t j)
 {
     struct cnode *x = &c->n[i], *y = &c->n[j];
-    if (x->q[j].len == 0)
+    if (x->q[j].len == 0 || x->gen[j] > y->gen[i])
         return 0;
     size_t flen = 0;
     ASSERT_EQ(rs_wire_frame_next(x->q[j].data, x->q[j].len, c->lim.frame_max, &flen),
@@ -219,10 +270,11 @@ static inline int cl_step(struct cluster *c, size_t i, size_t j)
     memcpy(frame, x->q[j].data, flen);
     memmove(x->q[j].data, x->q[j].data + flen, x->q[j].len - flen);
     x->q[j].len -= flen;
-    if (y->link[i]) {
+    if (y->link[i] && x->gen[j] == y->gen[i]) {
         struct rs_msg m;
         ASSERT_EQ(rs_wire_decode(frame, flen, &c->lim, &m), RS_WIRE_OK);
-        struct rs_input in = {.kind = RS_IN_PEER_MSG, .conn = PEER_CONN + i, .msg = &m};
+        struct rs_input in = {.kind = RS_IN_PEER_MSG, .conn = cl_conn_id(i, y->gen[i]),
+                              .msg = &m};
         cl_apply(c, y, &in);
     }
     free(frame);

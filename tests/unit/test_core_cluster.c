@@ -2,7 +2,9 @@
  * in-test exchange of cluster_harness.h: replication of writes, snapshots on connect, purge
  * on PEER_GONE and on heartbeat silence, restarts with a new incarnation, conflicts under
  * every policy in both arrival orders, hidden claims surfacing, scope isolation, remote
- * monitors, malformed peer frames, and the cost of purging 100,000 names. */
+ * monitors, malformed peer frames, replaced and duplicate connections, gossip and redial
+ * after restarts, re-resolution on update, HLC skew bound, peer monitor and unread output
+ * caps, and the cost of purging 100,000 names. */
 #include <malloc.h>
 #include <time.h>
 
@@ -637,6 +639,362 @@ static void test_malformed_peer_frames(void)
     }
 }
 
+/* --- connections replaced, mesh after restarts, duplicates ------------------------------- */
+
+static int has_dial(const struct cnode *x, const char *text)
+{
+    for (size_t k = 0; k < x->ndials; k++)
+        if (strcmp(x->dials[k], text) == 0)
+            return 1;
+    return 0;
+}
+
+static uint64_t monitor(struct cluster *c, size_t i, uint64_t conn, struct rs_pid pid)
+{
+    struct rs_msg m = {.type = RS_MSG_MONITOR, .pid = pid};
+    const struct rs_msg *r = cl_req(c, i, conn, &m);
+    ASSERT_EQ(r->status, 0);
+    return r->arg;
+}
+
+static struct rs_pid new_pid(struct cluster *c, size_t i, uint64_t conn)
+{
+    struct rs_msg m = {.type = RS_MSG_PID_NEW};
+    const struct rs_msg *r = cl_req(c, i, conn, &m);
+    ASSERT_EQ(r->status, 0);
+    return r->pid;
+}
+
+static void close_pid(struct cluster *c, size_t i, uint64_t conn, struct rs_pid pid)
+{
+    struct rs_msg m = {.type = RS_MSG_PID_CLOSE, .pid = pid};
+    ASSERT_EQ(cl_req(c, i, conn, &m)->status, 0);
+}
+
+/* FINDINGS.md 1: b declares a down when the link resets and redials; a sees the new
+ * connection before the old one's PEER_GONE and replaces it. a's monitors of b's pids must
+ * still fire: it asks again on the new connection. */
+static void test_monitor_survives_replaced_connection(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, B, A); /* b dialed */
+    cl_pump(&c);
+    cl_client(&c, B, 1);
+    struct rs_pid q1 = new_pid(&c, B, 1), q2 = new_pid(&c, B, 1);
+    cl_client(&c, A, 1);
+    uint64_t id1 = monitor(&c, A, 1, q1), id2 = monitor(&c, A, 1, q2);
+    cl_pump(&c);
+    cl_peer_gone_gen(&c, B, A, 0); /* b: old connection lost, a declared down */
+    close_pid(&c, B, 1, q2);       /* dies while b knows no monitor of it */
+    cl_peer_up_gen(&c, B, A, 1, 1);
+    cn_clear(&c.n[A]);
+    cl_peer_up_gen(&c, A, B, 0, 1); /* a: the new one first, the old one is replaced */
+    ASSERT(cl_closed(&c.n[A], cl_conn_id(B, 0)));
+    cl_peer_gone_gen(&c, A, B, 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[A], 1), 1); /* q2: noproc from its owner */
+    const struct rs_msg *e = cl_event(&c.n[A], 1, 0);
+    ASSERT_EQ(e->opts, ROSTER_EV_DOWN | (ROSTER_REASON_NOPROC << 8));
+    ASSERT_U64_EQ(e->arg, id2);
+    close_pid(&c, B, 1, q1);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[A], 1), 2);
+    e = cl_event(&c.n[A], 1, 1);
+    ASSERT_EQ(e->opts, ROSTER_EV_DOWN | (ROSTER_REASON_NORMAL << 8));
+    ASSERT_U64_EQ(e->arg, id1);
+    ASSERT(cl_pid_eq(e->pid, q1));
+    ASSERT_U64_EQ(cl_stats(&c.n[A]).monitors, 0);
+    cl_fini(&c);
+}
+
+/* A replaced connection also drops the monitors the peer held through it (a DEMONITOR
+ * lost on the old connection leaks nothing): only those asked again are kept. */
+static void test_replaced_connection_resets_peer_monitors(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, B, A);
+    cl_pump(&c);
+    cl_client(&c, B, 1);
+    struct rs_pid q1 = new_pid(&c, B, 1), q2 = new_pid(&c, B, 1);
+    cl_client(&c, A, 1);
+    monitor(&c, A, 1, q1);
+    uint64_t id2 = monitor(&c, A, 1, q2);
+    cl_pump(&c);
+    struct rs_msg d = {.type = RS_MSG_DEMONITOR, .arg = id2};
+    ASSERT_EQ(cl_req(&c, A, 1, &d)->status, 0);
+    /* both sides switch to a new connection; the P_DEMONITOR was lost with the old one */
+    cl_peer_up_gen(&c, B, A, 1, 1);
+    cl_peer_up_gen(&c, A, B, 0, 1);
+    ASSERT(cl_closed(&c.n[A], cl_conn_id(B, 0)));
+    ASSERT(cl_closed(&c.n[B], cl_conn_id(A, 0)));
+    cl_peer_gone_gen(&c, A, B, 0);
+    cl_peer_gone_gen(&c, B, A, 0);
+    cl_pump(&c);
+    cn_clear(&c.n[B]);
+    close_pid(&c, B, 1, q2);
+    ASSERT_EQ(c.n[B].q[A].len, 0); /* nobody watches q2 any more */
+    cn_clear(&c.n[A]);
+    close_pid(&c, B, 1, q1);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[A], 1), 1); /* q1 still watched, once */
+    ASSERT_EQ(cl_event(&c.n[A], 1, 0)->opts, ROSTER_EV_DOWN | (ROSTER_REASON_NORMAL << 8));
+    cl_fini(&c);
+}
+
+/* A node that left a scope while its P_SCOPE leave was lost with a replaced connection: the
+ * peer that kept it up learns it from the greeting on the new connection (P_SCOPE 0 for
+ * every scope not replicated) and drops its entries there. (Simulator seed 614.) */
+static void test_scope_left_while_connection_replaced(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, B, A);
+    cl_pump(&c);
+    cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    ASSERT_EQ(cl_scope_op(&c, A, 1, RS_MSG_SCOPE_JOIN, "s1"), 0);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "s1"), 0);
+    struct rs_pid q = new_pid(&c, B, 1);
+    ASSERT_EQ(cl_join(&c, B, 1, q, "s1", "g", "m"), 0);
+    cl_pump(&c);
+    struct rs_msg mm = {.type = RS_MSG_MEMBERS, .scope = rs_bytes_str("s1"),
+                        .key = rs_bytes_str("g")};
+    ASSERT_U64_EQ(cl_req(&c, A, 1, &mm)->arg, 1);
+    cl_peer_gone_gen(&c, B, A, 0); /* b declares a down; a does not notice yet */
+    close_pid(&c, B, 1, q);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_LEAVE, "s1"), 0);
+    cl_peer_up_gen(&c, B, A, 1, 1);
+    cl_peer_up_gen(&c, A, B, 0, 1); /* a replaces the old connection */
+    cl_peer_gone_gen(&c, A, B, 0);
+    cl_pump(&c);
+    ASSERT_U64_EQ(cl_req(&c, A, 1, &mm)->arg, 0);
+    cl_fini(&c);
+}
+
+/* FINDINGS.md 2: a node that comes up is announced to the nodes already up (not only they
+ * to it), and the address of a node declared down is dialed again even if it had dialed
+ * us. */
+static void test_mesh_gossip_and_redial(void)
+{
+    struct cluster c;
+    cl_init(&c);
+    cl_add(&c, "a", INC_A, NULL);
+    cl_add(&c, "b", INC_B, NULL);
+    cl_add(&c, "c", INC_C, NULL);
+    cl_connect(&c, C, A); /* c dialed a */
+    cl_pump(&c);
+    ASSERT_EQ(c.n[A].ndials, 0);
+    cl_connect(&c, B, A); /* b dialed a */
+    cl_pump(&c);
+    ASSERT(has_dial(&c.n[B], "c 10.0.0.3:4369")); /* a told b about c */
+    ASSERT(has_dial(&c.n[C], "b 10.0.0.2:4369")); /* and c about b */
+    cn_clear(&c.n[A]);
+    cl_peer_gone(&c, A, C);
+    ASSERT(has_dial(&c.n[A], "c 10.0.0.3:4369"));
+    cl_fini(&c);
+}
+
+/* Both ends dial at once, the PEER_UPs arriving in every order: exactly one connection
+ * survives, the same on both sides (the one dialed by the node whose name sorts lower), and
+ * replication then works over it. */
+static void test_duplicate_connections(void)
+{
+    for (int order = 0; order < 4; order++) {
+        struct cluster c;
+        two(&c, NULL);
+        /* generation 0: dialed by a; generation 1: dialed by b */
+        if (order & 1) {
+            cl_peer_up_gen(&c, A, B, 0, 1);
+            cl_peer_up_gen(&c, A, B, 1, 0);
+        } else {
+            cl_peer_up_gen(&c, A, B, 1, 0);
+            cl_peer_up_gen(&c, A, B, 0, 1);
+        }
+        if (order & 2) {
+            cl_peer_up_gen(&c, B, A, 1, 1);
+            cl_peer_up_gen(&c, B, A, 0, 0);
+        } else {
+            cl_peer_up_gen(&c, B, A, 0, 0);
+            cl_peer_up_gen(&c, B, A, 1, 1);
+        }
+        ASSERT_EQ(c.n[A].nclosed, 1);
+        ASSERT_EQ(c.n[B].nclosed, 1);
+        ASSERT_U64_EQ(c.n[A].closed[0], cl_conn_id(B, 1));
+        ASSERT_U64_EQ(c.n[B].closed[0], cl_conn_id(A, 1));
+        ASSERT_EQ(c.n[A].gen[B], 0);
+        ASSERT_EQ(c.n[B].gen[A], 0);
+        cl_peer_gone_gen(&c, A, B, 1);
+        cl_peer_gone_gen(&c, B, A, 1);
+        cl_pump(&c);
+        struct rs_pid pa = cl_client(&c, A, 1);
+        struct rs_pid pb = cl_client(&c, B, 1);
+        ASSERT_EQ(cl_register(&c, A, 1, pa, "", "from-a", ""), 0);
+        ASSERT_EQ(cl_register(&c, B, 1, pb, "", "from-b", ""), 0);
+        cl_pump(&c);
+        struct rs_pid got;
+        ASSERT_EQ(cl_lookup(&c, B, 1, "", "from-a", &got, NULL, NULL), 0);
+        ASSERT(cl_pid_eq(got, pa));
+        ASSERT_EQ(cl_lookup(&c, A, 1, "", "from-b", &got, NULL, NULL), 0);
+        ASSERT(cl_pid_eq(got, pb));
+        cl_fini(&c);
+    }
+}
+
+/* FINDINGS.md 3: with a custom resolver that reads metadata, an update can change which
+ * claim wins; every node resolves the name again. */
+static int smaller_meta_wins(const struct rs_claim_view *a, const struct rs_claim_view *b)
+{
+    size_t n = a->meta_len < b->meta_len ? a->meta_len : b->meta_len;
+    int r = n ? memcmp(a->meta, b->meta, n) : 0;
+    if (r)
+        return r;
+    return (a->meta_len > b->meta_len) - (a->meta_len < b->meta_len);
+}
+
+static void test_custom_resolver_update_resolves_again(void)
+{
+    struct rs_core_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.policy = RS_POLICY_CUSTOM;
+    cfg.resolver = smaller_meta_wins;
+    struct cluster c;
+    two(&c, &cfg);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    struct rs_pid pb = cl_client(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "f", "m777"), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "f", "m807"), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "f", "m413"), 0); /* b's update: now it wins */
+    cl_pump(&c);
+    for (size_t i = 0; i < 2; i++) {
+        struct rs_pid got;
+        char meta[16];
+        ASSERT_EQ(cl_lookup(&c, i, 1, "", "f", &got, meta, NULL), 0);
+        ASSERT(cl_pid_eq(got, pb));
+        ASSERT_STR_EQ(meta, "m413");
+    }
+    int conflict = 0;
+    for (size_t k = 0; k < cl_nevents(&c.n[A], 1); k++)
+        conflict |= (cl_event(&c.n[A], 1, k)->opts & 0xff) == ROSTER_EV_CONFLICT;
+    ASSERT(conflict);
+    /* a visible claim updated into a loser gives way to the hidden one */
+    struct rs_pid pa2 = new_pid(&c, A, 1);
+    ASSERT_EQ(cl_register(&c, A, 1, pa2, "", "g", "m100"), 0);
+    cl_pump(&c);
+    struct rs_pid pb2 = new_pid(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, B, 1, pb2, "", "h", "m500"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_register(&c, A, 1, pa2, "", "g", "m900"), 0); /* still the only claim */
+    cl_pump(&c);
+    struct rs_pid got;
+    ASSERT_EQ(cl_lookup(&c, B, 1, "", "g", &got, NULL, NULL), 0);
+    ASSERT(cl_pid_eq(got, pa2));
+    cl_fini(&c);
+}
+
+/* --- hardening ------------------------------------------------------------------------- */
+
+/* A peer's stamp far in the future moves our clock at most RS_HLC_SKEW_MAX_MS (1 h). */
+static void test_hlc_clamps_peer_skew(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    uint64_t far = (c.wall + 10ull * 3600 * 1000) << 16;
+    struct rs_msg op = {.type = RS_MSG_P_OP, .opts = RS_POP_REGISTER, .arg = far,
+                        .pid = {INC_B, 5}, .scope = rs_bytes_str("default"),
+                        .key = rs_bytes_str("future")};
+    feed(&c, A, B, &op);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "now", ""), 0);
+    uint64_t h = last_op_hlc(&c.n[A], B);
+    ASSERT(h > (c.wall << 16));
+    ASSERT(h <= ((c.wall + 3600ull * 1000) << 16) + 0x10000u);
+    /* a stamp within the bound still orders our next claims after it */
+    c.wall += 9ull * 3600 * 1000; /* nine hours later: the far stamp is within the bound */
+    op.key = rs_bytes_str("future2");
+    feed(&c, A, B, &op);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "", "later", ""), 0);
+    ASSERT(last_op_hlc(&c.n[A], B) > far);
+    cl_fini(&c);
+}
+
+/* Monitors one node holds on another's pids are capped (peer_monitors_max): the watcher's
+ * node answers ELIMIT past it, and a peer that sends more anyway is declared down. */
+static void test_peer_monitor_cap(void)
+{
+    struct rs_core_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.peer_monitors_max = 2;
+    struct cluster c;
+    two(&c, &cfg);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    cl_client(&c, A, 1);
+    struct rs_pid q[3];
+    for (int i = 0; i < 3; i++)
+        q[i] = new_pid(&c, A, 1);
+    cl_client(&c, B, 1);
+    monitor(&c, B, 1, q[0]);
+    monitor(&c, B, 1, q[1]);
+    struct rs_msg m = {.type = RS_MSG_MONITOR, .pid = q[2]};
+    ASSERT_EQ(cl_req(&c, B, 1, &m)->status, ROSTER_ELIMIT);
+    cl_pump(&c);
+    ASSERT_EQ(c.n[A].nclosed, 0);
+    struct rs_msg pm = {.type = RS_MSG_P_MONITOR, .arg = 999, .pid = q[2]};
+    feed(&c, A, B, &pm);
+    ASSERT(cl_closed(&c.n[A], PEER_CONN + B));
+    cl_fini(&c);
+}
+
+/* A peer that does not read its output is declared down past outbuf_max; one that reads
+ * (FLUSHED) is not. */
+static void test_peer_unread_output_cap(void)
+{
+    for (int reads = 0; reads < 2; reads++) {
+        struct cluster c;
+        cl_init(&c);
+        c.lim.outbuf_max = 64 * 1024;
+        c.lim.queue_bytes = 32 * 1024;
+        ASSERT_EQ(rs_limits_check(&c.lim), 0);
+        cl_add(&c, "a", INC_A, NULL);
+        cl_add(&c, "b", INC_B, NULL);
+        cl_connect(&c, A, B);
+        cl_pump(&c);
+        struct rs_pid pa = cl_client(&c, A, 1);
+        char key[32];
+        int i;
+        int closed = 0;
+        for (i = 0; i < 4000 && !closed; i++) {
+            snprintf(key, sizeof key, "name-%d", i);
+            ASSERT_EQ(cl_register(&c, A, 1, pa, "", key, "0123456789"), 0);
+            closed = cl_closed(&c.n[A], PEER_CONN + B);
+            struct rs_input fc = {.kind = RS_IN_CLIENT_FLUSHED, .conn = 1, .n_bytes = 1 << 20};
+            cl_apply(&c, &c.n[A], &fc); /* the client reads its replies */
+            cn_clear(&c.n[A]);
+            if (reads) {
+                struct rs_input in = {.kind = RS_IN_CLIENT_FLUSHED, .conn = PEER_CONN + B,
+                                      .n_bytes = c.n[A].q[B].len};
+                rs_buf_reset(&c.n[A].q[B]);
+                cl_apply(&c, &c.n[A], &in);
+            }
+        }
+        if (reads) {
+            ASSERT_EQ(i, 4000);
+            ASSERT(!closed);
+        } else {
+            ASSERT(i < 4000);
+            ASSERT(closed);
+            ASSERT(c.n[A].q[B].len <= 64 * 1024 + 200);
+        }
+        cl_fini(&c);
+    }
+}
+
 /* --- purge cost ----------------------------------------------------------------------------- */
 
 static size_t heap_bytes;
@@ -726,4 +1084,9 @@ TEST_MAIN(T(test_replicate_writes), T(test_snapshot_on_connect),
           T(test_conflicts_every_policy_both_orders), T(test_hidden_claim_surfaces),
           T(test_hlc_never_below_received),
           T(test_scope_isolation), T(test_config_scopes_and_gossip), T(test_remote_monitors),
-          T(test_malformed_peer_frames), T(test_purge_100k_names))
+          T(test_malformed_peer_frames), T(test_monitor_survives_replaced_connection),
+          T(test_replaced_connection_resets_peer_monitors), 
+          T(test_scope_left_while_connection_replaced), T(test_mesh_gossip_and_redial),
+          T(test_duplicate_connections), T(test_custom_resolver_update_resolves_again),
+          T(test_hlc_clamps_peer_skew), T(test_peer_monitor_cap),
+          T(test_peer_unread_output_cap), T(test_purge_100k_names))
