@@ -490,22 +490,27 @@ int main(int argc, char **argv)
              "placement as in M",
              ver ? ver : "nats-server", nats_GetVersion());
     bu_section(t);
-    snprintf(t, sizeof t, "N1 1 publisher -> 1 sub (%zu msgs)", n1);
-    run_pubsub(t, "nats_tput1", 1, n1, 1, 1, BU_OTHER, BU_OTHER);
-    snprintf(t, sizeof t, "N2 2 publishers -> 1 sub (2 x %zu)", n1 / 2);
-    run_pubsub(t, "nats_tput2", 2, n1 / 2, 1, 1, BU_OTHER, BU_OTHER);
-    snprintf(t, sizeof t, "N2 4 publishers -> 1 sub (4 x %zu)", n1 / 4);
-    run_pubsub(t, "nats_tput4", 4, n1 / 4, 1, 1, BU_OTHER, BU_OTHER);
+    /* placement as bench_msg: s = publisher(s), r = subscriber; "0" is the server's CPU */
+    snprintf(t, sizeof t, "N1 1 -> 1, s CPU 1, r CPU 0 (%zu msgs)", n1);
+    run_pubsub(t, "nats_tput1", 1, n1, 1, 1, BU_OTHER, BU_SAME);
+    snprintf(t, sizeof t, "N1 1 -> 1, s CPU 0, r CPU 1 (%zu msgs)", n1);
+    run_pubsub(t, "nats_tput1b", 1, n1, 1, 1, BU_SAME, BU_OTHER);
+    snprintf(t, sizeof t, "N1 1 -> 1, s CPU 1, r CPU 1 (%zu msgs)", n1);
+    run_pubsub(t, "nats_tput1c", 1, n1, 1, 1, BU_OTHER, BU_OTHER);
+    snprintf(t, sizeof t, "N2 2 -> 1, s CPU 1, r CPU 0 (2 x %zu)", n1 / 2);
+    run_pubsub(t, "nats_tput2", 2, n1 / 2, 1, 1, BU_OTHER, BU_SAME);
+    snprintf(t, sizeof t, "N2 4 -> 1, s CPU 1, r CPU 0 (4 x %zu)", n1 / 4);
+    run_pubsub(t, "nats_tput4", 4, n1 / 4, 1, 1, BU_OTHER, BU_SAME);
 
     snprintf(t, sizeof t, "N3 request/reply, all on CPU 0 (%zu)", n3);
     run_calls(t, "nats_call", 1, n3, BU_SAME, BU_SAME);
     snprintf(t, sizeof t, "N3 request/reply, 4 requesters any CPU (4 x %zu)", n3 / 2);
     run_calls(t, "nats_call4", 4, n3 / 2, BU_ANY, BU_SAME);
 
-    snprintf(t, sizeof t, "N4 fan-out to 10 subs (%zu msgs)", nf);
-    run_pubsub(t, "nats_fan10", 1, nf, 10, 1, BU_OTHER, BU_OTHER);
-    snprintf(t, sizeof t, "N4 fan-out to 100 subs, 10 procs x 10 (%zu)", nf / 4);
-    run_pubsub(t, "nats_fan100", 1, nf / 4, 10, 10, BU_OTHER, BU_OTHER);
+    snprintf(t, sizeof t, "N4 fan-out to 10, 10 procs x 1 (%zu)", nf);
+    run_pubsub(t, "nats_fan10", 1, nf, 10, 1, BU_SAME, BU_OTHER);
+    snprintf(t, sizeof t, "N4 fan-out to 100, 10 procs x 10 (%zu)", nf / 4);
+    run_pubsub(t, "nats_fan100", 1, nf / 4, 10, 10, BU_SAME, BU_OTHER);
     return 0;
 }
 

@@ -276,6 +276,7 @@ if [ "$PART" != single ]; then
     start_cluster memory
     run_cluster memory
 fi
+[ "$PART" = all ] && { bash "$(dirname "$0")/run_msg.sh" "$BIN" || FAILED+=("run_msg.sh (messaging)"); }
 
 "$BIN/bench_tool" report "$BENCH_RESULTS"
 echo
