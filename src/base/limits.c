@@ -14,6 +14,8 @@ void rs_limits_default(struct rs_limits *l)
     l->queue_bytes = RS_QUEUE_BYTES_DEFAULT;
     l->outbuf_max = RS_OUTBUF_MAX_DEFAULT;
     l->stall_ms = RS_STALL_MS_DEFAULT;
+    l->message_max = RS_MESSAGE_MAX_DEFAULT;
+    l->mailbox_bytes = RS_MAILBOX_BYTES_DEFAULT;
 }
 
 int rs_limits_check(const struct rs_limits *l)
@@ -25,6 +27,10 @@ int rs_limits_check(const struct rs_limits *l)
     if (need > l->frame_max)
         return -1;
     if (l->conns_max == 0 || l->pids_per_client == 0 || l->queue_bytes == 0)
+        return -1;
+    /* A message must also fit one frame: message_max above frame_max only means the frame
+     * is the bound. */
+    if (l->message_max == 0 || l->mailbox_bytes == 0)
         return -1;
     /* Output buffers are written with 32-bit lengths; keep them far from that. */
     if (l->outbuf_max > RS_OUTBUF_MAX_CEILING || l->queue_bytes > l->outbuf_max)

@@ -11,7 +11,8 @@
 #define RS_NODE_NAME_MAX 255u                /* node name bytes (not configurable) */
 #define RS_NAME_MAX_DEFAULT 1024u            /* name / group name bytes */
 #define RS_META_MAX_DEFAULT (64u * 1024u)    /* metadata bytes */
-#define RS_FRAME_MAX_DEFAULT (1024u * 1024u) /* frame bytes after the length prefix */
+#define RS_FRAME_MAX_DEFAULT (2u * 1024u * 1024u) /* frame bytes after the length prefix:
+                                                     holds a message of message_max */
 #define RS_FRAME_MAX_CEILING (64u * 1024u * 1024u)
 #define RS_FRAME_MIN 4096u
 #define RS_CONNS_MAX_DEFAULT 4096u           /* client connections */
@@ -23,6 +24,13 @@
 #define RS_OUTBUF_MAX_DEFAULT (256u * 1024u * 1024u) /* unread bytes of any kind per client */
 #define RS_OUTBUF_MAX_CEILING (1024u * 1024u * 1024u)
 #define RS_STALL_MS_DEFAULT 30000u           /* a started frame must complete within this */
+#define RS_MESSAGE_MAX_DEFAULT (1024u * 1024u) /* message payload bytes (docs/MESSAGING.md) */
+#define RS_MAILBOX_BYTES_DEFAULT (64u * 1024u * 1024u) /* unread bytes per receiving client
+                                                          above which messages are dropped */
+#define RS_CALLS_PER_CLIENT 65536u           /* pending calls + multi-calls per client */
+#define RS_CALL_PROXIES_MAX (1024u * 1024u)  /* calls of other nodes waiting on our pids; past
+                                                it the oldest is forgotten (its caller times
+                                                out) */
 
 /* A frame must be able to carry the largest name and metadata twice (events carry the
  * previous metadata too) plus a scope, node name and fixed fields. */
@@ -45,6 +53,8 @@ struct rs_limits {
     unsigned queue_bytes;
     unsigned outbuf_max;
     unsigned stall_ms;
+    unsigned message_max;  /* message payload bytes */
+    unsigned mailbox_bytes; /* a receiving client's unread bytes before messages drop */
 };
 
 void rs_limits_default(struct rs_limits *l);

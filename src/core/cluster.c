@@ -325,6 +325,7 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
     n->sync_active = 0;
     rs_repl_drop(c, n, NULL, ROSTER_REASON_NODE_DOWN);
     rs_monitor_node_down(c, n);
+    rs_calls_node_down(c, n);
     while (n->pmons)
         pmon_free(c, n->pmons);
     for (struct rs_pscope *x = n->scopes; x; x = x->next) {
@@ -688,6 +689,12 @@ void rs_cluster_on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
             return;
         }
         rs_monitor_on_p_down(c, n, m);
+        break;
+    case RS_MSG_P_SEND:
+    case RS_MSG_P_PUBLISH:
+    case RS_MSG_P_REPLY:
+    case RS_MSG_P_NOPROC:
+        rs_route_on_peer(c, n, m);
         break;
     default:
         rs_repl_on_frame(c, n, m);

@@ -70,6 +70,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     rs_map_init(&c->members);
     rs_map_init(&c->subs);
     rs_map_init(&c->mons);
+    rs_route_init(c);
     c->next_serial = c->next_sub_id = c->next_mon_id = c->next_group_id = 1;
     c->dflt = rs_scope_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
     if (!c->dflt) {
@@ -88,6 +89,7 @@ void rs_core_free(struct rs_core *c)
 {
     if (!c)
         return;
+    rs_calls_free_all(c);
     rs_events_free_all(c);
     rs_monitor_free_all(c);
     for (size_t i = 0; i < c->scopes.cap; i++)
@@ -167,7 +169,8 @@ static void on_gone(struct rs_core *c, uint64_t conn)
         return;
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d) disconnected, %u pid(s) die",
                (unsigned long long)conn, cl->name, (int)cl->os_pid, (unsigned)cl->n_pids);
-    /* Its own subscriptions and monitors go first: nothing more is sent to it. */
+    /* Its own calls, subscriptions and monitors go first: nothing more is sent to it. */
+    rs_calls_drop_client(c, cl);
     rs_events_drop_client(c, cl);
     rs_monitor_drop_client(c, cl);
     cl->closing = 1;
@@ -250,6 +253,9 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"subscriptions", c->subs.n},
         {"monitors", c->mons.n},
         {"scopes", c->scopes.n},
+        {"messages_delivered", c->route.delivered},
+        {"messages_dropped", c->route.dropped},
+        {"calls_pending", rs_calls_pending(c)},
         {"limit_name_max", l->name_max},
         {"limit_meta_max", l->meta_max},
         {"limit_frame_max", l->frame_max},
@@ -261,6 +267,8 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"limit_queue_bytes", l->queue_bytes},
         {"limit_outbuf_max", l->outbuf_max},
         {"limit_stall_ms", l->stall_ms},
+        {"limit_message_max", l->message_max},
+        {"limit_mailbox_bytes", l->mailbox_bytes},
     };
     size_t n = sizeof items / sizeof items[0];
     for (size_t i = 0; i < n; i++) {
@@ -337,9 +345,11 @@ static const char *type_name(uint8_t t)
         "?", "HELLO", "PING", "PID_NEW", "PID_CLOSE", "SCOPE_CREATE", "SCOPES", "REGISTER",
         "UNREGISTER", "LOOKUP", "NAMES", "COUNT", "JOIN", "LEAVE", "MEMBERS", "IS_MEMBER",
         "GROUPS", "SUBSCRIBE", "UNSUBSCRIBE", "MONITOR", "DEMONITOR", "STATUS", "NODES",
-        "LOG_LEVEL", "EVENT", "SCOPE_JOIN", "SCOPE_LEAVE",
+        "LOG_LEVEL", "EVENT", "SCOPE_JOIN", "SCOPE_LEAVE", "SEND", "MESSAGE", "PUBLISH", "CALL",
+        "REPLY", "MULTI_CALL",
         [RS_MSG_P_NODE] = "P_NODE", "P_SCOPE", "P_SYNC_BEGIN", "P_ENTRY", "P_SYNC_END", "P_OP",
-        "P_PID_DOWN", "P_PING", "P_PONG", "P_MONITOR", "P_DEMONITOR", "P_DOWN"};
+        "P_PID_DOWN", "P_PING", "P_PONG", "P_MONITOR", "P_DEMONITOR", "P_DOWN", "P_SEND",
+        "P_PUBLISH", "P_REPLY", "P_NOPROC"};
     return t <= RS_MSG_TYPE_MAX && names[t] ? names[t] : "?";
 }
 
@@ -437,6 +447,21 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     case RS_MSG_LOG_LEVEL:
         on_log_level(c, cl, m);
         break;
+    case RS_MSG_SEND:
+        rs_route_on_send(c, cl, m);
+        break;
+    case RS_MSG_PUBLISH:
+        rs_route_on_publish(c, cl, m);
+        break;
+    case RS_MSG_CALL:
+        rs_calls_on_call(c, cl, m);
+        break;
+    case RS_MSG_REPLY:
+        rs_calls_on_reply(c, cl, m);
+        break;
+    case RS_MSG_MULTI_CALL:
+        rs_calls_on_multi(c, cl, m);
+        break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request", type_name(m->type));
         break;
@@ -465,6 +490,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         break;
     case RS_IN_TICK:
         rs_cluster_on_tick(c);
+        rs_calls_tick(c);
         break;
     case RS_IN_PEER_UP:
         rs_cluster_on_up(c, in);

@@ -70,6 +70,8 @@ struct rs_client {
     struct rs_proc *procs;
     struct rs_sub *subs;
     struct rs_monitor *mons;
+    struct rs_call *calls; /* its pending calls and multi-calls (calls.c) */
+    uint32_t n_calls;
     char name[RS_CLIENT_NAME_MAX + 1];
 };
 
@@ -85,6 +87,7 @@ struct rs_proc {
     struct rs_member *members;   /* its memberships, all scopes */
     struct rs_monitor *mons;     /* local monitors watching it (local pids only) */
     struct rs_pmon *pmons;       /* monitors of other nodes watching it (local pids only) */
+    struct rs_slot *slots;       /* calls waiting on it (local pids only; calls.c) */
 };
 
 struct rs_scope {
@@ -185,6 +188,7 @@ struct rs_node {
     struct rs_proc *proc_list;
     struct rs_monitor *rmons; /* our monitors of its pids */
     struct rs_pmon *pmons;    /* its monitors of our pids */
+    struct rs_slot *slots;    /* our calls waiting on its pids and its calls on ours */
     uint32_t n_rmons;
     uint32_t n_pmons;
     uint64_t unread;          /* bytes sent on conn minus bytes reported flushed */
@@ -202,6 +206,55 @@ struct rs_node {
 struct rs_peer {
     uint64_t conn;
     struct rs_node *node;
+};
+
+/* --- messaging state (route.c, calls.c; docs/MESSAGING.md) --- */
+struct rs_call;
+
+/* One target of a call (ref unique per node, key of rs_route.slots): embedded in its
+ * rs_call on the caller's node, or a proxy on the target's node for a caller of another
+ * node (call NULL, origin and oref set). */
+struct rs_slot {
+    uint64_t ref;
+    struct rs_call *call;
+    struct rs_node *origin;          /* proxy: the caller's node */
+    uint64_t oref;                   /* proxy: the caller node's ref */
+    struct rs_pid pid;               /* target */
+    struct rs_proc *proc;            /* local target (on its slots list), or NULL */
+    struct rs_node *node;            /* remote target's node, or the proxy's origin */
+    struct rs_slot *tprev, *tnext;   /* proc's list */
+    struct rs_slot *nprev, *nnext;   /* node's list */
+    struct rs_slot *fprev, *fnext;   /* proxies, oldest first */
+    uint8_t *data;                   /* multi-call: the reply */
+    uint32_t len;
+    uint32_t state;                  /* RS_SLOT_* */
+};
+#define RS_SLOT_WAIT 0u
+#define RS_SLOT_REPLIED 1u
+#define RS_SLOT_BAD 2u
+
+struct rs_call {
+    uint64_t deadline; /* now_ms past which it times out (UINT64_MAX: never) */
+    struct rs_client *client;
+    struct rs_call *cprev, *cnext; /* client's list */
+    size_t heap_idx;               /* in rs_route.heap */
+    uint32_t req_id;
+    uint8_t type;                  /* RS_MSG_CALL or RS_MSG_MULTI_CALL */
+    uint32_t n_slots;
+    uint32_t n_wait;
+    uint32_t n_ok;
+    struct rs_slot slots[];
+};
+
+struct rs_route {
+    struct rs_map slots;     /* struct rs_slot by ref */
+    uint64_t next_ref;
+    struct rs_call **heap;   /* pending calls, min-heap by deadline */
+    size_t heap_n, heap_cap;
+    struct rs_slot *px_head, *px_tail; /* proxies, oldest first */
+    size_t n_px;
+    uint64_t delivered;      /* MESSAGE frames delivered to local clients */
+    uint64_t dropped;        /* messages dropped: mailbox full, too big, link full */
 };
 
 struct rs_core {
@@ -244,6 +297,7 @@ struct rs_core {
     size_t n_prios;
     uint32_t addr_len;
     char addr[RS_NODE_NAME_MAX + 1];
+    struct rs_route route; /* messaging (route.c, calls.c) */
 };
 
 /* --- output.c: frames, replies, events, closes and logs --------------------------- */
@@ -467,6 +521,51 @@ void rs_cluster_pmons_fire(struct rs_core *c, struct rs_proc *p, uint32_t reason
 void rs_cluster_count_node(const struct rs_core *c, const struct rs_scope *s,
                            const struct rs_node *n, uint64_t *names, uint64_t *groups,
                            uint64_t *members);
+
+/* --- route.c: SEND, PUBLISH, MESSAGE delivery, P_SEND, P_PUBLISH ------------------- */
+void rs_route_init(struct rs_core *c);
+void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_route_deliver sends one MESSAGE to local pid to: 0, ROSTER_EAGAIN (mailbox full),
+ * ROSTER_ETOOBIG (frame too big) or ROSTER_ENOPROC (its client is closing); drops are
+ * counted. */
+int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struct rs_pid from,
+                     struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
+                     struct rs_bytes payload, uint64_t ref);
+/* rs_route_forward sends P_SEND to up node n: 0, ROSTER_EAGAIN (link full, counted),
+ * ROSTER_ETOOBIG (frame too big, counted) or ROSTER_ENOPROC (node not up). */
+int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64_t from_serial,
+                     struct rs_pid to, struct rs_bytes scope, struct rs_bytes key,
+                     struct rs_bytes payload, uint64_t ref);
+/* rs_route_resolve finds the target of a SEND / CALL: *local for a live local pid, else
+ * *node for a pid of an up node (that node decides whether it is alive); *to is the pid.
+ * 0, ROSTER_ENOPROC, ROSTER_ENOTFOUND (name not registered) or ROSTER_ENOSCOPE. */
+int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc **local,
+                     struct rs_node **node, struct rs_pid *to);
+/* rs_route_sender checks that serial ARG of req is a live pid of cl: the pid, or NULL. */
+struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_route_on_peer applies P_SEND / P_PUBLISH / P_REPLY / P_NOPROC from up node n. */
+void rs_route_on_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+
+/* --- calls.c: CALL, REPLY, MULTI_CALL, timeouts ------------------------------------- */
+void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_calls_on_p_send keeps a proxy for a call of node n to local pid to and delivers it. */
+void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m,
+                        struct rs_proc *to);
+void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+void rs_calls_on_p_noproc(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* rs_calls_tick answers the calls past their deadline (ETIMEDOUT / bad members). */
+void rs_calls_tick(struct rs_core *c);
+/* rs_calls_pid_dead fails the calls waiting on local pid p (it is dying). */
+void rs_calls_pid_dead(struct rs_core *c, struct rs_proc *p);
+/* rs_calls_node_down fails our calls waiting on n's pids and forgets n's calls on ours. */
+void rs_calls_node_down(struct rs_core *c, struct rs_node *n);
+/* rs_calls_drop_client forgets cl's calls (it is gone). */
+void rs_calls_drop_client(struct rs_core *c, struct rs_client *cl);
+void rs_calls_free_all(struct rs_core *c);
+uint64_t rs_calls_pending(const struct rs_core *c);
 
 /* --- repl.c ------------------------------------------------------------------------ */
 /* rs_repl_op sends one P_OP to every up node that joined s. */

@@ -104,6 +104,7 @@ void rs_pids_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
         rs_groups_remove_member(c, p->members, reason);
     rs_monitor_fire(c, p, reason);
     rs_cluster_pmons_fire(c, p, reason);
+    rs_calls_pid_dead(c, p);
     rs_free(p);
 }
 

@@ -36,6 +36,10 @@ static const struct {
      "unread bytes of any kind per client before it is disconnected"},
     {"stall-timeout-ms", offsetof(struct rs_limits, stall_ms),
      "ms a started frame may stay incomplete"},
+    {"max-message-bytes", offsetof(struct rs_limits, message_max),
+     "message payload bytes (a message must also fit one frame)"},
+    {"mailbox-bytes", offsetof(struct rs_limits, mailbox_bytes),
+     "unread bytes of a receiving client above which messages to it are dropped"},
 };
 #define N_LIMIT_FLAGS (sizeof limit_flags / sizeof limit_flags[0])
 
@@ -409,7 +413,8 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
         fprintf(err,
                 "rosterd: incoherent limits: need 0 < --max-name-bytes, %u <= --max-frame-bytes "
                 "<= %u, frame >= name + 2 * meta + %u (name %u, meta %u, frame %u), and "
-                "nonzero --max-connections, --max-pids-per-client, --queue-bytes, and "
+                "nonzero --max-connections, --max-pids-per-client, --queue-bytes, "
+                "--max-message-bytes, --mailbox-bytes, and "
                 "--queue-bytes <= --outbuf-bytes <= %u\n",
                 RS_FRAME_MIN, RS_FRAME_MAX_CEILING,
                 RS_FRAME_HEADER + RS_SCOPE_MAX + RS_NODE_NAME_MAX + 128, l->name_max,

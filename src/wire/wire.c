@@ -45,6 +45,12 @@ static const struct {
     [RS_MSG_EVENT] = {O | A | P | SC | N | K | M | PV, 0, 0},
     [RS_MSG_SCOPE_JOIN] = {SC, 0, S | PV},
     [RS_MSG_SCOPE_LEAVE] = {SC, 0, S | PV},
+    [RS_MSG_SEND] = {O | A | P | SC | K | M, 0, S | PV},
+    [RS_MSG_MESSAGE] = {O | A | A2 | P | SC | N | K | M, 0, 0},
+    [RS_MSG_PUBLISH] = {O | A | SC | K | M, 0, S | A | PV},
+    [RS_MSG_CALL] = {O | A | A2 | P | SC | K | M, 0, S | P | M | PV},
+    [RS_MSG_REPLY] = {A2 | M, 0, 0},
+    [RS_MSG_MULTI_CALL] = {O | A | A2 | SC | K | M, O | P | M, S | A | A2 | PV},
     /* peer frames: one shape each, sent with flags 0 */
     [RS_MSG_P_NODE] = {O | A | N | K, 0, 0},
     [RS_MSG_P_SCOPE] = {O | SC, 0, 0},
@@ -58,6 +64,10 @@ static const struct {
     [RS_MSG_P_MONITOR] = {A | P, 0, 0},
     [RS_MSG_P_DEMONITOR] = {A, 0, 0},
     [RS_MSG_P_DOWN] = {O | A | P, 0, 0},
+    [RS_MSG_P_SEND] = {O | A | A2 | P | SC | K | M, 0, 0},
+    [RS_MSG_P_PUBLISH] = {A | SC | K | M, 0, 0},
+    [RS_MSG_P_REPLY] = {A2 | P | M, 0, 0},
+    [RS_MSG_P_NOPROC] = {A2 | P, 0, 0},
 };
 
 unsigned rs_wire_fields(uint8_t type, uint8_t flags)
@@ -195,8 +205,9 @@ int rs_wire_decode(const uint8_t *p, size_t len, const struct rs_limits *lim, st
         return r;
     if ((f & K) && (r = get_bytes(&c, 1, lim->name_max, RS_WIRE_E_NAMELEN, &msg->key)))
         return r;
-    if ((f & M) && (r = get_bytes(&c, 1, lim->name_max ? lim->meta_max : 0, RS_WIRE_E_METALEN,
-                                  &msg->meta)))
+    /* A message payload is bounded by the frame; the core checks limits.message_max. */
+    uint32_t mmax = lim->name_max && !rs_wire_payload_type(msg->type) ? lim->meta_max : 0;
+    if ((f & M) && (r = get_bytes(&c, 1, mmax, RS_WIRE_E_METALEN, &msg->meta)))
         return r;
     if ((f & PV) && (r = get_bytes(&c, 1, lim->name_max ? lim->meta_max : 0, RS_WIRE_E_METALEN,
                                    &msg->prev)))

@@ -90,6 +90,20 @@ enum rs_msg_type {
                                 NODE KEY META PREV=previous metadata */
     RS_MSG_SCOPE_JOIN = 25,  /* req: SCOPE  reply: STATUS PREV */
     RS_MSG_SCOPE_LEAVE = 26, /* req: SCOPE  reply: STATUS PREV */
+    /* Messaging (docs/MESSAGING.md). META of these types is a payload: the decoder bounds it
+     * by the frame only; the core enforces limits.message_max (ROSTER_ETOOBIG). */
+    RS_MSG_SEND = 27,        /* req: OPTS=flags ARG=from serial PID=to SCOPE KEY=name META
+                                reply (only with ROSTER_SEND_CONFIRM): STATUS PREV */
+    RS_MSG_MESSAGE = 28,     /* node -> client, req_id 0: OPTS=kind ARG=to serial
+                                ARG2=call ref PID=from SCOPE NODE=from node KEY META */
+    RS_MSG_PUBLISH = 29,     /* req: OPTS=flags ARG=from serial SCOPE KEY=group META
+                                reply: STATUS ARG=recipients PREV */
+    RS_MSG_CALL = 30,        /* req: OPTS=flags ARG=from serial ARG2=timeout ms PID=to SCOPE
+                                KEY=name META  reply: STATUS PID=responder META PREV */
+    RS_MSG_REPLY = 31,       /* req: ARG2=call ref META  (no reply) */
+    RS_MSG_MULTI_CALL = 32,  /* req: OPTS=flags ARG=from serial ARG2=timeout ms SCOPE KEY=group
+                                META  item: OPTS=0 replied / 1 bad PID META
+                                reply: STATUS ARG=replies ARG2=bad PREV */
     /* Peer frames (node <-> node, flags 0, req_id 0; docs/CLUSTER.md). */
     RS_MSG_P_NODE = 64,       /* OPTS=state ARG=incarnation NODE=name KEY=listen address */
     RS_MSG_P_SCOPE = 65,      /* OPTS=1 joined / 0 left SCOPE */
@@ -103,7 +117,12 @@ enum rs_msg_type {
     RS_MSG_P_MONITOR = 73,    /* ARG=monitor ref PID */
     RS_MSG_P_DEMONITOR = 74,  /* ARG=monitor ref */
     RS_MSG_P_DOWN = 75,       /* OPTS=reason ARG=monitor ref PID */
-    RS_MSG_TYPE_MAX = 75,
+    RS_MSG_P_SEND = 76,       /* OPTS=kind ARG=from serial ARG2=call ref (0: none) PID=to
+                                 SCOPE KEY META */
+    RS_MSG_P_PUBLISH = 77,    /* ARG=from serial SCOPE KEY=group META */
+    RS_MSG_P_REPLY = 78,      /* ARG2=call ref PID=responder META */
+    RS_MSG_P_NOPROC = 79,     /* ARG2=call ref PID=to (the target is not alive) */
+    RS_MSG_TYPE_MAX = 79,
 };
 
 /* First peer frame type: types >= RS_MSG_PEER_MIN only travel between nodes. */
@@ -119,6 +138,23 @@ enum rs_msg_type {
 
 /* Request options. */
 #define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only */
+
+/* Messaging: SEND / PUBLISH / MULTI_CALL flags and MESSAGE kinds (the same values as
+ * roster.h's ROSTER_SEND_CONFIRM, ROSTER_PUBLISH_LOCAL and ROSTER_MSG_*). */
+#define RS_SEND_CONFIRM 0x1u
+#define RS_PUBLISH_LOCAL 0x2u
+#define RS_MSGK_SEND 1u
+#define RS_MSGK_PUBLISH 2u
+#define RS_MSGK_CALL 3u
+#define RS_MSGK_MULTI_CALL 4u
+
+/* rs_wire_payload_type is 1 for the types whose META is a message payload (bounded by the
+ * frame, not by meta_max). */
+static inline int rs_wire_payload_type(unsigned t)
+{
+    return (t >= RS_MSG_SEND && t <= RS_MSG_MULTI_CALL) ||
+           (t >= RS_MSG_P_SEND && t <= RS_MSG_P_REPLY);
+}
 
 /* Event kinds are roster_event_type values; reasons are roster_reason values. */
 #define RS_EV_SNAPSHOT_FLAG 0x10000u

@@ -1,0 +1,607 @@
+/* calls.c: CALL, REPLY and MULTI_CALL (docs/MESSAGING.md).
+ *
+ * A call is one struct rs_call on the caller's node with one rs_slot per target (one for
+ * CALL, one per member for MULTI_CALL), all in one allocation. Each slot has a ref unique on
+ * this node (the MESSAGE's call ref, the key of route.slots) and hangs off its target: the
+ * local pid's slots list, or the node's slots list for a remote pid. So a target's death, its
+ * node going down, the caller's disconnect and the deadline each touch only what they own.
+ * Pending calls are in a min-heap by deadline, checked at every TICK.
+ *
+ * A call from another node to one of our pids is a proxy slot (call NULL) holding the caller
+ * node's ref: the receiver's REPLY goes back as P_REPLY, the pid's death as P_NOPROC. P_SEND
+ * carries no deadline, so proxies of calls nobody answers are bounded by count
+ * (RS_CALL_PROXIES_MAX; the oldest is forgotten first, its caller times out). */
+#include <string.h>
+
+#include "internal.h"
+
+static int slot_eq(const void *item, const void *key)
+{
+    return ((const struct rs_slot *)item)->ref == *(const uint64_t *)key;
+}
+
+static uint64_t slot_hash(const struct rs_core *c, uint64_t ref)
+{
+    return rs_hash_u64(c->seed, ref);
+}
+
+static struct rs_slot *slot_find(const struct rs_core *c, uint64_t ref)
+{
+    return rs_map_get(&c->route.slots, slot_hash(c, ref), &ref, slot_eq);
+}
+
+static int slot_add(struct rs_core *c, struct rs_slot *s)
+{
+    s->ref = c->route.next_ref++;
+    if (rs_map_put(&c->route.slots, slot_hash(c, s->ref), s) != 0) {
+        c->oom = 1;
+        s->ref = 0;
+        return -1;
+    }
+    return 0;
+}
+
+static void attach_proc(struct rs_slot *s, struct rs_proc *p)
+{
+    s->proc = p;
+    RS_LIST_PUSH(p->slots, s, tprev, tnext);
+}
+
+static void attach_node(struct rs_slot *s, struct rs_node *n)
+{
+    s->node = n;
+    RS_LIST_PUSH(n->slots, s, nprev, nnext);
+}
+
+/* Out of the ref map and the target lists: a reply quoting it from now on is dropped. */
+static void slot_detach(struct rs_core *c, struct rs_slot *s)
+{
+    if (s->ref) {
+        rs_map_del_item(&c->route.slots, slot_hash(c, s->ref), s);
+        s->ref = 0;
+    }
+    if (s->proc) {
+        RS_LIST_DEL(s->proc->slots, s, tprev, tnext);
+        s->proc = NULL;
+    }
+    if (s->node) {
+        RS_LIST_DEL(s->node->slots, s, nprev, nnext);
+        s->node = NULL;
+    }
+}
+
+/* --- deadline heap ------------------------------------------------------------------------ */
+
+static void heap_set(struct rs_route *r, size_t i, struct rs_call *x)
+{
+    r->heap[i] = x;
+    x->heap_idx = i;
+}
+
+static void heap_up(struct rs_route *r, size_t i)
+{
+    struct rs_call *x = r->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (r->heap[p]->deadline <= x->deadline)
+            break;
+        heap_set(r, i, r->heap[p]);
+        i = p;
+    }
+    heap_set(r, i, x);
+}
+
+static void heap_down(struct rs_route *r, size_t i)
+{
+    struct rs_call *x = r->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        uint64_t best = x->deadline;
+        if (l < r->heap_n && r->heap[l]->deadline < best) {
+            m = l;
+            best = r->heap[l]->deadline;
+        }
+        if (l + 1 < r->heap_n && r->heap[l + 1]->deadline < best)
+            m = l + 1;
+        if (m == i)
+            break;
+        heap_set(r, i, r->heap[m]);
+        i = m;
+    }
+    heap_set(r, i, x);
+}
+
+static int heap_push(struct rs_core *c, struct rs_call *x)
+{
+    struct rs_route *r = &c->route;
+    if (r->heap_n == r->heap_cap) {
+        size_t cap = r->heap_cap ? 2 * r->heap_cap : 64;
+        struct rs_call **v = rs_realloc(r->heap, cap * sizeof *v);
+        if (!v) {
+            c->oom = 1;
+            return -1;
+        }
+        r->heap = v;
+        r->heap_cap = cap;
+    }
+    heap_set(r, r->heap_n++, x);
+    heap_up(r, r->heap_n - 1);
+    return 0;
+}
+
+static void heap_del(struct rs_route *r, struct rs_call *x)
+{
+    size_t i = x->heap_idx;
+    struct rs_call *last = r->heap[--r->heap_n];
+    if (last == x)
+        return;
+    heap_set(r, i, last);
+    heap_up(r, i);
+    heap_down(r, last->heap_idx);
+}
+
+/* --- calls -------------------------------------------------------------------------------- */
+
+static struct rs_call *call_new(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                                uint32_t n_slots)
+{
+    struct rs_call *x = rs_core_alloc(c, sizeof *x + (size_t)n_slots * sizeof x->slots[0]);
+    if (!x)
+        return NULL;
+    memset(x, 0, sizeof *x + (size_t)n_slots * sizeof x->slots[0]);
+    uint64_t t = req->arg2;
+    x->deadline = t >= UINT64_MAX - c->now_ms ? UINT64_MAX : c->now_ms + t;
+    x->client = cl;
+    x->req_id = req->req_id;
+    x->type = req->type;
+    x->n_slots = n_slots;
+    for (uint32_t i = 0; i < n_slots; i++)
+        x->slots[i].call = x;
+    if (heap_push(c, x) != 0) {
+        rs_free(x);
+        return NULL;
+    }
+    RS_LIST_PUSH(cl->calls, x, cprev, cnext);
+    cl->n_calls++;
+    return x;
+}
+
+static void call_free(struct rs_core *c, struct rs_call *x)
+{
+    for (uint32_t i = 0; i < x->n_slots; i++) {
+        slot_detach(c, &x->slots[i]);
+        rs_free(x->slots[i].data);
+    }
+    heap_del(&c->route, x);
+    RS_LIST_DEL(x->client->calls, x, cprev, cnext);
+    x->client->n_calls--;
+    rs_free(x);
+}
+
+static void call_req(const struct rs_call *x, struct rs_msg *q)
+{
+    memset(q, 0, sizeof *q);
+    q->type = x->type;
+    q->req_id = x->req_id;
+}
+
+/* Answer a CALL: with the slot's reply if status is 0, else the error; then forget it. */
+static void call_answer(struct rs_core *c, struct rs_call *x, int status, const char *detail,
+                        struct rs_pid responder, struct rs_bytes payload)
+{
+    struct rs_client *cl = x->client;
+    struct rs_msg q;
+    call_req(x, &q);
+    if (status == 0) {
+        struct rs_msg r;
+        memset(&r, 0, sizeof r);
+        r.type = q.type;
+        r.flags = RS_F_REPLY;
+        r.pid = responder;
+        r.meta = payload;
+        if (rs_wire_size(&r) - 4 > c->lim.frame_max) {
+            c->route.dropped++;
+            rs_out_error(c, cl, &q, ROSTER_ETOOBIG, "reply of %u bytes does not fit a frame",
+                         (unsigned)payload.len);
+        } else {
+            rs_out_reply(c, cl, &q, &r);
+        }
+    } else {
+        rs_out_error(c, cl, &q, status, "%s", detail);
+    }
+    call_free(c, x);
+}
+
+/* Answer a MULTI_CALL: one item per member (replied, or bad), then the counts. */
+static void multi_answer(struct rs_core *c, struct rs_call *x)
+{
+    struct rs_client *cl = x->client;
+    struct rs_msg q;
+    call_req(x, &q);
+    uint64_t ok = 0;
+    for (uint32_t i = 0; i < x->n_slots; i++) {
+        struct rs_slot *s = &x->slots[i];
+        struct rs_msg it;
+        memset(&it, 0, sizeof it);
+        it.pid = s->pid;
+        if (s->state == RS_SLOT_REPLIED) {
+            it.meta = rs_bytes_of(s->data, s->len);
+            ok++;
+        } else {
+            it.opts = 1;
+        }
+        rs_out_item(c, cl, &q, &it);
+    }
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.arg = ok;
+    r.arg2 = x->n_slots - ok;
+    rs_out_reply(c, cl, &q, &r);
+    call_free(c, x);
+}
+
+/* Target of slot s answered (payload) or failed (status != 0, detail). */
+static void slot_done(struct rs_core *c, struct rs_slot *s, int status, const char *detail,
+                      struct rs_bytes payload)
+{
+    struct rs_call *x = s->call;
+    if (x->type == RS_MSG_CALL) {
+        call_answer(c, x, status, detail, s->pid, payload);
+        return;
+    }
+    slot_detach(c, s);
+    if (status == 0 && payload.len) {
+        int failed;
+        s->data = rs_core_dup(c, payload, &failed);
+        if (failed)
+            status = ROSTER_ENOMEM;
+        s->len = payload.len;
+    }
+    s->state = status == 0 ? RS_SLOT_REPLIED : RS_SLOT_BAD;
+    if (--x->n_wait == 0)
+        multi_answer(c, x);
+}
+
+static void proxy_free(struct rs_core *c, struct rs_slot *s)
+{
+    struct rs_route *r = &c->route;
+    slot_detach(c, s);
+    if (s->fprev)
+        s->fprev->fnext = s->fnext;
+    else
+        r->px_head = s->fnext;
+    if (s->fnext)
+        s->fnext->fprev = s->fprev;
+    else
+        r->px_tail = s->fprev;
+    r->n_px--;
+    rs_free(s);
+}
+
+static void send_noproc(struct rs_core *c, struct rs_node *n, uint64_t ref, struct rs_pid pid)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_P_NOPROC;
+    m.arg2 = ref;
+    m.pid = pid;
+    rs_cluster_send(c, n, &m);
+}
+
+/* --- requests ----------------------------------------------------------------------------- */
+
+static const char *status_detail(int st)
+{
+    switch (st) {
+    case ROSTER_ENOPROC: return "target pid is not alive";
+    case ROSTER_ENOTFOUND: return "name is not registered";
+    case ROSTER_ENOSCOPE: return "no such scope on this node";
+    case ROSTER_EAGAIN: return "mailbox full";
+    case ROSTER_ETOOBIG: return "message too big";
+    default: return "call failed";
+    }
+}
+
+/* Common checks of CALL and MULTI_CALL: the sender, the size, the client's call count. */
+static struct rs_proc *call_checks(struct rs_core *c, struct rs_client *cl,
+                                   const struct rs_msg *req)
+{
+    struct rs_proc *from = rs_route_sender(c, cl, req);
+    if (!from) {
+        rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "from %llu is not a live pid of this client",
+                     (unsigned long long)req->arg);
+        return NULL;
+    }
+    if (req->meta.len > c->lim.message_max) {
+        c->route.dropped++;
+        rs_out_error(c, cl, req, ROSTER_ETOOBIG, "message of %u bytes (limit message_max %u)",
+                     (unsigned)req->meta.len, c->lim.message_max);
+        return NULL;
+    }
+    if (cl->n_calls >= RS_CALLS_PER_CLIENT) {
+        rs_out_error(c, cl, req, ROSTER_ELIMIT, "client has %u pending calls (limit %u)",
+                     cl->n_calls, RS_CALLS_PER_CLIENT);
+        return NULL;
+    }
+    return from;
+}
+
+void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_proc *from = call_checks(c, cl, req);
+    if (!from)
+        return;
+    struct rs_proc *local;
+    struct rs_node *node;
+    struct rs_pid to;
+    int st = rs_route_resolve(c, req, &local, &node, &to);
+    if (st != 0) {
+        rs_out_error(c, cl, req, st, "%s", status_detail(st));
+        return;
+    }
+    struct rs_call *x = call_new(c, cl, req, 1);
+    if (!x)
+        return;
+    struct rs_slot *s = &x->slots[0];
+    s->pid = to;
+    if (slot_add(c, s) != 0) {
+        call_free(c, x);
+        return;
+    }
+    x->n_wait = 1;
+    struct rs_bytes scope = {0}, key = {0};
+    if (req->pid.inc == 0 && req->pid.serial == 0) {
+        scope = req->scope;
+        key = req->key;
+    }
+    if (local) {
+        attach_proc(s, local);
+        st = rs_route_deliver(c, local, RS_MSGK_CALL, rs_pids_of(c, from), rs_bytes_node(c),
+                              scope, key, req->meta, s->ref);
+    } else {
+        attach_node(s, node);
+        st = rs_route_forward(c, node, RS_MSGK_CALL, from->serial, to, scope, key,
+                              req->meta, s->ref);
+    }
+    if (st != 0) {
+        if (st != ROSTER_ENOMEM)
+            rs_out_error(c, cl, req, st, "%s", status_detail(st));
+        call_free(c, x);
+    }
+}
+
+void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_proc *from = call_checks(c, cl, req);
+    if (!from)
+        return;
+    struct rs_scope *sc = rs_scope_of(c, cl, req);
+    if (!sc)
+        return;
+    struct rs_group *g = req->key.len ? rs_groups_find(c, sc, req->key.ptr, req->key.len) : NULL;
+    int local_only = (req->opts & RS_PUBLISH_LOCAL) != 0;
+    uint32_t n = 0;
+    for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext)
+        if (m->proc->client || !local_only)
+            n++;
+    if (n == 0) {
+        struct rs_msg r;
+        memset(&r, 0, sizeof r);
+        rs_out_reply(c, cl, req, &r);
+        return;
+    }
+    struct rs_call *x = call_new(c, cl, req, n);
+    if (!x)
+        return;
+    struct rs_pid fpid = rs_pids_of(c, from);
+    struct rs_bytes sname = rs_bytes_of(sc->name, sc->name_len);
+    uint32_t i = 0;
+    for (struct rs_member *m = g->members; m && i < n; m = m->gnext) {
+        struct rs_proc *p = m->proc;
+        if (!p->client && local_only)
+            continue;
+        struct rs_slot *s = &x->slots[i++];
+        s->pid = rs_pids_of(c, p);
+        s->state = RS_SLOT_BAD;
+        if (slot_add(c, s) != 0)
+            continue;
+        int st;
+        if (p->client) {
+            attach_proc(s, p);
+            st = rs_route_deliver(c, p, RS_MSGK_MULTI_CALL, fpid, rs_bytes_node(c), sname,
+                                  req->key, req->meta, s->ref);
+        } else {
+            attach_node(s, p->node);
+            st = rs_route_forward(c, p->node, RS_MSGK_MULTI_CALL, from->serial, s->pid,
+                                  sname, req->key, req->meta, s->ref);
+        }
+        if (st != 0) {
+            slot_detach(c, s);
+            continue;
+        }
+        s->state = RS_SLOT_WAIT;
+        x->n_wait++;
+    }
+    if (x->n_wait == 0)
+        multi_answer(c, x);
+}
+
+void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_slot *s = req->arg2 ? slot_find(c, req->arg2) : NULL;
+    /* Only the target's own client answers; anything else (late, unknown, someone else's
+     * ref) is dropped like a late reply. */
+    if (!s || !s->proc || s->proc->client != cl || s->state != RS_SLOT_WAIT) {
+        rs_out_log(c, RS_LOG_DEBUG, "conn %llu: REPLY to call ref %llu dropped (not pending)",
+                   (unsigned long long)cl->conn, (unsigned long long)req->arg2);
+        return;
+    }
+    if (req->meta.len > c->lim.message_max) {
+        c->route.dropped++;
+        if (!s->call) {
+            proxy_free(c, s); /* its caller times out */
+            return;
+        }
+        slot_done(c, s, ROSTER_ETOOBIG, "reply too big (limit message_max)", req->meta);
+        return;
+    }
+    if (!s->call) {
+        struct rs_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = RS_MSG_P_REPLY;
+        m.arg2 = s->oref;
+        m.pid = s->pid;
+        m.meta = req->meta;
+        if (rs_wire_size(&m) - 4 > c->lim.frame_max ||
+            s->node->unread + rs_wire_size(&m) > c->lim.mailbox_bytes)
+            c->route.dropped++;
+        else
+            rs_cluster_send(c, s->node, &m);
+        proxy_free(c, s);
+        return;
+    }
+    slot_done(c, s, 0, NULL, req->meta);
+}
+
+/* --- from other nodes --------------------------------------------------------------------- */
+
+void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m,
+                        struct rs_proc *to)
+{
+    if (!to) {
+        send_noproc(c, n, m->arg2, m->pid);
+        return;
+    }
+    struct rs_route *r = &c->route;
+    if (r->n_px >= RS_CALL_PROXIES_MAX)
+        proxy_free(c, r->px_head);
+    struct rs_slot *s = rs_core_alloc(c, sizeof *s);
+    if (!s)
+        return;
+    memset(s, 0, sizeof *s);
+    s->origin = n;
+    s->oref = m->arg2;
+    s->pid = m->pid;
+    if (slot_add(c, s) != 0) {
+        rs_free(s);
+        return;
+    }
+    attach_proc(s, to);
+    attach_node(s, n);
+    s->fprev = r->px_tail;
+    if (r->px_tail)
+        r->px_tail->fnext = s;
+    else
+        r->px_head = s;
+    r->px_tail = s;
+    r->n_px++;
+    struct rs_pid from = {n->inc, m->arg};
+    if (rs_route_deliver(c, to, m->opts, from, rs_bytes_of(n->name, n->name_len), m->scope,
+                         m->key, m->meta, s->ref) != 0)
+        proxy_free(c, s); /* mailbox full: dropped; the caller times out */
+}
+
+/* Our slot for ref m->arg2 waiting on node n's pid m->pid, or NULL (late, forgotten). */
+static struct rs_slot *remote_slot(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_slot *s = slot_find(c, m->arg2);
+    if (!s || !s->call || s->node != n || s->state != RS_SLOT_WAIT ||
+        s->pid.serial != m->pid.serial || s->pid.inc != m->pid.inc)
+        return NULL;
+    return s;
+}
+
+void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_slot *s = remote_slot(c, n, m);
+    if (!s)
+        return;
+    if (m->meta.len > c->lim.message_max) {
+        c->route.dropped++;
+        slot_done(c, s, ROSTER_ETOOBIG, "reply too big (limit message_max)", m->meta);
+        return;
+    }
+    slot_done(c, s, 0, NULL, m->meta);
+}
+
+void rs_calls_on_p_noproc(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_slot *s = remote_slot(c, n, m);
+    if (s)
+        slot_done(c, s, ROSTER_ENOPROC, "target pid is not alive", rs_bytes_of(NULL, 0));
+}
+
+/* --- deaths, deadlines, teardown ------------------------------------------------------------ */
+
+void rs_calls_pid_dead(struct rs_core *c, struct rs_proc *p)
+{
+    while (p->slots) {
+        struct rs_slot *s = p->slots;
+        if (!s->call) {
+            send_noproc(c, s->origin, s->oref, s->pid);
+            proxy_free(c, s);
+        } else {
+            slot_done(c, s, ROSTER_ENOPROC, "target pid died", rs_bytes_of(NULL, 0));
+        }
+    }
+}
+
+void rs_calls_node_down(struct rs_core *c, struct rs_node *n)
+{
+    while (n->slots) {
+        struct rs_slot *s = n->slots;
+        if (!s->call)
+            proxy_free(c, s);
+        else
+            slot_done(c, s, ROSTER_ENOPROC, "node down", rs_bytes_of(NULL, 0));
+    }
+}
+
+void rs_calls_drop_client(struct rs_core *c, struct rs_client *cl)
+{
+    while (cl->calls)
+        call_free(c, cl->calls);
+}
+
+void rs_calls_tick(struct rs_core *c)
+{
+    struct rs_route *r = &c->route;
+    while (r->heap_n && r->heap[0]->deadline <= c->now_ms) {
+        struct rs_call *x = r->heap[0];
+        if (x->type == RS_MSG_CALL) {
+            call_answer(c, x, ROSTER_ETIMEDOUT, "no reply in time", x->slots[0].pid,
+                        rs_bytes_of(NULL, 0));
+            continue;
+        }
+        for (uint32_t i = 0; i < x->n_slots; i++)
+            if (x->slots[i].state == RS_SLOT_WAIT) {
+                slot_detach(c, &x->slots[i]);
+                x->slots[i].state = RS_SLOT_BAD;
+            }
+        multi_answer(c, x);
+    }
+}
+
+uint64_t rs_calls_pending(const struct rs_core *c)
+{
+    return c->route.heap_n;
+}
+
+void rs_calls_free_all(struct rs_core *c)
+{
+    struct rs_route *r = &c->route;
+    for (size_t i = 0; i < r->heap_n; i++) {
+        struct rs_call *x = r->heap[i];
+        for (uint32_t j = 0; j < x->n_slots; j++)
+            rs_free(x->slots[j].data);
+        rs_free(x);
+    }
+    while (r->px_head) {
+        struct rs_slot *s = r->px_head;
+        r->px_head = s->fnext;
+        rs_free(s);
+    }
+    rs_free(r->heap);
+    rs_map_fini(&r->slots);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,341 @@
+/* route.c: messaging routes (docs/MESSAGING.md). SEND resolves its target (a pid, or a name
+ * on this node) and hands the payload to the owner client's connection as a MESSAGE frame,
+ * or to the owner node's peer link as P_SEND; PUBLISH fans out to the local members of a
+ * group and sends one P_PUBLISH per other node that has members. Frames are routed in
+ * arrival order, so messages of one sender to one receiver keep their order on every hop.
+ *
+ * Bounds: a payload is at most limits.message_max and its frame must fit frame_max; a
+ * receiving client whose unread output would pass limits.mailbox_bytes loses the message,
+ * and so does a peer link whose unread output would pass it (never blocking, never growing
+ * the node without bound). Every drop is counted (STATUS messages_dropped). Calls (kinds 3
+ * and 4) are in calls.c; they deliver through the same two helpers. */
+#include <string.h>
+
+#include "internal.h"
+
+void rs_route_init(struct rs_core *c)
+{
+    memset(&c->route, 0, sizeof c->route);
+    rs_map_init(&c->route.slots);
+    c->route.next_ref = 1;
+}
+
+static int too_big(const struct rs_core *c, const struct rs_msg *m)
+{
+    return rs_wire_size(m) - 4 > c->lim.frame_max;
+}
+
+int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struct rs_pid from,
+                     struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
+                     struct rs_bytes payload, uint64_t ref)
+{
+    struct rs_client *cl = to->client;
+    if (cl->closing) {
+        c->route.dropped++;
+        return ROSTER_ENOPROC;
+    }
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_MESSAGE;
+    m.opts = kind;
+    m.arg = to->serial;
+    m.arg2 = ref;
+    m.pid = from;
+    m.scope = scope;
+    m.node = from_node;
+    m.key = key;
+    m.meta = payload;
+    size_t size = rs_wire_size(&m);
+    if (size - 4 > c->lim.frame_max) {
+        c->route.dropped++;
+        return ROSTER_ETOOBIG;
+    }
+    if (cl->unread + size > c->lim.mailbox_bytes) {
+        c->route.dropped++;
+        return ROSTER_EAGAIN;
+    }
+    if (rs_out_frame(c, cl, &m) != 0)
+        return ROSTER_ENOMEM;
+    c->route.delivered++;
+    return 0;
+}
+
+/* The link to n is bounded like a mailbox: a flood toward a slow node drops messages
+ * instead of passing outbuf_max (which would declare the node down). */
+static int link_full(const struct rs_core *c, const struct rs_node *n, size_t size)
+{
+    return n->unread + size > c->lim.mailbox_bytes;
+}
+
+int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64_t from_serial,
+                     struct rs_pid to, struct rs_bytes scope, struct rs_bytes key,
+                     struct rs_bytes payload, uint64_t ref)
+{
+    if (!n || n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
+        return ROSTER_ENOPROC;
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_P_SEND;
+    m.opts = kind;
+    m.arg = from_serial;
+    m.arg2 = ref;
+    m.pid = to;
+    m.scope = scope;
+    m.key = key;
+    m.meta = payload;
+    size_t size = rs_wire_size(&m);
+    if (size - 4 > c->lim.frame_max) {
+        c->route.dropped++;
+        return ROSTER_ETOOBIG;
+    }
+    if (link_full(c, n, size)) {
+        c->route.dropped++;
+        return ROSTER_EAGAIN;
+    }
+    rs_cluster_send(c, n, &m);
+    return 0;
+}
+
+struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_pid pid = {c->inc, req->arg};
+    struct rs_proc *p = rs_pids_find(c, pid);
+    return p && p->client == cl ? p : NULL;
+}
+
+int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc **local,
+                     struct rs_node **node, struct rs_pid *to)
+{
+    *local = NULL;
+    *node = NULL;
+    if (req->pid.inc == 0 && req->pid.serial == 0) {
+        struct rs_scope *s = rs_scope_find(c, req->scope);
+        if (!s)
+            return ROSTER_ENOSCOPE;
+        struct rs_name *n = req->key.len ? rs_registry_find(c, s, req->key.ptr, req->key.len)
+                                         : NULL;
+        if (!n)
+            return ROSTER_ENOTFOUND;
+        *to = rs_pids_of(c, n->proc);
+        if (n->proc->client) {
+            *local = n->proc;
+            return 0;
+        }
+        *node = n->proc->node;
+        return (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
+    }
+    *to = req->pid;
+    if (req->pid.inc == c->inc) {
+        *local = rs_pids_find(c, req->pid);
+        return *local ? 0 : ROSTER_ENOPROC;
+    }
+    *node = rs_cluster_node(c, req->pid.inc);
+    return *node && (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
+}
+
+static const char *send_detail(int status)
+{
+    switch (status) {
+    case ROSTER_ENOPROC: return "target pid is not alive";
+    case ROSTER_ENOTFOUND: return "name is not registered";
+    case ROSTER_ENOSCOPE: return "no such scope on this node";
+    case ROSTER_EAGAIN: return "mailbox full";
+    case ROSTER_ETOOBIG: return "message too big";
+    case ROSTER_ENOTOWNER: return "from is not a live pid of this client";
+    default: return "message not sent";
+    }
+}
+
+void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    int confirm = (req->opts & RS_SEND_CONFIRM) != 0;
+    int st;
+    struct rs_proc *from = rs_route_sender(c, cl, req);
+    if (!from) {
+        st = ROSTER_ENOTOWNER;
+        rs_out_log(c, RS_LOG_DEBUG, "conn %llu: SEND from %llu, not a live pid of the client",
+                   (unsigned long long)cl->conn, (unsigned long long)req->arg);
+        c->route.dropped++;
+    } else if (req->meta.len > c->lim.message_max) {
+        st = ROSTER_ETOOBIG;
+        c->route.dropped++;
+    } else {
+        struct rs_proc *local;
+        struct rs_node *node;
+        struct rs_pid to;
+        st = rs_route_resolve(c, req, &local, &node, &to);
+        /* The name it was sent to travels with the message (empty when sent to a pid). */
+        struct rs_bytes scope = {0}, key = {0};
+        if (req->pid.inc == 0 && req->pid.serial == 0) {
+            scope = req->scope;
+            key = req->key;
+        }
+        if (st == 0 && local)
+            st = rs_route_deliver(c, local, RS_MSGK_SEND, rs_pids_of(c, from),
+                                  rs_bytes_node(c), scope, key, req->meta, 0);
+        else if (st == 0)
+            st = rs_route_forward(c, node, RS_MSGK_SEND, from->serial, to, scope, key,
+                                  req->meta, 0);
+    }
+    if (!confirm || st == ROSTER_ENOMEM)
+        return;
+    if (st == 0)
+        rs_out_ok(c, cl, req);
+    else
+        rs_out_error(c, cl, req, st, "%s", send_detail(st));
+}
+
+/* Distinct nodes of a publish's remote members, with their member counts. */
+struct pub_node {
+    struct rs_node *node;
+    uint64_t members;
+};
+
+void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_proc *from = rs_route_sender(c, cl, req);
+    if (!from) {
+        c->route.dropped++;
+        rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "%s", send_detail(ROSTER_ENOTOWNER));
+        return;
+    }
+    if (req->meta.len > c->lim.message_max) {
+        c->route.dropped++;
+        rs_out_error(c, cl, req, ROSTER_ETOOBIG, "message of %u bytes (limit message_max %u)",
+                     (unsigned)req->meta.len, c->lim.message_max);
+        return;
+    }
+    struct rs_scope *s = rs_scope_of(c, cl, req);
+    if (!s)
+        return;
+    struct rs_group *g = req->key.len ? rs_groups_find(c, s, req->key.ptr, req->key.len) : NULL;
+    uint64_t sent = 0;
+    struct pub_node small[16], *nodes = small;
+    size_t nn = 0, cap = sizeof small / sizeof small[0];
+    struct rs_pid fpid = rs_pids_of(c, from);
+    struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
+    for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext) {
+        struct rs_proc *p = m->proc;
+        if (p->client) {
+            if (rs_route_deliver(c, p, RS_MSGK_PUBLISH, fpid, rs_bytes_node(c), sname,
+                                 req->key, req->meta, 0) == 0)
+                sent++;
+            continue;
+        }
+        if (req->opts & RS_PUBLISH_LOCAL)
+            continue;
+        size_t i = 0;
+        while (i < nn && nodes[i].node != p->node)
+            i++;
+        if (i == nn) {
+            if (nn == cap) {
+                struct pub_node *v = rs_core_alloc(c, 2 * cap * sizeof *v);
+                if (!v)
+                    break;
+                memcpy(v, nodes, nn * sizeof *v);
+                if (nodes != small)
+                    rs_free(nodes);
+                nodes = v;
+                cap *= 2;
+            }
+            nodes[nn].node = p->node;
+            nodes[nn++].members = 0;
+        }
+        nodes[i].members++;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        struct rs_node *n = nodes[i].node;
+        if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
+            continue;
+        struct rs_msg pm;
+        memset(&pm, 0, sizeof pm);
+        pm.type = RS_MSG_P_PUBLISH;
+        pm.arg = from->serial;
+        pm.scope = sname;
+        pm.key = req->key;
+        pm.meta = req->meta;
+        size_t size = rs_wire_size(&pm);
+        if (too_big(c, &pm) || link_full(c, n, size)) {
+            c->route.dropped++;
+            continue;
+        }
+        rs_cluster_send(c, n, &pm);
+        sent += nodes[i].members;
+    }
+    if (nodes != small)
+        rs_free(nodes);
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.arg = sent;
+    rs_out_reply(c, cl, req, &r);
+}
+
+/* --- from other nodes ------------------------------------------------------------------ */
+
+static void on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    int call = m->opts == RS_MSGK_CALL || m->opts == RS_MSGK_MULTI_CALL;
+    if (m->opts < RS_MSGK_SEND || m->opts > RS_MSGK_MULTI_CALL || m->opts ==
+        RS_MSGK_PUBLISH || (call != (m->arg2 != 0)) || m->arg == 0) {
+        rs_cluster_fail(c, n, "malformed P_SEND");
+        return;
+    }
+    struct rs_proc *to = rs_pids_find(c, m->pid); /* NULL also for another incarnation's */
+    if (call) {
+        rs_calls_on_p_send(c, n, m, to);
+        return;
+    }
+    if (!to)
+        return;
+    struct rs_pid from = {n->inc, m->arg};
+    rs_route_deliver(c, to, m->opts, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key,
+                     m->meta, 0);
+}
+
+static void on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    if (m->arg == 0 || m->key.len == 0) {
+        rs_cluster_fail(c, n, "malformed P_PUBLISH");
+        return;
+    }
+    struct rs_scope *s = rs_scope_find(c, m->scope);
+    if (!s || !s->joined)
+        return;
+    struct rs_group *g = rs_groups_find(c, s, m->key.ptr, m->key.len);
+    if (!g)
+        return;
+    struct rs_pid from = {n->inc, m->arg};
+    struct rs_bytes node = rs_bytes_of(n->name, n->name_len);
+    for (struct rs_member *x = g->members; x; x = x->gnext)
+        if (x->proc->client)
+            rs_route_deliver(c, x->proc, RS_MSGK_PUBLISH, from, node, m->scope, m->key,
+                             m->meta, 0);
+}
+
+void rs_route_on_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    switch (m->type) {
+    case RS_MSG_P_SEND:
+        on_p_send(c, n, m);
+        break;
+    case RS_MSG_P_PUBLISH:
+        on_p_publish(c, n, m);
+        break;
+    case RS_MSG_P_REPLY:
+        if (m->arg2 == 0 || m->pid.inc != n->inc) {
+            rs_cluster_fail(c, n, "malformed P_REPLY");
+            return;
+        }
+        rs_calls_on_p_reply(c, n, m);
+        break;
+    case RS_MSG_P_NOPROC:
+        if (m->arg2 == 0 || m->pid.inc != n->inc) {
+            rs_cluster_fail(c, n, "malformed P_NOPROC");
+            return;
+        }
+        rs_calls_on_p_noproc(c, n, m);
+        break;
+    default:
+        break;
+    }
+}
