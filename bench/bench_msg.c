@@ -317,7 +317,7 @@ static void responder_main(int wfd, int go_rd, role *r)
     }
 }
 
-/* A caller writes t_start, t_end, then its n latencies (ns). */
+/* A caller writes t_start, t_end, its CPU time over the loop, then its n latencies (ns). */
 static void caller_main(int wfd, int go_rd, role *r)
 {
     roster_client *c = connect_to(r->sock, "bench-caller");
@@ -334,7 +334,8 @@ static void caller_main(int wfd, int go_rd, role *r)
     if (bu_write_full(wfd, "r", 1) != 0)
         _exit(1);
     wait_go(go_rd);
-    uint64_t t[2];
+    uint64_t t[3];
+    uint64_t cpu0 = bu_cpu_ns(0);
     t[0] = bu_now_ns();
     for (size_t i = 0; i < r->n; i++) {
         uint64_t s = bu_now_ns();
@@ -347,6 +348,7 @@ static void caller_main(int wfd, int go_rd, role *r)
         lat[i] = bu_now_ns() - s;
     }
     t[1] = bu_now_ns();
+    t[2] = bu_cpu_ns(0) - cpu0;
     roster_close(c);
     if (bu_write_full(wfd, t, sizeof t) != 0 || bu_write_full(wfd, lat, r->n * sizeof *lat) != 0)
         _exit(1);
@@ -374,22 +376,29 @@ static double run_calls(const char *title, const char *key, int ncallers, size_t
         if (bu_read_full(cl[i].rd, &b, 1) != 0)
             bu_die("a caller failed before it was ready");
     }
+    /* CPU time over the timed calls: rosterd (the node of the responder; 0 when its pid is
+     * unknown), the responder, the callers */
+    pid_t node = strcmp(call_sock, resp_sock) == 0 ? bu_rosterd_pid() : 0;
+    uint64_t node_cpu0 = node > 0 ? bu_cpu_ns(node) : 0, resp_cpu0 = bu_cpu_ns(resp.pid);
     close(go[0]);
     uint64_t t0 = bu_now_ns();
     close(go[1]);
     bu_lat lat;
     bu_lat_init(&lat, per_caller * (size_t)ncallers);
-    uint64_t t_end = t0;
+    uint64_t t_end = t0, caller_cpu = 0;
     for (int i = 0; i < ncallers; i++) {
-        uint64_t t[2];
+        uint64_t t[3];
         if (bu_read_full(cl[i].rd, t, sizeof t) != 0 ||
             bu_read_full(cl[i].rd, lat.v + lat.n, per_caller * sizeof *lat.v) != 0)
             bu_die("a caller died without a result");
         lat.n += per_caller;
         if (t[1] > t_end)
             t_end = t[1];
+        caller_cpu += t[2];
         reap(&cl[i]);
     }
+    uint64_t node_cpu = node > 0 ? bu_cpu_ns(node) - node_cpu0 : 0;
+    uint64_t resp_cpu = bu_cpu_ns(resp.pid) - resp_cpu0; /* includes its idle tail: small */
     kill_child(&resp);
     bu_lat_sort(&lat);
     bu_print_lat(title, &lat);
@@ -397,6 +406,14 @@ static double run_calls(const char *title, const char *key, int ncallers, size_t
     bu_line("%-40s %10.0f calls/s   (%zu calls by %d caller%s in %.3f s)", "",
             bu_rate(total, t_end - t0), total, ncallers, ncallers > 1 ? "s" : "",
             (double)(t_end - t0) / 1e9);
+    double tot = (double)(per_caller * (size_t)ncallers);
+    if (node > 0)
+        bu_line("%-40s rosterd %5.2f, responder %5.2f, caller %5.2f µs/call", "  CPU time:",
+                (double)node_cpu / 1000.0 / tot, (double)resp_cpu / 1000.0 / tot,
+                (double)caller_cpu / 1000.0 / tot);
+    else
+        bu_line("%-40s responder %5.2f, caller %5.2f µs/call", "  CPU time:",
+                (double)resp_cpu / 1000.0 / tot, (double)caller_cpu / 1000.0 / tot);
     char k[96];
     double p50 = bu_pct_us(&lat, 0.50);
     snprintf(k, sizeof k, "%s_p50_us", key);
