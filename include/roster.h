@@ -309,7 +309,9 @@ typedef enum roster_event_type {
     ROSTER_EV_LEFT = 5,         /* name = group, pid, meta, reason */
     ROSTER_EV_MEMBER_UPDATED = 6, /* name = group, pid, meta, prev_meta */
     ROSTER_EV_SNAPSHOT_END = 7, /* end of a subscription's snapshot */
-    ROSTER_EV_OVERFLOW = 8,     /* the subscription fell behind and was stopped */
+    ROSTER_EV_OVERFLOW = 8,     /* the subscription fell behind and was stopped; with id 0:
+                                   messages were dropped by the library's queue bound
+                                   (their number in dropped; see roster_send) */
     ROSTER_EV_DOWN = 9,         /* monitored pid died: pid, reason; id = monitor id */
     ROSTER_EV_REPLY = 10,       /* answer to a pipelined request: req_id, status; pid =
                                    the holder for a refused register, meta = the node's
@@ -323,6 +325,10 @@ typedef enum roster_event_type {
     ROSTER_EV_NODE_DOWN = 13,   /* a node sharing a subscribed scope was declared down (its
                                    entries leave with reason node_down): node; id =
                                    subscription id */
+    ROSTER_EV_MESSAGE = 14,     /* a message for one of this client's pids: pid = sender,
+                                   to = receiver, node = sender's node, meta = payload,
+                                   msg_kind, call_ref (answer calls with roster_reply), name
+                                   = the name or group it was sent to (may be empty) */
 } roster_event_type;
 /* roster_event_type_name returns "registered", "unregistered", ... */
 ROSTER_API const char *roster_event_type_name(int type);
@@ -340,6 +346,12 @@ typedef struct roster_event {
     char node[256];
     roster_buf meta;
     roster_buf prev_meta;
+    /* ROSTER_EV_MESSAGE only (appended fields) */
+    roster_pid to;      /* the receiving pid (one of this client's) */
+    int msg_kind;       /* ROSTER_MSG_SEND, _PUBLISH, _CALL or _MULTI_CALL */
+    uint64_t call_ref;  /* non-zero for calls: pass the event to roster_reply */
+    uint64_t dropped;   /* ROSTER_EV_OVERFLOW with id 0 only: messages the library dropped
+                           (its event queue bound) since the previous such event */
 } roster_event;
 /* roster_event_free frees the buffers of an event filled by roster_next_event. */
 ROSTER_API void roster_event_free(roster_event *ev);
@@ -388,6 +400,77 @@ ROSTER_API int roster_fd(const roster_client *c);
 ROSTER_API int roster_next_event(roster_client *c, roster_event *ev);
 /* roster_wait_event waits up to timeout_ms for the next event (ETIMEDOUT if none). */
 ROSTER_API int roster_wait_event(roster_client *c, roster_event *ev, int timeout_ms);
+
+/* --- Messaging (docs/MESSAGING.md) --------------------------------------------------- */
+/* Delivery is at most once and ordered per (sender pid, receiver pid), across nodes too.
+ * Messages arrive as ROSTER_EV_MESSAGE events. `from` is always one of this client's pids. */
+
+#define ROSTER_MSG_SEND 1
+#define ROSTER_MSG_PUBLISH 2
+#define ROSTER_MSG_CALL 3
+#define ROSTER_MSG_MULTI_CALL 4
+
+#define ROSTER_SEND_CONFIRM 0x1 /* wait for the node: ENOPROC / ENOTFOUND / EAGAIN (mailbox
+                                   full) instead of silently dropping */
+#define ROSTER_PUBLISH_LOCAL 0x2 /* publish / multi-call: local members only */
+#define ROSTER_SEND_NOFLUSH 0x4 /* queue without writing (batching); written by the next call
+                                   that writes, roster_flush, or when the queue is large */
+
+/* roster_send sends data to pid `to`. Without ROSTER_SEND_CONFIRM it does not wait and
+ * reports no delivery error (like Erlang's send); timeout_ms bounds the wait for the write
+ * and, with CONFIRM, for the node's answer. A payload over the node's message limit
+ * (learned from roster_status at the client's first message) is ROSTER_ETOOBIG, not sent.
+ * `from` may be the zero pid: roster_self(c).
+ * Received messages count against options.event_queue_bytes: past it a message is dropped
+ * and counted, and one ROSTER_EV_OVERFLOW event with id 0 reports how many (dropped). */
+ROSTER_API int roster_send(roster_client *c, roster_pid from, roster_pid to, const void *data,
+                           size_t len, unsigned flags, int timeout_ms);
+/* roster_send_name sends to the pid holding name in scope (resolved on the local node). */
+ROSTER_API int roster_send_name(roster_client *c, roster_pid from, const char *scope,
+                                const void *name, size_t name_len, const void *data,
+                                size_t len, unsigned flags, int timeout_ms);
+/* roster_publish sends data to every member of group (ROSTER_PUBLISH_LOCAL: local members
+ * only); *recipients (may be NULL) receives the number of members it was sent to. */
+ROSTER_API int roster_publish(roster_client *c, roster_pid from, const char *scope,
+                              const void *group, size_t group_len, const void *data,
+                              size_t len, unsigned flags, size_t *recipients, int timeout_ms);
+/* roster_call sends a request to pid `to` and waits up to timeout_ms for its reply. On
+ * success *reply owns the reply bytes (free with roster_buf_free) and *responder (may be
+ * NULL) the replying pid. ETIMEDOUT when no reply came in time (a later reply is dropped),
+ * ENOPROC when the pid is dead or its node went down. */
+ROSTER_API int roster_call(roster_client *c, roster_pid from, roster_pid to, const void *data,
+                           size_t len, roster_buf *reply, roster_pid *responder,
+                           int timeout_ms);
+/* roster_call_name calls the pid holding name in scope (ENOTFOUND if nobody does). */
+ROSTER_API int roster_call_name(roster_client *c, roster_pid from, const char *scope,
+                                const void *name, size_t name_len, const void *data,
+                                size_t len, roster_buf *reply, roster_pid *responder,
+                                int timeout_ms);
+/* roster_reply answers a ROSTER_EV_MESSAGE event whose call_ref is non-zero (a call or
+ * multi-call), with data. The event itself is borrowed. Replying after the caller's
+ * timeout is harmless (the reply is dropped). */
+ROSTER_API int roster_reply(roster_client *c, const roster_event *request, const void *data,
+                            size_t len, int timeout_ms);
+
+/* The outcome of a multi-call: the replies with their pids, and the members that did not
+ * answer in time or were dead (bad). Free with roster_multi_result_free. */
+typedef struct roster_multi_reply {
+    roster_pid pid;
+    roster_buf data;
+} roster_multi_reply;
+typedef struct roster_multi_result {
+    roster_multi_reply *replies;
+    size_t n_replies;
+    roster_pid *bad;
+    size_t n_bad;
+} roster_multi_result;
+ROSTER_API void roster_multi_result_free(roster_multi_result *r);
+/* roster_multi_call calls every member of group and waits up to timeout_ms (the node stops
+ * waiting then and reports whoever did not answer as bad). */
+ROSTER_API int roster_multi_call(roster_client *c, roster_pid from, const char *scope,
+                                 const void *group, size_t group_len, const void *data,
+                                 size_t len, unsigned flags, roster_multi_result *out,
+                                 int timeout_ms);
 
 /* --- Node administration ------------------------------------------------------------ */
 

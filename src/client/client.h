@@ -84,6 +84,11 @@ struct roster_client {
     struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
     size_t n_ovf, cap_ovf;
     uint32_t next_internal;
+    /* messages (msg.c): MESSAGE frames the queue bound refused, not yet reported by an
+     * OVERFLOW event with id 0; msg_marker: that OVERFLOW event is already queued */
+    uint64_t msgs_dropped;
+    int msg_marker;
+    uint32_t msg_max; /* the node's message payload limit; 0 until learned (msg.c) */
     /* handshake results */
     roster_pid self;
     uint64_t node_inc;
@@ -154,5 +159,13 @@ int rs_client_evq_overflowed(const roster_client *c, uint64_t id);
 /* rs_client_evq_drop_replies removes queued pipelined REPLY frames; returns how many of
  * them carried a failure. */
 uint64_t rs_client_evq_drop_replies(roster_client *c);
+/* rs_client_evq_take_dropped returns the messages dropped since the last report and resets
+ * the count (the OVERFLOW event with id 0 that reports them is being handed out). */
+uint64_t rs_client_evq_take_dropped(roster_client *c);
+
+/* --- msg.c --- */
+/* rs_client_out_drain writes queued output; above RS_CLIENT_OUT_HIGH it waits (until the
+ * deadline) for the node to take half of it. 0, ETIMEDOUT or the connection's error. */
+int rs_client_out_drain(roster_client *c, int64_t deadline);
 
 #endif

@@ -77,10 +77,47 @@ static int queue_unsubscribe(roster_client *c, uint64_t sub)
 
 static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply);
 
+/* bounded_message applies the queue bound to a MESSAGE frame: a message that would take the
+ * queue past options.event_queue_bytes is dropped and counted, never silently: the first
+ * drop of a run queues one OVERFLOW event with id 0 at its place, and that event reports
+ * (in dropped) every message dropped until it is taken. Returns 1 if the frame is dropped. */
+static int bounded_message(roster_client *c, size_t n)
+{
+    if (c->evq.len - c->evq_off + n <= c->evq_max)
+        return 0;
+    c->msgs_dropped++;
+    if (c->msg_marker)
+        return 1;
+    struct rs_msg o;
+    memset(&o, 0, sizeof o);
+    o.type = RS_MSG_EVENT;
+    o.opts = ROSTER_EV_OVERFLOW;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    if (rs_wire_encode(&b, &o) != 0) {
+        c->events_lost++; /* out of memory: reported as lost events */
+    } else {
+        c->msg_marker = 1;
+        append(c, b.data, b.len, 0);
+    }
+    rs_buf_fini(&b);
+    return 1;
+}
+
+uint64_t rs_client_evq_take_dropped(roster_client *c)
+{
+    uint64_t n = c->msgs_dropped;
+    c->msgs_dropped = 0;
+    c->msg_marker = 0;
+    return n;
+}
+
 /* bounded_event applies the library's queue bound to a subscription event frame: returns 1
  * if the frame is to be dropped (after queueing the one OVERFLOW event that replaces it). */
 static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
 {
+    if (ev->type == RS_MSG_MESSAGE)
+        return bounded_message(c, n);
     /* Monitors' DOWN events, conflict notices (addressed to a pid's owner, not to a
      * subscription) and a subscription's snapshot (the state the application asked for,
      * ending with SNAPSHOT_END) are never dropped. Event kinds this library does not know
@@ -168,6 +205,23 @@ static int convert(const roster_client *c, const uint8_t *f, size_t n, roster_ev
     struct rs_msg m;
     if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
         return ROSTER_EPROTO; /* cannot happen: it was decoded once already */
+    if (m.type == RS_MSG_MESSAGE) {
+        ev->type = ROSTER_EV_MESSAGE;
+        ev->msg_kind = (int)m.opts;
+        ev->to.node_inc = c->self.node_inc;
+        ev->to.serial = m.arg;
+        ev->call_ref = m.arg2;
+        ev->pid.node_inc = m.pid.inc;
+        ev->pid.serial = m.pid.serial;
+        rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
+        rs_client_copy_str(ev->node, sizeof ev->node, m.node);
+        if (rs_client_copy_buf(&ev->name, m.key.ptr, m.key.len) != 0 ||
+            rs_client_copy_buf(&ev->meta, m.meta.ptr, m.meta.len) != 0) {
+            roster_event_free(ev);
+            return ROSTER_ENOMEM;
+        }
+        return 0;
+    }
     if (m.type != RS_MSG_EVENT) {
         ev->type = ROSTER_EV_REPLY;
         ev->req_id = m.req_id;
@@ -218,6 +272,8 @@ int roster_next_event(roster_client *c, roster_event *ev)
             return rs_client_fail(c, r, "out of memory converting an event");
         if (ev->type == ROSTER_EV_REPLY && c->evq_replies)
             c->evq_replies--;
+        if (ev->type == ROSTER_EV_OVERFLOW && ev->id == 0)
+            ev->dropped = rs_client_evq_take_dropped(c);
         c->evq_off += n;
         if (c->evq_off == c->evq.len)
             c->evq.len = c->evq_off = 0;
@@ -276,6 +332,7 @@ const char *roster_event_type_name(int type)
     case ROSTER_EV_CONFLICT: return "conflict";
     case ROSTER_EV_NODE_UP: return "node_up";
     case ROSTER_EV_NODE_DOWN: return "node_down";
+    case ROSTER_EV_MESSAGE: return "message";
     default: return "unknown";
     }
 }

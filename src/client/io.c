@@ -61,7 +61,7 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
                        rs_wire_strerror(r));
         return;
     }
-    if (m.type == RS_MSG_EVENT) {
+    if (m.type == RS_MSG_EVENT || (m.type == RS_MSG_MESSAGE && m.flags == 0)) {
         rs_client_evq_push(c, p, n, &m);
         return;
     }

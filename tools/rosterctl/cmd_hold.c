@@ -69,7 +69,10 @@ int ctl_hold(struct ctl *x)
             roster_event ev;
             int r;
             int lost = 0;
-            while ((r = roster_next_event(x->c, &ev)) == 0) {
+            int st = 0;
+            while (st == 0 && (r = roster_next_event(x->c, &ev)) == 0) {
+                if (ev.type == ROSTER_EV_MESSAGE || ev.type == ROSTER_EV_OVERFLOW)
+                    st = ctl_on_message(x, &ev);
                 if (ev.type == ROSTER_EV_CONFLICT) {
                     print_event(x, &ev);
                     fprintf(stderr, "rosterctl: lost the name in a conflict to %.*s\n",
@@ -78,11 +81,13 @@ int ctl_hold(struct ctl *x)
                 }
                 roster_event_free(&ev);
             }
+            if (st)
+                return st;
             if (lost) {
                 roster_pid_close(x->c, roster_self(x->c), x->timeout_ms);
                 return CTL_REFUSED;
             }
-            if (r != ROSTER_EAGAIN)
+            if (r != ROSTER_EAGAIN && r != 0)
                 return ctl_fail(x, "hold", r, NULL, NULL);
         }
     }

@@ -65,7 +65,10 @@ int cmd_names(struct ctl *x, int argc, char **argv)
 int cmd_register(struct ctl *x, int argc, char **argv)
 {
     const char *meta = "";
-    const struct ctl_opt opts[] = {{"--meta", CTL_STR, &meta}, {NULL, CTL_FLAG, NULL}};
+    const struct ctl_opt opts[] = {{"--meta", CTL_STR, &meta},
+                                   {"--recv", CTL_FLAG, &x->recv},
+                                   {"--reply-with", CTL_STR, &x->reply_with},
+                                   {NULL, CTL_FLAG, NULL}};
     const char *pos[1];
     int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
     if (r || (r = ctl_connect(x)))

@@ -25,6 +25,9 @@ struct ctl {
     const char *scope;  /* --scope, default "default" */
     const char *cmd;    /* command name, for messages */
     roster_client *c;   /* after ctl_connect */
+    /* register / join: --recv prints received messages, --reply-with answers calls */
+    int recv;
+    const char *reply_with;
 };
 
 /* An option a command accepts besides the global ones. */
@@ -102,6 +105,17 @@ int cmd_join(struct ctl *x, int argc, char **argv);
 int cmd_leave(struct ctl *x, int argc, char **argv);
 int cmd_watch(struct ctl *x, int argc, char **argv);
 int cmd_monitor(struct ctl *x, int argc, char **argv);
+int cmd_send(struct ctl *x, int argc, char **argv);
+int cmd_publish(struct ctl *x, int argc, char **argv);
+int cmd_call(struct ctl *x, int argc, char **argv);
+int cmd_multi_call(struct ctl *x, int argc, char **argv);
+
+/* cmd_msg.c: a message received by a holder (register / join): printed with --recv (one
+ * JSON line with --json, else the data), a call answered by --reply-with. Returns 0 or the
+ * exit status of a fatal error. */
+int ctl_on_message(struct ctl *x, const roster_event *ev);
+/* print_message prints one received message (the --recv form). */
+void print_message(struct ctl *x, const roster_event *ev);
 
 /* hold keeps the client (and its registrations) alive until stdin reaches EOF (stdin is
  * not read while it is a terminal of which rosterctl is a background process) or the node

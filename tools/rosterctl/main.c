@@ -25,12 +25,19 @@ static const struct cmd cmds[] = {
     {"members", cmd_members, "members GROUP [--local]"},
     {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N]"},
     {"count", cmd_count, "count [--node N]"},
-    {"register", cmd_register, "register NAME [--meta M]   (held until stdin EOF or killed)"},
+    {"register", cmd_register,
+     "register NAME [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
     {"unregister", cmd_unregister, "unregister NAME"},
-    {"join", cmd_join, "join GROUP [--meta M]   (held until stdin EOF or killed)"},
+    {"join", cmd_join,
+     "join GROUP [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
     {"leave", cmd_leave, "leave GROUP"},
     {"watch", cmd_watch, "watch [PREFIX] [--snapshot] [--exact] [--registry|--groups]"},
     {"monitor", cmd_monitor, "monitor PID"},
+    {"send", cmd_send, "send TARGET [MESSAGE] [--confirm]   (TARGET: a pid or a name; "
+                       "MESSAGE: else stdin)"},
+    {"publish", cmd_publish, "publish GROUP [MESSAGE] [--local]   (prints the recipients)"},
+    {"call", cmd_call, "call TARGET [MESSAGE]   (prints the reply; --timeout bounds the wait)"},
+    {"multi-call", cmd_multi_call, "multi-call GROUP [MESSAGE] [--local]"},
     {"ping", cmd_ping, "ping"},
     {"log-level", cmd_log_level, "log-level error|warn|info|debug"},
 };
@@ -258,7 +265,8 @@ int ctl_connect(struct ctl *x)
 static int wants_json(int argc, char **argv)
 {
     static const char *const with_value[] = {"--socket", "--timeout", "--scope", "--meta",
-                                             "--prefix", "--pid",     "--limit", "--node"};
+                                             "--prefix", "--pid",     "--limit", "--node",
+                                             "--reply-with"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)

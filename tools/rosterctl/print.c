@@ -110,6 +110,10 @@ static int has_prev(int type)
 
 void print_event(struct ctl *x, const roster_event *ev)
 {
+    if (ev->type == ROSTER_EV_MESSAGE) {
+        print_message(x, ev);
+        return;
+    }
     char pid[ROSTER_PID_STRLEN];
     roster_pid_format(ev->pid, pid);
     const char *type = roster_event_type_name(ev->type);

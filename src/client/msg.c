@@ -1,0 +1,385 @@
+/* msg.c: messaging (docs/MESSAGING.md): send to a pid or a name, publish to a group, call
+ * and multi-call, and replies to calls received as ROSTER_EV_MESSAGE events.
+ *
+ * A send without ROSTER_SEND_CONFIRM is a frame written into the out buffer and nothing
+ * more: no request id is waited on and the node answers nothing. With ROSTER_SEND_NOFLUSH the
+ * frame is only queued and the buffer is written once it holds RS_CLIENT_CHUNK bytes, so a
+ * pipelining sender makes no syscall and (once the buffer has grown) no allocation per
+ * message. Everything that waits for an answer goes through the blocking request engine
+ * (request.c), so a timed-out call is abandoned like any other request.
+ *
+ * The payload limit: the HELLO answer carries the frame limit but not the node's message
+ * limit (--max-message-bytes), so the first message of a client fetches it once from STATUS
+ * ("limit_message_max"). If STATUS fails or has no such counter, the frame limit alone
+ * bounds messages (a frame that would exceed it is refused locally with ROSTER_ETOOBIG). */
+#include <string.h>
+
+#include "client.h"
+
+/* The STATUS counter naming the node's message payload limit. */
+#define MSG_LIMIT_STAT "limit_message_max"
+/* The node stops a multi-call at its timeout and then answers; the library waits this much
+ * longer for that answer. */
+#define MULTI_CALL_GRACE_MS 2000
+
+static int stat_item(struct rs_call *call, const struct rs_msg *m)
+{
+    static const char key[] = MSG_LIMIT_STAT;
+    if (m->key.len == sizeof key - 1 && memcmp(m->key.ptr, key, sizeof key - 1) == 0)
+        *(uint64_t *)call->ctx = m->arg;
+    return 0;
+}
+
+/* learn_limit sets c->msg_max once: from STATUS, else from the frame limit. */
+static void learn_limit(roster_client *c, int timeout_ms)
+{
+    uint64_t v = 0;
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_STATUS;
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.on_item = stat_item;
+    call.ctx = &v;
+    char saved[RS_CLIENT_DETAIL_MAX];
+    memcpy(saved, c->detail, sizeof saved);
+    int r = rs_client_call(c, &m, &call, timeout_ms < 0 || timeout_ms > 5000 ? 5000 : timeout_ms);
+    memcpy(c->detail, saved, sizeof saved);
+    if (r == 0 && v > 0 && v < c->frame_max)
+        c->msg_max = (uint32_t)v;
+    else
+        c->msg_max = c->frame_max;
+}
+
+/* check_payload makes the local checks shared by every message: a live client, a data
+ * pointer, the payload limit. */
+static int check_payload(roster_client *c, const void *data, size_t len, int timeout_ms)
+{
+    int r = rs_client_begin(c);
+    if (r)
+        return r;
+    if (len && !data)
+        return rs_client_fail(c, ROSTER_EINVAL, "message data pointer is NULL");
+    if (c->msg_max == 0)
+        learn_limit(c, timeout_ms);
+    if (c->dead)
+        return rs_client_fail(c, c->dead_err, "connection to the node is closed");
+    if (len > c->msg_max)
+        return rs_client_fail(c, ROSTER_ETOOBIG, "message of %zu bytes (limit %u)", len,
+                              c->msg_max);
+    return 0;
+}
+
+/* check_from turns `from` into its serial: one of this client's pids (the zero pid means
+ * roster_self). */
+static int check_from(roster_client *c, roster_pid from, uint64_t *serial)
+{
+    if (from.node_inc == 0 && from.serial == 0)
+        from = c->self;
+    if (from.node_inc != c->self.node_inc)
+        return rs_client_fail(c, ROSTER_ENOTOWNER, "sender %016llx.%llu is not a pid of this "
+                              "client's node", (unsigned long long)from.node_inc,
+                              (unsigned long long)from.serial);
+    *serial = from.serial;
+    return 0;
+}
+
+static int out_below(roster_client *c, void *arg)
+{
+    return c->out.len - c->out_off <= *(size_t *)arg;
+}
+
+int rs_client_out_drain(roster_client *c, int64_t deadline)
+{
+    int r = rs_client_pump(c);
+    if (r)
+        return r;
+    if (c->out.len - c->out_off > RS_CLIENT_OUT_HIGH) {
+        size_t low = RS_CLIENT_OUT_HIGH / 2;
+        if ((r = rs_client_wait(c, out_below, &low, deadline)))
+            return r;
+    }
+    if (c->out_off > 0 && c->out_off < c->out.len) {
+        rs_buf_consume(&c->out, c->out_off);
+        c->out_off = 0;
+    }
+    return 0;
+}
+
+/* post queues m (a frame the node does not answer) and writes it unless noflush, or writes
+ * the queue once it is large. */
+static int post(roster_client *c, struct rs_msg *m, int noflush, int timeout_ms)
+{
+    m->flags = 0;
+    m->req_id = 0;
+    int r = rs_client_check_frame(c, m);
+    if (r)
+        return r;
+    if (rs_wire_encode(&c->out, m) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the message");
+    if (noflush && c->out.len - c->out_off < RS_CLIENT_CHUNK)
+        return 0;
+    r = rs_client_out_drain(c, rs_client_deadline(timeout_ms));
+    if (r == ROSTER_ETIMEDOUT)
+        return rs_client_fail(c, r, "the node did not take the queued messages within %d ms",
+                              timeout_ms);
+    return r;
+}
+
+/* build_target fills the destination of a SEND / CALL: a pid, or (scope, name). */
+static int build_target(roster_client *c, struct rs_msg *m, roster_pid to, const char *scope,
+                        const void *name, size_t name_len)
+{
+    int r;
+    if (name) {
+        if ((r = rs_client_check_scope(c, scope, &m->scope)) ||
+            (r = rs_client_check_key(c, name, name_len, "name")))
+            return r;
+        if (name_len == 0)
+            return rs_client_fail(c, ROSTER_EINVAL, "empty name");
+        m->key = rs_bytes_of(name, name_len);
+        return 0;
+    }
+    if (to.node_inc == 0 && to.serial == 0)
+        return rs_client_fail(c, ROSTER_EINVAL, "the zero pid is not a destination");
+    m->pid.inc = to.node_inc;
+    m->pid.serial = to.serial;
+    return 0;
+}
+
+static int send_common(roster_client *c, roster_pid from, roster_pid to, const char *scope,
+                       const void *name, size_t name_len, const void *data, size_t len,
+                       unsigned flags, int timeout_ms)
+{
+    int r = check_payload(c, data, len, timeout_ms);
+    if (r)
+        return r;
+    if (flags & ~(unsigned)(ROSTER_SEND_CONFIRM | ROSTER_SEND_NOFLUSH))
+        return rs_client_fail(c, ROSTER_EINVAL, "unknown send flags 0x%x", flags);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_SEND;
+    m.opts = flags & ROSTER_SEND_CONFIRM;
+    if ((r = check_from(c, from, &m.arg)) ||
+        (r = build_target(c, &m, to, scope, name, name_len)))
+        return r;
+    m.meta = rs_bytes_of(data, len);
+    if (!(flags & ROSTER_SEND_CONFIRM))
+        return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    return rs_client_call(c, &m, &call, timeout_ms);
+}
+
+int roster_send(roster_client *c, roster_pid from, roster_pid to, const void *data, size_t len,
+                unsigned flags, int timeout_ms)
+{
+    return send_common(c, from, to, NULL, NULL, 0, data, len, flags, timeout_ms);
+}
+
+int roster_send_name(roster_client *c, roster_pid from, const char *scope, const void *name,
+                     size_t name_len, const void *data, size_t len, unsigned flags,
+                     int timeout_ms)
+{
+    if (c && !name)
+        return rs_client_fail(c, ROSTER_EINVAL, "name pointer is NULL");
+    return send_common(c, from, (roster_pid){0, 0}, scope, name, name_len, data, len, flags,
+                       timeout_ms);
+}
+
+int roster_publish(roster_client *c, roster_pid from, const char *scope, const void *group,
+                   size_t group_len, const void *data, size_t len, unsigned flags,
+                   size_t *recipients, int timeout_ms)
+{
+    if (recipients)
+        *recipients = 0;
+    int r = check_payload(c, data, len, timeout_ms);
+    if (r)
+        return r;
+    if (flags & ~(unsigned)ROSTER_PUBLISH_LOCAL)
+        return rs_client_fail(c, ROSTER_EINVAL, "unknown publish flags 0x%x", flags);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_PUBLISH;
+    m.opts = flags;
+    if ((r = check_from(c, from, &m.arg)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+        (r = rs_client_check_key(c, group, group_len, "group")))
+        return r;
+    m.key = rs_bytes_of(group, group_len);
+    m.meta = rs_bytes_of(data, len);
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r == 0 && recipients)
+        *recipients = (size_t)call.arg;
+    return r;
+}
+
+/* node_timeout is the timeout the node applies to a call (ARG2; UINT64_MAX: none). */
+static uint64_t node_timeout(int timeout_ms)
+{
+    return timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms;
+}
+
+static int call_common(roster_client *c, roster_pid from, roster_pid to, const char *scope,
+                       const void *name, size_t name_len, const void *data, size_t len,
+                       roster_buf *reply, roster_pid *responder, int timeout_ms)
+{
+    if (reply) {
+        reply->data = NULL;
+        reply->len = 0;
+    }
+    if (responder)
+        memset(responder, 0, sizeof *responder);
+    int r = check_payload(c, data, len, timeout_ms);
+    if (r)
+        return r;
+    if (!reply)
+        return rs_client_fail(c, ROSTER_EINVAL, "reply pointer is NULL");
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_CALL;
+    m.arg2 = node_timeout(timeout_ms);
+    if ((r = check_from(c, from, &m.arg)) ||
+        (r = build_target(c, &m, to, scope, name, name_len)))
+        return r;
+    m.meta = rs_bytes_of(data, len);
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.want_meta = 1;
+    r = rs_client_call(c, &m, &call, timeout_ms);
+    if (r) {
+        roster_buf_free(&call.meta);
+        return r;
+    }
+    if (!call.meta.data && (r = rs_client_copy_buf(&call.meta, NULL, 0)))
+        return rs_client_fail(c, r, "out of memory for the reply");
+    *reply = call.meta;
+    if (responder) {
+        responder->node_inc = call.pid.inc;
+        responder->serial = call.pid.serial;
+    }
+    return 0;
+}
+
+int roster_call(roster_client *c, roster_pid from, roster_pid to, const void *data, size_t len,
+                roster_buf *reply, roster_pid *responder, int timeout_ms)
+{
+    return call_common(c, from, to, NULL, NULL, 0, data, len, reply, responder, timeout_ms);
+}
+
+int roster_call_name(roster_client *c, roster_pid from, const char *scope, const void *name,
+                     size_t name_len, const void *data, size_t len, roster_buf *reply,
+                     roster_pid *responder, int timeout_ms)
+{
+    if (c && !name)
+        return rs_client_fail(c, ROSTER_EINVAL, "name pointer is NULL");
+    return call_common(c, from, (roster_pid){0, 0}, scope, name, name_len, data, len, reply,
+                       responder, timeout_ms);
+}
+
+int roster_reply(roster_client *c, const roster_event *request, const void *data, size_t len,
+                 int timeout_ms)
+{
+    int r = check_payload(c, data, len, timeout_ms);
+    if (r)
+        return r;
+    if (!request || request->type != ROSTER_EV_MESSAGE || request->call_ref == 0)
+        return rs_client_fail(c, ROSTER_EINVAL, "not a call: only a message event with a "
+                                                "call_ref can be answered");
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_REPLY;
+    m.arg2 = request->call_ref;
+    m.meta = rs_bytes_of(data, len);
+    return post(c, &m, 0, timeout_ms);
+}
+
+void roster_multi_result_free(roster_multi_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_replies; i++)
+        roster_buf_free(&r->replies[i].data);
+    rs_free(r->replies);
+    rs_free(r->bad);
+    memset(r, 0, sizeof *r);
+}
+
+/* Growing arrays of a multi-call result. */
+struct multi_acc {
+    roster_multi_result *out;
+    size_t cap_replies, cap_bad;
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *p = rs_realloc(*v, nc * elem);
+    if (!p)
+        return ROSTER_ENOMEM;
+    *v = p;
+    *cap = nc;
+    return 0;
+}
+
+static int multi_item(struct rs_call *call, const struct rs_msg *m)
+{
+    struct multi_acc *a = call->ctx;
+    roster_multi_result *o = a->out;
+    roster_pid pid = {m->pid.inc, m->pid.serial};
+    if (m->opts == 1) {
+        if (grow((void **)&o->bad, &a->cap_bad, o->n_bad, sizeof *o->bad))
+            return ROSTER_ENOMEM;
+        o->bad[o->n_bad++] = pid;
+        return 0;
+    }
+    if (grow((void **)&o->replies, &a->cap_replies, o->n_replies, sizeof *o->replies))
+        return ROSTER_ENOMEM;
+    roster_multi_reply *rep = &o->replies[o->n_replies];
+    rep->pid = pid;
+    if (rs_client_copy_buf(&rep->data, m->meta.ptr, m->meta.len))
+        return ROSTER_ENOMEM;
+    o->n_replies++;
+    return 0;
+}
+
+int roster_multi_call(roster_client *c, roster_pid from, const char *scope, const void *group,
+                      size_t group_len, const void *data, size_t len, unsigned flags,
+                      roster_multi_result *out, int timeout_ms)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    int r = check_payload(c, data, len, timeout_ms);
+    if (r)
+        return r;
+    if (!out)
+        return rs_client_fail(c, ROSTER_EINVAL, "result pointer is NULL");
+    if (flags & ~(unsigned)ROSTER_PUBLISH_LOCAL)
+        return rs_client_fail(c, ROSTER_EINVAL, "unknown multi-call flags 0x%x", flags);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_MULTI_CALL;
+    m.opts = flags;
+    m.arg2 = node_timeout(timeout_ms);
+    if ((r = check_from(c, from, &m.arg)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+        (r = rs_client_check_key(c, group, group_len, "group")))
+        return r;
+    m.key = rs_bytes_of(group, group_len);
+    m.meta = rs_bytes_of(data, len);
+    struct multi_acc acc = {out, 0, 0};
+    struct rs_call call;
+    memset(&call, 0, sizeof call);
+    call.on_item = multi_item;
+    call.ctx = &acc;
+    int wait_ms = timeout_ms < 0 ? timeout_ms
+                  : timeout_ms > 0x7fffffff - MULTI_CALL_GRACE_MS
+                      ? 0x7fffffff
+                      : timeout_ms + MULTI_CALL_GRACE_MS;
+    r = rs_client_call(c, &m, &call, wait_ms);
+    if (r)
+        roster_multi_result_free(out);
+    return r;
+}
