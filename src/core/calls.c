@@ -334,7 +334,8 @@ void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_m
     struct rs_proc *local;
     struct rs_node *node;
     struct rs_pid to;
-    int st = rs_route_resolve(c, req, &local, &node, &to);
+    struct rs_bytes scope, key = {0};
+    int st = rs_route_resolve(c, req, &local, &node, &to, &scope);
     if (st != 0) {
         rs_out_error(c, cl, req, st, "%s", status_detail(st));
         return;
@@ -349,11 +350,8 @@ void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_m
         return;
     }
     x->n_wait = 1;
-    struct rs_bytes scope = {0}, key = {0};
-    if (req->pid.inc == 0 && req->pid.serial == 0) {
-        scope = req->scope;
+    if (scope.len)
         key = req->key;
-    }
     if (local) {
         attach_proc(s, local);
         st = rs_route_deliver(c, local, RS_MSGK_CALL, rs_pids_of(c, from), rs_bytes_node(c),

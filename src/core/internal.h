@@ -539,9 +539,10 @@ int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64
                      struct rs_bytes payload, uint64_t ref);
 /* rs_route_resolve finds the target of a SEND / CALL: *local for a live local pid, else
  * *node for a pid of an up node (that node decides whether it is alive); *to is the pid.
- * 0, ROSTER_ENOPROC, ROSTER_ENOTFOUND (name not registered) or ROSTER_ENOSCOPE. */
+ * 0, ROSTER_ENOPROC, ROSTER_ENOTFOUND (name not registered) or ROSTER_ENOSCOPE. *scope is
+ * the scope's name when sent by name (it travels with the message), else empty. */
 int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc **local,
-                     struct rs_node **node, struct rs_pid *to);
+                     struct rs_node **node, struct rs_pid *to, struct rs_bytes *scope);
 /* rs_route_sender checks that serial ARG of req is a live pid of cl: the pid, or NULL. */
 struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 /* rs_route_on_peer applies P_SEND / P_PUBLISH / P_REPLY / P_NOPROC from up node n. */

@@ -104,14 +104,16 @@ struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const s
 }
 
 int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc **local,
-                     struct rs_node **node, struct rs_pid *to)
+                     struct rs_node **node, struct rs_pid *to, struct rs_bytes *scope)
 {
     *local = NULL;
     *node = NULL;
+    *scope = rs_bytes_of(NULL, 0);
     if (req->pid.inc == 0 && req->pid.serial == 0) {
         struct rs_scope *s = rs_scope_find(c, req->scope);
         if (!s)
             return ROSTER_ENOSCOPE;
+        *scope = rs_bytes_of(s->name, s->name_len);
         struct rs_name *n = req->key.len ? rs_registry_find(c, s, req->key.ptr, req->key.len)
                                          : NULL;
         if (!n)
@@ -163,13 +165,11 @@ void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_m
         struct rs_proc *local;
         struct rs_node *node;
         struct rs_pid to;
-        st = rs_route_resolve(c, req, &local, &node, &to);
+        struct rs_bytes scope, key = {0};
+        st = rs_route_resolve(c, req, &local, &node, &to, &scope);
         /* The name it was sent to travels with the message (empty when sent to a pid). */
-        struct rs_bytes scope = {0}, key = {0};
-        if (req->pid.inc == 0 && req->pid.serial == 0) {
-            scope = req->scope;
+        if (scope.len)
             key = req->key;
-        }
         if (st == 0 && local)
             st = rs_route_deliver(c, local, RS_MSGK_SEND, rs_pids_of(c, from),
                                   rs_bytes_node(c), scope, key, req->meta, 0);

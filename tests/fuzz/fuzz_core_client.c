@@ -104,7 +104,7 @@ static void check_and_react(struct fz *f)
                 struct rs_msg m;
                 if (rs_wire_decode(p + off, flen, &dl, &m) != RS_WIRE_OK)
                     abort();
-                if (m.flags == 0 && m.type != RS_MSG_EVENT)
+                if (m.flags == 0 && m.type != RS_MSG_EVENT && m.type != RS_MSG_MESSAGE)
                     abort();
                 off += flen;
             }
