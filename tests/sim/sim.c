@@ -312,6 +312,11 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
     w->n = (int)sim_range(&w->rng, 3, SIM_MAX_NODES);
     w->heartbeat_ms = (uint32_t)sim_range(&w->rng, 100, 500);
     w->down_after_ms = w->heartbeat_ms * (uint32_t)sim_range(&w->rng, 4, 8);
+    /* A failure detector must outlast the healed network's worst in-order delivery delay
+     * (a 500 ms frame plus the frames queued behind it on the same link), or it declares
+     * live nodes down forever and nothing can settle (seed 20214 drew 404 ms). */
+    if (w->down_after_ms < 1200)
+        w->down_after_ms = 1200;
     /* An entry of a dead pid may outlive it by: the failure detector's silence, a tick, and
      * the worst delivery delays of the frames involved, plus slack. */
     w->ghost_bound_ms = w->down_after_ms + 2u * w->heartbeat_ms + 2u * 500u + 1500u;
