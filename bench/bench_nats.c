@@ -3,9 +3,8 @@
  * NATS are compared on the same machine, in the same run, with the same placement.
  *
  * It is NOT built by CMake (the project must not require libnats): bench/run_msg.sh builds
- * it with `cc -DBENCH_NATS_REAL ... -lnats` when libnats-dev is there, and starts a private
- * nats-server on 127.0.0.1 (random port, pinned like rosterd). CMake's bench glob does pick
- * this file up; without BENCH_NATS_REAL it compiles to a stub that says so.
+ * it with `cc ... -lnats` when libnats-dev is there, and starts a private
+ * nats-server on 127.0.0.1 (random port, pinned like rosterd). CMake leaves it out.
  *
  *   bench_nats URL       (e.g. nats://127.0.0.1:4222)
  *
@@ -18,16 +17,6 @@
  * Every figure writes "nats_*" keys to $BENCH_RESULTS for the side-by-side table.
  */
 #include "bench_util.h"
-
-#ifndef BENCH_NATS_REAL
-
-int main(void)
-{
-    puts("bench_nats: this build is a stub; bench/run_msg.sh builds the real one with -lnats");
-    return 2;
-}
-
-#else
 
 #include <nats/nats.h>
 #include <poll.h>
@@ -514,4 +503,3 @@ int main(int argc, char **argv)
     return 0;
 }
 
-#endif /* BENCH_NATS_REAL */

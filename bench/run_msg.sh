@@ -204,7 +204,7 @@ else
         echo "   NATS reference SKIPPED: nats-server or libnats-dev missing and could not be installed"
         echo "   (as root: apt-get install nats-server libnats-dev; inside run.sh's private network"
         echo "   namespace apt-get cannot reach the archive: install first, or run bench/run_msg.sh)"
-    elif ! cc -std=c11 -O2 -D_GNU_SOURCE -DBENCH_NATS_REAL -I"$SRC/include" -I"$HERE" \
+    elif ! cc -std=c11 -O2 -D_GNU_SOURCE -I"$SRC/include" -I"$HERE" \
         "$HERE/bench_nats.c" -o "$WORK/bench_nats" -lnats >"$WORK/cc.log" 2>&1; then
         echo "   NATS reference SKIPPED: bench_nats.c did not build against libnats:"
         sed 's/^/  | /' "$WORK/cc.log"
