@@ -38,6 +38,7 @@ test: build test-asan
 	cd build && ctest --output-on-failure -j $(JOBS)
 
 bench: build
+	@bash scripts/deps.sh bench
 	./bench/run.sh build/bin
 
 install: build

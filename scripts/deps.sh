@@ -6,6 +6,10 @@ set -euo pipefail
 # network namespace and the packet-dropping partition rules.
 pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev clang libclang-rt-14-dev llvm valgrind
       iproute2 nftables)
+# `deps.sh bench`: also the NATS server and C client, the reference in `make bench`.
+if [ "${1:-}" = "bench" ]; then
+  pkgs+=(nats-server libnats-dev)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
