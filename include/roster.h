@@ -415,6 +415,9 @@ ROSTER_API int roster_wait_event(roster_client *c, roster_event *ev, int timeout
 #define ROSTER_PUBLISH_LOCAL 0x2 /* publish / multi-call: local members only */
 #define ROSTER_SEND_NOFLUSH 0x4 /* queue without writing (batching); written by the next call
                                    that writes, roster_flush, or when the queue is large */
+#define ROSTER_PUBLISH_NOWAIT 0x8 /* publish: do not wait for the node (it answers nothing);
+                                     *recipients is not filled, errors other than local ones
+                                     are not reported (see roster_publish) */
 
 /* roster_send sends data to pid `to`. Without ROSTER_SEND_CONFIRM it does not wait and
  * reports no delivery error (like Erlang's send); timeout_ms bounds the wait for the write
@@ -430,7 +433,12 @@ ROSTER_API int roster_send_name(roster_client *c, roster_pid from, const char *s
                                 const void *name, size_t name_len, const void *data,
                                 size_t len, unsigned flags, int timeout_ms);
 /* roster_publish sends data to every member of group (ROSTER_PUBLISH_LOCAL: local members
- * only); *recipients (may be NULL) receives the number of members it was sent to. */
+ * only); *recipients (may be NULL) receives the number of members it was sent to.
+ * With ROSTER_PUBLISH_NOWAIT it only writes the frame (adding ROSTER_SEND_NOFLUSH: only
+ * queues it, like roster_send; NOFLUSH without NOWAIT is EINVAL) and returns without an answer from the node: *recipients is
+ * set to 0, not to the number of members, and a publish the node refuses (sender not a live
+ * pid, no such scope, over the node's limit) is dropped and counted (roster_status
+ * messages_dropped), like a send without ROSTER_SEND_CONFIRM. */
 ROSTER_API int roster_publish(roster_client *c, roster_pid from, const char *scope,
                               const void *group, size_t group_len, const void *data,
                               size_t len, unsigned flags, size_t *recipients, int timeout_ms);

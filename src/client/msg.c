@@ -1,7 +1,7 @@
 /* msg.c: messaging (docs/MESSAGING.md): send to a pid or a name, publish to a group, call
  * and multi-call, and replies to calls received as ROSTER_EV_MESSAGE events.
  *
- * A send without ROSTER_SEND_CONFIRM is a frame written into the out buffer and nothing
+ * A send without ROSTER_SEND_CONFIRM (and a publish with ROSTER_PUBLISH_NOWAIT) is a frame written into the out buffer and nothing
  * more: no request id is waited on and the node answers nothing. With ROSTER_SEND_NOFLUSH the
  * frame is only queued and the buffer is written once it holds RS_CLIENT_CHUNK bytes, so a
  * pipelining sender makes no syscall and (once the buffer has grown) no allocation per
@@ -15,6 +15,10 @@
 #include <string.h>
 
 #include "client.h"
+
+static_assert(ROSTER_PUBLISH_NOWAIT == RS_PUBLISH_NOWAIT &&
+                  ROSTER_PUBLISH_LOCAL == RS_PUBLISH_LOCAL && ROSTER_SEND_CONFIRM == RS_SEND_CONFIRM,
+              "the library's message flags are the wire's");
 
 /* The STATUS counter naming the node's message payload limit. */
 #define MSG_LIMIT_STAT "limit_message_max"
@@ -196,17 +200,22 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     int r = check_payload(c, data, len, timeout_ms);
     if (r)
         return r;
-    if (flags & ~(unsigned)ROSTER_PUBLISH_LOCAL)
+    if (flags & ~(unsigned)(ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT | ROSTER_SEND_NOFLUSH))
         return rs_client_fail(c, ROSTER_EINVAL, "unknown publish flags 0x%x", flags);
+    if ((flags & ROSTER_SEND_NOFLUSH) && !(flags & ROSTER_PUBLISH_NOWAIT))
+        return rs_client_fail(c, ROSTER_EINVAL, "ROSTER_SEND_NOFLUSH needs "
+                                                "ROSTER_PUBLISH_NOWAIT on a publish");
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_PUBLISH;
-    m.opts = flags;
+    m.opts = flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT);
     if ((r = check_from(c, from, &m.arg)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))
         return r;
     m.key = rs_bytes_of(group, group_len);
     m.meta = rs_bytes_of(data, len);
+    if (flags & ROSTER_PUBLISH_NOWAIT)
+        return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
     struct rs_call call;
     memset(&call, 0, sizeof call);
     r = rs_client_call(c, &m, &call, timeout_ms);

@@ -191,23 +191,32 @@ struct pub_node {
     uint64_t members;
 };
 
+/* A PUBLISH with RS_PUBLISH_NOWAIT is answered by nothing, like a SEND without CONFIRM: the
+ * publisher does not wait, so a refused publish (not its pid, too big, no such scope) is only
+ * counted as dropped. */
 void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
+    int nowait = (req->opts & RS_PUBLISH_NOWAIT) != 0;
     struct rs_proc *from = rs_route_sender(c, cl, req);
     if (!from) {
         c->route.dropped++;
-        rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "%s", send_detail(ROSTER_ENOTOWNER));
+        if (!nowait)
+            rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "%s", send_detail(ROSTER_ENOTOWNER));
         return;
     }
     if (req->meta.len > c->lim.message_max) {
         c->route.dropped++;
-        rs_out_error(c, cl, req, ROSTER_ETOOBIG, "message of %u bytes (limit message_max %u)",
-                     (unsigned)req->meta.len, c->lim.message_max);
+        if (!nowait)
+            rs_out_error(c, cl, req, ROSTER_ETOOBIG, "message of %u bytes (limit message_max "
+                         "%u)", (unsigned)req->meta.len, c->lim.message_max);
         return;
     }
-    struct rs_scope *s = rs_scope_of(c, cl, req);
-    if (!s)
+    struct rs_scope *s = nowait ? rs_scope_find(c, req->scope) : rs_scope_of(c, cl, req);
+    if (!s) {
+        if (nowait)
+            c->route.dropped++;
         return;
+    }
     struct rs_group *g = req->key.len ? rs_groups_find(c, s, req->key.ptr, req->key.len) : NULL;
     uint64_t sent = 0;
     struct pub_node small[16], *nodes = small;
@@ -264,6 +273,8 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
     }
     if (nodes != small)
         rs_free(nodes);
+    if (nowait)
+        return;
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     r.arg = sent;

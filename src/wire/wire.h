@@ -97,7 +97,8 @@ enum rs_msg_type {
     RS_MSG_MESSAGE = 28,     /* node -> client, req_id 0: OPTS=kind ARG=to serial
                                 ARG2=call ref PID=from SCOPE NODE=from node KEY META */
     RS_MSG_PUBLISH = 29,     /* req: OPTS=flags ARG=from serial SCOPE KEY=group META
-                                reply: STATUS ARG=recipients PREV */
+                                reply (not with ROSTER_PUBLISH_NOWAIT): STATUS
+                                ARG=recipients PREV */
     RS_MSG_CALL = 30,        /* req: OPTS=flags ARG=from serial ARG2=timeout ms PID=to SCOPE
                                 KEY=name META  reply: STATUS PID=responder META PREV */
     RS_MSG_REPLY = 31,       /* req: ARG2=call ref META  (no reply) */
@@ -140,9 +141,11 @@ enum rs_msg_type {
 #define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only */
 
 /* Messaging: SEND / PUBLISH / MULTI_CALL flags and MESSAGE kinds (the same values as
- * roster.h's ROSTER_SEND_CONFIRM, ROSTER_PUBLISH_LOCAL and ROSTER_MSG_*). */
+ * roster.h's ROSTER_SEND_CONFIRM, ROSTER_PUBLISH_LOCAL, ROSTER_PUBLISH_NOWAIT and
+ * ROSTER_MSG_*). */
 #define RS_SEND_CONFIRM 0x1u
 #define RS_PUBLISH_LOCAL 0x2u
+#define RS_PUBLISH_NOWAIT 0x8u /* PUBLISH: no reply at all (errors are counted, not sent) */
 #define RS_MSGK_SEND 1u
 #define RS_MSGK_PUBLISH 2u
 #define RS_MSGK_CALL 3u

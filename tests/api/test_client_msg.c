@@ -1,8 +1,9 @@
 /* test_client_msg.c: libroster messaging against a real rosterd: send by pid and by name,
  * the order of 10,000 pipelined messages, confirmation errors, the payload limit, publish
- * recipients, call and reply (timeouts whose late reply never reaches a later call, a
- * target that dies), multi-call with a member that answers and one that never does,
- * message events through roster_fd and poll, and the library's queue bound on messages. */
+ * recipients, 10,000 pipelined publishes that do not wait (ROSTER_PUBLISH_NOWAIT), call and
+ * reply (timeouts whose late reply never reaches a later call, a target that dies),
+ * multi-call with a member that answers and one that never does, message events through
+ * roster_fd and poll, and the library's queue bound on messages. */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -237,6 +238,57 @@ static void test_publish_counts(void)
     test_node_stop_ok(&n);
 }
 
+/* ROSTER_PUBLISH_NOWAIT: 10,000 pipelined publishes (queued with NOFLUSH, then flushed)
+ * reach every member, each in order; *recipients is left at 0; NOFLUSH needs NOWAIT; a
+ * blocking publish afterwards still gets its count (no stray answer is waiting). */
+static void test_publish_nowait_pipelined(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *b = test_connect(&n), *c = test_connect(&n);
+    ASSERT_EQ(roster_join(b, NULL, "room", 4, roster_self(b), "", 0, 5000), 0);
+    ASSERT_EQ(roster_join(c, NULL, "room", 4, roster_self(c), "", 0, 5000), 0);
+    size_t k = 99;
+    ASSERT_EQ(roster_publish(a, roster_self(a), NULL, "room", 4, "x", 1, ROSTER_SEND_NOFLUSH,
+                             &k, 5000),
+              ROSTER_EINVAL);
+    enum { N = 10000 };
+    for (int i = 0; i < N; i++) {
+        char m[32];
+        int len = snprintf(m, sizeof m, "p%d", i);
+        k = 99;
+        unsigned fl = ROSTER_PUBLISH_NOWAIT | (i % 2 ? ROSTER_SEND_NOFLUSH : 0u);
+        ASSERT_EQ(roster_publish(a, roster_self(a), NULL, "room", 4, m, (size_t)len, fl, &k,
+                                 5000),
+                  0);
+        ASSERT_EQ(k, 0);
+    }
+    ASSERT_EQ(roster_flush(a, 5000), 0);
+    roster_client *members[2] = {b, c};
+    for (int w = 0; w < 2; w++) {
+        for (int i = 0; i < N; i++) {
+            roster_event ev;
+            NEXT(members[w], &ev);
+            char m[32];
+            int len = snprintf(m, sizeof m, "p%d", i);
+            ASSERT_EQ(ev.type, ROSTER_EV_MESSAGE);
+            ASSERT_EQ(ev.msg_kind, ROSTER_MSG_PUBLISH);
+            ASSERT(roster_pid_equal(ev.pid, roster_self(a)));
+            ASSERT_MEM_EQ(ev.name.data, ev.name.len, "room", 4);
+            ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, m, (size_t)len);
+            roster_event_free(&ev);
+        }
+    }
+    ASSERT_EQ(roster_publish(a, roster_self(a), NULL, "room", 4, "end", 3, 0, &k, 5000), 0);
+    ASSERT_EQ(k, 2);
+    roster_event ev;
+    ASSERT_EQ(roster_next_event(a, &ev), ROSTER_EAGAIN);
+    roster_close(a);
+    roster_close(b);
+    roster_close(c);
+    test_node_stop_ok(&n);
+}
+
 /* serve runs a server in a child process: pid `name` answers calls with "re:" + data;
  * "slow" is answered after 400 ms, "never" not at all, "die" makes the child exit. It joins
  * group too, if not NULL. */
@@ -448,5 +500,6 @@ static void test_queue_bound_counts_drops(void)
 }
 
 TEST_MAIN(T(test_send_by_pid_and_name), T(test_order_of_10000), T(test_confirm_errors),
-          T(test_too_big), T(test_publish_counts), T(test_call_and_reply), T(test_multi_call),
+          T(test_too_big), T(test_publish_counts), T(test_publish_nowait_pipelined),
+          T(test_call_and_reply), T(test_multi_call),
           T(test_events_through_fd), T(test_queue_bound_counts_drops))

@@ -1,5 +1,6 @@
 /* test_core_msg.c: messaging on one node (docs/MESSAGING.md): SEND by pid and by name,
- * CONFIRM answers, sender ownership, ordering, the mailbox bound, too-big payloads, PUBLISH,
+ * CONFIRM answers, sender ownership, ordering, the mailbox bound, too-big payloads, PUBLISH
+ * (and PUBLISH without a reply),
  * CALL / REPLY (timeout, late reply, dying target, gone caller, limit), MULTI_CALL, STATUS
  * counters, and the core time of one SEND apply. */
 #include <stdio.h>
@@ -321,6 +322,60 @@ static void test_publish_mailbox_full(void)
     ASSERT_EQ(nmessages(&h, 3), 1);
     ASSERT_EQ(nmessages(&h, 2), 0);
     ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 1);
+    h_fini(&h);
+}
+
+/* PUBLISH with RS_PUBLISH_NOWAIT: no reply frame (neither on success nor on a refusal, which
+ * is counted as dropped), and the members receive it as they would without the flag. */
+static void test_publish_nowait(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_pid a = h_hello(&h, 1);
+    struct rs_pid b = h_hello(&h, 2);
+    struct rs_pid b2 = h_pid_new(&h, 2);
+    struct rs_pid c = h_hello(&h, 3);
+    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
+    ASSERT_EQ(h_join(&h, 2, b2, NULL, "g", ""), 0);
+    ASSERT_EQ(h_join(&h, 3, c, NULL, "g", ""), 0);
+    struct rs_msg m = {.type = RS_MSG_PUBLISH, .opts = RS_PUBLISH_NOWAIT, .arg = a.serial,
+                       .key = h_str("g"), .meta = h_str("quiet")};
+    h_send(&h, 1, &m);
+    ASSERT(!h_has_reply(&h));
+    ASSERT_EQ(h_nframes(&h, 1, RS_MSG_PUBLISH, RS_F_REPLY), 0);
+    ASSERT_EQ(nmessages(&h, 2), 2);
+    ASSERT_EQ(nmessages(&h, 3), 1);
+    const struct rs_msg *got = message(&h, 3, 0);
+    ASSERT_EQ(got->opts, RS_MSGK_PUBLISH);
+    ASSERT(h_bytes_is(got->key, "g"));
+    ASSERT(h_bytes_is(got->meta, "quiet"));
+    ASSERT(h_pid_eq(got->pid, a));
+    ASSERT_U64_EQ(got->arg, c.serial);
+    /* with LOCAL too */
+    struct rs_msg ml = {.type = RS_MSG_PUBLISH, .opts = RS_PUBLISH_NOWAIT | RS_PUBLISH_LOCAL,
+                        .arg = a.serial, .key = h_str("g"), .meta = h_str("local")};
+    h_send(&h, 1, &ml);
+    ASSERT(!h_has_reply(&h));
+    ASSERT_EQ(nmessages(&h, 2), 2);
+    ASSERT_EQ(nmessages(&h, 3), 1);
+    /* a group without members: nothing at all */
+    struct rs_msg me = {.type = RS_MSG_PUBLISH, .opts = RS_PUBLISH_NOWAIT, .arg = a.serial,
+                        .key = h_str("empty"), .meta = h_str("x")};
+    h_send(&h, 1, &me);
+    ASSERT_EQ(h.nf, 0);
+    /* refusals are counted, not answered */
+    uint64_t dropped = stat_of(&h, "messages_dropped");
+    struct rs_msg bad = {.type = RS_MSG_PUBLISH, .opts = RS_PUBLISH_NOWAIT, .arg = b.serial,
+                         .key = h_str("g"), .meta = h_str("x")};
+    h_send(&h, 1, &bad);
+    ASSERT_EQ(h.nf, 0);
+    struct rs_msg ns = {.type = RS_MSG_PUBLISH, .opts = RS_PUBLISH_NOWAIT, .arg = a.serial,
+                        .scope = h_str("zz"), .key = h_str("g"), .meta = h_str("x")};
+    h_send(&h, 1, &ns);
+    ASSERT_EQ(h.nf, 0);
+    ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), dropped + 2);
+    /* without the flag the publisher is answered as before */
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", "loud", 0), 3);
     h_fini(&h);
 }
 
@@ -691,7 +746,7 @@ static void test_send_apply_time(void)
 
 TEST_MAIN(T(test_send_by_pid), T(test_send_by_name), T(test_send_errors), T(test_ordering),
           T(test_mailbox_overflow), T(test_too_big), T(test_payload_beyond_meta_max),
-          T(test_publish_local), T(test_publish_mailbox_full), T(test_call_reply),
+          T(test_publish_local), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
           T(test_call_timeout_late_reply), T(test_call_target_dies), T(test_caller_gone),
           T(test_call_limit), T(test_call_mailbox_full), T(test_multi_call),
           T(test_multi_call_all_answer), T(test_message_frames_rejected_from_clients),
