@@ -353,7 +353,11 @@ typedef struct roster_event {
     uint64_t dropped;   /* ROSTER_EV_OVERFLOW with id 0 only: messages the library dropped
                            (its event queue bound) since the previous such event */
 } roster_event;
-/* roster_event_free frees the buffers of an event filled by roster_next_event. */
+/* roster_event_free frees the buffers of an event filled by roster_next_event. An event's
+ * name, meta and prev_meta share one allocation (one per event; a field the event kind does
+ * not carry is {NULL, 0}): free them only through roster_event_free, never one of them with
+ * roster_buf_free, and copy what must outlive the event. It clears the buffers, so a second
+ * call is harmless. */
 ROSTER_API void roster_event_free(roster_event *ev);
 
 /* Subscription flags. */

@@ -199,12 +199,41 @@ uint64_t rs_client_evq_drop_replies(roster_client *c)
     return failed;
 }
 
-/* convert fills ev from a queued raw frame; 0 or ENOMEM (ev left empty). */
-static int convert(const roster_client *c, const uint8_t *f, size_t n, roster_event *ev)
+/* fill_bufs copies an event's byte fields into ONE allocation, in the order name, meta,
+ * prev_meta, each NUL-terminated, and points the roster_bufs into it. A field the event kind
+ * does not carry (want_* 0) stays {NULL, 0}, so the first non-NULL pointer in that order is
+ * always the start of the block: roster_event_free frees that one. 0 or ENOMEM (ev's buffers
+ * left empty). */
+static int fill_bufs(roster_event *ev, int want_name, struct rs_bytes name, int want_meta,
+                     struct rs_bytes meta, int want_prev, struct rs_bytes prev)
 {
-    struct rs_msg m;
-    if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
-        return ROSTER_EPROTO; /* cannot happen: it was decoded once already */
+    size_t total = (want_name ? name.len + 1 : 0) + (want_meta ? meta.len + 1 : 0) +
+                   (want_prev ? prev.len + 1 : 0);
+    if (total == 0)
+        return 0;
+    uint8_t *block = rs_malloc(total), *at = block;
+    if (!block)
+        return ROSTER_ENOMEM;
+    roster_buf *dst[3] = {&ev->name, &ev->meta, &ev->prev_meta};
+    const struct rs_bytes *src[3] = {&name, &meta, &prev};
+    const int want[3] = {want_name, want_meta, want_prev};
+    for (int i = 0; i < 3; i++) {
+        if (!want[i])
+            continue;
+        if (src[i]->len)
+            memcpy(at, src[i]->ptr, src[i]->len);
+        at[src[i]->len] = 0;
+        dst[i]->data = at;
+        dst[i]->len = src[i]->len;
+        at += src[i]->len + 1;
+    }
+    return 0;
+}
+
+/* convert fills ev from a decoded queued frame; 0 or ENOMEM (ev left empty). */
+static int convert(const roster_client *c, const struct rs_msg *m_in, roster_event *ev)
+{
+    const struct rs_msg m = *m_in;
     if (m.type == RS_MSG_MESSAGE) {
         ev->type = ROSTER_EV_MESSAGE;
         ev->msg_kind = (int)m.opts;
@@ -215,12 +244,7 @@ static int convert(const roster_client *c, const uint8_t *f, size_t n, roster_ev
         ev->pid.serial = m.pid.serial;
         rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
         rs_client_copy_str(ev->node, sizeof ev->node, m.node);
-        if (rs_client_copy_buf(&ev->name, m.key.ptr, m.key.len) != 0 ||
-            rs_client_copy_buf(&ev->meta, m.meta.ptr, m.meta.len) != 0) {
-            roster_event_free(ev);
-            return ROSTER_ENOMEM;
-        }
-        return 0;
+        return fill_bufs(ev, 1, m.key, 1, m.meta, 0, m.prev);
     }
     if (m.type != RS_MSG_EVENT) {
         ev->type = ROSTER_EV_REPLY;
@@ -228,7 +252,7 @@ static int convert(const roster_client *c, const uint8_t *f, size_t n, roster_ev
         ev->status = m.status;
         ev->pid.node_inc = m.pid.inc;
         ev->pid.serial = m.pid.serial;
-        return rs_client_copy_buf(&ev->meta, m.prev.ptr, m.prev.len);
+        return fill_bufs(ev, 0, m.key, 1, m.prev, 0, m.prev);
     }
     ev->type = (int)(m.opts & 0xffu);
     ev->reason = (int)((m.opts >> 8) & 0xffu);
@@ -238,13 +262,7 @@ static int convert(const roster_client *c, const uint8_t *f, size_t n, roster_ev
     ev->pid.serial = m.pid.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
     rs_client_copy_str(ev->node, sizeof ev->node, m.node);
-    if (rs_client_copy_buf(&ev->name, m.key.ptr, m.key.len) != 0 ||
-        rs_client_copy_buf(&ev->meta, m.meta.ptr, m.meta.len) != 0 ||
-        rs_client_copy_buf(&ev->prev_meta, m.prev.ptr, m.prev.len) != 0) {
-        roster_event_free(ev);
-        return ROSTER_ENOMEM;
-    }
-    return 0;
+    return fill_bufs(ev, 1, m.key, 1, m.meta, 1, m.prev);
 }
 
 int roster_next_event(roster_client *c, roster_event *ev)
@@ -267,7 +285,10 @@ int roster_next_event(roster_client *c, roster_event *ev)
     if (c->evq_off < c->evq.len) {
         const uint8_t *f = c->evq.data + c->evq_off;
         size_t n = (size_t)rs_get_u32(f) + 4;
-        int r = convert(c, f, n, ev);
+        struct rs_msg m;
+        if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
+            return rs_client_fail(c, ROSTER_EPROTO, "queued frame does not decode");
+        int r = convert(c, &m, ev);
         if (r != 0)
             return rs_client_fail(c, r, "out of memory converting an event");
         if (ev->type == ROSTER_EV_REPLY && c->evq_replies)
@@ -311,9 +332,13 @@ void roster_event_free(roster_event *ev)
 {
     if (!ev)
         return;
-    roster_buf_free(&ev->name);
-    roster_buf_free(&ev->meta);
-    roster_buf_free(&ev->prev_meta);
+    /* One block (see fill_bufs): it starts at the first buffer that is set. */
+    uint8_t *block = ev->name.data ? ev->name.data
+                     : ev->meta.data ? ev->meta.data
+                                     : ev->prev_meta.data;
+    rs_free(block);
+    ev->name.data = ev->meta.data = ev->prev_meta.data = NULL;
+    ev->name.len = ev->meta.len = ev->prev_meta.len = 0;
 }
 
 const char *roster_event_type_name(int type)

@@ -1,10 +1,12 @@
 /* test_client_events.c: libroster events against a real rosterd: subscriptions with a
  * snapshot (entries, then SNAPSHOT_END, then live events; no gap or duplicate under
  * concurrent writes), prefix / exact / groups filters, unsubscribe, events read during a
- * blocking call (queued; roster_fd readable), and monitors with their DOWN reasons. */
+ * blocking call (queued; roster_fd readable), monitors with their DOWN reasons, and at most
+ * one allocation per event taken. */
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -433,6 +435,81 @@ static void test_library_queue_bound(void)
     test_node_stop_ok(&n);
 }
 
+/* Allocations through the library's allocator, counted while an event is taken. */
+static size_t g_allocs;
+static void *count_malloc(size_t n)
+{
+    g_allocs++;
+    return malloc(n);
+}
+static void *count_realloc(void *p, size_t n)
+{
+    g_allocs++;
+    return realloc(p, n);
+}
+
+/* take_counted takes one queued event and returns the allocations it cost. */
+static size_t take_counted(roster_client *c, roster_event *ev)
+{
+    g_allocs = 0;
+    roster_set_allocator(count_malloc, count_realloc, free);
+    int r = roster_next_event(c, ev);
+    roster_set_allocator(NULL, NULL, NULL);
+    ASSERT_EQ(r, 0);
+    return g_allocs;
+}
+
+/* roster_next_event makes at most one allocation per event (name, meta and prev_meta share
+ * one block), and every buffer is NUL-terminated; roster_event_free frees the block (valgrind
+ * and ASan check the rest). */
+static void test_one_allocation_per_event(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
+    ASSERT_EQ(roster_subscribe(b, NULL, "k", 1, ROSTER_SUB_PREFIX, NULL, 5000), 0);
+    reg(a, "key", "v1");
+    reg(a, "key", "value-2"); /* UPDATED: name, meta and prev_meta */
+    ASSERT_EQ(roster_send(a, roster_self(a), roster_self(b), "payload", 7, ROSTER_SEND_CONFIRM,
+                          5000),
+              0);
+    reg(a, "k0", "");
+    ASSERT_EQ(roster_register_async(b, NULL, "key", 3, roster_self(b), "x", 1, NULL), 0);
+    ASSERT_EQ(roster_flush(b, 5000), 0);
+    ASSERT_EQ(roster_ping(b, 5000), 0); /* everything above is queued in b now */
+    roster_event ev;
+    ASSERT(take_counted(b, &ev) <= 1);
+    ASSERT(ev.type == ROSTER_EV_REGISTERED && name_is(&ev, "key"));
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "v1", 2);
+    roster_event_free(&ev);
+    ASSERT(ev.name.data == NULL && ev.meta.data == NULL && ev.prev_meta.data == NULL);
+    ASSERT(take_counted(b, &ev) <= 1);
+    ASSERT(ev.type == ROSTER_EV_UPDATED && name_is(&ev, "key"));
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "value-2", 7);
+    ASSERT_MEM_EQ(ev.prev_meta.data, ev.prev_meta.len, "v1", 2);
+    ASSERT(ev.name.data[3] == 0 && ev.meta.data[7] == 0 && ev.prev_meta.data[2] == 0);
+    roster_event_free(&ev);
+    ASSERT(take_counted(b, &ev) <= 1);
+    ASSERT_EQ(ev.type, ROSTER_EV_MESSAGE);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "payload", 7);
+    ASSERT_EQ(ev.name.len, 0);
+    ASSERT(ev.meta.data[7] == 0);
+    roster_event_free(&ev);
+    ASSERT(take_counted(b, &ev) <= 1);
+    ASSERT(ev.type == ROSTER_EV_REGISTERED && name_is(&ev, "k0") && ev.meta.len == 0);
+    ASSERT(ev.meta.data != NULL && ev.meta.data[0] == 0);
+    roster_event_free(&ev);
+    ASSERT(take_counted(b, &ev) <= 1);
+    ASSERT_EQ(ev.type, ROSTER_EV_REPLY);
+    ASSERT(ev.status < 0 && ev.meta.len > 0);
+    roster_event_free(&ev);
+    roster_event_free(&ev); /* freeing twice is harmless: the buffers were cleared */
+    ASSERT_EQ(roster_next_event(b, &ev), ROSTER_EAGAIN);
+    roster_close(a);
+    roster_close(b);
+    test_node_stop_ok(&n);
+}
+
 TEST_MAIN(T(test_library_queue_bound), T(test_subscribe_snapshot), T(test_snapshot_no_gap_no_dup), T(test_group_events),
           T(test_events_during_blocking_call), T(test_monitor_down),
-          T(test_monitor_killed_process))
+          T(test_monitor_killed_process), T(test_one_allocation_per_event))
