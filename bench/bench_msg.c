@@ -25,15 +25,6 @@
  */
 #include "bench_util.h"
 
-#ifndef ROSTER_SEND_NOFLUSH
-/* Built against a roster.h without the messaging API: nothing to measure. */
-int main(void)
-{
-    puts("bench_msg: this libroster has no messaging API; skipped");
-    return 0;
-}
-#else
-
 #include <signal.h>
 
 #define MSG_LEN 64
@@ -709,4 +700,3 @@ int main(int argc, char **argv)
     return 2;
 }
 
-#endif /* ROSTER_SEND_NOFLUSH */
