@@ -105,6 +105,8 @@ void rs_client_lose(roster_client *c, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* --- conn.c --- */
+/* rs_client_errstr describes errno e in buf (thread-safe, unlike strerror); returns the text. */
+const char *rs_client_errstr(int e, char *buf, size_t cap);
 /* rs_client_open_fd performs the handshake over an already connected non-blocking stream
  * socket (taken: closed on failure) and returns the client in *out. roster_connect uses it
  * after connecting; the client-side fuzz target uses it over a socketpair. */

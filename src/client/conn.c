@@ -54,6 +54,12 @@ const char *roster_default_socket(char *buf, size_t cap)
     return rs_default_socket(buf, cap);
 }
 
+const char *rs_client_errstr(int e, char *buf, size_t cap)
+{
+    /* GNU strerror_r (the build defines _GNU_SOURCE): may return a static string or buf. */
+    return strerror_r(e, buf, cap);
+}
+
 static void client_free(roster_client *c)
 {
     if (c->sock >= 0)
@@ -72,6 +78,7 @@ static void client_free(roster_client *c)
 /* open_socket connects a non-blocking Unix stream socket to path within the deadline. */
 static int open_socket(roster_client *c, const char *path, int64_t deadline)
 {
+    char eb[128];
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
@@ -82,7 +89,8 @@ static int open_socket(roster_client *c, const char *path, int64_t deadline)
     memcpy(sa.sun_path, path, n + 1);
     c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->sock < 0)
-        return rs_client_fail(c, ROSTER_ECONNECT, "socket: %s", strerror(errno));
+        return rs_client_fail(c, ROSTER_ECONNECT, "socket: %s",
+                              rs_client_errstr(errno, eb, sizeof eb));
     for (;;) {
         if (connect(c->sock, (struct sockaddr *)&sa, sizeof sa) == 0)
             return 0;
@@ -90,7 +98,7 @@ static int open_socket(roster_client *c, const char *path, int64_t deadline)
         if (e == EINTR)
             continue;
         if (e != EAGAIN) {
-            rs_client_fail(c, ROSTER_ECONNECT, "%s: %s", path, strerror(e));
+            rs_client_fail(c, ROSTER_ECONNECT, "%s: %s", path, rs_client_errstr(e, eb, sizeof eb));
             errno = e;
             return ROSTER_ECONNECT;
         }
@@ -150,19 +158,23 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
 
 static int setup_fds(roster_client *c)
 {
+    char eb[128];
     c->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (c->evfd < 0 || c->epfd < 0)
-        return rs_client_fail(c, ROSTER_ENOMEM, "eventfd/epoll: %s", strerror(errno));
+        return rs_client_fail(c, ROSTER_ENOMEM, "eventfd/epoll: %s",
+                              rs_client_errstr(errno, eb, sizeof eb));
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
     ev.data.fd = c->sock;
     if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sock, &ev) != 0)
-        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s", strerror(errno));
+        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s",
+                              rs_client_errstr(errno, eb, sizeof eb));
     ev.data.fd = c->evfd;
     if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev) != 0)
-        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s", strerror(errno));
+        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s",
+                              rs_client_errstr(errno, eb, sizeof eb));
     return 0;
 }
 

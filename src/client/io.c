@@ -43,7 +43,9 @@ int rs_client_write(roster_client *c)
          * the first reason recorded wins. */
         while (!c->dead && read_once(c) > 0) {
         }
-        rs_client_lose(c, ROSTER_ECLOSED, "write to the node failed: %s", strerror(e));
+        char eb[128];
+        rs_client_lose(c, ROSTER_ECLOSED, "write to the node failed: %s",
+                       rs_client_errstr(e, eb, sizeof eb));
         return c->dead_err;
     }
     c->out.len = c->out_off = 0;
@@ -139,6 +141,7 @@ static void parse(roster_client *c)
  * Returns bytes read (> 0), 0 if nothing was there, or an error. */
 static int read_once(roster_client *c)
 {
+    char eb[128];
     if (c->in_off > 0 && c->in.cap - c->in.len < RS_CLIENT_CHUNK) {
         rs_buf_consume(&c->in, c->in_off);
         c->in_off = 0;
@@ -157,7 +160,7 @@ static int read_once(roster_client *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
         rs_client_lose(c, ROSTER_ECLOSED, "the node closed the connection%s%s",
-                       n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+                       n < 0 ? ": " : "", n < 0 ? rs_client_errstr(errno, eb, sizeof eb) : "");
         return ROSTER_ECLOSED;
     }
 }
@@ -183,6 +186,7 @@ int rs_client_pump(roster_client *c)
 int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void *arg,
                    int64_t deadline)
 {
+    char eb[128];
     for (;;) {
         if (!c->dead && c->out_off < c->out.len)
             rs_client_write(c);
@@ -200,7 +204,8 @@ int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void 
             p.events |= POLLOUT;
         int pr = poll(&p, 1, tmo);
         if (pr < 0 && errno != EINTR)
-            return rs_client_fail(c, ROSTER_EIO, "poll: %s", strerror(errno));
+            return rs_client_fail(c, ROSTER_EIO, "poll: %s",
+                                  rs_client_errstr(errno, eb, sizeof eb));
         if (pr > 0) {
             if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
                 int r = read_once(c);
