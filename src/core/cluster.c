@@ -15,6 +15,7 @@
 #define HEARTBEAT_MS_DEFAULT 500u
 #define DOWN_AFTER_MS_DEFAULT 3000u
 #define PEER_MONITORS_MAX_DEFAULT (1u << 20)
+#define PEER_ENTRIES_MAX_DEFAULT (1ull << 24)
 #define NODE_NAME_LEN_MAX 64u
 
 static int node_eq(const void *item, const void *key)
@@ -133,6 +134,8 @@ int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
     c->down_after_ms = cfg->down_after_ms ? cfg->down_after_ms : DOWN_AFTER_MS_DEFAULT;
     c->peer_monitors_max =
         cfg->peer_monitors_max ? cfg->peer_monitors_max : PEER_MONITORS_MAX_DEFAULT;
+    c->peer_entries_max =
+        cfg->peer_entries_max ? cfg->peer_entries_max : PEER_ENTRIES_MAX_DEFAULT;
     if (cfg->policy > RS_POLICY_CUSTOM || (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver))
         return -1;
     c->policy = cfg->policy;
@@ -497,8 +500,12 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
                               up->name, (unsigned long long)up->conn);
             return;
         }
-        if (add_peer(c, conn, up) != 0)
+        if (add_peer(c, conn, up) != 0) {
+            /* no record of conn: it must not stay open (its frames would be ignored) */
+            rs_out_close_conn(c, conn, "duplicate connection to node %s: out of memory",
+                              up->name);
             return;
+        }
         struct rs_peer *old = peer_find(c, up->conn);
         if (old) {
             rs_map_del_item(&c->peers, rs_hash_u64(c->seed, old->conn), old);

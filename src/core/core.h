@@ -74,6 +74,8 @@ struct rs_core_config {
     size_t n_scopes;
     uint32_t peer_monitors_max;      /* monitors one node may hold on this node's pids;
                                         0: 1048576 (must be alike on every node) */
+    uint64_t peer_entries_max;       /* names + memberships held of one other node; past
+                                        it the node is declared down; 0: 16777216 */
 };
 
 enum rs_input_kind {

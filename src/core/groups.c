@@ -78,6 +78,8 @@ void rs_groups_remove_member(struct rs_core *c, struct rs_member *m, uint32_t re
     c->n_members--;
     if (p->client)
         p->client->n_entries--;
+    else
+        p->node->n_entries--;
     if (s->subs)
         rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, p),
                        rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len),
@@ -165,6 +167,8 @@ int rs_groups_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p, stru
     c->n_members++;
     if (p->client)
         p->client->n_entries++;
+    else
+        p->node->n_entries++;
     if (s->subs)
         rs_events_emit(c, s, 1, ROSTER_EV_JOINED, ROSTER_REASON_NONE, rs_pids_of(c, p), key,
                        meta, rs_bytes_of(NULL, 0));

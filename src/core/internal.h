@@ -196,6 +196,9 @@ struct rs_node {
     struct rs_pscope *scopes; /* scopes it joined */
     struct rs_scope *sync;    /* scope of the snapshot it is sending (NULL: one we ignore) */
     int sync_active;          /* between its P_SYNC_BEGIN and P_SYNC_END */
+    uint32_t sync_len;        /* scope named by that P_SYNC_BEGIN (its END must match) */
+    char sync_name[RS_SCOPE_MAX + 1];
+    uint64_t n_entries;       /* names + memberships of its pids we hold (all scopes) */
     uint32_t name_len;
     uint32_t addr_len;
     char name[RS_NODE_NAME_MAX + 1];
@@ -290,6 +293,7 @@ struct rs_core {
     uint32_t heartbeat_ms;
     uint32_t down_after_ms;
     uint32_t peer_monitors_max; /* monitors one node may hold on our pids (and we on its) */
+    uint64_t peer_entries_max;  /* names + memberships we hold of one node */
     int peer_overflow;          /* some node has overflow set */
     enum rs_conflict_policy policy;
     rs_resolve_fn resolver;

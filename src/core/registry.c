@@ -55,6 +55,8 @@ void rs_registry_remove(struct rs_core *c, struct rs_name *n, uint32_t reason)
     RS_LIST_DEL(p->names, n, prev, next);
     if (p->client)
         p->client->n_entries--;
+    else
+        p->node->n_entries--;
     c->n_names--;
     rs_free(n->meta);
     rs_free(n);
@@ -145,6 +147,7 @@ int rs_registry_put_remote(struct rs_core *c, struct rs_scope *s, struct rs_proc
         rs_free(n);
         return -1;
     }
+    p->node->n_entries++;
     return 0;
 }
 

@@ -9,6 +9,10 @@
 
 #include "internal.h"
 
+/* Scopes one node may announce as joined (P_SCOPE 1): past it the node is declared down.
+ * Each node's list is walked per replicated frame, so it stays short. */
+#define RS_PEER_SCOPES_MAX 1024u
+
 static int scope_shared(const struct rs_node *n, const struct rs_scope *s)
 {
     return s->joined && rs_cluster_joined(n, s);
@@ -206,8 +210,13 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
         return;
     }
     int known = 0;
-    for (const struct rs_pscope *x = n->scopes; x && !known; x = x->next)
+    uint32_t count = 0;
+    for (const struct rs_pscope *x = n->scopes; x && !known; x = x->next, count++)
         known = rs_bytes_eq((const uint8_t *)x->name, x->len, m->scope.ptr, m->scope.len);
+    if (!known && count >= RS_PEER_SCOPES_MAX) {
+        rs_cluster_fail(c, n, "P_SCOPE: more than %u joined scopes", RS_PEER_SCOPES_MAX);
+        return;
+    }
     if (!known && pscope_add(c, n, m->scope) != 0)
         return;
     if (!s || !s->joined)
@@ -239,6 +248,8 @@ static struct rs_scope *data_scope(const struct rs_core *c, const struct rs_node
     return s && scope_shared(n, s) ? s : NULL;
 }
 
+/* Past peer_entries_max (a put that adds one more) the node is declared down: a correct
+ * peer cannot get there unless the limit differs between nodes. */
 static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, int name,
                       const struct rs_msg *m)
 {
@@ -252,6 +263,9 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
         rs_groups_put(c, s, p, m->key, m->meta);
     }
     rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
+    if (n->n_entries > c->peer_entries_max)
+        rs_cluster_fail(c, n, "more than %llu names and memberships (peer_entries_max)",
+                        (unsigned long long)c->peer_entries_max);
 }
 
 static void on_p_entry(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
@@ -321,19 +335,23 @@ void rs_repl_on_frame(struct rs_core *c, struct rs_node *n, const struct rs_msg 
         on_p_scope(c, n, m);
         return;
     case RS_MSG_P_SYNC_BEGIN:
-        if (m->scope.len == 0 || n->sync_active) {
+        if (m->scope.len == 0 || m->scope.len > RS_SCOPE_MAX || n->sync_active) {
             rs_cluster_fail(c, n, "P_SYNC_BEGIN %s", n->sync_active ? "inside a snapshot"
                                                                      : "without a scope");
             return;
         }
         n->sync_active = 1;
         n->sync = data_scope(c, n, m);
+        n->sync_len = m->scope.len; /* <= RS_SCOPE_MAX: checked above */
+        memcpy(n->sync_name, m->scope.ptr, m->scope.len);
         if (n->sync)
             mark_stale(n, n->sync);
         return;
     case RS_MSG_P_SYNC_END: {
-        struct rs_scope *s = data_scope(c, n, m);
-        if (!n->sync_active || m->scope.len == 0 || (n->sync && s != n->sync)) {
+        struct rs_scope *s = n->sync && scope_shared(n, n->sync) ? n->sync : NULL;
+        if (!n->sync_active ||
+            !rs_bytes_eq((const uint8_t *)n->sync_name, n->sync_len, m->scope.ptr,
+                         m->scope.len)) {
             rs_cluster_fail(c, n, "P_SYNC_END without its P_SYNC_BEGIN");
             return;
         }

@@ -995,6 +995,115 @@ static void test_peer_unread_output_cap(void)
     }
 }
 
+/* --- caps on what one peer makes this node hold -------------------------------------------- */
+
+/* A peer may announce at most 1,024 joined scopes; the next one declares it down. */
+static void test_peer_scope_cap(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    cn_clear(&c.n[A]);
+    char name[32];
+    for (unsigned i = 0; i < 1023; i++) { /* and default, from b's greeting */
+        snprintf(name, sizeof name, "s%u", i);
+        struct rs_msg m = {.type = RS_MSG_P_SCOPE, .opts = 1, .scope = rs_bytes_str(name)};
+        feed(&c, A, B, &m);
+    }
+    /* re-announcing one of them is no news */
+    struct rs_msg again = {.type = RS_MSG_P_SCOPE, .opts = 1, .scope = rs_bytes_str("s7")};
+    feed(&c, A, B, &again);
+    ASSERT_EQ(c.n[A].nclosed, 0);
+    struct rs_msg more = {.type = RS_MSG_P_SCOPE, .opts = 1, .scope = rs_bytes_str("s-more")};
+    feed(&c, A, B, &more);
+    ASSERT(cl_closed(&c.n[A], PEER_CONN + B));
+    cl_fini(&c);
+}
+
+/* Past peer_entries_max names + memberships of one node, it is declared down; updating
+ * one it holds at the cap is not a new entry. */
+static void test_peer_entries_cap(void)
+{
+    struct rs_core_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.peer_entries_max = 3;
+    struct cluster c;
+    two(&c, &cfg);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid pb = cl_client(&c, B, 1);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "n1", ""), 0);
+    ASSERT_EQ(cl_join(&c, B, 1, pb, "", "g1", ""), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "n2", ""), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_unregister(&c, B, 1, "", "n2"), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "n3", ""), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "n1", "new meta"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(c.n[A].nclosed, 0);
+    ASSERT_U64_EQ(cl_stats(&c.n[A]).names, 2);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "", "n4", ""), 0);
+    cl_pump(&c);
+    ASSERT(cl_closed(&c.n[A], PEER_CONN + B));
+    ASSERT_U64_EQ(cl_stats(&c.n[A]).names, 0);
+    cl_fini(&c);
+}
+
+/* P_SYNC_END must name the scope of its P_SYNC_BEGIN, also for a scope this node ignores. */
+static void test_sync_end_must_match_begin(void)
+{
+    for (int match = 0; match < 2; match++) {
+        struct cluster c;
+        two(&c, NULL);
+        cl_connect(&c, A, B);
+        cl_pump(&c);
+        cn_clear(&c.n[A]);
+        struct rs_msg b = {.type = RS_MSG_P_SYNC_BEGIN, .scope = rs_bytes_str("unknown")};
+        struct rs_msg e = {.type = RS_MSG_P_SYNC_END,
+                           .scope = rs_bytes_str(match ? "unknown" : "default")};
+        feed(&c, A, B, &b);
+        feed(&c, A, B, &e);
+        ASSERT_EQ(cl_closed(&c.n[A], PEER_CONN + B), !match);
+        cl_fini(&c);
+    }
+}
+
+/* Out of memory recording a preferred duplicate connection: it is closed, not left open
+ * without a record (the one already up stays). */
+static int fail_next_alloc;
+static void *failing_malloc(size_t n)
+{
+    if (fail_next_alloc) {
+        fail_next_alloc = 0;
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void test_duplicate_connection_oom(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_peer_up_gen(&c, A, B, 0, 0); /* dialed by b */
+    struct cnode *x = &c.n[A];
+    struct rs_input in = {.kind = RS_IN_PEER_UP, .conn = cl_conn_id(B, 1),
+                          .peer_name = rs_bytes_str("b"), .peer_inc = INC_B,
+                          .peer_addr = rs_bytes_str("10.0.0.2:4369"), .dialed = 1,
+                          .now_ms = c.now, .wall_ms = c.wall};
+    rs_outputs_reset(&x->out);
+    rs_alloc_set(failing_malloc, realloc, free);
+    fail_next_alloc = 1;
+    ASSERT_EQ(rs_core_apply(x->core, &in, &x->out), -1);
+    rs_alloc_set(NULL, NULL, NULL);
+    ASSERT_EQ(fail_next_alloc, 0);
+    int closed = 0;
+    for (size_t i = 0; i < x->out.n; i++)
+        closed |= x->out.v[i].kind == RS_OUT_CLOSE && x->out.v[i].conn == cl_conn_id(B, 1);
+    ASSERT(closed);
+    cl_fini(&c);
+}
+
 /* --- purge cost ----------------------------------------------------------------------------- */
 
 static size_t heap_bytes;
@@ -1085,4 +1194,6 @@ TEST_MAIN(T(test_replicate_writes), T(test_snapshot_on_connect),
           T(test_scope_left_while_connection_replaced), T(test_mesh_gossip_and_redial),
           T(test_duplicate_connections), T(test_custom_resolver_update_resolves_again),
           T(test_hlc_clamps_peer_skew), T(test_peer_monitor_cap),
-          T(test_peer_unread_output_cap), T(test_purge_100k_names))
+          T(test_peer_unread_output_cap), T(test_peer_scope_cap), T(test_peer_entries_cap),
+          T(test_sync_end_must_match_begin), T(test_duplicate_connection_oom),
+          T(test_purge_100k_names))
