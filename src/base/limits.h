@@ -28,9 +28,9 @@
 #define RS_MAILBOX_BYTES_DEFAULT (64u * 1024u * 1024u) /* unread bytes per receiving client
                                                           above which messages are dropped */
 #define RS_CALLS_PER_CLIENT 65536u           /* pending calls + multi-calls per client */
-#define RS_CALL_PROXIES_MAX (1024u * 1024u)  /* calls of other nodes waiting on our pids; past
-                                                it the oldest is forgotten (its caller times
-                                                out) */
+#define RS_CALL_PROXIES_PER_NODE (256u * 1024u) /* calls of one other node waiting on our
+                                                   pids; past it that node's oldest is
+                                                   failed (P_NOPROC ELIMIT) */
 
 /* A frame must be able to carry the largest name and metadata twice (events carry the
  * previous metadata too) plus a scope, node name and fixed fields. */

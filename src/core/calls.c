@@ -8,9 +8,11 @@
  * Pending calls are in a min-heap by deadline, checked at every TICK.
  *
  * A call from another node to one of our pids is a proxy slot (call NULL) holding the caller
- * node's ref: the receiver's REPLY goes back as P_REPLY, the pid's death as P_NOPROC. P_SEND
- * carries no deadline, so proxies of calls nobody answers are bounded by count
- * (RS_CALL_PROXIES_MAX; the oldest is forgotten first, its caller times out). */
+ * node's ref: the receiver's REPLY goes back as P_REPLY; the pid's death and every refusal
+ * (mailbox full, too big, link full) as P_NOPROC with the status, so a caller never waits
+ * on a proxy that is gone. P_SEND carries no deadline, so proxies of calls nobody answers
+ * are bounded by count per origin node (RS_CALL_PROXIES_PER_NODE, route.px_max): past it
+ * that node's oldest proxy is failed with ROSTER_ELIMIT. */
 #include <string.h>
 
 #include "internal.h"
@@ -264,28 +266,39 @@ static void slot_done(struct rs_core *c, struct rs_slot *s, int status, const ch
 
 static void proxy_free(struct rs_core *c, struct rs_slot *s)
 {
-    struct rs_route *r = &c->route;
+    struct rs_node *o = s->origin;
     slot_detach(c, s);
     if (s->fprev)
         s->fprev->fnext = s->fnext;
     else
-        r->px_head = s->fnext;
+        o->px_head = s->fnext;
     if (s->fnext)
         s->fnext->fprev = s->fprev;
     else
-        r->px_tail = s->fprev;
-    r->n_px--;
+        o->px_tail = s->fprev;
+    o->n_px--;
+    c->route.n_px--;
     rs_free(s);
 }
 
-static void send_noproc(struct rs_core *c, struct rs_node *n, uint64_t ref, struct rs_pid pid)
+/* The call of node n with its ref on our pid failed here (status): it fails there at once. */
+static void send_noproc(struct rs_core *c, struct rs_node *n, uint64_t ref, struct rs_pid pid,
+                        int status)
 {
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_NOPROC;
+    m.status = status;
     m.arg2 = ref;
     m.pid = pid;
     rs_cluster_send(c, n, &m);
+}
+
+/* Answer proxy s's caller with status (P_NOPROC) and forget it. */
+static void proxy_fail(struct rs_core *c, struct rs_slot *s, int status)
+{
+    send_noproc(c, s->origin, s->oref, s->pid, status);
+    proxy_free(c, s);
 }
 
 /* --- requests ----------------------------------------------------------------------------- */
@@ -298,6 +311,8 @@ static const char *status_detail(int st)
     case ROSTER_ENOSCOPE: return "no such scope on this node";
     case ROSTER_EAGAIN: return "mailbox full";
     case ROSTER_ETOOBIG: return "message too big";
+    case ROSTER_ELIMIT: return "too many calls pending on the target's node";
+    case ROSTER_ENOMEM: return "out of memory";
     default: return "call failed";
     }
 }
@@ -362,8 +377,7 @@ void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_m
                               req->meta, s->ref);
     }
     if (st != 0) {
-        if (st != ROSTER_ENOMEM)
-            rs_out_error(c, cl, req, st, "%s", status_detail(st));
+        rs_out_error(c, cl, req, st, "%s", status_detail(st));
         call_free(c, x);
     }
 }
@@ -437,7 +451,7 @@ void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_
     if (req->meta.len > c->lim.message_max) {
         c->route.dropped++;
         if (!s->call) {
-            proxy_free(c, s); /* its caller times out */
+            proxy_fail(c, s, ROSTER_ETOOBIG);
             return;
         }
         slot_done(c, s, ROSTER_ETOOBIG, "reply too big (limit message_max)", req->meta);
@@ -450,11 +464,17 @@ void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_
         m.arg2 = s->oref;
         m.pid = s->pid;
         m.meta = req->meta;
-        if (rs_wire_size(&m) - 4 > c->lim.frame_max ||
-            s->node->unread + rs_wire_size(&m) > c->lim.mailbox_bytes)
+        int st = 0;
+        if (rs_wire_size(&m) - 4 > c->lim.frame_max)
+            st = ROSTER_ETOOBIG;
+        else if (s->node->unread + rs_wire_size(&m) > c->lim.mailbox_bytes)
+            st = ROSTER_EAGAIN;
+        if (st != 0) {
             c->route.dropped++;
-        else
-            rs_cluster_send(c, s->node, &m);
+            proxy_fail(c, s, st);
+            return;
+        }
+        rs_cluster_send(c, s->node, &m);
         proxy_free(c, s);
         return;
     }
@@ -467,36 +487,42 @@ void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_ms
                         struct rs_proc *to)
 {
     if (!to) {
-        send_noproc(c, n, m->arg2, m->pid);
+        send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOPROC);
         return;
     }
     struct rs_route *r = &c->route;
-    if (r->n_px >= RS_CALL_PROXIES_MAX)
-        proxy_free(c, r->px_head);
+    size_t cap = r->px_max ? r->px_max : RS_CALL_PROXIES_PER_NODE;
+    while (n->n_px >= cap && n->px_head)
+        proxy_fail(c, n->px_head, ROSTER_ELIMIT); /* n's own oldest, never another node's */
     struct rs_slot *s = rs_core_alloc(c, sizeof *s);
-    if (!s)
+    if (!s) {
+        send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOMEM);
         return;
+    }
     memset(s, 0, sizeof *s);
     s->origin = n;
     s->oref = m->arg2;
     s->pid = m->pid;
     if (slot_add(c, s) != 0) {
         rs_free(s);
+        send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOMEM);
         return;
     }
     attach_proc(s, to);
     attach_node(s, n);
-    s->fprev = r->px_tail;
-    if (r->px_tail)
-        r->px_tail->fnext = s;
+    s->fprev = n->px_tail;
+    if (n->px_tail)
+        n->px_tail->fnext = s;
     else
-        r->px_head = s;
-    r->px_tail = s;
+        n->px_head = s;
+    n->px_tail = s;
+    n->n_px++;
     r->n_px++;
     struct rs_pid from = {n->inc, m->arg};
-    if (rs_route_deliver(c, to, m->opts, from, rs_bytes_of(n->name, n->name_len), m->scope,
-                         m->key, m->meta, s->ref) != 0)
-        proxy_free(c, s); /* mailbox full: dropped; the caller times out */
+    int st = rs_route_deliver(c, to, m->opts, from, rs_bytes_of(n->name, n->name_len),
+                              m->scope, m->key, m->meta, s->ref);
+    if (st != 0)
+        proxy_fail(c, s, st); /* mailbox full, too big, closing: the caller fails at once */
 }
 
 /* Our slot for ref m->arg2 waiting on node n's pid m->pid, or NULL (late, forgotten). */
@@ -525,8 +551,12 @@ void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_m
 void rs_calls_on_p_noproc(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     struct rs_slot *s = remote_slot(c, n, m);
-    if (s)
-        slot_done(c, s, ROSTER_ENOPROC, "target pid is not alive", rs_bytes_of(NULL, 0));
+    if (!s)
+        return;
+    int st = m->status;
+    if (st != ROSTER_EAGAIN && st != ROSTER_ETOOBIG && st != ROSTER_ELIMIT && st != ROSTER_ENOMEM)
+        st = ROSTER_ENOPROC; /* the target is not alive (or a status we do not know) */
+    slot_done(c, s, st, status_detail(st), rs_bytes_of(NULL, 0));
 }
 
 /* --- deaths, deadlines, teardown ------------------------------------------------------------ */
@@ -536,8 +566,7 @@ void rs_calls_pid_dead(struct rs_core *c, struct rs_proc *p)
     while (p->slots) {
         struct rs_slot *s = p->slots;
         if (!s->call) {
-            send_noproc(c, s->origin, s->oref, s->pid);
-            proxy_free(c, s);
+            proxy_fail(c, s, ROSTER_ENOPROC);
         } else {
             slot_done(c, s, ROSTER_ENOPROC, "target pid died", rs_bytes_of(NULL, 0));
         }
@@ -588,16 +617,17 @@ uint64_t rs_calls_pending(const struct rs_core *c)
 void rs_calls_free_all(struct rs_core *c)
 {
     struct rs_route *r = &c->route;
+    /* proxies first: the map also holds slots of the calls freed below */
+    for (size_t i = 0; i < r->slots.cap; i++) {
+        struct rs_slot *s = r->slots.slots[i].item;
+        if (s && !s->call)
+            rs_free(s); /* a proxy (call slots are in their calls) */
+    }
     for (size_t i = 0; i < r->heap_n; i++) {
         struct rs_call *x = r->heap[i];
         for (uint32_t j = 0; j < x->n_slots; j++)
             rs_free(x->slots[j].data);
         rs_free(x);
-    }
-    while (r->px_head) {
-        struct rs_slot *s = r->px_head;
-        r->px_head = s->fnext;
-        rs_free(s);
     }
     rs_free(r->heap);
     rs_map_fini(&r->slots);

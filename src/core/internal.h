@@ -189,6 +189,8 @@ struct rs_node {
     struct rs_monitor *rmons; /* our monitors of its pids */
     struct rs_pmon *pmons;    /* its monitors of our pids */
     struct rs_slot *slots;    /* our calls waiting on its pids and its calls on ours */
+    struct rs_slot *px_head, *px_tail; /* its calls on our pids (proxies), oldest first */
+    size_t n_px;
     uint32_t n_rmons;
     uint32_t n_pmons;
     uint64_t unread;          /* bytes sent on conn minus bytes reported flushed */
@@ -227,7 +229,7 @@ struct rs_slot {
     struct rs_node *node;            /* remote target's node, or the proxy's origin */
     struct rs_slot *tprev, *tnext;   /* proc's list */
     struct rs_slot *nprev, *nnext;   /* node's list */
-    struct rs_slot *fprev, *fnext;   /* proxies, oldest first */
+    struct rs_slot *fprev, *fnext;   /* origin node's proxies, oldest first */
     uint8_t *data;                   /* multi-call: the reply */
     uint32_t len;
     uint32_t state;                  /* RS_SLOT_* */
@@ -254,8 +256,8 @@ struct rs_route {
     uint64_t next_ref;
     struct rs_call **heap;   /* pending calls, min-heap by deadline */
     size_t heap_n, heap_cap;
-    struct rs_slot *px_head, *px_tail; /* proxies, oldest first */
-    size_t n_px;
+    size_t n_px;             /* proxies (calls of other nodes on our pids), all nodes */
+    size_t px_max;           /* proxies per origin node (0: RS_CALL_PROXIES_PER_NODE) */
     uint64_t delivered;      /* MESSAGE frames delivered to local clients */
     uint64_t dropped;        /* messages dropped: mailbox full, too big, link full */
 };

@@ -67,7 +67,7 @@ static const struct {
     [RS_MSG_P_SEND] = {O | A | A2 | P | SC | K | M, 0, 0},
     [RS_MSG_P_PUBLISH] = {A | SC | K | M, 0, 0},
     [RS_MSG_P_REPLY] = {A2 | P | M, 0, 0},
-    [RS_MSG_P_NOPROC] = {A2 | P, 0, 0},
+    [RS_MSG_P_NOPROC] = {S | A2 | P, 0, 0},
 };
 
 unsigned rs_wire_fields(uint8_t type, uint8_t flags)

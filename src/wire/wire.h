@@ -122,7 +122,7 @@ enum rs_msg_type {
                                  SCOPE KEY META */
     RS_MSG_P_PUBLISH = 77,    /* ARG=from serial SCOPE KEY=group META */
     RS_MSG_P_REPLY = 78,      /* ARG2=call ref PID=responder META */
-    RS_MSG_P_NOPROC = 79,     /* ARG2=call ref PID=to (the target is not alive) */
+    RS_MSG_P_NOPROC = 79,     /* ARG2=call ref PID=to STATUS (the call failed there) */
     RS_MSG_TYPE_MAX = 79,
 };
 

@@ -744,10 +744,49 @@ static void test_send_apply_time(void)
     h_fini(&h);
 }
 
+/* Allocations of 150 KiB and more fail: the output arena cannot take a 200 KiB MESSAGE. */
+static void *no_big_malloc(size_t n) { return n >= 150 * 1024 ? NULL : malloc(n); }
+static void *no_big_realloc(void *p, size_t n) { return n >= 150 * 1024 ? NULL : realloc(p, n); }
+
+static void test_call_deliver_enomem_answered(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_pid a = h_hello(&h, 1);
+    struct rs_pid b = h_hello(&h, 2);
+    size_t n = 200 * 1024;
+    char *big = malloc(n);
+    ASSERT(big != NULL);
+    memset(big, 'z', n);
+    struct rs_msg m = {.type = RS_MSG_CALL, .req_id = 77, .arg = a.serial, .arg2 = 5000,
+                       .pid = b, .meta = rs_bytes_of(big, n)};
+    struct rs_buf buf;
+    rs_buf_init(&buf);
+    ASSERT_EQ(rs_wire_encode(&buf, &m), 0);
+    struct rs_limits dl = h.lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(buf.data, buf.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = 1, .msg = &d};
+    h.last_req_id = 77;
+    rs_alloc_set(no_big_malloc, no_big_realloc, free);
+    h_apply(&h, &in);
+    rs_alloc_set(malloc, realloc, free);
+    ASSERT_EQ(h.rc, -1); /* the apply reports the exhaustion */
+    ASSERT_EQ(h_nframes(&h, 2, RS_MSG_MESSAGE, 0), 0);
+    const struct rs_msg *r = h_reply(&h);
+    ASSERT_EQ(r->req_id, 77);
+    ASSERT_EQ(r->status, ROSTER_ENOMEM); /* the caller is answered, not left waiting */
+    ASSERT_U64_EQ(stat_of(&h, "calls_pending"), 0);
+    rs_buf_fini(&buf);
+    free(big);
+    h_fini(&h);
+}
+
 TEST_MAIN(T(test_send_by_pid), T(test_send_by_name), T(test_send_errors), T(test_ordering),
           T(test_mailbox_overflow), T(test_too_big), T(test_payload_beyond_meta_max),
           T(test_publish_local), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
           T(test_call_timeout_late_reply), T(test_call_target_dies), T(test_caller_gone),
           T(test_call_limit), T(test_call_mailbox_full), T(test_multi_call),
           T(test_multi_call_all_answer), T(test_message_frames_rejected_from_clients),
-          T(test_send_apply_time))
+          T(test_call_deliver_enomem_answered), T(test_send_apply_time))

@@ -4,8 +4,10 @@
  * counts, remote CALL / REPLY through P_REPLY, P_NOPROC for a dead target, a late reply after
  * the timeout, a target dying while the call waits, node down failing pending calls, a
  * multi-call over nodes with a silent member, a dead one and a node going down, and
- * malformed peer frames closing the link. */
+ * malformed peer frames closing the link; refusals on the target's node (mailbox full, reply
+ * too big, link full, proxy cap per origin node) failing the remote call at once. */
 #include "cluster_harness.h"
+#include "core/internal.h" /* route.px_max: a small proxy cap */
 
 #define A 0
 #define B 1
@@ -467,7 +469,110 @@ static void test_malformed_peer_frames(void)
     cl_fini(&c);
 }
 
+static const struct rs_msg *call_wait(struct cluster *c, size_t i, uint64_t conn,
+                                      uint32_t rq)
+{
+    cl_pump(c);
+    return reply_of(&c->n[i], conn, rq); /* no tick: a refusal must come back by itself */
+}
+
+static void test_remote_call_refused_fails_at_once(void)
+{
+    struct cluster c;
+    cl_init(&c);
+    c.lim.mailbox_bytes = 8192;
+    cl_add(&c, "a", INC_A, NULL);
+    cl_add(&c, "b", INC_B, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    struct rs_pid a = cl_client(&c, A, 1);
+    struct rs_pid b = cl_client(&c, B, 1);
+    /* B's client reads nothing: fill its mailbox with a local send to itself */
+    static char fill[7000];
+    memset(fill, 'f', sizeof fill - 1);
+    struct rs_msg sm = {.type = RS_MSG_SEND, .arg = b.serial, .pid = b,
+                        .meta = rs_bytes_of(fill, sizeof fill - 1)};
+    cast(&c, B, 1, &sm);
+    cn_clear(&c.n[B]);
+    static char big[1500];
+    memset(big, 'x', sizeof big - 1);
+    struct rs_msg cm = {.type = RS_MSG_CALL, .arg = a.serial, .arg2 = 60000, .pid = b,
+                        .meta = rs_bytes_of(big, sizeof big - 1)};
+    cast(&c, A, 1, &cm);
+    ASSERT_EQ(queued(&c, A, B, RS_MSG_P_SEND), 1);
+    const struct rs_msg *r = call_wait(&c, A, 1, cm.req_id);
+    ASSERT(r != NULL);
+    ASSERT_EQ(r->status, ROSTER_EAGAIN);
+    ASSERT_EQ(nmsg(&c.n[B], 1), 0);
+    ASSERT_U64_EQ(rs_calls_pending(c.n[A].core), 0);
+    cl_fini(&c);
+
+    /* a reply above message_max on the target's node: ETOOBIG on the caller */
+    cl_init(&c);
+    c.lim.message_max = 100;
+    cl_add(&c, "a", INC_A, NULL);
+    cl_add(&c, "b", INC_B, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    a = cl_client(&c, A, 1);
+    b = cl_client(&c, B, 1);
+    cn_clear(&c.n[B]);
+    uint32_t rq = call(&c, A, 1, a, b, "q", 60000);
+    cl_pump(&c);
+    ASSERT_EQ(nmsg(&c.n[B], 1), 1);
+    char huge[201];
+    memset(huge, 'r', 200);
+    huge[200] = 0;
+    reply(&c, B, 1, msg_at(&c.n[B], 1, 0)->arg2, huge);
+    ASSERT_EQ(queued(&c, B, A, RS_MSG_P_REPLY), 0);
+    r = call_wait(&c, A, 1, rq);
+    ASSERT(r != NULL);
+    ASSERT_EQ(r->status, ROSTER_ETOOBIG);
+    cl_fini(&c);
+}
+
+static void test_remote_proxy_cap_per_node(void)
+{
+    struct cluster c;
+    setup(&c, 1);
+    struct rs_pid a = cl_client(&c, A, 1);
+    struct rs_pid b = cl_client(&c, B, 1);
+    struct rs_pid t = cl_client(&c, C, 1);
+    c.n[C].core->route.px_max = 2;
+    cn_clear(&c.n[C]);
+    uint32_t rb = call(&c, B, 1, b, t, "b", 60000);
+    cl_pump(&c);
+    uint32_t ra[3];
+    for (int k = 0; k < 3; k++) {
+        ra[k] = call(&c, A, 1, a, t, "a", 60000);
+        cl_pump(&c);
+    }
+    ASSERT_EQ(nmsg(&c.n[C], 1), 4);
+    /* A floods: its own oldest proxy goes (ELIMIT at once), B's stays */
+    const struct rs_msg *r = reply_of(&c.n[A], 1, ra[0]);
+    ASSERT(r != NULL);
+    ASSERT_EQ(r->status, ROSTER_ELIMIT);
+    ASSERT(reply_of(&c.n[A], 1, ra[1]) == NULL && reply_of(&c.n[A], 1, ra[2]) == NULL);
+    ASSERT(reply_of(&c.n[B], 1, rb) == NULL);
+    ASSERT_EQ(c.n[C].core->route.n_px, 3);
+    for (size_t k = 0; k < 4; k++)
+        reply(&c, C, 1, msg_at(&c.n[C], 1, k)->arg2, "ok");
+    cl_pump(&c);
+    r = reply_of(&c.n[B], 1, rb);
+    ASSERT(r != NULL);
+    ASSERT_EQ(r->status, 0);
+    ASSERT(cl_bytes_is(r->meta, "ok"));
+    for (int k = 1; k < 3; k++) {
+        r = reply_of(&c.n[A], 1, ra[k]);
+        ASSERT(r != NULL);
+        ASSERT_EQ(r->status, 0);
+    }
+    ASSERT_EQ(c.n[C].core->route.n_px, 0);
+    cl_fini(&c);
+}
+
 TEST_MAIN(T(test_send_remote), T(test_order_across_nodes), T(test_publish_crosses_once),
           T(test_remote_call), T(test_remote_call_late_reply),
           T(test_remote_target_dies_and_node_down), T(test_multi_call_across_nodes),
-          T(test_malformed_peer_frames))
+          T(test_malformed_peer_frames), T(test_remote_call_refused_fails_at_once),
+          T(test_remote_proxy_cap_per_node))
