@@ -16,6 +16,8 @@
 #define DOWN_AFTER_MS_DEFAULT 3000u
 #define PEER_MONITORS_MAX_DEFAULT (1u << 20)
 #define PEER_ENTRIES_MAX_DEFAULT (1ull << 24)
+#define RS_NODES_MAX 1024u           /* node records; past it gossip of new names is ignored */
+#define NODE_FORGET_MS 60000u        /* a gossiped node never up this long is forgotten */
 #define NODE_NAME_LEN_MAX 64u
 
 static int node_eq(const void *item, const void *key)
@@ -363,6 +365,7 @@ static struct rs_node *node_new(struct rs_core *c, struct rs_bytes name, uint64_
     memcpy(n->name, name.ptr, name.len);
     n->name_len = name.len;
     n->state = ROSTER_NODE_CONNECTING;
+    n->since_ms = c->now_ms;
     rs_map_init(&n->procs);
     if (rs_map_put(&c->nodes, rs_hash_u64(c->seed, inc), n) != 0) {
         c->oom = 1;
@@ -603,8 +606,31 @@ void rs_cluster_end_apply(struct rs_core *c)
     }
 }
 
+/* Records of gossiped nodes we never reached (CONNECTING) hold nothing: forget them after
+ * NODE_FORGET_MS, so gossip of names that never answer does not pile up. The shell keeps
+ * dialing their addresses; a connection that comes up makes a record again. */
+static void forget_unreached(struct rs_core *c)
+{
+    for (;;) {
+        struct rs_node *victim = NULL;
+        for (size_t i = 0; i < c->nodes.cap && !victim; i++) {
+            struct rs_node *n = c->nodes.slots[i].item;
+            if (n && n->state == ROSTER_NODE_CONNECTING &&
+                c->now_ms - n->since_ms >= NODE_FORGET_MS)
+                victim = n;
+        }
+        if (!victim)
+            return;
+        rs_out_log(c, RS_LOG_DEBUG,
+                   "forgetting node %s (incarnation %016llx): not reached in %u ms",
+                   victim->name, (unsigned long long)victim->inc, NODE_FORGET_MS);
+        node_free(c, victim);
+    }
+}
+
 void rs_cluster_on_tick(struct rs_core *c)
 {
+    forget_unreached(c);
     RS_CLUSTER_EACH_UP(c, n)
     {
         uint64_t quiet = c->now_ms > n->last_rx_ms ? c->now_ms - n->last_rx_ms : 0;
@@ -647,6 +673,15 @@ static void on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_m
     if (named && named->state == ROSTER_NODE_UP)
         return;
     forget_others(c, m->node, NULL);
+    if (c->nodes.n >= RS_NODES_MAX) {
+        if (!c->nodes_full_logged)
+            rs_out_log(c, RS_LOG_WARN,
+                       "%u nodes known: ignoring gossip of new nodes (first: %.*s from %s)",
+                       RS_NODES_MAX, (int)m->node.len, (const char *)m->node.ptr, from->name);
+        c->nodes_full_logged = 1;
+        return;
+    }
+    c->nodes_full_logged = 0;
     struct rs_node *n = node_new(c, m->node, m->arg);
     if (!n)
         return;

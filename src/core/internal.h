@@ -201,6 +201,7 @@ struct rs_node {
     uint32_t sync_len;        /* scope named by that P_SYNC_BEGIN (its END must match) */
     char sync_name[RS_SCOPE_MAX + 1];
     uint64_t n_entries;       /* names + memberships of its pids we hold (all scopes) */
+    uint64_t since_ms;        /* record created (a CONNECTING one is forgotten later) */
     uint32_t name_len;
     uint32_t addr_len;
     char name[RS_NODE_NAME_MAX + 1];
@@ -296,6 +297,7 @@ struct rs_core {
     uint32_t down_after_ms;
     uint32_t peer_monitors_max; /* monitors one node may hold on our pids (and we on its) */
     uint64_t peer_entries_max;  /* names + memberships we hold of one node */
+    int nodes_full_logged;      /* gossip ignored at RS_NODES_MAX records: logged once */
     int peer_overflow;          /* some node has overflow set */
     enum rs_conflict_policy policy;
     rs_resolve_fn resolver;

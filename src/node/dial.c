@@ -5,7 +5,9 @@
  * [backoff/2, backoff], the backoff doubling from 100 ms up to 5 s and starting again at
  * 100 ms after a connection that stayed up for STABLE_MS (a peer that refuses us right
  * after the handshake, e.g. a duplicate name, is redialed ever more slowly). A target that turns out to be this node itself is
- * dropped. The source address of a dialed connection is the listen host when that is a
+ * dropped; so is one whose node comes up at another address, and, when TARGETS_MAX core
+ * targets exist, the one that failed most (at least GIVE_UP_FAILURES times in a row) to
+ * make room for a new one (--join seeds are always kept). The source address of a dialed connection is the listen host when that is a
  * literal address, so that peers (and packet filters) see each node at one address. */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -21,6 +23,8 @@
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
 #define STABLE_MS 2000u /* a conn up this long resets the backoff when it ends */
+#define TARGETS_MAX 1024u  /* targets from the core (RS_OUT_DIAL); seeds are not counted */
+#define GIVE_UP_FAILURES 20u /* a core target failing this often may make room for another */
 
 struct rs_dial {
     struct rs_link link; /* node->dials */
@@ -36,7 +40,48 @@ struct rs_dial {
     uint32_t backoff_ms;
     unsigned failures; /* consecutive: the first is logged at info, the rest at debug */
     int self;          /* this node's own address: never dialed again */
+    int seed;          /* a --join seed (given without a name): never dropped */
 };
+
+static void on_dial_closed(uv_handle_t *h)
+{
+    rs_free(RS_CONTAINER((uv_timer_t *)h, struct rs_dial, timer));
+}
+
+/* drop forgets target d, which has no attempt under way. */
+static void drop(struct rs_dial *d, const char *why)
+{
+    rs_log(RS_LOG_DEBUG, "no longer dialing %s%s%s: %s", d->name, d->name[0] ? " at " : "",
+           d->addr, why);
+    rs_list_del(&d->link);
+    uv_timer_stop(&d->timer);
+    uv_close((uv_handle_t *)&d->timer, on_dial_closed);
+}
+
+static int idle(const struct rs_dial *d)
+{
+    return !d->seed && !d->conn && !d->resolving;
+}
+
+/* room makes room for one more core target: 0 if there is (possibly by dropping the idle
+ * target that failed most, at least GIVE_UP_FAILURES times in a row), -1 if not. */
+static int room(struct rs_node *n)
+{
+    unsigned count = 0;
+    struct rs_dial *worst = NULL;
+    for (struct rs_link *l = n->dials.next; l != &n->dials; l = l->next) {
+        struct rs_dial *x = RS_CONTAINER(l, struct rs_dial, link);
+        count += !x->seed;
+        if (idle(x) && x->failures >= GIVE_UP_FAILURES && (!worst || x->failures > worst->failures))
+            worst = x;
+    }
+    if (count < TARGETS_MAX)
+        return 0;
+    if (!worst)
+        return -1;
+    drop(worst, "too many dial targets, and this one keeps failing");
+    return 0;
+}
 
 static void attempt(struct rs_dial *d);
 
@@ -214,6 +259,11 @@ void rs_dial_keep(struct rs_node *n, const char *name, size_t name_len, const ch
         }
         if (n->cfg->cluster && strcmp(a, n->cfg->listen_addr) == 0)
             return; /* this node's own address */
+        if (name_len && room(n) != 0) {
+            rs_log(RS_LOG_WARN, "not dialing %.*s at %s: %u dial targets already", (int)name_len,
+                   name, a, TARGETS_MAX);
+            return;
+        }
         d = rs_calloc(1, sizeof *d);
         if (!d) {
             rs_log(RS_LOG_ERROR, "out of memory");
@@ -224,6 +274,7 @@ void rs_dial_keep(struct rs_node *n, const char *name, size_t name_len, const ch
         memcpy(d->host, host, strlen(host) + 1);
         d->port = port;
         d->backoff_ms = BACKOFF_MIN_MS;
+        d->seed = name_len == 0;
         uv_timer_init(&n->loop, &d->timer);
         d->timer.data = d;
         rs_list_push(&n->dials, &d->link);
@@ -249,6 +300,18 @@ void rs_dial_on_up(struct rs_conn *c)
             snprintf(d->name, sizeof d->name, "%s", a->peer_name);
         if (mine || strcmp(d->name, a->peer_name) == 0)
             uv_timer_stop(&d->timer);
+    }
+    /* The node is up at its listen address: its other addresses (an earlier incarnation's)
+     * are no longer dialed. */
+    if (!a->peer_addr[0])
+        return;
+    struct rs_link *next;
+    for (struct rs_link *l = n->dials.next; l != &n->dials; l = next) {
+        next = l->next;
+        struct rs_dial *d = RS_CONTAINER(l, struct rs_dial, link);
+        if (idle(d) && c->peer->dial != d && strcmp(d->name, a->peer_name) == 0 &&
+            strcmp(d->addr, a->peer_addr) != 0)
+            drop(d, "the node is up at another address");
     }
 }
 

@@ -1069,6 +1069,47 @@ static void test_sync_end_must_match_begin(void)
     }
 }
 
+/* Gossip of new node names stops making records (and DIALs) at 1,024 records; a gossiped
+ * node never reached is forgotten after 60 s, which makes room again. */
+static size_t gossip(struct cluster *c, unsigned from, unsigned count)
+{
+    size_t dials = 0;
+    for (unsigned i = from; i < from + count; i++) {
+        char name[32], addr[48];
+        snprintf(name, sizeof name, "g%u", i);
+        snprintf(addr, sizeof addr, "10.9.%u.%u:4369", i / 256, i % 256);
+        struct rs_msg m = {.type = RS_MSG_P_NODE, .opts = ROSTER_NODE_UP,
+                           .arg = 0x9000000000ull + i, .node = rs_bytes_str(name),
+                           .key = rs_bytes_str(addr)};
+        feed(c, A, B, &m);
+        dials += c->n[A].ndials;
+        cn_clear(&c->n[A]);
+    }
+    return dials;
+}
+
+static void test_gossip_node_cap_and_forget(void)
+{
+    struct cluster c;
+    two(&c, NULL);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    cn_clear(&c.n[A]);
+    ASSERT_EQ(gossip(&c, 0, 1100), 1023); /* b's record is the 1,024th */
+    ASSERT_EQ(c.n[A].nclosed, 0);
+    /* heartbeats keep b up while the gossiped records age */
+    for (int k = 0; k < 61; k++) {
+        c.now += 1000;
+        cl_tick(&c, A);
+        cl_tick(&c, B);
+        cl_pump(&c);
+    }
+    cn_clear(&c.n[A]);
+    ASSERT_EQ(gossip(&c, 2000, 5), 5);
+    ASSERT_EQ(gossip(&c, 3000, 2000), 1018); /* b and those 5 */
+    cl_fini(&c);
+}
+
 /* Out of memory recording a preferred duplicate connection: it is closed, not left open
  * without a record (the one already up stays). */
 static int fail_next_alloc;
@@ -1196,4 +1237,5 @@ TEST_MAIN(T(test_replicate_writes), T(test_snapshot_on_connect),
           T(test_hlc_clamps_peer_skew), T(test_peer_monitor_cap),
           T(test_peer_unread_output_cap), T(test_peer_scope_cap), T(test_peer_entries_cap),
           T(test_sync_end_must_match_begin), T(test_duplicate_connection_oom),
+          T(test_gossip_node_cap_and_forget),
           T(test_purge_100k_names))
