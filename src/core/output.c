@@ -199,28 +199,34 @@ int rs_out_close(struct rs_core *c, struct rs_client *cl, const char *fmt, ...)
     return r;
 }
 
+/* An output whose payload is formatted text (a log line, a dial target). */
+__attribute__((format(printf, 4, 0))) static int push_text(struct rs_core *c,
+                                                           enum rs_output_kind kind, int level,
+                                                           const char *fmt, va_list ap)
+{
+    size_t len = 0;
+    size_t off = put_text(c, &len, fmt, ap);
+    if (off == SIZE_MAX)
+        return -1;
+    return push(c, kind, level, 0, off, len);
+}
+
 int rs_out_log(struct rs_core *c, int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    size_t len = 0;
-    size_t off = put_text(c, &len, fmt, ap);
+    int r = push_text(c, RS_OUT_LOG, level, fmt, ap);
     va_end(ap);
-    if (off == SIZE_MAX)
-        return -1;
-    return push(c, RS_OUT_LOG, level, 0, off, len);
+    return r;
 }
 
 int rs_out_dial(struct rs_core *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    size_t len = 0;
-    size_t off = put_text(c, &len, fmt, ap);
+    int r = push_text(c, RS_OUT_DIAL, RS_LOG_INFO, fmt, ap);
     va_end(ap);
-    if (off == SIZE_MAX)
-        return -1;
-    return push(c, RS_OUT_DIAL, RS_LOG_INFO, 0, off, len);
+    return r;
 }
 
 int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
