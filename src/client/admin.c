@@ -39,7 +39,9 @@ int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms)
     return simple(c, &m, timeout_ms);
 }
 
-int roster_scope_create(roster_client *c, const char *scope, int mode, int timeout_ms)
+/* scope_request sends SCOPE_CREATE (opts = mode), SCOPE_JOIN or SCOPE_LEAVE for scope. */
+static int scope_request(roster_client *c, uint8_t type, const char *scope, int mode,
+                         int timeout_ms)
 {
     struct rs_msg m;
     memset(&m, 0, sizeof m);
@@ -50,37 +52,27 @@ int roster_scope_create(roster_client *c, const char *scope, int mode, int timeo
         return rs_client_fail(c, ROSTER_EINVAL, "scope name is NULL");
     if ((r = rs_client_check_scope(c, scope, &m.scope)))
         return r;
-    if (mode != ROSTER_SCOPE_EVENTUAL && mode != ROSTER_SCOPE_STRONG)
+    if (type == RS_MSG_SCOPE_CREATE && mode != ROSTER_SCOPE_EVENTUAL &&
+        mode != ROSTER_SCOPE_STRONG)
         return rs_client_fail(c, ROSTER_EINVAL, "unknown scope mode %d", mode);
-    m.type = RS_MSG_SCOPE_CREATE;
+    m.type = type;
     m.opts = (uint32_t)mode;
     return simple(c, &m, timeout_ms);
 }
 
-/* scope_member sends SCOPE_JOIN or SCOPE_LEAVE for scope. */
-static int scope_member(roster_client *c, uint8_t type, const char *scope, int timeout_ms)
+int roster_scope_create(roster_client *c, const char *scope, int mode, int timeout_ms)
 {
-    struct rs_msg m;
-    memset(&m, 0, sizeof m);
-    int r = rs_client_begin(c);
-    if (r)
-        return r;
-    if (!scope)
-        return rs_client_fail(c, ROSTER_EINVAL, "scope name is NULL");
-    if ((r = rs_client_check_scope(c, scope, &m.scope)))
-        return r;
-    m.type = type;
-    return simple(c, &m, timeout_ms);
+    return scope_request(c, RS_MSG_SCOPE_CREATE, scope, mode, timeout_ms);
 }
 
 int roster_scope_join(roster_client *c, const char *scope, int timeout_ms)
 {
-    return scope_member(c, RS_MSG_SCOPE_JOIN, scope, timeout_ms);
+    return scope_request(c, RS_MSG_SCOPE_JOIN, scope, 0, timeout_ms);
 }
 
 int roster_scope_leave(roster_client *c, const char *scope, int timeout_ms)
 {
-    return scope_member(c, RS_MSG_SCOPE_LEAVE, scope, timeout_ms);
+    return scope_request(c, RS_MSG_SCOPE_LEAVE, scope, 0, timeout_ms);
 }
 
 int roster_log_level(roster_client *c, const char *level, int timeout_ms)
