@@ -541,6 +541,12 @@ static int cmd_single(void)
     snprintf(t, sizeof t, "M0 floor (%zu round trips)", nfloor);
     bu_line("%s", t);
     double floor = floor_rtt(nfloor);
+    /* BENCH_MSG_ONLY=call|fanout runs the floor and that part only (for profiling) */
+    const char *only = getenv("BENCH_MSG_ONLY");
+    if (only && strcmp(only, "call") == 0)
+        goto calls;
+    if (only && strcmp(only, "fanout") == 0)
+        goto fanout;
 
     /* placement: s = the sender's CPU, r = the receiver's; "0" is rosterd's CPU */
     snprintf(t, sizeof t, "M1 1 -> 1, s CPU 1, r CPU 0 (%zu msgs)", n1);
@@ -560,6 +566,7 @@ static int cmd_single(void)
     snprintf(t, sizeof t, "M2 4 -> 1, s CPU 1, r CPU 0 (4 x %zu)", n1 / 4);
     run_flow(t, "msg_tput4", 4, n1 / 4, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_SAME);
 
+calls:
     snprintf(t, sizeof t, "M3 call, all on CPU 0 (%zu)", n3);
     double p50 = run_calls(t, "msg_call", 1, n3, g_sock, g_sock, BU_SAME, BU_SAME);
     bu_line("%-40s %10.2fx the socket round trip (target <= 2.5x)", "  call p50 / floor p50",
@@ -567,6 +574,9 @@ static int cmd_single(void)
     bu_result("msg_call_ratio", floor > 0 ? p50 / floor : 0);
     snprintf(t, sizeof t, "M3 call, 4 callers any CPU (4 x %zu)", n3 / 2);
     run_calls(t, "msg_call4", 4, n3 / 2, g_sock, g_sock, BU_ANY, BU_SAME);
+    if (only)
+        return 0;
+fanout:
 
     /* the publisher waits for each publish's answer: it sits on rosterd's CPU */
     snprintf(t, sizeof t, "M4 publish to 10, 10 procs x 1 (%zu)", nf);

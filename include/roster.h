@@ -392,11 +392,12 @@ ROSTER_API int roster_demonitor(roster_client *c, uint64_t mon, int timeout_ms);
 
 /* roster_fd returns a descriptor that polls readable whenever roster_next_event may have an
  * event (data on the socket, or events already buffered by the library). It is an epoll
- * descriptor watching the socket and an eventfd; the library writes the eventfd when its
- * event queue becomes non-empty (also while a blocking call reads events that arrive
- * before its answer) and drains it when the queue becomes empty, so a level-triggered
- * poll/epoll/libuv watcher never misses queued events. When it polls readable, call
- * roster_next_event until ROSTER_EAGAIN. Do not read from it or close it. */
+ * descriptor watching the socket and an eventfd; from the first roster_fd call on, the
+ * library writes the eventfd when its event queue becomes non-empty (also while a blocking
+ * call reads events that arrive before its answer) and drains it when the queue becomes
+ * empty, so a level-triggered poll/epoll/libuv watcher never misses queued events (a client
+ * that never asks for the descriptor pays no eventfd syscalls). When it polls readable,
+ * call roster_next_event until ROSTER_EAGAIN. Do not read from it or close it. */
 ROSTER_API int roster_fd(const roster_client *c);
 
 /* roster_next_event returns the next event without blocking: 0 and *ev filled (free it with

@@ -7,29 +7,9 @@
 
 #include "client.h"
 
-static int out_below(roster_client *c, void *arg)
-{
-    return c->out.len - c->out_off <= *(size_t *)arg;
-}
-
 /* drain writes what the socket takes and reads the answers already there; above the high
  * mark it blocks until the node has taken half of it (back-pressure). */
-static int drain(roster_client *c)
-{
-    int r = rs_client_pump(c);
-    if (r)
-        return r;
-    if (c->out.len - c->out_off > RS_CLIENT_OUT_HIGH) {
-        size_t low = RS_CLIENT_OUT_HIGH / 2;
-        if ((r = rs_client_wait(c, out_below, &low, -1)))
-            return r;
-    }
-    if (c->out_off > 0) {
-        rs_buf_consume(&c->out, c->out_off);
-        c->out_off = 0;
-    }
-    return 0;
-}
+static int drain(roster_client *c) { return rs_client_out_drain(c, -1, 1); }
 
 static int queue(roster_client *c, struct rs_msg *m, uint64_t *req_out)
 {
@@ -90,7 +70,7 @@ int roster_flush(roster_client *c, int timeout_ms)
     if (r)
         return r;
     size_t zero = 0;
-    r = rs_client_wait(c, out_below, &zero, deadline);
+    r = rs_client_wait(c, rs_client_out_below, &zero, deadline);
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "the node did not take the queued requests within %d ms",
                               timeout_ms);

@@ -22,6 +22,7 @@
 #define RS_CLIENT_ID_MASK 0x3fffffffu
 #define RS_CLIENT_CHUNK (64u * 1024u)         /* read size and pipelined flush threshold */
 #define RS_CLIENT_OUT_HIGH (4u * 1024u * 1024u) /* pipelined writes block above this */
+#define RS_CLIENT_READ_EVERY 64u /* see rs_client_out_drain */
 #define RS_CLIENT_DETAIL_MAX 512
 #define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u)
 
@@ -79,6 +80,12 @@ struct roster_client {
     size_t evq_off;
     uint64_t evq_replies; /* REPLY frames in the queue */
     int evfd_set;
+    /* The eventfd is kept in step with the queue only once roster_fd has been asked for
+     * (fd_used), and not while roster_wait_event runs (evfd_hold): a process that takes
+     * events where they arrive pays no eventfd syscalls. */
+    int fd_used;
+    int evfd_hold;
+    unsigned drains_unread; /* out_drain calls that skipped the read (io.c) */
     uint64_t events_lost; /* frames dropped because memory ran out */
     size_t evq_max;       /* options.event_queue_bytes */
     struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
@@ -153,6 +160,9 @@ void rs_client_copy_str(char *dst, size_t cap, struct rs_bytes b);
  * if out of memory. */
 void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const struct rs_msg *ev);
 int rs_client_evq_nonempty(const roster_client *c);
+/* rs_client_evq_sync makes the eventfd readable exactly while the queue is not empty (a
+ * no-op until roster_fd has been asked for). */
+void rs_client_evq_sync(roster_client *c);
 /* rs_client_evq_internal_reply consumes the answer to a request the library sent itself. */
 void rs_client_evq_internal_reply(roster_client *c, uint32_t req_id);
 /* rs_client_evq_overflowed returns 1 if the library overflowed subscription id and has not
@@ -165,9 +175,13 @@ uint64_t rs_client_evq_drop_replies(roster_client *c);
  * the count (the OVERFLOW event with id 0 that reports them is being handed out). */
 uint64_t rs_client_evq_take_dropped(roster_client *c);
 
-/* --- msg.c --- */
-/* rs_client_out_drain writes queued output; above RS_CLIENT_OUT_HIGH it waits (until the
- * deadline) for the node to take half of it. 0, ETIMEDOUT or the connection's error. */
-int rs_client_out_drain(roster_client *c, int64_t deadline);
+/* --- io.c: output --- */
+/* rs_client_out_below: a rs_client_wait condition, out has at most *(size_t *)arg bytes. */
+int rs_client_out_below(roster_client *c, void *arg);
+/* rs_client_out_drain writes queued output and reads what the node sent (read_too: always;
+ * otherwise only if the write was short, or every RS_CLIENT_READ_EVERY-th drain); above
+ * RS_CLIENT_OUT_HIGH it waits (until the deadline) for the node to take half of it.
+ * 0, ETIMEDOUT or the connection's error. */
+int rs_client_out_drain(roster_client *c, int64_t deadline, int read_too);
 
 #endif

@@ -276,4 +276,17 @@ const char *roster_node_name(const roster_client *c) { return c ? c->node_name :
 
 uint64_t roster_node_incarnation(const roster_client *c) { return c ? c->node_inc : 0; }
 
-int roster_fd(const roster_client *c) { return c ? c->epfd : -1; }
+int roster_fd(const roster_client *c)
+{
+    if (!c)
+        return -1;
+    /* From now on the eventfd follows the queue. The handle is never defined const (it
+     * comes from rs_calloc), so writing through the cast is defined behaviour; the const in
+     * the prototype is the public API's promise that the connection is not changed. */
+    roster_client *w = (roster_client *)c;
+    if (!w->fd_used) {
+        w->fd_used = 1;
+        rs_client_evq_sync(w);
+    }
+    return c->epfd;
+}

@@ -14,9 +14,11 @@ int rs_client_evq_nonempty(const roster_client *c)
 }
 
 /* sync_evfd makes the eventfd readable exactly while the queue is not empty. Only the
- * transitions cost a syscall. */
+ * transitions cost a syscall, and only for a client whose roster_fd is in use. */
 static void sync_evfd(roster_client *c)
 {
+    if (!c->fd_used || c->evfd_hold)
+        return;
     int want = rs_client_evq_nonempty(c);
     if (want && !c->evfd_set) {
         uint64_t one = 1;
@@ -30,6 +32,8 @@ static void sync_evfd(roster_client *c)
         c->evfd_set = 0;
     }
 }
+
+void rs_client_evq_sync(roster_client *c) { sync_evfd(c); }
 
 int rs_client_evq_overflowed(const roster_client *c, uint64_t id)
 {
@@ -312,20 +316,33 @@ static int has_event(roster_client *c, void *arg)
     return rs_client_evq_nonempty(c);
 }
 
-int roster_wait_event(roster_client *c, roster_event *ev, int timeout_ms)
+/* wait_event: roster_wait_event with the eventfd held (see client.h). An empty queue goes
+ * straight to the poll, which returns at once if the socket has data: a non-blocking read
+ * first would only cost a syscall on the path where latency matters. */
+static int wait_event(roster_client *c, roster_event *ev, int timeout_ms)
 {
     int64_t deadline = rs_client_deadline(timeout_ms);
     for (;;) {
-        int r = roster_next_event(c, ev);
-        if (r != ROSTER_EAGAIN)
-            return r;
-        r = rs_client_wait(c, has_event, NULL, deadline);
+        if (rs_client_evq_nonempty(c) || c->dead)
+            return roster_next_event(c, ev);
+        int r = rs_client_wait(c, has_event, NULL, deadline);
         if (r == ROSTER_ETIMEDOUT)
             return rs_client_fail(c, r, "no event within %d ms", timeout_ms);
         if (r && r != ROSTER_ECLOSED && r != ROSTER_EPROTO)
             return r;
         /* on ECLOSED, hand out what is queued, then ECLOSED */
     }
+}
+
+int roster_wait_event(roster_client *c, roster_event *ev, int timeout_ms)
+{
+    if (!c || !ev)
+        return ROSTER_EINVAL;
+    c->evfd_hold = 1;
+    int r = wait_event(c, ev, timeout_ms);
+    c->evfd_hold = 0;
+    sync_evfd(c);
+    return r;
 }
 
 void roster_event_free(roster_event *ev)

@@ -223,3 +223,35 @@ int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void 
             return ROSTER_ETIMEDOUT;
     }
 }
+
+int rs_client_out_below(roster_client *c, void *arg)
+{
+    return c->out.len - c->out_off <= *(size_t *)arg;
+}
+
+int rs_client_out_drain(roster_client *c, int64_t deadline, int read_too)
+{
+    /* Reading matters when the node could not take all of our output (it may be waiting
+     * for us to read); after a complete write of one small frame (a reply, a flushed send)
+     * it would mostly be a recv that finds nothing, on the latency path. Such drains still
+     * read every RS_CLIENT_READ_EVERY-th time, so that what the node sent keeps moving
+     * into the library's queue. */
+    int r = rs_client_write(c);
+    if (r)
+        return r;
+    if (read_too || c->out_off < c->out.len || ++c->drains_unread >= RS_CLIENT_READ_EVERY) {
+        c->drains_unread = 0;
+        if ((r = rs_client_pump(c)))
+            return r;
+    }
+    if (c->out.len - c->out_off > RS_CLIENT_OUT_HIGH) {
+        size_t low = RS_CLIENT_OUT_HIGH / 2;
+        if ((r = rs_client_wait(c, rs_client_out_below, &low, deadline)))
+            return r;
+    }
+    if (c->out_off > 0 && c->out_off < c->out.len) {
+        rs_buf_consume(&c->out, c->out_off);
+        c->out_off = 0;
+    }
+    return 0;
+}

@@ -88,28 +88,6 @@ static int check_from(roster_client *c, roster_pid from, uint64_t *serial)
     return 0;
 }
 
-static int out_below(roster_client *c, void *arg)
-{
-    return c->out.len - c->out_off <= *(size_t *)arg;
-}
-
-int rs_client_out_drain(roster_client *c, int64_t deadline)
-{
-    int r = rs_client_pump(c);
-    if (r)
-        return r;
-    if (c->out.len - c->out_off > RS_CLIENT_OUT_HIGH) {
-        size_t low = RS_CLIENT_OUT_HIGH / 2;
-        if ((r = rs_client_wait(c, out_below, &low, deadline)))
-            return r;
-    }
-    if (c->out_off > 0 && c->out_off < c->out.len) {
-        rs_buf_consume(&c->out, c->out_off);
-        c->out_off = 0;
-    }
-    return 0;
-}
-
 /* post queues m (a frame the node does not answer) and writes it unless noflush, or writes
  * the queue once it is large. */
 static int post(roster_client *c, struct rs_msg *m, int noflush, int timeout_ms)
@@ -123,7 +101,7 @@ static int post(roster_client *c, struct rs_msg *m, int noflush, int timeout_ms)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the message");
     if (noflush && c->out.len - c->out_off < RS_CLIENT_CHUNK)
         return 0;
-    r = rs_client_out_drain(c, rs_client_deadline(timeout_ms));
+    r = rs_client_out_drain(c, rs_client_deadline(timeout_ms), noflush);
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "the node did not take the queued messages within %d ms",
                               timeout_ms);

@@ -262,6 +262,53 @@ static void test_events_during_blocking_call(void)
     test_node_stop_ok(&n);
 }
 
+/* The eventfd behind roster_fd is only kept in step once roster_fd has been asked for (a
+ * process that takes events where they arrive pays no syscalls for it): events queued
+ * before that first call, and events roster_wait_event leaves behind, must still make the
+ * descriptor readable. */
+static void test_fd_asked_late(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
+    ASSERT_EQ(roster_subscribe(b, NULL, "", 0, ROSTER_SUB_ALL, NULL, 5000), 0);
+    reg(a, "l1", "");
+    reg(a, "l2", "");
+    reg(a, "l3", "");
+    ASSERT_EQ(roster_ping(b, 5000), 0); /* reads and queues the three events */
+    roster_event ev;
+    ASSERT_EQ(roster_wait_event(b, &ev, 5000), 0);
+    ASSERT(name_is(&ev, "l1"));
+    roster_event_free(&ev);
+    int fd = roster_fd(b); /* asked for now, with two events queued */
+    ASSERT(fd_readable(fd, 0));
+    ASSERT_EQ(roster_wait_event(b, &ev, 5000), 0);
+    ASSERT(name_is(&ev, "l2"));
+    roster_event_free(&ev);
+    ASSERT(fd_readable(fd, 0)); /* one left */
+    ASSERT_EQ(roster_wait_event(b, &ev, 5000), 0);
+    ASSERT(name_is(&ev, "l3"));
+    roster_event_free(&ev);
+    ASSERT(!fd_readable(fd, 0));
+    /* roster_wait_event reads a batch of several events and hands out one */
+    reg(a, "l4", "");
+    reg(a, "l5", "");
+    ASSERT_EQ(roster_ping(a, 5000), 0);
+    ASSERT(fd_readable(fd, 5000));
+    ASSERT_EQ(roster_wait_event(b, &ev, 5000), 0);
+    ASSERT(name_is(&ev, "l4"));
+    roster_event_free(&ev);
+    ASSERT(fd_readable(fd, 5000)); /* l5: queued, or still on the socket */
+    ASSERT_EQ(roster_next_event(b, &ev), 0);
+    ASSERT(name_is(&ev, "l5"));
+    roster_event_free(&ev);
+    ASSERT_EQ(roster_next_event(b, &ev), ROSTER_EAGAIN);
+    ASSERT(!fd_readable(fd, 0));
+    roster_close(a);
+    roster_close(b);
+    test_node_stop_ok(&n);
+}
+
 static void test_monitor_down(void)
 {
     struct test_node n;
@@ -510,6 +557,6 @@ static void test_one_allocation_per_event(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_library_queue_bound), T(test_subscribe_snapshot), T(test_snapshot_no_gap_no_dup), T(test_group_events),
+TEST_MAIN(T(test_library_queue_bound), T(test_subscribe_snapshot), T(test_snapshot_no_gap_no_dup), T(test_group_events), T(test_fd_asked_late),
           T(test_events_during_blocking_call), T(test_monitor_down),
           T(test_monitor_killed_process), T(test_one_allocation_per_event))
