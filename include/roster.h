@@ -156,6 +156,9 @@ typedef struct roster_options {
     int timeout_ms;          /* connect + handshake timeout; default 5000 */
     size_t event_queue_bytes; /* bound of events read but not yet taken with
                                  roster_next_event; default 64 MiB (see roster_subscribe) */
+    int group_messages;       /* 1: a publish that reaches several pids of this client is
+                                 ONE ROSTER_EV_MESSAGE naming them all (ev->n_to, ev->to_all);
+                                 0 (default): one event per receiving pid */
 } roster_options;
 
 /* roster_options_init fills opts with defaults. Always call it before setting fields, so
@@ -352,6 +355,11 @@ typedef struct roster_event {
     uint64_t call_ref;  /* non-zero for calls: pass the event to roster_reply */
     uint64_t dropped;   /* ROSTER_EV_OVERFLOW with id 0 only: messages the library dropped
                            (its event queue bound) since the previous such event */
+    /* ROSTER_EV_MESSAGE only: the receiving pids to_all[0 .. n_to), to_all[0] == to. n_to is
+     * 1 unless options.group_messages is set and one publish reached several of this
+     * client's pids. to_all is part of the event's allocation (roster_event_free). */
+    size_t n_to;
+    const roster_pid *to_all;
 } roster_event;
 /* roster_event_free frees the buffers of an event filled by roster_next_event. An event's
  * name, meta and prev_meta share one allocation (one per event; a field the event kind does

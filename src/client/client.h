@@ -88,6 +88,8 @@ struct roster_client {
     unsigned drains_unread; /* out_drain calls that skipped the read (io.c) */
     uint64_t events_lost; /* frames dropped because memory ran out */
     size_t evq_max;       /* options.event_queue_bytes */
+    size_t evq_sub;       /* MESSAGE at evq_off naming several pids: the ones handed out */
+    int group_messages;   /* options.group_messages */
     struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
     size_t n_ovf, cap_ovf;
     uint32_t next_internal;

@@ -241,6 +241,7 @@ int roster_connect(roster_client **out, const roster_options *opts)
         return ROSTER_ENOMEM;
     if (opts->event_queue_bytes)
         c->evq_max = opts->event_queue_bytes;
+    c->group_messages = opts->group_messages != 0;
     char path[512];
     const char *sp = opts->socket_path;
     if (!sp || !*sp)

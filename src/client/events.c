@@ -85,11 +85,11 @@ static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply);
  * queue past options.event_queue_bytes is dropped and counted, never silently: the first
  * drop of a run queues one OVERFLOW event with id 0 at its place, and that event reports
  * (in dropped) every message dropped until it is taken. Returns 1 if the frame is dropped. */
-static int bounded_message(roster_client *c, size_t n)
+static int bounded_message(roster_client *c, size_t n, uint64_t pids)
 {
     if (c->evq.len - c->evq_off + n <= c->evq_max)
         return 0;
-    c->msgs_dropped++;
+    c->msgs_dropped += pids; /* one frame may carry a publish to several of our pids */
     if (c->msg_marker)
         return 1;
     struct rs_msg o;
@@ -121,7 +121,7 @@ uint64_t rs_client_evq_take_dropped(roster_client *c)
 static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
 {
     if (ev->type == RS_MSG_MESSAGE)
-        return bounded_message(c, n);
+        return bounded_message(c, n, 1 + ev->prev.len / 8);
     /* Monitors' DOWN events, conflict notices (addressed to a pid's owner, not to a
      * subscription) and a subscription's snapshot (the state the application asked for,
      * ending with SNAPSHOT_END) are never dropped. Event kinds this library does not know
@@ -209,15 +209,22 @@ uint64_t rs_client_evq_drop_replies(roster_client *c)
  * always the start of the block: roster_event_free frees that one. 0 or ENOMEM (ev's buffers
  * left empty). */
 static int fill_bufs(roster_event *ev, int want_name, struct rs_bytes name, int want_meta,
-                     struct rs_bytes meta, int want_prev, struct rs_bytes prev)
+                     struct rs_bytes meta, int want_prev, struct rs_bytes prev, size_t npids,
+                     roster_pid **pids)
 {
     size_t total = (want_name ? name.len + 1 : 0) + (want_meta ? meta.len + 1 : 0) +
                    (want_prev ? prev.len + 1 : 0);
     if (total == 0)
         return 0;
+    /* pids (a MESSAGE's receivers) go after the bytes, aligned */
+    size_t pids_at = (total + _Alignof(roster_pid) - 1) & ~(size_t)(_Alignof(roster_pid) - 1);
+    if (npids)
+        total = pids_at + npids * sizeof(roster_pid);
     uint8_t *block = rs_malloc(total), *at = block;
     if (!block)
         return ROSTER_ENOMEM;
+    if (npids)
+        *pids = (roster_pid *)(void *)(block + pids_at);
     roster_buf *dst[3] = {&ev->name, &ev->meta, &ev->prev_meta};
     const struct rs_bytes *src[3] = {&name, &meta, &prev};
     const int want[3] = {want_name, want_meta, want_prev};
@@ -234,29 +241,50 @@ static int fill_bufs(roster_event *ev, int want_name, struct rs_bytes name, int 
     return 0;
 }
 
-/* convert fills ev from a decoded queued frame; 0 or ENOMEM (ev left empty). */
-static int convert(const roster_client *c, const struct rs_msg *m_in, roster_event *ev)
+/* msg_target returns receiver i of a MESSAGE: ARG, then the serials in PREV. */
+static uint64_t msg_target(const struct rs_msg *m, size_t i)
+{
+    return i == 0 ? m->arg : rs_get_u64(m->prev.ptr + 8 * (i - 1));
+}
+
+/* convert_message fills ev for receivers [first, first + n) of a MESSAGE. */
+static int convert_message(const roster_client *c, const struct rs_msg *m, size_t first,
+                           size_t n, roster_event *ev)
+{
+    ev->type = ROSTER_EV_MESSAGE;
+    ev->msg_kind = (int)m->opts;
+    ev->to.node_inc = c->self.node_inc;
+    ev->to.serial = msg_target(m, first);
+    ev->call_ref = m->arg2;
+    ev->pid.node_inc = m->pid.inc;
+    ev->pid.serial = m->pid.serial;
+    rs_client_copy_str(ev->scope, sizeof ev->scope, m->scope);
+    rs_client_copy_str(ev->node, sizeof ev->node, m->node);
+    roster_pid *pids = NULL;
+    int r = fill_bufs(ev, 1, m->key, 1, m->meta, 0, m->prev, n, &pids);
+    if (r)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        pids[i].node_inc = c->self.node_inc;
+        pids[i].serial = msg_target(m, first + i);
+    }
+    ev->n_to = n;
+    ev->to_all = pids;
+    return 0;
+}
+
+/* convert fills ev from a decoded queued frame other than a MESSAGE; 0 or ENOMEM (ev left
+ * empty). */
+static int convert(const struct rs_msg *m_in, roster_event *ev)
 {
     const struct rs_msg m = *m_in;
-    if (m.type == RS_MSG_MESSAGE) {
-        ev->type = ROSTER_EV_MESSAGE;
-        ev->msg_kind = (int)m.opts;
-        ev->to.node_inc = c->self.node_inc;
-        ev->to.serial = m.arg;
-        ev->call_ref = m.arg2;
-        ev->pid.node_inc = m.pid.inc;
-        ev->pid.serial = m.pid.serial;
-        rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
-        rs_client_copy_str(ev->node, sizeof ev->node, m.node);
-        return fill_bufs(ev, 1, m.key, 1, m.meta, 0, m.prev);
-    }
     if (m.type != RS_MSG_EVENT) {
         ev->type = ROSTER_EV_REPLY;
         ev->req_id = m.req_id;
         ev->status = m.status;
         ev->pid.node_inc = m.pid.inc;
         ev->pid.serial = m.pid.serial;
-        return fill_bufs(ev, 0, m.key, 1, m.prev, 0, m.prev);
+        return fill_bufs(ev, 0, m.key, 1, m.prev, 0, m.prev, 0, NULL);
     }
     ev->type = (int)(m.opts & 0xffu);
     ev->reason = (int)((m.opts >> 8) & 0xffu);
@@ -266,7 +294,7 @@ static int convert(const roster_client *c, const struct rs_msg *m_in, roster_eve
     ev->pid.serial = m.pid.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
     rs_client_copy_str(ev->node, sizeof ev->node, m.node);
-    return fill_bufs(ev, 1, m.key, 1, m.meta, 1, m.prev);
+    return fill_bufs(ev, 1, m.key, 1, m.meta, 1, m.prev, 0, NULL);
 }
 
 int roster_next_event(roster_client *c, roster_event *ev)
@@ -292,9 +320,21 @@ int roster_next_event(roster_client *c, roster_event *ev)
         struct rs_msg m;
         if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
             return rs_client_fail(c, ROSTER_EPROTO, "queued frame does not decode");
-        int r = convert(c, &m, ev);
-        if (r != 0)
+        int r;
+        if (m.type == RS_MSG_MESSAGE) {
+            /* one event per receiving pid (the frame stays at the head until its last
+             * one), or one for all of them */
+            size_t pids = 1 + m.prev.len / 8;
+            size_t k = c->group_messages ? pids - c->evq_sub : 1;
+            if ((r = convert_message(c, &m, c->evq_sub, k, ev)) != 0)
+                return rs_client_fail(c, r, "out of memory converting an event");
+            c->evq_sub += k;
+            if (c->evq_sub < pids)
+                return 0;
+            c->evq_sub = 0;
+        } else if ((r = convert(&m, ev)) != 0) {
             return rs_client_fail(c, r, "out of memory converting an event");
+        }
         if (ev->type == ROSTER_EV_REPLY && c->evq_replies)
             c->evq_replies--;
         if (ev->type == ROSTER_EV_OVERFLOW && ev->id == 0)

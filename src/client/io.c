@@ -64,6 +64,11 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
         return;
     }
     if (m.type == RS_MSG_EVENT || (m.type == RS_MSG_MESSAGE && m.flags == 0)) {
+        if (m.type == RS_MSG_MESSAGE && m.prev.len % 8 != 0) {
+            rs_client_lose(c, ROSTER_EPROTO, "malformed MESSAGE from the node: a receiver "
+                           "list of %zu bytes", (size_t)m.prev.len);
+            return;
+        }
         rs_client_evq_push(c, p, n, &m);
         return;
     }

@@ -631,5 +631,6 @@ void rs_calls_free_all(struct rs_core *c)
     }
     rs_free(r->heap);
     rs_map_fini(&r->slots);
+    rs_route_free(c);
     memset(r, 0, sizeof *r);
 }

@@ -72,6 +72,8 @@ struct rs_client {
     struct rs_monitor *mons;
     struct rs_call *calls; /* its pending calls and multi-calls (calls.c) */
     uint32_t n_calls;
+    uint64_t fan_stamp; /* publish fan-out (route.c): == route.fan_stamp while grouping */
+    uint32_t fan_slot;
     char name[RS_CLIENT_NAME_MAX + 1];
 };
 
@@ -259,8 +261,16 @@ struct rs_route {
     size_t heap_n, heap_cap;
     size_t n_px;             /* proxies (calls of other nodes on our pids), all nodes */
     size_t px_max;           /* proxies per origin node (0: RS_CALL_PROXIES_PER_NODE) */
-    uint64_t delivered;      /* MESSAGE frames delivered to local clients */
+    uint64_t delivered;      /* messages delivered to local pids */
     uint64_t dropped;        /* messages dropped: mailbox full, too big, link full */
+    /* publish fan-out scratch (route.c), grown to the largest local fan-out, freed with
+     * the core: the receiving clients, and their member serials grouped by client */
+    struct rs_fan_client *fan;
+    size_t fan_cap;
+    uint64_t *fan_serials;
+    size_t fan_serials_cap;
+    uint8_t *fan_prev; /* PREV bytes of one frame: up to RS_MSG_TARGETS_MAX - 1 serials */
+    uint64_t fan_stamp;
 };
 
 struct rs_core {
@@ -531,7 +541,12 @@ void rs_cluster_count_node(const struct rs_core *c, const struct rs_scope *s,
                            uint64_t *members);
 
 /* --- route.c: SEND, PUBLISH, MESSAGE delivery, P_SEND, P_PUBLISH ------------------- */
+struct rs_fan_client {
+    struct rs_client *cl;
+    size_t n, at; /* its serials: route.fan_serials[at .. at + n) */
+};
 void rs_route_init(struct rs_core *c);
+void rs_route_free(struct rs_core *c);
 void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 /* rs_route_deliver sends one MESSAGE to local pid to: 0, ROSTER_EAGAIN (mailbox full),

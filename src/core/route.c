@@ -20,6 +20,17 @@ void rs_route_init(struct rs_core *c)
     c->route.next_ref = 1;
 }
 
+void rs_route_free(struct rs_core *c)
+{
+    rs_free(c->route.fan);
+    rs_free(c->route.fan_serials);
+    rs_free(c->route.fan_prev);
+    c->route.fan = NULL;
+    c->route.fan_serials = NULL;
+    c->route.fan_prev = NULL;
+    c->route.fan_cap = c->route.fan_serials_cap = 0;
+}
+
 static int too_big(const struct rs_core *c, const struct rs_msg *m)
 {
     return rs_wire_size(m) - 4 > c->lim.frame_max;
@@ -58,6 +69,136 @@ int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struc
         return ROSTER_ENOMEM;
     c->route.delivered++;
     return 0;
+}
+
+/* deliver_many sends one MESSAGE of kind PUBLISH to n >= 1 pids of client cl: serials[0] in
+ * ARG, the others in PREV, at most RS_MSG_TARGETS_MAX per frame (fewer if the frame would
+ * pass frame_max). A frame the mailbox bound refuses drops all of its pids. Returns the
+ * number of pids delivered. */
+static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint64_t *serials,
+                             size_t n, struct rs_pid from, struct rs_bytes from_node,
+                             struct rs_bytes scope, struct rs_bytes key, struct rs_bytes payload)
+{
+    if (cl->closing) {
+        c->route.dropped += n;
+        return 0;
+    }
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_MESSAGE;
+    m.opts = RS_MSGK_PUBLISH;
+    m.pid = from;
+    m.scope = scope;
+    m.node = from_node;
+    m.key = key;
+    m.meta = payload;
+    size_t base = rs_wire_size(&m);
+    if (base - 4 > c->lim.frame_max) {
+        c->route.dropped += n;
+        return 0;
+    }
+    size_t per = (c->lim.frame_max - (base - 4)) / 8 + 1; /* pids a frame can name */
+    if (per > RS_MSG_TARGETS_MAX)
+        per = RS_MSG_TARGETS_MAX;
+    uint64_t sent = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i < per ? n - i : per;
+        for (size_t j = 1; j < k; j++)
+            rs_put_u64(c->route.fan_prev + 8 * (j - 1), serials[i + j]);
+        m.arg = serials[i];
+        m.prev = rs_bytes_of(c->route.fan_prev, 8 * (k - 1));
+        size_t size = base + 8 * (k - 1);
+        i += k;
+        if (cl->unread + size > c->lim.mailbox_bytes) {
+            c->route.dropped += k;
+            continue;
+        }
+        if (rs_out_frame(c, cl, &m) != 0) {
+            c->route.dropped += k;
+            continue;
+        }
+        c->route.delivered += k;
+        sent += k;
+    }
+    return sent;
+}
+
+/* fan_reserve grows the fan-out scratch for clients and serials; 0 or -1 (oom). */
+static int fan_reserve(struct rs_core *c, size_t n)
+{
+    struct rs_route *r = &c->route;
+    if (!r->fan_prev && !(r->fan_prev = rs_core_alloc(c, 8 * (RS_MSG_TARGETS_MAX - 1))))
+        return -1;
+    if (n > r->fan_cap) {
+        size_t cap = n < 16 ? 16 : n * 2;
+        struct rs_fan_client *v = rs_core_alloc(c, cap * sizeof *v);
+        uint64_t *s = v ? rs_core_alloc(c, cap * sizeof *s) : NULL;
+        if (!s) {
+            rs_free(v);
+            return -1;
+        }
+        rs_free(r->fan);
+        rs_free(r->fan_serials);
+        r->fan = v;
+        r->fan_serials = s;
+        r->fan_cap = r->fan_serials_cap = cap;
+    }
+    return 0;
+}
+
+/* fan_local delivers a publish to the local members of g (n_local of them): one frame per
+ * receiving client naming all of its members, in member-list order (one connection is one
+ * ordered stream, so per-pair order holds). Without memory for the grouping it falls back to
+ * one frame per pid. Returns the number of pids delivered. */
+static uint64_t fan_local(struct rs_core *c, struct rs_group *g, size_t n_local,
+                          struct rs_pid from, struct rs_bytes from_node, struct rs_bytes scope,
+                          struct rs_bytes key, struct rs_bytes payload)
+{
+    uint64_t sent = 0;
+    if (n_local == 0)
+        return 0;
+    int oom_before = c->oom;
+    if (fan_reserve(c, n_local) != 0) {
+        c->oom = oom_before; /* handled here: the slow path needs no scratch */
+        for (struct rs_member *m = g->members; m; m = m->gnext)
+            if (m->proc->client &&
+                rs_route_deliver(c, m->proc, RS_MSGK_PUBLISH, from, from_node, scope, key,
+                                 payload, 0) == 0)
+                sent++;
+        return sent;
+    }
+    struct rs_route *r = &c->route;
+    uint64_t stamp = ++r->fan_stamp;
+    size_t nc = 0;
+    for (struct rs_member *m = g->members; m; m = m->gnext) {
+        struct rs_client *cl = m->proc->client;
+        if (!cl)
+            continue;
+        if (cl->fan_stamp != stamp) {
+            cl->fan_stamp = stamp;
+            cl->fan_slot = (uint32_t)nc;
+            r->fan[nc].cl = cl;
+            r->fan[nc++].n = 0;
+        }
+        r->fan[cl->fan_slot].n++;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < nc; i++) {
+        r->fan[i].at = at;
+        at += r->fan[i].n;
+        r->fan[i].n = 0;
+    }
+    for (struct rs_member *m = g->members; m; m = m->gnext) {
+        struct rs_client *cl = m->proc->client;
+        if (!cl)
+            continue;
+        struct rs_fan_client *f = &r->fan[cl->fan_slot];
+        r->fan_serials[f->at + f->n++] = m->proc->serial;
+    }
+    for (size_t i = 0; i < nc; i++)
+        sent += deliver_many(c, r->fan[i].cl, r->fan_serials + r->fan[i].at, r->fan[i].n, from,
+                             from_node, scope, key, payload);
+    return sent;
 }
 
 /* The link to n is bounded like a mailbox: a flood toward a slow node drops messages
@@ -223,12 +364,11 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
     size_t nn = 0, cap = sizeof small / sizeof small[0];
     struct rs_pid fpid = rs_pids_of(c, from);
     struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
+    size_t n_local = 0;
     for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext) {
         struct rs_proc *p = m->proc;
         if (p->client) {
-            if (rs_route_deliver(c, p, RS_MSGK_PUBLISH, fpid, rs_bytes_node(c), sname,
-                                 req->key, req->meta, 0) == 0)
-                sent++;
+            n_local++;
             continue;
         }
         if (req->opts & RS_PUBLISH_LOCAL)
@@ -252,6 +392,8 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
         }
         nodes[i].members++;
     }
+    if (g)
+        sent += fan_local(c, g, n_local, fpid, rs_bytes_node(c), sname, req->key, req->meta);
     for (size_t i = 0; i < nn; i++) {
         struct rs_node *n = nodes[i].node;
         if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
@@ -316,11 +458,11 @@ static void on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_m
     if (!g)
         return;
     struct rs_pid from = {n->inc, m->arg};
-    struct rs_bytes node = rs_bytes_of(n->name, n->name_len);
+    size_t n_local = 0;
     for (struct rs_member *x = g->members; x; x = x->gnext)
-        if (x->proc->client)
-            rs_route_deliver(c, x->proc, RS_MSGK_PUBLISH, from, node, m->scope, m->key,
-                             m->meta, 0);
+        n_local += x->proc->client != NULL;
+    fan_local(c, g, n_local, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key,
+              m->meta);
 }
 
 void rs_route_on_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)

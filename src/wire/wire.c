@@ -46,7 +46,7 @@ static const struct {
     [RS_MSG_SCOPE_JOIN] = {SC, 0, S | PV},
     [RS_MSG_SCOPE_LEAVE] = {SC, 0, S | PV},
     [RS_MSG_SEND] = {O | A | P | SC | K | M, 0, S | PV},
-    [RS_MSG_MESSAGE] = {O | A | A2 | P | SC | N | K | M, 0, 0},
+    [RS_MSG_MESSAGE] = {O | A | A2 | P | SC | N | K | M | PV, 0, 0},
     [RS_MSG_PUBLISH] = {O | A | SC | K | M, 0, S | A | PV},
     [RS_MSG_CALL] = {O | A | A2 | P | SC | K | M, 0, S | P | M | PV},
     [RS_MSG_REPLY] = {A2 | M, 0, 0},

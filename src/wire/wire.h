@@ -46,7 +46,10 @@
 #include "../base/limits.h"
 
 #define RS_WIRE_MAGIC 0x52535452u /* "RSTR" */
-#define RS_WIRE_VERSION 1u
+#define RS_WIRE_VERSION 2u /* 2: MESSAGE carries PREV (more receivers) */
+/* A MESSAGE names at most this many receiving pids (ARG + PREV): a publish reaches the
+ * members one client holds in frames of up to this many. */
+#define RS_MSG_TARGETS_MAX 1024u
 
 /* Frame flags. */
 #define RS_F_REPLY 0x01u
@@ -95,7 +98,10 @@ enum rs_msg_type {
     RS_MSG_SEND = 27,        /* req: OPTS=flags ARG=from serial PID=to SCOPE KEY=name META
                                 reply (only with ROSTER_SEND_CONFIRM): STATUS PREV */
     RS_MSG_MESSAGE = 28,     /* node -> client, req_id 0: OPTS=kind ARG=to serial
-                                ARG2=call ref PID=from SCOPE NODE=from node KEY META */
+                                ARG2=call ref PID=from SCOPE NODE=from node KEY META
+                                PREV=more receiving serials of the same client (u64 LE
+                                each; a publish reaches all of a client's members in one
+                                frame; empty otherwise) */
     RS_MSG_PUBLISH = 29,     /* req: OPTS=flags ARG=from serial SCOPE KEY=group META
                                 reply (not with ROSTER_PUBLISH_NOWAIT): STATUS
                                 ARG=recipients PREV */

@@ -343,6 +343,37 @@ static void test_malformed_frame(void)
     fake_end(&f);
 }
 
+/* A MESSAGE whose receiver list (PREV) is not a whole number of 8-byte serials is a
+ * protocol error: the connection is lost with a reason, nothing is handed out. */
+static void script_bad_receivers(int fd)
+{
+    hello(fd, 1024, 65536, 1 << 20);
+    struct rs_msg m;
+    rd(fd, &m);
+    struct rs_msg msg = {.type = RS_MSG_MESSAGE, .opts = ROSTER_MSG_PUBLISH, .arg = 1};
+    msg.pid.inc = FAKE_INC;
+    msg.pid.serial = 2;
+    msg.key = rs_bytes_str("g");
+    msg.meta = rs_bytes_str("payload");
+    msg.prev = rs_bytes_of("12345", 5);
+    wr(fd, &msg);
+    reply(fd, RS_MSG_PING, m.req_id, 0);
+    wait_eof(fd);
+}
+
+static void test_bad_receiver_list(void)
+{
+    struct fake f;
+    fake_start(&f, script_bad_receivers);
+    roster_client *c = fake_connect(&f);
+    ASSERT_EQ(roster_ping(c, 5000), ROSTER_EPROTO);
+    ASSERT(strstr(roster_errdetail(c), "receiver list of 5 bytes") != NULL);
+    roster_event ev;
+    ASSERT_EQ(roster_next_event(c, &ev), ROSTER_ECLOSED);
+    roster_close(c);
+    fake_end(&f);
+}
+
 static void script_limits(int fd)
 {
     hello(fd, 8, 8192, RS_FRAME_MIN);
@@ -381,5 +412,5 @@ static void test_local_limits(void)
     fake_end(&f);
 }
 
-TEST_MAIN(T(test_busy), T(test_version_refused), T(test_event_during_call),
+TEST_MAIN(T(test_busy), T(test_bad_receiver_list), T(test_version_refused), T(test_event_during_call),
           T(test_abandoned_answer_dropped), T(test_malformed_frame), T(test_local_limits))

@@ -238,6 +238,83 @@ static void test_publish_counts(void)
     test_node_stop_ok(&n);
 }
 
+/* A publish reaching three pids of one client arrives as one frame: by default the library
+ * hands out one event per pid (each with n_to 1, to_all[0] == to), ordered with the sends
+ * around it; with options.group_messages it is one event naming the three. */
+static void test_publish_to_many_pids_of_one_client(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *c = test_connect(&n);
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = n.sock;
+    o.group_messages = 1;
+    roster_client *g = NULL;
+    ASSERT_EQ(roster_connect(&g, &o), 0);
+    roster_pid cp[3], gp[3];
+    cp[0] = roster_self(c);
+    gp[0] = roster_self(g);
+    for (int i = 1; i < 3; i++) {
+        ASSERT_EQ(roster_pid_new(c, &cp[i], 5000), 0);
+        ASSERT_EQ(roster_pid_new(g, &gp[i], 5000), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(roster_join(c, NULL, "many", 4, cp[i], "", 0, 5000), 0);
+        ASSERT_EQ(roster_join(g, NULL, "many", 4, gp[i], "", 0, 5000), 0);
+    }
+    roster_pid self = roster_self(a);
+    size_t k = 0;
+    ASSERT_EQ(roster_send(a, self, cp[1], "before", 6, 0, 5000), 0);
+    ASSERT_EQ(roster_publish(a, self, NULL, "many", 4, "all", 3, 0, &k, 5000), 0);
+    ASSERT_EQ(k, 6);
+    ASSERT_EQ(roster_send(a, self, cp[1], "after", 5, 0, 5000), 0);
+    ASSERT_EQ(roster_send(a, self, gp[2], "after", 5, ROSTER_SEND_CONFIRM, 5000), 0);
+    roster_event ev;
+    /* default: before, three publish events (each pid once), after */
+    NEXT(c, &ev);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "before", 6);
+    ASSERT_EQ(ev.n_to, 1);
+    roster_event_free(&ev);
+    int seen[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        NEXT(c, &ev);
+        ASSERT_EQ(ev.msg_kind, ROSTER_MSG_PUBLISH);
+        ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "all", 3);
+        ASSERT_EQ(ev.n_to, 1);
+        ASSERT(ev.to_all != NULL && roster_pid_equal(ev.to_all[0], ev.to));
+        for (int j = 0; j < 3; j++)
+            seen[j] += roster_pid_equal(ev.to, cp[j]);
+        roster_event_free(&ev);
+    }
+    ASSERT(seen[0] == 1 && seen[1] == 1 && seen[2] == 1);
+    NEXT(c, &ev);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "after", 5);
+    roster_event_free(&ev);
+    ASSERT_EQ(roster_next_event(c, &ev), ROSTER_EAGAIN);
+    /* grouped: one event for the three, then the send */
+    NEXT(g, &ev);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "all", 3);
+    ASSERT_EQ(ev.n_to, 3);
+    ASSERT(roster_pid_equal(ev.to_all[0], ev.to));
+    int gseen[3] = {0, 0, 0};
+    for (size_t i = 0; i < ev.n_to; i++)
+        for (int j = 0; j < 3; j++)
+            gseen[j] += roster_pid_equal(ev.to_all[i], gp[j]);
+    ASSERT(gseen[0] == 1 && gseen[1] == 1 && gseen[2] == 1);
+    roster_event_free(&ev);
+    NEXT(g, &ev);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "after", 5);
+    ASSERT_EQ(ev.n_to, 1);
+    ASSERT(roster_pid_equal(ev.to, gp[2]));
+    roster_event_free(&ev);
+    ASSERT_EQ(roster_next_event(g, &ev), ROSTER_EAGAIN);
+    roster_close(a);
+    roster_close(c);
+    roster_close(g);
+    test_node_stop_ok(&n);
+}
+
 /* ROSTER_PUBLISH_NOWAIT: 10,000 pipelined publishes (queued with NOFLUSH, then flushed)
  * reach every member, each in order; *recipients is left at 0; NOFLUSH needs NOWAIT; a
  * blocking publish afterwards still gets its count (no stray answer is waiting). */
@@ -499,7 +576,7 @@ static void test_queue_bound_counts_drops(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_send_by_pid_and_name), T(test_order_of_10000), T(test_confirm_errors),
+TEST_MAIN(T(test_send_by_pid_and_name), T(test_publish_to_many_pids_of_one_client), T(test_order_of_10000), T(test_confirm_errors),
           T(test_too_big), T(test_publish_counts), T(test_publish_nowait_pipelined),
           T(test_call_and_reply), T(test_multi_call),
           T(test_events_through_fd), T(test_queue_bound_counts_drops))

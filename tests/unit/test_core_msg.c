@@ -4,6 +4,7 @@
  * CALL / REPLY (timeout, late reply, dying target, gone caller, limit), MULTI_CALL, STATUS
  * counters, and the core time of one SEND apply. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "core_harness.h"
@@ -29,9 +30,22 @@ static const struct rs_msg *message(struct harness *h, uint64_t conn, size_t k)
     return h_nth(h, conn, RS_MSG_MESSAGE, 0, k);
 }
 
+/* nmessages counts the pids reached on conn: a MESSAGE names ARG and the serials in PREV. */
 static size_t nmessages(struct harness *h, uint64_t conn)
 {
-    return h_nframes(h, conn, RS_MSG_MESSAGE, 0);
+    size_t n = 0, frames = h_nframes(h, conn, RS_MSG_MESSAGE, 0);
+    for (size_t k = 0; k < frames; k++) {
+        const struct rs_msg *m = message(h, conn, k);
+        ASSERT_EQ(m->prev.len % 8, 0);
+        n += 1 + m->prev.len / 8;
+    }
+    return n;
+}
+
+/* receiver i of MESSAGE m: ARG, then PREV */
+static uint64_t receiver(const struct rs_msg *m, size_t i)
+{
+    return i == 0 ? m->arg : rs_get_u64(m->prev.ptr + 8 * (i - 1));
 }
 
 static uint64_t stat_of(struct harness *h, const char *name)
@@ -278,6 +292,15 @@ static void test_publish_local(void)
     ASSERT_U64_EQ(publish(&h, 1, a, "g", "news", 0), 3);
     ASSERT_EQ(nmessages(&h, 2), 2);
     ASSERT_EQ(nmessages(&h, 3), 1);
+    /* b and b2 share a client: one frame names both */
+    ASSERT_EQ(h_nframes(&h, 2, RS_MSG_MESSAGE, 0), 1);
+    const struct rs_msg *both = message(&h, 2, 0);
+    ASSERT_EQ(both->prev.len, 8);
+    ASSERT(receiver(both, 0) != receiver(both, 1));
+    ASSERT(receiver(both, 0) == b.serial || receiver(both, 0) == b2.serial);
+    ASSERT(receiver(both, 1) == b.serial || receiver(both, 1) == b2.serial);
+    ASSERT(h_bytes_is(both->meta, "news"));
+    ASSERT_EQ(message(&h, 3, 0)->prev.len, 0);
     const struct rs_msg *m = message(&h, 3, 0);
     ASSERT_EQ(m->opts, RS_MSGK_PUBLISH);
     ASSERT(h_bytes_is(m->key, "g"));
@@ -322,6 +345,93 @@ static void test_publish_mailbox_full(void)
     ASSERT_EQ(nmessages(&h, 3), 1);
     ASSERT_EQ(nmessages(&h, 2), 0);
     ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 1);
+    h_fini(&h);
+}
+
+/* A publish reaches all the members one client holds in frames of at most
+ * RS_MSG_TARGETS_MAX pids, each member exactly once; a frame the mailbox refuses drops (and
+ * counts) every pid it names. */
+static void test_publish_fanout_frames(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_pid a = h_hello(&h, 1);
+    struct rs_pid b = h_hello(&h, 2);
+    size_t n = RS_MSG_TARGETS_MAX + 476;
+    uint64_t *serials = calloc(n, sizeof *serials);
+    ASSERT(serials != NULL);
+    serials[0] = b.serial;
+    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
+    for (size_t i = 1; i < n; i++) {
+        struct rs_pid p = h_pid_new(&h, 2);
+        serials[i] = p.serial;
+        ASSERT_EQ(h_join(&h, 2, p, NULL, "g", ""), 0);
+    }
+    uint64_t delivered0 = stat_of(&h, "messages_delivered");
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", "wide", 0), n);
+    ASSERT_EQ(h_nframes(&h, 2, RS_MSG_MESSAGE, 0), 2);
+    ASSERT_EQ(message(&h, 2, 0)->prev.len, 8 * (RS_MSG_TARGETS_MAX - 1));
+    ASSERT_EQ(nmessages(&h, 2), n);
+    /* every member exactly once */
+    size_t seen = 0;
+    for (size_t k = 0; k < 2; k++) {
+        const struct rs_msg *m = message(&h, 2, k);
+        for (size_t i = 0; i < 1 + m->prev.len / 8; i++) {
+            uint64_t s = receiver(m, i);
+            size_t j = 0;
+            while (j < n && serials[j] != s)
+                j++;
+            ASSERT(j < n);
+            serials[j] = 0; /* found: a second time would fail */
+            seen++;
+        }
+    }
+    ASSERT_EQ(seen, n);
+    ASSERT_U64_EQ(stat_of(&h, "messages_delivered") - delivered0, n);
+    free(serials);
+    h_fini(&h);
+
+    /* mailbox full: the whole frame is dropped and every pid in it counted */
+    struct rs_limits lim;
+    rs_limits_default(&lim);
+    lim.mailbox_bytes = 400;
+    h_init(&h, &lim);
+    a = h_hello(&h, 1);
+    b = h_hello(&h, 2);
+    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
+    h_flushed(&h, 2, 1000);
+    char p[201];
+    memset(p, 'p', 200);
+    p[200] = 0;
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, 0), 5);
+    ASSERT_EQ(nmessages(&h, 2), 5);
+    ASSERT_EQ(h_nframes(&h, 2, RS_MSG_MESSAGE, 0), 1);
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, 0), 0); /* b has not read the first */
+    ASSERT_EQ(nmessages(&h, 2), 0);
+    ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 5);
+    h_fini(&h);
+
+    /* a small frame_max: frames name fewer pids, each frame fits */
+    rs_limits_default(&lim);
+    lim.frame_max = RS_FRAME_MIN;
+    lim.meta_max = 512;
+    h_init(&h, &lim);
+    char big[3501];
+    memset(big, 'B', 3500);
+    big[3500] = 0;
+    a = h_hello(&h, 1);
+    b = h_hello(&h, 2);
+    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
+    for (int i = 0; i < 199; i++)
+        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", big, 0), 200);
+    ASSERT_EQ(nmessages(&h, 2), 200);
+    size_t frames = h_nframes(&h, 2, RS_MSG_MESSAGE, 0);
+    ASSERT(frames >= 3);
+    for (size_t k = 0; k < frames; k++)
+        ASSERT(rs_wire_size(message(&h, 2, k)) - 4 <= lim.frame_max);
     h_fini(&h);
 }
 
@@ -563,7 +673,7 @@ static void test_call_mailbox_full(void)
 {
     struct rs_limits lim;
     rs_limits_default(&lim);
-    lim.mailbox_bytes = 300;
+    lim.mailbox_bytes = 400;
     struct harness h;
     h_init(&h, &lim);
     struct rs_pid a = h_hello(&h, 1);
@@ -785,7 +895,7 @@ static void test_call_deliver_enomem_answered(void)
 
 TEST_MAIN(T(test_send_by_pid), T(test_send_by_name), T(test_send_errors), T(test_ordering),
           T(test_mailbox_overflow), T(test_too_big), T(test_payload_beyond_meta_max),
-          T(test_publish_local), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
+          T(test_publish_local), T(test_publish_fanout_frames), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
           T(test_call_timeout_late_reply), T(test_call_target_dies), T(test_caller_gone),
           T(test_call_limit), T(test_call_mailbox_full), T(test_multi_call),
           T(test_multi_call_all_answer), T(test_message_frames_rejected_from_clients),

@@ -48,12 +48,21 @@ static void cast(struct cluster *c, size_t i, uint64_t conn, struct rs_msg *m)
     rs_buf_fini(&b);
 }
 
+/* nmsg counts the pids reached on conn (a MESSAGE names ARG and the serials in PREV). */
 static size_t nmsg(const struct cnode *x, uint64_t conn)
 {
     size_t n = 0;
     for (size_t k = 0; k < x->nlog; k++)
         if (x->log[k].conn == conn && x->log[k].m.type == RS_MSG_MESSAGE)
-            n++;
+            n += 1 + x->log[k].m.prev.len / 8;
+    return n;
+}
+
+static size_t nframes_msg(const struct cnode *x, uint64_t conn)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < x->nlog; k++)
+        n += x->log[k].conn == conn && x->log[k].m.type == RS_MSG_MESSAGE;
     return n;
 }
 
@@ -211,6 +220,7 @@ static void test_publish_crosses_once(void)
     ASSERT_EQ(nmsg(&c.n[A], 1), 1);
     cl_pump(&c);
     ASSERT_EQ(nmsg(&c.n[B], 1), 100);
+    ASSERT_EQ(nframes_msg(&c.n[B], 1), 1); /* one frame names B's 100 members */
     ASSERT_EQ(nmsg(&c.n[C], 1), 1);
     const struct rs_msg *x = msg_at(&c.n[C], 1, 0);
     ASSERT_EQ(x->opts, RS_MSGK_PUBLISH);
