@@ -25,7 +25,9 @@
  */
 #include "bench_util.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 
 #define MSG_LEN 64
 #define FAN_GROUP "bench-fan"
@@ -508,6 +510,107 @@ static double run_calls(const char *title, const char *key, int ncallers, size_t
 
 /* --- figures ----------------------------------------------------------------------------- */
 
+/* --- the relay floor: what any node between two clients costs -------------------------- */
+
+/* relay_serve forwards whatever arrives on one socket to the other, with epoll (as rosterd's
+ * libuv loop does): the least a node can do per hop. Exits when a side closes. */
+static void relay_serve(int x, int y)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event e = {.events = EPOLLIN};
+    e.data.fd = x;
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, x, &e) != 0)
+        _exit(1);
+    e.data.fd = y;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, y, &e) != 0)
+        _exit(1);
+    char b[4096];
+    for (;;) {
+        struct epoll_event ev[4];
+        int n = epoll_wait(ep, ev, 4, 1000);
+        for (int i = 0; i < n; i++) {
+            int from = ev[i].data.fd, to = from == x ? y : x;
+            ssize_t k = read(from, b, sizeof b);
+            if (k <= 0 || bu_write_full(to, b, (size_t)k) != 0)
+                _exit(0);
+        }
+    }
+}
+
+/* poll_read waits for and reads exactly n bytes as libroster does (poll, then recv). */
+static int poll_read(int fd, char *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, BU_TIMEOUT_MS) != 1)
+            return -1;
+        ssize_t k = recv(fd, b + got, n - got, MSG_DONTWAIT);
+        if (k <= 0 && !(k < 0 && errno == EAGAIN))
+            return -1;
+        if (k > 0)
+            got += (size_t)k;
+    }
+    return 0;
+}
+
+/* relay_rtt: caller -> relay -> responder -> relay -> caller with raw 64-byte messages,
+ * all three on rosterd's CPU: a call's four socket hops with no work at all. p50 in µs. */
+static double relay_rtt(size_t n)
+{
+    int a[2], r[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r) != 0)
+        bu_die("socketpair: %s", strerror(errno));
+    fflush(stdout);
+    pid_t relay = fork();
+    if (relay == 0) {
+        close(a[0]);
+        close(r[1]);
+        bu_pin(BU_SAME);
+        relay_serve(a[1], r[0]);
+    }
+    pid_t resp = fork();
+    if (resp == 0) {
+        close(a[0]);
+        close(a[1]);
+        close(r[0]);
+        bu_pin(BU_SAME);
+        char b[BU_MSG];
+        while (poll_read(r[1], b, BU_MSG) == 0)
+            if (send(r[1], b, BU_MSG, MSG_NOSIGNAL) != BU_MSG)
+                break;
+        _exit(0);
+    }
+    if (relay < 0 || resp < 0)
+        bu_die("fork: %s", strerror(errno));
+    close(a[1]);
+    close(r[0]);
+    close(r[1]);
+    bu_pin(BU_SAME);
+    bu_lat lat;
+    bu_lat_init(&lat, n);
+    char b[BU_MSG];
+    memset(b, 'q', sizeof b);
+    for (size_t i = 0; i < n / 20 + 100 + n; i++) {
+        uint64_t s = bu_now_ns();
+        if (send(a[0], b, BU_MSG, MSG_NOSIGNAL) != BU_MSG || poll_read(a[0], b, BU_MSG) != 0)
+            bu_die("relay round trip failed");
+        if (i >= n / 20 + 100)
+            bu_lat_add(&lat, bu_now_ns() - s);
+    }
+    close(a[0]);
+    waitpid(relay, NULL, 0);
+    waitpid(resp, NULL, 0);
+    bu_pin(BU_ANY);
+    bu_lat_sort(&lat);
+    bu_print_lat("M0r raw relay round trip, same CPU", &lat);
+    double p50 = bu_pct_us(&lat, 0.50);
+    bu_result("msg_relay_p50_us", p50);
+    bu_lat_free(&lat);
+    return p50;
+}
+
 static double floor_rtt(size_t n)
 {
     bu_lat lat;
@@ -547,6 +650,7 @@ static int cmd_single(void)
     snprintf(t, sizeof t, "M0 floor (%zu round trips)", nfloor);
     bu_line("%s", t);
     double floor = floor_rtt(nfloor);
+    double relay = relay_rtt(nfloor);
     /* BENCH_MSG_ONLY=call|fanout runs the floor and that part only (for profiling) */
     const char *only = getenv("BENCH_MSG_ONLY");
     if (only && strcmp(only, "call") == 0)
@@ -578,6 +682,12 @@ calls:
     bu_line("%-40s %10.2fx the socket round trip (target <= 2.5x)", "  call p50 / floor p50",
             floor > 0 ? p50 / floor : 0);
     bu_result("msg_call_ratio", floor > 0 ? p50 / floor : 0);
+    bu_line("%-40s %10.2fx the socket round trip", "  relay p50 / floor p50",
+            floor > 0 ? relay / floor : 0);
+    bu_line("%-40s %10.2fx the bare relay", "  call p50 / relay p50",
+            relay > 0 ? p50 / relay : 0);
+    bu_result("msg_relay_ratio", floor > 0 ? relay / floor : 0);
+    bu_result("msg_call_relay_ratio", relay > 0 ? p50 / relay : 0);
     snprintf(t, sizeof t, "M3 call, 4 callers any CPU (4 x %zu)", n3 / 2);
     run_calls(t, "msg_call4", 4, n3 / 2, g_sock, g_sock, BU_ANY, BU_SAME);
     if (only)
@@ -659,6 +769,7 @@ static int cmd_report(void)
     printf("   %-30s %20s %20s %8s  %s\n", "figure (64-byte payloads)", "roster", "NATS",
            "ratio", "target");
     row("socket round trip p50 (floor)", "msg_sock_p50_us", NULL, "us", "");
+    row("bare relay round trip p50", "msg_relay_p50_us", NULL, "us", "");
     row("1 -> 1 (s CPU 1, r CPU 0)", "msg_tput1_rate", "nats_tput1_rate", "/s",
         ">= 1,000,000/s");
     row("1 -> 1 (s CPU 0, r CPU 1)", "msg_tput1b_rate", "nats_tput1b_rate", "/s", "");
@@ -682,13 +793,20 @@ static int cmd_report(void)
     row("fan-out 100 nowait+credit, per member", "msg_fan100w_rate", NULL, "/s", ">= 100,000/s");
     row("fan-out 100, per member", "msg_fan100_rate", "nats_fan100_rate", "/s",
         ">= 100,000/s");
+    row("fan-out 100 grouped events, per member", "msg_fan100g_rate", "nats_fan100_rate", "/s",
+        ">= 100,000/s");
     double ratio;
     if (bu_result_get("msg_call_ratio", &ratio) == 0)
         printf("   call p50 / socket p50: %.2fx (target <= 2.5x)\n", ratio);
+    if (bu_result_get("msg_relay_ratio", &ratio) == 0)
+        printf("   bare relay p50 / socket p50: %.2fx (the least any relaying node costs)\n",
+               ratio);
+    if (bu_result_get("msg_call_relay_ratio", &ratio) == 0)
+        printf("   call p50 / bare relay p50: %.2fx\n", ratio);
     static const char *const lost[] = {
         "msg_tput1",  "msg_tput1b",  "msg_tput1c",  "msg_tput1w",  "msg_tput1bw",
         "msgx_tput1w", "msg_tput2",  "msg_tput4",
-        "msgx_tput1", "msg_fan10",   "msg_fan100",  "msg_fan10w", "msg_fan100w", "nats_tput1",  "nats_tput1b",
+        "msgx_tput1", "msg_fan10",   "msg_fan100",  "msg_fan10w", "msg_fan100w", "msg_fan100g", "nats_tput1",  "nats_tput1b",
         "nats_tput1c", "nats_tput2", "nats_tput4",  "natsx_tput1", "nats_fan10",
         "nats_fan100"};
     int any = 0;
