@@ -36,6 +36,23 @@ static int too_big(const struct rs_core *c, const struct rs_msg *m)
     return rs_wire_size(m) - 4 > c->lim.frame_max;
 }
 
+/* message_frame fills a MESSAGE to serial `to` (more receivers go in PREV). */
+static void message_frame(struct rs_msg *m, uint32_t kind, uint64_t to, struct rs_pid from,
+                          struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
+                          struct rs_bytes payload, uint64_t ref)
+{
+    memset(m, 0, sizeof *m);
+    m->type = RS_MSG_MESSAGE;
+    m->opts = kind;
+    m->arg = to;
+    m->arg2 = ref;
+    m->pid = from;
+    m->scope = scope;
+    m->node = from_node;
+    m->key = key;
+    m->meta = payload;
+}
+
 int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struct rs_pid from,
                      struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
                      struct rs_bytes payload, uint64_t ref)
@@ -46,16 +63,7 @@ int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struc
         return ROSTER_ENOPROC;
     }
     struct rs_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RS_MSG_MESSAGE;
-    m.opts = kind;
-    m.arg = to->serial;
-    m.arg2 = ref;
-    m.pid = from;
-    m.scope = scope;
-    m.node = from_node;
-    m.key = key;
-    m.meta = payload;
+    message_frame(&m, kind, to->serial, from, from_node, scope, key, payload, ref);
     size_t size = rs_wire_size(&m);
     if (size - 4 > c->lim.frame_max) {
         c->route.dropped++;
@@ -84,14 +92,7 @@ static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint
         return 0;
     }
     struct rs_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RS_MSG_MESSAGE;
-    m.opts = RS_MSGK_PUBLISH;
-    m.pid = from;
-    m.scope = scope;
-    m.node = from_node;
-    m.key = key;
-    m.meta = payload;
+    message_frame(&m, RS_MSGK_PUBLISH, serials[0], from, from_node, scope, key, payload, 0);
     size_t base = rs_wire_size(&m);
     if (base - 4 > c->lim.frame_max) {
         c->route.dropped += n;
