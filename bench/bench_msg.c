@@ -170,7 +170,9 @@ static void rx_main(int wfd, int go_rd, role *r)
             } else {
                 uint64_t before = res.count;
                 res.count += ev.n_to;
-                if (res.ends == 0)
+                /* the time of the last message only matters when END markers were lost;
+                 * reading the clock for every message would cost the receiver 10-20% */
+                if (res.ends == 0 && (res.count & 255) < ev.n_to)
                     res.t_end = bu_now_ns();
                 uint64_t every = (uint64_t)FAN_ACK_EVERY * (uint64_t)r->npids;
                 if (g_window && r->publish && res.count / every != before / every) {

@@ -89,6 +89,10 @@ struct roster_client {
     uint64_t events_lost; /* frames dropped because memory ran out */
     size_t evq_max;       /* options.event_queue_bytes */
     size_t evq_sub;       /* MESSAGE at evq_off naming several pids: the ones handed out */
+    /* that MESSAGE decoded once for all of its pids; views into evq, so any change to the
+     * queue's bytes (append, removal) clears head_valid */
+    struct rs_msg head;
+    int head_valid;
     int group_messages;   /* options.group_messages */
     struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
     size_t n_ovf, cap_ovf;

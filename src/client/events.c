@@ -165,6 +165,7 @@ void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const stru
 
 static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply)
 {
+    c->head_valid = 0; /* the buffer may move */
     if (c->evq_off == c->evq.len) {
         c->evq.len = c->evq_off = 0;
     } else if (c->evq_off >= RS_CLIENT_CHUNK && c->evq_off * 2 >= c->evq.len) {
@@ -183,6 +184,7 @@ uint64_t rs_client_evq_drop_replies(roster_client *c)
     uint64_t failed = 0;
     if (c->evq_replies == 0)
         return 0;
+    c->head_valid = 0;
     size_t r = c->evq_off, w = c->evq_off;
     while (r < c->evq.len) {
         const uint8_t *f = c->evq.data + r;
@@ -318,7 +320,9 @@ int roster_next_event(roster_client *c, roster_event *ev)
         const uint8_t *f = c->evq.data + c->evq_off;
         size_t n = (size_t)rs_get_u32(f) + 4;
         struct rs_msg m;
-        if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
+        if (c->evq_sub > 0 && c->head_valid)
+            m = c->head; /* the rest of a MESSAGE's pids: decoded already */
+        else if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
             return rs_client_fail(c, ROSTER_EPROTO, "queued frame does not decode");
         int r;
         if (m.type == RS_MSG_MESSAGE) {
@@ -329,9 +333,14 @@ int roster_next_event(roster_client *c, roster_event *ev)
             if ((r = convert_message(c, &m, c->evq_sub, k, ev)) != 0)
                 return rs_client_fail(c, r, "out of memory converting an event");
             c->evq_sub += k;
-            if (c->evq_sub < pids)
+            if (c->evq_sub < pids) {
+                c->head = m;
+                c->head_valid = 1;
+                sync_evfd(c);
                 return 0;
+            }
             c->evq_sub = 0;
+            c->head_valid = 0;
         } else if ((r = convert(&m, ev)) != 0) {
             return rs_client_fail(c, r, "out of memory converting an event");
         }
@@ -361,6 +370,8 @@ static int has_event(roster_client *c, void *arg)
  * first would only cost a syscall on the path where latency matters. */
 static int wait_event(roster_client *c, roster_event *ev, int timeout_ms)
 {
+    if (rs_client_evq_nonempty(c) || c->dead)
+        return roster_next_event(c, ev); /* no clock read when an event is queued */
     int64_t deadline = rs_client_deadline(timeout_ms);
     for (;;) {
         if (rs_client_evq_nonempty(c) || c->dead)

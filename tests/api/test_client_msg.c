@@ -315,6 +315,67 @@ static void test_publish_to_many_pids_of_one_client(void)
     test_node_stop_ok(&n);
 }
 
+/* The library decodes a MESSAGE naming several pids once and hands out its pids one by one;
+ * events read in the middle (by a blocking call, which grows and moves the queue) must not
+ * disturb the rest of that MESSAGE nor their own order. */
+static void test_split_message_survives_queue_growth(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *c = test_connect(&n);
+    roster_pid cp[3];
+    cp[0] = roster_self(c);
+    for (int i = 1; i < 3; i++)
+        ASSERT_EQ(roster_pid_new(c, &cp[i], 5000), 0);
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(roster_join(c, NULL, "grow", 4, cp[i], "", 0, 5000), 0);
+    roster_pid self = roster_self(a);
+    size_t k = 0;
+    ASSERT_EQ(roster_publish(a, self, NULL, "grow", 4, "first", 5, 0, &k, 5000), 0);
+    ASSERT_EQ(k, 3);
+    roster_event ev;
+    NEXT(c, &ev);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "first", 5);
+    roster_pid got[3];
+    got[0] = ev.to;
+    roster_event_free(&ev);
+    /* 4 MiB of messages behind it, read into the queue by a blocking call of c */
+    enum { BIG = 4096, COUNT = 1024 };
+    static char big[BIG];
+    for (int i = 0; i < COUNT; i++) {
+        memset(big, 'a' + i % 26, sizeof big);
+        ASSERT_EQ(roster_send(a, self, cp[2], big, sizeof big, ROSTER_SEND_NOFLUSH, 5000), 0);
+    }
+    ASSERT_EQ(roster_send(a, self, cp[2], "end", 3, ROSTER_SEND_CONFIRM, 5000), 0);
+    ASSERT_EQ(roster_ping(c, 5000), 0);
+    for (int i = 1; i < 3; i++) {
+        NEXT(c, &ev);
+        ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "first", 5);
+        ASSERT_EQ(ev.msg_kind, ROSTER_MSG_PUBLISH);
+        got[i] = ev.to;
+        roster_event_free(&ev);
+    }
+    for (int j = 0; j < 3; j++) {
+        int hits = 0;
+        for (int i = 0; i < 3; i++)
+            hits += roster_pid_equal(got[i], cp[j]);
+        ASSERT_EQ(hits, 1);
+    }
+    for (int i = 0; i < COUNT; i++) {
+        NEXT(c, &ev);
+        ASSERT_EQ(ev.meta.len, BIG);
+        ASSERT_EQ(ev.meta.data[0], 'a' + i % 26);
+        ASSERT_EQ(ev.meta.data[BIG - 1], 'a' + i % 26);
+        roster_event_free(&ev);
+    }
+    NEXT(c, &ev);
+    ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "end", 3);
+    roster_event_free(&ev);
+    roster_close(a);
+    roster_close(c);
+    test_node_stop_ok(&n);
+}
+
 /* ROSTER_PUBLISH_NOWAIT: 10,000 pipelined publishes (queued with NOFLUSH, then flushed)
  * reach every member, each in order; *recipients is left at 0; NOFLUSH needs NOWAIT; a
  * blocking publish afterwards still gets its count (no stray answer is waiting). */
@@ -576,7 +637,8 @@ static void test_queue_bound_counts_drops(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_send_by_pid_and_name), T(test_publish_to_many_pids_of_one_client), T(test_order_of_10000), T(test_confirm_errors),
+TEST_MAIN(T(test_send_by_pid_and_name), T(test_publish_to_many_pids_of_one_client),
+          T(test_split_message_survives_queue_growth), T(test_order_of_10000), T(test_confirm_errors),
           T(test_too_big), T(test_publish_counts), T(test_publish_nowait_pipelined),
           T(test_call_and_reply), T(test_multi_call),
           T(test_events_through_fd), T(test_queue_bound_counts_drops))
