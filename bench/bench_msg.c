@@ -11,7 +11,8 @@
  *                         responders on $BENCH_MSG_SOCK_B (node a on $BENCH_DAEMON_CPU,
  *                         node b on the other CPU)
  *       X1 one pipelining sender on a -> one receiver on b
- *       X3 call round trip a -> b
+ *       X2 4 senders on a -> 1 receiver on b
+ *       X3 call round trip a -> b (1 caller; 4 callers)
  *   bench_msg report      the side-by-side table (roster, target, NATS) from $BENCH_RESULTS
  *
  * Every process is a forked child with its own client, connected after the fork. Receivers
@@ -731,8 +732,12 @@ static int cmd_cross(void)
     snprintf(t, sizeof t, "X1w same, credit window (%zu)", n1);
     run_flow(t, "msgx_tput1w", 1, n1, 1, 1, 0, a, b, BU_SAME, BU_OTHER);
     g_window = 0;
+    snprintf(t, sizeof t, "X2 4 senders on a -> 1 receiver on b (4 x %zu)", n1 / 4);
+    run_flow(t, "msgx_tput4", 4, n1 / 4, 1, 1, 0, a, b, BU_SAME, BU_OTHER);
     snprintf(t, sizeof t, "X3 call a -> b (%zu)", n3);
     run_calls(t, "msgx_call", 1, n3, a, b, BU_SAME, BU_OTHER);
+    snprintf(t, sizeof t, "X3 call a -> b, 4 callers (4 x %zu)", n3 / 2);
+    run_calls(t, "msgx_call4", 4, n3 / 2, a, b, BU_ANY, BU_OTHER);
     return 0;
 }
 
@@ -783,6 +788,7 @@ static int cmd_report(void)
     row("across 2 nodes, 1 -> 1", "msgx_tput1_rate", "natsx_tput1_rate", "/s",
         ">= 500,000/s");
     row("across 2 nodes, credit window", "msgx_tput1w_rate", NULL, "/s", "");
+    row("across 2 nodes, 4 -> 1", "msgx_tput4_rate", "natsx_tput4_rate", "/s", "");
     row("call p50, same node", "msg_call_p50_us", "nats_call_p50_us", "us",
         "<= 2.5x floor");
     row("call p99, same node", "msg_call_p99_us", "nats_call_p99_us", "us", "");
@@ -790,6 +796,8 @@ static int cmd_report(void)
     row("calls/s, 4 callers", "msg_call4_rps", "nats_call4_rps", "/s", "");
     row("call p50, across nodes", "msgx_call_p50_us", "natsx_call_p50_us", "us", "");
     row("call p99, across nodes", "msgx_call_p99_us", "natsx_call_p99_us", "us", "");
+    row("calls/s across nodes, 1 caller", "msgx_call_rps", "natsx_call_rps", "/s", "");
+    row("calls/s across nodes, 4 callers", "msgx_call4_rps", "natsx_call4_rps", "/s", "");
     row("fan-out 10, per member", "msg_fan10_rate", "nats_fan10_rate", "/s", "");
     row("fan-out 10 nowait+credit, per member", "msg_fan10w_rate", NULL, "/s", "");
     row("fan-out 100 nowait+credit, per member", "msg_fan100w_rate", NULL, "/s", ">= 100,000/s");
@@ -807,9 +815,9 @@ static int cmd_report(void)
         printf("   call p50 / bare relay p50: %.2fx\n", ratio);
     static const char *const lost[] = {
         "msg_tput1",  "msg_tput1b",  "msg_tput1c",  "msg_tput1w",  "msg_tput1bw",
-        "msgx_tput1w", "msg_tput2",  "msg_tput4",
+        "msgx_tput1w", "msgx_tput4", "msg_tput2",  "msg_tput4",
         "msgx_tput1", "msg_fan10",   "msg_fan100",  "msg_fan10w", "msg_fan100w", "msg_fan100g", "nats_tput1",  "nats_tput1b",
-        "nats_tput1c", "nats_tput2", "nats_tput4",  "natsx_tput1", "nats_fan10",
+        "nats_tput1c", "nats_tput2", "nats_tput4",  "natsx_tput1", "natsx_tput4", "nats_fan10",
         "nats_fan100"};
     int any = 0;
     for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++) {

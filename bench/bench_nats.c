@@ -469,8 +469,12 @@ int main(int argc, char **argv)
         bu_section(t);
         snprintf(t, sizeof t, "NX1 1 publisher on a -> 1 sub on b (%zu)", n1);
         run_pubsub(t, "natsx_tput1", 1, n1, 1, 1, BU_SAME, BU_OTHER);
+        snprintf(t, sizeof t, "NX2 4 publishers on a -> 1 sub on b (4 x %zu)", n1 / 4);
+        run_pubsub(t, "natsx_tput4", 4, n1 / 4, 1, 1, BU_SAME, BU_OTHER);
         snprintf(t, sizeof t, "NX3 request a -> responder on b (%zu)", n3);
         run_calls(t, "natsx_call", 1, n3, BU_SAME, BU_OTHER);
+        snprintf(t, sizeof t, "NX3 request a -> b, 4 requesters (4 x %zu)", n3 / 2);
+        run_calls(t, "natsx_call4", 4, n3 / 2, BU_ANY, BU_OTHER);
         return 0;
     }
     size_t n1 = bu_count(2000000), n3 = bu_count(20000), nf = bu_count(200000);
