@@ -106,6 +106,11 @@ static void check_and_react(struct fz *f)
                     abort();
                 if (m.flags == 0 && m.type != RS_MSG_EVENT && m.type != RS_MSG_MESSAGE)
                     abort();
+                /* a MESSAGE's receivers: ARG plus whole u64 serials in PREV, at most
+                 * RS_MSG_TARGETS_MAX in all */
+                if (m.type == RS_MSG_MESSAGE &&
+                    (m.prev.len % 8 != 0 || m.prev.len / 8 >= RS_MSG_TARGETS_MAX))
+                    abort();
                 off += flen;
             }
             f->sent[o->conn] += o->len;

@@ -73,6 +73,11 @@ static void check(struct fz *f)
                     abort();
                 if (!to_peer && m.type >= RS_MSG_PEER_MIN)
                     abort();
+                /* a MESSAGE's receivers: ARG plus whole u64 serials in PREV, at most
+                 * RS_MSG_TARGETS_MAX in all */
+                if (m.type == RS_MSG_MESSAGE &&
+                    (m.prev.len % 8 != 0 || m.prev.len / 8 >= RS_MSG_TARGETS_MAX))
+                    abort();
                 off += flen;
             }
             if (!to_peer)

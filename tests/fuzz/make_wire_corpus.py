@@ -3,7 +3,7 @@
 Frames follow src/wire/wire.h; re-run after changing message shapes."""
 import os, struct
 
-OUT = os.path.join(os.path.dirname(__file__), "corpus", "wire_decode")
+OUT = os.environ.get("OUT") or os.path.join(os.path.dirname(__file__), "corpus", "wire_decode")
 S, O, A, A2, P, SC, N, K, M, PV = (1 << i for i in range(10))
 
 def body(fields, status=0, opts=0, arg=0, arg2=0, pid=(0, 0), scope=b"", node=b"",
@@ -24,9 +24,19 @@ def body(fields, status=0, opts=0, arg=0, arg2=0, pid=(0, 0), scope=b"", node=b"
 def frame(typ, flags, req, b):
     return struct.pack("<IBBHI", 8 + len(b), typ, flags, 0, req) + b
 
+def serials(first, n):
+    return b"".join(struct.pack("<Q", first + i) for i in range(n))
+
+MSG_FROM = (0x1122334455667788, 9)
+
+def message(kind, to, prev, payload, ref=0):
+    return frame(28, 0, 0, body(O | A | A2 | P | SC | N | K | M | PV, opts=kind, arg=to,
+                                arg2=ref, pid=MSG_FROM, scope=b"default", node=b"fuzz",
+                                key=b"g", meta=payload, prev=prev))
+
 pid = (0x1234567890abcdef, 3)
 seeds = {
-    "hello": frame(1, 0, 1, body(A | O | K, opts=1, arg=0x52535452, key=b"cli")),
+    "hello": frame(1, 0, 1, body(A | O | K, opts=2, arg=0x52535452, key=b"cli")),  # version 2
     "hello_reply": frame(1, 1, 1, body(S | O | A | A2 | P | N | PV, opts=1024, arg=99,
                                        arg2=(65536 << 32) | 1048576, pid=pid, node=b"a")),
     "ping": frame(2, 0, 2, b""),
@@ -42,6 +52,19 @@ seeds = {
                                   meta=b"x", prev=b"y")),
     "status_item": frame(21, 2, 8, body(A | K, arg=5, key=b"names")),
     "two_frames": frame(2, 0, 9, b"") + frame(9, 0, 10, body(SC | K, key=b"n")),
+    # MESSAGE (version 2): ARG = first receiving serial, PREV = the others (u64 LE each)
+    "message_prev0": message(2, 3, serials(4, 0), b"news"),
+    "message_prev8": message(2, 3, serials(4, 1), b"news"),
+    "message_prev24": message(2, 3, serials(4, 3), b"news"),
+    # not a multiple of 8: decodes (the codec does not read PREV), libroster refuses it
+    "message_prev5": message(2, 3, b"\x04\x00\x00\x00\x00", b"news"),
+    "message_call": message(3, 3, b"", b"q", ref=7),
+    # 33 serials: 264 bytes, above this target's meta_max (256)
+    "message_prev_over_meta": message(2, 3, serials(4, 33), b"news"),
+    # a version-1 MESSAGE (no PREV field: truncated now), then a PING
+    "message_v1": frame(28, 0, 0, body(O | A | A2 | P | SC | N | K | M, opts=1, arg=3,
+                                       pid=MSG_FROM, scope=b"default", node=b"fuzz",
+                                       key=b"g", meta=b"hi")) + frame(2, 0, 2, b""),
     "huge_len": struct.pack("<I", 0xFFFFFFFF) + b"\x07\x00\x00\x00",
     "short_len": struct.pack("<I", 3) + b"\x02\x00\x00",
 }
