@@ -64,9 +64,18 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
         return;
     }
     if (m.type == RS_MSG_EVENT || (m.type == RS_MSG_MESSAGE && m.flags == 0)) {
-        if (m.type == RS_MSG_MESSAGE && m.prev.len % 8 != 0) {
+        if (m.type == RS_MSG_MESSAGE &&
+            (m.prev.len % 8 != 0 || m.prev.len / 8 >= RS_MSG_TARGETS_MAX)) {
             rs_client_lose(c, ROSTER_EPROTO, "malformed MESSAGE from the node: a receiver "
                            "list of %zu bytes", (size_t)m.prev.len);
+            return;
+        }
+        /* Messages and pipelined answers have frames of their own: an EVENT claiming to be
+         * one would be handed out without its fields (no receivers, no request id). */
+        unsigned kind = m.opts & 0xffu;
+        if (m.type == RS_MSG_EVENT && (kind == ROSTER_EV_MESSAGE || kind == ROSTER_EV_REPLY)) {
+            rs_client_lose(c, ROSTER_EPROTO, "malformed EVENT from the node: kind %u (%s)",
+                           kind, roster_event_type_name((int)kind));
             return;
         }
         rs_client_evq_push(c, p, n, &m);

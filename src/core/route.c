@@ -147,15 +147,19 @@ static int fan_reserve(struct rs_core *c, size_t n)
     return 0;
 }
 
-/* fan_local delivers a publish to the local members of g (n_local of them): one frame per
- * receiving client naming all of its members, in member-list order (one connection is one
- * ordered stream, so per-pair order holds). Without memory for the grouping it falls back to
- * one frame per pid. Returns the number of pids delivered. */
-static uint64_t fan_local(struct rs_core *c, struct rs_group *g, size_t n_local,
-                          struct rs_pid from, struct rs_bytes from_node, struct rs_bytes scope,
-                          struct rs_bytes key, struct rs_bytes payload)
+/* fan_local delivers a publish to the local members of g: one frame per receiving client
+ * naming all of its members, in member-list order (one connection is one ordered stream, so
+ * per-pair order holds). Without memory for the grouping it falls back to one frame per pid.
+ * Returns the number of pids delivered. It counts the members itself: the scratch is sized
+ * by the very list it then walks. */
+static uint64_t fan_local(struct rs_core *c, struct rs_group *g, struct rs_pid from,
+                          struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
+                          struct rs_bytes payload)
 {
     uint64_t sent = 0;
+    size_t n_local = 0;
+    for (struct rs_member *m = g->members; m; m = m->gnext)
+        n_local += m->proc->client != NULL;
     if (n_local == 0)
         return 0;
     int oom_before = c->oom;
@@ -365,13 +369,10 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
     size_t nn = 0, cap = sizeof small / sizeof small[0];
     struct rs_pid fpid = rs_pids_of(c, from);
     struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
-    size_t n_local = 0;
     for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext) {
         struct rs_proc *p = m->proc;
-        if (p->client) {
-            n_local++;
+        if (p->client)
             continue;
-        }
         if (req->opts & RS_PUBLISH_LOCAL)
             continue;
         size_t i = 0;
@@ -394,7 +395,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
         nodes[i].members++;
     }
     if (g)
-        sent += fan_local(c, g, n_local, fpid, rs_bytes_node(c), sname, req->key, req->meta);
+        sent += fan_local(c, g, fpid, rs_bytes_node(c), sname, req->key, req->meta);
     for (size_t i = 0; i < nn; i++) {
         struct rs_node *n = nodes[i].node;
         if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
@@ -459,11 +460,7 @@ static void on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_m
     if (!g)
         return;
     struct rs_pid from = {n->inc, m->arg};
-    size_t n_local = 0;
-    for (struct rs_member *x = g->members; x; x = x->gnext)
-        n_local += x->proc->client != NULL;
-    fan_local(c, g, n_local, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key,
-              m->meta);
+    fan_local(c, g, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key, m->meta);
 }
 
 void rs_route_on_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)

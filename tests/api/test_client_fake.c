@@ -361,6 +361,33 @@ static void script_bad_receivers(int fd)
     wait_eof(fd);
 }
 
+/* An EVENT frame claiming the kind of a message or of a pipelined answer (which have frames
+ * of their own) is a protocol error too, not an event with missing fields. */
+static void script_event_kind_message(int fd)
+{
+    hello(fd, 1024, 65536, 1 << 20);
+    struct rs_msg m;
+    rd(fd, &m);
+    struct rs_msg e = {.type = RS_MSG_EVENT, .opts = ROSTER_EV_MESSAGE, .arg = 1};
+    e.key = rs_bytes_str("g");
+    wr(fd, &e);
+    reply(fd, RS_MSG_PING, m.req_id, 0);
+    wait_eof(fd);
+}
+
+static void test_event_claiming_message_kind(void)
+{
+    struct fake f;
+    fake_start(&f, script_event_kind_message);
+    roster_client *c = fake_connect(&f);
+    ASSERT_EQ(roster_ping(c, 5000), ROSTER_EPROTO);
+    ASSERT(strstr(roster_errdetail(c), "kind 14 (message)") != NULL);
+    roster_event ev;
+    ASSERT_EQ(roster_next_event(c, &ev), ROSTER_ECLOSED);
+    roster_close(c);
+    fake_end(&f);
+}
+
 static void test_bad_receiver_list(void)
 {
     struct fake f;
@@ -412,5 +439,5 @@ static void test_local_limits(void)
     fake_end(&f);
 }
 
-TEST_MAIN(T(test_busy), T(test_bad_receiver_list), T(test_version_refused), T(test_event_during_call),
+TEST_MAIN(T(test_busy), T(test_bad_receiver_list), T(test_event_claiming_message_kind), T(test_version_refused), T(test_event_during_call),
           T(test_abandoned_answer_dropped), T(test_malformed_frame), T(test_local_limits))

@@ -33,17 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* check_event: a MESSAGE names its receivers to_all[0 .. n_to), to_all[0] == to, all pids
  * of this client, one per event unless grouped; other events name none. Every receiver is
- * read, so ASan sees a list that runs past its allocation.
- * n_to == 0 is let through: an EVENT frame whose kind is ROSTER_EV_MESSAGE (which no node
- * sends) is handed out as a message event naming no receiver (corpus: event_kind_message). */
+ * read, so ASan sees a list that runs past its allocation. An EVENT frame claiming to be a
+ * message (corpus: event_kind_message) is a protocol error, never an event. */
 static void check_event(const roster_client *c, const roster_event *ev)
 {
-    if (ev->type != ROSTER_EV_MESSAGE || ev->n_to == 0) {
+    if (ev->type != ROSTER_EV_MESSAGE) {
         if (ev->n_to != 0 || ev->to_all != NULL)
             abort();
         return;
     }
-    if (!ev->to_all || (!c->group_messages && ev->n_to != 1))
+    if (ev->n_to == 0 || ev->n_to > RS_MSG_TARGETS_MAX || !ev->to_all ||
+        (!c->group_messages && ev->n_to != 1))
         abort();
     if (ev->to_all[0].serial != ev->to.serial || ev->to.node_inc != c->self.node_inc)
         abort();

@@ -893,9 +893,65 @@ static void test_call_deliver_enomem_answered(void)
     h_fini(&h);
 }
 
+/* A publish whose list of remote nodes cannot grow (memory) still reaches every local
+ * member, and never writes past the fan-out scratch: 20 local members joined before the
+ * members of 17 other nodes, one after, with the allocation that grows the node list from
+ * 16 to 32 entries failing (found by review; ASan caught the overflow this guards). */
+static int fail_node_list;
+static void *node_list_malloc(size_t n)
+{
+    if (fail_node_list && n == 2 * 16 * 16) {
+        fail_node_list = 0;
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void test_publish_local_members_under_oom(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_pid a = h_hello(&h, 1);
+    struct rs_pid b = h_hello(&h, 2);
+    for (int i = 0; i < 20; i++)
+        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
+    for (int i = 0; i < 17; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "peer%02d", i);
+        uint64_t conn = 1000 + (uint64_t)i;
+        struct rs_input up = {.kind = RS_IN_PEER_UP, .conn = conn,
+                              .peer_name = rs_bytes_str(name), .peer_inc = 0xb000 + (uint64_t)i,
+                              .peer_addr = rs_bytes_str("127.0.0.1:7001"), .dialed = 1};
+        h_apply(&h, &up);
+        struct rs_msg sc = {.type = RS_MSG_P_SCOPE, .opts = 1, .scope = h_str("default")};
+        struct rs_input in = {.kind = RS_IN_PEER_MSG, .conn = conn, .msg = &sc};
+        h_apply(&h, &in);
+        struct rs_msg op = {.type = RS_MSG_P_OP, .opts = RS_POP_JOIN, .arg = 5,
+                            .pid = {0xb000 + (uint64_t)i, 1}, .scope = h_str("default"),
+                            .key = h_str("g")};
+        in.msg = &op;
+        h_apply(&h, &in);
+    }
+    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
+    ASSERT_U64_EQ(h_stats(&h).members, 21 + 17);
+    struct rs_msg m = {.type = RS_MSG_PUBLISH, .req_id = 900, .arg = a.serial,
+                       .key = h_str("g"), .meta = h_str("x")};
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = 1, .msg = &m};
+    h.last_req_id = 900;
+    fail_node_list = 1;
+    rs_alloc_set(node_list_malloc, realloc, free);
+    h_apply(&h, &in);
+    rs_alloc_set(malloc, realloc, free);
+    ASSERT_EQ(fail_node_list, 0); /* the failure did happen */
+    ASSERT_EQ(h.rc, -1);          /* and was reported */
+    ASSERT_EQ(nmessages(&h, 2), 21);
+    h_fini(&h);
+}
+
 TEST_MAIN(T(test_send_by_pid), T(test_send_by_name), T(test_send_errors), T(test_ordering),
           T(test_mailbox_overflow), T(test_too_big), T(test_payload_beyond_meta_max),
-          T(test_publish_local), T(test_publish_fanout_frames), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
+          T(test_publish_local), T(test_publish_fanout_frames),
+          T(test_publish_local_members_under_oom), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
           T(test_call_timeout_late_reply), T(test_call_target_dies), T(test_caller_gone),
           T(test_call_limit), T(test_call_mailbox_full), T(test_multi_call),
           T(test_multi_call_all_answer), T(test_message_frames_rejected_from_clients),
