@@ -152,8 +152,9 @@ static void parse(roster_client *c)
 }
 
 /* read_once does one non-blocking recv of up to a chunk and dispatches the whole frames.
- * Returns bytes read (> 0), 0 if nothing was there, or an error. */
-static int read_once(roster_client *c)
+ * Returns bytes read (> 0), 0 if nothing was there, or an error; *full says whether the
+ * recv filled the room it had (more may be waiting). */
+static int read_once_full(roster_client *c, int *full)
 {
     char eb[128];
     if (c->in_off > 0 && c->in.cap - c->in.len < RS_CLIENT_CHUNK) {
@@ -163,8 +164,10 @@ static int read_once(roster_client *c)
     if (rs_buf_reserve(&c->in, RS_CLIENT_CHUNK) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory for the read buffer");
     for (;;) {
-        ssize_t n = recv(c->sock, c->in.data + c->in.len, c->in.cap - c->in.len, MSG_DONTWAIT);
+        size_t room = c->in.cap - c->in.len;
+        ssize_t n = recv(c->sock, c->in.data + c->in.len, room, MSG_DONTWAIT);
         if (n > 0) {
+            *full = (size_t)n == room;
             c->in.len += (size_t)n;
             parse(c);
             return (int)(n > 0x7fffffff ? 0x7fffffff : n);
@@ -179,6 +182,31 @@ static int read_once(roster_client *c)
     }
 }
 
+static int read_once(roster_client *c)
+{
+    int full;
+    return read_once_full(c, &full);
+}
+
+/* read_burst reads what is waiting: chunk after chunk while each recv fills its room, at
+ * most 64 chunks so a flood cannot pin us here. A reader that keeps up pays one recv; one
+ * that falls behind moves the backlog into its own queue (bounded by event_queue_bytes) in
+ * one go, which keeps the node's mailbox for it short. Returns like read_once. */
+static int read_burst(roster_client *c)
+{
+    int r = 0, full = 1;
+    for (int i = 0; i < 64 && full && !c->dead; i++) {
+        full = 0;
+        int k = read_once_full(c, &full);
+        if (k < 0)
+            return k;
+        if (k == 0)
+            break;
+        r = k;
+    }
+    return r;
+}
+
 int rs_client_pump(roster_client *c)
 {
     if (c->dead)
@@ -186,12 +214,7 @@ int rs_client_pump(roster_client *c)
     int r = rs_client_write(c);
     if (r)
         return r;
-    /* Read what is there, a bounded number of chunks so a flood cannot pin us here. */
-    for (int i = 0; i < 64; i++) {
-        r = read_once(c);
-        if (r <= 0)
-            break;
-    }
+    r = read_burst(c);
     if (r < 0)
         return r;
     return c->dead ? c->dead_err : 0;
@@ -222,7 +245,7 @@ int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void 
                                   rs_client_errstr(errno, eb, sizeof eb));
         if (pr > 0) {
             if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-                int r = read_once(c);
+                int r = read_burst(c);
                 if (r < 0 && !c->dead)
                     return r; /* ENOMEM */
             }
