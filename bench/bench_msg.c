@@ -378,6 +378,130 @@ static void run_flow(const char *title, const char *key, int nsend, size_t per_s
     free(pids);
 }
 
+/* --- the relay floor: what any node between two clients costs -------------------------- */
+
+/* relay_serve forwards whatever arrives on one socket to the other, with epoll (as rosterd's
+ * libuv loop does): the least a node can do per hop. Exits when a side closes. */
+static void relay_serve(int x, int y)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event e = {.events = EPOLLIN};
+    e.data.fd = x;
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, x, &e) != 0)
+        _exit(1);
+    e.data.fd = y;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, y, &e) != 0)
+        _exit(1);
+    char b[4096];
+    for (;;) {
+        struct epoll_event ev[4];
+        int n = epoll_wait(ep, ev, 4, 1000);
+        for (int i = 0; i < n; i++) {
+            int from = ev[i].data.fd, to = from == x ? y : x;
+            ssize_t k = read(from, b, sizeof b);
+            if (k <= 0 || bu_write_full(to, b, (size_t)k) != 0)
+                _exit(0);
+        }
+    }
+}
+
+/* poll_read waits for and reads exactly n bytes as libroster does (poll, then recv). */
+static int poll_read(int fd, char *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, BU_TIMEOUT_MS) != 1)
+            return -1;
+        ssize_t k = recv(fd, b + got, n - got, MSG_DONTWAIT);
+        if (k <= 0 && !(k < 0 && errno == EAGAIN))
+            return -1;
+        if (k > 0)
+            got += (size_t)k;
+    }
+    return 0;
+}
+
+/* A bare relay: caller -> relay -> responder -> relay -> caller with raw 64-byte messages,
+ * all on rosterd's CPU: a call's four socket hops with no work at all. */
+typedef struct bare_relay {
+    int fd;
+    pid_t relay, resp;
+} bare_relay;
+
+static void relay_start(bare_relay *x)
+{
+    int a[2], r[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r) != 0)
+        bu_die("socketpair: %s", strerror(errno));
+    fflush(stdout);
+    x->relay = fork();
+    if (x->relay == 0) {
+        close(a[0]);
+        close(r[1]);
+        bu_pin(BU_SAME);
+        relay_serve(a[1], r[0]);
+    }
+    x->resp = fork();
+    if (x->resp == 0) {
+        close(a[0]);
+        close(a[1]);
+        close(r[0]);
+        bu_pin(BU_SAME);
+        char b[BU_MSG];
+        while (poll_read(r[1], b, BU_MSG) == 0)
+            if (send(r[1], b, BU_MSG, MSG_NOSIGNAL) != BU_MSG)
+                break;
+        _exit(0);
+    }
+    if (x->relay < 0 || x->resp < 0)
+        bu_die("fork: %s", strerror(errno));
+    close(a[1]);
+    close(r[0]);
+    close(r[1]);
+    x->fd = a[0];
+}
+
+static uint64_t relay_once(bare_relay *x)
+{
+    char b[BU_MSG];
+    memset(b, 'q', sizeof b);
+    uint64_t s = bu_now_ns();
+    if (send(x->fd, b, BU_MSG, MSG_NOSIGNAL) != BU_MSG || poll_read(x->fd, b, BU_MSG) != 0)
+        bu_die("relay round trip failed");
+    return bu_now_ns() - s;
+}
+
+static void relay_stop(bare_relay *x)
+{
+    close(x->fd);
+    waitpid(x->relay, NULL, 0);
+    waitpid(x->resp, NULL, 0);
+}
+
+/* relay_rtt: n bare relay round trips; p50 in µs. */
+static double relay_rtt(size_t n)
+{
+    bu_pin(BU_SAME);
+    bare_relay x;
+    relay_start(&x);
+    bu_lat lat;
+    bu_lat_init(&lat, n);
+    for (size_t i = 0; i < n / 20 + 100; i++)
+        relay_once(&x);
+    for (size_t i = 0; i < n; i++)
+        bu_lat_add(&lat, relay_once(&x));
+    relay_stop(&x);
+    bu_pin(BU_ANY);
+    bu_lat_sort(&lat);
+    bu_print_lat("M0r raw relay round trip, same CPU", &lat);
+    double p50 = bu_pct_us(&lat, 0.50);
+    bu_result("msg_relay_p50_us", p50);
+    bu_lat_free(&lat);
+    return p50;
+}
+
 /* --- calls ------------------------------------------------------------------------------- */
 
 static void responder_main(int wfd, int go_rd, role *r)
@@ -511,108 +635,76 @@ static double run_calls(const char *title, const char *key, int ncallers, size_t
     return p50;
 }
 
-/* --- figures ----------------------------------------------------------------------------- */
-
-/* --- the relay floor: what any node between two clients costs -------------------------- */
-
-/* relay_serve forwards whatever arrives on one socket to the other, with epoll (as rosterd's
- * libuv loop does): the least a node can do per hop. Exits when a side closes. */
-static void relay_serve(int x, int y)
+/* run_interleaved: the same-node call beside its two references in one loop, so that all
+ * three see the same machine: this process (on rosterd's CPU) makes a call to a responder
+ * on rosterd's CPU, a raw socket round trip and a bare relay round trip, in turn, n times.
+ * Returns the call p50 / socket p50 ratio (the target's). */
+static double run_interleaved(size_t n)
 {
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event e = {.events = EPOLLIN};
-    e.data.fd = x;
-    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, x, &e) != 0)
-        _exit(1);
-    e.data.fd = y;
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, y, &e) != 0)
-        _exit(1);
-    char b[4096];
-    for (;;) {
-        struct epoll_event ev[4];
-        int n = epoll_wait(ep, ev, 4, 1000);
-        for (int i = 0; i < n; i++) {
-            int from = ev[i].data.fd, to = from == x ? y : x;
-            ssize_t k = read(from, b, sizeof b);
-            if (k <= 0 || bu_write_full(to, b, (size_t)k) != 0)
-                _exit(0);
-        }
-    }
-}
-
-/* poll_read waits for and reads exactly n bytes as libroster does (poll, then recv). */
-static int poll_read(int fd, char *b, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, BU_TIMEOUT_MS) != 1)
-            return -1;
-        ssize_t k = recv(fd, b + got, n - got, MSG_DONTWAIT);
-        if (k <= 0 && !(k < 0 && errno == EAGAIN))
-            return -1;
-        if (k > 0)
-            got += (size_t)k;
-    }
-    return 0;
-}
-
-/* relay_rtt: caller -> relay -> responder -> relay -> caller with raw 64-byte messages,
- * all three on rosterd's CPU: a call's four socket hops with no work at all. p50 in µs. */
-static double relay_rtt(size_t n)
-{
-    int a[2], r[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) != 0 ||
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r) != 0)
-        bu_die("socketpair: %s", strerror(errno));
-    fflush(stdout);
-    pid_t relay = fork();
-    if (relay == 0) {
-        close(a[0]);
-        close(r[1]);
-        bu_pin(BU_SAME);
-        relay_serve(a[1], r[0]);
-    }
-    pid_t resp = fork();
-    if (resp == 0) {
-        close(a[0]);
-        close(a[1]);
-        close(r[0]);
-        bu_pin(BU_SAME);
-        char b[BU_MSG];
-        while (poll_read(r[1], b, BU_MSG) == 0)
-            if (send(r[1], b, BU_MSG, MSG_NOSIGNAL) != BU_MSG)
-                break;
-        _exit(0);
-    }
-    if (relay < 0 || resp < 0)
-        bu_die("fork: %s", strerror(errno));
-    close(a[1]);
-    close(r[0]);
-    close(r[1]);
+    int go[2];
+    if (pipe(go) != 0)
+        bu_die("pipe");
+    role rr = {responder_main, g_sock, 0, 1, 0, {0, 0}, 0, 0};
+    child resp = spawn(&rr, BU_SAME, go[0], go[1]);
+    roster_pid target;
+    if (bu_read_full(resp.rd, &target, sizeof target) != 0)
+        bu_die("the responder failed before it was ready");
+    close(go[0]);
+    close(go[1]);
     bu_pin(BU_SAME);
-    bu_lat lat;
-    bu_lat_init(&lat, n);
-    char b[BU_MSG];
-    memset(b, 'q', sizeof b);
+    roster_client *c = connect_to(g_sock, "bench-interleaved");
+    roster_pid self = roster_self(c);
+    bu_echo e;
+    bu_echo_start(&e, NULL);
+    bare_relay x;
+    relay_start(&x);
+    bu_lat lc, ls, lr;
+    bu_lat_init(&lc, n);
+    bu_lat_init(&ls, n);
+    bu_lat_init(&lr, n);
+    char req[MSG_LEN];
+    memset(req, 'q', sizeof req);
     for (size_t i = 0; i < n / 20 + 100 + n; i++) {
         uint64_t s = bu_now_ns();
-        if (send(a[0], b, BU_MSG, MSG_NOSIGNAL) != BU_MSG || poll_read(a[0], b, BU_MSG) != 0)
-            bu_die("relay round trip failed");
-        if (i >= n / 20 + 100)
-            bu_lat_add(&lat, bu_now_ns() - s);
+        roster_buf rep = {0};
+        bu_check(c, "roster_call", roster_call(c, self, target, req, MSG_LEN, &rep, NULL,
+                                               BU_TIMEOUT_MS));
+        uint64_t call = bu_now_ns() - s;
+        roster_buf_free(&rep);
+        uint64_t sock = bu_echo_rtt(&e), rel = relay_once(&x);
+        if (i >= n / 20 + 100) {
+            bu_lat_add(&lc, call);
+            bu_lat_add(&ls, sock);
+            bu_lat_add(&lr, rel);
+        }
     }
-    close(a[0]);
-    waitpid(relay, NULL, 0);
-    waitpid(resp, NULL, 0);
+    relay_stop(&x);
+    bu_echo_stop(&e);
+    roster_close(c);
+    kill_child(&resp);
     bu_pin(BU_ANY);
-    bu_lat_sort(&lat);
-    bu_print_lat("M0r raw relay round trip, same CPU", &lat);
-    double p50 = bu_pct_us(&lat, 0.50);
-    bu_result("msg_relay_p50_us", p50);
-    bu_lat_free(&lat);
-    return p50;
+    bu_lat_sort(&lc);
+    bu_lat_sort(&ls);
+    bu_lat_sort(&lr);
+    bu_print_lat("M3i call (interleaved)", &lc);
+    bu_print_lat("M3i raw socket round trip (interleaved)", &ls);
+    bu_print_lat("M3i bare relay round trip (interleaved)", &lr);
+    double pc = bu_pct_us(&lc, 0.50), ps = bu_pct_us(&ls, 0.50), pr = bu_pct_us(&lr, 0.50);
+    bu_line("%-40s %10.2fx the socket round trip (target <= 2.5x); the bare relay %.2fx; "
+            "call / relay %.2fx", "  interleaved p50 ratios", ps > 0 ? pc / ps : 0,
+            ps > 0 ? pr / ps : 0, pr > 0 ? pc / pr : 0);
+    bu_result("msg_calli_p50_us", pc);
+    bu_result("msg_socki_p50_us", ps);
+    bu_result("msg_relayi_p50_us", pr);
+    bu_result("msg_calli_ratio", ps > 0 ? pc / ps : 0);
+    bu_result("msg_relayi_ratio", ps > 0 ? pr / ps : 0);
+    bu_lat_free(&lc);
+    bu_lat_free(&ls);
+    bu_lat_free(&lr);
+    return ps > 0 ? pc / ps : 0;
 }
+
+/* --- figures ----------------------------------------------------------------------------- */
 
 static double floor_rtt(size_t n)
 {
@@ -691,6 +783,9 @@ calls:
             relay > 0 ? p50 / relay : 0);
     bu_result("msg_relay_ratio", floor > 0 ? relay / floor : 0);
     bu_result("msg_call_relay_ratio", relay > 0 ? p50 / relay : 0);
+    snprintf(t, sizeof t, "M3i call, socket and relay round trips in turn, CPU 0 (%zu)", n3);
+    bu_line("%s", t);
+    run_interleaved(n3);
     snprintf(t, sizeof t, "M3 call, 4 callers any CPU (4 x %zu)", n3 / 2);
     run_calls(t, "msg_call4", 4, n3 / 2, g_sock, g_sock, BU_ANY, BU_SAME);
     if (only)
@@ -813,6 +908,12 @@ static int cmd_report(void)
                ratio);
     if (bu_result_get("msg_call_relay_ratio", &ratio) == 0)
         printf("   call p50 / bare relay p50: %.2fx\n", ratio);
+    double ci, si, ri;
+    if (bu_result_get("msg_calli_p50_us", &ci) == 0 && bu_result_get("msg_socki_p50_us", &si) == 0 &&
+        bu_result_get("msg_relayi_p50_us", &ri) == 0 && si > 0 && ri > 0)
+        printf("   interleaved (M3i): call %.1f us, socket %.1f us, relay %.1f us: call / socket "
+               "%.2fx (target <= 2.5x), relay / socket %.2fx, call / relay %.2fx\n",
+               ci, si, ri, ci / si, ri / si, ci / ri);
     static const char *const lost[] = {
         "msg_tput1",  "msg_tput1b",  "msg_tput1c",  "msg_tput1w",  "msg_tput1bw",
         "msgx_tput1w", "msgx_tput4", "msg_tput2",  "msg_tput4",
