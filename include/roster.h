@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define ROSTER_VERSION_MAJOR 0
-#define ROSTER_VERSION_MINOR 1
+#define ROSTER_VERSION_MINOR 2
 #define ROSTER_VERSION_PATCH 0
 #define ROSTER_VERSION_NUMBER \
     (ROSTER_VERSION_MAJOR * 10000 + ROSTER_VERSION_MINOR * 100 + ROSTER_VERSION_PATCH)
@@ -156,9 +156,12 @@ typedef struct roster_options {
     int timeout_ms;          /* connect + handshake timeout; default 5000 */
     size_t event_queue_bytes; /* bound of events read but not yet taken with
                                  roster_next_event; default 64 MiB (see roster_subscribe) */
-    int group_messages;       /* 1: a publish that reaches several pids of this client is
-                                 ONE ROSTER_EV_MESSAGE naming them all (ev->n_to, ev->to_all);
-                                 0 (default): one event per receiving pid */
+    int group_messages;       /* 1: each frame of a publish that reaches several pids of
+                                 this client is ONE ROSTER_EV_MESSAGE naming them all
+                                 (ev->n_to, ev->to_all); a frame names at most 1,024 pids
+                                 (fewer under the node's frame and mailbox limits), so a
+                                 publish to more arrives as several events whose n_to add
+                                 up. 0 (default): one event per receiving pid */
 } roster_options;
 
 /* roster_options_init fills opts with defaults. Always call it before setting fields, so
@@ -357,7 +360,8 @@ typedef struct roster_event {
                            (its event queue bound) since the previous such event */
     /* ROSTER_EV_MESSAGE only: the receiving pids to_all[0 .. n_to), to_all[0] == to. n_to is
      * 1 unless options.group_messages is set and one publish reached several of this
-     * client's pids. to_all is part of the event's allocation (roster_event_free). */
+     * client's pids (one event per frame: see group_messages). to_all is part of the
+     * event's allocation (roster_event_free clears both). */
     size_t n_to;
     const roster_pid *to_all;
 } roster_event;

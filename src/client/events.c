@@ -79,7 +79,8 @@ static int queue_unsubscribe(roster_client *c, uint64_t sub)
     return 0;
 }
 
-static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply);
+static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply,
+                   uint64_t weight);
 
 /* bounded_message applies the queue bound to a MESSAGE frame: a message that would take the
  * queue past options.event_queue_bytes is dropped and counted, never silently: the first
@@ -87,7 +88,9 @@ static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply);
  * (in dropped) every message dropped until it is taken. Returns 1 if the frame is dropped. */
 static int bounded_message(roster_client *c, size_t n, uint64_t pids)
 {
-    if (c->evq.len - c->evq_off + n <= c->evq_max)
+    /* An empty queue takes one frame whatever its size: a frame naming many pids may be
+     * larger than a small bound, and would otherwise never get through. */
+    if (c->evq.len - c->evq_off + n <= c->evq_max || c->evq_off == c->evq.len)
         return 0;
     c->msgs_dropped += pids; /* one frame may carry a publish to several of our pids */
     if (c->msg_marker)
@@ -102,7 +105,7 @@ static int bounded_message(roster_client *c, size_t n, uint64_t pids)
         c->events_lost++; /* out of memory: reported as lost events */
     } else {
         c->msg_marker = 1;
-        append(c, b.data, b.len, 0);
+        append(c, b.data, b.len, 0, 1);
     }
     rs_buf_fini(&b);
     return 1;
@@ -151,7 +154,7 @@ static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
     if (rs_wire_encode(&b, &o) != 0)
         c->events_lost++;
     else
-        append(c, b.data, b.len, 0);
+        append(c, b.data, b.len, 0, 1);
     rs_buf_fini(&b);
     return 1;
 }
@@ -160,10 +163,15 @@ void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const stru
 {
     if (ev && bounded_event(c, n, ev))
         return;
-    append(c, p, n, ev == NULL);
+    /* a MESSAGE lost for want of memory counts every pid it names */
+    uint64_t weight = ev && ev->type == RS_MSG_MESSAGE ? 1 + ev->prev.len / 8 : 1;
+    append(c, p, n, ev == NULL, weight);
 }
 
-static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply)
+/* append queues a raw frame; weight = the events it stands for, counted as lost if memory
+ * runs out. */
+static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply,
+                   uint64_t weight)
 {
     c->head_valid = 0; /* the buffer may move */
     if (c->evq_off == c->evq.len) {
@@ -173,7 +181,7 @@ static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply)
         c->evq_off = 0;
     }
     if (rs_buf_append(&c->evq, p, n) != 0)
-        c->events_lost++;
+        c->events_lost += weight;
     else if (is_reply)
         c->evq_replies++;
     sync_evfd(c);
@@ -407,6 +415,8 @@ void roster_event_free(roster_event *ev)
     rs_free(block);
     ev->name.data = ev->meta.data = ev->prev_meta.data = NULL;
     ev->name.len = ev->meta.len = ev->prev_meta.len = 0;
+    ev->to_all = NULL; /* it was in the block */
+    ev->n_to = 0;
 }
 
 const char *roster_event_type_name(int type)

@@ -80,9 +80,10 @@ int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struc
 }
 
 /* deliver_many sends one MESSAGE of kind PUBLISH to n >= 1 pids of client cl: serials[0] in
- * ARG, the others in PREV, at most RS_MSG_TARGETS_MAX per frame (fewer if the frame would
- * pass frame_max). A frame the mailbox bound refuses drops all of its pids. Returns the
- * number of pids delivered. */
+ * ARG, the others in PREV, at most RS_MSG_TARGETS_MAX per frame, fewer if the frame would
+ * pass frame_max or the room left in the client's mailbox: like one frame per pid, a
+ * publish reaches as many members as the mailbox takes, and the rest are dropped (and
+ * counted). Returns the number of pids delivered. */
 static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint64_t *serials,
                              size_t n, struct rs_pid from, struct rs_bytes from_node,
                              struct rs_bytes scope, struct rs_bytes key, struct rs_bytes payload)
@@ -102,25 +103,28 @@ static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint
     if (per > RS_MSG_TARGETS_MAX)
         per = RS_MSG_TARGETS_MAX;
     uint64_t sent = 0;
-    for (size_t i = 0; i < n;) {
+    size_t i = 0;
+    while (i < n) {
+        /* the client may have been closed by the previous frame (its output bound) */
+        uint64_t room = cl->unread < c->lim.mailbox_bytes ? c->lim.mailbox_bytes - cl->unread : 0;
+        if (cl->closing || room < base)
+            break;
         size_t k = n - i < per ? n - i : per;
+        if ((room - base) / 8 + 1 < k)
+            k = (size_t)((room - base) / 8 + 1);
         for (size_t j = 1; j < k; j++)
             rs_put_u64(c->route.fan_prev + 8 * (j - 1), serials[i + j]);
         m.arg = serials[i];
         m.prev = rs_bytes_of(c->route.fan_prev, 8 * (k - 1));
-        size_t size = base + 8 * (k - 1);
-        i += k;
-        if (cl->unread + size > c->lim.mailbox_bytes) {
-            c->route.dropped += k;
-            continue;
-        }
         if (rs_out_frame(c, cl, &m) != 0) {
             c->route.dropped += k;
-            continue;
+        } else { /* counted as rs_route_deliver counts, also if this frame closed cl */
+            c->route.delivered += k;
+            sent += k;
         }
-        c->route.delivered += k;
-        sent += k;
+        i += k;
     }
+    c->route.dropped += n - i;
     return sent;
 }
 

@@ -376,6 +376,52 @@ static void test_split_message_survives_queue_growth(void)
     test_node_stop_ok(&n);
 }
 
+/* A frame naming many pids can be larger than a small event_queue_bytes: an empty library
+ * queue still takes it (whole), so such a publish is never refused outright; behind it, the
+ * bound applies again and drops are counted per pid (found by review). */
+static void test_small_queue_takes_one_big_frame(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n);
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = n.sock;
+    o.event_queue_bytes = 1024;
+    roster_client *c = NULL;
+    ASSERT_EQ(roster_connect(&c, &o), 0);
+    enum { PIDS = 300 };
+    roster_pid p = roster_self(c);
+    ASSERT_EQ(roster_join(c, NULL, "wide", 4, p, "", 0, 5000), 0);
+    for (int i = 1; i < PIDS; i++) {
+        ASSERT_EQ(roster_pid_new(c, &p, 5000), 0);
+        ASSERT_EQ(roster_join(c, NULL, "wide", 4, p, "", 0, 5000), 0);
+    }
+    size_t k = 0;
+    roster_pid self = roster_self(a);
+    ASSERT_EQ(roster_publish(a, self, NULL, "wide", 4, "one", 3, 0, &k, 5000), 0);
+    ASSERT_EQ(k, PIDS);
+    ASSERT_EQ(roster_publish(a, self, NULL, "wide", 4, "two", 3, 0, &k, 5000), 0);
+    ASSERT_EQ(roster_ping(c, 5000), 0); /* both frames read during the call: the second is
+                                           over the bound behind the first */
+    roster_event ev;
+    for (int i = 0; i < PIDS; i++) {
+        NEXT(c, &ev);
+        ASSERT_EQ(ev.type, ROSTER_EV_MESSAGE);
+        ASSERT_MEM_EQ(ev.meta.data, ev.meta.len, "one", 3);
+        roster_event_free(&ev);
+    }
+    NEXT(c, &ev);
+    ASSERT_EQ(ev.type, ROSTER_EV_OVERFLOW);
+    ASSERT_U64_EQ(ev.id, 0);
+    ASSERT_U64_EQ(ev.dropped, PIDS);
+    roster_event_free(&ev);
+    ASSERT_EQ(roster_next_event(c, &ev), ROSTER_EAGAIN);
+    roster_close(a);
+    roster_close(c);
+    test_node_stop_ok(&n);
+}
+
 /* ROSTER_PUBLISH_NOWAIT: 10,000 pipelined publishes (queued with NOFLUSH, then flushed)
  * reach every member, each in order; *recipients is left at 0; NOFLUSH needs NOWAIT; a
  * blocking publish afterwards still gets its count (no stray answer is waiting). */
@@ -638,7 +684,8 @@ static void test_queue_bound_counts_drops(void)
 }
 
 TEST_MAIN(T(test_send_by_pid_and_name), T(test_publish_to_many_pids_of_one_client),
-          T(test_split_message_survives_queue_growth), T(test_order_of_10000), T(test_confirm_errors),
+          T(test_split_message_survives_queue_growth),
+          T(test_small_queue_takes_one_big_frame), T(test_order_of_10000), T(test_confirm_errors),
           T(test_too_big), T(test_publish_counts), T(test_publish_nowait_pipelined),
           T(test_call_and_reply), T(test_multi_call),
           T(test_events_through_fd), T(test_queue_bound_counts_drops))

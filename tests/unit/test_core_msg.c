@@ -893,6 +893,52 @@ static void test_call_deliver_enomem_answered(void)
     h_fini(&h);
 }
 
+/* A publish to many members of one client reaches as many as its mailbox takes, like one
+ * frame per pid would (frames are cut to the room left), and stops counting deliveries once
+ * a frame has closed the client (found by review). */
+static void test_publish_fanout_bounds(void)
+{
+    struct rs_limits lim;
+    rs_limits_default(&lim);
+    lim.mailbox_bytes = 4096;
+    struct harness h;
+    h_init(&h, &lim);
+    struct rs_pid a = h_hello(&h, 1);
+    struct rs_pid b = h_hello(&h, 2);
+    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
+    for (int i = 1; i < 600; i++)
+        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
+    h_flushed(&h, 2, 1u << 20);
+    uint64_t got = publish(&h, 1, a, "g", "x", 0);
+    ASSERT(got >= 400 && got < 600); /* one 4 KiB frame names ~500 pids */
+    ASSERT_EQ(nmessages(&h, 2), got);
+    ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 600 - got);
+    for (size_t k = 0; k < h_nframes(&h, 2, RS_MSG_MESSAGE, 0); k++)
+        ASSERT(rs_wire_size(message(&h, 2, k)) <= lim.mailbox_bytes);
+    h_fini(&h);
+
+    rs_limits_default(&lim);
+    lim.outbuf_max = lim.queue_bytes = 12000;
+    h_init(&h, &lim);
+    a = h_hello(&h, 1);
+    b = h_hello(&h, 2);
+    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
+    for (int i = 1; i < 2000; i++) {
+        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
+        h_flushed(&h, 2, 1u << 20); /* b reads its replies */
+    }
+    static char big[5001];
+    memset(big, 'b', 5000);
+    uint64_t delivered0 = stat_of(&h, "messages_delivered");
+    got = publish(&h, 1, a, "g", big, 0);
+    ASSERT(h_closed(&h, 2));                 /* the first frame passed outbuf_max */
+    ASSERT_EQ(got, RS_MSG_TARGETS_MAX);      /* it is counted; nothing after it is */
+    ASSERT_EQ(nmessages(&h, 2), RS_MSG_TARGETS_MAX);
+    ASSERT_U64_EQ(stat_of(&h, "messages_delivered") - delivered0, RS_MSG_TARGETS_MAX);
+    ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 2000 - RS_MSG_TARGETS_MAX);
+    h_fini(&h);
+}
+
 /* A publish whose list of remote nodes cannot grow (memory) still reaches every local
  * member, and never writes past the fan-out scratch: 20 local members joined before the
  * members of 17 other nodes, one after, with the allocation that grows the node list from
@@ -951,7 +997,8 @@ static void test_publish_local_members_under_oom(void)
 TEST_MAIN(T(test_send_by_pid), T(test_send_by_name), T(test_send_errors), T(test_ordering),
           T(test_mailbox_overflow), T(test_too_big), T(test_payload_beyond_meta_max),
           T(test_publish_local), T(test_publish_fanout_frames),
-          T(test_publish_local_members_under_oom), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
+          T(test_publish_local_members_under_oom),
+          T(test_publish_fanout_bounds), T(test_publish_mailbox_full), T(test_publish_nowait), T(test_call_reply),
           T(test_call_timeout_late_reply), T(test_call_target_dies), T(test_caller_gone),
           T(test_call_limit), T(test_call_mailbox_full), T(test_multi_call),
           T(test_multi_call_all_answer), T(test_message_frames_rejected_from_clients),
