@@ -402,12 +402,7 @@ static void test_library_queue_bound(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n.sock;
-    o.event_queue_bytes = 8192;
-    roster_client *sub = NULL;
-    ASSERT_EQ(roster_connect(&sub, &o), 0);
+    roster_client *sub = test_connect_with(&n, 8192, 0);
     roster_client *w = test_connect(&n);
     uint64_t sid = 0, mid = 0;
     ASSERT_EQ(roster_subscribe(sub, NULL, "", 0, ROSTER_SUB_ALL, &sid, 5000), 0);

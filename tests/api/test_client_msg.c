@@ -25,18 +25,6 @@ static void next_ev(roster_client *c, roster_event *ev, int line)
 }
 #define NEXT(c, ev) next_ev((c), (ev), __LINE__)
 
-static roster_client *connect_q(const struct test_node *n, size_t queue_bytes)
-{
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n->sock;
-    o.event_queue_bytes = queue_bytes;
-    roster_client *c = NULL;
-    int r = roster_connect(&c, &o);
-    if (r)
-        test_fail(__FILE__, __LINE__, "connect: %s", roster_strerror(r));
-    return c;
-}
 
 static void test_send_by_pid_and_name(void)
 {
@@ -246,12 +234,7 @@ static void test_publish_to_many_pids_of_one_client(void)
     struct test_node n;
     test_node_start(&n, NULL);
     roster_client *a = test_connect(&n), *c = test_connect(&n);
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n.sock;
-    o.group_messages = 1;
-    roster_client *g = NULL;
-    ASSERT_EQ(roster_connect(&g, &o), 0);
+    roster_client *g = test_connect_with(&n, 0, 1);
     roster_pid cp[3], gp[3];
     cp[0] = roster_self(c);
     gp[0] = roster_self(g);
@@ -383,13 +366,7 @@ static void test_small_queue_takes_one_big_frame(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = test_connect(&n);
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = n.sock;
-    o.event_queue_bytes = 1024;
-    roster_client *c = NULL;
-    ASSERT_EQ(roster_connect(&c, &o), 0);
+    roster_client *a = test_connect(&n), *c = test_connect_with(&n, 1024, 0);
     enum { PIDS = 300 };
     roster_pid p = roster_self(c);
     ASSERT_EQ(roster_join(c, NULL, "wide", 4, p, "", 0, 5000), 0);
@@ -642,7 +619,7 @@ static void test_queue_bound_counts_drops(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = test_connect(&n), *b = connect_q(&n, 4096);
+    roster_client *a = test_connect(&n), *b = test_connect_with(&n, 4096, 0);
     static char m[200];
     memset(m, 'm', sizeof m);
     enum { N = 100 };
