@@ -348,6 +348,20 @@ static void test_publish_mailbox_full(void)
     h_fini(&h);
 }
 
+/* member_client opens client conn 2 and joins its first pid and n - 1 new ones to "g"
+ * (acknowledging its replies as read); returns the first. */
+static struct rs_pid member_client(struct harness *h, size_t n)
+{
+    struct rs_pid b = h_hello(h, 2);
+    ASSERT_EQ(h_join(h, 2, b, NULL, "g", ""), 0);
+    for (size_t i = 1; i < n; i++) {
+        ASSERT_EQ(h_join(h, 2, h_pid_new(h, 2), NULL, "g", ""), 0);
+        h_flushed(h, 2, 1u << 20);
+    }
+    h_flushed(h, 2, 1u << 20);
+    return b;
+}
+
 /* A publish reaches all the members one client holds in frames of at most
  * RS_MSG_TARGETS_MAX pids, each member exactly once; a frame the mailbox refuses drops (and
  * counts) every pid it names. */
@@ -397,11 +411,7 @@ static void test_publish_fanout_frames(void)
     lim.mailbox_bytes = 400;
     h_init(&h, &lim);
     a = h_hello(&h, 1);
-    b = h_hello(&h, 2);
-    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
-    for (int i = 0; i < 4; i++)
-        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
-    h_flushed(&h, 2, 1000);
+    member_client(&h, 5);
     char p[201];
     memset(p, 'p', 200);
     p[200] = 0;
@@ -422,10 +432,7 @@ static void test_publish_fanout_frames(void)
     memset(big, 'B', 3500);
     big[3500] = 0;
     a = h_hello(&h, 1);
-    b = h_hello(&h, 2);
-    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
-    for (int i = 0; i < 199; i++)
-        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
+    member_client(&h, 200);
     ASSERT_U64_EQ(publish(&h, 1, a, "g", big, 0), 200);
     ASSERT_EQ(nmessages(&h, 2), 200);
     size_t frames = h_nframes(&h, 2, RS_MSG_MESSAGE, 0);
@@ -904,11 +911,7 @@ static void test_publish_fanout_bounds(void)
     struct harness h;
     h_init(&h, &lim);
     struct rs_pid a = h_hello(&h, 1);
-    struct rs_pid b = h_hello(&h, 2);
-    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
-    for (int i = 1; i < 600; i++)
-        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
-    h_flushed(&h, 2, 1u << 20);
+    member_client(&h, 600);
     uint64_t got = publish(&h, 1, a, "g", "x", 0);
     ASSERT(got >= 400 && got < 600); /* one 4 KiB frame names ~500 pids */
     ASSERT_EQ(nmessages(&h, 2), got);
@@ -921,12 +924,7 @@ static void test_publish_fanout_bounds(void)
     lim.outbuf_max = lim.queue_bytes = 12000;
     h_init(&h, &lim);
     a = h_hello(&h, 1);
-    b = h_hello(&h, 2);
-    ASSERT_EQ(h_join(&h, 2, b, NULL, "g", ""), 0);
-    for (int i = 1; i < 2000; i++) {
-        ASSERT_EQ(h_join(&h, 2, h_pid_new(&h, 2), NULL, "g", ""), 0);
-        h_flushed(&h, 2, 1u << 20); /* b reads its replies */
-    }
+    member_client(&h, 2000);
     static char big[5001];
     memset(big, 'b', 5000);
     uint64_t delivered0 = stat_of(&h, "messages_delivered");
