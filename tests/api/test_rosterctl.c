@@ -18,247 +18,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "ctlproc.h"
+#include "jsonv.h"
 #include "node.h"
 #include "roster.h"
 #include "test.h"
 
 static struct test_node node;
 static char out[1 << 16];
-
-/* --- A strict JSON validator (RFC 8259): one value, nothing else. ------------------- */
-
-/* Keys of one object seen so far, to refuse duplicates (compared as written). */
-#define JV_MAX_KEYS 128
-#define JV_MAX_DEPTH 32
-
-static int jv_value(const char **p, int depth);
-
-static void jv_ws(const char **p)
-{
-    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
-        (*p)++;
-}
-
-static int jv_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* jv_utf8 accepts one well-formed UTF-8 sequence of 2 to 4 bytes at *p. */
-static int jv_utf8(const char **p)
-{
-    const unsigned char *u = (const unsigned char *)*p;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (u[0] >= 0xc2 && u[0] <= 0xdf)
-        len = 2;
-    else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-        len = 3;
-        lo = u[0] == 0xe0 ? 0xa0 : 0x80;
-        hi = u[0] == 0xed ? 0x9f : 0xbf;
-    } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-        len = 4;
-        lo = u[0] == 0xf0 ? 0x90 : 0x80;
-        hi = u[0] == 0xf4 ? 0x8f : 0xbf;
-    } else
-        return 0;
-    if (u[1] < lo || u[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (u[i] < 0x80 || u[i] > 0xbf)
-            return 0;
-    *p += len;
-    return 1;
-}
-
-static int jv_string(const char **p)
-{
-    if (**p != '"')
-        return 0;
-    (*p)++;
-    for (;;) {
-        unsigned char c = (unsigned char)**p;
-        if (c == '"') {
-            (*p)++;
-            return 1;
-        }
-        if (c < 0x20) /* control characters, and the end of the text */
-            return 0;
-        if (c == '\\') {
-            char e = (*p)[1];
-            if (e && strchr("\"\\/bfnrt", e)) {
-                *p += 2;
-            } else if (e == 'u') {
-                for (int i = 2; i < 6; i++)
-                    if (!jv_hex((*p)[i]))
-                        return 0;
-                *p += 6;
-            } else {
-                return 0;
-            }
-        } else if (c >= 0x80) {
-            if (!jv_utf8(p))
-                return 0;
-        } else {
-            (*p)++;
-        }
-    }
-}
-
-static int jv_digits(const char **p)
-{
-    if (**p < '0' || **p > '9')
-        return 0;
-    while (**p >= '0' && **p <= '9')
-        (*p)++;
-    return 1;
-}
-
-static int jv_number(const char **p)
-{
-    if (**p == '-')
-        (*p)++;
-    if (**p == '0')
-        (*p)++;
-    else if (!jv_digits(p))
-        return 0;
-    if (**p == '.') {
-        (*p)++;
-        if (!jv_digits(p))
-            return 0;
-    }
-    if (**p == 'e' || **p == 'E') {
-        (*p)++;
-        if (**p == '+' || **p == '-')
-            (*p)++;
-        if (!jv_digits(p))
-            return 0;
-    }
-    return 1;
-}
-
-static int jv_literal(const char **p, const char *word)
-{
-    size_t n = strlen(word);
-    if (strncmp(*p, word, n) != 0)
-        return 0;
-    *p += n;
-    return 1;
-}
-
-static int jv_object(const char **p, int depth)
-{
-    const char *keys[JV_MAX_KEYS];
-    size_t key_len[JV_MAX_KEYS];
-    int nkeys = 0;
-    (*p)++; /* '{' */
-    jv_ws(p);
-    if (**p == '}') {
-        (*p)++;
-        return 1;
-    }
-    for (;;) {
-        jv_ws(p);
-        const char *k = *p;
-        if (!jv_string(p) || nkeys >= JV_MAX_KEYS)
-            return 0;
-        size_t kl = (size_t)(*p - k);
-        for (int i = 0; i < nkeys; i++)
-            if (key_len[i] == kl && memcmp(keys[i], k, kl) == 0)
-                return 0; /* duplicate key */
-        keys[nkeys] = k;
-        key_len[nkeys++] = kl;
-        jv_ws(p);
-        if (**p != ':')
-            return 0;
-        (*p)++;
-        if (!jv_value(p, depth + 1))
-            return 0;
-        jv_ws(p);
-        if (**p == '}') {
-            (*p)++;
-            return 1;
-        }
-        if (**p != ',')
-            return 0;
-        (*p)++;
-    }
-}
-
-static int jv_array(const char **p, int depth)
-{
-    (*p)++; /* '[' */
-    jv_ws(p);
-    if (**p == ']') {
-        (*p)++;
-        return 1;
-    }
-    for (;;) {
-        if (!jv_value(p, depth + 1))
-            return 0;
-        jv_ws(p);
-        if (**p == ']') {
-            (*p)++;
-            return 1;
-        }
-        if (**p != ',')
-            return 0;
-        (*p)++;
-    }
-}
-
-static int jv_value(const char **p, int depth)
-{
-    if (depth > JV_MAX_DEPTH)
-        return 0;
-    jv_ws(p);
-    switch (**p) {
-    case '{': return jv_object(p, depth);
-    case '[': return jv_array(p, depth);
-    case '"': return jv_string(p);
-    case 't': return jv_literal(p, "true");
-    case 'f': return jv_literal(p, "false");
-    case 'n': return jv_literal(p, "null");
-    default: return jv_number(p);
-    }
-}
-
-/* json_valid: text (NUL-terminated, no newline) is exactly one JSON value. */
-static int json_valid(const char *text)
-{
-    const char *p = text;
-    if (!jv_value(&p, 0))
-        return 0;
-    jv_ws(&p);
-    return *p == 0;
-}
-
-/* check_json_line fails the test unless line (without its '\n') is one JSON value. */
-static void check_json_line(const char *file, int line, const char *text)
-{
-    if (strchr(text, '\n') || !json_valid(text))
-        test_fail(file, line, "not one JSON value: %s", text);
-}
-
-/* check_json_lines checks every line of text: each ends with '\n' and is one JSON value;
- * returns the number of lines. */
-static int check_json_lines(const char *file, int line, const char *text)
-{
-    int n = 0;
-    char buf[sizeof out];
-    while (*text) {
-        const char *nl = strchr(text, '\n');
-        if (!nl)
-            test_fail(file, line, "JSON output does not end with a newline: %s", text);
-        size_t len = (size_t)(nl - text);
-        memcpy(buf, text, len);
-        buf[len] = 0;
-        check_json_line(file, line, buf);
-        text = nl + 1;
-        n++;
-    }
-    return n;
-}
 
 static void test_json_validator(void)
 {
@@ -296,7 +63,7 @@ static int ctl_at(const char *file, int line, const char *first, ...)
     va_end(ap);
     argv[k] = NULL;
     int st = test_run_cmd(argv, out, sizeof out);
-    if (json && check_json_lines(file, line, out) != 1)
+    if (json && json_check_lines(file, line, out) != 1)
         test_fail(file, line, "--json printed %s lines, not one:\n%s", *out ? "several" : "no",
                   out);
     return st;
@@ -560,94 +327,12 @@ static void test_query_commands(void)
     stop_ok();
 }
 
-/* A spawned rosterctl with pipes on stdin and stdout. */
-struct proc {
-    pid_t pid;
-    int in;  /* write end: its stdin */
-    int out; /* read end: its stdout */
-    int json; /* started with --json: every line must be one JSON value */
-    char buf[8192];
-    size_t len;
-};
-
-static void spawn(struct proc *p, const char *const *args)
+static void spawn(struct ctl_proc *p, const char *const *args)
 {
-    const char *argv[32];
-    int k = 0;
-    argv[k++] = ROSTERCTL_PATH;
-    argv[k++] = "--socket";
-    argv[k++] = node.sock;
-    for (int i = 0; args[i]; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
-    int i[2], o[2];
-    /* close-on-exec, so later rosterctl processes do not hold this one's stdin open */
-    ASSERT_EQ(pipe2(i, O_CLOEXEC), 0);
-    ASSERT_EQ(pipe2(o, O_CLOEXEC), 0);
-    memset(p, 0, sizeof *p);
-    for (int k2 = 0; args[k2]; k2++)
-        p->json |= strcmp(args[k2], "--json") == 0;
-    p->pid = fork();
-    ASSERT(p->pid >= 0);
-    if (p->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(i[0], 0);
-        dup2(o[1], 1);
-        close(i[0]);
-        close(i[1]);
-        close(o[0]);
-        close(o[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(i[0]);
-    close(o[1]);
-    p->in = i[1];
-    p->out = o[0];
+    ctl_spawn(p, node.sock, args);
 }
 
-/* read_line reads one line of p's stdout (deadline 5 s) into line (without '\n'). */
-static void read_line(struct proc *p, char *line, size_t cap)
-{
-    uint64_t deadline = test_now_ms() + 5000;
-    for (;;) {
-        char *nl = memchr(p->buf, '\n', p->len);
-        if (nl) {
-            size_t n = (size_t)(nl - p->buf);
-            ASSERT(n < cap);
-            memcpy(line, p->buf, n);
-            line[n] = 0;
-            memmove(p->buf, nl + 1, p->len - n - 1);
-            p->len -= n + 1;
-            if (p->json)
-                check_json_line(__FILE__, __LINE__, line);
-            return;
-        }
-        int left = (int)(deadline - test_now_ms());
-        struct pollfd pf = {p->out, POLLIN, 0};
-        if (left <= 0 || poll(&pf, 1, left) != 1)
-            test_fail(__FILE__, __LINE__, "no line from rosterctl within 5 s");
-        ssize_t r = read(p->out, p->buf + p->len, sizeof p->buf - p->len - 1);
-        if (r <= 0)
-            test_fail(__FILE__, __LINE__, "rosterctl closed stdout (read %zd)", r);
-        p->len += (size_t)r;
-    }
-}
-
-static int wait_exit(struct proc *p)
-{
-    uint64_t deadline = test_now_ms() + 5000;
-    int st;
-    while (waitpid(p->pid, &st, WNOHANG) == 0) {
-        if (test_now_ms() > deadline)
-            test_fail(__FILE__, __LINE__, "rosterctl did not exit");
-        poll(NULL, 0, 5);
-    }
-    close(p->out);
-    if (p->in >= 0)
-        close(p->in);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int wait_exit(struct ctl_proc *p) { return ctl_wait_exit(p, 5000); }
 
 /* pid_of_json_line parses the first line of register / join --json: {"pid":"..."}. */
 static roster_pid pid_of_json_line(const char *line)
@@ -667,10 +352,10 @@ static void test_register_holds_until_stdin_closes(void)
 {
     start();
     roster_client *c = lib_connect();
-    struct proc p;
+    struct ctl_proc p;
     spawn(&p, (const char *const[]){"--json", "register", "held", "--meta", "hm", NULL});
     char line[512], pidtext[64];
-    read_line(&p, line, sizeof line);
+    ctl_read_line(&p, line, sizeof line);
     ASSERT(strncmp(line, "{\"pid\":\"", 8) == 0);
     char *end = strchr(line + 8, '"');
     ASSERT(end != NULL);
@@ -689,9 +374,9 @@ static void test_register_holds_until_stdin_closes(void)
     HAS("\"error\":\"ETAKEN\"");
     HAS(pidtext);
     /* join --json: the same first line */
-    struct proc jj;
+    struct ctl_proc jj;
     spawn(&jj, (const char *const[]){"--json", "join", "crew", NULL});
-    read_line(&jj, line, sizeof line);
+    ctl_read_line(&jj, line, sizeof line);
     roster_pid crew_pid = pid_of_json_line(line);
     ASSERT_EQ(roster_is_member(c, NULL, "crew", 4, crew_pid, 5000), 1);
     close(jj.in);
@@ -699,9 +384,9 @@ static void test_register_holds_until_stdin_closes(void)
     ASSERT_EQ(wait_exit(&jj), 0);
     ASSERT_EQ(roster_is_member(c, NULL, "crew", 4, crew_pid, 5000), 0);
     /* human form: the pid alone on the first line */
-    struct proc h;
+    struct ctl_proc h;
     spawn(&h, (const char *const[]){"join", "team", "--meta", "jm", NULL});
-    read_line(&h, line, sizeof line);
+    ctl_read_line(&h, line, sizeof line);
     roster_pid joined;
     ASSERT_EQ(roster_pid_parse(line, &joined), 0);
     ASSERT_EQ(roster_is_member(c, NULL, "team", 4, joined, 5000), 1);
@@ -725,7 +410,7 @@ static void test_register_holds_until_stdin_closes(void)
         ASSERT(test_now_ms() < deadline);
     /* the node going away ends a holder with status 2 */
     spawn(&p, (const char *const[]){"register", "held2", NULL});
-    read_line(&p, line, sizeof line);
+    ctl_read_line(&p, line, sizeof line);
     roster_close(c);
     stop_ok();
     ASSERT_EQ(wait_exit(&p), 2);
@@ -737,16 +422,16 @@ static void test_watch_json(void)
     roster_client *c = lib_connect();
     roster_pid self = roster_self(c);
     ASSERT_EQ(roster_register(c, NULL, "job.1", 5, self, "j1", 2, NULL, 5000), 0);
-    struct proc w, g, a;
+    struct ctl_proc w, g, a;
     spawn(&w, (const char *const[]){"--json", "watch", "job.", "--snapshot", NULL});
     spawn(&g, (const char *const[]){"--json", "watch", "--groups", NULL});
     spawn(&a, (const char *const[]){"watch", NULL});
     char line[1024];
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     ASSERT(strstr(line, "\"type\":\"registered\"") && strstr(line, "\"name\":\"job.1\"") &&
            strstr(line, "\"snapshot\":true") && strstr(line, "\"meta\":\"j1\"") &&
            strstr(line, "\"scope\":\"default\""));
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     ASSERT(strstr(line, "\"type\":\"snapshot_end\""));
     /* the watchers without a snapshot are surely subscribed once they print an event:
      * join marker groups until both have printed one */
@@ -762,7 +447,7 @@ static void test_watch_json(void)
             break;
         ASSERT(test_now_ms() < deadline);
     }
-    read_line(&g, gl, sizeof gl);
+    ctl_read_line(&g, gl, sizeof gl);
     ASSERT(strstr(gl, "\"type\":\"joined\"") && strstr(gl, "\"group\":\"mark"));
     ASSERT_EQ(roster_register(c, NULL, "job.2", 5, self, "j2", 2, NULL, 5000), 0);
     ASSERT_EQ(roster_register(c, NULL, "job.2", 5, self, "j3", 2, NULL, 5000), 0);
@@ -770,28 +455,28 @@ static void test_watch_json(void)
     ASSERT_EQ(roster_register(c, NULL, "other", 5, self, "", 0, NULL, 5000), 0);
     ASSERT_EQ(roster_join(c, NULL, "grp", 3, self, "gm", 2, 5000), 0);
     ASSERT_EQ(roster_leave(c, NULL, "grp", 3, self, 5000), 0);
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     ASSERT(strstr(line, "\"type\":\"registered\"") && strstr(line, "\"name\":\"job.2\""));
     ASSERT(!strstr(line, "snapshot"));
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     ASSERT(strstr(line, "\"type\":\"updated\"") && strstr(line, "\"meta\":\"j3\"") &&
            strstr(line, "\"prev_meta\":\"j2\""));
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     ASSERT(strstr(line, "\"type\":\"unregistered\"") && strstr(line, "\"reason\":\"normal\""));
     /* groups watcher: skip the markers, then joined / left with group and name */
     do
-        read_line(&g, gl, sizeof gl);
+        ctl_read_line(&g, gl, sizeof gl);
     while (strstr(gl, "\"group\":\"mark"));
     ASSERT(strstr(gl, "\"type\":\"joined\"") && strstr(gl, "\"group\":\"grp\"") &&
            strstr(gl, "\"name\":\"grp\"") && strstr(gl, "\"meta\":\"gm\""));
-    read_line(&g, gl, sizeof gl);
+    ctl_read_line(&g, gl, sizeof gl);
     ASSERT(strstr(gl, "\"type\":\"left\"") && strstr(gl, "\"reason\":\"normal\""));
     /* the human watcher sees everything, one line each */
     do
-        read_line(&a, al, sizeof al);
+        ctl_read_line(&a, al, sizeof al);
     while (strncmp(al, "joined default mark", 19) == 0);
     ASSERT(strncmp(al, "registered default job.2 ", 25) == 0);
-    read_line(&a, al, sizeof al);
+    ctl_read_line(&a, al, sizeof al);
     ASSERT(strncmp(al, "updated default job.2 ", 22) == 0 && strstr(al, "prev_meta=j2"));
     kill(w.pid, SIGTERM);
     kill(g.pid, SIGTERM);
@@ -812,7 +497,7 @@ static void test_monitor_command(void)
     char ps[ROSTER_PID_STRLEN];
     roster_pid_format(p, ps);
     /* monitor of a live pid: waits; its close prints the DOWN line and exits 0 */
-    struct proc m;
+    struct ctl_proc m;
     spawn(&m, (const char *const[]){"--json", "monitor", ps, NULL});
     /* wait until the monitor is in place: monitors show in the node's status */
     uint64_t deadline = test_now_ms() + 5000;
@@ -831,7 +516,7 @@ static void test_monitor_command(void)
     }
     ASSERT_EQ(roster_pid_close(c, p, 5000), 0);
     char line[512];
-    read_line(&m, line, sizeof line);
+    ctl_read_line(&m, line, sizeof line);
     ASSERT(strstr(line, "\"type\":\"down\"") && strstr(line, "\"reason\":\"normal\"") &&
            strstr(line, ps));
     ASSERT_EQ(wait_exit(&m), 0);
@@ -847,40 +532,40 @@ static void test_monitor_command(void)
 static void test_holder_killed_seen_by_watch(void)
 {
     start();
-    struct proc w, r, j;
+    struct ctl_proc w, r, j;
     char line[1024];
     spawn(&w, (const char *const[]){"--json", "watch", "--snapshot", NULL});
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     ASSERT(strstr(line, "\"type\":\"snapshot_end\""));
     spawn(&r, (const char *const[]){"--json", "register", "victim", "--meta", "v", NULL});
-    read_line(&r, line, sizeof line);
+    ctl_read_line(&r, line, sizeof line);
     roster_pid rp = pid_of_json_line(line);
     spawn(&j, (const char *const[]){"--json", "join", "crew", "--meta", "c", NULL});
-    read_line(&j, line, sizeof line);
+    ctl_read_line(&j, line, sizeof line);
     roster_pid jp = pid_of_json_line(line);
     char rps[ROSTER_PID_STRLEN], jps[ROSTER_PID_STRLEN], want[512];
     roster_pid_format(rp, rps);
     roster_pid_format(jp, jps);
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     snprintf(want, sizeof want,
              "{\"type\":\"registered\",\"scope\":\"default\",\"name\":\"victim\",\"pid\":\"%s\","
              "\"node\":\"n1\",\"meta\":\"v\"}", rps);
     ASSERT_STR_EQ(line, want);
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     snprintf(want, sizeof want,
              "{\"type\":\"joined\",\"scope\":\"default\",\"group\":\"crew\",\"name\":\"crew\","
              "\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"c\"}", jps);
     ASSERT_STR_EQ(line, want);
     ASSERT_EQ(kill(r.pid, SIGTERM), 0);
     ASSERT_EQ(wait_exit(&r), -1); /* ended by the signal */
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     snprintf(want, sizeof want,
              "{\"type\":\"unregistered\",\"scope\":\"default\",\"name\":\"victim\",\"pid\":\"%s\","
              "\"node\":\"n1\",\"meta\":\"v\",\"reason\":\"disconnected\"}", rps);
     ASSERT_STR_EQ(line, want);
     ASSERT_EQ(kill(j.pid, SIGTERM), 0);
     ASSERT_EQ(wait_exit(&j), -1);
-    read_line(&w, line, sizeof line);
+    ctl_read_line(&w, line, sizeof line);
     snprintf(want, sizeof want,
              "{\"type\":\"left\",\"scope\":\"default\",\"group\":\"crew\",\"name\":\"crew\","
              "\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"c\",\"reason\":\"disconnected\"}", jps);
@@ -895,7 +580,7 @@ static void test_holder_killed_seen_by_watch(void)
  * controlling terminal and starts rosterctl either in its own (foreground) process group
  * or in a new process group: a background job, as `rosterctl register NAME &` is. */
 struct ttyjob {
-    struct proc p; /* p.pid: the session leader; p.out: rosterctl's stdout */
+    struct ctl_proc p; /* p.pid: the session leader; p.out: rosterctl's stdout */
     pid_t job;     /* rosterctl's process id */
     int master;
     int cmd; /* write 'f': the leader puts the job in the foreground (fg); close: the leader
@@ -1027,7 +712,7 @@ static void test_hold_on_terminal(void)
     /* A background job of its terminal does not read it: typing (even ^D) neither stops
      * it (SIGTTIN) nor releases the name. */
     spawn_tty(&t, 1, (const char *const[]){"--json", "register", "bg", "--meta", "m", NULL});
-    read_line(&t.p, line, sizeof line);
+    ctl_read_line(&t.p, line, sizeof line);
     roster_pid held = pid_of_json_line(line);
     ASSERT_EQ(write(t.master, "typed\n\x04", 7), 7);
     uint64_t until = test_now_ms() + 1200; /* more than one foreground re-check period */
@@ -1050,7 +735,7 @@ static void test_hold_on_terminal(void)
 
     /* A holder in the terminal's foreground: typed lines are ignored, ^D releases. */
     spawn_tty(&t, 0, (const char *const[]){"join", "fg-team", NULL});
-    read_line(&t.p, line, sizeof line);
+    ctl_read_line(&t.p, line, sizeof line);
     roster_pid joined;
     ASSERT_EQ(roster_pid_parse(line, &joined), 0);
     ASSERT_EQ(roster_monitor(c, joined, &mon, 5000), 0);
@@ -1062,7 +747,7 @@ static void test_hold_on_terminal(void)
 
     /* A background job holds until killed. */
     spawn_tty(&t, 1, (const char *const[]){"register", "bg2", NULL});
-    read_line(&t.p, line, sizeof line);
+    ctl_read_line(&t.p, line, sizeof line);
     ASSERT_EQ(roster_pid_parse(line, &held), 0);
     ASSERT_EQ(roster_monitor(c, held, &mon, 5000), 0);
     ASSERT_EQ(write(t.master, "\x04", 1), 1);

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctlproc.h"
+#include "jsonv.h"
 #include "node.h"
 #include "rclient.h"
 #include "roster.h"
@@ -23,242 +25,6 @@
 
 static struct test_node node;
 static char out[1 << 16];
-
-/* --- A strict JSON validator (RFC 8259): one value, nothing else. ------------------- */
-
-/* Keys of one object seen so far, to refuse duplicates (compared as written). */
-#define JV_MAX_KEYS 128
-#define JV_MAX_DEPTH 32
-
-static int jv_value(const char **p, int depth);
-
-static void jv_ws(const char **p)
-{
-    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
-        (*p)++;
-}
-
-static int jv_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* jv_utf8 accepts one well-formed UTF-8 sequence of 2 to 4 bytes at *p. */
-static int jv_utf8(const char **p)
-{
-    const unsigned char *u = (const unsigned char *)*p;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (u[0] >= 0xc2 && u[0] <= 0xdf)
-        len = 2;
-    else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-        len = 3;
-        lo = u[0] == 0xe0 ? 0xa0 : 0x80;
-        hi = u[0] == 0xed ? 0x9f : 0xbf;
-    } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-        len = 4;
-        lo = u[0] == 0xf0 ? 0x90 : 0x80;
-        hi = u[0] == 0xf4 ? 0x8f : 0xbf;
-    } else
-        return 0;
-    if (u[1] < lo || u[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (u[i] < 0x80 || u[i] > 0xbf)
-            return 0;
-    *p += len;
-    return 1;
-}
-
-static int jv_string(const char **p)
-{
-    if (**p != '"')
-        return 0;
-    (*p)++;
-    for (;;) {
-        unsigned char c = (unsigned char)**p;
-        if (c == '"') {
-            (*p)++;
-            return 1;
-        }
-        if (c < 0x20) /* control characters, and the end of the text */
-            return 0;
-        if (c == '\\') {
-            char e = (*p)[1];
-            if (e && strchr("\"\\/bfnrt", e)) {
-                *p += 2;
-            } else if (e == 'u') {
-                for (int i = 2; i < 6; i++)
-                    if (!jv_hex((*p)[i]))
-                        return 0;
-                *p += 6;
-            } else {
-                return 0;
-            }
-        } else if (c >= 0x80) {
-            if (!jv_utf8(p))
-                return 0;
-        } else {
-            (*p)++;
-        }
-    }
-}
-
-static int jv_digits(const char **p)
-{
-    if (**p < '0' || **p > '9')
-        return 0;
-    while (**p >= '0' && **p <= '9')
-        (*p)++;
-    return 1;
-}
-
-static int jv_number(const char **p)
-{
-    if (**p == '-')
-        (*p)++;
-    if (**p == '0')
-        (*p)++;
-    else if (!jv_digits(p))
-        return 0;
-    if (**p == '.') {
-        (*p)++;
-        if (!jv_digits(p))
-            return 0;
-    }
-    if (**p == 'e' || **p == 'E') {
-        (*p)++;
-        if (**p == '+' || **p == '-')
-            (*p)++;
-        if (!jv_digits(p))
-            return 0;
-    }
-    return 1;
-}
-
-static int jv_literal(const char **p, const char *word)
-{
-    size_t n = strlen(word);
-    if (strncmp(*p, word, n) != 0)
-        return 0;
-    *p += n;
-    return 1;
-}
-
-static int jv_object(const char **p, int depth)
-{
-    const char *keys[JV_MAX_KEYS];
-    size_t key_len[JV_MAX_KEYS];
-    int nkeys = 0;
-    (*p)++; /* '{' */
-    jv_ws(p);
-    if (**p == '}') {
-        (*p)++;
-        return 1;
-    }
-    for (;;) {
-        jv_ws(p);
-        const char *k = *p;
-        if (!jv_string(p) || nkeys >= JV_MAX_KEYS)
-            return 0;
-        size_t kl = (size_t)(*p - k);
-        for (int i = 0; i < nkeys; i++)
-            if (key_len[i] == kl && memcmp(keys[i], k, kl) == 0)
-                return 0; /* duplicate key */
-        keys[nkeys] = k;
-        key_len[nkeys++] = kl;
-        jv_ws(p);
-        if (**p != ':')
-            return 0;
-        (*p)++;
-        if (!jv_value(p, depth + 1))
-            return 0;
-        jv_ws(p);
-        if (**p == '}') {
-            (*p)++;
-            return 1;
-        }
-        if (**p != ',')
-            return 0;
-        (*p)++;
-    }
-}
-
-static int jv_array(const char **p, int depth)
-{
-    (*p)++; /* '[' */
-    jv_ws(p);
-    if (**p == ']') {
-        (*p)++;
-        return 1;
-    }
-    for (;;) {
-        if (!jv_value(p, depth + 1))
-            return 0;
-        jv_ws(p);
-        if (**p == ']') {
-            (*p)++;
-            return 1;
-        }
-        if (**p != ',')
-            return 0;
-        (*p)++;
-    }
-}
-
-static int jv_value(const char **p, int depth)
-{
-    if (depth > JV_MAX_DEPTH)
-        return 0;
-    jv_ws(p);
-    switch (**p) {
-    case '{': return jv_object(p, depth);
-    case '[': return jv_array(p, depth);
-    case '"': return jv_string(p);
-    case 't': return jv_literal(p, "true");
-    case 'f': return jv_literal(p, "false");
-    case 'n': return jv_literal(p, "null");
-    default: return jv_number(p);
-    }
-}
-
-/* json_valid: text (NUL-terminated, no newline) is exactly one JSON value. */
-static int json_valid(const char *text)
-{
-    const char *p = text;
-    if (!jv_value(&p, 0))
-        return 0;
-    jv_ws(&p);
-    return *p == 0;
-}
-
-/* check_json_line fails the test unless line (without its '\n') is one JSON value. */
-static void check_json_line(const char *file, int line, const char *text)
-{
-    if (strchr(text, '\n') || !json_valid(text))
-        test_fail(file, line, "not one JSON value: %s", text);
-}
-
-/* check_json_lines checks every line of text: each ends with '\n' and is one JSON value;
- * returns the number of lines. */
-static int check_json_lines(const char *file, int line, const char *text)
-{
-    int n = 0;
-    char buf[sizeof out];
-    while (*text) {
-        const char *nl = strchr(text, '\n');
-        if (!nl)
-            test_fail(file, line, "JSON output does not end with a newline: %s", text);
-        size_t len = (size_t)(nl - text);
-        memcpy(buf, text, len);
-        buf[len] = 0;
-        check_json_line(file, line, buf);
-        text = nl + 1;
-        n++;
-    }
-    return n;
-}
-
 
 /* ctl runs rosterctl --socket <node> args... (NULL-terminated) into out; exit status. With
  * --json among the arguments, the output must be exactly one line holding one JSON value. */
@@ -278,7 +44,7 @@ static int ctl_at(const char *file, int line, const char *first, ...)
     va_end(ap);
     argv[k] = NULL;
     int st = test_run_cmd(argv, out, sizeof out);
-    if (json && check_json_lines(file, line, out) != 1)
+    if (json && json_check_lines(file, line, out) != 1)
         test_fail(file, line, "--json printed %s lines, not one:\n%s", *out ? "several" : "no",
                   out);
     return st;
@@ -293,100 +59,23 @@ static int ctl_at(const char *file, int line, const char *first, ...)
 
 static void start(void) { test_node_start(&node, (const char *const[]){"--name", "n1", NULL}); }
 
-/* A spawned rosterctl with pipes on stdin and stdout. */
-struct proc {
-    pid_t pid;
-    int in;
-    int out;
-    int json;
-    char buf[8192];
-    size_t len;
-};
-
-static void spawn(struct proc *p, const char *const *args)
+static void spawn(struct ctl_proc *p, const char *const *args)
 {
-    const char *argv[32];
-    int k = 0;
-    argv[k++] = ROSTERCTL_PATH;
-    argv[k++] = "--socket";
-    argv[k++] = node.sock;
-    for (int i = 0; args[i]; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
-    int i[2], o[2];
-    ASSERT_EQ(pipe2(i, O_CLOEXEC), 0);
-    ASSERT_EQ(pipe2(o, O_CLOEXEC), 0);
-    memset(p, 0, sizeof *p);
-    for (int k2 = 0; args[k2]; k2++)
-        p->json |= strcmp(args[k2], "--json") == 0;
-    p->pid = fork();
-    ASSERT(p->pid >= 0);
-    if (p->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(i[0], 0);
-        dup2(o[1], 1);
-        close(i[0]);
-        close(i[1]);
-        close(o[0]);
-        close(o[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(i[0]);
-    close(o[1]);
-    p->in = i[1];
-    p->out = o[0];
+    ctl_spawn(p, node.sock, args);
 }
 
-/* read_line reads one line of p's stdout (deadline 5 s) into line (without '\n'). */
-static void read_line(struct proc *p, char *line, size_t cap)
+/* wait_exit closes its stdin (a holder then exits) and waits up to 10 s. */
+static int wait_exit(struct ctl_proc *p)
 {
-    uint64_t deadline = test_now_ms() + 5000;
-    for (;;) {
-        char *nl = memchr(p->buf, '\n', p->len);
-        if (nl) {
-            size_t n = (size_t)(nl - p->buf);
-            ASSERT(n < cap);
-            memcpy(line, p->buf, n);
-            line[n] = 0;
-            memmove(p->buf, nl + 1, p->len - n - 1);
-            p->len -= n + 1;
-            if (p->json)
-                check_json_line(__FILE__, __LINE__, line);
-            return;
-        }
-        int left = (int)(deadline - test_now_ms());
-        struct pollfd pf = {p->out, POLLIN, 0};
-        if (left <= 0 || poll(&pf, 1, left) != 1)
-            test_fail(__FILE__, __LINE__, "no line from rosterctl within 5 s");
-        ssize_t r = read(p->out, p->buf + p->len, sizeof p->buf - p->len - 1);
-        if (r <= 0)
-            test_fail(__FILE__, __LINE__, "rosterctl closed stdout (read %zd)", r);
-        p->len += (size_t)r;
-    }
-}
-
-static int wait_exit(struct proc *p)
-{
-    uint64_t deadline = test_now_ms() + 10000;
-    int st;
-    if (p->in >= 0)
-        close(p->in);
-    p->in = -1;
-    while (waitpid(p->pid, &st, WNOHANG) == 0) {
-        if (test_now_ms() > deadline)
-            test_fail(__FILE__, __LINE__, "rosterctl did not exit");
-        poll(NULL, 0, 5);
-    }
-    close(p->out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    ctl_close_stdin(p);
+    return ctl_wait_exit(p, 10000);
 }
 
 /* pid_line parses the first line of a holder: {"pid":"..."} with --json, else the pid. */
-static roster_pid pid_line(struct proc *p, char *text, size_t cap)
+static roster_pid pid_line(struct ctl_proc *p, char *text, size_t cap)
 {
     char line[512];
-    read_line(p, line, sizeof line);
+    ctl_read_line(p, line, sizeof line);
     const char *s = line;
     size_t n = strlen(line);
     if (p->json) {
@@ -432,7 +121,7 @@ static void test_send_and_publish(void)
         roster_event_free(&ev);
     }
     /* the message from stdin */
-    struct proc p;
+    struct ctl_proc p;
     spawn(&p, (const char *const[]){"send", "box", NULL});
     ASSERT_EQ(write(p.in, "line 1\nline 2\n", 14), 14);
     ASSERT_EQ(wait_exit(&p), 0);
@@ -479,20 +168,20 @@ static void test_recv_prints_messages(void)
     roster_client *a = lib_connect();
     char ptext[64], line[1024], want[1024], from[ROSTER_PID_STRLEN];
     roster_pid_format(roster_self(a), from);
-    struct proc p;
+    struct ctl_proc p;
     spawn(&p, (const char *const[]){"--json", "register", "inbox", "--recv", NULL});
     roster_pid held = pid_line(&p, ptext, sizeof ptext);
     ASSERT_EQ(roster_send_name(a, roster_self(a), NULL, "inbox", 5, "hi \"there\"\n", 11, 0,
                                5000),
               0);
-    read_line(&p, line, sizeof line);
+    ctl_read_line(&p, line, sizeof line);
     snprintf(want, sizeof want,
              "{\"type\":\"message\",\"kind\":\"send\",\"scope\":\"default\",\"from\":\"%s\","
              "\"node\":\"n1\",\"to\":\"%s\",\"name\":\"inbox\",\"data\":\"hi \\\"there\\\"\\n\"}",
              from, ptext);
     ASSERT_STR_EQ(line, want);
     ASSERT_EQ(roster_send(a, roster_self(a), held, "\x01raw", 4, 0, 5000), 0);
-    read_line(&p, line, sizeof line);
+    ctl_read_line(&p, line, sizeof line);
     ASSERT(strstr(line, "\"name\":\"\",\"data\":\"\\u0001raw\"}") != NULL);
     ASSERT_EQ(wait_exit(&p), 0); /* stdin EOF still releases */
 
@@ -503,11 +192,11 @@ static void test_recv_prints_messages(void)
     ASSERT_EQ(roster_publish(a, roster_self(a), NULL, "crowd", 5, "hello all", 9, 0, &k, 5000),
               0);
     ASSERT_EQ(k, 1);
-    read_line(&p, line, sizeof line);
+    ctl_read_line(&p, line, sizeof line);
     ASSERT_STR_EQ(line, "hello all");
     ASSERT_EQ(roster_publish(a, roster_self(a), NULL, "crowd", 5, "two\nlines", 9, 0, &k, 5000),
               0);
-    read_line(&p, line, sizeof line);
+    ctl_read_line(&p, line, sizeof line);
     ASSERT_STR_EQ(line, "two\\x0alines");
     ASSERT_EQ(wait_exit(&p), 0);
     roster_close(a);
@@ -518,7 +207,7 @@ static void test_call_and_reply_with(void)
 {
     start();
     roster_client *a = lib_connect();
-    struct proc srv;
+    struct ctl_proc srv;
     spawn(&srv, (const char *const[]){"register", "upper", "--reply-with", "tr a-z A-Z", NULL});
     char stext[64];
     roster_pid sp = pid_line(&srv, stext, sizeof stext);
@@ -541,7 +230,7 @@ static void test_call_and_reply_with(void)
     HAS("\"error\":\"ENOTFOUND\"");
 
     /* a failing command: no reply, the call times out (exit 2) */
-    struct proc bad;
+    struct ctl_proc bad;
     spawn(&bad, (const char *const[]){"register", "failing", "--reply-with", "cat; exit 3",
                                       NULL});
     pid_line(&bad, stext, sizeof stext);
@@ -549,7 +238,7 @@ static void test_call_and_reply_with(void)
     HAS("\"error\":\"ETIMEDOUT\"");
 
     /* multi-call: one member answers through its command, one never answers */
-    struct proc w;
+    struct ctl_proc w;
     spawn(&w, (const char *const[]){"join", "pool", "--reply-with", "tr a-z A-Z", NULL});
     char wtext[64];
     pid_line(&w, wtext, sizeof wtext);
