@@ -328,7 +328,8 @@ int roster_next_event(roster_client *c, roster_event *ev)
         const uint8_t *f = c->evq.data + c->evq_off;
         size_t n = (size_t)rs_get_u32(f) + 4;
         struct rs_msg m;
-        if (c->evq_sub > 0 && c->head_valid)
+        int cached = c->evq_sub > 0 && c->head_valid;
+        if (cached)
             m = c->head; /* the rest of a MESSAGE's pids: decoded already */
         else if (rs_wire_decode(f, n, &c->dec, &m) != RS_WIRE_OK)
             return rs_client_fail(c, ROSTER_EPROTO, "queued frame does not decode");
@@ -342,8 +343,10 @@ int roster_next_event(roster_client *c, roster_event *ev)
                 return rs_client_fail(c, r, "out of memory converting an event");
             c->evq_sub += k;
             if (c->evq_sub < pids) {
-                c->head = m;
-                c->head_valid = 1;
+                if (!cached) {
+                    c->head = m;
+                    c->head_valid = 1;
+                }
                 sync_evfd(c);
                 return 0;
             }
@@ -378,12 +381,12 @@ static int has_event(roster_client *c, void *arg)
  * first would only cost a syscall on the path where latency matters. */
 static int wait_event(roster_client *c, roster_event *ev, int timeout_ms)
 {
-    if (rs_client_evq_nonempty(c) || c->dead)
-        return roster_next_event(c, ev); /* no clock read when an event is queued */
-    int64_t deadline = rs_client_deadline(timeout_ms);
-    for (;;) {
+    int64_t deadline = 0;
+    for (int waited = 0;; waited = 1) {
         if (rs_client_evq_nonempty(c) || c->dead)
             return roster_next_event(c, ev);
+        if (!waited) /* the clock is read only when there is something to wait for */
+            deadline = rs_client_deadline(timeout_ms);
         int r = rs_client_wait(c, has_event, NULL, deadline);
         if (r == ROSTER_ETIMEDOUT)
             return rs_client_fail(c, r, "no event within %d ms", timeout_ms);

@@ -23,7 +23,7 @@ int64_t rs_client_deadline(int timeout_ms)
     return rs_client_now_ms() + timeout_ms;
 }
 
-static int read_once(roster_client *c);
+static int read_once(roster_client *c, int *full);
 
 int rs_client_write(roster_client *c)
 {
@@ -41,7 +41,7 @@ int rs_client_write(roster_client *c)
         int e = n < 0 ? errno : EPIPE;
         /* The node may have said why before closing (a "node full" HELLO): read it first,
          * the first reason recorded wins. */
-        while (!c->dead && read_once(c) > 0) {
+        while (!c->dead && read_once(c, NULL) > 0) {
         }
         char eb[128];
         rs_client_lose(c, ROSTER_ECLOSED, "write to the node failed: %s",
@@ -152,9 +152,9 @@ static void parse(roster_client *c)
 }
 
 /* read_once does one non-blocking recv of up to a chunk and dispatches the whole frames.
- * Returns bytes read (> 0), 0 if nothing was there, or an error; *full says whether the
- * recv filled the room it had (more may be waiting). */
-static int read_once_full(roster_client *c, int *full)
+ * Returns bytes read (> 0), 0 if nothing was there, or an error; *full (if not NULL) says
+ * whether the recv filled the room it had (more may be waiting). */
+static int read_once(roster_client *c, int *full)
 {
     char eb[128];
     if (c->in_off > 0 && c->in.cap - c->in.len < RS_CLIENT_CHUNK) {
@@ -167,7 +167,8 @@ static int read_once_full(roster_client *c, int *full)
         size_t room = c->in.cap - c->in.len;
         ssize_t n = recv(c->sock, c->in.data + c->in.len, room, MSG_DONTWAIT);
         if (n > 0) {
-            *full = (size_t)n == room;
+            if (full)
+                *full = (size_t)n == room;
             c->in.len += (size_t)n;
             parse(c);
             return (int)(n > 0x7fffffff ? 0x7fffffff : n);
@@ -182,12 +183,6 @@ static int read_once_full(roster_client *c, int *full)
     }
 }
 
-static int read_once(roster_client *c)
-{
-    int full;
-    return read_once_full(c, &full);
-}
-
 /* read_burst reads what is waiting: chunk after chunk while each recv fills its room, at
  * most 64 chunks so a flood cannot pin us here. A reader that keeps up pays one recv; one
  * that falls behind moves the backlog into its own queue (bounded by event_queue_bytes) in
@@ -197,7 +192,7 @@ static int read_burst(roster_client *c)
     int r = 0, full = 1;
     for (int i = 0; i < 64 && full && !c->dead; i++) {
         full = 0;
-        int k = read_once_full(c, &full);
+        int k = read_once(c, &full);
         if (k < 0)
             return k;
         if (k == 0)
@@ -278,8 +273,10 @@ int rs_client_out_drain(roster_client *c, int64_t deadline, int read_too)
         return r;
     if (read_too || c->out_off < c->out.len || ++c->drains_unread >= RS_CLIENT_READ_EVERY) {
         c->drains_unread = 0;
-        if ((r = rs_client_pump(c)))
+        if ((r = read_burst(c)) < 0)
             return r;
+        if (c->dead)
+            return c->dead_err;
     }
     if (c->out.len - c->out_off > RS_CLIENT_OUT_HIGH) {
         size_t low = RS_CLIENT_OUT_HIGH / 2;

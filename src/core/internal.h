@@ -266,9 +266,8 @@ struct rs_route {
     /* publish fan-out scratch (route.c), grown to the largest local fan-out, freed with
      * the core: the receiving clients, and their member serials grouped by client */
     struct rs_fan_client *fan;
-    size_t fan_cap;
     uint64_t *fan_serials;
-    size_t fan_serials_cap;
+    size_t fan_cap; /* of both fan and fan_serials */
     uint8_t *fan_prev; /* PREV bytes of one frame: up to RS_MSG_TARGETS_MAX - 1 serials */
     uint64_t fan_stamp;
 };

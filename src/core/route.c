@@ -28,7 +28,7 @@ void rs_route_free(struct rs_core *c)
     c->route.fan = NULL;
     c->route.fan_serials = NULL;
     c->route.fan_prev = NULL;
-    c->route.fan_cap = c->route.fan_serials_cap = 0;
+    c->route.fan_cap = 0;
 }
 
 static int too_big(const struct rs_core *c, const struct rs_msg *m)
@@ -146,7 +146,7 @@ static int fan_reserve(struct rs_core *c, size_t n)
         rs_free(r->fan_serials);
         r->fan = v;
         r->fan_serials = s;
-        r->fan_cap = r->fan_serials_cap = cap;
+        r->fan_cap = cap;
     }
     return 0;
 }
