@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "node.h"
 #include "rclient.h"
 #include "roster.h"
@@ -477,28 +478,15 @@ static void test_library_queue_bound(void)
     test_node_stop_ok(&n);
 }
 
-/* Allocations through the library's allocator, counted while an event is taken. */
-static size_t g_allocs;
-static void *count_malloc(size_t n)
-{
-    g_allocs++;
-    return malloc(n);
-}
-static void *count_realloc(void *p, size_t n)
-{
-    g_allocs++;
-    return realloc(p, n);
-}
-
 /* take_counted takes one queued event and returns the allocations it cost. */
 static size_t take_counted(roster_client *c, roster_event *ev)
 {
-    g_allocs = 0;
-    roster_set_allocator(count_malloc, count_realloc, free);
+    fault_plan(0, 0); /* count only */
+    roster_set_allocator(fault_malloc, fault_realloc, fault_free);
     int r = roster_next_event(c, ev);
     roster_set_allocator(NULL, NULL, NULL);
     ASSERT_EQ(r, 0);
-    return g_allocs;
+    return (size_t)fault_calls();
 }
 
 /* roster_next_event makes at most one allocation per event (name, meta and prev_meta share

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "fault.h"
 #include "node.h"
 #include "rclient.h"
 #include "roster.h"
@@ -159,44 +160,7 @@ static void test_async_pipeline(void)
 
 /* --- allocation failures --- */
 
-static long live;
-static long calls;
-static long fail_at; /* fail the fail_at-th allocation (1-based); 0: never */
-static long failed_once;
-
-static int should_fail(void)
-{
-    calls++;
-    if (fail_at && calls == fail_at) {
-        failed_once = 1;
-        return 1;
-    }
-    return 0;
-}
-static void *t_malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        live++;
-    return p;
-}
-static void *t_realloc(void *p, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        live++;
-    return q;
-}
-static void t_free(void *p)
-{
-    if (p)
-        live--;
-    free(p);
-}
+static long fail_at; /* the allocation made to fail (1-based), for the messages */
 
 #define OK_OR_NOMEM(expr)                                                                 \
     do {                                                                                  \
@@ -248,16 +212,15 @@ static void test_allocation_failures(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_set_allocator(t_malloc, t_realloc, t_free);
+    roster_set_allocator(fault_malloc, fault_realloc, fault_free);
     for (int k = 1; k < 500; k++) {
         fail_at = k;
-        calls = 0;
-        failed_once = 0;
+        fault_plan(k, 0);
         scenario(&n, k);
-        if (live != 0)
-            test_fail(__FILE__, __LINE__, "%ld blocks leaked with allocation %d failing", live,
-                      k);
-        if (!failed_once) {
+        if (fault_live_blocks() != 0)
+            test_fail(__FILE__, __LINE__, "%ld blocks leaked with allocation %d failing",
+                      fault_live_blocks(), k);
+        if (fault_failures() == 0) {
             printf("  every one of %d allocations failed in turn\n", k - 1);
             ASSERT(k > 10);
             break; /* the scenario needs fewer than k allocations: all were tried */

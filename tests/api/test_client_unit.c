@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "roster.h"
 #include "test.h"
 
@@ -114,46 +115,18 @@ static void test_null_safe(void)
     ASSERT_EQ(roster_next_event(NULL, &ev), ROSTER_EINVAL);
 }
 
-/* An allocator that fails every call once armed, and counts live blocks. */
-static long live;
-static int failing;
-static void *t_malloc(size_t n)
-{
-    if (failing)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        live++;
-    return p;
-}
-static void *t_realloc(void *p, size_t n)
-{
-    if (failing)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        live++;
-    return q;
-}
-static void t_free(void *p)
-{
-    if (p)
-        live--;
-    free(p);
-}
-
 static void test_allocator_connect(void)
 {
-    roster_set_allocator(t_malloc, t_realloc, t_free);
-    failing = 1;
+    roster_set_allocator(fault_malloc, fault_realloc, fault_free);
+    fault_plan(1, FAULT_FOREVER); /* every allocation fails */
     roster_client *c;
     roster_options o;
     roster_options_init(&o);
     o.socket_path = "/nonexistent-dir/roster.sock";
     ASSERT_EQ(roster_connect(&c, &o), ROSTER_ENOMEM);
-    failing = 0;
+    fault_off();
     ASSERT_EQ(roster_connect(&c, &o), ROSTER_ECONNECT);
-    ASSERT_EQ(live, 0);
+    ASSERT_EQ(fault_live_blocks(), 0);
     roster_set_allocator(NULL, NULL, NULL);
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cluster_harness.h"
+#include "fault.h"
 
 #define A 0
 #define B 1
@@ -1112,16 +1113,6 @@ static void test_gossip_node_cap_and_forget(void)
 
 /* Out of memory recording a preferred duplicate connection: it is closed, not left open
  * without a record (the one already up stays). */
-static int fail_next_alloc;
-static void *failing_malloc(size_t n)
-{
-    if (fail_next_alloc) {
-        fail_next_alloc = 0;
-        return NULL;
-    }
-    return malloc(n);
-}
-
 static void test_duplicate_connection_oom(void)
 {
     struct cluster c;
@@ -1133,11 +1124,11 @@ static void test_duplicate_connection_oom(void)
                           .peer_addr = rs_bytes_str("10.0.0.2:4369"), .dialed = 1,
                           .now_ms = c.now, .wall_ms = c.wall};
     rs_outputs_reset(&x->out);
-    rs_alloc_set(failing_malloc, realloc, free);
-    fail_next_alloc = 1;
+    rs_alloc_set(fault_malloc, fault_realloc, fault_free);
+    fault_plan(1, 0); /* the next allocation fails */
     ASSERT_EQ(rs_core_apply(x->core, &in, &x->out), -1);
     rs_alloc_set(NULL, NULL, NULL);
-    ASSERT_EQ(fail_next_alloc, 0);
+    ASSERT_EQ(fault_failures(), 1);
     int closed = 0;
     for (size_t i = 0; i < x->out.n; i++)
         closed |= x->out.v[i].kind == RS_OUT_CLOSE && x->out.v[i].conn == cl_conn_id(B, 1);

@@ -3,31 +3,7 @@
  * return -1 (never crash), and the core must still free cleanly (the sanitizers check for
  * leaks and bad accesses). */
 #include "core_harness.h"
-
-static long budget; /* allocations left; < 0 = unlimited */
-static int failed;
-
-static void *fail_malloc(size_t n)
-{
-    if (budget == 0) {
-        failed = 1;
-        return NULL;
-    }
-    if (budget > 0)
-        budget--;
-    return malloc(n);
-}
-
-static void *fail_realloc(void *p, size_t n)
-{
-    if (budget == 0) {
-        failed = 1;
-        return NULL;
-    }
-    if (budget > 0)
-        budget--;
-    return realloc(p, n);
-}
+#include "fault.h"
 
 /* Runs the script; returns 1 if it completed, 0 if an apply returned -1. */
 static int script(struct rs_core *c, struct rs_outputs *out)
@@ -84,7 +60,7 @@ static int script(struct rs_core *c, struct rs_outputs *out)
 
 static void test_every_allocation_failure(void)
 {
-    rs_alloc_set(fail_malloc, fail_realloc, free);
+    rs_alloc_set(fault_malloc, fault_realloc, fault_free);
     int completed = 0;
     long n;
     for (n = 0; n < 5000 && !completed; n++) {
@@ -92,16 +68,16 @@ static void test_every_allocation_failure(void)
         rs_limits_default(&lim);
         struct rs_core_config cfg = {.node_name = "node-a", .incarnation = H_INC,
                                      .hash_seed = 99, .limits = lim};
-        budget = -1;
+        fault_off();
         struct rs_core *c = rs_core_new(&cfg);
         ASSERT(c != NULL);
         struct rs_outputs out;
         rs_outputs_init(&out);
-        budget = n;
-        failed = 0;
+        fault_plan(n + 1, FAULT_FOREVER); /* n allocations succeed, then none */
         completed = script(c, &out);
-        ASSERT(completed || failed); /* -1 only when an allocation really failed */
-        budget = -1;
+        /* -1 only when an allocation really failed */
+        ASSERT(completed || fault_failures() > 0);
+        fault_off();
         rs_outputs_fini(&out);
         rs_core_free(c);
     }
@@ -114,9 +90,9 @@ static void test_every_allocation_failure(void)
         rs_limits_default(&lim);
         struct rs_core_config cfg = {.node_name = "node-a", .incarnation = H_INC,
                                      .hash_seed = 99, .limits = lim};
-        budget = k;
+        fault_plan(k + 1, FAULT_FOREVER);
         struct rs_core *c = rs_core_new(&cfg);
-        budget = -1;
+        fault_off();
         rs_core_free(c);
     }
     rs_alloc_set(NULL, NULL, NULL);
