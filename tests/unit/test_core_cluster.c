@@ -5,7 +5,6 @@
  * monitors, malformed peer frames, replaced and duplicate connections, gossip and redial
  * after restarts, re-resolution on update, HLC skew bound, peer monitor and unread output
  * caps, and the cost of purging 100,000 names. */
-#include <malloc.h>
 #include <time.h>
 
 #include "cluster_harness.h"
@@ -1138,29 +1137,6 @@ static void test_duplicate_connection_oom(void)
 
 /* --- purge cost ----------------------------------------------------------------------------- */
 
-static size_t heap_bytes;
-static void *count_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        heap_bytes += malloc_usable_size(p);
-    return p;
-}
-static void *count_realloc(void *p, size_t n)
-{
-    size_t old = p ? malloc_usable_size(p) : 0;
-    void *q = realloc(p, n);
-    if (q)
-        heap_bytes += malloc_usable_size(q) - old;
-    return q;
-}
-static void count_free(void *p)
-{
-    if (p)
-        heap_bytes -= malloc_usable_size(p);
-    free(p);
-}
-
 static double ms_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -1171,7 +1147,7 @@ static double ms_since(const struct timespec *t0)
 static void test_purge_100k_names(void)
 {
     enum { N = 100000 };
-    rs_alloc_set(count_malloc, count_realloc, count_free);
+    rs_alloc_set(fault_malloc, fault_realloc, fault_free);
     struct cluster c;
     two(&c, NULL);
     cl_connect(&c, A, B);
@@ -1182,7 +1158,7 @@ static void test_purge_100k_names(void)
     /* a's snapshot of 100,000 names (one pid each, 16-byte keys, 8-byte metadata) */
     struct rs_msg b = {.type = RS_MSG_P_SYNC_BEGIN, .scope = rs_bytes_str("default")};
     feed(&c, B, A, &b);
-    size_t before = heap_bytes;
+    long long before = fault_live_bytes();
     char key[32];
     for (uint64_t i = 0; i < N; i++) {
         snprintf(key, sizeof key, "name-%011llu", (unsigned long long)i);
@@ -1195,7 +1171,7 @@ static void test_purge_100k_names(void)
     }
     struct rs_msg e = {.type = RS_MSG_P_SYNC_END, .scope = rs_bytes_str("default")};
     feed(&c, B, A, &e);
-    size_t used = heap_bytes - before;
+    long long used = fault_live_bytes() - before;
     ASSERT_U64_EQ(cl_stats(&c.n[B]).names, N + 1);
     double per = (double)used / N;
     /* beyond key (16) + meta (8): name record, pid record (one pid per name: the worst
