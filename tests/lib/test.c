@@ -123,5 +123,8 @@ int test_run(const struct test_case *t, size_t n, int argc, char **argv)
         printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     else
         printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : skipped ? SKIP_STATUS : 0;
+    /* test.h's promise: a failure wins, then a skip (never reported as a pass). */
+    if (failed)
+        return 1;
+    return skipped ? SKIP_STATUS : 0;
 }

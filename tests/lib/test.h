@@ -21,8 +21,10 @@ struct test_case {
 
 int test_run(const struct test_case *t, size_t n, int argc, char **argv);
 /* test_skip ends the test process as skipped (status 77) after printing why: the
- * environment cannot run it. A file with a skipped test and no failure exits 77, which
- * ctest reports as skipped (SKIP_RETURN_CODE 77), never as passed. */
+ * environment cannot run it. A file with a skipped test and no failure (every test skipped,
+ * or some skipped and the rest passed) exits 77, which ctest reports as skipped
+ * (roster_test() in tests/CMakeLists.txt sets SKIP_RETURN_CODE 77), never as passed: what
+ * did not run is not claimed. A failure anywhere makes the exit status 1. */
 void test_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* test_fail runs registered cleanups and ends the test process with a failure. */
 void test_fail(const char *file, int line, const char *fmt, ...)
