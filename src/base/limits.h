@@ -32,6 +32,11 @@
                                                    pids; past it that node's oldest is
                                                    failed (P_NOPROC ELIMIT) */
 
+/* node defaults */
+#define RS_HEARTBEAT_MS_DEFAULT 500u         /* peer ping interval (rosterd --heartbeat-ms) */
+#define RS_DOWN_AFTER_MS_DEFAULT 3000u       /* peer silence before it is declared down
+                                                (--down-after-ms) */
+
 /* A frame must be able to carry the largest name and metadata twice (events carry the
  * previous metadata too) plus a scope, node name and fixed fields. */
 static_assert(RS_FRAME_MIN >= RS_FRAME_HEADER + 2 * RS_SCOPE_MAX + 128, "frame min");

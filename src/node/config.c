@@ -79,8 +79,8 @@ void rs_config_usage(FILE *f)
             "  --data-dir D         directory for strong scopes' Raft log (must exist)\n"
             "  --log-level L        error | warn | info | debug (default info)\n"
             "  --help, --version\n\nLimits (decimal, < 2^32):\n",
-            rs_default_socket(sock, sizeof sock), RS_HEARTBEAT_DEFAULT_MS,
-            RS_DOWN_AFTER_DEFAULT_MS);
+            rs_default_socket(sock, sizeof sock), RS_HEARTBEAT_MS_DEFAULT,
+            RS_DOWN_AFTER_MS_DEFAULT);
     for (size_t i = 0; i < N_LIMIT_FLAGS; i++) {
         unsigned v = *(const unsigned *)((const char *)&d + limit_flags[i].off);
         fprintf(f, "  --%-29s %s (default %u)\n", limit_flags[i].flag, limit_flags[i].help, v);
@@ -210,7 +210,234 @@ static int scope_ok(const char *s)
     return 1;
 }
 
-int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+/* --- one handler per flag family ------------------------------------------------------
+ * Each takes the flag's value and returns 0, or -1 after writing the message. */
+
+struct parse_state {
+    struct rs_node_config *cfg;
+    FILE *err;
+    int policy_given; /* --conflict-policy seen: --resolver does not pick custom by itself */
+};
+
+static int set_name(struct parse_state *ps, const char *val)
+{
+    if (!rs_config_name_ok(val)) {
+        fprintf(ps->err, "rosterd: --name '%s': must be 1..%u bytes of [A-Za-z0-9._-]\n", val,
+                RS_AUTH_NAME_MAX);
+        return -1;
+    }
+    memcpy(ps->cfg->name, val, strlen(val) + 1);
+    return 0;
+}
+
+static int set_socket(struct parse_state *ps, const char *val)
+{
+    struct rs_node_config *cfg = ps->cfg;
+    size_t n = strlen(val);
+    if (n == 0 || n >= sizeof cfg->socket_path) {
+        fprintf(ps->err, "rosterd: --socket path must be 1..%zu bytes\n",
+                sizeof cfg->socket_path - 1);
+        return -1;
+    }
+    memcpy(cfg->socket_path, val, n + 1);
+    return 0;
+}
+
+static int set_listen(struct parse_state *ps, const char *val)
+{
+    struct rs_node_config *cfg = ps->cfg;
+    if (rs_config_parse_hostport(val, cfg->listen_host, sizeof cfg->listen_host,
+                                 &cfg->listen_port) != 0) {
+        fprintf(ps->err, "rosterd: --listen '%s': expected HOST:PORT (port 1..65535)\n", val);
+        return -1;
+    }
+    cfg->cluster = 1;
+    return 0;
+}
+
+static int add_join(struct parse_state *ps, const char *val)
+{
+    if (add_seeds(ps->cfg, val, ps->err) != 0)
+        return -1;
+    ps->cfg->cluster = 1;
+    return 0;
+}
+
+static int set_cookie_file(struct parse_state *ps, const char *val)
+{
+    struct stat st;
+    if (stat(val, &st) != 0 || !S_ISREG(st.st_mode) || access(val, R_OK) != 0) {
+        fprintf(ps->err, "rosterd: --cookie-file %s: not a readable file\n", val);
+        return -1;
+    }
+    ps->cfg->cookie_file = val;
+    return 0;
+}
+
+static int set_data_dir(struct parse_state *ps, const char *val)
+{
+    struct stat st;
+    if (stat(val, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(ps->err, "rosterd: --data-dir %s: not a directory\n", val);
+        return -1;
+    }
+    ps->cfg->data_dir = val;
+    return 0;
+}
+
+static int set_log_level(struct parse_state *ps, const char *val)
+{
+    int l = rs_log_level_parse(val);
+    if (l < 0) {
+        fprintf(ps->err, "rosterd: --log-level '%s': expected error, warn, info or debug\n",
+                val);
+        return -1;
+    }
+    ps->cfg->log_level = l;
+    return 0;
+}
+
+static int add_scope(struct parse_state *ps, const char *val)
+{
+    struct rs_node_config *cfg = ps->cfg;
+    if (!scope_ok(val)) {
+        fprintf(ps->err, "rosterd: --scope '%s': 1..%u bytes, no spaces or control bytes\n", val,
+                RS_SCOPE_MAX);
+        return -1;
+    }
+    if (cfg->n_scopes == RS_CONFIG_SCOPES_MAX) {
+        fprintf(ps->err, "rosterd: --scope: at most %d\n", RS_CONFIG_SCOPES_MAX);
+        return -1;
+    }
+    cfg->scopes[cfg->n_scopes++] = val;
+    return 0;
+}
+
+/* parse_period reads a --heartbeat-ms / --down-after-ms value. */
+static int parse_period(struct parse_state *ps, const char *flag, const char *val, unsigned *out)
+{
+    unsigned v;
+    if (parse_uint(val, &v) != 0 || v < 10 || v > 3600000) {
+        fprintf(ps->err, "rosterd: %s: '%s' is not a number of ms in 10..3600000\n", flag, val);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int set_heartbeat(struct parse_state *ps, const char *val)
+{
+    return parse_period(ps, "--heartbeat-ms", val, &ps->cfg->heartbeat_ms);
+}
+
+static int set_down_after(struct parse_state *ps, const char *val)
+{
+    return parse_period(ps, "--down-after-ms", val, &ps->cfg->down_after_ms);
+}
+
+static int set_policy(struct parse_state *ps, const char *val)
+{
+    /* in the order of enum rs_conflict_policy */
+    static const char *const names[] = {"oldest", "newest", "priority", "custom"};
+    int k = -1;
+    for (int j = 0; j < 4; j++)
+        if (!strcmp(val, names[j]))
+            k = j;
+    if (k < 0) {
+        fprintf(ps->err, "rosterd: --conflict-policy '%s': expected oldest, newest, "
+                         "priority or custom\n", val);
+        return -1;
+    }
+    ps->cfg->policy = (enum rs_conflict_policy)k;
+    ps->policy_given = 1;
+    return 0;
+}
+
+/* parse_priority splits NODE=N into nm (a valid node name) and *pv; 0 or -1. */
+static int parse_priority(const char *val, char nm[RS_NODE_NAME_MAX + 1], int *pv)
+{
+    const char *eqs = strchr(val, '=');
+    size_t nl = eqs ? (size_t)(eqs - val) : 0;
+    if (!eqs || nl == 0 || nl > RS_NODE_NAME_MAX)
+        return -1;
+    memcpy(nm, val, nl);
+    nm[nl] = 0;
+    char *end;
+    errno = 0;
+    long x = strtol(eqs + 1, &end, 10);
+    if (!rs_config_name_ok(nm) || !eqs[1] || *end || errno || x < -1000000 || x > 1000000)
+        return -1;
+    *pv = (int)x;
+    return 0;
+}
+
+static int add_priority(struct parse_state *ps, const char *val)
+{
+    struct rs_node_config *cfg = ps->cfg;
+    char nm[RS_NODE_NAME_MAX + 1];
+    int pv;
+    if (parse_priority(val, nm, &pv) != 0) {
+        fprintf(ps->err, "rosterd: --priority '%s': expected NODE=N (N in "
+                         "-1000000..1000000)\n", val);
+        return -1;
+    }
+    if (cfg->n_priorities == RS_PRIORITIES_MAX) {
+        fprintf(ps->err, "rosterd: --priority: at most %d\n", RS_PRIORITIES_MAX);
+        return -1;
+    }
+    memcpy(cfg->prio_names[cfg->n_priorities], nm, strlen(nm) + 1);
+    cfg->priorities[cfg->n_priorities].node = cfg->prio_names[cfg->n_priorities];
+    cfg->priorities[cfg->n_priorities].priority = pv;
+    cfg->n_priorities++;
+    return 0;
+}
+
+static int set_resolver(struct parse_state *ps, const char *val)
+{
+    if (!*val) {
+        fprintf(ps->err, "rosterd: --resolver needs a file\n");
+        return -1;
+    }
+    ps->cfg->resolver = val;
+    return 0;
+}
+
+/* The flags besides the limits (limit_flags above). */
+static const struct {
+    const char *flag;
+    int (*set)(struct parse_state *ps, const char *val);
+} node_flags[] = {
+    {"name", set_name},
+    {"listen", set_listen},
+    {"socket", set_socket},
+    {"join", add_join},
+    {"cookie-file", set_cookie_file},
+    {"data-dir", set_data_dir},
+    {"log-level", set_log_level},
+    {"scope", add_scope},
+    {"heartbeat-ms", set_heartbeat},
+    {"down-after-ms", set_down_after},
+    {"conflict-policy", set_policy},
+    {"priority", add_priority},
+    {"resolver", set_resolver},
+};
+#define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
+
+static int set_limit(struct parse_state *ps, size_t li, const char *flag, const char *val)
+{
+    unsigned v;
+    if (parse_uint(val, &v) != 0) {
+        fprintf(ps->err, "rosterd: %s: '%s' is not a number in 0..%u\n", flag, val, UINT_MAX);
+        return -1;
+    }
+    *(unsigned *)((char *)&ps->cfg->limits + limit_flags[li].off) = v;
+    return 0;
+}
+
+/* --- the parse ----------------------------------------------------------------------------- */
+
+/* set_defaults fills cfg with what applies when no flag says otherwise; 0 or -1. */
+static int set_defaults(struct rs_node_config *cfg, FILE *err)
 {
     memset(cfg, 0, sizeof *cfg);
     default_name(cfg->name, sizeof cfg->name);
@@ -220,16 +447,109 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
     rs_default_socket(sock, sizeof sock);
     if (strlen(sock) >= sizeof cfg->socket_path) {
         fprintf(err, "rosterd: default socket path too long: %s (use --socket)\n", sock);
-        return RS_CONFIG_ERROR;
+        return -1;
     }
     memcpy(cfg->socket_path, sock, strlen(sock) + 1);
     cfg->log_level = RS_LOG_INFO;
     rs_limits_default(&cfg->limits);
-    cfg->heartbeat_ms = RS_HEARTBEAT_DEFAULT_MS;
-    cfg->down_after_ms = RS_DOWN_AFTER_DEFAULT_MS;
+    cfg->heartbeat_ms = RS_HEARTBEAT_MS_DEFAULT;
+    cfg->down_after_ms = RS_DOWN_AFTER_MS_DEFAULT;
     cfg->policy = RS_POLICY_OLDEST;
-    int policy_given = 0;
+    return 0;
+}
 
+/* parse_flag handles argv[*i] (a "--flag", "--flag=VALUE" or "--flag VALUE", in which case
+ * it steps *i over the value) once --help, --version and bare arguments are ruled out. */
+static int parse_flag(struct parse_state *ps, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    char flag[64];
+    const char *eq = strchr(a, '=');
+    size_t flen = eq ? (size_t)(eq - a) : strlen(a);
+    if (flen >= sizeof flag) {
+        fprintf(ps->err, "rosterd: unknown flag '%s' (see --help)\n", a);
+        return -1;
+    }
+    memcpy(flag, a, flen);
+    flag[flen] = 0;
+    const char *f = flag + 2;
+    size_t ni = N_NODE_FLAGS, li = N_LIMIT_FLAGS;
+    for (size_t k = 0; k < N_NODE_FLAGS && ni == N_NODE_FLAGS; k++)
+        if (!strcmp(f, node_flags[k].flag))
+            ni = k;
+    for (size_t k = 0; k < N_LIMIT_FLAGS && ni == N_NODE_FLAGS && li == N_LIMIT_FLAGS; k++)
+        if (!strcmp(f, limit_flags[k].flag))
+            li = k;
+    if (ni == N_NODE_FLAGS && li == N_LIMIT_FLAGS) {
+        fprintf(ps->err, "rosterd: unknown flag '%s' (see --help)\n", flag);
+        return -1;
+    }
+    const char *val;
+    if (eq) {
+        val = eq + 1;
+    } else {
+        if (*i + 1 >= argc) {
+            fprintf(ps->err, "rosterd: flag %s needs a value\n", flag);
+            return -1;
+        }
+        val = argv[++*i];
+    }
+    if (ni < N_NODE_FLAGS)
+        return node_flags[ni].set(ps, val);
+    return set_limit(ps, li, flag, val);
+}
+
+/* check_limits says whether the limits, set flag by flag, hold together; 0 or -1. */
+static int check_limits(const struct rs_limits *l, FILE *err)
+{
+    if (rs_limits_check(l) != 0) {
+        fprintf(err,
+                "rosterd: incoherent limits: need 0 < --max-name-bytes, %u <= --max-frame-bytes "
+                "<= %u, frame >= name + 2 * meta + %u (name %u, meta %u, frame %u), and "
+                "nonzero --max-connections, --max-pids-per-client, --queue-bytes, "
+                "--max-message-bytes, --mailbox-bytes, and "
+                "--queue-bytes <= --outbuf-bytes <= %u\n",
+                RS_FRAME_MIN, RS_FRAME_MAX_CEILING,
+                RS_FRAME_HEADER + RS_SCOPE_MAX + RS_NODE_NAME_MAX + 128, l->name_max,
+                l->meta_max, l->frame_max, RS_OUTBUF_MAX_CEILING);
+        return -1;
+    }
+    if (l->stall_ms == 0 || l->outbuf_max == 0) {
+        fprintf(err, "rosterd: --stall-timeout-ms and --outbuf-bytes must be > 0\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* check_cluster checks the flags that only make sense together; a --resolver alone picks
+ * the custom policy. 0 or -1. */
+static int check_cluster(struct parse_state *ps)
+{
+    struct rs_node_config *cfg = ps->cfg;
+    if (cfg->down_after_ms < 2 * cfg->heartbeat_ms) {
+        fprintf(ps->err,
+                "rosterd: --down-after-ms (%u) must be at least twice --heartbeat-ms (%u)\n",
+                cfg->down_after_ms, cfg->heartbeat_ms);
+        return -1;
+    }
+    if (cfg->resolver && !ps->policy_given)
+        cfg->policy = RS_POLICY_CUSTOM;
+    if (cfg->resolver && cfg->policy != RS_POLICY_CUSTOM) {
+        fprintf(ps->err, "rosterd: --resolver is only used with --conflict-policy custom\n");
+        return -1;
+    }
+    if (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver) {
+        fprintf(ps->err, "rosterd: --conflict-policy custom needs --resolver FILE.so\n");
+        return -1;
+    }
+    return 0;
+}
+
+int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+{
+    if (set_defaults(cfg, err) != 0)
+        return RS_CONFIG_ERROR;
+    struct parse_state ps = {.cfg = cfg, .err = err, .policy_given = 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -245,201 +565,11 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
             fprintf(err, "rosterd: unexpected argument '%s' (see --help)\n", a);
             return RS_CONFIG_ERROR;
         }
-        /* --flag VALUE or --flag=VALUE */
-        char flag[64];
-        const char *val;
-        const char *eq = strchr(a, '=');
-        size_t flen = eq ? (size_t)(eq - a) : strlen(a);
-        if (flen >= sizeof flag) {
-            fprintf(err, "rosterd: unknown flag '%s' (see --help)\n", a);
+        if (parse_flag(&ps, argc, argv, &i) != 0)
             return RS_CONFIG_ERROR;
-        }
-        memcpy(flag, a, flen);
-        flag[flen] = 0;
-        const char *f = flag + 2;
-        int known = !strcmp(f, "name") || !strcmp(f, "listen") || !strcmp(f, "socket") ||
-                    !strcmp(f, "join") || !strcmp(f, "cookie-file") || !strcmp(f, "data-dir") ||
-                    !strcmp(f, "log-level") || !strcmp(f, "scope") ||
-                    !strcmp(f, "heartbeat-ms") || !strcmp(f, "down-after-ms") ||
-                    !strcmp(f, "conflict-policy") || !strcmp(f, "priority") ||
-                    !strcmp(f, "resolver");
-        size_t li = N_LIMIT_FLAGS;
-        for (size_t k = 0; k < N_LIMIT_FLAGS && !known; k++)
-            if (!strcmp(f, limit_flags[k].flag))
-                li = k;
-        if (!known && li == N_LIMIT_FLAGS) {
-            fprintf(err, "rosterd: unknown flag '%s' (see --help)\n", flag);
-            return RS_CONFIG_ERROR;
-        }
-        if (eq) {
-            val = eq + 1;
-        } else {
-            if (i + 1 >= argc) {
-                fprintf(err, "rosterd: flag %s needs a value\n", flag);
-                return RS_CONFIG_ERROR;
-            }
-            val = argv[++i];
-        }
-        if (li < N_LIMIT_FLAGS) {
-            unsigned v;
-            if (parse_uint(val, &v) != 0) {
-                fprintf(err, "rosterd: %s: '%s' is not a number in 0..%u\n", flag, val, UINT_MAX);
-                return RS_CONFIG_ERROR;
-            }
-            *(unsigned *)((char *)&cfg->limits + limit_flags[li].off) = v;
-        } else if (!strcmp(f, "name")) {
-            if (!rs_config_name_ok(val)) {
-                fprintf(err, "rosterd: --name '%s': must be 1..%u bytes of [A-Za-z0-9._-]\n",
-                        val, RS_AUTH_NAME_MAX);
-                return RS_CONFIG_ERROR;
-            }
-            memcpy(cfg->name, val, strlen(val) + 1);
-        } else if (!strcmp(f, "listen")) {
-            if (rs_config_parse_hostport(val, cfg->listen_host, sizeof cfg->listen_host,
-                                         &cfg->listen_port) != 0) {
-                fprintf(err, "rosterd: --listen '%s': expected HOST:PORT (port 1..65535)\n",
-                        val);
-                return RS_CONFIG_ERROR;
-            }
-            cfg->cluster = 1;
-        } else if (!strcmp(f, "scope")) {
-            if (!scope_ok(val)) {
-                fprintf(err, "rosterd: --scope '%s': 1..%u bytes, no spaces or control bytes\n",
-                        val, RS_SCOPE_MAX);
-                return RS_CONFIG_ERROR;
-            }
-            if (cfg->n_scopes == RS_CONFIG_SCOPES_MAX) {
-                fprintf(err, "rosterd: --scope: at most %d\n", RS_CONFIG_SCOPES_MAX);
-                return RS_CONFIG_ERROR;
-            }
-            cfg->scopes[cfg->n_scopes++] = val;
-        } else if (!strcmp(f, "heartbeat-ms") || !strcmp(f, "down-after-ms")) {
-            unsigned v;
-            if (parse_uint(val, &v) != 0 || v < 10 || v > 3600000) {
-                fprintf(err, "rosterd: %s: '%s' is not a number of ms in 10..3600000\n", flag,
-                        val);
-                return RS_CONFIG_ERROR;
-            }
-            if (f[0] == 'h')
-                cfg->heartbeat_ms = v;
-            else
-                cfg->down_after_ms = v;
-        } else if (!strcmp(f, "conflict-policy")) {
-            static const char *const names[] = {"oldest", "newest", "priority", "custom"};
-            int k = -1;
-            for (int j = 0; j < 4; j++)
-                if (!strcmp(val, names[j]))
-                    k = j;
-            if (k < 0) {
-                fprintf(err, "rosterd: --conflict-policy '%s': expected oldest, newest, "
-                             "priority or custom\n", val);
-                return RS_CONFIG_ERROR;
-            }
-            cfg->policy = (enum rs_conflict_policy)k;
-            policy_given = 1;
-        } else if (!strcmp(f, "priority")) {
-            const char *eqs = strchr(val, '=');
-            int pv = 0;
-            char nm[RS_NODE_NAME_MAX + 1];
-            size_t nl = eqs ? (size_t)(eqs - val) : 0;
-            int ok = eqs && nl > 0 && nl < sizeof nm;
-            if (ok) {
-                memcpy(nm, val, nl);
-                nm[nl] = 0;
-                char *end;
-                errno = 0;
-                long x = strtol(eqs + 1, &end, 10);
-                ok = rs_config_name_ok(nm) && eqs[1] && !*end && !errno && x >= -1000000 &&
-                     x <= 1000000;
-                pv = (int)x;
-            }
-            if (!ok) {
-                fprintf(err, "rosterd: --priority '%s': expected NODE=N (N in "
-                             "-1000000..1000000)\n", val);
-                return RS_CONFIG_ERROR;
-            }
-            if (cfg->n_priorities == RS_PRIORITIES_MAX) {
-                fprintf(err, "rosterd: --priority: at most %d\n", RS_PRIORITIES_MAX);
-                return RS_CONFIG_ERROR;
-            }
-            memcpy(cfg->prio_names[cfg->n_priorities], nm, nl + 1);
-            cfg->priorities[cfg->n_priorities].node = cfg->prio_names[cfg->n_priorities];
-            cfg->priorities[cfg->n_priorities].priority = pv;
-            cfg->n_priorities++;
-        } else if (!strcmp(f, "resolver")) {
-            if (!*val) {
-                fprintf(err, "rosterd: --resolver needs a file\n");
-                return RS_CONFIG_ERROR;
-            }
-            cfg->resolver = val;
-        } else if (!strcmp(f, "socket")) {
-            size_t n = strlen(val);
-            if (n == 0 || n >= sizeof cfg->socket_path) {
-                fprintf(err, "rosterd: --socket path must be 1..%zu bytes\n",
-                        sizeof cfg->socket_path - 1);
-                return RS_CONFIG_ERROR;
-            }
-            memcpy(cfg->socket_path, val, n + 1);
-        } else if (!strcmp(f, "join")) {
-            if (add_seeds(cfg, val, err) != 0)
-                return RS_CONFIG_ERROR;
-            cfg->cluster = 1;
-        } else if (!strcmp(f, "cookie-file")) {
-            struct stat st;
-            if (stat(val, &st) != 0 || !S_ISREG(st.st_mode) || access(val, R_OK) != 0) {
-                fprintf(err, "rosterd: --cookie-file %s: not a readable file\n", val);
-                return RS_CONFIG_ERROR;
-            }
-            cfg->cookie_file = val;
-        } else if (!strcmp(f, "data-dir")) {
-            struct stat st;
-            if (stat(val, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                fprintf(err, "rosterd: --data-dir %s: not a directory\n", val);
-                return RS_CONFIG_ERROR;
-            }
-            cfg->data_dir = val;
-        } else { /* log-level */
-            int l = rs_log_level_parse(val);
-            if (l < 0) {
-                fprintf(err, "rosterd: --log-level '%s': expected error, warn, info or debug\n",
-                        val);
-                return RS_CONFIG_ERROR;
-            }
-            cfg->log_level = l;
-        }
     }
-    if (rs_limits_check(&cfg->limits) != 0) {
-        struct rs_limits *l = &cfg->limits;
-        fprintf(err,
-                "rosterd: incoherent limits: need 0 < --max-name-bytes, %u <= --max-frame-bytes "
-                "<= %u, frame >= name + 2 * meta + %u (name %u, meta %u, frame %u), and "
-                "nonzero --max-connections, --max-pids-per-client, --queue-bytes, "
-                "--max-message-bytes, --mailbox-bytes, and "
-                "--queue-bytes <= --outbuf-bytes <= %u\n",
-                RS_FRAME_MIN, RS_FRAME_MAX_CEILING,
-                RS_FRAME_HEADER + RS_SCOPE_MAX + RS_NODE_NAME_MAX + 128, l->name_max,
-                l->meta_max, l->frame_max, RS_OUTBUF_MAX_CEILING);
+    if (check_limits(&cfg->limits, err) != 0 || check_cluster(&ps) != 0)
         return RS_CONFIG_ERROR;
-    }
-    if (cfg->limits.stall_ms == 0 || cfg->limits.outbuf_max == 0) {
-        fprintf(err, "rosterd: --stall-timeout-ms and --outbuf-bytes must be > 0\n");
-        return RS_CONFIG_ERROR;
-    }
-    if (cfg->down_after_ms < 2 * cfg->heartbeat_ms) {
-        fprintf(err, "rosterd: --down-after-ms (%u) must be at least twice --heartbeat-ms (%u)\n",
-                cfg->down_after_ms, cfg->heartbeat_ms);
-        return RS_CONFIG_ERROR;
-    }
-    if (cfg->resolver && !policy_given)
-        cfg->policy = RS_POLICY_CUSTOM;
-    if (cfg->resolver && cfg->policy != RS_POLICY_CUSTOM) {
-        fprintf(err, "rosterd: --resolver is only used with --conflict-policy custom\n");
-        return RS_CONFIG_ERROR;
-    }
-    if (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver) {
-        fprintf(err, "rosterd: --conflict-policy custom needs --resolver FILE.so\n");
-        return RS_CONFIG_ERROR;
-    }
     format_addr(cfg->listen_addr, sizeof cfg->listen_addr, cfg->listen_host, cfg->listen_port);
     return RS_CONFIG_OK;
 }

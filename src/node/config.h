@@ -15,8 +15,6 @@
 #define RS_SEEDS_MAX 32
 #define RS_CONFIG_SCOPES_MAX 64
 #define RS_PRIORITIES_MAX 64
-#define RS_HEARTBEAT_DEFAULT_MS 500u
-#define RS_DOWN_AFTER_DEFAULT_MS 3000u
 
 struct rs_node_config {
     char name[RS_NODE_NAME_MAX + 1]; /* 1..64 bytes of [A-Za-z0-9._-] */
@@ -34,8 +32,8 @@ struct rs_node_config {
     size_t n_seeds;
     const char *scopes[RS_CONFIG_SCOPES_MAX]; /* --scope, argv strings */
     size_t n_scopes;
-    unsigned heartbeat_ms;
-    unsigned down_after_ms;
+    unsigned heartbeat_ms;  /* default RS_HEARTBEAT_MS_DEFAULT (base/limits.h) */
+    unsigned down_after_ms; /* default RS_DOWN_AFTER_MS_DEFAULT */
     enum rs_conflict_policy policy;
     struct rs_node_priority priorities[RS_PRIORITIES_MAX]; /* node points into prio_names */
     char prio_names[RS_PRIORITIES_MAX][RS_NODE_NAME_MAX + 1];
