@@ -2,11 +2,15 @@
  * rs_node_apply queues outputs; rs_node_perform delivers them (SEND to a conn's pending
  * output, CLOSE, LOG, LOG_LEVEL), then flushes every conn that got output, which may feed
  * CLIENT_FLUSHED / CLIENT_GONE and queue more outputs: it loops until nothing is left.
- * DIAL outputs go to dial.c. Every input gets the wall-clock time here (HLC stamps). */
+ * DIAL outputs go to dial.c. Every input gets the wall-clock time here (HLC stamps).
+ * Nothing deliver() calls may apply an input: it would append to the outputs being walked
+ * (moving them under the walk) and the reset at its end would drop them. Feedback belongs
+ * to the flush phase of rs_node_perform, which runs between deliveries; an assert holds it. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/check.h"
 #include "conn.h"
 #include "log.h"
 #include "node.h"
@@ -22,6 +26,7 @@ static uint64_t wall_ms(void)
 
 void rs_node_apply(struct rs_node *n, struct rs_input *in)
 {
+    RS_ASSERT(!n->delivering); /* see the top of this file */
     in->wall_ms = wall_ms();
     if (rs_core_apply(n->core, in, &n->outs) != 0) {
         rs_log(RS_LOG_ERROR, "core out of memory: aborting");
@@ -33,6 +38,7 @@ static void deliver(struct rs_node *n)
 {
     struct rs_outputs *o = &n->outs;
     struct rs_conn *last = NULL; /* consecutive outputs usually name the same conn */
+    n->delivering = 1;
     for (size_t i = 0; i < o->n; i++) {
         const struct rs_output *out = &o->v[i];
         const uint8_t *p = o->bytes.data + out->off;
@@ -68,6 +74,7 @@ static void deliver(struct rs_node *n)
         }
     }
     rs_outputs_reset(o);
+    n->delivering = 0;
     if (o->bytes.cap > OUTS_KEEP_MAX) { /* after a huge listing, give the memory back */
         rs_outputs_fini(o);
         rs_outputs_init(o);

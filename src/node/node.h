@@ -26,6 +26,7 @@ struct rs_node {
     struct rs_core *core;
     struct rs_outputs outs; /* outputs of rs_core_apply, performed by rs_node_perform */
     int performing;         /* rs_node_perform is running (it loops until outs is empty) */
+    int delivering;         /* deliver() walks outs: rs_node_apply must not append to it now */
 
     uv_pipe_t listener;
     int listening;
