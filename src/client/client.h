@@ -121,8 +121,9 @@ void rs_client_lose(roster_client *c, int err, const char *fmt, ...)
 /* rs_client_errstr describes errno e in buf (thread-safe, unlike strerror); returns the text. */
 const char *rs_client_errstr(int e, char *buf, size_t cap);
 /* rs_client_open_fd performs the handshake over an already connected non-blocking stream
- * socket (taken: closed on failure) and returns the client in *out. roster_connect uses it
- * after connecting; the client-side fuzz target uses it over a socketpair. */
+ * socket (taken: closed on failure) and returns the client in *out, with default options.
+ * Only the client-side fuzz target uses it, over a socketpair; roster_connect does not (it
+ * runs the same steps itself, on the socket it opened, with the caller's options). */
 int rs_client_open_fd(roster_client **out, int fd, const char *client_name, int timeout_ms);
 
 /* --- io.c: socket I/O, frame parsing and dispatch --- */
