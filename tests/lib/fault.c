@@ -4,7 +4,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 
-static long countdown; /* allocations until the planned failure (it included); 0: none */
+static long countdown;   /* allocations until the planned failure (it included); 0: none */
 static long repeat_left; /* failures still to come after it; FAULT_FOREVER: unbounded */
 static int failing;      /* the planned failure has started */
 static long calls;
