@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "wire/handshake.h"
 #include "base/paths.h"
 #include "log.h"
 #include "roster.h"
@@ -150,14 +150,14 @@ static void default_name(char *name, size_t cap)
     if (dot && dot != host)
         *dot = 0;
     /* Node names are 1..64 bytes of [A-Za-z0-9._-]: other bytes become '-'. */
-    host[RS_AUTH_NAME_MAX] = 0;
+    host[RS_NODE_NAME_MAX] = 0;
     for (char *p = host; *p; p++)
-        if (!rs_auth_name_ok(p, 1))
+        if (!rs_peer_name_ok(p, 1))
             *p = '-';
     snprintf(name, cap, "%s", host);
 }
 
-int rs_config_name_ok(const char *s) { return rs_auth_name_ok(s, strlen(s)); }
+int rs_config_name_ok(const char *s) { return rs_peer_name_ok(s, strlen(s)); }
 
 /* format_addr writes "host:port" (IPv6 hosts in brackets). */
 static void format_addr(char *out, size_t cap, const char *host, unsigned port)
@@ -290,7 +290,7 @@ int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out
         } else if (!strcmp(f, "name")) {
             if (!rs_config_name_ok(val)) {
                 fprintf(err, "rosterd: --name '%s': must be 1..%u bytes of [A-Za-z0-9._-]\n",
-                        val, RS_AUTH_NAME_MAX);
+                        val, RS_NODE_NAME_MAX);
                 return RS_CONFIG_ERROR;
             }
             memcpy(cfg->name, val, strlen(val) + 1);

@@ -19,7 +19,7 @@ static void feed(int dialer, const struct rs_auth_keys *k, const uint8_t *p, siz
     struct rs_auth a;
     struct rs_buf out;
     rs_buf_init(&out);
-    uint8_t nonce[RS_AUTH_NONCE_BYTES];
+    uint8_t nonce[RS_PEER_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
     if (rs_auth_start(&a, dialer, k, "fuzz", 7, "127.0.0.1:1", nonce, &out) != 0)
         abort();

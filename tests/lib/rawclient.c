@@ -14,7 +14,7 @@
 int rc_connect(struct rawclient *rc, const char *path)
 {
     memset(rc, 0, sizeof *rc);
-    rs_buf_init(&rc->in);
+    rs_wire_reader_init(&rc->in, RS_FRAME_MAX_CEILING, 65536);
     rc->next_req = 1;
     rc->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (rc->fd < 0)
@@ -36,7 +36,7 @@ void rc_close(struct rawclient *rc)
     if (rc->fd >= 0)
         close(rc->fd);
     rc->fd = -1;
-    rs_buf_fini(&rc->in);
+    rs_wire_reader_fini(&rc->in);
 }
 
 int rc_send_raw(struct rawclient *rc, const void *p, size_t len)
@@ -70,20 +70,13 @@ uint32_t rc_send(struct rawclient *rc, struct rs_msg *msg)
 int rc_recv(struct rawclient *rc, struct rs_msg *msg, int timeout_ms)
 {
     static const struct rs_limits lim = {.frame_max = RS_FRAME_MAX_CEILING};
-    if (rc->used) {
-        rs_buf_consume(&rc->in, rc->used);
-        rc->used = 0;
-    }
     uint64_t deadline = test_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
     for (;;) {
+        const uint8_t *f;
         size_t flen;
-        int r = rs_wire_frame_next(rc->in.data, rc->in.len, RS_FRAME_MAX_CEILING, &flen);
-        if (r == RS_WIRE_OK) {
-            if (rs_wire_decode(rc->in.data, flen, &lim, msg) != RS_WIRE_OK)
-                return -1;
-            rc->used = flen;
-            return 1;
-        }
+        int r = rs_wire_reader_next(&rc->in, &f, &flen);
+        if (r == RS_WIRE_OK)
+            return rs_wire_decode(f, flen, &lim, msg) == RS_WIRE_OK ? 1 : -1;
         if (r != RS_WIRE_NEED_MORE)
             return -1;
         uint64_t now = test_now_ms();
@@ -95,14 +88,16 @@ int rc_recv(struct rawclient *rc, struct rs_msg *msg, int timeout_ms)
             continue;
         if (pr <= 0)
             return 0;
-        if (rs_buf_reserve(&rc->in, 65536) != 0)
+        uint8_t *room;
+        size_t cap;
+        if (rs_wire_reader_room(&rc->in, 65536, &room, &cap) != 0)
             return -1;
-        ssize_t got = recv(rc->fd, rc->in.data + rc->in.len, 65536, 0);
+        ssize_t got = recv(rc->fd, room, cap, 0);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             return -1;
-        rc->in.len += (size_t)got;
+        rs_wire_reader_commit(&rc->in, (size_t)got);
     }
 }
 
