@@ -67,6 +67,21 @@ uint32_t rc_send(struct rawclient *rc, struct rs_msg *msg)
     return r == 0 ? msg->req_id : 0;
 }
 
+/* wait_readable waits until rc's socket is readable (1) or the deadline passes (0). */
+static int wait_readable(struct rawclient *rc, uint64_t deadline)
+{
+    for (;;) {
+        uint64_t now = test_now_ms();
+        if (now >= deadline)
+            return 0;
+        struct pollfd pfd = {rc->fd, POLLIN, 0};
+        int pr = poll(&pfd, 1, (int)(deadline - now));
+        if (pr < 0 && errno == EINTR)
+            continue;
+        return pr > 0;
+    }
+}
+
 int rc_recv(struct rawclient *rc, struct rs_msg *msg, int timeout_ms)
 {
     static const struct rs_limits lim = {.frame_max = RS_FRAME_MAX_CEILING};
@@ -79,14 +94,7 @@ int rc_recv(struct rawclient *rc, struct rs_msg *msg, int timeout_ms)
             return rs_wire_decode(f, flen, &lim, msg) == RS_WIRE_OK ? 1 : -1;
         if (r != RS_WIRE_NEED_MORE)
             return -1;
-        uint64_t now = test_now_ms();
-        if (now >= deadline)
-            return 0;
-        struct pollfd pfd = {rc->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)(deadline - now));
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
+        if (!wait_readable(rc, deadline))
             return 0;
         uint8_t *room;
         size_t cap;
@@ -189,14 +197,7 @@ int rc_wait_closed(struct rawclient *rc, int timeout_ms)
     uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
     char tmp[65536];
     for (;;) {
-        uint64_t now = test_now_ms();
-        if (now >= deadline)
-            return 0;
-        struct pollfd pfd = {rc->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)(deadline - now));
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
+        if (!wait_readable(rc, deadline))
             return 0;
         ssize_t got = recv(rc->fd, tmp, sizeof tmp, 0);
         if (got == 0 || (got < 0 && (errno == ECONNRESET || errno == EPIPE)))
