@@ -1,11 +1,11 @@
 /* fuzz_handshake.c: fuzz target for the peer handshake, the only code that reads a peer's
  * bytes before it is authenticated: the frame reader and the handshake frame decoders
  * (src/wire/reader.c, handshake.c) under the node's state machine (src/node/auth.c, linked
- * as the roster_node_auth library). The input is fed, whole and
- * then split at its first byte, to an acceptor and to a dialer that already sent their
- * HELLO. The decoder must never crash, never consume more than it was given, never read
- * past a frame, and never reach DONE without the cookie (the input cannot hold a valid
- * proof for the fresh random nonces). */
+ * as the roster_node_auth library). The input is fed, whole and then split at its first
+ * byte, to an acceptor and to a dialer that already sent their HELLO. The decoder must
+ * never crash, never consume more than it was given, never read past a frame, and never
+ * reach DONE without the cookie (the input cannot hold a valid proof for the fresh random
+ * nonces). */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
