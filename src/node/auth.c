@@ -164,13 +164,24 @@ void rs_auth_bad_frame(struct rs_auth *a, int res, size_t declared)
     fail(a, why);
 }
 
+static void not_handshake(struct rs_auth *a, uint8_t type)
+{
+    char why[80];
+    snprintf(why, sizeof why, "not a handshake frame (type %u)", type);
+    fail(a, why);
+}
+
+void rs_auth_partial(struct rs_auth *a, const uint8_t *p, size_t n)
+{
+    if (n >= 5 && p[4] != RS_HS_HELLO && p[4] != RS_HS_PROOF && p[4] != RS_HS_REFUSE)
+        not_handshake(a, p[4]);
+}
+
 int rs_auth_frame(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf *out)
 {
     int r = rs_hs_check(f, n);
     if (r == RS_HS_E_TYPE) {
-        char why[80];
-        snprintf(why, sizeof why, "not a handshake frame (type %u)", f[4]);
-        fail(a, why);
+        not_handshake(a, f[4]);
         return 0;
     }
     if (r != RS_HS_OK) {
@@ -199,8 +210,11 @@ size_t rs_auth_input(struct rs_auth *a, const uint8_t *p, size_t len, struct rs_
         const uint8_t *f;
         size_t n;
         int r = rs_wire_reader_next(&rd, &f, &n);
-        if (r == RS_WIRE_NEED_MORE)
+        if (r == RS_WIRE_NEED_MORE) {
+            const uint8_t *head = rs_wire_reader_pending(&rd, &n);
+            rs_auth_partial(a, head, n);
             break;
+        }
         if (r == RS_WIRE_READER_E_NOMEM) {
             used = (size_t)-1;
             break;

@@ -81,6 +81,11 @@ static inline int rs_auth_busy(const struct rs_auth *a)
  * appended). Returns 0, or -1 only if out of memory. */
 int rs_auth_frame(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf *out);
 
+/* rs_auth_partial judges the header of the frame under way (p, n bytes: not all of it yet)
+ * while rs_auth_busy: a type that is not a handshake's fails at once, without waiting for a
+ * body. */
+void rs_auth_partial(struct rs_auth *a, const uint8_t *p, size_t n);
+
 /* rs_auth_bad_frame fails the handshake on what the frame reader refused (result res of
  * rs_wire_reader_next, declared the length it read). */
 void rs_auth_bad_frame(struct rs_auth *a, int res, size_t declared);

@@ -252,20 +252,22 @@ static long process(struct rs_conn *c)
     in.msg = &msg;
     long frames = 0;
     for (;; frames++) {
-        const uint8_t *f;
-        size_t flen;
+        const uint8_t *f = NULL;
+        size_t flen = 0;
         int r = rs_wire_reader_next(&c->rd, &f, &flen);
-        if (r == RS_WIRE_NEED_MORE)
-            return frames;
         if (r == RS_WIRE_READER_E_NOMEM)
             oom();
         if (c->peer && !rs_peer_is_up(c)) {
             /* The handshake first: its frames go to peer.c until it completes. */
             if (rs_peer_handshake(c, r, f, flen) != 0)
                 return -1;
+            if (r == RS_WIRE_NEED_MORE)
+                return frames;
             in.kind = RS_IN_PEER_MSG;
             continue;
         }
+        if (r == RS_WIRE_NEED_MORE)
+            return frames;
         if (r == RS_WIRE_OK)
             r = rs_wire_decode(f, flen, &n->wire_limits, &msg);
         if (r != RS_WIRE_OK) {

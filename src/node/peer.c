@@ -102,10 +102,15 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
     struct rs_peer *pe = c->peer;
     struct rs_buf b;
     rs_buf_init(&b);
-    if (r != RS_WIRE_OK)
+    if (r == RS_WIRE_NEED_MORE) {
+        size_t held;
+        const uint8_t *head = rs_wire_reader_pending(&c->rd, &held);
+        rs_auth_partial(&pe->auth, head, held);
+    } else if (r != RS_WIRE_OK) {
         rs_auth_bad_frame(&pe->auth, r, fn);
-    else if (rs_auth_frame(&pe->auth, f, fn, &b) != 0)
+    } else if (rs_auth_frame(&pe->auth, f, fn, &b) != 0) {
         oom();
+    }
     send_hs(c, &b);
     struct rs_auth *a = &pe->auth;
     if (a->state == RS_AUTH_FAILED) {

@@ -38,8 +38,9 @@ struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed);
 /* rs_peer_begin starts the handshake on a connected conn: TCP_NODELAY, HELLO, reading. */
 void rs_peer_begin(struct rs_conn *c);
 /* rs_peer_handshake takes what the conn's frame reader gave (conn.c's read path, until up):
- * result r of rs_wire_reader_next with its frame f of n bytes, or a refused length n.
- * Returns 0 to read on, or -1 if the conn is closing. */
+ * result r of rs_wire_reader_next with its frame f of n bytes, a refused length n, or
+ * RS_WIRE_NEED_MORE (the header of the frame under way is judged). Returns 0 to read on,
+ * or -1 if the conn is closing. */
 int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t n);
 /* rs_peer_closed runs once when a peer conn closes: PEER_GONE if it was up, dial upkeep. */
 void rs_peer_closed(struct rs_conn *c);

@@ -71,6 +71,15 @@ int rs_wire_reader_settle(struct rs_wire_reader *r);
  * tail of lent bytes could not be copied in. */
 int rs_wire_reader_next(struct rs_wire_reader *r, const uint8_t **frame, size_t *len);
 
+/* rs_wire_reader_pending shows the bytes held of the frame under way once next() said
+ * RS_WIRE_NEED_MORE (*n of them, fewer than the frame), so that a caller can judge its
+ * header before the body arrives (the peer handshake refuses a foreign type at once). */
+static inline const uint8_t *rs_wire_reader_pending(const struct rs_wire_reader *r, size_t *n)
+{
+    *n = r->len - r->off;
+    return r->buf + r->off;
+}
+
 /* rs_wire_reader_buffered returns the bytes held that next() has not handed out (lent ones
  * included): 0 means the stream is at a frame boundary. */
 static inline size_t rs_wire_reader_buffered(const struct rs_wire_reader *r)

@@ -232,6 +232,9 @@ static void test_short_and_truncated_header(void)
     ASSERT_EQ(rs_wire_reader_feed(&r, "\x00\x07", 2), 0);
     ASSERT_EQ(rs_wire_reader_next(&r, &f, &len), RS_WIRE_NEED_MORE);
     ASSERT_EQ(rs_wire_reader_buffered(&r), 5);
+    size_t held;
+    const uint8_t *head = rs_wire_reader_pending(&r, &held);
+    ASSERT_MEM_EQ(head, held, "\x08\x00\x00\x00\x07", 5); /* its type can be judged */
     /* a declared length below the header is refused at once */
     rs_wire_reader_reset(&r);
     ASSERT_EQ(rs_wire_reader_feed(&r, "\x07\x00\x00\x00", 4), 0);
