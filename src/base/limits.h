@@ -37,6 +37,15 @@
 #define RS_DOWN_AFTER_MS_DEFAULT 3000u       /* peer silence before it is declared down
                                                 (--down-after-ms) */
 
+/* node caps */
+#define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate
+                                         within this */
+#define RS_HANDSHAKES_MAX 64u /* pending peer handshakes; more connections are closed at once */
+
+/* client defaults */
+#define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u) /* libroster's event queue bytes
+                                                       (options.event_queue_bytes = 0) */
+
 /* A frame must be able to carry the largest name and metadata twice (events carry the
  * previous metadata too) plus a scope, node name and fixed fields. */
 static_assert(RS_FRAME_MIN >= RS_FRAME_HEADER + 2 * RS_SCOPE_MAX + 128, "frame min");

@@ -10,6 +10,7 @@
 #include "../base/alloc.h"
 #include "../base/buf.h"
 #include "../base/limits.h"
+#include "../wire/reader.h"
 #include "../wire/wire.h"
 
 /* Request ids: pipelined requests carry this bit, blocking ones never do. Ids only grow, so
@@ -21,10 +22,10 @@
 #define RS_CLIENT_INTERNAL_BIT 0x40000000u
 #define RS_CLIENT_ID_MASK 0x3fffffffu
 #define RS_CLIENT_CHUNK (64u * 1024u)         /* read size and pipelined flush threshold */
+#define RS_CLIENT_IN_KEEP (4u * RS_CLIENT_CHUNK) /* a larger idle read buffer is freed */
 #define RS_CLIENT_OUT_HIGH (4u * 1024u * 1024u) /* pipelined writes block above this */
 #define RS_CLIENT_READ_EVERY 64u /* see rs_client_out_drain */
 #define RS_CLIENT_DETAIL_MAX 512
-#define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u)
 
 struct rs_call;
 /* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
@@ -66,8 +67,7 @@ struct roster_client {
     uint32_t next_async;
     struct rs_buf out; /* frames not yet written, from out_off */
     size_t out_off;
-    struct rs_buf in; /* bytes read, not yet parsed, from in_off */
-    size_t in_off;
+    struct rs_wire_reader in; /* bytes read, split into frames (io.c) */
     struct rs_limits dec; /* decoder limits: frame_max only */
     uint32_t name_max, meta_max, frame_max;
     struct rs_call *call; /* the blocking call in flight, or NULL */

@@ -69,7 +69,7 @@ static void client_free(roster_client *c)
     if (c->evfd >= 0)
         close(c->evfd);
     rs_buf_fini(&c->out);
-    rs_buf_fini(&c->in);
+    rs_wire_reader_fini(&c->in);
     rs_buf_fini(&c->evq);
     rs_free(c->ovf);
     rs_free(c);
@@ -148,6 +148,7 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
     c->meta_max = meta_max;
     c->name_max = call.opts;
     c->dec.frame_max = frame_max;
+    c->in.frame_max = frame_max;
     c->node_inc = call.arg;
     c->self.node_inc = call.pid.inc;
     c->self.serial = call.pid.serial;
@@ -189,7 +190,7 @@ static roster_client *client_new(void)
     c->dec.frame_max = RS_FRAME_MAX_CEILING;
     c->frame_max = RS_FRAME_MAX_CEILING;
     rs_buf_init(&c->out);
-    rs_buf_init(&c->in);
+    rs_wire_reader_init(&c->in, RS_FRAME_MAX_CEILING, RS_CLIENT_IN_KEEP);
     rs_buf_init(&c->evq);
     c->evq_max = RS_CLIENT_EVQ_DEFAULT;
     return c;

@@ -1,5 +1,5 @@
 /* io.c: the client's socket I/O: non-blocking writes of the out buffer, 64 KiB reads into
- * the in buffer, splitting and dispatching whole frames (answers to the blocking call,
+ * the frame reader (src/wire/reader.h), dispatching whole frames (answers to the blocking call,
  * pipelined answers, events), and the poll loop with a deadline behind every blocking call. */
 #include <errno.h>
 #include <poll.h>
@@ -133,43 +133,42 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
 
 static void parse(roster_client *c)
 {
-    while (!c->dead && c->in_off < c->in.len) {
-        size_t fl = 0;
-        int r = rs_wire_frame_next(c->in.data + c->in_off, c->in.len - c->in_off,
-                                   c->dec.frame_max, &fl);
+    while (!c->dead) {
+        const uint8_t *f;
+        size_t fl;
+        int r = rs_wire_reader_next(&c->in, &f, &fl);
         if (r == RS_WIRE_NEED_MORE)
             break;
         if (r != RS_WIRE_OK) {
             rs_client_lose(c, ROSTER_EPROTO, "bad frame from the node: %s", rs_wire_strerror(r));
             break;
         }
-        size_t at = c->in_off;
-        c->in_off += fl;
-        dispatch(c, c->in.data + at, fl);
+        dispatch(c, f, fl);
     }
-    if (c->in_off == c->in.len)
-        c->in.len = c->in_off = 0;
 }
 
-/* read_once does one non-blocking recv of up to a chunk and dispatches the whole frames.
- * Returns bytes read (> 0), 0 if nothing was there, or an error; *full (if not NULL) says
- * whether the recv filled the room it had (more may be waiting). */
+/* read_once does one non-blocking recv of up to a chunk (or the rest of a big frame) and
+ * dispatches the whole frames. Returns bytes read (> 0), 0 if nothing was there, or an
+ * error; *full (if not NULL) says whether the recv filled the room it had (more may be
+ * waiting). */
 static int read_once(roster_client *c, int *full)
 {
     char eb[128];
-    if (c->in_off > 0 && c->in.cap - c->in.len < RS_CLIENT_CHUNK) {
-        rs_buf_consume(&c->in, c->in_off);
-        c->in_off = 0;
-    }
-    if (rs_buf_reserve(&c->in, RS_CLIENT_CHUNK) != 0)
+    uint8_t *room;
+    size_t cap;
+    int e = rs_wire_reader_room(&c->in, RS_CLIENT_CHUNK, &room, &cap);
+    if (e == RS_WIRE_READER_E_NOMEM)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory for the read buffer");
+    if (e != 0) { /* a frame parse() already refused: the connection is lost */
+        rs_client_lose(c, ROSTER_EPROTO, "bad frame from the node: %s", rs_wire_strerror(e));
+        return c->dead_err;
+    }
     for (;;) {
-        size_t room = c->in.cap - c->in.len;
-        ssize_t n = recv(c->sock, c->in.data + c->in.len, room, MSG_DONTWAIT);
+        ssize_t n = recv(c->sock, room, cap, MSG_DONTWAIT);
         if (n > 0) {
             if (full)
-                *full = (size_t)n == room;
-            c->in.len += (size_t)n;
+                *full = (size_t)n == cap;
+            rs_wire_reader_commit(&c->in, (size_t)n);
             parse(c);
             return (int)(n > 0x7fffffff ? 0x7fffffff : n);
         }

@@ -1,18 +1,13 @@
-/* auth.c: the peer handshake (see auth.h): frames, key derivation, proofs. No I/O.
- *
- * HELLO body (after the 8-byte header: len u32, type u8, flags u8 = 0, reserved u16 = 0):
- *   magic u32, version u16, reserved u16 = 0, nonce[32], incarnation u64,
- *   name_len u8, name, addr_len u8, addr
- * PROOF body: mac[32].  REFUSE body: text_len u8, text.
- * magic and version sit at fixed offsets so that any later version is recognised as such. */
+/* auth.c: the peer handshake (see auth.h): key derivation, the state machine, the proofs.
+ * The frames are encoded and decoded by src/wire/handshake.c; no I/O here. */
 #include "auth.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
-#define HDR 8u
-#define HELLO_FIXED (HDR + 4u + 2u + 2u + RS_AUTH_NONCE_BYTES + 8u)
+#include "wire/reader.h"
+#include "wire/wire.h"
 
 static const char LABEL_DIALER[] = "roster cluster handshake v1: dialer";
 static const char LABEL_ACCEPTOR[] = "roster cluster handshake v1: acceptor";
@@ -32,24 +27,6 @@ void rs_auth_keys_derive(struct rs_auth_keys *k, const uint8_t *cookie, size_t l
     derive(k->acceptor, cookie, len, LABEL_ACCEPTOR);
 }
 
-static int addr_ok(const uint8_t *s, size_t len)
-{
-    if (len == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] <= 0x20 || s[i] >= 0x7f)
-            return 0;
-    return 1;
-}
-
-static void header(uint8_t *p, size_t total, uint8_t type)
-{
-    rs_put_u32(p, (uint32_t)(total - 4));
-    p[4] = type;
-    p[5] = 0;
-    rs_put_u16(p + 6, 0);
-}
-
 static void fail(struct rs_auth *a, const char *why)
 {
     a->state = RS_AUTH_FAILED;
@@ -59,15 +36,10 @@ static void fail(struct rs_auth *a, const char *why)
 /* refuse fails and tells the peer why (best effort: REFUSE is a courtesy). */
 static int refuse(struct rs_auth *a, struct rs_buf *out, const char *why)
 {
-    uint8_t f[HDR + 1 + 200];
-    size_t n = strlen(why);
-    if (n > 200)
-        n = 200;
-    header(f, HDR + 1 + n, RS_HS_REFUSE);
-    f[HDR] = (uint8_t)n;
-    memcpy(f + HDR + 1, why, n);
+    uint8_t f[RS_HS_REFUSE_BYTES_MAX];
+    size_t n = rs_hs_refuse_encode(f, why);
     fail(a, why);
-    return rs_buf_append(out, f, HDR + 1 + n);
+    return rs_buf_append(out, f, n);
 }
 
 int rs_auth_start(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys,
@@ -80,26 +52,8 @@ int rs_auth_start(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys
     a->self_name = self_name;
     a->self_inc = self_inc;
     a->state = RS_AUTH_WAIT_HELLO;
-    size_t nl = strlen(self_name), al = self_addr ? strlen(self_addr) : 0;
-    if (nl > RS_AUTH_NAME_MAX)
-        nl = RS_AUTH_NAME_MAX;
-    if (al > RS_AUTH_ADDR_MAX)
-        al = RS_AUTH_ADDR_MAX;
     uint8_t *h = dialer ? a->hello_d : a->hello_a;
-    size_t total = HELLO_FIXED + 1 + nl + 1 + al;
-    header(h, total, RS_HS_HELLO);
-    rs_put_u32(h + HDR, RS_AUTH_MAGIC);
-    rs_put_u16(h + HDR + 4, RS_AUTH_VERSION);
-    rs_put_u16(h + HDR + 6, 0);
-    memcpy(h + HDR + 8, nonce, RS_AUTH_NONCE_BYTES);
-    rs_put_u64(h + HDR + 8 + RS_AUTH_NONCE_BYTES, self_inc);
-    uint8_t *q = h + HELLO_FIXED;
-    *q++ = (uint8_t)nl;
-    memcpy(q, self_name, nl);
-    q += nl;
-    *q++ = (uint8_t)al;
-    if (al)
-        memcpy(q, self_addr, al);
+    size_t total = rs_hs_hello_encode(h, nonce, self_inc, self_name, self_addr);
     if (dialer)
         a->hello_d_len = total;
     else
@@ -107,48 +61,44 @@ int rs_auth_start(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys
     return rs_buf_append(out, h, total);
 }
 
-/* on_hello parses the peer's HELLO (frame f of n bytes); 0, or -1 (out of memory). */
+/* transcript is what both proofs cover: HELLO_d || HELLO_a. */
+static size_t transcript(const struct rs_auth *a, uint8_t t[2 * RS_PEER_FRAME_MAX])
+{
+    memcpy(t, a->hello_d, a->hello_d_len);
+    memcpy(t + a->hello_d_len, a->hello_a, a->hello_a_len);
+    return a->hello_d_len + a->hello_a_len;
+}
+
+static int send_proof(struct rs_auth *a, const uint8_t *key, struct rs_buf *out)
+{
+    uint8_t t[2 * RS_PEER_FRAME_MAX], mac[RS_PEER_MAC_BYTES], proof[RS_HS_PROOF_BYTES];
+    size_t tl = transcript(a, t);
+    crypto_auth_hmacsha256(mac, t, tl, key);
+    rs_hs_proof_encode(proof, mac);
+    return rs_buf_append(out, proof, sizeof proof);
+}
+
+/* on_hello takes the peer's HELLO (frame f of n bytes); 0, or -1 (out of memory). */
 static int on_hello(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf *out)
 {
-    if (n < HELLO_FIXED) {
-        fail(a, "malformed HELLO (too short)");
-        return 0;
-    }
-    if (rs_get_u32(f + HDR) != RS_AUTH_MAGIC) {
-        fail(a, "HELLO with a bad magic");
-        return 0;
-    }
-    a->peer_version = rs_get_u16(f + HDR + 4);
-    if (a->peer_version != RS_AUTH_VERSION) {
+    struct rs_hs_hello h;
+    int r = rs_hs_hello_decode(f, n, &h);
+    a->peer_version = h.version;
+    if (r == RS_HS_E_VERSION) {
         char why[96];
         snprintf(why, sizeof why, "cluster protocol version %u is not supported (this node "
-                 "speaks %u)", (unsigned)a->peer_version, RS_AUTH_VERSION);
+                 "speaks %u)", (unsigned)a->peer_version, RS_PEER_VERSION);
         return refuse(a, out, why);
     }
-    const uint8_t *q = f + HELLO_FIXED, *end = f + n;
-    if (rs_get_u16(f + HDR + 6) != 0 || q >= end || *q > RS_AUTH_NAME_MAX ||
-        (size_t)(end - q) < 1u + *q + 1u) {
-        fail(a, "malformed HELLO");
+    if (r != RS_HS_OK) {
+        fail(a, rs_hs_strerror(r));
         return 0;
     }
-    size_t nl = *q++;
-    const uint8_t *name = q;
-    q += nl;
-    size_t al = *q++;
-    if ((size_t)(end - q) != al || !rs_auth_name_ok((const char *)name, nl) ||
-        (al && !addr_ok(q, al))) {
-        fail(a, "malformed HELLO (bad name or address)");
-        return 0;
-    }
-    memcpy(a->peer_name, name, nl);
-    a->peer_name[nl] = 0;
-    memcpy(a->peer_addr, q, al);
-    a->peer_addr[al] = 0;
-    a->peer_inc = rs_get_u64(f + HDR + 8 + RS_AUTH_NONCE_BYTES);
-    if (a->peer_inc == 0) {
-        fail(a, "malformed HELLO (incarnation 0)");
-        return 0;
-    }
+    memcpy(a->peer_name, h.name, h.name_len);
+    a->peer_name[h.name_len] = 0;
+    memcpy(a->peer_addr, h.addr, h.addr_len);
+    a->peer_addr[h.addr_len] = 0;
+    a->peer_inc = h.inc;
     if (a->peer_inc == a->self_inc) {
         a->self_conn = 1;
         return refuse(a, out, "connection to itself");
@@ -168,98 +118,118 @@ static int on_hello(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf
     a->state = RS_AUTH_WAIT_PROOF;
     if (!a->dialer)
         return 0; /* the acceptor proves itself only after the dialer did */
-    uint8_t proof[HDR + RS_AUTH_MAC_BYTES];
-    header(proof, sizeof proof, RS_HS_PROOF);
-    uint8_t t[2 * RS_AUTH_FRAME_MAX];
-    memcpy(t, a->hello_d, a->hello_d_len);
-    memcpy(t + a->hello_d_len, a->hello_a, a->hello_a_len);
-    crypto_auth_hmacsha256(proof + HDR, t, a->hello_d_len + a->hello_a_len, a->keys->dialer);
-    return rs_buf_append(out, proof, sizeof proof);
+    return send_proof(a, a->keys->dialer, out);
 }
 
 static int on_proof(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf *out)
 {
-    if (n != HDR + RS_AUTH_MAC_BYTES) {
-        fail(a, "malformed PROOF");
+    const uint8_t *mac;
+    if (rs_hs_proof_decode(f, n, &mac) != RS_HS_OK) {
+        fail(a, rs_hs_strerror(RS_HS_E_PROOF));
         return 0;
     }
-    uint8_t t[2 * RS_AUTH_FRAME_MAX];
-    memcpy(t, a->hello_d, a->hello_d_len);
-    memcpy(t + a->hello_d_len, a->hello_a, a->hello_a_len);
-    size_t tl = a->hello_d_len + a->hello_a_len;
+    uint8_t t[2 * RS_PEER_FRAME_MAX];
+    size_t tl = transcript(a, t);
     const uint8_t *their_key = a->dialer ? a->keys->acceptor : a->keys->dialer;
-    if (crypto_auth_hmacsha256_verify(f + HDR, t, tl, their_key) != 0)
+    if (crypto_auth_hmacsha256_verify(mac, t, tl, their_key) != 0)
         return refuse(a, out, "authentication failed: the two nodes hold different cookies");
-    if (!a->dialer) {
-        uint8_t proof[HDR + RS_AUTH_MAC_BYTES];
-        header(proof, sizeof proof, RS_HS_PROOF);
-        crypto_auth_hmacsha256(proof + HDR, t, tl, a->keys->acceptor);
-        if (rs_buf_append(out, proof, sizeof proof) != 0)
-            return -1;
-    }
+    if (!a->dialer && send_proof(a, a->keys->acceptor, out) != 0)
+        return -1;
     a->state = RS_AUTH_DONE;
+    return 0;
+}
+
+static void on_refuse(struct rs_auth *a, const uint8_t *f, size_t n)
+{
+    char why[210];
+    if (rs_hs_refuse_decode(f, n, why, sizeof why) != RS_HS_OK) {
+        fail(a, rs_hs_strerror(RS_HS_E_REFUSE));
+        return;
+    }
+    char msg[sizeof a->why];
+    snprintf(msg, sizeof msg, "refused by the peer: %.170s", why);
+    fail(a, msg);
+}
+
+void rs_auth_bad_frame(struct rs_auth *a, int res, size_t declared)
+{
+    char why[96];
+    if (res == RS_WIRE_E_TOOBIG)
+        snprintf(why, sizeof why, "handshake frame too big (%zu bytes declared, at most %u): "
+                 "not a roster node?", declared, RS_PEER_FRAME_MAX - 4);
+    else if (res == RS_WIRE_E_SHORT)
+        snprintf(why, sizeof why, "handshake frame too short");
+    else
+        snprintf(why, sizeof why, "handshake frame: %s", rs_wire_strerror(res));
+    fail(a, why);
+}
+
+static void not_handshake(struct rs_auth *a, uint8_t type)
+{
+    char why[80];
+    snprintf(why, sizeof why, "not a handshake frame (type %u)", type);
+    fail(a, why);
+}
+
+void rs_auth_partial(struct rs_auth *a, const uint8_t *p, size_t n)
+{
+    if (n >= 5 && p[4] != RS_HS_HELLO && p[4] != RS_HS_PROOF && p[4] != RS_HS_REFUSE)
+        not_handshake(a, p[4]);
+}
+
+int rs_auth_frame(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf *out)
+{
+    int r = rs_hs_check(f, n);
+    if (r == RS_HS_E_TYPE) {
+        not_handshake(a, f[4]);
+        return 0;
+    }
+    if (r != RS_HS_OK) {
+        fail(a, rs_hs_strerror(r));
+        return 0;
+    }
+    if (f[4] == RS_HS_REFUSE) {
+        on_refuse(a, f, n);
+        return 0;
+    }
+    if (f[4] == RS_HS_HELLO && a->state == RS_AUTH_WAIT_HELLO)
+        return on_hello(a, f, n, out);
+    if (f[4] == RS_HS_PROOF && a->state == RS_AUTH_WAIT_PROOF)
+        return on_proof(a, f, n, out);
+    fail(a, f[4] == RS_HS_HELLO ? "unexpected second HELLO" : "unexpected PROOF before HELLO");
     return 0;
 }
 
 size_t rs_auth_input(struct rs_auth *a, const uint8_t *p, size_t len, struct rs_buf *out)
 {
-    size_t off = 0;
-    while (a->state == RS_AUTH_WAIT_HELLO || a->state == RS_AUTH_WAIT_PROOF) {
-        if (len - off < 4)
-            break;
-        uint32_t flen = rs_get_u32(p + off);
-        if ((size_t)flen + 4 > RS_AUTH_FRAME_MAX) {
-            char why[96];
-            snprintf(why, sizeof why, "handshake frame too big (%u bytes declared, at most "
-                     "%u): not a roster node?", flen, RS_AUTH_FRAME_MAX - 4);
-            fail(a, why);
-            break;
-        }
-        if (flen + 4 < HDR) {
-            fail(a, "handshake frame too short");
+    struct rs_wire_reader rd;
+    rs_wire_reader_init(&rd, RS_PEER_FRAME_MAX - 4, RS_PEER_FRAME_MAX);
+    rs_wire_reader_lend(&rd, p, len);
+    size_t used = 0;
+    while (rs_auth_busy(a)) {
+        const uint8_t *f;
+        size_t n;
+        int r = rs_wire_reader_next(&rd, &f, &n);
+        if (r == RS_WIRE_NEED_MORE) {
+            const uint8_t *head = rs_wire_reader_pending(&rd, &n);
+            rs_auth_partial(a, head, n);
             break;
         }
-        if (len - off >= 5 && p[off + 4] != RS_HS_HELLO && p[off + 4] != RS_HS_PROOF &&
-            p[off + 4] != RS_HS_REFUSE) {
-            char why[80];
-            snprintf(why, sizeof why, "not a handshake frame (type %u)", p[off + 4]);
-            fail(a, why);
+        if (r == RS_WIRE_READER_E_NOMEM) {
+            used = (size_t)-1;
             break;
         }
-        size_t n = (size_t)flen + 4;
-        if (len - off < n)
+        if (r != RS_WIRE_OK) {
+            rs_auth_bad_frame(a, r, n);
             break;
-        const uint8_t *f = p + off;
-        off += n;
-        int r = 0;
-        if (f[5] != 0 || rs_get_u16(f + 6) != 0) {
-            fail(a, "handshake frame with reserved bits set");
-        } else if (f[4] == RS_HS_REFUSE) {
-            char why[210];
-            size_t tl = n > HDR ? f[HDR] : 0;
-            if (n < HDR + 1 || tl != n - HDR - 1) {
-                fail(a, "malformed REFUSE");
-            } else {
-                size_t k = 0;
-                for (size_t i = 0; i < tl && k < sizeof why - 1; i++) {
-                    uint8_t ch = f[HDR + 1 + i];
-                    why[k++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-                }
-                why[k] = 0;
-                char msg[sizeof a->why];
-                snprintf(msg, sizeof msg, "refused by the peer: %.170s", why);
-                fail(a, msg);
-            }
-        } else if (f[4] == RS_HS_HELLO && a->state == RS_AUTH_WAIT_HELLO) {
-            r = on_hello(a, f, n, out);
-        } else if (f[4] == RS_HS_PROOF && a->state == RS_AUTH_WAIT_PROOF) {
-            r = on_proof(a, f, n, out);
-        } else {
-            fail(a, f[4] == RS_HS_HELLO ? "unexpected second HELLO"
-                                              : "unexpected PROOF before HELLO");
         }
-        if (r != 0)
-            return (size_t)-1;
+        used += n;
+        if (rs_auth_frame(a, f, n, out) != 0) {
+            used = (size_t)-1;
+            break;
+        }
     }
-    return off;
+    rs_wire_reader_reset(&rd);
+    rs_wire_reader_fini(&rd);
+    return used;
 }

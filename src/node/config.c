@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "wire/handshake.h"
 #include "base/paths.h"
 #include "log.h"
 #include "roster.h"
@@ -150,14 +150,14 @@ static void default_name(char *name, size_t cap)
     if (dot && dot != host)
         *dot = 0;
     /* Node names are 1..64 bytes of [A-Za-z0-9._-]: other bytes become '-'. */
-    host[RS_AUTH_NAME_MAX] = 0;
+    host[RS_NODE_NAME_MAX] = 0;
     for (char *p = host; *p; p++)
-        if (!rs_auth_name_ok(p, 1))
+        if (!rs_peer_name_ok(p, 1))
             *p = '-';
     snprintf(name, cap, "%s", host);
 }
 
-int rs_config_name_ok(const char *s) { return rs_auth_name_ok(s, strlen(s)); }
+int rs_config_name_ok(const char *s) { return rs_peer_name_ok(s, strlen(s)); }
 
 /* format_addr writes "host:port" (IPv6 hosts in brackets). */
 static void format_addr(char *out, size_t cap, const char *host, unsigned port)
@@ -223,7 +223,7 @@ static int set_name(struct parse_state *ps, const char *val)
 {
     if (!rs_config_name_ok(val)) {
         fprintf(ps->err, "rosterd: --name '%s': must be 1..%u bytes of [A-Za-z0-9._-]\n", val,
-                RS_AUTH_NAME_MAX);
+                RS_NODE_NAME_MAX);
         return -1;
     }
     memcpy(ps->cfg->name, val, strlen(val) + 1);

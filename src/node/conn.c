@@ -14,7 +14,7 @@
 #include "peer.h"
 
 #define READ_CHUNK (64u * 1024u)
-#define KEEP_BUF_MAX (256u * 1024u) /* larger idle buffers are freed */
+#define KEEP_BUF_MAX (256u * 1024u) /* larger idle output buffers are freed */
 
 static int conn_eq(const void *item, const void *key)
 {
@@ -38,7 +38,7 @@ static void on_close(uv_handle_t *h)
 {
     struct rs_conn *c = (struct rs_conn *)h;
     rs_free(c->peer);
-    rs_free(c->rbuf);
+    rs_wire_reader_fini(&c->rd);
     rs_buf_fini(&c->out);
     rs_buf_fini(&c->wbuf);
     rs_free(c);
@@ -209,27 +209,23 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     (void)suggested;
     struct rs_conn *c = (struct rs_conn *)h;
     struct rs_node *n = c->node;
-    if (c->rlen == 0 && !n->scratch_busy) {
+    if (rs_wire_reader_buffered(&c->rd) == 0 && !n->scratch_busy) {
         n->scratch_busy = 1;
         *buf = uv_buf_init((char *)n->scratch, (unsigned)n->scratch_cap);
         return;
     }
-    /* The incomplete frame's length was validated (<= frame_max) when it was buffered. */
-    size_t want = READ_CHUNK;
-    if (c->rlen >= 4) {
-        size_t total = (size_t)rs_get_u32(c->rbuf) + 4;
-        if (total > c->rlen && total - c->rlen > want)
-            want = total - c->rlen;
+    /* Room for a chunk, or for the whole rest of the incomplete frame (its length was
+     * judged when it was buffered). */
+    uint8_t *p;
+    size_t len;
+    int r = rs_wire_reader_room(&c->rd, READ_CHUNK, &p, &len);
+    if (r == RS_WIRE_READER_E_NOMEM)
+        oom();
+    if (r != 0) { /* not reached: process() stops reading at a refused frame */
+        *buf = uv_buf_init(NULL, 0);
+        return;
     }
-    if (c->rcap - c->rlen < want) {
-        size_t cap = c->rlen + want;
-        uint8_t *p = rs_realloc(c->rbuf, cap);
-        if (!p)
-            oom();
-        c->rbuf = p;
-        c->rcap = cap;
-    }
-    *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+    *buf = uv_buf_init((char *)p, (unsigned)len);
 }
 
 /* fail logs a bad-input close at warn and closes after what is already queued. */
@@ -244,54 +240,54 @@ static void fail(struct rs_conn *c, const char *what)
     rs_conn_request_close(c, RS_LOG_WARN, why, (size_t)len);
 }
 
-/* process applies every whole frame of p[0, len); returns the bytes consumed, or
- * (size_t)-1 if the connection must stop reading (bad input or closing). */
-static size_t process(struct rs_conn *c, const uint8_t *p, size_t len)
+/* process applies every whole frame the reader holds; returns how many, or -1 if the
+ * connection must stop reading (bad input or closing). */
+static long process(struct rs_conn *c)
 {
     struct rs_node *n = c->node;
-    size_t off = 0;
-    if (c->peer && !rs_peer_is_up(c)) {
-        /* The handshake first: nothing else is parsed before it completes. */
-        off = rs_peer_handshake(c, p, len);
-        if (off == (size_t)-1 || !rs_peer_is_up(c))
-            return off;
-    }
-    struct rs_input in = {.kind = c->peer ? RS_IN_PEER_MSG : RS_IN_CLIENT_MSG,
+    struct rs_input in = {.kind = rs_peer_is_up(c) ? RS_IN_PEER_MSG : RS_IN_CLIENT_MSG,
                           .now_ms = rs_node_now(n),
                           .conn = c->id};
     struct rs_msg msg;
     in.msg = &msg;
-    while (off < len) {
-        size_t flen;
-        int r = rs_wire_frame_next(p + off, len - off, n->cfg->limits.frame_max, &flen);
+    long frames = 0;
+    for (;; frames++) {
+        const uint8_t *f = NULL;
+        size_t flen = 0;
+        int r = rs_wire_reader_next(&c->rd, &f, &flen);
+        if (r == RS_WIRE_READER_E_NOMEM)
+            oom();
+        if (c->peer && !rs_peer_is_up(c)) {
+            /* The handshake first: its frames go to peer.c until it completes. */
+            if (rs_peer_handshake(c, r, f, flen) != 0)
+                return -1;
+            if (r == RS_WIRE_NEED_MORE)
+                return frames;
+            in.kind = RS_IN_PEER_MSG;
+            continue;
+        }
         if (r == RS_WIRE_NEED_MORE)
-            break;
+            return frames;
         if (r == RS_WIRE_OK)
-            r = rs_wire_decode(p + off, flen, &n->wire_limits, &msg);
+            r = rs_wire_decode(f, flen, &n->wire_limits, &msg);
         if (r != RS_WIRE_OK) {
             fail(c, rs_wire_strerror(r));
-            return (size_t)-1;
+            return -1;
         }
         size_t before = n->outs.n;
         rs_node_apply(n, &in);
-        off += flen;
         /* Stop at once if the core asked to close this conn (e.g. a refused HELLO). */
         for (size_t i = before; i < n->outs.n; i++)
             if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
-                return (size_t)-1;
+                return -1;
     }
-    return off;
 }
 
+/* keep_partial keeps the conn on the node's list of conns inside a frame (stall check). */
 static void keep_partial(struct rs_conn *c, int new_frame)
 {
-    if (c->rlen == 0) {
+    if (rs_wire_reader_buffered(&c->rd) == 0) {
         rs_list_del(&c->partial_link);
-        if (c->rcap > READ_CHUNK + 4) {
-            rs_free(c->rbuf);
-            c->rbuf = NULL;
-            c->rcap = 0;
-        }
         return;
     }
     if (!rs_linked(&c->partial_link)) {
@@ -312,12 +308,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0 || c->closing)
         return;
     if (nread < 0) {
-        if (nread == UV_EOF && c->rlen == 0) {
+        size_t held = rs_wire_reader_buffered(&c->rd);
+        if (nread == UV_EOF && held == 0) {
             rs_conn_close(c, c->peer ? RS_LOG_INFO : RS_LOG_DEBUG, "peer closed");
         } else if (nread == UV_EOF) {
             char why[96];
             snprintf(why, sizeof why, "peer closed inside a frame (%zu bytes of it received)",
-                     c->rlen);
+                     held);
             rs_conn_close(c, RS_LOG_WARN, why);
         } else {
             char why[96];
@@ -329,33 +326,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->close_requested) /* a read that was already under way */
         return;
-    if (from_scratch) {
-        size_t len = (size_t)nread;
-        size_t used = process(c, n->scratch, len);
-        if (used != (size_t)-1 && used < len) {
-            size_t left = len - used;
-            if (c->rcap < left) {
-                size_t cap = left > READ_CHUNK ? left : READ_CHUNK;
-                uint8_t *p = rs_realloc(c->rbuf, cap);
-                if (!p)
-                    oom();
-                c->rbuf = p;
-                c->rcap = cap;
-            }
-            memcpy(c->rbuf, n->scratch + used, left);
-            c->rlen = left;
-            keep_partial(c, 1);
-        }
-    } else {
-        c->rlen += (size_t)nread;
-        size_t used = process(c, c->rbuf, c->rlen);
-        if (used != (size_t)-1) {
-            if (used)
-                memmove(c->rbuf, c->rbuf + used, c->rlen - used);
-            c->rlen -= used;
-            keep_partial(c, used > 0);
-        }
-    }
+    if (from_scratch)
+        rs_wire_reader_lend(&c->rd, n->scratch, (size_t)nread);
+    else
+        rs_wire_reader_commit(&c->rd, (size_t)nread);
+    long frames = process(c);
+    if (frames < 0)
+        rs_wire_reader_reset(&c->rd); /* nothing more is read: drop the rest, lent or not */
+    else
+        keep_partial(c, from_scratch || frames > 0);
     rs_node_perform(n);
 }
 
@@ -396,6 +375,7 @@ void rs_conn_accept(struct rs_node *n)
 void rs_conn_add(struct rs_node *n, struct rs_conn *c)
 {
     c->id = n->next_conn_id++;
+    rs_wire_reader_init(&c->rd, n->cfg->limits.frame_max, READ_CHUNK + 4);
     rs_buf_init(&c->out);
     rs_buf_init(&c->wbuf);
     if (rs_map_put(&n->conns, conn_hash(c->id), c) != 0)
@@ -426,7 +406,8 @@ void rs_conn_check_stalls(struct rs_node *n)
             char why[128];
             snprintf(why, sizeof why,
                      "stalled: incomplete frame for %llu ms (%zu bytes buffered, limit %llu ms)",
-                     (unsigned long long)(now - c->partial_since), c->rlen,
+                     (unsigned long long)(now - c->partial_since),
+                     rs_wire_reader_buffered(&c->rd),
                      (unsigned long long)limit);
             rs_conn_close(c, RS_LOG_WARN, why);
         }

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "base/buf.h"
+#include "wire/reader.h"
 #include "node.h"
 
 struct rs_peer;
@@ -31,10 +32,10 @@ struct rs_conn {
     uint32_t uid;
     struct rs_link all_link, dirty_link, partial_link;
 
-    /* Bytes of an incomplete frame (rlen < its length) kept between reads. A conn with no
-     * partial frame reads into the node's shared scratch buffer instead. */
-    uint8_t *rbuf;
-    size_t rlen, rcap;
+    /* The frame reader: it keeps the bytes of an incomplete frame between reads. A conn with
+     * nothing buffered reads into the node's shared scratch buffer instead, lent to the
+     * reader, so whole frames are decoded where the kernel put them. */
+    struct rs_wire_reader rd;
     uint64_t partial_since; /* ms when the incomplete frame started */
 
     struct rs_buf out;  /* pending output, not yet handed to the socket */

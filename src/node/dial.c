@@ -32,7 +32,7 @@ struct rs_dial {
     char addr[270];
     char host[256];
     unsigned port;
-    char name[RS_AUTH_NAME_MAX + 1]; /* "" until known */
+    char name[RS_NODE_NAME_MAX + 1]; /* "" until known */
     uv_timer_t timer;
     uv_getaddrinfo_t gai;
     int resolving;
@@ -242,7 +242,7 @@ void rs_dial_keep(struct rs_node *n, const char *name, size_t name_len, const ch
     char a[270];
     memcpy(a, addr, addr_len);
     a[addr_len] = 0;
-    if (name_len > RS_AUTH_NAME_MAX)
+    if (name_len > RS_NODE_NAME_MAX)
         name_len = 0;
     struct rs_dial *d = NULL;
     for (struct rs_link *l = n->dials.next; l != &n->dials; l = l->next) {

@@ -57,6 +57,7 @@ struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed)
     pe->started_ms = rs_node_now(n);
     pe->connect_req.data = c;
     rs_conn_add(n, c);
+    c->rd.frame_max = RS_PEER_FRAME_MAX - 4; /* handshake frames until it completes */
     rs_list_push(&n->handshaking, &pe->hs_link);
     n->n_handshaking++;
     return c;
@@ -76,7 +77,7 @@ void rs_peer_begin(struct rs_conn *c)
     struct rs_node *n = c->node;
     struct rs_peer *pe = c->peer;
     uv_tcp_nodelay(&c->h.tcp, 1);
-    uint8_t nonce[RS_AUTH_NONCE_BYTES];
+    uint8_t nonce[RS_PEER_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
     struct rs_buf b;
     rs_buf_init(&b);
@@ -95,15 +96,21 @@ static void hs_done(struct rs_node *n, struct rs_peer *pe)
     }
 }
 
-size_t rs_peer_handshake(struct rs_conn *c, const uint8_t *p, size_t len)
+int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
 {
     struct rs_node *n = c->node;
     struct rs_peer *pe = c->peer;
     struct rs_buf b;
     rs_buf_init(&b);
-    size_t used = rs_auth_input(&pe->auth, p, len, &b);
-    if (used == (size_t)-1)
+    if (r == RS_WIRE_NEED_MORE) {
+        size_t held;
+        const uint8_t *head = rs_wire_reader_pending(&c->rd, &held);
+        rs_auth_partial(&pe->auth, head, held);
+    } else if (r != RS_WIRE_OK) {
+        rs_auth_bad_frame(&pe->auth, r, fn);
+    } else if (rs_auth_frame(&pe->auth, f, fn, &b) != 0) {
         oom();
+    }
     send_hs(c, &b);
     struct rs_auth *a = &pe->auth;
     if (a->state == RS_AUTH_FAILED) {
@@ -112,11 +119,12 @@ size_t rs_peer_handshake(struct rs_conn *c, const uint8_t *p, size_t len)
         if (k < 0 || (size_t)k >= sizeof why)
             k = (int)sizeof why - 1;
         rs_conn_request_close(c, a->self_conn ? RS_LOG_INFO : RS_LOG_WARN, why, (size_t)k);
-        return (size_t)-1;
+        return -1;
     }
     if (a->state != RS_AUTH_DONE)
-        return used;
+        return 0;
     pe->up = 1;
+    c->rd.frame_max = n->cfg->limits.frame_max; /* from now on, peer protocol frames */
     pe->up_ms = rs_node_now(n);
     hs_done(n, pe);
     char remote[80];
@@ -138,8 +146,8 @@ size_t rs_peer_handshake(struct rs_conn *c, const uint8_t *p, size_t len)
     rs_dial_on_up(c);
     for (size_t i = before; i < n->outs.n; i++)
         if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
-            return (size_t)-1;
-    return used;
+            return -1;
+    return 0;
 }
 
 void rs_peer_closed(struct rs_conn *c)

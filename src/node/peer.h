@@ -1,8 +1,8 @@
 /* peer.h: node-to-node connections (docs/CLUSTER.md). A peer conn is a struct rs_conn over
  * TCP with a struct rs_peer attached: it shares the client conns' id space, write queue,
  * flushing and close path (conn.c), and adds the handshake (auth.h), which must complete
- * within RS_HANDSHAKE_TIMEOUT_MS of the connect or accept before anything else is parsed,
- * then feeds the core PEER_UP, one PEER_MSG per frame, and PEER_GONE exactly once.
+ * within RS_HANDSHAKE_TIMEOUT_MS (base/limits.h) of the connect or accept before anything
+ * else is parsed, then feeds the core PEER_UP, one PEER_MSG per frame, and PEER_GONE exactly once.
  * Dialed conns come from dial.c, which keeps a connection to every address it was given. */
 #ifndef ROSTER_NODE_PEER_H
 #define ROSTER_NODE_PEER_H
@@ -12,11 +12,9 @@
 #include <uv.h>
 
 #include "auth.h"
+#include "base/limits.h"
 #include "conn.h"
 #include "node.h"
-
-#define RS_HANDSHAKE_TIMEOUT_MS 5000u
-#define RS_HANDSHAKES_MAX 64u /* pending handshakes; more connections are closed at once */
 
 struct rs_dial;
 
@@ -32,16 +30,18 @@ struct rs_peer {
     uint64_t up_ms;         /* when PEER_UP was fed */
     struct rs_link hs_link; /* node->handshaking while not up */
     size_t hs_unreported;   /* handshake bytes queued: not reported as FLUSHED */
-    char label[200];        /* for logs: "name at addr" or the remote address */
+    char label[RS_NODE_NAME_MAX + 120]; /* for logs: "name at addr" or the remote address */
 };
 
 /* rs_peer_conn_new creates a peer conn (TCP handle initialised, id given, deadline armed). */
 struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed);
 /* rs_peer_begin starts the handshake on a connected conn: TCP_NODELAY, HELLO, reading. */
 void rs_peer_begin(struct rs_conn *c);
-/* rs_peer_handshake feeds received bytes to the handshake (conn.c's read path, until up);
- * returns the bytes consumed or (size_t)-1 if the conn is closing. */
-size_t rs_peer_handshake(struct rs_conn *c, const uint8_t *p, size_t len);
+/* rs_peer_handshake takes what the conn's frame reader gave (conn.c's read path, until up):
+ * result r of rs_wire_reader_next with its frame f of n bytes, a refused length n, or
+ * RS_WIRE_NEED_MORE (the header of the frame under way is judged). Returns 0 to read on,
+ * or -1 if the conn is closing. */
+int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t n);
 /* rs_peer_closed runs once when a peer conn closes: PEER_GONE if it was up, dial upkeep. */
 void rs_peer_closed(struct rs_conn *c);
 /* rs_peer_flushed adjusts *n written bytes to the core's share; 1 if FLUSHED is due. */

@@ -149,7 +149,7 @@ static void handshake(int fd, struct rs_auth *au, struct rs_auth_keys *keys)
 {
     ASSERT(sodium_init() >= 0);
     rs_auth_keys_derive(keys, (const uint8_t *)COOKIE, strlen(COOKIE));
-    uint8_t nonce[RS_AUTH_NONCE_BYTES];
+    uint8_t nonce[RS_PEER_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
     struct rs_buf out;
     rs_buf_init(&out);

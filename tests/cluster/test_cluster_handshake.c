@@ -23,7 +23,7 @@ static void start(struct side *s, int dialer, const struct rs_auth_keys *k, cons
     rs_buf_init(&s->out);
     rs_buf_init(&s->in);
     rs_buf_init(&s->all);
-    uint8_t nonce[RS_AUTH_NONCE_BYTES];
+    uint8_t nonce[RS_PEER_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
     ASSERT_EQ(rs_auth_start(&s->a, dialer, k, name, inc, "127.0.0.1:7401", nonce, &s->out), 0);
 }
@@ -214,7 +214,7 @@ static void test_bad_frames(void)
     /* every truncation of a valid HELLO is either incomplete or malformed, never done */
     start(&d, 1, &k, "alpha", 11);
     for (size_t cut = 8; cut < d.out.len; cut++) {
-        uint8_t f[RS_AUTH_FRAME_MAX];
+        uint8_t f[RS_PEER_FRAME_MAX];
         memcpy(f, d.out.data, cut);
         rs_put_u32(f, (uint32_t)(cut - 4));
         start(&a, 0, &k, "beta", 22);

@@ -1,9 +1,11 @@
-/* fuzz_handshake.c: fuzz target for the peer handshake decoder (src/node/auth.c), the only
- * code that reads a peer's bytes before it is authenticated. The input is fed, whole and
- * then split at its first byte, to an acceptor and to a dialer that already sent their
- * HELLO. The decoder must never crash, never consume more than it was given, never read
- * past a frame, and never reach DONE without the cookie (the input cannot hold a valid
- * proof for the fresh random nonces). */
+/* fuzz_handshake.c: fuzz target for the peer handshake, the only code that reads a peer's
+ * bytes before it is authenticated: the frame reader and the handshake frame decoders
+ * (src/wire/reader.c, handshake.c) under the node's state machine (src/node/auth.c, linked
+ * as the roster_node_auth library). The input is fed, whole and then split at its first
+ * byte, to an acceptor and to a dialer that already sent their HELLO. The decoder must
+ * never crash, never consume more than it was given, never read past a frame, and never
+ * reach DONE without the cookie (the input cannot hold a valid proof for the fresh random
+ * nonces). */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@ static void feed(int dialer, const struct rs_auth_keys *k, const uint8_t *p, siz
     struct rs_auth a;
     struct rs_buf out;
     rs_buf_init(&out);
-    uint8_t nonce[RS_AUTH_NONCE_BYTES];
+    uint8_t nonce[RS_PEER_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
     if (rs_auth_start(&a, dialer, k, "fuzz", 7, "127.0.0.1:1", nonce, &out) != 0)
         abort();

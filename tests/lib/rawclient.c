@@ -14,7 +14,7 @@
 int rc_connect(struct rawclient *rc, const char *path)
 {
     memset(rc, 0, sizeof *rc);
-    rs_buf_init(&rc->in);
+    rs_wire_reader_init(&rc->in, RS_FRAME_MAX_CEILING, 65536);
     rc->next_req = 1;
     rc->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (rc->fd < 0)
@@ -36,7 +36,7 @@ void rc_close(struct rawclient *rc)
     if (rc->fd >= 0)
         close(rc->fd);
     rc->fd = -1;
-    rs_buf_fini(&rc->in);
+    rs_wire_reader_fini(&rc->in);
 }
 
 int rc_send_raw(struct rawclient *rc, const void *p, size_t len)
@@ -67,25 +67,10 @@ uint32_t rc_send(struct rawclient *rc, struct rs_msg *msg)
     return r == 0 ? msg->req_id : 0;
 }
 
-int rc_recv(struct rawclient *rc, struct rs_msg *msg, int timeout_ms)
+/* wait_readable waits until rc's socket is readable (1) or the deadline passes (0). */
+static int wait_readable(struct rawclient *rc, uint64_t deadline)
 {
-    static const struct rs_limits lim = {.frame_max = RS_FRAME_MAX_CEILING};
-    if (rc->used) {
-        rs_buf_consume(&rc->in, rc->used);
-        rc->used = 0;
-    }
-    uint64_t deadline = test_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
     for (;;) {
-        size_t flen;
-        int r = rs_wire_frame_next(rc->in.data, rc->in.len, RS_FRAME_MAX_CEILING, &flen);
-        if (r == RS_WIRE_OK) {
-            if (rs_wire_decode(rc->in.data, flen, &lim, msg) != RS_WIRE_OK)
-                return -1;
-            rc->used = flen;
-            return 1;
-        }
-        if (r != RS_WIRE_NEED_MORE)
-            return -1;
         uint64_t now = test_now_ms();
         if (now >= deadline)
             return 0;
@@ -93,16 +78,34 @@ int rc_recv(struct rawclient *rc, struct rs_msg *msg, int timeout_ms)
         int pr = poll(&pfd, 1, (int)(deadline - now));
         if (pr < 0 && errno == EINTR)
             continue;
-        if (pr <= 0)
-            return 0;
-        if (rs_buf_reserve(&rc->in, 65536) != 0)
+        return pr > 0;
+    }
+}
+
+int rc_recv(struct rawclient *rc, struct rs_msg *msg, int timeout_ms)
+{
+    static const struct rs_limits lim = {.frame_max = RS_FRAME_MAX_CEILING};
+    uint64_t deadline = test_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    for (;;) {
+        const uint8_t *f;
+        size_t flen;
+        int r = rs_wire_reader_next(&rc->in, &f, &flen);
+        if (r == RS_WIRE_OK)
+            return rs_wire_decode(f, flen, &lim, msg) == RS_WIRE_OK ? 1 : -1;
+        if (r != RS_WIRE_NEED_MORE)
             return -1;
-        ssize_t got = recv(rc->fd, rc->in.data + rc->in.len, 65536, 0);
+        if (!wait_readable(rc, deadline))
+            return 0;
+        uint8_t *room;
+        size_t cap;
+        if (rs_wire_reader_room(&rc->in, 65536, &room, &cap) != 0)
+            return -1;
+        ssize_t got = recv(rc->fd, room, cap, 0);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             return -1;
-        rc->in.len += (size_t)got;
+        rs_wire_reader_commit(&rc->in, (size_t)got);
     }
 }
 
@@ -194,14 +197,7 @@ int rc_wait_closed(struct rawclient *rc, int timeout_ms)
     uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
     char tmp[65536];
     for (;;) {
-        uint64_t now = test_now_ms();
-        if (now >= deadline)
-            return 0;
-        struct pollfd pfd = {rc->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)(deadline - now));
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
+        if (!wait_readable(rc, deadline))
             return 0;
         ssize_t got = recv(rc->fd, tmp, sizeof tmp, 0);
         if (got == 0 || (got < 0 && (errno == ECONNRESET || errno == EPIPE)))

@@ -8,13 +8,13 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "wire/reader.h"
 #include "wire/wire.h"
 
 struct rawclient {
     int fd;
     uint32_t next_req;
-    struct rs_buf in; /* received bytes; a returned message points into it */
-    size_t used;      /* bytes of in consumed by the last returned frame */
+    struct rs_wire_reader in; /* received bytes; a returned message points into it */
     struct rs_pid pid; /* first pid from HELLO */
     uint64_t node_inc;
 };

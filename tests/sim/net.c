@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "wire/reader.h"
 
 #define STALL_FOREVER 2 /* the sender crashed silently: nothing will ever come */
 
@@ -203,21 +204,20 @@ void net_send(struct sim_world *w, size_t k, int s, const uint8_t *bytes, size_t
         return;
     }
     struct sim_dir *d = &p->d[s];
-    size_t off = 0;
-    while (off < len) {
-        size_t flen = 0;
-        if (rs_wire_frame_next(bytes + off, len - off, w->lim.frame_max, &flen) != RS_WIRE_OK) {
-            sim_fail(w, "n%d sent a partial or oversized peer frame", p->node[s]);
-            return;
-        }
-        uint8_t type = bytes[off + 4];
+    /* A SEND carries whole frames: split them with the node's frame reader, in place. */
+    struct rs_wire_reader rd;
+    rs_wire_reader_init(&rd, w->lim.frame_max, 0);
+    rs_wire_reader_lend(&rd, bytes, len);
+    const uint8_t *fr;
+    size_t flen;
+    int res;
+    while ((res = rs_wire_reader_next(&rd, &fr, &flen)) == RS_WIRE_OK) {
+        uint8_t type = fr[4];
         w->n_peer_frames++;
         if (!is_heartbeat(type))
             w->last_busy = w->now;
-        if (p->broken || d->stalled == STALL_FOREVER) {
-            off += flen;
+        if (p->broken || d->stalled == STALL_FOREVER)
             continue; /* lost with the connection */
-        }
         if (d->n == d->cap) {
             d->cap = d->cap ? 2 * d->cap : 16;
             d->v = realloc(d->v, d->cap * sizeof *d->v);
@@ -228,14 +228,17 @@ void net_send(struct sim_world *w, size_t k, int s, const uint8_t *bytes, size_t
         f->p = malloc(flen);
         if (!f->p)
             abort();
-        memcpy(f->p, bytes + off, flen);
+        memcpy(f->p, fr, flen);
         f->len = (uint32_t)flen;
         f->at = max3(d->last_at, w->now + frame_delay(w), 0);
         d->last_at = f->at;
         if (!d->stalled)
             sim_at(w, f->at, EV_PUMP, -1, k, (uint64_t)s, 0);
-        off += flen;
     }
+    if (res != RS_WIRE_NEED_MORE || rs_wire_reader_buffered(&rd) != 0)
+        sim_fail(w, "n%d sent a partial or oversized peer frame", p->node[s]);
+    rs_wire_reader_reset(&rd);
+    rs_wire_reader_fini(&rd);
 }
 
 static void drop_frames(struct sim_dir *d)
