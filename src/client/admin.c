@@ -6,9 +6,9 @@
 
 static int simple(roster_client *c, struct rs_msg *m, int timeout_ms)
 {
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, m, &req, timeout_ms);
 }
 
 int roster_pid_new(roster_client *c, roster_pid *out, int timeout_ms)
@@ -19,12 +19,12 @@ int roster_pid_new(roster_client *c, roster_pid *out, int timeout_ms)
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_PID_NEW;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    int r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    int r = rs_client_request(c, &m, &req, timeout_ms);
     if (r == 0) {
-        out->node_inc = call.pid.inc;
-        out->serial = call.pid.serial;
+        out->node_inc = req.pid.inc;
+        out->serial = req.pid.serial;
     }
     return r;
 }

@@ -26,13 +26,13 @@
 #define RS_CLIENT_DETAIL_MAX 512
 #define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u)
 
-struct rs_call;
+struct rs_req;
 /* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
- * call->err; the remaining items are then skipped). */
-typedef int (*rs_item_fn)(struct rs_call *call, const struct rs_msg *m);
+ * req->err; the remaining items are then skipped). */
+typedef int (*rs_item_fn)(struct rs_req *req, const struct rs_msg *m);
 
 /* One blocking request in flight and what its answer carried. */
-struct rs_call {
+struct rs_req {
     uint32_t req_id;
     int done;
     int status;
@@ -70,7 +70,7 @@ struct roster_client {
     size_t in_off;
     struct rs_limits dec; /* decoder limits: frame_max only */
     uint32_t name_max, meta_max, frame_max;
-    struct rs_call *call; /* the blocking call in flight, or NULL */
+    struct rs_req *req; /* the blocking request in flight, or NULL */
     /* pipelining */
     uint64_t async_pending;
     int collecting; /* inside roster_wait_all: answers are counted, not queued */
@@ -140,9 +140,9 @@ int rs_client_pump(roster_client *c);
 int rs_client_write(roster_client *c);
 
 /* --- request.c: the blocking request engine and local checks --- */
-/* rs_client_call sends m as a request and waits for its answer. Returns 0, the node's
+/* rs_client_request sends m as a request and waits for its answer. Returns 0, the node's
  * status, or a local error; the detail is set on failure. */
-int rs_client_call(roster_client *c, struct rs_msg *m, struct rs_call *call, int timeout_ms);
+int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, int timeout_ms);
 /* rs_client_begin checks the client can take a call (not dead); 0 or ECLOSED/EINVAL. */
 int rs_client_begin(roster_client *c);
 /* Local argument checks (set the detail). */

@@ -113,7 +113,7 @@ static int open_socket(roster_client *c, const char *path, int64_t deadline)
 static int hello_done(roster_client *c, void *arg)
 {
     (void)c;
-    return ((struct rs_call *)arg)->done;
+    return ((struct rs_req *)arg)->done;
 }
 
 static int handshake(roster_client *c, const char *client_name, int64_t deadline)
@@ -125,33 +125,33 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
     m.arg = RS_WIRE_MAGIC;
     size_t nl = client_name ? strlen(client_name) : 0;
     m.key = rs_bytes_of(client_name, nl > 255 ? 255 : nl);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    m.req_id = call.req_id = c->next_id++;
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    m.req_id = req.req_id = c->next_id++;
     if (rs_wire_encode(&c->out, &m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
-    c->call = &call;
-    int r = rs_client_wait(c, hello_done, &call, deadline);
-    c->call = NULL;
+    c->req = &req;
+    int r = rs_client_wait(c, hello_done, &req, deadline);
+    c->req = NULL;
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "no handshake answer from the node in time");
     if (r)
         return r;
-    if (call.status)
-        return call.status < 0 ? call.status : ROSTER_EPROTO;
-    uint32_t frame_max = (uint32_t)call.arg2, meta_max = (uint32_t)(call.arg2 >> 32);
-    if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || call.opts == 0 ||
-        call.pid.inc == 0)
+    if (req.status)
+        return req.status < 0 ? req.status : ROSTER_EPROTO;
+    uint32_t frame_max = (uint32_t)req.arg2, meta_max = (uint32_t)(req.arg2 >> 32);
+    if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || req.opts == 0 ||
+        req.pid.inc == 0)
         return rs_client_fail(c, ROSTER_EPROTO, "bad handshake answer (frame_max %u)",
                               frame_max);
     c->frame_max = frame_max;
     c->meta_max = meta_max;
-    c->name_max = call.opts;
+    c->name_max = req.opts;
     c->dec.frame_max = frame_max;
-    c->node_inc = call.arg;
-    c->self.node_inc = call.pid.inc;
-    c->self.serial = call.pid.serial;
-    memcpy(c->node_name, call.node, sizeof c->node_name);
+    c->node_inc = req.arg;
+    c->self.node_inc = req.pid.inc;
+    c->self.serial = req.pid.serial;
+    memcpy(c->node_name, req.node, sizeof c->node_name);
     c->detail[0] = 0;
     return 0;
 }
@@ -277,17 +277,14 @@ const char *roster_node_name(const roster_client *c) { return c ? c->node_name :
 
 uint64_t roster_node_incarnation(const roster_client *c) { return c ? c->node_inc : 0; }
 
-int roster_fd(const roster_client *c)
+int roster_fd(roster_client *c)
 {
     if (!c)
         return -1;
-    /* From now on the eventfd follows the queue. The handle is never defined const (it
-     * comes from rs_calloc), so writing through the cast is defined behaviour; the const in
-     * the prototype is the public API's promise that the connection is not changed. */
-    roster_client *w = (roster_client *)c;
-    if (!w->fd_used) {
-        w->fd_used = 1;
-        rs_client_evq_sync(w);
+    /* From now on the eventfd follows the queue. */
+    if (!c->fd_used) {
+        c->fd_used = 1;
+        rs_client_evq_sync(c);
     }
     return c->epfd;
 }

@@ -473,11 +473,11 @@ int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
     m.type = RS_MSG_SUBSCRIBE;
     m.opts = flags;
     m.key = rs_bytes_of(pattern, pattern_len);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r == 0 && sub_out)
-        *sub_out = call.arg;
+        *sub_out = req.arg;
     return r;
 }
 
@@ -487,9 +487,9 @@ static int by_id(roster_client *c, uint8_t type, uint64_t id, int timeout_ms)
     memset(&m, 0, sizeof m);
     m.type = type;
     m.arg = id;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, &m, &req, timeout_ms);
 }
 
 int roster_unsubscribe(roster_client *c, uint64_t sub, int timeout_ms)
@@ -507,11 +507,11 @@ int roster_monitor(roster_client *c, roster_pid pid, uint64_t *mon_out, int time
     m.type = RS_MSG_MONITOR;
     m.pid.inc = pid.node_inc;
     m.pid.serial = pid.serial;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    int r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    int r = rs_client_request(c, &m, &req, timeout_ms);
     if (r == 0 && mon_out)
-        *mon_out = call.arg;
+        *mon_out = req.arg;
     return r;
 }
 

@@ -110,7 +110,7 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
         }
         return;
     }
-    struct rs_call *call = c->call;
+    struct rs_req *call = c->req;
     if (!call || call->req_id != m.req_id || call->done)
         return; /* answer of an abandoned call */
     if (m.flags & RS_F_ITEM) {

@@ -25,9 +25,9 @@ struct rs_list_ctx {
     size_t cap;
 };
 
-static int item_entry(struct rs_call *call, const struct rs_msg *m)
+static int item_entry(struct rs_req *req, const struct rs_msg *m)
 {
-    struct rs_list_ctx *x = call->ctx;
+    struct rs_list_ctx *x = req->ctx;
     roster_entries *l = x->out;
     void *items = l->items;
     if (grow(&items, l->n, &x->cap, sizeof *l->items) != 0)
@@ -112,9 +112,9 @@ struct stats_ctx {
     size_t cap;
 };
 
-static int item_stat(struct rs_call *call, const struct rs_msg *m)
+static int item_stat(struct rs_req *req, const struct rs_msg *m)
 {
-    struct stats_ctx *x = call->ctx;
+    struct stats_ctx *x = req->ctx;
     void *items = x->out->items;
     if (grow(&items, x->out->n, &x->cap, sizeof *x->out->items) != 0)
         return ROSTER_ENOMEM;
@@ -130,9 +130,9 @@ struct nodes_ctx {
     size_t cap;
 };
 
-static int item_node(struct rs_call *call, const struct rs_msg *m)
+static int item_node(struct rs_req *req, const struct rs_msg *m)
 {
-    struct nodes_ctx *x = call->ctx;
+    struct nodes_ctx *x = req->ctx;
     void *items = x->out->items;
     if (grow(&items, x->out->n, &x->cap, sizeof *x->out->items) != 0)
         return ROSTER_ENOMEM;
@@ -155,11 +155,11 @@ int roster_status(roster_client *c, roster_stats *out, int timeout_ms)
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_STATUS;
     struct stats_ctx x = {out, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = item_stat;
-    call.ctx = &x;
-    int r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = item_stat;
+    req.ctx = &x;
+    int r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         roster_stats_free(out);
     return r;
@@ -177,11 +177,11 @@ int roster_nodes_list(roster_client *c, const char *scope, roster_nodes *out, in
         return r;
     m.type = RS_MSG_NODES;
     struct nodes_ctx x = {out, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = item_node;
-    call.ctx = &x;
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = item_node;
+    req.ctx = &x;
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         roster_nodes_free(out);
     return r;
@@ -192,11 +192,11 @@ static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
                         int timeout_ms)
 {
     struct rs_list_ctx x = {out, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = item_entry;
-    call.ctx = &x;
-    int r = rs_client_call(c, m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = item_entry;
+    req.ctx = &x;
+    int r = rs_client_request(c, m, &req, timeout_ms);
     if (r)
         roster_entries_free(out);
     return r;

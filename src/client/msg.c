@@ -26,11 +26,11 @@ static_assert(ROSTER_PUBLISH_NOWAIT == RS_PUBLISH_NOWAIT &&
  * longer for that answer. */
 #define MULTI_CALL_GRACE_MS 2000
 
-static int stat_item(struct rs_call *call, const struct rs_msg *m)
+static int stat_item(struct rs_req *req, const struct rs_msg *m)
 {
     static const char key[] = MSG_LIMIT_STAT;
     if (m->key.len == sizeof key - 1 && memcmp(m->key.ptr, key, sizeof key - 1) == 0)
-        *(uint64_t *)call->ctx = m->arg;
+        *(uint64_t *)req->ctx = m->arg;
     return 0;
 }
 
@@ -41,13 +41,13 @@ static void learn_limit(roster_client *c, int timeout_ms)
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_STATUS;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = stat_item;
-    call.ctx = &v;
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = stat_item;
+    req.ctx = &v;
     char saved[RS_CLIENT_DETAIL_MAX];
     memcpy(saved, c->detail, sizeof saved);
-    int r = rs_client_call(c, &m, &call, timeout_ms < 0 || timeout_ms > 5000 ? 5000 : timeout_ms);
+    int r = rs_client_request(c, &m, &req, timeout_ms < 0 || timeout_ms > 5000 ? 5000 : timeout_ms);
     memcpy(c->detail, saved, sizeof saved);
     if (r == 0 && v > 0 && v < c->frame_max)
         c->msg_max = (uint32_t)v;
@@ -148,9 +148,9 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
     m.meta = rs_bytes_of(data, len);
     if (!(flags & ROSTER_SEND_CONFIRM))
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, &m, &req, timeout_ms);
 }
 
 int roster_send(roster_client *c, roster_pid from, roster_pid to, const void *data, size_t len,
@@ -194,11 +194,11 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     m.meta = rs_bytes_of(data, len);
     if (flags & ROSTER_PUBLISH_NOWAIT)
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r == 0 && recipients)
-        *recipients = (size_t)call.arg;
+        *recipients = (size_t)req.arg;
     return r;
 }
 
@@ -231,20 +231,20 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
     m.meta = rs_bytes_of(data, len);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.want_meta = 1;
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.want_meta = 1;
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r) {
-        roster_buf_free(&call.meta);
+        roster_buf_free(&req.meta);
         return r;
     }
-    if (!call.meta.data && (r = rs_client_copy_buf(&call.meta, NULL, 0)))
+    if (!req.meta.data && (r = rs_client_copy_buf(&req.meta, NULL, 0)))
         return rs_client_fail(c, r, "out of memory for the reply");
-    *reply = call.meta;
+    *reply = req.meta;
     if (responder) {
-        responder->node_inc = call.pid.inc;
-        responder->serial = call.pid.serial;
+        responder->node_inc = req.pid.inc;
+        responder->serial = req.pid.serial;
     }
     return 0;
 }
@@ -312,9 +312,9 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
-static int multi_item(struct rs_call *call, const struct rs_msg *m)
+static int multi_item(struct rs_req *req, const struct rs_msg *m)
 {
-    struct multi_acc *a = call->ctx;
+    struct multi_acc *a = req->ctx;
     roster_multi_result *o = a->out;
     roster_pid pid = {m->pid.inc, m->pid.serial};
     if (m->opts == 1) {
@@ -357,15 +357,15 @@ int roster_multi_call(roster_client *c, roster_pid from, const char *scope, cons
     m.key = rs_bytes_of(group, group_len);
     m.meta = rs_bytes_of(data, len);
     struct multi_acc acc = {out, 0, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = multi_item;
-    call.ctx = &acc;
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = multi_item;
+    req.ctx = &acc;
     int wait_ms = timeout_ms < 0 ? timeout_ms
                   : timeout_ms > 0x7fffffff - MULTI_CALL_GRACE_MS
                       ? 0x7fffffff
                       : timeout_ms + MULTI_CALL_GRACE_MS;
-    r = rs_client_call(c, &m, &call, wait_ms);
+    r = rs_client_request(c, &m, &req, wait_ms);
     if (r)
         roster_multi_result_free(out);
     return r;
