@@ -101,7 +101,7 @@ struct roster_client {
      * OVERFLOW event with id 0; msg_marker: that OVERFLOW event is already queued */
     uint64_t msgs_dropped;
     int msg_marker;
-    uint32_t msg_max; /* the node's message payload limit; 0 until learned (msg.c) */
+    uint32_t msg_max; /* the node's message payload limit (from HELLO) */
     /* handshake results */
     roster_pid self;
     uint64_t node_inc;
@@ -177,6 +177,9 @@ int rs_client_evq_overflowed(const roster_client *c, uint64_t id);
 /* rs_client_evq_drop_replies removes queued pipelined REPLY frames; returns how many of
  * them carried a failure. */
 uint64_t rs_client_evq_drop_replies(roster_client *c);
+/* rs_client_evq_head decodes the frame at the head of the queue into *m (views into the
+ * queue, valid until it changes); 0, or -1 if the queue is empty or the frame malformed. */
+int rs_client_evq_head(roster_client *c, struct rs_msg *m);
 /* rs_client_evq_take_dropped returns the messages dropped since the last report and resets
  * the count (the OVERFLOW event with id 0 that reports them is being handed out). */
 uint64_t rs_client_evq_take_dropped(roster_client *c);

@@ -110,50 +110,72 @@ static int open_socket(roster_client *c, const char *path, int64_t deadline)
     }
 }
 
-static int hello_done(roster_client *c, void *arg)
+static int hello_answered(roster_client *c, void *arg)
 {
-    (void)c;
-    return ((struct rs_req *)arg)->done;
+    (void)arg;
+    return c->async_pending == 0;
 }
 
+/* take_hello reads an accepted HELLO reply: the node's limits, the client's first pid. */
+static int take_hello(roster_client *c, const struct rs_msg *r)
+{
+    uint32_t frame_max, meta_max, message_max = 0;
+    rs_hello_reply_limits(r, &frame_max, &meta_max);
+    uint32_t name_max = rs_hello_reply_name_max(r);
+    struct rs_pid first = rs_hello_reply_pid(r);
+    if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || name_max == 0 ||
+        first.inc == 0 || rs_hello_reply_message_max(r, &message_max) != 0)
+        return rs_client_fail(c, ROSTER_EPROTO, "bad handshake answer (frame_max %u, "
+                              "limits block of %u bytes)", frame_max, (unsigned)r->prev.len);
+    c->frame_max = frame_max;
+    c->meta_max = meta_max;
+    c->name_max = name_max;
+    /* a message must also fit a frame: the smaller limit applies */
+    c->msg_max = message_max > 0 && message_max < frame_max ? message_max : frame_max;
+    c->dec.frame_max = frame_max;
+    c->node_inc = rs_hello_reply_incarnation(r);
+    c->self.node_inc = first.inc;
+    c->self.serial = first.serial;
+    rs_client_copy_str(c->node_name, sizeof c->node_name, rs_hello_reply_node(r));
+    c->detail[0] = 0;
+    return 0;
+}
+
+/* handshake sends HELLO and takes its answer. The HELLO goes out as a pipelined request
+ * (RS_CLIENT_ASYNC_BIT): io.c then queues its answer whole, where the answer to a blocking
+ * request is cut down to the fields most replies have, and the limits block is in PREV. */
 static int handshake(roster_client *c, const char *client_name, int64_t deadline)
 {
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_HELLO;
-    m.opts = RS_WIRE_VERSION;
-    m.arg = RS_WIRE_MAGIC;
+    rs_hello_version_set(&m, RS_WIRE_VERSION);
+    rs_hello_magic_set(&m, RS_WIRE_MAGIC);
     size_t nl = client_name ? strlen(client_name) : 0;
-    m.key = rs_bytes_of(client_name, nl > 255 ? 255 : nl);
-    struct rs_req req;
-    memset(&req, 0, sizeof req);
-    m.req_id = req.req_id = c->next_id++;
+    rs_hello_client_name_set(&m, rs_bytes_of(client_name, nl > 255 ? 255 : nl));
+    m.req_id = (c->next_id++ & RS_CLIENT_ID_MASK) | RS_CLIENT_ASYNC_BIT; /* 0x80000001 */
     if (rs_wire_encode(&c->out, &m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
-    c->req = &req;
-    int r = rs_client_wait(c, hello_done, &req, deadline);
-    c->req = NULL;
+    c->async_pending = 1;
+    int r = rs_client_wait(c, hello_answered, NULL, deadline);
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "no handshake answer from the node in time");
     if (r)
         return r;
-    if (req.status)
-        return req.status < 0 ? req.status : ROSTER_EPROTO;
-    uint32_t frame_max = (uint32_t)req.arg2, meta_max = (uint32_t)(req.arg2 >> 32);
-    if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || req.opts == 0 ||
-        req.pid.inc == 0)
-        return rs_client_fail(c, ROSTER_EPROTO, "bad handshake answer (frame_max %u)",
-                              frame_max);
-    c->frame_max = frame_max;
-    c->meta_max = meta_max;
-    c->name_max = req.opts;
-    c->dec.frame_max = frame_max;
-    c->node_inc = req.arg;
-    c->self.node_inc = req.pid.inc;
-    c->self.serial = req.pid.serial;
-    memcpy(c->node_name, req.node, sizeof c->node_name);
-    c->detail[0] = 0;
-    return 0;
+    struct rs_msg rep;
+    if (c->events_lost) /* the queue had no memory for the answer */
+        return rs_client_fail(c, ROSTER_ENOMEM, "out of memory for the handshake answer");
+    if (rs_client_evq_head(c, &rep) != 0 || rep.type != RS_MSG_HELLO ||
+        !(rep.flags & RS_F_REPLY)) {
+        r = rs_client_fail(c, ROSTER_EPROTO, "the node's first answer is not a HELLO reply");
+    } else if (rep.status != 0) {
+        rs_client_copy_str(c->detail, sizeof c->detail, rep.prev); /* the reason, text */
+        r = rep.status < 0 ? rep.status : ROSTER_EPROTO;
+    } else {
+        r = take_hello(c, &rep);
+    }
+    rs_client_evq_drop_replies(c);
+    return r;
 }
 
 static int setup_fds(roster_client *c)

@@ -213,6 +213,15 @@ uint64_t rs_client_evq_drop_replies(roster_client *c)
     return failed;
 }
 
+int rs_client_evq_head(roster_client *c, struct rs_msg *m)
+{
+    if (c->evq_off == c->evq.len)
+        return -1;
+    const uint8_t *f = c->evq.data + c->evq_off;
+    size_t n = (size_t)rs_get_u32(f) + 4;
+    return rs_wire_decode(f, n, &c->dec, m) == RS_WIRE_OK ? 0 : -1;
+}
+
 /* fill_bufs copies an event's byte fields into ONE allocation, in the order name, meta,
  * prev_meta, each NUL-terminated, and points the roster_bufs into it. A field the event kind
  * does not carry (want_* 0) stays {NULL, 0}, so the first non-NULL pointer in that order is

@@ -1,17 +1,16 @@
 /* msg.c: messaging (docs/MESSAGING.md): send to a pid or a name, publish to a group, call
  * and multi-call, and replies to calls received as ROSTER_EV_MESSAGE events.
  *
- * A send without ROSTER_SEND_CONFIRM (and a publish with ROSTER_PUBLISH_NOWAIT) is a frame written into the out buffer and nothing
- * more: no request id is waited on and the node answers nothing. With ROSTER_SEND_NOFLUSH the
+ * A send without ROSTER_SEND_CONFIRM (and a publish with ROSTER_PUBLISH_NOWAIT) is a frame
+ * written into the out buffer and nothing more: no request id is waited on and the node
+ * answers nothing. With ROSTER_SEND_NOFLUSH the
  * frame is only queued and the buffer is written once it holds RS_CLIENT_CHUNK bytes, so a
  * pipelining sender makes no syscall and (once the buffer has grown) no allocation per
  * message. Everything that waits for an answer goes through the blocking request engine
  * (request.c), so a timed-out call is abandoned like any other request.
  *
- * The payload limit: the HELLO answer carries the frame limit but not the node's message
- * limit (--max-message-bytes), so the first message of a client fetches it once from STATUS
- * ("limit_message_max"). If STATUS fails or has no such counter, the frame limit alone
- * bounds messages (a frame that would exceed it is refused locally with ROSTER_ETOOBIG). */
+ * The payload limit (--max-message-bytes) comes with the HELLO answer (protocol version 3);
+ * a larger message is refused here with ROSTER_ETOOBIG, without a round trip. */
 #include <string.h>
 
 #include "client.h"
@@ -20,54 +19,19 @@ static_assert(ROSTER_PUBLISH_NOWAIT == RS_PUBLISH_NOWAIT &&
                   ROSTER_PUBLISH_LOCAL == RS_PUBLISH_LOCAL && ROSTER_SEND_CONFIRM == RS_SEND_CONFIRM,
               "the library's message flags are the wire's");
 
-/* The STATUS counter naming the node's message payload limit. */
-#define MSG_LIMIT_STAT "limit_message_max"
 /* The node stops a multi-call at its timeout and then answers; the library waits this much
  * longer for that answer. */
 #define MULTI_CALL_GRACE_MS 2000
 
-static int stat_item(struct rs_req *req, const struct rs_msg *m)
-{
-    static const char key[] = MSG_LIMIT_STAT;
-    if (m->key.len == sizeof key - 1 && memcmp(m->key.ptr, key, sizeof key - 1) == 0)
-        *(uint64_t *)req->ctx = m->arg;
-    return 0;
-}
-
-/* learn_limit sets c->msg_max once: from STATUS, else from the frame limit. */
-static void learn_limit(roster_client *c, int timeout_ms)
-{
-    uint64_t v = 0;
-    struct rs_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RS_MSG_STATUS;
-    struct rs_req req;
-    memset(&req, 0, sizeof req);
-    req.on_item = stat_item;
-    req.ctx = &v;
-    char saved[RS_CLIENT_DETAIL_MAX];
-    memcpy(saved, c->detail, sizeof saved);
-    int r = rs_client_request(c, &m, &req, timeout_ms < 0 || timeout_ms > 5000 ? 5000 : timeout_ms);
-    memcpy(c->detail, saved, sizeof saved);
-    if (r == 0 && v > 0 && v < c->frame_max)
-        c->msg_max = (uint32_t)v;
-    else
-        c->msg_max = c->frame_max;
-}
-
 /* check_payload makes the local checks shared by every message: a live client, a data
  * pointer, the payload limit. */
-static int check_payload(roster_client *c, const void *data, size_t len, int timeout_ms)
+static int check_payload(roster_client *c, const void *data, size_t len)
 {
     int r = rs_client_begin(c);
     if (r)
         return r;
     if (len && !data)
         return rs_client_fail(c, ROSTER_EINVAL, "message data pointer is NULL");
-    if (c->msg_max == 0)
-        learn_limit(c, timeout_ms);
-    if (c->dead)
-        return rs_client_fail(c, c->dead_err, "connection to the node is closed");
     if (len > c->msg_max)
         return rs_client_fail(c, ROSTER_ETOOBIG, "message of %zu bytes (limit %u)", len,
                               c->msg_max);
@@ -133,7 +97,7 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
                        const void *name, size_t name_len, const void *data, size_t len,
                        unsigned flags, int timeout_ms)
 {
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (flags & ~(unsigned)(ROSTER_SEND_CONFIRM | ROSTER_SEND_NOFLUSH))
@@ -175,7 +139,7 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
 {
     if (recipients)
         *recipients = 0;
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (flags & ~(unsigned)(ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT | ROSTER_SEND_NOFLUSH))
@@ -218,7 +182,7 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
     }
     if (responder)
         memset(responder, 0, sizeof *responder);
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (!reply)
@@ -268,7 +232,7 @@ int roster_call_name(roster_client *c, roster_pid from, const char *scope, const
 int roster_reply(roster_client *c, const roster_event *request, const void *data, size_t len,
                  int timeout_ms)
 {
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (!request || request->type != ROSTER_EV_MESSAGE || request->call_ref == 0)
@@ -339,7 +303,7 @@ int roster_multi_call(roster_client *c, roster_pid from, const char *scope, cons
 {
     if (out)
         memset(out, 0, sizeof *out);
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (!out)

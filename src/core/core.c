@@ -227,6 +227,8 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     cl->hello = 1;
     r.opts = c->lim.name_max;
     r.arg2 = (uint64_t)c->lim.frame_max | ((uint64_t)c->lim.meta_max << 32);
+    uint8_t limits[RS_HELLO_LIMITS_LEN];
+    rs_hello_reply_set_message_max(&r, limits, c->lim.message_max);
     r.pid = rs_pids_of(c, p);
     rs_out_reply(c, cl, m, &r);
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
