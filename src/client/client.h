@@ -6,6 +6,7 @@
 #include <roster.h>
 
 #include <stdint.h>
+#include <string.h>
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
@@ -39,7 +40,7 @@ struct rs_req {
     int err;
     rs_item_fn on_item;
     void *ctx;
-    /* reply fields */
+    /* reply fields, copied by io.c (read them through rs_req_reply) */
     uint32_t opts;
     uint64_t arg;
     uint64_t arg2;
@@ -48,6 +49,22 @@ struct rs_req {
     int want_meta; /* copy the reply's META into meta (lookup) */
     roster_buf meta;
 };
+
+/* rs_req_reply views the answer fields a request kept as a reply message, for the typed
+ * accessors of wire/fields.h: rs_subscribe_reply_id(&rep) rather than req.arg. */
+static inline struct rs_msg rs_req_reply(const struct rs_req *q)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.flags = RS_F_REPLY;
+    m.req_id = q->req_id;
+    m.status = q->status;
+    m.opts = q->opts;
+    m.arg = q->arg;
+    m.arg2 = q->arg2;
+    m.pid = q->pid;
+    return m;
+}
 
 /* A subscription the library overflowed: its events are dropped until the node answers the
  * unsubscribe the library sent for it (unsub_req), after which none can arrive. */

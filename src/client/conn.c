@@ -125,8 +125,9 @@ static int take_hello(roster_client *c, const struct rs_msg *r)
     struct rs_pid first = rs_hello_reply_pid(r);
     if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || name_max == 0 ||
         first.inc == 0 || rs_hello_reply_message_max(r, &message_max) != 0)
-        return rs_client_fail(c, ROSTER_EPROTO, "bad handshake answer (frame_max %u, "
-                              "limits block of %u bytes)", frame_max, (unsigned)r->prev.len);
+        return rs_client_fail(c, ROSTER_EPROTO,
+                              "bad handshake answer (frame_max %u, limits block of %u bytes)",
+                              frame_max, (unsigned)rs_hello_reply_prev(r).len);
     c->frame_max = frame_max;
     c->meta_max = meta_max;
     c->name_max = name_max;
@@ -169,7 +170,7 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
         !(rep.flags & RS_F_REPLY)) {
         r = rs_client_fail(c, ROSTER_EPROTO, "the node's first answer is not a HELLO reply");
     } else if (rep.status != 0) {
-        rs_client_copy_str(c->detail, sizeof c->detail, rep.prev); /* the reason, text */
+        rs_client_copy_str(c->detail, sizeof c->detail, rs_hello_reply_prev(&rep)); /* why */
         r = rep.status < 0 ? rep.status : ROSTER_EPROTO;
     } else {
         r = take_hello(c, &rep);

@@ -41,5 +41,6 @@ int roster_is_member(roster_client *c, const char *scope, const void *group, siz
     r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         return r;
-    return req.arg ? 1 : 0;
+    struct rs_msg rep = rs_req_reply(&req);
+    return rs_is_member_reply_yes(&rep) ? 1 : 0;
 }

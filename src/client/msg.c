@@ -83,12 +83,12 @@ static int build_target(roster_client *c, struct rs_msg *m, roster_pid to, const
             return r;
         if (name_len == 0)
             return rs_client_fail(c, ROSTER_EINVAL, "empty name");
-        m->key = rs_bytes_of(name, name_len);
+        m->key = rs_bytes_of(name, name_len); /* SEND and CALL: the receiving name */
         return 0;
     }
     if (to.node_inc == 0 && to.serial == 0)
         return rs_client_fail(c, ROSTER_EINVAL, "the zero pid is not a destination");
-    m->pid.inc = to.node_inc;
+    m->pid.inc = to.node_inc; /* SEND and CALL: the receiving pid */
     m->pid.serial = to.serial;
     return 0;
 }
@@ -105,11 +105,13 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_SEND;
-    m.opts = flags & ROSTER_SEND_CONFIRM;
-    if ((r = check_from(c, from, &m.arg)) ||
+    rs_send_flags_set(&m, flags & ROSTER_SEND_CONFIRM);
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
-    m.meta = rs_bytes_of(data, len);
+    rs_send_from_set(&m, serial);
+    rs_send_payload_set(&m, rs_bytes_of(data, len));
     if (!(flags & ROSTER_SEND_CONFIRM))
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
     struct rs_req req;
@@ -150,19 +152,22 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_PUBLISH;
-    m.opts = flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT);
-    if ((r = check_from(c, from, &m.arg)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+    rs_publish_flags_set(&m, flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT));
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))
         return r;
-    m.key = rs_bytes_of(group, group_len);
-    m.meta = rs_bytes_of(data, len);
+    rs_publish_from_set(&m, serial);
+    rs_publish_group_set(&m, rs_bytes_of(group, group_len));
+    rs_publish_payload_set(&m, rs_bytes_of(data, len));
     if (flags & ROSTER_PUBLISH_NOWAIT)
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
     struct rs_req req;
     memset(&req, 0, sizeof req);
     r = rs_client_request(c, &m, &req, timeout_ms);
+    struct rs_msg rep = rs_req_reply(&req);
     if (r == 0 && recipients)
-        *recipients = (size_t)req.arg;
+        *recipients = (size_t)rs_publish_reply_recipients(&rep);
     return r;
 }
 
@@ -190,11 +195,13 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_CALL;
-    m.arg2 = node_timeout(timeout_ms);
-    if ((r = check_from(c, from, &m.arg)) ||
+    rs_call_timeout_ms_set(&m, node_timeout(timeout_ms));
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
-    m.meta = rs_bytes_of(data, len);
+    rs_call_from_set(&m, serial);
+    rs_call_payload_set(&m, rs_bytes_of(data, len));
     struct rs_req req;
     memset(&req, 0, sizeof req);
     req.want_meta = 1;
@@ -206,9 +213,11 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
     if (!req.meta.data && (r = rs_client_copy_buf(&req.meta, NULL, 0)))
         return rs_client_fail(c, r, "out of memory for the reply");
     *reply = req.meta;
+    struct rs_msg rep = rs_req_reply(&req);
+    struct rs_pid who = rs_call_reply_responder(&rep);
     if (responder) {
-        responder->node_inc = req.pid.inc;
-        responder->serial = req.pid.serial;
+        responder->node_inc = who.inc;
+        responder->serial = who.serial;
     }
     return 0;
 }
@@ -241,8 +250,8 @@ int roster_reply(roster_client *c, const roster_event *request, const void *data
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_REPLY;
-    m.arg2 = request->call_ref;
-    m.meta = rs_bytes_of(data, len);
+    rs_reply_call_ref_set(&m, request->call_ref);
+    rs_reply_payload_set(&m, rs_bytes_of(data, len));
     return post(c, &m, 0, timeout_ms);
 }
 
@@ -280,8 +289,9 @@ static int multi_item(struct rs_req *req, const struct rs_msg *m)
 {
     struct multi_acc *a = req->ctx;
     roster_multi_result *o = a->out;
-    roster_pid pid = {m->pid.inc, m->pid.serial};
-    if (m->opts == 1) {
+    struct rs_pid member = rs_multi_call_item_member(m);
+    roster_pid pid = {member.inc, member.serial};
+    if (rs_multi_call_item_bad(m) == 1) {
         if (grow((void **)&o->bad, &a->cap_bad, o->n_bad, sizeof *o->bad))
             return ROSTER_ENOMEM;
         o->bad[o->n_bad++] = pid;
@@ -291,7 +301,8 @@ static int multi_item(struct rs_req *req, const struct rs_msg *m)
         return ROSTER_ENOMEM;
     roster_multi_reply *rep = &o->replies[o->n_replies];
     rep->pid = pid;
-    if (rs_client_copy_buf(&rep->data, m->meta.ptr, m->meta.len))
+    struct rs_bytes answer = rs_multi_call_item_payload(m);
+    if (rs_client_copy_buf(&rep->data, answer.ptr, answer.len))
         return ROSTER_ENOMEM;
     o->n_replies++;
     return 0;
@@ -313,13 +324,15 @@ int roster_multi_call(roster_client *c, roster_pid from, const char *scope, cons
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_MULTI_CALL;
-    m.opts = flags;
-    m.arg2 = node_timeout(timeout_ms);
-    if ((r = check_from(c, from, &m.arg)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+    rs_multi_call_flags_set(&m, flags);
+    rs_multi_call_timeout_ms_set(&m, node_timeout(timeout_ms));
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))
         return r;
-    m.key = rs_bytes_of(group, group_len);
-    m.meta = rs_bytes_of(data, len);
+    rs_multi_call_from_set(&m, serial);
+    rs_multi_call_group_set(&m, rs_bytes_of(group, group_len));
+    rs_multi_call_payload_set(&m, rs_bytes_of(data, len));
     struct multi_acc acc = {out, 0, 0};
     struct rs_req req;
     memset(&req, 0, sizeof req);

@@ -45,9 +45,11 @@ int roster_register(roster_client *c, const char *scope, const void *name, size_
     struct rs_req req;
     memset(&req, 0, sizeof req);
     r = rs_client_request(c, &m, &req, timeout_ms);
+    struct rs_msg rep = rs_req_reply(&req);
+    struct rs_pid h = rs_register_reply_holder(&rep);
     if (holder && (r == 0 || r == ROSTER_ETAKEN)) {
-        holder->node_inc = req.pid.inc;
-        holder->serial = req.pid.serial;
+        holder->node_inc = h.inc;
+        holder->serial = h.serial;
     }
     return r;
 }
@@ -78,7 +80,7 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
         (r = rs_client_check_key(c, name, name_len, "name")))
         return r;
     m.type = RS_MSG_LOOKUP;
-    m.key = rs_bytes_of(name, name_len);
+    rs_lookup_name_set(&m, rs_bytes_of(name, name_len));
     struct rs_req req;
     memset(&req, 0, sizeof req);
     req.want_meta = 1;
@@ -92,8 +94,10 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
     }
     out->meta = req.meta;
-    out->pid.node_inc = req.pid.inc;
-    out->pid.serial = req.pid.serial;
+    struct rs_msg rep = rs_req_reply(&req);
+    struct rs_pid h = rs_lookup_reply_holder(&rep);
+    out->pid.node_inc = h.inc;
+    out->pid.serial = h.serial;
     memcpy(out->node, req.node, sizeof out->node);
     return 0;
 }
@@ -105,12 +109,14 @@ struct count_ctx {
 static int item_count(struct rs_req *req, const struct rs_msg *m)
 {
     roster_counts *o = ((struct count_ctx *)req->ctx)->out;
-    if (m->key.len == 5 && memcmp(m->key.ptr, "names", 5) == 0)
-        o->names = m->arg;
-    else if (m->key.len == 6 && memcmp(m->key.ptr, "groups", 6) == 0)
-        o->groups = m->arg;
-    else if (m->key.len == 7 && memcmp(m->key.ptr, "members", 7) == 0)
-        o->members = m->arg;
+    struct rs_bytes k = rs_count_item_counter(m);
+    uint64_t v = rs_count_item_value(m);
+    if (k.len == 5 && memcmp(k.ptr, "names", 5) == 0)
+        o->names = v;
+    else if (k.len == 6 && memcmp(k.ptr, "groups", 6) == 0)
+        o->groups = v;
+    else if (k.len == 7 && memcmp(k.ptr, "members", 7) == 0)
+        o->members = v;
     return 0;
 }
 
@@ -129,7 +135,7 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
         return rs_client_fail(c, ROSTER_ENAMETOOLONG, "node name longer than %u bytes",
                               RS_NODE_NAME_MAX);
     m.type = RS_MSG_COUNT;
-    m.node = rs_bytes_str(node);
+    rs_count_node_set(&m, rs_bytes_str(node));
     struct count_ctx x = {out};
     struct rs_req req;
     memset(&req, 0, sizeof req);
