@@ -20,15 +20,15 @@
  * this order (what a field means in a given type: RS_FIELD_MAP, msgs.h):
  *
  *   STATUS  i32          0 or a negative ROSTER_E* code
- *   OPTS    u32          flags of the request / event kind and reason (see below)
- *   ARG     u64          count, limit, id, incarnation, magic, ...
- *   ARG2    u64          second number
+ *   OPTS    u32          flags, mode, kind (per type)
+ *   ARG     u64          count, limit, id, incarnation, magic, serial (per type)
+ *   ARG2    u64          a second number (per type)
  *   PID     u64 + u64    node incarnation, serial
  *   SCOPE   u16 + bytes  scope name, <= RS_SCOPE_MAX
  *   NODE    u16 + bytes  node name, <= RS_NODE_NAME_MAX
- *   KEY     u32 + bytes  name, group, prefix or pattern, <= limits.name_max
- *   META    u32 + bytes  metadata, <= limits.meta_max
- *   PREV    u32 + bytes  previous metadata (events) or error detail text, <= limits.meta_max
+ *   KEY     u32 + bytes  name, group, prefix, pattern, address (per type), <= limits.name_max
+ *   META    u32 + bytes  metadata, <= limits.meta_max; a message payload (bounded by the frame)
+ *   PREV    u32 + bytes  error detail text in replies, else per type, <= limits.meta_max
  *
  * A body must hold exactly its fields: trailing bytes are malformed.
  *
