@@ -410,7 +410,7 @@ ROSTER_API int roster_demonitor(roster_client *c, uint64_t mon, int timeout_ms);
  * empty, so a level-triggered poll/epoll/libuv watcher never misses queued events (a client
  * that never asks for the descriptor pays no eventfd syscalls). When it polls readable,
  * call roster_next_event until ROSTER_EAGAIN. Do not read from it or close it. */
-ROSTER_API int roster_fd(const roster_client *c);
+ROSTER_API int roster_fd(roster_client *c);
 
 /* roster_next_event returns the next event without blocking: 0 and *ev filled (free it with
  * roster_event_free), ROSTER_EAGAIN if none is available now, or an error (ECLOSED). */

@@ -6,9 +6,9 @@
 
 static int simple(roster_client *c, struct rs_msg *m, int timeout_ms)
 {
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, m, &req, timeout_ms);
 }
 
 int roster_pid_new(roster_client *c, roster_pid *out, int timeout_ms)
@@ -19,12 +19,12 @@ int roster_pid_new(roster_client *c, roster_pid *out, int timeout_ms)
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_PID_NEW;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    int r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    int r = rs_client_request(c, &m, &req, timeout_ms);
     if (r == 0) {
-        out->node_inc = call.pid.inc;
-        out->serial = call.pid.serial;
+        out->node_inc = req.pid.inc;
+        out->serial = req.pid.serial;
     }
     return r;
 }
@@ -39,7 +39,7 @@ int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms)
     return simple(c, &m, timeout_ms);
 }
 
-/* scope_request sends SCOPE_CREATE (opts = mode), SCOPE_JOIN or SCOPE_LEAVE for scope. */
+/* scope_request sends SCOPE_CREATE (with mode), SCOPE_JOIN or SCOPE_LEAVE for scope. */
 static int scope_request(roster_client *c, uint8_t type, const char *scope, int mode,
                          int timeout_ms)
 {
@@ -56,7 +56,8 @@ static int scope_request(roster_client *c, uint8_t type, const char *scope, int 
         mode != ROSTER_SCOPE_STRONG)
         return rs_client_fail(c, ROSTER_EINVAL, "unknown scope mode %d", mode);
     m.type = type;
-    m.opts = (uint32_t)mode;
+    if (type == RS_MSG_SCOPE_CREATE)
+        rs_scope_create_mode_set(&m, (uint32_t)mode);
     return simple(c, &m, timeout_ms);
 }
 
@@ -91,7 +92,7 @@ int roster_log_level(roster_client *c, const char *level, int timeout_ms)
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_LOG_LEVEL;
-    m.opts = (uint32_t)lv;
+    rs_log_level_level_set(&m, (uint32_t)lv);
     return simple(c, &m, timeout_ms);
 }
 

@@ -6,6 +6,7 @@
 #include <roster.h>
 
 #include <stdint.h>
+#include <string.h>
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
@@ -27,20 +28,20 @@
 #define RS_CLIENT_READ_EVERY 64u /* see rs_client_out_drain */
 #define RS_CLIENT_DETAIL_MAX 512
 
-struct rs_call;
+struct rs_req;
 /* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
- * call->err; the remaining items are then skipped). */
-typedef int (*rs_item_fn)(struct rs_call *call, const struct rs_msg *m);
+ * req->err; the remaining items are then skipped). */
+typedef int (*rs_item_fn)(struct rs_req *req, const struct rs_msg *m);
 
 /* One blocking request in flight and what its answer carried. */
-struct rs_call {
+struct rs_req {
     uint32_t req_id;
     int done;
     int status;
     int err;
     rs_item_fn on_item;
     void *ctx;
-    /* reply fields */
+    /* reply fields, copied by io.c (read them through rs_req_reply) */
     uint32_t opts;
     uint64_t arg;
     uint64_t arg2;
@@ -48,7 +49,27 @@ struct rs_call {
     char node[RS_NODE_NAME_MAX + 1];
     int want_meta; /* copy the reply's META into meta (lookup) */
     roster_buf meta;
+    int want_prev; /* copy an accepted reply's PREV into prev (HELLO: the limits block) */
+    roster_buf prev;
 };
+
+/* rs_req_reply views the answer fields a request kept as a reply message, for the typed
+ * accessors of wire/fields.h: rs_subscribe_reply_id(&rep) rather than req.arg. */
+static inline struct rs_msg rs_req_reply(const struct rs_req *q)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.flags = RS_F_REPLY;
+    m.req_id = q->req_id;
+    m.status = q->status;
+    m.opts = q->opts;
+    m.arg = q->arg;
+    m.arg2 = q->arg2;
+    m.pid = q->pid;
+    m.node = rs_bytes_of(q->node, strlen(q->node));
+    m.prev = rs_bytes_of(q->prev.data, q->prev.len);
+    return m;
+}
 
 /* A subscription the library overflowed: its events are dropped until the node answers the
  * unsubscribe the library sent for it (unsub_req), after which none can arrive. */
@@ -70,7 +91,7 @@ struct roster_client {
     struct rs_wire_reader in; /* bytes read, split into frames (io.c) */
     struct rs_limits dec; /* decoder limits: frame_max only */
     uint32_t name_max, meta_max, frame_max;
-    struct rs_call *call; /* the blocking call in flight, or NULL */
+    struct rs_req *req; /* the blocking request in flight, or NULL */
     /* pipelining */
     uint64_t async_pending;
     int collecting; /* inside roster_wait_all: answers are counted, not queued */
@@ -101,7 +122,7 @@ struct roster_client {
      * OVERFLOW event with id 0; msg_marker: that OVERFLOW event is already queued */
     uint64_t msgs_dropped;
     int msg_marker;
-    uint32_t msg_max; /* the node's message payload limit; 0 until learned (msg.c) */
+    uint32_t msg_max; /* the node's message payload limit (from HELLO) */
     /* handshake results */
     roster_pid self;
     uint64_t node_inc;
@@ -141,9 +162,9 @@ int rs_client_pump(roster_client *c);
 int rs_client_write(roster_client *c);
 
 /* --- request.c: the blocking request engine and local checks --- */
-/* rs_client_call sends m as a request and waits for its answer. Returns 0, the node's
+/* rs_client_request sends m as a request and waits for its answer. Returns 0, the node's
  * status, or a local error; the detail is set on failure. */
-int rs_client_call(roster_client *c, struct rs_msg *m, struct rs_call *call, int timeout_ms);
+int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, int timeout_ms);
 /* rs_client_begin checks the client can take a call (not dead); 0 or ECLOSED/EINVAL. */
 int rs_client_begin(roster_client *c);
 /* Local argument checks (set the detail). */

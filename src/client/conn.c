@@ -113,48 +113,68 @@ static int open_socket(roster_client *c, const char *path, int64_t deadline)
 static int hello_done(roster_client *c, void *arg)
 {
     (void)c;
-    return ((struct rs_call *)arg)->done;
+    return ((struct rs_req *)arg)->done;
 }
 
+/* take_hello reads an accepted HELLO reply: the node's limits, the client's first pid. */
+static int take_hello(roster_client *c, const struct rs_msg *r)
+{
+    uint32_t frame_max, meta_max, message_max = 0;
+    rs_hello_reply_limits(r, &frame_max, &meta_max);
+    uint32_t name_max = rs_hello_reply_name_max(r);
+    struct rs_pid first = rs_hello_reply_pid(r);
+    if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || name_max == 0 ||
+        first.inc == 0 || rs_hello_reply_message_max(r, &message_max) != 0)
+        return rs_client_fail(c, ROSTER_EPROTO,
+                              "bad handshake answer (frame_max %u, limits block of %u bytes)",
+                              frame_max, (unsigned)rs_hello_reply_prev(r).len);
+    c->frame_max = frame_max;
+    c->meta_max = meta_max;
+    c->name_max = name_max;
+    /* a message must also fit a frame: the smaller limit applies */
+    c->msg_max = message_max > 0 && message_max < frame_max ? message_max : frame_max;
+    c->dec.frame_max = frame_max;
+    c->in.frame_max = frame_max;
+    c->node_inc = rs_hello_reply_incarnation(r);
+    c->self.node_inc = first.inc;
+    c->self.serial = first.serial;
+    rs_client_copy_str(c->node_name, sizeof c->node_name, rs_hello_reply_node(r));
+    c->detail[0] = 0;
+    return 0;
+}
+
+/* handshake sends HELLO and takes its answer: the node's limits (the limits block in PREV,
+ * kept by want_prev) and the client's first pid. */
 static int handshake(roster_client *c, const char *client_name, int64_t deadline)
 {
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_HELLO;
-    m.opts = RS_WIRE_VERSION;
-    m.arg = RS_WIRE_MAGIC;
+    rs_hello_version_set(&m, RS_WIRE_VERSION);
+    rs_hello_magic_set(&m, RS_WIRE_MAGIC);
     size_t nl = client_name ? strlen(client_name) : 0;
-    m.key = rs_bytes_of(client_name, nl > 255 ? 255 : nl);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    m.req_id = call.req_id = c->next_id++;
+    rs_hello_client_name_set(&m, rs_bytes_of(client_name, nl > 255 ? 255 : nl));
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.want_prev = 1;
+    m.req_id = req.req_id = c->next_id++;
     if (rs_wire_encode(&c->out, &m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
-    c->call = &call;
-    int r = rs_client_wait(c, hello_done, &call, deadline);
-    c->call = NULL;
+    c->req = &req;
+    int r = rs_client_wait(c, hello_done, &req, deadline);
+    c->req = NULL;
     if (r == ROSTER_ETIMEDOUT)
-        return rs_client_fail(c, r, "no handshake answer from the node in time");
-    if (r)
-        return r;
-    if (call.status)
-        return call.status < 0 ? call.status : ROSTER_EPROTO;
-    uint32_t frame_max = (uint32_t)call.arg2, meta_max = (uint32_t)(call.arg2 >> 32);
-    if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || call.opts == 0 ||
-        call.pid.inc == 0)
-        return rs_client_fail(c, ROSTER_EPROTO, "bad handshake answer (frame_max %u)",
-                              frame_max);
-    c->frame_max = frame_max;
-    c->meta_max = meta_max;
-    c->name_max = call.opts;
-    c->dec.frame_max = frame_max;
-    c->in.frame_max = frame_max;
-    c->node_inc = call.arg;
-    c->self.node_inc = call.pid.inc;
-    c->self.serial = call.pid.serial;
-    memcpy(c->node_name, call.node, sizeof c->node_name);
-    c->detail[0] = 0;
-    return 0;
+        r = rs_client_fail(c, r, "no handshake answer from the node in time");
+    else if (r == 0 && req.err)
+        r = rs_client_fail(c, req.err, "out of memory for the handshake answer");
+    else if (r == 0 && req.status)
+        r = req.status < 0 ? req.status : ROSTER_EPROTO; /* detail: the node's reason */
+    else if (r == 0) {
+        struct rs_msg rep = rs_req_reply(&req);
+        r = take_hello(c, &rep);
+    }
+    roster_buf_free(&req.prev);
+    return r;
 }
 
 static int setup_fds(roster_client *c)
@@ -278,17 +298,14 @@ const char *roster_node_name(const roster_client *c) { return c ? c->node_name :
 
 uint64_t roster_node_incarnation(const roster_client *c) { return c ? c->node_inc : 0; }
 
-int roster_fd(const roster_client *c)
+int roster_fd(roster_client *c)
 {
     if (!c)
         return -1;
-    /* From now on the eventfd follows the queue. The handle is never defined const (it
-     * comes from rs_calloc), so writing through the cast is defined behaviour; the const in
-     * the prototype is the public API's promise that the connection is not changed. */
-    roster_client *w = (roster_client *)c;
-    if (!w->fd_used) {
-        w->fd_used = 1;
-        rs_client_evq_sync(w);
+    /* From now on the eventfd follows the queue. */
+    if (!c->fd_used) {
+        c->fd_used = 1;
+        rs_client_evq_sync(c);
     }
     return c->epfd;
 }

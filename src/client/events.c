@@ -70,7 +70,7 @@ static int queue_unsubscribe(roster_client *c, uint64_t sub)
     memset(&u, 0, sizeof u);
     u.type = RS_MSG_UNSUBSCRIBE;
     u.req_id = id;
-    u.arg = sub;
+    rs_unsubscribe_id_set(&u, sub);
     if (rs_wire_encode(&c->out, &u) != 0)
         return -1;
     c->ovf[c->n_ovf].sub = sub;
@@ -98,7 +98,7 @@ static int bounded_message(roster_client *c, size_t n, uint64_t pids)
     struct rs_msg o;
     memset(&o, 0, sizeof o);
     o.type = RS_MSG_EVENT;
-    o.opts = ROSTER_EV_OVERFLOW;
+    rs_event_opts_set(&o, rs_event_opts_pack(ROSTER_EV_OVERFLOW, 0, 0));
     struct rs_buf b;
     rs_buf_init(&b);
     if (rs_wire_encode(&b, &o) != 0) {
@@ -124,31 +124,32 @@ uint64_t rs_client_evq_take_dropped(roster_client *c)
 static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
 {
     if (ev->type == RS_MSG_MESSAGE)
-        return bounded_message(c, n, 1 + ev->prev.len / 8);
+        return bounded_message(c, n, rs_message_receivers(ev));
     /* Monitors' DOWN events, conflict notices (addressed to a pid's owner, not to a
      * subscription) and a subscription's snapshot (the state the application asked for,
      * ending with SNAPSHOT_END) are never dropped. Event kinds this library does not know
      * yet are handed out as they are (roster_event_type_name says "unknown"). */
-    unsigned kind = ev->opts & 0xffu;
-    if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || (ev->opts & RS_EV_SNAPSHOT_FLAG))
+    unsigned kind = rs_event_kind(ev);
+    if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || rs_event_snapshot(ev))
         return 0;
-    if (c->n_ovf && rs_client_evq_overflowed(c, ev->arg))
+    uint64_t sub = rs_event_id(ev);
+    if (c->n_ovf && rs_client_evq_overflowed(c, sub))
         return 1;
     if (c->evq.len - c->evq_off + n <= c->evq_max)
         return 0;
     /* Over the bound: the subscription ends here, on the node too, as a node-side overflow
      * would end it. */
-    if (queue_unsubscribe(c, ev->arg) != 0) {
+    if (queue_unsubscribe(c, sub) != 0) {
         c->events_lost++;
         return 1;
     }
     struct rs_msg o;
     memset(&o, 0, sizeof o);
     o.type = RS_MSG_EVENT;
-    o.opts = ROSTER_EV_OVERFLOW;
-    o.arg = ev->arg;
+    rs_event_opts_set(&o, rs_event_opts_pack(ROSTER_EV_OVERFLOW, 0, 0));
+    rs_event_id_set(&o, sub);
     o.scope = ev->scope;
-    o.node = ev->node;
+    rs_event_node_set(&o, rs_event_node(ev));
     struct rs_buf b;
     rs_buf_init(&b);
     if (rs_wire_encode(&b, &o) != 0)
@@ -164,7 +165,7 @@ void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const stru
     if (ev && bounded_event(c, n, ev))
         return;
     /* a MESSAGE lost for want of memory counts every pid it names */
-    uint64_t weight = ev && ev->type == RS_MSG_MESSAGE ? 1 + ev->prev.len / 8 : 1;
+    uint64_t weight = ev && ev->type == RS_MSG_MESSAGE ? rs_message_receivers(ev) : 1;
     append(c, p, n, ev == NULL, weight);
 }
 
@@ -251,32 +252,28 @@ static int fill_bufs(roster_event *ev, int want_name, struct rs_bytes name, int 
     return 0;
 }
 
-/* msg_target returns receiver i of a MESSAGE: ARG, then the serials in PREV. */
-static uint64_t msg_target(const struct rs_msg *m, size_t i)
-{
-    return i == 0 ? m->arg : rs_get_u64(m->prev.ptr + 8 * (i - 1));
-}
-
 /* convert_message fills ev for receivers [first, first + n) of a MESSAGE. */
 static int convert_message(const roster_client *c, const struct rs_msg *m, size_t first,
                            size_t n, roster_event *ev)
 {
     ev->type = ROSTER_EV_MESSAGE;
-    ev->msg_kind = (int)m->opts;
+    ev->msg_kind = (int)rs_message_kind(m);
     ev->to.node_inc = c->self.node_inc;
-    ev->to.serial = msg_target(m, first);
-    ev->call_ref = m->arg2;
-    ev->pid.node_inc = m->pid.inc;
-    ev->pid.serial = m->pid.serial;
+    ev->to.serial = rs_message_receiver(m, first);
+    ev->call_ref = rs_message_call_ref(m);
+    struct rs_pid from = rs_message_from(m);
+    ev->pid.node_inc = from.inc;
+    ev->pid.serial = from.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m->scope);
-    rs_client_copy_str(ev->node, sizeof ev->node, m->node);
+    rs_client_copy_str(ev->node, sizeof ev->node, rs_message_from_node(m));
     roster_pid *pids = NULL;
-    int r = fill_bufs(ev, 1, m->key, 1, m->meta, 0, m->prev, n, &pids);
+    int r = fill_bufs(ev, 1, rs_message_key(m), 1, rs_message_payload(m), 0,
+                      rs_bytes_of(NULL, 0), n, &pids);
     if (r)
         return r;
     for (size_t i = 0; i < n; i++) {
         pids[i].node_inc = c->self.node_inc;
-        pids[i].serial = msg_target(m, first + i);
+        pids[i].serial = rs_message_receiver(m, first + i);
     }
     ev->n_to = n;
     ev->to_all = pids;
@@ -294,17 +291,19 @@ static int convert(const struct rs_msg *m_in, roster_event *ev)
         ev->status = m.status;
         ev->pid.node_inc = m.pid.inc;
         ev->pid.serial = m.pid.serial;
+        /* a pipelined answer: its PREV (error detail) is handed out as meta */
         return fill_bufs(ev, 0, m.key, 1, m.prev, 0, m.prev, 0, NULL);
     }
-    ev->type = (int)(m.opts & 0xffu);
-    ev->reason = (int)((m.opts >> 8) & 0xffu);
-    ev->snapshot = (m.opts & RS_EV_SNAPSHOT_FLAG) ? 1 : 0;
-    ev->id = m.arg;
+    ev->type = (int)rs_event_kind(&m);
+    ev->reason = (int)rs_event_reason(&m);
+    ev->snapshot = rs_event_snapshot(&m);
+    ev->id = rs_event_id(&m);
     ev->pid.node_inc = m.pid.inc;
     ev->pid.serial = m.pid.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
-    rs_client_copy_str(ev->node, sizeof ev->node, m.node);
-    return fill_bufs(ev, 1, m.key, 1, m.meta, 1, m.prev, 0, NULL);
+    rs_client_copy_str(ev->node, sizeof ev->node, rs_event_node(&m));
+    return fill_bufs(ev, 1, rs_event_key(&m), 1, rs_event_meta(&m), 1, rs_event_prev_meta(&m),
+                     0, NULL);
 }
 
 int roster_next_event(roster_client *c, roster_event *ev)
@@ -337,7 +336,7 @@ int roster_next_event(roster_client *c, roster_event *ev)
         if (m.type == RS_MSG_MESSAGE) {
             /* one event per receiving pid (the frame stays at the head until its last
              * one), or one for all of them */
-            size_t pids = 1 + m.prev.len / 8;
+            size_t pids = rs_message_receivers(&m);
             size_t k = c->group_messages ? pids - c->evq_sub : 1;
             if ((r = convert_message(c, &m, c->evq_sub, k, ev)) != 0)
                 return rs_client_fail(c, r, "out of memory converting an event");
@@ -471,13 +470,14 @@ int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
     if (!(flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS)))
         flags |= ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
     m.type = RS_MSG_SUBSCRIBE;
-    m.opts = flags;
-    m.key = rs_bytes_of(pattern, pattern_len);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    rs_subscribe_flags_set(&m, flags);
+    rs_subscribe_pattern_set(&m, rs_bytes_of(pattern, pattern_len));
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    r = rs_client_request(c, &m, &req, timeout_ms);
+    struct rs_msg rep = rs_req_reply(&req);
     if (r == 0 && sub_out)
-        *sub_out = call.arg;
+        *sub_out = rs_subscribe_reply_id(&rep);
     return r;
 }
 
@@ -486,10 +486,13 @@ static int by_id(roster_client *c, uint8_t type, uint64_t id, int timeout_ms)
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = type;
-    m.arg = id;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, &m, &call, timeout_ms);
+    if (type == RS_MSG_UNSUBSCRIBE)
+        rs_unsubscribe_id_set(&m, id);
+    else
+        rs_demonitor_id_set(&m, id);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, &m, &req, timeout_ms);
 }
 
 int roster_unsubscribe(roster_client *c, uint64_t sub, int timeout_ms)
@@ -507,11 +510,12 @@ int roster_monitor(roster_client *c, roster_pid pid, uint64_t *mon_out, int time
     m.type = RS_MSG_MONITOR;
     m.pid.inc = pid.node_inc;
     m.pid.serial = pid.serial;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    int r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    int r = rs_client_request(c, &m, &req, timeout_ms);
+    struct rs_msg rep = rs_req_reply(&req);
     if (r == 0 && mon_out)
-        *mon_out = call.arg;
+        *mon_out = rs_monitor_reply_id(&rep);
     return r;
 }
 

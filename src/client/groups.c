@@ -11,9 +11,9 @@ int roster_join(roster_client *c, const char *scope, const void *group, size_t g
                                   meta_len);
     if (r)
         return r;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, &m, &req, timeout_ms);
 }
 
 int roster_leave(roster_client *c, const char *scope, const void *group, size_t group_len,
@@ -23,9 +23,9 @@ int roster_leave(roster_client *c, const char *scope, const void *group, size_t 
     int r = rs_client_build_write(c, &m, RS_MSG_LEAVE, scope, group, group_len, pid, NULL, 0);
     if (r)
         return r;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, &m, &req, timeout_ms);
 }
 
 int roster_is_member(roster_client *c, const char *scope, const void *group, size_t group_len,
@@ -36,10 +36,11 @@ int roster_is_member(roster_client *c, const char *scope, const void *group, siz
                                   0);
     if (r)
         return r;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         return r;
-    return call.arg ? 1 : 0;
+    struct rs_msg rep = rs_req_reply(&req);
+    return rs_is_member_reply_yes(&rep) ? 1 : 0;
 }

@@ -110,7 +110,7 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
         }
         return;
     }
-    struct rs_call *call = c->call;
+    struct rs_req *call = c->req;
     if (!call || call->req_id != m.req_id || call->done)
         return; /* answer of an abandoned call */
     if (m.flags & RS_F_ITEM) {
@@ -127,6 +127,8 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
     rs_client_copy_str(call->node, sizeof call->node, m.node);
     if (call->want_meta && m.status == 0 && call->err == 0)
         call->err = rs_client_copy_buf(&call->meta, m.meta.ptr, m.meta.len);
+    if (call->want_prev && m.status == 0 && call->err == 0)
+        call->err = rs_client_copy_buf(&call->prev, m.prev.ptr, m.prev.len);
     if (m.status != 0)
         rs_client_copy_str(c->detail, sizeof c->detail, m.prev);
 }

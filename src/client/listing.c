@@ -25,9 +25,9 @@ struct rs_list_ctx {
     size_t cap;
 };
 
-static int item_entry(struct rs_call *call, const struct rs_msg *m)
+static int item_entry(struct rs_req *req, const struct rs_msg *m)
 {
-    struct rs_list_ctx *x = call->ctx;
+    struct rs_list_ctx *x = req->ctx;
     roster_entries *l = x->out;
     void *items = l->items;
     if (grow(&items, l->n, &x->cap, sizeof *l->items) != 0)
@@ -38,9 +38,9 @@ static int item_entry(struct rs_call *call, const struct rs_msg *m)
     if (m->type == RS_MSG_SCOPES) {
         if (rs_client_copy_buf(&e->name, m->scope.ptr, m->scope.len) != 0)
             return ROSTER_ENOMEM;
-        e->count = m->arg;
-        e->groups = m->arg2;
-        e->mode = (int)m->opts;
+        e->count = rs_scopes_item_names(m);
+        e->groups = rs_scopes_item_groups(m);
+        e->mode = (int)rs_scopes_item_mode(m);
         l->n++;
         return 0;
     }
@@ -54,7 +54,7 @@ static int item_entry(struct rs_call *call, const struct rs_msg *m)
     e->pid.serial = m->pid.serial;
     rs_client_copy_str(e->node, sizeof e->node, m->node);
     if (m->type == RS_MSG_GROUPS)
-        e->count = m->arg;
+        e->count = rs_groups_item_members(m);
     l->n++;
     return 0;
 }
@@ -112,16 +112,16 @@ struct stats_ctx {
     size_t cap;
 };
 
-static int item_stat(struct rs_call *call, const struct rs_msg *m)
+static int item_stat(struct rs_req *req, const struct rs_msg *m)
 {
-    struct stats_ctx *x = call->ctx;
+    struct stats_ctx *x = req->ctx;
     void *items = x->out->items;
     if (grow(&items, x->out->n, &x->cap, sizeof *x->out->items) != 0)
         return ROSTER_ENOMEM;
     x->out->items = items;
     roster_stat *s = &x->out->items[x->out->n++];
-    rs_client_copy_str(s->key, sizeof s->key, m->key);
-    s->value = m->arg;
+    rs_client_copy_str(s->key, sizeof s->key, rs_status_item_stat(m));
+    s->value = rs_status_item_value(m);
     return 0;
 }
 
@@ -130,19 +130,19 @@ struct nodes_ctx {
     size_t cap;
 };
 
-static int item_node(struct rs_call *call, const struct rs_msg *m)
+static int item_node(struct rs_req *req, const struct rs_msg *m)
 {
-    struct nodes_ctx *x = call->ctx;
+    struct nodes_ctx *x = req->ctx;
     void *items = x->out->items;
     if (grow(&items, x->out->n, &x->cap, sizeof *x->out->items) != 0)
         return ROSTER_ENOMEM;
     x->out->items = items;
     roster_node_info *ni = &x->out->items[x->out->n++];
     memset(ni, 0, sizeof *ni);
-    rs_client_copy_str(ni->name, sizeof ni->name, m->node);
-    ni->incarnation = m->arg;
-    ni->state = (int)(m->opts & 0xffu);
-    ni->self = (m->opts >> 8) & 1u;
+    rs_client_copy_str(ni->name, sizeof ni->name, rs_nodes_item_node(m));
+    ni->incarnation = rs_nodes_item_incarnation(m);
+    ni->state = (int)rs_nodes_item_state(m);
+    ni->self = rs_nodes_item_self(m);
     return 0;
 }
 
@@ -155,11 +155,11 @@ int roster_status(roster_client *c, roster_stats *out, int timeout_ms)
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_STATUS;
     struct stats_ctx x = {out, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = item_stat;
-    call.ctx = &x;
-    int r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = item_stat;
+    req.ctx = &x;
+    int r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         roster_stats_free(out);
     return r;
@@ -177,11 +177,11 @@ int roster_nodes_list(roster_client *c, const char *scope, roster_nodes *out, in
         return r;
     m.type = RS_MSG_NODES;
     struct nodes_ctx x = {out, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = item_node;
-    call.ctx = &x;
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = item_node;
+    req.ctx = &x;
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         roster_nodes_free(out);
     return r;
@@ -192,11 +192,11 @@ static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
                         int timeout_ms)
 {
     struct rs_list_ctx x = {out, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = item_entry;
-    call.ctx = &x;
-    int r = rs_client_call(c, m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = item_entry;
+    req.ctx = &x;
+    int r = rs_client_request(c, m, &req, timeout_ms);
     if (r)
         roster_entries_free(out);
     return r;
@@ -228,10 +228,16 @@ static int prefix_query(roster_client *c, uint8_t type, const char *scope, const
         (r = rs_client_check_key(c, prefix, prefix_len, "prefix")))
         return r;
     m.type = type;
-    m.arg = limit;
-    m.pid.inc = pid.node_inc;
-    m.pid.serial = pid.serial;
-    m.key = rs_bytes_of(prefix, prefix_len);
+    struct rs_pid filter = {pid.node_inc, pid.serial};
+    if (type == RS_MSG_NAMES) {
+        rs_names_limit_set(&m, limit);
+        rs_names_filter_set(&m, filter);
+        rs_names_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
+    } else {
+        rs_groups_limit_set(&m, limit);
+        rs_groups_filter_set(&m, filter);
+        rs_groups_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
+    }
     return list_entries(c, &m, out, timeout_ms);
 }
 
@@ -262,7 +268,7 @@ int roster_members(roster_client *c, const char *scope, const void *group, size_
         (r = rs_client_check_key(c, group, group_len, "group name")))
         return r;
     m.type = RS_MSG_MEMBERS;
-    m.opts = local_only ? RS_OPT_LOCAL : 0;
-    m.key = rs_bytes_of(group, group_len);
+    rs_members_opts_set(&m, local_only ? RS_OPT_LOCAL : 0);
+    rs_members_group_set(&m, rs_bytes_of(group, group_len));
     return list_entries(c, &m, out, timeout_ms);
 }

@@ -1,17 +1,16 @@
 /* msg.c: messaging (docs/MESSAGING.md): send to a pid or a name, publish to a group, call
  * and multi-call, and replies to calls received as ROSTER_EV_MESSAGE events.
  *
- * A send without ROSTER_SEND_CONFIRM (and a publish with ROSTER_PUBLISH_NOWAIT) is a frame written into the out buffer and nothing
- * more: no request id is waited on and the node answers nothing. With ROSTER_SEND_NOFLUSH the
+ * A send without ROSTER_SEND_CONFIRM (and a publish with ROSTER_PUBLISH_NOWAIT) is a frame
+ * written into the out buffer and nothing more: no request id is waited on and the node
+ * answers nothing. With ROSTER_SEND_NOFLUSH the
  * frame is only queued and the buffer is written once it holds RS_CLIENT_CHUNK bytes, so a
  * pipelining sender makes no syscall and (once the buffer has grown) no allocation per
  * message. Everything that waits for an answer goes through the blocking request engine
  * (request.c), so a timed-out call is abandoned like any other request.
  *
- * The payload limit: the HELLO answer carries the frame limit but not the node's message
- * limit (--max-message-bytes), so the first message of a client fetches it once from STATUS
- * ("limit_message_max"). If STATUS fails or has no such counter, the frame limit alone
- * bounds messages (a frame that would exceed it is refused locally with ROSTER_ETOOBIG). */
+ * The payload limit (--max-message-bytes) comes with the HELLO answer (protocol version 3);
+ * a larger message is refused here with ROSTER_ETOOBIG, without a round trip. */
 #include <string.h>
 
 #include "client.h"
@@ -20,54 +19,19 @@ static_assert(ROSTER_PUBLISH_NOWAIT == RS_PUBLISH_NOWAIT &&
                   ROSTER_PUBLISH_LOCAL == RS_PUBLISH_LOCAL && ROSTER_SEND_CONFIRM == RS_SEND_CONFIRM,
               "the library's message flags are the wire's");
 
-/* The STATUS counter naming the node's message payload limit. */
-#define MSG_LIMIT_STAT "limit_message_max"
 /* The node stops a multi-call at its timeout and then answers; the library waits this much
  * longer for that answer. */
 #define MULTI_CALL_GRACE_MS 2000
 
-static int stat_item(struct rs_call *call, const struct rs_msg *m)
-{
-    static const char key[] = MSG_LIMIT_STAT;
-    if (m->key.len == sizeof key - 1 && memcmp(m->key.ptr, key, sizeof key - 1) == 0)
-        *(uint64_t *)call->ctx = m->arg;
-    return 0;
-}
-
-/* learn_limit sets c->msg_max once: from STATUS, else from the frame limit. */
-static void learn_limit(roster_client *c, int timeout_ms)
-{
-    uint64_t v = 0;
-    struct rs_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RS_MSG_STATUS;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = stat_item;
-    call.ctx = &v;
-    char saved[RS_CLIENT_DETAIL_MAX];
-    memcpy(saved, c->detail, sizeof saved);
-    int r = rs_client_call(c, &m, &call, timeout_ms < 0 || timeout_ms > 5000 ? 5000 : timeout_ms);
-    memcpy(c->detail, saved, sizeof saved);
-    if (r == 0 && v > 0 && v < c->frame_max)
-        c->msg_max = (uint32_t)v;
-    else
-        c->msg_max = c->frame_max;
-}
-
 /* check_payload makes the local checks shared by every message: a live client, a data
  * pointer, the payload limit. */
-static int check_payload(roster_client *c, const void *data, size_t len, int timeout_ms)
+static int check_payload(roster_client *c, const void *data, size_t len)
 {
     int r = rs_client_begin(c);
     if (r)
         return r;
     if (len && !data)
         return rs_client_fail(c, ROSTER_EINVAL, "message data pointer is NULL");
-    if (c->msg_max == 0)
-        learn_limit(c, timeout_ms);
-    if (c->dead)
-        return rs_client_fail(c, c->dead_err, "connection to the node is closed");
     if (len > c->msg_max)
         return rs_client_fail(c, ROSTER_ETOOBIG, "message of %zu bytes (limit %u)", len,
                               c->msg_max);
@@ -119,12 +83,12 @@ static int build_target(roster_client *c, struct rs_msg *m, roster_pid to, const
             return r;
         if (name_len == 0)
             return rs_client_fail(c, ROSTER_EINVAL, "empty name");
-        m->key = rs_bytes_of(name, name_len);
+        m->key = rs_bytes_of(name, name_len); /* SEND and CALL: the receiving name */
         return 0;
     }
     if (to.node_inc == 0 && to.serial == 0)
         return rs_client_fail(c, ROSTER_EINVAL, "the zero pid is not a destination");
-    m->pid.inc = to.node_inc;
+    m->pid.inc = to.node_inc; /* SEND and CALL: the receiving pid */
     m->pid.serial = to.serial;
     return 0;
 }
@@ -133,7 +97,7 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
                        const void *name, size_t name_len, const void *data, size_t len,
                        unsigned flags, int timeout_ms)
 {
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (flags & ~(unsigned)(ROSTER_SEND_CONFIRM | ROSTER_SEND_NOFLUSH))
@@ -141,16 +105,18 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_SEND;
-    m.opts = flags & ROSTER_SEND_CONFIRM;
-    if ((r = check_from(c, from, &m.arg)) ||
+    rs_send_flags_set(&m, flags & ROSTER_SEND_CONFIRM);
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
-    m.meta = rs_bytes_of(data, len);
+    rs_send_from_set(&m, serial);
+    rs_send_payload_set(&m, rs_bytes_of(data, len));
     if (!(flags & ROSTER_SEND_CONFIRM))
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, &m, &req, timeout_ms);
 }
 
 int roster_send(roster_client *c, roster_pid from, roster_pid to, const void *data, size_t len,
@@ -175,7 +141,7 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
 {
     if (recipients)
         *recipients = 0;
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (flags & ~(unsigned)(ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT | ROSTER_SEND_NOFLUSH))
@@ -186,19 +152,22 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_PUBLISH;
-    m.opts = flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT);
-    if ((r = check_from(c, from, &m.arg)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+    rs_publish_flags_set(&m, flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT));
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))
         return r;
-    m.key = rs_bytes_of(group, group_len);
-    m.meta = rs_bytes_of(data, len);
+    rs_publish_from_set(&m, serial);
+    rs_publish_group_set(&m, rs_bytes_of(group, group_len));
+    rs_publish_payload_set(&m, rs_bytes_of(data, len));
     if (flags & ROSTER_PUBLISH_NOWAIT)
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    r = rs_client_request(c, &m, &req, timeout_ms);
+    struct rs_msg rep = rs_req_reply(&req);
     if (r == 0 && recipients)
-        *recipients = (size_t)call.arg;
+        *recipients = (size_t)rs_publish_reply_recipients(&rep);
     return r;
 }
 
@@ -218,7 +187,7 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
     }
     if (responder)
         memset(responder, 0, sizeof *responder);
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (!reply)
@@ -226,25 +195,29 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_CALL;
-    m.arg2 = node_timeout(timeout_ms);
-    if ((r = check_from(c, from, &m.arg)) ||
+    rs_call_timeout_ms_set(&m, node_timeout(timeout_ms));
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
-    m.meta = rs_bytes_of(data, len);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.want_meta = 1;
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    rs_call_from_set(&m, serial);
+    rs_call_payload_set(&m, rs_bytes_of(data, len));
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.want_meta = 1;
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r) {
-        roster_buf_free(&call.meta);
+        roster_buf_free(&req.meta);
         return r;
     }
-    if (!call.meta.data && (r = rs_client_copy_buf(&call.meta, NULL, 0)))
+    if (!req.meta.data && (r = rs_client_copy_buf(&req.meta, NULL, 0)))
         return rs_client_fail(c, r, "out of memory for the reply");
-    *reply = call.meta;
+    *reply = req.meta;
+    struct rs_msg rep = rs_req_reply(&req);
+    struct rs_pid who = rs_call_reply_responder(&rep);
     if (responder) {
-        responder->node_inc = call.pid.inc;
-        responder->serial = call.pid.serial;
+        responder->node_inc = who.inc;
+        responder->serial = who.serial;
     }
     return 0;
 }
@@ -268,7 +241,7 @@ int roster_call_name(roster_client *c, roster_pid from, const char *scope, const
 int roster_reply(roster_client *c, const roster_event *request, const void *data, size_t len,
                  int timeout_ms)
 {
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (!request || request->type != ROSTER_EV_MESSAGE || request->call_ref == 0)
@@ -277,8 +250,8 @@ int roster_reply(roster_client *c, const roster_event *request, const void *data
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_REPLY;
-    m.arg2 = request->call_ref;
-    m.meta = rs_bytes_of(data, len);
+    rs_reply_call_ref_set(&m, request->call_ref);
+    rs_reply_payload_set(&m, rs_bytes_of(data, len));
     return post(c, &m, 0, timeout_ms);
 }
 
@@ -312,12 +285,13 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
-static int multi_item(struct rs_call *call, const struct rs_msg *m)
+static int multi_item(struct rs_req *req, const struct rs_msg *m)
 {
-    struct multi_acc *a = call->ctx;
+    struct multi_acc *a = req->ctx;
     roster_multi_result *o = a->out;
-    roster_pid pid = {m->pid.inc, m->pid.serial};
-    if (m->opts == 1) {
+    struct rs_pid member = rs_multi_call_item_member(m);
+    roster_pid pid = {member.inc, member.serial};
+    if (rs_multi_call_item_bad(m) == 1) {
         if (grow((void **)&o->bad, &a->cap_bad, o->n_bad, sizeof *o->bad))
             return ROSTER_ENOMEM;
         o->bad[o->n_bad++] = pid;
@@ -327,7 +301,8 @@ static int multi_item(struct rs_call *call, const struct rs_msg *m)
         return ROSTER_ENOMEM;
     roster_multi_reply *rep = &o->replies[o->n_replies];
     rep->pid = pid;
-    if (rs_client_copy_buf(&rep->data, m->meta.ptr, m->meta.len))
+    struct rs_bytes answer = rs_multi_call_item_payload(m);
+    if (rs_client_copy_buf(&rep->data, answer.ptr, answer.len))
         return ROSTER_ENOMEM;
     o->n_replies++;
     return 0;
@@ -339,7 +314,7 @@ int roster_multi_call(roster_client *c, roster_pid from, const char *scope, cons
 {
     if (out)
         memset(out, 0, sizeof *out);
-    int r = check_payload(c, data, len, timeout_ms);
+    int r = check_payload(c, data, len);
     if (r)
         return r;
     if (!out)
@@ -349,23 +324,25 @@ int roster_multi_call(roster_client *c, roster_pid from, const char *scope, cons
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_MULTI_CALL;
-    m.opts = flags;
-    m.arg2 = node_timeout(timeout_ms);
-    if ((r = check_from(c, from, &m.arg)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+    rs_multi_call_flags_set(&m, flags);
+    rs_multi_call_timeout_ms_set(&m, node_timeout(timeout_ms));
+    uint64_t serial = 0;
+    if ((r = check_from(c, from, &serial)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))
         return r;
-    m.key = rs_bytes_of(group, group_len);
-    m.meta = rs_bytes_of(data, len);
+    rs_multi_call_from_set(&m, serial);
+    rs_multi_call_group_set(&m, rs_bytes_of(group, group_len));
+    rs_multi_call_payload_set(&m, rs_bytes_of(data, len));
     struct multi_acc acc = {out, 0, 0};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = multi_item;
-    call.ctx = &acc;
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = multi_item;
+    req.ctx = &acc;
     int wait_ms = timeout_ms < 0 ? timeout_ms
                   : timeout_ms > 0x7fffffff - MULTI_CALL_GRACE_MS
                       ? 0x7fffffff
                       : timeout_ms + MULTI_CALL_GRACE_MS;
-    r = rs_client_call(c, &m, &call, wait_ms);
+    r = rs_client_request(c, &m, &req, wait_ms);
     if (r)
         roster_multi_result_free(out);
     return r;

@@ -42,12 +42,14 @@ int roster_register(roster_client *c, const char *scope, const void *name, size_
                                   meta_len);
     if (r)
         return r;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    r = rs_client_request(c, &m, &req, timeout_ms);
+    struct rs_msg rep = rs_req_reply(&req);
+    struct rs_pid h = rs_register_reply_holder(&rep);
     if (holder && (r == 0 || r == ROSTER_ETAKEN)) {
-        holder->node_inc = call.pid.inc;
-        holder->serial = call.pid.serial;
+        holder->node_inc = h.inc;
+        holder->serial = h.serial;
     }
     return r;
 }
@@ -60,9 +62,9 @@ int roster_unregister(roster_client *c, const char *scope, const void *name, siz
     int r = rs_client_build_write(c, &m, RS_MSG_UNREGISTER, scope, name, name_len, zero, NULL, 0);
     if (r)
         return r;
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    return rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    return rs_client_request(c, &m, &req, timeout_ms);
 }
 
 int roster_lookup(roster_client *c, const char *scope, const void *name, size_t name_len,
@@ -78,23 +80,25 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
         (r = rs_client_check_key(c, name, name_len, "name")))
         return r;
     m.type = RS_MSG_LOOKUP;
-    m.key = rs_bytes_of(name, name_len);
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.want_meta = 1;
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    rs_lookup_name_set(&m, rs_bytes_of(name, name_len));
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.want_meta = 1;
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r) {
-        roster_buf_free(&call.meta);
+        roster_buf_free(&req.meta);
         return r;
     }
     if (rs_client_copy_buf(&out->name, name, name_len) != 0) {
-        roster_buf_free(&call.meta);
+        roster_buf_free(&req.meta);
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
     }
-    out->meta = call.meta;
-    out->pid.node_inc = call.pid.inc;
-    out->pid.serial = call.pid.serial;
-    memcpy(out->node, call.node, sizeof out->node);
+    out->meta = req.meta;
+    struct rs_msg rep = rs_req_reply(&req);
+    struct rs_pid h = rs_lookup_reply_holder(&rep);
+    out->pid.node_inc = h.inc;
+    out->pid.serial = h.serial;
+    memcpy(out->node, req.node, sizeof out->node);
     return 0;
 }
 
@@ -102,15 +106,17 @@ struct count_ctx {
     roster_counts *out;
 };
 
-static int item_count(struct rs_call *call, const struct rs_msg *m)
+static int item_count(struct rs_req *req, const struct rs_msg *m)
 {
-    roster_counts *o = ((struct count_ctx *)call->ctx)->out;
-    if (m->key.len == 5 && memcmp(m->key.ptr, "names", 5) == 0)
-        o->names = m->arg;
-    else if (m->key.len == 6 && memcmp(m->key.ptr, "groups", 6) == 0)
-        o->groups = m->arg;
-    else if (m->key.len == 7 && memcmp(m->key.ptr, "members", 7) == 0)
-        o->members = m->arg;
+    roster_counts *o = ((struct count_ctx *)req->ctx)->out;
+    struct rs_bytes k = rs_count_item_counter(m);
+    uint64_t v = rs_count_item_value(m);
+    if (k.len == 5 && memcmp(k.ptr, "names", 5) == 0)
+        o->names = v;
+    else if (k.len == 6 && memcmp(k.ptr, "groups", 6) == 0)
+        o->groups = v;
+    else if (k.len == 7 && memcmp(k.ptr, "members", 7) == 0)
+        o->members = v;
     return 0;
 }
 
@@ -129,13 +135,13 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
         return rs_client_fail(c, ROSTER_ENAMETOOLONG, "node name longer than %u bytes",
                               RS_NODE_NAME_MAX);
     m.type = RS_MSG_COUNT;
-    m.node = rs_bytes_str(node);
+    rs_count_node_set(&m, rs_bytes_str(node));
     struct count_ctx x = {out};
-    struct rs_call call;
-    memset(&call, 0, sizeof call);
-    call.on_item = item_count;
-    call.ctx = &x;
-    r = rs_client_call(c, &m, &call, timeout_ms);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.on_item = item_count;
+    req.ctx = &x;
+    r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         memset(out, 0, sizeof *out);
     return r;

@@ -76,13 +76,13 @@ void rs_client_copy_str(char *dst, size_t cap, struct rs_bytes b)
     dst[n] = 0;
 }
 
-static int call_done(roster_client *c, void *arg)
+static int req_done(roster_client *c, void *arg)
 {
     (void)c;
-    return ((struct rs_call *)arg)->done;
+    return ((struct rs_req *)arg)->done;
 }
 
-int rs_client_call(roster_client *c, struct rs_msg *m, struct rs_call *call, int timeout_ms)
+int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, int timeout_ms)
 {
     int64_t deadline = rs_client_deadline(timeout_ms);
     int r = rs_client_begin(c);
@@ -94,24 +94,24 @@ int rs_client_call(roster_client *c, struct rs_msg *m, struct rs_call *call, int
     uint32_t id = c->next_id++ & RS_CLIENT_ID_MASK;
     if (id == 0)
         id = c->next_id++ & RS_CLIENT_ID_MASK;
-    m->req_id = call->req_id = id;
-    call->done = 0;
+    m->req_id = req->req_id = id;
+    req->done = 0;
     /* Queued pipelined frames go first: the out buffer keeps request order. */
     if (rs_wire_encode(&c->out, m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the request");
-    c->call = call;
-    r = rs_client_wait(c, call_done, call, deadline);
-    c->call = NULL;
+    c->req = req;
+    r = rs_client_wait(c, req_done, req, deadline);
+    c->req = NULL;
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "no answer from the node within %d ms", timeout_ms);
     if (r == ROSTER_ECLOSED || r == ROSTER_EPROTO)
         return r; /* detail set when the connection was lost */
     if (r)
         return r;
-    if (call->err)
-        return rs_client_fail(c, call->err, "%s", roster_strerror(call->err));
-    if (call->status > 0)
+    if (req->err)
+        return rs_client_fail(c, req->err, "%s", roster_strerror(req->err));
+    if (req->status > 0)
         return rs_client_fail(c, ROSTER_EPROTO, "positive status %d from the node",
-                              call->status);
-    return call->status;
+                              req->status);
+    return req->status;
 }

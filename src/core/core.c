@@ -227,6 +227,8 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     cl->hello = 1;
     r.opts = c->lim.name_max;
     r.arg2 = (uint64_t)c->lim.frame_max | ((uint64_t)c->lim.meta_max << 32);
+    uint8_t limits[RS_HELLO_LIMITS_LEN];
+    rs_hello_reply_set_message_max(&r, limits, c->lim.message_max);
     r.pid = rs_pids_of(c, p);
     rs_out_reply(c, cl, m, &r);
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
@@ -339,20 +341,6 @@ static void on_log_level(struct rs_core *c, struct rs_client *cl, const struct r
     rs_out_ok(c, cl, m);
 }
 
-static const char *type_name(uint8_t t)
-{
-    static const char *const names[RS_MSG_TYPE_MAX + 1] = {
-        "?", "HELLO", "PING", "PID_NEW", "PID_CLOSE", "SCOPE_CREATE", "SCOPES", "REGISTER",
-        "UNREGISTER", "LOOKUP", "NAMES", "COUNT", "JOIN", "LEAVE", "MEMBERS", "IS_MEMBER",
-        "GROUPS", "SUBSCRIBE", "UNSUBSCRIBE", "MONITOR", "DEMONITOR", "STATUS", "NODES",
-        "LOG_LEVEL", "EVENT", "SCOPE_JOIN", "SCOPE_LEAVE", "SEND", "MESSAGE", "PUBLISH", "CALL",
-        "REPLY", "MULTI_CALL",
-        [RS_MSG_P_NODE] = "P_NODE", "P_SCOPE", "P_SYNC_BEGIN", "P_ENTRY", "P_SYNC_END", "P_OP",
-        "P_PID_DOWN", "P_PING", "P_PONG", "P_MONITOR", "P_DEMONITOR", "P_DOWN", "P_SEND",
-        "P_PUBLISH", "P_REPLY", "P_NOPROC"};
-    return t <= RS_MSG_TYPE_MAX && names[t] ? names[t] : "?";
-}
-
 static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
 {
     struct rs_client *cl = client_find(c, conn);
@@ -360,7 +348,7 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         return;
     if (m->flags != 0) {
         rs_out_close(c, cl, "protocol error: %s frame with flags 0x%x (clients send requests)",
-                     type_name(m->type), (unsigned)m->flags);
+                     rs_wire_type_name(m->type), (unsigned)m->flags);
         return;
     }
     if (!cl->hello) {
@@ -368,7 +356,7 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
             on_hello(c, cl, m);
         else
             rs_out_close(c, cl, "protocol error: first frame is %s, not HELLO",
-                         type_name(m->type));
+                         rs_wire_type_name(m->type));
         return;
     }
     switch (m->type) {
@@ -463,7 +451,8 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         rs_calls_on_multi(c, cl, m);
         break;
     default:
-        rs_out_close(c, cl, "protocol error: %s is not a client request", type_name(m->type));
+        rs_out_close(c, cl, "protocol error: %s is not a client request",
+                     rs_wire_type_name(m->type));
         break;
     }
 }

@@ -1,4 +1,5 @@
-/* wire.c: encoder and bounds-checked decoder of roster frames (format: wire.h). */
+/* wire.c: encoder and bounds-checked decoder of roster frames (format: wire.h; the types and
+ * their shapes: msgs.h). */
 #include "wire.h"
 
 #include <string.h>
@@ -15,60 +16,53 @@
 #define PV RS_FLD_PREV
 #define NONE 0x8000u /* marks a shape that exists with no field (a request with no body) */
 
-/* Shapes per type: request, item, reply. 0 = the shape does not exist. */
+/* Shapes per type: request, item, reply (RS_MSG_MAP, msgs.h). 0 = the shape does not exist. */
 static const struct {
     unsigned req, item, reply;
 } shapes[RS_MSG_TYPE_MAX + 1] = {
-    [RS_MSG_HELLO] = {A | O | K, 0, S | O | A | A2 | P | N | PV},
-    [RS_MSG_PING] = {NONE, 0, S},
-    [RS_MSG_PID_NEW] = {NONE, 0, S | P | PV},
-    [RS_MSG_PID_CLOSE] = {P, 0, S | PV},
-    [RS_MSG_SCOPE_CREATE] = {O | SC, 0, S | PV},
-    [RS_MSG_SCOPES] = {NONE, O | A | A2 | SC, S | A | PV},
-    [RS_MSG_REGISTER] = {P | SC | K | M, 0, S | P | PV},
-    [RS_MSG_UNREGISTER] = {SC | K, 0, S | PV},
-    [RS_MSG_LOOKUP] = {SC | K, 0, S | P | N | M | PV},
-    [RS_MSG_NAMES] = {A | P | SC | K, P | N | K | M, S | A | PV},
-    [RS_MSG_COUNT] = {SC | N, A | K, S | A | PV},
-    [RS_MSG_JOIN] = {P | SC | K | M, 0, S | PV},
-    [RS_MSG_LEAVE] = {P | SC | K, 0, S | PV},
-    [RS_MSG_MEMBERS] = {O | SC | K, P | N | K | M, S | A | PV},
-    [RS_MSG_IS_MEMBER] = {P | SC | K, 0, S | A | PV},
-    [RS_MSG_GROUPS] = {A | P | SC | K, A | P | N | K | M, S | A | PV},
-    [RS_MSG_SUBSCRIBE] = {O | SC | K, 0, S | A | PV},
-    [RS_MSG_UNSUBSCRIBE] = {A, 0, S | PV},
-    [RS_MSG_MONITOR] = {P, 0, S | A | PV},
-    [RS_MSG_DEMONITOR] = {A, 0, S | PV},
-    [RS_MSG_STATUS] = {NONE, A | K, S | A | PV},
-    [RS_MSG_NODES] = {SC, O | A | N, S | A | PV},
-    [RS_MSG_LOG_LEVEL] = {O, 0, S | PV},
-    [RS_MSG_EVENT] = {O | A | P | SC | N | K | M | PV, 0, 0},
-    [RS_MSG_SCOPE_JOIN] = {SC, 0, S | PV},
-    [RS_MSG_SCOPE_LEAVE] = {SC, 0, S | PV},
-    [RS_MSG_SEND] = {O | A | P | SC | K | M, 0, S | PV},
-    [RS_MSG_MESSAGE] = {O | A | A2 | P | SC | N | K | M | PV, 0, 0},
-    [RS_MSG_PUBLISH] = {O | A | SC | K | M, 0, S | A | PV},
-    [RS_MSG_CALL] = {O | A | A2 | P | SC | K | M, 0, S | P | M | PV},
-    [RS_MSG_REPLY] = {A2 | M, 0, 0},
-    [RS_MSG_MULTI_CALL] = {O | A | A2 | SC | K | M, O | P | M, S | A | A2 | PV},
-    /* peer frames: one shape each, sent with flags 0 */
-    [RS_MSG_P_NODE] = {O | A | N | K, 0, 0},
-    [RS_MSG_P_SCOPE] = {O | SC, 0, 0},
-    [RS_MSG_P_SYNC_BEGIN] = {SC, 0, 0},
-    [RS_MSG_P_ENTRY] = {O | A | P | SC | K | M, 0, 0},
-    [RS_MSG_P_SYNC_END] = {SC, 0, 0},
-    [RS_MSG_P_OP] = {O | A | P | SC | K | M, 0, 0},
-    [RS_MSG_P_PID_DOWN] = {O | P, 0, 0},
-    [RS_MSG_P_PING] = {A, 0, 0},
-    [RS_MSG_P_PONG] = {A, 0, 0},
-    [RS_MSG_P_MONITOR] = {A | P, 0, 0},
-    [RS_MSG_P_DEMONITOR] = {A, 0, 0},
-    [RS_MSG_P_DOWN] = {O | A | P, 0, 0},
-    [RS_MSG_P_SEND] = {O | A | A2 | P | SC | K | M, 0, 0},
-    [RS_MSG_P_PUBLISH] = {A | SC | K | M, 0, 0},
-    [RS_MSG_P_REPLY] = {A2 | P | M, 0, 0},
-    [RS_MSG_P_NOPROC] = {S | A2 | P, 0, 0},
+#define SHAPE_ROW(name, value, req, item, reply, meaning) [value] = {req, item, reply},
+    RS_MSG_MAP(SHAPE_ROW)
+#undef SHAPE_ROW
 };
+
+#define TYPE_IN_RANGE(name, value, req, item, reply, meaning)                                \
+    static_assert(value > 0 && value <= RS_MSG_TYPE_MAX, #name " is outside 1..TYPE_MAX");
+RS_MSG_MAP(TYPE_IN_RANGE)
+#undef TYPE_IN_RANGE
+
+/* Every RS_FIELD_MAP entry names a field its (type, shape) carries: checked here, at compile
+ * time, against the same shapes. */
+enum {
+#define SHAPE_CONST(name, value, req, item, reply, meaning)                                  \
+    SHAPE_##name##_req = (req), SHAPE_##name##_item = (item), SHAPE_##name##_reply = (reply),
+    RS_MSG_MAP(SHAPE_CONST)
+#undef SHAPE_CONST
+};
+#define FLD_status S
+#define FLD_opts O
+#define FLD_arg A
+#define FLD_arg2 A2
+#define FLD_pid P
+#define FLD_node N
+#define FLD_key K
+#define FLD_meta M
+#define FLD_prev PV
+#define FIELD_IN_SHAPE(acc, type, shape, field, meaning)                                     \
+    static_assert((SHAPE_##type##_##shape & FLD_##field) != 0,                               \
+                  "rs_" #acc ": " #type " " #shape " has no " #field);
+RS_FIELD_MAP(FIELD_IN_SHAPE)
+#undef FIELD_IN_SHAPE
+
+const char *rs_wire_type_name(unsigned type)
+{
+    switch (type) {
+#define TYPE_NAME(name, value, req, item, reply, meaning)                                    \
+    case value: return #name;
+        RS_MSG_MAP(TYPE_NAME)
+#undef TYPE_NAME
+    default: return "?";
+    }
+}
 
 unsigned rs_wire_fields(uint8_t type, uint8_t flags)
 {
@@ -86,17 +80,10 @@ unsigned rs_wire_fields(uint8_t type, uint8_t flags)
 const char *rs_wire_strerror(int r)
 {
     switch (r) {
-    case RS_WIRE_OK: return "ok";
-    case RS_WIRE_NEED_MORE: return "incomplete frame";
-    case RS_WIRE_E_TOOBIG: return "declared frame length above the frame limit";
-    case RS_WIRE_E_SHORT: return "declared frame length below the header size";
-    case RS_WIRE_E_TYPE: return "unknown message type or flags";
-    case RS_WIRE_E_RESERVED: return "reserved header bits set";
-    case RS_WIRE_E_TRUNCATED: return "field runs past the end of the frame";
-    case RS_WIRE_E_TRAILING: return "bytes after the last field";
-    case RS_WIRE_E_NAMELEN: return "name longer than the name limit";
-    case RS_WIRE_E_METALEN: return "metadata longer than the metadata limit";
-    case RS_WIRE_E_SCOPELEN: return "scope or node name longer than 255 bytes";
+#define RESULT_TEXT(name, value, text)                                                       \
+    case value: return text;
+        RS_WIRE_RESULT_MAP(RESULT_TEXT)
+#undef RESULT_TEXT
     default: return "unknown decoder result";
     }
 }

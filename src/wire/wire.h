@@ -16,25 +16,26 @@
  *                        0 in unsolicited frames (events)
  *   12     ...  body     the fields of the type's request, item or reply shape, in field order
  *
- * Body fields, present or absent per (type, shape) as the table in wire.c says, always in
- * this order:
+ * Body fields, present or absent per (type, shape) as RS_MSG_MAP (msgs.h) says, always in
+ * this order (what a field means in a given type: RS_FIELD_MAP, msgs.h):
  *
  *   STATUS  i32          0 or a negative ROSTER_E* code
- *   OPTS    u32          flags of the request / event kind and reason (see below)
- *   ARG     u64          count, limit, id, incarnation, magic, ...
- *   ARG2    u64          second number
+ *   OPTS    u32          flags, mode, kind (per type)
+ *   ARG     u64          count, limit, id, incarnation, magic, serial (per type)
+ *   ARG2    u64          a second number (per type)
  *   PID     u64 + u64    node incarnation, serial
  *   SCOPE   u16 + bytes  scope name, <= RS_SCOPE_MAX
  *   NODE    u16 + bytes  node name, <= RS_NODE_NAME_MAX
- *   KEY     u32 + bytes  name, group, prefix or pattern, <= limits.name_max
- *   META    u32 + bytes  metadata, <= limits.meta_max
- *   PREV    u32 + bytes  previous metadata (events) or error detail text, <= limits.meta_max
+ *   KEY     u32 + bytes  name, group, prefix, pattern, address (per type), <= limits.name_max
+ *   META    u32 + bytes  metadata, <= limits.meta_max; a message payload (bounded by the frame)
+ *   PREV    u32 + bytes  error detail text in replies, else per type, <= limits.meta_max
  *
  * A body must hold exactly its fields: trailing bytes are malformed.
  *
  * Version story: the HELLO request and reply never change shape. A client sends
  * RS_WIRE_MAGIC and its protocol version; a node speaking another version answers HELLO with
- * ROSTER_EVERSION and closes. Any other change to a shape bumps RS_WIRE_VERSION.
+ * ROSTER_EVERSION and closes. Any other change to a shape, or to what a field carries, bumps
+ * RS_WIRE_VERSION (history: docs/PROTOCOL.md).
  */
 #ifndef ROSTER_WIRE_WIRE_H
 #define ROSTER_WIRE_WIRE_H
@@ -44,9 +45,10 @@
 
 #include "../base/buf.h"
 #include "../base/limits.h"
+#include "msgs.h"
 
 #define RS_WIRE_MAGIC 0x52535452u /* "RSTR" */
-#define RS_WIRE_VERSION 2u /* 2: MESSAGE carries PREV (more receivers) */
+#define RS_WIRE_VERSION 3u /* 3: an accepted HELLO's PREV carries the limits block */
 /* A MESSAGE names at most this many receiving pids (ARG + PREV): a publish reaches the
  * members one client holds in frames of up to this many. */
 #define RS_MSG_TARGETS_MAX 1024u
@@ -55,81 +57,13 @@
 #define RS_F_REPLY 0x01u
 #define RS_F_ITEM 0x02u
 
+/* The message types: RS_MSG_HELLO = 1, ... (the list, each type's shapes and the meaning of
+ * each of its fields: msgs.h; typed views of the fields: fields.h). */
 enum rs_msg_type {
-    RS_MSG_HELLO = 1,        /* req: OPTS=version ARG=magic KEY=client name
-                                reply: STATUS OPTS=name_max ARG=node incarnation
-                                ARG2=frame_max|meta_max<<32 PID=first pid NODE PREV=detail */
-    RS_MSG_PING = 2,         /* req: -  reply: STATUS */
-    RS_MSG_PID_NEW = 3,      /* req: -  reply: STATUS PID PREV */
-    RS_MSG_PID_CLOSE = 4,    /* req: PID  reply: STATUS PREV */
-    RS_MSG_SCOPE_CREATE = 5, /* req: OPTS=mode SCOPE  reply: STATUS PREV */
-    RS_MSG_SCOPES = 6,       /* req: -  item: OPTS=mode ARG=names ARG2=groups SCOPE
-                                reply: STATUS ARG=n PREV */
-    RS_MSG_REGISTER = 7,     /* req: PID SCOPE KEY META  reply: STATUS PID=holder PREV */
-    RS_MSG_UNREGISTER = 8,   /* req: SCOPE KEY  reply: STATUS PREV */
-    RS_MSG_LOOKUP = 9,       /* req: SCOPE KEY  reply: STATUS PID NODE META PREV */
-    RS_MSG_NAMES = 10,       /* req: ARG=limit PID=filter SCOPE KEY=prefix
-                                item: PID NODE KEY META  reply: STATUS ARG=n PREV */
-    RS_MSG_COUNT = 11,       /* req: SCOPE NODE=filter  item: ARG=value KEY=counter name
-                                ("names", "groups", "members")  reply: STATUS ARG=n PREV */
-    RS_MSG_JOIN = 12,        /* req: PID SCOPE KEY META  reply: STATUS PREV */
-    RS_MSG_LEAVE = 13,       /* req: PID SCOPE KEY  reply: STATUS PREV */
-    RS_MSG_MEMBERS = 14,     /* req: OPTS=RS_OPT_LOCAL SCOPE KEY=group
-                                item: PID NODE KEY META  reply: STATUS ARG=n PREV */
-    RS_MSG_IS_MEMBER = 15,   /* req: PID SCOPE KEY  reply: STATUS ARG=0|1 PREV */
-    RS_MSG_GROUPS = 16,      /* req: ARG=limit PID=filter SCOPE KEY=prefix
-                                item: ARG=member count PID NODE KEY META  reply: STATUS ARG=n PREV */
-    RS_MSG_SUBSCRIBE = 17,   /* req: OPTS=ROSTER_SUB_* SCOPE KEY=pattern
-                                reply: STATUS ARG=subscription id PREV */
-    RS_MSG_UNSUBSCRIBE = 18, /* req: ARG=subscription id  reply: STATUS PREV */
-    RS_MSG_MONITOR = 19,     /* req: PID  reply: STATUS ARG=monitor id PREV */
-    RS_MSG_DEMONITOR = 20,   /* req: ARG=monitor id  reply: STATUS PREV */
-    RS_MSG_STATUS = 21,      /* req: -  item: ARG=value KEY=stat name  reply: STATUS ARG=n PREV */
-    RS_MSG_NODES = 22,       /* req: SCOPE  item: OPTS=state|self<<8 ARG=incarnation NODE
-                                reply: STATUS ARG=n PREV */
-    RS_MSG_LOG_LEVEL = 23,   /* req: OPTS=level  reply: STATUS PREV */
-    RS_MSG_EVENT = 24,       /* node -> client, req_id 0:
-                                OPTS=kind|reason<<8|snapshot<<16 ARG=sub/monitor id PID SCOPE
-                                NODE KEY META PREV=previous metadata */
-    RS_MSG_SCOPE_JOIN = 25,  /* req: SCOPE  reply: STATUS PREV */
-    RS_MSG_SCOPE_LEAVE = 26, /* req: SCOPE  reply: STATUS PREV */
-    /* Messaging (docs/MESSAGING.md). META of these types is a payload: the decoder bounds it
-     * by the frame only; the core enforces limits.message_max (ROSTER_ETOOBIG). */
-    RS_MSG_SEND = 27,        /* req: OPTS=flags ARG=from serial PID=to SCOPE KEY=name META
-                                reply (only with ROSTER_SEND_CONFIRM): STATUS PREV */
-    RS_MSG_MESSAGE = 28,     /* node -> client, req_id 0: OPTS=kind ARG=to serial
-                                ARG2=call ref PID=from SCOPE NODE=from node KEY META
-                                PREV=more receiving serials of the same client (u64 LE
-                                each; a publish reaches all of a client's members in one
-                                frame; empty otherwise) */
-    RS_MSG_PUBLISH = 29,     /* req: OPTS=flags ARG=from serial SCOPE KEY=group META
-                                reply (not with ROSTER_PUBLISH_NOWAIT): STATUS
-                                ARG=recipients PREV */
-    RS_MSG_CALL = 30,        /* req: OPTS=flags ARG=from serial ARG2=timeout ms PID=to SCOPE
-                                KEY=name META  reply: STATUS PID=responder META PREV */
-    RS_MSG_REPLY = 31,       /* req: ARG2=call ref META  (no reply) */
-    RS_MSG_MULTI_CALL = 32,  /* req: OPTS=flags ARG=from serial ARG2=timeout ms SCOPE KEY=group
-                                META  item: OPTS=0 replied / 1 bad PID META
-                                reply: STATUS ARG=replies ARG2=bad PREV */
-    /* Peer frames (node <-> node, flags 0, req_id 0; docs/CLUSTER.md). */
-    RS_MSG_P_NODE = 64,       /* OPTS=state ARG=incarnation NODE=name KEY=listen address */
-    RS_MSG_P_SCOPE = 65,      /* OPTS=1 joined / 0 left SCOPE */
-    RS_MSG_P_SYNC_BEGIN = 66, /* SCOPE */
-    RS_MSG_P_ENTRY = 67,      /* OPTS=kind (1 name, 2 member) ARG=hlc PID SCOPE KEY META */
-    RS_MSG_P_SYNC_END = 68,   /* SCOPE */
-    RS_MSG_P_OP = 69,         /* OPTS=op|reason<<8 ARG=hlc PID SCOPE KEY META */
-    RS_MSG_P_PID_DOWN = 70,   /* OPTS=reason PID */
-    RS_MSG_P_PING = 71,       /* ARG=sender time */
-    RS_MSG_P_PONG = 72,       /* ARG=echoed time */
-    RS_MSG_P_MONITOR = 73,    /* ARG=monitor ref PID */
-    RS_MSG_P_DEMONITOR = 74,  /* ARG=monitor ref */
-    RS_MSG_P_DOWN = 75,       /* OPTS=reason ARG=monitor ref PID */
-    RS_MSG_P_SEND = 76,       /* OPTS=kind ARG=from serial ARG2=call ref (0: none) PID=to
-                                 SCOPE KEY META */
-    RS_MSG_P_PUBLISH = 77,    /* ARG=from serial SCOPE KEY=group META */
-    RS_MSG_P_REPLY = 78,      /* ARG2=call ref PID=responder META */
-    RS_MSG_P_NOPROC = 79,     /* ARG2=call ref PID=to STATUS (the call failed there) */
-    RS_MSG_TYPE_MAX = 79,
+#define RS_MSG_ENUM(name, value, req, item, reply, meaning) RS_MSG_##name = value,
+    RS_MSG_MAP(RS_MSG_ENUM)
+#undef RS_MSG_ENUM
+    RS_MSG_TYPE_MAX = RS_MSG_P_NOPROC, /* wire.c checks that no type is above it */
 };
 
 /* First peer frame type: types >= RS_MSG_PEER_MIN only travel between nodes. */
@@ -211,20 +145,28 @@ struct rs_msg {
     struct rs_bytes prev;
 };
 
-/* Decoder results. */
+/* Decoder results: X(name, value, text for logs). */
+#define RS_WIRE_RESULT_MAP(X)                                                                 \
+    X(OK, 0, "ok")                                                                            \
+    X(NEED_MORE, 1, "incomplete frame")                                                       \
+    X(E_TOOBIG, -1, "declared frame length above the frame limit")                            \
+    X(E_SHORT, -2, "declared frame length below the header size")                             \
+    X(E_TYPE, -3, "unknown message type or flags")                                            \
+    X(E_RESERVED, -4, "reserved header bits set")                                             \
+    X(E_TRUNCATED, -5, "field runs past the end of the frame")                                \
+    X(E_TRAILING, -6, "bytes after the last field")                                           \
+    X(E_NAMELEN, -7, "name longer than the name limit")                                       \
+    X(E_METALEN, -8, "metadata longer than the metadata limit")                               \
+    X(E_SCOPELEN, -9, "scope or node name longer than 255 bytes")
+
 enum rs_wire_result {
-    RS_WIRE_OK = 0,
-    RS_WIRE_NEED_MORE = 1,    /* frame incomplete: read more bytes */
-    RS_WIRE_E_TOOBIG = -1,    /* declared length above frame_max */
-    RS_WIRE_E_SHORT = -2,     /* declared length below the header */
-    RS_WIRE_E_TYPE = -3,      /* unknown type or shape */
-    RS_WIRE_E_RESERVED = -4,  /* reserved bits set */
-    RS_WIRE_E_TRUNCATED = -5, /* a field runs past the frame */
-    RS_WIRE_E_TRAILING = -6,  /* bytes left after the last field */
-    RS_WIRE_E_NAMELEN = -7,   /* KEY longer than name_max */
-    RS_WIRE_E_METALEN = -8,   /* META or PREV longer than meta_max */
-    RS_WIRE_E_SCOPELEN = -9,  /* SCOPE or NODE longer than 255 */
+#define RS_WIRE_RESULT_ENUM(name, value, text) RS_WIRE_##name = value,
+    RS_WIRE_RESULT_MAP(RS_WIRE_RESULT_ENUM)
+#undef RS_WIRE_RESULT_ENUM
 };
+
+/* rs_wire_type_name names a message type for logs ("REGISTER"), "?" if unknown. */
+const char *rs_wire_type_name(unsigned type);
 
 /* rs_wire_strerror names a decoder result for logs. */
 const char *rs_wire_strerror(int r);
@@ -258,5 +200,7 @@ static inline struct rs_bytes rs_bytes_of(const void *p, size_t len)
     return b;
 }
 struct rs_bytes rs_bytes_str(const char *s);
+
+#include "fields.h" /* typed views of struct rs_msg (needs it complete) */
 
 #endif

@@ -1,7 +1,8 @@
 /* test_client_fake.c: libroster against a scripted fake node (a forked process speaking
  * raw frames), for the cases a real node cannot produce on demand: the "node full" HELLO,
  * an event slipped between a request and its reply, a late answer to an abandoned call,
- * a malformed frame, a version refusal, and the local limit checks (nothing is sent). */
+ * a malformed frame, a version refusal, and the local limit checks (nothing is sent; the
+ * message limit is learned from HELLO). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -78,21 +79,29 @@ static void reply(int fd, uint8_t type, uint32_t req_id, int status)
     wr(fd, &m);
 }
 
-/* hello answers the handshake with the given limits. */
-static void hello(int fd, unsigned name_max, unsigned meta_max, unsigned frame_max)
+/* hello_limits answers the handshake with the given limits. */
+static void hello_limits(int fd, unsigned name_max, unsigned meta_max, unsigned frame_max,
+                         unsigned message_max)
 {
     struct rs_msg m;
     rd(fd, &m);
-    if (m.type != RS_MSG_HELLO || m.opts != RS_WIRE_VERSION || m.arg != RS_WIRE_MAGIC)
+    if (m.type != RS_MSG_HELLO || rs_hello_version(&m) != RS_WIRE_VERSION ||
+        rs_hello_magic(&m) != RS_WIRE_MAGIC)
         die("expected HELLO");
     struct rs_msg r = {.type = RS_MSG_HELLO, .flags = RS_F_REPLY, .req_id = m.req_id};
-    r.opts = name_max;
-    r.arg = FAKE_INC;
-    r.arg2 = frame_max | (uint64_t)meta_max << 32;
-    r.pid.inc = FAKE_INC;
-    r.pid.serial = 1;
-    r.node = rs_bytes_str("fake");
+    rs_hello_reply_name_max_set(&r, name_max);
+    rs_hello_reply_incarnation_set(&r, FAKE_INC);
+    rs_hello_reply_sizes_set(&r, rs_hello_sizes_pack(frame_max, meta_max));
+    rs_hello_reply_pid_set(&r, (struct rs_pid){FAKE_INC, 1});
+    rs_hello_reply_node_set(&r, rs_bytes_str("fake"));
+    uint8_t limits[RS_HELLO_LIMITS_LEN];
+    rs_hello_reply_set_message_max(&r, limits, message_max);
     wr(fd, &r);
+}
+
+static void hello(int fd, unsigned name_max, unsigned meta_max, unsigned frame_max)
+{
+    hello_limits(fd, name_max, meta_max, frame_max, RS_MESSAGE_MAX_DEFAULT);
 }
 
 static void wait_eof(int fd)
@@ -437,5 +446,34 @@ static void test_local_limits(void)
     fake_end(&f);
 }
 
+/* The message limit comes with HELLO: a larger message is refused without asking the node
+ * (no STATUS request: the first frame after the handshake is the ping). */
+static void script_message_max(int fd)
+{
+    hello_limits(fd, 1024, 65536, 1 << 20, 100);
+    struct rs_msg m;
+    rd(fd, &m);
+    reply(fd, RS_MSG_PING, m.req_id, m.type == RS_MSG_PING ? 0 : ROSTER_EINTERNAL);
+    wait_eof(fd);
+}
+
+static void test_message_max_from_hello(void)
+{
+    struct fake f;
+    fake_start(&f, script_message_max);
+    roster_client *c = fake_connect(&f);
+    roster_pid self = roster_self(c);
+    static char data[101];
+    ASSERT_EQ(roster_send(c, self, self, data, 101, 0, 1000), ROSTER_ETOOBIG);
+    ASSERT(strstr(roster_errdetail(c), "limit 100") != NULL);
+    ASSERT_EQ(roster_publish(c, self, NULL, "g", 1, data, 101, 0, NULL, 1000), ROSTER_ETOOBIG);
+    roster_buf rep;
+    ASSERT_EQ(roster_call(c, self, self, data, 101, &rep, NULL, 1000), ROSTER_ETOOBIG);
+    ASSERT_EQ(roster_ping(c, 5000), 0);
+    roster_close(c);
+    fake_end(&f);
+}
+
 TEST_MAIN(T(test_busy), T(test_bad_receiver_list), T(test_event_claiming_message_kind), T(test_version_refused), T(test_event_during_call),
-          T(test_abandoned_answer_dropped), T(test_malformed_frame), T(test_local_limits))
+          T(test_abandoned_answer_dropped), T(test_malformed_frame), T(test_local_limits),
+          T(test_message_max_from_hello))

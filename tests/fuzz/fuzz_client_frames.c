@@ -68,13 +68,15 @@ static void hello_reply(struct rs_buf *b)
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_HELLO;
     m.flags = RS_F_REPLY;
-    m.req_id = 1;
+    m.req_id = 1; /* libroster's HELLO: the first request id */
     m.opts = 1024;
     m.arg = 0x1122334455667788ull;
     m.arg2 = (uint64_t)65536 << 32 | 1048576;
     m.pid.inc = 0x1122334455667788ull;
     m.pid.serial = 1;
     m.node = rs_bytes_str("fuzz");
+    uint8_t limits[RS_HELLO_LIMITS_LEN];
+    rs_hello_reply_set_message_max(&m, limits, 1048576);
     rs_wire_encode(b, &m);
 }
 

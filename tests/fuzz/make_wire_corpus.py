@@ -36,9 +36,13 @@ def message(kind, to, prev, payload, ref=0):
 
 pid = (0x1234567890abcdef, 3)
 seeds = {
-    "hello": frame(1, 0, 1, body(A | O | K, opts=2, arg=0x52535452, key=b"cli")),  # version 2
+    "hello": frame(1, 0, 1, body(A | O | K, opts=3, arg=0x52535452, key=b"cli")),  # version 3
+    # version 3: an accepted HELLO's PREV is the limits block (u32 message_max)
     "hello_reply": frame(1, 1, 1, body(S | O | A | A2 | P | N | PV, opts=1024, arg=99,
-                                       arg2=(65536 << 32) | 1048576, pid=pid, node=b"a")),
+                                       arg2=(65536 << 32) | 1048576, pid=pid, node=b"a",
+                                       prev=struct.pack("<I", 1 << 20))),
+    "hello_refused": frame(1, 1, 1, body(S | O | A | A2 | P | N | PV, status=-15, arg=99,
+                                         node=b"a", prev=b"node speaks protocol version 3")),
     "ping": frame(2, 0, 2, b""),
     "register": frame(7, 0, 3, body(P | SC | K | M, pid=pid, scope=b"default", key=b"db",
                                     meta=b"primary")),

@@ -69,8 +69,8 @@ int obs_view(struct sim_world *w, int node, int scope, struct sim_set *out)
             sim_fail(w, "n%d: group %s/%s is listed with no members", node, sn, key);
             return -1;
         }
-        struct rs_msg mm = {.type = RS_MSG_MEMBERS, .scope = rs_bytes_str(sn),
-                            .key = rs_bytes_str(key)};
+        struct rs_msg mm = {.type = RS_MSG_MEMBERS, .scope = rs_bytes_str(sn)};
+        rs_members_group_set(&mm, rs_bytes_str(key));
         if (query(w, node, &mm) != 0) {
             if (!w->failed)
                 sim_fail(w, "n%d: MEMBERS of %s/%s failed", node, sn, key);

@@ -152,7 +152,7 @@ struct sim_pending {
     char key[SIM_KEY_MAX];
     char meta[SIM_META_MAX];
     struct rs_pid pid;
-    uint64_t arg;
+    struct rs_msg req; /* the request's number fields (its byte views are cleared) */
 };
 
 struct sim_held {
@@ -240,7 +240,6 @@ struct sim_obs {
     int active;
     int got_reply;
     int32_t status;
-    uint64_t arg;
     struct sim_set items;
     struct {
         char name[16];

@@ -1,7 +1,10 @@
 /* test_wire.c: unit tests of the wire codec: round trips of every shape, frame splitting,
- * and rejection of every malformed-frame class with its specific result. */
+ * rejection of every malformed-frame class with its specific result, and the names and
+ * typed views generated from the message list (msgs.h). */
 #include <stdlib.h>
+#include <string.h>
 
+#include "roster.h"
 #include "test.h"
 #include "wire/wire.h"
 
@@ -181,6 +184,99 @@ static void test_limits_coherence(void)
     ASSERT_EQ(rs_limits_check(&l), -1);
 }
 
+/* --- names and typed views (msgs.h, fields.h) --- */
+
+static void test_type_and_result_names(void)
+{
+    ASSERT(strcmp(rs_wire_type_name(RS_MSG_HELLO), "HELLO") == 0);
+    ASSERT(strcmp(rs_wire_type_name(RS_MSG_MULTI_CALL), "MULTI_CALL") == 0);
+    ASSERT(strcmp(rs_wire_type_name(RS_MSG_P_NODE), "P_NODE") == 0);
+    ASSERT(strcmp(rs_wire_type_name(RS_MSG_P_NOPROC), "P_NOPROC") == 0);
+    /* a type has a name exactly when it has a shape */
+    for (unsigned t = 0; t < 256; t++) {
+        int shaped = rs_wire_fields((uint8_t)t, 0) != 0;
+        ASSERT_EQ(strcmp(rs_wire_type_name(t), "?") != 0, shaped);
+    }
+    ASSERT(strcmp(rs_wire_strerror(RS_WIRE_OK), "ok") == 0);
+    ASSERT(strcmp(rs_wire_strerror(RS_WIRE_E_SCOPELEN),
+                  "scope or node name longer than 255 bytes") == 0);
+    ASSERT(strcmp(rs_wire_strerror(-100), "unknown decoder result") == 0);
+}
+
+/* roundtrip encodes m and decodes it into out (views into *b, which the caller frees). */
+static void roundtrip(const struct rs_msg *m, struct rs_buf *b, struct rs_msg *out)
+{
+    struct rs_limits l = lim();
+    rs_buf_init(b);
+    ASSERT_EQ(rs_wire_encode(b, m), 0);
+    ASSERT_EQ(rs_wire_decode(b->data, b->len, &l, out), RS_WIRE_OK);
+}
+
+static void test_views_through_the_codec(void)
+{
+    struct rs_buf b;
+    struct rs_msg d;
+    /* HELLO reply (version 3): sizes in ARG2, message_max in the PREV limits block */
+    struct rs_msg h = {.type = RS_MSG_HELLO, .flags = RS_F_REPLY, .req_id = 1};
+    rs_hello_reply_sizes_set(&h, rs_hello_sizes_pack(1u << 20, 65536));
+    uint8_t block[RS_HELLO_LIMITS_LEN];
+    rs_hello_reply_set_message_max(&h, block, 4096);
+    roundtrip(&h, &b, &d);
+    uint32_t frame_max = 0, meta_max = 0, message_max = 0;
+    rs_hello_reply_limits(&d, &frame_max, &meta_max);
+    ASSERT_EQ(frame_max, 1u << 20);
+    ASSERT_EQ(meta_max, 65536);
+    ASSERT_EQ(rs_hello_reply_message_max(&d, &message_max), 0);
+    ASSERT_EQ(message_max, 4096);
+    ASSERT_U64_EQ(d.arg2, (uint64_t)(1u << 20) | (uint64_t)65536 << 32); /* the v2 layout */
+    rs_buf_fini(&b);
+    h.prev = rs_bytes_of(block, 3); /* not a version-3 node */
+    roundtrip(&h, &b, &d);
+    ASSERT_EQ(rs_hello_reply_message_max(&d, &message_max), -1);
+    rs_buf_fini(&b);
+    /* EVENT OPTS */
+    struct rs_msg e = {.type = RS_MSG_EVENT};
+    rs_event_opts_set(&e, rs_event_opts_pack(ROSTER_EV_DOWN, ROSTER_REASON_NOPROC, 1));
+    rs_event_id_set(&e, 77);
+    roundtrip(&e, &b, &d);
+    ASSERT_EQ(d.opts, ROSTER_EV_DOWN | ROSTER_REASON_NOPROC << 8 | RS_EV_SNAPSHOT_FLAG);
+    ASSERT_EQ(rs_event_kind(&d), ROSTER_EV_DOWN);
+    ASSERT_EQ(rs_event_reason(&d), ROSTER_REASON_NOPROC);
+    ASSERT_EQ(rs_event_snapshot(&d), 1);
+    ASSERT_U64_EQ(rs_event_id(&d), 77);
+    rs_buf_fini(&b);
+    /* P_OP OPTS */
+    struct rs_msg o = {.type = RS_MSG_P_OP};
+    rs_p_op_opts_set(&o, rs_p_op_pack(RS_POP_LEAVE, ROSTER_REASON_CONFLICT));
+    roundtrip(&o, &b, &d);
+    ASSERT_EQ(d.opts, RS_POP_LEAVE | ROSTER_REASON_CONFLICT << 8);
+    ASSERT_EQ(rs_p_op_op(&d), RS_POP_LEAVE);
+    ASSERT_EQ(rs_p_op_reason(&d), ROSTER_REASON_CONFLICT);
+    rs_buf_fini(&b);
+    /* NODES item OPTS */
+    struct rs_msg n = {.type = RS_MSG_NODES, .flags = RS_F_ITEM};
+    rs_nodes_item_opts_set(&n, rs_nodes_item_pack(ROSTER_NODE_DOWN, 1));
+    roundtrip(&n, &b, &d);
+    ASSERT_EQ(d.opts, ROSTER_NODE_DOWN | 1u << 8);
+    ASSERT_EQ(rs_nodes_item_state(&d), ROSTER_NODE_DOWN);
+    ASSERT_EQ(rs_nodes_item_self(&d), 1);
+    rs_buf_fini(&b);
+    /* MESSAGE receivers: ARG, then the serials of PREV */
+    uint8_t more[16];
+    rs_put_u64(more, 5);
+    rs_put_u64(more + 8, 9);
+    struct rs_msg m = {.type = RS_MSG_MESSAGE};
+    rs_message_to_set(&m, 3);
+    rs_message_more_to_set(&m, rs_bytes_of(more, sizeof more));
+    roundtrip(&m, &b, &d);
+    ASSERT_EQ(rs_message_receivers(&d), 3);
+    ASSERT_U64_EQ(rs_message_receiver(&d, 0), 3);
+    ASSERT_U64_EQ(rs_message_receiver(&d, 1), 5);
+    ASSERT_U64_EQ(rs_message_receiver(&d, 2), 9);
+    rs_buf_fini(&b);
+}
+
 TEST_MAIN(T(test_roundtrip_every_shape), T(test_frame_split_stream),
           T(test_declared_length_judged_first), T(test_malformed_bodies),
-          T(test_limits_enforced_and_relaxed), T(test_limits_coherence))
+          T(test_limits_enforced_and_relaxed), T(test_limits_coherence),
+          T(test_type_and_result_names), T(test_views_through_the_codec))

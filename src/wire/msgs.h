@@ -1,0 +1,249 @@
+/* msgs.h: the one list of roster message types, and what every field of every type means.
+ *
+ * RS_MSG_MAP is the single source of enum rs_msg_type (wire.h), the codec's shape table
+ * (wire.c), rs_wire_type_name() (wire.c) and the type table of docs/PROTOCOL.md
+ * (scripts/gen_msg_docs.py prints it; the ctest doc_msg_types fails when they differ).
+ *
+ *   X(NAME, value, request, item, reply, "meaning")
+ *
+ * request / item / reply are the fields each shape carries, in wire order (wire.h):
+ *   S = STATUS  O = OPTS  A = ARG  A2 = ARG2  P = PID  SC = SCOPE  N = NODE  K = KEY
+ *   M = META  PV = PREV;  NONE = the shape exists with no field;  0 = no such shape.
+ * These short names exist only where the map is expanded into the shape table (wire.c).
+ * Peer frames (value >= RS_MSG_PEER_MIN) have one shape, sent with flags 0: the request's.
+ *
+ * RS_FIELD_MAP says, for each (type, shape) field whose meaning depends on the type, what it
+ * means, and names its accessor:
+ *
+ *   X(accessor, TYPE, shape, field, "meaning")
+ *
+ * Each entry generates, at no run-time cost,
+ *   rs_<accessor>(const struct rs_msg *m)        the field's value, and
+ *   rs_<accessor>_set(struct rs_msg *m, value)   storing it,
+ * so code says rs_subscribe_reply_id(&r) where it used to say r.arg. wire.c checks at
+ * compile time that every entry's field is in its type's shape. Fields with one meaning in
+ * every type (STATUS = 0 or a ROSTER_E* code, SCOPE = a scope name, PID = the pid the type
+ * is about) are read directly, unless the type gives them a particular role (REGISTER's
+ * reply PID is the holder). Fields packing several values have pack/unpack helpers below
+ * the map.
+ *
+ * Adding a message type: add one line to RS_MSG_MAP (next free value; a peer frame takes a
+ * value >= 64), an RS_FIELD_MAP line for each of its fields whose meaning is its own, run
+ * scripts/gen_msg_docs.py --update docs/PROTOCOL.md, and, if an existing shape changed, bump
+ * RS_WIRE_VERSION (wire.h). The core dispatches the new type in its on_msg switch.
+ */
+#ifndef ROSTER_WIRE_MSGS_H
+#define ROSTER_WIRE_MSGS_H
+
+/* clang-format off */
+#define RS_MSG_MAP(X)                                                                             \
+    X(HELLO,         1, A|O|K,       0, S|O|A|A2|P|N|PV,                                          \
+      "handshake: versions, node limits, the client's first pid")                                 \
+    X(PING,          2, NONE,        0, S,               "liveness")                              \
+    X(PID_NEW,       3, NONE,        0, S|P|PV,          "a new pid for this client")             \
+    X(PID_CLOSE,     4, P,           0, S|PV,            "close one of the client's pids")        \
+    X(SCOPE_CREATE,  5, O|SC,        0, S|PV,            "create a scope")                        \
+    X(SCOPES,        6, NONE,        O|A|A2|SC, S|A|PV,  "list the scopes")                       \
+    X(REGISTER,      7, P|SC|K|M,    0, S|P|PV,          "register a unique name")                \
+    X(UNREGISTER,    8, SC|K,        0, S|PV,            "remove a name")                         \
+    X(LOOKUP,        9, SC|K,        0, S|P|N|M|PV,      "find a name's holder")                  \
+    X(NAMES,        10, A|P|SC|K,    P|N|K|M, S|A|PV,    "list names")                            \
+    X(COUNT,        11, SC|N,        A|K, S|A|PV,        "count names, groups, members")          \
+    X(JOIN,         12, P|SC|K|M,    0, S|PV,            "join a group")                          \
+    X(LEAVE,        13, P|SC|K,      0, S|PV,            "leave a group")                         \
+    X(MEMBERS,      14, O|SC|K,      P|N|K|M, S|A|PV,    "list a group's members")                \
+    X(IS_MEMBER,    15, P|SC|K,      0, S|A|PV,          "is a pid a member of a group")          \
+    X(GROUPS,       16, A|P|SC|K,    A|P|N|K|M, S|A|PV,  "list groups")                           \
+    X(SUBSCRIBE,    17, O|SC|K,      0, S|A|PV,          "subscribe to registry/group events")    \
+    X(UNSUBSCRIBE,  18, A,           0, S|PV,            "end a subscription")                    \
+    X(MONITOR,      19, P,           0, S|A|PV,          "be told when a pid goes down")          \
+    X(DEMONITOR,    20, A,           0, S|PV,            "end a monitor")                         \
+    X(STATUS,       21, NONE,        A|K, S|A|PV,        "node statistics and limits")            \
+    X(NODES,        22, SC,          O|A|N, S|A|PV,      "list the cluster's nodes")              \
+    X(LOG_LEVEL,    23, O,           0, S|PV,            "set the node's log level")              \
+    X(EVENT,        24, O|A|P|SC|N|K|M|PV, 0, 0,        "node -> client: an event (req_id 0)")    \
+    X(SCOPE_JOIN,   25, SC,          0, S|PV,            "join a scope on this node")             \
+    X(SCOPE_LEAVE,  26, SC,          0, S|PV,            "leave a scope on this node")            \
+    X(SEND,         27, O|A|P|SC|K|M, 0, S|PV,           "send a message to a pid or a name")     \
+    X(MESSAGE,      28, O|A|A2|P|SC|N|K|M|PV, 0, 0,     "node -> client: a message (req_id 0)")   \
+    X(PUBLISH,      29, O|A|SC|K|M,  0, S|A|PV,          "send a message to a group")             \
+    X(CALL,         30, O|A|A2|P|SC|K|M, 0, S|P|M|PV,    "send a message and wait for its reply") \
+    X(REPLY,        31, A2|M,        0, 0,               "answer a call (no reply)")              \
+    X(MULTI_CALL,   32, O|A|A2|SC|K|M, O|P|M, S|A|A2|PV, "call every member of a group")          \
+    X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
+    X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
+    X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
+    X(P_ENTRY,      67, O|A|P|SC|K|M, 0, 0,              "peer: one entry of a sync")             \
+    X(P_SYNC_END,   68, SC,          0, 0,               "peer: a scope's full sync ends")        \
+    X(P_OP,         69, O|A|P|SC|K|M, 0, 0,              "peer: one replicated change")           \
+    X(P_PID_DOWN,   70, O|P,         0, 0,               "peer: a pid went down")                 \
+    X(P_PING,       71, A,           0, 0,               "peer: liveness probe")                  \
+    X(P_PONG,       72, A,           0, 0,               "peer: liveness answer")                 \
+    X(P_MONITOR,    73, A|P,         0, 0,               "peer: monitor a pid of the receiver")   \
+    X(P_DEMONITOR,  74, A,           0, 0,               "peer: end a monitor")                   \
+    X(P_DOWN,       75, O|A|P,       0, 0,               "peer: a monitored pid went down")       \
+    X(P_SEND,       76, O|A|A2|P|SC|K|M, 0, 0,                                                    \
+      "peer: a message (or call) to a pid or name")                                               \
+    X(P_PUBLISH,    77, A|SC|K|M,    0, 0,               "peer: a message to a group")            \
+    X(P_REPLY,      78, A2|P|M,      0, 0,               "peer: the reply to a proxied call")     \
+    X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")
+
+#define RS_FIELD_MAP(X)                                                                           \
+    X(hello_version,            HELLO, req, opts,                                                 \
+      "protocol version the client speaks (RS_WIRE_VERSION)")                                     \
+    X(hello_magic,              HELLO, req, arg,                                                  \
+      "RS_WIRE_MAGIC: anything else is not a roster client")                                      \
+    X(hello_client_name,        HELLO, req, key,  "client name, for the node's logs")             \
+    X(hello_reply_name_max,     HELLO, reply, opts, "the node's name/group name limit")           \
+    X(hello_reply_incarnation,  HELLO, reply, arg,  "the node's incarnation")                     \
+    X(hello_reply_sizes,        HELLO, reply, arg2,                                               \
+      "frame_max | meta_max << 32 (rs_hello_reply_limits)")                                       \
+    X(hello_reply_pid,          HELLO, reply, pid,  "the client's first pid")                     \
+    X(hello_reply_node,         HELLO, reply, node, "the node's name")                            \
+    X(hello_reply_prev,         HELLO, reply, prev,                                               \
+      "refused: why; accepted (version 3): the limits block (rs_hello_reply_message_max)")        \
+    X(pid_new_reply_pid,        PID_NEW, reply, pid, "the new pid")                               \
+    X(scope_create_mode,        SCOPE_CREATE, req, opts,                                          \
+      "ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG")                                             \
+    X(scopes_item_mode,         SCOPES, item, opts, "the scope's mode (ROSTER_SCOPE_*)")          \
+    X(scopes_item_names,        SCOPES, item, arg,  "names in the scope")                         \
+    X(scopes_item_groups,       SCOPES, item, arg2, "groups in the scope")                        \
+    X(scopes_reply_n,           SCOPES, reply, arg, "items sent")                                 \
+    X(register_name,            REGISTER, req, key,  "the name")                                  \
+    X(register_meta,            REGISTER, req, meta, "the name's metadata")                       \
+    X(register_reply_holder,    REGISTER, reply, pid, "the name's holder (also on ROSTER_ETAKEN)")\
+    X(unregister_name,          UNREGISTER, req, key, "the name")                                 \
+    X(lookup_name,              LOOKUP, req, key,   "the name")                                   \
+    X(lookup_reply_holder,      LOOKUP, reply, pid,  "the name's holder")                         \
+    X(lookup_reply_node,        LOOKUP, reply, node, "the holder's node")                         \
+    X(lookup_reply_meta,        LOOKUP, reply, meta, "the name's metadata")                       \
+    X(names_limit,              NAMES, req, arg,  "at most this many items (0: no limit)")        \
+    X(names_filter,             NAMES, req, pid,  "only names of this pid (zero: any)")           \
+    X(names_prefix,             NAMES, req, key,  "only names starting with this")                \
+    X(names_item_node,          NAMES, item, node, "the holder's node")                           \
+    X(names_item_name,          NAMES, item, key,  "the name")                                    \
+    X(names_item_meta,          NAMES, item, meta, "its metadata")                                \
+    X(names_reply_n,            NAMES, reply, arg, "items sent")                                  \
+    X(count_node,               COUNT, req, node, "count only this node's entries (empty: all)")  \
+    X(count_item_value,         COUNT, item, arg, "the counter's value")                          \
+    X(count_item_counter,       COUNT, item, key, "\"names\", \"groups\" or \"members\"")         \
+    X(count_reply_n,            COUNT, reply, arg, "items sent")                                  \
+    X(join_group,               JOIN, req, key,  "the group")                                     \
+    X(join_meta,                JOIN, req, meta, "the membership's metadata")                     \
+    X(leave_group,              LEAVE, req, key, "the group")                                     \
+    X(members_opts,             MEMBERS, req, opts, "RS_OPT_LOCAL: local members only")           \
+    X(members_group,            MEMBERS, req, key,  "the group")                                  \
+    X(members_item_node,        MEMBERS, item, node, "the member's node")                         \
+    X(members_item_group,       MEMBERS, item, key,  "the group")                                 \
+    X(members_item_meta,        MEMBERS, item, meta, "the membership's metadata")                 \
+    X(members_reply_n,          MEMBERS, reply, arg, "items sent")                                \
+    X(is_member_group,          IS_MEMBER, req, key, "the group")                                 \
+    X(is_member_reply_yes,      IS_MEMBER, reply, arg, "1 if a member, else 0")                   \
+    X(groups_limit,             GROUPS, req, arg, "at most this many items (0: no limit)")        \
+    X(groups_filter,            GROUPS, req, pid, "only groups this pid is in (zero: any)")       \
+    X(groups_prefix,            GROUPS, req, key, "only groups starting with this")               \
+    X(groups_item_members,      GROUPS, item, arg,  "the group's member count")                   \
+    X(groups_item_node,         GROUPS, item, node, "a member's node")                            \
+    X(groups_item_group,        GROUPS, item, key,  "the group")                                  \
+    X(groups_item_meta,         GROUPS, item, meta, "a member's metadata")                        \
+    X(groups_reply_n,           GROUPS, reply, arg, "items sent")                                 \
+    X(subscribe_flags,          SUBSCRIBE, req, opts, "ROSTER_SUB_* flags")                       \
+    X(subscribe_pattern,        SUBSCRIBE, req, key,  "name/group pattern (or prefix)")           \
+    X(subscribe_reply_id,       SUBSCRIBE, reply, arg, "the subscription id")                     \
+    X(unsubscribe_id,           UNSUBSCRIBE, req, arg, "the subscription id")                     \
+    X(monitor_reply_id,         MONITOR, reply, arg, "the monitor id")                            \
+    X(demonitor_id,             DEMONITOR, req, arg, "the monitor id")                            \
+    X(status_item_value,        STATUS, item, arg, "the statistic's value")                       \
+    X(status_item_stat,         STATUS, item, key, "the statistic's name")                        \
+    X(status_reply_n,           STATUS, reply, arg, "items sent")                                 \
+    X(nodes_item_opts,          NODES, item, opts, "state | self << 8 (rs_nodes_item_state)")     \
+    X(nodes_item_incarnation,   NODES, item, arg,  "the node's incarnation")                      \
+    X(nodes_item_node,          NODES, item, node, "the node's name")                             \
+    X(nodes_reply_n,            NODES, reply, arg, "items sent")                                  \
+    X(log_level_level,          LOG_LEVEL, req, opts, "enum rs_log_level")                        \
+    X(event_opts,               EVENT, req, opts,                                                 \
+      "kind | reason << 8 | snapshot flag (rs_event_opts_pack)")                                  \
+    X(event_id,                 EVENT, req, arg,                                                  \
+      "subscription or monitor id (0: a CONFLICT notice, or libroster's message OVERFLOW)")       \
+    X(event_node,               EVENT, req, node, "the node of the entry's pid")                  \
+    X(event_key,                EVENT, req, key,  "the name or group")                            \
+    X(event_meta,               EVENT, req, meta, "the metadata now")                             \
+    X(event_prev_meta,          EVENT, req, prev, "the metadata before (UPDATED events)")         \
+    X(send_flags,               SEND, req, opts, "RS_SEND_CONFIRM")                               \
+    X(send_from,                SEND, req, arg,  "sender serial (one of the client's pids)")      \
+    X(send_to,                  SEND, req, pid,  "receiving pid (zero: by name)")                 \
+    X(send_name,                SEND, req, key,  "receiving name (empty: by pid)")                \
+    X(send_payload,             SEND, req, meta, "the message (bounded by message_max)")          \
+    X(message_kind,             MESSAGE, req, opts, "RS_MSGK_*: send, publish, call, multi-call") \
+    X(message_to,               MESSAGE, req, arg,  "first receiving serial (of this client)")    \
+    X(message_call_ref,         MESSAGE, req, arg2,                                               \
+      "call reference to answer with REPLY (0: none)")                                            \
+    X(message_from,             MESSAGE, req, pid,  "the sender")                                 \
+    X(message_from_node,        MESSAGE, req, node, "the sender's node")                          \
+    X(message_key,              MESSAGE, req, key,  "the name or group it was sent to")           \
+    X(message_payload,          MESSAGE, req, meta, "the message")                                \
+    X(message_more_to,          MESSAGE, req, prev,                                               \
+      "more receiving serials, u64 LE each (rs_message_receiver)")                                \
+    X(publish_flags,            PUBLISH, req, opts, "RS_PUBLISH_LOCAL, RS_PUBLISH_NOWAIT")        \
+    X(publish_from,             PUBLISH, req, arg,  "sender serial")                              \
+    X(publish_group,            PUBLISH, req, key,  "the group")                                  \
+    X(publish_payload,          PUBLISH, req, meta, "the message")                                \
+    X(publish_reply_recipients, PUBLISH, reply, arg, "members it reached")                        \
+    X(call_flags,               CALL, req, opts, "0 (reserved)")                                  \
+    X(call_from,                CALL, req, arg,  "caller serial")                                 \
+    X(call_timeout_ms,          CALL, req, arg2, "the node's timeout (UINT64_MAX: none)")         \
+    X(call_to,                  CALL, req, pid,  "callee pid (zero: by name)")                    \
+    X(call_name,                CALL, req, key,  "callee name (empty: by pid)")                   \
+    X(call_payload,             CALL, req, meta, "the request")                                   \
+    X(call_reply_responder,     CALL, reply, pid,  "who answered")                                \
+    X(call_reply_payload,       CALL, reply, meta, "the answer")                                  \
+    X(reply_call_ref,           REPLY, req, arg2, "the MESSAGE's call reference")                 \
+    X(reply_payload,            REPLY, req, meta, "the answer")                                   \
+    X(multi_call_flags,         MULTI_CALL, req, opts, "RS_PUBLISH_LOCAL")                        \
+    X(multi_call_from,          MULTI_CALL, req, arg,  "caller serial")                           \
+    X(multi_call_timeout_ms,    MULTI_CALL, req, arg2, "the node's timeout (UINT64_MAX: none)")   \
+    X(multi_call_group,         MULTI_CALL, req, key,  "the group")                               \
+    X(multi_call_payload,       MULTI_CALL, req, meta, "the request")                             \
+    X(multi_call_item_bad,      MULTI_CALL, item, opts, "0 = replied, 1 = bad (no answer)")       \
+    X(multi_call_item_member,   MULTI_CALL, item, pid,  "the member")                             \
+    X(multi_call_item_payload,  MULTI_CALL, item, meta, "its answer")                             \
+    X(multi_call_reply_replies, MULTI_CALL, reply, arg,  "members that answered")                 \
+    X(multi_call_reply_bad,     MULTI_CALL, reply, arg2, "members that did not")                  \
+    X(p_node_state,             P_NODE, req, opts, "ROSTER_NODE_UP or ROSTER_NODE_DOWN")          \
+    X(p_node_incarnation,       P_NODE, req, arg,  "the node's incarnation")                      \
+    X(p_node_name,              P_NODE, req, node, "the node's name")                             \
+    X(p_node_addr,              P_NODE, req, key,  "the node's peer listen address")              \
+    X(p_scope_joined,           P_SCOPE, req, opts, "1 joined, 0 left")                           \
+    X(p_entry_kind,             P_ENTRY, req, opts, "RS_PENTRY_NAME or RS_PENTRY_MEMBER")         \
+    X(p_entry_hlc,              P_ENTRY, req, arg,  "the entry's hybrid logical clock")           \
+    X(p_entry_key,              P_ENTRY, req, key,  "the name or group")                          \
+    X(p_entry_meta,             P_ENTRY, req, meta, "its metadata")                               \
+    X(p_op_opts,                P_OP, req, opts, "op | reason << 8 (rs_p_op_pack)")               \
+    X(p_op_hlc,                 P_OP, req, arg,  "the change's hybrid logical clock")             \
+    X(p_op_key,                 P_OP, req, key,  "the name or group")                             \
+    X(p_op_meta,                P_OP, req, meta, "its metadata")                                  \
+    X(p_pid_down_reason,        P_PID_DOWN, req, opts, "roster_reason")                           \
+    X(p_ping_time,              P_PING, req, arg, "the sender's time (ms)")                       \
+    X(p_pong_time,              P_PONG, req, arg, "the P_PING's time, echoed")                    \
+    X(p_monitor_ref,            P_MONITOR, req, arg, "the monitor reference")                     \
+    X(p_demonitor_ref,          P_DEMONITOR, req, arg, "the monitor reference")                   \
+    X(p_down_reason,            P_DOWN, req, opts, "roster_reason")                               \
+    X(p_down_ref,               P_DOWN, req, arg,  "the monitor reference")                       \
+    X(p_send_kind,              P_SEND, req, opts, "RS_MSGK_*")                                   \
+    X(p_send_from,              P_SEND, req, arg,  "sender serial (on the sending node)")         \
+    X(p_send_call_ref,          P_SEND, req, arg2, "call reference (0: not a call)")              \
+    X(p_send_to,                P_SEND, req, pid,  "receiving pid (zero: by name)")               \
+    X(p_send_name,              P_SEND, req, key,  "receiving name (empty: by pid)")              \
+    X(p_send_payload,           P_SEND, req, meta, "the message")                                 \
+    X(p_publish_from,           P_PUBLISH, req, arg,  "sender serial")                            \
+    X(p_publish_group,          P_PUBLISH, req, key,  "the group")                                \
+    X(p_publish_payload,        P_PUBLISH, req, meta, "the message")                              \
+    X(p_reply_call_ref,         P_REPLY, req, arg2, "the P_SEND's call reference")                \
+    X(p_reply_responder,        P_REPLY, req, pid,  "who answered")                               \
+    X(p_reply_payload,          P_REPLY, req, meta, "the answer")                                 \
+    X(p_noproc_status,          P_NOPROC, req, status, "why the call failed (ROSTER_E*)")         \
+    X(p_noproc_call_ref,        P_NOPROC, req, arg2, "the P_SEND's call reference")               \
+    X(p_noproc_to,              P_NOPROC, req, pid,  "the callee")
+/* clang-format on */
+
+#endif
