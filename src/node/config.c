@@ -169,7 +169,7 @@ static void format_addr(char *out, size_t cap, const char *host, unsigned port)
 }
 
 /* add_seeds splits a --join value on commas; 0 or -1 (message written). */
-static int add_seeds(struct rs_node_config *cfg, const char *val, FILE *err)
+static int add_seeds(struct rsd_config *cfg, const char *val, FILE *err)
 {
     const char *p = val;
     for (;;) {
@@ -214,7 +214,7 @@ static int scope_ok(const char *s)
  * Each takes the flag's value and returns 0, or -1 after writing the message. */
 
 struct parse_state {
-    struct rs_node_config *cfg;
+    struct rsd_config *cfg;
     FILE *err;
     int policy_given; /* --conflict-policy seen: --resolver does not pick custom by itself */
 };
@@ -232,7 +232,7 @@ static int set_name(struct parse_state *ps, const char *val)
 
 static int set_socket(struct parse_state *ps, const char *val)
 {
-    struct rs_node_config *cfg = ps->cfg;
+    struct rsd_config *cfg = ps->cfg;
     size_t n = strlen(val);
     if (n == 0 || n >= sizeof cfg->socket_path) {
         fprintf(ps->err, "rosterd: --socket path must be 1..%zu bytes\n",
@@ -245,7 +245,7 @@ static int set_socket(struct parse_state *ps, const char *val)
 
 static int set_listen(struct parse_state *ps, const char *val)
 {
-    struct rs_node_config *cfg = ps->cfg;
+    struct rsd_config *cfg = ps->cfg;
     if (rs_config_parse_hostport(val, cfg->listen_host, sizeof cfg->listen_host,
                                  &cfg->listen_port) != 0) {
         fprintf(ps->err, "rosterd: --listen '%s': expected HOST:PORT (port 1..65535)\n", val);
@@ -299,7 +299,7 @@ static int set_log_level(struct parse_state *ps, const char *val)
 
 static int add_scope(struct parse_state *ps, const char *val)
 {
-    struct rs_node_config *cfg = ps->cfg;
+    struct rsd_config *cfg = ps->cfg;
     if (!scope_ok(val)) {
         fprintf(ps->err, "rosterd: --scope '%s': 1..%u bytes, no spaces or control bytes\n", val,
                 RS_SCOPE_MAX);
@@ -373,7 +373,7 @@ static int parse_priority(const char *val, char nm[RS_NODE_NAME_MAX + 1], int *p
 
 static int add_priority(struct parse_state *ps, const char *val)
 {
-    struct rs_node_config *cfg = ps->cfg;
+    struct rsd_config *cfg = ps->cfg;
     char nm[RS_NODE_NAME_MAX + 1];
     int pv;
     if (parse_priority(val, nm, &pv) != 0) {
@@ -437,7 +437,7 @@ static int set_limit(struct parse_state *ps, size_t li, const char *flag, const 
 /* --- the parse ----------------------------------------------------------------------------- */
 
 /* set_defaults fills cfg with what applies when no flag says otherwise; 0 or -1. */
-static int set_defaults(struct rs_node_config *cfg, FILE *err)
+static int set_defaults(struct rsd_config *cfg, FILE *err)
 {
     memset(cfg, 0, sizeof *cfg);
     default_name(cfg->name, sizeof cfg->name);
@@ -525,7 +525,7 @@ static int check_limits(const struct rs_limits *l, FILE *err)
  * the custom policy. 0 or -1. */
 static int check_cluster(struct parse_state *ps)
 {
-    struct rs_node_config *cfg = ps->cfg;
+    struct rsd_config *cfg = ps->cfg;
     if (cfg->down_after_ms < 2 * cfg->heartbeat_ms) {
         fprintf(ps->err,
                 "rosterd: --down-after-ms (%u) must be at least twice --heartbeat-ms (%u)\n",
@@ -545,7 +545,7 @@ static int check_cluster(struct parse_state *ps)
     return 0;
 }
 
-int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
     if (set_defaults(cfg, err) != 0)
         return RS_CONFIG_ERROR;

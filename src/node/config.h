@@ -16,7 +16,7 @@
 #define RS_CONFIG_SCOPES_MAX 64
 #define RS_PRIORITIES_MAX 64
 
-struct rs_node_config {
+struct rsd_config {
     char name[RS_NODE_NAME_MAX + 1]; /* 1..64 bytes of [A-Za-z0-9._-] */
     char listen_host[256];
     unsigned listen_port;
@@ -51,7 +51,7 @@ enum rs_config_result {
 
 /* rs_config_parse fills *cfg from argv (defaults for what is absent). Help and version text
  * go to out, error messages to err. */
-int rs_config_parse(struct rs_node_config *cfg, int argc, char **argv, FILE *out, FILE *err);
+int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FILE *err);
 
 /* rs_config_parse_hostport parses HOST:PORT (HOST may be [v6]); 0 or -1. */
 int rs_config_parse_hostport(const char *s, char *host, size_t host_cap, unsigned *port);

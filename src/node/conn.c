@@ -23,7 +23,7 @@ static int conn_eq(const void *item, const void *key)
 
 static uint64_t conn_hash(uint64_t id) { return id * 0x9E3779B97F4A7C15ull; }
 
-struct rs_conn *rs_conn_find(struct rs_node *n, uint64_t id)
+struct rs_conn *rs_conn_find(struct rsd *n, uint64_t id)
 {
     return rs_map_get(&n->conns, conn_hash(id), &id, conn_eq);
 }
@@ -46,7 +46,7 @@ static void on_close(uv_handle_t *h)
 
 void rs_conn_close(struct rs_conn *c, int level, const char *reason)
 {
-    struct rs_node *n = c->node;
+    struct rsd *n = c->node;
     if (c->closing)
         return;
     c->closing = 1;
@@ -67,8 +67,8 @@ void rs_conn_close(struct rs_conn *c, int level, const char *reason)
         rs_peer_closed(c);
         return;
     }
-    struct rs_input in = {.kind = RS_IN_CLIENT_GONE, .now_ms = rs_node_now(n), .conn = c->id};
-    rs_node_apply(n, &in);
+    struct rs_input in = {.kind = RS_IN_CLIENT_GONE, .now_ms = rsd_now(n), .conn = c->id};
+    rsd_apply(n, &in);
 }
 
 void rs_conn_free_cb(uv_handle_t *h) { on_close(h); }
@@ -109,10 +109,10 @@ static void feed_flushed(struct rs_conn *c, size_t nbytes)
     if (c->peer && !rs_peer_flushed(c, &nbytes))
         return;
     struct rs_input in = {.kind = RS_IN_CLIENT_FLUSHED,
-                          .now_ms = rs_node_now(c->node),
+                          .now_ms = rsd_now(c->node),
                           .conn = c->id,
                           .n_bytes = nbytes};
-    rs_node_apply(c->node, &in);
+    rsd_apply(c->node, &in);
 }
 
 static void trim(struct rs_buf *b)
@@ -140,7 +140,7 @@ static void on_write(uv_write_t *req, int status)
         if (c->out.len || c->close_requested)
             mark_dirty(c);
     }
-    rs_node_perform(c->node);
+    rsd_perform(c->node);
 }
 
 void rs_conn_flush(struct rs_conn *c)
@@ -208,7 +208,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     struct rs_conn *c = (struct rs_conn *)h;
-    struct rs_node *n = c->node;
+    struct rsd *n = c->node;
     if (rs_wire_reader_buffered(&c->rd) == 0 && !n->scratch_busy) {
         n->scratch_busy = 1;
         *buf = uv_buf_init((char *)n->scratch, (unsigned)n->scratch_cap);
@@ -244,9 +244,9 @@ static void fail(struct rs_conn *c, const char *what)
  * connection must stop reading (bad input or closing). */
 static long process(struct rs_conn *c)
 {
-    struct rs_node *n = c->node;
+    struct rsd *n = c->node;
     struct rs_input in = {.kind = rs_peer_is_up(c) ? RS_IN_PEER_MSG : RS_IN_CLIENT_MSG,
-                          .now_ms = rs_node_now(n),
+                          .now_ms = rsd_now(n),
                           .conn = c->id};
     struct rs_msg msg;
     in.msg = &msg;
@@ -275,7 +275,7 @@ static long process(struct rs_conn *c)
             return -1;
         }
         size_t before = n->outs.n;
-        rs_node_apply(n, &in);
+        rsd_apply(n, &in);
         /* Stop at once if the core asked to close this conn (e.g. a refused HELLO). */
         for (size_t i = before; i < n->outs.n; i++)
             if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
@@ -292,16 +292,16 @@ static void keep_partial(struct rs_conn *c, int new_frame)
     }
     if (!rs_linked(&c->partial_link)) {
         rs_list_push(&c->node->partial, &c->partial_link);
-        c->partial_since = rs_node_now(c->node);
+        c->partial_since = rsd_now(c->node);
     } else if (new_frame) {
-        c->partial_since = rs_node_now(c->node);
+        c->partial_since = rsd_now(c->node);
     }
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct rs_conn *c = (struct rs_conn *)s;
-    struct rs_node *n = c->node;
+    struct rsd *n = c->node;
     int from_scratch = buf->base == (char *)n->scratch;
     if (from_scratch)
         n->scratch_busy = 0;
@@ -321,7 +321,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             snprintf(why, sizeof why, "read failed: %s", uv_strerror((int)nread));
             rs_conn_close(c, RS_LOG_INFO, why);
         }
-        rs_node_perform(n);
+        rsd_perform(n);
         return;
     }
     if (c->close_requested) /* a read that was already under way */
@@ -335,10 +335,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         rs_wire_reader_reset(&c->rd); /* nothing more is read: drop the rest, lent or not */
     else
         keep_partial(c, from_scratch || frames > 0);
-    rs_node_perform(n);
+    rsd_perform(n);
 }
 
-void rs_conn_accept(struct rs_node *n)
+void rs_conn_accept(struct rsd *n)
 {
     struct rs_conn *c = rs_calloc(1, sizeof *c);
     if (!c)
@@ -363,16 +363,16 @@ void rs_conn_accept(struct rs_node *n)
     rs_log(RS_LOG_DEBUG, "conn %llu (pid %d, uid %u): open", (unsigned long long)c->id,
            (int)c->os_pid, (unsigned)c->uid);
     struct rs_input in = {.kind = RS_IN_CLIENT_OPEN,
-                          .now_ms = rs_node_now(n),
+                          .now_ms = rsd_now(n),
                           .conn = c->id,
                           .os_pid = cred.pid,
                           .uid = cred.uid};
-    rs_node_apply(n, &in);
+    rsd_apply(n, &in);
     if (!c->close_requested)
         rs_conn_start_reading(c);
 }
 
-void rs_conn_add(struct rs_node *n, struct rs_conn *c)
+void rs_conn_add(struct rsd *n, struct rs_conn *c)
 {
     c->id = n->next_conn_id++;
     rs_wire_reader_init(&c->rd, n->cfg->limits.frame_max, READ_CHUNK + 4);
@@ -394,9 +394,9 @@ void rs_conn_start_reading(struct rs_conn *c)
     }
 }
 
-void rs_conn_check_stalls(struct rs_node *n)
+void rs_conn_check_stalls(struct rsd *n)
 {
-    uint64_t now = rs_node_now(n);
+    uint64_t now = rsd_now(n);
     uint64_t limit = n->cfg->limits.stall_ms;
     struct rs_link *l = n->partial.next;
     while (l != &n->partial) {

@@ -17,7 +17,7 @@
 #include "wire/reader.h"
 #include "node.h"
 
-struct rs_peer;
+struct rsd_peer;
 
 struct rs_conn {
     union {
@@ -25,8 +25,8 @@ struct rs_conn {
         uv_pipe_t pipe;
         uv_tcp_t tcp;
     } h; /* first: the handle's address is the conn's */
-    struct rs_node *node;
-    struct rs_peer *peer; /* NULL for a local client */
+    struct rsd *node;
+    struct rsd_peer *peer; /* NULL for a local client */
     uint64_t id;
     int32_t os_pid;
     uint32_t uid;
@@ -50,24 +50,24 @@ struct rs_conn {
 };
 
 /* rs_conn_accept accepts one connection from the listener and feeds CLIENT_OPEN. */
-void rs_conn_accept(struct rs_node *n);
+void rs_conn_accept(struct rsd *n);
 /* rs_conn_add gives c (handle initialised, node set) a fresh id and enters it in the
  * node's tables. */
-void rs_conn_add(struct rs_node *n, struct rs_conn *c);
+void rs_conn_add(struct rsd *n, struct rs_conn *c);
 /* rs_conn_start_reading starts the read path of c. */
 void rs_conn_start_reading(struct rs_conn *c);
 /* rs_conn_free_cb is the uv_close callback that frees a conn. */
 void rs_conn_free_cb(uv_handle_t *h);
-struct rs_conn *rs_conn_find(struct rs_node *n, uint64_t id);
-/* rs_conn_send queues bytes for the conn (flushed by rs_node_perform). */
+struct rs_conn *rs_conn_find(struct rsd *n, uint64_t id);
+/* rs_conn_send queues bytes for the conn (flushed by rsd_perform). */
 void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len);
 /* rs_conn_request_close closes c after writing what is queued; level/reason go to the log. */
 void rs_conn_request_close(struct rs_conn *c, int level, const char *reason, size_t len);
-/* rs_conn_flush writes pending output (called by rs_node_perform for dirty conns). */
+/* rs_conn_flush writes pending output (called by rsd_perform for dirty conns). */
 void rs_conn_flush(struct rs_conn *c);
 /* rs_conn_close closes now: logs, stops reading, feeds CLIENT_GONE, frees on close. */
 void rs_conn_close(struct rs_conn *c, int level, const char *reason);
 /* rs_conn_check_stalls closes conns whose incomplete frame is older than stall_ms. */
-void rs_conn_check_stalls(struct rs_node *n);
+void rs_conn_check_stalls(struct rsd *n);
 
 #endif

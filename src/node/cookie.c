@@ -80,7 +80,7 @@ static int create_cookie(const char *path)
     return 0;
 }
 
-int rs_cookie_load(const struct rs_node_config *cfg, struct rs_auth_keys *keys)
+int rs_cookie_load(const struct rsd_config *cfg, struct rs_auth_keys *keys)
 {
     char path[512];
     if (cfg->cookie_file) {

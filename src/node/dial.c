@@ -28,7 +28,7 @@
 
 struct rs_dial {
     struct rs_link link; /* node->dials */
-    struct rs_node *node;
+    struct rsd *node;
     char addr[270];
     char host[256];
     unsigned port;
@@ -65,7 +65,7 @@ static int idle(const struct rs_dial *d)
 
 /* room makes room for one more core target: 0 if there is (possibly by dropping the idle
  * target that failed most, at least GIVE_UP_FAILURES times in a row), -1 if not. */
-static int room(struct rs_node *n)
+static int room(struct rsd *n)
 {
     unsigned count = 0;
     struct rs_dial *worst = NULL;
@@ -87,7 +87,7 @@ static void attempt(struct rs_dial *d);
 
 static int satisfied(struct rs_dial *d)
 {
-    struct rs_node *n = d->node;
+    struct rsd *n = d->node;
     if (!d->name[0])
         return 0;
     for (struct rs_link *l = n->all.next; l != &n->all; l = l->next) {
@@ -103,12 +103,12 @@ static void on_timer(uv_timer_t *t)
 {
     struct rs_dial *d = t->data;
     attempt(d);
-    rs_node_perform(d->node);
+    rsd_perform(d->node);
 }
 
 static void schedule(struct rs_dial *d)
 {
-    struct rs_node *n = d->node;
+    struct rsd *n = d->node;
     if (n->stopping || d->self || d->conn || d->resolving ||
         uv_is_active((uv_handle_t *)&d->timer) || satisfied(d))
         return;
@@ -121,7 +121,7 @@ static void schedule(struct rs_dial *d)
 static void on_connect(uv_connect_t *req, int status)
 {
     struct rs_conn *c = req->data;
-    struct rs_node *n = c->node;
+    struct rsd *n = c->node;
     if (c->closing)
         return; /* cancelled: the conn is closing */
     c->peer->connecting = 0;
@@ -131,16 +131,16 @@ static void on_connect(uv_connect_t *req, int status)
         snprintf(why, sizeof why, "connect failed: %s (retrying with backoff)",
                  uv_strerror(status));
         rs_conn_close(c, d && d->failures == 0 ? RS_LOG_INFO : RS_LOG_DEBUG, why);
-        rs_node_perform(n);
+        rsd_perform(n);
         return;
     }
     rs_peer_begin(c);
-    rs_node_perform(n);
+    rsd_perform(n);
 }
 
 /* source_addr fills sa with the listen host (port 0) if it is a literal, specific address of
  * the family of the destination; 0 if so. */
-static int source_addr(struct rs_node *n, int family, struct sockaddr_storage *sa)
+static int source_addr(struct rsd *n, int family, struct sockaddr_storage *sa)
 {
     const char *h = n->cfg->listen_host;
     memset(sa, 0, sizeof *sa);
@@ -158,9 +158,9 @@ static int source_addr(struct rs_node *n, int family, struct sockaddr_storage *s
 
 static void connect_to(struct rs_dial *d, const struct sockaddr *dst)
 {
-    struct rs_node *n = d->node;
+    struct rsd *n = d->node;
     struct rs_conn *c = rs_peer_conn_new(n, 1);
-    struct rs_peer *pe = c->peer;
+    struct rsd_peer *pe = c->peer;
     pe->dial = d;
     pe->connecting = 1;
     d->conn = c;
@@ -182,7 +182,7 @@ static void connect_to(struct rs_dial *d, const struct sockaddr *dst)
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     struct rs_dial *d = req->data;
-    struct rs_node *n = d->node;
+    struct rsd *n = d->node;
     d->resolving = 0;
     if (n->stopping) {
         uv_freeaddrinfo(res);
@@ -199,12 +199,12 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     }
     connect_to(d, res->ai_addr);
     uv_freeaddrinfo(res);
-    rs_node_perform(n);
+    rsd_perform(n);
 }
 
 static void attempt(struct rs_dial *d)
 {
-    struct rs_node *n = d->node;
+    struct rsd *n = d->node;
     if (n->stopping || d->self || d->conn || d->resolving || satisfied(d))
         return;
     struct sockaddr_in a4;
@@ -234,7 +234,7 @@ static void attempt(struct rs_dial *d)
     d->resolving = 1;
 }
 
-void rs_dial_keep(struct rs_node *n, const char *name, size_t name_len, const char *addr,
+void rs_dial_keep(struct rsd *n, const char *name, size_t name_len, const char *addr,
                   size_t addr_len)
 {
     if (n->stopping || addr_len == 0 || addr_len >= sizeof ((struct rs_dial *)0)->addr)
@@ -291,7 +291,7 @@ void rs_dial_keep(struct rs_node *n, const char *name, size_t name_len, const ch
 
 void rs_dial_on_up(struct rs_conn *c)
 {
-    struct rs_node *n = c->node;
+    struct rsd *n = c->node;
     const struct rs_auth *a = &c->peer->auth;
     for (struct rs_link *l = n->dials.next; l != &n->dials; l = l->next) {
         struct rs_dial *d = RS_CONTAINER(l, struct rs_dial, link);
@@ -317,8 +317,8 @@ void rs_dial_on_up(struct rs_conn *c)
 
 void rs_dial_on_closed(struct rs_conn *c)
 {
-    struct rs_node *n = c->node;
-    struct rs_peer *pe = c->peer;
+    struct rsd *n = c->node;
+    struct rsd_peer *pe = c->peer;
     struct rs_dial *d = pe->dial;
     if (d && d->conn == c) {
         d->conn = NULL;
@@ -328,7 +328,7 @@ void rs_dial_on_closed(struct rs_conn *c)
             rs_log(RS_LOG_INFO, "%s is this node's own address: not dialing it again", d->addr);
             return;
         }
-        if (pe->up && rs_node_now(n) - pe->up_ms >= STABLE_MS) {
+        if (pe->up && rsd_now(n) - pe->up_ms >= STABLE_MS) {
             d->failures = 0;
             d->backoff_ms = BACKOFF_MIN_MS;
         } else if (!pe->up) {
@@ -347,7 +347,7 @@ void rs_dial_on_closed(struct rs_conn *c)
     }
 }
 
-void rs_dial_stop(struct rs_node *n)
+void rs_dial_stop(struct rsd *n)
 {
     for (struct rs_link *l = n->dials.next; l != &n->dials; l = l->next) {
         struct rs_dial *d = RS_CONTAINER(l, struct rs_dial, link);
@@ -358,7 +358,7 @@ void rs_dial_stop(struct rs_node *n)
     }
 }
 
-void rs_dial_free(struct rs_node *n)
+void rs_dial_free(struct rsd *n)
 {
     while (!rs_list_empty(&n->dials)) {
         struct rs_link *l = n->dials.next;

@@ -1,11 +1,11 @@
 /* effects.c: the one place where the core is called and its outputs are performed.
- * rs_node_apply queues outputs; rs_node_perform delivers them (SEND to a conn's pending
+ * rsd_apply queues outputs; rsd_perform delivers them (SEND to a conn's pending
  * output, CLOSE, LOG, LOG_LEVEL), then flushes every conn that got output, which may feed
  * CLIENT_FLUSHED / CLIENT_GONE and queue more outputs: it loops until nothing is left.
  * DIAL outputs go to dial.c. Every input gets the wall-clock time here (HLC stamps).
  * Nothing deliver() calls may apply an input: it would append to the outputs being walked
  * (moving them under the walk) and the reset at its end would drop them. Feedback belongs
- * to the flush phase of rs_node_perform, which runs between deliveries; an assert holds it. */
+ * to the flush phase of rsd_perform, which runs between deliveries; an assert holds it. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,7 +24,7 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void rs_node_apply(struct rs_node *n, struct rs_input *in)
+void rsd_apply(struct rsd *n, struct rs_input *in)
 {
     RS_ASSERT(!n->delivering); /* see the top of this file */
     in->wall_ms = wall_ms();
@@ -34,7 +34,7 @@ void rs_node_apply(struct rs_node *n, struct rs_input *in)
     }
 }
 
-static void deliver(struct rs_node *n)
+static void deliver(struct rsd *n)
 {
     struct rs_outputs *o = &n->outs;
     struct rs_conn *last = NULL; /* consecutive outputs usually name the same conn */
@@ -81,7 +81,7 @@ static void deliver(struct rs_node *n)
     }
 }
 
-void rs_node_perform(struct rs_node *n)
+void rsd_perform(struct rsd *n)
 {
     if (n->performing)
         return; /* the running call picks up what was queued */

@@ -39,9 +39,9 @@ static int probe(const char *path)
 
 static void on_connection(uv_stream_t *server, int status)
 {
-    struct rs_node *n = server->data;
+    struct rsd *n = server->data;
     if (status < 0) {
-        uint64_t now = rs_node_now(n);
+        uint64_t now = rsd_now(n);
         if (now - n->accept_errors_logged_ms >= 1000 || n->accept_errors_logged_ms == 0) {
             n->accept_errors_logged_ms = now;
             rs_log(RS_LOG_WARN, "accept: %s (%llu open connections); pending connections are "
@@ -51,10 +51,10 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     rs_conn_accept(n);
-    rs_node_perform(n);
+    rsd_perform(n);
 }
 
-int rs_listen_start(struct rs_node *n, int *live)
+int rs_listen_start(struct rsd *n, int *live)
 {
     const char *path = n->cfg->socket_path;
     struct stat st;
@@ -103,7 +103,7 @@ int rs_listen_start(struct rs_node *n, int *live)
     return 0;
 }
 
-void rs_listen_stop(struct rs_node *n)
+void rs_listen_stop(struct rsd *n)
 {
     if (n->listening) {
         n->listening = 0;

@@ -34,24 +34,24 @@ static uint64_t random_u64(void)
 
 static void on_tick(uv_timer_t *t)
 {
-    struct rs_node *n = t->data;
-    struct rs_input in = {.kind = RS_IN_TICK, .now_ms = rs_node_now(n)};
-    rs_node_apply(n, &in);
+    struct rsd *n = t->data;
+    struct rs_input in = {.kind = RS_IN_TICK, .now_ms = rsd_now(n)};
+    rsd_apply(n, &in);
     if (!rs_list_empty(&n->partial))
         rs_conn_check_stalls(n);
     if (!rs_list_empty(&n->handshaking))
         rs_peer_check_handshakes(n);
-    rs_node_perform(n);
+    rsd_perform(n);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
 {
-    struct rs_node *n = s->data;
+    struct rsd *n = s->data;
     rs_log(RS_LOG_INFO, "%s received: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    rs_node_stop(n);
+    rsd_stop(n);
 }
 
-int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg)
+int rsd_init(struct rsd *n, const struct rsd_config *cfg)
 {
     memset(n, 0, sizeof *n);
     n->cfg = cfg;
@@ -124,12 +124,12 @@ int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg)
     return 0;
 }
 
-int rs_node_run(struct rs_node *n)
+int rsd_run(struct rsd *n)
 {
     return uv_run(&n->loop, UV_RUN_DEFAULT);
 }
 
-void rs_node_stop(struct rs_node *n)
+void rsd_stop(struct rsd *n)
 {
     if (n->stopping)
         return;
@@ -141,7 +141,7 @@ void rs_node_stop(struct rs_node *n)
         struct rs_conn *c = RS_CONTAINER(n->all.next, struct rs_conn, all_link);
         rs_conn_close(c, RS_LOG_DEBUG, "node stopping");
     }
-    rs_node_perform(n);
+    rsd_perform(n);
     uv_timer_stop(&n->tick);
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_signal_stop(&n->sig_term);
@@ -157,11 +157,11 @@ static void walk_close(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-void rs_node_fini(struct rs_node *n)
+void rsd_fini(struct rsd *n)
 {
     if (n->loop_ok) {
         if (n->core && !n->stopping)
-            rs_node_stop(n);
+            rsd_stop(n);
         uv_walk(&n->loop, walk_close, NULL);
         uv_run(&n->loop, UV_RUN_DEFAULT);
         int r = uv_loop_close(&n->loop);

@@ -38,7 +38,7 @@ static void raise_nofile(unsigned conns_max)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    static struct rs_node_config cfg;
+    static struct rsd_config cfg;
     switch (rs_config_parse(&cfg, argc, argv, stdout, stderr)) {
     case RS_CONFIG_OK:
         break;
@@ -68,9 +68,9 @@ int main(int argc, char **argv)
     }
     raise_nofile(cfg.limits.conns_max);
 
-    static struct rs_node node;
+    static struct rsd node;
     int status = 1;
-    if (rs_node_init(&node, &cfg) == 0 &&
+    if (rsd_init(&node, &cfg) == 0 &&
         (!cfg.cluster ||
          (rs_cookie_load(&cfg, &node.keys) == 0 && rs_peer_listen_start(&node) == 0))) {
         int live = 0;
@@ -89,17 +89,17 @@ int main(int argc, char **argv)
                        cfg.n_seeds);
                 for (size_t i = 0; i < cfg.n_seeds; i++)
                     rs_dial_keep(&node, "", 0, cfg.seeds[i], strlen(cfg.seeds[i]));
-                rs_node_perform(&node);
+                rsd_perform(&node);
             } else {
                 rs_log(RS_LOG_INFO, "single node: no --listen or --join, no TCP socket opened");
             }
             if (cfg.data_dir)
                 rs_log(RS_LOG_INFO, "data dir %s", cfg.data_dir);
-            rs_node_run(&node);
+            rsd_run(&node);
             status = 0;
             rs_log(RS_LOG_INFO, "stopped");
         }
     }
-    rs_node_fini(&node);
+    rsd_fini(&node);
     return status;
 }

@@ -1,4 +1,4 @@
-/* node.h: struct rs_node, the daemon's one state object (owned by main.c): the libuv loop,
+/* node.h: struct rsd, the daemon's one state object (owned by main.c): the libuv loop,
  * the core, the connection table, timers and signal handles. loop.c runs it; listen.c,
  * conn.c and effects.c work on it. Single-threaded: everything runs on the loop thread. */
 #ifndef ROSTER_NODE_NODE_H
@@ -19,14 +19,14 @@ struct rs_link {
     struct rs_link *prev, *next;
 };
 
-struct rs_node {
+struct rsd {
     uv_loop_t loop;
     int loop_ok; /* loop initialised: fini must close it */
-    const struct rs_node_config *cfg;
+    const struct rsd_config *cfg;
     struct rs_core *core;
-    struct rs_outputs outs; /* outputs of rs_core_apply, performed by rs_node_perform */
-    int performing;         /* rs_node_perform is running (it loops until outs is empty) */
-    int delivering;         /* deliver() walks outs: rs_node_apply must not append to it now */
+    struct rs_outputs outs; /* outputs of rs_core_apply, performed by rsd_perform */
+    int performing;         /* rsd_perform is running (it loops until outs is empty) */
+    int delivering;         /* deliver() walks outs: rsd_apply must not append to it now */
 
     uv_pipe_t listener;
     int listening;
@@ -63,34 +63,34 @@ struct rs_node {
 };
 
 /* loop.c */
-int rs_node_init(struct rs_node *n, const struct rs_node_config *cfg);
-int rs_node_run(struct rs_node *n);
-void rs_node_fini(struct rs_node *n);
-void rs_node_stop(struct rs_node *n);
-static inline uint64_t rs_node_now(struct rs_node *n) { return uv_now(&n->loop); }
+int rsd_init(struct rsd *n, const struct rsd_config *cfg);
+int rsd_run(struct rsd *n);
+void rsd_fini(struct rsd *n);
+void rsd_stop(struct rsd *n);
+static inline uint64_t rsd_now(struct rsd *n) { return uv_now(&n->loop); }
 
 /* listen.c: binds cfg->socket_path (refusing a live one) and starts accepting.
  * Returns 0, or -1 with a logged reason; *live is set when another node owns the socket. */
-int rs_listen_start(struct rs_node *n, int *live);
-void rs_listen_stop(struct rs_node *n);
+int rs_listen_start(struct rsd *n, int *live);
+void rs_listen_stop(struct rsd *n);
 
 /* peer.c: the peer TCP listener (cfg->listen_host:port); 0, or -1 with a logged reason. */
-int rs_peer_listen_start(struct rs_node *n);
-void rs_peer_listen_stop(struct rs_node *n);
+int rs_peer_listen_start(struct rsd *n);
+void rs_peer_listen_stop(struct rsd *n);
 /* peer.c: closes peer conns whose connect or handshake outlived its deadline. */
-void rs_peer_check_handshakes(struct rs_node *n);
+void rs_peer_check_handshakes(struct rsd *n);
 
 /* dial.c: keep a connection to addr ("host:port"); name (may be empty) is the node expected
  * there. Dials at once if nothing is under way, then redials with backoff. */
-void rs_dial_keep(struct rs_node *n, const char *name, size_t name_len, const char *addr,
+void rs_dial_keep(struct rsd *n, const char *name, size_t name_len, const char *addr,
                   size_t addr_len);
-void rs_dial_stop(struct rs_node *n);
-void rs_dial_free(struct rs_node *n);
+void rs_dial_stop(struct rsd *n);
+void rs_dial_free(struct rsd *n);
 
 /* effects.c: feed one input to the core (its outputs are queued), then perform everything
  * queued, flushing connections, until nothing is left. */
-void rs_node_apply(struct rs_node *n, struct rs_input *in);
-void rs_node_perform(struct rs_node *n);
+void rsd_apply(struct rsd *n, struct rs_input *in);
+void rsd_perform(struct rsd *n);
 
 /* list helpers */
 static inline void rs_list_init(struct rs_link *l) { l->prev = l->next = l; }

@@ -43,10 +43,10 @@ static void remote_text(uv_tcp_t *t, char *out, size_t cap)
     snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
 }
 
-struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed)
+struct rs_conn *rs_peer_conn_new(struct rsd *n, int dialed)
 {
     struct rs_conn *c = rs_calloc(1, sizeof *c);
-    struct rs_peer *pe = rs_calloc(1, sizeof *pe);
+    struct rsd_peer *pe = rs_calloc(1, sizeof *pe);
     if (!c || !pe)
         oom();
     uv_tcp_init(&n->loop, &c->h.tcp);
@@ -54,7 +54,7 @@ struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed)
     c->peer = pe;
     pe->conn = c;
     pe->dialed = (uint8_t)dialed;
-    pe->started_ms = rs_node_now(n);
+    pe->started_ms = rsd_now(n);
     pe->connect_req.data = c;
     rs_conn_add(n, c);
     c->rd.frame_max = RS_PEER_FRAME_MAX - 4; /* handshake frames until it completes */
@@ -74,8 +74,8 @@ static void send_hs(struct rs_conn *c, struct rs_buf *b)
 
 void rs_peer_begin(struct rs_conn *c)
 {
-    struct rs_node *n = c->node;
-    struct rs_peer *pe = c->peer;
+    struct rsd *n = c->node;
+    struct rsd_peer *pe = c->peer;
     uv_tcp_nodelay(&c->h.tcp, 1);
     uint8_t nonce[RS_PEER_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
@@ -88,7 +88,7 @@ void rs_peer_begin(struct rs_conn *c)
     rs_conn_start_reading(c);
 }
 
-static void hs_done(struct rs_node *n, struct rs_peer *pe)
+static void hs_done(struct rsd *n, struct rsd_peer *pe)
 {
     if (rs_linked(&pe->hs_link)) {
         rs_list_del(&pe->hs_link);
@@ -98,8 +98,8 @@ static void hs_done(struct rs_node *n, struct rs_peer *pe)
 
 int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
 {
-    struct rs_node *n = c->node;
-    struct rs_peer *pe = c->peer;
+    struct rsd *n = c->node;
+    struct rsd_peer *pe = c->peer;
     struct rs_buf b;
     rs_buf_init(&b);
     if (r == RS_WIRE_NEED_MORE) {
@@ -125,7 +125,7 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
         return 0;
     pe->up = 1;
     c->rd.frame_max = n->cfg->limits.frame_max; /* from now on, peer protocol frames */
-    pe->up_ms = rs_node_now(n);
+    pe->up_ms = rsd_now(n);
     hs_done(n, pe);
     char remote[80];
     remote_text(&c->h.tcp, remote, sizeof remote);
@@ -135,14 +135,14 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
            (unsigned long long)a->peer_inc, a->peer_addr[0] ? a->peer_addr : "-",
            pe->dialed ? "dialed" : "accepted");
     struct rs_input in = {.kind = RS_IN_PEER_UP,
-                          .now_ms = rs_node_now(n),
+                          .now_ms = rsd_now(n),
                           .conn = c->id,
                           .peer_name = rs_bytes_str(a->peer_name),
                           .peer_inc = a->peer_inc,
                           .peer_addr = rs_bytes_str(a->peer_addr),
                           .dialed = pe->dialed};
     size_t before = n->outs.n;
-    rs_node_apply(n, &in);
+    rsd_apply(n, &in);
     rs_dial_on_up(c);
     for (size_t i = before; i < n->outs.n; i++)
         if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
@@ -152,19 +152,19 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
 
 void rs_peer_closed(struct rs_conn *c)
 {
-    struct rs_node *n = c->node;
-    struct rs_peer *pe = c->peer;
+    struct rsd *n = c->node;
+    struct rsd_peer *pe = c->peer;
     hs_done(n, pe);
     if (pe->up) {
-        struct rs_input in = {.kind = RS_IN_PEER_GONE, .now_ms = rs_node_now(n), .conn = c->id};
-        rs_node_apply(n, &in);
+        struct rs_input in = {.kind = RS_IN_PEER_GONE, .now_ms = rsd_now(n), .conn = c->id};
+        rsd_apply(n, &in);
     }
     rs_dial_on_closed(c);
 }
 
 int rs_peer_flushed(struct rs_conn *c, size_t *nb)
 {
-    struct rs_peer *pe = c->peer;
+    struct rsd_peer *pe = c->peer;
     if (pe->hs_unreported >= *nb) {
         pe->hs_unreported -= *nb;
         return 0;
@@ -174,13 +174,13 @@ int rs_peer_flushed(struct rs_conn *c, size_t *nb)
     return pe->up;
 }
 
-void rs_peer_check_handshakes(struct rs_node *n)
+void rs_peer_check_handshakes(struct rsd *n)
 {
-    uint64_t now = rs_node_now(n);
+    uint64_t now = rsd_now(n);
     struct rs_link *l = n->handshaking.next;
     while (l != &n->handshaking) {
         struct rs_link *next = l->next;
-        struct rs_peer *pe = RS_CONTAINER(l, struct rs_peer, hs_link);
+        struct rsd_peer *pe = RS_CONTAINER(l, struct rsd_peer, hs_link);
         if (now - pe->started_ms >= RS_HANDSHAKE_TIMEOUT_MS) {
             char why[96];
             snprintf(why, sizeof why, "%s timed out after %u ms",
@@ -195,8 +195,8 @@ void rs_peer_check_handshakes(struct rs_node *n)
 
 static void on_peer_connection(uv_stream_t *server, int status)
 {
-    struct rs_node *n = server->data;
-    uint64_t now = rs_node_now(n);
+    struct rsd *n = server->data;
+    uint64_t now = rsd_now(n);
     if (status < 0) {
         if (now - n->peer_refused_logged_ms >= 1000 || n->peer_refused_logged_ms == 0) {
             n->peer_refused_logged_ms = now;
@@ -208,7 +208,7 @@ static void on_peer_connection(uv_stream_t *server, int status)
     int r = uv_accept(server, &c->h.stream);
     if (r < 0) {
         rs_conn_close(c, RS_LOG_WARN, uv_strerror(r));
-        rs_node_perform(n);
+        rsd_perform(n);
         return;
     }
     remote_text(&c->h.tcp, c->peer->label, sizeof c->peer->label);
@@ -219,18 +219,18 @@ static void on_peer_connection(uv_stream_t *server, int status)
             lvl = RS_LOG_WARN;
         }
         rs_conn_close(c, lvl, "too many pending peer handshakes");
-        rs_node_perform(n);
+        rsd_perform(n);
         return;
     }
     rs_log(RS_LOG_DEBUG, "peer conn %llu (%s): accepted", (unsigned long long)c->id,
            c->peer->label);
     rs_peer_begin(c);
-    rs_node_perform(n);
+    rsd_perform(n);
 }
 
-int rs_peer_listen_start(struct rs_node *n)
+int rs_peer_listen_start(struct rsd *n)
 {
-    const struct rs_node_config *cfg = n->cfg;
+    const struct rsd_config *cfg = n->cfg;
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -260,7 +260,7 @@ int rs_peer_listen_start(struct rs_node *n)
     return 0;
 }
 
-void rs_peer_listen_stop(struct rs_node *n)
+void rs_peer_listen_stop(struct rsd *n)
 {
     if (n->peer_listening) {
         n->peer_listening = 0;

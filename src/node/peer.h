@@ -1,5 +1,5 @@
 /* peer.h: node-to-node connections (docs/CLUSTER.md). A peer conn is a struct rs_conn over
- * TCP with a struct rs_peer attached: it shares the client conns' id space, write queue,
+ * TCP with a struct rsd_peer attached: it shares the client conns' id space, write queue,
  * flushing and close path (conn.c), and adds the handshake (auth.h), which must complete
  * within RS_HANDSHAKE_TIMEOUT_MS (base/limits.h) of the connect or accept before anything
  * else is parsed, then feeds the core PEER_UP, one PEER_MSG per frame, and PEER_GONE exactly once.
@@ -18,7 +18,7 @@
 
 struct rs_dial;
 
-struct rs_peer {
+struct rsd_peer {
     struct rs_conn *conn;
     struct rs_auth auth;
     uv_connect_t connect_req;
@@ -34,7 +34,7 @@ struct rs_peer {
 };
 
 /* rs_peer_conn_new creates a peer conn (TCP handle initialised, id given, deadline armed). */
-struct rs_conn *rs_peer_conn_new(struct rs_node *n, int dialed);
+struct rs_conn *rs_peer_conn_new(struct rsd *n, int dialed);
 /* rs_peer_begin starts the handshake on a connected conn: TCP_NODELAY, HELLO, reading. */
 void rs_peer_begin(struct rs_conn *c);
 /* rs_peer_handshake takes what the conn's frame reader gave (conn.c's read path, until up):
@@ -55,6 +55,6 @@ void rs_dial_on_closed(struct rs_conn *c);
 
 /* cookie.c: loads the cluster cookie (cfg->cookie_file, or the default path, creating a
  * random one there if absent) and derives the handshake keys. 0, or -1 (logged). */
-int rs_cookie_load(const struct rs_node_config *cfg, struct rs_auth_keys *keys);
+int rs_cookie_load(const struct rsd_config *cfg, struct rs_auth_keys *keys);
 
 #endif

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     argv[argc] = NULL;
     FILE *null = fopen("/dev/null", "w");
-    struct rs_node_config cfg;
+    struct rsd_config cfg;
     int r = rs_config_parse(&cfg, argc, argv, null, null);
     if (r == RS_CONFIG_OK) {
         if (rs_limits_check(&cfg.limits) != 0)
