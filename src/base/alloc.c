@@ -1,5 +1,5 @@
 /* alloc.c: allocator hook. The default is the C library's allocator. */
-#include "alloc.h"
+#include "base/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

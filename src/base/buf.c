@@ -1,9 +1,9 @@
 /* buf.c: growable byte buffer. */
-#include "buf.h"
+#include "base/buf.h"
 
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 
 void rs_buf_init(struct rs_buf *b)
 {

@@ -1,5 +1,5 @@
 /* check.c: the failure path of RS_ASSERT / RS_NEVER (check.h). */
-#include "check.h"
+#include "base/check.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* limits.c: default limits and their coherence check. */
-#include "limits.h"
+#include "base/limits.h"
 
 void rs_limits_default(struct rs_limits *l)
 {

@@ -1,9 +1,9 @@
 /* map.c: open-addressing hash table with backward-shift deletion. */
-#include "map.h"
+#include "base/map.h"
 
 #include <string.h>
 
-#include "alloc.h"
+#include "base/alloc.h"
 
 void rs_map_init(struct rs_map *m)
 {

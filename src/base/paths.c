@@ -1,5 +1,5 @@
 /* paths.c: default socket path (see paths.h). */
-#include "paths.h"
+#include "base/paths.h"
 
 #include <stdio.h>
 #include <stdlib.h>

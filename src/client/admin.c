@@ -2,7 +2,7 @@
  * Listings of scopes, stats and nodes are in listing.c. */
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 static int simple(roster_client *c, struct rs_msg *m, int timeout_ms)
 {

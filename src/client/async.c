@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 /* drain writes what the socket takes and reads the answers already there; above the high
  * mark it blocks until the node has taken half of it (back-pressure). */

@@ -8,11 +8,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../base/alloc.h"
-#include "../base/buf.h"
-#include "../base/limits.h"
-#include "../wire/reader.h"
-#include "../wire/wire.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/limits.h"
+#include "wire/reader.h"
+#include "wire/wire.h"
 
 /* Request ids: pipelined requests carry this bit, blocking ones never do. Ids only grow, so
  * an answer whose id is neither pipelined nor the blocking call in flight belongs to a call

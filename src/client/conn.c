@@ -13,8 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../base/paths.h"
-#include "client.h"
+#include "base/paths.h"
+#include "client/client.h"
 
 int rs_client_fail(roster_client *c, int err, const char *fmt, ...)
 {

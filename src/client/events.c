@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "client/client.h"
 
 int rs_client_evq_nonempty(const roster_client *c)
 {

@@ -1,7 +1,7 @@
 /* groups.c: process groups (join, leave, membership test). Listings are in listing.c. */
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 int roster_join(roster_client *c, const char *scope, const void *group, size_t group_len,
                 roster_pid pid, const void *meta, size_t meta_len, int timeout_ms)

@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "client.h"
+#include "client/client.h"
 
 int64_t rs_client_now_ms(void)
 {

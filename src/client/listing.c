@@ -2,7 +2,7 @@
  * the free functions of those lists. */
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 /* grow makes room for one more element in *items (n used, *cap allocated). */
 static int grow(void **items, size_t n, size_t *cap, size_t size)

@@ -13,7 +13,7 @@
  * a larger message is refused here with ROSTER_ETOOBIG, without a round trip. */
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 static_assert(ROSTER_PUBLISH_NOWAIT == RS_PUBLISH_NOWAIT &&
                   ROSTER_PUBLISH_LOCAL == RS_PUBLISH_LOCAL && ROSTER_SEND_CONFIRM == RS_SEND_CONFIRM,

@@ -1,7 +1,7 @@
 /* registry.c: unique names (register, unregister, lookup) and the per-scope counts. */
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 /* rs_client_build_write fills a REGISTER or JOIN request after the local checks. Shared
  * with the pipelined forms (async.c). */

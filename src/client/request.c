@@ -2,7 +2,7 @@
  * and the local argument checks every call makes before anything is sent. */
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 int rs_client_begin(roster_client *c)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "client.h"
+#include "client/client.h"
 
 char *roster_pid_format(roster_pid pid, char *buf)
 {

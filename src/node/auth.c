@@ -1,6 +1,6 @@
 /* auth.c: the peer handshake (see auth.h): key derivation, the state machine, the proofs.
  * The frames are encoded and decoded by src/wire/handshake.c; no I/O here. */
-#include "auth.h"
+#include "node/auth.h"
 
 #include <sodium.h>
 #include <stdio.h>

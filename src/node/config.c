@@ -1,5 +1,5 @@
 /* config.c: rosterd flag parsing and validation (contract in docs/DAEMON.md). */
-#include "config.h"
+#include "node/config.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,8 +10,8 @@
 
 #include "wire/handshake.h"
 #include "base/paths.h"
-#include "log.h"
-#include "roster.h"
+#include "node/log.h"
+#include <roster.h>
 
 /* Limit flags: one per field of struct rs_limits. */
 static const struct {

@@ -1,7 +1,7 @@
 /* conn.c: client connections: accept, read and frame, write and flush accounting, close,
  * stall detection (see conn.h). This is the hot path: a read batch decodes and applies
  * every whole frame it holds, then performs the outputs once. */
-#include "conn.h"
+#include "node/conn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 
 #include "base/alloc.h"
-#include "log.h"
-#include "peer.h"
+#include "node/log.h"
+#include "node/peer.h"
 
 #define READ_CHUNK (64u * 1024u)
 #define KEEP_BUF_MAX (256u * 1024u) /* larger idle output buffers are freed */

@@ -15,7 +15,7 @@
 
 #include "base/buf.h"
 #include "wire/reader.h"
-#include "node.h"
+#include "node/node.h"
 
 struct rsd_peer;
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "peer.h"
+#include "node/log.h"
+#include "node/peer.h"
 
 #define COOKIE_MAX 4096
 

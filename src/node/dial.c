@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "log.h"
-#include "peer.h"
+#include "node/log.h"
+#include "node/peer.h"
 
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u

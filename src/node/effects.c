@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "base/check.h"
-#include "conn.h"
-#include "log.h"
-#include "node.h"
+#include "node/conn.h"
+#include "node/log.h"
+#include "node/node.h"
 
 #define OUTS_KEEP_MAX (16u * 1024u * 1024u)
 

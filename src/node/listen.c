@@ -10,9 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "log.h"
-#include "node.h"
+#include "node/conn.h"
+#include "node/log.h"
+#include "node/node.h"
 
 #define BACKLOG 4096
 

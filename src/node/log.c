@@ -1,5 +1,5 @@
 /* log.c: timestamped, leveled log lines on stderr (format in log.h). */
-#include "log.h"
+#include "node/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,10 +8,10 @@
 #include <sys/random.h>
 
 #include "base/alloc.h"
-#include "conn.h"
-#include "log.h"
-#include "node.h"
-#include "peer.h"
+#include "node/conn.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/peer.h"
 
 #define SCRATCH_BYTES (64u * 1024u)
 

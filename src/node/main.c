@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "config.h"
-#include "log.h"
-#include "node.h"
-#include "peer.h"
-#include "roster.h"
+#include "node/config.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/peer.h"
+#include <roster.h>
 
 /* Room for every allowed connection plus the listener, libuv's own descriptors and spares. */
 static void raise_nofile(unsigned conns_max)

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "auth.h"
+#include "node/auth.h"
 #include "base/map.h"
-#include "config.h"
+#include "node/config.h"
 #include "core/core.h"
 
 struct rs_conn;

@@ -1,6 +1,6 @@
 /* peer.c: peer connections (see peer.h): the TCP listener, the handshake on each
  * connection, PEER_UP / PEER_GONE, the handshake deadline. */
-#include "peer.h"
+#include "node/peer.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "log.h"
+#include "node/log.h"
 
 #define PEER_BACKLOG 128
 

@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "auth.h"
+#include "node/auth.h"
 #include "base/limits.h"
-#include "conn.h"
-#include "node.h"
+#include "node/conn.h"
+#include "node/node.h"
 
 struct rs_dial;
 

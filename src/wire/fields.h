@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 /* The C type of each struct rs_msg field an accessor can view. */
 #define RS_FIELD_CTYPE_status int32_t

@@ -1,10 +1,10 @@
 /* handshake.c: encoders and bounds-checked decoders of the peer handshake frames (format:
  * handshake.h). No I/O, no allocation. */
-#include "handshake.h"
+#include "wire/handshake.h"
 
 #include <string.h>
 
-#include "../base/buf.h"
+#include "base/buf.h"
 
 #define HELLO_FIXED (RS_HS_HEADER + 4u + 2u + 2u + RS_PEER_NONCE_BYTES + 8u)
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/limits.h"
+#include "base/limits.h"
 
 #define RS_PEER_FRAME_MAX 512u    /* bytes of a handshake frame, length prefix included */
 #define RS_PEER_VERSION 1u        /* cluster protocol version, checked in HELLO */

@@ -1,13 +1,13 @@
 /* reader.c: the incremental frame reader (see reader.h). Frame boundaries come from
  * rs_wire_frame_next, so the reader and the decoder judge a length prefix the same way. */
-#include "reader.h"
+#include "wire/reader.h"
 
 #include <string.h>
 
-#include "../base/alloc.h"
-#include "../base/buf.h"
-#include "../base/check.h"
-#include "wire.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/check.h"
+#include "wire/wire.h"
 
 void rs_wire_reader_init(struct rs_wire_reader *r, uint32_t frame_max, size_t keep_max)
 {

@@ -1,6 +1,6 @@
 /* wire.c: encoder and bounds-checked decoder of roster frames (format: wire.h; the types and
  * their shapes: msgs.h). */
-#include "wire.h"
+#include "wire/wire.h"
 
 #include <string.h>
 

@@ -43,9 +43,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/buf.h"
-#include "../base/limits.h"
-#include "msgs.h"
+#include "base/buf.h"
+#include "base/limits.h"
+#include "wire/msgs.h"
 
 #define RS_WIRE_MAGIC 0x52535452u /* "RSTR" */
 #define RS_WIRE_VERSION 3u /* 3: an accepted HELLO's PREV carries the limits block */
@@ -201,6 +201,6 @@ static inline struct rs_bytes rs_bytes_of(const void *p, size_t len)
 }
 struct rs_bytes rs_bytes_str(const char *s);
 
-#include "fields.h" /* typed views of struct rs_msg (needs it complete) */
+#include "wire/fields.h" /* typed views of struct rs_msg (needs it complete) */
 
 #endif

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "node/auth.h"
 #include "cluster.h"
 #include "rclient.h"
 #include "test.h"

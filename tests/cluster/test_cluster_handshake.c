@@ -6,7 +6,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "auth.h"
+#include "node/auth.h"
 #include "test.h"
 
 struct side {
