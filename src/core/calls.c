@@ -15,7 +15,14 @@
  * that node's oldest proxy is failed with ROSTER_ELIMIT. */
 #include <string.h>
 
-#include "internal.h"
+#include "calls.h"
+#include "cluster.h"
+#include "groups.h"
+#include "output.h"
+#include "pids.h"
+#include "route.h"
+#include "scope.h"
+#include "util.h"
 
 static int slot_eq(const void *item, const void *key)
 {

@@ -10,7 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "cluster.h"
+#include "calls.h"
+#include "events.h"
+#include "monitor.h"
+#include "output.h"
+#include "pids.h"
+#include "repl.h"
+#include "route.h"
+#include "scope.h"
+#include "util.h"
 
 #define HEARTBEAT_MS_DEFAULT 500u
 #define DOWN_AFTER_MS_DEFAULT 3000u

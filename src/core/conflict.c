@@ -8,7 +8,14 @@
  * gets a CONFLICT event, and the removal is replicated. Hidden claims are always remote. */
 #include <string.h>
 
-#include "internal.h"
+#include "conflict.h"
+#include "cluster.h"
+#include "events.h"
+#include "output.h"
+#include "pids.h"
+#include "registry.h"
+#include "repl.h"
+#include "util.h"
 
 static int node_priority(const struct rs_core *c, struct rs_bytes name)
 {

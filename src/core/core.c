@@ -5,38 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-void *rs_core_alloc(struct rs_core *c, size_t n)
-{
-    void *p = rs_malloc(n);
-    if (!p)
-        c->oom = 1;
-    return p;
-}
-
-uint8_t *rs_core_dup(struct rs_core *c, struct rs_bytes b, int *failed)
-{
-    *failed = 0;
-    if (b.len == 0)
-        return NULL;
-    uint8_t *p = rs_core_alloc(c, b.len);
-    if (!p) {
-        *failed = 1;
-        return NULL;
-    }
-    memcpy(p, b.ptr, b.len);
-    return p;
-}
-
-int rs_bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn;
-    int r = n ? memcmp(a, b, n) : 0;
-    if (r)
-        return r;
-    return an < bn ? -1 : an > bn;
-}
+#include "util.h"
+#include "calls.h"
+#include "cluster.h"
+#include "events.h"
+#include "groups.h"
+#include "monitor.h"
+#include "output.h"
+#include "pids.h"
+#include "registry.h"
+#include "route.h"
+#include "scope.h"
 
 static int client_eq(const void *item, const void *key)
 {
@@ -71,6 +50,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     rs_map_init(&c->subs);
     rs_map_init(&c->mons);
     rs_route_init(c);
+    c->route.px_max = cfg->call_proxies_max;
     c->next_serial = c->next_sub_id = c->next_mon_id = c->next_group_id = 1;
     c->dflt = rs_scope_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
     if (!c->dflt) {
@@ -119,6 +99,8 @@ void rs_core_stats(const struct rs_core *c, struct rs_core_stats *st)
     st->subscriptions = c->subs.n;
     st->monitors = c->mons.n;
     st->scopes = c->scopes.n;
+    st->calls_pending = rs_calls_pending(c);
+    st->call_proxies = c->route.n_px;
 }
 
 /* --- connections -------------------------------------------------------------------- */
@@ -505,43 +487,4 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     rs_cluster_end_apply(c);
     c->out = NULL;
     return c->oom ? -1 : 0;
-}
-
-/* --- sorting of listings ------------------------------------------------------------ */
-
-static void sift_down(void **h, size_t n, size_t i, int (*cmp)(const void *, const void *))
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, big = i;
-        if (l < n && cmp(&h[l], &h[big]) > 0)
-            big = l;
-        if (r < n && cmp(&h[r], &h[big]) > 0)
-            big = r;
-        if (big == i)
-            return;
-        void *t = h[i];
-        h[i] = h[big];
-        h[big] = t;
-        i = big;
-    }
-}
-
-void rs_sort_head(void **v, size_t n, size_t limit, int (*cmp)(const void *, const void *))
-{
-    if (limit == 0 || limit >= n || limit > n / 4) {
-        qsort(v, n, sizeof *v, cmp);
-        return;
-    }
-    /* v[0..limit) is a max-heap of the smallest seen so far. */
-    for (size_t i = limit / 2 + 1; i-- > 0;)
-        sift_down(v, limit, i, cmp);
-    for (size_t i = limit; i < n; i++) {
-        if (cmp(&v[i], &v[0]) < 0) {
-            void *t = v[0];
-            v[0] = v[i];
-            v[i] = t;
-            sift_down(v, limit, 0, cmp);
-        }
-    }
-    qsort(v, limit, sizeof *v, cmp);
 }

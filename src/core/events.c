@@ -4,7 +4,13 @@
  * one OVERFLOW event instead of blocking the node or growing without bound. */
 #include <string.h>
 
-#include "internal.h"
+#include "events.h"
+#include "groups.h"
+#include "output.h"
+#include "pids.h"
+#include "registry.h"
+#include "scope.h"
+#include "util.h"
 
 #define SUB_FLAGS_ALL                                                                  \
     (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS | ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT | \

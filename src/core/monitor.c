@@ -5,7 +5,11 @@
  * being declared down (node_down), fires it. */
 #include <string.h>
 
-#include "internal.h"
+#include "monitor.h"
+#include "cluster.h"
+#include "output.h"
+#include "pids.h"
+#include "util.h"
 
 static int mon_eq(const void *item, const void *key)
 {

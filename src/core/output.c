@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "output.h"
+#include "cluster.h"
 
 void rs_outputs_init(struct rs_outputs *o)
 {

@@ -4,7 +4,14 @@
  * (those of other nodes we hold entries of), kept by their node. */
 #include <string.h>
 
-#include "internal.h"
+#include "pids.h"
+#include "calls.h"
+#include "cluster.h"
+#include "groups.h"
+#include "monitor.h"
+#include "output.h"
+#include "registry.h"
+#include "repl.h"
 
 static int proc_eq(const void *item, const void *key)
 {

@@ -6,7 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "registry.h"
+#include "cluster.h"
+#include "conflict.h"
+#include "events.h"
+#include "hlc.h"
+#include "output.h"
+#include "pids.h"
+#include "repl.h"
+#include "scope.h"
+#include "util.h"
 
 struct key_view {
     const uint8_t *p;

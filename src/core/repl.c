@@ -7,7 +7,15 @@
  * Dropping a node's entries (scope left, node down) walks only that node's pids. */
 #include <string.h>
 
-#include "internal.h"
+#include "repl.h"
+#include "cluster.h"
+#include "events.h"
+#include "groups.h"
+#include "hlc.h"
+#include "pids.h"
+#include "registry.h"
+#include "scope.h"
+#include "util.h"
 
 /* Scopes one node may announce as joined (P_SCOPE 1): past it the node is declared down.
  * Each node's list is walked per replicated frame, so it stays short. */

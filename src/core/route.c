@@ -11,7 +11,15 @@
  * and 4) are in calls.c; they deliver through the same two helpers. */
 #include <string.h>
 
-#include "internal.h"
+#include "route.h"
+#include "calls.h"
+#include "cluster.h"
+#include "groups.h"
+#include "output.h"
+#include "pids.h"
+#include "registry.h"
+#include "scope.h"
+#include "util.h"
 
 void rs_route_init(struct rs_core *c)
 {

@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "scope.h"
+#include "output.h"
+#include "pids.h"
+#include "repl.h"
+#include "util.h"
 
 static int scope_eq(const void *item, const void *key)
 {
