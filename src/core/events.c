@@ -8,7 +8,7 @@
 #include "groups.h"
 #include "output.h"
 #include "pids.h"
-#include "registry.h"
+#include "names.h"
 #include "scope.h"
 #include "util.h"
 
@@ -125,7 +125,7 @@ static void snapshot_entries(struct rs_core *c, struct rs_sub *sub)
     if (families(sub) & ROSTER_SUB_REGISTRY) {
         struct rs_name **v;
         size_t n;
-        if (rs_registry_matching(c, s, pre, pn, exact, &v, &n) != 0)
+        if (rs_names_matching(c, s, pre, pn, exact, &v, &n) != 0)
             return;
         for (size_t i = 0; i < n && !cl->closing; i++)
             rs_out_event(c, cl, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE, 1, sub->id,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pids.h"
+#include "change.h"
 #include "calls.h"
 #include "cluster.h"
 #include "groups.h"
@@ -69,10 +70,9 @@ void rs_pids_release(struct rs_core *c, struct rs_proc *p)
 
 void rs_pids_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason)
 {
-    while (p->names)
-        rs_registry_remove(c, p->names, reason);
-    while (p->members)
-        rs_groups_remove_member(c, p->members, reason);
+    struct rs_change ch = {.kind = RS_CH_PID_DOWN, .source = RS_SRC_PEER, .reason = reason,
+                           .proc = p};
+    rs_change_apply(c, &ch);
     rs_pids_release(c, p);
 }
 
@@ -103,14 +103,9 @@ void rs_pids_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
     struct rs_client *cl = p->client;
     RS_LIST_DEL(cl->procs, p, prev, next);
     cl->n_pids--;
-    if (p->names || p->members)
-        rs_repl_pid_down(c, p, reason);
-    while (p->names)
-        rs_registry_remove(c, p->names, reason);
-    while (p->members)
-        rs_groups_remove_member(c, p->members, reason);
-    rs_monitor_fire(c, p, reason);
-    rs_cluster_pmons_fire(c, p, reason);
+    struct rs_change ch = {.kind = RS_CH_PID_DOWN, .source = RS_SRC_LOCAL, .reason = reason,
+                           .proc = p};
+    rs_change_apply(c, &ch);
     rs_calls_pid_dead(c, p);
     rs_free(p);
 }

@@ -13,7 +13,8 @@
 #include "groups.h"
 #include "hlc.h"
 #include "pids.h"
-#include "registry.h"
+#include "names.h"
+#include "change.h"
 #include "scope.h"
 #include "util.h"
 
@@ -132,6 +133,14 @@ void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)
     }
 }
 
+/* A removal replicated by a peer (or a purge of its entries). */
+static void remove_name(struct rs_core *c, struct rs_name *x, uint32_t reason)
+{
+    struct rs_change ch = {.kind = RS_CH_NAME_REMOVE, .source = RS_SRC_PEER, .reason = reason,
+                           .scope = x->scope, .proc = x->proc, .name = x};
+    rs_change_apply(c, &ch);
+}
+
 /* Remove node n's entries in s (NULL: all scopes); only_stale: those a snapshot did not
  * confirm. */
 static void drop_node(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,
@@ -144,7 +153,7 @@ static void drop_node(struct rs_core *c, struct rs_node *n, const struct rs_scop
         for (struct rs_name *x = p->names; x; x = nn) {
             nn = x->next;
             if ((!s || x->scope == s) && (!only_stale || x->stale))
-                rs_registry_remove(c, x, reason);
+                remove_name(c, x, reason);
         }
         struct rs_member *mn;
         for (struct rs_member *x = p->members; x; x = mn) {
@@ -256,6 +265,36 @@ static struct rs_scope *data_scope(const struct rs_core *c, const struct rs_node
     return s && scope_shared(n, s) ? s : NULL;
 }
 
+/* put_name applies a remote register (or update) of key by remote pid p. */
+static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
+                     const struct rs_msg *m)
+{
+    struct rs_change ch = {.source = RS_SRC_PEER, .scope = s, .proc = p, .key = m->key,
+                           .meta = m->meta, .hlc = m->arg};
+    struct rs_name *n = rs_names_claim_of(c, s, p, m->key);
+    if (n) {
+        n->stale = 0;
+        if (rs_bytes_eq(n->meta, n->meta_len, m->meta.ptr, m->meta.len))
+            return;
+        ch.kind = RS_CH_NAME_UPDATE;
+        ch.name = n;
+        rs_change_apply(c, &ch);
+        return;
+    }
+    /* A node holds one claim per key: a claim of another pid of the same node is replaced
+     * (its owner already gave it up). */
+    for (struct rs_name *x = rs_names_find(c, s, m->key.ptr, m->key.len); x; x = x->alt) {
+        if (x->proc->node == p->node) {
+            struct rs_proc *old = x->proc;
+            remove_name(c, x, ROSTER_REASON_NORMAL);
+            rs_pids_release(c, old);
+            break;
+        }
+    }
+    ch.kind = RS_CH_NAME_PUT;
+    rs_change_apply(c, &ch);
+}
+
 /* Past peer_entries_max (a put that adds one more) the node is declared down: a correct
  * peer cannot get there unless the limit differs between nodes. */
 static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, int name,
@@ -266,7 +305,7 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
         return;
     if (name) {
         rs_hlc_recv(c, m->arg);
-        rs_registry_put_remote(c, s, p, m->key, m->meta, m->arg);
+        put_name(c, s, p, m);
     } else {
         rs_groups_put(c, s, p, m->key, m->meta);
     }
@@ -320,9 +359,9 @@ static void on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *m
     if (!p)
         return; /* nothing held: removals are idempotent */
     if (op == RS_POP_UNREGISTER) {
-        struct rs_name *x = rs_registry_claim_of(c, s, p, m->key);
+        struct rs_name *x = rs_names_claim_of(c, s, p, m->key);
         if (x)
-            rs_registry_remove(c, x, reason);
+            remove_name(c, x, reason);
     } else {
         struct rs_group *g = rs_groups_find(c, s, m->key.ptr, m->key.len);
         struct rs_member *x = g ? rs_groups_member(c, g, p) : NULL;

@@ -17,7 +17,7 @@
 #include "groups.h"
 #include "output.h"
 #include "pids.h"
-#include "registry.h"
+#include "names.h"
 #include "scope.h"
 #include "util.h"
 
@@ -272,7 +272,7 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
         if (!s)
             return ROSTER_ENOSCOPE;
         *scope = rs_bytes_of(s->name, s->name_len);
-        struct rs_name *n = req->key.len ? rs_registry_find(c, s, req->key.ptr, req->key.len)
+        struct rs_name *n = req->key.len ? rs_names_find(c, s, req->key.ptr, req->key.len)
                                          : NULL;
         if (!n)
             return ROSTER_ENOTFOUND;
