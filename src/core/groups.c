@@ -220,9 +220,6 @@ void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
         return;
     struct rs_group *g = rs_groups_find(c, s, req->key.ptr, req->key.len);
     struct rs_member *m = g ? member_find(c, g, p) : NULL;
-    if (m)
-        rs_repl_op(c, s, RS_POP_LEAVE, ROSTER_REASON_NORMAL, 0, rs_pids_of(c, p), req->key,
-                   rs_bytes_of(NULL, 0));
     if (!m) {
         char kb[80], pb[ROSTER_PID_STRLEN];
         rs_out_error(c, cl, req, ROSTER_ENOTMEMBER, "pid %s is not a member of group '%s'",
@@ -230,7 +227,10 @@ void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
                      rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len));
         return;
     }
+    /* Reply, replicate, then the LEFT events: the order of UNREGISTER. */
     rs_out_ok(c, cl, req);
+    rs_repl_op(c, s, RS_POP_LEAVE, ROSTER_REASON_NORMAL, 0, rs_pids_of(c, p), req->key,
+               rs_bytes_of(NULL, 0));
     rs_groups_remove_member(c, m, ROSTER_REASON_NORMAL);
 }
 
