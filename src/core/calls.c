@@ -17,7 +17,7 @@
 
 #include "calls.h"
 #include "cluster.h"
-#include "groups.h"
+#include "members.h"
 #include "output.h"
 #include "pids.h"
 #include "route.h"
@@ -397,7 +397,7 @@ void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_scope *sc = rs_scope_of(c, cl, req);
     if (!sc)
         return;
-    struct rs_group *g = req->key.len ? rs_groups_find(c, sc, req->key.ptr, req->key.len) : NULL;
+    struct rs_group *g = req->key.len ? rs_members_group(c, sc, req->key.ptr, req->key.len) : NULL;
     int local_only = (req->opts & RS_PUBLISH_LOCAL) != 0;
     uint32_t n = 0;
     for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext)

@@ -18,7 +18,8 @@
 #include "claims.h"
 #include "cluster.h"
 #include "events.h"
-#include "groups.h"
+#include "hlc.h"
+#include "members.h"
 #include "monitor.h"
 #include "names.h"
 #include "output.h"
@@ -144,6 +145,49 @@ static int name_remove(struct rs_core *c, struct rs_change *ch)
     return 0;
 }
 
+static int member_put(struct rs_core *c, struct rs_change *ch)
+{
+    struct rs_members_put put;
+    if (rs_members_put(c, ch->scope, ch->proc, ch->key, ch->meta, &put) != 0)
+        return -1;
+    if (put.what == RS_MEMBERS_SAME)
+        return 0;
+    int joined = put.what == RS_MEMBERS_JOINED;
+    if (ch->scope->subs)
+        rs_events_emit(c, ch->scope, 1, joined ? ROSTER_EV_JOINED : ROSTER_EV_MEMBER_UPDATED,
+                       ROSTER_REASON_NONE, rs_pids_of(c, ch->proc), ch->key, ch->meta,
+                       put.old);
+    rs_free((void *)put.old.ptr);
+    if (replicates(c, ch))
+        rs_repl_op(c, ch->scope, RS_POP_JOIN, ROSTER_REASON_NONE, rs_hlc_stamp(c),
+                   rs_pids_of(c, ch->proc), ch->key, ch->meta);
+    return 0;
+}
+
+/* Steps 1 and 2 of a membership's removal. */
+static void member_drop(struct rs_core *c, struct rs_member *m, uint32_t reason)
+{
+    struct rs_group *g = m->group;
+    struct rs_scope *s = g->scope;
+    rs_members_remove(c, m);
+    if (s->subs)
+        rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, m->proc),
+                       rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len),
+                       rs_bytes_of(NULL, 0));
+    rs_members_free(c, m);
+}
+
+static int member_remove(struct rs_core *c, struct rs_change *ch)
+{
+    struct rs_member *m = ch->member;
+    struct rs_group *g = m->group;
+    if (replicates(c, ch))
+        rs_repl_op(c, g->scope, RS_POP_LEAVE, ch->reason, 0, rs_pids_of(c, m->proc),
+                   rs_bytes_of(g->key, g->key_len), rs_bytes_of(NULL, 0));
+    member_drop(c, m, ch->reason);
+    return 0;
+}
+
 /* A pid's death: its entries go (replicated as one P_PID_DOWN, not one removal each),
  * then its monitors fire. The caller frees the pid. */
 static int pid_down(struct rs_core *c, struct rs_change *ch)
@@ -154,7 +198,7 @@ static int pid_down(struct rs_core *c, struct rs_change *ch)
     while (p->names)
         name_drop(c, p->names, ch->reason);
     while (p->members)
-        rs_groups_remove_member(c, p->members, ch->reason);
+        member_drop(c, p->members, ch->reason);
     if (p->client) {
         rs_monitor_fire(c, p, ch->reason);
         rs_cluster_pmons_fire(c, p, ch->reason);
@@ -174,8 +218,9 @@ int rs_change_apply(struct rs_core *c, struct rs_change *ch)
     case RS_CH_PID_DOWN:
         return pid_down(c, ch);
     case RS_CH_MEMBER_PUT:
+        return member_put(c, ch);
     case RS_CH_MEMBER_REMOVE:
-        break;
+        return member_remove(c, ch);
     }
     RS_ASSERT(!"a change of an unknown kind");
     return -1;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "events.h"
-#include "groups.h"
+#include "members.h"
 #include "output.h"
 #include "pids.h"
 #include "names.h"
@@ -136,11 +136,11 @@ static void snapshot_entries(struct rs_core *c, struct rs_sub *sub)
     if (families(sub) & ROSTER_SUB_GROUPS) {
         struct rs_group **v;
         size_t n;
-        if (rs_groups_matching(c, s, pre, pn, exact, &v, &n) != 0)
+        if (rs_members_matching(c, s, pre, pn, exact, &v, &n) != 0)
             return;
         for (size_t i = 0; i < n && !cl->closing; i++) {
             struct rs_member **mv;
-            if (rs_groups_sorted_members(c, v[i], &mv) != 0)
+            if (rs_members_sorted(c, v[i], &mv) != 0)
                 break;
             for (size_t j = 0; j < v[i]->n_members && !cl->closing; j++)
                 rs_out_event(c, cl, ROSTER_EV_JOINED, ROSTER_REASON_NONE, 1, sub->id,

@@ -10,7 +10,7 @@
 #include "repl.h"
 #include "cluster.h"
 #include "events.h"
-#include "groups.h"
+#include "members.h"
 #include "hlc.h"
 #include "pids.h"
 #include "names.h"
@@ -141,6 +141,14 @@ static void remove_name(struct rs_core *c, struct rs_name *x, uint32_t reason)
     rs_change_apply(c, &ch);
 }
 
+static void remove_member(struct rs_core *c, struct rs_member *x, uint32_t reason)
+{
+    struct rs_change ch = {.kind = RS_CH_MEMBER_REMOVE, .source = RS_SRC_PEER,
+                           .reason = reason, .scope = x->group->scope, .proc = x->proc,
+                           .member = x};
+    rs_change_apply(c, &ch);
+}
+
 /* Remove node n's entries in s (NULL: all scopes); only_stale: those a snapshot did not
  * confirm. */
 static void drop_node(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,
@@ -159,7 +167,7 @@ static void drop_node(struct rs_core *c, struct rs_node *n, const struct rs_scop
         for (struct rs_member *x = p->members; x; x = mn) {
             mn = x->pnext;
             if ((!s || x->group->scope == s) && (!only_stale || x->stale))
-                rs_groups_remove_member(c, x, reason);
+                remove_member(c, x, reason);
         }
         rs_pids_release(c, p);
     }
@@ -307,7 +315,9 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
         rs_hlc_recv(c, m->arg);
         put_name(c, s, p, m);
     } else {
-        rs_groups_put(c, s, p, m->key, m->meta);
+        struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_PEER, .scope = s,
+                               .proc = p, .key = m->key, .meta = m->meta};
+        rs_change_apply(c, &ch);
     }
     rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
     if (n->n_entries > c->peer_entries_max)
@@ -363,10 +373,10 @@ static void on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *m
         if (x)
             remove_name(c, x, reason);
     } else {
-        struct rs_group *g = rs_groups_find(c, s, m->key.ptr, m->key.len);
-        struct rs_member *x = g ? rs_groups_member(c, g, p) : NULL;
+        struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);
+        struct rs_member *x = g ? rs_members_find(c, g, p) : NULL;
         if (x)
-            rs_groups_remove_member(c, x, reason);
+            remove_member(c, x, reason);
     }
     rs_pids_release(c, p);
 }

@@ -14,7 +14,7 @@
 #include "route.h"
 #include "calls.h"
 #include "cluster.h"
-#include "groups.h"
+#include "members.h"
 #include "output.h"
 #include "pids.h"
 #include "names.h"
@@ -375,7 +375,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
             c->route.dropped++;
         return;
     }
-    struct rs_group *g = req->key.len ? rs_groups_find(c, s, req->key.ptr, req->key.len) : NULL;
+    struct rs_group *g = req->key.len ? rs_members_group(c, s, req->key.ptr, req->key.len) : NULL;
     uint64_t sent = 0;
     struct pub_node small[16], *nodes = small;
     size_t nn = 0, cap = sizeof small / sizeof small[0];
@@ -468,7 +468,7 @@ static void on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_m
     struct rs_scope *s = rs_scope_find(c, m->scope);
     if (!s || !s->joined)
         return;
-    struct rs_group *g = rs_groups_find(c, s, m->key.ptr, m->key.len);
+    struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);
     if (!g)
         return;
     struct rs_pid from = {n->inc, m->arg};
