@@ -2,7 +2,8 @@
 # core_calls.sh BUILD_DIR: which file of src/core calls which, read from the object files
 # of roster_core with nm (it builds nothing). A call from A to B is a symbol undefined in
 # A.o and defined in B.o. Prints every calling pair, then the number of unordered file
-# pairs with a call in either direction, and fails (exit 1) if any call goes upward.
+# pairs with a call in either direction and of those that call both ways, and fails
+# (exit 1) if any call goes upward.
 #
 # Layers (docs/ARCHITECTURE.md, "The core in three layers"); a file may call its own
 # layer or any lower one:
@@ -28,10 +29,16 @@ layer() {
     esac
 }
 
+# Only the objects in the library: a build dir keeps objects of deleted sources.
+A=$(find "$B" -name libroster_core.a | head -n 1)
+[ -n "$A" ] || { echo "core_calls.sh: no libroster_core.a under $B" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+ar t "$A" | sort -u >"$tmp/members"
 for o in "$D"/*.c.o; do
+    grep -qx "$(basename "$o")" "$tmp/members" || continue
     f=$(basename "$o" .c.o)
+    echo "$f" >>"$tmp/files"
     nm --defined-only -g "$o" | awk -v f="$f" 'NF == 3 { print $3, f }' >>"$tmp/defs"
     nm -u "$o" | awk -v f="$f" '{ print $NF, f }' >>"$tmp/uses"
 done
@@ -54,9 +61,12 @@ while read -r from to; do
     fi
 done <"$tmp/edges"
 
-files=$(ls "$D"/*.c.o | wc -l)
+files=$(wc -l <"$tmp/files")
 pairs=$(awk '{ if ($1 < $2) print $1, $2; else print $2, $1 }' "$tmp/edges" | sort -u | wc -l)
-echo "core files: $files; file pairs that call each other: $pairs of $((files * (files - 1) / 2))"
+# both ways: A calls B and B calls A
+mutual=$(awk '{ if ($1 < $2) print $1, $2; else print $2, $1 }' "$tmp/edges" | sort | uniq -d | wc -l)
+echo "core files: $files; file pairs with a call: $pairs of $((files * (files - 1) / 2));" \
+    "pairs calling each other both ways: $mutual"
 if [ "$bad" -ne 0 ]; then
     echo "FAIL: calls go upward (see UPWARD above)"
     exit 1

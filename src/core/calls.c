@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "calls.h"
-#include "cluster.h"
 #include "members.h"
 #include "output.h"
 #include "pids.h"
@@ -298,7 +297,7 @@ static void send_noproc(struct rs_core *c, struct rs_node *n, uint64_t ref, stru
     m.status = status;
     m.arg2 = ref;
     m.pid = pid;
-    rs_cluster_send(c, n, &m);
+    rs_out_peer(c, n, &m);
 }
 
 /* Answer proxy s's caller with status (P_NOPROC) and forget it. */
@@ -481,7 +480,7 @@ void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_
             proxy_fail(c, s, st);
             return;
         }
-        rs_cluster_send(c, s->node, &m);
+        rs_out_peer(c, s->node, &m);
         proxy_free(c, s);
         return;
     }

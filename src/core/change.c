@@ -16,12 +16,11 @@
 #include "../base/check.h"
 #include "change.h"
 #include "claims.h"
-#include "cluster.h"
 #include "events.h"
 #include "hlc.h"
 #include "members.h"
-#include "monitor.h"
 #include "names.h"
+#include "notices.h"
 #include "output.h"
 #include "pids.h"
 #include "repl.h"
@@ -200,8 +199,7 @@ static int pid_down(struct rs_core *c, struct rs_change *ch)
     while (p->members)
         member_drop(c, p->members, ch->reason);
     if (p->client) {
-        rs_monitor_fire(c, p, ch->reason);
-        rs_cluster_pmons_fire(c, p, ch->reason);
+        rs_notices_pid_down(c, p, ch->reason);
     }
     return 0;
 }

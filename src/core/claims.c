@@ -11,7 +11,7 @@
 
 #include "../base/check.h"
 #include "claims.h"
-#include "cluster.h"
+#include "nodes.h"
 #include "pids.h"
 #include "util.h"
 
@@ -28,7 +28,7 @@ static struct rs_claim_view view_of(const struct rs_core *c, const struct rs_nam
                                     char *name_buf)
 {
     struct rs_pid pid = rs_pids_of(c, n->proc);
-    struct rs_bytes nm = rs_cluster_name_of(c, pid.inc);
+    struct rs_bytes nm = rs_nodes_name_of(c, pid.inc);
     memcpy(name_buf, nm.ptr, nm.len);
     name_buf[nm.len] = 0;
     struct rs_claim_view v = {name_buf, pid.inc, pid.serial, n->hlc, n->meta, n->meta_len};
@@ -40,7 +40,7 @@ static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 int rs_claims_cmp(const struct rs_core *c, const struct rs_name *a, const struct rs_name *b)
 {
     struct rs_pid pa = rs_pids_of(c, a->proc), pb = rs_pids_of(c, b->proc);
-    struct rs_bytes na = rs_cluster_name_of(c, pa.inc), nb = rs_cluster_name_of(c, pb.inc);
+    struct rs_bytes na = rs_nodes_name_of(c, pa.inc), nb = rs_nodes_name_of(c, pb.inc);
     int r = 0;
     switch (c->policy) {
     case RS_POLICY_NEWEST:

@@ -5,17 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
 #include "calls.h"
 #include "cluster.h"
+#include "core.h"
 #include "events.h"
 #include "groups.h"
+#include "life.h"
 #include "monitor.h"
+#include "monitors.h"
+#include "nodes.h"
 #include "output.h"
 #include "pids.h"
 #include "registry.h"
 #include "route.h"
 #include "scope.h"
+#include "util.h"
 
 static int client_eq(const void *item, const void *key)
 {
@@ -49,6 +53,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     rs_map_init(&c->members);
     rs_map_init(&c->subs);
     rs_map_init(&c->mons);
+    rs_map_init(&c->pmons);
     rs_route_init(c);
     c->route.px_max = cfg->call_proxies_max;
     c->next_serial = c->next_sub_id = c->next_mon_id = c->next_group_id = 1;
@@ -71,7 +76,7 @@ void rs_core_free(struct rs_core *c)
         return;
     rs_calls_free_all(c);
     rs_events_free_all(c);
-    rs_monitor_free_all(c);
+    rs_monitors_free_all(c);
     for (size_t i = 0; i < c->scopes.cap; i++)
         if (c->scopes.slots[i].item)
             rs_scope_free(c->scopes.slots[i].item);
@@ -157,7 +162,7 @@ static void on_gone(struct rs_core *c, uint64_t conn)
     rs_monitor_drop_client(c, cl);
     cl->closing = 1;
     while (cl->procs)
-        rs_pids_kill(c, cl->procs, ROSTER_REASON_DISCONNECTED);
+        rs_life_kill(c, cl->procs, ROSTER_REASON_DISCONNECTED);
     rs_map_del_item(&c->clients, rs_hash_u64(c->seed, conn), cl);
     rs_free(cl);
 }
@@ -273,13 +278,13 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     if (m->node.len != 0) {
         const struct rs_node *n = NULL;
         if (!rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len) &&
-            !(n = rs_cluster_node_named(c, m->node))) {
+            !(n = rs_nodes_named(c, m->node))) {
             char kb[80];
             rs_out_error(c, cl, m, ROSTER_ENOTFOUND, "node '%s' is not known",
                          rs_fmt_key(kb, sizeof kb, m->node.ptr, m->node.len));
             return;
         }
-        rs_cluster_count_node(c, s, n, &names, &groups, &members);
+        rs_nodes_count(c, s, n, &names, &groups, &members);
     }
     const struct stat_item items[] = {
         {"names", names},
@@ -361,10 +366,10 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         rs_out_ok(c, cl, m);
         break;
     case RS_MSG_PID_NEW:
-        rs_pids_on_new(c, cl, m);
+        rs_life_on_new(c, cl, m);
         break;
     case RS_MSG_PID_CLOSE:
-        rs_pids_on_close(c, cl, m);
+        rs_life_on_close(c, cl, m);
         break;
     case RS_MSG_SCOPE_CREATE:
         rs_scope_on_create(c, cl, m);

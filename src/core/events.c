@@ -6,9 +6,9 @@
 
 #include "events.h"
 #include "members.h"
+#include "names.h"
 #include "output.h"
 #include "pids.h"
-#include "names.h"
 #include "scope.h"
 #include "util.h"
 

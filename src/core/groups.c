@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "change.h"
-#include "cluster.h"
 #include "groups.h"
+#include "life.h"
 #include "members.h"
+#include "nodes.h"
 #include "output.h"
 #include "pids.h"
 #include "registry.h"
@@ -22,7 +23,7 @@ void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_scope *s = rs_scope_joined_of(c, cl, req);
     if (!s)
         return;
-    struct rs_proc *p = rs_pids_owned(c, cl, req);
+    struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
     struct rs_group *g = rs_members_group(c, s, req->key.ptr, req->key.len);
@@ -45,7 +46,7 @@ void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
-    struct rs_proc *p = rs_pids_owned(c, cl, req);
+    struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
     struct rs_group *g = rs_members_group(c, s, req->key.ptr, req->key.len);
@@ -86,7 +87,7 @@ void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct 
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         it.pid = rs_pids_of(c, v[i]->proc);
-        it.node = rs_cluster_name_of(c, it.pid.inc);
+        it.node = rs_nodes_name_of(c, it.pid.inc);
         it.key = rs_bytes_of(g->key, g->key_len);
         it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
         rs_out_item(c, cl, req, &it);
@@ -143,7 +144,7 @@ static void groups_of_pid(struct rs_core *c, struct rs_client *cl, const struct 
         memset(&it, 0, sizeof it);
         it.arg = v[i]->group->n_members;
         it.pid = rs_pids_of(c, p);
-        it.node = rs_cluster_name_of(c, it.pid.inc);
+        it.node = rs_nodes_name_of(c, it.pid.inc);
         it.key = rs_bytes_of(v[i]->group->key, v[i]->group->key_len);
         it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
         rs_out_item(c, cl, req, &it);

@@ -35,5 +35,8 @@ int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_
 /* Text helpers for details: printable, truncated forms of keys and pids. */
 const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n);
 const char *rs_fmt_pid(char *buf, struct rs_pid pid);
+/* rs_out_peer sends m on up node n's connection; a node whose unread output passes
+ * outbuf_max is marked to be declared down at the end of the apply (cluster.c). */
+void rs_out_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 
 #endif

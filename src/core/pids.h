@@ -1,5 +1,5 @@
 /* pids.h: the pid table: live local pids by serial and the remote pids of other nodes
- * (pids.c). */
+ * (pids.c): data and indexes only. */
 #ifndef ROSTER_CORE_PIDS_H
 #define ROSTER_CORE_PIDS_H
 
@@ -18,14 +18,8 @@ static inline struct rs_pid rs_pids_of(const struct rs_core *c, const struct rs_
 struct rs_proc *rs_pids_remote(struct rs_core *c, struct rs_node *n, uint64_t serial);
 /* rs_pids_release frees remote pid p once it holds nothing. */
 void rs_pids_release(struct rs_core *c, struct rs_proc *p);
-/* rs_pids_kill_remote removes every entry of remote pid p (reason) and frees it. */
-void rs_pids_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason);
-/* rs_pids_kill runs the death cascade of p (names, groups, monitors) and frees it. */
-void rs_pids_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason);
-/* rs_pids_owned checks that req's PID is a live pid of cl; else sends the error reply
- * (ENOPROC / ENOTOWNER) and returns NULL. */
-struct rs_proc *rs_pids_owned(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-void rs_pids_on_new(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-void rs_pids_on_close(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_pids_unlink takes local pid p out of the pid table and its client's list (it is
+ * dying); the caller frees it. */
+void rs_pids_unlink(struct rs_core *c, struct rs_proc *p);
 
 #endif

@@ -8,9 +8,11 @@
 
 #include "../base/check.h"
 #include "change.h"
-#include "cluster.h"
+#include "claims.h"
 #include "hlc.h"
+#include "life.h"
 #include "names.h"
+#include "nodes.h"
 #include "output.h"
 #include "pids.h"
 #include "registry.h"
@@ -53,7 +55,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     struct rs_scope *s = rs_scope_joined_of(c, cl, req);
     if (!s)
         return;
-    struct rs_proc *p = rs_pids_owned(c, cl, req);
+    struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
     struct rs_name *n = rs_names_find(c, s, req->key.ptr, req->key.len);
@@ -149,7 +151,7 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     r.pid = rs_pids_of(c, n->proc);
-    r.node = rs_cluster_name_of(c, r.pid.inc);
+    r.node = rs_nodes_name_of(c, r.pid.inc);
     r.meta = rs_bytes_of(n->meta, n->meta_len);
     rs_out_reply(c, cl, req, &r);
 }
@@ -177,7 +179,7 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         it.pid = rs_pids_of(c, v[i]->proc);
-        it.node = rs_cluster_name_of(c, it.pid.inc);
+        it.node = rs_nodes_name_of(c, it.pid.inc);
         it.key = rs_bytes_of(v[i]->key, v[i]->key_len);
         it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
         rs_out_item(c, cl, req, &it);

@@ -7,14 +7,17 @@
  * Dropping a node's entries (scope left, node down) walks only that node's pids. */
 #include <string.h>
 
-#include "repl.h"
+#include "change.h"
 #include "cluster.h"
 #include "events.h"
-#include "members.h"
 #include "hlc.h"
-#include "pids.h"
+#include "life.h"
+#include "members.h"
 #include "names.h"
-#include "change.h"
+#include "nodes.h"
+#include "output.h"
+#include "pids.h"
+#include "repl.h"
 #include "scope.h"
 #include "util.h"
 
@@ -24,7 +27,7 @@
 
 static int scope_shared(const struct rs_node *n, const struct rs_scope *s)
 {
-    return s->joined && rs_cluster_joined(n, s);
+    return s->joined && rs_nodes_joined(n, s);
 }
 
 void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32_t reason,
@@ -41,10 +44,10 @@ void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32
     m.scope = rs_bytes_of(s->name, s->name_len);
     m.key = key;
     m.meta = meta;
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
-        if (rs_cluster_joined(n, s))
-            rs_cluster_send(c, n, &m);
+        if (rs_nodes_joined(n, s))
+            rs_out_peer(c, n, &m);
     }
 }
 
@@ -68,10 +71,10 @@ void rs_repl_pid_down(struct rs_core *c, const struct rs_proc *p, uint32_t reaso
     m.type = RS_MSG_P_PID_DOWN;
     m.opts = reason;
     m.pid = rs_pids_of(c, p);
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
         if (proc_in_scope_of(p, n))
-            rs_cluster_send(c, n, &m);
+            rs_out_peer(c, n, &m);
     }
 }
 
@@ -83,7 +86,7 @@ static void send_scope_frame(struct rs_core *c, struct rs_node *n, uint8_t type,
     m.type = type;
     m.opts = opts;
     m.scope = rs_bytes_of(s->name, s->name_len);
-    rs_cluster_send(c, n, &m);
+    rs_out_peer(c, n, &m);
 }
 
 void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
@@ -103,7 +106,7 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
         m.pid = rs_pids_of(c, x->proc);
         m.key = rs_bytes_of(x->key, x->key_len);
         m.meta = rs_bytes_of(x->meta, x->meta_len);
-        rs_cluster_send(c, n, &m);
+        rs_out_peer(c, n, &m);
     }
     for (size_t i = 0; i < s->groups.cap; i++) {
         const struct rs_group *g = s->groups.slots[i].item;
@@ -117,7 +120,7 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
             m.pid = rs_pids_of(c, x->proc);
             m.key = rs_bytes_of(g->key, g->key_len);
             m.meta = rs_bytes_of(x->meta, x->meta_len);
-            rs_cluster_send(c, n, &m);
+            rs_out_peer(c, n, &m);
         }
     }
     send_scope_frame(c, n, RS_MSG_P_SYNC_END, s, 0);
@@ -125,10 +128,10 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
 
 void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)
 {
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
         send_scope_frame(c, n, RS_MSG_P_SCOPE, s, joined ? 1u : 0u);
-        if (joined && rs_cluster_joined(n, s))
+        if (joined && rs_nodes_joined(n, s))
             rs_repl_snapshot(c, n, s);
     }
 }
@@ -197,37 +200,11 @@ static void mark_stale(struct rs_node *n, const struct rs_scope *s)
     }
 }
 
-static int pscope_add(struct rs_core *c, struct rs_node *n, struct rs_bytes name)
-{
-    struct rs_pscope *x = rs_core_alloc(c, sizeof *x + name.len + 1);
-    if (!x)
-        return -1;
-    x->len = name.len;
-    memcpy(x->name, name.ptr, name.len);
-    x->name[name.len] = 0;
-    x->next = n->scopes;
-    n->scopes = x;
-    return 0;
-}
-
-static int pscope_del(struct rs_node *n, struct rs_bytes name)
-{
-    for (struct rs_pscope **at = &n->scopes; *at; at = &(*at)->next) {
-        struct rs_pscope *x = *at;
-        if (rs_bytes_eq((const uint8_t *)x->name, x->len, name.ptr, name.len)) {
-            *at = x->next;
-            rs_free(x);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     struct rs_scope *s = rs_scope_find(c, m->scope);
     if (m->opts == 0) {
-        if (pscope_del(n, m->scope) && s) {
+        if (rs_nodes_pscope_del(n, m->scope) && s) {
             if (n->sync_active && n->sync == s)
                 n->sync = NULL;
             drop_node(c, n, s, ROSTER_REASON_NORMAL, 0);
@@ -242,7 +219,7 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
         rs_cluster_fail(c, n, "P_SCOPE: more than %u joined scopes", RS_PEER_SCOPES_MAX);
         return;
     }
-    if (!known && pscope_add(c, n, m->scope) != 0)
+    if (!known && rs_nodes_pscope_add(c, n, m->scope) != 0)
         return;
     if (!s || !s->joined)
         return;
@@ -432,7 +409,7 @@ void rs_repl_on_frame(struct rs_core *c, struct rs_node *n, const struct rs_msg 
         }
         struct rs_proc *p = rs_pids_any(c, m->pid);
         if (p)
-            rs_pids_kill_remote(c, p, m->opts);
+            rs_life_kill_remote(c, p, m->opts);
         return;
     }
     default:

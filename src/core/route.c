@@ -11,13 +11,14 @@
  * and 4) are in calls.c; they deliver through the same two helpers. */
 #include <string.h>
 
-#include "route.h"
 #include "calls.h"
 #include "cluster.h"
 #include "members.h"
+#include "names.h"
+#include "nodes.h"
 #include "output.h"
 #include "pids.h"
-#include "names.h"
+#include "route.h"
 #include "scope.h"
 #include "util.h"
 
@@ -250,7 +251,7 @@ int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64
         c->route.dropped++;
         return ROSTER_EAGAIN;
     }
-    rs_cluster_send(c, n, &m);
+    rs_out_peer(c, n, &m);
     return 0;
 }
 
@@ -289,7 +290,7 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
         *local = rs_pids_find(c, req->pid);
         return *local ? 0 : ROSTER_ENOPROC;
     }
-    *node = rs_cluster_node(c, req->pid.inc);
+    *node = rs_nodes_find(c, req->pid.inc);
     return *node && (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
 }
 
@@ -424,7 +425,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
             c->route.dropped++;
             continue;
         }
-        rs_cluster_send(c, n, &pm);
+        rs_out_peer(c, n, &pm);
         sent += nodes[i].members;
     }
     if (nodes != small)

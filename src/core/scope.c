@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scope.h"
 #include "output.h"
 #include "pids.h"
 #include "repl.h"
+#include "scope.h"
 #include "util.h"
 
 static int scope_eq(const void *item, const void *key)
