@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "calls.h"
+#include "cluster.h"
 #include "members.h"
 #include "output.h"
 #include "pids.h"
@@ -543,6 +544,10 @@ static struct rs_slot *remote_slot(struct rs_core *c, struct rs_node *n, const s
 
 void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
+    if (m->arg2 == 0 || m->pid.inc != n->inc) {
+        rs_cluster_fail(c, n, "malformed P_REPLY");
+        return;
+    }
     struct rs_slot *s = remote_slot(c, n, m);
     if (!s)
         return;
@@ -556,6 +561,10 @@ void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_m
 
 void rs_calls_on_p_noproc(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
+    if (m->arg2 == 0 || m->pid.inc != n->inc) {
+        rs_cluster_fail(c, n, "malformed P_NOPROC");
+        return;
+    }
     struct rs_slot *s = remote_slot(c, n, m);
     if (!s)
         return;

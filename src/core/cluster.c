@@ -13,13 +13,11 @@
 #include "calls.h"
 #include "cluster.h"
 #include "events.h"
-#include "monitor.h"
 #include "monitors.h"
 #include "nodes.h"
 #include "notices.h"
 #include "output.h"
-#include "repl.h"
-#include "route.h"
+#include "repl_in.h"
 #include "scope.h"
 #include "util.h"
 
@@ -456,7 +454,7 @@ void rs_cluster_on_tick(struct rs_core *c)
 }
 
 /* P_NODE: a node our peer knows. Learn it and ask the shell to connect to it. */
-static void on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m)
+void rs_cluster_on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m)
 {
     if (!valid_node_name(m->node) || m->arg == 0 || m->opts < ROSTER_NODE_UP ||
         m->opts > ROSTER_NODE_CONNECTING || m->key.len > RS_NODE_NAME_MAX) {
@@ -491,55 +489,6 @@ static void on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_m
     rs_nodes_set_addr(n, m->key);
     if (n->addr_len)
         rs_out_dial(c, "%s %s", n->name, n->addr);
-}
-
-void rs_cluster_on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
-{
-    struct rs_peer *pr = peer_find(c, conn);
-    if (!pr || !m)
-        return;
-    struct rs_node *n = pr->node;
-    if (n->conn != conn || n->state != ROSTER_NODE_UP)
-        return; /* a duplicate connection being closed */
-    n->last_rx_ms = c->now_ms;
-    if (m->flags != 0 || m->req_id != 0 || m->type < RS_MSG_PEER_MIN) {
-        rs_cluster_fail(c, n, "unexpected frame type %u flags 0x%x on a peer connection",
-                        (unsigned)m->type, (unsigned)m->flags);
-        return;
-    }
-    switch (m->type) {
-    case RS_MSG_P_NODE:
-        on_p_node(c, n, m);
-        break;
-    case RS_MSG_P_PING: {
-        struct rs_msg r;
-        memset(&r, 0, sizeof r);
-        r.type = RS_MSG_P_PONG;
-        r.arg = m->arg;
-        rs_out_peer(c, n, &r);
-        break;
-    }
-    case RS_MSG_P_PONG:
-        break;
-    case RS_MSG_P_MONITOR:
-        rs_monitor_on_p_monitor(c, n, m);
-        break;
-    case RS_MSG_P_DEMONITOR:
-        rs_monitor_on_p_demonitor(c, n, m);
-        break;
-    case RS_MSG_P_DOWN:
-        rs_monitor_on_p_down(c, n, m);
-        break;
-    case RS_MSG_P_SEND:
-    case RS_MSG_P_PUBLISH:
-    case RS_MSG_P_REPLY:
-    case RS_MSG_P_NOPROC:
-        rs_route_on_peer(c, n, m);
-        break;
-    default:
-        rs_repl_on_frame(c, n, m);
-        break;
-    }
 }
 
 /* --- reads ------------------------------------------------------------------------------ */
@@ -585,4 +534,24 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
     }
     rs_out_count(c, cl, req, n);
     rs_free(v);
+}
+
+struct rs_node *rs_cluster_peer(const struct rs_core *c, uint64_t conn)
+{
+    struct rs_peer *pr = peer_find(c, conn);
+    if (!pr)
+        return NULL;
+    struct rs_node *n = pr->node;
+    if (n->conn != conn || n->state != ROSTER_NODE_UP)
+        return NULL; /* a duplicate connection being closed */
+    return n;
+}
+
+void rs_cluster_on_p_ping(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.type = RS_MSG_P_PONG;
+    r.arg = m->arg;
+    rs_out_peer(c, n, &r);
 }

@@ -8,7 +8,12 @@
 int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg);
 void rs_cluster_free(struct rs_core *c);
 void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in);
-void rs_cluster_on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m);
+/* rs_cluster_peer returns the up node whose current connection is conn, or NULL (not a
+ * peer, or a duplicate connection being closed). */
+struct rs_node *rs_cluster_peer(const struct rs_core *c, uint64_t conn);
+/* The peer frames of the cluster itself, from up node n (validated here). */
+void rs_cluster_on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m);
+void rs_cluster_on_p_ping(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_cluster_on_gone(struct rs_core *c, uint64_t conn);
 void rs_cluster_on_tick(struct rs_core *c);
 /* rs_cluster_on_flushed accounts n bytes written on peer conn (0 if conn is no peer). */

@@ -15,6 +15,7 @@
 #include "monitors.h"
 #include "nodes.h"
 #include "output.h"
+#include "peer_in.h"
 #include "pids.h"
 #include "registry.h"
 #include "route.h"
@@ -483,7 +484,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         rs_cluster_on_up(c, in);
         break;
     case RS_IN_PEER_MSG:
-        rs_cluster_on_msg(c, in->conn, in->msg);
+        rs_peer_in(c, in->conn, in->msg);
         break;
     case RS_IN_PEER_GONE:
         rs_cluster_on_gone(c, in->conn);

@@ -440,7 +440,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
 
 /* --- from other nodes ------------------------------------------------------------------ */
 
-static void on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     int call = m->opts == RS_MSGK_CALL || m->opts == RS_MSGK_MULTI_CALL;
     if (m->opts < RS_MSGK_SEND || m->opts > RS_MSGK_MULTI_CALL || m->opts ==
@@ -460,7 +460,7 @@ static void on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg 
                      m->meta, 0);
 }
 
-static void on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     if (m->arg == 0 || m->key.len == 0) {
         rs_cluster_fail(c, n, "malformed P_PUBLISH");
@@ -474,32 +474,4 @@ static void on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_m
         return;
     struct rs_pid from = {n->inc, m->arg};
     fan_local(c, g, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key, m->meta);
-}
-
-void rs_route_on_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    switch (m->type) {
-    case RS_MSG_P_SEND:
-        on_p_send(c, n, m);
-        break;
-    case RS_MSG_P_PUBLISH:
-        on_p_publish(c, n, m);
-        break;
-    case RS_MSG_P_REPLY:
-        if (m->arg2 == 0 || m->pid.inc != n->inc) {
-            rs_cluster_fail(c, n, "malformed P_REPLY");
-            return;
-        }
-        rs_calls_on_p_reply(c, n, m);
-        break;
-    case RS_MSG_P_NOPROC:
-        if (m->arg2 == 0 || m->pid.inc != n->inc) {
-            rs_cluster_fail(c, n, "malformed P_NOPROC");
-            return;
-        }
-        rs_calls_on_p_noproc(c, n, m);
-        break;
-    default:
-        break;
-    }
 }

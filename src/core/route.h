@@ -28,7 +28,8 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
                      struct rs_node **node, struct rs_pid *to, struct rs_bytes *scope);
 /* rs_route_sender checks that serial ARG of req is a live pid of cl: the pid, or NULL. */
 struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-/* rs_route_on_peer applies P_SEND / P_PUBLISH / P_REPLY / P_NOPROC from up node n. */
-void rs_route_on_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* The peer frames of messaging, from up node n: validated here (a bad one fails n). */
+void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 
 #endif

@@ -7,6 +7,7 @@
 #include "output.h"
 #include "pids.h"
 #include "repl.h"
+#include "repl_in.h"
 #include "scope.h"
 #include "util.h"
 
