@@ -644,8 +644,5 @@ void rs_calls_free_all(struct rs_core *c)
             rs_free(x->slots[j].data);
         rs_free(x);
     }
-    rs_free(r->heap);
-    rs_map_fini(&r->slots);
-    rs_route_free(c);
-    memset(r, 0, sizeof *r);
+    r->heap_n = 0; /* the heap array and the ref map itself are route.c's */
 }

@@ -20,6 +20,8 @@ void rs_calls_pid_dead(struct rs_core *c, struct rs_proc *p);
 void rs_calls_node_down(struct rs_core *c, struct rs_node *n);
 /* rs_calls_drop_client forgets cl's calls (it is gone). */
 void rs_calls_drop_client(struct rs_core *c, struct rs_client *cl);
+/* rs_calls_free_all frees every call and proxy (core teardown; rs_route_free then frees
+ * the route state they lived in). */
 void rs_calls_free_all(struct rs_core *c);
 uint64_t rs_calls_pending(const struct rs_core *c);
 

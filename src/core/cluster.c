@@ -19,6 +19,7 @@
 #include "output.h"
 #include "repl_in.h"
 #include "scope.h"
+#include "scopes.h"
 #include "util.h"
 
 #define HEARTBEAT_MS_DEFAULT 500u
@@ -101,8 +102,8 @@ int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
         struct rs_bytes nm = rs_bytes_str(cfg->scopes[i]);
         if (nm.len == 0 || nm.len > RS_SCOPE_MAX)
             return -1;
-        struct rs_scope *s = rs_scope_find(c, nm);
-        if (!s && !(s = rs_scope_create(c, nm, ROSTER_SCOPE_EVENTUAL)))
+        struct rs_scope *s = rs_scopes_find(c, nm);
+        if (!s && !(s = rs_scopes_create(c, nm, ROSTER_SCOPE_EVENTUAL)))
             return -1;
         s->joined = 1;
     }
@@ -164,7 +165,7 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
     while (n->pmons)
         rs_pmons_free(c, n->pmons);
     for (struct rs_pscope *x = n->scopes; x; x = x->next) {
-        struct rs_scope *s = rs_scope_find(c, rs_bytes_of(x->name, x->len));
+        struct rs_scope *s = rs_scopes_find(c, rs_bytes_of(x->name, x->len));
         if (s && s->joined && s->subs)
             rs_events_node(c, s, ROSTER_EV_NODE_DOWN, rs_bytes_of(n->name, n->name_len));
     }

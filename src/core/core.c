@@ -8,7 +8,6 @@
 #include "calls.h"
 #include "cluster.h"
 #include "core.h"
-#include "events.h"
 #include "groups.h"
 #include "life.h"
 #include "monitor.h"
@@ -20,6 +19,9 @@
 #include "registry.h"
 #include "route.h"
 #include "scope.h"
+#include "scopes.h"
+#include "subs.h"
+#include "subscribe.h"
 #include "util.h"
 
 static int client_eq(const void *item, const void *key)
@@ -58,7 +60,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     rs_route_init(c);
     c->route.px_max = cfg->call_proxies_max;
     c->next_serial = c->next_sub_id = c->next_mon_id = c->next_group_id = 1;
-    c->dflt = rs_scope_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
+    c->dflt = rs_scopes_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
     if (!c->dflt) {
         rs_core_free(c);
         return NULL;
@@ -76,11 +78,12 @@ void rs_core_free(struct rs_core *c)
     if (!c)
         return;
     rs_calls_free_all(c);
-    rs_events_free_all(c);
+    rs_route_free(c);
+    rs_subs_free_all(c);
     rs_monitors_free_all(c);
     for (size_t i = 0; i < c->scopes.cap; i++)
         if (c->scopes.slots[i].item)
-            rs_scope_free(c->scopes.slots[i].item);
+            rs_scopes_free(c->scopes.slots[i].item);
     for (size_t i = 0; i < c->procs.cap; i++)
         rs_free(c->procs.slots[i].item);
     for (size_t i = 0; i < c->clients.cap; i++)
@@ -159,7 +162,7 @@ static void on_gone(struct rs_core *c, uint64_t conn)
                (unsigned long long)conn, cl->name, (int)cl->os_pid, (unsigned)cl->n_pids);
     /* Its own calls, subscriptions and monitors go first: nothing more is sent to it. */
     rs_calls_drop_client(c, cl);
-    rs_events_drop_client(c, cl);
+    rs_subs_drop_client(c, cl);
     rs_monitor_drop_client(c, cl);
     cl->closing = 1;
     while (cl->procs)
@@ -409,10 +412,10 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         rs_groups_on_groups(c, cl, m);
         break;
     case RS_MSG_SUBSCRIBE:
-        rs_events_on_subscribe(c, cl, m);
+        rs_subscribe_on_subscribe(c, cl, m);
         break;
     case RS_MSG_UNSUBSCRIBE:
-        rs_events_on_unsubscribe(c, cl, m);
+        rs_subscribe_on_unsubscribe(c, cl, m);
         break;
     case RS_MSG_MONITOR:
         rs_monitor_on_monitor(c, cl, m);

@@ -1,4 +1,4 @@
-/* events.h: subscriptions and the events fanned out to them (events.c). */
+/* events.h: the events fanned out to subscriptions (events.c). */
 #ifndef ROSTER_CORE_EVENTS_H
 #define ROSTER_CORE_EVENTS_H
 
@@ -9,13 +9,12 @@
 void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t kind,
                     uint32_t reason, struct rs_pid pid, struct rs_bytes key,
                     struct rs_bytes meta, struct rs_bytes prev);
-void rs_events_on_subscribe(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-void rs_events_on_unsubscribe(struct rs_core *c, struct rs_client *cl,
-                              const struct rs_msg *req);
-void rs_events_drop_client(struct rs_core *c, struct rs_client *cl);
 /* rs_events_node sends NODE_UP / NODE_DOWN (kind) about node name to every subscription of
  * s. */
 void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name);
-void rs_events_free_all(struct rs_core *c);
+/* How a subscription matches: the families it follows (ROSTER_SUB_REGISTRY / GROUPS),
+ * and whether it matches every key. */
+uint32_t rs_events_families(const struct rs_sub *s);
+int rs_events_match_all(const struct rs_sub *s);
 
 #endif

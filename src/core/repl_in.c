@@ -17,7 +17,7 @@
 #include "pids.h"
 #include "repl.h"
 #include "repl_in.h"
-#include "scope.h"
+#include "scopes.h"
 #include "util.h"
 
 /* Scopes one node may announce as joined (P_SCOPE 1): past it the node is declared down.
@@ -90,7 +90,7 @@ static void mark_stale(struct rs_node *n, const struct rs_scope *s)
 
 static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    struct rs_scope *s = rs_scope_find(c, m->scope);
+    struct rs_scope *s = rs_scopes_find(c, m->scope);
     if (m->opts == 0) {
         if (rs_nodes_pscope_del(n, m->scope) && s) {
             if (n->sync_active && n->sync == s)
@@ -134,7 +134,7 @@ static const char *check_entry(const struct rs_core *c, const struct rs_node *n,
 static struct rs_scope *data_scope(const struct rs_core *c, const struct rs_node *n,
                                    const struct rs_msg *m)
 {
-    struct rs_scope *s = rs_scope_find(c, m->scope);
+    struct rs_scope *s = rs_scopes_find(c, m->scope);
     return s && rs_repl_shared(n, s) ? s : NULL;
 }
 

@@ -20,6 +20,7 @@
 #include "pids.h"
 #include "route.h"
 #include "scope.h"
+#include "scopes.h"
 #include "util.h"
 
 void rs_route_init(struct rs_core *c)
@@ -31,13 +32,13 @@ void rs_route_init(struct rs_core *c)
 
 void rs_route_free(struct rs_core *c)
 {
-    rs_free(c->route.fan);
-    rs_free(c->route.fan_serials);
-    rs_free(c->route.fan_prev);
-    c->route.fan = NULL;
-    c->route.fan_serials = NULL;
-    c->route.fan_prev = NULL;
-    c->route.fan_cap = 0;
+    struct rs_route *r = &c->route;
+    rs_free(r->fan);
+    rs_free(r->fan_serials);
+    rs_free(r->fan_prev);
+    rs_free(r->heap);
+    rs_map_fini(&r->slots);
+    memset(r, 0, sizeof *r);
 }
 
 static int too_big(const struct rs_core *c, const struct rs_msg *m)
@@ -269,7 +270,7 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
     *node = NULL;
     *scope = rs_bytes_of(NULL, 0);
     if (req->pid.inc == 0 && req->pid.serial == 0) {
-        struct rs_scope *s = rs_scope_find(c, req->scope);
+        struct rs_scope *s = rs_scopes_find(c, req->scope);
         if (!s)
             return ROSTER_ENOSCOPE;
         *scope = rs_bytes_of(s->name, s->name_len);
@@ -370,7 +371,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
                          "%u)", (unsigned)req->meta.len, c->lim.message_max);
         return;
     }
-    struct rs_scope *s = nowait ? rs_scope_find(c, req->scope) : rs_scope_of(c, cl, req);
+    struct rs_scope *s = nowait ? rs_scopes_find(c, req->scope) : rs_scope_of(c, cl, req);
     if (!s) {
         if (nowait)
             c->route.dropped++;
@@ -466,7 +467,7 @@ void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs
         rs_cluster_fail(c, n, "malformed P_PUBLISH");
         return;
     }
-    struct rs_scope *s = rs_scope_find(c, m->scope);
+    struct rs_scope *s = rs_scopes_find(c, m->scope);
     if (!s || !s->joined)
         return;
     struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);

@@ -6,6 +6,7 @@
 #include "internal.h"
 
 void rs_route_init(struct rs_core *c);
+/* rs_route_free frees the messaging state: fan-out scratch, deadline heap, ref map. */
 void rs_route_free(struct rs_core *c);
 void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);

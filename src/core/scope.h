@@ -1,14 +1,11 @@
-/* scope.h: the scope table and the scope requests (scope.c). */
+/* scope.h: the requests on scopes (scope.c); the table is scopes.h. */
 #ifndef ROSTER_CORE_SCOPE_H
 #define ROSTER_CORE_SCOPE_H
 
 #include "internal.h"
 
-struct rs_scope *rs_scope_find(const struct rs_core *c, struct rs_bytes name);
-struct rs_scope *rs_scope_create(struct rs_core *c, struct rs_bytes name, uint32_t mode);
 /* rs_scope_of resolves req's SCOPE (empty = default) or replies ENOSCOPE and returns NULL. */
 struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-void rs_scope_free(struct rs_scope *s);
 void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_scope_on_list(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_scope_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
