@@ -94,7 +94,7 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
     out->meta = call.meta;
     out->pid.node_inc = call.pid.inc;
     out->pid.serial = call.pid.serial;
-    memcpy(out->node, call.node, sizeof out->node);
+    memcpy(out->node, call.node, sizeof call.node); /* NUL-terminated, out->node is larger */
     return 0;
 }
 

@@ -22,13 +22,6 @@
 #include "scopes.h"
 #include "util.h"
 
-#define HEARTBEAT_MS_DEFAULT 500u
-#define DOWN_AFTER_MS_DEFAULT 3000u
-#define PEER_MONITORS_MAX_DEFAULT (1u << 20)
-#define PEER_ENTRIES_MAX_DEFAULT (1ull << 24)
-#define RS_NODES_MAX 1024u           /* node records; past it gossip of new names is ignored */
-#define NODE_FORGET_MS 60000u        /* a gossiped node never up this long is forgotten */
-#define NODE_NAME_LEN_MAX 64u
 
 static int peer_eq(const void *item, const void *key)
 {
@@ -42,7 +35,7 @@ static struct rs_peer *peer_find(const struct rs_core *c, uint64_t conn)
 
 static int valid_node_name(struct rs_bytes b)
 {
-    if (b.len == 0 || b.len > NODE_NAME_LEN_MAX)
+    if (b.len == 0 || b.len > RS_NODE_NAME_MAX)
         return 0;
     for (uint32_t i = 0; i < b.len; i++) {
         uint8_t ch = b.ptr[i];
@@ -59,19 +52,19 @@ int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
 {
     rs_map_init(&c->nodes);
     rs_map_init(&c->peers);
-    c->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : HEARTBEAT_MS_DEFAULT;
-    c->down_after_ms = cfg->down_after_ms ? cfg->down_after_ms : DOWN_AFTER_MS_DEFAULT;
+    c->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : RS_HEARTBEAT_MS_DEFAULT;
+    c->down_after_ms = cfg->down_after_ms ? cfg->down_after_ms : RS_DOWN_AFTER_MS_DEFAULT;
     c->peer_monitors_max =
-        cfg->peer_monitors_max ? cfg->peer_monitors_max : PEER_MONITORS_MAX_DEFAULT;
+        cfg->peer_monitors_max ? cfg->peer_monitors_max : RS_PEER_MONITORS_MAX_DEFAULT;
     c->peer_entries_max =
-        cfg->peer_entries_max ? cfg->peer_entries_max : PEER_ENTRIES_MAX_DEFAULT;
+        cfg->peer_entries_max ? cfg->peer_entries_max : RS_PEER_ENTRIES_MAX_DEFAULT;
     if (cfg->policy > RS_POLICY_CUSTOM || (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver))
         return -1;
     c->policy = cfg->policy;
     c->resolver = cfg->resolver;
     if (cfg->listen_addr) {
         size_t n = strlen(cfg->listen_addr);
-        if (n > RS_NODE_NAME_MAX)
+        if (n > RS_NODE_ADDR_MAX)
             return -1;
         memcpy(c->addr, cfg->listen_addr, n);
         c->addr_len = (uint32_t)n;
@@ -275,7 +268,7 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
                           (unsigned long long)in->peer_inc);
         return;
     }
-    if (in->peer_addr.len > RS_NODE_NAME_MAX) {
+    if (in->peer_addr.len > RS_NODE_ADDR_MAX) {
         rs_out_close_conn(c, conn, "peer refused: listen address of %u bytes",
                           (unsigned)in->peer_addr.len);
         return;
@@ -409,7 +402,7 @@ void rs_cluster_end_apply(struct rs_core *c)
 }
 
 /* Records of gossiped nodes we never reached (CONNECTING) hold nothing: forget them after
- * NODE_FORGET_MS, so gossip of names that never answer does not pile up. The shell keeps
+ * RS_NODE_FORGET_MS, so gossip of names that never answer does not pile up. The shell keeps
  * dialing their addresses; a connection that comes up makes a record again. */
 static void forget_unreached(struct rs_core *c)
 {
@@ -418,14 +411,14 @@ static void forget_unreached(struct rs_core *c)
         for (size_t i = 0; i < c->nodes.cap && !victim; i++) {
             struct rs_node *n = c->nodes.slots[i].item;
             if (n && n->state == ROSTER_NODE_CONNECTING &&
-                c->now_ms - n->since_ms >= NODE_FORGET_MS)
+                c->now_ms - n->since_ms >= RS_NODE_FORGET_MS)
                 victim = n;
         }
         if (!victim)
             return;
         rs_out_log(c, RS_LOG_DEBUG,
                    "forgetting node %s (incarnation %016llx): not reached in %u ms",
-                   victim->name, (unsigned long long)victim->inc, NODE_FORGET_MS);
+                   victim->name, (unsigned long long)victim->inc, RS_NODE_FORGET_MS);
         rs_nodes_free_one(c, victim);
     }
 }
@@ -458,7 +451,7 @@ void rs_cluster_on_tick(struct rs_core *c)
 void rs_cluster_on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m)
 {
     if (!valid_node_name(m->node) || m->arg == 0 || m->opts < ROSTER_NODE_UP ||
-        m->opts > ROSTER_NODE_CONNECTING || m->key.len > RS_NODE_NAME_MAX) {
+        m->opts > ROSTER_NODE_CONNECTING || m->key.len > RS_NODE_ADDR_MAX) {
         rs_cluster_fail(c, from, "malformed P_NODE");
         return;
     }

@@ -24,10 +24,10 @@
 #include <stdint.h>
 
 #include "../base/alloc.h"
+#include "../base/limits.h"
 #include "../base/map.h"
 #include "core.h"
 
-#define RS_CLIENT_NAME_MAX 64 /* client name bytes kept for logs */
 
 /* Intrusive list helpers: head is an lvalue pointer, x the element, p/n its link fields. */
 #define RS_LIST_PUSH(head, x, p, n)      \
@@ -208,7 +208,7 @@ struct rs_node {
     uint32_t name_len;
     uint32_t addr_len;
     char name[RS_NODE_NAME_MAX + 1];
-    char addr[RS_NODE_NAME_MAX + 1];
+    char addr[RS_NODE_ADDR_MAX + 1];
 };
 
 /* A peer connection (the node's current one, or a duplicate about to close). */
@@ -319,7 +319,7 @@ struct rs_core {
     struct rs_node_priority *prios; /* copied, names owned */
     size_t n_prios;
     uint32_t addr_len;
-    char addr[RS_NODE_NAME_MAX + 1];
+    char addr[RS_NODE_ADDR_MAX + 1];
     struct rs_route route; /* messaging (route.c, calls.c) */
 };
 

@@ -95,7 +95,7 @@ struct rs_node *rs_nodes_new(struct rs_core *c, struct rs_bytes name, uint64_t i
 
 void rs_nodes_set_addr(struct rs_node *n, struct rs_bytes addr)
 {
-    if (addr.len == 0 || addr.len > RS_NODE_NAME_MAX)
+    if (addr.len == 0 || addr.len > RS_NODE_ADDR_MAX)
         return;
     memcpy(n->addr, addr.ptr, addr.len);
     n->addr[addr.len] = 0;

@@ -20,10 +20,6 @@
 #include "scopes.h"
 #include "util.h"
 
-/* Scopes one node may announce as joined (P_SCOPE 1): past it the node is declared down.
- * Each node's list is walked per replicated frame, so it stays short. */
-#define RS_PEER_SCOPES_MAX 1024u
-
 /* A removal replicated by a peer (or a purge of its entries). */
 static void remove_name(struct rs_core *c, struct rs_name *x, uint32_t reason)
 {
