@@ -124,8 +124,10 @@ int rs_claims_add(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *
     struct rs_name *at = h;
     while (at->alt && rs_claims_cmp(c, at->alt, n) < 0)
         at = at->alt;
-    n->alt = at->alt; /* hidden: always a remote claim (a local claim is only added to a
-                         free key, registry.c) */
+    /* hidden: always a remote claim (a local claim is only added to a free key,
+     * registry.c), so a name has one local owner at most and it is the visible one */
+    RS_ASSERT(n->proc->node != NULL);
+    n->alt = at->alt;
     at->alt = n;
     return 0;
 }
@@ -156,10 +158,9 @@ void rs_claims_del(struct rs_core *c, struct rs_name *n, struct rs_claims_shift 
         return;
     }
     struct rs_name *next = n->alt;
-    if (next)
-        rs_map_replace_item(&s->names, n->hash, n, next);
-    else
-        rs_map_del_item(&s->names, n->hash, n);
+    int r = next ? rs_map_replace_item(&s->names, n->hash, n, next)
+                 : rs_map_del_item(&s->names, n->hash, n);
+    RS_ASSERT(r == 0);
     n->alt = NULL;
     sh->hidden = n;
     sh->shown = next;

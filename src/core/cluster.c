@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/check.h"
 #include "calls.h"
 #include "cluster.h"
 #include "events.h"
@@ -247,35 +248,33 @@ static int add_peer(struct rs_core *c, uint64_t conn, struct rs_node *n)
     return 0;
 }
 
-void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
+/* refuse_peer closes conn and returns 1 if the peer it reaches may not be a node of this
+ * cluster: a bad or our own name or incarnation, an address too long, or a second node of
+ * the name of one that is up. */
+static int refuse_peer(struct rs_core *c, const struct rs_input *in, const struct rs_node *up)
 {
     uint64_t conn = in->conn;
-    if (peer_find(c, conn))
-        return; /* conn ids are never reused: a second PEER_UP is a shell bug */
     char nb[80];
     rs_fmt_key(nb, sizeof nb, in->peer_name.ptr, in->peer_name.len);
     if (!valid_node_name(in->peer_name)) {
         rs_out_close_conn(c, conn, "peer refused: invalid node name '%s'", nb);
-        return;
+        return 1;
     }
     if (rs_bytes_eq(in->peer_name.ptr, in->peer_name.len, (const uint8_t *)c->node,
                     c->node_len)) {
         rs_out_close_conn(c, conn, "peer refused: it has this node's name '%s'", nb);
-        return;
+        return 1;
     }
     if (in->peer_inc == 0 || in->peer_inc == c->inc) {
         rs_out_close_conn(c, conn, "peer refused: node '%s' has incarnation %016llx", nb,
                           (unsigned long long)in->peer_inc);
-        return;
+        return 1;
     }
     if (in->peer_addr.len > RS_NODE_ADDR_MAX) {
         rs_out_close_conn(c, conn, "peer refused: listen address of %u bytes",
                           (unsigned)in->peer_addr.len);
-        return;
+        return 1;
     }
-    struct rs_node *up = rs_nodes_named(c, in->peer_name);
-    if (up && up->state != ROSTER_NODE_UP)
-        up = NULL;
     if (up && up->inc != in->peer_inc) {
         rs_out_close_conn(c, conn,
                           "peer refused: node '%s' is already up with incarnation %016llx "
@@ -284,49 +283,60 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
         rs_out_log(c, RS_LOG_WARN,
                    "refused a second node '%s' (incarnation %016llx) while %016llx is up", nb,
                    (unsigned long long)in->peer_inc, (unsigned long long)up->inc);
+        return 1;
+    }
+    return 0;
+}
+
+/* replace_conn handles a second connection to up node up: one of the two is closed. */
+static void replace_conn(struct rs_core *c, const struct rs_input *in, struct rs_node *up)
+{
+    uint64_t conn = in->conn;
+    /* Two connections to one node: keep the one dialed by the node whose name sorts
+     * lower (both sides decide alike); with two alike, the newer. */
+    int self_lower = rs_bytes_cmp((const uint8_t *)c->node, c->node_len,
+                                  (const uint8_t *)up->name, up->name_len) < 0;
+    int new_pref = (in->dialed != 0) == self_lower;
+    int old_pref = (up->dialed != 0) == self_lower;
+    if (!new_pref && old_pref) {
+        rs_out_close_conn(c, conn, "duplicate connection to node %s (keeping conn %llu)",
+                          up->name, (unsigned long long)up->conn);
         return;
     }
-    if (up) {
-        /* Two connections to one node: keep the one dialed by the node whose name sorts
-         * lower (both sides decide alike); with two alike, the newer. */
-        int self_lower = rs_bytes_cmp((const uint8_t *)c->node, c->node_len,
-                                      (const uint8_t *)up->name, up->name_len) < 0;
-        int new_pref = (in->dialed != 0) == self_lower;
-        int old_pref = (up->dialed != 0) == self_lower;
-        if (!new_pref && old_pref) {
-            rs_out_close_conn(c, conn, "duplicate connection to node %s (keeping conn %llu)",
-                              up->name, (unsigned long long)up->conn);
-            return;
-        }
-        if (add_peer(c, conn, up) != 0) {
-            /* no record of conn: it must not stay open (its frames would be ignored) */
-            rs_out_close_conn(c, conn, "duplicate connection to node %s: out of memory",
-                              up->name);
-            return;
-        }
-        struct rs_peer *old = peer_find(c, up->conn);
-        if (old) {
-            rs_map_del_item(&c->peers, rs_hash_u64(c->seed, old->conn), old);
-            rs_free(old);
-        }
-        rs_out_close_conn(c, up->conn, "duplicate connection to node %s (keeping conn %llu)",
-                          up->name, (unsigned long long)conn);
-        up->conn = conn;
-        up->dialed = in->dialed != 0;
-        up->sync = NULL;
-        up->sync_active = 0;
-        up->unread = 0;
-        up->overflow = 0;
-        up->last_rx_ms = up->last_ping_ms = c->now_ms;
-        /* The peer may have declared us down meanwhile (and forgotten our monitors), and
-         * frames on the replaced connection may be lost: monitors start afresh on the new
-         * one. It drops ours alike and asks again for those it still waits on. */
-        while (up->pmons)
-            rs_pmons_free(c, up->pmons);
-        greet(c, up);
-        rs_notices_ask_again(c, up);
+    if (add_peer(c, conn, up) != 0) {
+        /* no record of conn: it must not stay open (its frames would be ignored) */
+        rs_out_close_conn(c, conn, "duplicate connection to node %s: out of memory",
+                          up->name);
         return;
     }
+    struct rs_peer *old = peer_find(c, up->conn);
+    if (old) {
+        rs_map_del_item(&c->peers, rs_hash_u64(c->seed, old->conn), old);
+        rs_free(old);
+    }
+    rs_out_close_conn(c, up->conn, "duplicate connection to node %s (keeping conn %llu)",
+                      up->name, (unsigned long long)conn);
+    up->conn = conn;
+    up->dialed = in->dialed != 0;
+    up->sync = NULL;
+    up->sync_active = 0;
+    up->unread = 0;
+    up->overflow = 0;
+    up->last_rx_ms = up->last_ping_ms = c->now_ms;
+    /* The peer may have declared us down meanwhile (and forgotten our monitors), and
+     * frames on the replaced connection may be lost: monitors start afresh on the new
+     * one. It drops ours alike and asks again for those it still waits on. */
+    while (up->pmons)
+        rs_pmons_free(c, up->pmons);
+    greet(c, up);
+    rs_notices_ask_again(c, up);
+}
+
+/* first_contact brings up a node that was not up: its record (new or gossiped) takes
+ * the connection, and it and the other up nodes learn of each other. */
+static void first_contact(struct rs_core *c, const struct rs_input *in)
+{
+    uint64_t conn = in->conn;
     struct rs_node *n = rs_nodes_find(c, in->peer_inc);
     if (n && !rs_nodes_name_is(n, in->peer_name)) {
         rs_out_close_conn(c, conn, "peer refused: incarnation %016llx belongs to node %s",
@@ -353,6 +363,22 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
         if (x != n)
             send_p_node(c, x, n);
     }
+}
+
+void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
+{
+    /* conn ids are never reused: a second PEER_UP is a shell bug */
+    if (RS_NEVER(peer_find(c, in->conn) != NULL))
+        return;
+    struct rs_node *up = rs_nodes_named(c, in->peer_name);
+    if (up && up->state != ROSTER_NODE_UP)
+        up = NULL;
+    if (refuse_peer(c, in, up))
+        return;
+    if (up)
+        replace_conn(c, in, up);
+    else
+        first_contact(c, in);
 }
 
 void rs_cluster_on_gone(struct rs_core *c, uint64_t conn)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/check.h"
 #include "calls.h"
 #include "cluster.h"
 #include "core.h"
@@ -116,8 +117,9 @@ void rs_core_stats(const struct rs_core *c, struct rs_core_stats *st)
 
 static void on_open(struct rs_core *c, const struct rs_input *in)
 {
-    if (client_find(c, in->conn))
-        return; /* conn ids are never reused: a second OPEN is a shell bug; keep the first */
+    /* conn ids are never reused: a second OPEN is a shell bug */
+    if (RS_NEVER(client_find(c, in->conn) != NULL))
+        return;
     if (c->clients.n >= c->lim.conns_max) {
         char text[128];
         int n = snprintf(text, sizeof text, "node has %u client connections (the maximum)",

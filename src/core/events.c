@@ -5,6 +5,7 @@
  * node or growing without bound. */
 #include <string.h>
 
+#include "../base/check.h"
 #include "events.h"
 #include "output.h"
 #include "subs.h"
@@ -53,6 +54,7 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
         next = sub->snext;
         if (!matches(sub, group, key.ptr, key.len) || sub->client->closing)
             continue;
+        RS_ASSERT(sub->client->snap_unread <= sub->client->unread);
         if (sub->client->unread - sub->client->snap_unread > c->lim.queue_bytes) {
             overflow(c, sub);
             continue;
@@ -68,6 +70,7 @@ void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct
         next = sub->snext;
         if (sub->client->closing)
             continue;
+        RS_ASSERT(sub->client->snap_unread <= sub->client->unread);
         if (sub->client->unread - sub->client->snap_unread > c->lim.queue_bytes) {
             overflow(c, sub);
             continue;

@@ -63,7 +63,8 @@ struct rs_member *rs_members_find(const struct rs_core *c, const struct rs_group
 
 static void group_delete(struct rs_core *c, struct rs_group *g)
 {
-    rs_map_del_item(&g->scope->groups, g->hash, g);
+    int gone = rs_map_del_item(&g->scope->groups, g->hash, g);
+    RS_ASSERT(gone == 0 && c->n_groups > 0);
     c->n_groups--;
     rs_free(g);
 }
@@ -79,8 +80,8 @@ void rs_members_remove(struct rs_core *c, struct rs_member *m)
     struct rs_group *g = m->group;
     struct rs_proc *p = m->proc;
     struct rs_scope *s = g->scope;
-    rs_map_del_item(&c->members, m->hash, m);
-    RS_ASSERT(g->members != NULL && p->members != NULL);
+    int gone = rs_map_del_item(&c->members, m->hash, m);
+    RS_ASSERT(gone == 0 && g->members != NULL && p->members != NULL);
     RS_LIST_DEL(g->members, m, gprev, gnext);
     RS_LIST_DEL(p->members, m, pprev, pnext);
     uint64_t *owner = owner_entries(m);

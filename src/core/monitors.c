@@ -38,7 +38,8 @@ int rs_monitors_add(struct rs_core *c, struct rs_monitor *m)
 
 void rs_monitors_free(struct rs_core *c, struct rs_monitor *m)
 {
-    rs_map_del_item(&c->mons, rs_hash_u64(c->seed, m->id), m);
+    int gone = rs_map_del_item(&c->mons, rs_hash_u64(c->seed, m->id), m);
+    RS_ASSERT(gone == 0);
     if (m->target) {
         RS_LIST_DEL(m->target->mons, m, tprev, tnext);
     } else {
@@ -98,7 +99,8 @@ struct rs_pmon *rs_pmons_add(struct rs_core *c, struct rs_node *n, struct rs_pro
 
 void rs_pmons_free(struct rs_core *c, struct rs_pmon *m)
 {
-    rs_map_del_item(&c->pmons, pmon_hash(c, m->node->inc, m->ref), m);
+    int gone = rs_map_del_item(&c->pmons, pmon_hash(c, m->node->inc, m->ref), m);
+    RS_ASSERT(gone == 0);
     RS_LIST_DEL(m->target->pmons, m, tprev, tnext);
     RS_ASSERT(m->node->n_pmons > 0);
     RS_LIST_DEL(m->node->pmons, m, nprev, nnext);

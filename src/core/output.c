@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../base/check.h"
 #include "nodes.h"
 #include "output.h"
 
@@ -92,6 +93,7 @@ int rs_out_frame(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m
     if (!n)
         return -1;
     cl->unread += n;
+    RS_ASSERT(cl->unread >= n); /* a byte count, never wrapped */
     if (cl->unread > c->lim.outbuf_max)
         rs_out_close(c, cl, "unread output above %u bytes (client not reading its replies)",
                      c->lim.outbuf_max);

@@ -57,7 +57,8 @@ void rs_pids_release(struct rs_core *c, struct rs_proc *p)
     if (!p->node || p->names || p->members)
         return;
     struct rs_node *n = p->node;
-    rs_map_del_item(&n->procs, rs_hash_u64(c->seed, p->serial), p);
+    int gone = rs_map_del_item(&n->procs, rs_hash_u64(c->seed, p->serial), p);
+    RS_ASSERT(gone == 0);
     RS_LIST_DEL(n->proc_list, p, prev, next);
     rs_free(p);
 }
@@ -86,7 +87,8 @@ void rs_pids_unlink(struct rs_core *c, struct rs_proc *p)
 {
     struct rs_client *cl = p->client;
     RS_ASSERT(cl != NULL && cl->n_pids > 0);
-    rs_map_del_item(&c->procs, rs_hash_u64(c->seed, p->serial), p);
+    int gone = rs_map_del_item(&c->procs, rs_hash_u64(c->seed, p->serial), p);
+    RS_ASSERT(gone == 0 && cl->procs != NULL); /* in the table and on its client's list */
     RS_LIST_DEL(cl->procs, p, prev, next);
     cl->n_pids--;
 }

@@ -27,7 +27,8 @@ int rs_subs_add(struct rs_core *c, struct rs_sub *s)
 
 void rs_subs_free(struct rs_core *c, struct rs_sub *s)
 {
-    rs_map_del_item(&c->subs, rs_hash_u64(c->seed, s->id), s);
+    int gone = rs_map_del_item(&c->subs, rs_hash_u64(c->seed, s->id), s);
+    RS_ASSERT(gone == 0);
     RS_LIST_DEL(s->scope->subs, s, sprev, snext);
     RS_LIST_DEL(s->client->subs, s, cprev, cnext);
     RS_ASSERT(s->client->n_subs > 0);
