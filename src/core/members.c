@@ -101,6 +101,74 @@ void rs_members_free(struct rs_core *c, struct rs_member *m)
         group_delete(c, g);
 }
 
+/* group_new adds empty group key (hash h) to s; NULL when out of memory. */
+static struct rs_group *group_new(struct rs_core *c, struct rs_scope *s, struct rs_bytes key,
+                                  uint64_t h)
+{
+    struct rs_group *g = rs_core_alloc(c, sizeof *g + key.len);
+    if (!g)
+        return NULL;
+    memset(g, 0, sizeof *g);
+    g->hash = h;
+    g->id = c->next_group_id++;
+    g->scope = s;
+    g->key_len = key.len;
+    memcpy(g->key, key.ptr, key.len);
+    if (rs_map_put(&s->groups, h, g) != 0) {
+        c->oom = 1;
+        rs_free(g);
+        return NULL;
+    }
+    c->n_groups++;
+    return g;
+}
+
+/* member_new adds p to g (indexed, not yet on the lists); NULL when out of memory. */
+static struct rs_member *member_new(struct rs_core *c, struct rs_group *g, struct rs_proc *p,
+                                    struct rs_bytes meta)
+{
+    int failed;
+    struct rs_member *m = rs_core_alloc(c, sizeof *m);
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof *m);
+    m->meta = rs_core_dup(c, meta, &failed);
+    if (failed) {
+        rs_free(m);
+        return NULL;
+    }
+    m->meta_len = meta.len;
+    m->group = g;
+    m->proc = p;
+    m->hash = member_hash(c, g->id, p);
+    if (rs_map_put(&c->members, m->hash, m) != 0) {
+        c->oom = 1;
+        rs_free(m->meta);
+        rs_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* member_update gives existing membership m new metadata (out: what changed). */
+static int member_update(struct rs_core *c, struct rs_member *m, struct rs_bytes meta,
+                         struct rs_members_put *out)
+{
+    m->stale = 0;
+    out->what = RS_MEMBERS_SAME;
+    if (m->proc->node && rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len))
+        return 0; /* a snapshot confirming what we hold */
+    int failed;
+    uint8_t *nm = rs_core_dup(c, meta, &failed);
+    if (failed)
+        return -1;
+    out->old = rs_bytes_of(m->meta, m->meta_len);
+    m->meta = nm;
+    m->meta_len = meta.len;
+    out->what = RS_MEMBERS_UPDATED;
+    return 0;
+}
+
 int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
                    struct rs_bytes key, struct rs_bytes meta, struct rs_members_put *out)
 {
@@ -108,64 +176,14 @@ int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
     struct key_view k = {key.ptr, key.len};
     struct rs_group *g = rs_map_get(&s->groups, h, &k, group_eq);
     struct rs_member *m = g ? member_find(c, g, p) : NULL;
-    int failed;
     out->member = m;
     out->old = rs_bytes_of(NULL, 0);
-    if (m) {
-        m->stale = 0;
-        out->what = RS_MEMBERS_SAME;
-        if (p->node && rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len))
-            return 0; /* a snapshot confirming what we hold */
-        uint8_t *nm = rs_core_dup(c, meta, &failed);
-        if (failed)
-            return -1;
-        out->old = rs_bytes_of(m->meta, m->meta_len);
-        m->meta = nm;
-        m->meta_len = meta.len;
-        out->what = RS_MEMBERS_UPDATED;
-        return 0;
-    }
-    int created = 0;
-    if (!g) {
-        g = rs_core_alloc(c, sizeof *g + key.len);
-        if (!g)
-            return -1;
-        memset(g, 0, sizeof *g);
-        g->hash = h;
-        g->id = c->next_group_id++;
-        g->scope = s;
-        g->key_len = key.len;
-        memcpy(g->key, key.ptr, key.len);
-        if (rs_map_put(&s->groups, h, g) != 0) {
-            c->oom = 1;
-            rs_free(g);
-            return -1;
-        }
-        c->n_groups++;
-        created = 1;
-    }
-    m = rs_core_alloc(c, sizeof *m);
-    if (m) {
-        memset(m, 0, sizeof *m);
-        m->meta = rs_core_dup(c, meta, &failed);
-        if (failed) {
-            rs_free(m);
-            m = NULL;
-        }
-    }
-    if (m) {
-        m->meta_len = meta.len;
-        m->group = g;
-        m->proc = p;
-        m->hash = member_hash(c, g->id, p);
-        if (rs_map_put(&c->members, m->hash, m) != 0) {
-            c->oom = 1;
-            rs_free(m->meta);
-            rs_free(m);
-            m = NULL;
-        }
-    }
-    if (!m) {
+    if (m)
+        return member_update(c, m, meta, out);
+    int created = !g;
+    if (created && !(g = group_new(c, s, key, h)))
+        return -1;
+    if (!(m = member_new(c, g, p, meta))) {
         if (created)
             group_delete(c, g);
         return -1;

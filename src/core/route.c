@@ -351,6 +351,70 @@ struct pub_node {
     uint64_t members;
 };
 
+/* pub_nodes collects the nodes of g's remote members into *nodes (small, or a larger
+ * allocation the caller frees when *nodes != small); returns how many. Out of memory, it
+ * stops at those it has. */
+static size_t pub_nodes(struct rs_core *c, const struct rs_group *g, struct pub_node *small,
+                        size_t cap, struct pub_node **out)
+{
+    struct pub_node *nodes = small;
+    size_t nn = 0;
+    for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext) {
+        struct rs_proc *p = m->proc;
+        if (p->client)
+            continue;
+        size_t i = 0;
+        while (i < nn && nodes[i].node != p->node)
+            i++;
+        if (i == nn) {
+            if (nn == cap) {
+                struct pub_node *v = rs_core_alloc(c, 2 * cap * sizeof *v);
+                if (!v)
+                    break;
+                memcpy(v, nodes, nn * sizeof *v);
+                if (nodes != small)
+                    rs_free(nodes);
+                nodes = v;
+                cap *= 2;
+            }
+            nodes[nn].node = p->node;
+            nodes[nn++].members = 0;
+        }
+        nodes[i].members++;
+    }
+    *out = nodes;
+    return nn;
+}
+
+/* publish_remote sends one P_PUBLISH per node of nodes that can take it; returns the
+ * members reached (a node's count when its frame goes out). */
+static uint64_t publish_remote(struct rs_core *c, const struct pub_node *nodes, size_t nn,
+                               uint64_t from_serial, struct rs_bytes sname,
+                               const struct rs_msg *req)
+{
+    uint64_t sent = 0;
+    for (size_t i = 0; i < nn; i++) {
+        struct rs_node *n = nodes[i].node;
+        if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
+            continue;
+        struct rs_msg pm;
+        memset(&pm, 0, sizeof pm);
+        pm.type = RS_MSG_P_PUBLISH;
+        pm.arg = from_serial;
+        pm.scope = sname;
+        pm.key = req->key;
+        pm.meta = req->meta;
+        size_t size = rs_wire_size(&pm);
+        if (too_big(c, &pm) || link_full(c, n, size)) {
+            c->route.dropped++;
+            continue;
+        }
+        rs_out_peer(c, n, &pm);
+        sent += nodes[i].members;
+    }
+    return sent;
+}
+
 /* A PUBLISH with RS_PUBLISH_NOWAIT is answered by nothing, like a SEND without CONFIRM: the
  * publisher does not wait, so a refused publish (not its pid, too big, no such scope) is only
  * counted as dropped. */
@@ -378,57 +442,16 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
         return;
     }
     struct rs_group *g = req->key.len ? rs_members_group(c, s, req->key.ptr, req->key.len) : NULL;
-    uint64_t sent = 0;
     struct pub_node small[16], *nodes = small;
-    size_t nn = 0, cap = sizeof small / sizeof small[0];
-    struct rs_pid fpid = rs_pids_of(c, from);
+    size_t nn = 0;
+    if (!(req->opts & RS_PUBLISH_LOCAL))
+        nn = pub_nodes(c, g, small, sizeof small / sizeof small[0], &nodes);
     struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
-    for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext) {
-        struct rs_proc *p = m->proc;
-        if (p->client)
-            continue;
-        if (req->opts & RS_PUBLISH_LOCAL)
-            continue;
-        size_t i = 0;
-        while (i < nn && nodes[i].node != p->node)
-            i++;
-        if (i == nn) {
-            if (nn == cap) {
-                struct pub_node *v = rs_core_alloc(c, 2 * cap * sizeof *v);
-                if (!v)
-                    break;
-                memcpy(v, nodes, nn * sizeof *v);
-                if (nodes != small)
-                    rs_free(nodes);
-                nodes = v;
-                cap *= 2;
-            }
-            nodes[nn].node = p->node;
-            nodes[nn++].members = 0;
-        }
-        nodes[i].members++;
-    }
+    uint64_t sent = 0;
     if (g)
-        sent += fan_local(c, g, fpid, rs_bytes_node(c), sname, req->key, req->meta);
-    for (size_t i = 0; i < nn; i++) {
-        struct rs_node *n = nodes[i].node;
-        if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
-            continue;
-        struct rs_msg pm;
-        memset(&pm, 0, sizeof pm);
-        pm.type = RS_MSG_P_PUBLISH;
-        pm.arg = from->serial;
-        pm.scope = sname;
-        pm.key = req->key;
-        pm.meta = req->meta;
-        size_t size = rs_wire_size(&pm);
-        if (too_big(c, &pm) || link_full(c, n, size)) {
-            c->route.dropped++;
-            continue;
-        }
-        rs_out_peer(c, n, &pm);
-        sent += nodes[i].members;
-    }
+        sent += fan_local(c, g, rs_pids_of(c, from), rs_bytes_node(c), sname, req->key,
+                          req->meta);
+    sent += publish_remote(c, nodes, nn, from->serial, sname, req);
     if (nodes != small)
         rs_free(nodes);
     if (nowait)
