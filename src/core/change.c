@@ -1,6 +1,6 @@
-/* change.c: the change pipeline. Tables (names.c, claims.c, groups.c, pids.c) only change
- * data; handlers (registry.c, groups.c, repl_in.c, ...) validate and reply; this file alone
- * turns a change into its outputs, in one order for every source:
+/* change.c: the change pipeline. Tables (names.c, claims.c, members.c, pids.c) only change
+ * data; handlers (registry.c, groups.c, life.c, repl_in.c, ...) validate and reply; this
+ * file alone turns a change into its outputs, in one order for every source:
  *
  *   1. the table change (unless the caller made it already),
  *   2. the events to the subscriptions of the scope,
@@ -9,8 +9,9 @@
  *      change is never sent back, a BACKEND change never crosses the peer protocol),
  *   5. conflict resolution: a local claim that lost gives the name up, as a new change.
  *
- * A removal is replicated first, before step 1: its frame quotes the entry (key, stamp)
- * that step 1 takes away, and peers learn of it no later than local subscribers. */
+ * A removal (and a pid's death) is replicated first, before step 1: its frame quotes the
+ * entry (key, stamp) that step 1 takes away. The owner of a claim that lost a conflict
+ * hears it (a CONFLICT event) before anything else of that removal. */
 #include <string.h>
 
 #include "../base/check.h"
@@ -25,9 +26,9 @@
 #include "pids.h"
 #include "repl.h"
 
-static int replicates(const struct rs_core *c, const struct rs_change *ch)
+/* The one place that decides whether a change goes to the peers. */
+static int replicates(const struct rs_change *ch)
 {
-    (void)c;
     return ch->source == RS_SRC_LOCAL && ch->scope->mode == ROSTER_SCOPE_EVENTUAL;
 }
 
@@ -82,7 +83,7 @@ static int name_put(struct rs_core *c, struct rs_change *ch)
     }
     RS_ASSERT(ch->name != NULL);
     shift_events(c, &sh, ROSTER_REASON_CONFLICT);
-    if (replicates(c, ch))
+    if (replicates(ch))
         rs_repl_op(c, ch->scope, RS_POP_REGISTER, ROSTER_REASON_NONE, ch->name->hlc,
                    rs_pids_of(c, ch->proc), ch->key, ch->meta);
     settle(c, &sh);
@@ -101,7 +102,7 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
                        old);
     if (!ch->applied)
         rs_free((void *)old.ptr);
-    if (replicates(c, ch))
+    if (replicates(ch))
         rs_repl_op(c, ch->scope, RS_POP_REGISTER, ROSTER_REASON_NONE, n->hlc,
                    rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta);
     struct rs_claims_shift sh;
@@ -133,7 +134,7 @@ static int name_remove(struct rs_core *c, struct rs_change *ch)
         rs_out_event(c, n->proc->client, ROSTER_EV_CONFLICT, ROSTER_REASON_CONFLICT, 0, 0, pid,
                      s, key, rs_bytes_of(n->meta, n->meta_len), rs_bytes_str(pb));
     }
-    if (replicates(c, ch))
+    if (replicates(ch))
         rs_repl_op(c, s, RS_POP_UNREGISTER, ch->reason, n->hlc, pid, key,
                    rs_bytes_of(NULL, 0));
     if (ch->winner)
@@ -157,7 +158,7 @@ static int member_put(struct rs_core *c, struct rs_change *ch)
                        ROSTER_REASON_NONE, rs_pids_of(c, ch->proc), ch->key, ch->meta,
                        put.old);
     rs_free((void *)put.old.ptr);
-    if (replicates(c, ch))
+    if (replicates(ch))
         rs_repl_op(c, ch->scope, RS_POP_JOIN, ROSTER_REASON_NONE, rs_hlc_stamp(c),
                    rs_pids_of(c, ch->proc), ch->key, ch->meta);
     return 0;
@@ -180,7 +181,7 @@ static int member_remove(struct rs_core *c, struct rs_change *ch)
 {
     struct rs_member *m = ch->member;
     struct rs_group *g = m->group;
-    if (replicates(c, ch))
+    if (replicates(ch))
         rs_repl_op(c, g->scope, RS_POP_LEAVE, ch->reason, 0, rs_pids_of(c, m->proc),
                    rs_bytes_of(g->key, g->key_len), rs_bytes_of(NULL, 0));
     member_drop(c, m, ch->reason);

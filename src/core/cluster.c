@@ -1,10 +1,10 @@
-/* cluster.c: the other nodes and the peer connections (docs/CLUSTER.md): PEER_UP with
- * duplicate-connection and same-name checks, gossip of known nodes (P_NODE) and the DIAL
- * outputs it implies, heartbeats (P_PING / P_PONG) and failure detection on TICK, the
+/* cluster.c: the peer connections and the life of other nodes (docs/CLUSTER.md): PEER_UP
+ * with duplicate-connection and same-name checks, gossip of known nodes (P_NODE) and the
+ * DIAL outputs it implies, heartbeats (P_PING / P_PONG) and failure detection on TICK, the
  * declaration of a node down (purge of its entries, DOWN node_down, NODE_DOWN events), the
- * dispatch of peer frames, monitors other nodes hold on our pids (P_MONITOR), and the
- * node-level reads NODES and per-node counts. Every peer frame is validated; a malformed or
- * unexpected one closes the connection and declares the node down. */
+ * NODES read, and rs_cluster_fail, which every peer-frame validator calls on a malformed or
+ * unexpected frame: it closes the connection and declares the node down. The node records
+ * themselves are a table (nodes.c); peer frames arrive through peer_in.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

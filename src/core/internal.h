@@ -1,5 +1,6 @@
 /* internal.h: the structs every core module shares, and the intrusive list macros.
- * Each module declares its functions in its own header (pids.h, registry.h, ...).
+ * Each module declares its functions in its own header (pids.h, names.h, change.h, ...);
+ * docs/ARCHITECTURE.md gives their layers.
  *
  * Every table hangs off struct rs_core. Ownership and links:
  *   client --list--> procs (pids) --list--> names, memberships, monitors watching it
@@ -14,7 +15,7 @@
  * walks only its own pids and their entries. A remote pid is a struct rs_proc with
  * client == NULL and node set. Every claim on a unique name is a struct rs_name; the scope
  * map holds the visible one (the winner by policy), the losing claims hang off it by alt in
- * winner order (conflict.c). Peer connections are in the core map peers (by conn). */
+ * winner order (claims.c). Peer connections are in the core map peers (by conn). */
 #ifndef ROSTER_CORE_INTERNAL_H
 #define ROSTER_CORE_INTERNAL_H
 

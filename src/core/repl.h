@@ -1,4 +1,4 @@
-/* repl.h: replication of eventual scopes between nodes (repl.c). */
+/* repl.h: outgoing replication of eventual scopes (repl.c); incoming: repl_in.h. */
 #ifndef ROSTER_CORE_REPL_H
 #define ROSTER_CORE_REPL_H
 
