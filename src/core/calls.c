@@ -490,9 +490,9 @@ void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_
 
 /* --- from other nodes --------------------------------------------------------------------- */
 
-void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m,
-                        struct rs_proc *to)
+void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
+    struct rs_proc *to = rs_pids_find(c, m->pid); /* NULL also for another incarnation's */
     if (!to) {
         send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOPROC);
         return;

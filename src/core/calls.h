@@ -7,9 +7,9 @@
 void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-/* rs_calls_on_p_send keeps a proxy for a call of node n to local pid to and delivers it. */
-void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m,
-                        struct rs_proc *to);
+/* rs_calls_on_p_send keeps a proxy for a call (a P_SEND checked by rs_route_check_p_send)
+ * of node n to a local pid and delivers it; P_NOPROC if the pid is not alive. */
+void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_calls_on_p_noproc(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 /* rs_calls_tick answers the calls past their deadline (ETIMEDOUT / bad members). */

@@ -59,7 +59,12 @@ void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         rs_monitor_on_p_down(c, n, m);
         break;
     case RS_MSG_P_SEND:
-        rs_route_on_p_send(c, n, m);
+        if (!rs_route_check_p_send(c, n, m))
+            break;
+        if (rs_route_p_send_is_call(m))
+            rs_calls_on_p_send(c, n, m);
+        else
+            rs_route_on_p_send(c, n, m);
         break;
     case RS_MSG_P_PUBLISH:
         rs_route_on_p_publish(c, n, m);

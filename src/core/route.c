@@ -11,7 +11,6 @@
  * and 4) are in calls.c; they deliver through the same two helpers. */
 #include <string.h>
 
-#include "calls.h"
 #include "cluster.h"
 #include "members.h"
 #include "names.h"
@@ -464,19 +463,25 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
 
 /* --- from other nodes ------------------------------------------------------------------ */
 
-void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+int rs_route_p_send_is_call(const struct rs_msg *m)
 {
-    int call = m->opts == RS_MSGK_CALL || m->opts == RS_MSGK_MULTI_CALL;
+    return m->opts == RS_MSGK_CALL || m->opts == RS_MSGK_MULTI_CALL;
+}
+
+int rs_route_check_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    int call = rs_route_p_send_is_call(m);
     if (m->opts < RS_MSGK_SEND || m->opts > RS_MSGK_MULTI_CALL || m->opts ==
         RS_MSGK_PUBLISH || (call != (m->arg2 != 0)) || m->arg == 0) {
         rs_cluster_fail(c, n, "malformed P_SEND");
-        return;
+        return 0;
     }
+    return 1;
+}
+
+void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
     struct rs_proc *to = rs_pids_find(c, m->pid); /* NULL also for another incarnation's */
-    if (call) {
-        rs_calls_on_p_send(c, n, m, to);
-        return;
-    }
     if (!to)
         return;
     struct rs_pid from = {n->inc, m->arg};

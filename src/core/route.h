@@ -29,8 +29,13 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
                      struct rs_node **node, struct rs_pid *to, struct rs_bytes *scope);
 /* rs_route_sender checks that serial ARG of req is a live pid of cl: the pid, or NULL. */
 struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-/* The peer frames of messaging, from up node n: validated here (a bad one fails n). */
+/* rs_route_check_p_send validates P_SEND m of up node n: 1, or 0 once it failed n. */
+int rs_route_check_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* rs_route_p_send_is_call is 1 for a P_SEND of a call (calls.c takes it), 0 for a send. */
+int rs_route_p_send_is_call(const struct rs_msg *m);
+/* rs_route_on_p_send delivers a checked P_SEND that is no call to its local pid, if alive. */
 void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* rs_route_on_p_publish validates and fans out P_PUBLISH m of up node n. */
 void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 
 #endif
