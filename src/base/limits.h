@@ -8,7 +8,7 @@
 
 #define RS_FRAME_HEADER 12u                  /* bytes of every frame header */
 #define RS_SCOPE_MAX 255u                    /* scope name bytes (not configurable) */
-#define RS_NODE_NAME_MAX 255u                /* node name bytes (not configurable) */
+#define RS_NODE_NAME_MAX 64u                 /* node name bytes (not configurable) */
 #define RS_NAME_MAX_DEFAULT 1024u            /* name / group name bytes */
 #define RS_META_MAX_DEFAULT (64u * 1024u)    /* metadata bytes */
 #define RS_FRAME_MAX_DEFAULT (2u * 1024u * 1024u) /* frame bytes after the length prefix:
@@ -45,6 +45,20 @@
 /* client defaults */
 #define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u) /* libroster's event queue bytes
                                                        (options.event_queue_bytes = 0) */
+
+/* core caps */
+#define RS_NODE_ADDR_MAX 255u                /* a node's listen address "host:port" bytes */
+#define RS_CLIENT_NAME_MAX 64u               /* client name bytes kept for logs */
+#define RS_NODES_MAX 1024u                   /* node records; past it gossip of new names
+                                                is ignored */
+#define RS_NODE_FORGET_MS 60000u             /* a gossiped node never up this long is
+                                                forgotten */
+#define RS_PEER_SCOPES_MAX 1024u             /* scopes one node may announce as joined;
+                                                past it the node is declared down */
+#define RS_PEER_MONITORS_MAX_DEFAULT (1u << 20) /* monitors one node may hold on our pids */
+#define RS_PEER_ENTRIES_MAX_DEFAULT (1ull << 24) /* names + memberships held of one node */
+#define RS_HLC_SKEW_MAX_MS (3600u * 1000u)   /* a received stamp moves our clock this far
+                                                at most */
 
 /* A frame must be able to carry the largest name and metadata twice (events carry the
  * previous metadata too) plus a scope, node name and fixed fields. */

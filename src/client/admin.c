@@ -57,7 +57,7 @@ static int scope_request(roster_client *c, uint8_t type, const char *scope, int 
         return rs_client_fail(c, ROSTER_EINVAL, "unknown scope mode %d", mode);
     m.type = type;
     if (type == RS_MSG_SCOPE_CREATE)
-        rs_scope_create_mode_set(&m, (uint32_t)mode);
+        rs_msg_scope_create_mode_set(&m, (uint32_t)mode);
     return simple(c, &m, timeout_ms);
 }
 
@@ -92,7 +92,7 @@ int roster_log_level(roster_client *c, const char *level, int timeout_ms)
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_LOG_LEVEL;
-    rs_log_level_level_set(&m, (uint32_t)lv);
+    rs_msg_log_level_level_set(&m, (uint32_t)lv);
     return simple(c, &m, timeout_ms);
 }
 

@@ -54,7 +54,7 @@ struct rs_req {
 };
 
 /* rs_req_reply views the answer fields a request kept as a reply message, for the typed
- * accessors of wire/fields.h: rs_subscribe_reply_id(&rep) rather than req.arg. */
+ * accessors of wire/fields.h: rs_msg_subscribe_reply_id(&rep) rather than req.arg. */
 static inline struct rs_msg rs_req_reply(const struct rs_req *q)
 {
     struct rs_msg m;

@@ -120,14 +120,14 @@ static int hello_done(roster_client *c, void *arg)
 static int take_hello(roster_client *c, const struct rs_msg *r)
 {
     uint32_t frame_max, meta_max, message_max = 0;
-    rs_hello_reply_limits(r, &frame_max, &meta_max);
-    uint32_t name_max = rs_hello_reply_name_max(r);
-    struct rs_pid first = rs_hello_reply_pid(r);
+    rs_msg_hello_reply_limits(r, &frame_max, &meta_max);
+    uint32_t name_max = rs_msg_hello_reply_name_max(r);
+    struct rs_pid first = rs_msg_hello_reply_pid(r);
     if (frame_max < RS_FRAME_HEADER || frame_max > RS_FRAME_MAX_CEILING || name_max == 0 ||
-        first.inc == 0 || rs_hello_reply_message_max(r, &message_max) != 0)
+        first.inc == 0 || rs_msg_hello_reply_message_max(r, &message_max) != 0)
         return rs_client_fail(c, ROSTER_EPROTO,
                               "bad handshake answer (frame_max %u, limits block of %u bytes)",
-                              frame_max, (unsigned)rs_hello_reply_prev(r).len);
+                              frame_max, (unsigned)rs_msg_hello_reply_prev(r).len);
     c->frame_max = frame_max;
     c->meta_max = meta_max;
     c->name_max = name_max;
@@ -135,10 +135,10 @@ static int take_hello(roster_client *c, const struct rs_msg *r)
     c->msg_max = message_max > 0 && message_max < frame_max ? message_max : frame_max;
     c->dec.frame_max = frame_max;
     c->in.frame_max = frame_max;
-    c->node_inc = rs_hello_reply_incarnation(r);
+    c->node_inc = rs_msg_hello_reply_incarnation(r);
     c->self.node_inc = first.inc;
     c->self.serial = first.serial;
-    rs_client_copy_str(c->node_name, sizeof c->node_name, rs_hello_reply_node(r));
+    rs_client_copy_str(c->node_name, sizeof c->node_name, rs_msg_hello_reply_node(r));
     c->detail[0] = 0;
     return 0;
 }
@@ -150,10 +150,10 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_HELLO;
-    rs_hello_version_set(&m, RS_WIRE_VERSION);
-    rs_hello_magic_set(&m, RS_WIRE_MAGIC);
+    rs_msg_hello_version_set(&m, RS_WIRE_VERSION);
+    rs_msg_hello_magic_set(&m, RS_WIRE_MAGIC);
     size_t nl = client_name ? strlen(client_name) : 0;
-    rs_hello_client_name_set(&m, rs_bytes_of(client_name, nl > 255 ? 255 : nl));
+    rs_msg_hello_client_name_set(&m, rs_bytes_of(client_name, nl > 255 ? 255 : nl));
     struct rs_req req;
     memset(&req, 0, sizeof req);
     req.want_prev = 1;

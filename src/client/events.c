@@ -70,7 +70,7 @@ static int queue_unsubscribe(roster_client *c, uint64_t sub)
     memset(&u, 0, sizeof u);
     u.type = RS_MSG_UNSUBSCRIBE;
     u.req_id = id;
-    rs_unsubscribe_id_set(&u, sub);
+    rs_msg_unsubscribe_id_set(&u, sub);
     if (rs_wire_encode(&c->out, &u) != 0)
         return -1;
     c->ovf[c->n_ovf].sub = sub;
@@ -98,7 +98,7 @@ static int bounded_message(roster_client *c, size_t n, uint64_t pids)
     struct rs_msg o;
     memset(&o, 0, sizeof o);
     o.type = RS_MSG_EVENT;
-    rs_event_opts_set(&o, rs_event_opts_pack(ROSTER_EV_OVERFLOW, 0, 0));
+    rs_msg_event_opts_set(&o, rs_msg_event_opts_pack(ROSTER_EV_OVERFLOW, 0, 0));
     struct rs_buf b;
     rs_buf_init(&b);
     if (rs_wire_encode(&b, &o) != 0) {
@@ -124,15 +124,15 @@ uint64_t rs_client_evq_take_dropped(roster_client *c)
 static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
 {
     if (ev->type == RS_MSG_MESSAGE)
-        return bounded_message(c, n, rs_message_receivers(ev));
+        return bounded_message(c, n, rs_msg_message_receivers(ev));
     /* Monitors' DOWN events, conflict notices (addressed to a pid's owner, not to a
      * subscription) and a subscription's snapshot (the state the application asked for,
      * ending with SNAPSHOT_END) are never dropped. Event kinds this library does not know
      * yet are handed out as they are (roster_event_type_name says "unknown"). */
-    unsigned kind = rs_event_kind(ev);
-    if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || rs_event_snapshot(ev))
+    unsigned kind = rs_msg_event_kind(ev);
+    if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || rs_msg_event_snapshot(ev))
         return 0;
-    uint64_t sub = rs_event_id(ev);
+    uint64_t sub = rs_msg_event_id(ev);
     if (c->n_ovf && rs_client_evq_overflowed(c, sub))
         return 1;
     if (c->evq.len - c->evq_off + n <= c->evq_max)
@@ -146,10 +146,10 @@ static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
     struct rs_msg o;
     memset(&o, 0, sizeof o);
     o.type = RS_MSG_EVENT;
-    rs_event_opts_set(&o, rs_event_opts_pack(ROSTER_EV_OVERFLOW, 0, 0));
-    rs_event_id_set(&o, sub);
+    rs_msg_event_opts_set(&o, rs_msg_event_opts_pack(ROSTER_EV_OVERFLOW, 0, 0));
+    rs_msg_event_id_set(&o, sub);
     o.scope = ev->scope;
-    rs_event_node_set(&o, rs_event_node(ev));
+    rs_msg_event_node_set(&o, rs_msg_event_node(ev));
     struct rs_buf b;
     rs_buf_init(&b);
     if (rs_wire_encode(&b, &o) != 0)
@@ -165,7 +165,7 @@ void rs_client_evq_push(roster_client *c, const uint8_t *p, size_t n, const stru
     if (ev && bounded_event(c, n, ev))
         return;
     /* a MESSAGE lost for want of memory counts every pid it names */
-    uint64_t weight = ev && ev->type == RS_MSG_MESSAGE ? rs_message_receivers(ev) : 1;
+    uint64_t weight = ev && ev->type == RS_MSG_MESSAGE ? rs_msg_message_receivers(ev) : 1;
     append(c, p, n, ev == NULL, weight);
 }
 
@@ -257,23 +257,23 @@ static int convert_message(const roster_client *c, const struct rs_msg *m, size_
                            size_t n, roster_event *ev)
 {
     ev->type = ROSTER_EV_MESSAGE;
-    ev->msg_kind = (int)rs_message_kind(m);
+    ev->msg_kind = (int)rs_msg_message_kind(m);
     ev->to.node_inc = c->self.node_inc;
-    ev->to.serial = rs_message_receiver(m, first);
-    ev->call_ref = rs_message_call_ref(m);
-    struct rs_pid from = rs_message_from(m);
+    ev->to.serial = rs_msg_message_receiver(m, first);
+    ev->call_ref = rs_msg_message_call_ref(m);
+    struct rs_pid from = rs_msg_message_from(m);
     ev->pid.node_inc = from.inc;
     ev->pid.serial = from.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m->scope);
-    rs_client_copy_str(ev->node, sizeof ev->node, rs_message_from_node(m));
+    rs_client_copy_str(ev->node, sizeof ev->node, rs_msg_message_from_node(m));
     roster_pid *pids = NULL;
-    int r = fill_bufs(ev, 1, rs_message_key(m), 1, rs_message_payload(m), 0,
+    int r = fill_bufs(ev, 1, rs_msg_message_key(m), 1, rs_msg_message_payload(m), 0,
                       rs_bytes_of(NULL, 0), n, &pids);
     if (r)
         return r;
     for (size_t i = 0; i < n; i++) {
         pids[i].node_inc = c->self.node_inc;
-        pids[i].serial = rs_message_receiver(m, first + i);
+        pids[i].serial = rs_msg_message_receiver(m, first + i);
     }
     ev->n_to = n;
     ev->to_all = pids;
@@ -294,15 +294,15 @@ static int convert(const struct rs_msg *m_in, roster_event *ev)
         /* a pipelined answer: its PREV (error detail) is handed out as meta */
         return fill_bufs(ev, 0, m.key, 1, m.prev, 0, m.prev, 0, NULL);
     }
-    ev->type = (int)rs_event_kind(&m);
-    ev->reason = (int)rs_event_reason(&m);
-    ev->snapshot = rs_event_snapshot(&m);
-    ev->id = rs_event_id(&m);
+    ev->type = (int)rs_msg_event_kind(&m);
+    ev->reason = (int)rs_msg_event_reason(&m);
+    ev->snapshot = rs_msg_event_snapshot(&m);
+    ev->id = rs_msg_event_id(&m);
     ev->pid.node_inc = m.pid.inc;
     ev->pid.serial = m.pid.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
-    rs_client_copy_str(ev->node, sizeof ev->node, rs_event_node(&m));
-    return fill_bufs(ev, 1, rs_event_key(&m), 1, rs_event_meta(&m), 1, rs_event_prev_meta(&m),
+    rs_client_copy_str(ev->node, sizeof ev->node, rs_msg_event_node(&m));
+    return fill_bufs(ev, 1, rs_msg_event_key(&m), 1, rs_msg_event_meta(&m), 1, rs_msg_event_prev_meta(&m),
                      0, NULL);
 }
 
@@ -336,7 +336,7 @@ int roster_next_event(roster_client *c, roster_event *ev)
         if (m.type == RS_MSG_MESSAGE) {
             /* one event per receiving pid (the frame stays at the head until its last
              * one), or one for all of them */
-            size_t pids = rs_message_receivers(&m);
+            size_t pids = rs_msg_message_receivers(&m);
             size_t k = c->group_messages ? pids - c->evq_sub : 1;
             if ((r = convert_message(c, &m, c->evq_sub, k, ev)) != 0)
                 return rs_client_fail(c, r, "out of memory converting an event");
@@ -470,14 +470,14 @@ int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
     if (!(flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS)))
         flags |= ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
     m.type = RS_MSG_SUBSCRIBE;
-    rs_subscribe_flags_set(&m, flags);
-    rs_subscribe_pattern_set(&m, rs_bytes_of(pattern, pattern_len));
+    rs_msg_subscribe_flags_set(&m, flags);
+    rs_msg_subscribe_pattern_set(&m, rs_bytes_of(pattern, pattern_len));
     struct rs_req req;
     memset(&req, 0, sizeof req);
     r = rs_client_request(c, &m, &req, timeout_ms);
     struct rs_msg rep = rs_req_reply(&req);
     if (r == 0 && sub_out)
-        *sub_out = rs_subscribe_reply_id(&rep);
+        *sub_out = rs_msg_subscribe_reply_id(&rep);
     return r;
 }
 
@@ -487,9 +487,9 @@ static int by_id(roster_client *c, uint8_t type, uint64_t id, int timeout_ms)
     memset(&m, 0, sizeof m);
     m.type = type;
     if (type == RS_MSG_UNSUBSCRIBE)
-        rs_unsubscribe_id_set(&m, id);
+        rs_msg_unsubscribe_id_set(&m, id);
     else
-        rs_demonitor_id_set(&m, id);
+        rs_msg_demonitor_id_set(&m, id);
     struct rs_req req;
     memset(&req, 0, sizeof req);
     return rs_client_request(c, &m, &req, timeout_ms);
@@ -515,7 +515,7 @@ int roster_monitor(roster_client *c, roster_pid pid, uint64_t *mon_out, int time
     int r = rs_client_request(c, &m, &req, timeout_ms);
     struct rs_msg rep = rs_req_reply(&req);
     if (r == 0 && mon_out)
-        *mon_out = rs_monitor_reply_id(&rep);
+        *mon_out = rs_msg_monitor_reply_id(&rep);
     return r;
 }
 

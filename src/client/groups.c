@@ -42,5 +42,5 @@ int roster_is_member(roster_client *c, const char *scope, const void *group, siz
     if (r)
         return r;
     struct rs_msg rep = rs_req_reply(&req);
-    return rs_is_member_reply_yes(&rep) ? 1 : 0;
+    return rs_msg_is_member_reply_yes(&rep) ? 1 : 0;
 }

@@ -38,9 +38,9 @@ static int item_entry(struct rs_req *req, const struct rs_msg *m)
     if (m->type == RS_MSG_SCOPES) {
         if (rs_client_copy_buf(&e->name, m->scope.ptr, m->scope.len) != 0)
             return ROSTER_ENOMEM;
-        e->count = rs_scopes_item_names(m);
-        e->groups = rs_scopes_item_groups(m);
-        e->mode = (int)rs_scopes_item_mode(m);
+        e->count = rs_msg_scopes_item_names(m);
+        e->groups = rs_msg_scopes_item_groups(m);
+        e->mode = (int)rs_msg_scopes_item_mode(m);
         l->n++;
         return 0;
     }
@@ -54,7 +54,7 @@ static int item_entry(struct rs_req *req, const struct rs_msg *m)
     e->pid.serial = m->pid.serial;
     rs_client_copy_str(e->node, sizeof e->node, m->node);
     if (m->type == RS_MSG_GROUPS)
-        e->count = rs_groups_item_members(m);
+        e->count = rs_msg_groups_item_members(m);
     l->n++;
     return 0;
 }
@@ -120,8 +120,8 @@ static int item_stat(struct rs_req *req, const struct rs_msg *m)
         return ROSTER_ENOMEM;
     x->out->items = items;
     roster_stat *s = &x->out->items[x->out->n++];
-    rs_client_copy_str(s->key, sizeof s->key, rs_status_item_stat(m));
-    s->value = rs_status_item_value(m);
+    rs_client_copy_str(s->key, sizeof s->key, rs_msg_status_item_stat(m));
+    s->value = rs_msg_status_item_value(m);
     return 0;
 }
 
@@ -139,10 +139,10 @@ static int item_node(struct rs_req *req, const struct rs_msg *m)
     x->out->items = items;
     roster_node_info *ni = &x->out->items[x->out->n++];
     memset(ni, 0, sizeof *ni);
-    rs_client_copy_str(ni->name, sizeof ni->name, rs_nodes_item_node(m));
-    ni->incarnation = rs_nodes_item_incarnation(m);
-    ni->state = (int)rs_nodes_item_state(m);
-    ni->self = rs_nodes_item_self(m);
+    rs_client_copy_str(ni->name, sizeof ni->name, rs_msg_nodes_item_node(m));
+    ni->incarnation = rs_msg_nodes_item_incarnation(m);
+    ni->state = (int)rs_msg_nodes_item_state(m);
+    ni->self = rs_msg_nodes_item_self(m);
     return 0;
 }
 
@@ -230,13 +230,13 @@ static int prefix_query(roster_client *c, uint8_t type, const char *scope, const
     m.type = type;
     struct rs_pid filter = {pid.node_inc, pid.serial};
     if (type == RS_MSG_NAMES) {
-        rs_names_limit_set(&m, limit);
-        rs_names_filter_set(&m, filter);
-        rs_names_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
+        rs_msg_names_limit_set(&m, limit);
+        rs_msg_names_filter_set(&m, filter);
+        rs_msg_names_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
     } else {
-        rs_groups_limit_set(&m, limit);
-        rs_groups_filter_set(&m, filter);
-        rs_groups_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
+        rs_msg_groups_limit_set(&m, limit);
+        rs_msg_groups_filter_set(&m, filter);
+        rs_msg_groups_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
     }
     return list_entries(c, &m, out, timeout_ms);
 }
@@ -268,7 +268,7 @@ int roster_members(roster_client *c, const char *scope, const void *group, size_
         (r = rs_client_check_key(c, group, group_len, "group name")))
         return r;
     m.type = RS_MSG_MEMBERS;
-    rs_members_opts_set(&m, local_only ? RS_OPT_LOCAL : 0);
-    rs_members_group_set(&m, rs_bytes_of(group, group_len));
+    rs_msg_members_opts_set(&m, local_only ? RS_OPT_LOCAL : 0);
+    rs_msg_members_group_set(&m, rs_bytes_of(group, group_len));
     return list_entries(c, &m, out, timeout_ms);
 }

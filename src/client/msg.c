@@ -105,13 +105,13 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_SEND;
-    rs_send_flags_set(&m, flags & ROSTER_SEND_CONFIRM);
+    rs_msg_send_flags_set(&m, flags & ROSTER_SEND_CONFIRM);
     uint64_t serial = 0;
     if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
-    rs_send_from_set(&m, serial);
-    rs_send_payload_set(&m, rs_bytes_of(data, len));
+    rs_msg_send_from_set(&m, serial);
+    rs_msg_send_payload_set(&m, rs_bytes_of(data, len));
     if (!(flags & ROSTER_SEND_CONFIRM))
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
     struct rs_req req;
@@ -152,14 +152,14 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_PUBLISH;
-    rs_publish_flags_set(&m, flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT));
+    rs_msg_publish_flags_set(&m, flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT));
     uint64_t serial = 0;
     if ((r = check_from(c, from, &serial)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))
         return r;
-    rs_publish_from_set(&m, serial);
-    rs_publish_group_set(&m, rs_bytes_of(group, group_len));
-    rs_publish_payload_set(&m, rs_bytes_of(data, len));
+    rs_msg_publish_from_set(&m, serial);
+    rs_msg_publish_group_set(&m, rs_bytes_of(group, group_len));
+    rs_msg_publish_payload_set(&m, rs_bytes_of(data, len));
     if (flags & ROSTER_PUBLISH_NOWAIT)
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
     struct rs_req req;
@@ -167,7 +167,7 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     r = rs_client_request(c, &m, &req, timeout_ms);
     struct rs_msg rep = rs_req_reply(&req);
     if (r == 0 && recipients)
-        *recipients = (size_t)rs_publish_reply_recipients(&rep);
+        *recipients = (size_t)rs_msg_publish_reply_recipients(&rep);
     return r;
 }
 
@@ -195,13 +195,13 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_CALL;
-    rs_call_timeout_ms_set(&m, node_timeout(timeout_ms));
+    rs_msg_call_timeout_ms_set(&m, node_timeout(timeout_ms));
     uint64_t serial = 0;
     if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
-    rs_call_from_set(&m, serial);
-    rs_call_payload_set(&m, rs_bytes_of(data, len));
+    rs_msg_call_from_set(&m, serial);
+    rs_msg_call_payload_set(&m, rs_bytes_of(data, len));
     struct rs_req req;
     memset(&req, 0, sizeof req);
     req.want_meta = 1;
@@ -214,7 +214,7 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
         return rs_client_fail(c, r, "out of memory for the reply");
     *reply = req.meta;
     struct rs_msg rep = rs_req_reply(&req);
-    struct rs_pid who = rs_call_reply_responder(&rep);
+    struct rs_pid who = rs_msg_call_reply_responder(&rep);
     if (responder) {
         responder->node_inc = who.inc;
         responder->serial = who.serial;
@@ -250,8 +250,8 @@ int roster_reply(roster_client *c, const roster_event *request, const void *data
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_REPLY;
-    rs_reply_call_ref_set(&m, request->call_ref);
-    rs_reply_payload_set(&m, rs_bytes_of(data, len));
+    rs_msg_reply_call_ref_set(&m, request->call_ref);
+    rs_msg_reply_payload_set(&m, rs_bytes_of(data, len));
     return post(c, &m, 0, timeout_ms);
 }
 
@@ -289,9 +289,9 @@ static int multi_item(struct rs_req *req, const struct rs_msg *m)
 {
     struct multi_acc *a = req->ctx;
     roster_multi_result *o = a->out;
-    struct rs_pid member = rs_multi_call_item_member(m);
+    struct rs_pid member = rs_msg_multi_call_item_member(m);
     roster_pid pid = {member.inc, member.serial};
-    if (rs_multi_call_item_bad(m) == 1) {
+    if (rs_msg_multi_call_item_bad(m) == 1) {
         if (grow((void **)&o->bad, &a->cap_bad, o->n_bad, sizeof *o->bad))
             return ROSTER_ENOMEM;
         o->bad[o->n_bad++] = pid;
@@ -301,7 +301,7 @@ static int multi_item(struct rs_req *req, const struct rs_msg *m)
         return ROSTER_ENOMEM;
     roster_multi_reply *rep = &o->replies[o->n_replies];
     rep->pid = pid;
-    struct rs_bytes answer = rs_multi_call_item_payload(m);
+    struct rs_bytes answer = rs_msg_multi_call_item_payload(m);
     if (rs_client_copy_buf(&rep->data, answer.ptr, answer.len))
         return ROSTER_ENOMEM;
     o->n_replies++;
@@ -324,15 +324,15 @@ int roster_multi_call(roster_client *c, roster_pid from, const char *scope, cons
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_MULTI_CALL;
-    rs_multi_call_flags_set(&m, flags);
-    rs_multi_call_timeout_ms_set(&m, node_timeout(timeout_ms));
+    rs_msg_multi_call_flags_set(&m, flags);
+    rs_msg_multi_call_timeout_ms_set(&m, node_timeout(timeout_ms));
     uint64_t serial = 0;
     if ((r = check_from(c, from, &serial)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))
         return r;
-    rs_multi_call_from_set(&m, serial);
-    rs_multi_call_group_set(&m, rs_bytes_of(group, group_len));
-    rs_multi_call_payload_set(&m, rs_bytes_of(data, len));
+    rs_msg_multi_call_from_set(&m, serial);
+    rs_msg_multi_call_group_set(&m, rs_bytes_of(group, group_len));
+    rs_msg_multi_call_payload_set(&m, rs_bytes_of(data, len));
     struct multi_acc acc = {out, 0, 0};
     struct rs_req req;
     memset(&req, 0, sizeof req);

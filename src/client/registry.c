@@ -46,7 +46,7 @@ int roster_register(roster_client *c, const char *scope, const void *name, size_
     memset(&req, 0, sizeof req);
     r = rs_client_request(c, &m, &req, timeout_ms);
     struct rs_msg rep = rs_req_reply(&req);
-    struct rs_pid h = rs_register_reply_holder(&rep);
+    struct rs_pid h = rs_msg_register_reply_holder(&rep);
     if (holder && (r == 0 || r == ROSTER_ETAKEN)) {
         holder->node_inc = h.inc;
         holder->serial = h.serial;
@@ -80,7 +80,7 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
         (r = rs_client_check_key(c, name, name_len, "name")))
         return r;
     m.type = RS_MSG_LOOKUP;
-    rs_lookup_name_set(&m, rs_bytes_of(name, name_len));
+    rs_msg_lookup_name_set(&m, rs_bytes_of(name, name_len));
     struct rs_req req;
     memset(&req, 0, sizeof req);
     req.want_meta = 1;
@@ -95,10 +95,10 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
     }
     out->meta = req.meta;
     struct rs_msg rep = rs_req_reply(&req);
-    struct rs_pid h = rs_lookup_reply_holder(&rep);
+    struct rs_pid h = rs_msg_lookup_reply_holder(&rep);
     out->pid.node_inc = h.inc;
     out->pid.serial = h.serial;
-    memcpy(out->node, req.node, sizeof out->node);
+    memcpy(out->node, req.node, sizeof req.node); /* NUL-terminated, out->node is larger */
     return 0;
 }
 
@@ -109,8 +109,8 @@ struct count_ctx {
 static int item_count(struct rs_req *req, const struct rs_msg *m)
 {
     roster_counts *o = ((struct count_ctx *)req->ctx)->out;
-    struct rs_bytes k = rs_count_item_counter(m);
-    uint64_t v = rs_count_item_value(m);
+    struct rs_bytes k = rs_msg_count_item_counter(m);
+    uint64_t v = rs_msg_count_item_value(m);
     if (k.len == 5 && memcmp(k.ptr, "names", 5) == 0)
         o->names = v;
     else if (k.len == 6 && memcmp(k.ptr, "groups", 6) == 0)
@@ -135,7 +135,7 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
         return rs_client_fail(c, ROSTER_ENAMETOOLONG, "node name longer than %u bytes",
                               RS_NODE_NAME_MAX);
     m.type = RS_MSG_COUNT;
-    rs_count_node_set(&m, rs_bytes_str(node));
+    rs_msg_count_node_set(&m, rs_bytes_str(node));
     struct count_ctx x = {out};
     struct rs_req req;
     memset(&req, 0, sizeof req);

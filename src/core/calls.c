@@ -15,7 +15,14 @@
  * that node's oldest proxy is failed with ROSTER_ELIMIT. */
 #include <string.h>
 
-#include "internal.h"
+#include "calls.h"
+#include "cluster.h"
+#include "members.h"
+#include "output.h"
+#include "pids.h"
+#include "route.h"
+#include "scope.h"
+#include "util.h"
 
 static int slot_eq(const void *item, const void *key)
 {
@@ -291,7 +298,7 @@ static void send_noproc(struct rs_core *c, struct rs_node *n, uint64_t ref, stru
     m.status = status;
     m.arg2 = ref;
     m.pid = pid;
-    rs_cluster_send(c, n, &m);
+    rs_out_peer(c, n, &m);
 }
 
 /* Answer proxy s's caller with status (P_NOPROC) and forget it. */
@@ -390,7 +397,7 @@ void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_scope *sc = rs_scope_of(c, cl, req);
     if (!sc)
         return;
-    struct rs_group *g = req->key.len ? rs_groups_find(c, sc, req->key.ptr, req->key.len) : NULL;
+    struct rs_group *g = req->key.len ? rs_members_group(c, sc, req->key.ptr, req->key.len) : NULL;
     int local_only = (req->opts & RS_PUBLISH_LOCAL) != 0;
     uint32_t n = 0;
     for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext)
@@ -474,7 +481,7 @@ void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_
             proxy_fail(c, s, st);
             return;
         }
-        rs_cluster_send(c, s->node, &m);
+        rs_out_peer(c, s->node, &m);
         proxy_free(c, s);
         return;
     }
@@ -483,9 +490,9 @@ void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_
 
 /* --- from other nodes --------------------------------------------------------------------- */
 
-void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m,
-                        struct rs_proc *to)
+void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
+    struct rs_proc *to = rs_pids_find(c, m->pid); /* NULL also for another incarnation's */
     if (!to) {
         send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOPROC);
         return;
@@ -537,6 +544,10 @@ static struct rs_slot *remote_slot(struct rs_core *c, struct rs_node *n, const s
 
 void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
+    if (m->arg2 == 0 || m->pid.inc != n->inc) {
+        rs_cluster_fail(c, n, "malformed P_REPLY");
+        return;
+    }
     struct rs_slot *s = remote_slot(c, n, m);
     if (!s)
         return;
@@ -550,6 +561,10 @@ void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_m
 
 void rs_calls_on_p_noproc(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
+    if (m->arg2 == 0 || m->pid.inc != n->inc) {
+        rs_cluster_fail(c, n, "malformed P_NOPROC");
+        return;
+    }
     struct rs_slot *s = remote_slot(c, n, m);
     if (!s)
         return;
@@ -629,8 +644,5 @@ void rs_calls_free_all(struct rs_core *c)
             rs_free(x->slots[j].data);
         rs_free(x);
     }
-    rs_free(r->heap);
-    rs_map_fini(&r->slots);
-    rs_route_free(c);
-    memset(r, 0, sizeof *r);
+    r->heap_n = 0; /* the heap array and the ref map itself are route.c's */
 }

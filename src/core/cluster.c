@@ -1,55 +1,32 @@
-/* cluster.c: the other nodes and the peer connections (docs/CLUSTER.md): PEER_UP with
- * duplicate-connection and same-name checks, gossip of known nodes (P_NODE) and the DIAL
- * outputs it implies, heartbeats (P_PING / P_PONG) and failure detection on TICK, the
+/* cluster.c: the peer connections and the life of other nodes (docs/CLUSTER.md): PEER_UP
+ * with duplicate-connection and same-name checks, gossip of known nodes (P_NODE) and the
+ * DIAL outputs it implies, heartbeats (P_PING / P_PONG) and failure detection on TICK, the
  * declaration of a node down (purge of its entries, DOWN node_down, NODE_DOWN events), the
- * dispatch of peer frames, monitors other nodes hold on our pids (P_MONITOR), and the
- * node-level reads NODES and per-node counts. Every peer frame is validated; a malformed or
- * unexpected one closes the connection and declares the node down. */
+ * NODES read, and rs_cluster_fail, which every peer-frame validator calls on a malformed or
+ * unexpected frame: it closes the connection and declares the node down. The node records
+ * themselves are a table (nodes.c); peer frames arrive through peer_in.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "../base/check.h"
+#include "calls.h"
+#include "cluster.h"
+#include "events.h"
+#include "monitors.h"
+#include "nodes.h"
+#include "notices.h"
+#include "output.h"
+#include "repl_in.h"
+#include "scope.h"
+#include "scopes.h"
+#include "util.h"
 
-#define HEARTBEAT_MS_DEFAULT 500u
-#define DOWN_AFTER_MS_DEFAULT 3000u
-#define PEER_MONITORS_MAX_DEFAULT (1u << 20)
-#define PEER_ENTRIES_MAX_DEFAULT (1ull << 24)
-#define RS_NODES_MAX 1024u           /* node records; past it gossip of new names is ignored */
-#define NODE_FORGET_MS 60000u        /* a gossiped node never up this long is forgotten */
-#define NODE_NAME_LEN_MAX 64u
-
-static int node_eq(const void *item, const void *key)
-{
-    return ((const struct rs_node *)item)->inc == *(const uint64_t *)key;
-}
 
 static int peer_eq(const void *item, const void *key)
 {
     return ((const struct rs_peer *)item)->conn == *(const uint64_t *)key;
-}
-
-struct pmon_key {
-    uint64_t inc;
-    uint64_t ref;
-};
-
-static int pmon_eq(const void *item, const void *key)
-{
-    const struct rs_pmon *m = item;
-    const struct pmon_key *k = key;
-    return m->node->inc == k->inc && m->ref == k->ref;
-}
-
-static uint64_t pmon_hash(const struct rs_core *c, uint64_t inc, uint64_t ref)
-{
-    return rs_hash_u64(c->seed ^ inc, ref);
-}
-
-struct rs_node *rs_cluster_node(const struct rs_core *c, uint64_t inc)
-{
-    return rs_map_get(&c->nodes, rs_hash_u64(c->seed, inc), &inc, node_eq);
 }
 
 static struct rs_peer *peer_find(const struct rs_core *c, uint64_t conn)
@@ -57,47 +34,9 @@ static struct rs_peer *peer_find(const struct rs_core *c, uint64_t conn)
     return rs_map_get(&c->peers, rs_hash_u64(c->seed, conn), &conn, peer_eq);
 }
 
-static int name_is(const struct rs_node *n, struct rs_bytes name)
-{
-    return rs_bytes_eq((const uint8_t *)n->name, n->name_len, name.ptr, name.len);
-}
-
-struct rs_node *rs_cluster_node_named(const struct rs_core *c, struct rs_bytes name)
-{
-    struct rs_node *any = NULL;
-    for (size_t i = 0; i < c->nodes.cap; i++) {
-        struct rs_node *n = c->nodes.slots[i].item;
-        if (!n || !name_is(n, name))
-            continue;
-        if (n->state == ROSTER_NODE_UP)
-            return n;
-        any = n;
-    }
-    return any;
-}
-
-struct rs_bytes rs_cluster_name_of(const struct rs_core *c, uint64_t inc)
-{
-    if (inc != c->inc) {
-        const struct rs_node *n = rs_cluster_node(c, inc);
-        if (n)
-            return rs_bytes_of(n->name, n->name_len);
-    }
-    return rs_bytes_node(c);
-}
-
-int rs_cluster_joined(const struct rs_node *n, const struct rs_scope *s)
-{
-    for (const struct rs_pscope *x = n->scopes; x; x = x->next)
-        if (rs_bytes_eq((const uint8_t *)x->name, x->len, (const uint8_t *)s->name,
-                        s->name_len))
-            return 1;
-    return 0;
-}
-
 static int valid_node_name(struct rs_bytes b)
 {
-    if (b.len == 0 || b.len > NODE_NAME_LEN_MAX)
+    if (b.len == 0 || b.len > RS_NODE_NAME_MAX)
         return 0;
     for (uint32_t i = 0; i < b.len; i++) {
         uint8_t ch = b.ptr[i];
@@ -108,43 +47,25 @@ static int valid_node_name(struct rs_bytes b)
     return 1;
 }
 
-/* A peer that does not read what we send is declared down once its unread output passes
- * outbuf_max, like a client; not here (callers walk tables the purge would change) but at
- * the end of the apply. Nothing more is sent to it meanwhile. */
-void rs_cluster_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
-        return;
-    size_t before = c->out->bytes.len;
-    if (rs_out_frame_conn(c, n->conn, m) != 0)
-        return;
-    n->unread += c->out->bytes.len - before;
-    if (n->unread > c->lim.outbuf_max) {
-        n->overflow = 1;
-        c->peer_overflow = 1;
-    }
-}
-
 /* --- setup and teardown ---------------------------------------------------------------- */
 
 int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
 {
     rs_map_init(&c->nodes);
     rs_map_init(&c->peers);
-    rs_map_init(&c->pmons);
-    c->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : HEARTBEAT_MS_DEFAULT;
-    c->down_after_ms = cfg->down_after_ms ? cfg->down_after_ms : DOWN_AFTER_MS_DEFAULT;
+    c->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : RS_HEARTBEAT_MS_DEFAULT;
+    c->down_after_ms = cfg->down_after_ms ? cfg->down_after_ms : RS_DOWN_AFTER_MS_DEFAULT;
     c->peer_monitors_max =
-        cfg->peer_monitors_max ? cfg->peer_monitors_max : PEER_MONITORS_MAX_DEFAULT;
+        cfg->peer_monitors_max ? cfg->peer_monitors_max : RS_PEER_MONITORS_MAX_DEFAULT;
     c->peer_entries_max =
-        cfg->peer_entries_max ? cfg->peer_entries_max : PEER_ENTRIES_MAX_DEFAULT;
+        cfg->peer_entries_max ? cfg->peer_entries_max : RS_PEER_ENTRIES_MAX_DEFAULT;
     if (cfg->policy > RS_POLICY_CUSTOM || (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver))
         return -1;
     c->policy = cfg->policy;
     c->resolver = cfg->resolver;
     if (cfg->listen_addr) {
         size_t n = strlen(cfg->listen_addr);
-        if (n > RS_NODE_NAME_MAX)
+        if (n > RS_NODE_ADDR_MAX)
             return -1;
         memcpy(c->addr, cfg->listen_addr, n);
         c->addr_len = (uint32_t)n;
@@ -175,30 +96,12 @@ int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
         struct rs_bytes nm = rs_bytes_str(cfg->scopes[i]);
         if (nm.len == 0 || nm.len > RS_SCOPE_MAX)
             return -1;
-        struct rs_scope *s = rs_scope_find(c, nm);
-        if (!s && !(s = rs_scope_create(c, nm, ROSTER_SCOPE_EVENTUAL)))
+        struct rs_scope *s = rs_scopes_find(c, nm);
+        if (!s && !(s = rs_scopes_create(c, nm, ROSTER_SCOPE_EVENTUAL)))
             return -1;
         s->joined = 1;
     }
     return 0;
-}
-
-static void pscopes_free(struct rs_node *n)
-{
-    while (n->scopes) {
-        struct rs_pscope *x = n->scopes;
-        n->scopes = x->next;
-        rs_free(x);
-    }
-}
-
-/* Frees node record n, which holds nothing any more (a down or never-connected node). */
-static void node_free(struct rs_core *c, struct rs_node *n)
-{
-    rs_map_del_item(&c->nodes, rs_hash_u64(c->seed, n->inc), n);
-    pscopes_free(n);
-    rs_map_fini(&n->procs);
-    rs_free(n);
 }
 
 void rs_cluster_free(struct rs_core *c)
@@ -211,97 +114,19 @@ void rs_cluster_free(struct rs_core *c)
         for (size_t j = 0; j < n->procs.cap; j++)
             rs_free(n->procs.slots[j].item);
         rs_map_fini(&n->procs);
-        pscopes_free(n);
+        rs_nodes_pscopes_free(n);
         rs_free(n);
     }
     for (size_t i = 0; i < c->peers.cap; i++)
         rs_free(c->peers.slots[i].item);
-    for (size_t i = 0; i < c->pmons.cap; i++)
-        rs_free(c->pmons.slots[i].item);
     rs_map_fini(&c->nodes);
     rs_map_fini(&c->peers);
-    rs_map_fini(&c->pmons);
     for (size_t i = 0; i < c->n_prios; i++)
         rs_free((char *)c->prios[i].node);
     rs_free(c->prios);
 }
 
 /* --- peer monitors ---------------------------------------------------------------------- */
-
-static void pmon_free(struct rs_core *c, struct rs_pmon *m)
-{
-    rs_map_del_item(&c->pmons, pmon_hash(c, m->node->inc, m->ref), m);
-    RS_LIST_DEL(m->target->pmons, m, tprev, tnext);
-    RS_LIST_DEL(m->node->pmons, m, nprev, nnext);
-    m->node->n_pmons--;
-    rs_free(m);
-}
-
-static void send_p_down(struct rs_core *c, struct rs_node *n, uint64_t ref, struct rs_pid pid,
-                        uint32_t reason)
-{
-    struct rs_msg d;
-    memset(&d, 0, sizeof d);
-    d.type = RS_MSG_P_DOWN;
-    d.opts = reason;
-    d.arg = ref;
-    d.pid = pid;
-    rs_cluster_send(c, n, &d);
-}
-
-void rs_cluster_pmons_fire(struct rs_core *c, struct rs_proc *p, uint32_t reason)
-{
-    while (p->pmons) {
-        struct rs_pmon *m = p->pmons;
-        send_p_down(c, m->node, m->ref, rs_pids_of(c, p), reason);
-        pmon_free(c, m);
-    }
-}
-
-static void on_p_monitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    struct rs_proc *p = rs_pids_find(c, m->pid);
-    if (!p) {
-        send_p_down(c, n, m->arg, m->pid, ROSTER_REASON_NOPROC);
-        return;
-    }
-    struct pmon_key k = {n->inc, m->arg};
-    uint64_t h = pmon_hash(c, n->inc, m->arg);
-    if (rs_map_get(&c->pmons, h, &k, pmon_eq)) {
-        rs_cluster_fail(c, n, "P_MONITOR reuses monitor ref %llu", (unsigned long long)m->arg);
-        return;
-    }
-    /* The requesting node refuses its clients' monitors past this cap (ELIMIT), so only a
-     * faulty peer passes it. */
-    if (n->n_pmons >= c->peer_monitors_max) {
-        rs_cluster_fail(c, n, "more than %u monitors on this node's pids",
-                        c->peer_monitors_max);
-        return;
-    }
-    struct rs_pmon *pm = rs_core_alloc(c, sizeof *pm);
-    if (!pm)
-        return;
-    memset(pm, 0, sizeof *pm);
-    pm->ref = m->arg;
-    pm->node = n;
-    pm->target = p;
-    if (rs_map_put(&c->pmons, h, pm) != 0) {
-        c->oom = 1;
-        rs_free(pm);
-        return;
-    }
-    RS_LIST_PUSH(p->pmons, pm, tprev, tnext);
-    RS_LIST_PUSH(n->pmons, pm, nprev, nnext);
-    n->n_pmons++;
-}
-
-static void on_p_demonitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    struct pmon_key k = {n->inc, m->arg};
-    struct rs_pmon *pm = rs_map_get(&c->pmons, pmon_hash(c, n->inc, m->arg), &k, pmon_eq);
-    if (pm) /* else the pid died meanwhile and P_DOWN is on its way */
-        pmon_free(c, pm);
-}
 
 /* --- node up / down --------------------------------------------------------------------- */
 
@@ -329,16 +154,16 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
     n->sync = NULL;
     n->sync_active = 0;
     rs_repl_drop(c, n, NULL, ROSTER_REASON_NODE_DOWN);
-    rs_monitor_node_down(c, n);
+    rs_notices_node_down(c, n);
     rs_calls_node_down(c, n);
     while (n->pmons)
-        pmon_free(c, n->pmons);
+        rs_pmons_free(c, n->pmons);
     for (struct rs_pscope *x = n->scopes; x; x = x->next) {
-        struct rs_scope *s = rs_scope_find(c, rs_bytes_of(x->name, x->len));
+        struct rs_scope *s = rs_scopes_find(c, rs_bytes_of(x->name, x->len));
         if (s && s->joined && s->subs)
             rs_events_node(c, s, ROSTER_EV_NODE_DOWN, rs_bytes_of(n->name, n->name_len));
     }
-    pscopes_free(n);
+    rs_nodes_pscopes_free(n);
 }
 
 void rs_cluster_fail(struct rs_core *c, struct rs_node *n, const char *fmt, ...)
@@ -355,35 +180,6 @@ void rs_cluster_fail(struct rs_core *c, struct rs_node *n, const char *fmt, ...)
     node_down(c, n, 1, why);
 }
 
-static struct rs_node *node_new(struct rs_core *c, struct rs_bytes name, uint64_t inc)
-{
-    struct rs_node *n = rs_core_alloc(c, sizeof *n);
-    if (!n)
-        return NULL;
-    memset(n, 0, sizeof *n);
-    n->inc = inc;
-    memcpy(n->name, name.ptr, name.len);
-    n->name_len = name.len;
-    n->state = ROSTER_NODE_CONNECTING;
-    n->since_ms = c->now_ms;
-    rs_map_init(&n->procs);
-    if (rs_map_put(&c->nodes, rs_hash_u64(c->seed, inc), n) != 0) {
-        c->oom = 1;
-        rs_free(n);
-        return NULL;
-    }
-    return n;
-}
-
-static void set_addr(struct rs_node *n, struct rs_bytes addr)
-{
-    if (addr.len == 0 || addr.len > RS_NODE_NAME_MAX)
-        return;
-    memcpy(n->addr, addr.ptr, addr.len);
-    n->addr[addr.len] = 0;
-    n->addr_len = addr.len;
-}
-
 /* Forget records of name other than keep that are not up: they hold nothing. */
 static void forget_others(struct rs_core *c, struct rs_bytes name, const struct rs_node *keep)
 {
@@ -391,12 +187,12 @@ static void forget_others(struct rs_core *c, struct rs_bytes name, const struct 
         struct rs_node *victim = NULL;
         for (size_t i = 0; i < c->nodes.cap && !victim; i++) {
             struct rs_node *n = c->nodes.slots[i].item;
-            if (n && n != keep && n->state != ROSTER_NODE_UP && name_is(n, name))
+            if (n && n != keep && n->state != ROSTER_NODE_UP && rs_nodes_name_is(n, name))
                 victim = n;
         }
         if (!victim)
             return;
-        node_free(c, victim);
+        rs_nodes_free_one(c, victim);
     }
 }
 
@@ -409,7 +205,7 @@ static void send_p_node(struct rs_core *c, struct rs_node *to, const struct rs_n
     m.arg = about->inc;
     m.node = rs_bytes_of(about->name, about->name_len);
     m.key = rs_bytes_of(about->addr, about->addr_len);
-    rs_cluster_send(c, to, &m);
+    rs_out_peer(c, to, &m);
 }
 
 /* What a node tells a peer that just came up: the other nodes it knows and its scopes,
@@ -419,7 +215,7 @@ static void send_p_node(struct rs_core *c, struct rs_node *to, const struct rs_n
  * we ever joined is named one way or the other. */
 static void greet(struct rs_core *c, struct rs_node *peer)
 {
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
         if (n != peer)
             send_p_node(c, peer, n);
@@ -433,7 +229,7 @@ static void greet(struct rs_core *c, struct rs_node *peer)
         m.type = RS_MSG_P_SCOPE;
         m.opts = s->joined ? 1 : 0;
         m.scope = rs_bytes_of(s->name, s->name_len);
-        rs_cluster_send(c, peer, &m);
+        rs_out_peer(c, peer, &m);
     }
 }
 
@@ -452,35 +248,33 @@ static int add_peer(struct rs_core *c, uint64_t conn, struct rs_node *n)
     return 0;
 }
 
-void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
+/* refuse_peer closes conn and returns 1 if the peer it reaches may not be a node of this
+ * cluster: a bad or our own name or incarnation, an address too long, or a second node of
+ * the name of one that is up. */
+static int refuse_peer(struct rs_core *c, const struct rs_input *in, const struct rs_node *up)
 {
     uint64_t conn = in->conn;
-    if (peer_find(c, conn))
-        return; /* conn ids are never reused: a second PEER_UP is a shell bug */
     char nb[80];
     rs_fmt_key(nb, sizeof nb, in->peer_name.ptr, in->peer_name.len);
     if (!valid_node_name(in->peer_name)) {
         rs_out_close_conn(c, conn, "peer refused: invalid node name '%s'", nb);
-        return;
+        return 1;
     }
     if (rs_bytes_eq(in->peer_name.ptr, in->peer_name.len, (const uint8_t *)c->node,
                     c->node_len)) {
         rs_out_close_conn(c, conn, "peer refused: it has this node's name '%s'", nb);
-        return;
+        return 1;
     }
     if (in->peer_inc == 0 || in->peer_inc == c->inc) {
         rs_out_close_conn(c, conn, "peer refused: node '%s' has incarnation %016llx", nb,
                           (unsigned long long)in->peer_inc);
-        return;
+        return 1;
     }
-    if (in->peer_addr.len > RS_NODE_NAME_MAX) {
+    if (in->peer_addr.len > RS_NODE_ADDR_MAX) {
         rs_out_close_conn(c, conn, "peer refused: listen address of %u bytes",
                           (unsigned)in->peer_addr.len);
-        return;
+        return 1;
     }
-    struct rs_node *up = rs_cluster_node_named(c, in->peer_name);
-    if (up && up->state != ROSTER_NODE_UP)
-        up = NULL;
     if (up && up->inc != in->peer_inc) {
         rs_out_close_conn(c, conn,
                           "peer refused: node '%s' is already up with incarnation %016llx "
@@ -489,56 +283,67 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
         rs_out_log(c, RS_LOG_WARN,
                    "refused a second node '%s' (incarnation %016llx) while %016llx is up", nb,
                    (unsigned long long)in->peer_inc, (unsigned long long)up->inc);
+        return 1;
+    }
+    return 0;
+}
+
+/* replace_conn handles a second connection to up node up: one of the two is closed. */
+static void replace_conn(struct rs_core *c, const struct rs_input *in, struct rs_node *up)
+{
+    uint64_t conn = in->conn;
+    /* Two connections to one node: keep the one dialed by the node whose name sorts
+     * lower (both sides decide alike); with two alike, the newer. */
+    int self_lower = rs_bytes_cmp((const uint8_t *)c->node, c->node_len,
+                                  (const uint8_t *)up->name, up->name_len) < 0;
+    int new_pref = (in->dialed != 0) == self_lower;
+    int old_pref = (up->dialed != 0) == self_lower;
+    if (!new_pref && old_pref) {
+        rs_out_close_conn(c, conn, "duplicate connection to node %s (keeping conn %llu)",
+                          up->name, (unsigned long long)up->conn);
         return;
     }
-    if (up) {
-        /* Two connections to one node: keep the one dialed by the node whose name sorts
-         * lower (both sides decide alike); with two alike, the newer. */
-        int self_lower = rs_bytes_cmp((const uint8_t *)c->node, c->node_len,
-                                      (const uint8_t *)up->name, up->name_len) < 0;
-        int new_pref = (in->dialed != 0) == self_lower;
-        int old_pref = (up->dialed != 0) == self_lower;
-        if (!new_pref && old_pref) {
-            rs_out_close_conn(c, conn, "duplicate connection to node %s (keeping conn %llu)",
-                              up->name, (unsigned long long)up->conn);
-            return;
-        }
-        if (add_peer(c, conn, up) != 0) {
-            /* no record of conn: it must not stay open (its frames would be ignored) */
-            rs_out_close_conn(c, conn, "duplicate connection to node %s: out of memory",
-                              up->name);
-            return;
-        }
-        struct rs_peer *old = peer_find(c, up->conn);
-        if (old) {
-            rs_map_del_item(&c->peers, rs_hash_u64(c->seed, old->conn), old);
-            rs_free(old);
-        }
-        rs_out_close_conn(c, up->conn, "duplicate connection to node %s (keeping conn %llu)",
-                          up->name, (unsigned long long)conn);
-        up->conn = conn;
-        up->dialed = in->dialed != 0;
-        up->sync = NULL;
-        up->sync_active = 0;
-        up->unread = 0;
-        up->overflow = 0;
-        up->last_rx_ms = up->last_ping_ms = c->now_ms;
-        /* The peer may have declared us down meanwhile (and forgotten our monitors), and
-         * frames on the replaced connection may be lost: monitors start afresh on the new
-         * one. It drops ours alike and asks again for those it still waits on. */
-        while (up->pmons)
-            pmon_free(c, up->pmons);
-        greet(c, up);
-        rs_monitor_resend(c, up);
+    if (add_peer(c, conn, up) != 0) {
+        /* no record of conn: it must not stay open (its frames would be ignored) */
+        rs_out_close_conn(c, conn, "duplicate connection to node %s: out of memory",
+                          up->name);
         return;
     }
-    struct rs_node *n = rs_cluster_node(c, in->peer_inc);
-    if (n && !name_is(n, in->peer_name)) {
+    struct rs_peer *old = peer_find(c, up->conn);
+    if (old) {
+        rs_map_del_item(&c->peers, rs_hash_u64(c->seed, old->conn), old);
+        rs_free(old);
+    }
+    rs_out_close_conn(c, up->conn, "duplicate connection to node %s (keeping conn %llu)",
+                      up->name, (unsigned long long)conn);
+    up->conn = conn;
+    up->dialed = in->dialed != 0;
+    up->sync = NULL;
+    up->sync_active = 0;
+    up->unread = 0;
+    up->overflow = 0;
+    up->last_rx_ms = up->last_ping_ms = c->now_ms;
+    /* The peer may have declared us down meanwhile (and forgotten our monitors), and
+     * frames on the replaced connection may be lost: monitors start afresh on the new
+     * one. It drops ours alike and asks again for those it still waits on. */
+    while (up->pmons)
+        rs_pmons_free(c, up->pmons);
+    greet(c, up);
+    rs_notices_ask_again(c, up);
+}
+
+/* first_contact brings up a node that was not up: its record (new or gossiped) takes
+ * the connection, and it and the other up nodes learn of each other. */
+static void first_contact(struct rs_core *c, const struct rs_input *in)
+{
+    uint64_t conn = in->conn;
+    struct rs_node *n = rs_nodes_find(c, in->peer_inc);
+    if (n && !rs_nodes_name_is(n, in->peer_name)) {
         rs_out_close_conn(c, conn, "peer refused: incarnation %016llx belongs to node %s",
                           (unsigned long long)in->peer_inc, n->name);
         return;
     }
-    if (!n && !(n = node_new(c, in->peer_name, in->peer_inc)))
+    if (!n && !(n = rs_nodes_new(c, in->peer_name, in->peer_inc)))
         return;
     if (add_peer(c, conn, n) != 0)
         return;
@@ -547,17 +352,33 @@ void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
     n->conn = conn;
     n->dialed = in->dialed != 0;
     n->last_rx_ms = n->last_ping_ms = c->now_ms;
-    set_addr(n, in->peer_addr);
+    rs_nodes_set_addr(n, in->peer_addr);
     rs_out_log(c, RS_LOG_INFO, "node %s (incarnation %016llx, %s) up on conn %llu", n->name,
                (unsigned long long)n->inc, n->addr_len ? n->addr : "no listen address",
                (unsigned long long)conn);
     greet(c, n);
     /* And tell the nodes we already know about it: it may know none of them yet. */
-    RS_CLUSTER_EACH_UP(c, x)
+    RS_NODES_EACH_UP(c, x)
     {
         if (x != n)
             send_p_node(c, x, n);
     }
+}
+
+void rs_cluster_on_up(struct rs_core *c, const struct rs_input *in)
+{
+    /* conn ids are never reused: a second PEER_UP is a shell bug */
+    if (RS_NEVER(peer_find(c, in->conn) != NULL))
+        return;
+    struct rs_node *up = rs_nodes_named(c, in->peer_name);
+    if (up && up->state != ROSTER_NODE_UP)
+        up = NULL;
+    if (refuse_peer(c, in, up))
+        return;
+    if (up)
+        replace_conn(c, in, up);
+    else
+        first_contact(c, in);
 }
 
 void rs_cluster_on_gone(struct rs_core *c, uint64_t conn)
@@ -592,7 +413,7 @@ void rs_cluster_end_apply(struct rs_core *c)
     c->peer_overflow = 0;
     for (;;) {
         struct rs_node *victim = NULL;
-        RS_CLUSTER_EACH_UP(c, n)
+        RS_NODES_EACH_UP(c, n)
         {
             if (n->overflow && !victim)
                 victim = n;
@@ -607,7 +428,7 @@ void rs_cluster_end_apply(struct rs_core *c)
 }
 
 /* Records of gossiped nodes we never reached (CONNECTING) hold nothing: forget them after
- * NODE_FORGET_MS, so gossip of names that never answer does not pile up. The shell keeps
+ * RS_NODE_FORGET_MS, so gossip of names that never answer does not pile up. The shell keeps
  * dialing their addresses; a connection that comes up makes a record again. */
 static void forget_unreached(struct rs_core *c)
 {
@@ -616,22 +437,22 @@ static void forget_unreached(struct rs_core *c)
         for (size_t i = 0; i < c->nodes.cap && !victim; i++) {
             struct rs_node *n = c->nodes.slots[i].item;
             if (n && n->state == ROSTER_NODE_CONNECTING &&
-                c->now_ms - n->since_ms >= NODE_FORGET_MS)
+                c->now_ms - n->since_ms >= RS_NODE_FORGET_MS)
                 victim = n;
         }
         if (!victim)
             return;
         rs_out_log(c, RS_LOG_DEBUG,
                    "forgetting node %s (incarnation %016llx): not reached in %u ms",
-                   victim->name, (unsigned long long)victim->inc, NODE_FORGET_MS);
-        node_free(c, victim);
+                   victim->name, (unsigned long long)victim->inc, RS_NODE_FORGET_MS);
+        rs_nodes_free_one(c, victim);
     }
 }
 
 void rs_cluster_on_tick(struct rs_core *c)
 {
     forget_unreached(c);
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
         uint64_t quiet = c->now_ms > n->last_rx_ms ? c->now_ms - n->last_rx_ms : 0;
         if (quiet >= c->down_after_ms) {
@@ -646,30 +467,30 @@ void rs_cluster_on_tick(struct rs_core *c)
             memset(&m, 0, sizeof m);
             m.type = RS_MSG_P_PING;
             m.arg = c->now_ms;
-            rs_cluster_send(c, n, &m);
+            rs_out_peer(c, n, &m);
             n->last_ping_ms = c->now_ms;
         }
     }
 }
 
 /* P_NODE: a node our peer knows. Learn it and ask the shell to connect to it. */
-static void on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m)
+void rs_cluster_on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m)
 {
     if (!valid_node_name(m->node) || m->arg == 0 || m->opts < ROSTER_NODE_UP ||
-        m->opts > ROSTER_NODE_CONNECTING || m->key.len > RS_NODE_NAME_MAX) {
+        m->opts > ROSTER_NODE_CONNECTING || m->key.len > RS_NODE_ADDR_MAX) {
         rs_cluster_fail(c, from, "malformed P_NODE");
         return;
     }
     if (m->opts != ROSTER_NODE_UP || m->arg == c->inc ||
         rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len))
         return;
-    struct rs_node *x = rs_cluster_node(c, m->arg);
+    struct rs_node *x = rs_nodes_find(c, m->arg);
     if (x) {
-        if (name_is(x, m->node) && x->addr_len == 0)
-            set_addr(x, m->key);
+        if (rs_nodes_name_is(x, m->node) && x->addr_len == 0)
+            rs_nodes_set_addr(x, m->key);
         return;
     }
-    struct rs_node *named = rs_cluster_node_named(c, m->node);
+    struct rs_node *named = rs_nodes_named(c, m->node);
     if (named && named->state == ROSTER_NODE_UP)
         return;
     forget_others(c, m->node, NULL);
@@ -682,66 +503,12 @@ static void on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_m
         return;
     }
     c->nodes_full_logged = 0;
-    struct rs_node *n = node_new(c, m->node, m->arg);
+    struct rs_node *n = rs_nodes_new(c, m->node, m->arg);
     if (!n)
         return;
-    set_addr(n, m->key);
+    rs_nodes_set_addr(n, m->key);
     if (n->addr_len)
         rs_out_dial(c, "%s %s", n->name, n->addr);
-}
-
-void rs_cluster_on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
-{
-    struct rs_peer *pr = peer_find(c, conn);
-    if (!pr || !m)
-        return;
-    struct rs_node *n = pr->node;
-    if (n->conn != conn || n->state != ROSTER_NODE_UP)
-        return; /* a duplicate connection being closed */
-    n->last_rx_ms = c->now_ms;
-    if (m->flags != 0 || m->req_id != 0 || m->type < RS_MSG_PEER_MIN) {
-        rs_cluster_fail(c, n, "unexpected frame type %u flags 0x%x on a peer connection",
-                        (unsigned)m->type, (unsigned)m->flags);
-        return;
-    }
-    switch (m->type) {
-    case RS_MSG_P_NODE:
-        on_p_node(c, n, m);
-        break;
-    case RS_MSG_P_PING: {
-        struct rs_msg r;
-        memset(&r, 0, sizeof r);
-        r.type = RS_MSG_P_PONG;
-        r.arg = m->arg;
-        rs_cluster_send(c, n, &r);
-        break;
-    }
-    case RS_MSG_P_PONG:
-        break;
-    case RS_MSG_P_MONITOR:
-        on_p_monitor(c, n, m);
-        break;
-    case RS_MSG_P_DEMONITOR:
-        on_p_demonitor(c, n, m);
-        break;
-    case RS_MSG_P_DOWN:
-        if (m->opts == ROSTER_REASON_NONE || m->opts > ROSTER_REASON_NOPROC ||
-            m->pid.inc != n->inc) {
-            rs_cluster_fail(c, n, "malformed P_DOWN");
-            return;
-        }
-        rs_monitor_on_p_down(c, n, m);
-        break;
-    case RS_MSG_P_SEND:
-    case RS_MSG_P_PUBLISH:
-    case RS_MSG_P_REPLY:
-    case RS_MSG_P_NOPROC:
-        rs_route_on_peer(c, n, m);
-        break;
-    default:
-        rs_repl_on_frame(c, n, m);
-        break;
-    }
 }
 
 /* --- reads ------------------------------------------------------------------------------ */
@@ -773,7 +540,7 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
         v[n++] = (struct node_item){c->node, c->node_len, ROSTER_NODE_UP | (1u << 8), c->inc};
     for (size_t i = 0; i < c->nodes.cap; i++) {
         struct rs_node *x = c->nodes.slots[i].item;
-        if (x && (!s || rs_cluster_joined(x, s)))
+        if (x && (!s || rs_nodes_joined(x, s)))
             v[n++] = (struct node_item){x->name, x->name_len, (uint32_t)x->state, x->inc};
     }
     qsort(v, n, sizeof *v, cmp_node_item);
@@ -789,25 +556,22 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
     rs_free(v);
 }
 
-void rs_cluster_count_node(const struct rs_core *c, const struct rs_scope *s,
-                           const struct rs_node *n, uint64_t *names, uint64_t *groups,
-                           uint64_t *members)
+struct rs_node *rs_cluster_peer(const struct rs_core *c, uint64_t conn)
 {
-    (void)c;
-    *names = *groups = *members = 0;
-    for (size_t i = 0; i < s->names.cap; i++) {
-        const struct rs_name *x = s->names.slots[i].item;
-        if (x && x->proc->node == n)
-            (*names)++;
-    }
-    for (size_t i = 0; i < s->groups.cap; i++) {
-        const struct rs_group *g = s->groups.slots[i].item;
-        if (!g)
-            continue;
-        uint64_t k = 0;
-        for (const struct rs_member *m = g->members; m; m = m->gnext)
-            k += m->proc->node == n;
-        *members += k;
-        *groups += k != 0;
-    }
+    struct rs_peer *pr = peer_find(c, conn);
+    if (!pr)
+        return NULL;
+    struct rs_node *n = pr->node;
+    if (n->conn != conn || n->state != ROSTER_NODE_UP)
+        return NULL; /* a duplicate connection being closed */
+    return n;
+}
+
+void rs_cluster_on_p_ping(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.type = RS_MSG_P_PONG;
+    r.arg = m->arg;
+    rs_out_peer(c, n, &r);
 }

@@ -5,38 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-void *rs_core_alloc(struct rs_core *c, size_t n)
-{
-    void *p = rs_malloc(n);
-    if (!p)
-        c->oom = 1;
-    return p;
-}
-
-uint8_t *rs_core_dup(struct rs_core *c, struct rs_bytes b, int *failed)
-{
-    *failed = 0;
-    if (b.len == 0)
-        return NULL;
-    uint8_t *p = rs_core_alloc(c, b.len);
-    if (!p) {
-        *failed = 1;
-        return NULL;
-    }
-    memcpy(p, b.ptr, b.len);
-    return p;
-}
-
-int rs_bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn;
-    int r = n ? memcmp(a, b, n) : 0;
-    if (r)
-        return r;
-    return an < bn ? -1 : an > bn;
-}
+#include "../base/check.h"
+#include "calls.h"
+#include "cluster.h"
+#include "core.h"
+#include "groups.h"
+#include "life.h"
+#include "monitor.h"
+#include "monitors.h"
+#include "nodes.h"
+#include "output.h"
+#include "peer_in.h"
+#include "pids.h"
+#include "registry.h"
+#include "route.h"
+#include "scope.h"
+#include "scopes.h"
+#include "subs.h"
+#include "subscribe.h"
+#include "util.h"
 
 static int client_eq(const void *item, const void *key)
 {
@@ -70,9 +57,11 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     rs_map_init(&c->members);
     rs_map_init(&c->subs);
     rs_map_init(&c->mons);
+    rs_map_init(&c->pmons);
     rs_route_init(c);
+    c->route.px_max = cfg->call_proxies_max;
     c->next_serial = c->next_sub_id = c->next_mon_id = c->next_group_id = 1;
-    c->dflt = rs_scope_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
+    c->dflt = rs_scopes_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
     if (!c->dflt) {
         rs_core_free(c);
         return NULL;
@@ -90,11 +79,12 @@ void rs_core_free(struct rs_core *c)
     if (!c)
         return;
     rs_calls_free_all(c);
-    rs_events_free_all(c);
-    rs_monitor_free_all(c);
+    rs_route_free(c);
+    rs_subs_free_all(c);
+    rs_monitors_free_all(c);
     for (size_t i = 0; i < c->scopes.cap; i++)
         if (c->scopes.slots[i].item)
-            rs_scope_free(c->scopes.slots[i].item);
+            rs_scopes_free(c->scopes.slots[i].item);
     for (size_t i = 0; i < c->procs.cap; i++)
         rs_free(c->procs.slots[i].item);
     for (size_t i = 0; i < c->clients.cap; i++)
@@ -119,14 +109,17 @@ void rs_core_stats(const struct rs_core *c, struct rs_core_stats *st)
     st->subscriptions = c->subs.n;
     st->monitors = c->mons.n;
     st->scopes = c->scopes.n;
+    st->calls_pending = rs_calls_pending(c);
+    st->call_proxies = c->route.n_px;
 }
 
 /* --- connections -------------------------------------------------------------------- */
 
 static void on_open(struct rs_core *c, const struct rs_input *in)
 {
-    if (client_find(c, in->conn))
-        return; /* conn ids are never reused: a second OPEN is a shell bug; keep the first */
+    /* conn ids are never reused: a second OPEN is a shell bug */
+    if (RS_NEVER(client_find(c, in->conn) != NULL))
+        return;
     if (c->clients.n >= c->lim.conns_max) {
         char text[128];
         int n = snprintf(text, sizeof text, "node has %u client connections (the maximum)",
@@ -171,11 +164,11 @@ static void on_gone(struct rs_core *c, uint64_t conn)
                (unsigned long long)conn, cl->name, (int)cl->os_pid, (unsigned)cl->n_pids);
     /* Its own calls, subscriptions and monitors go first: nothing more is sent to it. */
     rs_calls_drop_client(c, cl);
-    rs_events_drop_client(c, cl);
+    rs_subs_drop_client(c, cl);
     rs_monitor_drop_client(c, cl);
     cl->closing = 1;
     while (cl->procs)
-        rs_pids_kill(c, cl->procs, ROSTER_REASON_DISCONNECTED);
+        rs_life_kill(c, cl->procs, ROSTER_REASON_DISCONNECTED);
     rs_map_del_item(&c->clients, rs_hash_u64(c->seed, conn), cl);
     rs_free(cl);
 }
@@ -228,7 +221,7 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     r.opts = c->lim.name_max;
     r.arg2 = (uint64_t)c->lim.frame_max | ((uint64_t)c->lim.meta_max << 32);
     uint8_t limits[RS_HELLO_LIMITS_LEN];
-    rs_hello_reply_set_message_max(&r, limits, c->lim.message_max);
+    rs_msg_hello_reply_set_message_max(&r, limits, c->lim.message_max);
     r.pid = rs_pids_of(c, p);
     rs_out_reply(c, cl, m, &r);
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
@@ -293,13 +286,13 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     if (m->node.len != 0) {
         const struct rs_node *n = NULL;
         if (!rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len) &&
-            !(n = rs_cluster_node_named(c, m->node))) {
+            !(n = rs_nodes_named(c, m->node))) {
             char kb[80];
             rs_out_error(c, cl, m, ROSTER_ENOTFOUND, "node '%s' is not known",
                          rs_fmt_key(kb, sizeof kb, m->node.ptr, m->node.len));
             return;
         }
-        rs_cluster_count_node(c, s, n, &names, &groups, &members);
+        rs_nodes_count(c, s, n, &names, &groups, &members);
     }
     const struct stat_item items[] = {
         {"names", names},
@@ -367,10 +360,10 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         rs_out_ok(c, cl, m);
         break;
     case RS_MSG_PID_NEW:
-        rs_pids_on_new(c, cl, m);
+        rs_life_on_new(c, cl, m);
         break;
     case RS_MSG_PID_CLOSE:
-        rs_pids_on_close(c, cl, m);
+        rs_life_on_close(c, cl, m);
         break;
     case RS_MSG_SCOPE_CREATE:
         rs_scope_on_create(c, cl, m);
@@ -409,10 +402,10 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         rs_groups_on_groups(c, cl, m);
         break;
     case RS_MSG_SUBSCRIBE:
-        rs_events_on_subscribe(c, cl, m);
+        rs_subscribe_on_subscribe(c, cl, m);
         break;
     case RS_MSG_UNSUBSCRIBE:
-        rs_events_on_unsubscribe(c, cl, m);
+        rs_subscribe_on_unsubscribe(c, cl, m);
         break;
     case RS_MSG_MONITOR:
         rs_monitor_on_monitor(c, cl, m);
@@ -485,7 +478,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         rs_cluster_on_up(c, in);
         break;
     case RS_IN_PEER_MSG:
-        rs_cluster_on_msg(c, in->conn, in->msg);
+        rs_peer_in(c, in->conn, in->msg);
         break;
     case RS_IN_PEER_GONE:
         rs_cluster_on_gone(c, in->conn);
@@ -494,43 +487,4 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     rs_cluster_end_apply(c);
     c->out = NULL;
     return c->oom ? -1 : 0;
-}
-
-/* --- sorting of listings ------------------------------------------------------------ */
-
-static void sift_down(void **h, size_t n, size_t i, int (*cmp)(const void *, const void *))
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, big = i;
-        if (l < n && cmp(&h[l], &h[big]) > 0)
-            big = l;
-        if (r < n && cmp(&h[r], &h[big]) > 0)
-            big = r;
-        if (big == i)
-            return;
-        void *t = h[i];
-        h[i] = h[big];
-        h[big] = t;
-        i = big;
-    }
-}
-
-void rs_sort_head(void **v, size_t n, size_t limit, int (*cmp)(const void *, const void *))
-{
-    if (limit == 0 || limit >= n || limit > n / 4) {
-        qsort(v, n, sizeof *v, cmp);
-        return;
-    }
-    /* v[0..limit) is a max-heap of the smallest seen so far. */
-    for (size_t i = limit / 2 + 1; i-- > 0;)
-        sift_down(v, limit, i, cmp);
-    for (size_t i = limit; i < n; i++) {
-        if (cmp(&v[i], &v[0]) < 0) {
-            void *t = v[0];
-            v[0] = v[i];
-            v[i] = t;
-            sift_down(v, limit, 0, cmp);
-        }
-    }
-    qsort(v, limit, sizeof *v, cmp);
 }

@@ -76,6 +76,9 @@ struct rs_core_config {
                                         0: 1048576 (must be alike on every node) */
     uint64_t peer_entries_max;       /* names + memberships held of one other node; past
                                         it the node is declared down; 0: 16777216 */
+    size_t call_proxies_max;         /* calls of one other node waiting on this node's pids;
+                                        past it that node's oldest is failed (ELIMIT);
+                                        0: RS_CALL_PROXIES_PER_NODE */
 };
 
 enum rs_input_kind {
@@ -152,6 +155,8 @@ struct rs_core_stats {
     uint64_t subscriptions;
     uint64_t monitors;
     uint64_t scopes;
+    uint64_t calls_pending; /* calls and multi-calls of local clients waiting */
+    uint64_t call_proxies;  /* calls of other nodes waiting on local pids */
 };
 void rs_core_stats(const struct rs_core *core, struct rs_core_stats *st);
 

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "../base/check.h"
+#include "nodes.h"
+#include "output.h"
 
 void rs_outputs_init(struct rs_outputs *o)
 {
@@ -91,6 +93,7 @@ int rs_out_frame(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m
     if (!n)
         return -1;
     cl->unread += n;
+    RS_ASSERT(cl->unread >= n); /* a byte count, never wrapped */
     if (cl->unread > c->lim.outbuf_max)
         rs_out_close(c, cl, "unread output above %u bytes (client not reading its replies)",
                      c->lim.outbuf_max);
@@ -241,7 +244,7 @@ int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_
     m.pid = pid;
     if (sc)
         m.scope = rs_bytes_of(sc->name, sc->name_len);
-    m.node = rs_cluster_name_of(c, pid.inc);
+    m.node = rs_nodes_name_of(c, pid.inc);
     m.key = key;
     m.meta = meta;
     m.prev = prev;
@@ -265,4 +268,21 @@ const char *rs_fmt_pid(char *buf, struct rs_pid pid)
 {
     snprintf(buf, ROSTER_PID_STRLEN, "%016" PRIx64 ".%" PRIu64, pid.inc, pid.serial);
     return buf;
+}
+
+/* A peer that does not read what we send is declared down once its unread output passes
+ * outbuf_max, like a client; not here (callers walk tables the purge would change) but at
+ * the end of the apply. Nothing more is sent to it meanwhile. */
+void rs_out_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
+        return;
+    size_t before = c->out->bytes.len;
+    if (rs_out_frame_conn(c, n->conn, m) != 0)
+        return;
+    n->unread += c->out->bytes.len - before;
+    if (n->unread > c->lim.outbuf_max) {
+        n->overflow = 1;
+        c->peer_overflow = 1;
+    }
 }

@@ -1,10 +1,12 @@
-/* pids.c: the pid table (live pids of this node, by serial), pid creation and closing, the
- * death cascade: names unregistered, groups left, monitors fired, all through the pid's
- * own intrusive lists so a death costs what the pid owned and nothing more; and remote pids
- * (those of other nodes we hold entries of), kept by their node. */
+/* pids.c: the pid table: live pids of this node by serial, on their client's list, and
+ * remote pids (those of other nodes we hold entries of), kept by their node. Each pid owns
+ * intrusive lists of its names, memberships and monitors, so its death (life.c) costs what
+ * it owned and nothing more. A table: no outputs. */
 #include <string.h>
 
-#include "internal.h"
+#include "../base/check.h"
+#include "nodes.h"
+#include "pids.h"
 
 static int proc_eq(const void *item, const void *key)
 {
@@ -22,7 +24,7 @@ struct rs_proc *rs_pids_any(const struct rs_core *c, struct rs_pid pid)
 {
     if (pid.inc == c->inc)
         return rs_pids_find(c, pid);
-    struct rs_node *n = rs_cluster_node(c, pid.inc);
+    struct rs_node *n = rs_nodes_find(c, pid.inc);
     if (!n)
         return NULL;
     return rs_map_get(&n->procs, rs_hash_u64(c->seed, pid.serial), &pid.serial, proc_eq);
@@ -55,18 +57,10 @@ void rs_pids_release(struct rs_core *c, struct rs_proc *p)
     if (!p->node || p->names || p->members)
         return;
     struct rs_node *n = p->node;
-    rs_map_del_item(&n->procs, rs_hash_u64(c->seed, p->serial), p);
+    int gone = rs_map_del_item(&n->procs, rs_hash_u64(c->seed, p->serial), p);
+    RS_ASSERT(gone == 0);
     RS_LIST_DEL(n->proc_list, p, prev, next);
     rs_free(p);
-}
-
-void rs_pids_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason)
-{
-    while (p->names)
-        rs_registry_remove(c, p->names, reason);
-    while (p->members)
-        rs_groups_remove_member(c, p->members, reason);
-    rs_pids_release(c, p);
 }
 
 struct rs_proc *rs_pids_create(struct rs_core *c, struct rs_client *cl)
@@ -89,63 +83,12 @@ struct rs_proc *rs_pids_create(struct rs_core *c, struct rs_client *cl)
     return p;
 }
 
-void rs_pids_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+void rs_pids_unlink(struct rs_core *c, struct rs_proc *p)
 {
-    /* Out of every table first, so nothing below finds a half-dead pid. */
-    rs_map_del_item(&c->procs, rs_hash_u64(c->seed, p->serial), p);
     struct rs_client *cl = p->client;
+    RS_ASSERT(cl != NULL && cl->n_pids > 0);
+    int gone = rs_map_del_item(&c->procs, rs_hash_u64(c->seed, p->serial), p);
+    RS_ASSERT(gone == 0 && cl->procs != NULL); /* in the table and on its client's list */
     RS_LIST_DEL(cl->procs, p, prev, next);
     cl->n_pids--;
-    if (p->names || p->members)
-        rs_repl_pid_down(c, p, reason);
-    while (p->names)
-        rs_registry_remove(c, p->names, reason);
-    while (p->members)
-        rs_groups_remove_member(c, p->members, reason);
-    rs_monitor_fire(c, p, reason);
-    rs_cluster_pmons_fire(c, p, reason);
-    rs_calls_pid_dead(c, p);
-    rs_free(p);
-}
-
-struct rs_proc *rs_pids_owned(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
-{
-    char pb[ROSTER_PID_STRLEN];
-    struct rs_proc *p = rs_pids_find(c, req->pid);
-    if (!p) {
-        rs_out_error(c, cl, req, ROSTER_ENOPROC, "pid %s is not alive on this node",
-                     rs_fmt_pid(pb, req->pid));
-        return NULL;
-    }
-    if (p->client != cl) {
-        rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "pid %s belongs to another client",
-                     rs_fmt_pid(pb, req->pid));
-        return NULL;
-    }
-    return p;
-}
-
-void rs_pids_on_new(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
-{
-    if (cl->n_pids >= c->lim.pids_per_client) {
-        rs_out_error(c, cl, req, ROSTER_ELIMIT, "client has %u pids (limit pids_per_client)",
-                     cl->n_pids);
-        return;
-    }
-    struct rs_proc *p = rs_pids_create(c, cl);
-    if (!p)
-        return;
-    struct rs_msg r;
-    memset(&r, 0, sizeof r);
-    r.pid = rs_pids_of(c, p);
-    rs_out_reply(c, cl, req, &r);
-}
-
-void rs_pids_on_close(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
-{
-    struct rs_proc *p = rs_pids_owned(c, cl, req);
-    if (!p)
-        return;
-    rs_out_ok(c, cl, req);
-    rs_pids_kill(c, p, ROSTER_REASON_NORMAL);
 }

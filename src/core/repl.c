@@ -1,21 +1,17 @@
-/* repl.c: replication of eventual scopes (docs/CLUSTER.md). Outgoing: one P_OP per local
- * write to every up node that joined the scope, one P_PID_DOWN per local pid death, scope
- * announcements (P_SCOPE) and snapshots of our own entries (P_SYNC_BEGIN, P_ENTRY...,
- * P_SYNC_END). Incoming: the same frames from a peer, validated field by field and applied
- * to that node's remote pids; a snapshot replaces what we held from that node in that scope
- * (entries it no longer has are swept at P_SYNC_END), so subscribers see exactly the diff.
- * Dropping a node's entries (scope left, node down) walks only that node's pids. */
+/* repl.c: outgoing replication of eventual scopes (docs/CLUSTER.md): one P_OP per local
+ * change to every up node that joined the scope (called by the change pipeline only), one
+ * P_PID_DOWN per local pid death, scope announcements (P_SCOPE) and snapshots of our own
+ * entries (P_SYNC_BEGIN, P_ENTRY..., P_SYNC_END). Incoming frames: repl_in.c. */
 #include <string.h>
 
-#include "internal.h"
+#include "nodes.h"
+#include "output.h"
+#include "pids.h"
+#include "repl.h"
 
-/* Scopes one node may announce as joined (P_SCOPE 1): past it the node is declared down.
- * Each node's list is walked per replicated frame, so it stays short. */
-#define RS_PEER_SCOPES_MAX 1024u
-
-static int scope_shared(const struct rs_node *n, const struct rs_scope *s)
+int rs_repl_shared(const struct rs_node *n, const struct rs_scope *s)
 {
-    return s->joined && rs_cluster_joined(n, s);
+    return s->joined && rs_nodes_joined(n, s);
 }
 
 void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32_t reason,
@@ -32,20 +28,20 @@ void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32
     m.scope = rs_bytes_of(s->name, s->name_len);
     m.key = key;
     m.meta = meta;
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
-        if (rs_cluster_joined(n, s))
-            rs_cluster_send(c, n, &m);
+        if (rs_nodes_joined(n, s))
+            rs_out_peer(c, n, &m);
     }
 }
 
 static int proc_in_scope_of(const struct rs_proc *p, const struct rs_node *n)
 {
     for (const struct rs_name *x = p->names; x; x = x->next)
-        if (scope_shared(n, x->scope))
+        if (rs_repl_shared(n, x->scope))
             return 1;
     for (const struct rs_member *x = p->members; x; x = x->pnext)
-        if (scope_shared(n, x->group->scope))
+        if (rs_repl_shared(n, x->group->scope))
             return 1;
     return 0;
 }
@@ -59,10 +55,10 @@ void rs_repl_pid_down(struct rs_core *c, const struct rs_proc *p, uint32_t reaso
     m.type = RS_MSG_P_PID_DOWN;
     m.opts = reason;
     m.pid = rs_pids_of(c, p);
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
         if (proc_in_scope_of(p, n))
-            rs_cluster_send(c, n, &m);
+            rs_out_peer(c, n, &m);
     }
 }
 
@@ -74,7 +70,7 @@ static void send_scope_frame(struct rs_core *c, struct rs_node *n, uint8_t type,
     m.type = type;
     m.opts = opts;
     m.scope = rs_bytes_of(s->name, s->name_len);
-    rs_cluster_send(c, n, &m);
+    rs_out_peer(c, n, &m);
 }
 
 void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
@@ -94,7 +90,7 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
         m.pid = rs_pids_of(c, x->proc);
         m.key = rs_bytes_of(x->key, x->key_len);
         m.meta = rs_bytes_of(x->meta, x->meta_len);
-        rs_cluster_send(c, n, &m);
+        rs_out_peer(c, n, &m);
     }
     for (size_t i = 0; i < s->groups.cap; i++) {
         const struct rs_group *g = s->groups.slots[i].item;
@@ -108,7 +104,7 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
             m.pid = rs_pids_of(c, x->proc);
             m.key = rs_bytes_of(g->key, g->key_len);
             m.meta = rs_bytes_of(x->meta, x->meta_len);
-            rs_cluster_send(c, n, &m);
+            rs_out_peer(c, n, &m);
         }
     }
     send_scope_frame(c, n, RS_MSG_P_SYNC_END, s, 0);
@@ -116,270 +112,10 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
 
 void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)
 {
-    RS_CLUSTER_EACH_UP(c, n)
+    RS_NODES_EACH_UP(c, n)
     {
         send_scope_frame(c, n, RS_MSG_P_SCOPE, s, joined ? 1u : 0u);
-        if (joined && rs_cluster_joined(n, s))
+        if (joined && rs_nodes_joined(n, s))
             rs_repl_snapshot(c, n, s);
-    }
-}
-
-/* Remove node n's entries in s (NULL: all scopes); only_stale: those a snapshot did not
- * confirm. */
-static void drop_node(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,
-                      uint32_t reason, int only_stale)
-{
-    struct rs_proc *pn;
-    for (struct rs_proc *p = n->proc_list; p; p = pn) {
-        pn = p->next;
-        struct rs_name *nn;
-        for (struct rs_name *x = p->names; x; x = nn) {
-            nn = x->next;
-            if ((!s || x->scope == s) && (!only_stale || x->stale))
-                rs_registry_remove(c, x, reason);
-        }
-        struct rs_member *mn;
-        for (struct rs_member *x = p->members; x; x = mn) {
-            mn = x->pnext;
-            if ((!s || x->group->scope == s) && (!only_stale || x->stale))
-                rs_groups_remove_member(c, x, reason);
-        }
-        rs_pids_release(c, p);
-    }
-}
-
-void rs_repl_drop(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,
-                  uint32_t reason)
-{
-    if (n) {
-        drop_node(c, n, s, reason, 0);
-        return;
-    }
-    for (size_t i = 0; i < c->nodes.cap; i++)
-        if (c->nodes.slots[i].item)
-            drop_node(c, c->nodes.slots[i].item, s, reason, 0);
-}
-
-static void mark_stale(struct rs_node *n, const struct rs_scope *s)
-{
-    for (struct rs_proc *p = n->proc_list; p; p = p->next) {
-        for (struct rs_name *x = p->names; x; x = x->next)
-            if (x->scope == s)
-                x->stale = 1;
-        for (struct rs_member *x = p->members; x; x = x->pnext)
-            if (x->group->scope == s)
-                x->stale = 1;
-    }
-}
-
-static int pscope_add(struct rs_core *c, struct rs_node *n, struct rs_bytes name)
-{
-    struct rs_pscope *x = rs_core_alloc(c, sizeof *x + name.len + 1);
-    if (!x)
-        return -1;
-    x->len = name.len;
-    memcpy(x->name, name.ptr, name.len);
-    x->name[name.len] = 0;
-    x->next = n->scopes;
-    n->scopes = x;
-    return 0;
-}
-
-static int pscope_del(struct rs_node *n, struct rs_bytes name)
-{
-    for (struct rs_pscope **at = &n->scopes; *at; at = &(*at)->next) {
-        struct rs_pscope *x = *at;
-        if (rs_bytes_eq((const uint8_t *)x->name, x->len, name.ptr, name.len)) {
-            *at = x->next;
-            rs_free(x);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    struct rs_scope *s = rs_scope_find(c, m->scope);
-    if (m->opts == 0) {
-        if (pscope_del(n, m->scope) && s) {
-            if (n->sync_active && n->sync == s)
-                n->sync = NULL;
-            drop_node(c, n, s, ROSTER_REASON_NORMAL, 0);
-        }
-        return;
-    }
-    int known = 0;
-    uint32_t count = 0;
-    for (const struct rs_pscope *x = n->scopes; x && !known; x = x->next, count++)
-        known = rs_bytes_eq((const uint8_t *)x->name, x->len, m->scope.ptr, m->scope.len);
-    if (!known && count >= RS_PEER_SCOPES_MAX) {
-        rs_cluster_fail(c, n, "P_SCOPE: more than %u joined scopes", RS_PEER_SCOPES_MAX);
-        return;
-    }
-    if (!known && pscope_add(c, n, m->scope) != 0)
-        return;
-    if (!s || !s->joined)
-        return;
-    if (!known && s->subs)
-        rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
-    rs_repl_snapshot(c, n, s);
-}
-
-/* Fields every entry-carrying frame must have right. NULL, or what is wrong. */
-static const char *check_entry(const struct rs_core *c, const struct rs_node *n,
-                               const struct rs_msg *m)
-{
-    if (m->pid.inc != n->inc || m->pid.serial == 0)
-        return "pid of another node";
-    if (m->key.len == 0 || m->key.len > c->lim.name_max)
-        return "key length out of bounds";
-    if (m->meta.len > c->lim.meta_max)
-        return "metadata above meta_max";
-    return NULL;
-}
-
-/* The scope a data frame of n applies to: NULL when we do not replicate it (a frame that
- * crossed our P_SCOPE leave). */
-static struct rs_scope *data_scope(const struct rs_core *c, const struct rs_node *n,
-                                   const struct rs_msg *m)
-{
-    struct rs_scope *s = rs_scope_find(c, m->scope);
-    return s && scope_shared(n, s) ? s : NULL;
-}
-
-/* Past peer_entries_max (a put that adds one more) the node is declared down: a correct
- * peer cannot get there unless the limit differs between nodes. */
-static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, int name,
-                      const struct rs_msg *m)
-{
-    struct rs_proc *p = rs_pids_remote(c, n, m->pid.serial);
-    if (!p)
-        return;
-    if (name) {
-        rs_hlc_recv(c, m->arg);
-        rs_registry_put_remote(c, s, p, m->key, m->meta, m->arg);
-    } else {
-        rs_groups_put(c, s, p, m->key, m->meta);
-    }
-    rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
-    if (n->n_entries > c->peer_entries_max)
-        rs_cluster_fail(c, n, "more than %llu names and memberships (peer_entries_max)",
-                        (unsigned long long)c->peer_entries_max);
-}
-
-static void on_p_entry(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    const char *bad = check_entry(c, n, m);
-    if (!bad && m->opts != RS_PENTRY_NAME && m->opts != RS_PENTRY_MEMBER)
-        bad = "unknown entry kind";
-    if (!bad && !n->sync_active)
-        bad = "P_ENTRY outside a snapshot";
-    struct rs_scope *s = bad ? NULL : data_scope(c, n, m);
-    if (!bad && s != n->sync)
-        bad = "P_ENTRY of another scope than its snapshot";
-    if (bad) {
-        rs_cluster_fail(c, n, "P_ENTRY: %s", bad);
-        return;
-    }
-    if (s)
-        apply_put(c, n, s, m->opts == RS_PENTRY_NAME, m);
-}
-
-static void on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    uint32_t op = m->opts & 0xffu, reason = (m->opts >> 8) & 0xffu;
-    const char *bad = check_entry(c, n, m);
-    if (!bad && (op < RS_POP_REGISTER || op > RS_POP_LEAVE || (m->opts >> 16) != 0 ||
-                 reason > ROSTER_REASON_NOPROC))
-        bad = "unknown op or reason";
-    if (!bad && n->sync_active)
-        bad = "P_OP inside a snapshot";
-    if (bad) {
-        rs_cluster_fail(c, n, "P_OP: %s", bad);
-        return;
-    }
-    struct rs_scope *s = data_scope(c, n, m);
-    if (!s)
-        return;
-    if (reason == ROSTER_REASON_NONE)
-        reason = ROSTER_REASON_NORMAL;
-    if (op == RS_POP_REGISTER || op == RS_POP_JOIN) {
-        apply_put(c, n, s, op == RS_POP_REGISTER, m);
-        return;
-    }
-    struct rs_proc *p = rs_pids_any(c, m->pid);
-    if (!p)
-        return; /* nothing held: removals are idempotent */
-    if (op == RS_POP_UNREGISTER) {
-        struct rs_name *x = rs_registry_claim_of(c, s, p, m->key);
-        if (x)
-            rs_registry_remove(c, x, reason);
-    } else {
-        struct rs_group *g = rs_groups_find(c, s, m->key.ptr, m->key.len);
-        struct rs_member *x = g ? rs_groups_member(c, g, p) : NULL;
-        if (x)
-            rs_groups_remove_member(c, x, reason);
-    }
-    rs_pids_release(c, p);
-}
-
-void rs_repl_on_frame(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    switch (m->type) {
-    case RS_MSG_P_SCOPE:
-        if (m->scope.len == 0 || m->opts > 1) {
-            rs_cluster_fail(c, n, "malformed P_SCOPE");
-            return;
-        }
-        on_p_scope(c, n, m);
-        return;
-    case RS_MSG_P_SYNC_BEGIN:
-        if (m->scope.len == 0 || m->scope.len > RS_SCOPE_MAX || n->sync_active) {
-            rs_cluster_fail(c, n, "P_SYNC_BEGIN %s", n->sync_active ? "inside a snapshot"
-                                                                     : "without a scope");
-            return;
-        }
-        n->sync_active = 1;
-        n->sync = data_scope(c, n, m);
-        n->sync_len = m->scope.len; /* <= RS_SCOPE_MAX: checked above */
-        memcpy(n->sync_name, m->scope.ptr, m->scope.len);
-        if (n->sync)
-            mark_stale(n, n->sync);
-        return;
-    case RS_MSG_P_SYNC_END: {
-        struct rs_scope *s = n->sync && scope_shared(n, n->sync) ? n->sync : NULL;
-        if (!n->sync_active ||
-            !rs_bytes_eq((const uint8_t *)n->sync_name, n->sync_len, m->scope.ptr,
-                         m->scope.len)) {
-            rs_cluster_fail(c, n, "P_SYNC_END without its P_SYNC_BEGIN");
-            return;
-        }
-        n->sync_active = 0;
-        n->sync = NULL;
-        if (s)
-            drop_node(c, n, s, ROSTER_REASON_NORMAL, 1);
-        return;
-    }
-    case RS_MSG_P_ENTRY:
-        on_p_entry(c, n, m);
-        return;
-    case RS_MSG_P_OP:
-        on_p_op(c, n, m);
-        return;
-    case RS_MSG_P_PID_DOWN: {
-        if (m->pid.inc != n->inc || m->opts == ROSTER_REASON_NONE ||
-            m->opts > ROSTER_REASON_NOPROC) {
-            rs_cluster_fail(c, n, "malformed P_PID_DOWN");
-            return;
-        }
-        struct rs_proc *p = rs_pids_any(c, m->pid);
-        if (p)
-            rs_pids_kill_remote(c, p, m->opts);
-        return;
-    }
-    default:
-        rs_cluster_fail(c, n, "frame type %u is not a peer frame", (unsigned)m->type);
-        return;
     }
 }

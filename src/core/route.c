@@ -11,7 +11,16 @@
  * and 4) are in calls.c; they deliver through the same two helpers. */
 #include <string.h>
 
-#include "internal.h"
+#include "cluster.h"
+#include "members.h"
+#include "names.h"
+#include "nodes.h"
+#include "output.h"
+#include "pids.h"
+#include "route.h"
+#include "scope.h"
+#include "scopes.h"
+#include "util.h"
 
 void rs_route_init(struct rs_core *c)
 {
@@ -22,13 +31,13 @@ void rs_route_init(struct rs_core *c)
 
 void rs_route_free(struct rs_core *c)
 {
-    rs_free(c->route.fan);
-    rs_free(c->route.fan_serials);
-    rs_free(c->route.fan_prev);
-    c->route.fan = NULL;
-    c->route.fan_serials = NULL;
-    c->route.fan_prev = NULL;
-    c->route.fan_cap = 0;
+    struct rs_route *r = &c->route;
+    rs_free(r->fan);
+    rs_free(r->fan_serials);
+    rs_free(r->fan_prev);
+    rs_free(r->heap);
+    rs_map_fini(&r->slots);
+    memset(r, 0, sizeof *r);
 }
 
 static int too_big(const struct rs_core *c, const struct rs_msg *m)
@@ -242,7 +251,7 @@ int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64
         c->route.dropped++;
         return ROSTER_EAGAIN;
     }
-    rs_cluster_send(c, n, &m);
+    rs_out_peer(c, n, &m);
     return 0;
 }
 
@@ -260,11 +269,11 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
     *node = NULL;
     *scope = rs_bytes_of(NULL, 0);
     if (req->pid.inc == 0 && req->pid.serial == 0) {
-        struct rs_scope *s = rs_scope_find(c, req->scope);
+        struct rs_scope *s = rs_scopes_find(c, req->scope);
         if (!s)
             return ROSTER_ENOSCOPE;
         *scope = rs_bytes_of(s->name, s->name_len);
-        struct rs_name *n = req->key.len ? rs_registry_find(c, s, req->key.ptr, req->key.len)
+        struct rs_name *n = req->key.len ? rs_names_find(c, s, req->key.ptr, req->key.len)
                                          : NULL;
         if (!n)
             return ROSTER_ENOTFOUND;
@@ -281,7 +290,7 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
         *local = rs_pids_find(c, req->pid);
         return *local ? 0 : ROSTER_ENOPROC;
     }
-    *node = rs_cluster_node(c, req->pid.inc);
+    *node = rs_nodes_find(c, req->pid.inc);
     return *node && (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
 }
 
@@ -341,43 +350,17 @@ struct pub_node {
     uint64_t members;
 };
 
-/* A PUBLISH with RS_PUBLISH_NOWAIT is answered by nothing, like a SEND without CONFIRM: the
- * publisher does not wait, so a refused publish (not its pid, too big, no such scope) is only
- * counted as dropped. */
-void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+/* pub_nodes collects the nodes of g's remote members into *nodes (small, or a larger
+ * allocation the caller frees when *nodes != small); returns how many. Out of memory, it
+ * stops at those it has. */
+static size_t pub_nodes(struct rs_core *c, const struct rs_group *g, struct pub_node *small,
+                        size_t cap, struct pub_node **out)
 {
-    int nowait = (req->opts & RS_PUBLISH_NOWAIT) != 0;
-    struct rs_proc *from = rs_route_sender(c, cl, req);
-    if (!from) {
-        c->route.dropped++;
-        if (!nowait)
-            rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "%s", send_detail(ROSTER_ENOTOWNER));
-        return;
-    }
-    if (req->meta.len > c->lim.message_max) {
-        c->route.dropped++;
-        if (!nowait)
-            rs_out_error(c, cl, req, ROSTER_ETOOBIG, "message of %u bytes (limit message_max "
-                         "%u)", (unsigned)req->meta.len, c->lim.message_max);
-        return;
-    }
-    struct rs_scope *s = nowait ? rs_scope_find(c, req->scope) : rs_scope_of(c, cl, req);
-    if (!s) {
-        if (nowait)
-            c->route.dropped++;
-        return;
-    }
-    struct rs_group *g = req->key.len ? rs_groups_find(c, s, req->key.ptr, req->key.len) : NULL;
-    uint64_t sent = 0;
-    struct pub_node small[16], *nodes = small;
-    size_t nn = 0, cap = sizeof small / sizeof small[0];
-    struct rs_pid fpid = rs_pids_of(c, from);
-    struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
+    struct pub_node *nodes = small;
+    size_t nn = 0;
     for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext) {
         struct rs_proc *p = m->proc;
         if (p->client)
-            continue;
-        if (req->opts & RS_PUBLISH_LOCAL)
             continue;
         size_t i = 0;
         while (i < nn && nodes[i].node != p->node)
@@ -398,8 +381,17 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
         }
         nodes[i].members++;
     }
-    if (g)
-        sent += fan_local(c, g, fpid, rs_bytes_node(c), sname, req->key, req->meta);
+    *out = nodes;
+    return nn;
+}
+
+/* publish_remote sends one P_PUBLISH per node of nodes that can take it; returns the
+ * members reached (a node's count when its frame goes out). */
+static uint64_t publish_remote(struct rs_core *c, const struct pub_node *nodes, size_t nn,
+                               uint64_t from_serial, struct rs_bytes sname,
+                               const struct rs_msg *req)
+{
+    uint64_t sent = 0;
     for (size_t i = 0; i < nn; i++) {
         struct rs_node *n = nodes[i].node;
         if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
@@ -407,7 +399,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
         struct rs_msg pm;
         memset(&pm, 0, sizeof pm);
         pm.type = RS_MSG_P_PUBLISH;
-        pm.arg = from->serial;
+        pm.arg = from_serial;
         pm.scope = sname;
         pm.key = req->key;
         pm.meta = req->meta;
@@ -416,9 +408,49 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
             c->route.dropped++;
             continue;
         }
-        rs_cluster_send(c, n, &pm);
+        rs_out_peer(c, n, &pm);
         sent += nodes[i].members;
     }
+    return sent;
+}
+
+/* A PUBLISH with RS_PUBLISH_NOWAIT is answered by nothing, like a SEND without CONFIRM: the
+ * publisher does not wait, so a refused publish (not its pid, too big, no such scope) is only
+ * counted as dropped. */
+void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    int nowait = (req->opts & RS_PUBLISH_NOWAIT) != 0;
+    struct rs_proc *from = rs_route_sender(c, cl, req);
+    if (!from) {
+        c->route.dropped++;
+        if (!nowait)
+            rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "%s", send_detail(ROSTER_ENOTOWNER));
+        return;
+    }
+    if (req->meta.len > c->lim.message_max) {
+        c->route.dropped++;
+        if (!nowait)
+            rs_out_error(c, cl, req, ROSTER_ETOOBIG, "message of %u bytes (limit message_max "
+                         "%u)", (unsigned)req->meta.len, c->lim.message_max);
+        return;
+    }
+    struct rs_scope *s = nowait ? rs_scopes_find(c, req->scope) : rs_scope_of(c, cl, req);
+    if (!s) {
+        if (nowait)
+            c->route.dropped++;
+        return;
+    }
+    struct rs_group *g = req->key.len ? rs_members_group(c, s, req->key.ptr, req->key.len) : NULL;
+    struct pub_node small[16], *nodes = small;
+    size_t nn = 0;
+    if (!(req->opts & RS_PUBLISH_LOCAL))
+        nn = pub_nodes(c, g, small, sizeof small / sizeof small[0], &nodes);
+    struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
+    uint64_t sent = 0;
+    if (g)
+        sent += fan_local(c, g, rs_pids_of(c, from), rs_bytes_node(c), sname, req->key,
+                          req->meta);
+    sent += publish_remote(c, nodes, nn, from->serial, sname, req);
     if (nodes != small)
         rs_free(nodes);
     if (nowait)
@@ -431,19 +463,25 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
 
 /* --- from other nodes ------------------------------------------------------------------ */
 
-static void on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+int rs_route_p_send_is_call(const struct rs_msg *m)
 {
-    int call = m->opts == RS_MSGK_CALL || m->opts == RS_MSGK_MULTI_CALL;
+    return m->opts == RS_MSGK_CALL || m->opts == RS_MSGK_MULTI_CALL;
+}
+
+int rs_route_check_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    int call = rs_route_p_send_is_call(m);
     if (m->opts < RS_MSGK_SEND || m->opts > RS_MSGK_MULTI_CALL || m->opts ==
         RS_MSGK_PUBLISH || (call != (m->arg2 != 0)) || m->arg == 0) {
         rs_cluster_fail(c, n, "malformed P_SEND");
-        return;
+        return 0;
     }
+    return 1;
+}
+
+void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
     struct rs_proc *to = rs_pids_find(c, m->pid); /* NULL also for another incarnation's */
-    if (call) {
-        rs_calls_on_p_send(c, n, m, to);
-        return;
-    }
     if (!to)
         return;
     struct rs_pid from = {n->inc, m->arg};
@@ -451,46 +489,18 @@ static void on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg 
                      m->meta, 0);
 }
 
-static void on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     if (m->arg == 0 || m->key.len == 0) {
         rs_cluster_fail(c, n, "malformed P_PUBLISH");
         return;
     }
-    struct rs_scope *s = rs_scope_find(c, m->scope);
+    struct rs_scope *s = rs_scopes_find(c, m->scope);
     if (!s || !s->joined)
         return;
-    struct rs_group *g = rs_groups_find(c, s, m->key.ptr, m->key.len);
+    struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);
     if (!g)
         return;
     struct rs_pid from = {n->inc, m->arg};
     fan_local(c, g, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key, m->meta);
-}
-
-void rs_route_on_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
-{
-    switch (m->type) {
-    case RS_MSG_P_SEND:
-        on_p_send(c, n, m);
-        break;
-    case RS_MSG_P_PUBLISH:
-        on_p_publish(c, n, m);
-        break;
-    case RS_MSG_P_REPLY:
-        if (m->arg2 == 0 || m->pid.inc != n->inc) {
-            rs_cluster_fail(c, n, "malformed P_REPLY");
-            return;
-        }
-        rs_calls_on_p_reply(c, n, m);
-        break;
-    case RS_MSG_P_NOPROC:
-        if (m->arg2 == 0 || m->pid.inc != n->inc) {
-            rs_cluster_fail(c, n, "malformed P_NOPROC");
-            return;
-        }
-        rs_calls_on_p_noproc(c, n, m);
-        break;
-    default:
-        break;
-    }
 }

@@ -1,80 +1,20 @@
-/* scope.c: the scope table (named namespaces, each with its own names, groups and
- * subscriptions), SCOPE_CREATE, SCOPE_JOIN / SCOPE_LEAVE (which scopes this node
- * replicates, docs/CLUSTER.md) and the SCOPES listing. */
+/* scope.c: the requests on scopes: SCOPE_CREATE, SCOPE_JOIN / SCOPE_LEAVE (which scopes
+ * this node replicates, docs/CLUSTER.md), the SCOPES listing, and the resolution of a
+ * request's scope (or its ENOSCOPE reply). The table is scopes.c. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-static int scope_eq(const void *item, const void *key)
-{
-    const struct rs_scope *s = item;
-    const struct rs_bytes *k = key;
-    return rs_bytes_eq((const uint8_t *)s->name, s->name_len, k->ptr, k->len);
-}
-
-struct rs_scope *rs_scope_find(const struct rs_core *c, struct rs_bytes name)
-{
-    if (name.len == 0)
-        return c->dflt;
-    return rs_map_get(&c->scopes, rs_hash(c->seed, name.ptr, name.len), &name, scope_eq);
-}
-
-struct rs_scope *rs_scope_create(struct rs_core *c, struct rs_bytes name, uint32_t mode)
-{
-    if (name.len == 0 || name.len > RS_SCOPE_MAX)
-        return NULL;
-    struct rs_scope *s = rs_calloc(1, sizeof *s);
-    if (!s) {
-        c->oom = 1;
-        return NULL;
-    }
-    memcpy(s->name, name.ptr, name.len);
-    s->name_len = name.len;
-    s->mode = mode;
-    s->hash = rs_hash(c->seed, name.ptr, name.len);
-    rs_map_init(&s->names);
-    rs_map_init(&s->groups);
-    if (rs_map_put(&c->scopes, s->hash, s) != 0) {
-        rs_free(s);
-        c->oom = 1;
-        return NULL;
-    }
-    return s;
-}
-
-/* Frees the scope with every name, group and membership in it (core teardown only). */
-void rs_scope_free(struct rs_scope *s)
-{
-    for (size_t i = 0; i < s->names.cap; i++) {
-        struct rs_name *n = s->names.slots[i].item;
-        while (n) {
-            struct rs_name *alt = n->alt;
-            rs_free(n->meta);
-            rs_free(n);
-            n = alt;
-        }
-    }
-    for (size_t i = 0; i < s->groups.cap; i++) {
-        struct rs_group *g = s->groups.slots[i].item;
-        if (!g)
-            continue;
-        while (g->members) {
-            struct rs_member *m = g->members;
-            g->members = m->gnext;
-            rs_free(m->meta);
-            rs_free(m);
-        }
-        rs_free(g);
-    }
-    rs_map_fini(&s->names);
-    rs_map_fini(&s->groups);
-    rs_free(s);
-}
+#include "output.h"
+#include "pids.h"
+#include "repl.h"
+#include "repl_in.h"
+#include "scope.h"
+#include "scopes.h"
+#include "util.h"
 
 struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    struct rs_scope *s = rs_scope_find(c, req->scope);
+    struct rs_scope *s = rs_scopes_find(c, req->scope);
     if (!s) {
         char kb[80];
         rs_out_error(c, cl, req, ROSTER_ENOSCOPE, "no scope '%s' on this node",
@@ -96,7 +36,7 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
         return;
     }
     rs_fmt_key(kb, sizeof kb, req->scope.ptr, req->scope.len);
-    if (rs_scope_find(c, req->scope)) {
+    if (rs_scopes_find(c, req->scope)) {
         rs_out_error(c, cl, req, ROSTER_EEXIST, "scope '%s' already exists", kb);
         return;
     }
@@ -105,7 +45,7 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
                      "strong scopes are not available in this version");
         return;
     }
-    struct rs_scope *s = rs_scope_create(c, req->scope, req->opts);
+    struct rs_scope *s = rs_scopes_create(c, req->scope, req->opts);
     if (!s)
         return;
     s->joined = 1;
@@ -134,8 +74,8 @@ void rs_scope_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_m
         return;
     }
     rs_fmt_key(kb, sizeof kb, req->scope.ptr, req->scope.len);
-    struct rs_scope *s = rs_scope_find(c, req->scope);
-    if (!s && !(s = rs_scope_create(c, req->scope, ROSTER_SCOPE_EVENTUAL)))
+    struct rs_scope *s = rs_scopes_find(c, req->scope);
+    if (!s && !(s = rs_scopes_create(c, req->scope, ROSTER_SCOPE_EVENTUAL)))
         return;
     rs_out_ok(c, cl, req);
     if (s->joined)

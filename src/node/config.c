@@ -154,7 +154,7 @@ static void default_name(char *name, size_t cap)
     for (char *p = host; *p; p++)
         if (!rs_peer_name_ok(p, 1))
             *p = '-';
-    snprintf(name, cap, "%s", host);
+    snprintf(name, cap, "%.*s", (int)RS_NODE_NAME_MAX, host); /* cut at 64 above */
 }
 
 int rs_config_name_ok(const char *s) { return rs_peer_name_ok(s, strlen(s)); }

@@ -22,8 +22,8 @@
 #define RS_FIELD_CTYPE_prev struct rs_bytes
 
 #define RS_FIELD_ACCESSORS(acc, type, shape, field, meaning)                                  \
-    static inline RS_FIELD_CTYPE_##field rs_##acc(const struct rs_msg *m) { return m->field; } \
-    static inline void rs_##acc##_set(struct rs_msg *m, RS_FIELD_CTYPE_##field v)             \
+    static inline RS_FIELD_CTYPE_##field rs_msg_##acc(const struct rs_msg *m) { return m->field; } \
+    static inline void rs_msg_##acc##_set(struct rs_msg *m, RS_FIELD_CTYPE_##field v)             \
     {                                                                                        \
         m->field = v;                                                                        \
     }
@@ -36,22 +36,22 @@ RS_FIELD_MAP(RS_FIELD_ACCESSORS)
  * the reason, text. The client needs message_max to refuse a too-large message itself. */
 #define RS_HELLO_LIMITS_LEN 4u /* message_max */
 
-static inline uint64_t rs_hello_sizes_pack(uint32_t frame_max, uint32_t meta_max)
+static inline uint64_t rs_msg_hello_sizes_pack(uint32_t frame_max, uint32_t meta_max)
 {
     return (uint64_t)frame_max | ((uint64_t)meta_max << 32);
 }
 
-/* rs_hello_reply_limits reads the frame and metadata limits of a HELLO reply. */
-static inline void rs_hello_reply_limits(const struct rs_msg *m, uint32_t *frame_max,
+/* rs_msg_hello_reply_limits reads the frame and metadata limits of a HELLO reply. */
+static inline void rs_msg_hello_reply_limits(const struct rs_msg *m, uint32_t *frame_max,
                                          uint32_t *meta_max)
 {
     *frame_max = (uint32_t)m->arg2;
     *meta_max = (uint32_t)(m->arg2 >> 32);
 }
 
-/* rs_hello_reply_set_message_max writes the limits block into buf (owned by the caller, as
+/* rs_msg_hello_reply_set_message_max writes the limits block into buf (owned by the caller, as
  * long as m is used) and points the reply's PREV at it. */
-static inline void rs_hello_reply_set_message_max(struct rs_msg *m,
+static inline void rs_msg_hello_reply_set_message_max(struct rs_msg *m,
                                                   uint8_t buf[RS_HELLO_LIMITS_LEN],
                                                   uint32_t message_max)
 {
@@ -59,9 +59,9 @@ static inline void rs_hello_reply_set_message_max(struct rs_msg *m,
     m->prev = rs_bytes_of(buf, RS_HELLO_LIMITS_LEN);
 }
 
-/* rs_hello_reply_message_max reads the limits block of an accepted HELLO: 0, or -1 if the
+/* rs_msg_hello_reply_message_max reads the limits block of an accepted HELLO: 0, or -1 if the
  * block is too short (not a version-3 node). */
-static inline int rs_hello_reply_message_max(const struct rs_msg *m, uint32_t *message_max)
+static inline int rs_msg_hello_reply_message_max(const struct rs_msg *m, uint32_t *message_max)
 {
     if (m->prev.len < RS_HELLO_LIMITS_LEN)
         return -1;
@@ -71,43 +71,49 @@ static inline int rs_hello_reply_message_max(const struct rs_msg *m, uint32_t *m
 
 /* --- EVENT OPTS: kind | reason << 8 | RS_EV_SNAPSHOT_FLAG --------------------------------- */
 
-static inline uint32_t rs_event_opts_pack(unsigned kind, unsigned reason, int snapshot)
+static inline uint32_t rs_msg_event_opts_pack(unsigned kind, unsigned reason, int snapshot)
 {
     return (kind & 0xffu) | ((reason & 0xffu) << 8) | (snapshot ? RS_EV_SNAPSHOT_FLAG : 0u);
 }
-static inline unsigned rs_event_kind(const struct rs_msg *m) { return m->opts & 0xffu; }
-static inline unsigned rs_event_reason(const struct rs_msg *m) { return (m->opts >> 8) & 0xffu; }
-static inline int rs_event_snapshot(const struct rs_msg *m)
+static inline unsigned rs_msg_event_kind(const struct rs_msg *m) { return m->opts & 0xffu; }
+static inline unsigned rs_msg_event_reason(const struct rs_msg *m)
+{
+    return (m->opts >> 8) & 0xffu;
+}
+static inline int rs_msg_event_snapshot(const struct rs_msg *m)
 {
     return (m->opts & RS_EV_SNAPSHOT_FLAG) != 0;
 }
 
 /* --- P_OP OPTS: op (RS_POP_*) | reason << 8 ----------------------------------------------- */
 
-static inline uint32_t rs_p_op_pack(unsigned op, unsigned reason)
+static inline uint32_t rs_msg_p_op_pack(unsigned op, unsigned reason)
 {
     return (op & 0xffu) | ((reason & 0xffu) << 8);
 }
-static inline unsigned rs_p_op_op(const struct rs_msg *m) { return m->opts & 0xffu; }
-static inline unsigned rs_p_op_reason(const struct rs_msg *m) { return (m->opts >> 8) & 0xffu; }
+static inline unsigned rs_msg_p_op_op(const struct rs_msg *m) { return m->opts & 0xffu; }
+static inline unsigned rs_msg_p_op_reason(const struct rs_msg *m) { return (m->opts >> 8) & 0xffu; }
 
 /* --- NODES item OPTS: state | self << 8 --------------------------------------------------- */
 
-static inline uint32_t rs_nodes_item_pack(unsigned state, int self)
+static inline uint32_t rs_msg_nodes_item_pack(unsigned state, int self)
 {
     return (state & 0xffu) | (self ? 1u << 8 : 0u);
 }
-static inline unsigned rs_nodes_item_state(const struct rs_msg *m) { return m->opts & 0xffu; }
-static inline int rs_nodes_item_self(const struct rs_msg *m) { return (m->opts >> 8) & 1u; }
+static inline unsigned rs_msg_nodes_item_state(const struct rs_msg *m) { return m->opts & 0xffu; }
+static inline int rs_msg_nodes_item_self(const struct rs_msg *m) { return (m->opts >> 8) & 1u; }
 
 /* --- MESSAGE receivers: ARG, then the u64 LE serials in PREV ----------------------------- */
 
-/* rs_message_receivers counts a MESSAGE's receiving serials (PREV is a whole number of
+/* rs_msg_message_receivers counts a MESSAGE's receiving serials (PREV is a whole number of
  * serials: the client checks that when the frame arrives). */
-static inline size_t rs_message_receivers(const struct rs_msg *m) { return 1 + m->prev.len / 8; }
+static inline size_t rs_msg_message_receivers(const struct rs_msg *m)
+{
+    return 1 + m->prev.len / 8;
+}
 
-/* rs_message_receiver returns receiving serial i < rs_message_receivers(m). */
-static inline uint64_t rs_message_receiver(const struct rs_msg *m, size_t i)
+/* rs_msg_message_receiver returns receiving serial i < rs_msg_message_receivers(m). */
+static inline uint64_t rs_msg_message_receiver(const struct rs_msg *m, size_t i)
 {
     return i == 0 ? m->arg : rs_get_u64(m->prev.ptr + 8 * (i - 1));
 }

@@ -18,9 +18,9 @@
  *   X(accessor, TYPE, shape, field, "meaning")
  *
  * Each entry generates, at no run-time cost,
- *   rs_<accessor>(const struct rs_msg *m)        the field's value, and
- *   rs_<accessor>_set(struct rs_msg *m, value)   storing it,
- * so code says rs_subscribe_reply_id(&r) where it used to say r.arg. wire.c checks at
+ *   rs_msg_<accessor>(const struct rs_msg *m)    the field's value, and
+ *   rs_msg_<accessor>_set(struct rs_msg *m, value) storing it,
+ * so code says rs_msg_subscribe_reply_id(&r) where it used to say r.arg. wire.c checks at
  * compile time that every entry's field is in its type's shape. Fields with one meaning in
  * every type (STATUS = 0 or a ROSTER_E* code, SCOPE = a scope name, PID = the pid the type
  * is about) are read directly, unless the type gives them a particular role (REGISTER's
@@ -97,11 +97,11 @@
     X(hello_reply_name_max,     HELLO, reply, opts, "the node's name/group name limit")           \
     X(hello_reply_incarnation,  HELLO, reply, arg,  "the node's incarnation")                     \
     X(hello_reply_sizes,        HELLO, reply, arg2,                                               \
-      "frame_max | meta_max << 32 (rs_hello_reply_limits)")                                       \
+      "frame_max | meta_max << 32 (rs_msg_hello_reply_limits)")                                    \
     X(hello_reply_pid,          HELLO, reply, pid,  "the client's first pid")                     \
     X(hello_reply_node,         HELLO, reply, node, "the node's name")                            \
     X(hello_reply_prev,         HELLO, reply, prev,                                               \
-      "refused: why; accepted (version 3): the limits block (rs_hello_reply_message_max)")        \
+      "refused: why; accepted (version 3): the limits block (rs_msg_hello_reply_message_max)")     \
     X(pid_new_reply_pid,        PID_NEW, reply, pid, "the new pid")                               \
     X(scope_create_mode,        SCOPE_CREATE, req, opts,                                          \
       "ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG")                                             \
@@ -156,13 +156,13 @@
     X(status_item_value,        STATUS, item, arg, "the statistic's value")                       \
     X(status_item_stat,         STATUS, item, key, "the statistic's name")                        \
     X(status_reply_n,           STATUS, reply, arg, "items sent")                                 \
-    X(nodes_item_opts,          NODES, item, opts, "state | self << 8 (rs_nodes_item_state)")     \
+    X(nodes_item_opts,          NODES, item, opts, "state | self << 8 (rs_msg_nodes_item_state)")  \
     X(nodes_item_incarnation,   NODES, item, arg,  "the node's incarnation")                      \
     X(nodes_item_node,          NODES, item, node, "the node's name")                             \
     X(nodes_reply_n,            NODES, reply, arg, "items sent")                                  \
     X(log_level_level,          LOG_LEVEL, req, opts, "enum rs_log_level")                        \
     X(event_opts,               EVENT, req, opts,                                                 \
-      "kind | reason << 8 | snapshot flag (rs_event_opts_pack)")                                  \
+      "kind | reason << 8 | snapshot flag (rs_msg_event_opts_pack)")                               \
     X(event_id,                 EVENT, req, arg,                                                  \
       "subscription or monitor id (0: a CONFLICT notice, or libroster's message OVERFLOW)")       \
     X(event_node,               EVENT, req, node, "the node of the entry's pid")                  \
@@ -183,7 +183,7 @@
     X(message_key,              MESSAGE, req, key,  "the name or group it was sent to")           \
     X(message_payload,          MESSAGE, req, meta, "the message")                                \
     X(message_more_to,          MESSAGE, req, prev,                                               \
-      "more receiving serials, u64 LE each (rs_message_receiver)")                                \
+      "more receiving serials, u64 LE each (rs_msg_message_receiver)")                             \
     X(publish_flags,            PUBLISH, req, opts, "RS_PUBLISH_LOCAL, RS_PUBLISH_NOWAIT")        \
     X(publish_from,             PUBLISH, req, arg,  "sender serial")                              \
     X(publish_group,            PUBLISH, req, key,  "the group")                                  \
@@ -218,7 +218,7 @@
     X(p_entry_hlc,              P_ENTRY, req, arg,  "the entry's hybrid logical clock")           \
     X(p_entry_key,              P_ENTRY, req, key,  "the name or group")                          \
     X(p_entry_meta,             P_ENTRY, req, meta, "its metadata")                               \
-    X(p_op_opts,                P_OP, req, opts, "op | reason << 8 (rs_p_op_pack)")               \
+    X(p_op_opts,                P_OP, req, opts, "op | reason << 8 (rs_msg_p_op_pack)")            \
     X(p_op_hlc,                 P_OP, req, arg,  "the change's hybrid logical clock")             \
     X(p_op_key,                 P_OP, req, key,  "the name or group")                             \
     X(p_op_meta,                P_OP, req, meta, "its metadata")                                  \

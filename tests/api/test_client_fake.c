@@ -85,17 +85,17 @@ static void hello_limits(int fd, unsigned name_max, unsigned meta_max, unsigned 
 {
     struct rs_msg m;
     rd(fd, &m);
-    if (m.type != RS_MSG_HELLO || rs_hello_version(&m) != RS_WIRE_VERSION ||
-        rs_hello_magic(&m) != RS_WIRE_MAGIC)
+    if (m.type != RS_MSG_HELLO || rs_msg_hello_version(&m) != RS_WIRE_VERSION ||
+        rs_msg_hello_magic(&m) != RS_WIRE_MAGIC)
         die("expected HELLO");
     struct rs_msg r = {.type = RS_MSG_HELLO, .flags = RS_F_REPLY, .req_id = m.req_id};
-    rs_hello_reply_name_max_set(&r, name_max);
-    rs_hello_reply_incarnation_set(&r, FAKE_INC);
-    rs_hello_reply_sizes_set(&r, rs_hello_sizes_pack(frame_max, meta_max));
-    rs_hello_reply_pid_set(&r, (struct rs_pid){FAKE_INC, 1});
-    rs_hello_reply_node_set(&r, rs_bytes_str("fake"));
+    rs_msg_hello_reply_name_max_set(&r, name_max);
+    rs_msg_hello_reply_incarnation_set(&r, FAKE_INC);
+    rs_msg_hello_reply_sizes_set(&r, rs_msg_hello_sizes_pack(frame_max, meta_max));
+    rs_msg_hello_reply_pid_set(&r, (struct rs_pid){FAKE_INC, 1});
+    rs_msg_hello_reply_node_set(&r, rs_bytes_str("fake"));
     uint8_t limits[RS_HELLO_LIMITS_LEN];
-    rs_hello_reply_set_message_max(&r, limits, message_max);
+    rs_msg_hello_reply_set_message_max(&r, limits, message_max);
     wr(fd, &r);
 }
 

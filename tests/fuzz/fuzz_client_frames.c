@@ -76,7 +76,7 @@ static void hello_reply(struct rs_buf *b)
     m.pid.serial = 1;
     m.node = rs_bytes_str("fuzz");
     uint8_t limits[RS_HELLO_LIMITS_LEN];
-    rs_hello_reply_set_message_max(&m, limits, 1048576);
+    rs_msg_hello_reply_set_message_max(&m, limits, 1048576);
     rs_wire_encode(b, &m);
 }
 

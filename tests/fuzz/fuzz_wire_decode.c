@@ -27,16 +27,16 @@ static void read_views(const struct rs_msg *m)
     uint64_t sink = 0;
     if (m->type == RS_MSG_HELLO && m->flags == RS_F_REPLY && m->status == 0) {
         uint32_t message_max;
-        if (rs_hello_reply_message_max(m, &message_max) == 0)
+        if (rs_msg_hello_reply_message_max(m, &message_max) == 0)
             sink += message_max;
     }
     if (m->type == RS_MSG_MESSAGE && m->prev.len % 8 == 0) {
-        size_t n = rs_message_receivers(m);
+        size_t n = rs_msg_message_receivers(m);
         for (size_t i = 0; i < n; i++)
-            sink += rs_message_receiver(m, i);
+            sink += rs_msg_message_receiver(m, i);
     }
-    if (m->type == RS_MSG_EVENT && rs_event_opts_pack(rs_event_kind(m), rs_event_reason(m),
-                                                      rs_event_snapshot(m)) !=
+    if (m->type == RS_MSG_EVENT && rs_msg_event_opts_pack(rs_msg_event_kind(m), rs_msg_event_reason(m),
+                                                      rs_msg_event_snapshot(m)) !=
                                        (m->opts & (0xffffu | RS_EV_SNAPSHOT_FLAG)))
         abort();
     volatile uint64_t keep = sink;

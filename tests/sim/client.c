@@ -181,9 +181,9 @@ size_t client_open(struct sim_world *w, int node, int observer)
                           .os_pid = (int32_t)(1000 + ci), .uid = 1000};
     sim_apply(w, node, &in);
     struct rs_msg m = {.type = RS_MSG_HELLO};
-    rs_hello_version_set(&m, RS_WIRE_VERSION);
-    rs_hello_magic_set(&m, RS_WIRE_MAGIC);
-    rs_hello_client_name_set(&m, rs_bytes_str(observer ? "observer" : "sim"));
+    rs_msg_hello_version_set(&m, RS_WIRE_VERSION);
+    rs_msg_hello_magic_set(&m, RS_WIRE_MAGIC);
+    rs_msg_hello_client_name_set(&m, rs_bytes_str(observer ? "observer" : "sim"));
     client_request(w, ci, &m);
     return ci;
 }
@@ -388,15 +388,15 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
         GROW(c->subs, c->nsubs, c->capsubs);
         struct sim_sub *s = &c->subs[c->nsubs++];
         memset(s, 0, sizeof *s);
-        s->id = rs_subscribe_reply_id(m);
+        s->id = rs_msg_subscribe_reply_id(m);
         s->scope = pd.scope;
-        s->flags = rs_subscribe_flags(&pd.req);
+        s->flags = rs_msg_subscribe_flags(&pd.req);
         snprintf(s->pat, sizeof s->pat, "%s", key);
         s->in_snapshot = (s->flags & ROSTER_SUB_SNAPSHOT) != 0;
         return;
     case RS_MSG_UNSUBSCRIBE:
         for (size_t i = 0; i < c->nsubs; i++)
-            if (c->subs[i].id == rs_unsubscribe_id(&pd.req) && !c->subs[i].ended) {
+            if (c->subs[i].id == rs_msg_unsubscribe_id(&pd.req) && !c->subs[i].ended) {
                 if (st != 0)
                     sim_fail(w, "n%d: UNSUBSCRIBE of a live subscription: %d", c->node, (int)st);
                 c->subs[i].ended = 1;
@@ -410,7 +410,7 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
         GROW(c->mons, c->nmons, c->capmons);
         struct sim_mon *mo = &c->mons[c->nmons++];
         memset(mo, 0, sizeof *mo);
-        mo->id = rs_monitor_reply_id(m);
+        mo->id = rs_msg_monitor_reply_id(m);
         mo->pid = pd.pid;
         for (size_t i = 0; i < c->nearly; i++)
             if (c->early_down[i] == mo->id) {
@@ -449,7 +449,7 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
     }
     case RS_MSG_DEMONITOR:
         for (size_t i = 0; i < c->nmons; i++)
-            if (c->mons[i].id == rs_demonitor_id(&pd.req) && st == 0)
+            if (c->mons[i].id == rs_msg_demonitor_id(&pd.req) && st == 0)
                 c->mons[i].demonitored = 1;
         return;
     default:
@@ -485,9 +485,9 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
 {
     int group = kind >= ROSTER_EV_JOINED && kind <= ROSTER_EV_MEMBER_UPDATED;
     char key[SIM_KEY_MAX], meta[SIM_META_MAX], prev[SIM_META_MAX], p[48];
-    set_copy_bytes(key, sizeof key, rs_event_key(m));
-    set_copy_bytes(meta, sizeof meta, rs_event_meta(m));
-    set_copy_bytes(prev, sizeof prev, rs_event_prev_meta(m));
+    set_copy_bytes(key, sizeof key, rs_msg_event_key(m));
+    set_copy_bytes(meta, sizeof meta, rs_msg_event_meta(m));
+    set_copy_bytes(prev, sizeof prev, rs_msg_event_prev_meta(m));
     pidtxt(m->pid, p, sizeof p);
     if (!sub_matches(s, group, key)) {
         sim_fail(w, "n%d: subscription %llu got event %u for '%s' outside its pattern", c->node,
@@ -538,11 +538,11 @@ static void on_sub_event(struct sim_world *w, struct sim_client *c, uint32_t kin
 {
     struct sim_sub *s = NULL;
     for (size_t i = 0; i < c->nsubs; i++)
-        if (c->subs[i].id == rs_event_id(m) && !c->subs[i].ended)
+        if (c->subs[i].id == rs_msg_event_id(m) && !c->subs[i].ended)
             s = &c->subs[i];
     if (!s) {
         sim_fail(w, "n%d: event %u for subscription %llu, which the client does not have",
-                 c->node, (unsigned)kind, (unsigned long long)rs_event_id(m));
+                 c->node, (unsigned)kind, (unsigned long long)rs_msg_event_id(m));
         return;
     }
     if (kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
@@ -573,16 +573,16 @@ static void on_down(struct sim_world *w, struct sim_client *c, uint32_t reason,
 {
     struct sim_mon *mo = NULL;
     for (size_t i = 0; i < c->nmons; i++)
-        if (c->mons[i].id == rs_event_id(m))
+        if (c->mons[i].id == rs_msg_event_id(m))
             mo = &c->mons[i];
     if (!mo) {
         if (c->nearly == sizeof c->early_down / sizeof c->early_down[0]) {
             sim_fail(w, "n%d: DOWN for unknown monitors %llu", c->node,
-                     (unsigned long long)rs_event_id(m));
+                     (unsigned long long)rs_msg_event_id(m));
             return;
         }
         c->early_reason[c->nearly] = (int)reason;
-        c->early_down[c->nearly++] = rs_event_id(m);
+        c->early_down[c->nearly++] = rs_msg_event_id(m);
         return;
     }
     char p[48];
@@ -612,7 +612,7 @@ static void on_conflict(struct sim_world *w, size_t ci, const struct rs_msg *m)
 {
     struct sim_client *c = &w->cl[ci];
     char key[SIM_KEY_MAX], p[48];
-    set_copy_bytes(key, sizeof key, rs_event_key(m));
+    set_copy_bytes(key, sizeof key, rs_msg_event_key(m));
     pidtxt(m->pid, p, sizeof p);
     int scope = scope_index(m->scope);
     struct sim_held *h = held_find(c, scope, 0, key, &m->pid);
@@ -632,8 +632,8 @@ static void on_conflict(struct sim_world *w, size_t ci, const struct rs_msg *m)
 static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
 {
     struct sim_client *c = &w->cl[ci];
-    uint32_t kind = rs_event_kind(m), reason = rs_event_reason(m);
-    int snap = rs_event_snapshot(m);
+    uint32_t kind = rs_msg_event_kind(m), reason = rs_msg_event_reason(m);
+    int snap = rs_msg_event_snapshot(m);
     if (c->observer) {
         sim_fail(w, "n%d: event %u sent to the observer, which never asked for events",
                  c->node, (unsigned)kind);
@@ -668,10 +668,10 @@ static void on_observer_frame(struct sim_world *w, struct sim_client *c, const s
     if (m->type == RS_MSG_NODES) {
         if (o->nnodes < sizeof o->nodes / sizeof o->nodes[0]) {
             set_copy_bytes(o->nodes[o->nnodes].name, sizeof o->nodes[o->nnodes].name,
-                           rs_nodes_item_node(m));
-            o->nodes[o->nnodes].inc = rs_nodes_item_incarnation(m);
-            o->nodes[o->nnodes].state = (int)rs_nodes_item_state(m);
-            o->nodes[o->nnodes].self = rs_nodes_item_self(m);
+                           rs_msg_nodes_item_node(m));
+            o->nodes[o->nnodes].inc = rs_msg_nodes_item_incarnation(m);
+            o->nodes[o->nnodes].state = (int)rs_msg_nodes_item_state(m);
+            o->nodes[o->nnodes].self = rs_msg_nodes_item_self(m);
             o->nnodes++;
         }
         return;
@@ -681,7 +681,7 @@ static void on_observer_frame(struct sim_world *w, struct sim_client *c, const s
     set_copy_bytes(meta, sizeof meta, m->meta);
     set_copy_bytes(node, sizeof node, m->node);
     struct sim_entry *e = set_add(&o->items, m->type != RS_MSG_NAMES, key, m->pid, meta);
-    e->count = m->type == RS_MSG_GROUPS ? rs_groups_item_members(m) : 0;
+    e->count = m->type == RS_MSG_GROUPS ? rs_msg_groups_item_members(m) : 0;
     if (m->type == RS_MSG_GROUPS)
         return;
     /* The owner node named in a listing is the node that handed the pid out. */

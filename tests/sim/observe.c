@@ -70,7 +70,7 @@ int obs_view(struct sim_world *w, int node, int scope, struct sim_set *out)
             return -1;
         }
         struct rs_msg mm = {.type = RS_MSG_MEMBERS, .scope = rs_bytes_str(sn)};
-        rs_members_group_set(&mm, rs_bytes_str(key));
+        rs_msg_members_group_set(&mm, rs_bytes_str(key));
         if (query(w, node, &mm) != 0) {
             if (!w->failed)
                 sim_fail(w, "n%d: MEMBERS of %s/%s failed", node, sn, key);

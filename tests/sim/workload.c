@@ -99,7 +99,7 @@ void work_action(struct sim_world *w, int node)
         };
         unsigned k = (unsigned)sim_below(&w->rng, 4);
         m.type = RS_MSG_SUBSCRIBE;
-        rs_subscribe_flags_set(&m, kinds[k] | ROSTER_SUB_SNAPSHOT);
+        rs_msg_subscribe_flags_set(&m, kinds[k] | ROSTER_SUB_SNAPSHOT);
         if (k == 2)
             snprintf(key, sizeof key, "g%d", (int)sim_below(&w->rng, 2));
         else if (k == 3)
@@ -112,7 +112,7 @@ void work_action(struct sim_world *w, int node)
         if (!c->nsubs)
             return;
         m.type = RS_MSG_UNSUBSCRIBE;
-        rs_unsubscribe_id_set(&m, c->subs[sim_below(&w->rng, c->nsubs)].id);
+        rs_msg_unsubscribe_id_set(&m, c->subs[sim_below(&w->rng, c->nsubs)].id);
         key[0] = 0;
     } else if (op < 92) {
         m.type = RS_MSG_MONITOR;
@@ -122,7 +122,7 @@ void work_action(struct sim_world *w, int node)
         if (!c->nmons)
             return;
         m.type = RS_MSG_DEMONITOR;
-        rs_demonitor_id_set(&m, c->mons[sim_below(&w->rng, c->nmons)].id);
+        rs_msg_demonitor_id_set(&m, c->mons[sim_below(&w->rng, c->nmons)].id);
         key[0] = 0;
     } else if (op < 95) {
         m.type = (w->nodes[node].scopes & 2u) ? RS_MSG_SCOPE_LEAVE : RS_MSG_SCOPE_JOIN;

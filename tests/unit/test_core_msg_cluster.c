@@ -7,7 +7,6 @@
  * malformed peer frames closing the link; refusals on the target's node (mailbox full, reply
  * too big, link full, proxy cap per origin node) failing the remote call at once. */
 #include "cluster_harness.h"
-#include "core/internal.h" /* route.px_max: a small proxy cap */
 
 #define A 0
 #define B 1
@@ -16,19 +15,30 @@
 #define INC_B 0xb2ull
 #define INC_C 0xc3ull
 
-static void setup(struct cluster *c, int three)
+/* c_cfg: node C's configuration (NULL: defaults). */
+static void setup_with(struct cluster *c, int three, const struct rs_core_config *c_cfg)
 {
     cl_init(c);
     cl_add(c, "a", INC_A, NULL);
     cl_add(c, "b", INC_B, NULL);
     if (three)
-        cl_add(c, "c", INC_C, NULL);
+        cl_add(c, "c", INC_C, c_cfg);
     cl_connect(c, A, B);
     if (three) {
         cl_connect(c, A, C);
         cl_connect(c, B, C);
     }
     cl_pump(c);
+}
+
+static void setup(struct cluster *c, int three) { setup_with(c, three, NULL); }
+
+/* The calls and call proxies of node i's core. */
+static struct rs_core_stats stats_of(struct cluster *c, size_t i)
+{
+    struct rs_core_stats st;
+    rs_core_stats(c->n[i].core, &st);
+    return st;
 }
 
 /* m from client conn of node i, with no reply expected. */
@@ -514,7 +524,7 @@ static void test_remote_call_refused_fails_at_once(void)
     ASSERT(r != NULL);
     ASSERT_EQ(r->status, ROSTER_EAGAIN);
     ASSERT_EQ(nmsg(&c.n[B], 1), 0);
-    ASSERT_U64_EQ(rs_calls_pending(c.n[A].core), 0);
+    ASSERT_U64_EQ(stats_of(&c, A).calls_pending, 0);
     cl_fini(&c);
 
     /* a reply above message_max on the target's node: ETOOBIG on the caller */
@@ -544,11 +554,11 @@ static void test_remote_call_refused_fails_at_once(void)
 static void test_remote_proxy_cap_per_node(void)
 {
     struct cluster c;
-    setup(&c, 1);
+    struct rs_core_config cfg_c = {.call_proxies_max = 2}; /* a small proxy cap */
+    setup_with(&c, 1, &cfg_c);
     struct rs_pid a = cl_client(&c, A, 1);
     struct rs_pid b = cl_client(&c, B, 1);
     struct rs_pid t = cl_client(&c, C, 1);
-    c.n[C].core->route.px_max = 2;
     cn_clear(&c.n[C]);
     uint32_t rb = call(&c, B, 1, b, t, "b", 60000);
     cl_pump(&c);
@@ -564,7 +574,7 @@ static void test_remote_proxy_cap_per_node(void)
     ASSERT_EQ(r->status, ROSTER_ELIMIT);
     ASSERT(reply_of(&c.n[A], 1, ra[1]) == NULL && reply_of(&c.n[A], 1, ra[2]) == NULL);
     ASSERT(reply_of(&c.n[B], 1, rb) == NULL);
-    ASSERT_EQ(c.n[C].core->route.n_px, 3);
+    ASSERT_EQ(stats_of(&c, C).call_proxies, 3);
     for (size_t k = 0; k < 4; k++)
         reply(&c, C, 1, msg_at(&c.n[C], 1, k)->arg2, "ok");
     cl_pump(&c);
@@ -577,7 +587,7 @@ static void test_remote_proxy_cap_per_node(void)
         ASSERT(r != NULL);
         ASSERT_EQ(r->status, 0);
     }
-    ASSERT_EQ(c.n[C].core->route.n_px, 0);
+    ASSERT_EQ(stats_of(&c, C).call_proxies, 0);
     cl_fini(&c);
 }
 

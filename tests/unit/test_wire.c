@@ -218,61 +218,61 @@ static void test_views_through_the_codec(void)
     struct rs_msg d;
     /* HELLO reply (version 3): sizes in ARG2, message_max in the PREV limits block */
     struct rs_msg h = {.type = RS_MSG_HELLO, .flags = RS_F_REPLY, .req_id = 1};
-    rs_hello_reply_sizes_set(&h, rs_hello_sizes_pack(1u << 20, 65536));
+    rs_msg_hello_reply_sizes_set(&h, rs_msg_hello_sizes_pack(1u << 20, 65536));
     uint8_t block[RS_HELLO_LIMITS_LEN];
-    rs_hello_reply_set_message_max(&h, block, 4096);
+    rs_msg_hello_reply_set_message_max(&h, block, 4096);
     roundtrip(&h, &b, &d);
     uint32_t frame_max = 0, meta_max = 0, message_max = 0;
-    rs_hello_reply_limits(&d, &frame_max, &meta_max);
+    rs_msg_hello_reply_limits(&d, &frame_max, &meta_max);
     ASSERT_EQ(frame_max, 1u << 20);
     ASSERT_EQ(meta_max, 65536);
-    ASSERT_EQ(rs_hello_reply_message_max(&d, &message_max), 0);
+    ASSERT_EQ(rs_msg_hello_reply_message_max(&d, &message_max), 0);
     ASSERT_EQ(message_max, 4096);
     ASSERT_U64_EQ(d.arg2, (uint64_t)(1u << 20) | (uint64_t)65536 << 32); /* the v2 layout */
     rs_buf_fini(&b);
     h.prev = rs_bytes_of(block, 3); /* not a version-3 node */
     roundtrip(&h, &b, &d);
-    ASSERT_EQ(rs_hello_reply_message_max(&d, &message_max), -1);
+    ASSERT_EQ(rs_msg_hello_reply_message_max(&d, &message_max), -1);
     rs_buf_fini(&b);
     /* EVENT OPTS */
     struct rs_msg e = {.type = RS_MSG_EVENT};
-    rs_event_opts_set(&e, rs_event_opts_pack(ROSTER_EV_DOWN, ROSTER_REASON_NOPROC, 1));
-    rs_event_id_set(&e, 77);
+    rs_msg_event_opts_set(&e, rs_msg_event_opts_pack(ROSTER_EV_DOWN, ROSTER_REASON_NOPROC, 1));
+    rs_msg_event_id_set(&e, 77);
     roundtrip(&e, &b, &d);
     ASSERT_EQ(d.opts, ROSTER_EV_DOWN | ROSTER_REASON_NOPROC << 8 | RS_EV_SNAPSHOT_FLAG);
-    ASSERT_EQ(rs_event_kind(&d), ROSTER_EV_DOWN);
-    ASSERT_EQ(rs_event_reason(&d), ROSTER_REASON_NOPROC);
-    ASSERT_EQ(rs_event_snapshot(&d), 1);
-    ASSERT_U64_EQ(rs_event_id(&d), 77);
+    ASSERT_EQ(rs_msg_event_kind(&d), ROSTER_EV_DOWN);
+    ASSERT_EQ(rs_msg_event_reason(&d), ROSTER_REASON_NOPROC);
+    ASSERT_EQ(rs_msg_event_snapshot(&d), 1);
+    ASSERT_U64_EQ(rs_msg_event_id(&d), 77);
     rs_buf_fini(&b);
     /* P_OP OPTS */
     struct rs_msg o = {.type = RS_MSG_P_OP};
-    rs_p_op_opts_set(&o, rs_p_op_pack(RS_POP_LEAVE, ROSTER_REASON_CONFLICT));
+    rs_msg_p_op_opts_set(&o, rs_msg_p_op_pack(RS_POP_LEAVE, ROSTER_REASON_CONFLICT));
     roundtrip(&o, &b, &d);
     ASSERT_EQ(d.opts, RS_POP_LEAVE | ROSTER_REASON_CONFLICT << 8);
-    ASSERT_EQ(rs_p_op_op(&d), RS_POP_LEAVE);
-    ASSERT_EQ(rs_p_op_reason(&d), ROSTER_REASON_CONFLICT);
+    ASSERT_EQ(rs_msg_p_op_op(&d), RS_POP_LEAVE);
+    ASSERT_EQ(rs_msg_p_op_reason(&d), ROSTER_REASON_CONFLICT);
     rs_buf_fini(&b);
     /* NODES item OPTS */
     struct rs_msg n = {.type = RS_MSG_NODES, .flags = RS_F_ITEM};
-    rs_nodes_item_opts_set(&n, rs_nodes_item_pack(ROSTER_NODE_DOWN, 1));
+    rs_msg_nodes_item_opts_set(&n, rs_msg_nodes_item_pack(ROSTER_NODE_DOWN, 1));
     roundtrip(&n, &b, &d);
     ASSERT_EQ(d.opts, ROSTER_NODE_DOWN | 1u << 8);
-    ASSERT_EQ(rs_nodes_item_state(&d), ROSTER_NODE_DOWN);
-    ASSERT_EQ(rs_nodes_item_self(&d), 1);
+    ASSERT_EQ(rs_msg_nodes_item_state(&d), ROSTER_NODE_DOWN);
+    ASSERT_EQ(rs_msg_nodes_item_self(&d), 1);
     rs_buf_fini(&b);
     /* MESSAGE receivers: ARG, then the serials of PREV */
     uint8_t more[16];
     rs_put_u64(more, 5);
     rs_put_u64(more + 8, 9);
     struct rs_msg m = {.type = RS_MSG_MESSAGE};
-    rs_message_to_set(&m, 3);
-    rs_message_more_to_set(&m, rs_bytes_of(more, sizeof more));
+    rs_msg_message_to_set(&m, 3);
+    rs_msg_message_more_to_set(&m, rs_bytes_of(more, sizeof more));
     roundtrip(&m, &b, &d);
-    ASSERT_EQ(rs_message_receivers(&d), 3);
-    ASSERT_U64_EQ(rs_message_receiver(&d, 0), 3);
-    ASSERT_U64_EQ(rs_message_receiver(&d, 1), 5);
-    ASSERT_U64_EQ(rs_message_receiver(&d, 2), 9);
+    ASSERT_EQ(rs_msg_message_receivers(&d), 3);
+    ASSERT_U64_EQ(rs_msg_message_receiver(&d, 0), 3);
+    ASSERT_U64_EQ(rs_msg_message_receiver(&d, 1), 5);
+    ASSERT_U64_EQ(rs_msg_message_receiver(&d, 2), 9);
     rs_buf_fini(&b);
 }
 

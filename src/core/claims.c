@@ -1,14 +1,19 @@
-/* conflict.c: claims on unique names of eventual scopes and their resolution.
+/* claims.c: the claims on one unique name of an eventual scope, in winner order (a table:
+ * it changes the order and reports who became visible or hidden; the change pipeline,
+ * change.c, emits the events and makes a local claim that lost give the name up).
  *
  * A node keeps every claim it knows on a key: the scope's map holds the visible one (the
  * winner), the others are chained behind it by alt in winner order. The order is a total
  * order every node computes alike (policy, then node name, incarnation, serial), so the
  * visible holder does not depend on arrival order. Only the owner of a losing claim removes
- * it: a local claim that loses is unregistered here with reason conflict, its owner client
- * gets a CONFLICT event, and the removal is replicated. Hidden claims are always remote. */
+ * it (change.c), so hidden claims are always remote. */
 #include <string.h>
 
-#include "internal.h"
+#include "../base/check.h"
+#include "claims.h"
+#include "nodes.h"
+#include "pids.h"
+#include "util.h"
 
 static int node_priority(const struct rs_core *c, struct rs_bytes name)
 {
@@ -23,7 +28,7 @@ static struct rs_claim_view view_of(const struct rs_core *c, const struct rs_nam
                                     char *name_buf)
 {
     struct rs_pid pid = rs_pids_of(c, n->proc);
-    struct rs_bytes nm = rs_cluster_name_of(c, pid.inc);
+    struct rs_bytes nm = rs_nodes_name_of(c, pid.inc);
     memcpy(name_buf, nm.ptr, nm.len);
     name_buf[nm.len] = 0;
     struct rs_claim_view v = {name_buf, pid.inc, pid.serial, n->hlc, n->meta, n->meta_len};
@@ -35,7 +40,7 @@ static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 int rs_claims_cmp(const struct rs_core *c, const struct rs_name *a, const struct rs_name *b)
 {
     struct rs_pid pa = rs_pids_of(c, a->proc), pb = rs_pids_of(c, b->proc);
-    struct rs_bytes na = rs_cluster_name_of(c, pa.inc), nb = rs_cluster_name_of(c, pb.inc);
+    struct rs_bytes na = rs_nodes_name_of(c, pa.inc), nb = rs_nodes_name_of(c, pb.inc);
     int r = 0;
     switch (c->policy) {
     case RS_POLICY_NEWEST:
@@ -94,107 +99,85 @@ int rs_claims_visible(const struct rs_core *c, const struct rs_name *n)
     return head_of(c, n) == n;
 }
 
-static void emit(struct rs_core *c, struct rs_name *n, uint32_t kind, uint32_t reason)
-{
-    struct rs_scope *s = n->scope;
-    if (s->subs)
-        rs_events_emit(c, s, 0, kind, reason, rs_pids_of(c, n->proc),
-                       rs_bytes_of(n->key, n->key_len), rs_bytes_of(n->meta, n->meta_len),
-                       rs_bytes_of(NULL, 0));
-}
-
-/* The local claim l lost to w: its owner gives the name up (l is hidden already). */
-static void lose(struct rs_core *c, struct rs_name *l, const struct rs_name *w)
-{
-    struct rs_scope *s = l->scope;
-    struct rs_proc *p = l->proc;
-    struct rs_pid lp = rs_pids_of(c, p), wp = rs_pids_of(c, w->proc);
-    char pb[ROSTER_PID_STRLEN], kb[80];
-    rs_fmt_pid(pb, wp);
-    rs_out_event(c, p->client, ROSTER_EV_CONFLICT, ROSTER_REASON_CONFLICT, 0, 0, lp, s,
-                 rs_bytes_of(l->key, l->key_len), rs_bytes_of(l->meta, l->meta_len),
-                 rs_bytes_str(pb));
-    rs_repl_op(c, s, RS_POP_UNREGISTER, ROSTER_REASON_CONFLICT, l->hlc, lp,
-               rs_bytes_of(l->key, l->key_len), rs_bytes_of(NULL, 0));
-    rs_out_log(c, RS_LOG_INFO, "name '%s' in scope '%s': local pid %llu lost to pid %s",
-               rs_fmt_key(kb, sizeof kb, l->key, l->key_len), s->name,
-               (unsigned long long)p->serial, pb);
-    rs_registry_remove(c, l, ROSTER_REASON_CONFLICT);
-}
-
-int rs_claims_add(struct rs_core *c, struct rs_name *n)
+int rs_claims_add(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *sh)
 {
     struct rs_scope *s = n->scope;
     struct rs_name *h = head_of(c, n);
     n->alt = NULL;
+    sh->hidden = sh->shown = NULL;
     if (!h) {
         if (rs_map_put(&s->names, n->hash, n) != 0) {
             c->oom = 1;
             return -1;
         }
-        emit(c, n, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE);
+        sh->shown = n;
         return 0;
     }
+    RS_ASSERT(h != n);
     if (rs_claims_cmp(c, n, h) < 0) {
         rs_map_replace_item(&s->names, n->hash, h, n);
         n->alt = h;
-        emit(c, h, ROSTER_EV_UNREGISTERED, ROSTER_REASON_CONFLICT);
-        emit(c, n, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE);
-        if (!h->proc->node)
-            lose(c, h, n);
+        sh->hidden = h;
+        sh->shown = n;
         return 0;
     }
     struct rs_name *at = h;
     while (at->alt && rs_claims_cmp(c, at->alt, n) < 0)
         at = at->alt;
-    n->alt = at->alt; /* hidden: always a remote claim (a local claim is only added to a
-                         free key, registry.c) */
+    /* hidden: always a remote claim (a local claim is only added to a free key,
+     * registry.c), so a name has one local owner at most and it is the visible one */
+    RS_ASSERT(n->proc->node != NULL);
+    n->alt = at->alt;
     at->alt = n;
     return 0;
 }
 
-void rs_claims_del(struct rs_core *c, struct rs_name *n, uint32_t reason)
+/* unchain takes hidden claim n out of the chain behind visible claim h. */
+static void unchain(struct rs_name *h, struct rs_name *n)
+{
+    int found = 0;
+    for (struct rs_name *at = h; at; at = at->alt) {
+        if (at->alt == n) {
+            at->alt = n->alt;
+            found = 1;
+            break;
+        }
+    }
+    RS_ASSERT(found); /* a claim is in its key's chain until removed */
+    n->alt = NULL;
+}
+
+void rs_claims_del(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *sh)
 {
     struct rs_scope *s = n->scope;
     struct rs_name *h = head_of(c, n);
+    sh->hidden = sh->shown = NULL;
+    RS_ASSERT(h != NULL);
     if (h != n) {
-        for (struct rs_name *at = h; at; at = at->alt) {
-            if (at->alt == n) {
-                at->alt = n->alt;
-                break;
-            }
-        }
-        n->alt = NULL;
+        unchain(h, n);
         return;
     }
     struct rs_name *next = n->alt;
-    if (next)
-        rs_map_replace_item(&s->names, n->hash, n, next);
-    else
-        rs_map_del_item(&s->names, n->hash, n);
+    int r = next ? rs_map_replace_item(&s->names, n->hash, n, next)
+                 : rs_map_del_item(&s->names, n->hash, n);
+    RS_ASSERT(r == 0);
     n->alt = NULL;
-    emit(c, n, ROSTER_EV_UNREGISTERED, reason);
-    if (next)
-        emit(c, next, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE);
+    sh->hidden = n;
+    sh->shown = next;
 }
 
-void rs_claims_recheck(struct rs_core *c, struct rs_name *n)
+void rs_claims_recheck(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *sh)
 {
     struct rs_scope *s = n->scope;
     struct rs_name *h = head_of(c, n);
+    sh->hidden = sh->shown = NULL;
     if (!h || !h->alt)
         return; /* the only claim */
     if (h != n) {
         /* Hidden: take it out of the chain and put it back where it now belongs (possibly
          * in front, which makes it visible). */
-        for (struct rs_name *at = h; at; at = at->alt) {
-            if (at->alt == n) {
-                at->alt = n->alt;
-                break;
-            }
-        }
-        n->alt = NULL;
-        rs_claims_add(c, n); /* cannot fail: the key has a claim in the map */
+        unchain(h, n);
+        rs_claims_add(c, n, sh); /* cannot fail: the key has a claim in the map */
         return;
     }
     struct rs_name *next = n->alt;
@@ -206,8 +189,6 @@ void rs_claims_recheck(struct rs_core *c, struct rs_name *n)
         at = at->alt;
     n->alt = at->alt;
     at->alt = n;
-    emit(c, n, ROSTER_EV_UNREGISTERED, ROSTER_REASON_CONFLICT);
-    emit(c, next, ROSTER_EV_REGISTERED, ROSTER_REASON_NONE);
-    if (!n->proc->node)
-        lose(c, n, next);
+    sh->hidden = n;
+    sh->shown = next;
 }

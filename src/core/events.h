@@ -1,0 +1,20 @@
+/* events.h: the events fanned out to subscriptions (events.c). */
+#ifndef ROSTER_CORE_EVENTS_H
+#define ROSTER_CORE_EVENTS_H
+
+#include "internal.h"
+
+/* rs_events_emit fans one registry (group = 0) or group (group = 1) event out to the
+ * matching subscriptions of s, stopping those whose connection is too far behind. */
+void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t kind,
+                    uint32_t reason, struct rs_pid pid, struct rs_bytes key,
+                    struct rs_bytes meta, struct rs_bytes prev);
+/* rs_events_node sends NODE_UP / NODE_DOWN (kind) about node name to every subscription of
+ * s. */
+void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name);
+/* How a subscription matches: the families it follows (ROSTER_SUB_REGISTRY / GROUPS),
+ * and whether it matches every key. */
+uint32_t rs_events_families(const struct rs_sub *s);
+int rs_events_match_all(const struct rs_sub *s);
+
+#endif

@@ -1,0 +1,71 @@
+/* life.c: the life of a pid: PID_NEW and PID_CLOSE, and its death (closed, its client
+ * gone, or a remote pid its node reported dead): the change pipeline removes its entries
+ * and fires its monitors (one RS_CH_PID_DOWN), then its calls fail and it is freed. */
+#include <string.h>
+
+#include "calls.h"
+#include "change.h"
+#include "life.h"
+#include "output.h"
+#include "pids.h"
+
+void rs_life_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+{
+    struct rs_change ch = {.kind = RS_CH_PID_DOWN, .source = RS_SRC_PEER, .reason = reason,
+                           .proc = p};
+    rs_change_apply(c, &ch);
+    rs_pids_release(c, p);
+}
+
+void rs_life_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+{
+    /* Out of the pid table first, so nothing below finds a half-dead pid. */
+    rs_pids_unlink(c, p);
+    struct rs_change ch = {.kind = RS_CH_PID_DOWN, .source = RS_SRC_LOCAL, .reason = reason,
+                           .proc = p};
+    rs_change_apply(c, &ch);
+    rs_calls_pid_dead(c, p);
+    rs_free(p);
+}
+
+struct rs_proc *rs_life_owned(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    char pb[ROSTER_PID_STRLEN];
+    struct rs_proc *p = rs_pids_find(c, req->pid);
+    if (!p) {
+        rs_out_error(c, cl, req, ROSTER_ENOPROC, "pid %s is not alive on this node",
+                     rs_fmt_pid(pb, req->pid));
+        return NULL;
+    }
+    if (p->client != cl) {
+        rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "pid %s belongs to another client",
+                     rs_fmt_pid(pb, req->pid));
+        return NULL;
+    }
+    return p;
+}
+
+void rs_life_on_new(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    if (cl->n_pids >= c->lim.pids_per_client) {
+        rs_out_error(c, cl, req, ROSTER_ELIMIT, "client has %u pids (limit pids_per_client)",
+                     cl->n_pids);
+        return;
+    }
+    struct rs_proc *p = rs_pids_create(c, cl);
+    if (!p)
+        return;
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    r.pid = rs_pids_of(c, p);
+    rs_out_reply(c, cl, req, &r);
+}
+
+void rs_life_on_close(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    struct rs_proc *p = rs_life_owned(c, cl, req);
+    if (!p)
+        return;
+    rs_out_ok(c, cl, req);
+    rs_life_kill(c, p, ROSTER_REASON_NORMAL);
+}

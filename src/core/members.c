@@ -1,0 +1,262 @@
+/* members.c: the table of process groups and memberships per scope. A membership is in the
+ * core's (group id, pid) map, its group's list and its pid's list; a group lives exactly as
+ * long as it has members, local or remote. Find, put (join or new metadata), remove,
+ * iterate; counters of members and of each owner's entries. A table: no events, no
+ * replication, no output (the change pipeline, change.c, does those). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/check.h"
+#include "members.h"
+#include "pids.h"
+#include "util.h"
+
+struct key_view {
+    const uint8_t *p;
+    size_t n;
+};
+
+struct member_key {
+    uint64_t gid;
+    const struct rs_proc *proc;
+};
+
+static int group_eq(const void *item, const void *key)
+{
+    const struct rs_group *g = item;
+    const struct key_view *k = key;
+    return rs_bytes_eq(g->key, g->key_len, k->p, k->n);
+}
+
+static int member_eq(const void *item, const void *key)
+{
+    const struct rs_member *m = item;
+    const struct member_key *k = key;
+    return m->group->id == k->gid && m->proc == k->proc;
+}
+
+static uint64_t member_hash(const struct rs_core *c, uint64_t gid, const struct rs_proc *p)
+{
+    struct rs_pid pid = rs_pids_of(c, p);
+    return rs_hash_u64(c->seed ^ (gid * 0x9e3779b97f4a7c15ull), pid.serial ^ pid.inc);
+}
+
+struct rs_group *rs_members_group(const struct rs_core *c, const struct rs_scope *s,
+                                const uint8_t *key, size_t len)
+{
+    struct key_view k = {key, len};
+    return rs_map_get(&s->groups, rs_hash(c->seed, key, len), &k, group_eq);
+}
+
+static struct rs_member *member_find(const struct rs_core *c, const struct rs_group *g,
+                                     const struct rs_proc *p)
+{
+    struct member_key k = {g->id, p};
+    return rs_map_get(&c->members, member_hash(c, g->id, p), &k, member_eq);
+}
+
+struct rs_member *rs_members_find(const struct rs_core *c, const struct rs_group *g,
+                                   const struct rs_proc *p)
+{
+    return member_find(c, g, p);
+}
+
+static void group_delete(struct rs_core *c, struct rs_group *g)
+{
+    int gone = rs_map_del_item(&g->scope->groups, g->hash, g);
+    RS_ASSERT(gone == 0 && c->n_groups > 0);
+    c->n_groups--;
+    rs_free(g);
+}
+
+/* The entries counter of m's owner: its client's (local pid) or its node's (remote). */
+static uint64_t *owner_entries(const struct rs_member *m)
+{
+    return m->proc->client ? &m->proc->client->n_entries : &m->proc->node->n_entries;
+}
+
+void rs_members_remove(struct rs_core *c, struct rs_member *m)
+{
+    struct rs_group *g = m->group;
+    struct rs_proc *p = m->proc;
+    struct rs_scope *s = g->scope;
+    int gone = rs_map_del_item(&c->members, m->hash, m);
+    RS_ASSERT(gone == 0 && g->members != NULL && p->members != NULL);
+    RS_LIST_DEL(g->members, m, gprev, gnext);
+    RS_LIST_DEL(p->members, m, pprev, pnext);
+    uint64_t *owner = owner_entries(m);
+    RS_ASSERT(g->n_members > 0 && s->n_members > 0 && c->n_members > 0 && *owner > 0);
+    g->n_members--;
+    s->n_members--;
+    c->n_members--;
+    (*owner)--;
+}
+
+void rs_members_free(struct rs_core *c, struct rs_member *m)
+{
+    struct rs_group *g = m->group;
+    rs_free(m->meta);
+    rs_free(m);
+    if (g->n_members == 0)
+        group_delete(c, g);
+}
+
+/* group_new adds empty group key (hash h) to s; NULL when out of memory. */
+static struct rs_group *group_new(struct rs_core *c, struct rs_scope *s, struct rs_bytes key,
+                                  uint64_t h)
+{
+    struct rs_group *g = rs_core_alloc(c, sizeof *g + key.len);
+    if (!g)
+        return NULL;
+    memset(g, 0, sizeof *g);
+    g->hash = h;
+    g->id = c->next_group_id++;
+    g->scope = s;
+    g->key_len = key.len;
+    memcpy(g->key, key.ptr, key.len);
+    if (rs_map_put(&s->groups, h, g) != 0) {
+        c->oom = 1;
+        rs_free(g);
+        return NULL;
+    }
+    c->n_groups++;
+    return g;
+}
+
+/* member_new adds p to g (indexed, not yet on the lists); NULL when out of memory. */
+static struct rs_member *member_new(struct rs_core *c, struct rs_group *g, struct rs_proc *p,
+                                    struct rs_bytes meta)
+{
+    int failed;
+    struct rs_member *m = rs_core_alloc(c, sizeof *m);
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof *m);
+    m->meta = rs_core_dup(c, meta, &failed);
+    if (failed) {
+        rs_free(m);
+        return NULL;
+    }
+    m->meta_len = meta.len;
+    m->group = g;
+    m->proc = p;
+    m->hash = member_hash(c, g->id, p);
+    if (rs_map_put(&c->members, m->hash, m) != 0) {
+        c->oom = 1;
+        rs_free(m->meta);
+        rs_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* member_update gives existing membership m new metadata (out: what changed). */
+static int member_update(struct rs_core *c, struct rs_member *m, struct rs_bytes meta,
+                         struct rs_members_put *out)
+{
+    m->stale = 0;
+    out->what = RS_MEMBERS_SAME;
+    if (m->proc->node && rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len))
+        return 0; /* a snapshot confirming what we hold */
+    int failed;
+    uint8_t *nm = rs_core_dup(c, meta, &failed);
+    if (failed)
+        return -1;
+    out->old = rs_bytes_of(m->meta, m->meta_len);
+    m->meta = nm;
+    m->meta_len = meta.len;
+    out->what = RS_MEMBERS_UPDATED;
+    return 0;
+}
+
+int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
+                   struct rs_bytes key, struct rs_bytes meta, struct rs_members_put *out)
+{
+    uint64_t h = rs_hash(c->seed, key.ptr, key.len);
+    struct key_view k = {key.ptr, key.len};
+    struct rs_group *g = rs_map_get(&s->groups, h, &k, group_eq);
+    struct rs_member *m = g ? member_find(c, g, p) : NULL;
+    out->member = m;
+    out->old = rs_bytes_of(NULL, 0);
+    if (m)
+        return member_update(c, m, meta, out);
+    int created = !g;
+    if (created && !(g = group_new(c, s, key, h)))
+        return -1;
+    if (!(m = member_new(c, g, p, meta))) {
+        if (created)
+            group_delete(c, g);
+        return -1;
+    }
+    RS_LIST_PUSH(g->members, m, gprev, gnext);
+    RS_LIST_PUSH(p->members, m, pprev, pnext);
+    g->n_members++;
+    s->n_members++;
+    c->n_members++;
+    (*owner_entries(m))++;
+    out->member = m;
+    out->what = RS_MEMBERS_JOINED;
+    return 0;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    const struct rs_member *x = *(const struct rs_member *const *)a;
+    const struct rs_member *y = *(const struct rs_member *const *)b;
+    /* Local pids first (no node), then by incarnation and serial. */
+    uint64_t xi = x->proc->node ? x->proc->node->inc : 0, yi = y->proc->node ? y->proc->node->inc : 0;
+    int r = (!!x->proc->node > !!y->proc->node) - (!!x->proc->node < !!y->proc->node);
+    if (!r)
+        r = (xi > yi) - (xi < yi);
+    return r ? r : (x->proc->serial > y->proc->serial) - (x->proc->serial < y->proc->serial);
+}
+
+int rs_members_sorted(struct rs_core *c, const struct rs_group *g,
+                             struct rs_member ***out)
+{
+    struct rs_member **v = rs_core_alloc(c, (g->n_members + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t n = 0;
+    for (struct rs_member *m = g->members; m; m = m->gnext)
+        v[n++] = m;
+    qsort(v, n, sizeof *v, cmp_member);
+    *out = v;
+    return 0;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct rs_group *x = *(const struct rs_group *const *)a;
+    const struct rs_group *y = *(const struct rs_group *const *)b;
+    return rs_bytes_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+void rs_members_sort_groups(struct rs_group **v, size_t n, size_t limit)
+{
+    rs_sort_head((void **)v, n, limit, cmp_group);
+}
+
+int rs_members_matching(struct rs_core *c, const struct rs_scope *s, const uint8_t *pre,
+                       size_t pn, int exact, struct rs_group ***out, size_t *count)
+{
+    size_t n = 0;
+    struct rs_group **v = rs_core_alloc(c, (exact ? 1 : s->groups.n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    if (exact) {
+        struct rs_group *g = rs_members_group(c, s, pre, pn);
+        if (g)
+            v[n++] = g;
+    } else {
+        for (size_t i = 0; i < s->groups.cap; i++) {
+            struct rs_group *g = s->groups.slots[i].item;
+            if (g && rs_is_prefix(g->key, g->key_len, pre, pn))
+                v[n++] = g;
+        }
+        rs_members_sort_groups(v, n, 0);
+    }
+    *out = v;
+    *count = n;
+    return 0;
+}

@@ -1,0 +1,91 @@
+/* notices.c: the monitor notices: one DOWN event per monitor when the watched pid dies (or
+ * its node goes down, or its node reports it dead), one P_DOWN per monitor another node
+ * holds on a pid of ours, and the P_MONITOR / P_DEMONITOR requests to the node of a watched
+ * remote pid. Each fired monitor leaves its table (monitors.c). */
+#include <string.h>
+
+#include "monitors.h"
+#include "notices.h"
+#include "output.h"
+#include "pids.h"
+
+void rs_notices_down(struct rs_core *c, struct rs_client *cl, uint64_t id, struct rs_pid pid,
+                     uint32_t reason)
+{
+    rs_out_event(c, cl, ROSTER_EV_DOWN, reason, 0, id, pid, NULL, rs_bytes_of(NULL, 0),
+                 rs_bytes_of(NULL, 0), rs_bytes_of(NULL, 0));
+}
+
+void rs_notices_p_down(struct rs_core *c, struct rs_node *n, uint64_t ref, struct rs_pid pid,
+                       uint32_t reason)
+{
+    struct rs_msg d;
+    memset(&d, 0, sizeof d);
+    d.type = RS_MSG_P_DOWN;
+    d.opts = reason;
+    d.arg = ref;
+    d.pid = pid;
+    rs_out_peer(c, n, &d);
+}
+
+void rs_notices_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+{
+    struct rs_pid pid = rs_pids_of(c, p);
+    while (p->mons) {
+        struct rs_monitor *m = p->mons;
+        rs_notices_down(c, m->client, m->id, pid, reason);
+        rs_monitors_free(c, m);
+    }
+    while (p->pmons) {
+        struct rs_pmon *m = p->pmons;
+        rs_notices_p_down(c, m->node, m->ref, pid, reason);
+        rs_pmons_free(c, m);
+    }
+}
+
+void rs_notices_node_down(struct rs_core *c, struct rs_node *n)
+{
+    while (n->rmons) {
+        struct rs_monitor *m = n->rmons;
+        rs_notices_down(c, m->client, m->id, m->rpid, ROSTER_REASON_NODE_DOWN);
+        rs_monitors_free(c, m);
+    }
+}
+
+void rs_notices_remote_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *msg)
+{
+    struct rs_monitor *m = rs_monitors_find(c, msg->arg);
+    /* A monitor dropped meanwhile (DEMONITOR crossing the P_DOWN) is not an error. */
+    if (!m || m->target || m->rnode != n || m->rpid.serial != msg->pid.serial ||
+        m->rpid.inc != msg->pid.inc)
+        return;
+    rs_notices_down(c, m->client, m->id, m->rpid, msg->opts);
+    rs_monitors_free(c, m);
+}
+
+void rs_notices_ask(struct rs_core *c, const struct rs_monitor *m)
+{
+    struct rs_msg pm;
+    memset(&pm, 0, sizeof pm);
+    pm.type = RS_MSG_P_MONITOR;
+    pm.arg = m->id;
+    pm.pid = m->rpid;
+    rs_out_peer(c, m->rnode, &pm);
+}
+
+void rs_notices_ask_again(struct rs_core *c, struct rs_node *n)
+{
+    for (struct rs_monitor *m = n->rmons; m; m = m->tnext)
+        rs_notices_ask(c, m);
+}
+
+void rs_notices_unask(struct rs_core *c, const struct rs_monitor *m)
+{
+    if (m->target || m->rnode->state != ROSTER_NODE_UP)
+        return;
+    struct rs_msg pm;
+    memset(&pm, 0, sizeof pm);
+    pm.type = RS_MSG_P_DEMONITOR;
+    pm.arg = m->id;
+    rs_out_peer(c, m->rnode, &pm);
+}

@@ -1,0 +1,42 @@
+/* output.h: the outputs of an apply: frames, replies, items, errors, events, closes, logs,
+ * dials (output.c). */
+#ifndef ROSTER_CORE_OUTPUT_H
+#define ROSTER_CORE_OUTPUT_H
+
+#include <stdarg.h>
+#include "internal.h"
+
+/* Every helper sets core->oom on allocation failure and returns -1; handlers may carry on. */
+int rs_out_frame(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m);
+int rs_out_frame_conn(struct rs_core *c, uint64_t conn, const struct rs_msg *m);
+/* rs_out_reply sends r as the reply to req (type, flags, req_id are set here). */
+int rs_out_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                 struct rs_msg *r);
+int rs_out_item(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                struct rs_msg *it);
+/* rs_out_ok replies STATUS 0 with no other field. */
+int rs_out_ok(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+int rs_out_error(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req, int status,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* rs_out_count replies STATUS 0 ARG=n (end of a listing). */
+int rs_out_count(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req, uint64_t n);
+int rs_out_close(struct rs_core *c, struct rs_client *cl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int rs_out_close_conn(struct rs_core *c, uint64_t conn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int rs_out_log(struct rs_core *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* rs_out_dial asks the shell to keep a connection to a node ("NAME HOST:PORT"). */
+int rs_out_dial(struct rs_core *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* rs_out_event sends one EVENT frame to cl. */
+int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
+                 int snapshot, uint64_t id, struct rs_pid pid, const struct rs_scope *sc,
+                 struct rs_bytes key, struct rs_bytes meta, struct rs_bytes prev);
+/* Text helpers for details: printable, truncated forms of keys and pids. */
+const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n);
+const char *rs_fmt_pid(char *buf, struct rs_pid pid);
+/* rs_out_peer sends m on up node n's connection; a node whose unread output passes
+ * outbuf_max is marked to be declared down at the end of the apply (cluster.c). */
+void rs_out_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+
+#endif

@@ -1,0 +1,293 @@
+/* repl_in.c: incoming replication (docs/CLUSTER.md): P_SCOPE, snapshots (P_SYNC_BEGIN,
+ * P_ENTRY..., P_SYNC_END), P_OP and P_PID_DOWN of a peer, validated field by field (a bad
+ * frame fails the node) and applied to that node's remote pids as PEER changes through the
+ * pipeline, which never sends them back. A snapshot replaces what we held from that node in
+ * that scope (entries it no longer has are swept at P_SYNC_END), so subscribers see exactly
+ * the diff. Dropping a node's entries (scope left, node down) walks only that node's pids. */
+#include <string.h>
+
+#include "change.h"
+#include "cluster.h"
+#include "events.h"
+#include "hlc.h"
+#include "life.h"
+#include "members.h"
+#include "names.h"
+#include "nodes.h"
+#include "pids.h"
+#include "repl.h"
+#include "repl_in.h"
+#include "scopes.h"
+#include "util.h"
+
+/* A removal replicated by a peer (or a purge of its entries). */
+static void remove_name(struct rs_core *c, struct rs_name *x, uint32_t reason)
+{
+    struct rs_change ch = {.kind = RS_CH_NAME_REMOVE, .source = RS_SRC_PEER, .reason = reason,
+                           .scope = x->scope, .proc = x->proc, .name = x};
+    rs_change_apply(c, &ch);
+}
+
+static void remove_member(struct rs_core *c, struct rs_member *x, uint32_t reason)
+{
+    struct rs_change ch = {.kind = RS_CH_MEMBER_REMOVE, .source = RS_SRC_PEER,
+                           .reason = reason, .scope = x->group->scope, .proc = x->proc,
+                           .member = x};
+    rs_change_apply(c, &ch);
+}
+
+/* Remove node n's entries in s (NULL: all scopes); only_stale: those a snapshot did not
+ * confirm. */
+static void drop_node(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,
+                      uint32_t reason, int only_stale)
+{
+    struct rs_proc *pn;
+    for (struct rs_proc *p = n->proc_list; p; p = pn) {
+        pn = p->next;
+        struct rs_name *nn;
+        for (struct rs_name *x = p->names; x; x = nn) {
+            nn = x->next;
+            if ((!s || x->scope == s) && (!only_stale || x->stale))
+                remove_name(c, x, reason);
+        }
+        struct rs_member *mn;
+        for (struct rs_member *x = p->members; x; x = mn) {
+            mn = x->pnext;
+            if ((!s || x->group->scope == s) && (!only_stale || x->stale))
+                remove_member(c, x, reason);
+        }
+        rs_pids_release(c, p);
+    }
+}
+
+void rs_repl_drop(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,
+                  uint32_t reason)
+{
+    if (n) {
+        drop_node(c, n, s, reason, 0);
+        return;
+    }
+    for (size_t i = 0; i < c->nodes.cap; i++)
+        if (c->nodes.slots[i].item)
+            drop_node(c, c->nodes.slots[i].item, s, reason, 0);
+}
+
+static void mark_stale(struct rs_node *n, const struct rs_scope *s)
+{
+    for (struct rs_proc *p = n->proc_list; p; p = p->next) {
+        for (struct rs_name *x = p->names; x; x = x->next)
+            if (x->scope == s)
+                x->stale = 1;
+        for (struct rs_member *x = p->members; x; x = x->pnext)
+            if (x->group->scope == s)
+                x->stale = 1;
+    }
+}
+
+static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_scope *s = rs_scopes_find(c, m->scope);
+    if (m->opts == 0) {
+        if (rs_nodes_pscope_del(n, m->scope) && s) {
+            if (n->sync_active && n->sync == s)
+                n->sync = NULL;
+            drop_node(c, n, s, ROSTER_REASON_NORMAL, 0);
+        }
+        return;
+    }
+    int known = 0;
+    uint32_t count = 0;
+    for (const struct rs_pscope *x = n->scopes; x && !known; x = x->next, count++)
+        known = rs_bytes_eq((const uint8_t *)x->name, x->len, m->scope.ptr, m->scope.len);
+    if (!known && count >= RS_PEER_SCOPES_MAX) {
+        rs_cluster_fail(c, n, "P_SCOPE: more than %u joined scopes", RS_PEER_SCOPES_MAX);
+        return;
+    }
+    if (!known && rs_nodes_pscope_add(c, n, m->scope) != 0)
+        return;
+    if (!s || !s->joined)
+        return;
+    if (!known && s->subs)
+        rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
+    rs_repl_snapshot(c, n, s);
+}
+
+/* Fields every entry-carrying frame must have right. NULL, or what is wrong. */
+static const char *check_entry(const struct rs_core *c, const struct rs_node *n,
+                               const struct rs_msg *m)
+{
+    if (m->pid.inc != n->inc || m->pid.serial == 0)
+        return "pid of another node";
+    if (m->key.len == 0 || m->key.len > c->lim.name_max)
+        return "key length out of bounds";
+    if (m->meta.len > c->lim.meta_max)
+        return "metadata above meta_max";
+    return NULL;
+}
+
+/* The scope a data frame of n applies to: NULL when we do not replicate it (a frame that
+ * crossed our P_SCOPE leave). */
+static struct rs_scope *data_scope(const struct rs_core *c, const struct rs_node *n,
+                                   const struct rs_msg *m)
+{
+    struct rs_scope *s = rs_scopes_find(c, m->scope);
+    return s && rs_repl_shared(n, s) ? s : NULL;
+}
+
+/* put_name applies a remote register (or update) of key by remote pid p. */
+static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
+                     const struct rs_msg *m)
+{
+    struct rs_change ch = {.source = RS_SRC_PEER, .scope = s, .proc = p, .key = m->key,
+                           .meta = m->meta, .hlc = m->arg};
+    struct rs_name *n = rs_names_claim_of(c, s, p, m->key);
+    if (n) {
+        n->stale = 0;
+        if (rs_bytes_eq(n->meta, n->meta_len, m->meta.ptr, m->meta.len))
+            return;
+        ch.kind = RS_CH_NAME_UPDATE;
+        ch.name = n;
+        rs_change_apply(c, &ch);
+        return;
+    }
+    /* A node holds one claim per key: a claim of another pid of the same node is replaced
+     * (its owner already gave it up). */
+    for (struct rs_name *x = rs_names_find(c, s, m->key.ptr, m->key.len); x; x = x->alt) {
+        if (x->proc->node == p->node) {
+            struct rs_proc *old = x->proc;
+            remove_name(c, x, ROSTER_REASON_NORMAL);
+            rs_pids_release(c, old);
+            break;
+        }
+    }
+    ch.kind = RS_CH_NAME_PUT;
+    rs_change_apply(c, &ch);
+}
+
+/* Past peer_entries_max (a put that adds one more) the node is declared down: a correct
+ * peer cannot get there unless the limit differs between nodes. */
+static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, int name,
+                      const struct rs_msg *m)
+{
+    struct rs_proc *p = rs_pids_remote(c, n, m->pid.serial);
+    if (!p)
+        return;
+    if (name) {
+        rs_hlc_recv(c, m->arg);
+        put_name(c, s, p, m);
+    } else {
+        struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_PEER, .scope = s,
+                               .proc = p, .key = m->key, .meta = m->meta};
+        rs_change_apply(c, &ch);
+    }
+    rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
+    if (n->n_entries > c->peer_entries_max)
+        rs_cluster_fail(c, n, "more than %llu names and memberships (peer_entries_max)",
+                        (unsigned long long)c->peer_entries_max);
+}
+
+void rs_repl_on_p_entry(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    const char *bad = check_entry(c, n, m);
+    if (!bad && m->opts != RS_PENTRY_NAME && m->opts != RS_PENTRY_MEMBER)
+        bad = "unknown entry kind";
+    if (!bad && !n->sync_active)
+        bad = "P_ENTRY outside a snapshot";
+    struct rs_scope *s = bad ? NULL : data_scope(c, n, m);
+    if (!bad && s != n->sync)
+        bad = "P_ENTRY of another scope than its snapshot";
+    if (bad) {
+        rs_cluster_fail(c, n, "P_ENTRY: %s", bad);
+        return;
+    }
+    if (s)
+        apply_put(c, n, s, m->opts == RS_PENTRY_NAME, m);
+}
+
+void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    uint32_t op = m->opts & 0xffu, reason = (m->opts >> 8) & 0xffu;
+    const char *bad = check_entry(c, n, m);
+    if (!bad && (op < RS_POP_REGISTER || op > RS_POP_LEAVE || (m->opts >> 16) != 0 ||
+                 reason > ROSTER_REASON_NOPROC))
+        bad = "unknown op or reason";
+    if (!bad && n->sync_active)
+        bad = "P_OP inside a snapshot";
+    if (bad) {
+        rs_cluster_fail(c, n, "P_OP: %s", bad);
+        return;
+    }
+    struct rs_scope *s = data_scope(c, n, m);
+    if (!s)
+        return;
+    if (reason == ROSTER_REASON_NONE)
+        reason = ROSTER_REASON_NORMAL;
+    if (op == RS_POP_REGISTER || op == RS_POP_JOIN) {
+        apply_put(c, n, s, op == RS_POP_REGISTER, m);
+        return;
+    }
+    struct rs_proc *p = rs_pids_any(c, m->pid);
+    if (!p)
+        return; /* nothing held: removals are idempotent */
+    if (op == RS_POP_UNREGISTER) {
+        struct rs_name *x = rs_names_claim_of(c, s, p, m->key);
+        if (x)
+            remove_name(c, x, reason);
+    } else {
+        struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);
+        struct rs_member *x = g ? rs_members_find(c, g, p) : NULL;
+        if (x)
+            remove_member(c, x, reason);
+    }
+    rs_pids_release(c, p);
+}
+
+void rs_repl_on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    if (m->scope.len == 0 || m->opts > 1) {
+        rs_cluster_fail(c, n, "malformed P_SCOPE");
+        return;
+    }
+    on_p_scope(c, n, m);
+}
+
+void rs_repl_on_sync_begin(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    if (m->scope.len == 0 || m->scope.len > RS_SCOPE_MAX || n->sync_active) {
+        rs_cluster_fail(c, n, "P_SYNC_BEGIN %s", n->sync_active ? "inside a snapshot"
+                                                                 : "without a scope");
+        return;
+    }
+    n->sync_active = 1;
+    n->sync = data_scope(c, n, m);
+    n->sync_len = m->scope.len; /* <= RS_SCOPE_MAX: checked above */
+    memcpy(n->sync_name, m->scope.ptr, m->scope.len);
+    if (n->sync)
+        mark_stale(n, n->sync);
+}
+
+void rs_repl_on_sync_end(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_scope *s = n->sync && rs_repl_shared(n, n->sync) ? n->sync : NULL;
+    if (!n->sync_active ||
+        !rs_bytes_eq((const uint8_t *)n->sync_name, n->sync_len, m->scope.ptr, m->scope.len)) {
+        rs_cluster_fail(c, n, "P_SYNC_END without its P_SYNC_BEGIN");
+        return;
+    }
+    n->sync_active = 0;
+    n->sync = NULL;
+    if (s)
+        drop_node(c, n, s, ROSTER_REASON_NORMAL, 1);
+}
+
+void rs_repl_on_p_pid_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    if (m->pid.inc != n->inc || m->opts == ROSTER_REASON_NONE ||
+        m->opts > ROSTER_REASON_NOPROC) {
+        rs_cluster_fail(c, n, "malformed P_PID_DOWN");
+        return;
+    }
+    struct rs_proc *p = rs_pids_any(c, m->pid);
+    if (p)
+        rs_life_kill_remote(c, p, m->opts);
+}
