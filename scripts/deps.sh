@@ -5,7 +5,7 @@ set -euo pipefail
 # libsodium-dev: peer authentication (rosterd); iproute2 + nftables: the cluster tests' own
 # network namespace and the packet-dropping partition rules.
 pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev clang libclang-rt-14-dev llvm valgrind
-      iproute2 nftables)
+      iproute2 nftables python3)
 # `deps.sh bench`: also the NATS server and C client, the reference in `make bench`.
 if [ "${1:-}" = "bench" ]; then
   pkgs+=(nats-server libnats-dev)

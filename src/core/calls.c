@@ -15,14 +15,14 @@
  * that node's oldest proxy is failed with ROSTER_ELIMIT. */
 #include <string.h>
 
-#include "calls.h"
-#include "cluster.h"
-#include "members.h"
-#include "output.h"
-#include "pids.h"
-#include "route.h"
-#include "scope.h"
-#include "util.h"
+#include "core/calls.h"
+#include "core/cluster.h"
+#include "core/members.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/route.h"
+#include "core/scope.h"
+#include "core/util.h"
 
 static int slot_eq(const void *item, const void *key)
 {

@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_CALLS_H
 #define ROSTER_CORE_CALLS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);

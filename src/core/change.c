@@ -14,17 +14,17 @@
  * hears it (a CONFLICT event) before anything else of that removal. */
 #include <string.h>
 
-#include "../base/check.h"
-#include "change.h"
-#include "claims.h"
-#include "events.h"
-#include "hlc.h"
-#include "members.h"
-#include "names.h"
-#include "notices.h"
-#include "output.h"
-#include "pids.h"
-#include "repl.h"
+#include "base/check.h"
+#include "core/change.h"
+#include "core/claims.h"
+#include "core/events.h"
+#include "core/hlc.h"
+#include "core/members.h"
+#include "core/names.h"
+#include "core/notices.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/repl.h"
 
 /* The one place that decides whether a change goes to the peers. */
 static int replicates(const struct rs_change *ch)

@@ -6,7 +6,7 @@
 #ifndef ROSTER_CORE_CHANGE_H
 #define ROSTER_CORE_CHANGE_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 enum rs_change_kind {
     RS_CH_NAME_PUT = 1,  /* a new claim on a name */

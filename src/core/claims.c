@@ -9,11 +9,11 @@
  * it (change.c), so hidden claims are always remote. */
 #include <string.h>
 
-#include "../base/check.h"
-#include "claims.h"
-#include "nodes.h"
-#include "pids.h"
-#include "util.h"
+#include "base/check.h"
+#include "core/claims.h"
+#include "core/nodes.h"
+#include "core/pids.h"
+#include "core/util.h"
 
 static int node_priority(const struct rs_core *c, struct rs_bytes name)
 {

@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_CLAIMS_H
 #define ROSTER_CORE_CLAIMS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* A change of a key's visible holder: hidden was visible and no longer is (hidden behind
  * another claim, or taken out), shown is visible now; either may be NULL. */

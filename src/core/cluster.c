@@ -10,18 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/check.h"
-#include "calls.h"
-#include "cluster.h"
-#include "events.h"
-#include "monitors.h"
-#include "nodes.h"
-#include "notices.h"
-#include "output.h"
-#include "repl_in.h"
-#include "scope.h"
-#include "scopes.h"
-#include "util.h"
+#include "base/check.h"
+#include "core/calls.h"
+#include "core/cluster.h"
+#include "core/events.h"
+#include "core/monitors.h"
+#include "core/nodes.h"
+#include "core/notices.h"
+#include "core/output.h"
+#include "core/repl_in.h"
+#include "core/scope.h"
+#include "core/scopes.h"
+#include "core/util.h"
 
 
 static int peer_eq(const void *item, const void *key)

@@ -3,7 +3,7 @@
 #define ROSTER_CORE_CLUSTER_H
 
 #include <stdarg.h>
-#include "internal.h"
+#include "core/internal.h"
 
 int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg);
 void rs_cluster_free(struct rs_core *c);

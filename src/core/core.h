@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/buf.h"
-#include "../base/limits.h"
-#include "../wire/wire.h"
+#include "base/buf.h"
+#include "base/limits.h"
+#include "wire/wire.h"
 
 struct rs_core;
 

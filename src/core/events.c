@@ -5,11 +5,11 @@
  * node or growing without bound. */
 #include <string.h>
 
-#include "../base/check.h"
-#include "events.h"
-#include "output.h"
-#include "subs.h"
-#include "util.h"
+#include "base/check.h"
+#include "core/events.h"
+#include "core/output.h"
+#include "core/subs.h"
+#include "core/util.h"
 
 uint32_t rs_events_families(const struct rs_sub *s)
 {

@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_EVENTS_H
 #define ROSTER_CORE_EVENTS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_events_emit fans one registry (group = 0) or group (group = 1) event out to the
  * matching subscriptions of s, stopping those whose connection is too far behind. */

@@ -5,16 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "change.h"
-#include "groups.h"
-#include "life.h"
-#include "members.h"
-#include "nodes.h"
-#include "output.h"
-#include "pids.h"
-#include "registry.h"
-#include "scope.h"
-#include "util.h"
+#include "core/change.h"
+#include "core/groups.h"
+#include "core/life.h"
+#include "core/members.h"
+#include "core/nodes.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/registry.h"
+#include "core/scope.h"
+#include "core/util.h"
 
 void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {

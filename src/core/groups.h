@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_GROUPS_H
 #define ROSTER_CORE_GROUPS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);

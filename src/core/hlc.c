@@ -7,7 +7,7 @@
  * wall clock: one peer with a clock far in the future (or a bogus stamp) must not drag
  * every node's stamps along. The claim keeps the stamp its owner gave it; only our clock
  * is bounded, so with skew beyond the bound our later claims may stamp below it. */
-#include "hlc.h"
+#include "core/hlc.h"
 
 uint64_t rs_hlc_stamp(struct rs_core *c)
 {

@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_HLC_H
 #define ROSTER_CORE_HLC_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_hlc_stamp returns a new stamp above every stamp issued or received. */
 uint64_t rs_hlc_stamp(struct rs_core *c);

@@ -24,10 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/alloc.h"
-#include "../base/limits.h"
-#include "../base/map.h"
-#include "core.h"
+#include "base/alloc.h"
+#include "base/limits.h"
+#include "base/map.h"
+#include "core/core.h"
 
 
 /* Intrusive list helpers: head is an lvalue pointer, x the element, p/n its link fields. */

@@ -3,11 +3,11 @@
  * and fires its monitors (one RS_CH_PID_DOWN), then its calls fail and it is freed. */
 #include <string.h>
 
-#include "calls.h"
-#include "change.h"
-#include "life.h"
-#include "output.h"
-#include "pids.h"
+#include "core/calls.h"
+#include "core/change.h"
+#include "core/life.h"
+#include "core/output.h"
+#include "core/pids.h"
 
 void rs_life_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason)
 {

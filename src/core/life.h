@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_LIFE_H
 #define ROSTER_CORE_LIFE_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_life_kill_remote removes every entry of remote pid p (reason) and frees it. */
 void rs_life_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason);

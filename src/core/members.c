@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/check.h"
-#include "members.h"
-#include "pids.h"
-#include "util.h"
+#include "base/check.h"
+#include "core/members.h"
+#include "core/pids.h"
+#include "core/util.h"
 
 struct key_view {
     const uint8_t *p;

@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_MEMBERS_H
 #define ROSTER_CORE_MEMBERS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* What rs_members_put did. */
 enum rs_members_what {

@@ -6,14 +6,14 @@
  * (notices.c). */
 #include <string.h>
 
-#include "cluster.h"
-#include "monitor.h"
-#include "monitors.h"
-#include "nodes.h"
-#include "notices.h"
-#include "output.h"
-#include "pids.h"
-#include "util.h"
+#include "core/cluster.h"
+#include "core/monitor.h"
+#include "core/monitors.h"
+#include "core/nodes.h"
+#include "core/notices.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/util.h"
 
 void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {

@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_MONITOR_H
 #define ROSTER_CORE_MONITOR_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_monitor_on_demonitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);

@@ -5,9 +5,9 @@
  * DOWN notices). */
 #include <string.h>
 
-#include "../base/check.h"
-#include "monitors.h"
-#include "util.h"
+#include "base/check.h"
+#include "core/monitors.h"
+#include "core/util.h"
 
 static int mon_eq(const void *item, const void *key)
 {

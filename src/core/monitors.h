@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_MONITORS_H
 #define ROSTER_CORE_MONITORS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 struct rs_monitor *rs_monitors_find(const struct rs_core *c, uint64_t id);
 /* rs_monitors_add indexes m (id, client, and target or rnode set); 0, or -1 when out of

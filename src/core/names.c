@@ -4,10 +4,10 @@
  * no events, no replication, no output (the change pipeline, change.c, does those). */
 #include <string.h>
 
-#include "../base/check.h"
-#include "claims.h"
-#include "names.h"
-#include "util.h"
+#include "base/check.h"
+#include "core/claims.h"
+#include "core/names.h"
+#include "core/util.h"
 
 struct key_view {
     const uint8_t *p;

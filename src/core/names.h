@@ -2,8 +2,8 @@
 #ifndef ROSTER_CORE_NAMES_H
 #define ROSTER_CORE_NAMES_H
 
-#include "claims.h"
-#include "internal.h"
+#include "core/claims.h"
+#include "core/internal.h"
 
 struct rs_name *rs_names_find(const struct rs_core *c, const struct rs_scope *s,
                               const uint8_t *key, size_t len);

@@ -4,8 +4,8 @@
  * down and says so). */
 #include <string.h>
 
-#include "nodes.h"
-#include "util.h"
+#include "core/nodes.h"
+#include "core/util.h"
 
 static int node_eq(const void *item, const void *key)
 {

@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_NODES_H
 #define ROSTER_CORE_NODES_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 struct rs_node *rs_nodes_find(const struct rs_core *c, uint64_t inc);
 /* rs_nodes_named finds the node called name (the up one first), or NULL. */

@@ -4,10 +4,10 @@
  * remote pid. Each fired monitor leaves its table (monitors.c). */
 #include <string.h>
 
-#include "monitors.h"
-#include "notices.h"
-#include "output.h"
-#include "pids.h"
+#include "core/monitors.h"
+#include "core/notices.h"
+#include "core/output.h"
+#include "core/pids.h"
 
 void rs_notices_down(struct rs_core *c, struct rs_client *cl, uint64_t id, struct rs_pid pid,
                      uint32_t reason)

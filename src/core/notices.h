@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_NOTICES_H
 #define ROSTER_CORE_NOTICES_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_notices_down sends DOWN (reason) of pid to monitor id of client cl. */
 void rs_notices_down(struct rs_core *c, struct rs_client *cl, uint64_t id, struct rs_pid pid,

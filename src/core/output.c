@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../base/check.h"
-#include "nodes.h"
-#include "output.h"
+#include "base/check.h"
+#include "core/nodes.h"
+#include "core/output.h"
 
 void rs_outputs_init(struct rs_outputs *o)
 {

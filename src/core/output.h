@@ -4,7 +4,7 @@
 #define ROSTER_CORE_OUTPUT_H
 
 #include <stdarg.h>
-#include "internal.h"
+#include "core/internal.h"
 
 /* Every helper sets core->oom on allocation failure and returns -1; handlers may carry on. */
 int rs_out_frame(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m);

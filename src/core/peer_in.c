@@ -4,12 +4,12 @@
  * handler next to its module: cluster.c (gossip, heartbeats), repl_in.c (replication),
  * monitor.c (monitors), route.c and calls.c (messaging). Any frame a handler finds
  * malformed fails the node (rs_cluster_fail). */
-#include "calls.h"
-#include "cluster.h"
-#include "monitor.h"
-#include "peer_in.h"
-#include "repl_in.h"
-#include "route.h"
+#include "core/calls.h"
+#include "core/cluster.h"
+#include "core/monitor.h"
+#include "core/peer_in.h"
+#include "core/repl_in.h"
+#include "core/route.h"
 
 void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
 {

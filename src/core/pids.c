@@ -4,9 +4,9 @@
  * it owned and nothing more. A table: no outputs. */
 #include <string.h>
 
-#include "../base/check.h"
-#include "nodes.h"
-#include "pids.h"
+#include "base/check.h"
+#include "core/nodes.h"
+#include "core/pids.h"
 
 static int proc_eq(const void *item, const void *key)
 {

@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_PIDS_H
 #define ROSTER_CORE_PIDS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 struct rs_proc *rs_pids_find(const struct rs_core *c, struct rs_pid pid);
 struct rs_proc *rs_pids_create(struct rs_core *c, struct rs_client *cl);

@@ -6,17 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/check.h"
-#include "change.h"
-#include "claims.h"
-#include "hlc.h"
-#include "life.h"
-#include "names.h"
-#include "nodes.h"
-#include "output.h"
-#include "pids.h"
-#include "registry.h"
-#include "scope.h"
+#include "base/check.h"
+#include "core/change.h"
+#include "core/claims.h"
+#include "core/hlc.h"
+#include "core/life.h"
+#include "core/names.h"
+#include "core/nodes.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/registry.h"
+#include "core/scope.h"
 
 int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    const char *what)

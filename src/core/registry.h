@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_REGISTRY_H
 #define ROSTER_CORE_REGISTRY_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_check_entry validates KEY / META of a register or join request; 0 or error sent. */
 int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,

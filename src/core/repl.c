@@ -4,10 +4,10 @@
  * entries (P_SYNC_BEGIN, P_ENTRY..., P_SYNC_END). Incoming frames: repl_in.c. */
 #include <string.h>
 
-#include "nodes.h"
-#include "output.h"
-#include "pids.h"
-#include "repl.h"
+#include "core/nodes.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/repl.h"
 
 int rs_repl_shared(const struct rs_node *n, const struct rs_scope *s)
 {

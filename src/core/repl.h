@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_REPL_H
 #define ROSTER_CORE_REPL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_repl_op sends one P_OP to every up node that joined s. */
 void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32_t reason,

@@ -6,19 +6,19 @@
  * the diff. Dropping a node's entries (scope left, node down) walks only that node's pids. */
 #include <string.h>
 
-#include "change.h"
-#include "cluster.h"
-#include "events.h"
-#include "hlc.h"
-#include "life.h"
-#include "members.h"
-#include "names.h"
-#include "nodes.h"
-#include "pids.h"
-#include "repl.h"
-#include "repl_in.h"
-#include "scopes.h"
-#include "util.h"
+#include "core/change.h"
+#include "core/cluster.h"
+#include "core/events.h"
+#include "core/hlc.h"
+#include "core/life.h"
+#include "core/members.h"
+#include "core/names.h"
+#include "core/nodes.h"
+#include "core/pids.h"
+#include "core/repl.h"
+#include "core/repl_in.h"
+#include "core/scopes.h"
+#include "core/util.h"
 
 /* A removal replicated by a peer (or a purge of its entries). */
 static void remove_name(struct rs_core *c, struct rs_name *x, uint32_t reason)

@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_REPL_IN_H
 #define ROSTER_CORE_REPL_IN_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 void rs_repl_on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_repl_on_sync_begin(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);

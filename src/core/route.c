@@ -11,16 +11,16 @@
  * and 4) are in calls.c; they deliver through the same two helpers. */
 #include <string.h>
 
-#include "cluster.h"
-#include "members.h"
-#include "names.h"
-#include "nodes.h"
-#include "output.h"
-#include "pids.h"
-#include "route.h"
-#include "scope.h"
-#include "scopes.h"
-#include "util.h"
+#include "core/cluster.h"
+#include "core/members.h"
+#include "core/names.h"
+#include "core/nodes.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/route.h"
+#include "core/scope.h"
+#include "core/scopes.h"
+#include "core/util.h"
 
 void rs_route_init(struct rs_core *c)
 {

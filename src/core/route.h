@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_ROUTE_H
 #define ROSTER_CORE_ROUTE_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 void rs_route_init(struct rs_core *c);
 /* rs_route_free frees the messaging state: fan-out scratch, deadline heap, ref map. */

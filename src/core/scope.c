@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
-#include "pids.h"
-#include "repl.h"
-#include "repl_in.h"
-#include "scope.h"
-#include "scopes.h"
-#include "util.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/repl.h"
+#include "core/repl_in.h"
+#include "core/scope.h"
+#include "core/scopes.h"
+#include "core/util.h"
 
 struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {

@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_SCOPE_H
 #define ROSTER_CORE_SCOPE_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_scope_of resolves req's SCOPE (empty = default) or replies ENOSCOPE and returns NULL. */
 struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);

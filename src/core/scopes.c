@@ -2,8 +2,8 @@
  * subscriptions), by name in the core's map: find, create, free. A table: no outputs. */
 #include <string.h>
 
-#include "scopes.h"
-#include "util.h"
+#include "core/scopes.h"
+#include "core/util.h"
 
 static int scope_eq(const void *item, const void *key)
 {

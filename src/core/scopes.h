@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_SCOPES_H
 #define ROSTER_CORE_SCOPES_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* rs_scopes_find finds scope name (empty: the default scope), or NULL. */
 struct rs_scope *rs_scopes_find(const struct rs_core *c, struct rs_bytes name);

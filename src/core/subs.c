@@ -1,7 +1,7 @@
 /* subs.c: the table of subscriptions: by id in the core's map, on their scope's list and
  * on their client's list. Add, find, remove, counters. A table: no outputs. */
-#include "../base/check.h"
-#include "subs.h"
+#include "base/check.h"
+#include "core/subs.h"
 
 static int sub_eq(const void *item, const void *key)
 {

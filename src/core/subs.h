@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_SUBS_H
 #define ROSTER_CORE_SUBS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 struct rs_sub *rs_subs_find(const struct rs_core *c, uint64_t id);
 /* rs_subs_add indexes s (id, client, scope set); 0, or -1 when out of memory. */

@@ -3,15 +3,15 @@
  * table is subs.c; the events that follow are events.c. */
 #include <string.h>
 
-#include "events.h"
-#include "members.h"
-#include "names.h"
-#include "output.h"
-#include "pids.h"
-#include "scope.h"
-#include "subs.h"
-#include "subscribe.h"
-#include "util.h"
+#include "core/events.h"
+#include "core/members.h"
+#include "core/names.h"
+#include "core/output.h"
+#include "core/pids.h"
+#include "core/scope.h"
+#include "core/subs.h"
+#include "core/subscribe.h"
+#include "core/util.h"
 
 #define SUB_FLAGS_ALL                                                                  \
     (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS | ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT | \

@@ -2,7 +2,7 @@
 #ifndef ROSTER_CORE_SUBSCRIBE_H
 #define ROSTER_CORE_SUBSCRIBE_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 void rs_subscribe_on_subscribe(struct rs_core *c, struct rs_client *cl,
                                const struct rs_msg *req);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 void *rs_core_alloc(struct rs_core *c, size_t n)
 {

@@ -3,7 +3,7 @@
 #ifndef ROSTER_CORE_UTIL_H
 #define ROSTER_CORE_UTIL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 void *rs_core_alloc(struct rs_core *c, size_t n); /* rs_malloc that sets oom */
 uint8_t *rs_core_dup(struct rs_core *c, struct rs_bytes b, int *failed);
