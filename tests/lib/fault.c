@@ -11,6 +11,7 @@ static long calls;
 static long failures;
 static long live_blocks;
 static long long live_bytes;
+static size_t largest; /* largest request since the last fault_plan, failed ones included */
 
 void fault_plan(long nth, long repeat)
 {
@@ -19,6 +20,7 @@ void fault_plan(long nth, long repeat)
     failing = 0;
     calls = 0;
     failures = 0;
+    largest = 0;
 }
 
 void fault_off(void)
@@ -27,10 +29,12 @@ void fault_off(void)
     failing = 0;
 }
 
-/* should_fail counts one allocation call and says whether the plan makes it fail. */
-static int should_fail(void)
+/* should_fail counts one allocation call of n bytes and says whether the plan makes it fail. */
+static int should_fail(size_t n)
 {
     calls++;
+    if (n > largest)
+        largest = n;
     if (!failing) {
         if (countdown == 0 || --countdown > 0)
             return 0;
@@ -47,7 +51,7 @@ static int should_fail(void)
 
 void *fault_malloc(size_t n)
 {
-    if (should_fail())
+    if (should_fail(n))
         return NULL;
     void *p = malloc(n);
     if (p) {
@@ -59,7 +63,7 @@ void *fault_malloc(size_t n)
 
 void *fault_realloc(void *p, size_t n)
 {
-    if (should_fail())
+    if (should_fail(n))
         return NULL;
     size_t old = p ? malloc_usable_size(p) : 0;
     void *q = realloc(p, n);
@@ -84,3 +88,5 @@ long fault_calls(void) { return calls; }
 long fault_failures(void) { return failures; }
 long fault_live_blocks(void) { return live_blocks; }
 long long fault_live_bytes(void) { return live_bytes; }
+
+size_t fault_largest(void) { return largest; }

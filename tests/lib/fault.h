@@ -35,4 +35,8 @@ long fault_live_blocks(void);
  * plus the allocator's rounding), so memory measurements see the real cost. */
 long long fault_live_bytes(void);
 
+/* The largest single request (malloc or realloc size) since the last fault_plan, failed
+ * ones included: a test that some input is never allocated for reads it. */
+size_t fault_largest(void);
+
 #endif

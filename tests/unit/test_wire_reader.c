@@ -5,30 +5,19 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "fault.h"
 #include "test.h"
 #include "wire/reader.h"
 #include "wire/wire.h"
 
 #define FMAX (64u * 1024u)
 
-/* The allocator under test: counts, remembers the largest request, fails on demand. */
-static size_t biggest, fail_after = (size_t)-1, n_allocs;
-static int admit(size_t n)
+/* The allocator under test is tests/lib/fault.h's: watch_alloc(1) fails every allocation,
+ * watch_alloc(0) none; fault_largest() is the largest request seen. */
+static void watch_alloc(long fail_from)
 {
-    if (n > biggest)
-        biggest = n;
-    if (n_allocs >= fail_after)
-        return 0;
-    n_allocs++;
-    return 1;
-}
-static void *t_malloc(size_t n) { return admit(n) ? malloc(n) : NULL; }
-static void *t_realloc(void *p, size_t n) { return admit(n) ? realloc(p, n) : NULL; }
-static void watch_alloc(size_t fail_after_n)
-{
-    biggest = n_allocs = 0;
-    fail_after = fail_after_n;
-    rs_alloc_set(t_malloc, t_realloc, free);
+    fault_plan(fail_from, FAULT_FOREVER);
+    rs_alloc_set(fault_malloc, fault_realloc, fault_free);
 }
 static void unwatch_alloc(void) { rs_alloc_set(NULL, NULL, NULL); }
 
@@ -145,7 +134,7 @@ static void test_many_frames_one_feed_in_place(void)
     const uint8_t *f;
     size_t len, off = 0;
     /* lent whole frames are handed out in place, without a copy or an allocation */
-    watch_alloc(0);
+    watch_alloc(1);
     for (int i = 0; i < 100; i++) {
         ASSERT_EQ(rs_wire_reader_next(&r, &f, &len), RS_WIRE_OK);
         ASSERT(f == in.data + off);
@@ -187,9 +176,9 @@ static void test_oversize_refused_before_allocation(void)
     size_t len = 0;
     uint8_t *room;
     size_t cap;
-    watch_alloc((size_t)-1);
+    watch_alloc(0);
     ASSERT_EQ(rs_wire_reader_room(&r, 4096, &room, &cap), RS_WIRE_E_TOOBIG);
-    ASSERT(biggest < FMAX);
+    ASSERT(fault_largest() < FMAX);
     ASSERT_EQ(rs_wire_reader_next(&r, &f, &len), RS_WIRE_E_TOOBIG);
     ASSERT_EQ(len, 100u * 1024u * 1024u);
     /* the reader stays stuck on it */
@@ -255,7 +244,7 @@ static void test_allocation_failure_loses_nothing(void)
     size_t len;
     uint8_t *room;
     size_t cap;
-    watch_alloc(0);
+    watch_alloc(1);
     ASSERT_EQ(rs_wire_reader_feed(&r, in.data, 7), RS_WIRE_READER_E_NOMEM);
     ASSERT_EQ(rs_wire_reader_room(&r, 64, &room, &cap), RS_WIRE_READER_E_NOMEM);
     ASSERT_EQ(rs_wire_reader_buffered(&r), 0);
@@ -273,7 +262,7 @@ static void test_allocation_failure_loses_nothing(void)
     ASSERT_MEM_EQ(out.data, out.len, in.data, in.len);
     /* a feed that cannot grow the buffer keeps the bytes held so far */
     ASSERT_EQ(rs_wire_reader_feed(&r, in.data, 5), 0);
-    watch_alloc(0);
+    watch_alloc(1);
     ASSERT_EQ(rs_wire_reader_feed(&r, in.data + 5, in.len - 5), RS_WIRE_READER_E_NOMEM);
     unwatch_alloc();
     ASSERT_EQ(rs_wire_reader_buffered(&r), 5);
