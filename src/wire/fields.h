@@ -118,4 +118,34 @@ static inline uint64_t rs_msg_message_receiver(const struct rs_msg *m, size_t i)
     return i == 0 ? m->arg : rs_get_u64(m->prev.ptr + 8 * (i - 1));
 }
 
+/* --- views shared by several types ------------------------------------------------------ */
+/* One core handler serves these types, and the field means the same in each (msgs.h names
+ * the per-type accessors listed); the shared view says so once instead of picking one
+ * type's name for all. */
+
+/* Every reply: a non-zero STATUS comes with its detail text in PREV (wire.h). */
+static inline void rs_msg_reply_error_text_set(struct rs_msg *m, struct rs_bytes text)
+{
+    m->prev = text;
+}
+
+/* Replies of the listings (SCOPES, NAMES, COUNT, MEMBERS, GROUPS, STATUS, NODES): ARG is
+ * the number of items sent (scopes_reply_n, names_reply_n, ...). */
+static inline void rs_msg_list_reply_n_set(struct rs_msg *m, uint64_t n) { m->arg = n; }
+
+/* REGISTER and JOIN: KEY is the entry's name or group (register_name, join_group), META
+ * its metadata. */
+static inline struct rs_bytes rs_msg_entry_key(const struct rs_msg *m) { return m->key; }
+
+/* SEND, PUBLISH, CALL and MULTI_CALL: ARG is the sender serial, one of the client's pids
+ * (send_from, publish_from, call_from, multi_call_from). */
+static inline uint64_t rs_msg_sender_serial(const struct rs_msg *m) { return m->arg; }
+
+/* SEND and CALL: KEY is the receiving name when PID is zero (send_name, call_name). */
+static inline struct rs_bytes rs_msg_target_name(const struct rs_msg *m) { return m->key; }
+
+/* CALL and MULTI_CALL: ARG2 is the node's timeout in ms, UINT64_MAX for none
+ * (call_timeout_ms, multi_call_timeout_ms). */
+static inline uint64_t rs_msg_call_timeout(const struct rs_msg *m) { return m->arg2; }
+
 #endif
