@@ -31,9 +31,10 @@ int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
                      what, (unsigned)key.len, c->lim.name_max);
         return -1;
     }
-    if (req->meta.len > c->lim.meta_max) {
+    struct rs_bytes meta = rs_msg_entry_meta(req);
+    if (meta.len > c->lim.meta_max) {
         rs_out_error(c, cl, req, ROSTER_EMETATOOBIG,
-                     "metadata of %u bytes is above meta_max %u", (unsigned)req->meta.len,
+                     "metadata of %u bytes is above meta_max %u", (unsigned)meta.len,
                      c->lim.meta_max);
         return -1;
     }

@@ -121,10 +121,7 @@ static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint
         size_t k = n - i < per ? n - i : per;
         if ((room - base) / 8 + 1 < k)
             k = (size_t)((room - base) / 8 + 1);
-        for (size_t j = 1; j < k; j++)
-            rs_put_u64(c->route.fan_prev + 8 * (j - 1), serials[i + j]);
-        rs_msg_message_to_set(&m, serials[i]);
-        rs_msg_message_more_to_set(&m, rs_bytes_of(c->route.fan_prev, 8 * (k - 1)));
+        rs_msg_message_set_receivers(&m, c->route.fan_prev, serials + i, k);
         if (rs_out_frame(c, cl, &m) != 0) {
             c->route.dropped += k;
         } else { /* counted as rs_route_deliver counts, also if this frame closed cl */
