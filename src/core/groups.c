@@ -167,8 +167,9 @@ void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct r
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
-    if (req->pid.inc || req->pid.serial) {
-        const struct rs_proc *p = rs_pids_any(c, req->pid);
+    struct rs_pid of_pid = rs_msg_groups_filter(req);
+    if (of_pid.inc || of_pid.serial) {
+        const struct rs_proc *p = rs_pids_any(c, of_pid);
         if (p)
             groups_of_pid(c, cl, req, s, p);
         else

@@ -167,9 +167,9 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
     if (!s)
         return;
     const struct rs_proc *filter = NULL;
-    struct rs_pid of = rs_msg_names_filter(req);
-    if (of.inc || of.serial) {
-        filter = rs_pids_any(c, of);
+    struct rs_pid of_pid = rs_msg_names_filter(req);
+    if (of_pid.inc || of_pid.serial) {
+        filter = rs_pids_any(c, of_pid);
         if (!filter) {
             rs_out_count(c, cl, req, 0);
             return;

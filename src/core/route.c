@@ -265,7 +265,8 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
     *local = NULL;
     *node = NULL;
     *scope = rs_bytes_of(NULL, 0);
-    if (req->pid.inc == 0 && req->pid.serial == 0) {
+    struct rs_pid target = rs_msg_target_pid(req);
+    if (target.inc == 0 && target.serial == 0) {
         struct rs_scope *s = rs_scopes_find(c, req->scope);
         if (!s)
             return ROSTER_ENOSCOPE;
@@ -282,12 +283,12 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
         *node = n->proc->node;
         return (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
     }
-    *to = req->pid;
-    if (req->pid.inc == c->inc) {
-        *local = rs_pids_find(c, req->pid);
+    *to = target;
+    if (target.inc == c->inc) {
+        *local = rs_pids_find(c, target);
         return *local ? 0 : ROSTER_ENOPROC;
     }
-    *node = rs_nodes_find(c, req->pid.inc);
+    *node = rs_nodes_find(c, target.inc);
     return *node && (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
 }
 

@@ -156,7 +156,9 @@ static inline struct rs_bytes rs_msg_entry_meta(const struct rs_msg *m) { return
  * (send_from, publish_from, call_from, multi_call_from). */
 static inline uint64_t rs_msg_sender_serial(const struct rs_msg *m) { return m->arg; }
 
-/* SEND and CALL: KEY is the receiving name when PID is zero (send_name, call_name). */
+/* SEND and CALL: PID is the receiving pid, zero to send by name (send_to, call_to), and KEY
+ * the receiving name then (send_name, call_name). */
+static inline struct rs_pid rs_msg_target_pid(const struct rs_msg *m) { return m->pid; }
 static inline struct rs_bytes rs_msg_target_name(const struct rs_msg *m) { return m->key; }
 
 /* CALL and MULTI_CALL: ARG2 is the node's timeout in ms, UINT64_MAX for none
