@@ -158,7 +158,7 @@ static struct rs_call *call_new(struct rs_core *c, struct rs_client *cl, const s
     if (!x)
         return NULL;
     memset(x, 0, sizeof *x + (size_t)n_slots * sizeof x->slots[0]);
-    uint64_t t = req->arg2;
+    uint64_t t = rs_msg_call_timeout(req);
     x->deadline = t >= UINT64_MAX - c->now_ms ? UINT64_MAX : c->now_ms + t;
     x->client = cl;
     x->req_id = req->req_id;
@@ -206,8 +206,8 @@ static void call_answer(struct rs_core *c, struct rs_call *x, int status, const 
         memset(&r, 0, sizeof r);
         r.type = q.type;
         r.flags = RS_F_REPLY;
-        r.pid = responder;
-        r.meta = payload;
+        rs_msg_call_reply_responder_set(&r, responder);
+        rs_msg_call_reply_payload_set(&r, payload);
         if (rs_wire_size(&r) - 4 > c->lim.frame_max) {
             c->route.dropped++;
             rs_out_error(c, cl, &q, ROSTER_ETOOBIG, "reply of %u bytes does not fit a frame",
@@ -232,19 +232,19 @@ static void multi_answer(struct rs_core *c, struct rs_call *x)
         struct rs_slot *s = &x->slots[i];
         struct rs_msg it;
         memset(&it, 0, sizeof it);
-        it.pid = s->pid;
+        rs_msg_multi_call_item_member_set(&it, s->pid);
         if (s->state == RS_SLOT_REPLIED) {
-            it.meta = rs_bytes_of(s->data, s->len);
+            rs_msg_multi_call_item_payload_set(&it, rs_bytes_of(s->data, s->len));
             ok++;
         } else {
-            it.opts = 1;
+            rs_msg_multi_call_item_bad_set(&it, 1);
         }
         rs_out_item(c, cl, &q, &it);
     }
     struct rs_msg r;
     memset(&r, 0, sizeof r);
-    r.arg = ok;
-    r.arg2 = x->n_slots - ok;
+    rs_msg_multi_call_reply_replies_set(&r, ok);
+    rs_msg_multi_call_reply_bad_set(&r, x->n_slots - ok);
     rs_out_reply(c, cl, &q, &r);
     call_free(c, x);
 }
@@ -295,9 +295,9 @@ static void send_noproc(struct rs_core *c, struct rs_node *n, uint64_t ref, stru
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_NOPROC;
-    m.status = status;
-    m.arg2 = ref;
-    m.pid = pid;
+    rs_msg_p_noproc_status_set(&m, status);
+    rs_msg_p_noproc_call_ref_set(&m, ref);
+    rs_msg_p_noproc_to_set(&m, pid);
     rs_out_peer(c, n, &m);
 }
 
@@ -324,14 +324,15 @@ static const char *status_detail(int st)
     }
 }
 
-/* Common checks of CALL and MULTI_CALL: the sender, the size, the client's call count. */
+/* Common checks of CALL and MULTI_CALL: the sender, the size, the client's call count (META
+ * is the request's payload in both). */
 static struct rs_proc *call_checks(struct rs_core *c, struct rs_client *cl,
                                    const struct rs_msg *req)
 {
     struct rs_proc *from = rs_route_sender(c, cl, req);
     if (!from) {
         rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "from %llu is not a live pid of this client",
-                     (unsigned long long)req->arg);
+                     (unsigned long long)rs_msg_sender_serial(req));
         return NULL;
     }
     if (req->meta.len > c->lim.message_max) {
@@ -373,15 +374,16 @@ void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_m
     }
     x->n_wait = 1;
     if (scope.len)
-        key = req->key;
+        key = rs_msg_call_name(req);
+    struct rs_bytes payload = rs_msg_call_payload(req);
     if (local) {
         attach_proc(s, local);
         st = rs_route_deliver(c, local, RS_MSGK_CALL, rs_pids_of(c, from), rs_bytes_node(c),
-                              scope, key, req->meta, s->ref);
+                              scope, key, payload, s->ref);
     } else {
         attach_node(s, node);
-        st = rs_route_forward(c, node, RS_MSGK_CALL, from->serial, to, scope, key,
-                              req->meta, s->ref);
+        st = rs_route_forward(c, node, RS_MSGK_CALL, from->serial, to, scope, key, payload,
+                              s->ref);
     }
     if (st != 0) {
         rs_out_error(c, cl, req, st, "%s", status_detail(st));
@@ -397,8 +399,10 @@ void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_scope *sc = rs_scope_of(c, cl, req);
     if (!sc)
         return;
-    struct rs_group *g = req->key.len ? rs_members_group(c, sc, req->key.ptr, req->key.len) : NULL;
-    int local_only = (req->opts & RS_PUBLISH_LOCAL) != 0;
+    struct rs_bytes group = rs_msg_multi_call_group(req);
+    struct rs_bytes payload = rs_msg_multi_call_payload(req);
+    struct rs_group *g = group.len ? rs_members_group(c, sc, group.ptr, group.len) : NULL;
+    int local_only = (rs_msg_multi_call_flags(req) & RS_PUBLISH_LOCAL) != 0;
     uint32_t n = 0;
     for (struct rs_member *m = g ? g->members : NULL; m; m = m->gnext)
         if (m->proc->client || !local_only)
@@ -428,11 +432,11 @@ void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_
         if (p->client) {
             attach_proc(s, p);
             st = rs_route_deliver(c, p, RS_MSGK_MULTI_CALL, fpid, rs_bytes_node(c), sname,
-                                  req->key, req->meta, s->ref);
+                                  group, payload, s->ref);
         } else {
             attach_node(s, p->node);
             st = rs_route_forward(c, p->node, RS_MSGK_MULTI_CALL, from->serial, s->pid,
-                                  sname, req->key, req->meta, s->ref);
+                                  sname, group, payload, s->ref);
         }
         if (st != 0) {
             slot_detach(c, s);
@@ -447,30 +451,32 @@ void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_
 
 void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    struct rs_slot *s = req->arg2 ? slot_find(c, req->arg2) : NULL;
+    uint64_t ref = rs_msg_reply_call_ref(req);
+    struct rs_bytes payload = rs_msg_reply_payload(req);
+    struct rs_slot *s = ref ? slot_find(c, ref) : NULL;
     /* Only the target's own client answers; anything else (late, unknown, someone else's
      * ref) is dropped like a late reply. */
     if (!s || !s->proc || s->proc->client != cl || s->state != RS_SLOT_WAIT) {
         rs_out_log(c, RS_LOG_DEBUG, "conn %llu: REPLY to call ref %llu dropped (not pending)",
-                   (unsigned long long)cl->conn, (unsigned long long)req->arg2);
+                   (unsigned long long)cl->conn, (unsigned long long)ref);
         return;
     }
-    if (req->meta.len > c->lim.message_max) {
+    if (payload.len > c->lim.message_max) {
         c->route.dropped++;
         if (!s->call) {
             proxy_fail(c, s, ROSTER_ETOOBIG);
             return;
         }
-        slot_done(c, s, ROSTER_ETOOBIG, "reply too big (limit message_max)", req->meta);
+        slot_done(c, s, ROSTER_ETOOBIG, "reply too big (limit message_max)", payload);
         return;
     }
     if (!s->call) {
         struct rs_msg m;
         memset(&m, 0, sizeof m);
         m.type = RS_MSG_P_REPLY;
-        m.arg2 = s->oref;
-        m.pid = s->pid;
-        m.meta = req->meta;
+        rs_msg_p_reply_call_ref_set(&m, s->oref);
+        rs_msg_p_reply_responder_set(&m, s->pid);
+        rs_msg_p_reply_payload_set(&m, payload);
         int st = 0;
         if (rs_wire_size(&m) - 4 > c->lim.frame_max)
             st = ROSTER_ETOOBIG;
@@ -485,16 +491,18 @@ void rs_calls_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_
         proxy_free(c, s);
         return;
     }
-    slot_done(c, s, 0, NULL, req->meta);
+    slot_done(c, s, 0, NULL, payload);
 }
 
 /* --- from other nodes --------------------------------------------------------------------- */
 
 void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    struct rs_proc *to = rs_pids_find(c, m->pid); /* NULL also for another incarnation's */
+    uint64_t ref = rs_msg_p_send_call_ref(m);
+    struct rs_pid pid = rs_msg_p_send_to(m);
+    struct rs_proc *to = rs_pids_find(c, pid); /* NULL also for another incarnation's */
     if (!to) {
-        send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOPROC);
+        send_noproc(c, n, ref, pid, ROSTER_ENOPROC);
         return;
     }
     struct rs_route *r = &c->route;
@@ -503,16 +511,16 @@ void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_ms
         proxy_fail(c, n->px_head, ROSTER_ELIMIT); /* n's own oldest, never another node's */
     struct rs_slot *s = rs_core_alloc(c, sizeof *s);
     if (!s) {
-        send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOMEM);
+        send_noproc(c, n, ref, pid, ROSTER_ENOMEM);
         return;
     }
     memset(s, 0, sizeof *s);
     s->origin = n;
-    s->oref = m->arg2;
-    s->pid = m->pid;
+    s->oref = ref;
+    s->pid = pid;
     if (slot_add(c, s) != 0) {
         rs_free(s);
-        send_noproc(c, n, m->arg2, m->pid, ROSTER_ENOMEM);
+        send_noproc(c, n, ref, pid, ROSTER_ENOMEM);
         return;
     }
     attach_proc(s, to);
@@ -525,50 +533,57 @@ void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_ms
     n->px_tail = s;
     n->n_px++;
     r->n_px++;
-    struct rs_pid from = {n->inc, m->arg};
-    int st = rs_route_deliver(c, to, m->opts, from, rs_bytes_of(n->name, n->name_len),
-                              m->scope, m->key, m->meta, s->ref);
+    struct rs_pid from = {n->inc, rs_msg_p_send_from(m)};
+    int st = rs_route_deliver(c, to, rs_msg_p_send_kind(m), from,
+                              rs_bytes_of(n->name, n->name_len), m->scope, rs_msg_p_send_name(m),
+                              rs_msg_p_send_payload(m), s->ref);
     if (st != 0)
         proxy_fail(c, s, st); /* mailbox full, too big, closing: the caller fails at once */
 }
 
-/* Our slot for ref m->arg2 waiting on node n's pid m->pid, or NULL (late, forgotten). */
-static struct rs_slot *remote_slot(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+/* Our slot for ref waiting on node n's pid, or NULL (late, forgotten). */
+static struct rs_slot *remote_slot(struct rs_core *c, struct rs_node *n, uint64_t ref,
+                                   struct rs_pid pid)
 {
-    struct rs_slot *s = slot_find(c, m->arg2);
+    struct rs_slot *s = slot_find(c, ref);
     if (!s || !s->call || s->node != n || s->state != RS_SLOT_WAIT ||
-        s->pid.serial != m->pid.serial || s->pid.inc != m->pid.inc)
+        s->pid.serial != pid.serial || s->pid.inc != pid.inc)
         return NULL;
     return s;
 }
 
 void rs_calls_on_p_reply(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->arg2 == 0 || m->pid.inc != n->inc) {
+    uint64_t ref = rs_msg_p_reply_call_ref(m);
+    struct rs_pid responder = rs_msg_p_reply_responder(m);
+    struct rs_bytes payload = rs_msg_p_reply_payload(m);
+    if (ref == 0 || responder.inc != n->inc) {
         rs_cluster_fail(c, n, "malformed P_REPLY");
         return;
     }
-    struct rs_slot *s = remote_slot(c, n, m);
+    struct rs_slot *s = remote_slot(c, n, ref, responder);
     if (!s)
         return;
-    if (m->meta.len > c->lim.message_max) {
+    if (payload.len > c->lim.message_max) {
         c->route.dropped++;
-        slot_done(c, s, ROSTER_ETOOBIG, "reply too big (limit message_max)", m->meta);
+        slot_done(c, s, ROSTER_ETOOBIG, "reply too big (limit message_max)", payload);
         return;
     }
-    slot_done(c, s, 0, NULL, m->meta);
+    slot_done(c, s, 0, NULL, payload);
 }
 
 void rs_calls_on_p_noproc(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->arg2 == 0 || m->pid.inc != n->inc) {
+    uint64_t ref = rs_msg_p_noproc_call_ref(m);
+    struct rs_pid callee = rs_msg_p_noproc_to(m);
+    if (ref == 0 || callee.inc != n->inc) {
         rs_cluster_fail(c, n, "malformed P_NOPROC");
         return;
     }
-    struct rs_slot *s = remote_slot(c, n, m);
+    struct rs_slot *s = remote_slot(c, n, ref, callee);
     if (!s)
         return;
-    int st = m->status;
+    int st = rs_msg_p_noproc_status(m);
     if (st != ROSTER_EAGAIN && st != ROSTER_ETOOBIG && st != ROSTER_ELIMIT && st != ROSTER_ENOMEM)
         st = ROSTER_ENOPROC; /* the target is not alive (or a status we do not know) */
     slot_done(c, s, st, status_detail(st), rs_bytes_of(NULL, 0));

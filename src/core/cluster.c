@@ -201,10 +201,10 @@ static void send_p_node(struct rs_core *c, struct rs_node *to, const struct rs_n
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_NODE;
-    m.opts = ROSTER_NODE_UP;
-    m.arg = about->inc;
-    m.node = rs_bytes_of(about->name, about->name_len);
-    m.key = rs_bytes_of(about->addr, about->addr_len);
+    rs_msg_p_node_state_set(&m, ROSTER_NODE_UP);
+    rs_msg_p_node_incarnation_set(&m, about->inc);
+    rs_msg_p_node_name_set(&m, rs_bytes_of(about->name, about->name_len));
+    rs_msg_p_node_addr_set(&m, rs_bytes_of(about->addr, about->addr_len));
     rs_out_peer(c, to, &m);
 }
 
@@ -227,7 +227,7 @@ static void greet(struct rs_core *c, struct rs_node *peer)
         struct rs_msg m;
         memset(&m, 0, sizeof m);
         m.type = RS_MSG_P_SCOPE;
-        m.opts = s->joined ? 1 : 0;
+        rs_msg_p_scope_joined_set(&m, s->joined ? 1 : 0);
         m.scope = rs_bytes_of(s->name, s->name_len);
         rs_out_peer(c, peer, &m);
     }
@@ -466,7 +466,7 @@ void rs_cluster_on_tick(struct rs_core *c)
             struct rs_msg m;
             memset(&m, 0, sizeof m);
             m.type = RS_MSG_P_PING;
-            m.arg = c->now_ms;
+            rs_msg_p_ping_time_set(&m, c->now_ms);
             rs_out_peer(c, n, &m);
             n->last_ping_ms = c->now_ms;
         }
@@ -476,37 +476,40 @@ void rs_cluster_on_tick(struct rs_core *c)
 /* P_NODE: a node our peer knows. Learn it and ask the shell to connect to it. */
 void rs_cluster_on_p_node(struct rs_core *c, struct rs_node *from, const struct rs_msg *m)
 {
-    if (!valid_node_name(m->node) || m->arg == 0 || m->opts < ROSTER_NODE_UP ||
-        m->opts > ROSTER_NODE_CONNECTING || m->key.len > RS_NODE_ADDR_MAX) {
+    struct rs_bytes name = rs_msg_p_node_name(m), addr = rs_msg_p_node_addr(m);
+    uint64_t inc = rs_msg_p_node_incarnation(m);
+    uint32_t state = rs_msg_p_node_state(m);
+    if (!valid_node_name(name) || inc == 0 || state < ROSTER_NODE_UP ||
+        state > ROSTER_NODE_CONNECTING || addr.len > RS_NODE_ADDR_MAX) {
         rs_cluster_fail(c, from, "malformed P_NODE");
         return;
     }
-    if (m->opts != ROSTER_NODE_UP || m->arg == c->inc ||
-        rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len))
+    if (state != ROSTER_NODE_UP || inc == c->inc ||
+        rs_bytes_eq(name.ptr, name.len, (const uint8_t *)c->node, c->node_len))
         return;
-    struct rs_node *x = rs_nodes_find(c, m->arg);
+    struct rs_node *x = rs_nodes_find(c, inc);
     if (x) {
-        if (rs_nodes_name_is(x, m->node) && x->addr_len == 0)
-            rs_nodes_set_addr(x, m->key);
+        if (rs_nodes_name_is(x, name) && x->addr_len == 0)
+            rs_nodes_set_addr(x, addr);
         return;
     }
-    struct rs_node *named = rs_nodes_named(c, m->node);
+    struct rs_node *named = rs_nodes_named(c, name);
     if (named && named->state == ROSTER_NODE_UP)
         return;
-    forget_others(c, m->node, NULL);
+    forget_others(c, name, NULL);
     if (c->nodes.n >= RS_NODES_MAX) {
         if (!c->nodes_full_logged)
             rs_out_log(c, RS_LOG_WARN,
                        "%u nodes known: ignoring gossip of new nodes (first: %.*s from %s)",
-                       RS_NODES_MAX, (int)m->node.len, (const char *)m->node.ptr, from->name);
+                       RS_NODES_MAX, (int)name.len, (const char *)name.ptr, from->name);
         c->nodes_full_logged = 1;
         return;
     }
     c->nodes_full_logged = 0;
-    struct rs_node *n = rs_nodes_new(c, m->node, m->arg);
+    struct rs_node *n = rs_nodes_new(c, name, inc);
     if (!n)
         return;
-    rs_nodes_set_addr(n, m->key);
+    rs_nodes_set_addr(n, addr);
     if (n->addr_len)
         rs_out_dial(c, "%s %s", n->name, n->addr);
 }
@@ -517,6 +520,7 @@ struct node_item {
     const char *name;
     uint32_t len;
     uint32_t state;
+    int self;
     uint64_t inc;
 };
 
@@ -537,19 +541,19 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
         return;
     size_t n = 0;
     if (!s || s->joined)
-        v[n++] = (struct node_item){c->node, c->node_len, ROSTER_NODE_UP | (1u << 8), c->inc};
+        v[n++] = (struct node_item){c->node, c->node_len, ROSTER_NODE_UP, 1, c->inc};
     for (size_t i = 0; i < c->nodes.cap; i++) {
         struct rs_node *x = c->nodes.slots[i].item;
         if (x && (!s || rs_nodes_joined(x, s)))
-            v[n++] = (struct node_item){x->name, x->name_len, (uint32_t)x->state, x->inc};
+            v[n++] = (struct node_item){x->name, x->name_len, (uint32_t)x->state, 0, x->inc};
     }
     qsort(v, n, sizeof *v, cmp_node_item);
     for (size_t i = 0; i < n; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
-        it.opts = v[i].state;
-        it.arg = v[i].inc;
-        it.node = rs_bytes_of(v[i].name, v[i].len);
+        rs_msg_nodes_item_opts_set(&it, rs_msg_nodes_item_pack(v[i].state, v[i].self));
+        rs_msg_nodes_item_incarnation_set(&it, v[i].inc);
+        rs_msg_nodes_item_node_set(&it, rs_bytes_of(v[i].name, v[i].len));
         rs_out_item(c, cl, req, &it);
     }
     rs_out_count(c, cl, req, n);
@@ -572,6 +576,6 @@ void rs_cluster_on_p_ping(struct rs_core *c, struct rs_node *n, const struct rs_
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     r.type = RS_MSG_P_PONG;
-    r.arg = m->arg;
+    rs_msg_p_pong_time_set(&r, rs_msg_p_ping_time(m));
     rs_out_peer(c, n, &r);
 }

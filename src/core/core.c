@@ -129,9 +129,9 @@ static void on_open(struct rs_core *c, const struct rs_input *in)
         r.type = RS_MSG_HELLO;
         r.flags = RS_F_REPLY;
         r.status = ROSTER_EBUSY;
-        r.arg = c->inc;
-        r.node = rs_bytes_node(c);
-        r.prev = rs_bytes_of(text, (size_t)n);
+        rs_msg_hello_reply_incarnation_set(&r, c->inc);
+        rs_msg_hello_reply_node_set(&r, rs_bytes_node(c));
+        rs_msg_hello_reply_prev_set(&r, rs_bytes_of(text, (size_t)n));
         rs_out_frame_conn(c, in->conn, &r);
         rs_out_close_conn(c, in->conn, "too many connections (%u)", c->lim.conns_max);
         rs_out_log(c, RS_LOG_WARN, "refused client os pid %d: too many connections (%u)",
@@ -192,24 +192,27 @@ static void on_flushed(struct rs_core *c, uint64_t conn, uint64_t n)
 
 static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
 {
-    size_t kn = m->key.len < RS_CLIENT_NAME_MAX ? m->key.len : RS_CLIENT_NAME_MAX;
-    rs_fmt_key(cl->name, sizeof cl->name, m->key.ptr, kn);
+    struct rs_bytes name = rs_msg_hello_client_name(m);
+    size_t kn = name.len < RS_CLIENT_NAME_MAX ? name.len : RS_CLIENT_NAME_MAX;
+    rs_fmt_key(cl->name, sizeof cl->name, name.ptr, kn);
     struct rs_msg r;
     memset(&r, 0, sizeof r);
-    r.arg = c->inc;
-    r.node = rs_bytes_node(c);
-    if (m->arg != RS_WIRE_MAGIC || m->opts != RS_WIRE_VERSION) {
+    rs_msg_hello_reply_incarnation_set(&r, c->inc);
+    rs_msg_hello_reply_node_set(&r, rs_bytes_node(c));
+    uint64_t magic = rs_msg_hello_magic(m);
+    uint32_t version = rs_msg_hello_version(m);
+    if (magic != RS_WIRE_MAGIC || version != RS_WIRE_VERSION) {
         char text[160];
         int n;
-        if (m->arg != RS_WIRE_MAGIC)
+        if (magic != RS_WIRE_MAGIC)
             n = snprintf(text, sizeof text, "bad magic 0x%llx: not a roster client",
-                         (unsigned long long)m->arg);
+                         (unsigned long long)magic);
         else
             n = snprintf(text, sizeof text,
                          "node speaks protocol version %u, client sent %u", RS_WIRE_VERSION,
-                         (unsigned)m->opts);
+                         (unsigned)version);
         r.status = ROSTER_EVERSION;
-        r.prev = rs_bytes_of(text, (size_t)n);
+        rs_msg_hello_reply_prev_set(&r, rs_bytes_of(text, (size_t)n));
         rs_out_reply(c, cl, m, &r);
         rs_out_close(c, cl, "handshake refused: %s", text);
         return;
@@ -218,11 +221,11 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     if (!p)
         return;
     cl->hello = 1;
-    r.opts = c->lim.name_max;
-    r.arg2 = (uint64_t)c->lim.frame_max | ((uint64_t)c->lim.meta_max << 32);
+    rs_msg_hello_reply_name_max_set(&r, c->lim.name_max);
+    rs_msg_hello_reply_sizes_set(&r, rs_msg_hello_sizes_pack(c->lim.frame_max, c->lim.meta_max));
     uint8_t limits[RS_HELLO_LIMITS_LEN];
     rs_msg_hello_reply_set_message_max(&r, limits, c->lim.message_max);
-    r.pid = rs_pids_of(c, p);
+    rs_msg_hello_reply_pid_set(&r, rs_pids_of(c, p));
     rs_out_reply(c, cl, m, &r);
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
                (unsigned long long)cl->conn, cl->name, (int)cl->os_pid, (unsigned)cl->uid,
@@ -269,8 +272,8 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
     for (size_t i = 0; i < n; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
-        it.arg = items[i].value;
-        it.key = rs_bytes_str(items[i].name);
+        rs_msg_status_item_value_set(&it, items[i].value);
+        rs_msg_status_item_stat_set(&it, rs_bytes_str(items[i].name));
         rs_out_item(c, cl, m, &it);
     }
     rs_out_count(c, cl, m, n);
@@ -283,13 +286,14 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
         return;
     /* A node filter names this node or a node it knows of: that node's entries. */
     uint64_t names = s->names.n, groups = s->groups.n, members = s->n_members;
-    if (m->node.len != 0) {
+    struct rs_bytes only = rs_msg_count_node(m);
+    if (only.len != 0) {
         const struct rs_node *n = NULL;
-        if (!rs_bytes_eq(m->node.ptr, m->node.len, (const uint8_t *)c->node, c->node_len) &&
-            !(n = rs_nodes_named(c, m->node))) {
+        if (!rs_bytes_eq(only.ptr, only.len, (const uint8_t *)c->node, c->node_len) &&
+            !(n = rs_nodes_named(c, only))) {
             char kb[80];
             rs_out_error(c, cl, m, ROSTER_ENOTFOUND, "node '%s' is not known",
-                         rs_fmt_key(kb, sizeof kb, m->node.ptr, m->node.len));
+                         rs_fmt_key(kb, sizeof kb, only.ptr, only.len));
             return;
         }
         rs_nodes_count(c, s, n, &names, &groups, &members);
@@ -302,8 +306,8 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     for (size_t i = 0; i < 3; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
-        it.arg = items[i].value;
-        it.key = rs_bytes_str(items[i].name);
+        rs_msg_count_item_value_set(&it, items[i].value);
+        rs_msg_count_item_counter_set(&it, rs_bytes_str(items[i].name));
         rs_out_item(c, cl, m, &it);
     }
     rs_out_count(c, cl, m, 3);
@@ -311,9 +315,10 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
 
 static void on_log_level(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
 {
-    if (m->opts > RS_LOG_DEBUG) {
+    uint32_t level = rs_msg_log_level_level(m);
+    if (level > RS_LOG_DEBUG) {
         rs_out_error(c, cl, m, ROSTER_EINVAL, "log level %u is not 0..3 (error..debug)",
-                     (unsigned)m->opts);
+                     (unsigned)level);
         return;
     }
     struct rs_outputs *o = c->out;
@@ -330,7 +335,7 @@ static void on_log_level(struct rs_core *c, struct rs_client *cl, const struct r
     struct rs_output *x = &o->v[o->n++];
     memset(x, 0, sizeof *x);
     x->kind = RS_OUT_LOG_LEVEL;
-    x->level = (int)m->opts;
+    x->level = (int)level;
     rs_out_ok(c, cl, m);
 }
 

@@ -78,10 +78,10 @@ void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct
         struct rs_msg m;
         memset(&m, 0, sizeof m);
         m.type = RS_MSG_EVENT;
-        m.opts = kind;
-        m.arg = sub->id;
+        rs_msg_event_opts_set(&m, rs_msg_event_opts_pack(kind, 0, 0));
+        rs_msg_event_id_set(&m, sub->id);
         m.scope = rs_bytes_of(s->name, s->name_len);
-        m.node = name;
+        rs_msg_event_node_set(&m, name); /* NODE_UP / NODE_DOWN: the node itself */
         rs_out_frame(c, sub->client, &m);
     }
 }

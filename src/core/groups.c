@@ -26,7 +26,8 @@ void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
-    struct rs_group *g = rs_members_group(c, s, req->key.ptr, req->key.len);
+    struct rs_bytes group = rs_msg_join_group(req);
+    struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     if (!(g && rs_members_find(c, g, p)) && cl->n_entries >= c->lim.entries_per_client) {
         rs_out_error(c, cl, req, ROSTER_ELIMIT,
                      "client holds %llu names and memberships (limit entries_per_client)",
@@ -37,7 +38,7 @@ void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
      * of memory fails the whole apply: the node stops). */
     rs_out_ok(c, cl, req);
     struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_LOCAL, .scope = s,
-                           .proc = p, .key = req->key, .meta = req->meta};
+                           .proc = p, .key = group, .meta = rs_msg_join_meta(req)};
     rs_change_apply(c, &ch);
 }
 
@@ -49,13 +50,14 @@ void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
-    struct rs_group *g = rs_members_group(c, s, req->key.ptr, req->key.len);
+    struct rs_bytes group = rs_msg_leave_group(req);
+    struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     struct rs_member *m = g ? rs_members_find(c, g, p) : NULL;
     if (!m) {
         char kb[80], pb[ROSTER_PID_STRLEN];
         rs_out_error(c, cl, req, ROSTER_ENOTMEMBER, "pid %s is not a member of group '%s'",
                      rs_fmt_pid(pb, req->pid),
-                     rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len));
+                     rs_fmt_key(kb, sizeof kb, group.ptr, group.len));
         return;
     }
     rs_out_ok(c, cl, req);
@@ -70,7 +72,8 @@ void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct 
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
-    struct rs_group *g = rs_members_group(c, s, req->key.ptr, req->key.len);
+    struct rs_bytes group = rs_msg_members_group(req);
+    struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     if (!g) {
         rs_out_count(c, cl, req, 0);
         return;
@@ -80,16 +83,16 @@ void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct 
         return;
     /* RS_OPT_LOCAL: only pids of this node (sorted first). */
     size_t n = (size_t)g->n_members;
-    if (req->opts & RS_OPT_LOCAL)
+    if (rs_msg_members_opts(req) & RS_OPT_LOCAL)
         for (n = 0; n < g->n_members && !v[n]->proc->node; n++)
             ;
     for (size_t i = 0; i < n && !cl->closing; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         it.pid = rs_pids_of(c, v[i]->proc);
-        it.node = rs_nodes_name_of(c, it.pid.inc);
-        it.key = rs_bytes_of(g->key, g->key_len);
-        it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
+        rs_msg_members_item_node_set(&it, rs_nodes_name_of(c, it.pid.inc));
+        rs_msg_members_item_group_set(&it, rs_bytes_of(g->key, g->key_len));
+        rs_msg_members_item_meta_set(&it, rs_bytes_of(v[i]->meta, v[i]->meta_len));
         rs_out_item(c, cl, req, &it);
     }
     rs_out_count(c, cl, req, n);
@@ -101,9 +104,13 @@ void rs_groups_on_is_member(struct rs_core *c, struct rs_client *cl, const struc
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
-    struct rs_group *g = rs_members_group(c, s, req->key.ptr, req->key.len);
+    struct rs_bytes group = rs_msg_is_member_group(req);
+    struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     struct rs_proc *p = rs_pids_any(c, req->pid);
-    rs_out_count(c, cl, req, (g && p && rs_members_find(c, g, p)) ? 1 : 0);
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    rs_msg_is_member_reply_yes_set(&r, (g && p && rs_members_find(c, g, p)) ? 1 : 0);
+    rs_out_reply(c, cl, req, &r);
 }
 
 static int cmp_member_group(const void *a, const void *b)
@@ -117,13 +124,14 @@ static int cmp_member_group(const void *a, const void *b)
 static void groups_of_pid(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                           const struct rs_scope *s, const struct rs_proc *p)
 {
+    struct rs_bytes prefix = rs_msg_groups_prefix(req);
     size_t cap = 16, n = 0;
     struct rs_member **v = rs_core_alloc(c, cap * sizeof *v);
     if (!v)
         return;
     for (struct rs_member *m = p->members; m; m = m->pnext) {
         if (m->group->scope != s ||
-            !rs_is_prefix(m->group->key, m->group->key_len, req->key.ptr, req->key.len))
+            !rs_is_prefix(m->group->key, m->group->key_len, prefix.ptr, prefix.len))
             continue;
         if (n == cap) {
             struct rs_member **w = rs_realloc(v, 2 * cap * sizeof *v);
@@ -137,16 +145,17 @@ static void groups_of_pid(struct rs_core *c, struct rs_client *cl, const struct 
         }
         v[n++] = m;
     }
-    size_t limit = req->arg && req->arg < n ? (size_t)req->arg : n;
+    uint64_t max = rs_msg_groups_limit(req);
+    size_t limit = max && max < n ? (size_t)max : n;
     rs_sort_head((void **)v, n, limit, cmp_member_group);
     for (size_t i = 0; i < limit && !cl->closing; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
-        it.arg = v[i]->group->n_members;
+        rs_msg_groups_item_members_set(&it, v[i]->group->n_members);
         it.pid = rs_pids_of(c, p);
-        it.node = rs_nodes_name_of(c, it.pid.inc);
-        it.key = rs_bytes_of(v[i]->group->key, v[i]->group->key_len);
-        it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
+        rs_msg_groups_item_node_set(&it, rs_nodes_name_of(c, it.pid.inc));
+        rs_msg_groups_item_group_set(&it, rs_bytes_of(v[i]->group->key, v[i]->group->key_len));
+        rs_msg_groups_item_meta_set(&it, rs_bytes_of(v[i]->meta, v[i]->meta_len));
         rs_out_item(c, cl, req, &it);
     }
     rs_out_count(c, cl, req, limit);
@@ -158,31 +167,34 @@ void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct r
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
-    if (req->pid.inc || req->pid.serial) {
-        const struct rs_proc *p = rs_pids_any(c, req->pid);
+    struct rs_pid of_pid = rs_msg_groups_filter(req);
+    if (of_pid.inc || of_pid.serial) {
+        const struct rs_proc *p = rs_pids_any(c, of_pid);
         if (p)
             groups_of_pid(c, cl, req, s, p);
         else
             rs_out_count(c, cl, req, 0);
         return;
     }
+    struct rs_bytes prefix = rs_msg_groups_prefix(req);
     size_t n = 0;
     struct rs_group **v = rs_core_alloc(c, (s->groups.n + 1) * sizeof *v);
     if (!v)
         return;
     for (size_t i = 0; i < s->groups.cap; i++) {
         struct rs_group *g = s->groups.slots[i].item;
-        if (g && rs_is_prefix(g->key, g->key_len, req->key.ptr, req->key.len))
+        if (g && rs_is_prefix(g->key, g->key_len, prefix.ptr, prefix.len))
             v[n++] = g;
     }
-    size_t limit = req->arg && req->arg < n ? (size_t)req->arg : n;
+    uint64_t max = rs_msg_groups_limit(req);
+    size_t limit = max && max < n ? (size_t)max : n;
     rs_members_sort_groups(v, n, limit);
     for (size_t i = 0; i < limit && !cl->closing; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
-        it.arg = v[i]->n_members;
-        it.node = rs_bytes_node(c);
-        it.key = rs_bytes_of(v[i]->key, v[i]->key_len);
+        rs_msg_groups_item_members_set(&it, v[i]->n_members);
+        rs_msg_groups_item_node_set(&it, rs_bytes_node(c));
+        rs_msg_groups_item_group_set(&it, rs_bytes_of(v[i]->key, v[i]->key_len));
         rs_out_item(c, cl, req, &it);
     }
     rs_out_count(c, cl, req, limit);

@@ -15,6 +15,15 @@
 #include "core/pids.h"
 #include "core/util.h"
 
+static void reply_id(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                     uint64_t id)
+{
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    rs_msg_monitor_reply_id_set(&r, id);
+    rs_out_reply(c, cl, req, &r);
+}
+
 void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     struct rs_proc *p = rs_pids_find(c, req->pid);
@@ -26,7 +35,7 @@ void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct
     }
     if (!p && !rn) {
         uint64_t id = c->next_mon_id++;
-        rs_out_count(c, cl, req, id);
+        reply_id(c, cl, req, id);
         rs_notices_down(c, cl, id, req->pid, ROSTER_REASON_NOPROC);
         return;
     }
@@ -55,17 +64,18 @@ void rs_monitor_on_monitor(struct rs_core *c, struct rs_client *cl, const struct
         return;
     }
     c->next_mon_id++;
-    rs_out_count(c, cl, req, m->id);
+    reply_id(c, cl, req, m->id);
     if (rn)
         rs_notices_ask(c, m);
 }
 
 void rs_monitor_on_demonitor(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    struct rs_monitor *m = rs_monitors_find(c, req->arg);
+    uint64_t id = rs_msg_demonitor_id(req);
+    struct rs_monitor *m = rs_monitors_find(c, id);
     if (!m || m->client != cl) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "no monitor %llu on this connection",
-                     (unsigned long long)req->arg);
+                     (unsigned long long)id);
         return;
     }
     rs_notices_unask(c, m);
@@ -83,13 +93,14 @@ void rs_monitor_drop_client(struct rs_core *c, struct rs_client *cl)
 
 void rs_monitor_on_p_monitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
+    uint64_t ref = rs_msg_p_monitor_ref(m);
     struct rs_proc *p = rs_pids_find(c, m->pid);
     if (!p) {
-        rs_notices_p_down(c, n, m->arg, m->pid, ROSTER_REASON_NOPROC);
+        rs_notices_p_down(c, n, ref, m->pid, ROSTER_REASON_NOPROC);
         return;
     }
-    if (rs_pmons_find(c, n, m->arg)) {
-        rs_cluster_fail(c, n, "P_MONITOR reuses monitor ref %llu", (unsigned long long)m->arg);
+    if (rs_pmons_find(c, n, ref)) {
+        rs_cluster_fail(c, n, "P_MONITOR reuses monitor ref %llu", (unsigned long long)ref);
         return;
     }
     /* The requesting node refuses its clients' monitors past this cap (ELIMIT), so only a
@@ -99,20 +110,20 @@ void rs_monitor_on_p_monitor(struct rs_core *c, struct rs_node *n, const struct 
                         c->peer_monitors_max);
         return;
     }
-    rs_pmons_add(c, n, p, m->arg);
+    rs_pmons_add(c, n, p, ref);
 }
 
 void rs_monitor_on_p_demonitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    struct rs_pmon *pm = rs_pmons_find(c, n, m->arg);
+    struct rs_pmon *pm = rs_pmons_find(c, n, rs_msg_p_demonitor_ref(m));
     if (pm) /* else the pid died meanwhile and P_DOWN is on its way */
         rs_pmons_free(c, pm);
 }
 
 void rs_monitor_on_p_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->opts == ROSTER_REASON_NONE || m->opts > ROSTER_REASON_NOPROC ||
-        m->pid.inc != n->inc) {
+    uint32_t reason = rs_msg_p_down_reason(m);
+    if (reason == ROSTER_REASON_NONE || reason > ROSTER_REASON_NOPROC || m->pid.inc != n->inc) {
         rs_cluster_fail(c, n, "malformed P_DOWN");
         return;
     }

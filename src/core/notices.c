@@ -22,8 +22,8 @@ void rs_notices_p_down(struct rs_core *c, struct rs_node *n, uint64_t ref, struc
     struct rs_msg d;
     memset(&d, 0, sizeof d);
     d.type = RS_MSG_P_DOWN;
-    d.opts = reason;
-    d.arg = ref;
+    rs_msg_p_down_reason_set(&d, reason);
+    rs_msg_p_down_ref_set(&d, ref);
     d.pid = pid;
     rs_out_peer(c, n, &d);
 }
@@ -54,12 +54,12 @@ void rs_notices_node_down(struct rs_core *c, struct rs_node *n)
 
 void rs_notices_remote_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *msg)
 {
-    struct rs_monitor *m = rs_monitors_find(c, msg->arg);
+    struct rs_monitor *m = rs_monitors_find(c, rs_msg_p_down_ref(msg));
     /* A monitor dropped meanwhile (DEMONITOR crossing the P_DOWN) is not an error. */
     if (!m || m->target || m->rnode != n || m->rpid.serial != msg->pid.serial ||
         m->rpid.inc != msg->pid.inc)
         return;
-    rs_notices_down(c, m->client, m->id, m->rpid, msg->opts);
+    rs_notices_down(c, m->client, m->id, m->rpid, rs_msg_p_down_reason(msg));
     rs_monitors_free(c, m);
 }
 
@@ -68,7 +68,7 @@ void rs_notices_ask(struct rs_core *c, const struct rs_monitor *m)
     struct rs_msg pm;
     memset(&pm, 0, sizeof pm);
     pm.type = RS_MSG_P_MONITOR;
-    pm.arg = m->id;
+    rs_msg_p_monitor_ref_set(&pm, m->id);
     pm.pid = m->rpid;
     rs_out_peer(c, m->rnode, &pm);
 }
@@ -86,6 +86,6 @@ void rs_notices_unask(struct rs_core *c, const struct rs_monitor *m)
     struct rs_msg pm;
     memset(&pm, 0, sizeof pm);
     pm.type = RS_MSG_P_DEMONITOR;
-    pm.arg = m->id;
+    rs_msg_p_demonitor_ref_set(&pm, m->id);
     rs_out_peer(c, m->rnode, &pm);
 }

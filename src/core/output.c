@@ -129,7 +129,7 @@ int rs_out_count(struct rs_core *c, struct rs_client *cl, const struct rs_msg *r
 {
     struct rs_msg r;
     memset(&r, 0, sizeof r);
-    r.arg = n;
+    rs_msg_list_reply_n_set(&r, n);
     return rs_out_reply(c, cl, req, &r);
 }
 
@@ -148,7 +148,7 @@ int rs_out_error(struct rs_core *c, struct rs_client *cl, const struct rs_msg *r
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     r.status = status;
-    r.prev = rs_bytes_of(text, (size_t)n);
+    rs_msg_reply_error_text_set(&r, rs_bytes_of(text, (size_t)n));
     return rs_out_reply(c, cl, req, &r);
 }
 
@@ -239,15 +239,15 @@ int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_EVENT;
-    m.opts = kind | (reason << 8) | (snapshot ? RS_EV_SNAPSHOT_FLAG : 0);
-    m.arg = id;
+    rs_msg_event_opts_set(&m, rs_msg_event_opts_pack(kind, reason, snapshot));
+    rs_msg_event_id_set(&m, id);
     m.pid = pid;
     if (sc)
         m.scope = rs_bytes_of(sc->name, sc->name_len);
-    m.node = rs_nodes_name_of(c, pid.inc);
-    m.key = key;
-    m.meta = meta;
-    m.prev = prev;
+    rs_msg_event_node_set(&m, rs_nodes_name_of(c, pid.inc));
+    rs_msg_event_key_set(&m, key);
+    rs_msg_event_meta_set(&m, meta);
+    rs_msg_event_prev_meta_set(&m, prev);
     return rs_out_frame(c, cl, &m);
 }
 

@@ -18,7 +18,7 @@ int rs_out_item(struct rs_core *c, struct rs_client *cl, const struct rs_msg *re
 int rs_out_ok(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 int rs_out_error(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req, int status,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* rs_out_count replies STATUS 0 ARG=n (end of a listing). */
+/* rs_out_count ends a listing: STATUS 0, the number of items sent (rs_msg_list_reply_n_set). */
 int rs_out_count(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req, uint64_t n);
 int rs_out_close(struct rs_core *c, struct rs_client *cl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

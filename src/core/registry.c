@@ -21,18 +21,20 @@
 int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    const char *what)
 {
-    if (req->key.len == 0) {
+    struct rs_bytes key = rs_msg_entry_key(req);
+    if (key.len == 0) {
         rs_out_error(c, cl, req, ROSTER_EINVAL, "empty %s", what);
         return -1;
     }
-    if (req->key.len > c->lim.name_max) {
+    if (key.len > c->lim.name_max) {
         rs_out_error(c, cl, req, ROSTER_ENAMETOOLONG, "%s of %u bytes is above name_max %u",
-                     what, (unsigned)req->key.len, c->lim.name_max);
+                     what, (unsigned)key.len, c->lim.name_max);
         return -1;
     }
-    if (req->meta.len > c->lim.meta_max) {
+    struct rs_bytes meta = rs_msg_entry_meta(req);
+    if (meta.len > c->lim.meta_max) {
         rs_out_error(c, cl, req, ROSTER_EMETATOOBIG,
-                     "metadata of %u bytes is above meta_max %u", (unsigned)req->meta.len,
+                     "metadata of %u bytes is above meta_max %u", (unsigned)meta.len,
                      c->lim.meta_max);
         return -1;
     }
@@ -44,7 +46,7 @@ static void reply_holder(struct rs_core *c, struct rs_client *cl, const struct r
 {
     struct rs_msg r;
     memset(&r, 0, sizeof r);
-    r.pid = pid;
+    rs_msg_register_reply_holder_set(&r, pid);
     rs_out_reply(c, cl, req, &r);
 }
 
@@ -58,13 +60,14 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
-    struct rs_name *n = rs_names_find(c, s, req->key.ptr, req->key.len);
+    struct rs_bytes name = rs_msg_register_name(req), meta = rs_msg_register_meta(req);
+    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (n && n->proc == p) {
         /* The reply goes first: the event follows it. */
         struct rs_change ch = {.kind = RS_CH_NAME_UPDATE, .source = RS_SRC_LOCAL,
-                               .applied = 1, .scope = s, .proc = p, .key = req->key,
-                               .meta = req->meta, .name = n};
-        if (rs_names_set_meta(c, n, req->meta, &ch.prev) != 0)
+                               .applied = 1, .scope = s, .proc = p, .key = name,
+                               .meta = meta, .name = n};
+        if (rs_names_set_meta(c, n, meta, &ch.prev) != 0)
             return;
         reply_holder(c, cl, req, rs_pids_of(c, p));
         rs_change_apply(c, &ch);
@@ -78,11 +81,11 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
         memset(&r, 0, sizeof r);
         char text[200];
         int tn = snprintf(text, sizeof text, "name '%s' is held by pid %s",
-                          rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len),
+                          rs_fmt_key(kb, sizeof kb, name.ptr, name.len),
                           rs_fmt_pid(pb, holder));
         r.status = ROSTER_ETAKEN;
-        r.pid = holder;
-        r.prev = rs_bytes_of(text, tn > 0 ? (size_t)tn : 0);
+        rs_msg_register_reply_holder_set(&r, holder);
+        rs_msg_reply_error_text_set(&r, rs_bytes_of(text, tn > 0 ? (size_t)tn : 0));
         rs_out_reply(c, cl, req, &r);
         return;
     }
@@ -92,7 +95,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
                      (unsigned long long)cl->n_entries);
         return;
     }
-    n = rs_names_new(c, s, p, req->key, req->meta, 0);
+    n = rs_names_new(c, s, p, name, meta, 0);
     if (!n)
         return;
     struct rs_claims_shift sh;
@@ -104,8 +107,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     n->hlc = rs_hlc_stamp(c);
     reply_holder(c, cl, req, rs_pids_of(c, p));
     struct rs_change ch = {.kind = RS_CH_NAME_PUT, .source = RS_SRC_LOCAL, .applied = 1,
-                           .scope = s, .proc = p, .key = req->key, .meta = req->meta,
-                           .name = n};
+                           .scope = s, .proc = p, .key = name, .meta = meta, .name = n};
     rs_change_apply(c, &ch);
 }
 
@@ -116,16 +118,17 @@ void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
     if (!s)
         return;
     char kb[80], pb[ROSTER_PID_STRLEN];
-    struct rs_name *n = rs_names_find(c, s, req->key.ptr, req->key.len);
+    struct rs_bytes name = rs_msg_unregister_name(req);
+    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (!n) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered",
-                     rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len));
+                     rs_fmt_key(kb, sizeof kb, name.ptr, name.len));
         return;
     }
     if (n->proc->client != cl) {
         rs_out_error(c, cl, req, ROSTER_ENOTOWNER,
                      "name '%s' is held by pid %s of another %s",
-                     rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len),
+                     rs_fmt_key(kb, sizeof kb, name.ptr, name.len),
                      rs_fmt_pid(pb, rs_pids_of(c, n->proc)), n->proc->node ? "node" : "client");
         return;
     }
@@ -141,18 +144,20 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
-    struct rs_name *n = rs_names_find(c, s, req->key.ptr, req->key.len);
+    struct rs_bytes name = rs_msg_lookup_name(req);
+    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (!n) {
         char kb[80];
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered",
-                     rs_fmt_key(kb, sizeof kb, req->key.ptr, req->key.len));
+                     rs_fmt_key(kb, sizeof kb, name.ptr, name.len));
         return;
     }
     struct rs_msg r;
     memset(&r, 0, sizeof r);
-    r.pid = rs_pids_of(c, n->proc);
-    r.node = rs_nodes_name_of(c, r.pid.inc);
-    r.meta = rs_bytes_of(n->meta, n->meta_len);
+    struct rs_pid holder = rs_pids_of(c, n->proc);
+    rs_msg_lookup_reply_holder_set(&r, holder);
+    rs_msg_lookup_reply_node_set(&r, rs_nodes_name_of(c, holder.inc));
+    rs_msg_lookup_reply_meta_set(&r, rs_bytes_of(n->meta, n->meta_len));
     rs_out_reply(c, cl, req, &r);
 }
 
@@ -162,8 +167,9 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
     if (!s)
         return;
     const struct rs_proc *filter = NULL;
-    if (req->pid.inc || req->pid.serial) {
-        filter = rs_pids_any(c, req->pid);
+    struct rs_pid of_pid = rs_msg_names_filter(req);
+    if (of_pid.inc || of_pid.serial) {
+        filter = rs_pids_any(c, of_pid);
         if (!filter) {
             rs_out_count(c, cl, req, 0);
             return;
@@ -171,17 +177,19 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
     }
     struct rs_name **v;
     size_t n;
-    if (rs_names_collect(c, s, filter, req->key.ptr, req->key.len, &v, &n) != 0)
+    struct rs_bytes prefix = rs_msg_names_prefix(req);
+    if (rs_names_collect(c, s, filter, prefix.ptr, prefix.len, &v, &n) != 0)
         return;
-    size_t limit = req->arg && req->arg < n ? (size_t)req->arg : n;
+    uint64_t max = rs_msg_names_limit(req);
+    size_t limit = max && max < n ? (size_t)max : n;
     rs_names_sort(v, n, limit);
     for (size_t i = 0; i < limit && !cl->closing; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         it.pid = rs_pids_of(c, v[i]->proc);
-        it.node = rs_nodes_name_of(c, it.pid.inc);
-        it.key = rs_bytes_of(v[i]->key, v[i]->key_len);
-        it.meta = rs_bytes_of(v[i]->meta, v[i]->meta_len);
+        rs_msg_names_item_node_set(&it, rs_nodes_name_of(c, it.pid.inc));
+        rs_msg_names_item_name_set(&it, rs_bytes_of(v[i]->key, v[i]->key_len));
+        rs_msg_names_item_meta_set(&it, rs_bytes_of(v[i]->meta, v[i]->meta_len));
         rs_out_item(c, cl, req, &it);
     }
     rs_out_count(c, cl, req, limit);

@@ -22,12 +22,12 @@ void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_OP;
-    m.opts = op | (reason << 8);
-    m.arg = hlc;
+    rs_msg_p_op_opts_set(&m, rs_msg_p_op_pack(op, reason));
+    rs_msg_p_op_hlc_set(&m, hlc);
     m.pid = pid;
     m.scope = rs_bytes_of(s->name, s->name_len);
-    m.key = key;
-    m.meta = meta;
+    rs_msg_p_op_key_set(&m, key);
+    rs_msg_p_op_meta_set(&m, meta);
     RS_NODES_EACH_UP(c, n)
     {
         if (rs_nodes_joined(n, s))
@@ -53,7 +53,7 @@ void rs_repl_pid_down(struct rs_core *c, const struct rs_proc *p, uint32_t reaso
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_PID_DOWN;
-    m.opts = reason;
+    rs_msg_p_pid_down_reason_set(&m, reason);
     m.pid = rs_pids_of(c, p);
     RS_NODES_EACH_UP(c, n)
     {
@@ -62,20 +62,25 @@ void rs_repl_pid_down(struct rs_core *c, const struct rs_proc *p, uint32_t reaso
     }
 }
 
-static void send_scope_frame(struct rs_core *c, struct rs_node *n, uint8_t type,
-                             const struct rs_scope *s, uint32_t opts)
+/* scope_frame starts a frame about scope s (P_SCOPE, P_SYNC_BEGIN, P_SYNC_END). */
+static void scope_frame(struct rs_msg *m, uint8_t type, const struct rs_scope *s)
+{
+    memset(m, 0, sizeof *m);
+    m->type = type;
+    m->scope = rs_bytes_of(s->name, s->name_len);
+}
+
+static void send_sync_mark(struct rs_core *c, struct rs_node *n, uint8_t type,
+                           const struct rs_scope *s)
 {
     struct rs_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = type;
-    m.opts = opts;
-    m.scope = rs_bytes_of(s->name, s->name_len);
+    scope_frame(&m, type, s);
     rs_out_peer(c, n, &m);
 }
 
 void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
 {
-    send_scope_frame(c, n, RS_MSG_P_SYNC_BEGIN, s, 0);
+    send_sync_mark(c, n, RS_MSG_P_SYNC_BEGIN, s);
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_ENTRY;
@@ -85,11 +90,11 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
         const struct rs_name *x = s->names.slots[i].item;
         if (!x || x->proc->node)
             continue;
-        m.opts = RS_PENTRY_NAME;
-        m.arg = x->hlc;
+        rs_msg_p_entry_kind_set(&m, RS_PENTRY_NAME);
+        rs_msg_p_entry_hlc_set(&m, x->hlc);
         m.pid = rs_pids_of(c, x->proc);
-        m.key = rs_bytes_of(x->key, x->key_len);
-        m.meta = rs_bytes_of(x->meta, x->meta_len);
+        rs_msg_p_entry_key_set(&m, rs_bytes_of(x->key, x->key_len));
+        rs_msg_p_entry_meta_set(&m, rs_bytes_of(x->meta, x->meta_len));
         rs_out_peer(c, n, &m);
     }
     for (size_t i = 0; i < s->groups.cap; i++) {
@@ -99,22 +104,25 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
         for (const struct rs_member *x = g->members; x; x = x->gnext) {
             if (x->proc->node)
                 continue;
-            m.opts = RS_PENTRY_MEMBER;
-            m.arg = 0;
+            rs_msg_p_entry_kind_set(&m, RS_PENTRY_MEMBER);
+            rs_msg_p_entry_hlc_set(&m, 0);
             m.pid = rs_pids_of(c, x->proc);
-            m.key = rs_bytes_of(g->key, g->key_len);
-            m.meta = rs_bytes_of(x->meta, x->meta_len);
+            rs_msg_p_entry_key_set(&m, rs_bytes_of(g->key, g->key_len));
+            rs_msg_p_entry_meta_set(&m, rs_bytes_of(x->meta, x->meta_len));
             rs_out_peer(c, n, &m);
         }
     }
-    send_scope_frame(c, n, RS_MSG_P_SYNC_END, s, 0);
+    send_sync_mark(c, n, RS_MSG_P_SYNC_END, s);
 }
 
 void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)
 {
     RS_NODES_EACH_UP(c, n)
     {
-        send_scope_frame(c, n, RS_MSG_P_SCOPE, s, joined ? 1u : 0u);
+        struct rs_msg m;
+        scope_frame(&m, RS_MSG_P_SCOPE, s);
+        rs_msg_p_scope_joined_set(&m, joined ? 1u : 0u);
+        rs_out_peer(c, n, &m);
         if (joined && rs_nodes_joined(n, s))
             rs_repl_snapshot(c, n, s);
     }

@@ -87,7 +87,7 @@ static void mark_stale(struct rs_node *n, const struct rs_scope *s)
 static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     struct rs_scope *s = rs_scopes_find(c, m->scope);
-    if (m->opts == 0) {
+    if (!rs_msg_p_scope_joined(m)) {
         if (rs_nodes_pscope_del(n, m->scope) && s) {
             if (n->sync_active && n->sync == s)
                 n->sync = NULL;
@@ -112,15 +112,33 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
     rs_repl_snapshot(c, n, s);
 }
 
+/* The entry a P_ENTRY or a P_OP carries: its pid, name or group (key), metadata and
+ * hybrid logical clock, read through the frame's own views. */
+struct entry_view {
+    struct rs_pid pid;
+    struct rs_bytes key;
+    struct rs_bytes meta;
+    uint64_t hlc;
+};
+
+static struct entry_view entry_of(const struct rs_msg *m)
+{
+    if (m->type == RS_MSG_P_ENTRY)
+        return (struct entry_view){m->pid, rs_msg_p_entry_key(m), rs_msg_p_entry_meta(m),
+                                   rs_msg_p_entry_hlc(m)};
+    return (struct entry_view){m->pid, rs_msg_p_op_key(m), rs_msg_p_op_meta(m),
+                               rs_msg_p_op_hlc(m)};
+}
+
 /* Fields every entry-carrying frame must have right. NULL, or what is wrong. */
 static const char *check_entry(const struct rs_core *c, const struct rs_node *n,
-                               const struct rs_msg *m)
+                               const struct entry_view *e)
 {
-    if (m->pid.inc != n->inc || m->pid.serial == 0)
+    if (e->pid.inc != n->inc || e->pid.serial == 0)
         return "pid of another node";
-    if (m->key.len == 0 || m->key.len > c->lim.name_max)
+    if (e->key.len == 0 || e->key.len > c->lim.name_max)
         return "key length out of bounds";
-    if (m->meta.len > c->lim.meta_max)
+    if (e->meta.len > c->lim.meta_max)
         return "metadata above meta_max";
     return NULL;
 }
@@ -134,16 +152,16 @@ static struct rs_scope *data_scope(const struct rs_core *c, const struct rs_node
     return s && rs_repl_shared(n, s) ? s : NULL;
 }
 
-/* put_name applies a remote register (or update) of key by remote pid p. */
+/* put_name applies a remote register (or update) of e's key by remote pid p. */
 static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
-                     const struct rs_msg *m)
+                     const struct entry_view *e)
 {
-    struct rs_change ch = {.source = RS_SRC_PEER, .scope = s, .proc = p, .key = m->key,
-                           .meta = m->meta, .hlc = m->arg};
-    struct rs_name *n = rs_names_claim_of(c, s, p, m->key);
+    struct rs_change ch = {.source = RS_SRC_PEER, .scope = s, .proc = p, .key = e->key,
+                           .meta = e->meta, .hlc = e->hlc};
+    struct rs_name *n = rs_names_claim_of(c, s, p, e->key);
     if (n) {
         n->stale = 0;
-        if (rs_bytes_eq(n->meta, n->meta_len, m->meta.ptr, m->meta.len))
+        if (rs_bytes_eq(n->meta, n->meta_len, e->meta.ptr, e->meta.len))
             return;
         ch.kind = RS_CH_NAME_UPDATE;
         ch.name = n;
@@ -152,7 +170,7 @@ static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
     }
     /* A node holds one claim per key: a claim of another pid of the same node is replaced
      * (its owner already gave it up). */
-    for (struct rs_name *x = rs_names_find(c, s, m->key.ptr, m->key.len); x; x = x->alt) {
+    for (struct rs_name *x = rs_names_find(c, s, e->key.ptr, e->key.len); x; x = x->alt) {
         if (x->proc->node == p->node) {
             struct rs_proc *old = x->proc;
             remove_name(c, x, ROSTER_REASON_NORMAL);
@@ -167,17 +185,17 @@ static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
 /* Past peer_entries_max (a put that adds one more) the node is declared down: a correct
  * peer cannot get there unless the limit differs between nodes. */
 static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, int name,
-                      const struct rs_msg *m)
+                      const struct entry_view *e)
 {
-    struct rs_proc *p = rs_pids_remote(c, n, m->pid.serial);
+    struct rs_proc *p = rs_pids_remote(c, n, e->pid.serial);
     if (!p)
         return;
     if (name) {
-        rs_hlc_recv(c, m->arg);
-        put_name(c, s, p, m);
+        rs_hlc_recv(c, e->hlc);
+        put_name(c, s, p, e);
     } else {
         struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_PEER, .scope = s,
-                               .proc = p, .key = m->key, .meta = m->meta};
+                               .proc = p, .key = e->key, .meta = e->meta};
         rs_change_apply(c, &ch);
     }
     rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
@@ -188,8 +206,10 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
 
 void rs_repl_on_p_entry(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    const char *bad = check_entry(c, n, m);
-    if (!bad && m->opts != RS_PENTRY_NAME && m->opts != RS_PENTRY_MEMBER)
+    struct entry_view e = entry_of(m);
+    uint32_t kind = rs_msg_p_entry_kind(m);
+    const char *bad = check_entry(c, n, &e);
+    if (!bad && kind != RS_PENTRY_NAME && kind != RS_PENTRY_MEMBER)
         bad = "unknown entry kind";
     if (!bad && !n->sync_active)
         bad = "P_ENTRY outside a snapshot";
@@ -201,14 +221,15 @@ void rs_repl_on_p_entry(struct rs_core *c, struct rs_node *n, const struct rs_ms
         return;
     }
     if (s)
-        apply_put(c, n, s, m->opts == RS_PENTRY_NAME, m);
+        apply_put(c, n, s, kind == RS_PENTRY_NAME, &e);
 }
 
 void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    uint32_t op = m->opts & 0xffu, reason = (m->opts >> 8) & 0xffu;
-    const char *bad = check_entry(c, n, m);
-    if (!bad && (op < RS_POP_REGISTER || op > RS_POP_LEAVE || (m->opts >> 16) != 0 ||
+    struct entry_view e = entry_of(m);
+    uint32_t op = rs_msg_p_op_op(m), reason = rs_msg_p_op_reason(m);
+    const char *bad = check_entry(c, n, &e);
+    if (!bad && (op < RS_POP_REGISTER || op > RS_POP_LEAVE || (rs_msg_p_op_opts(m) >> 16) != 0 ||
                  reason > ROSTER_REASON_NOPROC))
         bad = "unknown op or reason";
     if (!bad && n->sync_active)
@@ -223,18 +244,18 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
     if (reason == ROSTER_REASON_NONE)
         reason = ROSTER_REASON_NORMAL;
     if (op == RS_POP_REGISTER || op == RS_POP_JOIN) {
-        apply_put(c, n, s, op == RS_POP_REGISTER, m);
+        apply_put(c, n, s, op == RS_POP_REGISTER, &e);
         return;
     }
-    struct rs_proc *p = rs_pids_any(c, m->pid);
+    struct rs_proc *p = rs_pids_any(c, e.pid);
     if (!p)
         return; /* nothing held: removals are idempotent */
     if (op == RS_POP_UNREGISTER) {
-        struct rs_name *x = rs_names_claim_of(c, s, p, m->key);
+        struct rs_name *x = rs_names_claim_of(c, s, p, e.key);
         if (x)
             remove_name(c, x, reason);
     } else {
-        struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);
+        struct rs_group *g = rs_members_group(c, s, e.key.ptr, e.key.len);
         struct rs_member *x = g ? rs_members_find(c, g, p) : NULL;
         if (x)
             remove_member(c, x, reason);
@@ -244,7 +265,7 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
 
 void rs_repl_on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->scope.len == 0 || m->opts > 1) {
+    if (m->scope.len == 0 || rs_msg_p_scope_joined(m) > 1) {
         rs_cluster_fail(c, n, "malformed P_SCOPE");
         return;
     }
@@ -282,12 +303,12 @@ void rs_repl_on_sync_end(struct rs_core *c, struct rs_node *n, const struct rs_m
 
 void rs_repl_on_p_pid_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->pid.inc != n->inc || m->opts == ROSTER_REASON_NONE ||
-        m->opts > ROSTER_REASON_NOPROC) {
+    uint32_t reason = rs_msg_p_pid_down_reason(m);
+    if (m->pid.inc != n->inc || reason == ROSTER_REASON_NONE || reason > ROSTER_REASON_NOPROC) {
         rs_cluster_fail(c, n, "malformed P_PID_DOWN");
         return;
     }
     struct rs_proc *p = rs_pids_any(c, m->pid);
     if (p)
-        rs_life_kill_remote(c, p, m->opts);
+        rs_life_kill_remote(c, p, reason);
 }

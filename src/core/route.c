@@ -52,14 +52,14 @@ static void message_frame(struct rs_msg *m, uint32_t kind, uint64_t to, struct r
 {
     memset(m, 0, sizeof *m);
     m->type = RS_MSG_MESSAGE;
-    m->opts = kind;
-    m->arg = to;
-    m->arg2 = ref;
-    m->pid = from;
+    rs_msg_message_kind_set(m, kind);
+    rs_msg_message_to_set(m, to);
+    rs_msg_message_call_ref_set(m, ref);
+    rs_msg_message_from_set(m, from);
     m->scope = scope;
-    m->node = from_node;
-    m->key = key;
-    m->meta = payload;
+    rs_msg_message_from_node_set(m, from_node);
+    rs_msg_message_key_set(m, key);
+    rs_msg_message_payload_set(m, payload);
 }
 
 int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struct rs_pid from,
@@ -121,10 +121,7 @@ static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint
         size_t k = n - i < per ? n - i : per;
         if ((room - base) / 8 + 1 < k)
             k = (size_t)((room - base) / 8 + 1);
-        for (size_t j = 1; j < k; j++)
-            rs_put_u64(c->route.fan_prev + 8 * (j - 1), serials[i + j]);
-        m.arg = serials[i];
-        m.prev = rs_bytes_of(c->route.fan_prev, 8 * (k - 1));
+        rs_msg_message_set_receivers(&m, c->route.fan_prev, serials + i, k);
         if (rs_out_frame(c, cl, &m) != 0) {
             c->route.dropped += k;
         } else { /* counted as rs_route_deliver counts, also if this frame closed cl */
@@ -235,13 +232,13 @@ int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_SEND;
-    m.opts = kind;
-    m.arg = from_serial;
-    m.arg2 = ref;
-    m.pid = to;
+    rs_msg_p_send_kind_set(&m, kind);
+    rs_msg_p_send_from_set(&m, from_serial);
+    rs_msg_p_send_call_ref_set(&m, ref);
+    rs_msg_p_send_to_set(&m, to);
     m.scope = scope;
-    m.key = key;
-    m.meta = payload;
+    rs_msg_p_send_name_set(&m, key);
+    rs_msg_p_send_payload_set(&m, payload);
     size_t size = rs_wire_size(&m);
     if (size - 4 > c->lim.frame_max) {
         c->route.dropped++;
@@ -257,7 +254,7 @@ int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64
 
 struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    struct rs_pid pid = {c->inc, req->arg};
+    struct rs_pid pid = {c->inc, rs_msg_sender_serial(req)};
     struct rs_proc *p = rs_pids_find(c, pid);
     return p && p->client == cl ? p : NULL;
 }
@@ -268,13 +265,14 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
     *local = NULL;
     *node = NULL;
     *scope = rs_bytes_of(NULL, 0);
-    if (req->pid.inc == 0 && req->pid.serial == 0) {
+    struct rs_pid target = rs_msg_target_pid(req);
+    if (target.inc == 0 && target.serial == 0) {
         struct rs_scope *s = rs_scopes_find(c, req->scope);
         if (!s)
             return ROSTER_ENOSCOPE;
         *scope = rs_bytes_of(s->name, s->name_len);
-        struct rs_name *n = req->key.len ? rs_names_find(c, s, req->key.ptr, req->key.len)
-                                         : NULL;
+        struct rs_bytes name = rs_msg_target_name(req);
+        struct rs_name *n = name.len ? rs_names_find(c, s, name.ptr, name.len) : NULL;
         if (!n)
             return ROSTER_ENOTFOUND;
         *to = rs_pids_of(c, n->proc);
@@ -285,12 +283,12 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
         *node = n->proc->node;
         return (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
     }
-    *to = req->pid;
-    if (req->pid.inc == c->inc) {
-        *local = rs_pids_find(c, req->pid);
+    *to = target;
+    if (target.inc == c->inc) {
+        *local = rs_pids_find(c, target);
         return *local ? 0 : ROSTER_ENOPROC;
     }
-    *node = rs_nodes_find(c, req->pid.inc);
+    *node = rs_nodes_find(c, target.inc);
     return *node && (*node)->state == ROSTER_NODE_UP ? 0 : ROSTER_ENOPROC;
 }
 
@@ -309,15 +307,15 @@ static const char *send_detail(int status)
 
 void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    int confirm = (req->opts & RS_SEND_CONFIRM) != 0;
+    int confirm = (rs_msg_send_flags(req) & RS_SEND_CONFIRM) != 0;
     int st;
     struct rs_proc *from = rs_route_sender(c, cl, req);
     if (!from) {
         st = ROSTER_ENOTOWNER;
         rs_out_log(c, RS_LOG_DEBUG, "conn %llu: SEND from %llu, not a live pid of the client",
-                   (unsigned long long)cl->conn, (unsigned long long)req->arg);
+                   (unsigned long long)cl->conn, (unsigned long long)rs_msg_send_from(req));
         c->route.dropped++;
-    } else if (req->meta.len > c->lim.message_max) {
+    } else if (rs_msg_send_payload(req).len > c->lim.message_max) {
         st = ROSTER_ETOOBIG;
         c->route.dropped++;
     } else {
@@ -328,13 +326,14 @@ void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_m
         st = rs_route_resolve(c, req, &local, &node, &to, &scope);
         /* The name it was sent to travels with the message (empty when sent to a pid). */
         if (scope.len)
-            key = req->key;
+            key = rs_msg_send_name(req);
+        struct rs_bytes payload = rs_msg_send_payload(req);
         if (st == 0 && local)
             st = rs_route_deliver(c, local, RS_MSGK_SEND, rs_pids_of(c, from),
-                                  rs_bytes_node(c), scope, key, req->meta, 0);
+                                  rs_bytes_node(c), scope, key, payload, 0);
         else if (st == 0)
             st = rs_route_forward(c, node, RS_MSGK_SEND, from->serial, to, scope, key,
-                                  req->meta, 0);
+                                  payload, 0);
     }
     if (!confirm || st == ROSTER_ENOMEM)
         return;
@@ -399,10 +398,10 @@ static uint64_t publish_remote(struct rs_core *c, const struct pub_node *nodes, 
         struct rs_msg pm;
         memset(&pm, 0, sizeof pm);
         pm.type = RS_MSG_P_PUBLISH;
-        pm.arg = from_serial;
+        rs_msg_p_publish_from_set(&pm, from_serial);
         pm.scope = sname;
-        pm.key = req->key;
-        pm.meta = req->meta;
+        rs_msg_p_publish_group_set(&pm, rs_msg_publish_group(req));
+        rs_msg_p_publish_payload_set(&pm, rs_msg_publish_payload(req));
         size_t size = rs_wire_size(&pm);
         if (too_big(c, &pm) || link_full(c, n, size)) {
             c->route.dropped++;
@@ -419,7 +418,9 @@ static uint64_t publish_remote(struct rs_core *c, const struct pub_node *nodes, 
  * counted as dropped. */
 void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    int nowait = (req->opts & RS_PUBLISH_NOWAIT) != 0;
+    uint32_t flags = rs_msg_publish_flags(req);
+    int nowait = (flags & RS_PUBLISH_NOWAIT) != 0;
+    struct rs_bytes group = rs_msg_publish_group(req), payload = rs_msg_publish_payload(req);
     struct rs_proc *from = rs_route_sender(c, cl, req);
     if (!from) {
         c->route.dropped++;
@@ -427,11 +428,11 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
             rs_out_error(c, cl, req, ROSTER_ENOTOWNER, "%s", send_detail(ROSTER_ENOTOWNER));
         return;
     }
-    if (req->meta.len > c->lim.message_max) {
+    if (payload.len > c->lim.message_max) {
         c->route.dropped++;
         if (!nowait)
             rs_out_error(c, cl, req, ROSTER_ETOOBIG, "message of %u bytes (limit message_max "
-                         "%u)", (unsigned)req->meta.len, c->lim.message_max);
+                         "%u)", (unsigned)payload.len, c->lim.message_max);
         return;
     }
     struct rs_scope *s = nowait ? rs_scopes_find(c, req->scope) : rs_scope_of(c, cl, req);
@@ -440,16 +441,15 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
             c->route.dropped++;
         return;
     }
-    struct rs_group *g = req->key.len ? rs_members_group(c, s, req->key.ptr, req->key.len) : NULL;
+    struct rs_group *g = group.len ? rs_members_group(c, s, group.ptr, group.len) : NULL;
     struct pub_node small[16], *nodes = small;
     size_t nn = 0;
-    if (!(req->opts & RS_PUBLISH_LOCAL))
+    if (!(flags & RS_PUBLISH_LOCAL))
         nn = pub_nodes(c, g, small, sizeof small / sizeof small[0], &nodes);
     struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
     uint64_t sent = 0;
     if (g)
-        sent += fan_local(c, g, rs_pids_of(c, from), rs_bytes_node(c), sname, req->key,
-                          req->meta);
+        sent += fan_local(c, g, rs_pids_of(c, from), rs_bytes_node(c), sname, group, payload);
     sent += publish_remote(c, nodes, nn, from->serial, sname, req);
     if (nodes != small)
         rs_free(nodes);
@@ -457,7 +457,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
         return;
     struct rs_msg r;
     memset(&r, 0, sizeof r);
-    r.arg = sent;
+    rs_msg_publish_reply_recipients_set(&r, sent);
     rs_out_reply(c, cl, req, &r);
 }
 
@@ -465,14 +465,16 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
 
 int rs_route_p_send_is_call(const struct rs_msg *m)
 {
-    return m->opts == RS_MSGK_CALL || m->opts == RS_MSGK_MULTI_CALL;
+    uint32_t kind = rs_msg_p_send_kind(m);
+    return kind == RS_MSGK_CALL || kind == RS_MSGK_MULTI_CALL;
 }
 
 int rs_route_check_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     int call = rs_route_p_send_is_call(m);
-    if (m->opts < RS_MSGK_SEND || m->opts > RS_MSGK_MULTI_CALL || m->opts ==
-        RS_MSGK_PUBLISH || (call != (m->arg2 != 0)) || m->arg == 0) {
+    uint32_t kind = rs_msg_p_send_kind(m);
+    if (kind < RS_MSGK_SEND || kind > RS_MSGK_MULTI_CALL || kind == RS_MSGK_PUBLISH ||
+        (call != (rs_msg_p_send_call_ref(m) != 0)) || rs_msg_p_send_from(m) == 0) {
         rs_cluster_fail(c, n, "malformed P_SEND");
         return 0;
     }
@@ -481,26 +483,30 @@ int rs_route_check_p_send(struct rs_core *c, struct rs_node *n, const struct rs_
 
 void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    struct rs_proc *to = rs_pids_find(c, m->pid); /* NULL also for another incarnation's */
+    /* NULL also for another incarnation's pid */
+    struct rs_proc *to = rs_pids_find(c, rs_msg_p_send_to(m));
     if (!to)
         return;
-    struct rs_pid from = {n->inc, m->arg};
-    rs_route_deliver(c, to, m->opts, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key,
-                     m->meta, 0);
+    struct rs_pid from = {n->inc, rs_msg_p_send_from(m)};
+    rs_route_deliver(c, to, rs_msg_p_send_kind(m), from, rs_bytes_of(n->name, n->name_len),
+                     m->scope, rs_msg_p_send_name(m), rs_msg_p_send_payload(m), 0);
 }
 
 void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->arg == 0 || m->key.len == 0) {
+    uint64_t from_serial = rs_msg_p_publish_from(m);
+    struct rs_bytes group = rs_msg_p_publish_group(m);
+    if (from_serial == 0 || group.len == 0) {
         rs_cluster_fail(c, n, "malformed P_PUBLISH");
         return;
     }
     struct rs_scope *s = rs_scopes_find(c, m->scope);
     if (!s || !s->joined)
         return;
-    struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);
+    struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     if (!g)
         return;
-    struct rs_pid from = {n->inc, m->arg};
-    fan_local(c, g, from, rs_bytes_of(n->name, n->name_len), m->scope, m->key, m->meta);
+    struct rs_pid from = {n->inc, from_serial};
+    fan_local(c, g, from, rs_bytes_of(n->name, n->name_len), m->scope, group,
+              rs_msg_p_publish_payload(m));
 }

@@ -30,9 +30,10 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
         rs_out_error(c, cl, req, ROSTER_EINVAL, "scope name must be 1..%u bytes", RS_SCOPE_MAX);
         return;
     }
-    if (req->opts > ROSTER_SCOPE_STRONG) {
+    uint32_t mode = rs_msg_scope_create_mode(req);
+    if (mode > ROSTER_SCOPE_STRONG) {
         rs_out_error(c, cl, req, ROSTER_EINVAL, "scope mode %u is not 0 (eventual) or 1 (strong)",
-                     (unsigned)req->opts);
+                     (unsigned)mode);
         return;
     }
     rs_fmt_key(kb, sizeof kb, req->scope.ptr, req->scope.len);
@@ -40,12 +41,12 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
         rs_out_error(c, cl, req, ROSTER_EEXIST, "scope '%s' already exists", kb);
         return;
     }
-    if (req->opts == ROSTER_SCOPE_STRONG) {
+    if (mode == ROSTER_SCOPE_STRONG) {
         rs_out_error(c, cl, req, ROSTER_EUNAVAIL,
                      "strong scopes are not available in this version");
         return;
     }
-    struct rs_scope *s = rs_scopes_create(c, req->scope, req->opts);
+    struct rs_scope *s = rs_scopes_create(c, req->scope, mode);
     if (!s)
         return;
     s->joined = 1;
@@ -140,9 +141,9 @@ void rs_scope_on_list(struct rs_core *c, struct rs_client *cl, const struct rs_m
     for (size_t i = 0; i < n; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
-        it.opts = v[i]->mode;
-        it.arg = v[i]->names.n;
-        it.arg2 = v[i]->groups.n;
+        rs_msg_scopes_item_mode_set(&it, v[i]->mode);
+        rs_msg_scopes_item_names_set(&it, v[i]->names.n);
+        rs_msg_scopes_item_groups_set(&it, v[i]->groups.n);
         it.scope = rs_bytes_of(v[i]->name, v[i]->name_len);
         rs_out_item(c, cl, req, &it);
     }

@@ -76,14 +76,16 @@ void rs_subscribe_on_subscribe(struct rs_core *c, struct rs_client *cl, const st
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
-    if (req->opts & ~(uint32_t)SUB_FLAGS_ALL) {
+    uint32_t flags = rs_msg_subscribe_flags(req);
+    struct rs_bytes pattern = rs_msg_subscribe_pattern(req);
+    if (flags & ~(uint32_t)SUB_FLAGS_ALL) {
         rs_out_error(c, cl, req, ROSTER_EINVAL, "unknown subscription flags 0x%x",
-                     (unsigned)(req->opts & ~(uint32_t)SUB_FLAGS_ALL));
+                     (unsigned)(flags & ~(uint32_t)SUB_FLAGS_ALL));
         return;
     }
-    if (req->key.len > c->lim.name_max) {
+    if (pattern.len > c->lim.name_max) {
         rs_out_error(c, cl, req, ROSTER_ENAMETOOLONG, "pattern of %u bytes is above name_max %u",
-                     (unsigned)req->key.len, c->lim.name_max);
+                     (unsigned)pattern.len, c->lim.name_max);
         return;
     }
     if (cl->n_subs >= c->lim.subs_per_client) {
@@ -91,23 +93,26 @@ void rs_subscribe_on_subscribe(struct rs_core *c, struct rs_client *cl, const st
                      "client has %u subscriptions (limit subs_per_client)", cl->n_subs);
         return;
     }
-    struct rs_sub *sub = rs_core_alloc(c, sizeof *sub + req->key.len);
+    struct rs_sub *sub = rs_core_alloc(c, sizeof *sub + pattern.len);
     if (!sub)
         return;
     memset(sub, 0, sizeof *sub);
     sub->id = c->next_sub_id;
     sub->client = cl;
     sub->scope = s;
-    sub->flags = req->opts;
-    sub->pat_len = req->key.len;
-    if (req->key.len)
-        memcpy(sub->pat, req->key.ptr, req->key.len);
+    sub->flags = flags;
+    sub->pat_len = pattern.len;
+    if (pattern.len)
+        memcpy(sub->pat, pattern.ptr, pattern.len);
     if (rs_subs_add(c, sub) != 0) {
         rs_free(sub);
         return;
     }
     c->next_sub_id++;
-    rs_out_count(c, cl, req, sub->id);
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    rs_msg_subscribe_reply_id_set(&r, sub->id);
+    rs_out_reply(c, cl, req, &r);
     if (sub->flags & ROSTER_SUB_SNAPSHOT)
         snapshot(c, sub);
 }
@@ -115,7 +120,7 @@ void rs_subscribe_on_subscribe(struct rs_core *c, struct rs_client *cl, const st
 void rs_subscribe_on_unsubscribe(struct rs_core *c, struct rs_client *cl,
                               const struct rs_msg *req)
 {
-    uint64_t id = req->arg;
+    uint64_t id = rs_msg_unsubscribe_id(req);
     struct rs_sub *sub = rs_subs_find(c, id);
     if (!sub || sub->client != cl) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "no subscription %llu on this connection",

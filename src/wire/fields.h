@@ -1,7 +1,9 @@
 /* fields.h: typed views of struct rs_msg: one getter and one setter per (type, field) of
  * RS_FIELD_MAP (msgs.h, where each field's meaning is written), and the pack/unpack helpers
- * of the fields that hold several values. All static inline: a view costs nothing at run
- * time and the codec stays the one table-driven rs_wire_decode / rs_wire_encode. */
+ * of the fields that hold several values, and the few views shared by types one handler
+ * serves alike (SEND and CALL, REGISTER and JOIN, ...). All static inline: a view costs
+ * nothing at run time and the codec stays the one table-driven rs_wire_decode /
+ * rs_wire_encode. */
 #ifndef ROSTER_WIRE_FIELDS_H
 #define ROSTER_WIRE_FIELDS_H
 
@@ -117,5 +119,50 @@ static inline uint64_t rs_msg_message_receiver(const struct rs_msg *m, size_t i)
 {
     return i == 0 ? m->arg : rs_get_u64(m->prev.ptr + 8 * (i - 1));
 }
+
+/* rs_msg_message_set_receivers names n >= 1 receiving serials: to[0] in ARG, the others
+ * packed into buf (owned by the caller, room for n - 1 serials, as long as m is used) with
+ * PREV pointing at them. */
+static inline void rs_msg_message_set_receivers(struct rs_msg *m, uint8_t *buf,
+                                                const uint64_t *to, size_t n)
+{
+    m->arg = to[0];
+    for (size_t j = 1; j < n; j++)
+        rs_put_u64(buf + 8 * (j - 1), to[j]);
+    m->prev = rs_bytes_of(buf, 8 * (n - 1));
+}
+
+/* --- views shared by several types ------------------------------------------------------ */
+/* One core handler serves these types, and the field means the same in each (msgs.h names
+ * the per-type accessors listed); the shared view says so once instead of picking one
+ * type's name for all. */
+
+/* Every reply: a non-zero STATUS comes with its detail text in PREV (wire.h). */
+static inline void rs_msg_reply_error_text_set(struct rs_msg *m, struct rs_bytes text)
+{
+    m->prev = text;
+}
+
+/* Replies of the listings (SCOPES, NAMES, COUNT, MEMBERS, GROUPS, STATUS, NODES): ARG is
+ * the number of items sent (scopes_reply_n, names_reply_n, ...). */
+static inline void rs_msg_list_reply_n_set(struct rs_msg *m, uint64_t n) { m->arg = n; }
+
+/* REGISTER and JOIN: KEY is the entry's name or group (register_name, join_group), META
+ * its metadata (register_meta, join_meta). */
+static inline struct rs_bytes rs_msg_entry_key(const struct rs_msg *m) { return m->key; }
+static inline struct rs_bytes rs_msg_entry_meta(const struct rs_msg *m) { return m->meta; }
+
+/* SEND, PUBLISH, CALL and MULTI_CALL: ARG is the sender serial, one of the client's pids
+ * (send_from, publish_from, call_from, multi_call_from). */
+static inline uint64_t rs_msg_sender_serial(const struct rs_msg *m) { return m->arg; }
+
+/* SEND and CALL: PID is the receiving pid, zero to send by name (send_to, call_to), and KEY
+ * the receiving name then (send_name, call_name). */
+static inline struct rs_pid rs_msg_target_pid(const struct rs_msg *m) { return m->pid; }
+static inline struct rs_bytes rs_msg_target_name(const struct rs_msg *m) { return m->key; }
+
+/* CALL and MULTI_CALL: ARG2 is the node's timeout in ms, UINT64_MAX for none
+ * (call_timeout_ms, multi_call_timeout_ms). */
+static inline uint64_t rs_msg_call_timeout(const struct rs_msg *m) { return m->arg2; }
 
 #endif

@@ -165,7 +165,8 @@
       "kind | reason << 8 | snapshot flag (rs_msg_event_opts_pack)")                               \
     X(event_id,                 EVENT, req, arg,                                                  \
       "subscription or monitor id (0: a CONFLICT notice, or libroster's message OVERFLOW)")       \
-    X(event_node,               EVENT, req, node, "the node of the entry's pid")                  \
+    X(event_node,               EVENT, req, node,                                                 \
+      "the node of the entry's pid (NODE_UP, NODE_DOWN: the node itself)")                        \
     X(event_key,                EVENT, req, key,  "the name or group")                            \
     X(event_meta,               EVENT, req, meta, "the metadata now")                             \
     X(event_prev_meta,          EVENT, req, prev, "the metadata before (UPDATED events)")         \
