@@ -321,21 +321,8 @@ static void on_log_level(struct rs_core *c, struct rs_client *cl, const struct r
                      (unsigned)level);
         return;
     }
-    struct rs_outputs *o = c->out;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 16;
-        struct rs_output *v = rs_realloc(o->v, cap * sizeof *v);
-        if (!v) {
-            c->oom = 1;
-            return;
-        }
-        o->v = v;
-        o->cap = cap;
-    }
-    struct rs_output *x = &o->v[o->n++];
-    memset(x, 0, sizeof *x);
-    x->kind = RS_OUT_LOG_LEVEL;
-    x->level = (int)level;
+    if (rs_out_log_level(c, (int)level) != 0)
+        return;
     rs_out_ok(c, cl, m);
 }
 

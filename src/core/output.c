@@ -223,6 +223,11 @@ int rs_out_log(struct rs_core *c, int level, const char *fmt, ...)
     return r;
 }
 
+int rs_out_log_level(struct rs_core *c, int level)
+{
+    return push(c, RS_OUT_LOG_LEVEL, level, 0, 0, 0);
+}
+
 int rs_out_dial(struct rs_core *c, const char *fmt, ...)
 {
     va_list ap;

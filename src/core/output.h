@@ -26,6 +26,8 @@ int rs_out_close_conn(struct rs_core *c, uint64_t conn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int rs_out_log(struct rs_core *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* rs_out_log_level asks the shell to set its log level (0 error .. 3 debug). */
+int rs_out_log_level(struct rs_core *c, int level);
 /* rs_out_dial asks the shell to keep a connection to a node ("NAME HOST:PORT"). */
 int rs_out_dial(struct rs_core *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* rs_out_event sends one EVENT frame to cl. */
