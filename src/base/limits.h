@@ -27,6 +27,9 @@
 #define RS_MESSAGE_MAX_DEFAULT (1024u * 1024u) /* message payload bytes (docs/MESSAGING.md) */
 #define RS_MAILBOX_BYTES_DEFAULT (64u * 1024u * 1024u) /* unread bytes per receiving client
                                                           above which messages are dropped */
+/* A MESSAGE names at most this many receiving pids (ARG + PREV): a publish reaches the
+ * members one client holds in frames of up to this many. */
+#define RS_MSG_TARGETS_MAX 1024u
 #define RS_CALLS_PER_CLIENT 65536u           /* pending calls + multi-calls per client */
 #define RS_CALL_PROXIES_PER_NODE (256u * 1024u) /* calls of one other node waiting on our
                                                    pids; past it that node's oldest is
@@ -41,6 +44,9 @@
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate
                                          within this */
 #define RS_HANDSHAKES_MAX 64u /* pending peer handshakes; more connections are closed at once */
+#define RS_SEEDS_MAX 32              /* --join seeds */
+#define RS_CONFIG_SCOPES_MAX 64      /* --scope flags */
+#define RS_PRIORITIES_MAX 64         /* --priority flags */
 
 /* client defaults */
 #define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u) /* libroster's event queue bytes

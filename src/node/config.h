@@ -12,9 +12,6 @@
 #include "core/core.h"
 
 #define RS_LISTEN_DEFAULT "127.0.0.1:7400"
-#define RS_SEEDS_MAX 32
-#define RS_CONFIG_SCOPES_MAX 64
-#define RS_PRIORITIES_MAX 64
 
 struct rsd_config {
     char name[RS_NODE_NAME_MAX + 1]; /* 1..64 bytes of [A-Za-z0-9._-] */

@@ -27,7 +27,7 @@
 #define RS_PEER_MAGIC 0x52505352u /* "RSPR" */
 #define RS_PEER_NONCE_BYTES 32u
 #define RS_PEER_MAC_BYTES 32u
-#define RS_PEER_ADDR_MAX 255u     /* listen address "host:port" */
+#define RS_PEER_ADDR_MAX RS_NODE_ADDR_MAX /* listen address "host:port" (limits.h) */
 #define RS_PEER_REFUSE_TEXT_MAX 200u
 
 #define RS_HS_HEADER 8u

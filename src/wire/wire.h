@@ -49,9 +49,6 @@
 
 #define RS_WIRE_MAGIC 0x52535452u /* "RSTR" */
 #define RS_WIRE_VERSION 3u /* 3: an accepted HELLO's PREV carries the limits block */
-/* A MESSAGE names at most this many receiving pids (ARG + PREV): a publish reaches the
- * members one client holds in frames of up to this many. */
-#define RS_MSG_TARGETS_MAX 1024u
 
 /* Frame flags. */
 #define RS_F_REPLY 0x01u
