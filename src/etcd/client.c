@@ -124,11 +124,12 @@ static void *thread_main(void *arg)
         pthread_mutex_lock(&c->mu);
         struct etcd_req *q = c->sub_head;
         c->sub_head = c->sub_tail = NULL;
-        if (c->stopping && !stopping) {
-            stopping = true;
-            etcd_streams_stop(c);
-        }
+        bool stop_now = c->stopping && !stopping;
         pthread_mutex_unlock(&c->mu);
+        if (stop_now) {
+            stopping = true;
+            etcd_streams_stop(c); /* posts results: outside mu */
+        }
         while (q) {
             struct etcd_req *n = q->next;
             q->next = NULL;
