@@ -61,6 +61,12 @@ static void release(struct etcd_req *q)
 static void finish(struct etcd_client *c, struct etcd_req *q, etcd_result *r)
 {
     c->busy--;
+    if (q->live_prev)
+        q->live_prev->live_next = q->live_next;
+    else
+        c->calls = q->live_next;
+    if (q->live_next)
+        q->live_next->live_prev = q->live_prev;
     if (r) {
         r->final = true;
         etcd_post(c, r);
@@ -72,6 +78,10 @@ void etcd_unary_start(struct etcd_client *c, struct etcd_req *q)
 {
     if (q->attempts == 0) {
         c->busy++;
+        q->live_next = c->calls;
+        if (c->calls)
+            c->calls->live_prev = q;
+        c->calls = q;
         q->endpoint = c->preferred;
         q->details = grpc_empty_slice();
     }
@@ -181,4 +191,11 @@ void etcd_unary_done(struct etcd_client *c, struct etcd_req *q, bool ok)
                      GRPC_SLICE_LENGTH(q->details));
     release(q);
     finish(c, q, r);
+}
+
+void etcd_unary_cancel_all(struct etcd_client *c)
+{
+    for (struct etcd_req *q = c->calls; q; q = q->live_next)
+        if (q->call)
+            grpc_call_cancel(q->call, NULL);
 }

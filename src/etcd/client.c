@@ -129,6 +129,7 @@ static void *thread_main(void *arg)
         if (stop_now) {
             stopping = true;
             etcd_streams_stop(c); /* posts results: outside mu */
+            etcd_unary_cancel_all(c);
         }
         while (q) {
             struct etcd_req *n = q->next;

@@ -23,6 +23,7 @@ struct etcd_tag {
 /* A submitted operation: a unary call in flight, a stream to open, or a cancel. */
 struct etcd_req {
     struct etcd_req *next;
+    struct etcd_req *live_prev, *live_next; /* unary calls in flight (client thread) */
     uint64_t id;
     void *user;
     etcd_op_type type;
@@ -105,7 +106,8 @@ struct etcd_client {
     /* client thread only */
     size_t preferred;
     struct etcd_stream *streams;
-    size_t busy; /* unary calls and streams alive */
+    struct etcd_req *calls; /* unary calls in flight */
+    size_t busy;            /* unary calls and streams alive */
 };
 
 int64_t etcd_now_ms(void);
@@ -121,6 +123,8 @@ void etcd_channels_close(struct etcd_client *c);
 /* call.c: unary calls with failover */
 void etcd_unary_start(struct etcd_client *c, struct etcd_req *q);
 void etcd_unary_done(struct etcd_client *c, struct etcd_req *q, bool ok);
+/* etcd_unary_cancel_all ends every call in flight (client shutdown). */
+void etcd_unary_cancel_all(struct etcd_client *c);
 
 /* stream.c */
 void etcd_stream_start(struct etcd_client *c, struct etcd_req *q);

@@ -97,7 +97,7 @@ static int http_get(int port, const char *path, char *buf, size_t len)
 static bool healthy(const struct eh_member *m)
 {
     char b[4096];
-    return http_get(m->client_port, "/health", b, sizeof(b)) > 0 &&
+    return http_get(m->metrics_port, "/health", b, sizeof(b)) > 0 &&
            strstr(b, "\"health\":\"true\"") != NULL;
 }
 
@@ -111,17 +111,21 @@ void eh_start(struct eh_cluster *cl, int n)
     const char *bin = etcd_bin();
     if (!bin)
         test_skip("etcd-server is not installed (scripts/deps.sh installs it)");
+    const char *tls_dir = cl->tls_dir;
     memset(cl, 0, sizeof(*cl));
+    cl->tls_dir = tls_dir;
     cl->n = n;
     snprintf(cl->base, sizeof(cl->base), "/tmp/roster-etcd-XXXXXX");
     if (!mkdtemp(cl->base))
         test_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
-    int ports[2 * EH_MAX];
-    free_ports(ports, 2 * n);
+    int ports[3 * EH_MAX];
+    free_ports(ports, 3 * n);
+    const char *tls = cl->tls_dir;
     char initial[512] = "";
     for (int i = 0; i < n; i++) {
-        cl->m[i].client_port = ports[2 * i];
-        cl->m[i].peer_port = ports[2 * i + 1];
+        cl->m[i].client_port = ports[3 * i];
+        cl->m[i].peer_port = ports[3 * i + 1];
+        cl->m[i].metrics_port = ports[3 * i + 2];
         snprintf(cl->m[i].dir, sizeof(cl->m[i].dir), "%s/m%d", cl->base, i);
         size_t l = strlen(initial);
         snprintf(initial + l, sizeof(initial) - l, "%sm%d=http://127.0.0.1:%d", i ? "," : "", i,
@@ -133,9 +137,14 @@ void eh_start(struct eh_cluster *cl, int n)
     test_on_fail(cleanup, cl);
     for (int i = 0; i < n; i++) {
         struct eh_member *m = &cl->m[i];
-        char name[16], curl[64], purl[64], token[64], log[300];
+        char name[16], curl[64], purl[64], murl[64], token[64], log[300];
+        char cert[300], key[300], ca[300];
         snprintf(name, sizeof(name), "m%d", i);
-        snprintf(curl, sizeof(curl), "http://127.0.0.1:%d", m->client_port);
+        snprintf(curl, sizeof(curl), "%s://127.0.0.1:%d", tls ? "https" : "http", m->client_port);
+        snprintf(murl, sizeof(murl), "http://127.0.0.1:%d", m->metrics_port);
+        snprintf(cert, sizeof(cert), "%s/server.crt", tls ? tls : "");
+        snprintf(key, sizeof(key), "%s/server.key", tls ? tls : "");
+        snprintf(ca, sizeof(ca), "%s/ca.crt", tls ? tls : "");
         snprintf(purl, sizeof(purl), "http://127.0.0.1:%d", m->peer_port);
         snprintf(token, sizeof(token), "roster-test-%d", (int)getpid());
         snprintf(log, sizeof(log), "%s.log", m->dir);
@@ -152,12 +161,23 @@ void eh_start(struct eh_cluster *cl, int n)
             }
             /* Short heartbeat and election timeout: leader loss is detected and a new
              * leader elected in well under a second on loopback. */
-            execl(bin, bin, "--name", name, "--data-dir", m->dir, "--listen-client-urls", curl,
-                  "--advertise-client-urls", curl, "--listen-peer-urls", purl,
-                  "--initial-advertise-peer-urls", purl, "--initial-cluster", initial,
-                  "--initial-cluster-token", token, "--initial-cluster-state", "new",
-                  "--heartbeat-interval", "50", "--election-timeout", "500",
-                  "--logger", "zap", "--log-level", "warn", "--enable-v2=false", (char *)NULL);
+            const char *argv[40] = {bin, "--name", name, "--data-dir", m->dir,
+                                    "--listen-client-urls", curl, "--advertise-client-urls", curl,
+                                    "--listen-peer-urls", purl, "--initial-advertise-peer-urls",
+                                    purl, "--initial-cluster", initial, "--initial-cluster-token",
+                                    token, "--initial-cluster-state", "new",
+                                    "--listen-metrics-urls", murl, "--heartbeat-interval", "50",
+                                    "--election-timeout", "500", "--logger", "zap",
+                                    "--log-level", "warn", "--enable-v2=false"};
+            size_t a = 30;
+            if (tls) {
+                const char *more[] = {"--cert-file", cert, "--key-file", key,
+                                      "--trusted-ca-file", ca, "--client-cert-auth"};
+                for (size_t j = 0; j < sizeof(more) / sizeof(more[0]); j++)
+                    argv[a++] = more[j];
+            }
+            argv[a] = NULL;
+            execv(bin, (char *const *)argv);
             _exit(127);
         }
         m->pid = pid;
@@ -207,9 +227,31 @@ int eh_leader(struct eh_cluster *cl)
     for (int i = 0; i < cl->n; i++) {
         if (cl->m[i].pid <= 0)
             continue;
-        if (http_get(cl->m[i].client_port, "/metrics", b, sizeof(b)) > 0 &&
+        if (http_get(cl->m[i].metrics_port, "/metrics", b, sizeof(b)) > 0 &&
             strstr(b, "\netcd_server_is_leader 1"))
             return i;
     }
     return -1;
+}
+
+void eh_make_certs(const char *dir)
+{
+    if (access("/usr/bin/openssl", X_OK) != 0)
+        test_skip("openssl is not installed");
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cd '%s'; k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';"
+             "openssl req -x509 $k -keyout ca.key -out ca.crt -days 2 -subj /CN=roster-test-ca;"
+             "printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth,clientAuth\\n'"
+             " > server.ext;"
+             "printf 'extendedKeyUsage=clientAuth\\n' > client.ext;"
+             "for n in server client; do"
+             " openssl req $k -keyout $n.key -out $n.csr -subj /CN=roster-$n;"
+             " openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2"
+             " -extfile $n.ext -out $n.crt; done",
+             dir);
+    char full[2200];
+    snprintf(full, sizeof(full), "(%s) >/dev/null 2>&1", cmd);
+    if (system(full) != 0)
+        test_fail(__FILE__, __LINE__, "openssl could not make test certificates in %s", dir);
 }

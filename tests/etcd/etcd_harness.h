@@ -12,7 +12,7 @@
 
 struct eh_member {
     pid_t pid;
-    int client_port, peer_port;
+    int client_port, peer_port, metrics_port; /* /health and /metrics: plain HTTP */
     char dir[256];
 };
 
@@ -21,7 +21,13 @@ struct eh_cluster {
     struct eh_member m[EH_MAX];
     char base[200];
     char endpoints[256]; /* every member, comma-separated */
+    const char *tls_dir; /* set before eh_start: serve TLS with client certificates from
+                          * eh_make_certs' files in this directory */
 };
+
+/* eh_make_certs writes ca.crt, server.{crt,key} (for 127.0.0.1) and client.{crt,key}
+ * into dir with openssl; skips the test when openssl is missing. */
+void eh_make_certs(const char *dir);
 
 /* eh_start starts n members (1 or 3) and returns once every member reports healthy (a
  * poll with a deadline); skips the test when etcd is not installed. */

@@ -496,6 +496,74 @@ static void test_no_quorum(void)
     eh_stop(&cl);
 }
 
+static void test_response_bound(void)
+{
+    struct eh_cluster cl;
+    eh_start(&cl, 1);
+    etcd_config cfg = {.endpoints = cl.endpoints, .prefix = "/roster/t10/", .max_response = 1024};
+    etcd_client *c = etcd_client_create(&cfg, NULL);
+    ASSERT(c != NULL);
+    static char big[2000];
+    memset(big, 'x', sizeof(big) - 1);
+    ASSERT_EQ(put(c, "small", "v", 0, NULL), ETCD_OK);
+    ASSERT_EQ(put(c, "big", big, 0, NULL), ETCD_OK); /* requests are not bounded */
+    etcd_result *r = get(c, "small", false, false);
+    etcd_result_free(r);
+    etcd_op op = {.type = ETCD_OP_RANGE, .key = "big", .key_len = 3};
+    r = run(c, &op);
+    ASSERT_EQ(r->status, ETCD_PROTOCOL); /* a read over the bound is refused */
+    etcd_result_free(r);
+    etcd_client_destroy(c);
+    eh_stop(&cl);
+}
+
+static void test_tls_client_cert(void)
+{
+    char dir[] = "/tmp/roster-etcd-tls-XXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    eh_make_certs(dir);
+    struct eh_cluster cl = {.tls_dir = dir};
+    eh_start(&cl, 1);
+    char ca[300], cert[300], key[300];
+    snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+    snprintf(cert, sizeof(cert), "%s/client.crt", dir);
+    snprintf(key, sizeof(key), "%s/client.key", dir);
+    etcd_config cfg = {.endpoints = cl.endpoints, .prefix = "/roster/t11/", .ca_file = ca,
+                       .cert_file = cert, .key_file = key, .timeout_ms = 3000};
+    const char *err = NULL;
+    etcd_client *c = etcd_client_create(&cfg, &err);
+    ASSERT(c != NULL);
+    ASSERT_EQ(put(c, "k", "over tls", 0, NULL), ETCD_OK);
+    etcd_result *r = get(c, "k", false, false);
+    ASSERT_STR_EQ(r->r.kvs[0].value, "over tls");
+    etcd_result_free(r);
+    etcd_client_destroy(c);
+    /* without a client certificate, or without TLS, the member refuses: never applied */
+    cfg.cert_file = cfg.key_file = NULL;
+    cfg.timeout_ms = 2000;
+    for (int i = 0; i < 2; i++) {
+        if (i)
+            cfg.ca_file = NULL;
+        c = etcd_client_create(&cfg, &err);
+        ASSERT(c != NULL);
+        etcd_op op = {.type = ETCD_OP_RANGE, .key = "k", .key_len = 1};
+        r = run(c, &op);
+        ASSERT(r->status == ETCD_UNAVAILABLE || r->status == ETCD_UNKNOWN);
+        etcd_result_free(r);
+        etcd_client_destroy(c);
+    }
+    /* a key without its certificate is a configuration error */
+    cfg.ca_file = ca;
+    cfg.key_file = key;
+    ASSERT(etcd_client_create(&cfg, &err) == NULL);
+    ASSERT(err != NULL);
+    eh_stop(&cl);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
 TEST_MAIN(T(test_put_range_delete), T(test_txn_compare), T(test_prefix_isolation),
           T(test_lease), T(test_watch), T(test_dead_endpoint), T(test_failover),
-          T(test_leader_kill), T(test_no_quorum))
+          T(test_leader_kill), T(test_no_quorum), T(test_response_bound),
+          T(test_tls_client_cert))
