@@ -274,6 +274,7 @@ int etcd_encode_watch_create(const void *key, size_t key_len, const void *end, s
     c.range_end.len = end_len;
     c.start_revision = start_revision;
     c.prev_kv = prev_kv;
+    c.progress_notify = true;
     w.request_union_case = ETCDSERVERPB__WATCH_REQUEST__REQUEST_UNION_CREATE_REQUEST;
     w.create_request = &c;
     return pack(&w.base, buf, len);

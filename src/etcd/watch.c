@@ -13,6 +13,8 @@ static void send_create(struct etcd_stream *s)
     size_t len;
     if (!s->created)
         s->next_rev = q->revision;
+    /* progress_notify: a quiet watch still learns how far it is, so a resume after a
+     * long silence does not start from a revision compacted since */
     if (etcd_encode_watch_create(q->key, q->key_len, q->end, q->end_len, s->next_rev,
                                  q->prev_kv, &buf, &len) == 0)
         etcd_stream_send(s, buf, len);
@@ -48,6 +50,8 @@ static void message(struct etcd_stream *s, const uint8_t *p, size_t n)
     }
     if (r->n_events)
         s->next_rev = r->events[r->n_events - 1].kv.mod_revision + 1;
+    else if (!wi.created && r->revision + 1 > s->next_rev)
+        s->next_rev = r->revision + 1; /* progress notice: nothing of ours up to there */
     if (first || r->n_events)
         etcd_post(s->c, r); /* the first creation tells the caller the watch is live */
     else

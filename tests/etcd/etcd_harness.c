@@ -32,7 +32,9 @@ static const char *etcd_bin(void)
  * never get the same one. */
 static void free_ports(int *out, int n)
 {
-    int fds[2 * EH_MAX + 1];
+    int fds[3 * EH_MAX + 1];
+    if (n > 3 * EH_MAX + 1)
+        test_fail(__FILE__, __LINE__, "too many ports asked for");
     for (int i = 0; i < n; i++) {
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t al = sizeof(a);
@@ -108,10 +110,14 @@ static void cleanup(void *arg)
 
 void eh_start(struct eh_cluster *cl, int n)
 {
+    eh_start_tls(cl, n, NULL);
+}
+
+void eh_start_tls(struct eh_cluster *cl, int n, const char *tls_dir)
+{
     const char *bin = etcd_bin();
     if (!bin)
         test_skip("etcd-server is not installed (scripts/deps.sh installs it)");
-    const char *tls_dir = cl->tls_dir;
     memset(cl, 0, sizeof(*cl));
     cl->tls_dir = tls_dir;
     cl->n = n;

@@ -21,8 +21,7 @@ struct eh_cluster {
     struct eh_member m[EH_MAX];
     char base[200];
     char endpoints[256]; /* every member, comma-separated */
-    const char *tls_dir; /* set before eh_start: serve TLS with client certificates from
-                          * eh_make_certs' files in this directory */
+    const char *tls_dir; /* TLS members: eh_make_certs' files are here */
 };
 
 /* eh_make_certs writes ca.crt, server.{crt,key} (for 127.0.0.1) and client.{crt,key}
@@ -32,6 +31,8 @@ void eh_make_certs(const char *dir);
 /* eh_start starts n members (1 or 3) and returns once every member reports healthy (a
  * poll with a deadline); skips the test when etcd is not installed. */
 void eh_start(struct eh_cluster *cl, int n);
+/* eh_start_tls: the same, serving TLS that requires client certificates from tls_dir. */
+void eh_start_tls(struct eh_cluster *cl, int n, const char *tls_dir);
 void eh_stop(struct eh_cluster *cl);
 void eh_kill(struct eh_cluster *cl, int i);
 /* eh_leader returns the index of the member that says it leads, or -1. */

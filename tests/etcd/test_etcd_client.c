@@ -2,6 +2,7 @@
  * compares, prefix isolation, leases and keepalive, watch order and compaction, dead
  * endpoints, failover and a leader killed under a 3-member cluster. */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -469,6 +470,114 @@ static void test_leader_kill(void)
     eh_stop(&cl);
 }
 
+/* The member a watch and a keepalive stream are on dies: both move to another member,
+ * the watch without losing or repeating an event, the lease without lapsing. */
+static void test_streams_move(void)
+{
+    struct eh_cluster cl;
+    eh_start(&cl, 3);
+    char e1[64], e2[64], others[160];
+    snprintf(others, sizeof(others), "%s,%s", eh_endpoint(&cl, 1, e1, sizeof(e1)),
+             eh_endpoint(&cl, 2, e2, sizeof(e2)));
+    etcd_client *c = client(others, "/roster/t12/", 1000);
+    etcd_client *w = client(cl.endpoints, "/roster/t12/", 1000); /* member 0 first */
+    etcd_op grant = {.type = ETCD_OP_LEASE_GRANT, .ttl = 3};
+    etcd_result *r = run(c, &grant);
+    int64_t lease = r->lease_id;
+    etcd_result_free(r);
+    ASSERT_EQ(put(c, "held", "x", lease, NULL), ETCD_OK);
+    etcd_op ka = {.type = ETCD_OP_KEEPALIVE, .lease = lease, .ttl = 3};
+    etcd_op wop = {.type = ETCD_OP_WATCH, .key = "e/", .key_len = 2, .prefix = true};
+    uint64_t wid = etcd_submit(w, &wop, NULL), kid = etcd_submit(w, &ka, NULL);
+    int renewed = 0, created = 0;
+    uint64_t until = test_now_ms() + 5000;
+    while (!(renewed && created)) { /* both streams up on member 0 */
+        ASSERT(test_now_ms() < until);
+        etcd_result *x = etcd_wait(w, 200);
+        if (!x)
+            continue;
+        ASSERT_EQ(x->status, ETCD_OK);
+        renewed += x->id == kid;
+        created += x->id == wid;
+        etcd_result_free(x);
+    }
+    char k[16];
+    for (int i = 0; i < 3; i++) {
+        snprintf(k, sizeof(k), "e/%d", i);
+        ASSERT_EQ(put(c, k, "before", 0, NULL), ETCD_OK);
+    }
+    eh_kill(&cl, 0);
+    int64_t last = 0;
+    for (int i = 3; i < 10; i++) {
+        snprintf(k, sizeof(k), "e/%d", i);
+        etcd_status st;
+        while ((st = put(c, k, "after", 0, &last)) != ETCD_OK)
+            ASSERT(st == ETCD_UNAVAILABLE || st == ETCD_UNKNOWN);
+    }
+    int seen = 0, renewals_after = 0;
+    until = test_now_ms() + 8000;
+    while (test_now_ms() < until && (seen < 10 || renewals_after < 3)) {
+        etcd_result *x = etcd_wait(w, 200);
+        if (!x)
+            continue;
+        ASSERT(!x->final);
+        if (x->id == wid && x->status == ETCD_OK) {
+            for (size_t i = 0; i < x->n_events; i++, seen++) {
+                snprintf(k, sizeof(k), "e/%d", seen);
+                ASSERT_STR_EQ(x->events[i].kv.key, k); /* each once, in order */
+            }
+        } else if (x->id == kid && x->status == ETCD_OK) {
+            renewals_after++;
+        } else {
+            ASSERT_EQ(x->status, ETCD_UNAVAILABLE); /* a stream lost, moving on */
+        }
+        etcd_result_free(x);
+    }
+    ASSERT_EQ(seen, 10);
+    ASSERT(renewals_after >= 3); /* past the TTL of 3 s since the kill */
+    ASSERT(key_exists(c, "held"));
+    etcd_client_destroy(w);
+    etcd_client_destroy(c);
+    eh_stop(&cl);
+}
+
+/* etcd stops answering (SIGSTOP): the keepalive reports the lease lost by the local clock,
+ * before its TTL has passed since the last renewal was asked for. */
+static void test_lease_lost_locally(void)
+{
+    struct eh_cluster cl;
+    eh_start(&cl, 1);
+    etcd_client *c = client(cl.endpoints, "/roster/t13/", 2000);
+    etcd_op grant = {.type = ETCD_OP_LEASE_GRANT, .ttl = 3};
+    etcd_result *r = run(c, &grant);
+    int64_t lease = r->lease_id;
+    etcd_result_free(r);
+    etcd_op ka = {.type = ETCD_OP_KEEPALIVE, .lease = lease, .ttl = 3};
+    uint64_t kid = etcd_submit(c, &ka, NULL);
+    r = result_of(c, kid, 3000);
+    ASSERT_EQ(r->status, ETCD_OK);
+    etcd_result_free(r);
+    uint64_t last_ok = test_now_ms(); /* an upper bound of the renewal's send time */
+    kill(cl.m[0].pid, SIGSTOP);
+    for (;;) {
+        r = result_of(c, kid, 5000);
+        if (r->final)
+            break;
+        if (r->status == ETCD_OK)
+            last_ok = test_now_ms();
+        etcd_result_free(r);
+    }
+    uint64_t lost = test_now_ms();
+    ASSERT_EQ(r->status, ETCD_LEASE_EXPIRED);
+    etcd_result_free(r);
+    printf("  lease reported lost %llu ms after the last renewal (TTL 3000 ms)\n",
+           (unsigned long long)(lost - last_ok));
+    ASSERT(lost - last_ok < 3000);
+    kill(cl.m[0].pid, SIGCONT);
+    etcd_client_destroy(c);
+    eh_stop(&cl);
+}
+
 static void test_no_quorum(void)
 {
     struct eh_cluster cl;
@@ -522,8 +631,8 @@ static void test_tls_client_cert(void)
     char dir[] = "/tmp/roster-etcd-tls-XXXXXX";
     ASSERT(mkdtemp(dir) != NULL);
     eh_make_certs(dir);
-    struct eh_cluster cl = {.tls_dir = dir};
-    eh_start(&cl, 1);
+    struct eh_cluster cl;
+    eh_start_tls(&cl, 1, dir);
     char ca[300], cert[300], key[300];
     snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
     snprintf(cert, sizeof(cert), "%s/client.crt", dir);
@@ -565,5 +674,6 @@ static void test_tls_client_cert(void)
 
 TEST_MAIN(T(test_put_range_delete), T(test_txn_compare), T(test_prefix_isolation),
           T(test_lease), T(test_watch), T(test_dead_endpoint), T(test_failover),
-          T(test_leader_kill), T(test_no_quorum), T(test_response_bound),
+          T(test_leader_kill), T(test_streams_move), T(test_lease_lost_locally),
+          T(test_no_quorum), T(test_response_bound),
           T(test_tls_client_cert))
