@@ -134,7 +134,9 @@ static void *thread_main(void *arg)
         while (q) {
             struct etcd_req *n = q->next;
             q->next = NULL;
-            if (stopping) {
+            if (stopping && q->cancel_id) {
+                etcd_req_free(q); /* its stream is being ended anyway */
+            } else if (stopping) {
                 etcd_result *r = etcd_result_new(q->id, q->user, q->type);
                 if (r) {
                     r->final = true;
@@ -147,10 +149,10 @@ static void *thread_main(void *arg)
             }
             q = n;
         }
+        int64_t now = etcd_now_ms();
+        int64_t wake = etcd_streams_timers(c, now); /* also frees streams ended just now */
         if (stopping && c->busy == 0 && !atomic_load(&c->kick_pending))
             break;
-        int64_t now = etcd_now_ms();
-        int64_t wake = etcd_streams_timers(c, now);
         if (wake == 0 || wake > now + 1000)
             wake = now + 1000;
         grpc_event ev = grpc_completion_queue_next(c->cq, etcd_deadline(wake), NULL);

@@ -164,18 +164,10 @@ void etcd_stream_finish(struct etcd_stream *s, etcd_result *r)
         r->final = true;
         etcd_post(s->c, r);
     }
+    /* With no call (waiting to reconnect) the stream is freed by the next timer pass, never
+     * here: callers may still hold it. */
     if (s->call && !s->ended)
         grpc_call_cancel(s->call, NULL);
-    else if (!s->call) {
-        s->ended = true;
-        s->outstanding = 0;
-        /* no call: free now */
-        struct etcd_client *c = s->c;
-        unlink_stream(c, s);
-        c->busy--;
-        etcd_req_free(s->req);
-        free(s);
-    }
 }
 
 void etcd_stream_retry(struct etcd_stream *s, int64_t delay_ms)
@@ -246,9 +238,17 @@ int64_t etcd_streams_timers(struct etcd_client *c, int64_t now)
     int64_t wake = 0;
     struct etcd_stream *s = c->streams;
     while (s) {
-        struct etcd_stream *n = s->next; /* s may go in finish */
+        struct etcd_stream *n = s->next;
         if (!s->dead)
             s->ops->timer(s, now);
+        if (s->dead && !s->call) { /* finished while it had no call: free it now */
+            unlink_stream(c, s);
+            c->busy--;
+            etcd_req_free(s->req);
+            free(s);
+            s = n;
+            continue;
+        }
         if (!s->dead && s->timer_at && s->timer_at <= now && !s->call) {
             s->timer_at = 0;
             s->endpoint = (s->endpoint + 1) % c->n_ch;

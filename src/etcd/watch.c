@@ -63,8 +63,10 @@ static void closed(struct etcd_stream *s, grpc_status_code code, const char *why
     struct etcd_req *q = s->req;
     etcd_result *r = etcd_result_new(q->id, q->user, q->type);
     if (!etcd_status_transient(code)) {
+        /* over max_response: a bound, not etcd's refusal */
+        etcd_status st = code == GRPC_STATUS_RESOURCE_EXHAUSTED ? ETCD_PROTOCOL : ETCD_REJECTED;
         if (r)
-            etcd_result_fail(r, ETCD_REJECTED, (int)code, why, len);
+            etcd_result_fail(r, st, (int)code, why, len);
         etcd_stream_finish(s, r);
         return;
     }

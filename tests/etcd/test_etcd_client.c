@@ -541,9 +541,10 @@ static void test_streams_move(void)
     eh_stop(&cl);
 }
 
-/* etcd stops answering (SIGSTOP): the keepalive reports the lease lost by the local clock,
- * before its TTL has passed since the last renewal was asked for. */
-static void test_lease_lost_locally(void)
+/* etcd stops answering (SIGSTOP) or dies (SIGKILL: the stream keeps reconnecting): the
+ * keepalive reports the lease lost by the local clock, before its TTL has passed since the
+ * last renewal was asked for. */
+static void lease_lost_locally(int sig)
 {
     struct eh_cluster cl;
     eh_start(&cl, 1);
@@ -558,7 +559,10 @@ static void test_lease_lost_locally(void)
     ASSERT_EQ(r->status, ETCD_OK);
     etcd_result_free(r);
     uint64_t last_ok = test_now_ms(); /* an upper bound of the renewal's send time */
-    kill(cl.m[0].pid, SIGSTOP);
+    if (sig == SIGKILL)
+        eh_kill(&cl, 0);
+    else
+        kill(cl.m[0].pid, sig);
     for (;;) {
         r = result_of(c, kid, 5000);
         if (r->final)
@@ -573,9 +577,20 @@ static void test_lease_lost_locally(void)
     printf("  lease reported lost %llu ms after the last renewal (TTL 3000 ms)\n",
            (unsigned long long)(lost - last_ok));
     ASSERT(lost - last_ok < 3000);
-    kill(cl.m[0].pid, SIGCONT);
+    if (sig == SIGSTOP)
+        kill(cl.m[0].pid, SIGCONT);
     etcd_client_destroy(c);
     eh_stop(&cl);
+}
+
+static void test_lease_lost_etcd_stopped(void)
+{
+    lease_lost_locally(SIGSTOP);
+}
+
+static void test_lease_lost_etcd_killed(void)
+{
+    lease_lost_locally(SIGKILL);
 }
 
 static void test_no_quorum(void)
@@ -674,6 +689,7 @@ static void test_tls_client_cert(void)
 
 TEST_MAIN(T(test_put_range_delete), T(test_txn_compare), T(test_prefix_isolation),
           T(test_lease), T(test_watch), T(test_dead_endpoint), T(test_failover),
-          T(test_leader_kill), T(test_streams_move), T(test_lease_lost_locally),
+          T(test_leader_kill), T(test_streams_move), T(test_lease_lost_etcd_stopped),
+          T(test_lease_lost_etcd_killed),
           T(test_no_quorum), T(test_response_bound),
           T(test_tls_client_cert))
