@@ -2,6 +2,7 @@
  * compares, prefix isolation, leases and keepalive, watch order and compaction, dead
  * endpoints, failover and a leader killed under a 3-member cluster. */
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -620,6 +621,75 @@ static void test_no_quorum(void)
     eh_stop(&cl);
 }
 
+#define SUBMITTERS 4
+#define PER_THREAD 250
+
+struct submitter {
+    etcd_client *c;
+    int n;
+    uint64_t ids[PER_THREAD];
+};
+
+static void *submit_many(void *arg)
+{
+    struct submitter *t = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        char k[32];
+        int kl = snprintf(k, sizeof(k), "t%d/%d", t->n, i);
+        etcd_op op = {.type = ETCD_OP_PUT, .key = k, .key_len = (size_t)kl, .value = k,
+                      .value_len = (size_t)kl};
+        t->ids[i] = etcd_submit(t->c, &op, t);
+    }
+    return NULL;
+}
+
+/* Several threads submit at once; every request gets exactly one result, through the fd. */
+static void test_threads_and_fd(void)
+{
+    struct eh_cluster cl;
+    eh_start(&cl, 1);
+    etcd_client *c = client(cl.endpoints, "/roster/t14/", 10000);
+    static struct submitter t[SUBMITTERS];
+    pthread_t th[SUBMITTERS];
+    for (int i = 0; i < SUBMITTERS; i++) {
+        t[i].c = c;
+        t[i].n = i;
+        ASSERT_EQ(pthread_create(&th[i], NULL, submit_many, &t[i]), 0);
+    }
+    for (int i = 0; i < SUBMITTERS; i++)
+        pthread_join(th[i], NULL);
+    static bool seen[SUBMITTERS * PER_THREAD + 16];
+    int got = 0;
+    uint64_t until = test_now_ms() + 20000;
+    struct pollfd p = {etcd_client_fd(c), POLLIN, 0};
+    while (got < SUBMITTERS * PER_THREAD) {
+        ASSERT(test_now_ms() < until);
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        etcd_result *r;
+        while ((r = etcd_next(c))) {
+            ASSERT_EQ(r->status, ETCD_OK);
+            ASSERT(r->final);
+            struct submitter *s = r->user;
+            ASSERT(s >= t && s < t + SUBMITTERS);
+            ASSERT(r->id > 0 && r->id < SUBMITTERS * PER_THREAD + 16);
+            ASSERT(!seen[r->id]);
+            seen[r->id] = true;
+            got++;
+            etcd_result_free(r);
+        }
+    }
+    for (int i = 0; i < SUBMITTERS; i++)
+        for (int j = 0; j < PER_THREAD; j++)
+            ASSERT(seen[t[i].ids[j]]);
+    ASSERT_EQ(poll(&p, 1, 0), 0); /* drained: the fd is quiet */
+    etcd_result *r = get(c, "t", true, false);
+    ASSERT_EQ(r->r.count, SUBMITTERS * PER_THREAD);
+    etcd_result_free(r);
+    etcd_client_destroy(c);
+    eh_stop(&cl);
+}
+
 static void test_response_bound(void)
 {
     struct eh_cluster cl;
@@ -691,5 +761,5 @@ TEST_MAIN(T(test_put_range_delete), T(test_txn_compare), T(test_prefix_isolation
           T(test_lease), T(test_watch), T(test_dead_endpoint), T(test_failover),
           T(test_leader_kill), T(test_streams_move), T(test_lease_lost_etcd_stopped),
           T(test_lease_lost_etcd_killed),
-          T(test_no_quorum), T(test_response_bound),
+          T(test_no_quorum), T(test_threads_and_fd), T(test_response_bound),
           T(test_tls_client_cert))
