@@ -8,7 +8,9 @@
 #   src/wire    base
 #   src/core    base, wire, <roster.h> (error, event and reason codes travel on the wire);
 #               never libuv, libsodium, sockets, clocks, threads or signals
-#   src/node    base, wire, the core's public header core/core.h, <roster.h>, libuv, libsodium
+#   src/etcd    base, wire (the etcd v3 client: its own thread, gRPC, protobuf-c)
+#   src/node    base, wire, the core's public header core/core.h, etcd/etcd.h, <roster.h>,
+#               libuv, libsodium
 #   src/client  base, wire, <roster.h>; never core or node
 #   tools, bench, examples   <roster.h> and their own directory only
 #   tests       anything above, but never a core header other than core/core.h
@@ -71,7 +73,8 @@ allowed_dirs() {
     src/base) echo "base" ;;
     src/wire) echo "base wire" ;;
     src/core) echo "base wire core" ;;
-    src/node) echo "base wire core node" ;;
+    src/node) echo "base wire core etcd node" ;;
+    src/etcd) echo "base wire etcd" ;;
     src/client) echo "base wire client" ;;
     *) echo "" ;;
     esac
@@ -115,6 +118,9 @@ while IFS= read -r f; do
                 fi
                 if [ "$layer" = src/node ] && [ "$top" = core ] && [ "$h" != core/core.h ]; then
                     say "$f" "the shell includes a core-internal header \"$h\" (only core/core.h)"
+                fi
+                if [ "$layer" = src/node ] && [ "$top" = etcd ] && [ "$h" != etcd/etcd.h ]; then
+                    say "$f" "the shell includes an etcd-internal header \"$h\" (only etcd/etcd.h)"
                 fi
                 ;;
             tools/* | bench/* | examples/*)
