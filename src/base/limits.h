@@ -37,6 +37,10 @@
 #define RS_DOWN_AFTER_MS_DEFAULT 3000u       /* peer silence before it is declared down
                                                 (--down-after-ms) */
 
+/* strong scopes */
+#define RS_KV_LEASE_TTL_MS_DEFAULT 10000u /* the node's etcd lease TTL (--etcd-lease-ttl-ms) */
+#define RS_KV_TIMEOUT_MS_DEFAULT 5000u    /* deadline of one etcd operation (--etcd-timeout-ms) */
+
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate
                                          within this */

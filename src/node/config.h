@@ -15,6 +15,9 @@
 #define RS_SEEDS_MAX 32
 #define RS_CONFIG_SCOPES_MAX 64
 #define RS_PRIORITIES_MAX 64
+#define RS_ETCD_PREFIX_DEFAULT "/roster/default/"
+#define RS_ETCD_PREFIX_MAX 256     /* bytes of --etcd-prefix */
+#define RS_ETCD_ENDPOINTS_MAX 16   /* endpoints in --etcd (the etcd client's bound) */
 
 struct rsd_config {
     char name[RS_NODE_NAME_MAX + 1]; /* 1..64 bytes of [A-Za-z0-9._-] */
@@ -40,6 +43,14 @@ struct rsd_config {
     size_t n_priorities;
     const char *resolver; /* --resolver FILE.so (argv string) or NULL */
     rs_resolve_fn resolver_fn; /* its roster_resolve, loaded by main.c */
+    /* --- strong scopes: the etcd client (src/node/kv.c) --- */
+    const char *etcd;         /* --etcd "URL[,URL...]" (argv string); NULL: no strong scopes */
+    const char *etcd_prefix;  /* --etcd-prefix, default RS_ETCD_PREFIX_DEFAULT */
+    const char *etcd_ca;      /* --etcd-ca FILE: TLS; NULL: plaintext */
+    const char *etcd_cert;    /* --etcd-cert FILE, with --etcd-key: client certificate */
+    const char *etcd_key;
+    unsigned etcd_lease_ttl_ms; /* --etcd-lease-ttl-ms, default RS_KV_LEASE_TTL_MS_DEFAULT */
+    unsigned etcd_timeout_ms;   /* --etcd-timeout-ms, default RS_KV_TIMEOUT_MS_DEFAULT */
 };
 
 enum rs_config_result {
