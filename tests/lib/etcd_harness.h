@@ -1,7 +1,7 @@
-/* etcd_harness.h: real etcd-server members for the etcd tests, on 127.0.0.1 with free
- * ports and temporary data directories. Members are children of the test process (in its
- * process group, and killed with it by PR_SET_PDEATHSIG), stopped by pid on success and
- * failure alike. */
+/* etcd_harness.h: real etcd-server members for the etcd and strong-scope tests, on
+ * 127.0.0.1 with free ports and temporary data directories. Members are children of the
+ * test process (in its process group, and killed with it by PR_SET_PDEATHSIG), stopped by
+ * pid on success and failure alike. */
 #ifndef ROSTER_TESTS_ETCD_HARNESS_H
 #define ROSTER_TESTS_ETCD_HARNESS_H
 
