@@ -56,6 +56,15 @@ static void forget(struct rsd *n, uint64_t kv_id)
     rs_free(rs_map_del(&n->kv_live, live_hash(n, kv_id), &kv_id, live_eq));
 }
 
+/* ended forgets the operation whose final result came, unless the core has since reused its
+ * kv_id for a newer one (which then stays cancellable). */
+static void ended(struct rsd *n, uint64_t kv_id, uint64_t etcd_id)
+{
+    struct kv_live *l = rs_map_get(&n->kv_live, live_hash(n, kv_id), &kv_id, live_eq);
+    if (l && l->etcd_id == etcd_id)
+        forget(n, kv_id);
+}
+
 static void on_readable(uv_poll_t *p, int status, int events)
 {
     struct rsd *n = p->data;
@@ -69,9 +78,8 @@ static void on_readable(uv_poll_t *p, int status, int events)
         etcd_result *r = etcd_next(n->kv);
         if (!r)
             break;
-        uint64_t kv_id = (uint64_t)(uintptr_t)r->user;
         if (r->final)
-            forget(n, kv_id);
+            ended(n, (uint64_t)(uintptr_t)r->user, r->id);
         struct rs_input in = {.kind = RS_IN_KV, .now_ms = rsd_now(n), .kv = r};
         rsd_apply(n, &in);
         etcd_result_free(r);
