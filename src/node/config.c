@@ -231,6 +231,7 @@ struct parse_state {
     FILE *err;
     int policy_given; /* --conflict-policy seen: --resolver does not pick custom by itself */
     const char *etcd_flag; /* the first --etcd-* flag seen: it needs --etcd */
+    int etcd_schemes;      /* schemes the --etcd endpoints named: 1 http://, 2 https:// */
 };
 
 static int set_name(struct parse_state *ps, const char *val)
@@ -419,7 +420,7 @@ static int set_resolver(struct parse_state *ps, const char *val)
 /* --- strong scopes: etcd ------------------------------------------------------------ */
 
 /* etcd_endpoint_ok checks one --etcd item, [http://|https://]HOST:PORT, and says which
- * scheme it named: 0 none, 1 http, 2 https. 0 or -1. */
+ * scheme it named: 0 none, 1 http://, 2 https://. 0 or -1. */
 static int etcd_endpoint_ok(const char *one, int *scheme)
 {
     char host[256];
@@ -439,6 +440,7 @@ static int set_etcd(struct parse_state *ps, const char *val)
 {
     const char *p = val;
     int n = 0;
+    ps->etcd_schemes = 0; /* a later --etcd replaces an earlier one */
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
@@ -456,6 +458,7 @@ static int set_etcd(struct parse_state *ps, const char *val)
                              "(port 1..65535)\n", val, one);
             return -1;
         }
+        ps->etcd_schemes |= scheme;
         if (++n > RS_ETCD_ENDPOINTS_MAX) {
             fprintf(ps->err, "rosterd: --etcd: at most %d endpoints\n", RS_ETCD_ENDPOINTS_MAX);
             return -1;
@@ -712,13 +715,7 @@ static int check_etcd(struct parse_state *ps)
         }
         return 0;
     }
-    int http = 0, https = 0;
-    for (const char *p = cfg->etcd;; p++) {
-        http |= strncmp(p, "http://", 7) == 0;
-        https |= strncmp(p, "https://", 8) == 0;
-        if (!(p = strchr(p, ',')))
-            break;
-    }
+    int http = ps->etcd_schemes & 1, https = ps->etcd_schemes & 2;
     if (http && https) {
         fprintf(ps->err, "rosterd: --etcd '%s': mixes http:// and https:// endpoints\n",
                 cfg->etcd);
