@@ -130,6 +130,22 @@ static void create_strong(const struct test_node *t, const char *scope)
     }
 }
 
+/* wait_ready waits until t's node answers strong requests in scope (a lookup of a name
+ * nobody holds gives ENOTFOUND, not EUNAVAIL "strong scopes are starting"). */
+static void wait_ready(const struct test_node *t, const char *scope)
+{
+    uint64_t deadline = test_now_ms() + 15000;
+    for (;;) {
+        int st = ctl_run(t->sock, NULL, "--json", "--scope", scope, "lookup", "nobody", NULL);
+        if (st == 1 && strstr(out, "\"error\":\"ENOTFOUND\""))
+            return;
+        if (test_now_ms() > deadline)
+            test_fail(__FILE__, __LINE__, "%s: strong scope %s not ready (exit %d):\n%s",
+                      t->sock, scope, st, out);
+        poll(NULL, 0, 50);
+    }
+}
+
 /* scope_listed says whether t's node lists scope with mode strong. */
 static int scope_listed(const struct test_node *t, const char *scope)
 {
@@ -295,6 +311,7 @@ static void test_two_nodes(void)
     start_node(&b, "b", ec.endpoints, "/roster/t/", NULL);
     create_strong(&a, "s");
     wait_scope_listed(&b, "s");
+    wait_ready(&b, "s");
     /* the scope exists once: creating it again on the other node is EEXIST */
     ASSERT_EQ(ctl_run(b.sock, NULL, "--json", "scope-create", "s", "--strong", NULL), 1);
     HAS("\"error\":\"EEXIST\"");
@@ -354,6 +371,7 @@ static void test_prefixes(void)
     create_strong(&a, "only-one");
     wait_scope_listed(&c, "only-one"); /* it reached the other node of its prefix... */
     ASSERT(!scope_listed(&b, "only-one")); /* ...and not the node of the other prefix */
+    wait_ready(&c, "s");
 
     struct ctl_proc ha, hb;
     char pid_a[64], pid_b[64], line[256];
@@ -387,6 +405,7 @@ static void test_node_killed(void)
     start_node(&b, "b", ec.endpoints, "/roster/t/", ttl);
     create_strong(&a, "s");
     wait_scope_listed(&b, "s");
+    wait_ready(&b, "s");
     struct ctl_proc h, w;
     char pid_a[64], line[1024];
     hold(&h, &a, "s", "x", "m", pid_a);
