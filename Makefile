@@ -32,7 +32,7 @@ test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROSTER_SANITIZE=ON -DROSTER_BENCH=OFF >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) -L 'unit|api|fuzz|cluster'
+	  ctest --output-on-failure -j $(JOBS) -L 'unit|api|fuzz|cluster|etcd|strong'
 
 test: build test-asan
 	cd build && ctest --output-on-failure -j $(JOBS)

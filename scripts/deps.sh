@@ -4,8 +4,11 @@
 set -euo pipefail
 # libsodium-dev: peer authentication (rosterd); iproute2 + nftables: the cluster tests' own
 # network namespace and the packet-dropping partition rules.
+# etcd-server, libgrpc-dev, protobuf-c: strong scopes' etcd client (src/etcd) and its tests,
+# which start their own etcd members on free loopback ports.
 pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev clang libclang-rt-14-dev llvm valgrind
-      iproute2 nftables python3)
+      iproute2 nftables etcd-server libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
+      python3)
 # `deps.sh bench`: also the NATS server and C client, the reference in `make bench`.
 if [ "${1:-}" = "bench" ]; then
   pkgs+=(nats-server libnats-dev)
@@ -23,3 +26,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian's etcd-server starts a system etcd on 2379 where services may start. roster's tests
+# never use it (they run their own members), so one installed here is stopped and disabled.
+if [[ " ${missing[*]} " == *" etcd-server "* ]] && command -v systemctl >/dev/null &&
+   systemctl is-active --quiet etcd 2>/dev/null; then
+  systemctl disable --now etcd >/dev/null 2>&1 || true
+fi

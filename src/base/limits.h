@@ -40,6 +40,10 @@
 #define RS_DOWN_AFTER_MS_DEFAULT 3000u       /* peer silence before it is declared down
                                                 (--down-after-ms) */
 
+/* strong scopes */
+#define RS_KV_LEASE_TTL_MS_DEFAULT 10000u /* the node's etcd lease TTL (--etcd-lease-ttl-ms) */
+#define RS_KV_TIMEOUT_MS_DEFAULT 5000u    /* deadline of one etcd operation (--etcd-timeout-ms) */
+
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate
                                          within this */
@@ -47,6 +51,8 @@
 #define RS_SEEDS_MAX 32              /* --join seeds */
 #define RS_CONFIG_SCOPES_MAX 64      /* --scope flags */
 #define RS_PRIORITIES_MAX 64         /* --priority flags */
+#define RS_ETCD_PREFIX_MAX 256       /* bytes of --etcd-prefix */
+#define RS_ETCD_ENDPOINTS_MAX 16     /* endpoints in --etcd (the etcd client's bound) */
 
 /* client defaults */
 #define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u) /* libroster's event queue bytes

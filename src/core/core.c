@@ -475,6 +475,8 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     case RS_IN_PEER_GONE:
         rs_cluster_on_gone(c, in->conn);
         break;
+    case RS_IN_KV: /* strong scopes (contract): strong-core's part */
+        break;
     }
     rs_cluster_end_apply(c);
     c->out = NULL;

@@ -28,6 +28,11 @@
 #include "base/limits.h"
 #include "wire/wire.h"
 
+/* strong scopes (contract): the etcd data model lives in wire/kv.h (strong-core); until it
+ * is merged, the two types the core's interface names are declared here, incomplete. */
+typedef struct etcd_op etcd_op;
+typedef struct etcd_result etcd_result;
+
 struct rs_core;
 
 /* A claim on a unique name, as a conflict resolver sees it. */
@@ -79,6 +84,10 @@ struct rs_core_config {
     size_t call_proxies_max;         /* calls of one other node waiting on this node's pids;
                                         past it that node's oldest is failed (ELIMIT);
                                         0: RS_CALL_PROXIES_PER_NODE */
+    /* strong scopes (contract) */
+    int kv_enabled;          /* strong scopes: the shell has an etcd client (--etcd) */
+    uint32_t kv_lease_ttl_ms;/* the node's etcd lease TTL; 0: RS_KV_LEASE_TTL_MS_DEFAULT */
+    uint32_t kv_timeout_ms;  /* deadline of one etcd operation; 0: RS_KV_TIMEOUT_MS_DEFAULT */
 };
 
 enum rs_input_kind {
@@ -91,6 +100,7 @@ enum rs_input_kind {
                                  peer_inc) listening on peer_addr; dialed = we dialed it */
     RS_IN_PEER_MSG = 7,       /* one decoded frame from peer conn: msg */
     RS_IN_PEER_GONE = 8,      /* peer conn closed for any reason */
+    RS_IN_KV = 9,             /* strong scopes (contract): one etcd result: in->kv */
 };
 
 struct rs_input {
@@ -107,6 +117,7 @@ struct rs_input {
     uint64_t peer_inc;         /* PEER_UP */
     struct rs_bytes peer_addr; /* PEER_UP: the peer's listen address "host:port" */
     int dialed;                /* PEER_UP: 1 if this node dialed the connection */
+    const etcd_result *kv;     /* strong scopes (contract): RS_IN_KV; valid during apply */
 };
 
 enum rs_output_kind {
@@ -117,6 +128,8 @@ enum rs_output_kind {
     RS_OUT_DIAL = 5,      /* text at [off, len) is "NAME HOST:PORT": keep a connection to
                              that node's address (the shell dials and redials with backoff
                              until a PEER_UP for it, and again after a PEER_GONE) */
+    RS_OUT_KV = 6,        /* strong scopes (contract): perform kv, answered as kv_id */
+    RS_OUT_KV_CANCEL = 7, /* strong scopes (contract): cancel the stream started as kv_id */
 };
 
 struct rs_output {
@@ -125,6 +138,9 @@ struct rs_output {
     uint64_t conn;
     size_t off;
     size_t len;
+    /* strong scopes (contract) */
+    uint64_t kv_id;
+    const etcd_op *kv;
 };
 
 struct rs_outputs {

@@ -76,11 +76,24 @@ void rs_config_usage(FILE *f)
             "                       wins; unlisted nodes 0)\n"
             "  --resolver FILE.so   custom policy: shared object exporting roster_resolve\n"
             "                       (rs_resolve_fn in src/core/core.h); implies custom\n\n"
+            "Strong scopes (docs/DAEMON.md): linearizable names and groups kept in etcd v3.\n"
+            "  --etcd URL[,URL...]  etcd endpoints (http://HOST:PORT, https://HOST:PORT or\n"
+            "                       HOST:PORT; up to %d, tried in turn); without it\n"
+            "                       scope-create --strong answers EUNAVAIL\n"
+            "  --etcd-prefix P      key prefix of this roster cluster in etcd, ending in '/'\n"
+            "                       (default " RS_ETCD_PREFIX_DEFAULT ")\n"
+            "  --etcd-ca FILE       TLS: PEM roots that sign the etcd members' certificates\n"
+            "  --etcd-cert FILE     TLS client certificate (PEM), with --etcd-key FILE\n"
+            "  --etcd-key FILE      its private key\n"
+            "  --etcd-lease-ttl-ms N  the node's etcd lease: its strong entries go N ms after\n"
+            "                       it dies or loses etcd (whole seconds; default %u)\n"
+            "  --etcd-timeout-ms N  deadline of one etcd operation (default %u)\n\n"
             "  --data-dir D         directory for strong scopes' Raft log (must exist)\n"
             "  --log-level L        error | warn | info | debug (default info)\n"
             "  --help, --version\n\nLimits (decimal, < 2^32):\n",
             rs_default_socket(sock, sizeof sock), RS_HEARTBEAT_MS_DEFAULT,
-            RS_DOWN_AFTER_MS_DEFAULT);
+            RS_DOWN_AFTER_MS_DEFAULT, RS_ETCD_ENDPOINTS_MAX, RS_KV_LEASE_TTL_MS_DEFAULT,
+            RS_KV_TIMEOUT_MS_DEFAULT);
     for (size_t i = 0; i < N_LIMIT_FLAGS; i++) {
         unsigned v = *(const unsigned *)((const char *)&d + limit_flags[i].off);
         fprintf(f, "  --%-29s %s (default %u)\n", limit_flags[i].flag, limit_flags[i].help, v);
@@ -217,6 +230,8 @@ struct parse_state {
     struct rsd_config *cfg;
     FILE *err;
     int policy_given; /* --conflict-policy seen: --resolver does not pick custom by itself */
+    const char *etcd_flag; /* the first --etcd-* flag seen: it needs --etcd */
+    int etcd_schemes;      /* schemes the --etcd endpoints named: 1 http://, 2 https:// */
 };
 
 static int set_name(struct parse_state *ps, const char *val)
@@ -402,6 +417,139 @@ static int set_resolver(struct parse_state *ps, const char *val)
     return 0;
 }
 
+/* --- strong scopes: etcd ------------------------------------------------------------ */
+
+/* etcd_endpoint_ok checks one --etcd item, [http://|https://]HOST:PORT, and says which
+ * scheme it named: 0 none, 1 http://, 2 https://. 0 or -1. */
+static int etcd_endpoint_ok(const char *one, int *scheme)
+{
+    char host[256];
+    unsigned port;
+    *scheme = 0;
+    if (strncmp(one, "http://", 7) == 0) {
+        *scheme = 1;
+        one += 7;
+    } else if (strncmp(one, "https://", 8) == 0) {
+        *scheme = 2;
+        one += 8;
+    }
+    return rs_config_parse_hostport(one, host, sizeof host, &port);
+}
+
+static int set_etcd(struct parse_state *ps, const char *val)
+{
+    const char *p = val;
+    int n = 0;
+    ps->etcd_schemes = 0; /* a later --etcd replaces an earlier one */
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char one[300];
+        int scheme;
+        if (len == 0 || len >= sizeof one) {
+            fprintf(ps->err, "rosterd: --etcd '%s': expected URL[,URL...] (http://HOST:PORT, "
+                             "https://HOST:PORT or HOST:PORT)\n", val);
+            return -1;
+        }
+        memcpy(one, p, len);
+        one[len] = 0;
+        if (etcd_endpoint_ok(one, &scheme) != 0) {
+            fprintf(ps->err, "rosterd: --etcd '%s': '%s' is not [http://|https://]HOST:PORT "
+                             "(port 1..65535)\n", val, one);
+            return -1;
+        }
+        ps->etcd_schemes |= scheme;
+        if (++n > RS_ETCD_ENDPOINTS_MAX) {
+            fprintf(ps->err, "rosterd: --etcd: at most %d endpoints\n", RS_ETCD_ENDPOINTS_MAX);
+            return -1;
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    ps->cfg->etcd = val;
+    return 0;
+}
+
+/* etcd_only notes that flag is one that needs --etcd (checked once every flag is read). */
+static void etcd_only(struct parse_state *ps, const char *flag)
+{
+    if (!ps->etcd_flag)
+        ps->etcd_flag = flag;
+}
+
+static int set_etcd_prefix(struct parse_state *ps, const char *val)
+{
+    size_t n = strlen(val);
+    etcd_only(ps, "--etcd-prefix");
+    /* Ending in '/' keeps one cluster's prefix from being the start of another's
+     * ("/roster/a" would read "/roster/ab/..."). */
+    if (n == 0 || n > RS_ETCD_PREFIX_MAX || val[n - 1] != '/') {
+        fprintf(ps->err, "rosterd: --etcd-prefix '%s': must be 1..%d bytes ending in '/'\n",
+                val, RS_ETCD_PREFIX_MAX);
+        return -1;
+    }
+    ps->cfg->etcd_prefix = val;
+    return 0;
+}
+
+/* set_pem_file reads the value of --etcd-ca / --etcd-cert / --etcd-key into *out. */
+static int set_pem_file(struct parse_state *ps, const char *flag, const char *val,
+                        const char **out)
+{
+    struct stat st;
+    etcd_only(ps, flag);
+    if (stat(val, &st) != 0 || !S_ISREG(st.st_mode) || access(val, R_OK) != 0) {
+        fprintf(ps->err, "rosterd: %s %s: not a readable file\n", flag, val);
+        return -1;
+    }
+    *out = val;
+    return 0;
+}
+
+static int set_etcd_ca(struct parse_state *ps, const char *val)
+{
+    return set_pem_file(ps, "--etcd-ca", val, &ps->cfg->etcd_ca);
+}
+
+static int set_etcd_cert(struct parse_state *ps, const char *val)
+{
+    return set_pem_file(ps, "--etcd-cert", val, &ps->cfg->etcd_cert);
+}
+
+static int set_etcd_key(struct parse_state *ps, const char *val)
+{
+    return set_pem_file(ps, "--etcd-key", val, &ps->cfg->etcd_key);
+}
+
+static int set_etcd_lease_ttl(struct parse_state *ps, const char *val)
+{
+    unsigned v;
+    etcd_only(ps, "--etcd-lease-ttl-ms");
+    /* etcd grants leases in whole seconds: a TTL it would round is refused rather than
+     * stretched or cut behind the node's back. */
+    if (parse_uint(val, &v) != 0 || v < 1000 || v > 3600000 || v % 1000 != 0) {
+        fprintf(ps->err, "rosterd: --etcd-lease-ttl-ms: '%s' is not a whole number of seconds "
+                         "in ms, 1000..3600000\n", val);
+        return -1;
+    }
+    ps->cfg->etcd_lease_ttl_ms = v;
+    return 0;
+}
+
+static int set_etcd_timeout(struct parse_state *ps, const char *val)
+{
+    unsigned v;
+    etcd_only(ps, "--etcd-timeout-ms");
+    if (parse_uint(val, &v) != 0 || v < 100 || v > 600000) {
+        fprintf(ps->err, "rosterd: --etcd-timeout-ms: '%s' is not a number of ms in "
+                         "100..600000\n", val);
+        return -1;
+    }
+    ps->cfg->etcd_timeout_ms = v;
+    return 0;
+}
+
 /* The flags besides the limits (limit_flags above). */
 static const struct {
     const char *flag;
@@ -420,6 +568,13 @@ static const struct {
     {"conflict-policy", set_policy},
     {"priority", add_priority},
     {"resolver", set_resolver},
+    {"etcd", set_etcd},
+    {"etcd-prefix", set_etcd_prefix},
+    {"etcd-ca", set_etcd_ca},
+    {"etcd-cert", set_etcd_cert},
+    {"etcd-key", set_etcd_key},
+    {"etcd-lease-ttl-ms", set_etcd_lease_ttl},
+    {"etcd-timeout-ms", set_etcd_timeout},
 };
 #define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
 
@@ -455,6 +610,9 @@ static int set_defaults(struct rsd_config *cfg, FILE *err)
     cfg->heartbeat_ms = RS_HEARTBEAT_MS_DEFAULT;
     cfg->down_after_ms = RS_DOWN_AFTER_MS_DEFAULT;
     cfg->policy = RS_POLICY_OLDEST;
+    cfg->etcd_prefix = RS_ETCD_PREFIX_DEFAULT;
+    cfg->etcd_lease_ttl_ms = RS_KV_LEASE_TTL_MS_DEFAULT;
+    cfg->etcd_timeout_ms = RS_KV_TIMEOUT_MS_DEFAULT;
     return 0;
 }
 
@@ -545,6 +703,46 @@ static int check_cluster(struct parse_state *ps)
     return 0;
 }
 
+/* check_etcd checks the etcd flags against each other: TLS is on exactly when --etcd-ca is
+ * given, so a scheme in --etcd must agree with it. 0 or -1. */
+static int check_etcd(struct parse_state *ps)
+{
+    struct rsd_config *cfg = ps->cfg;
+    if (!cfg->etcd) {
+        if (ps->etcd_flag) {
+            fprintf(ps->err, "rosterd: %s needs --etcd URL[,URL...]\n", ps->etcd_flag);
+            return -1;
+        }
+        return 0;
+    }
+    int http = ps->etcd_schemes & 1, https = ps->etcd_schemes & 2;
+    if (http && https) {
+        fprintf(ps->err, "rosterd: --etcd '%s': mixes http:// and https:// endpoints\n",
+                cfg->etcd);
+        return -1;
+    }
+    if (https && !cfg->etcd_ca) {
+        fprintf(ps->err, "rosterd: --etcd '%s': https:// needs --etcd-ca FILE (the roots "
+                         "that sign the members' certificates)\n", cfg->etcd);
+        return -1;
+    }
+    if (http && cfg->etcd_ca) {
+        fprintf(ps->err, "rosterd: --etcd '%s': --etcd-ca turns TLS on, but the endpoints "
+                         "say http://\n", cfg->etcd);
+        return -1;
+    }
+    if (!cfg->etcd_cert != !cfg->etcd_key) {
+        fprintf(ps->err, "rosterd: --etcd-cert and --etcd-key go together\n");
+        return -1;
+    }
+    if (cfg->etcd_cert && !cfg->etcd_ca) {
+        fprintf(ps->err, "rosterd: --etcd-cert needs --etcd-ca (a client certificate is "
+                         "only sent over TLS)\n");
+        return -1;
+    }
+    return 0;
+}
+
 int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
     if (set_defaults(cfg, err) != 0)
@@ -568,7 +766,8 @@ int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FI
         if (parse_flag(&ps, argc, argv, &i) != 0)
             return RS_CONFIG_ERROR;
     }
-    if (check_limits(&cfg->limits, err) != 0 || check_cluster(&ps) != 0)
+    if (check_limits(&cfg->limits, err) != 0 || check_cluster(&ps) != 0 ||
+        check_etcd(&ps) != 0)
         return RS_CONFIG_ERROR;
     format_addr(cfg->listen_addr, sizeof cfg->listen_addr, cfg->listen_host, cfg->listen_port);
     return RS_CONFIG_OK;

@@ -12,6 +12,7 @@
 #include "core/core.h"
 
 #define RS_LISTEN_DEFAULT "127.0.0.1:7400"
+#define RS_ETCD_PREFIX_DEFAULT "/roster/default/"
 
 struct rsd_config {
     char name[RS_NODE_NAME_MAX + 1]; /* 1..64 bytes of [A-Za-z0-9._-] */
@@ -37,6 +38,14 @@ struct rsd_config {
     size_t n_priorities;
     const char *resolver; /* --resolver FILE.so (argv string) or NULL */
     rs_resolve_fn resolver_fn; /* its roster_resolve, loaded by main.c */
+    /* --- strong scopes: the etcd client (src/node/kv.c) --- */
+    const char *etcd;         /* --etcd "URL[,URL...]" (argv string); NULL: no strong scopes */
+    const char *etcd_prefix;  /* --etcd-prefix, default RS_ETCD_PREFIX_DEFAULT */
+    const char *etcd_ca;      /* --etcd-ca FILE: TLS; NULL: plaintext */
+    const char *etcd_cert;    /* --etcd-cert FILE, with --etcd-key: client certificate */
+    const char *etcd_key;
+    unsigned etcd_lease_ttl_ms; /* --etcd-lease-ttl-ms, default RS_KV_LEASE_TTL_MS_DEFAULT */
+    unsigned etcd_timeout_ms;   /* --etcd-timeout-ms, default RS_KV_TIMEOUT_MS_DEFAULT */
 };
 
 enum rs_config_result {

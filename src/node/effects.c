@@ -2,7 +2,8 @@
  * rsd_apply queues outputs; rsd_perform delivers them (SEND to a conn's pending
  * output, CLOSE, LOG, LOG_LEVEL), then flushes every conn that got output, which may feed
  * CLIENT_FLUSHED / CLIENT_GONE and queue more outputs: it loops until nothing is left.
- * DIAL outputs go to dial.c. Every input gets the wall-clock time here (HLC stamps).
+ * DIAL outputs go to dial.c; KV and KV_CANCEL go to the etcd bridge (kv.c) right after the
+ * apply that made them. Every input gets the wall-clock time here (HLC stamps).
  * Nothing deliver() calls may apply an input: it would append to the outputs being walked
  * (moving them under the walk) and the reset at its end would drop them. Feedback belongs
  * to the flush phase of rsd_perform, which runs between deliveries; an assert holds it. */
@@ -28,10 +29,12 @@ void rsd_apply(struct rsd *n, struct rs_input *in)
 {
     RS_ASSERT(!n->delivering); /* see the top of this file */
     in->wall_ms = wall_ms();
+    size_t first = n->outs.n;
     if (rs_core_apply(n->core, in, &n->outs) != 0) {
         rs_log(RS_LOG_ERROR, "core out of memory: aborting");
         abort();
     }
+    rsd_kv_outputs(n, first); /* an etcd op is only valid until the next apply */
 }
 
 static void deliver(struct rsd *n)
@@ -71,6 +74,9 @@ static void deliver(struct rsd *n)
             rs_log_set_level(out->level);
             rs_log(RS_LOG_INFO, "log level set to %s", rs_log_level_name(rs_log_get_level()));
             break;
+        case RS_OUT_KV:
+        case RS_OUT_KV_CANCEL:
+            break; /* submitted at apply time (rsd_kv_outputs) */
         }
     }
     rs_outputs_reset(o);
@@ -86,10 +92,12 @@ void rsd_perform(struct rsd *n)
     if (n->performing)
         return; /* the running call picks up what was queued */
     n->performing = 1;
-    while (n->outs.n || !rs_list_empty(&n->dirty)) {
+    while (n->outs.n || !rs_list_empty(&n->dirty) || rsd_kv_pending(n)) {
         if (n->outs.n)
             deliver(n);
-        /* Flushing may queue outputs (FLUSHED, GONE): they are delivered next round. */
+        /* Flushing and refused etcd submits may queue outputs (FLUSHED, GONE, the core's
+         * answer to a REJECTED result): they are delivered next round. */
+        rsd_kv_feed_rejected(n);
         while (!rs_list_empty(&n->dirty)) {
             struct rs_link *l = n->dirty.next;
             rs_list_del(l);

@@ -1,7 +1,8 @@
 /* loop.c: the node's life cycle: create the core (random incarnation and hash seed), run
  * the libuv loop, the periodic timer (TICK input with monotonic and wall time, stall scan,
  * peer handshake deadlines), SIGTERM/SIGINT handling and the clean stop (every conn closed
- * through CLIENT_GONE / PEER_GONE, every dial target and buffer freed). */
+ * through CLIENT_GONE / PEER_GONE, every dial target and buffer freed, the etcd client
+ * destroyed after the loop). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
     rs_list_init(&n->handshaking);
     rs_list_init(&n->dials);
     rs_map_init(&n->conns);
+    rs_map_init(&n->kv_live);
+    n->kv_rejected_tail = &n->kv_rejected;
     rs_outputs_init(&n->outs);
     n->next_conn_id = 1;
     n->wire_limits = cfg->limits;
@@ -94,6 +97,9 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         .n_priorities = cfg->n_priorities,
         .scopes = cfg->scopes,
         .n_scopes = cfg->n_scopes,
+        .kv_enabled = cfg->etcd != NULL,
+        .kv_lease_ttl_ms = cfg->etcd_lease_ttl_ms,
+        .kv_timeout_ms = cfg->etcd_timeout_ms,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);
@@ -103,6 +109,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         rs_log(RS_LOG_ERROR, "cannot create the node core (invalid config or out of memory)");
         return -1;
     }
+    if (cfg->etcd && rsd_kv_start(n) != 0)
+        return -1;
     n->sig_term.data = n->sig_int.data = n;
     uv_signal_start(&n->sig_term, on_signal, SIGTERM);
     uv_signal_start(&n->sig_int, on_signal, SIGINT);
@@ -137,6 +145,7 @@ void rsd_stop(struct rsd *n)
     rs_listen_stop(n);
     rs_peer_listen_stop(n);
     rs_dial_stop(n);
+    rsd_kv_stop(n);
     while (!rs_list_empty(&n->all)) {
         struct rs_conn *c = RS_CONTAINER(n->all.next, struct rs_conn, all_link);
         rs_conn_close(c, RS_LOG_DEBUG, "node stopping");
@@ -168,6 +177,7 @@ void rsd_fini(struct rsd *n)
         if (r != 0)
             rs_log(RS_LOG_WARN, "loop close: %s", uv_strerror(r));
     }
+    rsd_kv_free(n);
     if (n->core)
         rs_core_free(n->core);
     rs_dial_free(n);

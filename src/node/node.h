@@ -13,6 +13,8 @@
 #include "core/core.h"
 
 struct rs_conn;
+struct etcd_client;
+struct kv_reject;
 
 /* An intrusive doubly-linked list link. */
 struct rs_link {
@@ -60,6 +62,13 @@ struct rsd {
     struct rs_link dials;       /* struct rs_dial: addresses to keep a connection to */
     uint64_t peer_refused_logged_ms;
     uint64_t tick_ms;           /* TICK period */
+
+    /* --- strong scopes: the etcd bridge (kv.c); kv is NULL without --etcd --- */
+    struct etcd_client *kv;
+    uv_poll_t kv_poll;        /* the client's eventfd: results waiting */
+    int kv_polling;           /* kv_poll initialised: rsd_kv_stop closes it */
+    struct rs_map kv_live;    /* kv_id -> struct kv_live: operations in flight */
+    struct kv_reject *kv_rejected, **kv_rejected_tail; /* refused submits, to answer */
 };
 
 /* loop.c */
@@ -91,6 +100,19 @@ void rs_dial_free(struct rsd *n);
  * queued, flushing connections, until nothing is left. */
 void rsd_apply(struct rsd *n, struct rs_input *in);
 void rsd_perform(struct rsd *n);
+
+/* kv.c: the etcd bridge (strong scopes). rsd_kv_start creates the client from the --etcd
+ * flags and polls it (0, or -1 with a logged reason: the node cannot start).
+ * rsd_kv_outputs submits the RS_OUT_KV / RS_OUT_KV_CANCEL outputs from outs.v[first] on;
+ * rsd_apply calls it after every apply. rsd_kv_feed_rejected answers refused submits
+ * (rsd_perform's flush phase); rsd_kv_pending says whether any wait. rsd_kv_stop stops the
+ * polling (rsd_stop); rsd_kv_free destroys the client after the loop (rsd_fini). */
+int rsd_kv_start(struct rsd *n);
+void rsd_kv_outputs(struct rsd *n, size_t first);
+int rsd_kv_pending(const struct rsd *n);
+void rsd_kv_feed_rejected(struct rsd *n);
+void rsd_kv_stop(struct rsd *n);
+void rsd_kv_free(struct rsd *n);
 
 /* list helpers */
 static inline void rs_list_init(struct rs_link *l) { l->prev = l->next = l; }

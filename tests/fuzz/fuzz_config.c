@@ -1,7 +1,8 @@
 /* fuzz_config.c: fuzz target for rosterd's flag parser (src/node/config.c), the decoder of
  * the daemon's configuration. Input: NUL-separated argv strings. The parser must never
- * crash, and an accepted configuration must have coherent limits and a bounded socket path
- * and node name. */
+ * crash, and an accepted configuration must have coherent limits, a bounded socket path
+ * and node name, and etcd settings that hold together (a prefix ending in '/', a lease of
+ * whole seconds, TLS files only with --etcd, a certificate only with its key and a CA). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strnlen(cfg.name, sizeof cfg.name) == sizeof cfg.name || cfg.name[0] == 0)
             abort();
         if (cfg.listen_port == 0 || cfg.listen_port > 65535)
+            abort();
+        size_t pl = strlen(cfg.etcd_prefix);
+        if (pl == 0 || pl > RS_ETCD_PREFIX_MAX || cfg.etcd_prefix[pl - 1] != '/')
+            abort();
+        if (cfg.etcd_lease_ttl_ms < 1000 || cfg.etcd_lease_ttl_ms % 1000 != 0)
+            abort();
+        if (!cfg.etcd && (cfg.etcd_ca || cfg.etcd_cert || cfg.etcd_key))
+            abort();
+        if (!cfg.etcd_cert != !cfg.etcd_key || (cfg.etcd_cert && !cfg.etcd_ca))
             abort();
     }
     fclose(null);
