@@ -77,7 +77,10 @@ extern "C" {
     X(EINTERNAL, -23, "internal error")                                                  \
     X(EIO, -24, "input/output error")                                                    \
     X(EPERM, -25, "not permitted")                                                       \
-    X(ESUBOVERFLOW, -26, "subscription overflowed; resubscribe")
+    X(ESUBOVERFLOW, -26, "subscription overflowed; resubscribe")                       \
+    X(EUNKNOWN, -27, "outcome unknown: the operation may or may not have been applied")  \
+    X(ECONFLICT, -28, "compare failed: the current value is not the expected one")       \
+    X(ECOMPACTED, -29, "history compacted: the revision asked for is no longer kept")
 
 #define ROSTER_ERR_ENUM_(name, value, msg) ROSTER_##name = (value),
 enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };
@@ -117,6 +120,9 @@ typedef enum roster_reason {
     ROSTER_REASON_NODE_DOWN = 3,    /* owner's node was declared down */
     ROSTER_REASON_CONFLICT = 4,     /* lost a name conflict */
     ROSTER_REASON_NOPROC = 5,       /* monitored pid was not alive when the monitor started */
+    ROSTER_REASON_LEASE_LOST = 6,   /* strong scope: the node could not renew its etcd lease in
+                                       time; the holder must assume the name is gone */
+    ROSTER_REASON_HANDOFF = 7,      /* strong or eventual: the name was handed to another pid */
 } roster_reason;
 /* roster_reason_name returns "normal", "disconnected", ... ("none" for 0). */
 ROSTER_API const char *roster_reason_name(int reason);
@@ -137,6 +143,9 @@ typedef struct roster_entry {
     uint64_t count;  /* groups listing: member count; scopes listing: number of names */
     uint64_t groups; /* scopes listing: number of groups; otherwise 0 */
     int mode;        /* scopes listing: ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG */
+    uint64_t token;    /* lookup: the holder's fencing token (strictly increasing per name
+                          across grants; strong: etcd's revision of the grant) */
+    uint64_t revision; /* strong scopes: the etcd revision the answer reflects (0: eventual) */
 } roster_entry;
 
 /* A list of entries. Free with roster_entries_free (frees every entry's buffers too). */
@@ -231,6 +240,77 @@ ROSTER_API int roster_scopes(roster_client *c, roster_entries *out, int timeout_
 ROSTER_API int roster_register(roster_client *c, const char *scope, const void *name,
                                size_t name_len, roster_pid pid, const void *meta,
                                size_t meta_len, roster_pid *holder, int timeout_ms);
+/* roster_register_token is roster_register that also gives the grant's fencing token
+ * (*token, if not NULL): a number that strictly increases per name across grants, so a
+ * resource that remembers the highest token it saw can refuse an older holder. In a strong
+ * scope it is etcd's revision of the grant; re-registering with new metadata keeps it. */
+ROSTER_API int roster_register_token(roster_client *c, const char *scope, const void *name,
+                                     size_t name_len, roster_pid pid, const void *meta,
+                                     size_t meta_len, roster_pid *holder, uint64_t *token,
+                                     int timeout_ms);
+/* roster_check_token says whether token is name's current one: 1 current, 0 stale (the
+ * name was granted again since, or is free), or a negative error. Linearizable in a strong
+ * scope; answered by the owner's node in an eventual one. *current_token (if not NULL)
+ * receives the current token (0: not registered). */
+ROSTER_API int roster_check_token(roster_client *c, const char *scope, const void *name,
+                                  size_t name_len, uint64_t token, uint64_t *current_token,
+                                  int timeout_ms);
+/* roster_handoff re-points name from its holder to the live pid to, atomically: the name is
+ * never free in between, and to's client is told (ROSTER_EV_REGISTERED with reason
+ * ROSTER_REASON_HANDOFF, id 0) and owns it from then on. The caller must be the holder's
+ * client, or a client of the same OS user (ENOTOWNER otherwise). if_token (0: any) makes it
+ * conditional (ECONFLICT). *token receives the new grant's token. Strong scopes; in an
+ * eventual scope, between pids of the holder's node only (EINVAL otherwise). */
+ROSTER_API int roster_handoff(roster_client *c, const char *scope, const void *name,
+                              size_t name_len, roster_pid to, uint64_t if_token,
+                              uint64_t *token, int timeout_ms);
+
+/* What roster_update compares before it writes. */
+typedef struct roster_update_cond {
+    int if_token;          /* compare the token with token */
+    uint64_t token;
+    int if_meta;           /* compare the metadata, byte for byte, with meta */
+    const void *meta;
+    size_t meta_len;
+    roster_pid member;     /* a membership of member in the group name; zero pid: a name */
+} roster_update_cond;
+/* roster_update replaces a name's (or, with cond->member, a membership's) metadata only if
+ * what cond names matches: ECONFLICT otherwise, with the current metadata in *current and
+ * the current token in *token (both may be NULL; free *current with roster_buf_free). The
+ * caller must be the holder's client or a client of the same OS user. Strong scopes, and
+ * eventual scopes on the owner's node. */
+ROSTER_API int roster_update(roster_client *c, const char *scope, const void *name,
+                             size_t name_len, const void *meta, size_t meta_len,
+                             const roster_update_cond *cond, uint64_t *token,
+                             roster_buf *current, int timeout_ms);
+/* roster_update_fn computes the next metadata from the current one: fill *next (its memory
+ * stays the callback's until the next call or the end of roster_update_with); return 0 to
+ * write it, or a non-zero value to stop (roster_update_with returns that value). */
+typedef int (*roster_update_fn)(void *arg, const roster_buf *current, roster_buf *next);
+/* roster_update_with runs a read-modify-write loop on name's metadata: read it, call fn,
+ * compare-and-set with the token read, and retry on ECONFLICT until timeout_ms. */
+ROSTER_API int roster_update_with(roster_client *c, const char *scope, const void *name,
+                                  size_t name_len, roster_update_fn fn, void *arg,
+                                  uint64_t *token, int timeout_ms);
+/* roster_campaign waits until pid holds name (leader election in a strong scope), in
+ * first-come order among the candidates, then answers like roster_register_token. The
+ * candidacy ends (and the name is resigned) when pid closes or the client goes; resign
+ * explicitly with roster_unregister. timeout_ms -1 waits without limit. */
+ROSTER_API int roster_campaign(roster_client *c, const char *scope, const void *name,
+                               size_t name_len, roster_pid pid, const void *meta,
+                               size_t meta_len, uint64_t *token, int timeout_ms);
+
+/* Read modes for strong scopes. By default every lookup and listing of a strong scope is
+ * linearizable (one etcd read). ROSTER_READ_STALE answers from the node's local copy (kept
+ * current by an etcd watch); entry.revision (and roster_last_revision) says which etcd
+ * revision the answer reflects. Eventual scopes ignore the mode. */
+#define ROSTER_READ_LINEARIZABLE 0
+#define ROSTER_READ_STALE 1
+/* roster_set_read_mode sets the mode of this client's later reads; returns the old one. */
+ROSTER_API int roster_set_read_mode(roster_client *c, int mode);
+/* roster_last_revision is the revision the last answered read in a strong scope reflected. */
+ROSTER_API uint64_t roster_last_revision(const roster_client *c);
+
 /* roster_unregister removes a name registered by one of this client's pids. ENOTFOUND if
  * it is not registered, ENOTOWNER if another client's pid holds it. */
 ROSTER_API int roster_unregister(roster_client *c, const char *scope, const void *name,
@@ -364,6 +444,9 @@ typedef struct roster_event {
      * event's allocation (roster_event_free clears both). */
     size_t n_to;
     const roster_pid *to_all;
+    /* strong scopes: the etcd revision of the change (SNAPSHOT_END: of the snapshot), to
+     * resume from with roster_subscribe_from; 0 in eventual scopes */
+    uint64_t revision;
 } roster_event;
 /* roster_event_free frees the buffers of an event filled by roster_next_event. An event's
  * name, meta and prev_meta share one allocation (one per event; a field the event kind does
@@ -394,6 +477,12 @@ ROSTER_API void roster_event_free(roster_event *ev);
 ROSTER_API int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
                                 size_t pattern_len, unsigned flags, uint64_t *sub_out,
                                 int timeout_ms);
+/* roster_subscribe_from subscribes to a strong scope's events after etcd revision
+ * from_revision (an event's revision field), exactly once each and in order, with no
+ * snapshot; ROSTER_ECOMPACTED if etcd no longer keeps them. */
+ROSTER_API int roster_subscribe_from(roster_client *c, const char *scope, const void *pattern,
+                                     size_t pattern_len, unsigned flags, uint64_t from_revision,
+                                     uint64_t *sub_out, int timeout_ms);
 ROSTER_API int roster_unsubscribe(roster_client *c, uint64_t sub, int timeout_ms);
 
 /* roster_monitor watches pid anywhere: its death arrives once as a DOWN event with the

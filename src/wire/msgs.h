@@ -44,24 +44,24 @@
     X(PID_CLOSE,     4, P,           0, S|PV,            "close one of the client's pids")        \
     X(SCOPE_CREATE,  5, O|SC,        0, S|PV,            "create a scope")                        \
     X(SCOPES,        6, NONE,        O|A|A2|SC, S|A|PV,  "list the scopes")                       \
-    X(REGISTER,      7, P|SC|K|M,    0, S|P|PV,          "register a unique name")                \
+    X(REGISTER,      7, P|SC|K|M,    0, S|A2|P|PV,          "register a unique name")                \
     X(UNREGISTER,    8, SC|K,        0, S|PV,            "remove a name")                         \
-    X(LOOKUP,        9, SC|K,        0, S|P|N|M|PV,      "find a name's holder")                  \
-    X(NAMES,        10, A|P|SC|K,    P|N|K|M, S|A|PV,    "list names")                            \
-    X(COUNT,        11, SC|N,        A|K, S|A|PV,        "count names, groups, members")          \
+    X(LOOKUP,        9, O|SC|K,      0, S|A|A2|P|N|M|PV,      "find a name's holder")                  \
+    X(NAMES,        10, O|A|P|SC|K,  P|N|K|M, S|A|A2|PV,    "list names")                            \
+    X(COUNT,        11, O|SC|N,      A|K, S|A|A2|PV,        "count names, groups, members")          \
     X(JOIN,         12, P|SC|K|M,    0, S|PV,            "join a group")                          \
     X(LEAVE,        13, P|SC|K,      0, S|PV,            "leave a group")                         \
-    X(MEMBERS,      14, O|SC|K,      P|N|K|M, S|A|PV,    "list a group's members")                \
-    X(IS_MEMBER,    15, P|SC|K,      0, S|A|PV,          "is a pid a member of a group")          \
-    X(GROUPS,       16, A|P|SC|K,    A|P|N|K|M, S|A|PV,  "list groups")                           \
-    X(SUBSCRIBE,    17, O|SC|K,      0, S|A|PV,          "subscribe to registry/group events")    \
+    X(MEMBERS,      14, O|SC|K,      P|N|K|M, S|A|A2|PV,    "list a group's members")                \
+    X(IS_MEMBER,    15, O|P|SC|K,    0, S|A|A2|PV,          "is a pid a member of a group")          \
+    X(GROUPS,       16, O|A|P|SC|K,  A|P|N|K|M, S|A|A2|PV,  "list groups")                           \
+    X(SUBSCRIBE,    17, O|A|SC|K,    0, S|A|PV,          "subscribe to registry/group events")    \
     X(UNSUBSCRIBE,  18, A,           0, S|PV,            "end a subscription")                    \
     X(MONITOR,      19, P,           0, S|A|PV,          "be told when a pid goes down")          \
     X(DEMONITOR,    20, A,           0, S|PV,            "end a monitor")                         \
     X(STATUS,       21, NONE,        A|K, S|A|PV,        "node statistics and limits")            \
     X(NODES,        22, SC,          O|A|N, S|A|PV,      "list the cluster's nodes")              \
     X(LOG_LEVEL,    23, O,           0, S|PV,            "set the node's log level")              \
-    X(EVENT,        24, O|A|P|SC|N|K|M|PV, 0, 0,        "node -> client: an event (req_id 0)")    \
+    X(EVENT,        24, O|A|A2|P|SC|N|K|M|PV, 0, 0,     "node -> client: an event (req_id 0)")    \
     X(SCOPE_JOIN,   25, SC,          0, S|PV,            "join a scope on this node")             \
     X(SCOPE_LEAVE,  26, SC,          0, S|PV,            "leave a scope on this node")            \
     X(SEND,         27, O|A|P|SC|K|M, 0, S|PV,           "send a message to a pid or a name")     \
@@ -70,6 +70,10 @@
     X(CALL,         30, O|A|A2|P|SC|K|M, 0, S|P|M|PV,    "send a message and wait for its reply") \
     X(REPLY,        31, A2|M,        0, 0,               "answer a call (no reply)")              \
     X(MULTI_CALL,   32, O|A|A2|SC|K|M, O|P|M, S|A|A2|PV, "call every member of a group")          \
+    X(CHECK_TOKEN,  33, A2|SC|K,     0, S|A|A2|PV,       "is a fencing token still current")      \
+    X(HANDOFF,      34, A2|P|SC|K,   0, S|A2|P|PV,       "move a name to another pid atomically") \
+    X(UPDATE,       35, O|A2|P|SC|K|M|PV, 0, S|A2|P|M|PV, "compare-and-set a name's or membership's metadata") \
+    X(CAMPAIGN,     36, P|SC|K|M,    0, S|A2|P|PV,       "wait to hold a name (leader election)") \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
     X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
@@ -112,8 +116,14 @@
     X(register_name,            REGISTER, req, key,  "the name")                                  \
     X(register_meta,            REGISTER, req, meta, "the name's metadata")                       \
     X(register_reply_holder,    REGISTER, reply, pid, "the name's holder (also on ROSTER_ETAKEN)")\
+    X(register_reply_token,     REGISTER, reply, arg2,                                            \
+      "the grant's fencing token (strong: etcd revision of the grant; eventual: the claim's HLC)") \
     X(unregister_name,          UNREGISTER, req, key, "the name")                                 \
+    X(lookup_flags,             LOOKUP, req, opts, "RS_OPT_STALE: strong scopes, the local copy") \
     X(lookup_name,              LOOKUP, req, key,   "the name")                                   \
+    X(lookup_reply_revision,    LOOKUP, reply, arg,                                               \
+      "strong: the etcd revision the answer reflects (0: eventual)")                              \
+    X(lookup_reply_token,       LOOKUP, reply, arg2, "the holder's fencing token")                \
     X(lookup_reply_holder,      LOOKUP, reply, pid,  "the name's holder")                         \
     X(lookup_reply_node,        LOOKUP, reply, node, "the holder's node")                         \
     X(lookup_reply_meta,        LOOKUP, reply, meta, "the name's metadata")                       \
@@ -124,21 +134,29 @@
     X(names_item_name,          NAMES, item, key,  "the name")                                    \
     X(names_item_meta,          NAMES, item, meta, "its metadata")                                \
     X(names_reply_n,            NAMES, reply, arg, "items sent")                                  \
+    X(names_flags,              NAMES, req, opts, "RS_OPT_STALE")                                 \
+    X(names_reply_revision,     NAMES, reply, arg2, "strong: the etcd revision listed (0: eventual)") \
     X(count_node,               COUNT, req, node, "count only this node's entries (empty: all)")  \
     X(count_item_value,         COUNT, item, arg, "the counter's value")                          \
     X(count_item_counter,       COUNT, item, key, "\"names\", \"groups\" or \"members\"")         \
     X(count_reply_n,            COUNT, reply, arg, "items sent")                                  \
+    X(count_flags,              COUNT, req, opts, "RS_OPT_STALE")                                 \
+    X(count_reply_revision,     COUNT, reply, arg2, "strong: the etcd revision counted (0: eventual)") \
     X(join_group,               JOIN, req, key,  "the group")                                     \
     X(join_meta,                JOIN, req, meta, "the membership's metadata")                     \
     X(leave_group,              LEAVE, req, key, "the group")                                     \
-    X(members_opts,             MEMBERS, req, opts, "RS_OPT_LOCAL: local members only")           \
+    X(members_opts,             MEMBERS, req, opts,                                               \
+      "RS_OPT_LOCAL: local members only; RS_OPT_STALE: strong scopes, the local copy")           \
     X(members_group,            MEMBERS, req, key,  "the group")                                  \
     X(members_item_node,        MEMBERS, item, node, "the member's node")                         \
     X(members_item_group,       MEMBERS, item, key,  "the group")                                 \
     X(members_item_meta,        MEMBERS, item, meta, "the membership's metadata")                 \
     X(members_reply_n,          MEMBERS, reply, arg, "items sent")                                \
+    X(members_reply_revision,   MEMBERS, reply, arg2, "strong: the etcd revision listed (0: eventual)") \
     X(is_member_group,          IS_MEMBER, req, key, "the group")                                 \
     X(is_member_reply_yes,      IS_MEMBER, reply, arg, "1 if a member, else 0")                   \
+    X(is_member_flags,          IS_MEMBER, req, opts, "RS_OPT_STALE")                             \
+    X(is_member_reply_revision, IS_MEMBER, reply, arg2, "strong: the etcd revision read (0: eventual)") \
     X(groups_limit,             GROUPS, req, arg, "at most this many items (0: no limit)")        \
     X(groups_filter,            GROUPS, req, pid, "only groups this pid is in (zero: any)")       \
     X(groups_prefix,            GROUPS, req, key, "only groups starting with this")               \
@@ -147,8 +165,13 @@
     X(groups_item_group,        GROUPS, item, key,  "the group")                                  \
     X(groups_item_meta,         GROUPS, item, meta, "a member's metadata")                        \
     X(groups_reply_n,           GROUPS, reply, arg, "items sent")                                 \
+    X(groups_flags,             GROUPS, req, opts, "RS_OPT_STALE")                                \
+    X(groups_reply_revision,    GROUPS, reply, arg2, "strong: the etcd revision listed (0: eventual)") \
     X(subscribe_flags,          SUBSCRIBE, req, opts, "ROSTER_SUB_* flags")                       \
     X(subscribe_pattern,        SUBSCRIBE, req, key,  "name/group pattern (or prefix)")           \
+    X(subscribe_from_revision,  SUBSCRIBE, req, arg,                                              \
+      "strong: deliver exactly the events after this etcd revision (0: snapshot/now); "           \
+      "ROSTER_ECOMPACTED if etcd no longer has them")                                             \
     X(subscribe_reply_id,       SUBSCRIBE, reply, arg, "the subscription id")                     \
     X(unsubscribe_id,           UNSUBSCRIBE, req, arg, "the subscription id")                     \
     X(monitor_reply_id,         MONITOR, reply, arg, "the monitor id")                            \
@@ -170,6 +193,8 @@
     X(event_key,                EVENT, req, key,  "the name or group")                            \
     X(event_meta,               EVENT, req, meta, "the metadata now")                             \
     X(event_prev_meta,          EVENT, req, prev, "the metadata before (UPDATED events)")         \
+    X(event_revision,           EVENT, req, arg2,                                                 \
+      "strong: the etcd revision of the change (SNAPSHOT_END: of the snapshot); 0: eventual")    \
     X(send_flags,               SEND, req, opts, "RS_SEND_CONFIRM")                               \
     X(send_from,                SEND, req, arg,  "sender serial (one of the client's pids)")      \
     X(send_to,                  SEND, req, pid,  "receiving pid (zero: by name)")                 \
@@ -210,6 +235,31 @@
     X(multi_call_item_payload,  MULTI_CALL, item, meta, "its answer")                             \
     X(multi_call_reply_replies, MULTI_CALL, reply, arg,  "members that answered")                 \
     X(multi_call_reply_bad,     MULTI_CALL, reply, arg2, "members that did not")                  \
+    X(check_token_token,        CHECK_TOKEN, req, arg2, "the token to check")                     \
+    X(check_token_name,         CHECK_TOKEN, req, key,  "the name")                               \
+    X(check_token_reply_current, CHECK_TOKEN, reply, arg, "1: the token is the name's current one, 0: stale") \
+    X(check_token_reply_token,  CHECK_TOKEN, reply, arg2, "the name's current token (0: not registered)") \
+    X(handoff_if_token,         HANDOFF, req, arg2, "only if the name's token is this (0: any)")  \
+    X(handoff_to,               HANDOFF, req, pid,  "the new holder (a live pid)")                \
+    X(handoff_name,             HANDOFF, req, key,  "the name")                                   \
+    X(handoff_reply_holder,     HANDOFF, reply, pid, "the holder now")                            \
+    X(handoff_reply_token,      HANDOFF, reply, arg2, "the new grant's fencing token")            \
+    X(update_flags,             UPDATE, req, opts,                                                \
+      "RS_UPDATE_IF_TOKEN, RS_UPDATE_IF_META, RS_UPDATE_MEMBER (a membership, not a name)")       \
+    X(update_if_token,          UPDATE, req, arg2, "RS_UPDATE_IF_TOKEN: the expected token")      \
+    X(update_member,            UPDATE, req, pid,  "RS_UPDATE_MEMBER: the member pid (names: zero)") \
+    X(update_key,               UPDATE, req, key,  "the name or group")                           \
+    X(update_meta,              UPDATE, req, meta, "the new metadata")                            \
+    X(update_if_meta,           UPDATE, req, prev, "RS_UPDATE_IF_META: the expected metadata")    \
+    X(update_reply_token,       UPDATE, reply, arg2,                                              \
+      "OK: the token now; ROSTER_ECONFLICT: the current token")                                   \
+    X(update_reply_holder,      UPDATE, reply, pid, "the holder or member")                       \
+    X(update_reply_meta,        UPDATE, reply, meta, "ROSTER_ECONFLICT: the current metadata")    \
+    X(campaign_candidate,       CAMPAIGN, req, pid, "the candidate pid (one of the client's)")    \
+    X(campaign_name,            CAMPAIGN, req, key, "the name to hold")                           \
+    X(campaign_meta,            CAMPAIGN, req, meta, "the metadata it holds the name with")       \
+    X(campaign_reply_holder,    CAMPAIGN, reply, pid, "the candidate, now the holder")            \
+    X(campaign_reply_token,     CAMPAIGN, reply, arg2, "its fencing token")                       \
     X(p_node_state,             P_NODE, req, opts, "ROSTER_NODE_UP or ROSTER_NODE_DOWN")          \
     X(p_node_incarnation,       P_NODE, req, arg,  "the node's incarnation")                      \
     X(p_node_name,              P_NODE, req, node, "the node's name")                             \

@@ -48,7 +48,8 @@
 #include "wire/msgs.h"
 
 #define RS_WIRE_MAGIC 0x52535452u /* "RSTR" */
-#define RS_WIRE_VERSION 3u /* 3: an accepted HELLO's PREV carries the limits block */
+#define RS_WIRE_VERSION 4u /* 4: strong scopes (tokens, revisions, CHECK_TOKEN, HANDOFF,
+                              UPDATE, CAMPAIGN); 3: HELLO's PREV carries the limits */
 
 /* Frame flags. */
 #define RS_F_REPLY 0x01u
@@ -76,6 +77,13 @@ enum rs_msg_type {
 
 /* Request options. */
 #define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only */
+#define RS_OPT_STALE 0x2u /* reads in strong scopes: answer from the node's local copy (kept
+                             current by an etcd watch) and say which revision it reflects */
+
+/* UPDATE flags (compare-and-set of metadata). */
+#define RS_UPDATE_IF_TOKEN 0x1u /* only if the name's token is if_token */
+#define RS_UPDATE_IF_META 0x2u  /* only if the metadata is if_meta (byte for byte) */
+#define RS_UPDATE_MEMBER 0x4u   /* a membership of update_member in the group, not a name */
 
 /* Messaging: SEND / PUBLISH / MULTI_CALL flags and MESSAGE kinds (the same values as
  * roster.h's ROSTER_SEND_CONFIRM, ROSTER_PUBLISH_LOCAL, ROSTER_PUBLISH_NOWAIT and

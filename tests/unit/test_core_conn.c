@@ -36,7 +36,7 @@ static void test_hello_bad_version(void)
     h_open(&h, 1);
     struct rs_msg m = {.type = RS_MSG_HELLO, .opts = 7, .arg = RS_WIRE_MAGIC};
     ASSERT_EQ(h_status(&h, 1, &m), ROSTER_EVERSION);
-    ASSERT(h_bytes_is(h_reply(&h)->prev, "node speaks protocol version 3, client sent 7"));
+    ASSERT(h_bytes_is(h_reply(&h)->prev, "node speaks protocol version 4, client sent 7"));
     ASSERT(h_closed(&h, 1));
     ASSERT_U64_EQ(h_stats(&h).pids, 0);
     /* after the close, frames are ignored */
