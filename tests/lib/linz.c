@@ -151,6 +151,14 @@ static int apply(struct mstate *s, const struct linz_op *op)
             return op->outcome == LINZ_NOTFOUND;
         return op->outcome == LINZ_OK && op->r_holder == s->holder && op->r_meta == s->meta &&
                learn(s, op->r_token);
+    case LINZ_EXPIRE:
+        if (s->holder != op->pid)
+            return 0; /* no effect: the same as leaving it out */
+        if (s->known && s->token > s->floor)
+            s->floor = s->token;
+        s->holder = 0;
+        s->meta = 0;
+        return 1;
     case LINZ_CHECK:
         if (unknown || op->outcome != LINZ_OK)
             return 0;
@@ -303,7 +311,7 @@ struct frame {
 static const char *kind_name(enum linz_kind k)
 {
     static const char *const names[] = {"?", "register", "unregister", "handoff", "update",
-                                        "lookup", "check"};
+                                        "lookup", "check", "expire"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -432,7 +440,8 @@ int linz_check(struct linz_op *ops, size_t n, size_t max_states, struct linz_rep
         max_states = 1000000;
     for (size_t i = 0; i < n; i++) {
         const struct linz_op *o = &ops[i];
-        if (o->kind < LINZ_REGISTER || o->kind > LINZ_CHECK || o->outcome < LINZ_OK ||
+        if (o->kind < LINZ_REGISTER || o->kind > LINZ_EXPIRE || o->outcome < LINZ_OK ||
+            (o->kind == LINZ_EXPIRE && o->outcome != LINZ_UNKNOWN) ||
             o->outcome > LINZ_UNKNOWN || o->pid == 0 ||
             (o->outcome != LINZ_UNKNOWN && o->ret < o->call) ||
             (o->kind == LINZ_HANDOFF && o->to == 0)) {

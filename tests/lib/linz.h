@@ -26,6 +26,8 @@ enum linz_kind {
     LINZ_UPDATE,       /* pid (the holder) sets meta (if_token / if_meta: conditional) */
     LINZ_LOOKUP,       /* who holds it, with which token and meta */
     LINZ_CHECK,        /* is if_token the current token */
+    LINZ_EXPIRE,       /* pid died (its client closed, its node was killed): its names go
+                          at some time after call; outcome must be LINZ_UNKNOWN */
 };
 
 enum linz_outcome {

@@ -287,6 +287,30 @@ static void test_random_histories(void)
     }
 }
 
+static void test_expire(void)
+{
+    /* a dead pid's name may go at any time after its death, but not before */
+    struct linz_op h[] = {
+        OP(.name = 1, .kind = LINZ_REGISTER, .call = 0, .ret = 1, .pid = 1, .outcome = LINZ_OK,
+           .r_token = 5),
+        OP(.name = 1, .kind = LINZ_EXPIRE, .call = 10, .pid = 1, .outcome = LINZ_UNKNOWN),
+        OP(.name = 1, .kind = LINZ_LOOKUP, .call = 20, .ret = 21, .pid = 2, .outcome = LINZ_OK,
+           .r_holder = 1, .r_token = 5),
+        OP(.name = 1, .kind = LINZ_REGISTER, .call = 30, .ret = 31, .pid = 2, .outcome = LINZ_OK,
+           .r_token = 9),
+    };
+    struct linz_op g[4];
+    struct linz_report r;
+    memcpy(g, h, sizeof g); /* linz_check reorders its array */
+    ASSERT(judge(g, 4, &r));
+    memcpy(g, h, sizeof g);
+    g[1].call = 25; /* died after the lookup but the register at 30 found it free: fine */
+    ASSERT(judge(g, 4, &r));
+    memcpy(g, h, sizeof g);
+    g[1].call = 35; /* died after the register returned: the register could not succeed */
+    ASSERT(!judge(g, 4, &r));
+}
+
 static void test_malformed(void)
 {
     struct linz_op h[] = {OP(.name = 1, .kind = 0, .pid = 1, .outcome = LINZ_OK)};
@@ -297,4 +321,4 @@ static void test_malformed(void)
 
 TEST_MAIN(T(test_sequential_ok), T(test_two_holders), T(test_concurrent_read_either_way),
           T(test_stale_read), T(test_unknown_outcomes), T(test_tokens_grow), T(test_handoff),
-          T(test_compare_and_set), T(test_random_histories), T(test_malformed))
+          T(test_compare_and_set), T(test_random_histories), T(test_expire), T(test_malformed))
