@@ -113,7 +113,19 @@ void eh_start(struct eh_cluster *cl, int n)
     eh_start_tls(cl, n, NULL);
 }
 
+static void start_members(struct eh_cluster *cl, int n, const char *tls_dir, const char *alt);
+
 void eh_start_tls(struct eh_cluster *cl, int n, const char *tls_dir)
+{
+    start_members(cl, n, tls_dir, NULL);
+}
+
+void eh_start_alt(struct eh_cluster *cl, int n, const char *alt_addr)
+{
+    start_members(cl, n, NULL, alt_addr);
+}
+
+static void start_members(struct eh_cluster *cl, int n, const char *tls_dir, const char *alt)
 {
     const char *bin = etcd_bin();
     if (!bin)
@@ -139,14 +151,22 @@ void eh_start_tls(struct eh_cluster *cl, int n, const char *tls_dir)
         l = strlen(cl->endpoints);
         snprintf(cl->endpoints + l, sizeof(cl->endpoints) - l, "%s127.0.0.1:%d", i ? "," : "",
                  cl->m[i].client_port);
+        l = strlen(cl->alt_endpoints);
+        if (alt)
+            snprintf(cl->alt_endpoints + l, sizeof(cl->alt_endpoints) - l, "%s%s:%d",
+                     i ? "," : "", alt, cl->m[i].client_port);
     }
     test_on_fail(cleanup, cl);
     for (int i = 0; i < n; i++) {
         struct eh_member *m = &cl->m[i];
-        char name[16], curl[64], purl[64], murl[64], token[64], log[300];
+        char name[16], curl[64], lurl[160], purl[64], murl[64], token[64], log[300];
         char cert[300], key[300], ca[300];
         snprintf(name, sizeof(name), "m%d", i);
         snprintf(curl, sizeof(curl), "%s://127.0.0.1:%d", tls ? "https" : "http", m->client_port);
+        if (alt)
+            snprintf(lurl, sizeof(lurl), "%s,http://%s:%d", curl, alt, m->client_port);
+        else
+            snprintf(lurl, sizeof(lurl), "%s", curl);
         snprintf(murl, sizeof(murl), "http://127.0.0.1:%d", m->metrics_port);
         snprintf(cert, sizeof(cert), "%s/server.crt", tls ? tls : "");
         snprintf(key, sizeof(key), "%s/server.key", tls ? tls : "");
@@ -168,7 +188,7 @@ void eh_start_tls(struct eh_cluster *cl, int n, const char *tls_dir)
             /* Short heartbeat and election timeout: leader loss is detected and a new
              * leader elected in well under a second on loopback. */
             const char *argv[40] = {bin, "--name", name, "--data-dir", m->dir,
-                                    "--listen-client-urls", curl, "--advertise-client-urls", curl,
+                                    "--listen-client-urls", lurl, "--advertise-client-urls", curl,
                                     "--listen-peer-urls", purl, "--initial-advertise-peer-urls",
                                     purl, "--initial-cluster", initial, "--initial-cluster-token",
                                     token, "--initial-cluster-state", "new",

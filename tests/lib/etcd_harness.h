@@ -22,6 +22,7 @@ struct eh_cluster {
     char base[200];
     char endpoints[256]; /* every member, comma-separated */
     const char *tls_dir; /* TLS members: eh_make_certs' files are here */
+    char alt_endpoints[256]; /* eh_start_alt: every member on the second address */
 };
 
 /* eh_make_certs writes ca.crt, server.{crt,key} (for 127.0.0.1) and client.{crt,key}
@@ -33,6 +34,10 @@ void eh_make_certs(const char *dir);
 void eh_start(struct eh_cluster *cl, int n);
 /* eh_start_tls: the same, serving TLS that requires client certificates from tls_dir. */
 void eh_start_tls(struct eh_cluster *cl, int n, const char *tls_dir);
+/* eh_start_alt: the same, plaintext, each member also listening for clients on alt_addr
+ * (another loopback address, e.g. "127.0.0.2") at the same port, listed in alt_endpoints:
+ * a test can drop one client's traffic to etcd by address with a packet filter. */
+void eh_start_alt(struct eh_cluster *cl, int n, const char *alt_addr);
 void eh_stop(struct eh_cluster *cl);
 void eh_kill(struct eh_cluster *cl, int i);
 /* eh_leader returns the index of the member that says it leads, or -1. */

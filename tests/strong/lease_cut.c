@@ -1,0 +1,184 @@
+/* test_lease_cut.c: self-fencing (issue 9, item 6). A rosterd cut from etcd by a real packet
+ * drop (nftables, in a network namespace of the test's own) must tell its holders that
+ * they lost their strong names (reason lease_lost) before the lease's TTL has passed, and
+ * so before another node can be granted the same name once etcd expires the lease.
+ *
+ * The etcd members listen on 127.0.0.1 and 127.0.0.2; node A reaches them only through
+ * 127.0.0.2, node B through 127.0.0.1, so dropping 127.0.0.2 cuts A alone. Skipped (77,
+ * with the reason) where namespaces or nftables are not available, or while the node has
+ * no strong scopes. */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "etcd_harness.h"
+#include "node.h"
+#include "roster.h"
+#include "test.h"
+
+#define TABLE "roster_lease_cut_test"
+#define TTL_MS 3000
+#define SCOPE "fence"
+
+static void nft_heal(void) { cl_sh("nft delete table inet " TABLE " 2>/dev/null"); }
+
+static void nft_heal_cb(void *arg)
+{
+    (void)arg;
+    nft_heal();
+}
+
+/* cut drops every packet to or from 127.0.0.2: node A's only way to etcd. */
+static int cut(void)
+{
+    return cl_sh("nft -f - <<'EOF'\n"
+                 "table inet " TABLE " {\n"
+                 "  chain out {\n"
+                 "    type filter hook output priority 0; policy accept;\n"
+                 "    ip daddr 127.0.0.2 drop\n"
+                 "    ip saddr 127.0.0.2 drop\n"
+                 "  }\n"
+                 "}\n"
+                 "EOF");
+}
+
+static roster_client *connect_sock(const char *sock)
+{
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = sock;
+    roster_client *c = NULL;
+    ASSERT_EQ(roster_connect(&c, &o), ROSTER_OK);
+    return c;
+}
+
+/* wait_ready: a node answers strong requests in SCOPE once a lookup of a free name says
+ * ENOTFOUND. A node without strong scopes at all makes the test skip. */
+static void wait_ready(roster_client *c)
+{
+    uint64_t deadline = test_now_ms() + 20000;
+    for (;;) {
+        roster_entry e;
+        memset(&e, 0, sizeof e);
+        int rc = roster_lookup(c, SCOPE, "nobody", 6, &e, 2000);
+        if (rc == ROSTER_ENOTFOUND)
+            return;
+        if (rc == ROSTER_OK)
+            roster_entry_free(&e);
+        if (test_now_ms() > deadline)
+            test_fail(__FILE__, __LINE__, "strong scope not ready: %s (%s)", roster_err_name(rc),
+                      roster_errdetail(c));
+        poll(NULL, 0, 50);
+    }
+}
+
+static void create_scope(roster_client *c)
+{
+    uint64_t deadline = test_now_ms() + 20000;
+    int rc;
+    while ((rc = roster_scope_create(c, SCOPE, ROSTER_SCOPE_STRONG, 5000)) != ROSTER_OK) {
+        if (rc == ROSTER_EUNAVAIL && strstr(roster_errdetail(c), "not available in this"))
+            test_skip("this rosterd has no strong scopes yet");
+        if (rc != ROSTER_EUNAVAIL || test_now_ms() > deadline)
+            test_fail(__FILE__, __LINE__, "scope-create --strong: %s (%s)", roster_err_name(rc),
+                      roster_errdetail(c));
+        poll(NULL, 0, 50);
+    }
+}
+
+/* lost_notice takes c's waiting events and says whether one tells that "leader" was lost
+ * with reason lease_lost. */
+static int lost_notice(roster_client *c)
+{
+    int hit = 0;
+    roster_event ev;
+    while (roster_next_event(c, &ev) == ROSTER_OK) {
+        if (ev.type == ROSTER_EV_UNREGISTERED && ev.reason == ROSTER_REASON_LEASE_LOST &&
+            ev.name.len == 6 && memcmp(ev.name.data, "leader", 6) == 0)
+            hit = 1;
+        roster_event_free(&ev);
+    }
+    return hit;
+}
+
+static void test_lease_lost_before_regrant(void)
+{
+    char why[200];
+    if (!cl_netns(why, sizeof why))
+        test_skip("no private network namespace (%s): etcd cannot be cut from one node "
+                  "without touching the host's network", why);
+    if (cl_sh("nft --version >/dev/null 2>&1") != 0)
+        test_skip("nft (nftables) is not installed: run scripts/deps.sh");
+    if (cut() != 0)
+        test_skip("nftables rules cannot be installed in this namespace");
+    nft_heal();
+    test_on_fail(nft_heal_cb, NULL);
+
+    struct eh_cluster etcd;
+    eh_start_alt(&etcd, 3, "127.0.0.2");
+    struct test_node a, b;
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", TTL_MS);
+    const char *args_a[] = {"--name", "a", "--etcd", etcd.alt_endpoints, "--etcd-prefix",
+                            "/fence/", "--etcd-lease-ttl-ms", ttl, NULL};
+    const char *args_b[] = {"--name", "b", "--etcd", etcd.endpoints, "--etcd-prefix",
+                            "/fence/", "--etcd-lease-ttl-ms", ttl, NULL};
+    test_node_start(&a, args_a);
+    test_node_start(&b, args_b);
+    roster_client *ha = connect_sock(a.sock), *wa = connect_sock(a.sock);
+    roster_client *hb = connect_sock(b.sock);
+    create_scope(hb);
+    wait_ready(ha);
+    wait_ready(hb);
+
+    roster_pid holder = {0, 0};
+    uint64_t t1 = 0, t2 = 0;
+    ASSERT_EQ(roster_register_token(ha, SCOPE, "leader", 6, roster_self(ha), "a", 1, &holder,
+                                    &t1, 5000), ROSTER_OK);
+    ASSERT(t1 > 0);
+    ASSERT_EQ(roster_subscribe(wa, SCOPE, "leader", 6, ROSTER_SUB_REGISTRY, NULL, 5000), 0);
+    /* B sees A's holder: the name is taken */
+    ASSERT_EQ(roster_register_token(hb, SCOPE, "leader", 6, roster_self(hb), "b", 1, &holder,
+                                    NULL, 5000), ROSTER_ETAKEN);
+    ASSERT(roster_pid_equal(holder, roster_self(ha)));
+
+    ASSERT_EQ(cut(), 0);
+    uint64_t t_cut = test_now_ms(), t_lost = 0, t_told = 0, t_grant = 0;
+    uint64_t deadline = t_cut + 4 * TTL_MS + 10000;
+    while ((!t_lost || !t_told || !t_grant) && test_now_ms() < deadline) {
+        struct pollfd pf[2] = {{roster_fd(wa), POLLIN, 0}, {roster_fd(ha), POLLIN, 0}};
+        poll(pf, 2, 20);
+        if (!t_lost && lost_notice(wa))
+            t_lost = test_now_ms();
+        if (!t_told && lost_notice(ha))
+            t_told = test_now_ms();
+        if (!t_grant) {
+            int rc = roster_register_token(hb, SCOPE, "leader", 6, roster_self(hb), "b", 1,
+                                           &holder, &t2, 2000);
+            if (rc == ROSTER_OK)
+                t_grant = test_now_ms();
+            else
+                ASSERT(rc == ROSTER_ETAKEN || rc == ROSTER_EUNKNOWN || rc == ROSTER_ETIMEDOUT);
+        }
+    }
+    printf("cut at 0 ms: A's subscriber told lease_lost at %lld ms, A's holder at %lld ms, "
+           "B granted the name at %lld ms (TTL %d ms)\n",
+           t_lost ? (long long)(t_lost - t_cut) : -1LL, t_told ? (long long)(t_told - t_cut) : -1LL,
+           t_grant ? (long long)(t_grant - t_cut) : -1LL, TTL_MS);
+    ASSERT(t_lost && t_told && t_grant);
+    ASSERT(t_told < t_grant);
+    ASSERT(t_lost < t_grant);
+    ASSERT(t_told - t_cut < TTL_MS); /* before the TTL, by the test's own clock */
+    ASSERT(t2 > t1);                 /* a new grant, a larger fencing token */
+
+    nft_heal();
+    roster_close(ha);
+    roster_close(wa);
+    roster_close(hb);
+    test_node_stop(&a);
+    test_node_stop(&b);
+    eh_stop(&etcd);
+}
+
+TEST_MAIN(T(test_lease_lost_before_regrant))
