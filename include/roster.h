@@ -88,7 +88,8 @@ enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };
 
 /* roster_strerror returns a static message for a code ("unknown error" if none). */
 ROSTER_API const char *roster_strerror(int err);
-/* roster_err_name returns the code's name without prefix, e.g. "ETAKEN" ("EUNKNOWN"). */
+/* roster_err_name returns the code's name without prefix, e.g. "ETAKEN"; "EOTHER" for a
+ * value that is not in the map (ROSTER_EUNKNOWN is a real code: "outcome unknown"). */
 ROSTER_API const char *roster_err_name(int err);
 /* roster_version returns ROSTER_VERSION_NUMBER of the library actually linked. */
 ROSTER_API int roster_version(void);

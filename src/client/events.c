@@ -451,6 +451,8 @@ const char *roster_reason_name(int reason)
     case ROSTER_REASON_NODE_DOWN: return "node_down";
     case ROSTER_REASON_CONFLICT: return "conflict";
     case ROSTER_REASON_NOPROC: return "noproc";
+    case ROSTER_REASON_LEASE_LOST: return "lease_lost";
+    case ROSTER_REASON_HANDOFF: return "handoff";
     default: return "unknown";
     }
 }
