@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define ROSTER_VERSION_MAJOR 0
-#define ROSTER_VERSION_MINOR 2
+#define ROSTER_VERSION_MINOR 3
 #define ROSTER_VERSION_PATCH 0
 #define ROSTER_VERSION_NUMBER \
     (ROSTER_VERSION_MAJOR * 10000 + ROSTER_VERSION_MINOR * 100 + ROSTER_VERSION_PATCH)
@@ -88,7 +88,8 @@ enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };
 
 /* roster_strerror returns a static message for a code ("unknown error" if none). */
 ROSTER_API const char *roster_strerror(int err);
-/* roster_err_name returns the code's name without prefix, e.g. "ETAKEN" ("EUNKNOWN"). */
+/* roster_err_name returns the code's name without prefix, e.g. "ETAKEN"; "EOTHER" for a
+ * value that is not in the map (ROSTER_EUNKNOWN is a real code: "outcome unknown"). */
 ROSTER_API const char *roster_err_name(int err);
 /* roster_version returns ROSTER_VERSION_NUMBER of the library actually linked. */
 ROSTER_API int roster_version(void);
@@ -300,6 +301,15 @@ ROSTER_API int roster_campaign(roster_client *c, const char *scope, const void *
                                size_t name_len, roster_pid pid, const void *meta,
                                size_t meta_len, uint64_t *token, int timeout_ms);
 
+/* roster_campaign_async sends the same request without waiting: the answer arrives, however
+ * late, as a ROSTER_EV_REPLY event with req_id = *req_out, status, pid = the holder and token
+ * = the fencing token. It is not a pipelined write: roster_wait_all neither waits for it nor
+ * consumes its answer, and blocking calls may be made while it is pending. The request is
+ * written at once. To give up, close pid (or the client). */
+ROSTER_API int roster_campaign_async(roster_client *c, const char *scope, const void *name,
+                                     size_t name_len, roster_pid pid, const void *meta,
+                                     size_t meta_len, uint64_t *req_out);
+
 /* Read modes for strong scopes. By default every lookup and listing of a strong scope is
  * linearizable (one etcd read). ROSTER_READ_STALE answers from the node's local copy (kept
  * current by an etcd watch); entry.revision (and roster_last_revision) says which etcd
@@ -333,6 +343,7 @@ typedef struct roster_counts {
     uint64_t names;
     uint64_t groups;
     uint64_t members;
+    uint64_t revision; /* strong scopes: the etcd revision counted (0: eventual) */
 } roster_counts;
 ROSTER_API int roster_count(roster_client *c, const char *scope, const char *node,
                             roster_counts *out, int timeout_ms);
@@ -447,6 +458,9 @@ typedef struct roster_event {
     /* strong scopes: the etcd revision of the change (SNAPSHOT_END: of the snapshot), to
      * resume from with roster_subscribe_from; 0 in eventual scopes */
     uint64_t revision;
+    /* ROSTER_EV_REPLY of a pipelined register or of roster_campaign_async: the grant's
+     * fencing token (0 otherwise) */
+    uint64_t token;
 } roster_event;
 /* roster_event_free frees the buffers of an event filled by roster_next_event. An event's
  * name, meta and prev_meta share one allocation (one per event; a field the event kind does

@@ -21,6 +21,10 @@
 /* Requests the library sends on its own (the unsubscribe after a library-side overflow)
  * carry this bit; their answers are consumed by the library. */
 #define RS_CLIENT_INTERNAL_BIT 0x40000000u
+/* Both bits: a pipelined request whose answer may come much later (a campaign). It is not
+ * counted in async_pending (roster_wait_all does not wait for it) and its answer is always
+ * queued as a ROSTER_EV_REPLY event, never consumed or dropped by roster_wait_all. */
+#define RS_CLIENT_LONG_BITS (RS_CLIENT_ASYNC_BIT | RS_CLIENT_INTERNAL_BIT)
 #define RS_CLIENT_ID_MASK 0x3fffffffu
 #define RS_CLIENT_CHUNK (64u * 1024u)         /* read size and pipelined flush threshold */
 #define RS_CLIENT_IN_KEEP (4u * RS_CLIENT_CHUNK) /* a larger idle read buffer is freed */
@@ -47,7 +51,8 @@ struct rs_req {
     uint64_t arg2;
     struct rs_pid pid;
     char node[RS_NODE_NAME_MAX + 1];
-    int want_meta; /* copy the reply's META into meta (lookup) */
+    int want_meta; /* copy the reply's META into meta: 1 on success (lookup), 2 on any
+                      status (update: ECONFLICT carries the current metadata) */
     roster_buf meta;
     int want_prev; /* copy an accepted reply's PREV into prev (HELLO: the limits block) */
     roster_buf prev;
@@ -118,6 +123,11 @@ struct roster_client {
     struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
     size_t n_ovf, cap_ovf;
     uint32_t next_internal;
+    uint32_t next_long; /* ids of RS_CLIENT_LONG_BITS requests (strong.c) */
+    /* strong scopes (strong.c): the read mode of later reads and the revision the last
+     * answered read reflected */
+    int read_mode;
+    uint64_t last_revision;
     /* messages (msg.c): MESSAGE frames the queue bound refused, not yet reported by an
      * OVERFLOW event with id 0; msg_marker: that OVERFLOW event is already queued */
     uint64_t msgs_dropped;
@@ -177,6 +187,11 @@ int rs_client_check_frame(roster_client *c, const struct rs_msg *m);
 int rs_client_build_write(roster_client *c, struct rs_msg *m, uint8_t type, const char *scope,
                           const void *key, size_t key_len, roster_pid pid, const void *meta,
                           size_t meta_len);
+/* rs_client_read_opts is the RS_OPT_STALE bit of the client's read mode (strong.c). */
+uint32_t rs_client_read_opts(const roster_client *c);
+/* rs_client_saw_revision records the revision a read's reply reflected (0: eventual scope,
+ * ignored) for roster_last_revision. */
+void rs_client_saw_revision(roster_client *c, uint64_t revision);
 /* rs_client_copy_buf copies n bytes into a new NUL-terminated roster_buf; 0 or ENOMEM. */
 int rs_client_copy_buf(roster_buf *dst, const uint8_t *p, size_t n);
 /* rs_client_copy_str copies a byte view into a fixed char array (truncating). */

@@ -130,9 +130,12 @@ static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
      * ending with SNAPSHOT_END) are never dropped. Event kinds this library does not know
      * yet are handed out as they are (roster_event_type_name says "unknown"). */
     unsigned kind = rs_msg_event_kind(ev);
-    if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || rs_msg_event_snapshot(ev))
-        return 0;
     uint64_t sub = rs_msg_event_id(ev);
+    /* Id 0 is a notice to a pid's owner, not a subscription's event (a handoff that made
+     * it the holder, a lost lease): never dropped either. */
+    if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || rs_msg_event_snapshot(ev) ||
+        sub == 0)
+        return 0;
     if (c->n_ovf && rs_client_evq_overflowed(c, sub))
         return 1;
     if (c->evq.len - c->evq_off + n <= c->evq_max)
@@ -190,7 +193,7 @@ static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply,
 
 uint64_t rs_client_evq_drop_replies(roster_client *c)
 {
-    uint64_t failed = 0;
+    uint64_t failed = 0, kept = 0;
     if (c->evq_replies == 0)
         return 0;
     c->head_valid = 0;
@@ -198,10 +201,13 @@ uint64_t rs_client_evq_drop_replies(roster_client *c)
     while (r < c->evq.len) {
         const uint8_t *f = c->evq.data + r;
         size_t n = (size_t)rs_get_u32(f) + 4;
-        if (f[5] & RS_F_REPLY) {
+        uint32_t id = rs_get_u32(f + 8);
+        if ((f[5] & RS_F_REPLY) && (id & RS_CLIENT_LONG_BITS) != RS_CLIENT_LONG_BITS) {
             if (rs_get_u32(f + RS_FRAME_HEADER) != 0)
                 failed++;
         } else {
+            if (f[5] & RS_F_REPLY)
+                kept++; /* a campaign's answer stays for the application */
             if (w != r)
                 memmove(c->evq.data + w, f, n);
             w += n;
@@ -209,7 +215,7 @@ uint64_t rs_client_evq_drop_replies(roster_client *c)
         r += n;
     }
     c->evq.len = w;
-    c->evq_replies = 0;
+    c->evq_replies = kept;
     sync_evfd(c);
     return failed;
 }
@@ -291,6 +297,7 @@ static int convert(const struct rs_msg *m_in, roster_event *ev)
         ev->status = m.status;
         ev->pid.node_inc = m.pid.inc;
         ev->pid.serial = m.pid.serial;
+        ev->token = m.arg2; /* REGISTER, CAMPAIGN: the grant's fencing token */
         /* a pipelined answer: its PREV (error detail) is handed out as meta */
         return fill_bufs(ev, 0, m.key, 1, m.prev, 0, m.prev, 0, NULL);
     }
@@ -298,6 +305,7 @@ static int convert(const struct rs_msg *m_in, roster_event *ev)
     ev->reason = (int)rs_msg_event_reason(&m);
     ev->snapshot = rs_msg_event_snapshot(&m);
     ev->id = rs_msg_event_id(&m);
+    ev->revision = rs_msg_event_revision(&m);
     ev->pid.node_inc = m.pid.inc;
     ev->pid.serial = m.pid.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
@@ -451,12 +459,22 @@ const char *roster_reason_name(int reason)
     case ROSTER_REASON_NODE_DOWN: return "node_down";
     case ROSTER_REASON_CONFLICT: return "conflict";
     case ROSTER_REASON_NOPROC: return "noproc";
+    case ROSTER_REASON_LEASE_LOST: return "lease_lost";
+    case ROSTER_REASON_HANDOFF: return "handoff";
     default: return "unknown";
     }
 }
 
 int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
                      size_t pattern_len, unsigned flags, uint64_t *sub_out, int timeout_ms)
+{
+    return roster_subscribe_from(c, scope, pattern, pattern_len, flags, 0, sub_out,
+                                 timeout_ms);
+}
+
+int roster_subscribe_from(roster_client *c, const char *scope, const void *pattern,
+                          size_t pattern_len, unsigned flags, uint64_t from_revision,
+                          uint64_t *sub_out, int timeout_ms)
 {
     int r = rs_client_begin(c);
     struct rs_msg m;
@@ -467,10 +485,16 @@ int roster_subscribe(roster_client *c, const char *scope, const void *pattern,
     if (flags & ~(unsigned)(ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS | ROSTER_SUB_PREFIX |
                             ROSTER_SUB_SNAPSHOT | ROSTER_SUB_ALL))
         return rs_client_fail(c, ROSTER_EINVAL, "unknown subscription flags 0x%x", flags);
+    /* Resuming replays exactly the changes after the revision: a snapshot would repeat
+     * state the subscriber already has. */
+    if (from_revision && (flags & ROSTER_SUB_SNAPSHOT))
+        return rs_client_fail(c, ROSTER_EINVAL,
+                              "a subscription from a revision takes no snapshot");
     if (!(flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS)))
         flags |= ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
     m.type = RS_MSG_SUBSCRIBE;
     rs_msg_subscribe_flags_set(&m, flags);
+    rs_msg_subscribe_from_revision_set(&m, from_revision);
     rs_msg_subscribe_pattern_set(&m, rs_bytes_of(pattern, pattern_len));
     struct rs_req req;
     memset(&req, 0, sizeof req);

@@ -92,6 +92,12 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
                            m.prev.ptr ? (const char *)m.prev.ptr : "");
         return;
     }
+    if ((m.req_id & RS_CLIENT_LONG_BITS) == RS_CLIENT_LONG_BITS) {
+        /* a campaign's answer, however late and whatever else is in flight */
+        if (m.flags & RS_F_REPLY)
+            rs_client_evq_push(c, p, n, NULL);
+        return;
+    }
     if (m.req_id & RS_CLIENT_INTERNAL_BIT) {
         if (m.flags & RS_F_REPLY)
             rs_client_evq_internal_reply(c, m.req_id);
@@ -125,7 +131,7 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
     call->arg2 = m.arg2;
     call->pid = m.pid;
     rs_client_copy_str(call->node, sizeof call->node, m.node);
-    if (call->want_meta && m.status == 0 && call->err == 0)
+    if (call->want_meta && (m.status == 0 || call->want_meta == 2) && call->err == 0)
         call->err = rs_client_copy_buf(&call->meta, m.meta.ptr, m.meta.len);
     if (call->want_prev && m.status == 0 && call->err == 0)
         call->err = rs_client_copy_buf(&call->prev, m.prev.ptr, m.prev.len);

@@ -187,7 +187,9 @@ int roster_nodes_list(roster_client *c, const char *scope, roster_nodes *out, in
     return r;
 }
 
-/* list_entries runs a listing request whose items are entries. */
+/* list_entries runs a listing request whose items are entries. A strong scope's reply
+ * carries (in ARG2, for NAMES, GROUPS and MEMBERS alike) the etcd revision listed: every
+ * entry gets it. */
 static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
                         int timeout_ms)
 {
@@ -197,9 +199,20 @@ static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
     req.on_item = item_entry;
     req.ctx = &x;
     int r = rs_client_request(c, m, &req, timeout_ms);
-    if (r)
+    if (r) {
         roster_entries_free(out);
-    return r;
+        return r;
+    }
+    if (m->type == RS_MSG_SCOPES)
+        return 0;
+    struct rs_msg rep = rs_req_reply(&req);
+    uint64_t rev = m->type == RS_MSG_NAMES    ? rs_msg_names_reply_revision(&rep)
+                   : m->type == RS_MSG_GROUPS ? rs_msg_groups_reply_revision(&rep)
+                                              : rs_msg_members_reply_revision(&rep);
+    for (size_t i = 0; i < out->n; i++)
+        out->items[i].revision = rev;
+    rs_client_saw_revision(c, rev);
+    return 0;
 }
 
 int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms)
@@ -230,10 +243,12 @@ static int prefix_query(roster_client *c, uint8_t type, const char *scope, const
     m.type = type;
     struct rs_pid filter = {pid.node_inc, pid.serial};
     if (type == RS_MSG_NAMES) {
+        rs_msg_names_flags_set(&m, rs_client_read_opts(c));
         rs_msg_names_limit_set(&m, limit);
         rs_msg_names_filter_set(&m, filter);
         rs_msg_names_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
     } else {
+        rs_msg_groups_flags_set(&m, rs_client_read_opts(c));
         rs_msg_groups_limit_set(&m, limit);
         rs_msg_groups_filter_set(&m, filter);
         rs_msg_groups_prefix_set(&m, rs_bytes_of(prefix, prefix_len));
@@ -268,7 +283,7 @@ int roster_members(roster_client *c, const char *scope, const void *group, size_
         (r = rs_client_check_key(c, group, group_len, "group name")))
         return r;
     m.type = RS_MSG_MEMBERS;
-    rs_msg_members_opts_set(&m, local_only ? RS_OPT_LOCAL : 0);
+    rs_msg_members_opts_set(&m, (local_only ? RS_OPT_LOCAL : 0) | rs_client_read_opts(c));
     rs_msg_members_group_set(&m, rs_bytes_of(group, group_len));
     return list_entries(c, &m, out, timeout_ms);
 }

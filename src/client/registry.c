@@ -3,24 +3,24 @@
 
 #include "client/client.h"
 
-/* rs_client_build_write fills a REGISTER or JOIN request after the local checks. Shared
- * with the pipelined forms (async.c). */
+/* rs_client_build_write fills a REGISTER, JOIN (or another request of the same fields:
+ * UNREGISTER, LEAVE, IS_MEMBER, CAMPAIGN) after the local checks. Shared with the pipelined
+ * forms (async.c) and the campaign (strong.c). */
 int rs_client_build_write(roster_client *c, struct rs_msg *m, uint8_t type, const char *scope,
                           const void *key, size_t key_len, roster_pid pid, const void *meta,
                           size_t meta_len)
 {
     memset(m, 0, sizeof *m);
+    const char *what = type == RS_MSG_REGISTER || type == RS_MSG_UNREGISTER ||
+                               type == RS_MSG_CAMPAIGN
+                           ? "name"
+                           : "group name";
     int r = rs_client_begin(c);
     if (r || (r = rs_client_check_scope(c, scope, &m->scope)) ||
-        (r = rs_client_check_key(c, key, key_len,
-                                 type == RS_MSG_REGISTER || type == RS_MSG_UNREGISTER
-                                     ? "name"
-                                     : "group name")))
+        (r = rs_client_check_key(c, key, key_len, what)))
         return r;
     if (key_len == 0)
-        return rs_client_fail(c, ROSTER_EINVAL, "empty %s",
-                              type == RS_MSG_REGISTER || type == RS_MSG_UNREGISTER ? "name"
-                                                                                   : "group name");
+        return rs_client_fail(c, ROSTER_EINVAL, "empty %s", what);
     if (meta_len && !meta)
         return rs_client_fail(c, ROSTER_EINVAL, "metadata pointer is NULL");
     if ((r = rs_client_check_meta(c, meta_len)))
@@ -37,6 +37,16 @@ int roster_register(roster_client *c, const char *scope, const void *name, size_
                     roster_pid pid, const void *meta, size_t meta_len, roster_pid *holder,
                     int timeout_ms)
 {
+    return roster_register_token(c, scope, name, name_len, pid, meta, meta_len, holder, NULL,
+                                 timeout_ms);
+}
+
+int roster_register_token(roster_client *c, const char *scope, const void *name,
+                          size_t name_len, roster_pid pid, const void *meta, size_t meta_len,
+                          roster_pid *holder, uint64_t *token, int timeout_ms)
+{
+    if (token)
+        *token = 0;
     struct rs_msg m;
     int r = rs_client_build_write(c, &m, RS_MSG_REGISTER, scope, name, name_len, pid, meta,
                                   meta_len);
@@ -51,6 +61,8 @@ int roster_register(roster_client *c, const char *scope, const void *name, size_
         holder->node_inc = h.inc;
         holder->serial = h.serial;
     }
+    if (token && r == 0)
+        *token = rs_msg_register_reply_token(&rep);
     return r;
 }
 
@@ -80,11 +92,15 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
         (r = rs_client_check_key(c, name, name_len, "name")))
         return r;
     m.type = RS_MSG_LOOKUP;
+    rs_msg_lookup_flags_set(&m, rs_client_read_opts(c));
     rs_msg_lookup_name_set(&m, rs_bytes_of(name, name_len));
     struct rs_req req;
     memset(&req, 0, sizeof req);
     req.want_meta = 1;
     r = rs_client_request(c, &m, &req, timeout_ms);
+    struct rs_msg rep = rs_req_reply(&req);
+    if (r == 0 || r == ROSTER_ENOTFOUND) /* "free at revision R" is an answer too */
+        rs_client_saw_revision(c, rs_msg_lookup_reply_revision(&rep));
     if (r) {
         roster_buf_free(&req.meta);
         return r;
@@ -94,7 +110,8 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
     }
     out->meta = req.meta;
-    struct rs_msg rep = rs_req_reply(&req);
+    out->token = rs_msg_lookup_reply_token(&rep);
+    out->revision = rs_msg_lookup_reply_revision(&rep);
     struct rs_pid h = rs_msg_lookup_reply_holder(&rep);
     out->pid.node_inc = h.inc;
     out->pid.serial = h.serial;
@@ -135,6 +152,7 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
         return rs_client_fail(c, ROSTER_ENAMETOOLONG, "node name longer than %u bytes",
                               RS_NODE_NAME_MAX);
     m.type = RS_MSG_COUNT;
+    rs_msg_count_flags_set(&m, rs_client_read_opts(c));
     rs_msg_count_node_set(&m, rs_bytes_str(node));
     struct count_ctx x = {out};
     struct rs_req req;
@@ -144,5 +162,10 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
     r = rs_client_request(c, &m, &req, timeout_ms);
     if (r)
         memset(out, 0, sizeof *out);
+    else {
+        struct rs_msg rep = rs_req_reply(&req);
+        out->revision = rs_msg_count_reply_revision(&rep);
+        rs_client_saw_revision(c, out->revision);
+    }
     return r;
 }

@@ -23,8 +23,8 @@ const char *roster_err_name(int err)
         return #name;
     switch (err) {
         ROSTER_ERRNO_MAP(X)
-    default:
-        return "EUNKNOWN";
+    default: /* not "EUNKNOWN": that is a real code (outcome unknown) */
+        return "EOTHER";
     }
 #undef X
 }

@@ -55,6 +55,16 @@ static void test_names_tables(void)
     ASSERT_STR_EQ(roster_reason_name(ROSTER_REASON_DISCONNECTED), "disconnected");
     ASSERT_STR_EQ(roster_reason_name(ROSTER_REASON_NOPROC), "noproc");
     ASSERT_STR_EQ(roster_reason_name(0), "none");
+    /* protocol 4: strong scopes */
+    ASSERT_STR_EQ(roster_reason_name(ROSTER_REASON_LEASE_LOST), "lease_lost");
+    ASSERT_STR_EQ(roster_reason_name(ROSTER_REASON_HANDOFF), "handoff");
+    ASSERT_STR_EQ(roster_reason_name(99), "unknown");
+    ASSERT_STR_EQ(roster_err_name(ROSTER_EUNKNOWN), "EUNKNOWN");
+    ASSERT_STR_EQ(roster_err_name(ROSTER_ECONFLICT), "ECONFLICT");
+    ASSERT_STR_EQ(roster_err_name(ROSTER_ECOMPACTED), "ECOMPACTED");
+    ASSERT_STR_EQ(roster_err_name(-999), "EOTHER");
+    ASSERT_STR_EQ(roster_strerror(ROSTER_EUNKNOWN),
+                  "outcome unknown: the operation may or may not have been applied");
     ASSERT_STR_EQ(roster_event_type_name(ROSTER_EV_MEMBER_UPDATED), "member_updated");
     ASSERT_STR_EQ(roster_event_type_name(ROSTER_EV_SNAPSHOT_END), "snapshot_end");
     ASSERT_STR_EQ(roster_event_type_name(ROSTER_EV_DOWN), "down");
