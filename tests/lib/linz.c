@@ -458,7 +458,8 @@ int linz_check(struct linz_op *ops, size_t n, size_t max_states, struct linz_rep
         while (j < n && ops[j].name == ops[i].name)
             j++;
         report->names++;
-        int r = check_name(&ops[i], j - i, max_states, report->why, sizeof report->why);
+        char why[sizeof report->why] = "";
+        int r = check_name(&ops[i], j - i, max_states, why, sizeof why);
         if (r == -1) {
             snprintf(report->why, sizeof report->why, "out of memory");
             return -1;
@@ -471,6 +472,7 @@ int linz_check(struct linz_op *ops, size_t n, size_t max_states, struct linz_rep
         } else if (r == 0 && report->ok) {
             report->ok = 0;
             report->bad_name = ops[i].name;
+            memcpy(report->why, why, sizeof why); /* the first name that failed */
         }
         i = j;
     }

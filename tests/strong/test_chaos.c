@@ -39,6 +39,9 @@ static struct test_node nodes[NODES];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* guards nodes[], pids, history */
 static int node_down[NODES]; /* killed and not restarted yet: workers wait */
 static atomic_int stop_workers;
+/* When the first fault began: a node that could not renew its etcd lease tells its holders
+ * (reason lease_lost) and etcd deletes their names some time after a fault began. */
+static _Atomic uint64_t first_fault_us;
 
 /* Every pid a worker ever had gets a small id (the model's pid); 0 is nobody. */
 static roster_pid pids[MAX_PIDS];
@@ -47,6 +50,8 @@ static uint32_t n_pids;
 static struct linz_op *history;
 static size_t n_history;
 static size_t n_dropped; /* answers that say "not applied" (EUNAVAIL, ENOPROC...) */
+static size_t dropped_by[8][40]; /* [kind][-rc]: what the left-out answers were */
+static size_t n_lease_lost;      /* lease_lost notices the holders received */
 
 static uint64_t now_us(void)
 {
@@ -253,6 +258,8 @@ static void one_op(struct worker *w, roster_client *c, uint32_t self, int *broke
     if (oc < 0) {
         pthread_mutex_lock(&mu);
         n_dropped++;
+        if (rc <= 0 && rc > -40)
+            dropped_by[op.kind][-rc]++;
         pthread_mutex_unlock(&mu);
     } else {
         op.outcome = (enum linz_outcome)oc;
@@ -261,6 +268,27 @@ static void one_op(struct worker *w, roster_client *c, uint32_t self, int *broke
     w->ops++;
     if (rc == ROSTER_ETIMEDOUT || rc == ROSTER_ECLOSED || rc == ROSTER_EUNKNOWN)
         *broken = rc != ROSTER_EUNKNOWN;
+}
+
+/* drain_notices takes c's events: a lease_lost notice for one of self's names means the
+ * name goes (in etcd, when the old lease expires) at some time after the first fault. */
+static void drain_notices(roster_client *c, uint32_t self)
+{
+    roster_event ev;
+    while (roster_next_event(c, &ev) == ROSTER_OK) {
+        if (ev.type == ROSTER_EV_UNREGISTERED && ev.reason == ROSTER_REASON_LEASE_LOST &&
+            ev.name.len == 2 && ev.name.data[0] == 'n') {
+            uint64_t since = atomic_load(&first_fault_us);
+            struct linz_op ex = {.kind = LINZ_EXPIRE, .pid = self, .name = ev.name.data[1] - '0',
+                                 .call = since ? since : 1, .outcome = LINZ_UNKNOWN};
+            if (ex.name >= 1 && ex.name <= NAMES)
+                record(&ex);
+            pthread_mutex_lock(&mu);
+            n_lease_lost++;
+            pthread_mutex_unlock(&mu);
+        }
+        roster_event_free(&ev);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -272,8 +300,10 @@ static void *worker_main(void *arg)
             break;
         uint32_t self = pid_id(roster_self(c));
         int broken = 0;
-        while (!broken && !atomic_load(&stop_workers))
+        while (!broken && !atomic_load(&stop_workers)) {
             one_op(w, c, self, &broken);
+            drain_notices(c, self);
+        }
         roster_close(c);
         /* the pid dies with its client (or its node): its names go some time after */
         struct linz_op ex = {.kind = LINZ_EXPIRE, .pid = self, .call = now_us(),
@@ -362,6 +392,40 @@ static void restart_node(int i)
     pthread_mutex_unlock(&mu);
 }
 
+static const char *const kind_names[] = {"?", "register", "unregister", "handoff", "update",
+                                          "lookup", "check", "expire"};
+static const char *const outcome_names[] = {"?", "ok", "taken", "notfound", "notowner",
+                                             "conflict", "unknown"};
+
+/* dump_name writes the history of one name (sorted by call time) to a file for the reader
+ * of a failure: one operation a line, times in microseconds from the first call. */
+static void dump_name(uint32_t name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/roster-chaos-%d-n%u.txt", (int)getpid(), name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    uint64_t t0 = UINT64_MAX;
+    for (size_t i = 0; i < n_history; i++)
+        if (history[i].name == name && history[i].call < t0)
+            t0 = history[i].call;
+    for (size_t i = 0; i < n_history; i++) {
+        const struct linz_op *o = &history[i];
+        if (o->name != name)
+            continue;
+        fprintf(f, "%10llu %10lld %-10s pid=%-3u to=%-3u meta=%u if_token=%llu if_meta=%d/%u -> %s "
+                   "holder=%u token=%llu meta=%u\n",
+                (unsigned long long)(o->call - t0),
+                o->outcome == LINZ_UNKNOWN ? -1LL : (long long)(o->ret - t0), kind_names[o->kind],
+                o->pid, o->to, o->meta, (unsigned long long)o->if_token, o->if_meta_set,
+                o->if_meta, outcome_names[o->outcome], o->r_holder,
+                (unsigned long long)o->r_token, o->r_meta);
+    }
+    fclose(f);
+    printf("chaos: the history of name n%u is in %s\n", name, path);
+}
+
 static void test_chaos(void)
 {
     const char *env = getenv("CHAOS_SECONDS");
@@ -394,6 +458,8 @@ static void test_chaos(void)
         usleep(seconds >= 20 ? 3000000 : 2000000);
         if (test_now_ms() >= end)
             break;
+        if (!atomic_load(&first_fault_us))
+            atomic_store(&first_fault_us, now_us());
         int victim = step % NODES;
         switch (step++ % 3) {
         case 0:
@@ -435,9 +501,17 @@ static void test_chaos(void)
     struct linz_report rep;
     ASSERT_EQ(linz_check(history, n_history, 2000000, &rep), 0);
     printf("chaos: %zu operations checked (%zu with unknown outcome, %zu not applied and "
-           "left out, %llu issued), %zu names, %u faults, %d s: %s\n",
+           "left out, %llu issued), %zu names, %u faults, %zu lease_lost notices, %d s: %s\n",
            rep.ops, rep.unknown, n_dropped, (unsigned long long)total, rep.names, faults,
+           n_lease_lost,
            seconds, rep.ok ? (rep.inconclusive ? "inconclusive" : "linearizable") : rep.why);
+    for (int k = 1; k < 8; k++)
+        for (int e = 0; e < 40; e++)
+            if (dropped_by[k][e])
+                printf("chaos: left out: %zu %s answered %s\n", dropped_by[k][e], kind_names[k],
+                       roster_err_name(-e));
+    if (!rep.ok)
+        dump_name(rep.bad_name);
     ASSERT(rep.ok);
     ASSERT(!rep.inconclusive);
     ASSERT(rep.ops > 100); /* the run did real work */
