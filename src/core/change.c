@@ -116,7 +116,8 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
     return 0;
 }
 
-/* A handoff: the new holder's client hears it first (a REGISTERED event with id 0 and the
+/* A handoff (reason handoff; a peer's snapshot that shows another pid of the same node in
+ * the claim uses it too, with reason normal): the new holder's client hears it first (a REGISTERED event with id 0 and the
  * old holder's pid text in PREV, as a conflict's loser hears its loss), then subscribers
  * see the old holder go and the new one come in one batch, then the peers get one op. The
  * new stamp may change the claims' winner order (a newer claim under the oldest policy):
@@ -135,9 +136,11 @@ static int name_handoff(struct rs_core *c, struct rs_change *ch)
                      s, key, meta, rs_bytes_str(rs_fmt_pid(pb, old)));
     }
     if (visible && s->subs) {
-        rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, ROSTER_REASON_HANDOFF, old, key, meta,
+        int handoff = ch->reason == ROSTER_REASON_HANDOFF;
+        rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, ch->reason, old, key, meta,
                        rs_bytes_of(NULL, 0));
-        rs_events_emit(c, s, 0, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, now, key, meta,
+        rs_events_emit(c, s, 0, ROSTER_EV_REGISTERED,
+                       handoff ? ROSTER_REASON_HANDOFF : ROSTER_REASON_NONE, now, key, meta,
                        rs_bytes_of(NULL, 0));
     }
     if (replicates(ch))

@@ -16,7 +16,8 @@ enum rs_change_kind {
     RS_CH_MEMBER_REMOVE, /* a membership left (leave, purge) */
     RS_CH_PID_DOWN,      /* a pid died: all its entries go, its monitors fire */
     RS_CH_NAME_HANDOFF,  /* a claim re-pointed to another pid of the same node (proc),
-                            with a new stamp (hlc): never free in between */
+                            with a new stamp (hlc): never free in between (reason
+                            handoff; normal: a snapshot replaced a claim we missed go) */
 };
 
 enum rs_change_source {

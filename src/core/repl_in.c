@@ -169,13 +169,19 @@ static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
         return;
     }
     /* A node holds one claim per key: a claim of another pid of the same node is replaced
-     * (its owner already gave it up). */
+     * (its owner already gave it up; we missed how, as after a connection switch). It moves
+     * to the new pid in one change, as a handoff does, so that no other node's hidden claim
+     * shows up in between: the name is never free here while its node holds it. */
     for (struct rs_name *x = rs_names_find(c, s, e->key.ptr, e->key.len); x; x = x->alt) {
         if (x->proc->node == p->node) {
             struct rs_proc *old = x->proc;
-            remove_name(c, x, ROSTER_REASON_NORMAL);
+            struct rs_change mv = {.kind = RS_CH_NAME_HANDOFF, .source = RS_SRC_PEER,
+                                   .reason = ROSTER_REASON_NORMAL, .scope = s, .proc = p,
+                                   .name = x, .hlc = e->hlc};
+            rs_change_apply(c, &mv);
             rs_pids_release(c, old);
-            break;
+            put_name(c, s, p, e); /* now p's claim: confirms it, or updates its metadata */
+            return;
         }
     }
     ch.kind = RS_CH_NAME_PUT;

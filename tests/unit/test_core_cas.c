@@ -535,6 +535,59 @@ static void test_cluster_owner_node_only(void)
     cl_fini(&cl);
 }
 
+/* A peer that missed a handoff (its P_OP was lost with a replaced connection) learns it
+ * from the new connection's snapshot, which shows another pid of a in the claim: the claim
+ * moves in one change there too. Under the priority policy c's claim hides behind a's on
+ * b; removing a's old claim and then adding the new one would show c's pid in between. */
+static void test_cluster_snapshot_replaces_claim_atomically(void)
+{
+    static const struct rs_node_priority prio[] = {{"a", 10}, {"b", 5}, {"c", 1}};
+    struct rs_core_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.policy = RS_POLICY_PRIORITY;
+    cfg.priorities = prio;
+    cfg.n_priorities = 3;
+    cl_init(&cl);
+    cl_add(&cl, "a", 0xa1ull, &cfg);
+    cl_add(&cl, "b", 0xb2ull, &cfg);
+    cl_add(&cl, "c", 0xc3ull, &cfg);
+    cl_connect(&cl, B, A); /* b dialed a; a and c never meet */
+    cl_connect(&cl, B, 2);
+    cl_pump(&cl);
+    struct rs_pid p = cl_client(&cl, A, 1);
+    struct rs_pid q = cl_client(&cl, A, 2);
+    struct rs_pid z = cl_client(&cl, 2, 1);
+    cl_client(&cl, B, 1);
+    cl_subscribe(&cl, B, 1, "", ROSTER_SUB_ALL);
+    ASSERT_EQ(cl_register(&cl, A, 1, p, "", "db", "m"), 0);
+    ASSERT_EQ(cl_register(&cl, 2, 1, z, "", "db", "m"), 0);
+    cl_pump(&cl);
+    struct rs_pid h;
+    cl_token(B, 1, "db", &h);
+    ASSERT(cl_pid_eq(h, p));
+    struct rs_msg m = {.type = RS_MSG_HANDOFF, .key = rs_bytes_str("db")};
+    rs_msg_handoff_to_set(&m, q);
+    ASSERT_EQ(cl_req(&cl, A, 1, &m)->status, 0);
+    /* both sides switch to a new connection: the P_OP is lost with the old one */
+    cl_peer_up_gen(&cl, B, A, 1, 1);
+    cl_peer_up_gen(&cl, A, B, 0, 1);
+    cl_peer_gone_gen(&cl, A, B, 0);
+    cl_peer_gone_gen(&cl, B, A, 0);
+    cn_clear(&cl.n[B]);
+    cl_pump(&cl);
+    ASSERT_EQ(cl_nevents(&cl.n[B], 1), 2);
+    const struct rs_msg *e0 = cl_event(&cl.n[B], 1, 0), *e1 = cl_event(&cl.n[B], 1, 1);
+    ASSERT_EQ(rs_msg_event_kind(e0), ROSTER_EV_UNREGISTERED);
+    ASSERT_EQ(rs_msg_event_reason(e0), ROSTER_REASON_NORMAL);
+    ASSERT(cl_pid_eq(e0->pid, p));
+    ASSERT_EQ(rs_msg_event_kind(e1), ROSTER_EV_REGISTERED);
+    ASSERT(cl_pid_eq(e1->pid, q));
+    ASSERT_U64_EQ(cl_token(B, 1, "db", &h), cl_token(A, 1, "db", NULL));
+    ASSERT(cl_pid_eq(h, q));
+    ASSERT_U64_EQ(cl_stats(&cl.n[B]).names, 2); /* q's claim and c's hidden one */
+    cl_fini(&cl);
+}
+
 /* A peer rejects a handoff op with another reason (a malformed frame fails the node). */
 static void test_cluster_bad_handoff_op(void)
 {
@@ -560,4 +613,5 @@ static void test_cluster_bad_handoff_op(void)
 TEST_MAIN(T(test_token_register_lookup), T(test_check_token), T(test_handoff),
           T(test_handoff_rules), T(test_handoff_entries_limit), T(test_update_name),
           T(test_update_member), T(test_campaign_eventual), T(test_cluster_token_and_handoff),
-          T(test_cluster_owner_node_only), T(test_cluster_bad_handoff_op))
+          T(test_cluster_owner_node_only), T(test_cluster_snapshot_replaces_claim_atomically),
+          T(test_cluster_bad_handoff_op))
