@@ -7,6 +7,7 @@
 
 #include "base/check.h"
 #include "core/calls.h"
+#include "core/cas.h"
 #include "core/cluster.h"
 #include "core/core.h"
 #include "core/groups.h"
@@ -434,6 +435,18 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_MULTI_CALL:
         rs_calls_on_multi(c, cl, m);
+        break;
+    case RS_MSG_CHECK_TOKEN:
+        rs_cas_on_check_token(c, cl, m);
+        break;
+    case RS_MSG_HANDOFF:
+        rs_cas_on_handoff(c, cl, m);
+        break;
+    case RS_MSG_UPDATE:
+        rs_cas_on_update(c, cl, m);
+        break;
+    case RS_MSG_CAMPAIGN:
+        rs_cas_on_campaign(c, cl, m);
         break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request",

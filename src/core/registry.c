@@ -41,12 +41,14 @@ int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
     return 0;
 }
 
+/* A grant's reply: the holder and the name's fencing token (its claim's stamp, cas.c). */
 static void reply_holder(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
-                         struct rs_pid pid)
+                         struct rs_pid pid, uint64_t token)
 {
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     rs_msg_register_reply_holder_set(&r, pid);
+    rs_msg_register_reply_token_set(&r, token);
     rs_out_reply(c, cl, req, &r);
 }
 
@@ -69,7 +71,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
                                .meta = meta, .name = n};
         if (rs_names_set_meta(c, n, meta, &ch.prev) != 0)
             return;
-        reply_holder(c, cl, req, rs_pids_of(c, p));
+        reply_holder(c, cl, req, rs_pids_of(c, p), n->hlc);
         rs_change_apply(c, &ch);
         rs_free((void *)ch.prev.ptr);
         return;
@@ -105,7 +107,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     }
     RS_ASSERT(sh.shown == n && !sh.hidden); /* the key was free */
     n->hlc = rs_hlc_stamp(c);
-    reply_holder(c, cl, req, rs_pids_of(c, p));
+    reply_holder(c, cl, req, rs_pids_of(c, p), n->hlc);
     struct rs_change ch = {.kind = RS_CH_NAME_PUT, .source = RS_SRC_LOCAL, .applied = 1,
                            .scope = s, .proc = p, .key = name, .meta = meta, .name = n};
     rs_change_apply(c, &ch);
@@ -158,6 +160,7 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
     rs_msg_lookup_reply_holder_set(&r, holder);
     rs_msg_lookup_reply_node_set(&r, rs_nodes_name_of(c, holder.inc));
     rs_msg_lookup_reply_meta_set(&r, rs_bytes_of(n->meta, n->meta_len));
+    rs_msg_lookup_reply_token_set(&r, n->hlc);
     rs_out_reply(c, cl, req, &r);
 }
 
