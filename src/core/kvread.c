@@ -614,7 +614,10 @@ void rs_kvread_on_subwatch(struct rs_core *c, struct rs_kvop *o, const etcd_resu
         int has_old = e->has_prev && rs_kvcopy_decode(c, &e->prev, &old, &ps) == 0;
         if ((has_now ? es : ps) != s || (!has_now && !has_old))
             continue;
-        uint32_t why = rs_kv_why_of(r, i, rev);
+        size_t g = i; /* the why put comes first in its transaction */
+        while (g > 0 && r->events[g - 1].kv.mod_revision == rev)
+            g--;
+        uint32_t why = rs_kv_why_of(r, g, rev);
         if (e->is_delete && !why)
             why = ROSTER_REASON_NODE_DOWN;
         rs_kvcopy_emit(c, s, sub, has_old ? &old : NULL, has_now ? &now : NULL, why, rev);
