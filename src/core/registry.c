@@ -17,6 +17,7 @@
 #include "core/pids.h"
 #include "core/registry.h"
 #include "core/scope.h"
+#include "core/strong.h"
 
 int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    const char *what)
@@ -62,6 +63,10 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
+    if (s->kv) {
+        rs_strong_on_register(c, cl, req, s);
+        return;
+    }
     struct rs_bytes name = rs_msg_register_name(req), meta = rs_msg_register_meta(req);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (n && n->proc == p) {
@@ -119,6 +124,10 @@ void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_unregister(c, cl, req, s);
+        return;
+    }
     char kb[80], pb[ROSTER_PID_STRLEN];
     struct rs_bytes name = rs_msg_unregister_name(req);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
@@ -146,6 +155,10 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_lookup(c, cl, req, s);
+        return;
+    }
     struct rs_bytes name = rs_msg_lookup_name(req);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (!n) {
@@ -169,6 +182,10 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_names(c, cl, req, s);
+        return;
+    }
     const struct rs_proc *filter = NULL;
     struct rs_pid of_pid = rs_msg_names_filter(req);
     if (of_pid.inc || of_pid.serial) {
