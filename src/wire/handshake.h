@@ -23,7 +23,7 @@
 #include "base/limits.h"
 
 #define RS_PEER_FRAME_MAX 512u    /* bytes of a handshake frame, length prefix included */
-#define RS_PEER_VERSION 1u        /* cluster protocol version, checked in HELLO */
+#define RS_PEER_VERSION 2u        /* cluster protocol version, checked in HELLO (2: sealed links) */
 #define RS_PEER_MAGIC 0x52505352u /* "RSPR" */
 #define RS_PEER_NONCE_BYTES 32u
 #define RS_PEER_MAC_BYTES 32u
