@@ -75,7 +75,11 @@ void rs_dial_on_up(struct rs_conn *c);
 void rs_dial_on_closed(struct rs_conn *c);
 
 /* cookie.c: loads the cluster cookie (cfg->cookie_file, or the default path, creating a
- * random one there if absent) and derives the handshake keys. 0, or -1 (logged). */
+ * random one there if absent) and the next one (cfg->cookie_file_next, optional) and derives
+ * the handshake keys. 0, or -1 (logged). */
 int rs_cookie_load(const struct rsd_config *cfg, struct rs_auth_keys *keys);
+/* rs_cookie_reload re-reads the cookie files (SIGHUP) into n->keys; on any error it logs
+ * why and keeps the keys it had. */
+void rs_cookie_reload(struct rsd *n);
 
 #endif
