@@ -9,7 +9,7 @@ const char *rs_seal_strerror(int r)
 {
     switch (r) {
     case RS_SEAL_OK: return "ok";
-    case RS_SEAL_E_SHORT: return "sealed record too short";
+    case RS_SEAL_E_SHORT: return "sealed record too short (or its length is not its size)";
     case RS_SEAL_E_TYPE: return "not a sealed record";
     case RS_SEAL_E_AUTH:
         return "sealed record failed authentication (altered, truncated, injected or sealed "
@@ -84,11 +84,12 @@ oom:
 
 int rs_seal_open(struct rs_seal *s, uint8_t *rec, size_t n, uint8_t **plain, size_t *plen)
 {
+    if (n < 8 || rs_get_u32(rec) != n - 4)
+        return RS_SEAL_E_SHORT;
+    if (rec[4] != RS_SEAL_TYPE || rec[5] != 0 || rs_get_u16(rec + 6) != 0)
+        return RS_SEAL_E_TYPE;
     if (n < RS_SEAL_OVERHEAD)
         return RS_SEAL_E_SHORT;
-    if (rec[4] != RS_SEAL_TYPE || rec[5] != 0 || rs_get_u16(rec + 6) != 0 ||
-        rs_get_u32(rec) != n - 4)
-        return RS_SEAL_E_TYPE;
     uint64_t ctr = rs_get_u64(rec + 8);
     size_t cl = n - RS_SEAL_OVERHEAD;
     uint8_t npub[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];

@@ -36,7 +36,7 @@
 
 enum rs_seal_result {
     RS_SEAL_OK = 0,
-    RS_SEAL_E_SHORT = -1,  /* record shorter than header + tag */
+    RS_SEAL_E_SHORT = -1,  /* shorter than header + tag, or length prefix != size */
     RS_SEAL_E_TYPE = -2,   /* not a sealed record, or reserved bits set */
     RS_SEAL_E_AUTH = -3,   /* authentication failed: altered, truncated, injected, other key */
     RS_SEAL_E_REPLAY = -4, /* authentic, but its counter was already used */
