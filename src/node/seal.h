@@ -32,7 +32,7 @@
 #define RS_SEAL_OVERHEAD (RS_SEAL_HEADER + RS_SEAL_TAG)
 /* Frames are batched into a record up to this many plaintext bytes (one frame larger than
  * that gets a record of its own). */
-#define RS_SEAL_BATCH 65536u
+#define RS_SEAL_BATCH 16384u
 
 enum rs_seal_result {
     RS_SEAL_OK = 0,

@@ -12,7 +12,9 @@
  *   PROOF   mac[32]
  *   REFUSE  text_len u8, text
  *
- * magic and version sit at fixed offsets so that any later version is recognised as such. */
+ * magic and version sit at fixed offsets so that any later version is recognised as such.
+ * Version 2 seals everything after the handshake (src/node/seal.h); a version 1 node is
+ * refused at its HELLO with a REFUSE naming both versions. */
 #ifndef ROSTER_WIRE_HANDSHAKE_H
 #define ROSTER_WIRE_HANDSHAKE_H
 
