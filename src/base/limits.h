@@ -43,6 +43,11 @@
 /* strong scopes */
 #define RS_KV_LEASE_TTL_MS_DEFAULT 10000u /* the node's etcd lease TTL (--etcd-lease-ttl-ms) */
 #define RS_KV_TIMEOUT_MS_DEFAULT 5000u    /* deadline of one etcd operation (--etcd-timeout-ms) */
+#define RS_KV_FENCE_MARGIN_MIN_MS 200u    /* self-fence at least this long before the lease
+                                             may expire (and at least TTL / 6 before) */
+#define RS_KV_TXN_OPS_MAX 64u             /* removals in one etcd transaction (etcd's default
+                                             --max-txn-ops is 128) */
+#define RS_KV_RETRIES_MAX 8u              /* compare-and-retry rounds of one strong write */
 
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate

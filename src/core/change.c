@@ -9,6 +9,10 @@
  *      change is never sent back, a BACKEND change never crosses the peer protocol),
  *   5. conflict resolution: a local claim that lost gives the name up, as a new change.
  *
+ * A handoff is one change too: the claim moves to its new pid in one table step, its
+ * subscribers see UNREGISTERED then REGISTERED (reason handoff) with nothing between, and
+ * peers get one P_OP (RS_POP_HANDOFF) that they apply the same way.
+ *
  * A removal (and a pid's death) is replicated first, before step 1: its frame quotes the
  * entry (key, stamp) that step 1 takes away. The owner of a claim that lost a conflict
  * hears it (a CONFLICT event) before anything else of that removal. */
@@ -105,6 +109,42 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
     if (replicates(ch))
         rs_repl_op(c, ch->scope, RS_POP_REGISTER, ROSTER_REASON_NONE, n->hlc,
                    rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta);
+    struct rs_claims_shift sh;
+    rs_claims_recheck(c, n, &sh);
+    shift_events(c, &sh, ROSTER_REASON_CONFLICT);
+    settle(c, &sh);
+    return 0;
+}
+
+/* A handoff (reason handoff; a peer's snapshot that shows another pid of the same node in
+ * the claim uses it too, with reason normal): the new holder's client hears it first (a REGISTERED event with id 0 and the
+ * old holder's pid text in PREV, as a conflict's loser hears its loss), then subscribers
+ * see the old holder go and the new one come in one batch, then the peers get one op. The
+ * new stamp may change the claims' winner order (a newer claim under the oldest policy):
+ * that is re-resolved last, as after an update. */
+static int name_handoff(struct rs_core *c, struct rs_change *ch)
+{
+    struct rs_name *n = ch->name;
+    struct rs_scope *s = n->scope;
+    struct rs_pid old = rs_pids_of(c, n->proc), now = rs_pids_of(c, ch->proc);
+    int visible = rs_claims_visible(c, n);
+    rs_names_move(c, n, ch->proc, ch->hlc);
+    struct rs_bytes key = rs_bytes_of(n->key, n->key_len), meta = rs_bytes_of(n->meta, n->meta_len);
+    if (ch->proc->client) {
+        char pb[ROSTER_PID_STRLEN];
+        rs_out_event(c, ch->proc->client, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, 0, 0, now,
+                     s, key, meta, rs_bytes_str(rs_fmt_pid(pb, old)));
+    }
+    if (visible && s->subs) {
+        int handoff = ch->reason == ROSTER_REASON_HANDOFF;
+        rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, ch->reason, old, key, meta,
+                       rs_bytes_of(NULL, 0));
+        rs_events_emit(c, s, 0, ROSTER_EV_REGISTERED,
+                       handoff ? ROSTER_REASON_HANDOFF : ROSTER_REASON_NONE, now, key, meta,
+                       rs_bytes_of(NULL, 0));
+    }
+    if (replicates(ch))
+        rs_repl_op(c, s, RS_POP_HANDOFF, ROSTER_REASON_HANDOFF, n->hlc, now, key, meta);
     struct rs_claims_shift sh;
     rs_claims_recheck(c, n, &sh);
     shift_events(c, &sh, ROSTER_REASON_CONFLICT);
@@ -216,6 +256,8 @@ int rs_change_apply(struct rs_core *c, struct rs_change *ch)
         return name_remove(c, ch);
     case RS_CH_PID_DOWN:
         return pid_down(c, ch);
+    case RS_CH_NAME_HANDOFF:
+        return name_handoff(c, ch);
     case RS_CH_MEMBER_PUT:
         return member_put(c, ch);
     case RS_CH_MEMBER_REMOVE:

@@ -15,6 +15,9 @@ enum rs_change_kind {
     RS_CH_MEMBER_PUT,    /* a membership joined, or its metadata updated */
     RS_CH_MEMBER_REMOVE, /* a membership left (leave, purge) */
     RS_CH_PID_DOWN,      /* a pid died: all its entries go, its monitors fire */
+    RS_CH_NAME_HANDOFF,  /* a claim re-pointed to another pid of the same node (proc),
+                            with a new stamp (hlc): never free in between (reason
+                            handoff; normal: a snapshot replaced a claim we missed go) */
 };
 
 enum rs_change_source {
@@ -29,9 +32,9 @@ struct rs_change {
     int applied;                  /* the caller changed the table already (it had to reply
                                      in between): only the outputs are left */
     uint32_t reason;              /* ROSTER_REASON_* of a removal or death */
-    uint64_t hlc;                 /* stamp of a remote claim (NAME_PUT) */
+    uint64_t hlc;                 /* stamp of a remote claim (NAME_PUT), of a handoff */
     struct rs_scope *scope;
-    struct rs_proc *proc;         /* the pid whose entry it is */
+    struct rs_proc *proc;         /* the pid whose entry it is (HANDOFF: the new holder) */
     struct rs_bytes key, meta;    /* PUT / UPDATE: name or group, new metadata */
     struct rs_bytes prev;         /* applied UPDATE: the metadata it replaced */
     struct rs_name *name;         /* UPDATE, REMOVE, applied PUT: the claim */

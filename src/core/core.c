@@ -7,6 +7,7 @@
 
 #include "base/check.h"
 #include "core/calls.h"
+#include "core/cas.h"
 #include "core/cluster.h"
 #include "core/core.h"
 #include "core/groups.h"
@@ -21,6 +22,7 @@
 #include "core/route.h"
 #include "core/scope.h"
 #include "core/scopes.h"
+#include "core/strong.h"
 #include "core/subs.h"
 #include "core/subscribe.h"
 #include "core/util.h"
@@ -67,7 +69,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
         return NULL;
     }
     c->dflt->joined = 1;
-    if (rs_cluster_init(c, cfg) != 0) {
+    if (rs_cluster_init(c, cfg) != 0 || rs_strong_init(c, cfg) != 0) {
         rs_core_free(c);
         return NULL;
     }
@@ -82,6 +84,7 @@ void rs_core_free(struct rs_core *c)
     rs_route_free(c);
     rs_subs_free_all(c);
     rs_monitors_free_all(c);
+    rs_strong_free(c);
     for (size_t i = 0; i < c->scopes.cap; i++)
         if (c->scopes.slots[i].item)
             rs_scopes_free(c->scopes.slots[i].item);
@@ -284,6 +287,10 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     struct rs_scope *s = rs_scope_of(c, cl, m);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_count(c, cl, m, s);
+        return;
+    }
     /* A node filter names this node or a node it knows of: that node's entries. */
     uint64_t names = s->names.n, groups = s->groups.n, members = s->n_members;
     struct rs_bytes only = rs_msg_count_node(m);
@@ -435,6 +442,18 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     case RS_MSG_MULTI_CALL:
         rs_calls_on_multi(c, cl, m);
         break;
+    case RS_MSG_CHECK_TOKEN:
+        rs_cas_on_check_token(c, cl, m);
+        break;
+    case RS_MSG_HANDOFF:
+        rs_cas_on_handoff(c, cl, m);
+        break;
+    case RS_MSG_UPDATE:
+        rs_cas_on_update(c, cl, m);
+        break;
+    case RS_MSG_CAMPAIGN:
+        rs_cas_on_campaign(c, cl, m);
+        break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request",
                      rs_wire_type_name(m->type));
@@ -449,6 +468,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     if (in->now_ms > c->now_ms)
         c->now_ms = in->now_ms;
     c->wall_ms = in->wall_ms;
+    rs_strong_begin(c);
     switch (in->kind) {
     case RS_IN_CLIENT_OPEN:
         on_open(c, in);
@@ -465,6 +485,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     case RS_IN_TICK:
         rs_cluster_on_tick(c);
         rs_calls_tick(c);
+        rs_strong_tick(c);
         break;
     case RS_IN_PEER_UP:
         rs_cluster_on_up(c, in);
@@ -475,7 +496,8 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     case RS_IN_PEER_GONE:
         rs_cluster_on_gone(c, in->conn);
         break;
-    case RS_IN_KV: /* strong scopes (contract): strong-core's part */
+    case RS_IN_KV:
+        rs_strong_on_kv(c, in->kv);
         break;
     }
     rs_cluster_end_apply(c);

@@ -26,12 +26,9 @@
 
 #include "base/buf.h"
 #include "base/limits.h"
+#include "wire/kv.h"
 #include "wire/wire.h"
 
-/* strong scopes (contract): the etcd data model lives in wire/kv.h (strong-core); until it
- * is merged, the two types the core's interface names are declared here, incomplete. */
-typedef struct etcd_op etcd_op;
-typedef struct etcd_result etcd_result;
 
 struct rs_core;
 

@@ -11,6 +11,8 @@
 #include "core/subs.h"
 #include "core/util.h"
 
+static int matches(const struct rs_sub *s, int group, const uint8_t *key, size_t n);
+
 uint32_t rs_events_families(const struct rs_sub *s)
 {
     uint32_t f = s->flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS);
@@ -20,6 +22,11 @@ uint32_t rs_events_families(const struct rs_sub *s)
 int rs_events_match_all(const struct rs_sub *s)
 {
     return (s->flags & ROSTER_SUB_ALL) || s->pat_len == 0;
+}
+
+int rs_events_matches(const struct rs_sub *s, int group, struct rs_bytes key)
+{
+    return matches(s, group, key.ptr, key.len);
 }
 
 static int matches(const struct rs_sub *s, int group, const uint8_t *key, size_t n)
@@ -52,7 +59,7 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
     struct rs_sub *next;
     for (struct rs_sub *sub = s->subs; sub; sub = next) {
         next = sub->snext;
-        if (!matches(sub, group, key.ptr, key.len) || sub->client->closing)
+        if (sub->kv_watch || !matches(sub, group, key.ptr, key.len) || sub->client->closing)
             continue;
         RS_ASSERT(sub->client->snap_unread <= sub->client->unread);
         if (sub->client->unread - sub->client->snap_unread > c->lim.queue_bytes) {
@@ -61,6 +68,19 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
         }
         rs_out_event(c, sub->client, kind, reason, 0, sub->id, pid, s, key, meta, prev);
     }
+}
+
+void rs_events_emit_one(struct rs_core *c, struct rs_sub *sub, int group, uint32_t kind,
+                        uint32_t reason, struct rs_pid pid, struct rs_bytes key,
+                        struct rs_bytes meta, struct rs_bytes prev)
+{
+    if (!matches(sub, group, key.ptr, key.len) || sub->client->closing)
+        return;
+    if (sub->client->unread - sub->client->snap_unread > c->lim.queue_bytes) {
+        overflow(c, sub);
+        return;
+    }
+    rs_out_event(c, sub->client, kind, reason, 0, sub->id, pid, sub->scope, key, meta, prev);
 }
 
 void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name)

@@ -9,6 +9,10 @@
 void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t kind,
                     uint32_t reason, struct rs_pid pid, struct rs_bytes key,
                     struct rs_bytes meta, struct rs_bytes prev);
+/* rs_events_emit_one is rs_events_emit for one subscription (one fed by its own source). */
+void rs_events_emit_one(struct rs_core *c, struct rs_sub *sub, int group, uint32_t kind,
+                        uint32_t reason, struct rs_pid pid, struct rs_bytes key,
+                        struct rs_bytes meta, struct rs_bytes prev);
 /* rs_events_node sends NODE_UP / NODE_DOWN (kind) about node name to every subscription of
  * s. */
 void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name);
@@ -16,5 +20,6 @@ void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct
  * and whether it matches every key. */
 uint32_t rs_events_families(const struct rs_sub *s);
 int rs_events_match_all(const struct rs_sub *s);
+int rs_events_matches(const struct rs_sub *s, int group, struct rs_bytes key);
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/pids.h"
 #include "core/registry.h"
 #include "core/scope.h"
+#include "core/strong.h"
 #include "core/util.h"
 
 void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -26,6 +27,10 @@ void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
+    if (s->kv) {
+        rs_strong_on_join(c, cl, req, s);
+        return;
+    }
     struct rs_bytes group = rs_msg_join_group(req);
     struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     if (!(g && rs_members_find(c, g, p)) && cl->n_entries >= c->lim.entries_per_client) {
@@ -50,6 +55,10 @@ void rs_groups_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
+    if (s->kv) {
+        rs_strong_on_leave(c, cl, req, s);
+        return;
+    }
     struct rs_bytes group = rs_msg_leave_group(req);
     struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     struct rs_member *m = g ? rs_members_find(c, g, p) : NULL;
@@ -72,6 +81,10 @@ void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct 
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_members(c, cl, req, s);
+        return;
+    }
     struct rs_bytes group = rs_msg_members_group(req);
     struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     if (!g) {
@@ -104,6 +117,10 @@ void rs_groups_on_is_member(struct rs_core *c, struct rs_client *cl, const struc
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_is_member(c, cl, req, s);
+        return;
+    }
     struct rs_bytes group = rs_msg_is_member_group(req);
     struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
     struct rs_proc *p = rs_pids_any(c, req->pid);
@@ -167,6 +184,10 @@ void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct r
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_groups(c, cl, req, s);
+        return;
+    }
     struct rs_pid of_pid = rs_msg_groups_filter(req);
     if (of_pid.inc || of_pid.serial) {
         const struct rs_proc *p = rs_pids_any(c, of_pid);

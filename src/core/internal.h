@@ -55,6 +55,8 @@ struct rs_sub;
 struct rs_monitor;
 struct rs_node;
 struct rs_pmon;
+struct rs_kv;
+struct rs_kscope;
 
 struct rs_client {
     uint64_t conn;
@@ -103,6 +105,7 @@ struct rs_scope {
     struct rs_map groups; /* struct rs_group by key */
     uint64_t n_members;
     struct rs_sub *subs;  /* live subscriptions of this scope */
+    struct rs_kscope *kv; /* strong scope: the local copy of its etcd state (kvcopy.c) */
     char name[RS_SCOPE_MAX + 1];
 };
 
@@ -150,6 +153,8 @@ struct rs_sub {
     struct rs_sub *sprev, *snext; /* scope's list */
     struct rs_sub *cprev, *cnext; /* client's list */
     uint32_t flags;
+    uint64_t kv_watch; /* strong, from a revision: fed by its own etcd watch (this kv_id),
+                          not by the scope's events */
     uint32_t pat_len;
     uint8_t pat[];
 };
@@ -322,6 +327,11 @@ struct rs_core {
     uint32_t addr_len;
     char addr[RS_NODE_ADDR_MAX + 1];
     struct rs_route route; /* messaging (route.c, calls.c) */
+    /* strong scopes (strong.c): NULL without kv_enabled */
+    struct rs_kv *kv;
+    int ev_kv;               /* rs_out_event: a strong scope's event (node, revision below) */
+    struct rs_bytes ev_node;
+    uint64_t ev_rev;
 };
 
 #endif

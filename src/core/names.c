@@ -95,6 +95,23 @@ void rs_names_remove(struct rs_core *c, struct rs_name *n, struct rs_claims_shif
     c->n_names--;
 }
 
+void rs_names_move(struct rs_core *c, struct rs_name *n, struct rs_proc *to, uint64_t hlc)
+{
+    (void)c;
+    struct rs_proc *from = n->proc;
+    /* a handoff stays on one node: a local claim moves to a local pid, a remote one to a
+     * pid of the same node, so only a local claim changes whose budget it counts in */
+    RS_ASSERT(from->names != NULL && !from->client == !to->client && from->node == to->node);
+    RS_LIST_DEL(from->names, n, prev, next);
+    uint64_t *old = owner_entries(n);
+    RS_ASSERT(*old > 0);
+    (*old)--;
+    n->proc = to;
+    n->hlc = hlc;
+    RS_LIST_PUSH(to->names, n, prev, next);
+    (*owner_entries(n))++;
+}
+
 int rs_names_set_meta(struct rs_core *c, struct rs_name *n, struct rs_bytes meta,
                       struct rs_bytes *old)
 {

@@ -21,6 +21,9 @@ int rs_names_insert(struct rs_core *c, struct rs_name *n, struct rs_claims_shift
 /* rs_names_remove takes claim n out of every table and counter (*sh: who became visible or
  * hidden); the caller frees n once it has reported the change. */
 void rs_names_remove(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *sh);
+/* rs_names_move gives claim n to pid to, a pid of the same node as its holder (a handoff),
+ * with stamp hlc; n keeps its place among its key's claims until rs_claims_recheck. */
+void rs_names_move(struct rs_core *c, struct rs_name *n, struct rs_proc *to, uint64_t hlc);
 /* rs_names_set_meta gives n a copy of meta; *old is the previous metadata, which the caller
  * frees (rs_free(old->ptr)). 0, or -1 when out of memory (n unchanged). */
 int rs_names_set_meta(struct rs_core *c, struct rs_name *n, struct rs_bytes meta,

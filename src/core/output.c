@@ -52,6 +52,8 @@ static int push(struct rs_core *c, enum rs_output_kind kind, int level, uint64_t
     x->conn = conn;
     x->off = off;
     x->len = len;
+    x->kv_id = 0;
+    x->kv = NULL;
     return 0;
 }
 
@@ -249,11 +251,35 @@ int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_
     m.pid = pid;
     if (sc)
         m.scope = rs_bytes_of(sc->name, sc->name_len);
-    rs_msg_event_node_set(&m, rs_nodes_name_of(c, pid.inc));
+    if (c->ev_kv) {
+        /* strong scopes: the holder's node comes from etcd, not from the peer tables */
+        rs_msg_event_node_set(&m, c->ev_node);
+        rs_msg_event_revision_set(&m, c->ev_rev);
+    } else {
+        rs_msg_event_node_set(&m, rs_nodes_name_of(c, pid.inc));
+    }
     rs_msg_event_key_set(&m, key);
     rs_msg_event_meta_set(&m, meta);
     rs_msg_event_prev_meta_set(&m, prev);
     return rs_out_frame(c, cl, &m);
+}
+
+int rs_out_kv(struct rs_core *c, uint64_t kv_id, const etcd_op *op)
+{
+    if (push(c, RS_OUT_KV, 0, 0, 0, 0) != 0)
+        return -1;
+    c->out->v[c->out->n - 1].kv_id = kv_id;
+    c->out->v[c->out->n - 1].kv = op;
+    return 0;
+}
+
+int rs_out_kv_cancel(struct rs_core *c, uint64_t kv_id)
+{
+    if (push(c, RS_OUT_KV_CANCEL, 0, 0, 0, 0) != 0)
+        return -1;
+    c->out->v[c->out->n - 1].kv_id = kv_id;
+    c->out->v[c->out->n - 1].kv = NULL;
+    return 0;
 }
 
 const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n)

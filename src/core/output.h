@@ -34,6 +34,10 @@ int rs_out_dial(struct rs_core *c, const char *fmt, ...) __attribute__((format(p
 int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
                  int snapshot, uint64_t id, struct rs_pid pid, const struct rs_scope *sc,
                  struct rs_bytes key, struct rs_bytes meta, struct rs_bytes prev);
+/* rs_out_kv asks the shell to perform op (memory valid until the next apply), answered by
+ * RS_IN_KV results with user kv_id; rs_out_kv_cancel ends the stream started as kv_id. */
+int rs_out_kv(struct rs_core *c, uint64_t kv_id, const etcd_op *op);
+int rs_out_kv_cancel(struct rs_core *c, uint64_t kv_id);
 /* Text helpers for details: printable, truncated forms of keys and pids. */
 const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n);
 const char *rs_fmt_pid(char *buf, struct rs_pid pid);

@@ -17,6 +17,7 @@
 #include "core/pids.h"
 #include "core/registry.h"
 #include "core/scope.h"
+#include "core/strong.h"
 
 int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    const char *what)
@@ -41,12 +42,14 @@ int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
     return 0;
 }
 
+/* A grant's reply: the holder and the name's fencing token (its claim's stamp, cas.c). */
 static void reply_holder(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
-                         struct rs_pid pid)
+                         struct rs_pid pid, uint64_t token)
 {
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     rs_msg_register_reply_holder_set(&r, pid);
+    rs_msg_register_reply_token_set(&r, token);
     rs_out_reply(c, cl, req, &r);
 }
 
@@ -60,6 +63,10 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
+    if (s->kv) {
+        rs_strong_on_register(c, cl, req, s);
+        return;
+    }
     struct rs_bytes name = rs_msg_register_name(req), meta = rs_msg_register_meta(req);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (n && n->proc == p) {
@@ -69,7 +76,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
                                .meta = meta, .name = n};
         if (rs_names_set_meta(c, n, meta, &ch.prev) != 0)
             return;
-        reply_holder(c, cl, req, rs_pids_of(c, p));
+        reply_holder(c, cl, req, rs_pids_of(c, p), n->hlc);
         rs_change_apply(c, &ch);
         rs_free((void *)ch.prev.ptr);
         return;
@@ -105,7 +112,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     }
     RS_ASSERT(sh.shown == n && !sh.hidden); /* the key was free */
     n->hlc = rs_hlc_stamp(c);
-    reply_holder(c, cl, req, rs_pids_of(c, p));
+    reply_holder(c, cl, req, rs_pids_of(c, p), n->hlc);
     struct rs_change ch = {.kind = RS_CH_NAME_PUT, .source = RS_SRC_LOCAL, .applied = 1,
                            .scope = s, .proc = p, .key = name, .meta = meta, .name = n};
     rs_change_apply(c, &ch);
@@ -117,6 +124,10 @@ void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_unregister(c, cl, req, s);
+        return;
+    }
     char kb[80], pb[ROSTER_PID_STRLEN];
     struct rs_bytes name = rs_msg_unregister_name(req);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
@@ -144,6 +155,10 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_lookup(c, cl, req, s);
+        return;
+    }
     struct rs_bytes name = rs_msg_lookup_name(req);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (!n) {
@@ -158,6 +173,7 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
     rs_msg_lookup_reply_holder_set(&r, holder);
     rs_msg_lookup_reply_node_set(&r, rs_nodes_name_of(c, holder.inc));
     rs_msg_lookup_reply_meta_set(&r, rs_bytes_of(n->meta, n->meta_len));
+    rs_msg_lookup_reply_token_set(&r, n->hlc);
     rs_out_reply(c, cl, req, &r);
 }
 
@@ -166,6 +182,10 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
     struct rs_scope *s = rs_scope_of(c, cl, req);
     if (!s)
         return;
+    if (s->kv) {
+        rs_strong_on_names(c, cl, req, s);
+        return;
+    }
     const struct rs_proc *filter = NULL;
     struct rs_pid of_pid = rs_msg_names_filter(req);
     if (of_pid.inc || of_pid.serial) {

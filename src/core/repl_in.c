@@ -169,13 +169,19 @@ static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
         return;
     }
     /* A node holds one claim per key: a claim of another pid of the same node is replaced
-     * (its owner already gave it up). */
+     * (its owner already gave it up; we missed how, as after a connection switch). It moves
+     * to the new pid in one change, as a handoff does, so that no other node's hidden claim
+     * shows up in between: the name is never free here while its node holds it. */
     for (struct rs_name *x = rs_names_find(c, s, e->key.ptr, e->key.len); x; x = x->alt) {
         if (x->proc->node == p->node) {
             struct rs_proc *old = x->proc;
-            remove_name(c, x, ROSTER_REASON_NORMAL);
+            struct rs_change mv = {.kind = RS_CH_NAME_HANDOFF, .source = RS_SRC_PEER,
+                                   .reason = ROSTER_REASON_NORMAL, .scope = s, .proc = p,
+                                   .name = x, .hlc = e->hlc};
+            rs_change_apply(c, &mv);
             rs_pids_release(c, old);
-            break;
+            put_name(c, s, p, e); /* now p's claim: confirms it, or updates its metadata */
+            return;
         }
     }
     ch.kind = RS_CH_NAME_PUT;
@@ -199,6 +205,35 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
         rs_change_apply(c, &ch);
     }
     rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
+    if (n->n_entries > c->peer_entries_max)
+        rs_cluster_fail(c, n, "more than %llu names and memberships (peer_entries_max)",
+                        (unsigned long long)c->peer_entries_max);
+}
+
+/* A handoff of node n: its claim on the key (held by another of its pids) moves to the new
+ * pid as one change, so our subscribers never see the name free either. If we do not hold
+ * that claim (we never had it), it is a plain put. */
+static void apply_handoff(struct rs_core *c, struct rs_node *n, struct rs_scope *s,
+                          const struct entry_view *e)
+{
+    struct rs_proc *to = rs_pids_remote(c, n, e->pid.serial);
+    if (!to)
+        return;
+    rs_hlc_recv(c, e->hlc);
+    struct rs_name *x = rs_names_find(c, s, e->key.ptr, e->key.len);
+    while (x && x->proc->node != n)
+        x = x->alt;
+    if (x && x->proc != to) {
+        struct rs_proc *from = x->proc;
+        struct rs_change ch = {.kind = RS_CH_NAME_HANDOFF, .source = RS_SRC_PEER,
+                               .reason = ROSTER_REASON_HANDOFF, .scope = s, .proc = to,
+                               .name = x, .hlc = e->hlc};
+        rs_change_apply(c, &ch);
+        rs_pids_release(c, from);
+    }
+    /* a plain put when we did not hold it; else nothing, or the metadata if it differs */
+    put_name(c, s, to, e);
+    rs_pids_release(c, to);
     if (n->n_entries > c->peer_entries_max)
         rs_cluster_fail(c, n, "more than %llu names and memberships (peer_entries_max)",
                         (unsigned long long)c->peer_entries_max);
@@ -229,8 +264,9 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
     struct entry_view e = entry_of(m);
     uint32_t op = rs_msg_p_op_op(m), reason = rs_msg_p_op_reason(m);
     const char *bad = check_entry(c, n, &e);
-    if (!bad && (op < RS_POP_REGISTER || op > RS_POP_LEAVE || (rs_msg_p_op_opts(m) >> 16) != 0 ||
-                 reason > ROSTER_REASON_NOPROC))
+    if (!bad && (op < RS_POP_REGISTER || op > RS_POP_HANDOFF || (rs_msg_p_op_opts(m) >> 16) != 0 ||
+                 (op == RS_POP_HANDOFF ? reason != ROSTER_REASON_HANDOFF
+                                       : reason > ROSTER_REASON_NOPROC)))
         bad = "unknown op or reason";
     if (!bad && n->sync_active)
         bad = "P_OP inside a snapshot";
@@ -245,6 +281,10 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
         reason = ROSTER_REASON_NORMAL;
     if (op == RS_POP_REGISTER || op == RS_POP_JOIN) {
         apply_put(c, n, s, op == RS_POP_REGISTER, &e);
+        return;
+    }
+    if (op == RS_POP_HANDOFF) {
+        apply_handoff(c, n, s, &e);
         return;
     }
     struct rs_proc *p = rs_pids_any(c, e.pid);

@@ -10,6 +10,7 @@
 #include "core/repl_in.h"
 #include "core/scope.h"
 #include "core/scopes.h"
+#include "core/strong.h"
 #include "core/util.h"
 
 struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -42,8 +43,7 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
         return;
     }
     if (mode == ROSTER_SCOPE_STRONG) {
-        rs_out_error(c, cl, req, ROSTER_EUNAVAIL,
-                     "strong scopes are not available in this version");
+        rs_strong_on_create(c, cl, req);
         return;
     }
     struct rs_scope *s = rs_scopes_create(c, req->scope, mode);
@@ -95,6 +95,11 @@ void rs_scope_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_
         rs_out_error(c, cl, req, ROSTER_EINVAL, "every node stays in scope 'default'");
         return;
     }
+    if (s->kv) {
+        rs_out_error(c, cl, req, ROSTER_EINVAL,
+                     "every node with the cluster's etcd sees its strong scopes");
+        return;
+    }
     /* Our own entries would become invisible to the cluster: refuse while there are any. */
     for (size_t i = 0; i < c->procs.cap; i++) {
         struct rs_proc *p = c->procs.slots[i].item;
@@ -141,9 +146,12 @@ void rs_scope_on_list(struct rs_core *c, struct rs_client *cl, const struct rs_m
     for (size_t i = 0; i < n; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);
+        uint64_t names = v[i]->names.n, groups = v[i]->groups.n;
+        if (v[i]->kv)
+            rs_strong_counts(c, v[i], &names, &groups);
         rs_msg_scopes_item_mode_set(&it, v[i]->mode);
-        rs_msg_scopes_item_names_set(&it, v[i]->names.n);
-        rs_msg_scopes_item_groups_set(&it, v[i]->groups.n);
+        rs_msg_scopes_item_names_set(&it, names);
+        rs_msg_scopes_item_groups_set(&it, groups);
         it.scope = rs_bytes_of(v[i]->name, v[i]->name_len);
         rs_out_item(c, cl, req, &it);
     }

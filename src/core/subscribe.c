@@ -9,6 +9,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/scope.h"
+#include "core/strong.h"
 #include "core/subs.h"
 #include "core/subscribe.h"
 #include "core/util.h"
@@ -93,6 +94,13 @@ void rs_subscribe_on_subscribe(struct rs_core *c, struct rs_client *cl, const st
                      "client has %u subscriptions (limit subs_per_client)", cl->n_subs);
         return;
     }
+    if (s->kv && !rs_strong_sub_ready(c, cl, req))
+        return;
+    if (!s->kv && rs_msg_subscribe_from_revision(req)) {
+        rs_out_error(c, cl, req, ROSTER_EINVAL,
+                     "from_revision is for strong scopes (scope '%s' is eventual)", s->name);
+        return;
+    }
     struct rs_sub *sub = rs_core_alloc(c, sizeof *sub + pattern.len);
     if (!sub)
         return;
@@ -109,6 +117,10 @@ void rs_subscribe_on_subscribe(struct rs_core *c, struct rs_client *cl, const st
         return;
     }
     c->next_sub_id++;
+    if (s->kv) {
+        rs_strong_subscribe(c, cl, req, sub);
+        return;
+    }
     struct rs_msg r;
     memset(&r, 0, sizeof r);
     rs_msg_subscribe_reply_id_set(&r, sub->id);

@@ -11,6 +11,8 @@
 
 static const char LABEL_DIALER[] = "roster cluster handshake v1: dialer";
 static const char LABEL_ACCEPTOR[] = "roster cluster handshake v1: acceptor";
+static const char LABEL_SESSION[] = "roster cluster v2: session";
+static const char LABEL_LINK[] = "roster cluster v2: link keys";
 
 static void derive(uint8_t out[32], const uint8_t *cookie, size_t len, const char *label)
 {
@@ -21,10 +23,32 @@ static void derive(uint8_t out[32], const uint8_t *cookie, size_t len, const cha
     sodium_memzero(&st, sizeof st);
 }
 
-void rs_auth_keys_derive(struct rs_auth_keys *k, const uint8_t *cookie, size_t len)
+static void derive_key(struct rs_auth_key *k, const uint8_t *cookie, size_t len)
 {
     derive(k->dialer, cookie, len, LABEL_DIALER);
     derive(k->acceptor, cookie, len, LABEL_ACCEPTOR);
+    derive(k->session, cookie, len, LABEL_SESSION);
+}
+
+void rs_auth_keys_derive(struct rs_auth_keys *k, const uint8_t *cookie, size_t len)
+{
+    sodium_memzero(&k->next, sizeof k->next);
+    k->has_next = 0;
+    derive_key(&k->cur, cookie, len);
+}
+
+void rs_auth_keys_derive_next(struct rs_auth_keys *k, const uint8_t *cookie, size_t len)
+{
+    derive_key(&k->next, cookie, len);
+    k->has_next = 1;
+}
+
+void rs_auth_wipe(struct rs_auth *a)
+{
+    sodium_memzero(a->session_d, sizeof a->session_d);
+    sodium_memzero(a->session_a, sizeof a->session_a);
+    sodium_memzero(a->tx_key, sizeof a->tx_key);
+    sodium_memzero(a->rx_key, sizeof a->rx_key);
 }
 
 static void fail(struct rs_auth *a, const char *why)
@@ -69,11 +93,14 @@ static size_t transcript(const struct rs_auth *a, uint8_t t[2 * RS_PEER_FRAME_MA
     return a->hello_d_len + a->hello_a_len;
 }
 
-static int send_proof(struct rs_auth *a, const uint8_t *key, struct rs_buf *out)
+/* send_proof proves with the current cookie, in this side's role. */
+static int send_proof(struct rs_auth *a, struct rs_buf *out)
 {
     uint8_t t[2 * RS_PEER_FRAME_MAX], mac[RS_PEER_MAC_BYTES], proof[RS_HS_PROOF_BYTES];
     size_t tl = transcript(a, t);
-    crypto_auth_hmacsha256(mac, t, tl, key);
+    const struct rs_auth_key *k = &a->keys->cur;
+    crypto_auth_hmacsha256(mac, t, tl, a->dialer ? k->dialer : k->acceptor);
+    memcpy(a->dialer ? a->session_d : a->session_a, k->session, 32);
     rs_hs_proof_encode(proof, mac);
     return rs_buf_append(out, proof, sizeof proof);
 }
@@ -118,7 +145,28 @@ static int on_hello(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf
     a->state = RS_AUTH_WAIT_PROOF;
     if (!a->dialer)
         return 0; /* the acceptor proves itself only after the dialer did */
-    return send_proof(a, a->keys->dialer, out);
+    return send_proof(a, out);
+}
+
+/* session_keys derives the link keys: a pseudorandom key from both proving cookies'
+ * session subkeys and the transcript t (both nonces), then one key per direction. */
+static void session_keys(struct rs_auth *a, const uint8_t *t, size_t tl)
+{
+    uint8_t prk[crypto_kdf_KEYBYTES], d2a[32], a2d[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, a->session_d, sizeof a->session_d, sizeof prk);
+    crypto_generichash_update(&st, (const unsigned char *)LABEL_LINK, sizeof LABEL_LINK - 1);
+    crypto_generichash_update(&st, a->session_a, sizeof a->session_a);
+    crypto_generichash_update(&st, t, tl);
+    crypto_generichash_final(&st, prk, sizeof prk);
+    crypto_kdf_derive_from_key(d2a, sizeof d2a, 1, "rs-link_", prk);
+    crypto_kdf_derive_from_key(a2d, sizeof a2d, 2, "rs-link_", prk);
+    memcpy(a->tx_key, a->dialer ? d2a : a2d, 32);
+    memcpy(a->rx_key, a->dialer ? a2d : d2a, 32);
+    sodium_memzero(prk, sizeof prk);
+    sodium_memzero(d2a, sizeof d2a);
+    sodium_memzero(a2d, sizeof a2d);
+    sodium_memzero(&st, sizeof st);
 }
 
 static int on_proof(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf *out)
@@ -130,11 +178,22 @@ static int on_proof(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf
     }
     uint8_t t[2 * RS_PEER_FRAME_MAX];
     size_t tl = transcript(a, t);
-    const uint8_t *their_key = a->dialer ? a->keys->acceptor : a->keys->dialer;
-    if (crypto_auth_hmacsha256_verify(mac, t, tl, their_key) != 0)
+    /* The peer proves in the other role, with our current cookie or, during a rotation,
+     * our next one. */
+    const struct rs_auth_key *cand[2] = {&a->keys->cur, a->keys->has_next ? &a->keys->next : NULL};
+    const struct rs_auth_key *used = NULL;
+    for (int i = 0; i < 2 && !used; i++)
+        if (cand[i] && crypto_auth_hmacsha256_verify(
+                           mac, t, tl, a->dialer ? cand[i]->acceptor : cand[i]->dialer) == 0) {
+            used = cand[i];
+            a->peer_used_next = i == 1;
+        }
+    if (!used)
         return refuse(a, out, "authentication failed: the two nodes hold different cookies");
-    if (!a->dialer && send_proof(a, a->keys->acceptor, out) != 0)
+    memcpy(a->dialer ? a->session_a : a->session_d, used->session, 32);
+    if (!a->dialer && send_proof(a, out) != 0)
         return -1;
+    session_keys(a, t, tl);
     a->state = RS_AUTH_DONE;
     return 0;
 }

@@ -10,6 +10,11 @@
  *   dialer   -> PROOF(HMAC(k_dialer,   HELLO_d || HELLO_a))   once HELLO_a arrived
  *   acceptor -> PROOF(HMAC(k_acceptor, HELLO_d || HELLO_a))   only after PROOF_d verified
  *
+ * Each side proves with its current cookie and accepts a proof made with its current or its
+ * next cookie (a rotation window). At DONE both sides derive the two per-direction keys of
+ * the sealed link (seal.h) from the session subkeys of the two cookies that proved and from
+ * HELLO_d || HELLO_a (both nonces): keys are fresh for every connection.
+ *
  * Each proof covers both fresh random nonces (so it cannot be replayed on another
  * connection), names its role through the key (so a proof cannot be reflected back in the
  * other role), and the acceptor proves nothing to a dialer that has not proven itself. A
@@ -29,13 +34,25 @@
 #include "base/buf.h"
 #include "wire/handshake.h"
 
-struct rs_auth_keys {
+/* The keys derived from one cookie: one per proof role, one for the session keys. */
+struct rs_auth_key {
     uint8_t dialer[32];
     uint8_t acceptor[32];
+    uint8_t session[32];
 };
 
-/* rs_auth_keys_derive derives both role keys from the cookie bytes. */
+/* A node's keys: the cookie it proves with, and during a rotation a second one it accepts
+ * from peers (--cookie-file-next). */
+struct rs_auth_keys {
+    struct rs_auth_key cur;
+    struct rs_auth_key next;
+    int has_next;
+};
+
+/* rs_auth_keys_derive derives the current cookie's keys (and forgets any next cookie). */
 void rs_auth_keys_derive(struct rs_auth_keys *k, const uint8_t *cookie, size_t len);
+/* rs_auth_keys_derive_next derives the keys of the second accepted cookie. */
+void rs_auth_keys_derive_next(struct rs_auth_keys *k, const uint8_t *cookie, size_t len);
 
 enum rs_auth_state {
     RS_AUTH_WAIT_HELLO = 0, /* our HELLO sent, waiting for the peer's */
@@ -59,6 +76,15 @@ struct rs_auth {
     uint64_t peer_inc;
     char peer_addr[RS_PEER_ADDR_MAX + 1];
     uint16_t peer_version;
+    /* The session subkeys of the cookies the dialer's and the acceptor's proofs used, kept
+     * from the moment each proof was made or checked (a cookie reload meanwhile does not
+     * change them); at DONE, the per-direction keys derived from both and the transcript
+     * (rs_auth_session_keys), and which of its cookies the peer proved with. */
+    uint8_t session_d[32];
+    uint8_t session_a[32];
+    uint8_t tx_key[32];
+    uint8_t rx_key[32];
+    int peer_used_next; /* the peer proved with our next cookie (a rotation under way) */
     /* Why the handshake failed (RS_AUTH_FAILED), for the log. */
     char why[200];
     int self_conn; /* the failure was a connection to this very node */
@@ -74,6 +100,9 @@ static inline int rs_auth_busy(const struct rs_auth *a)
 {
     return a->state == RS_AUTH_WAIT_HELLO || a->state == RS_AUTH_WAIT_PROOF;
 }
+
+/* rs_auth_wipe zeroes every key held by a (after DONE, once the keys were taken). */
+void rs_auth_wipe(struct rs_auth *a);
 
 /* rs_auth_frame takes one whole handshake frame (f, n bytes: what the frame reader handed
  * out) while rs_auth_busy, and appends the answer to out: the state moves on, to DONE (the

@@ -65,7 +65,9 @@ void rs_config_usage(FILE *f)
             "  --cookie-file F      cluster secret shared by every node (default\n"
             "                       $XDG_CONFIG_HOME/roster/cookie, ~/.config/roster/cookie,\n"
             "                       or /etc/roster/cookie for root; created, random, mode 0600,\n"
-            "                       if absent)\n"
+            "                       if absent); SIGHUP re-reads it\n"
+            "  --cookie-file-next F a second cookie accepted from peers during a rotation\n"
+            "                       (absent or empty file: none); SIGHUP re-reads it\n"
             "  --scope S            join scope S at start (repeatable; \"default\" always)\n"
             "  --heartbeat-ms N     peer ping interval (default %u)\n"
             "  --down-after-ms N    silence before a peer is declared down (default %u;\n"
@@ -286,6 +288,16 @@ static int set_cookie_file(struct parse_state *ps, const char *val)
         return -1;
     }
     ps->cfg->cookie_file = val;
+    return 0;
+}
+
+static int set_cookie_file_next(struct parse_state *ps, const char *val)
+{
+    if (!*val) {
+        fprintf(ps->err, "rosterd: --cookie-file-next: empty path\n");
+        return -1;
+    }
+    ps->cfg->cookie_file_next = val; /* may be absent until a rotation starts */
     return 0;
 }
 
@@ -560,6 +572,7 @@ static const struct {
     {"socket", set_socket},
     {"join", add_join},
     {"cookie-file", set_cookie_file},
+    {"cookie-file-next", set_cookie_file_next},
     {"data-dir", set_data_dir},
     {"log-level", set_log_level},
     {"scope", add_scope},

@@ -21,6 +21,7 @@ struct rsd_config {
     char listen_addr[270]; /* "host:port" (IPv6 in brackets), advertised to peers */
     char socket_path[108]; /* sizeof sockaddr_un.sun_path */
     const char *cookie_file; /* argv string, or NULL: the default path (auth.c) */
+    const char *cookie_file_next; /* argv string, or NULL: a second accepted cookie (cookie.c) */
     const char *data_dir;    /* argv string or NULL */
     int log_level;
     struct rs_limits limits;

@@ -83,7 +83,8 @@ void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len)
 {
     if (c->closing)
         return;
-    if (rs_buf_append(&c->out, p, len) != 0)
+    struct rs_buf *plain = rs_peer_plain(c); /* a sealed peer link seals at flush time */
+    if (rs_buf_append(plain ? plain : &c->out, p, len) != 0)
         oom();
     mark_dirty(c);
 }
@@ -137,7 +138,8 @@ static void on_write(uv_write_t *req, int status)
         c->wbuf.len = 0;
         trim(&c->wbuf);
         feed_flushed(c, c->wlen);
-        if (c->out.len || c->close_requested)
+        struct rs_buf *plain = rs_peer_plain(c);
+        if (c->out.len || c->close_requested || (plain && plain->len))
             mark_dirty(c);
     }
     rsd_perform(c->node);
@@ -154,6 +156,8 @@ void rs_conn_flush(struct rs_conn *c)
             rs_conn_close(c, c->close_level, c->close_reason);
         return;
     }
+    if (c->peer)
+        rs_peer_seal_pending(c); /* what gathered since the last write: one record */
     size_t len = c->out.len;
     size_t done = 0;
     if (len) {
@@ -240,6 +244,18 @@ static void fail(struct rs_conn *c, const char *what)
     rs_conn_request_close(c, RS_LOG_WARN, why, (size_t)len);
 }
 
+/* apply feeds one decoded frame; -1 if the core asked to close this conn (e.g. a refused
+ * HELLO): reading stops at once. */
+static int apply(struct rsd *n, struct rs_conn *c, struct rs_input *in)
+{
+    size_t before = n->outs.n;
+    rsd_apply(n, in);
+    for (size_t i = before; i < n->outs.n; i++)
+        if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
+            return -1;
+    return 0;
+}
+
 /* process applies every whole frame the reader holds; returns how many, or -1 if the
  * connection must stop reading (bad input or closing). */
 static long process(struct rs_conn *c)
@@ -268,18 +284,39 @@ static long process(struct rs_conn *c)
         }
         if (r == RS_WIRE_NEED_MORE)
             return frames;
+        if (c->peer && r == RS_WIRE_OK) {
+            /* A sealed record (peer.c, seal.h): opened in place (f is in the node's own
+             * buffer: the scratch or the reader's), then its frames are applied one by one. */
+            uint8_t *pl;
+            size_t pn, off = 0, gn;
+            const uint8_t *g;
+            if (rs_peer_open(c, (uint8_t *)f, flen, &pl, &pn) != 0)
+                return -1;
+            int k;
+            while ((k = rs_seal_next(pl, pn, &off, n->cfg->limits.frame_max, &g, &gn)) ==
+                   RS_SEAL_OK) {
+                r = rs_wire_decode(g, gn, &n->wire_limits, &msg);
+                if (r != RS_WIRE_OK) {
+                    fail(c, rs_wire_strerror(r));
+                    return -1;
+                }
+                if (apply(n, c, &in) != 0)
+                    return -1;
+            }
+            if (k != 1) {
+                fail(c, rs_seal_strerror(k));
+                return -1;
+            }
+            continue;
+        }
         if (r == RS_WIRE_OK)
             r = rs_wire_decode(f, flen, &n->wire_limits, &msg);
         if (r != RS_WIRE_OK) {
             fail(c, rs_wire_strerror(r));
             return -1;
         }
-        size_t before = n->outs.n;
-        rsd_apply(n, &in);
-        /* Stop at once if the core asked to close this conn (e.g. a refused HELLO). */
-        for (size_t i = before; i < n->outs.n; i++)
-            if (n->outs.v[i].kind == RS_OUT_CLOSE && n->outs.v[i].conn == c->id)
-                return -1;
+        if (apply(n, c, &in) != 0)
+            return -1;
     }
 }
 

@@ -3,7 +3,9 @@
  * /etc/roster/cookie for root, else $XDG_CONFIG_HOME/roster/cookie, else
  * $HOME/.config/roster/cookie, and a missing default file is created with 32 random bytes
  * (64 hex digits), mode 0600. Its bytes, without trailing whitespace, are the secret; only
- * keys derived from it are kept in memory. */
+ * keys derived from it are kept in memory. --cookie-file-next names a second cookie that
+ * peers may prove with during a rotation (absent or empty: none), and SIGHUP re-reads both
+ * files (docs/SECURITY.md, "Rotating the cookie"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -80,7 +82,59 @@ static int create_cookie(const char *path)
     return 0;
 }
 
-int rs_cookie_load(const struct rsd_config *cfg, struct rs_auth_keys *keys)
+/* read_secret reads the secret of the cookie file at path into buf (without trailing
+ * whitespace): 0 with *len set, 1 if optional and the file is absent or holds no secret, or
+ * -1 (logged). */
+static int read_secret(const char *path, int optional, uint8_t buf[COOKIE_MAX + 1], size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (optional && errno == ENOENT)
+            return 1;
+        rs_log(RS_LOG_ERROR, "cannot open cookie file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+        rs_log(RS_LOG_WARN, "cookie file %s is accessible by other users (mode %03o): "
+               "chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, COOKIE_MAX + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rs_log(RS_LOG_ERROR, "cannot read cookie file %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == COOKIE_MAX + 1)
+            break;
+    }
+    close(fd);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+                 buf[n - 1] == '\t'))
+        n--;
+    if (n == 0 && optional)
+        return 1;
+    if (n == 0 || n > COOKIE_MAX) {
+        rs_log(RS_LOG_ERROR, "cookie file %s: must hold 1..%d bytes of secret", path,
+               COOKIE_MAX);
+        return -1;
+    }
+    if (n < 16)
+        rs_log(RS_LOG_WARN, "cookie file %s holds only %zu bytes: a short secret is "
+               "guessable", path, n);
+    *len = n;
+    return 0;
+}
+
+/* load derives keys from the cookie files into *keys; create: a missing default cookie file
+ * may be created (at start, not on reload). 0, or -1 (logged; *keys may be half written). */
+static int load(const struct rsd_config *cfg, int create, struct rs_auth_keys *keys)
 {
     char path[512];
     if (cfg->cookie_file) {
@@ -91,53 +145,51 @@ int rs_cookie_load(const struct rsd_config *cfg, struct rs_auth_keys *keys)
                    "nor $HOME is set)");
             return -1;
         }
-        if (access(path, F_OK) != 0 && create_cookie(path) != 0) {
+        if (create && access(path, F_OK) != 0 && create_cookie(path) != 0) {
             rs_log(RS_LOG_ERROR, "cannot create cookie file %s: %s", path, strerror(errno));
             return -1;
         }
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rs_log(RS_LOG_ERROR, "cannot open cookie file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) == 0 && (st.st_mode & 077))
-        rs_log(RS_LOG_WARN, "cookie file %s is accessible by other users (mode %03o): "
-               "chmod 600 it", path, (unsigned)(st.st_mode & 0777));
     uint8_t buf[COOKIE_MAX + 1];
     size_t len = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + len, sizeof buf - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rs_log(RS_LOG_ERROR, "cannot read cookie file %s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-        if (len == sizeof buf)
-            break;
-    }
-    close(fd);
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
-                   buf[len - 1] == '\t'))
-        len--;
-    int rc = 0;
-    if (len == 0 || len > COOKIE_MAX) {
-        rs_log(RS_LOG_ERROR, "cookie file %s: must hold 1..%d bytes of secret", path,
-               COOKIE_MAX);
-        rc = -1;
-    } else {
-        if (len < 16)
-            rs_log(RS_LOG_WARN, "cookie file %s holds only %zu bytes: a short secret is "
-                   "guessable", path, len);
+    int rc = read_secret(path, 0, buf, &len);
+    if (rc == 0) {
         rs_auth_keys_derive(keys, buf, len);
         rs_log(RS_LOG_INFO, "cluster cookie read from %s", path);
     }
+    if (rc == 0 && cfg->cookie_file_next) {
+        int r = read_secret(cfg->cookie_file_next, 1, buf, &len);
+        if (r == 0) {
+            rs_auth_keys_derive_next(keys, buf, len);
+            rs_log(RS_LOG_INFO, "next cluster cookie read from %s: peers proving with it are "
+                   "accepted too (a rotation)", cfg->cookie_file_next);
+        } else if (r == 1) {
+            rs_log(RS_LOG_INFO, "no next cluster cookie (%s absent or empty): only the current "
+                   "one is accepted", cfg->cookie_file_next);
+        } else {
+            rc = -1;
+        }
+    }
     sodium_memzero(buf, sizeof buf);
     return rc;
+}
+
+int rs_cookie_load(const struct rsd_config *cfg, struct rs_auth_keys *keys)
+{
+    return load(cfg, 1, keys);
+}
+
+void rs_cookie_reload(struct rsd *n)
+{
+    struct rs_auth_keys k;
+    memset(&k, 0, sizeof k);
+    if (load(n->cfg, 0, &k) == 0) {
+        n->keys = k; /* handshakes under way use the new keys from their next step */
+        rs_log(RS_LOG_INFO, "cookie files re-read: new handshakes prove with the current "
+               "cookie%s; established links keep their keys",
+               k.has_next ? " and accept the next one too" : " and accept only it");
+    } else {
+        rs_log(RS_LOG_ERROR, "cookie files not re-read: keeping the previous cookies");
+    }
+    sodium_memzero(&k, sizeof k);
 }

@@ -1,6 +1,7 @@
 /* loop.c: the node's life cycle: create the core (random incarnation and hash seed), run
  * the libuv loop, the periodic timer (TICK input with monotonic and wall time, stall scan,
- * peer handshake deadlines), SIGTERM/SIGINT handling and the clean stop (every conn closed
+ * peer handshake deadlines), SIGTERM/SIGINT handling, SIGHUP (re-read the cookie files) and
+ * the clean stop (every conn closed
  * through CLIENT_GONE / PEER_GONE, every dial target and buffer freed, the etcd client
  * destroyed after the loop). */
 #include <errno.h>
@@ -50,6 +51,18 @@ static void on_signal(uv_signal_t *s, int signum)
     struct rsd *n = s->data;
     rs_log(RS_LOG_INFO, "%s received: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     rsd_stop(n);
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    struct rsd *n = s->data;
+    if (n->cfg->cluster) {
+        rs_log(RS_LOG_INFO, "SIGHUP received: re-reading the cookie files");
+        rs_cookie_reload(n);
+    } else {
+        rs_log(RS_LOG_INFO, "SIGHUP received: nothing to re-read (not clustered)");
+    }
 }
 
 int rsd_init(struct rsd *n, const struct rsd_config *cfg)
@@ -104,6 +117,7 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);
     uv_signal_init(&n->loop, &n->sig_int);
+    uv_signal_init(&n->loop, &n->sig_hup);
     uv_timer_init(&n->loop, &n->tick);
     if (!n->core) {
         rs_log(RS_LOG_ERROR, "cannot create the node core (invalid config or out of memory)");
@@ -111,9 +125,10 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
     }
     if (cfg->etcd && rsd_kv_start(n) != 0)
         return -1;
-    n->sig_term.data = n->sig_int.data = n;
+    n->sig_term.data = n->sig_int.data = n->sig_hup.data = n;
     uv_signal_start(&n->sig_term, on_signal, SIGTERM);
     uv_signal_start(&n->sig_int, on_signal, SIGINT);
+    uv_signal_start(&n->sig_hup, on_hup, SIGHUP);
     n->tick.data = n;
     /* The stall scan runs often enough to close a staller within ~1.25x its limit; the core
      * gets a TICK at least every min(heartbeat / 2, 100) ms for heartbeats and failure
@@ -155,8 +170,10 @@ void rsd_stop(struct rsd *n)
     uv_close((uv_handle_t *)&n->tick, NULL);
     uv_signal_stop(&n->sig_term);
     uv_signal_stop(&n->sig_int);
+    uv_signal_stop(&n->sig_hup);
     uv_close((uv_handle_t *)&n->sig_term, NULL);
     uv_close((uv_handle_t *)&n->sig_int, NULL);
+    uv_close((uv_handle_t *)&n->sig_hup, NULL);
 }
 
 static void walk_close(uv_handle_t *h, void *arg)

@@ -36,6 +36,7 @@ struct rsd {
     uint64_t accept_errors_logged_ms;
 
     uv_signal_t sig_term, sig_int;
+    uv_signal_t sig_hup; /* re-read the cookie files (a rotation, docs/SECURITY.md) */
     uv_timer_t tick;  /* TICK input and stall scan */
     int stopping;
 

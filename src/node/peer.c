@@ -124,16 +124,22 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
     if (a->state != RS_AUTH_DONE)
         return 0;
     pe->up = 1;
-    c->rd.frame_max = n->cfg->limits.frame_max; /* from now on, peer protocol frames */
+    /* From now on, sealed records of peer protocol frames, with keys fresh for this link. */
+    rs_seal_init(&pe->seal, a->tx_key, a->rx_key);
+    rs_auth_wipe(a);
+    pe->sealed = 1;
+    rs_buf_init(&pe->plain);
+    c->rd.frame_max = rs_seal_record_max(n->cfg->limits.frame_max);
     pe->up_ms = rsd_now(n);
     hs_done(n, pe);
     char remote[80];
     remote_text(&c->h.tcp, remote, sizeof remote);
     snprintf(pe->label, sizeof pe->label, "node %s at %s", a->peer_name, remote);
     rs_log(RS_LOG_INFO, "peer conn %llu: authenticated node %s (incarnation %016llx, listening "
-           "on %s, %s)", (unsigned long long)c->id, a->peer_name,
+           "on %s, %s%s); link sealed", (unsigned long long)c->id, a->peer_name,
            (unsigned long long)a->peer_inc, a->peer_addr[0] ? a->peer_addr : "-",
-           pe->dialed ? "dialed" : "accepted");
+           pe->dialed ? "dialed" : "accepted",
+           a->peer_used_next ? ", proved with the next cookie" : "");
     struct rs_input in = {.kind = RS_IN_PEER_UP,
                           .now_ms = rsd_now(n),
                           .conn = c->id,
@@ -159,6 +165,12 @@ void rs_peer_closed(struct rs_conn *c)
         struct rs_input in = {.kind = RS_IN_PEER_GONE, .now_ms = rsd_now(n), .conn = c->id};
         rsd_apply(n, &in);
     }
+    rs_auth_wipe(&pe->auth);
+    if (pe->sealed) { /* nothing is sent on a closing conn: the keys can go */
+        rs_seal_wipe(&pe->seal);
+        rs_buf_fini(&pe->plain);
+        pe->sealed = 0;
+    }
     rs_dial_on_closed(c);
 }
 
@@ -171,7 +183,64 @@ int rs_peer_flushed(struct rs_conn *c, size_t *nb)
     }
     *nb -= pe->hs_unreported;
     pe->hs_unreported = 0;
+    if (pe->up && pe->sealed_q) {
+        /* Written record bytes -> the core's bytes they carry: exact once a whole queue is
+         * written, proportional (never more) in between. */
+        size_t w = *nb;
+        if (w >= pe->sealed_q) {
+            *nb = pe->plain_q;
+            pe->sealed_q = pe->plain_q = 0;
+        } else {
+            size_t over = pe->sealed_q - pe->plain_q;
+            size_t share = w - (size_t)((uint64_t)over * w / pe->sealed_q);
+            if (share > pe->plain_q)
+                share = pe->plain_q;
+            *nb = share;
+            pe->sealed_q -= w;
+            pe->plain_q -= share;
+        }
+        return *nb > 0;
+    }
     return pe->up;
+}
+
+void rs_peer_seal_pending(struct rs_conn *c)
+{
+    struct rsd_peer *pe = c->peer;
+    size_t len = pe->plain.len;
+    if (!pe->sealed || len == 0)
+        return;
+    size_t w = rs_seal_frames(&pe->seal, pe->plain.data, len, &c->out);
+    if (w == 0)
+        oom();
+    pe->plain_q += len;
+    pe->sealed_q += w;
+    pe->plain.len = 0;
+    if (pe->plain.cap > RS_SEAL_BATCH * 4u) { /* a burst's buffer is not kept */
+        rs_buf_fini(&pe->plain);
+        rs_buf_init(&pe->plain);
+    }
+}
+
+int rs_peer_open(struct rs_conn *c, uint8_t *rec, size_t n, uint8_t **plain, size_t *plen)
+{
+    struct rsd_peer *pe = c->peer;
+    int r = rs_seal_open(&pe->seal, rec, n, plain, plen);
+    if (r == RS_SEAL_OK)
+        return 0;
+    char why[200];
+    int k;
+    if (r == RS_SEAL_E_REPLAY || r == RS_SEAL_E_GAP)
+        k = snprintf(why, sizeof why, "sealed link: %s: counter %llu, expected %llu",
+                     rs_seal_strerror(r), (unsigned long long)pe->seal.got_counter,
+                     (unsigned long long)pe->seal.rx.counter);
+    else
+        k = snprintf(why, sizeof why, "sealed link: %s (record of %zu bytes, after %llu good "
+                     "ones)", rs_seal_strerror(r), n, (unsigned long long)pe->seal.rx.counter);
+    if (k < 0 || (size_t)k >= sizeof why)
+        k = (int)sizeof why - 1;
+    rs_conn_request_close(c, RS_LOG_WARN, why, (size_t)k);
+    return -1;
 }
 
 void rs_peer_check_handshakes(struct rsd *n)

@@ -15,6 +15,7 @@
 #include "base/limits.h"
 #include "node/conn.h"
 #include "node/node.h"
+#include "node/seal.h"
 
 struct rs_dial;
 
@@ -30,6 +31,13 @@ struct rsd_peer {
     uint64_t up_ms;         /* when PEER_UP was fed */
     struct rs_link hs_link; /* node->handshaking while not up */
     size_t hs_unreported;   /* handshake bytes queued: not reported as FLUSHED */
+    /* Once up, the link is sealed (seal.h): the core's frames gather in plain and are sealed
+     * into records when the conn flushes (one record per batch); sealed_q bytes of records
+     * queued hold plain_q bytes of the core's, so FLUSHED reports the core's share. */
+    uint8_t sealed;
+    struct rs_seal seal;
+    struct rs_buf plain;
+    size_t plain_q, sealed_q;
     char label[RS_NODE_NAME_MAX + 120]; /* for logs: "name at addr" or the remote address */
 };
 
@@ -47,6 +55,19 @@ void rs_peer_closed(struct rs_conn *c);
 /* rs_peer_flushed adjusts *n written bytes to the core's share; 1 if FLUSHED is due. */
 int rs_peer_flushed(struct rs_conn *c, size_t *n);
 const char *rs_peer_label(const struct rs_conn *c);
+/* rs_peer_seal_pending seals the frames gathered in plain into the conn's output (conn.c,
+ * before it writes). */
+void rs_peer_seal_pending(struct rs_conn *c);
+/* rs_peer_open opens one sealed record (a whole frame from the reader, in the node's own
+ * buffer: decrypted in place) and points *plain at its frames. 0, or -1 after asking the
+ * conn to close with the logged reason. */
+int rs_peer_open(struct rs_conn *c, uint8_t *rec, size_t n, uint8_t **plain, size_t *plen);
+/* rs_peer_plain is where the core's frames for c go: the buffer to seal, or NULL if c is
+ * not a sealed peer link (they go to the conn's output as they are). */
+static inline struct rs_buf *rs_peer_plain(struct rs_conn *c)
+{
+    return c->peer && c->peer->sealed ? &c->peer->plain : NULL;
+}
 static inline int rs_peer_is_up(const struct rs_conn *c) { return c->peer && c->peer->up; }
 
 /* dial.c: the dial side's part of a conn's life. */
@@ -54,7 +75,11 @@ void rs_dial_on_up(struct rs_conn *c);
 void rs_dial_on_closed(struct rs_conn *c);
 
 /* cookie.c: loads the cluster cookie (cfg->cookie_file, or the default path, creating a
- * random one there if absent) and derives the handshake keys. 0, or -1 (logged). */
+ * random one there if absent) and the next one (cfg->cookie_file_next, optional) and derives
+ * the handshake keys. 0, or -1 (logged). */
 int rs_cookie_load(const struct rsd_config *cfg, struct rs_auth_keys *keys);
+/* rs_cookie_reload re-reads the cookie files (SIGHUP) into n->keys; on any error it logs
+ * why and keeps the keys it had. */
+void rs_cookie_reload(struct rsd *n);
 
 #endif

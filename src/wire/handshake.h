@@ -12,7 +12,9 @@
  *   PROOF   mac[32]
  *   REFUSE  text_len u8, text
  *
- * magic and version sit at fixed offsets so that any later version is recognised as such. */
+ * magic and version sit at fixed offsets so that any later version is recognised as such.
+ * Version 2 seals everything after the handshake (src/node/seal.h); a version 1 node is
+ * refused at its HELLO with a REFUSE naming both versions. */
 #ifndef ROSTER_WIRE_HANDSHAKE_H
 #define ROSTER_WIRE_HANDSHAKE_H
 
@@ -23,7 +25,8 @@
 #include "base/limits.h"
 
 #define RS_PEER_FRAME_MAX 512u    /* bytes of a handshake frame, length prefix included */
-#define RS_PEER_VERSION 1u        /* cluster protocol version, checked in HELLO */
+#define RS_PEER_VERSION 2u        /* cluster protocol version, checked in HELLO (2: sealed
+                                     links, and P_OP's handoff op; docs/PROTOCOL.md) */
 #define RS_PEER_MAGIC 0x52505352u /* "RSPR" */
 #define RS_PEER_NONCE_BYTES 32u
 #define RS_PEER_MAC_BYTES 32u

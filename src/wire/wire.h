@@ -74,6 +74,8 @@ enum rs_msg_type {
 #define RS_POP_UNREGISTER 2u
 #define RS_POP_JOIN 3u
 #define RS_POP_LEAVE 4u
+#define RS_POP_HANDOFF 5u /* a name re-pointed to another pid of the same node, in one step
+                             (PID: the new holder, ARG: the new stamp, reason handoff) */
 
 /* Request options. */
 #define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only */

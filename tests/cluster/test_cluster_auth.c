@@ -3,7 +3,11 @@
  * or foreign frame, and a silent connection are closed with a logged reason before
  * anything reaches the core; after a correct handshake a malformed peer frame closes that
  * connection (PEER_GONE: the intruder is down) and nothing else; a second live node with a
- * taken name is refused; the cluster flags (--join works, bad --resolver exits 2). */
+ * taken name is refused; the cluster flags (--join works, bad --resolver exits 2). A node of
+ * cluster protocol 1 (before sealed links) is refused with the reason on both sides. After
+ * a correct handshake the link is sealed: the node's records open with the keys the intruder
+ * derived, and a plaintext peer frame, or a sealed record holding a malformed frame, closes
+ * the link with its reason. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +18,7 @@
 #include <unistd.h>
 
 #include "node/auth.h"
+#include "node/seal.h"
 #include "cluster.h"
 #include "rclient.h"
 #include "test.h"
@@ -145,7 +150,8 @@ static void test_silent_peer_times_out(void)
 
 /* handshake authenticates fd to the node as dialer "intruder" (a real handshake with the
  * right cookie); returns the bytes that followed the acceptor's proof in *rest. */
-static void handshake(int fd, struct rs_auth *au, struct rs_auth_keys *keys)
+static void handshake_rest(int fd, struct rs_auth *au, struct rs_auth_keys *keys,
+                           uint8_t *rest, size_t *rest_len)
 {
     ASSERT(sodium_init() >= 0);
     rs_auth_keys_derive(keys, (const uint8_t *)COOKIE, strlen(COOKIE));
@@ -177,6 +183,15 @@ static void handshake(int fd, struct rs_auth *au, struct rs_auth_keys *keys)
         }
     }
     rs_buf_fini(&out);
+    if (rest) {
+        memcpy(rest, in, have);
+        *rest_len = have;
+    }
+}
+
+static void handshake(int fd, struct rs_auth *au, struct rs_auth_keys *keys)
+{
+    handshake_rest(fd, au, keys, NULL, NULL);
 }
 
 static void test_bad_frame_after_auth(void)
@@ -201,6 +216,118 @@ static void test_bad_frame_after_auth(void)
         cl_sleep_ms(10);
     }
     roster_close(c);
+    still_serves(&a);
+    test_node_stop_ok(&a.t);
+}
+
+/* read_until_closed reads what the node sends until it closes fd (deadline timeout_ms). */
+static size_t read_until_closed(int fd, uint8_t *buf, size_t cap, int timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
+    size_t have = 0;
+    for (;;) {
+        ASSERT(test_now_ms() < deadline);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t r = read(fd, buf + have, cap - have);
+        if (r == 0 || (r < 0 && errno == ECONNRESET))
+            break;
+        ASSERT(r > 0);
+        have += (size_t)r;
+        ASSERT(have < cap);
+    }
+    close(fd);
+    return have;
+}
+
+static int mem_has(const uint8_t *p, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(p + i, s, k) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_old_version_refused(void)
+{
+    setup();
+    struct cl_node a;
+    cl_start(&a, 1, "a", NULL, cookie, NULL);
+    /* a protocol 1 node's HELLO: the same layout, version 1 */
+    uint8_t hello[RS_PEER_FRAME_MAX], nonce[RS_PEER_NONCE_BYTES] = {1};
+    size_t n = rs_hs_hello_encode(hello, nonce, 0x77, "old", "127.0.0.9:9");
+    rs_put_u16(hello + RS_HS_HEADER + 4, 1);
+    int fd = tcp_connect(&a);
+    send_all(fd, hello, n);
+    uint8_t got[2048];
+    size_t have = read_until_closed(fd, got, sizeof got, 5000);
+    ASSERT(mem_has(got, have, "cluster protocol version 1 is not supported (this node speaks 2)"));
+    cl_wait_log(&a, "cluster protocol version 1 is not supported (this node speaks 2)", 5000);
+    still_serves(&a);
+    test_node_stop_ok(&a.t);
+}
+
+/* sealed_session authenticates a fresh connection as "intruder" and opens the first record
+ * the node sends (the link keys agree); returns fd, with s ready to seal and open. */
+static int sealed_session(const struct cl_node *a, struct rs_seal *s)
+{
+    int fd = tcp_connect(a);
+    struct rs_auth au;
+    struct rs_auth_keys keys;
+    uint8_t buf[70000];
+    size_t have = 0;
+    handshake_rest(fd, &au, &keys, buf, &have); /* what followed the node's proof */
+    rs_seal_init(s, au.tx_key, au.rx_key);
+    /* the node's first sealed record (its scopes, its pings) opens with our keys */
+    uint64_t deadline = test_now_ms() + 5000;
+    while (have < 4 || have < 4u + rs_get_u32(buf)) {
+        ASSERT(test_now_ms() < deadline);
+        ssize_t r = read(fd, buf + have, sizeof buf - have);
+        ASSERT(r > 0);
+        have += (size_t)r;
+    }
+    size_t rn = 4u + rs_get_u32(buf);
+    ASSERT_EQ(buf[4], RS_SEAL_TYPE);
+    uint8_t *pl;
+    size_t pn;
+    ASSERT_EQ(rs_seal_open(s, buf, rn, &pl, &pn), RS_SEAL_OK);
+    ASSERT(pn >= 8 && pl[4] >= 64); /* peer frames inside */
+    return fd;
+}
+
+static void test_sealed_after_auth(void)
+{
+    setup();
+    struct cl_node a;
+    cl_start(&a, 1, "a", NULL, cookie, NULL);
+    /* a plaintext peer frame (a P_PING) where a sealed record must be */
+    struct rs_seal s;
+    int fd = sealed_session(&a, &s);
+    uint8_t ping[24] = {20, 0, 0, 0, 71};
+    send_all(fd, ping, sizeof ping);
+    wait_closed(fd, 5000);
+    cl_wait_log(&a, "closed: sealed link: not a sealed record", 5000);
+    /* an authentic record holding a malformed frame (a length running past the record) */
+    fd = sealed_session(&a, &s);
+    uint8_t bad[12] = {200, 0, 0, 0, 71};
+    struct rs_buf out;
+    rs_buf_init(&out);
+    ASSERT(rs_seal_frames(&s, bad, sizeof bad, &out) > 0);
+    send_all(fd, out.data, out.len);
+    wait_closed(fd, 5000);
+    cl_wait_log(&a, "malformed frames inside an authentic sealed record", 5000);
+    /* a record sealed under the node's own direction key (reflected) */
+    fd = sealed_session(&a, &s);
+    struct rs_seal back;
+    rs_seal_init(&back, s.rx.key, s.tx.key);
+    out.len = 0;
+    ASSERT(rs_seal_frames(&back, ping, sizeof ping, &out) > 0);
+    send_all(fd, out.data, out.len);
+    wait_closed(fd, 5000);
+    cl_wait_log(&a, "closed: sealed link: sealed record failed authentication", 5000);
+    rs_buf_fini(&out);
     still_serves(&a);
     test_node_stop_ok(&a.t);
 }
@@ -269,5 +396,6 @@ static void test_cluster_flags(void)
 }
 
 TEST_MAIN(T(test_wrong_cookie_refused), T(test_garbage_rejected), T(test_silent_peer_times_out),
-          T(test_bad_frame_after_auth), T(test_second_live_name_refused),
+          T(test_bad_frame_after_auth), T(test_old_version_refused), T(test_sealed_after_auth),
+          T(test_second_live_name_refused),
           T(test_cluster_flags))

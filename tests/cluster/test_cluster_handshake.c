@@ -2,7 +2,10 @@
  * authenticate and learn each other, also when bytes arrive one at a time; a wrong cookie,
  * a connection to itself, this node's own HELLO reflected back, another node claiming this
  * node's name, another protocol version, a replayed proof and an oversized frame all fail
- * with a reason; the cookie never appears in the bytes exchanged. */
+ * with a reason; the cookie never appears in the bytes exchanged. Both sides derive the same
+ * pair of link keys (one per direction), fresh for every connection; during a cookie
+ * rotation a side proving with its current cookie is accepted by a peer holding it as its
+ * next one, and a side with only the old cookie is refused once the peer dropped it. */
 #include <sodium.h>
 #include <string.h>
 
@@ -226,5 +229,85 @@ static void test_bad_frames(void)
     rs_buf_fini(&out);
 }
 
-TEST_MAIN(T(test_success), T(test_wrong_cookie), T(test_self_and_reflection),
+/* handshake runs a whole exchange between keys kd (dialer) and ka (acceptor). */
+static void handshake(struct side *d, struct side *a, const struct rs_auth_keys *kd,
+                      const struct rs_auth_keys *ka)
+{
+    start(d, 1, kd, "alpha", 11);
+    start(a, 0, ka, "beta", 22);
+    run(d, a, 1024);
+}
+
+static void test_link_keys(void)
+{
+    ASSERT(sodium_init() >= 0);
+    struct rs_auth_keys k = keys("the-cluster-cookie-123456");
+    struct side d, a, d2, a2;
+    handshake(&d, &a, &k, &k);
+    ASSERT_EQ(d.a.state, RS_AUTH_DONE);
+    ASSERT_EQ(a.a.state, RS_AUTH_DONE);
+    ASSERT_MEM_EQ(d.a.tx_key, 32, a.a.rx_key, 32);
+    ASSERT_MEM_EQ(d.a.rx_key, 32, a.a.tx_key, 32);
+    ASSERT(memcmp(d.a.tx_key, d.a.rx_key, 32) != 0);
+    static const uint8_t zero[32];
+    ASSERT(memcmp(d.a.tx_key, zero, 32) != 0);
+    /* another connection between the same nodes: other nonces, other keys */
+    handshake(&d2, &a2, &k, &k);
+    ASSERT_EQ(d2.a.state, RS_AUTH_DONE);
+    ASSERT(memcmp(d.a.tx_key, d2.a.tx_key, 32) != 0);
+    ASSERT(memcmp(d.a.rx_key, d2.a.rx_key, 32) != 0);
+    rs_auth_wipe(&d.a);
+    ASSERT(memcmp(d.a.tx_key, zero, 32) == 0 && memcmp(d.a.session_d, zero, 32) == 0);
+    fini(&d);
+    fini(&a);
+    fini(&d2);
+    fini(&a2);
+}
+
+static struct rs_auth_keys ring(const char *cur, const char *next)
+{
+    struct rs_auth_keys k = keys(cur);
+    if (next)
+        rs_auth_keys_derive_next(&k, (const uint8_t *)next, strlen(next));
+    return k;
+}
+
+static void test_rotation(void)
+{
+    ASSERT(sodium_init() >= 0);
+    const char *O = "old-cookie-0123456789abcdef", *N = "new-cookie-fedcba9876543210";
+    struct {
+        struct rs_auth_keys d, a;
+        int ok;
+        int d_used_next, a_used_next; /* each side: the peer proved with its next cookie */
+    } cases[] = {
+        {ring(O, NULL), ring(O, N), 1, 0, 0}, /* step 1: next added on one side */
+        {ring(O, N), ring(N, O), 1, 1, 1},    /* step 2: swapped on one side only */
+        {ring(N, O), ring(O, N), 1, 1, 1},
+        {ring(N, NULL), ring(N, O), 1, 0, 0}, /* step 3: old dropped on one side */
+        {ring(O, NULL), ring(N, NULL), 0, 0, 0}, /* the end: only the old cookie */
+        {ring(N, NULL), ring(O, NULL), 0, 0, 0},
+        {ring(O, N), ring(N, NULL), 0, 0, 0}, /* proves with old: refused by a new-only node */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct side d, a;
+        handshake(&d, &a, &cases[i].d, &cases[i].a);
+        if (cases[i].ok) {
+            ASSERT_EQ(d.a.state, RS_AUTH_DONE);
+            ASSERT_EQ(a.a.state, RS_AUTH_DONE);
+            ASSERT_EQ(d.a.peer_used_next, cases[i].d_used_next);
+            ASSERT_EQ(a.a.peer_used_next, cases[i].a_used_next);
+            ASSERT_MEM_EQ(d.a.tx_key, 32, a.a.rx_key, 32);
+            ASSERT_MEM_EQ(d.a.rx_key, 32, a.a.tx_key, 32);
+        } else {
+            ASSERT(d.a.state == RS_AUTH_FAILED || a.a.state == RS_AUTH_FAILED);
+            ASSERT(d.a.state != RS_AUTH_DONE || a.a.state != RS_AUTH_DONE);
+            ASSERT(strstr(d.a.why, "different cookies") || strstr(a.a.why, "different cookies"));
+        }
+        fini(&d);
+        fini(&a);
+    }
+}
+
+TEST_MAIN(T(test_success), T(test_link_keys), T(test_rotation), T(test_wrong_cookie), T(test_self_and_reflection),
           T(test_acceptor_proves_last), T(test_bad_frames))

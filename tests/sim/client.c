@@ -6,7 +6,15 @@
  * subscriptions (each replayed from its snapshot into a set), its monitors. Anything a
  * reply or event says that contradicts that view, or the ground truth, fails the seed at
  * the moment it happens. The observer client of each node (observe.c) only collects
- * listing items. */
+ * listing items.
+ *
+ * Tokens, handoffs and compare-and-set (src/core/cas.c): a client remembers the token of
+ * each name it holds; a re-register and an update must keep it, a new grant or a handoff
+ * on a node must give a larger one than that node gave the name before; a HANDOFF or
+ * UPDATE reply must be the status the rules give for what the clients know (the owner's
+ * node knows every local holding exactly); a handoff moves the holding to the new pid's
+ * client, whose REGISTERED (handoff) notice must then arrive; CHECK_TOKEN of a name the
+ * client holds, asked of its own node, must say current. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,8 +185,9 @@ size_t client_open(struct sim_world *w, int node, int observer)
     c->observer = observer;
     c->alive = 1;
     c->conn = sim_new_conn(w, CONN_CLIENT, node, ci, 0);
+    c->uid = ci % 4 == 3 ? 1001 : 1000; /* a few clients of another user */
     struct rs_input in = {.kind = RS_IN_CLIENT_OPEN, .conn = c->conn,
-                          .os_pid = (int32_t)(1000 + ci), .uid = 1000};
+                          .os_pid = (int32_t)(1000 + ci), .uid = c->uid};
     sim_apply(w, node, &in);
     struct rs_msg m = {.type = RS_MSG_HELLO};
     rs_msg_hello_version_set(&m, RS_WIRE_VERSION);
@@ -205,6 +214,7 @@ void client_request(struct sim_world *w, size_t ci, struct rs_msg *m)
     pd->scope = scope_index(m->scope);
     set_copy_bytes(pd->key, sizeof pd->key, m->key);
     set_copy_bytes(pd->meta, sizeof pd->meta, m->meta);
+    set_copy_bytes(pd->prev, sizeof pd->prev, m->prev);
     pd->pid = m->pid;
     pd->req = *m;
     struct rs_bytes none = {NULL, 0};
@@ -266,12 +276,218 @@ int sub_matches(const struct sim_sub *s, int group, const char *key)
     return strcmp(key, s->pat) == 0;
 }
 
-/* --- replies ------------------------------------------------------------------------ */
-
 static int scope_joined(struct sim_world *w, const struct sim_client *c, int scope)
 {
     return scope >= 0 && (w->nodes[c->node].scopes & (1u << scope));
 }
+
+struct sim_held *held_local(struct sim_world *w, int node, int scope, int group, const char *key,
+                            const struct rs_pid *pid, size_t *client)
+{
+    for (size_t o = 0; o < w->ncl; o++) {
+        struct sim_client *x = &w->cl[o];
+        if (!x->alive || x->observer || x->node != node || x->node_inc != w->nodes[node].inc)
+            continue;
+        struct sim_held *h = held_find(x, scope, group, key, pid);
+        if (h) {
+            if (client)
+                *client = o;
+            return h;
+        }
+    }
+    return NULL;
+}
+
+/* A node granted name key of scope (a registration or a handoff) with token: it must be
+ * above every token this incarnation of the node gave that name before. */
+static void granted(struct sim_world *w, int node, int scope, const char *key, uint64_t token)
+{
+    struct sim_node *n = &w->nodes[node];
+    int k = key[0] - 'a';
+    if (scope < 0 || key[1] || k < 0 || k >= SIM_NNAMES)
+        return;
+    if (n->tok_inc != n->inc) {
+        memset(n->tok, 0, sizeof n->tok);
+        n->tok_inc = n->inc;
+    }
+    if (token <= n->tok[scope][k])
+        sim_fail(w, "n%d granted %s/%s with token %llu, not above its earlier grant's %llu",
+                 node, sim_scope_name(scope), key, (unsigned long long)token,
+                 (unsigned long long)n->tok[scope][k]);
+    n->tok[scope][k] = token;
+}
+
+static int pid_alive_on(struct sim_world *w, int node, struct rs_pid pid)
+{
+    struct sim_pidinfo *pi = pid_info(w, pid);
+    return pi && pi->alive && pid.inc == w->nodes[node].inc;
+}
+
+/* The status a HANDOFF must get, from what the clients of the node hold; 1 in *any_ok
+ * when the client cannot know (an if_token it never learned): 0 or ECONFLICT. */
+static int32_t handoff_expect(struct sim_world *w, struct sim_client *c,
+                              const struct sim_pending *pd, const struct sim_held *h,
+                              size_t holder, int *either)
+{
+    uint64_t if_token = rs_msg_handoff_if_token(&pd->req);
+    *either = 0;
+    if (pd->pid.inc != w->nodes[c->node].inc)
+        return ROSTER_EINVAL;
+    if (&w->cl[holder] != c && w->cl[holder].uid != c->uid)
+        return ROSTER_ENOTOWNER;
+    if (!pid_alive_on(w, c->node, pd->pid))
+        return ROSTER_ENOPROC;
+    if (if_token && h->token && if_token != h->token)
+        return ROSTER_ECONFLICT;
+    *either = if_token && !h->token;
+    return 0;
+}
+
+static void on_handoff_reply(struct sim_world *w, size_t ci, const struct sim_pending *pd,
+                             const struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    int32_t st = m->status;
+    size_t holder = 0;
+    struct sim_held *h = scope_joined(w, c, pd->scope)
+                             ? held_local(w, c->node, pd->scope, 0, pd->key, NULL, &holder)
+                             : NULL;
+    int either = 0;
+    int ok;
+    if (!scope_joined(w, c, pd->scope))
+        ok = st == ROSTER_ENOSCOPE;
+    else if (!h) /* free, or held on another node */
+        ok = st == ROSTER_ENOTFOUND || st == ROSTER_EINVAL;
+    else {
+        int32_t want = handoff_expect(w, c, pd, h, holder, &either);
+        ok = st == want || (either && st == ROSTER_ECONFLICT) ||
+             (want == 0 && st == ROSTER_ELIMIT);
+    }
+    if (!ok) {
+        sim_fail(w, "n%d: HANDOFF %s/%s to %016llx.%llu (if_token %llu) by client %zu gave "
+                    "status %d (local holder: %s)",
+                 c->node, sim_scope_name(pd->scope < 0 ? 0 : pd->scope), pd->key,
+                 (unsigned long long)pd->pid.inc, (unsigned long long)pd->pid.serial,
+                 (unsigned long long)rs_msg_handoff_if_token(&pd->req), ci, (int)st,
+                 h ? "yes" : "none");
+        return;
+    }
+    uint64_t token = rs_msg_handoff_reply_token(m);
+    if (st == ROSTER_ECONFLICT && h->token && token != h->token)
+        sim_fail(w, "n%d: HANDOFF conflict says token %llu, the holder's is %llu", c->node,
+                 (unsigned long long)token, (unsigned long long)h->token);
+    if (st != 0)
+        return;
+    if (pid_eq(h->pid, pd->pid)) { /* to the holder itself: nothing changes */
+        if (h->token && token != h->token)
+            sim_fail(w, "n%d: HANDOFF to the holder changed the token", c->node);
+        h->token = token;
+        return;
+    }
+    granted(w, c->node, pd->scope, pd->key, token);
+    w->n_handoffs++;
+    struct sim_pidinfo *pi = pid_info(w, pd->pid);
+    struct sim_client *to = &w->cl[pi->client];
+    char meta[SIM_META_MAX];
+    snprintf(meta, sizeof meta, "%s", h->meta);
+    held_del(&w->cl[holder], h);
+    GROW(to->held, to->nheld, to->capheld);
+    struct sim_held *n = &to->held[to->nheld++];
+    memset(n, 0, sizeof *n);
+    n->scope = pd->scope;
+    snprintf(n->key, sizeof n->key, "%s", pd->key);
+    n->pid = pd->pid;
+    snprintf(n->meta, sizeof n->meta, "%s", meta);
+    n->token = token;
+    n->notice_due = 1;
+    sim_log(w, "n%d: %s/%s handed to %016llx.%llu (client %zu), token %llu", c->node,
+            sim_scope_name(pd->scope), pd->key, (unsigned long long)pd->pid.inc,
+            (unsigned long long)pd->pid.serial, pi->client, (unsigned long long)token);
+}
+
+static void on_update_reply(struct sim_world *w, size_t ci, const struct sim_pending *pd,
+                            const struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    int32_t st = m->status;
+    uint32_t flags = rs_msg_update_flags(&pd->req);
+    int member = (flags & RS_UPDATE_MEMBER) != 0;
+    size_t holder = 0;
+    int joined = scope_joined(w, c, pd->scope);
+    struct sim_held *h = NULL;
+    int32_t want = 0;
+    int either = 0;
+    if (!joined) {
+        want = ROSTER_ENOSCOPE;
+    } else if (member) {
+        h = held_local(w, c->node, pd->scope, 1, pd->key, &pd->pid, &holder);
+        if (flags & RS_UPDATE_IF_TOKEN)
+            want = ROSTER_EINVAL;
+        else if (pd->pid.inc != w->nodes[c->node].inc)
+            want = ROSTER_EINVAL;
+        else if (!pid_alive_on(w, c->node, pd->pid))
+            want = ROSTER_ENOPROC;
+        else if (!h)
+            want = ROSTER_ENOTMEMBER;
+        else if (&w->cl[holder] != c && w->cl[holder].uid != c->uid)
+            want = ROSTER_ENOTOWNER;
+        else if ((flags & RS_UPDATE_IF_META) && strcmp(pd->prev, h->meta) != 0)
+            want = ROSTER_ECONFLICT;
+    } else {
+        h = held_local(w, c->node, pd->scope, 0, pd->key, NULL, &holder);
+        uint64_t if_token = rs_msg_update_if_token(&pd->req);
+        if (!h)
+            want = st == ROSTER_EINVAL ? ROSTER_EINVAL : ROSTER_ENOTFOUND;
+        else if (&w->cl[holder] != c && w->cl[holder].uid != c->uid)
+            want = ROSTER_ENOTOWNER;
+        else if (((flags & RS_UPDATE_IF_TOKEN) && h->token && if_token != h->token) ||
+                 ((flags & RS_UPDATE_IF_META) && strcmp(pd->prev, h->meta) != 0))
+            want = ROSTER_ECONFLICT;
+        else
+            either = (flags & RS_UPDATE_IF_TOKEN) && !h->token;
+    }
+    if (st != want && !(either && st == ROSTER_ECONFLICT)) {
+        sim_fail(w, "n%d: UPDATE %s %s/%s (flags 0x%x) by client %zu gave status %d, not %d",
+                 c->node, member ? "member" : "name",
+                 sim_scope_name(pd->scope < 0 ? 0 : pd->scope), pd->key, (unsigned)flags, ci,
+                 (int)st, (int)want);
+        return;
+    }
+    char cur[SIM_META_MAX];
+    set_copy_bytes(cur, sizeof cur, rs_msg_update_reply_meta(m));
+    uint64_t token = rs_msg_update_reply_token(m);
+    if (st == ROSTER_ECONFLICT && strcmp(cur, h->meta) != 0)
+        sim_fail(w, "n%d: UPDATE conflict says metadata '%s', the holder's is '%s'", c->node,
+                 cur, h->meta);
+    if (h && !member && (st == 0 || st == ROSTER_ECONFLICT) && h->token && token != h->token)
+        sim_fail(w, "n%d: UPDATE reply says token %llu, the holder's is %llu", c->node,
+                 (unsigned long long)token, (unsigned long long)h->token);
+    if (st != 0)
+        return;
+    w->n_updates++;
+    snprintf(h->meta, sizeof h->meta, "%s", pd->meta);
+    if (!member)
+        h->token = token;
+}
+
+static void on_check_token_reply(struct sim_world *w, size_t ci, const struct sim_pending *pd,
+                                 const struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    struct sim_held *h = held_find(c, pd->scope, 0, pd->key, NULL);
+    uint64_t asked = rs_msg_check_token_token(&pd->req);
+    if (!h || !h->token || asked != h->token)
+        return;
+    if (m->status != 0 || rs_msg_check_token_reply_current(m) != 1 ||
+        rs_msg_check_token_reply_token(m) != h->token)
+        sim_fail(w, "n%d: CHECK_TOKEN %s/%s %llu by its holder's client: status %d current "
+                    "%llu token %llu",
+                 c->node, sim_scope_name(pd->scope), pd->key, (unsigned long long)asked,
+                 (int)m->status, (unsigned long long)rs_msg_check_token_reply_current(m),
+                 (unsigned long long)rs_msg_check_token_reply_token(m));
+}
+
+/* --- replies ------------------------------------------------------------------------ */
 
 /* A write's status must agree with what the client knows about the pid and the scope. */
 static int write_status_ok(struct sim_world *w, struct sim_client *c, const struct sim_pending *pd,
@@ -354,6 +570,7 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             }
         }
         struct sim_held *h = held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
+        uint64_t token = group ? 0 : rs_msg_register_reply_token(m);
         if (!h) {
             GROW(c->held, c->nheld, c->capheld);
             h = &c->held[c->nheld++];
@@ -362,7 +579,15 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             h->group = group;
             snprintf(h->key, sizeof h->key, "%s", key);
             h->pid = pd.pid;
+            if (!group)
+                granted(w, c->node, pd.scope, key, token);
+        } else if (!group && h->token && token != h->token) {
+            sim_fail(w, "n%d: re-registering %s/%s changed its token from %llu to %llu",
+                     c->node, sim_scope_name(pd.scope), key, (unsigned long long)h->token,
+                     (unsigned long long)token);
+            return;
         }
+        h->token = token;
         snprintf(h->meta, sizeof h->meta, "%s", pd.meta);
         return;
     }
@@ -447,6 +672,15 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             n->scopes &= ~(1u << pd.scope);
         return;
     }
+    case RS_MSG_HANDOFF:
+        on_handoff_reply(w, ci, &pd, m);
+        return;
+    case RS_MSG_UPDATE:
+        on_update_reply(w, ci, &pd, m);
+        return;
+    case RS_MSG_CHECK_TOKEN:
+        on_check_token_reply(w, ci, &pd, m);
+        return;
     case RS_MSG_DEMONITOR:
         for (size_t i = 0; i < c->nmons; i++)
             if (c->mons[i].id == rs_msg_demonitor_id(&pd.req) && st == 0)
@@ -496,6 +730,25 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
     }
     struct sim_entry *e = set_find(&s->replay, group, key, m->pid);
     const char *bad = NULL;
+    uint32_t reason = rs_msg_event_reason(m);
+    /* A handoff is atomic: its UNREGISTERED is followed at once by its REGISTERED. */
+    if (s->ho_open && (kind != ROSTER_EV_REGISTERED || reason != ROSTER_REASON_HANDOFF ||
+                       strcmp(key, s->ho_key) != 0 || m->pid.inc != s->ho_inc)) {
+        sim_fail(w, "n%d: subscription %llu saw %s free during a handoff (next event: %s %s)",
+                 c->node, (unsigned long long)s->id, s->ho_key, ev_name(kind), key);
+        return;
+    }
+    if (!s->ho_open && kind == ROSTER_EV_REGISTERED && reason == ROSTER_REASON_HANDOFF) {
+        sim_fail(w, "n%d: subscription %llu got REGISTERED (handoff) %s without its "
+                    "UNREGISTERED",
+                 c->node, (unsigned long long)s->id, key);
+        return;
+    }
+    s->ho_open = kind == ROSTER_EV_UNREGISTERED && reason == ROSTER_REASON_HANDOFF;
+    if (s->ho_open) {
+        snprintf(s->ho_key, sizeof s->ho_key, "%s", key);
+        s->ho_inc = m->pid.inc;
+    }
     switch (kind) {
     case ROSTER_EV_REGISTERED:
     case ROSTER_EV_JOINED:
@@ -629,6 +882,24 @@ static void on_conflict(struct sim_world *w, size_t ci, const struct rs_msg *m)
     w->n_conflicts++;
 }
 
+/* The new holder's client hears of a handoff (REGISTERED, id 0, reason handoff) right
+ * after the caller's reply moved the holding to it. */
+static void on_handoff_notice(struct sim_world *w, size_t ci, const struct rs_msg *m)
+{
+    struct sim_client *c = &w->cl[ci];
+    char key[SIM_KEY_MAX], p[48];
+    set_copy_bytes(key, sizeof key, rs_msg_event_key(m));
+    pidtxt(m->pid, p, sizeof p);
+    struct sim_held *h = held_find(c, scope_index(m->scope), 0, key, &m->pid);
+    if (!h || !h->notice_due) {
+        sim_fail(w, "n%d: handoff notice for %s pid %s, which client %zu was not handed "
+                    "(or a second notice)",
+                 c->node, key, p, ci);
+        return;
+    }
+    h->notice_due = 0;
+}
+
 static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
 {
     struct sim_client *c = &w->cl[ci];
@@ -643,6 +914,9 @@ static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
         on_down(w, c, reason, m);
     else if (kind == ROSTER_EV_CONFLICT)
         on_conflict(w, ci, m);
+    else if (kind == ROSTER_EV_REGISTERED && reason == ROSTER_REASON_HANDOFF &&
+             rs_msg_event_id(m) == 0)
+        on_handoff_notice(w, ci, m);
     else if ((kind >= ROSTER_EV_REGISTERED && kind <= ROSTER_EV_OVERFLOW) ||
              kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
         on_sub_event(w, c, kind, snap, m);
@@ -661,6 +935,10 @@ static void on_observer_frame(struct sim_world *w, struct sim_client *c, const s
                 c->pend[k] = c->pend[--c->npend];
         o->got_reply = 1;
         o->status = m->status;
+        if (m->type == RS_MSG_LOOKUP) {
+            o->pid = rs_msg_lookup_reply_holder(m);
+            o->token = rs_msg_lookup_reply_token(m);
+        }
         return;
     }
     if (!o->active)

@@ -12,7 +12,9 @@
  * inv_final then compares each node's state with what the clients hold: every node of a
  * scope lists exactly the names and memberships live clients believe they hold (no ghost,
  * nothing missing, one holder per name, so a loser that was never notified shows up), the
- * nodes agree with each other, and every subscriber's replayed events equal its node. */
+ * nodes agree with each other, every subscriber's replayed events equal its node (and none
+ * is left between the two events of a handoff), every name shows the same holder and
+ * fencing token on every node, and every client handed a name got its notice. */
 #include <stdio.h>
 #include <string.h>
 
@@ -184,6 +186,12 @@ static void check_subscribers(struct sim_world *w, int node, int scope, const st
             struct sim_sub *s = &cl->subs[k];
             if (s->ended || s->scope != scope)
                 continue;
+            if (s->ho_open) {
+                sim_fail(w, "n%d: subscription %llu saw %s free: a handoff's UNREGISTERED "
+                            "was its last event",
+                         node, (unsigned long long)s->id, s->ho_key);
+                break;
+            }
             if (s->in_snapshot) {
                 sim_fail(w, "n%d: subscription %llu never got SNAPSHOT_END", node,
                          (unsigned long long)s->id);
@@ -214,6 +222,10 @@ static void check_monitors(struct sim_world *w)
         if (cl->npend)
             sim_fail(w, "n%d: client %zu has %zu requests without a reply", cl->node, c,
                      cl->npend);
+        for (size_t h = 0; h < cl->nheld && !w->failed; h++)
+            if (cl->held[h].notice_due)
+                sim_fail(w, "n%d: client %zu was handed %s/%s but never told", cl->node, c,
+                         sim_scope_name(cl->held[h].scope), cl->held[h].key);
         for (size_t k = 0; k < cl->nmons && !w->failed; k++) {
             struct sim_mon *m = &cl->mons[k];
             struct sim_pidinfo *pi = pid_info(w, m->pid);
@@ -224,6 +236,44 @@ static void check_monitors(struct sim_world *w)
                      cl->node, (unsigned long long)m->id, (unsigned long long)m->pid.inc,
                      (unsigned long long)m->pid.serial, pi->node,
                      (unsigned long long)pi->died_at);
+        }
+    }
+}
+
+/* Every node of a scope shows each name with the same holder and token (peers learn the
+ * token with the entry). */
+static void check_tokens(struct sim_world *w, int scope)
+{
+    for (int k = 0; k < SIM_NNAMES && !w->failed; k++) {
+        char key[2] = {(char)('a' + k), 0};
+        int first = -1, st0 = 0;
+        struct rs_pid pid0 = {0, 0};
+        uint64_t tok0 = 0;
+        for (int i = 0; i < w->n && !w->failed; i++) {
+            if (!joined(w, i, scope))
+                continue;
+            int st = obs_lookup(w, i, scope, key);
+            if (w->failed)
+                return;
+            struct rs_pid pid = st == 0 ? w->obs.pid : (struct rs_pid){0, 0};
+            uint64_t tok = st == 0 ? w->obs.token : 0;
+            if (st == 0 && tok == 0)
+                sim_fail(w, "n%d: %s/%s has token 0", i, sim_scope_name(scope), key);
+            else if (first >= 0 && w->cluster &&
+                     (st != st0 || pid.inc != pid0.inc || pid.serial != pid0.serial ||
+                      tok != tok0))
+                sim_fail(w, "scope %s: n%d and n%d show %s with other holders or tokens "
+                            "(%d %016llx.%llu token %llu, %d %016llx.%llu token %llu)",
+                         sim_scope_name(scope), first, i, key, st0,
+                         (unsigned long long)pid0.inc, (unsigned long long)pid0.serial,
+                         (unsigned long long)tok0, st, (unsigned long long)pid.inc,
+                         (unsigned long long)pid.serial, (unsigned long long)tok);
+            if (first < 0) {
+                first = i;
+                st0 = st;
+                pid0 = pid;
+                tok0 = tok;
+            }
         }
     }
 }
@@ -255,6 +305,7 @@ void inv_final(struct sim_world *w)
                          sim_scope_name(s), i, d);
             check_subscribers(w, i, s, &views[i]);
         }
+        check_tokens(w, s);
     }
     for (int i = 0; i < w->n; i++)
         inv_step(w, i, 1);

@@ -1,5 +1,6 @@
 /* observe.c: reading a node's state the way a user would, through its observer client:
- * NAMES, GROUPS and MEMBERS of a scope into one sorted sim_set, and NODES. Using the client
+ * NAMES, GROUPS and MEMBERS of a scope into one sorted sim_set, NODES, and LOOKUP (for
+ * the holder's fencing token). Using the client
  * protocol (rather than poking at core internals) means the checks see exactly what clients
  * see, and survive any change of the core's tables. */
 #include <string.h>
@@ -97,4 +98,11 @@ int obs_nodes(struct sim_world *w, int node)
     if (st != 0 && !w->failed)
         sim_fail(w, "n%d: NODES failed: %d", node, st);
     return st;
+}
+
+int obs_lookup(struct sim_world *w, int node, int scope, const char *name)
+{
+    struct rs_msg m = {.type = RS_MSG_LOOKUP, .scope = rs_bytes_str(sim_scope_name(scope)),
+                       .key = rs_bytes_str(name)};
+    return query(w, node, &m);
 }

@@ -152,6 +152,7 @@ struct sim_pending {
     char key[SIM_KEY_MAX];
     char meta[SIM_META_MAX];
     struct rs_pid pid;
+    char prev[SIM_META_MAX]; /* UPDATE: the expected metadata */
     struct rs_msg req; /* the request's number fields (its byte views are cleared) */
 };
 
@@ -161,6 +162,8 @@ struct sim_held {
     char key[SIM_KEY_MAX];
     struct rs_pid pid;
     char meta[SIM_META_MAX];
+    uint64_t token;  /* names: the grant's fencing token (0: not known yet) */
+    int notice_due;  /* handed to this client: its REGISTERED (handoff) notice is due */
 };
 
 struct sim_sub {
@@ -170,6 +173,10 @@ struct sim_sub {
     char pat[SIM_KEY_MAX];
     int in_snapshot;
     int ended; /* overflowed or unsubscribed: no final check */
+    int ho_open; /* saw UNREGISTERED (handoff) of ho_key: the next event must be its
+                    REGISTERED (handoff), or the subscriber saw the name free */
+    char ho_key[SIM_KEY_MAX];
+    uint64_t ho_inc;
     struct sim_set replay;
 };
 
@@ -187,6 +194,7 @@ struct sim_client {
     uint64_t conn;
     int alive;
     int observer;
+    uint32_t uid; /* its OS user: clients of one user may act for each other's names */
     uint32_t req_id;
     struct rs_pid *pids; /* its live pids */
     size_t npids, cappids;
@@ -232,6 +240,8 @@ struct sim_node {
     int seed;              /* node it joins through (-1: none) */
     uint64_t crashed_at;
     int restarts;
+    uint64_t tok[SIM_NSCOPES][SIM_NNAMES]; /* last token granted per name, this incarnation */
+    uint64_t tok_inc;
     struct rs_core_stats scanned; /* statistics at the last deep scan, and its time */
     uint64_t scanned_at;
 };
@@ -240,6 +250,8 @@ struct sim_obs {
     int active;
     int got_reply;
     int32_t status;
+    struct rs_pid pid;  /* LOOKUP: the holder */
+    uint64_t token;     /* LOOKUP: the token */
     struct sim_set items;
     struct {
         char name[16];
@@ -286,6 +298,7 @@ struct sim_world {
     uint64_t steps;
     uint64_t digest;
     uint64_t n_conflicts, n_races, n_faults, n_peer_frames;
+    uint64_t n_handoffs, n_updates; /* successful HANDOFF / UPDATE requests */
     struct sim_obs obs;
     struct sim_set scratch_view, scratch_groups; /* reused by the step checks */
     int failed;
@@ -334,6 +347,10 @@ void client_closed_by_node(struct sim_world *w, size_t c, const char *reason, si
 void client_node_crashed(struct sim_world *w, size_t c);
 void client_free(struct sim_client *c);
 int sub_matches(const struct sim_sub *s, int group, const char *key);
+/* held_local finds the holding of (scope, group, key[, pid]) by a live client of node's
+ * current incarnation (*client: its index), or NULL. */
+struct sim_held *held_local(struct sim_world *w, int node, int scope, int group, const char *key,
+                            const struct rs_pid *pid, size_t *client);
 
 /* workload.c */
 void work_action(struct sim_world *w, int node);
@@ -343,6 +360,8 @@ void work_fault(struct sim_world *w);
 int obs_view(struct sim_world *w, int node, int scope, struct sim_set *out);
 int obs_groups(struct sim_world *w, int node, int scope, struct sim_set *out);
 int obs_nodes(struct sim_world *w, int node);
+/* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */
+int obs_lookup(struct sim_world *w, int node, int scope, const char *name);
 
 /* invariants.c */
 void inv_step(struct sim_world *w, int node, int deep);

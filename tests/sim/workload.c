@@ -4,7 +4,9 @@
  * space (so the same names are claimed on different nodes at once and conflicts are
  * frequent), writes for foreign or dead pids and into scopes the node has not joined (the
  * errors are checked), subscriptions with snapshots, monitors of any pid ever seen, pid
- * closes and client deaths.
+ * closes and client deaths; handoffs (mostly to pids of the same node, sometimes with the
+ * right or a wrong if_token), compare-and-set updates of names and memberships (with
+ * right and wrong expected tokens and metadata) and token checks.
  *
  * Faults: clean partitions (reset or silent), one-way partitions, overlapping partitions
  * (one pair cut, the rest connected), link resets, heals, and node crashes (connections
@@ -49,6 +51,70 @@ static int pick_joined_scope(struct sim_world *w, int node)
     return (w->nodes[node].scopes >> s) & 1u ? s : 0;
 }
 
+/* A pid of node's live clients (any client: handoffs go between clients too). */
+static struct rs_pid pick_local_pid(struct sim_world *w, int node, const struct sim_client *c)
+{
+    size_t n = 0;
+    struct rs_pid pick = c->npids ? c->pids[0] : (struct rs_pid){0, 0};
+    for (size_t o = 0; o < w->ncl; o++) {
+        const struct sim_client *x = &w->cl[o];
+        if (!x->alive || x->observer || x->node != node)
+            continue;
+        for (size_t i = 0; i < x->npids; i++)
+            if (sim_below(&w->rng, ++n) == 0)
+                pick = x->pids[i];
+    }
+    return pick;
+}
+
+/* HANDOFF, UPDATE (a name or a membership) or CHECK_TOKEN into m; key and prev are the
+ * caller's buffers. */
+static void cas_request(struct sim_world *w, int node, const struct sim_client *c, int scope,
+                        struct rs_msg *m, char *key, char *prev, const char *meta)
+{
+    unsigned kind = (unsigned)sim_below(&w->rng, 10);
+    int group = kind == 7 || kind == 8;
+    if (group)
+        snprintf(key, SIM_KEY_MAX, "g%d", (int)sim_below(&w->rng, SIM_NGROUPS));
+    else
+        snprintf(key, SIM_KEY_MAX, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
+    const struct sim_held *h = held_local(w, node, scope, group, key, NULL, NULL);
+    uint64_t token = h ? h->token : 0;
+    if (token && sim_pct(&w->rng, 15))
+        token += sim_range(&w->rng, 1, 3) * (sim_pct(&w->rng, 50) ? 1 : (uint64_t)-1);
+    prev[0] = 0;
+    if (kind < 4) {
+        m->type = RS_MSG_HANDOFF;
+        struct rs_pid to = sim_pct(&w->rng, 85) ? pick_local_pid(w, node, c) : pick_pid(w, c);
+        const struct sim_pidinfo *pi = pid_info(w, to);
+        if (pi && w->cl[pi->client].observer)
+            to = pick_local_pid(w, node, c); /* the observers only read: they hold nothing */
+        rs_msg_handoff_to_set(m, to);
+        rs_msg_handoff_if_token_set(m, sim_pct(&w->rng, 50) ? token : 0);
+    } else if (kind < 9) {
+        m->type = RS_MSG_UPDATE;
+        m->meta = rs_bytes_str(meta);
+        uint32_t flags = group ? RS_UPDATE_MEMBER : 0;
+        if (sim_pct(&w->rng, group ? 5 : 50))
+            flags |= RS_UPDATE_IF_TOKEN;
+        if (sim_pct(&w->rng, 50)) {
+            flags |= RS_UPDATE_IF_META;
+            if (h && sim_pct(&w->rng, 75))
+                snprintf(prev, SIM_META_MAX, "%s", h->meta);
+            else
+                snprintf(prev, SIM_META_MAX, "m%u", (unsigned)sim_below(&w->rng, 1000));
+        }
+        rs_msg_update_flags_set(m, flags);
+        rs_msg_update_if_token_set(m, token);
+        rs_msg_update_if_meta_set(m, rs_bytes_str(prev));
+        if (group)
+            rs_msg_update_member_set(m, h && sim_pct(&w->rng, 80) ? h->pid : pick_pid(w, c));
+    } else {
+        m->type = RS_MSG_CHECK_TOKEN;
+        rs_msg_check_token_token_set(m, token);
+    }
+}
+
 void work_action(struct sim_world *w, int node)
 {
     size_t count;
@@ -66,7 +132,10 @@ void work_action(struct sim_world *w, int node)
     unsigned op = (unsigned)sim_below(&w->rng, 100);
     int scope = pick_scope(w);
     m.scope = rs_bytes_str(sim_scope_name(scope));
-    if (op < 28) {
+    char prev[SIM_META_MAX];
+    if (sim_pct(&w->rng, 15)) {
+        cas_request(w, node, c, scope, &m, key, prev, meta);
+    } else if (op < 28) {
         snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
         m.type = RS_MSG_REGISTER;
         m.pid = pick_pid(w, c);

@@ -234,7 +234,8 @@ static void test_scopes(void)
     ASSERT_EQ(h_status(&h, 1, &c3), ROSTER_EEXIST);
     struct rs_msg c4 = {.type = RS_MSG_SCOPE_CREATE, .opts = 1, .scope = rs_bytes_str("raft")};
     ASSERT_EQ(h_status(&h, 1, &c4), ROSTER_EUNAVAIL);
-    ASSERT(h_bytes_is(h_reply(&h)->prev, "strong scopes are not available in this version"));
+    ASSERT(h_bytes_is(h_reply(&h)->prev,
+                     "strong scopes need an etcd cluster: start rosterd with --etcd URL[,URL...]"));
     struct rs_msg c5 = {.type = RS_MSG_SCOPE_CREATE};
     ASSERT_EQ(h_status(&h, 1, &c5), ROSTER_EINVAL);
     struct rs_msg c6 = {.type = RS_MSG_SCOPE_CREATE, .opts = 9, .scope = rs_bytes_str("q")};

@@ -1,0 +1,143 @@
+/* kvstate.h: the state strong scopes share across their files (strong.c: lease, local copy
+ * loading and watching, dispatch of etcd results; kvcopy.c: the local copy; kvwrite.c:
+ * writes; kvread.c: reads and subscriptions). docs/STRONG.md describes the design. */
+#ifndef ROSTER_CORE_KVSTATE_H
+#define ROSTER_CORE_KVSTATE_H
+
+#include "base/buf.h"
+#include "core/internal.h"
+#include "core/kvrec.h"
+
+/* One entry of the local copy: a name's holder or one membership, as etcd has it. */
+struct rs_kent {
+    uint64_t hash;         /* of the etcd key */
+    struct rs_kvrec rec;   /* key and meta point into data */
+    uint64_t token;        /* effective fencing token */
+    int64_t mod_rev;
+    int64_t lease;
+    uint32_t ekey_len;
+    uint8_t data[];        /* etcd key, then name/group, then meta */
+};
+
+struct rs_kscope {
+    struct rs_map ents;    /* struct rs_kent by etcd key */
+    uint64_t n_names, n_members;
+};
+
+/* A pending etcd operation and what its result must do. */
+enum rs_kvop_kind {
+    KV_GRANT = 1, KV_KEEPALIVE, KV_REVOKE, KV_NODEKEY, KV_LOAD, KV_WATCH,
+    KV_CREATE, KV_REGISTER, KV_UNREGISTER, KV_JOIN, KV_LEAVE, KV_DROP,
+    KV_LOOKUP, KV_NAMES, KV_COUNT, KV_MEMBERS, KV_IS_MEMBER, KV_GROUPS,
+    KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH,
+};
+
+struct rs_kvop {
+    uint64_t id;
+    int kind;
+    int phase;
+    int attempts;
+    int done;             /* reply sent (a stream may still give results) */
+    uint64_t conn;        /* requesting client, 0 for the node's own */
+    uint32_t req_id;
+    uint8_t type;
+    uint32_t opts;
+    uint32_t reason;      /* KV_DROP */
+    struct rs_pid pid;    /* the pid acted for */
+    struct rs_pid pid2;   /* filter pid, handoff target */
+    uint64_t arg;         /* limit, token, sub id ... */
+    int64_t lease;        /* the lease a write used */
+    int64_t wait_rev;     /* reply once the local copy reached this revision */
+    uint64_t deadline;    /* ... or at this time */
+    uint64_t token;       /* reply: token */
+    struct rs_pid holder; /* reply: holder */
+    struct rs_bytes key, meta, prev; /* owned copies (one allocation each) */
+    uint32_t scope_len;
+    char scope[RS_SCOPE_MAX + 1];
+    struct rs_kvop *wnext, *wprev; /* waiters list */
+};
+
+struct rs_kv {
+    uint32_t ttl_ms, timeout_ms, margin_ms;
+    uint64_t next_id;
+    int started;
+    /* the node's lease */
+    int64_t lease;          /* 0: none (granting, or fenced) */
+    int64_t old_lease;      /* fenced lease still to revoke */
+    uint64_t grant_id, grant_sent, grant_at;
+    uint64_t ka_id, ka_sent, renew_at;
+    uint64_t confirmed;     /* a lower bound of the last confirmed renewal's send time */
+    /* the local copy */
+    int loaded;
+    uint64_t load_id, watch_id, reload_at;
+    int64_t rev;            /* the local copy reflects etcd up to this revision */
+    struct rs_map ops;      /* struct rs_kvop by id */
+    struct rs_kvop *waiters;
+    /* operations handed out in this apply (freed at the next) */
+    void **arena;
+    size_t arena_n, arena_cap;
+    struct rs_buf scratch;
+};
+
+/* strong.c */
+void *rs_kv_arena(struct rs_core *c, size_t n);              /* lives until the next apply */
+void *rs_kv_arena_dup(struct rs_core *c, const void *p, size_t n);
+struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
+                             const struct rs_msg *req);
+void rs_kv_op_free(struct rs_core *c, struct rs_kvop *op);
+int rs_kv_op_copy(struct rs_core *c, struct rs_bytes *dst, struct rs_bytes src);
+/* rs_kv_submit hands op (built in the arena) to the shell under o's id. */
+void rs_kv_submit(struct rs_core *c, struct rs_kvop *o, const etcd_op *op);
+/* rs_kv_resubmit sends o's next phase under a new id (the old id's result is consumed). */
+void rs_kv_resubmit(struct rs_core *c, struct rs_kvop *o, const etcd_op *op);
+const char *rs_kv_status_name(int s);
+/* rs_kv_why_of: the reason a w/ put gives the changes at revision rev (events from i on),
+ * or 0. */
+uint32_t rs_kv_why_of(const etcd_result *r, size_t i, int64_t rev);
+int rs_kv_ready(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+/* rs_kv_client finds o's client (NULL if gone); rs_kv_req gives a request to reply to. */
+struct rs_client *rs_kv_client(struct rs_core *c, const struct rs_kvop *o);
+struct rs_msg rs_kv_req(const struct rs_kvop *o);
+/* rs_kv_fail replies the error an etcd failure status means. */
+void rs_kv_fail(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+/* rs_kv_wait parks o until the copy reached rev (then rs_kvwrite_finish replies). */
+void rs_kv_wait(struct rs_core *c, struct rs_kvop *o, int64_t rev);
+struct rs_scope *rs_kv_scope(struct rs_core *c, const struct rs_kvop *o);
+/* etcd operation builders (arena) */
+etcd_op *rs_kv_ops(struct rs_core *c, size_t n);
+etcd_compare *rs_kv_cmps(struct rs_core *c, size_t n);
+void rs_kv_set_key(struct rs_core *c, etcd_op *op, const struct rs_buf *key);
+int rs_kv_why_put(struct rs_core *c, etcd_op *op, uint32_t reason);
+int rs_kv_rec_value(struct rs_core *c, etcd_op *op, const struct rs_kvrec *r);
+
+/* kvcopy.c */
+struct rs_kscope *rs_kvcopy_new(void);
+void rs_kvcopy_free(struct rs_kscope *k);
+/* rs_kvcopy_all lists s's entries (free *v with rs_free); sorted by etcd key with sort. */
+size_t rs_kvcopy_all(struct rs_core *c, struct rs_scope *s, struct rs_kent ***v);
+struct rs_kent *rs_kvcopy_find(struct rs_core *c, struct rs_scope *s, const uint8_t *ekey,
+                               size_t n);
+/* rs_kvcopy_events applies one revision's events (reason for removals) to the copy and emits
+ * their events; marks entries seen (reload) when mark is set. */
+void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t why);
+void rs_kvcopy_del(struct rs_core *c, const etcd_kv *kv, uint32_t reason, int64_t rev);
+/* rs_kvcopy_remove takes e out (reason), with its events; to_holder also tells the holder's
+ * client (event id 0). */
+void rs_kvcopy_remove(struct rs_core *c, struct rs_scope *s, struct rs_kent *e,
+                      uint32_t reason, int64_t rev, int to_holder);
+/* rs_kvcopy_decode decodes a kv of a name or member key; 0, or -1 (logged) when bad. */
+int rs_kvcopy_decode(struct rs_core *c, const etcd_kv *kv, struct rs_kvrec *rec,
+                     struct rs_scope **scope);
+uint64_t rs_kvcopy_token(const struct rs_kvrec *r, int64_t mod_rev);
+void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
+                    const struct rs_kvrec *old, const struct rs_kvrec *now, uint32_t reason,
+                    int64_t rev);
+
+/* kvwrite.c */
+void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o);
+
+/* kvread.c */
+void rs_kvread_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+
+#endif

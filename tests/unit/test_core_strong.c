@@ -1,0 +1,755 @@
+/* test_core_strong.c: strong scopes in the pure core (issue 9), against fake_etcd: up to three
+ * cores share one scripted etcd; every etcd operation a core emits is run by the fake and
+ * its result fed back as an RS_IN_KV input, on a clock the test moves. */
+#include <roster.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "fake_etcd.h"
+#include "test.h"
+#include "wire/wire.h"
+
+#define TTL 3000u
+
+struct frame {
+    uint64_t conn;
+    struct rs_msg m;
+    uint8_t *buf;
+    int used;
+};
+
+struct node {
+    struct rs_core *core;
+    struct rs_outputs out;
+    struct frame *f;
+    size_t nf, cap;
+    int dead; /* stopped: gets no inputs any more */
+};
+
+struct world {
+    struct fake_etcd fe;
+    struct node n[3];
+    int nn;
+    uint64_t now;
+    uint32_t req_id;
+    struct rs_limits lim;
+};
+
+static void collect(struct world *w, struct node *n)
+{
+    struct rs_limits dl = w->lim;
+    dl.name_max = 0;
+    for (size_t i = 0; i < n->out.n; i++) {
+        const struct rs_output *o = &n->out.v[i];
+        if (o->kind != RS_OUT_SEND)
+            continue;
+        size_t off = 0;
+        while (off < o->len) {
+            size_t flen = 0;
+            ASSERT_EQ(rs_wire_frame_next(n->out.bytes.data + o->off + off, o->len - off,
+                                         w->lim.frame_max, &flen),
+                      RS_WIRE_OK);
+            if (n->nf == n->cap) {
+                n->cap = n->cap ? 2 * n->cap : 64;
+                n->f = realloc(n->f, n->cap * sizeof *n->f);
+                ASSERT(n->f != NULL);
+            }
+            struct frame *fr = &n->f[n->nf++];
+            memset(fr, 0, sizeof *fr);
+            fr->conn = o->conn;
+            fr->buf = malloc(flen);
+            ASSERT(fr->buf != NULL);
+            memcpy(fr->buf, n->out.bytes.data + o->off + off, flen);
+            ASSERT_EQ(rs_wire_decode(fr->buf, flen, &dl, &fr->m), RS_WIRE_OK);
+            off += flen;
+        }
+    }
+}
+
+static void apply(struct world *w, int i, struct rs_input *in)
+{
+    struct node *n = &w->n[i];
+    if (n->dead)
+        return;
+    in->now_ms = w->now;
+    in->wall_ms = 1700000000000ull + w->now;
+    rs_outputs_reset(&n->out);
+    ASSERT_EQ(rs_core_apply(n->core, in, &n->out), 0);
+    collect(w, n);
+    fe_take(&w->fe, i, &n->out);
+}
+
+static void pump(struct world *w)
+{
+    for (int round = 0; round < 10000; round++) {
+        fe_run(&w->fe);
+        int any = 0;
+        for (int i = 0; i < w->nn; i++) {
+            etcd_result *r;
+            while ((r = fe_next(&w->fe, i))) {
+                struct rs_input in = {.kind = RS_IN_KV, .kv = r};
+                apply(w, i, &in);
+                fe_free(r);
+                any = 1;
+            }
+        }
+        if (!any && !w->fe.pending)
+            return;
+    }
+    test_fail(__FILE__, __LINE__, "the cores and the fake etcd never settle");
+}
+
+/* tick moves time by ms in steps of 100 (the shell's tick), feeding every core a TICK. */
+static void tick(struct world *w, uint64_t ms)
+{
+    for (uint64_t t = 0; t < ms; t += 100) {
+        w->now += 100;
+        fe_advance(&w->fe, w->now);
+        for (int i = 0; i < w->nn; i++) {
+            struct rs_input in = {.kind = RS_IN_TICK};
+            apply(w, i, &in);
+        }
+        pump(w);
+    }
+}
+
+static const char *const names[3] = {"a", "b", "c"};
+
+static void w_init_kv(struct world *w, int nn, int kv)
+{
+    memset(w, 0, sizeof *w);
+    fe_init(&w->fe);
+    rs_limits_default(&w->lim);
+    w->nn = nn;
+    w->now = 1000;
+    for (int i = 0; i < nn; i++) {
+        struct rs_core_config cfg = {.node_name = names[i],
+                                     .incarnation = 0x1000000000000000ull * (uint64_t)(i + 1),
+                                     .hash_seed = 0x1234 + (uint64_t)i,
+                                     .now_ms = w->now,
+                                     .limits = w->lim,
+                                     .kv_enabled = kv,
+                                     .kv_lease_ttl_ms = TTL,
+                                     .kv_timeout_ms = 1000};
+        w->n[i].core = rs_core_new(&cfg);
+        ASSERT(w->n[i].core != NULL);
+        rs_outputs_init(&w->n[i].out);
+    }
+}
+
+static void w_init(struct world *w, int nn)
+{
+    w_init_kv(w, nn, 1);
+    tick(w, 100); /* the first inputs start each node's etcd session */
+}
+
+static void w_fini(struct world *w)
+{
+    for (int i = 0; i < w->nn; i++) {
+        rs_core_free(w->n[i].core);
+        rs_outputs_fini(&w->n[i].out);
+        for (size_t j = 0; j < w->n[i].nf; j++)
+            free(w->n[i].f[j].buf);
+        free(w->n[i].f);
+    }
+    fe_fini(&w->fe);
+}
+
+/* req sends m from conn to node i, runs everything it causes, returns its req_id. */
+static uint32_t req(struct world *w, int i, uint64_t conn, struct rs_msg *m)
+{
+    m->req_id = ++w->req_id;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    ASSERT_EQ(rs_wire_encode(&b, m), 0);
+    struct rs_limits dl = w->lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = conn, .msg = &d};
+    apply(w, i, &in);
+    rs_buf_fini(&b);
+    pump(w);
+    return m->req_id;
+}
+
+static const struct rs_msg *reply_of(struct world *w, int i, uint32_t id)
+{
+    for (size_t j = 0; j < w->n[i].nf; j++) {
+        struct frame *fr = &w->n[i].f[j];
+        if (fr->m.req_id == id && fr->m.flags == RS_F_REPLY)
+            return &fr->m;
+    }
+    return NULL;
+}
+
+static const struct rs_msg *must_reply(struct world *w, int i, uint32_t id)
+{
+    const struct rs_msg *r = reply_of(w, i, id);
+    if (!r)
+        test_fail(__FILE__, __LINE__, "no reply to request %u on node %s", id, names[i]);
+    return r;
+}
+
+static int status(struct world *w, int i, uint64_t conn, struct rs_msg *m)
+{
+    return must_reply(w, i, req(w, i, conn, m))->status;
+}
+
+/* next_event takes conn's next unread EVENT on node i (NULL if none). */
+static const struct rs_msg *next_event(struct world *w, int i, uint64_t conn)
+{
+    for (size_t j = 0; j < w->n[i].nf; j++) {
+        struct frame *fr = &w->n[i].f[j];
+        if (fr->conn == conn && fr->m.type == RS_MSG_EVENT && !fr->used) {
+            fr->used = 1;
+            return &fr->m;
+        }
+    }
+    return NULL;
+}
+
+static size_t items_of(struct world *w, int i, uint32_t id, const struct rs_msg **v, size_t max)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < w->n[i].nf && n < max; j++) {
+        struct frame *fr = &w->n[i].f[j];
+        if (fr->m.req_id == id && fr->m.flags == RS_F_ITEM)
+            v[n++] = &fr->m;
+    }
+    return n;
+}
+
+static int is(struct rs_bytes b, const char *s)
+{
+    size_t n = strlen(s);
+    return b.len == n && (n == 0 || memcmp(b.ptr, s, n) == 0);
+}
+
+static int has(struct rs_bytes b, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i + n <= b.len; i++)
+        if (memcmp(b.ptr + i, s, n) == 0)
+            return 1;
+    return 0;
+}
+
+static struct rs_pid hello(struct world *w, int i, uint64_t conn)
+{
+    struct rs_input in = {.kind = RS_IN_CLIENT_OPEN, .conn = conn, .os_pid = 100, .uid = 1000};
+    apply(w, i, &in);
+    struct rs_msg m = {.type = RS_MSG_HELLO, .opts = RS_WIRE_VERSION, .arg = RS_WIRE_MAGIC,
+                       .key = rs_bytes_str("t")};
+    uint32_t id = req(w, i, conn, &m);
+    ASSERT_EQ(must_reply(w, i, id)->status, 0);
+    return must_reply(w, i, id)->pid;
+}
+
+static void gone(struct world *w, int i, uint64_t conn)
+{
+    struct rs_input in = {.kind = RS_IN_CLIENT_GONE, .conn = conn};
+    apply(w, i, &in);
+    pump(w);
+}
+
+static int create(struct world *w, int i, uint64_t conn, const char *scope)
+{
+    struct rs_msg m = {.type = RS_MSG_SCOPE_CREATE, .opts = ROSTER_SCOPE_STRONG,
+                       .scope = rs_bytes_str(scope)};
+    return status(w, i, conn, &m);
+}
+
+static uint32_t reg(struct world *w, int i, uint64_t conn, struct rs_pid pid, const char *name,
+                    const char *meta)
+{
+    struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = pid, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str(name), .meta = rs_bytes_str(meta)};
+    return req(w, i, conn, &m);
+}
+
+static uint32_t lookup(struct world *w, int i, uint64_t conn, const char *name, uint32_t flags)
+{
+    struct rs_msg m = {.type = RS_MSG_LOOKUP, .opts = flags, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str(name)};
+    return req(w, i, conn, &m);
+}
+
+static uint64_t subscribe(struct world *w, int i, uint64_t conn, uint64_t from)
+{
+    struct rs_msg m = {.type = RS_MSG_SUBSCRIBE, .opts = ROSTER_SUB_SNAPSHOT * !from,
+                       .scope = rs_bytes_str("s"), .arg = from};
+    const struct rs_msg *r = must_reply(w, i, req(w, i, conn, &m));
+    ASSERT_EQ(r->status, 0);
+    return r->arg;
+}
+
+static uint32_t ev_kind(const struct rs_msg *e)
+{
+    return rs_msg_event_opts(e) & 0xff;
+}
+
+static uint32_t ev_reason(const struct rs_msg *e)
+{
+    return (rs_msg_event_opts(e) >> 8) & 0xff;
+}
+
+/* a world of nn nodes with strong scope "s" and one client (conn 1) on each */
+static void setup(struct world *w, int nn, struct rs_pid *pids)
+{
+    w_init(w, nn);
+    for (int i = 0; i < nn; i++)
+        pids[i] = hello(w, i, 1);
+    ASSERT_EQ(create(w, 0, 1, "s"), 0);
+}
+
+/* --- tests ----------------------------------------------------------------------------- */
+
+static void test_no_etcd(void)
+{
+    struct world w;
+    w_init_kv(&w, 1, 0);
+    hello(&w, 0, 1);
+    struct rs_msg m = {.type = RS_MSG_SCOPE_CREATE, .opts = ROSTER_SCOPE_STRONG,
+                       .scope = rs_bytes_str("s")};
+    const struct rs_msg *r = must_reply(&w, 0, req(&w, 0, 1, &m));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    ASSERT(is(r->prev,
+              "strong scopes need an etcd cluster: start rosterd with --etcd URL[,URL...]"));
+    ASSERT_EQ(w.fe.ops_run, 0);
+    w_fini(&w);
+}
+
+static void test_starting(void)
+{
+    struct world w;
+    w_init_kv(&w, 1, 1);
+    w.fe.down = 1;
+    tick(&w, 300);
+    hello(&w, 0, 1);
+    struct rs_msg m = {.type = RS_MSG_SCOPE_CREATE, .opts = ROSTER_SCOPE_STRONG,
+                       .scope = rs_bytes_str("s")};
+    const struct rs_msg *r = must_reply(&w, 0, req(&w, 0, 1, &m));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    ASSERT(has(r->prev, "strong scopes are starting"));
+    w.fe.down = 0;
+    tick(&w, 600); /* the grant and the load are retried */
+    ASSERT_EQ(create(&w, 0, 1, "s"), 0);
+    w_fini(&w);
+}
+
+static void test_scope_everywhere(void)
+{
+    struct world w;
+    struct rs_pid p[3];
+    setup(&w, 3, p);
+    for (int i = 0; i < 3; i++) {
+        struct rs_msg m = {.type = RS_MSG_SCOPES};
+        uint32_t id = req(&w, i, 1, &m);
+        const struct rs_msg *it[8];
+        size_t n = items_of(&w, i, id, it, 8);
+        int found = 0;
+        for (size_t j = 0; j < n; j++)
+            found |= is(it[j]->scope, "s") && rs_msg_scopes_item_mode(it[j]) == ROSTER_SCOPE_STRONG;
+        ASSERT(found);
+    }
+    ASSERT_EQ(create(&w, 2, 1, "s"), ROSTER_EEXIST);
+    /* the scope is one key in etcd, without a lease */
+    ASSERT_EQ(fe_count_prefix(&w.fe, "s/"), 1);
+    ASSERT_EQ(fe_get(&w.fe, "s/73", 4)->lease, 0);
+    w_fini(&w);
+}
+
+static void test_register_taken(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    const struct rs_msg *r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m1"));
+    ASSERT_EQ(r->status, 0);
+    ASSERT(r->pid.inc == p[0].inc && r->pid.serial == p[0].serial);
+    uint64_t token = rs_msg_register_reply_token(r);
+    ASSERT_EQ(token, (uint64_t)w.fe.rev); /* the grant's revision */
+    /* the value is attached to node a's lease */
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL && kv->lease != 0 && fe_lease_alive(&w.fe, kv->lease));
+    /* taken, from the other node: ETAKEN naming the holder and its node */
+    r = must_reply(&w, 1, reg(&w, 1, 1, p[1], "x", "m2"));
+    ASSERT_EQ(r->status, ROSTER_ETAKEN);
+    ASSERT(r->pid.inc == p[0].inc && r->pid.serial == p[0].serial);
+    ASSERT(has(r->prev, "node 'a'"));
+    /* linearizable and stale lookups on b give the holder, its node, meta, token */
+    for (int stale = 0; stale < 2; stale++) {
+        uint64_t before = w.fe.ops_run;
+        r = must_reply(&w, 1, lookup(&w, 1, 1, "x", stale ? RS_OPT_STALE : 0));
+        ASSERT_EQ(r->status, 0);
+        ASSERT_EQ(w.fe.ops_run - before, stale ? 0 : 1); /* one etcd read, or none */
+        ASSERT(r->pid.inc == p[0].inc && r->pid.serial == p[0].serial);
+        ASSERT(is(rs_msg_lookup_reply_node(r), "a"));
+        ASSERT(is(rs_msg_lookup_reply_meta(r), "m1"));
+        ASSERT_EQ(rs_msg_lookup_reply_token(r), token);
+        ASSERT_EQ(rs_msg_lookup_reply_revision(r), (uint64_t)w.fe.rev);
+    }
+    r = must_reply(&w, 1, lookup(&w, 1, 1, "nobody", 0));
+    ASSERT_EQ(r->status, ROSTER_ENOTFOUND);
+    w_fini(&w);
+}
+
+static void test_reregister_keeps_token(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    hello(&w, 0, 2);
+    subscribe(&w, 0, 2, 0);
+    const struct rs_msg *r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m1"));
+    uint64_t token = rs_msg_register_reply_token(r);
+    /* the same request again (a retry after a timeout): no write, same token */
+    int64_t rev = w.fe.rev;
+    r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m1"));
+    ASSERT_EQ(r->status, 0);
+    ASSERT_EQ(rs_msg_register_reply_token(r), token);
+    ASSERT_EQ(w.fe.rev, rev);
+    /* new metadata: one write, the token stays */
+    r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m2"));
+    ASSERT_EQ(r->status, 0);
+    ASSERT_EQ(rs_msg_register_reply_token(r), token);
+    ASSERT_EQ(w.fe.rev, rev + 1);
+    r = must_reply(&w, 0, lookup(&w, 0, 1, "x", 0));
+    ASSERT(is(rs_msg_lookup_reply_meta(r), "m2"));
+    ASSERT_EQ(rs_msg_lookup_reply_token(r), token);
+    /* events: snapshot end, registered, updated (with the old metadata) */
+    const struct rs_msg *e = next_event(&w, 0, 2);
+    ASSERT_EQ(ev_kind(e), ROSTER_EV_SNAPSHOT_END);
+    e = next_event(&w, 0, 2);
+    ASSERT_EQ(ev_kind(e), ROSTER_EV_REGISTERED);
+    ASSERT_EQ(rs_msg_event_revision(e), token);
+    e = next_event(&w, 0, 2);
+    ASSERT_EQ(ev_kind(e), ROSTER_EV_UPDATED);
+    ASSERT(is(rs_msg_event_prev_meta(e), "m1") && is(rs_msg_event_meta(e), "m2"));
+    ASSERT(next_event(&w, 0, 2) == NULL);
+    /* a new grant after unregister has a larger token */
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 0, 1, &u), 0);
+    r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m3"));
+    ASSERT(rs_msg_register_reply_token(r) > token);
+    w_fini(&w);
+}
+
+static void test_unknown_and_unavail(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    /* an outcome etcd cannot tell: EUNKNOWN, never a failure */
+    w.fe.fail_n = 1;
+    w.fe.fail_status = ETCD_UNKNOWN;
+    w.fe.fail_apply = 1;
+    const struct rs_msg *r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"));
+    ASSERT_EQ(r->status, ROSTER_EUNKNOWN);
+    /* it was applied: the retry finds it and is idempotent */
+    int64_t rev = w.fe.rev;
+    r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"));
+    ASSERT_EQ(r->status, 0);
+    ASSERT_EQ(rs_msg_register_reply_token(r), (uint64_t)rev);
+    ASSERT_EQ(w.fe.rev, rev);
+    /* not applied, etcd unreachable: EUNAVAIL */
+    w.fe.fail_n = 1;
+    w.fe.fail_status = ETCD_UNAVAILABLE;
+    w.fe.fail_apply = 0;
+    r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "y", "m"));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    ASSERT(fe_get(&w.fe, "n/73/y", 6) == NULL);
+    w.fe.down = 1;
+    r = must_reply(&w, 0, lookup(&w, 0, 1, "x", 0));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    /* the local copy still answers stale reads */
+    r = must_reply(&w, 0, lookup(&w, 0, 1, "x", RS_OPT_STALE));
+    ASSERT_EQ(r->status, 0);
+    w_fini(&w);
+}
+
+static void test_unregister_owner(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 0, 2);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", ""))->status, 0);
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 0, 2, &u), ROSTER_ENOTOWNER); /* another client of the node */
+    ASSERT_EQ(status(&w, 1, 1, &u), ROSTER_ENOTOWNER); /* a client of another node */
+    ASSERT_EQ(status(&w, 0, 1, &u), 0);
+    ASSERT_EQ(status(&w, 0, 1, &u), ROSTER_ENOTFOUND);
+    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
+    w_fini(&w);
+}
+
+/* Every node sees the same events in etcd's revision order, reasons carried through etcd. */
+static void test_events_same_order(void)
+{
+    struct world w;
+    struct rs_pid p[3];
+    setup(&w, 3, p);
+    for (int i = 0; i < 3; i++) {
+        hello(&w, i, 9);
+        subscribe(&w, i, 9, 0);
+    }
+    struct rs_pid q = hello(&w, 1, 2);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "1"))->status, 0);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 2, q, "y", "2"))->status, 0);
+    struct rs_msg j = {.type = RS_MSG_JOIN, .pid = p[2], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g"), .meta = rs_bytes_str("jm")};
+    ASSERT_EQ(status(&w, 2, 1, &j), 0);
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 0, 1, &u), 0);
+    gone(&w, 1, 2); /* y goes: disconnected */
+    struct rs_msg l = {.type = RS_MSG_LEAVE, .pid = p[2], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g")};
+    ASSERT_EQ(status(&w, 2, 1, &l), 0);
+    static const uint32_t kinds[] = {ROSTER_EV_SNAPSHOT_END, ROSTER_EV_REGISTERED,
+                                     ROSTER_EV_REGISTERED, ROSTER_EV_JOINED,
+                                     ROSTER_EV_UNREGISTERED, ROSTER_EV_UNREGISTERED,
+                                     ROSTER_EV_LEFT};
+    static const uint32_t reasons[] = {0, 0, 0, 0, ROSTER_REASON_NORMAL,
+                                       ROSTER_REASON_DISCONNECTED, ROSTER_REASON_NORMAL};
+    uint64_t revs[3][7];
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 7; k++) {
+            const struct rs_msg *e = next_event(&w, i, 9);
+            ASSERT(e != NULL);
+            ASSERT_EQ(ev_kind(e), kinds[k]);
+            ASSERT_EQ(ev_reason(e), reasons[k]);
+            revs[i][k] = rs_msg_event_revision(e);
+            if (k > 1)
+                ASSERT(revs[i][k] > revs[i][k - 1]);
+            if (k == 2)
+                ASSERT(is(rs_msg_event_node(e), "b") && is(e->key, "y"));
+        }
+        ASSERT(next_event(&w, i, 9) == NULL);
+        for (int k = 1; k < 7; k++)
+            ASSERT_EQ(revs[i][k], revs[0][k]);
+    }
+    w_fini(&w);
+}
+
+static void test_pid_close_one_txn(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 1, 9);
+    subscribe(&w, 1, 9, 0);
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q = must_reply(&w, 0, req(&w, 0, 1, &pn))->pid;
+    for (int k = 0; k < 5; k++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "n%d", k);
+        ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, q, nm, ""))->status, 0);
+    }
+    struct rs_msg j = {.type = RS_MSG_JOIN, .pid = q, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g")};
+    ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    uint64_t txns = w.fe.txns_run;
+    int64_t rev = w.fe.rev;
+    struct rs_msg pc = {.type = RS_MSG_PID_CLOSE, .pid = q};
+    ASSERT_EQ(status(&w, 0, 1, &pc), 0);
+    ASSERT_EQ(w.fe.txns_run, txns + 1);
+    ASSERT_EQ(w.fe.rev, rev + 1);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 0);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "m/"), 0);
+    size_t unreg = 0, left = 0;
+    const struct rs_msg *e;
+    while ((e = next_event(&w, 1, 9))) {
+        if (ev_kind(e) == ROSTER_EV_UNREGISTERED || ev_kind(e) == ROSTER_EV_LEFT) {
+            ASSERT_EQ(ev_reason(e), ROSTER_REASON_NORMAL);
+            ASSERT_EQ(rs_msg_event_revision(e), (uint64_t)rev + 1);
+            unreg += ev_kind(e) == ROSTER_EV_UNREGISTERED;
+            left += ev_kind(e) == ROSTER_EV_LEFT;
+        }
+    }
+    ASSERT_EQ(unreg, 5);
+    ASSERT_EQ(left, 1);
+    w_fini(&w);
+}
+
+/* A node whose renewals stop tells its holders lease_lost before etcd can expire the lease;
+ * the other node sees node_down only when etcd expires it, and can then take the name. */
+static void test_lease_lost_before_ttl(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 1, 9);
+    subscribe(&w, 1, 9, 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", ""))->status, 0);
+    int64_t lease = fe_get(&w.fe, "n/73/x", 6)->lease;
+    tick(&w, 2 * TTL); /* renewals work: nothing happens */
+    ASSERT(fe_get(&w.fe, "n/73/x", 6) != NULL);
+    while (next_event(&w, 0, 1))
+        ;
+    w.fe.cut[0] = 1; /* a is cut from etcd */
+    uint64_t fenced = 0, expired = 0;
+    for (int k = 0; k < 100 && !expired; k++) {
+        tick(&w, 100);
+        const struct rs_msg *e = next_event(&w, 0, 1);
+        if (e && !fenced) {
+            ASSERT_EQ(ev_kind(e), ROSTER_EV_UNREGISTERED);
+            ASSERT_EQ(ev_reason(e), ROSTER_REASON_LEASE_LOST);
+            ASSERT_EQ(rs_msg_event_id(e), 0);
+            ASSERT(fe_lease_alive(&w.fe, lease)); /* before etcd let it go */
+            fenced = w.now;
+        }
+        if (!fe_lease_alive(&w.fe, lease))
+            expired = w.now;
+    }
+    ASSERT(fenced && expired && fenced < expired);
+    printf("  lease_lost %llu ms before etcd expired the lease (TTL %u ms)\n",
+           (unsigned long long)(expired - fenced), TTL);
+    /* b: node_down when etcd deleted it */
+    const struct rs_msg *e;
+    int seen = 0;
+    while ((e = next_event(&w, 1, 9)))
+        if (ev_kind(e) == ROSTER_EV_UNREGISTERED) {
+            ASSERT_EQ(ev_reason(e), ROSTER_REASON_NODE_DOWN);
+            seen = 1;
+        }
+    ASSERT(seen);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "x", ""))->status, 0);
+    /* a works again with a new lease once it reaches etcd */
+    w.fe.cut[0] = 0;
+    tick(&w, 1000);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "z", ""))->status, 0);
+    ASSERT(fe_get(&w.fe, "n/73/z", 6)->lease != lease);
+    w_fini(&w);
+}
+
+static void test_node_dies(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 1, 9);
+    subscribe(&w, 1, 9, 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", ""))->status, 0);
+    w.n[0].dead = 1; /* kill -9: no more renewals */
+    tick(&w, TTL + 200);
+    const struct rs_msg *e;
+    int seen = 0;
+    while ((e = next_event(&w, 1, 9)))
+        if (ev_kind(e) == ROSTER_EV_UNREGISTERED) {
+            ASSERT_EQ(ev_reason(e), ROSTER_REASON_NODE_DOWN);
+            ASSERT(is(rs_msg_event_node(e), "a"));
+            seen = 1;
+        }
+    ASSERT(seen);
+    w_fini(&w);
+}
+
+static void test_groups(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    struct rs_msg j = {.type = RS_MSG_JOIN, .pid = p[0], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g"), .meta = rs_bytes_str("a")};
+    ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    ASSERT_EQ(status(&w, 0, 1, &j), 0); /* idempotent */
+    j.pid = p[1];
+    j.meta = rs_bytes_str("b");
+    ASSERT_EQ(status(&w, 1, 1, &j), 0);
+    j.key = rs_bytes_str("h");
+    ASSERT_EQ(status(&w, 1, 1, &j), 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", ""))->status, 0);
+    for (int stale = 0; stale < 2; stale++) {
+        uint32_t o = stale ? RS_OPT_STALE : 0;
+        struct rs_msg m = {.type = RS_MSG_MEMBERS, .opts = o, .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str("g")};
+        uint32_t id = req(&w, 0, 1, &m);
+        const struct rs_msg *it[8];
+        ASSERT_EQ(items_of(&w, 0, id, it, 8), 2);
+        ASSERT(is(rs_msg_members_item_node(it[0]), "a") && is(it[0]->meta, "a"));
+        ASSERT(is(rs_msg_members_item_node(it[1]), "b"));
+        ASSERT_EQ(must_reply(&w, 0, id)->arg2, (uint64_t)w.fe.rev);
+        struct rs_msg im = {.type = RS_MSG_IS_MEMBER, .opts = o, .pid = p[1],
+                            .scope = rs_bytes_str("s"), .key = rs_bytes_str("h")};
+        ASSERT_EQ(rs_msg_is_member_reply_yes(must_reply(&w, 0, req(&w, 0, 1, &im))), 1);
+        im.pid = p[0];
+        ASSERT_EQ(rs_msg_is_member_reply_yes(must_reply(&w, 0, req(&w, 0, 1, &im))), 0);
+        struct rs_msg g = {.type = RS_MSG_GROUPS, .opts = o, .scope = rs_bytes_str("s")};
+        id = req(&w, 0, 1, &g);
+        ASSERT_EQ(items_of(&w, 0, id, it, 8), 2);
+        ASSERT(is(it[0]->key, "g") && rs_msg_groups_item_members(it[0]) == 2);
+        ASSERT(is(it[1]->key, "h") && rs_msg_groups_item_members(it[1]) == 1);
+        struct rs_msg cn = {.type = RS_MSG_COUNT, .opts = o, .scope = rs_bytes_str("s")};
+        id = req(&w, 1, 1, &cn);
+        ASSERT_EQ(items_of(&w, 1, id, it, 8), 3);
+        ASSERT_EQ(rs_msg_count_item_value(it[0]), 1); /* names */
+        ASSERT_EQ(rs_msg_count_item_value(it[1]), 2); /* groups */
+        ASSERT_EQ(rs_msg_count_item_value(it[2]), 3); /* members */
+        struct rs_msg nm = {.type = RS_MSG_NAMES, .opts = o, .scope = rs_bytes_str("s")};
+        id = req(&w, 1, 1, &nm);
+        ASSERT_EQ(items_of(&w, 1, id, it, 8), 1);
+        ASSERT(is(it[0]->key, "x") && is(rs_msg_names_item_node(it[0]), "a"));
+    }
+    struct rs_msg l = {.type = RS_MSG_LEAVE, .pid = p[0], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g")};
+    ASSERT_EQ(status(&w, 0, 1, &l), 0);
+    ASSERT_EQ(status(&w, 0, 1, &l), ROSTER_ENOTMEMBER);
+    w_fini(&w);
+}
+
+static void test_from_revision(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "1"))->status, 0);
+    int64_t r0 = w.fe.rev;
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "y", "2"))->status, 0);
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 0, 1, &u), 0);
+    hello(&w, 1, 9);
+    subscribe(&w, 1, 9, (uint64_t)r0);
+    const struct rs_msg *e = next_event(&w, 1, 9);
+    ASSERT(e && ev_kind(e) == ROSTER_EV_REGISTERED && is(e->key, "y"));
+    ASSERT_EQ(rs_msg_event_revision(e), (uint64_t)r0 + 1);
+    e = next_event(&w, 1, 9);
+    ASSERT(e && ev_kind(e) == ROSTER_EV_UNREGISTERED && is(e->key, "x"));
+    ASSERT_EQ(ev_reason(e), ROSTER_REASON_NORMAL);
+    ASSERT(next_event(&w, 1, 9) == NULL);
+    /* live changes keep coming, once each */
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "z", ""))->status, 0);
+    e = next_event(&w, 1, 9);
+    ASSERT(e && is(e->key, "z"));
+    ASSERT(next_event(&w, 1, 9) == NULL);
+    /* compacted history: ECOMPACTED */
+    fe_compact(&w.fe, w.fe.rev);
+    struct rs_msg m = {.type = RS_MSG_SUBSCRIBE, .scope = rs_bytes_str("s"), .arg = (uint64_t)r0};
+    ASSERT_EQ(status(&w, 1, 9, &m), ROSTER_ECOMPACTED);
+    w_fini(&w);
+}
+
+static void test_bad_value_ignored(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    fe_put_raw(&w.fe, "n/73/evil", 9, "\x01\x02garbage", 9);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "ok", ""))->status, 0);
+    const struct rs_msg *r = must_reply(&w, 0, lookup(&w, 0, 1, "evil", 0));
+    ASSERT_EQ(r->status, ROSTER_ENOTFOUND);
+    r = must_reply(&w, 0, lookup(&w, 0, 1, "evil", RS_OPT_STALE));
+    ASSERT_EQ(r->status, ROSTER_ENOTFOUND);
+    w_fini(&w);
+}
+
+TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
+          T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
+          T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
+          T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored))
