@@ -90,7 +90,8 @@ void rs_config_usage(FILE *f)
             "  --etcd-lease-ttl-ms N  the node's etcd lease: its strong entries go N ms after\n"
             "                       it dies or loses etcd (whole seconds; default %u)\n"
             "  --etcd-timeout-ms N  deadline of one etcd operation (default %u)\n\n"
-            "  --data-dir D         directory for strong scopes' Raft log (must exist)\n"
+            "  --data-dir D         reserved: rosterd keeps no state on disk (strong scopes live\n"
+            "                       in etcd); accepted if it names a directory\n"
             "  --log-level L        error | warn | info | debug (default info)\n"
             "  --help, --version\n\nLimits (decimal, < 2^32):\n",
             rs_default_socket(sock, sizeof sock), RS_HEARTBEAT_MS_DEFAULT,
