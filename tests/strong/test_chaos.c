@@ -52,6 +52,10 @@ static size_t n_history;
 static size_t n_dropped; /* answers that say "not applied" (EUNAVAIL, ENOPROC...) */
 static size_t dropped_by[8][40]; /* [kind][-rc]: what the left-out answers were */
 static size_t n_lease_lost;      /* lease_lost notices the holders received */
+/* the left-out operations themselves, with their answers, for the dump of a failure */
+static struct linz_op *left_out;
+static int *left_out_rc;
+static size_t n_left_out;
 
 static uint64_t now_us(void)
 {
@@ -260,6 +264,10 @@ static void one_op(struct worker *w, roster_client *c, uint32_t self, int *broke
         n_dropped++;
         if (rc <= 0 && rc > -40)
             dropped_by[op.kind][-rc]++;
+        if (n_left_out < MAX_OPS) {
+            left_out[n_left_out] = op;
+            left_out_rc[n_left_out++] = rc;
+        }
         pthread_mutex_unlock(&mu);
     } else {
         op.outcome = (enum linz_outcome)oc;
@@ -422,6 +430,13 @@ static void dump_name(uint32_t name)
                 o->if_meta, outcome_names[o->outcome], o->r_holder,
                 (unsigned long long)o->r_token, o->r_meta);
     }
+    for (size_t i = 0; i < n_left_out; i++) {
+        const struct linz_op *o = &left_out[i];
+        if (o->name == name && o->call >= t0)
+            fprintf(f, "%10llu %10lld %-10s pid=%-3u to=%-3u left out: %s\n",
+                    (unsigned long long)(o->call - t0), (long long)(o->ret - t0),
+                    kind_names[o->kind], o->pid, o->to, roster_err_name(left_out_rc[i]));
+    }
     fclose(f);
     printf("chaos: the history of name n%u is in %s\n", name, path);
 }
@@ -433,7 +448,9 @@ static void test_chaos(void)
     if (seconds < 3)
         seconds = 3;
     history = calloc(MAX_OPS, sizeof *history);
-    ASSERT(history != NULL);
+    left_out = calloc(MAX_OPS, sizeof *left_out);
+    left_out_rc = calloc(MAX_OPS, sizeof *left_out_rc);
+    ASSERT(history && left_out && left_out_rc);
     eh_start(&etcd, 3);
     for (int i = 0; i < NODES; i++)
         start_node(i);
@@ -516,6 +533,8 @@ static void test_chaos(void)
     ASSERT(!rep.inconclusive);
     ASSERT(rep.ops > 100); /* the run did real work */
     free(history);
+    free(left_out);
+    free(left_out_rc);
 }
 
 TEST_MAIN(T(test_chaos))
