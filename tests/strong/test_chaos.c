@@ -123,7 +123,7 @@ static uint32_t meta_value(const roster_buf *b)
 {
     char tmp[16] = {0};
     if (!b->data || b->len == 0 || b->len >= sizeof tmp)
-        return 0;
+        return 99; /* never written: a reader that lost the metadata shows up */
     memcpy(tmp, b->data, b->len);
     return (uint32_t)strtoul(tmp + (tmp[0] == 'm'), NULL, 10);
 }
