@@ -205,6 +205,9 @@ struct rs_node {
     uint64_t unread;          /* bytes sent on conn minus bytes reported flushed */
     int overflow;             /* unread passed outbuf_max: declared down at the apply's end */
     struct rs_pscope *scopes; /* scopes it joined */
+    struct rs_pscope *down_scopes; /* DOWN: the scopes it had joined (NODES of a scope lists
+                                      it as down) */
+    uint64_t down_wall_ms;    /* DOWN: wall clock (ms) when it was declared down */
     struct rs_scope *sync;    /* scope of the snapshot it is sending (NULL: one we ignore) */
     int sync_active;          /* between its P_SYNC_BEGIN and P_SYNC_END */
     uint32_t sync_len;        /* scope named by that P_SYNC_BEGIN (its END must match) */
