@@ -496,6 +496,10 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
         return;
     }
     if ((r->status == ETCD_OK && r->type == ETCD_OP_RANGE) || r->status == ETCD_FAILED) {
+        if ((o->kind == KV_REGISTER || o->kind == KV_JOIN) && !rs_pids_find(c, o->pid)) {
+            o->done = 1; /* the pid died meanwhile: nothing more to write for it */
+            return;
+        }
         on_read(c, o, range_of(r));
         return;
     }
