@@ -441,6 +441,12 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     case RS_MSG_MULTI_CALL:
         rs_calls_on_multi(c, cl, m);
         break;
+    case RS_MSG_CHECK_TOKEN: /* strong scopes only, until cas.c's dispatch */
+    case RS_MSG_HANDOFF:
+    case RS_MSG_UPDATE:
+    case RS_MSG_CAMPAIGN:
+        rs_strong_on_cas(c, cl, m);
+        break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request",
                      rs_wire_type_name(m->type));

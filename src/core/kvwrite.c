@@ -334,8 +334,16 @@ void rs_strong_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason)
         drop(c, o);
 }
 
+void rs_strong_pid_gone(struct rs_core *c, struct rs_proc *p)
+{
+    if (c->kv) {
+        struct rs_pid pid = {c->inc, p->serial};
+        rs_kvelect_pid_down(c, pid);
+    }
+}
+
 /* late: a write for a pid that died while it was in flight: take its key away again. */
-static void late(struct rs_core *c, struct rs_kvop *w)
+void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w)
 {
     const struct rs_buf *key = op_key(c, w);
     if (!key)
@@ -472,6 +480,10 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
 
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
+    if (o->kind == KV_HANDOFF || o->kind == KV_UPDATE || o->kind == KV_CAMPAIGN) {
+        rs_kvelect_on_result(c, o, r); /* a campaign's win must be undone even when done */
+        return;
+    }
     if (o->done)
         return;
     if (o->kind == KV_DROP) {
@@ -510,18 +522,21 @@ void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o)
 {
     struct rs_client *cl = rs_kv_client(c, o);
     int pid_gone = o->kind != KV_CREATE && !rs_pids_find(c, o->pid);
-    if ((o->kind == KV_REGISTER || o->kind == KV_JOIN) && pid_gone && c->kv->lease)
-        late(c, o);
+    if ((o->kind == KV_REGISTER || o->kind == KV_JOIN || o->kind == KV_CAMPAIGN) && pid_gone &&
+        c->kv->lease)
+        rs_kvwrite_late(c, o);
     if (cl && !o->done) {
         struct rs_msg q = rs_kv_req(o);
         if ((o->kind == KV_REGISTER || o->kind == KV_JOIN) && o->lease != c->kv->lease) {
             rs_out_error(c, cl, &q, ROSTER_EUNAVAIL,
                          "the node lost its etcd lease: the write will not last");
-        } else if (o->kind == KV_REGISTER) {
+        } else if (o->kind == KV_REGISTER || o->kind == KV_HANDOFF || o->kind == KV_UPDATE ||
+                   o->kind == KV_CAMPAIGN) {
+            /* these replies all carry the holder in PID and the token in ARG2 */
             struct rs_msg r;
             memset(&r, 0, sizeof r);
-            rs_msg_register_reply_holder_set(&r, o->pid);
-            rs_msg_register_reply_token_set(&r, o->token);
+            r.pid = o->kind == KV_UPDATE ? o->holder : o->pid;
+            r.arg2 = o->token;
             rs_out_reply(c, cl, &q, &r);
         } else {
             rs_out_ok(c, cl, &q);
