@@ -112,6 +112,7 @@ static void read(struct rs_core *c, struct rs_kvop *o)
     t->n_success = n;
     t->timeout_ms = (int)c->kv->timeout_ms;
     o->state = ST_READ;
+    o->writing = 0;
     send(c, o, t);
 }
 
@@ -164,6 +165,7 @@ static void write(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev,
     t->timeout_ms = (int)c->kv->timeout_ms;
     o->state = ST_WRITE;
     o->lease = c->kv->lease;
+    o->writing = 1;
     send(c, o, t);
 }
 
@@ -381,6 +383,7 @@ static void candidacy(struct rs_core *c, struct rs_kvop *o)
     t->n_failure = 1;
     t->timeout_ms = (int)c->kv->timeout_ms;
     o->state = 3; /* putting the candidacy */
+    o->writing = 1;
     send(c, o, t);
 }
 

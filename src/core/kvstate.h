@@ -45,6 +45,8 @@ struct rs_kvop {
     uint32_t reason;      /* KV_DROP */
     uint32_t uid;         /* the requesting client's OS user */
     int state;            /* kvelect.c: 0 reading, 1 writing, 2 waiting (campaign) */
+    int writing;          /* the operation in flight may change etcd (else: a read, and a
+                             lost answer means "not applied") */
     int64_t cand_rev;     /* campaign: our candidate key's create_revision */
     struct rs_pid pid;    /* the pid acted for */
     struct rs_pid pid2;   /* filter pid, handoff target */

@@ -129,6 +129,7 @@ static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t 
         p->lease = c->kv->lease;
     o->lease = c->kv->lease;
     o->token = token;
+    o->writing = 1;
     send(c, o, t);
 }
 
@@ -149,6 +150,7 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
     then[1].type = ETCD_OP_DELETE;
     rs_kv_set_key(c, &then[1], key);
     o->lease = c->kv->lease;
+    o->writing = 1;
     send(c, o, t);
 }
 
@@ -161,6 +163,7 @@ static void read_key(struct rs_core *c, struct rs_kvop *o)
     op->type = ETCD_OP_RANGE;
     rs_kv_set_key(c, op, key);
     op->timeout_ms = (int)c->kv->timeout_ms;
+    o->writing = 0;
     send(c, o, op);
 }
 
@@ -299,6 +302,7 @@ static void drop(struct rs_core *c, struct rs_kvop *o)
     t->success = then;
     t->n_success = nt;
     t->timeout_ms = (int)c->kv->timeout_ms;
+    o->writing = 1;
     send(c, o, t);
 }
 
@@ -527,9 +531,12 @@ void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o)
         rs_kvwrite_late(c, o);
     if (cl && !o->done) {
         struct rs_msg q = rs_kv_req(o);
-        if ((o->kind == KV_REGISTER || o->kind == KV_JOIN) && o->lease != c->kv->lease) {
-            rs_out_error(c, cl, &q, ROSTER_EUNAVAIL,
-                         "the node lost its etcd lease: the write will not last");
+        if ((o->kind == KV_REGISTER || o->kind == KV_JOIN || o->kind == KV_CAMPAIGN) &&
+            o->lease != c->kv->lease) {
+            /* committed, under a lease the node gave up: it holds until etcd expires it */
+            rs_out_error(c, cl, &q, ROSTER_EUNKNOWN,
+                         "the node lost its etcd lease: the write was committed but goes "
+                         "when etcd expires the old lease");
         } else if (o->kind == KV_REGISTER || o->kind == KV_HANDOFF || o->kind == KV_UPDATE ||
                    o->kind == KV_CAMPAIGN) {
             /* these replies all carry the holder in PID and the token in ARG2 */

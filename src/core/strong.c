@@ -280,17 +280,18 @@ struct rs_scope *rs_kv_scope(struct rs_core *c, const struct rs_kvop *o)
 void rs_kv_fail(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
     struct rs_client *cl = rs_kv_client(c, o);
-    if (!cl || o->done)
-        return;
+    int was_done = o->done;
     o->done = 1;
+    if (!cl || was_done)
+        return;
     struct rs_msg q = rs_kv_req(o);
     int status;
     const char *what;
     switch (r->status) {
     case ETCD_UNKNOWN:
     case ETCD_PROTOCOL:
-        status = ROSTER_EUNKNOWN;
-        what = "outcome unknown";
+        status = o->writing ? ROSTER_EUNKNOWN : ROSTER_EUNAVAIL;
+        what = o->writing ? "outcome unknown" : "no answer to a read";
         break;
     case ETCD_COMPACTED:
         status = ROSTER_ECOMPACTED;
