@@ -858,6 +858,126 @@ static void test_cut_from_etcd(void)
     eh_stop(&ec);
 }
 
+/* --- (i) handoff, compare-and-set, check-token and election on real etcd ----------------- */
+
+static int32_t raw_req(struct rawclient *rc, struct rs_msg *m, struct rs_msg *r)
+{
+    m->scope = rs_bytes_str("s");
+    return rc_call(rc, m, r, 10000);
+}
+
+/* wait_event_raw reads rc's frames until an EVENT of kind with reason (id 0 if id0) */
+static int wait_event_raw(struct rawclient *rc, uint32_t kind, uint32_t reason, int id0,
+                          int timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int left = (int)(deadline - test_now_ms());
+        struct rs_msg m;
+        if (left <= 0 || rc_recv(rc, &m, left) != 1)
+            return 0;
+        uint32_t o = rs_msg_event_opts(&m);
+        if (m.type == RS_MSG_EVENT && (o & 0xff) == kind && ((o >> 8) & 0xff) == reason &&
+            (!id0 || rs_msg_event_id(&m) == 0))
+            return 1;
+    }
+}
+
+static void test_handoff_update_elect(void)
+{
+    struct eh_cluster ec;
+    eh_start(&ec, 1);
+    struct test_node a, b;
+    start_node(&a, "a", ec.endpoints, "/roster/h/", NULL);
+    start_node(&b, "b", ec.endpoints, "/roster/h/", NULL);
+    create_strong(&a, "s");
+    wait_scope_listed(&b, "s");
+    wait_ready(&b, "s");
+    struct rawclient ra, rb;
+    raw_open(&ra, &a);
+    raw_open(&rb, &b);
+    uint64_t t1 = 0;
+    ASSERT_EQ(raw_register(&ra, "x", "v1", &t1, NULL), 0);
+
+    /* handoff from a's holder to b's pid: b's client is told, the token grows */
+    struct rs_msg m, r;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_HANDOFF;
+    m.pid = rb.pid;
+    m.key = rs_bytes_str("x");
+    m.arg2 = t1;
+    ASSERT_EQ(raw_req(&ra, &m, &r), 0);
+    uint64_t t2 = rs_msg_handoff_reply_token(&r);
+    ASSERT(t2 > t1);
+    ASSERT(wait_event_raw(&rb, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, 1, 5000));
+    struct rs_pid holder;
+    uint64_t tok, rev;
+    ASSERT_EQ(raw_lookup(&ra, "x", 0, &holder, &tok, &rev), 0);
+    ASSERT(holder.inc == rb.pid.inc && holder.serial == rb.pid.serial);
+    ASSERT_EQ(tok, t2);
+    /* check-token: the old one is stale */
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_CHECK_TOKEN;
+    m.key = rs_bytes_str("x");
+    m.arg2 = t1;
+    ASSERT_EQ(raw_req(&ra, &m, &r), 0);
+    ASSERT_EQ(rs_msg_check_token_reply_current(&r), 0);
+    ASSERT_EQ(rs_msg_check_token_reply_token(&r), t2);
+    /* compare-and-set by the new holder's client */
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_UPDATE;
+    m.opts = RS_UPDATE_IF_META;
+    m.key = rs_bytes_str("x");
+    m.meta = rs_bytes_str("v2");
+    m.prev = rs_bytes_str("wrong");
+    ASSERT_EQ(raw_req(&rb, &m, &r), ROSTER_ECONFLICT);
+    ASSERT(r.meta.len == 2 && memcmp(r.meta.ptr, "v1", 2) == 0);
+    m.prev = rs_bytes_str("v1");
+    ASSERT_EQ(raw_req(&rb, &m, &r), 0);
+    ASSERT_EQ(rs_msg_update_reply_token(&r), t2);
+
+    /* election: a's pid leads at once, b's waits until a's client goes */
+    struct rs_msg ca, cb, rr;
+    memset(&ca, 0, sizeof ca);
+    ca.type = RS_MSG_CAMPAIGN;
+    ca.pid = ra.pid;
+    ca.key = rs_bytes_str("lead");
+    ASSERT_EQ(raw_req(&ra, &ca, &rr), 0);
+    ASSERT(rs_msg_campaign_reply_token(&rr) > 0);
+    memset(&cb, 0, sizeof cb);
+    cb.type = RS_MSG_CAMPAIGN;
+    cb.pid = rb.pid;
+    cb.key = rs_bytes_str("lead");
+    cb.scope = rs_bytes_str("s");
+    uint32_t id = rc_send(&rb, &cb);
+    struct rs_msg got;
+    uint64_t deadline = test_now_ms() + 1000;
+    int early = 0;
+    while (test_now_ms() < deadline) {
+        int rv = rc_recv(&rb, &got, 100);
+        ASSERT(rv >= 0);
+        if (rv == 1 && got.flags == RS_F_REPLY && got.req_id == id)
+            early = 1;
+    }
+    ASSERT(!early); /* b waits while a leads */
+    uint64_t t0 = test_now_ms();
+    rc_close(&ra);
+    int won = 0;
+    deadline = test_now_ms() + 10000;
+    while (!won && test_now_ms() < deadline) {
+        int rv = rc_recv(&rb, &got, 200);
+        ASSERT(rv >= 0);
+        won = rv == 1 && got.flags == RS_F_REPLY && got.req_id == id && got.status == 0;
+    }
+    ASSERT(won);
+    printf("  election: the waiting candidate led %llu ms after the leader's client closed\n",
+           (unsigned long long)(test_now_ms() - t0));
+    rc_close(&rb);
+    test_node_stop_ok(&a);
+    test_node_stop_ok(&b);
+    eh_stop(&ec);
+}
+
 TEST_MAIN(T(test_flags), T(test_lifecycle), T(test_without_etcd), T(test_two_nodes), T(test_prefixes),
           T(test_node_killed), T(test_etcd_down), T(test_tls), T(test_three_nodes),
-          T(test_leader_killed), T(test_cut_from_etcd))
+          T(test_leader_killed), T(test_cut_from_etcd), T(test_handoff_update_elect))
