@@ -901,8 +901,73 @@ static void test_campaign(void)
     w_fini(&w);
 }
 
+/* A node whose watch ended reads everything again: what changed meanwhile becomes events,
+ * and its copy (stale reads) matches etcd again. */
+static void test_watch_lost_reload(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 0, 9);
+    subscribe(&w, 0, 9, 0);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "x", ""))->status, 0);
+    fe_end_watches(&w.fe, 0, ETCD_UNAVAILABLE);
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "y", ""))->status, 0);
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 1, 1, &u), 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "y", RS_OPT_STALE))->status, ROSTER_ENOTFOUND);
+    tick(&w, 1000); /* the reload */
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "y", RS_OPT_STALE))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "x", RS_OPT_STALE))->status, ROSTER_ENOTFOUND);
+    int reg_y = 0, unreg_x = 0;
+    const struct rs_msg *e;
+    while ((e = next_event(&w, 0, 9))) {
+        reg_y |= ev_kind(e) == ROSTER_EV_REGISTERED && is(e->key, "y");
+        unreg_x |= ev_kind(e) == ROSTER_EV_UNREGISTERED && is(e->key, "x");
+    }
+    ASSERT(reg_y && unreg_x);
+    /* and the new watch goes on */
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "z", ""))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "z", RS_OPT_STALE))->status, 0);
+    w_fini(&w);
+}
+
+/* A register in flight when the node fences itself: committed under the old lease, so the
+ * answer is EUNKNOWN (it holds until etcd expires the lease), never OK nor EUNAVAIL. */
+static void test_fence_in_flight(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    w.fe.hold_keepalive = 1;
+    tick(&w, TTL - 700); /* just before the fence */
+    struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = p[0], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x"), .req_id = ++w.req_id};
+    struct rs_buf b;
+    rs_buf_init(&b);
+    ASSERT_EQ(rs_wire_encode(&b, &m), 0);
+    struct rs_limits dl = w.lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = 1, .msg = &d};
+    apply(&w, 0, &in); /* the txn is submitted, not run yet */
+    rs_buf_fini(&b);
+    w.now += 400; /* the fence comes before the answer */
+    struct rs_input t = {.kind = RS_IN_TICK};
+    apply(&w, 0, &t);
+    pump(&w);
+    const struct rs_msg *r = must_reply(&w, 0, m.req_id);
+    ASSERT_EQ(r->status, ROSTER_EUNKNOWN);
+    ASSERT(has(r->prev, "lost its etcd lease"));
+    w_fini(&w);
+}
+
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
-          T(test_handoff), T(test_update), T(test_campaign))
+          T(test_handoff), T(test_update), T(test_campaign),
+          T(test_watch_lost_reload), T(test_fence_in_flight))
