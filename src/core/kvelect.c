@@ -11,6 +11,7 @@
  *   CAMPAIGN: a candidate key c/... under the node's lease; the candidate with the oldest
  *     create_revision takes the name when it is free (compare: the name still free and the
  *     candidacy still ours); the others wait for the local copy to change. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,7 +67,6 @@ static etcd_op *range_op(struct rs_core *c, etcd_op *op, const struct rs_buf *ke
 static void fail(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-#include <stdarg.h>
 static void fail(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
 {
     char text[300];

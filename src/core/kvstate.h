@@ -154,6 +154,9 @@ void rs_kvelect_pid_down(struct rs_core *c, struct rs_pid pid);
 /* rs_kvelect_fence ends every campaign: their candidacies were under the lost lease. */
 void rs_kvelect_fence(struct rs_core *c);
 
+/* kvsub.c */
+void rs_kvsub_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+
 /* kvread.c */
 void rs_kvread_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 
