@@ -105,7 +105,7 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
     }
     if (!known && rs_nodes_pscope_add(c, n, m->scope) != 0)
         return;
-    if (!s || !s->joined)
+    if (!s || !s->joined || s->kv)
         return;
     if (!known && s->subs)
         rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
