@@ -334,14 +334,18 @@ static void spawn(struct ctl_proc *p, const char *const *args)
 
 static int wait_exit(struct ctl_proc *p) { return ctl_wait_exit(p, 5000); }
 
-/* pid_of_json_line parses the first line of register / join --json: {"pid":"..."}. */
+/* pid_of_json_line parses the first line of register / join --json: {"pid":"..."}, which
+ * register follows with the grant's token: {"pid":"...","token":"N"}. */
 static roster_pid pid_of_json_line(const char *line)
 {
     char text[ROSTER_PID_STRLEN + 16];
     roster_pid pid;
     ASSERT(strncmp(line, "{\"pid\":\"", 8) == 0);
     size_t n = strcspn(line + 8, "\"");
-    ASSERT(n < sizeof text && strcmp(line + 8 + n, "\"}") == 0);
+    const char *rest = line + 8 + n;
+    if (strncmp(rest, "\",\"token\":\"", 11) == 0)
+        rest += 11 + strspn(rest + 11, "0123456789");
+    ASSERT(n < sizeof text && strcmp(rest, "\"}") == 0);
     memcpy(text, line + 8, n);
     text[n] = 0;
     ASSERT_EQ(roster_pid_parse(text, &pid), 0);
