@@ -8,9 +8,14 @@
  * EUNAVAIL "strong scopes are not available in this version": the tests skip (77) and say
  * so. A node that creates the scope but does not know a new request yet closes the
  * connection or answers EINVAL / EUNAVAIL: skipped too, naming the request. */
+#include <inttypes.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ctlproc.h"
 #include "etcd_harness.h"
 #include "node.h"
 #include "rclient.h"
@@ -278,4 +283,66 @@ static void test_handoff_resume_elect(void)
     eh_stop(&ec);
 }
 
-TEST_MAIN(T(test_tokens_reads_cas), T(test_handoff_resume_elect))
+static char out[1 << 16];
+
+/* ctl runs `rosterctl --socket sock ARGS...` (NULL-terminated) into out; exit status. */
+static int ctl(const char *sock, ...)
+{
+    const char *argv[32];
+    int k = 0;
+    argv[k++] = ROSTERCTL_PATH;
+    argv[k++] = "--socket";
+    argv[k++] = sock;
+    va_list ap;
+    va_start(ap, sock);
+    for (const char *x = va_arg(ap, const char *); x && k < 31; x = va_arg(ap, const char *))
+        argv[k++] = x;
+    va_end(ap);
+    argv[k] = NULL;
+    return test_run_cmd(argv, out, sizeof out);
+}
+
+/* rosterctl: elect on two nodes, check-token, a stale lookup with its revision */
+static void test_rosterctl_elect(void)
+{
+    roster_client *a, *b;
+    setup(&a, &b);
+    struct ctl_proc h1, h2;
+    char line[512], p1[64], p2[64], t1[32], t2[32];
+    ctl_spawn(&h1, na.sock, (const char *const[]){"--scope", "s", "elect", "leader", "--meta",
+                                                  "A", NULL});
+    ctl_read_line(&h1, p1, sizeof p1);
+    if (strstr(p1, "rosterctl") || !strchr(p1, '.'))
+        test_fail(__FILE__, __LINE__, "elect printed %s", p1);
+    ctl_read_line(&h1, line, sizeof line);
+    ASSERT(sscanf(line, "token %31s", t1) == 1);
+    ctl_spawn(&h2, nb.sock, (const char *const[]){"--scope", "s", "elect", "leader", "--meta",
+                                                  "B", NULL});
+    /* h2 waits: the leader is still h1's pid, and its token is current */
+    ASSERT_EQ(ctl(nb.sock, "--scope", "s", "lookup", "leader", NULL), 0);
+    ASSERT(strncmp(out, "leader ", 7) == 0 && strstr(out, p1) != NULL);
+    ASSERT_EQ(ctl(nb.sock, "--scope", "s", "check-token", "leader", t1, NULL), 0);
+    /* h1 resigns by closing: h2 is elected, with a larger token */
+    ctl_close_stdin(&h1);
+    ASSERT_EQ(ctl_wait_exit(&h1, 5000), 0);
+    ctl_read_line(&h2, p2, sizeof p2);
+    ctl_read_line(&h2, line, sizeof line);
+    ASSERT(sscanf(line, "token %31s", t2) == 1);
+    ASSERT(strtoull(t2, NULL, 10) > strtoull(t1, NULL, 10));
+    ASSERT_EQ(ctl(na.sock, "--scope", "s", "check-token", "leader", t1, NULL), 1);
+    /* a stale lookup on a catches up with the new leader and shows its revision */
+    uint64_t deadline = test_now_ms() + 5000;
+    while (ctl(na.sock, "--json", "--scope", "s", "lookup", "leader", "--stale", NULL) != 0 ||
+           !strstr(out, p2))
+        ASSERT(test_now_ms() < deadline);
+    ASSERT(strstr(out, "\"revision\":") != NULL);
+    ctl_close_stdin(&h2);
+    ASSERT_EQ(ctl_wait_exit(&h2, 5000), 0);
+    roster_close(a);
+    roster_close(b);
+    test_node_stop_ok(&na);
+    test_node_stop_ok(&nb);
+    eh_stop(&ec);
+}
+
+TEST_MAIN(T(test_tokens_reads_cas), T(test_handoff_resume_elect), T(test_rosterctl_elect))
