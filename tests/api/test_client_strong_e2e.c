@@ -126,17 +126,10 @@ static void test_tokens_reads_cas(void)
               ROSTER_ETAKEN);
     ASSERT(roster_pid_equal(holder, pa));
 
-    /* check-token */
-    uint64_t cur = 0;
-    int r = roster_check_token(b, "s", "x", 1, t1, &cur, 5000);
-    unsupported(r, "CHECK_TOKEN");
-    ASSERT_EQ(r, 1);
-    ASSERT_U64_EQ(cur, t1);
-    ASSERT_EQ(roster_check_token(b, "s", "x", 1, t1 - 1, &cur, 5000), 0);
-
     /* stale reads on b: the local copy catches up, and says which revision it reflects */
     ASSERT_EQ(roster_set_read_mode(b, ROSTER_READ_STALE), ROSTER_READ_LINEARIZABLE);
     uint64_t deadline = test_now_ms() + 5000;
+    int r;
     for (;;) {
         r = roster_lookup(b, "s", "x", 1, &e, 5000);
         if (r == 0 && e.meta.len == 2 && memcmp(e.meta.data, "v2", 2) == 0)
@@ -155,6 +148,14 @@ static void test_tokens_reads_cas(void)
     ASSERT_U64_EQ(n.names, 1);
     ASSERT(n.revision >= t1);
     roster_set_read_mode(b, ROSTER_READ_LINEARIZABLE);
+
+    /* check-token */
+    uint64_t cur = 0;
+    r = roster_check_token(b, "s", "x", 1, t1, &cur, 5000);
+    unsupported(r, "CHECK_TOKEN");
+    ASSERT_EQ(r, 1);
+    ASSERT_U64_EQ(cur, t1);
+    ASSERT_EQ(roster_check_token(b, "s", "x", 1, t1 - 1, &cur, 5000), 0);
 
     /* compare-and-set from b's client (same OS user), then the read-modify-write loop */
     roster_update_cond cond;
@@ -184,13 +185,14 @@ static void test_tokens_reads_cas(void)
     eh_stop(&ec);
 }
 
-static void test_handoff_resume_elect(void)
+/* events in revision order, and a subscription resumed after one of them */
+static void test_resume(void)
 {
     roster_client *a, *b;
     setup(&a, &b);
     roster_client *w = test_connect(&nb);
-    roster_pid pa = roster_self(a), pb = roster_self(b);
-    uint64_t sub, t1 = 0, t2 = 0;
+    roster_pid pa = roster_self(a);
+    uint64_t sub;
     ASSERT_EQ(roster_subscribe(w, "s", "", 0, ROSTER_SUB_ALL | ROSTER_SUB_SNAPSHOT, &sub, 5000),
               0);
     roster_event ev;
@@ -199,43 +201,23 @@ static void test_handoff_resume_elect(void)
     uint64_t snap_rev = ev.revision;
     ASSERT(snap_rev != 0);
     roster_event_free(&ev);
-
-    ASSERT_EQ(roster_register_token(a, "s", "job", 3, pa, "j", 1, NULL, &t1, 5000), 0);
-    /* handoff across nodes: the name is never free; b's client is told and owns it */
-    int r = roster_handoff(a, "s", "job", 3, pb, t1, &t2, 5000);
-    unsupported(r, "HANDOFF");
-    ASSERT_EQ(r, 0);
-    ASSERT(t2 > t1);
-    ASSERT_EQ(next_event(b, &ev, 5000), 0);
-    ASSERT_EQ(ev.type, ROSTER_EV_REGISTERED);
-    ASSERT_EQ(ev.reason, ROSTER_REASON_HANDOFF);
-    ASSERT_U64_EQ(ev.id, 0);
-    roster_event_free(&ev);
-    uint64_t cur = 0;
-    ASSERT_EQ(roster_check_token(a, "s", "job", 3, t1, &cur, 5000), 0);
-    ASSERT_U64_EQ(cur, t2);
-    ASSERT_EQ(roster_unregister(b, "s", "job", 3, 5000), 0); /* b owns it now */
-
-    /* the watcher saw: registered, unregistered + registered (handoff, one revision),
-     * unregistered; revisions in order */
-    int want[] = {ROSTER_EV_REGISTERED, ROSTER_EV_UNREGISTERED, ROSTER_EV_REGISTERED,
+    ASSERT_EQ(roster_register(a, "s", "job", 3, pa, "j1", 2, NULL, 5000), 0);
+    ASSERT_EQ(roster_register(a, "s", "job", 3, pa, "j2", 2, NULL, 5000), 0);
+    ASSERT_EQ(roster_join(a, "s", "g", 1, pa, NULL, 0, 5000), 0);
+    ASSERT_EQ(roster_unregister(a, "s", "job", 3, 5000), 0);
+    int want[] = {ROSTER_EV_REGISTERED, ROSTER_EV_UPDATED, ROSTER_EV_JOINED,
                   ROSTER_EV_UNREGISTERED};
     uint64_t revs[4];
     for (int i = 0; i < 4; i++) {
         ASSERT_EQ(next_event(w, &ev, 5000), 0);
         ASSERT_EQ(ev.type, want[i]);
         revs[i] = ev.revision;
-        ASSERT(revs[i] > snap_rev);
-        if (i > 0)
-            ASSERT(revs[i] >= revs[i - 1]);
-        if (i == 1 || i == 2)
-            ASSERT_EQ(ev.reason, ROSTER_REASON_HANDOFF);
+        ASSERT(revs[i] > (i ? revs[i - 1] : snap_rev));
         roster_event_free(&ev);
     }
-    ASSERT_U64_EQ(revs[1], revs[2]);
-    /* resuming after the first event replays exactly the three after it */
+    /* resuming after the first event replays exactly the three after it, in order */
     roster_client *w2 = test_connect(&na);
-    r = roster_subscribe_from(w2, "s", "", 0, ROSTER_SUB_ALL, revs[0], &sub, 5000);
+    int r = roster_subscribe_from(w2, "s", "", 0, ROSTER_SUB_ALL, revs[0], &sub, 5000);
     unsupported(r, "SUBSCRIBE from a revision");
     ASSERT_EQ(r, 0);
     for (int i = 1; i < 4; i++) {
@@ -245,6 +227,52 @@ static void test_handoff_resume_elect(void)
         roster_event_free(&ev);
     }
     ASSERT_EQ(roster_wait_event(w2, &ev, 200), ROSTER_ETIMEDOUT);
+    roster_close(w2);
+    roster_close(w);
+    roster_close(a);
+    roster_close(b);
+    test_node_stop_ok(&na);
+    test_node_stop_ok(&nb);
+    eh_stop(&ec);
+}
+
+static void test_handoff_elect(void)
+{
+    roster_client *a, *b;
+    setup(&a, &b);
+    roster_client *w = test_connect(&nb);
+    roster_pid pa = roster_self(a), pb = roster_self(b);
+    uint64_t sub, t1 = 0, t2 = 0;
+    ASSERT_EQ(roster_subscribe(w, "s", "job", 3, ROSTER_SUB_REGISTRY, &sub, 5000), 0);
+    ASSERT_EQ(roster_register_token(a, "s", "job", 3, pa, "j", 1, NULL, &t1, 5000), 0);
+    /* handoff across nodes: the name is never free; b's client is told and owns it */
+    int r = roster_handoff(a, "s", "job", 3, pb, t1, &t2, 5000);
+    unsupported(r, "HANDOFF");
+    ASSERT_EQ(r, 0);
+    ASSERT(t2 > t1);
+    roster_event ev;
+    ASSERT_EQ(next_event(b, &ev, 5000), 0);
+    ASSERT_EQ(ev.type, ROSTER_EV_REGISTERED);
+    ASSERT_EQ(ev.reason, ROSTER_REASON_HANDOFF);
+    ASSERT_U64_EQ(ev.id, 0);
+    roster_event_free(&ev);
+    uint64_t cur = 0;
+    ASSERT_EQ(roster_check_token(a, "s", "job", 3, t1, &cur, 5000), 0);
+    ASSERT_U64_EQ(cur, t2);
+    ASSERT_EQ(roster_unregister(b, "s", "job", 3, 5000), 0); /* b owns it now */
+    /* the watcher: registered, then unregistered + registered (handoff) at one revision */
+    int want[] = {ROSTER_EV_REGISTERED, ROSTER_EV_UNREGISTERED, ROSTER_EV_REGISTERED,
+                  ROSTER_EV_UNREGISTERED};
+    uint64_t revs[4];
+    for (int i = 0; i < 4; i++) {
+        ASSERT_EQ(next_event(w, &ev, 5000), 0);
+        ASSERT_EQ(ev.type, want[i]);
+        revs[i] = ev.revision;
+        if (i == 1 || i == 2)
+            ASSERT_EQ(ev.reason, ROSTER_REASON_HANDOFF);
+        roster_event_free(&ev);
+    }
+    ASSERT_U64_EQ(revs[1], revs[2]);
 
     /* election: a's candidate wins at once; b's waits, first in line, and wins when the
      * leader's pid closes, with a larger token */
@@ -274,7 +302,6 @@ static void test_handoff_resume_elect(void)
     ASSERT(roster_pid_equal(e.pid, pb));
     roster_entry_free(&e);
 
-    roster_close(w2);
     roster_close(w);
     roster_close(a);
     roster_close(b);
@@ -309,13 +336,19 @@ static void test_rosterctl_elect(void)
     setup(&a, &b);
     struct ctl_proc h1, h2;
     char line[512], p1[64], p2[64], t1[32], t2[32];
-    ctl_spawn(&h1, na.sock, (const char *const[]){"--scope", "s", "elect", "leader", "--meta",
-                                                  "A", NULL});
-    ctl_read_line(&h1, p1, sizeof p1);
-    if (strstr(p1, "rosterctl") || !strchr(p1, '.'))
-        test_fail(__FILE__, __LINE__, "elect printed %s", p1);
+    ctl_spawn(&h1, na.sock, (const char *const[]){"--json", "--scope", "s", "elect", "leader",
+                                                  "--meta", "A", NULL});
     ctl_read_line(&h1, line, sizeof line);
-    ASSERT(sscanf(line, "token %31s", t1) == 1);
+    if (strstr(line, "\"error\":\"EUNAVAIL\"") || strstr(line, "\"error\":\"EINVAL\"")) {
+        ctl_wait_exit(&h1, 5000);
+        roster_close(a);
+        roster_close(b);
+        stop_all();
+        test_skip("elect in a strong scope answered %s: the core's part of strong scopes "
+                  "(issue 9, helper score) does not serve CAMPAIGN on this branch", line);
+    }
+    /* {"pid":"...","token":"N"} */
+    ASSERT(sscanf(line, "{\"pid\":\"%63[^\"]\",\"token\":\"%31[0-9]\"}", p1, t1) == 2);
     ctl_spawn(&h2, nb.sock, (const char *const[]){"--scope", "s", "elect", "leader", "--meta",
                                                   "B", NULL});
     /* h2 waits: the leader is still h1's pid, and its token is current */
@@ -345,4 +378,5 @@ static void test_rosterctl_elect(void)
     eh_stop(&ec);
 }
 
-TEST_MAIN(T(test_tokens_reads_cas), T(test_handoff_resume_elect), T(test_rosterctl_elect))
+TEST_MAIN(T(test_tokens_reads_cas), T(test_resume), T(test_handoff_elect),
+          T(test_rosterctl_elect))
