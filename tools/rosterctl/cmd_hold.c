@@ -72,6 +72,33 @@ static int notice(struct ctl *x, const roster_event *ev)
     return 0; /* a handoff to or from this pid: the hold goes on */
 }
 
+/* campaign_answer takes the answer to elect's campaign: elected, it prints the pid line
+ * with the token (0: hold on); refused, it reports the node's reason like ctl_fail (whose
+ * detail comes in the event, not in roster_errdetail) and returns the exit status. */
+static int campaign_answer(struct ctl *x, const roster_event *ev)
+{
+    if (ev->status == 0) {
+        x->token = ev->token;
+        x->have_token = 1;
+        ctl_print_pid_line(x);
+        return 0;
+    }
+    fprintf(stderr, "rosterctl: %s: %s (%.*s)\n", x->cmd, roster_strerror(ev->status),
+            (int)ev->meta.len, (const char *)ev->meta.data);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "error", roster_err_name(ev->status));
+        jo_str(&o, "message", roster_strerror(ev->status));
+        if (ev->meta.len)
+            jo_bytes(&o, "detail", ev->meta.data, ev->meta.len);
+        jo_end(&o);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    return ctl_exit_status(ev->status);
+}
+
 int ctl_hold(struct ctl *x) { return ctl_hold_campaign(x, 0); }
 
 int ctl_hold_campaign(struct ctl *x, uint64_t campaign)
@@ -112,28 +139,7 @@ int ctl_hold_campaign(struct ctl *x, uint64_t campaign)
             while (st == 0 && (r = roster_next_event(x->c, &ev)) == 0) {
                 if (campaign && ev.type == ROSTER_EV_REPLY && ev.req_id == campaign) {
                     campaign = 0;
-                    if (ev.status != 0) {
-                        /* the node's detail came with the answer */
-                        fprintf(stderr, "rosterctl: %s: %s (%.*s)\n", x->cmd,
-                                roster_strerror(ev.status), (int)ev.meta.len,
-                                (const char *)ev.meta.data);
-                        if (x->json) {
-                            struct jobj o;
-                            jo_begin(&o, stdout);
-                            jo_str(&o, "error", roster_err_name(ev.status));
-                            jo_str(&o, "message", roster_strerror(ev.status));
-                            if (ev.meta.len)
-                                jo_bytes(&o, "detail", ev.meta.data, ev.meta.len);
-                            jo_end(&o);
-                            fputc('\n', stdout);
-                            fflush(stdout);
-                        }
-                        st = ctl_exit_status(ev.status);
-                    } else {
-                        x->token = ev.token;
-                        x->have_token = 1;
-                        ctl_print_pid_line(x);
-                    }
+                    st = campaign_answer(x, &ev);
                 } else if (ev.type == ROSTER_EV_MESSAGE || ev.type == ROSTER_EV_OVERFLOW) {
                     st = ctl_on_message(x, &ev);
                 } else if (notice(x, &ev)) {
