@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ctlproc.h"
 #include "etcd_harness.h"
@@ -310,6 +312,66 @@ static void test_handoff_elect(void)
     eh_stop(&ec);
 }
 
+/* incr: the metadata is a decimal counter; the next value is one more */
+static int incr(void *arg, const roster_buf *cur, roster_buf *next)
+{
+    char *buf = arg; /* 24 bytes */
+    unsigned long long v = cur->len ? strtoull((const char *)cur->data, NULL, 10) : 0;
+    next->len = (size_t)snprintf(buf, 24, "%llu", v + 1);
+    next->data = (uint8_t *)buf;
+    return 0;
+}
+
+/* increments runs n read-modify-write increments of "ctr" through node t; 0 if all worked. */
+static int increments(const struct test_node *t, int n)
+{
+    roster_client *c = test_connect(t);
+    char buf[24];
+    int bad = 0;
+    for (int i = 0; i < n && !bad; i++)
+        bad = roster_update_with(c, "s", "ctr", 3, incr, buf, NULL, 10000) != 0;
+    roster_close(c);
+    return bad;
+}
+
+/* two processes on two nodes increment one counter with roster_update_with at the same
+ * time: compare-and-set loses no increment */
+static void test_update_with_concurrent(void)
+{
+    roster_client *a, *b;
+    setup(&a, &b);
+    ASSERT_EQ(roster_register(a, "s", "ctr", 3, roster_self(a), "0", 1, NULL, 5000), 0);
+    roster_update_cond cond;
+    memset(&cond, 0, sizeof cond);
+    cond.if_meta = 1;
+    cond.meta = "0";
+    cond.meta_len = 1;
+    int r = roster_update(b, "s", "ctr", 3, "0", 1, &cond, NULL, NULL, 5000);
+    unsupported(r, "UPDATE");
+    ASSERT_EQ(r, 0);
+    enum { N = 25 };
+    pid_t child = fork();
+    ASSERT(child >= 0);
+    if (child == 0)
+        _exit(increments(&nb, N));
+    int mine = increments(&na, N);
+    int st = 0;
+    ASSERT_EQ(waitpid(child, &st, 0), child);
+    ASSERT_EQ(mine, 0);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    roster_entry e;
+    ASSERT_EQ(roster_lookup(b, "s", "ctr", 3, &e, 5000), 0);
+    char want[16];
+    snprintf(want, sizeof want, "%d", 2 * N);
+    ASSERT_MEM_EQ(e.meta.data, e.meta.len, want, strlen(want));
+    roster_entry_free(&e);
+    roster_close(a);
+    roster_close(b);
+    test_node_stop_ok(&na);
+    test_node_stop_ok(&nb);
+    eh_stop(&ec);
+}
+
 static char out[1 << 16];
 
 /* ctl runs `rosterctl --socket sock ARGS...` (NULL-terminated) into out; exit status. */
@@ -379,4 +441,4 @@ static void test_rosterctl_elect(void)
 }
 
 TEST_MAIN(T(test_tokens_reads_cas), T(test_resume), T(test_handoff_elect),
-          T(test_rosterctl_elect))
+          T(test_update_with_concurrent), T(test_rosterctl_elect))
