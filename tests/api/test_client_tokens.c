@@ -7,7 +7,10 @@
  * (77) and say so: that part of the node is written separately ("cas"). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ctlproc.h"
 #include "node.h"
@@ -218,6 +221,55 @@ static void test_update_loop_and_members(void)
     test_node_stop_ok(&node);
 }
 
+/* incr: the metadata is a decimal counter; the next value is one more */
+static int incr(void *arg, const roster_buf *cur, roster_buf *next)
+{
+    char *buf = arg; /* 24 bytes */
+    unsigned long long v = cur->len ? strtoull((const char *)cur->data, NULL, 10) : 0;
+    next->len = (size_t)snprintf(buf, 24, "%llu", v + 1);
+    next->data = (uint8_t *)buf;
+    return 0;
+}
+
+static int increments(int n)
+{
+    roster_client *c = test_connect(&node);
+    char buf[24];
+    int bad = 0;
+    for (int i = 0; i < n && !bad; i++)
+        bad = roster_update_with(c, NULL, "ctr", 3, incr, buf, NULL, 10000) != 0;
+    roster_close(c);
+    return bad;
+}
+
+/* two processes increment one counter at once with roster_update_with on the owner's node:
+ * compare-and-set loses no increment */
+static void test_update_with_concurrent(void)
+{
+    test_node_start(&node, NULL);
+    probe();
+    roster_client *a = test_connect(&node);
+    ASSERT_EQ(roster_register(a, NULL, "ctr", 3, roster_self(a), "0", 1, NULL, 5000), 0);
+    enum { N = 200 };
+    pid_t child = fork();
+    ASSERT(child >= 0);
+    if (child == 0)
+        _exit(increments(N));
+    int mine = increments(N);
+    int st = 0;
+    ASSERT_EQ(waitpid(child, &st, 0), child);
+    ASSERT_EQ(mine, 0);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    roster_entry e;
+    ASSERT_EQ(roster_lookup(a, NULL, "ctr", 3, &e, 5000), 0);
+    char want[16];
+    snprintf(want, sizeof want, "%d", 2 * N);
+    ASSERT_MEM_EQ(e.meta.data, e.meta.len, want, strlen(want));
+    roster_entry_free(&e);
+    roster_close(a);
+    test_node_stop_ok(&node);
+}
+
 static char out[1 << 16];
 
 static int ctl(const char *first, ...)
@@ -283,4 +335,4 @@ static void test_rosterctl_tokens(void)
 }
 
 TEST_MAIN(T(test_tokens_handoff_update), T(test_update_loop_and_members),
-          T(test_rosterctl_tokens))
+          T(test_update_with_concurrent), T(test_rosterctl_tokens))
