@@ -13,6 +13,7 @@
 #include "node/log.h"
 
 #define PEER_BACKLOG 128
+#define PLAIN_KEEP_MAX (256u * 1024u) /* as conn.c keeps output buffers */
 
 static void oom(void)
 {
@@ -217,7 +218,7 @@ void rs_peer_seal_pending(struct rs_conn *c)
     pe->plain_q += len;
     pe->sealed_q += w;
     pe->plain.len = 0;
-    if (pe->plain.cap > RS_SEAL_BATCH * 4u) { /* a burst's buffer is not kept */
+    if (pe->plain.cap > PLAIN_KEEP_MAX) { /* a burst's buffer is not kept */
         rs_buf_fini(&pe->plain);
         rs_buf_init(&pe->plain);
     }
