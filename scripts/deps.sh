@@ -2,7 +2,7 @@
 # Installs the Debian packages roster needs to build and test, only if any is missing.
 # Runs `apt-get update` once, then `apt-get install -y`; needs root when something is missing.
 set -euo pipefail
-# libsodium-dev: peer authentication (rosterd); iproute2 + nftables: the cluster tests' own
+# libsodium-dev: peer authentication and sealed peer links (rosterd); iproute2 + nftables: the cluster tests' own
 # network namespace and the packet-dropping partition rules.
 # etcd-server, libgrpc-dev, protobuf-c: strong scopes' etcd client (src/etcd) and its tests,
 # which start their own etcd members on free loopback ports.
