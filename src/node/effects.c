@@ -14,6 +14,7 @@
 #include "base/check.h"
 #include "node/conn.h"
 #include "node/log.h"
+#include "node/metrics.h"
 #include "node/node.h"
 
 #define OUTS_KEEP_MAX (16u * 1024u * 1024u)
@@ -30,10 +31,14 @@ void rsd_apply(struct rsd *n, struct rs_input *in)
     RS_ASSERT(!n->delivering); /* see the top of this file */
     in->wall_ms = wall_ms();
     size_t first = n->outs.n;
+    /* With --http, a client request's time to its queued reply is measured (metrics.h). */
+    uint64_t t0 = n->metrics && in->kind == RS_IN_CLIENT_MSG ? uv_hrtime() : 0;
     if (rs_core_apply(n->core, in, &n->outs) != 0) {
         rs_log(RS_LOG_ERROR, "core out of memory: aborting");
         abort();
     }
+    if (t0)
+        rsd_metrics_request(n->metrics, in->msg->type, uv_hrtime() - t0);
     rsd_kv_outputs(n, first); /* an etcd op is only valid until the next apply */
 }
 

@@ -13,6 +13,9 @@
 #include "core/core.h"
 
 struct rs_conn;
+struct rsd_metrics;
+struct rsd_http;
+struct rsd_reload;
 struct etcd_client;
 struct kv_reject;
 
@@ -69,6 +72,12 @@ struct rsd {
     int kv_polling;           /* kv_poll initialised: rsd_kv_stop closes it */
     struct rs_map kv_live;    /* kv_id -> struct kv_live: operations in flight */
     struct kv_reject *kv_rejected, **kv_rejected_tail; /* refused submits, to answer */
+
+    /* --- operations (docs/OPERATIONS.md): metrics (metrics.c; NULL without --http), the
+     * HTTP server (http.c), the SIGHUP reload of the config file (reload.c) --- */
+    struct rsd_metrics *metrics;
+    struct rsd_http *http;
+    struct rsd_reload *reload;
 };
 
 /* loop.c */
