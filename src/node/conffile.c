@@ -44,12 +44,13 @@ static int parse_line(struct rs_conffile *out, size_t *cap, const char *p, size_
     if (klen == 0 || i == n || p[i] != '=') {
         if (klen == 0)
             snprintf(why, why_cap, "expected 'key = value' (a key is [a-z0-9-])");
-        else if (i == n)
+        else if (i < n && i == k0 + klen)
+            snprintf(why, why_cap, "unexpected character '%c' in the key '%.*s' (a key is "
+                     "[a-z0-9-], then '=')", p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?',
+                     (int)(klen > 63 ? 63 : klen), p + k0);
+        else
             snprintf(why, why_cap, "expected '=' after '%.*s'", (int)(klen > 63 ? 63 : klen),
                      p + k0);
-        else
-            snprintf(why, why_cap, "unexpected character in the key (a key is [a-z0-9-], "
-                                   "then '=')");
         return -1;
     }
     if (klen > RS_CONFFILE_KEY_MAX) {
