@@ -314,6 +314,11 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"scopes", c->scopes.n},
         {"messages_delivered", c->route.delivered},
         {"messages_dropped", c->route.dropped},
+        {"requests", c->n_requests},
+        {"events_sent", c->n_events_sent},
+        {"subscription_overflows", c->n_sub_overflows},
+        {"conflicts_resolved", c->n_conflicts},
+        {"nodes_declared_down", c->n_nodes_down},
         {"calls_pending", rs_calls_pending(c)},
         {"limit_name_max", l->name_max},
         {"limit_meta_max", l->meta_max},
@@ -515,6 +520,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         on_open(c, in);
         break;
     case RS_IN_CLIENT_MSG:
+        c->n_requests++;
         on_msg(c, in->conn, in->msg);
         break;
     case RS_IN_CLIENT_GONE:

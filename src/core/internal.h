@@ -325,6 +325,7 @@ struct rs_core {
     char addr[RS_NODE_ADDR_MAX + 1];
     struct rs_route route; /* messaging (route.c, calls.c) */
     /* counters for metrics (rs_core_stats) */
+    uint64_t n_requests;      /* client frames handled (STATUS "requests": rates for top) */
     uint64_t n_events_sent;   /* EVENT frames queued to subscribers */
     uint64_t n_sub_overflows; /* subscriptions ended by an OVERFLOW event */
     uint64_t n_conflicts;     /* a second claim on a unique name, settled by the policy */

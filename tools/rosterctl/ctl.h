@@ -109,6 +109,7 @@ int cmd_send(struct ctl *x, int argc, char **argv);
 int cmd_publish(struct ctl *x, int argc, char **argv);
 int cmd_call(struct ctl *x, int argc, char **argv);
 int cmd_multi_call(struct ctl *x, int argc, char **argv);
+int cmd_top(struct ctl *x, int argc, char **argv);
 
 /* cmd_msg.c: a message received by a holder (register / join): printed with --recv (one
  * JSON line with --json, else the data), a call answered by --reply-with. Returns 0 or the
