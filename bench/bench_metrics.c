@@ -1,0 +1,203 @@
+/* bench_metrics.c: what a Prometheus scraper costs the client path. It starts its own
+ * rosterd (the one beside this program, or argv[1]) with --http on a free loopback port,
+ * then runs rounds of pipelined register + unregister (batches of BU_BATCH, one client)
+ * for a fixed time each, alternating rounds with a scraper thread that GETs /metrics
+ * every 100 ms and rounds without it (ABAB..., so drift in the machine's load hits both
+ * sides alike). It prints the median throughput of each side and the difference.
+ *   bench_metrics [ROSTERD] [ROUNDS] [ROUND_MS]     (defaults: beside, 20, 1000)
+ * Every request (a register or an unregister) counts as one operation. */
+#include "bench_util.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static int g_port;
+static volatile int g_scrape; /* 1: the scraper polls; 0: it idles; -1: it ends */
+static volatile uint64_t g_scrapes;
+static volatile uint64_t g_scrape_bytes;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        perror("bench_metrics: free port");
+        exit(1);
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* scrape_once GETs /metrics; returns the bytes read, or -1. */
+static long scrape_once(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    static const char req[] = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+        close(fd);
+        return -1;
+    }
+    char buf[65536];
+    long total = 0;
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof buf)) > 0)
+        total += r;
+    close(fd);
+    return total;
+}
+
+static void *scraper(void *arg)
+{
+    (void)arg;
+    while (g_scrape >= 0) {
+        uint64_t t = bu_now_ns();
+        if (g_scrape == 1) {
+            long n = scrape_once();
+            if (n > 0) {
+                g_scrapes++;
+                g_scrape_bytes += (uint64_t)n;
+            }
+        }
+        uint64_t spent = bu_now_ns() - t;
+        uint64_t wait = spent < 100000000u ? 100000000u - spent : 0;
+        struct timespec ts = {0, (long)wait};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* round_ops runs pipelined register + unregister for ms; returns operations per second. */
+static double round_ops(roster_client *c, uint64_t ms, size_t *base)
+{
+    char name[64];
+    roster_pid self = roster_self(c);
+    uint64_t t0 = bu_now_ns(), end = t0 + ms * 1000000u;
+    size_t ops = 0;
+    while (bu_now_ns() < end) {
+        for (size_t i = 0; i < BU_BATCH; i++) {
+            size_t len = bu_name(name, sizeof name, "m", *base + i);
+            bu_check(c, "register_async",
+                     roster_register_async(c, NULL, name, len, self, NULL, 0, NULL));
+        }
+        bu_check_wait(c, "wait_all", roster_wait_all(c, BU_TIMEOUT_MS));
+        for (size_t i = 0; i < BU_BATCH; i++) {
+            size_t len = bu_name(name, sizeof name, "m", *base + i);
+            bu_check(c, "unregister_async",
+                     roster_unregister_async(c, NULL, name, len, NULL));
+        }
+        bu_check_wait(c, "wait_all", roster_wait_all(c, BU_TIMEOUT_MS));
+        *base += BU_BATCH;
+        ops += 2 * BU_BATCH;
+    }
+    return (double)ops * 1e9 / (double)(bu_now_ns() - t0);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+    char rosterd[PATH_MAX];
+    if (argc > 1) {
+        snprintf(rosterd, sizeof rosterd, "%s", argv[1]);
+    } else {
+        ssize_t n = readlink("/proc/self/exe", rosterd, sizeof rosterd - 16);
+        if (n <= 0)
+            return 2;
+        rosterd[n] = 0;
+        char *slash = strrchr(rosterd, '/');
+        strcpy(slash + 1, "rosterd");
+    }
+    int rounds = argc > 2 ? atoi(argv[2]) : 20;
+    uint64_t round_ms = argc > 3 ? (uint64_t)atoll(argv[3]) : 1000;
+    if (rounds < 2 || rounds % 2)
+        rounds = 20;
+    char dir[] = "/tmp/roster-bench-metrics-XXXXXX";
+    if (!mkdtemp(dir))
+        return 2;
+    char sock[128], http[64];
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    g_port = free_port();
+    snprintf(http, sizeof http, "127.0.0.1:%d", g_port);
+    pid_t d = fork();
+    if (d == 0) {
+        execl(rosterd, rosterd, "--socket", sock, "--http", http, "--log-level", "warn",
+              (char *)NULL);
+        _exit(127);
+    }
+    setenv("ROSTER_SOCKET", sock, 1);
+    uint64_t deadline = bu_now_ns() + 10000000000ull;
+    while (scrape_once() <= 0) {
+        if (bu_now_ns() > deadline) {
+            fprintf(stderr, "bench_metrics: rosterd did not start\n");
+            kill(d, SIGKILL);
+            return 1;
+        }
+        struct timespec ts = {0, 20000000L};
+        nanosleep(&ts, NULL);
+    }
+    roster_client *c = bu_connect("bench_metrics");
+    pthread_t th;
+    pthread_create(&th, NULL, scraper, NULL);
+    size_t base = 0;
+    round_ops(c, round_ms / 2 + 1, &base); /* warm up */
+    double on[64], off[64];
+    size_t n_on = 0, n_off = 0;
+    if (rounds > 128)
+        rounds = 128;
+    for (int r = 0; r < rounds; r++) {
+        int scrape = (r / 2 + r) % 2; /* off on on off off on ...: ABBA, balanced in time */
+        g_scrape = scrape;
+        double v = round_ops(c, round_ms, &base);
+        if (scrape)
+            on[n_on++] = v;
+        else
+            off[n_off++] = v;
+    }
+    g_scrape = -1;
+    pthread_join(th, NULL);
+    double m_on = median(on, n_on), m_off = median(off, n_off);
+    printf("register+unregister, pipelined, one client, %d rounds of %llu ms (interleaved)\n",
+           rounds, (unsigned long long)round_ms);
+    printf("  no scraper:             %10.0f ops/s (median of %zu rounds, min %.0f max %.0f)\n",
+           m_off, n_off, off[0], off[n_off - 1]);
+    printf("  scraper every 100 ms:   %10.0f ops/s (median of %zu rounds, min %.0f max %.0f)\n",
+           m_on, n_on, on[0], on[n_on - 1]);
+    printf("  difference:             %+9.2f %%  (%llu scrapes, %llu bytes each)\n",
+           (m_on - m_off) * 100.0 / m_off, (unsigned long long)g_scrapes,
+           (unsigned long long)(g_scrapes ? g_scrape_bytes / g_scrapes : 0));
+    bu_result("metrics_scrape_off_ops", m_off);
+    bu_result("metrics_scrape_on_ops", m_on);
+    roster_close(c);
+    kill(d, SIGTERM);
+    int st;
+    waitpid(d, &st, 0);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        return 1;
+    return 0;
+}
