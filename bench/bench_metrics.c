@@ -4,6 +4,7 @@
  * for a fixed time each, alternating rounds with a scraper thread that GETs /metrics
  * every 100 ms and rounds without it (ABAB..., so drift in the machine's load hits both
  * sides alike). It prints the median throughput of each side and the difference.
+ * It also prints the median ratio of adjacent on/off rounds, which cancels slow drift.
  *   bench_metrics [ROSTERD] [ROUNDS] [ROUND_MS]     (defaults: beside, 20, 1000)
  * Every request (a register or an unregister) counts as one operation. */
 #include "bench_util.h"
@@ -164,10 +165,11 @@ int main(int argc, char **argv)
     pthread_create(&th, NULL, scraper, NULL);
     size_t base = 0;
     round_ops(c, round_ms / 2 + 1, &base); /* warm up */
-    double on[64], off[64];
-    size_t n_on = 0, n_off = 0;
-    if (rounds > 128)
-        rounds = 128;
+    static double on[256], off[256], ratio[256];
+    size_t n_on = 0, n_off = 0, n_ratio = 0;
+    if (rounds > 256)
+        rounds = 256;
+    double prev = 0;
     for (int r = 0; r < rounds; r++) {
         int scrape = (r / 2 + r) % 2; /* off on on off off on ...: ABBA, balanced in time */
         g_scrape = scrape;
@@ -176,10 +178,41 @@ int main(int argc, char **argv)
             on[n_on++] = v;
         else
             off[n_off++] = v;
+        /* rounds 2k and 2k+1 are one of each: their ratio cancels slow drift */
+        if (r % 2)
+            ratio[n_ratio++] = scrape ? v / prev : prev / v;
+        prev = v;
     }
     g_scrape = -1;
     pthread_join(th, NULL);
+    /* the node's own account of what the scrapes cost its loop thread */
+    static char text[1 << 20];
+    double snaps = 0, snap_s = 0;
+    {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+            static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+            size_t got = 0;
+            ssize_t r;
+            if (write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1))
+                while (got + 1 < sizeof text &&
+                       (r = read(fd, text + got, sizeof text - 1 - got)) > 0)
+                    got += (size_t)r;
+            text[got] = 0;
+            const char *p = strstr(text, "\nroster_metrics_snapshots_total ");
+            if (p)
+                snaps = strtod(p + 32, NULL);
+            p = strstr(text, "\nroster_metrics_snapshot_seconds_total ");
+            if (p)
+                snap_s = strtod(p + 39, NULL);
+        }
+        if (fd >= 0)
+            close(fd);
+    }
     double m_on = median(on, n_on), m_off = median(off, n_off);
+    double m_ratio = median(ratio, n_ratio);
     printf("register+unregister, pipelined, one client, %d rounds of %llu ms (interleaved)\n",
            rounds, (unsigned long long)round_ms);
     printf("  no scraper:             %10.0f ops/s (median of %zu rounds, min %.0f max %.0f)\n",
@@ -189,6 +222,11 @@ int main(int argc, char **argv)
     printf("  difference:             %+9.2f %%  (%llu scrapes, %llu bytes each)\n",
            (m_on - m_off) * 100.0 / m_off, (unsigned long long)g_scrapes,
            (unsigned long long)(g_scrapes ? g_scrape_bytes / g_scrapes : 0));
+    printf("  paired rounds:          %+9.2f %%  (median of %zu adjacent on/off ratios - 1)\n",
+           (m_ratio - 1) * 100.0, n_ratio);
+    if (snaps > 0)
+        printf("  loop time per scrape:   %9.1f us (%.0f snapshots): %.4f %% of the loop at "
+               "10 scrapes/s\n", snap_s * 1e6 / snaps, snaps, snap_s / snaps * 10 * 100);
     bu_result("metrics_scrape_off_ops", m_off);
     bu_result("metrics_scrape_on_ops", m_on);
     roster_close(c);

@@ -111,7 +111,12 @@ struct snap_job {
 static void take_snap(struct rsd *n, void *arg)
 {
     struct snap_job *sj = arg;
+    uint64_t t0 = uv_hrtime();
     sj->r = rs_metrics_snap_take(n, &sj->snap);
+    if (n->metrics) { /* what a scrape costs the loop: counted from the next one on */
+        n->metrics->snaps++;
+        n->metrics->snap_ns += uv_hrtime() - t0;
+    }
 }
 
 static int get_metrics(struct rsd_http *h, void *arg, const char *path, const char *query,

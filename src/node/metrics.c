@@ -196,6 +196,13 @@ int rs_metrics_format(const struct rs_metrics_snap *s, FILE *f)
     head(f, "roster_log_level", "gauge",
          "The log level: 0 error, 1 warn, 2 info, 3 debug.");
     fprintf(f, "roster_log_level %d\n", s->log_level);
+    one(f, "roster_metrics_snapshots_total", "counter",
+        "Snapshots of the node taken on its loop thread for scrapes.", s->snaps);
+    head(f, "roster_metrics_snapshot_seconds_total", "counter",
+         "Loop thread time spent taking those snapshots (the cost of scraping).");
+    fputs("roster_metrics_snapshot_seconds_total ", f);
+    seconds(f, s->snap_ns);
+    fputc('\n', f);
     head(f, "roster_config_reloads_total", "counter",
          "Config file reloads (SIGHUP), by result.");
     fprintf(f, "roster_config_reloads_total{result=\"ok\"} %" PRIu64 "\n", s->reloads_ok);

@@ -30,6 +30,7 @@ struct rsd_metrics {
     struct rs_req_stat req[256]; /* by message type */
     uint64_t start_ms;           /* loop time at start */
     uint64_t reloads_ok, reloads_failed;
+    uint64_t snaps, snap_ns; /* snapshots taken for scrapes, and the loop time they took */
 };
 
 static inline void rsd_metrics_request(struct rsd_metrics *m, unsigned type, uint64_t ns)
@@ -63,6 +64,7 @@ struct rs_metrics_snap {
     uint64_t conns;     /* open connections, clients and peers */
     int log_level;
     uint64_t reloads_ok, reloads_failed;
+    uint64_t snaps, snap_ns;
     struct rs_req_stat req[256];
     struct rs_metrics_scope *scopes;
     size_t n_scopes;

@@ -99,6 +99,8 @@ int rs_metrics_snap_take(struct rsd *n, struct rs_metrics_snap *s)
         s->uptime_ms = rsd_now(n) - n->metrics->start_ms;
         s->reloads_ok = n->metrics->reloads_ok;
         s->reloads_failed = n->metrics->reloads_failed;
+        s->snaps = n->metrics->snaps;
+        s->snap_ns = n->metrics->snap_ns;
         memcpy(s->req, n->metrics->req, sizeof s->req);
     }
     struct take_ctx t = {n, s, 0, 0};
