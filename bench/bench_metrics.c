@@ -107,6 +107,22 @@ static double round_ops(roster_client *c, uint64_t ms, size_t *base)
     return (double)ops * 1e9 / (double)(bu_now_ns() - t0);
 }
 
+/* loop_cpu_ns: CPU time of rosterd's loop thread (its main thread: tid == pid), from
+ * schedstat (ns), so the HTTP thread's own work is not counted; 0 if unreadable. */
+static uint64_t loop_cpu_ns(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long long ns = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &ns) != 1)
+            ns = 0;
+        fclose(f);
+    }
+    return ns;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -170,10 +186,15 @@ int main(int argc, char **argv)
     if (rounds > 256)
         rounds = 256;
     double prev = 0;
+    uint64_t cpu[2] = {0, 0}, ops[2] = {0, 0}; /* [scrape]: loop CPU ns, operations */
     for (int r = 0; r < rounds; r++) {
         int scrape = (r / 2 + r) % 2; /* off on on off off on ...: ABBA, balanced in time */
         g_scrape = scrape;
+        uint64_t c0 = loop_cpu_ns(d), b0 = base, t0 = bu_now_ns();
         double v = round_ops(c, round_ms, &base);
+        (void)t0;
+        cpu[scrape] += loop_cpu_ns(d) - c0;
+        ops[scrape] += 2 * (base - b0);
         if (scrape)
             on[n_on++] = v;
         else
@@ -224,6 +245,11 @@ int main(int argc, char **argv)
            (unsigned long long)(g_scrapes ? g_scrape_bytes / g_scrapes : 0));
     printf("  paired rounds:          %+9.2f %%  (median of %zu adjacent on/off ratios - 1)\n",
            (m_ratio - 1) * 100.0, n_ratio);
+    if (ops[0] && ops[1])
+        printf("  loop CPU per operation: %9.1f ns without, %.1f ns with the scraper (%+.2f %%)\n",
+               (double)cpu[0] / (double)ops[0], (double)cpu[1] / (double)ops[1],
+               ((double)cpu[1] / (double)ops[1] / ((double)cpu[0] / (double)ops[0]) - 1) *
+                   100.0);
     if (snaps > 0)
         printf("  loop time per scrape:   %9.1f us (%.0f snapshots): %.4f %% of the loop at "
                "10 scrapes/s\n", snap_s * 1e6 / snaps, snaps, snap_s / snaps * 10 * 100);

@@ -1,6 +1,7 @@
 /* node.h: struct rsd, the daemon's one state object (owned by main.c): the libuv loop,
  * the core, the connection table, timers and signal handles. loop.c runs it; listen.c,
- * conn.c and effects.c work on it. Single-threaded: everything runs on the loop thread. */
+ * conn.c and effects.c work on it. Everything here runs on the loop thread; the HTTP
+ * server's thread (http.c) only ever sees snapshots the loop hands it. */
 #ifndef ROSTER_NODE_NODE_H
 #define ROSTER_NODE_NODE_H
 
