@@ -79,7 +79,8 @@ static int take(struct ctl *x, struct sample *s, const char **what)
         *what = "groups";
         return r;
     }
-    qsort(s->groups.items, s->groups.n, sizeof *s->groups.items, by_members_desc);
+    if (s->groups.n) /* qsort wants a valid pointer even for nothing */
+        qsort(s->groups.items, s->groups.n, sizeof *s->groups.items, by_members_desc);
     return 0;
 }
 
