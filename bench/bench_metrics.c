@@ -4,7 +4,10 @@
  * for a fixed time each, alternating rounds with a scraper thread that GETs /metrics
  * every 100 ms and rounds without it (ABAB..., so drift in the machine's load hits both
  * sides alike). It prints the median throughput of each side and the difference.
- * It also prints the median ratio of adjacent on/off rounds, which cancels slow drift.
+ * It also prints the median ratio of adjacent on/off rounds, which cancels slow drift,
+ * and the loop thread's CPU time per operation on each side (schedstat), which the load of
+ * a shared machine does not swamp. BENCH_METRICS_NOHTTP=1 starts rosterd without --http
+ * (no scraper, no request timing) to show what --http itself costs per operation.
  *   bench_metrics [ROSTERD] [ROUNDS] [ROUND_MS]     (defaults: beside, 20, 1000)
  * Every request (a register or an unregister) counts as one operation. */
 #include "bench_util.h"
@@ -159,15 +162,20 @@ int main(int argc, char **argv)
     snprintf(sock, sizeof sock, "%s/s.sock", dir);
     g_port = free_port();
     snprintf(http, sizeof http, "127.0.0.1:%d", g_port);
+    const char *nohttp = getenv("BENCH_METRICS_NOHTTP");
+    int http_on = !(nohttp && *nohttp && strcmp(nohttp, "0"));
     pid_t d = fork();
     if (d == 0) {
-        execl(rosterd, rosterd, "--socket", sock, "--http", http, "--log-level", "warn",
-              (char *)NULL);
+        if (http_on)
+            execl(rosterd, rosterd, "--socket", sock, "--http", http, "--log-level", "warn",
+                  (char *)NULL);
+        else
+            execl(rosterd, rosterd, "--socket", sock, "--log-level", "warn", (char *)NULL);
         _exit(127);
     }
     setenv("ROSTER_SOCKET", sock, 1);
     uint64_t deadline = bu_now_ns() + 10000000000ull;
-    while (scrape_once() <= 0) {
+    while (http_on ? scrape_once() <= 0 : access(sock, F_OK) != 0) {
         if (bu_now_ns() > deadline) {
             fprintf(stderr, "bench_metrics: rosterd did not start\n");
             kill(d, SIGKILL);
@@ -188,7 +196,7 @@ int main(int argc, char **argv)
     double prev = 0;
     uint64_t cpu[2] = {0, 0}, ops[2] = {0, 0}; /* [scrape]: loop CPU ns, operations */
     for (int r = 0; r < rounds; r++) {
-        int scrape = (r / 2 + r) % 2; /* off on on off off on ...: ABBA, balanced in time */
+        int scrape = http_on && (r / 2 + r) % 2; /* off on on off off on ...: ABBA */
         g_scrape = scrape;
         uint64_t c0 = loop_cpu_ns(d), b0 = base, t0 = bu_now_ns();
         double v = round_ops(c, round_ms, &base);
@@ -231,6 +239,19 @@ int main(int argc, char **argv)
         }
         if (fd >= 0)
             close(fd);
+    }
+    if (!http_on) {
+        double m_off = median(off, n_off);
+        printf("register+unregister, pipelined, one client, %d rounds of %llu ms, no --http\n"
+               "  throughput:             %10.0f ops/s (median)\n"
+               "  loop CPU per operation: %9.1f ns\n",
+               rounds, (unsigned long long)round_ms, m_off, (double)cpu[0] / (double)ops[0]);
+        roster_close(c);
+        kill(d, SIGTERM);
+        waitpid(d, NULL, 0);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        return system(cmd) != 0;
     }
     double m_on = median(on, n_on), m_off = median(off, n_off);
     double m_ratio = median(ratio, n_ratio);

@@ -31,14 +31,18 @@ void rsd_apply(struct rsd *n, struct rs_input *in)
     RS_ASSERT(!n->delivering); /* see the top of this file */
     in->wall_ms = wall_ms();
     size_t first = n->outs.n;
-    /* With --http, a client request's time to its queued reply is measured (metrics.h). */
-    uint64_t t0 = n->metrics && in->kind == RS_IN_CLIENT_MSG ? uv_hrtime() : 0;
+    /* With --http, client requests are counted and one in RS_LAT_SAMPLE of each type is
+     * timed from its decoded frame to its queued reply (metrics.h). */
+    struct rsd_metrics *m = in->kind == RS_IN_CLIENT_MSG ? n->metrics : NULL;
+    uint64_t t0 = m && rsd_metrics_sampled(m, in->msg->type) ? uv_hrtime() : 0;
     if (rs_core_apply(n->core, in, &n->outs) != 0) {
         rs_log(RS_LOG_ERROR, "core out of memory: aborting");
         abort();
     }
     if (t0)
-        rsd_metrics_request(n->metrics, in->msg->type, uv_hrtime() - t0);
+        rsd_metrics_request(m, in->msg->type, uv_hrtime() - t0);
+    else if (m)
+        rsd_metrics_count(m, in->msg->type);
     rsd_kv_outputs(n, first); /* an etcd op is only valid until the next apply */
 }
 

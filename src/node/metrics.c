@@ -72,10 +72,11 @@ static void requests(FILE *f, const struct rs_metrics_snap *s)
             fprintf(f, "roster_requests_total{type=\"%s\"} %" PRIu64 "\n", t, s->req[k].count);
         }
     head(f, "roster_request_duration_seconds", "histogram",
-         "Time from a decoded client frame to its reply queued, by message type.");
+         "Time from a decoded client frame to its reply queued, by message type (one "
+         "request in 16 of each type is timed).");
     for (unsigned k = 0; k < 256; k++) {
         const struct rs_req_stat *r = &s->req[k];
-        if (!r->count)
+        if (!r->timed)
             continue;
         type_label(t, sizeof t, k);
         uint64_t cum = 0;
@@ -86,11 +87,11 @@ static void requests(FILE *f, const struct rs_metrics_snap *s)
             fprintf(f, "\"} %" PRIu64 "\n", cum);
         }
         fprintf(f, "roster_request_duration_seconds_bucket{type=\"%s\",le=\"+Inf\"} %" PRIu64
-                   "\n", t, r->count);
+                   "\n", t, r->timed);
         fprintf(f, "roster_request_duration_seconds_sum{type=\"%s\"} ", t);
         seconds(f, r->sum_ns);
         fprintf(f, "\nroster_request_duration_seconds_count{type=\"%s\"} %" PRIu64 "\n", t,
-                r->count);
+                r->timed);
     }
 }
 
