@@ -116,8 +116,9 @@ static const char *sample_value(const char *key, const char *cookie, const char 
         {"outbuf-bytes", "300000000"}, {"stall-timeout-ms", "1000"},
         {"max-message-bytes", "1000"}, {"mailbox-bytes", "5000"},
     };
-    if (!strcmp(key, "cookie-file") || !strcmp(key, "etcd-ca") || !strcmp(key, "etcd-cert") ||
-        !strcmp(key, "etcd-key"))
+    /* files: the cookie (and the next one of a cookie rotation), etcd's PEM files */
+    if (!strncmp(key, "cookie-file", 11) || !strcmp(key, "etcd-ca") ||
+        !strcmp(key, "etcd-cert") || !strcmp(key, "etcd-key"))
         return cookie;
     if (!strcmp(key, "data-dir"))
         return dir;
