@@ -151,6 +151,16 @@ static int get_metrics(struct rsd_http *h, void *arg, const char *path, const ch
     return 0;
 }
 
+/* The routes every server has. A new page (the dashboard) adds its row here, or calls
+ * rsd_http_route from a function called below, before the thread starts: the table is
+ * read without a lock. */
+static const struct {
+    const char *path;
+    rsd_http_handler fn;
+} builtin_routes[] = {
+    {"/metrics", get_metrics},
+};
+
 /* --- the HTTP thread ------------------------------------------------------------------- */
 
 static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status,
@@ -262,7 +272,8 @@ int rsd_http_start(struct rsd *n)
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     n->http = h;
-    rsd_http_route(h, "/metrics", get_metrics, NULL);
+    for (size_t i = 0; i < sizeof builtin_routes / sizeof builtin_routes[0]; i++)
+        rsd_http_route(h, builtin_routes[i].path, builtin_routes[i].fn, NULL);
     int v6 = 0;
     h->fd = bind_listener(cfg->http_host, cfg->http_port, &v6);
     if (h->fd < 0)

@@ -18,10 +18,25 @@
 
 static char g_dir[64];
 
+static void remove_dir(void *arg);
+static void remove_dir_at_exit(void) { remove_dir(g_dir); }
+
+static void remove_dir(void *arg)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", (const char *)arg);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", (const char *)arg);
+}
+
+/* make_dir makes the test's directory, removed when the test process exits. */
 static void make_dir(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/roster-conf-XXXXXX");
     ASSERT(mkdtemp(g_dir));
+    static int registered;
+    if (!registered++)
+        atexit(remove_dir_at_exit);
 }
 
 static const char *write_bytes(const char *name, const char *text, size_t len);
