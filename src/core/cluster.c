@@ -143,6 +143,7 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
         rs_out_close_conn(c, n->conn, "node %s declared down: %s", n->name, why);
     rs_out_log(c, RS_LOG_WARN, "node %s (incarnation %016llx) declared down: %s", n->name,
                (unsigned long long)n->inc, why);
+    c->n_nodes_down++;
     /* Keep dialing its address, whoever dialed the lost connection: the node (or its next
      * incarnation) may come back there, and it may not know of us to dial us. */
     if (n->addr_len)
@@ -351,6 +352,7 @@ static void first_contact(struct rs_core *c, const struct rs_input *in)
     rs_nodes_mark_up(n);
     n->state = ROSTER_NODE_UP;
     n->conn = conn;
+    n->n_up++;
     n->dialed = in->dialed != 0;
     n->last_rx_ms = n->last_ping_ms = c->now_ms;
     rs_nodes_set_addr(n, in->peer_addr);

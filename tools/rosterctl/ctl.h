@@ -123,6 +123,7 @@ int cmd_elect(struct ctl *x, int argc, char **argv);
 /* ctl_read_mode applies --stale (reads from the node's local copy of a strong scope) to
  * the connected client. */
 void ctl_read_mode(struct ctl *x, int stale);
+int cmd_top(struct ctl *x, int argc, char **argv);
 
 /* cmd_msg.c: a message received by a holder (register / join): printed with --recv (one
  * JSON line with --json, else the data), a call answered by --reply-with. Returns 0 or the

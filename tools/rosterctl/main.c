@@ -50,6 +50,7 @@ static const struct cmd cmds[] = {
     {"multi-call", cmd_multi_call, "multi-call GROUP [MESSAGE] [--local]"},
     {"ping", cmd_ping, "ping"},
     {"log-level", cmd_log_level, "log-level error|warn|info|debug"},
+    {"top", cmd_top, "top [--once] [--interval MS] [--limit N]   (live view; --json with --once)"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
