@@ -113,7 +113,7 @@ static int apply(struct mstate *s, const struct linz_op *op)
     case LINZ_HANDOFF:
         if (s->holder == 0)
             return !unknown && op->outcome == LINZ_NOTFOUND;
-        if (s->holder != op->pid)
+        if (s->holder != op->pid && !op->as_holder)
             return !unknown && op->outcome == LINZ_NOTOWNER;
         if (op->outcome == LINZ_CONFLICT)
             return op->if_token && learn(s, op->r_token) && s->token != op->if_token;
@@ -125,7 +125,7 @@ static int apply(struct mstate *s, const struct linz_op *op)
     case LINZ_UPDATE:
         if (s->holder == 0)
             return !unknown && op->outcome == LINZ_NOTFOUND;
-        if (s->holder != op->pid)
+        if (s->holder != op->pid && !op->as_holder)
             return !unknown && op->outcome == LINZ_NOTOWNER;
         if (op->outcome == LINZ_CONFLICT) {
             if (!learn(s, op->r_token) || op->r_meta != s->meta)

@@ -48,6 +48,8 @@ struct linz_op {
     uint32_t to;     /* handoff: the new holder (> 0) */
     uint32_t meta;   /* register, update: the new metadata */
     uint64_t if_token; /* handoff, update: expected token (0: none); check: the token */
+    int as_holder;     /* handoff, update: the caller may act for whichever pid holds the
+                          name (a client of the holder's OS user), not only as pid */
     int if_meta_set;   /* update: compare the metadata with if_meta */
     uint32_t if_meta;
     enum linz_outcome outcome;

@@ -195,6 +195,7 @@ static void one_op(struct worker *w, roster_client *c, uint32_t self, int *broke
         uint64_t token = 0;
         op.kind = LINZ_HANDOFF;
         op.to = to;
+        op.as_holder = 1; /* every worker runs as the same OS user: it may act for any holder */
         op.if_token = (r & 0x1000) ? w->tokens[name - 1] : 0;
         rc = roster_handoff(c, SCOPE, key, strlen(key), pid_of(to), op.if_token, &token,
                             OP_TIMEOUT_MS);
@@ -220,6 +221,7 @@ static void one_op(struct worker *w, roster_client *c, uint32_t self, int *broke
         uint64_t token = 0;
         roster_buf cur = {0};
         op.kind = LINZ_UPDATE;
+        op.as_holder = 1;
         rc = roster_update(c, SCOPE, key, strlen(key), mbuf, (size_t)mlen, &cond, &token, &cur,
                            OP_TIMEOUT_MS);
         op.r_token = token;

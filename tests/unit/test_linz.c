@@ -158,6 +158,14 @@ static void test_handoff(void)
                  .if_token = 3, .outcome = LINZ_CONFLICT, .r_token = 3),
     };
     ASSERT(!judge(g, 2, &r));
+    /* another pid may hand it off only when acting for the holder (same OS user) */
+    struct linz_op k[] = {
+        h[0], OP(.name = 1, .kind = LINZ_HANDOFF, .call = 10, .ret = 20, .pid = 7, .to = 2,
+                 .outcome = LINZ_OK, .r_token = 4),
+    };
+    ASSERT(!judge(k, 2, &r));
+    k[1].as_holder = 1;
+    ASSERT(judge(k, 2, &r));
 }
 
 static void test_compare_and_set(void)
