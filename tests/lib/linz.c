@@ -113,19 +113,27 @@ static int apply(struct mstate *s, const struct linz_op *op)
     case LINZ_HANDOFF:
         if (s->holder == 0)
             return !unknown && op->outcome == LINZ_NOTFOUND;
-        if (s->holder != op->pid && !op->as_holder)
+        if (s->holder != op->pid && (!op->as_holder || op->outcome == LINZ_NOTOWNER))
             return !unknown && op->outcome == LINZ_NOTOWNER;
-        if (op->outcome == LINZ_CONFLICT)
-            return op->if_token && learn(s, op->r_token) && s->token != op->if_token;
+        if (op->outcome == LINZ_CONFLICT) {
+            /* the refusal need not say the current token (r_token 0) */
+            if (!op->if_token)
+                return 0;
+            if (op->r_token && !learn(s, op->r_token))
+                return 0;
+            return !s->known || s->token != op->if_token;
+        }
         if (!unknown && op->outcome != LINZ_OK)
             return 0;
         if (op->if_token && !token_is(s, op->if_token))
             return 0;
+        if (op->to == s->holder) /* to the holder itself: nothing changes, the token stays */
+            return unknown || learn(s, op->r_token);
         return grant(s, op->to, op);
     case LINZ_UPDATE:
         if (s->holder == 0)
             return !unknown && op->outcome == LINZ_NOTFOUND;
-        if (s->holder != op->pid && !op->as_holder)
+        if (s->holder != op->pid && (!op->as_holder || op->outcome == LINZ_NOTOWNER))
             return !unknown && op->outcome == LINZ_NOTOWNER;
         if (op->outcome == LINZ_CONFLICT) {
             if (!learn(s, op->r_token) || op->r_meta != s->meta)

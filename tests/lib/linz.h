@@ -49,13 +49,16 @@ struct linz_op {
     uint32_t meta;   /* register, update: the new metadata */
     uint64_t if_token; /* handoff, update: expected token (0: none); check: the token */
     int as_holder;     /* handoff, update: the caller may act for whichever pid holds the
-                          name (a client of the holder's OS user), not only as pid */
+                          name (a client of the holder's OS user), not only as pid; a
+                          refusal (NOTOWNER) is then also right while another pid holds it
+                          (the node may not know that holder's user) */
     int if_meta_set;   /* update: compare the metadata with if_meta */
     uint32_t if_meta;
     enum linz_outcome outcome;
     uint32_t r_holder; /* taken: the holder; lookup: the holder; check: 1 current, 0 stale */
     uint64_t r_token;  /* register, handoff, update OK: the token; lookup: the token;
-                          conflict: the current token; check: the current token (0: free) */
+                          conflict: the current token (a handoff's may be 0: not told);
+                          check: the current token (0: free) */
     uint32_t r_meta;   /* lookup: the meta; conflict (update): the current meta */
 };
 

@@ -247,8 +247,9 @@ static size_t random_history(struct linz_op *h, size_t n, unsigned seed)
                 o->outcome = LINZ_NOTOWNER;
             else {
                 o->outcome = LINZ_OK;
+                if (o->to != s->holder) /* to the holder itself keeps the token */
+                    s->token = ++rev;
                 s->holder = o->to;
-                s->token = ++rev;
                 o->r_token = s->token;
             }
             break;
