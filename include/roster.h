@@ -276,10 +276,11 @@ typedef struct roster_update_cond {
     roster_pid member;     /* a membership of member in the group name; zero pid: a name */
 } roster_update_cond;
 /* roster_update replaces a name's (or, with cond->member, a membership's) metadata only if
- * what cond names matches: ECONFLICT otherwise, with the current metadata in *current and
- * the current token in *token (both may be NULL; free *current with roster_buf_free). The
- * caller must be the holder's client or a client of the same OS user. Strong scopes, and
- * eventual scopes on the owner's node. */
+ * what cond names matches (cond NULL, or neither if_token nor if_meta: unconditionally):
+ * ECONFLICT otherwise, with the current metadata in *current and the current token in
+ * *token (both may be NULL; free *current with roster_buf_free; on success *current is
+ * left empty and *token is the token now). The caller must be the holder's client or a
+ * client of the same OS user. Strong scopes, and eventual scopes on the owner's node. */
 ROSTER_API int roster_update(roster_client *c, const char *scope, const void *name,
                              size_t name_len, const void *meta, size_t meta_len,
                              const roster_update_cond *cond, uint64_t *token,
@@ -288,15 +289,19 @@ ROSTER_API int roster_update(roster_client *c, const char *scope, const void *na
  * stays the callback's until the next call or the end of roster_update_with); return 0 to
  * write it, or a non-zero value to stop (roster_update_with returns that value). */
 typedef int (*roster_update_fn)(void *arg, const roster_buf *current, roster_buf *next);
-/* roster_update_with runs a read-modify-write loop on name's metadata: read it, call fn,
- * compare-and-set with the token read, and retry on ECONFLICT until timeout_ms. */
+/* roster_update_with runs a read-modify-write loop on name's metadata: read it (one
+ * lookup), call fn, compare-and-set with the token AND the metadata read, and on ECONFLICT
+ * call fn again on the value the conflict returned, until it succeeds or timeout_ms has
+ * passed (ETIMEDOUT). *token (if not NULL) receives the token after the write. */
 ROSTER_API int roster_update_with(roster_client *c, const char *scope, const void *name,
                                   size_t name_len, roster_update_fn fn, void *arg,
                                   uint64_t *token, int timeout_ms);
 /* roster_campaign waits until pid holds name (leader election in a strong scope), in
  * first-come order among the candidates, then answers like roster_register_token. The
  * candidacy ends (and the name is resigned) when pid closes or the client goes; resign
- * explicitly with roster_unregister. timeout_ms -1 waits without limit. */
+ * explicitly with roster_unregister. timeout_ms -1 waits without limit. After ETIMEDOUT the
+ * candidacy stays on the node until pid closes (the late answer is dropped): campaign with
+ * a pid made for it and close that pid to withdraw. EINVAL in an eventual scope. */
 ROSTER_API int roster_campaign(roster_client *c, const char *scope, const void *name,
                                size_t name_len, roster_pid pid, const void *meta,
                                size_t meta_len, uint64_t *token, int timeout_ms);

@@ -2,11 +2,12 @@
 # Installs the Debian packages roster needs to build and test, only if any is missing.
 # Runs `apt-get update` once, then `apt-get install -y`; needs root when something is missing.
 set -euo pipefail
-# libsodium-dev: peer authentication (rosterd); iproute2 + nftables: the cluster tests' own
+# libsodium-dev: peer authentication and sealed peer links (rosterd); iproute2 + nftables: the cluster tests' own
 # network namespace and the packet-dropping partition rules.
 # etcd-server, libgrpc-dev, protobuf-c: strong scopes' etcd client (src/etcd) and its tests,
 # which start their own etcd members on free loopback ports.
-pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev clang libclang-rt-14-dev llvm valgrind
+# libmicrohttpd-dev: rosterd --http (Prometheus metrics, src/node/http.c).
+pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev libmicrohttpd-dev clang libclang-rt-14-dev llvm valgrind
       iproute2 nftables etcd-server libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
       python3)
 # `deps.sh bench`: also the NATS server and C client, the reference in `make bench`.

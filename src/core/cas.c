@@ -28,6 +28,7 @@
 #include "core/registry.h"
 #include "core/scope.h"
 #include "core/scopes.h"
+#include "core/strong.h"
 #include "core/util.h"
 
 /* strong answers req if its scope is strong (1), else leaves it to us (0). */
@@ -36,8 +37,7 @@ static int strong(struct rs_core *c, struct rs_client *cl, const struct rs_msg *
     const struct rs_scope *s = rs_scopes_find(c, req->scope);
     if (!s || s->mode != ROSTER_SCOPE_STRONG)
         return 0;
-    /* at merge: rs_strong_on_{check_token,handoff,update,campaign}(c, cl, req) by type */
-    rs_out_error(c, cl, req, ROSTER_EUNAVAIL, "strong scopes: not in this build");
+    rs_strong_on_cas(c, cl, req); /* etcd's transactions: kvelect.c, kvread.c */
     return 1;
 }
 

@@ -114,6 +114,7 @@ int rs_claims_add(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *
         return 0;
     }
     RS_ASSERT(h != n);
+    c->n_conflicts++; /* two claims on one key: the policy picks the visible one */
     if (rs_claims_cmp(c, n, h) < 0) {
         rs_map_replace_item(&s->names, n->hash, h, n);
         n->alt = h;

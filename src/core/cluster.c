@@ -143,6 +143,7 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
         rs_out_close_conn(c, n->conn, "node %s declared down: %s", n->name, why);
     rs_out_log(c, RS_LOG_WARN, "node %s (incarnation %016llx) declared down: %s", n->name,
                (unsigned long long)n->inc, why);
+    c->n_nodes_down++;
     /* Keep dialing its address, whoever dialed the lost connection: the node (or its next
      * incarnation) may come back there, and it may not know of us to dial us. */
     if (n->addr_len)
@@ -163,7 +164,7 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
         if (s && s->joined && s->subs)
             rs_events_node(c, s, ROSTER_EV_NODE_DOWN, rs_bytes_of(n->name, n->name_len));
     }
-    rs_nodes_pscopes_free(n);
+    rs_nodes_mark_down(n, c->wall_ms);
 }
 
 void rs_cluster_fail(struct rs_core *c, struct rs_node *n, const char *fmt, ...)
@@ -227,7 +228,7 @@ static void greet(struct rs_core *c, struct rs_node *peer)
         struct rs_msg m;
         memset(&m, 0, sizeof m);
         m.type = RS_MSG_P_SCOPE;
-        rs_msg_p_scope_joined_set(&m, s->joined ? 1 : 0);
+        rs_msg_p_scope_joined_set(&m, s->joined && !s->kv ? 1 : 0); /* strong: etcd's */
         m.scope = rs_bytes_of(s->name, s->name_len);
         rs_out_peer(c, peer, &m);
     }
@@ -348,8 +349,10 @@ static void first_contact(struct rs_core *c, const struct rs_input *in)
     if (add_peer(c, conn, n) != 0)
         return;
     forget_others(c, in->peer_name, n);
+    rs_nodes_mark_up(n);
     n->state = ROSTER_NODE_UP;
     n->conn = conn;
+    n->n_up++;
     n->dialed = in->dialed != 0;
     n->last_rx_ms = n->last_ping_ms = c->now_ms;
     rs_nodes_set_addr(n, in->peer_addr);
@@ -522,6 +525,7 @@ struct node_item {
     uint32_t state;
     int self;
     uint64_t inc;
+    uint64_t down_since; /* DOWN: wall clock ms of the declaration */
 };
 
 static int cmp_node_item(const void *a, const void *b)
@@ -541,11 +545,14 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
         return;
     size_t n = 0;
     if (!s || s->joined)
-        v[n++] = (struct node_item){c->node, c->node_len, ROSTER_NODE_UP, 1, c->inc};
+        v[n++] = (struct node_item){c->node, c->node_len, ROSTER_NODE_UP, 1, c->inc, 0};
     for (size_t i = 0; i < c->nodes.cap; i++) {
         struct rs_node *x = c->nodes.slots[i].item;
-        if (x && (!s || rs_nodes_joined(x, s)))
-            v[n++] = (struct node_item){x->name, x->name_len, (uint32_t)x->state, 0, x->inc};
+        /* a down node is listed under the scopes it had joined, with when it went down */
+        if (x && (!s || rs_nodes_joined(x, s) ||
+                  (x->state == ROSTER_NODE_DOWN && rs_nodes_was_joined(x, s))))
+            v[n++] = (struct node_item){x->name, x->name_len, (uint32_t)x->state, 0, x->inc,
+                                        x->state == ROSTER_NODE_DOWN ? x->down_wall_ms : 0};
     }
     qsort(v, n, sizeof *v, cmp_node_item);
     for (size_t i = 0; i < n; i++) {
@@ -553,6 +560,7 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
         memset(&it, 0, sizeof it);
         rs_msg_nodes_item_opts_set(&it, rs_msg_nodes_item_pack(v[i].state, v[i].self));
         rs_msg_nodes_item_incarnation_set(&it, v[i].inc);
+        rs_msg_nodes_item_down_since_set(&it, v[i].down_since);
         rs_msg_nodes_item_node_set(&it, rs_bytes_of(v[i].name, v[i].len));
         rs_out_item(c, cl, req, &it);
     }

@@ -114,6 +114,67 @@ void rs_core_stats(const struct rs_core *c, struct rs_core_stats *st)
     st->scopes = c->scopes.n;
     st->calls_pending = rs_calls_pending(c);
     st->call_proxies = c->route.n_px;
+    st->events_sent = c->n_events_sent;
+    st->sub_overflows = c->n_sub_overflows;
+    st->conflicts = c->n_conflicts;
+    st->nodes_down = c->n_nodes_down;
+    st->msgs_delivered = c->route.delivered;
+    st->msgs_dropped = c->route.dropped;
+    st->unread_bytes = st->unread_max = 0;
+    for (size_t i = 0; i < c->clients.cap; i++) {
+        const struct rs_client *cl = c->clients.slots[i].item;
+        if (!cl)
+            continue;
+        st->unread_bytes += cl->unread;
+        if (cl->unread > st->unread_max)
+            st->unread_max = cl->unread;
+    }
+}
+
+void rs_core_scopes_each(const struct rs_core *c,
+                         void (*fn)(void *ctx, const struct rs_core_scope_view *v), void *ctx)
+{
+    for (size_t i = 0; i < c->scopes.cap; i++) {
+        const struct rs_scope *s = c->scopes.slots[i].item;
+        if (!s)
+            continue;
+        struct rs_core_scope_view v = {s->name, s->name_len, s->names.n, s->groups.n,
+                                       s->n_members, 0};
+        for (const struct rs_sub *sub = s->subs; sub; sub = sub->snext)
+            v.subscriptions++;
+        fn(ctx, &v);
+    }
+}
+
+void rs_core_nodes_each(const struct rs_core *c,
+                        void (*fn)(void *ctx, const struct rs_core_node_view *v), void *ctx)
+{
+    for (size_t i = 0; i < c->nodes.cap; i++) {
+        const struct rs_node *n = c->nodes.slots[i].item;
+        if (!n)
+            continue;
+        struct rs_core_node_view v = {n->name, n->name_len, n->inc, n->state, n->conn,
+                                      n->rtt_ms, n->n_up, n->n_entries};
+        fn(ctx, &v);
+    }
+}
+
+unsigned rs_core_raise_limits(struct rs_core *c, const struct rs_limits *l)
+{
+    unsigned *cur[] = {&c->lim.conns_max, &c->lim.pids_per_client,
+                       &c->lim.entries_per_client, &c->lim.subs_per_client,
+                       &c->lim.monitors_per_client, &c->lim.queue_bytes, &c->lim.outbuf_max,
+                       &c->lim.mailbox_bytes};
+    const unsigned want[] = {l->conns_max, l->pids_per_client, l->entries_per_client,
+                             l->subs_per_client, l->monitors_per_client, l->queue_bytes,
+                             l->outbuf_max, l->mailbox_bytes};
+    unsigned raised = 0;
+    for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (want[i] > *cur[i]) {
+            *cur[i] = want[i];
+            raised |= 1u << i;
+        }
+    return raised;
 }
 
 /* --- connections -------------------------------------------------------------------- */
@@ -256,6 +317,11 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"scopes", c->scopes.n},
         {"messages_delivered", c->route.delivered},
         {"messages_dropped", c->route.dropped},
+        {"requests", c->n_requests},
+        {"events_sent", c->n_events_sent},
+        {"subscription_overflows", c->n_sub_overflows},
+        {"conflicts_resolved", c->n_conflicts},
+        {"nodes_declared_down", c->n_nodes_down},
         {"calls_pending", rs_calls_pending(c)},
         {"limit_name_max", l->name_max},
         {"limit_meta_max", l->meta_max},
@@ -474,6 +540,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         on_open(c, in);
         break;
     case RS_IN_CLIENT_MSG:
+        c->n_requests++;
         on_msg(c, in->conn, in->msg);
         break;
     case RS_IN_CLIENT_GONE:

@@ -170,7 +170,45 @@ struct rs_core_stats {
     uint64_t scopes;
     uint64_t calls_pending; /* calls and multi-calls of local clients waiting */
     uint64_t call_proxies;  /* calls of other nodes waiting on local pids */
+    /* for metrics (src/node/metrics.c): counters since start, then gauges */
+    uint64_t events_sent;   /* EVENT frames queued to local subscribers */
+    uint64_t sub_overflows; /* subscriptions ended by an OVERFLOW event */
+    uint64_t conflicts;     /* second claims on a unique name settled by the policy */
+    uint64_t nodes_down;    /* other nodes declared down */
+    uint64_t msgs_delivered;/* messages delivered to local pids */
+    uint64_t msgs_dropped;  /* messages dropped (mailbox full, too big, link full) */
+    uint64_t unread_bytes;  /* bytes queued to local clients and not yet read, all clients */
+    uint64_t unread_max;    /* the same, of the client with the most */
 };
 void rs_core_stats(const struct rs_core *core, struct rs_core_stats *st);
+
+/* Per scope and per node views for metrics, called back once each (views valid during
+ * the call; names not NUL-terminated). */
+struct rs_core_scope_view {
+    const char *name;
+    size_t name_len;
+    uint64_t names, groups, members, subscriptions;
+};
+struct rs_core_node_view {
+    const char *name;
+    size_t name_len;
+    uint64_t incarnation;
+    int state;          /* ROSTER_NODE_UP / DOWN / CONNECTING */
+    uint64_t conn;      /* its peer connection when up, else 0 */
+    uint64_t rtt_ms;    /* last heartbeat round trip */
+    uint64_t ups;       /* times it came up: reconnects + 1 */
+    uint64_t entries;   /* its names + memberships held here */
+};
+void rs_core_scopes_each(const struct rs_core *core,
+                         void (*fn)(void *ctx, const struct rs_core_scope_view *v), void *ctx);
+void rs_core_nodes_each(const struct rs_core *core,
+                        void (*fn)(void *ctx, const struct rs_core_node_view *v), void *ctx);
+
+/* rs_core_raise_limits raises, to l's values, the per-client limits that may grow while
+ * clients are connected (connections, pids, entries, subscriptions, monitors, queue,
+ * outbuf and mailbox bytes): a field of l below the current value is left alone, and so
+ * are the sizes clients learned at HELLO. l must pass rs_limits_check. Returns a bit set
+ * of the fields raised (1 << index in the order above). Called between applies. */
+unsigned rs_core_raise_limits(struct rs_core *core, const struct rs_limits *l);
 
 #endif

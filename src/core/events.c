@@ -43,6 +43,7 @@ static int matches(const struct rs_sub *s, int group, const uint8_t *key, size_t
 static void overflow(struct rs_core *c, struct rs_sub *s)
 {
     struct rs_pid zero = {0, 0};
+    c->n_sub_overflows++;
     rs_out_event(c, s->client, ROSTER_EV_OVERFLOW, ROSTER_REASON_NONE, 0, s->id, zero, s->scope,
                  rs_bytes_of(s->pat, s->pat_len), rs_bytes_of(NULL, 0), rs_bytes_of(NULL, 0));
     rs_out_log(c, RS_LOG_INFO,
@@ -67,6 +68,7 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
             continue;
         }
         rs_out_event(c, sub->client, kind, reason, 0, sub->id, pid, s, key, meta, prev);
+        c->n_events_sent++;
     }
 }
 
@@ -103,5 +105,6 @@ void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct
         m.scope = rs_bytes_of(s->name, s->name_len);
         rs_msg_event_node_set(&m, name); /* NODE_UP / NODE_DOWN: the node itself */
         rs_out_frame(c, sub->client, &m);
+        c->n_events_sent++;
     }
 }

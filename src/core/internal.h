@@ -205,12 +205,17 @@ struct rs_node {
     uint64_t unread;          /* bytes sent on conn minus bytes reported flushed */
     int overflow;             /* unread passed outbuf_max: declared down at the apply's end */
     struct rs_pscope *scopes; /* scopes it joined */
+    struct rs_pscope *down_scopes; /* DOWN: the scopes it had joined (NODES of a scope lists
+                                      it as down) */
+    uint64_t down_wall_ms;    /* DOWN: wall clock (ms) when it was declared down */
     struct rs_scope *sync;    /* scope of the snapshot it is sending (NULL: one we ignore) */
     int sync_active;          /* between its P_SYNC_BEGIN and P_SYNC_END */
     uint32_t sync_len;        /* scope named by that P_SYNC_BEGIN (its END must match) */
     char sync_name[RS_SCOPE_MAX + 1];
     uint64_t n_entries;       /* names + memberships of its pids we hold (all scopes) */
     uint64_t since_ms;        /* record created (a CONNECTING one is forgotten later) */
+    uint64_t rtt_ms;          /* last heartbeat round trip (P_PONG), for metrics */
+    uint64_t n_up;            /* times it came up (PEER_UP accepted): reconnects + 1 */
     uint32_t name_len;
     uint32_t addr_len;
     char name[RS_NODE_NAME_MAX + 1];
@@ -332,6 +337,12 @@ struct rs_core {
     int ev_kv;               /* rs_out_event: a strong scope's event (node, revision below) */
     struct rs_bytes ev_node;
     uint64_t ev_rev;
+    /* counters for metrics (rs_core_stats) */
+    uint64_t n_requests;      /* client frames handled (STATUS "requests": rates for top) */
+    uint64_t n_events_sent;   /* EVENT frames queued to subscribers */
+    uint64_t n_sub_overflows; /* subscriptions ended by an OVERFLOW event */
+    uint64_t n_conflicts;     /* a second claim on a unique name, settled by the policy */
+    uint64_t n_nodes_down;    /* other nodes declared down */
 };
 
 #endif

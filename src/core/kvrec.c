@@ -45,6 +45,8 @@ enum rs_kvk_kind rs_kvk_kind(const uint8_t *key, size_t n)
             return RS_KVK_MEMBER;
         case 'w':
             return RS_KVK_WHY;
+        case 'c':
+            return RS_KVK_CAND;
         }
     }
     if (n >= 5 && memcmp(key, "node/", 5) == 0)
@@ -84,6 +86,21 @@ int rs_kvk_member(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes group
     rs_put_u64(raw, pid.inc);
     rs_put_u64(raw + 8, pid.serial);
     return rs_kvk_group(b, scope, group) || put_str(b, "/") || put_hex(b, raw, sizeof raw);
+}
+
+int rs_kvk_cands(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes name)
+{
+    return put_str(b, "c/") || put_hex(b, scope.ptr, scope.len) || put_str(b, "/") ||
+           put_hex(b, name.ptr, name.len) || put_str(b, "/");
+}
+
+int rs_kvk_cand(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes name,
+                struct rs_pid pid)
+{
+    uint8_t raw[16];
+    rs_put_u64(raw, pid.inc);
+    rs_put_u64(raw + 8, pid.serial);
+    return rs_kvk_cands(b, scope, name) || put_hex(b, raw, sizeof raw);
 }
 
 int rs_kvk_node(struct rs_buf *b, struct rs_bytes node)

@@ -17,6 +17,7 @@ enum rs_kvk_kind {
     RS_KVK_MEMBER, /* m/<hex scope>/<hex group>/<pid>: one membership */
     RS_KVK_NODE,   /* node/<node name>: the node's lease id (attached to it) */
     RS_KVK_WHY,    /* w/<node name>: why the node's last removal happened */
+    RS_KVK_CAND,   /* c/<hex scope>/<hex name>/<pid>: a campaign's candidate */
 };
 
 /* One decoded value (views into the bytes decoded, except what is inline). */
@@ -44,6 +45,9 @@ int rs_kvk_group(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes group)
 int rs_kvk_member(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes group,
                   struct rs_pid pid);
 int rs_kvk_node(struct rs_buf *b, struct rs_bytes node);
+int rs_kvk_cands(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes name); /* prefix */
+int rs_kvk_cand(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes name,
+                struct rs_pid pid);
 int rs_kvk_why(struct rs_buf *b, struct rs_bytes node);
 /* rs_kvk_scope_of decodes the scope of a scope, name or member key into out (RS_SCOPE_MAX
  * + 1 bytes); its length, or -1 if the key is not one of those or malformed. */

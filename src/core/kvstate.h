@@ -29,7 +29,7 @@ enum rs_kvop_kind {
     KV_GRANT = 1, KV_KEEPALIVE, KV_REVOKE, KV_NODEKEY, KV_LOAD, KV_WATCH,
     KV_CREATE, KV_REGISTER, KV_UNREGISTER, KV_JOIN, KV_LEAVE, KV_DROP,
     KV_LOOKUP, KV_NAMES, KV_COUNT, KV_MEMBERS, KV_IS_MEMBER, KV_GROUPS,
-    KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH,
+    KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH, KV_CAMPAIGN, KV_CLEANUP,
 };
 
 struct rs_kvop {
@@ -43,6 +43,11 @@ struct rs_kvop {
     uint8_t type;
     uint32_t opts;
     uint32_t reason;      /* KV_DROP */
+    uint32_t uid;         /* the requesting client's OS user */
+    int state;            /* kvelect.c: 0 reading, 1 writing, 2 waiting (campaign) */
+    int writing;          /* the operation in flight may change etcd (else: a read, and a
+                             lost answer means "not applied") */
+    int64_t cand_rev;     /* campaign: our candidate key's create_revision */
     struct rs_pid pid;    /* the pid acted for */
     struct rs_pid pid2;   /* filter pid, handoff target */
     uint64_t arg;         /* limit, token, sub id ... */
@@ -71,6 +76,7 @@ struct rs_kv {
     int loaded;
     uint64_t load_id, watch_id, reload_at;
     int64_t rev;            /* the local copy reflects etcd up to this revision */
+    uint64_t poke_at;       /* next periodic look of the waiting campaigns */
     struct rs_map ops;      /* struct rs_kvop by id */
     struct rs_kvop *waiters;
     /* operations handed out in this apply (freed at the next) */
@@ -136,6 +142,20 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
 /* kvwrite.c */
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o);
+/* rs_kvwrite_late removes the key w wrote for a pid that died meanwhile. */
+void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w);
+
+/* kvelect.c */
+void rs_kvelect_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+/* rs_kvelect_poke re-examines the waiting campaigns after the local copy changed. */
+void rs_kvelect_poke(struct rs_core *c);
+/* rs_kvelect_pid_down ends the campaigns of a dying pid (its candidate keys go). */
+void rs_kvelect_pid_down(struct rs_core *c, struct rs_pid pid);
+/* rs_kvelect_fence ends every campaign: their candidacies were under the lost lease. */
+void rs_kvelect_fence(struct rs_core *c);
+
+/* kvsub.c */
+void rs_kvsub_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 
 /* kvread.c */
 void rs_kvread_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);

@@ -129,6 +129,7 @@ static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t 
         p->lease = c->kv->lease;
     o->lease = c->kv->lease;
     o->token = token;
+    o->writing = 1;
     send(c, o, t);
 }
 
@@ -149,6 +150,7 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
     then[1].type = ETCD_OP_DELETE;
     rs_kv_set_key(c, &then[1], key);
     o->lease = c->kv->lease;
+    o->writing = 1;
     send(c, o, t);
 }
 
@@ -161,6 +163,7 @@ static void read_key(struct rs_core *c, struct rs_kvop *o)
     op->type = ETCD_OP_RANGE;
     rs_kv_set_key(c, op, key);
     op->timeout_ms = (int)c->kv->timeout_ms;
+    o->writing = 0;
     send(c, o, op);
 }
 
@@ -299,6 +302,7 @@ static void drop(struct rs_core *c, struct rs_kvop *o)
     t->success = then;
     t->n_success = nt;
     t->timeout_ms = (int)c->kv->timeout_ms;
+    o->writing = 1;
     send(c, o, t);
 }
 
@@ -334,8 +338,16 @@ void rs_strong_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason)
         drop(c, o);
 }
 
+void rs_strong_pid_gone(struct rs_core *c, struct rs_proc *p)
+{
+    if (c->kv) {
+        struct rs_pid pid = {c->inc, p->serial};
+        rs_kvelect_pid_down(c, pid);
+    }
+}
+
 /* late: a write for a pid that died while it was in flight: take its key away again. */
-static void late(struct rs_core *c, struct rs_kvop *w)
+void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w)
 {
     const struct rs_buf *key = op_key(c, w);
     if (!key)
@@ -472,6 +484,10 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
 
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
+    if (o->kind == KV_HANDOFF || o->kind == KV_UPDATE || o->kind == KV_CAMPAIGN) {
+        rs_kvelect_on_result(c, o, r); /* a campaign's win must be undone even when done */
+        return;
+    }
     if (o->done)
         return;
     if (o->kind == KV_DROP) {
@@ -496,6 +512,10 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
         return;
     }
     if ((r->status == ETCD_OK && r->type == ETCD_OP_RANGE) || r->status == ETCD_FAILED) {
+        if ((o->kind == KV_REGISTER || o->kind == KV_JOIN) && !rs_pids_find(c, o->pid)) {
+            o->done = 1; /* the pid died meanwhile: nothing more to write for it */
+            return;
+        }
         on_read(c, o, range_of(r));
         return;
     }
@@ -506,18 +526,24 @@ void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o)
 {
     struct rs_client *cl = rs_kv_client(c, o);
     int pid_gone = o->kind != KV_CREATE && !rs_pids_find(c, o->pid);
-    if ((o->kind == KV_REGISTER || o->kind == KV_JOIN) && pid_gone && c->kv->lease)
-        late(c, o);
+    if ((o->kind == KV_REGISTER || o->kind == KV_JOIN || o->kind == KV_CAMPAIGN) && pid_gone &&
+        c->kv->lease)
+        rs_kvwrite_late(c, o);
     if (cl && !o->done) {
         struct rs_msg q = rs_kv_req(o);
-        if ((o->kind == KV_REGISTER || o->kind == KV_JOIN) && o->lease != c->kv->lease) {
-            rs_out_error(c, cl, &q, ROSTER_EUNAVAIL,
-                         "the node lost its etcd lease: the write will not last");
-        } else if (o->kind == KV_REGISTER) {
+        if ((o->kind == KV_REGISTER || o->kind == KV_JOIN || o->kind == KV_CAMPAIGN) &&
+            o->lease != c->kv->lease) {
+            /* committed, under a lease the node gave up: it holds until etcd expires it */
+            rs_out_error(c, cl, &q, ROSTER_EUNKNOWN,
+                         "the node lost its etcd lease: the write was committed but goes "
+                         "when etcd expires the old lease");
+        } else if (o->kind == KV_REGISTER || o->kind == KV_HANDOFF || o->kind == KV_UPDATE ||
+                   o->kind == KV_CAMPAIGN) {
+            /* these replies all carry the holder in PID and the token in ARG2 */
             struct rs_msg r;
             memset(&r, 0, sizeof r);
-            rs_msg_register_reply_holder_set(&r, o->pid);
-            rs_msg_register_reply_token_set(&r, o->token);
+            r.pid = o->kind == KV_UPDATE ? o->holder : o->pid;
+            r.arg2 = o->token;
             rs_out_reply(c, cl, &q, &r);
         } else {
             rs_out_ok(c, cl, &q);

@@ -22,6 +22,7 @@ void rs_life_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
 {
     /* Its strong entries go in one etcd transaction (the watch brings the events). */
     rs_strong_pid_down(c, p, reason);
+    rs_strong_pid_gone(c, p);
     /* Out of the pid table first, so nothing below finds a half-dead pid. */
     rs_pids_unlink(c, p);
     struct rs_change ch = {.kind = RS_CH_PID_DOWN, .source = RS_SRC_LOCAL, .reason = reason,

@@ -156,8 +156,8 @@ static int member_update(struct rs_core *c, struct rs_member *m, struct rs_bytes
 {
     m->stale = 0;
     out->what = RS_MEMBERS_SAME;
-    if (m->proc->node && rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len))
-        return 0; /* a snapshot confirming what we hold */
+    if (rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len))
+        return 0; /* a snapshot confirming what we hold, or a re-join that changes nothing */
     int failed;
     uint8_t *nm = rs_core_dup(c, meta, &failed);
     if (failed)

@@ -9,7 +9,7 @@
 enum rs_members_what {
     RS_MEMBERS_JOINED = 1, /* a new membership */
     RS_MEMBERS_UPDATED,    /* new metadata; old is the previous one, for the caller to free */
-    RS_MEMBERS_SAME,       /* a remote membership confirmed as it was: nothing changed */
+    RS_MEMBERS_SAME,       /* the same metadata again (a re-join, a snapshot): nothing changed */
 };
 
 struct rs_members_put {

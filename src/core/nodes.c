@@ -55,13 +55,42 @@ int rs_nodes_joined(const struct rs_node *n, const struct rs_scope *s)
     return 0;
 }
 
-void rs_nodes_pscopes_free(struct rs_node *n)
+static void pscopes_free(struct rs_pscope **list)
 {
-    while (n->scopes) {
-        struct rs_pscope *x = n->scopes;
-        n->scopes = x->next;
+    while (*list) {
+        struct rs_pscope *x = *list;
+        *list = x->next;
         rs_free(x);
     }
+}
+
+void rs_nodes_pscopes_free(struct rs_node *n)
+{
+    pscopes_free(&n->scopes);
+    pscopes_free(&n->down_scopes);
+}
+
+void rs_nodes_mark_down(struct rs_node *n, uint64_t wall_ms)
+{
+    pscopes_free(&n->down_scopes);
+    n->down_scopes = n->scopes;
+    n->scopes = NULL;
+    n->down_wall_ms = wall_ms;
+}
+
+void rs_nodes_mark_up(struct rs_node *n)
+{
+    pscopes_free(&n->down_scopes);
+    n->down_wall_ms = 0;
+}
+
+int rs_nodes_was_joined(const struct rs_node *n, const struct rs_scope *s)
+{
+    for (const struct rs_pscope *x = n->down_scopes; x; x = x->next)
+        if (rs_bytes_eq((const uint8_t *)x->name, x->len, (const uint8_t *)s->name,
+                        s->name_len))
+            return 1;
+    return 0;
 }
 
 /* Frees node record n, which holds nothing any more (a down or never-connected node). */

@@ -23,7 +23,14 @@ int rs_nodes_joined(const struct rs_node *n, const struct rs_scope *s);
 int rs_nodes_pscope_add(struct rs_core *c, struct rs_node *n, struct rs_bytes name);
 /* rs_nodes_pscope_del forgets scope name of n: 1 if n had announced it, else 0. */
 int rs_nodes_pscope_del(struct rs_node *n, struct rs_bytes name);
+/* rs_nodes_pscopes_free forgets every scope n announced (also those of rs_nodes_mark_down). */
 void rs_nodes_pscopes_free(struct rs_node *n);
+/* rs_nodes_mark_down keeps the scopes n had announced, and the time (wall clock, ms), for
+ * listings of a down node; rs_nodes_mark_up forgets them when it is up again. */
+void rs_nodes_mark_down(struct rs_node *n, uint64_t wall_ms);
+void rs_nodes_mark_up(struct rs_node *n);
+/* rs_nodes_was_joined is 1 if down node n had announced s before it went down. */
+int rs_nodes_was_joined(const struct rs_node *n, const struct rs_scope *s);
 /* rs_nodes_count counts the entries of node n (NULL = this node) in s. */
 void rs_nodes_count(const struct rs_core *c, const struct rs_scope *s, const struct rs_node *n,
                     uint64_t *names, uint64_t *groups, uint64_t *members);

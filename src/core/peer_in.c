@@ -29,8 +29,13 @@ void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     case RS_MSG_P_PING:
         rs_cluster_on_p_ping(c, n, m);
         break;
-    case RS_MSG_P_PONG:
-        break; /* its arrival is what counts (last_rx_ms) */
+    case RS_MSG_P_PONG: {
+        /* its arrival is what counts (last_rx_ms); the echoed time gives the round trip */
+        uint64_t t = rs_msg_p_pong_time(m);
+        if (t <= c->now_ms && c->now_ms - t < 3600000u)
+            n->rtt_ms = c->now_ms - t;
+        break;
+    }
     case RS_MSG_P_SCOPE:
         rs_repl_on_p_scope(c, n, m);
         break;

@@ -18,6 +18,7 @@
 #include "core/registry.h"
 #include "core/scope.h"
 #include "core/strong.h"
+#include "core/util.h"
 
 int rs_check_entry(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    const char *what)
@@ -69,6 +70,12 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     }
     struct rs_bytes name = rs_msg_register_name(req), meta = rs_msg_register_meta(req);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    if (n && n->proc == p && rs_bytes_eq(n->meta, n->meta_len, meta.ptr, meta.len)) {
+        /* A write that changes nothing: no event and no replication, so no node shows one
+         * (docs/CLUSTER.md). */
+        reply_holder(c, cl, req, rs_pids_of(c, p), n->hlc);
+        return;
+    }
     if (n && n->proc == p) {
         /* The reply goes first: the event follows it. */
         struct rs_change ch = {.kind = RS_CH_NAME_UPDATE, .source = RS_SRC_LOCAL,

@@ -11,7 +11,7 @@
 
 int rs_repl_shared(const struct rs_node *n, const struct rs_scope *s)
 {
-    return s->joined && rs_nodes_joined(n, s);
+    return s->joined && !s->kv && rs_nodes_joined(n, s); /* strong: etcd, not peers */
 }
 
 void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32_t reason,

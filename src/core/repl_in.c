@@ -105,7 +105,7 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
     }
     if (!known && rs_nodes_pscope_add(c, n, m->scope) != 0)
         return;
-    if (!s || !s->joined)
+    if (!s || !s->joined || s->kv)
         return;
     if (!known && s->subs)
         rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
@@ -264,9 +264,9 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
     struct entry_view e = entry_of(m);
     uint32_t op = rs_msg_p_op_op(m), reason = rs_msg_p_op_reason(m);
     const char *bad = check_entry(c, n, &e);
-    if (!bad && (op < RS_POP_REGISTER || op > RS_POP_HANDOFF || (rs_msg_p_op_opts(m) >> 16) != 0 ||
-                 (op == RS_POP_HANDOFF ? reason != ROSTER_REASON_HANDOFF
-                                       : reason > ROSTER_REASON_NOPROC)))
+    if (!bad &&
+        (op < RS_POP_REGISTER || op > RS_POP_HANDOFF || (rs_msg_p_op_opts(m) >> 16) != 0 ||
+         (op == RS_POP_HANDOFF ? reason != ROSTER_REASON_HANDOFF : reason > ROSTER_REASON_NOPROC)))
         bad = "unknown op or reason";
     if (!bad && n->sync_active)
         bad = "P_OP inside a snapshot";

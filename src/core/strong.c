@@ -280,17 +280,18 @@ struct rs_scope *rs_kv_scope(struct rs_core *c, const struct rs_kvop *o)
 void rs_kv_fail(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
     struct rs_client *cl = rs_kv_client(c, o);
-    if (!cl || o->done)
-        return;
+    int was_done = o->done;
     o->done = 1;
+    if (!cl || was_done)
+        return;
     struct rs_msg q = rs_kv_req(o);
     int status;
     const char *what;
     switch (r->status) {
     case ETCD_UNKNOWN:
     case ETCD_PROTOCOL:
-        status = ROSTER_EUNKNOWN;
-        what = "outcome unknown";
+        status = o->writing ? ROSTER_EUNKNOWN : ROSTER_EUNAVAIL;
+        what = o->writing ? "outcome unknown" : "no answer to a read";
         break;
     case ETCD_COMPACTED:
         status = ROSTER_ECOMPACTED;
@@ -510,6 +511,7 @@ static void fence(struct rs_core *c, const char *why)
                 rs_kvcopy_remove(c, s, v[j], ROSTER_REASON_LEASE_LOST, k->rev, 1);
         rs_free(v);
     }
+    rs_kvelect_fence(c);
     k->grant_at = c->now_ms; /* a new lease as soon as etcd answers */
 }
 
@@ -541,6 +543,11 @@ void rs_strong_tick(struct rs_core *c)
         load(c);
     if (k->loaded && !k->watch_id && !k->load_id && c->now_ms >= k->reload_at)
         load(c);
+    if (c->now_ms >= k->poke_at) {
+        k->poke_at = c->now_ms + 1000; /* waiting campaigns look again, in case a wake-up
+                                         was missed */
+        rs_kvelect_poke(c);
+    }
     release(c, 1);
 }
 
@@ -694,6 +701,8 @@ static void on_watch(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
             k->rev = rev;
         release(c, 0);
     }
+    if (r->n_events)
+        rs_kvelect_poke(c);
     if (r->final) {
         k->watch_id = 0;
         k->reload_at = c->now_ms + RETRY_MS;
@@ -724,6 +733,7 @@ void rs_strong_on_kv(struct rs_core *c, const etcd_result *r)
         break;
     case KV_REVOKE:
     case KV_NODEKEY:
+    case KV_CLEANUP:
         if (r->status != ETCD_OK)
             rs_out_log(c, RS_LOG_DEBUG, "strong scopes: etcd %s failed (%s)",
                        o->kind == KV_REVOKE ? "lease revoke" : "node key put",

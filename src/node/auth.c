@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "node/seal.h"
 #include "wire/reader.h"
 #include "wire/wire.h"
 
@@ -70,6 +71,14 @@ int rs_auth_start(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys
                   const char *self_name, uint64_t self_inc, const char *self_addr,
                   const uint8_t *nonce, struct rs_buf *out)
 {
+    return rs_auth_start_features(a, dialer, keys, self_name, self_inc, self_addr, nonce,
+                                  rs_seal_local_features(), out);
+}
+
+int rs_auth_start_features(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys,
+                           const char *self_name, uint64_t self_inc, const char *self_addr,
+                           const uint8_t *nonce, uint16_t features, struct rs_buf *out)
+{
     memset(a, 0, sizeof *a);
     a->dialer = dialer;
     a->keys = keys;
@@ -77,7 +86,8 @@ int rs_auth_start(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys
     a->self_inc = self_inc;
     a->state = RS_AUTH_WAIT_HELLO;
     uint8_t *h = dialer ? a->hello_d : a->hello_a;
-    size_t total = rs_hs_hello_encode(h, nonce, self_inc, self_name, self_addr);
+    a->self_features = features;
+    size_t total = rs_hs_hello_encode_features(h, nonce, self_inc, self_name, self_addr, features);
     if (dialer)
         a->hello_d_len = total;
     else
@@ -126,6 +136,7 @@ static int on_hello(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf
     memcpy(a->peer_addr, h.addr, h.addr_len);
     a->peer_addr[h.addr_len] = 0;
     a->peer_inc = h.inc;
+    a->peer_features = h.features;
     if (a->peer_inc == a->self_inc) {
         a->self_conn = 1;
         return refuse(a, out, "connection to itself");
@@ -194,6 +205,7 @@ static int on_proof(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf
     if (!a->dialer && send_proof(a, out) != 0)
         return -1;
     session_keys(a, t, tl);
+    a->aead = rs_seal_choose(a->self_features, a->peer_features);
     a->state = RS_AUTH_DONE;
     return 0;
 }

@@ -85,6 +85,8 @@ struct rs_auth {
     uint8_t tx_key[32];
     uint8_t rx_key[32];
     int peer_used_next; /* the peer proved with our next cookie (a rotation under way) */
+    uint16_t self_features, peer_features; /* from the HELLOs (RS_HS_FEAT_*) */
+    int aead;                              /* the link's AEAD (seal.h), chosen from both */
     /* Why the handshake failed (RS_AUTH_FAILED), for the log. */
     char why[200];
     int self_conn; /* the failure was a connection to this very node */
@@ -95,6 +97,12 @@ struct rs_auth {
 int rs_auth_start(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys,
                   const char *self_name, uint64_t self_inc, const char *self_addr,
                   const uint8_t *nonce, struct rs_buf *out);
+
+/* rs_auth_start_features is rs_auth_start announcing features instead of what this machine
+ * can do (rs_seal_local_features): tests force a cipher with it. */
+int rs_auth_start_features(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys,
+                           const char *self_name, uint64_t self_inc, const char *self_addr,
+                           const uint8_t *nonce, uint16_t features, struct rs_buf *out);
 
 static inline int rs_auth_busy(const struct rs_auth *a)
 {

@@ -93,6 +93,12 @@ void rs_config_usage(FILE *f)
             "  --data-dir D         reserved: rosterd keeps no state on disk (strong scopes live\n"
             "                       in etcd); accepted if it names a directory\n"
             "  --log-level L        error | warn | info | debug (default info)\n"
+            "  --log-format F       text | json: one JSON object per line (default text)\n"
+            "  --http HOST:PORT     serve Prometheus metrics at http://HOST:PORT/metrics\n"
+            "                       (off by default; PORT alone binds 127.0.0.1)\n"
+            "  --config FILE        config file: 'key = value' lines, a key per flag, flags\n"
+            "                       win (default " RS_CONFIG_FILE_DEFAULT " if it exists);\n"
+            "                       SIGHUP reads it again\n"
             "  --help, --version\n\nLimits (decimal, < 2^32):\n",
             rs_default_socket(sock, sizeof sock), RS_HEARTBEAT_MS_DEFAULT,
             RS_DOWN_AFTER_MS_DEFAULT, RS_ETCD_ENDPOINTS_MAX, RS_KV_LEASE_TTL_MS_DEFAULT,
@@ -101,7 +107,8 @@ void rs_config_usage(FILE *f)
         unsigned v = *(const unsigned *)((const char *)&d + limit_flags[i].off);
         fprintf(f, "  --%-29s %s (default %u)\n", limit_flags[i].flag, limit_flags[i].help, v);
     }
-    fprintf(f, "\nSignals: SIGTERM / SIGINT stop the node cleanly (exit 0).\n"
+    fprintf(f, "\nSignals: SIGTERM / SIGINT stop the node cleanly (exit 0); SIGHUP reloads\n"
+               "the config file (log level and format, limits that grow).\n"
                "Exit status: 0 clean stop, 1 runtime failure (socket or port in use, ...),\n"
                "2 usage (including a --resolver that cannot be loaded).\n");
 }
@@ -563,6 +570,45 @@ static int set_etcd_timeout(struct parse_state *ps, const char *val)
     return 0;
 }
 
+static int set_log_format(struct parse_state *ps, const char *val)
+{
+    int f = rs_log_format_parse(val);
+    if (f < 0) {
+        fprintf(ps->err, "rosterd: --log-format '%s': expected text or json\n", val);
+        return -1;
+    }
+    ps->cfg->log_format = f;
+    return 0;
+}
+
+/* set_http reads --http: HOST:PORT, or PORT alone for loopback. A host other than loopback
+ * is only ever the one the operator wrote. */
+static int set_http(struct parse_state *ps, const char *val)
+{
+    struct rsd_config *cfg = ps->cfg;
+    unsigned port;
+    if (parse_uint(val, &port) == 0 && port >= 1 && port <= 65535) {
+        snprintf(cfg->http_host, sizeof cfg->http_host, "127.0.0.1");
+        cfg->http_port = port;
+    } else if (rs_config_parse_hostport(val, cfg->http_host, sizeof cfg->http_host,
+                                        &cfg->http_port) != 0) {
+        fprintf(ps->err, "rosterd: --http '%s': expected HOST:PORT or PORT (port 1..65535)\n",
+                val);
+        return -1;
+    }
+    cfg->http = 1;
+    return 0;
+}
+
+/* --config is read before every other flag (parse_config_file); here it is only stepped
+ * over. */
+static int set_config(struct parse_state *ps, const char *val)
+{
+    (void)ps;
+    (void)val;
+    return 0;
+}
+
 /* The flags besides the limits (limit_flags above). */
 static const struct {
     const char *flag;
@@ -589,6 +635,9 @@ static const struct {
     {"etcd-key", set_etcd_key},
     {"etcd-lease-ttl-ms", set_etcd_lease_ttl},
     {"etcd-timeout-ms", set_etcd_timeout},
+    {"log-format", set_log_format},
+    {"http", set_http},
+    {"config", set_config},
 };
 #define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
 
@@ -630,6 +679,46 @@ static int set_defaults(struct rsd_config *cfg, FILE *err)
     return 0;
 }
 
+/* find_flag returns the index of flag name f (without dashes): k < N_NODE_FLAGS for
+ * node_flags[k], N_NODE_FLAGS + j for limit_flags[j]; -1 if unknown. */
+static long find_flag(const char *f)
+{
+    for (size_t k = 0; k < N_NODE_FLAGS; k++)
+        if (!strcmp(f, node_flags[k].flag))
+            return (long)k;
+    for (size_t k = 0; k < N_LIMIT_FLAGS; k++)
+        if (!strcmp(f, limit_flags[k].flag))
+            return (long)(N_NODE_FLAGS + k);
+    return -1;
+}
+
+static int apply_flag(struct parse_state *ps, long k, const char *flag, const char *val)
+{
+    if ((size_t)k < N_NODE_FLAGS)
+        return node_flags[k].set(ps, val);
+    return set_limit(ps, (size_t)k - N_NODE_FLAGS, flag, val);
+}
+
+int rs_config_limit(size_t i, const char **name, size_t *off)
+{
+    if (i >= N_LIMIT_FLAGS)
+        return -1;
+    *name = limit_flags[i].flag;
+    *off = limit_flags[i].off;
+    return 0;
+}
+
+const char *rs_config_key(size_t i)
+{
+    for (size_t k = 0; k < N_NODE_FLAGS; k++) {
+        if (!strcmp(node_flags[k].flag, "config"))
+            continue;
+        if (i-- == 0)
+            return node_flags[k].flag;
+    }
+    return i < N_LIMIT_FLAGS ? limit_flags[i].flag : NULL;
+}
+
 /* parse_flag handles argv[*i] (a "--flag", "--flag=VALUE" or "--flag VALUE", in which case
  * it steps *i over the value) once --help, --version and bare arguments are ruled out. */
 static int parse_flag(struct parse_state *ps, int argc, char **argv, int *i)
@@ -644,15 +733,8 @@ static int parse_flag(struct parse_state *ps, int argc, char **argv, int *i)
     }
     memcpy(flag, a, flen);
     flag[flen] = 0;
-    const char *f = flag + 2;
-    size_t ni = N_NODE_FLAGS, li = N_LIMIT_FLAGS;
-    for (size_t k = 0; k < N_NODE_FLAGS && ni == N_NODE_FLAGS; k++)
-        if (!strcmp(f, node_flags[k].flag))
-            ni = k;
-    for (size_t k = 0; k < N_LIMIT_FLAGS && ni == N_NODE_FLAGS && li == N_LIMIT_FLAGS; k++)
-        if (!strcmp(f, limit_flags[k].flag))
-            li = k;
-    if (ni == N_NODE_FLAGS && li == N_LIMIT_FLAGS) {
+    long k = find_flag(flag + 2);
+    if (k < 0) {
         fprintf(ps->err, "rosterd: unknown flag '%s' (see --help)\n", flag);
         return -1;
     }
@@ -666,10 +748,129 @@ static int parse_flag(struct parse_state *ps, int argc, char **argv, int *i)
         }
         val = argv[++*i];
     }
-    if (ni < N_NODE_FLAGS)
-        return node_flags[ni].set(ps, val);
-    return set_limit(ps, li, flag, val);
+    return apply_flag(ps, k, flag, val);
 }
+
+/* argv_value walks argv as the parse does and returns the value of the last --key
+ * (NULL if absent); *seen says whether --key appeared at all. */
+static const char *argv_value(int argc, char **argv, const char *key, int *seen)
+{
+    const char *v = NULL;
+    size_t klen = strlen(key);
+    *seen = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        const char *eq = strchr(a, '=');
+        size_t flen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        char f[64];
+        if (flen >= sizeof f)
+            continue;
+        memcpy(f, a + 2, flen);
+        f[flen] = 0;
+        int same = flen == klen && !memcmp(f, key, klen);
+        if (same)
+            *seen = 1;
+        if (eq) {
+            if (same)
+                v = eq + 1;
+        } else if (find_flag(f) >= 0 && i + 1 < argc) {
+            if (same)
+                v = argv[i + 1];
+            i++;
+        }
+    }
+    return v;
+}
+
+/* apply_file_entry sets one key of the config file, unless the command line sets it too
+ * (flags win: for a repeatable flag the file's values are all dropped). A refusal is
+ * reported as FILE:LINE: with the flag's own message. 0 or -1. */
+static int apply_file_entry(struct parse_state *ps, const struct rs_conf_entry *e, int argc,
+                            char **argv)
+{
+    const char *path = ps->cfg->config_path;
+    long k = strcmp(e->key, "config") ? find_flag(e->key) : -2;
+    if (k < 0) {
+        if (k == -2)
+            fprintf(ps->err, "rosterd: %s:%u: 'config' cannot be set in a config file\n",
+                    path, e->line);
+        else
+            fprintf(ps->err, "rosterd: %s:%u: unknown key '%s' (every flag is a key without "
+                             "its dashes: see --help)\n", path, e->line, e->key);
+        return -1;
+    }
+    int seen;
+    argv_value(argc, argv, e->key, &seen);
+    if (seen)
+        return 0;
+    char flag[RS_CONFFILE_KEY_MAX + 3];
+    snprintf(flag, sizeof flag, "--%s", e->key);
+    char *msg = NULL;
+    size_t msg_len = 0;
+    FILE *mem = open_memstream(&msg, &msg_len);
+    if (!mem) {
+        fprintf(ps->err, "rosterd: %s:%u: out of memory\n", path, e->line);
+        return -1;
+    }
+    FILE *err = ps->err;
+    ps->err = mem;
+    int r = apply_flag(ps, k, flag, e->value);
+    ps->err = err;
+    fclose(mem);
+    if (r != 0) {
+        const char *m = msg ? msg : "";
+        if (!strncmp(m, "rosterd: ", 9))
+            m += 9;
+        fprintf(err, "rosterd: %s:%u: %s", path, e->line, m);
+        if (!*m || m[strlen(m) - 1] != '\n')
+            fputc('\n', err);
+    }
+    free(msg);
+    return r;
+}
+
+/* parse_config_file reads the --config file (or the default one if it exists) and applies
+ * its keys the command line does not set. 0 or -1 (message written). */
+static int parse_config_file(struct parse_state *ps, int argc, char **argv)
+{
+    struct rsd_config *cfg = ps->cfg;
+    int seen;
+    const char *path = argv_value(argc, argv, "config", &seen);
+    if (seen && !path)
+        return 0; /* "--config" without a value: the flag pass says so */
+    if (!path) {
+        if (access(RS_CONFIG_FILE_DEFAULT, F_OK) != 0)
+            return 0;
+        path = RS_CONFIG_FILE_DEFAULT;
+    }
+    if (!*path || strlen(path) >= sizeof cfg->config_path) {
+        fprintf(ps->err, "rosterd: --config: a path of 1..%zu bytes\n",
+                sizeof cfg->config_path - 1);
+        return -1;
+    }
+    memcpy(cfg->config_path, path, strlen(path) + 1);
+    char *text, why[160];
+    size_t len;
+    unsigned line;
+    if (rs_conffile_read(path, &text, &len, why, sizeof why) != 0) {
+        fprintf(ps->err, "rosterd: --config %s: %s\n", path, why);
+        return -1;
+    }
+    int r = rs_conffile_parse(text, len, &cfg->file, &line, why, sizeof why);
+    free(text);
+    if (r != 0) {
+        fprintf(ps->err, "rosterd: %s:%u: %s\n", path, line, why);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->file.n; i++)
+        if (apply_file_entry(ps, &cfg->file.v[i], argc, argv) != 0)
+            return -1;
+    return 0;
+}
+
+void rs_config_free(struct rsd_config *cfg) { rs_conffile_free(&cfg->file); }
 
 /* check_limits says whether the limits, set flag by flag, hold together; 0 or -1. */
 static int check_limits(const struct rs_limits *l, FILE *err)
@@ -757,11 +958,14 @@ static int check_etcd(struct parse_state *ps)
     return 0;
 }
 
-int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+static int parse_all(struct rsd_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
     if (set_defaults(cfg, err) != 0)
         return RS_CONFIG_ERROR;
     struct parse_state ps = {.cfg = cfg, .err = err, .policy_given = 0};
+    cfg->argc = argc;
+    cfg->argv = argv;
+    /* --help and --version work whatever the config file holds. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -773,6 +977,11 @@ int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FI
                     ROSTER_VERSION_MINOR, ROSTER_VERSION_PATCH, RS_WIRE_VERSION);
             return RS_CONFIG_VERSION;
         }
+    }
+    if (parse_config_file(&ps, argc, argv) != 0)
+        return RS_CONFIG_ERROR;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0) {
             fprintf(err, "rosterd: unexpected argument '%s' (see --help)\n", a);
             return RS_CONFIG_ERROR;
@@ -785,4 +994,12 @@ int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FI
         return RS_CONFIG_ERROR;
     format_addr(cfg->listen_addr, sizeof cfg->listen_addr, cfg->listen_host, cfg->listen_port);
     return RS_CONFIG_OK;
+}
+
+int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+{
+    int r = parse_all(cfg, argc, argv, out, err);
+    if (r != RS_CONFIG_OK)
+        rs_config_free(cfg);
+    return r;
 }

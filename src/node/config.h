@@ -8,11 +8,13 @@
 #include <stdio.h>
 
 #include "base/limits.h"
+#include "node/conffile.h"
 
 #include "core/core.h"
 
 #define RS_LISTEN_DEFAULT "127.0.0.1:7400"
 #define RS_ETCD_PREFIX_DEFAULT "/roster/default/"
+#define RS_CONFIG_FILE_DEFAULT "/etc/roster/rosterd.conf"
 
 struct rsd_config {
     char name[RS_NODE_NAME_MAX + 1]; /* 1..64 bytes of [A-Za-z0-9._-] */
@@ -47,6 +49,15 @@ struct rsd_config {
     const char *etcd_key;
     unsigned etcd_lease_ttl_ms; /* --etcd-lease-ttl-ms, default RS_KV_LEASE_TTL_MS_DEFAULT */
     unsigned etcd_timeout_ms;   /* --etcd-timeout-ms, default RS_KV_TIMEOUT_MS_DEFAULT */
+    /* --- operations (docs/OPERATIONS.md) --- */
+    int log_format;          /* --log-format: RS_LOG_FORMAT_TEXT / _JSON (node/log.h) */
+    int http;                /* --http given: serve /metrics (node/http.c) */
+    char http_host[256];     /* --http HOST:PORT (PORT alone: 127.0.0.1) */
+    unsigned http_port;
+    char config_path[4096];  /* the config file read ("" if none): SIGHUP reads it again */
+    int argc;                /* the command line, kept for a reload (flags override the file) */
+    char **argv;
+    struct rs_conffile file; /* the file's entries: argv-like strings of cfg point into it */
 };
 
 enum rs_config_result {
@@ -64,6 +75,17 @@ int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FI
 int rs_config_parse_hostport(const char *s, char *host, size_t host_cap, unsigned *port);
 
 void rs_config_usage(FILE *f);
+
+/* rs_config_free frees what rs_config_parse allocated (the config file's entries). */
+void rs_config_free(struct rsd_config *cfg);
+
+/* rs_config_key returns the i-th config file key (every flag but --config, --help and
+ * --version), or NULL past the last: tests walk them. */
+const char *rs_config_key(size_t i);
+
+/* rs_config_limit gives the i-th limit flag's name and its offset in struct rs_limits;
+ * 0, or -1 past the last. */
+int rs_config_limit(size_t i, const char **name, size_t *off);
 
 /* rs_config_name_ok says whether s is a valid node name (1..64 bytes of [A-Za-z0-9._-]). */
 int rs_config_name_ok(const char *s);

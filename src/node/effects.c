@@ -14,6 +14,7 @@
 #include "base/check.h"
 #include "node/conn.h"
 #include "node/log.h"
+#include "node/metrics.h"
 #include "node/node.h"
 
 #define OUTS_KEEP_MAX (16u * 1024u * 1024u)
@@ -30,10 +31,18 @@ void rsd_apply(struct rsd *n, struct rs_input *in)
     RS_ASSERT(!n->delivering); /* see the top of this file */
     in->wall_ms = wall_ms();
     size_t first = n->outs.n;
+    /* With --http, client requests are counted and one in RS_LAT_SAMPLE of each type is
+     * timed from its decoded frame to its queued reply (metrics.h). */
+    struct rsd_metrics *m = in->kind == RS_IN_CLIENT_MSG ? n->metrics : NULL;
+    uint64_t t0 = m && rsd_metrics_sampled(m, in->msg->type) ? uv_hrtime() : 0;
     if (rs_core_apply(n->core, in, &n->outs) != 0) {
         rs_log(RS_LOG_ERROR, "core out of memory: aborting");
         abort();
     }
+    if (t0)
+        rsd_metrics_request(m, in->msg->type, uv_hrtime() - t0);
+    else if (m)
+        rsd_metrics_count(m, in->msg->type);
     rsd_kv_outputs(n, first); /* an etcd op is only valid until the next apply */
 }
 

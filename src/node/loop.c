@@ -1,8 +1,9 @@
 /* loop.c: the node's life cycle: create the core (random incarnation and hash seed), run
  * the libuv loop, the periodic timer (TICK input with monotonic and wall time, stall scan,
- * peer handshake deadlines), SIGTERM/SIGINT handling, SIGHUP (re-read the cookie files) and
- * the clean stop (every conn closed
- * through CLIENT_GONE / PEER_GONE, every dial target and buffer freed, the etcd client
+ * peer handshake deadlines), SIGTERM/SIGINT handling, SIGHUP (two handlers, as libuv
+ * allows: this file's re-reads the cookie files, reload.c's the config file), the HTTP
+ * server of --http (http.c) and the clean stop (every conn closed through CLIENT_GONE /
+ * PEER_GONE, every dial target and buffer freed, the HTTP thread joined, the etcd client
  * destroyed after the loop). */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +12,10 @@
 
 #include "base/alloc.h"
 #include "node/conn.h"
+#include "node/http.h"
 #include "node/log.h"
+#include "node/metrics.h"
+#include "node/reload.h"
 #include "node/node.h"
 #include "node/peer.h"
 
@@ -125,6 +129,10 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
     }
     if (cfg->etcd && rsd_kv_start(n) != 0)
         return -1;
+    if (rsd_reload_start(n) != 0)
+        return -1;
+    if (cfg->http && (rsd_metrics_start(n) != 0 || rsd_http_start(n) != 0))
+        return -1;
     n->sig_term.data = n->sig_int.data = n->sig_hup.data = n;
     uv_signal_start(&n->sig_term, on_signal, SIGTERM);
     uv_signal_start(&n->sig_int, on_signal, SIGINT);
@@ -161,6 +169,8 @@ void rsd_stop(struct rsd *n)
     rs_peer_listen_stop(n);
     rs_dial_stop(n);
     rsd_kv_stop(n);
+    rsd_http_stop(n); /* joins the HTTP thread: nothing reads the node after this */
+    rsd_reload_stop(n);
     while (!rs_list_empty(&n->all)) {
         struct rs_conn *c = RS_CONTAINER(n->all.next, struct rs_conn, all_link);
         rs_conn_close(c, RS_LOG_DEBUG, "node stopping");
@@ -195,6 +205,7 @@ void rsd_fini(struct rsd *n)
             rs_log(RS_LOG_WARN, "loop close: %s", uv_strerror(r));
     }
     rsd_kv_free(n);
+    rsd_metrics_free(n);
     if (n->core)
         rs_core_free(n->core);
     rs_dial_free(n);

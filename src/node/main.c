@@ -49,6 +49,10 @@ int main(int argc, char **argv)
         return 2;
     }
     rs_log_set_level(cfg.log_level);
+    rs_log_set_format(cfg.log_format);
+    rs_log_set_node(cfg.name);
+    if (cfg.config_path[0])
+        rs_log(RS_LOG_INFO, "config file %s: %zu setting(s)", cfg.config_path, cfg.file.n);
     if (cfg.resolver) {
         /* The handle stays open for the life of the process: the core calls into it. */
         void *so = dlopen(cfg.resolver, RTLD_NOW | RTLD_LOCAL);
@@ -101,5 +105,6 @@ int main(int argc, char **argv)
         }
     }
     rsd_fini(&node);
+    rs_config_free(&cfg);
     return status;
 }

@@ -1,6 +1,7 @@
 /* node.h: struct rsd, the daemon's one state object (owned by main.c): the libuv loop,
  * the core, the connection table, timers and signal handles. loop.c runs it; listen.c,
- * conn.c and effects.c work on it. Single-threaded: everything runs on the loop thread. */
+ * conn.c and effects.c work on it. Everything here runs on the loop thread; the HTTP
+ * server's thread (http.c) only ever sees snapshots the loop hands it. */
 #ifndef ROSTER_NODE_NODE_H
 #define ROSTER_NODE_NODE_H
 
@@ -13,6 +14,9 @@
 #include "core/core.h"
 
 struct rs_conn;
+struct rsd_metrics;
+struct rsd_http;
+struct rsd_reload;
 struct etcd_client;
 struct kv_reject;
 
@@ -70,6 +74,12 @@ struct rsd {
     int kv_polling;           /* kv_poll initialised: rsd_kv_stop closes it */
     struct rs_map kv_live;    /* kv_id -> struct kv_live: operations in flight */
     struct kv_reject *kv_rejected, **kv_rejected_tail; /* refused submits, to answer */
+
+    /* --- operations (docs/OPERATIONS.md): metrics (metrics.c; NULL without --http), the
+     * HTTP server (http.c), the SIGHUP reload of the config file (reload.c) --- */
+    struct rsd_metrics *metrics;
+    struct rsd_http *http;
+    struct rsd_reload *reload;
 };
 
 /* loop.c */

@@ -13,6 +13,7 @@
 #include "node/log.h"
 
 #define PEER_BACKLOG 128
+#define PLAIN_KEEP_MAX (256u * 1024u) /* as conn.c keeps output buffers */
 
 static void oom(void)
 {
@@ -125,7 +126,7 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
         return 0;
     pe->up = 1;
     /* From now on, sealed records of peer protocol frames, with keys fresh for this link. */
-    rs_seal_init(&pe->seal, a->tx_key, a->rx_key);
+    rs_seal_init(&pe->seal, a->aead, a->tx_key, a->rx_key);
     rs_auth_wipe(a);
     pe->sealed = 1;
     rs_buf_init(&pe->plain);
@@ -136,10 +137,11 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
     remote_text(&c->h.tcp, remote, sizeof remote);
     snprintf(pe->label, sizeof pe->label, "node %s at %s", a->peer_name, remote);
     rs_log(RS_LOG_INFO, "peer conn %llu: authenticated node %s (incarnation %016llx, listening "
-           "on %s, %s%s); link sealed", (unsigned long long)c->id, a->peer_name,
+           "on %s, %s%s); link sealed (%s)", (unsigned long long)c->id, a->peer_name,
            (unsigned long long)a->peer_inc, a->peer_addr[0] ? a->peer_addr : "-",
            pe->dialed ? "dialed" : "accepted",
-           a->peer_used_next ? ", proved with the next cookie" : "");
+           a->peer_used_next ? ", proved with the next cookie" : "",
+           rs_seal_aead_name(pe->seal.aead));
     struct rs_input in = {.kind = RS_IN_PEER_UP,
                           .now_ms = rsd_now(n),
                           .conn = c->id,
@@ -216,7 +218,7 @@ void rs_peer_seal_pending(struct rs_conn *c)
     pe->plain_q += len;
     pe->sealed_q += w;
     pe->plain.len = 0;
-    if (pe->plain.cap > RS_SEAL_BATCH * 4u) { /* a burst's buffer is not kept */
+    if (pe->plain.cap > PLAIN_KEEP_MAX) { /* a burst's buffer is not kept */
         rs_buf_fini(&pe->plain);
         rs_buf_init(&pe->plain);
     }

@@ -21,20 +21,64 @@ const char *rs_seal_strerror(int r)
     }
 }
 
-void rs_seal_init(struct rs_seal *s, const uint8_t tx_key[RS_SEAL_KEY_BYTES],
+uint16_t rs_seal_local_features(void)
+{
+    return crypto_aead_aes256gcm_is_available() ? RS_HS_FEAT_AES256GCM : 0;
+}
+
+int rs_seal_choose(uint16_t mine, uint16_t theirs)
+{
+    return (mine & theirs & RS_HS_FEAT_AES256GCM) ? RS_SEAL_AES256GCM
+                                                  : RS_SEAL_XCHACHA20POLY1305;
+}
+
+const char *rs_seal_aead_name(int aead)
+{
+    return aead == RS_SEAL_AES256GCM ? "AES-256-GCM" : "XChaCha20-Poly1305";
+}
+
+void rs_seal_init(struct rs_seal *s, int aead, const uint8_t tx_key[RS_SEAL_KEY_BYTES],
                   const uint8_t rx_key[RS_SEAL_KEY_BYTES])
 {
     memset(s, 0, sizeof *s);
+    /* AES-GCM only where the CPU has it (libsodium's is hardware only). */
+    s->aead = aead == RS_SEAL_AES256GCM && crypto_aead_aes256gcm_is_available()
+                  ? RS_SEAL_AES256GCM
+                  : RS_SEAL_XCHACHA20POLY1305;
     memcpy(s->tx.key, tx_key, RS_SEAL_KEY_BYTES);
     memcpy(s->rx.key, rx_key, RS_SEAL_KEY_BYTES);
 }
 
 void rs_seal_wipe(struct rs_seal *s) { sodium_memzero(s, sizeof *s); }
 
+/* The nonce buffer fits both AEADs (24 and 12 bytes); each reads its own size. */
 static void nonce_of(uint8_t npub[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES], uint64_t ctr)
 {
     memset(npub, 0, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
     rs_put_u64(npub, ctr);
+}
+
+static void encrypt(const struct rs_seal *s, uint8_t *c, uint8_t *mac, const uint8_t *m,
+                    size_t n, const uint8_t *ad, const uint8_t *npub)
+{
+    if (s->aead == RS_SEAL_AES256GCM)
+        crypto_aead_aes256gcm_encrypt_detached(c, mac, NULL, m, n, ad, RS_SEAL_HEADER, NULL,
+                                               npub, s->tx.key);
+    else
+        crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c, mac, NULL, m, n, ad,
+                                                            RS_SEAL_HEADER, NULL, npub,
+                                                            s->tx.key);
+}
+
+static int decrypt(const struct rs_seal *s, uint8_t *m, const uint8_t *c, size_t n,
+                   const uint8_t *mac, const uint8_t *ad, const uint8_t *npub)
+{
+    if (s->aead == RS_SEAL_AES256GCM)
+        return crypto_aead_aes256gcm_decrypt_detached(m, NULL, c, n, mac, ad, RS_SEAL_HEADER,
+                                                      npub, s->rx.key);
+    return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m, NULL, c, n, mac, ad,
+                                                               RS_SEAL_HEADER, npub,
+                                                               s->rx.key);
 }
 
 /* seal_one appends one record holding p[0, n). */
@@ -51,9 +95,7 @@ static int seal_one(struct rs_seal *s, const uint8_t *p, size_t n, struct rs_buf
     rs_put_u64(h + 8, s->tx.counter);
     uint8_t npub[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
     nonce_of(npub, s->tx.counter);
-    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(h + RS_SEAL_HEADER, h + RS_SEAL_HEADER + n,
-                                                        NULL, p, n, h, RS_SEAL_HEADER, NULL,
-                                                        npub, s->tx.key);
+    encrypt(s, h + RS_SEAL_HEADER, h + RS_SEAL_HEADER + n, p, n, h, npub);
     s->tx.counter++;
     out->len += total;
     return 0;
@@ -95,9 +137,8 @@ int rs_seal_open(struct rs_seal *s, uint8_t *rec, size_t n, uint8_t **plain, siz
     uint8_t npub[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
     nonce_of(npub, ctr);
     /* Decrypted in place (libsodium allows m == c); a forgery leaves the bytes unchanged. */
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
-            rec + RS_SEAL_HEADER, NULL, rec + RS_SEAL_HEADER, cl, rec + RS_SEAL_HEADER + cl,
-            rec, RS_SEAL_HEADER, npub, s->rx.key) != 0)
+    if (decrypt(s, rec + RS_SEAL_HEADER, rec + RS_SEAL_HEADER, cl, rec + RS_SEAL_HEADER + cl,
+                rec, npub) != 0)
         return RS_SEAL_E_AUTH;
     s->got_counter = ctr;
     if (ctr != s->rx.counter)

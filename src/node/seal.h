@@ -9,8 +9,11 @@
  *   len u32 (bytes after it), type u8 = 0xF3, flags u8 = 0, reserved u16 = 0, counter u64,
  *   ciphertext of the frames, tag[16]
  *
- * sealed with XChaCha20-Poly1305 (IETF, libsodium) under the direction's key, nonce =
- * counter (little endian, zero padded to 24 bytes), additional data = the 16 header bytes.
+ * sealed with an AEAD under the direction's key, nonce = counter (little endian, zero padded
+ * to the nonce size), additional data = the 16 header bytes. The AEAD is AES-256-GCM when
+ * both nodes have hardware AES (they say so in their HELLOs: RS_HS_FEAT_AES256GCM), else
+ * XChaCha20-Poly1305 (IETF); both from libsodium. Keys are fresh per connection, so counter
+ * nonces never repeat under a key.
  * The receiver authenticates a record under the counter it states, then requires that
  * counter to be the next one: so a replayed or reordered record, a dropped one (the next
  * has a gap), an altered, truncated or injected one each fail with a reason of its own, and
@@ -24,6 +27,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "wire/handshake.h"
 
 #define RS_SEAL_KEY_BYTES 32u
 #define RS_SEAL_TYPE 0xF3u
@@ -49,14 +53,23 @@ struct rs_seal_dir {
     uint64_t counter; /* next record's */
 };
 
+enum rs_seal_aead { RS_SEAL_XCHACHA20POLY1305 = 0, RS_SEAL_AES256GCM = 1 };
+
 struct rs_seal {
+    int aead; /* enum rs_seal_aead */
     struct rs_seal_dir tx, rx;
     uint64_t got_counter; /* the counter of the last record refused (for the log) */
 };
 
 const char *rs_seal_strerror(int r);
 
-void rs_seal_init(struct rs_seal *s, const uint8_t tx_key[RS_SEAL_KEY_BYTES],
+/* rs_seal_local_features says what this machine can seal with (RS_HS_FEAT_*, for HELLO);
+ * rs_seal_choose picks the AEAD of a link from both sides' features. */
+uint16_t rs_seal_local_features(void);
+int rs_seal_choose(uint16_t mine, uint16_t theirs);
+const char *rs_seal_aead_name(int aead);
+
+void rs_seal_init(struct rs_seal *s, int aead, const uint8_t tx_key[RS_SEAL_KEY_BYTES],
                   const uint8_t rx_key[RS_SEAL_KEY_BYTES]);
 /* rs_seal_wipe zeroes the keys. */
 void rs_seal_wipe(struct rs_seal *s);

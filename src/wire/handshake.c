@@ -58,6 +58,13 @@ static int addr_ok(const uint8_t *s, size_t len)
 size_t rs_hs_hello_encode(uint8_t out[RS_PEER_FRAME_MAX], const uint8_t *nonce, uint64_t inc,
                           const char *name, const char *addr)
 {
+    return rs_hs_hello_encode_features(out, nonce, inc, name, addr, 0);
+}
+
+size_t rs_hs_hello_encode_features(uint8_t out[RS_PEER_FRAME_MAX], const uint8_t *nonce,
+                                   uint64_t inc, const char *name, const char *addr,
+                                   uint16_t features)
+{
     size_t nl = strlen(name), al = addr ? strlen(addr) : 0;
     if (nl > RS_NODE_NAME_MAX)
         nl = RS_NODE_NAME_MAX;
@@ -69,7 +76,7 @@ size_t rs_hs_hello_encode(uint8_t out[RS_PEER_FRAME_MAX], const uint8_t *nonce, 
     header(out, total, RS_HS_HELLO);
     rs_put_u32(out + RS_HS_HEADER, RS_PEER_MAGIC);
     rs_put_u16(out + RS_HS_HEADER + 4, RS_PEER_VERSION);
-    rs_put_u16(out + RS_HS_HEADER + 6, 0);
+    rs_put_u16(out + RS_HS_HEADER + 6, features);
     memcpy(out + RS_HS_HEADER + 8, nonce, RS_PEER_NONCE_BYTES);
     rs_put_u64(out + RS_HS_HEADER + 8 + RS_PEER_NONCE_BYTES, inc);
     uint8_t *q = out + HELLO_FIXED;
@@ -94,7 +101,8 @@ int rs_hs_hello_decode(const uint8_t *f, size_t n, struct rs_hs_hello *h)
         return RS_HS_E_VERSION;
     const uint8_t *q = f + HELLO_FIXED, *end = f + n;
     size_t name_max = RS_NODE_NAME_MAX; /* a variable: the u8 may not reach a bound of 255 */
-    if (rs_get_u16(f + RS_HS_HEADER + 6) != 0 || q >= end || *q > name_max ||
+    h->features = rs_get_u16(f + RS_HS_HEADER + 6);
+    if (q >= end || *q > name_max ||
         (size_t)(end - q) < 1u + *q + 1u)
         return RS_HS_E_HELLO;
     h->name_len = *q++;

@@ -7,14 +7,16 @@
  * RS_PEER_FRAME_MAX bytes, length prefix included:
  *
  *   header  len u32 (bytes after it), type u8, flags u8 = 0, reserved u16 = 0
- *   HELLO   magic u32, version u16, reserved u16 = 0, nonce[32], incarnation u64,
+ *   HELLO   magic u32, version u16, features u16, nonce[32], incarnation u64,
  *           name_len u8, name, addr_len u8, addr
  *   PROOF   mac[32]
  *   REFUSE  text_len u8, text
  *
  * magic and version sit at fixed offsets so that any later version is recognised as such.
  * Version 2 seals everything after the handshake (src/node/seal.h); a version 1 node is
- * refused at its HELLO with a REFUSE naming both versions. */
+ * refused at its HELLO with a REFUSE naming both versions. features (reserved, 0, in version
+ * 1) says what the sender can do; unknown bits are ignored, so later bits need no new
+ * version. Both proofs cover both HELLOs, so the features cannot be changed on the way. */
 #ifndef ROSTER_WIRE_HANDSHAKE_H
 #define ROSTER_WIRE_HANDSHAKE_H
 
@@ -40,6 +42,9 @@
 /* A HELLO carries the name with a one-byte length. */
 static_assert(RS_NODE_NAME_MAX <= 255, "node names must fit a HELLO");
 
+/* HELLO features. */
+#define RS_HS_FEAT_AES256GCM 0x0001u /* can seal with AES-256-GCM (hardware AES) */
+
 /* Handshake frame types (outside the wire's message types). */
 enum { RS_HS_HELLO = 0xF0, RS_HS_PROOF = 0xF1, RS_HS_REFUSE = 0xF2 };
 
@@ -61,6 +66,7 @@ enum rs_hs_result {
 /* A decoded HELLO: views into the frame. */
 struct rs_hs_hello {
     uint16_t version;
+    uint16_t features;
     const uint8_t *nonce; /* RS_PEER_NONCE_BYTES */
     uint64_t inc;
     const uint8_t *name;
@@ -94,6 +100,10 @@ int rs_hs_check(const uint8_t *f, size_t n);
  * what the frame holds (a valid configuration always fits). */
 size_t rs_hs_hello_encode(uint8_t out[RS_PEER_FRAME_MAX], const uint8_t *nonce, uint64_t inc,
                           const char *name, const char *addr);
+/* rs_hs_hello_encode_features is rs_hs_hello_encode with features (RS_HS_FEAT_*). */
+size_t rs_hs_hello_encode_features(uint8_t out[RS_PEER_FRAME_MAX], const uint8_t *nonce,
+                                   uint64_t inc, const char *name, const char *addr,
+                                   uint16_t features);
 /* rs_hs_hello_decode decodes a HELLO frame. Magic and version are judged first, so another
  * version is RS_HS_E_VERSION whatever its body looks like. */
 int rs_hs_hello_decode(const uint8_t *f, size_t n, struct rs_hs_hello *h);

@@ -59,7 +59,7 @@
     X(MONITOR,      19, P,           0, S|A|PV,          "be told when a pid goes down")          \
     X(DEMONITOR,    20, A,           0, S|PV,            "end a monitor")                         \
     X(STATUS,       21, NONE,        A|K, S|A|PV,        "node statistics and limits")            \
-    X(NODES,        22, SC,          O|A|N, S|A|PV,      "list the cluster's nodes")              \
+    X(NODES,        22, SC,          O|A|A2|N, S|A|PV,   "list the cluster's nodes")              \
     X(LOG_LEVEL,    23, O,           0, S|PV,            "set the node's log level")              \
     X(EVENT,        24, O|A|A2|P|SC|N|K|M|PV, 0, 0,     "node -> client: an event (req_id 0)")    \
     X(SCOPE_JOIN,   25, SC,          0, S|PV,            "join a scope on this node")             \
@@ -182,6 +182,8 @@
     X(nodes_item_opts,          NODES, item, opts, "state | self << 8 (rs_msg_nodes_item_state)")  \
     X(nodes_item_incarnation,   NODES, item, arg,  "the node's incarnation")                      \
     X(nodes_item_node,          NODES, item, node, "the node's name")                             \
+    X(nodes_item_down_since,    NODES, item, arg2,                                                \
+      "ROSTER_NODE_DOWN: when it was declared down (wall clock, ms since the epoch); else 0")    \
     X(nodes_reply_n,            NODES, reply, arg, "items sent")                                  \
     X(log_level_level,          LOG_LEVEL, req, opts, "enum rs_log_level")                        \
     X(event_opts,               EVENT, req, opts,                                                 \

@@ -279,7 +279,7 @@ static int sealed_session(const struct cl_node *a, struct rs_seal *s)
     uint8_t buf[70000];
     size_t have = 0;
     handshake_rest(fd, &au, &keys, buf, &have); /* what followed the node's proof */
-    rs_seal_init(s, au.tx_key, au.rx_key);
+    rs_seal_init(s, au.aead, au.tx_key, au.rx_key);
     /* the node's first sealed record (its scopes, its pings) opens with our keys */
     uint64_t deadline = test_now_ms() + 5000;
     while (have < 4 || have < 4u + rs_get_u32(buf)) {
@@ -321,7 +321,7 @@ static void test_sealed_after_auth(void)
     /* a record sealed under the node's own direction key (reflected) */
     fd = sealed_session(&a, &s);
     struct rs_seal back;
-    rs_seal_init(&back, s.rx.key, s.tx.key);
+    rs_seal_init(&back, s.aead, s.rx.key, s.tx.key);
     out.len = 0;
     ASSERT(rs_seal_frames(&back, ping, sizeof ping, &out) > 0);
     send_all(fd, out.data, out.len);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "node/auth.h"
+#include "node/seal.h"
 #include "test.h"
 
 struct side {
@@ -256,8 +257,33 @@ static void test_link_keys(void)
     ASSERT_EQ(d2.a.state, RS_AUTH_DONE);
     ASSERT(memcmp(d.a.tx_key, d2.a.tx_key, 32) != 0);
     ASSERT(memcmp(d.a.rx_key, d2.a.rx_key, 32) != 0);
+    /* both pick the same AEAD: AES-256-GCM when both machines have hardware AES */
+    uint16_t local = rs_seal_local_features();
+    ASSERT_EQ(d.a.aead, a.a.aead);
+    ASSERT_EQ(d.a.aead, rs_seal_choose(local, local));
+    ASSERT_EQ(d.a.peer_features, local);
     rs_auth_wipe(&d.a);
     ASSERT(memcmp(d.a.tx_key, zero, 32) == 0 && memcmp(d.a.session_d, zero, 32) == 0);
+    /* one side without AES: both seal with XChaCha20-Poly1305 */
+    struct side d3, a3;
+    memset(&d3, 0, sizeof d3);
+    rs_buf_init(&d3.out);
+    rs_buf_init(&d3.in);
+    rs_buf_init(&d3.all);
+    uint8_t nonce[RS_PEER_NONCE_BYTES];
+    randombytes_buf(nonce, sizeof nonce);
+    ASSERT_EQ(rs_auth_start_features(&d3.a, 1, &k, "alpha", 11, "127.0.0.1:7401", nonce, 0,
+                                     &d3.out),
+              0);
+    start(&a3, 0, &k, "beta", 22);
+    run(&d3, &a3, 1024);
+    ASSERT_EQ(d3.a.state, RS_AUTH_DONE);
+    ASSERT_EQ(a3.a.state, RS_AUTH_DONE);
+    ASSERT_EQ(d3.a.aead, RS_SEAL_XCHACHA20POLY1305);
+    ASSERT_EQ(a3.a.aead, RS_SEAL_XCHACHA20POLY1305);
+    ASSERT_EQ(a3.a.peer_features, 0);
+    fini(&d3);
+    fini(&a3);
     fini(&d);
     fini(&a);
     fini(&d2);

@@ -2,12 +2,16 @@
  * a record as they went in, batched at frame boundaries, and the plaintext never shows in
  * the record; every flipped bit, truncation, replay, reordering, dropped record, injected
  * record and key mix-up is refused with its own result, without moving the counter (the
- * good record still opens after a refused one); the frame walker is bounded. */
+ * good record still opens after a refused one), under either AEAD; a record never opens
+ * under the other AEAD; the frame walker is bounded. */
 #include <sodium.h>
 #include <string.h>
 
 #include "node/seal.h"
 #include "test.h"
+
+/* Every test runs under both AEADs (AES-256-GCM only where the CPU has it). */
+static int aead;
 
 static void keys(struct rs_seal *tx, struct rs_seal *rx)
 {
@@ -15,8 +19,11 @@ static void keys(struct rs_seal *tx, struct rs_seal *rx)
     uint8_t k1[32], k2[32];
     randombytes_buf(k1, sizeof k1);
     randombytes_buf(k2, sizeof k2);
-    rs_seal_init(tx, k1, k2);
-    rs_seal_init(rx, k2, k1);
+    rs_seal_init(tx, aead, k1, k2);
+    rs_seal_init(rx, aead, k2, k1);
+    ASSERT_EQ(tx->aead, aead == RS_SEAL_AES256GCM && !crypto_aead_aes256gcm_is_available()
+                            ? RS_SEAL_XCHACHA20POLY1305
+                            : aead);
 }
 
 /* frame appends a frame of body_len bytes (prefix, then bytes of fill) to b. */
@@ -245,6 +252,29 @@ static void test_frame_walker_bounded(void)
         ASSERT(strcmp(rs_seal_strerror(r), "unknown seal result") != 0);
 }
 
-TEST_MAIN(T(test_roundtrip_and_batching), T(test_every_bit_flip_refused),
-          T(test_order_replay_gap), T(test_truncated_injected_wrong_key),
-          T(test_frame_walker_bounded))
+static void test_both_aeads(void)
+{
+    void (*tests[])(void) = {test_roundtrip_and_batching, test_every_bit_flip_refused,
+                             test_order_replay_gap, test_truncated_injected_wrong_key};
+    for (aead = RS_SEAL_XCHACHA20POLY1305; aead <= RS_SEAL_AES256GCM; aead++)
+        for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+            tests[i]();
+    /* a record sealed under one AEAD never opens under the other, same keys */
+    ASSERT(sodium_init() >= 0);
+    if (crypto_aead_aes256gcm_is_available()) {
+        uint8_t k1[32] = {1}, k2[32] = {2};
+        struct rs_seal tx, rx;
+        rs_seal_init(&tx, RS_SEAL_AES256GCM, k1, k2);
+        rs_seal_init(&rx, RS_SEAL_XCHACHA20POLY1305, k2, k1);
+        struct rs_buf r[1];
+        seal_n(&tx, r, 1);
+        ASSERT_EQ(try_open(&rx, r[0].data, r[0].len), RS_SEAL_E_AUTH);
+        rs_buf_fini(&r[0]);
+    }
+    ASSERT_EQ(rs_seal_choose(RS_HS_FEAT_AES256GCM, RS_HS_FEAT_AES256GCM), RS_SEAL_AES256GCM);
+    ASSERT_EQ(rs_seal_choose(RS_HS_FEAT_AES256GCM, 0), RS_SEAL_XCHACHA20POLY1305);
+    ASSERT_EQ(rs_seal_choose(0, RS_HS_FEAT_AES256GCM), RS_SEAL_XCHACHA20POLY1305);
+    ASSERT_EQ(rs_seal_choose(0xfffe, 0xfffe), RS_SEAL_XCHACHA20POLY1305); /* unknown bits */
+}
+
+TEST_MAIN(T(test_both_aeads), T(test_frame_walker_bounded))

@@ -124,6 +124,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         roster_nodes nodes;
         if (roster_nodes_list(c, NULL, &nodes, 0) == 0)
             roster_nodes_free(&nodes);
+        take_one(c, mode);
+        /* protocol 4: a compare-and-set's answer carries metadata on failure too, and a
+         * campaign's answer is matched in an id space of its own, whenever it comes */
+        roster_buf cur = {NULL, 0};
+        roster_update(c, NULL, "n", 1, "m", 1, NULL, NULL, &cur, 0);
+        roster_buf_free(&cur);
+        roster_campaign_async(c, NULL, "n", 1, roster_self(c), NULL, 0, NULL);
+        roster_set_read_mode(c, ROSTER_READ_STALE);
+        roster_counts counts;
+        roster_count(c, NULL, NULL, &counts, 0);
         roster_event ev;
         for (int i = 0; i < 10000; i++) {
             if (roster_next_event(c, &ev) != 0)

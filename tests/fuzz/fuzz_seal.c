@@ -8,7 +8,8 @@
  * sealed: the input is sealed as a run of frames, every record is opened (each must), its
  * frames walked with the bounded walker and decoded as wire frames; when the walk accepts
  * every record, the frames must equal the input. One byte of each record, chosen by the
- * input, is also flipped in a copy, which must never open. */
+ * input, is also flipped in a copy, which must never open. The last byte's low bit picks
+ * the AEAD (XChaCha20-Poly1305 or, where the CPU has it, AES-256-GCM). */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,10 +34,10 @@ static int open_copy(struct rs_seal *rx, const uint8_t *rec, size_t n, uint8_t *
     return rs_seal_open(rx, *copy, n, pl, pn);
 }
 
-static void as_network(const uint8_t *data, size_t size)
+static void as_network(const uint8_t *data, size_t size, int aead)
 {
     struct rs_seal rx;
-    rs_seal_init(&rx, k2, k1);
+    rs_seal_init(&rx, aead, k2, k1);
     struct rs_wire_reader rd;
     rs_wire_reader_init(&rd, rs_seal_record_max(lim.frame_max), 4096);
     if (rs_wire_reader_feed(&rd, data, size) != 0)
@@ -56,13 +57,13 @@ static void as_network(const uint8_t *data, size_t size)
     rs_wire_reader_fini(&rd);
 }
 
-static void as_sealed(const uint8_t *data, size_t size)
+static void as_sealed(const uint8_t *data, size_t size, int aead)
 {
     if (size == 0)
         return;
     struct rs_seal tx, rx;
-    rs_seal_init(&tx, k1, k2);
-    rs_seal_init(&rx, k2, k1);
+    rs_seal_init(&tx, aead, k1, k2);
+    rs_seal_init(&rx, aead, k2, k1);
     struct rs_buf sealed, walked;
     rs_buf_init(&sealed);
     rs_buf_init(&walked);
@@ -121,7 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size > 200000)
         return 0;
-    as_network(data, size);
-    as_sealed(data, size);
+    int aead = size && (data[size - 1] & 1) ? RS_SEAL_AES256GCM : RS_SEAL_XCHACHA20POLY1305;
+    as_network(data, size, aead);
+    as_sealed(data, size, aead);
     return 0;
 }

@@ -656,6 +656,13 @@ static void run_streams(struct fake_etcd *fe)
     }
 }
 
+void fe_end_watches(struct fake_etcd *fe, int client, etcd_status status)
+{
+    for (struct fe_watch *w = fe->watches; w; w = w->next)
+        if (!w->ended && !w->keepalive && w->client == client)
+            end_stream(fe, w, status);
+}
+
 void fe_take(struct fake_etcd *fe, int client, const struct rs_outputs *out)
 {
     for (size_t i = 0; i < out->n; i++) {

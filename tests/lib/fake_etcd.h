@@ -70,5 +70,7 @@ size_t fe_count_prefix(struct fake_etcd *fe, const char *prefix);
 /* fe_put_raw writes key = value without a lease, as an outside writer (one revision). */
 void fe_put_raw(struct fake_etcd *fe, const void *key, size_t klen, const void *v, size_t vlen);
 int fe_lease_alive(struct fake_etcd *fe, int64_t id);
+/* fe_end_watches ends client's watch streams with status (final), as etcd losing them. */
+void fe_end_watches(struct fake_etcd *fe, int client, etcd_status status);
 
 #endif

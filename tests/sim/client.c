@@ -770,6 +770,8 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
             bad = "an entry the subscriber does not have";
         else if (strcmp(e->meta, prev) != 0)
             bad = "previous metadata that differs from what the subscriber has";
+        else if (strcmp(meta, prev) == 0)
+            bad = "no change (a write that changes nothing must give no event on any node)";
         else
             snprintf(e->meta, sizeof e->meta, "%s", meta);
         break;

@@ -16,9 +16,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <roster.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include "ctlproc.h"
 #include "etcd_harness.h"
 #include "node.h"
+#include "rawclient.h"
 #include "test.h"
 
 /* What the core answered before strong scopes existed (src/core/scope.c). */
@@ -553,5 +561,423 @@ static void test_tls(void)
     ASSERT_EQ(system(cmd), 0);
 }
 
+/* --- raw clients: tokens and revisions on the wire -------------------------------------- */
+
+static void raw_open(struct rawclient *rc, const struct test_node *t)
+{
+    ASSERT_EQ(rc_connect(rc, t->sock), 0);
+    ASSERT_EQ(rc_hello(rc, RS_WIRE_VERSION, NULL), 0);
+}
+
+/* raw_register registers name in scope s for rc's pid; status, token in *token */
+static int32_t raw_register(struct rawclient *rc, const char *name, const char *meta,
+                            uint64_t *token, struct rs_pid *holder)
+{
+    struct rs_msg m, r;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_REGISTER;
+    m.pid = rc->pid;
+    m.scope = rs_bytes_str("s");
+    m.key = rs_bytes_str(name);
+    m.meta = rs_bytes_str(meta);
+    int32_t st = rc_call(rc, &m, &r, 10000);
+    if (token)
+        *token = st == INT32_MIN ? 0 : rs_msg_register_reply_token(&r);
+    if (holder && st != INT32_MIN)
+        *holder = r.pid;
+    return st;
+}
+
+/* raw_lookup: status; holder, token and revision of the answer */
+static int32_t raw_lookup(struct rawclient *rc, const char *name, uint32_t flags,
+                          struct rs_pid *holder, uint64_t *token, uint64_t *rev)
+{
+    struct rs_msg m, r;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_LOOKUP;
+    m.opts = flags;
+    m.scope = rs_bytes_str("s");
+    m.key = rs_bytes_str(name);
+    int32_t st = rc_call(rc, &m, &r, 10000);
+    if (st == 0) {
+        *holder = r.pid;
+        *token = rs_msg_lookup_reply_token(&r);
+        *rev = rs_msg_lookup_reply_revision(&r);
+    }
+    return st;
+}
+
+/* --- (f) three rosterds on a three-member etcd ------------------------------------------ */
+
+static void test_three_nodes(void)
+{
+    struct eh_cluster ec;
+    eh_start(&ec, 3);
+    struct test_node n[3];
+    static const char *const nm[3] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++)
+        start_node(&n[i], nm[i], ec.endpoints, "/roster/t3/", NULL);
+    create_strong(&n[0], "s");
+    for (int i = 0; i < 3; i++) {
+        wait_scope_listed(&n[i], "s"); /* scopes shows it, mode strong, on every node */
+        wait_ready(&n[i], "s");
+    }
+    struct ctl_proc h;
+    char pid_a[64], line[256];
+    hold(&h, &n[0], "s", "x", "m", pid_a);
+    /* ETAKEN on another node names the holder and its node */
+    ASSERT_EQ(ctl_run(n[2].sock, NULL, "--json", "--scope", "s", "register", "x", NULL), 1);
+    HAS("\"error\":\"ETAKEN\"");
+    HAS(pid_a);
+    HAS("node 'a'");
+
+    /* tokens: the grant's token, the same from any node's lookup; a new grant's is larger */
+    struct rawclient ra, rb, rc;
+    raw_open(&ra, &n[0]);
+    raw_open(&rb, &n[1]);
+    raw_open(&rc, &n[2]);
+    uint64_t t1 = 0, t2 = 0, tok = 0, rev = 0;
+    struct rs_pid holder;
+    ASSERT_EQ(raw_register(&ra, "y", "1", &t1, NULL), 0);
+    ASSERT(t1 > 0);
+    /* read-your-writes on b's local copy is not promised; a linearizable read is */
+    ASSERT_EQ(raw_lookup(&rb, "y", 0, &holder, &tok, &rev), 0);
+    ASSERT_EQ(tok, t1);
+    ASSERT(rev >= t1);
+    ASSERT(holder.inc == ra.pid.inc && holder.serial == ra.pid.serial);
+    /* a's own stale read sees its write at once (the reply waited for the local copy) */
+    ASSERT_EQ(raw_lookup(&ra, "y", RS_OPT_STALE, &holder, &tok, &rev), 0);
+    ASSERT_EQ(tok, t1);
+    ASSERT(rev >= t1);
+    /* re-register: same token; retry: idempotent */
+    ASSERT_EQ(raw_register(&ra, "y", "2", &t2, NULL), 0);
+    ASSERT_EQ(t2, t1);
+    ASSERT_EQ(raw_register(&ra, "y", "2", &t2, NULL), 0);
+    ASSERT_EQ(t2, t1);
+    /* c takes it after a lets go: a larger token */
+    rc_close(&ra);
+    uint64_t deadline = test_now_ms() + 10000;
+    int32_t st;
+    while ((st = raw_register(&rc, "y", "3", &t2, NULL)) == ROSTER_ETAKEN &&
+           test_now_ms() < deadline)
+        poll(NULL, 0, 20);
+    ASSERT_EQ(st, 0);
+    ASSERT(t2 > t1);
+    ASSERT_EQ(raw_lookup(&rb, "y", 0, &holder, &tok, &rev), 0);
+    ASSERT_EQ(tok, t2);
+    ASSERT(holder.inc == rc.pid.inc);
+    snprintf(line, sizeof line, "  tokens: first grant %llu, next grant %llu\n",
+             (unsigned long long)t1, (unsigned long long)t2);
+    fputs(line, stdout);
+    rc_close(&rb);
+    rc_close(&rc);
+    stop_holder(&h);
+    for (int i = 0; i < 3; i++)
+        test_node_stop_ok(&n[i]);
+    eh_stop(&ec);
+}
+
+/* --- (g) the etcd leader killed: writes resume ----------------------------------------- */
+
+static void test_leader_killed(void)
+{
+    struct eh_cluster ec;
+    eh_start(&ec, 3);
+    struct test_node a;
+    const char *const fast[] = {"--etcd-timeout-ms", "1000", NULL};
+    start_node(&a, "a", ec.endpoints, "/roster/tl/", fast);
+    create_strong(&a, "s");
+    wait_ready(&a, "s");
+    struct rawclient ra;
+    raw_open(&ra, &a);
+    ASSERT_EQ(raw_register(&ra, "before", "", NULL, NULL), 0);
+    int leader = -1;
+    uint64_t deadline = test_now_ms() + 10000;
+    while ((leader = eh_leader(&ec)) < 0 && test_now_ms() < deadline)
+        poll(NULL, 0, 50);
+    ASSERT(leader >= 0);
+    uint64_t t0 = test_now_ms();
+    eh_kill(&ec, leader);
+    int32_t st = -1;
+    int k = 0, unknown = 0;
+    char name[32];
+    deadline = t0 + 30000;
+    while (test_now_ms() < deadline) {
+        snprintf(name, sizeof name, "after%d", k++);
+        st = raw_register(&ra, name, "", NULL, NULL);
+        if (st == 0)
+            break;
+        unknown += st == ROSTER_EUNKNOWN;
+        if (st != ROSTER_EUNAVAIL && st != ROSTER_EUNKNOWN)
+            test_fail(__FILE__, __LINE__, "register after the leader's death: status %d", st);
+    }
+    ASSERT_EQ(st, 0);
+    printf("  writes resumed %llu ms after kill -9 of the etcd leader (%d attempts, %d "
+           "EUNKNOWN)\n", (unsigned long long)(test_now_ms() - t0), k, unknown);
+    rc_close(&ra);
+    test_node_stop_ok(&a);
+    eh_stop(&ec);
+}
+
+/* --- (h) a node cut from etcd by a real packet drop: lease_lost before the other node's
+ * grant --------------------------------------------------------------------------------- */
+
+#define NFT_TABLE "roster_strong_test"
+
+static int sh(const char *cmd)
+{
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    return test_run_cmd(argv, out, sizeof out);
+}
+
+static void nft_heal(void *arg)
+{
+    (void)arg;
+    sh("nft delete table inet " NFT_TABLE " 2>/dev/null");
+}
+
+static int netns(char *why, size_t cap)
+{
+    if (unshare(CLONE_NEWNET) != 0) {
+        snprintf(why, cap, "unshare(CLONE_NEWNET): %s", strerror(errno));
+        return 0;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int ok = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+    ifr.ifr_flags |= IFF_UP;
+    ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+    if (fd >= 0)
+        close(fd);
+    ASSERT(ok);
+    return 1;
+}
+
+/* wait_lease_lost reads rc's frames until an UNREGISTERED event with reason lease_lost */
+static int wait_lease_lost(struct rawclient *rc, int timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int left = (int)(deadline - test_now_ms());
+        if (left <= 0)
+            return 0;
+        struct rs_msg m;
+        int r = rc_recv(rc, &m, left);
+        if (r < 0)
+            return 0;
+        if (r == 1 && m.type == RS_MSG_EVENT &&
+            (rs_msg_event_opts(&m) & 0xff) == ROSTER_EV_UNREGISTERED &&
+            ((rs_msg_event_opts(&m) >> 8) & 0xff) == ROSTER_REASON_LEASE_LOST)
+            return 1;
+    }
+}
+
+static void test_cut_from_etcd(void)
+{
+    char why[200];
+    if (!netns(why, sizeof why))
+        test_skip("no private network namespace (%s): a node cannot be cut from etcd without "
+                  "touching the host's network", why);
+    if (sh("nft --version >/dev/null 2>&1") != 0)
+        test_skip("nft (nftables) is not installed: run scripts/deps.sh");
+    struct eh_cluster ec;
+    eh_start(&ec, 3);
+    /* a talks to member 0 only, b to member 1 only: dropping member 0's client port cuts a
+     * off while the etcd cluster itself (its peer ports) stays whole */
+    char ep_a[64], ep_b[64], rule[600];
+    eh_endpoint(&ec, 0, ep_a, sizeof ep_a);
+    eh_endpoint(&ec, 1, ep_b, sizeof ep_b);
+    const char *const ttl[] = {"--etcd-lease-ttl-ms", "3000", "--etcd-timeout-ms", "1000", NULL};
+    struct test_node a, b;
+    start_node(&a, "a", ep_a, "/roster/cut/", ttl);
+    start_node(&b, "b", ep_b, "/roster/cut/", ttl);
+    create_strong(&a, "s");
+    wait_scope_listed(&b, "s");
+    wait_ready(&b, "s");
+    struct rawclient ra, rb;
+    raw_open(&ra, &a);
+    raw_open(&rb, &b);
+    ASSERT_EQ(raw_register(&ra, "x", "", NULL, NULL), 0);
+    ASSERT_EQ(raw_register(&rb, "x", "", NULL, NULL), ROSTER_ETAKEN);
+    snprintf(rule, sizeof rule,
+             "nft -f - <<'EOF'\n"
+             "table inet " NFT_TABLE " {\n"
+             "  chain out {\n"
+             "    type filter hook output priority 0; policy accept;\n"
+             "    tcp dport %d drop\n"
+             "    tcp sport %d drop\n"
+             "  }\n"
+             "}\n"
+             "EOF", ec.m[0].client_port, ec.m[0].client_port);
+    if (sh(rule) != 0)
+        test_skip("nftables rules cannot be installed in this namespace: %s", out);
+    test_on_fail(nft_heal, NULL);
+    uint64_t t0 = test_now_ms();
+    /* b tries to take x until it can; a's holder must hear lease_lost first */
+    int tp[2];
+    ASSERT_EQ(pipe(tp), 0);
+    pid_t child = fork();
+    ASSERT(child >= 0);
+    if (child == 0) {
+        close(tp[0]);
+        int ok = wait_lease_lost(&ra, 15000);
+        unsigned long long t[2] = {(unsigned long long)ok, (unsigned long long)test_now_ms()};
+        _exit(write(tp[1], t, sizeof t) == (ssize_t)sizeof t && ok ? 0 : 1);
+    }
+    close(tp[1]);
+    uint64_t granted = 0, deadline = t0 + 20000;
+    while (test_now_ms() < deadline) {
+        int32_t st = raw_register(&rb, "x", "", NULL, NULL);
+        if (st == 0) {
+            granted = test_now_ms();
+            break;
+        }
+        if (st != ROSTER_ETAKEN && st != ROSTER_EUNKNOWN && st != ROSTER_EUNAVAIL)
+            test_fail(__FILE__, __LINE__, "b's register: status %d", st);
+        poll(NULL, 0, 10);
+    }
+    int wst;
+    ASSERT_EQ(waitpid(child, &wst, 0), child);
+    unsigned long long t[2] = {0, 0};
+    ASSERT_EQ(read(tp[0], t, sizeof t), (ssize_t)sizeof t);
+    close(tp[0]);
+    int ok = (int)t[0];
+    unsigned long long lost = t[1];
+    ASSERT(ok == 1);
+    ASSERT(granted != 0);
+    printf("  cut at 0: a's holder heard lease_lost at %llu ms, b was granted x at %llu ms "
+           "(TTL 3000 ms)\n", lost - t0, (unsigned long long)(granted - t0));
+    ASSERT(lost < granted);
+    nft_heal(NULL);
+    rc_close(&ra);
+    rc_close(&rb);
+    test_node_stop_ok(&a);
+    test_node_stop_ok(&b);
+    eh_stop(&ec);
+}
+
+/* --- (i) handoff, compare-and-set, check-token and election on real etcd ----------------- */
+
+static int32_t raw_req(struct rawclient *rc, struct rs_msg *m, struct rs_msg *r)
+{
+    m->scope = rs_bytes_str("s");
+    return rc_call(rc, m, r, 10000);
+}
+
+/* wait_event_raw reads rc's frames until an EVENT of kind with reason (id 0 if id0) */
+static int wait_event_raw(struct rawclient *rc, uint32_t kind, uint32_t reason, int id0,
+                          int timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int left = (int)(deadline - test_now_ms());
+        struct rs_msg m;
+        if (left <= 0 || rc_recv(rc, &m, left) != 1)
+            return 0;
+        uint32_t o = rs_msg_event_opts(&m);
+        if (m.type == RS_MSG_EVENT && (o & 0xff) == kind && ((o >> 8) & 0xff) == reason &&
+            (!id0 || rs_msg_event_id(&m) == 0))
+            return 1;
+    }
+}
+
+static void test_handoff_update_elect(void)
+{
+    struct eh_cluster ec;
+    eh_start(&ec, 1);
+    struct test_node a, b;
+    start_node(&a, "a", ec.endpoints, "/roster/h/", NULL);
+    start_node(&b, "b", ec.endpoints, "/roster/h/", NULL);
+    create_strong(&a, "s");
+    wait_scope_listed(&b, "s");
+    wait_ready(&b, "s");
+    struct rawclient ra, rb;
+    raw_open(&ra, &a);
+    raw_open(&rb, &b);
+    uint64_t t1 = 0;
+    ASSERT_EQ(raw_register(&ra, "x", "v1", &t1, NULL), 0);
+
+    /* handoff from a's holder to b's pid: b's client is told, the token grows */
+    struct rs_msg m, r;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_HANDOFF;
+    m.pid = rb.pid;
+    m.key = rs_bytes_str("x");
+    m.arg2 = t1;
+    ASSERT_EQ(raw_req(&ra, &m, &r), 0);
+    uint64_t t2 = rs_msg_handoff_reply_token(&r);
+    ASSERT(t2 > t1);
+    ASSERT(wait_event_raw(&rb, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, 1, 5000));
+    struct rs_pid holder;
+    uint64_t tok, rev;
+    ASSERT_EQ(raw_lookup(&ra, "x", 0, &holder, &tok, &rev), 0);
+    ASSERT(holder.inc == rb.pid.inc && holder.serial == rb.pid.serial);
+    ASSERT_EQ(tok, t2);
+    /* check-token: the old one is stale */
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_CHECK_TOKEN;
+    m.key = rs_bytes_str("x");
+    m.arg2 = t1;
+    ASSERT_EQ(raw_req(&ra, &m, &r), 0);
+    ASSERT_EQ(rs_msg_check_token_reply_current(&r), 0);
+    ASSERT_EQ(rs_msg_check_token_reply_token(&r), t2);
+    /* compare-and-set by the new holder's client */
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_UPDATE;
+    m.opts = RS_UPDATE_IF_META;
+    m.key = rs_bytes_str("x");
+    m.meta = rs_bytes_str("v2");
+    m.prev = rs_bytes_str("wrong");
+    ASSERT_EQ(raw_req(&rb, &m, &r), ROSTER_ECONFLICT);
+    ASSERT(r.meta.len == 2 && memcmp(r.meta.ptr, "v1", 2) == 0);
+    m.prev = rs_bytes_str("v1");
+    ASSERT_EQ(raw_req(&rb, &m, &r), 0);
+    ASSERT_EQ(rs_msg_update_reply_token(&r), t2);
+
+    /* election: a's pid leads at once, b's waits until a's client goes */
+    struct rs_msg ca, cb, rr;
+    memset(&ca, 0, sizeof ca);
+    ca.type = RS_MSG_CAMPAIGN;
+    ca.pid = ra.pid;
+    ca.key = rs_bytes_str("lead");
+    ASSERT_EQ(raw_req(&ra, &ca, &rr), 0);
+    ASSERT(rs_msg_campaign_reply_token(&rr) > 0);
+    memset(&cb, 0, sizeof cb);
+    cb.type = RS_MSG_CAMPAIGN;
+    cb.pid = rb.pid;
+    cb.key = rs_bytes_str("lead");
+    cb.scope = rs_bytes_str("s");
+    uint32_t id = rc_send(&rb, &cb);
+    struct rs_msg got;
+    uint64_t deadline = test_now_ms() + 1000;
+    int early = 0;
+    while (test_now_ms() < deadline) {
+        int rv = rc_recv(&rb, &got, 100);
+        ASSERT(rv >= 0);
+        if (rv == 1 && got.flags == RS_F_REPLY && got.req_id == id)
+            early = 1;
+    }
+    ASSERT(!early); /* b waits while a leads */
+    uint64_t t0 = test_now_ms();
+    rc_close(&ra);
+    int won = 0;
+    deadline = test_now_ms() + 10000;
+    while (!won && test_now_ms() < deadline) {
+        int rv = rc_recv(&rb, &got, 200);
+        ASSERT(rv >= 0);
+        won = rv == 1 && got.flags == RS_F_REPLY && got.req_id == id && got.status == 0;
+    }
+    ASSERT(won);
+    printf("  election: the waiting candidate led %llu ms after the leader's client closed\n",
+           (unsigned long long)(test_now_ms() - t0));
+    rc_close(&rb);
+    test_node_stop_ok(&a);
+    test_node_stop_ok(&b);
+    eh_stop(&ec);
+}
+
 TEST_MAIN(T(test_flags), T(test_lifecycle), T(test_without_etcd), T(test_two_nodes), T(test_prefixes),
-          T(test_node_killed), T(test_etcd_down), T(test_tls))
+          T(test_node_killed), T(test_etcd_down), T(test_tls), T(test_three_nodes),
+          T(test_leader_killed), T(test_cut_from_etcd), T(test_handoff_update_elect))

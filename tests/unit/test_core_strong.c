@@ -749,7 +749,225 @@ static void test_bad_value_ignored(void)
     w_fini(&w);
 }
 
+static uint32_t handoff(struct world *w, int i, uint64_t conn, const char *name,
+                        struct rs_pid to, uint64_t if_token)
+{
+    struct rs_msg m = {.type = RS_MSG_HANDOFF, .pid = to, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str(name), .arg2 = if_token};
+    return req(w, i, conn, &m);
+}
+
+/* Handoff: to a pid of another node, atomically (UNREGISTERED then REGISTERED at one
+ * revision, both reason handoff), a new larger token, the new holder's client told (id 0)
+ * and owning it from then on; the caller must be the holder's client or its OS user. */
+static void test_handoff(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 0, 9);
+    subscribe(&w, 0, 9, 0);
+    const struct rs_msg *r = must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"));
+    uint64_t t1 = rs_msg_register_reply_token(r);
+    /* another OS user may not */
+    struct rs_input open = {.kind = RS_IN_CLIENT_OPEN, .conn = 5, .os_pid = 1, .uid = 4242};
+    apply(&w, 1, &open);
+    struct rs_msg h5 = {.type = RS_MSG_HELLO, .opts = RS_WIRE_VERSION, .arg = RS_WIRE_MAGIC};
+    ASSERT_EQ(status(&w, 1, 5, &h5), 0);
+    ASSERT_EQ(must_reply(&w, 1, handoff(&w, 1, 5, "x", p[1], 0))->status, ROSTER_ENOTOWNER);
+    /* a stale if_token: ECONFLICT */
+    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1 + 100))->status,
+              ROSTER_ECONFLICT);
+    /* the holder's client hands it to b's pid */
+    r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1));
+    ASSERT_EQ(r->status, 0);
+    uint64_t t2 = r->arg2;
+    ASSERT(t2 > t1);
+    ASSERT(r->pid.inc == p[1].inc && r->pid.serial == p[1].serial);
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL && kv->create_revision < kv->mod_revision); /* never deleted */
+    /* watchers: unregistered(a's pid) then registered(b's pid), one revision, handoff */
+    const struct rs_msg *e;
+    while ((e = next_event(&w, 0, 9)) && ev_kind(e) != ROSTER_EV_UNREGISTERED)
+        ;
+    ASSERT(e && ev_reason(e) == ROSTER_REASON_HANDOFF && e->pid.inc == p[0].inc);
+    const struct rs_msg *e2 = next_event(&w, 0, 9);
+    ASSERT(e2 && ev_kind(e2) == ROSTER_EV_REGISTERED && ev_reason(e2) == ROSTER_REASON_HANDOFF);
+    ASSERT(e2->pid.inc == p[1].inc && is(rs_msg_event_node(e2), "b"));
+    ASSERT_EQ(rs_msg_event_revision(e), rs_msg_event_revision(e2));
+    ASSERT_EQ(rs_msg_event_revision(e2), t2);
+    /* the new holder's client heard it (id 0), the old one too */
+    int told = 0;
+    while ((e = next_event(&w, 1, 1)))
+        told |= ev_kind(e) == ROSTER_EV_REGISTERED && rs_msg_event_id(e) == 0 &&
+                ev_reason(e) == ROSTER_REASON_HANDOFF;
+    ASSERT(told);
+    told = 0;
+    while ((e = next_event(&w, 0, 1)))
+        told |= ev_kind(e) == ROSTER_EV_UNREGISTERED && rs_msg_event_id(e) == 0;
+    ASSERT(told);
+    /* b's client owns it now; a's may not unregister it any more */
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 0, 1, &u), ROSTER_ENOTOWNER);
+    /* check_token: the old token is stale, the new one current */
+    struct rs_msg ct = {.type = RS_MSG_CHECK_TOKEN, .scope = rs_bytes_str("s"),
+                        .key = rs_bytes_str("x"), .arg2 = t1};
+    r = must_reply(&w, 0, req(&w, 0, 1, &ct));
+    ASSERT_EQ(r->status, 0);
+    ASSERT_EQ(rs_msg_check_token_reply_current(r), 0);
+    ASSERT_EQ(rs_msg_check_token_reply_token(r), t2);
+    ct.arg2 = t2;
+    ASSERT_EQ(rs_msg_check_token_reply_current(must_reply(&w, 0, req(&w, 0, 1, &ct))), 1);
+    ASSERT_EQ(status(&w, 1, 1, &u), 0);
+    w_fini(&w);
+}
+
+static void test_update(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    uint64_t t = rs_msg_register_reply_token(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "v1")));
+    struct rs_msg m = {.type = RS_MSG_UPDATE, .opts = RS_UPDATE_IF_META, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x"), .meta = rs_bytes_str("v2"),
+                       .prev = rs_bytes_str("nope")};
+    const struct rs_msg *r = must_reply(&w, 0, req(&w, 0, 1, &m));
+    ASSERT_EQ(r->status, ROSTER_ECONFLICT);
+    ASSERT(is(r->meta, "v1"));
+    ASSERT_EQ(r->arg2, t);
+    m.prev = rs_bytes_str("v1");
+    r = must_reply(&w, 0, req(&w, 0, 1, &m));
+    ASSERT_EQ(r->status, 0);
+    ASSERT_EQ(r->arg2, t); /* the grant goes on */
+    struct rs_msg mt = {.type = RS_MSG_UPDATE, .opts = RS_UPDATE_IF_TOKEN, .arg2 = t + 1,
+                        .scope = rs_bytes_str("s"), .key = rs_bytes_str("x"),
+                        .meta = rs_bytes_str("v3")};
+    ASSERT_EQ(must_reply(&w, 0, req(&w, 0, 1, &mt))->status, ROSTER_ECONFLICT);
+    mt.arg2 = t;
+    ASSERT_EQ(must_reply(&w, 0, req(&w, 0, 1, &mt))->status, 0);
+    mt.arg2 = 0;
+    ASSERT_EQ(must_reply(&w, 0, req(&w, 0, 1, &mt))->status, ROSTER_EINVAL);
+    r = must_reply(&w, 0, lookup(&w, 0, 1, "x", 0));
+    ASSERT(is(rs_msg_lookup_reply_meta(r), "v3"));
+    ASSERT_EQ(rs_msg_lookup_reply_token(r), t);
+    /* a membership's metadata */
+    struct rs_msg j = {.type = RS_MSG_JOIN, .pid = p[0], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g"), .meta = rs_bytes_str("a")};
+    ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    struct rs_msg um = {.type = RS_MSG_UPDATE, .opts = RS_UPDATE_MEMBER | RS_UPDATE_IF_META,
+                        .pid = p[0], .scope = rs_bytes_str("s"), .key = rs_bytes_str("g"),
+                        .meta = rs_bytes_str("b"), .prev = rs_bytes_str("a")};
+    ASSERT_EQ(must_reply(&w, 0, req(&w, 0, 1, &um))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, req(&w, 0, 1, &um))->status, ROSTER_ECONFLICT);
+    w_fini(&w);
+}
+
+static uint32_t campaign(struct world *w, int i, uint64_t conn, struct rs_pid pid)
+{
+    struct rs_msg m = {.type = RS_MSG_CAMPAIGN, .pid = pid, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("lead"), .meta = rs_bytes_str("me")};
+    return req(w, i, conn, &m);
+}
+
+/* Leader election: the first candidate holds the name at once; the others wait in
+ * first-come order; the leader's death elects the next. */
+static void test_campaign(void)
+{
+    struct world w;
+    struct rs_pid p[3];
+    setup(&w, 3, p);
+    uint32_t c0 = campaign(&w, 0, 1, p[0]);
+    const struct rs_msg *r = must_reply(&w, 0, c0);
+    ASSERT_EQ(r->status, 0);
+    ASSERT(r->arg2 > 0);
+    uint32_t c2 = campaign(&w, 2, 1, p[2]);
+    uint32_t c1 = campaign(&w, 1, 1, p[1]);
+    tick(&w, 300);
+    ASSERT(reply_of(&w, 1, c1) == NULL && reply_of(&w, 2, c2) == NULL);
+    gone(&w, 0, 1); /* the leader dies: c (the older candidacy) wins, b waits */
+    tick(&w, 300);
+    r = reply_of(&w, 2, c2);
+    ASSERT(r != NULL && r->status == 0);
+    ASSERT(reply_of(&w, 1, c1) == NULL);
+    struct rs_msg pc = {.type = RS_MSG_PID_CLOSE, .pid = p[2]};
+    ASSERT_EQ(status(&w, 2, 1, &pc), 0);
+    tick(&w, 300);
+    r = reply_of(&w, 1, c1);
+    ASSERT(r != NULL && r->status == 0);
+    r = must_reply(&w, 1, lookup(&w, 1, 1, "lead", 0));
+    ASSERT(r->pid.inc == p[1].inc && r->pid.serial == p[1].serial);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "c/"), 0); /* no candidacy left */
+    w_fini(&w);
+}
+
+/* A node whose watch ended reads everything again: what changed meanwhile becomes events,
+ * and its copy (stale reads) matches etcd again. */
+static void test_watch_lost_reload(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 0, 9);
+    subscribe(&w, 0, 9, 0);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "x", ""))->status, 0);
+    fe_end_watches(&w.fe, 0, ETCD_UNAVAILABLE);
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "y", ""))->status, 0);
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 1, 1, &u), 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "y", RS_OPT_STALE))->status, ROSTER_ENOTFOUND);
+    tick(&w, 1000); /* the reload */
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "y", RS_OPT_STALE))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "x", RS_OPT_STALE))->status, ROSTER_ENOTFOUND);
+    int reg_y = 0, unreg_x = 0;
+    const struct rs_msg *e;
+    while ((e = next_event(&w, 0, 9))) {
+        reg_y |= ev_kind(e) == ROSTER_EV_REGISTERED && is(e->key, "y");
+        unreg_x |= ev_kind(e) == ROSTER_EV_UNREGISTERED && is(e->key, "x");
+    }
+    ASSERT(reg_y && unreg_x);
+    /* and the new watch goes on */
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "z", ""))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "z", RS_OPT_STALE))->status, 0);
+    w_fini(&w);
+}
+
+/* A register in flight when the node fences itself: committed under the old lease, so the
+ * answer is EUNKNOWN (it holds until etcd expires the lease), never OK nor EUNAVAIL. */
+static void test_fence_in_flight(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    w.fe.hold_keepalive = 1;
+    tick(&w, TTL - 700); /* just before the fence */
+    struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = p[0], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x"), .req_id = ++w.req_id};
+    struct rs_buf b;
+    rs_buf_init(&b);
+    ASSERT_EQ(rs_wire_encode(&b, &m), 0);
+    struct rs_limits dl = w.lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = 1, .msg = &d};
+    apply(&w, 0, &in); /* the txn is submitted, not run yet */
+    rs_buf_fini(&b);
+    w.now += 400; /* the fence comes before the answer */
+    struct rs_input t = {.kind = RS_IN_TICK};
+    apply(&w, 0, &t);
+    pump(&w);
+    const struct rs_msg *r = must_reply(&w, 0, m.req_id);
+    ASSERT_EQ(r->status, ROSTER_EUNKNOWN);
+    ASSERT(has(r->prev, "lost its etcd lease"));
+    w_fini(&w);
+}
+
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
-          T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored))
+          T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
+          T(test_handoff), T(test_update), T(test_campaign),
+          T(test_watch_lost_reload), T(test_fence_in_flight))

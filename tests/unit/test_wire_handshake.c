@@ -9,8 +9,8 @@
 #include "wire/handshake.h"
 
 /* HELLO of node "alpha", incarnation 11, nonce 32 x 0x01, address 127.0.0.1:7400, as the
- * node sent it before the codec moved to src/wire, but for the version field (2 since the
- * P_OP handoff op). */
+ * node sent it before the codec moved to src/wire, but for the version: 2 since links are
+ * sealed and P_OP has the handoff op (1 before). */
 static const char HELLO_HEX[] =
     "49000000f0000000525350520200000001010101010101010101010101010101010101010101010101010101"
     "010101010b0000000000000005616c7068610e3132372e302e302e313a37343030";
@@ -41,6 +41,13 @@ static void test_hello_bytes_and_round_trip(void)
     ASSERT_MEM_EQ(h.name, h.name_len, "alpha", 5);
     ASSERT_MEM_EQ(h.addr, h.addr_len, "127.0.0.1:7400", 14);
     ASSERT_MEM_EQ(h.nonce, RS_PEER_NONCE_BYTES, nonce, sizeof nonce);
+    ASSERT_EQ(h.features, 0);
+    /* features ride in the u16 after the version; every bit is accepted */
+    uint8_t g[RS_PEER_FRAME_MAX];
+    ASSERT_EQ(rs_hs_hello_encode_features(g, nonce, 11, "alpha", "127.0.0.1:7400", 0x8001), n);
+    ASSERT_EQ(rs_get_u16(g + RS_HS_HEADER + 6), 0x8001);
+    ASSERT_EQ(rs_hs_hello_decode(g, n, &h), RS_HS_OK);
+    ASSERT_EQ(h.features, 0x8001);
     /* every truncation (length prefix adjusted) is refused */
     for (size_t cut = RS_HS_HEADER; cut < n; cut++) {
         uint8_t t[RS_PEER_FRAME_MAX];

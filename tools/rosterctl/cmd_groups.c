@@ -7,12 +7,15 @@
 
 int cmd_members(struct ctl *x, int argc, char **argv)
 {
-    int local = 0;
-    const struct ctl_opt opts[] = {{"--local", CTL_FLAG, &local}, {NULL, CTL_FLAG, NULL}};
+    int local = 0, stale = 0;
+    const struct ctl_opt opts[] = {{"--local", CTL_FLAG, &local},
+                                   {"--stale", CTL_FLAG, &stale},
+                                   {NULL, CTL_FLAG, NULL}};
     const char *pos[1];
     int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
     if (r || (r = ctl_connect(x)))
         return r;
+    ctl_read_mode(x, stale);
     roster_entries l;
     size_t glen = strlen(pos[0]);
     if ((r = roster_members(x->c, x->scope, pos[0], glen, local, &l, x->timeout_ms)))

@@ -1,14 +1,17 @@
-/* cmd_hold.c: holding a registration (register, join): print the pid, then keep the
+/* cmd_hold.c: holding a registration (register, join, elect): print the pid, then keep the
  * connection open until stdin reaches EOF (exit 0, the pid closed with reason "normal") or
  * the node goes away (exit 2). Killing rosterctl ends it too (reason "disconnected").
  * If the name is lost in a cluster conflict (two sides of a partition registered it and
- * the other claim won), the conflict event is printed and rosterctl exits 1.
+ * the other claim won), the conflict event is printed and rosterctl exits 1; so it is when
+ * the node tells that its etcd lease was lost (a strong name: reason lease_lost). elect
+ * first waits, watching stdin the same way, for its campaign to be answered.
  *
  * A terminal on stdin is read only while rosterctl is in its foreground process group:
  * started with `&` from an interactive shell it would otherwise be stopped by SIGTTIN as
  * soon as the user types. In the background it holds until killed; brought to the
  * foreground (fg) it watches stdin again, so that ^D releases the entry. */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -33,15 +36,72 @@ void ctl_print_pid_line(struct ctl *x)
         struct jobj o;
         jo_begin(&o, stdout);
         jo_str(&o, "pid", pid);
+        if (x->have_token)
+            jo_token(&o, "token", x->token);
         jo_end(&o);
         fputc('\n', stdout);
     } else {
+        /* the pid alone on the first line, as scripts read it (`read -r pid`) */
         printf("%s\n", pid);
+        if (x->have_token)
+            printf("token %" PRIu64 "\n", x->token);
     }
     fflush(stdout);
 }
 
-int ctl_hold(struct ctl *x)
+/* notice handles an event addressed to this client's pid rather than to a subscription
+ * (id 0): printed; 1 if the held entry is gone for good (conflict lost, lease lost). */
+static int notice(struct ctl *x, const roster_event *ev)
+{
+    if (ev->type == ROSTER_EV_CONFLICT) {
+        print_event(x, ev);
+        fprintf(stderr, "rosterctl: lost the name in a conflict to %.*s\n",
+                (int)ev->prev_meta.len, (const char *)ev->prev_meta.data);
+        return 1;
+    }
+    if (ev->id != 0 || (ev->reason != ROSTER_REASON_LEASE_LOST &&
+                        ev->reason != ROSTER_REASON_HANDOFF))
+        return 0;
+    print_event(x, ev);
+    if (ev->reason == ROSTER_REASON_LEASE_LOST) {
+        fprintf(stderr, "rosterctl: lost %.*s: the node could not renew its etcd lease in "
+                        "time (reason lease_lost)\n",
+                (int)ev->name.len, (const char *)ev->name.data);
+        return 1;
+    }
+    return 0; /* a handoff to or from this pid: the hold goes on */
+}
+
+/* campaign_answer takes the answer to elect's campaign: elected, it prints the pid line
+ * with the token (0: hold on); refused, it reports the node's reason like ctl_fail (whose
+ * detail comes in the event, not in roster_errdetail) and returns the exit status. */
+static int campaign_answer(struct ctl *x, const roster_event *ev)
+{
+    if (ev->status == 0) {
+        x->token = ev->token;
+        x->have_token = 1;
+        ctl_print_pid_line(x);
+        return 0;
+    }
+    fprintf(stderr, "rosterctl: %s: %s (%.*s)\n", x->cmd, roster_strerror(ev->status),
+            (int)ev->meta.len, (const char *)ev->meta.data);
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "error", roster_err_name(ev->status));
+        jo_str(&o, "message", roster_strerror(ev->status));
+        if (ev->meta.len)
+            jo_bytes(&o, "detail", ev->meta.data, ev->meta.len);
+        jo_end(&o);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    return ctl_exit_status(ev->status);
+}
+
+int ctl_hold(struct ctl *x) { return ctl_hold_campaign(x, 0); }
+
+int ctl_hold_campaign(struct ctl *x, uint64_t campaign)
 {
     int tty = isatty(0);
     struct pollfd p[2] = {{0, POLLIN, 0}, {roster_fd(x->c), POLLIN, 0}};
@@ -62,6 +122,12 @@ int ctl_hold(struct ctl *x)
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[4096];
             ssize_t n = read(0, buf, sizeof buf);
+            if ((n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) && campaign) {
+                /* closing withdraws the candidacy: the pid dies with the connection */
+                fprintf(stderr, "rosterctl: %s: stdin closed before the name was won; "
+                                "candidacy withdrawn\n", x->cmd);
+                return CTL_REFUSED;
+            }
             if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
                 break;
         }
@@ -71,12 +137,12 @@ int ctl_hold(struct ctl *x)
             int lost = 0;
             int st = 0;
             while (st == 0 && (r = roster_next_event(x->c, &ev)) == 0) {
-                if (ev.type == ROSTER_EV_MESSAGE || ev.type == ROSTER_EV_OVERFLOW)
+                if (campaign && ev.type == ROSTER_EV_REPLY && ev.req_id == campaign) {
+                    campaign = 0;
+                    st = campaign_answer(x, &ev);
+                } else if (ev.type == ROSTER_EV_MESSAGE || ev.type == ROSTER_EV_OVERFLOW) {
                     st = ctl_on_message(x, &ev);
-                if (ev.type == ROSTER_EV_CONFLICT) {
-                    print_event(x, &ev);
-                    fprintf(stderr, "rosterctl: lost the name in a conflict to %.*s\n",
-                            (int)ev.prev_meta.len, (const char *)ev.prev_meta.data);
+                } else if (notice(x, &ev)) {
                     lost = 1;
                 }
                 roster_event_free(&ev);

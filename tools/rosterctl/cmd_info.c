@@ -174,10 +174,14 @@ int cmd_scope_leave(struct ctl *x, int argc, char **argv)
 int cmd_count(struct ctl *x, int argc, char **argv)
 {
     const char *node = NULL;
-    const struct ctl_opt opts[] = {{"--node", CTL_STR, &node}, {NULL, CTL_FLAG, NULL}};
+    int stale = 0;
+    const struct ctl_opt opts[] = {{"--node", CTL_STR, &node},
+                                   {"--stale", CTL_FLAG, &stale},
+                                   {NULL, CTL_FLAG, NULL}};
     int r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL);
     if (r || (r = ctl_connect(x)))
         return r;
+    ctl_read_mode(x, stale);
     roster_counts n;
     if ((r = roster_count(x->c, x->scope, node, &n, x->timeout_ms)))
         return ctl_fail(x, "count", r, node ? "node" : NULL, node);
@@ -187,11 +191,15 @@ int cmd_count(struct ctl *x, int argc, char **argv)
         jo_u64(&o, "names", n.names);
         jo_u64(&o, "groups", n.groups);
         jo_u64(&o, "members", n.members);
+        if (n.revision) /* strong scopes: the etcd revision counted */
+            jo_u64(&o, "revision", n.revision);
         jo_end(&o);
         fputc('\n', stdout);
     } else {
         printf("names %" PRIu64 "\ngroups %" PRIu64 "\nmembers %" PRIu64 "\n", n.names,
                n.groups, n.members);
+        if (n.revision)
+            printf("revision %" PRIu64 "\n", n.revision);
     }
     return 0;
 }

@@ -6,10 +6,13 @@
 
 int cmd_lookup(struct ctl *x, int argc, char **argv)
 {
+    int stale = 0;
+    const struct ctl_opt opts[] = {{"--stale", CTL_FLAG, &stale}, {NULL, CTL_FLAG, NULL}};
     const char *pos[1];
-    int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
+    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
     if (r || (r = ctl_connect(x)))
         return r;
+    ctl_read_mode(x, stale);
     roster_entry e;
     if ((r = roster_lookup(x->c, x->scope, pos[0], strlen(pos[0]), &e, x->timeout_ms)))
         return ctl_fail(x, "lookup", r, NULL, NULL);
@@ -32,9 +35,11 @@ static int pid_filter(struct ctl *x, const char *text, roster_pid *out)
 int cmd_names(struct ctl *x, int argc, char **argv)
 {
     const char *prefix = "", *pid_text = NULL, *limit_text = NULL;
+    int stale = 0;
     const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
                                    {"--pid", CTL_STR, &pid_text},
                                    {"--limit", CTL_STR, &limit_text},
+                                   {"--stale", CTL_FLAG, &stale},
                                    {NULL, CTL_FLAG, NULL}};
     int r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL);
     if (r)
@@ -47,6 +52,7 @@ int cmd_names(struct ctl *x, int argc, char **argv)
         return ctl_usage(x, "bad --limit \"%s\"", limit_text);
     if ((r = ctl_connect(x)))
         return r;
+    ctl_read_mode(x, stale);
     roster_entries l;
     r = roster_names(x->c, x->scope, prefix, strlen(prefix), pid, (size_t)limit, &l,
                      x->timeout_ms);
@@ -74,8 +80,9 @@ int cmd_register(struct ctl *x, int argc, char **argv)
     if (r || (r = ctl_connect(x)))
         return r;
     roster_pid holder;
-    r = roster_register(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
-                        strlen(meta), &holder, x->timeout_ms);
+    r = roster_register_token(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
+                              strlen(meta), &holder, &x->token, x->timeout_ms);
+    x->have_token = r == 0;
     if (r == ROSTER_ETAKEN) {
         char h[ROSTER_PID_STRLEN];
         return ctl_fail(x, "register", r, "holder", roster_pid_format(holder, h));

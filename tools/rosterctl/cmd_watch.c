@@ -22,7 +22,9 @@ static int next(struct ctl *x, roster_event *ev)
 int cmd_watch(struct ctl *x, int argc, char **argv)
 {
     int snapshot = 0, exact = 0, registry = 0, groups = 0;
+    const char *from_text = NULL;
     const struct ctl_opt opts[] = {{"--snapshot", CTL_FLAG, &snapshot},
+                                   {"--from-revision", CTL_STR, &from_text},
                                    {"--exact", CTL_FLAG, &exact},
                                    {"--registry", CTL_FLAG, &registry},
                                    {"--groups", CTL_FLAG, &groups},
@@ -34,6 +36,11 @@ int cmd_watch(struct ctl *x, int argc, char **argv)
         return r;
     if (exact && np == 0)
         return ctl_usage(x, "--exact needs a NAME");
+    uint64_t from = 0;
+    if (from_text && (ctl_parse_u64(from_text, &from) != 0 || from == 0))
+        return ctl_usage(x, "bad --from-revision \"%s\" (an etcd revision, > 0)", from_text);
+    if (from && snapshot)
+        return ctl_usage(x, "--from-revision replays the changes after R: no --snapshot");
     unsigned flags = 0;
     if (registry)
         flags |= ROSTER_SUB_REGISTRY;
@@ -50,7 +57,8 @@ int cmd_watch(struct ctl *x, int argc, char **argv)
     if ((r = ctl_connect(x)))
         return r;
     const char *pat = np ? pos[0] : "";
-    if ((r = roster_subscribe(x->c, x->scope, pat, strlen(pat), flags, NULL, x->timeout_ms)))
+    if ((r = roster_subscribe_from(x->c, x->scope, pat, strlen(pat), flags, from, NULL,
+                                   x->timeout_ms)))
         return ctl_fail(x, "watch", r, NULL, NULL);
     for (;;) {
         roster_event ev;

@@ -28,6 +28,9 @@ struct ctl {
     /* register / join: --recv prints received messages, --reply-with answers calls */
     int recv;
     const char *reply_with;
+    /* register / elect: the grant's fencing token, printed with the pid (have_token) */
+    uint64_t token;
+    int have_token;
 };
 
 /* An option a command accepts besides the global ones. */
@@ -70,6 +73,9 @@ void jo_str(struct jobj *o, const char *key, const char *s);
 void jo_u64(struct jobj *o, const char *key, uint64_t v);
 void jo_bool(struct jobj *o, const char *key, int v);
 void jo_pid(struct jobj *o, const char *key, roster_pid pid);
+/* jo_token writes a fencing token as a string of decimal digits: an eventual scope's token
+ * (a hybrid logical clock) is above 2^53, which JSON readers would round. */
+void jo_token(struct jobj *o, const char *key, uint64_t v);
 void jo_end(struct jobj *o);
 
 /* print.c: shared printers. */
@@ -109,6 +115,15 @@ int cmd_send(struct ctl *x, int argc, char **argv);
 int cmd_publish(struct ctl *x, int argc, char **argv);
 int cmd_call(struct ctl *x, int argc, char **argv);
 int cmd_multi_call(struct ctl *x, int argc, char **argv);
+int cmd_check_token(struct ctl *x, int argc, char **argv);
+int cmd_handoff(struct ctl *x, int argc, char **argv);
+int cmd_update(struct ctl *x, int argc, char **argv);
+int cmd_elect(struct ctl *x, int argc, char **argv);
+
+/* ctl_read_mode applies --stale (reads from the node's local copy of a strong scope) to
+ * the connected client. */
+void ctl_read_mode(struct ctl *x, int stale);
+int cmd_top(struct ctl *x, int argc, char **argv);
 
 /* cmd_msg.c: a message received by a holder (register / join): printed with --recv (one
  * JSON line with --json, else the data), a call answered by --reply-with. Returns 0 or the
@@ -121,7 +136,13 @@ void print_message(struct ctl *x, const roster_event *ev);
  * not read while it is a terminal of which rosterctl is a background process) or the node
  * closes the connection; returns the exit status (cmd_hold.c). */
 int ctl_hold(struct ctl *x);
-/* ctl_print_pid_line prints the first line of register / join: the client's pid (flushed). */
+/* ctl_hold_campaign waits for the answer to the campaign request req (while watching stdin
+ * like ctl_hold: EOF gives up, exit 1), prints the pid line with the token once elected and
+ * then holds like ctl_hold. */
+int ctl_hold_campaign(struct ctl *x, uint64_t req);
+/* ctl_print_pid_line prints the first line of register / join / elect: the client's pid
+ * (with --json, and the token if have_token: {"pid":"...","token":"N"}; without, a second
+ * line "token N"), flushed. */
 void ctl_print_pid_line(struct ctl *x);
 
 #endif

@@ -120,4 +120,11 @@ void jo_pid(struct jobj *o, const char *key, roster_pid pid)
     jo_str(o, key, roster_pid_format(pid, buf));
 }
 
+void jo_token(struct jobj *o, const char *key, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    jo_str(o, key, buf);
+}
+
 void jo_end(struct jobj *o) { fputc('}', o->f); }

@@ -20,18 +20,28 @@ static const struct cmd cmds[] = {
     {"scope-create", cmd_scope_create, "scope-create NAME [--strong]"},
     {"scope-join", cmd_scope_join, "scope-join NAME   (this node replicates the scope)"},
     {"scope-leave", cmd_scope_leave, "scope-leave NAME"},
-    {"lookup", cmd_lookup, "lookup NAME"},
-    {"names", cmd_names, "names [--prefix P] [--pid PID] [--limit N]"},
-    {"members", cmd_members, "members GROUP [--local]"},
+    {"lookup", cmd_lookup, "lookup NAME [--stale]"},
+    {"names", cmd_names, "names [--prefix P] [--pid PID] [--limit N] [--stale]"},
+    {"members", cmd_members, "members GROUP [--local] [--stale]"},
     {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N]"},
-    {"count", cmd_count, "count [--node N]"},
+    {"count", cmd_count, "count [--node N] [--stale]"},
     {"register", cmd_register,
      "register NAME [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
+    {"elect", cmd_elect,
+     "elect NAME [--meta M] [--recv] [--reply-with CMD]   (waits to hold NAME, then holds it "
+     "like register)"},
+    {"check-token", cmd_check_token,
+     "check-token NAME TOKEN   (exit 0 current, 1 stale, 2 error)"},
+    {"handoff", cmd_handoff, "handoff NAME PID [--if-token T]"},
+    {"update", cmd_update,
+     "update NAME --meta M (--if-token T | --if-meta OLD) [--member PID]   (NAME: a name, or "
+     "with --member a group)"},
     {"unregister", cmd_unregister, "unregister NAME"},
     {"join", cmd_join,
      "join GROUP [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
     {"leave", cmd_leave, "leave GROUP"},
-    {"watch", cmd_watch, "watch [PREFIX] [--snapshot] [--exact] [--registry|--groups]"},
+    {"watch", cmd_watch,
+     "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups]"},
     {"monitor", cmd_monitor, "monitor PID"},
     {"send", cmd_send, "send TARGET [MESSAGE] [--confirm]   (TARGET: a pid or a name; "
                        "MESSAGE: else stdin)"},
@@ -40,6 +50,7 @@ static const struct cmd cmds[] = {
     {"multi-call", cmd_multi_call, "multi-call GROUP [MESSAGE] [--local]"},
     {"ping", cmd_ping, "ping"},
     {"log-level", cmd_log_level, "log-level error|warn|info|debug"},
+    {"top", cmd_top, "top [--once] [--interval MS] [--limit N]   (live view; --json with --once)"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
@@ -264,9 +275,10 @@ int ctl_connect(struct ctl *x)
  * parser reaches --json are reported as JSON too. */
 static int wants_json(int argc, char **argv)
 {
-    static const char *const with_value[] = {"--socket", "--timeout", "--scope", "--meta",
-                                             "--prefix", "--pid",     "--limit", "--node",
-                                             "--reply-with"};
+    static const char *const with_value[] = {
+        "--socket", "--timeout", "--scope",    "--meta",   "--prefix",       "--pid",
+        "--limit",  "--node",    "--reply-with", "--if-token", "--if-meta", "--member",
+        "--from-revision"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)

@@ -1,5 +1,6 @@
 /* print.c: printers shared by the commands: entries, events and JSON array framing, each
  * in the JSON form (--json, one value per line) and the human form. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -71,12 +72,21 @@ void print_entry(struct ctl *x, const roster_entry *e, const roster_buf *group)
         jo_str(&o, "pid", pid);
         jo_str(&o, "node", e->node);
         jo_bytes(&o, "meta", e->meta.data, e->meta.len);
+        /* lookup: the holder's fencing token; strong scopes: the etcd revision read */
+        if (e->token)
+            jo_token(&o, "token", e->token);
+        if (e->revision)
+            jo_u64(&o, "revision", e->revision);
         jo_end(&o);
         return;
     }
     text_bytes(stdout, group ? group->data : e->name.data, group ? group->len : e->name.len);
     printf(" %s %s ", pid, e->node);
     text_bytes(stdout, e->meta.data, e->meta.len);
+    if (e->token)
+        printf(" token=%" PRIu64, e->token);
+    if (e->revision)
+        printf(" revision=%" PRIu64, e->revision);
     fputc('\n', stdout);
 }
 
@@ -142,6 +152,8 @@ void print_event(struct ctl *x, const roster_event *ev)
             jo_str(&o, "node", ev->node);
         if (ev->snapshot)
             jo_bool(&o, "snapshot", 1);
+        if (ev->revision) /* strong scopes: resume after it with watch --from-revision */
+            jo_u64(&o, "revision", ev->revision);
         jo_end(&o);
         fputc('\n', stdout);
         fflush(stdout);
@@ -173,6 +185,8 @@ void print_event(struct ctl *x, const roster_event *ev)
         printf(" %s", ev->node);
     if (ev->snapshot)
         fputs(" (snapshot)", stdout);
+    if (ev->revision)
+        printf(" revision=%" PRIu64, ev->revision);
     fputc('\n', stdout);
     fflush(stdout);
 }
