@@ -14,7 +14,11 @@
  *   without limit, 0 fails at once with ROSTER_ETIMEDOUT unless the answer is already there.
  *   A timed-out request is abandoned: its late answer is discarded, never given to a later call.
  *   The request itself may still have been (or still be) carried out by the node: after a
- *   timed-out roster_register, look the name up to know whether it is yours.
+ *   timed-out roster_register, look the name up to know whether it is yours. In a strong
+ *   scope the node says the same with ROSTER_EUNKNOWN when etcd left it in doubt (the write
+ *   may or may not be applied: read, or retry with the same pid, which is idempotent);
+ *   ROSTER_EUNAVAIL there means no etcd quorum answered and nothing was applied
+ *   (docs/CONSISTENCY.md).
  * - Threads: a roster_client may be used by one thread at a time. Open one client per thread,
  *   or guard a shared one with a mutex. Different clients are independent. The library keeps
  *   no global mutable state except the allocator set by roster_set_allocator().

@@ -232,6 +232,14 @@ static void script_stale_reads(int fd)
         wr(fd, &it);
         r = answer(RS_MSG_NAMES, m.req_id, 0, NULL);
         rs_msg_names_reply_revision_set(&r, 80);
+    } else if (m.type == RS_MSG_GROUPS) {
+        check(rs_msg_groups_flags(&m) == RS_OPT_STALE, "groups flag");
+        struct rs_msg it = {.type = RS_MSG_GROUPS, .flags = RS_F_ITEM, .req_id = m.req_id};
+        it.key = rs_bytes_str("g");
+        rs_msg_groups_item_members_set(&it, 2);
+        wr(fd, &it);
+        r = answer(RS_MSG_GROUPS, m.req_id, 0, NULL);
+        rs_msg_groups_reply_revision_set(&r, 81);
     } else {
         check(m.type == RS_MSG_COUNT && rs_msg_count_flags(&m) == RS_OPT_STALE, "count flag");
         r = answer(RS_MSG_COUNT, m.req_id, 0, NULL);
@@ -258,6 +266,10 @@ static void test_stale_reads_and_tokens(void)
     start_fake(&f, script_stale_reads);
     ASSERT_EQ(run(f.sock, "--json", "--scope", "s", "names", "--stale", NULL), 0);
     HAS("\"revision\":80");
+    fake_end(&f);
+    start_fake(&f, script_stale_reads);
+    ASSERT_EQ(run(f.sock, "--scope", "s", "groups", "--stale", NULL), 0);
+    ASSERT_STR_EQ(out, "g 2 revision=81\n");
     fake_end(&f);
     start_fake(&f, script_stale_reads);
     ASSERT_EQ(run(f.sock, "--scope", "s", "count", "--stale", NULL), 0);

@@ -34,9 +34,11 @@ int cmd_members(struct ctl *x, int argc, char **argv)
 int cmd_groups(struct ctl *x, int argc, char **argv)
 {
     const char *prefix = "", *pid_text = NULL, *limit_text = NULL;
+    int stale = 0;
     const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
                                    {"--pid", CTL_STR, &pid_text},
                                    {"--limit", CTL_STR, &limit_text},
+                                   {"--stale", CTL_FLAG, &stale},
                                    {NULL, CTL_FLAG, NULL}};
     int r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL);
     if (r)
@@ -49,6 +51,7 @@ int cmd_groups(struct ctl *x, int argc, char **argv)
         return ctl_usage(x, "bad --limit \"%s\"", limit_text);
     if ((r = ctl_connect(x)))
         return r;
+    ctl_read_mode(x, stale);
     roster_entries l;
     r = roster_groups(x->c, x->scope, prefix, strlen(prefix), pid, (size_t)limit, &l,
                       x->timeout_ms);
@@ -66,10 +69,15 @@ int cmd_groups(struct ctl *x, int argc, char **argv)
             jo_u64(&o, "members", e->count);
             if (pid_text)
                 jo_bytes(&o, "meta", e->meta.data, e->meta.len);
+            if (e->revision)
+                jo_u64(&o, "revision", e->revision);
             jo_end(&o);
         } else {
             text_bytes(stdout, e->name.data, e->name.len);
-            printf(" %" PRIu64 "\n", e->count);
+            printf(" %" PRIu64, e->count);
+            if (e->revision)
+                printf(" revision=%" PRIu64, e->revision);
+            fputc('\n', stdout);
         }
     }
     list_end(x);

@@ -23,7 +23,7 @@ static const struct cmd cmds[] = {
     {"lookup", cmd_lookup, "lookup NAME [--stale]"},
     {"names", cmd_names, "names [--prefix P] [--pid PID] [--limit N] [--stale]"},
     {"members", cmd_members, "members GROUP [--local] [--stale]"},
-    {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N]"},
+    {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N] [--stale]"},
     {"count", cmd_count, "count [--node N] [--stale]"},
     {"register", cmd_register,
      "register NAME [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
