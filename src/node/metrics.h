@@ -74,6 +74,7 @@ struct rs_metrics_peer {
     int state; /* ROSTER_NODE_UP / DOWN / CONNECTING */
     uint64_t rtt_ms, ups, entries;
     uint64_t bytes_in, bytes_out; /* peer protocol bytes, all its connections */
+    uint64_t unread;              /* queued to it, not yet written */
 };
 
 struct rs_metrics_snap {

@@ -82,6 +82,7 @@ static void take_node(void *ctx, const struct rs_core_node_view *v)
     m->entries = v->entries;
     m->bytes_in = v->bytes_in;
     m->bytes_out = v->bytes_out;
+    m->unread = v->unread;
 }
 
 int rs_metrics_snap_take(struct rsd *n, struct rs_metrics_snap *s)

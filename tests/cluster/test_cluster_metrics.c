@@ -128,6 +128,7 @@ static void test_peer_metrics(void)
     ASSERT(sample(buf, "roster_peer_rtt_seconds{peer=\"b\"}") >= 0);
     ASSERT(sample(buf, "roster_peer_rtt_seconds{peer=\"b\"}") < 1);
     ASSERT_EQ(sample(buf, "roster_peer_reconnects_total{peer=\"b\"}"), 0);
+    ASSERT(sample(buf, "roster_peer_unread_bytes{peer=\"b\"}") >= 0);
     ASSERT_EQ(sample(buf, "roster_node_down_declarations_total"), 0);
     ASSERT_EQ(sample(buf, "roster_peer_state{peer=\"b\",state=\"down\"}"), 0);
 
