@@ -277,6 +277,12 @@ if [ "$PART" != single ]; then
     run_cluster memory
 fi
 [ "$PART" = all ] && { bash "$(dirname "$0")/run_msg.sh" "$BIN" || FAILED+=("run_msg.sh (messaging)"); }
+# The cost of a /metrics scraper (docs/PERFORMANCE.md, "Metrics scraping"): its own node.
+if [ "$PART" = all ] && [ -x "$BIN/bench_metrics" ]; then
+    echo
+    if [ -n "${BENCH_QUICK:-}" ]; then mr=(8 250); else mr=(20 500); fi
+    "$BIN/bench_metrics" "$BIN/rosterd" "${mr[@]}" || FAILED+=("bench_metrics")
+fi
 
 "$BIN/bench_tool" report "$BENCH_RESULTS"
 echo

@@ -406,6 +406,7 @@ int rs_cluster_on_flushed(struct rs_core *c, uint64_t conn, uint64_t nbytes)
     struct rs_node *n = pr->node;
     if (n->conn == conn)
         n->unread = nbytes >= n->unread ? 0 : n->unread - nbytes;
+    n->bytes_out += nbytes;
     return 1;
 }
 

@@ -154,7 +154,8 @@ void rs_core_nodes_each(const struct rs_core *c,
         if (!n)
             continue;
         struct rs_core_node_view v = {n->name, n->name_len, n->inc, n->state, n->conn,
-                                      n->rtt_ms, n->n_up, n->n_entries};
+                                      n->rtt_ms, n->n_up, n->n_entries, n->bytes_in,
+                                      n->bytes_out, n->unread};
         fn(ctx, &v);
     }
 }

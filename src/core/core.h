@@ -198,6 +198,9 @@ struct rs_core_node_view {
     uint64_t rtt_ms;    /* last heartbeat round trip */
     uint64_t ups;       /* times it came up: reconnects + 1 */
     uint64_t entries;   /* its names + memberships held here */
+    uint64_t bytes_in;  /* peer protocol bytes received from it, all its connections */
+    uint64_t bytes_out; /* and sent to it (reached the socket); handshakes excluded */
+    uint64_t unread;    /* bytes queued to it not yet written (its link's queue) */
 };
 void rs_core_scopes_each(const struct rs_core *core,
                          void (*fn)(void *ctx, const struct rs_core_scope_view *v), void *ctx);

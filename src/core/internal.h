@@ -216,6 +216,8 @@ struct rs_node {
     uint64_t since_ms;        /* record created (a CONNECTING one is forgotten later) */
     uint64_t rtt_ms;          /* last heartbeat round trip (P_PONG), for metrics */
     uint64_t n_up;            /* times it came up (PEER_UP accepted): reconnects + 1 */
+    uint64_t bytes_in;        /* frames received from it, all its connections */
+    uint64_t bytes_out;       /* bytes sent to it that reached the socket (FLUSHED) */
     uint32_t name_len;
     uint32_t addr_len;
     char name[RS_NODE_NAME_MAX + 1];

@@ -17,6 +17,7 @@ void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     if (!n || !m)
         return;
     n->last_rx_ms = c->now_ms;
+    n->bytes_in += rs_wire_size(m); /* metrics: every frame, prefix included */
     if (m->flags != 0 || m->req_id != 0 || m->type < RS_MSG_PEER_MIN) {
         rs_cluster_fail(c, n, "unexpected frame type %u flags 0x%x on a peer connection",
                         (unsigned)m->type, (unsigned)m->flags);

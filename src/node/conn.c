@@ -107,7 +107,6 @@ void rs_conn_request_close(struct rs_conn *c, int level, const char *reason, siz
 
 static void feed_flushed(struct rs_conn *c, size_t nbytes)
 {
-    c->bytes_out += nbytes;
     if (c->peer && !rs_peer_flushed(c, &nbytes))
         return;
     struct rs_input in = {.kind = RS_IN_CLIENT_FLUSHED,
@@ -364,7 +363,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->close_requested) /* a read that was already under way */
         return;
-    c->bytes_in += (uint64_t)nread;
     if (from_scratch)
         rs_wire_reader_lend(&c->rd, n->scratch, (size_t)nread);
     else

@@ -28,7 +28,6 @@ struct rs_conn {
     struct rsd *node;
     struct rsd_peer *peer; /* NULL for a local client */
     uint64_t id;
-    uint64_t bytes_in, bytes_out; /* read from / written to the socket (metrics) */
     int32_t os_pid;
     uint32_t uid;
     struct rs_link all_link, dirty_link, partial_link;

@@ -181,7 +181,7 @@ size_t rs_log_format_line(char *buf, size_t cap, int format, int level, const ch
         snprintf(head, sizeof head, "\",\"pid\":%ld,\"msg\":\"", (long)getpid());
         n = append(buf, cap, n, head);
         /* room kept for the closing "} */
-        n += rs_log_json_escape(buf + n, cap - n - 2, msg, len);
+        n += rs_log_json_escape(buf + n, cap > n + 2 ? cap - n - 2 : 0, msg, len);
         return append(buf, cap, n, "\"}");
     }
     n = append(buf, cap, 0, ts);

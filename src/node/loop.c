@@ -129,8 +129,10 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
     }
     if (cfg->etcd && rsd_kv_start(n) != 0)
         return -1;
-    if (rsd_reload_start(n) != 0)
+    if (rsd_reload_start(n) != 0) {
+        rs_log(RS_LOG_ERROR, "cannot install the SIGHUP handler");
         return -1;
+    }
     if (cfg->http && (rsd_metrics_start(n) != 0 || rsd_http_start(n) != 0))
         return -1;
     n->sig_term.data = n->sig_int.data = n->sig_hup.data = n;

@@ -137,9 +137,13 @@ static void peers(FILE *f, const struct rs_metrics_snap *s)
         fputc('\n', f);
     }
     PEER_SERIES(p->bytes_in, "roster_peer_received_bytes_total", "counter",
-                "Bytes received on the node's current connection (restarts at a reconnect).");
+                "Peer protocol bytes received from the node (handshakes excluded).");
     PEER_SERIES(p->bytes_out, "roster_peer_sent_bytes_total", "counter",
-                "Bytes sent on the node's current connection (restarts at a reconnect).");
+                "Peer protocol bytes sent to the node (handshakes excluded).");
+    PEER_SERIES(p->unread, "roster_peer_unread_bytes", "gauge",
+                "Bytes queued to the node and not yet written: its link's queue (messages to "
+                "it are dropped past --mailbox-bytes, the node is declared down past "
+                "--outbuf-bytes).");
     PEER_SERIES(p->ups > 1 ? p->ups - 1 : 0, "roster_peer_reconnects_total", "counter",
                 "Times the node came up again after its first connection.");
     PEER_SERIES(p->entries, "roster_peer_entries", "gauge",

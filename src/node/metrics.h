@@ -73,7 +73,8 @@ struct rs_metrics_peer {
     char name[RS_NODE_NAME_MAX + 1];
     int state; /* ROSTER_NODE_UP / DOWN / CONNECTING */
     uint64_t rtt_ms, ups, entries;
-    uint64_t bytes_in, bytes_out; /* of its current connection (0 when none) */
+    uint64_t bytes_in, bytes_out; /* peer protocol bytes, all its connections */
+    uint64_t unread;              /* queued to it, not yet written */
 };
 
 struct rs_metrics_snap {

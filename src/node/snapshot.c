@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/conn.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"
@@ -81,11 +80,9 @@ static void take_node(void *ctx, const struct rs_core_node_view *v)
     m->rtt_ms = v->rtt_ms;
     m->ups = v->ups;
     m->entries = v->entries;
-    const struct rs_conn *c = v->conn ? rs_conn_find(t->n, v->conn) : NULL;
-    if (c) {
-        m->bytes_in = c->bytes_in;
-        m->bytes_out = c->bytes_out;
-    }
+    m->bytes_in = v->bytes_in;
+    m->bytes_out = v->bytes_out;
+    m->unread = v->unread;
 }
 
 int rs_metrics_snap_take(struct rsd *n, struct rs_metrics_snap *s)

@@ -460,7 +460,7 @@ static void test_format_escapes(void)
     snprintf(sc[1].name, sizeof sc[1].name, "ctl\x01");
     s.scopes = sc;
     s.n_scopes = 2;
-    struct rs_metrics_peer pe = {.state = ROSTER_NODE_UP, .rtt_ms = 2, .ups = 3};
+    struct rs_metrics_peer pe = {.state = ROSTER_NODE_UP, .rtt_ms = 2, .ups = 3, .unread = 7};
     snprintf(pe.name, sizeof pe.name, "b");
     s.peers = &pe;
     s.n_peers = 1;
@@ -481,6 +481,7 @@ static void test_format_escapes(void)
     ASSERT(strstr(text, "roster_peer_state{peer=\"b\",state=\"down\"} 0\n"));
     ASSERT(strstr(text, "roster_peer_reconnects_total{peer=\"b\"} 2\n"));
     ASSERT(strstr(text, "roster_peer_rtt_seconds{peer=\"b\"} 0.002000000\n"));
+    ASSERT(strstr(text, "roster_peer_unread_bytes{peer=\"b\"} 7\n"));
     static struct scrape p;
     parse(text, &p);
     check_histograms(&p);

@@ -128,6 +128,7 @@ static void test_peer_metrics(void)
     ASSERT(sample(buf, "roster_peer_rtt_seconds{peer=\"b\"}") >= 0);
     ASSERT(sample(buf, "roster_peer_rtt_seconds{peer=\"b\"}") < 1);
     ASSERT_EQ(sample(buf, "roster_peer_reconnects_total{peer=\"b\"}"), 0);
+    ASSERT(sample(buf, "roster_peer_unread_bytes{peer=\"b\"}") >= 0);
     ASSERT_EQ(sample(buf, "roster_node_down_declarations_total"), 0);
     ASSERT_EQ(sample(buf, "roster_peer_state{peer=\"b\",state=\"down\"}"), 0);
 
@@ -198,6 +199,10 @@ static void test_partition_counters(void)
     cl_wait_up(&a, NULL, 2, 10000);
     cl_wait_up(&b, NULL, 2, 10000);
     wait_sample(port, "roster_conflicts_resolved_total", 0, 5000);
+    static char buf[1 << 18];
+    ASSERT_EQ(get_metrics(port, buf, sizeof buf), 0);
+    double in_before = sample(buf, "roster_peer_received_bytes_total{peer=\"b\"}");
+    ASSERT(in_before > 0);
 
     ASSERT_EQ(partition(), 0);
     cl_wait_up(&a, NULL, 1, 10000);
@@ -215,6 +220,10 @@ static void test_partition_counters(void)
     wait_sample(port, "roster_peer_reconnects_total{peer=\"b\"}", 1, 5000);
     wait_sample(port, "roster_peer_state{peer=\"b\",state=\"up\"}", 1, 5000);
     wait_sample(port, "roster_scope_names{scope=\"default\"}", 1, 5000);
+    /* the byte counters run on across the reconnect (they are the node's, not a
+     * connection's) */
+    ASSERT_EQ(get_metrics(port, buf, sizeof buf), 0);
+    ASSERT(sample(buf, "roster_peer_received_bytes_total{peer=\"b\"}") > in_before);
     roster_close(ca);
     roster_close(cb);
     test_node_stop_ok(&b.t);

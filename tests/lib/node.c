@@ -73,6 +73,11 @@ void test_node_start(struct test_node *n, const char *const *extra_args)
     argv[k++] = n->sock;
     argv[k++] = "--log-level";
     argv[k++] = "info";
+    /* An empty config file: a /etc/roster/rosterd.conf on the machine (an installed
+     * package's) must not change what tests run. A test's own --config comes later: the
+     * last one wins. */
+    argv[k++] = "--config";
+    argv[k++] = "/dev/null";
     for (int i = 0; extra_args && extra_args[i] && k < 62; i++)
         argv[k++] = extra_args[i];
     argv[k] = NULL;

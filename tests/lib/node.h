@@ -13,8 +13,8 @@ struct test_node {
     char log[300];
 };
 
-/* test_node_start starts ROSTERD_PATH with --socket and the extra arguments (NULL-terminated
- * list, may be empty), and waits (deadline 20 s) until its socket accepts connections.
+/* test_node_start starts ROSTERD_PATH with --socket, --log-level info, --config /dev/null
+ * and the extra arguments (NULL-terminated list, may be empty), and waits (deadline 20 s) until its socket accepts connections.
  * Aborts the test on failure. $ROSTER_TEST_WRAPPER, if set, prefixes the command (valgrind). */
 void test_node_start(struct test_node *n, const char *const *extra_args);
 /* test_node_stop sends SIGTERM, waits (deadline 10 s, then SIGKILL) and removes the
