@@ -69,6 +69,14 @@ static void hup(const struct cl_node *n, const char *want)
 
 static struct cl_node nodes[3];
 
+/* downs_of counts n's declarations of node name down. */
+static int downs_of(const struct cl_node *n, const char *name)
+{
+    char who[16];
+    snprintf(who, sizeof who, "node %s (", name);
+    return log_count(n, who, "declared down");
+}
+
 /* whole checks that every node of the cluster sees all three up right now. */
 static void whole(void)
 {
@@ -118,6 +126,12 @@ static void test_rolling_rotation(void)
     }
     for (int i = 0; i < 3; i++)
         cl_wait_up(&nodes[i], NULL, 3, 20000);
+    /* the mesh may form through a duplicate connection that one side saw close (a
+     * declaration before the rotation starts): only what follows counts */
+    int downs[3][3];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            downs[i][j] = downs_of(&nodes[i], names[j]);
 
     /* 1. the new cookie becomes every node's next one */
     for (int i = 0; i < 3; i++) {
@@ -173,13 +187,10 @@ static void test_rolling_rotation(void)
     roster_close(lc);
     test_node_stop_ok(&late.t);
 
-    /* never split: no node of the cluster was declared down by another */
+    /* never split: no node of the cluster was declared down by another during it */
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            char who[16];
-            snprintf(who, sizeof who, "node %s (", names[j]);
-            ASSERT_EQ(log_count(&nodes[i], who, "declared down"), 0);
-        }
+        for (int j = 0; j < 3; j++)
+            ASSERT_EQ(downs_of(&nodes[i], names[j]), downs[i][j]);
     for (int i = 2; i >= 0; i--)
         test_node_stop_ok(&nodes[i].t);
     char cmd[128];
