@@ -189,14 +189,9 @@ int cmd_update(struct ctl *x, int argc, char **argv)
 
 int cmd_elect(struct ctl *x, int argc, char **argv)
 {
-    const char *meta = "";
-    const struct ctl_opt opts[] = {{"--meta", CTL_STR, &meta},
-                                   {"--recv", CTL_FLAG, &x->recv},
-                                   {"--reply-with", CTL_STR, &x->reply_with},
-                                   {NULL, CTL_FLAG, NULL}};
-    const char *pos[1];
-    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
-    if (r || (r = ctl_connect(x)))
+    const char *meta = "", *pos[1];
+    int r = ctl_holder_args(x, argc, argv, &meta, pos);
+    if (r)
         return r;
     uint64_t req = 0;
     r = roster_campaign_async(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,

@@ -49,6 +49,10 @@ int ctl_args(struct ctl *x, int argc, char **argv, const struct ctl_opt *opts,
              const char **pos, int min_pos, int max_pos, int *npos);
 /* ctl_connect opens x->c; returns 0 or the exit status (error reported). */
 int ctl_connect(struct ctl *x);
+/* ctl_holder_args parses the arguments of a command that holds an entry (register, join,
+ * elect): NAME into pos[0], --meta into *meta, --recv and --reply-with into x; then
+ * connects. Returns 0 or the exit status (error reported). */
+int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, const char **pos);
 /* ctl_exit_status maps a roster error to the exit status: 0, 1 (refused) or 2. */
 int ctl_exit_status(int err);
 /* ctl_fail reports err of the step `what` on stderr (and as JSON on stdout with --json)

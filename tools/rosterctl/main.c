@@ -246,6 +246,16 @@ int ctl_args(struct ctl *x, int argc, char **argv, const struct ctl_opt *opts,
     return 0;
 }
 
+int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, const char **pos)
+{
+    const struct ctl_opt opts[] = {{"--meta", CTL_STR, meta},
+                                   {"--recv", CTL_FLAG, &x->recv},
+                                   {"--reply-with", CTL_STR, &x->reply_with},
+                                   {NULL, CTL_FLAG, NULL}};
+    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
+    return r ? r : ctl_connect(x);
+}
+
 int ctl_connect(struct ctl *x)
 {
     roster_options o;
