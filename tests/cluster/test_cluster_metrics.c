@@ -151,43 +151,18 @@ static void test_peer_metrics(void)
 
 #define TABLE "roster_metrics_test"
 
-static void nft_heal(void) { cl_sh("nft delete table inet " TABLE " 2>/dev/null"); }
-
-static void nft_heal_cb(void *arg)
-{
-    (void)arg;
-    nft_heal();
-}
-
 /* partition drops every packet between 127.0.0.1 and 127.0.0.2, both ways. */
-static int partition(void)
-{
-    return cl_sh("nft -f - <<'EOF'\n"
-                 "table inet " TABLE " {\n"
-                 "  chain out {\n"
-                 "    type filter hook output priority 0; policy accept;\n"
-                 "    ip saddr 127.0.0.1 ip daddr 127.0.0.2 drop\n"
-                 "    ip saddr 127.0.0.2 ip daddr 127.0.0.1 drop\n"
-                 "  }\n"
-                 "}\n"
-                 "EOF");
-}
+#define RULES "    ip saddr 127.0.0.1 ip daddr 127.0.0.2 drop\n"\
+              "    ip saddr 127.0.0.2 ip daddr 127.0.0.1 drop"
+
+static int partition(void) { return cl_nft_drop(TABLE, RULES); }
 
 /* A partition: b declared down on a; one name registered on both sides; after the heal
  * the conflict is settled (counted on a), and b, the same incarnation, came up again (one
  * reconnect). */
 static void test_partition_counters(void)
 {
-    char why[200];
-    if (!cl_netns(why, sizeof why))
-        test_skip("no private network namespace (%s): a partition cannot be made without "
-                  "touching the host's network", why);
-    if (cl_sh("nft --version >/dev/null 2>&1") != 0)
-        test_skip("nft (nftables) is not installed: run scripts/deps.sh");
-    if (partition() != 0)
-        test_skip("nftables rules cannot be installed in this namespace");
-    nft_heal();
-    test_on_fail(nft_heal_cb, NULL);
+    cl_nft_ready(TABLE, RULES);
     const char *cookie = cl_cookie(0, "cluster-metrics-cookie-0b8e7d6c5a4f3e2d\n");
     int port = free_port();
     char http[64];
@@ -213,7 +188,7 @@ static void test_partition_counters(void)
               0);
     ASSERT_EQ(roster_register(ca, "default", "dup", 3, roster_self(ca), NULL, 0, NULL, 5000),
               0);
-    nft_heal();
+    cl_nft_heal(TABLE);
     cl_wait_up(&a, NULL, 2, 20000);
     /* a settled the second claim on "dup" (b's, arriving with the heal's resync) */
     wait_sample_cmp(port, "roster_conflicts_resolved_total", 1, 1, 10000);

@@ -19,27 +19,11 @@
 
 #define TABLE "roster_partition_test"
 
-static void nft_heal(void) { cl_sh("nft delete table inet " TABLE " 2>/dev/null"); }
-
-static void nft_heal_cb(void *arg)
-{
-    (void)arg;
-    nft_heal();
-}
-
 /* partition drops every packet between 127.0.0.1 and 127.0.0.2/3, both ways. */
-static int partition(void)
-{
-    return cl_sh("nft -f - <<'EOF'\n"
-                 "table inet " TABLE " {\n"
-                 "  chain out {\n"
-                 "    type filter hook output priority 0; policy accept;\n"
-                 "    ip saddr 127.0.0.1 ip daddr { 127.0.0.2, 127.0.0.3 } drop\n"
-                 "    ip saddr { 127.0.0.2, 127.0.0.3 } ip daddr 127.0.0.1 drop\n"
-                 "  }\n"
-                 "}\n"
-                 "EOF");
-}
+#define RULES "    ip saddr 127.0.0.1 ip daddr { 127.0.0.2, 127.0.0.3 } drop\n"\
+              "    ip saddr { 127.0.0.2, 127.0.0.3 } ip daddr 127.0.0.1 drop"
+
+static int partition(void) { return cl_nft_drop(TABLE, RULES); }
 
 /* spawn_ctl runs rosterctl --socket sock --json ARGS... with stdout into out_path; its
  * stdin is a pipe whose write end goes to *stdin_fd (held open: holders keep holding). */
@@ -145,19 +129,7 @@ static void wait_kind(roster_client *c, int kind, const char *name, int reason, 
 
 static void test_partition_conflict(void)
 {
-    char why[200];
-    if (!cl_netns(why, sizeof why))
-        test_skip("no private network namespace (%s): a partition cannot be made without "
-                  "touching the host's network",
-                  why);
-    if (cl_sh("nft --version >/dev/null 2>&1") != 0)
-        test_skip("nft (nftables) is not installed: run scripts/deps.sh");
-    /* probe: can this kernel filter here at all? */
-    if (partition() != 0)
-        test_skip("nftables rules cannot be installed in this namespace (kernel without "
-                  "nf_tables, or not permitted)");
-    nft_heal();
-    test_on_fail(nft_heal_cb, NULL);
+    cl_nft_ready(TABLE, RULES);
 
     const char *cookie = cl_cookie(0, "cluster-test-cookie-5f1c2d9e8a7b6c4d\n");
     struct cl_node a, b, c;
@@ -205,7 +177,7 @@ static void test_partition_conflict(void)
     cl_wait_lookup(&a, NULL, "held", 0, NULL, 5000);
 
     t0 = test_now_ms();
-    nft_heal();
+    cl_nft_heal(TABLE);
     cl_wait_up(&a, NULL, 3, 20000);
     cl_wait_up(&b, NULL, 3, 20000);
     cl_wait_up(&c, NULL, 3, 20000);

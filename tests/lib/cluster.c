@@ -206,3 +206,52 @@ int cl_sh(const char *cmd)
         return -1;
     return WEXITSTATUS(st);
 }
+
+int cl_nft_drop(const char *table, const char *rules)
+{
+    char cmd[2048];
+    int n = snprintf(cmd, sizeof cmd,
+                     "nft -f - <<'EOF'\n"
+                     "table inet %s {\n"
+                     "  chain out {\n"
+                     "    type filter hook output priority 0; policy accept;\n"
+                     "%s\n"
+                     "  }\n"
+                     "}\n"
+                     "EOF",
+                     table, rules);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        test_fail(__FILE__, __LINE__, "nftables rules too long");
+    return cl_sh(cmd);
+}
+
+void cl_nft_heal(const char *table)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "nft delete table inet %s 2>/dev/null", table);
+    cl_sh(cmd);
+}
+
+static char nft_table[64]; /* the table cl_nft_ready's failure cleanup removes */
+
+static void nft_heal_cb(void *arg)
+{
+    (void)arg;
+    cl_nft_heal(nft_table);
+}
+
+void cl_nft_ready(const char *table, const char *rules)
+{
+    char why[200];
+    if (!cl_netns(why, sizeof why))
+        test_skip("no private network namespace (%s): packets cannot be dropped without "
+                  "touching the host's network", why);
+    if (cl_sh("nft --version >/dev/null 2>&1") != 0)
+        test_skip("nft (nftables) is not installed: run scripts/deps.sh");
+    if (cl_nft_drop(table, rules) != 0)
+        test_skip("nftables rules cannot be installed in this namespace (kernel without "
+                  "nf_tables, or not permitted)");
+    cl_nft_heal(table);
+    snprintf(nft_table, sizeof nft_table, "%s", table);
+    test_on_fail(nft_heal_cb, NULL);
+}

@@ -55,6 +55,16 @@ void cl_wait_members(const struct cl_node *n, const char *scope, const char *gro
 /* cl_log_has says whether n's log holds text; cl_wait_log waits for it. */
 int cl_log_has(const struct cl_node *n, const char *text);
 void cl_wait_log(const struct cl_node *n, const char *text, int timeout_ms);
+/* Partitions with nftables, in the test's private namespace: table is an inet table of the
+ * test's own, whose output chain drops what each line of rules matches (for example
+ * "ip saddr 127.0.0.1 ip daddr 127.0.0.2 drop"). cl_nft_drop installs it (0 or the failure
+ * status), cl_nft_heal removes it. cl_nft_ready enters the private namespace, checks that
+ * nft exists and that these rules can be installed here (installs and removes them once),
+ * and registers their removal as a failure cleanup; where any of it cannot be done it skips
+ * the test, saying why. */
+int cl_nft_drop(const char *table, const char *rules);
+void cl_nft_heal(const char *table);
+void cl_nft_ready(const char *table, const char *rules);
 /* cl_sh runs a shell command, returns its exit status (-1 if it could not run). */
 int cl_sh(const char *cmd);
 void cl_sleep_ms(int ms);

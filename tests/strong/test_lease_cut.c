@@ -21,27 +21,11 @@
 #define TTL_MS 3000
 #define SCOPE "fence"
 
-static void nft_heal(void) { cl_sh("nft delete table inet " TABLE " 2>/dev/null"); }
-
-static void nft_heal_cb(void *arg)
-{
-    (void)arg;
-    nft_heal();
-}
-
 /* cut drops every packet to or from 127.0.0.2: node A's only way to etcd. */
-static int cut(void)
-{
-    return cl_sh("nft -f - <<'EOF'\n"
-                 "table inet " TABLE " {\n"
-                 "  chain out {\n"
-                 "    type filter hook output priority 0; policy accept;\n"
-                 "    ip daddr 127.0.0.2 drop\n"
-                 "    ip saddr 127.0.0.2 drop\n"
-                 "  }\n"
-                 "}\n"
-                 "EOF");
-}
+#define RULES "    ip daddr 127.0.0.2 drop\n"\
+              "    ip saddr 127.0.0.2 drop"
+
+static int cut(void) { return cl_nft_drop(TABLE, RULES); }
 
 static roster_client *connect_sock(const char *sock)
 {
@@ -104,16 +88,7 @@ static int lost_notice(roster_client *c)
 
 static void test_lease_lost_before_regrant(void)
 {
-    char why[200];
-    if (!cl_netns(why, sizeof why))
-        test_skip("no private network namespace (%s): etcd cannot be cut from one node "
-                  "without touching the host's network", why);
-    if (cl_sh("nft --version >/dev/null 2>&1") != 0)
-        test_skip("nft (nftables) is not installed: run scripts/deps.sh");
-    if (cut() != 0)
-        test_skip("nftables rules cannot be installed in this namespace");
-    nft_heal();
-    test_on_fail(nft_heal_cb, NULL);
+    cl_nft_ready(TABLE, RULES);
 
     struct eh_cluster etcd;
     eh_start_alt(&etcd, 3, "127.0.0.2");
@@ -172,7 +147,7 @@ static void test_lease_lost_before_regrant(void)
     ASSERT(t_told - t_cut < TTL_MS); /* before the TTL, by the test's own clock */
     ASSERT(t2 > t1);                 /* a new grant, a larger fencing token */
 
-    nft_heal();
+    cl_nft_heal(TABLE);
     roster_close(ha);
     roster_close(wa);
     roster_close(hb);
