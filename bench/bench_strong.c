@@ -228,10 +228,10 @@ int main(void)
     bu_lat_sort(&lr);
     bu_print_lat("etcd txn (create-if-absent + lease), direct", &le);
     bu_print_lat("roster strong register", &lr);
-    print_ratio("register p50 / etcd txn p50", bu_pct_us(&lr, 50), bu_pct_us(&le, 50), "<= 1.25x");
-    bu_result("strong_register_p50_us", bu_pct_us(&lr, 50));
-    bu_result("strong_register_p99_us", bu_pct_us(&lr, 99));
-    bu_result("etcd_txn_p50_us", bu_pct_us(&le, 50));
+    print_ratio("register p50 / etcd txn p50", bu_pct_us(&lr, 0.50), bu_pct_us(&le, 0.50), "<= 1.25x");
+    bu_result("strong_register_p50_us", bu_pct_us(&lr, 0.50));
+    bu_result("strong_register_p99_us", bu_pct_us(&lr, 0.99));
+    bu_result("etcd_txn_p50_us", bu_pct_us(&le, 0.50));
 
     bu_section("S2 strong register throughput (clients = etcd requests in flight)");
     static const int conc[] = {1, 16, 64};
@@ -291,14 +291,14 @@ int main(void)
     bu_print_lat("roster linearizable lookup", &lrl);
     bu_print_lat("raw Unix-socket round trip (floor)", &lsock);
     bu_print_lat("roster stale lookup", &lrs);
-    print_ratio("linearizable lookup p50 / etcd read p50", bu_pct_us(&lrl, 50), bu_pct_us(&ler, 50),
+    print_ratio("linearizable lookup p50 / etcd read p50", bu_pct_us(&lrl, 0.50), bu_pct_us(&ler, 0.50),
                 "<= 1.25x");
-    print_ratio("stale lookup p50 / socket round trip p50", bu_pct_us(&lrs, 50),
-                bu_pct_us(&lsock, 50), "<= 1.5x");
-    bu_result("strong_lookup_lin_p50_us", bu_pct_us(&lrl, 50));
-    bu_result("strong_lookup_stale_p50_us", bu_pct_us(&lrs, 50));
-    bu_result("etcd_read_p50_us", bu_pct_us(&ler, 50));
-    bu_result("socket_rtt_p50_us", bu_pct_us(&lsock, 50));
+    print_ratio("stale lookup p50 / socket round trip p50", bu_pct_us(&lrs, 0.50),
+                bu_pct_us(&lsock, 0.50), "<= 1.5x");
+    bu_result("strong_lookup_lin_p50_us", bu_pct_us(&lrl, 0.50));
+    bu_result("strong_lookup_stale_p50_us", bu_pct_us(&lrs, 0.50));
+    bu_result("etcd_read_p50_us", bu_pct_us(&ler, 0.50));
+    bu_result("socket_rtt_p50_us", bu_pct_us(&lsock, 0.50));
 
     bu_section("S5 register on A until visible in B's stale read");
     size_t n5 = bu_count(300);
@@ -327,7 +327,7 @@ int main(void)
     }
     bu_lat_sort(&lv);
     bu_print_lat("register on A -> visible on B (stale read)", &lv);
-    bu_result("strong_visible_p50_us", bu_pct_us(&lv, 50));
+    bu_result("strong_visible_p50_us", bu_pct_us(&lv, 0.50));
 
     bu_section("S6 writes resume after the etcd leader is killed");
     int leader = eh_leader(&ec);
