@@ -234,9 +234,14 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         return;
     struct rs_kent *old = rs_kvcopy_find(c, s, (const uint8_t *)kv->key, kv->key_len);
     if (r.pid.inc == c->inc && kv->lease != c->kv->lease) {
-        /* held under a lease this node gave up: not ours any more */
+        /* held under a lease this node gave up (a handoff to us read our old lease, or a
+         * write landed after the fence): not ours; the holder hears so now, before etcd
+         * lets the old lease expire */
         if (old)
             rs_kvcopy_remove(c, s, old, ROSTER_REASON_LEASE_LOST, rev, 1);
+        else
+            tell_holder(c, s, &r, kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
+                        ROSTER_REASON_LEASE_LOST, rev);
         return;
     }
     struct rs_kent *e = ent_new(c, kv, &r);

@@ -776,8 +776,10 @@ static void test_handoff(void)
     ASSERT_EQ(status(&w, 1, 5, &h5), 0);
     ASSERT_EQ(must_reply(&w, 1, handoff(&w, 1, 5, "x", p[1], 0))->status, ROSTER_ENOTOWNER);
     /* a stale if_token: ECONFLICT */
-    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1 + 100))->status,
-              ROSTER_ECONFLICT);
+    r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1 + 100));
+    ASSERT_EQ(r->status, ROSTER_ECONFLICT);
+    ASSERT_EQ(r->arg2, t1); /* the current token */
+    ASSERT(r->pid.inc == p[0].inc && r->pid.serial == p[0].serial);
     /* the holder's client hands it to b's pid */
     r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1));
     ASSERT_EQ(r->status, 0);
