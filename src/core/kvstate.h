@@ -19,6 +19,11 @@ struct rs_kent {
     uint8_t data[];        /* etcd key, then name/group, then meta */
 };
 
+struct rs_kowned {
+    uint64_t serial;
+    uint64_t n; /* entries of the copy held by this local pid */
+};
+
 struct rs_kscope {
     struct rs_map ents;    /* struct rs_kent by etcd key */
     uint64_t n_names, n_members;
@@ -78,6 +83,8 @@ struct rs_kv {
     int64_t rev;            /* the local copy reflects etcd up to this revision */
     uint64_t poke_at;       /* next periodic look of the waiting campaigns */
     struct rs_map ops;      /* struct rs_kvop by id */
+    struct rs_map owned;    /* struct rs_kowned by serial: this node's pids with entries in
+                               the copy, so a pid's death without any costs no scan */
     struct rs_kvop *waiters;
     /* operations handed out in this apply (freed at the next) */
     void **arena;
@@ -117,6 +124,7 @@ int rs_kv_why_put(struct rs_core *c, etcd_op *op, uint32_t reason);
 int rs_kv_rec_value(struct rs_core *c, etcd_op *op, const struct rs_kvrec *r);
 
 /* kvcopy.c */
+uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial); /* entries of a local pid */
 struct rs_kscope *rs_kvcopy_new(void);
 void rs_kvcopy_free(struct rs_kscope *k);
 /* rs_kvcopy_all lists s's entries (free *v with rs_free); sorted by etcd key with sort. */

@@ -321,17 +321,7 @@ void rs_strong_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason)
     if (!c->kv || !c->kv->lease)
         return; /* fenced: the copy has none of ours, etcd lets them expire */
     struct rs_pid pid = {c->inc, p->serial};
-    int any = 0;
-    for (size_t i = 0; i < c->scopes.cap && !any; i++) {
-        struct rs_scope *s = c->scopes.slots[i].item;
-        if (!s || !s->kv)
-            continue;
-        for (size_t j = 0; j < s->kv->ents.cap && !any; j++) {
-            struct rs_kent *e = s->kv->ents.slots[j].item;
-            any = e && e->rec.pid.inc == pid.inc && e->rec.pid.serial == pid.serial;
-        }
-    }
-    if (!any)
+    if (!rs_kvcopy_owned(c, p->serial))
         return;
     struct rs_kvop *o = drop_op(c, pid, reason);
     if (o)

@@ -52,6 +52,7 @@ int rs_strong_init(struct rs_core *c, const struct rs_core_config *cfg)
         k->margin_ms = RS_KV_FENCE_MARGIN_MIN_MS;
     k->next_id = 1;
     rs_map_init(&k->ops);
+    rs_map_init(&k->owned);
     rs_buf_init(&k->scratch);
     c->kv = k;
     return 0;
@@ -86,6 +87,9 @@ void rs_strong_free(struct rs_core *c)
         }
     }
     rs_map_fini(&k->ops);
+    for (size_t i = 0; i < k->owned.cap; i++)
+        rs_free(k->owned.slots[i].item);
+    rs_map_fini(&k->owned);
     arena_clear(k);
     rs_free(k->arena);
     rs_buf_fini(&k->scratch);
