@@ -574,6 +574,12 @@ static void test_pid_close_one_txn(void)
     }
     ASSERT_EQ(unreg, 5);
     ASSERT_EQ(left, 1);
+    /* a pid without strong entries dies without any etcd operation */
+    struct rs_pid q2 = must_reply(&w, 0, req(&w, 0, 1, &pn))->pid;
+    uint64_t ops = w.fe.ops_run;
+    struct rs_msg pc2 = {.type = RS_MSG_PID_CLOSE, .pid = q2};
+    ASSERT_EQ(status(&w, 0, 1, &pc2), 0);
+    ASSERT_EQ(w.fe.ops_run, ops);
     w_fini(&w);
 }
 
