@@ -98,6 +98,7 @@ void *rs_kv_arena_dup(struct rs_core *c, const void *p, size_t n);
 struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
                              const struct rs_msg *req);
 void rs_kv_op_free(struct rs_core *c, struct rs_kvop *op);
+struct rs_kvop *rs_kv_op_find(struct rs_core *c, uint64_t id);
 int rs_kv_op_copy(struct rs_core *c, struct rs_bytes *dst, struct rs_bytes src);
 /* rs_kv_submit hands op (built in the arena) to the shell under o's id. */
 void rs_kv_submit(struct rs_core *c, struct rs_kvop *o, const etcd_op *op);
@@ -122,6 +123,12 @@ etcd_compare *rs_kv_cmps(struct rs_core *c, size_t n);
 void rs_kv_set_key(struct rs_core *c, etcd_op *op, const struct rs_buf *key);
 int rs_kv_why_put(struct rs_core *c, etcd_op *op, uint32_t reason);
 int rs_kv_rec_value(struct rs_core *c, etcd_op *op, const struct rs_kvrec *r);
+
+/* kvlease.c */
+void rs_kvlease_grant(struct rs_core *c);
+void rs_kvlease_check(struct rs_core *c); /* self-fence when the lease may have expired */
+void rs_kvlease_tick(struct rs_core *c);
+void rs_kvlease_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 
 /* kvcopy.c */
 uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial); /* entries of a local pid */
