@@ -48,6 +48,7 @@
 #define RS_KV_TXN_OPS_MAX 64u             /* removals in one etcd transaction (etcd's default
                                              --max-txn-ops is 128) */
 #define RS_KV_RETRIES_MAX 8u              /* compare-and-retry rounds of one strong write */
+#define RS_KV_PENDING_PER_CLIENT 1024u    /* strong operations of one client waiting on etcd */
 
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate

@@ -20,6 +20,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/scope.h"
+#include "core/scopes.h"
 #include "core/strong.h"
 #include "core/util.h"
 
@@ -589,6 +590,9 @@ void rs_strong_on_update(struct rs_core *c, struct rs_client *cl, const struct r
 void rs_strong_on_campaign(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     if (!rs_life_owned(c, cl, req) || !rs_kv_ready(c, cl, req))
+        return;
+    struct rs_scope *s = rs_scopes_find(c, req->scope);
+    if (s && rs_strong_full(c, cl, req, s))
         return;
     struct rs_kvop *o = start(c, cl, req, KV_CAMPAIGN, rs_msg_campaign_name(req),
                               rs_msg_campaign_meta(req));

@@ -157,6 +157,9 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
 /* kvwrite.c */
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o);
+/* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
+int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                   struct rs_scope *s);
 /* rs_kvwrite_late removes the key w wrote for a pid that died meanwhile. */
 void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w);
 

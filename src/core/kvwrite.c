@@ -183,6 +183,32 @@ static struct rs_kvop *start(struct rs_core *c, struct rs_client *cl, const stru
     return o;
 }
 
+/* full: the client holds entries_per_client names and memberships (eventual ones, and
+ * strong ones of its pids in the local copy) and this write would add one (key: its etcd
+ * key, already held by pid: an update, never refused). Replies ELIMIT. */
+static int full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                struct rs_scope *s, const struct rs_buf *key)
+{
+    uint64_t n = cl->n_entries;
+    for (struct rs_proc *p = cl->procs; p; p = p->next)
+        n += rs_kvcopy_owned(c, p->serial);
+    if (n < c->lim.entries_per_client)
+        return 0;
+    const struct rs_kent *e = key ? rs_kvcopy_find(c, s, key->data, key->len) : NULL;
+    if (e && e->rec.pid.inc == req->pid.inc && e->rec.pid.serial == req->pid.serial)
+        return 0;
+    rs_out_error(c, cl, req, ROSTER_ELIMIT,
+                 "client holds %llu names and memberships (limit entries_per_client)",
+                 (unsigned long long)n);
+    return 1;
+}
+
+int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                   struct rs_scope *s)
+{
+    return full(c, cl, req, s, NULL);
+}
+
 void rs_strong_on_create(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     if (!rs_kv_ready(c, cl, req))
@@ -195,8 +221,15 @@ void rs_strong_on_create(struct rs_core *c, struct rs_client *cl, const struct r
 void rs_strong_on_register(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                            struct rs_scope *s)
 {
-    (void)s;
     if (!rs_kv_ready(c, cl, req))
+        return;
+    struct rs_buf *b = &c->kv->scratch;
+    rs_buf_reset(b);
+    if (rs_kvk_name(b, rs_bytes_of(s->name, s->name_len), rs_msg_register_name(req)) != 0) {
+        c->oom = 1;
+        return;
+    }
+    if (full(c, cl, req, s, b))
         return;
     struct rs_kvop *o =
         start(c, cl, req, KV_REGISTER, rs_msg_register_name(req), rs_msg_register_meta(req));
@@ -219,8 +252,16 @@ void rs_strong_on_unregister(struct rs_core *c, struct rs_client *cl, const stru
 void rs_strong_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                        struct rs_scope *s)
 {
-    (void)s;
     if (!rs_kv_ready(c, cl, req))
+        return;
+    struct rs_buf *b = &c->kv->scratch;
+    rs_buf_reset(b);
+    if (rs_kvk_member(b, rs_bytes_of(s->name, s->name_len), rs_msg_join_group(req), req->pid) !=
+        0) {
+        c->oom = 1;
+        return;
+    }
+    if (full(c, cl, req, s, b))
         return;
     struct rs_kvop *o = start(c, cl, req, KV_JOIN, rs_msg_join_group(req), rs_msg_join_meta(req));
     if (o)

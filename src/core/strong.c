@@ -176,6 +176,12 @@ int rs_kv_why_put(struct rs_core *c, etcd_op *op, uint32_t reason)
 struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
                              const struct rs_msg *req)
 {
+    if (cl && cl->n_kv >= RS_KV_PENDING_PER_CLIENT) {
+        rs_out_error(c, cl, req, ROSTER_ELIMIT,
+                     "client has %u strong-scope requests waiting on etcd (the maximum)",
+                     cl->n_kv);
+        return NULL;
+    }
     struct rs_kvop *o = rs_core_alloc(c, sizeof *o);
     if (!o)
         return NULL;
@@ -183,6 +189,7 @@ struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
     o->id = c->kv->next_id++;
     o->kind = kind;
     if (cl) {
+        cl->n_kv++;
         o->conn = cl->conn;
         o->req_id = req->req_id;
         o->type = req->type;
@@ -214,6 +221,12 @@ static void unwait(struct rs_kv *k, struct rs_kvop *o)
 
 void rs_kv_op_free(struct rs_core *c, struct rs_kvop *o)
 {
+    if (o->conn) {
+        struct rs_client *cl =
+            rs_map_get(&c->clients, rs_hash_u64(c->seed, o->conn), &o->conn, client_eq);
+        if (cl && cl->n_kv)
+            cl->n_kv--;
+    }
     unwait(c->kv, o);
     rs_map_del_item(&c->kv->ops, op_hash(c, o->id), o);
     rs_free((void *)o->key.ptr);

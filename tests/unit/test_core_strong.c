@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "core/core.h"
 #include "fake_etcd.h"
 #include "test.h"
@@ -115,12 +116,15 @@ static void tick(struct world *w, uint64_t ms)
 }
 
 static const char *const names[3] = {"a", "b", "c"};
+static unsigned entries_limit; /* a test's entries_per_client (0: the default) */
 
 static void w_init_kv(struct world *w, int nn, int kv)
 {
     memset(w, 0, sizeof *w);
     fe_init(&w->fe);
     rs_limits_default(&w->lim);
+    if (entries_limit)
+        w->lim.entries_per_client = entries_limit;
     w->nn = nn;
     w->now = 1000;
     for (int i = 0; i < nn; i++) {
@@ -973,9 +977,49 @@ static void test_fence_in_flight(void)
     w_fini(&w);
 }
 
+/* What grows with a client's requests is bounded: its strong entries count toward
+ * entries_per_client, and its requests waiting on etcd toward RS_KV_PENDING_PER_CLIENT. */
+static void test_limits(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    entries_limit = 2;
+    setup(&w, 1, p);
+    entries_limit = 0;
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "a", ""))->status, 0);
+    struct rs_msg j = {.type = RS_MSG_JOIN, .pid = p[0], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g")};
+    ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "b", ""))->status, ROSTER_ELIMIT);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "a", "new"))->status, 0); /* an update */
+    ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    /* requests waiting on etcd: past the bound, ELIMIT at once */
+    uint32_t last = 0;
+    for (unsigned i = 0; i <= RS_KV_PENDING_PER_CLIENT; i++) {
+        struct rs_msg m = {.type = RS_MSG_LOOKUP, .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str("a"), .req_id = ++w.req_id};
+        struct rs_buf b;
+        rs_buf_init(&b);
+        ASSERT_EQ(rs_wire_encode(&b, &m), 0);
+        struct rs_limits dl = w.lim;
+        dl.name_max = 0;
+        struct rs_msg d;
+        ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+        struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = 1, .msg = &d};
+        apply(&w, 0, &in); /* no pump: etcd has not answered yet */
+        rs_buf_fini(&b);
+        last = m.req_id;
+    }
+    ASSERT_EQ(must_reply(&w, 0, last)->status, ROSTER_ELIMIT);
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, last - 1)->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "a", 0))->status, 0); /* room again */
+    w_fini(&w);
+}
+
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
-          T(test_watch_lost_reload), T(test_fence_in_flight))
+          T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits))
