@@ -269,13 +269,14 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         return;
     struct rs_kent *old = rs_kvcopy_find(c, s, (const uint8_t *)kv->key, kv->key_len);
     if (r.pid.inc == c->inc && kv->lease != c->kv->lease) {
-        /* held under a lease this node gave up (a handoff to us read our old lease, or a
-         * write landed after the fence): not ours; the holder hears so now, before etcd
-         * lets the old lease expire */
+        /* held under a lease this node gave up: not ours any more. A holder that had it is
+         * told; so is one that was just handed it by another node under that lease (it
+         * goes when etcd expires the lease, and nobody else would tell it). */
         if (old)
             rs_kvcopy_remove(c, s, old, ROSTER_REASON_LEASE_LOST, rev, 1);
         else
-            tell_holder(c, s, &r, kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
+            tell_holder(c, s, &r,
+                        r.kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
                         ROSTER_REASON_LEASE_LOST, rev);
         return;
     }
@@ -328,6 +329,13 @@ void rs_kvcopy_del(struct rs_core *c, const etcd_kv *kv, uint32_t reason, int64_
     if (!s || !s->kv)
         return;
     struct rs_kent *e = rs_kvcopy_find(c, s, (const uint8_t *)kv->key, kv->key_len);
-    if (e)
-        rs_kvcopy_remove(c, s, e, reason, rev, 0);
+    if (!e)
+        return;
+    if (e->rec.pid.inc == c->inc && reason == ROSTER_REASON_NODE_DOWN) {
+        /* etcd expired this node's own lease before the node fenced itself (it was stopped
+         * or starved past the TTL): its holders still believe they hold, so tell them */
+        rs_kvcopy_remove(c, s, e, ROSTER_REASON_LEASE_LOST, rev, 1);
+        return;
+    }
+    rs_kvcopy_remove(c, s, e, reason, rev, 0);
 }
