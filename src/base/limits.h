@@ -49,6 +49,8 @@
                                              --max-txn-ops is 128) */
 #define RS_KV_RETRIES_MAX 8u              /* compare-and-retry rounds of one strong write */
 #define RS_KV_PENDING_PER_CLIENT 1024u    /* strong operations of one client waiting on etcd */
+#define RS_KV_BATCH_MAX 48u               /* registrations and joins in one group-commit
+                                             transaction (each a compare and a put) */
 
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate

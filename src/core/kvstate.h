@@ -34,7 +34,7 @@ enum rs_kvop_kind {
     KV_GRANT = 1, KV_KEEPALIVE, KV_REVOKE, KV_NODEKEY, KV_LOAD, KV_WATCH,
     KV_CREATE, KV_REGISTER, KV_UNREGISTER, KV_JOIN, KV_LEAVE, KV_DROP,
     KV_LOOKUP, KV_NAMES, KV_COUNT, KV_MEMBERS, KV_IS_MEMBER, KV_GROUPS,
-    KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH, KV_CAMPAIGN, KV_CLEANUP,
+    KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH, KV_CAMPAIGN, KV_CLEANUP, KV_BATCH,
 };
 
 struct rs_kvop {
@@ -65,6 +65,12 @@ struct rs_kvop {
     uint32_t scope_len;
     char scope[RS_SCOPE_MAX + 1];
     struct rs_kvop *wnext, *wprev; /* waiters list */
+    /* group commit (kvwrite.c): new registrations and joins wait here while another is in
+     * flight, then go together in one transaction */
+    struct rs_kvop *qnext;
+    int counted;          /* its create is the one counted in rs_kv.creates_inflight */
+    struct rs_kvop **batch; /* KV_BATCH: its members */
+    uint32_t n_batch;
 };
 
 struct rs_kv {
@@ -86,6 +92,8 @@ struct rs_kv {
     struct rs_map owned;    /* struct rs_kowned by serial: this node's pids with entries in
                                the copy, so a pid's death without any costs no scan */
     struct rs_kvop *waiters;
+    struct rs_kvop *queue, **queue_tail; /* creates waiting for the one in flight */
+    uint32_t creates_inflight;
     /* operations handed out in this apply (freed at the next) */
     void **arena;
     size_t arena_n, arena_cap;

@@ -154,6 +154,154 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
     send(c, o, t);
 }
 
+/* --- group commit ---------------------------------------------------------------------
+ * A new register or join goes at once when no other is in flight; otherwise it waits and
+ * goes with the others that came meanwhile, in one transaction: one compare
+ * (create_revision == 0) and one put per member, so etcd does one write for many. If any
+ * compare fails (a name taken, an idempotent retry) the whole transaction does nothing and
+ * each member goes again on its own, with its own read of the key: answers are the same as
+ * without batching. Low load sees no added delay; under load the batch grows with it. */
+
+static void flush(struct rs_core *c);
+
+static void create(struct rs_core *c, struct rs_kvop *o)
+{
+    struct rs_kv *k = c->kv;
+    o->writing = 1;
+    if (!k->creates_inflight) {
+        k->creates_inflight++;
+        o->counted = 1;
+        put(c, o, 0, 0);
+        return;
+    }
+    o->qnext = NULL;
+    *k->queue_tail = o;
+    k->queue_tail = &o->qnext;
+}
+
+/* settle ends the count of o's create (its result came) and sends what waited */
+static void settle(struct rs_core *c, struct rs_kvop *o)
+{
+    if (!o->counted)
+        return;
+    o->counted = 0;
+    c->kv->creates_inflight--;
+    flush(c);
+}
+
+static void flush(struct rs_core *c)
+{
+    struct rs_kv *k = c->kv;
+    if (k->creates_inflight || !k->queue)
+        return;
+    /* take up to RS_KV_BATCH_MAX members with distinct keys (etcd refuses a transaction
+     * that puts one key twice); the others wait for the next round */
+    struct rs_kvop *m[RS_KV_BATCH_MAX];
+    uint32_t n = 0;
+    struct rs_kvop **pp = &k->queue;
+    struct rs_buf keys[1];
+    rs_buf_init(keys);
+    size_t offs[RS_KV_BATCH_MAX + 1];
+    offs[0] = 0;
+    while (*pp && n < RS_KV_BATCH_MAX) {
+        struct rs_kvop *o = *pp;
+        const struct rs_buf *key = op_key(c, o);
+        int dup = !key;
+        for (uint32_t i = 0; i < n && !dup; i++)
+            dup = rs_bytes_eq(keys->data + offs[i], offs[i + 1] - offs[i], key->data, key->len);
+        if (dup || rs_buf_append(keys, key->data, key->len) != 0) {
+            pp = &o->qnext;
+            continue;
+        }
+        offs[n + 1] = keys->len;
+        m[n++] = o;
+        *pp = o->qnext;
+        o->qnext = NULL;
+    }
+    k->queue_tail = &k->queue;
+    while (*k->queue_tail)
+        k->queue_tail = &(*k->queue_tail)->qnext;
+    if (!k->lease) {
+        for (uint32_t i = 0; i < n; i++) {
+            etcd_result none = {.status = ETCD_UNAVAILABLE, .message = "no etcd lease"};
+            m[i]->writing = 0;
+            rs_kv_fail(c, m[i], &none);
+            rs_kv_op_free(c, m[i]);
+        }
+        rs_buf_fini(keys);
+        flush(c);
+        return;
+    }
+    if (n == 1) {
+        rs_buf_fini(keys);
+        k->creates_inflight++;
+        m[0]->counted = 1;
+        put(c, m[0], 0, 0);
+        return;
+    }
+    struct rs_kvop *b = rs_kv_op_new(c, KV_BATCH, NULL, NULL);
+    etcd_op *t = rs_kv_ops(c, 1), *then = rs_kv_ops(c, n);
+    etcd_compare *cmp = rs_kv_cmps(c, n);
+    struct rs_kvop **v = rs_core_alloc(c, n * sizeof *v);
+    if (!b || !t || !then || !cmp || !v) {
+        rs_buf_fini(keys);
+        rs_free(v);
+        return; /* out of memory: the node stops */
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct rs_kvrec r;
+        op_rec(c, m[i], 0, &r);
+        cmp[i].key = rs_kv_arena_dup(c, keys->data + offs[i], offs[i + 1] - offs[i]);
+        cmp[i].key_len = offs[i + 1] - offs[i];
+        cmp[i].target = ETCD_CMP_CREATE;
+        cmp[i].result = ETCD_CMP_EQUAL;
+        then[i].type = ETCD_OP_PUT;
+        then[i].key = cmp[i].key;
+        then[i].key_len = cmp[i].key_len;
+        then[i].lease = k->lease;
+        if (rs_kv_rec_value(c, &then[i], &r) != 0)
+            break;
+        m[i]->lease = k->lease;
+        m[i]->token = 0;
+        m[i]->phase = 1; /* its own later sends rekey it */
+        v[i] = m[i];
+    }
+    rs_buf_fini(keys);
+    t->type = ETCD_OP_TXN;
+    t->cmp = cmp;
+    t->n_cmp = n;
+    t->success = then;
+    t->n_success = n;
+    t->timeout_ms = (int)k->timeout_ms;
+    b->batch = v;
+    b->n_batch = n;
+    b->writing = 1;
+    b->counted = 1;
+    k->creates_inflight++;
+    rs_kv_submit(c, b, t);
+}
+
+static void on_batch(struct rs_core *c, struct rs_kvop *b, const etcd_result *r)
+{
+    b->done = 1;
+    settle(c, b);
+    for (uint32_t i = 0; i < b->n_batch; i++) {
+        struct rs_kvop *o = b->batch[i];
+        if (r->status == ETCD_OK) {
+            if (o->kind == KV_REGISTER)
+                o->token = (uint64_t)r->revision;
+            rs_kv_wait(c, o, r->revision);
+        } else if (r->status == ETCD_FAILED) {
+            o->phase = 0;
+            put(c, o, 0, 0); /* on its own: its read tells taken, retry, or free */
+        } else {
+            o->writing = 1;
+            rs_kv_fail(c, o, r);
+            rs_kv_op_free(c, o);
+        }
+    }
+}
+
 static void read_key(struct rs_core *c, struct rs_kvop *o)
 {
     const struct rs_buf *key = op_key(c, o);
@@ -234,7 +382,7 @@ void rs_strong_on_register(struct rs_core *c, struct rs_client *cl, const struct
     struct rs_kvop *o =
         start(c, cl, req, KV_REGISTER, rs_msg_register_name(req), rs_msg_register_meta(req));
     if (o)
-        put(c, o, 0, 0);
+        create(c, o);
 }
 
 void rs_strong_on_unregister(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -265,7 +413,7 @@ void rs_strong_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
         return;
     struct rs_kvop *o = start(c, cl, req, KV_JOIN, rs_msg_join_group(req), rs_msg_join_meta(req));
     if (o)
-        put(c, o, 0, 0);
+        create(c, o);
 }
 
 void rs_strong_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -515,6 +663,12 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
 
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
+    if (o->kind == KV_BATCH) {
+        if (!o->done)
+            on_batch(c, o, r);
+        return;
+    }
+    settle(c, o);
     if (o->kind == KV_HANDOFF || o->kind == KV_UPDATE || o->kind == KV_CAMPAIGN) {
         rs_kvelect_on_result(c, o, r); /* a campaign's win must be undone even when done */
         return;

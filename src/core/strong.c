@@ -49,6 +49,7 @@ int rs_strong_init(struct rs_core *c, const struct rs_core_config *cfg)
         k->margin_ms = RS_KV_FENCE_MARGIN_MIN_MS;
     k->next_id = 1;
     rs_map_init(&k->ops);
+    k->queue_tail = &k->queue;
     rs_map_init(&k->owned);
     rs_buf_init(&k->scratch);
     c->kv = k;
@@ -77,6 +78,7 @@ void rs_strong_free(struct rs_core *c)
     for (size_t i = 0; i < k->ops.cap; i++) {
         struct rs_kvop *o = k->ops.slots[i].item;
         if (o) {
+            rs_free(o->batch);
             rs_free((void *)o->key.ptr);
             rs_free((void *)o->meta.ptr);
             rs_free((void *)o->prev.ptr);
@@ -228,6 +230,7 @@ void rs_kv_op_free(struct rs_core *c, struct rs_kvop *o)
             cl->n_kv--;
     }
     unwait(c->kv, o);
+    rs_free(o->batch);
     rs_map_del_item(&c->kv->ops, op_hash(c, o->id), o);
     rs_free((void *)o->key.ptr);
     rs_free((void *)o->meta.ptr);

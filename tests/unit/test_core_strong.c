@@ -1017,9 +1017,81 @@ static void test_limits(void)
     w_fini(&w);
 }
 
+/* send_only applies m from conn without running etcd (requests pile up, as under load) */
+static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *m)
+{
+    m->req_id = ++w->req_id;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    ASSERT_EQ(rs_wire_encode(&b, m), 0);
+    struct rs_limits dl = w->lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = conn, .msg = &d};
+    apply(w, i, &in);
+    rs_buf_fini(&b);
+    return m->req_id;
+}
+
+/* Group commit: registrations that come while one is in flight go together in one
+ * transaction; answers are what they would be one by one (taken, idempotent, granted). */
+static void test_group_commit(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "held", ""))->status, 0);
+    struct rs_pid q[12];
+    for (int i = 0; i < 12; i++)
+        q[i] = hello(&w, 0, 10 + (uint64_t)i);
+    uint64_t txns = w.fe.txns_run;
+    uint32_t id[12];
+    char nm[12][8];
+    for (int i = 0; i < 12; i++) {
+        snprintf(nm[i], sizeof nm[i], "g%d", i);
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str(nm[i])};
+        id[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
+    }
+    pump(&w);
+    ASSERT_EQ(w.fe.txns_run - txns, 2); /* the first alone, the eleven others together */
+    uint64_t tok = 0;
+    for (int i = 0; i < 12; i++) {
+        const struct rs_msg *r = must_reply(&w, 0, id[i]);
+        ASSERT_EQ(r->status, 0);
+        if (i > 1)
+            ASSERT_EQ(rs_msg_register_reply_token(r), tok); /* one revision */
+        tok = rs_msg_register_reply_token(r);
+    }
+    /* a batch with a taken name and a duplicate: each answered as alone */
+    struct rs_pid q2[4];
+    for (int i = 0; i < 4; i++)
+        q2[i] = hello(&w, 0, 40 + (uint64_t)i);
+    static const char *const names2[4] = {"first", "held", "dup", "dup"};
+    uint32_t id2[4];
+    for (int i = 0; i < 4; i++) {
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q2[i], .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str(names2[i])};
+        id2[i] = send_only(&w, 0, 40 + (uint64_t)i, &m);
+    }
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, id2[0])->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, id2[1])->status, ROSTER_ETAKEN);
+    ASSERT(must_reply(&w, 0, id2[1])->pid.serial == p[0].serial);
+    int ok = (must_reply(&w, 0, id2[2])->status == 0) + (must_reply(&w, 0, id2[3])->status == 0);
+    int taken = (must_reply(&w, 0, id2[2])->status == ROSTER_ETAKEN) +
+                (must_reply(&w, 0, id2[3])->status == ROSTER_ETAKEN);
+    ASSERT_EQ(ok, 1);
+    ASSERT_EQ(taken, 1);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 15);
+    w_fini(&w);
+}
+
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
-          T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits))
+          T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
+          T(test_group_commit))
