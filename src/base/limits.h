@@ -51,6 +51,9 @@
 #define RS_KV_PENDING_PER_CLIENT 1024u    /* strong operations of one client waiting on etcd */
 #define RS_KV_BATCH_MAX 48u               /* registrations and joins in one group-commit
                                              transaction (each a compare and a put) */
+#define RS_KV_BATCH_STALL_MS 20u          /* a create in flight this long no longer holds
+                                             the others back (etcd failing over) */
+#define RS_KV_CREATES_MAX 8u              /* creates (single or batched) in flight at once */
 
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate

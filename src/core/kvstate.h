@@ -94,6 +94,7 @@ struct rs_kv {
     struct rs_kvop *waiters;
     struct rs_kvop *queue, **queue_tail; /* creates waiting for the one in flight */
     uint32_t creates_inflight;
+    uint64_t create_sent;   /* when the newest create in flight was sent */
     /* operations handed out in this apply (freed at the next) */
     void **arena;
     size_t arena_n, arena_cap;
@@ -165,6 +166,8 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
 /* kvwrite.c */
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o);
+/* rs_kvwrite_tick sends registrations that waited behind a create gone stale. */
+void rs_kvwrite_tick(struct rs_core *c);
 /* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    struct rs_scope *s);

@@ -164,19 +164,29 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
 
 static void flush(struct rs_core *c);
 
+/* may_send: nothing in flight, or what is has been out long enough that etcd may be
+ * failing over (then waiting behind it would stall every write for the op timeout) */
+static int may_send(const struct rs_core *c)
+{
+    const struct rs_kv *k = c->kv;
+    return !k->creates_inflight ||
+           (k->creates_inflight < RS_KV_CREATES_MAX &&
+            c->now_ms >= k->create_sent + RS_KV_BATCH_STALL_MS);
+}
+
 static void create(struct rs_core *c, struct rs_kvop *o)
 {
     struct rs_kv *k = c->kv;
     o->writing = 1;
-    if (!k->creates_inflight) {
-        k->creates_inflight++;
-        o->counted = 1;
-        put(c, o, 0, 0);
-        return;
-    }
     o->qnext = NULL;
     *k->queue_tail = o;
     k->queue_tail = &o->qnext;
+    flush(c);
+}
+
+void rs_kvwrite_tick(struct rs_core *c)
+{
+    flush(c);
 }
 
 /* settle ends the count of o's create (its result came) and sends what waited */
@@ -192,8 +202,9 @@ static void settle(struct rs_core *c, struct rs_kvop *o)
 static void flush(struct rs_core *c)
 {
     struct rs_kv *k = c->kv;
-    if (k->creates_inflight || !k->queue)
+    if (!k->queue || !may_send(c))
         return;
+    k->create_sent = c->now_ms;
     /* take up to RS_KV_BATCH_MAX members with distinct keys (etcd refuses a transaction
      * that puts one key twice); the others wait for the next round */
     struct rs_kvop *m[RS_KV_BATCH_MAX];
