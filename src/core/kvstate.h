@@ -166,8 +166,17 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
 /* kvwrite.c */
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o);
-/* rs_kvwrite_tick sends registrations that waited behind a create gone stale. */
-void rs_kvwrite_tick(struct rs_core *c);
+/* the write builders kvbatch.c shares: o's etcd key (scratch), its record, its put */
+const struct rs_buf *rs_kvwrite_key(struct rs_core *c, const struct rs_kvop *o);
+void rs_kvwrite_rec(struct rs_core *c, const struct rs_kvop *o, uint64_t token,
+                    struct rs_kvrec *r);
+void rs_kvwrite_put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t token);
+
+/* kvbatch.c: group commit of registrations and joins */
+void rs_kvbatch_create(struct rs_core *c, struct rs_kvop *o); /* send now or with others */
+void rs_kvbatch_settle(struct rs_core *c, struct rs_kvop *o); /* o's create answered */
+void rs_kvbatch_on_result(struct rs_core *c, struct rs_kvop *b, const etcd_result *r);
+void rs_kvbatch_tick(struct rs_core *c); /* sends what waited behind a stale create */
 /* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    struct rs_scope *s);

@@ -23,7 +23,7 @@ static struct rs_bytes scope_of(const struct rs_kvop *o)
 }
 
 /* the etcd key o acts on, in the scratch buffer */
-static const struct rs_buf *op_key(struct rs_core *c, const struct rs_kvop *o)
+const struct rs_buf *rs_kvwrite_key(struct rs_core *c, const struct rs_kvop *o)
 {
     struct rs_buf *b = &c->kv->scratch;
     rs_buf_reset(b);
@@ -48,8 +48,8 @@ static const struct rs_buf *op_key(struct rs_core *c, const struct rs_kvop *o)
 }
 
 /* the record o writes (token 0: the put's own revision is the token) */
-static void op_rec(struct rs_core *c, const struct rs_kvop *o, uint64_t token,
-                   struct rs_kvrec *r)
+void rs_kvwrite_rec(struct rs_core *c, const struct rs_kvop *o, uint64_t token,
+                    struct rs_kvrec *r)
 {
     memset(r, 0, sizeof *r);
     r->kind = o->kind == KV_CREATE ? RS_KVK_SCOPE
@@ -109,9 +109,9 @@ static void send(struct rs_core *c, struct rs_kvop *o, const etcd_op *t)
 }
 
 /* put: a new key (create_revision 0) or a change of the one read (mod_revision). */
-static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t token)
+void rs_kvwrite_put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t token)
 {
-    const struct rs_buf *key = op_key(c, o);
+    const struct rs_buf *key = rs_kvwrite_key(c, o);
     if (!key)
         return;
     etcd_op *t = txn(c, key, mod_rev ? ETCD_CMP_MOD : ETCD_CMP_CREATE, ETCD_CMP_EQUAL, mod_rev,
@@ -120,7 +120,7 @@ static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t 
         return;
     etcd_op *p = (etcd_op *)t->success;
     struct rs_kvrec r;
-    op_rec(c, o, token, &r);
+    rs_kvwrite_rec(c, o, token, &r);
     p->type = ETCD_OP_PUT;
     rs_kv_set_key(c, p, key);
     if (rs_kv_rec_value(c, p, &r) != 0)
@@ -136,7 +136,7 @@ static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t 
 /* del: remove the key if its mod_revision is still mod_rev (or, 0: if it exists). */
 static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
 {
-    const struct rs_buf *key = op_key(c, o);
+    const struct rs_buf *key = rs_kvwrite_key(c, o);
     if (!key)
         return;
     etcd_op *t = mod_rev ? txn(c, key, ETCD_CMP_MOD, ETCD_CMP_EQUAL, mod_rev, 2, 1)
@@ -146,7 +146,7 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
     etcd_op *then = (etcd_op *)t->success;
     if (rs_kv_why_put(c, &then[0], ROSTER_REASON_NORMAL) != 0)
         return;
-    key = op_key(c, o); /* the why put used the scratch buffer */
+    key = rs_kvwrite_key(c, o); /* the why put used the scratch buffer */
     then[1].type = ETCD_OP_DELETE;
     rs_kv_set_key(c, &then[1], key);
     o->lease = c->kv->lease;
@@ -154,168 +154,9 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
     send(c, o, t);
 }
 
-/* --- group commit ---------------------------------------------------------------------
- * A new register or join goes at once when no other is in flight; otherwise it waits and
- * goes with the others that came meanwhile, in one transaction: one compare
- * (create_revision == 0) and one put per member, so etcd does one write for many. If any
- * compare fails (a name taken, an idempotent retry) the whole transaction does nothing and
- * each member goes again on its own, with its own read of the key: answers are the same as
- * without batching. Low load sees no added delay; under load the batch grows with it. */
-
-static void flush(struct rs_core *c);
-
-/* may_send: nothing in flight, or what is has been out long enough that etcd may be
- * failing over (then waiting behind it would stall every write for the op timeout) */
-static int may_send(const struct rs_core *c)
-{
-    const struct rs_kv *k = c->kv;
-    return !k->creates_inflight ||
-           (k->creates_inflight < RS_KV_CREATES_MAX &&
-            c->now_ms >= k->create_sent + RS_KV_BATCH_STALL_MS);
-}
-
-static void create(struct rs_core *c, struct rs_kvop *o)
-{
-    struct rs_kv *k = c->kv;
-    o->writing = 1;
-    o->qnext = NULL;
-    *k->queue_tail = o;
-    k->queue_tail = &o->qnext;
-    flush(c);
-}
-
-void rs_kvwrite_tick(struct rs_core *c)
-{
-    flush(c);
-}
-
-/* settle ends the count of o's create (its result came) and sends what waited */
-static void settle(struct rs_core *c, struct rs_kvop *o)
-{
-    if (!o->counted)
-        return;
-    o->counted = 0;
-    c->kv->creates_inflight--;
-    flush(c);
-}
-
-static void flush(struct rs_core *c)
-{
-    struct rs_kv *k = c->kv;
-    if (!k->queue || !may_send(c))
-        return;
-    k->create_sent = c->now_ms;
-    /* take up to RS_KV_BATCH_MAX members with distinct keys (etcd refuses a transaction
-     * that puts one key twice); the others wait for the next round */
-    struct rs_kvop *m[RS_KV_BATCH_MAX];
-    uint32_t n = 0;
-    struct rs_kvop **pp = &k->queue;
-    struct rs_buf keys[1];
-    rs_buf_init(keys);
-    size_t offs[RS_KV_BATCH_MAX + 1];
-    offs[0] = 0;
-    while (*pp && n < RS_KV_BATCH_MAX) {
-        struct rs_kvop *o = *pp;
-        const struct rs_buf *key = op_key(c, o);
-        int dup = !key;
-        for (uint32_t i = 0; i < n && !dup; i++)
-            dup = rs_bytes_eq(keys->data + offs[i], offs[i + 1] - offs[i], key->data, key->len);
-        if (dup || rs_buf_append(keys, key->data, key->len) != 0) {
-            pp = &o->qnext;
-            continue;
-        }
-        offs[n + 1] = keys->len;
-        m[n++] = o;
-        *pp = o->qnext;
-        o->qnext = NULL;
-    }
-    k->queue_tail = &k->queue;
-    while (*k->queue_tail)
-        k->queue_tail = &(*k->queue_tail)->qnext;
-    if (!k->lease) {
-        for (uint32_t i = 0; i < n; i++) {
-            etcd_result none = {.status = ETCD_UNAVAILABLE, .message = "no etcd lease"};
-            m[i]->writing = 0;
-            rs_kv_fail(c, m[i], &none);
-            rs_kv_op_free(c, m[i]);
-        }
-        rs_buf_fini(keys);
-        flush(c);
-        return;
-    }
-    if (n == 1) {
-        rs_buf_fini(keys);
-        k->creates_inflight++;
-        m[0]->counted = 1;
-        put(c, m[0], 0, 0);
-        return;
-    }
-    struct rs_kvop *b = rs_kv_op_new(c, KV_BATCH, NULL, NULL);
-    etcd_op *t = rs_kv_ops(c, 1), *then = rs_kv_ops(c, n);
-    etcd_compare *cmp = rs_kv_cmps(c, n);
-    struct rs_kvop **v = rs_core_alloc(c, n * sizeof *v);
-    if (!b || !t || !then || !cmp || !v) {
-        rs_buf_fini(keys);
-        rs_free(v);
-        return; /* out of memory: the node stops */
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        struct rs_kvrec r;
-        op_rec(c, m[i], 0, &r);
-        cmp[i].key = rs_kv_arena_dup(c, keys->data + offs[i], offs[i + 1] - offs[i]);
-        cmp[i].key_len = offs[i + 1] - offs[i];
-        cmp[i].target = ETCD_CMP_CREATE;
-        cmp[i].result = ETCD_CMP_EQUAL;
-        then[i].type = ETCD_OP_PUT;
-        then[i].key = cmp[i].key;
-        then[i].key_len = cmp[i].key_len;
-        then[i].lease = k->lease;
-        if (rs_kv_rec_value(c, &then[i], &r) != 0)
-            break;
-        m[i]->lease = k->lease;
-        m[i]->token = 0;
-        m[i]->phase = 1; /* its own later sends rekey it */
-        v[i] = m[i];
-    }
-    rs_buf_fini(keys);
-    t->type = ETCD_OP_TXN;
-    t->cmp = cmp;
-    t->n_cmp = n;
-    t->success = then;
-    t->n_success = n;
-    t->timeout_ms = (int)k->timeout_ms;
-    b->batch = v;
-    b->n_batch = n;
-    b->writing = 1;
-    b->counted = 1;
-    k->creates_inflight++;
-    rs_kv_submit(c, b, t);
-}
-
-static void on_batch(struct rs_core *c, struct rs_kvop *b, const etcd_result *r)
-{
-    b->done = 1;
-    settle(c, b);
-    for (uint32_t i = 0; i < b->n_batch; i++) {
-        struct rs_kvop *o = b->batch[i];
-        if (r->status == ETCD_OK) {
-            if (o->kind == KV_REGISTER)
-                o->token = (uint64_t)r->revision;
-            rs_kv_wait(c, o, r->revision);
-        } else if (r->status == ETCD_FAILED) {
-            o->phase = 0;
-            put(c, o, 0, 0); /* on its own: its read tells taken, retry, or free */
-        } else {
-            o->writing = 1;
-            rs_kv_fail(c, o, r);
-            rs_kv_op_free(c, o);
-        }
-    }
-}
-
 static void read_key(struct rs_core *c, struct rs_kvop *o)
 {
-    const struct rs_buf *key = op_key(c, o);
+    const struct rs_buf *key = rs_kvwrite_key(c, o);
     etcd_op *op = rs_kv_ops(c, 1);
     if (!key || !op)
         return;
@@ -374,7 +215,7 @@ void rs_strong_on_create(struct rs_core *c, struct rs_client *cl, const struct r
         return;
     struct rs_kvop *o = start(c, cl, req, KV_CREATE, req->scope, rs_bytes_of(NULL, 0));
     if (o)
-        put(c, o, 0, 0);
+        rs_kvwrite_put(c, o, 0, 0);
 }
 
 void rs_strong_on_register(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -393,7 +234,7 @@ void rs_strong_on_register(struct rs_core *c, struct rs_client *cl, const struct
     struct rs_kvop *o =
         start(c, cl, req, KV_REGISTER, rs_msg_register_name(req), rs_msg_register_meta(req));
     if (o)
-        create(c, o);
+        rs_kvbatch_create(c, o);
 }
 
 void rs_strong_on_unregister(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -424,7 +265,7 @@ void rs_strong_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
         return;
     struct rs_kvop *o = start(c, cl, req, KV_JOIN, rs_msg_join_group(req), rs_msg_join_meta(req));
     if (o)
-        create(c, o);
+        rs_kvbatch_create(c, o);
 }
 
 void rs_strong_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -539,7 +380,7 @@ void rs_strong_pid_gone(struct rs_core *c, struct rs_proc *p)
 /* late: a write for a pid that died while it was in flight: take its key away again. */
 void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w)
 {
-    const struct rs_buf *key = op_key(c, w);
+    const struct rs_buf *key = rs_kvwrite_key(c, w);
     if (!key)
         return;
     struct rs_kvop *o = drop_op(c, w->pid, ROSTER_REASON_DISCONNECTED);
@@ -618,7 +459,7 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
     case KV_JOIN:
         if (!kv) {
             if (retry(c, o))
-                put(c, o, 0, 0);
+                rs_kvwrite_put(c, o, 0, 0);
             return;
         }
         if (o->kind == KV_REGISTER && !same_pid(rec.pid, o->pid)) {
@@ -648,7 +489,7 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
             return;
         }
         if (retry(c, o))
-            put(c, o, kv->mod_revision, o->kind == KV_REGISTER ? token : 0);
+            rs_kvwrite_put(c, o, kv->mod_revision, o->kind == KV_REGISTER ? token : 0);
         return;
     case KV_UNREGISTER: {
         if (!kv) {
@@ -676,10 +517,10 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
 {
     if (o->kind == KV_BATCH) {
         if (!o->done)
-            on_batch(c, o, r);
+            rs_kvbatch_on_result(c, o, r);
         return;
     }
-    settle(c, o);
+    rs_kvbatch_settle(c, o);
     if (o->kind == KV_HANDOFF || o->kind == KV_UPDATE || o->kind == KV_CAMPAIGN) {
         rs_kvelect_on_result(c, o, r); /* a campaign's win must be undone even when done */
         return;

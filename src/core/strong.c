@@ -447,7 +447,7 @@ void rs_strong_tick(struct rs_core *c)
         rs_kvelect_poke(c);
     }
     release(c, 1);
-    rs_kvwrite_tick(c);
+    rs_kvbatch_tick(c);
 }
 
 /* --- results -------------------------------------------------------------------------- */
