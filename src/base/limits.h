@@ -48,6 +48,12 @@
 #define RS_KV_TXN_OPS_MAX 64u             /* removals in one etcd transaction (etcd's default
                                              --max-txn-ops is 128) */
 #define RS_KV_RETRIES_MAX 8u              /* compare-and-retry rounds of one strong write */
+#define RS_KV_PENDING_PER_CLIENT 1024u    /* strong operations of one client waiting on etcd */
+#define RS_KV_BATCH_MAX 48u               /* registrations and joins in one group-commit
+                                             transaction (each a compare and a put) */
+#define RS_KV_BATCH_STALL_MS 20u          /* a create in flight this long no longer holds
+                                             the others back (etcd failing over) */
+#define RS_KV_CREATES_MAX 8u              /* creates (single or batched) in flight at once */
 
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate

@@ -76,6 +76,7 @@ struct rs_client {
     struct rs_monitor *mons;
     struct rs_call *calls; /* its pending calls and multi-calls (calls.c) */
     uint32_t n_calls;
+    uint32_t n_kv;        /* its strong-scope operations waiting on etcd (strong.c) */
     uint64_t fan_stamp; /* publish fan-out (route.c): == route.fan_stamp while grouping */
     uint32_t fan_slot;
     char name[RS_CLIENT_NAME_MAX + 1];

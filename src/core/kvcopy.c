@@ -188,12 +188,47 @@ static struct rs_kent *ent_new(struct rs_core *c, const etcd_kv *kv, const struc
     return e;
 }
 
-static void count(struct rs_scope *s, const struct rs_kent *e, int d)
+static int owned_eq(const void *item, const void *key)
+{
+    return ((const struct rs_kowned *)item)->serial == *(const uint64_t *)key;
+}
+
+uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial)
+{
+    const struct rs_kowned *o =
+        rs_map_get(&c->kv->owned, rs_hash_u64(c->seed, serial), &serial, owned_eq);
+    return o ? o->n : 0;
+}
+
+static void count(struct rs_core *c, struct rs_scope *s, const struct rs_kent *e, int d)
 {
     if (e->rec.kind == RS_KVK_NAME)
         s->kv->n_names += (uint64_t)(int64_t)d;
     else
         s->kv->n_members += (uint64_t)(int64_t)d;
+    if (e->rec.pid.inc != c->inc)
+        return;
+    uint64_t serial = e->rec.pid.serial, h = rs_hash_u64(c->seed, serial);
+    struct rs_kowned *o = rs_map_get(&c->kv->owned, h, &serial, owned_eq);
+    if (!o && d > 0) {
+        o = rs_core_alloc(c, sizeof *o);
+        if (!o)
+            return;
+        o->serial = serial;
+        o->n = 0;
+        if (rs_map_put(&c->kv->owned, h, o) != 0) {
+            rs_free(o);
+            c->oom = 1;
+            return;
+        }
+    }
+    if (!o)
+        return;
+    o->n += (uint64_t)(int64_t)d;
+    if (o->n == 0) {
+        rs_map_del_item(&c->kv->owned, h, o);
+        rs_free(o);
+    }
 }
 
 static void scope_put(struct rs_core *c, const etcd_kv *kv)
@@ -250,7 +285,7 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         return;
     if (old) {
         rs_map_del_item(&s->kv->ents, old->hash, old);
-        count(s, old, -1);
+        count(c, s, old, -1);
     }
     if (rs_map_put(&s->kv->ents, e->hash, e) != 0) {
         c->oom = 1;
@@ -258,7 +293,7 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         rs_free(old);
         return;
     }
-    count(s, e, 1);
+    count(c, s, e, 1);
     rs_kvcopy_emit(c, s, NULL, old ? &old->rec : NULL, &e->rec, why, rev);
     if (old && why == ROSTER_REASON_HANDOFF &&
         (old->rec.pid.inc != r.pid.inc || old->rec.pid.serial != r.pid.serial)) {
@@ -272,7 +307,7 @@ void rs_kvcopy_remove(struct rs_core *c, struct rs_scope *s, struct rs_kent *e,
                       uint32_t reason, int64_t rev, int to_holder)
 {
     rs_map_del_item(&s->kv->ents, e->hash, e);
-    count(s, e, -1);
+    count(c, s, e, -1);
     rs_kvcopy_emit(c, s, NULL, &e->rec, NULL, reason, rev);
     if (to_holder)
         tell_holder(c, s, &e->rec,

@@ -20,6 +20,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/scope.h"
+#include "core/scopes.h"
 #include "core/strong.h"
 #include "core/util.h"
 
@@ -217,9 +218,21 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
         return;
     }
     if (o->arg && o->arg != token) {
-        o->token = token;
-        fail(c, o, ROSTER_ECONFLICT, "name '%s' has token %llu, not %llu", kb,
-             (unsigned long long)token, (unsigned long long)o->arg);
+        /* the reply carries the current holder and token, as UPDATE's ECONFLICT does */
+        o->done = 1;
+        struct rs_client *cl = rs_kv_client(c, o);
+        if (!cl)
+            return;
+        struct rs_msg q = rs_kv_req(o), rep;
+        memset(&rep, 0, sizeof rep);
+        rep.status = ROSTER_ECONFLICT;
+        rs_msg_handoff_reply_holder_set(&rep, rec.pid);
+        rs_msg_handoff_reply_token_set(&rep, token);
+        char text[200];
+        int n = snprintf(text, sizeof text, "name '%s' has token %llu, not %llu", kb,
+                         (unsigned long long)token, (unsigned long long)o->arg);
+        rs_msg_reply_error_text_set(&rep, rs_bytes_of(text, n > 0 ? (size_t)n : 0));
+        rs_out_reply(c, cl, &q, &rep);
         return;
     }
     if (same_pid(rec.pid, o->pid)) {
@@ -249,7 +262,8 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
         }
         memcpy(now.node, node.node, node.node_len + 1u);
         now.node_len = node.node_len;
-        now.uid = UINT32_MAX; /* unknown here: only its own client may act for it */
+        now.uid = o->uid; /* the new holder's client's uid is known only on its node: the
+                             caller's (the holder's client or its OS user) stands for it */
         lease = (int64_t)node.token;
     }
     now.pid = o->pid;
@@ -576,6 +590,9 @@ void rs_strong_on_update(struct rs_core *c, struct rs_client *cl, const struct r
 void rs_strong_on_campaign(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     if (!rs_life_owned(c, cl, req) || !rs_kv_ready(c, cl, req))
+        return;
+    struct rs_scope *s = rs_scopes_find(c, req->scope);
+    if (s && rs_strong_full(c, cl, req, s))
         return;
     struct rs_kvop *o = start(c, cl, req, KV_CAMPAIGN, rs_msg_campaign_name(req),
                               rs_msg_campaign_meta(req));

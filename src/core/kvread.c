@@ -111,6 +111,21 @@ static size_t from_copy(struct rs_core *c, struct rs_scope *s, const struct rs_b
                         int prefix, struct kitem **out)
 {
     *out = NULL;
+    if (!prefix) {
+        /* one key: a map lookup, not a scan (stale lookups are the fast path) */
+        struct rs_kent *k = rs_kvcopy_find(c, s, key->data, key->len);
+        struct kitem *v = rs_core_alloc(c, sizeof *v);
+        if (!v)
+            return 0;
+        *out = v;
+        if (!k)
+            return 0;
+        v->ekey = k->data;
+        v->ekey_len = k->ekey_len;
+        v->rec = k->rec;
+        v->token = k->token;
+        return 1;
+    }
     struct rs_kent **e;
     size_t m = rs_kvcopy_all(c, s, &e);
     struct kitem *v = rs_core_alloc(c, (m + 1) * sizeof *v);

@@ -19,6 +19,11 @@ struct rs_kent {
     uint8_t data[];        /* etcd key, then name/group, then meta */
 };
 
+struct rs_kowned {
+    uint64_t serial;
+    uint64_t n; /* entries of the copy held by this local pid */
+};
+
 struct rs_kscope {
     struct rs_map ents;    /* struct rs_kent by etcd key */
     uint64_t n_names, n_members;
@@ -29,7 +34,7 @@ enum rs_kvop_kind {
     KV_GRANT = 1, KV_KEEPALIVE, KV_REVOKE, KV_NODEKEY, KV_LOAD, KV_WATCH,
     KV_CREATE, KV_REGISTER, KV_UNREGISTER, KV_JOIN, KV_LEAVE, KV_DROP,
     KV_LOOKUP, KV_NAMES, KV_COUNT, KV_MEMBERS, KV_IS_MEMBER, KV_GROUPS,
-    KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH, KV_CAMPAIGN, KV_CLEANUP,
+    KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH, KV_CAMPAIGN, KV_CLEANUP, KV_BATCH,
 };
 
 struct rs_kvop {
@@ -60,6 +65,12 @@ struct rs_kvop {
     uint32_t scope_len;
     char scope[RS_SCOPE_MAX + 1];
     struct rs_kvop *wnext, *wprev; /* waiters list */
+    /* group commit (kvwrite.c): new registrations and joins wait here while another is in
+     * flight, then go together in one transaction */
+    struct rs_kvop *qnext;
+    int counted;          /* its create is the one counted in rs_kv.creates_inflight */
+    struct rs_kvop **batch; /* KV_BATCH: its members */
+    uint32_t n_batch;
 };
 
 struct rs_kv {
@@ -78,7 +89,12 @@ struct rs_kv {
     int64_t rev;            /* the local copy reflects etcd up to this revision */
     uint64_t poke_at;       /* next periodic look of the waiting campaigns */
     struct rs_map ops;      /* struct rs_kvop by id */
+    struct rs_map owned;    /* struct rs_kowned by serial: this node's pids with entries in
+                               the copy, so a pid's death without any costs no scan */
     struct rs_kvop *waiters;
+    struct rs_kvop *queue, **queue_tail; /* creates waiting for the one in flight */
+    uint32_t creates_inflight;
+    uint64_t create_sent;   /* when the newest create in flight was sent */
     /* operations handed out in this apply (freed at the next) */
     void **arena;
     size_t arena_n, arena_cap;
@@ -91,6 +107,7 @@ void *rs_kv_arena_dup(struct rs_core *c, const void *p, size_t n);
 struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
                              const struct rs_msg *req);
 void rs_kv_op_free(struct rs_core *c, struct rs_kvop *op);
+struct rs_kvop *rs_kv_op_find(struct rs_core *c, uint64_t id);
 int rs_kv_op_copy(struct rs_core *c, struct rs_bytes *dst, struct rs_bytes src);
 /* rs_kv_submit hands op (built in the arena) to the shell under o's id. */
 void rs_kv_submit(struct rs_core *c, struct rs_kvop *o, const etcd_op *op);
@@ -116,7 +133,14 @@ void rs_kv_set_key(struct rs_core *c, etcd_op *op, const struct rs_buf *key);
 int rs_kv_why_put(struct rs_core *c, etcd_op *op, uint32_t reason);
 int rs_kv_rec_value(struct rs_core *c, etcd_op *op, const struct rs_kvrec *r);
 
+/* kvlease.c */
+void rs_kvlease_grant(struct rs_core *c);
+void rs_kvlease_check(struct rs_core *c); /* self-fence when the lease may have expired */
+void rs_kvlease_tick(struct rs_core *c);
+void rs_kvlease_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+
 /* kvcopy.c */
+uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial); /* entries of a local pid */
 struct rs_kscope *rs_kvcopy_new(void);
 void rs_kvcopy_free(struct rs_kscope *k);
 /* rs_kvcopy_all lists s's entries (free *v with rs_free); sorted by etcd key with sort. */
@@ -142,6 +166,20 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
 /* kvwrite.c */
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o);
+/* the write builders kvbatch.c shares: o's etcd key (scratch), its record, its put */
+const struct rs_buf *rs_kvwrite_key(struct rs_core *c, const struct rs_kvop *o);
+void rs_kvwrite_rec(struct rs_core *c, const struct rs_kvop *o, uint64_t token,
+                    struct rs_kvrec *r);
+void rs_kvwrite_put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t token);
+
+/* kvbatch.c: group commit of registrations and joins */
+void rs_kvbatch_create(struct rs_core *c, struct rs_kvop *o); /* send now or with others */
+void rs_kvbatch_settle(struct rs_core *c, struct rs_kvop *o); /* o's create answered */
+void rs_kvbatch_on_result(struct rs_core *c, struct rs_kvop *b, const etcd_result *r);
+void rs_kvbatch_tick(struct rs_core *c); /* sends what waited behind a stale create */
+/* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
+int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                   struct rs_scope *s);
 /* rs_kvwrite_late removes the key w wrote for a pid that died meanwhile. */
 void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w);
 

@@ -23,7 +23,7 @@ static struct rs_bytes scope_of(const struct rs_kvop *o)
 }
 
 /* the etcd key o acts on, in the scratch buffer */
-static const struct rs_buf *op_key(struct rs_core *c, const struct rs_kvop *o)
+const struct rs_buf *rs_kvwrite_key(struct rs_core *c, const struct rs_kvop *o)
 {
     struct rs_buf *b = &c->kv->scratch;
     rs_buf_reset(b);
@@ -48,8 +48,8 @@ static const struct rs_buf *op_key(struct rs_core *c, const struct rs_kvop *o)
 }
 
 /* the record o writes (token 0: the put's own revision is the token) */
-static void op_rec(struct rs_core *c, const struct rs_kvop *o, uint64_t token,
-                   struct rs_kvrec *r)
+void rs_kvwrite_rec(struct rs_core *c, const struct rs_kvop *o, uint64_t token,
+                    struct rs_kvrec *r)
 {
     memset(r, 0, sizeof *r);
     r->kind = o->kind == KV_CREATE ? RS_KVK_SCOPE
@@ -109,9 +109,9 @@ static void send(struct rs_core *c, struct rs_kvop *o, const etcd_op *t)
 }
 
 /* put: a new key (create_revision 0) or a change of the one read (mod_revision). */
-static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t token)
+void rs_kvwrite_put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t token)
 {
-    const struct rs_buf *key = op_key(c, o);
+    const struct rs_buf *key = rs_kvwrite_key(c, o);
     if (!key)
         return;
     etcd_op *t = txn(c, key, mod_rev ? ETCD_CMP_MOD : ETCD_CMP_CREATE, ETCD_CMP_EQUAL, mod_rev,
@@ -120,7 +120,7 @@ static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t 
         return;
     etcd_op *p = (etcd_op *)t->success;
     struct rs_kvrec r;
-    op_rec(c, o, token, &r);
+    rs_kvwrite_rec(c, o, token, &r);
     p->type = ETCD_OP_PUT;
     rs_kv_set_key(c, p, key);
     if (rs_kv_rec_value(c, p, &r) != 0)
@@ -136,7 +136,7 @@ static void put(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev, uint64_t 
 /* del: remove the key if its mod_revision is still mod_rev (or, 0: if it exists). */
 static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
 {
-    const struct rs_buf *key = op_key(c, o);
+    const struct rs_buf *key = rs_kvwrite_key(c, o);
     if (!key)
         return;
     etcd_op *t = mod_rev ? txn(c, key, ETCD_CMP_MOD, ETCD_CMP_EQUAL, mod_rev, 2, 1)
@@ -146,7 +146,7 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
     etcd_op *then = (etcd_op *)t->success;
     if (rs_kv_why_put(c, &then[0], ROSTER_REASON_NORMAL) != 0)
         return;
-    key = op_key(c, o); /* the why put used the scratch buffer */
+    key = rs_kvwrite_key(c, o); /* the why put used the scratch buffer */
     then[1].type = ETCD_OP_DELETE;
     rs_kv_set_key(c, &then[1], key);
     o->lease = c->kv->lease;
@@ -156,7 +156,7 @@ static void del(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev)
 
 static void read_key(struct rs_core *c, struct rs_kvop *o)
 {
-    const struct rs_buf *key = op_key(c, o);
+    const struct rs_buf *key = rs_kvwrite_key(c, o);
     etcd_op *op = rs_kv_ops(c, 1);
     if (!key || !op)
         return;
@@ -183,25 +183,58 @@ static struct rs_kvop *start(struct rs_core *c, struct rs_client *cl, const stru
     return o;
 }
 
+/* full: the client holds entries_per_client names and memberships (eventual ones, and
+ * strong ones of its pids in the local copy) and this write would add one (key: its etcd
+ * key, already held by pid: an update, never refused). Replies ELIMIT. */
+static int full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                struct rs_scope *s, const struct rs_buf *key)
+{
+    uint64_t n = cl->n_entries;
+    for (struct rs_proc *p = cl->procs; p; p = p->next)
+        n += rs_kvcopy_owned(c, p->serial);
+    if (n < c->lim.entries_per_client)
+        return 0;
+    const struct rs_kent *e = key ? rs_kvcopy_find(c, s, key->data, key->len) : NULL;
+    if (e && e->rec.pid.inc == req->pid.inc && e->rec.pid.serial == req->pid.serial)
+        return 0;
+    rs_out_error(c, cl, req, ROSTER_ELIMIT,
+                 "client holds %llu names and memberships (limit entries_per_client)",
+                 (unsigned long long)n);
+    return 1;
+}
+
+int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                   struct rs_scope *s)
+{
+    return full(c, cl, req, s, NULL);
+}
+
 void rs_strong_on_create(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     if (!rs_kv_ready(c, cl, req))
         return;
     struct rs_kvop *o = start(c, cl, req, KV_CREATE, req->scope, rs_bytes_of(NULL, 0));
     if (o)
-        put(c, o, 0, 0);
+        rs_kvwrite_put(c, o, 0, 0);
 }
 
 void rs_strong_on_register(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                            struct rs_scope *s)
 {
-    (void)s;
     if (!rs_kv_ready(c, cl, req))
+        return;
+    struct rs_buf *b = &c->kv->scratch;
+    rs_buf_reset(b);
+    if (rs_kvk_name(b, rs_bytes_of(s->name, s->name_len), rs_msg_register_name(req)) != 0) {
+        c->oom = 1;
+        return;
+    }
+    if (full(c, cl, req, s, b))
         return;
     struct rs_kvop *o =
         start(c, cl, req, KV_REGISTER, rs_msg_register_name(req), rs_msg_register_meta(req));
     if (o)
-        put(c, o, 0, 0);
+        rs_kvbatch_create(c, o);
 }
 
 void rs_strong_on_unregister(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -219,12 +252,20 @@ void rs_strong_on_unregister(struct rs_core *c, struct rs_client *cl, const stru
 void rs_strong_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                        struct rs_scope *s)
 {
-    (void)s;
     if (!rs_kv_ready(c, cl, req))
+        return;
+    struct rs_buf *b = &c->kv->scratch;
+    rs_buf_reset(b);
+    if (rs_kvk_member(b, rs_bytes_of(s->name, s->name_len), rs_msg_join_group(req), req->pid) !=
+        0) {
+        c->oom = 1;
+        return;
+    }
+    if (full(c, cl, req, s, b))
         return;
     struct rs_kvop *o = start(c, cl, req, KV_JOIN, rs_msg_join_group(req), rs_msg_join_meta(req));
     if (o)
-        put(c, o, 0, 0);
+        rs_kvbatch_create(c, o);
 }
 
 void rs_strong_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -321,17 +362,7 @@ void rs_strong_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason)
     if (!c->kv || !c->kv->lease)
         return; /* fenced: the copy has none of ours, etcd lets them expire */
     struct rs_pid pid = {c->inc, p->serial};
-    int any = 0;
-    for (size_t i = 0; i < c->scopes.cap && !any; i++) {
-        struct rs_scope *s = c->scopes.slots[i].item;
-        if (!s || !s->kv)
-            continue;
-        for (size_t j = 0; j < s->kv->ents.cap && !any; j++) {
-            struct rs_kent *e = s->kv->ents.slots[j].item;
-            any = e && e->rec.pid.inc == pid.inc && e->rec.pid.serial == pid.serial;
-        }
-    }
-    if (!any)
+    if (!rs_kvcopy_owned(c, p->serial))
         return;
     struct rs_kvop *o = drop_op(c, pid, reason);
     if (o)
@@ -349,7 +380,7 @@ void rs_strong_pid_gone(struct rs_core *c, struct rs_proc *p)
 /* late: a write for a pid that died while it was in flight: take its key away again. */
 void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w)
 {
-    const struct rs_buf *key = op_key(c, w);
+    const struct rs_buf *key = rs_kvwrite_key(c, w);
     if (!key)
         return;
     struct rs_kvop *o = drop_op(c, w->pid, ROSTER_REASON_DISCONNECTED);
@@ -428,7 +459,7 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
     case KV_JOIN:
         if (!kv) {
             if (retry(c, o))
-                put(c, o, 0, 0);
+                rs_kvwrite_put(c, o, 0, 0);
             return;
         }
         if (o->kind == KV_REGISTER && !same_pid(rec.pid, o->pid)) {
@@ -458,7 +489,7 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
             return;
         }
         if (retry(c, o))
-            put(c, o, kv->mod_revision, o->kind == KV_REGISTER ? token : 0);
+            rs_kvwrite_put(c, o, kv->mod_revision, o->kind == KV_REGISTER ? token : 0);
         return;
     case KV_UNREGISTER: {
         if (!kv) {
@@ -484,6 +515,12 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
 
 void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
+    if (o->kind == KV_BATCH) {
+        if (!o->done)
+            rs_kvbatch_on_result(c, o, r);
+        return;
+    }
+    rs_kvbatch_settle(c, o);
     if (o->kind == KV_HANDOFF || o->kind == KV_UPDATE || o->kind == KV_CAMPAIGN) {
         rs_kvelect_on_result(c, o, r); /* a campaign's win must be undone even when done */
         return;

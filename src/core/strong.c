@@ -1,8 +1,7 @@
-/* strong.c: the engine room of strong scopes (docs/STRONG.md): the node's etcd session (one
- * lease, renewed by the core itself so that its own monotonic clock bounds the lease's
- * life, and self-fencing before it can expire), the local copy's load and watch, pending
- * operations by id, and the dispatch of every etcd result (RS_IN_KV) to its handler. The
- * operations given to the shell live in a per-apply arena, freed at the next apply. */
+/* strong.c: the engine room of strong scopes (docs/STRONG.md): pending etcd operations by
+ * id, the local copy's load and watch, replies parked until the copy catches up, and the
+ * dispatch of every etcd result (RS_IN_KV) to its handler. The operations given to the
+ * shell live in a per-apply arena, freed at the next apply. The lease is kvlease.c. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,9 +13,7 @@
 #include "core/strong.h"
 #include "core/util.h"
 
-/* Renewals per TTL: one every third of it, so two may fail before the fence. */
-#define RENEWALS_PER_TTL 3
-/* Retry delay of a failed lease grant or load. */
+/* Retry delay of a failed load. */
 #define RETRY_MS 500
 
 static int client_eq(const void *item, const void *key)
@@ -52,6 +49,8 @@ int rs_strong_init(struct rs_core *c, const struct rs_core_config *cfg)
         k->margin_ms = RS_KV_FENCE_MARGIN_MIN_MS;
     k->next_id = 1;
     rs_map_init(&k->ops);
+    k->queue_tail = &k->queue;
+    rs_map_init(&k->owned);
     rs_buf_init(&k->scratch);
     c->kv = k;
     return 0;
@@ -79,6 +78,7 @@ void rs_strong_free(struct rs_core *c)
     for (size_t i = 0; i < k->ops.cap; i++) {
         struct rs_kvop *o = k->ops.slots[i].item;
         if (o) {
+            rs_free(o->batch);
             rs_free((void *)o->key.ptr);
             rs_free((void *)o->meta.ptr);
             rs_free((void *)o->prev.ptr);
@@ -86,6 +86,9 @@ void rs_strong_free(struct rs_core *c)
         }
     }
     rs_map_fini(&k->ops);
+    for (size_t i = 0; i < k->owned.cap; i++)
+        rs_free(k->owned.slots[i].item);
+    rs_map_fini(&k->owned);
     arena_clear(k);
     rs_free(k->arena);
     rs_buf_fini(&k->scratch);
@@ -175,6 +178,12 @@ int rs_kv_why_put(struct rs_core *c, etcd_op *op, uint32_t reason)
 struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
                              const struct rs_msg *req)
 {
+    if (cl && cl->n_kv >= RS_KV_PENDING_PER_CLIENT) {
+        rs_out_error(c, cl, req, ROSTER_ELIMIT,
+                     "client has %u strong-scope requests waiting on etcd (the maximum)",
+                     cl->n_kv);
+        return NULL;
+    }
     struct rs_kvop *o = rs_core_alloc(c, sizeof *o);
     if (!o)
         return NULL;
@@ -182,6 +191,7 @@ struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
     o->id = c->kv->next_id++;
     o->kind = kind;
     if (cl) {
+        cl->n_kv++;
         o->conn = cl->conn;
         o->req_id = req->req_id;
         o->type = req->type;
@@ -199,7 +209,7 @@ struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
     return o;
 }
 
-static struct rs_kvop *op_find(struct rs_core *c, uint64_t id)
+struct rs_kvop *rs_kv_op_find(struct rs_core *c, uint64_t id)
 {
     return rs_map_get(&c->kv->ops, op_hash(c, id), &id, op_eq);
 }
@@ -213,7 +223,14 @@ static void unwait(struct rs_kv *k, struct rs_kvop *o)
 
 void rs_kv_op_free(struct rs_core *c, struct rs_kvop *o)
 {
+    if (o->conn) {
+        struct rs_client *cl =
+            rs_map_get(&c->clients, rs_hash_u64(c->seed, o->conn), &o->conn, client_eq);
+        if (cl && cl->n_kv)
+            cl->n_kv--;
+    }
     unwait(c->kv, o);
+    rs_free(o->batch);
     rs_map_del_item(&c->kv->ops, op_hash(c, o->id), o);
     rs_free((void *)o->key.ptr);
     rs_free((void *)o->meta.ptr);
@@ -367,20 +384,6 @@ static struct rs_kvop *node_op(struct rs_core *c, int kind)
     return rs_kv_op_new(c, kind, NULL, NULL);
 }
 
-static void grant(struct rs_core *c)
-{
-    struct rs_kv *k = c->kv;
-    struct rs_kvop *o = node_op(c, KV_GRANT);
-    etcd_op *op = rs_kv_ops(c, 1);
-    if (!o || !op)
-        return;
-    op->type = ETCD_OP_LEASE_GRANT;
-    op->ttl = (k->ttl_ms + 999) / 1000;
-    op->timeout_ms = (int)k->timeout_ms;
-    k->grant_id = o->id;
-    k->grant_sent = c->now_ms;
-    rs_kv_submit(c, o, op);
-}
 
 static void load(struct rs_core *c)
 {
@@ -414,107 +417,6 @@ static void watch(struct rs_core *c)
     rs_kv_submit(c, o, op);
 }
 
-/* The node/<inc> key: this node's lease and name, for a handoff to one of its pids. */
-static void node_key(struct rs_core *c)
-{
-    struct rs_kv *k = c->kv;
-    struct rs_kvop *o = node_op(c, KV_NODEKEY);
-    etcd_op *op = rs_kv_ops(c, 1);
-    if (!o || !op)
-        return;
-    char inc[17];
-    snprintf(inc, sizeof inc, "%016llx", (unsigned long long)c->inc);
-    rs_buf_reset(&k->scratch);
-    if (rs_kvk_node(&k->scratch, rs_bytes_of(inc, 16)) != 0) {
-        c->oom = 1;
-        return;
-    }
-    op->type = ETCD_OP_PUT;
-    rs_kv_set_key(c, op, &k->scratch);
-    struct rs_kvrec r;
-    memset(&r, 0, sizeof r);
-    r.kind = RS_KVK_NAME; /* a record: node, inc; token = the lease id */
-    memcpy(r.node, c->node, c->node_len);
-    r.node_len = (uint8_t)c->node_len;
-    r.pid.inc = c->inc;
-    r.token = (uint64_t)k->lease;
-    r.key = rs_bytes_of(inc, 16);
-    if (rs_kv_rec_value(c, op, &r) != 0)
-        return;
-    op->lease = k->lease;
-    op->timeout_ms = (int)k->timeout_ms;
-    rs_kv_submit(c, o, op);
-}
-
-static void revoke(struct rs_core *c, int64_t lease)
-{
-    struct rs_kvop *o = node_op(c, KV_REVOKE);
-    etcd_op *op = rs_kv_ops(c, 1);
-    if (!o || !op)
-        return;
-    op->type = ETCD_OP_LEASE_REVOKE;
-    op->lease = lease;
-    op->timeout_ms = (int)c->kv->timeout_ms;
-    rs_kv_submit(c, o, op);
-}
-
-static void renew(struct rs_core *c)
-{
-    struct rs_kv *k = c->kv;
-    struct rs_kvop *o = node_op(c, KV_KEEPALIVE);
-    etcd_op *op = rs_kv_ops(c, 1);
-    if (!o || !op)
-        return;
-    op->type = ETCD_OP_KEEPALIVE;
-    op->lease = k->lease;
-    op->ttl = (k->ttl_ms + 999) / 1000;
-    o->lease = k->lease;
-    k->ka_id = o->id;
-    k->ka_sent = c->now_ms;
-    rs_kv_submit(c, o, op);
-}
-
-static void end_keepalive(struct rs_core *c)
-{
-    struct rs_kv *k = c->kv;
-    if (!k->ka_id)
-        return;
-    struct rs_kvop *o = op_find(c, k->ka_id);
-    if (o)
-        o->done = 1; /* its final result (CANCELED) frees it */
-    rs_out_kv_cancel(c, k->ka_id);
-    k->ka_id = 0;
-}
-
-/* fence: the lease may expire at etcd before we hear from it again. Our holders are told
- * now (reason lease_lost) and our entries leave the local copy, so that no local holder
- * goes on believing it owns a name etcd may give to another node. */
-static void fence(struct rs_core *c, const char *why)
-{
-    struct rs_kv *k = c->kv;
-    if (!k->lease)
-        return;
-    rs_out_log(c, RS_LOG_WARN, "strong scopes: etcd lease %llx may expire (%s): "
-               "this node's strong names and memberships are dropped (lease_lost)",
-               (unsigned long long)k->lease, why);
-    k->old_lease = k->lease;
-    k->lease = 0;
-    end_keepalive(c);
-    for (size_t i = 0; i < c->scopes.cap; i++) {
-        struct rs_scope *s = c->scopes.slots[i].item;
-        if (!s || !s->kv)
-            continue;
-        struct rs_kent **v;
-        size_t n = rs_kvcopy_all(c, s, &v);
-        for (size_t j = 0; j < n; j++)
-            if (v[j]->rec.pid.inc == c->inc)
-                rs_kvcopy_remove(c, s, v[j], ROSTER_REASON_LEASE_LOST, k->rev, 1);
-        rs_free(v);
-    }
-    rs_kvelect_fence(c);
-    k->grant_at = c->now_ms; /* a new lease as soon as etcd answers */
-}
-
 void rs_strong_begin(struct rs_core *c)
 {
     struct rs_kv *k = c->kv;
@@ -523,11 +425,10 @@ void rs_strong_begin(struct rs_core *c)
     arena_clear(k);
     if (!k->started) {
         k->started = 1;
-        grant(c);
+        rs_kvlease_grant(c);
         load(c);
     }
-    if (k->lease && c->now_ms + k->margin_ms >= k->confirmed + k->ttl_ms)
-        fence(c, "no renewal confirmed in time by this node's clock");
+    rs_kvlease_check(c);
 }
 
 void rs_strong_tick(struct rs_core *c)
@@ -535,10 +436,7 @@ void rs_strong_tick(struct rs_core *c)
     struct rs_kv *k = c->kv;
     if (!k)
         return;
-    if (k->lease && !k->ka_id && c->now_ms >= k->renew_at)
-        renew(c);
-    if (!k->lease && !k->grant_id && c->now_ms >= k->grant_at)
-        grant(c);
+    rs_kvlease_tick(c);
     if (!k->loaded && !k->load_id && c->now_ms >= k->reload_at)
         load(c);
     if (k->loaded && !k->watch_id && !k->load_id && c->now_ms >= k->reload_at)
@@ -549,54 +447,10 @@ void rs_strong_tick(struct rs_core *c)
         rs_kvelect_poke(c);
     }
     release(c, 1);
+    rs_kvbatch_tick(c);
 }
 
 /* --- results -------------------------------------------------------------------------- */
-
-static void on_grant(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
-{
-    struct rs_kv *k = c->kv;
-    (void)o;
-    k->grant_id = 0;
-    if (r->status != ETCD_OK || r->lease_id == 0) {
-        k->grant_at = c->now_ms + RETRY_MS;
-        rs_out_log(c, RS_LOG_DEBUG, "strong scopes: etcd lease grant failed (%s): retrying",
-                   rs_kv_status_name(r->status));
-        return;
-    }
-    k->lease = r->lease_id;
-    k->confirmed = k->grant_sent;
-    k->renew_at = c->now_ms + k->ttl_ms / RENEWALS_PER_TTL;
-    rs_out_log(c, RS_LOG_INFO, "strong scopes: etcd lease %llx granted (TTL %u ms)",
-               (unsigned long long)k->lease, k->ttl_ms);
-    node_key(c);
-    if (k->old_lease) {
-        revoke(c, k->old_lease);
-        k->old_lease = 0;
-    }
-}
-
-static void on_keepalive(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
-{
-    struct rs_kv *k = c->kv;
-    if (o->done || o->lease != k->lease || k->ka_id != o->id)
-        return;
-    if (r->status == ETCD_OK && r->ttl > 0) {
-        if (k->ka_sent > k->confirmed)
-            k->confirmed = k->ka_sent;
-        k->renew_at = c->now_ms + k->ttl_ms / RENEWALS_PER_TTL;
-        end_keepalive(c);
-        return;
-    }
-    if (r->status == ETCD_LEASE_EXPIRED || r->status == ETCD_REJECTED) {
-        fence(c, "etcd says the lease is gone");
-        return;
-    }
-    if (r->final) {
-        k->ka_id = 0;
-        k->renew_at = c->now_ms + RETRY_MS / 5;
-    }
-}
 
 /* apply_kvs applies a load's key-values: scopes first (their keys sort last). */
 static void apply_load(struct rs_core *c, const etcd_result *r)
@@ -715,15 +569,13 @@ void rs_strong_on_kv(struct rs_core *c, const etcd_result *r)
     if (!k || !r)
         return;
     uint64_t id = (uint64_t)(uintptr_t)r->user;
-    struct rs_kvop *o = op_find(c, id);
+    struct rs_kvop *o = rs_kv_op_find(c, id);
     if (!o)
         return;
     switch (o->kind) {
     case KV_GRANT:
-        on_grant(c, o, r);
-        break;
     case KV_KEEPALIVE:
-        on_keepalive(c, o, r);
+        rs_kvlease_on_result(c, o, r);
         break;
     case KV_LOAD:
         on_load(c, o, r);
@@ -754,7 +606,7 @@ void rs_strong_on_kv(struct rs_core *c, const etcd_result *r)
         break;
     }
     /* a handler may have freed o or parked it (waiting); a stream lives until final */
-    o = op_find(c, id);
+    o = rs_kv_op_find(c, id);
     if (o && r->final && !o->wait_rev && (o->done || o->kind <= KV_WATCH || !o->conn))
         rs_kv_op_free(c, o);
 }

@@ -5,6 +5,7 @@
  * Until the core's part of strong scopes is on the branch, a node started with --etcd
  * answers scope-create --strong with EUNAVAIL "strong scopes are not available in this
  * version": the tests that need it skip (77) and say so. Any other answer is judged. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -470,6 +471,39 @@ static void eventual_works(const struct test_node *t, const char *name)
     ASSERT_EQ(ctl_wait_exit(&h, 5000), 0);
 }
 
+/* wait_stopped waits until every thread of pid is stopped (SIGSTOP is delivered
+ * asynchronously: a request sent right after kill() could still be served). */
+static void wait_stopped(pid_t pid)
+{
+    char path[64], buf[512];
+    uint64_t deadline = test_now_ms() + 5000;
+    for (;;) {
+        snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        ASSERT(d != NULL);
+        int all = 1;
+        struct dirent *e;
+        while ((e = readdir(d)) && all) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(buf, sizeof buf, "/proc/%d/task/%s/stat", (int)pid, e->d_name);
+            FILE *f = fopen(buf, "r");
+            if (!f)
+                continue;
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = 0;
+            const char *rp = strrchr(buf, ')'); /* the state follows the command name */
+            all = rp && rp[1] == ' ' && (rp[2] == 'T' || rp[2] == 't');
+        }
+        closedir(d);
+        if (all)
+            return;
+        ASSERT(test_now_ms() < deadline);
+        poll(NULL, 0, 5);
+    }
+}
+
 static void test_etcd_down(void)
 {
     struct eh_cluster ec;
@@ -481,6 +515,7 @@ static void test_etcd_down(void)
 
     /* etcd hangs (SIGSTOP): requests reach it and never come back */
     ASSERT_EQ(kill(ec.m[0].pid, SIGSTOP), 0);
+    wait_stopped(ec.m[0].pid);
     strong_register_fails(&a, "x");
     eventual_works(&a, "e1");
     /* etcd gone (kill -9): connections are refused */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "core/core.h"
 #include "fake_etcd.h"
 #include "test.h"
@@ -115,12 +116,15 @@ static void tick(struct world *w, uint64_t ms)
 }
 
 static const char *const names[3] = {"a", "b", "c"};
+static unsigned entries_limit; /* a test's entries_per_client (0: the default) */
 
 static void w_init_kv(struct world *w, int nn, int kv)
 {
     memset(w, 0, sizeof *w);
     fe_init(&w->fe);
     rs_limits_default(&w->lim);
+    if (entries_limit)
+        w->lim.entries_per_client = entries_limit;
     w->nn = nn;
     w->now = 1000;
     for (int i = 0; i < nn; i++) {
@@ -574,6 +578,12 @@ static void test_pid_close_one_txn(void)
     }
     ASSERT_EQ(unreg, 5);
     ASSERT_EQ(left, 1);
+    /* a pid without strong entries dies without any etcd operation */
+    struct rs_pid q2 = must_reply(&w, 0, req(&w, 0, 1, &pn))->pid;
+    uint64_t ops = w.fe.ops_run;
+    struct rs_msg pc2 = {.type = RS_MSG_PID_CLOSE, .pid = q2};
+    ASSERT_EQ(status(&w, 0, 1, &pc2), 0);
+    ASSERT_EQ(w.fe.ops_run, ops);
     w_fini(&w);
 }
 
@@ -776,8 +786,10 @@ static void test_handoff(void)
     ASSERT_EQ(status(&w, 1, 5, &h5), 0);
     ASSERT_EQ(must_reply(&w, 1, handoff(&w, 1, 5, "x", p[1], 0))->status, ROSTER_ENOTOWNER);
     /* a stale if_token: ECONFLICT */
-    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1 + 100))->status,
-              ROSTER_ECONFLICT);
+    r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1 + 100));
+    ASSERT_EQ(r->status, ROSTER_ECONFLICT);
+    ASSERT_EQ(r->arg2, t1); /* the current token */
+    ASSERT(r->pid.inc == p[0].inc && r->pid.serial == p[0].serial);
     /* the holder's client hands it to b's pid */
     r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], t1));
     ASSERT_EQ(r->status, 0);
@@ -965,9 +977,135 @@ static void test_fence_in_flight(void)
     w_fini(&w);
 }
 
+/* What grows with a client's requests is bounded: its strong entries count toward
+ * entries_per_client, and its requests waiting on etcd toward RS_KV_PENDING_PER_CLIENT. */
+static void test_limits(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    entries_limit = 2;
+    setup(&w, 1, p);
+    entries_limit = 0;
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "a", ""))->status, 0);
+    struct rs_msg j = {.type = RS_MSG_JOIN, .pid = p[0], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("g")};
+    ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "b", ""))->status, ROSTER_ELIMIT);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "a", "new"))->status, 0); /* an update */
+    ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    /* requests waiting on etcd: past the bound, ELIMIT at once */
+    uint32_t last = 0;
+    for (unsigned i = 0; i <= RS_KV_PENDING_PER_CLIENT; i++) {
+        struct rs_msg m = {.type = RS_MSG_LOOKUP, .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str("a"), .req_id = ++w.req_id};
+        struct rs_buf b;
+        rs_buf_init(&b);
+        ASSERT_EQ(rs_wire_encode(&b, &m), 0);
+        struct rs_limits dl = w.lim;
+        dl.name_max = 0;
+        struct rs_msg d;
+        ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+        struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = 1, .msg = &d};
+        apply(&w, 0, &in); /* no pump: etcd has not answered yet */
+        rs_buf_fini(&b);
+        last = m.req_id;
+    }
+    ASSERT_EQ(must_reply(&w, 0, last)->status, ROSTER_ELIMIT);
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, last - 1)->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 1, "a", 0))->status, 0); /* room again */
+    w_fini(&w);
+}
+
+/* send_only applies m from conn without running etcd (requests pile up, as under load) */
+static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *m)
+{
+    m->req_id = ++w->req_id;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    ASSERT_EQ(rs_wire_encode(&b, m), 0);
+    struct rs_limits dl = w->lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = conn, .msg = &d};
+    apply(w, i, &in);
+    rs_buf_fini(&b);
+    return m->req_id;
+}
+
+/* Group commit: registrations that come while one is in flight go together in one
+ * transaction; answers are what they would be one by one (taken, idempotent, granted). */
+static void test_group_commit(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "held", ""))->status, 0);
+    struct rs_pid q[12];
+    for (int i = 0; i < 12; i++)
+        q[i] = hello(&w, 0, 10 + (uint64_t)i);
+    uint64_t txns = w.fe.txns_run;
+    uint32_t id[12];
+    char nm[12][8];
+    for (int i = 0; i < 12; i++) {
+        snprintf(nm[i], sizeof nm[i], "g%d", i);
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str(nm[i])};
+        id[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
+    }
+    pump(&w);
+    ASSERT_EQ(w.fe.txns_run - txns, 2); /* the first alone, the eleven others together */
+    uint64_t tok = 0;
+    for (int i = 0; i < 12; i++) {
+        const struct rs_msg *r = must_reply(&w, 0, id[i]);
+        ASSERT_EQ(r->status, 0);
+        if (i > 1)
+            ASSERT_EQ(rs_msg_register_reply_token(r), tok); /* one revision */
+        tok = rs_msg_register_reply_token(r);
+    }
+    /* a batch with a taken name and a duplicate: each answered as alone */
+    struct rs_pid q2[4];
+    for (int i = 0; i < 4; i++)
+        q2[i] = hello(&w, 0, 40 + (uint64_t)i);
+    static const char *const names2[4] = {"first", "held", "dup", "dup"};
+    uint32_t id2[4];
+    for (int i = 0; i < 4; i++) {
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q2[i], .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str(names2[i])};
+        id2[i] = send_only(&w, 0, 40 + (uint64_t)i, &m);
+    }
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, id2[0])->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, id2[1])->status, ROSTER_ETAKEN);
+    ASSERT(must_reply(&w, 0, id2[1])->pid.serial == p[0].serial);
+    int ok = (must_reply(&w, 0, id2[2])->status == 0) + (must_reply(&w, 0, id2[3])->status == 0);
+    int taken = (must_reply(&w, 0, id2[2])->status == ROSTER_ETAKEN) +
+                (must_reply(&w, 0, id2[3])->status == ROSTER_ETAKEN);
+    ASSERT_EQ(ok, 1);
+    ASSERT_EQ(taken, 1);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 15);
+    /* a create that etcd has not answered for 20 ms no longer holds the next one back */
+    struct rs_msg m1 = {.type = RS_MSG_REGISTER, .pid = q[0], .scope = rs_bytes_str("s"),
+                        .key = rs_bytes_str("slow1")};
+    struct rs_msg m2 = {.type = RS_MSG_REGISTER, .pid = q[1], .scope = rs_bytes_str("s"),
+                        .key = rs_bytes_str("slow2")};
+    txns = w.fe.txns_run;
+    uint32_t s1 = send_only(&w, 0, 10, &m1);
+    w.now += RS_KV_BATCH_STALL_MS;
+    uint32_t s2 = send_only(&w, 0, 11, &m2);
+    fe_run(&w.fe); /* etcd runs what it was given so far */
+    ASSERT_EQ(w.fe.txns_run - txns, 2);
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, s1)->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, s2)->status, 0);
+    w_fini(&w);
+}
+
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
-          T(test_watch_lost_reload), T(test_fence_in_flight))
+          T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
+          T(test_group_commit))
