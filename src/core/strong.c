@@ -331,6 +331,18 @@ int rs_kv_ready(struct rs_core *c, struct rs_client *cl, const struct rs_msg *re
     return 1;
 }
 
+int rs_strong_starting(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    if (!c->kv || c->kv->loaded)
+        return 0;
+    rs_out_error(c, cl, req, ROSTER_EUNAVAIL,
+                 "strong scopes are starting: the node has not read etcd yet (scope '%.*s' "
+                 "may be a strong scope)",
+                 (int)(req->scope.len > RS_SCOPE_MAX ? RS_SCOPE_MAX : req->scope.len),
+                 (const char *)req->scope.ptr);
+    return 1;
+}
+
 /* --- waiting for the local copy ------------------------------------------------------- */
 
 void rs_kv_wait(struct rs_core *c, struct rs_kvop *o, int64_t rev)

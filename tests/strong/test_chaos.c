@@ -45,6 +45,7 @@ static _Atomic uint64_t first_fault_us;
 
 /* Every pid a worker ever had gets a small id (the model's pid); 0 is nobody. */
 static roster_pid pids[MAX_PIDS];
+static int pid_node[MAX_PIDS]; /* the node of each, for the reader of a failure */
 static uint32_t n_pids;
 
 static struct linz_op *history;
@@ -77,6 +78,22 @@ static uint32_t pid_id(roster_pid p)
     }
     pthread_mutex_unlock(&mu);
     return id;
+}
+
+/* wall formats the wall-clock time of monotonic time t (us), as the rosterd logs show it. */
+static const char *wall(uint64_t t, char *buf, size_t n)
+{
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t off = (int64_t)((uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u) -
+                  (int64_t)now_us();
+    int64_t w = (int64_t)t + off;
+    time_t sec = (time_t)(w / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    snprintf(buf, n, "%02d:%02d:%02d.%06d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(w % 1000000));
+    return buf;
 }
 
 static roster_pid pid_of(uint32_t id)
@@ -309,6 +326,7 @@ static void *worker_main(void *arg)
         if (!c)
             break;
         uint32_t self = pid_id(roster_self(c));
+        pid_node[self - 1] = w->node;
         int broken = 0;
         while (!broken && !atomic_load(&stop_workers)) {
             one_op(w, c, self, &broken);
@@ -383,12 +401,29 @@ static void create_scope(void)
     roster_close(c);
 }
 
+/* keep_log saves node i's log (its directory goes when it stops) for the reader of a
+ * failure; the saved logs are removed when the history is linearizable. */
+static unsigned n_kept;
+static char kept[64][128];
+static void keep_log(int i)
+{
+    if (n_kept >= sizeof kept / sizeof kept[0])
+        return;
+    snprintf(kept[n_kept], sizeof kept[0], "/tmp/roster-chaos-%d-c%d-%u.log", (int)getpid(),
+             i + 1, n_kept);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' 2>/dev/null", nodes[i].log, kept[n_kept]);
+    if (system(cmd) == 0)
+        n_kept++;
+}
+
 static void restart_node(int i)
 {
     pthread_mutex_lock(&mu);
     node_down[i] = 1;
     pthread_mutex_unlock(&mu);
     test_node_kill(&nodes[i], SIGKILL);
+    keep_log(i);
     test_node_stop(&nodes[i]); /* removes its directory */
     struct test_node fresh;
     char name[16];
@@ -420,6 +455,13 @@ static void dump_name(uint32_t name)
     for (size_t i = 0; i < n_history; i++)
         if (history[i].name == name && history[i].call < t0)
             t0 = history[i].call;
+    char wb[32];
+    printf("chaos: time 0 of the dump is %s UTC\n", wall(t0, wb, sizeof wb));
+    for (uint32_t i = 0; i < n_pids; i++) {
+        char pb[ROSTER_PID_STRLEN];
+        printf("chaos: pid %u is %s on c%d\n", i + 1, roster_pid_format(pids[i], pb),
+               pid_node[i] + 1);
+    }
     for (size_t i = 0; i < n_history; i++) {
         const struct linz_op *o = &history[i];
         if (o->name != name)
@@ -505,6 +547,8 @@ static void test_chaos(void)
             printf("chaos: SIGSTOP rosterd %d for 1.5 s\n", victim);
             break;
         }
+        char wb[32];
+        printf("chaos: (fault done at %s UTC)\n", wall(now_us(), wb, sizeof wb));
         fflush(stdout);
     }
     atomic_store(&stop_workers, 1);
@@ -513,8 +557,11 @@ static void test_chaos(void)
         pthread_join(th[i], NULL);
         total += ws[i].ops;
     }
-    for (int i = 0; i < NODES; i++)
+    for (int i = 0; i < NODES; i++) {
+        test_node_kill(&nodes[i], SIGTERM);
+        keep_log(i);
         test_node_stop(&nodes[i]);
+    }
     eh_stop(&etcd);
 
     struct linz_report rep;
@@ -529,8 +576,14 @@ static void test_chaos(void)
             if (dropped_by[k][e])
                 printf("chaos: left out: %zu %s answered %s\n", dropped_by[k][e], kind_names[k],
                        roster_err_name(-e));
-    if (!rep.ok)
+    if (!rep.ok) {
         dump_name(rep.bad_name);
+        for (unsigned i = 0; i < n_kept; i++)
+            printf("chaos: rosterd log kept: %s\n", kept[i]);
+    } else {
+        for (unsigned i = 0; i < n_kept; i++)
+            unlink(kept[i]);
+    }
     ASSERT(rep.ok);
     ASSERT(!rep.inconclusive);
     ASSERT(rep.ops > 100); /* the run did real work */

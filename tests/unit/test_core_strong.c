@@ -339,6 +339,34 @@ static void test_starting(void)
     w_fini(&w);
 }
 
+/* A node (re)started while etcd is out of reach does not know its strong scopes yet: a
+ * request in one answers EUNAVAIL "starting", never ENOSCOPE (which a client cannot tell
+ * from "no such scope"); once the node has read etcd, the scope is there. */
+static void test_starting_no_enoscope(void)
+{
+    struct world w;
+    w_init_kv(&w, 2, 1);
+    w.fe.cut[1] = 1; /* b cannot read etcd yet */
+    tick(&w, 100);
+    struct rs_pid pa = hello(&w, 0, 1);
+    hello(&w, 1, 1);
+    ASSERT_EQ(create(&w, 0, 1, "s"), 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, pa, "x", "m"))->status, 0);
+    const struct rs_msg *r = must_reply(&w, 1, lookup(&w, 1, 1, "x", 0));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    ASSERT(has(r->prev, "strong scopes are starting"));
+    r = must_reply(&w, 1, lookup(&w, 1, 1, "x", RS_OPT_STALE));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    w.fe.cut[1] = 0;
+    tick(&w, 1000); /* the load is retried */
+    ASSERT_EQ(must_reply(&w, 1, lookup(&w, 1, 1, "x", 0))->status, 0);
+    /* a scope that does not exist is ENOSCOPE once the node has read etcd */
+    struct rs_msg m = {.type = RS_MSG_LOOKUP, .scope = rs_bytes_str("nope"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 1, 1, &m), ROSTER_ENOSCOPE);
+    w_fini(&w);
+}
+
 static void test_scope_everywhere(void)
 {
     struct world w;
@@ -965,7 +993,7 @@ static void test_fence_in_flight(void)
     w_fini(&w);
 }
 
-TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
+TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
