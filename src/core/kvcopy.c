@@ -234,17 +234,24 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         return;
     struct rs_kent *old = rs_kvcopy_find(c, s, (const uint8_t *)kv->key, kv->key_len);
     if (r.pid.inc == c->inc && kv->lease != c->kv->lease) {
-        /* held under a lease this node gave up: not ours any more. A holder that had it is
-         * told; so is one that was just handed it by another node under that lease (it
-         * goes when etcd expires the lease, and nobody else would tell it). */
+        /* held under a lease this node gave up: not ours any more, it goes when etcd
+         * expires (or this node revokes) that lease. Its holder is told lease_lost, also
+         * when another node just handed it the name under that lease (nobody else would
+         * tell it); the previous holder of a handoff is told handoff. */
+        int same = old && old->rec.pid.inc == r.pid.inc && old->rec.pid.serial == r.pid.serial;
         if (old)
-            rs_kvcopy_remove(c, s, old, ROSTER_REASON_LEASE_LOST, rev, 1);
-        else
+            rs_kvcopy_remove(c, s, old,
+                             !same && why == ROSTER_REASON_HANDOFF ? ROSTER_REASON_HANDOFF
+                                                                   : ROSTER_REASON_LEASE_LOST,
+                             rev, 1);
+        if (!same)
             tell_holder(c, s, &r,
                         r.kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
                         ROSTER_REASON_LEASE_LOST, rev);
         return;
     }
+    if (old && !why && (old->rec.pid.inc != r.pid.inc || old->rec.pid.serial != r.pid.serial))
+        why = ROSTER_REASON_HANDOFF; /* seen by a reload: only a handoff re-points a name */
     struct rs_kent *e = ent_new(c, kv, &r);
     if (!e)
         return;

@@ -640,8 +640,13 @@ static void apply_load(struct rs_core *c, const etcd_result *r)
         struct rs_kent **e;
         size_t m = rs_kvcopy_all(c, s, &e);
         for (size_t j = 0; j < m; j++)
-            if (e[j]->lease == -1)
-                rs_kvcopy_remove(c, s, e[j], ROSTER_REASON_NODE_DOWN, r->revision, 0);
+            if (e[j]->lease == -1) {
+                /* gone while we were not watching; a live local holder must hear of it */
+                int ours = e[j]->rec.pid.inc == c->inc;
+                rs_kvcopy_remove(c, s, e[j],
+                                 ours ? ROSTER_REASON_LEASE_LOST : ROSTER_REASON_NODE_DOWN,
+                                 r->revision, ours);
+            }
         rs_free(e);
     }
     if (r->revision > k->rev)
