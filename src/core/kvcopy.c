@@ -273,6 +273,8 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         tell_holder(c, s, &e->rec, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, rev);
     }
     rs_free(old);
+    if (r.pid.inc == c->inc && c->kv->lease && !rs_pids_find(c, r.pid))
+        rs_kvwrite_orphan(c, kv, r.pid);
 }
 
 void rs_kvcopy_remove(struct rs_core *c, struct rs_scope *s, struct rs_kent *e,

@@ -1053,10 +1053,35 @@ static void test_reload_tells_holder(void)
     w_fini(&w);
 }
 
+/* A name handed by another node to a pid that is dead (its node is alive, so the handoff is
+ * allowed) does not stay with the dead pid: its node removes it, reason disconnected. */
+static void test_handoff_to_dead_pid(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 0, 9);
+    subscribe(&w, 0, 9, 0);
+    struct rs_pid dead = hello(&w, 1, 2);
+    gone(&w, 1, 2);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", dead, 0))->status, 0);
+    pump(&w);
+    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
+    const struct rs_msg *e;
+    int gone_ev = 0;
+    while ((e = next_event(&w, 0, 9)))
+        gone_ev |= ev_kind(e) == ROSTER_EV_UNREGISTERED && e->pid.serial == dead.serial &&
+                   ev_reason(e) == ROSTER_REASON_DISCONNECTED;
+    ASSERT(gone_ev);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    w_fini(&w);
+}
+
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_handoff_to_paused_node),
-          T(test_reload_tells_holder))
+          T(test_reload_tells_holder), T(test_handoff_to_dead_pid))
