@@ -3,7 +3,8 @@
  * events every change gives to the scope's subscribers, each carrying its revision. Stale
  * reads and snapshots answer from here. A value that does not decode is logged and
  * ignored; an entry of this node held under a lease it no longer has is not taken in (the
- * node fenced itself: its holders were told lease_lost). */
+ * node fenced itself: its holders are told lease_lost), and one of a local pid that is dead
+ * (another node handed it the name) is removed from etcd. */
 #include <stdlib.h>
 #include <string.h>
 
