@@ -3,7 +3,8 @@
  * events every change gives to the scope's subscribers, each carrying its revision. Stale
  * reads and snapshots answer from here. A value that does not decode is logged and
  * ignored; an entry of this node held under a lease it no longer has is not taken in (the
- * node fenced itself: its holders were told lease_lost). */
+ * node fenced itself: its holders are told lease_lost), and one of a local pid that is dead
+ * (another node handed it the name) is removed from etcd. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,17 +270,24 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         return;
     struct rs_kent *old = rs_kvcopy_find(c, s, (const uint8_t *)kv->key, kv->key_len);
     if (r.pid.inc == c->inc && kv->lease != c->kv->lease) {
-        /* held under a lease this node gave up: not ours any more. A holder that had it is
-         * told; so is one that was just handed it by another node under that lease (it
-         * goes when etcd expires the lease, and nobody else would tell it). */
+        /* held under a lease this node gave up: not ours any more, it goes when etcd
+         * expires (or this node revokes) that lease. Its holder is told lease_lost, also
+         * when another node just handed it the name under that lease (nobody else would
+         * tell it); the previous holder of a handoff is told handoff. */
+        int same = old && old->rec.pid.inc == r.pid.inc && old->rec.pid.serial == r.pid.serial;
         if (old)
-            rs_kvcopy_remove(c, s, old, ROSTER_REASON_LEASE_LOST, rev, 1);
-        else
+            rs_kvcopy_remove(c, s, old,
+                             !same && why == ROSTER_REASON_HANDOFF ? ROSTER_REASON_HANDOFF
+                                                                   : ROSTER_REASON_LEASE_LOST,
+                             rev, 1);
+        if (!same)
             tell_holder(c, s, &r,
                         r.kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
                         ROSTER_REASON_LEASE_LOST, rev);
         return;
     }
+    if (old && !why && (old->rec.pid.inc != r.pid.inc || old->rec.pid.serial != r.pid.serial))
+        why = ROSTER_REASON_HANDOFF; /* seen by a reload: only a handoff re-points a name */
     struct rs_kent *e = ent_new(c, kv, &r);
     if (!e)
         return;
@@ -301,6 +309,8 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
         tell_holder(c, s, &e->rec, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, rev);
     }
     rs_free(old);
+    if (r.pid.inc == c->inc && c->kv->lease && !rs_pids_find(c, r.pid))
+        rs_kvwrite_orphan(c, kv, r.pid);
 }
 
 void rs_kvcopy_remove(struct rs_core *c, struct rs_scope *s, struct rs_kent *e,

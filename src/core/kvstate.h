@@ -182,6 +182,8 @@ int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
                    struct rs_scope *s);
 /* rs_kvwrite_late removes the key w wrote for a pid that died meanwhile. */
 void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w);
+/* rs_kvwrite_orphan removes kv, which etcd gives to pid, a local pid that is dead. */
+void rs_kvwrite_orphan(struct rs_core *c, const etcd_kv *kv, struct rs_pid pid);
 
 /* kvelect.c */
 void rs_kvelect_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);

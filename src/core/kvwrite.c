@@ -294,7 +294,10 @@ static void drop(struct rs_core *c, struct rs_kvop *o)
             continue;
         for (size_t j = 0; j < s->kv->ents.cap && n < RS_KV_TXN_OPS_MAX; j++) {
             struct rs_kent *e = s->kv->ents.slots[j].item;
-            if (e && e->rec.pid.inc == o->pid.inc && e->rec.pid.serial == o->pid.serial)
+            /* the key of o->key is deleted below, with its own compare (etcd refuses a
+             * transaction that names one key twice) */
+            if (e && e->rec.pid.inc == o->pid.inc && e->rec.pid.serial == o->pid.serial &&
+                !rs_bytes_eq(e->data, e->ekey_len, o->key.ptr, o->key.len))
                 ents[n++] = e;
         }
     }
@@ -391,6 +394,21 @@ void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w)
         return;
     o->arg = (uint64_t)w->wait_rev;
     o->wait_rev = 0;
+    drop(c, o);
+}
+
+/* orphan: another node handed a name (or a write landed) to a local pid that is dead: take
+ * it away again (reason disconnected), else it would stay until this node's lease ends. */
+void rs_kvwrite_orphan(struct rs_core *c, const etcd_kv *kv, struct rs_pid pid)
+{
+    struct rs_kvop *o = drop_op(c, pid, ROSTER_REASON_DISCONNECTED);
+    if (!o)
+        return;
+    if (rs_kv_op_copy(c, &o->key, rs_bytes_of(kv->key, kv->key_len)) != 0) {
+        rs_kv_op_free(c, o);
+        return;
+    }
+    o->arg = (uint64_t)kv->mod_revision;
     drop(c, o);
 }
 
@@ -531,6 +549,11 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
         if (r->status == ETCD_OK) {
             o->done = 1;
             return;
+        }
+        if (r->status == ETCD_FAILED && o->key.len) {
+            /* the one key changed since (moved on, or already removed): not ours to delete;
+             * the pid's other entries, if any, are tried again without it */
+            rs_kv_op_copy(c, &o->key, rs_bytes_of(NULL, 0));
         }
         if (++o->attempts > (int)RS_KV_RETRIES_MAX) {
             rs_out_log(c, RS_LOG_WARN, "strong scopes: removing the entries of dead pid %llu "

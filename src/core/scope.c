@@ -16,6 +16,8 @@
 struct rs_scope *rs_scope_of(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     struct rs_scope *s = rs_scopes_find(c, req->scope);
+    if (!s && rs_strong_starting(c, cl, req))
+        return NULL;
     if (!s) {
         char kb[80];
         rs_out_error(c, cl, req, ROSTER_ENOSCOPE, "no scope '%s' on this node",

@@ -348,6 +348,18 @@ int rs_kv_ready(struct rs_core *c, struct rs_client *cl, const struct rs_msg *re
     return 1;
 }
 
+int rs_strong_starting(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
+{
+    if (!c->kv || c->kv->loaded)
+        return 0;
+    rs_out_error(c, cl, req, ROSTER_EUNAVAIL,
+                 "strong scopes are starting: the node has not read etcd yet (scope '%.*s' "
+                 "may be a strong scope)",
+                 (int)(req->scope.len > RS_SCOPE_MAX ? RS_SCOPE_MAX : req->scope.len),
+                 (const char *)req->scope.ptr);
+    return 1;
+}
+
 /* --- waiting for the local copy ------------------------------------------------------- */
 
 void rs_kv_wait(struct rs_core *c, struct rs_kvop *o, int64_t rev)
@@ -482,8 +494,13 @@ static void apply_load(struct rs_core *c, const etcd_result *r)
         struct rs_kent **e;
         size_t m = rs_kvcopy_all(c, s, &e);
         for (size_t j = 0; j < m; j++)
-            if (e[j]->lease == -1)
-                rs_kvcopy_remove(c, s, e[j], ROSTER_REASON_NODE_DOWN, r->revision, 0);
+            if (e[j]->lease == -1) {
+                /* gone while we were not watching; a live local holder must hear of it */
+                int ours = e[j]->rec.pid.inc == c->inc;
+                rs_kvcopy_remove(c, s, e[j],
+                                 ours ? ROSTER_REASON_LEASE_LOST : ROSTER_REASON_NODE_DOWN,
+                                 r->revision, ours);
+            }
         rs_free(e);
     }
     if (r->revision > k->rev)

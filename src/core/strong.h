@@ -15,6 +15,11 @@ void rs_strong_begin(struct rs_core *c);
 void rs_strong_tick(struct rs_core *c);
 void rs_strong_on_kv(struct rs_core *c, const etcd_result *r);
 
+/* rs_strong_starting answers a request for a scope this node does not know while it has not
+ * read etcd yet (returns 1): the scope may be a strong one, so the answer is EUNAVAIL
+ * "starting", not ENOSCOPE, which a client could not tell from "no such scope". */
+int rs_strong_starting(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
+
 /* Requests in a strong scope s (already resolved). */
 void rs_strong_on_create(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_strong_on_register(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,

@@ -39,12 +39,15 @@ static struct test_node nodes[NODES];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* guards nodes[], pids, history */
 static int node_down[NODES]; /* killed and not restarted yet: workers wait */
 static atomic_int stop_workers;
+static uint64_t stopped_us; /* when the workers were told to stop */
 /* When the first fault began: a node that could not renew its etcd lease tells its holders
  * (reason lease_lost) and etcd deletes their names some time after a fault began. */
 static _Atomic uint64_t first_fault_us;
 
 /* Every pid a worker ever had gets a small id (the model's pid); 0 is nobody. */
 static roster_pid pids[MAX_PIDS];
+static int pid_node[MAX_PIDS]; /* the node of each, for the reader of a failure */
+static uint64_t closed_at[MAX_PIDS]; /* when its client closed (0: open) */
 static uint32_t n_pids;
 
 static struct linz_op *history;
@@ -77,6 +80,22 @@ static uint32_t pid_id(roster_pid p)
     }
     pthread_mutex_unlock(&mu);
     return id;
+}
+
+/* wall formats the wall-clock time of monotonic time t (us), as the rosterd logs show it. */
+static const char *wall(uint64_t t, char *buf, size_t n)
+{
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t off = (int64_t)((uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u) -
+                  (int64_t)now_us();
+    int64_t w = (int64_t)t + off;
+    time_t sec = (time_t)(w / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    snprintf(buf, n, "%02d:%02d:%02d.%06d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(w % 1000000));
+    return buf;
 }
 
 static roster_pid pid_of(uint32_t id)
@@ -271,6 +290,10 @@ static void one_op(struct worker *w, roster_client *c, uint32_t self, int *broke
             left_out_rc[n_left_out++] = rc;
         }
         pthread_mutex_unlock(&mu);
+        /* pace a worker whose node answers at once that it cannot (starting, no etcd
+         * lease): spinning would only load the machine (not a synchronisation) */
+        if (rc == ROSTER_EUNAVAIL)
+            usleep(2000);
     } else {
         op.outcome = (enum linz_outcome)oc;
         record(&op);
@@ -309,6 +332,7 @@ static void *worker_main(void *arg)
         if (!c)
             break;
         uint32_t self = pid_id(roster_self(c));
+        pid_node[self - 1] = w->node;
         int broken = 0;
         while (!broken && !atomic_load(&stop_workers)) {
             one_op(w, c, self, &broken);
@@ -318,6 +342,9 @@ static void *worker_main(void *arg)
         /* the pid dies with its client (or its node): its names go some time after */
         struct linz_op ex = {.kind = LINZ_EXPIRE, .pid = self, .call = now_us(),
                              .outcome = LINZ_UNKNOWN};
+        pthread_mutex_lock(&mu);
+        closed_at[self - 1] = ex.call;
+        pthread_mutex_unlock(&mu);
         for (uint32_t n = 1; n <= NAMES; n++) {
             ex.name = n;
             record(&ex);
@@ -383,12 +410,29 @@ static void create_scope(void)
     roster_close(c);
 }
 
+/* keep_log saves node i's log (its directory goes when it stops) for the reader of a
+ * failure; the saved logs are removed when the history is linearizable. */
+static unsigned n_kept;
+static char kept[64][128];
+static void keep_log(int i)
+{
+    if (n_kept >= sizeof kept / sizeof kept[0])
+        return;
+    snprintf(kept[n_kept], sizeof kept[0], "/tmp/roster-chaos-%d-c%d-%u.log", (int)getpid(),
+             i + 1, n_kept);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' 2>/dev/null", nodes[i].log, kept[n_kept]);
+    if (system(cmd) == 0)
+        n_kept++;
+}
+
 static void restart_node(int i)
 {
     pthread_mutex_lock(&mu);
     node_down[i] = 1;
     pthread_mutex_unlock(&mu);
     test_node_kill(&nodes[i], SIGKILL);
+    keep_log(i);
     test_node_stop(&nodes[i]); /* removes its directory */
     struct test_node fresh;
     char name[16];
@@ -420,6 +464,13 @@ static void dump_name(uint32_t name)
     for (size_t i = 0; i < n_history; i++)
         if (history[i].name == name && history[i].call < t0)
             t0 = history[i].call;
+    char wb[32];
+    printf("chaos: time 0 of the dump is %s UTC\n", wall(t0, wb, sizeof wb));
+    for (uint32_t i = 0; i < n_pids; i++) {
+        char pb[ROSTER_PID_STRLEN];
+        printf("chaos: pid %u is %s on c%d\n", i + 1, roster_pid_format(pids[i], pb),
+               pid_node[i] + 1);
+    }
     for (size_t i = 0; i < n_history; i++) {
         const struct linz_op *o = &history[i];
         if (o->name != name)
@@ -505,16 +556,40 @@ static void test_chaos(void)
             printf("chaos: SIGSTOP rosterd %d for 1.5 s\n", victim);
             break;
         }
+        char wb[32];
+        printf("chaos: (fault done at %s UTC)\n", wall(now_us(), wb, sizeof wb));
         fflush(stdout);
     }
+    stopped_us = now_us();
     atomic_store(&stop_workers, 1);
     uint64_t total = 0;
     for (int i = 0; i < WORKERS; i++) {
         pthread_join(th[i], NULL);
         total += ws[i].ops;
     }
-    for (int i = 0; i < NODES; i++)
+    /* A handoff may give a name to a pid of another node that has died (a node knows only
+     * that the pid's node is alive); the pid's node then removes it (docs/CONSISTENCY.md).
+     * So every grant by handoff to a pid that died goes some time after both. */
+    size_t n_granted = n_history;
+    for (size_t i = 0; i < n_granted && n_history < MAX_OPS; i++) {
+        const struct linz_op *h = &history[i];
+        if (h->kind != LINZ_HANDOFF || !h->to || !closed_at[h->to - 1] ||
+            closed_at[h->to - 1] >= stopped_us || /* closed at the end: after every op */
+            /* a grant known to come before the close goes with the close's own expiry */
+            (h->outcome == LINZ_OK && closed_at[h->to - 1] > h->ret) ||
+            (h->outcome != LINZ_OK && h->outcome != LINZ_UNKNOWN))
+            continue;
+        struct linz_op ex = {.kind = LINZ_EXPIRE, .pid = h->to, .name = h->name,
+                             .call = h->call > closed_at[h->to - 1] ? h->call
+                                                                    : closed_at[h->to - 1],
+                             .outcome = LINZ_UNKNOWN};
+        history[n_history++] = ex;
+    }
+    for (int i = 0; i < NODES; i++) {
+        test_node_kill(&nodes[i], SIGTERM);
+        keep_log(i);
         test_node_stop(&nodes[i]);
+    }
     eh_stop(&etcd);
 
     struct linz_report rep;
@@ -529,8 +604,14 @@ static void test_chaos(void)
             if (dropped_by[k][e])
                 printf("chaos: left out: %zu %s answered %s\n", dropped_by[k][e], kind_names[k],
                        roster_err_name(-e));
-    if (!rep.ok)
+    if (!rep.ok) {
         dump_name(rep.bad_name);
+        for (unsigned i = 0; i < n_kept; i++)
+            printf("chaos: rosterd log kept: %s\n", kept[i]);
+    } else {
+        for (unsigned i = 0; i < n_kept; i++)
+            unlink(kept[i]);
+    }
     ASSERT(rep.ok);
     ASSERT(!rep.inconclusive);
     ASSERT(rep.ops > 100); /* the run did real work */

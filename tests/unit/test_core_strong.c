@@ -26,6 +26,7 @@ struct node {
     struct frame *f;
     size_t nf, cap;
     int dead; /* stopped: gets no inputs any more */
+    int paused; /* SIGSTOPped: its inputs (etcd results) wait until it continues */
 };
 
 struct world {
@@ -88,7 +89,7 @@ static void pump(struct world *w)
         int any = 0;
         for (int i = 0; i < w->nn; i++) {
             etcd_result *r;
-            while ((r = fe_next(&w->fe, i))) {
+            while (!w->n[i].paused && (r = fe_next(&w->fe, i))) {
                 struct rs_input in = {.kind = RS_IN_KV, .kv = r};
                 apply(w, i, &in);
                 fe_free(r);
@@ -109,7 +110,8 @@ static void tick(struct world *w, uint64_t ms)
         fe_advance(&w->fe, w->now);
         for (int i = 0; i < w->nn; i++) {
             struct rs_input in = {.kind = RS_IN_TICK};
-            apply(w, i, &in);
+            if (!w->n[i].paused)
+                apply(w, i, &in);
         }
         pump(w);
     }
@@ -340,6 +342,34 @@ static void test_starting(void)
     w.fe.down = 0;
     tick(&w, 600); /* the grant and the load are retried */
     ASSERT_EQ(create(&w, 0, 1, "s"), 0);
+    w_fini(&w);
+}
+
+/* A node (re)started while etcd is out of reach does not know its strong scopes yet: a
+ * request in one answers EUNAVAIL "starting", never ENOSCOPE (which a client cannot tell
+ * from "no such scope"); once the node has read etcd, the scope is there. */
+static void test_starting_no_enoscope(void)
+{
+    struct world w;
+    w_init_kv(&w, 2, 1);
+    w.fe.cut[1] = 1; /* b cannot read etcd yet */
+    tick(&w, 100);
+    struct rs_pid pa = hello(&w, 0, 1);
+    hello(&w, 1, 1);
+    ASSERT_EQ(create(&w, 0, 1, "s"), 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, pa, "x", "m"))->status, 0);
+    const struct rs_msg *r = must_reply(&w, 1, lookup(&w, 1, 1, "x", 0));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    ASSERT(has(r->prev, "strong scopes are starting"));
+    r = must_reply(&w, 1, lookup(&w, 1, 1, "x", RS_OPT_STALE));
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    w.fe.cut[1] = 0;
+    tick(&w, 1000); /* the load is retried */
+    ASSERT_EQ(must_reply(&w, 1, lookup(&w, 1, 1, "x", 0))->status, 0);
+    /* a scope that does not exist is ENOSCOPE once the node has read etcd */
+    struct rs_msg m = {.type = RS_MSG_LOOKUP, .scope = rs_bytes_str("nope"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 1, 1, &m), ROSTER_ENOSCOPE);
     w_fini(&w);
 }
 
@@ -1102,10 +1132,94 @@ static void test_group_commit(void)
     w_fini(&w);
 }
 
-TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_scope_everywhere), T(test_register_taken),
+/* A name handed (by another node) to a pid of a node that is stopped (SIGSTOP) is put
+ * under that node's lease; when the node continues past its fence time, the holder learns
+ * it lost the name (lease_lost), whether etcd already expired the lease (stop longer than
+ * the TTL) or the node's own revocation of the old lease removes it. */
+static void handoff_to_paused(uint64_t pause_ms)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    while (next_event(&w, 1, 1))
+        ;
+    w.n[1].paused = 1;
+    tick(&w, 300);
+    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], 0))->status, 0);
+    tick(&w, pause_ms);
+    w.n[1].paused = 0;
+    tick(&w, 500);
+    const struct rs_msg *e;
+    int lost = 0;
+    while ((e = next_event(&w, 1, 1)))
+        lost |= ev_kind(e) == ROSTER_EV_UNREGISTERED && ev_reason(e) == ROSTER_REASON_LEASE_LOST &&
+                is(e->key, "x");
+    ASSERT(lost);
+    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
+    w_fini(&w);
+}
+
+static void test_handoff_to_paused_node(void)
+{
+    handoff_to_paused(TTL - 300);  /* resumes past its fence time, before etcd's expiry */
+    handoff_to_paused(2 * TTL);    /* resumes after etcd expired its lease */
+}
+
+/* A holder whose name was handed away while its node was not watching (the watch ended,
+ * the node reads everything again) is told, as if it had seen the handoff. */
+static void test_reload_tells_holder(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "y", "m"))->status, 0);
+    while (next_event(&w, 1, 1))
+        ;
+    fe_end_watches(&w.fe, 1, ETCD_UNAVAILABLE);
+    pump(&w);
+    /* a's client, of the same OS user, acts for the holder */
+    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "y", p[0], 0))->status, 0);
+    tick(&w, 1000); /* b's reload */
+    const struct rs_msg *e;
+    int told = 0;
+    while ((e = next_event(&w, 1, 1)))
+        told |= ev_kind(e) == ROSTER_EV_UNREGISTERED && ev_reason(e) == ROSTER_REASON_HANDOFF &&
+                is(e->key, "y");
+    ASSERT(told);
+    w_fini(&w);
+}
+
+/* A name handed by another node to a pid that is dead (its node is alive, so the handoff is
+ * allowed) does not stay with the dead pid: its node removes it, reason disconnected. */
+static void test_handoff_to_dead_pid(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    hello(&w, 0, 9);
+    subscribe(&w, 0, 9, 0);
+    struct rs_pid dead = hello(&w, 1, 2);
+    gone(&w, 1, 2);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", dead, 0))->status, 0);
+    pump(&w);
+    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
+    const struct rs_msg *e;
+    int gone_ev = 0;
+    while ((e = next_event(&w, 0, 9)))
+        gone_ev |= ev_kind(e) == ROSTER_EV_UNREGISTERED && e->pid.serial == dead.serial &&
+                   ev_reason(e) == ROSTER_REASON_DISCONNECTED;
+    ASSERT(gone_ev);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    w_fini(&w);
+}
+
+TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
-          T(test_group_commit))
+          T(test_group_commit), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
+          T(test_handoff_to_dead_pid))
