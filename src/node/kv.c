@@ -74,6 +74,10 @@ static void on_readable(uv_poll_t *p, int status, int events)
                uv_strerror(status));
         return;
     }
+    /* etcd's answers carry the lease's fate: read the clock afresh for them, so a loop turn
+     * that ran long (or a process stopped in the middle of one) never makes the core judge
+     * its lease by a time it has already passed. Client frames keep the turn's cached time. */
+    uv_update_time(&n->loop);
     for (int i = 0; i < KV_BATCH; i++) {
         etcd_result *r = etcd_next(n->kv);
         if (!r)
