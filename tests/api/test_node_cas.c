@@ -1,9 +1,9 @@
 /* test_node_cas.c: tokens, HANDOFF, UPDATE and CHECK_TOKEN of an eventual scope on a real
  * rosterd through raw frames, with the uid the node reads from the socket (SO_PEERCRED):
  * a client of the holder's OS user acts for the holder, a client of another user (a child
- * that switched to uid 65534; skipped when the test cannot switch) gets ENOTOWNER; the new
- * holder's client gets its REGISTERED (handoff) notice and a subscriber sees the two
- * handoff events back to back. */
+ * that switched to uid 65534; skipped when the test cannot switch) gets ENOTOWNER; the old
+ * and new holders' clients get their UNREGISTERED / REGISTERED (handoff) notices and a
+ * subscriber sees the two handoff events back to back. */
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -99,6 +99,11 @@ static void test_eventual_cas_on_a_node(void)
     ASSERT_EQ(handoff(&holder, "db", mate.pid, t1, &r), 0);
     uint64_t t2 = rs_msg_handoff_reply_token(&r);
     ASSERT(t2 > t1);
+    next_event(&holder, &ev);
+    ASSERT_EQ(rs_msg_event_kind(&ev), ROSTER_EV_UNREGISTERED);
+    ASSERT_EQ(rs_msg_event_reason(&ev), ROSTER_REASON_HANDOFF);
+    ASSERT_U64_EQ(rs_msg_event_id(&ev), 0);
+    ASSERT_U64_EQ(ev.pid.serial, holder.pid.serial);
     next_event(&mate, &ev);
     ASSERT_EQ(rs_msg_event_kind(&ev), ROSTER_EV_REGISTERED);
     ASSERT_EQ(rs_msg_event_reason(&ev), ROSTER_REASON_HANDOFF);

@@ -223,9 +223,10 @@ static void check_monitors(struct sim_world *w)
             sim_fail(w, "n%d: client %zu has %zu requests without a reply", cl->node, c,
                      cl->npend);
         for (size_t h = 0; h < cl->nheld && !w->failed; h++)
-            if (cl->held[h].notice_due)
-                sim_fail(w, "n%d: client %zu was handed %s/%s but never told", cl->node, c,
-                         sim_scope_name(cl->held[h].scope), cl->held[h].key);
+            if (cl->held[h].notice_due || cl->held[h].gone_due)
+                sim_fail(w, "n%d: client %zu was handed %s %s/%s but never told", cl->node, c,
+                         cl->held[h].gone_due ? "away" : "", sim_scope_name(cl->held[h].scope),
+                         cl->held[h].key);
         for (size_t k = 0; k < cl->nmons && !w->failed; k++) {
             struct sim_mon *m = &cl->mons[k];
             struct sim_pidinfo *pi = pid_info(w, m->pid);

@@ -164,6 +164,7 @@ struct sim_held {
     char meta[SIM_META_MAX];
     uint64_t token;  /* names: the grant's fencing token (0: not known yet) */
     int notice_due;  /* handed to this client: its REGISTERED (handoff) notice is due */
+    int gone_due;    /* handed away: its UNREGISTERED (handoff) notice is due, then it goes */
 };
 
 struct sim_sub {

@@ -150,7 +150,7 @@ static void test_handoff(void)
             i1 = i;
     }
     ASSERT_EQ(i1, i0 + 1);
-    /* the new holder's client: REGISTERED, id 0, reason handoff, PREV = the old holder */
+    /* the new holder's client: REGISTERED, id 0, reason handoff */
     ASSERT_EQ(h_nevents(&h, 2), 1);
     const struct rs_msg *n = h_event(&h, 2, 0);
     ASSERT_EQ(h_ev_kind(n), ROSTER_EV_REGISTERED);
@@ -158,11 +158,24 @@ static void test_handoff(void)
     ASSERT_U64_EQ(rs_msg_event_id(n), 0);
     ASSERT(h_pid_eq(n->pid, q));
     ASSERT(h_bytes_is(rs_msg_event_key(n), "db"));
-    char pb[ROSTER_PID_STRLEN];
-    snprintf(pb, sizeof pb, "%016llx.%llu", (unsigned long long)p.inc,
-             (unsigned long long)p.serial);
-    ASSERT(h_bytes_is(rs_msg_event_prev_meta(n), pb));
-    ASSERT_EQ(h_nevents(&h, 1), 0); /* the caller only gets its reply */
+    ASSERT(h_bytes_is(rs_msg_event_meta(n), "cfg"));
+    /* the old holder's client (here the caller): UNREGISTERED, id 0, reason handoff */
+    ASSERT_EQ(h_nevents(&h, 1), 1);
+    const struct rs_msg *o = h_event(&h, 1, 0);
+    ASSERT_EQ(h_ev_kind(o), ROSTER_EV_UNREGISTERED);
+    ASSERT_EQ(h_ev_reason(o), ROSTER_REASON_HANDOFF);
+    ASSERT_U64_EQ(rs_msg_event_id(o), 0);
+    ASSERT(h_pid_eq(o->pid, p));
+    ASSERT(h_bytes_is(rs_msg_event_key(o), "db"));
+    /* the order, as a strong scope gives it: subscribers, the old holder, the new holder */
+    size_t io = 0, in = 0;
+    for (size_t i = 0; i < h.nf; i++) {
+        if (&h.f[i].m == o)
+            io = i;
+        if (&h.f[i].m == n)
+            in = i;
+    }
+    ASSERT(i1 < io && io < in);
     /* the table: q holds it with the new token; the old token is stale */
     ASSERT_EQ(h_lookup(&h, 3, NULL, "db"), 0);
     ASSERT(h_pid_eq(h_reply(&h)->pid, q));
@@ -226,7 +239,11 @@ static void test_handoff_rules(void)
     ASSERT_EQ(handoff(&h, 1, NULL, "db", p2, t1), 0);
     uint64_t t2 = rs_msg_handoff_reply_token(h_reply(&h));
     ASSERT(t2 > t1);
-    ASSERT_EQ(h_nevents(&h, 1), 1); /* p2's client is told, even when it is the caller */
+    ASSERT_EQ(h_nevents(&h, 1), 2); /* p's and p2's client is told, even as the caller */
+    ASSERT_EQ(h_ev_kind(h_event(&h, 1, 0)), ROSTER_EV_UNREGISTERED);
+    ASSERT(h_pid_eq(h_event(&h, 1, 0)->pid, p));
+    ASSERT_EQ(h_ev_kind(h_event(&h, 1, 1)), ROSTER_EV_REGISTERED);
+    ASSERT(h_pid_eq(h_event(&h, 1, 1)->pid, p2));
     /* a client of the same user acts for the holder's client: it moves the name to itself */
     ASSERT_EQ(handoff(&h, 2, NULL, "db", q, 0), 0);
     ASSERT_EQ(h_lookup(&h, 1, NULL, "db"), 0);
