@@ -417,7 +417,9 @@ static void on_update_reply(struct sim_world *w, size_t ci, const struct sim_pen
     struct sim_held *h = NULL;
     int32_t want = 0;
     int either = 0;
-    if (!joined) {
+    if ((flags & RS_UPDATE_IF_TOKEN) && rs_msg_update_if_token(&pd->req) == 0) {
+        want = ROSTER_EINVAL;
+    } else if (!joined) {
         want = ROSTER_ENOSCOPE;
     } else if (member) {
         h = held_local(w, c->node, pd->scope, 1, pd->key, &pd->pid, &holder);

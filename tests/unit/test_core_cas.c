@@ -329,8 +329,10 @@ static void test_update_name(void)
     ASSERT_EQ(h_lookup(&h, 4, NULL, "db"), 0);
     ASSERT(h_bytes_is(h_reply(&h)->meta, "v6"));
     ASSERT_U64_EQ(rs_msg_lookup_reply_token(h_reply(&h)), t); /* updates keep the token */
-    /* flags and validation */
+    /* flags and validation; no grant has token 0 */
     ASSERT_EQ(update(&h, 1, "db", "v", 0x80, 0, "", NOPID), ROSTER_EINVAL);
+    ASSERT_EQ(update(&h, 1, "db", "v", RS_UPDATE_IF_TOKEN, 0, "", NOPID), ROSTER_EINVAL);
+    ASSERT(h_bytes_is(h_reply(&h)->prev, "if_token 0 is no token (tokens start at 1)"));
     ASSERT_EQ(update(&h, 1, "", "v", 0, 0, "", NOPID), ROSTER_EINVAL);
     h_fini(&h);
 }
