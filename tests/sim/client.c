@@ -960,6 +960,7 @@ static void on_observer_frame(struct sim_world *w, struct sim_client *c, const s
             o->nodes[o->nnodes].inc = rs_msg_nodes_item_incarnation(m);
             o->nodes[o->nnodes].state = (int)rs_msg_nodes_item_state(m);
             o->nodes[o->nnodes].self = rs_msg_nodes_item_self(m);
+            o->nodes[o->nnodes].down_since = rs_msg_nodes_item_down_since(m);
             o->nnodes++;
         }
         return;

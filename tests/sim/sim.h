@@ -259,6 +259,7 @@ struct sim_obs {
         uint64_t inc;
         int state;
         int self;
+        uint64_t down_since; /* wall clock ms of a DOWN node's declaration */
     } nodes[SIM_MAX_NODES * 4];
     size_t nnodes;
 };
