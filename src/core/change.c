@@ -29,6 +29,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/repl.h"
+#include "core/util.h"
 
 /* The one place that decides whether a change goes to the peers. */
 static int replicates(const struct rs_change *ch)
@@ -94,17 +95,24 @@ static int name_put(struct rs_core *c, struct rs_change *ch)
     return 0;
 }
 
+/* New metadata of a claim, and (ch->hlc, from a peer's snapshot) a new stamp: the same
+ * pid was granted the name again while we did not hear it (a handoff away and back, or an
+ * unregister and a register), so its token and its place among the claims change, without
+ * an event if the metadata did not. */
 static int name_update(struct rs_core *c, struct rs_change *ch)
 {
     struct rs_name *n = ch->name;
     struct rs_bytes old = ch->prev;
-    if (!ch->applied && rs_names_set_meta(c, n, ch->meta, &old) != 0)
+    int meta = ch->applied || !rs_bytes_eq(n->meta, n->meta_len, ch->meta.ptr, ch->meta.len);
+    if (meta && !ch->applied && rs_names_set_meta(c, n, ch->meta, &old) != 0)
         return -1;
-    if (n->scope->subs && rs_claims_visible(c, n))
+    if (ch->hlc)
+        n->hlc = ch->hlc;
+    if (meta && n->scope->subs && rs_claims_visible(c, n))
         rs_events_emit(c, n->scope, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE,
                        rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta,
                        old);
-    if (!ch->applied)
+    if (meta && !ch->applied)
         rs_free((void *)old.ptr);
     if (replicates(ch))
         rs_repl_op(c, ch->scope, RS_POP_REGISTER, ROSTER_REASON_NONE, n->hlc,
