@@ -164,6 +164,7 @@ struct sim_held {
     char meta[SIM_META_MAX];
     uint64_t token;  /* names: the grant's fencing token (0: not known yet) */
     int notice_due;  /* handed to this client: its REGISTERED (handoff) notice is due */
+    int gone_due;    /* handed away: its UNREGISTERED (handoff) notice is due, then it goes */
 };
 
 struct sim_sub {
@@ -258,6 +259,7 @@ struct sim_obs {
         uint64_t inc;
         int state;
         int self;
+        uint64_t down_since; /* wall clock ms of a DOWN node's declaration */
     } nodes[SIM_MAX_NODES * 4];
     size_t nnodes;
 };
