@@ -91,6 +91,8 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
     if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, name, name_len, "name")))
         return r;
+    if (rs_client_shm_lookup(c, scope, name, name_len, out, &r))
+        return r;
     m.type = RS_MSG_LOOKUP;
     rs_msg_lookup_flags_set(&m, rs_client_read_opts(c));
     rs_msg_lookup_name_set(&m, rs_bytes_of(name, name_len));
@@ -151,6 +153,8 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
     if (node && strlen(node) > RS_NODE_NAME_MAX)
         return rs_client_fail(c, ROSTER_ENAMETOOLONG, "node name longer than %u bytes",
                               RS_NODE_NAME_MAX);
+    if (rs_client_shm_count(c, scope, node, out))
+        return 0;
     m.type = RS_MSG_COUNT;
     rs_msg_count_flags_set(&m, rs_client_read_opts(c));
     rs_msg_count_node_set(&m, rs_bytes_str(node));

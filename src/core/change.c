@@ -28,6 +28,7 @@
 #include "core/notices.h"
 #include "core/output.h"
 #include "core/pids.h"
+#include "core/publish.h"
 #include "core/repl.h"
 
 /* The one place that decides whether a change goes to the peers. */
@@ -50,6 +51,7 @@ static void name_event(struct rs_core *c, const struct rs_name *n, uint32_t kind
  * reason. */
 static void shift_events(struct rs_core *c, const struct rs_claims_shift *sh, uint32_t reason)
 {
+    rs_pub_shift(c, sh); /* the region first: it must show the change before any output */
     if (sh->hidden)
         name_event(c, sh->hidden, ROSTER_EV_UNREGISTERED, reason);
     if (sh->shown)
@@ -100,6 +102,7 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
     struct rs_bytes old = ch->prev;
     if (!ch->applied && rs_names_set_meta(c, n, ch->meta, &old) != 0)
         return -1;
+    rs_pub_name(c, n);
     if (n->scope->subs && rs_claims_visible(c, n))
         rs_events_emit(c, n->scope, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE,
                        rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta,
@@ -129,6 +132,7 @@ static int name_handoff(struct rs_core *c, struct rs_change *ch)
     struct rs_pid old = rs_pids_of(c, n->proc), now = rs_pids_of(c, ch->proc);
     int visible = rs_claims_visible(c, n);
     rs_names_move(c, n, ch->proc, ch->hlc);
+    rs_pub_name(c, n);
     struct rs_bytes key = rs_bytes_of(n->key, n->key_len), meta = rs_bytes_of(n->meta, n->meta_len);
     if (ch->proc->client) {
         char pb[ROSTER_PID_STRLEN];
@@ -192,6 +196,7 @@ static int member_put(struct rs_core *c, struct rs_change *ch)
         return -1;
     if (put.what == RS_MEMBERS_SAME)
         return 0;
+    rs_pub_member_put(c, ch->scope, ch->proc, ch->key, ch->meta);
     int joined = put.what == RS_MEMBERS_JOINED;
     if (ch->scope->subs)
         rs_events_emit(c, ch->scope, 1, joined ? ROSTER_EV_JOINED : ROSTER_EV_MEMBER_UPDATED,
@@ -209,6 +214,7 @@ static void member_drop(struct rs_core *c, struct rs_member *m, uint32_t reason)
 {
     struct rs_group *g = m->group;
     struct rs_scope *s = g->scope;
+    rs_pub_member_del(c, m);
     rs_members_remove(c, m);
     if (s->subs)
         rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, m->proc),

@@ -57,6 +57,7 @@ struct rs_node;
 struct rs_pmon;
 struct rs_kv;
 struct rs_kscope;
+struct rs_shm_writer;
 
 struct rs_client {
     uint64_t conn;
@@ -332,6 +333,8 @@ struct rs_core {
     int ev_kv;               /* rs_out_event: a strong scope's event (node, revision below) */
     struct rs_bytes ev_node;
     uint64_t ev_rev;
+    /* shared-memory reads (publish.c): NULL when off */
+    struct rs_shm_writer *shm;
 };
 
 #endif

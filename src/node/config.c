@@ -90,6 +90,10 @@ void rs_config_usage(FILE *f)
             "  --etcd-lease-ttl-ms N  the node's etcd lease: its strong entries go N ms after\n"
             "                       it dies or loses etcd (whole seconds; default %u)\n"
             "  --etcd-timeout-ms N  deadline of one etcd operation (default %u)\n\n"
+            "  --no-shm             publish no shared-memory region: clients read over the\n"
+            "                       socket only (docs/SHM.md)\n"
+            "  --shm-bytes N        size of the shared-memory region (default 1 GiB; pages\n"
+            "                       cost memory only once written; 0: --no-shm)\n"
             "  --data-dir D         reserved: rosterd keeps no state on disk (strong scopes live\n"
             "                       in etcd); accepted if it names a directory\n"
             "  --log-level L        error | warn | info | debug (default info)\n"
@@ -563,6 +567,18 @@ static int set_etcd_timeout(struct parse_state *ps, const char *val)
     return 0;
 }
 
+static int set_shm_bytes(struct parse_state *ps, const char *val)
+{
+    unsigned v;
+    if (parse_uint(val, &v) != 0 || (v != 0 && v < 16u * 1024u * 1024u)) {
+        fprintf(ps->err, "rosterd: --shm-bytes: '%s': expected 0 (off) or at least 16 MiB\n",
+                val);
+        return -1;
+    }
+    ps->cfg->shm_bytes = v;
+    return 0;
+}
+
 /* The flags besides the limits (limit_flags above). */
 static const struct {
     const char *flag;
@@ -589,6 +605,7 @@ static const struct {
     {"etcd-key", set_etcd_key},
     {"etcd-lease-ttl-ms", set_etcd_lease_ttl},
     {"etcd-timeout-ms", set_etcd_timeout},
+    {"shm-bytes", set_shm_bytes},
 };
 #define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
 
@@ -627,6 +644,7 @@ static int set_defaults(struct rsd_config *cfg, FILE *err)
     cfg->etcd_prefix = RS_ETCD_PREFIX_DEFAULT;
     cfg->etcd_lease_ttl_ms = RS_KV_LEASE_TTL_MS_DEFAULT;
     cfg->etcd_timeout_ms = RS_KV_TIMEOUT_MS_DEFAULT;
+    cfg->shm_bytes = RS_SHM_BYTES_DEFAULT;
     return 0;
 }
 
@@ -772,6 +790,10 @@ int rs_config_parse(struct rsd_config *cfg, int argc, char **argv, FILE *out, FI
             fprintf(out, "rosterd %d.%d.%d (wire protocol %u)\n", ROSTER_VERSION_MAJOR,
                     ROSTER_VERSION_MINOR, ROSTER_VERSION_PATCH, RS_WIRE_VERSION);
             return RS_CONFIG_VERSION;
+        }
+        if (strcmp(a, "--no-shm") == 0) {
+            cfg->shm_bytes = 0;
+            continue;
         }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(err, "rosterd: unexpected argument '%s' (see --help)\n", a);

@@ -47,6 +47,8 @@ struct rsd_config {
     const char *etcd_key;
     unsigned etcd_lease_ttl_ms; /* --etcd-lease-ttl-ms, default RS_KV_LEASE_TTL_MS_DEFAULT */
     unsigned etcd_timeout_ms;   /* --etcd-timeout-ms, default RS_KV_TIMEOUT_MS_DEFAULT */
+    /* --- shared-memory reads (src/node/shm.c): region bytes, 0 (--no-shm): none --- */
+    unsigned shm_bytes;         /* --shm-bytes, default RS_SHM_BYTES_DEFAULT */
 };
 
 enum rs_config_result {
