@@ -4,7 +4,8 @@
  * lookups/s on one core and on two (one client per thread, one thread per CPU),
  * roster_members of a 1,000-member group, roster_is_member and roster_count; and
  * registration throughput (sync and pipelined) for the comparison with a node started
- * with --no-shm (`bench_shm register` runs only that part: run.sh runs it against both).
+ * with --no-shm (`bench_shm register TAG` runs only that part: run.sh runs it on a fresh
+ * node of each kind).
  */
 #include <pthread.h>
 
@@ -303,6 +304,5 @@ int main(int argc, char **argv)
     roster_close(r);
     roster_close(s);
     roster_close(owner);
-    registers("shm");
     return 0;
 }
