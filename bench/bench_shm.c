@@ -232,6 +232,8 @@ static void registers(const char *tag)
             bu_check_wait(c, "roster_wait_all", roster_wait_all(c, BU_TIMEOUT_MS));
     }
     bu_pin(BU_OTHER);
+    bu_cpu cpu;
+    bu_cpu_start(&cpu);
     t0 = bu_now_ns();
     for (size_t i = 0; i < np; i++) {
         size_t len = bu_name(name, sizeof name, "rp/", i);
@@ -242,6 +244,7 @@ static void registers(const char *tag)
     }
     t = bu_now_ns() - t0;
     bu_print_rate("  register, 1 client pipelined", np, t);
+    bu_cpu_print(&cpu, np); /* CPU per op: steadier than the rate on a busy machine */
     snprintf(k, sizeof k, "%s_reg_pipe_ops", tag);
     bu_result(k, bu_rate(np, t));
     roster_close(c);

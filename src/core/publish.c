@@ -49,10 +49,11 @@ static int node_of(struct rs_core *c, const struct rs_proc *p)
     return rs_shm_node(c->shm, p->node->inc, p->node->name, p->node->name_len);
 }
 
-static void show(struct rs_core *c, uint32_t sc, const struct rs_name *n)
+static void show(struct rs_core *c, uint32_t sc, const struct rs_name *n, int fresh)
 {
-    rs_shm_name_put(c->shm, sc, n->key, n->key_len, node_of(c, n->proc), n->proc->serial,
-                    n->hlc, n->meta, n->meta_len);
+    (fresh ? rs_shm_name_add : rs_shm_name_put)(c->shm, sc, n->key, n->key_len,
+                                                node_of(c, n->proc), n->proc->serial, n->hlc,
+                                                n->meta, n->meta_len);
 }
 
 void rs_pub_shift(struct rs_core *c, const struct rs_claims_shift *sh)
@@ -61,8 +62,8 @@ void rs_pub_shift(struct rs_core *c, const struct rs_claims_shift *sh)
     uint32_t sc;
     if (!any || !(sc = scope_id(c, any->scope)))
         return;
-    if (sh->shown)
-        show(c, sc, sh->shown);
+    if (sh->shown) /* nothing hidden: the key had no claim, so the region lacks it */
+        show(c, sc, sh->shown, !sh->hidden);
     else
         rs_shm_name_del(c->shm, sc, sh->hidden->key, sh->hidden->key_len);
 }
@@ -71,7 +72,7 @@ void rs_pub_name(struct rs_core *c, const struct rs_name *n)
 {
     uint32_t sc = scope_id(c, n->scope);
     if (sc && rs_claims_visible(c, n))
-        show(c, sc, n);
+        show(c, sc, n, 0);
 }
 
 void rs_pub_member_put(struct rs_core *c, struct rs_scope *s, const struct rs_proc *p,

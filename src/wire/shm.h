@@ -89,6 +89,11 @@ void rs_shm_scope_gone(struct rs_shm_writer *w, uint32_t id);
 void rs_shm_name_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen,
                      int node, uint64_t serial, uint64_t token, const uint8_t *meta,
                      size_t mlen);
+/* rs_shm_name_add is rs_shm_name_put for a key the caller knows is not in the region (it
+ * skips the search: the write path's one cache miss fewer). */
+void rs_shm_name_add(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen,
+                     int node, uint64_t serial, uint64_t token, const uint8_t *meta,
+                     size_t mlen);
 void rs_shm_name_del(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen);
 void rs_shm_member_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *group,
                        size_t glen, int node, uint64_t serial, const uint8_t *meta,

@@ -12,9 +12,17 @@
 
 enum { CL_ENT = 0, CL_RAW = 1 }; /* entries; arrays, blobs, bucket arrays, scope records */
 
+/* Freed blocks of CARVE_MIN bytes or more (old bucket arrays, big member arrays) are not
+ * kept by size: new entries are cut from them (CARVES ranges at most; more are lost to
+ * reuse). They were never entries, so no reader can hold an entry pointer into them. */
+#define CARVE_MIN (16u * 1024u)
+#define CARVES 64
+
 struct rs_shm_priv {
     uint32_t *heads[2]; /* per class, per size in 8-byte units: first free block */
     size_t cap[2];
+    uint32_t carve_off[CARVES], carve_end[CARVES];
+    size_t n_carves;
     uint32_t *scope_off; /* scope id -> record offset */
     size_t n_scopes;
 };
@@ -53,6 +61,17 @@ static uint32_t alloc(struct rs_shm_writer *w, int cl, uint32_t size)
         w->bytes_free -= size;
         return off;
     }
+    while (cl == CL_ENT && p->n_carves) {
+        size_t k = p->n_carves - 1;
+        if (p->carve_end[k] - p->carve_off[k] >= size) {
+            uint32_t off = p->carve_off[k];
+            p->carve_off[k] += size;
+            w->bytes_free -= size;
+            memset(at(w, off), 0, E_KEY); /* a sequence word starting at 0, even */
+            return off;
+        }
+        p->n_carves--; /* the tail too small for this entry stays unused */
+    }
     if ((uint64_t)w->used + size > w->size)
         return 0;
     uint32_t off = w->used;
@@ -65,6 +84,14 @@ static void release(struct rs_shm_writer *w, int cl, uint32_t off, uint32_t size
 {
     struct rs_shm_priv *p = w->p;
     size_t units = size / 8u;
+    if (cl == CL_RAW && size >= CARVE_MIN) {
+        if (p->n_carves < CARVES) {
+            p->carve_off[p->n_carves] = off;
+            p->carve_end[p->n_carves++] = off + size;
+            w->bytes_free += size;
+        }
+        return;
+    }
     if (units >= p->cap[cl]) {
         size_t nc = p->cap[cl] ? p->cap[cl] : 64;
         while (nc <= units)
@@ -331,14 +358,17 @@ static int fits(struct rs_shm_writer *w, uint32_t scope, size_t klen, size_t mle
     return 1;
 }
 
-void rs_shm_name_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen,
+static void name_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen,
                      int node, uint64_t serial, uint64_t token, const uint8_t *meta,
-                     size_t mlen)
+                     size_t mlen, int fresh)
 {
     if (!fits(w, scope, klen, mlen, node))
         return;
-    uint32_t hash = shm_hash(w->seed, scope, RS_SHM_NAME, key, klen), link;
-    uint32_t old = find(w, scope, RS_SHM_NAME, key, klen, hash, &link);
+    uint32_t hash = shm_hash(w->seed, scope, RS_SHM_NAME, key, klen), link, old = 0;
+    if (fresh)
+        link = bucket_slot(w, hash); /* the caller knows the key is absent: no walk */
+    else
+        old = find(w, scope, RS_SHM_NAME, key, klen, hash, &link);
     uint32_t size = shm_round8(E_KEY + klen + mlen);
     if (old && ent_size(at(w, old)) == size) {
         seq_begin(w, old);
@@ -365,6 +395,20 @@ void rs_shm_name_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key
     count(w, scope, S_NAMES, 1);
     if (w->n_entries > w->n_buckets)
         grow(w);
+}
+
+void rs_shm_name_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen,
+                     int node, uint64_t serial, uint64_t token, const uint8_t *meta,
+                     size_t mlen)
+{
+    name_put(w, scope, key, klen, node, serial, token, meta, mlen, 0);
+}
+
+void rs_shm_name_add(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen,
+                     int node, uint64_t serial, uint64_t token, const uint8_t *meta,
+                     size_t mlen)
+{
+    name_put(w, scope, key, klen, node, serial, token, meta, mlen, 1);
 }
 
 static void unlink_entry(struct rs_shm_writer *w, uint32_t off, uint32_t link)
