@@ -33,6 +33,7 @@
 #define RS_CLIENT_OUT_HIGH (4u * 1024u * 1024u) /* pipelined writes block above this */
 #define RS_CLIENT_READ_EVERY 64u /* see rs_client_out_drain */
 #define RS_CLIENT_DETAIL_MAX 512
+#define RS_CLIENT_SHM_SCOPES 8 /* eventual scopes remembered for shared-memory reads */
 
 struct rs_req;
 /* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
@@ -146,6 +147,9 @@ struct roster_client {
     struct rs_shm_view shm;
     struct rs_shm_bytes shm_meta;     /* lookup's metadata scratch */
     struct rs_shm_members shm_members; /* members' scratch */
+    /* scopes a socket read showed to be eventual (revision 0): their reads use the region */
+    char shm_known[RS_CLIENT_SHM_SCOPES][RS_SCOPE_MAX + 1];
+    unsigned shm_known_n, shm_known_next;
 };
 
 /* --- errors (conn.c) --- */
@@ -210,8 +214,11 @@ void rs_client_copy_str(char *dst, size_t cap, struct rs_bytes b);
 void rs_client_shm_want(roster_client *c, const roster_options *opts);
 /* rs_client_recv is recv, or recvmsg taking the region's fd while one is expected. */
 ssize_t rs_client_recv(roster_client *c, void *room, size_t cap);
-/* rs_client_shm_map maps the fd the HELLO reply brought (if any) and closes it. */
+/* rs_client_shm_map ends the handshake's fd taking (the fd is mapped on first use). */
 void rs_client_shm_map(roster_client *c);
+/* rs_client_shm_saw records what a socket read of scope answered at revision (0: the
+ * scope is eventual, so later reads of it may use the region). */
+void rs_client_shm_saw(roster_client *c, const char *scope, uint64_t revision);
 void rs_client_shm_unmap(roster_client *c);
 /* Each returns 1 when the region answered (*rc: the call's result, out filled), 0 when the
  * caller must ask the node over the socket. Arguments are checked by the caller first. */

@@ -46,5 +46,6 @@ int roster_is_member(roster_client *c, const char *scope, const void *group, siz
         return r;
     struct rs_msg rep = rs_req_reply(&req);
     rs_client_saw_revision(c, rs_msg_is_member_reply_revision(&rep));
+    rs_client_shm_saw(c, scope, rs_msg_is_member_reply_revision(&rep));
     return rs_msg_is_member_reply_yes(&rep) ? 1 : 0;
 }

@@ -101,8 +101,10 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
     req.want_meta = 1;
     r = rs_client_request(c, &m, &req, timeout_ms);
     struct rs_msg rep = rs_req_reply(&req);
-    if (r == 0 || r == ROSTER_ENOTFOUND) /* "free at revision R" is an answer too */
+    if (r == 0 || r == ROSTER_ENOTFOUND) { /* "free at revision R" is an answer too */
         rs_client_saw_revision(c, rs_msg_lookup_reply_revision(&rep));
+        rs_client_shm_saw(c, scope, rs_msg_lookup_reply_revision(&rep));
+    }
     if (r) {
         roster_buf_free(&req.meta);
         return r;
@@ -170,6 +172,7 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
         struct rs_msg rep = rs_req_reply(&req);
         out->revision = rs_msg_count_reply_revision(&rep);
         rs_client_saw_revision(c, out->revision);
+        rs_client_shm_saw(c, scope, out->revision);
     }
     return r;
 }

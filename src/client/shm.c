@@ -5,7 +5,13 @@
  * (wire/shm_read.c), and fall back to the socket whenever the region cannot answer: no
  * region (ROSTER_NO_SHM=1, roster_options.no_shm, rosterd --no-shm), a scope it does not
  * hold (strong scopes, unknown scopes), a node filter, a region given up or corrupt, or
- * requests of this client still unanswered (its own writes must be visible to its reads). */
+ * requests of this client still unanswered (its own writes must be visible to its reads).
+ *
+ * The region is mapped lazily: a client's first read of a scope goes over the socket, whose
+ * answer says the scope's mode (revision 0: eventual); only a read of a scope known to be
+ * eventual maps the region (once). A client that only uses strong scopes, or only writes,
+ * never maps it: a mapping costs a system call at connect and at close, and page faults on
+ * first reads, which a short-lived or strong-only client would pay for nothing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +30,7 @@ void rs_client_shm_want(roster_client *c, const roster_options *opts)
 
 ssize_t rs_client_recv(roster_client *c, void *room, size_t cap)
 {
-    if (!c->shm_want || c->shm_fd >= 0 || c->shm.base)
+    if (!c->shm_want || c->shm_fd >= 0)
         return recv(c->sock, room, cap, MSG_DONTWAIT);
     union {
         struct cmsghdr h;
@@ -54,8 +60,16 @@ ssize_t rs_client_recv(roster_client *c, void *room, size_t cap)
 
 void rs_client_shm_map(roster_client *c)
 {
+    c->shm_want = 0; /* the handshake is over: plain recv from now on; the fd waits */
+}
+
+/* map_now maps the region's fd (once) and closes it: 0 if the region is mapped. */
+static int map_now(roster_client *c)
+{
+    if (c->shm.base)
+        return 0;
     if (c->shm_fd < 0)
-        return;
+        return -1;
     struct stat st;
     if (fstat(c->shm_fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= RS_SHM_MAX_SIZE) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, c->shm_fd, 0);
@@ -70,6 +84,24 @@ void rs_client_shm_map(roster_client *c)
     }
     close(c->shm_fd); /* the mapping keeps the region */
     c->shm_fd = -1;
+    return c->shm.base ? 0 : -1;
+}
+
+void rs_client_shm_saw(roster_client *c, const char *scope, uint64_t revision)
+{
+    if (revision != 0 || (!c->shm.base && c->shm_fd < 0))
+        return;
+    if (!scope)
+        scope = "default";
+    size_t n = strlen(scope);
+    if (n > RS_SCOPE_MAX)
+        return;
+    for (unsigned i = 0; i < c->shm_known_n; i++)
+        if (strcmp(c->shm_known[i], scope) == 0)
+            return;
+    unsigned at = c->shm_known_n < RS_CLIENT_SHM_SCOPES ? c->shm_known_n++
+                                                       : c->shm_known_next++ % RS_CLIENT_SHM_SCOPES;
+    memcpy(c->shm_known[at], scope, n + 1);
 }
 
 void rs_client_shm_unmap(roster_client *c)
@@ -84,20 +116,27 @@ void rs_client_shm_unmap(roster_client *c)
     rs_shm_members_fini(&c->shm_members);
 }
 
-int roster_uses_shm(const roster_client *c) { return c && c->shm.base ? 1 : 0; }
+int roster_uses_shm(const roster_client *c) { return c && (c->shm.base || c->shm_fd >= 0); }
 
-/* usable says whether a read may go to the region: mapped, the connection alive, and
- * nothing of this client still waiting to be written or answered. */
+/* usable says whether a read may go to the region: the client has it, the connection is
+ * alive, and nothing of this client still waits to be written or answered. */
 static int usable(roster_client *c)
 {
-    return c->shm.base && !c->dead && !c->req && c->async_pending == 0 &&
+    return (c->shm.base || c->shm_fd >= 0) && !c->dead && !c->req && c->async_pending == 0 &&
            c->out.len == c->out_off;
 }
 
+/* scope_of finds scope in the region, if the scope is known to be eventual (mapping the
+ * region on the first such read). */
 static int scope_of(roster_client *c, const char *scope, struct rs_shm_scope_info *si)
 {
     struct rs_bytes s;
     if (rs_client_check_scope(c, scope, &s) != 0)
+        return 0;
+    int known = 0;
+    for (unsigned i = 0; i < c->shm_known_n && !known; i++)
+        known = strlen(c->shm_known[i]) == s.len && memcmp(c->shm_known[i], s.ptr, s.len) == 0;
+    if (!known || map_now(c) != 0)
         return 0;
     return rs_shm_find_scope(&c->shm, (const char *)s.ptr, s.len, si) == RS_SHM_FOUND &&
            si->mode == ROSTER_SCOPE_EVENTUAL;

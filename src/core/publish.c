@@ -17,9 +17,10 @@ int rs_pub_init(struct rs_core *c, const struct rs_core_config *cfg)
         return -1;
     if (rs_shm_writer_init(c->shm, cfg->shm_base, cfg->shm_size, c->seed ^ 0x5348u, c->inc,
                            c->node, c->node_len) != 0) {
+        /* a size out of range (or no memory for the writer's lists): the node runs
+         * without the region and clients read over the socket */
         rs_free(c->shm);
         c->shm = NULL;
-        return -1;
     }
     return 0;
 }

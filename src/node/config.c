@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "wire/handshake.h"
+#include "wire/shm.h"
 #include "base/paths.h"
 #include "node/log.h"
 #include <roster.h>
@@ -570,9 +571,10 @@ static int set_etcd_timeout(struct parse_state *ps, const char *val)
 static int set_shm_bytes(struct parse_state *ps, const char *val)
 {
     unsigned v;
-    if (parse_uint(val, &v) != 0 || (v != 0 && v < 16u * 1024u * 1024u)) {
-        fprintf(ps->err, "rosterd: --shm-bytes: '%s': expected 0 (off) or at least 16 MiB\n",
-                val);
+    if (parse_uint(val, &v) != 0 || (v != 0 && (v < 16u * 1024u * 1024u || v > RS_SHM_MAX_SIZE))) {
+        fprintf(ps->err,
+                "rosterd: --shm-bytes: '%s': expected 0 (off) or 16 MiB .. %llu bytes\n", val,
+                (unsigned long long)RS_SHM_MAX_SIZE);
         return -1;
     }
     ps->cfg->shm_bytes = v;

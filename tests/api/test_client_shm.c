@@ -48,6 +48,13 @@ static void test_on_and_off(void)
     roster_close(c);
     test_node_stop_ok(&n);
 
+    /* the region's size is checked before the node starts */
+    const char *bad[] = {ROSTERD_PATH, "--shm-bytes", "4096", NULL};
+    char out[4096];
+    ASSERT_EQ(test_run_cmd(bad, out, sizeof out), 2);
+    const char *huge[] = {ROSTERD_PATH, "--shm-bytes", "4294967295", NULL};
+    ASSERT_EQ(test_run_cmd(huge, out, sizeof out), 2);
+
     const char *args[] = {"--no-shm", NULL};
     test_node_start(&n, args);
     a = connect_shm(&n, 0);
@@ -60,7 +67,9 @@ static void test_on_and_off(void)
     test_node_stop_ok(&n);
 }
 
-/* With the node stopped, a region read still answers; a socket read times out. */
+/* With the node stopped, a region read still answers; a socket read times out. A client
+ * maps the region on its first read of a scope known to be eventual: a first read of
+ * another scope (here "nosuch") goes to the node. */
 static void test_no_node_involved(void)
 {
     struct test_node n;
@@ -68,8 +77,12 @@ static void test_no_node_involved(void)
     roster_client *a = connect_shm(&n, 0), *s = connect_shm(&n, 1);
     ASSERT_EQ(roster_register(a, NULL, "svc", 3, roster_self(a), "v1", 2, NULL, 5000), 0);
     ASSERT_EQ(roster_join(a, NULL, "g", 1, roster_self(a), "mm", 2, 5000), 0);
-    kill(n.pid, SIGSTOP);
+    /* a client's first read of a scope asks the node (its answer says the scope is
+     * eventual); from then on the region answers */
     roster_entry e;
+    ASSERT_EQ(roster_lookup(a, NULL, "svc", 3, &e, 5000), 0);
+    roster_entry_free(&e);
+    kill(n.pid, SIGSTOP);
     ASSERT_EQ(roster_lookup(a, NULL, "svc", 3, &e, 100), 0);
     ASSERT(roster_pid_equal(e.pid, roster_self(a)));
     ASSERT_MEM_EQ(e.meta.data, e.meta.len, "v1", 2);
