@@ -303,7 +303,7 @@ static void test_corrupt(void)
     struct rs_shm_pid p;
     struct rs_shm_bytes m = {0};
     struct rs_shm_members ms = {0};
-    for (int round = 0; round < 20000; round++) {
+    for (int round = 0; round < 4000; round++) {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
