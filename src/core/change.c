@@ -28,6 +28,7 @@
 #include "core/notices.h"
 #include "core/output.h"
 #include "core/pids.h"
+#include "core/publish.h"
 #include "core/repl.h"
 #include "core/util.h"
 
@@ -51,6 +52,7 @@ static void name_event(struct rs_core *c, const struct rs_name *n, uint32_t kind
  * reason. */
 static void shift_events(struct rs_core *c, const struct rs_claims_shift *sh, uint32_t reason)
 {
+    rs_pub_shift(c, sh); /* the region first: it must show the change before any output */
     if (sh->hidden)
         name_event(c, sh->hidden, ROSTER_EV_UNREGISTERED, reason);
     if (sh->shown)
@@ -108,6 +110,7 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
         return -1;
     if (ch->hlc)
         n->hlc = ch->hlc;
+    rs_pub_name(c, n);
     if (meta && n->scope->subs && rs_claims_visible(c, n))
         rs_events_emit(c, n->scope, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE,
                        rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta,
@@ -139,6 +142,7 @@ static int name_handoff(struct rs_core *c, struct rs_change *ch)
     int visible = rs_claims_visible(c, n);
     int handoff = ch->reason == ROSTER_REASON_HANDOFF;
     rs_names_move(c, n, ch->proc, ch->hlc);
+    rs_pub_name(c, n);
     struct rs_bytes key = rs_bytes_of(n->key, n->key_len);
     struct rs_bytes meta = rs_bytes_of(n->meta, n->meta_len), none = rs_bytes_of(NULL, 0);
     if (visible && s->subs) {
@@ -202,6 +206,7 @@ static int member_put(struct rs_core *c, struct rs_change *ch)
         return -1;
     if (put.what == RS_MEMBERS_SAME)
         return 0;
+    rs_pub_member_put(c, ch->scope, ch->proc, ch->key, ch->meta);
     int joined = put.what == RS_MEMBERS_JOINED;
     if (ch->scope->subs)
         rs_events_emit(c, ch->scope, 1, joined ? ROSTER_EV_JOINED : ROSTER_EV_MEMBER_UPDATED,
@@ -219,6 +224,7 @@ static void member_drop(struct rs_core *c, struct rs_member *m, uint32_t reason)
 {
     struct rs_group *g = m->group;
     struct rs_scope *s = g->scope;
+    rs_pub_member_del(c, m);
     rs_members_remove(c, m);
     if (s->subs)
         rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, m->proc),

@@ -85,6 +85,10 @@ struct rs_core_config {
     int kv_enabled;          /* strong scopes: the shell has an etcd client (--etcd) */
     uint32_t kv_lease_ttl_ms;/* the node's etcd lease TTL; 0: RS_KV_LEASE_TTL_MS_DEFAULT */
     uint32_t kv_timeout_ms;  /* deadline of one etcd operation; 0: RS_KV_TIMEOUT_MS_DEFAULT */
+    /* shared-memory reads (docs/SHM.md): zero-filled memory of shm_size bytes the shell
+     * mapped (a memfd) for the core to publish the eventual scopes in; NULL: off */
+    void *shm_base;
+    size_t shm_size;
 };
 
 enum rs_input_kind {
@@ -127,6 +131,8 @@ enum rs_output_kind {
                              until a PEER_UP for it, and again after a PEER_GONE) */
     RS_OUT_KV = 6,        /* strong scopes (contract): perform kv, answered as kv_id */
     RS_OUT_KV_CANCEL = 7, /* strong scopes (contract): cancel the stream started as kv_id */
+    RS_OUT_SHM_FD = 8,    /* conn: pass the region's fd with the next bytes written to it
+                             (SCM_RIGHTS); comes right before the HELLO reply's SEND */
 };
 
 struct rs_output {

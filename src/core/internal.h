@@ -57,6 +57,7 @@ struct rs_node;
 struct rs_pmon;
 struct rs_kv;
 struct rs_kscope;
+struct rs_shm_writer;
 
 struct rs_client {
     uint64_t conn;
@@ -345,6 +346,8 @@ struct rs_core {
     uint64_t n_sub_overflows; /* subscriptions ended by an OVERFLOW event */
     uint64_t n_conflicts;     /* a second claim on a unique name, settled by the policy */
     uint64_t n_nodes_down;    /* other nodes declared down */
+    /* shared-memory reads (publish.c): NULL when off */
+    struct rs_shm_writer *shm;
 };
 
 #endif

@@ -99,6 +99,7 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         return -1;
     }
     n->loop_ok = 1;
+    rsd_shm_open(n, cfg->shm_bytes);
     struct rs_core_config cc = {
         .node_name = cfg->name,
         .incarnation = n->incarnation,
@@ -117,6 +118,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         .kv_enabled = cfg->etcd != NULL,
         .kv_lease_ttl_ms = cfg->etcd_lease_ttl_ms,
         .kv_timeout_ms = cfg->etcd_timeout_ms,
+        .shm_base = n->shm_base,
+        .shm_size = n->shm_size,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);
@@ -214,5 +217,6 @@ void rsd_fini(struct rsd *n)
     rs_outputs_fini(&n->outs);
     rs_map_fini(&n->conns);
     rs_free(n->scratch);
+    rsd_shm_close(n); /* after the core: it wrote there */
     memset(n, 0, sizeof *n);
 }

@@ -123,6 +123,7 @@ void inv_step(struct sim_world *w, int node, int deep)
         if (!joined(w, node, s) || obs_view(w, node, s, view) != 0)
             continue;
         check_ghosts(w, node, s, view);
+        region_check(w, node, s, view);
         for (size_t i = 0; i < view->n; i++) {
             names += !view->v[i].group;
             members += view->v[i].group;
