@@ -5,7 +5,8 @@
 #   make test     build, then every test through ctest (plus an ASan+UBSan build of the
 #                 unit, integration and fuzz-replay suites)
 #   make bench    build and run the benchmarks (bench/), printing figures
-#   make install  install rosterd, rosterctl, libroster, roster.h, roster.pc (PREFIX=/usr/local)
+#   make install  install rosterd, rosterctl, libroster, roster.h, roster.pc, the systemd unit,
+#                 man pages, shell completion, the Python binding (PREFIX=/usr/local)
 #   make fuzz     build libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make sim      run the deterministic cluster simulator over SEEDS seeds
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -41,9 +42,19 @@ bench: build
 	@bash scripts/deps.sh bench
 	./bench/run.sh build/bin
 
+# install: also the systemd unit, sysusers and tmpfiles entries, man pages, completion and
+# the Python binding (docs/OPERATIONS.md). On a machine booted with systemd, as root and not
+# into DESTDIR, it creates the roster user, /run/roster.sock's link and reloads systemd;
+# the service is not enabled or started (`systemctl enable --now rosterd`).
 install: build
 	cmake --install build --prefix $(PREFIX)
 	-ldconfig
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && [ -d /run/systemd/system ]; then \
+	  systemd-sysusers $(PREFIX)/lib/sysusers.d/roster.conf && \
+	  systemd-tmpfiles --create $(PREFIX)/lib/tmpfiles.d/roster.conf && \
+	  systemctl daemon-reload && \
+	  echo "install: rosterd.service installed: systemctl enable --now rosterd"; \
+	else echo "install: systemd not running here (or not root): no user created, no daemon-reload"; fi
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROSTER_FUZZ=ON -DROSTER_BENCH=OFF >/dev/null
