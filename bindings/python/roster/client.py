@@ -15,7 +15,10 @@ Name = Union[str, bytes]
 
 SUB_REGISTRY, SUB_GROUPS, SUB_PREFIX, SUB_SNAPSHOT, SUB_ALL = 0x1, 0x2, 0x4, 0x8, 0x10
 SEND_CONFIRM, PUBLISH_LOCAL = 0x1, 0x2
-_EV_SNAPSHOT_END, _EV_MESSAGE = 7, 14
+_EV_MESSAGE = 14
+# Events that carry a monitor's or a request's id, not a subscription's (the counters may
+# give the same number): DOWN, REPLY, CONFLICT, MESSAGE.
+_NOT_WATCH = (9, 10, 11, 14)
 
 
 def _b(v: Name) -> bytes:
@@ -435,12 +438,12 @@ class Watch:
     def next(self, timeout_ms: int = FOREVER) -> Optional[Event]:
         c = self.client
         for i, ev in enumerate(c._pending):
-            if ev.id == self.id and ev.type_code != _EV_MESSAGE:
+            if ev.id == self.id and ev.type_code not in _NOT_WATCH:
                 del c._pending[i]
                 return ev
         while True:
             ev = c._wait(timeout_ms)
-            if ev is None or (ev.id == self.id and ev.type_code != _EV_MESSAGE):
+            if ev is None or (ev.id == self.id and ev.type_code not in _NOT_WATCH):
                 return ev
             c._pending.append(ev)
 

@@ -105,6 +105,18 @@ class Binding(unittest.TestCase):
             a.register("other")  # outside the prefix: nothing
             self.assertIsNone(w.next(200))
 
+    def test_watch_keeps_other_events(self):
+        a, b = self.client(), self.client()
+        p = b.new_pid()
+        with a.watch("x") as w:
+            mon = a.monitor(p)
+            b.close_pid(p)  # a "down" event, queued before the watch's own
+            b.register("x")
+            ev = w.next(5000)
+            self.assertEqual((ev.type, ev.name), ("registered", b"x"))
+            down = a.next_event(5000)
+            self.assertEqual((down.type, down.id, down.pid), ("down", mon, p))
+
     def test_monitor_down(self):
         a, b = self.client(), self.client()
         p = b.new_pid()
