@@ -9,10 +9,11 @@ set -euo pipefail
 # libmicrohttpd-dev: rosterd --http (Prometheus metrics, src/node/http.c).
 # libsystemd-dev: sd_notify READY=1 / WATCHDOG=1 (src/node/sdnotify.c); systemd (its
 # systemd-analyze), man-db + groff-base: the pkg tests check the unit's sandbox and render
-# the man pages; python3: the man page generator and the Python binding's tests.
+# the man pages; python3: the man page generator and the Python binding's tests; zsh: the
+# zsh completion's test.
 pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev libmicrohttpd-dev clang libclang-rt-14-dev llvm valgrind
       iproute2 nftables etcd-server libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
-      python3 libsystemd-dev systemd man-db groff-base)
+      python3 libsystemd-dev systemd man-db groff-base zsh)
 # `deps.sh bench`: also the NATS server and C client, the reference in `make bench`.
 if [ "${1:-}" = "bench" ]; then
   pkgs+=(nats-server libnats-dev)

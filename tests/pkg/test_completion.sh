@@ -2,8 +2,8 @@
 # test_completion.sh: the bash completion of rosterctl (packaging/completion/rosterctl.bash)
 # driven as bash drives it (COMP_WORDS, COMP_CWORD, then COMPREPLY) against a rosterd this
 # test starts: commands, flags, scope names from the node on the --socket of the command
-# line; and its command list is the one `rosterctl --help` prints. The zsh file is checked
-# for syntax where zsh exists.
+# line; and its command list is the one `rosterctl --help` prints. Where zsh exists, the zsh
+# function runs with zsh's helpers stubbed (zsh_complete.zsh) for the same choices.
 # Usage: test_completion.sh ROSTERD ROSTERCTL SRCDIR
 set -u
 ROSTERD=$1 CTL=$2 SRC=$3
@@ -55,7 +55,13 @@ zsh_cmds=$(sed -n "s/^        '\([a-z-]*\):.*/\1/p" "$SRC/packaging/completion/_
 expect "zsh command list matches rosterctl --help" "$help_cmds" "$zsh_cmds"
 if command -v zsh >/dev/null; then
     zsh -n "$SRC/packaging/completion/_rosterctl" && echo "ok: zsh syntax" || { echo "FAIL: zsh syntax"; fail=1; }
+    zc() { zsh -f "$SRC/tests/pkg/zsh_complete.zsh" "$SRC/packaging/completion/_rosterctl" "$CTL" "$@" |
+           grep -v '^--\(socket\|json\|timeout\|scope\|help\)$' | sort | tr '\n' ' ' | sed 's/ $//'; }
+    expect "zsh: commands" "$(printf '%s\n' $_rosterctl_commands | sort | tr '\n' ' ' | sed 's/ $//')" "$(zc '')"
+    expect "zsh: command flags" "--local --stale" "$(zc members g '')"
+    expect "zsh: scopes from the node" "default jobs locks" "$(zc --socket "$dir/r.sock" scope-leave '')"
+    expect "zsh: log levels" "debug error info warn" "$(zc log-level '')"
 else
-    echo "skip: zsh syntax check (zsh is not installed)"
+    echo "skip: zsh completion (zsh is not installed)"
 fi
 exit $fail
