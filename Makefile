@@ -5,6 +5,7 @@
 #   make test     build, then every test through ctest (plus an ASan+UBSan build of the
 #                 unit, integration and fuzz-replay suites)
 #   make bench    build and run the benchmarks (bench/), printing figures
+#   make deb      Debian packages into build-deb/ (debhelper), checked with lintian
 #   make install  install rosterd, rosterctl, libroster, roster.h, roster.pc, the systemd unit,
 #                 man pages, shell completion, the Python binding (PREFIX=/usr/local)
 #   make fuzz     build libFuzzer targets with clang and run each for FUZZ_SECONDS
@@ -14,7 +15,7 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan bench install fuzz sim chaos clean
+.PHONY: all deps build run test test-asan bench install deb fuzz sim chaos clean
 SEEDS ?= 10000
 
 all: build
@@ -56,6 +57,12 @@ install: build
 	  echo "install: rosterd.service installed: systemctl enable --now rosterd"; \
 	else echo "install: systemd not running here (or not root): no user created, no daemon-reload"; fi
 
+# deb: Debian packages (rosterd, rosterctl, libroster2, libroster-dev, python3-roster) in
+# build-deb/, built by debhelper from a copy of the tree, then checked by lintian.
+deb: deps
+	@bash scripts/deps.sh deb
+	JOBS=$(JOBS) bash scripts/make_deb.sh .
+
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROSTER_FUZZ=ON -DROSTER_BENCH=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
@@ -73,4 +80,4 @@ chaos: build
 	CHAOS_SECONDS=$(or $(SECONDS),60) TEST_TIMEOUT_S=$$(( $(or $(SECONDS),60) + 180 )) ./build/bin/test_chaos
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

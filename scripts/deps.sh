@@ -18,6 +18,10 @@ pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev libmicrohttpd-de
 if [ "${1:-}" = "bench" ]; then
   pkgs+=(nats-server libnats-dev)
 fi
+# `deps.sh deb`: what `make deb` needs (debhelper builds the packages, lintian checks them).
+if [ "${1:-}" = "deb" ]; then
+  pkgs+=(debhelper dpkg-dev fakeroot lintian)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

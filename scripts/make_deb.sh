@@ -4,10 +4,10 @@
 # build-deb/ (dpkg-buildpackage writes its results beside the source, so the tree itself
 # stays clean), then runs lintian on them. The packaging is packaging/debian/, copied in as
 # debian/. Result: build-deb/*.deb and build-deb/lintian.txt.
-# Usage: make_deb.sh [SRCDIR]   (JOBS=N for parallel builds)
+# Usage: make_deb.sh [SRCDIR]   (JOBS=N for parallel builds; DEB_OUT=DIR instead of build-deb)
 set -euo pipefail
 SRC=$(cd "${1:-.}" && pwd)
-OUT="$SRC/build-deb"
+OUT="${DEB_OUT:-$SRC/build-deb}"
 ver=$(sed -n '1s/^roster (\([^)]*\)).*/\1/p' "$SRC/packaging/debian/changelog")
 stage="$OUT/roster-$ver"
 rm -rf "$OUT"
