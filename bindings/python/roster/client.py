@@ -140,7 +140,7 @@ class Client:
     def close(self) -> None:
         """Close the connection: the node kills this client's pids (names and memberships
         go, with reason "disconnected"). Closing twice is harmless."""
-        if self._c:
+        if getattr(self, "_c", None):
             _ffi.lib.roster_close(self._c)
             self._c = ctypes.c_void_p()
 

@@ -9,7 +9,9 @@ class RosterError(Exception):
     """A libroster call failed.
 
     ``code`` is the negative ROSTER_E value (for example -3 for ETAKEN), ``name`` its name
-    without prefix ("ETAKEN"), ``detail`` the node's explanation when it gave one.
+    without prefix ("ETAKEN"), ``detail`` the node's explanation when it gave one, ``call``
+    the binding's method. ``holder``: for ETAKEN from ``Client.register``, the Pid holding
+    the name (None otherwise).
     """
 
     def __init__(self, code: int, detail: str = "", call: str = "") -> None:
@@ -18,6 +20,7 @@ class RosterError(Exception):
         self.message = _ffi.lib.roster_strerror(code).decode()
         self.detail = detail
         self.call = call
+        self.holder: object = None
         text = f"{call}: " if call else ""
         text += f"ROSTER_{self.name}: {self.message}"
         if detail and detail != self.message:
