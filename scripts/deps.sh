@@ -7,12 +7,20 @@ set -euo pipefail
 # etcd-server, libgrpc-dev, protobuf-c: strong scopes' etcd client (src/etcd) and its tests,
 # which start their own etcd members on free loopback ports.
 # libmicrohttpd-dev: rosterd --http (Prometheus metrics, src/node/http.c).
+# libsystemd-dev: sd_notify READY=1 / WATCHDOG=1 (src/node/sdnotify.c); systemd (its
+# systemd-analyze), man-db + groff-base: the pkg tests check the unit's sandbox and render
+# the man pages; python3: the man page generator and the Python binding's tests; zsh: the
+# zsh completion's test.
 pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev libmicrohttpd-dev clang libclang-rt-14-dev llvm valgrind
       iproute2 nftables etcd-server libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
-      python3)
+      python3 libsystemd-dev systemd man-db groff-base zsh)
 # `deps.sh bench`: also the NATS server and C client, the reference in `make bench`.
 if [ "${1:-}" = "bench" ]; then
   pkgs+=(nats-server libnats-dev)
+fi
+# `deps.sh deb`: what `make deb` needs (debhelper builds the packages, lintian checks them).
+if [ "${1:-}" = "deb" ]; then
+  pkgs+=(debhelper dpkg-dev fakeroot lintian)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

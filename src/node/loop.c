@@ -4,7 +4,7 @@
  * allows: this file's re-reads the cookie files, reload.c's the config file), the HTTP
  * server of --http (http.c) and the clean stop (every conn closed through CLIENT_GONE /
  * PEER_GONE, every dial target and buffer freed, the HTTP thread joined, the etcd client
- * destroyed after the loop). */
+ * destroyed after the loop). rsd_run tells systemd the node is ready (sdnotify.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/reload.h"
+#include "node/sdnotify.h"
 #include "node/node.h"
 #include "node/peer.h"
 
@@ -162,6 +163,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
 
 int rsd_run(struct rsd *n)
 {
+    /* rsd_run follows the listeners' start (main.c): the node now serves. */
+    rsd_sdnotify_ready(&n->loop);
     return uv_run(&n->loop, UV_RUN_DEFAULT);
 }
 
