@@ -40,7 +40,7 @@ static void name_event(struct rs_core *c, const struct rs_name *n, uint32_t kind
                        uint32_t reason)
 {
     struct rs_scope *s = n->scope;
-    if (s->subs)
+    if (rs_events_wanted(c, s))
         rs_events_emit(c, s, 0, kind, reason, rs_pids_of(c, n->proc),
                        rs_bytes_of(n->key, n->key_len), rs_bytes_of(n->meta, n->meta_len),
                        rs_bytes_of(NULL, 0));
@@ -100,7 +100,7 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
     struct rs_bytes old = ch->prev;
     if (!ch->applied && rs_names_set_meta(c, n, ch->meta, &old) != 0)
         return -1;
-    if (n->scope->subs && rs_claims_visible(c, n))
+    if (rs_events_wanted(c, n->scope) && rs_claims_visible(c, n))
         rs_events_emit(c, n->scope, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE,
                        rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta,
                        old);
@@ -136,7 +136,7 @@ static int name_handoff(struct rs_core *c, struct rs_change *ch)
         rs_out_event(c, ch->proc->client, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, 0, 0,
                      now, s, key, meta, rs_bytes_str(rs_fmt_pid(pb, old)));
     }
-    if (visible && s->subs) {
+    if (visible && rs_events_wanted(c, s)) {
         int handoff = ch->reason == ROSTER_REASON_HANDOFF;
         rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, ch->reason, old, key, meta,
                        rs_bytes_of(NULL, 0));
@@ -194,7 +194,7 @@ static int member_put(struct rs_core *c, struct rs_change *ch)
     if (put.what == RS_MEMBERS_SAME)
         return 0;
     int joined = put.what == RS_MEMBERS_JOINED;
-    if (ch->scope->subs)
+    if (rs_events_wanted(c, ch->scope))
         rs_events_emit(c, ch->scope, 1, joined ? ROSTER_EV_JOINED : ROSTER_EV_MEMBER_UPDATED,
                        ROSTER_REASON_NONE, rs_pids_of(c, ch->proc), ch->key, ch->meta,
                        put.old);
@@ -211,7 +211,7 @@ static void member_drop(struct rs_core *c, struct rs_member *m, uint32_t reason)
     struct rs_group *g = m->group;
     struct rs_scope *s = g->scope;
     rs_members_remove(c, m);
-    if (s->subs)
+    if (rs_events_wanted(c, s))
         rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, m->proc),
                        rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len),
                        rs_bytes_of(NULL, 0));
