@@ -126,6 +126,8 @@ async function main() {
     check(true, "and in its event stream");
     check(await page.evaluate(() => window.__noReload === 1), "without a reload");
     await hold(nodes[2].sock, "join", "workers");
+    await hold(nodes[0].sock, "register", "api.gateway");
+    await hold(nodes[0].sock, "join", "workers");
     await hold(nodes[2].sock, "register", "db.primary");
     await page.waitForFunction(() => document.querySelector("#groups tbody").textContent.includes("workers"),
                                null, {timeout: 10000});
