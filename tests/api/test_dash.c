@@ -1,7 +1,7 @@
 /* test_dash.c: the dashboard's HTTP side without a browser (tests/browser has the browser):
  * the page is self-contained, the JSON views answer what the node holds (prefix search
  * sorted, a pid's names and groups, bad input refused), the event stream filters on its
- * pattern, and a stream that is not read loses events with a "dropped" marker while the
+ * pattern and ends when the node stops (which waits for no browser), and a stream that is not read loses events with a "dropped" marker while the
  * client path goes on at full speed (the loop never waits for a browser). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -212,9 +212,19 @@ static void test_stream_filters(void)
     ASSERT(read_until(fd, sb, sizeof sb, &got, "\"key\":\"ev.1\"", 10000));
     ASSERT(strstr(sb, "\"kind\":\"registered\""));
     ASSERT(!strstr(sb, "\"key\":\"other\""));
-    close(fd);
+    /* The node stops cleanly with the stream still open (its thread is waiting for events),
+     * and the stream ends. */
     roster_close(c);
     test_node_stop_ok(&n);
+    char tail[256];
+    uint64_t deadline = test_now_ms() + 10000;
+    for (;;) {
+        ASSERT(test_now_ms() < deadline);
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0 && read(fd, tail, sizeof tail) <= 0)
+            break;
+    }
+    close(fd);
 }
 
 static void test_slow_stream_drops(void)

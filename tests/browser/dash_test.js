@@ -54,12 +54,14 @@ function start(name, args) {
 async function stopAll() {
   for (const {name, child} of procs.reverse()) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
-    const gone = new Promise(r => child.once("exit", r));
+    const gone = new Promise(r => child.once("exit", code => r(code)));
     process.kill(child.pid, "SIGTERM");
     const t = setTimeout(() => { try { process.kill(child.pid, "SIGKILL"); } catch (e) {} }, 5000);
-    await gone;
+    const code = await gone;
     clearTimeout(t);
-    console.log(`stopped ${name} (pid ${child.pid})`);
+    console.log(`stopped ${name} (pid ${child.pid}, exit ${code})`);
+    // A node must stop cleanly on SIGTERM (under the sanitizers: no leak, no error).
+    if (name.startsWith("dash")) check(code === 0, `${name} exited 0 after SIGTERM`);
   }
 }
 
