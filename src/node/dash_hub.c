@@ -1,8 +1,9 @@
 /* dash_hub.c: the dashboard's event stream. The core's tap (loop thread) copies each event
  * into a bounded ring under a short lock, and only while a browser watches; each stream
  * (its own HTTP thread) reads the ring from its own cursor. A stream that falls more than
- * the ring behind skips to the oldest event still held and tells the browser "dropped N":
- * the loop never waits for a browser and the ring never grows. */
+ * the ring behind skips to the newest events and tells the browser "dropped N"; a stream
+ * reads at most BATCH events per GAP_MS. The loop never waits for a browser and the ring
+ * never grows. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,7 +22,10 @@
 #define KEY_MAX 256u     /* key bytes kept of an event (longer keys are cut, marked) */
 #define STREAMS_MAX 16   /* browsers watching at once; more are answered 503 */
 #define PING_MS 5000     /* a comment line this often keeps the connection and finds it gone */
-#define BATCH 64         /* events copied out of the ring per lock */
+#define BATCH 256        /* events a stream sends at most per GAP_MS */
+#define GAP_MS 100       /* a stream reads the ring at most this often: a browser shows no
+                            more than a few thousand events a second, and a stream that read
+                            every event at full speed would take a core from the node */
 
 struct ev {
     uint32_t kind, reason;
@@ -117,6 +121,8 @@ struct stream {
     struct rsd_dash *d;
     uint64_t at;       /* next sequence number to send */
     int hello;         /* the opening lines were sent */
+    uint64_t last_ms;  /* when it last read the ring (CLOCK_MONOTONIC) */
+    struct ev batch[BATCH]; /* copied out of the ring, formatted without the lock */
     char pat[KEY_MAX + 1];
     size_t pat_len;
     int prefix;        /* the pattern ended in '*': a prefix */
@@ -155,12 +161,24 @@ static void format_ev(FILE *f, const struct ev *e, uint64_t seq)
 
 /* fill waits (up to PING_MS) for events past s->at and formats those that match into
  * s->out; -1 once the node stops. */
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int fill(struct stream *s)
 {
     struct rsd_dash *d = s->d;
-    struct ev batch[BATCH];
+    struct ev *batch = s->batch;
     size_t n = 0;
     uint64_t first = 0, lost = 0;
+    uint64_t since = mono_ms() - s->last_ms;
+    if (s->hello && since < GAP_MS) {
+        struct timespec gap = {0, (long)(GAP_MS - since) * 1000000L};
+        nanosleep(&gap, NULL);
+    }
     pthread_mutex_lock(&d->mu);
     if (s->hello && d->next == s->at && !d->stopping) { /* the hello goes at once */
         struct timespec ts;
@@ -172,14 +190,16 @@ static int fill(struct stream *s)
         pthread_mutex_unlock(&d->mu);
         return -1;
     }
-    if (d->next - s->at > RING_CAP) { /* overwritten while this browser lagged */
-        lost = d->next - RING_CAP - s->at;
-        s->at = d->next - RING_CAP;
+    if (d->next - s->at > RING_CAP) { /* overwritten while this browser lagged: it goes
+                                          on from the newest events */
+        lost = d->next - BATCH - s->at;
+        s->at = d->next - BATCH;
     }
     first = s->at;
     while (s->at < d->next && n < BATCH)
         batch[n++] = d->ring[s->at++ % RING_CAP];
     pthread_mutex_unlock(&d->mu);
+    s->last_ms = mono_ms();
 
     FILE *f = open_memstream(&s->out, &s->out_len);
     if (!f)
