@@ -25,8 +25,10 @@ build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build -j $(JOBS)
 
+# make run serves the dashboard on loopback (HTTP= turns it off, HTTP=PORT moves it).
+HTTP ?= 127.0.0.1:9100
 run: build
-	./build/bin/rosterd $(ARGS)
+	./build/bin/rosterd $(if $(HTTP),--http $(HTTP)) $(ARGS)
 
 test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROSTER_SANITIZE=ON -DROSTER_BENCH=OFF >/dev/null
