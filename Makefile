@@ -1,7 +1,7 @@
 # roster: top-level commands. The build itself is CMake; this file installs the Debian
 # packages it needs (scripts/deps.sh), configures, builds and runs.
 #   make          install deps, build everything into build/ (bin/, lib/)
-#   make run      build and start one node in the foreground on embedded defaults
+#   make run      build and start one node in the foreground (dashboard on 127.0.0.1:9100)
 #   make test     build, then every test through ctest (plus an ASan+UBSan build of the
 #                 unit, integration and fuzz-replay suites)
 #   make bench    build and run the benchmarks (bench/), printing figures

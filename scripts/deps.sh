@@ -11,7 +11,12 @@ set -euo pipefail
 # npm drives Debian's chromium; it never downloads a browser of its own).
 pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev libmicrohttpd-dev clang libclang-rt-14-dev llvm valgrind
       iproute2 nftables etcd-server libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
-      python3 chromium nodejs npm)
+      python3 chromium)
+# node and npm may come from elsewhere than Debian (a newer Node.js whose package conflicts
+# with Debian's npm): Debian's are installed only when the commands are missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  pkgs+=(nodejs npm)
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 # browser_deps installs tests/browser's package.json (exact versions) with npm, once.
 browser_deps() {
