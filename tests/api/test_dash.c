@@ -188,7 +188,14 @@ static void test_page_and_views(void)
     ASSERT(strstr(g_buf, "\"kind\":\"group\",\"scope\":\"default\",\"key\":\"workers\""));
     ASSERT_EQ(http_get(port, "/api/pid?pid=0000000000000001.99", g_buf, sizeof g_buf), 200);
     ASSERT(strstr(g_buf, "\"where\":\"unknown\""));
-    ASSERT_EQ(http_get(port, "/api/pid?pid=zz", g_buf, sizeof g_buf), 400);
+    static const char *const bad[] = {
+        "zz", "0123456789abcdef", "0123456789abcdef.", "0123456789abcdefX1",
+        "0123456789abcdef.-1", "0123456789abcdef.1x", "0123456789abcdeg.1",
+        "0123456789abcde.12", "%00123456789abcdef.1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(path, sizeof path, "/api/pid?pid=%s", bad[i]);
+        ASSERT_EQ(http_get(port, path, g_buf, sizeof g_buf), 400);
+    }
     ASSERT_EQ(http_get(port, "/api/pid", g_buf, sizeof g_buf), 400);
     roster_close(c);
     test_node_stop_ok(&n);
