@@ -122,6 +122,7 @@ struct stream {
     uint64_t at;       /* next sequence number to send */
     int hello;         /* the opening lines were sent */
     uint64_t last_ms;  /* when it last read the ring (CLOCK_MONOTONIC) */
+    uint64_t last_write_ms; /* when it last had something to send */
     struct ev batch[BATCH]; /* copied out of the ring, formatted without the lock */
     char pat[KEY_MAX + 1];
     size_t pat_len;
@@ -159,8 +160,6 @@ static void format_ev(FILE *f, const struct ev *e, uint64_t seq)
             e->cut ? "true" : "false", e->reason, e->inc, e->serial);
 }
 
-/* fill waits (up to PING_MS) for events past s->at and formats those that match into
- * s->out; -1 once the node stops. */
 static uint64_t mono_ms(void)
 {
     struct timespec ts;
@@ -168,6 +167,9 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* fill waits (up to PING_MS) for events past s->at and formats those that match into
+ * s->out, which stays empty when none matched and a ping is not due yet; -1 once the node
+ * stops. */
 static int fill(struct stream *s)
 {
     struct rsd_dash *d = s->d;
@@ -219,8 +221,12 @@ static int fill(struct stream *s)
     for (size_t i = 0; i < n; i++)
         if (matches(s, &batch[i]))
             format_ev(f, &batch[i], first + i);
-    if (ftell(f) == 0)
-        fputs(": ping\n\n", f); /* nothing matched: the write finds a browser gone */
+    /* Nothing written for a while (no event, or none matched): a comment line, whose write
+     * finds a browser gone. */
+    if (ftell(f) == 0 && s->last_ms - s->last_write_ms >= PING_MS)
+        fputs(": ping\n\n", f);
+    if (ftell(f) > 0)
+        s->last_write_ms = s->last_ms;
     if (fclose(f) != 0)
         return -1;
     s->out_off = 0;
@@ -230,7 +236,7 @@ static int fill(struct stream *s)
 static long stream_read(void *cls, char *buf, size_t max)
 {
     struct stream *s = cls;
-    if (s->out_off == s->out_len) {
+    while (s->out_off == s->out_len) {
         free(s->out);
         s->out = NULL;
         s->out_len = s->out_off = 0;

@@ -271,4 +271,33 @@ static void test_slow_stream_drops(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_page_and_views), T(test_stream_filters), T(test_slow_stream_drops))
+/* A stream whose pattern matches none of a steady flow of events still writes a comment
+ * line every 5 s (how a browser that left is noticed and its thread ends). */
+static void test_filtered_stream_pings(void)
+{
+    struct test_node n;
+    int port;
+    start(&n, &port);
+    static char sb[1 << 16];
+    size_t got = 0;
+    sb[0] = 0;
+    int fd = http_open(port, "/events?pattern=nothing.matches", 0);
+    ASSERT(fd >= 0);
+    ASSERT(read_until(fd, sb, sizeof sb, &got, "event: hello", 10000));
+    roster_client *c = client(&n);
+    uint64_t deadline = test_now_ms() + 9000;
+    int pinged = 0;
+    while (!pinged && test_now_ms() < deadline) {
+        reg(c, "busy");
+        ASSERT_EQ(roster_unregister(c, "default", "busy", 4, 5000), 0);
+        pinged = read_until(fd, sb, sizeof sb, &got, ": ping", 20);
+    }
+    ASSERT(pinged);
+    ASSERT(!strstr(sb, "\"key\":\"busy\""));
+    close(fd);
+    roster_close(c);
+    test_node_stop_ok(&n);
+}
+
+TEST_MAIN(T(test_page_and_views), T(test_stream_filters), T(test_slow_stream_drops),
+          T(test_filtered_stream_pings))
