@@ -2,7 +2,8 @@
 // cluster (each with --http), opens node 1's dashboard in headless chromium, registers
 // names on the other nodes with rosterctl and checks that they appear without a reload in
 // the names browser and the event stream, that the stream's pattern filter and the prefix
-// search filter, and that the pid view shows a remote pid's name; saves screenshots for
+// search filter, that the pid view shows a remote pid's name, and that a node stopped
+// turns down (table and stream); saves screenshots for
 // docs/DASHBOARD.md. Every process it starts is stopped by pid, pass or fail.
 "use strict";
 const {spawn} = require("child_process");
@@ -167,6 +168,20 @@ async function main() {
     await page.waitForFunction(() => document.querySelector("#names tbody").textContent.includes("svc.api"),
                                null, {timeout: 10000});
     await page.screenshot({path: path.join(shots, "dashboard-filtered.png"), fullPage: true});
+    // A node leaves: its state turns down in the nodes table and node_down is in the stream.
+    await page.fill("#pattern", "");
+    await page.waitForFunction(() => document.getElementById("stream-status").textContent === "live",
+                               null, {timeout: 10000});
+    const n3 = procs.find(p => p.name === "dash3").child;
+    const n3gone = new Promise(r => n3.once("exit", code => r(code)));
+    process.kill(n3.pid, "SIGTERM");
+    check(await n3gone === 0, "dash3 exited 0 after SIGTERM");
+    await page.waitForFunction(() => /dash3\s*down/.test(document.querySelector("#nodes tbody").textContent),
+                               null, {timeout: 15000});
+    check(true, "dash3 stopped: the nodes table shows it down");
+    await page.waitForFunction(() => /node_down\s+default\/dash3/.test(document.getElementById("events").textContent),
+                               null, {timeout: 15000});
+    check(true, "and the stream shows node_down");
     check(errors.length === 0, "no script errors" + (errors.length ? ": " + errors.join("; ") : ""));
     check(external.length === 0, "no request leaves the node" + (external.length ? ": " + external.join(" ") : ""));
   } finally {
