@@ -1,7 +1,7 @@
 # roster: top-level commands. The build itself is CMake; this file installs the Debian
 # packages it needs (scripts/deps.sh), configures, builds and runs.
 #   make          install deps, build everything into build/ (bin/, lib/)
-#   make run      build and start one node in the foreground on embedded defaults
+#   make run      build and start one node in the foreground (dashboard on 127.0.0.1:9100)
 #   make test     build, then every test through ctest (plus an ASan+UBSan build of the
 #                 unit, integration and fuzz-replay suites)
 #   make bench    build and run the benchmarks (bench/), printing figures
@@ -27,8 +27,10 @@ build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build -j $(JOBS)
 
+# make run serves the dashboard on loopback (HTTP= turns it off, HTTP=PORT moves it).
+HTTP ?= 127.0.0.1:9100
 run: build
-	./build/bin/rosterd $(ARGS)
+	./build/bin/rosterd $(if $(HTTP),--http $(HTTP)) $(ARGS)
 
 test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROSTER_SANITIZE=ON -DROSTER_BENCH=OFF >/dev/null

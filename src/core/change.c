@@ -42,7 +42,7 @@ static void name_event(struct rs_core *c, const struct rs_name *n, uint32_t kind
                        uint32_t reason)
 {
     struct rs_scope *s = n->scope;
-    if (s->subs)
+    if (rs_events_wanted(c, s))
         rs_events_emit(c, s, 0, kind, reason, rs_pids_of(c, n->proc),
                        rs_bytes_of(n->key, n->key_len), rs_bytes_of(n->meta, n->meta_len),
                        rs_bytes_of(NULL, 0));
@@ -111,7 +111,7 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
     if (ch->hlc)
         n->hlc = ch->hlc;
     rs_pub_name(c, n);
-    if (meta && n->scope->subs && rs_claims_visible(c, n))
+    if (meta && rs_events_wanted(c, n->scope) && rs_claims_visible(c, n))
         rs_events_emit(c, n->scope, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE,
                        rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta,
                        old);
@@ -145,7 +145,7 @@ static int name_handoff(struct rs_core *c, struct rs_change *ch)
     rs_pub_name(c, n);
     struct rs_bytes key = rs_bytes_of(n->key, n->key_len);
     struct rs_bytes meta = rs_bytes_of(n->meta, n->meta_len), none = rs_bytes_of(NULL, 0);
-    if (visible && s->subs) {
+    if (visible && rs_events_wanted(c, s)) {
         rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, ch->reason, old, key, meta, none);
         rs_events_emit(c, s, 0, ROSTER_EV_REGISTERED,
                        handoff ? ROSTER_REASON_HANDOFF : ROSTER_REASON_NONE, now, key, meta,
@@ -208,7 +208,7 @@ static int member_put(struct rs_core *c, struct rs_change *ch)
         return 0;
     rs_pub_member_put(c, ch->scope, ch->proc, ch->key, ch->meta);
     int joined = put.what == RS_MEMBERS_JOINED;
-    if (ch->scope->subs)
+    if (rs_events_wanted(c, ch->scope))
         rs_events_emit(c, ch->scope, 1, joined ? ROSTER_EV_JOINED : ROSTER_EV_MEMBER_UPDATED,
                        ROSTER_REASON_NONE, rs_pids_of(c, ch->proc), ch->key, ch->meta,
                        put.old);
@@ -226,7 +226,7 @@ static void member_drop(struct rs_core *c, struct rs_member *m, uint32_t reason)
     struct rs_scope *s = g->scope;
     rs_pub_member_del(c, m);
     rs_members_remove(c, m);
-    if (s->subs)
+    if (rs_events_wanted(c, s))
         rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, m->proc),
                        rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len),
                        rs_bytes_of(NULL, 0));

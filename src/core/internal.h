@@ -316,6 +316,8 @@ struct rs_core {
     int oom;                /* memory ran out during this apply */
     uint32_t node_len;
     char node[RS_NODE_NAME_MAX + 1];
+    void (*tap)(void *ctx, const struct rs_core_tap_event *e); /* dashboard (view.c) */
+    void *tap_ctx;
     /* cluster */
     uint64_t wall_ms;         /* of the current input */
     uint64_t hlc;             /* last stamp issued or received */

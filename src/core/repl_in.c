@@ -107,7 +107,7 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
         return;
     if (!s || !s->joined || s->kv)
         return;
-    if (!known && s->subs)
+    if (!known && rs_events_wanted(c, s))
         rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
     rs_repl_snapshot(c, n, s);
 }

@@ -16,6 +16,7 @@
 struct rs_conn;
 struct rsd_metrics;
 struct rsd_http;
+struct rsd_dash;
 struct rsd_reload;
 struct etcd_client;
 struct kv_reject;
@@ -79,6 +80,7 @@ struct rsd {
      * HTTP server (http.c), the SIGHUP reload of the config file (reload.c) --- */
     struct rsd_metrics *metrics;
     struct rsd_http *http;
+    struct rsd_dash *dash; /* the dashboard's event hub (dash_hub.c; NULL without --http) */
     struct rsd_reload *reload;
     /* --- shared-memory reads (shm.c): the region's memfd (-1: none) and its mapping --- */
     int shm_fd;
