@@ -1,11 +1,13 @@
 # roster: top-level commands. The build itself is CMake; this file installs the Debian
 # packages it needs (scripts/deps.sh), configures, builds and runs.
 #   make          install deps, build everything into build/ (bin/, lib/)
-#   make run      build and start one node in the foreground on embedded defaults
+#   make run      build and start one node in the foreground (dashboard on 127.0.0.1:9100)
 #   make test     build, then every test through ctest (plus an ASan+UBSan build of the
 #                 unit, integration and fuzz-replay suites)
 #   make bench    build and run the benchmarks (bench/), printing figures
-#   make install  install rosterd, rosterctl, libroster, roster.h, roster.pc (PREFIX=/usr/local)
+#   make deb      Debian packages into build-deb/ (debhelper), checked with lintian
+#   make install  install rosterd, rosterctl, libroster, roster.h, roster.pc, the systemd unit,
+#                 man pages, shell completion, the Python binding (PREFIX=/usr/local)
 #   make fuzz     build libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make sim      run the deterministic cluster simulator over SEEDS seeds
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -13,7 +15,7 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan bench install fuzz sim chaos clean
+.PHONY: all deps build run test test-asan bench install deb fuzz sim chaos clean
 SEEDS ?= 10000
 
 all: build
@@ -25,8 +27,10 @@ build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build -j $(JOBS)
 
+# make run serves the dashboard on loopback (HTTP= turns it off, HTTP=PORT moves it).
+HTTP ?= 127.0.0.1:9100
 run: build
-	./build/bin/rosterd $(ARGS)
+	./build/bin/rosterd $(if $(HTTP),--http $(HTTP)) $(ARGS)
 
 test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROSTER_SANITIZE=ON -DROSTER_BENCH=OFF >/dev/null
@@ -41,9 +45,25 @@ bench: build
 	@bash scripts/deps.sh bench
 	./bench/run.sh build/bin
 
+# install: also the systemd unit, sysusers and tmpfiles entries, man pages, completion and
+# the Python binding (docs/OPERATIONS.md). On a machine booted with systemd, as root and not
+# into DESTDIR, it creates the roster user, /run/roster.sock's link and reloads systemd;
+# the service is not enabled or started (`systemctl enable --now rosterd`).
 install: build
 	cmake --install build --prefix $(PREFIX)
 	-ldconfig
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && [ -d /run/systemd/system ]; then \
+	  systemd-sysusers $(PREFIX)/lib/sysusers.d/roster.conf && \
+	  systemd-tmpfiles --create $(PREFIX)/lib/tmpfiles.d/roster.conf && \
+	  systemctl daemon-reload && \
+	  echo "install: rosterd.service installed: systemctl enable --now rosterd"; \
+	else echo "install: systemd not running here (or not root): no user created, no daemon-reload"; fi
+
+# deb: Debian packages (rosterd, rosterctl, libroster2, libroster-dev, python3-roster) in
+# build-deb/, built by debhelper from a copy of the tree, then checked by lintian.
+deb: deps
+	@bash scripts/deps.sh deb
+	JOBS=$(JOBS) bash scripts/make_deb.sh .
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROSTER_FUZZ=ON -DROSTER_BENCH=OFF >/dev/null
@@ -62,4 +82,4 @@ chaos: build
 	CHAOS_SECONDS=$(or $(SECONDS),60) TEST_TIMEOUT_S=$$(( $(or $(SECONDS),60) + 180 )) ./build/bin/test_chaos
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

@@ -186,6 +186,35 @@ static void ms_row(const char *figure, const char *key, double max, const char *
     max_row(figure, key, " ms", max, target, ref);
 }
 
+/* Figure 8: reads from the shared-memory region (bench_shm) and what publishing costs. */
+static void report_shm(void)
+{
+    double v, w;
+    char ours[64];
+    if (get("shm_lookup_p50_us", &v) && get("shm_lookup_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.3f / %.3f µs", v, w);
+        row("8. lookup, shared memory, p50 / p99", ours, "", "syn 2.6 µs (in-VM)", "");
+    }
+    max_row("   lookup p50 / raw socket p50 (same run)", "shm_lookup_ratio", "x", 0.03,
+            "<= 0.03x", "");
+    rate_row("   lookups/s, 1 client", "shm_lookup_ops", ">= 5,000,000", 5000000, "");
+    rate_row("   lookups/s, 2 clients on 2 CPUs", "shm_lookup2_ops", "-", 0, "");
+    lat_row("   lookup over the socket (no_shm)", "shm_sockpath_lookup_p50_us",
+            "shm_sockpath_lookup_p99_us", "");
+    max_row("   members of 1,000, shared memory, p50", "shm_members_p50_us", " µs", 10,
+            "< 10 µs", ":pg 10.5 µs");
+    lat_row("   members of 1,000 over the socket", "shm_sockpath_members_p50_us",
+            "shm_sockpath_members_p99_us", "");
+    if (get("shm_reg_pipe_ops", &v) && get("noshm_reg_pipe_ops", &w) && w > 0) {
+        snprintf(ours, sizeof ours, "%.0f%% of --no-shm's", 100.0 * v / w);
+        row("   pipelined register with publishing", ours, ">= 90%", "", v >= 0.9 * w ? "met" : "MISSED");
+    }
+    if (get("shm_reg_sync_ops", &v) && get("noshm_reg_sync_ops", &w) && w > 0) {
+        snprintf(ours, sizeof ours, "%.0f%% of --no-shm's", 100.0 * v / w);
+        row("   sync register with publishing", ours, ">= 90%", "", v >= 0.9 * w ? "met" : "MISSED");
+    }
+}
+
 static void report_cluster(void)
 {
     double v, w, x;
@@ -376,6 +405,7 @@ static int cmd_report(const char *path)
     row(label, ours, "", "syn ~580 bytes", "");
     max_row("   beyond the 18 name bytes (meta empty)", "mem_beyond", " bytes", 200, "<= 200 B",
             "");
+    report_shm();
     if (get("cleanup_names", &v) && v < 100000)
         printf("  (BENCH_QUICK run: counts are 10x smaller than the full run's)\n");
 cluster:

@@ -55,7 +55,7 @@ if ! BIN=$(cd "$BIN" 2>/dev/null && pwd); then
     echo "run.sh: no such directory: ${1:-build/bin}" >&2
     exit 2
 fi
-PROGS=(bench_socket bench_register bench_lookup bench_groups bench_cleanup)
+PROGS=(bench_socket bench_register bench_lookup bench_groups bench_cleanup bench_shm)
 for p in rosterd bench_tool "${PROGS[@]}" bench_memory bench_cluster; do
     if [ ! -x "$BIN/$p" ]; then
         echo "run.sh: missing $BIN/$p (build first: make build)" >&2
@@ -136,10 +136,11 @@ DFLAGS=(--log-level warn --queue-bytes $((256 * 1024 * 1024)))
 
 start_daemon() {
     local tag=$1
+    shift # the rest: extra rosterd flags
     local sock="$WORK/roster-$tag.sock"
     DLOG="$WORK/rosterd-$tag.log"
     # exec'd by taskset (same pid), so $! is rosterd's pid
-    "${PIN[@]}" "$BIN/rosterd" --socket "$sock" "${DFLAGS[@]}" >"$DLOG" 2>&1 &
+    "${PIN[@]}" "$BIN/rosterd" --socket "$sock" "${DFLAGS[@]}" "$@" >"$DLOG" 2>&1 &
     DPID=$!
     if ! "$BIN/bench_tool" ready "$sock" "$DPID" 10000; then
         echo "run.sh: rosterd did not come up; its log:" >&2
@@ -152,7 +153,8 @@ start_daemon() {
 FAILED=()
 run_prog() {
     local p=$1
-    if ! "$BIN/$p"; then
+    shift # the rest: the program's arguments
+    if ! "$BIN/$p" "$@"; then
         FAILED+=("$p")
         echo "   !! $p FAILED (operation error; see above)"
     fi
@@ -188,6 +190,22 @@ if [ "$PART" != cluster ]; then
     echo
     echo "   (fresh rosterd pid $DPID for the memory figure)"
     run_prog bench_memory
+    stop_daemon
+
+    # Figure 8's cost side: registration on a fresh node with the shared-memory region and
+    # on one without (--no-shm), and the memory figure without the region.
+    echo
+    start_daemon shm-reg
+    echo "   (fresh rosterd pid $DPID: registration with shared-memory publishing)"
+    run_prog bench_shm register shm
+    stop_daemon
+    start_daemon noshm-reg --no-shm
+    echo "   (fresh rosterd pid $DPID, --no-shm: registration without publishing)"
+    run_prog bench_shm register noshm
+    stop_daemon
+    start_daemon noshm-memory --no-shm
+    echo "   (fresh rosterd pid $DPID, --no-shm: the memory figure without the region)"
+    BENCH_RESULTS=/dev/null run_prog bench_memory
     stop_daemon
 fi
 

@@ -176,6 +176,10 @@ typedef struct roster_options {
                                  (fewer under the node's frame and mailbox limits), so a
                                  publish to more arrives as several events whose n_to add
                                  up. 0 (default): one event per receiving pid */
+    int no_shm;               /* 1: read over the socket only, never from the node's
+                                 shared-memory region (also: environment ROSTER_NO_SHM=1);
+                                 0 (default): lookup, members, count and is-member of
+                                 eventual scopes read the region (docs/SHM.md) */
 } roster_options;
 
 /* roster_options_init fills opts with defaults. Always call it before setting fields, so
@@ -199,6 +203,10 @@ ROSTER_API void roster_close(roster_client *c);
 /* roster_errdetail returns a description of the last failed call on c ("" if none). The
  * string is owned by c and valid until the next call on c. */
 ROSTER_API const char *roster_errdetail(const roster_client *c);
+
+/* roster_uses_shm returns 1 when the client mapped the node's shared-memory region (its
+ * eventual-scope reads then need no system call), 0 when every read uses the socket. */
+ROSTER_API int roster_uses_shm(const roster_client *c);
 
 /* roster_self returns the pid created for this client at connect. */
 ROSTER_API roster_pid roster_self(const roster_client *c);

@@ -11,7 +11,7 @@
 #   1 tables: data and indexes only (pids, scopes, names, claims, members, subs,
 #     monitors, nodes)
 #   2 the change pipeline and the outputs it drives: change, events, notices, repl,
-#     output
+#     output, publish (the shared-memory region)
 #   3 handlers: decode, validate, call tables, submit changes, reply (everything else)
 # A file not listed below is layer 3, so a new table must be named here to be checked as
 # one.
@@ -24,7 +24,7 @@ layer() {
     case "$1" in
     util | hlc) echo 0 ;;
     pids | scopes | names | claims | members | subs | monitors | nodes) echo 1 ;;
-    change | events | notices | repl | output) echo 2 ;;
+    change | events | notices | repl | output | publish) echo 2 ;;
     *) echo 3 ;;
     esac
 }

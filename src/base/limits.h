@@ -55,6 +55,10 @@
                                              the others back (etcd failing over) */
 #define RS_KV_CREATES_MAX 8u              /* creates (single or batched) in flight at once */
 
+/* shared-memory reads (docs/SHM.md): the region's size. The file is sized once and filled
+ * as entries come (its pages cost memory only once written); 0 (--no-shm): no region */
+#define RS_SHM_BYTES_DEFAULT (1024u * 1024u * 1024u)
+
 /* node caps */
 #define RS_HANDSHAKE_TIMEOUT_MS 5000u /* a peer connection must connect and authenticate
                                          within this */

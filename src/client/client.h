@@ -7,11 +7,13 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/limits.h"
 #include "wire/reader.h"
+#include "wire/shm.h"
 #include "wire/wire.h"
 
 /* Request ids: pipelined requests carry this bit, blocking ones never do. Ids only grow, so
@@ -31,6 +33,7 @@
 #define RS_CLIENT_OUT_HIGH (4u * 1024u * 1024u) /* pipelined writes block above this */
 #define RS_CLIENT_READ_EVERY 64u /* see rs_client_out_drain */
 #define RS_CLIENT_DETAIL_MAX 512
+#define RS_CLIENT_SHM_SCOPES 8 /* eventual scopes remembered for shared-memory reads */
 
 struct rs_req;
 /* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
@@ -138,6 +141,15 @@ struct roster_client {
     uint64_t node_inc;
     char node_name[RS_NODE_NAME_MAX + 1];
     char detail[RS_CLIENT_DETAIL_MAX];
+    /* shared-memory reads (shm.c): asked for in HELLO; the fd until mapped; the mapping */
+    int shm_want;
+    int shm_fd;
+    struct rs_shm_view shm;
+    struct rs_shm_bytes shm_meta;     /* lookup's metadata scratch */
+    struct rs_shm_members shm_members; /* members' scratch */
+    /* scopes a socket read showed to be eventual (revision 0): their reads use the region */
+    char shm_known[RS_CLIENT_SHM_SCOPES][RS_SCOPE_MAX + 1];
+    unsigned shm_known_n, shm_known_next;
 };
 
 /* --- errors (conn.c) --- */
@@ -196,6 +208,28 @@ void rs_client_saw_revision(roster_client *c, uint64_t revision);
 int rs_client_copy_buf(roster_buf *dst, const uint8_t *p, size_t n);
 /* rs_client_copy_str copies a byte view into a fixed char array (truncating). */
 void rs_client_copy_str(char *dst, size_t cap, struct rs_bytes b);
+
+/* --- shm.c: reads from the node's shared-memory region --- */
+/* rs_client_shm_want decides from the options and ROSTER_NO_SHM whether to ask for it. */
+void rs_client_shm_want(roster_client *c, const roster_options *opts);
+/* rs_client_recv is recv, or recvmsg taking the region's fd while one is expected. */
+ssize_t rs_client_recv(roster_client *c, void *room, size_t cap);
+/* rs_client_shm_map ends the handshake's fd taking (the fd is mapped on first use). */
+void rs_client_shm_map(roster_client *c);
+/* rs_client_shm_saw records what a socket read of scope answered at revision (0: the
+ * scope is eventual, so later reads of it may use the region). */
+void rs_client_shm_saw(roster_client *c, const char *scope, uint64_t revision);
+void rs_client_shm_unmap(roster_client *c);
+/* Each returns 1 when the region answered (*rc: the call's result, out filled), 0 when the
+ * caller must ask the node over the socket. Arguments are checked by the caller first. */
+int rs_client_shm_lookup(roster_client *c, const char *scope, const void *name, size_t name_len,
+                         roster_entry *out, int *rc);
+int rs_client_shm_members(roster_client *c, const char *scope, const void *group,
+                          size_t group_len, int local_only, roster_entries *out, int *rc);
+int rs_client_shm_is_member(roster_client *c, const char *scope, const void *group,
+                            size_t group_len, roster_pid pid, int *rc);
+int rs_client_shm_count(roster_client *c, const char *scope, const char *node,
+                        roster_counts *out);
 
 /* --- events.c: the event queue --- */
 /* rs_client_evq_push appends a raw frame to the queue: an EVENT frame (ev = its decoded

@@ -68,6 +68,7 @@ static void client_free(roster_client *c)
         close(c->epfd);
     if (c->evfd >= 0)
         close(c->evfd);
+    rs_client_shm_unmap(c);
     rs_buf_fini(&c->out);
     rs_wire_reader_fini(&c->in);
     rs_buf_fini(&c->evq);
@@ -150,7 +151,7 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_HELLO;
-    rs_msg_hello_version_set(&m, RS_WIRE_VERSION);
+    rs_msg_hello_version_set(&m, RS_WIRE_VERSION | (c->shm_want ? RS_HELLO_WANT_SHM : 0));
     rs_msg_hello_magic_set(&m, RS_WIRE_MAGIC);
     size_t nl = client_name ? strlen(client_name) : 0;
     rs_msg_hello_client_name_set(&m, rs_bytes_of(client_name, nl > 255 ? 255 : nl));
@@ -173,6 +174,8 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
         struct rs_msg rep = rs_req_reply(&req);
         r = take_hello(c, &rep);
     }
+    if (r == 0)
+        rs_client_shm_map(c);
     roster_buf_free(&req.prev);
     return r;
 }
@@ -204,7 +207,7 @@ static roster_client *client_new(void)
     roster_client *c = rs_calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->sock = c->epfd = c->evfd = -1;
+    c->sock = c->epfd = c->evfd = c->shm_fd = -1;
     c->next_id = 1;
     c->next_async = 1;
     c->dec.frame_max = RS_FRAME_MAX_CEILING;
@@ -272,6 +275,7 @@ int roster_connect(roster_client **out, const roster_options *opts)
     int saved = errno;
     if (r == 0)
         r = setup_fds(c);
+    rs_client_shm_want(c, opts);
     if (r == 0)
         r = handshake(c, opts->client_name, deadline);
     return finish_connect(c, r, saved, out);

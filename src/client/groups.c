@@ -36,6 +36,8 @@ int roster_is_member(roster_client *c, const char *scope, const void *group, siz
                                   0);
     if (r)
         return r;
+    if (rs_client_shm_is_member(c, scope, group, group_len, pid, &r))
+        return r;
     rs_msg_is_member_flags_set(&m, rs_client_read_opts(c));
     struct rs_req req;
     memset(&req, 0, sizeof req);
@@ -44,5 +46,6 @@ int roster_is_member(roster_client *c, const char *scope, const void *group, siz
         return r;
     struct rs_msg rep = rs_req_reply(&req);
     rs_client_saw_revision(c, rs_msg_is_member_reply_revision(&rep));
+    rs_client_shm_saw(c, scope, rs_msg_is_member_reply_revision(&rep));
     return rs_msg_is_member_reply_yes(&rep) ? 1 : 0;
 }

@@ -172,7 +172,7 @@ static int read_once(roster_client *c, int *full)
         return c->dead_err;
     }
     for (;;) {
-        ssize_t n = recv(c->sock, room, cap, MSG_DONTWAIT);
+        ssize_t n = rs_client_recv(c, room, cap);
         if (n > 0) {
             if (full)
                 *full = (size_t)n == cap;

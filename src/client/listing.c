@@ -282,8 +282,13 @@ int roster_members(roster_client *c, const char *scope, const void *group, size_
     if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group name")))
         return r;
+    if (rs_client_shm_members(c, scope, group, group_len, local_only, out, &r))
+        return r;
     m.type = RS_MSG_MEMBERS;
     rs_msg_members_opts_set(&m, (local_only ? RS_OPT_LOCAL : 0) | rs_client_read_opts(c));
     rs_msg_members_group_set(&m, rs_bytes_of(group, group_len));
-    return list_entries(c, &m, out, timeout_ms);
+    r = list_entries(c, &m, out, timeout_ms);
+    if (r == 0 && out->n)
+        rs_client_shm_saw(c, scope, out->items[0].revision);
+    return r;
 }

@@ -91,6 +91,8 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
     if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, name, name_len, "name")))
         return r;
+    if (rs_client_shm_lookup(c, scope, name, name_len, out, &r))
+        return r;
     m.type = RS_MSG_LOOKUP;
     rs_msg_lookup_flags_set(&m, rs_client_read_opts(c));
     rs_msg_lookup_name_set(&m, rs_bytes_of(name, name_len));
@@ -99,8 +101,10 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
     req.want_meta = 1;
     r = rs_client_request(c, &m, &req, timeout_ms);
     struct rs_msg rep = rs_req_reply(&req);
-    if (r == 0 || r == ROSTER_ENOTFOUND) /* "free at revision R" is an answer too */
+    if (r == 0 || r == ROSTER_ENOTFOUND) { /* "free at revision R" is an answer too */
         rs_client_saw_revision(c, rs_msg_lookup_reply_revision(&rep));
+        rs_client_shm_saw(c, scope, rs_msg_lookup_reply_revision(&rep));
+    }
     if (r) {
         roster_buf_free(&req.meta);
         return r;
@@ -151,6 +155,8 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
     if (node && strlen(node) > RS_NODE_NAME_MAX)
         return rs_client_fail(c, ROSTER_ENAMETOOLONG, "node name longer than %u bytes",
                               RS_NODE_NAME_MAX);
+    if (rs_client_shm_count(c, scope, node, out))
+        return 0;
     m.type = RS_MSG_COUNT;
     rs_msg_count_flags_set(&m, rs_client_read_opts(c));
     rs_msg_count_node_set(&m, rs_bytes_str(node));
@@ -166,6 +172,7 @@ int roster_count(roster_client *c, const char *scope, const char *node, roster_c
         struct rs_msg rep = rs_req_reply(&req);
         out->revision = rs_msg_count_reply_revision(&rep);
         rs_client_saw_revision(c, out->revision);
+        rs_client_shm_saw(c, scope, out->revision);
     }
     return r;
 }

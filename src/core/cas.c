@@ -294,6 +294,11 @@ void rs_cas_on_update(struct rs_core *c, struct rs_client *cl, const struct rs_m
         rs_out_error(c, cl, req, ROSTER_EINVAL, "unknown UPDATE flags 0x%x", (unsigned)flags);
         return;
     }
+    if ((flags & RS_UPDATE_IF_TOKEN) && rs_msg_update_if_token(req) == 0) {
+        /* as in a strong scope: no grant has token 0, so this compare could never hold */
+        rs_out_error(c, cl, req, ROSTER_EINVAL, "if_token 0 is no token (tokens start at 1)");
+        return;
+    }
     struct rs_scope *s = rs_scope_joined_of(c, cl, req);
     if (!s)
         return;

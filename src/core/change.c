@@ -28,7 +28,9 @@
 #include "core/notices.h"
 #include "core/output.h"
 #include "core/pids.h"
+#include "core/publish.h"
 #include "core/repl.h"
+#include "core/util.h"
 
 /* The one place that decides whether a change goes to the peers. */
 static int replicates(const struct rs_change *ch)
@@ -40,7 +42,7 @@ static void name_event(struct rs_core *c, const struct rs_name *n, uint32_t kind
                        uint32_t reason)
 {
     struct rs_scope *s = n->scope;
-    if (s->subs)
+    if (rs_events_wanted(c, s))
         rs_events_emit(c, s, 0, kind, reason, rs_pids_of(c, n->proc),
                        rs_bytes_of(n->key, n->key_len), rs_bytes_of(n->meta, n->meta_len),
                        rs_bytes_of(NULL, 0));
@@ -50,6 +52,7 @@ static void name_event(struct rs_core *c, const struct rs_name *n, uint32_t kind
  * reason. */
 static void shift_events(struct rs_core *c, const struct rs_claims_shift *sh, uint32_t reason)
 {
+    rs_pub_shift(c, sh); /* the region first: it must show the change before any output */
     if (sh->hidden)
         name_event(c, sh->hidden, ROSTER_EV_UNREGISTERED, reason);
     if (sh->shown)
@@ -94,17 +97,25 @@ static int name_put(struct rs_core *c, struct rs_change *ch)
     return 0;
 }
 
+/* New metadata of a claim, and (ch->hlc, from a peer's snapshot) a new stamp: the same
+ * pid was granted the name again while we did not hear it (a handoff away and back, or an
+ * unregister and a register), so its token and its place among the claims change, without
+ * an event if the metadata did not. */
 static int name_update(struct rs_core *c, struct rs_change *ch)
 {
     struct rs_name *n = ch->name;
     struct rs_bytes old = ch->prev;
-    if (!ch->applied && rs_names_set_meta(c, n, ch->meta, &old) != 0)
+    int meta = ch->applied || !rs_bytes_eq(n->meta, n->meta_len, ch->meta.ptr, ch->meta.len);
+    if (meta && !ch->applied && rs_names_set_meta(c, n, ch->meta, &old) != 0)
         return -1;
-    if (n->scope->subs && rs_claims_visible(c, n))
+    if (ch->hlc)
+        n->hlc = ch->hlc;
+    rs_pub_name(c, n);
+    if (meta && rs_events_wanted(c, n->scope) && rs_claims_visible(c, n))
         rs_events_emit(c, n->scope, 0, ROSTER_EV_UPDATED, ROSTER_REASON_NONE,
                        rs_pids_of(c, n->proc), rs_bytes_of(n->key, n->key_len), ch->meta,
                        old);
-    if (!ch->applied)
+    if (meta && !ch->applied)
         rs_free((void *)old.ptr);
     if (replicates(ch))
         rs_repl_op(c, ch->scope, RS_POP_REGISTER, ROSTER_REASON_NONE, n->hlc,
@@ -117,33 +128,35 @@ static int name_update(struct rs_core *c, struct rs_change *ch)
 }
 
 /* A handoff (reason handoff; a peer's snapshot that shows another pid of the same node in
- * the claim uses it too, with reason normal): the new holder's client hears it first (a
- * REGISTERED event with id 0 and the old holder's pid text in PREV, as a conflict's loser
- * hears its loss), then subscribers see the old holder go and the new one come in one
- * batch, then the peers get one op. The new stamp may change the claims' winner order (a
+ * the claim uses it too, with reason normal): subscribers see the old holder go and the
+ * new one come in one batch, then the old holder's client gets UNREGISTERED and the new
+ * holder's client REGISTERED, both with id 0 and reason handoff (as a strong scope tells
+ * them), then the peers get one op. The new stamp may change the claims' winner order (a
  * newer claim under the oldest policy): that is re-resolved last, as after an update. */
 static int name_handoff(struct rs_core *c, struct rs_change *ch)
 {
     struct rs_name *n = ch->name;
     struct rs_scope *s = n->scope;
-    struct rs_pid old = rs_pids_of(c, n->proc), now = rs_pids_of(c, ch->proc);
+    struct rs_proc *from = n->proc;
+    struct rs_pid old = rs_pids_of(c, from), now = rs_pids_of(c, ch->proc);
     int visible = rs_claims_visible(c, n);
+    int handoff = ch->reason == ROSTER_REASON_HANDOFF;
     rs_names_move(c, n, ch->proc, ch->hlc);
+    rs_pub_name(c, n);
     struct rs_bytes key = rs_bytes_of(n->key, n->key_len);
-    struct rs_bytes meta = rs_bytes_of(n->meta, n->meta_len);
-    if (ch->proc->client) {
-        char pb[ROSTER_PID_STRLEN];
-        rs_out_event(c, ch->proc->client, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, 0, 0,
-                     now, s, key, meta, rs_bytes_str(rs_fmt_pid(pb, old)));
-    }
-    if (visible && s->subs) {
-        int handoff = ch->reason == ROSTER_REASON_HANDOFF;
-        rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, ch->reason, old, key, meta,
-                       rs_bytes_of(NULL, 0));
+    struct rs_bytes meta = rs_bytes_of(n->meta, n->meta_len), none = rs_bytes_of(NULL, 0);
+    if (visible && rs_events_wanted(c, s)) {
+        rs_events_emit(c, s, 0, ROSTER_EV_UNREGISTERED, ch->reason, old, key, meta, none);
         rs_events_emit(c, s, 0, ROSTER_EV_REGISTERED,
                        handoff ? ROSTER_REASON_HANDOFF : ROSTER_REASON_NONE, now, key, meta,
-                       rs_bytes_of(NULL, 0));
+                       none);
     }
+    if (handoff && from->client)
+        rs_out_event(c, from->client, ROSTER_EV_UNREGISTERED, ROSTER_REASON_HANDOFF, 0, 0, old,
+                     s, key, meta, none);
+    if (handoff && ch->proc->client)
+        rs_out_event(c, ch->proc->client, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, 0, 0,
+                     now, s, key, meta, none);
     if (replicates(ch))
         rs_repl_op(c, s, RS_POP_HANDOFF, ROSTER_REASON_HANDOFF, n->hlc, now, key, meta);
     struct rs_claims_shift sh;
@@ -193,8 +206,9 @@ static int member_put(struct rs_core *c, struct rs_change *ch)
         return -1;
     if (put.what == RS_MEMBERS_SAME)
         return 0;
+    rs_pub_member_put(c, ch->scope, ch->proc, ch->key, ch->meta);
     int joined = put.what == RS_MEMBERS_JOINED;
-    if (ch->scope->subs)
+    if (rs_events_wanted(c, ch->scope))
         rs_events_emit(c, ch->scope, 1, joined ? ROSTER_EV_JOINED : ROSTER_EV_MEMBER_UPDATED,
                        ROSTER_REASON_NONE, rs_pids_of(c, ch->proc), ch->key, ch->meta,
                        put.old);
@@ -210,8 +224,9 @@ static void member_drop(struct rs_core *c, struct rs_member *m, uint32_t reason)
 {
     struct rs_group *g = m->group;
     struct rs_scope *s = g->scope;
+    rs_pub_member_del(c, m);
     rs_members_remove(c, m);
-    if (s->subs)
+    if (rs_events_wanted(c, s))
         rs_events_emit(c, s, 1, ROSTER_EV_LEFT, reason, rs_pids_of(c, m->proc),
                        rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len),
                        rs_bytes_of(NULL, 0));

@@ -161,7 +161,7 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
         rs_pmons_free(c, n->pmons);
     for (struct rs_pscope *x = n->scopes; x; x = x->next) {
         struct rs_scope *s = rs_scopes_find(c, rs_bytes_of(x->name, x->len));
-        if (s && s->joined && s->subs)
+        if (s && s->joined && rs_events_wanted(c, s))
             rs_events_node(c, s, ROSTER_EV_NODE_DOWN, rs_bytes_of(n->name, n->name_len));
     }
     rs_nodes_mark_down(n, c->wall_ms);

@@ -18,6 +18,7 @@
 #include "core/output.h"
 #include "core/peer_in.h"
 #include "core/pids.h"
+#include "core/publish.h"
 #include "core/registry.h"
 #include "core/route.h"
 #include "core/scope.h"
@@ -26,6 +27,7 @@
 #include "core/subs.h"
 #include "core/subscribe.h"
 #include "core/util.h"
+#include "wire/shm.h"
 
 static int client_eq(const void *item, const void *key)
 {
@@ -69,7 +71,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
         return NULL;
     }
     c->dflt->joined = 1;
-    if (rs_cluster_init(c, cfg) != 0 || rs_strong_init(c, cfg) != 0) {
+    if (rs_cluster_init(c, cfg) != 0 || rs_strong_init(c, cfg) != 0 || rs_pub_init(c, cfg) != 0) {
         rs_core_free(c);
         return NULL;
     }
@@ -93,6 +95,7 @@ void rs_core_free(struct rs_core *c)
     for (size_t i = 0; i < c->clients.cap; i++)
         rs_free(c->clients.slots[i].item);
     rs_cluster_free(c);
+    rs_pub_fini(c);
     rs_map_fini(&c->clients);
     rs_map_fini(&c->procs);
     rs_map_fini(&c->scopes);
@@ -265,7 +268,8 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     rs_msg_hello_reply_incarnation_set(&r, c->inc);
     rs_msg_hello_reply_node_set(&r, rs_bytes_node(c));
     uint64_t magic = rs_msg_hello_magic(m);
-    uint32_t version = rs_msg_hello_version(m);
+    uint32_t opts = rs_msg_hello_version(m); /* the version, and RS_HELLO_WANT_SHM above it */
+    uint32_t version = opts & RS_HELLO_VERSION_MASK;
     if (magic != RS_WIRE_MAGIC || version != RS_WIRE_VERSION) {
         char text[160];
         int n;
@@ -291,6 +295,8 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     uint8_t limits[RS_HELLO_LIMITS_LEN];
     rs_msg_hello_reply_set_message_max(&r, limits, c->lim.message_max);
     rs_msg_hello_reply_pid_set(&r, rs_pids_of(c, p));
+    if ((opts & RS_HELLO_WANT_SHM) && rs_pub_on(c))
+        rs_out_shm_fd(c, cl->conn); /* rides with the reply's bytes */
     rs_out_reply(c, cl, m, &r);
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
                (unsigned long long)cl->conn, cl->name, (int)cl->os_pid, (unsigned)cl->uid,

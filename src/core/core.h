@@ -85,6 +85,10 @@ struct rs_core_config {
     int kv_enabled;          /* strong scopes: the shell has an etcd client (--etcd) */
     uint32_t kv_lease_ttl_ms;/* the node's etcd lease TTL; 0: RS_KV_LEASE_TTL_MS_DEFAULT */
     uint32_t kv_timeout_ms;  /* deadline of one etcd operation; 0: RS_KV_TIMEOUT_MS_DEFAULT */
+    /* shared-memory reads (docs/SHM.md): zero-filled memory of shm_size bytes the shell
+     * mapped (a memfd) for the core to publish the eventual scopes in; NULL: off */
+    void *shm_base;
+    size_t shm_size;
 };
 
 enum rs_input_kind {
@@ -127,6 +131,8 @@ enum rs_output_kind {
                              until a PEER_UP for it, and again after a PEER_GONE) */
     RS_OUT_KV = 6,        /* strong scopes (contract): perform kv, answered as kv_id */
     RS_OUT_KV_CANCEL = 7, /* strong scopes (contract): cancel the stream started as kv_id */
+    RS_OUT_SHM_FD = 8,    /* conn: pass the region's fd with the next bytes written to it
+                             (SCM_RIGHTS); comes right before the HELLO reply's SEND */
 };
 
 struct rs_output {
@@ -213,5 +219,61 @@ void rs_core_nodes_each(const struct rs_core *core,
  * are the sizes clients learned at HELLO. l must pass rs_limits_check. Returns a bit set
  * of the fields raised (1 << index in the order above). Called between applies. */
 unsigned rs_core_raise_limits(struct rs_core *core, const struct rs_limits *l);
+
+
+/* --- Read-only views for the dashboard (src/node/dash*.c; core/view.c) ---------------- */
+
+/* A name or a group as the dashboard lists it (views valid during the call). */
+struct rs_core_entry_view {
+    const char *key;
+    size_t key_len;
+    uint64_t pid_inc, pid_serial; /* names: the holder (visible claim); groups: 0 */
+    const char *node;             /* names: the holder's node name; groups: NULL */
+    size_t node_len;
+    uint64_t members;             /* groups: members; names: 0 */
+    size_t meta_len;
+};
+/* rs_core_names_view calls fn for up to limit names of scope whose key starts with pre,
+ * in no particular order; returns how many names match in all (beyond limit too), or -1
+ * if the scope is unknown. rs_core_groups_view is the same for groups. */
+long rs_core_names_view(const struct rs_core *core, const char *scope, size_t scope_len,
+                        const char *pre, size_t pn, size_t limit,
+                        void (*fn)(void *ctx, const struct rs_core_entry_view *v), void *ctx);
+long rs_core_groups_view(const struct rs_core *core, const char *scope, size_t scope_len,
+                         const char *pre, size_t pn, size_t limit,
+                         void (*fn)(void *ctx, const struct rs_core_entry_view *v), void *ctx);
+
+/* What one pid holds, as rs_core_pid_view reports it: kind 'n' a name, 'g' a membership,
+ * 'm' a monitor a local client holds on it. scope/key are the entry's (for 'm': key is
+ * empty and id the monitor id). */
+struct rs_core_pid_item {
+    char kind;
+    const char *scope;
+    size_t scope_len;
+    const char *key;
+    size_t key_len;
+    uint64_t id;
+};
+/* rs_core_pid_view reports pid's names, memberships and monitors; returns 1 for a local
+ * pid, 2 for a remote pid held here, 0 if this node knows no such pid. */
+int rs_core_pid_view(const struct rs_core *core, uint64_t inc, uint64_t serial,
+                     void (*fn)(void *ctx, const struct rs_core_pid_item *it), void *ctx);
+
+/* An event of the registry as the dashboard's stream shows it: every registry and group
+ * change of every scope, and NODE_UP / NODE_DOWN, whether or not a client subscribed. */
+struct rs_core_tap_event {
+    uint32_t kind;   /* ROSTER_EV_* */
+    uint32_t reason; /* ROSTER_REASON_* */
+    int group;       /* 1 for a group event */
+    const char *scope;
+    size_t scope_len;
+    const uint8_t *key; /* name, group or node name */
+    size_t key_len;
+    uint64_t pid_inc, pid_serial;
+};
+/* rs_core_set_tap makes the core call fn for each such event during rs_core_apply (fn must
+ * not call the core); NULL turns it off. One pointer test per event when off. */
+void rs_core_set_tap(struct rs_core *core,
+                     void (*fn)(void *ctx, const struct rs_core_tap_event *e), void *ctx);
 
 #endif

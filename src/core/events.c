@@ -57,6 +57,11 @@ void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t k
                     uint32_t reason, struct rs_pid pid, struct rs_bytes key,
                     struct rs_bytes meta, struct rs_bytes prev)
 {
+    if (c->tap) {
+        struct rs_core_tap_event e = {kind, reason, group, s->name, s->name_len, key.ptr,
+                                      key.len, pid.inc, pid.serial};
+        c->tap(c->tap_ctx, &e);
+    }
     struct rs_sub *next;
     for (struct rs_sub *sub = s->subs; sub; sub = next) {
         next = sub->snext;
@@ -87,6 +92,11 @@ void rs_events_emit_one(struct rs_core *c, struct rs_sub *sub, int group, uint32
 
 void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name)
 {
+    if (c->tap) {
+        struct rs_core_tap_event e = {kind, 0, 0, s->name, s->name_len, name.ptr, name.len,
+                                      0, 0};
+        c->tap(c->tap_ctx, &e);
+    }
     struct rs_sub *next;
     for (struct rs_sub *sub = s->subs; sub; sub = next) {
         next = sub->snext;

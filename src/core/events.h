@@ -4,6 +4,12 @@
 
 #include "core/internal.h"
 
+/* rs_events_wanted says whether s's events have anybody to go to: a subscription, or the
+ * dashboard's tap (view.c). Callers skip building events otherwise. */
+static inline int rs_events_wanted(const struct rs_core *c, const struct rs_scope *s)
+{
+    return s->subs || c->tap;
+}
 /* rs_events_emit fans one registry (group = 0) or group (group = 1) event out to the
  * matching subscriptions of s, stopping those whose connection is too far behind. */
 void rs_events_emit(struct rs_core *c, struct rs_scope *s, int group, uint32_t kind,

@@ -57,6 +57,7 @@ struct rs_node;
 struct rs_pmon;
 struct rs_kv;
 struct rs_kscope;
+struct rs_shm_writer;
 
 struct rs_client {
     uint64_t conn;
@@ -316,6 +317,8 @@ struct rs_core {
     int oom;                /* memory ran out during this apply */
     uint32_t node_len;
     char node[RS_NODE_NAME_MAX + 1];
+    void (*tap)(void *ctx, const struct rs_core_tap_event *e); /* dashboard (view.c) */
+    void *tap_ctx;
     /* cluster */
     uint64_t wall_ms;         /* of the current input */
     uint64_t hlc;             /* last stamp issued or received */
@@ -346,6 +349,8 @@ struct rs_core {
     uint64_t n_sub_overflows; /* subscriptions ended by an OVERFLOW event */
     uint64_t n_conflicts;     /* a second claim on a unique name, settled by the policy */
     uint64_t n_nodes_down;    /* other nodes declared down */
+    /* shared-memory reads (publish.c): NULL when off */
+    struct rs_shm_writer *shm;
 };
 
 #endif

@@ -127,7 +127,7 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
         if (only)                                                                          \
             rs_events_emit_one(c, only, group, kind, why, (r)->pid, (r)->key, (r)->meta,   \
                                prev);                                                      \
-        else if (s->subs)                                                                  \
+        else if (rs_events_wanted(c, s))                                                   \
             rs_events_emit(c, s, group, kind, why, (r)->pid, (r)->key, (r)->meta, prev);   \
     } while (0)
     if (old && now && old->pid.inc == now->pid.inc && old->pid.serial == now->pid.serial) {

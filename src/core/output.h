@@ -38,6 +38,9 @@ int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_
  * RS_IN_KV results with user kv_id; rs_out_kv_cancel ends the stream started as kv_id. */
 int rs_out_kv(struct rs_core *c, uint64_t kv_id, const etcd_op *op);
 int rs_out_kv_cancel(struct rs_core *c, uint64_t kv_id);
+/* rs_out_shm_fd asks the shell to pass the shared-memory region's fd to conn with the next
+ * bytes it writes there (the HELLO reply). */
+int rs_out_shm_fd(struct rs_core *c, uint64_t conn);
 /* Text helpers for details: printable, truncated forms of keys and pids. */
 const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n);
 const char *rs_fmt_pid(char *buf, struct rs_pid pid);

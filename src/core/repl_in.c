@@ -107,7 +107,7 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
         return;
     if (!s || !s->joined || s->kv)
         return;
-    if (!known && s->subs)
+    if (!known && rs_events_wanted(c, s))
         rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
     rs_repl_snapshot(c, n, s);
 }
@@ -161,9 +161,9 @@ static void put_name(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
     struct rs_name *n = rs_names_claim_of(c, s, p, e->key);
     if (n) {
         n->stale = 0;
-        if (rs_bytes_eq(n->meta, n->meta_len, e->meta.ptr, e->meta.len))
+        if (rs_bytes_eq(n->meta, n->meta_len, e->meta.ptr, e->meta.len) && n->hlc == e->hlc)
             return;
-        ch.kind = RS_CH_NAME_UPDATE;
+        ch.kind = RS_CH_NAME_UPDATE; /* new metadata, or a new stamp (a grant we missed) */
         ch.name = n;
         rs_change_apply(c, &ch);
         return;

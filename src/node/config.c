@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "wire/handshake.h"
+#include "wire/shm.h"
 #include "base/paths.h"
 #include "node/log.h"
 #include <roster.h>
@@ -90,6 +91,10 @@ void rs_config_usage(FILE *f)
             "  --etcd-lease-ttl-ms N  the node's etcd lease: its strong entries go N ms after\n"
             "                       it dies or loses etcd (whole seconds; default %u)\n"
             "  --etcd-timeout-ms N  deadline of one etcd operation (default %u)\n\n"
+            "  --no-shm             publish no shared-memory region: clients read over the\n"
+            "                       socket only (docs/SHM.md)\n"
+            "  --shm-bytes N        size of the shared-memory region (default 1 GiB; pages\n"
+            "                       cost memory only once written; 0: --no-shm)\n"
             "  --data-dir D         reserved: rosterd keeps no state on disk (strong scopes live\n"
             "                       in etcd); accepted if it names a directory\n"
             "  --log-level L        error | warn | info | debug (default info)\n"
@@ -609,6 +614,19 @@ static int set_config(struct parse_state *ps, const char *val)
     return 0;
 }
 
+static int set_shm_bytes(struct parse_state *ps, const char *val)
+{
+    unsigned v;
+    if (parse_uint(val, &v) != 0 || (v != 0 && (v < 16u * 1024u * 1024u || v > RS_SHM_MAX_SIZE))) {
+        fprintf(ps->err,
+                "rosterd: --shm-bytes: '%s': expected 0 (off) or 16 MiB .. %llu bytes\n", val,
+                (unsigned long long)RS_SHM_MAX_SIZE);
+        return -1;
+    }
+    ps->cfg->shm_bytes = v;
+    return 0;
+}
+
 /* The flags besides the limits (limit_flags above). */
 static const struct {
     const char *flag;
@@ -638,6 +656,7 @@ static const struct {
     {"log-format", set_log_format},
     {"http", set_http},
     {"config", set_config},
+    {"shm-bytes", set_shm_bytes},
 };
 #define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
 
@@ -676,6 +695,7 @@ static int set_defaults(struct rsd_config *cfg, FILE *err)
     cfg->etcd_prefix = RS_ETCD_PREFIX_DEFAULT;
     cfg->etcd_lease_ttl_ms = RS_KV_LEASE_TTL_MS_DEFAULT;
     cfg->etcd_timeout_ms = RS_KV_TIMEOUT_MS_DEFAULT;
+    cfg->shm_bytes = RS_SHM_BYTES_DEFAULT;
     return 0;
 }
 
@@ -982,6 +1002,10 @@ static int parse_all(struct rsd_config *cfg, int argc, char **argv, FILE *out, F
         return RS_CONFIG_ERROR;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--no-shm") == 0) {
+            cfg->shm_bytes = 0;
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(err, "rosterd: unexpected argument '%s' (see --help)\n", a);
             return RS_CONFIG_ERROR;

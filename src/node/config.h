@@ -58,6 +58,8 @@ struct rsd_config {
     int argc;                /* the command line, kept for a reload (flags override the file) */
     char **argv;
     struct rs_conffile file; /* the file's entries: argv-like strings of cfg point into it */
+    /* --- shared-memory reads (src/node/shm.c): region bytes, 0 (--no-shm): none --- */
+    unsigned shm_bytes;         /* --shm-bytes, default RS_SHM_BYTES_DEFAULT */
 };
 
 enum rs_config_result {

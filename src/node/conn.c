@@ -160,11 +160,26 @@ void rs_conn_flush(struct rs_conn *c)
         rs_peer_seal_pending(c); /* what gathered since the last write: one record */
     size_t len = c->out.len;
     size_t done = 0;
-    if (len) {
-        uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)len);
+    if (len && c->pass_shm) {
+        /* The region's fd rides with the first bytes (the HELLO reply): nothing else of
+         * this conn is written before them. */
+        ssize_t r = rsd_shm_send(c, c->out.data, len);
+        if (r < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "write failed: %s", strerror((int)-r));
+            rs_conn_close(c, RS_LOG_INFO, why);
+            return;
+        }
+        /* Would block (a fresh socket's buffer is empty: not seen): the client goes without
+         * the region and reads over the socket. */
+        c->pass_shm = 0;
+        done = (size_t)r;
+    }
+    if (len > done) {
+        uv_buf_t b = uv_buf_init((char *)c->out.data + done, (unsigned)(len - done));
         int r = uv_try_write(&c->h.stream, &b, 1);
         if (r >= 0) {
-            done = (size_t)r;
+            done += (size_t)r;
         } else if (r != UV_EAGAIN && r != UV_ENOSYS) {
             char why[96];
             snprintf(why, sizeof why, "write failed: %s", uv_strerror(r));

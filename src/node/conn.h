@@ -45,6 +45,7 @@ struct rs_conn {
     uint8_t writing;
     uint8_t close_requested; /* close once pending output is written (or cannot be) */
     uint8_t closing;         /* uv_close called, CLIENT_GONE fed */
+    uint8_t pass_shm;        /* the next bytes written carry the region's fd (shm.c) */
     int close_level;
     char close_reason[160];
 };

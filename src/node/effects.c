@@ -83,6 +83,12 @@ static void deliver(struct rsd *n)
             rs_log_set_level(out->level);
             rs_log(RS_LOG_INFO, "log level set to %s", rs_log_level_name(rs_log_get_level()));
             break;
+        case RS_OUT_SHM_FD: {
+            struct rs_conn *c = rs_conn_find(n, out->conn);
+            if (c)
+                c->pass_shm = 1; /* the HELLO reply's SEND follows */
+            break;
+        }
         case RS_OUT_KV:
         case RS_OUT_KV_CANCEL:
             break; /* submitted at apply time (rsd_kv_outputs) */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "node/dash.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"
@@ -159,7 +160,57 @@ static const struct {
     rsd_http_handler fn;
 } builtin_routes[] = {
     {"/metrics", get_metrics},
+    {"/", rsd_dash_page},
+    {"/api/state", rsd_dash_state},
+    {"/api/names", rsd_dash_names},
+    {"/api/groups", rsd_dash_groups},
+    {"/api/pid", rsd_dash_pid},
+    {"/events", rsd_dash_events},
 };
+
+const char *rsd_http_arg(const struct rsd_http_reply *r, const char *key)
+{
+    return r->req ? MHD_lookup_connection_value(r->req, MHD_GET_ARGUMENT_KIND, key) : NULL;
+}
+
+/* A stream's reader as MHD wants it: MHD's 0 would mean "call again at once" (a busy
+ * loop), so a stream never returns it. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct rsd_http_stream *st = cls;
+    long n = st->read(st->cls, buf, max);
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free(void *cls)
+{
+    struct rsd_http_stream *st = cls;
+    st->done(st->cls);
+    free(st);
+}
+
+static enum MHD_Result queue_stream(struct MHD_Connection *conn, unsigned status,
+                                    const char *type, const struct rsd_http_stream *in)
+{
+    struct rsd_http_stream *st = malloc(sizeof *st);
+    if (!st) {
+        in->done(in->cls);
+        return MHD_NO;
+    }
+    *st = *in;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
+    if (!resp) {
+        stream_free(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
 
 /* --- the HTTP thread ------------------------------------------------------------------- */
 
@@ -212,12 +263,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strlen(rt->path) != plen || memcmp(rt->path, url, plen) != 0)
             continue;
         struct rsd_http_reply r = {0};
+        r.req = conn;
         if (rt->fn(h, rt->arg, rt->path, q ? q + 1 : NULL, &r) != 0)
             return answer_msg(conn, 500, "internal error (node stopping or out of memory)\n");
+        if (r.stream.read)
+            return queue_stream(conn, r.status ? r.status : 200,
+                                r.content_type ? r.content_type : "text/plain", &r.stream);
         return queue_text(conn, r.status ? r.status : 200,
                           r.content_type ? r.content_type : "text/plain", r.body, r.len);
     }
-    return answer_msg(conn, 404, "not found: try /metrics\n");
+    return answer_msg(conn, 404, "not found: try / (the dashboard) or /metrics\n");
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -275,7 +330,9 @@ int rsd_http_start(struct rsd *n)
     pthread_cond_init(&h->cv, NULL);
     n->http = h;
     for (size_t i = 0; i < sizeof builtin_routes / sizeof builtin_routes[0]; i++)
-        rsd_http_route(h, builtin_routes[i].path, builtin_routes[i].fn, NULL);
+        rsd_http_route(h, builtin_routes[i].path, builtin_routes[i].fn, n);
+    if (rsd_dash_start(n) != 0)
+        return -1;
     int v6 = 0;
     h->fd = bind_listener(cfg->http_host, cfg->http_port, &v6);
     if (h->fd < 0)
@@ -284,7 +341,10 @@ int rsd_http_start(struct rsd *n)
         return -1;
     h->wake.data = h;
     h->wake_ok = 1;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+    /* A thread per connection: the event stream's reader waits for events on its own
+     * thread; scrapes and page loads are a handful of short connections. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG |
                      (v6 ? MHD_USE_IPv6 : 0);
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
                             on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, h->fd,
@@ -297,8 +357,8 @@ int rsd_http_start(struct rsd *n)
         return -1;
     }
     h->fd = -1; /* MHD owns it now */
-    rs_log(RS_LOG_INFO, "metrics at http://%s%s%s:%u/metrics", v6 ? "[" : "", cfg->http_host,
-           v6 ? "]" : "", cfg->http_port);
+    rs_log(RS_LOG_INFO, "dashboard at http://%s%s%s:%u/ (metrics at /metrics)", v6 ? "[" : "",
+           cfg->http_host, v6 ? "]" : "", cfg->http_port);
     return 0;
 }
 
@@ -322,8 +382,10 @@ void rsd_http_stop(struct rsd *n)
     h->tail = &h->head;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
+    rsd_dash_stop(n); /* ends the event streams, so their threads can be joined */
     if (h->d)
         MHD_stop_daemon(h->d); /* joins the HTTP thread */
+    rsd_dash_free(n);
     if (h->fd >= 0)
         close(h->fd);
     pthread_mutex_destroy(&h->mu);

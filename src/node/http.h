@@ -11,14 +11,29 @@
 struct rsd;
 struct rsd_http;
 
+/* A streamed body (the dashboard's event stream): read is called on the connection's own
+ * thread (one thread per connection) and may block for a while; it returns bytes written
+ * to buf (at most max), 0 never, -1 at the end of the stream. done frees cls. */
+struct rsd_http_stream {
+    long (*read)(void *cls, char *buf, size_t max);
+    void (*done)(void *cls);
+    void *cls;
+};
+
 /* What a handler answers: status, content type (a static string) and a malloc'd body the
- * server frees. */
+ * server frees, or a stream (stream.read set: body unused). req is set by the server
+ * before the call: the request, for rsd_http_arg. */
 struct rsd_http_reply {
     unsigned status;
     const char *content_type;
     char *body;
     size_t len;
+    struct rsd_http_stream stream;
+    void *req;
 };
+
+/* rsd_http_arg returns the decoded value of query argument key of r's request, or NULL. */
+const char *rsd_http_arg(const struct rsd_http_reply *r, const char *key);
 
 /* A handler runs on the HTTP thread for a GET of its path (exact match; the query string
  * is in query, or NULL). Returns 0 with *r filled, or -1 for a 500 answer. */
@@ -26,7 +41,7 @@ typedef int (*rsd_http_handler)(struct rsd_http *h, void *arg, const char *path,
                                 const char *query, struct rsd_http_reply *r);
 
 /* rsd_http_start binds cfg->http_host:port and starts the thread with the built-in routes
- * (/metrics); 0, or -1 with a logged reason (the node cannot start). Loop thread. */
+ * (/metrics, and the dashboard's: dash.h); 0, or -1 with a logged reason (the node cannot start). Loop thread. */
 int rsd_http_start(struct rsd *n);
 /* rsd_http_stop fails the loop calls still waiting, stops the thread and frees the server
  * (loop thread; a no-op without --http). */

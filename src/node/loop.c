@@ -4,7 +4,7 @@
  * allows: this file's re-reads the cookie files, reload.c's the config file), the HTTP
  * server of --http (http.c) and the clean stop (every conn closed through CLIENT_GONE /
  * PEER_GONE, every dial target and buffer freed, the HTTP thread joined, the etcd client
- * destroyed after the loop). */
+ * destroyed after the loop). rsd_run tells systemd the node is ready (sdnotify.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/reload.h"
+#include "node/sdnotify.h"
 #include "node/node.h"
 #include "node/peer.h"
 
@@ -99,6 +100,7 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         return -1;
     }
     n->loop_ok = 1;
+    rsd_shm_open(n, cfg->shm_bytes);
     struct rs_core_config cc = {
         .node_name = cfg->name,
         .incarnation = n->incarnation,
@@ -117,6 +119,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         .kv_enabled = cfg->etcd != NULL,
         .kv_lease_ttl_ms = cfg->etcd_lease_ttl_ms,
         .kv_timeout_ms = cfg->etcd_timeout_ms,
+        .shm_base = n->shm_base,
+        .shm_size = n->shm_size,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);
@@ -159,6 +163,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
 
 int rsd_run(struct rsd *n)
 {
+    /* rsd_run follows the listeners' start (main.c): the node now serves. */
+    rsd_sdnotify_ready(&n->loop);
     return uv_run(&n->loop, UV_RUN_DEFAULT);
 }
 
@@ -214,5 +220,6 @@ void rsd_fini(struct rsd *n)
     rs_outputs_fini(&n->outs);
     rs_map_fini(&n->conns);
     rs_free(n->scratch);
+    rsd_shm_close(n); /* after the core: it wrote there */
     memset(n, 0, sizeof *n);
 }

@@ -16,6 +16,7 @@
 struct rs_conn;
 struct rsd_metrics;
 struct rsd_http;
+struct rsd_dash;
 struct rsd_reload;
 struct etcd_client;
 struct kv_reject;
@@ -79,7 +80,12 @@ struct rsd {
      * HTTP server (http.c), the SIGHUP reload of the config file (reload.c) --- */
     struct rsd_metrics *metrics;
     struct rsd_http *http;
+    struct rsd_dash *dash; /* the dashboard's event hub (dash_hub.c; NULL without --http) */
     struct rsd_reload *reload;
+    /* --- shared-memory reads (shm.c): the region's memfd (-1: none) and its mapping --- */
+    int shm_fd;
+    void *shm_base;
+    size_t shm_size;
 };
 
 /* loop.c */
@@ -124,6 +130,15 @@ int rsd_kv_pending(const struct rsd *n);
 void rsd_kv_feed_rejected(struct rsd *n);
 void rsd_kv_stop(struct rsd *n);
 void rsd_kv_free(struct rsd *n);
+
+/* shm.c: rsd_shm_open creates the region of size bytes (0: none; a failure is logged and
+ * leaves the node without one) and returns 0; rsd_shm_close unmaps and closes it.
+ * rsd_shm_send writes bytes to conn c with the region's fd attached (SCM_RIGHTS): bytes
+ * written (0: would block, try later), or -errno. */
+int rsd_shm_open(struct rsd *n, size_t size);
+void rsd_shm_close(struct rsd *n);
+struct rs_conn;
+ssize_t rsd_shm_send(struct rs_conn *c, const void *p, size_t len);
 
 /* list helpers */
 static inline void rs_list_init(struct rs_link *l) { l->prev = l->next = l; }

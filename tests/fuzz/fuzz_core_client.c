@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "core/core.h"
+#include "wire/shm.h"
 #include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -148,6 +149,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.lim.outbuf_max = 16384;
     struct rs_core_config cfg = {.node_name = "fuzz", .incarnation = 0x1122334455667788ull,
                                  .hash_seed = 42, .limits = f.lim};
+    /* the core publishes into a shared-memory region too (docs/SHM.md): emptied at the end */
+    uint8_t *shm = calloc(1, RS_SHM_MIN_SIZE);
+    if (!shm)
+        return 0;
+    cfg.shm_base = shm;
+    cfg.shm_size = RS_SHM_MIN_SIZE;
     f.core = rs_core_new(&cfg);
     if (!f.core)
         abort();
@@ -198,7 +205,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st.clients || st.pids || st.names || st.groups || st.members || st.subscriptions ||
         st.monitors)
         abort();
+    struct rs_shm_view v = {shm, RS_SHM_MIN_SIZE};
+    struct rs_shm_scope_info si;
+    if (rs_shm_view_check(&v) != 0 ||
+        (rs_shm_find_scope(&v, "default", 7, &si) == RS_SHM_FOUND &&
+         (si.names || si.groups || si.members)))
+        abort(); /* every entry left the node: the region must show none */
     rs_outputs_fini(&f.out);
     rs_core_free(f.core);
+    free(shm);
     return 0;
 }

@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "core/core.h"
+#include "wire/shm.h"
 #include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -166,6 +167,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.lim.outbuf_max = 1u << 30;
     struct rs_core_config cfg = {.node_name = "fz", .incarnation = SELF_INC, .hash_seed = 9,
                                  .limits = f.lim, .heartbeat_ms = 500, .down_after_ms = 3000};
+    /* the core publishes into a shared-memory region too (docs/SHM.md): emptied at the end */
+    uint8_t *shm = calloc(1, RS_SHM_MIN_SIZE);
+    if (!shm)
+        return 0;
+    cfg.shm_base = shm;
+    cfg.shm_size = RS_SHM_MIN_SIZE;
     f.core = rs_core_new(&cfg);
     if (!f.core)
         abort();
@@ -227,7 +234,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st.clients || st.pids || st.names || st.groups || st.members || st.subscriptions ||
         st.monitors)
         abort();
+    struct rs_shm_view v = {shm, RS_SHM_MIN_SIZE};
+    struct rs_shm_scope_info si;
+    if (rs_shm_view_check(&v) != 0 ||
+        (rs_shm_find_scope(&v, "default", 7, &si) == RS_SHM_FOUND &&
+         (si.names || si.groups || si.members)))
+        abort(); /* every entry left the node: the region must show none */
     rs_outputs_fini(&f.out);
     rs_core_free(f.core);
+    free(shm);
     return 0;
 }

@@ -289,7 +289,7 @@ struct sim_held *held_local(struct sim_world *w, int node, int scope, int group,
         if (!x->alive || x->observer || x->node != node || x->node_inc != w->nodes[node].inc)
             continue;
         struct sim_held *h = held_find(x, scope, group, key, pid);
-        if (h) {
+        if (h && !h->gone_due) {
             if (client)
                 *client = o;
             return h;
@@ -390,7 +390,7 @@ static void on_handoff_reply(struct sim_world *w, size_t ci, const struct sim_pe
     struct sim_client *to = &w->cl[pi->client];
     char meta[SIM_META_MAX];
     snprintf(meta, sizeof meta, "%s", h->meta);
-    held_del(&w->cl[holder], h);
+    h->gone_due = 1; /* until the old holder's client hears of it, in this same step */
     GROW(to->held, to->nheld, to->capheld);
     struct sim_held *n = &to->held[to->nheld++];
     memset(n, 0, sizeof *n);
@@ -417,7 +417,9 @@ static void on_update_reply(struct sim_world *w, size_t ci, const struct sim_pen
     struct sim_held *h = NULL;
     int32_t want = 0;
     int either = 0;
-    if (!joined) {
+    if ((flags & RS_UPDATE_IF_TOKEN) && rs_msg_update_if_token(&pd->req) == 0) {
+        want = ROSTER_EINVAL;
+    } else if (!joined) {
         want = ROSTER_ENOSCOPE;
     } else if (member) {
         h = held_local(w, c->node, pd->scope, 1, pd->key, &pd->pid, &holder);
@@ -884,22 +886,28 @@ static void on_conflict(struct sim_world *w, size_t ci, const struct rs_msg *m)
     w->n_conflicts++;
 }
 
-/* The new holder's client hears of a handoff (REGISTERED, id 0, reason handoff) right
- * after the caller's reply moved the holding to it. */
-static void on_handoff_notice(struct sim_world *w, size_t ci, const struct rs_msg *m)
+/* The old and the new holder's clients hear of a handoff (UNREGISTERED and REGISTERED,
+ * id 0, reason handoff) right after the caller's reply moved the holding. */
+static void on_handoff_notice(struct sim_world *w, size_t ci, uint32_t kind,
+                              const struct rs_msg *m)
 {
     struct sim_client *c = &w->cl[ci];
     char key[SIM_KEY_MAX], p[48];
     set_copy_bytes(key, sizeof key, rs_msg_event_key(m));
     pidtxt(m->pid, p, sizeof p);
+    int out = kind == ROSTER_EV_UNREGISTERED;
     struct sim_held *h = held_find(c, scope_index(m->scope), 0, key, &m->pid);
-    if (!h || !h->notice_due) {
-        sim_fail(w, "n%d: handoff notice for %s pid %s, which client %zu was not handed "
-                    "(or a second notice)",
-                 c->node, key, p, ci);
+    if (!h || !(out ? h->gone_due : h->notice_due)) {
+        sim_fail(w, "n%d: handoff %s notice for %s pid %s, which client %zu was not %s (or a "
+                    "second notice)",
+                 c->node, out ? "UNREGISTERED" : "REGISTERED", key, p, ci,
+                 out ? "handed away" : "handed");
         return;
     }
-    h->notice_due = 0;
+    if (out)
+        held_del(c, h);
+    else
+        h->notice_due = 0;
 }
 
 static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
@@ -916,9 +924,9 @@ static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
         on_down(w, c, reason, m);
     else if (kind == ROSTER_EV_CONFLICT)
         on_conflict(w, ci, m);
-    else if (kind == ROSTER_EV_REGISTERED && reason == ROSTER_REASON_HANDOFF &&
-             rs_msg_event_id(m) == 0)
-        on_handoff_notice(w, ci, m);
+    else if ((kind == ROSTER_EV_REGISTERED || kind == ROSTER_EV_UNREGISTERED) &&
+             reason == ROSTER_REASON_HANDOFF && rs_msg_event_id(m) == 0)
+        on_handoff_notice(w, ci, kind, m);
     else if ((kind >= ROSTER_EV_REGISTERED && kind <= ROSTER_EV_OVERFLOW) ||
              kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
         on_sub_event(w, c, kind, snap, m);
@@ -952,6 +960,7 @@ static void on_observer_frame(struct sim_world *w, struct sim_client *c, const s
             o->nodes[o->nnodes].inc = rs_msg_nodes_item_incarnation(m);
             o->nodes[o->nnodes].state = (int)rs_msg_nodes_item_state(m);
             o->nodes[o->nnodes].self = rs_msg_nodes_item_self(m);
+            o->nodes[o->nnodes].down_since = rs_msg_nodes_item_down_since(m);
             o->nnodes++;
         }
         return;

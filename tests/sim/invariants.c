@@ -1,8 +1,9 @@
 /* invariants.c: the checks of the simulator.
  *
  * inv_step runs after every input a node handles: its statistics agree with the clients the
- * simulator gave it, and (deep scans) no group is empty and no entry belongs to a pid that
- * died longer ago than a failure detector plus delivery delays allow. Checks that belong to
+ * simulator gave it, and (deep scans) no group is empty, no entry belongs to a pid that
+ * died longer ago than a failure detector plus delivery delays allow, and NODES gives a
+ * down node the time it went down (no other node a time). Checks that belong to
  * a single reply or event (pid reuse, monitors firing once, conflict notices, subscription
  * replay) run in client.c as the frames arrive.
  *
@@ -69,6 +70,35 @@ static void check_ghosts(struct sim_world *w, int node, int scope, const struct 
     }
 }
 
+/* NODES of node i: a down record carries the (wall clock) time it was declared down (a
+ * real time, not after the node's clock, which may have been stepped back a few seconds
+ * since), any other none; after convergence the current incarnation of every node is up
+ * (a record of an earlier one may linger: down, or connecting if only gossip named it). */
+static void check_node_listing(struct sim_world *w, int i)
+{
+    if (!w->cluster || obs_nodes(w, i) != 0)
+        return;
+    uint64_t wall = (uint64_t)((int64_t)(SIM_WALL_BASE + w->now) + w->nodes[i].skew);
+    for (size_t k = 0; k < w->obs.nnodes && !w->failed; k++) {
+        const char *name = w->obs.nodes[k].name;
+        int state = w->obs.nodes[k].state;
+        uint64_t since = w->obs.nodes[k].down_since, inc = w->obs.nodes[k].inc;
+        int current = 0;
+        for (int j = 0; j < w->n; j++)
+            current |= strcmp(w->nodes[j].name, name) == 0 && w->nodes[j].inc == inc;
+        int ok = state == ROSTER_NODE_DOWN
+                     ? since >= SIM_WALL_BASE - 60000 && since <= wall + 60000
+                     : since == 0;
+        if (ok && w->converged && current)
+            ok = state == ROSTER_NODE_UP;
+        if (!ok)
+            sim_fail(w, "n%d lists node %s (incarnation %016llx, %s) as state %d, down "
+                        "since %llu",
+                     i, name, (unsigned long long)inc, current ? "current" : "earlier", state,
+                     (unsigned long long)since);
+    }
+}
+
 void inv_step(struct sim_world *w, int node, int deep)
 {
     struct sim_set *view = &w->scratch_view;
@@ -88,10 +118,12 @@ void inv_step(struct sim_world *w, int node, int deep)
     n->scanned = st;
     n->scanned_at = w->now;
     uint64_t names = 0, members = 0;
+    check_node_listing(w, node);
     for (int s = 0; s < SIM_NSCOPES && !w->failed; s++) {
         if (!joined(w, node, s) || obs_view(w, node, s, view) != 0)
             continue;
         check_ghosts(w, node, s, view);
+        region_check(w, node, s, view);
         for (size_t i = 0; i < view->n; i++) {
             names += !view->v[i].group;
             members += view->v[i].group;
@@ -223,9 +255,10 @@ static void check_monitors(struct sim_world *w)
             sim_fail(w, "n%d: client %zu has %zu requests without a reply", cl->node, c,
                      cl->npend);
         for (size_t h = 0; h < cl->nheld && !w->failed; h++)
-            if (cl->held[h].notice_due)
-                sim_fail(w, "n%d: client %zu was handed %s/%s but never told", cl->node, c,
-                         sim_scope_name(cl->held[h].scope), cl->held[h].key);
+            if (cl->held[h].notice_due || cl->held[h].gone_due)
+                sim_fail(w, "n%d: client %zu was handed %s %s/%s but never told", cl->node, c,
+                         cl->held[h].gone_due ? "away" : "", sim_scope_name(cl->held[h].scope),
+                         cl->held[h].key);
         for (size_t k = 0; k < cl->nmons && !w->failed; k++) {
             struct sim_mon *m = &cl->mons[k];
             struct sim_pidinfo *pi = pid_info(w, m->pid);

@@ -198,6 +198,10 @@ void sim_node_start(struct sim_world *w, int i)
         .priorities = w->prio,
         .n_priorities = (size_t)w->n,
     };
+    free(n->shm); /* a restart publishes into a fresh region, as rosterd does */
+    n->shm = region_new();
+    cfg.shm_base = n->shm;
+    cfg.shm_size = n->shm ? SIM_SHM_BYTES : 0;
     n->core = rs_core_new(&cfg);
     if (!n->core) {
         sim_fail(w, "n%d: rs_core_new failed", i);
@@ -348,8 +352,11 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
 
 static void teardown(struct sim_world *w)
 {
-    for (int i = 0; i < w->n; i++)
+    for (int i = 0; i < w->n; i++) {
         rs_core_free(w->nodes[i].core);
+        free(w->nodes[i].shm);
+        w->nodes[i].shm = NULL;
+    }
     for (size_t c = 0; c < w->ncl; c++)
         client_free(&w->cl[c]);
     free(w->cl);

@@ -164,6 +164,7 @@ struct sim_held {
     char meta[SIM_META_MAX];
     uint64_t token;  /* names: the grant's fencing token (0: not known yet) */
     int notice_due;  /* handed to this client: its REGISTERED (handoff) notice is due */
+    int gone_due;    /* handed away: its UNREGISTERED (handoff) notice is due, then it goes */
 };
 
 struct sim_sub {
@@ -227,6 +228,7 @@ struct sim_node {
     char name[8];
     char addr[32];
     struct rs_core *core; /* NULL while crashed */
+    void *shm;            /* its shared-memory region (region.c), fresh at every start */
     uint64_t inc;
     int64_t skew;          /* wall clock offset, ms */
     uint32_t scopes;       /* bit s: joined scope s */
@@ -258,6 +260,7 @@ struct sim_obs {
         uint64_t inc;
         int state;
         int self;
+        uint64_t down_since; /* wall clock ms of a DOWN node's declaration */
     } nodes[SIM_MAX_NODES * 4];
     size_t nnodes;
 };
@@ -358,6 +361,10 @@ void work_fault(struct sim_world *w);
 
 /* observe.c */
 int obs_view(struct sim_world *w, int node, int scope, struct sim_set *out);
+/* region.c: a node's shared-memory region, and the check that it shows what view lists */
+#define SIM_SHM_BYTES (4u * 1024u * 1024u)
+void *region_new(void);
+void region_check(struct sim_world *w, int node, int scope, const struct sim_set *view);
 int obs_groups(struct sim_world *w, int node, int scope, struct sim_set *out);
 int obs_nodes(struct sim_world *w, int node);
 /* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */

@@ -150,7 +150,7 @@ static void test_handoff(void)
             i1 = i;
     }
     ASSERT_EQ(i1, i0 + 1);
-    /* the new holder's client: REGISTERED, id 0, reason handoff, PREV = the old holder */
+    /* the new holder's client: REGISTERED, id 0, reason handoff */
     ASSERT_EQ(h_nevents(&h, 2), 1);
     const struct rs_msg *n = h_event(&h, 2, 0);
     ASSERT_EQ(h_ev_kind(n), ROSTER_EV_REGISTERED);
@@ -158,11 +158,24 @@ static void test_handoff(void)
     ASSERT_U64_EQ(rs_msg_event_id(n), 0);
     ASSERT(h_pid_eq(n->pid, q));
     ASSERT(h_bytes_is(rs_msg_event_key(n), "db"));
-    char pb[ROSTER_PID_STRLEN];
-    snprintf(pb, sizeof pb, "%016llx.%llu", (unsigned long long)p.inc,
-             (unsigned long long)p.serial);
-    ASSERT(h_bytes_is(rs_msg_event_prev_meta(n), pb));
-    ASSERT_EQ(h_nevents(&h, 1), 0); /* the caller only gets its reply */
+    ASSERT(h_bytes_is(rs_msg_event_meta(n), "cfg"));
+    /* the old holder's client (here the caller): UNREGISTERED, id 0, reason handoff */
+    ASSERT_EQ(h_nevents(&h, 1), 1);
+    const struct rs_msg *o = h_event(&h, 1, 0);
+    ASSERT_EQ(h_ev_kind(o), ROSTER_EV_UNREGISTERED);
+    ASSERT_EQ(h_ev_reason(o), ROSTER_REASON_HANDOFF);
+    ASSERT_U64_EQ(rs_msg_event_id(o), 0);
+    ASSERT(h_pid_eq(o->pid, p));
+    ASSERT(h_bytes_is(rs_msg_event_key(o), "db"));
+    /* the order, as a strong scope gives it: subscribers, the old holder, the new holder */
+    size_t io = 0, in = 0;
+    for (size_t i = 0; i < h.nf; i++) {
+        if (&h.f[i].m == o)
+            io = i;
+        if (&h.f[i].m == n)
+            in = i;
+    }
+    ASSERT(i1 < io && io < in);
     /* the table: q holds it with the new token; the old token is stale */
     ASSERT_EQ(h_lookup(&h, 3, NULL, "db"), 0);
     ASSERT(h_pid_eq(h_reply(&h)->pid, q));
@@ -226,7 +239,11 @@ static void test_handoff_rules(void)
     ASSERT_EQ(handoff(&h, 1, NULL, "db", p2, t1), 0);
     uint64_t t2 = rs_msg_handoff_reply_token(h_reply(&h));
     ASSERT(t2 > t1);
-    ASSERT_EQ(h_nevents(&h, 1), 1); /* p2's client is told, even when it is the caller */
+    ASSERT_EQ(h_nevents(&h, 1), 2); /* p's and p2's client is told, even as the caller */
+    ASSERT_EQ(h_ev_kind(h_event(&h, 1, 0)), ROSTER_EV_UNREGISTERED);
+    ASSERT(h_pid_eq(h_event(&h, 1, 0)->pid, p));
+    ASSERT_EQ(h_ev_kind(h_event(&h, 1, 1)), ROSTER_EV_REGISTERED);
+    ASSERT(h_pid_eq(h_event(&h, 1, 1)->pid, p2));
     /* a client of the same user acts for the holder's client: it moves the name to itself */
     ASSERT_EQ(handoff(&h, 2, NULL, "db", q, 0), 0);
     ASSERT_EQ(h_lookup(&h, 1, NULL, "db"), 0);
@@ -312,8 +329,10 @@ static void test_update_name(void)
     ASSERT_EQ(h_lookup(&h, 4, NULL, "db"), 0);
     ASSERT(h_bytes_is(h_reply(&h)->meta, "v6"));
     ASSERT_U64_EQ(rs_msg_lookup_reply_token(h_reply(&h)), t); /* updates keep the token */
-    /* flags and validation */
+    /* flags and validation; no grant has token 0 */
     ASSERT_EQ(update(&h, 1, "db", "v", 0x80, 0, "", NOPID), ROSTER_EINVAL);
+    ASSERT_EQ(update(&h, 1, "db", "v", RS_UPDATE_IF_TOKEN, 0, "", NOPID), ROSTER_EINVAL);
+    ASSERT(h_bytes_is(h_reply(&h)->prev, "if_token 0 is no token (tokens start at 1)"));
     ASSERT_EQ(update(&h, 1, "", "v", 0, 0, "", NOPID), ROSTER_EINVAL);
     h_fini(&h);
 }
@@ -588,6 +607,37 @@ static void test_cluster_snapshot_replaces_claim_atomically(void)
     cl_fini(&cl);
 }
 
+/* A peer that missed a new grant of a name to the same pid (here an unregister and a
+ * register; a handoff away and back is the same) learns the new token from the snapshot of
+ * the next connection, with no event when the metadata is the same. (Simulator seed 3971
+ * of the token check: before, the peer kept the old stamp.) */
+static void test_cluster_snapshot_brings_new_token(void)
+{
+    two_nodes(); /* a dialed b */
+    struct rs_pid p = cl_client(&cl, A, 1);
+    cl_client(&cl, B, 1);
+    cl_subscribe(&cl, B, 1, "", ROSTER_SUB_ALL);
+    ASSERT_EQ(cl_register(&cl, A, 1, p, "", "db", "m"), 0);
+    cl_pump(&cl);
+    uint64_t t1 = cl_token(A, 1, "db", NULL);
+    ASSERT_EQ(cl_unregister(&cl, A, 1, "", "db"), 0);
+    ASSERT_EQ(cl_register(&cl, A, 1, p, "", "db", "m"), 0);
+    uint64_t t2 = cl_token(A, 1, "db", NULL);
+    ASSERT(t2 > t1);
+    /* both sides switch to a new connection: the two P_OPs are lost with the old one */
+    cl_peer_up_gen(&cl, A, B, 1, 1);
+    cl_peer_up_gen(&cl, B, A, 0, 1);
+    cl_peer_gone_gen(&cl, A, B, 0);
+    cl_peer_gone_gen(&cl, B, A, 0);
+    cn_clear(&cl.n[B]);
+    cl_pump(&cl);
+    struct rs_pid h;
+    ASSERT_U64_EQ(cl_token(B, 1, "db", &h), t2);
+    ASSERT(cl_pid_eq(h, p));
+    ASSERT_EQ(cl_nevents(&cl.n[B], 1), 0);
+    cl_fini(&cl);
+}
+
 /* A peer rejects a handoff op with another reason (a malformed frame fails the node). */
 static void test_cluster_bad_handoff_op(void)
 {
@@ -614,4 +664,4 @@ TEST_MAIN(T(test_token_register_lookup), T(test_check_token), T(test_handoff),
           T(test_handoff_rules), T(test_handoff_entries_limit), T(test_update_name),
           T(test_update_member), T(test_campaign_eventual), T(test_cluster_token_and_handoff),
           T(test_cluster_owner_node_only), T(test_cluster_snapshot_replaces_claim_atomically),
-          T(test_cluster_bad_handoff_op))
+          T(test_cluster_snapshot_brings_new_token), T(test_cluster_bad_handoff_op))

@@ -1,0 +1,98 @@
+# rosterctl.bash: bash completion for rosterctl (docs/CLI.md): commands, each command's
+# flags, and the names of the scopes the running node has (asked with `rosterctl scopes`
+# on the socket the command line names). Installed as
+# share/bash-completion/completions/rosterctl; the command list is checked against
+# `rosterctl --help` by tests/pkg/test_completion.sh.
+
+_rosterctl_commands="status nodes scopes scope-create scope-join scope-leave lookup names
+members groups count register elect check-token handoff update unregister join leave watch
+monitor send publish call multi-call ping log-level top help"
+_rosterctl_globals="--socket --json --timeout --scope --help"
+
+# The flags a command takes besides the global ones.
+_rosterctl_flags() {
+    case "$1" in
+    nodes) echo "" ;;
+    scope-create) echo "--strong" ;;
+    lookup) echo "--stale" ;;
+    names | groups) echo "--prefix --pid --limit --stale" ;;
+    members) echo "--local --stale" ;;
+    count) echo "--node --stale" ;;
+    register | elect | join) echo "--meta --recv --reply-with" ;;
+    handoff) echo "--if-token" ;;
+    update) echo "--meta --if-token --if-meta --member" ;;
+    watch) echo "--snapshot --from-revision --exact --registry --groups" ;;
+    send) echo "--confirm" ;;
+    publish | multi-call) echo "--local" ;;
+    top) echo "--once --interval --limit" ;;
+    esac
+}
+
+# Scope names from the node, on the socket given with --socket if any; quietly nothing
+# when no node answers within a second.
+_rosterctl_scopes() {
+    local sock=() i
+    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+        case "${COMP_WORDS[i]}" in
+        --socket) sock=(--socket "${COMP_WORDS[i + 1]}") ;;
+        --socket=*) sock=(--socket "${COMP_WORDS[i]#--socket=}") ;;
+        esac
+    done
+    "${COMP_WORDS[0]}" "${sock[@]}" --timeout 1000 scopes 2>/dev/null | while read -r s _; do
+        printf '%s\n' "$s"
+    done
+}
+
+_rosterctl() {
+    local cur prev cmd="" i
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    # The command is the first word that is neither an option nor an option's value.
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+        --socket | --timeout | --scope) ((i++)) ;;
+        -*) ;;
+        *) cmd="${COMP_WORDS[i]}"; break ;;
+        esac
+    done
+    case "$prev" in
+    --socket)
+        COMPREPLY=($(compgen -f -- "$cur"))
+        return ;;
+    --scope)
+        COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
+        return ;;
+    --timeout | --limit | --interval | --pid | --prefix | --meta | --if-token | --if-meta | \
+        --member | --node | --from-revision)
+        return ;;
+    --reply-with)
+        COMPREPLY=($(compgen -c -- "$cur"))
+        return ;;
+    esac
+    if [[ "$cur" == --scope=* ]]; then
+        COMPREPLY=($(compgen -P --scope= -W "$(_rosterctl_scopes)" -- "${cur#--scope=}"))
+        return
+    fi
+    if [ -z "$cmd" ]; then
+        if [[ "$cur" == -* ]]; then
+            COMPREPLY=($(compgen -W "$_rosterctl_globals" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$_rosterctl_commands" -- "$cur"))
+        fi
+        return
+    fi
+    case "$cmd" in
+    scope-join | scope-leave)
+        if [[ "$cur" != -* ]]; then
+            COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
+            return
+        fi ;;
+    log-level)
+        COMPREPLY=($(compgen -W "error warn info debug" -- "$cur"))
+        return ;;
+    esac
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_rosterctl_flags "$cmd") $_rosterctl_globals" -- "$cur"))
+    fi
+}
+complete -F _rosterctl rosterctl
