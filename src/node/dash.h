@@ -23,6 +23,8 @@ int rsd_dash_names(struct rsd_http *h, void *arg, const char *path, const char *
                    struct rsd_http_reply *r);
 int rsd_dash_groups(struct rsd_http *h, void *arg, const char *path, const char *query,
                     struct rsd_http_reply *r);
+int rsd_dash_members(struct rsd_http *h, void *arg, const char *path, const char *query,
+                     struct rsd_http_reply *r);
 int rsd_dash_pid(struct rsd_http *h, void *arg, const char *path, const char *query,
                  struct rsd_http_reply *r);
 int rsd_dash_events(struct rsd_http *h, void *arg, const char *path, const char *query,

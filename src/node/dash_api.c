@@ -141,7 +141,7 @@ int rsd_dash_state(struct rsd_http *h, void *arg, const char *path, const char *
     return reply_json(r, body, len);
 }
 
-/* --- /api/names and /api/groups: a prefix search in one scope ---------------------------- */
+/* --- /api/names and /api/groups: a prefix search in one scope; /api/members: a group ---- */
 
 struct entry {
     char *key;
@@ -153,7 +153,7 @@ struct entry {
 
 struct list_job {
     const char *scope, *pre;
-    int groups;
+    int groups; /* 0 names, 1 groups, 2 members of group pre */
     long total;
     struct entry *v;
     size_t n;
@@ -185,8 +185,13 @@ static void take_entry(void *ctx, const struct rs_core_entry_view *e)
 static void take_list(struct rsd *n, void *arg)
 {
     struct list_job *j = arg;
-    j->total = (j->groups ? rs_core_groups_view : rs_core_names_view)(
-        n->core, j->scope, strlen(j->scope), j->pre, strlen(j->pre), LIST_MAX, take_entry, j);
+    long (*view)(const struct rs_core *, const char *, size_t, const char *, size_t, size_t,
+                 void (*)(void *, const struct rs_core_entry_view *), void *) =
+        j->groups == 2 ? rs_core_members_view
+        : j->groups    ? rs_core_groups_view
+                       : rs_core_names_view;
+    j->total = view(n->core, j->scope, strlen(j->scope), j->pre, strlen(j->pre), LIST_MAX,
+                    take_entry, j);
 }
 
 static int by_key(const void *a, const void *b)
@@ -201,7 +206,7 @@ static int list(struct rsd_http *h, struct rsd_http_reply *r, int groups)
 {
     struct list_job j = {0};
     j.scope = rsd_http_arg(r, "scope");
-    j.pre = rsd_http_arg(r, "prefix");
+    j.pre = rsd_http_arg(r, groups == 2 ? "group" : "prefix");
     if (!j.scope || !*j.scope)
         j.scope = "default";
     if (!j.pre)
@@ -215,10 +220,11 @@ static int list(struct rsd_http *h, struct rsd_http_reply *r, int groups)
     size_t len = 0;
     FILE *f = rc == 0 && !j.oom ? open_memstream(&body, &len) : NULL;
     if (f) {
-        qsort(j.v, j.n, sizeof *j.v, by_key);
+        if (groups != 2)
+            qsort(j.v, j.n, sizeof *j.v, by_key);
         fputs("{\"scope\":", f);
         rsd_dash_json_str(f, j.scope, strlen(j.scope));
-        fputs(",\"prefix\":", f);
+        fputs(groups == 2 ? ",\"group\":" : ",\"prefix\":", f);
         rsd_dash_json_str(f, j.pre, strlen(j.pre));
         fprintf(f, ",\"known\":%s,\"total\":%ld,\"items\":[", j.total < 0 ? "false" : "true",
                 j.total < 0 ? 0 : j.total);
@@ -226,7 +232,7 @@ static int list(struct rsd_http *h, struct rsd_http_reply *r, int groups)
             const struct entry *x = &j.v[i];
             fputs(i ? ",{\"key\":" : "{\"key\":", f);
             rsd_dash_json_str(f, x->key, x->key_len);
-            if (groups)
+            if (groups == 1)
                 fprintf(f, ",\"members\":%" PRIu64 "}", x->members);
             else {
                 fprintf(f, ",\"pid\":\"%016" PRIx64 ".%" PRIu64 "\",\"meta_len\":%zu,\"node\":",
@@ -266,6 +272,15 @@ int rsd_dash_groups(struct rsd_http *h, void *arg, const char *path, const char 
     (void)path;
     (void)query;
     return list(h, r, 1);
+}
+
+int rsd_dash_members(struct rsd_http *h, void *arg, const char *path, const char *query,
+                     struct rsd_http_reply *r)
+{
+    (void)arg;
+    (void)path;
+    (void)query;
+    return list(h, r, 2);
 }
 
 /* --- /api/pid: what one pid holds ------------------------------------------------------ */

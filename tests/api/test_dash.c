@@ -181,6 +181,12 @@ static void test_page_and_views(void)
     ASSERT_EQ(http_get(port, "/api/groups?prefix=w", g_buf, sizeof g_buf), 200);
     ASSERT(strstr(g_buf, "{\"key\":\"workers\",\"members\":1}"));
 
+    ASSERT_EQ(http_get(port, "/api/members?group=workers", g_buf, sizeof g_buf), 200);
+    ASSERT(strstr(g_buf, "\"known\":true,\"total\":1"));
+    ASSERT(strstr(g_buf, pid));
+    ASSERT_EQ(http_get(port, "/api/members?group=nope", g_buf, sizeof g_buf), 200);
+    ASSERT(strstr(g_buf, "\"known\":false"));
+
     char path[128];
     snprintf(path, sizeof path, "/api/pid?pid=%s", pid);
     ASSERT_EQ(http_get(port, path, g_buf, sizeof g_buf), 200);
