@@ -13,14 +13,35 @@
 
 #define LIST_MAX 500 /* names or groups one answer lists; the total is counted past it */
 
+/* utf8_len returns the length of the valid UTF-8 sequence at p[0, n) (2 to 4 bytes; no
+ * overlong form, surrogate or code point past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || p[0] > 0xf4 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return len;
+}
+
 void rsd_dash_json_str(FILE *f, const char *p, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)p;
     fputc('"', f);
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
+        unsigned char c = u[i];
+        size_t k;
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
+        else if (c >= 0x80 && (k = utf8_len(u + i, n - i)) > 0) {
+            fwrite(u + i, 1, k, f); /* valid UTF-8 goes as it is */
+            i += k - 1;
+        } else if (c < 0x20 || c >= 0x7f)
             fprintf(f, "\\u%04x", c);
         else
             fputc(c, f);
