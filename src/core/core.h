@@ -243,6 +243,13 @@ long rs_core_groups_view(const struct rs_core *core, const char *scope, size_t s
                          const char *pre, size_t pn, size_t limit,
                          void (*fn)(void *ctx, const struct rs_core_entry_view *v), void *ctx);
 
+/* rs_core_members_view calls fn for up to limit members of group in scope (pid, its node;
+ * key is the group); returns the group's member count, or -1 if the scope or the group is
+ * unknown. */
+long rs_core_members_view(const struct rs_core *core, const char *scope, size_t scope_len,
+                          const char *group, size_t group_len, size_t limit,
+                          void (*fn)(void *ctx, const struct rs_core_entry_view *v), void *ctx);
+
 /* What one pid holds, as rs_core_pid_view reports it: kind 'n' a name, 'g' a membership,
  * 'm' a monitor a local client holds on it. scope/key are the entry's (for 'm': key is
  * empty and id the monitor id). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/members.h"
 #include "core/pids.h"
 #include "core/scopes.h"
 #include "core/util.h"
@@ -75,6 +76,26 @@ long rs_core_groups_view(const struct rs_core *c, const char *scope, size_t scop
         fn(ctx, &v);
     }
     return total;
+}
+
+long rs_core_members_view(const struct rs_core *c, const char *scope, size_t scope_len,
+                          const char *group, size_t group_len, size_t limit,
+                          void (*fn)(void *ctx, const struct rs_core_entry_view *v), void *ctx)
+{
+    const struct rs_scope *s = scope_of(c, scope, scope_len);
+    const struct rs_group *g =
+        s ? rs_members_group(c, s, (const uint8_t *)group, group_len) : NULL;
+    if (!g)
+        return -1;
+    size_t k = 0;
+    for (const struct rs_member *m = g->members; m && k < limit; m = m->gnext, k++) {
+        struct rs_pid pid = rs_pids_of(c, m->proc);
+        struct rs_core_entry_view v = {(const char *)g->key, g->key_len, pid.inc, pid.serial,
+                                       NULL, 0, 0, m->meta_len};
+        proc_node(c, m->proc, &v.node, &v.node_len);
+        fn(ctx, &v);
+    }
+    return (long)g->n_members;
 }
 
 int rs_core_pid_view(const struct rs_core *c, uint64_t inc, uint64_t serial,

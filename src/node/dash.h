@@ -23,6 +23,8 @@ int rsd_dash_names(struct rsd_http *h, void *arg, const char *path, const char *
                    struct rsd_http_reply *r);
 int rsd_dash_groups(struct rsd_http *h, void *arg, const char *path, const char *query,
                     struct rsd_http_reply *r);
+int rsd_dash_members(struct rsd_http *h, void *arg, const char *path, const char *query,
+                     struct rsd_http_reply *r);
 int rsd_dash_pid(struct rsd_http *h, void *arg, const char *path, const char *query,
                  struct rsd_http_reply *r);
 int rsd_dash_events(struct rsd_http *h, void *arg, const char *path, const char *query,
@@ -41,8 +43,9 @@ uint64_t rsd_dash_dropped(struct rsd *n);
 /* The page (dash_page.c). */
 extern const char rsd_dash_html[];
 
-/* rsd_dash_json_str writes bytes p[0, n) as a JSON string, quotes included: control bytes
- * and bytes >= 0x80 as \u00XX (names are bytes, not always UTF-8). */
+/* rsd_dash_json_str writes bytes p[0, n) as a JSON string, quotes included: valid UTF-8 as
+ * it is, control bytes, DEL and bytes of no valid UTF-8 sequence as \u00XX (names are
+ * bytes, not always UTF-8). */
 void rsd_dash_json_str(FILE *f, const char *p, size_t n);
 
 #endif

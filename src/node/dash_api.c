@@ -13,14 +13,35 @@
 
 #define LIST_MAX 500 /* names or groups one answer lists; the total is counted past it */
 
+/* utf8_len returns the length of the valid UTF-8 sequence at p[0, n) (2 to 4 bytes; no
+ * overlong form, surrogate or code point past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || p[0] > 0xf4 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return len;
+}
+
 void rsd_dash_json_str(FILE *f, const char *p, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)p;
     fputc('"', f);
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
+        unsigned char c = u[i];
+        size_t k;
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
+        else if (c >= 0x80 && (k = utf8_len(u + i, n - i)) > 0) {
+            fwrite(u + i, 1, k, f); /* valid UTF-8 goes as it is */
+            i += k - 1;
+        } else if (c < 0x20 || c >= 0x7f)
             fprintf(f, "\\u%04x", c);
         else
             fputc(c, f);
@@ -141,7 +162,7 @@ int rsd_dash_state(struct rsd_http *h, void *arg, const char *path, const char *
     return reply_json(r, body, len);
 }
 
-/* --- /api/names and /api/groups: a prefix search in one scope ---------------------------- */
+/* --- /api/names and /api/groups: a prefix search in one scope; /api/members: a group ---- */
 
 struct entry {
     char *key;
@@ -153,7 +174,7 @@ struct entry {
 
 struct list_job {
     const char *scope, *pre;
-    int groups;
+    int groups; /* 0 names, 1 groups, 2 members of group pre */
     long total;
     struct entry *v;
     size_t n;
@@ -185,8 +206,13 @@ static void take_entry(void *ctx, const struct rs_core_entry_view *e)
 static void take_list(struct rsd *n, void *arg)
 {
     struct list_job *j = arg;
-    j->total = (j->groups ? rs_core_groups_view : rs_core_names_view)(
-        n->core, j->scope, strlen(j->scope), j->pre, strlen(j->pre), LIST_MAX, take_entry, j);
+    long (*view)(const struct rs_core *, const char *, size_t, const char *, size_t, size_t,
+                 void (*)(void *, const struct rs_core_entry_view *), void *) =
+        j->groups == 2 ? rs_core_members_view
+        : j->groups    ? rs_core_groups_view
+                       : rs_core_names_view;
+    j->total = view(n->core, j->scope, strlen(j->scope), j->pre, strlen(j->pre), LIST_MAX,
+                    take_entry, j);
 }
 
 static int by_key(const void *a, const void *b)
@@ -201,7 +227,7 @@ static int list(struct rsd_http *h, struct rsd_http_reply *r, int groups)
 {
     struct list_job j = {0};
     j.scope = rsd_http_arg(r, "scope");
-    j.pre = rsd_http_arg(r, "prefix");
+    j.pre = rsd_http_arg(r, groups == 2 ? "group" : "prefix");
     if (!j.scope || !*j.scope)
         j.scope = "default";
     if (!j.pre)
@@ -215,10 +241,11 @@ static int list(struct rsd_http *h, struct rsd_http_reply *r, int groups)
     size_t len = 0;
     FILE *f = rc == 0 && !j.oom ? open_memstream(&body, &len) : NULL;
     if (f) {
-        qsort(j.v, j.n, sizeof *j.v, by_key);
+        if (groups != 2)
+            qsort(j.v, j.n, sizeof *j.v, by_key);
         fputs("{\"scope\":", f);
         rsd_dash_json_str(f, j.scope, strlen(j.scope));
-        fputs(",\"prefix\":", f);
+        fputs(groups == 2 ? ",\"group\":" : ",\"prefix\":", f);
         rsd_dash_json_str(f, j.pre, strlen(j.pre));
         fprintf(f, ",\"known\":%s,\"total\":%ld,\"items\":[", j.total < 0 ? "false" : "true",
                 j.total < 0 ? 0 : j.total);
@@ -226,7 +253,7 @@ static int list(struct rsd_http *h, struct rsd_http_reply *r, int groups)
             const struct entry *x = &j.v[i];
             fputs(i ? ",{\"key\":" : "{\"key\":", f);
             rsd_dash_json_str(f, x->key, x->key_len);
-            if (groups)
+            if (groups == 1)
                 fprintf(f, ",\"members\":%" PRIu64 "}", x->members);
             else {
                 fprintf(f, ",\"pid\":\"%016" PRIx64 ".%" PRIu64 "\",\"meta_len\":%zu,\"node\":",
@@ -266,6 +293,15 @@ int rsd_dash_groups(struct rsd_http *h, void *arg, const char *path, const char 
     (void)path;
     (void)query;
     return list(h, r, 1);
+}
+
+int rsd_dash_members(struct rsd_http *h, void *arg, const char *path, const char *query,
+                     struct rsd_http_reply *r)
+{
+    (void)arg;
+    (void)path;
+    (void)query;
+    return list(h, r, 2);
 }
 
 /* --- /api/pid: what one pid holds ------------------------------------------------------ */

@@ -164,6 +164,7 @@ static const struct {
     {"/api/state", rsd_dash_state},
     {"/api/names", rsd_dash_names},
     {"/api/groups", rsd_dash_groups},
+    {"/api/members", rsd_dash_members},
     {"/api/pid", rsd_dash_pid},
     {"/events", rsd_dash_events},
 };

@@ -181,10 +181,27 @@ static void test_page_and_views(void)
     ASSERT_EQ(http_get(port, "/api/groups?prefix=w", g_buf, sizeof g_buf), 200);
     ASSERT(strstr(g_buf, "{\"key\":\"workers\",\"members\":1}"));
 
+    ASSERT_EQ(http_get(port, "/api/members?group=workers", g_buf, sizeof g_buf), 200);
+    ASSERT(strstr(g_buf, "\"known\":true,\"total\":1"));
+    ASSERT(strstr(g_buf, pid));
+    ASSERT_EQ(http_get(port, "/api/members?group=nope", g_buf, sizeof g_buf), 200);
+    ASSERT(strstr(g_buf, "\"known\":false"));
+
+    /* Names are bytes: valid UTF-8 goes through as it is, other bytes as \u00XX. */
+    reg(c, "caf\xc3\xa9");
+    reg(c, "bad\xff\xc3");
+    reg(c, "sur\xed\xa0\x80");
+    ASSERT_EQ(http_get(port, "/api/names?prefix=caf", g_buf, sizeof g_buf), 200);
+    ASSERT(strstr(g_buf, "\"key\":\"caf\xc3\xa9\""));
+    ASSERT_EQ(http_get(port, "/api/names?prefix=bad", g_buf, sizeof g_buf), 200);
+    ASSERT(strstr(g_buf, "\"key\":\"bad\\u00ff\\u00c3\""));
+    ASSERT_EQ(http_get(port, "/api/names?prefix=sur", g_buf, sizeof g_buf), 200);
+    ASSERT(strstr(g_buf, "\"key\":\"sur\\u00ed\\u00a0\\u0080\""));
+
     char path[128];
     snprintf(path, sizeof path, "/api/pid?pid=%s", pid);
     ASSERT_EQ(http_get(port, path, g_buf, sizeof g_buf), 200);
-    ASSERT(strstr(g_buf, "\"where\":\"local\",\"names\":3,\"groups\":1"));
+    ASSERT(strstr(g_buf, "\"where\":\"local\",\"names\":6,\"groups\":1"));
     ASSERT(strstr(g_buf, "\"kind\":\"group\",\"scope\":\"default\",\"key\":\"workers\""));
     ASSERT_EQ(http_get(port, "/api/pid?pid=0000000000000001.99", g_buf, sizeof g_buf), 200);
     ASSERT(strstr(g_buf, "\"where\":\"unknown\""));

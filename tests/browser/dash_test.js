@@ -148,6 +148,13 @@ async function main() {
                                pid, {timeout: 5000});
     check(true, "pid view shows the remote pid's name");
 
+    // A group's members: workers has one on dash1 and one on dash3.
+    await page.click(`#groups a.pid:text("workers")`);
+    await page.waitForFunction(() => { const t = document.getElementById("pid-view").textContent;
+                                       return t.includes("workers: 2 members") && t.includes("dash1") && t.includes("dash3"); },
+                               null, {timeout: 5000});
+    check(true, "group view lists workers' two members and their nodes");
+
     // Prefix search.
     await page.fill("#prefix", "svc");
     await page.waitForFunction(() => { const t = document.querySelector("#names tbody").textContent;

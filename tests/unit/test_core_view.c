@@ -48,6 +48,10 @@ static void test_names_groups_views(void)
     ASSERT_EQ(rs_core_groups_view(h.core, "default", 7, "w", 1, 10, on_entry, &s), 1);
     ASSERT(s.n == 1 && has(&s, "workers") && s.members[0] == 1);
     ASSERT_EQ(rs_core_names_view(h.core, "nope", 4, "", 0, 10, on_entry, &s), -1);
+    memset(&s, 0, sizeof s);
+    ASSERT_EQ(rs_core_members_view(h.core, "default", 7, "workers", 7, 10, on_entry, &s), 1);
+    ASSERT(s.n == 1 && has(&s, "workers"));
+    ASSERT_EQ(rs_core_members_view(h.core, "default", 7, "none", 4, 10, on_entry, &s), -1);
     h_fini(&h);
 }
 
