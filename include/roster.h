@@ -639,6 +639,8 @@ typedef struct roster_node_info {
     uint64_t incarnation;
     int state; /* ROSTER_NODE_UP, ROSTER_NODE_DOWN, ROSTER_NODE_CONNECTING */
     int self;  /* 1 for the local node */
+    uint64_t down_since_ms; /* ROSTER_NODE_DOWN: when this node declared it down, wall-clock
+                               ms since the epoch (0 otherwise, or not known) */
 } roster_node_info;
 #define ROSTER_NODE_UP 1
 #define ROSTER_NODE_DOWN 2

@@ -143,6 +143,7 @@ static int item_node(struct rs_req *req, const struct rs_msg *m)
     ni->incarnation = rs_msg_nodes_item_incarnation(m);
     ni->state = (int)rs_msg_nodes_item_state(m);
     ni->self = rs_msg_nodes_item_self(m);
+    ni->down_since_ms = rs_msg_nodes_item_down_since(m);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster.h"
 #include "rclient.h"
@@ -152,6 +153,25 @@ static void test_kill9_purges(void)
     ASSERT_EQ(roster_groups(ca, NULL, "c-", 2, (roster_pid){0, 0}, 0, &gs, 5000), 0);
     ASSERT_EQ(gs.n, 0);
     roster_entries_free(&gs);
+    /* nodes lists the dead node as down, with when it went down (by the wall clock) */
+    roster_nodes nl;
+    ASSERT_EQ(roster_nodes_list(ca, NULL, &nl, 5000), 0);
+    int listed = 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t wall = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    for (size_t i = 0; i < nl.n; i++) {
+        if (strcmp(nl.items[i].name, "c") == 0) {
+            listed = 1;
+            ASSERT_EQ(nl.items[i].state, ROSTER_NODE_DOWN);
+            ASSERT(nl.items[i].down_since_ms > 0 && nl.items[i].down_since_ms <= wall);
+            ASSERT(wall - nl.items[i].down_since_ms < 60000);
+        } else {
+            ASSERT_EQ(nl.items[i].down_since_ms, 0);
+        }
+    }
+    ASSERT(listed);
+    roster_nodes_free(&nl);
     roster_close(ca);
     roster_close(wa);
     roster_close(cc);

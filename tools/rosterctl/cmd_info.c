@@ -51,6 +51,18 @@ static const char *state_name(int s)
     }
 }
 
+/* since formats wall-clock ms as UTC ISO 8601 with milliseconds. */
+static const char *since(uint64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, cap, "%s.%03uZ", base, (unsigned)(ms % 1000));
+    return buf;
+}
+
 int cmd_nodes(struct ctl *x, int argc, char **argv)
 {
     int r = ctl_args(x, argc, argv, NULL, NULL, 0, 0, NULL);
@@ -62,7 +74,7 @@ int cmd_nodes(struct ctl *x, int argc, char **argv)
     list_begin(x);
     for (size_t i = 0; i < nodes.n; i++) {
         const roster_node_info *n = &nodes.items[i];
-        char inc[17];
+        char inc[17], when[40];
         snprintf(inc, sizeof inc, "%016" PRIx64, n->incarnation);
         if (x->json) {
             list_sep(x, i);
@@ -72,9 +84,14 @@ int cmd_nodes(struct ctl *x, int argc, char **argv)
             jo_str(&o, "incarnation", inc);
             jo_str(&o, "state", state_name(n->state));
             jo_bool(&o, "self", n->self);
+            if (n->down_since_ms)
+                jo_str(&o, "down_since", since(n->down_since_ms, when, sizeof when));
             jo_end(&o);
         } else {
-            printf("%s %s %s%s\n", n->name, inc, state_name(n->state), n->self ? " self" : "");
+            printf("%s %s %s%s", n->name, inc, state_name(n->state), n->self ? " self" : "");
+            if (n->down_since_ms)
+                printf(" since %s", since(n->down_since_ms, when, sizeof when));
+            putchar('\n');
         }
     }
     list_end(x);
