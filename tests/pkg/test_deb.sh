@@ -14,6 +14,9 @@ PKGS="rosterd rosterctl libroster2 libroster-dev python3-roster"
 for t in dpkg-buildpackage dh lintian; do
     command -v $t >/dev/null || { echo "skip: $t is not installed (scripts/deps.sh deb)"; exit 77; }
 done
+# Worktrees of one machine share its dpkg database and /run: one package test at a time.
+exec 9>/run/lock/roster-pkg-deb.lock
+flock -w 900 9 || { echo "FAIL: another package test held the lock for 15 minutes"; exit 1; }
 for p in $PKGS; do
     if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         echo "skip: package $p is already installed here; not touching it"
