@@ -1,8 +1,9 @@
 /* chaos.c: strong scopes stay linearizable under faults (issue 9, item 9). A real 3-member
  * etcd and 3 rosterd nodes; worker threads (two per node, each its own libroster client)
  * register, unregister, hand off, compare-and-set, look up and check tokens of a few names
- * while a fault thread kills the etcd leader, kills -9 and restarts a rosterd, and stops
- * (SIGSTOP) and resumes another. Every operation is recorded with its start and end time
+ * while a fault thread kills the etcd leader, kills -9 and restarts a rosterd, stops
+ * (SIGSTOP) and resumes another, and cuts one from etcd with a real packet drop (nftables,
+ * in the test's own network namespace). Every operation is recorded with its start and end time
  * and its result, and the history is checked against a model of one compare-and-set
  * register per name (tests/lib/linz.c). Zero violations; an operation that ended in
  * EUNKNOWN, a timeout or a closed connection counts as possibly applied.
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "etcd_harness.h"
 #include "linz.h"
 #include "node.h"
@@ -353,11 +355,31 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The cut fault: in a network namespace of the test's own, the last node reaches etcd only
+ * through 127.0.0.2 (the members listen there too), so dropping 127.0.0.2 with nftables
+ * cuts that node alone from etcd (a real packet drop). Without namespaces or nft, the run
+ * has the other faults only, and says so. */
+#define CUT_TABLE "roster_chaos_cut"
+#define CUT_RULES "    ip daddr 127.0.0.2 drop\n    ip saddr 127.0.0.2 drop"
+#define CUT_MS 3000 /* longer than the lease TTL: the cut node's holders are fenced */
+static int cut_ok;
+
+static void cut_heal(void *arg)
+{
+    (void)arg;
+    cl_nft_heal(CUT_TABLE);
+}
+
+static const char *endpoints_of(int i)
+{
+    return cut_ok && i == NODES - 1 ? etcd.alt_endpoints : etcd.endpoints;
+}
+
 static void start_node(int i)
 {
     char name[16];
     snprintf(name, sizeof name, "c%d", i + 1);
-    const char *args[] = {"--name", name, "--etcd", etcd.endpoints, "--etcd-prefix", "/chaos/",
+    const char *args[] = {"--name", name, "--etcd", endpoints_of(i), "--etcd-prefix", "/chaos/",
                           "--etcd-lease-ttl-ms", LEASE_TTL_MS, NULL};
     test_node_start(&nodes[i], args);
 }
@@ -437,7 +459,7 @@ static void restart_node(int i)
     struct test_node fresh;
     char name[16];
     snprintf(name, sizeof name, "c%d", i + 1);
-    const char *args[] = {"--name", name, "--etcd", etcd.endpoints, "--etcd-prefix", "/chaos/",
+    const char *args[] = {"--name", name, "--etcd", endpoints_of(i), "--etcd-prefix", "/chaos/",
                           "--etcd-lease-ttl-ms", LEASE_TTL_MS, NULL};
     test_node_start(&fresh, args);
     pthread_mutex_lock(&mu);
@@ -504,7 +526,24 @@ static void test_chaos(void)
     left_out = calloc(MAX_OPS, sizeof *left_out);
     left_out_rc = calloc(MAX_OPS, sizeof *left_out_rc);
     ASSERT(history && left_out && left_out_rc);
-    eh_start(&etcd, 3);
+    char why[200] = "";
+    cut_ok = cl_netns(why, sizeof why);
+    if (cut_ok && cl_sh("nft --version >/dev/null 2>&1") != 0) {
+        cut_ok = 0;
+        snprintf(why, sizeof why, "nft (nftables) is not installed");
+    }
+    if (cut_ok && cl_nft_drop(CUT_TABLE, CUT_RULES) != 0) {
+        cut_ok = 0;
+        snprintf(why, sizeof why, "nftables rules cannot be installed here");
+    }
+    if (cut_ok) {
+        cl_nft_heal(CUT_TABLE);
+        test_on_fail(cut_heal, NULL);
+        eh_start_alt(&etcd, 3, "127.0.0.2");
+    } else {
+        printf("chaos: no cut-from-etcd fault in this run: %s\n", why);
+        eh_start(&etcd, 3);
+    }
     for (int i = 0; i < NODES; i++)
         start_node(i);
     create_scope();
@@ -520,7 +559,7 @@ static void test_chaos(void)
 
     /* faults, one every `period`, in a fixed cycle: kill the etcd leader (once: a 3-member
      * cluster keeps its quorum with two), kill -9 and restart a rosterd, SIGSTOP one for
-     * 1.5 s then SIGCONT */
+     * 1.5 s then SIGCONT, cut the last one from etcd for CUT_MS */
     uint64_t end = test_now_ms() + (uint64_t)seconds * 1000u;
     int step = 0, etcd_killed = 0;
     unsigned faults = 0;
@@ -531,7 +570,7 @@ static void test_chaos(void)
         if (!atomic_load(&first_fault_us))
             atomic_store(&first_fault_us, now_us());
         int victim = step % NODES;
-        switch (step++ % 3) {
+        switch (step++ % (cut_ok ? 4 : 3)) {
         case 0:
             if (!etcd_killed) {
                 int l = eh_leader(&etcd);
@@ -548,12 +587,20 @@ static void test_chaos(void)
             faults++;
             printf("chaos: kill -9 and restart rosterd %d\n", victim);
             break;
-        default:
+        case 2:
             kill(nodes[victim].pid, SIGSTOP);
             usleep(1500000);
             kill(nodes[victim].pid, SIGCONT);
             faults++;
             printf("chaos: SIGSTOP rosterd %d for 1.5 s\n", victim);
+            break;
+        default: /* 3, with cut_ok only */
+            ASSERT_EQ(cl_nft_drop(CUT_TABLE, CUT_RULES), 0);
+            usleep(CUT_MS * 1000);
+            cl_nft_heal(CUT_TABLE);
+            faults++;
+            printf("chaos: rosterd %d cut from etcd (nftables drop) for %d ms\n", NODES - 1,
+                   CUT_MS);
             break;
         }
         char wb[32];
