@@ -59,7 +59,7 @@ install: build
 	  echo "install: rosterd.service installed: systemctl enable --now rosterd"; \
 	else echo "install: systemd not running here (or not root): no user created, no daemon-reload"; fi
 
-# deb: Debian packages (rosterd, rosterctl, libroster2, libroster-dev, python3-roster) in
+# deb: Debian packages (rosterd, rosterctl, libroster1, libroster-dev, python3-roster) in
 # build-deb/, built by debhelper from a copy of the tree, then checked by lintian.
 deb: deps
 	@bash scripts/deps.sh deb

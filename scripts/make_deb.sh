@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make_deb.sh: `make deb`. Builds the Debian packages (rosterd, rosterctl, libroster2,
+# make_deb.sh: `make deb`. Builds the Debian packages (rosterd, rosterctl, libroster1,
 # libroster-dev, python3-roster) with debhelper from a copy of the working tree in
 # build-deb/ (dpkg-buildpackage writes its results beside the source, so the tree itself
 # stays clean), then runs lintian on them. The packaging is packaging/debian/, copied in as

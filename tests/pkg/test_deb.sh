@@ -9,7 +9,7 @@
 # Usage: test_deb.sh BUILDDIR SRCDIR
 set -u
 B=$1 SRC=$2
-PKGS="rosterd rosterctl libroster2 libroster-dev python3-roster"
+PKGS="rosterd rosterctl libroster1 libroster-dev python3-roster"
 [ "$(id -u)" -eq 0 ] || { echo "skip: installing packages needs root"; exit 77; }
 for t in dpkg-buildpackage dh lintian; do
     command -v $t >/dev/null || { echo "skip: $t is not installed (scripts/deps.sh deb)"; exit 77; }
