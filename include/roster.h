@@ -75,7 +75,7 @@ extern "C" {
     X(ENOSCOPE, -17, "no such scope")                                                    \
     X(EEXIST, -18, "already exists")                                                     \
     X(EAGAIN, -19, "nothing available now, try again")                                   \
-    X(EBUSY, -20, "node refused the connection: too many connections")                   \
+    X(EBUSY, -20, "busy: the node refused (too many connections, or a scope still in use)") \
     X(EUNAVAIL, -21, "service unavailable")                                              \
     X(EAUTH, -22, "authentication failed")                                               \
     X(EINTERNAL, -23, "internal error")                                                  \

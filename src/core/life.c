@@ -35,6 +35,13 @@ void rs_life_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
 struct rs_proc *rs_life_owned(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
     char pb[ROSTER_PID_STRLEN];
+    if (req->pid.inc != c->inc) {
+        /* another node's pid (alive or not) is never the caller's: roster.h's ENOTOWNER */
+        rs_out_error(c, cl, req, ROSTER_ENOTOWNER,
+                     "pid %s is a pid of another node, not of this client",
+                     rs_fmt_pid(pb, req->pid));
+        return NULL;
+    }
     struct rs_proc *p = rs_pids_find(c, req->pid);
     if (!p) {
         rs_out_error(c, cl, req, ROSTER_ENOPROC, "pid %s is not alive on this node",

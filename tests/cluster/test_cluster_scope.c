@@ -75,6 +75,15 @@ static void test_scope_isolation(void)
     ASSERT(strstr(out, "\"name\":\"c\""));
     ASSERT(!strstr(out, "\"name\":\"b\""));
     ASSERT(strstr(out, "\"state\":\"up\""));
+    /* a refused leave (c still holds a name in s2) says why and exits 1, not 2 */
+    ASSERT_EQ(roster_register(cc, "s2", "held", 4, roster_self(cc), NULL, 0, NULL, 5000), 0);
+    const char *busy_argv[] = {ROSTERCTL_PATH, "--socket", c.t.sock, "--json", "scope-leave",
+                               "s2", NULL};
+    ASSERT_EQ(test_run_cmd(busy_argv, out, sizeof out), 1);
+    ASSERT(strstr(out, "\"error\":\"EBUSY\""));
+    ASSERT(strstr(out, "still holds names or memberships in scope 's2'"));
+    ASSERT(!strstr(out, "connection"));
+    ASSERT_EQ(roster_unregister(cc, "s2", "held", 4, 5000), 0);
     const char *leave_argv[] = {ROSTERCTL_PATH, "--socket", c.t.sock, "scope-leave", "s2", NULL};
     ASSERT_EQ(test_run_cmd(leave_argv, out, sizeof out), 0);
     cl_wait_up(&a, "s2", 1, 5000);

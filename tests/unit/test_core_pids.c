@@ -49,8 +49,8 @@ static void test_pid_close_owner(void)
     ASSERT_EQ(h_pid_close(&h, 1, o), ROSTER_ENOTOWNER);
     struct rs_pid unknown = {H_INC, 1000};
     ASSERT_EQ(h_pid_close(&h, 1, unknown), ROSTER_ENOPROC);
-    struct rs_pid foreign = {7, 1};
-    ASSERT_EQ(h_pid_close(&h, 1, foreign), ROSTER_ENOPROC);
+    struct rs_pid foreign = {7, 1}; /* another node's: never this client's */
+    ASSERT_EQ(h_pid_close(&h, 1, foreign), ROSTER_ENOTOWNER);
     ASSERT_EQ(h_pid_close(&h, 1, p), 0);
     ASSERT_EQ(h_pid_close(&h, 1, p), ROSTER_ENOPROC);
     /* a client with no pid left is still connected and may create more */

@@ -64,8 +64,9 @@ static void test_register_validation(void)
     ASSERT_EQ(h_register(&h, 1, p2, NULL, "b", ""), ROSTER_ENOTOWNER);
     struct rs_pid dead = {H_INC, 999};
     ASSERT_EQ(h_register(&h, 1, dead, NULL, "b", ""), ROSTER_ENOPROC);
+    /* another node's pid is not the caller's, alive or not: ENOTOWNER, as roster.h says */
     struct rs_pid other = {H_INC + 1, 1};
-    ASSERT_EQ(h_register(&h, 1, other, NULL, "b", ""), ROSTER_ENOPROC);
+    ASSERT_EQ(h_register(&h, 1, other, NULL, "b", ""), ROSTER_ENOTOWNER);
     ASSERT_EQ(h_register(&h, 1, p1, "nope", "b", ""), ROSTER_ENOSCOPE);
     ASSERT_U64_EQ(h_stats(&h).names, 2);
     h_fini(&h);

@@ -90,7 +90,11 @@ int ctl_fail(struct ctl *x, const char *what, int err, const char *extra_key,
              const char *extra_val)
 {
     const char *detail = x->c ? roster_errdetail(x->c) : "";
-    fprintf(stderr, "rosterctl: %s: %s", what, roster_strerror(err));
+    /* EBUSY from a connected client is a request the node refused (a scope that still holds
+     * entries), not a connection it turned away: its own reason, and exit 1 */
+    int refused = x->c && err == ROSTER_EBUSY;
+    fprintf(stderr, "rosterctl: %s: %s", what,
+            refused ? "refused, busy" : roster_strerror(err));
     if (detail && *detail)
         fprintf(stderr, " (%s)", detail);
     fputc('\n', stderr);
@@ -98,7 +102,7 @@ int ctl_fail(struct ctl *x, const char *what, int err, const char *extra_key,
         struct jobj o;
         jo_begin(&o, stdout);
         jo_str(&o, "error", roster_err_name(err));
-        jo_str(&o, "message", roster_strerror(err));
+        jo_str(&o, "message", refused ? "refused, busy" : roster_strerror(err));
         if (detail && *detail)
             jo_str(&o, "detail", detail);
         if (extra_key && extra_val)
@@ -107,7 +111,7 @@ int ctl_fail(struct ctl *x, const char *what, int err, const char *extra_key,
         fputc('\n', stdout);
         fflush(stdout);
     }
-    return ctl_exit_status(err);
+    return refused ? CTL_REFUSED : ctl_exit_status(err);
 }
 
 int ctl_usage(struct ctl *x, const char *fmt, ...)
