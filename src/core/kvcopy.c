@@ -130,7 +130,7 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
         else if (rs_events_wanted(c, s))                                                   \
             rs_events_emit(c, s, group, kind, why, (r)->pid, (r)->key, (r)->meta, prev);   \
     } while (0)
-    if (old && now && old->pid.inc == now->pid.inc && old->pid.serial == now->pid.serial) {
+    if (old && now && rs_pid_eq(old->pid, now->pid)) {
         if (!rs_bytes_eq(old->meta.ptr, old->meta.len, now->meta.ptr, now->meta.len))
             EMIT(now, group ? ROSTER_EV_MEMBER_UPDATED : ROSTER_EV_UPDATED, ROSTER_REASON_NONE,
                  old->meta);
@@ -274,7 +274,7 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
          * expires (or this node revokes) that lease. Its holder is told lease_lost, also
          * when another node just handed it the name under that lease (nobody else would
          * tell it); the previous holder of a handoff is told handoff. */
-        int same = old && old->rec.pid.inc == r.pid.inc && old->rec.pid.serial == r.pid.serial;
+        int same = old && rs_pid_eq(old->rec.pid, r.pid);
         if (old)
             rs_kvcopy_remove(c, s, old,
                              !same && why == ROSTER_REASON_HANDOFF ? ROSTER_REASON_HANDOFF

@@ -33,11 +33,6 @@ static struct rs_bytes scope_of(const struct rs_kvop *o)
     return rs_bytes_of(o->scope, o->scope_len);
 }
 
-static int same_pid(struct rs_pid a, struct rs_pid b)
-{
-    return a.inc == b.inc && a.serial == b.serial;
-}
-
 /* o's own key (name, or membership for UPDATE with RS_UPDATE_MEMBER) into b */
 static int own_key(struct rs_buf *b, const struct rs_kvop *o)
 {
@@ -63,24 +58,6 @@ static etcd_op *range_op(struct rs_core *c, etcd_op *op, const struct rs_buf *ke
     rs_kv_set_key(c, op, key);
     op->prefix = prefix != 0;
     return op;
-}
-
-static void fail(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void fail(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
-{
-    char text[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    o->done = 1;
-    struct rs_client *cl = rs_kv_client(c, o);
-    if (!cl)
-        return;
-    struct rs_msg q = rs_kv_req(o);
-    rs_out_error(c, cl, &q, status, "%s", text);
 }
 
 /* read: one linearizable read of the key (and, for HANDOFF, the new holder's node key;
@@ -173,7 +150,7 @@ static void write(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev,
 static int again(struct rs_core *c, struct rs_kvop *o)
 {
     if (++o->attempts > (int)RS_KV_RETRIES_MAX) {
-        fail(c, o, ROSTER_EUNAVAIL, "etcd: gave up after %u rounds of contention on the key",
+        rs_kv_refuse(c, o, ROSTER_EUNAVAIL, "etcd: gave up after %u rounds of contention on the key",
              RS_KV_RETRIES_MAX);
         return 0;
     }
@@ -204,16 +181,16 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
     struct rs_kvrec rec, node;
     struct rs_scope *s;
     if (!kv) {
-        fail(c, o, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
+        rs_kv_refuse(c, o, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
         return;
     }
     if (rs_kvcopy_decode(c, kv, &rec, &s) != 0) {
-        fail(c, o, ROSTER_EINTERNAL, "name '%s' has a value this node cannot read", kb);
+        rs_kv_refuse(c, o, ROSTER_EINTERNAL, "name '%s' has a value this node cannot read", kb);
         return;
     }
     uint64_t token = rs_kvcopy_token(&rec, kv->mod_revision);
     if (!may_act(c, o, &rec)) {
-        fail(c, o, ROSTER_ENOTOWNER, "name '%s' is held by pid %s of another OS user", kb,
+        rs_kv_refuse(c, o, ROSTER_ENOTOWNER, "name '%s' is held by pid %s of another OS user", kb,
              rs_fmt_pid(pb, rec.pid));
         return;
     }
@@ -235,7 +212,7 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
         rs_out_reply(c, cl, &q, &rep);
         return;
     }
-    if (same_pid(rec.pid, o->pid)) {
+    if (rs_pid_eq(rec.pid, o->pid)) {
         o->token = token;
         rs_kv_wait(c, o, kv->mod_revision);
         return;
@@ -245,7 +222,7 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
     if (o->pid.inc == c->inc) {
         struct rs_proc *p = rs_pids_find(c, o->pid);
         if (!p || !p->client) {
-            fail(c, o, ROSTER_ENOPROC, "pid %s is not alive", rs_fmt_pid(pb, o->pid));
+            rs_kv_refuse(c, o, ROSTER_ENOPROC, "pid %s is not alive", rs_fmt_pid(pb, o->pid));
             return;
         }
         memcpy(now.node, c->node, c->node_len);
@@ -256,7 +233,7 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
     } else {
         if (!nk || rs_kvrec_decode((const uint8_t *)nk->value, nk->value_len, &node) != 0 ||
             node.pid.inc != o->pid.inc || !node.token) {
-            fail(c, o, ROSTER_ENOPROC, "pid %s: no live node of its incarnation in etcd",
+            rs_kv_refuse(c, o, ROSTER_ENOPROC, "pid %s: no live node of its incarnation in etcd",
                  rs_fmt_pid(pb, o->pid));
             return;
         }
@@ -281,18 +258,18 @@ static void decide_update(struct rs_core *c, struct rs_kvop *o, const etcd_resul
     struct rs_scope *s;
     int member = (o->opts & RS_UPDATE_MEMBER) != 0;
     if (!kv) {
-        fail(c, o, member ? ROSTER_ENOTMEMBER : ROSTER_ENOTFOUND, "%s '%s' %s", member ? "group" : "name",
+        rs_kv_refuse(c, o, member ? ROSTER_ENOTMEMBER : ROSTER_ENOTFOUND, "%s '%s' %s", member ? "group" : "name",
              kb, member ? "has no such member" : "is not registered");
         return;
     }
     if (rs_kvcopy_decode(c, kv, &rec, &s) != 0) {
-        fail(c, o, ROSTER_EINTERNAL, "'%s' has a value this node cannot read", kb);
+        rs_kv_refuse(c, o, ROSTER_EINTERNAL, "'%s' has a value this node cannot read", kb);
         return;
     }
     uint64_t token = member ? 0 : rs_kvcopy_token(&rec, kv->mod_revision);
     o->holder = rec.pid;
     if (!may_act(c, o, &rec)) {
-        fail(c, o, ROSTER_ENOTOWNER, "'%s' is held by a pid of another OS user", kb);
+        rs_kv_refuse(c, o, ROSTER_ENOTOWNER, "'%s' is held by a pid of another OS user", kb);
         return;
     }
     int conflict = ((o->opts & RS_UPDATE_IF_TOKEN) && token != o->arg) ||
@@ -330,7 +307,7 @@ static void decide_campaign(struct rs_core *c, struct rs_kvop *o, const etcd_res
     if (kv) {
         struct rs_kvrec rec;
         struct rs_scope *s;
-        if (rs_kvcopy_decode(c, kv, &rec, &s) == 0 && same_pid(rec.pid, o->pid)) {
+        if (rs_kvcopy_decode(c, kv, &rec, &s) == 0 && rs_pid_eq(rec.pid, o->pid)) {
             o->token = rs_kvcopy_token(&rec, kv->mod_revision);
             rs_kv_wait(c, o, kv->mod_revision); /* already ours (a retried win) */
             return;
@@ -351,7 +328,7 @@ static void decide_campaign(struct rs_core *c, struct rs_kvop *o, const etcd_res
         return;
     }
     if (!oldest) {
-        fail(c, o, ROSTER_EUNAVAIL, "the candidacy is gone from etcd (the node's lease?)");
+        rs_kv_refuse(c, o, ROSTER_EUNAVAIL, "the candidacy is gone from etcd (the node's lease?)");
         return;
     }
     struct rs_kvrec rec;
@@ -493,7 +470,7 @@ void rs_kvelect_poke(struct rs_core *c)
 /* end ends campaign o (failed with status); in flight, its result frees it */
 static void end(struct rs_core *c, struct rs_kvop *o, int status, const char *why)
 {
-    fail(c, o, status, "%s", why);
+    rs_kv_refuse(c, o, status, "%s", why);
     if (o->state == ST_WAIT)
         rs_kv_op_free(c, o);
 }
@@ -505,7 +482,7 @@ void rs_kvelect_pid_down(struct rs_core *c, struct rs_pid pid)
     size_t n = campaigns(c, &v);
     for (size_t i = 0; i < n; i++) {
         struct rs_kvop *o = v[i];
-        if (!same_pid(o->pid, pid))
+        if (!rs_pid_eq(o->pid, pid))
             continue;
         struct rs_kvop *d = rs_kv_op_new(c, KV_CLEANUP, NULL, NULL);
         etcd_op *op = rs_kv_ops(c, 1);

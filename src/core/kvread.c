@@ -37,11 +37,6 @@ static int pid_set(struct rs_pid p)
     return p.inc || p.serial;
 }
 
-static int same_pid(struct rs_pid a, struct rs_pid b)
-{
-    return a.inc == b.inc && a.serial == b.serial;
-}
-
 /* the etcd key or prefix a read covers (scratch), and whether it is a prefix */
 static const struct rs_buf *ask_key(struct rs_core *c, struct rs_scope *s, const struct ask *a,
                                     int *prefix, int second)
@@ -206,7 +201,7 @@ static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
     case KV_NAMES: {
         size_t sent = 0;
         for (size_t i = 0; i < n && !cl->closing && (!a->arg || sent < a->arg); i++) {
-            if (pid_set(a->pid) && !same_pid(a->pid, v[i].rec.pid))
+            if (pid_set(a->pid) && !rs_pid_eq(a->pid, v[i].rec.pid))
                 continue;
             item_common(&it, &v[i]);
             rs_msg_names_item_node_set(&it, rs_bytes_of(v[i].rec.node, v[i].rec.node_len));
@@ -243,7 +238,7 @@ static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
                                         v[i].rec.key.len))
                 j++;
             for (size_t m = i; m < j; m++) {
-                if (pid_set(a->pid) && !same_pid(a->pid, v[m].rec.pid))
+                if (pid_set(a->pid) && !rs_pid_eq(a->pid, v[m].rec.pid))
                     continue;
                 memset(&it, 0, sizeof it);
                 rs_msg_groups_item_members_set(&it, j - i);

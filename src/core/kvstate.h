@@ -121,6 +121,9 @@ int rs_kv_ready(struct rs_core *c, struct rs_client *cl, const struct rs_msg *re
 /* rs_kv_client finds o's client (NULL if gone); rs_kv_req gives a request to reply to. */
 struct rs_client *rs_kv_client(struct rs_core *c, const struct rs_kvop *o);
 struct rs_msg rs_kv_req(const struct rs_kvop *o);
+/* rs_kv_refuse ends o and answers its client (if still there) with status and the text. */
+void rs_kv_refuse(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* rs_kv_fail replies the error an etcd failure status means. */
 void rs_kv_fail(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 /* rs_kv_wait parks o until the copy reached rev (then rs_kvwrite_finish replies). */

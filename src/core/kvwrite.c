@@ -195,7 +195,7 @@ static int full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *re
     if (n < c->lim.entries_per_client)
         return 0;
     const struct rs_kent *e = key ? rs_kvcopy_find(c, s, key->data, key->len) : NULL;
-    if (e && e->rec.pid.inc == req->pid.inc && e->rec.pid.serial == req->pid.serial)
+    if (e && rs_pid_eq(e->rec.pid, req->pid))
         return 0;
     rs_out_error(c, cl, req, ROSTER_ELIMIT,
                  "client holds %llu names and memberships (limit entries_per_client)",
@@ -296,7 +296,7 @@ static void drop(struct rs_core *c, struct rs_kvop *o)
             struct rs_kent *e = s->kv->ents.slots[j].item;
             /* the key of o->key is deleted below, with its own compare (etcd refuses a
              * transaction that names one key twice) */
-            if (e && e->rec.pid.inc == o->pid.inc && e->rec.pid.serial == o->pid.serial &&
+            if (e && rs_pid_eq(e->rec.pid, o->pid) &&
                 !rs_bytes_eq(e->data, e->ekey_len, o->key.ptr, o->key.len))
                 ents[n++] = e;
         }
@@ -424,33 +424,11 @@ static const etcd_op_result *range_of(const etcd_result *r)
     return NULL;
 }
 
-static void error(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void error(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
-{
-    char text[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    struct rs_client *cl = rs_kv_client(c, o);
-    o->done = 1;
-    if (!cl)
-        return;
-    struct rs_msg q = rs_kv_req(o);
-    rs_out_error(c, cl, &q, status, "%s", text);
-}
-
-static int same_pid(struct rs_pid a, struct rs_pid b)
-{
-    return a.inc == b.inc && a.serial == b.serial;
-}
-
 /* retry: another write changed the key between our read and our compare */
 static int retry(struct rs_core *c, struct rs_kvop *o)
 {
     if (++o->attempts > (int)RS_KV_RETRIES_MAX) {
-        error(c, o, ROSTER_EUNAVAIL, "etcd: gave up after %u rounds of contention on the key",
+        rs_kv_refuse(c, o, ROSTER_EUNAVAIL, "etcd: gave up after %u rounds of contention on the key",
               RS_KV_RETRIES_MAX);
         return 0;
     }
@@ -466,12 +444,12 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
     struct rs_scope *s;
     const etcd_kv *kv = rg && rg->n_kvs ? &rg->kvs[0] : NULL;
     if (kv && rs_kvcopy_decode(c, kv, &rec, &s) != 0) {
-        error(c, o, ROSTER_EINTERNAL, "name '%s' has a value in etcd this node cannot read", kb);
+        rs_kv_refuse(c, o, ROSTER_EINTERNAL, "name '%s' has a value in etcd this node cannot read", kb);
         return;
     }
     switch (o->kind) {
     case KV_CREATE:
-        error(c, o, ROSTER_EEXIST, "scope '%s' already exists", kb);
+        rs_kv_refuse(c, o, ROSTER_EEXIST, "scope '%s' already exists", kb);
         return;
     case KV_REGISTER:
     case KV_JOIN:
@@ -480,7 +458,7 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
                 rs_kvwrite_put(c, o, 0, 0);
             return;
         }
-        if (o->kind == KV_REGISTER && !same_pid(rec.pid, o->pid)) {
+        if (o->kind == KV_REGISTER && !rs_pid_eq(rec.pid, o->pid)) {
             struct rs_client *cl = rs_kv_client(c, o);
             o->done = 1;
             if (!cl)
@@ -511,12 +489,12 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
         return;
     case KV_UNREGISTER: {
         if (!kv) {
-            error(c, o, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
+            rs_kv_refuse(c, o, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
             return;
         }
         struct rs_proc *p = rec.pid.inc == c->inc ? rs_pids_find(c, rec.pid) : NULL;
         if (!p || !p->client || p->client->conn != o->conn) {
-            error(c, o, ROSTER_ENOTOWNER, "name '%s' is held by pid %s of another %s", kb,
+            rs_kv_refuse(c, o, ROSTER_ENOTOWNER, "name '%s' is held by pid %s of another %s", kb,
                   rs_fmt_pid(pb, rec.pid), rec.pid.inc == c->inc ? "client" : "node");
             return;
         }
@@ -525,7 +503,7 @@ static void on_read(struct rs_core *c, struct rs_kvop *o, const etcd_op_result *
         return;
     }
     case KV_LEAVE:
-        error(c, o, ROSTER_ENOTMEMBER, "pid %s is not a member of group '%s'",
+        rs_kv_refuse(c, o, ROSTER_ENOTMEMBER, "pid %s is not a member of group '%s'",
               rs_fmt_pid(pb, o->pid), kb);
         return;
     }

@@ -2,6 +2,7 @@
  * id, the local copy's load and watch, replies parked until the copy catches up, and the
  * dispatch of every etcd result (RS_IN_KV) to its handler. The operations given to the
  * shell live in a per-apply arena, freed at the next apply. The lease is kvlease.c. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -292,6 +293,21 @@ struct rs_msg rs_kv_req(const struct rs_kvop *o)
 struct rs_scope *rs_kv_scope(struct rs_core *c, const struct rs_kvop *o)
 {
     return rs_scopes_find(c, rs_bytes_of(o->scope, o->scope_len));
+}
+
+void rs_kv_refuse(struct rs_core *c, struct rs_kvop *o, int status, const char *fmt, ...)
+{
+    char text[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    o->done = 1;
+    struct rs_client *cl = rs_kv_client(c, o);
+    if (!cl)
+        return;
+    struct rs_msg q = rs_kv_req(o);
+    rs_out_error(c, cl, &q, status, "%s", text);
 }
 
 void rs_kv_fail(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)

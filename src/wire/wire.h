@@ -134,6 +134,11 @@ struct rs_pid {
     uint64_t serial;
 };
 
+static inline int rs_pid_eq(struct rs_pid a, struct rs_pid b)
+{
+    return a.inc == b.inc && a.serial == b.serial;
+}
+
 /* One decoded (or to-be-encoded) message. Fields absent from the shape are ignored when
  * encoding and zeroed when decoding. */
 struct rs_msg {
