@@ -581,14 +581,7 @@ void rs_strong_on_campaign(struct rs_core *c, struct rs_client *cl, const struct
 
 void rs_strong_on_cas(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    struct rs_scope *s = rs_scope_of(c, cl, req);
-    if (!s)
-        return;
-    if (!s->kv) {
-        rs_out_error(c, cl, req, ROSTER_EINVAL, "scope '%s' is eventual: %s is for strong "
-                     "scopes in this build", s->name, rs_wire_type_name(req->type));
-        return;
-    }
+    /* cas.c found the scope and saw it strong: only the type is left to decide */
     switch (req->type) {
     case RS_MSG_CHECK_TOKEN:
         rs_strong_on_check_token(c, cl, req);

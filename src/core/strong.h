@@ -50,8 +50,8 @@ void rs_strong_subscribe(struct rs_core *c, struct rs_client *cl, const struct r
 void rs_strong_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason);
 /* rs_strong_pid_gone ends a dying pid's campaigns. */
 void rs_strong_pid_gone(struct rs_core *c, struct rs_proc *p);
-/* rs_strong_on_cas dispatches CHECK_TOKEN, HANDOFF, UPDATE and CAMPAIGN to the strong
- * handlers (until cas.c's dispatch, which also serves eventual scopes, replaces it). */
+/* rs_strong_on_cas dispatches CHECK_TOKEN, HANDOFF, UPDATE and CAMPAIGN of a scope cas.c
+ * found strong to the strong handlers below. */
 void rs_strong_on_cas(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 /* The scopes listing's counts of a strong scope (local copy). */
 void rs_strong_counts(struct rs_core *c, struct rs_scope *s, uint64_t *names,
