@@ -18,61 +18,10 @@
 #include "node.h"
 #include "node/metrics.h"
 #include "roster.h"
+#include "http.h"
 #include "test.h"
 
 /* --- a loopback HTTP GET ---------------------------------------------------------------- */
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    ASSERT(fd >= 0);
-    ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* http_get fetches path; returns the status code (-1: no connection) and the body in buf. */
-static int http_get(int port, const char *path, char *buf, size_t cap)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    char req[256];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
-    ASSERT_EQ(write(fd, req, (size_t)n), n);
-    size_t got = 0;
-    uint64_t deadline = test_now_ms() + 10000;
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        ASSERT(test_now_ms() < deadline);
-        if (poll(&p, 1, 1000) <= 0)
-            continue;
-        ASSERT(got + 1 < cap);
-        ssize_t r = read(fd, buf + got, cap - 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        ASSERT(r >= 0);
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    buf[got] = 0;
-    int status = 0;
-    ASSERT_EQ(sscanf(buf, "HTTP/1.%*d %d", &status), 1);
-    char *body = strstr(buf, "\r\n\r\n");
-    ASSERT(body);
-    memmove(buf, body + 4, strlen(body + 4) + 1);
-    return status;
-}
 
 /* wait_http polls until the server answers (deadline 10 s). */
 static void wait_http(int port)
@@ -310,7 +259,7 @@ static void scrape(int port, struct scrape *sc)
 static void start_http(struct test_node *n, int *port)
 {
     char addr[64];
-    *port = free_port();
+    *port = http_free_port();
     snprintf(addr, sizeof addr, "127.0.0.1:%d", *port);
     const char *args[] = {"--name", "m1", "--http", addr, "--queue-bytes", "65536", NULL};
     test_node_start(n, args);

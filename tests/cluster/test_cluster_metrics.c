@@ -16,52 +16,16 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "http.h"
 #include "test.h"
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    ASSERT(fd >= 0);
-    ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* get_metrics fetches /metrics into buf; 0, or -1 if nothing answers yet. */
+/* get_metrics fetches /metrics into buf: 0, or -1 if nothing answers yet. */
 static int get_metrics(int port, char *buf, size_t cap)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (fd >= 0)
-            close(fd);
+    int st = http_get(port, "/metrics", buf, cap);
+    if (st < 0)
         return -1;
-    }
-    static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
-    ASSERT_EQ(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
-    size_t got = 0;
-    uint64_t deadline = test_now_ms() + 10000;
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        ASSERT(test_now_ms() < deadline);
-        if (poll(&p, 1, 500) <= 0)
-            continue;
-        ASSERT(got + 1 < cap);
-        ssize_t r = read(fd, buf + got, cap - 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        ASSERT(r >= 0);
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    buf[got] = 0;
-    ASSERT(!strncmp(buf, "HTTP/1.", 7) && strstr(buf, " 200 "));
+    ASSERT_EQ(st, 200);
     return 0;
 }
 
@@ -101,7 +65,7 @@ static void test_peer_metrics(void)
     char why[160];
     cl_netns(why, sizeof why);
     const char *cookie = cl_cookie(0, "cluster-metrics-cookie-0b8e7d6c5a4f3e2d\n");
-    int port = free_port();
+    int port = http_free_port();
     char http[64];
     snprintf(http, sizeof http, "127.0.0.1:%d", port);
     const char *extra[] = {"--http", http, NULL};
@@ -164,7 +128,7 @@ static void test_partition_counters(void)
 {
     cl_nft_ready(TABLE, RULES);
     const char *cookie = cl_cookie(0, "cluster-metrics-cookie-0b8e7d6c5a4f3e2d\n");
-    int port = free_port();
+    int port = http_free_port();
     char http[64];
     snprintf(http, sizeof http, "127.0.0.1:%d", port);
     const char *extra[] = {"--http", http, NULL};
