@@ -19,12 +19,10 @@
 
 #include <errno.h>
 #include <roster.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "ctlproc.h"
+#include "cluster.h"
 #include "etcd_harness.h"
 #include "node.h"
 #include "rawclient.h"
@@ -759,35 +757,10 @@ static void test_leader_killed(void)
 
 #define NFT_TABLE "roster_strong_test"
 
-static int sh(const char *cmd)
-{
-    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-    return test_run_cmd(argv, out, sizeof out);
-}
-
 static void nft_heal(void *arg)
 {
     (void)arg;
-    sh("nft delete table inet " NFT_TABLE " 2>/dev/null");
-}
-
-static int netns(char *why, size_t cap)
-{
-    if (unshare(CLONE_NEWNET) != 0) {
-        snprintf(why, cap, "unshare(CLONE_NEWNET): %s", strerror(errno));
-        return 0;
-    }
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    int ok = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-    ifr.ifr_flags |= IFF_UP;
-    ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-    if (fd >= 0)
-        close(fd);
-    ASSERT(ok);
-    return 1;
+    cl_nft_heal(NFT_TABLE);
 }
 
 /* wait_lease_lost reads rc's frames until an UNREGISTERED event with reason lease_lost */
@@ -812,10 +785,10 @@ static int wait_lease_lost(struct rawclient *rc, int timeout_ms)
 static void test_cut_from_etcd(void)
 {
     char why[200];
-    if (!netns(why, sizeof why))
+    if (!cl_netns(why, sizeof why))
         test_skip("no private network namespace (%s): a node cannot be cut from etcd without "
                   "touching the host's network", why);
-    if (sh("nft --version >/dev/null 2>&1") != 0)
+    if (cl_sh("nft --version >/dev/null 2>&1") != 0)
         test_skip("nft (nftables) is not installed: run scripts/deps.sh");
     struct eh_cluster ec;
     eh_start(&ec, 3);
@@ -836,18 +809,10 @@ static void test_cut_from_etcd(void)
     raw_open(&rb, &b);
     ASSERT_EQ(raw_register(&ra, "x", "", NULL, NULL), 0);
     ASSERT_EQ(raw_register(&rb, "x", "", NULL, NULL), ROSTER_ETAKEN);
-    snprintf(rule, sizeof rule,
-             "nft -f - <<'EOF'\n"
-             "table inet " NFT_TABLE " {\n"
-             "  chain out {\n"
-             "    type filter hook output priority 0; policy accept;\n"
-             "    tcp dport %d drop\n"
-             "    tcp sport %d drop\n"
-             "  }\n"
-             "}\n"
-             "EOF", ec.m[0].client_port, ec.m[0].client_port);
-    if (sh(rule) != 0)
-        test_skip("nftables rules cannot be installed in this namespace: %s", out);
+    snprintf(rule, sizeof rule, "    tcp dport %d drop\n    tcp sport %d drop",
+             ec.m[0].client_port, ec.m[0].client_port);
+    if (cl_nft_drop(NFT_TABLE, rule) != 0)
+        test_skip("nftables rules cannot be installed in this namespace");
     test_on_fail(nft_heal, NULL);
     uint64_t t0 = test_now_ms();
     /* b tries to take x until it can; a's holder must hear lease_lost first */
