@@ -180,6 +180,17 @@ typedef struct roster_options {
                                  shared-memory region (also: environment ROSTER_NO_SHM=1);
                                  0 (default): lookup, members, count and is-member of
                                  eventual scopes read the region (docs/SHM.md) */
+    int reconnect;            /* 1: survive a restart of the node (docs/RECONNECT.md): when
+                                 the connection is lost the library reconnects with
+                                 backoff, queues ROSTER_EV_RECONNECTED, and re-creates the
+                                 pids, names, memberships, subscriptions (with a snapshot)
+                                 and monitors made by blocking calls on this client and not
+                                 undone; each one it cannot re-create is reported by a
+                                 ROSTER_EV_RESTORE_FAILED event. 0 (default): a lost
+                                 connection is final (ECLOSED) */
+    int reconnect_max_ms;     /* reconnect: the longest wait between two attempts (the
+                                 first is immediate, then 50 ms doubling up to this);
+                                 default 2000 */
 } roster_options;
 
 /* roster_options_init fills opts with defaults. Always call it before setting fields, so
@@ -443,6 +454,19 @@ typedef enum roster_event_type {
                                    to = receiver, node = sender's node, meta = payload,
                                    msg_kind, call_ref (answer calls with roster_reply), name
                                    = the name or group it was sent to (may be empty) */
+    ROSTER_EV_RECONNECTED = 19, /* options.reconnect: the connection was lost and made again
+                                   to a new incarnation of the node: old_incarnation,
+                                   new_incarnation, pid = the new roster_self(), node. Every
+                                   pid of the old incarnation is gone; the kept ones have new
+                                   pids (roster_pid_current) and their entries were
+                                   re-created before this event was handed out, except those
+                                   reported by the RESTORE_FAILED events that follow it */
+    ROSTER_EV_RESTORE_FAILED = 20, /* options.reconnect: one kept item could not be
+                                   re-created: what (ROSTER_KEEP_*), status (why: ETAKEN for a
+                                   name taken meanwhile, ...), scope, name (the name, group or
+                                   pattern), pid (the new pid it was for), meta (its
+                                   metadata), prev_meta (the node's detail), id (the
+                                   subscription's or monitor's id). It is no longer kept */
 } roster_event_type;
 /* roster_event_type_name returns "registered", "unregistered", ... */
 ROSTER_API const char *roster_event_type_name(int type);
@@ -478,7 +502,17 @@ typedef struct roster_event {
     /* ROSTER_EV_REPLY of a pipelined register or of roster_campaign_async: the grant's
      * fencing token (0 otherwise) */
     uint64_t token;
+    /* ROSTER_EV_RECONNECTED: the node incarnations before and after */
+    uint64_t old_incarnation;
+    uint64_t new_incarnation;
+    /* ROSTER_EV_RESTORE_FAILED: what could not be re-created (ROSTER_KEEP_*) */
+    int what;
 } roster_event;
+#define ROSTER_KEEP_PID 1
+#define ROSTER_KEEP_NAME 2
+#define ROSTER_KEEP_MEMBER 3
+#define ROSTER_KEEP_SUBSCRIPTION 4
+#define ROSTER_KEEP_MONITOR 5
 /* roster_event_free frees the buffers of an event filled by roster_next_event. An event's
  * name, meta and prev_meta share one allocation (one per event; a field the event kind does
  * not carry is {NULL, 0}): free them only through roster_event_free, never one of them with
@@ -658,6 +692,17 @@ ROSTER_API int roster_log_level(roster_client *c, const char *level, int timeout
 
 /* roster_ping round-trips a no-op request through the node. */
 ROSTER_API int roster_ping(roster_client *c, int timeout_ms);
+
+/* --- Reconnecting (options.reconnect; docs/RECONNECT.md) ------------------------------ */
+
+/* roster_pid_current returns the pid that stands for pid now: after a reconnect, a pid of
+ * this client from an earlier incarnation maps to its re-created pid; any other pid is
+ * returned as it is. Calls that take one of the client's own pids (register, join,
+ * unregister, leave, pid close, monitor, update, handoff) map it themselves. */
+ROSTER_API roster_pid roster_pid_current(const roster_client *c, roster_pid pid);
+/* roster_reconnects returns how many times the client reconnected (0 without
+ * options.reconnect). */
+ROSTER_API uint64_t roster_reconnects(const roster_client *c);
 
 /* --- Memory ------------------------------------------------------------------------- */
 

@@ -86,6 +86,23 @@ struct rs_client_ovf {
     uint32_t unsub_req;
 };
 
+/* One item a reconnecting client keeps (keep.c): what the application made with blocking
+ * calls and has not undone, re-created on a new incarnation of the node (reconnect.c). */
+#define RS_KEEP_PAST 8 /* earlier pids of a kept pid that still map to it */
+struct rs_keep {
+    int what;                    /* ROSTER_KEEP_* */
+    char scope[RS_SCOPE_MAX + 1];
+    roster_buf key;              /* name, group or pattern */
+    roster_buf meta;
+    roster_pid pid;              /* PID: the current one; NAME, MEMBER: the holder; MONITOR:
+                                    the watched pid */
+    roster_pid past[RS_KEEP_PAST]; /* PID: earlier values, oldest overwritten first */
+    unsigned n_past;
+    unsigned flags;              /* SUBSCRIPTION: its flags */
+    uint64_t app_id, node_id;    /* SUBSCRIPTION, MONITOR: the id the application holds and
+                                    the node's id on this connection */
+};
+
 struct roster_client {
     int sock;
     int epfd; /* roster_fd: watches sock and evfd */
@@ -150,6 +167,19 @@ struct roster_client {
     /* scopes a socket read showed to be eventual (revision 0): their reads use the region */
     char shm_known[RS_CLIENT_SHM_SCOPES][RS_SCOPE_MAX + 1];
     unsigned shm_known_n, shm_known_next;
+    /* reconnecting (keep.c, reconnect.c): options.reconnect and what it needs to dial again */
+    int recon;
+    int recon_max_ms, recon_delay_ms;
+    int64_t recon_next;  /* monotonic ms of the next attempt */
+    int restoring;       /* inside a restore: calls do not reconnect */
+    int tfd;             /* timerfd in epfd: wakes roster_fd's poller for the next attempt */
+    char *sock_path, *client_name;
+    int connect_timeout_ms;
+    uint64_t reconnects;
+    struct rs_keep *keep;
+    size_t n_keep, cap_keep;
+    uint64_t next_app_id;
+    uint64_t pending_app_id; /* UNSUBSCRIBE / DEMONITOR in flight: the application's id */
 };
 
 /* --- errors (conn.c) --- */
@@ -160,7 +190,37 @@ int rs_client_fail(roster_client *c, int err, const char *fmt, ...)
 void rs_client_lose(roster_client *c, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* --- keep.c: what a reconnecting client re-creates; ids and pids across incarnations --- */
+/* rs_client_keep_before maps the request's own old pids to current ones and the
+ * application's subscription / monitor ids to the node's; ENOTFOUND for an unknown id. */
+int rs_client_keep_before(roster_client *c, struct rs_msg *m);
+/* rs_client_keep_after records what an answered request made or undid (status r), and
+ * puts the application's id in the answer of SUBSCRIBE and MONITOR. */
+void rs_client_keep_after(roster_client *c, const struct rs_msg *m, struct rs_req *req, int r);
+/* rs_client_keep_event maps an EVENT frame's id (subscription or monitor) to the
+ * application's, in place, and forgets what the event ends. p is the queued frame. */
+void rs_client_keep_event(roster_client *c, uint8_t *p, size_t n);
+int rs_client_keep_add_pid(roster_client *c, roster_pid pid);
+void rs_client_keep_free(roster_client *c);
+
+/* --- reconnect.c --- */
+/* rs_client_reconnect makes the connection again if it is lost, options.reconnect is on
+ * and an attempt is due, and re-creates what is kept. 0 when connected. */
+int rs_client_reconnect(roster_client *c);
+/* rs_client_recon_convert turns the fields of a RECONNECTED or RESTORE_FAILED event as they
+ * travel in the library's EVENT frame into the event's own (no-op for other events). */
+void rs_client_recon_convert(roster_event *ev);
+/* rs_client_recon_wait_ms: ms until the next attempt (0: due now). */
+int rs_client_recon_wait_ms(const roster_client *c);
+
 /* --- conn.c --- */
+/* rs_client_redial closes the lost socket, opens a new one and performs the handshake
+ * (the queued events stay); 0 or the error of the attempt. */
+int rs_client_redial(roster_client *c, int64_t deadline);
+/* rs_client_recon_setup turns options.reconnect on for a connected client. */
+int rs_client_recon_setup(roster_client *c, const char *path, const roster_options *opts);
+/* rs_client_drop_socket closes a lost connection's socket (epoll forgets it). */
+void rs_client_drop_socket(roster_client *c);
 /* rs_client_errstr describes errno e in buf (thread-safe, unlike strerror); returns the text. */
 const char *rs_client_errstr(int e, char *buf, size_t cap);
 /* rs_client_open_fd performs the handshake over an already connected non-blocking stream

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -68,7 +69,12 @@ static void client_free(roster_client *c)
         close(c->epfd);
     if (c->evfd >= 0)
         close(c->evfd);
+    if (c->tfd >= 0)
+        close(c->tfd);
     rs_client_shm_unmap(c);
+    rs_client_keep_free(c);
+    rs_free(c->sock_path);
+    rs_free(c->client_name);
     rs_buf_fini(&c->out);
     rs_wire_reader_fini(&c->in);
     rs_buf_fini(&c->evq);
@@ -180,6 +186,19 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
     return r;
 }
 
+static int epoll_add_sock(roster_client *c)
+{
+    char eb[128];
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.fd = c->sock;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sock, &ev) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s",
+                              rs_client_errstr(errno, eb, sizeof eb));
+    return 0;
+}
+
 static int setup_fds(roster_client *c)
 {
     char eb[128];
@@ -188,13 +207,12 @@ static int setup_fds(roster_client *c)
     if (c->evfd < 0 || c->epfd < 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "eventfd/epoll: %s",
                               rs_client_errstr(errno, eb, sizeof eb));
+    int r = epoll_add_sock(c);
+    if (r)
+        return r;
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
-    ev.data.fd = c->sock;
-    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sock, &ev) != 0)
-        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s",
-                              rs_client_errstr(errno, eb, sizeof eb));
     ev.data.fd = c->evfd;
     if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s",
@@ -207,7 +225,7 @@ static roster_client *client_new(void)
     roster_client *c = rs_calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->sock = c->epfd = c->evfd = c->shm_fd = -1;
+    c->sock = c->epfd = c->evfd = c->shm_fd = c->tfd = -1;
     c->next_id = 1;
     c->next_async = 1;
     c->dec.frame_max = RS_FRAME_MAX_CEILING;
@@ -278,7 +296,81 @@ int roster_connect(roster_client **out, const roster_options *opts)
     rs_client_shm_want(c, opts);
     if (r == 0)
         r = handshake(c, opts->client_name, deadline);
+    if (r == 0 && opts->reconnect)
+        r = rs_client_recon_setup(c, sp, opts);
     return finish_connect(c, r, saved, out);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    char *d = rs_malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+int rs_client_recon_setup(roster_client *c, const char *path, const roster_options *opts)
+{
+    char eb[128];
+    c->recon = 1;
+    c->recon_max_ms = opts->reconnect_max_ms > 0 ? opts->reconnect_max_ms : 2000;
+    c->connect_timeout_ms = opts->timeout_ms;
+    c->sock_path = dup_str(path);
+    c->client_name = dup_str(opts->client_name);
+    if (!c->sock_path || !c->client_name || rs_client_keep_add_pid(c, c->self) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
+    /* the timer wakes a poller of roster_fd when the next attempt is due */
+    c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.fd = c->tfd;
+    if (c->tfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->tfd, &ev) != 0)
+        return rs_client_fail(c, ROSTER_ENOMEM, "timerfd: %s",
+                              rs_client_errstr(errno, eb, sizeof eb));
+    return 0;
+}
+
+void rs_client_drop_socket(roster_client *c)
+{
+    if (c->sock >= 0) {
+        epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+        close(c->sock);
+        c->sock = -1;
+    }
+}
+
+int rs_client_redial(roster_client *c, int64_t deadline)
+{
+    rs_client_drop_socket(c);
+    rs_client_shm_unmap(c);
+    c->shm_known_n = c->shm_known_next = 0;
+    /* what was in flight belonged to the old connection: unsent requests and partial
+     * frames go; the events already queued stay for the application */
+    c->out.len = c->out_off = 0;
+    rs_wire_reader_fini(&c->in);
+    rs_wire_reader_init(&c->in, RS_FRAME_MAX_CEILING, RS_CLIENT_IN_KEEP);
+    c->dec.frame_max = RS_FRAME_MAX_CEILING;
+    c->req = NULL;
+    c->async_pending = 0;
+    c->n_ovf = 0;
+    c->dead = 0;
+    c->dead_err = 0;
+    int r = open_socket(c, c->sock_path, deadline);
+    if (r == 0)
+        r = epoll_add_sock(c);
+    if (r == 0)
+        r = handshake(c, c->client_name, deadline);
+    if (r != 0) {
+        if (!c->dead)
+            rs_client_lose(c, r, "%s", c->detail);
+        rs_client_drop_socket(c);
+    }
+    return r;
 }
 
 void roster_close(roster_client *c)

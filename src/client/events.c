@@ -3,6 +3,7 @@
  * and monitors. */
 #include <errno.h>
 #include <stdint.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -134,7 +135,7 @@ static int bounded_event(roster_client *c, size_t n, const struct rs_msg *ev)
     /* Id 0 is a notice to a pid's owner, not a subscription's event (a handoff that made
      * it the holder, a lost lease): never dropped either. */
     if (kind == ROSTER_EV_DOWN || kind == ROSTER_EV_CONFLICT || rs_msg_event_snapshot(ev) ||
-        sub == 0)
+        sub == 0 || kind == ROSTER_EV_RECONNECTED || kind == ROSTER_EV_RESTORE_FAILED)
         return 0;
     if (c->n_ovf && rs_client_evq_overflowed(c, sub))
         return 1;
@@ -184,10 +185,14 @@ static void append(roster_client *c, const uint8_t *p, size_t n, int is_reply,
         rs_buf_consume(&c->evq, c->evq_off);
         c->evq_off = 0;
     }
-    if (rs_buf_append(&c->evq, p, n) != 0)
+    if (rs_buf_append(&c->evq, p, n) != 0) {
         c->events_lost += weight;
-    else if (is_reply)
-        c->evq_replies++;
+    } else {
+        if (is_reply)
+            c->evq_replies++;
+        else if (c->recon) /* ids in the application's terms (keep.c) */
+            rs_client_keep_event(c, c->evq.data + c->evq.len - n, n);
+    }
     sync_evfd(c);
 }
 
@@ -310,6 +315,7 @@ static int convert(const struct rs_msg *m_in, roster_event *ev)
     ev->pid.serial = m.pid.serial;
     rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
     rs_client_copy_str(ev->node, sizeof ev->node, rs_msg_event_node(&m));
+    rs_client_recon_convert(ev); /* the library's own reconnect events */
     return fill_bufs(ev, 1, rs_msg_event_key(&m), 1, rs_msg_event_meta(&m), 1, rs_msg_event_prev_meta(&m),
                      0, NULL);
 }
@@ -372,6 +378,13 @@ int roster_next_event(roster_client *c, roster_event *ev)
         sync_evfd(c);
         return 0;
     }
+    if (c->dead && c->recon) {
+        /* reconnecting: nothing now (roster_fd wakes the poller for the next attempt), or
+         * connected again with the RECONNECTED event queued */
+        if (rs_client_reconnect(c) == 0 && rs_client_evq_nonempty(c))
+            return roster_next_event(c, ev);
+        return ROSTER_EAGAIN;
+    }
     if (c->dead)
         return rs_client_fail(c, ROSTER_ECLOSED, "connection to the node is closed");
     return ROSTER_EAGAIN;
@@ -390,10 +403,21 @@ static int wait_event(roster_client *c, roster_event *ev, int timeout_ms)
 {
     int64_t deadline = 0;
     for (int waited = 0;; waited = 1) {
-        if (rs_client_evq_nonempty(c) || c->dead)
+        if (rs_client_evq_nonempty(c) || (c->dead && !c->recon))
             return roster_next_event(c, ev);
         if (!waited) /* the clock is read only when there is something to wait for */
             deadline = rs_client_deadline(timeout_ms);
+        if (c->dead) { /* reconnecting: attempt when due, else wait for that moment */
+            if (rs_client_reconnect(c) == 0)
+                continue;
+            int64_t left = deadline < 0 ? 0x7fffffff : deadline - rs_client_now_ms();
+            if (left <= 0)
+                return rs_client_fail(c, ROSTER_ETIMEDOUT, "no event within %d ms "
+                                      "(reconnecting)", timeout_ms);
+            int w = rs_client_recon_wait_ms(c);
+            poll(NULL, 0, w < left ? w : (int)left);
+            continue;
+        }
         int r = rs_client_wait(c, has_event, NULL, deadline);
         if (r == ROSTER_ETIMEDOUT)
             return rs_client_fail(c, r, "no event within %d ms", timeout_ms);
@@ -446,6 +470,8 @@ const char *roster_event_type_name(int type)
     case ROSTER_EV_NODE_UP: return "node_up";
     case ROSTER_EV_NODE_DOWN: return "node_down";
     case ROSTER_EV_MESSAGE: return "message";
+    case ROSTER_EV_RECONNECTED: return "reconnected";
+    case ROSTER_EV_RESTORE_FAILED: return "restore_failed";
     default: return "unknown";
     }
 }

@@ -8,6 +8,8 @@ int rs_client_begin(roster_client *c)
 {
     if (!c)
         return ROSTER_EINVAL;
+    if (c->dead && c->recon && !c->restoring)
+        rs_client_reconnect(c); /* its error is the call's: ECLOSED below */
     if (c->dead)
         return rs_client_fail(c, ROSTER_ECLOSED, "connection to the node is closed");
     return 0;
@@ -89,7 +91,7 @@ int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, in
     if (r)
         return r;
     m->flags = 0;
-    if ((r = rs_client_check_frame(c, m)))
+    if ((r = rs_client_check_frame(c, m)) || (r = rs_client_keep_before(c, m)))
         return r;
     uint32_t id = c->next_id++ & RS_CLIENT_ID_MASK;
     if (id == 0)
@@ -102,6 +104,8 @@ int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, in
     c->req = req;
     r = rs_client_wait(c, req_done, req, deadline);
     c->req = NULL;
+    if (c->recon && r == 0 && !req->err)
+        rs_client_keep_after(c, m, req, req->status);
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "no answer from the node within %d ms", timeout_ms);
     if (r == ROSTER_ECLOSED || r == ROSTER_EPROTO)

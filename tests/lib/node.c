@@ -49,6 +49,8 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static void spawn(struct test_node *n, const char *const *extra_args);
+
 void test_node_start(struct test_node *n, const char *const *extra_args)
 {
     memset(n, 0, sizeof *n);
@@ -57,6 +59,23 @@ void test_node_start(struct test_node *n, const char *const *extra_args)
         test_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
     snprintf(n->sock, sizeof n->sock, "%s/node.sock", n->dir);
     snprintf(n->log, sizeof n->log, "%s/rosterd.log", n->dir);
+    spawn(n, extra_args);
+}
+
+void test_node_restart(struct test_node *n, int sig, const char *const *extra_args)
+{
+    if (n->pid > 0) {
+        kill(n->pid, sig);
+        waitpid(n->pid, NULL, 0);
+        n->pid = 0;
+    }
+    test_on_fail_remove(n);
+    spawn(n, extra_args);
+}
+
+/* spawn starts the daemon on n's socket and waits until it accepts connections. */
+static void spawn(struct test_node *n, const char *const *extra_args)
+{
     const char *argv[64];
     int k = 0;
     /* ROSTER_TEST_WRAPPER (e.g. "valgrind --error-exitcode=99") runs the daemon under a

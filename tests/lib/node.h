@@ -23,6 +23,9 @@ int test_node_stop(struct test_node *n);
 /* test_node_stop_ok stops the node and fails the test unless it exited with status 0 (under
  * the sanitizers that also means: no leak, no error). */
 void test_node_stop_ok(struct test_node *n);
+/* test_node_restart sends sig to the daemon, reaps it and starts a new one (a new
+ * incarnation) on the same socket and directory (its log starts again). */
+void test_node_restart(struct test_node *n, int sig, const char *const *extra_args);
 /* test_node_kill sends sig to the daemon and reaps it. */
 void test_node_kill(struct test_node *n, int sig);
 

@@ -3,7 +3,10 @@
  * the node goes away (exit 2). Killing rosterctl ends it too (reason "disconnected").
  * If the name is lost in a cluster conflict (two sides of a partition registered it and
  * the other claim won), the conflict event is printed and rosterctl exits 1; so it is when
- * the node tells that its etcd lease was lost (a strong name: reason lease_lost). elect
+ * the node tells that its etcd lease was lost (a strong name: reason lease_lost). With
+ * --reconnect a restart of the node is survived: the library dials again and holds the
+ * entry again with a new pid (a "reconnected" line is printed); if the name was taken
+ * meanwhile, rosterctl prints "restore_failed" and exits 1. elect
  * first waits, watching stdin the same way, for its campaign to be answered.
  *
  * A terminal on stdin is read only while rosterctl is in its foreground process group:
@@ -53,6 +56,19 @@ void ctl_print_pid_line(struct ctl *x)
  * (id 0): printed; 1 if the held entry is gone for good (conflict lost, lease lost). */
 static int notice(struct ctl *x, const roster_event *ev)
 {
+    /* --reconnect: the node restarted; the library made the entry again (or could not) */
+    if (ev->type == ROSTER_EV_RECONNECTED) {
+        print_event(x, ev);
+        return 0;
+    }
+    if (ev->type == ROSTER_EV_RESTORE_FAILED) {
+        print_event(x, ev);
+        fprintf(stderr, "rosterctl: after the node restarted, %.*s could not be held again: "
+                        "%s (%.*s)\n", (int)ev->name.len, (const char *)ev->name.data,
+                roster_strerror(ev->status), (int)ev->prev_meta.len,
+                (const char *)ev->prev_meta.data);
+        return 1;
+    }
     if (ev->type == ROSTER_EV_CONFLICT) {
         print_event(x, ev);
         fprintf(stderr, "rosterctl: lost the name in a conflict to %.*s\n",

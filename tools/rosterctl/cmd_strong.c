@@ -193,6 +193,8 @@ int cmd_elect(struct ctl *x, int argc, char **argv)
     int r = ctl_holder_args(x, argc, argv, &meta, pos);
     if (r)
         return r;
+    if (x->reconnect) /* a candidacy is not re-created after a restart: the name is */
+        return ctl_usage(x, "--reconnect holds register and join only, not elect");
     uint64_t req = 0;
     r = roster_campaign_async(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
                               strlen(meta), &req);

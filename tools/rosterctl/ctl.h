@@ -31,6 +31,8 @@ struct ctl {
     /* register / elect: the grant's fencing token, printed with the pid (have_token) */
     uint64_t token;
     int have_token;
+    /* register / join --reconnect: hold across a restart of the node */
+    int reconnect;
 };
 
 /* An option a command accepts besides the global ones. */

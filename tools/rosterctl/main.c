@@ -255,6 +255,7 @@ int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, con
     const struct ctl_opt opts[] = {{"--meta", CTL_STR, meta},
                                    {"--recv", CTL_FLAG, &x->recv},
                                    {"--reply-with", CTL_STR, &x->reply_with},
+                                   {"--reconnect", CTL_FLAG, &x->reconnect},
                                    {NULL, CTL_FLAG, NULL}};
     int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
     return r ? r : ctl_connect(x);
@@ -266,6 +267,7 @@ int ctl_connect(struct ctl *x)
     roster_options_init(&o);
     o.socket_path = x->socket;
     o.client_name = "rosterctl";
+    o.reconnect = x->reconnect;
     /* --timeout bounds each request; connecting (socket + handshake) gets at least
      * CTL_CONNECT_MIN_MS, so that even --timeout 0 reaches a local node. -1: no limit. */
     o.timeout_ms = x->timeout_ms < 0                   ? ROSTER_FOREVER

@@ -118,10 +118,53 @@ static int has_prev(int type)
     return type == ROSTER_EV_UPDATED || type == ROSTER_EV_MEMBER_UPDATED;
 }
 
+/* print_reconnect prints the library's reconnect events (--reconnect): the new
+ * incarnation and pid, or what could not be re-created. */
+static void print_reconnect(struct ctl *x, const roster_event *ev)
+{
+    char pid[ROSTER_PID_STRLEN];
+    roster_pid_format(ev->pid, pid);
+    static const char *const what[] = {"", "pid", "name", "member", "subscription", "monitor"};
+    const char *w = ev->what > 0 && ev->what <= 5 ? what[ev->what] : "unknown";
+    if (x->json) {
+        struct jobj o;
+        jo_begin(&o, stdout);
+        jo_str(&o, "type", roster_event_type_name(ev->type));
+        if (ev->type == ROSTER_EV_RECONNECTED) {
+            jo_u64(&o, "old_incarnation", ev->old_incarnation);
+            jo_u64(&o, "new_incarnation", ev->new_incarnation);
+        } else {
+            jo_str(&o, "what", w);
+            jo_str(&o, "scope", ev->scope);
+            jo_bytes(&o, "name", ev->name.data, ev->name.len);
+            jo_str(&o, "error", roster_err_name(ev->status));
+            jo_bytes(&o, "detail", ev->prev_meta.data, ev->prev_meta.len);
+        }
+        jo_str(&o, "pid", pid);
+        jo_str(&o, "node", ev->node);
+        jo_end(&o);
+        fputc('\n', stdout);
+    } else if (ev->type == ROSTER_EV_RECONNECTED) {
+        printf("reconnected %s %s old_incarnation=%016" PRIx64 " new_incarnation=%016" PRIx64
+               "\n", pid, ev->node, ev->old_incarnation, ev->new_incarnation);
+    } else {
+        printf("restore_failed %s %s ", w, ev->scope);
+        text_bytes(stdout, ev->name.data, ev->name.len);
+        printf(" %s %s error=%s detail=", pid, ev->node, roster_err_name(ev->status));
+        text_bytes(stdout, ev->prev_meta.data, ev->prev_meta.len);
+        fputc('\n', stdout);
+    }
+    fflush(stdout);
+}
+
 void print_event(struct ctl *x, const roster_event *ev)
 {
     if (ev->type == ROSTER_EV_MESSAGE) {
         print_message(x, ev);
+        return;
+    }
+    if (ev->type == ROSTER_EV_RECONNECTED || ev->type == ROSTER_EV_RESTORE_FAILED) {
+        print_reconnect(x, ev);
         return;
     }
     char pid[ROSTER_PID_STRLEN];
