@@ -18,7 +18,7 @@ _rosterctl_flags() {
     names | groups) echo "--prefix --pid --limit --stale" ;;
     members) echo "--local --stale" ;;
     count) echo "--node --stale" ;;
-    register | elect | join) echo "--meta --recv --reply-with" ;;
+    register | elect | join) echo "--meta --recv --reply-with --reconnect" ;;
     handoff) echo "--if-token" ;;
     update) echo "--meta --if-token --if-meta --member" ;;
     watch) echo "--snapshot --from-revision --exact --registry --groups" ;;

@@ -26,7 +26,7 @@ static const struct cmd cmds[] = {
     {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N] [--stale]"},
     {"count", cmd_count, "count [--node N] [--stale]"},
     {"register", cmd_register,
-     "register NAME [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
+     "register NAME [--meta M] [--recv] [--reply-with CMD] [--reconnect]   (held until stdin EOF or killed)"},
     {"elect", cmd_elect,
      "elect NAME [--meta M] [--recv] [--reply-with CMD]   (waits to hold NAME, then holds it "
      "like register)"},
@@ -38,7 +38,7 @@ static const struct cmd cmds[] = {
      "with --member a group)"},
     {"unregister", cmd_unregister, "unregister NAME"},
     {"join", cmd_join,
-     "join GROUP [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
+     "join GROUP [--meta M] [--recv] [--reply-with CMD] [--reconnect]   (held until stdin EOF or killed)"},
     {"leave", cmd_leave, "leave GROUP"},
     {"watch", cmd_watch,
      "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups]"},

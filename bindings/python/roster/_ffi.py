@@ -30,7 +30,8 @@ class Entries(Structure):
 
 class Options(Structure):
     _fields_ = [("socket_path", c_char_p), ("client_name", c_char_p), ("timeout_ms", c_int),
-                ("event_queue_bytes", c_size_t), ("group_messages", c_int)]
+                ("event_queue_bytes", c_size_t), ("group_messages", c_int), ("no_shm", c_int),
+                ("reconnect", c_int), ("reconnect_max_ms", c_int)]
 
 
 class Event(Structure):
@@ -39,12 +40,13 @@ class Event(Structure):
                 ("pid", Pid), ("node", c_char * 256), ("meta", Buf), ("prev_meta", Buf),
                 ("to", Pid), ("msg_kind", c_int), ("call_ref", c_uint64),
                 ("dropped", c_uint64), ("n_to", c_size_t), ("to_all", POINTER(Pid)),
-                ("revision", c_uint64), ("token", c_uint64)]
+                ("revision", c_uint64), ("token", c_uint64),
+                ("old_incarnation", c_uint64), ("new_incarnation", c_uint64), ("what", c_int)]
 
 
 class NodeInfo(Structure):
     _fields_ = [("name", c_char * 256), ("incarnation", c_uint64), ("state", c_int),
-                ("self", c_int)]
+                ("self", c_int), ("down_since_ms", c_uint64)]
 
 
 class Nodes(Structure):

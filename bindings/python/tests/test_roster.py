@@ -1,6 +1,7 @@
 """Tests of the Python binding against a real rosterd that the test starts (and stops by
 pid). Usage: ROSTERD=build/bin/rosterd ROSTER_LIB=build/lib/libroster.so python3 -m unittest
 discover -s bindings/python/tests (the ctest `python_binding` sets both)."""
+import ctypes
 import os
 import subprocess
 import sys
@@ -48,6 +49,31 @@ def setUpModule() -> None:
 
 def tearDownModule() -> None:
     NODE.stop()
+
+
+class Layout(unittest.TestCase):
+    """The ctypes structures must match roster.h byte for byte: a C program built against the
+    header prints each structure's size, and they are compared (a field added to roster.h
+    and not to _ffi.py would make the library write past Python's buffer)."""
+
+    def test_struct_sizes_match_roster_h(self):
+        from roster import _ffi
+        include = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include")
+        names = {"roster_options": _ffi.Options, "roster_event": _ffi.Event,
+                 "roster_entry": _ffi.Entry, "roster_node_info": _ffi.NodeInfo,
+                 "roster_pid": _ffi.Pid, "roster_buf": _ffi.Buf}
+        body = "".join('printf("%%zu\\n", sizeof(%s));' % n for n in names)
+        src = "#include <stdio.h>\n#include <roster.h>\nint main(void){%s return 0;}\n" % body
+        with tempfile.TemporaryDirectory() as d:
+            c = os.path.join(d, "sizes.c")
+            with open(c, "w") as f:
+                f.write(src)
+            exe = os.path.join(d, "sizes")
+            subprocess.run(["cc", "-I", include, c, "-o", exe], check=True)
+            got = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+        sizes = [int(x) for x in got.split()]
+        for (name, cls), size in zip(names.items(), sizes):
+            self.assertEqual(ctypes.sizeof(cls), size, name)
 
 
 class Binding(unittest.TestCase):
