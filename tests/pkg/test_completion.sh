@@ -36,7 +36,7 @@ expect() { # expect DESCRIPTION WANT GOT
 
 expect "commands by prefix" "scope-create scope-join scope-leave scopes" "$(complete_words sco)"
 expect "global flags" "--scope --socket" "$(complete_words --s)"
-expect "command flags" "--recv --reply-with" "$(complete_words register x --re)"
+expect "command flags" "--reconnect --recv --reply-with" "$(complete_words register x --re)"
 expect "command and global flags" "--scope --snapshot --socket" \
     "$(complete_words --socket "$dir/r.sock" watch --s)"
 expect "scopes from the node (--scope)" "default jobs locks" \
