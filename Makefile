@@ -75,10 +75,13 @@ fuzz: deps
 sim: build
 	./build/bin/roster_sim --seeds $(SEEDS)
 
-# chaos: strong scopes under faults for SECONDS (default 60) on a real 3-member etcd and 3
-# rosterd nodes; every operation's history is checked for linearizability (make test runs
-# the same test for 12 s).
+# chaos: SECONDS (default 60) of each soak: eventual scopes on 5 rosterd nodes with real
+# client processes, partitions, loss, kill -9 and SIGSTOP, checked after every heal
+# (test_soak; SOAK_SEED=S replays a schedule), then strong scopes on a real 3-member etcd and
+# 3 rosterd nodes, every operation's history checked for linearizability (test_chaos).
+# make test runs test_soak for 60 s and test_chaos for 12 s.
 chaos: build
+	SOAK_SECONDS=$(or $(SECONDS),60) TEST_TIMEOUT_S=$$(( $(or $(SECONDS),60) + 300 )) ./build/bin/test_soak
 	CHAOS_SECONDS=$(or $(SECONDS),60) TEST_TIMEOUT_S=$$(( $(or $(SECONDS),60) + 180 )) ./build/bin/test_chaos
 
 clean:

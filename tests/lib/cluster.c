@@ -69,14 +69,10 @@ void cl_addr(int idx, char *out, size_t cap)
     snprintf(out, cap, "127.0.0.%d:%u", idx, port_base + (unsigned)idx);
 }
 
-void cl_start(struct cl_node *n, int idx, const char *name, const char *join, const char *cookie,
-              const char *const *extra)
+/* node_args fills argv (48 slots) with n's daemon flags. */
+static void node_args(const struct cl_node *n, const char *join, const char *cookie,
+                      const char *const *extra, const char **argv)
 {
-    memset(n, 0, sizeof *n);
-    n->idx = idx;
-    snprintf(n->name, sizeof n->name, "%s", name);
-    cl_addr(idx, n->addr, sizeof n->addr);
-    const char *argv[48];
     int k = 0;
     argv[k++] = "--name";
     argv[k++] = n->name;
@@ -95,7 +91,26 @@ void cl_start(struct cl_node *n, int idx, const char *name, const char *join, co
     for (int i = 0; extra && extra[i] && k < 46; i++)
         argv[k++] = extra[i];
     argv[k] = NULL;
+}
+
+void cl_start(struct cl_node *n, int idx, const char *name, const char *join, const char *cookie,
+              const char *const *extra)
+{
+    memset(n, 0, sizeof *n);
+    n->idx = idx;
+    snprintf(n->name, sizeof n->name, "%s", name);
+    cl_addr(idx, n->addr, sizeof n->addr);
+    const char *argv[48];
+    node_args(n, join, cookie, extra, argv);
     test_node_start(&n->t, argv);
+}
+
+void cl_restart(struct cl_node *n, int sig, const char *join, const char *cookie,
+                const char *const *extra)
+{
+    const char *argv[48];
+    node_args(n, join, cookie, extra, argv);
+    test_node_restart(&n->t, sig, argv);
 }
 
 roster_client *cl_connect(const struct cl_node *n) { return test_connect(&n->t); }

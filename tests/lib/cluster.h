@@ -38,6 +38,10 @@ void cl_addr(int idx, char *out, size_t cap);
  * extra flags (NULL-terminated, may be NULL). */
 void cl_start(struct cl_node *n, int idx, const char *name, const char *join, const char *cookie,
               const char *const *extra);
+/* cl_restart kills node n with sig (reaped) and starts it again, a new incarnation with the
+ * same name, address and socket, joining join. */
+void cl_restart(struct cl_node *n, int sig, const char *join, const char *cookie,
+                const char *const *extra);
 roster_client *cl_connect(const struct cl_node *n);
 /* cl_count_up returns how many nodes c's node lists as up (itself included) in scope
  * (NULL: all), or -1 on error. inc_of, if not NULL, receives the incarnation of the node
