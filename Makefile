@@ -9,7 +9,7 @@
 #   make install  install rosterd, rosterctl, libroster, roster.h, roster.pc, the systemd unit,
 #                 man pages, shell completion, the Python binding (PREFIX=/usr/local)
 #   make fuzz     build libFuzzer targets with clang and run each for FUZZ_SECONDS
-#   make sim      run the deterministic cluster simulator over SEEDS seeds
+#   make sim      run the deterministic cluster simulator over SEEDS seeds on every core
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
@@ -72,8 +72,11 @@ fuzz: deps
 	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
 
+# sim: SEEDS seeds from FIRST (default 1) on every core (JOBS processes); NODES=LO-HI sets
+# the cluster sizes drawn (default 3-5; at most 20), e.g. make sim SEEDS=100000 NODES=10-20.
+FIRST ?= 1
 sim: build
-	./build/bin/roster_sim --seeds $(SEEDS)
+	./build/bin/roster_sim --seeds $(SEEDS) --first $(FIRST) --jobs $(JOBS) $(if $(NODES),--nodes $(NODES))
 
 # chaos: SECONDS (default 60) of each soak: eventual scopes on 5 rosterd nodes with real
 # client processes, partitions, loss, kill -9 and SIGSTOP, checked after every heal

@@ -300,6 +300,8 @@ static void on_event(struct sim_world *w, const struct sim_event *e)
     }
 }
 
+int sim_nodes_lo = 3, sim_nodes_hi = 5;
+
 static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
 {
     memset(w, 0, sizeof *w);
@@ -313,7 +315,7 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
     w->dlim = w->lim;
     w->dlim.name_max = 0;
     w->now = 1000;
-    w->n = (int)sim_range(&w->rng, 3, SIM_MAX_NODES);
+    w->n = (int)sim_range(&w->rng, (uint64_t)sim_nodes_lo, (uint64_t)sim_nodes_hi);
     w->heartbeat_ms = (uint32_t)sim_range(&w->rng, 100, 500);
     w->down_after_ms = w->heartbeat_ms * (uint32_t)sim_range(&w->rng, 4, 8);
     /* A failure detector must outlast the healed network's worst in-order delivery delay
@@ -329,9 +331,7 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
     w->policy = (enum rs_conflict_policy)sim_below(&w->rng, 4);
     for (int i = 0; i < w->n; i++) {
         struct sim_node *n = &w->nodes[i];
-        n->name[0] = (char)'n';
-        n->name[1] = (char)('0' + i);
-        n->name[2] = 0;
+        snprintf(n->name, sizeof n->name, "n%d", i);
         snprintf(n->addr, sizeof n->addr, "10.0.0.%d:4370", i + 1);
         n->skew = (int64_t)sim_range(&w->rng, 0, 6000) - 3000;
         n->cfg_scopes = 1u | (sim_pct(&w->rng, 60) ? 2u : 0u);
@@ -415,9 +415,12 @@ int sim_run(uint64_t seed, int verbose, int cluster, uint64_t *digest_out)
         inv_final(w);
     int failed = w->failed;
     if (failed) {
-        printf("seed %llu FAILED: %s\n  replay: build/bin/roster_sim --seed %llu%s --verbose\n",
+        char nodes[32] = "";
+        if (sim_nodes_lo != 3 || sim_nodes_hi != 5)
+            snprintf(nodes, sizeof nodes, " --nodes %d-%d", sim_nodes_lo, sim_nodes_hi);
+        printf("seed %llu FAILED: %s\n  replay: build/bin/roster_sim --seed %llu%s%s --verbose\n",
                (unsigned long long)seed, w->fail, (unsigned long long)seed,
-               cluster ? "" : " --no-cluster");
+               cluster ? "" : " --no-cluster", nodes);
     } else if (verbose) {
         printf("seed %llu passed: %llu steps, %llu ms simulated, %llu peer frames, %llu "
                "conflict notices, %llu handoffs, %llu updates, %llu dial races, %llu faults, "

@@ -17,7 +17,7 @@
 #include "core/core.h"
 #include "wire/wire.h"
 
-#define SIM_MAX_NODES 5
+#define SIM_MAX_NODES 20 /* --nodes LO-HI draws each seed's cluster size (default 3-5) */
 #define SIM_NSCOPES 2 /* "default" (every node) and "s1" (a seed-chosen subset) */
 #define SIM_NNAMES 6  /* small name space: conflicts are frequent */
 #define SIM_NGROUPS 4
@@ -322,6 +322,9 @@ void sim_node_crash(struct sim_world *w, int i, int silent);
 int sim_node_up(const struct sim_world *w, int i);
 const char *sim_scope_name(int s);
 int sim_run(uint64_t seed, int verbose, int cluster, uint64_t *digest_out);
+/* The range each seed draws its number of nodes from (main.c's --nodes; default 3-5, the
+ * range every seed number in FINDINGS.md refers to). */
+extern int sim_nodes_lo, sim_nodes_hi;
 
 /* net.c */
 void net_send(struct sim_world *w, size_t pc, int side, const uint8_t *p, size_t len);
