@@ -186,14 +186,15 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
     return r;
 }
 
-static int epoll_add_sock(roster_client *c)
+/* epoll_add makes roster_fd's epoll instance watch fd for input. */
+static int epoll_add(roster_client *c, int fd)
 {
     char eb[128];
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
-    ev.data.fd = c->sock;
-    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sock, &ev) != 0)
+    ev.data.fd = fd;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s",
                               rs_client_errstr(errno, eb, sizeof eb));
     return 0;
@@ -207,17 +208,8 @@ static int setup_fds(roster_client *c)
     if (c->evfd < 0 || c->epfd < 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "eventfd/epoll: %s",
                               rs_client_errstr(errno, eb, sizeof eb));
-    int r = epoll_add_sock(c);
-    if (r)
-        return r;
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.fd = c->evfd;
-    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->evfd, &ev) != 0)
-        return rs_client_fail(c, ROSTER_ENOMEM, "epoll_ctl: %s",
-                              rs_client_errstr(errno, eb, sizeof eb));
-    return 0;
+    int r = epoll_add(c, c->sock);
+    return r ? r : epoll_add(c, c->evfd);
 }
 
 static roster_client *client_new(void)
@@ -325,14 +317,10 @@ int rs_client_recon_setup(roster_client *c, const char *path, const roster_optio
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory");
     /* the timer wakes a poller of roster_fd when the next attempt is due */
     c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.fd = c->tfd;
-    if (c->tfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->tfd, &ev) != 0)
+    if (c->tfd < 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "timerfd: %s",
                               rs_client_errstr(errno, eb, sizeof eb));
-    return 0;
+    return epoll_add(c, c->tfd);
 }
 
 void rs_client_drop_socket(roster_client *c)
@@ -362,7 +350,7 @@ int rs_client_redial(roster_client *c, int64_t deadline)
     c->dead_err = 0;
     int r = open_socket(c, c->sock_path, deadline);
     if (r == 0)
-        r = epoll_add_sock(c);
+        r = epoll_add(c, c->sock);
     if (r == 0)
         r = handshake(c, c->client_name, deadline);
     if (r != 0) {

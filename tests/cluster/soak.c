@@ -709,31 +709,32 @@ static int check_once(struct state *st)
     return 1;
 }
 
+/* resync sets have[i] from the checked state st for every i whose answer never came
+ * (unknown[i]): kind 'N' names n<i>, 'M' groups g<i>. */
+static void resync(const struct state *st, const struct worker *w, char kind, uint8_t *unknown,
+                   uint8_t *have, int count)
+{
+    char pre[128], key[8];
+    for (int i = 0; i < count; i++) {
+        if (!unknown[i])
+            continue;
+        snprintf(key, sizeof key, "%c%d", kind == 'N' ? 'n' : 'g', i);
+        key_prefix(pre, sizeof pre, kind, key, strlen(key), &w->pid);
+        have[i] = st_find(st, pre) >= 0;
+        unknown[i] = 0;
+    }
+}
+
 /* settle forgets what the clients could not know (unanswered calls) once checked. */
 static void settle(const struct state *st)
 {
-    char pre[128];
     for (int i = 0; i < NODES; i++)
         for (int k = 0; k < WORKERS; k++) {
             struct worker *w = &work[i][k];
-            for (int n = 0; w->alive && n < NAMES; n++) {
-                if (!w->unknown[n])
-                    continue;
-                char name[8];
-                snprintf(name, sizeof name, "n%d", n);
-                key_prefix(pre, sizeof pre, 'N', name, strlen(name), &w->pid);
-                w->holds[n] = st_find(st, pre) >= 0;
-                w->unknown[n] = 0;
-            }
-            for (int g = 0; w->alive && g < GROUPS; g++) {
-                if (!w->gunknown[g])
-                    continue;
-                char group[8];
-                snprintf(group, sizeof group, "g%d", g);
-                key_prefix(pre, sizeof pre, 'M', group, strlen(group), &w->pid);
-                w->member[g] = st_find(st, pre) >= 0;
-                w->gunknown[g] = 0;
-            }
+            if (!w->alive)
+                continue;
+            resync(st, w, 'N', w->unknown, w->holds, NAMES);
+            resync(st, w, 'M', w->gunknown, w->member, GROUPS);
         }
 }
 
