@@ -394,8 +394,8 @@ static void one_op(void)
     if (!up[i] || stopped[i])
         return;
     unsigned what = rnd(100);
-    ops++;
     if (what < 3) { /* a real process holding a name, started or killed */
+        ops++;
         int live = 0;
         for (int h = 0; h < HOLDERS_MAX; h++)
             live += hold[h].alive;
@@ -412,7 +412,8 @@ static void one_op(void)
     struct worker *w = &work[i][rnd(WORKERS)];
     if (!w->alive)
         return;
-    if (what < 6) { /* a client dies with its connection; another takes its place */
+    if (what < 6) {
+        ops++; /* a client dies with its connection; another takes its place */
         worker_close(w);
         worker_new(i, (int)(w - work[i]));
         return;
@@ -422,6 +423,9 @@ static void one_op(void)
     snprintf(name, sizeof name, "n%u", n);
     snprintf(group, sizeof group, "g%u", g);
     snprintf(meta, sizeof meta, "m%u", rnd(4));
+    if (what >= 40 && what < 55 && !w->holds[n])
+        return; /* only holders unregister */
+    ops++; /* one client call */
     int r;
     if (what < 40) {
         r = roster_register(w->c, NULL, name, strlen(name), w->pid, meta, strlen(meta), NULL,
@@ -433,8 +437,6 @@ static void one_op(void)
             w->unknown[n] = 1;
         }
     } else if (what < 55) {
-        if (!w->holds[n])
-            return;
         r = roster_unregister(w->c, NULL, name, strlen(name), OP_TMO);
         if (r == 0 || r == ROSTER_ENOTFOUND || r == ROSTER_ENOTOWNER)
             w->holds[n] = 0; /* not ours any more either way (a conflict's notice follows) */
