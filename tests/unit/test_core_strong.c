@@ -1085,50 +1085,60 @@ static void test_group_commit(void)
         id[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
     }
     pump(&w);
-    ASSERT_EQ(w.fe.txns_run - txns, 2); /* the first alone, the eleven others together */
+    /* the first RS_KV_BATCH_INFLIGHT alone, the ten others together */
+    ASSERT_EQ(w.fe.txns_run - txns, RS_KV_BATCH_INFLIGHT + 1);
     uint64_t tok = 0;
     for (int i = 0; i < 12; i++) {
         const struct rs_msg *r = must_reply(&w, 0, id[i]);
         ASSERT_EQ(r->status, 0);
-        if (i > 1)
+        if (i > (int)RS_KV_BATCH_INFLIGHT)
             ASSERT_EQ(rs_msg_register_reply_token(r), tok); /* one revision */
         tok = rs_msg_register_reply_token(r);
     }
-    /* a batch with a taken name and a duplicate: each answered as alone */
-    struct rs_pid q2[4];
-    for (int i = 0; i < 4; i++)
+    /* a batch with a taken name, an idempotent retry of a name its pid already holds, and
+     * a duplicate: each member has its own compare (a nested txn), so the taken one takes
+     * nothing from the others and every answer comes from the one commit, as if alone */
+    struct rs_pid q2[7];
+    for (int i = 0; i < 7; i++)
         q2[i] = hello(&w, 0, 40 + (uint64_t)i);
-    static const char *const names2[4] = {"first", "held", "dup", "dup"};
-    uint32_t id2[4];
-    for (int i = 0; i < 4; i++) {
-        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q2[i], .scope = rs_bytes_str("s"),
-                           .key = rs_bytes_str(names2[i])};
-        id2[i] = send_only(&w, 0, 40 + (uint64_t)i, &m);
+    static const char *const names2[7] = {"w1", "w2", "first", "held", "g3", "dup", "dup"};
+    uint32_t id2[7];
+    txns = w.fe.txns_run;
+    for (int i = 0; i < 7; i++) {
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = i == 4 ? q[3] : q2[i],
+                           .scope = rs_bytes_str("s"), .key = rs_bytes_str(names2[i])};
+        id2[i] = send_only(&w, 0, i == 4 ? 13 : 40 + (uint64_t)i, &m);
     }
     pump(&w);
-    ASSERT_EQ(must_reply(&w, 0, id2[0])->status, 0);
-    ASSERT_EQ(must_reply(&w, 0, id2[1])->status, ROSTER_ETAKEN);
-    ASSERT(must_reply(&w, 0, id2[1])->pid.serial == p[0].serial);
-    int ok = (must_reply(&w, 0, id2[2])->status == 0) + (must_reply(&w, 0, id2[3])->status == 0);
-    int taken = (must_reply(&w, 0, id2[2])->status == ROSTER_ETAKEN) +
-                (must_reply(&w, 0, id2[3])->status == ROSTER_ETAKEN);
+    /* w1, w2 alone; {first, held, g3, dup} in one; the second dup (same key) alone after */
+    ASSERT_EQ(w.fe.txns_run - txns, RS_KV_BATCH_INFLIGHT + 2);
+    ASSERT_EQ(must_reply(&w, 0, id2[2])->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, id2[3])->status, ROSTER_ETAKEN);
+    ASSERT(must_reply(&w, 0, id2[3])->pid.serial == p[0].serial);
+    ASSERT_EQ(must_reply(&w, 0, id2[4])->status, 0); /* q[3] holds g3 already: idempotent */
+    ASSERT_EQ(rs_msg_register_reply_token(must_reply(&w, 0, id2[4])), tok);
+    int ok = (must_reply(&w, 0, id2[5])->status == 0) + (must_reply(&w, 0, id2[6])->status == 0);
+    int taken = (must_reply(&w, 0, id2[5])->status == ROSTER_ETAKEN) +
+                (must_reply(&w, 0, id2[6])->status == ROSTER_ETAKEN);
     ASSERT_EQ(ok, 1);
     ASSERT_EQ(taken, 1);
-    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 15);
-    /* a create that etcd has not answered for 20 ms no longer holds the next one back */
-    struct rs_msg m1 = {.type = RS_MSG_REGISTER, .pid = q[0], .scope = rs_bytes_str("s"),
-                        .key = rs_bytes_str("slow1")};
-    struct rs_msg m2 = {.type = RS_MSG_REGISTER, .pid = q[1], .scope = rs_bytes_str("s"),
-                        .key = rs_bytes_str("slow2")};
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 17);
+    /* creates that etcd has not answered for 20 ms no longer hold the next one back */
+    static const char *const slow[3] = {"slow1", "slow2", "slow3"};
+    uint32_t sid[3];
     txns = w.fe.txns_run;
-    uint32_t s1 = send_only(&w, 0, 10, &m1);
-    w.now += RS_KV_BATCH_STALL_MS;
-    uint32_t s2 = send_only(&w, 0, 11, &m2);
+    for (int i = 0; i < 3; i++) {
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str(slow[i])};
+        if (i == (int)RS_KV_BATCH_INFLIGHT)
+            w.now += RS_KV_BATCH_STALL_MS;
+        sid[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
+    }
     fe_run(&w.fe); /* etcd runs what it was given so far */
-    ASSERT_EQ(w.fe.txns_run - txns, 2);
+    ASSERT_EQ(w.fe.txns_run - txns, 3);
     pump(&w);
-    ASSERT_EQ(must_reply(&w, 0, s1)->status, 0);
-    ASSERT_EQ(must_reply(&w, 0, s2)->status, 0);
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(must_reply(&w, 0, sid[i])->status, 0);
     w_fini(&w);
 }
 
