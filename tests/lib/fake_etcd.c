@@ -658,6 +658,8 @@ static void run_streams(struct fake_etcd *fe)
             w->answered = 1;
             continue;
         }
+        if (fe->hold_watches)
+            continue; /* a lagging watch: its events come once released */
         if (w->next_rev < fe->compacted) {
             end_stream(fe, w, ETCD_COMPACTED);
             continue;
@@ -714,6 +716,14 @@ void fe_take(struct fake_etcd *fe, int client, const struct rs_outputs *out)
         *fe->pending_tail = o;
         fe->pending_tail = &o->next;
     }
+}
+
+size_t fe_live_watches(struct fake_etcd *fe, int client)
+{
+    size_t n = 0;
+    for (struct fe_watch *w = fe->watches; w; w = w->next)
+        n += w->client == client && !w->keepalive && !w->ended;
+    return n;
 }
 
 void fe_run(struct fake_etcd *fe)
