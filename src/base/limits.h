@@ -55,7 +55,7 @@
                                              allows 127 of them, see src/etcd/encode.c) */
 #define RS_KV_BATCH_BYTES (1024u * 1024u)  /* ... and at most this much of keys and records
                                              (etcd refuses requests over 1.5 MiB) */
-#define RS_KV_BATCH_INFLIGHT 2u           /* creates (single or batched) in flight before
+#define RS_KV_BATCH_INFLIGHT 1u           /* creates (single or batched) in flight before
                                              new ones wait to go together */
 #define RS_KV_BATCH_STALL_MS 20u          /* a create in flight this long no longer holds
                                              the others back (etcd failing over) */
