@@ -1197,21 +1197,24 @@ static void test_group_commit(void)
     ASSERT_EQ(ok, 1);
     ASSERT_EQ(taken, 1);
     ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 17);
-    /* creates that etcd has not answered for 20 ms no longer hold the next one back */
-    static const char *const slow[3] = {"slow1", "slow2", "slow3"};
-    uint32_t sid[3];
+    /* creates that etcd has not answered for 20 ms no longer hold the next one back; one
+     * just sent does */
+    enum { NSLOW = RS_KV_BATCH_INFLIGHT + 2 };
+    uint32_t sid[NSLOW];
     txns = w.fe.txns_run;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NSLOW; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "slow%d", i);
         struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
-                           .key = rs_bytes_str(slow[i])};
+                           .key = rs_bytes_str(nm)};
         if (i == (int)RS_KV_BATCH_INFLIGHT)
             w.now += RS_KV_BATCH_STALL_MS;
         sid[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
     }
     fe_run(&w.fe); /* etcd runs what it was given so far */
-    ASSERT_EQ(w.fe.txns_run - txns, 3);
+    ASSERT_EQ(w.fe.txns_run - txns, RS_KV_BATCH_INFLIGHT + 1);
     pump(&w);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NSLOW; i++)
         ASSERT_EQ(must_reply(&w, 0, sid[i])->status, 0);
     w_fini(&w);
 }
