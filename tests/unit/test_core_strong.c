@@ -1203,10 +1203,10 @@ static void test_group_commit(void)
     uint32_t sid[NSLOW];
     txns = w.fe.txns_run;
     for (int i = 0; i < NSLOW; i++) {
-        char nm[16];
-        snprintf(nm, sizeof nm, "slow%d", i);
+        char sn[16];
+        snprintf(sn, sizeof sn, "slow%d", i);
         struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
-                           .key = rs_bytes_str(nm)};
+                           .key = rs_bytes_str(sn)};
         if (i == (int)RS_KV_BATCH_INFLIGHT)
             w.now += RS_KV_BATCH_STALL_MS;
         sid[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
