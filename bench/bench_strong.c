@@ -106,6 +106,7 @@ static double etcd_run(const char *tag, size_t n, size_t depth, int read, bu_lat
 
 struct reg_worker {
     int idx;
+    int blk;
     size_t n;
     uint64_t elapsed_ns;
     pthread_barrier_t *go;
@@ -119,7 +120,7 @@ static void *reg_thread(void *arg)
     uint64_t t0 = bu_now_ns();
     for (size_t i = 0; i < w->n; i++) {
         char name[64];
-        int nl = snprintf(name, sizeof name, "t%d/%zu/%zu", w->idx, w->n, i);
+        int nl = snprintf(name, sizeof name, "t%d/%d/%zu/%zu", w->idx, w->blk, w->n, i);
         bu_check(c, "strong register",
                  roster_register(c, SCOPE, name, (size_t)nl, roster_self(c), "m", 1, NULL,
                                  BU_TIMEOUT_MS));
@@ -129,14 +130,16 @@ static void *reg_thread(void *arg)
     return NULL;
 }
 
-static double roster_throughput(int clients, size_t per_client)
+/* roster_throughput: clients threads, per_client registrations each; returns the elapsed
+ * ns from the common start to the last one's end (blk keeps the names of blocks apart) */
+static uint64_t roster_throughput(int clients, size_t per_client, int blk)
 {
     pthread_t th[64];
     struct reg_worker ws[64];
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, (unsigned)clients + 1);
     for (int i = 0; i < clients; i++) {
-        ws[i] = (struct reg_worker){.idx = i, .n = per_client, .go = &go};
+        ws[i] = (struct reg_worker){.idx = i, .blk = blk, .n = per_client, .go = &go};
         if (pthread_create(&th[i], NULL, reg_thread, &ws[i]) != 0)
             bu_die("pthread_create");
     }
@@ -146,7 +149,7 @@ static double roster_throughput(int clients, size_t per_client)
         pthread_join(th[i], NULL);
     uint64_t el = bu_now_ns() - t0;
     pthread_barrier_destroy(&go);
-    return bu_rate((size_t)clients * per_client, el);
+    return el;
 }
 
 static void print_ratio(const char *what, double ours, double ref, const char *target)
@@ -235,14 +238,28 @@ int main(void)
 
     bu_section("S2 strong register throughput (clients = etcd requests in flight)");
     static const int conc[] = {1, 16, 64};
+    /* interleaved in blocks, like S1: the machine's load drifts (other work on 2 vCPUs),
+     * and a ratio of two runs a minute apart measured the drift more than roster */
+    enum { S2_BLOCKS = 6 };
     for (size_t k = 0; k < 3; k++) {
         int c = conc[k];
         size_t total = bu_count(c == 1 ? 2000 : 12000);
-        char tag[16];
-        snprintf(tag, sizeof tag, "s2_%d", c);
-        double ref = etcd_run(tag, total, (size_t)c, 0, NULL);
-        double ours = roster_throughput(c, total / (size_t)c);
-        printf("  %2d: etcd direct %9.0f/s   roster %9.0f/s\n", c, ref, ours);
+        size_t per_blk = total / S2_BLOCKS / (size_t)c * (size_t)c;
+        if (per_blk == 0)
+            per_blk = (size_t)c;
+        uint64_t t_ref = 0, t_ours = 0;
+        for (int blk = 0; blk < S2_BLOCKS; blk++) {
+            char tag[24];
+            snprintf(tag, sizeof tag, "s2_%d_%d", c, blk);
+            uint64_t t0 = bu_now_ns();
+            etcd_run(tag, per_blk, (size_t)c, 0, NULL);
+            t_ref += bu_now_ns() - t0;
+            t_ours += roster_throughput(c, per_blk / (size_t)c, blk);
+        }
+        double ref = bu_rate(per_blk * S2_BLOCKS, t_ref);
+        double ours = bu_rate(per_blk * S2_BLOCKS, t_ours);
+        printf("  %2d: etcd direct %9.0f/s   roster %9.0f/s   (%d interleaved blocks of %zu)\n", c,
+               ref, ours, S2_BLOCKS, per_blk);
         char what[64];
         snprintf(what, sizeof what, "roster / etcd with %d clients", c);
         print_ratio(what, ours, ref, c == 64 ? ">= 4x" : "report");

@@ -49,8 +49,14 @@
                                              --max-txn-ops is 128) */
 #define RS_KV_RETRIES_MAX 8u              /* compare-and-retry rounds of one strong write */
 #define RS_KV_PENDING_PER_CLIENT 1024u    /* strong operations of one client waiting on etcd */
-#define RS_KV_BATCH_MAX 48u               /* registrations and joins in one group-commit
-                                             transaction (each a compare and a put) */
+#define RS_KV_BATCH_MAX 127u              /* registrations and joins in one group-commit
+                                             transaction (each a nested txn of one compare,
+                                             one put, one read: etcd's --max-txn-ops 128
+                                             allows 127 of them, see src/etcd/encode.c) */
+#define RS_KV_BATCH_BYTES (1024u * 1024u)  /* ... and at most this much of keys and records
+                                             (etcd refuses requests over 1.5 MiB) */
+#define RS_KV_BATCH_INFLIGHT 1u           /* creates (single or batched) in flight before
+                                             new ones wait to go together */
 #define RS_KV_BATCH_STALL_MS 20u          /* a create in flight this long no longer holds
                                              the others back (etcd failing over) */
 #define RS_KV_CREATES_MAX 8u              /* creates (single or batched) in flight at once */

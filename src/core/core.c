@@ -232,6 +232,8 @@ static void on_gone(struct rs_core *c, uint64_t conn)
                (unsigned long long)conn, cl->name, (int)cl->os_pid, (unsigned)cl->n_pids);
     /* Its own calls, subscriptions and monitors go first: nothing more is sent to it. */
     rs_calls_drop_client(c, cl);
+    for (struct rs_sub *s = cl->subs; s; s = s->cnext)
+        rs_strong_sub_gone(c, s);
     rs_subs_drop_client(c, cl);
     rs_monitor_drop_client(c, cl);
     cl->closing = 1;

@@ -116,6 +116,21 @@ void rs_strong_subscribe(struct rs_core *c, struct rs_client *cl, const struct r
     rs_kv_submit(c, o, op);
 }
 
+void rs_strong_sub_gone(struct rs_core *c, struct rs_sub *sub)
+{
+    if (!c->kv || !sub->kv_watch)
+        return;
+    struct rs_kvop *o = rs_kv_op_find(c, sub->kv_watch);
+    sub->kv_watch = 0;
+    if (!o || o->done)
+        return;
+    /* a watch streaming (phase 2) ends now, not at its next event; the read of phase 1
+     * ends by itself and finds no subscription. The final result frees o. */
+    if (o->phase == 2)
+        rs_out_kv_cancel(c, o->id);
+    o->done = 1;
+}
+
 /* the subscription's own watch gave r */
 void rs_kvsub_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
@@ -185,5 +200,10 @@ void rs_kvsub_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result 
         if (e->is_delete && !why)
             why = ROSTER_REASON_NODE_DOWN;
         rs_kvcopy_emit(c, s, sub, has_old ? &old : NULL, has_now ? &now : NULL, why, rev);
+    }
+    if (!rs_subs_find(c, o->arg) && !r->final && !o->done) {
+        /* the subscription overflowed on these events: its watch ends now */
+        rs_out_kv_cancel(c, o->id);
+        o->done = 1;
     }
 }

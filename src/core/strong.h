@@ -56,6 +56,9 @@ void rs_strong_on_cas(struct rs_core *c, struct rs_client *cl, const struct rs_m
 /* The scopes listing's counts of a strong scope (local copy). */
 void rs_strong_counts(struct rs_core *c, struct rs_scope *s, uint64_t *names,
                       uint64_t *groups);
+/* rs_strong_sub_gone cancels the etcd watch of a subscription from a revision at once,
+ * before sub is freed (unsubscribe, overflow, its client gone); nothing for others. */
+void rs_strong_sub_gone(struct rs_core *c, struct rs_sub *sub);
 /* rs_strong_sub_ready says (or replies why not) whether a SUBSCRIBE may go on. */
 int rs_strong_sub_ready(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 

@@ -139,6 +139,7 @@ void rs_subscribe_on_unsubscribe(struct rs_core *c, struct rs_client *cl,
                      (unsigned long long)id);
         return;
     }
+    rs_strong_sub_gone(c, sub);
     rs_subs_free(c, sub);
     rs_out_ok(c, cl, req);
 }

@@ -16,7 +16,14 @@
 struct etcd_txn_shape {
     uint8_t *succ, *fail; /* etcd_op_type values */
     size_t n_succ, n_fail;
+    /* per op of a branch, the shape of a nested txn (NULL when the branch has none) */
+    struct etcd_txn_shape *sub_succ, *sub_fail;
 };
+
+/* How deep txns may nest (the outer txn is depth 1), in requests and in answers: roster
+ * needs 2; the bound keeps the recursion of encoding, protobuf-c's unpacking and the
+ * checks of decode.c small whatever a server sends. */
+#define ETCD_TXN_DEPTH_MAX 4u
 
 /* etcd_encode packs a unary op (range, put, delete, txn, lease grant, lease revoke) into a
  * malloc'd buffer; fills shape for a txn (malloc'd arrays, free with etcd_shape_free) and

@@ -88,43 +88,120 @@ static int del_into(const struct etcd_keyspace *ks, etcd_result *r,
     return copy_kvs(ks, r, m->prev_kvs, m->n_prev_kvs, o);
 }
 
-static etcd_status txn(const struct etcd_keyspace *ks, const struct etcd_txn_shape *shape,
-                       etcd_result *r, const Etcdserverpb__TxnResponse *m)
+/* txn_into checks a txn's answer against the shape of its request (the branch that ran,
+ * op by op, nested txns included) and copies it into ops/n_ops. Returns 1 when the
+ * compare held, 0 when the failure branch ran, -1 when the answer does not fit. */
+static int txn_into(const struct etcd_keyspace *ks, const struct etcd_txn_shape *shape,
+                    etcd_result *r, const Etcdserverpb__TxnResponse *m, etcd_op_result **ops,
+                    size_t *n_ops, unsigned depth)
 {
+    if (!m || !shape || depth > ETCD_TXN_DEPTH_MAX)
+        return -1;
     const uint8_t *want = m->succeeded ? shape->succ : shape->fail;
+    const struct etcd_txn_shape *subs = m->succeeded ? shape->sub_succ : shape->sub_fail;
     size_t n = m->succeeded ? shape->n_succ : shape->n_fail;
     if (m->n_responses != n || (n && (!m->responses || !want)))
-        return ETCD_PROTOCOL;
+        return -1;
+    etcd_op_result *v = NULL;
     if (n) {
-        r->ops = etcd_result_alloc(r, n * sizeof(*r->ops));
-        if (!r->ops)
-            return ETCD_PROTOCOL;
+        if (n > SIZE_MAX / sizeof(*v) || !(v = etcd_result_alloc(r, n * sizeof(*v))))
+            return -1;
+        memset(v, 0, n * sizeof(*v));
     }
     for (size_t i = 0; i < n; i++) {
         const Etcdserverpb__ResponseOp *o = m->responses[i];
         int rc = -1;
         if (!o)
-            return ETCD_PROTOCOL;
+            return -1;
         switch (o->response_case) {
         case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_RANGE:
-            rc = want[i] == ETCD_OP_RANGE ? range_into(ks, r, o->response_range, &r->ops[i]) : -1;
+            rc = want[i] == ETCD_OP_RANGE ? range_into(ks, r, o->response_range, &v[i]) : -1;
             break;
         case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_PUT:
-            rc = want[i] == ETCD_OP_PUT ? put_into(ks, r, o->response_put, &r->ops[i]) : -1;
+            rc = want[i] == ETCD_OP_PUT ? put_into(ks, r, o->response_put, &v[i]) : -1;
             break;
         case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_DELETE_RANGE:
-            rc = want[i] == ETCD_OP_DELETE
-                     ? del_into(ks, r, o->response_delete_range, &r->ops[i])
-                     : -1;
+            rc = want[i] == ETCD_OP_DELETE ? del_into(ks, r, o->response_delete_range, &v[i])
+                                           : -1;
+            break;
+        case ETCDSERVERPB__RESPONSE_OP__RESPONSE_RESPONSE_TXN:
+            if (want[i] != ETCD_OP_TXN || !subs)
+                break;
+            rc = txn_into(ks, &subs[i], r, o->response_txn, &v[i].ops, &v[i].n_ops, depth + 1);
+            if (rc >= 0) {
+                v[i].type = ETCD_OP_TXN; /* its revision is the outer one's: one commit */
+                v[i].succeeded = rc == 1;
+            }
             break;
         default:
             break;
         }
         if (rc < 0)
-            return ETCD_PROTOCOL;
+            return -1;
     }
-    r->n_ops = n;
-    return m->succeeded ? ETCD_OK : ETCD_FAILED;
+    *ops = v;
+    *n_ops = n;
+    return m->succeeded ? 1 : 0;
+}
+
+/* depth_ok walks the raw bytes of a TxnResponse along the only path that can nest
+ * (TxnResponse.responses = 3 -> ResponseOp.response_txn = 4 -> TxnResponse), before
+ * protobuf-c unpacks it: protobuf-c recurses without a bound, so a server could otherwise
+ * exhaust the stack with a deep enough answer. Anything malformed on the way is refused. */
+static int depth_ok(const uint8_t *p, size_t len, int txn, unsigned depth)
+{
+    if (txn && depth > ETCD_TXN_DEPTH_MAX)
+        return 0;
+    size_t i = 0;
+    while (i < len) {
+        uint64_t tag = 0, v = 0;
+        for (unsigned sh = 0;; sh += 7) {
+            if (i >= len || sh > 63)
+                return 0;
+            tag |= (uint64_t)(p[i] & 0x7f) << sh;
+            if (!(p[i++] & 0x80))
+                break;
+        }
+        switch (tag & 7) {
+        case 0:
+            for (;;) {
+                if (i >= len)
+                    return 0;
+                if (!(p[i++] & 0x80))
+                    break;
+            }
+            break;
+        case 1:
+            if (len - i < 8)
+                return 0;
+            i += 8;
+            break;
+        case 5:
+            if (len - i < 4)
+                return 0;
+            i += 4;
+            break;
+        case 2:
+            for (unsigned sh = 0;; sh += 7) {
+                if (i >= len || sh > 63)
+                    return 0;
+                v |= (uint64_t)(p[i] & 0x7f) << sh;
+                if (!(p[i++] & 0x80))
+                    break;
+            }
+            if (v > len - i)
+                return 0;
+            if (txn && (tag >> 3) == 3 && !depth_ok(p + i, (size_t)v, 0, depth))
+                return 0;
+            if (!txn && (tag >> 3) == 4 && !depth_ok(p + i, (size_t)v, 1, depth + 1))
+                return 0;
+            i += (size_t)v;
+            break;
+        default:
+            return 0; /* groups: proto3 has none */
+        }
+    }
+    return 1;
 }
 
 static etcd_status watch(const struct etcd_keyspace *ks, etcd_result *r,
@@ -188,6 +265,8 @@ etcd_status etcd_decode(const struct etcd_keyspace *ks, etcd_op_type type,
     case ETCD_OP_COMPACT: d = &etcdserverpb__compaction_response__descriptor; break;
     default: return ETCD_PROTOCOL;
     }
+    if (type == ETCD_OP_TXN && !depth_ok(buf, len, 1, 1))
+        return ETCD_PROTOCOL;
     ProtobufCMessage *pm = protobuf_c_message_unpack(d, NULL, len, buf);
     if (!pm)
         return ETCD_PROTOCOL;
@@ -214,8 +293,10 @@ etcd_status etcd_decode(const struct etcd_keyspace *ks, etcd_op_type type,
     }
     case ETCD_OP_TXN: {
         Etcdserverpb__TxnResponse *m = (void *)pm;
-        if ((rev = header_rev(m->header)) != BAD && shape)
-            st = txn(ks, shape, r, m);
+        if ((rev = header_rev(m->header)) != BAD && shape) {
+            int ok = txn_into(ks, shape, r, m, &r->ops, &r->n_ops, 1);
+            st = ok < 0 ? ETCD_PROTOCOL : ok ? ETCD_OK : ETCD_FAILED;
+        }
         break;
     }
     case ETCD_OP_LEASE_GRANT: {

@@ -8,6 +8,10 @@
 
 #define MAX_TXN_OPS 128 /* etcd's default --max-txn-ops */
 
+static Etcdserverpb__TxnRequest *txn_req(const struct etcd_keyspace *ks, struct etcd_arena *a,
+                                         const etcd_op *op, struct etcd_txn_shape *shape,
+                                         bool *is_write, size_t budget, unsigned depth);
+
 static int set_key(const struct etcd_keyspace *ks, struct etcd_arena *a, const etcd_op *op,
                    bool range, ProtobufCBinaryData *key, ProtobufCBinaryData *end)
 {
@@ -71,14 +75,20 @@ static Etcdserverpb__DeleteRangeRequest *del_req(const struct etcd_keyspace *ks,
     return m;
 }
 
+/* branch encodes one branch of a txn; types[i] records each op's type, and subs[i] (made
+ * on the first nested txn) the shape of a nested txn, so that the answer can be checked
+ * against what was asked. budget: etcd's op allowance left for a nested txn. */
 static Etcdserverpb__RequestOp **branch(const struct etcd_keyspace *ks, struct etcd_arena *a,
                                         const etcd_op *ops, size_t n, uint8_t **types,
-                                        bool *is_write)
+                                        struct etcd_txn_shape **subs, bool *is_write,
+                                        size_t budget, unsigned depth)
 {
     Etcdserverpb__RequestOp **v = etcd_arena_alloc(a, (n ? n : 1) * sizeof(*v));
     *types = malloc(n ? n : 1);
     if (!v || !*types || (n && !ops))
         return NULL;
+    for (size_t i = 0; i < n; i++)
+        (*types)[i] = 0; /* etcd_shape_free reads them on a failure midway */
     for (size_t i = 0; i < n; i++) {
         Etcdserverpb__RequestOp *r = etcd_arena_alloc(a, sizeof(*r));
         if (!r)
@@ -105,6 +115,14 @@ static Etcdserverpb__RequestOp **branch(const struct etcd_keyspace *ks, struct e
             if (!r->request_delete_range)
                 return NULL;
             *is_write = true;
+            break;
+        case ETCD_OP_TXN:
+            if (!*subs && !(*subs = calloc(n, sizeof(**subs))))
+                return NULL;
+            r->request_case = ETCDSERVERPB__REQUEST_OP__REQUEST_REQUEST_TXN;
+            r->request_txn = txn_req(ks, a, &ops[i], &(*subs)[i], is_write, budget, depth + 1);
+            if (!r->request_txn)
+                return NULL;
             break;
         default:
             return NULL;
@@ -159,6 +177,47 @@ static Etcdserverpb__Compare *compare(const struct etcd_keyspace *ks, struct etc
     return m;
 }
 
+/* txn_req encodes a txn, nested or not, under etcd's own rule for --max-txn-ops (its
+ * checkTxnRequest): a txn's op count is the largest of its compares, success ops and failure
+ * ops, and each txn nested in it may use only what is left of the budget after that count.
+ * So N nested txns of one op each fit in one txn when 1 <= 128 - N. A request etcd would
+ * refuse is refused here, before it costs a round trip. */
+static Etcdserverpb__TxnRequest *txn_req(const struct etcd_keyspace *ks, struct etcd_arena *a,
+                                         const etcd_op *op, struct etcd_txn_shape *shape,
+                                         bool *is_write, size_t budget, unsigned depth)
+{
+    size_t opc = op->n_cmp;
+    if (op->n_success > opc)
+        opc = op->n_success;
+    if (op->n_failure > opc)
+        opc = op->n_failure;
+    if (depth > ETCD_TXN_DEPTH_MAX || opc > budget || (op->n_cmp && !op->cmp))
+        return NULL;
+    Etcdserverpb__TxnRequest *m = etcd_arena_alloc(a, sizeof(*m));
+    Etcdserverpb__Compare **cv = etcd_arena_alloc(a, (op->n_cmp + 1) * sizeof(*cv));
+    if (!m || !cv)
+        return NULL;
+    etcdserverpb__txn_request__init(m);
+    for (size_t i = 0; i < op->n_cmp; i++)
+        if (!(cv[i] = compare(ks, a, &op->cmp[i])))
+            return NULL;
+    m->compare = cv;
+    m->n_compare = op->n_cmp;
+    shape->n_succ = op->n_success;
+    m->success = branch(ks, a, op->success, op->n_success, &shape->succ, &shape->sub_succ,
+                        is_write, budget - opc, depth);
+    m->n_success = op->n_success;
+    if (!m->success)
+        return NULL;
+    shape->n_fail = op->n_failure;
+    m->failure = branch(ks, a, op->failure, op->n_failure, &shape->fail, &shape->sub_fail,
+                        is_write, budget - opc, depth);
+    m->n_failure = op->n_failure;
+    if (!m->failure)
+        return NULL;
+    return m;
+}
+
 static int pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
@@ -183,30 +242,8 @@ static const ProtobufCMessage *build(const struct etcd_keyspace *ks, struct etcd
     case ETCD_OP_DELETE:
         *is_write = true;
         return (const ProtobufCMessage *)del_req(ks, a, op);
-    case ETCD_OP_TXN: {
-        if (op->n_cmp > MAX_TXN_OPS || op->n_success > MAX_TXN_OPS ||
-            op->n_failure > MAX_TXN_OPS || (op->n_cmp && !op->cmp))
-            return NULL;
-        Etcdserverpb__TxnRequest *m = etcd_arena_alloc(a, sizeof(*m));
-        Etcdserverpb__Compare **cv = etcd_arena_alloc(a, (op->n_cmp + 1) * sizeof(*cv));
-        if (!m || !cv)
-            return NULL;
-        etcdserverpb__txn_request__init(m);
-        for (size_t i = 0; i < op->n_cmp; i++)
-            if (!(cv[i] = compare(ks, a, &op->cmp[i])))
-                return NULL;
-        m->compare = cv;
-        m->n_compare = op->n_cmp;
-        m->success = branch(ks, a, op->success, op->n_success, &shape->succ, is_write);
-        m->n_success = shape->n_succ = op->n_success;
-        if (!m->success)
-            return NULL;
-        m->failure = branch(ks, a, op->failure, op->n_failure, &shape->fail, is_write);
-        m->n_failure = shape->n_fail = op->n_failure;
-        if (!m->failure)
-            return NULL;
-        return (const ProtobufCMessage *)m;
-    }
+    case ETCD_OP_TXN:
+        return (const ProtobufCMessage *)txn_req(ks, a, op, shape, is_write, MAX_TXN_OPS, 1);
     case ETCD_OP_LEASE_GRANT: {
         Etcdserverpb__LeaseGrantRequest *m = etcd_arena_alloc(a, sizeof(*m));
         if (!m || op->ttl <= 0)
@@ -256,6 +293,16 @@ int etcd_encode(const struct etcd_keyspace *ks, const etcd_op *op, uint8_t **buf
 
 void etcd_shape_free(struct etcd_txn_shape *shape)
 {
+    if (shape->sub_succ) {
+        for (size_t i = 0; i < shape->n_succ; i++)
+            etcd_shape_free(&shape->sub_succ[i]);
+        free(shape->sub_succ);
+    }
+    if (shape->sub_fail) {
+        for (size_t i = 0; i < shape->n_fail; i++)
+            etcd_shape_free(&shape->sub_fail[i]);
+        free(shape->sub_fail);
+    }
     free(shape->succ);
     free(shape->fail);
     memset(shape, 0, sizeof(*shape));

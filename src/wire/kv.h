@@ -76,7 +76,7 @@ typedef struct etcd_op {
     int64_t revision;  /* range: read at; watch: first wanted; compact: keep from */
     const etcd_compare *cmp; /* txn */
     size_t n_cmp;
-    const struct etcd_op *success; /* txn: range, put or delete ops */
+    const struct etcd_op *success; /* txn: range, put, delete or (nested) txn ops */
     size_t n_success;
     const struct etcd_op *failure;
     size_t n_failure;
@@ -98,7 +98,7 @@ typedef struct etcd_event {
     etcd_kv prev;
 } etcd_event;
 
-/* What one range, put or delete gave, alone or inside a txn. */
+/* What one range, put, delete or nested txn gave, alone or inside a txn. */
 typedef struct etcd_op_result {
     etcd_op_type type;
     etcd_kv *kvs; /* range: the keys; put, delete with prev_kv: the values before */
@@ -106,6 +106,11 @@ typedef struct etcd_op_result {
     int64_t count;   /* range: keys in the range (may exceed n_kvs with a limit) */
     bool more;       /* range: more keys than returned */
     int64_t deleted; /* delete: keys deleted */
+    /* a txn nested in a txn (RequestOp.request_txn, etcd >= 3.3): whether its own compare
+     * held, and one result per op of the branch that ran */
+    bool succeeded;
+    struct etcd_op_result *ops;
+    size_t n_ops;
 } etcd_op_result;
 
 /* A result; all its memory belongs to the caller and goes with one etcd_result_free. */

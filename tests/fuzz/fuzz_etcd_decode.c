@@ -1,7 +1,8 @@
 /* fuzz_etcd_decode.c: fuzz target for what comes back from etcd (src/etcd/decode.c on top
  * of protobuf-c). Input: byte 0 picks the response type (range, put, delete, txn, lease
- * grant, revoke, keepalive, watch), byte 1 the op types of a txn's two branches, the rest
- * is the serialized response. Whatever is accepted must be whole: every key inside the
+ * grant, revoke, keepalive, watch), byte 1 the op types of a txn's two branches (bit 7:
+ * every success op is a nested txn shaped like a group commit's member: compare, put, else
+ * range), the rest is the serialized response. Whatever is accepted must be whole: every key inside the
  * prefix, every string readable to its length, watch events in revision order. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +46,22 @@ static void check_op(const etcd_op_result *o)
         abort();
 }
 
+/* a nested txn's answer: the branch that ran, op by op, as its shape asked */
+static void check_nested(const etcd_op_result *o, const struct etcd_txn_shape *sh)
+{
+    if (o->type != ETCD_OP_TXN)
+        abort();
+    size_t want = o->succeeded ? sh->n_succ : sh->n_fail;
+    const uint8_t *wt = o->succeeded ? sh->succ : sh->fail;
+    if (o->n_ops != want || (want && !o->ops))
+        abort();
+    for (size_t i = 0; i < o->n_ops; i++) {
+        if (o->ops[i].type != (etcd_op_type)wt[i])
+            abort();
+        check_op(&o->ops[i]);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -52,10 +69,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct etcd_keyspace ks = {(char *)"/r/", 3};
     etcd_op_type type = types[data[0] % (sizeof(types) / sizeof(types[0]))];
     uint8_t succ[3], fail[3];
-    struct etcd_txn_shape shape = {succ, fail, data[1] & 3, (data[1] >> 2) & 3};
+    struct etcd_txn_shape shape = {succ, fail, data[1] & 3, (data[1] >> 2) & 3, NULL, NULL};
     for (size_t i = 0; i < 3; i++) {
         succ[i] = (uint8_t)(ETCD_OP_RANGE + ((data[1] >> (4 + i)) & 1) + (i == 2));
         fail[i] = (uint8_t)(ETCD_OP_RANGE + i);
+    }
+    uint8_t put[1] = {ETCD_OP_PUT}, range[1] = {ETCD_OP_RANGE};
+    struct etcd_txn_shape member = {put, range, 1, 1, NULL, NULL};
+    struct etcd_txn_shape subs[3] = {member, member, member};
+    if (data[1] & 0x80) {
+        for (size_t i = 0; i < 3; i++)
+            succ[i] = ETCD_OP_TXN;
+        shape.sub_succ = subs;
     }
     etcd_result *r = etcd_result_new(1, NULL, type);
     if (!r)
@@ -75,6 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (r->ops[i].type != (etcd_op_type)wt[i])
                     abort();
                 check_op(&r->ops[i]);
+                if (wt[i] == ETCD_OP_TXN)
+                    check_nested(&r->ops[i], &subs[i]);
             }
         }
         int64_t last = 0;

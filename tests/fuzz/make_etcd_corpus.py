@@ -34,6 +34,13 @@ def kv(key, value, create, mod, version, lease=0):
 def rng(rev, kvs, count=None):
     return header(rev) + b"".join(f_bytes(2, k) for k in kvs) + f_int(4, len(kvs) if count is None else count)
 
+def deep(levels):
+    """a TxnResponse whose first response is a TxnResponse ... levels deep"""
+    body = header(14) + f_int(2, 1)
+    for _ in range(levels):
+        body = header(14) + f_int(2, 1) + f_bytes(3, f_bytes(4, body))
+    return body
+
 # selector byte 0: 0 range, 1 put, 2 delete, 3 txn, 4 grant, 5 revoke, 6 keepalive, 7 watch
 seeds = {
     "range_empty": bytes([0, 0]) + header(5),
@@ -45,6 +52,13 @@ seeds = {
     "txn_ok_put": bytes([3, 0x11]) + header(12) + f_int(2, 1) + f_bytes(3, f_bytes(2, header(12))),
     # txn: failed, failure branch one range returning the holder (shape: 0 succ, 1 fail)
     "txn_failed_range": bytes([3, 0x04]) + header(12) + f_bytes(3, f_bytes(1, rng(12, [kv(b"n", b"alice", 2, 2, 1)]))),
+    # group commit (kvbatch.c): one txn whose success ops are nested txns (shape byte bit 7),
+    # here two: the first created its key, the second found it taken (its range: the holder)
+    "txn_nested": bytes([3, 0x82]) + header(13) + f_int(2, 1)
+                  + f_bytes(3, f_bytes(4, header(0) + f_int(2, 1) + f_bytes(3, f_bytes(2, header(13)))))
+                  + f_bytes(3, f_bytes(4, header(0) + f_bytes(3, f_bytes(1, rng(13, [kv(b"n/b", b"bob", 5, 7, 2)]))))),
+    # nested deeper than ETCD_TXN_DEPTH_MAX: refused before protobuf-c unpacks it
+    "txn_too_deep": bytes([3, 0x81]) + deep(8),
     "grant": bytes([4, 0]) + header(3) + f_int(2, 0x694d7a1b2c3d) + f_int(3, 10),
     "revoke": bytes([5, 0]) + header(4),
     "keepalive": bytes([6, 0]) + header(4) + f_int(2, 0x694d7a1b2c3d) + f_int(3, 9),

@@ -449,12 +449,58 @@ static int cmp_true(struct fake_etcd *fe, const etcd_compare *c)
     return 0;
 }
 
-static int writes(const etcd_op *v, size_t n)
+#define FE_PATH_MAX 1024
+
+/* txn_path decides every compare of op and of the txns nested in its taken branches (in
+ * pre-order, into path), checks the leases of the puts that will run and whether any op
+ * writes. Returns NULL or etcd's refusal. */
+static const char *txn_path(struct fake_etcd *fe, const etcd_op *op, int *path, size_t *np,
+                            int *w)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i].type != ETCD_OP_RANGE)
-            return 1;
-    return 0;
+    int ok = 1;
+    for (size_t i = 0; i < op->n_cmp; i++)
+        ok &= cmp_true(fe, &op->cmp[i]);
+    ASSERT(*np < FE_PATH_MAX);
+    path[(*np)++] = ok;
+    const etcd_op *br = ok ? op->success : op->failure;
+    size_t n = ok ? op->n_success : op->n_failure;
+    for (size_t i = 0; i < n; i++) {
+        if (br[i].type == ETCD_OP_PUT && br[i].lease && !lease_find(fe, br[i].lease))
+            return "etcdserver: requested lease not found";
+        if (br[i].type == ETCD_OP_PUT || br[i].type == ETCD_OP_DELETE)
+            *w = 1;
+        if (br[i].type == ETCD_OP_TXN) {
+            const char *why = txn_path(fe, &br[i], path, np, w);
+            if (why)
+                return why;
+        }
+    }
+    return NULL;
+}
+
+/* txn_apply runs the branches path chose; returns whether op's own compare held */
+static int txn_apply(struct fake_etcd *fe, struct fe_res *x, const etcd_op *op,
+                     const int *path, size_t *at, etcd_op_result **ops, size_t *n_ops)
+{
+    int ok = path[(*at)++];
+    const etcd_op *br = ok ? op->success : op->failure;
+    size_t n = ok ? op->n_success : op->n_failure;
+    etcd_op_result *v = RES_OWN(x, xmalloc((n + 1) * sizeof *v));
+    memset(v, 0, (n + 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].type = br[i].type;
+        if (br[i].type == ETCD_OP_RANGE)
+            do_range(fe, x, &v[i], &br[i]);
+        else if (br[i].type == ETCD_OP_PUT)
+            do_put(fe, br[i].key, br[i].key_len, br[i].value, br[i].value_len, br[i].lease);
+        else if (br[i].type == ETCD_OP_DELETE)
+            v[i].deleted = do_delete(fe, br[i].key, br[i].key_len, br[i].prefix);
+        else if (br[i].type == ETCD_OP_TXN)
+            v[i].succeeded = txn_apply(fe, x, &br[i], path, at, &v[i].ops, &v[i].n_ops);
+    }
+    *ops = v;
+    *n_ops = n;
+    return ok;
 }
 
 static void run_unary(struct fake_etcd *fe, struct fe_op *o)
@@ -511,32 +557,22 @@ static void run_unary(struct fake_etcd *fe, struct fe_op *o)
         break;
     case ETCD_OP_TXN: {
         fe->txns_run++;
-        int ok = 1;
-        for (size_t i = 0; i < op->n_cmp; i++)
-            ok &= cmp_true(fe, &op->cmp[i]);
-        const etcd_op *br = ok ? op->success : op->failure;
-        size_t n = ok ? op->n_success : op->n_failure;
-        for (size_t i = 0; i < n; i++)
-            if (br[i].type == ETCD_OP_PUT && br[i].lease && !lease_find(fe, br[i].lease)) {
-                r->status = ETCD_REJECTED;
-                r->message = "etcdserver: requested lease not found";
-                goto done;
-            }
-        if (writes(br, n))
-            fe->rev++;
-        r->status = ok ? ETCD_OK : ETCD_FAILED;
-        r->ops = RES_OWN(x, xmalloc((n + 1) * sizeof *r->ops));
-        r->n_ops = n;
-        for (size_t i = 0; i < n; i++) {
-            r->ops[i].type = br[i].type;
-            if (br[i].type == ETCD_OP_RANGE)
-                do_range(fe, x, &r->ops[i], &br[i]);
-            else if (br[i].type == ETCD_OP_PUT)
-                do_put(fe, br[i].key, br[i].key_len, br[i].value, br[i].value_len,
-                       br[i].lease);
-            else if (br[i].type == ETCD_OP_DELETE)
-                r->ops[i].deleted = do_delete(fe, br[i].key, br[i].key_len, br[i].prefix);
+        /* as etcd does: every compare (nested ones too) is decided on the state before the
+         * transaction, then the ops of the taken branches run, all at one revision */
+        int path[FE_PATH_MAX];
+        size_t np = 0;
+        int w = 0;
+        const char *why = txn_path(fe, op, path, &np, &w);
+        if (why) {
+            r->status = ETCD_REJECTED;
+            r->message = why;
+            break;
         }
+        if (w)
+            fe->rev++;
+        size_t at = 0;
+        int ok = txn_apply(fe, x, op, path, &at, &r->ops, &r->n_ops);
+        r->status = ok ? ETCD_OK : ETCD_FAILED;
         break;
     }
     case ETCD_OP_LEASE_GRANT: {
@@ -565,7 +601,6 @@ static void run_unary(struct fake_etcd *fe, struct fe_op *o)
         r->status = ETCD_REJECTED;
         break;
     }
-done:
     if (fail) {
         r->status = fe->fail_status;
         r->message = "fake etcd: injected failure after applying";
@@ -623,6 +658,8 @@ static void run_streams(struct fake_etcd *fe)
             w->answered = 1;
             continue;
         }
+        if (fe->hold_watches)
+            continue; /* a lagging watch: its events come once released */
         if (w->next_rev < fe->compacted) {
             end_stream(fe, w, ETCD_COMPACTED);
             continue;
@@ -679,6 +716,14 @@ void fe_take(struct fake_etcd *fe, int client, const struct rs_outputs *out)
         *fe->pending_tail = o;
         fe->pending_tail = &o->next;
     }
+}
+
+size_t fe_live_watches(struct fake_etcd *fe, int client)
+{
+    size_t n = 0;
+    for (struct fe_watch *w = fe->watches; w; w = w->next)
+        n += w->client == client && !w->keepalive && !w->ended;
+    return n;
 }
 
 void fe_run(struct fake_etcd *fe)

@@ -43,6 +43,7 @@ struct fake_etcd {
     int down;              /* every operation: UNAVAILABLE; streams deliver nothing */
     int cut[FE_CLIENTS];   /* this client cannot reach etcd (as down, for one client) */
     int hold_keepalive;    /* keepalives get no answer (a partition of the renewals only) */
+    int hold_watches;      /* watches deliver nothing yet (a lagging watch), then all */
     int fail_n;            /* the next fail_n unary operations answer fail_status */
     etcd_status fail_status;
     int fail_apply;        /* ... after applying them (an UNKNOWN that did happen) */
@@ -56,6 +57,8 @@ void fe_fini(struct fake_etcd *fe);
 void fe_take(struct fake_etcd *fe, int client, const struct rs_outputs *out);
 /* fe_run runs every submitted operation (in order) and delivers watch events. */
 void fe_run(struct fake_etcd *fe);
+/* fe_live_watches counts client's watch streams that have not ended */
+size_t fe_live_watches(struct fake_etcd *fe, int client);
 /* fe_next takes client's oldest result (free with fe_free), or NULL. */
 etcd_result *fe_next(struct fake_etcd *fe, int client);
 void fe_free(etcd_result *r);

@@ -1047,6 +1047,80 @@ static void test_limits(void)
     w_fini(&w);
 }
 
+/* A write is answered when etcd commits it, not when the node's watch echoes it, unless
+ * its client watches the scope; read-your-writes still holds: the client's stale read
+ * waits for the echo, and a pid closed before the echo still loses its names with reason
+ * normal, in one transaction. A subscription from a revision ends its etcd watch at once
+ * when unsubscribed. */
+static void test_reply_before_echo(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    w.fe.hold_watches = 1;
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "e1", "m"))->status, 0);
+    ASSERT(fe_get(&w.fe, "n/73/e1", 7) != NULL);
+    uint32_t st = lookup(&w, 0, 1, "e1", RS_OPT_STALE);
+    ASSERT(reply_of(&w, 0, st) == NULL); /* the copy has not seen e1 yet: it waits */
+    hello(&w, 0, 2); /* another client was told nothing: its stale read answers now */
+    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 2, "e1", RS_OPT_STALE))->status, ROSTER_ENOTFOUND);
+    w.fe.hold_watches = 0;
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, st)->status, 0);
+    ASSERT(must_reply(&w, 0, st)->pid.serial == p[0].serial);
+
+    /* a client with a subscription in the scope gets its reply after its events */
+    subscribe(&w, 0, 1, 0);
+    while (next_event(&w, 0, 1))
+        ;
+    w.fe.hold_watches = 1;
+    uint32_t r2 = reg(&w, 0, 1, p[0], "e2", "m");
+    ASSERT(reply_of(&w, 0, r2) == NULL);
+    w.fe.hold_watches = 0;
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, r2)->status, 0);
+
+    /* a pid closed before the echo of its write: removed once the copy has it, reason
+     * normal, one transaction */
+    hello(&w, 1, 9);
+    subscribe(&w, 1, 9, 0);
+    while (next_event(&w, 1, 9))
+        ;
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q = must_reply(&w, 0, req(&w, 0, 2, &pn))->pid;
+    w.fe.hold_watches = 1;
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 2, q, "e3", ""))->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 2, q, "e4", ""))->status, 0);
+    struct rs_msg pc = {.type = RS_MSG_PID_CLOSE, .pid = q};
+    uint64_t txns = w.fe.txns_run;
+    ASSERT_EQ(status(&w, 0, 2, &pc), 0);
+    ASSERT(fe_get(&w.fe, "n/73/e3", 7) != NULL); /* not yet: the copy does not have them */
+    w.fe.hold_watches = 0;
+    pump(&w);
+    ASSERT(fe_get(&w.fe, "n/73/e3", 7) == NULL);
+    ASSERT(fe_get(&w.fe, "n/73/e4", 7) == NULL);
+    ASSERT_EQ(w.fe.txns_run, txns + 1);
+    size_t normal = 0;
+    const struct rs_msg *e;
+    while ((e = next_event(&w, 1, 9)))
+        if (ev_kind(e) == ROSTER_EV_UNREGISTERED) {
+            ASSERT_EQ(ev_reason(e), ROSTER_REASON_NORMAL);
+            normal++;
+        }
+    ASSERT_EQ(normal, 2);
+
+    /* unsubscribing a subscription from a revision cancels its etcd watch at once */
+    uint64_t sid = subscribe(&w, 1, 9, (uint64_t)w.fe.rev);
+    pump(&w);
+    size_t live = fe_live_watches(&w.fe, 1);
+    ASSERT_EQ(live, 2); /* the node's own and the subscription's */
+    struct rs_msg un = {.type = RS_MSG_UNSUBSCRIBE, .scope = rs_bytes_str("s"), .arg = sid};
+    ASSERT_EQ(status(&w, 1, 9, &un), 0);
+    pump(&w);
+    ASSERT_EQ(fe_live_watches(&w.fe, 1), 1); /* no event came since: ended all the same */
+    w_fini(&w);
+}
+
 /* send_only applies m from conn without running etcd (requests pile up, as under load) */
 static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *m)
 {
@@ -1085,50 +1159,63 @@ static void test_group_commit(void)
         id[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
     }
     pump(&w);
-    ASSERT_EQ(w.fe.txns_run - txns, 2); /* the first alone, the eleven others together */
+    /* the first RS_KV_BATCH_INFLIGHT alone, the ten others together */
+    ASSERT_EQ(w.fe.txns_run - txns, RS_KV_BATCH_INFLIGHT + 1);
     uint64_t tok = 0;
     for (int i = 0; i < 12; i++) {
         const struct rs_msg *r = must_reply(&w, 0, id[i]);
         ASSERT_EQ(r->status, 0);
-        if (i > 1)
+        if (i > (int)RS_KV_BATCH_INFLIGHT)
             ASSERT_EQ(rs_msg_register_reply_token(r), tok); /* one revision */
         tok = rs_msg_register_reply_token(r);
     }
-    /* a batch with a taken name and a duplicate: each answered as alone */
-    struct rs_pid q2[4];
-    for (int i = 0; i < 4; i++)
+    /* a batch with a taken name, an idempotent retry of a name its pid already holds, and
+     * a duplicate: each member has its own compare (a nested txn), so the taken one takes
+     * nothing from the others and every answer comes from the one commit, as if alone */
+    struct rs_pid q2[7];
+    for (int i = 0; i < 7; i++)
         q2[i] = hello(&w, 0, 40 + (uint64_t)i);
-    static const char *const names2[4] = {"first", "held", "dup", "dup"};
-    uint32_t id2[4];
-    for (int i = 0; i < 4; i++) {
-        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q2[i], .scope = rs_bytes_str("s"),
-                           .key = rs_bytes_str(names2[i])};
-        id2[i] = send_only(&w, 0, 40 + (uint64_t)i, &m);
+    static const char *const names2[7] = {"w1", "w2", "first", "held", "g3", "dup", "dup"};
+    uint32_t id2[7];
+    txns = w.fe.txns_run;
+    for (int i = 0; i < 7; i++) {
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = i == 4 ? q[3] : q2[i],
+                           .scope = rs_bytes_str("s"), .key = rs_bytes_str(names2[i])};
+        id2[i] = send_only(&w, 0, i == 4 ? 13 : 40 + (uint64_t)i, &m);
     }
     pump(&w);
-    ASSERT_EQ(must_reply(&w, 0, id2[0])->status, 0);
-    ASSERT_EQ(must_reply(&w, 0, id2[1])->status, ROSTER_ETAKEN);
-    ASSERT(must_reply(&w, 0, id2[1])->pid.serial == p[0].serial);
-    int ok = (must_reply(&w, 0, id2[2])->status == 0) + (must_reply(&w, 0, id2[3])->status == 0);
-    int taken = (must_reply(&w, 0, id2[2])->status == ROSTER_ETAKEN) +
-                (must_reply(&w, 0, id2[3])->status == ROSTER_ETAKEN);
+    /* w1, w2 alone; {first, held, g3, dup} in one; the second dup (same key) alone after */
+    ASSERT_EQ(w.fe.txns_run - txns, RS_KV_BATCH_INFLIGHT + 2);
+    ASSERT_EQ(must_reply(&w, 0, id2[2])->status, 0);
+    ASSERT_EQ(must_reply(&w, 0, id2[3])->status, ROSTER_ETAKEN);
+    ASSERT(must_reply(&w, 0, id2[3])->pid.serial == p[0].serial);
+    ASSERT_EQ(must_reply(&w, 0, id2[4])->status, 0); /* q[3] holds g3 already: idempotent */
+    ASSERT_EQ(rs_msg_register_reply_token(must_reply(&w, 0, id2[4])), tok);
+    int ok = (must_reply(&w, 0, id2[5])->status == 0) + (must_reply(&w, 0, id2[6])->status == 0);
+    int taken = (must_reply(&w, 0, id2[5])->status == ROSTER_ETAKEN) +
+                (must_reply(&w, 0, id2[6])->status == ROSTER_ETAKEN);
     ASSERT_EQ(ok, 1);
     ASSERT_EQ(taken, 1);
-    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 15);
-    /* a create that etcd has not answered for 20 ms no longer holds the next one back */
-    struct rs_msg m1 = {.type = RS_MSG_REGISTER, .pid = q[0], .scope = rs_bytes_str("s"),
-                        .key = rs_bytes_str("slow1")};
-    struct rs_msg m2 = {.type = RS_MSG_REGISTER, .pid = q[1], .scope = rs_bytes_str("s"),
-                        .key = rs_bytes_str("slow2")};
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 17);
+    /* creates that etcd has not answered for 20 ms no longer hold the next one back; one
+     * just sent does */
+    enum { NSLOW = RS_KV_BATCH_INFLIGHT + 2 };
+    uint32_t sid[NSLOW];
     txns = w.fe.txns_run;
-    uint32_t s1 = send_only(&w, 0, 10, &m1);
-    w.now += RS_KV_BATCH_STALL_MS;
-    uint32_t s2 = send_only(&w, 0, 11, &m2);
+    for (int i = 0; i < NSLOW; i++) {
+        char sn[16];
+        snprintf(sn, sizeof sn, "slow%d", i);
+        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
+                           .key = rs_bytes_str(sn)};
+        if (i == (int)RS_KV_BATCH_INFLIGHT)
+            w.now += RS_KV_BATCH_STALL_MS;
+        sid[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
+    }
     fe_run(&w.fe); /* etcd runs what it was given so far */
-    ASSERT_EQ(w.fe.txns_run - txns, 2);
+    ASSERT_EQ(w.fe.txns_run - txns, RS_KV_BATCH_INFLIGHT + 1);
     pump(&w);
-    ASSERT_EQ(must_reply(&w, 0, s1)->status, 0);
-    ASSERT_EQ(must_reply(&w, 0, s2)->status, 0);
+    for (int i = 0; i < NSLOW; i++)
+        ASSERT_EQ(must_reply(&w, 0, sid[i])->status, 0);
     w_fini(&w);
 }
 
@@ -1221,5 +1308,5 @@ TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(tes
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
-          T(test_group_commit), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
+          T(test_group_commit), T(test_reply_before_echo), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
           T(test_handoff_to_dead_pid))
