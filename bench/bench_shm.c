@@ -100,9 +100,48 @@ static void lookups(roster_client *c, size_t names, size_t n, const char *label,
     bu_lat_free(&l);
 }
 
+/* lookups_into: the same random lookups through roster_lookup_into (caller's buffers, no
+ * allocation): per-call latency, then the untimed loop's rate. */
+static void lookups_into(roster_client *c, size_t names, size_t n, double sock, uint64_t tcost)
+{
+    char name[64], meta[64];
+    roster_found f;
+    uint64_t rnd = 0x9e3779b97f4a7c15ull;
+    bu_lat l;
+    bu_lat_init(&l, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
+        uint64_t a = bu_now_ns();
+        int rc = roster_lookup_into(c, NULL, name, len, &f, meta, sizeof meta, BU_TIMEOUT_MS);
+        uint64_t d = bu_now_ns() - a;
+        bu_check(c, "roster_lookup_into", rc);
+        if (f.meta_len != 1 || meta[0] != 'm')
+            bu_die("roster_lookup_into: wrong metadata");
+        bu_lat_add(&l, d > tcost ? d - tcost : 0);
+    }
+    bu_lat_sort(&l);
+    bu_print_lat("roster_lookup_into (shared memory)", &l);
+    uint64_t t0 = bu_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
+        bu_check(c, "roster_lookup_into",
+                 roster_lookup_into(c, NULL, name, len, &f, meta, sizeof meta, BU_TIMEOUT_MS));
+    }
+    uint64_t t = bu_now_ns() - t0;
+    bu_print_rate("  same, untimed loop (1 client)", n, t);
+    bu_line("  p50 / raw socket p50 = %.3f / %.2f µs = %.3fx", bu_pct_us(&l, 0.5), sock,
+            bu_pct_us(&l, 0.5) / sock);
+    bu_result("shm_lookup_into_p50_us", bu_pct_us(&l, 0.5));
+    bu_result("shm_lookup_into_p99_us", bu_pct_us(&l, 0.99));
+    bu_result("shm_lookup_into_ops", bu_rate(n, t));
+    bu_result("shm_lookup_into_ratio", bu_pct_us(&l, 0.5) / sock);
+    bu_lat_free(&l);
+}
+
 struct par {
     size_t names, n;
     int cpu;
+    int into;
     uint64_t ns;
 };
 
@@ -114,12 +153,19 @@ static void *par_run(void *arg)
     CPU_SET(p->cpu, &set);
     (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     roster_client *c = connect_mode("bench-shm-par", 0);
-    char name[64];
+    char name[64], meta[64];
     roster_entry e;
+    roster_found f;
     uint64_t rnd = 0x2545f4914f6cdd1dull ^ (uint64_t)p->cpu;
     uint64_t t0 = bu_now_ns();
     for (size_t i = 0; i < p->n; i++) {
         size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % p->names));
+        if (p->into) {
+            bu_check(c, "roster_lookup_into",
+                     roster_lookup_into(c, NULL, name, len, &f, meta, sizeof meta,
+                                        BU_TIMEOUT_MS));
+            continue;
+        }
         bu_check(c, "roster_lookup", roster_lookup(c, NULL, name, len, &e, BU_TIMEOUT_MS));
         roster_entry_free(&e);
     }
@@ -128,14 +174,14 @@ static void *par_run(void *arg)
     return NULL;
 }
 
-static void two_cores(size_t names, size_t n)
+static void two_cores(size_t names, size_t n, int into)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu < 2) {
         bu_line("(one CPU: no two-core figure)");
         return;
     }
-    struct par p[2] = {{names, n, 0, 0}, {names, n, 1, 0}};
+    struct par p[2] = {{names, n, 0, into, 0}, {names, n, 1, into, 0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
         if (pthread_create(&th[i], NULL, par_run, &p[i]) != 0)
@@ -143,8 +189,10 @@ static void two_cores(size_t names, size_t n)
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     uint64_t slow = p[0].ns > p[1].ns ? p[0].ns : p[1].ns;
-    bu_print_rate("roster_lookup, 2 clients on 2 CPUs, total", 2 * n, slow);
-    bu_result("shm_lookup2_ops", bu_rate(2 * n, slow));
+    bu_print_rate(into ? "roster_lookup_into, 2 clients on 2 CPUs, total"
+                       : "roster_lookup, 2 clients on 2 CPUs, total",
+                  2 * n, slow);
+    bu_result(into ? "shm_lookup_into2_ops" : "shm_lookup2_ops", bu_rate(2 * n, slow));
 }
 
 static void members(roster_client *c, size_t n, const char *label, const char *key,
@@ -172,6 +220,30 @@ static void members(roster_client *c, size_t n, const char *label, const char *k
     bu_result(k, bu_pct_us(&l, 0.99));
     if (sock > 0)
         bu_line("  p50 / raw socket p50 = %.2fx", bu_pct_us(&l, 0.5) / sock);
+    bu_lat_free(&l);
+}
+
+/* members_into: roster_members_into of the 1,000-member group into the caller's array. */
+static void members_into(roster_client *c, size_t n, double sock, uint64_t tcost)
+{
+    bu_lat l;
+    bu_lat_init(&l, n);
+    static roster_pid pids[1024];
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        uint64_t a = bu_now_ns();
+        int rc = roster_members_into(c, NULL, "g1000", 5, 0, pids, 1024, &got, BU_TIMEOUT_MS);
+        uint64_t d = bu_now_ns() - a;
+        bu_check(c, "roster_members_into", rc);
+        if (got != 1000)
+            bu_die("roster_members_into: %zu members, expected 1000", got);
+        bu_lat_add(&l, d > tcost ? d - tcost : 0);
+    }
+    bu_lat_sort(&l);
+    bu_print_lat("roster_members_into of 1,000 (shared memory)", &l);
+    bu_line("  p50 / raw socket p50 = %.3fx", bu_pct_us(&l, 0.5) / sock);
+    bu_result("shm_members_into_p50_us", bu_pct_us(&l, 0.5));
+    bu_result("shm_members_into_p99_us", bu_pct_us(&l, 0.99));
     bu_lat_free(&l);
 }
 
@@ -293,13 +365,16 @@ int main(int argc, char **argv)
     double sock = raw_socket_p50(bu_count(50000));
     bu_result("shm_sock_p50_us", sock);
     lookups(r, names, n, "roster_lookup (shared memory)", "shm_lookup", sock, tcost);
+    lookups_into(r, names, n, sock, tcost);
     lookups(s, names, bu_count(50000), "roster_lookup (socket, no_shm)", "shm_sockpath_lookup",
             sock, tcost);
     bu_pin(BU_ANY);
-    two_cores(names, n);
+    two_cores(names, n, 0);
+    two_cores(names, n, 1);
     bu_pin(BU_SAME);
     members(r, bu_count(5000), "roster_members of 1,000 (shared memory)", "shm_members", sock,
             tcost);
+    members_into(r, bu_count(5000), sock, tcost);
     members(s, bu_count(2000), "roster_members of 1,000 (socket, no_shm)", "shm_sockpath_members",
             sock, tcost);
     small_reads(r, first, bu_count(100000), tcost);
