@@ -260,6 +260,29 @@ static void *reader(void *arg)
         } else if (x != RS_SHM_ABSENT) {
             r->unavail++;
         }
+        /* the allocation-free readers: the same checks on what lands in the caller's room */
+        uint8_t mb[64];
+        uint64_t inc, ser, tok;
+        size_t ml;
+        x = rs_shm_lookup_into(&r->v, r->scope, (const uint8_t *)key, strlen(key), &inc, &ser,
+                               &tok, mb, sizeof mb, &ml);
+        if (x == RS_SHM_FOUND) {
+            int bad = tok != ser * 7 || ml != 64;
+            for (size_t j = 0; !bad && j < ml; j++)
+                bad = mb[j] != (uint8_t)ser;
+            r->torn += bad;
+        } else if (x != RS_SHM_ABSENT) {
+            r->unavail++;
+        }
+        static __thread uint64_t pairs[2 * 512];
+        size_t pn;
+        x = rs_shm_member_pids(&r->v, r->scope, (const uint8_t *)"g", 1, 0, pairs, 512, &pn);
+        if (x == RS_SHM_FOUND) {
+            for (size_t j = 1; j < pn && j < 512; j++)
+                r->torn += pairs[2 * j + 1] <= pairs[2 * j - 1]; /* sorted, no duplicate */
+        } else if (x != RS_SHM_ABSENT) {
+            r->unavail++;
+        }
     }
     rs_shm_bytes_fini(&m);
     rs_shm_members_fini(&ms);
