@@ -5,7 +5,7 @@
  * roster_members of a 1,000-member group, roster_is_member and roster_count; and
  * registration throughput (sync and pipelined) for the comparison with a node started
  * with --no-shm (`bench_shm register TAG` runs only that part: run.sh runs it on a fresh
- * node of each kind).
+ * node of each kind; `bench_shm register TAG NPIPE NSYNC` sets the counts).
  */
 #include <pthread.h>
 
@@ -278,11 +278,10 @@ static void small_reads(roster_client *c, roster_pid member, size_t n, uint64_t 
 }
 
 /* registers: sync and pipelined registration throughput on this node, results under tag. */
-static void registers(const char *tag)
+static void registers(const char *tag, size_t n, size_t np)
 {
     roster_client *c = connect_mode("bench-shm-reg", 1);
     roster_pid self = roster_self(c);
-    size_t n = bu_count(100000), np = bu_count(200000);
     char name[64], k[96];
     bu_pin(BU_SAME);
     uint64_t t0 = bu_now_ns();
@@ -293,9 +292,11 @@ static void registers(const char *tag)
     }
     uint64_t t = bu_now_ns() - t0;
     bu_line("%s:", tag);
-    bu_print_rate("  register, 1 client sync", n, t);
-    snprintf(k, sizeof k, "%s_reg_sync_ops", tag);
-    bu_result(k, bu_rate(n, t));
+    if (n) {
+        bu_print_rate("  register, 1 client sync", n, t);
+        snprintf(k, sizeof k, "%s_reg_sync_ops", tag);
+        bu_result(k, bu_rate(n, t));
+    }
     for (size_t i = 0; i < n; i++) {
         size_t len = bu_name(name, sizeof name, "rs/", i);
         bu_check(c, "roster_unregister_async",
@@ -326,7 +327,11 @@ static void registers(const char *tag)
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "register") == 0) {
-        registers(argc > 2 ? argv[2] : "noshm");
+        /* optional counts: pipelined, then sync (0 skips it): a long pipelined run alone
+         * is what a profile of the node's publishing wants */
+        size_t np = argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : bu_count(200000);
+        size_t n = argc > 4 ? (size_t)strtoull(argv[4], NULL, 10) : bu_count(100000);
+        registers(argc > 2 ? argv[2] : "noshm", n, np);
         return 0;
     }
     size_t names = bu_count(100000), n = bu_count(200000);

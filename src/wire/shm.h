@@ -95,6 +95,11 @@ void rs_shm_name_add(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key
                      int node, uint64_t serial, uint64_t token, const uint8_t *meta,
                      size_t mlen);
 void rs_shm_name_del(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen);
+/* rs_shm_name_prefetch starts loading the index bucket that a put or del of key will touch.
+ * A write's one unavoidable cache miss in the region is that random bucket: started before
+ * the node's own table lookup of the key, the two misses overlap instead of adding up. */
+void rs_shm_name_prefetch(const struct rs_shm_writer *w, uint32_t scope, const uint8_t *key,
+                          size_t klen);
 void rs_shm_member_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *group,
                        size_t glen, int node, uint64_t serial, const uint8_t *meta,
                        size_t mlen);

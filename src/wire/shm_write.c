@@ -416,6 +416,16 @@ void rs_shm_name_add(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key
     name_put(w, scope, key, klen, node, serial, token, meta, mlen, 1);
 }
 
+void rs_shm_name_prefetch(const struct rs_shm_writer *w, uint32_t scope, const uint8_t *key,
+                          size_t klen)
+{
+    if (w->broken || !scope || klen > 0xffffu)
+        return;
+    uint32_t hash = shm_hash(w->seed, scope, RS_SHM_NAME, key, klen);
+    uint32_t slot = shm_u32(w->base, RS_SHM_H_BUCKETS) + (hash & (w->n_buckets - 1u)) * 4u;
+    __builtin_prefetch(w->base + slot, 1, 3);
+}
+
 static void unlink_entry(struct rs_shm_writer *w, uint32_t off, uint32_t link)
 {
     shm_st32(w->base, link, shm_u32(at(w, off), E_NEXT));
