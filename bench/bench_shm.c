@@ -24,6 +24,23 @@ static roster_client *connect_mode(const char *name, int no_shm)
     return c;
 }
 
+/* thread_cpu_ns: this thread's CPU time. A loop's ops per CPU-second is its rate on one
+ * core whatever else the machine runs (the wall-clock rate is printed beside it). */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void print_cpu_rate(const char *key, size_t n, uint64_t cpu_ns)
+{
+    double r = cpu_ns ? (double)n * 1e9 / (double)cpu_ns : 0;
+    bu_line("  same loop per CPU-second of its threads: %.0f ops/s (%.3f s of CPU)", r,
+            (double)cpu_ns / 1e9);
+    bu_result(key, r);
+}
+
 /* timer_ns: the cost of one bu_now_ns pair, taken off per-call samples of ~100 ns calls. */
 static uint64_t timer_ns(void)
 {
@@ -76,15 +93,17 @@ static void lookups(roster_client *c, size_t names, size_t n, const char *label,
     }
     bu_lat_sort(&l);
     bu_print_lat(label, &l);
-    uint64_t t0 = bu_now_ns();
+    uint64_t t0 = bu_now_ns(), c0 = thread_cpu_ns();
     for (size_t i = 0; i < n; i++) {
         size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
         bu_check(c, "roster_lookup", roster_lookup(c, NULL, name, len, &e, BU_TIMEOUT_MS));
         roster_entry_free(&e);
     }
-    uint64_t t = bu_now_ns() - t0;
+    uint64_t t = bu_now_ns() - t0, cpu = thread_cpu_ns() - c0;
     bu_print_rate("  same, untimed loop (1 client)", n, t);
     char k[96];
+    snprintf(k, sizeof k, "%s_cpu_ops", key);
+    print_cpu_rate(k, n, cpu);
     snprintf(k, sizeof k, "%s_p50_us", key);
     bu_result(k, bu_pct_us(&l, 0.5));
     snprintf(k, sizeof k, "%s_p99_us", key);
@@ -121,14 +140,15 @@ static void lookups_into(roster_client *c, size_t names, size_t n, double sock, 
     }
     bu_lat_sort(&l);
     bu_print_lat("roster_lookup_into (shared memory)", &l);
-    uint64_t t0 = bu_now_ns();
+    uint64_t t0 = bu_now_ns(), c0 = thread_cpu_ns();
     for (size_t i = 0; i < n; i++) {
         size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % names));
         bu_check(c, "roster_lookup_into",
                  roster_lookup_into(c, NULL, name, len, &f, meta, sizeof meta, BU_TIMEOUT_MS));
     }
-    uint64_t t = bu_now_ns() - t0;
+    uint64_t t = bu_now_ns() - t0, cpu = thread_cpu_ns() - c0;
     bu_print_rate("  same, untimed loop (1 client)", n, t);
+    print_cpu_rate("shm_lookup_into_cpu_ops", n, cpu);
     bu_line("  p50 / raw socket p50 = %.3f / %.2f µs = %.3fx", bu_pct_us(&l, 0.5), sock,
             bu_pct_us(&l, 0.5) / sock);
     bu_result("shm_lookup_into_p50_us", bu_pct_us(&l, 0.5));
@@ -142,7 +162,7 @@ struct par {
     size_t names, n;
     int cpu;
     int into;
-    uint64_t ns;
+    uint64_t ns, cpu_ns;
 };
 
 static void *par_run(void *arg)
@@ -157,7 +177,7 @@ static void *par_run(void *arg)
     roster_entry e;
     roster_found f;
     uint64_t rnd = 0x2545f4914f6cdd1dull ^ (uint64_t)p->cpu;
-    uint64_t t0 = bu_now_ns();
+    uint64_t t0 = bu_now_ns(), c0 = thread_cpu_ns();
     for (size_t i = 0; i < p->n; i++) {
         size_t len = bu_name(name, sizeof name, "lk/", (size_t)(bu_rand(&rnd) % p->names));
         if (p->into) {
@@ -170,6 +190,7 @@ static void *par_run(void *arg)
         roster_entry_free(&e);
     }
     p->ns = bu_now_ns() - t0;
+    p->cpu_ns = thread_cpu_ns() - c0;
     roster_close(c);
     return NULL;
 }
@@ -181,7 +202,7 @@ static void two_cores(size_t names, size_t n, int into)
         bu_line("(one CPU: no two-core figure)");
         return;
     }
-    struct par p[2] = {{names, n, 0, into, 0}, {names, n, 1, into, 0}};
+    struct par p[2] = {{names, n, 0, into, 0, 0}, {names, n, 1, into, 0, 0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
         if (pthread_create(&th[i], NULL, par_run, &p[i]) != 0)
@@ -193,6 +214,8 @@ static void two_cores(size_t names, size_t n, int into)
                        : "roster_lookup, 2 clients on 2 CPUs, total",
                   2 * n, slow);
     bu_result(into ? "shm_lookup_into2_ops" : "shm_lookup2_ops", bu_rate(2 * n, slow));
+    print_cpu_rate(into ? "shm_lookup_into2_cpu_ops" : "shm_lookup2_cpu_ops", 2 * n,
+                   p[0].cpu_ns + p[1].cpu_ns);
 }
 
 static void members(roster_client *c, size_t n, const char *label, const char *key,
