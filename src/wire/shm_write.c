@@ -170,6 +170,14 @@ static void grow(struct rs_shm_writer *w)
                      __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     for (uint32_t i = 0; i < ob; i++) {
+        /* Chains are short (at most about one entry per bucket) and each entry is a cache
+         * miss: start loading the heads of buckets a little ahead, so that the misses
+         * overlap instead of being taken one after another. */
+        if (i + 16u < ob) {
+            uint32_t ahead = shm_u32(at(w, oa), (i + 16u) * 4u);
+            if (ahead)
+                __builtin_prefetch(at(w, ahead), 1, 3);
+        }
         uint32_t off = shm_u32(at(w, oa), i * 4u);
         while (off) {
             uint8_t *e = at(w, off);
