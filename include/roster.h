@@ -376,6 +376,23 @@ typedef struct roster_counts {
 ROSTER_API int roster_count(roster_client *c, const char *scope, const char *node,
                             roster_counts *out, int timeout_ms);
 
+/* A lookup's answer that owns no memory (roster_lookup_into). */
+typedef struct roster_found {
+    roster_pid pid;
+    uint64_t token;    /* as roster_entry.token */
+    uint64_t revision; /* as roster_entry.revision */
+    size_t meta_len;   /* the metadata's full length; more than meta_cap: it was cut */
+} roster_found;
+/* roster_lookup_into is roster_lookup for a program that looks names up per request: it
+ * allocates nothing. It fills *out and copies the first min(meta_len, meta_cap) bytes of the
+ * metadata into meta (which may be NULL when meta_cap is 0); the holder's node name is not
+ * returned (roster_lookup has it). Answered from the shared-memory region (docs/SHM.md) it
+ * makes no system call either. ENOTFOUND when nobody holds name (then meta's bytes are
+ * unspecified). */
+ROSTER_API int roster_lookup_into(roster_client *c, const char *scope, const void *name,
+                                  size_t name_len, roster_found *out, void *meta,
+                                  size_t meta_cap, int timeout_ms);
+
 /* --- Groups ------------------------------------------------------------------------- */
 
 /* roster_join adds pid (a pid of this client) to group with metadata; joining again
@@ -400,6 +417,15 @@ ROSTER_API int roster_is_member(roster_client *c, const char *scope, const void 
 ROSTER_API int roster_groups(roster_client *c, const char *scope, const void *prefix,
                              size_t prefix_len, roster_pid pid, size_t limit,
                              roster_entries *out, int timeout_ms);
+/* roster_members_into writes the pids of group's members (local_only: only pids of this
+ * node), sorted by pid, into pids[0, min(*n_out, cap)) and sets *n_out to the number of
+ * members; it allocates nothing (pids may be NULL when cap is 0; metadata: roster_members).
+ * *n_out > cap means the list was cut: call again with room for *n_out. An unknown group
+ * has no members (0, *n_out = 0). From the shared-memory region it reads the group's
+ * records in one pass, without a system call. */
+ROSTER_API int roster_members_into(roster_client *c, const char *scope, const void *group,
+                                   size_t group_len, int local_only, roster_pid *pids,
+                                   size_t cap, size_t *n_out, int timeout_ms);
 
 /* --- Pipelined (asynchronous) writes ------------------------------------------------ */
 

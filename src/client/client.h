@@ -180,6 +180,11 @@ struct roster_client {
     size_t n_keep, cap_keep;
     uint64_t next_app_id;
     uint64_t pending_app_id; /* UNSUBSCRIBE / DEMONITOR in flight: the application's id */
+    /* the last scope a region read used and its record (records never move): a repeated
+     * read of one scope skips the known-list and scope-list searches */
+    char shm_last[RS_SCOPE_MAX + 1];
+    size_t shm_last_len;
+    uint32_t shm_last_id, shm_last_off;
 };
 
 /* --- errors (conn.c) --- */
@@ -290,6 +295,13 @@ int rs_client_shm_is_member(roster_client *c, const char *scope, const void *gro
                             size_t group_len, roster_pid pid, int *rc);
 int rs_client_shm_count(roster_client *c, const char *scope, const char *node,
                         roster_counts *out);
+/* The allocation-free reads (readinto.c): same contract, caller's buffers. */
+int rs_client_shm_lookup_into(roster_client *c, const char *scope, const void *name,
+                              size_t name_len, roster_found *out, void *meta, size_t meta_cap,
+                              int *rc);
+int rs_client_shm_member_pids(roster_client *c, const char *scope, const void *group,
+                              size_t group_len, int local_only, roster_pid *pids, size_t cap,
+                              size_t *n, int *rc);
 
 /* --- events.c: the event queue --- */
 /* rs_client_evq_push appends a raw frame to the queue: an EVENT frame (ev = its decoded

@@ -337,6 +337,7 @@ int rs_client_redial(roster_client *c, int64_t deadline)
     rs_client_drop_socket(c);
     rs_client_shm_unmap(c);
     c->shm_known_n = c->shm_known_next = 0;
+    c->shm_last_len = 0; /* a record of the old region */
     /* what was in flight belonged to the old connection: unsent requests and partial
      * frames go; the events already queued stay for the application */
     c->out.len = c->out_off = 0;

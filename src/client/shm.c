@@ -13,6 +13,7 @@
  * never maps it: a mapping costs a system call at connect and at close, and page faults on
  * first reads, which a short-lived or strong-only client would pay for nothing. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -127,9 +128,20 @@ static int usable(roster_client *c)
 }
 
 /* scope_of finds scope in the region, if the scope is known to be eventual (mapping the
- * region on the first such read). */
+ * region on the first such read). The last scope found is remembered with its record's
+ * offset: a program reading one scope pays one string compare and one load per read. */
 static int scope_of(roster_client *c, const char *scope, struct rs_shm_scope_info *si)
 {
+    if (!scope)
+        scope = "default";
+    if (c->shm_last_id && c->shm.base && strcmp(c->shm_last, scope) == 0) {
+        int r = rs_shm_scope_at(&c->shm, c->shm_last_off, c->shm_last_id, si);
+        if (r == RS_SHM_FOUND)
+            return si->mode == ROSTER_SCOPE_EVENTUAL;
+        c->shm_last_id = 0; /* gone or given up: search again (or use the socket) */
+        if (r == RS_SHM_UNAVAIL)
+            return 0;
+    }
     struct rs_bytes s;
     if (rs_client_check_scope(c, scope, &s) != 0)
         return 0;
@@ -138,8 +150,59 @@ static int scope_of(roster_client *c, const char *scope, struct rs_shm_scope_inf
         known = strlen(c->shm_known[i]) == s.len && memcmp(c->shm_known[i], s.ptr, s.len) == 0;
     if (!known || map_now(c) != 0)
         return 0;
-    return rs_shm_find_scope(&c->shm, (const char *)s.ptr, s.len, si) == RS_SHM_FOUND &&
-           si->mode == ROSTER_SCOPE_EVENTUAL;
+    if (rs_shm_find_scope(&c->shm, (const char *)s.ptr, s.len, si) != RS_SHM_FOUND ||
+        si->mode != ROSTER_SCOPE_EVENTUAL)
+        return 0;
+    memcpy(c->shm_last, s.ptr, s.len);
+    c->shm_last[s.len] = 0;
+    c->shm_last_len = s.len;
+    c->shm_last_id = si->id;
+    c->shm_last_off = si->off;
+    return 1;
+}
+
+int rs_client_shm_lookup_into(roster_client *c, const char *scope, const void *name,
+                              size_t name_len, roster_found *out, void *meta, size_t meta_cap,
+                              int *rc)
+{
+    struct rs_shm_scope_info si;
+    if (!usable(c) || !name || name_len == 0 || name_len > c->name_max ||
+        !scope_of(c, scope, &si))
+        return 0;
+    size_t ml = 0;
+    int r = rs_shm_lookup_into(&c->shm, si.id, name, name_len, &out->pid.node_inc,
+                               &out->pid.serial, &out->token, meta, meta_cap, &ml);
+    if (r == RS_SHM_ABSENT) {
+        *rc = rs_client_fail(c, ROSTER_ENOTFOUND, "name not registered");
+        return 1;
+    }
+    if (r != RS_SHM_FOUND)
+        return 0;
+    out->meta_len = ml;
+    out->revision = 0;
+    *rc = 0;
+    return 1;
+}
+
+/* roster_pid is two u64 (inc, serial): the region reader writes the pairs in place. */
+_Static_assert(sizeof(roster_pid) == 16 && offsetof(roster_pid, serial) == 8,
+               "roster_pid is (node_inc, serial), 16 bytes");
+
+int rs_client_shm_member_pids(roster_client *c, const char *scope, const void *group,
+                              size_t group_len, int local_only, roster_pid *pids, size_t cap,
+                              size_t *n, int *rc)
+{
+    struct rs_shm_scope_info si;
+    if (!usable(c) || !group || group_len == 0 || group_len > c->name_max ||
+        !scope_of(c, scope, &si))
+        return 0;
+    int r = rs_shm_member_pids(&c->shm, si.id, group, group_len,
+                               local_only ? c->self.node_inc : 0, (uint64_t *)(void *)pids,
+                               cap, n);
+    if (r != RS_SHM_FOUND && r != RS_SHM_ABSENT)
+        return 0;
+    *rc = 0;
+    return 1;
 }
 
 int rs_client_shm_lookup(roster_client *c, const char *scope, const void *name, size_t name_len,

@@ -92,3 +92,10 @@ void rs_pub_member_del(struct rs_core *c, const struct rs_member *m)
     if (sc)
         rs_shm_member_del(c->shm, sc, g->key, g->key_len, node_of(c, m->proc), m->proc->serial);
 }
+
+void rs_pub_prefetch_name(struct rs_core *c, const struct rs_scope *s, struct rs_bytes name)
+{
+    uint32_t sc = scope_id(c, s);
+    if (sc)
+        rs_shm_name_prefetch(c->shm, sc, name.ptr, name.len);
+}

@@ -20,5 +20,8 @@ void rs_pub_name(struct rs_core *c, const struct rs_name *n);
 void rs_pub_member_put(struct rs_core *c, struct rs_scope *s, const struct rs_proc *p,
                        struct rs_bytes group, struct rs_bytes meta);
 void rs_pub_member_del(struct rs_core *c, const struct rs_member *m);
+/* rs_pub_prefetch_name is called before the core looks name up for a write: the region's
+ * bucket for it starts loading meanwhile (its miss overlaps the table's; figure 8). */
+void rs_pub_prefetch_name(struct rs_core *c, const struct rs_scope *s, struct rs_bytes name);
 
 #endif

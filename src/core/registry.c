@@ -15,6 +15,7 @@
 #include "core/nodes.h"
 #include "core/output.h"
 #include "core/pids.h"
+#include "core/publish.h"
 #include "core/registry.h"
 #include "core/scope.h"
 #include "core/strong.h"
@@ -69,6 +70,7 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
         return;
     }
     struct rs_bytes name = rs_msg_register_name(req), meta = rs_msg_register_meta(req);
+    rs_pub_prefetch_name(c, s, name);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (n && n->proc == p && rs_bytes_eq(n->meta, n->meta_len, meta.ptr, meta.len)) {
         /* A write that changes nothing: no event and no replication, so no node shows one
@@ -137,6 +139,7 @@ void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
     }
     char kb[80], pb[ROSTER_PID_STRLEN];
     struct rs_bytes name = rs_msg_unregister_name(req);
+    rs_pub_prefetch_name(c, s, name);
     struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
     if (!n) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered",

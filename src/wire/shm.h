@@ -95,6 +95,11 @@ void rs_shm_name_add(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key
                      int node, uint64_t serial, uint64_t token, const uint8_t *meta,
                      size_t mlen);
 void rs_shm_name_del(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key, size_t klen);
+/* rs_shm_name_prefetch starts loading the index bucket that a put or del of key will touch.
+ * A write's one unavoidable cache miss in the region is that random bucket: started before
+ * the node's own table lookup of the key, the two misses overlap instead of adding up. */
+void rs_shm_name_prefetch(const struct rs_shm_writer *w, uint32_t scope, const uint8_t *key,
+                          size_t klen);
 void rs_shm_member_put(struct rs_shm_writer *w, uint32_t scope, const uint8_t *group,
                        size_t glen, int node, uint64_t serial, const uint8_t *meta,
                        size_t mlen);
@@ -122,10 +127,17 @@ struct rs_shm_scope_info {
     uint32_t id;
     uint32_t mode;
     uint64_t names, groups, members;
+    uint32_t off; /* the record's offset: rs_shm_scope_at reads it again without a search */
 };
 /* rs_shm_find_scope finds the live scope name: RS_SHM_FOUND, ABSENT or UNAVAIL. */
 int rs_shm_find_scope(const struct rs_shm_view *v, const char *name, size_t len,
                       struct rs_shm_scope_info *out);
+
+/* rs_shm_scope_at re-reads the scope record at off (from an earlier rs_shm_find_scope) if
+ * it is still the live scope id: FOUND (out filled), ABSENT (gone), UNAVAIL (given up or
+ * not a record). Records never move, so a reader may keep off for later reads. */
+int rs_shm_scope_at(const struct rs_shm_view *v, uint32_t off, uint32_t id,
+                    struct rs_shm_scope_info *out);
 
 /* A holder or a member as the region shows it. */
 struct rs_shm_pid {
@@ -170,5 +182,20 @@ int rs_shm_node_name(const struct rs_shm_view *v, uint32_t idx, char *out, size_
                      uint64_t *inc);
 
 void rs_shm_bytes_fini(struct rs_shm_bytes *b);
+
+/* Reads into the caller's memory, for the calls that allocate nothing (roster_lookup_into,
+ * roster_members_into): no allocation, and one pass over the region's records. */
+
+/* rs_shm_lookup_into finds key: FOUND with the holder's pid (*inc from the node table,
+ * *serial), *token, the metadata's full length in *mlen and its first min(*mlen, cap) bytes
+ * in meta; ABSENT; UNAVAIL. */
+int rs_shm_lookup_into(const struct rs_shm_view *v, uint32_t scope, const uint8_t *key,
+                       size_t klen, uint64_t *inc, uint64_t *serial, uint64_t *token,
+                       void *meta, size_t cap, size_t *mlen);
+/* rs_shm_member_pids copies the pids of group's members (sorted by pid; only_inc != 0: only
+ * those of that node incarnation) as (inc, serial) pairs into pairs[0, 2 * min(*n, cap)),
+ * *n being the number of such members: FOUND, ABSENT (unknown group: *n = 0), UNAVAIL. */
+int rs_shm_member_pids(const struct rs_shm_view *v, uint32_t scope, const uint8_t *group,
+                       size_t glen, uint64_t only_inc, uint64_t *pairs, size_t cap, size_t *n);
 
 #endif

@@ -69,11 +69,33 @@ int rs_shm_find_scope(const struct rs_shm_view *v, const char *name, size_t len,
             out->names = shm_ld64r(s, S_NAMES);
             out->groups = shm_ld64r(s, S_GROUPS);
             out->members = shm_ld64r(s, S_MEMBERS);
+            out->off = off;
             return out->id ? RS_SHM_FOUND : RS_SHM_UNAVAIL;
         }
         off = shm_u32(s, S_NEXT);
     }
     return off ? RS_SHM_UNAVAIL : RS_SHM_ABSENT;
+}
+
+int rs_shm_scope_at(const struct rs_shm_view *v, uint32_t off, uint32_t id,
+                    struct rs_shm_scope_info *out)
+{
+    if (!live(v))
+        return RS_SHM_UNAVAIL;
+    if (!id || off % 8u || !span_ok(limit(v), off, RS_SHM_SCOPE_REC))
+        return RS_SHM_UNAVAIL;
+    const uint8_t *s = v->base + off;
+    if (shm_u32(s, S_ID) != id)
+        return RS_SHM_UNAVAIL;
+    if (shm_ld32(s, S_GONE))
+        return RS_SHM_ABSENT;
+    out->id = id;
+    out->mode = shm_u32(s, S_MODE);
+    out->names = shm_ld64r(s, S_NAMES);
+    out->groups = shm_ld64r(s, S_GROUPS);
+    out->members = shm_ld64r(s, S_MEMBERS);
+    out->off = off;
+    return RS_SHM_FOUND;
 }
 
 int rs_shm_node_name(const struct rs_shm_view *v, uint32_t idx, char *out, size_t cap,
@@ -343,6 +365,116 @@ int rs_shm_is_member(const struct rs_shm_view *v, uint32_t scope, const uint8_t 
         if (bad)
             return RS_SHM_UNAVAIL;
         return yes ? RS_SHM_FOUND : RS_SHM_ABSENT;
+    }
+    return RS_SHM_UNAVAIL;
+}
+
+/* node_inc reads node index idx's incarnation (records are written once, before the count
+ * that publishes them): 0 when idx is not a published record. */
+static uint64_t node_inc(const struct rs_shm_view *v, uint32_t idx)
+{
+    if (idx >= shm_ld32(v->base, RS_SHM_H_NODES) || idx >= RS_SHM_NODES_MAX)
+        return 0;
+    return shm_u64(v->base + RS_SHM_HDR_SIZE + (size_t)idx * RS_SHM_NODE_REC, N_INC);
+}
+
+int rs_shm_lookup_into(const struct rs_shm_view *v, uint32_t scope, const uint8_t *key,
+                       size_t klen, uint64_t *inc, uint64_t *serial, uint64_t *token,
+                       void *meta, size_t cap, size_t *mlen)
+{
+    for (unsigned t = 0; t < TRIES; t++) {
+        if (!live(v))
+            return RS_SHM_UNAVAIL;
+        size_t lim = limit(v);
+        uint32_t off, s1;
+        int r = find(v, lim, scope, RS_SHM_NAME, key, klen, &off, &s1);
+        if (r == W_RETRY) {
+            relax();
+            continue;
+        }
+        if (r == W_BAD)
+            return RS_SHM_UNAVAIL;
+        if (r == W_NEXT)
+            return RS_SHM_ABSENT;
+        const uint8_t *e = v->base + off;
+        uint32_t ml = shm_u32(e, E_MLEN);
+        uint16_t node = shm_u16(e, E_NODE);
+        uint64_t se = shm_u64(e, E_SERIAL), tk = shm_u64(e, E_TOKEN);
+        int ok = span_ok(lim, off, E_KEY + klen + (size_t)ml);
+        if (ok && cap)
+            memcpy(meta, e + E_KEY + klen, ml < cap ? ml : cap);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (shm_ld32r(e, E_SEQ) != s1 || (!ok && limit(v) != lim)) {
+            relax();
+            continue;
+        }
+        uint64_t ni = ok ? node_inc(v, node) : 0;
+        if (!ni)
+            return RS_SHM_UNAVAIL;
+        *inc = ni;
+        *serial = se;
+        *token = tk;
+        *mlen = ml;
+        return RS_SHM_FOUND;
+    }
+    return RS_SHM_UNAVAIL;
+}
+
+int rs_shm_member_pids(const struct rs_shm_view *v, uint32_t scope, const uint8_t *group,
+                       size_t glen, uint64_t only_inc, uint64_t *pairs, size_t cap, size_t *n)
+{
+    const size_t R = RS_SHM_MEMBER_REC;
+    *n = 0;
+    for (unsigned t = 0; t < TRIES; t++) {
+        if (!live(v))
+            return RS_SHM_UNAVAIL;
+        size_t lim = limit(v);
+        uint32_t off, s1;
+        int r = find(v, lim, scope, RS_SHM_GROUP, group, glen, &off, &s1);
+        if (r == W_RETRY) {
+            relax();
+            continue;
+        }
+        if (r == W_BAD)
+            return RS_SHM_UNAVAIL;
+        if (r == W_NEXT)
+            return RS_SHM_ABSENT;
+        const uint8_t *e = v->base + off;
+        uint32_t cnt = shm_u32(e, E_MLEN), arr = shm_u32(e, E_ARR), acap = shm_u32(e, E_ARRCAP);
+        int bad = cnt > acap || arr % 8u || (cnt && !span_ok(lim, arr, (size_t)acap * R));
+        size_t k = 0;
+        if (!bad) {
+            /* One pass over the records, straight into the caller's array. */
+            const uint8_t *a = v->base + arr;
+            if (!only_inc) {
+                size_t m = cnt < cap ? cnt : cap;
+                for (size_t i = 0; i < m; i++) {
+                    pairs[2 * i] = shm_u64(a + i * R, M_INC);
+                    pairs[2 * i + 1] = shm_u64(a + i * R, M_SERIAL);
+                }
+                k = cnt;
+            } else {
+                for (size_t i = 0; i < cnt; i++) {
+                    const uint8_t *rec = a + i * R;
+                    if (shm_u64(rec, M_INC) != only_inc)
+                        continue;
+                    if (k < cap) {
+                        pairs[2 * k] = only_inc;
+                        pairs[2 * k + 1] = shm_u64(rec, M_SERIAL);
+                    }
+                    k++;
+                }
+            }
+        }
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (shm_ld32r(e, E_SEQ) != s1 || (bad && limit(v) != lim)) {
+            relax();
+            continue;
+        }
+        if (bad)
+            return RS_SHM_UNAVAIL;
+        *n = k;
+        return RS_SHM_FOUND;
     }
     return RS_SHM_UNAVAIL;
 }

@@ -170,6 +170,14 @@ static void grow(struct rs_shm_writer *w)
                      __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     for (uint32_t i = 0; i < ob; i++) {
+        /* Chains are short (at most about one entry per bucket) and each entry is a cache
+         * miss: start loading the heads of buckets a little ahead, so that the misses
+         * overlap instead of being taken one after another. */
+        if (i + 16u < ob) {
+            uint32_t ahead = shm_u32(at(w, oa), (i + 16u) * 4u);
+            if (ahead)
+                __builtin_prefetch(at(w, ahead), 1, 3);
+        }
         uint32_t off = shm_u32(at(w, oa), i * 4u);
         while (off) {
             uint8_t *e = at(w, off);
@@ -414,6 +422,16 @@ void rs_shm_name_add(struct rs_shm_writer *w, uint32_t scope, const uint8_t *key
                      size_t mlen)
 {
     name_put(w, scope, key, klen, node, serial, token, meta, mlen, 1);
+}
+
+void rs_shm_name_prefetch(const struct rs_shm_writer *w, uint32_t scope, const uint8_t *key,
+                          size_t klen)
+{
+    if (w->broken || !scope || klen > 0xffffu)
+        return;
+    uint32_t hash = shm_hash(w->seed, scope, RS_SHM_NAME, key, klen);
+    uint32_t slot = shm_u32(w->base, RS_SHM_H_BUCKETS) + (hash & (w->n_buckets - 1u)) * 4u;
+    __builtin_prefetch(w->base + slot, 1, 3);
 }
 
 static void unlink_entry(struct rs_shm_writer *w, uint32_t off, uint32_t link)

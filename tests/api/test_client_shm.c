@@ -5,8 +5,12 @@
  * is-member, local members); a client's own writes (blocking and pipelined) are visible to
  * its next read; a killed client's names are gone from the region as soon as from the
  * node; and two reader threads hammering lookups while a writer registers and unregisters
- * the same names never see a torn entry, or an entry older than an acknowledged change. */
+ * the same names never see a torn entry, or an entry older than an acknowledged change
+ * (one through roster_lookup, one through roster_lookup_into, each on its own CPU). The
+ * allocation-free calls (roster_lookup_into, roster_members_into) answer as roster_lookup
+ * and roster_members do, from the region and from the socket, cut to the caller's room. */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +270,136 @@ static void test_dead_client(void)
     test_node_stop_ok(&n);
 }
 
+/* roster_lookup_into and roster_members_into: the same answers as the allocating calls,
+ * from the region (r) and over the socket (s), with the metadata and the pid list cut to
+ * the caller's room; from the region even with the node stopped. */
+static void test_into(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *w = connect_shm(&n, 0), *r = connect_shm(&n, 0), *s = connect_shm(&n, 1);
+    roster_pid pids[300];
+    for (int i = 0; i < 300; i++) {
+        ASSERT_EQ(roster_pid_new(w, &pids[i], 5000), 0);
+        ASSERT_EQ(roster_join_async(w, NULL, "gi", 2, pids[i], "x", 1, NULL), 0);
+        char name[32], meta[64];
+        int nl = snprintf(name, sizeof name, "in-%d", i);
+        int ml = snprintf(meta, sizeof meta, "metadata-of-%d", i);
+        ASSERT_EQ(roster_register_async(w, NULL, name, (size_t)nl, pids[i], meta,
+                                        (size_t)(i % 5 ? ml : 0), NULL), 0);
+    }
+    ASSERT_EQ(roster_wait_all(w, 10000), 0);
+    /* a first (socket) read of the scope tells r it is eventual; then the region answers */
+    roster_entry e;
+    ASSERT_EQ(roster_lookup(r, NULL, "in-1", 4, &e, 5000), 0);
+    roster_entry_free(&e);
+    roster_client *both[2] = {r, s};
+    for (int k = 0; k < 2; k++) {
+        roster_client *c = both[k];
+        for (int i = 0; i < 300; i += 7) {
+            char name[32], meta[64];
+            int nl = snprintf(name, sizeof name, "in-%d", i);
+            roster_found f;
+            memset(meta, '#', sizeof meta);
+            ASSERT_EQ(roster_lookup_into(c, NULL, name, (size_t)nl, &f, meta, sizeof meta, 5000),
+                      0);
+            ASSERT_EQ(roster_lookup(s, NULL, name, (size_t)nl, &e, 5000), 0);
+            ASSERT(roster_pid_equal(f.pid, e.pid));
+            ASSERT(roster_pid_equal(f.pid, pids[i]));
+            ASSERT_U64_EQ(f.token, e.token);
+            ASSERT_U64_EQ(f.revision, 0);
+            ASSERT_MEM_EQ(meta, f.meta_len, e.meta.data, e.meta.len);
+            /* cut to 3 bytes: the full length is still reported, nothing past 3 written */
+            char small[4] = {'#', '#', '#', '#'};
+            ASSERT_EQ(roster_lookup_into(c, NULL, name, (size_t)nl, &f, small, 3, 5000), 0);
+            ASSERT_U64_EQ(f.meta_len, e.meta.len);
+            ASSERT(small[3] == '#');
+            if (e.meta.len >= 3)
+                ASSERT(memcmp(small, e.meta.data, 3) == 0);
+            ASSERT_EQ(roster_lookup_into(c, NULL, name, (size_t)nl, &f, NULL, 0, 5000), 0);
+            ASSERT_U64_EQ(f.meta_len, e.meta.len);
+            roster_entry_free(&e);
+        }
+        roster_found f;
+        ASSERT_EQ(roster_lookup_into(c, NULL, "in-none", 7, &f, NULL, 0, 5000), ROSTER_ENOTFOUND);
+        ASSERT_EQ(roster_lookup_into(c, NULL, "in-1", 4, NULL, NULL, 0, 5000), ROSTER_EINVAL);
+        ASSERT_EQ(roster_lookup_into(c, NULL, "in-1", 4, &f, NULL, 4, 5000), ROSTER_EINVAL);
+
+        roster_pid got[300];
+        size_t gn = 0;
+        roster_entries l;
+        ASSERT_EQ(roster_members(s, NULL, "gi", 2, 0, &l, 5000), 0);
+        ASSERT_EQ(roster_members_into(c, NULL, "gi", 2, 0, got, 300, &gn, 5000), 0);
+        ASSERT_EQ(gn, 300);
+        ASSERT_EQ(l.n, 300);
+        for (size_t i = 0; i < gn; i++)
+            ASSERT(roster_pid_equal(got[i], l.items[i].pid));
+        /* cut: the count says how many there are; the first 10 are the first 10 */
+        roster_pid few[11];
+        memset(few, 0xab, sizeof few);
+        ASSERT_EQ(roster_members_into(c, NULL, "gi", 2, 0, few, 10, &gn, 5000), 0);
+        ASSERT_EQ(gn, 300);
+        for (size_t i = 0; i < 10; i++)
+            ASSERT(roster_pid_equal(few[i], l.items[i].pid));
+        ASSERT_U64_EQ(few[10].serial, 0xababababababababull);
+        ASSERT_EQ(roster_members_into(c, NULL, "gi", 2, 0, NULL, 0, &gn, 5000), 0);
+        ASSERT_EQ(gn, 300);
+        roster_entries_free(&l);
+        ASSERT_EQ(roster_members(s, NULL, "gi", 2, 1, &l, 5000), 0);
+        ASSERT_EQ(roster_members_into(c, NULL, "gi", 2, 1, got, 300, &gn, 5000), 0);
+        ASSERT_EQ(gn, l.n);
+        for (size_t i = 0; i < gn; i++)
+            ASSERT(roster_pid_equal(got[i], l.items[i].pid));
+        roster_entries_free(&l);
+        ASSERT_EQ(roster_members_into(c, NULL, "nogroup", 7, 0, got, 300, &gn, 5000), 0);
+        ASSERT_EQ(gn, 0);
+        ASSERT_EQ(roster_members_into(c, NULL, "gi", 2, 0, NULL, 5, &gn, 5000), ROSTER_EINVAL);
+        ASSERT_EQ(roster_members_into(c, NULL, "gi", 2, 0, got, 5, NULL, 5000), ROSTER_EINVAL);
+    }
+    /* with the node stopped the region still answers both (the socket client times out) */
+    kill(n.pid, SIGSTOP);
+    roster_found f;
+    char meta[64];
+    ASSERT_EQ(roster_lookup_into(r, NULL, "in-1", 4, &f, meta, sizeof meta, 100), 0);
+    ASSERT(roster_pid_equal(f.pid, pids[1]));
+    ASSERT_MEM_EQ(meta, f.meta_len, "metadata-of-1", 13);
+    roster_pid got[300];
+    size_t gn = 0;
+    ASSERT_EQ(roster_members_into(r, NULL, "gi", 2, 0, got, 300, &gn, 100), 0);
+    ASSERT_EQ(gn, 300);
+    ASSERT_EQ(roster_lookup_into(s, NULL, "in-1", 4, &f, meta, sizeof meta, 100),
+              ROSTER_ETIMEDOUT);
+    kill(n.pid, SIGCONT);
+    /* an acknowledged leave is seen by the next region read */
+    ASSERT_EQ(roster_leave(w, NULL, "gi", 2, pids[0], 5000), 0);
+    ASSERT_EQ(roster_members_into(r, NULL, "gi", 2, 0, got, 300, &gn, 5000), 0);
+    ASSERT_EQ(gn, 299);
+    ASSERT(roster_pid_equal(got[0], pids[1]));
+    /* another scope, left and joined again: the region answers as the node does (a left
+     * scope keeps its record, emptied: reads of a scope that exists answer ENOTFOUND) */
+    ASSERT_EQ(roster_scope_join(w, "sx", 5000), 0);
+    ASSERT_EQ(roster_register(w, "sx", "n", 1, roster_self(w), "v1", 2, NULL, 5000), 0);
+    ASSERT_EQ(roster_lookup(r, "sx", "n", 1, &e, 5000), 0); /* r learns sx is eventual */
+    roster_entry_free(&e);
+    ASSERT_EQ(roster_lookup_into(r, "sx", "n", 1, &f, meta, sizeof meta, 5000), 0);
+    ASSERT_MEM_EQ(meta, f.meta_len, "v1", 2);
+    ASSERT_EQ(roster_unregister(w, "sx", "n", 1, 5000), 0);
+    ASSERT_EQ(roster_scope_leave(w, "sx", 5000), 0);
+    ASSERT_EQ(roster_lookup_into(r, "sx", "n", 1, &f, meta, sizeof meta, 5000), ROSTER_ENOTFOUND);
+    ASSERT_EQ(roster_lookup_into(s, "sx", "n", 1, &f, meta, sizeof meta, 5000), ROSTER_ENOTFOUND);
+    ASSERT_EQ(roster_scope_join(w, "sx", 5000), 0);
+    ASSERT_EQ(roster_register(w, "sx", "n", 1, roster_self(w), "v2", 2, NULL, 5000), 0);
+    ASSERT_EQ(roster_lookup_into(r, "sx", "n", 1, &f, meta, sizeof meta, 5000), 0);
+    ASSERT_MEM_EQ(meta, f.meta_len, "v2", 2);
+    kill(n.pid, SIGSTOP); /* and that answer came from the region */
+    ASSERT_EQ(roster_lookup_into(r, "sx", "n", 1, &f, meta, sizeof meta, 100), 0);
+    kill(n.pid, SIGCONT);
+    roster_close(w);
+    roster_close(r);
+    roster_close(s);
+    test_node_stop_ok(&n);
+}
+
 /* ---- the hammer: readers against acknowledged writes ---- */
 
 #define KEYS 16
@@ -300,6 +434,11 @@ static void *hammer_reader(void *arg)
     struct reader_arg *ra = arg;
     struct hammer *h = ra->h;
     int me = ra->idx;
+    /* each reader on its own CPU (where there are two), beside the node and the writer */
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(me % 2, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     roster_client *c = connect_shm(h->node, 0);
     if (!roster_uses_shm(c)) {
         snprintf(h->why[me], sizeof h->why[me], "no region");
@@ -316,7 +455,22 @@ static void *hammer_reader(void *arg)
         if (ld(&h->acked[k]) != acked)
             continue; /* moved under us: take a stable pair */
         roster_entry e;
-        int r = roster_lookup(c, NULL, name, (size_t)nl, &e, 5000);
+        roster_found f;
+        char s[64];
+        int r;
+        if (me == 1) { /* the allocation-free lookup, into this stack buffer */
+            r = roster_lookup_into(c, NULL, name, (size_t)nl, &f, s, sizeof s - 1, 5000);
+            memset(&e, 0, sizeof e);
+            if (r == 0)
+                s[f.meta_len < sizeof s - 1 ? f.meta_len : sizeof s - 1] = 0;
+        } else {
+            r = roster_lookup(c, NULL, name, (size_t)nl, &e, 5000);
+            if (r == 0) {
+                size_t ml = e.meta.len < sizeof s - 1 ? e.meta.len : sizeof s - 1;
+                memcpy(s, e.meta.data, ml);
+                s[ml] = 0;
+            }
+        }
         uint64_t issued = ld(&h->issued[k]);
         h->reads[me]++;
         if (r == 0) {
@@ -324,10 +478,6 @@ static void *hammer_reader(void *arg)
             unsigned long long v1, v2;
             int k1, k2;
             char tail;
-            char s[64];
-            size_t ml = e.meta.len < sizeof s - 1 ? e.meta.len : sizeof s - 1;
-            memcpy(s, e.meta.data, ml);
-            s[ml] = 0;
             if (sscanf(s, "%d:%llu|%d:%llu%c", &k1, &v1, &k2, &v2, &tail) != 4 || k1 != k ||
                 k2 != k || v1 != v2) {
                 snprintf(h->why[me], sizeof h->why[me], "torn metadata '%s' for %s", s, name);
@@ -417,4 +567,4 @@ static void test_hammer(void)
 }
 
 TEST_MAIN(T(test_on_and_off), T(test_no_node_involved), T(test_same_answers), T(test_own_writes),
-          T(test_dead_client), T(test_hammer))
+          T(test_dead_client), T(test_into), T(test_hammer))

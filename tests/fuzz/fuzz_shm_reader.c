@@ -4,7 +4,7 @@
  * A real region is built once (names with metadata, groups of several sizes, two nodes,
  * two scopes); each input is a list of patches (u32 offset, u8 length, bytes) applied to a
  * copy held in an exact-size heap block (so ASan sees any read past it), then every kind of
- * read runs on it. The first byte of the input picks whether offsets aim at the published
+ * read runs on it (the allocating copies and the ones into a caller's fixed room). The first byte of the input picks whether offsets aim at the published
  * part (entries, arrays) or anywhere (header, node table). */
 #include <stdint.h>
 #include <stdio.h>
@@ -92,6 +92,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     if (ms.v[m].meta_off + ms.v[m].meta_len > ms.meta.len)
                         abort(); /* the copy describes only bytes it copied */
             (void)rs_shm_is_member(&v, scope_a, (const uint8_t *)key, (size_t)kl, 0x1111, 3);
+            /* the allocation-free copy into a caller's array: never past cap pairs */
+            uint64_t pairs[2 * 8 + 2];
+            size_t n = 0;
+            pairs[16] = pairs[17] = 0x5a5a5a5a5a5a5a5aull;
+            (void)rs_shm_member_pids(&v, scope_a, (const uint8_t *)key, (size_t)kl,
+                                     g % 2 ? 0x2222 : 0, pairs, 8, &n);
+            if (pairs[16] != 0x5a5a5a5a5a5a5a5aull || pairs[17] != 0x5a5a5a5a5a5a5a5aull)
+                abort();
+        }
+        for (int k = 1; k < 42; k += 4) {
+            int kl = snprintf(key, sizeof key, "n%d", k);
+            char mb[17];
+            mb[16] = 0x5a;
+            uint64_t inc = 0, serial = 0, token = 0;
+            size_t ml = 0;
+            (void)rs_shm_lookup_into(&v, k % 3 ? scope_a : scope_b, (const uint8_t *)key,
+                                     (size_t)kl, &inc, &serial, &token, mb, 16, &ml);
+            if (mb[16] != 0x5a)
+                abort(); /* wrote past the caller's room */
         }
         char node[RS_SHM_NODE_REC];
         uint64_t inc;

@@ -79,6 +79,22 @@ static void test_names_model(void)
                 ASSERT_STR_EQ(p.node, (q & 1) ? "bb" : "a");
                 ASSERT_EQ(m.len, mlen[q]);
             }
+            /* the same answer into a caller's room of 50 bytes (cut when longer) */
+            uint8_t mb[51];
+            mb[50] = 0xee;
+            uint64_t inc = 0, ser = 0, tok = 0;
+            size_t ml = 0;
+            ASSERT_EQ(rs_shm_lookup_into(&v, sc, (const uint8_t *)key, strlen(key), &inc, &ser,
+                                         &tok, mb, 50, &ml),
+                      r);
+            if (r == RS_SHM_FOUND) {
+                ASSERT_EQ(ser, serial[q]);
+                ASSERT_EQ(tok, serial[q] * 3);
+                ASSERT_EQ(inc, (q & 1) ? 0xdefu : 0xabcu);
+                ASSERT_EQ(ml, mlen[q]);
+                ASSERT(memcmp(mb, m.data, ml < 50 ? ml : 50) == 0);
+                ASSERT_EQ(mb[50], 0xee);
+            }
         }
     }
     struct rs_shm_scope_info si;
@@ -136,6 +152,23 @@ static void test_groups(void)
         ASSERT_EQ(ms.v[i].meta_len, (uint32_t)n);
         ASSERT(memcmp(ms.meta.data + ms.v[i].meta_off, want, (size_t)n) == 0);
     }
+    /* into a caller's array, in one pass: all, cut, only one node's, another node's */
+    static uint64_t pairs[2 * 1001];
+    size_t pn = 0;
+    ASSERT_EQ(rs_shm_member_pids(&v, sc, g, 3, 0, pairs, 1001, &pn), RS_SHM_FOUND);
+    ASSERT_EQ(pn, 1000);
+    for (size_t i = 0; i < pn; i++)
+        ASSERT(pairs[2 * i] == 0x10 && pairs[2 * i + 1] == i + 1);
+    pairs[20] = 0;
+    ASSERT_EQ(rs_shm_member_pids(&v, sc, g, 3, 0, pairs, 10, &pn), RS_SHM_FOUND);
+    ASSERT_EQ(pn, 1000);
+    ASSERT_EQ(pairs[20], 0); /* nothing past the room */
+    ASSERT_EQ(rs_shm_member_pids(&v, sc, g, 3, 0x10, pairs, 1001, &pn), RS_SHM_FOUND);
+    ASSERT_EQ(pn, 1000);
+    ASSERT_EQ(rs_shm_member_pids(&v, sc, g, 3, 0x11, pairs, 1001, &pn), RS_SHM_FOUND);
+    ASSERT_EQ(pn, 0);
+    ASSERT_EQ(rs_shm_member_pids(&v, sc, g, 2, 0, pairs, 1001, &pn), RS_SHM_ABSENT);
+    ASSERT_EQ(pn, 0);
     ASSERT_EQ(rs_shm_is_member(&v, sc, g, 3, 0x10, 77), RS_SHM_FOUND);
     ASSERT_EQ(rs_shm_is_member(&v, sc, g, 3, 0x10, 1001), RS_SHM_ABSENT);
     ASSERT_EQ(rs_shm_is_member(&v, sc, g, 2, 0x10, 77), RS_SHM_ABSENT);
@@ -227,6 +260,29 @@ static void *reader(void *arg)
         } else if (x != RS_SHM_ABSENT) {
             r->unavail++;
         }
+        /* the allocation-free readers: the same checks on what lands in the caller's room */
+        uint8_t mb[64];
+        uint64_t inc, ser, tok;
+        size_t ml;
+        x = rs_shm_lookup_into(&r->v, r->scope, (const uint8_t *)key, strlen(key), &inc, &ser,
+                               &tok, mb, sizeof mb, &ml);
+        if (x == RS_SHM_FOUND) {
+            int bad = tok != ser * 7 || ml != 64;
+            for (size_t j = 0; !bad && j < ml; j++)
+                bad = mb[j] != (uint8_t)ser;
+            r->torn += bad;
+        } else if (x != RS_SHM_ABSENT) {
+            r->unavail++;
+        }
+        static __thread uint64_t pairs[2 * 512];
+        size_t pn;
+        x = rs_shm_member_pids(&r->v, r->scope, (const uint8_t *)"g", 1, 0, pairs, 512, &pn);
+        if (x == RS_SHM_FOUND) {
+            for (size_t j = 1; j < pn && j < 512; j++)
+                r->torn += pairs[2 * j + 1] <= pairs[2 * j - 1]; /* sorted, no duplicate */
+        } else if (x != RS_SHM_ABSENT) {
+            r->unavail++;
+        }
     }
     rs_shm_bytes_fini(&m);
     rs_shm_members_fini(&ms);
@@ -313,6 +369,14 @@ static void test_corrupt(void)
         int r = lookup(&v, sc, key, &p, &m);
         ASSERT(r == RS_SHM_FOUND || r == RS_SHM_ABSENT || r == RS_SHM_UNAVAIL);
         r = rs_shm_members(&v, sc, (const uint8_t *)"g", 1, &ms);
+        ASSERT(r == RS_SHM_FOUND || r == RS_SHM_ABSENT || r == RS_SHM_UNAVAIL);
+        uint64_t pairs[2 * 64], inc, serial, token;
+        size_t n, ml;
+        r = rs_shm_member_pids(&v, sc, (const uint8_t *)"g", 1, 0, pairs, 64, &n);
+        ASSERT(r == RS_SHM_FOUND || r == RS_SHM_ABSENT || r == RS_SHM_UNAVAIL);
+        char mb[8];
+        r = rs_shm_lookup_into(&v, sc, (const uint8_t *)key, strlen(key), &inc, &serial, &token,
+                               mb, sizeof mb, &ml);
         ASSERT(r == RS_SHM_FOUND || r == RS_SHM_ABSENT || r == RS_SHM_UNAVAIL);
     }
     rs_shm_bytes_fini(&m);
