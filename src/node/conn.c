@@ -404,13 +404,23 @@ void rs_conn_accept(struct rsd *n)
         uv_close((uv_handle_t *)&c->h, on_close);
         return;
     }
-    uv_os_fd_t fd;
+    uv_os_fd_t fd = -1;
     struct ucred cred = {0, 0, 0};
     socklen_t cl = sizeof cred;
     if (uv_fileno((uv_handle_t *)&c->h, &fd) == 0)
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
+    else
+        fd = -1;
     c->os_pid = cred.pid;
     c->uid = cred.uid;
+    /* The supplementary groups too, for group= rules (Linux >= 4.13). */
+    gid_t groups[RS_CLIENT_GROUPS_MAX];
+    socklen_t gl = sizeof groups;
+    uint32_t gids[RS_CLIENT_GROUPS_MAX];
+    size_t n_gids = 0;
+    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) == 0)
+        for (size_t i = 0; i < gl / sizeof groups[0]; i++)
+            gids[n_gids++] = (uint32_t)groups[i];
     rs_conn_add(n, c);
     rs_log(RS_LOG_DEBUG, "conn %llu (pid %d, uid %u): open", (unsigned long long)c->id,
            (int)c->os_pid, (unsigned)c->uid);
@@ -418,7 +428,10 @@ void rs_conn_accept(struct rsd *n)
                           .now_ms = rsd_now(n),
                           .conn = c->id,
                           .os_pid = cred.pid,
-                          .uid = cred.uid};
+                          .uid = cred.uid,
+                          .gid = cred.gid,
+                          .groups = gids,
+                          .n_groups = n_gids};
     rsd_apply(n, &in);
     if (!c->close_requested)
         rs_conn_start_reading(c);

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "base/alloc.h"
+#include "node/access_node.h"
 #include "node/conn.h"
 #include "node/http.h"
 #include "node/log.h"
@@ -131,6 +132,7 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         rs_log(RS_LOG_ERROR, "cannot create the node core (invalid config or out of memory)");
         return -1;
     }
+    rsd_access_start(n);
     if (cfg->etcd && rsd_kv_start(n) != 0)
         return -1;
     if (rsd_reload_start(n) != 0) {
@@ -216,6 +218,7 @@ void rsd_fini(struct rsd *n)
     rsd_metrics_free(n);
     if (n->core)
         rs_core_free(n->core);
+    rsd_access_stop();
     rs_dial_free(n);
     rs_outputs_fini(&n->outs);
     rs_map_fini(&n->conns);
