@@ -55,10 +55,10 @@ int rsd_access_reload(struct rsd *n, struct rsd_config *fresh)
     /* The rules are read again whatever changed on disk: a reload is how an edit of the
      * file takes effect. */
     rs_core_set_acl(n->core, a->acl);
+    log_rules(a, "config reload: ");
     rs_acl_free(reloaded);
     reloaded = a->acl;
     a->acl = NULL; /* owned here now: rs_config_free(fresh) must not free it */
-    log_rules(a, "config reload: ");
     if (reloaded || old->acl)
         changed++;
     if (a->max_memory != old->max_memory) {
