@@ -11,8 +11,11 @@
 
 #include "base/acl.h"
 #include "base/alloc.h"
+#include "core/members.h"
+#include "core/names.h"
 #include "core/output.h"
 #include "core/pids.h"
+#include "core/scopes.h"
 
 #define LOG_BURST 10 /* refusal log lines per second; the rest are counted in one line */
 
@@ -218,6 +221,22 @@ static int check_rules(struct rs_core *c, struct rs_client *cl, const struct rs_
     return 0;
 }
 
+/* existing: a REGISTER or JOIN that only gives new metadata to an entry the pid already
+ * holds is an existing entry at work, not growth: it is let through above the ceiling. */
+static int existing(const struct rs_core *c, const struct rs_msg *m)
+{
+    if (m->type != RS_MSG_REGISTER && m->type != RS_MSG_JOIN)
+        return 0;
+    const struct rs_scope *s = rs_scopes_find(c, m->scope);
+    const struct rs_proc *p = rs_pids_find(c, m->pid);
+    if (!s || !p)
+        return 0;
+    if (m->type == RS_MSG_REGISTER)
+        return rs_names_claim_of(c, s, p, m->key) != NULL;
+    const struct rs_group *g = rs_members_group(c, s, m->key.ptr, m->key.len);
+    return g && rs_members_find(c, g, p) != NULL;
+}
+
 int rs_access_admit(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
 {
     if (!cl->hello && m->type != RS_MSG_HELLO)
@@ -227,7 +246,8 @@ int rs_access_admit(struct rs_core *c, struct rs_client *cl, const struct rs_msg
         return 1;
     if (c->access.acl && !check_rules(c, cl, m, k))
         return 0;
-    if (checks[k].grows && c->access.mem_max && rs_alloc_live() > c->access.mem_max) {
+    if (checks[k].grows && c->access.mem_max && rs_alloc_live() > c->access.mem_max &&
+        !existing(c, m)) {
         char detail[160];
         c->access.mem_refused++;
         snprintf(detail, sizeof detail,
