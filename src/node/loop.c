@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "node/access_node.h"
+#include "node/fair.h"
 #include "node/conn.h"
 #include "node/http.h"
 #include "node/log.h"
@@ -133,6 +134,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         return -1;
     }
     rsd_access_start(n);
+    if (rsd_fair_start(n) != 0)
+        return -1;
     if (cfg->etcd && rsd_kv_start(n) != 0)
         return -1;
     if (rsd_reload_start(n) != 0) {
@@ -219,6 +222,7 @@ void rsd_fini(struct rsd *n)
     if (n->core)
         rs_core_free(n->core);
     rsd_access_stop();
+    rsd_fair_free(n); /* after the loop closed its handles */
     rs_dial_free(n);
     rs_outputs_fini(&n->outs);
     rs_map_fini(&n->conns);
