@@ -5,7 +5,7 @@
  * pipelined raw frames that it never waits on:
  *   register:  REGISTER + UNREGISTER pairs of fresh names,
  *   messages:  SEND (no confirm) of 64-byte messages to its own pid (delivered to it),
- *   subscribe: SUBSCRIBE with a snapshot of 100 names, each answered with 101 events.
+ *   subscribe: SUBSCRIBE with a snapshot of 11 names, each answered with 12 events.
  * The flooder drains its replies on a second thread (else the node would cut it off at
  * outbuf-bytes). Prints p50 / p99 / p999 per phase, the flood's request rate and the
  * p99 ratio flood / idle (target: at most 5). Usage:
@@ -182,7 +182,7 @@ static void flooder(enum flood kind, int out_fd)
             } else {
                 m.type = RS_MSG_SUBSCRIBE;
                 m.opts = ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT;
-                m.key = rs_bytes_str("fixed/");
+                m.key = rs_bytes_str("fixed/9"); /* fixed/9, fixed/90..99 */
                 rs_wire_encode(&b, &m);
                 per++;
             }

@@ -10,6 +10,7 @@
 
 #include "base/acl.h"
 #include "node/config.h"
+#include "node/fair.h"
 #include "node/log.h"
 
 /* Rules taken from a reloaded config (the start's stay owned by the start config). */
@@ -65,6 +66,10 @@ int rsd_access_reload(struct rsd *n, struct rsd_config *fresh)
         rs_core_set_memory_max(n->core, a->max_memory);
         rs_log(RS_LOG_INFO, "config reload: max-memory: %llu -> %llu",
                (unsigned long long)old->max_memory, (unsigned long long)a->max_memory);
+        changed++;
+    }
+    if (a->client_rate != old->client_rate || a->client_burst != old->client_burst) {
+        rsd_fair_set(n, a->client_rate, a->client_burst); /* logs the new values */
         changed++;
     }
     if (a->mode != old->mode || a->owner_set != old->owner_set || a->owner != old->owner ||

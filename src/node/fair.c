@@ -15,6 +15,7 @@ struct rsd_fair {
     struct rs_link backlog, throttled;
     int idle_on, timer_on;
     unsigned rate, burst; /* tokens a second (0: no rate limit) and bucket size */
+    long frames;          /* frames per turn: RSD_FAIR_FRAMES ($ROSTERD_FAIR_FRAMES) */
     struct rsd_fair_stats st;
 };
 
@@ -37,6 +38,13 @@ int rsd_fair_start(struct rsd *n)
     /* never what keeps the loop alive: connections do */
     uv_unref((uv_handle_t *)&f->idle);
     uv_unref((uv_handle_t *)&f->timer);
+    /* The benchmark's A/B knob (docs/PERFORMANCE.md): a huge value turns the bound off. */
+    const char *env = getenv("ROSTERD_FAIR_FRAMES");
+    long v = env ? atol(env) : 0;
+    f->frames = v > 0 ? v : RSD_FAIR_FRAMES;
+    if (f->frames != RSD_FAIR_FRAMES)
+        rs_log(RS_LOG_WARN, "ROSTERD_FAIR_FRAMES: %ld frames per turn (default %d)", f->frames,
+               RSD_FAIR_FRAMES);
     n->fair = f;
     rsd_fair_set(n, n->cfg->access.client_rate, n->cfg->access.client_burst);
     return 0;
@@ -88,11 +96,12 @@ static int limited(const struct rsd_fair *f, const struct rs_conn *c)
 long rsd_fair_budget(struct rs_conn *c)
 {
     struct rsd_fair *f = c->node->fair;
+    long per = f ? f->frames : RSD_FAIR_FRAMES;
     if (!limited(f, c))
-        return RSD_FAIR_FRAMES;
+        return per;
     refill(f, c);
     uint64_t t = c->tokens / TOKEN;
-    return t < RSD_FAIR_FRAMES ? (long)t : RSD_FAIR_FRAMES;
+    return t < (uint64_t)per ? (long)t : per;
 }
 
 void rsd_fair_spent(struct rs_conn *c, long frames)

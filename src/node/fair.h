@@ -12,7 +12,7 @@
 
 #include "node/node.h"
 
-#define RSD_FAIR_FRAMES 64 /* frames of one connection per turn */
+#define RSD_FAIR_FRAMES 32 /* frames of one connection per turn */
 
 struct rs_conn;
 
