@@ -19,6 +19,10 @@ static int fake_user(void *ctx, const char *name, uint32_t *id)
         *id = 1001;
         return 0;
     }
+    if (!strcmp(name, "batch")) {
+        *id = 1002;
+        return 0;
+    }
     return -1;
 }
 
@@ -27,6 +31,10 @@ static int fake_group(void *ctx, const char *name, uint32_t *id)
     (void)ctx;
     if (!strcmp(name, "ops")) {
         *id = 50;
+        return 0;
+    }
+    if (!strcmp(name, "roster-admin")) {
+        *id = 60;
         return 0;
     }
     return -1;
@@ -186,6 +194,43 @@ static void test_decide(void)
     ASSERT_EQ(rs_acl_decide(a, &q)->line, 6);
     q.n_groups = 1;
     ASSERT_EQ(rs_acl_decide(a, &q)->line, 7);
+    rs_acl_free(a);
+}
+
+/* The example policy of docs/SECURITY.md (packaging/roster-acl.example) parses and means
+ * what the page says. */
+static void test_example_policy(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", __FILE__);
+    char *slash = strrchr(path, '/');
+    ASSERT(slash != NULL);
+    snprintf(slash, sizeof path - (size_t)(slash - path), "/../../packaging/roster-acl.example");
+    FILE *f = fopen(path, "r");
+    ASSERT(f != NULL);
+    static char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    struct rs_acl *a = parse_ok(text);
+    /* an operator may do anything */
+    ASSERT(decide(a, 5, 60, RS_ACL_LOG_LEVEL, RS_ACL_KEYS_NONE, NULL, NULL)->allow);
+    ASSERT(decide(a, 5, 60, RS_ACL_REGISTER, RS_ACL_KEYS_POINT, "default", "db/x")->allow);
+    /* services hold names under their own prefix only */
+    ASSERT(decide(a, 1000, 1, RS_ACL_REGISTER, RS_ACL_KEYS_POINT, "default", "web/1")->allow);
+    ASSERT(!decide(a, 1000, 1, RS_ACL_REGISTER, RS_ACL_KEYS_POINT, "default", "db/1")->allow);
+    ASSERT(!decide(a, 1000, 1, RS_ACL_JOIN, RS_ACL_KEYS_POINT, "jobs", "web/1")->allow);
+    ASSERT(decide(a, 1001, 1, RS_ACL_JOIN, RS_ACL_KEYS_POINT, "default", "db/g")->allow);
+    ASSERT(!decide(a, 1000, 1, RS_ACL_LOG_LEVEL, RS_ACL_KEYS_NONE, NULL, NULL)->allow);
+    ASSERT(!decide(a, 1000, 1, RS_ACL_SCOPE_CREATE, RS_ACL_KEYS_RANGE, "x", "")->allow);
+    /* batch reads web/ but not db/, nor the whole scope; sends nothing to others */
+    ASSERT(decide(a, 1002, 1, RS_ACL_READ, RS_ACL_KEYS_POINT, "default", "web/1")->allow);
+    ASSERT(!decide(a, 1002, 1, RS_ACL_READ, RS_ACL_KEYS_POINT, "default", "db/1")->allow);
+    ASSERT(!decide(a, 1002, 1, RS_ACL_SUBSCRIBE, RS_ACL_KEYS_RANGE, "default", "")->allow);
+    ASSERT(!decide(a, 1002, 1, RS_ACL_SEND, RS_ACL_KEYS_NONE, NULL, NULL)->allow);
+    /* others read and message freely */
+    ASSERT(decide(a, 1000, 1, RS_ACL_SUBSCRIBE, RS_ACL_KEYS_RANGE, "default", "")->allow);
+    ASSERT(decide(a, 1000, 1, RS_ACL_SEND, RS_ACL_KEYS_NONE, NULL, NULL)->allow);
     rs_acl_free(a);
 }
 
@@ -419,5 +464,6 @@ static void test_core_memory_ceiling(void)
     h_fini(&h);
 }
 
-TEST_MAIN(T(test_parse), T(test_parse_errors), T(test_decide), T(test_core_rules),
+TEST_MAIN(T(test_parse), T(test_parse_errors), T(test_decide), T(test_example_policy),
+          T(test_core_rules),
           T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
