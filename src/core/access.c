@@ -16,6 +16,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/scopes.h"
+#include "core/subs.h"
 
 #define LOG_BURST 10 /* refusal log lines per second; the rest are counted in one line */
 
@@ -160,6 +161,14 @@ static void refuse(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
     rs_out_close(c, cl, "handshake refused: %s", detail);
 }
 
+/* sub_keys: what a subscription with flags and pattern shows (all: the empty range). */
+static int sub_keys(uint32_t f, struct rs_bytes *key)
+{
+    if (f & ROSTER_SUB_ALL)
+        key->len = 0;
+    return key->len == 0 || (f & ROSTER_SUB_PREFIX) ? K_RANGE : K_POINT;
+}
+
 static int check_rules(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m, int k)
 {
     struct rs_acl_req q;
@@ -170,14 +179,9 @@ static int check_rules(struct rs_core *c, struct rs_client *cl, const struct rs_
     int keys = checks[k].keys;
     struct rs_bytes key = m->key;
     switch (keys) {
-    case K_SUB: {
-        uint32_t f = rs_msg_subscribe_flags(m);
-        keys = (f & ROSTER_SUB_ALL) || key.len == 0 || (f & ROSTER_SUB_PREFIX) ? K_RANGE
-                                                                                 : K_POINT;
-        if (f & ROSTER_SUB_ALL)
-            key.len = 0;
+    case K_SUB:
+        keys = sub_keys(rs_msg_subscribe_flags(m), &key);
         break;
-    }
     case K_TARGET:
         if (key.len == 0) {
             if (!target_needs_check(c, cl, m->pid))
@@ -271,9 +275,52 @@ int rs_access_shm(struct rs_core *c, const struct rs_client *cl)
     return !r || r->allow;
 }
 
+void rs_access_recheck(struct rs_core *c)
+{
+    if (!c->access.recheck)
+        return;
+    c->access.recheck = 0;
+    if (!c->access.acl)
+        return;
+    for (size_t i = 0; i < c->clients.cap; i++) {
+        struct rs_client *cl = c->clients.slots[i].item;
+        if (!cl || cl->closing)
+            continue;
+        struct rs_sub *next;
+        for (struct rs_sub *s = cl->subs; s; s = next) {
+            next = s->cnext;
+            struct rs_acl_req q;
+            client_req(cl, &q, RS_ACL_SUBSCRIBE);
+            struct rs_bytes key = rs_bytes_of(s->pat, s->pat_len);
+            q.keys = sub_keys(s->flags, &key);
+            q.scope = (const uint8_t *)s->scope->name;
+            q.scope_len = s->scope->name_len;
+            q.key = key.ptr;
+            q.key_len = key.len;
+            const struct rs_acl_rule *r = rs_acl_decide(c->access.acl, &q);
+            if (!r || r->allow)
+                continue;
+            char detail[160];
+            snprintf(detail, sizeof detail, "subscription %llu ended: denied by access rule "
+                     "line %u", (unsigned long long)s->id, r->line);
+            log_refusal(c, cl, "SUBSCRIBE", detail);
+            c->access.acl_refused++;
+            struct rs_pid zero = {0, 0};
+            rs_out_event(c, cl, ROSTER_EV_OVERFLOW, ROSTER_REASON_NONE, 0, s->id, zero,
+                         s->scope, rs_bytes_of(s->pat, s->pat_len), rs_bytes_of(NULL, 0),
+                         rs_bytes_of(NULL, 0));
+            rs_subs_free(c, s);
+        }
+    }
+}
+
 /* --- the shell's side (core.h) ------------------------------------------------------- */
 
-void rs_core_set_acl(struct rs_core *c, const struct rs_acl *acl) { c->access.acl = acl; }
+void rs_core_set_acl(struct rs_core *c, const struct rs_acl *acl)
+{
+    c->access.acl = acl;
+    c->access.recheck = 1; /* outputs only exist during an apply: the next one does it */
+}
 
 void rs_core_set_memory_max(struct rs_core *c, uint64_t bytes) { c->access.mem_max = bytes; }
 

@@ -15,4 +15,9 @@ int rs_access_admit(struct rs_core *c, struct rs_client *cl, const struct rs_msg
  * every eventual scope, so only a client whose rules allow reading all of them gets it. */
 int rs_access_shm(struct rs_core *c, const struct rs_client *cl);
 
+/* rs_access_recheck, at the start of each apply: after new rules (rs_core_set_acl), ends
+ * every subscription they no longer allow, with an OVERFLOW event (the event that ends a
+ * subscription; subscribing again is refused naming the rule). */
+void rs_access_recheck(struct rs_core *c);
+
 #endif

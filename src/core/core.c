@@ -555,6 +555,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     if (in->now_ms > c->now_ms)
         c->now_ms = in->now_ms;
     c->wall_ms = in->wall_ms;
+    rs_access_recheck(c);
     rs_strong_begin(c);
     switch (in->kind) {
     case RS_IN_CLIENT_OPEN:

@@ -305,6 +305,7 @@ struct rs_access {
     uint64_t log_window_ms;   /* refusal log lines: LOG_BURST a second */
     uint32_t logged;
     uint64_t suppressed;
+    int recheck;              /* new rules: subscriptions are judged again (next apply) */
 };
 
 struct rs_core {

@@ -390,6 +390,39 @@ static void test_core_rules(void)
     h_fini(&h);
 }
 
+/* New rules end the subscriptions they no longer allow, with an OVERFLOW event; the others
+ * stay, and the ended one hears nothing more. */
+static void test_core_reload_revokes_subscriptions(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_acl *a = parse_ok("allow *\n");
+    rs_core_set_acl(h.core, a);
+    struct rs_pid web = hello_as(&h, 1, 1000);
+    hello_as(&h, 2, 1001);
+    uint64_t all = h_subscribe(&h, 2, "", "", ROSTER_SUB_ALL);
+    uint64_t other = h_subscribe(&h, 2, "", "x/", ROSTER_SUB_PREFIX);
+    ASSERT_EQ(h_register(&h, 1, web, "", "web/a", ""), 0);
+    ASSERT_EQ(h_nevents(&h, 2), 1);
+    struct rs_acl *b = parse_ok("deny user=1001 op=subscribe prefix=web/\nallow *\n");
+    rs_core_set_acl(h.core, b);
+    rs_acl_free(a);
+    struct rs_input tick = {.kind = RS_IN_TICK, .now_ms = h.now};
+    ASSERT_EQ(h_apply(&h, &tick), 0);
+    ASSERT_EQ(h_nevents(&h, 2), 1);
+    const struct rs_msg *ev = h_event(&h, 2, 0);
+    ASSERT_EQ(h_ev_kind(ev), ROSTER_EV_OVERFLOW);
+    ASSERT_U64_EQ(ev->arg, all);
+    ASSERT_U64_EQ(h_stats(&h).subscriptions, 1);
+    ASSERT_EQ(h_register(&h, 1, web, "", "web/b", ""), 0);
+    ASSERT_EQ(h_nevents(&h, 2), 0);
+    ASSERT_EQ(h_register(&h, 1, web, "", "x/1", ""), 0);
+    ASSERT_EQ(h_nevents(&h, 2), 1);
+    ASSERT_U64_EQ(h_event(&h, 2, 0)->arg, other);
+    h_fini(&h);
+    rs_acl_free(b);
+}
+
 static void test_core_refusal_log_bounded(void)
 {
     struct harness h;
@@ -466,4 +499,4 @@ static void test_core_memory_ceiling(void)
 
 TEST_MAIN(T(test_parse), T(test_parse_errors), T(test_decide), T(test_example_policy),
           T(test_core_rules),
-          T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
+          T(test_core_reload_revokes_subscriptions), T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
