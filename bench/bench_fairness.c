@@ -19,9 +19,75 @@
 #include <signal.h>
 #include <sys/un.h>
 
-#include "base/buf.h"
-#include "wire/reader.h"
-#include "wire/wire.h"
+/* --- a minimal frame writer ------------------------------------------------------------
+ * Programs on libroster see only roster.h, and libroster has no "write requests without
+ * waiting on them" call for every kind, so the flooder writes frames itself, in the format
+ * of docs/PROTOCOL.md (wire version 4): [len u32][type u8][flags u8][0 u16][req_id u32]
+ * then the request's fields in field order, integers little-endian. */
+#define W_VERSION 4u
+#define W_MAGIC 0x52535452u
+enum { T_HELLO = 1, T_REGISTER = 7, T_UNREGISTER = 8, T_SUBSCRIBE = 17, T_SEND = 27 };
+
+struct wbuf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void w_bytes(struct wbuf *b, const void *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            bu_die("out of memory");
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static void w_u16(struct wbuf *b, uint16_t v)
+{
+    uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    w_bytes(b, x, 2);
+}
+
+static void w_u32(struct wbuf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    w_bytes(b, x, 4);
+}
+
+static void w_u64(struct wbuf *b, uint64_t v)
+{
+    w_u32(b, (uint32_t)v);
+    w_u32(b, (uint32_t)(v >> 32));
+}
+
+/* w_begin starts a frame; w_end patches its length. */
+static size_t w_begin(struct wbuf *b, uint8_t type, uint32_t req_id)
+{
+    size_t at = b->len;
+    w_u32(b, 0);
+    uint8_t h[4] = {type, 0, 0, 0};
+    w_bytes(b, h, 4);
+    w_u32(b, req_id);
+    return at;
+}
+
+static void w_end(struct wbuf *b, size_t at)
+{
+    uint32_t len = (uint32_t)(b->len - at - 4);
+    uint8_t x[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
+    memcpy(b->p + at, x, 4);
+}
+
+static uint64_t r_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
 
 static char sock_path[108];
 static pid_t daemon_pid;
@@ -116,78 +182,81 @@ static void flooder(enum flood kind, int out_fd)
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
         _exit(2);
-    struct rs_buf b;
-    rs_buf_init(&b);
-    struct rs_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RS_MSG_HELLO;
-    m.req_id = 1;
-    m.opts = RS_WIRE_VERSION;
-    m.arg = RS_WIRE_MAGIC;
-    rs_wire_encode(&b, &m);
-    send_all(fd, b.data, b.len);
-    /* the reply: the first pid */
-    struct rs_wire_reader rd;
-    rs_wire_reader_init(&rd, 1u << 24, 1u << 20);
-    struct rs_pid self = {0, 0};
-    for (;;) {
-        uint8_t tmp[4096];
-        ssize_t r = read(fd, tmp, sizeof tmp);
+    struct wbuf b = {0};
+    /* HELLO: OPTS version, ARG magic, KEY client name */
+    size_t at = w_begin(&b, T_HELLO, 1);
+    w_u32(&b, W_VERSION);
+    w_u64(&b, W_MAGIC);
+    w_u32(&b, 5);
+    w_bytes(&b, "flood", 5);
+    w_end(&b, at);
+    send_all(fd, b.p, b.len);
+    /* its reply: STATUS i32, OPTS u32, ARG u64, ARG2 u64, PID: the first pid */
+    uint8_t rep[4096];
+    size_t got = 0;
+    while (got < 4 || got < 4 + (size_t)(rep[0] | rep[1] << 8 | rep[2] << 16)) {
+        ssize_t r = read(fd, rep + got, sizeof rep - got);
         if (r <= 0)
             _exit(3);
-        rs_wire_reader_feed(&rd, tmp, (size_t)r);
-        const uint8_t *f;
-        size_t fl;
-        if (rs_wire_reader_next(&rd, &f, &fl) == RS_WIRE_OK) {
-            struct rs_msg rep;
-            struct rs_limits lim;
-            rs_limits_default(&lim);
-            lim.frame_max = 1u << 24;
-            if (rs_wire_decode(f, fl, &lim, &rep) != RS_WIRE_OK || rep.status != 0)
-                _exit(4);
-            self = rep.pid;
-            break;
-        }
+        got += (size_t)r;
     }
+    if (rep[12] | rep[13] | rep[14] | rep[15]) /* status */
+        _exit(4);
+    uint64_t self_inc = r_u64(rep + 36), self_serial = r_u64(rep + 44);
     pthread_t t;
     pthread_create(&t, NULL, drain, &fd);
-    /* one batch of frames, written again and again (names change per batch for register) */
     uint64_t reqs = 0, batch_no = 0;
     char name[64], meta[64];
     memset(meta, 'x', sizeof meta);
     for (;;) {
         b.len = 0;
         size_t per = 0;
-        for (int i = 0; i < 256; i++) {
-            memset(&m, 0, sizeof m);
-            m.req_id = (uint32_t)(i + 2);
+        for (uint32_t i = 0; i < 256; i++) {
             if (kind == F_REGISTER) {
-                int nl = snprintf(name, sizeof name, "flood/%llu/%d",
+                int nl = snprintf(name, sizeof name, "flood/%llu/%u",
                                   (unsigned long long)batch_no, i);
-                m.type = RS_MSG_REGISTER;
-                m.pid = self;
-                m.key = rs_bytes_of(name, (size_t)nl);
-                rs_wire_encode(&b, &m);
-                m.type = RS_MSG_UNREGISTER;
-                m.pid = (struct rs_pid){0, 0};
-                rs_wire_encode(&b, &m);
+                /* REGISTER: PID, SCOPE, KEY, META */
+                at = w_begin(&b, T_REGISTER, i + 2);
+                w_u64(&b, self_inc);
+                w_u64(&b, self_serial);
+                w_u16(&b, 0);
+                w_u32(&b, (uint32_t)nl);
+                w_bytes(&b, name, (size_t)nl);
+                w_u32(&b, 0);
+                w_end(&b, at);
+                /* UNREGISTER: SCOPE, KEY */
+                at = w_begin(&b, T_UNREGISTER, i + 2);
+                w_u16(&b, 0);
+                w_u32(&b, (uint32_t)nl);
+                w_bytes(&b, name, (size_t)nl);
+                w_end(&b, at);
                 per += 2;
             } else if (kind == F_MESSAGES) {
-                m.type = RS_MSG_SEND;
-                m.arg = self.serial;
-                m.pid = self;
-                m.meta = rs_bytes_of(meta, sizeof meta);
-                rs_wire_encode(&b, &m);
+                /* SEND: OPTS, ARG from, PID to, SCOPE, KEY, META payload */
+                at = w_begin(&b, T_SEND, i + 2);
+                w_u32(&b, 0);
+                w_u64(&b, self_serial);
+                w_u64(&b, self_inc);
+                w_u64(&b, self_serial);
+                w_u16(&b, 0);
+                w_u32(&b, 0);
+                w_u32(&b, sizeof meta);
+                w_bytes(&b, meta, sizeof meta);
+                w_end(&b, at);
                 per++;
             } else {
-                m.type = RS_MSG_SUBSCRIBE;
-                m.opts = ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT;
-                m.key = rs_bytes_str("fixed/9"); /* fixed/9, fixed/90..99 */
-                rs_wire_encode(&b, &m);
+                /* SUBSCRIBE: OPTS flags, ARG from-revision, SCOPE, KEY pattern */
+                at = w_begin(&b, T_SUBSCRIBE, i + 2);
+                w_u32(&b, ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT);
+                w_u64(&b, 0);
+                w_u16(&b, 0);
+                w_u32(&b, 7);
+                w_bytes(&b, "fixed/9", 7); /* fixed/9, fixed/90..99 */
+                w_end(&b, at);
                 per++;
             }
         }
-        send_all(fd, b.data, b.len);
+        send_all(fd, b.p, b.len);
         reqs += per;
         batch_no++;
         if ((batch_no & 15) == 0 && write(out_fd, &reqs, sizeof reqs) != sizeof reqs)
