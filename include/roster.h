@@ -84,7 +84,8 @@ extern "C" {
     X(ESUBOVERFLOW, -26, "subscription overflowed; resubscribe")                       \
     X(EUNKNOWN, -27, "outcome unknown: the operation may or may not have been applied")  \
     X(ECONFLICT, -28, "compare failed: the current value is not the expected one")       \
-    X(ECOMPACTED, -29, "history compacted: the revision asked for is no longer kept")
+    X(ECOMPACTED, -29, "history compacted: the revision asked for is no longer kept")    \
+    X(EACCES, -30, "access denied by the node's access rules")
 
 #define ROSTER_ERR_ENUM_(name, value, msg) ROSTER_##name = (value),
 enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };

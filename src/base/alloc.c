@@ -1,14 +1,44 @@
-/* alloc.c: allocator hook. The default is the C library's allocator. */
+/* alloc.c: allocator hook. The default is the C library's allocator. With counting on
+ * (rosterd --max-memory, rs_alloc_count_start) the live bytes of the default allocator are
+ * kept, from malloc_usable_size, so the core can refuse growth above a ceiling. */
 #include "base/alloc.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int counting;        /* set once, before any other thread exists */
+static size_t live;         /* atomic: the metrics thread allocates too */
+
+static int counted(void);
+static void count_add(void *p)
+{
+    if (p && counted())
+        __atomic_add_fetch(&live, malloc_usable_size(p), __ATOMIC_RELAXED);
+}
+
+static void count_sub(void *p)
+{
+    if (!p || !counted())
+        return;
+    size_t n = malloc_usable_size(p);
+    /* A block from before counting started may be freed: never wrap below zero. */
+    size_t cur = __atomic_load_n(&live, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&live, &cur, cur >= n ? cur - n : 0, 1,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
 
 static void *(*malloc_fn)(size_t) = malloc;
 static void *(*realloc_fn)(void *, size_t) = realloc;
 static void (*free_fn)(void *) = free;
 
-void *rs_malloc(size_t n) { return malloc_fn(n ? n : 1); }
+void *rs_malloc(size_t n)
+{
+    void *p = malloc_fn(n ? n : 1);
+    count_add(p);
+    return p;
+}
 
 void *rs_calloc(size_t n, size_t size)
 {
@@ -20,13 +50,37 @@ void *rs_calloc(size_t n, size_t size)
     return p;
 }
 
-void *rs_realloc(void *p, size_t n) { return realloc_fn(p, n ? n : 1); }
+void *rs_realloc(void *p, size_t n)
+{
+    if (!counted())
+        return realloc_fn(p, n ? n : 1);
+    size_t old = p ? malloc_usable_size(p) : 0;
+    void *q = realloc_fn(p, n ? n : 1);
+    if (q) {
+        /* the old block is gone: count it out, the new one in */
+        size_t cur = __atomic_load_n(&live, __ATOMIC_RELAXED);
+        while (!__atomic_compare_exchange_n(&live, &cur, cur >= old ? cur - old : 0, 1,
+                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            ;
+        count_add(q);
+    }
+    return q;
+}
 
 void rs_free(void *p)
 {
-    if (p)
+    if (p) {
+        count_sub(p);
         free_fn(p);
+    }
 }
+
+/* Only the C library's blocks have a usable size to read. */
+static int counted(void) { return counting && malloc_fn == malloc; }
+
+void rs_alloc_count_start(void) { counting = 1; }
+
+size_t rs_alloc_live(void) { return counting ? __atomic_load_n(&live, __ATOMIC_RELAXED) : 0; }
 
 void rs_alloc_set(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *))
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/check.h"
+#include "core/access.h"
 #include "core/calls.h"
 #include "core/cas.h"
 #include "core/cluster.h"
@@ -214,6 +215,9 @@ static void on_open(struct rs_core *c, const struct rs_input *in)
     cl->conn = in->conn;
     cl->os_pid = in->os_pid;
     cl->uid = in->uid;
+    cl->gid = in->gid;
+    for (size_t i = 0; i < in->n_groups && cl->n_groups < RS_CLIENT_GROUPS_MAX; i++)
+        cl->groups[cl->n_groups++] = in->groups[i];
     if (rs_map_put(&c->clients, rs_hash_u64(c->seed, cl->conn), cl) != 0) {
         rs_free(cl);
         c->oom = 1;
@@ -297,7 +301,7 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     uint8_t limits[RS_HELLO_LIMITS_LEN];
     rs_msg_hello_reply_set_message_max(&r, limits, c->lim.message_max);
     rs_msg_hello_reply_pid_set(&r, rs_pids_of(c, p));
-    if ((opts & RS_HELLO_WANT_SHM) && rs_pub_on(c))
+    if ((opts & RS_HELLO_WANT_SHM) && rs_pub_on(c) && rs_access_shm(c, cl))
         rs_out_shm_fd(c, cl->conn); /* rides with the reply's bytes */
     rs_out_reply(c, cl, m, &r);
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
@@ -313,6 +317,8 @@ struct stat_item {
 static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
 {
     const struct rs_limits *l = &c->lim;
+    struct rs_core_access_stats ast;
+    rs_core_access_stats(c, &ast);
     const struct stat_item items[] = {
         {"uptime_ms", c->now_ms >= c->start_ms ? c->now_ms - c->start_ms : 0},
         {"incarnation", c->inc},
@@ -345,6 +351,12 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"limit_stall_ms", l->stall_ms},
         {"limit_message_max", l->message_max},
         {"limit_mailbox_bytes", l->mailbox_bytes},
+        {"acl_rules", c->access.acl ? ast.acl_rules : 0},
+        {"acl_refusals", ast.acl_refusals},
+        {"memory_bytes", ast.memory_used},
+        {"memory_max", ast.memory_max},
+        {"memory_full", (uint64_t)ast.memory_full},
+        {"memory_refusals", ast.memory_refusals},
     };
     size_t n = sizeof items / sizeof items[0];
     for (size_t i = 0; i < n; i++) {
@@ -418,6 +430,8 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
                      rs_wire_type_name(m->type), (unsigned)m->flags);
         return;
     }
+    if (!rs_access_admit(c, cl, m))
+        return;
     if (!cl->hello) {
         if (m->type == RS_MSG_HELLO)
             on_hello(c, cl, m);
@@ -543,6 +557,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
     if (in->now_ms > c->now_ms)
         c->now_ms = in->now_ms;
     c->wall_ms = in->wall_ms;
+    rs_access_recheck(c);
     rs_strong_begin(c);
     switch (in->kind) {
     case RS_IN_CLIENT_OPEN:

@@ -119,6 +119,11 @@ struct rs_input {
     struct rs_bytes peer_addr; /* PEER_UP: the peer's listen address "host:port" */
     int dialed;                /* PEER_UP: 1 if this node dialed the connection */
     const etcd_result *kv;     /* strong scopes (contract): RS_IN_KV; valid during apply */
+    /* access rules (core/access.c): CLIENT_OPEN: SO_PEERCRED gid and the supplementary
+     * gids (SO_PEERGROUPS; at most RS_CLIENT_GROUPS_MAX kept) */
+    uint32_t gid;
+    const uint32_t *groups;
+    size_t n_groups;
 };
 
 enum rs_output_kind {
@@ -282,5 +287,28 @@ struct rs_core_tap_event {
  * not call the core); NULL turns it off. One pointer test per event when off. */
 void rs_core_set_tap(struct rs_core *core,
                      void (*fn)(void *ctx, const struct rs_core_tap_event *e), void *ctx);
+
+
+/* --- Access rules and the memory ceiling (core/access.c, docs/SECURITY.md) ------------- */
+
+#define RS_CLIENT_GROUPS_MAX 32 /* supplementary gids of a client the rules see */
+
+struct rs_acl;
+/* rs_core_set_acl makes acl (base/acl.h, parsed by the shell, which keeps it alive and
+ * frees the one it replaces after this call) decide every later client request; NULL:
+ * every request is allowed. Called between applies (start, SIGHUP). */
+void rs_core_set_acl(struct rs_core *core, const struct rs_acl *acl);
+/* rs_core_set_memory_max sets the memory ceiling: while base/alloc.h counts more live
+ * bytes than this, requests that add state are refused with ENOMEM; 0: none. */
+void rs_core_set_memory_max(struct rs_core *core, uint64_t bytes);
+struct rs_core_access_stats {
+    uint64_t acl_rules;       /* rules in force (0: no --acl) */
+    uint64_t acl_refusals;    /* requests refused by a rule since start */
+    uint64_t memory_used;     /* live bytes of the node's allocator (0: not counted) */
+    uint64_t memory_max;      /* --max-memory (0: none) */
+    uint64_t memory_refusals; /* requests refused above the ceiling since start */
+    int memory_full;          /* above the ceiling now */
+};
+void rs_core_access_stats(const struct rs_core *core, struct rs_core_access_stats *st);
 
 #endif

@@ -67,6 +67,9 @@ struct rs_client {
     uint64_t n_entries;  /* names + memberships of all its pids */
     int32_t os_pid;
     uint32_t uid;
+    uint32_t gid;        /* SO_PEERCRED, and the supplementary gids: access rules */
+    uint32_t n_groups;
+    uint32_t groups[RS_CLIENT_GROUPS_MAX];
     uint32_t n_pids;
     uint32_t n_subs;
     uint32_t n_monitors;
@@ -295,6 +298,18 @@ struct rs_route {
     uint64_t fan_stamp;
 };
 
+/* The admission point's state (access.c). */
+struct rs_access {
+    const struct rs_acl *acl; /* the shell's rules, not owned; NULL: all allowed */
+    uint64_t acl_refused;
+    uint64_t mem_max;         /* 0: no memory ceiling */
+    uint64_t mem_refused;
+    uint64_t log_window_ms;   /* refusal log lines: LOG_BURST a second */
+    uint32_t logged;
+    uint64_t suppressed;
+    int recheck;              /* new rules: subscriptions are judged again (next apply) */
+};
+
 struct rs_core {
     uint64_t inc;
     uint64_t seed;
@@ -353,6 +368,7 @@ struct rs_core {
     uint64_t n_nodes_down;    /* other nodes declared down */
     /* shared-memory reads (publish.c): NULL when off */
     struct rs_shm_writer *shm;
+    struct rs_access access; /* access rules and memory ceiling (access.c) */
 };
 
 #endif

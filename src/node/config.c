@@ -105,6 +105,19 @@ void rs_config_usage(FILE *f)
             "  --config FILE        config file: 'key = value' lines, a key per flag, flags\n"
             "                       win (default " RS_CONFIG_FILE_DEFAULT " if it exists);\n"
             "                       SIGHUP reads it again\n"
+            "\nAccess and fairness (docs/SECURITY.md):\n"
+            "  --acl FILE           access rules by uid and gid, one per line, first match\n"
+            "                       wins; refused at start or reload with the line at fault;\n"
+            "                       SIGHUP reads it again (a broken file keeps the old rules)\n"
+            "  --socket-owner U     owner of the client socket (name or uid)\n"
+            "  --socket-group G     group of the client socket (name or gid)\n"
+            "  --socket-mode M      permission bits of the client socket, octal (default 0666)\n"
+            "  --max-memory BYTES   memory ceiling: above it new entries, messages, pids and\n"
+            "                       subscriptions are refused with ENOMEM (0: none)\n"
+            "  --client-rate N      requests a second one connection may make; above it the\n"
+            "                       node stops reading it until its budget refills (0: none)\n"
+            "  --client-burst N     requests above the rate one connection may make at once\n"
+            "                       (default 1000)\n"
             "  --help, --version\n\nLimits (decimal, < 2^32):\n",
             rs_default_socket(sock, sizeof sock), RS_HEARTBEAT_MS_DEFAULT,
             RS_DOWN_AFTER_MS_DEFAULT, RS_ETCD_ENDPOINTS_MAX, RS_KV_LEASE_TTL_MS_DEFAULT,
@@ -628,6 +641,20 @@ static int set_shm_bytes(struct parse_state *ps, const char *val)
     return 0;
 }
 
+/* The access and fairness flags are parsed by access_cfg.c. */
+#define ACCESS_FLAG(fn, name)                                                                \
+    static int fn(struct parse_state *ps, const char *val)                                   \
+    {                                                                                        \
+        return rsd_access_cfg_set(&ps->cfg->access, name, val, ps->err);                    \
+    }
+ACCESS_FLAG(set_acl, "acl")
+ACCESS_FLAG(set_socket_owner, "socket-owner")
+ACCESS_FLAG(set_socket_group, "socket-group")
+ACCESS_FLAG(set_socket_mode, "socket-mode")
+ACCESS_FLAG(set_max_memory, "max-memory")
+ACCESS_FLAG(set_client_rate, "client-rate")
+ACCESS_FLAG(set_client_burst, "client-burst")
+
 /* The flags besides the limits (limit_flags above). */
 static const struct {
     const char *flag;
@@ -658,6 +685,13 @@ static const struct {
     {"http", set_http},
     {"config", set_config},
     {"shm-bytes", set_shm_bytes},
+    {"acl", set_acl},
+    {"socket-owner", set_socket_owner},
+    {"socket-group", set_socket_group},
+    {"socket-mode", set_socket_mode},
+    {"max-memory", set_max_memory},
+    {"client-rate", set_client_rate},
+    {"client-burst", set_client_burst},
 };
 #define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
 
@@ -697,6 +731,7 @@ static int set_defaults(struct rsd_config *cfg, FILE *err)
     cfg->etcd_lease_ttl_ms = RS_KV_LEASE_TTL_MS_DEFAULT;
     cfg->etcd_timeout_ms = RS_KV_TIMEOUT_MS_DEFAULT;
     cfg->shm_bytes = RS_SHM_BYTES_DEFAULT;
+    rsd_access_cfg_defaults(&cfg->access);
     return 0;
 }
 
@@ -891,7 +926,11 @@ static int parse_config_file(struct parse_state *ps, int argc, char **argv)
     return 0;
 }
 
-void rs_config_free(struct rsd_config *cfg) { rs_conffile_free(&cfg->file); }
+void rs_config_free(struct rsd_config *cfg)
+{
+    rs_conffile_free(&cfg->file);
+    rsd_access_cfg_free(&cfg->access);
+}
 
 /* check_limits says whether the limits, set flag by flag, hold together; 0 or -1. */
 static int check_limits(const struct rs_limits *l, FILE *err)
@@ -1015,7 +1054,7 @@ static int parse_all(struct rsd_config *cfg, int argc, char **argv, FILE *out, F
             return RS_CONFIG_ERROR;
     }
     if (check_limits(&cfg->limits, err) != 0 || check_cluster(&ps) != 0 ||
-        check_etcd(&ps) != 0)
+        check_etcd(&ps) != 0 || rsd_access_cfg_load(&cfg->access, err) != 0)
         return RS_CONFIG_ERROR;
     format_addr(cfg->listen_addr, sizeof cfg->listen_addr, cfg->listen_host, cfg->listen_port);
     return RS_CONFIG_OK;

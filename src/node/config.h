@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "base/limits.h"
+#include "node/access_cfg.h"
 #include "node/conffile.h"
 
 #include "core/core.h"
@@ -60,6 +61,8 @@ struct rsd_config {
     struct rs_conffile file; /* the file's entries: argv-like strings of cfg point into it */
     /* --- shared-memory reads (src/node/shm.c): region bytes, 0 (--no-shm): none --- */
     unsigned shm_bytes;         /* --shm-bytes, default RS_SHM_BYTES_DEFAULT */
+    /* --- access rules, socket permissions, memory ceiling, rate limits (access_cfg.c) --- */
+    struct rsd_access_cfg access;
 };
 
 enum rs_config_result {

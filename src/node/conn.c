@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "base/alloc.h"
+#include "node/fair.h"
 #include "node/log.h"
 #include "node/peer.h"
 
@@ -59,6 +60,7 @@ void rs_conn_close(struct rs_conn *c, int level, const char *reason)
     rs_list_del(&c->all_link);
     rs_list_del(&c->dirty_link);
     rs_list_del(&c->partial_link);
+    rsd_fair_forget(c);
     rs_map_del_item(&n->conns, conn_hash(c->id), c);
     n->n_conns--;
     uv_read_stop(&c->h.stream);
@@ -271,9 +273,10 @@ static int apply(struct rsd *n, struct rs_conn *c, struct rs_input *in)
     return 0;
 }
 
-/* process applies every whole frame the reader holds; returns how many, or -1 if the
- * connection must stop reading (bad input or closing). */
-static long process(struct rs_conn *c)
+/* process applies the whole frames the reader holds, at most budget of them (*more set
+ * when it stopped there); returns how many, or -1 if the connection must stop reading (bad
+ * input or closing). The handshake of a peer is never cut short. */
+static long process(struct rs_conn *c, long budget, int *more)
 {
     struct rsd *n = c->node;
     struct rs_input in = {.kind = rs_peer_is_up(c) ? RS_IN_PEER_MSG : RS_IN_CLIENT_MSG,
@@ -282,7 +285,12 @@ static long process(struct rs_conn *c)
     struct rs_msg msg;
     in.msg = &msg;
     long frames = 0;
+    *more = 0;
     for (;; frames++) {
+        if (frames >= budget && (!c->peer || rs_peer_is_up(c))) {
+            *more = 1;
+            return frames;
+        }
         const uint8_t *f = NULL;
         size_t flen = 0;
         int r = rs_wire_reader_next(&c->rd, &f, &flen);
@@ -382,12 +390,31 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         rs_wire_reader_lend(&c->rd, n->scratch, (size_t)nread);
     else
         rs_wire_reader_commit(&c->rd, (size_t)nread);
-    long frames = process(c);
-    if (frames < 0)
-        rs_wire_reader_reset(&c->rd); /* nothing more is read: drop the rest, lent or not */
-    else
-        keep_partial(c, from_scratch || frames > 0);
+    rs_conn_pump(c, from_scratch);
     rsd_perform(n);
+}
+
+void rs_conn_pump(struct rs_conn *c, int fresh)
+{
+    if (c->closing || c->close_requested)
+        return;
+    int more = 0;
+    long budget = rsd_fair_budget(c);
+    long frames = budget > 0 ? process(c, budget, &more) : 0;
+    if (budget <= 0)
+        more = rs_wire_reader_buffered(&c->rd) > 0;
+    if (frames < 0) {
+        rs_wire_reader_reset(&c->rd); /* nothing more is read: drop the rest, lent or not */
+        return;
+    }
+    rsd_fair_spent(c, frames);
+    if (more) {
+        rsd_fair_defer(c); /* the rest waits for its next turn, unread */
+    } else if (c->deferred) {
+        c->deferred = 0;
+        rs_conn_start_reading(c);
+    }
+    keep_partial(c, fresh || frames > 0);
 }
 
 void rs_conn_accept(struct rsd *n)
@@ -404,13 +431,23 @@ void rs_conn_accept(struct rsd *n)
         uv_close((uv_handle_t *)&c->h, on_close);
         return;
     }
-    uv_os_fd_t fd;
+    uv_os_fd_t fd = -1;
     struct ucred cred = {0, 0, 0};
     socklen_t cl = sizeof cred;
     if (uv_fileno((uv_handle_t *)&c->h, &fd) == 0)
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
+    else
+        fd = -1;
     c->os_pid = cred.pid;
     c->uid = cred.uid;
+    /* The supplementary groups too, for group= rules (Linux >= 4.13). */
+    gid_t groups[RS_CLIENT_GROUPS_MAX];
+    socklen_t gl = sizeof groups;
+    uint32_t gids[RS_CLIENT_GROUPS_MAX];
+    size_t n_gids = 0;
+    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) == 0)
+        for (size_t i = 0; i < gl / sizeof groups[0]; i++)
+            gids[n_gids++] = (uint32_t)groups[i];
     rs_conn_add(n, c);
     rs_log(RS_LOG_DEBUG, "conn %llu (pid %d, uid %u): open", (unsigned long long)c->id,
            (int)c->os_pid, (unsigned)c->uid);
@@ -418,7 +455,10 @@ void rs_conn_accept(struct rsd *n)
                           .now_ms = rsd_now(n),
                           .conn = c->id,
                           .os_pid = cred.pid,
-                          .uid = cred.uid};
+                          .uid = cred.uid,
+                          .gid = cred.gid,
+                          .groups = gids,
+                          .n_groups = n_gids};
     rsd_apply(n, &in);
     if (!c->close_requested)
         rs_conn_start_reading(c);

@@ -48,6 +48,11 @@ struct rs_conn {
     uint8_t pass_shm;        /* the next bytes written carry the region's fd (shm.c) */
     int close_level;
     char close_reason[160];
+    /* fairness (fair.c): waiting for a turn (reading paused), its rate tokens */
+    struct rs_link fair_link;
+    uint8_t deferred, fair_init;
+    uint64_t tokens;    /* milli-requests left in its bucket */
+    uint64_t tokens_ms; /* when they were last refilled */
 };
 
 /* rs_conn_accept accepts one connection from the listener and feeds CLIENT_OPEN. */
@@ -57,6 +62,9 @@ void rs_conn_accept(struct rsd *n);
 void rs_conn_add(struct rsd *n, struct rs_conn *c);
 /* rs_conn_start_reading starts the read path of c. */
 void rs_conn_start_reading(struct rs_conn *c);
+/* rs_conn_pump applies the frames c's reader holds, as many as its turn allows (fair.h),
+ * then reads again, or waits for its next turn. fresh: the bytes just arrived. */
+void rs_conn_pump(struct rs_conn *c, int fresh);
 /* rs_conn_free_cb is the uv_close callback that frees a conn. */
 void rs_conn_free_cb(uv_handle_t *h);
 struct rs_conn *rs_conn_find(struct rsd *n, uint64_t id);

@@ -1,5 +1,5 @@
 /* listen.c: the client Unix socket: refuse a path a live node answers on, replace a stale
- * one, bind (mode 0666), accept. Descriptor exhaustion (EMFILE/ENFILE) is absorbed by
+ * one, bind (--socket-mode, default 0666; owner and group by flag), accept. Descriptor exhaustion (EMFILE/ENFILE) is absorbed by
  * libuv, which keeps a reserved descriptor to accept-and-close pending connections, so the
  * listener never spins and the refused clients see their connection closed at once; any
  * other accept error reaches on_connection and is logged at most once a second. */
@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "node/access_node.h"
 #include "node/conn.h"
 #include "node/log.h"
 #include "node/node.h"
@@ -84,7 +85,11 @@ int rs_listen_start(struct rsd *n, int *live)
     uv_pipe_init(&n->loop, &n->listener, 0);
     n->listener.data = n;
     n->listening = 1;
+    /* Born unreachable by others (0600 until the chmod below): no connect can slip in
+     * under a mode the operator did not ask for. */
+    mode_t um = umask(0177);
     int r = uv_pipe_bind(&n->listener, path);
+    umask(um);
     if (r < 0) {
         rs_log(RS_LOG_ERROR, "cannot bind %s: %s%s", path, uv_strerror(r),
                r == UV_ENOENT ? " (its directory must exist)" : "");
@@ -93,8 +98,7 @@ int rs_listen_start(struct rsd *n, int *live)
     n->socket_bound = 1;
     if (lstat(path, &bound_st) != 0)
         memset(&bound_st, 0, sizeof bound_st);
-    if (chmod(path, 0666) != 0)
-        rs_log(RS_LOG_WARN, "chmod 0666 %s: %s", path, strerror(errno));
+    rsd_access_socket(n->cfg, path); /* --socket-owner, --socket-group, --socket-mode */
     r = uv_listen((uv_stream_t *)&n->listener, BACKLOG, on_connection);
     if (r < 0) {
         rs_log(RS_LOG_ERROR, "cannot listen on %s: %s", path, uv_strerror(r));

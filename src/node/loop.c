@@ -11,6 +11,8 @@
 #include <sys/random.h>
 
 #include "base/alloc.h"
+#include "node/access_node.h"
+#include "node/fair.h"
 #include "node/conn.h"
 #include "node/http.h"
 #include "node/log.h"
@@ -131,6 +133,9 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         rs_log(RS_LOG_ERROR, "cannot create the node core (invalid config or out of memory)");
         return -1;
     }
+    rsd_access_start(n);
+    if (rsd_fair_start(n) != 0)
+        return -1;
     if (cfg->etcd && rsd_kv_start(n) != 0)
         return -1;
     if (rsd_reload_start(n) != 0) {
@@ -216,6 +221,8 @@ void rsd_fini(struct rsd *n)
     rsd_metrics_free(n);
     if (n->core)
         rs_core_free(n->core);
+    rsd_access_stop();
+    rsd_fair_free(n); /* after the loop closed its handles */
     rs_dial_free(n);
     rs_outputs_fini(&n->outs);
     rs_map_fini(&n->conns);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "base/alloc.h"
 #include "node/config.h"
 #include "node/log.h"
 #include "node/node.h"
@@ -38,6 +39,9 @@ static void raise_nofile(unsigned conns_max)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* Count the node's live bytes from the start: status shows them and --max-memory
+     * (reloadable) compares against them. */
+    rs_alloc_count_start();
     static struct rsd_config cfg;
     switch (rs_config_parse(&cfg, argc, argv, stdout, stderr)) {
     case RS_CONFIG_OK:

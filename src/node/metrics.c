@@ -198,6 +198,22 @@ int rs_metrics_format(const struct rs_metrics_snap *s, FILE *f)
         "Second claims on a unique name settled by the conflict policy.", c->conflicts);
     one(f, "roster_node_down_declarations_total", "counter",
         "Times this node declared another node down.", c->nodes_down);
+    one(f, "roster_acl_rules", "gauge", "Access rules in force (0: no --acl).",
+        s->access.acl_rules);
+    one(f, "roster_acl_refusals_total", "counter",
+        "Client requests refused by an access rule (EACCES).", s->access.acl_refusals);
+    one(f, "roster_memory_bytes", "gauge",
+        "Live bytes of the node's own allocator (tables, queues, buffers).",
+        s->access.memory_used);
+    one(f, "roster_memory_max_bytes", "gauge", "The memory ceiling, --max-memory (0: none).",
+        s->access.memory_max);
+    one(f, "roster_memory_refusals_total", "counter",
+        "Requests refused with ENOMEM above the memory ceiling.", s->access.memory_refusals);
+    one(f, "roster_fair_deferred_total", "counter",
+        "Turns a connection ended with frames left to apply (it waited for the next).",
+        s->fair_deferred);
+    one(f, "roster_fair_throttled_total", "counter",
+        "Times a client waited for its --client-rate tokens.", s->fair_throttled);
     head(f, "roster_log_level", "gauge",
          "The log level: 0 error, 1 warn, 2 info, 3 debug.");
     fprintf(f, "roster_log_level %d\n", s->log_level);

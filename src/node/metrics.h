@@ -90,6 +90,9 @@ struct rs_metrics_snap {
     size_t n_scopes;
     struct rs_metrics_peer *peers;
     size_t n_peers;
+    /* access rules, memory ceiling, fairness (docs/SECURITY.md, docs/PERFORMANCE.md) */
+    struct rs_core_access_stats access;
+    uint64_t fair_deferred, fair_throttled;
 };
 
 /* rsd_metrics_start allocates n->metrics; rsd_metrics_free frees it. */

@@ -82,6 +82,7 @@ struct rsd {
     struct rsd_http *http;
     struct rsd_dash *dash; /* the dashboard's event hub (dash_hub.c; NULL without --http) */
     struct rsd_reload *reload;
+    struct rsd_fair *fair; /* bounded turns per connection, rate limits (fair.c) */
     /* --- shared-memory reads (shm.c): the region's memfd (-1: none) and its mapping --- */
     int shm_fd;
     void *shm_base;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/access_node.h"
 #include "node/config.h"
 #include "node/log.h"
 #include "node/metrics.h"
@@ -184,6 +185,7 @@ void rsd_reload(struct rsd *n)
         applied++;
     }
     applied += apply_limits(n, &fresh->limits, &need_restart);
+    applied += rsd_access_reload(n, fresh);
     compare_static(cfg, fresh, &need_restart);
     rs_log(RS_LOG_INFO, "config reload done: %d change(s) applied, %d need a restart", applied,
            need_restart);

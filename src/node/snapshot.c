@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/fair.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"
@@ -91,6 +92,11 @@ int rs_metrics_snap_take(struct rsd *n, struct rs_metrics_snap *s)
     snprintf(s->node, sizeof s->node, "%s", n->cfg->name);
     rs_core_stats(n->core, &s->core);
     s->conns = n->n_conns;
+    rs_core_access_stats(n->core, &s->access);
+    struct rsd_fair_stats fs;
+    rsd_fair_stats(n, &fs);
+    s->fair_deferred = fs.deferred;
+    s->fair_throttled = fs.throttled;
     s->log_level = rs_log_get_level();
     if (n->metrics) {
         s->uptime_ms = rsd_now(n) - n->metrics->start_ms;

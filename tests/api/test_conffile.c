@@ -130,6 +130,8 @@ static const char *sample_value(const char *key, const char *cookie, const char 
         {"max-monitors-per-client", "4"}, {"queue-bytes", "100000"},
         {"outbuf-bytes", "300000000"}, {"stall-timeout-ms", "1000"},
         {"max-message-bytes", "1000"}, {"mailbox-bytes", "5000"}, {"shm-bytes", "33554432"},
+        {"socket-owner", "0"}, {"socket-group", "root"}, {"socket-mode", "0660"},
+        {"max-memory", "67108864"}, {"client-rate", "5000"}, {"client-burst", "200"},
     };
     /* files: the cookie (and the next one of a cookie rotation), etcd's PEM files */
     if (!strncmp(key, "cookie-file", 11) || !strcmp(key, "etcd-ca") ||
@@ -137,6 +139,16 @@ static const char *sample_value(const char *key, const char *cookie, const char 
         return cookie;
     if (!strcmp(key, "data-dir"))
         return dir;
+    if (!strcmp(key, "acl")) { /* a rule file: the default decision alone */
+        static char acl[300];
+        snprintf(acl, sizeof acl, "%s/acl", dir);
+        FILE *f = fopen(acl, "w");
+        if (f) {
+            fputs("allow *\n", f);
+            fclose(f);
+        }
+        return acl;
+    }
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (!strcmp(kv[i][0], key))
             return kv[i][1];
