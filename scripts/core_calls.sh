@@ -7,8 +7,7 @@
 #
 # Layers (docs/ARCHITECTURE.md, "The core in three layers"); a file may call its own
 # layer or any lower one:
-#   0 shared helpers with no outputs: util (allocation, bytes, sorting), hlc (clock),
-#     filter (metadata matching of queries)
+#   0 shared helpers with no outputs: util (allocation, bytes, sorting), hlc (clock)
 #   1 tables: data and indexes only (pids, scopes, names, claims, members, subs,
 #     monitors, nodes)
 #   2 the change pipeline and the outputs it drives: change, events, notices, repl,
@@ -23,7 +22,7 @@ D="$B/CMakeFiles/roster_core.dir/src/core"
 
 layer() {
     case "$1" in
-    util | hlc | filter) echo 0 ;;
+    util | hlc) echo 0 ;;
     pids | scopes | names | claims | members | subs | monitors | nodes) echo 1 ;;
     change | events | notices | repl | output | publish) echo 2 ;;
     *) echo 3 ;;

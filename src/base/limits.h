@@ -73,7 +73,7 @@
 #define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u) /* libroster's event queue bytes
                                                        (options.event_queue_bytes = 0) */
 
-/* metadata queries (QUERY, QUERY_COUNT, UNMATCH: wire/query.h, core/filter.c) */
+/* metadata queries (QUERY, QUERY_COUNT, UNMATCH: wire/query.h, wire/match.c) */
 #define RS_QUERY_CONDS_MAX 8u    /* conditions in one filter (all must hold) */
 #define RS_QUERY_GLOB_MAX 256u   /* bytes of a glob pattern: matching costs at most
                                     pattern x metadata steps per entry */

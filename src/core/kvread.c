@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/events.h"
-#include "core/filter.h"
+#include "wire/match.h"
 #include "core/kvstate.h"
 #include "core/output.h"
 #include "core/pids.h"

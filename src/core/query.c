@@ -1,6 +1,6 @@
 /* query.c: the metadata queries of eventual scopes (query.h). A query names what (names or
  * memberships), a key or a prefix, optionally one pid, one node or only this node's pids,
- * and up to RS_QUERY_CONDS_MAX conditions on the metadata (filter.c). The tables are walked
+ * and up to RS_QUERY_CONDS_MAX conditions on the metadata (wire/match.c). The tables are walked
  * in place: the scope's map for a prefix, one entry for an exact key, the pid's own list
  * when a pid is named; only pointers to the matches are kept, to sort them into the one
  * order of every listing (names by name; members by group, then pid, then metadata), and a
@@ -12,7 +12,7 @@
 
 #include "core/change.h"
 #include "core/claims.h"
-#include "core/filter.h"
+#include "wire/match.h"
 #include "core/members.h"
 #include "core/names.h"
 #include "core/nodes.h"

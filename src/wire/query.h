@@ -1,6 +1,6 @@
 /* query.h: the metadata filter of the QUERY, QUERY_COUNT and UNMATCH requests (msgs.h), as
  * it travels in the request's META field. The client encodes it (libroster), the node
- * decodes it before it walks a table (core/filter.c matches it); both sides share this one
+ * decodes it before it walks a table (wire/match.c matches it); both sides share this one
  * bounded codec, and fuzz_query checks the decoder.
  *
  * Encoding: a sequence of conditions, all of which an entry's metadata must meet:

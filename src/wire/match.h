@@ -1,8 +1,8 @@
-/* filter.h: matching an entry's metadata against a query's filter (wire/query.h): exact
+/* match.h: matching an entry's metadata against a query's filter (wire/query.h): exact
  * bytes, prefix, glob, and equality of a top-level field of a JSON object. Pure functions
  * over bytes: no allocation, no tables, bounded work (docs/API.md, "Queries"). */
-#ifndef ROSTER_CORE_FILTER_H
-#define ROSTER_CORE_FILTER_H
+#ifndef ROSTER_WIRE_MATCH_H
+#define ROSTER_WIRE_MATCH_H
 
 #include <stddef.h>
 #include <stdint.h>

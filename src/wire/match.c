@@ -1,11 +1,11 @@
-/* filter.c: the metadata conditions of queries (filter.h): exact, prefix, glob and a JSON
+/* match.c: the metadata conditions of queries (match.h): exact, prefix, glob and a JSON
  * object's top-level field. Written for the node's hot path over a whole scope: no
  * allocation, every loop bounded by the input's length, JSON nesting bounded by
  * RS_QUERY_JSON_DEPTH (recursion), so a hostile entry or pattern costs at most
  * pattern x metadata steps. Fuzzed by fuzz_query. */
 #include <string.h>
 
-#include "core/filter.h"
+#include "wire/match.h"
 
 /* --- glob ------------------------------------------------------------------------------ */
 
