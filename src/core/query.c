@@ -59,7 +59,12 @@ static int parse(struct rs_core *c, struct rs_client *cl, const struct rs_msg *r
         q->pid = rs_pids_any(c, pid);
         q->none = !q->pid;
     }
-    if (node.len) {
+    q->s = rs_scope_of(c, cl, req);
+    if (!q->s)
+        return -1;
+    /* a strong scope's holders name their node in etcd's records (kvread.c compares the
+     * names): only an eventual scope needs the node among this node's peers */
+    if (node.len && !q->s->kv) {
         q->node_set = 1;
         if (!rs_bytes_eq(node.ptr, node.len, (const uint8_t *)c->node, c->node_len) &&
             !(q->node = rs_nodes_named(c, node))) {
@@ -69,8 +74,7 @@ static int parse(struct rs_core *c, struct rs_client *cl, const struct rs_msg *r
             return -1;
         }
     }
-    q->s = rs_scope_of(c, cl, req);
-    return q->s ? 0 : -1;
+    return 0;
 }
 
 static int key_ok(const struct q *q, const uint8_t *k, size_t n)
