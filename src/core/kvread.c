@@ -215,7 +215,7 @@ static void answer_query(struct rs_core *c, struct rs_client *cl, const struct r
     }
     struct rs_msg it;
     if (q->type == RS_MSG_QUERY) {
-        if (a->kind == KV_GROUPS)
+        if (a->kind == KV_GROUPS && n) /* v is NULL when etcd returned nothing */
             qsort(v, n, sizeof *v, cmp_group_pid);
         size_t sent = 0;
         for (size_t i = 0; i < n && !cl->closing && (!a->arg || sent < a->arg); i++) {
@@ -307,7 +307,8 @@ static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
         return;
     }
     case KV_MEMBERS: {
-        qsort(v, n, sizeof *v, cmp_pid);
+        if (n) /* v is NULL when etcd returned nothing */
+            qsort(v, n, sizeof *v, cmp_pid);
         size_t sent = 0;
         for (size_t i = 0; i < n && !cl->closing; i++) {
             if ((a->opts & RS_OPT_LOCAL) && v[i].rec.pid.inc != c->inc)

@@ -217,7 +217,8 @@ static int members_count(struct rs_core *c, const struct q *q, uint64_t *members
         /* a pid may hold several entries of one group: count distinct groups */
         for (size_t i = 0; i < v.n; i++)
             v.v[i] = ((struct rs_member *)v.v[i])->group;
-        qsort(v.v, v.n, sizeof *v.v, cmp_ptr);
+        if (v.n)
+            qsort(v.v, v.n, sizeof *v.v, cmp_ptr);
         for (size_t i = 0; i < v.n; i++)
             *groups += i == 0 || v.v[i] != v.v[i - 1];
         *members = v.n;
@@ -296,7 +297,8 @@ void rs_query_on_query(struct rs_core *c, struct rs_client *cl, const struct rs_
         if (names_walk(c, &q, &v) < 0)
             goto out;
         size_t limit = max && max < v.n ? (size_t)max : v.n;
-        rs_names_sort((struct rs_name **)v.v, v.n, limit);
+        if (v.n) /* v.v is NULL when nothing matched */
+            rs_names_sort((struct rs_name **)v.v, v.n, limit);
         for (; sent < limit && !cl->closing; sent++) {
             const struct rs_name *x = v.v[sent];
             item(c, cl, req, x->proc, x->key, x->key_len, x->meta, x->meta_len);
