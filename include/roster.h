@@ -428,6 +428,69 @@ ROSTER_API int roster_members_into(roster_client *c, const char *scope, const vo
                                    size_t group_len, int local_only, roster_pid *pids,
                                    size_t cap, size_t *n_out, int timeout_ms);
 
+/* --- Queries on metadata (docs/API.md, "Queries") ---------------------------------- */
+
+/* One condition on an entry's metadata (roster_match.op). */
+#define ROSTER_MATCH_EQ 1     /* the metadata is value, byte for byte */
+#define ROSTER_MATCH_PREFIX 2 /* the metadata starts with value */
+#define ROSTER_MATCH_GLOB 3   /* the metadata matches the glob pattern value ('*', '?',
+                                 "[a-z]", "[!x]", '\' quotes; at most 256 bytes) */
+#define ROSTER_MATCH_FIELD 4  /* the metadata is a JSON object whose top-level member
+                                 `field` equals value: a string by its unescaped bytes,
+                                 a number, true, false, null, object or array by its text
+                                 as written ("8080", "true"); not JSON: no match */
+typedef struct roster_match {
+    int op;            /* ROSTER_MATCH_* */
+    const char *field; /* ROSTER_MATCH_FIELD: the member name (1..256 bytes), else NULL */
+    const void *value;
+    size_t value_len;
+} roster_match;
+
+/* What a query selects: every field must hold. Fill with roster_query_init first. */
+typedef struct roster_query {
+    const void *key;   /* a name or group; with prefix = 1 a prefix of them ("": all) */
+    size_t key_len;
+    int prefix;
+    roster_pid pid;    /* only this pid's entries (zero pid: any) */
+    const char *node;  /* only entries of this node's pids (NULL: any; ENOTFOUND if the
+                          node is not known) */
+    int local_only;    /* only entries of pids of the node this client is connected to */
+    size_t limit;      /* listings: at most this many entries (0: no limit) */
+    const roster_match *match; /* conditions on the metadata, all must hold (at most 8) */
+    size_t n_match;
+} roster_query;
+/* roster_query_init sets *q to "every entry" (prefix "", no condition). */
+ROSTER_API void roster_query_init(roster_query *q);
+/* roster_query_names lists the names q selects, sorted by name. The node filters in
+ * place over its table (the scope is not copied). Free *out with roster_entries_free.
+ * EINVAL for a malformed condition. Strong scopes: one linearizable etcd read filtered by
+ * the node, or the local copy with ROSTER_READ_STALE. Always over the socket (the
+ * shared-memory region serves unfiltered reads only). */
+ROSTER_API int roster_query_names(roster_client *c, const char *scope, const roster_query *q,
+                                  roster_entries *out, int timeout_ms);
+/* roster_query_members lists the memberships q selects (q->key: a group, or with prefix
+ * the groups under it), sorted by group, then pid, then metadata; entry.name is the
+ * group. Free *out with roster_entries_free. */
+ROSTER_API int roster_query_members(roster_client *c, const char *scope,
+                                    const roster_query *q, roster_entries *out,
+                                    int timeout_ms);
+/* roster_query_count counts what roster_query_names and roster_query_members would list:
+ * out->names, out->members, and out->groups = groups holding a selected membership. With
+ * an exact key: the name key (0 or 1) and the members of group key. q->limit is ignored. */
+ROSTER_API int roster_query_count(roster_client *c, const char *scope, const roster_query *q,
+                                  roster_counts *out, int timeout_ms);
+/* roster_unregister_match unregisters the names q selects among this client's own (q->pid
+ * zero: all its pids; or one pid of this client or of another client of the same OS user
+ * on this node: ENOTOWNER otherwise, ENOPROC if it is not alive here), each as one
+ * roster_unregister would (one UNREGISTERED event each, reason normal). Returns how many it
+ * removed (0: none matched). q->node, local_only and limit are ignored. EINVAL in a strong
+ * scope. */
+ROSTER_API int roster_unregister_match(roster_client *c, const char *scope,
+                                       const roster_query *q, int timeout_ms);
+/* roster_leave_match is roster_unregister_match for memberships (one LEFT event each). */
+ROSTER_API int roster_leave_match(roster_client *c, const char *scope, const roster_query *q,
+                                  int timeout_ms);
+
 /* --- Pipelined (asynchronous) writes ------------------------------------------------ */
 
 /* These queue a request and return at once with its request id in *req_out (may be NULL);

@@ -5,9 +5,11 @@
 # `rosterctl --help` by tests/pkg/test_completion.sh.
 
 _rosterctl_commands="status nodes scopes scope-create scope-join scope-leave lookup names
-members groups count register elect check-token handoff update unregister join leave watch
+members member groups count register elect check-token handoff update unregister join leave watch
 monitor send publish call multi-call ping log-level top help"
 _rosterctl_globals="--socket --json --timeout --scope --help"
+# The metadata filters of names, members, count and --match (docs/CLI.md, "Queries").
+_rosterctl_filters="--meta-eq --meta-prefix --meta-glob --where"
 
 # The flags a command takes besides the global ones.
 _rosterctl_flags() {
@@ -15,9 +17,12 @@ _rosterctl_flags() {
     nodes) echo "" ;;
     scope-create) echo "--strong" ;;
     lookup) echo "--stale" ;;
-    names | groups) echo "--prefix --pid --limit --stale" ;;
-    members) echo "--local --stale" ;;
-    count) echo "--node --stale" ;;
+    names) echo "--prefix --pid --limit --node --local --stale $_rosterctl_filters" ;;
+    groups) echo "--prefix --pid --limit --stale" ;;
+    members) echo "--local --prefix --pid --node --limit --stale $_rosterctl_filters" ;;
+    member) echo "--stale" ;;
+    count) echo "--prefix --node --pid --local --stale $_rosterctl_filters" ;;
+    unregister | leave) echo "--match --pid --prefix $_rosterctl_filters" ;;
     register | elect | join) echo "--meta --recv --reply-with --reconnect" ;;
     handoff) echo "--if-token" ;;
     update) echo "--meta --if-token --if-meta --member" ;;
@@ -63,7 +68,7 @@ _rosterctl() {
         COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
         return ;;
     --timeout | --limit | --interval | --pid | --prefix | --meta | --if-token | --if-meta | \
-        --member | --node | --from-revision)
+        --member | --node | --from-revision | --meta-eq | --meta-prefix | --meta-glob | --where)
         return ;;
     --reply-with)
         COMPREPLY=($(compgen -c -- "$cur"))

@@ -79,6 +79,14 @@
 #define RS_CLIENT_EVQ_DEFAULT (64u * 1024u * 1024u) /* libroster's event queue bytes
                                                        (options.event_queue_bytes = 0) */
 
+/* metadata queries (QUERY, QUERY_COUNT, UNMATCH: wire/query.h, wire/match.c) */
+#define RS_QUERY_CONDS_MAX 8u    /* conditions in one filter (all must hold) */
+#define RS_QUERY_GLOB_MAX 256u   /* bytes of a glob pattern: matching costs at most
+                                    pattern x metadata steps per entry */
+#define RS_QUERY_FIELD_MAX 256u  /* bytes of a --where field name */
+#define RS_QUERY_JSON_DEPTH 64u  /* nesting a --where scan follows; deeper metadata does
+                                    not match */
+
 /* core caps */
 #define RS_NODE_ADDR_MAX 255u                /* a node's listen address "host:port" bytes */
 #define RS_CLIENT_NAME_MAX 64u               /* client name bytes kept for logs */

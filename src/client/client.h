@@ -259,6 +259,10 @@ int rs_client_check_scope(roster_client *c, const char *scope, struct rs_bytes *
 int rs_client_check_key(roster_client *c, const void *p, size_t n, const char *what);
 int rs_client_check_meta(roster_client *c, size_t n);
 int rs_client_check_frame(roster_client *c, const struct rs_msg *m);
+/* rs_client_list_entries runs a listing request whose items are entries (listing.c): each
+ * entry gets the reply's revision (ARG2). */
+int rs_client_list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
+                           int timeout_ms);
 /* rs_client_build_write fills a REGISTER / UNREGISTER / JOIN / LEAVE / IS_MEMBER request
  * after the local checks (registry.c). */
 int rs_client_build_write(roster_client *c, struct rs_msg *m, uint8_t type, const char *scope,

@@ -216,6 +216,12 @@ static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
     return 0;
 }
 
+int rs_client_list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
+                           int timeout_ms)
+{
+    return list_entries(c, m, out, timeout_ms);
+}
+
 int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms)
 {
     if (!out)

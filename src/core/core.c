@@ -19,6 +19,7 @@
 #include "core/output.h"
 #include "core/peer_in.h"
 #include "core/pids.h"
+#include "core/query.h"
 #include "core/publish.h"
 #include "core/registry.h"
 #include "core/route.h"
@@ -542,6 +543,15 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_CAMPAIGN:
         rs_cas_on_campaign(c, cl, m);
+        break;
+    case RS_MSG_QUERY:
+        rs_query_on_query(c, cl, m);
+        break;
+    case RS_MSG_QUERY_COUNT:
+        rs_query_on_count(c, cl, m);
+        break;
+    case RS_MSG_UNMATCH:
+        rs_query_on_unmatch(c, cl, m);
         break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request",

@@ -94,12 +94,13 @@ void rs_groups_on_members(struct rs_core *c, struct rs_client *cl, const struct 
     struct rs_member **v;
     if (rs_members_sorted(c, g, &v) != 0)
         return;
-    /* RS_OPT_LOCAL: only pids of this node (sorted first). */
-    size_t n = (size_t)g->n_members;
-    if (rs_msg_members_opts(req) & RS_OPT_LOCAL)
-        for (n = 0; n < g->n_members && !v[n]->proc->node; n++)
-            ;
-    for (size_t i = 0; i < n && !cl->closing; i++) {
+    /* RS_OPT_LOCAL: only pids of this node, in the same pid order. */
+    int local = (rs_msg_members_opts(req) & RS_OPT_LOCAL) != 0;
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_members && !cl->closing; i++) {
+        if (local && v[i]->proc->node)
+            continue;
+        n++;
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         it.pid = rs_pids_of(c, v[i]->proc);

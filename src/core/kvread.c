@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/events.h"
+#include "wire/match.h"
 #include "core/kvstate.h"
 #include "core/output.h"
 #include "core/pids.h"
@@ -30,6 +31,7 @@ struct ask {
     struct rs_pid pid;    /* filter (NAMES, GROUPS), member (IS_MEMBER) */
     uint64_t arg;         /* limit, or CHECK_TOKEN's token */
     uint32_t opts;
+    struct rs_bytes filt; /* QUERY, QUERY_COUNT: the metadata filter (wire/query.h) */
 };
 
 static int pid_set(struct rs_pid p)
@@ -166,6 +168,93 @@ static void item_common(struct rs_msg *it, const struct kitem *k)
     it->pid = k->rec.pid;
 }
 
+/* query_ok: does item k pass a QUERY's key (exact or prefix), pid, node, local and
+ * metadata conditions? */
+static int query_ok(const struct rs_core *c, const struct ask *a, const struct rs_qfilter *f,
+                    const struct kitem *k)
+{
+    const struct rs_kvrec *r = &k->rec;
+    int prefix = (a->opts & RS_QF_PREFIX) != 0;
+    if (prefix ? !rs_is_prefix(r->key.ptr, r->key.len, a->key.ptr, a->key.len)
+               : !rs_bytes_eq(r->key.ptr, r->key.len, a->key.ptr, a->key.len))
+        return 0;
+    if (pid_set(a->pid) && !rs_pid_eq(a->pid, r->pid))
+        return 0;
+    if ((a->opts & RS_QF_LOCAL) && r->pid.inc != c->inc)
+        return 0;
+    if (a->node.len &&
+        !rs_bytes_eq((const uint8_t *)r->node, r->node_len, a->node.ptr, a->node.len))
+        return 0;
+    return rs_filter_match(f, r->meta.ptr, r->meta.len);
+}
+
+/* members in the order of every member listing: group, pid, metadata */
+static int cmp_group_pid(const void *a, const void *b)
+{
+    const struct kitem *x = a, *y = b;
+    int r = rs_bytes_cmp(x->rec.key.ptr, x->rec.key.len, y->rec.key.ptr, y->rec.key.len);
+    if (r)
+        return r;
+    r = cmp_pid(a, b);
+    return r ? r : rs_bytes_cmp(x->rec.meta.ptr, x->rec.meta.len, y->rec.meta.ptr,
+                                y->rec.meta.len);
+}
+
+/* answer_query: QUERY and QUERY_COUNT of a strong scope, over what etcd (or the local copy)
+ * returned: names and members of the whole range, filtered here as query.c filters the
+ * tables of an eventual scope. */
+static void answer_query(struct rs_core *c, struct rs_client *cl, const struct rs_msg *q,
+                         const struct ask *a, struct kitem *v, size_t n, struct kitem *v2,
+                         size_t n2, uint64_t rev)
+{
+    struct rs_qfilter f;
+    const char *why;
+    if (rs_qfilter_decode(a->filt.ptr, a->filt.len, &f, &why) != 0) {
+        rs_out_error(c, cl, q, ROSTER_EINVAL, "bad metadata filter: %s", why); /* checked */
+        return;
+    }
+    struct rs_msg it;
+    if (q->type == RS_MSG_QUERY) {
+        if (a->kind == KV_GROUPS && n) /* v is NULL when etcd returned nothing */
+            qsort(v, n, sizeof *v, cmp_group_pid);
+        size_t sent = 0;
+        for (size_t i = 0; i < n && !cl->closing && (!a->arg || sent < a->arg); i++) {
+            if (!query_ok(c, a, &f, &v[i]))
+                continue;
+            item_common(&it, &v[i]);
+            rs_msg_query_item_node_set(&it, rs_bytes_of(v[i].rec.node, v[i].rec.node_len));
+            rs_msg_query_item_key_set(&it, v[i].rec.key);
+            rs_msg_query_item_meta_set(&it, v[i].rec.meta);
+            rs_out_item(c, cl, q, &it);
+            sent++;
+        }
+        reply_list(c, cl, q, sent, rev);
+        return;
+    }
+    uint64_t val[3] = {0, 0, 0}; /* names, groups, members */
+    if (a->opts & RS_QW_NAMES)
+        for (size_t i = 0; i < n; i++)
+            val[0] += query_ok(c, a, &f, &v[i]);
+    for (size_t i = 0; (a->opts & RS_QW_MEMBERS) && i < n2;) {
+        size_t j = i;
+        uint64_t k = 0;
+        while (j < n2 && rs_bytes_eq(v2[j].rec.key.ptr, v2[j].rec.key.len, v2[i].rec.key.ptr,
+                                     v2[i].rec.key.len))
+            k += query_ok(c, a, &f, &v2[j++]);
+        val[1] += k != 0;
+        val[2] += k;
+        i = j;
+    }
+    static const char *const what[3] = {"names", "groups", "members"};
+    for (int i = 0; i < 3; i++) {
+        memset(&it, 0, sizeof it);
+        rs_msg_query_count_item_value_set(&it, val[i]);
+        rs_msg_query_count_item_counter_set(&it, rs_bytes_str(what[i]));
+        rs_out_item(c, cl, q, &it);
+    }
+    reply_list(c, cl, q, 3, rev);
+}
+
 /* answer replies to q from items v[0..n) (etcd key order), reflecting revision rev */
 static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg *q,
                    const struct ask *a, struct kitem *v, size_t n, struct kitem *v2, size_t n2,
@@ -174,6 +263,10 @@ static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
     char kb[80];
     struct rs_msg r, it;
     memset(&r, 0, sizeof r);
+    if (q->type == RS_MSG_QUERY || q->type == RS_MSG_QUERY_COUNT) {
+        answer_query(c, cl, q, a, v, n, v2, n2, rev);
+        return;
+    }
     switch (a->kind) {
     case KV_LOOKUP:
         if (!n) {
@@ -214,7 +307,8 @@ static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
         return;
     }
     case KV_MEMBERS: {
-        qsort(v, n, sizeof *v, cmp_pid);
+        if (n) /* v is NULL when etcd returned nothing */
+            qsort(v, n, sizeof *v, cmp_pid);
         size_t sent = 0;
         for (size_t i = 0; i < n && !cl->closing; i++) {
             if ((a->opts & RS_OPT_LOCAL) && v[i].rec.pid.inc != c->inc)
@@ -316,7 +410,8 @@ static struct rs_kvop *ask_op(struct rs_core *c, struct rs_client *cl, const str
     struct rs_kvop *o = rs_kv_op_new(c, a->kind, cl, req);
     if (!o)
         return NULL;
-    if (rs_kv_op_copy(c, &o->key, a->key) != 0 || rs_kv_op_copy(c, &o->meta, a->node) != 0) {
+    if (rs_kv_op_copy(c, &o->key, a->key) != 0 || rs_kv_op_copy(c, &o->meta, a->node) != 0 ||
+        rs_kv_op_copy(c, &o->prev, a->filt) != 0) {
         rs_kv_op_free(c, o);
         return NULL;
     }
@@ -332,7 +427,7 @@ void rs_kvread_stale(struct rs_core *c, struct rs_kvop *o)
     struct rs_scope *s = rs_kv_scope(c, o);
     if (cl && s && !o->done) {
         struct ask a = {.kind = o->kind, .key = o->key, .node = o->meta, .pid = o->pid2,
-                        .arg = o->arg, .opts = o->opts};
+                        .arg = o->arg, .opts = o->opts, .filt = o->prev};
         struct rs_msg q = rs_kv_req(o);
         from_copy_answer(c, cl, &q, s, &a);
     }
@@ -414,7 +509,7 @@ void rs_kvread_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result
     if (!s)
         return;
     struct ask a = {.kind = o->kind, .key = o->key, .node = o->meta, .pid = o->pid2,
-                    .arg = o->arg, .opts = o->opts};
+                    .arg = o->arg, .opts = o->opts, .filt = o->prev};
     struct kitem *v = NULL, *v2 = NULL;
     size_t n = 0, n2 = 0;
     if (o->kind == KV_COUNT) {
@@ -459,6 +554,23 @@ void rs_strong_on_members(struct rs_core *c, struct rs_client *cl, const struct 
     uint32_t opts = rs_msg_members_opts(req);
     struct ask a = {.kind = KV_MEMBERS, .key = rs_msg_members_group(req), .opts = opts};
     read(c, cl, req, s, &a, opts);
+}
+
+/* QUERY and QUERY_COUNT (query.c parsed and checked them): names through the NAMES range
+ * of the key or prefix, members through the GROUPS range of it, counts through COUNT's
+ * two ranges of the whole scope; answer_query filters. */
+void rs_strong_on_query(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                        struct rs_scope *s)
+{
+    struct ask a = {.key = req->key, .node = req->node, .pid = req->pid, .filt = req->meta,
+                    .opts = req->opts};
+    if (req->type == RS_MSG_QUERY) {
+        a.kind = (req->opts & RS_QW_NAMES) ? KV_NAMES : KV_GROUPS;
+        a.arg = rs_msg_query_limit(req);
+    } else {
+        a.kind = KV_COUNT;
+    }
+    read(c, cl, req, s, &a, req->opts & RS_QF_STALE);
 }
 
 void rs_strong_on_is_member(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,

@@ -199,28 +199,46 @@ int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
     return 0;
 }
 
+/* The one order of members on every node (docs/API.md): by pid (incarnation, then serial),
+ * ties (several entries of one pid) by metadata bytes. Not "local first": two nodes must
+ * answer the same query with the same bytes. Sorted as (pid, member) pairs so the compare
+ * needs no core (a local pid's incarnation is the core's). */
+struct member_key_sort {
+    uint64_t inc, serial;
+    struct rs_member *m;
+};
+
 static int cmp_member(const void *a, const void *b)
 {
-    const struct rs_member *x = *(const struct rs_member *const *)a;
-    const struct rs_member *y = *(const struct rs_member *const *)b;
-    /* Local pids first (no node), then by incarnation and serial. */
-    uint64_t xi = x->proc->node ? x->proc->node->inc : 0, yi = y->proc->node ? y->proc->node->inc : 0;
-    int r = (!!x->proc->node > !!y->proc->node) - (!!x->proc->node < !!y->proc->node);
-    if (!r)
-        r = (xi > yi) - (xi < yi);
-    return r ? r : (x->proc->serial > y->proc->serial) - (x->proc->serial < y->proc->serial);
+    const struct member_key_sort *x = a, *y = b;
+    if (x->inc != y->inc)
+        return x->inc < y->inc ? -1 : 1;
+    if (x->serial != y->serial)
+        return x->serial < y->serial ? -1 : 1;
+    return rs_bytes_cmp(x->m->meta, x->m->meta_len, y->m->meta, y->m->meta_len);
 }
 
 int rs_members_sorted(struct rs_core *c, const struct rs_group *g,
                              struct rs_member ***out)
 {
     struct rs_member **v = rs_core_alloc(c, (g->n_members + 1) * sizeof *v);
-    if (!v)
+    struct member_key_sort *k = rs_core_alloc(c, (g->n_members + 1) * sizeof *k);
+    if (!v || !k) {
+        rs_free(v);
+        rs_free(k);
         return -1;
+    }
     size_t n = 0;
-    for (struct rs_member *m = g->members; m; m = m->gnext)
-        v[n++] = m;
-    qsort(v, n, sizeof *v, cmp_member);
+    for (struct rs_member *m = g->members; m; m = m->gnext, n++) {
+        struct rs_pid pid = rs_pids_of(c, m->proc);
+        k[n].inc = pid.inc;
+        k[n].serial = pid.serial;
+        k[n].m = m;
+    }
+    qsort(k, n, sizeof *k, cmp_member);
+    for (size_t i = 0; i < n; i++)
+        v[i] = k[i].m;
+    rs_free(k);
     *out = v;
     return 0;
 }

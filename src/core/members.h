@@ -32,7 +32,8 @@ int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
  * and its group if that was the last member. */
 void rs_members_remove(struct rs_core *c, struct rs_member *m);
 void rs_members_free(struct rs_core *c, struct rs_member *m);
-/* rs_members_sorted returns g's members sorted by pid (local first). Caller frees *out. */
+/* rs_members_sorted returns g's members sorted by pid (incarnation, serial; then metadata), the
+ * same order on every node. Caller frees *out. */
 int rs_members_sorted(struct rs_core *c, const struct rs_group *g, struct rs_member ***out);
 /* rs_members_sort_groups sorts v by key enough that its first limit are in order (0: all). */
 void rs_members_sort_groups(struct rs_group **v, size_t n, size_t limit);

@@ -32,6 +32,10 @@ void rs_strong_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
                         struct rs_scope *s);
 void rs_strong_on_lookup(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                          struct rs_scope *s);
+/* QUERY, QUERY_COUNT of a strong scope (kvread.c): filtered after the etcd read, or on
+ * the local copy with RS_QF_STALE. */
+void rs_strong_on_query(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
+                        struct rs_scope *s);
 void rs_strong_on_names(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                         struct rs_scope *s);
 void rs_strong_on_count(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,

@@ -74,6 +74,11 @@
     X(HANDOFF,      34, A2|P|SC|K,   0, S|A2|P|PV,       "move a name to another pid atomically") \
     X(UPDATE,       35, O|A2|P|SC|K|M|PV, 0, S|A2|P|M|PV, "compare-and-set a name's or membership's metadata") \
     X(CAMPAIGN,     36, P|SC|K|M,    0, S|A2|P|PV,       "wait to hold a name (leader election)") \
+    X(QUERY,        37, O|A|P|SC|N|K|M, P|N|K|M, S|A|A2|PV,                                   \
+      "list names or members by key or prefix and a metadata filter")                            \
+    X(QUERY_COUNT,  38, O|P|SC|N|K|M, A|K, S|A|A2|PV,     "count what a QUERY would list")        \
+    X(UNMATCH,      39, O|P|SC|K|M,  0, S|A|PV,                                                   \
+      "remove the caller's own names or memberships that match")                                 \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
     X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
@@ -262,6 +267,39 @@
     X(campaign_meta,            CAMPAIGN, req, meta, "the metadata it holds the name with")       \
     X(campaign_reply_holder,    CAMPAIGN, reply, pid, "the candidate, now the holder")            \
     X(campaign_reply_token,     CAMPAIGN, reply, arg2, "its fencing token")                       \
+    X(query_opts,               QUERY, req, opts,                                                 \
+      "RS_QW_NAMES or RS_QW_MEMBERS | RS_QF_PREFIX, RS_QF_LOCAL, RS_QF_STALE (wire/query.h)")      \
+    X(query_limit,              QUERY, req, arg,  "at most this many items (0: no limit)")        \
+    X(query_pid,                QUERY, req, pid,  "only entries of this pid (zero: any)")         \
+    X(query_node,               QUERY, req, node, "only entries of this node's pids (empty: any)") \
+    X(query_key,                QUERY, req, key,                                                  \
+      "the name or group, or with RS_QF_PREFIX a prefix of them (empty: all)")                    \
+    X(query_filter,             QUERY, req, meta,                                                 \
+      "the metadata conditions, all must hold (rs_qfilter_decode, wire/query.h; empty: none)")    \
+    X(query_item_node,          QUERY, item, node, "the entry's node")                            \
+    X(query_item_key,           QUERY, item, key,  "the name or group")                           \
+    X(query_item_meta,          QUERY, item, meta, "its metadata")                                \
+    X(query_reply_n,            QUERY, reply, arg, "items sent")                                  \
+    X(query_reply_revision,     QUERY, reply, arg2, "strong: the etcd revision listed (0: eventual)") \
+    X(query_count_opts,         QUERY_COUNT, req, opts,                                           \
+      "RS_QW_NAMES | RS_QW_MEMBERS (what to count) | RS_QF_PREFIX, RS_QF_LOCAL, RS_QF_STALE")      \
+    X(query_count_pid,          QUERY_COUNT, req, pid,  "only entries of this pid (zero: any)")   \
+    X(query_count_node,         QUERY_COUNT, req, node, "only entries of this node's pids (empty: any)") \
+    X(query_count_key,          QUERY_COUNT, req, key,  "as QUERY's key")                         \
+    X(query_count_filter,       QUERY_COUNT, req, meta, "as QUERY's filter")                      \
+    X(query_count_item_value,   QUERY_COUNT, item, arg, "the counter's value")                    \
+    X(query_count_item_counter, QUERY_COUNT, item, key,                                           \
+      "\"names\", \"groups\" (groups with a matching member) or \"members\"")                      \
+    X(query_count_reply_n,      QUERY_COUNT, reply, arg, "items sent")                            \
+    X(query_count_reply_revision, QUERY_COUNT, reply, arg2,                                       \
+      "strong: the etcd revision counted (0: eventual)")                                          \
+    X(unmatch_opts,             UNMATCH, req, opts,                                               \
+      "RS_QW_NAMES (unregister) or RS_QW_MEMBERS (leave) | RS_QF_PREFIX")                         \
+    X(unmatch_pid,              UNMATCH, req, pid,                                                \
+      "only this pid's entries (zero: every pid of the caller)")                                  \
+    X(unmatch_key,              UNMATCH, req, key,  "as QUERY's key")                             \
+    X(unmatch_filter,           UNMATCH, req, meta, "as QUERY's filter")                          \
+    X(unmatch_reply_removed,    UNMATCH, reply, arg, "entries removed (one event each)")          \
     X(p_node_state,             P_NODE, req, opts, "ROSTER_NODE_UP or ROSTER_NODE_DOWN")          \
     X(p_node_incarnation,       P_NODE, req, arg,  "the node's incarnation")                      \
     X(p_node_name,              P_NODE, req, node, "the node's name")                             \

@@ -46,6 +46,9 @@ expect "scopes from the node (--scope=)" "--scope=jobs" \
 expect "scope-leave takes a scope" "locks" "$(complete_words --socket "$dir/r.sock" scope-leave l)"
 expect "no node, no scopes" "" "$(complete_words --socket "$dir/none.sock" lookup --scope '')"
 expect "log levels" "debug" "$(complete_words log-level d)"
+expect "metadata filters" "--meta-eq --meta-glob --meta-prefix" "$(complete_words names --meta-)"
+expect "--match and its filters" "--match --meta-eq --meta-glob --meta-prefix" \
+    "$(complete_words unregister --m)"
 
 # The command list is the one the binary knows: `rosterctl --help` lines "  COMMAND ...".
 help_cmds=$("$CTL" --help | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u | tr '\n' ' ')
@@ -58,7 +61,10 @@ if command -v zsh >/dev/null; then
     zc() { zsh -f "$SRC/tests/pkg/zsh_complete.zsh" "$SRC/packaging/completion/_rosterctl" "$CTL" "$@" |
            grep -v '^--\(socket\|json\|timeout\|scope\|help\)$' | sort | tr '\n' ' ' | sed 's/ $//'; }
     expect "zsh: commands" "$(printf '%s\n' $_rosterctl_commands | sort | tr '\n' ' ' | sed 's/ $//')" "$(zc '')"
-    expect "zsh: command flags" "--local --stale" "$(zc members g '')"
+    expect "zsh: command flags" \
+        "--limit --local --meta-eq --meta-glob --meta-prefix --node --pid --prefix --stale --where" \
+        "$(zc members g '')"
+    expect "zsh: member flags" "--stale" "$(zc member g '')"
     expect "zsh: scopes from the node" "default jobs locks" "$(zc --socket "$dir/r.sock" scope-leave '')"
     expect "zsh: log levels" "debug error info warn" "$(zc log-level '')"
 else

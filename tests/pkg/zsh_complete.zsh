@@ -10,8 +10,9 @@ PREFIX=${words[CURRENT]}
 # Candidates: the array named by the last argument, each "value:description".
 _describe() { local a; for a in "${(@P)${@[-1]}}"; do print -r -- "${a%%:*}"; done }
 _values() { shift; print -rl -- "$@" }
-# Option specs: print the option names ('--meta[...]:...' -> --meta), nothing else.
-_arguments() { local a; for a in "$@"; do [[ $a == --* ]] && print -r -- "${a%%\[*}"; done; return 1 }
+# Option specs: print the option names ('--meta[...]:...' -> --meta; a repeatable
+# '*--where[...]' -> --where), nothing else.
+_arguments() { local a; for a in "$@"; do a=${a#\*}; [[ $a == --* ]] && print -r -- "${a%%\[*}"; done; return 1 }
 _files() { print -r -- "<files>" }
 _command_names() { print -r -- "<commands>" }
 source "$compfile"

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "wire/query.h"
 
 /* --- pid ground truth --------------------------------------------------------------- */
 
@@ -605,6 +606,39 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
                      sim_scope_name(pd.scope < 0 ? 0 : pd.scope), key, ci, (int)st,
                      h ? "holds" : "does not hold");
         }
+        return;
+    }
+    case RS_MSG_UNMATCH: {
+        /* every entry of the client's model that the request selects is gone, and the
+         * node said how many (the model is exact outside handoff windows, which the
+         * workload avoids) */
+        uint32_t opts = rs_msg_unmatch_opts(&pd.req);
+        int group = (opts & RS_QW_MEMBERS) != 0, prefix = (opts & RS_QF_PREFIX) != 0;
+        int one = pd.pid.inc || pd.pid.serial;
+        if (st == ROSTER_ENOSCOPE || (st == ROSTER_ENOPROC && one && !owns_pid(c, pd.pid)))
+            return;
+        if (st != 0) {
+            sim_fail(w, "n%d: UNMATCH gave status %d", c->node, (int)st);
+            return;
+        }
+        uint64_t removed = rs_msg_unmatch_reply_removed(m), want = 0;
+        for (size_t i = c->nheld; i-- > 0;) {
+            struct sim_held *h = &c->held[i];
+            if (h->scope != pd.scope || h->group != group ||
+                (prefix ? strncmp(h->key, key, strlen(key)) != 0 : strcmp(h->key, key) != 0) ||
+                (one && !pid_eq(h->pid, pd.pid)) ||
+                strncmp(h->meta, pd.prev, strlen(pd.prev)) != 0)
+                continue;
+            want++;
+            held_del(c, h);
+        }
+        sim_log(w, "n%d: client %zu: unmatch removed %llu", c->node, ci,
+                (unsigned long long)removed);
+        if (removed != want)
+            sim_fail(w, "n%d: UNMATCH %s/%s (meta prefix '%s') by client %zu removed %llu, the "
+                        "client held %llu such entries", c->node,
+                     sim_scope_name(pd.scope < 0 ? 0 : pd.scope), key, pd.prev, ci,
+                     (unsigned long long)removed, (unsigned long long)want);
         return;
     }
     case RS_MSG_SUBSCRIBE:

@@ -12,9 +12,11 @@
  * (one pair cut, the rest connected), link resets, heals, and node crashes (connections
  * reset, or silent as a machine that vanished) with a restart as a new incarnation. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim.h"
+#include "wire/query.h"
 
 static size_t pick_client(struct sim_world *w, int node, size_t *count)
 {
@@ -115,6 +117,44 @@ static void cas_request(struct sim_world *w, int node, const struct sim_client *
     }
 }
 
+/* unmatch_request fills m with an UNMATCH (issue 11 item 6) of c's own entries: names or
+ * memberships, one key or every key, of all its pids or one, and maybe a metadata prefix
+ * (m->prev carries its text for the reply's check; the encoded filter goes to *fb). 0, or
+ * -1 when c has an entry in a handoff's notice window (the model's count would not be
+ * exact). */
+static int unmatch_request(struct sim_world *w, const struct sim_client *c, struct rs_msg *m,
+                           char *key, char *prefix, struct rs_buf *fb)
+{
+    for (size_t i = 0; i < c->nheld; i++)
+        if (c->held[i].notice_due || c->held[i].gone_due)
+            return -1;
+    int group = sim_pct(&w->rng, 50);
+    uint32_t opts = group ? RS_QW_MEMBERS : RS_QW_NAMES;
+    if (sim_pct(&w->rng, 60)) {
+        opts |= RS_QF_PREFIX;
+        key[0] = 0;
+    } else if (group) {
+        snprintf(key, SIM_KEY_MAX, "g%d", (int)sim_below(&w->rng, SIM_NGROUPS));
+    } else {
+        snprintf(key, SIM_KEY_MAX, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
+    }
+    m->type = RS_MSG_UNMATCH;
+    rs_msg_unmatch_opts_set(m, opts);
+    if (c->npids && sim_pct(&w->rng, 40))
+        m->pid = c->pids[sim_below(&w->rng, c->npids)];
+    prefix[0] = 0;
+    if (sim_pct(&w->rng, 50)) {
+        snprintf(prefix, SIM_META_MAX, "m%u", (unsigned)sim_below(&w->rng, 10));
+        struct rs_qfilter f = {1, {{RS_QOP_PREFIX, rs_bytes_of(NULL, 0), rs_bytes_str(prefix)}}};
+        const char *why;
+        if (rs_qfilter_encode(fb, &f, &why) != 0)
+            abort();
+    }
+    m->meta = rs_bytes_of(fb->data, fb->len);
+    m->prev = rs_bytes_str(prefix);
+    return 0;
+}
+
 void work_action(struct sim_world *w, int node)
 {
     size_t count;
@@ -141,6 +181,20 @@ void work_action(struct sim_world *w, int node)
         m.pid = pick_pid(w, c);
         m.meta = rs_bytes_str(meta);
     } else if (op < 37) {
+        if (sim_pct(&w->rng, 20)) {
+            char prefix[SIM_META_MAX];
+            struct rs_buf fb;
+            rs_buf_init(&fb);
+            if (unmatch_request(w, c, &m, key, prefix, &fb) == 0) {
+                m.key = rs_bytes_str(key);
+                sim_log(w, "n%d: client %zu: unmatch %s/%s opts %x meta prefix '%s'", node, ci,
+                        sim_scope_name(scope), key, (unsigned)m.opts, prefix);
+                client_request(w, ci, &m);
+                inv_step(w, node, 1);
+            }
+            rs_buf_fini(&fb);
+            return;
+        }
         snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
         m.type = RS_MSG_UNREGISTER;
     } else if (op < 54) {

@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "fake_etcd.h"
 #include "test.h"
+#include "wire/query.h"
 #include "wire/wire.h"
 
 #define TTL 3000u
@@ -1302,6 +1303,102 @@ static void test_handoff_to_dead_pid(void)
     w_fini(&w);
 }
 
+/* issue 11: metadata queries of a strong scope: filtered after the linearizable etcd read
+ * and on the local copy (RS_QF_STALE) alike, in the one order of listings; UNMATCH refused */
+static void test_query(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "svc/a", "{\"role\":\"admin\"}"))->status, 0);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "svc/b", "{\"role\":\"user\"}"))->status, 0);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "other", "{\"role\":\"admin\"}"))->status,
+              0);
+    const char *groups[3] = {"chat/2", "chat/1", "misc"};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 2; i++) {
+            struct rs_msg j = {.type = RS_MSG_JOIN, .pid = p[i], .scope = rs_bytes_str("s"),
+                               .key = rs_bytes_str(groups[k]),
+                               .meta = rs_bytes_str(i ? "lang=fr" : "lang=en")};
+            ASSERT_EQ(status(&w, i, 1, &j), 0);
+        }
+    struct rs_buf f;
+    rs_buf_init(&f);
+    const char *why;
+    struct rs_qfilter admin = {1, {{RS_QOP_FIELD, rs_bytes_str("role"), rs_bytes_str("admin")}}};
+    ASSERT_EQ(rs_qfilter_encode(&f, &admin, &why), 0);
+    struct rs_buf g;
+    rs_buf_init(&g);
+    struct rs_qfilter fr = {1, {{RS_QOP_GLOB, rs_bytes_str(""), rs_bytes_str("*=fr")}}};
+    ASSERT_EQ(rs_qfilter_encode(&g, &fr, &why), 0);
+    for (int stale = 0; stale < 2; stale++) {
+        uint32_t o = stale ? RS_QF_STALE : 0;
+        const struct rs_msg *it[8];
+        /* names under svc/ whose role is admin: only svc/a */
+        struct rs_msg q = {.type = RS_MSG_QUERY, .opts = o | RS_QW_NAMES | RS_QF_PREFIX,
+                           .scope = rs_bytes_str("s"), .key = rs_bytes_str("svc/"),
+                           .meta = rs_bytes_of(f.data, f.len)};
+        uint32_t id = req(&w, 1, 1, &q);
+        ASSERT_EQ(must_reply(&w, 1, id)->status, 0);
+        ASSERT_EQ(items_of(&w, 1, id, it, 8), 1);
+        ASSERT(is(it[0]->key, "svc/a") && is(rs_msg_query_item_node(it[0]), "a"));
+        ASSERT_EQ(must_reply(&w, 1, id)->arg2, (uint64_t)w.fe.rev);
+        /* every admin, any key, from node b only */
+        q.key = rs_bytes_str("");
+        q.node = rs_bytes_str("b");
+        id = req(&w, 0, 1, &q);
+        ASSERT_EQ(items_of(&w, 0, id, it, 8), 1);
+        ASSERT(is(it[0]->key, "other"));
+        q.node = rs_bytes_of(NULL, 0);
+        /* members of every group under chat/ that match *=fr: by group, then pid */
+        struct rs_msg m = {.type = RS_MSG_QUERY, .opts = o | RS_QW_MEMBERS | RS_QF_PREFIX,
+                           .scope = rs_bytes_str("s"), .key = rs_bytes_str("chat/"),
+                           .meta = rs_bytes_of(g.data, g.len)};
+        id = req(&w, 0, 1, &m);
+        ASSERT_EQ(items_of(&w, 0, id, it, 8), 2);
+        ASSERT(is(it[0]->key, "chat/1") && is(it[1]->key, "chat/2"));
+        ASSERT(is(it[0]->meta, "lang=fr") && rs_pid_eq(it[0]->pid, p[1]));
+        m.meta = rs_bytes_of(NULL, 0); /* unfiltered: 4, by group then pid */
+        id = req(&w, 0, 1, &m);
+        ASSERT_EQ(items_of(&w, 0, id, it, 8), 4);
+        ASSERT(is(it[0]->key, "chat/1") && is(it[1]->key, "chat/1") && is(it[2]->key, "chat/2"));
+        ASSERT((it[0]->pid.inc < it[1]->pid.inc) ==
+               (p[0].inc < p[1].inc ? rs_pid_eq(it[0]->pid, p[0]) : rs_pid_eq(it[0]->pid, p[1])));
+        m.opts |= RS_QF_LOCAL; /* this node's pids only */
+        id = req(&w, 0, 1, &m);
+        ASSERT_EQ(items_of(&w, 0, id, it, 8), 2);
+        ASSERT(rs_pid_eq(it[0]->pid, p[0]) && rs_pid_eq(it[1]->pid, p[0]));
+        /* counts: one exact key; and groups holding a matching member */
+        struct rs_msg c = {.type = RS_MSG_QUERY_COUNT,
+                           .opts = o | RS_QW_NAMES | RS_QW_MEMBERS,
+                           .scope = rs_bytes_str("s"), .key = rs_bytes_str("misc")};
+        id = req(&w, 1, 1, &c);
+        ASSERT_EQ(items_of(&w, 1, id, it, 8), 3);
+        ASSERT_EQ(rs_msg_query_count_item_value(it[0]), 0); /* names */
+        ASSERT_EQ(rs_msg_query_count_item_value(it[1]), 1); /* groups */
+        ASSERT_EQ(rs_msg_query_count_item_value(it[2]), 2); /* members */
+        c.opts |= RS_QF_PREFIX;
+        c.key = rs_bytes_str("");
+        c.meta = rs_bytes_of(g.data, g.len);
+        id = req(&w, 1, 1, &c);
+        ASSERT_EQ(items_of(&w, 1, id, it, 8), 3);
+        ASSERT_EQ(rs_msg_query_count_item_value(it[0]), 0);
+        ASSERT_EQ(rs_msg_query_count_item_value(it[1]), 3);
+        ASSERT_EQ(rs_msg_query_count_item_value(it[2]), 3);
+        c.meta = rs_bytes_of(f.data, f.len);
+        id = req(&w, 1, 1, &c);
+        ASSERT_EQ(items_of(&w, 1, id, it, 8), 3);
+        ASSERT_EQ(rs_msg_query_count_item_value(it[0]), 2);
+        ASSERT_EQ(rs_msg_query_count_item_value(it[2]), 0);
+    }
+    struct rs_msg u = {.type = RS_MSG_UNMATCH, .opts = RS_QW_NAMES | RS_QF_PREFIX,
+                       .scope = rs_bytes_str("s")};
+    ASSERT_EQ(status(&w, 0, 1, &u), ROSTER_EINVAL);
+    rs_buf_fini(&f);
+    rs_buf_fini(&g);
+    w_fini(&w);
+}
+
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
           T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
@@ -1309,4 +1406,5 @@ TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(tes
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
           T(test_group_commit), T(test_reply_before_echo), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
-          T(test_handoff_to_dead_pid))
+          T(test_handoff_to_dead_pid),
+          T(test_query))

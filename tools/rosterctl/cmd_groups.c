@@ -7,6 +7,9 @@
 
 int cmd_members(struct ctl *x, int argc, char **argv)
 {
+    static const char *const query[] = {"--prefix", "--pid", "--limit", "--node", NULL};
+    if (ctl_has_query_opt(argc, argv, query))
+        return cmd_members_query(x, argc, argv);
     int local = 0, stale = 0;
     const struct ctl_opt opts[] = {{"--local", CTL_FLAG, &local},
                                    {"--stale", CTL_FLAG, &stale},
@@ -101,6 +104,9 @@ int cmd_join(struct ctl *x, int argc, char **argv)
 
 int cmd_leave(struct ctl *x, int argc, char **argv)
 {
+    static const char *const match[] = {"--match", NULL};
+    if (ctl_has_query_opt(argc, argv, match))
+        return cmd_unmatch(x, argc, argv, 0);
     const char *pos[1];
     int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
     if (r || (r = ctl_connect(x)))

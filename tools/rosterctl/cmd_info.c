@@ -190,12 +190,17 @@ int cmd_scope_leave(struct ctl *x, int argc, char **argv)
 
 int cmd_count(struct ctl *x, int argc, char **argv)
 {
-    const char *node = NULL;
-    int stale = 0;
+    const char *node = NULL, *key[1];
+    int stale = 0, np = 0;
+    static const char *const query[] = {"--prefix", "--pid", "--local", NULL};
+    if (ctl_has_query_opt(argc, argv, query))
+        return cmd_count_query(x, argc, argv);
     const struct ctl_opt opts[] = {{"--node", CTL_STR, &node},
                                    {"--stale", CTL_FLAG, &stale},
                                    {NULL, CTL_FLAG, NULL}};
-    int r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL);
+    int r = ctl_args(x, argc, argv, opts, key, 0, 1, &np);
+    if (!r && np == 1) /* count KEY: the name KEY and the members of group KEY */
+        return cmd_count_query(x, argc, argv);
     if (r || (r = ctl_connect(x)))
         return r;
     ctl_read_mode(x, stale);

@@ -34,6 +34,9 @@ static int pid_filter(struct ctl *x, const char *text, roster_pid *out)
 
 int cmd_names(struct ctl *x, int argc, char **argv)
 {
+    static const char *const query[] = {"--node", "--local", NULL};
+    if (ctl_has_query_opt(argc, argv, query))
+        return cmd_names_query(x, argc, argv);
     const char *prefix = "", *pid_text = NULL, *limit_text = NULL;
     int stale = 0;
     const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
@@ -90,6 +93,9 @@ int cmd_register(struct ctl *x, int argc, char **argv)
 
 int cmd_unregister(struct ctl *x, int argc, char **argv)
 {
+    static const char *const match[] = {"--match", NULL};
+    if (ctl_has_query_opt(argc, argv, match))
+        return cmd_unmatch(x, argc, argv, 1);
     const char *pos[1];
     int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
     if (r || (r = ctl_connect(x)))

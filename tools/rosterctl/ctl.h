@@ -131,6 +131,17 @@ int cmd_elect(struct ctl *x, int argc, char **argv);
 void ctl_read_mode(struct ctl *x, int stale);
 int cmd_top(struct ctl *x, int argc, char **argv);
 
+/* cmd_query.c: metadata queries (--meta-eq, --meta-prefix, --meta-glob, --where), members
+ * --prefix, count KEY, member GROUP PID, unregister / leave --match. ctl_has_query_opt
+ * says whether argv holds a filter option or one of also[] (NULL-terminated), so that the
+ * plain commands hand over to the query forms. */
+int ctl_has_query_opt(int argc, char **argv, const char *const *also);
+int cmd_names_query(struct ctl *x, int argc, char **argv);
+int cmd_members_query(struct ctl *x, int argc, char **argv);
+int cmd_count_query(struct ctl *x, int argc, char **argv);
+int cmd_member(struct ctl *x, int argc, char **argv);
+int cmd_unmatch(struct ctl *x, int argc, char **argv, int names);
+
 /* cmd_msg.c: a message received by a holder (register / join): printed with --recv (one
  * JSON line with --json, else the data), a call answered by --reply-with. Returns 0 or the
  * exit status of a fatal error. */

@@ -21,10 +21,18 @@ static const struct cmd cmds[] = {
     {"scope-join", cmd_scope_join, "scope-join NAME   (this node replicates the scope)"},
     {"scope-leave", cmd_scope_leave, "scope-leave NAME"},
     {"lookup", cmd_lookup, "lookup NAME [--stale]"},
-    {"names", cmd_names, "names [--prefix P] [--pid PID] [--limit N] [--stale]"},
-    {"members", cmd_members, "members GROUP [--local] [--stale]"},
+    {"names", cmd_names,
+     "names [--prefix P] [--pid PID] [--limit N] [--node N] [--local] [--stale] [FILTER...]   "
+     "(FILTER: --meta-eq V, --meta-prefix P, --meta-glob G, --where FIELD=VALUE; all must "
+     "hold)"},
+    {"members", cmd_members,
+     "members (GROUP | --prefix P) [--local] [--pid PID] [--node N] [--limit N] [--stale] "
+     "[FILTER...]"},
+    {"member", cmd_member, "member GROUP PID [--stale]   (exit 0 member, 1 not, 2 error)"},
     {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N] [--stale]"},
-    {"count", cmd_count, "count [--node N] [--stale]"},
+    {"count", cmd_count,
+     "count [KEY | --prefix P] [--node N] [--pid PID] [--local] [--stale] [FILTER...]   "
+     "(KEY: the name KEY and the members of group KEY)"},
     {"register", cmd_register,
      "register NAME [--meta M] [--recv] [--reply-with CMD] [--reconnect]   (held until stdin EOF or killed)"},
     {"elect", cmd_elect,
@@ -36,10 +44,12 @@ static const struct cmd cmds[] = {
     {"update", cmd_update,
      "update NAME --meta M (--if-token T | --if-meta OLD) [--member PID]   (NAME: a name, or "
      "with --member a group)"},
-    {"unregister", cmd_unregister, "unregister NAME"},
+    {"unregister", cmd_unregister,
+     "unregister NAME | unregister --match --pid PID [NAME | --prefix P] [FILTER...]"},
     {"join", cmd_join,
      "join GROUP [--meta M] [--recv] [--reply-with CMD] [--reconnect]   (held until stdin EOF or killed)"},
-    {"leave", cmd_leave, "leave GROUP"},
+    {"leave", cmd_leave,
+     "leave GROUP | leave --match --pid PID [GROUP | --prefix P] [FILTER...]"},
     {"watch", cmd_watch,
      "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups]"},
     {"monitor", cmd_monitor, "monitor PID"},
@@ -294,7 +304,7 @@ static int wants_json(int argc, char **argv)
     static const char *const with_value[] = {
         "--socket", "--timeout", "--scope",    "--meta",   "--prefix",       "--pid",
         "--limit",  "--node",    "--reply-with", "--if-token", "--if-meta", "--member",
-        "--from-revision"};
+        "--from-revision", "--meta-eq", "--meta-prefix", "--meta-glob", "--where"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)
