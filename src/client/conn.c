@@ -266,6 +266,7 @@ int roster_connect(roster_client **out, const roster_options *opts)
     if (opts->event_queue_bytes)
         c->evq_max = opts->event_queue_bytes;
     c->group_messages = opts->group_messages != 0;
+    c->drop_messages = opts->drop_messages != 0;
     char path[512];
     const char *sp = opts->socket_path;
     if (!sp || !*sp)
