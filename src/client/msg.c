@@ -53,19 +53,23 @@ static int check_from(roster_client *c, roster_pid from, uint64_t *serial)
     return 0;
 }
 
-/* make_room waits (up to timeout_ms; 0: not at all, ROSTER_EAGAIN) until the queue of
- * unwritten frames is below RS_CLIENT_OUT_HIGH / 2. A queue that large means the node
- * stopped reading us (flow control: a receiver of ours is behind), so the message is not
- * queued at all unless there is room: an error always means "not sent". */
-static int make_room(roster_client *c, int timeout_ms)
+/* make_room makes sure a frame of `need` bytes can be queued without passing
+ * RS_CLIENT_OUT_HIGH, waiting (up to timeout_ms; 0: not at all, ROSTER_EAGAIN) until the
+ * queue of unwritten frames is below half of it. A queue that large means the node stopped
+ * reading us (flow control: a receiver of ours is behind), so the message is not queued at
+ * all unless there is room: an error always means "not sent". */
+static int make_room(roster_client *c, size_t need, int timeout_ms)
 {
     int r = rs_client_write(c);
-    if (r || c->out.len - c->out_off <= RS_CLIENT_OUT_HIGH)
+    size_t queued = c->out.len - c->out_off;
+    if (r || queued == 0 || queued + need <= RS_CLIENT_OUT_HIGH)
         return r;
     if (timeout_ms == 0)
         return rs_client_fail(c, ROSTER_EAGAIN, "not sent: the node is not taking this "
                               "client's messages (a receiver is behind: flow control)");
     size_t low = RS_CLIENT_OUT_HIGH / 2;
+    if (need >= low)
+        low = 0;
     r = rs_client_wait(c, rs_client_out_below, &low, rs_client_deadline(timeout_ms));
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "not sent: the node took none of this client's queued "
@@ -83,7 +87,7 @@ static int post(roster_client *c, struct rs_msg *m, int noflush, int timeout_ms)
     int r = rs_client_check_frame(c, m);
     if (r)
         return r;
-    if ((r = make_room(c, timeout_ms)))
+    if ((r = make_room(c, rs_wire_size(m), timeout_ms)))
         return r;
     if (rs_wire_encode(&c->out, m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the message");
