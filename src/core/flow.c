@@ -103,6 +103,14 @@ static void send_p_flow(struct rs_core *c, struct rs_node *n, int pause)
     rs_out_peer(c, n, &m);
 }
 
+/* link_held: bytes from one node held here before it is asked to pause (resumed at
+ * half), at most a quarter of the mark so that small mailboxes stay small. */
+static uint64_t link_held(const struct rs_core *c)
+{
+    uint64_t h = rs_flow_high(c) / 4;
+    return h < RS_FLOW_LINK_HELD ? h : RS_FLOW_LINK_HELD;
+}
+
 /* origin_add / origin_sub keep the bytes held here that came from another node, asking it
  * to pause and to resume. */
 static void origin_add(struct rs_core *c, uint64_t origin, uint32_t len)
@@ -111,7 +119,7 @@ static void origin_add(struct rs_core *c, uint64_t origin, uint32_t len)
     if (!n)
         return;
     n->held_from += len;
-    if (!n->flow_asked && n->held_from > RS_FLOW_LINK_HELD && n->state == ROSTER_NODE_UP) {
+    if (!n->flow_asked && n->held_from > link_held(c) && n->state == ROSTER_NODE_UP) {
         n->flow_asked = 1;
         send_p_flow(c, n, 1);
     }
@@ -124,7 +132,7 @@ static void origin_sub(struct rs_core *c, uint64_t origin, uint32_t len)
         return;
     /* a node that went down and came back started again from 0 */
     n->held_from = len >= n->held_from ? 0 : n->held_from - len;
-    if (n->flow_asked && n->held_from <= RS_FLOW_LINK_HELD / 2) {
+    if (n->flow_asked && n->held_from <= link_held(c) / 2) {
         n->flow_asked = 0;
         send_p_flow(c, n, 0);
     }
@@ -217,12 +225,9 @@ int rs_flow_client_put(struct rs_core *c, struct rs_client *cl, const struct rs_
             c->route.dropped += pids;
             return ROSTER_EAGAIN;
         }
-        /* Last resort against a node flooding us faster than its pause takes effect: a
-         * local sender is paused long before, so this bound only meets other nodes. */
-        if (!f->sender && cl->park.bytes > c->lim.mailbox_bytes) {
-            c->route.dropped += pids;
-            return ROSTER_EAGAIN;
-        }
+        /* No cap here: a local sender is paused past its budget, another node past
+         * link_held(), so what is held is bounded by those budgets plus what was in
+         * flight on each link when its pause went out. */
         return hold(c, &cl->park, m, pids, f);
     }
     if (rs_out_frame(c, cl, m) != 0)

@@ -8,8 +8,8 @@
 /* A local sender whose held messages pass this many bytes is paused (the shell stops
  * reading its connection) until they fall to half of it. */
 #define RS_FLOW_SENDER_HELD (1u << 20)
-/* Messages from one node held here past this many bytes ask that node to pause sending
- * messages to us (P_FLOW), until they fall to half of it. */
+/* Messages from one node held here past this many bytes (or a quarter of the mark, if
+ * less) ask that node to pause sending messages to us (P_FLOW), until they fall to half. */
 #define RS_FLOW_LINK_HELD (4u << 20)
 /* A value rs_flow_*_put returns: the frame was held (not an error). */
 #define RS_FLOW_HELD 1
