@@ -165,5 +165,40 @@ static void test_publish_loop_pipelined(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_slow_receiver_gets_everything), T(test_stalled_sender_released_by_death),
+/* Pipelined messages are the caller's sends: roster_close right after a plain loop of
+ * publishes and sends still delivers every one (it writes the queue before closing). */
+static void test_close_delivers_queued(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *m = test_connect(&n);
+    ASSERT_EQ(roster_join(m, NULL, "room", 4, roster_self(m), "", 0, 5000), 0);
+    enum { N = 50000 };
+    static char pad[200];
+    for (uint64_t i = 0; i < N; i++) {
+        memcpy(pad, &i, 8);
+        if (i % 2)
+            ASSERT_EQ(roster_publish(a, roster_self(a), NULL, "room", 4, pad, sizeof pad, 0,
+                                     NULL, 5000),
+                      0);
+        else
+            ASSERT_EQ(roster_send(a, roster_self(a), roster_self(m), pad, sizeof pad,
+                                  ROSTER_SEND_NOFLUSH, 5000),
+                      0);
+    }
+    roster_close(a);
+    for (uint64_t i = 0; i < N; i++) {
+        roster_event ev;
+        ASSERT_EQ(roster_wait_event(m, &ev, 30000), 0);
+        ASSERT_EQ(ev.type, ROSTER_EV_MESSAGE);
+        uint64_t seq;
+        memcpy(&seq, ev.meta.data, 8);
+        ASSERT_U64_EQ(seq, i);
+        roster_event_free(&ev);
+    }
+    roster_close(m);
+    test_node_stop_ok(&n);
+}
+
+TEST_MAIN(T(test_close_delivers_queued), T(test_slow_receiver_gets_everything), T(test_stalled_sender_released_by_death),
           T(test_dropping_sender_drops), T(test_publish_loop_pipelined))
