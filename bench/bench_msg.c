@@ -6,7 +6,11 @@
  *       M1 one pipelining sender -> one receiver, 64-byte messages (msgs/s)
  *       M2 2 and 4 senders -> one receiver
  *       M3 call round trip p50/p99 and calls/s (1 caller; 4 callers)
- *       M4 publish fan-out to 10 and 100 members (msgs/s delivered per member)
+ *       M4 publish fan-out to 10 and 100 members (msgs/s delivered per member); a plain
+ *          loop of roster_publish (no recipient count asked: pipelined by the library)
+ *       M5 flow control: a receiver doing 5 us of work per message fed by a plain loop of
+ *          1,000,000 roster_send (no NOFLUSH): every message must arrive (issue 10 item 3);
+ *          and the same with a sender that chose dropping (ROSTER_SEND_DROP), for contrast
  *   bench_msg cross       two nodes: senders/callers on $BENCH_MSG_SOCK_A, receivers and
  *                         responders on $BENCH_MSG_SOCK_B (node a on $BENCH_DAEMON_CPU,
  *                         node b on the other CPU)
@@ -20,9 +24,9 @@
  * ROSTER_SEND_CONFIRM (so it is known to be routed, and order per sender/receiver pair puts
  * it after the others), and a receiver stops at the last END. A figure's time runs from the
  * moment every sender is released to the moment the last END is taken by the receiver, so
- * it includes the draining of the mailbox. Messages lost (the at-most-once policy drops when
- * a mailbox bound is hit) are counted as sent - received and printed with the node's
- * messages_dropped counter.
+ * it includes the draining of the mailbox. Messages lost (only a sender that chose
+ * ROSTER_SEND_DROP loses any: by default flow control slows the senders instead) are
+ * counted as sent - received and printed with the node's messages_dropped counter.
  */
 #include "bench_util.h"
 
@@ -52,6 +56,11 @@ static size_t g_window;
  * publish to the 10 pids of a receiver process is one event naming them (ev.n_to = 10); a
  * receiver counts n_to deliveries per event. */
 static int g_grouped;
+/* Flow-control figures (M5): the receiver spins g_work_ns per message; the sender uses a
+ * plain roster_send per message (g_plain: no NOFLUSH) with flags g_send_flags. */
+static long g_work_ns;
+static int g_plain;
+static unsigned g_send_flags;
 
 static roster_client *connect_to(const char *sock, const char *name)
 {
@@ -171,6 +180,11 @@ static void rx_main(int wfd, int go_rd, role *r)
             } else {
                 uint64_t before = res.count;
                 res.count += ev.n_to;
+                if (g_work_ns) {
+                    uint64_t until = bu_now_ns() + (uint64_t)g_work_ns;
+                    while (bu_now_ns() < until) {
+                    }
+                }
                 /* the time of the last message only matters when END markers were lost;
                  * reading the clock for every message would cost the receiver 10-20% */
                 if (res.ends == 0 && (res.count & 255) < ev.n_to)
@@ -277,7 +291,8 @@ static void tx_main(int wfd, int go_rd, role *r)
                 roster_event_free(&ev);
             }
             bu_check(c, "roster_send",
-                     roster_send(c, self, r->to, msg, MSG_LEN, ROSTER_SEND_NOFLUSH,
+                     roster_send(c, self, r->to, msg, MSG_LEN,
+                                 (g_plain ? 0u : (unsigned)ROSTER_SEND_NOFLUSH) | g_send_flags,
                                  BU_TIMEOUT_MS));
         }
         msg[0] = 'E';
@@ -792,7 +807,7 @@ calls:
         return 0;
 fanout:
 
-    /* the publisher waits for each publish's answer: it sits on rosterd's CPU */
+    /* a plain loop of roster_publish(..., recipients NULL): pipelined by the library */
     snprintf(t, sizeof t, "M4 publish to 10, 10 procs x 1 (%zu)", nf);
     run_flow(t, "msg_fan10", 1, nf, 10, 1, 1, g_sock, g_sock, BU_SAME, BU_OTHER);
     snprintf(t, sizeof t, "M4 publish to 100, 10 procs x 10 (%zu)", nf / 4);
@@ -809,6 +824,21 @@ fanout:
     run_flow(t, "msg_fan100g", 1, nf, 10, 10, 1, g_sock, g_sock, BU_SAME, BU_OTHER);
     g_grouped = 0;
     g_window = 0;
+    if (only && strcmp(only, "fanout") == 0)
+        return 0;
+
+    /* M5: flow control against a slow receiver (issue 10 item 3) */
+    size_t n5 = bu_count(1000000);
+    g_work_ns = 5000;
+    g_plain = 1;
+    snprintf(t, sizeof t, "M5 5 us receiver, plain sends, s 1 r 0 (%zu)", n5);
+    run_flow(t, "msg_slow5", 1, n5, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_SAME);
+    g_send_flags = ROSTER_SEND_DROP;
+    snprintf(t, sizeof t, "M5d same, sender chose dropping (%zu)", n5);
+    run_flow(t, "msg_slow5d", 1, n5, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_SAME);
+    g_send_flags = 0;
+    g_plain = 0;
+    g_work_ns = 0;
     return 0;
 }
 
@@ -827,6 +857,12 @@ static int cmd_cross(void)
     snprintf(t, sizeof t, "X1w same, credit window (%zu)", n1);
     run_flow(t, "msgx_tput1w", 1, n1, 1, 1, 0, a, b, BU_SAME, BU_OTHER);
     g_window = 0;
+    g_work_ns = 5000;
+    g_plain = 1;
+    snprintf(t, sizeof t, "X5 5 us receiver on b, plain sends on a (%zu)", n1);
+    run_flow(t, "msgx_slow5", 1, n1, 1, 1, 0, a, b, BU_SAME, BU_OTHER);
+    g_plain = 0;
+    g_work_ns = 0;
     snprintf(t, sizeof t, "X2 4 senders on a -> 1 receiver on b (4 x %zu)", n1 / 4);
     run_flow(t, "msgx_tput4", 4, n1 / 4, 1, 1, 0, a, b, BU_SAME, BU_OTHER);
     snprintf(t, sizeof t, "X3 call a -> b (%zu)", n3);
@@ -893,7 +929,11 @@ static int cmd_report(void)
     row("call p99, across nodes", "msgx_call_p99_us", "natsx_call_p99_us", "us", "");
     row("calls/s across nodes, 1 caller", "msgx_call_rps", "natsx_call_rps", "/s", "");
     row("calls/s across nodes, 4 callers", "msgx_call4_rps", "natsx_call4_rps", "/s", "");
-    row("fan-out 10, per member", "msg_fan10_rate", "nats_fan10_rate", "/s", "");
+    row("fan-out 10 plain loop, per member", "msg_fan10_rate", "nats_fan10_rate", "/s",
+        ">= NATS");
+    row("5 us receiver, plain sends", "msg_slow5_rate", NULL, "/s", "0 lost");
+    row("5 us receiver, dropping sender", "msg_slow5d_rate", NULL, "/s", "(drops: chosen)");
+    row("5 us receiver across nodes", "msgx_slow5_rate", NULL, "/s", "0 lost");
     row("fan-out 10 nowait+credit, per member", "msg_fan10w_rate", NULL, "/s", "");
     row("fan-out 100 nowait+credit, per member", "msg_fan100w_rate", NULL, "/s", ">= 100,000/s");
     row("fan-out 100, per member", "msg_fan100_rate", "nats_fan100_rate", "/s",
@@ -917,7 +957,8 @@ static int cmd_report(void)
     static const char *const lost[] = {
         "msg_tput1",  "msg_tput1b",  "msg_tput1c",  "msg_tput1w",  "msg_tput1bw",
         "msgx_tput1w", "msgx_tput4", "msg_tput2",  "msg_tput4",
-        "msgx_tput1", "msg_fan10",   "msg_fan100",  "msg_fan10w", "msg_fan100w", "msg_fan100g", "nats_tput1",  "nats_tput1b",
+        "msgx_tput1", "msg_fan10",   "msg_fan100",  "msg_fan10w", "msg_fan100w", "msg_fan100g",
+        "msg_slow5",  "msgx_slow5", "nats_tput1",  "nats_tput1b",
         "nats_tput1c", "nats_tput2", "nats_tput4",  "natsx_tput1", "natsx_tput4", "nats_fan10",
         "nats_fan100"};
     int any = 0;
@@ -930,8 +971,12 @@ static int cmd_report(void)
             any = 1;
         }
     }
+    double d5;
+    if (bu_result_get("msg_slow5d_lost", &d5) == 0)
+        printf("   M5d (a sender that chose ROSTER_SEND_DROP) dropped %.0f: dropping is an "
+               "explicit choice, counted in messages_dropped\n", d5);
     if (!any)
-        printf("   no message lost in any figure\n");
+        printf("   no message lost in any figure (flow control is the default)\n");
     else
         printf("   (!): messages lost; the rate counts only delivered messages\n");
     return 0;

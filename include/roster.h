@@ -192,6 +192,12 @@ typedef struct roster_options {
     int reconnect_max_ms;     /* reconnect: the longest wait between two attempts (the
                                  first is immediate, then 50 ms doubling up to this);
                                  default 2000 */
+    int drop_messages;        /* 1: this client's sends and publishes carry
+                                 ROSTER_SEND_DROP (dropped at a full mailbox instead of
+                                 waiting), and messages to it past event_queue_bytes are
+                                 dropped by the library (counted, ROSTER_EV_OVERFLOW).
+                                 0 (default): flow control, nothing is dropped: senders wait
+                                 while a receiver is behind (docs/MESSAGING.md) */
 } roster_options;
 
 /* roster_options_init fills opts with defaults. Always call it before setting fields, so
@@ -209,7 +215,10 @@ ROSTER_API const char *roster_default_socket(char *buf, size_t cap);
 ROSTER_API int roster_connect(roster_client **out, const roster_options *opts);
 
 /* roster_close closes the connection; every pid the client owned dies with reason
- * "disconnected" (use roster_pid_close first for reason "normal"). NULL-safe. */
+ * "disconnected" (use roster_pid_close first for reason "normal"). Messages and requests
+ * still queued in the library (pipelined sends and publishes) are written first, waiting
+ * up to options.timeout_ms for the node to take them (it may be slowing this client:
+ * flow control); what it has not taken by then is lost. NULL-safe. */
 ROSTER_API void roster_close(roster_client *c);
 
 /* roster_errdetail returns a description of the last failed call on c ("" if none). The
@@ -679,14 +688,26 @@ ROSTER_API int roster_wait_event(roster_client *c, roster_event *ev, int timeout
 #define ROSTER_PUBLISH_NOWAIT 0x8 /* publish: do not wait for the node (it answers nothing);
                                      *recipients is not filled, errors other than local ones
                                      are not reported (see roster_publish) */
+#define ROSTER_SEND_DROP 0x10 /* send / publish: drop (and count) the message when the
+                                 receiver's mailbox is full, instead of waiting for room
+                                 (flow control, the default; docs/MESSAGING.md) */
 
 /* roster_send sends data to pid `to`. Without ROSTER_SEND_CONFIRM it does not wait and
  * reports no delivery error (like Erlang's send); timeout_ms bounds the wait for the write
  * and, with CONFIRM, for the node's answer. A payload over the node's message limit
  * (learned from roster_status at the client's first message) is ROSTER_ETOOBIG, not sent.
  * `from` may be the zero pid: roster_self(c).
- * Received messages count against options.event_queue_bytes: past it a message is dropped
- * and counted, and one ROSTER_EV_OVERFLOW event with id 0 reports how many (dropped). */
+ * Flow control (the default): while the receiver is behind (its node holds more than a
+ * quarter of --mailbox-bytes unread for it) the message waits on the node and, once this
+ * client has enough messages waiting there, the node stops reading it: roster_send then
+ * waits up to timeout_ms for room (ETIMEDOUT, not sent) or, with timeout_ms 0, returns
+ * ROSTER_EAGAIN at once (not sent). With CONFIRM the answer comes when the message is
+ * written to the receiver (ENOPROC if it died first; with timeout_ms 0, EAGAIN instead of
+ * waiting). ROSTER_SEND_DROP (or options.drop_messages) drops instead, as before.
+ * Received messages count against options.event_queue_bytes: past it the library stops
+ * reading messages from the node (which then slows their senders); with
+ * options.drop_messages a message past it is dropped and counted, and one
+ * ROSTER_EV_OVERFLOW event with id 0 reports how many (dropped). */
 ROSTER_API int roster_send(roster_client *c, roster_pid from, roster_pid to, const void *data,
                            size_t len, unsigned flags, int timeout_ms);
 /* roster_send_name sends to the pid holding name in scope (resolved on the local node). */
@@ -699,7 +720,10 @@ ROSTER_API int roster_send_name(roster_client *c, roster_pid from, const char *s
  * queues it, like roster_send; NOFLUSH without NOWAIT is EINVAL) and returns without an answer from the node: *recipients is
  * set to 0, not to the number of members, and a publish the node refuses (sender not a live
  * pid, no such scope, over the node's limit) is dropped and counted (roster_status
- * messages_dropped), like a send without ROSTER_SEND_CONFIRM. */
+ * messages_dropped), like a send without ROSTER_SEND_CONFIRM. recipients == NULL is the
+ * same as ROSTER_PUBLISH_NOWAIT: a plain loop of publishes is pipelined, and only a caller
+ * that asks for the count waits for the node. Flow control and ROSTER_SEND_DROP apply as
+ * for roster_send, per receiving client. */
 ROSTER_API int roster_publish(roster_client *c, roster_pid from, const char *scope,
                               const void *group, size_t group_len, const void *data,
                               size_t len, unsigned flags, size_t *recipients, int timeout_ms);

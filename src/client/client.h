@@ -140,6 +140,8 @@ struct roster_client {
     struct rs_msg head;
     int head_valid;
     int group_messages;   /* options.group_messages */
+    int drop_messages;    /* options.drop_messages: no flow control (msg.c, events.c) */
+    int close_ms;         /* options.timeout_ms: roster_close's wait for queued output */
     struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
     size_t n_ovf, cap_ovf;
     uint32_t next_internal;

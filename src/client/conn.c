@@ -276,6 +276,8 @@ int roster_connect(roster_client **out, const roster_options *opts)
     if (opts->event_queue_bytes)
         c->evq_max = opts->event_queue_bytes;
     c->group_messages = opts->group_messages != 0;
+    c->drop_messages = opts->drop_messages != 0;
+    c->close_ms = opts->timeout_ms;
     char path[512];
     const char *sp = opts->socket_path;
     if (!sp || !*sp)
@@ -366,8 +368,12 @@ void roster_close(roster_client *c)
 {
     if (!c)
         return;
-    if (!c->dead && c->out.len > c->out_off)
-        rs_client_write(c); /* best effort: queued pipelined requests */
+    if (!c->dead && c->out.len > c->out_off) {
+        /* Pipelined messages are the caller's sends: they go out before the pids die
+         * (the node may be slowing us, so this can wait, up to the client's timeout). */
+        size_t zero = 0;
+        rs_client_wait(c, rs_client_out_below, &zero, rs_client_deadline(c->close_ms));
+    }
     client_free(c);
 }
 

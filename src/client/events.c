@@ -93,6 +93,10 @@ static int bounded_message(roster_client *c, size_t n, uint64_t pids)
      * larger than a small bound, and would otherwise never get through. */
     if (c->evq.len - c->evq_off + n <= c->evq_max || c->evq_off == c->evq.len)
         return 0;
+    /* Flow control: a frame read is kept; the library stops reading instead (io.c) and
+     * the node slows the senders. */
+    if (!c->drop_messages)
+        return 0;
     c->msgs_dropped += pids; /* one frame may carry a publish to several of our pids */
     if (c->msg_marker)
         return 1;

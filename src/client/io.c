@@ -278,7 +278,11 @@ int rs_client_out_drain(roster_client *c, int64_t deadline, int read_too)
     int r = rs_client_write(c);
     if (r)
         return r;
-    if (read_too || c->out_off < c->out.len || ++c->drains_unread >= RS_CLIENT_READ_EVERY) {
+    /* Flow control: past options.event_queue_bytes of untaken events a sender's drain
+     * leaves the node's messages where they are (blocking waits still read). */
+    int full = !c->drop_messages && c->evq.len - c->evq_off >= c->evq_max;
+    if (!full &&
+        (read_too || c->out_off < c->out.len || ++c->drains_unread >= RS_CLIENT_READ_EVERY)) {
         c->drains_unread = 0;
         if ((r = read_burst(c)) < 0)
             return r;

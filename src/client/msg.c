@@ -16,7 +16,8 @@
 #include "client/client.h"
 
 static_assert(ROSTER_PUBLISH_NOWAIT == RS_PUBLISH_NOWAIT &&
-                  ROSTER_PUBLISH_LOCAL == RS_PUBLISH_LOCAL && ROSTER_SEND_CONFIRM == RS_SEND_CONFIRM,
+                  ROSTER_PUBLISH_LOCAL == RS_PUBLISH_LOCAL &&
+                  ROSTER_SEND_CONFIRM == RS_SEND_CONFIRM && ROSTER_SEND_DROP == RS_SEND_DROP,
               "the library's message flags are the wire's");
 
 /* The node stops a multi-call at its timeout and then answers; the library waits this much
@@ -52,6 +53,31 @@ static int check_from(roster_client *c, roster_pid from, uint64_t *serial)
     return 0;
 }
 
+/* make_room makes sure a frame of `need` bytes can be queued without passing
+ * RS_CLIENT_OUT_HIGH, waiting (up to timeout_ms; 0: not at all, ROSTER_EAGAIN) until the
+ * queue of unwritten frames is below half of it. A queue that large means the node stopped
+ * reading us (flow control: a receiver of ours is behind), so the message is not queued at
+ * all unless there is room: an error always means "not sent". */
+static int make_room(roster_client *c, size_t need, int timeout_ms)
+{
+    int r = rs_client_write(c);
+    size_t queued = c->out.len - c->out_off;
+    if (r || queued == 0 || queued + need <= RS_CLIENT_OUT_HIGH)
+        return r;
+    if (timeout_ms == 0)
+        return rs_client_fail(c, ROSTER_EAGAIN, "not sent: the node is not taking this "
+                              "client's messages (a receiver is behind: flow control)");
+    size_t low = RS_CLIENT_OUT_HIGH / 2;
+    if (need >= low)
+        low = 0;
+    r = rs_client_wait(c, rs_client_out_below, &low, rs_client_deadline(timeout_ms));
+    if (r == ROSTER_ETIMEDOUT)
+        return rs_client_fail(c, r, "not sent: the node took none of this client's queued "
+                              "messages within %d ms (a receiver is behind: flow control)",
+                              timeout_ms);
+    return r;
+}
+
 /* post queues m (a frame the node does not answer) and writes it unless noflush, or writes
  * the queue once it is large. */
 static int post(roster_client *c, struct rs_msg *m, int noflush, int timeout_ms)
@@ -60,6 +86,8 @@ static int post(roster_client *c, struct rs_msg *m, int noflush, int timeout_ms)
     m->req_id = 0;
     int r = rs_client_check_frame(c, m);
     if (r)
+        return r;
+    if ((r = make_room(c, rs_wire_size(m), timeout_ms)))
         return r;
     if (rs_wire_encode(&c->out, m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the message");
@@ -100,12 +128,18 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
     int r = check_payload(c, data, len);
     if (r)
         return r;
-    if (flags & ~(unsigned)(ROSTER_SEND_CONFIRM | ROSTER_SEND_NOFLUSH))
+    if (flags & ~(unsigned)(ROSTER_SEND_CONFIRM | ROSTER_SEND_NOFLUSH | ROSTER_SEND_DROP))
         return rs_client_fail(c, ROSTER_EINVAL, "unknown send flags 0x%x", flags);
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_SEND;
-    rs_msg_send_flags_set(&m, flags & ROSTER_SEND_CONFIRM);
+    uint32_t wire = flags & (ROSTER_SEND_CONFIRM | ROSTER_SEND_DROP);
+    if (c->drop_messages)
+        wire |= RS_SEND_DROP;
+    /* a confirmed send that would not wait: the node answers EAGAIN instead of holding it */
+    if ((flags & ROSTER_SEND_CONFIRM) && timeout_ms == 0)
+        wire |= RS_SEND_NOWAIT;
+    rs_msg_send_flags_set(&m, wire);
     uint64_t serial = 0;
     if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
@@ -144,15 +178,22 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     int r = check_payload(c, data, len);
     if (r)
         return r;
-    if (flags & ~(unsigned)(ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT | ROSTER_SEND_NOFLUSH))
+    if (flags & ~(unsigned)(ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT | ROSTER_SEND_NOFLUSH |
+                            ROSTER_SEND_DROP))
         return rs_client_fail(c, ROSTER_EINVAL, "unknown publish flags 0x%x", flags);
-    if ((flags & ROSTER_SEND_NOFLUSH) && !(flags & ROSTER_PUBLISH_NOWAIT))
+    if ((flags & ROSTER_SEND_NOFLUSH) && !(flags & ROSTER_PUBLISH_NOWAIT) && recipients)
         return rs_client_fail(c, ROSTER_EINVAL, "ROSTER_SEND_NOFLUSH needs "
                                                 "ROSTER_PUBLISH_NOWAIT on a publish");
+    /* Nobody asked for the count: pipelined, like a send (no round trip per publish). */
+    if (!recipients)
+        flags |= ROSTER_PUBLISH_NOWAIT;
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_PUBLISH;
-    rs_msg_publish_flags_set(&m, flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT));
+    uint32_t wire = flags & (ROSTER_PUBLISH_LOCAL | ROSTER_PUBLISH_NOWAIT | ROSTER_SEND_DROP);
+    if (c->drop_messages)
+        wire |= RS_SEND_DROP;
+    rs_msg_publish_flags_set(&m, wire);
     uint64_t serial = 0;
     if ((r = check_from(c, from, &serial)) || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, group, group_len, "group")))

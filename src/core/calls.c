@@ -17,6 +17,7 @@
 
 #include "core/calls.h"
 #include "core/cluster.h"
+#include "core/flow.h"
 #include "core/members.h"
 #include "core/output.h"
 #include "core/pids.h"
@@ -376,16 +377,19 @@ void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_m
     if (scope.len)
         key = rs_msg_call_name(req);
     struct rs_bytes payload = rs_msg_call_payload(req);
+    /* A call waits for room like a send (it keeps its place behind held messages); its
+     * deadline still runs. */
+    struct rs_flow_from f = {.sender = cl};
     if (local) {
         attach_proc(s, local);
         st = rs_route_deliver(c, local, RS_MSGK_CALL, rs_pids_of(c, from), rs_bytes_node(c),
-                              scope, key, payload, s->ref);
+                              scope, key, payload, s->ref, &f);
     } else {
         attach_node(s, node);
         st = rs_route_forward(c, node, RS_MSGK_CALL, from->serial, to, scope, key, payload,
-                              s->ref);
+                              s->ref, &f);
     }
-    if (st != 0) {
+    if (st != 0 && st != RS_FLOW_HELD) {
         rs_out_error(c, cl, req, st, "%s", status_detail(st));
         call_free(c, x);
     }
@@ -429,16 +433,17 @@ void rs_calls_on_multi(struct rs_core *c, struct rs_client *cl, const struct rs_
         if (slot_add(c, s) != 0)
             continue;
         int st;
+        struct rs_flow_from f = {.sender = cl};
         if (p->client) {
             attach_proc(s, p);
             st = rs_route_deliver(c, p, RS_MSGK_MULTI_CALL, fpid, rs_bytes_node(c), sname,
-                                  group, payload, s->ref);
+                                  group, payload, s->ref, &f);
         } else {
             attach_node(s, p->node);
             st = rs_route_forward(c, p->node, RS_MSGK_MULTI_CALL, from->serial, s->pid,
-                                  sname, group, payload, s->ref);
+                                  sname, group, payload, s->ref, &f);
         }
-        if (st != 0) {
+        if (st != 0 && st != RS_FLOW_HELD) {
             slot_detach(c, s);
             continue;
         }
@@ -534,10 +539,11 @@ void rs_calls_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_ms
     n->n_px++;
     r->n_px++;
     struct rs_pid from = {n->inc, rs_msg_p_send_from(m)};
+    struct rs_flow_from f = {.origin = n->inc};
     int st = rs_route_deliver(c, to, rs_msg_p_send_kind(m), from,
                               rs_bytes_of(n->name, n->name_len), m->scope, rs_msg_p_send_name(m),
-                              rs_msg_p_send_payload(m), s->ref);
-    if (st != 0)
+                              rs_msg_p_send_payload(m), s->ref, &f);
+    if (st != 0 && st != RS_FLOW_HELD)
         proxy_fail(c, s, st); /* mailbox full, too big, closing: the caller fails at once */
 }
 

@@ -14,6 +14,7 @@
 #include "core/calls.h"
 #include "core/cluster.h"
 #include "core/events.h"
+#include "core/flow.h"
 #include "core/monitors.h"
 #include "core/nodes.h"
 #include "core/notices.h"
@@ -157,6 +158,7 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
     rs_repl_drop(c, n, NULL, ROSTER_REASON_NODE_DOWN);
     rs_notices_node_down(c, n);
     rs_calls_node_down(c, n);
+    rs_flow_node_down(c, n);
     while (n->pmons)
         rs_pmons_free(c, n->pmons);
     for (struct rs_pscope *x = n->scopes; x; x = x->next) {
@@ -407,6 +409,8 @@ int rs_cluster_on_flushed(struct rs_core *c, uint64_t conn, uint64_t nbytes)
     if (n->conn == conn)
         n->unread = nbytes >= n->unread ? 0 : n->unread - nbytes;
     n->bytes_out += nbytes;
+    if (n->park.head)
+        rs_flow_peer_flushed(c, n);
     return 1;
 }
 

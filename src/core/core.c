@@ -11,6 +11,7 @@
 #include "core/cas.h"
 #include "core/cluster.h"
 #include "core/core.h"
+#include "core/flow.h"
 #include "core/groups.h"
 #include "core/life.h"
 #include "core/monitor.h"
@@ -236,6 +237,7 @@ static void on_gone(struct rs_core *c, uint64_t conn)
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d) disconnected, %u pid(s) die",
                (unsigned long long)conn, cl->name, (int)cl->os_pid, (unsigned)cl->n_pids);
     /* Its own calls, subscriptions and monitors go first: nothing more is sent to it. */
+    rs_flow_client_gone(c, cl);
     rs_calls_drop_client(c, cl);
     for (struct rs_sub *s = cl->subs; s; s = s->cnext)
         rs_strong_sub_gone(c, s);
@@ -261,6 +263,8 @@ static void on_flushed(struct rs_core *c, uint64_t conn, uint64_t n)
     cl->snap_unread = n >= cl->snap_unread ? 0 : cl->snap_unread - n;
     if (cl->snap_unread > cl->unread)
         cl->snap_unread = cl->unread;
+    if (cl->park.head)
+        rs_flow_client_flushed(c, cl);
 }
 
 /* --- requests ----------------------------------------------------------------------- */
@@ -333,6 +337,10 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"scopes", c->scopes.n},
         {"messages_delivered", c->route.delivered},
         {"messages_dropped", c->route.dropped},
+        {"messages_held", c->route.held_msgs},
+        {"messages_held_bytes", c->route.held_bytes},
+        {"messages_held_total", c->route.held_total},
+        {"senders_paused", c->route.paused},
         {"requests", c->n_requests},
         {"events_sent", c->n_events_sent},
         {"subscription_overflows", c->n_sub_overflows},

@@ -138,6 +138,9 @@ enum rs_output_kind {
     RS_OUT_KV_CANCEL = 7, /* strong scopes (contract): cancel the stream started as kv_id */
     RS_OUT_SHM_FD = 8,    /* conn: pass the region's fd with the next bytes written to it
                              (SCM_RIGHTS); comes right before the HELLO reply's SEND */
+    RS_OUT_PAUSE = 9,     /* flow control: stop reading client conn (its messages are held
+                             for slow receivers); frames already read are still applied */
+    RS_OUT_RESUME = 10,   /* flow control: read conn again */
 };
 
 struct rs_output {

@@ -59,6 +59,23 @@ struct rs_kv;
 struct rs_kscope;
 struct rs_shm_writer;
 
+/* Flow control (flow.c): a message held back, in its target's FIFO and (when a local
+ * client sent it) on that sender's list. frame is the encoded frame to write later. */
+struct rs_parked {
+    struct rs_parked *next;          /* target FIFO */
+    struct rs_parked *sprev, *snext; /* sender's list */
+    struct rs_client *sender;        /* charged for it (NULL: from a peer, or sender gone) */
+    uint64_t origin;                 /* incarnation of the node it came from (0: local) */
+    uint32_t confirm_req;            /* a confirmed SEND's request id, answered on delivery */
+    uint32_t pids;                   /* receivers it names (a publish frame names several) */
+    uint32_t len;
+    uint8_t frame[];
+};
+struct rs_park {
+    struct rs_parked *head, *tail;
+    uint64_t bytes;
+};
+
 struct rs_client {
     uint64_t conn;
     uint64_t unread;     /* bytes emitted in SENDs minus bytes reported flushed */
@@ -83,6 +100,13 @@ struct rs_client {
     uint32_t n_kv;        /* its strong-scope operations waiting on etcd (strong.c) */
     uint64_t fan_stamp; /* publish fan-out (route.c): == route.fan_stamp while grouping */
     uint32_t fan_slot;
+    /* flow control (flow.c): messages held for it while its unread output is above the
+     * high-water mark; messages it sent that are held anywhere, their bytes, and whether
+     * the shell was told to stop reading it */
+    struct rs_park park;
+    struct rs_parked *held;
+    uint64_t held_bytes;
+    int paused;
     char name[RS_CLIENT_NAME_MAX + 1];
     int64_t kv_acked;     /* strong scopes: the newest etcd revision of a write acknowledged
                              to it before the local copy had it (its stale reads wait for it) */
@@ -210,6 +234,12 @@ struct rs_node {
     uint32_t n_rmons;
     uint32_t n_pmons;
     uint64_t unread;          /* bytes sent on conn minus bytes reported flushed */
+    /* flow control (flow.c): messages to it held here; it asked us to pause (P_FLOW);
+     * bytes it sent that are held here, and whether we asked it to pause */
+    struct rs_park park;
+    int flow_paused;
+    uint64_t held_from;
+    int flow_asked;
     int overflow;             /* unread passed outbuf_max: declared down at the apply's end */
     struct rs_pscope *scopes; /* scopes it joined */
     struct rs_pscope *down_scopes; /* DOWN: the scopes it had joined (NODES of a scope lists
@@ -289,6 +319,10 @@ struct rs_route {
     size_t px_max;           /* proxies per origin node (0: RS_CALL_PROXIES_PER_NODE) */
     uint64_t delivered;      /* messages delivered to local pids */
     uint64_t dropped;        /* messages dropped: mailbox full, too big, link full */
+    /* flow control (flow.c): messages held now and their bytes; messages ever held;
+     * senders paused now */
+    uint64_t held_msgs, held_bytes, held_total;
+    uint64_t paused;
     /* publish fan-out scratch (route.c), grown to the largest local fan-out, freed with
      * the core: the receiving clients, and their member serials grouped by client */
     struct rs_fan_client *fan;

@@ -322,3 +322,59 @@ void rs_out_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
         c->peer_overflow = 1;
     }
 }
+
+/* --- flow control (flow.c): frames encoded when they were held --------------------------- */
+
+/* send_bytes appends p to the arena as (part of) a SEND to conn; returns len or 0. */
+static size_t send_bytes(struct rs_core *c, uint64_t conn, const uint8_t *p, size_t len)
+{
+    struct rs_outputs *o = c->out;
+    size_t off = o->bytes.len;
+    if (rs_buf_append(&o->bytes, p, len) != 0) {
+        c->oom = 1;
+        return 0;
+    }
+    if (o->n) {
+        struct rs_output *last = &o->v[o->n - 1];
+        if (last->kind == RS_OUT_SEND && last->conn == conn && last->off + last->len == off) {
+            last->len += len;
+            return len;
+        }
+    }
+    if (push(c, RS_OUT_SEND, 0, conn, off, len) != 0) {
+        o->bytes.len = off;
+        return 0;
+    }
+    return len;
+}
+
+int rs_out_bytes(struct rs_core *c, struct rs_client *cl, const uint8_t *p, size_t len)
+{
+    if (cl->closing)
+        return 0;
+    if (!send_bytes(c, cl->conn, p, len))
+        return -1;
+    cl->unread += len;
+    if (cl->unread > c->lim.outbuf_max)
+        rs_out_close(c, cl, "unread output above %u bytes (client not reading its replies)",
+                     c->lim.outbuf_max);
+    return 0;
+}
+
+void rs_out_peer_bytes(struct rs_core *c, struct rs_node *n, const uint8_t *p, size_t len)
+{
+    if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
+        return;
+    if (!send_bytes(c, n->conn, p, len))
+        return;
+    n->unread += len;
+    if (n->unread > c->lim.outbuf_max) {
+        n->overflow = 1;
+        c->peer_overflow = 1;
+    }
+}
+
+int rs_out_flow(struct rs_core *c, uint64_t conn, int pause)
+{
+    return push(c, pause ? RS_OUT_PAUSE : RS_OUT_RESUME, 0, conn, 0, 0);
+}

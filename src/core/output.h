@@ -47,5 +47,11 @@ const char *rs_fmt_pid(char *buf, struct rs_pid pid);
 /* rs_out_peer sends m on up node n's connection; a node whose unread output passes
  * outbuf_max is marked to be declared down at the end of the apply (cluster.c). */
 void rs_out_peer(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* Flow control (flow.c): rs_out_bytes writes an already encoded frame to cl (counted in its
+ * unread like rs_out_frame), rs_out_peer_bytes to up node n's link; rs_out_flow asks the
+ * shell to stop (pause 1) or resume (0) reading conn. */
+int rs_out_bytes(struct rs_core *c, struct rs_client *cl, const uint8_t *p, size_t len);
+void rs_out_peer_bytes(struct rs_core *c, struct rs_node *n, const uint8_t *p, size_t len);
+int rs_out_flow(struct rs_core *c, uint64_t conn, int pause);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/cluster.h"
+#include "core/flow.h"
 #include "core/members.h"
 #include "core/names.h"
 #include "core/nodes.h"
@@ -62,9 +63,11 @@ static void message_frame(struct rs_msg *m, uint32_t kind, uint64_t to, struct r
     rs_msg_message_payload_set(m, payload);
 }
 
+static const struct rs_flow_from no_sender;
+
 int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struct rs_pid from,
                      struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
-                     struct rs_bytes payload, uint64_t ref)
+                     struct rs_bytes payload, uint64_t ref, const struct rs_flow_from *f)
 {
     struct rs_client *cl = to->client;
     if (cl->closing) {
@@ -78,14 +81,7 @@ int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struc
         c->route.dropped++;
         return ROSTER_ETOOBIG;
     }
-    if (cl->unread + size > c->lim.mailbox_bytes) {
-        c->route.dropped++;
-        return ROSTER_EAGAIN;
-    }
-    if (rs_out_frame(c, cl, &m) != 0)
-        return ROSTER_ENOMEM;
-    c->route.delivered++;
-    return 0;
+    return rs_flow_client_put(c, cl, &m, 1, f ? f : &no_sender);
 }
 
 /* deliver_many sends one MESSAGE of kind PUBLISH to n >= 1 pids of client cl: serials[0] in
@@ -95,7 +91,8 @@ int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struc
  * counted). Returns the number of pids delivered. */
 static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint64_t *serials,
                              size_t n, struct rs_pid from, struct rs_bytes from_node,
-                             struct rs_bytes scope, struct rs_bytes key, struct rs_bytes payload)
+                             struct rs_bytes scope, struct rs_bytes key, struct rs_bytes payload,
+                             const struct rs_flow_from *f)
 {
     if (cl->closing) {
         c->route.dropped += n;
@@ -113,7 +110,20 @@ static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint
         per = RS_MSG_TARGETS_MAX;
     uint64_t sent = 0;
     size_t i = 0;
-    while (i < n) {
+    /* Flow control (the default): frames of at most `per` pids, each written or held. */
+    while (!f->drop && i < n) {
+        if (cl->closing)
+            break;
+        size_t k = n - i < per ? n - i : per;
+        rs_msg_message_set_receivers(&m, c->route.fan_prev, serials + i, k);
+        int st = rs_flow_client_put(c, cl, &m, (uint32_t)k, f);
+        if (st == 0 || st == RS_FLOW_HELD)
+            sent += k;
+        i += k;
+    }
+    /* A dropping sender: cut to the room left in the mailbox, drop the rest (and anything
+     * that would overtake held messages). */
+    while (f->drop && i < n && !cl->park.head) {
         /* the client may have been closed by the previous frame (its output bound) */
         uint64_t room = cl->unread < c->lim.mailbox_bytes ? c->lim.mailbox_bytes - cl->unread : 0;
         if (cl->closing || room < base)
@@ -164,7 +174,7 @@ static int fan_reserve(struct rs_core *c, size_t n)
  * by the very list it then walks. */
 static uint64_t fan_local(struct rs_core *c, struct rs_group *g, struct rs_pid from,
                           struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
-                          struct rs_bytes payload)
+                          struct rs_bytes payload, const struct rs_flow_from *f)
 {
     uint64_t sent = 0;
     size_t n_local = 0;
@@ -176,10 +186,11 @@ static uint64_t fan_local(struct rs_core *c, struct rs_group *g, struct rs_pid f
     if (fan_reserve(c, n_local) != 0) {
         c->oom = oom_before; /* handled here: the slow path needs no scratch */
         for (struct rs_member *m = g->members; m; m = m->gnext)
-            if (m->proc->client &&
-                rs_route_deliver(c, m->proc, RS_MSGK_PUBLISH, from, from_node, scope, key,
-                                 payload, 0) == 0)
-                sent++;
+            if (m->proc->client) {
+                int st = rs_route_deliver(c, m->proc, RS_MSGK_PUBLISH, from, from_node, scope,
+                                          key, payload, 0, f);
+                sent += st == 0 || st == RS_FLOW_HELD;
+            }
         return sent;
     }
     struct rs_route *r = &c->route;
@@ -207,25 +218,21 @@ static uint64_t fan_local(struct rs_core *c, struct rs_group *g, struct rs_pid f
         struct rs_client *cl = m->proc->client;
         if (!cl)
             continue;
-        struct rs_fan_client *f = &r->fan[cl->fan_slot];
-        r->fan_serials[f->at + f->n++] = m->proc->serial;
+        struct rs_fan_client *fc = &r->fan[cl->fan_slot];
+        r->fan_serials[fc->at + fc->n++] = m->proc->serial;
     }
     for (size_t i = 0; i < nc; i++)
         sent += deliver_many(c, r->fan[i].cl, r->fan_serials + r->fan[i].at, r->fan[i].n, from,
-                             from_node, scope, key, payload);
+                             from_node, scope, key, payload, f);
     return sent;
 }
 
-/* The link to n is bounded like a mailbox: a flood toward a slow node drops messages
- * instead of passing outbuf_max (which would declare the node down). */
-static int link_full(const struct rs_core *c, const struct rs_node *n, size_t size)
-{
-    return n->unread + size > c->lim.mailbox_bytes;
-}
-
+/* The link to n is bounded like a mailbox (flow.c): a flood toward a slow node is held
+ * and its senders slowed (or dropped, when they chose that) instead of passing outbuf_max
+ * (which would declare the node down). */
 int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64_t from_serial,
                      struct rs_pid to, struct rs_bytes scope, struct rs_bytes key,
-                     struct rs_bytes payload, uint64_t ref)
+                     struct rs_bytes payload, uint64_t ref, const struct rs_flow_from *f)
 {
     if (!n || n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
         return ROSTER_ENOPROC;
@@ -244,12 +251,7 @@ int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64
         c->route.dropped++;
         return ROSTER_ETOOBIG;
     }
-    if (link_full(c, n, size)) {
-        c->route.dropped++;
-        return ROSTER_EAGAIN;
-    }
-    rs_out_peer(c, n, &m);
-    return 0;
+    return rs_flow_peer_put(c, n, &m, 1, f ? f : &no_sender);
 }
 
 struct rs_proc *rs_route_sender(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -307,7 +309,12 @@ static const char *send_detail(int status)
 
 void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
 {
-    int confirm = (rs_msg_send_flags(req) & RS_SEND_CONFIRM) != 0;
+    uint32_t flags = rs_msg_send_flags(req);
+    int confirm = (flags & RS_SEND_CONFIRM) != 0;
+    struct rs_flow_from f = {.sender = cl,
+                             .confirm_req = confirm ? req->req_id : 0,
+                             .drop = (flags & RS_SEND_DROP) != 0,
+                             .nowait = confirm && (flags & RS_SEND_NOWAIT) != 0};
     int st;
     struct rs_proc *from = rs_route_sender(c, cl, req);
     if (!from) {
@@ -330,12 +337,13 @@ void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_m
         struct rs_bytes payload = rs_msg_send_payload(req);
         if (st == 0 && local)
             st = rs_route_deliver(c, local, RS_MSGK_SEND, rs_pids_of(c, from),
-                                  rs_bytes_node(c), scope, key, payload, 0);
+                                  rs_bytes_node(c), scope, key, payload, 0, &f);
         else if (st == 0)
             st = rs_route_forward(c, node, RS_MSGK_SEND, from->serial, to, scope, key,
-                                  payload, 0);
+                                  payload, 0, &f);
     }
-    if (!confirm || st == ROSTER_ENOMEM)
+    /* held: a confirmed send is answered when its message is written (flow.c) */
+    if (!confirm || st == ROSTER_ENOMEM || st == RS_FLOW_HELD)
         return;
     if (st == 0)
         rs_out_ok(c, cl, req);
@@ -388,7 +396,7 @@ static size_t pub_nodes(struct rs_core *c, const struct rs_group *g, struct pub_
  * members reached (a node's count when its frame goes out). */
 static uint64_t publish_remote(struct rs_core *c, const struct pub_node *nodes, size_t nn,
                                uint64_t from_serial, struct rs_bytes sname,
-                               const struct rs_msg *req)
+                               const struct rs_msg *req, const struct rs_flow_from *f)
 {
     uint64_t sent = 0;
     for (size_t i = 0; i < nn; i++) {
@@ -402,13 +410,13 @@ static uint64_t publish_remote(struct rs_core *c, const struct pub_node *nodes, 
         pm.scope = sname;
         rs_msg_p_publish_group_set(&pm, rs_msg_publish_group(req));
         rs_msg_p_publish_payload_set(&pm, rs_msg_publish_payload(req));
-        size_t size = rs_wire_size(&pm);
-        if (too_big(c, &pm) || link_full(c, n, size)) {
+        if (too_big(c, &pm)) {
             c->route.dropped++;
             continue;
         }
-        rs_out_peer(c, n, &pm);
-        sent += nodes[i].members;
+        int st = rs_flow_peer_put(c, n, &pm, (uint32_t)nodes[i].members, f);
+        if (st == 0 || st == RS_FLOW_HELD)
+            sent += nodes[i].members;
     }
     return sent;
 }
@@ -420,6 +428,7 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
 {
     uint32_t flags = rs_msg_publish_flags(req);
     int nowait = (flags & RS_PUBLISH_NOWAIT) != 0;
+    struct rs_flow_from f = {.sender = cl, .drop = (flags & RS_SEND_DROP) != 0};
     struct rs_bytes group = rs_msg_publish_group(req), payload = rs_msg_publish_payload(req);
     struct rs_proc *from = rs_route_sender(c, cl, req);
     if (!from) {
@@ -449,8 +458,9 @@ void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct r
     struct rs_bytes sname = rs_bytes_of(s->name, s->name_len);
     uint64_t sent = 0;
     if (g)
-        sent += fan_local(c, g, rs_pids_of(c, from), rs_bytes_node(c), sname, group, payload);
-    sent += publish_remote(c, nodes, nn, from->serial, sname, req);
+        sent += fan_local(c, g, rs_pids_of(c, from), rs_bytes_node(c), sname, group, payload,
+                          &f);
+    sent += publish_remote(c, nodes, nn, from->serial, sname, req, &f);
     if (nodes != small)
         rs_free(nodes);
     if (nowait)
@@ -488,8 +498,9 @@ void rs_route_on_p_send(struct rs_core *c, struct rs_node *n, const struct rs_ms
     if (!to)
         return;
     struct rs_pid from = {n->inc, rs_msg_p_send_from(m)};
+    struct rs_flow_from f = {.origin = n->inc};
     rs_route_deliver(c, to, rs_msg_p_send_kind(m), from, rs_bytes_of(n->name, n->name_len),
-                     m->scope, rs_msg_p_send_name(m), rs_msg_p_send_payload(m), 0);
+                     m->scope, rs_msg_p_send_name(m), rs_msg_p_send_payload(m), 0, &f);
 }
 
 void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
@@ -507,6 +518,7 @@ void rs_route_on_p_publish(struct rs_core *c, struct rs_node *n, const struct rs
     if (!g)
         return;
     struct rs_pid from = {n->inc, from_serial};
+    struct rs_flow_from f = {.origin = n->inc};
     fan_local(c, g, from, rs_bytes_of(n->name, n->name_len), m->scope, group,
-              rs_msg_p_publish_payload(m));
+              rs_msg_p_publish_payload(m), &f);
 }

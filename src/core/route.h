@@ -10,17 +10,20 @@ void rs_route_init(struct rs_core *c);
 void rs_route_free(struct rs_core *c);
 void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
 void rs_route_on_publish(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req);
-/* rs_route_deliver sends one MESSAGE to local pid to: 0, ROSTER_EAGAIN (mailbox full),
- * ROSTER_ETOOBIG (frame too big) or ROSTER_ENOPROC (its client is closing); drops are
- * counted. */
+struct rs_flow_from;
+/* rs_route_deliver sends one MESSAGE to local pid to under flow control (flow.c; f: who
+ * sent it, NULL: nobody to slow): 0, RS_FLOW_HELD (held until the receiver has room),
+ * ROSTER_EAGAIN (mailbox full and f->drop), ROSTER_ETOOBIG (frame too big) or
+ * ROSTER_ENOPROC (its client is closing); drops are counted. */
 int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struct rs_pid from,
                      struct rs_bytes from_node, struct rs_bytes scope, struct rs_bytes key,
-                     struct rs_bytes payload, uint64_t ref);
-/* rs_route_forward sends P_SEND to up node n: 0, ROSTER_EAGAIN (link full, counted),
- * ROSTER_ETOOBIG (frame too big, counted) or ROSTER_ENOPROC (node not up). */
+                     struct rs_bytes payload, uint64_t ref, const struct rs_flow_from *f);
+/* rs_route_forward sends P_SEND to up node n: 0, RS_FLOW_HELD (held until the link has
+ * room), ROSTER_EAGAIN (link full and f->drop, counted), ROSTER_ETOOBIG (frame too big,
+ * counted) or ROSTER_ENOPROC (node not up). */
 int rs_route_forward(struct rs_core *c, struct rs_node *n, uint32_t kind, uint64_t from_serial,
                      struct rs_pid to, struct rs_bytes scope, struct rs_bytes key,
-                     struct rs_bytes payload, uint64_t ref);
+                     struct rs_bytes payload, uint64_t ref, const struct rs_flow_from *f);
 /* rs_route_resolve finds the target of a SEND / CALL: *local for a live local pid, else
  * *node for a pid of an up node (that node decides whether it is alive); *to is the pid.
  * 0, ROSTER_ENOPROC, ROSTER_ENOTFOUND (name not registered) or ROSTER_ENOSCOPE. *scope is

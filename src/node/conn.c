@@ -412,7 +412,8 @@ void rs_conn_pump(struct rs_conn *c, int fresh)
         rsd_fair_defer(c); /* the rest waits for its next turn, unread */
     } else if (c->deferred) {
         c->deferred = 0;
-        rs_conn_start_reading(c);
+        if (!c->flow_paused) /* flow control resumes it (rs_conn_flow) */
+            rs_conn_start_reading(c);
     }
     keep_partial(c, fresh || frames > 0);
 }
@@ -486,6 +487,24 @@ void rs_conn_start_reading(struct rs_conn *c)
     }
 }
 
+void rs_conn_flow(struct rs_conn *c, int pause)
+{
+    if (c->closing || c->close_requested || c->flow_paused == (pause != 0))
+        return;
+    c->flow_paused = pause != 0;
+    if (pause) {
+        uv_read_stop(&c->h.stream);
+        return;
+    }
+    /* the time spent paused is ours, not a stall of the client's frame */
+    c->partial_since = rsd_now(c->node);
+    if (c->deferred)
+        return; /* its fair turn comes first (fair.c), and starts reading after it */
+    /* called while outputs are delivered: a failure may only request the close */
+    if (uv_read_start(&c->h.stream, on_alloc, on_read) < 0)
+        rs_conn_request_close(c, RS_LOG_WARN, "cannot read", 11);
+}
+
 void rs_conn_check_stalls(struct rsd *n)
 {
     uint64_t now = rsd_now(n);
@@ -494,7 +513,7 @@ void rs_conn_check_stalls(struct rsd *n)
     while (l != &n->partial) {
         struct rs_link *next = l->next;
         struct rs_conn *c = RS_CONTAINER(l, struct rs_conn, partial_link);
-        if (now - c->partial_since >= limit) {
+        if (!c->flow_paused && now - c->partial_since >= limit) {
             char why[128];
             snprintf(why, sizeof why,
                      "stalled: incomplete frame for %llu ms (%zu bytes buffered, limit %llu ms)",

@@ -46,6 +46,7 @@ struct rs_conn {
     uint8_t close_requested; /* close once pending output is written (or cannot be) */
     uint8_t closing;         /* uv_close called, CLIENT_GONE fed */
     uint8_t pass_shm;        /* the next bytes written carry the region's fd (shm.c) */
+    uint8_t flow_paused;     /* flow control: not read until the core resumes it (flow.c) */
     int close_level;
     char close_reason[160];
     /* fairness (fair.c): waiting for a turn (reading paused), its rate tokens */
@@ -65,6 +66,9 @@ void rs_conn_start_reading(struct rs_conn *c);
 /* rs_conn_pump applies the frames c's reader holds, as many as its turn allows (fair.h),
  * then reads again, or waits for its next turn. fresh: the bytes just arrived. */
 void rs_conn_pump(struct rs_conn *c, int fresh);
+/* rs_conn_flow pauses (1) or resumes (0) reading c for flow control: a paused client's
+ * socket fills and its library's sends wait, the node goes on with everyone else. */
+void rs_conn_flow(struct rs_conn *c, int pause);
 /* rs_conn_free_cb is the uv_close callback that frees a conn. */
 void rs_conn_free_cb(uv_handle_t *h);
 struct rs_conn *rs_conn_find(struct rsd *n, uint64_t id);

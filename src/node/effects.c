@@ -89,6 +89,13 @@ static void deliver(struct rsd *n)
                 c->pass_shm = 1; /* the HELLO reply's SEND follows */
             break;
         }
+        case RS_OUT_PAUSE:
+        case RS_OUT_RESUME: {
+            struct rs_conn *c = rs_conn_find(n, out->conn);
+            if (c)
+                rs_conn_flow(c, out->kind == RS_OUT_PAUSE);
+            break;
+        }
         case RS_OUT_KV:
         case RS_OUT_KV_CANCEL:
             break; /* submitted at apply time (rsd_kv_outputs) */

@@ -95,7 +95,8 @@
       "peer: a message (or call) to a pid or name")                                               \
     X(P_PUBLISH,    77, A|SC|K|M,    0, 0,               "peer: a message to a group")            \
     X(P_REPLY,      78, A2|P|M,      0, 0,               "peer: the reply to a proxied call")     \
-    X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")
+    X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")     \
+    X(P_FLOW,       85, O,           0, 0,               "peer: pause (1) or resume (0) messages")
 
 #define RS_FIELD_MAP(X)                                                                           \
     X(hello_version,            HELLO, req, opts,                                                 \
@@ -334,7 +335,8 @@
     X(p_reply_payload,          P_REPLY, req, meta, "the answer")                                 \
     X(p_noproc_status,          P_NOPROC, req, status, "why the call failed (ROSTER_E*)")         \
     X(p_noproc_call_ref,        P_NOPROC, req, arg2, "the P_SEND's call reference")               \
-    X(p_noproc_to,              P_NOPROC, req, pid,  "the callee")
+    X(p_noproc_to,              P_NOPROC, req, pid,  "the callee")                                \
+    X(p_flow_pause,             P_FLOW, req, opts, "1: stop sending messages to me; 0: go on")
 /* clang-format on */
 
 #endif

@@ -61,7 +61,7 @@ enum rs_msg_type {
 #define RS_MSG_ENUM(name, value, req, item, reply, meaning) RS_MSG_##name = value,
     RS_MSG_MAP(RS_MSG_ENUM)
 #undef RS_MSG_ENUM
-    RS_MSG_TYPE_MAX = RS_MSG_P_NOPROC, /* wire.c checks that no type is above it */
+    RS_MSG_TYPE_MAX = RS_MSG_P_FLOW, /* wire.c checks that no type is above it */
 };
 
 /* First peer frame type: types >= RS_MSG_PEER_MIN only travel between nodes. */
@@ -93,6 +93,8 @@ enum rs_msg_type {
 #define RS_SEND_CONFIRM 0x1u
 #define RS_PUBLISH_LOCAL 0x2u
 #define RS_PUBLISH_NOWAIT 0x8u /* PUBLISH: no reply at all (errors are counted, not sent) */
+#define RS_SEND_DROP 0x10u /* SEND / PUBLISH: drop at a full mailbox instead of waiting */
+#define RS_SEND_NOWAIT 0x20u /* SEND with CONFIRM: answer EAGAIN rather than hold it */
 #define RS_MSGK_SEND 1u
 #define RS_MSGK_PUBLISH 2u
 #define RS_MSGK_CALL 3u

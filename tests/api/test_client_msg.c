@@ -366,7 +366,8 @@ static void test_small_queue_takes_one_big_frame(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = test_connect(&n), *c = test_connect_with(&n, 1024, 0);
+    /* a client that chose dropping (flow control would keep the second frame) */
+    roster_client *a = test_connect(&n), *c = test_connect_opt(&n, 1024, 0, 1);
     enum { PIDS = 300 };
     roster_pid p = roster_self(c);
     ASSERT_EQ(roster_join(c, NULL, "wide", 4, p, "", 0, 5000), 0);
@@ -619,7 +620,8 @@ static void test_queue_bound_counts_drops(void)
 {
     struct test_node n;
     test_node_start(&n, NULL);
-    roster_client *a = test_connect(&n), *b = test_connect_with(&n, 4096, 0);
+    /* a receiver that chose dropping at its library's bound */
+    roster_client *a = test_connect(&n), *b = test_connect_opt(&n, 4096, 0, 1);
     static char m[200];
     memset(m, 'm', sizeof m);
     enum { N = 100 };

@@ -17,12 +17,20 @@ static void send_msg(struct harness *h, uint64_t conn, struct rs_pid from, struc
     h_send(h, conn, &m);
 }
 
+static int send_confirm_flags(struct harness *h, uint64_t conn, struct rs_pid from,
+                              struct rs_pid to, const char *name, const char *payload,
+                              uint32_t flags)
+{
+    struct rs_msg m = {.type = RS_MSG_SEND, .opts = RS_SEND_CONFIRM | flags,
+                       .arg = from.serial, .pid = to, .key = h_str(name),
+                       .meta = h_str(payload)};
+    return h_status(h, conn, &m);
+}
+
 static int send_confirm(struct harness *h, uint64_t conn, struct rs_pid from, struct rs_pid to,
                         const char *name, const char *payload)
 {
-    struct rs_msg m = {.type = RS_MSG_SEND, .opts = RS_SEND_CONFIRM, .arg = from.serial,
-                       .pid = to, .key = h_str(name), .meta = h_str(payload)};
-    return h_status(h, conn, &m);
+    return send_confirm_flags(h, conn, from, to, name, payload, 0);
 }
 
 static const struct rs_msg *message(struct harness *h, uint64_t conn, size_t k)
@@ -181,8 +189,8 @@ static void test_mailbox_overflow(void)
     memset(payload, 'x', 1000);
     payload[1000] = 0;
     size_t got = 0, refused = 0;
-    for (int i = 0; i < 20; i++) {
-        int st = send_confirm(&h, 1, a, b, NULL, payload);
+    for (int i = 0; i < 20; i++) { /* a sender that chose dropping */
+        int st = send_confirm_flags(&h, 1, a, b, NULL, payload, RS_SEND_DROP);
         if (st == 0) {
             got++;
             ASSERT_EQ(nmessages(&h, 2), 1);
@@ -196,7 +204,7 @@ static void test_mailbox_overflow(void)
     ASSERT(got >= 8 && got <= 9);
     ASSERT_EQ(got + refused, 20);
     /* without CONFIRM the drop is silent, and counted */
-    send_msg(&h, 1, a, b, NULL, payload, 0);
+    send_msg(&h, 1, a, b, NULL, payload, RS_SEND_DROP);
     ASSERT_EQ(h.nf, 0);
     ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), refused + 1);
     /* the receiver reads: room again */
@@ -339,9 +347,9 @@ static void test_publish_mailbox_full(void)
     char p[401];
     memset(p, 'p', 400);
     p[400] = 0;
-    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, 0), 2);
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, RS_SEND_DROP), 2);
     h_flushed(&h, 3, 1000); /* c reads, b does not */
-    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, 0), 1);
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, RS_SEND_DROP), 1); /* a dropping publisher */
     ASSERT_EQ(nmessages(&h, 3), 1);
     ASSERT_EQ(nmessages(&h, 2), 0);
     ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 1);
@@ -415,10 +423,10 @@ static void test_publish_fanout_frames(void)
     char p[201];
     memset(p, 'p', 200);
     p[200] = 0;
-    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, 0), 5);
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, RS_SEND_DROP), 5);
     ASSERT_EQ(nmessages(&h, 2), 5);
     ASSERT_EQ(h_nframes(&h, 2, RS_MSG_MESSAGE, 0), 1);
-    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, 0), 0); /* b has not read the first */
+    ASSERT_U64_EQ(publish(&h, 1, a, "g", p, RS_SEND_DROP), 0); /* b has not read the first */
     ASSERT_EQ(nmessages(&h, 2), 0);
     ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 5);
     h_fini(&h);
@@ -691,10 +699,13 @@ static void test_call_mailbox_full(void)
     p[150] = 0;
     call_async(&h, 1, a, b, NULL, p, 5000);
     ASSERT_EQ(nmessages(&h, 2), 1);
-    struct rs_msg m = {.type = RS_MSG_CALL, .arg = a.serial, .arg2 = 5000, .pid = b,
-                       .meta = h_str(p)};
-    ASSERT_EQ(h_status(&h, 1, &m), ROSTER_EAGAIN);
-    ASSERT_U64_EQ(stat_of(&h, "calls_pending"), 1);
+    /* flow control: a call to a full mailbox waits for room (its deadline runs) */
+    call_async(&h, 1, a, b, NULL, p, 5000);
+    ASSERT_EQ(nmessages(&h, 2), 0);
+    ASSERT(!h_has_reply(&h));
+    ASSERT_U64_EQ(stat_of(&h, "calls_pending"), 2);
+    h_flushed(&h, 2, 1000);
+    ASSERT_EQ(nmessages(&h, 2), 1);
     h_fini(&h);
 }
 
@@ -912,7 +923,7 @@ static void test_publish_fanout_bounds(void)
     h_init(&h, &lim);
     struct rs_pid a = h_hello(&h, 1);
     member_client(&h, 600);
-    uint64_t got = publish(&h, 1, a, "g", "x", 0);
+    uint64_t got = publish(&h, 1, a, "g", "x", RS_SEND_DROP);
     ASSERT(got >= 400 && got < 600); /* one 4 KiB frame names ~500 pids */
     ASSERT_EQ(nmessages(&h, 2), got);
     ASSERT_U64_EQ(stat_of(&h, "messages_dropped"), 600 - got);
