@@ -58,6 +58,7 @@ struct rs_pmon;
 struct rs_kv;
 struct rs_kscope;
 struct rs_shm_writer;
+struct rs_lease;
 
 struct rs_client {
     uint64_t conn;
@@ -96,6 +97,8 @@ struct rs_proc {
     struct rs_monitor *mons;     /* local monitors watching it (local pids only) */
     struct rs_pmon *pmons;       /* monitors of other nodes watching it (local pids only) */
     struct rs_slot *slots;       /* calls waiting on it (local pids only; calls.c) */
+    struct rs_lease *leases;     /* its leased entries (local pids only; ttl.c) */
+    uint32_t n_expired;          /* leased entries expired since its last RENEW (lease.c) */
 };
 
 struct rs_scope {
@@ -124,6 +127,7 @@ struct rs_name {
     uint32_t meta_len;
     uint32_t key_len : 31;
     uint32_t stale : 1; /* held from a snapshot in progress and not yet confirmed */
+    struct rs_lease *lease; /* its TTL (local claims only; ttl.c), or NULL */
     uint8_t key[];
 };
 
@@ -146,6 +150,7 @@ struct rs_member {
     uint8_t *meta;
     uint32_t meta_len;
     uint32_t stale; /* as rs_name.stale */
+    struct rs_lease *lease; /* its TTL (local memberships only; ttl.c), or NULL */
 };
 
 struct rs_sub {
@@ -351,6 +356,14 @@ struct rs_core {
     uint64_t n_nodes_down;    /* other nodes declared down */
     /* shared-memory reads (publish.c): NULL when off */
     struct rs_shm_writer *shm;
+    /* leases (ttl.c: min-heap by deadline) and the exit reason of the pid dying now
+     * (lease.c, change.c: carried by its events and notices; empty otherwise) */
+    struct {
+        struct rs_lease **v;
+        size_t n, cap;
+    } ttl;
+    struct rs_bytes exit_text;
+    int trace; /* the shell logs at level trace: one line per client request */
 };
 
 #endif
