@@ -31,6 +31,10 @@ struct ctl {
     /* register / elect: the grant's fencing token, printed with the pid (have_token) */
     uint64_t token;
     int have_token;
+    /* register / join: --ttl MS (0: none; the hold renews it), register / join / elect:
+     * --exit-reason R (the pid's exit reason when stdin closes) */
+    uint32_t ttl_ms;
+    const char *exit_reason;
 };
 
 /* An option a command accepts besides the global ones. */
