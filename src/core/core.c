@@ -58,6 +58,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     c->start_ms = c->now_ms = cfg->now_ms;
     c->lim = cfg->limits;
     c->trace = cfg->log_level == RS_LOG_TRACE;
+    rs_ttl_init(c);
     rs_map_init(&c->clients);
     rs_map_init(&c->procs);
     rs_map_init(&c->scopes);

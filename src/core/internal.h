@@ -97,8 +97,6 @@ struct rs_proc {
     struct rs_monitor *mons;     /* local monitors watching it (local pids only) */
     struct rs_pmon *pmons;       /* monitors of other nodes watching it (local pids only) */
     struct rs_slot *slots;       /* calls waiting on it (local pids only; calls.c) */
-    struct rs_lease *leases;     /* its leased entries (local pids only; ttl.c) */
-    uint32_t n_expired;          /* leased entries expired since its last RENEW (lease.c) */
 };
 
 struct rs_scope {
@@ -125,9 +123,9 @@ struct rs_name {
     uint64_t hlc; /* stamp of the claim by its owner node */
     uint8_t *meta;
     uint32_t meta_len;
-    uint32_t key_len : 31;
+    uint32_t key_len : 30;
     uint32_t stale : 1; /* held from a snapshot in progress and not yet confirmed */
-    struct rs_lease *lease; /* its TTL (local claims only; ttl.c), or NULL */
+    uint32_t leased : 1; /* it has a TTL (local claims only; ttl.c finds the lease) */
     uint8_t key[];
 };
 
@@ -149,8 +147,8 @@ struct rs_member {
     uint64_t hash;
     uint8_t *meta;
     uint32_t meta_len;
-    uint32_t stale; /* as rs_name.stale */
-    struct rs_lease *lease; /* its TTL (local memberships only; ttl.c), or NULL */
+    uint32_t stale : 1;  /* as rs_name.stale */
+    uint32_t leased : 1; /* as rs_name.leased */
 };
 
 struct rs_sub {
@@ -361,6 +359,9 @@ struct rs_core {
     struct {
         struct rs_lease **v;
         size_t n, cap;
+        struct rs_map by;   /* struct rs_lease by its entry's address */
+        struct rs_map pids; /* struct rs_ttl_pid by its pid's address: the pids with
+                               leases or expiries not yet told (ttl.c) */
     } ttl;
     struct rs_bytes exit_text;
     int trace; /* the shell logs at level trace: one line per client request */

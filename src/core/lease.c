@@ -112,7 +112,7 @@ void rs_lease_after_plain(struct rs_core *c, struct rs_client *cl, const struct 
                           int member)
 {
     struct rs_proc *p = rs_pids_find(c, req->pid);
-    if (!p || !p->leases || p->client != cl)
+    if (!p || p->client != cl || !rs_ttl_has_leases(c, p))
         return;
     /* a request the handler refused for its key or metadata changed nothing */
     struct rs_bytes key = rs_msg_entry_key(req), meta = rs_msg_entry_meta(req);
@@ -129,11 +129,10 @@ void rs_lease_on_renew(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
-    uint64_t k = rs_ttl_renew(c, p);
-    if (p->n_expired) {
+    uint32_t e;
+    uint64_t k = rs_ttl_renew(c, p, &e);
+    if (e) {
         char pb[ROSTER_PID_STRLEN];
-        uint32_t e = p->n_expired;
-        p->n_expired = 0;
         rs_out_error(c, cl, req, ROSTER_EEXPIRED,
                      "%u leased entr%s of pid %s expired since its last renew (%llu renewed)",
                      (unsigned)e, e == 1 ? "y" : "ies", rs_fmt_pid(pb, req->pid),
@@ -168,7 +167,7 @@ void rs_lease_tick(struct rs_core *c)
         struct rs_proc *p = l->proc;
         struct rs_pid pid = rs_pids_of(c, p);
         char pb[ROSTER_PID_STRLEN], kb[80];
-        p->n_expired++;
+        rs_ttl_expiring(l);
         if (l->name) {
             struct rs_name *n = l->name;
             rs_out_log(c, RS_LOG_TRACE, "lease of name '%s' (scope '%s', pid %s) expired",

@@ -9,6 +9,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/strong.h"
+#include "core/ttl.h"
 
 void rs_life_kill_remote_text(struct rs_core *c, struct rs_proc *p, uint32_t reason,
                               struct rs_bytes text)
@@ -41,6 +42,7 @@ void rs_life_kill_text(struct rs_core *c, struct rs_proc *p, uint32_t reason,
                            .proc = p, .reason_text = text};
     rs_change_apply(c, &ch);
     rs_calls_pid_dead(c, p);
+    rs_ttl_pid_gone(c, p);
     rs_free(p);
 }
 
