@@ -267,17 +267,16 @@ int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, con
     if (ttl) {
         uint64_t v;
         if (strcmp(x->cmd, "elect") == 0)
-            return ctl_usage(x, "elect: --ttl is for register and join (a campaign's name "
-                                "lives by its holder's connection)");
+            return ctl_usage(x, "--ttl is for register and join (a campaign's name lives "
+                                "by its holder's connection)");
         if (ctl_parse_u64(ttl, &v) != 0 || v < ROSTER_TTL_MIN_MS || v > ROSTER_TTL_MAX_MS)
-            return ctl_usage(x, "%s: --ttl '%s': expected milliseconds from %u to %u", x->cmd,
-                             ttl, ROSTER_TTL_MIN_MS, ROSTER_TTL_MAX_MS);
+            return ctl_usage(x, "--ttl '%s': expected milliseconds from %u to %u", ttl,
+                             ROSTER_TTL_MIN_MS, ROSTER_TTL_MAX_MS);
         x->ttl_ms = (uint32_t)v;
     }
     if (x->exit_reason && (x->exit_reason[0] == 0 ||
                            strlen(x->exit_reason) > ROSTER_EXIT_REASON_MAX))
-        return ctl_usage(x, "%s: --exit-reason: expected 1 to %d bytes", x->cmd,
-                         ROSTER_EXIT_REASON_MAX);
+        return ctl_usage(x, "--exit-reason: expected 1 to %d bytes", ROSTER_EXIT_REASON_MAX);
     return ctl_connect(x);
 }
 
