@@ -18,7 +18,8 @@ _rosterctl_flags() {
     names | groups) echo "--prefix --pid --limit --stale" ;;
     members) echo "--local --stale" ;;
     count) echo "--node --stale" ;;
-    register | elect | join) echo "--meta --recv --reply-with" ;;
+    register | join) echo "--meta --ttl --exit-reason --recv --reply-with" ;;
+    elect) echo "--meta --exit-reason --recv --reply-with" ;;
     handoff) echo "--if-token" ;;
     update) echo "--meta --if-token --if-meta --member" ;;
     watch) echo "--snapshot --from-revision --exact --registry --groups" ;;
@@ -63,7 +64,7 @@ _rosterctl() {
         COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
         return ;;
     --timeout | --limit | --interval | --pid | --prefix | --meta | --if-token | --if-meta | \
-        --member | --node | --from-revision)
+        --member | --node | --from-revision | --ttl | --exit-reason)
         return ;;
     --reply-with)
         COMPREPLY=($(compgen -c -- "$cur"))
@@ -88,7 +89,7 @@ _rosterctl() {
             return
         fi ;;
     log-level)
-        COMPREPLY=($(compgen -W "error warn info debug" -- "$cur"))
+        COMPREPLY=($(compgen -W "off error warn info debug trace" -- "$cur"))
         return ;;
     esac
     if [[ "$cur" == -* ]]; then

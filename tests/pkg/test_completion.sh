@@ -46,6 +46,8 @@ expect "scopes from the node (--scope=)" "--scope=jobs" \
 expect "scope-leave takes a scope" "locks" "$(complete_words --socket "$dir/r.sock" scope-leave l)"
 expect "no node, no scopes" "" "$(complete_words --socket "$dir/none.sock" lookup --scope '')"
 expect "log levels" "debug" "$(complete_words log-level d)"
+expect "log levels off and trace" "off" "$(complete_words log-level o)"
+expect "lease flags" "--timeout --ttl" "$(complete_words join g --t)"
 
 # The command list is the one the binary knows: `rosterctl --help` lines "  COMMAND ...".
 help_cmds=$("$CTL" --help | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u | tr '\n' ' ')
@@ -60,7 +62,7 @@ if command -v zsh >/dev/null; then
     expect "zsh: commands" "$(printf '%s\n' $_rosterctl_commands | sort | tr '\n' ' ' | sed 's/ $//')" "$(zc '')"
     expect "zsh: command flags" "--local --stale" "$(zc members g '')"
     expect "zsh: scopes from the node" "default jobs locks" "$(zc --socket "$dir/r.sock" scope-leave '')"
-    expect "zsh: log levels" "debug error info warn" "$(zc log-level '')"
+    expect "zsh: log levels" "debug error info off trace warn" "$(zc log-level '')"
 else
     echo "skip: zsh completion (zsh is not installed)"
 fi
