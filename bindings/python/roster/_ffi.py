@@ -39,7 +39,7 @@ class Event(Structure):
                 ("pid", Pid), ("node", c_char * 256), ("meta", Buf), ("prev_meta", Buf),
                 ("to", Pid), ("msg_kind", c_int), ("call_ref", c_uint64),
                 ("dropped", c_uint64), ("n_to", c_size_t), ("to_all", POINTER(Pid)),
-                ("revision", c_uint64), ("token", c_uint64)]
+                ("revision", c_uint64), ("token", c_uint64), ("reason_text", Buf)]
 
 
 class NodeInfo(Structure):
