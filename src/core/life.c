@@ -33,8 +33,10 @@ void rs_life_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
 void rs_life_kill_text(struct rs_core *c, struct rs_proc *p, uint32_t reason,
                        struct rs_bytes text)
 {
-    /* Its strong entries go in one etcd transaction (the watch brings the events). */
-    rs_strong_pid_down(c, p, reason);
+    /* Its strong entries go in one etcd transaction (the watch brings the events). The
+     * reason record in etcd holds the built-in reasons only (kvrec.c): an exit there is
+     * reason normal, without its text (docs/API.md). */
+    rs_strong_pid_down(c, p, reason == ROSTER_REASON_EXIT ? ROSTER_REASON_NORMAL : reason);
     rs_strong_pid_gone(c, p);
     /* Out of the pid table first, so nothing below finds a half-dead pid. */
     rs_pids_unlink(c, p);
