@@ -85,7 +85,8 @@ extern "C" {
     X(EUNKNOWN, -27, "outcome unknown: the operation may or may not have been applied")  \
     X(ECONFLICT, -28, "compare failed: the current value is not the expected one")       \
     X(ECOMPACTED, -29, "history compacted: the revision asked for is no longer kept")    \
-    X(EACCES, -30, "access denied by the node's access rules")
+    X(EACCES, -30, "access denied by the node's access rules")                           \
+    X(EEXPIRED, -32, "lease expired: leased entries of the pid were removed")
 
 #define ROSTER_ERR_ENUM_(name, value, msg) ROSTER_##name = (value),
 enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };
@@ -129,6 +130,11 @@ typedef enum roster_reason {
     ROSTER_REASON_LEASE_LOST = 6,   /* strong scope: the node could not renew its etcd lease in
                                        time; the holder must assume the name is gone */
     ROSTER_REASON_HANDOFF = 7,      /* strong or eventual: the name was handed to another pid */
+    ROSTER_REASON_EXPIRED = 8,      /* the entry's lease (TTL) ran out unrenewed: removed by its
+                                       owner's node although its client may still be connected */
+    ROSTER_REASON_EXIT = 10,        /* the pid was closed with an exit reason of the caller's
+                                       choosing (roster_pid_exit): the text is the event's
+                                       reason_text */
 } roster_reason;
 /* roster_reason_name returns "normal", "disconnected", ... ("none" for 0). */
 ROSTER_API const char *roster_reason_name(int reason);
@@ -243,6 +249,22 @@ ROSTER_API int roster_pid_new(roster_client *c, roster_pid *out, int timeout_ms)
 /* roster_pid_close kills a pid of this client with reason "normal": its names are
  * unregistered and it leaves its groups. ENOTOWNER if it is not this client's pid. */
 ROSTER_API int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms);
+/* roster_pid_exit kills a pid of this client like roster_pid_close, with an exit reason of
+ * the caller's choosing: every node delivers the UNREGISTERED and LEFT events of its entries
+ * and the DOWN events of its monitors with reason ROSTER_REASON_EXIT and reason_text =
+ * reason. reason: 1 to ROSTER_EXIT_REASON_MAX bytes, no control bytes (< 0x20, 0x7f), and
+ * not one of the built-in reason names (roster_reason_name: "normal", "expired", ...):
+ * ROSTER_EINVAL otherwise. ENOTOWNER as roster_pid_close. */
+#define ROSTER_EXIT_REASON_MAX 64
+ROSTER_API int roster_pid_exit(roster_client *c, roster_pid pid, const char *reason,
+                               int timeout_ms);
+/* roster_renew renews the lease of every leased entry (roster_register_ttl,
+ * roster_join_ttl) of pid, a pid of this client: each runs for its own TTL again from now.
+ * *renewed (may be NULL) receives how many were renewed (0 if none has a lease).
+ * ROSTER_EEXPIRED if some leased entry of pid expired since the previous renew (the others
+ * were renewed all the same; the next renew succeeds); ENOTOWNER, ENOPROC. */
+ROSTER_API int roster_renew(roster_client *c, roster_pid pid, uint64_t *renewed,
+                            int timeout_ms);
 
 /* --- Scopes ------------------------------------------------------------------------- */
 
@@ -385,6 +407,22 @@ typedef struct roster_counts {
 } roster_counts;
 ROSTER_API int roster_count(roster_client *c, const char *scope, const char *node,
                             roster_counts *out, int timeout_ms);
+/* roster_register_ttl is roster_register_token with a lease: unless pid renews it
+ * (roster_renew) within ttl_ms, the owner's node removes the name everywhere with reason
+ * ROSTER_REASON_EXPIRED, even though the client is still connected (a hung process holding
+ * a name). The node keeps the time (other nodes never expire it by their own clocks); the
+ * removal happens within one node tick (at most 100 ms) after the lease ran out, and pid's
+ * client hears it as an UNREGISTERED event with id 0 and reason expired. Registering again
+ * (with or without a TTL) sets the entry's lease anew: roster_register leaves it without
+ * one. ttl_ms: ROSTER_TTL_MIN_MS to ROSTER_TTL_MAX_MS, else ROSTER_EINVAL; eventual scopes
+ * only (a strong scope's names live by the node's etcd lease: ROSTER_EINVAL). Other errors
+ * as roster_register. */
+#define ROSTER_TTL_MIN_MS 100u
+#define ROSTER_TTL_MAX_MS 604800000u
+ROSTER_API int roster_register_ttl(roster_client *c, const char *scope, const void *name,
+                                   size_t name_len, roster_pid pid, const void *meta,
+                                   size_t meta_len, uint32_t ttl_ms, roster_pid *holder,
+                                   uint64_t *token, int timeout_ms);
 
 /* A lookup's answer that owns no memory (roster_lookup_into). */
 typedef struct roster_found {
@@ -499,6 +537,12 @@ ROSTER_API int roster_unregister_match(roster_client *c, const char *scope,
 /* roster_leave_match is roster_unregister_match for memberships (one LEFT event each). */
 ROSTER_API int roster_leave_match(roster_client *c, const char *scope, const roster_query *q,
                                   int timeout_ms);
+/* roster_join_ttl is roster_join with a lease, as roster_register_ttl: unless pid renews
+ * within ttl_ms, the membership leaves everywhere with reason ROSTER_REASON_EXPIRED (pid's
+ * client hears a LEFT event with id 0). Joining again sets the lease anew. */
+ROSTER_API int roster_join_ttl(roster_client *c, const char *scope, const void *group,
+                               size_t group_len, roster_pid pid, const void *meta,
+                               size_t meta_len, uint32_t ttl_ms, int timeout_ms);
 
 /* --- Pipelined (asynchronous) writes ------------------------------------------------ */
 
@@ -606,6 +650,10 @@ typedef struct roster_event {
     uint64_t new_incarnation;
     /* ROSTER_EV_RESTORE_FAILED: what could not be re-created (ROSTER_KEEP_*) */
     int what;
+    /* UNREGISTERED, LEFT and DOWN with reason ROSTER_REASON_EXIT: the pid's exit reason
+     * (roster_pid_exit), on every node; {NULL, 0} otherwise. Part of the event's allocation
+     * (roster_event_free clears it). */
+    roster_buf reason_text;
 } roster_event;
 #define ROSTER_KEEP_PID 1
 #define ROSTER_KEEP_NAME 2
@@ -801,7 +849,9 @@ ROSTER_API void roster_nodes_free(roster_nodes *n);
 ROSTER_API int roster_nodes_list(roster_client *c, const char *scope, roster_nodes *out,
                                  int timeout_ms);
 
-/* roster_log_level sets the node's log level: "error", "warn", "info", "debug". */
+/* roster_log_level sets the node's log level: "off" (no line at all), "error", "warn",
+ * "info", "debug" or "trace" (debug plus one line per client request and per lease
+ * expiry). */
 ROSTER_API int roster_log_level(roster_client *c, const char *level, int timeout_ms);
 
 /* roster_ping round-trips a no-op request through the node. */

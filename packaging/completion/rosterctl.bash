@@ -23,7 +23,8 @@ _rosterctl_flags() {
     member) echo "--stale" ;;
     count) echo "--prefix --node --pid --local --stale $_rosterctl_filters" ;;
     unregister | leave) echo "--match --pid --prefix $_rosterctl_filters" ;;
-    register | elect | join) echo "--meta --recv --reply-with --reconnect" ;;
+    register | join) echo "--meta --ttl --exit-reason --recv --reply-with --reconnect" ;;
+    elect) echo "--meta --exit-reason --recv --reply-with" ;;
     handoff) echo "--if-token" ;;
     update) echo "--meta --if-token --if-meta --member" ;;
     watch) echo "--snapshot --from-revision --exact --registry --groups" ;;
@@ -68,7 +69,7 @@ _rosterctl() {
         COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
         return ;;
     --timeout | --limit | --interval | --pid | --prefix | --meta | --if-token | --if-meta | \
-        --member | --node | --from-revision | --meta-eq | --meta-prefix | --meta-glob | --where)
+        --member | --node | --from-revision | --meta-eq | --meta-prefix | --meta-glob | --where | --ttl | --exit-reason)
         return ;;
     --reply-with)
         COMPREPLY=($(compgen -c -- "$cur"))
@@ -93,7 +94,7 @@ _rosterctl() {
             return
         fi ;;
     log-level)
-        COMPREPLY=($(compgen -W "error warn info debug" -- "$cur"))
+        COMPREPLY=($(compgen -W "off error warn info debug trace" -- "$cur"))
         return ;;
     esac
     if [[ "$cur" == -* ]]; then

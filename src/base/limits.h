@@ -100,6 +100,11 @@
 #define RS_PEER_ENTRIES_MAX_DEFAULT (1ull << 24) /* names + memberships held of one node */
 #define RS_HLC_SKEW_MAX_MS (3600u * 1000u)   /* a received stamp moves our clock this far
                                                 at most */
+/* leases and exit reasons (issue 11 items 7 and 8; docs/API.md, docs/LIMITS.md) */
+#define RS_TTL_MIN_MS 100u                   /* shortest lease: expiry is checked on the
+                                                node's tick (at most 100 ms apart) */
+#define RS_TTL_MAX_MS (7u * 24u * 3600u * 1000u) /* longest lease: one week */
+#define RS_EXIT_REASON_MAX 64u               /* bytes of a caller's exit reason */
 
 /* A frame must be able to carry the largest name and metadata twice (events carry the
  * previous metadata too) plus a scope, node name and fixed fields. */

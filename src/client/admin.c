@@ -78,16 +78,18 @@ int roster_scope_leave(roster_client *c, const char *scope, int timeout_ms)
 
 int roster_log_level(roster_client *c, const char *level, int timeout_ms)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
+    /* indexed by the wire's enum rs_log_level */
+    static const char *const names[] = {"error", "warn", "info", "debug", "trace", "off"};
     int r = rs_client_begin(c);
     if (r)
         return r;
     int lv = -1;
-    for (int i = 0; level && i < 4; i++)
+    for (int i = 0; level && i <= RS_LOG_OFF; i++)
         if (strcmp(level, names[i]) == 0)
             lv = i;
     if (lv < 0)
-        return rs_client_fail(c, ROSTER_EINVAL, "unknown log level \"%s\" (error, warn, info, debug)",
+        return rs_client_fail(c, ROSTER_EINVAL,
+                              "unknown log level \"%s\" (off, error, warn, info, debug, trace)",
                               level ? level : "(null)");
     struct rs_msg m;
     memset(&m, 0, sizeof m);

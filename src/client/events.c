@@ -320,8 +320,18 @@ static int convert(const struct rs_msg *m_in, roster_event *ev)
     rs_client_copy_str(ev->scope, sizeof ev->scope, m.scope);
     rs_client_copy_str(ev->node, sizeof ev->node, rs_msg_event_node(&m));
     rs_client_recon_convert(ev); /* the library's own reconnect events */
-    return fill_bufs(ev, 1, rs_msg_event_key(&m), 1, rs_msg_event_meta(&m), 1, rs_msg_event_prev_meta(&m),
-                     0, NULL);
+    int r = fill_bufs(ev, 1, rs_msg_event_key(&m), 1, rs_msg_event_meta(&m), 1,
+                      rs_msg_event_prev_meta(&m), 0, NULL);
+    if (r == 0 && ev->reason == ROSTER_REASON_EXIT &&
+        (ev->type == ROSTER_EV_UNREGISTERED || ev->type == ROSTER_EV_LEFT ||
+         ev->type == ROSTER_EV_DOWN)) {
+        /* a removal has no previous metadata: PREV carries the pid's exit reason (the
+         * block still starts at name, which is always set) */
+        ev->reason_text = ev->prev_meta;
+        ev->prev_meta.data = NULL;
+        ev->prev_meta.len = 0;
+    }
+    return r;
 }
 
 int roster_next_event(roster_client *c, roster_event *ev)
@@ -453,6 +463,8 @@ void roster_event_free(roster_event *ev)
     rs_free(block);
     ev->name.data = ev->meta.data = ev->prev_meta.data = NULL;
     ev->name.len = ev->meta.len = ev->prev_meta.len = 0;
+    ev->reason_text.data = NULL; /* in the block too */
+    ev->reason_text.len = 0;
     ev->to_all = NULL; /* it was in the block */
     ev->n_to = 0;
 }
@@ -491,6 +503,8 @@ const char *roster_reason_name(int reason)
     case ROSTER_REASON_NOPROC: return "noproc";
     case ROSTER_REASON_LEASE_LOST: return "lease_lost";
     case ROSTER_REASON_HANDOFF: return "handoff";
+    case ROSTER_REASON_EXPIRED: return "expired";
+    case ROSTER_REASON_EXIT: return "exit";
     default: return "unknown";
     }
 }

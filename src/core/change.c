@@ -30,6 +30,7 @@
 #include "core/pids.h"
 #include "core/publish.h"
 #include "core/repl.h"
+#include "core/ttl.h"
 #include "core/util.h"
 
 /* The one place that decides whether a change goes to the peers. */
@@ -141,6 +142,7 @@ static int name_handoff(struct rs_core *c, struct rs_change *ch)
     struct rs_pid old = rs_pids_of(c, from), now = rs_pids_of(c, ch->proc);
     int visible = rs_claims_visible(c, n);
     int handoff = ch->reason == ROSTER_REASON_HANDOFF;
+    rs_ttl_drop(c, n, NULL); /* the lease was the old holder's: the new one asked for none */
     rs_names_move(c, n, ch->proc, ch->hlc);
     rs_pub_name(c, n);
     struct rs_bytes key = rs_bytes_of(n->key, n->key_len);
@@ -170,6 +172,7 @@ static int name_handoff(struct rs_core *c, struct rs_change *ch)
 static void name_drop(struct rs_core *c, struct rs_name *n, uint32_t reason)
 {
     struct rs_claims_shift sh;
+    rs_ttl_drop(c, n, NULL);
     rs_names_remove(c, n, &sh);
     shift_events(c, &sh, reason);
     rs_names_free(n);
@@ -224,6 +227,7 @@ static void member_drop(struct rs_core *c, struct rs_member *m, uint32_t reason)
 {
     struct rs_group *g = m->group;
     struct rs_scope *s = g->scope;
+    rs_ttl_drop(c, NULL, m);
     rs_pub_member_del(c, m);
     rs_members_remove(c, m);
     if (rs_events_wanted(c, s))
@@ -249,6 +253,9 @@ static int member_remove(struct rs_core *c, struct rs_change *ch)
 static int pid_down(struct rs_core *c, struct rs_change *ch)
 {
     struct rs_proc *p = ch->proc;
+    /* an exit reason rides along with every frame below (output.c, repl.c, notices.c) */
+    struct rs_bytes saved = c->exit_text;
+    c->exit_text = ch->reason == ROSTER_REASON_EXIT ? ch->reason_text : rs_bytes_of(NULL, 0);
     if (ch->source == RS_SRC_LOCAL && (p->names || p->members))
         rs_repl_pid_down(c, p, ch->reason);
     while (p->names)
@@ -258,6 +265,7 @@ static int pid_down(struct rs_core *c, struct rs_change *ch)
     if (p->client) {
         rs_notices_pid_down(c, p, ch->reason);
     }
+    c->exit_text = saved;
     return 0;
 }
 

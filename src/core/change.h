@@ -40,6 +40,8 @@ struct rs_change {
     struct rs_name *name;         /* UPDATE, REMOVE, applied PUT: the claim */
     struct rs_member *member;     /* MEMBER_REMOVE: the membership */
     const struct rs_name *winner; /* NAME_REMOVE of a claim that lost a conflict */
+    struct rs_bytes reason_text;  /* PID_DOWN with reason ROSTER_REASON_EXIT: the caller's
+                                     exit reason, carried by every event and notice */
 };
 
 /* rs_change_apply applies ch and emits what follows from it. 0, or -1 when out of memory

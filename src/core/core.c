@@ -13,6 +13,7 @@
 #include "core/core.h"
 #include "core/flow.h"
 #include "core/groups.h"
+#include "core/lease.h"
 #include "core/life.h"
 #include "core/monitor.h"
 #include "core/monitors.h"
@@ -29,6 +30,7 @@
 #include "core/strong.h"
 #include "core/subs.h"
 #include "core/subscribe.h"
+#include "core/ttl.h"
 #include "core/util.h"
 #include "wire/shm.h"
 
@@ -58,6 +60,8 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     c->seed = cfg->hash_seed;
     c->start_ms = c->now_ms = cfg->now_ms;
     c->lim = cfg->limits;
+    c->trace = cfg->log_level == RS_LOG_TRACE;
+    rs_ttl_init(c);
     rs_map_init(&c->clients);
     rs_map_init(&c->procs);
     rs_map_init(&c->scopes);
@@ -90,6 +94,7 @@ void rs_core_free(struct rs_core *c)
     rs_subs_free_all(c);
     rs_monitors_free_all(c);
     rs_strong_free(c);
+    rs_ttl_free_all(c);
     for (size_t i = 0; i < c->scopes.cap; i++)
         if (c->scopes.slots[i].item)
             rs_scopes_free(c->scopes.slots[i].item);
@@ -185,6 +190,11 @@ unsigned rs_core_raise_limits(struct rs_core *c, const struct rs_limits *l)
 }
 
 /* --- connections -------------------------------------------------------------------- */
+
+void rs_core_set_log_level(struct rs_core *c, int level)
+{
+    c->trace = level == RS_LOG_TRACE;
+}
 
 static void on_open(struct rs_core *c, const struct rs_input *in)
 {
@@ -419,13 +429,14 @@ static void on_count(struct rs_core *c, struct rs_client *cl, const struct rs_ms
 static void on_log_level(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
 {
     uint32_t level = rs_msg_log_level_level(m);
-    if (level > RS_LOG_DEBUG) {
-        rs_out_error(c, cl, m, ROSTER_EINVAL, "log level %u is not 0..3 (error..debug)",
+    if (level > RS_LOG_OFF) {
+        rs_out_error(c, cl, m, ROSTER_EINVAL, "log level %u is not 0..5 (error..trace, off)",
                      (unsigned)level);
         return;
     }
     if (rs_out_log_level(c, (int)level) != 0)
         return;
+    c->trace = level == RS_LOG_TRACE;
     rs_out_ok(c, cl, m);
 }
 
@@ -449,6 +460,10 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
                          rs_wire_type_name(m->type));
         return;
     }
+    if (c->trace)
+        rs_out_log(c, RS_LOG_TRACE, "conn %llu: %s request %u (pid %llu)",
+                   (unsigned long long)conn, rs_wire_type_name(m->type), (unsigned)m->req_id,
+                   (unsigned long long)m->pid.serial);
     switch (m->type) {
     case RS_MSG_HELLO:
         rs_out_close(c, cl, "protocol error: second HELLO");
@@ -470,6 +485,7 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_REGISTER:
         rs_registry_on_register(c, cl, m);
+        rs_lease_after_plain(c, cl, m, 0);
         break;
     case RS_MSG_UNREGISTER:
         rs_registry_on_unregister(c, cl, m);
@@ -485,6 +501,7 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_JOIN:
         rs_groups_on_join(c, cl, m);
+        rs_lease_after_plain(c, cl, m, 1);
         break;
     case RS_MSG_LEAVE:
         rs_groups_on_leave(c, cl, m);
@@ -561,6 +578,15 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     case RS_MSG_UNMATCH:
         rs_query_on_unmatch(c, cl, m);
         break;
+    case RS_MSG_LEASE:
+        rs_lease_on_lease(c, cl, m);
+        break;
+    case RS_MSG_RENEW:
+        rs_lease_on_renew(c, cl, m);
+        break;
+    case RS_MSG_PID_EXIT:
+        rs_lease_on_exit(c, cl, m);
+        break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request",
                      rs_wire_type_name(m->type));
@@ -595,6 +621,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         rs_cluster_on_tick(c);
         rs_calls_tick(c);
         rs_strong_tick(c);
+        rs_lease_tick(c);
         break;
     case RS_IN_PEER_UP:
         rs_cluster_on_up(c, in);

@@ -89,6 +89,8 @@ struct rs_core_config {
      * mapped (a memfd) for the core to publish the eventual scopes in; NULL: off */
     void *shm_base;
     size_t shm_size;
+    int log_level;           /* the shell's level at start (RS_LOG_*): trace makes the core
+                                log every client request (rs_core_set_log_level later) */
 };
 
 enum rs_input_kind {
@@ -227,6 +229,10 @@ void rs_core_nodes_each(const struct rs_core *core,
  * are the sizes clients learned at HELLO. l must pass rs_limits_check. Returns a bit set
  * of the fields raised (1 << index in the order above). Called between applies. */
 unsigned rs_core_raise_limits(struct rs_core *core, const struct rs_limits *l);
+
+/* rs_core_set_log_level tells the core the shell's log level changed (a config reload):
+ * at RS_LOG_TRACE it logs one line per client request. */
+void rs_core_set_log_level(struct rs_core *core, int level);
 
 
 /* --- Read-only views for the dashboard (src/node/dash*.c; core/view.c) ---------------- */

@@ -58,6 +58,7 @@ struct rs_pmon;
 struct rs_kv;
 struct rs_kscope;
 struct rs_shm_writer;
+struct rs_lease;
 
 /* Flow control (flow.c): a message held back, in its target's FIFO and (when a local
  * client sent it) on that sender's list. frame is the encoded frame to write later. */
@@ -151,8 +152,9 @@ struct rs_name {
     uint64_t hlc; /* stamp of the claim by its owner node */
     uint8_t *meta;
     uint32_t meta_len;
-    uint32_t key_len : 31;
+    uint32_t key_len : 30;
     uint32_t stale : 1; /* held from a snapshot in progress and not yet confirmed */
+    uint32_t leased : 1; /* it has a TTL (local claims only; ttl.c finds the lease) */
     uint8_t key[];
 };
 
@@ -174,7 +176,8 @@ struct rs_member {
     uint64_t hash;
     uint8_t *meta;
     uint32_t meta_len;
-    uint32_t stale; /* as rs_name.stale */
+    uint32_t stale : 1;  /* as rs_name.stale */
+    uint32_t leased : 1; /* as rs_name.leased */
 };
 
 struct rs_sub {
@@ -403,6 +406,17 @@ struct rs_core {
     /* shared-memory reads (publish.c): NULL when off */
     struct rs_shm_writer *shm;
     struct rs_access access; /* access rules and memory ceiling (access.c) */
+    /* leases (ttl.c: min-heap by deadline) and the exit reason of the pid dying now
+     * (lease.c, change.c: carried by its events and notices; empty otherwise) */
+    struct {
+        struct rs_lease **v;
+        size_t n, cap;
+        struct rs_map by;   /* struct rs_lease by its entry's address */
+        struct rs_map pids; /* struct rs_ttl_pid by its pid's address: the pids with
+                               leases or expiries not yet told (ttl.c) */
+    } ttl;
+    struct rs_bytes exit_text;
+    int trace; /* the shell logs at level trace: one line per client request */
 };
 
 #endif

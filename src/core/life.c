@@ -9,26 +9,42 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/strong.h"
+#include "core/ttl.h"
 
-void rs_life_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+void rs_life_kill_remote_text(struct rs_core *c, struct rs_proc *p, uint32_t reason,
+                              struct rs_bytes text)
 {
     struct rs_change ch = {.kind = RS_CH_PID_DOWN, .source = RS_SRC_PEER, .reason = reason,
-                           .proc = p};
+                           .proc = p, .reason_text = text};
     rs_change_apply(c, &ch);
     rs_pids_release(c, p);
 }
 
+void rs_life_kill_remote(struct rs_core *c, struct rs_proc *p, uint32_t reason)
+{
+    rs_life_kill_remote_text(c, p, reason, rs_bytes_of(NULL, 0));
+}
+
 void rs_life_kill(struct rs_core *c, struct rs_proc *p, uint32_t reason)
 {
-    /* Its strong entries go in one etcd transaction (the watch brings the events). */
-    rs_strong_pid_down(c, p, reason);
+    rs_life_kill_text(c, p, reason, rs_bytes_of(NULL, 0));
+}
+
+void rs_life_kill_text(struct rs_core *c, struct rs_proc *p, uint32_t reason,
+                       struct rs_bytes text)
+{
+    /* Its strong entries go in one etcd transaction (the watch brings the events). The
+     * reason record in etcd holds the built-in reasons only (kvrec.c): an exit there is
+     * reason normal, without its text (docs/API.md). */
+    rs_strong_pid_down(c, p, reason == ROSTER_REASON_EXIT ? ROSTER_REASON_NORMAL : reason);
     rs_strong_pid_gone(c, p);
     /* Out of the pid table first, so nothing below finds a half-dead pid. */
     rs_pids_unlink(c, p);
     struct rs_change ch = {.kind = RS_CH_PID_DOWN, .source = RS_SRC_LOCAL, .reason = reason,
-                           .proc = p};
+                           .proc = p, .reason_text = text};
     rs_change_apply(c, &ch);
     rs_calls_pid_dead(c, p);
+    rs_ttl_pid_gone(c, p);
     rs_free(p);
 }
 

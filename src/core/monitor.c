@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/cluster.h"
+#include "core/lease.h"
 #include "core/monitor.h"
 #include "core/monitors.h"
 #include "core/nodes.h"
@@ -128,4 +129,18 @@ void rs_monitor_on_p_down(struct rs_core *c, struct rs_node *n, const struct rs_
         return;
     }
     rs_notices_remote_down(c, n, m);
+}
+
+void rs_monitor_on_p_down_exit(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_bytes text = rs_msg_p_down_exit_text(m);
+    if (rs_msg_p_down_exit_reason(m) != ROSTER_REASON_EXIT || m->pid.inc != n->inc ||
+        rs_lease_exit_text_bad(text)) {
+        rs_cluster_fail(c, n, "malformed P_DOWN_EXIT");
+        return;
+    }
+    struct rs_bytes saved = c->exit_text;
+    c->exit_text = text; /* the DOWN event carries it (output.c) */
+    rs_notices_remote_down(c, n, m);
+    c->exit_text = saved;
 }

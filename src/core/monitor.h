@@ -13,5 +13,7 @@ void rs_monitor_drop_client(struct rs_core *c, struct rs_client *cl);
 void rs_monitor_on_p_monitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_monitor_on_p_demonitor(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_monitor_on_p_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* P_DOWN_EXIT: P_DOWN with an exit reason (reason exit). */
+void rs_monitor_on_p_down_exit(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 
 #endif

@@ -21,9 +21,16 @@ void rs_notices_p_down(struct rs_core *c, struct rs_node *n, uint64_t ref, struc
 {
     struct rs_msg d;
     memset(&d, 0, sizeof d);
-    d.type = RS_MSG_P_DOWN;
-    rs_msg_p_down_reason_set(&d, reason);
-    rs_msg_p_down_ref_set(&d, ref);
+    if (reason == ROSTER_REASON_EXIT) {
+        d.type = RS_MSG_P_DOWN_EXIT; /* P_DOWN has no field for the exit reason */
+        rs_msg_p_down_exit_reason_set(&d, reason);
+        rs_msg_p_down_exit_ref_set(&d, ref);
+        rs_msg_p_down_exit_text_set(&d, c->exit_text);
+    } else {
+        d.type = RS_MSG_P_DOWN;
+        rs_msg_p_down_reason_set(&d, reason);
+        rs_msg_p_down_ref_set(&d, ref);
+    }
     d.pid = pid;
     rs_out_peer(c, n, &d);
 }
@@ -59,6 +66,8 @@ void rs_notices_remote_down(struct rs_core *c, struct rs_node *n, const struct r
     if (!m || m->target || m->rnode != n || m->rpid.serial != msg->pid.serial ||
         m->rpid.inc != msg->pid.inc)
         return;
+    /* P_DOWN and P_DOWN_EXIT share OPTS (reason) and ARG (ref); an exit reason is set by
+     * the caller (monitor.c) in c->exit_text */
     rs_notices_down(c, m->client, m->id, m->rpid, rs_msg_p_down_reason(msg));
     rs_monitors_free(c, m);
 }

@@ -260,6 +260,8 @@ int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_
     }
     rs_msg_event_key_set(&m, key);
     rs_msg_event_meta_set(&m, meta);
+    if (reason == ROSTER_REASON_EXIT && prev.len == 0)
+        prev = c->exit_text; /* a pid's exit reason (change.c pid_down) */
     rs_msg_event_prev_meta_set(&m, prev);
     return rs_out_frame(c, cl, &m);
 }

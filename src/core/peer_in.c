@@ -56,6 +56,9 @@ void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     case RS_MSG_P_PID_DOWN:
         rs_repl_on_p_pid_down(c, n, m);
         break;
+    case RS_MSG_P_PID_EXIT:
+        rs_repl_on_p_pid_exit(c, n, m);
+        break;
     case RS_MSG_P_MONITOR:
         rs_monitor_on_p_monitor(c, n, m);
         break;
@@ -64,6 +67,9 @@ void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_P_DOWN:
         rs_monitor_on_p_down(c, n, m);
+        break;
+    case RS_MSG_P_DOWN_EXIT:
+        rs_monitor_on_p_down_exit(c, n, m);
         break;
     case RS_MSG_P_SEND:
         if (!rs_route_check_p_send(c, n, m))

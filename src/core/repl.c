@@ -52,8 +52,15 @@ void rs_repl_pid_down(struct rs_core *c, const struct rs_proc *p, uint32_t reaso
         return;
     struct rs_msg m;
     memset(&m, 0, sizeof m);
-    m.type = RS_MSG_P_PID_DOWN;
-    rs_msg_p_pid_down_reason_set(&m, reason);
+    if (reason == ROSTER_REASON_EXIT) {
+        /* the caller's exit reason needs a field P_PID_DOWN does not have */
+        m.type = RS_MSG_P_PID_EXIT;
+        rs_msg_p_pid_exit_reason_set(&m, reason);
+        rs_msg_p_pid_exit_text_set(&m, c->exit_text);
+    } else {
+        m.type = RS_MSG_P_PID_DOWN;
+        rs_msg_p_pid_down_reason_set(&m, reason);
+    }
     m.pid = rs_pids_of(c, p);
     RS_NODES_EACH_UP(c, n)
     {

@@ -10,6 +10,7 @@
 #include "core/cluster.h"
 #include "core/events.h"
 #include "core/hlc.h"
+#include "core/lease.h"
 #include "core/life.h"
 #include "core/members.h"
 #include "core/names.h"
@@ -266,7 +267,10 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
     const char *bad = check_entry(c, n, &e);
     if (!bad &&
         (op < RS_POP_REGISTER || op > RS_POP_HANDOFF || (rs_msg_p_op_opts(m) >> 16) != 0 ||
-         (op == RS_POP_HANDOFF ? reason != ROSTER_REASON_HANDOFF : reason > ROSTER_REASON_NOPROC)))
+         (op == RS_POP_HANDOFF ? reason != ROSTER_REASON_HANDOFF
+                               : reason > ROSTER_REASON_NOPROC &&
+                                     !(reason == ROSTER_REASON_EXPIRED &&
+                                       (op == RS_POP_UNREGISTER || op == RS_POP_LEAVE)))))
         bad = "unknown op or reason";
     if (!bad && n->sync_active)
         bad = "P_OP inside a snapshot";
@@ -351,4 +355,17 @@ void rs_repl_on_p_pid_down(struct rs_core *c, struct rs_node *n, const struct rs
     struct rs_proc *p = rs_pids_any(c, m->pid);
     if (p)
         rs_life_kill_remote(c, p, reason);
+}
+
+void rs_repl_on_p_pid_exit(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
+{
+    struct rs_bytes text = rs_msg_p_pid_exit_text(m);
+    if (m->pid.inc != n->inc || rs_msg_p_pid_exit_reason(m) != ROSTER_REASON_EXIT ||
+        rs_lease_exit_text_bad(text)) {
+        rs_cluster_fail(c, n, "malformed P_PID_EXIT");
+        return;
+    }
+    struct rs_proc *p = rs_pids_any(c, m->pid);
+    if (p)
+        rs_life_kill_remote_text(c, p, ROSTER_REASON_EXIT, text);
 }

@@ -11,6 +11,8 @@ void rs_repl_on_sync_end(struct rs_core *c, struct rs_node *n, const struct rs_m
 void rs_repl_on_p_entry(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 void rs_repl_on_p_pid_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
+/* P_PID_EXIT: P_PID_DOWN with an exit reason (reason exit). */
+void rs_repl_on_p_pid_exit(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 /* rs_repl_drop drops the entries of node n (every node if NULL) in scope s (every scope
  * if NULL), with reason. */
 void rs_repl_drop(struct rs_core *c, struct rs_node *n, const struct rs_scope *s,

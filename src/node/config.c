@@ -97,7 +97,7 @@ void rs_config_usage(FILE *f)
             "                       cost memory only once written; 0: --no-shm)\n"
             "  --data-dir D         reserved: rosterd keeps no state on disk (strong scopes live\n"
             "                       in etcd); accepted if it names a directory\n"
-            "  --log-level L        error | warn | info | debug (default info)\n"
+            "  --log-level L        off | error | warn | info | debug | trace (default info)\n"
             "  --log-format F       text | json: one JSON object per line (default text)\n"
             "  --http HOST:PORT     serve the dashboard at http://HOST:PORT/ and Prometheus\n"
             "                       metrics at /metrics (off by default; PORT alone binds\n"
@@ -343,7 +343,7 @@ static int set_log_level(struct parse_state *ps, const char *val)
 {
     int l = rs_log_level_parse(val);
     if (l < 0) {
-        fprintf(ps->err, "rosterd: --log-level '%s': expected error, warn, info or debug\n",
+        fprintf(ps->err, "rosterd: --log-level '%s': expected off, error, warn, info, debug or trace\n",
                 val);
         return -1;
     }

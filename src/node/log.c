@@ -13,7 +13,8 @@ static volatile int g_level = RS_LOG_INFO;
 static volatile int g_format = RS_LOG_FORMAT_TEXT;
 static char g_node[65];
 
-static const char *const names[] = {"error", "warn", "info", "debug"};
+/* indexed by enum rs_log_level: trace is above debug; off writes nothing at all */
+static const char *const names[] = {"error", "warn", "info", "debug", "trace", "off"};
 static const char *const formats[] = {"text", "json"};
 
 #define MSG_MAX 2048u
@@ -23,18 +24,18 @@ void rs_log_set_level(int level)
 {
     if (level < RS_LOG_ERROR)
         level = RS_LOG_ERROR;
-    if (level > RS_LOG_DEBUG)
-        level = RS_LOG_DEBUG;
+    if (level > RS_LOG_OFF)
+        level = RS_LOG_OFF;
     g_level = level;
 }
 
 int rs_log_get_level(void) { return g_level; }
 
-int rs_log_enabled(int level) { return level <= g_level; }
+int rs_log_enabled(int level) { return g_level != RS_LOG_OFF && level <= g_level; }
 
 int rs_log_level_parse(const char *s)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i <= RS_LOG_OFF; i++)
         if (strcmp(s, names[i]) == 0)
             return i;
     return -1;
@@ -42,7 +43,7 @@ int rs_log_level_parse(const char *s)
 
 const char *rs_log_level_name(int level)
 {
-    return level >= 0 && level < 4 ? names[level] : "info";
+    return level >= 0 && level <= RS_LOG_OFF ? names[level] : "info";
 }
 
 void rs_log_set_format(int format)

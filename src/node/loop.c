@@ -123,6 +123,7 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         .kv_timeout_ms = cfg->etcd_timeout_ms,
         .shm_base = n->shm_base,
         .shm_size = n->shm_size,
+        .log_level = cfg->log_level,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);

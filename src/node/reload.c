@@ -171,6 +171,7 @@ void rsd_reload(struct rsd *n)
     int level = rs_log_get_level();
     if (fresh->log_level != level) {
         rs_log_set_level(fresh->log_level);
+        rs_core_set_log_level(n->core, fresh->log_level);
         /* at info, or at the new level if that is quieter, so the line is always seen */
         rs_log(fresh->log_level < RS_LOG_INFO ? fresh->log_level : RS_LOG_INFO,
                "config reload: log-level: %s -> %s", rs_log_level_name(level),

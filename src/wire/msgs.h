@@ -79,6 +79,9 @@
     X(QUERY_COUNT,  38, O|P|SC|N|K|M, A|K, S|A|A2|PV,     "count what a QUERY would list")        \
     X(UNMATCH,      39, O|P|SC|K|M,  0, S|A|PV,                                                   \
       "remove the caller's own names or memberships that match")                                 \
+    X(LEASE,        40, O|A|P|SC|K|M, 0, S|A2|P|PV,      "register or join with a TTL (lease)")   \
+    X(RENEW,        41, P,           0, S|A|PV,          "renew every leased entry of a pid")     \
+    X(PID_EXIT,     42, P|M,         0, S|PV,            "close a pid with an exit reason")       \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
     X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
@@ -96,7 +99,9 @@
     X(P_PUBLISH,    77, A|SC|K|M,    0, 0,               "peer: a message to a group")            \
     X(P_REPLY,      78, A2|P|M,      0, 0,               "peer: the reply to a proxied call")     \
     X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")     \
-    X(P_FLOW,       85, O,           0, 0,               "peer: pause (1) or resume (0) messages")
+    X(P_FLOW,       85, O,           0, 0,               "peer: pause (1) or resume (0) messages") \
+    X(P_PID_EXIT,   89, O|P|M,       0, 0,               "peer: a pid went down with an exit reason") \
+    X(P_DOWN_EXIT,  90, O|A|P|M,     0, 0,               "peer: a monitored pid exited with a reason")
 
 #define RS_FIELD_MAP(X)                                                                           \
     X(hello_version,            HELLO, req, opts,                                                 \
@@ -200,7 +205,8 @@
       "the node of the entry's pid (NODE_UP, NODE_DOWN: the node itself)")                        \
     X(event_key,                EVENT, req, key,  "the name or group")                            \
     X(event_meta,               EVENT, req, meta, "the metadata now")                             \
-    X(event_prev_meta,          EVENT, req, prev, "the metadata before (UPDATED events)")         \
+    X(event_prev_meta,          EVENT, req, prev,                                                 \
+      "the metadata before (UPDATED events); the exit reason (reason ROSTER_REASON_EXIT)")         \
     X(event_revision,           EVENT, req, arg2,                                                 \
       "strong: the etcd revision of the change (SNAPSHOT_END: of the snapshot); 0: eventual")    \
     X(send_flags,               SEND, req, opts, "RS_SEND_CONFIRM")                               \
@@ -336,7 +342,20 @@
     X(p_noproc_status,          P_NOPROC, req, status, "why the call failed (ROSTER_E*)")         \
     X(p_noproc_call_ref,        P_NOPROC, req, arg2, "the P_SEND's call reference")               \
     X(p_noproc_to,              P_NOPROC, req, pid,  "the callee")                                \
-    X(p_flow_pause,             P_FLOW, req, opts, "1: stop sending messages to me; 0: go on")
+    X(p_flow_pause,             P_FLOW, req, opts, "1: stop sending messages to me; 0: go on") \
+    X(lease_kind,               LEASE, req, opts, "RS_LEASE_NAME (register) or RS_LEASE_MEMBER (join)") \
+    X(lease_ttl,                LEASE, req, arg,  "the lease in ms (RS_TTL_MIN_MS .. RS_TTL_MAX_MS)") \
+    X(lease_key,                LEASE, req, key,  "the name or group")                            \
+    X(lease_meta,               LEASE, req, meta, "the entry's metadata")                         \
+    X(lease_reply_holder,       LEASE, reply, pid, "the name's holder (also on ROSTER_ETAKEN)")   \
+    X(lease_reply_token,        LEASE, reply, arg2, "a name's fencing token (0 for a membership)") \
+    X(renew_reply_n,            RENEW, reply, arg, "leased entries renewed")                      \
+    X(pid_exit_reason,          PID_EXIT, req, meta, "the exit reason (1..RS_EXIT_REASON_MAX bytes)") \
+    X(p_pid_exit_reason,        P_PID_EXIT, req, opts, "roster_reason (ROSTER_REASON_EXIT)")      \
+    X(p_pid_exit_text,          P_PID_EXIT, req, meta, "the exit reason")                         \
+    X(p_down_exit_reason,       P_DOWN_EXIT, req, opts, "roster_reason (ROSTER_REASON_EXIT)")     \
+    X(p_down_exit_ref,          P_DOWN_EXIT, req, arg,  "the monitor reference")                  \
+    X(p_down_exit_text,         P_DOWN_EXIT, req, meta, "the exit reason")
 /* clang-format on */
 
 #endif

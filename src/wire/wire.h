@@ -61,7 +61,7 @@ enum rs_msg_type {
 #define RS_MSG_ENUM(name, value, req, item, reply, meaning) RS_MSG_##name = value,
     RS_MSG_MAP(RS_MSG_ENUM)
 #undef RS_MSG_ENUM
-    RS_MSG_TYPE_MAX = RS_MSG_P_FLOW, /* wire.c checks that no type is above it */
+    RS_MSG_TYPE_MAX = RS_MSG_P_DOWN_EXIT, /* wire.c checks that no type is above it */
 };
 
 /* First peer frame type: types >= RS_MSG_PEER_MIN only travel between nodes. */
@@ -111,8 +111,20 @@ static inline int rs_wire_payload_type(unsigned t)
 /* Event kinds are roster_event_type values; reasons are roster_reason values. */
 #define RS_EV_SNAPSHOT_FLAG 0x10000u
 
-/* Log levels (LOG_LEVEL OPTS). */
-enum rs_log_level { RS_LOG_ERROR = 0, RS_LOG_WARN = 1, RS_LOG_INFO = 2, RS_LOG_DEBUG = 3 };
+/* Log levels (LOG_LEVEL OPTS). TRACE is above DEBUG (every client request and every
+ * lease expiry); OFF is a wire value only: the shell writes no line at all. */
+enum rs_log_level {
+    RS_LOG_ERROR = 0,
+    RS_LOG_WARN = 1,
+    RS_LOG_INFO = 2,
+    RS_LOG_DEBUG = 3,
+    RS_LOG_TRACE = 4,
+    RS_LOG_OFF = 5,
+};
+
+/* LEASE kinds (issue 11 item 7; docs/API.md "Leases"). */
+#define RS_LEASE_NAME 1u
+#define RS_LEASE_MEMBER 2u
 
 /* Field presence bits. */
 #define RS_FLD_STATUS 0x001u

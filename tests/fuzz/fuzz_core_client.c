@@ -121,7 +121,7 @@ static void check_and_react(struct fz *f)
             if (nclosed < 16)
                 closed[nclosed++] = o->conn;
         } else if (o->kind == RS_OUT_LOG_LEVEL) {
-            if (o->level < 0 || o->level > 3)
+            if (o->level < 0 || o->level > RS_LOG_OFF)
                 abort();
         }
     }

@@ -49,6 +49,8 @@ expect "log levels" "debug" "$(complete_words log-level d)"
 expect "metadata filters" "--meta-eq --meta-glob --meta-prefix" "$(complete_words names --meta-)"
 expect "--match and its filters" "--match --meta-eq --meta-glob --meta-prefix" \
     "$(complete_words unregister --m)"
+expect "log levels off and trace" "off" "$(complete_words log-level o)"
+expect "lease flags" "--timeout --ttl" "$(complete_words join g --t)"
 
 # The command list is the one the binary knows: `rosterctl --help` lines "  COMMAND ...".
 help_cmds=$("$CTL" --help | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u | tr '\n' ' ')
@@ -66,7 +68,7 @@ if command -v zsh >/dev/null; then
         "$(zc members g '')"
     expect "zsh: member flags" "--stale" "$(zc member g '')"
     expect "zsh: scopes from the node" "default jobs locks" "$(zc --socket "$dir/r.sock" scope-leave '')"
-    expect "zsh: log levels" "debug error info warn" "$(zc log-level '')"
+    expect "zsh: log levels" "debug error info off trace warn" "$(zc log-level '')"
 else
     echo "skip: zsh completion (zsh is not installed)"
 fi

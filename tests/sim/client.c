@@ -136,6 +136,16 @@ static void held_del(struct sim_client *c, struct sim_held *h)
     *h = c->held[--c->nheld];
 }
 
+/* for lease.c */
+int client_owns_pid(const struct sim_client *c, struct rs_pid pid) { return owns_pid(c, pid); }
+struct sim_held *client_held_find(struct sim_client *c, int scope, int group, const char *key,
+                                  const struct rs_pid *pid)
+{
+    return held_find(c, scope, group, key, pid);
+}
+void client_held_del(struct sim_client *c, struct sim_held *h) { held_del(c, h); }
+int client_scope_index(struct rs_bytes b) { return scope_index(b); }
+
 static void forget_pid(struct sim_world *w, struct sim_client *c, struct rs_pid pid)
 {
     pid_died(w, pid);
@@ -532,6 +542,15 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
         else if (pd.type == RS_MSG_HELLO)
             sim_fail(w, "n%d refused HELLO: status %d", c->node, (int)st);
         return;
+    case RS_MSG_PID_EXIT:
+        if (!lease_exit_text_ok(pd.meta)) { /* refused first, whoever's pid it is */
+            if (st != ROSTER_EINVAL)
+                sim_fail(w, "n%d: PID_EXIT with reason '%s' gave status %d", c->node, pd.meta,
+                         (int)st);
+            return;
+        }
+        /* a valid reason closes the pid as PID_CLOSE does */
+        __attribute__((fallthrough));
     case RS_MSG_PID_CLOSE:
         if (st == 0 && owns_pid(c, pd.pid))
             forget_pid(w, c, pd.pid);
@@ -539,9 +558,14 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             sim_fail(w, "n%d: PID_CLOSE of %s pid gave status %d", c->node,
                      owns_pid(c, pd.pid) ? "a live own" : "another's or a dead", (int)st);
         return;
+    case RS_MSG_RENEW:
+        lease_on_renew_reply(w, ci, &pd, m);
+        return;
+    case RS_MSG_LEASE: /* a REGISTER or JOIN whose entry then has a TTL (lease.c) */
     case RS_MSG_REGISTER:
     case RS_MSG_JOIN: {
-        int group = pd.type == RS_MSG_JOIN;
+        int group = pd.type == RS_MSG_JOIN ||
+                    (pd.type == RS_MSG_LEASE && rs_msg_lease_kind(&pd.req) == RS_LEASE_MEMBER);
         if (!write_status_ok(w, c, &pd, st)) {
             sim_fail(w, "n%d: %s %s in %s by client %zu gave status %d", c->node,
                      group ? "JOIN" : "REGISTER", key, sim_scope_name(pd.scope < 0 ? 0 : pd.scope),
@@ -592,6 +616,7 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
         }
         h->token = token;
         snprintf(h->meta, sizeof h->meta, "%s", pd.meta);
+        lease_granted(w, h, &pd);
         return;
     }
     case RS_MSG_UNREGISTER:
@@ -795,6 +820,7 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
         break;
     case ROSTER_EV_UNREGISTERED:
     case ROSTER_EV_LEFT:
+        lease_check_removal(w, c, s->scope, kind, m);
         if (!e || !pid_eq(e->pid, m->pid))
             bad = "an entry the subscriber does not have";
         else
@@ -891,9 +917,11 @@ static void on_down(struct sim_world *w, struct sim_client *c, uint32_t reason,
                  (unsigned long long)mo->id, p);
         return;
     }
+    lease_check_down(w, c, m);
     struct sim_pidinfo *pi = pid_info(w, mo->pid);
     if (pi && pi->alive &&
-        (reason == ROSTER_REASON_NORMAL || reason == ROSTER_REASON_DISCONNECTED)) {
+        (reason == ROSTER_REASON_NORMAL || reason == ROSTER_REASON_DISCONNECTED ||
+         reason == ROSTER_REASON_EXIT)) {
         sim_fail(w, "n%d: monitor %llu reports live pid %s dead (%s)", c->node,
                  (unsigned long long)mo->id, p, reason_name(reason));
     }
@@ -961,6 +989,8 @@ static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
     else if ((kind == ROSTER_EV_REGISTERED || kind == ROSTER_EV_UNREGISTERED) &&
              reason == ROSTER_REASON_HANDOFF && rs_msg_event_id(m) == 0)
         on_handoff_notice(w, ci, kind, m);
+    else if (reason == ROSTER_REASON_EXPIRED && rs_msg_event_id(m) == 0)
+        lease_on_notice(w, ci, kind, m); /* its own entry's lease ran out (lease.c) */
     else if ((kind >= ROSTER_EV_REGISTERED && kind <= ROSTER_EV_OVERFLOW) ||
              kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
         on_sub_event(w, c, kind, snap, m);

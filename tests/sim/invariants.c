@@ -107,6 +107,7 @@ void inv_step(struct sim_world *w, int node, int deep)
     check_stats(w, node);
     if (!deep || w->failed)
         return;
+    lease_check_overdue(w);
     struct rs_core_stats st;
     struct sim_node *n = &w->nodes[node];
     rs_core_stats(n->core, &st);

@@ -364,6 +364,7 @@ static void teardown(struct sim_world *w)
     free(w->conns);
     free(w->pids);
     free(w->pidx);
+    free(w->expiries);
     set_free(&w->obs.items);
     set_free(&w->scratch_view);
     set_free(&w->scratch_groups);
@@ -430,6 +431,9 @@ int sim_run(uint64_t seed, int verbose, int cluster, uint64_t *digest_out)
                (unsigned long long)w->n_conflicts, (unsigned long long)w->n_handoffs,
                (unsigned long long)w->n_updates, (unsigned long long)w->n_races,
                (unsigned long long)w->n_faults, (unsigned long long)w->digest);
+        printf("  leases %llu, expiries %llu, renews %llu, exit reasons seen %llu\n",
+               (unsigned long long)w->n_leases, (unsigned long long)w->n_expiries,
+               (unsigned long long)w->n_renews, (unsigned long long)w->n_exits);
     }
     if (digest_out)
         *digest_out = w->digest;

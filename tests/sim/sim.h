@@ -165,6 +165,9 @@ struct sim_held {
     uint64_t token;  /* names: the grant's fencing token (0: not known yet) */
     int notice_due;  /* handed to this client: its REGISTERED (handoff) notice is due */
     int gone_due;    /* handed away: its UNREGISTERED (handoff) notice is due, then it goes */
+    int leased;        /* granted by LEASE (lease.c): its node removes it at deadline */
+    uint32_t ttl_ms;
+    uint64_t deadline; /* sim time of the last LEASE or RENEW + ttl_ms */
 };
 
 struct sim_sub {
@@ -220,6 +223,16 @@ struct sim_pidinfo {
     size_t client;
     int alive;
     uint64_t died_at;
+    uint32_t expired_unrenewed;              /* expiry notices since its last RENEW */
+    char exit_text[RS_EXIT_REASON_MAX + 1];  /* PID_EXIT's reason, once sent */
+};
+
+/* An expiry its owner's node reported (lease.c): every removal with reason expired that a
+ * subscriber of any node sees must be one of these. */
+struct sim_expiry {
+    int scope, group;
+    char key[SIM_KEY_MAX];
+    struct rs_pid pid;
 };
 
 /* --- nodes and world -------------------------------------------------------------- */
@@ -307,6 +320,9 @@ struct sim_world {
     int failed;
     char fail[1024];
     char why[256]; /* why the cluster is not converged yet */
+    struct sim_expiry *expiries; /* lease.c */
+    size_t nexpiries, capexpiries;
+    uint64_t n_leases, n_expiries, n_renews, n_exits;
 };
 
 /* sim.c */
@@ -372,6 +388,26 @@ int obs_groups(struct sim_world *w, int node, int scope, struct sim_set *out);
 int obs_nodes(struct sim_world *w, int node);
 /* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */
 int obs_lookup(struct sim_world *w, int node, int scope, const char *name);
+
+/* client.c, for lease.c */
+int client_owns_pid(const struct sim_client *c, struct rs_pid pid);
+struct sim_held *client_held_find(struct sim_client *c, int scope, int group, const char *key,
+                                  const struct rs_pid *pid);
+void client_held_del(struct sim_client *c, struct sim_held *h);
+int client_scope_index(struct rs_bytes b);
+
+/* lease.c: TTL entries (LEASE, RENEW, expiry) and exit reasons (PID_EXIT) */
+int lease_request(struct sim_world *w, const struct sim_client *c, struct rs_msg *m,
+                  char *key, const char *meta);
+void lease_granted(struct sim_world *w, struct sim_held *h, const struct sim_pending *pd);
+void lease_on_renew_reply(struct sim_world *w, size_t ci, const struct sim_pending *pd,
+                          const struct rs_msg *m);
+int lease_exit_text_ok(const char *text);
+void lease_on_notice(struct sim_world *w, size_t ci, uint32_t kind, const struct rs_msg *m);
+void lease_check_removal(struct sim_world *w, const struct sim_client *c, int scope,
+                         uint32_t kind, const struct rs_msg *m);
+void lease_check_down(struct sim_world *w, const struct sim_client *c, const struct rs_msg *m);
+void lease_check_overdue(struct sim_world *w);
 
 /* invariants.c */
 void inv_step(struct sim_world *w, int node, int deep);

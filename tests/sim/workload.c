@@ -175,6 +175,8 @@ void work_action(struct sim_world *w, int node)
     char prev[SIM_META_MAX];
     if (sim_pct(&w->rng, 15)) {
         cas_request(w, node, c, scope, &m, key, prev, meta);
+    } else if (sim_pct(&w->rng, 12) && lease_request(w, c, &m, key, meta)) {
+        /* LEASE, RENEW or PID_EXIT (lease.c) */
     } else if (op < 28) {
         snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
         m.type = RS_MSG_REGISTER;

@@ -230,7 +230,7 @@ static void test_log_level(void)
     ASSERT_EQ(h_status(&h, 1, &m), 0);
     ASSERT_EQ(h.log_level, RS_LOG_DEBUG);
     h.log_level = -1;
-    struct rs_msg bad = {.type = RS_MSG_LOG_LEVEL, .opts = 4};
+    struct rs_msg bad = {.type = RS_MSG_LOG_LEVEL, .opts = RS_LOG_OFF + 1};
     ASSERT_EQ(h_status(&h, 1, &bad), ROSTER_EINVAL);
     ASSERT_EQ(h.log_level, -1);
     h_fini(&h);

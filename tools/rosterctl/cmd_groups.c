@@ -94,8 +94,12 @@ int cmd_join(struct ctl *x, int argc, char **argv)
     int r = ctl_holder_args(x, argc, argv, &meta, pos);
     if (r)
         return r;
-    r = roster_join(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
-                    strlen(meta), x->timeout_ms);
+    if (x->ttl_ms)
+        r = roster_join_ttl(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
+                            strlen(meta), x->ttl_ms, x->timeout_ms);
+    else
+        r = roster_join(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
+                        strlen(meta), x->timeout_ms);
     if (r)
         return ctl_fail(x, "join", r, NULL, NULL);
     ctl_print_pid_line(x);

@@ -12,10 +12,18 @@
  * A terminal on stdin is read only while rosterctl is in its foreground process group:
  * started with `&` from an interactive shell it would otherwise be stopped by SIGTTIN as
  * soon as the user types. In the background it holds until killed; brought to the
- * foreground (fg) it watches stdin again, so that ^D releases the entry. */
+ * foreground (fg) it watches stdin again, so that ^D releases the entry.
+ *
+ * With --ttl MS the entry has a lease: the hold renews it every MS / 3 (the node removes it
+ * with reason expired once MS pass unrenewed: rosterctl stopped by SIGSTOP, or hung). When
+ * it learns that the lease ran out (the node's UNREGISTERED / LEFT notice, or a renew
+ * answered EEXPIRED, say after SIGCONT), it says so and exits 1. With --exit-reason R, the
+ * pid is closed with exit reason R when stdin closes (every node's events and monitors see
+ * reason exit and R) instead of reason normal. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -41,6 +49,8 @@ void ctl_print_pid_line(struct ctl *x)
         jo_str(&o, "pid", pid);
         if (x->have_token)
             jo_token(&o, "token", x->token);
+        if (x->ttl_ms)
+            jo_u64(&o, "ttl_ms", x->ttl_ms);
         jo_end(&o);
         fputc('\n', stdout);
     } else {
@@ -76,9 +86,16 @@ static int notice(struct ctl *x, const roster_event *ev)
         return 1;
     }
     if (ev->id != 0 || (ev->reason != ROSTER_REASON_LEASE_LOST &&
-                        ev->reason != ROSTER_REASON_HANDOFF))
+                        ev->reason != ROSTER_REASON_HANDOFF &&
+                        ev->reason != ROSTER_REASON_EXPIRED))
         return 0;
     print_event(x, ev);
+    if (ev->reason == ROSTER_REASON_EXPIRED) {
+        fprintf(stderr, "rosterctl: lost %.*s: its lease of %u ms ran out unrenewed (reason "
+                        "expired)\n",
+                (int)ev->name.len, (const char *)ev->name.data, (unsigned)x->ttl_ms);
+        return 1;
+    }
     if (ev->reason == ROSTER_REASON_LEASE_LOST) {
         fprintf(stderr, "rosterctl: lost %.*s: the node could not renew its etcd lease in "
                         "time (reason lease_lost)\n",
@@ -117,15 +134,57 @@ static int campaign_answer(struct ctl *x, const roster_event *ev)
 
 int ctl_hold(struct ctl *x) { return ctl_hold_campaign(x, 0); }
 
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* renew_due renews the lease when its time came (every ttl / 3); 0 on, CTL_REFUSED when it
+ * ran out meanwhile (reported), or the exit status of another failure. *wait_ms is lowered
+ * to the time left until the next renewal. */
+static int renew_due(struct ctl *x, int64_t *next, int *wait_ms)
+{
+    if (!x->ttl_ms)
+        return 0;
+    int64_t now = mono_ms();
+    if (now >= *next) {
+        int r = roster_renew(x->c, roster_self(x->c), NULL, x->timeout_ms);
+        if (r == ROSTER_EEXPIRED) {
+            fprintf(stderr, "rosterctl: %s: the lease of %u ms ran out unrenewed (%s)\n",
+                    x->cmd, (unsigned)x->ttl_ms, roster_errdetail(x->c));
+            return ctl_fail(x, "renew", r, NULL, NULL);
+        }
+        if (r)
+            return ctl_fail(x, "renew", r, NULL, NULL);
+        *next = now + x->ttl_ms / 3;
+    }
+    int64_t left = *next - now;
+    if (left < 0)
+        left = 0;
+    if (*wait_ms < 0 || left < *wait_ms)
+        *wait_ms = (int)left;
+    return 0;
+}
+
 int ctl_hold_campaign(struct ctl *x, uint64_t campaign)
 {
     int tty = isatty(0);
     struct pollfd p[2] = {{0, POLLIN, 0}, {roster_fd(x->c), POLLIN, 0}};
+    int64_t next_renew = mono_ms() + x->ttl_ms / 3;
     for (;;) {
         int bg = background_of_tty(tty);
         p[0].fd = bg ? -1 : 0; /* a negative fd is not polled */
         p[0].revents = 0;
-        if (poll(p, 2, bg ? HOLD_TTY_RECHECK_MS : -1) < 0) {
+        p[1].revents = 0;
+        int wait_ms = bg ? HOLD_TTY_RECHECK_MS : -1;
+        int rr = renew_due(x, &next_renew, &wait_ms);
+        if (rr) {
+            roster_pid_close(x->c, roster_self(x->c), x->timeout_ms);
+            return rr;
+        }
+        if (poll(p, 2, wait_ms) < 0) {
             if (errno == EINTR)
                 continue;
             return ctl_fail(x, "poll", ROSTER_EIO, NULL, NULL);
@@ -173,7 +232,13 @@ int ctl_hold_campaign(struct ctl *x, uint64_t campaign)
                 return ctl_fail(x, "hold", r, NULL, NULL);
         }
     }
-    /* Give the entry up cleanly: the pid dies with reason "normal". */
+    /* Give the entry up cleanly: the pid dies with reason "normal", or exit and its text. */
+    if (x->exit_reason) {
+        int r = roster_pid_exit(x->c, roster_self(x->c), x->exit_reason, x->timeout_ms);
+        if (r)
+            return ctl_fail(x, "exit-reason", r, NULL, NULL);
+        return 0;
+    }
     roster_pid_close(x->c, roster_self(x->c), x->timeout_ms);
     return 0;
 }

@@ -258,7 +258,7 @@ int cmd_log_level(struct ctl *x, int argc, char **argv)
     if (r)
         return r;
     if (strcmp(pos[0], "error") && strcmp(pos[0], "warn") && strcmp(pos[0], "info") &&
-        strcmp(pos[0], "debug"))
+        strcmp(pos[0], "debug") && strcmp(pos[0], "trace") && strcmp(pos[0], "off"))
         return ctl_usage(x, "unknown level \"%s\"", pos[0]);
     if ((r = ctl_connect(x)))
         return r;

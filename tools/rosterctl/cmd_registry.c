@@ -78,8 +78,12 @@ int cmd_register(struct ctl *x, int argc, char **argv)
     if (r)
         return r;
     roster_pid holder;
-    r = roster_register_token(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
-                              strlen(meta), &holder, &x->token, x->timeout_ms);
+    if (x->ttl_ms)
+        r = roster_register_ttl(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
+                                strlen(meta), x->ttl_ms, &holder, &x->token, x->timeout_ms);
+    else
+        r = roster_register_token(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c),
+                                  meta, strlen(meta), &holder, &x->token, x->timeout_ms);
     x->have_token = r == 0;
     if (r == ROSTER_ETAKEN) {
         char h[ROSTER_PID_STRLEN];

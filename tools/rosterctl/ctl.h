@@ -33,6 +33,10 @@ struct ctl {
     int have_token;
     /* register / join --reconnect: hold across a restart of the node */
     int reconnect;
+    /* register / join: --ttl MS (0: none; the hold renews it), register / join / elect:
+     * --exit-reason R (the pid's exit reason when stdin closes) */
+    uint32_t ttl_ms;
+    const char *exit_reason;
 };
 
 /* An option a command accepts besides the global ones. */

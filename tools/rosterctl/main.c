@@ -34,10 +34,11 @@ static const struct cmd cmds[] = {
      "count [KEY | --prefix P] [--node N] [--pid PID] [--local] [--stale] [FILTER...]   "
      "(KEY: the name KEY and the members of group KEY)"},
     {"register", cmd_register,
-     "register NAME [--meta M] [--recv] [--reply-with CMD] [--reconnect]   (held until stdin EOF or killed)"},
+     "register NAME [--meta M] [--ttl MS] [--exit-reason R] [--recv] [--reply-with CMD] [--reconnect]   "
+     "(held until stdin EOF or killed; --ttl: renewed while rosterctl runs)"},
     {"elect", cmd_elect,
-     "elect NAME [--meta M] [--recv] [--reply-with CMD]   (waits to hold NAME, then holds it "
-     "like register)"},
+     "elect NAME [--meta M] [--exit-reason R] [--recv] [--reply-with CMD]   (waits to hold "
+     "NAME, then holds it like register)"},
     {"check-token", cmd_check_token,
      "check-token NAME TOKEN   (exit 0 current, 1 stale, 2 error)"},
     {"handoff", cmd_handoff, "handoff NAME PID [--if-token T]"},
@@ -47,7 +48,8 @@ static const struct cmd cmds[] = {
     {"unregister", cmd_unregister,
      "unregister NAME | unregister --match --pid PID [NAME | --prefix P] [FILTER...]"},
     {"join", cmd_join,
-     "join GROUP [--meta M] [--recv] [--reply-with CMD] [--reconnect]   (held until stdin EOF or killed)"},
+     "join GROUP [--meta M] [--ttl MS] [--exit-reason R] [--recv] [--reply-with CMD] [--reconnect]   "
+     "(held until stdin EOF or killed; --ttl: renewed while rosterctl runs)"},
     {"leave", cmd_leave,
      "leave GROUP | leave --match --pid PID [GROUP | --prefix P] [FILTER...]"},
     {"watch", cmd_watch,
@@ -59,7 +61,7 @@ static const struct cmd cmds[] = {
     {"call", cmd_call, "call TARGET [MESSAGE]   (prints the reply; --timeout bounds the wait)"},
     {"multi-call", cmd_multi_call, "multi-call GROUP [MESSAGE] [--local]"},
     {"ping", cmd_ping, "ping"},
-    {"log-level", cmd_log_level, "log-level error|warn|info|debug"},
+    {"log-level", cmd_log_level, "log-level off|error|warn|info|debug|trace"},
     {"top", cmd_top, "top [--once] [--interval MS] [--limit N]   (live view; --json with --once)"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
@@ -262,13 +264,31 @@ int ctl_args(struct ctl *x, int argc, char **argv, const struct ctl_opt *opts,
 
 int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, const char **pos)
 {
+    const char *ttl = NULL;
     const struct ctl_opt opts[] = {{"--meta", CTL_STR, meta},
                                    {"--recv", CTL_FLAG, &x->recv},
                                    {"--reply-with", CTL_STR, &x->reply_with},
                                    {"--reconnect", CTL_FLAG, &x->reconnect},
+                                   {"--ttl", CTL_STR, &ttl},
+                                   {"--exit-reason", CTL_STR, &x->exit_reason},
                                    {NULL, CTL_FLAG, NULL}};
     int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
-    return r ? r : ctl_connect(x);
+    if (r)
+        return r;
+    if (ttl) {
+        uint64_t v;
+        if (strcmp(x->cmd, "elect") == 0)
+            return ctl_usage(x, "--ttl is for register and join (a campaign's name lives "
+                                "by its holder's connection)");
+        if (ctl_parse_u64(ttl, &v) != 0 || v < ROSTER_TTL_MIN_MS || v > ROSTER_TTL_MAX_MS)
+            return ctl_usage(x, "--ttl '%s': expected milliseconds from %u to %u", ttl,
+                             ROSTER_TTL_MIN_MS, ROSTER_TTL_MAX_MS);
+        x->ttl_ms = (uint32_t)v;
+    }
+    if (x->exit_reason && (x->exit_reason[0] == 0 ||
+                           strlen(x->exit_reason) > ROSTER_EXIT_REASON_MAX))
+        return ctl_usage(x, "--exit-reason: expected 1 to %d bytes", ROSTER_EXIT_REASON_MAX);
+    return ctl_connect(x);
 }
 
 int ctl_connect(struct ctl *x)
@@ -304,7 +324,8 @@ static int wants_json(int argc, char **argv)
     static const char *const with_value[] = {
         "--socket", "--timeout", "--scope",    "--meta",   "--prefix",       "--pid",
         "--limit",  "--node",    "--reply-with", "--if-token", "--if-meta", "--member",
-        "--from-revision", "--meta-eq", "--meta-prefix", "--meta-glob", "--where"};
+        "--from-revision", "--meta-eq", "--meta-prefix", "--meta-glob", "--where", "--ttl",
+        "--exit-reason"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)

@@ -188,6 +188,8 @@ void print_event(struct ctl *x, const roster_event *ev)
                 jo_bytes(&o, "prev_meta", ev->prev_meta.data, ev->prev_meta.len);
             if (has_reason(ev))
                 jo_str(&o, "reason", roster_reason_name(ev->reason));
+            if (ev->reason_text.data) /* reason exit: the pid's exit reason */
+                jo_bytes(&o, "reason_text", ev->reason_text.data, ev->reason_text.len);
             if (ev->type == ROSTER_EV_CONFLICT) /* the winner's pid, as text */
                 jo_bytes(&o, "winner", ev->prev_meta.data, ev->prev_meta.len);
         }
@@ -219,6 +221,10 @@ void print_event(struct ctl *x, const roster_event *ev)
         }
         if (has_reason(ev))
             printf(" reason=%s", roster_reason_name(ev->reason));
+        if (ev->reason_text.data) {
+            fputs(" reason_text=", stdout);
+            text_bytes(stdout, ev->reason_text.data, ev->reason_text.len);
+        }
         if (ev->type == ROSTER_EV_CONFLICT) {
             fputs(" winner=", stdout);
             text_bytes(stdout, ev->prev_meta.data, ev->prev_meta.len);

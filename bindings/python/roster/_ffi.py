@@ -41,7 +41,8 @@ class Event(Structure):
                 ("to", Pid), ("msg_kind", c_int), ("call_ref", c_uint64),
                 ("dropped", c_uint64), ("n_to", c_size_t), ("to_all", POINTER(Pid)),
                 ("revision", c_uint64), ("token", c_uint64),
-                ("old_incarnation", c_uint64), ("new_incarnation", c_uint64), ("what", c_int)]
+                ("old_incarnation", c_uint64), ("new_incarnation", c_uint64), ("what", c_int),
+                ("reason_text", Buf)]
 
 
 class NodeInfo(Structure):

@@ -104,6 +104,7 @@ class Event:
     call_ref: int = 0
     revision: int = 0
     type_code: int = field(default=0, repr=False)
+    reason_text: bytes = b""  # reason "exit": the pid's exit reason (roster_pid_exit)
 
     @property
     def is_call(self) -> bool:
@@ -319,7 +320,8 @@ class Client:
                          meta=_ffi.buf_bytes(ev.meta), prev_meta=_ffi.buf_bytes(ev.prev_meta),
                          reason=_ffi.lib.roster_reason_name(ev.reason).decode(),
                          snapshot=bool(ev.snapshot), to=Pid._of(ev.to), call_ref=ev.call_ref,
-                         revision=ev.revision, type_code=ev.type)
+                         revision=ev.revision, type_code=ev.type,
+                         reason_text=_ffi.buf_bytes(ev.reason_text))
         finally:
             _ffi.lib.roster_event_free(ctypes.byref(ev))
 
