@@ -151,6 +151,7 @@ typedef struct roster_entry {
     uint64_t token;    /* lookup: the holder's fencing token (strictly increasing per name
                           across grants; strong: etcd's revision of the grant) */
     uint64_t revision; /* strong scopes: the etcd revision the answer reflects (0: eventual) */
+    unsigned options;  /* scopes listing: the scope's ROSTER_SCOPE_* options (0: none) */
 } roster_entry;
 
 /* A list of entries. Free with roster_entries_free (frees every entry's buffers too). */
@@ -227,6 +228,19 @@ ROSTER_API int roster_pid_close(roster_client *c, roster_pid pid, int timeout_ms
 
 #define ROSTER_SCOPE_EVENTUAL 0
 #define ROSTER_SCOPE_STRONG 1
+/* Options of an eventual scope, OR'ed into roster_scope_create's mode; fixed for the scope's
+ * life, replicated with it (a node that joins it takes them from the peers that announce
+ * it; two nodes whose scope of one name has other options do not replicate it: the node
+ * logs why), and listed in roster_entry.options by roster_scopes. Scopes with options are
+ * read over the socket (never the shared-memory region). EINVAL with ROSTER_SCOPE_STRONG.
+ *   DUPLICATE_MEMBERS: each join adds a membership of its own (its own metadata), even
+ *     for a pid already in the group; each leave removes that pid's oldest one.
+ *   UNIQUE_PER_NODE: a name is unique on each node, but several nodes may each hold it
+ *     (no conflict between nodes); roster_lookup answers the local holder, else the holder
+ *     of the lowest node name; roster_lookup_all lists every holder. */
+#define ROSTER_SCOPE_DUPLICATE_MEMBERS 0x100
+#define ROSTER_SCOPE_UNIQUE_PER_NODE 0x200
+#define ROSTER_SCOPE_OPTIONS (ROSTER_SCOPE_DUPLICATE_MEMBERS | ROSTER_SCOPE_UNIQUE_PER_NODE)
 /* roster_scope_create creates a scope. EEXIST if it already exists (with any mode). */
 ROSTER_API int roster_scope_create(roster_client *c, const char *scope, int mode,
                                    int timeout_ms);
@@ -364,6 +378,17 @@ typedef struct roster_counts {
 } roster_counts;
 ROSTER_API int roster_count(roster_client *c, const char *scope, const char *node,
                             roster_counts *out, int timeout_ms);
+/* roster_lookup_local is roster_lookup answered with this node's holder only (ENOTFOUND
+ * when the name is held by a pid of another node, or by nobody): in a scope with
+ * ROSTER_SCOPE_UNIQUE_PER_NODE, the local holder. */
+ROSTER_API int roster_lookup_local(roster_client *c, const char *scope, const void *name,
+                                   size_t name_len, roster_entry *out, int timeout_ms);
+/* roster_lookup_all lists every holder of name, ordered by node name: one entry at most
+ * in a plain scope, one per node that holds it in a scope with
+ * ROSTER_SCOPE_UNIQUE_PER_NODE (an empty list when nobody holds it). Free *out with
+ * roster_entries_free. */
+ROSTER_API int roster_lookup_all(roster_client *c, const char *scope, const void *name,
+                                 size_t name_len, roster_entries *out, int timeout_ms);
 
 /* --- Groups ------------------------------------------------------------------------- */
 

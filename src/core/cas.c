@@ -92,7 +92,7 @@ void rs_cas_on_check_token(struct rs_core *c, struct rs_client *cl, const struct
     if (!s)
         return;
     struct rs_bytes name = rs_msg_check_token_name(req);
-    const struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    const struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
     uint64_t now = n ? n->hlc : 0, token = rs_msg_check_token_token(req);
     struct rs_msg r;
     memset(&r, 0, sizeof r);
@@ -112,7 +112,7 @@ void rs_cas_on_handoff(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_bytes name = rs_msg_handoff_name(req);
     struct rs_pid to = rs_msg_handoff_to(req);
     rs_fmt_key(kb, sizeof kb, name.ptr, name.len);
-    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
     if (!n) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
         return;
@@ -237,7 +237,7 @@ static void update_name(struct rs_core *c, struct rs_client *cl, const struct rs
     char kb[80];
     struct rs_bytes name = rs_msg_update_key(req), meta = rs_msg_update_meta(req);
     rs_fmt_key(kb, sizeof kb, name.ptr, name.len);
-    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
     if (!n) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
         return;

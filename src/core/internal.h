@@ -108,6 +108,8 @@ struct rs_scope {
     uint64_t n_members;
     struct rs_sub *subs;  /* live subscriptions of this scope */
     struct rs_kscope *kv; /* strong scope: the local copy of its etcd state (kvcopy.c) */
+    uint32_t opts;        /* ROSTER_SCOPE_DUPLICATE_MEMBERS | ROSTER_SCOPE_UNIQUE_PER_NODE:
+                             fixed at creation, announced in P_SCOPE (scopeopt.c) */
     char name[RS_SCOPE_MAX + 1];
 };
 
@@ -183,6 +185,7 @@ struct rs_pmon {
 /* A scope a peer node announced it joined. */
 struct rs_pscope {
     struct rs_pscope *next;
+    uint32_t opts; /* the scope's options as that node announced them */
     uint32_t len;
     char name[];
 };

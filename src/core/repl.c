@@ -121,7 +121,7 @@ void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)
     {
         struct rs_msg m;
         scope_frame(&m, RS_MSG_P_SCOPE, s);
-        rs_msg_p_scope_joined_set(&m, joined ? 1u : 0u);
+        rs_msg_p_scope_joined_set(&m, (joined ? 1u : 0u) | s->opts);
         rs_out_peer(c, n, &m);
         if (joined && rs_nodes_joined(n, s))
             rs_repl_snapshot(c, n, s);

@@ -14,6 +14,7 @@
 #include "core/members.h"
 #include "core/names.h"
 #include "core/nodes.h"
+#include "core/output.h"
 #include "core/pids.h"
 #include "core/repl.h"
 #include "core/repl_in.h"
@@ -87,7 +88,8 @@ static void mark_stale(struct rs_node *n, const struct rs_scope *s)
 static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     struct rs_scope *s = rs_scopes_find(c, m->scope);
-    if (!rs_msg_p_scope_joined(m)) {
+    uint32_t opts = rs_msg_p_scope_joined(m) & ROSTER_SCOPE_OPTIONS;
+    if (!(rs_msg_p_scope_joined(m) & 1u)) {
         if (rs_nodes_pscope_del(n, m->scope) && s) {
             if (n->sync_active && n->sync == s)
                 n->sync = NULL;
@@ -105,8 +107,16 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
     }
     if (!known && rs_nodes_pscope_add(c, n, m->scope) != 0)
         return;
+    rs_nodes_pscope_set_opts(n, m->scope, opts);
     if (!s || !s->joined || s->kv)
         return;
+    if (s->opts != opts) {
+        rs_out_log(c, RS_LOG_ERROR,
+                   "scope '%s' has options 0x%x on node '%s' and 0x%x here: not replicated "
+                   "between them (recreate it with the same options)",
+                   s->name, (unsigned)opts, n->name, (unsigned)s->opts);
+        return;
+    }
     if (!known && rs_events_wanted(c, s))
         rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
     rs_repl_snapshot(c, n, s);
@@ -305,7 +315,7 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
 
 void rs_repl_on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->scope.len == 0 || rs_msg_p_scope_joined(m) > 1) {
+    if (m->scope.len == 0 || (rs_msg_p_scope_joined(m) & ~(1u | ROSTER_SCOPE_OPTIONS)) != 0) {
         rs_cluster_fail(c, n, "malformed P_SCOPE");
         return;
     }

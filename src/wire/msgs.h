@@ -108,8 +108,8 @@
       "refused: why; accepted (version 3): the limits block (rs_msg_hello_reply_message_max)")     \
     X(pid_new_reply_pid,        PID_NEW, reply, pid, "the new pid")                               \
     X(scope_create_mode,        SCOPE_CREATE, req, opts,                                          \
-      "ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG")                                             \
-    X(scopes_item_mode,         SCOPES, item, opts, "the scope's mode (ROSTER_SCOPE_*)")          \
+      "ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG, | ROSTER_SCOPE_* options")                                             \
+    X(scopes_item_mode,         SCOPES, item, opts, "the scope's mode | its options (ROSTER_SCOPE_*)")          \
     X(scopes_item_names,        SCOPES, item, arg,  "names in the scope")                         \
     X(scopes_item_groups,       SCOPES, item, arg2, "groups in the scope")                        \
     X(scopes_reply_n,           SCOPES, reply, arg, "items sent")                                 \
@@ -119,7 +119,8 @@
     X(register_reply_token,     REGISTER, reply, arg2,                                            \
       "the grant's fencing token (strong: etcd revision of the grant; eventual: the claim's HLC)") \
     X(unregister_name,          UNREGISTER, req, key, "the name")                                 \
-    X(lookup_flags,             LOOKUP, req, opts, "RS_OPT_STALE: strong scopes, the local copy") \
+    X(lookup_flags,             LOOKUP, req, opts,                                                \
+      "RS_OPT_STALE: strong scopes, the local copy; RS_OPT_LOCAL: this node's holder only")       \
     X(lookup_name,              LOOKUP, req, key,   "the name")                                   \
     X(lookup_reply_revision,    LOOKUP, reply, arg,                                               \
       "strong: the etcd revision the answer reflects (0: eventual)")                              \
@@ -134,7 +135,8 @@
     X(names_item_name,          NAMES, item, key,  "the name")                                    \
     X(names_item_meta,          NAMES, item, meta, "its metadata")                                \
     X(names_reply_n,            NAMES, reply, arg, "items sent")                                  \
-    X(names_flags,              NAMES, req, opts, "RS_OPT_STALE")                                 \
+    X(names_flags,              NAMES, req, opts,                                                 \
+      "RS_OPT_STALE; RS_OPT_EXACT: the key is one name, list its holders")                        \
     X(names_reply_revision,     NAMES, reply, arg2, "strong: the etcd revision listed (0: eventual)") \
     X(count_node,               COUNT, req, node, "count only this node's entries (empty: all)")  \
     X(count_item_value,         COUNT, item, arg, "the counter's value")                          \
@@ -266,7 +268,8 @@
     X(p_node_incarnation,       P_NODE, req, arg,  "the node's incarnation")                      \
     X(p_node_name,              P_NODE, req, node, "the node's name")                             \
     X(p_node_addr,              P_NODE, req, key,  "the node's peer listen address")              \
-    X(p_scope_joined,           P_SCOPE, req, opts, "1 joined, 0 left")                           \
+    X(p_scope_joined,           P_SCOPE, req, opts,                                               \
+      "bit 0: 1 joined, 0 left; | the scope's ROSTER_SCOPE_* options")                            \
     X(p_entry_kind,             P_ENTRY, req, opts, "RS_PENTRY_NAME or RS_PENTRY_MEMBER")         \
     X(p_entry_hlc,              P_ENTRY, req, arg,  "the entry's hybrid logical clock")           \
     X(p_entry_key,              P_ENTRY, req, key,  "the name or group")                          \

@@ -263,8 +263,8 @@ static void test_old_version_refused(void)
     send_all(fd, hello, n);
     uint8_t got[2048];
     size_t have = read_until_closed(fd, got, sizeof got, 5000);
-    ASSERT(mem_has(got, have, "cluster protocol version 1 is not supported (this node speaks 2)"));
-    cl_wait_log(&a, "cluster protocol version 1 is not supported (this node speaks 2)", 5000);
+    ASSERT(mem_has(got, have, "cluster protocol version 1 is not supported (this node speaks 3)"));
+    cl_wait_log(&a, "cluster protocol version 1 is not supported (this node speaks 3)", 5000);
     still_serves(&a);
     test_node_stop_ok(&a.t);
 }
