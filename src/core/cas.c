@@ -191,6 +191,12 @@ static void update_member(struct rs_core *c, struct rs_client *cl, const struct 
                      "a membership has no fencing token: compare its metadata (if_meta)");
         return;
     }
+    if (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS) {
+        /* which of the pid's entries would it be? join and leave instead */
+        rs_out_error(c, cl, req, ROSTER_EINVAL,
+                     "a scope with duplicate members has no update of a membership");
+        return;
+    }
     if (pid.inc != c->inc) {
         owners_node_only(c, cl, req, pid.inc);
         return;

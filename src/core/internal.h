@@ -148,6 +148,9 @@ struct rs_member {
     uint8_t *meta;
     uint32_t meta_len;
     uint32_t stale; /* as rs_name.stale */
+    uint64_t seq;   /* scope with ROSTER_SCOPE_DUPLICATE_MEMBERS: this node's order of the
+                       pid's entries in the group (oldest lowest; keys it in the members
+                       map); 0 elsewhere */
 };
 
 struct rs_sub {
@@ -313,6 +316,7 @@ struct rs_core {
     uint64_t next_sub_id;
     uint64_t next_mon_id;
     uint64_t next_group_id;
+    uint64_t next_member_seq; /* rs_member.seq of duplicate-member scopes */
     uint64_t n_names;
     uint64_t n_groups;
     uint64_t n_members;

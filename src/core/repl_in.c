@@ -210,9 +210,18 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
         rs_hlc_recv(c, e->hlc);
         put_name(c, s, p, e);
     } else {
-        struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_PEER, .scope = s,
-                               .proc = p, .key = e->key, .meta = e->meta};
-        rs_change_apply(c, &ch);
+        struct rs_group *g = NULL;
+        struct rs_member *held = NULL;
+        if ((s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS) && n->sync_active &&
+            (g = rs_members_group(c, s, e->key.ptr, e->key.len)))
+            held = rs_members_match_stale(g, p, e->meta); /* a snapshot confirms it */
+        if (held) {
+            held->stale = 0;
+        } else {
+            struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_PEER, .scope = s,
+                                   .proc = p, .key = e->key, .meta = e->meta};
+            rs_change_apply(c, &ch);
+        }
     }
     rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
     if (n->n_entries > c->peer_entries_max)

@@ -203,5 +203,156 @@ static void test_plain_scope_still_conflicts(void)
     cl_fini(&c);
 }
 
+/* members lists group's entries on node i: their metadata joined by ',' into out. */
+static size_t members(struct cluster *c, size_t i, uint64_t conn, const char *scope,
+                      const char *group, char *out, size_t cap)
+{
+    struct cnode *x = &c->n[i];
+    cn_clear(x);
+    struct rs_msg m = {.type = RS_MSG_MEMBERS, .scope = rs_bytes_str(scope),
+                       .key = rs_bytes_str(group)};
+    const struct rs_msg *r = cl_req(c, i, conn, &m);
+    ASSERT_EQ(r->status, 0);
+    size_t n = 0, at = 0;
+    out[0] = 0;
+    for (size_t k = 0; k < x->nlog; k++) {
+        const struct rs_msg *it = &x->log[k].m;
+        if (it->flags != RS_F_ITEM)
+            continue;
+        at += (size_t)snprintf(out + at, cap - at, "%s%.*s", n ? "," : "", (int)it->meta.len,
+                               it->meta.len ? (const char *)it->meta.ptr : "");
+        n++;
+    }
+    ASSERT_EQ(r->arg, n);
+    return n;
+}
+
+static void test_duplicate_members(void)
+{
+    struct cluster c;
+    three(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    cl_client(&c, C, 1);
+    ASSERT_EQ(create(&c, A, 1, "d", DUPS), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "d"), 0);
+    ASSERT_EQ(cl_scope_op(&c, C, 1, RS_MSG_SCOPE_JOIN, "d"), 0);
+    cl_pump(&c);
+    cl_client(&c, B, 9);
+    cl_subscribe(&c, B, 9, "d", ROSTER_SUB_GROUPS | ROSTER_SUB_ALL);
+    /* each join adds an entry with its own metadata, even the same metadata again */
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "m1"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "m2"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "m1"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[B], 9), 3);
+    for (size_t k = 0; k < 3; k++)
+        ASSERT_EQ(cl_event(&c.n[B], 9, k)->opts & 0xff, ROSTER_EV_JOINED);
+    char list[256];
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 3);
+        ASSERT_STR_EQ(list, "m1,m2,m1");
+        ASSERT_U64_EQ(cl_stats(&c.n[i]).members, 3);
+    }
+    /* each leave removes the pid's oldest entry, on every node */
+    ASSERT_EQ(cl_leave(&c, A, 1, pa, "d", "g"), 0);
+    cl_pump(&c);
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 2);
+        ASSERT_STR_EQ(list, "m2,m1");
+    }
+    /* no compare-and-set of one of several entries */
+    struct rs_msg up = {.type = RS_MSG_UPDATE, .opts = RS_UPDATE_MEMBER, .pid = pa,
+                        .scope = rs_bytes_str("d"), .key = rs_bytes_str("g"),
+                        .meta = rs_bytes_str("x")};
+    ASSERT_EQ(cl_req(&c, A, 1, &up)->status, ROSTER_EINVAL);
+    /* a partition: a leaves once (m2) and joins twice more; b resyncs to a's order */
+    cl_disconnect(&c, A, B);
+    cl_disconnect(&c, A, C);
+    cl_pump(&c);
+    ASSERT_EQ(members(&c, B, 1, "d", "g", list, sizeof list), 0);
+    ASSERT_EQ(cl_leave(&c, A, 1, pa, "d", "g"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "m3"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "m1"), 0);
+    cl_connect(&c, A, B);
+    cl_connect(&c, A, C);
+    cl_pump(&c);
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 3);
+        ASSERT_STR_EQ(list, "m1,m3,m1");
+    }
+    ASSERT_EQ(cl_leave(&c, A, 1, pa, "d", "g"), 0);
+    cl_pump(&c);
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 2);
+        ASSERT_STR_EQ(list, "m3,m1");
+    }
+    /* a pid's death takes all its entries */
+    cl_client_gone(&c, A, 1);
+    cl_pump(&c);
+    for (size_t i = B; i <= C; i++)
+        ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 0);
+    cl_fini(&c);
+}
+
+/* A resync against entries held from before a partition keeps the owner's order: b held
+ * [x, y], a now holds [y, x] (leave x, join x): a greedy match of y then x on b's held
+ * entries would keep b at [x, y]; the order-keeping match gives [y, x]. */
+static void test_duplicate_members_resync_order(void)
+{
+    struct cluster c;
+    three(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    ASSERT_EQ(create(&c, A, 1, "d", DUPS), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "d"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "x"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "y"), 0);
+    cl_pump(&c);
+    /* a's ops to b are lost (the link's queue is cut), but b does not declare a down */
+    ASSERT_EQ(cl_leave(&c, A, 1, pa, "d", "g"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "x"), 0);
+    rs_buf_reset(&c.n[A].q[B]);
+    char list[256];
+    ASSERT_EQ(members(&c, B, 1, "d", "g", list, sizeof list), 2);
+    ASSERT_STR_EQ(list, "x,y");
+    /* b announces d again (as after a lost leave): a answers with its snapshot of d, which
+     * b applies over what it holds */
+    struct rs_msg again = {.type = RS_MSG_P_SCOPE, .opts = 1u | DUPS, .scope = rs_bytes_str("d")};
+    struct rs_input in = {.kind = RS_IN_PEER_MSG, .conn = PEER_CONN + B, .msg = &again};
+    cl_apply(&c, &c.n[A], &in);
+    cn_clear(&c.n[B]);
+    cl_client(&c, B, 9);
+    cl_subscribe(&c, B, 9, "d", ROSTER_SUB_GROUPS | ROSTER_SUB_ALL);
+    cl_pump(&c);
+    /* the diff: x (the oldest) left, x joined at the end */
+    ASSERT_EQ(cl_nevents(&c.n[B], 9), 2);
+    ASSERT_EQ(cl_event(&c.n[B], 9, 0)->opts & 0xff, ROSTER_EV_JOINED);
+    ASSERT_EQ(cl_event(&c.n[B], 9, 1)->opts & 0xff, ROSTER_EV_LEFT);
+    ASSERT_EQ(members(&c, B, 1, "d", "g", list, sizeof list), 2);
+    ASSERT_STR_EQ(list, "y,x");
+    ASSERT_EQ(cl_leave(&c, A, 1, pa, "d", "g"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(members(&c, B, 1, "d", "g", list, sizeof list), 1);
+    ASSERT_STR_EQ(list, "x");
+    cl_fini(&c);
+}
+
+static void test_plain_scope_rejoin_updates(void)
+{
+    struct cluster c;
+    three(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "", "g", "m1"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "", "g", "m2"), 0);
+    char list[64];
+    ASSERT_EQ(members(&c, A, 1, "", "g", list, sizeof list), 1);
+    ASSERT_STR_EQ(list, "m2");
+    cl_fini(&c);
+}
+
 TEST_MAIN(T(test_options_travel_with_the_scope), T(test_unique_per_node),
-          T(test_plain_scope_still_conflicts))
+          T(test_plain_scope_still_conflicts), T(test_duplicate_members),
+          T(test_duplicate_members_resync_order), T(test_plain_scope_rejoin_updates))
