@@ -257,6 +257,29 @@ ROSTER_API int roster_scope_leave(roster_client *c, const char *scope, int timeo
 /* roster_scopes lists scopes: each entry's name is the scope, count its number of names,
  * groups its number of groups, mode its ROSTER_SCOPE_* mode; pid and meta are empty. Free *out with roster_entries_free. */
 ROSTER_API int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms);
+/* Scope metadata: key-value pairs attached to an eventual scope, replicated to every node
+ * that joined it, with events (ROSTER_EV_SCOPE_META_SET / _DELETED to subscriptions with
+ * ROSTER_SUB_SCOPE_META). Keys are 1..name_max bytes, values up to meta_max bytes, at most
+ * 1,024 keys per scope (ELIMIT past it). Writes made on two nodes at once converge: the
+ * write with the higher hybrid-logical-clock stamp wins on every node, ties going to the
+ * higher node name (a delete is a write too). ENOSCOPE if the node has not joined the
+ * scope, EINVAL in a strong scope. */
+/* roster_scope_meta_set sets key to value (an event only if the value changes). */
+ROSTER_API int roster_scope_meta_set(roster_client *c, const char *scope, const void *key,
+                                     size_t key_len, const void *value, size_t value_len,
+                                     int timeout_ms);
+/* roster_scope_meta_get reads key's value into *value (free with roster_buf_free);
+ * ENOTFOUND if the key has none. */
+ROSTER_API int roster_scope_meta_get(roster_client *c, const char *scope, const void *key,
+                                     size_t key_len, roster_buf *value, int timeout_ms);
+/* roster_scope_meta_list lists the scope's keys starting with prefix (prefix_len 0: all),
+ * sorted: name = key, meta = value, node = the node that last wrote it, token = that
+ * write's stamp. Free *out with roster_entries_free. */
+ROSTER_API int roster_scope_meta_list(roster_client *c, const char *scope, const void *prefix,
+                                      size_t prefix_len, roster_entries *out, int timeout_ms);
+/* roster_scope_meta_delete deletes key; ENOTFOUND if it has no value. */
+ROSTER_API int roster_scope_meta_delete(roster_client *c, const char *scope, const void *key,
+                                        size_t key_len, int timeout_ms);
 
 /* --- Registry ----------------------------------------------------------------------- */
 
@@ -468,6 +491,14 @@ typedef enum roster_event_type {
                                    to = receiver, node = sender's node, meta = payload,
                                    msg_kind, call_ref (answer calls with roster_reply), name
                                    = the name or group it was sent to (may be empty) */
+    ROSTER_EV_SCOPE_META_SET = 15,     /* a key of the scope's metadata got a value (new or
+                                          changed), to subscriptions with
+                                          ROSTER_SUB_SCOPE_META: name = key, meta = value,
+                                          prev_meta = the value before (empty if none),
+                                          node = the node that wrote it */
+    ROSTER_EV_SCOPE_META_DELETED = 16, /* a key of the scope's metadata was deleted: name =
+                                          key, meta = the value it had, node = the node
+                                          that deleted it */
 } roster_event_type;
 /* roster_event_type_name returns "registered", "unregistered", ... */
 ROSTER_API const char *roster_event_type_name(int type);
@@ -517,6 +548,10 @@ ROSTER_API void roster_event_free(roster_event *ev);
 #define ROSTER_SUB_PREFIX 0x4    /* pattern is a prefix (default: exact; empty + no flag: all) */
 #define ROSTER_SUB_SNAPSHOT 0x8  /* start with the current matching state, then SNAPSHOT_END */
 #define ROSTER_SUB_ALL 0x10      /* match every name (pattern ignored) */
+#define ROSTER_SUB_SCOPE_META 0x100 /* the scope's metadata events (SCOPE_META_SET / _DELETED)
+                                       for keys matching the pattern; alone, it follows no
+                                       registry or group event; with SNAPSHOT the current
+                                       keys come first (as SCOPE_META_SET, snapshot = 1) */
 
 /* roster_subscribe subscribes to events of scope whose name (or group) matches pattern.
  * With ROSTER_SUB_SNAPSHOT the current matching entries arrive first as REGISTERED/JOINED

@@ -56,6 +56,8 @@ static int item_entry(struct rs_req *req, const struct rs_msg *m)
     rs_client_copy_str(e->node, sizeof e->node, m->node);
     if (m->type == RS_MSG_GROUPS)
         e->count = rs_msg_groups_item_members(m);
+    if (m->type == RS_MSG_SCOPE_META_GET)
+        e->token = rs_msg_scope_meta_get_item_stamp(m);
     l->n++;
     return 0;
 }
@@ -205,7 +207,7 @@ static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
         roster_entries_free(out);
         return r;
     }
-    if (m->type == RS_MSG_SCOPES)
+    if (m->type == RS_MSG_SCOPES || m->type == RS_MSG_SCOPE_META_GET)
         return 0;
     struct rs_msg rep = rs_req_reply(&req);
     uint64_t rev = m->type == RS_MSG_NAMES    ? rs_msg_names_reply_revision(&rep)
@@ -215,6 +217,12 @@ static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
         out->items[i].revision = rev;
     rs_client_saw_revision(c, rev);
     return 0;
+}
+
+int rs_client_list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
+                           int timeout_ms)
+{
+    return list_entries(c, m, out, timeout_ms);
 }
 
 int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms)

@@ -58,6 +58,7 @@ struct rs_pmon;
 struct rs_kv;
 struct rs_kscope;
 struct rs_shm_writer;
+struct rs_smeta_tab;
 
 struct rs_client {
     uint64_t conn;
@@ -108,6 +109,7 @@ struct rs_scope {
     uint64_t n_members;
     struct rs_sub *subs;  /* live subscriptions of this scope */
     struct rs_kscope *kv; /* strong scope: the local copy of its etcd state (kvcopy.c) */
+    struct rs_smeta_tab *meta; /* the scope's metadata (smeta.c), NULL until first set */
     uint32_t opts;        /* ROSTER_SCOPE_DUPLICATE_MEMBERS | ROSTER_SCOPE_UNIQUE_PER_NODE:
                              fixed at creation, announced in P_SCOPE (scopeopt.c) */
     char name[RS_SCOPE_MAX + 1];

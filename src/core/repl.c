@@ -9,6 +9,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/repl.h"
+#include "core/smeta.h"
 #include "core/util.h"
 
 int rs_repl_shared(const struct rs_node *n, const struct rs_scope *s)
@@ -151,6 +152,40 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
         }
     }
     send_sync_mark(c, n, RS_MSG_P_SYNC_END, s);
+    /* the scope's metadata: every record, delete markers included (merging is idempotent,
+     * so what the peer already has changes nothing there) */
+    struct rs_smeta **v;
+    size_t k;
+    if (s->meta && rs_smeta_sorted(c, s, 1, &v, &k) == 0) {
+        for (size_t i = 0; i < k; i++)
+            rs_repl_smeta(c, n, s, v[i]);
+        rs_free(v);
+    }
+}
+
+void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_scope *s,
+                   const struct rs_smeta *e)
+{
+    if (!s->joined || c->nodes.n == 0)
+        return;
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_P_SMETA;
+    m.scope = rs_bytes_of(s->name, s->name_len);
+    rs_msg_p_smeta_op_set(&m, e->deleted ? RS_SMETA_DELETE : RS_SMETA_SET);
+    rs_msg_p_smeta_hlc_set(&m, e->hlc);
+    rs_msg_p_smeta_node_set(&m, rs_bytes_of(e->node, e->node_len));
+    rs_msg_p_smeta_key_set(&m, rs_bytes_of(e->key, e->key_len));
+    rs_msg_p_smeta_value_set(&m, rs_bytes_of(e->val, e->val_len));
+    if (to) {
+        rs_out_peer(c, to, &m);
+        return;
+    }
+    RS_NODES_EACH_UP(c, n)
+    {
+        if (rs_repl_shared(n, s))
+            rs_out_peer(c, n, &m);
+    }
 }
 
 void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)

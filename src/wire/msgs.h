@@ -74,6 +74,9 @@
     X(HANDOFF,      34, A2|P|SC|K,   0, S|A2|P|PV,       "move a name to another pid atomically") \
     X(UPDATE,       35, O|A2|P|SC|K|M|PV, 0, S|A2|P|M|PV, "compare-and-set a name's or membership's metadata") \
     X(CAMPAIGN,     36, P|SC|K|M,    0, S|A2|P|PV,       "wait to hold a name (leader election)") \
+    X(SCOPE_META_SET, 43, SC|K|M,    0, S|PV,            "set a key of a scope's metadata")       \
+    X(SCOPE_META_GET, 44, O|SC|K,    A|N|K|M, S|A|PV,    "read a scope's metadata (one key or all)") \
+    X(SCOPE_META_DELETE, 45, SC|K,   0, S|PV,            "delete a key of a scope's metadata")    \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
     X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
@@ -90,7 +93,8 @@
       "peer: a message (or call) to a pid or name")                                               \
     X(P_PUBLISH,    77, A|SC|K|M,    0, 0,               "peer: a message to a group")            \
     X(P_REPLY,      78, A2|P|M,      0, 0,               "peer: the reply to a proxied call")     \
-    X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")
+    X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there") \
+    X(P_SMETA,      80, O|A|SC|N|K|M, 0, 0,              "peer: a write of a scope's metadata")
 
 #define RS_FIELD_MAP(X)                                                                           \
     X(hello_version,            HELLO, req, opts,                                                 \
@@ -299,7 +303,23 @@
     X(p_reply_payload,          P_REPLY, req, meta, "the answer")                                 \
     X(p_noproc_status,          P_NOPROC, req, status, "why the call failed (ROSTER_E*)")         \
     X(p_noproc_call_ref,        P_NOPROC, req, arg2, "the P_SEND's call reference")               \
-    X(p_noproc_to,              P_NOPROC, req, pid,  "the callee")
+    X(p_noproc_to,              P_NOPROC, req, pid,  "the callee") \
+    X(scope_meta_set_key,       SCOPE_META_SET, req, key, "the key")                              \
+    X(scope_meta_set_value,     SCOPE_META_SET, req, meta, "the value")                           \
+    X(scope_meta_get_one,       SCOPE_META_GET, req, opts,                                        \
+      "1: the key only (ENOTFOUND if absent); 0: every key starting with KEY")                     \
+    X(scope_meta_get_key,       SCOPE_META_GET, req, key, "the key, or a prefix")                 \
+    X(scope_meta_get_item_stamp, SCOPE_META_GET, item, arg, "the stamp (HLC) of its last write")  \
+    X(scope_meta_get_item_node, SCOPE_META_GET, item, node, "the node that wrote it")            \
+    X(scope_meta_get_item_key,  SCOPE_META_GET, item, key, "the key")                             \
+    X(scope_meta_get_item_value, SCOPE_META_GET, item, meta, "its value")                         \
+    X(scope_meta_get_reply_n,   SCOPE_META_GET, reply, arg, "items sent")                         \
+    X(scope_meta_delete_key,    SCOPE_META_DELETE, req, key, "the key")                           \
+    X(p_smeta_op,               P_SMETA, req, opts, "RS_SMETA_SET or RS_SMETA_DELETE")            \
+    X(p_smeta_hlc,              P_SMETA, req, arg,  "the write's stamp (hybrid logical clock)")   \
+    X(p_smeta_node,             P_SMETA, req, node, "the node that wrote it (ties: higher wins)") \
+    X(p_smeta_key,              P_SMETA, req, key,  "the key")                                    \
+    X(p_smeta_value,            P_SMETA, req, meta, "the value (empty for a delete)")
 /* clang-format on */
 
 #endif

@@ -61,7 +61,7 @@ enum rs_msg_type {
 #define RS_MSG_ENUM(name, value, req, item, reply, meaning) RS_MSG_##name = value,
     RS_MSG_MAP(RS_MSG_ENUM)
 #undef RS_MSG_ENUM
-    RS_MSG_TYPE_MAX = RS_MSG_P_NOPROC, /* wire.c checks that no type is above it */
+    RS_MSG_TYPE_MAX = RS_MSG_P_SMETA, /* wire.c checks that no type is above it */
 };
 
 /* First peer frame type: types >= RS_MSG_PEER_MIN only travel between nodes. */
@@ -76,6 +76,10 @@ enum rs_msg_type {
 #define RS_POP_LEAVE 4u
 #define RS_POP_HANDOFF 5u /* a name re-pointed to another pid of the same node, in one step
                              (PID: the new holder, ARG: the new stamp, reason handoff) */
+
+/* P_SMETA ops (a write of a scope's metadata). */
+#define RS_SMETA_SET 1u
+#define RS_SMETA_DELETE 2u
 
 /* Request options. */
 #define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only; LOOKUP: this node's holder only */

@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
     {"scope-create", cmd_scope_create, "scope-create NAME [--strong | --duplicate-members] [--unique-per-node]"},
     {"scope-join", cmd_scope_join, "scope-join NAME   (this node replicates the scope)"},
     {"scope-leave", cmd_scope_leave, "scope-leave NAME"},
+    {"scope-meta", cmd_scope_meta, "scope-meta set S K V | get S [K] | delete S K"},
     {"lookup", cmd_lookup, "lookup NAME [--stale] [--local | --all]"},
     {"names", cmd_names, "names [--prefix P] [--pid PID] [--limit N] [--stale]"},
     {"members", cmd_members, "members GROUP [--local] [--stale]"},
@@ -41,7 +42,8 @@ static const struct cmd cmds[] = {
      "join GROUP [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
     {"leave", cmd_leave, "leave GROUP"},
     {"watch", cmd_watch,
-     "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups]"},
+     "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups] "
+     "[--scope-meta]"},
     {"monitor", cmd_monitor, "monitor PID"},
     {"send", cmd_send, "send TARGET [MESSAGE] [--confirm]   (TARGET: a pid or a name; "
                        "MESSAGE: else stdin)"},
