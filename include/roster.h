@@ -158,6 +158,7 @@ typedef struct roster_entry {
     uint64_t token;    /* lookup: the holder's fencing token (strictly increasing per name
                           across grants; strong: etcd's revision of the grant) */
     uint64_t revision; /* strong scopes: the etcd revision the answer reflects (0: eventual) */
+    unsigned options;  /* scopes listing: the scope's ROSTER_SCOPE_* options (0: none) */
 } roster_entry;
 
 /* A list of entries. Free with roster_entries_free (frees every entry's buffers too). */
@@ -270,6 +271,19 @@ ROSTER_API int roster_renew(roster_client *c, roster_pid pid, uint64_t *renewed,
 
 #define ROSTER_SCOPE_EVENTUAL 0
 #define ROSTER_SCOPE_STRONG 1
+/* Options of an eventual scope, OR'ed into roster_scope_create's mode; fixed for the scope's
+ * life, replicated with it (a node that joins it takes them from the peers that announce
+ * it; two nodes whose scope of one name has other options do not replicate it: the node
+ * logs why), and listed in roster_entry.options by roster_scopes. Scopes with options are
+ * read over the socket (never the shared-memory region). EINVAL with ROSTER_SCOPE_STRONG.
+ *   DUPLICATE_MEMBERS: each join adds a membership of its own (its own metadata), even
+ *     for a pid already in the group; each leave removes that pid's oldest one.
+ *   UNIQUE_PER_NODE: a name is unique on each node, but several nodes may each hold it
+ *     (no conflict between nodes); roster_lookup answers the local holder, else the holder
+ *     of the lowest node name; roster_lookup_all lists every holder. */
+#define ROSTER_SCOPE_DUPLICATE_MEMBERS 0x100
+#define ROSTER_SCOPE_UNIQUE_PER_NODE 0x200
+#define ROSTER_SCOPE_OPTIONS (ROSTER_SCOPE_DUPLICATE_MEMBERS | ROSTER_SCOPE_UNIQUE_PER_NODE)
 /* roster_scope_create creates a scope. EEXIST if it already exists (with any mode). */
 ROSTER_API int roster_scope_create(roster_client *c, const char *scope, int mode,
                                    int timeout_ms);
@@ -286,6 +300,29 @@ ROSTER_API int roster_scope_leave(roster_client *c, const char *scope, int timeo
 /* roster_scopes lists scopes: each entry's name is the scope, count its number of names,
  * groups its number of groups, mode its ROSTER_SCOPE_* mode; pid and meta are empty. Free *out with roster_entries_free. */
 ROSTER_API int roster_scopes(roster_client *c, roster_entries *out, int timeout_ms);
+/* Scope metadata: key-value pairs attached to an eventual scope, replicated to every node
+ * that joined it, with events (ROSTER_EV_SCOPE_META_SET / _DELETED to subscriptions with
+ * ROSTER_SUB_SCOPE_META). Keys are 1..name_max bytes, values up to meta_max bytes, at most
+ * 1,024 keys per scope (ELIMIT past it). Writes made on two nodes at once converge: the
+ * write with the higher hybrid-logical-clock stamp wins on every node, ties going to the
+ * higher node name (a delete is a write too). ENOSCOPE if the node has not joined the
+ * scope, EINVAL in a strong scope. */
+/* roster_scope_meta_set sets key to value (an event only if the value changes). */
+ROSTER_API int roster_scope_meta_set(roster_client *c, const char *scope, const void *key,
+                                     size_t key_len, const void *value, size_t value_len,
+                                     int timeout_ms);
+/* roster_scope_meta_get reads key's value into *value (free with roster_buf_free);
+ * ENOTFOUND if the key has none. */
+ROSTER_API int roster_scope_meta_get(roster_client *c, const char *scope, const void *key,
+                                     size_t key_len, roster_buf *value, int timeout_ms);
+/* roster_scope_meta_list lists the scope's keys starting with prefix (prefix_len 0: all),
+ * sorted: name = key, meta = value, node = the node that last wrote it, token = that
+ * write's stamp. Free *out with roster_entries_free. */
+ROSTER_API int roster_scope_meta_list(roster_client *c, const char *scope, const void *prefix,
+                                      size_t prefix_len, roster_entries *out, int timeout_ms);
+/* roster_scope_meta_delete deletes key; ENOTFOUND if it has no value. */
+ROSTER_API int roster_scope_meta_delete(roster_client *c, const char *scope, const void *key,
+                                        size_t key_len, int timeout_ms);
 
 /* --- Registry ----------------------------------------------------------------------- */
 
@@ -440,6 +477,18 @@ typedef struct roster_found {
 ROSTER_API int roster_lookup_into(roster_client *c, const char *scope, const void *name,
                                   size_t name_len, roster_found *out, void *meta,
                                   size_t meta_cap, int timeout_ms);
+
+/* roster_lookup_local is roster_lookup answered with this node's holder only (ENOTFOUND
+ * when the name is held by a pid of another node, or by nobody): in a scope with
+ * ROSTER_SCOPE_UNIQUE_PER_NODE, the local holder. */
+ROSTER_API int roster_lookup_local(roster_client *c, const char *scope, const void *name,
+                                   size_t name_len, roster_entry *out, int timeout_ms);
+/* roster_lookup_all lists every holder of name, ordered by node name: one entry at most
+ * in a plain scope, one per node that holds it in a scope with
+ * ROSTER_SCOPE_UNIQUE_PER_NODE (an empty list when nobody holds it). Free *out with
+ * roster_entries_free. */
+ROSTER_API int roster_lookup_all(roster_client *c, const char *scope, const void *name,
+                                 size_t name_len, roster_entries *out, int timeout_ms);
 
 /* --- Groups ------------------------------------------------------------------------- */
 
@@ -597,6 +646,14 @@ typedef enum roster_event_type {
                                    to = receiver, node = sender's node, meta = payload,
                                    msg_kind, call_ref (answer calls with roster_reply), name
                                    = the name or group it was sent to (may be empty) */
+    ROSTER_EV_SCOPE_META_SET = 15,     /* a key of the scope's metadata got a value (new or
+                                          changed), to subscriptions with
+                                          ROSTER_SUB_SCOPE_META: name = key, meta = value,
+                                          prev_meta = the value before (empty if none),
+                                          node = the node that wrote it */
+    ROSTER_EV_SCOPE_META_DELETED = 16, /* a key of the scope's metadata was deleted: name =
+                                          key, meta = the value it had, node = the node
+                                          that deleted it */
     ROSTER_EV_RECONNECTED = 19, /* options.reconnect: the connection was lost and made again
                                    to a new incarnation of the node: old_incarnation,
                                    new_incarnation, pid = the new roster_self(), node. Every
@@ -673,6 +730,10 @@ ROSTER_API void roster_event_free(roster_event *ev);
 #define ROSTER_SUB_PREFIX 0x4    /* pattern is a prefix (default: exact; empty + no flag: all) */
 #define ROSTER_SUB_SNAPSHOT 0x8  /* start with the current matching state, then SNAPSHOT_END */
 #define ROSTER_SUB_ALL 0x10      /* match every name (pattern ignored) */
+#define ROSTER_SUB_SCOPE_META 0x100 /* the scope's metadata events (SCOPE_META_SET / _DELETED)
+                                       for keys matching the pattern; alone, it follows no
+                                       registry or group event; with SNAPSHOT the current
+                                       keys come first (as SCOPE_META_SET, snapshot = 1) */
 
 /* roster_subscribe subscribes to events of scope whose name (or group) matches pattern.
  * With ROSTER_SUB_SNAPSHOT the current matching entries arrive first as REGISTERED/JOINED

@@ -9,7 +9,7 @@
 # layer or any lower one:
 #   0 shared helpers with no outputs: util (allocation, bytes, sorting), hlc (clock)
 #   1 tables: data and indexes only (pids, scopes, names, claims, members, subs,
-#     monitors, nodes, ttl: the leases)
+#     monitors, nodes, ttl: the leases, smeta)
 #   2 the change pipeline and the outputs it drives: change, events, notices, repl,
 #     output, publish (the shared-memory region)
 #   3 handlers: decode, validate, call tables, submit changes, reply (everything else)
@@ -23,7 +23,7 @@ D="$B/CMakeFiles/roster_core.dir/src/core"
 layer() {
     case "$1" in
     util | hlc) echo 0 ;;
-    pids | scopes | names | claims | members | subs | monitors | nodes | ttl) echo 1 ;;
+    pids | scopes | names | claims | members | subs | monitors | nodes | ttl | smeta) echo 1 ;;
     change | events | notices | repl | output | publish) echo 2 ;;
     *) echo 3 ;;
     esac

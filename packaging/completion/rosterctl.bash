@@ -4,7 +4,7 @@
 # share/bash-completion/completions/rosterctl; the command list is checked against
 # `rosterctl --help` by tests/pkg/test_completion.sh.
 
-_rosterctl_commands="status nodes scopes scope-create scope-join scope-leave lookup names
+_rosterctl_commands="status nodes scopes scope-create scope-join scope-leave scope-meta lookup names
 members member groups count register elect check-token handoff update unregister join leave watch
 monitor send publish call multi-call ping log-level top help"
 _rosterctl_globals="--socket --json --timeout --scope --help"
@@ -15,8 +15,8 @@ _rosterctl_filters="--meta-eq --meta-prefix --meta-glob --where"
 _rosterctl_flags() {
     case "$1" in
     nodes) echo "" ;;
-    scope-create) echo "--strong" ;;
-    lookup) echo "--stale" ;;
+    scope-create) echo "--strong --duplicate-members --unique-per-node" ;;
+    lookup) echo "--stale --local --all" ;;
     names) echo "--prefix --pid --limit --node --local --stale $_rosterctl_filters" ;;
     groups) echo "--prefix --pid --limit --stale" ;;
     members) echo "--local --prefix --pid --node --limit --stale $_rosterctl_filters" ;;
@@ -27,7 +27,7 @@ _rosterctl_flags() {
     elect) echo "--meta --exit-reason --recv --reply-with" ;;
     handoff) echo "--if-token" ;;
     update) echo "--meta --if-token --if-meta --member" ;;
-    watch) echo "--snapshot --from-revision --exact --registry --groups" ;;
+    watch) echo "--snapshot --from-revision --exact --registry --groups --scope-meta" ;;
     send) echo "--confirm" ;;
     publish | multi-call) echo "--local" ;;
     top) echo "--once --interval --limit" ;;
@@ -96,6 +96,16 @@ _rosterctl() {
     log-level)
         COMPREPLY=($(compgen -W "off error warn info debug trace" -- "$cur"))
         return ;;
+    scope-meta)
+        # scope-meta OP SCOPE ...: the operation, then a scope from the node
+        if [ "$prev" = scope-meta ]; then
+            COMPREPLY=($(compgen -W "set get delete" -- "$cur"))
+            return
+        fi
+        case "$prev" in set | get | delete)
+            COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
+            return ;;
+        esac ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$(_rosterctl_flags "$cmd") $_rosterctl_globals" -- "$cur"))

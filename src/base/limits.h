@@ -94,6 +94,8 @@
                                                 is ignored */
 #define RS_NODE_FORGET_MS 60000u             /* a gossiped node never up this long is
                                                 forgotten */
+#define RS_SCOPE_META_MAX 1024u              /* keys of one scope's metadata (and as many
+                                                delete markers, oldest forgotten first) */
 #define RS_PEER_SCOPES_MAX 1024u             /* scopes one node may announce as joined;
                                                 past it the node is declared down */
 #define RS_PEER_MONITORS_MAX_DEFAULT (1u << 20) /* monitors one node may hold on our pids */

@@ -52,9 +52,12 @@ static int scope_request(roster_client *c, uint8_t type, const char *scope, int 
         return rs_client_fail(c, ROSTER_EINVAL, "scope name is NULL");
     if ((r = rs_client_check_scope(c, scope, &m.scope)))
         return r;
-    if (type == RS_MSG_SCOPE_CREATE && mode != ROSTER_SCOPE_EVENTUAL &&
-        mode != ROSTER_SCOPE_STRONG)
+    int base = mode & ~ROSTER_SCOPE_OPTIONS;
+    if (type == RS_MSG_SCOPE_CREATE && base != ROSTER_SCOPE_EVENTUAL &&
+        base != ROSTER_SCOPE_STRONG)
         return rs_client_fail(c, ROSTER_EINVAL, "unknown scope mode %d", mode);
+    if (type == RS_MSG_SCOPE_CREATE && base == ROSTER_SCOPE_STRONG && base != mode)
+        return rs_client_fail(c, ROSTER_EINVAL, "scope options are for eventual scopes");
     m.type = type;
     if (type == RS_MSG_SCOPE_CREATE)
         rs_msg_scope_create_mode_set(&m, (uint32_t)mode);

@@ -254,6 +254,10 @@ int rs_client_write(roster_client *c);
 /* rs_client_request sends m as a request and waits for its answer. Returns 0, the node's
  * status, or a local error; the detail is set on failure. */
 int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, int timeout_ms);
+/* rs_client_list_entries sends listing request m and collects its items into *out (key,
+ * metadata, pid, node of each; listing.c). */
+int rs_client_list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
+                           int timeout_ms);
 /* rs_client_begin checks the client can take a call (not dead); 0 or ECLOSED/EINVAL. */
 int rs_client_begin(roster_client *c);
 /* Local argument checks (set the detail). */

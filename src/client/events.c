@@ -488,6 +488,8 @@ const char *roster_event_type_name(int type)
     case ROSTER_EV_MESSAGE: return "message";
     case ROSTER_EV_RECONNECTED: return "reconnected";
     case ROSTER_EV_RESTORE_FAILED: return "restore_failed";
+    case ROSTER_EV_SCOPE_META_SET: return "scope_meta_set";
+    case ROSTER_EV_SCOPE_META_DELETED: return "scope_meta_deleted";
     default: return "unknown";
     }
 }
@@ -527,14 +529,14 @@ int roster_subscribe_from(roster_client *c, const char *scope, const void *patte
         (r = rs_client_check_key(c, pattern, pattern_len, "pattern")))
         return r;
     if (flags & ~(unsigned)(ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS | ROSTER_SUB_PREFIX |
-                            ROSTER_SUB_SNAPSHOT | ROSTER_SUB_ALL))
+                            ROSTER_SUB_SNAPSHOT | ROSTER_SUB_ALL | ROSTER_SUB_SCOPE_META))
         return rs_client_fail(c, ROSTER_EINVAL, "unknown subscription flags 0x%x", flags);
     /* Resuming replays exactly the changes after the revision: a snapshot would repeat
      * state the subscriber already has. */
     if (from_revision && (flags & ROSTER_SUB_SNAPSHOT))
         return rs_client_fail(c, ROSTER_EINVAL,
                               "a subscription from a revision takes no snapshot");
-    if (!(flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS)))
+    if (!(flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS | ROSTER_SUB_SCOPE_META)))
         flags |= ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
     m.type = RS_MSG_SUBSCRIBE;
     rs_msg_subscribe_flags_set(&m, flags);

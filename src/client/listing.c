@@ -40,7 +40,8 @@ static int item_entry(struct rs_req *req, const struct rs_msg *m)
             return ROSTER_ENOMEM;
         e->count = rs_msg_scopes_item_names(m);
         e->groups = rs_msg_scopes_item_groups(m);
-        e->mode = (int)rs_msg_scopes_item_mode(m);
+        e->mode = (int)(rs_msg_scopes_item_mode(m) & ~(uint32_t)ROSTER_SCOPE_OPTIONS);
+        e->options = rs_msg_scopes_item_mode(m) & ROSTER_SCOPE_OPTIONS;
         l->n++;
         return 0;
     }
@@ -55,6 +56,8 @@ static int item_entry(struct rs_req *req, const struct rs_msg *m)
     rs_client_copy_str(e->node, sizeof e->node, m->node);
     if (m->type == RS_MSG_GROUPS)
         e->count = rs_msg_groups_item_members(m);
+    if (m->type == RS_MSG_SCOPE_META_GET)
+        e->token = rs_msg_scope_meta_get_item_stamp(m);
     l->n++;
     return 0;
 }
@@ -204,7 +207,7 @@ static int list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
         roster_entries_free(out);
         return r;
     }
-    if (m->type == RS_MSG_SCOPES)
+    if (m->type == RS_MSG_SCOPES || m->type == RS_MSG_SCOPE_META_GET)
         return 0;
     struct rs_msg rep = rs_req_reply(&req);
     uint64_t rev = m->type == RS_MSG_NAMES    ? rs_msg_names_reply_revision(&rep)
@@ -268,6 +271,36 @@ int roster_names(roster_client *c, const char *scope, const void *prefix, size_t
 {
     return prefix_query(c, RS_MSG_NAMES, scope, prefix, prefix_len, pid, limit, out,
                         timeout_ms);
+}
+
+int roster_lookup_all(roster_client *c, const char *scope, const void *name, size_t name_len,
+                      roster_entries *out, int timeout_ms)
+{
+    if (!out)
+        return ROSTER_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
+        (r = rs_client_check_key(c, name, name_len, "name")))
+        return r;
+    m.type = RS_MSG_NAMES;
+    rs_msg_names_flags_set(&m, rs_client_read_opts(c) | RS_OPT_EXACT);
+    rs_msg_names_prefix_set(&m, rs_bytes_of(name, name_len));
+    if ((r = list_entries(c, &m, out, timeout_ms)) != 0)
+        return r;
+    /* a strong scope's node reads the key as a prefix: keep the name itself */
+    size_t k = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        roster_entry *e = &out->items[i];
+        if (e->name.len == name_len && memcmp(e->name.data, name, name_len) == 0)
+            out->items[k++] = *e;
+        else
+            roster_entry_free(e);
+    }
+    out->n = k;
+    return 0;
 }
 
 int roster_groups(roster_client *c, const char *scope, const void *prefix, size_t prefix_len,

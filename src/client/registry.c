@@ -79,8 +79,23 @@ int roster_unregister(roster_client *c, const char *scope, const void *name, siz
     return rs_client_request(c, &m, &req, timeout_ms);
 }
 
+static int lookup(roster_client *c, const char *scope, const void *name, size_t name_len,
+                  roster_entry *out, uint32_t opts, int timeout_ms);
+
 int roster_lookup(roster_client *c, const char *scope, const void *name, size_t name_len,
                   roster_entry *out, int timeout_ms)
+{
+    return lookup(c, scope, name, name_len, out, 0, timeout_ms);
+}
+
+int roster_lookup_local(roster_client *c, const char *scope, const void *name,
+                        size_t name_len, roster_entry *out, int timeout_ms)
+{
+    return lookup(c, scope, name, name_len, out, RS_OPT_LOCAL, timeout_ms);
+}
+
+static int lookup(roster_client *c, const char *scope, const void *name, size_t name_len,
+                  roster_entry *out, uint32_t opts, int timeout_ms)
 {
     if (!out)
         return ROSTER_EINVAL;
@@ -91,10 +106,10 @@ int roster_lookup(roster_client *c, const char *scope, const void *name, size_t 
     if (r || (r = rs_client_check_scope(c, scope, &m.scope)) ||
         (r = rs_client_check_key(c, name, name_len, "name")))
         return r;
-    if (rs_client_shm_lookup(c, scope, name, name_len, out, &r))
+    if (!opts && rs_client_shm_lookup(c, scope, name, name_len, out, &r))
         return r;
     m.type = RS_MSG_LOOKUP;
-    rs_msg_lookup_flags_set(&m, rs_client_read_opts(c));
+    rs_msg_lookup_flags_set(&m, rs_client_read_opts(c) | opts);
     rs_msg_lookup_name_set(&m, rs_bytes_of(name, name_len));
     struct rs_req req;
     memset(&req, 0, sizeof req);

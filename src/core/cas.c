@@ -92,7 +92,7 @@ void rs_cas_on_check_token(struct rs_core *c, struct rs_client *cl, const struct
     if (!s)
         return;
     struct rs_bytes name = rs_msg_check_token_name(req);
-    const struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    const struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
     uint64_t now = n ? n->hlc : 0, token = rs_msg_check_token_token(req);
     struct rs_msg r;
     memset(&r, 0, sizeof r);
@@ -112,7 +112,7 @@ void rs_cas_on_handoff(struct rs_core *c, struct rs_client *cl, const struct rs_
     struct rs_bytes name = rs_msg_handoff_name(req);
     struct rs_pid to = rs_msg_handoff_to(req);
     rs_fmt_key(kb, sizeof kb, name.ptr, name.len);
-    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
     if (!n) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
         return;
@@ -191,6 +191,12 @@ static void update_member(struct rs_core *c, struct rs_client *cl, const struct 
                      "a membership has no fencing token: compare its metadata (if_meta)");
         return;
     }
+    if (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS) {
+        /* which of the pid's entries would it be? join and leave instead */
+        rs_out_error(c, cl, req, ROSTER_EINVAL,
+                     "a scope with duplicate members has no update of a membership");
+        return;
+    }
     if (pid.inc != c->inc) {
         owners_node_only(c, cl, req, pid.inc);
         return;
@@ -237,7 +243,7 @@ static void update_name(struct rs_core *c, struct rs_client *cl, const struct rs
     char kb[80];
     struct rs_bytes name = rs_msg_update_key(req), meta = rs_msg_update_meta(req);
     rs_fmt_key(kb, sizeof kb, name.ptr, name.len);
-    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
     if (!n) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered", kb);
         return;

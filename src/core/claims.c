@@ -94,9 +94,46 @@ static struct rs_name *head_of(const struct rs_core *c, const struct rs_name *n)
     return rs_map_get(&n->scope->names, n->hash, &k, name_eq);
 }
 
+/* A scope with ROSTER_SCOPE_UNIQUE_PER_NODE: every node's claim on a key is visible (no
+ * conflict); the chain holds them all in node-name order, the map its first. */
+static int per_node(const struct rs_scope *s)
+{
+    return (s->opts & ROSTER_SCOPE_UNIQUE_PER_NODE) != 0;
+}
+
+/* cmp_node orders two claims of a per-node scope: node name, then incarnation, serial. */
+static int cmp_node(const struct rs_core *c, const struct rs_name *a, const struct rs_name *b)
+{
+    struct rs_pid pa = rs_pids_of(c, a->proc), pb = rs_pids_of(c, b->proc);
+    struct rs_bytes na = rs_nodes_name_of(c, pa.inc), nb = rs_nodes_name_of(c, pb.inc);
+    int r = rs_bytes_cmp(na.ptr, na.len, nb.ptr, nb.len);
+    if (r)
+        return r < 0 ? -1 : 1;
+    r = cmp_u64(pa.inc, pb.inc);
+    return r ? r : cmp_u64(pa.serial, pb.serial);
+}
+
 int rs_claims_visible(const struct rs_core *c, const struct rs_name *n)
 {
-    return head_of(c, n) == n;
+    return per_node(n->scope) || head_of(c, n) == n;
+}
+
+/* add_per_node puts n among the claims of a per-node scope (h: the first): n shows, nothing
+ * hides. */
+static void add_per_node(struct rs_core *c, struct rs_name *n, struct rs_name *h,
+                         struct rs_claims_shift *sh)
+{
+    sh->shown = n;
+    if (cmp_node(c, n, h) < 0) {
+        rs_map_replace_item(&n->scope->names, n->hash, h, n);
+        n->alt = h;
+        return;
+    }
+    struct rs_name *at = h;
+    while (at->alt && cmp_node(c, at->alt, n) < 0)
+        at = at->alt;
+    n->alt = at->alt;
+    at->alt = n;
 }
 
 int rs_claims_add(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *sh)
@@ -114,6 +151,10 @@ int rs_claims_add(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *
         return 0;
     }
     RS_ASSERT(h != n);
+    if (per_node(s)) {
+        add_per_node(c, n, h, sh);
+        return 0;
+    }
     c->n_conflicts++; /* two claims on one key: the policy picks the visible one */
     if (rs_claims_cmp(c, n, h) < 0) {
         rs_map_replace_item(&s->names, n->hash, h, n);
@@ -156,6 +197,8 @@ void rs_claims_del(struct rs_core *c, struct rs_name *n, struct rs_claims_shift 
     RS_ASSERT(h != NULL);
     if (h != n) {
         unchain(h, n);
+        if (per_node(s))
+            sh->hidden = n; /* every claim was visible: its removal shows */
         return;
     }
     struct rs_name *next = n->alt;
@@ -164,7 +207,7 @@ void rs_claims_del(struct rs_core *c, struct rs_name *n, struct rs_claims_shift 
     RS_ASSERT(r == 0);
     n->alt = NULL;
     sh->hidden = n;
-    sh->shown = next;
+    sh->shown = per_node(s) ? NULL : next; /* per node: next was visible already */
 }
 
 void rs_claims_recheck(struct rs_core *c, struct rs_name *n, struct rs_claims_shift *sh)
@@ -172,8 +215,8 @@ void rs_claims_recheck(struct rs_core *c, struct rs_name *n, struct rs_claims_sh
     struct rs_scope *s = n->scope;
     struct rs_name *h = head_of(c, n);
     sh->hidden = sh->shown = NULL;
-    if (!h || !h->alt)
-        return; /* the only claim */
+    if (!h || !h->alt || per_node(s))
+        return; /* the only claim; per node: the order does not depend on metadata */
     if (h != n) {
         /* Hidden: take it out of the chain and put it back where it now belongs (possibly
          * in front, which makes it visible). */

@@ -230,7 +230,8 @@ static void greet(struct rs_core *c, struct rs_node *peer)
         struct rs_msg m;
         memset(&m, 0, sizeof m);
         m.type = RS_MSG_P_SCOPE;
-        rs_msg_p_scope_joined_set(&m, s->joined && !s->kv ? 1 : 0); /* strong: etcd's */
+        /* strong: etcd's; the options go with the scope (a mismatch is not replicated) */
+        rs_msg_p_scope_joined_set(&m, (s->joined && !s->kv ? 1u : 0u) | s->opts);
         m.scope = rs_bytes_of(s->name, s->name_len);
         rs_out_peer(c, peer, &m);
     }

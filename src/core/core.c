@@ -26,6 +26,7 @@
 #include "core/registry.h"
 #include "core/route.h"
 #include "core/scope.h"
+#include "core/scopemeta.h"
 #include "core/scopes.h"
 #include "core/strong.h"
 #include "core/subs.h"
@@ -586,6 +587,15 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_PID_EXIT:
         rs_lease_on_exit(c, cl, m);
+        break;
+    case RS_MSG_SCOPE_META_SET:
+        rs_scopemeta_on_set(c, cl, m);
+        break;
+    case RS_MSG_SCOPE_META_GET:
+        rs_scopemeta_on_get(c, cl, m);
+        break;
+    case RS_MSG_SCOPE_META_DELETE:
+        rs_scopemeta_on_delete(c, cl, m);
         break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request",

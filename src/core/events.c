@@ -16,6 +16,8 @@ static int matches(const struct rs_sub *s, int group, const uint8_t *key, size_t
 uint32_t rs_events_families(const struct rs_sub *s)
 {
     uint32_t f = s->flags & (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS);
+    if (!f && (s->flags & ROSTER_SUB_SCOPE_META))
+        return 0; /* scope metadata only */
     return f ? f : (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS);
 }
 
@@ -117,4 +119,63 @@ void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct
         rs_out_frame(c, sub->client, &m);
         c->n_events_sent++;
     }
+}
+
+/* smeta_frame sends one scope-metadata event to sub: the node is the writer's, not a
+ * pid's. */
+static void smeta_frame(struct rs_core *c, struct rs_sub *sub, uint32_t kind, int snapshot,
+                        struct rs_bytes key, struct rs_bytes val, struct rs_bytes prev,
+                        struct rs_bytes node)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_EVENT;
+    rs_msg_event_opts_set(&m, rs_msg_event_opts_pack(kind, 0, snapshot));
+    rs_msg_event_id_set(&m, sub->id);
+    m.scope = rs_bytes_of(sub->scope->name, sub->scope->name_len);
+    rs_msg_event_node_set(&m, node);
+    rs_msg_event_key_set(&m, key);
+    rs_msg_event_meta_set(&m, val);
+    rs_msg_event_prev_meta_set(&m, prev);
+    rs_out_frame(c, sub->client, &m);
+}
+
+static int smeta_matches(const struct rs_sub *sub, struct rs_bytes key)
+{
+    if (!(sub->flags & ROSTER_SUB_SCOPE_META) || sub->kv_watch || sub->client->closing)
+        return 0;
+    if (rs_events_match_all(sub))
+        return 1;
+    if (sub->flags & ROSTER_SUB_PREFIX)
+        return rs_is_prefix(key.ptr, key.len, sub->pat, sub->pat_len);
+    return rs_bytes_eq(key.ptr, key.len, sub->pat, sub->pat_len);
+}
+
+void rs_events_smeta(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes key,
+                     struct rs_bytes val, struct rs_bytes prev, struct rs_bytes node)
+{
+    if (c->tap) {
+        struct rs_core_tap_event e = {kind, 0, 0, s->name, s->name_len, key.ptr, key.len, 0, 0};
+        c->tap(c->tap_ctx, &e);
+    }
+    struct rs_sub *next;
+    for (struct rs_sub *sub = s->subs; sub; sub = next) {
+        next = sub->snext;
+        if (!smeta_matches(sub, key))
+            continue;
+        RS_ASSERT(sub->client->snap_unread <= sub->client->unread);
+        if (sub->client->unread - sub->client->snap_unread > c->lim.queue_bytes) {
+            overflow(c, sub);
+            continue;
+        }
+        smeta_frame(c, sub, kind, 0, key, val, prev, node);
+        c->n_events_sent++;
+    }
+}
+
+void rs_events_smeta_snapshot(struct rs_core *c, struct rs_sub *sub, struct rs_bytes key,
+                              struct rs_bytes val, struct rs_bytes node)
+{
+    if (smeta_matches(sub, key))
+        smeta_frame(c, sub, ROSTER_EV_SCOPE_META_SET, 1, key, val, rs_bytes_of(NULL, 0), node);
 }

@@ -22,6 +22,13 @@ void rs_events_emit_one(struct rs_core *c, struct rs_sub *sub, int group, uint32
 /* rs_events_node sends NODE_UP / NODE_DOWN (kind) about node name to every subscription of
  * s. */
 void rs_events_node(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes name);
+/* rs_events_smeta fans a scope-metadata event (ROSTER_EV_SCOPE_META_SET / _DELETED) out
+ * to the subscriptions of s with ROSTER_SUB_SCOPE_META whose pattern matches key; node is
+ * the writer. rs_events_smeta_snapshot sends one key as a snapshot event to sub. */
+void rs_events_smeta(struct rs_core *c, struct rs_scope *s, uint32_t kind, struct rs_bytes key,
+                     struct rs_bytes val, struct rs_bytes prev, struct rs_bytes node);
+void rs_events_smeta_snapshot(struct rs_core *c, struct rs_sub *sub, struct rs_bytes key,
+                              struct rs_bytes val, struct rs_bytes node);
 /* How a subscription matches: the families it follows (ROSTER_SUB_REGISTRY / GROUPS),
  * and whether it matches every key. */
 uint32_t rs_events_families(const struct rs_sub *s);

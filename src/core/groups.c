@@ -33,7 +33,8 @@ void rs_groups_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_
     }
     struct rs_bytes group = rs_msg_join_group(req);
     struct rs_group *g = rs_members_group(c, s, group.ptr, group.len);
-    if (!(g && rs_members_find(c, g, p)) && cl->n_entries >= c->lim.entries_per_client) {
+    int adds = !(g && rs_members_find(c, g, p)) || (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS);
+    if (adds && cl->n_entries >= c->lim.entries_per_client) {
         rs_out_error(c, cl, req, ROSTER_ELIMIT,
                      "client holds %llu names and memberships (limit entries_per_client)",
                      (unsigned long long)cl->n_entries);

@@ -76,6 +76,7 @@ struct rs_park {
     struct rs_parked *head, *tail;
     uint64_t bytes;
 };
+struct rs_smeta_tab;
 
 struct rs_client {
     uint64_t conn;
@@ -138,6 +139,9 @@ struct rs_scope {
     uint64_t n_members;
     struct rs_sub *subs;  /* live subscriptions of this scope */
     struct rs_kscope *kv; /* strong scope: the local copy of its etcd state (kvcopy.c) */
+    struct rs_smeta_tab *meta; /* the scope's metadata (smeta.c), NULL until first set */
+    uint32_t opts;        /* ROSTER_SCOPE_DUPLICATE_MEMBERS | ROSTER_SCOPE_UNIQUE_PER_NODE:
+                             fixed at creation, announced in P_SCOPE (scopeopt.c) */
     char name[RS_SCOPE_MAX + 1];
 };
 
@@ -178,6 +182,9 @@ struct rs_member {
     uint32_t meta_len;
     uint32_t stale : 1;  /* as rs_name.stale */
     uint32_t leased : 1; /* as rs_name.leased */
+    uint64_t seq;   /* scope with ROSTER_SCOPE_DUPLICATE_MEMBERS: this node's order of the
+                       pid's entries in the group (oldest lowest; keys it in the members
+                       map); 0 elsewhere */
 };
 
 struct rs_sub {
@@ -215,6 +222,7 @@ struct rs_pmon {
 /* A scope a peer node announced it joined. */
 struct rs_pscope {
     struct rs_pscope *next;
+    uint32_t opts; /* the scope's options as that node announced them */
     uint32_t len;
     char name[];
 };
@@ -364,6 +372,7 @@ struct rs_core {
     uint64_t next_sub_id;
     uint64_t next_mon_id;
     uint64_t next_group_id;
+    uint64_t next_member_seq; /* rs_member.seq of duplicate-member scopes */
     uint64_t n_names;
     uint64_t n_groups;
     uint64_t n_members;

@@ -19,7 +19,13 @@ struct key_view {
 struct member_key {
     uint64_t gid;
     const struct rs_proc *proc;
+    uint64_t seq;
 };
+
+static int dups(const struct rs_scope *s)
+{
+    return (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS) != 0;
+}
 
 static int group_eq(const void *item, const void *key)
 {
@@ -32,13 +38,15 @@ static int member_eq(const void *item, const void *key)
 {
     const struct rs_member *m = item;
     const struct member_key *k = key;
-    return m->group->id == k->gid && m->proc == k->proc;
+    return m->group->id == k->gid && m->proc == k->proc && m->seq == k->seq;
 }
 
-static uint64_t member_hash(const struct rs_core *c, uint64_t gid, const struct rs_proc *p)
+static uint64_t member_hash(const struct rs_core *c, uint64_t gid, const struct rs_proc *p,
+                            uint64_t seq)
 {
     struct rs_pid pid = rs_pids_of(c, p);
-    return rs_hash_u64(c->seed ^ (gid * 0x9e3779b97f4a7c15ull), pid.serial ^ pid.inc);
+    uint64_t h = rs_hash_u64(c->seed ^ (gid * 0x9e3779b97f4a7c15ull), pid.serial ^ pid.inc);
+    return seq ? rs_hash_u64(h, seq) : h;
 }
 
 struct rs_group *rs_members_group(const struct rs_core *c, const struct rs_scope *s,
@@ -51,8 +59,16 @@ struct rs_group *rs_members_group(const struct rs_core *c, const struct rs_scope
 static struct rs_member *member_find(const struct rs_core *c, const struct rs_group *g,
                                      const struct rs_proc *p)
 {
-    struct member_key k = {g->id, p};
-    return rs_map_get(&c->members, member_hash(c, g->id, p), &k, member_eq);
+    if (dups(g->scope)) {
+        /* several entries: the oldest (walks the pid's memberships, not the group) */
+        struct rs_member *best = NULL;
+        for (struct rs_member *m = p->members; m; m = m->pnext)
+            if (m->group == g && (!best || m->seq < best->seq))
+                best = m;
+        return best;
+    }
+    struct member_key k = {g->id, p, 0};
+    return rs_map_get(&c->members, member_hash(c, g->id, p, 0), &k, member_eq);
 }
 
 struct rs_member *rs_members_find(const struct rs_core *c, const struct rs_group *g,
@@ -140,7 +156,8 @@ static struct rs_member *member_new(struct rs_core *c, struct rs_group *g, struc
     m->meta_len = meta.len;
     m->group = g;
     m->proc = p;
-    m->hash = member_hash(c, g->id, p);
+    m->seq = dups(g->scope) ? ++c->next_member_seq : 0;
+    m->hash = member_hash(c, g->id, p, m->seq);
     if (rs_map_put(&c->members, m->hash, m) != 0) {
         c->oom = 1;
         rs_free(m->meta);
@@ -175,7 +192,8 @@ int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
     uint64_t h = rs_hash(c->seed, key.ptr, key.len);
     struct key_view k = {key.ptr, key.len};
     struct rs_group *g = rs_map_get(&s->groups, h, &k, group_eq);
-    struct rs_member *m = g ? member_find(c, g, p) : NULL;
+    /* duplicate members: every put is an entry of its own */
+    struct rs_member *m = g && !dups(s) ? member_find(c, g, p) : NULL;
     out->member = m;
     out->old = rs_bytes_of(NULL, 0);
     if (m)
@@ -200,7 +218,7 @@ int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
 }
 
 /* The one order of members on every node (docs/API.md): by pid (incarnation, then serial),
- * ties (several entries of one pid) by metadata bytes. Not "local first": two nodes must
+ * ties (several entries of one pid) by join order, then metadata bytes. Not "local first": two nodes must
  * answer the same query with the same bytes. Sorted as (pid, member) pairs so the compare
  * needs no core (a local pid's incarnation is the core's). */
 struct member_key_sort {
@@ -215,7 +233,26 @@ static int cmp_member(const void *a, const void *b)
         return x->inc < y->inc ? -1 : 1;
     if (x->serial != y->serial)
         return x->serial < y->serial ? -1 : 1;
+    /* a pid's entries (ROSTER_SCOPE_DUPLICATE_MEMBERS), oldest first: every node numbers
+     * them in the order they were joined */
+    if (x->m->seq != y->m->seq)
+        return x->m->seq < y->m->seq ? -1 : 1;
     return rs_bytes_cmp(x->m->meta, x->m->meta_len, y->m->meta, y->m->meta_len);
+}
+
+struct rs_member *rs_members_match_stale(const struct rs_group *g, const struct rs_proc *p,
+                                         struct rs_bytes meta)
+{
+    uint64_t after = 0;
+    for (const struct rs_member *m = p->members; m; m = m->pnext)
+        if (m->group == g && !m->stale && m->seq > after)
+            after = m->seq;
+    struct rs_member *best = NULL;
+    for (struct rs_member *m = p->members; m; m = m->pnext)
+        if (m->group == g && m->stale && m->seq > after &&
+            rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len) && (!best || m->seq < best->seq))
+            best = m;
+    return best;
 }
 
 int rs_members_sorted(struct rs_core *c, const struct rs_group *g,

@@ -21,13 +21,21 @@ struct rs_members_put {
 /* rs_members_group finds group key of s, or NULL. */
 struct rs_group *rs_members_group(const struct rs_core *c, const struct rs_scope *s,
                                   const uint8_t *key, size_t len);
-/* rs_members_find returns p's membership of g, or NULL. */
+/* rs_members_find returns p's membership of g (in a scope with duplicate members its
+ * oldest entry), or NULL. */
 struct rs_member *rs_members_find(const struct rs_core *c, const struct rs_group *g,
                                   const struct rs_proc *p);
 /* rs_members_put adds p to group key of s (created if new) or gives its membership new
- * metadata; *out says which. 0, or -1 when out of memory (nothing changed). */
+ * metadata; *out says which (in a scope with duplicate members it always adds an entry).
+ * 0, or -1 when out of memory (nothing changed). */
 int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
                    struct rs_bytes key, struct rs_bytes meta, struct rs_members_put *out);
+/* rs_members_match_stale: during a snapshot of a scope with duplicate members, the held
+ * entry of p in g that an incoming entry with meta confirms: the oldest stale one with the
+ * same metadata that is newer than every entry already confirmed (so the entries keep the
+ * owner's order), or NULL (the incoming entry is a new one). */
+struct rs_member *rs_members_match_stale(const struct rs_group *g, const struct rs_proc *p,
+                                         struct rs_bytes meta);
 /* rs_members_remove takes m out of every table and counter; rs_members_free then frees it
  * and its group if that was the last member. */
 void rs_members_remove(struct rs_core *c, struct rs_member *m);

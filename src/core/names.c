@@ -28,6 +28,40 @@ struct rs_name *rs_names_find(const struct rs_core *c, const struct rs_scope *s,
     return rs_map_get(&s->names, rs_hash(c->seed, key, len), &k, name_eq);
 }
 
+struct rs_name *rs_names_pick(const struct rs_core *c, const struct rs_scope *s,
+                              const uint8_t *key, size_t len)
+{
+    struct rs_name *h = rs_names_find(c, s, key, len);
+    if (!(s->opts & ROSTER_SCOPE_UNIQUE_PER_NODE))
+        return h;
+    for (struct rs_name *x = h; x; x = x->alt)
+        if (x->proc->client)
+            return x;
+    return h;
+}
+
+int rs_names_expand(struct rs_core *c, const struct rs_scope *s, struct rs_name ***v,
+                    size_t *n)
+{
+    if (!(s->opts & ROSTER_SCOPE_UNIQUE_PER_NODE))
+        return 0;
+    size_t total = 0;
+    for (size_t i = 0; i < *n; i++)
+        for (struct rs_name *x = (*v)[i]; x; x = x->alt)
+            total++;
+    struct rs_name **w = rs_core_alloc(c, (total + 1) * sizeof *w);
+    if (!w)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        for (struct rs_name *x = (*v)[i]; x; x = x->alt)
+            w[k++] = x;
+    rs_free(*v);
+    *v = w;
+    *n = total;
+    return 0;
+}
+
 struct rs_name *rs_names_claim_of(const struct rs_core *c, const struct rs_scope *s,
                                   const struct rs_proc *p, struct rs_bytes key)
 {
@@ -185,10 +219,10 @@ int rs_names_matching(struct rs_core *c, const struct rs_scope *s, const uint8_t
         if (x)
             v[(*n)++] = x;
         *out = v;
-        return 0;
+        return rs_names_expand(c, s, out, n);
     }
     if (rs_names_collect(c, s, NULL, pre, pn, out, n) != 0)
         return -1;
     rs_names_sort(*out, *n, 0);
-    return 0;
+    return rs_names_expand(c, s, out, n);
 }

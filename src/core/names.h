@@ -7,6 +7,14 @@
 
 struct rs_name *rs_names_find(const struct rs_core *c, const struct rs_scope *s,
                               const uint8_t *key, size_t len);
+/* rs_names_pick returns the claim a request on key means: the visible one; in a scope
+ * with ROSTER_SCOPE_UNIQUE_PER_NODE the local node's claim, else the first by node name. */
+struct rs_name *rs_names_pick(const struct rs_core *c, const struct rs_scope *s,
+                              const uint8_t *key, size_t len);
+/* rs_names_expand replaces the visible claims *v (sorted) of a per-node scope by every
+ * claim on their keys, in order (other scopes: unchanged). -1 when out of memory. */
+int rs_names_expand(struct rs_core *c, const struct rs_scope *s, struct rs_name ***v,
+                    size_t *n);
 /* rs_names_claim_of returns p's claim on key in s (visible or hidden), or NULL. */
 struct rs_name *rs_names_claim_of(const struct rs_core *c, const struct rs_scope *s,
                                   const struct rs_proc *p, struct rs_bytes key);

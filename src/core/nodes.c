@@ -48,10 +48,12 @@ struct rs_bytes rs_nodes_name_of(const struct rs_core *c, uint64_t inc)
 
 int rs_nodes_joined(const struct rs_node *n, const struct rs_scope *s)
 {
+    /* A scope created with other options on n is another scope: never replicated with it
+     * (scopeopt.c logs the mismatch). */
     for (const struct rs_pscope *x = n->scopes; x; x = x->next)
         if (rs_bytes_eq((const uint8_t *)x->name, x->len, (const uint8_t *)s->name,
                         s->name_len))
-            return 1;
+            return x->opts == s->opts;
     return 0;
 }
 
@@ -165,6 +167,24 @@ int rs_nodes_pscope_add(struct rs_core *c, struct rs_node *n, struct rs_bytes na
     x->next = n->scopes;
     n->scopes = x;
     return 0;
+}
+
+uint32_t rs_nodes_announced_opts(const struct rs_core *c, struct rs_bytes name)
+{
+    for (size_t i = 0; i < c->nodes.cap; i++) {
+        const struct rs_node *n = c->nodes.slots[i].item;
+        for (const struct rs_pscope *x = n ? n->scopes : NULL; x; x = x->next)
+            if (rs_bytes_eq((const uint8_t *)x->name, x->len, name.ptr, name.len))
+                return x->opts;
+    }
+    return 0;
+}
+
+void rs_nodes_pscope_set_opts(struct rs_node *n, struct rs_bytes name, uint32_t opts)
+{
+    for (struct rs_pscope *x = n->scopes; x; x = x->next)
+        if (rs_bytes_eq((const uint8_t *)x->name, x->len, name.ptr, name.len))
+            x->opts = opts;
 }
 
 int rs_nodes_pscope_del(struct rs_node *n, struct rs_bytes name)

@@ -11,6 +11,7 @@
 #include "core/peer_in.h"
 #include "core/repl_in.h"
 #include "core/route.h"
+#include "core/scopemeta.h"
 
 void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
 {
@@ -90,6 +91,9 @@ void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_P_FLOW:
         rs_flow_on_p_flow(c, n, m);
+        break;
+    case RS_MSG_P_SMETA:
+        rs_scopemeta_on_p_smeta(c, n, m);
         break;
     default:
         rs_cluster_fail(c, n, "frame type %u is not a peer frame", (unsigned)m->type);

@@ -38,7 +38,9 @@ int rs_pub_on(const struct rs_core *c) { return c->shm && !c->shm->broken; }
 
 static uint32_t scope_id(struct rs_core *c, const struct rs_scope *s)
 {
-    if (!c->shm || c->shm->broken || s->mode != ROSTER_SCOPE_EVENTUAL || s->kv)
+    /* scopes with options (several holders of a name, several memberships of a pid) do not
+     * fit the region's one-entry-per-key layout: their clients read over the socket */
+    if (!c->shm || c->shm->broken || s->mode != ROSTER_SCOPE_EVENTUAL || s->kv || s->opts)
         return 0;
     return rs_shm_scope(c->shm, s->name, s->name_len, s->mode);
 }

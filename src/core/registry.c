@@ -71,7 +71,9 @@ void rs_registry_on_register(struct rs_core *c, struct rs_client *cl, const stru
     }
     struct rs_bytes name = rs_msg_register_name(req), meta = rs_msg_register_meta(req);
     rs_pub_prefetch_name(c, s, name);
-    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
+    if (n && n->proc->node && (s->opts & ROSTER_SCOPE_UNIQUE_PER_NODE))
+        n = NULL; /* unique per node: only this node's claim takes the name here */
     if (n && n->proc == p && rs_bytes_eq(n->meta, n->meta_len, meta.ptr, meta.len)) {
         /* A write that changes nothing: no event and no replication, so no node shows one
          * (docs/CLUSTER.md). */
@@ -140,7 +142,7 @@ void rs_registry_on_unregister(struct rs_core *c, struct rs_client *cl,
     char kb[80], pb[ROSTER_PID_STRLEN];
     struct rs_bytes name = rs_msg_unregister_name(req);
     rs_pub_prefetch_name(c, s, name);
-    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
     if (!n) {
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered",
                      rs_fmt_key(kb, sizeof kb, name.ptr, name.len));
@@ -170,7 +172,9 @@ void rs_registry_on_lookup(struct rs_core *c, struct rs_client *cl, const struct
         return;
     }
     struct rs_bytes name = rs_msg_lookup_name(req);
-    struct rs_name *n = rs_names_find(c, s, name.ptr, name.len);
+    struct rs_name *n = rs_names_pick(c, s, name.ptr, name.len);
+    if (n && n->proc->node && (rs_msg_lookup_flags(req) & RS_OPT_LOCAL))
+        n = NULL; /* --local: this node's holder only */
     if (!n) {
         char kb[80];
         rs_out_error(c, cl, req, ROSTER_ENOTFOUND, "name '%s' is not registered",
@@ -208,11 +212,20 @@ void rs_registry_on_names(struct rs_core *c, struct rs_client *cl, const struct 
     struct rs_name **v;
     size_t n;
     struct rs_bytes prefix = rs_msg_names_prefix(req);
-    if (rs_names_collect(c, s, filter, prefix.ptr, prefix.len, &v, &n) != 0)
-        return;
     uint64_t max = rs_msg_names_limit(req);
+    if (rs_msg_names_flags(req) & RS_OPT_EXACT) {
+        /* one name, every holder (roster_lookup_all) */
+        if (rs_names_matching(c, s, prefix.ptr, prefix.len, 1, &v, &n) != 0)
+            return;
+    } else {
+        if (rs_names_collect(c, s, filter, prefix.ptr, prefix.len, &v, &n) != 0)
+            return;
+        /* per node: every holder of each name, after the names are in order */
+        rs_names_sort(v, n, max && max < n ? (size_t)max : n);
+        if (!filter && rs_names_expand(c, s, &v, &n) != 0)
+            return;
+    }
     size_t limit = max && max < n ? (size_t)max : n;
-    rs_names_sort(v, n, limit);
     for (size_t i = 0; i < limit && !cl->closing; i++) {
         struct rs_msg it;
         memset(&it, 0, sizeof it);

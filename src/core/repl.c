@@ -2,12 +2,15 @@
  * change to every up node that joined the scope (called by the change pipeline only), one
  * P_PID_DOWN per local pid death, scope announcements (P_SCOPE) and snapshots of our own
  * entries (P_SYNC_BEGIN, P_ENTRY..., P_SYNC_END). Incoming frames: repl_in.c. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/nodes.h"
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/repl.h"
+#include "core/smeta.h"
+#include "core/util.h"
 
 int rs_repl_shared(const struct rs_node *n, const struct rs_scope *s)
 {
@@ -85,6 +88,43 @@ static void send_sync_mark(struct rs_core *c, struct rs_node *n, uint8_t type,
     rs_out_peer(c, n, &m);
 }
 
+static void member_entry(struct rs_core *c, struct rs_node *n, struct rs_msg *m,
+                         const struct rs_member *x)
+{
+    const struct rs_group *g = x->group;
+    rs_msg_p_entry_kind_set(m, RS_PENTRY_MEMBER);
+    rs_msg_p_entry_hlc_set(m, 0);
+    m->pid = rs_pids_of(c, x->proc);
+    rs_msg_p_entry_key_set(m, rs_bytes_of(g->key, g->key_len));
+    rs_msg_p_entry_meta_set(m, rs_bytes_of(x->meta, x->meta_len));
+    rs_out_peer(c, n, m);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const struct rs_member *x = *(const struct rs_member *const *)a;
+    const struct rs_member *y = *(const struct rs_member *const *)b;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* A group of a scope with duplicate members: our entries oldest first, so that the
+ * receiver keeps each pid's entries in our order (rs_members_match_stale). */
+static void snapshot_dups(struct rs_core *c, struct rs_node *n, struct rs_msg *m,
+                          const struct rs_group *g)
+{
+    const struct rs_member **v = rs_core_alloc(c, (g->n_members + 1) * sizeof *v);
+    if (!v)
+        return; /* out of memory fails the apply (c->oom) */
+    size_t k = 0;
+    for (const struct rs_member *x = g->members; x; x = x->gnext)
+        if (!x->proc->node)
+            v[k++] = x;
+    qsort(v, k, sizeof *v, by_seq);
+    for (size_t i = 0; i < k; i++)
+        member_entry(c, n, m, v[i]);
+    rs_free(v);
+}
+
 void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
 {
     send_sync_mark(c, n, RS_MSG_P_SYNC_BEGIN, s);
@@ -108,18 +148,51 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
         const struct rs_group *g = s->groups.slots[i].item;
         if (!g)
             continue;
+        if (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS) {
+            snapshot_dups(c, n, &m, g);
+            continue;
+        }
         for (const struct rs_member *x = g->members; x; x = x->gnext) {
             if (x->proc->node)
                 continue;
-            rs_msg_p_entry_kind_set(&m, RS_PENTRY_MEMBER);
-            rs_msg_p_entry_hlc_set(&m, 0);
-            m.pid = rs_pids_of(c, x->proc);
-            rs_msg_p_entry_key_set(&m, rs_bytes_of(g->key, g->key_len));
-            rs_msg_p_entry_meta_set(&m, rs_bytes_of(x->meta, x->meta_len));
-            rs_out_peer(c, n, &m);
+            member_entry(c, n, &m, x);
         }
     }
     send_sync_mark(c, n, RS_MSG_P_SYNC_END, s);
+    /* the scope's metadata: every record, delete markers included (merging is idempotent,
+     * so what the peer already has changes nothing there) */
+    struct rs_smeta **v;
+    size_t k;
+    if (s->meta && rs_smeta_sorted(c, s, 1, &v, &k) == 0) {
+        for (size_t i = 0; i < k; i++)
+            rs_repl_smeta(c, n, s, v[i]);
+        rs_free(v);
+    }
+}
+
+void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_scope *s,
+                   const struct rs_smeta *e)
+{
+    if (!s->joined || c->nodes.n == 0)
+        return;
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_P_SMETA;
+    m.scope = rs_bytes_of(s->name, s->name_len);
+    rs_msg_p_smeta_op_set(&m, e->deleted ? RS_SMETA_DELETE : RS_SMETA_SET);
+    rs_msg_p_smeta_hlc_set(&m, e->hlc);
+    rs_msg_p_smeta_node_set(&m, rs_bytes_of(e->node, e->node_len));
+    rs_msg_p_smeta_key_set(&m, rs_bytes_of(e->key, e->key_len));
+    rs_msg_p_smeta_value_set(&m, rs_bytes_of(e->val, e->val_len));
+    if (to) {
+        rs_out_peer(c, to, &m);
+        return;
+    }
+    RS_NODES_EACH_UP(c, n)
+    {
+        if (rs_repl_shared(n, s))
+            rs_out_peer(c, n, &m);
+    }
 }
 
 void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)
@@ -128,7 +201,7 @@ void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined)
     {
         struct rs_msg m;
         scope_frame(&m, RS_MSG_P_SCOPE, s);
-        rs_msg_p_scope_joined_set(&m, joined ? 1u : 0u);
+        rs_msg_p_scope_joined_set(&m, (joined ? 1u : 0u) | s->opts);
         rs_out_peer(c, n, &m);
         if (joined && rs_nodes_joined(n, s))
             rs_repl_snapshot(c, n, s);

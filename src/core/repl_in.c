@@ -15,6 +15,7 @@
 #include "core/members.h"
 #include "core/names.h"
 #include "core/nodes.h"
+#include "core/output.h"
 #include "core/pids.h"
 #include "core/repl.h"
 #include "core/repl_in.h"
@@ -88,7 +89,8 @@ static void mark_stale(struct rs_node *n, const struct rs_scope *s)
 static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
     struct rs_scope *s = rs_scopes_find(c, m->scope);
-    if (!rs_msg_p_scope_joined(m)) {
+    uint32_t opts = rs_msg_p_scope_joined(m) & ROSTER_SCOPE_OPTIONS;
+    if (!(rs_msg_p_scope_joined(m) & 1u)) {
         if (rs_nodes_pscope_del(n, m->scope) && s) {
             if (n->sync_active && n->sync == s)
                 n->sync = NULL;
@@ -106,8 +108,16 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
     }
     if (!known && rs_nodes_pscope_add(c, n, m->scope) != 0)
         return;
+    rs_nodes_pscope_set_opts(n, m->scope, opts);
     if (!s || !s->joined || s->kv)
         return;
+    if (s->opts != opts) {
+        rs_out_log(c, RS_LOG_ERROR,
+                   "scope '%s' has options 0x%x on node '%s' and 0x%x here: not replicated "
+                   "between them (recreate it with the same options)",
+                   s->name, (unsigned)opts, n->name, (unsigned)s->opts);
+        return;
+    }
     if (!known && rs_events_wanted(c, s))
         rs_events_node(c, s, ROSTER_EV_NODE_UP, rs_bytes_of(n->name, n->name_len));
     rs_repl_snapshot(c, n, s);
@@ -201,9 +211,18 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
         rs_hlc_recv(c, e->hlc);
         put_name(c, s, p, e);
     } else {
-        struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_PEER, .scope = s,
-                               .proc = p, .key = e->key, .meta = e->meta};
-        rs_change_apply(c, &ch);
+        struct rs_group *g = NULL;
+        struct rs_member *held = NULL;
+        if ((s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS) && n->sync_active &&
+            (g = rs_members_group(c, s, e->key.ptr, e->key.len)))
+            held = rs_members_match_stale(g, p, e->meta); /* a snapshot confirms it */
+        if (held) {
+            held->stale = 0;
+        } else {
+            struct rs_change ch = {.kind = RS_CH_MEMBER_PUT, .source = RS_SRC_PEER, .scope = s,
+                                   .proc = p, .key = e->key, .meta = e->meta};
+            rs_change_apply(c, &ch);
+        }
     }
     rs_pids_release(c, p); /* if memory ran out, an empty pid does not linger */
     if (n->n_entries > c->peer_entries_max)
@@ -309,7 +328,7 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
 
 void rs_repl_on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    if (m->scope.len == 0 || rs_msg_p_scope_joined(m) > 1) {
+    if (m->scope.len == 0 || (rs_msg_p_scope_joined(m) & ~(1u | ROSTER_SCOPE_OPTIONS)) != 0) {
         rs_cluster_fail(c, n, "malformed P_SCOPE");
         return;
     }

@@ -274,7 +274,7 @@ int rs_route_resolve(struct rs_core *c, const struct rs_msg *req, struct rs_proc
             return ROSTER_ENOSCOPE;
         *scope = rs_bytes_of(s->name, s->name_len);
         struct rs_bytes name = rs_msg_target_name(req);
-        struct rs_name *n = name.len ? rs_names_find(c, s, name.ptr, name.len) : NULL;
+        struct rs_name *n = name.len ? rs_names_pick(c, s, name.ptr, name.len) : NULL;
         if (!n)
             return ROSTER_ENOTFOUND;
         *to = rs_pids_of(c, n->proc);

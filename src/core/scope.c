@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nodes.h"
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/repl.h"
@@ -33,7 +34,12 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
         rs_out_error(c, cl, req, ROSTER_EINVAL, "scope name must be 1..%u bytes", RS_SCOPE_MAX);
         return;
     }
-    uint32_t mode = rs_msg_scope_create_mode(req);
+    uint32_t mode = rs_msg_scope_create_mode(req) & ~(uint32_t)ROSTER_SCOPE_OPTIONS;
+    uint32_t opts = rs_msg_scope_create_mode(req) & ROSTER_SCOPE_OPTIONS;
+    if (opts && mode == ROSTER_SCOPE_STRONG) {
+        rs_out_error(c, cl, req, ROSTER_EINVAL, "scope options are for eventual scopes");
+        return;
+    }
     if (mode > ROSTER_SCOPE_STRONG) {
         rs_out_error(c, cl, req, ROSTER_EINVAL, "scope mode %u is not 0 (eventual) or 1 (strong)",
                      (unsigned)mode);
@@ -51,6 +57,7 @@ void rs_scope_on_create(struct rs_core *c, struct rs_client *cl, const struct rs
     struct rs_scope *s = rs_scopes_create(c, req->scope, mode);
     if (!s)
         return;
+    s->opts = opts;
     s->joined = 1;
     rs_out_ok(c, cl, req);
     rs_out_log(c, RS_LOG_INFO, "scope '%s' created by client '%s'", kb, cl->name);
@@ -78,8 +85,11 @@ void rs_scope_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_m
     }
     rs_fmt_key(kb, sizeof kb, req->scope.ptr, req->scope.len);
     struct rs_scope *s = rs_scopes_find(c, req->scope);
+    int fresh = !s;
     if (!s && !(s = rs_scopes_create(c, req->scope, ROSTER_SCOPE_EVENTUAL)))
         return;
+    if (fresh) /* the options the cluster created it with, if a peer announced it */
+        s->opts = rs_nodes_announced_opts(c, req->scope);
     rs_out_ok(c, cl, req);
     if (s->joined)
         return;
@@ -151,7 +161,7 @@ void rs_scope_on_list(struct rs_core *c, struct rs_client *cl, const struct rs_m
         uint64_t names = v[i]->names.n, groups = v[i]->groups.n;
         if (v[i]->kv)
             rs_strong_counts(c, v[i], &names, &groups);
-        rs_msg_scopes_item_mode_set(&it, v[i]->mode);
+        rs_msg_scopes_item_mode_set(&it, v[i]->mode | v[i]->opts);
         rs_msg_scopes_item_names_set(&it, names);
         rs_msg_scopes_item_groups_set(&it, groups);
         it.scope = rs_bytes_of(v[i]->name, v[i]->name_len);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/scopes.h"
+#include "core/smeta.h"
 #include "core/util.h"
 
 static int scope_eq(const void *item, const void *key)
@@ -68,5 +69,6 @@ void rs_scopes_free(struct rs_scope *s)
     }
     rs_map_fini(&s->names);
     rs_map_fini(&s->groups);
+    rs_smeta_free(s);
     rs_free(s);
 }

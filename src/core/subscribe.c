@@ -9,6 +9,7 @@
 #include "core/output.h"
 #include "core/pids.h"
 #include "core/scope.h"
+#include "core/scopemeta.h"
 #include "core/strong.h"
 #include "core/subs.h"
 #include "core/subscribe.h"
@@ -16,7 +17,7 @@
 
 #define SUB_FLAGS_ALL                                                                  \
     (ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS | ROSTER_SUB_PREFIX | ROSTER_SUB_SNAPSHOT | \
-     ROSTER_SUB_ALL)
+     ROSTER_SUB_ALL | ROSTER_SUB_SCOPE_META)
 
 /* The current matching state as snapshot events, in name order (members in pid order). */
 static void snapshot_entries(struct rs_core *c, struct rs_sub *sub);
@@ -66,6 +67,7 @@ static void snapshot_entries(struct rs_core *c, struct rs_sub *sub)
         }
         rs_free(v);
     }
+    rs_scopemeta_snapshot(c, sub); /* ROSTER_SUB_SCOPE_META: the scope's keys */
     struct rs_pid zero = {0, 0};
     rs_out_event(c, cl, ROSTER_EV_SNAPSHOT_END, ROSTER_REASON_NONE, 1, sub->id, zero, s,
                  rs_bytes_of(sub->pat, sub->pat_len), rs_bytes_of(NULL, 0),

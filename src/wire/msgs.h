@@ -82,6 +82,9 @@
     X(LEASE,        40, O|A|P|SC|K|M, 0, S|A2|P|PV,      "register or join with a TTL (lease)")   \
     X(RENEW,        41, P,           0, S|A|PV,          "renew every leased entry of a pid")     \
     X(PID_EXIT,     42, P|M,         0, S|PV,            "close a pid with an exit reason")       \
+    X(SCOPE_META_SET, 43, SC|K|M,    0, S|PV,            "set a key of a scope's metadata")       \
+    X(SCOPE_META_GET, 44, O|SC|K,    A|N|K|M, S|A|PV,    "read a scope's metadata (one key or all)") \
+    X(SCOPE_META_DELETE, 45, SC|K,   0, S|PV,            "delete a key of a scope's metadata")    \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
     X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
@@ -99,6 +102,7 @@
     X(P_PUBLISH,    77, A|SC|K|M,    0, 0,               "peer: a message to a group")            \
     X(P_REPLY,      78, A2|P|M,      0, 0,               "peer: the reply to a proxied call")     \
     X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")     \
+    X(P_SMETA,      80, O|A|SC|N|K|M, 0, 0,              "peer: a write of a scope's metadata") \
     X(P_FLOW,       85, O,           0, 0,               "peer: pause (1) or resume (0) messages") \
     X(P_PID_EXIT,   89, O|P|M,       0, 0,               "peer: a pid went down with an exit reason") \
     X(P_DOWN_EXIT,  90, O|A|P|M,     0, 0,               "peer: a monitored pid exited with a reason")
@@ -119,8 +123,8 @@
       "refused: why; accepted (version 3): the limits block (rs_msg_hello_reply_message_max)")     \
     X(pid_new_reply_pid,        PID_NEW, reply, pid, "the new pid")                               \
     X(scope_create_mode,        SCOPE_CREATE, req, opts,                                          \
-      "ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG")                                             \
-    X(scopes_item_mode,         SCOPES, item, opts, "the scope's mode (ROSTER_SCOPE_*)")          \
+      "ROSTER_SCOPE_EVENTUAL or ROSTER_SCOPE_STRONG, | ROSTER_SCOPE_* options")                                             \
+    X(scopes_item_mode,         SCOPES, item, opts, "the scope's mode | its options (ROSTER_SCOPE_*)")          \
     X(scopes_item_names,        SCOPES, item, arg,  "names in the scope")                         \
     X(scopes_item_groups,       SCOPES, item, arg2, "groups in the scope")                        \
     X(scopes_reply_n,           SCOPES, reply, arg, "items sent")                                 \
@@ -130,7 +134,8 @@
     X(register_reply_token,     REGISTER, reply, arg2,                                            \
       "the grant's fencing token (strong: etcd revision of the grant; eventual: the claim's HLC)") \
     X(unregister_name,          UNREGISTER, req, key, "the name")                                 \
-    X(lookup_flags,             LOOKUP, req, opts, "RS_OPT_STALE: strong scopes, the local copy") \
+    X(lookup_flags,             LOOKUP, req, opts,                                                \
+      "RS_OPT_STALE: strong scopes, the local copy; RS_OPT_LOCAL: this node's holder only")       \
     X(lookup_name,              LOOKUP, req, key,   "the name")                                   \
     X(lookup_reply_revision,    LOOKUP, reply, arg,                                               \
       "strong: the etcd revision the answer reflects (0: eventual)")                              \
@@ -145,7 +150,8 @@
     X(names_item_name,          NAMES, item, key,  "the name")                                    \
     X(names_item_meta,          NAMES, item, meta, "its metadata")                                \
     X(names_reply_n,            NAMES, reply, arg, "items sent")                                  \
-    X(names_flags,              NAMES, req, opts, "RS_OPT_STALE")                                 \
+    X(names_flags,              NAMES, req, opts,                                                 \
+      "RS_OPT_STALE; RS_OPT_EXACT: the key is one name, list its holders")                        \
     X(names_reply_revision,     NAMES, reply, arg2, "strong: the etcd revision listed (0: eventual)") \
     X(count_node,               COUNT, req, node, "count only this node's entries (empty: all)")  \
     X(count_item_value,         COUNT, item, arg, "the counter's value")                          \
@@ -311,7 +317,8 @@
     X(p_node_incarnation,       P_NODE, req, arg,  "the node's incarnation")                      \
     X(p_node_name,              P_NODE, req, node, "the node's name")                             \
     X(p_node_addr,              P_NODE, req, key,  "the node's peer listen address")              \
-    X(p_scope_joined,           P_SCOPE, req, opts, "1 joined, 0 left")                           \
+    X(p_scope_joined,           P_SCOPE, req, opts,                                               \
+      "bit 0: 1 joined, 0 left; | the scope's ROSTER_SCOPE_* options")                            \
     X(p_entry_kind,             P_ENTRY, req, opts, "RS_PENTRY_NAME or RS_PENTRY_MEMBER")         \
     X(p_entry_hlc,              P_ENTRY, req, arg,  "the entry's hybrid logical clock")           \
     X(p_entry_key,              P_ENTRY, req, key,  "the name or group")                          \
@@ -355,7 +362,23 @@
     X(p_pid_exit_text,          P_PID_EXIT, req, meta, "the exit reason")                         \
     X(p_down_exit_reason,       P_DOWN_EXIT, req, opts, "roster_reason (ROSTER_REASON_EXIT)")     \
     X(p_down_exit_ref,          P_DOWN_EXIT, req, arg,  "the monitor reference")                  \
-    X(p_down_exit_text,         P_DOWN_EXIT, req, meta, "the exit reason")
+    X(p_down_exit_text,         P_DOWN_EXIT, req, meta, "the exit reason") \
+    X(scope_meta_set_key,       SCOPE_META_SET, req, key, "the key")                              \
+    X(scope_meta_set_value,     SCOPE_META_SET, req, meta, "the value")                           \
+    X(scope_meta_get_one,       SCOPE_META_GET, req, opts,                                        \
+      "1: the key only (ENOTFOUND if absent); 0: every key starting with KEY")                     \
+    X(scope_meta_get_key,       SCOPE_META_GET, req, key, "the key, or a prefix")                 \
+    X(scope_meta_get_item_stamp, SCOPE_META_GET, item, arg, "the stamp (HLC) of its last write")  \
+    X(scope_meta_get_item_node, SCOPE_META_GET, item, node, "the node that wrote it")            \
+    X(scope_meta_get_item_key,  SCOPE_META_GET, item, key, "the key")                             \
+    X(scope_meta_get_item_value, SCOPE_META_GET, item, meta, "its value")                         \
+    X(scope_meta_get_reply_n,   SCOPE_META_GET, reply, arg, "items sent")                         \
+    X(scope_meta_delete_key,    SCOPE_META_DELETE, req, key, "the key")                           \
+    X(p_smeta_op,               P_SMETA, req, opts, "RS_SMETA_SET or RS_SMETA_DELETE")            \
+    X(p_smeta_hlc,              P_SMETA, req, arg,  "the write's stamp (hybrid logical clock)")   \
+    X(p_smeta_node,             P_SMETA, req, node, "the node that wrote it (ties: higher wins)") \
+    X(p_smeta_key,              P_SMETA, req, key,  "the key")                                    \
+    X(p_smeta_value,            P_SMETA, req, meta, "the value (empty for a delete)")
 /* clang-format on */
 
 #endif

@@ -77,10 +77,16 @@ enum rs_msg_type {
 #define RS_POP_HANDOFF 5u /* a name re-pointed to another pid of the same node, in one step
                              (PID: the new holder, ARG: the new stamp, reason handoff) */
 
+/* P_SMETA ops (a write of a scope's metadata). */
+#define RS_SMETA_SET 1u
+#define RS_SMETA_DELETE 2u
+
 /* Request options. */
-#define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only */
+#define RS_OPT_LOCAL 0x1u /* MEMBERS: local members only; LOOKUP: this node's holder only */
 #define RS_OPT_STALE 0x2u /* reads in strong scopes: answer from the node's local copy (kept
                              current by an etcd watch) and say which revision it reflects */
+#define RS_OPT_EXACT 0x1000u /* NAMES: the key is the name (every holder of it in a scope with
+                                ROSTER_SCOPE_UNIQUE_PER_NODE), not a prefix */
 
 /* UPDATE flags (compare-and-set of metadata). */
 #define RS_UPDATE_IF_TOKEN 0x1u /* only if the name's token is if_token */

@@ -34,10 +34,10 @@ expect() { # expect DESCRIPTION WANT GOT
     if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: want '$2', got '$3'"; fail=1; fi
 }
 
-expect "commands by prefix" "scope-create scope-join scope-leave scopes" "$(complete_words sco)"
+expect "commands by prefix" "scope-create scope-join scope-leave scope-meta scopes" "$(complete_words sco)"
 expect "global flags" "--scope --socket" "$(complete_words --s)"
 expect "command flags" "--reconnect --recv --reply-with" "$(complete_words register x --re)"
-expect "command and global flags" "--scope --snapshot --socket" \
+expect "command and global flags" "--scope --scope-meta --snapshot --socket" \
     "$(complete_words --socket "$dir/r.sock" watch --s)"
 expect "scopes from the node (--scope)" "default jobs locks" \
     "$(complete_words --socket "$dir/r.sock" lookup --scope '')"
@@ -51,6 +51,10 @@ expect "--match and its filters" "--match --meta-eq --meta-glob --meta-prefix" \
     "$(complete_words unregister --m)"
 expect "log levels off and trace" "off" "$(complete_words log-level o)"
 expect "lease flags" "--timeout --ttl" "$(complete_words join g --t)"
+expect "scope-meta operations" "delete" "$(complete_words scope-meta d)"
+expect "scope-meta scope from the node" "jobs" \
+    "$(complete_words --socket "$dir/r.sock" scope-meta get j)"
+expect "scope-create options" "--duplicate-members" "$(complete_words scope-create x --du)"
 
 # The command list is the one the binary knows: `rosterctl --help` lines "  COMMAND ...".
 help_cmds=$("$CTL" --help | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' | sort -u | tr '\n' ' ')

@@ -111,6 +111,8 @@ int cmd_scopes(struct ctl *x, int argc, char **argv)
     for (size_t i = 0; i < l.n; i++) {
         const roster_entry *e = &l.items[i];
         const char *mode = e->mode == ROSTER_SCOPE_STRONG ? "strong" : "eventual";
+        int dup = !!(e->options & ROSTER_SCOPE_DUPLICATE_MEMBERS);
+        int per_node = !!(e->options & ROSTER_SCOPE_UNIQUE_PER_NODE);
         if (x->json) {
             list_sep(x, i);
             struct jobj o;
@@ -119,10 +121,13 @@ int cmd_scopes(struct ctl *x, int argc, char **argv)
             jo_str(&o, "mode", mode);
             jo_u64(&o, "names", e->count);
             jo_u64(&o, "groups", e->groups);
+            jo_bool(&o, "duplicate_members", dup);
+            jo_bool(&o, "unique_per_node", per_node);
             jo_end(&o);
         } else {
             text_bytes(stdout, e->name.data, e->name.len);
-            printf(" %s names=%" PRIu64 " groups=%" PRIu64 "\n", mode, e->count, e->groups);
+            printf(" %s names=%" PRIu64 " groups=%" PRIu64 "%s%s\n", mode, e->count, e->groups,
+                   dup ? " duplicate-members" : "", per_node ? " unique-per-node" : "");
         }
     }
     list_end(x);
@@ -132,14 +137,20 @@ int cmd_scopes(struct ctl *x, int argc, char **argv)
 
 int cmd_scope_create(struct ctl *x, int argc, char **argv)
 {
-    int strong = 0;
-    const struct ctl_opt opts[] = {{"--strong", CTL_FLAG, &strong}, {NULL, CTL_FLAG, NULL}};
+    int strong = 0, dup = 0, per_node = 0;
+    const struct ctl_opt opts[] = {{"--strong", CTL_FLAG, &strong},
+                                   {"--duplicate-members", CTL_FLAG, &dup},
+                                   {"--unique-per-node", CTL_FLAG, &per_node},
+                                   {NULL, CTL_FLAG, NULL}};
     const char *pos[1];
     int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
     if (r || (r = ctl_connect(x)))
         return r;
     const char *mode = strong ? "strong" : "eventual";
-    r = roster_scope_create(x->c, pos[0], strong ? ROSTER_SCOPE_STRONG : ROSTER_SCOPE_EVENTUAL,
+    int flags = (dup ? ROSTER_SCOPE_DUPLICATE_MEMBERS : 0) |
+                (per_node ? ROSTER_SCOPE_UNIQUE_PER_NODE : 0);
+    r = roster_scope_create(x->c, pos[0],
+                            (strong ? ROSTER_SCOPE_STRONG : ROSTER_SCOPE_EVENTUAL) | flags,
                             x->timeout_ms);
     if (r)
         return ctl_fail(x, "scope-create", r, NULL, NULL);
@@ -148,10 +159,13 @@ int cmd_scope_create(struct ctl *x, int argc, char **argv)
         jo_begin(&o, stdout);
         jo_str(&o, "scope", pos[0]);
         jo_str(&o, "mode", mode);
+        jo_bool(&o, "duplicate_members", dup);
+        jo_bool(&o, "unique_per_node", per_node);
         jo_end(&o);
         fputc('\n', stdout);
     } else {
-        printf("created scope %s (%s)\n", pos[0], mode);
+        printf("created scope %s (%s%s%s)\n", pos[0], mode, dup ? ", duplicate-members" : "",
+               per_node ? ", unique-per-node" : "");
     }
     return 0;
 }

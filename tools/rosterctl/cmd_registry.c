@@ -6,15 +6,42 @@
 
 int cmd_lookup(struct ctl *x, int argc, char **argv)
 {
-    int stale = 0;
-    const struct ctl_opt opts[] = {{"--stale", CTL_FLAG, &stale}, {NULL, CTL_FLAG, NULL}};
+    int stale = 0, local = 0, all = 0;
+    const struct ctl_opt opts[] = {{"--stale", CTL_FLAG, &stale},
+                                   {"--local", CTL_FLAG, &local},
+                                   {"--all", CTL_FLAG, &all},
+                                   {NULL, CTL_FLAG, NULL}};
     const char *pos[1];
     int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
-    if (r || (r = ctl_connect(x)))
+    if (r)
+        return r;
+    if (local && all)
+        return ctl_usage(x, "--local and --all exclude each other");
+    if ((r = ctl_connect(x)))
         return r;
     ctl_read_mode(x, stale);
+    if (all) {
+        /* every holder (one per node in a scope created with --unique-per-node) */
+        roster_entries l;
+        if ((r = roster_lookup_all(x->c, x->scope, pos[0], strlen(pos[0]), &l, x->timeout_ms)))
+            return ctl_fail(x, "lookup", r, NULL, NULL);
+        if (l.n == 0) {
+            roster_entries_free(&l);
+            return ctl_fail(x, "lookup", ROSTER_ENOTFOUND, NULL, NULL);
+        }
+        list_begin(x);
+        for (size_t i = 0; i < l.n; i++) {
+            list_sep(x, i);
+            print_entry(x, &l.items[i], NULL);
+        }
+        list_end(x);
+        roster_entries_free(&l);
+        return 0;
+    }
     roster_entry e;
-    if ((r = roster_lookup(x->c, x->scope, pos[0], strlen(pos[0]), &e, x->timeout_ms)))
+    r = local ? roster_lookup_local(x->c, x->scope, pos[0], strlen(pos[0]), &e, x->timeout_ms)
+              : roster_lookup(x->c, x->scope, pos[0], strlen(pos[0]), &e, x->timeout_ms);
+    if (r)
         return ctl_fail(x, "lookup", r, NULL, NULL);
     print_entry(x, &e, NULL);
     if (x->json)

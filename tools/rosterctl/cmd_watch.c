@@ -21,13 +21,14 @@ static int next(struct ctl *x, roster_event *ev)
 
 int cmd_watch(struct ctl *x, int argc, char **argv)
 {
-    int snapshot = 0, exact = 0, registry = 0, groups = 0;
+    int snapshot = 0, exact = 0, registry = 0, groups = 0, smeta = 0;
     const char *from_text = NULL;
     const struct ctl_opt opts[] = {{"--snapshot", CTL_FLAG, &snapshot},
                                    {"--from-revision", CTL_STR, &from_text},
                                    {"--exact", CTL_FLAG, &exact},
                                    {"--registry", CTL_FLAG, &registry},
                                    {"--groups", CTL_FLAG, &groups},
+                                   {"--scope-meta", CTL_FLAG, &smeta},
                                    {NULL, CTL_FLAG, NULL}};
     const char *pos[1] = {NULL};
     int np = 0;
@@ -46,7 +47,9 @@ int cmd_watch(struct ctl *x, int argc, char **argv)
         flags |= ROSTER_SUB_REGISTRY;
     if (groups)
         flags |= ROSTER_SUB_GROUPS;
-    if (!registry && !groups)
+    if (smeta) /* the scope's metadata; with --registry / --groups those too */
+        flags |= ROSTER_SUB_SCOPE_META;
+    else if (!registry && !groups)
         flags |= ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
     if (snapshot)
         flags |= ROSTER_SUB_SNAPSHOT;

@@ -108,6 +108,9 @@ int cmd_scopes(struct ctl *x, int argc, char **argv);
 int cmd_scope_create(struct ctl *x, int argc, char **argv);
 int cmd_scope_join(struct ctl *x, int argc, char **argv);
 int cmd_scope_leave(struct ctl *x, int argc, char **argv);
+int cmd_scope_meta(struct ctl *x, int argc, char **argv);
+/* print_scope_meta_event prints ev if it is a scope-metadata event (1), else 0. */
+int print_scope_meta_event(struct ctl *x, const roster_event *ev);
 int cmd_count(struct ctl *x, int argc, char **argv);
 int cmd_ping(struct ctl *x, int argc, char **argv);
 int cmd_log_level(struct ctl *x, int argc, char **argv);

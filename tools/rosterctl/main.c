@@ -17,10 +17,11 @@ static const struct cmd cmds[] = {
     {"status", cmd_status, "status"},
     {"nodes", cmd_nodes, "nodes [--scope S]   (cluster nodes: name incarnation state)"},
     {"scopes", cmd_scopes, "scopes"},
-    {"scope-create", cmd_scope_create, "scope-create NAME [--strong]"},
+    {"scope-create", cmd_scope_create, "scope-create NAME [--strong | --duplicate-members] [--unique-per-node]"},
     {"scope-join", cmd_scope_join, "scope-join NAME   (this node replicates the scope)"},
     {"scope-leave", cmd_scope_leave, "scope-leave NAME"},
-    {"lookup", cmd_lookup, "lookup NAME [--stale]"},
+    {"scope-meta", cmd_scope_meta, "scope-meta set S K V | get S [K] | delete S K"},
+    {"lookup", cmd_lookup, "lookup NAME [--stale] [--local | --all]"},
     {"names", cmd_names,
      "names [--prefix P] [--pid PID] [--limit N] [--node N] [--local] [--stale] [FILTER...]   "
      "(FILTER: --meta-eq V, --meta-prefix P, --meta-glob G, --where FIELD=VALUE; all must "
@@ -53,7 +54,8 @@ static const struct cmd cmds[] = {
     {"leave", cmd_leave,
      "leave GROUP | leave --match --pid PID [GROUP | --prefix P] [FILTER...]"},
     {"watch", cmd_watch,
-     "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups]"},
+     "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups] "
+     "[--scope-meta]"},
     {"monitor", cmd_monitor, "monitor PID"},
     {"send", cmd_send, "send TARGET [MESSAGE] [--confirm]   (TARGET: a pid or a name; "
                        "MESSAGE: else stdin)"},

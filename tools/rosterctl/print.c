@@ -167,6 +167,8 @@ void print_event(struct ctl *x, const roster_event *ev)
         print_reconnect(x, ev);
         return;
     }
+    if (print_scope_meta_event(x, ev))
+        return;
     char pid[ROSTER_PID_STRLEN];
     roster_pid_format(ev->pid, pid);
     const char *type = roster_event_type_name(ev->type);
