@@ -446,6 +446,7 @@ const char *roster_event_type_name(int type)
     case ROSTER_EV_NODE_UP: return "node_up";
     case ROSTER_EV_NODE_DOWN: return "node_down";
     case ROSTER_EV_MESSAGE: return "message";
+    case ROSTER_EV_NODE_LEFT: return "node_left";
     default: return "unknown";
     }
 }
@@ -461,6 +462,7 @@ const char *roster_reason_name(int reason)
     case ROSTER_REASON_NOPROC: return "noproc";
     case ROSTER_REASON_LEASE_LOST: return "lease_lost";
     case ROSTER_REASON_HANDOFF: return "handoff";
+    case ROSTER_REASON_NODE_LEFT: return "node_left";
     default: return "unknown";
     }
 }

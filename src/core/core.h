@@ -89,6 +89,13 @@ struct rs_core_config {
      * mapped (a memfd) for the core to publish the eventual scopes in; NULL: off */
     void *shm_base;
     size_t shm_size;
+    /* runtime membership (docs/CLUSTER.md): cluster-join, cluster-leave and forget are
+     * allowed to clients of uid 0 and of this uid (the shell: the node's own) */
+    uint32_t admin_uid;
+    /* RS_POLICY_CUSTOM through the public resolver API (roster.h, struct roster_resolver),
+     * loaded by the shell; takes precedence over resolver. Not copied: lives as long as
+     * the core. */
+    const struct roster_resolver *public_resolver;
 };
 
 enum rs_input_kind {
@@ -133,6 +140,9 @@ enum rs_output_kind {
     RS_OUT_KV_CANCEL = 7, /* strong scopes (contract): cancel the stream started as kv_id */
     RS_OUT_SHM_FD = 8,    /* conn: pass the region's fd with the next bytes written to it
                              (SCM_RIGHTS); comes right before the HELLO reply's SEND */
+    RS_OUT_UNDIAL = 9,    /* text at [off, len) is "NAME ADDR", "NAME" or "" (every
+                             target): stop dialing the addresses of that node (seeds
+                             included), or every address (cluster-leave) */
 };
 
 struct rs_output {

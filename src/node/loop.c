@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "node/conn.h"
@@ -121,6 +122,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         .kv_timeout_ms = cfg->etcd_timeout_ms,
         .shm_base = n->shm_base,
         .shm_size = n->shm_size,
+        .admin_uid = (uint32_t)getuid(), /* the node's own user administers it (and root) */
+        .public_resolver = cfg->public_resolver,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);

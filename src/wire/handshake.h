@@ -27,8 +27,10 @@
 #include "base/limits.h"
 
 #define RS_PEER_FRAME_MAX 512u    /* bytes of a handshake frame, length prefix included */
-#define RS_PEER_VERSION 2u        /* cluster protocol version, checked in HELLO (2: sealed
-                                     links, and P_OP's handoff op; docs/PROTOCOL.md) */
+#define RS_PEER_VERSION 3u        /* cluster protocol version, checked in HELLO (2: sealed
+                                     links, and P_OP's handoff op; 3: P_ENTRY and P_OP carry
+                                     the holder's OS pid and uid, P_LEAVE, P_POLICY;
+                                     docs/PROTOCOL.md) */
 #define RS_PEER_MAGIC 0x52505352u /* "RSPR" */
 #define RS_PEER_NONCE_BYTES 32u
 #define RS_PEER_MAC_BYTES 32u

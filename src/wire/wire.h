@@ -61,7 +61,7 @@ enum rs_msg_type {
 #define RS_MSG_ENUM(name, value, req, item, reply, meaning) RS_MSG_##name = value,
     RS_MSG_MAP(RS_MSG_ENUM)
 #undef RS_MSG_ENUM
-    RS_MSG_TYPE_MAX = RS_MSG_P_NOPROC, /* wire.c checks that no type is above it */
+    RS_MSG_TYPE_MAX = RS_MSG_P_POLICY, /* wire.c checks that no type is above it */
 };
 
 /* First peer frame type: types >= RS_MSG_PEER_MIN only travel between nodes. */

@@ -98,7 +98,8 @@ static int is_group_event(int type)
 
 static int is_node_event(int type)
 {
-    return type == ROSTER_EV_NODE_UP || type == ROSTER_EV_NODE_DOWN;
+    return type == ROSTER_EV_NODE_UP || type == ROSTER_EV_NODE_DOWN ||
+           type == ROSTER_EV_NODE_LEFT;
 }
 
 static int has_entry(int type)
