@@ -26,7 +26,8 @@ static const struct cmd cmds[] = {
     {"groups", cmd_groups, "groups [--prefix P] [--pid PID] [--limit N] [--stale]"},
     {"count", cmd_count, "count [--node N] [--stale]"},
     {"register", cmd_register,
-     "register NAME [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
+     "register NAME... [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or "
+     "killed)"},
     {"elect", cmd_elect,
      "elect NAME [--meta M] [--recv] [--reply-with CMD]   (waits to hold NAME, then holds it "
      "like register)"},
@@ -38,7 +39,7 @@ static const struct cmd cmds[] = {
      "with --member a group)"},
     {"unregister", cmd_unregister, "unregister NAME"},
     {"join", cmd_join,
-     "join GROUP [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
+     "join GROUP... [--meta M] [--recv] [--reply-with CMD]   (held until stdin EOF or killed)"},
     {"leave", cmd_leave, "leave GROUP"},
     {"watch", cmd_watch,
      "watch [PREFIX] [--snapshot | --from-revision R] [--exact] [--registry|--groups]"},
@@ -50,6 +51,11 @@ static const struct cmd cmds[] = {
     {"multi-call", cmd_multi_call, "multi-call GROUP [MESSAGE] [--local]"},
     {"ping", cmd_ping, "ping"},
     {"log-level", cmd_log_level, "log-level error|warn|info|debug"},
+    {"cluster-join", cmd_cluster_join,
+     "cluster-join HOST:PORT [--wait MS]   (this node joins the cluster of that node)"},
+    {"cluster-leave", cmd_cluster_leave, "cluster-leave   (this node leaves its cluster cleanly)"},
+    {"forget", cmd_forget, "forget NODE   (stop redialing a node that is gone for good)"},
+    {"owner", cmd_owner, "owner PID   (the OS pid and uid of the client holding PID)"},
     {"top", cmd_top, "top [--once] [--interval MS] [--limit N]   (live view; --json with --once)"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
@@ -256,8 +262,11 @@ int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, con
                                    {"--recv", CTL_FLAG, &x->recv},
                                    {"--reply-with", CTL_STR, &x->reply_with},
                                    {NULL, CTL_FLAG, NULL}};
-    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
-    return r ? r : ctl_connect(x);
+    int r = ctl_args(x, argc, argv, opts, x->hold_names, 1, CTL_HOLD_MAX, &x->n_hold);
+    if (r)
+        return r;
+    pos[0] = x->hold_names[0];
+    return ctl_connect(x);
 }
 
 int ctl_connect(struct ctl *x)
@@ -292,7 +301,7 @@ static int wants_json(int argc, char **argv)
     static const char *const with_value[] = {
         "--socket", "--timeout", "--scope",    "--meta",   "--prefix",       "--pid",
         "--limit",  "--node",    "--reply-with", "--if-token", "--if-meta", "--member",
-        "--from-revision"};
+        "--from-revision", "--wait"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)
