@@ -6,7 +6,8 @@
 
 _rosterctl_commands="status nodes scopes scope-create scope-join scope-leave lookup names
 members groups count register elect check-token handoff update unregister join leave watch
-monitor send publish call multi-call ping log-level top help"
+monitor send publish call multi-call ping log-level cluster-join cluster-leave forget owner
+top help"
 _rosterctl_globals="--socket --json --timeout --scope --help"
 
 # The flags a command takes besides the global ones.
@@ -23,6 +24,7 @@ _rosterctl_flags() {
     update) echo "--meta --if-token --if-meta --member" ;;
     watch) echo "--snapshot --from-revision --exact --registry --groups" ;;
     send) echo "--confirm" ;;
+    cluster-join) echo "--wait" ;;
     publish | multi-call) echo "--local" ;;
     top) echo "--once --interval --limit" ;;
     esac
@@ -63,7 +65,7 @@ _rosterctl() {
         COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
         return ;;
     --timeout | --limit | --interval | --pid | --prefix | --meta | --if-token | --if-meta | \
-        --member | --node | --from-revision)
+        --member | --node | --from-revision | --wait)
         return ;;
     --reply-with)
         COMPREPLY=($(compgen -c -- "$cur"))
