@@ -132,6 +132,7 @@ typedef enum roster_reason {
     ROSTER_REASON_HANDOFF = 7,      /* strong or eventual: the name was handed to another pid */
     ROSTER_REASON_EXPIRED = 8,      /* the entry's lease (TTL) ran out unrenewed: removed by its
                                        owner's node although its client may still be connected */
+    ROSTER_REASON_NODE_LEFT = 9,    /* owner's node left the cluster cleanly (cluster-leave) */
     ROSTER_REASON_EXIT = 10,        /* the pid was closed with an exit reason of the caller's
                                        choosing (roster_pid_exit): the text is the event's
                                        reason_text */
@@ -616,6 +617,33 @@ ROSTER_API int roster_flush(roster_client *c, int timeout_ms);
  * are consumed, not queued as events. */
 ROSTER_API int roster_wait_all(roster_client *c, int timeout_ms);
 
+/* --- Batches ------------------------------------------------------------------------ */
+
+/* One entry of a batch: what to register or join (in), and how it went (out). */
+typedef struct roster_batch_item {
+    const void *key;      /* in: the name or group */
+    size_t key_len;
+    roster_pid pid;       /* in: a pid of this client */
+    const void *meta;     /* in: its metadata */
+    size_t meta_len;
+    int status;           /* out: 0 or the entry's ROSTER_E* code */
+    roster_pid holder;    /* out, register: the name's holder (also on ETAKEN) */
+    uint64_t token;       /* out, register: the grant's fencing token */
+} roster_batch_item;
+/* roster_register_many registers items[0..n) in scope in one round trip: the requests are
+ * written together, the node applies them in order, each exactly as roster_register would
+ * (its own result in items[i].status, its own event), and the answers are read together.
+ * Not atomic: entries before a failed one stay. Returns the number of items that failed
+ * (0: all done), or a negative error for the batch as a whole (EINVAL for a bad argument:
+ * nothing was sent; ETIMEDOUT or ECLOSED: the status of unanswered items is EUNKNOWN). At
+ * most ROSTER_BATCH_MAX items. */
+#define ROSTER_BATCH_MAX 4096
+ROSTER_API int roster_register_many(roster_client *c, const char *scope,
+                                    roster_batch_item *items, size_t n, int timeout_ms);
+/* roster_join_many is the same for group memberships (roster_join). */
+ROSTER_API int roster_join_many(roster_client *c, const char *scope, roster_batch_item *items,
+                                size_t n, int timeout_ms);
+
 /* --- Events ------------------------------------------------------------------------- */
 
 typedef enum roster_event_type {
@@ -654,6 +682,9 @@ typedef enum roster_event_type {
     ROSTER_EV_SCOPE_META_DELETED = 16, /* a key of the scope's metadata was deleted: name =
                                           key, meta = the value it had, node = the node
                                           that deleted it */
+    ROSTER_EV_NODE_LEFT = 17,   /* a node sharing a subscribed scope left the cluster
+                                   cleanly (its entries leave with reason node_left): node;
+                                   id = subscription id */
     ROSTER_EV_RECONNECTED = 19, /* options.reconnect: the connection was lost and made again
                                    to a new incarnation of the node: old_incarnation,
                                    new_incarnation, pid = the new roster_self(), node. Every
@@ -902,6 +933,7 @@ typedef struct roster_node_info {
 #define ROSTER_NODE_UP 1
 #define ROSTER_NODE_DOWN 2
 #define ROSTER_NODE_CONNECTING 3
+#define ROSTER_NODE_LEFT 4 /* left the cluster cleanly: not redialed; down_since_ms is when */
 typedef struct roster_nodes {
     roster_node_info *items;
     size_t n;
@@ -928,6 +960,95 @@ ROSTER_API roster_pid roster_pid_current(const roster_client *c, roster_pid pid)
 /* roster_reconnects returns how many times the client reconnected (0 without
  * options.reconnect). */
 ROSTER_API uint64_t roster_reconnects(const roster_client *c);
+
+/* Runtime cluster membership (docs/CLUSTER.md). These are the node's administration: the
+ * node allows them to a client of uid 0 or of the node's own uid (EPERM otherwise). */
+/* roster_cluster_join makes the node join the cluster of the node listening at addr
+ * ("HOST:PORT"), as if started with --join addr: it dials it (with backoff, until it is up)
+ * and the mesh follows by gossip. Answers once the dial is under way; watch
+ * roster_nodes_list for the nodes coming up. EINVAL if the node has no peer listener
+ * (started without --listen) or addr is not HOST:PORT. Also ends a roster_cluster_leave. */
+ROSTER_API int roster_cluster_join(roster_client *c, const char *addr, int timeout_ms);
+/* roster_cluster_leave makes the node leave its cluster cleanly: every up peer is told
+ * (they drop its entries with reason node_left, deliver ROSTER_EV_NODE_LEFT, list it as
+ * ROSTER_NODE_LEFT and do not redial it), the links are closed, this node stops dialing and
+ * refuses peers until roster_cluster_join, and drops the other nodes' entries (reason
+ * node_left). Its own clients and entries stay. *peers (may be NULL) receives how many up
+ * peers were told. */
+ROSTER_API int roster_cluster_leave(roster_client *c, size_t *peers, int timeout_ms);
+/* roster_forget forgets node, a node that is not up (down, left or never reached): its
+ * records go (roster_nodes_list no longer lists it) and its addresses are no longer
+ * dialed, --join seeds included. EBUSY if it is up (make it leave, or stop it, first);
+ * ENOTFOUND if the node knows no such node. *records (may be NULL): records forgotten. */
+ROSTER_API int roster_forget(roster_client *c, const char *node, size_t *records,
+                             int timeout_ms);
+
+/* Who holds a pid: the OS process and user of the client that owns it (SO_PEERCRED on its
+ * node's socket), known on every node that holds one of its entries (replicated with
+ * them). */
+typedef struct roster_owner {
+    int32_t os_pid; /* 0: not known (the pid holds no entry here, or its node predates it) */
+    uint32_t uid;
+    char node[256]; /* the pid's node */
+} roster_owner;
+/* roster_pid_owner asks the local node who owns pid. ENOPROC if the node knows no such
+ * live pid (a remote pid is known while it holds a name or membership of a scope the node
+ * replicates). */
+ROSTER_API int roster_pid_owner(roster_client *c, roster_pid pid, roster_owner *out,
+                                int timeout_ms);
+/* roster_pid_owners does the same for pids[0..n) in one round trip; status[i] (may be NULL)
+ * receives each one's result (out[i] is zeroed when it failed). Returns the number that
+ * failed, or a negative error for the whole call. */
+ROSTER_API int roster_pid_owners(roster_client *c, const roster_pid *pids, size_t n,
+                                 roster_owner *out, int *status, int timeout_ms);
+
+/* --- Conflict resolvers (rosterd --resolver FILE.so) ----------------------------------- */
+
+/* When two nodes granted one name of an eventual scope (a partition), every node picks the
+ * same winner with the scope's policy (docs/CLUSTER.md). A custom policy is a shared object
+ * given to rosterd --resolver FILE.so, exporting
+ *
+ *     const roster_resolver roster_conflict_resolver = {ROSTER_RESOLVER_ABI, "my-rule", 1,
+ *                                                       my_resolve};
+ *
+ * Every node of the cluster must load the same resolver: nodes exchange its name and
+ * version when they connect and refuse a peer whose conflict policy, resolver name or
+ * version differs (logged on both sides). resolve must be a pure function of the conflict
+ * (no clock, no randomness, no state: every node must compute the same answer at any time)
+ * that returns a pointer to the winning claim, c->a or c->b, whichever order they come in,
+ * and orders claims consistently (if a beats b and b beats c, a beats c). The node calls it
+ * with the arguments both ways round; an answer that is neither claim, or a different
+ * winner for the swapped arguments, is refused (logged, counted in STATUS
+ * "resolver_refused") and the default policy (oldest grant wins) decides that comparison.
+ * It runs on the node's event loop: keep it quick, and do not call libroster from it. */
+#define ROSTER_RESOLVER_ABI 1u
+#define ROSTER_RESOLVER_SYMBOL "roster_conflict_resolver"
+/* One claim on the name, as the resolver sees it (valid during the call). */
+typedef struct roster_claim {
+    roster_pid pid;       /* the holder */
+    const char *node;     /* the holder's node name, NUL-terminated */
+    const void *meta;     /* the holder's metadata */
+    size_t meta_len;
+    uint64_t clock;       /* the grant's hybrid logical clock stamp, (wall_ms << 16) |
+                             logical, by the holder's node: its fencing token */
+} roster_claim;
+/* A conflict: two claims on one name of one scope (valid during the call). */
+typedef struct roster_conflict {
+    uint32_t abi;         /* ROSTER_RESOLVER_ABI of the node that calls */
+    const char *scope;    /* NUL-terminated */
+    const void *name;
+    size_t name_len;
+    const roster_claim *a;
+    const roster_claim *b;
+} roster_conflict;
+typedef const roster_claim *(*roster_resolve_fn)(const roster_conflict *c);
+/* What the shared object exports as ROSTER_RESOLVER_SYMBOL. */
+typedef struct roster_resolver {
+    uint32_t abi;               /* ROSTER_RESOLVER_ABI the resolver was built against */
+    const char *name;           /* 1-64 bytes [A-Za-z0-9._-]: compared between nodes */
+    uint32_t version;           /* the resolver's own version: compared between nodes */
+    roster_resolve_fn resolve;  /* returns c->a or c->b */
+} roster_resolver;
 
 /* --- Memory ------------------------------------------------------------------------- */
 

@@ -6,7 +6,8 @@
 
 _rosterctl_commands="status nodes scopes scope-create scope-join scope-leave scope-meta lookup names
 members member groups count register elect check-token handoff update unregister join leave watch
-monitor send publish call multi-call ping log-level top help"
+monitor send publish call multi-call ping log-level cluster-join cluster-leave forget owner
+top help"
 _rosterctl_globals="--socket --json --timeout --scope --help"
 # The metadata filters of names, members, count and --match (docs/CLI.md, "Queries").
 _rosterctl_filters="--meta-eq --meta-prefix --meta-glob --where"
@@ -29,6 +30,7 @@ _rosterctl_flags() {
     update) echo "--meta --if-token --if-meta --member" ;;
     watch) echo "--snapshot --from-revision --exact --registry --groups --scope-meta" ;;
     send) echo "--confirm" ;;
+    cluster-join) echo "--wait" ;;
     publish | multi-call) echo "--local" ;;
     top) echo "--once --interval --limit" ;;
     esac
@@ -69,7 +71,7 @@ _rosterctl() {
         COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
         return ;;
     --timeout | --limit | --interval | --pid | --prefix | --meta | --if-token | --if-meta | \
-        --member | --node | --from-revision | --meta-eq | --meta-prefix | --meta-glob | --where | --ttl | --exit-reason)
+        --member | --node | --from-revision | --meta-eq | --meta-prefix | --meta-glob | --where | --ttl | --exit-reason | --wait)
         return ;;
     --reply-with)
         COMPREPLY=($(compgen -c -- "$cur"))

@@ -117,6 +117,10 @@ struct roster_client {
     struct rs_limits dec; /* decoder limits: frame_max only */
     uint32_t name_max, meta_max, frame_max;
     struct rs_req *req; /* the blocking request in flight, or NULL */
+    /* a blocking batch in flight (rs_client_request_many): requests batch_base ..
+     * batch_base + batch_n - 1, answered into batch[i]; batch_done of them so far */
+    struct rs_req *batch;
+    uint32_t batch_base, batch_n, batch_done;
     /* pipelining */
     uint64_t async_pending;
     int collecting; /* inside roster_wait_all: answers are counted, not queued */
@@ -257,6 +261,11 @@ int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, in
 /* rs_client_list_entries sends listing request m and collects its items into *out (key,
  * metadata, pid, node of each; listing.c). */
 int rs_client_list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
+/* rs_client_request_many sends msgs[0..n) in one write and waits for their n answers
+ * (reqs[i] the answer of msgs[i], as rs_client_request fills it). Returns 0 once all are
+ * answered (each its own status), or an error of the whole batch (ETIMEDOUT, ECLOSED: the
+ * unanswered ones have done == 0). */
+int rs_client_request_many(roster_client *c, struct rs_msg *msgs, struct rs_req *reqs, size_t n,
                            int timeout_ms);
 /* rs_client_begin checks the client can take a call (not dead); 0 or ECLOSED/EINVAL. */
 int rs_client_begin(roster_client *c);

@@ -490,6 +490,7 @@ const char *roster_event_type_name(int type)
     case ROSTER_EV_RESTORE_FAILED: return "restore_failed";
     case ROSTER_EV_SCOPE_META_SET: return "scope_meta_set";
     case ROSTER_EV_SCOPE_META_DELETED: return "scope_meta_deleted";
+    case ROSTER_EV_NODE_LEFT: return "node_left";
     default: return "unknown";
     }
 }
@@ -506,6 +507,7 @@ const char *roster_reason_name(int reason)
     case ROSTER_REASON_LEASE_LOST: return "lease_lost";
     case ROSTER_REASON_HANDOFF: return "handoff";
     case ROSTER_REASON_EXPIRED: return "expired";
+    case ROSTER_REASON_NODE_LEFT: return "node_left";
     case ROSTER_REASON_EXIT: return "exit";
     default: return "unknown";
     }

@@ -117,6 +117,9 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
         return;
     }
     struct rs_req *call = c->req;
+    int in_batch = c->batch_n && m.req_id - c->batch_base < c->batch_n;
+    if (in_batch)
+        call = &c->batch[m.req_id - c->batch_base];
     if (!call || call->req_id != m.req_id || call->done)
         return; /* answer of an abandoned call */
     if (m.flags & RS_F_ITEM) {
@@ -125,6 +128,7 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
         return;
     }
     call->done = 1;
+    c->batch_done += in_batch;
     call->status = m.status;
     call->opts = m.opts;
     call->arg = m.arg;

@@ -84,6 +84,53 @@ static int req_done(roster_client *c, void *arg)
     return ((struct rs_req *)arg)->done;
 }
 
+static int batch_done(roster_client *c, void *arg)
+{
+    (void)arg;
+    return c->batch_done == c->batch_n;
+}
+
+int rs_client_request_many(roster_client *c, struct rs_msg *msgs, struct rs_req *reqs, size_t n,
+                           int timeout_ms)
+{
+    int64_t deadline = rs_client_deadline(timeout_ms);
+    int r = rs_client_begin(c);
+    if (r)
+        return r;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        msgs[i].flags = 0;
+        if ((r = rs_client_check_frame(c, &msgs[i])))
+            return r;
+    }
+    /* consecutive ids, so that an answer finds its slot by subtraction */
+    uint32_t base = c->next_id & RS_CLIENT_ID_MASK;
+    if (base == 0 || (uint64_t)base + n > RS_CLIENT_ID_MASK)
+        base = 1;
+    c->next_id = base + (uint32_t)n;
+    size_t mark = c->out.len;
+    for (size_t i = 0; i < n; i++) {
+        memset(&reqs[i], 0, sizeof reqs[i]);
+        msgs[i].req_id = reqs[i].req_id = base + (uint32_t)i;
+        if (rs_wire_encode(&c->out, &msgs[i]) != 0) {
+            c->out.len = mark; /* nothing of the batch was sent */
+            return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the batch");
+        }
+    }
+    c->batch = reqs;
+    c->batch_base = base;
+    c->batch_n = (uint32_t)n;
+    c->batch_done = 0;
+    r = rs_client_wait(c, batch_done, NULL, deadline);
+    c->batch = NULL;
+    c->batch_n = c->batch_done = 0;
+    if (r == ROSTER_ETIMEDOUT)
+        return rs_client_fail(c, r, "the node did not answer the whole batch within %d ms",
+                              timeout_ms);
+    return r;
+}
+
 int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, int timeout_ms)
 {
     int64_t deadline = rs_client_deadline(timeout_ms);

@@ -37,6 +37,53 @@ static struct rs_claim_view view_of(const struct rs_core *c, const struct rs_nam
 
 static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 
+static roster_claim claim_of(const struct rs_core *c, const struct rs_name *n)
+{
+    struct rs_pid pid = rs_pids_of(c, n->proc);
+    roster_claim x = {{pid.inc, pid.serial}, NULL, n->meta, n->meta_len, n->hlc};
+    return x;
+}
+
+/* refuse notes a refused answer of the public resolver (resolver.c logs it at the end of
+ * the apply: a table writes no log line) and returns 0: the default policy decides. */
+static int refuse(struct rs_core *c, const struct rs_name *a, const char *why)
+{
+    c->n_resolver_refused++;
+    c->rsv_why = why;
+    c->rsv_scope = a->scope->name;
+    c->rsv_key_len = a->key_len < sizeof c->rsv_key ? a->key_len : sizeof c->rsv_key;
+    memcpy(c->rsv_key, a->key, c->rsv_key_len);
+    return 0;
+}
+
+/* public_cmp asks the public resolver (roster.h, struct roster_resolver) both ways round:
+ * -1 if a wins, 1 if b wins, 0 if its answers break the rules (neither claim returned, or
+ * another winner for the swapped arguments). */
+static int public_cmp(const struct rs_core *cc, const struct rs_name *a, const struct rs_name *b)
+{
+    struct rs_core *c = (struct rs_core *)cc; /* the refusal counters only */
+    char ba[RS_NODE_NAME_MAX + 1], bb[RS_NODE_NAME_MAX + 1];
+    struct rs_bytes na = rs_nodes_name_of(c, rs_pids_of(c, a->proc).inc);
+    struct rs_bytes nb = rs_nodes_name_of(c, rs_pids_of(c, b->proc).inc);
+    memcpy(ba, na.ptr, na.len);
+    ba[na.len] = 0;
+    memcpy(bb, nb.ptr, nb.len);
+    bb[nb.len] = 0;
+    roster_claim ca = claim_of(c, a), cb = claim_of(c, b);
+    ca.node = ba;
+    cb.node = bb;
+    roster_conflict x = {ROSTER_RESOLVER_ABI, a->scope->name, a->key, a->key_len, &ca, &cb};
+    const roster_claim *w1 = c->rsv->resolve(&x);
+    x.a = &cb;
+    x.b = &ca;
+    const roster_claim *w2 = c->rsv->resolve(&x);
+    if ((w1 != &ca && w1 != &cb) || (w2 != &ca && w2 != &cb))
+        return refuse(c, a, "returned neither claim");
+    if (w1 != w2)
+        return refuse(c, a, "picked another winner for the swapped arguments");
+    return w1 == &ca ? -1 : 1;
+}
+
 int rs_claims_cmp(const struct rs_core *c, const struct rs_name *a, const struct rs_name *b)
 {
     struct rs_pid pa = rs_pids_of(c, a->proc), pb = rs_pids_of(c, b->proc);
@@ -54,7 +101,11 @@ int rs_claims_cmp(const struct rs_core *c, const struct rs_name *a, const struct
         break;
     }
     case RS_POLICY_CUSTOM:
-        if (c->resolver) {
+        if (c->rsv) {
+            r = public_cmp(c, a, b);
+            if (!r) /* refused: the default policy */
+                r = cmp_u64(a->hlc, b->hlc);
+        } else if (c->resolver) {
             char ba[RS_NODE_NAME_MAX + 1], bb[RS_NODE_NAME_MAX + 1];
             struct rs_claim_view va = view_of(c, a, ba), vb = view_of(c, b, bb);
             int x = c->resolver(&va, &vb);

@@ -20,6 +20,7 @@
 #include "core/notices.h"
 #include "core/output.h"
 #include "core/repl_in.h"
+#include "core/resolver.h"
 #include "core/scope.h"
 #include "core/scopes.h"
 #include "core/util.h"
@@ -60,7 +61,8 @@ int rs_cluster_init(struct rs_core *c, const struct rs_core_config *cfg)
         cfg->peer_monitors_max ? cfg->peer_monitors_max : RS_PEER_MONITORS_MAX_DEFAULT;
     c->peer_entries_max =
         cfg->peer_entries_max ? cfg->peer_entries_max : RS_PEER_ENTRIES_MAX_DEFAULT;
-    if (cfg->policy > RS_POLICY_CUSTOM || (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver))
+    if (cfg->policy > RS_POLICY_CUSTOM ||
+        (cfg->policy == RS_POLICY_CUSTOM && !cfg->resolver && !cfg->public_resolver))
         return -1;
     c->policy = cfg->policy;
     c->resolver = cfg->resolver;
@@ -131,32 +133,44 @@ void rs_cluster_free(struct rs_core *c)
 
 /* --- node up / down --------------------------------------------------------------------- */
 
-static void node_down(struct rs_core *c, struct rs_node *n, int close, const char *why)
+/* node_gone takes up node n down: reason ROSTER_REASON_NODE_DOWN (declared down: its
+ * address is redialed) or ROSTER_REASON_NODE_LEFT (it left cleanly, or we did: not
+ * redialed, and the shell stops dialing its addresses). */
+static void node_gone(struct rs_core *c, struct rs_node *n, int close, const char *why,
+                      uint32_t reason)
 {
     if (n->state != ROSTER_NODE_UP)
         return;
+    int left = reason == ROSTER_REASON_NODE_LEFT;
     struct rs_peer *pr = peer_find(c, n->conn);
     if (pr) {
         rs_map_del_item(&c->peers, rs_hash_u64(c->seed, pr->conn), pr);
         rs_free(pr);
     }
     if (close)
-        rs_out_close_conn(c, n->conn, "node %s declared down: %s", n->name, why);
-    rs_out_log(c, RS_LOG_WARN, "node %s (incarnation %016llx) declared down: %s", n->name,
-               (unsigned long long)n->inc, why);
-    c->n_nodes_down++;
+        rs_out_close_conn(c, n->conn, "node %s %s: %s", n->name,
+                          left ? "left the cluster" : "declared down", why);
+    rs_out_log(c, left ? RS_LOG_INFO : RS_LOG_WARN, "node %s (incarnation %016llx) %s: %s",
+               n->name, (unsigned long long)n->inc, left ? "left the cluster" : "declared down",
+               why);
+    if (!left)
+        c->n_nodes_down++;
     /* Keep dialing its address, whoever dialed the lost connection: the node (or its next
-     * incarnation) may come back there, and it may not know of us to dial us. */
-    if (n->addr_len)
+     * incarnation) may come back there, and it may not know of us to dial us. A node that
+     * left is not dialed again (it comes back by dialing us: cluster-join). */
+    if (left)
+        rs_out_undial(c, "%s %s", n->name, n->addr);
+    else if (n->addr_len)
         rs_out_dial(c, "%s %s", n->name, n->addr);
+    n->left = left;
     n->state = ROSTER_NODE_DOWN;
     n->conn = 0;
     n->unread = 0;
     n->overflow = 0;
     n->sync = NULL;
     n->sync_active = 0;
-    rs_repl_drop(c, n, NULL, ROSTER_REASON_NODE_DOWN);
-    rs_notices_node_down(c, n);
+    rs_repl_drop(c, n, NULL, reason);
+    rs_notices_node_down(c, n, reason);
     rs_calls_node_down(c, n);
     rs_flow_node_down(c, n);
     while (n->pmons)
@@ -164,9 +178,20 @@ static void node_down(struct rs_core *c, struct rs_node *n, int close, const cha
     for (struct rs_pscope *x = n->scopes; x; x = x->next) {
         struct rs_scope *s = rs_scopes_find(c, rs_bytes_of(x->name, x->len));
         if (s && s->joined && rs_events_wanted(c, s))
-            rs_events_node(c, s, ROSTER_EV_NODE_DOWN, rs_bytes_of(n->name, n->name_len));
+            rs_events_node(c, s, left ? ROSTER_EV_NODE_LEFT : ROSTER_EV_NODE_DOWN,
+                           rs_bytes_of(n->name, n->name_len));
     }
     rs_nodes_mark_down(n, c->wall_ms);
+}
+
+static void node_down(struct rs_core *c, struct rs_node *n, int close, const char *why)
+{
+    node_gone(c, n, close, why, ROSTER_REASON_NODE_DOWN);
+}
+
+void rs_cluster_node_left(struct rs_core *c, struct rs_node *n, const char *why)
+{
+    node_gone(c, n, 1, why, ROSTER_REASON_NODE_LEFT);
 }
 
 void rs_cluster_fail(struct rs_core *c, struct rs_node *n, const char *fmt, ...)
@@ -218,6 +243,7 @@ static void send_p_node(struct rs_core *c, struct rs_node *to, const struct rs_n
  * we ever joined is named one way or the other. */
 static void greet(struct rs_core *c, struct rs_node *peer)
 {
+    rs_resolver_greet(c, peer); /* first: a peer that resolves otherwise is refused */
     RS_NODES_EACH_UP(c, n)
     {
         if (n != peer)
@@ -260,6 +286,11 @@ static int refuse_peer(struct rs_core *c, const struct rs_input *in, const struc
     uint64_t conn = in->conn;
     char nb[80];
     rs_fmt_key(nb, sizeof nb, in->peer_name.ptr, in->peer_name.len);
+    if (c->left) {
+        rs_out_close_conn(c, conn, "peer '%s' refused: this node left the cluster "
+                                   "(cluster-join to come back)", nb);
+        return 1;
+    }
     if (!valid_node_name(in->peer_name)) {
         rs_out_close_conn(c, conn, "peer refused: invalid node name '%s'", nb);
         return 1;
@@ -354,6 +385,7 @@ static void first_contact(struct rs_core *c, const struct rs_input *in)
     forget_others(c, in->peer_name, n);
     rs_nodes_mark_up(n);
     n->state = ROSTER_NODE_UP;
+    n->left = 0;
     n->conn = conn;
     n->n_up++;
     n->dialed = in->dialed != 0;
@@ -557,7 +589,9 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
         /* a down node is listed under the scopes it had joined, with when it went down */
         if (x && (!s || rs_nodes_joined(x, s) ||
                   (x->state == ROSTER_NODE_DOWN && rs_nodes_was_joined(x, s))))
-            v[n++] = (struct node_item){x->name, x->name_len, (uint32_t)x->state, 0, x->inc,
+            v[n++] = (struct node_item){x->name, x->name_len,
+                                        x->left ? ROSTER_NODE_LEFT : (uint32_t)x->state, 0,
+                                        x->inc,
                                         x->state == ROSTER_NODE_DOWN ? x->down_wall_ms : 0};
     }
     qsort(v, n, sizeof *v, cmp_node_item);

@@ -24,5 +24,9 @@ void rs_cluster_on_nodes(struct rs_core *c, struct rs_client *cl, const struct r
 /* rs_cluster_fail closes n's connection for a protocol error and declares n down. */
 void rs_cluster_fail(struct rs_core *c, struct rs_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* rs_cluster_node_left closes up node n's connection and takes it down with reason
+ * node_left (it left the cluster, or this node did): its entries leave with that reason,
+ * NODE_LEFT events, and its addresses are no longer dialed (RS_OUT_UNDIAL). */
+void rs_cluster_node_left(struct rs_core *c, struct rs_node *n, const char *why);
 
 #endif

@@ -15,15 +15,18 @@
 #include "core/groups.h"
 #include "core/lease.h"
 #include "core/life.h"
+#include "core/membership.h"
 #include "core/monitor.h"
 #include "core/monitors.h"
 #include "core/nodes.h"
 #include "core/output.h"
+#include "core/owner.h"
 #include "core/peer_in.h"
 #include "core/pids.h"
 #include "core/query.h"
 #include "core/publish.h"
 #include "core/registry.h"
+#include "core/resolver.h"
 #include "core/route.h"
 #include "core/scope.h"
 #include "core/scopemeta.h"
@@ -72,6 +75,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     rs_map_init(&c->pmons);
     rs_route_init(c);
     c->route.px_max = cfg->call_proxies_max;
+    c->admin_uid = cfg->admin_uid;
     c->next_serial = c->next_sub_id = c->next_mon_id = c->next_group_id = 1;
     c->dflt = rs_scopes_create(c, rs_bytes_str("default"), ROSTER_SCOPE_EVENTUAL);
     if (!c->dflt) {
@@ -79,7 +83,8 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
         return NULL;
     }
     c->dflt->joined = 1;
-    if (rs_cluster_init(c, cfg) != 0 || rs_strong_init(c, cfg) != 0 || rs_pub_init(c, cfg) != 0) {
+    if (rs_cluster_init(c, cfg) != 0 || rs_resolver_init(c, cfg) != 0 ||
+        rs_strong_init(c, cfg) != 0 || rs_pub_init(c, cfg) != 0) {
         rs_core_free(c);
         return NULL;
     }
@@ -377,6 +382,7 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"memory_max", ast.memory_max},
         {"memory_full", (uint64_t)ast.memory_full},
         {"memory_refusals", ast.memory_refusals},
+        {"resolver_refused", c->n_resolver_refused},
     };
     size_t n = sizeof items / sizeof items[0];
     for (size_t i = 0; i < n; i++) {
@@ -471,6 +477,18 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_PING:
         rs_out_ok(c, cl, m);
+        break;
+    case RS_MSG_CLUSTER_JOIN:
+        rs_membership_on_join(c, cl, m);
+        break;
+    case RS_MSG_CLUSTER_LEAVE:
+        rs_membership_on_leave(c, cl, m);
+        break;
+    case RS_MSG_FORGET:
+        rs_membership_on_forget(c, cl, m);
+        break;
+    case RS_MSG_OWNER:
+        rs_owner_on_owner(c, cl, m);
         break;
     case RS_MSG_PID_NEW:
         rs_life_on_new(c, cl, m);
@@ -647,6 +665,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         break;
     }
     rs_cluster_end_apply(c);
+    rs_resolver_end_apply(c);
     c->out = NULL;
     return c->oom ? -1 : 0;
 }

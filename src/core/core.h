@@ -91,6 +91,13 @@ struct rs_core_config {
     size_t shm_size;
     int log_level;           /* the shell's level at start (RS_LOG_*): trace makes the core
                                 log every client request (rs_core_set_log_level later) */
+    /* runtime membership (docs/CLUSTER.md): cluster-join, cluster-leave and forget are
+     * allowed to clients of uid 0 and of this uid (the shell: the node's own) */
+    uint32_t admin_uid;
+    /* RS_POLICY_CUSTOM through the public resolver API (roster.h, struct roster_resolver),
+     * loaded by the shell; takes precedence over resolver. Not copied: lives as long as
+     * the core. */
+    const struct roster_resolver *public_resolver;
 };
 
 enum rs_input_kind {
@@ -143,6 +150,9 @@ enum rs_output_kind {
     RS_OUT_PAUSE = 9,     /* flow control: stop reading client conn (its messages are held
                              for slow receivers); frames already read are still applied */
     RS_OUT_RESUME = 10,   /* flow control: read conn again */
+    RS_OUT_UNDIAL = 11,   /* text at [off, len) is "NAME ADDR", "NAME" or "" (every
+                             target): stop dialing the addresses of that node (seeds
+                             included), or every address (cluster-leave) */
 };
 
 struct rs_output {

@@ -127,6 +127,8 @@ struct rs_proc {
     struct rs_monitor *mons;     /* local monitors watching it (local pids only) */
     struct rs_pmon *pmons;       /* monitors of other nodes watching it (local pids only) */
     struct rs_slot *slots;       /* calls waiting on it (local pids only; calls.c) */
+    uint64_t owner;              /* remote pid: its holder client's os pid | uid << 32, as
+                                    its node replicated it (0: not known; owner.c) */
 };
 
 struct rs_scope {
@@ -266,6 +268,7 @@ struct rs_node {
     uint64_t n_up;            /* times it came up (PEER_UP accepted): reconnects + 1 */
     uint64_t bytes_in;        /* frames received from it, all its connections */
     uint64_t bytes_out;       /* bytes sent to it that reached the socket (FLUSHED) */
+    int left;                 /* DOWN because it left cleanly (P_LEAVE): not redialed */
     uint32_t name_len;
     uint32_t addr_len;
     char name[RS_NODE_NAME_MAX + 1];
@@ -426,6 +429,17 @@ struct rs_core {
     } ttl;
     struct rs_bytes exit_text;
     int trace; /* the shell logs at level trace: one line per client request */
+    /* runtime membership (membership.c) */
+    int left;                 /* cluster-leave: peers refused until cluster-join */
+    uint32_t admin_uid;       /* besides uid 0, the uid allowed the node's administration */
+    /* conflict resolver (resolver.c) */
+    const struct roster_resolver *rsv; /* RS_POLICY_CUSTOM through the public API, or NULL */
+    uint64_t n_resolver_refused; /* answers of the resolver refused (default policy used) */
+    uint64_t n_resolver_logged;  /* refusals already logged (resolver.c) */
+    const char *rsv_why;         /* the last refusal: why, and of which scope and name */
+    const char *rsv_scope;
+    uint32_t rsv_key_len;
+    uint8_t rsv_key[64];
 };
 
 #endif

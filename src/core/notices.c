@@ -50,11 +50,11 @@ void rs_notices_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason)
     }
 }
 
-void rs_notices_node_down(struct rs_core *c, struct rs_node *n)
+void rs_notices_node_down(struct rs_core *c, struct rs_node *n, uint32_t reason)
 {
     while (n->rmons) {
         struct rs_monitor *m = n->rmons;
-        rs_notices_down(c, m->client, m->id, m->rpid, ROSTER_REASON_NODE_DOWN);
+        rs_notices_down(c, m->client, m->id, m->rpid, reason);
         rs_monitors_free(c, m);
     }
 }

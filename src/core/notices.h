@@ -13,8 +13,9 @@ void rs_notices_p_down(struct rs_core *c, struct rs_node *n, uint64_t ref, struc
 /* rs_notices_pid_down fires every monitor of dying local pid p: DOWN to local watchers,
  * P_DOWN to other nodes' monitors; all leave their tables. */
 void rs_notices_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason);
-/* rs_notices_node_down fires DOWN node_down for every monitor of n's pids. */
-void rs_notices_node_down(struct rs_core *c, struct rs_node *n);
+/* rs_notices_node_down fires DOWN (reason: node_down or node_left) for every monitor of
+ * n's pids. */
+void rs_notices_node_down(struct rs_core *c, struct rs_node *n, uint32_t reason);
 /* rs_notices_remote_down delivers P_DOWN msg of node n to the monitor it names, if any. */
 void rs_notices_remote_down(struct rs_core *c, struct rs_node *n, const struct rs_msg *msg);
 /* rs_notices_ask asks the node of remote monitor m to watch its pid (P_MONITOR). */

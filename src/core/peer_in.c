@@ -7,6 +7,8 @@
 #include "core/calls.h"
 #include "core/cluster.h"
 #include "core/flow.h"
+#include "core/membership.h"
+#include "core/resolver.h"
 #include "core/monitor.h"
 #include "core/peer_in.h"
 #include "core/repl_in.h"
@@ -94,6 +96,12 @@ void rs_peer_in(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_P_SMETA:
         rs_scopemeta_on_p_smeta(c, n, m);
+        break;
+    case RS_MSG_P_LEAVE:
+        rs_membership_on_p_leave(c, n, m);
+        break;
+    case RS_MSG_P_POLICY:
+        rs_resolver_on_p_policy(c, n, m);
         break;
     default:
         rs_cluster_fail(c, n, "frame type %u is not a peer frame", (unsigned)m->type);

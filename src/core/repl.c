@@ -7,6 +7,7 @@
 
 #include "core/nodes.h"
 #include "core/output.h"
+#include "core/owner.h"
 #include "core/pids.h"
 #include "core/repl.h"
 #include "core/smeta.h"
@@ -31,6 +32,12 @@ void rs_repl_op(struct rs_core *c, const struct rs_scope *s, uint32_t op, uint32
     m.scope = rs_bytes_of(s->name, s->name_len);
     rs_msg_p_op_key_set(&m, key);
     rs_msg_p_op_meta_set(&m, meta);
+    if (op == RS_POP_REGISTER || op == RS_POP_JOIN || op == RS_POP_HANDOFF) {
+        /* the holder's OS pid and uid travel with every put: a peer may have freed its
+         * record of the pid since it last held something */
+        const struct rs_proc *p = rs_pids_find(c, pid);
+        rs_msg_p_op_owner_set(&m, p ? rs_owner_of(p) : 0);
+    }
     RS_NODES_EACH_UP(c, n)
     {
         if (rs_nodes_joined(n, s))
@@ -95,6 +102,7 @@ static void member_entry(struct rs_core *c, struct rs_node *n, struct rs_msg *m,
     rs_msg_p_entry_kind_set(m, RS_PENTRY_MEMBER);
     rs_msg_p_entry_hlc_set(m, 0);
     m->pid = rs_pids_of(c, x->proc);
+    rs_msg_p_entry_owner_set(m, rs_owner_of(x->proc));
     rs_msg_p_entry_key_set(m, rs_bytes_of(g->key, g->key_len));
     rs_msg_p_entry_meta_set(m, rs_bytes_of(x->meta, x->meta_len));
     rs_out_peer(c, n, m);
@@ -140,6 +148,7 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
         rs_msg_p_entry_kind_set(&m, RS_PENTRY_NAME);
         rs_msg_p_entry_hlc_set(&m, x->hlc);
         m.pid = rs_pids_of(c, x->proc);
+        rs_msg_p_entry_owner_set(&m, rs_owner_of(x->proc));
         rs_msg_p_entry_key_set(&m, rs_bytes_of(x->key, x->key_len));
         rs_msg_p_entry_meta_set(&m, rs_bytes_of(x->meta, x->meta_len));
         rs_out_peer(c, n, &m);

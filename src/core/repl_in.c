@@ -16,6 +16,7 @@
 #include "core/names.h"
 #include "core/nodes.h"
 #include "core/output.h"
+#include "core/owner.h"
 #include "core/pids.h"
 #include "core/repl.h"
 #include "core/repl_in.h"
@@ -130,15 +131,16 @@ struct entry_view {
     struct rs_bytes key;
     struct rs_bytes meta;
     uint64_t hlc;
+    uint64_t owner; /* the holder client's os pid | uid << 32 (0: not known) */
 };
 
 static struct entry_view entry_of(const struct rs_msg *m)
 {
     if (m->type == RS_MSG_P_ENTRY)
         return (struct entry_view){m->pid, rs_msg_p_entry_key(m), rs_msg_p_entry_meta(m),
-                                   rs_msg_p_entry_hlc(m)};
+                                   rs_msg_p_entry_hlc(m), rs_msg_p_entry_owner(m)};
     return (struct entry_view){m->pid, rs_msg_p_op_key(m), rs_msg_p_op_meta(m),
-                               rs_msg_p_op_hlc(m)};
+                               rs_msg_p_op_hlc(m), rs_msg_p_op_owner(m)};
 }
 
 /* Fields every entry-carrying frame must have right. NULL, or what is wrong. */
@@ -207,6 +209,7 @@ static void apply_put(struct rs_core *c, struct rs_node *n, struct rs_scope *s, 
     struct rs_proc *p = rs_pids_remote(c, n, e->pid.serial);
     if (!p)
         return;
+    rs_owner_learn(p, e->owner);
     if (name) {
         rs_hlc_recv(c, e->hlc);
         put_name(c, s, p, e);
@@ -239,6 +242,7 @@ static void apply_handoff(struct rs_core *c, struct rs_node *n, struct rs_scope 
     struct rs_proc *to = rs_pids_remote(c, n, e->pid.serial);
     if (!to)
         return;
+    rs_owner_learn(to, e->owner);
     rs_hlc_recv(c, e->hlc);
     struct rs_name *x = rs_names_find(c, s, e->key.ptr, e->key.len);
     while (x && x->proc->node != n)

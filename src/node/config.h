@@ -41,7 +41,9 @@ struct rsd_config {
     char prio_names[RS_PRIORITIES_MAX][RS_NODE_NAME_MAX + 1];
     size_t n_priorities;
     const char *resolver; /* --resolver FILE.so (argv string) or NULL */
-    rs_resolve_fn resolver_fn; /* its roster_resolve, loaded by main.c */
+    rs_resolve_fn resolver_fn; /* unused by rosterd (the core's internal form, for tests) */
+    const struct roster_resolver *public_resolver; /* its roster_conflict_resolver
+                                                      (roster.h), loaded by main.c */
     /* --- strong scopes: the etcd client (src/node/kv.c) --- */
     const char *etcd;         /* --etcd "URL[,URL...]" (argv string); NULL: no strong scopes */
     const char *etcd_prefix;  /* --etcd-prefix, default RS_ETCD_PREFIX_DEFAULT */

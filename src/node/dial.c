@@ -40,6 +40,7 @@ struct rs_dial {
     uint32_t backoff_ms;
     unsigned failures; /* consecutive: the first is logged at info, the rest at debug */
     int self;          /* this node's own address: never dialed again */
+    int gone;          /* forgotten while resolving: freed when the resolution ends */
     int seed;          /* a --join seed (given without a name): never dropped */
 };
 
@@ -184,6 +185,11 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     struct rs_dial *d = req->data;
     struct rsd *n = d->node;
     d->resolving = 0;
+    if (d->gone) { /* rs_dial_forget: out of the list already */
+        uv_freeaddrinfo(res);
+        uv_close((uv_handle_t *)&d->timer, on_dial_closed);
+        return;
+    }
     if (n->stopping) {
         uv_freeaddrinfo(res);
         return;
@@ -344,6 +350,37 @@ void rs_dial_on_closed(struct rs_conn *c)
         struct rs_dial *x = RS_CONTAINER(l, struct rs_dial, link);
         if (x != d && strcmp(x->name, pe->auth.peer_name) == 0 && !satisfied(x))
             schedule(x);
+    }
+}
+
+void rs_dial_forget(struct rsd *n, const char *name, size_t name_len, const char *addr,
+                    size_t addr_len)
+{
+    int all = name_len == 0 && addr_len == 0;
+    struct rs_link *next;
+    for (struct rs_link *l = n->dials.next; l != &n->dials; l = next) {
+        next = l->next;
+        struct rs_dial *d = RS_CONTAINER(l, struct rs_dial, link);
+        int hit = all || (name_len && strlen(d->name) == name_len &&
+                          memcmp(d->name, name, name_len) == 0) ||
+                  (addr_len && strlen(d->addr) == addr_len && memcmp(d->addr, addr, addr_len) == 0);
+        if (!hit)
+            continue;
+        /* The conn it made (an attempt or an up link) lives on without it: the core closes
+         * what must close, and nothing redials. */
+        if (d->conn) {
+            d->conn->peer->dial = NULL;
+            d->conn = NULL;
+        }
+        if (d->resolving) {
+            rs_log(RS_LOG_INFO, "no longer dialing %s%s%s", d->name, d->name[0] ? " at " : "",
+                   d->addr);
+            rs_list_del(&d->link);
+            uv_timer_stop(&d->timer);
+            d->gone = 1;
+            continue;
+        }
+        drop(d, all ? "this node left the cluster" : "the node left or was forgotten");
     }
 }
 

@@ -79,6 +79,13 @@ static void deliver(struct rsd *n)
                 rs_dial_keep(n, "", 0, t, out->len);
             break;
         }
+        case RS_OUT_UNDIAL: {
+            const char *t = (const char *)p;
+            const char *sp = memchr(t, ' ', out->len);
+            size_t nl = sp ? (size_t)(sp - t) : out->len;
+            rs_dial_forget(n, t, nl, sp ? sp + 1 : "", sp ? out->len - nl - 1 : 0);
+            break;
+        }
         case RS_OUT_LOG_LEVEL:
             rs_log_set_level(out->level);
             rs_log(RS_LOG_INFO, "log level set to %s", rs_log_level_name(rs_log_get_level()));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "node/access_node.h"
@@ -124,6 +125,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         .shm_base = n->shm_base,
         .shm_size = n->shm_size,
         .log_level = cfg->log_level,
+        .admin_uid = (uint32_t)getuid(), /* the node's own user administers it (and root) */
+        .public_resolver = cfg->public_resolver,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);

@@ -36,6 +36,44 @@ static void raise_nofile(unsigned conns_max)
            (unsigned long long)rl.rlim_max, conns_max);
 }
 
+/* load_resolver opens --resolver FILE.so and checks its ROSTER_RESOLVER_SYMBOL (roster.h):
+ * the ABI it was built for, a name peers can compare, a resolve function. The handle
+ * stays open for the life of the process: the core calls into it. 0, or -1 (said why). */
+static int load_resolver(struct rsd_config *cfg)
+{
+    void *so = dlopen(cfg->resolver, RTLD_NOW | RTLD_LOCAL);
+    if (!so) {
+        fprintf(stderr, "rosterd: --resolver %s: %s\n", cfg->resolver, dlerror());
+        return -1;
+    }
+    const roster_resolver *r = dlsym(so, ROSTER_RESOLVER_SYMBOL);
+    const char *why = NULL;
+    if (!r)
+        why = "no symbol " ROSTER_RESOLVER_SYMBOL " (a const roster_resolver, roster.h)";
+    else if (r->abi != ROSTER_RESOLVER_ABI)
+        why = "built for another resolver ABI than this rosterd's ROSTER_RESOLVER_ABI";
+    else if (!r->resolve)
+        why = "its resolve function is NULL";
+    size_t nl = r && r->name ? strlen(r->name) : 0;
+    for (size_t i = 0; !why && i < nl; i++) {
+        char ch = r->name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-'))
+            why = "its name is not [A-Za-z0-9._-]";
+    }
+    if (!why && (nl == 0 || nl > 64))
+        why = "its name is not 1-64 bytes";
+    if (why) {
+        fprintf(stderr, "rosterd: --resolver %s: %s\n", cfg->resolver, why);
+        dlclose(so);
+        return -1;
+    }
+    cfg->public_resolver = r;
+    rs_log(RS_LOG_INFO, "conflict resolver %s v%u from %s", r->name, (unsigned)r->version,
+           cfg->resolver);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -57,19 +95,8 @@ int main(int argc, char **argv)
     rs_log_set_node(cfg.name);
     if (cfg.config_path[0])
         rs_log(RS_LOG_INFO, "config file %s: %zu setting(s)", cfg.config_path, cfg.file.n);
-    if (cfg.resolver) {
-        /* The handle stays open for the life of the process: the core calls into it. */
-        void *so = dlopen(cfg.resolver, RTLD_NOW | RTLD_LOCAL);
-        void *sym = so ? dlsym(so, "roster_resolve") : NULL;
-        if (!sym) {
-            fprintf(stderr, "rosterd: --resolver %s: %s\n", cfg.resolver,
-                    so ? "no symbol roster_resolve" : dlerror());
-            if (so)
-                dlclose(so);
-            return 2;
-        }
-        *(void **)&cfg.resolver_fn = sym;
-    }
+    if (cfg.resolver && load_resolver(&cfg) != 0)
+        return 2;
     if (sodium_init() < 0) {
         rs_log(RS_LOG_ERROR, "libsodium failed to initialise");
         return 1;

@@ -30,7 +30,9 @@
 #define RS_PEER_VERSION 3u        /* cluster protocol version, checked in HELLO (2: sealed
                                      links, and P_OP's handoff op; 3: P_PID_EXIT,
                                      P_DOWN_EXIT and reason expired in P_OP, scope options
-                                     in P_SCOPE, scope metadata frames; docs/PROTOCOL.md) */
+                                     in P_SCOPE, scope metadata frames, P_ENTRY and P_OP
+                                     carry the holder's OS pid and uid, P_LEAVE, P_POLICY;
+                                     docs/PROTOCOL.md) */
 #define RS_PEER_MAGIC 0x52505352u /* "RSPR" */
 #define RS_PEER_NONCE_BYTES 32u
 #define RS_PEER_MAC_BYTES 32u

@@ -85,12 +85,16 @@
     X(SCOPE_META_SET, 43, SC|K|M,    0, S|PV,            "set a key of a scope's metadata")       \
     X(SCOPE_META_GET, 44, O|SC|K,    A|N|K|M, S|A|PV,    "read a scope's metadata (one key or all)") \
     X(SCOPE_META_DELETE, 45, SC|K,   0, S|PV,            "delete a key of a scope's metadata")    \
+    X(CLUSTER_JOIN, 47, K,           0, S|PV,            "this node joins the cluster of a node")  \
+    X(CLUSTER_LEAVE, 48, NONE,       0, S|A|PV,          "this node leaves its cluster cleanly")   \
+    X(FORGET,       49, N,           0, S|A|PV,          "stop redialing a node gone for good")    \
+    X(OWNER,        50, P,           0, S|A|A2|N|PV,     "a pid's holder: OS pid and uid")         \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
     X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
-    X(P_ENTRY,      67, O|A|P|SC|K|M, 0, 0,              "peer: one entry of a sync")             \
+    X(P_ENTRY,      67, O|A|A2|P|SC|K|M, 0, 0,           "peer: one entry of a sync")             \
     X(P_SYNC_END,   68, SC,          0, 0,               "peer: a scope's full sync ends")        \
-    X(P_OP,         69, O|A|P|SC|K|M, 0, 0,              "peer: one replicated change")           \
+    X(P_OP,         69, O|A|A2|P|SC|K|M, 0, 0,           "peer: one replicated change")           \
     X(P_PID_DOWN,   70, O|P,         0, 0,               "peer: a pid went down")                 \
     X(P_PING,       71, A,           0, 0,               "peer: liveness probe")                  \
     X(P_PONG,       72, A,           0, 0,               "peer: liveness answer")                 \
@@ -103,6 +107,8 @@
     X(P_REPLY,      78, A2|P|M,      0, 0,               "peer: the reply to a proxied call")     \
     X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")     \
     X(P_SMETA,      80, O|A|SC|N|K|M, 0, 0,              "peer: a write of a scope's metadata") \
+    X(P_LEAVE,      83, NONE,        0, 0,               "peer: the sender leaves the cluster")   \
+    X(P_POLICY,     84, O|A|K,       0, 0,               "peer: the sender's conflict policy") \
     X(P_FLOW,       85, O,           0, 0,               "peer: pause (1) or resume (0) messages") \
     X(P_PID_EXIT,   89, O|P|M,       0, 0,               "peer: a pid went down with an exit reason") \
     X(P_DOWN_EXIT,  90, O|A|P|M,     0, 0,               "peer: a monitored pid exited with a reason")
@@ -313,6 +319,20 @@
     X(unmatch_key,              UNMATCH, req, key,  "as QUERY's key")                             \
     X(unmatch_filter,           UNMATCH, req, meta, "as QUERY's filter")                          \
     X(unmatch_reply_removed,    UNMATCH, reply, arg, "entries removed (one event each)")          \
+    X(cluster_join_addr,        CLUSTER_JOIN, req, key, "HOST:PORT of a node of the cluster")     \
+    X(cluster_leave_reply_peers, CLUSTER_LEAVE, reply, arg, "up peers told of the leave")        \
+    X(forget_node,              FORGET, req, node, "the node's name")                             \
+    X(forget_reply_records,     FORGET, reply, arg, "records of the node forgotten")              \
+    X(owner_reply_os_pid,       OWNER, reply, arg,  "the holder client's OS pid (0: unknown)")    \
+    X(owner_reply_uid,          OWNER, reply, arg2, "the holder client's OS uid")                 \
+    X(owner_reply_node,         OWNER, reply, node, "the pid's node")                             \
+    X(p_entry_owner,            P_ENTRY, req, arg2,                                               \
+      "the holder client: os pid | uid << 32 (rs_owner_pack; 0: unknown)")                        \
+    X(p_op_owner,               P_OP, req, arg2,                                                  \
+      "puts: the holder client, os pid | uid << 32 (0: unknown)")                                 \
+    X(p_policy_policy,          P_POLICY, req, opts, "enum rs_conflict_policy")                   \
+    X(p_policy_version,         P_POLICY, req, arg,  "custom: the resolver's own version")       \
+    X(p_policy_resolver,        P_POLICY, req, key,  "custom: the resolver's name (else empty)") \
     X(p_node_state,             P_NODE, req, opts, "ROSTER_NODE_UP or ROSTER_NODE_DOWN")          \
     X(p_node_incarnation,       P_NODE, req, arg,  "the node's incarnation")                      \
     X(p_node_name,              P_NODE, req, node, "the node's name")                             \

@@ -275,7 +275,11 @@ static void test_query_commands(void)
     if (te.token)
         snprintf(tok, sizeof tok, ",\"token\":\"%" PRIu64 "\"", te.token);
     roster_entry_free(&te);
-    snprintf(want, sizeof want, "{\"name\":\"svc.a\",\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"meta-a\"%s}\n", ps, tok);
+    /* then the holder client's OS pid and uid (this process: it registered svc.a) */
+    snprintf(want, sizeof want,
+             "{\"name\":\"svc.a\",\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"meta-a\"%s,"
+             "\"os_pid\":%d,\"uid\":%u}\n",
+             ps, tok, (int)getpid(), (unsigned)getuid());
     ASSERT_STR_EQ(out, want);
     ASSERT_EQ(ctl("lookup", "svc.a", NULL), 0);
     HAS(ps);
@@ -302,9 +306,12 @@ static void test_query_commands(void)
 
     ASSERT_EQ(ctl("--json", "members", "grp", NULL), 0);
     ASSERT_EQ(lines(out), 1);
-    snprintf(want, sizeof want, "{\"group\":\"grp\",\"name\":\"grp\",\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"ma\"}", ps);
+    snprintf(want, sizeof want,
+             "{\"group\":\"grp\",\"name\":\"grp\",\"pid\":\"%s\",\"node\":\"n1\",\"meta\":\"ma\","
+             "\"os_pid\":%d,\"uid\":%u}",
+             ps, (int)getpid(), (unsigned)getuid());
     HAS(want);
-    HAS("\"meta\":\"mb\"}]");
+    HAS("\"meta\":\"mb\",\"os_pid\":");
     ASSERT_EQ(ctl("--json", "members", "grp", "--local", NULL), 0);
     HAS("\"meta\":\"mb\"");
     ASSERT_EQ(ctl("--json", "members", "nogroup", NULL), 0);

@@ -255,16 +255,16 @@ static void test_old_version_refused(void)
     setup();
     struct cl_node a;
     cl_start(&a, 1, "a", NULL, cookie, NULL);
-    /* a protocol 1 node's HELLO: the same layout, version 1 */
+    /* an older node's HELLO: the same layout, version 2 (before owners, P_LEAVE, P_POLICY) */
     uint8_t hello[RS_PEER_FRAME_MAX], nonce[RS_PEER_NONCE_BYTES] = {1};
     size_t n = rs_hs_hello_encode(hello, nonce, 0x77, "old", "127.0.0.9:9");
-    rs_put_u16(hello + RS_HS_HEADER + 4, 1);
+    rs_put_u16(hello + RS_HS_HEADER + 4, 2);
     int fd = tcp_connect(&a);
     send_all(fd, hello, n);
     uint8_t got[2048];
     size_t have = read_until_closed(fd, got, sizeof got, 5000);
-    ASSERT(mem_has(got, have, "cluster protocol version 1 is not supported (this node speaks 3)"));
-    cl_wait_log(&a, "cluster protocol version 1 is not supported (this node speaks 3)", 5000);
+    ASSERT(mem_has(got, have, "cluster protocol version 2 is not supported (this node speaks 3)"));
+    cl_wait_log(&a, "cluster protocol version 2 is not supported (this node speaks 3)", 5000);
     still_serves(&a);
     test_node_stop_ok(&a.t);
 }
@@ -373,7 +373,7 @@ static void test_cluster_flags(void)
     setup();
     char args[512];
     ASSERT_EQ(run_rosterd("--resolver /nonexistent/r.so"), 2);
-    snprintf(args, sizeof args, "--resolver %s", LIBROSTER_PATH); /* no roster_resolve */
+    snprintf(args, sizeof args, "--resolver %s", LIBROSTER_PATH); /* no roster_conflict_resolver */
     ASSERT_EQ(run_rosterd(args), 2);
     ASSERT_EQ(run_rosterd("--conflict-policy custom"), 2);
     ASSERT_EQ(run_rosterd("--conflict-policy loudest"), 2);

@@ -2,7 +2,8 @@
 """Writes the seeds of the core fuzz targets for tokens, handoff and compare-and-set
 (src/core/cas.c): tests/fuzz/corpus/core_client/cas (CHECK_TOKEN, HANDOFF, UPDATE, CAMPAIGN
 from two clients) and tests/fuzz/corpus/core_peer/handoff (P_OP handoffs and a snapshot that
-moves a claim to another pid). Frames follow src/wire/wire.h; re-run after changing them."""
+moves a claim to another pid). Frames follow src/wire/wire.h (cluster protocol 3: P_ENTRY and
+P_OP carry ARG2, the holder's owner); re-run after changing them."""
 import os, struct
 
 HERE = os.path.dirname(__file__)
@@ -57,14 +58,14 @@ def client_seed():
 
 def peer_seed():
     def op(o, reason, hlc, serial, key, meta=b""):
-        return frame(69, 0, body(O | A | P | SC | K | M, opts=o | reason << 8, arg=hlc,
+        return frame(69, 0, body(O | A | A2 | P | SC | K | M, opts=o | reason << 8, arg=hlc,
                                  pid=(PEER, serial), scope=b"default", key=key, meta=meta))
     f = op(1, 0, 100, 1, b"x", b"m")
     f += op(5, 7, 200, 2, b"x", b"m")           # handoff to pid 2
     f += op(5, 7, 300, 1, b"x", b"n")           # and back, with other metadata
     f += op(5, 7, 50, 3, b"a", b"m")            # of a name the peer never held here
     f += frame(66, 0, body(SC, scope=b"default"))
-    f += frame(67, 0, body(O | A | P | SC | K | M, opts=1, arg=400, pid=(PEER, 4),
+    f += frame(67, 0, body(O | A | A2 | P | SC | K | M, opts=1, arg=400, pid=(PEER, 4),
                            scope=b"default", key=b"x", meta=b"m"))
     f += frame(68, 0, body(SC, scope=b"default"))
     f += op(5, 1, 500, 5, b"x")                 # a handoff with the wrong reason

@@ -101,6 +101,8 @@ static void route(struct sim_world *w, int i, const struct rs_output *o, const u
         net_dial_request(w, i, bytes + o->off, o->len);
         return;
     }
+    if (o->kind == RS_OUT_UNDIAL)
+        return; /* cluster-leave / forget: no simulated client asks for them */
     struct sim_connref *r = sim_conn(w, o->conn);
     if (!r || r->node != i) {
         sim_fail(w, "n%d: output kind %d for conn %llu, which is not one of its connections", i,

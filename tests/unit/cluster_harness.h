@@ -45,6 +45,8 @@ struct cnode {
     size_t nclosed;
     char dials[64][300];
     size_t ndials;
+    char undials[64][300]; /* RS_OUT_UNDIAL texts */
+    size_t nundials;
     uint32_t req_id;
     uint32_t last_req;
 };
@@ -64,6 +66,7 @@ static inline void cn_clear(struct cnode *x)
     x->nlog = 0;
     x->nclosed = 0;
     x->ndials = 0;
+    x->nundials = 0;
 }
 
 static inline size_t cl_index(const struct cluster *c, const struct cnode *x)
@@ -114,6 +117,11 @@ static inline void cl_apply(struct cluster *c, struct cnode *x, struct rs_input 
             size_t n = o->len < 299 ? o->len : 299;
             memcpy(x->dials[x->ndials], p, n);
             x->dials[x->ndials++][n] = 0;
+        } else if (o->kind == RS_OUT_UNDIAL) {
+            ASSERT(x->nundials < 64);
+            size_t n = o->len < 299 ? o->len : 299;
+            memcpy(x->undials[x->nundials], p, n);
+            x->undials[x->nundials++][n] = 0;
         }
     }
 }

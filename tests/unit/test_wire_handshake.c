@@ -9,8 +9,9 @@
 #include "wire/handshake.h"
 
 /* HELLO of node "alpha", incarnation 11, nonce 32 x 0x01, address 127.0.0.1:7400, as the
- * node sent it before the codec moved to src/wire, but for the version: 2 since links are
- * sealed and P_OP has the handoff op (1 before), 3 since P_SCOPE carries scope options. */
+ * node sent it before the codec moved to src/wire, but for the version: 3 since P_SCOPE
+ * carries scope options and entries their holder's OS pid and uid (2: sealed links and the
+ * handoff op; 1 before). */
 static const char HELLO_HEX[] =
     "49000000f0000000525350520300000001010101010101010101010101010101010101010101010101010101"
     "010101010b0000000000000005616c7068610e3132372e302e302e313a37343030";

@@ -1,6 +1,7 @@
 /* cmd_groups.c: the process-group commands: members, groups, join (held until stdin
  * closes), leave. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -24,11 +25,15 @@ int cmd_members(struct ctl *x, int argc, char **argv)
     if ((r = roster_members(x->c, x->scope, pos[0], glen, local, &l, x->timeout_ms)))
         return ctl_fail(x, "members", r, NULL, NULL);
     roster_buf group = {(uint8_t *)(uintptr_t)pos[0], glen};
+    roster_owner *own = ctl_owners(x, &l);
     list_begin(x);
     for (size_t i = 0; i < l.n; i++) {
         list_sep(x, i);
+        x->owner = own ? &own[i] : NULL;
         print_entry(x, &l.items[i], &group);
     }
+    x->owner = NULL;
+    free(own);
     list_end(x);
     roster_entries_free(&l);
     return 0;
@@ -94,6 +99,8 @@ int cmd_join(struct ctl *x, int argc, char **argv)
     int r = ctl_holder_args(x, argc, argv, &meta, pos);
     if (r)
         return r;
+    if (x->n_hold > 1)
+        return ctl_hold_many(x, 1, meta);
     if (x->ttl_ms)
         r = roster_join_ttl(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,
                             strlen(meta), x->ttl_ms, x->timeout_ms);

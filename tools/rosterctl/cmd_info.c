@@ -47,6 +47,7 @@ static const char *state_name(int s)
     case ROSTER_NODE_UP: return "up";
     case ROSTER_NODE_DOWN: return "down";
     case ROSTER_NODE_CONNECTING: return "connecting";
+    case ROSTER_NODE_LEFT: return "left";
     default: return "unknown";
     }
 }

@@ -1,5 +1,6 @@
 /* cmd_registry.c: the unique-name commands: lookup, names, register (held until stdin
  * closes), unregister. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -43,7 +44,12 @@ int cmd_lookup(struct ctl *x, int argc, char **argv)
               : roster_lookup(x->c, x->scope, pos[0], strlen(pos[0]), &e, x->timeout_ms);
     if (r)
         return ctl_fail(x, "lookup", r, NULL, NULL);
+    roster_entries one = {&e, 1};
+    roster_owner *own = ctl_owners(x, &one);
+    x->owner = own;
     print_entry(x, &e, NULL);
+    x->owner = NULL;
+    free(own);
     if (x->json)
         fputc('\n', stdout);
     roster_entry_free(&e);
@@ -104,6 +110,8 @@ int cmd_register(struct ctl *x, int argc, char **argv)
     int r = ctl_holder_args(x, argc, argv, &meta, pos);
     if (r)
         return r;
+    if (x->n_hold > 1)
+        return ctl_hold_many(x, 0, meta);
     roster_pid holder;
     if (x->ttl_ms)
         r = roster_register_ttl(x->c, x->scope, pos[0], strlen(pos[0]), roster_self(x->c), meta,

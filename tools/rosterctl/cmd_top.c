@@ -87,7 +87,8 @@ static int take(struct ctl *x, struct sample *s, const char **what)
 static const char *state_name(int s)
 {
     return s == ROSTER_NODE_UP ? "up" : s == ROSTER_NODE_DOWN ? "down"
-         : s == ROSTER_NODE_CONNECTING ? "connecting" : "unknown";
+         : s == ROSTER_NODE_CONNECTING ? "connecting" : s == ROSTER_NODE_LEFT ? "left"
+         : "unknown";
 }
 
 /* The rates shown: counters of the status reply, per second over the interval. */

@@ -14,6 +14,9 @@
 #define CTL_REFUSED 1 /* not found / refused */
 #define CTL_USAGE 2   /* usage or connection error */
 
+/* register / join take at most this many names (one batch, one round trip). */
+#define CTL_HOLD_MAX 256
+
 /* Connecting waits at least this long, whatever --timeout says (see ctl_connect). */
 #define CTL_CONNECT_MIN_MS 1000
 
@@ -37,6 +40,11 @@ struct ctl {
      * --exit-reason R (the pid's exit reason when stdin closes) */
     uint32_t ttl_ms;
     const char *exit_reason;
+    /* register / join NAME...: the names given (batch.c holds several at once) */
+    const char *hold_names[CTL_HOLD_MAX];
+    int n_hold;
+    /* lookup / members: the holder's OS pid and uid, printed by print_entry when set */
+    const roster_owner *owner;
 };
 
 /* An option a command accepts besides the global ones. */
@@ -103,6 +111,16 @@ void list_end(struct ctl *x);
 
 /* Commands: each returns the exit status. */
 int cmd_status(struct ctl *x, int argc, char **argv);
+/* cmd_batch.c: register / join of several names (x->n_hold > 1), then the hold. */
+int ctl_hold_many(struct ctl *x, int join, const char *meta);
+/* cmd_cluster.c: runtime membership, and the owners of listed pids */
+int cmd_cluster_join(struct ctl *x, int argc, char **argv);
+int cmd_cluster_leave(struct ctl *x, int argc, char **argv);
+int cmd_forget(struct ctl *x, int argc, char **argv);
+int cmd_owner(struct ctl *x, int argc, char **argv);
+/* ctl_owners fills out[0..n) with the owners of l's entries (best effort: zeroed where the
+ * node does not know); returns out, or NULL (nothing to show). Free with free(). */
+roster_owner *ctl_owners(struct ctl *x, const roster_entries *l);
 int cmd_nodes(struct ctl *x, int argc, char **argv);
 int cmd_scopes(struct ctl *x, int argc, char **argv);
 int cmd_scope_create(struct ctl *x, int argc, char **argv);

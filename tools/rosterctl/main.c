@@ -35,8 +35,8 @@ static const struct cmd cmds[] = {
      "count [KEY | --prefix P] [--node N] [--pid PID] [--local] [--stale] [FILTER...]   "
      "(KEY: the name KEY and the members of group KEY)"},
     {"register", cmd_register,
-     "register NAME [--meta M] [--ttl MS] [--exit-reason R] [--recv] [--reply-with CMD] [--reconnect]   "
-     "(held until stdin EOF or killed; --ttl: renewed while rosterctl runs)"},
+     "register NAME... [--meta M] [--ttl MS] [--exit-reason R] [--recv] [--reply-with CMD] "
+     "[--reconnect]   (held until stdin EOF or killed; --ttl: renewed while rosterctl runs)"},
     {"elect", cmd_elect,
      "elect NAME [--meta M] [--exit-reason R] [--recv] [--reply-with CMD]   (waits to hold "
      "NAME, then holds it like register)"},
@@ -49,8 +49,8 @@ static const struct cmd cmds[] = {
     {"unregister", cmd_unregister,
      "unregister NAME | unregister --match --pid PID [NAME | --prefix P] [FILTER...]"},
     {"join", cmd_join,
-     "join GROUP [--meta M] [--ttl MS] [--exit-reason R] [--recv] [--reply-with CMD] [--reconnect]   "
-     "(held until stdin EOF or killed; --ttl: renewed while rosterctl runs)"},
+     "join GROUP... [--meta M] [--ttl MS] [--exit-reason R] [--recv] [--reply-with CMD] "
+     "[--reconnect]   (held until stdin EOF or killed; --ttl: renewed while rosterctl runs)"},
     {"leave", cmd_leave,
      "leave GROUP | leave --match --pid PID [GROUP | --prefix P] [FILTER...]"},
     {"watch", cmd_watch,
@@ -64,6 +64,11 @@ static const struct cmd cmds[] = {
     {"multi-call", cmd_multi_call, "multi-call GROUP [MESSAGE] [--local]"},
     {"ping", cmd_ping, "ping"},
     {"log-level", cmd_log_level, "log-level off|error|warn|info|debug|trace"},
+    {"cluster-join", cmd_cluster_join,
+     "cluster-join HOST:PORT [--wait MS]   (this node joins the cluster of that node)"},
+    {"cluster-leave", cmd_cluster_leave, "cluster-leave   (this node leaves its cluster cleanly)"},
+    {"forget", cmd_forget, "forget NODE   (stop redialing a node that is gone for good)"},
+    {"owner", cmd_owner, "owner PID   (the OS pid and uid of the client holding PID)"},
     {"top", cmd_top, "top [--once] [--interval MS] [--limit N]   (live view; --json with --once)"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
@@ -274,9 +279,10 @@ int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, con
                                    {"--ttl", CTL_STR, &ttl},
                                    {"--exit-reason", CTL_STR, &x->exit_reason},
                                    {NULL, CTL_FLAG, NULL}};
-    int r = ctl_args(x, argc, argv, opts, pos, 1, 1, NULL);
+    int r = ctl_args(x, argc, argv, opts, x->hold_names, 1, CTL_HOLD_MAX, &x->n_hold);
     if (r)
         return r;
+    pos[0] = x->hold_names[0];
     if (ttl) {
         uint64_t v;
         if (strcmp(x->cmd, "elect") == 0)
@@ -327,7 +333,7 @@ static int wants_json(int argc, char **argv)
         "--socket", "--timeout", "--scope",    "--meta",   "--prefix",       "--pid",
         "--limit",  "--node",    "--reply-with", "--if-token", "--if-meta", "--member",
         "--from-revision", "--meta-eq", "--meta-prefix", "--meta-glob", "--where", "--ttl",
-        "--exit-reason"};
+        "--exit-reason", "--wait"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)

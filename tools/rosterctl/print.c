@@ -77,6 +77,10 @@ void print_entry(struct ctl *x, const roster_entry *e, const roster_buf *group)
             jo_token(&o, "token", e->token);
         if (e->revision)
             jo_u64(&o, "revision", e->revision);
+        if (x->owner && x->owner->os_pid) { /* the holder client's OS process and user */
+            jo_u64(&o, "os_pid", (uint64_t)x->owner->os_pid);
+            jo_u64(&o, "uid", x->owner->uid);
+        }
         jo_end(&o);
         return;
     }
@@ -87,6 +91,8 @@ void print_entry(struct ctl *x, const roster_entry *e, const roster_buf *group)
         printf(" token=%" PRIu64, e->token);
     if (e->revision)
         printf(" revision=%" PRIu64, e->revision);
+    if (x->owner && x->owner->os_pid)
+        printf(" os_pid=%d uid=%u", (int)x->owner->os_pid, (unsigned)x->owner->uid);
     fputc('\n', stdout);
 }
 
@@ -98,7 +104,8 @@ static int is_group_event(int type)
 
 static int is_node_event(int type)
 {
-    return type == ROSTER_EV_NODE_UP || type == ROSTER_EV_NODE_DOWN;
+    return type == ROSTER_EV_NODE_UP || type == ROSTER_EV_NODE_DOWN ||
+           type == ROSTER_EV_NODE_LEFT;
 }
 
 static int has_entry(int type)
