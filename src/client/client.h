@@ -99,6 +99,7 @@ struct rs_keep {
     roster_pid past[RS_KEEP_PAST]; /* PID: earlier values, oldest overwritten first */
     unsigned n_past;
     unsigned flags;              /* SUBSCRIPTION: its flags */
+    uint32_t ttl_ms;             /* NAME, MEMBER: its lease (0: none), re-created with it */
     uint64_t app_id, node_id;    /* SUBSCRIPTION, MONITOR: the id the application holds and
                                     the node's id on this connection */
 };
@@ -258,9 +259,6 @@ int rs_client_write(roster_client *c);
 /* rs_client_request sends m as a request and waits for its answer. Returns 0, the node's
  * status, or a local error; the detail is set on failure. */
 int rs_client_request(roster_client *c, struct rs_msg *m, struct rs_req *req, int timeout_ms);
-/* rs_client_list_entries sends listing request m and collects its items into *out (key,
- * metadata, pid, node of each; listing.c). */
-int rs_client_list_entries(roster_client *c, struct rs_msg *m, roster_entries *out,
 /* rs_client_request_many sends msgs[0..n) in one write and waits for their n answers
  * (reqs[i] the answer of msgs[i], as rs_client_request fills it). Returns 0 once all are
  * answered (each its own status), or an error of the whole batch (ETIMEDOUT, ECLOSED: the

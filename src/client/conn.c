@@ -347,6 +347,8 @@ int rs_client_redial(roster_client *c, int64_t deadline)
     rs_wire_reader_init(&c->in, RS_FRAME_MAX_CEILING, RS_CLIENT_IN_KEEP);
     c->dec.frame_max = RS_FRAME_MAX_CEILING;
     c->req = NULL;
+    c->batch = NULL;
+    c->batch_n = c->batch_done = 0;
     c->async_pending = 0;
     c->n_ovf = 0;
     c->dead = 0;

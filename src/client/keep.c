@@ -135,6 +135,7 @@ static int takes_own_pid(unsigned type)
     switch (type) {
     case RS_MSG_REGISTER: case RS_MSG_JOIN: case RS_MSG_LEAVE: case RS_MSG_PID_CLOSE:
     case RS_MSG_MONITOR: case RS_MSG_HANDOFF: case RS_MSG_UPDATE: case RS_MSG_IS_MEMBER:
+    case RS_MSG_LEASE: case RS_MSG_RENEW: case RS_MSG_PID_EXIT:
         return 1;
     default:
         return 0;
@@ -183,15 +184,17 @@ static int own(const roster_client *c, roster_pid pid)
     return 0;
 }
 
-/* upsert keeps (scope, key[, pid]) of kind what with pid and meta. */
+/* upsert keeps (scope, key[, pid]) of kind what with pid, meta and lease (a write without
+ * one leaves the entry without one, as on the node). */
 static void upsert(roster_client *c, int what, const struct rs_msg *m, roster_pid pid,
-                   struct rs_bytes meta)
+                   struct rs_bytes meta, uint32_t ttl_ms)
 {
     long i = find(c, what, m->scope, m->key, what == ROSTER_KEEP_MEMBER ? &pid : NULL);
     struct rs_keep *k = i >= 0 ? &c->keep[i] : add(c, what);
     if (!k)
         return;
     k->pid = pid;
+    k->ttl_ms = ttl_ms;
     if (i < 0) {
         rs_client_copy_str(k->scope, sizeof k->scope, m->scope);
         if (set_buf(&k->key, m->key) != 0) {
@@ -244,12 +247,19 @@ void rs_client_keep_after(roster_client *c, const struct rs_msg *m, struct rs_re
             rs_client_keep_add_pid(c, to_pid(req->pid));
         break;
     case RS_MSG_PID_CLOSE:
+    case RS_MSG_PID_EXIT:
         if (r == 0 || r == ROSTER_ENOPROC)
             forget_pid(c, pid);
         break;
+    case RS_MSG_LEASE:
+        if (r == 0)
+            upsert(c, rs_msg_lease_kind(m) == RS_LEASE_MEMBER ? ROSTER_KEEP_MEMBER
+                                                              : ROSTER_KEEP_NAME,
+                   m, pid, m->meta, (uint32_t)rs_msg_lease_ttl(m));
+        break;
     case RS_MSG_REGISTER:
         if (r == 0)
-            upsert(c, ROSTER_KEEP_NAME, m, pid, m->meta);
+            upsert(c, ROSTER_KEEP_NAME, m, pid, m->meta, 0);
         break;
     case RS_MSG_UNREGISTER:
         if (r == 0 || r == ROSTER_ENOTFOUND)
@@ -257,7 +267,7 @@ void rs_client_keep_after(roster_client *c, const struct rs_msg *m, struct rs_re
         break;
     case RS_MSG_JOIN:
         if (r == 0)
-            upsert(c, ROSTER_KEEP_MEMBER, m, pid, m->meta);
+            upsert(c, ROSTER_KEEP_MEMBER, m, pid, m->meta, 0);
         break;
     case RS_MSG_LEAVE:
         if (r == 0 || r == ROSTER_ENOTMEMBER)
@@ -315,11 +325,18 @@ void rs_client_keep_event(roster_client *c, uint8_t *p, size_t n)
         /* a notice to the holder: a name lost in a conflict or with the etcd lease is gone
          * for good and must not come back on a reconnect */
         unsigned reason = p[13];
-        if (kind == ROSTER_EV_CONFLICT || reason == ROSTER_REASON_LEASE_LOST) {
+        if (kind == ROSTER_EV_CONFLICT || reason == ROSTER_REASON_LEASE_LOST ||
+            reason == ROSTER_REASON_EXPIRED) {
+            /* (an expired lease: the application stopped renewing; not re-created) */
             struct rs_msg m;
             struct rs_limits lim = c->dec;
-            if (rs_wire_decode(p, n, &lim, &m) == RS_WIRE_OK)
-                drop(c, ROSTER_KEEP_NAME, &m, NULL);
+            if (rs_wire_decode(p, n, &lim, &m) == RS_WIRE_OK) {
+                roster_pid who = to_pid(m.pid);
+                if (kind == ROSTER_EV_LEFT)
+                    drop(c, ROSTER_KEEP_MEMBER, &m, &who);
+                else
+                    drop(c, ROSTER_KEEP_NAME, &m, NULL);
+            }
         }
         return;
     }

@@ -135,8 +135,16 @@ static int restore_one(roster_client *c, struct rs_keep *k, roster_pid old_self)
     m.key = rs_bytes_of(k->key.data, k->key.len);
     m.meta = rs_bytes_of(k->meta.data, k->meta.len);
     switch (k->what) {
-    case ROSTER_KEEP_NAME: m.type = RS_MSG_REGISTER; break;
-    case ROSTER_KEEP_MEMBER: m.type = RS_MSG_JOIN; break;
+    case ROSTER_KEEP_NAME:
+    case ROSTER_KEEP_MEMBER:
+        m.type = k->what == ROSTER_KEEP_NAME ? RS_MSG_REGISTER : RS_MSG_JOIN;
+        if (k->ttl_ms) { /* with its lease again */
+            m.type = RS_MSG_LEASE;
+            rs_msg_lease_kind_set(&m, k->what == ROSTER_KEEP_NAME ? RS_LEASE_NAME
+                                                                  : RS_LEASE_MEMBER);
+            rs_msg_lease_ttl_set(&m, k->ttl_ms);
+        }
+        break;
     case ROSTER_KEEP_SUBSCRIPTION:
         m.type = RS_MSG_SUBSCRIBE;
         m.meta = rs_bytes_of(NULL, 0);

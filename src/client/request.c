@@ -101,7 +101,7 @@ int rs_client_request_many(roster_client *c, struct rs_msg *msgs, struct rs_req 
         return 0;
     for (size_t i = 0; i < n; i++) {
         msgs[i].flags = 0;
-        if ((r = rs_client_check_frame(c, &msgs[i])))
+        if ((r = rs_client_check_frame(c, &msgs[i])) || (r = rs_client_keep_before(c, &msgs[i])))
             return r;
     }
     /* consecutive ids, so that an answer finds its slot by subtraction */
@@ -125,6 +125,9 @@ int rs_client_request_many(roster_client *c, struct rs_msg *msgs, struct rs_req 
     r = rs_client_wait(c, batch_done, NULL, deadline);
     c->batch = NULL;
     c->batch_n = c->batch_done = 0;
+    for (size_t i = 0; c->recon && i < n; i++)
+        if (reqs[i].done && !reqs[i].err)
+            rs_client_keep_after(c, &msgs[i], &reqs[i], reqs[i].status);
     if (r == ROSTER_ETIMEDOUT)
         return rs_client_fail(c, r, "the node did not answer the whole batch within %d ms",
                               timeout_ms);

@@ -170,6 +170,43 @@ static void test_two_restarts(void)
     test_node_stop_ok(&node);
 }
 
+/* A name held with a lease comes back with its lease; a batch's entries come back. */
+static void test_leases_and_batches(void)
+{
+    test_node_start(&node, NULL);
+    roster_client *a = connect_recon();
+    roster_pid me = roster_self(a);
+    ASSERT_EQ(roster_register_ttl(a, NULL, "leased", 6, me, "L", 1, 60000, NULL, NULL, 5000), 0);
+    roster_batch_item it[2];
+    memset(it, 0, sizeof it);
+    it[0].key = "b1";
+    it[0].key_len = 2;
+    it[0].pid = me;
+    it[1].key = "b2";
+    it[1].key_len = 2;
+    it[1].pid = me;
+    ASSERT_EQ(roster_join_many(a, NULL, it, 2, 5000), 0);
+    test_node_restart(&node, SIGKILL, NULL);
+    roster_event ev;
+    next(a, &ev);
+    ASSERT_EQ(ev.type, ROSTER_EV_RECONNECTED);
+    roster_event_free(&ev);
+    roster_client *d = test_connect(&node);
+    roster_entry e;
+    ASSERT_EQ(roster_lookup(d, NULL, "leased", 6, &e, 5000), 0);
+    ASSERT(roster_pid_equal(e.pid, roster_self(a)));
+    roster_entry_free(&e);
+    ASSERT_EQ(roster_is_member(d, NULL, "b1", 2, roster_self(a), 5000), 1);
+    ASSERT_EQ(roster_is_member(d, NULL, "b2", 2, roster_self(a), 5000), 1);
+    /* the lease came back too: renewing reports one leased entry */
+    uint64_t renewed = 0;
+    ASSERT_EQ(roster_renew(a, me, &renewed, 5000), 0);
+    ASSERT_U64_EQ(renewed, 1);
+    roster_close(a);
+    roster_close(d);
+    test_node_stop_ok(&node);
+}
+
 /* Without options.reconnect the loss is final. */
 static void test_off_by_default(void)
 {
@@ -265,5 +302,6 @@ static void test_rosterctl_holds(void)
     test_node_stop_ok(&node);
 }
 
-TEST_MAIN(T(test_library_restores), T(test_two_restarts), T(test_off_by_default),
+TEST_MAIN(T(test_library_restores), T(test_two_restarts), T(test_leases_and_batches),
+          T(test_off_by_default),
           T(test_rosterctl_holds))
