@@ -71,6 +71,9 @@ struct worker {
     uint8_t member[GROUPS];
     uint8_t gunknown[GROUPS];
     uint8_t lost[NAMES];     /* a CONFLICT notice came for it */
+    uint32_t claim[NAMES];   /* the metadata of its registration ("m<claim>", unique): a
+                                CONFLICT notice names the claim it is about, so a notice
+                                for an earlier claim does not undo a newer registration */
 };
 
 struct holder { /* a real rosterctl process holding a name of its own */
@@ -338,7 +341,11 @@ static void drain(void)
             while (w->alive && roster_next_event(w->c, &ev) == 0) {
                 if (getenv("SOAK_PLANT") == NULL && ev.type == ROSTER_EV_CONFLICT && ev.name.len >= 2 && ev.name.data[0] == 'n') {
                     int n = atoi((const char *)ev.name.data + 1);
-                    if (n >= 0 && n < NAMES) {
+                    char mine[16];
+                    snprintf(mine, sizeof mine, "m%u", n >= 0 && n < NAMES ? w->claim[n] : 0);
+                    /* about the claim the client holds now (not an earlier one) */
+                    if (n >= 0 && n < NAMES && ev.meta.len == strlen(mine) &&
+                        memcmp(ev.meta.data, mine, ev.meta.len) == 0) {
                         w->holds[n] = 0;
                         w->lost[n] = 1;
                     }
@@ -422,7 +429,9 @@ static void one_op(void)
     char name[8], group[8], meta[24];
     snprintf(name, sizeof name, "n%u", n);
     snprintf(group, sizeof group, "g%u", g);
-    snprintf(meta, sizeof meta, "m%u", rnd(4));
+    static uint32_t claims;
+    uint32_t claim = ++claims;
+    snprintf(meta, sizeof meta, "m%u", what < 40 ? claim : rnd(4));
     if (what >= 40 && what < 55 && !w->holds[n])
         return; /* only holders unregister */
     ops++; /* one client call */
@@ -433,8 +442,10 @@ static void one_op(void)
         if (r == 0) {
             w->holds[n] = 1;
             w->lost[n] = 0;
+            w->claim[n] = claim;
         } else if (r != ROSTER_ETAKEN) {
             w->unknown[n] = 1;
+            w->claim[n] = claim; /* it may have been granted */
         }
     } else if (what < 55) {
         r = roster_unregister(w->c, NULL, name, strlen(name), OP_TMO);
