@@ -21,7 +21,7 @@ class Buf(Structure):
 class Entry(Structure):
     _fields_ = [("name", Buf), ("pid", Pid), ("node", c_char * 256), ("meta", Buf),
                 ("count", c_uint64), ("groups", c_uint64), ("mode", c_int),
-                ("token", c_uint64), ("revision", c_uint64)]
+                ("token", c_uint64), ("revision", c_uint64), ("options", c_uint)]
 
 
 class Entries(Structure):
@@ -31,7 +31,7 @@ class Entries(Structure):
 class Options(Structure):
     _fields_ = [("socket_path", c_char_p), ("client_name", c_char_p), ("timeout_ms", c_int),
                 ("event_queue_bytes", c_size_t), ("group_messages", c_int), ("no_shm", c_int),
-                ("reconnect", c_int), ("reconnect_max_ms", c_int)]
+                ("reconnect", c_int), ("reconnect_max_ms", c_int), ("drop_messages", c_int)]
 
 
 class Event(Structure):
