@@ -510,7 +510,7 @@ ROSTER_API int roster_members(roster_client *c, const char *scope, const void *g
 ROSTER_API int roster_is_member(roster_client *c, const char *scope, const void *group,
                                 size_t group_len, roster_pid pid, int timeout_ms);
 /* roster_groups lists groups whose name starts with prefix (sorted; each entry's count is
- * its member count, pid is zero). If pid is not the zero pid, only groups it belongs to,
+ * its member count, pid is zero, node empty). If pid is not the zero pid, only groups it belongs to,
  * with its metadata. At most limit entries (0: no limit). Free with roster_entries_free. */
 ROSTER_API int roster_groups(roster_client *c, const char *scope, const void *prefix,
                              size_t prefix_len, roster_pid pid, size_t limit,

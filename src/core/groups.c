@@ -216,7 +216,7 @@ void rs_groups_on_groups(struct rs_core *c, struct rs_client *cl, const struct r
         struct rs_msg it;
         memset(&it, 0, sizeof it);
         rs_msg_groups_item_members_set(&it, v[i]->n_members);
-        rs_msg_groups_item_node_set(&it, rs_bytes_node(c));
+        /* no node: a group is no node's, and every node must answer with the same bytes */
         rs_msg_groups_item_group_set(&it, rs_bytes_of(v[i]->key, v[i]->key_len));
         rs_out_item(c, cl, req, &it);
     }

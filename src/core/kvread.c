@@ -342,8 +342,6 @@ static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
                     rs_msg_groups_item_node_set(&it,
                                                 rs_bytes_of(v[m].rec.node, v[m].rec.node_len));
                     rs_msg_groups_item_meta_set(&it, v[m].rec.meta);
-                } else {
-                    rs_msg_groups_item_node_set(&it, rs_bytes_node(c));
                 }
                 rs_out_item(c, cl, q, &it);
                 sent++;

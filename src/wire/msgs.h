@@ -184,7 +184,8 @@
     X(groups_filter,            GROUPS, req, pid, "only groups this pid is in (zero: any)")       \
     X(groups_prefix,            GROUPS, req, key, "only groups starting with this")               \
     X(groups_item_members,      GROUPS, item, arg,  "the group's member count")                   \
-    X(groups_item_node,         GROUPS, item, node, "a member's node")                            \
+    X(groups_item_node,         GROUPS, item, node,                                               \
+      "with a pid filter: that pid's node; else empty (the same on every node)")                 \
     X(groups_item_group,        GROUPS, item, key,  "the group")                                  \
     X(groups_item_meta,         GROUPS, item, meta, "a member's metadata")                        \
     X(groups_reply_n,           GROUPS, reply, arg, "items sent")                                 \

@@ -128,6 +128,12 @@ static void test_same_answers_on_every_node(void)
                             l.items[k - 1].pid.serial < l.items[k].pid.serial));
             }
             roster_entries_free(&l);
+            /* groups: no node's name in them (it would differ from node to node) */
+            ASSERT_EQ(roster_groups(r, NULL, "", 0, (roster_pid){0, 0}, 0, &l, 5000), 0);
+            ASSERT_EQ(l.n, 3); /* chat/lobby, chat/room, workers */
+            for (size_t k = 0; k < l.n; k++)
+                ASSERT_STR_EQ(l.items[k].node, "");
+            roster_entries_free(&l);
             roster_close(r);
         }
     }
