@@ -198,10 +198,23 @@ static void report_shm(void)
     max_row("   lookup p50 / raw socket p50 (same run)", "shm_lookup_ratio", "x", 0.03,
             "<= 0.03x", "");
     rate_row("   lookups/s, 1 client", "shm_lookup_ops", ">= 5,000,000", 5000000, "");
+    rate_row("   lookups/s, 1 client, per CPU-second", "shm_lookup_cpu_ops", "-", 0, "");
     rate_row("   lookups/s, 2 clients on 2 CPUs", "shm_lookup2_ops", "-", 0, "");
+    if (get("shm_lookup_into_p50_us", &v) && get("shm_lookup_into_p99_us", &w)) {
+        snprintf(ours, sizeof ours, "%.3f / %.3f µs", v, w);
+        row("   roster_lookup_into (no allocation)", ours, "", "", "");
+    }
+    max_row("   lookup_into p50 / raw socket p50", "shm_lookup_into_ratio", "x", 0.03,
+            "<= 0.03x", "");
+    rate_row("   lookup_into/s, 1 client", "shm_lookup_into_ops", ">= 5,000,000", 5000000, "");
+    rate_row("   lookup_into/s, 1 client, per CPU-second", "shm_lookup_into_cpu_ops", "-", 0,
+             "");
+    rate_row("   lookup_into/s, 2 clients on 2 CPUs", "shm_lookup_into2_ops", "-", 0, "");
     lat_row("   lookup over the socket (no_shm)", "shm_sockpath_lookup_p50_us",
             "shm_sockpath_lookup_p99_us", "");
     max_row("   members of 1,000, shared memory, p50", "shm_members_p50_us", " µs", 10,
+            "< 10 µs", ":pg 10.5 µs");
+    max_row("   members_into of 1,000 (pids), p50", "shm_members_into_p50_us", " µs", 10,
             "< 10 µs", ":pg 10.5 µs");
     lat_row("   members of 1,000 over the socket", "shm_sockpath_members_p50_us",
             "shm_sockpath_members_p99_us", "");

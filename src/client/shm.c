@@ -113,6 +113,7 @@ void rs_client_shm_unmap(roster_client *c)
     if (c->shm.base)
         munmap((void *)c->shm.base, c->shm.size);
     memset(&c->shm, 0, sizeof c->shm);
+    c->shm_last_id = 0; /* a record of that region */
     rs_shm_bytes_fini(&c->shm_meta);
     rs_shm_members_fini(&c->shm_members);
 }
@@ -135,7 +136,8 @@ static int scope_of(roster_client *c, const char *scope, struct rs_shm_scope_inf
     if (!scope)
         scope = "default";
     if (c->shm_last_id && c->shm.base && strcmp(c->shm_last, scope) == 0) {
-        int r = rs_shm_scope_at(&c->shm, c->shm_last_off, c->shm_last_id, si);
+        int r = rs_shm_scope_at(&c->shm, c->shm_last_off, c->shm_last_id, c->shm_last,
+                                c->shm_last_len, si);
         if (r == RS_SHM_FOUND)
             return si->mode == ROSTER_SCOPE_EVENTUAL;
         c->shm_last_id = 0; /* gone or given up: search again (or use the socket) */

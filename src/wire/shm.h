@@ -134,10 +134,11 @@ int rs_shm_find_scope(const struct rs_shm_view *v, const char *name, size_t len,
                       struct rs_shm_scope_info *out);
 
 /* rs_shm_scope_at re-reads the scope record at off (from an earlier rs_shm_find_scope) if
- * it is still the live scope id: FOUND (out filled), ABSENT (gone), UNAVAIL (given up or
- * not a record). Records never move, so a reader may keep off for later reads. */
-int rs_shm_scope_at(const struct rs_shm_view *v, uint32_t off, uint32_t id,
-                    struct rs_shm_scope_info *out);
+ * it is still the live record of scope name with that id: FOUND (out filled), ABSENT
+ * (gone), UNAVAIL (given up, or not that record). Records never move, so a reader may keep
+ * off for later reads. */
+int rs_shm_scope_at(const struct rs_shm_view *v, uint32_t off, uint32_t id, const char *name,
+                    size_t len, struct rs_shm_scope_info *out);
 
 /* A holder or a member as the region shows it. */
 struct rs_shm_pid {

@@ -77,15 +77,15 @@ int rs_shm_find_scope(const struct rs_shm_view *v, const char *name, size_t len,
     return off ? RS_SHM_UNAVAIL : RS_SHM_ABSENT;
 }
 
-int rs_shm_scope_at(const struct rs_shm_view *v, uint32_t off, uint32_t id,
-                    struct rs_shm_scope_info *out)
+int rs_shm_scope_at(const struct rs_shm_view *v, uint32_t off, uint32_t id, const char *name,
+                    size_t len, struct rs_shm_scope_info *out)
 {
     if (!live(v))
         return RS_SHM_UNAVAIL;
-    if (!id || off % 8u || !span_ok(limit(v), off, RS_SHM_SCOPE_REC))
+    if (!id || off % 8u || len > 255 || !span_ok(limit(v), off, RS_SHM_SCOPE_REC))
         return RS_SHM_UNAVAIL;
     const uint8_t *s = v->base + off;
-    if (shm_u32(s, S_ID) != id)
+    if (shm_u32(s, S_ID) != id || shm_u32(s, S_NLEN) != len || memcmp(s + S_NAME, name, len) != 0)
         return RS_SHM_UNAVAIL;
     if (shm_ld32(s, S_GONE))
         return RS_SHM_ABSENT;

@@ -6,7 +6,9 @@
  * its next read; a killed client's names are gone from the region as soon as from the
  * node; and two reader threads hammering lookups while a writer registers and unregisters
  * the same names never see a torn entry, or an entry older than an acknowledged change
- * (one through roster_lookup, one through roster_lookup_into, each on its own CPU). The
+ * (one through roster_lookup, one through roster_lookup_into, each on its own CPU), nor,
+ * listing a group with roster_members_into while the writer joins and leaves it, a member
+ * list that contradicts an acknowledged join or leave. The
  * allocation-free calls (roster_lookup_into, roster_members_into) answer as roster_lookup
  * and roster_members do, from the region and from the socket, cut to the caller's room. */
 #include <pthread.h>
@@ -566,5 +568,149 @@ static void test_hammer(void)
     test_node_stop_ok(&n);
 }
 
+/* ---- the group hammer: roster_members_into and roster_is_member against acknowledged
+ * joins and leaves ---- */
+
+#define GPIDS 24
+
+struct ghammer {
+    const struct test_node *node;
+    roster_pid pids[GPIDS];
+    uint64_t issued[GPIDS], acked[GPIDS];
+    int acked_in[GPIDS];
+    volatile int stop;
+    uint64_t reads[2], errors[2];
+    char why[2][200];
+};
+
+struct greader_arg {
+    struct ghammer *h;
+    int idx;
+};
+
+static void *ghammer_reader(void *arg)
+{
+    struct greader_arg *ra = arg;
+    struct ghammer *h = ra->h;
+    int me = ra->idx;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(me % 2, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    roster_client *c = connect_shm(h->node, 0);
+    roster_pid got[GPIDS + 4];
+    unsigned turn = 0;
+    while (!h->stop) {
+        uint64_t a[GPIDS];
+        int in[GPIDS], stable[GPIDS];
+        for (int k = 0; k < GPIDS; k++) {
+            a[k] = ld(&h->acked[k]);
+            in[k] = __atomic_load_n(&h->acked_in[k], __ATOMIC_ACQUIRE);
+            stable[k] = ld(&h->acked[k]) == a[k];
+        }
+        size_t n = 0;
+        int k1 = (int)(turn++ % GPIDS), yes = -1;
+        int r = roster_members_into(c, NULL, "hg", 2, 0, got, GPIDS + 4, &n, 5000);
+        if (r == 0)
+            yes = roster_is_member(c, NULL, "hg", 2, h->pids[k1], 5000);
+        h->reads[me]++;
+        if (r != 0 || yes < 0) {
+            snprintf(h->why[me], sizeof h->why[me], "read: %s",
+                     roster_strerror(r ? r : yes));
+            h->errors[me]++;
+            continue;
+        }
+        if (n > GPIDS + 1) { /* the writer's own pid stays in the group */
+            snprintf(h->why[me], sizeof h->why[me], "%zu members of %d pids", n, GPIDS + 1);
+            h->errors[me]++;
+            continue;
+        }
+        for (size_t i = 1; i < n; i++)
+            if (got[i].node_inc < got[i - 1].node_inc ||
+                (got[i].node_inc == got[i - 1].node_inc && got[i].serial <= got[i - 1].serial)) {
+                snprintf(h->why[me], sizeof h->why[me], "members not sorted or repeated");
+                h->errors[me]++;
+            }
+        for (int k = 0; k < GPIDS; k++) {
+            /* only a pid whose last acknowledged op came before the read, and whose next op
+             * was not issued before the read ended, has a known answer */
+            if (!stable[k] || ld(&h->issued[k]) != a[k])
+                continue;
+            int present = 0;
+            for (size_t i = 0; i < n && !present; i++)
+                present = roster_pid_equal(got[i], h->pids[k]);
+            if (present != in[k]) {
+                snprintf(h->why[me], sizeof h->why[me],
+                         "pid %d: %s in the list, acked %s at version %llu", k,
+                         present ? "present" : "absent", in[k] ? "joined" : "left",
+                         (unsigned long long)a[k]);
+                h->errors[me]++;
+            }
+            if (k == k1 && yes != in[k]) {
+                snprintf(h->why[me], sizeof h->why[me], "pid %d: is_member %d, acked %d", k,
+                         yes, in[k]);
+                h->errors[me]++;
+            }
+        }
+    }
+    roster_close(c);
+    return NULL;
+}
+
+/* Two readers (one per CPU) list a group with roster_members_into while a writer joins and
+ * leaves its pids: every pid whose last acknowledged op precedes the read (and whose next
+ * op was not yet issued) is in the list exactly when that op was a join. */
+static void test_hammer_groups(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    static struct ghammer h;
+    memset(&h, 0, sizeof h);
+    h.node = &n;
+    roster_client *w = connect_shm(&n, 0);
+    for (int k = 0; k < GPIDS; k++)
+        ASSERT_EQ(roster_pid_new(w, &h.pids[k], 5000), 0);
+    /* the group exists from the start (a pid that never leaves), so the first read of the
+     * scope finds it eventual and the readers use the region from then on */
+    ASSERT_EQ(roster_join(w, NULL, "hg", 2, roster_self(w), NULL, 0, 5000), 0);
+    pthread_t th[2];
+    struct greader_arg ra[2] = {{&h, 0}, {&h, 1}};
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, ghammer_reader, &ra[i]), 0);
+    uint64_t rng = 777, ops = 0;
+    uint64_t end = test_now_ms() + 3000;
+    while (test_now_ms() < end || ops < 2000) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        int k = (int)(rng % GPIDS);
+        uint64_t v = h.issued[k] + 1;
+        __atomic_store_n(&h.issued[k], v, __ATOMIC_RELEASE);
+        int join = !h.acked_in[k];
+        int r = join ? roster_join(w, NULL, "hg", 2, h.pids[k], "m", 1, 5000)
+                     : roster_leave(w, NULL, "hg", 2, h.pids[k], 5000);
+        ASSERT_EQ(r, 0);
+        __atomic_store_n(&h.acked[k], v - 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&h.acked_in[k], join, __ATOMIC_RELEASE);
+        __atomic_store_n(&h.acked[k], v, __ATOMIC_RELEASE);
+        ops++;
+    }
+    h.stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    fprintf(stderr, "  %llu joins and leaves; reads %llu + %llu\n", (unsigned long long)ops,
+            (unsigned long long)h.reads[0], (unsigned long long)h.reads[1]);
+    for (int i = 0; i < 2; i++) {
+        if (h.errors[i])
+            fprintf(stderr, "  reader %d: %llu errors, last: %s\n", i,
+                    (unsigned long long)h.errors[i], h.why[i]);
+        ASSERT_EQ(h.errors[i], 0);
+        ASSERT(h.reads[i] > 1000);
+    }
+    roster_close(w);
+    test_node_stop_ok(&n);
+}
+
 TEST_MAIN(T(test_on_and_off), T(test_no_node_involved), T(test_same_answers), T(test_own_writes),
-          T(test_dead_client), T(test_into), T(test_hammer))
+          T(test_dead_client), T(test_into), T(test_hammer),
+          T(test_hammer_groups))

@@ -73,8 +73,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rs_shm_view v = {r, SIZE};
     if (rs_shm_view_check(&v) == 0) {
         struct rs_shm_scope_info si;
-        (void)rs_shm_find_scope(&v, "default", 7, &si);
+        uint32_t soff = 0;
+        if (rs_shm_find_scope(&v, "default", 7, &si) == RS_SHM_FOUND)
+            soff = si.off;
         (void)rs_shm_find_scope(&v, "nosuch", 6, &si);
+        /* a remembered record read again, and offsets that are no record at all */
+        (void)rs_shm_scope_at(&v, soff, scope_a, "default", 7, &si);
+        (void)rs_shm_scope_at(&v, soff + 8u, scope_a, "default", 7, &si);
+        (void)rs_shm_scope_at(&v, used - 8u, scope_a, "default", 7, &si);
+        if (size >= 5) {
+            uint32_t any;
+            memcpy(&any, data + 1, 4);
+            (void)rs_shm_scope_at(&v, any, scope_a, "default", 7, &si);
+        }
         struct rs_shm_pid p;
         struct rs_shm_bytes meta = {0};
         struct rs_shm_members ms = {0};

@@ -100,6 +100,16 @@ static void test_names_model(void)
     struct rs_shm_scope_info si;
     ASSERT_EQ(rs_shm_find_scope(&v, "default", 7, &si), RS_SHM_FOUND);
     ASSERT_EQ(si.names, live);
+    /* the record found once is read again by offset, only as that scope's record */
+    struct rs_shm_scope_info sa;
+    ASSERT_EQ(rs_shm_scope_at(&v, si.off, si.id, "default", 7, &sa), RS_SHM_FOUND);
+    ASSERT_EQ(sa.names, live);
+    ASSERT_EQ(sa.id, si.id);
+    ASSERT_EQ(rs_shm_scope_at(&v, si.off, si.id + 1, "default", 7, &sa), RS_SHM_UNAVAIL);
+    ASSERT_EQ(rs_shm_scope_at(&v, si.off, si.id, "defaulx", 7, &sa), RS_SHM_UNAVAIL);
+    ASSERT_EQ(rs_shm_scope_at(&v, si.off, si.id, "default", 6, &sa), RS_SHM_UNAVAIL);
+    ASSERT_EQ(rs_shm_scope_at(&v, si.off + 8, si.id, "default", 7, &sa), RS_SHM_UNAVAIL);
+    ASSERT_EQ(rs_shm_scope_at(&v, (uint32_t)SIZE, si.id, "default", 7, &sa), RS_SHM_UNAVAIL);
     ASSERT_EQ(rs_shm_find_scope(&v, "other", 5, &si), RS_SHM_ABSENT);
     for (unsigned k = 0; k < N; k++) {
         snprintf(key, sizeof key, "name-%u", k);
@@ -117,8 +127,11 @@ static void test_names_model(void)
                             (const uint8_t *)meta, mlen[k]);
     }
     ASSERT_EQ(w.used, used);
+    ASSERT_EQ(rs_shm_find_scope(&v, "default", 7, &si), RS_SHM_FOUND);
+    uint32_t soff = si.off;
     rs_shm_scope_gone(&w, sc);
     ASSERT_EQ(rs_shm_find_scope(&v, "default", 7, &si), RS_SHM_ABSENT);
+    ASSERT_EQ(rs_shm_scope_at(&v, soff, sc, "default", 7, &si), RS_SHM_ABSENT);
     rs_shm_bytes_fini(&m);
     rs_shm_writer_fini(&w);
     free(b);
