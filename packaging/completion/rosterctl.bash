@@ -14,6 +14,7 @@ _rosterctl_flags() {
     case "$1" in
     nodes) echo "" ;;
     scope-create) echo "--strong --duplicate-members --unique-per-node" ;;
+    scope-join) echo "--ttl" ;;
     lookup) echo "--stale --local --all" ;;
     names | groups) echo "--prefix --pid --limit --stale" ;;
     members) echo "--local --stale" ;;
@@ -63,7 +64,7 @@ _rosterctl() {
         COMPREPLY=($(compgen -W "$(_rosterctl_scopes)" -- "$cur"))
         return ;;
     --timeout | --limit | --interval | --pid | --prefix | --meta | --if-token | --if-meta | \
-        --member | --node | --from-revision)
+        --member | --node | --from-revision | --ttl)
         return ;;
     --reply-with)
         COMPREPLY=($(compgen -c -- "$cur"))
