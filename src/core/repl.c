@@ -158,13 +158,13 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
     size_t k;
     if (s->meta && rs_smeta_sorted(c, s, 1, &v, &k) == 0) {
         for (size_t i = 0; i < k; i++)
-            rs_repl_smeta(c, n, s, v[i]);
+            rs_repl_smeta(c, n, NULL, s, v[i]);
         rs_free(v);
     }
 }
 
-void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_scope *s,
-                   const struct rs_smeta *e)
+void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_node *except,
+                   const struct rs_scope *s, const struct rs_smeta *e)
 {
     if (!s->joined || c->nodes.n == 0)
         return;
@@ -183,7 +183,7 @@ void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_scope 
     }
     RS_NODES_EACH_UP(c, n)
     {
-        if (rs_repl_shared(n, s))
+        if (n != except && rs_repl_shared(n, s))
             rs_out_peer(c, n, &m);
     }
 }

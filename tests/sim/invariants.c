@@ -311,6 +311,59 @@ static void check_tokens(struct sim_world *w, int scope)
     }
 }
 
+/* Scope metadata after convergence: every node of the scope lists the same records (key,
+ * value, stamp, writer: the last writer won everywhere), each value is one a client was told
+ * it set, and every metadata subscriber's replayed events equal its node's records. */
+static void check_meta(struct sim_world *w, int scope)
+{
+    struct sim_set v[SIM_MAX_NODES] = {{0}}, want = {0};
+    char d[512];
+    int first = -1;
+    for (int i = 0; i < w->n && !w->failed; i++) {
+        if (!joined(w, i, scope) || obs_meta(w, i, scope, &v[i]) != 0)
+            continue;
+        for (size_t k = 0; k < v[i].n && !w->failed; k++) {
+            int known = 0;
+            for (size_t x = 0; x < w->mwrites.n && !known; x++)
+                known = w->mwrites.v[x].group == scope &&
+                        strcmp(w->mwrites.v[x].key, v[i].v[k].key) == 0 &&
+                        strcmp(w->mwrites.v[x].meta, v[i].v[k].meta) == 0;
+            if (!known)
+                sim_fail(w, "n%d: scope %s metadata %s = '%s' was never set by a client", i,
+                         sim_scope_name(scope), v[i].v[k].key, v[i].v[k].meta);
+        }
+        if (w->cluster && first >= 0 && !w->failed && set_diff(&v[first], &v[i], d, sizeof d))
+            sim_fail(w, "scope %s: n%d and n%d hold other metadata after convergence (first = "
+                        "n%d): %s",
+                     sim_scope_name(scope), first, i, first, d);
+        if (first < 0)
+            first = i;
+        for (size_t c = 0; c < w->ncl && !w->failed; c++) {
+            struct sim_client *cl = &w->cl[c];
+            if (!cl->alive || cl->node != i)
+                continue;
+            for (size_t k = 0; k < cl->nsubs && !w->failed; k++) {
+                struct sim_sub *s = &cl->subs[k];
+                if (s->ended || s->scope != scope || !(s->flags & ROSTER_SUB_SCOPE_META))
+                    continue;
+                set_clear(&want);
+                for (size_t x = 0; x < v[i].n; x++)
+                    if (meta_matches(s, v[i].v[x].key))
+                        set_add(&want, 2, v[i].v[x].key, (struct rs_pid){0, 0}, v[i].v[x].meta);
+                set_sort(&want);
+                set_sort(&s->mreplay);
+                if (set_diff(&s->mreplay, &want, d, sizeof d))
+                    sim_fail(w, "n%d: subscription %llu's replayed metadata of %s differs from "
+                                "the node (first = replay): %s",
+                             i, (unsigned long long)s->id, sim_scope_name(scope), d);
+            }
+        }
+    }
+    for (int i = 0; i < SIM_MAX_NODES; i++)
+        set_free(&v[i]);
+    set_free(&want);
+}
+
 void inv_final(struct sim_world *w)
 {
     w->converged = 1;
@@ -339,6 +392,7 @@ void inv_final(struct sim_world *w)
             check_subscribers(w, i, s, &views[i]);
         }
         check_tokens(w, s);
+        check_meta(w, s);
     }
     for (int i = 0; i < w->n; i++)
         inv_step(w, i, 1);

@@ -367,6 +367,7 @@ static void teardown(struct sim_world *w)
     set_free(&w->obs.items);
     set_free(&w->scratch_view);
     set_free(&w->scratch_groups);
+    set_free(&w->mwrites);
     queue_free(&w->q);
     rs_outputs_fini(&w->out);
 }
@@ -420,12 +421,13 @@ int sim_run(uint64_t seed, int verbose, int cluster, uint64_t *digest_out)
                cluster ? "" : " --no-cluster");
     } else if (verbose) {
         printf("seed %llu passed: %llu steps, %llu ms simulated, %llu peer frames, %llu "
-               "conflict notices, %llu handoffs, %llu updates, %llu dial races, %llu faults, "
-               "digest %016llx\n",
+               "conflict notices, %llu handoffs, %llu updates, %llu scope metadata writes, "
+               "%llu dial races, %llu faults, digest %016llx\n",
                (unsigned long long)seed, (unsigned long long)w->steps,
                (unsigned long long)w->now, (unsigned long long)w->n_peer_frames,
                (unsigned long long)w->n_conflicts, (unsigned long long)w->n_handoffs,
-               (unsigned long long)w->n_updates, (unsigned long long)w->n_races,
+               (unsigned long long)w->n_updates, (unsigned long long)w->n_meta_writes,
+               (unsigned long long)w->n_races,
                (unsigned long long)w->n_faults, (unsigned long long)w->digest);
     }
     if (digest_out)

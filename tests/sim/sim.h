@@ -179,6 +179,8 @@ struct sim_sub {
     char ho_key[SIM_KEY_MAX];
     uint64_t ho_inc;
     struct sim_set replay;
+    struct sim_set mreplay; /* ROSTER_SUB_SCOPE_META: the scope's metadata its events built
+                               (entries: key, meta = value) */
 };
 
 struct sim_mon {
@@ -302,6 +304,9 @@ struct sim_world {
     uint64_t digest;
     uint64_t n_conflicts, n_races, n_faults, n_peer_frames;
     uint64_t n_handoffs, n_updates; /* successful HANDOFF / UPDATE requests */
+    uint64_t n_meta_writes;         /* successful SCOPE_META_SET / _DELETE requests */
+    struct sim_set mwrites; /* every value a SCOPE_META_SET was acknowledged with: group =
+                               scope, key, meta = value (what a node may show) */
     struct sim_obs obs;
     struct sim_set scratch_view, scratch_groups; /* reused by the step checks */
     int failed;
@@ -367,6 +372,11 @@ void *region_new(void);
 void region_check(struct sim_world *w, int node, int scope, const struct sim_set *view);
 int obs_groups(struct sim_world *w, int node, int scope, struct sim_set *out);
 int obs_nodes(struct sim_world *w, int node);
+/* obs_meta lists scope's metadata on node (entries: key, meta = value, pid = {stamp,
+ * writer name hash}); -1 on failure. */
+int obs_meta(struct sim_world *w, int node, int scope, struct sim_set *out);
+/* meta_matches: a metadata key a subscription follows (scopemeta.c in the sim). */
+int meta_matches(const struct sim_sub *s, const char *key);
 /* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */
 int obs_lookup(struct sim_world *w, int node, int scope, const char *name);
 

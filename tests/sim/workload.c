@@ -6,7 +6,8 @@
  * errors are checked), subscriptions with snapshots, monitors of any pid ever seen, pid
  * closes and client deaths; handoffs (mostly to pids of the same node, sometimes with the
  * right or a wrong if_token), compare-and-set updates of names and memberships (with
- * right and wrong expected tokens and metadata) and token checks.
+ * right and wrong expected tokens and metadata) and token checks; scope metadata sets and
+ * deletes of a few keys (issue 11 item 11), followed by some subscriptions.
  *
  * Faults: clean partitions (reset or silent), one-way partitions, overlapping partitions
  * (one pair cut, the rest connected), link resets, heals, and node crashes (connections
@@ -135,6 +136,12 @@ void work_action(struct sim_world *w, int node)
     char prev[SIM_META_MAX];
     if (sim_pct(&w->rng, 15)) {
         cas_request(w, node, c, scope, &m, key, prev, meta);
+    } else if (sim_pct(&w->rng, 6)) {
+        /* scope metadata: a few keys, so that writes on several nodes meet */
+        snprintf(key, sizeof key, "%c", 'x' + (int)sim_below(&w->rng, 3));
+        m.type = sim_pct(&w->rng, 75) ? RS_MSG_SCOPE_META_SET : RS_MSG_SCOPE_META_DELETE;
+        if (m.type == RS_MSG_SCOPE_META_SET)
+            m.meta = rs_bytes_str(meta);
     } else if (op < 28) {
         snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
         m.type = RS_MSG_REGISTER;
@@ -168,7 +175,8 @@ void work_action(struct sim_world *w, int node)
         };
         unsigned k = (unsigned)sim_below(&w->rng, 4);
         m.type = RS_MSG_SUBSCRIBE;
-        rs_msg_subscribe_flags_set(&m, kinds[k] | ROSTER_SUB_SNAPSHOT);
+        rs_msg_subscribe_flags_set(&m, kinds[k] | ROSTER_SUB_SNAPSHOT |
+                                           (sim_pct(&w->rng, 40) ? ROSTER_SUB_SCOPE_META : 0));
         if (k == 2)
             snprintf(key, sizeof key, "g%d", (int)sim_below(&w->rng, 2));
         else if (k == 3)
