@@ -118,6 +118,25 @@ static int owns_pid(const struct sim_client *c, struct rs_pid pid)
     return 0;
 }
 
+static int dup_scope(const struct sim_world *w, int scope)
+{
+    return scope == 1 && (w->s1_opts & ROSTER_SCOPE_DUPLICATE_MEMBERS);
+}
+
+/* held_oldest: the oldest of c's entries of pid in group key (duplicate members). */
+static struct sim_held *held_oldest(struct sim_client *c, int scope, const char *key,
+                                    struct rs_pid pid)
+{
+    struct sim_held *best = NULL;
+    for (size_t i = 0; i < c->nheld; i++) {
+        struct sim_held *h = &c->held[i];
+        if (h->scope == scope && h->group && strcmp(h->key, key) == 0 && pid_eq(h->pid, pid) &&
+            (!best || h->seq < best->seq))
+            best = h;
+    }
+    return best;
+}
+
 static struct sim_held *held_find(struct sim_client *c, int scope, int group, const char *key,
                                   const struct rs_pid *pid)
 {
@@ -434,8 +453,8 @@ static void on_update_reply(struct sim_world *w, size_t ci, const struct sim_pen
         want = ROSTER_ENOSCOPE;
     } else if (member) {
         h = held_local(w, c->node, pd->scope, 1, pd->key, &pd->pid, &holder);
-        if (flags & RS_UPDATE_IF_TOKEN)
-            want = ROSTER_EINVAL;
+        if ((flags & RS_UPDATE_IF_TOKEN) || dup_scope(w, pd->scope))
+            want = ROSTER_EINVAL; /* duplicate members: no update of one of the entries */
         else if (pd->pid.inc != w->nodes[c->node].inc)
             want = ROSTER_EINVAL;
         else if (!pid_alive_on(w, c->node, pd->pid))
@@ -582,12 +601,15 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
                 }
             }
         }
-        struct sim_held *h = held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
+        struct sim_held *h = group && dup_scope(w, pd.scope)
+                                 ? NULL /* each join adds an entry */
+                                 : held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
         uint64_t token = group ? 0 : rs_msg_register_reply_token(m);
         if (!h) {
             GROW(c->held, c->nheld, c->capheld);
             h = &c->held[c->nheld++];
             memset(h, 0, sizeof *h);
+            h->seq = ++w->held_seq;
             h->scope = pd.scope;
             h->group = group;
             snprintf(h->key, sizeof h->key, "%s", key);
@@ -607,7 +629,9 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
     case RS_MSG_UNREGISTER:
     case RS_MSG_LEAVE: {
         int group = pd.type == RS_MSG_LEAVE;
-        struct sim_held *h = held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
+        struct sim_held *h = group && dup_scope(w, pd.scope)
+                                 ? held_oldest(c, pd.scope, key, pd.pid) /* the oldest goes */
+                                 : held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
         if (st == 0 && h) {
             held_del(c, h);
         } else if (st == 0 || (h && st != ROSTER_ENOSCOPE)) {
@@ -660,8 +684,11 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             }
         return;
     }
+    case RS_MSG_SCOPE_CREATE:
     case RS_MSG_SCOPE_JOIN:
     case RS_MSG_SCOPE_LEAVE: {
+        if (pd.type == RS_MSG_SCOPE_CREATE)
+            pd.type = RS_MSG_SCOPE_JOIN; /* s1 with options, new on this node: a join */
         struct sim_node *n = &w->nodes[c->node];
         int busy = 0;
         for (size_t o = 0; o < w->ncl && pd.type == RS_MSG_SCOPE_LEAVE; o++)
@@ -680,7 +707,7 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             return;
         }
         if (st == 0 && pd.type == RS_MSG_SCOPE_JOIN)
-            n->scopes |= 1u << pd.scope;
+            n->scopes |= 1u << pd.scope, n->s1_made |= pd.scope == 1;
         else if (st == 0)
             n->scopes &= ~(1u << pd.scope);
         return;
@@ -763,6 +790,16 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
         return;
     }
     struct sim_entry *e = set_find(&s->replay, group, key, m->pid);
+    if (group && dup_scope(w, s->scope)) {
+        /* several entries of one pid: a join adds one, a leave removes one with its meta */
+        e = NULL;
+        for (size_t i = 0; i < s->replay.n && kind == ROSTER_EV_LEFT && !e; i++) {
+            struct sim_entry *x = &s->replay.v[i];
+            if (x->group && strcmp(x->key, key) == 0 && pid_eq(x->pid, m->pid) &&
+                strcmp(x->meta, meta) == 0)
+                e = x;
+        }
+    }
     const char *bad = NULL;
     uint32_t reason = rs_msg_event_reason(m);
     /* A handoff is atomic: its UNREGISTERED is followed at once by its REGISTERED. */

@@ -163,6 +163,8 @@ struct sim_held {
     struct rs_pid pid;
     char meta[SIM_META_MAX];
     uint64_t token;  /* names: the grant's fencing token (0: not known yet) */
+    uint64_t seq;    /* order of the holdings (a scope with duplicate members: a leave
+                        takes the pid's oldest entry) */
     int notice_due;  /* handed to this client: its REGISTERED (handoff) notice is due */
     int gone_due;    /* handed away: its UNREGISTERED (handoff) notice is due, then it goes */
 };
@@ -235,6 +237,7 @@ struct sim_node {
     int64_t skew;          /* wall clock offset, ms */
     uint32_t scopes;       /* bit s: joined scope s */
     uint32_t cfg_scopes;   /* scopes joined at start (configuration) */
+    int s1_made;           /* this incarnation has scope s1 (with the seed's options) */
     size_t observer;       /* client index of its observer */
     int want[SIM_MAX_NODES];      /* the shell keeps a connection to that node */
     int live[SIM_MAX_NODES];      /* conns to that node with PEER_UP delivered, not gone */
@@ -305,6 +308,8 @@ struct sim_world {
     uint64_t n_conflicts, n_races, n_faults, n_peer_frames;
     uint64_t n_handoffs, n_updates; /* successful HANDOFF / UPDATE requests */
     uint64_t n_meta_writes;         /* successful SCOPE_META_SET / _DELETE requests */
+    uint32_t s1_opts; /* scope s1's options (ROSTER_SCOPE_DUPLICATE_MEMBERS or 0), by seed */
+    uint64_t held_seq;
     struct sim_set mwrites; /* every value a SCOPE_META_SET was acknowledged with: group =
                                scope, key, meta = value (what a node may show) */
     struct sim_obs obs;

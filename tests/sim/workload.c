@@ -203,6 +203,12 @@ void work_action(struct sim_world *w, int node)
         key[0] = 0;
     } else if (op < 95) {
         m.type = (w->nodes[node].scopes & 2u) ? RS_MSG_SCOPE_LEAVE : RS_MSG_SCOPE_JOIN;
+        if (m.type == RS_MSG_SCOPE_JOIN && w->s1_opts && !w->nodes[node].s1_made) {
+            /* the node never had s1: joining would make it without options if no peer
+             * announces it now; create it with the cluster's options instead */
+            m.type = RS_MSG_SCOPE_CREATE;
+            m.opts = w->s1_opts;
+        }
         scope = 1;
         m.scope = rs_bytes_str(sim_scope_name(1));
         key[0] = 0;
