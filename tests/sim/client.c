@@ -118,6 +118,11 @@ static int owns_pid(const struct sim_client *c, struct rs_pid pid)
     return 0;
 }
 
+int per_node_scope(const struct sim_world *w, int scope)
+{
+    return scope == 1 && (w->s1_opts & ROSTER_SCOPE_UNIQUE_PER_NODE);
+}
+
 static int dup_scope(const struct sim_world *w, int scope)
 {
     return scope == 1 && (w->s1_opts & ROSTER_SCOPE_DUPLICATE_MEMBERS);
@@ -790,6 +795,15 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
         return;
     }
     struct sim_entry *e = set_find(&s->replay, group, key, m->pid);
+    if (!group && per_node_scope(w, s->scope)) {
+        /* a holder per node: the event is about this node's claim (handoffs stay on it) */
+        e = NULL;
+        for (size_t i = 0; i < s->replay.n && !e; i++) {
+            struct sim_entry *x = &s->replay.v[i];
+            if (!x->group && strcmp(x->key, key) == 0 && x->pid.inc == m->pid.inc)
+                e = x;
+        }
+    }
     if (group && dup_scope(w, s->scope)) {
         /* several entries of one pid: a join adds one, a leave removes one with its meta */
         e = NULL;

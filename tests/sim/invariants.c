@@ -21,6 +21,11 @@
 
 #include "sim.h"
 
+static int pid_eq_sim(struct rs_pid a, struct rs_pid b)
+{
+    return a.inc == b.inc && a.serial == b.serial;
+}
+
 static int joined(const struct sim_world *w, int node, int scope)
 {
     return (w->nodes[node].scopes >> scope) & 1u;
@@ -192,6 +197,15 @@ static void expected(struct sim_world *w, int node, int scope, struct sim_set *o
             if (x->scope != scope)
                 continue;
             struct sim_entry *dup = set_find(out, x->group, x->key, x->pid);
+            for (size_t k = 0; per_node_scope(w, scope) && k < out->n; k++) {
+                /* a holder per node: only two of one node are wrong */
+                struct sim_entry *y = &out->v[k];
+                dup = !y->group && strcmp(y->key, x->key) == 0 && y->pid.inc == x->pid.inc
+                          ? y
+                          : NULL;
+                if (dup)
+                    break;
+            }
             if (dup && !x->group) {
                 sim_fail(w, "after convergence two live pids believe they hold %s/%s: "
                             "%016llx.%llu and %016llx.%llu (a loser was not notified)",
@@ -275,6 +289,42 @@ static void check_monitors(struct sim_world *w)
 
 /* Every node of a scope shows each name with the same holder and token (peers learn the
  * token with the entry). */
+/* A scope unique per node: LOOKUP on a node answers its own holder if it has one, else
+ * the holder on the lowest node name; every holder keeps its token everywhere. */
+static void check_per_node_lookups(struct sim_world *w, int scope, const struct sim_set *v)
+{
+    for (int k = 0; k < SIM_NNAMES && !w->failed; k++) {
+        char key[2] = {(char)('a' + k), 0};
+        for (int i = 0; i < w->n && !w->failed; i++) {
+            if (!joined(w, i, scope))
+                continue;
+            const struct sim_entry *own = NULL, *low = NULL;
+            int lown = -1;
+            for (size_t x = 0; x < v->n; x++) {
+                const struct sim_entry *e = &v->v[x];
+                if (e->group || strcmp(e->key, key) != 0)
+                    continue;
+                struct sim_pidinfo *pi = pid_info(w, e->pid);
+                int pn = pi ? pi->node : -1;
+                if (pn == i && e->pid.inc == w->nodes[i].inc)
+                    own = e;
+                if (pn >= 0 && (!low || strcmp(w->nodes[pn].name, w->nodes[lown].name) < 0))
+                    low = e, lown = pn;
+            }
+            const struct sim_entry *want = own ? own : low;
+            int st = obs_lookup(w, i, scope, key);
+            if (w->failed)
+                return;
+            if (want ? st != 0 || !pid_eq_sim(w->obs.pid, want->pid) : st != ROSTER_ENOTFOUND)
+                sim_fail(w, "scope %s (unique per node): n%d looks %s up as status %d pid "
+                            "%016llx.%llu, not the %s holder",
+                         sim_scope_name(scope), i, key, st, (unsigned long long)w->obs.pid.inc,
+                         (unsigned long long)w->obs.pid.serial,
+                         !want ? "absent" : own ? "local" : "first node's");
+        }
+    }
+}
+
 static void check_tokens(struct sim_world *w, int scope)
 {
     for (int k = 0; k < SIM_NNAMES && !w->failed; k++) {
@@ -391,7 +441,12 @@ void inv_final(struct sim_world *w)
                          sim_scope_name(s), i, d);
             check_subscribers(w, i, s, &views[i]);
         }
-        check_tokens(w, s);
+        if (per_node_scope(w, s)) {
+            if (first >= 0 && !w->failed)
+                check_per_node_lookups(w, s, &views[first]);
+        } else {
+            check_tokens(w, s);
+        }
         check_meta(w, s);
     }
     for (int i = 0; i < w->n; i++)

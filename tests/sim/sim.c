@@ -339,8 +339,11 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
     w->work_until = w->now + sim_range(&w->rng, 4000, 20000);
     w->fault_pct = (unsigned)sim_below(&w->rng, 101);
     w->policy = (enum rs_conflict_policy)sim_below(&w->rng, 4);
-    /* every other seed runs scope s1 with duplicate members (issue 11 item 9) */
-    w->s1_opts = seed % 2 == 0 ? ROSTER_SCOPE_DUPLICATE_MEMBERS : 0;
+    /* scope s1's options (issue 11 items 9, 10): duplicate members on even seeds, unique
+     * per node on one seed in four, none on the others */
+    w->s1_opts = seed % 2 == 0   ? ROSTER_SCOPE_DUPLICATE_MEMBERS
+                 : seed % 4 == 1 ? ROSTER_SCOPE_UNIQUE_PER_NODE
+                                 : 0;
     for (int i = 0; i < w->n; i++) {
         struct sim_node *n = &w->nodes[i];
         n->name[0] = (char)'n';

@@ -308,7 +308,8 @@ struct sim_world {
     uint64_t n_conflicts, n_races, n_faults, n_peer_frames;
     uint64_t n_handoffs, n_updates; /* successful HANDOFF / UPDATE requests */
     uint64_t n_meta_writes;         /* successful SCOPE_META_SET / _DELETE requests */
-    uint32_t s1_opts; /* scope s1's options (ROSTER_SCOPE_DUPLICATE_MEMBERS or 0), by seed */
+    uint32_t s1_opts; /* scope s1's options (ROSTER_SCOPE_DUPLICATE_MEMBERS,
+                         ROSTER_SCOPE_UNIQUE_PER_NODE or 0), by seed */
     uint64_t held_seq;
     struct sim_set mwrites; /* every value a SCOPE_META_SET was acknowledged with: group =
                                scope, key, meta = value (what a node may show) */
@@ -380,6 +381,9 @@ int obs_nodes(struct sim_world *w, int node);
 /* obs_meta lists scope's metadata on node (entries: key, meta = value, pid = {stamp,
  * writer name hash}); -1 on failure. */
 int obs_meta(struct sim_world *w, int node, int scope, struct sim_set *out);
+/* per_node_scope: scope runs with ROSTER_SCOPE_UNIQUE_PER_NODE (a name has a holder per
+ * node). */
+int per_node_scope(const struct sim_world *w, int scope);
 /* meta_matches: a metadata key a subscription follows (scopemeta.c in the sim). */
 int meta_matches(const struct sim_sub *s, const char *key);
 /* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */

@@ -170,7 +170,19 @@ static void test_unique_per_node(void)
         ASSERT_EQ(holders(&c, i, 1, "u", "svc", list, sizeof list), 1);
         ASSERT_STR_EQ(list, "b");
     }
-    cl_client(&c, C, 1); /* a new client on c (reads only) */
+    cl_client(&c, C, 1); /* a new client on c */
+    /* c's claim behind b's in the chain (node-name order) still goes in c's snapshot */
+    pc = cl_client(&c, C, 5);
+    ASSERT_EQ(cl_register(&c, C, 5, pc, "u", "late", ""), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "u", "late", ""), 0);
+    cl_pump(&c);
+    cl_disconnect(&c, A, C);
+    cl_pump(&c);
+    ASSERT_EQ(holders(&c, A, 1, "u", "late", list, sizeof list), 1);
+    cl_connect(&c, A, C);
+    cl_pump(&c);
+    ASSERT_EQ(holders(&c, A, 1, "u", "late", list, sizeof list), 2);
+    ASSERT_STR_EQ(list, "b,c");
     /* a partition and a resync keep every node's claim */
     ASSERT_EQ(cl_register(&c, A, 1, pa, "u", "svc", "again"), 0);
     cl_disconnect(&c, A, B);
