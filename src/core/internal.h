@@ -115,7 +115,9 @@ struct rs_scope {
                              unused; 0: joined for good */
     uint64_t idle_since;  /* leased: now_ms when it was last seen in use */
     uint32_t opts;        /* ROSTER_SCOPE_DUPLICATE_MEMBERS | ROSTER_SCOPE_UNIQUE_PER_NODE:
-                             fixed at creation, announced in P_SCOPE (scopeopt.c) */
+                             fixed at creation, announced in P_SCOPE (repl_in.c) */
+    uint32_t opts_adopt;  /* joined while no peer announced it: the first peer's options
+                             are taken while the scope is still empty */
     char name[RS_SCOPE_MAX + 1];
 };
 

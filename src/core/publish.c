@@ -94,3 +94,12 @@ void rs_pub_member_del(struct rs_core *c, const struct rs_member *m)
     if (sc)
         rs_shm_member_del(c->shm, sc, g->key, g->key_len, node_of(c, m->proc), m->proc->serial);
 }
+
+void rs_pub_scope_gone(struct rs_core *c, const struct rs_scope *s)
+{
+    if (!c->shm || c->shm->broken || s->kv)
+        return;
+    uint32_t id = rs_shm_scope(c->shm, s->name, s->name_len, s->mode);
+    if (id)
+        rs_shm_scope_gone(c->shm, id);
+}

@@ -21,4 +21,8 @@ void rs_pub_member_put(struct rs_core *c, struct rs_scope *s, const struct rs_pr
                        struct rs_bytes group, struct rs_bytes meta);
 void rs_pub_member_del(struct rs_core *c, const struct rs_member *m);
 
+/* rs_pub_scope_gone takes s out of the region (it took options: clients read it over the
+ * socket from now on). */
+void rs_pub_scope_gone(struct rs_core *c, const struct rs_scope *s);
+
 #endif

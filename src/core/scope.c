@@ -90,7 +90,7 @@ void rs_scope_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_m
     if (!s && !(s = rs_scopes_create(c, req->scope, ROSTER_SCOPE_EVENTUAL)))
         return;
     if (fresh) /* the options the cluster created it with, if a peer announced it */
-        s->opts = rs_nodes_announced_opts(c, req->scope);
+        s->opts = rs_nodes_announced_opts(c, req->scope, &s->opts_adopt);
     rs_out_ok(c, cl, req);
     rs_scope_set_lease(c, s, 0); /* a plain join is for good */
     if (s->joined)

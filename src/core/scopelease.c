@@ -42,7 +42,7 @@ void rs_scopelease_on_lease(struct rs_core *c, struct rs_client *cl, const struc
     if (!s && !(s = rs_scopes_create(c, req->scope, ROSTER_SCOPE_EVENTUAL)))
         return;
     if (fresh)
-        s->opts = rs_nodes_announced_opts(c, req->scope);
+        s->opts = rs_nodes_announced_opts(c, req->scope, &s->opts_adopt);
     rs_out_ok(c, cl, req);
     rs_scope_set_lease(c, s, ttl);
     if (s->joined)

@@ -30,6 +30,15 @@ static int create(struct cluster *c, size_t i, uint64_t conn, const char *scope,
     return cl_req(c, i, conn, &m)->status;
 }
 
+static size_t members(struct cluster *c, size_t i, uint64_t conn, const char *scope,
+                      const char *group, char *out, size_t cap);
+
+static uint64_t scope_nodes_of(struct cluster *c, size_t i, uint64_t conn, const char *scope)
+{
+    struct rs_msg m = {.type = RS_MSG_NODES, .scope = rs_bytes_str(scope)};
+    return cl_req(c, i, conn, &m)->arg;
+}
+
 /* scope_opts returns the options SCOPES lists for scope on node i (-1: not listed). */
 static long scope_opts(struct cluster *c, size_t i, uint64_t conn, const char *scope)
 {
@@ -103,6 +112,33 @@ static void test_options_travel_with_the_scope(void)
     cl_fini(&c);
 }
 
+/* A node that joins a scope while no peer announces it (cut off) creates it without
+ * options; the first peer that announces it gives it its options, as long as it is still
+ * empty, and the two then replicate it. */
+static void test_join_while_cut_off_adopts_options(void)
+{
+    struct cluster c;
+    three(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    cl_disconnect(&c, A, B);
+    cl_disconnect(&c, B, C);
+    cl_pump(&c);
+    ASSERT_EQ(create(&c, A, 1, "late", DUPS), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "late", "g", "1"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "late", "g", "2"), 0);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "late"), 0);
+    ASSERT_EQ(scope_opts(&c, B, 1, "late"), 0);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    ASSERT_EQ(scope_opts(&c, B, 1, "late"), DUPS);
+    ASSERT_EQ(scope_nodes_of(&c, B, 1, "late"), 2);
+    char list[64];
+    ASSERT_EQ(members(&c, B, 1, "late", "g", list, sizeof list), 2);
+    ASSERT_STR_EQ(list, "1,2");
+    cl_fini(&c);
+}
+
 static void test_unique_per_node(void)
 {
     struct cluster c;
@@ -137,6 +173,22 @@ static void test_unique_per_node(void)
         ASSERT_STR_EQ(node, c.n[i].name); /* the local holder */
     }
     ASSERT_U64_EQ(cl_stats(&c.n[A]).conflicts, conflicts);
+    /* COUNT: distinct names; with a node, that node's (also when not first in the chain) */
+    {
+        struct rs_msg cn = {.type = RS_MSG_COUNT, .scope = rs_bytes_str("u"),
+                            .node = rs_bytes_str("c")};
+        cn_clear(&c.n[A]);
+        cl_req(&c, A, 1, &cn);
+        int found = 0;
+        for (size_t k = 0; k < c.n[A].nlog; k++) {
+            const struct rs_msg *it = &c.n[A].log[k].m;
+            if (it->flags == RS_F_ITEM && cl_bytes_is(it->key, "names")) {
+                ASSERT_U64_EQ(it->arg, 1);
+                found = 1;
+            }
+        }
+        ASSERT(found);
+    }
     /* NAMES lists every holder, ordered by name then node */
     ASSERT_EQ(cl_register(&c, B, 1, pb, "u", "alpha", ""), 0);
     cl_pump(&c);
@@ -591,7 +643,7 @@ static void test_scope_lease(void)
     cl_fini(&c);
 }
 
-TEST_MAIN(T(test_scope_lease), T(test_scope_meta_converges), T(test_scope_meta_sync_and_errors),
+TEST_MAIN(T(test_join_while_cut_off_adopts_options), T(test_scope_lease), T(test_scope_meta_converges), T(test_scope_meta_sync_and_errors),
           T(test_options_travel_with_the_scope), T(test_unique_per_node),
           T(test_plain_scope_still_conflicts), T(test_duplicate_members),
           T(test_duplicate_members_resync_order), T(test_plain_scope_rejoin_updates))
