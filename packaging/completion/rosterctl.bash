@@ -17,6 +17,7 @@ _rosterctl_flags() {
     case "$1" in
     nodes) echo "" ;;
     scope-create) echo "--strong --duplicate-members --unique-per-node" ;;
+    scope-join) echo "--ttl" ;;
     lookup) echo "--stale --local --all" ;;
     names) echo "--prefix --pid --limit --node --local --stale $_rosterctl_filters" ;;
     groups) echo "--prefix --pid --limit --stale" ;;

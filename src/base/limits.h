@@ -96,6 +96,8 @@
                                                 forgotten */
 #define RS_SCOPE_META_MAX 1024u              /* keys of one scope's metadata (and as many
                                                 delete markers, oldest forgotten first) */
+#define RS_SCOPE_LEASE_MAX_MS (7u * 24u * 3600u * 1000u) /* scope-join --ttl: at most a
+                                                week */
 #define RS_PEER_SCOPES_MAX 1024u             /* scopes one node may announce as joined;
                                                 past it the node is declared down */
 #define RS_PEER_MONITORS_MAX_DEFAULT (1u << 20) /* monitors one node may hold on our pids */

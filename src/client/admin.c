@@ -74,6 +74,24 @@ int roster_scope_join(roster_client *c, const char *scope, int timeout_ms)
     return scope_request(c, RS_MSG_SCOPE_JOIN, scope, 0, timeout_ms);
 }
 
+int roster_scope_join_ttl(roster_client *c, const char *scope, int ttl_ms, int timeout_ms)
+{
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    int r = rs_client_begin(c);
+    if (r)
+        return r;
+    if (!scope)
+        return rs_client_fail(c, ROSTER_EINVAL, "scope name is NULL");
+    if ((r = rs_client_check_scope(c, scope, &m.scope)))
+        return r;
+    if (ttl_ms <= 0)
+        return rs_client_fail(c, ROSTER_EINVAL, "a scope lease is at least 1 ms");
+    m.type = RS_MSG_SCOPE_LEASE;
+    rs_msg_scope_lease_ttl_set(&m, (uint64_t)ttl_ms);
+    return simple(c, &m, timeout_ms);
+}
+
 int roster_scope_leave(roster_client *c, const char *scope, int timeout_ms)
 {
     return scope_request(c, RS_MSG_SCOPE_LEAVE, scope, 0, timeout_ms);

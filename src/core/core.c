@@ -29,6 +29,7 @@
 #include "core/resolver.h"
 #include "core/route.h"
 #include "core/scope.h"
+#include "core/scopelease.h"
 #include "core/scopemeta.h"
 #include "core/scopes.h"
 #include "core/strong.h"
@@ -615,6 +616,9 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
     case RS_MSG_SCOPE_META_DELETE:
         rs_scopemeta_on_delete(c, cl, m);
         break;
+    case RS_MSG_SCOPE_LEASE:
+        rs_scopelease_on_lease(c, cl, m);
+        break;
     default:
         rs_out_close(c, cl, "protocol error: %s is not a client request",
                      rs_wire_type_name(m->type));
@@ -650,6 +654,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         rs_calls_tick(c);
         rs_strong_tick(c);
         rs_lease_tick(c);
+        rs_scopelease_tick(c);
         break;
     case RS_IN_PEER_UP:
         rs_cluster_on_up(c, in);

@@ -142,8 +142,14 @@ struct rs_scope {
     struct rs_sub *subs;  /* live subscriptions of this scope */
     struct rs_kscope *kv; /* strong scope: the local copy of its etcd state (kvcopy.c) */
     struct rs_smeta_tab *meta; /* the scope's metadata (smeta.c), NULL until first set */
+    uint64_t n_local;     /* names + memberships of local pids in it (a scope lease) */
+    uint64_t lease_ms;    /* joined with a lease (scopelease.c): left after this long
+                             unused; 0: joined for good */
+    uint64_t idle_since;  /* leased: now_ms when it was last seen in use */
     uint32_t opts;        /* ROSTER_SCOPE_DUPLICATE_MEMBERS | ROSTER_SCOPE_UNIQUE_PER_NODE:
-                             fixed at creation, announced in P_SCOPE (scopeopt.c) */
+                             fixed at creation, announced in P_SCOPE (repl_in.c) */
+    uint32_t opts_adopt;  /* joined while no peer announced it: the first peer's options
+                             are taken while the scope is still empty */
     char name[RS_SCOPE_MAX + 1];
 };
 
@@ -376,6 +382,7 @@ struct rs_core {
     uint64_t next_mon_id;
     uint64_t next_group_id;
     uint64_t next_member_seq; /* rs_member.seq of duplicate-member scopes */
+    uint32_t n_leased;        /* scopes joined with a lease (scopelease.c) */
     uint64_t n_names;
     uint64_t n_groups;
     uint64_t n_members;

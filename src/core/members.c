@@ -106,6 +106,8 @@ void rs_members_remove(struct rs_core *c, struct rs_member *m)
     s->n_members--;
     c->n_members--;
     (*owner)--;
+    RS_ASSERT(!p->client || s->n_local > 0);
+    s->n_local -= p->client != NULL;
 }
 
 void rs_members_free(struct rs_core *c, struct rs_member *m)
@@ -212,6 +214,7 @@ int rs_members_put(struct rs_core *c, struct rs_scope *s, struct rs_proc *p,
     s->n_members++;
     c->n_members++;
     (*owner_entries(m))++;
+    s->n_local += p->client != NULL;
     out->member = m;
     out->what = RS_MEMBERS_JOINED;
     return 0;

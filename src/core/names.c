@@ -114,6 +114,7 @@ int rs_names_insert(struct rs_core *c, struct rs_name *n, struct rs_claims_shift
     RS_LIST_PUSH(p->names, n, prev, next);
     c->n_names++;
     (*owner_entries(n))++;
+    n->scope->n_local += p->client != NULL;
     return 0;
 }
 
@@ -127,6 +128,8 @@ void rs_names_remove(struct rs_core *c, struct rs_name *n, struct rs_claims_shif
     RS_ASSERT(c->n_names > 0 && *owner > 0);
     (*owner)--;
     c->n_names--;
+    RS_ASSERT(!p->client || n->scope->n_local > 0);
+    n->scope->n_local -= p->client != NULL;
 }
 
 void rs_names_move(struct rs_core *c, struct rs_name *n, struct rs_proc *to, uint64_t hlc)

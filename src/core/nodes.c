@@ -139,10 +139,12 @@ void rs_nodes_count(const struct rs_core *c, const struct rs_scope *s,
 {
     (void)c;
     *names = *groups = *members = 0;
+    int per_node = (s->opts & ROSTER_SCOPE_UNIQUE_PER_NODE) != 0;
     for (size_t i = 0; i < s->names.cap; i++) {
-        const struct rs_name *x = s->names.slots[i].item;
-        if (x && x->proc->node == n)
-            (*names)++;
+        /* per node: every node's claim is visible, anywhere in its key's chain */
+        for (const struct rs_name *x = s->names.slots[i].item; x; x = per_node ? x->alt : NULL)
+            if (x->proc->node == n)
+                (*names)++;
     }
     for (size_t i = 0; i < s->groups.cap; i++) {
         const struct rs_group *g = s->groups.slots[i].item;
@@ -169,14 +171,17 @@ int rs_nodes_pscope_add(struct rs_core *c, struct rs_node *n, struct rs_bytes na
     return 0;
 }
 
-uint32_t rs_nodes_announced_opts(const struct rs_core *c, struct rs_bytes name)
+uint32_t rs_nodes_announced_opts(const struct rs_core *c, struct rs_bytes name,
+                                 uint32_t *unknown)
 {
+    *unknown = 0;
     for (size_t i = 0; i < c->nodes.cap; i++) {
         const struct rs_node *n = c->nodes.slots[i].item;
         for (const struct rs_pscope *x = n ? n->scopes : NULL; x; x = x->next)
             if (rs_bytes_eq((const uint8_t *)x->name, x->len, name.ptr, name.len))
                 return x->opts;
     }
+    *unknown = 1;
     return 0;
 }
 

@@ -21,9 +21,10 @@ void rs_nodes_set_addr(struct rs_node *n, struct rs_bytes addr);
 /* The scopes n announced it joined: rs_nodes_joined is 1 if s is one of them. */
 int rs_nodes_joined(const struct rs_node *n, const struct rs_scope *s);
 int rs_nodes_pscope_add(struct rs_core *c, struct rs_node *n, struct rs_bytes name);
-/* rs_nodes_announced_opts returns the options some node announced scope name with (0 when
- * none announced it): a node joining a scope takes the cluster's options. */
-uint32_t rs_nodes_announced_opts(const struct rs_core *c, struct rs_bytes name);
+/* rs_nodes_announced_opts returns the options some node announced scope name with (0 and
+ * *unknown = 1 when none announced it): a node joining a scope takes the cluster's. */
+uint32_t rs_nodes_announced_opts(const struct rs_core *c, struct rs_bytes name,
+                                 uint32_t *unknown);
 /* rs_nodes_pscope_set_opts records the options n announced scope name with. */
 void rs_nodes_pscope_set_opts(struct rs_node *n, struct rs_bytes name, uint32_t opts);
 /* rs_nodes_pscope_del forgets scope name of n: 1 if n had announced it, else 0. */

@@ -101,3 +101,12 @@ void rs_pub_prefetch_name(struct rs_core *c, const struct rs_scope *s, struct rs
     if (sc)
         rs_shm_name_prefetch(c->shm, sc, name.ptr, name.len);
 }
+
+void rs_pub_scope_gone(struct rs_core *c, const struct rs_scope *s)
+{
+    if (!c->shm || c->shm->broken || s->kv)
+        return;
+    uint32_t id = rs_shm_scope(c->shm, s->name, s->name_len, s->mode);
+    if (id)
+        rs_shm_scope_gone(c->shm, id);
+}

@@ -140,9 +140,14 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_ENTRY;
     m.scope = rs_bytes_of(s->name, s->name_len);
-    /* Our own claims are never hidden: the visible claims cover them all. */
+    /* Our own claims are never hidden: the visible claims cover them all, except in a scope
+     * unique per node, where every node's claim is visible but only the first by node name
+     * heads its key's chain: there, look along the chain. */
+    int per_node = (s->opts & ROSTER_SCOPE_UNIQUE_PER_NODE) != 0;
     for (size_t i = 0; i < s->names.cap; i++) {
         const struct rs_name *x = s->names.slots[i].item;
+        while (per_node && x && x->proc->node)
+            x = x->alt;
         if (!x || x->proc->node)
             continue;
         rs_msg_p_entry_kind_set(&m, RS_PENTRY_NAME);
@@ -174,13 +179,13 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s)
     size_t k;
     if (s->meta && rs_smeta_sorted(c, s, 1, &v, &k) == 0) {
         for (size_t i = 0; i < k; i++)
-            rs_repl_smeta(c, n, s, v[i]);
+            rs_repl_smeta(c, n, NULL, s, v[i]);
         rs_free(v);
     }
 }
 
-void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_scope *s,
-                   const struct rs_smeta *e)
+void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_node *except,
+                   const struct rs_scope *s, const struct rs_smeta *e)
 {
     if (!s->joined || c->nodes.n == 0)
         return;
@@ -199,7 +204,7 @@ void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_scope 
     }
     RS_NODES_EACH_UP(c, n)
     {
-        if (rs_repl_shared(n, s))
+        if (n != except && rs_repl_shared(n, s))
             rs_out_peer(c, n, &m);
     }
 }

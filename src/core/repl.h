@@ -16,10 +16,10 @@ void rs_repl_snapshot(struct rs_core *c, struct rs_node *n, struct rs_scope *s);
  * snapshot of s to those that joined it. */
 void rs_repl_announce(struct rs_core *c, struct rs_scope *s, int joined);
 /* rs_repl_smeta sends record e of s's metadata (P_SMETA) to node to, or (to NULL) to every
- * up node that shares s. */
+ * up node that shares s but except. */
 struct rs_smeta;
-void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_scope *s,
-                   const struct rs_smeta *e);
+void rs_repl_smeta(struct rs_core *c, struct rs_node *to, const struct rs_node *except,
+                   const struct rs_scope *s, const struct rs_smeta *e);
 /* rs_repl_shared is 1 when both this node and n replicate s. */
 int rs_repl_shared(const struct rs_node *n, const struct rs_scope *s);
 

@@ -18,6 +18,7 @@
 #include "core/output.h"
 #include "core/owner.h"
 #include "core/pids.h"
+#include "core/publish.h"
 #include "core/repl.h"
 #include "core/repl_in.h"
 #include "core/scopes.h"
@@ -112,10 +113,22 @@ static void on_p_scope(struct rs_core *c, struct rs_node *n, const struct rs_msg
     rs_nodes_pscope_set_opts(n, m->scope, opts);
     if (!s || !s->joined || s->kv)
         return;
+    if (s->opts != opts && s->opts_adopt && s->names.n == 0 && s->groups.n == 0) {
+        /* joined while no peer announced it, still empty: take the cluster's options and
+         * announce them (every peer of the scope then replicates it with us) */
+        rs_out_log(c, RS_LOG_INFO, "scope '%s' takes options 0x%x from node '%s'", s->name,
+                   (unsigned)opts, n->name);
+        rs_pub_scope_gone(c, s);
+        s->opts = opts;
+        s->opts_adopt = 0;
+        rs_repl_announce(c, s, 1);
+        return;
+    }
+    s->opts_adopt = 0; /* the first peer's options decide */
     if (s->opts != opts) {
-        rs_out_log(c, RS_LOG_ERROR,
+        rs_out_log(c, RS_LOG_WARN,
                    "scope '%s' has options 0x%x on node '%s' and 0x%x here: not replicated "
-                   "between them (recreate it with the same options)",
+                   "between them while they differ (recreate it with the same options)",
                    s->name, (unsigned)opts, n->name, (unsigned)s->opts);
         return;
     }

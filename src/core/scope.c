@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/check.h"
 #include "core/nodes.h"
 #include "core/output.h"
 #include "core/pids.h"
@@ -89,13 +90,32 @@ void rs_scope_on_join(struct rs_core *c, struct rs_client *cl, const struct rs_m
     if (!s && !(s = rs_scopes_create(c, req->scope, ROSTER_SCOPE_EVENTUAL)))
         return;
     if (fresh) /* the options the cluster created it with, if a peer announced it */
-        s->opts = rs_nodes_announced_opts(c, req->scope);
+        s->opts = rs_nodes_announced_opts(c, req->scope, &s->opts_adopt);
     rs_out_ok(c, cl, req);
+    rs_scope_set_lease(c, s, 0); /* a plain join is for good */
     if (s->joined)
         return;
     s->joined = 1;
     rs_out_log(c, RS_LOG_INFO, "scope '%s' joined by client '%s'", kb, cl->name);
     rs_repl_announce(c, s, 1);
+}
+
+void rs_scope_set_lease(struct rs_core *c, struct rs_scope *s, uint64_t lease_ms)
+{
+    if (!s->lease_ms != !lease_ms) {
+        RS_ASSERT(lease_ms || c->n_leased > 0);
+        c->n_leased += lease_ms ? 1 : (uint32_t)-1;
+    }
+    s->lease_ms = lease_ms;
+    s->idle_since = c->now_ms;
+}
+
+void rs_scope_drop(struct rs_core *c, struct rs_scope *s)
+{
+    rs_scope_set_lease(c, s, 0);
+    s->joined = 0;
+    rs_repl_drop(c, NULL, s, ROSTER_REASON_NORMAL);
+    rs_repl_announce(c, s, 0);
 }
 
 void rs_scope_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -131,9 +151,7 @@ void rs_scope_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_
         }
     }
     rs_out_ok(c, cl, req);
-    s->joined = 0;
-    rs_repl_drop(c, NULL, s, ROSTER_REASON_NORMAL);
-    rs_repl_announce(c, s, 0);
+    rs_scope_drop(c, s);
     rs_out_log(c, RS_LOG_INFO, "scope '%s' left by client '%s'", s->name, cl->name);
 }
 

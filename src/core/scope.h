@@ -14,4 +14,10 @@ void rs_scope_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs_
 struct rs_scope *rs_scope_joined_of(struct rs_core *c, struct rs_client *cl,
                                     const struct rs_msg *req);
 
+/* rs_scope_set_lease makes joined scope s leased for lease_ms (0: joined for good), idle
+ * from now (scopelease.c leaves it when unused that long). */
+void rs_scope_set_lease(struct rs_core *c, struct rs_scope *s, uint64_t lease_ms);
+/* rs_scope_drop leaves joined scope s: drops what other nodes own in it, tells the peers. */
+void rs_scope_drop(struct rs_core *c, struct rs_scope *s);
+
 #endif

@@ -2,8 +2,9 @@
  * clients and P_SMETA from peers. Every write (a delete too) is stamped with the node's
  * hybrid logical clock and its node name and merged last writer wins into the table
  * (smeta.c), so two nodes that set one key at once converge on the same value whatever
- * order the writes reach them in. A local write that changes the key goes to every up node
- * that shares the scope (P_SMETA); a full sync of the scope (repl.c, after the entries)
+ * order the writes reach them in. A write that changes the key goes to every up node that
+ * shares the scope (P_SMETA), and each node passes on a peer's write that was news to it
+ * (metadata outlives its writer); a full sync of the scope (repl.c, after the entries)
  * carries every record, delete markers included. Events (ROSTER_EV_SCOPE_META_SET /
  * _DELETED) follow each change of a key's value on every node, whoever wrote it, and only
  * then: a write that changes nothing, or loses to a newer one, shows nothing. */
@@ -47,11 +48,15 @@ static int check_key(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     return 0;
 }
 
-/* merge applies w to s and emits what changed: the events, and for a local write (from a
- * client: replicate 1) the P_SMETA to the peers. 0, ROSTER_ELIMIT (a new key past the
- * cap), or -1 when out of memory. */
+/* merge applies w to s and emits what changed: the events, and the P_SMETA of a write that
+ * won to every peer sharing s but the one it came from (from; NULL: a client's write).
+ * Metadata outlives its writer, so a node passes on each write that was news to it: a write
+ * reaches every node connected to its writer through any path, even if the writer dies or
+ * its link to some node is cut, and each node passes one write on once (when it arrives
+ * again it is no longer newer). 0, ROSTER_ELIMIT (a new key past the cap), or -1 when out of
+ * memory. */
 static int merge(struct rs_core *c, struct rs_scope *s, const struct rs_smeta_write *w,
-                 int replicate)
+                 const struct rs_node *from)
 {
     enum rs_smeta_what what;
     struct rs_bytes prev;
@@ -69,10 +74,10 @@ static int merge(struct rs_core *c, struct rs_scope *s, const struct rs_smeta_wr
                             had ? prev : rs_bytes_of(NULL, 0), w->node);
     }
     rs_free((void *)prev.ptr);
-    if (replicate && what != RS_SMETA_OLDER) {
+    if (what != RS_SMETA_OLDER) {
         const struct rs_smeta *e = rs_smeta_find(c, s, w->key);
         if (e)
-            rs_repl_smeta(c, NULL, s, e);
+            rs_repl_smeta(c, NULL, from, s, e);
     }
     return 0;
 }
@@ -108,7 +113,7 @@ static void local_write(struct rs_core *c, struct rs_client *cl, const struct rs
     struct rs_smeta_write w = {key, val, deleted, rs_hlc_stamp(c), rs_bytes_node(c)};
     /* the reply first: the events of the change follow it, as for entries */
     rs_out_ok(c, cl, req);
-    merge(c, s, &w, 1);
+    merge(c, s, &w, NULL);
 }
 
 void rs_scopemeta_on_set(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req)
@@ -200,7 +205,7 @@ void rs_scopemeta_on_p_smeta(struct rs_core *c, struct rs_node *n, const struct 
     uint64_t hlc = rs_msg_p_smeta_hlc(m);
     rs_hlc_recv(c, hlc);
     struct rs_smeta_write w = {key, val, op == RS_SMETA_DELETE, hlc, node};
-    if (merge(c, s, &w, 0) == ROSTER_ELIMIT) {
+    if (merge(c, s, &w, n) == ROSTER_ELIMIT) {
         char kb[80];
         rs_out_log(c, RS_LOG_WARN,
                    "scope '%s': metadata key '%s' from node '%s' dropped: the scope has %u "

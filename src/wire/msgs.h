@@ -85,6 +85,7 @@
     X(SCOPE_META_SET, 43, SC|K|M,    0, S|PV,            "set a key of a scope's metadata")       \
     X(SCOPE_META_GET, 44, O|SC|K,    A|N|K|M, S|A|PV,    "read a scope's metadata (one key or all)") \
     X(SCOPE_META_DELETE, 45, SC|K,   0, S|PV,            "delete a key of a scope's metadata")    \
+    X(SCOPE_LEASE,  46, A|SC,        0, S|PV,            "join a scope until it is unused for ARG ms") \
     X(CLUSTER_JOIN, 47, K,           0, S|PV,            "this node joins the cluster of a node")  \
     X(CLUSTER_LEAVE, 48, NONE,       0, S|A|PV,          "this node leaves its cluster cleanly")   \
     X(FORGET,       49, N,           0, S|A|PV,          "stop redialing a node gone for good")    \
@@ -395,6 +396,8 @@
     X(scope_meta_get_item_value, SCOPE_META_GET, item, meta, "its value")                         \
     X(scope_meta_get_reply_n,   SCOPE_META_GET, reply, arg, "items sent")                         \
     X(scope_meta_delete_key,    SCOPE_META_DELETE, req, key, "the key")                           \
+    X(scope_lease_ttl,          SCOPE_LEASE, req, arg,                                            \
+      "ms (1..RS_SCOPE_LEASE_MAX_MS) the scope may stay unused before the node leaves it")        \
     X(p_smeta_op,               P_SMETA, req, opts, "RS_SMETA_SET or RS_SMETA_DELETE")            \
     X(p_smeta_hlc,              P_SMETA, req, arg,  "the write's stamp (hybrid logical clock)")   \
     X(p_smeta_node,             P_SMETA, req, node, "the node that wrote it (ties: higher wins)") \

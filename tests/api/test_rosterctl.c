@@ -147,10 +147,20 @@ static void test_info_commands(void)
     ASSERT_EQ(ctl("--json", "nodes", NULL), 0);
     ASSERT_STR_EQ(out, want);
     ASSERT_EQ(ctl("--json", "scopes", NULL), 0);
-    ASSERT_STR_EQ(out,
-                  "[{\"scope\":\"default\",\"mode\":\"eventual\",\"names\":0,\"groups\":0}]\n");
+    ASSERT_STR_EQ(out, "[{\"scope\":\"default\",\"mode\":\"eventual\",\"names\":0,\"groups\":0,"
+                       "\"duplicate_members\":false,\"unique_per_node\":false}]\n");
     ASSERT_EQ(ctl("--json", "scope-create", "t1", NULL), 0);
-    ASSERT_STR_EQ(out, "{\"scope\":\"t1\",\"mode\":\"eventual\"}\n");
+    ASSERT_STR_EQ(out, "{\"scope\":\"t1\",\"mode\":\"eventual\",\"duplicate_members\":false,"
+                       "\"unique_per_node\":false}\n");
+    /* options at creation (issue 11 items 9, 10): shown by scopes; not with --strong */
+    ASSERT_EQ(ctl("--json", "scope-create", "t2", "--duplicate-members", "--unique-per-node",
+                  NULL),
+              0);
+    HAS("\"duplicate_members\":true,\"unique_per_node\":true");
+    ASSERT_EQ(ctl("scopes", NULL), 0);
+    HAS("t2 eventual names=0 groups=0 duplicate-members unique-per-node\n");
+    ASSERT_EQ(ctl("--json", "scope-create", "t3", "--strong", "--duplicate-members", NULL), 2);
+    HAS("\"error\":\"EINVAL\"");
     ASSERT_EQ(ctl("--json", "scope-create", "t1", NULL), 1);
     HAS("\"error\":\"EEXIST\"");
     ASSERT_EQ(ctl("--json", "nodes", "--scope", "t1", NULL), 0);

@@ -304,4 +304,38 @@ static void test_scope_metadata(void)
     stop(&t);
 }
 
-TEST_MAIN(T(test_duplicate_members), T(test_unique_per_node), T(test_scope_metadata))
+/* scope-join --ttl on c: c stays while a subscription of c uses the scope, and leaves it
+ * once unused for the lease: a's `nodes --scope` stops listing c. */
+static void test_scope_lease(void)
+{
+    struct three t;
+    start(&t);
+    char out[8192];
+    ASSERT_EQ(roster_scope_create(t.c[0], "ls", ROSTER_SCOPE_EVENTUAL, 5000), 0);
+    ASSERT_EQ(roster_register(t.c[0], "ls", "svc", 3, roster_self(t.c[0]), NULL, 0, NULL, 5000),
+              0);
+    const char *join[] = {"scope-join", "ls", "--ttl", "400", NULL};
+    ASSERT_EQ(ctl(&t, 2, out, sizeof out, join), 0);
+    ASSERT(strstr(out, "\"ttl_ms\":400"));
+    cl_wait_up(&t.n[0], "ls", 2, WAIT_MS);
+    uint64_t sub;
+    ASSERT_EQ(roster_subscribe(t.c[2], "ls", NULL, 0, ROSTER_SUB_ALL, &sub, 5000), 0);
+    cl_wait_lookup(&t.n[2], "ls", "svc", 0, NULL, WAIT_MS);
+    /* in use: still joined well past the lease */
+    uint64_t until = test_now_ms() + 1200;
+    while (test_now_ms() < until) {
+        ASSERT_EQ(cl_count_up(t.c[0], "ls", NULL, NULL), 2);
+        cl_sleep_ms(50);
+    }
+    ASSERT_EQ(roster_unsubscribe(t.c[2], sub, 5000), 0);
+    cl_wait_up(&t.n[0], "ls", 1, WAIT_MS);
+    cl_wait_log(&t.n[2], "scope 'ls' left: unused", WAIT_MS);
+    ASSERT_EQ(roster_register(t.c[2], "ls", "x", 1, roster_self(t.c[2]), NULL, 0, NULL, 5000),
+              ROSTER_ENOSCOPE);
+    const char *bad[] = {"scope-join", "default", "--ttl", "400", NULL};
+    ASSERT_EQ(ctl(&t, 2, out, sizeof out, bad), 2);
+    stop(&t);
+}
+
+TEST_MAIN(T(test_duplicate_members), T(test_unique_per_node), T(test_scope_metadata),
+          T(test_scope_lease))

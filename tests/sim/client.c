@@ -119,6 +119,30 @@ static int owns_pid(const struct sim_client *c, struct rs_pid pid)
     return 0;
 }
 
+int per_node_scope(const struct sim_world *w, int scope)
+{
+    return scope == 1 && (w->s1_opts & ROSTER_SCOPE_UNIQUE_PER_NODE);
+}
+
+static int dup_scope(const struct sim_world *w, int scope)
+{
+    return scope == 1 && (w->s1_opts & ROSTER_SCOPE_DUPLICATE_MEMBERS);
+}
+
+/* held_oldest: the oldest of c's entries of pid in group key (duplicate members). */
+static struct sim_held *held_oldest(struct sim_client *c, int scope, const char *key,
+                                    struct rs_pid pid)
+{
+    struct sim_held *best = NULL;
+    for (size_t i = 0; i < c->nheld; i++) {
+        struct sim_held *h = &c->held[i];
+        if (h->scope == scope && h->group && strcmp(h->key, key) == 0 && pid_eq(h->pid, pid) &&
+            (!best || h->seq < best->seq))
+            best = h;
+    }
+    return best;
+}
+
 static struct sim_held *held_find(struct sim_client *c, int scope, int group, const char *key,
                                   const struct rs_pid *pid)
 {
@@ -268,7 +292,7 @@ void client_free(struct sim_client *c)
     free(c->pids);
     free(c->held);
     for (size_t i = 0; i < c->nsubs; i++)
-        set_free(&c->subs[i].replay);
+        set_free(&c->subs[i].replay), set_free(&c->subs[i].mreplay);
     free(c->subs);
     free(c->mons);
 }
@@ -279,6 +303,17 @@ int sub_matches(const struct sim_sub *s, int group, const char *key)
     if (!fam)
         fam = ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS;
     if (!(fam & (group ? ROSTER_SUB_GROUPS : ROSTER_SUB_REGISTRY)))
+        return 0;
+    if ((s->flags & ROSTER_SUB_ALL) || s->pat[0] == 0)
+        return 1;
+    if (s->flags & ROSTER_SUB_PREFIX)
+        return strncmp(key, s->pat, strlen(s->pat)) == 0;
+    return strcmp(key, s->pat) == 0;
+}
+
+int meta_matches(const struct sim_sub *s, const char *key)
+{
+    if (!(s->flags & ROSTER_SUB_SCOPE_META))
         return 0;
     if ((s->flags & ROSTER_SUB_ALL) || s->pat[0] == 0)
         return 1;
@@ -434,8 +469,8 @@ static void on_update_reply(struct sim_world *w, size_t ci, const struct sim_pen
         want = ROSTER_ENOSCOPE;
     } else if (member) {
         h = held_local(w, c->node, pd->scope, 1, pd->key, &pd->pid, &holder);
-        if (flags & RS_UPDATE_IF_TOKEN)
-            want = ROSTER_EINVAL;
+        if ((flags & RS_UPDATE_IF_TOKEN) || dup_scope(w, pd->scope))
+            want = ROSTER_EINVAL; /* duplicate members: no update of one of the entries */
         else if (pd->pid.inc != w->nodes[c->node].inc)
             want = ROSTER_EINVAL;
         else if (!pid_alive_on(w, c->node, pd->pid))
@@ -596,12 +631,15 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
                 }
             }
         }
-        struct sim_held *h = held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
+        struct sim_held *h = group && dup_scope(w, pd.scope)
+                                 ? NULL /* each join adds an entry */
+                                 : held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
         uint64_t token = group ? 0 : rs_msg_register_reply_token(m);
         if (!h) {
             GROW(c->held, c->nheld, c->capheld);
             h = &c->held[c->nheld++];
             memset(h, 0, sizeof *h);
+            h->seq = ++w->held_seq;
             h->scope = pd.scope;
             h->group = group;
             snprintf(h->key, sizeof h->key, "%s", key);
@@ -622,7 +660,9 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
     case RS_MSG_UNREGISTER:
     case RS_MSG_LEAVE: {
         int group = pd.type == RS_MSG_LEAVE;
-        struct sim_held *h = held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
+        struct sim_held *h = group && dup_scope(w, pd.scope)
+                                 ? held_oldest(c, pd.scope, key, pd.pid) /* the oldest goes */
+                                 : held_find(c, pd.scope, group, key, group ? &pd.pid : NULL);
         if (st == 0 && h) {
             held_del(c, h);
         } else if (st == 0 || (h && st != ROSTER_ENOSCOPE)) {
@@ -708,8 +748,11 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             }
         return;
     }
+    case RS_MSG_SCOPE_CREATE:
     case RS_MSG_SCOPE_JOIN:
     case RS_MSG_SCOPE_LEAVE: {
+        if (pd.type == RS_MSG_SCOPE_CREATE)
+            pd.type = RS_MSG_SCOPE_JOIN; /* s1 with options, new on this node: a join */
         struct sim_node *n = &w->nodes[c->node];
         int busy = 0;
         for (size_t o = 0; o < w->ncl && pd.type == RS_MSG_SCOPE_LEAVE; o++)
@@ -728,7 +771,7 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
             return;
         }
         if (st == 0 && pd.type == RS_MSG_SCOPE_JOIN)
-            n->scopes |= 1u << pd.scope;
+            n->scopes |= 1u << pd.scope, n->s1_made |= pd.scope == 1;
         else if (st == 0)
             n->scopes &= ~(1u << pd.scope);
         return;
@@ -742,6 +785,27 @@ static void on_reply(struct sim_world *w, size_t ci, const struct rs_msg *m)
     case RS_MSG_CHECK_TOKEN:
         on_check_token_reply(w, ci, &pd, m);
         return;
+    case RS_MSG_SCOPE_META_SET:
+    case RS_MSG_SCOPE_META_DELETE: {
+        /* a scope the node has not joined is ENOSCOPE; deleting a key without a value
+         * ENOTFOUND; anything else succeeds */
+        int joined = scope_joined(w, c, pd.scope);
+        int set = pd.type == RS_MSG_SCOPE_META_SET;
+        int ok = !joined ? st == ROSTER_ENOSCOPE
+                         : st == 0 || (!set && st == ROSTER_ENOTFOUND);
+        if (!ok) {
+            sim_fail(w, "n%d: SCOPE_META_%s %s/%s gave status %d (joined %d)", c->node,
+                     set ? "SET" : "DELETE", sim_scope_name(pd.scope < 0 ? 0 : pd.scope), key,
+                     (int)st, joined);
+            return;
+        }
+        if (st == 0) {
+            w->n_meta_writes++;
+            if (set)
+                set_add(&w->mwrites, pd.scope, key, (struct rs_pid){0, 0}, pd.meta);
+        }
+        return;
+    }
     case RS_MSG_DEMONITOR:
         for (size_t i = 0; i < c->nmons; i++)
             if (c->mons[i].id == rs_msg_demonitor_id(&pd.req) && st == 0)
@@ -790,6 +854,25 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
         return;
     }
     struct sim_entry *e = set_find(&s->replay, group, key, m->pid);
+    if (!group && per_node_scope(w, s->scope)) {
+        /* a holder per node: the event is about this node's claim (handoffs stay on it) */
+        e = NULL;
+        for (size_t i = 0; i < s->replay.n && !e; i++) {
+            struct sim_entry *x = &s->replay.v[i];
+            if (!x->group && strcmp(x->key, key) == 0 && x->pid.inc == m->pid.inc)
+                e = x;
+        }
+    }
+    if (group && dup_scope(w, s->scope)) {
+        /* several entries of one pid: a join adds one, a leave removes one with its meta */
+        e = NULL;
+        for (size_t i = 0; i < s->replay.n && kind == ROSTER_EV_LEFT && !e; i++) {
+            struct sim_entry *x = &s->replay.v[i];
+            if (x->group && strcmp(x->key, key) == 0 && pid_eq(x->pid, m->pid) &&
+                strcmp(x->meta, meta) == 0)
+                e = x;
+        }
+    }
     const char *bad = NULL;
     uint32_t reason = rs_msg_event_reason(m);
     /* A handoff is atomic: its UNREGISTERED is followed at once by its REGISTERED. */
@@ -850,6 +933,42 @@ static void replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
     }
 }
 
+/* A scope-metadata event: it must follow from what the subscriber has (prev_meta = the
+ * value it holds for the key), change something, and match the subscription. */
+static void meta_replay(struct sim_world *w, struct sim_client *c, struct sim_sub *s,
+                        uint32_t kind, const struct rs_msg *m)
+{
+    char key[SIM_KEY_MAX], val[SIM_META_MAX], prev[SIM_META_MAX];
+    set_copy_bytes(key, sizeof key, rs_msg_event_key(m));
+    set_copy_bytes(val, sizeof val, rs_msg_event_meta(m));
+    set_copy_bytes(prev, sizeof prev, rs_msg_event_prev_meta(m));
+    struct rs_pid zero = {0, 0};
+    struct sim_entry *e = set_find(&s->mreplay, 2, key, zero);
+    const char *bad = NULL;
+    if (!meta_matches(s, key))
+        bad = "outside the subscription";
+    else if (kind == ROSTER_EV_SCOPE_META_SET && (e ? strcmp(e->meta, prev) != 0 : prev[0]))
+        bad = "a previous value the subscriber does not have";
+    else if (kind == ROSTER_EV_SCOPE_META_SET && e && strcmp(val, prev) == 0)
+        bad = "no change";
+    else if (kind == ROSTER_EV_SCOPE_META_DELETED && (!e || strcmp(e->meta, val) != 0))
+        bad = "a value the subscriber does not have";
+    if (bad) {
+        sim_fail(w, "n%d: subscription %llu (%s) got %s of metadata key %s value '%s' prev "
+                    "'%s': %s (it has '%s')",
+                 c->node, (unsigned long long)s->id, sim_scope_name(s->scope),
+                 kind == ROSTER_EV_SCOPE_META_SET ? "SCOPE_META_SET" : "SCOPE_META_DELETED",
+                 key, val, prev, bad, e ? e->meta : "-");
+        return;
+    }
+    if (kind == ROSTER_EV_SCOPE_META_DELETED)
+        set_del(&s->mreplay, e);
+    else if (e)
+        snprintf(e->meta, sizeof e->meta, "%s", val);
+    else
+        set_add(&s->mreplay, 2, key, zero, val);
+}
+
 static void on_sub_event(struct sim_world *w, struct sim_client *c, uint32_t kind, int snap,
                          const struct rs_msg *m)
 {
@@ -878,11 +997,15 @@ static void on_sub_event(struct sim_world *w, struct sim_client *c, uint32_t kin
         s->in_snapshot = 0;
         return;
     }
-    if (snap && kind != ROSTER_EV_REGISTERED && kind != ROSTER_EV_JOINED) {
+    if (snap && kind != ROSTER_EV_REGISTERED && kind != ROSTER_EV_JOINED &&
+        kind != ROSTER_EV_SCOPE_META_SET) {
         sim_fail(w, "n%d: snapshot event of kind %u", c->node, (unsigned)kind);
         return;
     }
-    replay(w, c, s, kind, m);
+    if (kind == ROSTER_EV_SCOPE_META_SET || kind == ROSTER_EV_SCOPE_META_DELETED)
+        meta_replay(w, c, s, kind, m);
+    else
+        replay(w, c, s, kind, m);
 }
 
 static void on_down(struct sim_world *w, struct sim_client *c, uint32_t reason,
@@ -992,7 +1115,8 @@ static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
     else if (reason == ROSTER_REASON_EXPIRED && rs_msg_event_id(m) == 0)
         lease_on_notice(w, ci, kind, m); /* its own entry's lease ran out (lease.c) */
     else if ((kind >= ROSTER_EV_REGISTERED && kind <= ROSTER_EV_OVERFLOW) ||
-             kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
+             kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN ||
+             kind == ROSTER_EV_SCOPE_META_SET || kind == ROSTER_EV_SCOPE_META_DELETED)
         on_sub_event(w, c, kind, snap, m);
     else
         sim_fail(w, "n%d: unknown event kind %u", c->node, (unsigned)kind);
@@ -1033,6 +1157,16 @@ static void on_observer_frame(struct sim_world *w, struct sim_client *c, const s
     set_copy_bytes(key, sizeof key, m->key);
     set_copy_bytes(meta, sizeof meta, m->meta);
     set_copy_bytes(node, sizeof node, m->node);
+    if (m->type == RS_MSG_SCOPE_META_GET) {
+        /* a metadata record: the stamp and a hash of the writer's name stand in the pid, so
+         * that two nodes' listings compare equal only with the same stamp and writer */
+        uint64_t h = 1469598103934665603ull;
+        for (const char *q = node; *q; q++)
+            h = (h ^ (uint8_t)*q) * 1099511628211ull;
+        set_add(&o->items, 2, key,
+                (struct rs_pid){rs_msg_scope_meta_get_item_stamp(m), h}, meta);
+        return;
+    }
     struct sim_entry *e = set_add(&o->items, m->type != RS_MSG_NAMES, key, m->pid, meta);
     e->count = m->type == RS_MSG_GROUPS ? rs_msg_groups_item_members(m) : 0;
     if (m->type == RS_MSG_GROUPS)

@@ -21,6 +21,11 @@
 
 #include "sim.h"
 
+static int pid_eq_sim(struct rs_pid a, struct rs_pid b)
+{
+    return a.inc == b.inc && a.serial == b.serial;
+}
+
 static int joined(const struct sim_world *w, int node, int scope)
 {
     return (w->nodes[node].scopes >> scope) & 1u;
@@ -193,6 +198,15 @@ static void expected(struct sim_world *w, int node, int scope, struct sim_set *o
             if (x->scope != scope)
                 continue;
             struct sim_entry *dup = set_find(out, x->group, x->key, x->pid);
+            for (size_t k = 0; per_node_scope(w, scope) && k < out->n; k++) {
+                /* a holder per node: only two of one node are wrong */
+                struct sim_entry *y = &out->v[k];
+                dup = !y->group && strcmp(y->key, x->key) == 0 && y->pid.inc == x->pid.inc
+                          ? y
+                          : NULL;
+                if (dup)
+                    break;
+            }
             if (dup && !x->group) {
                 sim_fail(w, "after convergence two live pids believe they hold %s/%s: "
                             "%016llx.%llu and %016llx.%llu (a loser was not notified)",
@@ -276,6 +290,42 @@ static void check_monitors(struct sim_world *w)
 
 /* Every node of a scope shows each name with the same holder and token (peers learn the
  * token with the entry). */
+/* A scope unique per node: LOOKUP on a node answers its own holder if it has one, else
+ * the holder on the lowest node name; every holder keeps its token everywhere. */
+static void check_per_node_lookups(struct sim_world *w, int scope, const struct sim_set *v)
+{
+    for (int k = 0; k < SIM_NNAMES && !w->failed; k++) {
+        char key[2] = {(char)('a' + k), 0};
+        for (int i = 0; i < w->n && !w->failed; i++) {
+            if (!joined(w, i, scope))
+                continue;
+            const struct sim_entry *own = NULL, *low = NULL;
+            int lown = -1;
+            for (size_t x = 0; x < v->n; x++) {
+                const struct sim_entry *e = &v->v[x];
+                if (e->group || strcmp(e->key, key) != 0)
+                    continue;
+                struct sim_pidinfo *pi = pid_info(w, e->pid);
+                int pn = pi ? pi->node : -1;
+                if (pn == i && e->pid.inc == w->nodes[i].inc)
+                    own = e;
+                if (pn >= 0 && (!low || strcmp(w->nodes[pn].name, w->nodes[lown].name) < 0))
+                    low = e, lown = pn;
+            }
+            const struct sim_entry *want = own ? own : low;
+            int st = obs_lookup(w, i, scope, key);
+            if (w->failed)
+                return;
+            if (want ? st != 0 || !pid_eq_sim(w->obs.pid, want->pid) : st != ROSTER_ENOTFOUND)
+                sim_fail(w, "scope %s (unique per node): n%d looks %s up as status %d pid "
+                            "%016llx.%llu, not the %s holder",
+                         sim_scope_name(scope), i, key, st, (unsigned long long)w->obs.pid.inc,
+                         (unsigned long long)w->obs.pid.serial,
+                         !want ? "absent" : own ? "local" : "first node's");
+        }
+    }
+}
+
 static void check_tokens(struct sim_world *w, int scope)
 {
     for (int k = 0; k < SIM_NNAMES && !w->failed; k++) {
@@ -312,6 +362,59 @@ static void check_tokens(struct sim_world *w, int scope)
     }
 }
 
+/* Scope metadata after convergence: every node of the scope lists the same records (key,
+ * value, stamp, writer: the last writer won everywhere), each value is one a client was told
+ * it set, and every metadata subscriber's replayed events equal its node's records. */
+static void check_meta(struct sim_world *w, int scope)
+{
+    struct sim_set v[SIM_MAX_NODES] = {{0}}, want = {0};
+    char d[512];
+    int first = -1;
+    for (int i = 0; i < w->n && !w->failed; i++) {
+        if (!joined(w, i, scope) || obs_meta(w, i, scope, &v[i]) != 0)
+            continue;
+        for (size_t k = 0; k < v[i].n && !w->failed; k++) {
+            int known = 0;
+            for (size_t x = 0; x < w->mwrites.n && !known; x++)
+                known = w->mwrites.v[x].group == scope &&
+                        strcmp(w->mwrites.v[x].key, v[i].v[k].key) == 0 &&
+                        strcmp(w->mwrites.v[x].meta, v[i].v[k].meta) == 0;
+            if (!known)
+                sim_fail(w, "n%d: scope %s metadata %s = '%s' was never set by a client", i,
+                         sim_scope_name(scope), v[i].v[k].key, v[i].v[k].meta);
+        }
+        if (w->cluster && first >= 0 && !w->failed && set_diff(&v[first], &v[i], d, sizeof d))
+            sim_fail(w, "scope %s: n%d and n%d hold other metadata after convergence (first = "
+                        "n%d): %s",
+                     sim_scope_name(scope), first, i, first, d);
+        if (first < 0)
+            first = i;
+        for (size_t c = 0; c < w->ncl && !w->failed; c++) {
+            struct sim_client *cl = &w->cl[c];
+            if (!cl->alive || cl->node != i)
+                continue;
+            for (size_t k = 0; k < cl->nsubs && !w->failed; k++) {
+                struct sim_sub *s = &cl->subs[k];
+                if (s->ended || s->scope != scope || !(s->flags & ROSTER_SUB_SCOPE_META))
+                    continue;
+                set_clear(&want);
+                for (size_t x = 0; x < v[i].n; x++)
+                    if (meta_matches(s, v[i].v[x].key))
+                        set_add(&want, 2, v[i].v[x].key, (struct rs_pid){0, 0}, v[i].v[x].meta);
+                set_sort(&want);
+                set_sort(&s->mreplay);
+                if (set_diff(&s->mreplay, &want, d, sizeof d))
+                    sim_fail(w, "n%d: subscription %llu's replayed metadata of %s differs from "
+                                "the node (first = replay): %s",
+                             i, (unsigned long long)s->id, sim_scope_name(scope), d);
+            }
+        }
+    }
+    for (int i = 0; i < SIM_MAX_NODES; i++)
+        set_free(&v[i]);
+    set_free(&want);
+}
+
 void inv_final(struct sim_world *w)
 {
     w->converged = 1;
@@ -339,7 +442,13 @@ void inv_final(struct sim_world *w)
                          sim_scope_name(s), i, d);
             check_subscribers(w, i, s, &views[i]);
         }
-        check_tokens(w, s);
+        if (per_node_scope(w, s)) {
+            if (first >= 0 && !w->failed)
+                check_per_node_lookups(w, s, &views[first]);
+        } else {
+            check_tokens(w, s);
+        }
+        check_meta(w, s);
     }
     for (int i = 0; i < w->n; i++)
         inv_step(w, i, 1);

@@ -106,3 +106,20 @@ int obs_lookup(struct sim_world *w, int node, int scope, const char *name)
                        .key = rs_bytes_str(name)};
     return query(w, node, &m);
 }
+
+int obs_meta(struct sim_world *w, int node, int scope, struct sim_set *out)
+{
+    struct rs_msg m = {.type = RS_MSG_SCOPE_META_GET,
+                       .scope = rs_bytes_str(sim_scope_name(scope))};
+    int st = query(w, node, &m);
+    if (st != 0) {
+        if (!w->failed)
+            sim_fail(w, "n%d: SCOPE_META_GET of %s failed: %d", node, sim_scope_name(scope), st);
+        return -1;
+    }
+    set_clear(out);
+    for (size_t i = 0; i < w->obs.items.n; i++)
+        *set_add(out, 2, "", w->obs.items.v[i].pid, "") = w->obs.items.v[i];
+    set_sort(out);
+    return 0;
+}

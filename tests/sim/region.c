@@ -18,6 +18,8 @@ void *region_new(void)
 
 void region_check(struct sim_world *w, int node, int scope, const struct sim_set *view)
 {
+    if (scope == 1 && w->s1_opts)
+        return; /* a scope with options is never in the region: clients use the socket */
     struct sim_node *n = &w->nodes[node];
     struct rs_shm_view v = {n->shm, SIM_SHM_BYTES};
     const char *sn = sim_scope_name(scope);

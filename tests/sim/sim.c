@@ -182,8 +182,9 @@ void sim_node_start(struct sim_world *w, int i)
     const char *scopes[SIM_NSCOPES];
     size_t ns = 0;
     for (int s = 1; s < SIM_NSCOPES; s++)
-        if (n->scopes & (1u << s))
-            scopes[ns++] = scope_names[s];
+        if ((n->scopes & (1u << s)) && !(s == 1 && w->s1_opts))
+            scopes[ns++] = scope_names[s]; /* s1 with options: created below */
+    n->s1_made = (n->scopes & 2u) != 0;
     struct rs_core_config cfg = {
         .node_name = n->name,
         .incarnation = n->inc,
@@ -215,6 +216,17 @@ void sim_node_start(struct sim_world *w, int i)
     memset(n->dialing, 0, sizeof n->dialing);
     memset(n->want, 0, sizeof n->want);
     n->observer = client_open(w, i, 1);
+    if (w->s1_opts && (n->scopes & 2u)) {
+        /* a configured scope has no options: create s1 with them, as an operator would */
+        struct rs_msg m = {.type = RS_MSG_SCOPE_CREATE, .opts = w->s1_opts,
+                           .scope = rs_bytes_str(scope_names[1])};
+        w->obs.active = 1;
+        w->obs.got_reply = 0;
+        client_request(w, n->observer, &m);
+        w->obs.active = 0;
+        if (!w->failed && (!w->obs.got_reply || w->obs.status != 0))
+            sim_fail(w, "n%d: creating s1 with options 0x%x failed", i, (unsigned)w->s1_opts);
+    }
     sim_at(w, w->now + sim_range(&w->rng, 1, 100), EV_TICK, i, 0, 0, n->inc);
     if (w->cluster && n->seed >= 0)
         net_want(w, i, n->seed);
@@ -331,6 +343,11 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
     w->work_until = w->now + sim_range(&w->rng, 4000, 20000);
     w->fault_pct = (unsigned)sim_below(&w->rng, 101);
     w->policy = (enum rs_conflict_policy)sim_below(&w->rng, 4);
+    /* scope s1's options (issue 11 items 9, 10): duplicate members on even seeds, unique
+     * per node on one seed in four, none on the others */
+    w->s1_opts = seed % 2 == 0   ? ROSTER_SCOPE_DUPLICATE_MEMBERS
+                 : seed % 4 == 1 ? ROSTER_SCOPE_UNIQUE_PER_NODE
+                                 : 0;
     for (int i = 0; i < w->n; i++) {
         struct sim_node *n = &w->nodes[i];
         snprintf(n->name, sizeof n->name, "n%d", i);
@@ -370,6 +387,7 @@ static void teardown(struct sim_world *w)
     set_free(&w->obs.items);
     set_free(&w->scratch_view);
     set_free(&w->scratch_groups);
+    set_free(&w->mwrites);
     queue_free(&w->q);
     rs_outputs_fini(&w->out);
 }
@@ -426,12 +444,13 @@ int sim_run(uint64_t seed, int verbose, int cluster, uint64_t *digest_out)
                cluster ? "" : " --no-cluster", nodes);
     } else if (verbose) {
         printf("seed %llu passed: %llu steps, %llu ms simulated, %llu peer frames, %llu "
-               "conflict notices, %llu handoffs, %llu updates, %llu dial races, %llu faults, "
-               "digest %016llx\n",
+               "conflict notices, %llu handoffs, %llu updates, %llu scope metadata writes, "
+               "%llu dial races, %llu faults, digest %016llx\n",
                (unsigned long long)seed, (unsigned long long)w->steps,
                (unsigned long long)w->now, (unsigned long long)w->n_peer_frames,
                (unsigned long long)w->n_conflicts, (unsigned long long)w->n_handoffs,
-               (unsigned long long)w->n_updates, (unsigned long long)w->n_races,
+               (unsigned long long)w->n_updates, (unsigned long long)w->n_meta_writes,
+               (unsigned long long)w->n_races,
                (unsigned long long)w->n_faults, (unsigned long long)w->digest);
         printf("  leases %llu, expiries %llu, renews %llu, exit reasons seen %llu\n",
                (unsigned long long)w->n_leases, (unsigned long long)w->n_expiries,

@@ -163,6 +163,8 @@ struct sim_held {
     struct rs_pid pid;
     char meta[SIM_META_MAX];
     uint64_t token;  /* names: the grant's fencing token (0: not known yet) */
+    uint64_t seq;    /* order of the holdings (a scope with duplicate members: a leave
+                        takes the pid's oldest entry) */
     int notice_due;  /* handed to this client: its REGISTERED (handoff) notice is due */
     int gone_due;    /* handed away: its UNREGISTERED (handoff) notice is due, then it goes */
     int leased;        /* granted by LEASE (lease.c): its node removes it at deadline */
@@ -182,6 +184,8 @@ struct sim_sub {
     char ho_key[SIM_KEY_MAX];
     uint64_t ho_inc;
     struct sim_set replay;
+    struct sim_set mreplay; /* ROSTER_SUB_SCOPE_META: the scope's metadata its events built
+                               (entries: key, meta = value) */
 };
 
 struct sim_mon {
@@ -246,6 +250,7 @@ struct sim_node {
     int64_t skew;          /* wall clock offset, ms */
     uint32_t scopes;       /* bit s: joined scope s */
     uint32_t cfg_scopes;   /* scopes joined at start (configuration) */
+    int s1_made;           /* this incarnation has scope s1 (with the seed's options) */
     size_t observer;       /* client index of its observer */
     int want[SIM_MAX_NODES];      /* the shell keeps a connection to that node */
     int live[SIM_MAX_NODES];      /* conns to that node with PEER_UP delivered, not gone */
@@ -315,6 +320,12 @@ struct sim_world {
     uint64_t digest;
     uint64_t n_conflicts, n_races, n_faults, n_peer_frames;
     uint64_t n_handoffs, n_updates; /* successful HANDOFF / UPDATE requests */
+    uint64_t n_meta_writes;         /* successful SCOPE_META_SET / _DELETE requests */
+    uint32_t s1_opts; /* scope s1's options (ROSTER_SCOPE_DUPLICATE_MEMBERS,
+                         ROSTER_SCOPE_UNIQUE_PER_NODE or 0), by seed */
+    uint64_t held_seq;
+    struct sim_set mwrites; /* every value a SCOPE_META_SET was acknowledged with: group =
+                               scope, key, meta = value (what a node may show) */
     struct sim_obs obs;
     struct sim_set scratch_view, scratch_groups; /* reused by the step checks */
     int failed;
@@ -386,6 +397,14 @@ void *region_new(void);
 void region_check(struct sim_world *w, int node, int scope, const struct sim_set *view);
 int obs_groups(struct sim_world *w, int node, int scope, struct sim_set *out);
 int obs_nodes(struct sim_world *w, int node);
+/* obs_meta lists scope's metadata on node (entries: key, meta = value, pid = {stamp,
+ * writer name hash}); -1 on failure. */
+int obs_meta(struct sim_world *w, int node, int scope, struct sim_set *out);
+/* per_node_scope: scope runs with ROSTER_SCOPE_UNIQUE_PER_NODE (a name has a holder per
+ * node). */
+int per_node_scope(const struct sim_world *w, int scope);
+/* meta_matches: a metadata key a subscription follows (scopemeta.c in the sim). */
+int meta_matches(const struct sim_sub *s, const char *key);
 /* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */
 int obs_lookup(struct sim_world *w, int node, int scope, const char *name);
 

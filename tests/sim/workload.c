@@ -6,7 +6,8 @@
  * errors are checked), subscriptions with snapshots, monitors of any pid ever seen, pid
  * closes and client deaths; handoffs (mostly to pids of the same node, sometimes with the
  * right or a wrong if_token), compare-and-set updates of names and memberships (with
- * right and wrong expected tokens and metadata) and token checks.
+ * right and wrong expected tokens and metadata) and token checks; scope metadata sets and
+ * deletes of a few keys (issue 11 item 11), followed by some subscriptions.
  *
  * Faults: clean partitions (reset or silent), one-way partitions, overlapping partitions
  * (one pair cut, the rest connected), link resets, heals, and node crashes (connections
@@ -177,6 +178,12 @@ void work_action(struct sim_world *w, int node)
         cas_request(w, node, c, scope, &m, key, prev, meta);
     } else if (sim_pct(&w->rng, 12) && lease_request(w, c, &m, key, meta)) {
         /* LEASE, RENEW or PID_EXIT (lease.c) */
+    } else if (sim_pct(&w->rng, 6)) {
+        /* scope metadata: a few keys, so that writes on several nodes meet */
+        snprintf(key, sizeof key, "%c", 'x' + (int)sim_below(&w->rng, 3));
+        m.type = sim_pct(&w->rng, 75) ? RS_MSG_SCOPE_META_SET : RS_MSG_SCOPE_META_DELETE;
+        if (m.type == RS_MSG_SCOPE_META_SET)
+            m.meta = rs_bytes_str(meta);
     } else if (op < 28) {
         snprintf(key, sizeof key, "%c", 'a' + (int)sim_below(&w->rng, SIM_NNAMES));
         m.type = RS_MSG_REGISTER;
@@ -224,7 +231,8 @@ void work_action(struct sim_world *w, int node)
         };
         unsigned k = (unsigned)sim_below(&w->rng, 4);
         m.type = RS_MSG_SUBSCRIBE;
-        rs_msg_subscribe_flags_set(&m, kinds[k] | ROSTER_SUB_SNAPSHOT);
+        rs_msg_subscribe_flags_set(&m, kinds[k] | ROSTER_SUB_SNAPSHOT |
+                                           (sim_pct(&w->rng, 40) ? ROSTER_SUB_SCOPE_META : 0));
         if (k == 2)
             snprintf(key, sizeof key, "g%d", (int)sim_below(&w->rng, 2));
         else if (k == 3)
@@ -251,6 +259,12 @@ void work_action(struct sim_world *w, int node)
         key[0] = 0;
     } else if (op < 95) {
         m.type = (w->nodes[node].scopes & 2u) ? RS_MSG_SCOPE_LEAVE : RS_MSG_SCOPE_JOIN;
+        if (m.type == RS_MSG_SCOPE_JOIN && w->s1_opts && !w->nodes[node].s1_made) {
+            /* the node never had s1: joining would make it without options if no peer
+             * announces it now; create it with the cluster's options instead */
+            m.type = RS_MSG_SCOPE_CREATE;
+            m.opts = w->s1_opts;
+        }
         scope = 1;
         m.scope = rs_bytes_str(sim_scope_name(1));
         key[0] = 0;

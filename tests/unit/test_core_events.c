@@ -164,7 +164,7 @@ static void test_unsubscribe_and_cap(void)
     ASSERT(b > a);
     struct rs_msg m = {.type = RS_MSG_SUBSCRIBE, .opts = ROSTER_SUB_ALL};
     ASSERT_EQ(h_status(&h, 2, &m), ROSTER_ELIMIT);
-    struct rs_msg bad = {.type = RS_MSG_SUBSCRIBE, .opts = 0x100};
+    struct rs_msg bad = {.type = RS_MSG_SUBSCRIBE, .opts = 0x8000}; /* 0x100: SCOPE_META */
     ASSERT_EQ(h_status(&h, 1, &bad), ROSTER_EINVAL);
     struct rs_msg ns = {.type = RS_MSG_SUBSCRIBE, .scope = rs_bytes_str("x")};
     ASSERT_EQ(h_status(&h, 1, &ns), ROSTER_ENOSCOPE);

@@ -30,6 +30,15 @@ static int create(struct cluster *c, size_t i, uint64_t conn, const char *scope,
     return cl_req(c, i, conn, &m)->status;
 }
 
+static size_t members(struct cluster *c, size_t i, uint64_t conn, const char *scope,
+                      const char *group, char *out, size_t cap);
+
+static uint64_t scope_nodes_of(struct cluster *c, size_t i, uint64_t conn, const char *scope)
+{
+    struct rs_msg m = {.type = RS_MSG_NODES, .scope = rs_bytes_str(scope)};
+    return cl_req(c, i, conn, &m)->arg;
+}
+
 /* scope_opts returns the options SCOPES lists for scope on node i (-1: not listed). */
 static long scope_opts(struct cluster *c, size_t i, uint64_t conn, const char *scope)
 {
@@ -103,6 +112,33 @@ static void test_options_travel_with_the_scope(void)
     cl_fini(&c);
 }
 
+/* A node that joins a scope while no peer announces it (cut off) creates it without
+ * options; the first peer that announces it gives it its options, as long as it is still
+ * empty, and the two then replicate it. */
+static void test_join_while_cut_off_adopts_options(void)
+{
+    struct cluster c;
+    three(&c);
+    struct rs_pid pa = cl_client(&c, A, 1);
+    cl_client(&c, B, 1);
+    cl_disconnect(&c, A, B);
+    cl_disconnect(&c, B, C);
+    cl_pump(&c);
+    ASSERT_EQ(create(&c, A, 1, "late", DUPS), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "late", "g", "1"), 0);
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "late", "g", "2"), 0);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "late"), 0);
+    ASSERT_EQ(scope_opts(&c, B, 1, "late"), 0);
+    cl_connect(&c, A, B);
+    cl_pump(&c);
+    ASSERT_EQ(scope_opts(&c, B, 1, "late"), DUPS);
+    ASSERT_EQ(scope_nodes_of(&c, B, 1, "late"), 2);
+    char list[64];
+    ASSERT_EQ(members(&c, B, 1, "late", "g", list, sizeof list), 2);
+    ASSERT_STR_EQ(list, "1,2");
+    cl_fini(&c);
+}
+
 static void test_unique_per_node(void)
 {
     struct cluster c;
@@ -137,6 +173,22 @@ static void test_unique_per_node(void)
         ASSERT_STR_EQ(node, c.n[i].name); /* the local holder */
     }
     ASSERT_U64_EQ(cl_stats(&c.n[A]).conflicts, conflicts);
+    /* COUNT: distinct names; with a node, that node's (also when not first in the chain) */
+    {
+        struct rs_msg cn = {.type = RS_MSG_COUNT, .scope = rs_bytes_str("u"),
+                            .node = rs_bytes_str("c")};
+        cn_clear(&c.n[A]);
+        cl_req(&c, A, 1, &cn);
+        int found = 0;
+        for (size_t k = 0; k < c.n[A].nlog; k++) {
+            const struct rs_msg *it = &c.n[A].log[k].m;
+            if (it->flags == RS_F_ITEM && cl_bytes_is(it->key, "names")) {
+                ASSERT_U64_EQ(it->arg, 1);
+                found = 1;
+            }
+        }
+        ASSERT(found);
+    }
     /* NAMES lists every holder, ordered by name then node */
     ASSERT_EQ(cl_register(&c, B, 1, pb, "u", "alpha", ""), 0);
     cl_pump(&c);
@@ -170,7 +222,19 @@ static void test_unique_per_node(void)
         ASSERT_EQ(holders(&c, i, 1, "u", "svc", list, sizeof list), 1);
         ASSERT_STR_EQ(list, "b");
     }
-    cl_client(&c, C, 1); /* a new client on c (reads only) */
+    cl_client(&c, C, 1); /* a new client on c */
+    /* c's claim behind b's in the chain (node-name order) still goes in c's snapshot */
+    pc = cl_client(&c, C, 5);
+    ASSERT_EQ(cl_register(&c, C, 5, pc, "u", "late", ""), 0);
+    ASSERT_EQ(cl_register(&c, B, 1, pb, "u", "late", ""), 0);
+    cl_pump(&c);
+    cl_disconnect(&c, A, C);
+    cl_pump(&c);
+    ASSERT_EQ(holders(&c, A, 1, "u", "late", list, sizeof list), 1);
+    cl_connect(&c, A, C);
+    cl_pump(&c);
+    ASSERT_EQ(holders(&c, A, 1, "u", "late", list, sizeof list), 2);
+    ASSERT_STR_EQ(list, "b,c");
     /* a partition and a resync keep every node's claim */
     ASSERT_EQ(cl_register(&c, A, 1, pa, "u", "svc", "again"), 0);
     cl_disconnect(&c, A, B);
@@ -353,6 +417,233 @@ static void test_plain_scope_rejoin_updates(void)
     cl_fini(&c);
 }
 
-TEST_MAIN(T(test_options_travel_with_the_scope), T(test_unique_per_node),
+static int meta_set(struct cluster *c, size_t i, uint64_t conn, const char *scope,
+                    const char *key, const char *val)
+{
+    struct rs_msg m = {.type = RS_MSG_SCOPE_META_SET, .scope = rs_bytes_str(scope),
+                       .key = rs_bytes_str(key), .meta = rs_bytes_str(val)};
+    return cl_req(c, i, conn, &m)->status;
+}
+
+static int meta_del(struct cluster *c, size_t i, uint64_t conn, const char *scope,
+                    const char *key)
+{
+    struct rs_msg m = {.type = RS_MSG_SCOPE_META_DELETE, .scope = rs_bytes_str(scope),
+                       .key = rs_bytes_str(key)};
+    return cl_req(c, i, conn, &m)->status;
+}
+
+/* meta_get reads key on node i into out ("" and ENOTFOUND when it has no value). */
+static int meta_get(struct cluster *c, size_t i, uint64_t conn, const char *scope,
+                    const char *key, char *out, size_t cap)
+{
+    struct cnode *x = &c->n[i];
+    cn_clear(x);
+    struct rs_msg m = {.type = RS_MSG_SCOPE_META_GET, .opts = 1, .scope = rs_bytes_str(scope),
+                       .key = rs_bytes_str(key)};
+    const struct rs_msg *r = cl_req(c, i, conn, &m);
+    int st = r->status;
+    out[0] = 0;
+    for (size_t k = 0; k < x->nlog; k++) {
+        const struct rs_msg *it = &x->log[k].m;
+        if (it->flags == RS_F_ITEM)
+            snprintf(out, cap, "%.*s", (int)it->meta.len,
+                     it->meta.len ? (const char *)it->meta.ptr : "");
+    }
+    return st;
+}
+
+static void test_scope_meta_converges(void)
+{
+    struct cluster c;
+    three(&c);
+    for (size_t i = A; i <= C; i++)
+        cl_client(&c, i, 1);
+    cl_client(&c, B, 9);
+    uint64_t sub = 0;
+    {
+        struct rs_msg m = {.type = RS_MSG_SUBSCRIBE, .opts = ROSTER_SUB_SCOPE_META | ROSTER_SUB_ALL};
+        const struct rs_msg *r = cl_req(&c, B, 9, &m);
+        ASSERT_EQ(r->status, 0);
+        sub = r->arg;
+    }
+    char v[64];
+    ASSERT_EQ(meta_set(&c, A, 1, "", "color", "blue"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_nevents(&c.n[B], 9), 1);
+    const struct rs_msg *e = cl_event(&c.n[B], 9, 0);
+    ASSERT_EQ(e->opts & 0xff, ROSTER_EV_SCOPE_META_SET);
+    ASSERT_U64_EQ(e->arg, sub);
+    ASSERT(cl_bytes_is(e->key, "color") && cl_bytes_is(e->meta, "blue") &&
+           cl_bytes_is(e->node, "a") && cl_bytes_is(e->prev, ""));
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(meta_get(&c, i, 1, "", "color", v, sizeof v), 0);
+        ASSERT_STR_EQ(v, "blue");
+    }
+    /* the same value again: no write, nothing replicated, no event */
+    cn_clear(&c.n[B]);
+    ASSERT_EQ(meta_set(&c, C, 1, "", "color", "blue"), 0);
+    ASSERT_EQ(c.n[C].q[A].len + c.n[C].q[B].len, 0);
+    /* concurrent sets on both sides of a partition converge on one value, the same whatever
+     * the stamps: the later stamp (c's clock runs ahead) wins on every node */
+    cl_disconnect(&c, A, C);
+    cl_disconnect(&c, B, C);
+    ASSERT_EQ(meta_set(&c, A, 1, "", "k", "from-a"), 0);
+    c.wall += 5;
+    ASSERT_EQ(meta_set(&c, C, 1, "", "k", "from-c"), 0);
+    ASSERT_EQ(meta_del(&c, C, 1, "", "color"), 0); /* a delete on one side ... */
+    c.wall -= 5;
+    ASSERT_EQ(meta_set(&c, B, 1, "", "color", "red"), 0); /* ... an older set on the other */
+    cl_pump(&c);
+    ASSERT_EQ(meta_get(&c, A, 1, "", "k", v, sizeof v), 0);
+    ASSERT_STR_EQ(v, "from-a");
+    cl_connect(&c, A, C);
+    cl_connect(&c, B, C);
+    cl_pump(&c);
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(meta_get(&c, i, 1, "", "k", v, sizeof v), 0);
+        ASSERT_STR_EQ(v, "from-c");
+        ASSERT_EQ(meta_get(&c, i, 1, "", "color", v, sizeof v), ROSTER_ENOTFOUND);
+    }
+    /* deleting a key with no value is ENOTFOUND */
+    ASSERT_EQ(meta_del(&c, A, 1, "", "color"), ROSTER_ENOTFOUND);
+    ASSERT_EQ(meta_del(&c, A, 1, "", "k"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(meta_get(&c, C, 1, "", "k", v, sizeof v), ROSTER_ENOTFOUND);
+    cl_fini(&c);
+}
+
+/* A node that joins the scope later gets its metadata by the full sync; a scope the node has
+ * not joined refuses; a strong scope is EINVAL; malformed P_SMETA fails the peer. */
+static void test_scope_meta_sync_and_errors(void)
+{
+    struct cluster c;
+    three(&c);
+    for (size_t i = A; i <= C; i++)
+        cl_client(&c, i, 1);
+    ASSERT_EQ(create(&c, A, 1, "sm", 0), 0);
+    ASSERT_EQ(meta_set(&c, A, 1, "sm", "x", "1"), 0);
+    ASSERT_EQ(meta_set(&c, A, 1, "sm", "y", "2"), 0);
+    cl_pump(&c);
+    char v[64];
+    ASSERT_EQ(meta_get(&c, B, 1, "sm", "x", v, sizeof v), ROSTER_ENOSCOPE);
+    ASSERT_EQ(meta_set(&c, B, 1, "sm", "x", "b"), ROSTER_ENOSCOPE);
+    ASSERT_EQ(cl_scope_op(&c, B, 1, RS_MSG_SCOPE_JOIN, "sm"), 0);
+    cl_pump(&c);
+    ASSERT_EQ(meta_get(&c, B, 1, "sm", "y", v, sizeof v), 0);
+    ASSERT_STR_EQ(v, "2");
+    /* the listing: every key, sorted */
+    cn_clear(&c.n[B]);
+    struct rs_msg all = {.type = RS_MSG_SCOPE_META_GET, .scope = rs_bytes_str("sm")};
+    ASSERT_EQ(cl_req(&c, B, 1, &all)->arg, 2);
+    /* bounds */
+    ASSERT_EQ(meta_set(&c, A, 1, "sm", "", "v"), ROSTER_EINVAL);
+    char *big = malloc(c.lim.name_max + 2);
+    ASSERT(big != NULL);
+    memset(big, 'k', c.lim.name_max + 1);
+    big[c.lim.name_max + 1] = 0;
+    ASSERT_EQ(meta_set(&c, A, 1, "sm", big, "v"), ROSTER_ENAMETOOLONG);
+    free(big);
+    /* the key cap */
+    for (unsigned k = 0; k < RS_SCOPE_META_MAX - 2; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%u", k);
+        ASSERT_EQ(meta_set(&c, A, 1, "sm", key, "v"), 0);
+        cn_clear(&c.n[A]);
+    }
+    ASSERT_EQ(meta_set(&c, A, 1, "sm", "one-more", "v"), ROSTER_ELIMIT);
+    ASSERT_EQ(meta_set(&c, A, 1, "sm", "x", "new value of a key it has"), 0);
+    cl_pump(&c);
+    /* malformed P_SMETA: an unknown op fails the sender */
+    struct rs_msg bad = {.type = RS_MSG_P_SMETA, .opts = 9, .scope = rs_bytes_str("sm"),
+                         .node = rs_bytes_str("a"), .key = rs_bytes_str("x")};
+    struct rs_input in = {.kind = RS_IN_PEER_MSG, .conn = PEER_CONN + A, .msg = &bad};
+    cl_apply(&c, &c.n[B], &in);
+    ASSERT(cl_closed(&c.n[B], PEER_CONN + A));
+    cl_fini(&c);
+}
+
+/* advance moves time ms forward in heartbeat-sized steps, ticking and pumping every node. */
+static void advance(struct cluster *c, uint64_t ms)
+{
+    for (uint64_t t = 0; t < ms; t += 50) {
+        c->now += 50;
+        c->wall += 50;
+        for (size_t i = 0; i < c->nn; i++)
+            cl_tick(c, i);
+        cl_pump(c);
+    }
+}
+
+static int lease(struct cluster *c, size_t i, uint64_t conn, const char *scope, uint64_t ttl)
+{
+    struct rs_msg m = {.type = RS_MSG_SCOPE_LEASE, .arg = ttl, .scope = rs_bytes_str(scope)};
+    return cl_req(c, i, conn, &m)->status;
+}
+
+static uint64_t scope_nodes(struct cluster *c, size_t i, uint64_t conn, const char *scope)
+{
+    struct rs_msg m = {.type = RS_MSG_NODES, .scope = rs_bytes_str(scope)};
+    return cl_req(c, i, conn, &m)->arg;
+}
+
+static void test_scope_lease(void)
+{
+    struct cluster c;
+    three(&c);
+    struct rs_pid pa = cl_client(&c, A, 1), pc = cl_client(&c, C, 1);
+    cl_client(&c, C, 9);
+    ASSERT_EQ(create(&c, A, 1, "ls", 0), 0);
+    ASSERT_EQ(cl_register(&c, A, 1, pa, "ls", "svc", ""), 0);
+    ASSERT_EQ(lease(&c, C, 1, "ls", 0), ROSTER_EINVAL);
+    ASSERT_EQ(lease(&c, C, 1, "", 1000), ROSTER_EINVAL); /* default is never left */
+    ASSERT_EQ(lease(&c, C, 1, "ls", 1000), 0);
+    cl_pump(&c);
+    ASSERT_EQ(cl_lookup(&c, C, 1, "ls", "svc", NULL, NULL, NULL), 0);
+    ASSERT_EQ(scope_nodes(&c, A, 1, "ls"), 2);
+    /* a subscription keeps it */
+    uint64_t sub = cl_subscribe(&c, C, 9, "ls", ROSTER_SUB_ALL);
+    advance(&c, 3000);
+    ASSERT_EQ(cl_lookup(&c, C, 1, "ls", "svc", NULL, NULL, NULL), 0);
+    struct rs_msg un = {.type = RS_MSG_UNSUBSCRIBE, .arg = sub};
+    ASSERT_EQ(cl_req(&c, C, 9, &un)->status, 0);
+    advance(&c, 500);
+    ASSERT_EQ(cl_lookup(&c, C, 1, "ls", "svc", NULL, NULL, NULL), 0);
+    /* unused for its lease: c leaves, drops a's entry and a stops counting it */
+    advance(&c, 1000);
+    ASSERT_EQ(cl_lookup(&c, C, 1, "ls", "svc", NULL, NULL, NULL), ROSTER_ENOTFOUND);
+    ASSERT_EQ(cl_register(&c, C, 1, pc, "ls", "x", ""), ROSTER_ENOSCOPE);
+    ASSERT_EQ(scope_nodes(&c, A, 1, "ls"), 1);
+    /* a local entry keeps it; once it goes, the lease runs out again */
+    ASSERT_EQ(lease(&c, C, 1, "ls", 1000), 0);
+    ASSERT_EQ(cl_register(&c, C, 1, pc, "ls", "mine", ""), 0);
+    advance(&c, 3000);
+    ASSERT_EQ(scope_nodes(&c, A, 1, "ls"), 2);
+    ASSERT_EQ(cl_unregister(&c, C, 1, "ls", "mine"), 0);
+    advance(&c, 1500);
+    ASSERT_EQ(scope_nodes(&c, A, 1, "ls"), 1);
+    /* a monitor of a pid holding an entry in it keeps it */
+    ASSERT_EQ(lease(&c, C, 1, "ls", 1000), 0);
+    cl_pump(&c);
+    struct rs_msg mon = {.type = RS_MSG_MONITOR, .pid = pa};
+    const struct rs_msg *mr = cl_req(&c, C, 9, &mon);
+    ASSERT_EQ(mr->status, 0);
+    uint64_t mid = mr->arg;
+    advance(&c, 3000);
+    ASSERT_EQ(scope_nodes(&c, A, 1, "ls"), 2);
+    struct rs_msg dm = {.type = RS_MSG_DEMONITOR, .arg = mid};
+    ASSERT_EQ(cl_req(&c, C, 9, &dm)->status, 0);
+    advance(&c, 1500);
+    ASSERT_EQ(scope_nodes(&c, A, 1, "ls"), 1);
+    /* a plain join makes it permanent */
+    ASSERT_EQ(lease(&c, C, 1, "ls", 1000), 0);
+    ASSERT_EQ(cl_scope_op(&c, C, 1, RS_MSG_SCOPE_JOIN, "ls"), 0);
+    advance(&c, 3000);
+    ASSERT_EQ(scope_nodes(&c, A, 1, "ls"), 2);
+    cl_fini(&c);
+}
+
+TEST_MAIN(T(test_join_while_cut_off_adopts_options), T(test_scope_lease), T(test_scope_meta_converges), T(test_scope_meta_sync_and_errors),
+          T(test_options_travel_with_the_scope), T(test_unique_per_node),
           T(test_plain_scope_still_conflicts), T(test_duplicate_members),
           T(test_duplicate_members_resync_order), T(test_plain_scope_rejoin_updates))

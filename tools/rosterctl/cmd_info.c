@@ -175,12 +175,21 @@ int cmd_scope_create(struct ctl *x, int argc, char **argv)
 static int scope_member(struct ctl *x, int argc, char **argv, int join)
 {
     const char *what = join ? "scope-join" : "scope-leave";
-    const char *pos[1];
-    int r = ctl_args(x, argc, argv, NULL, pos, 1, 1, NULL);
-    if (r || (r = ctl_connect(x)))
+    const char *pos[1], *ttl_text = NULL;
+    const struct ctl_opt jopts[] = {{"--ttl", CTL_STR, &ttl_text}, {NULL, CTL_FLAG, NULL}};
+    int r = ctl_args(x, argc, argv, join ? jopts : NULL, pos, 1, 1, NULL);
+    if (r)
         return r;
-    r = join ? roster_scope_join(x->c, pos[0], x->timeout_ms)
-             : roster_scope_leave(x->c, pos[0], x->timeout_ms);
+    uint64_t ttl = 0;
+    if (ttl_text && (ctl_parse_u64(ttl_text, &ttl) != 0 || ttl == 0 || ttl > INT32_MAX))
+        return ctl_usage(x, "bad --ttl \"%s\" (milliseconds, > 0)", ttl_text);
+    if ((r = ctl_connect(x)))
+        return r;
+    if (ttl)
+        r = roster_scope_join_ttl(x->c, pos[0], (int)ttl, x->timeout_ms);
+    else
+        r = join ? roster_scope_join(x->c, pos[0], x->timeout_ms)
+                 : roster_scope_leave(x->c, pos[0], x->timeout_ms);
     if (r)
         return ctl_fail(x, what, r, "scope", pos[0]);
     if (x->json) {
@@ -188,8 +197,12 @@ static int scope_member(struct ctl *x, int argc, char **argv, int join)
         jo_begin(&o, stdout);
         jo_str(&o, "scope", pos[0]);
         jo_bool(&o, "joined", join);
+        if (ttl)
+            jo_u64(&o, "ttl_ms", ttl);
         jo_end(&o);
         fputc('\n', stdout);
+    } else if (ttl) {
+        printf("joined scope %s (left after %" PRIu64 " ms unused)\n", pos[0], ttl);
     } else {
         printf("%s scope %s\n", join ? "joined" : "left", pos[0]);
     }
