@@ -110,8 +110,6 @@ struct rs_client {
     uint64_t held_bytes;
     int paused;
     char name[RS_CLIENT_NAME_MAX + 1];
-    int64_t kv_acked;     /* strong scopes: the newest etcd revision of a write acknowledged
-                             to it before the local copy had it (its stale reads wait for it) */
 };
 
 struct rs_name;

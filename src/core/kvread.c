@@ -387,55 +387,8 @@ static void answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
     }
 }
 
-/* from_copy_answer answers a stale read from the local copy, at the revision it reflects */
-static void from_copy_answer(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
-                             struct rs_scope *s, const struct ask *a)
-{
-    int prefix;
-    struct kitem *v = NULL, *v2 = NULL;
-    const struct rs_buf *key = ask_key(c, s, a, &prefix, 0);
-    size_t n = key ? from_copy(c, s, key, prefix, &v) : 0, n2 = 0;
-    if (a->kind == KV_COUNT && (key = ask_key(c, s, a, &prefix, 1)))
-        n2 = from_copy(c, s, key, prefix, &v2);
-    answer(c, cl, req, a, v, n, v2, n2, (uint64_t)c->kv->rev);
-    rs_free(v);
-    rs_free(v2);
-}
-
-static struct rs_kvop *ask_op(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
-                              const struct ask *a)
-{
-    struct rs_kvop *o = rs_kv_op_new(c, a->kind, cl, req);
-    if (!o)
-        return NULL;
-    if (rs_kv_op_copy(c, &o->key, a->key) != 0 || rs_kv_op_copy(c, &o->meta, a->node) != 0 ||
-        rs_kv_op_copy(c, &o->prev, a->filt) != 0) {
-        rs_kv_op_free(c, o);
-        return NULL;
-    }
-    o->pid2 = a->pid;
-    o->arg = a->arg;
-    o->opts = a->opts;
-    return o;
-}
-
-void rs_kvread_stale(struct rs_core *c, struct rs_kvop *o)
-{
-    struct rs_client *cl = rs_kv_client(c, o);
-    struct rs_scope *s = rs_kv_scope(c, o);
-    if (cl && s && !o->done) {
-        struct ask a = {.kind = o->kind, .key = o->key, .node = o->meta, .pid = o->pid2,
-                        .arg = o->arg, .opts = o->opts, .filt = o->prev};
-        struct rs_msg q = rs_kv_req(o);
-        from_copy_answer(c, cl, &q, s, &a);
-    }
-    o->done = 1;
-    rs_kv_op_free(c, o);
-}
-
-/* read: a stale read answers now from the local copy (once the copy has every write the
- * node acknowledged to this client: read-your-writes, see rs_kv_wait); a linearizable one
- * becomes an etcd range (COUNT: a txn of two ranges, one revision). */
+/* read: a stale read answers now; a linearizable one becomes an etcd range (COUNT: a txn
+ * of two ranges, one revision). */
 static void read(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                  struct rs_scope *s, const struct ask *a, uint32_t flags)
 {
@@ -443,20 +396,25 @@ static void read(struct rs_core *c, struct rs_client *cl, const struct rs_msg *r
         return;
     int prefix;
     if (flags & RS_OPT_STALE) {
-        if (cl->kv_acked <= c->kv->rev) {
-            from_copy_answer(c, cl, req, s, a);
-            return;
-        }
-        struct rs_kvop *o = ask_op(c, cl, req, a);
-        if (o) {
-            o->stale = 1;
-            rs_kv_wait(c, o, cl->kv_acked); /* then rs_kvread_stale */
-        }
+        struct kitem *v = NULL, *v2 = NULL;
+        const struct rs_buf *key = ask_key(c, s, a, &prefix, 0);
+        size_t n = key ? from_copy(c, s, key, prefix, &v) : 0, n2 = 0;
+        if (a->kind == KV_COUNT && (key = ask_key(c, s, a, &prefix, 1)))
+            n2 = from_copy(c, s, key, prefix, &v2);
+        answer(c, cl, req, a, v, n, v2, n2, (uint64_t)c->kv->rev);
+        rs_free(v);
+        rs_free(v2);
         return;
     }
-    struct rs_kvop *o = ask_op(c, cl, req, a);
+    struct rs_kvop *o = rs_kv_op_new(c, a->kind, cl, req);
     if (!o)
         return;
+    if (rs_kv_op_copy(c, &o->key, a->key) != 0 || rs_kv_op_copy(c, &o->meta, a->node) != 0 ||
+        rs_kv_op_copy(c, &o->prev, a->filt) != 0)
+        return;
+    o->pid2 = a->pid;
+    o->arg = a->arg;
+    o->opts = a->opts;
     etcd_op *op;
     if (a->kind == KV_COUNT) {
         op = rs_kv_ops(c, 1);

@@ -71,8 +71,6 @@ struct rs_kvop {
     int counted;          /* its create is the one counted in rs_kv.creates_inflight */
     struct rs_kvop **batch; /* KV_BATCH: its members */
     uint32_t n_batch;
-    int stale;            /* a stale read waiting for the copy to reach a write the client
-                             was told of (kvread.c) */
 };
 
 struct rs_kv {
@@ -128,9 +126,7 @@ void rs_kv_refuse(struct rs_core *c, struct rs_kvop *o, int status, const char *
     __attribute__((format(printf, 4, 5)));
 /* rs_kv_fail replies the error an etcd failure status means. */
 void rs_kv_fail(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
-/* rs_kv_wait parks o until the copy reached rev (then rs_kvwrite_finish replies); a write
- * whose client does not watch its scope is answered at once (read-your-writes then holds
- * through the client's kv_acked: its stale reads wait instead). */
+/* rs_kv_wait parks o until the copy reached rev (then rs_kvwrite_finish replies). */
 void rs_kv_wait(struct rs_core *c, struct rs_kvop *o, int64_t rev);
 struct rs_scope *rs_kv_scope(struct rs_core *c, const struct rs_kvop *o);
 /* etcd operation builders (arena) */
@@ -189,9 +185,6 @@ int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg 
                    struct rs_scope *s);
 /* rs_kvwrite_late removes the key w wrote for a pid that died meanwhile. */
 void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w);
-/* rs_kvwrite_drop_ready removes a dead pid's entries once the copy has them (a KV_DROP
- * that waited for its client's acknowledged writes) */
-void rs_kvwrite_drop_ready(struct rs_core *c, struct rs_kvop *o);
 /* rs_kvwrite_orphan removes kv, which etcd gives to pid, a local pid that is dead. */
 void rs_kvwrite_orphan(struct rs_core *c, const etcd_kv *kv, struct rs_pid pid);
 
@@ -209,7 +202,5 @@ void rs_kvsub_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result 
 
 /* kvread.c */
 void rs_kvread_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
-/* rs_kvread_stale answers a stale read that waited for the copy (o->stale), and frees o */
-void rs_kvread_stale(struct rs_core *c, struct rs_kvop *o);
 
 #endif

@@ -365,28 +365,11 @@ void rs_strong_pid_down(struct rs_core *c, struct rs_proc *p, uint32_t reason)
     if (!c->kv || !c->kv->lease)
         return; /* fenced: the copy has none of ours, etcd lets them expire */
     struct rs_pid pid = {c->inc, p->serial};
-    int64_t acked = p->client ? p->client->kv_acked : 0;
-    if (acked > c->kv->rev) {
-        /* its client was told of writes the copy does not have yet (kv.c answers before
-         * the watch echoes them): remove the pid's entries once they are in, all in one
-         * transaction with this reason (rs_kvwrite_orphan leaves them to this drop) */
-        struct rs_kvop *o = drop_op(c, pid, reason);
-        if (o)
-            rs_kv_wait(c, o, acked);
-        return;
-    }
     if (!rs_kvcopy_owned(c, p->serial))
         return;
     struct rs_kvop *o = drop_op(c, pid, reason);
     if (o)
         drop(c, o);
-}
-
-void rs_kvwrite_drop_ready(struct rs_core *c, struct rs_kvop *o)
-{
-    drop(c, o);
-    if (o->done)
-        rs_kv_op_free(c, o); /* nothing to remove: no result will come for it */
 }
 
 void rs_strong_pid_gone(struct rs_core *c, struct rs_proc *p)
@@ -418,9 +401,6 @@ void rs_kvwrite_late(struct rs_core *c, struct rs_kvop *w)
  * it away again (reason disconnected), else it would stay until this node's lease ends. */
 void rs_kvwrite_orphan(struct rs_core *c, const etcd_kv *kv, struct rs_pid pid)
 {
-    for (const struct rs_kvop *w = c->kv->waiters; w; w = w->wnext)
-        if (w->kind == KV_DROP && rs_pid_eq(w->pid, pid))
-            return; /* a drop waits for this very echo (rs_strong_pid_down) */
     struct rs_kvop *o = drop_op(c, pid, ROSTER_REASON_DISCONNECTED);
     if (!o)
         return;

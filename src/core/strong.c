@@ -378,45 +378,12 @@ int rs_strong_starting(struct rs_core *c, struct rs_client *cl, const struct rs_
 
 /* --- waiting for the local copy ------------------------------------------------------- */
 
-static void finish(struct rs_core *c, struct rs_kvop *o)
-{
-    if (o->stale)
-        rs_kvread_stale(c, o);
-    else if (o->kind == KV_DROP)
-        rs_kvwrite_drop_ready(c, o);
-    else
-        rs_kvwrite_finish(c, o);
-}
-
-/* watches: cl has a subscription in s (its events must not come after the reply to its
- * own write, so that write's reply waits for the copy) */
-static int watches(const struct rs_client *cl, const struct rs_scope *s)
-{
-    for (const struct rs_sub *sub = cl->subs; sub; sub = sub->cnext)
-        if (sub->scope == s)
-            return 1;
-    return 0;
-}
-
 void rs_kv_wait(struct rs_core *c, struct rs_kvop *o, int64_t rev)
 {
     struct rs_kv *k = c->kv;
     if (rev <= k->rev) {
-        finish(c, o);
+        rs_kvwrite_finish(c, o);
         return;
-    }
-    if (!o->stale && !o->done && o->kind != KV_DROP && o->kind != KV_CREATE) {
-        /* committed: the reply need not wait for the watch to echo the write unless the
-         * client would see the copy (a subscription in the scope); its later stale reads
-         * wait for this revision instead (kvread.c), so it still reads its writes */
-        struct rs_client *cl = rs_kv_client(c, o);
-        struct rs_scope *s = cl ? rs_kv_scope(c, o) : NULL;
-        if (cl && s && !watches(cl, s)) {
-            if (cl->kv_acked < rev)
-                cl->kv_acked = rev;
-            rs_kvwrite_finish(c, o);
-            return;
-        }
     }
     o->wait_rev = rev;
     o->deadline = c->now_ms + k->timeout_ms;
@@ -433,7 +400,7 @@ static void release(struct rs_core *c, int timed)
         next = o->wnext;
         if (o->wait_rev <= k->rev || (timed && c->now_ms >= o->deadline)) {
             unwait(k, o);
-            finish(c, o);
+            rs_kvwrite_finish(c, o);
         }
     }
 }

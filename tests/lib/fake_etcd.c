@@ -658,8 +658,6 @@ static void run_streams(struct fake_etcd *fe)
             w->answered = 1;
             continue;
         }
-        if (fe->hold_watches)
-            continue; /* a lagging watch: its events come once released */
         if (w->next_rev < fe->compacted) {
             end_stream(fe, w, ETCD_COMPACTED);
             continue;

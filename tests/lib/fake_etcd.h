@@ -43,7 +43,6 @@ struct fake_etcd {
     int down;              /* every operation: UNAVAILABLE; streams deliver nothing */
     int cut[FE_CLIENTS];   /* this client cannot reach etcd (as down, for one client) */
     int hold_keepalive;    /* keepalives get no answer (a partition of the renewals only) */
-    int hold_watches;      /* watches deliver nothing yet (a lagging watch), then all */
     int fail_n;            /* the next fail_n unary operations answer fail_status */
     etcd_status fail_status;
     int fail_apply;        /* ... after applying them (an UNKNOWN that did happen) */

@@ -1048,68 +1048,15 @@ static void test_limits(void)
     w_fini(&w);
 }
 
-/* A write is answered when etcd commits it, not when the node's watch echoes it, unless
- * its client watches the scope; read-your-writes still holds: the client's stale read
- * waits for the echo, and a pid closed before the echo still loses its names with reason
- * normal, in one transaction. A subscription from a revision ends its etcd watch at once
- * when unsubscribed. */
-static void test_reply_before_echo(void)
+/* A subscription from a revision has an etcd watch of its own: unsubscribing ends it at
+ * once, not at the watch's next event (which may never come). */
+static void test_unsubscribe_ends_watch(void)
 {
     struct world w;
     struct rs_pid p[2];
     setup(&w, 2, p);
-    w.fe.hold_watches = 1;
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "e1", "m"))->status, 0);
-    ASSERT(fe_get(&w.fe, "n/73/e1", 7) != NULL);
-    uint32_t st = lookup(&w, 0, 1, "e1", RS_OPT_STALE);
-    ASSERT(reply_of(&w, 0, st) == NULL); /* the copy has not seen e1 yet: it waits */
-    hello(&w, 0, 2); /* another client was told nothing: its stale read answers now */
-    ASSERT_EQ(must_reply(&w, 0, lookup(&w, 0, 2, "e1", RS_OPT_STALE))->status, ROSTER_ENOTFOUND);
-    w.fe.hold_watches = 0;
-    pump(&w);
-    ASSERT_EQ(must_reply(&w, 0, st)->status, 0);
-    ASSERT(must_reply(&w, 0, st)->pid.serial == p[0].serial);
-
-    /* a client with a subscription in the scope gets its reply after its events */
-    subscribe(&w, 0, 1, 0);
-    while (next_event(&w, 0, 1))
-        ;
-    w.fe.hold_watches = 1;
-    uint32_t r2 = reg(&w, 0, 1, p[0], "e2", "m");
-    ASSERT(reply_of(&w, 0, r2) == NULL);
-    w.fe.hold_watches = 0;
-    pump(&w);
-    ASSERT_EQ(must_reply(&w, 0, r2)->status, 0);
-
-    /* a pid closed before the echo of its write: removed once the copy has it, reason
-     * normal, one transaction */
     hello(&w, 1, 9);
-    subscribe(&w, 1, 9, 0);
-    while (next_event(&w, 1, 9))
-        ;
-    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
-    struct rs_pid q = must_reply(&w, 0, req(&w, 0, 2, &pn))->pid;
-    w.fe.hold_watches = 1;
-    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 2, q, "e3", ""))->status, 0);
-    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 2, q, "e4", ""))->status, 0);
-    struct rs_msg pc = {.type = RS_MSG_PID_CLOSE, .pid = q};
-    uint64_t txns = w.fe.txns_run;
-    ASSERT_EQ(status(&w, 0, 2, &pc), 0);
-    ASSERT(fe_get(&w.fe, "n/73/e3", 7) != NULL); /* not yet: the copy does not have them */
-    w.fe.hold_watches = 0;
-    pump(&w);
-    ASSERT(fe_get(&w.fe, "n/73/e3", 7) == NULL);
-    ASSERT(fe_get(&w.fe, "n/73/e4", 7) == NULL);
-    ASSERT_EQ(w.fe.txns_run, txns + 1);
-    size_t normal = 0;
-    const struct rs_msg *e;
-    while ((e = next_event(&w, 1, 9)))
-        if (ev_kind(e) == ROSTER_EV_UNREGISTERED) {
-            ASSERT_EQ(ev_reason(e), ROSTER_REASON_NORMAL);
-            normal++;
-        }
-    ASSERT_EQ(normal, 2);
-
     /* unsubscribing a subscription from a revision cancels its etcd watch at once */
     uint64_t sid = subscribe(&w, 1, 9, (uint64_t)w.fe.rev);
     pump(&w);
@@ -1119,6 +1066,12 @@ static void test_reply_before_echo(void)
     ASSERT_EQ(status(&w, 1, 9, &un), 0);
     pump(&w);
     ASSERT_EQ(fe_live_watches(&w.fe, 1), 1); /* no event came since: ended all the same */
+    /* and when its client goes */
+    subscribe(&w, 1, 9, (uint64_t)w.fe.rev);
+    pump(&w);
+    ASSERT_EQ(fe_live_watches(&w.fe, 1), 2);
+    gone(&w, 1, 9);
+    ASSERT_EQ(fe_live_watches(&w.fe, 1), 1);
     w_fini(&w);
 }
 
@@ -1405,6 +1358,6 @@ TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(tes
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
-          T(test_group_commit), T(test_reply_before_echo), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
+          T(test_group_commit), T(test_unsubscribe_ends_watch), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
           T(test_handoff_to_dead_pid),
           T(test_query))
