@@ -29,7 +29,8 @@ enum {
     K_SCOPES = 12, /* SCOPES: every scope, whole */
 };
 
-/* One line per checked request type; types not listed (PING, PID_CLOSE, UNREGISTER,
+/* One line per checked request type (a new client request type adds its line here: an
+ * operation of its own in base/acl.h, or RS_ACL_ADMIN for node-wide ones); types not listed (PING, PID_CLOSE, UNREGISTER,
  * LEAVE, UNSUBSCRIBE, DEMONITOR, REPLY) act only on what the client already holds.
  * grows: the request adds state, refused above the memory ceiling. */
 static const struct {
