@@ -91,7 +91,7 @@ static void test_parse(void)
     ASSERT_EQ(a->v[2].groups[0], 50);
     ASSERT_EQ(a->v[2].groups[1], 7);
     ASSERT_EQ(a->v[3].ops, (1u << RS_ACL_READ) | (1u << RS_ACL_SUBSCRIBE)); /* lookup = read */
-    ASSERT(!a->v[3].has_scope); /* scope=* is any */
+    ASSERT(!a->v[3].has_scope);                                             /* scope=* is any */
     ASSERT_EQ(a->v[4].ops, RS_ACL_ALL_OPS);
     rs_acl_free(a);
     a = parse_ok("deny *");
@@ -141,8 +141,7 @@ static void test_parse_errors(void)
 }
 
 static const struct rs_acl_rule *decide(const struct rs_acl *a, uint32_t uid, uint32_t gid,
-                                        unsigned op, int keys, const char *scope,
-                                        const char *key)
+                                        unsigned op, int keys, const char *scope, const char *key)
 {
     struct rs_acl_req q = {.uid = uid, .gid = gid, .op = op, .keys = keys};
     if (scope) {
@@ -189,8 +188,8 @@ static void test_decide(void)
     ASSERT_EQ(decide(a, 1001, 50, RS_ACL_STATUS, RS_ACL_KEYS_NONE, NULL, NULL)->line, 6);
     /* supplementary groups count */
     uint32_t sup[] = {9, 50};
-    struct rs_acl_req q = {.uid = 1001, .gid = 1, .groups = sup, .n_groups = 2,
-                           .op = RS_ACL_STATUS};
+    struct rs_acl_req q = {
+        .uid = 1001, .gid = 1, .groups = sup, .n_groups = 2, .op = RS_ACL_STATUS};
     ASSERT_EQ(rs_acl_decide(a, &q)->line, 6);
     q.n_groups = 1;
     ASSERT_EQ(rs_acl_decide(a, &q)->line, 7);
@@ -238,8 +237,8 @@ static void test_example_policy(void)
 
 static void open_as(struct harness *h, uint64_t conn, uint32_t uid, uint32_t gid)
 {
-    struct rs_input in = {.kind = RS_IN_CLIENT_OPEN, .conn = conn, .os_pid = 100 + (int)conn,
-                          .uid = uid, .gid = gid};
+    struct rs_input in = {
+        .kind = RS_IN_CLIENT_OPEN, .conn = conn, .os_pid = 100 + (int)conn, .uid = uid, .gid = gid};
     ASSERT_EQ(h_apply(h, &in), 0);
 }
 
@@ -283,11 +282,11 @@ static uint64_t status_item(struct harness *h, uint64_t conn, const char *name)
 }
 
 static const char *policy = "allow user=1000 op=register,join scope=default prefix=web/\n" /* 1 */
-                            "deny * op=register,join\n"                                   /* 2 */
-                            "deny user=1001 op=read,subscribe prefix=web/\n"              /* 3 */
-                            "deny user=1001 op=send,call,log-level\n"                     /* 4 */
-                            "deny user=1002 op=connect\n"                                 /* 5 */
-                            "allow *\n";                                                  /* 6 */
+                            "deny * op=register,join\n"                                    /* 2 */
+                            "deny user=1001 op=read,subscribe prefix=web/\n"               /* 3 */
+                            "deny user=1001 op=send,call,log-level\n"                      /* 4 */
+                            "deny user=1002 op=connect\n"                                  /* 5 */
+                            "allow *\n";                                                   /* 6 */
 
 static void test_core_rules(void)
 {
@@ -341,8 +340,11 @@ static void test_core_rules(void)
     ASSERT_EQ(h_register(&h, 1, web, "", "web/d", ""), 0);
     ASSERT_EQ(h_nevents(&h, 2), 0);
     /* send / call to another uid's pid; to its own pids is always allowed */
-    struct rs_msg send = {.type = RS_MSG_SEND, .opts = RS_SEND_CONFIRM, .arg = db.serial,
-                          .pid = web, .meta = h_str("hi")};
+    struct rs_msg send = {.type = RS_MSG_SEND,
+                          .opts = RS_SEND_CONFIRM,
+                          .arg = db.serial,
+                          .pid = web,
+                          .meta = h_str("hi")};
     ASSERT_EQ(h_status(&h, 2, &send), ROSTER_EACCES);
     ASSERT(reply_names_line(&h, 4));
     struct rs_pid db2 = h_pid_new(&h, 2);
@@ -477,7 +479,10 @@ static void test_core_memory_ceiling(void)
     ASSERT_EQ(h_join(&h, 1, p, "", "grp2", ""), ROSTER_ENOMEM);
     struct rs_msg sub = {.type = RS_MSG_SUBSCRIBE, .opts = ROSTER_SUB_ALL};
     ASSERT_EQ(h_status(&h, 1, &sub), ROSTER_ENOMEM);
-    struct rs_msg send = {.type = RS_MSG_SEND, .opts = RS_SEND_CONFIRM, .arg = p.serial, .pid = p,
+    struct rs_msg send = {.type = RS_MSG_SEND,
+                          .opts = RS_SEND_CONFIRM,
+                          .arg = p.serial,
+                          .pid = p,
                           .meta = h_str("x")};
     ASSERT_EQ(h_status(&h, 1, &send), ROSTER_ENOMEM);
     struct rs_msg pn = {.type = RS_MSG_PID_NEW};
@@ -498,5 +503,5 @@ static void test_core_memory_ceiling(void)
 }
 
 TEST_MAIN(T(test_parse), T(test_parse_errors), T(test_decide), T(test_example_policy),
-          T(test_core_rules),
-          T(test_core_reload_revokes_subscriptions), T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
+          T(test_core_rules), T(test_core_reload_revokes_subscriptions),
+          T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
