@@ -213,8 +213,8 @@ static void flooder(enum flood kind, int out_fd)
         size_t per = 0;
         for (uint32_t i = 0; i < 256; i++) {
             if (kind == F_REGISTER) {
-                int nl = snprintf(name, sizeof name, "flood/%llu/%u",
-                                  (unsigned long long)batch_no, i);
+                int nl =
+                    snprintf(name, sizeof name, "flood/%llu/%u", (unsigned long long)batch_no, i);
                 /* REGISTER: PID, SCOPE, KEY, META */
                 at = w_begin(&b, T_REGISTER, i + 2);
                 w_u64(&b, self_inc);
@@ -337,8 +337,8 @@ int main(int argc, char **argv)
         char name[32];
         int nl = snprintf(name, sizeof name, "fixed/%d", i);
         bu_check(owner, "roster_register",
-                 roster_register(owner, NULL, name, (size_t)nl, roster_self(owner), "meta", 4,
-                                 NULL, BU_TIMEOUT_MS));
+                 roster_register(owner, NULL, name, (size_t)nl, roster_self(owner), "meta", 4, NULL,
+                                 BU_TIMEOUT_MS));
     }
     roster_client *c = connect_socket_only();
     bu_lat lat;

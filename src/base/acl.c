@@ -10,8 +10,8 @@
 #include "base/alloc.h"
 
 static const char *const op_names[RS_ACL_N_OPS] = {
-    "connect", "register", "join", "read", "subscribe", "send",
-    "call", "monitor", "scope-create", "log-level", "status", "admin",
+    "connect", "register", "join",         "read",      "subscribe", "send",
+    "call",    "monitor",  "scope-create", "log-level", "status",    "admin",
 };
 
 const char *rs_acl_op_name(unsigned op) { return op < RS_ACL_N_OPS ? op_names[op] : "?"; }
@@ -82,12 +82,12 @@ static int ids(struct pstate *ps, const char *what, const char *v, size_t n, uin
             if (len > RS_ACL_NAME_MAX)
                 return fail(ps, "%s=: a name of more than %u bytes", what, RS_ACL_NAME_MAX);
             if (v[i] >= '0' && v[i] <= '9' && len <= 10)
-                return fail(ps, "%s=: '%.*s' is not an id below 4294967295", what, (int)len,
-                            v + i);
+                return fail(ps, "%s=: '%.*s' is not an id below 4294967295", what, (int)len, v + i);
             memcpy(name, v + i, len);
             name[len] = 0;
-            int (*fn)(void *, const char *, uint32_t *) =
-                !ps->res ? NULL : what[0] == 'u' ? ps->res->user : ps->res->group;
+            int (*fn)(void *, const char *, uint32_t *) = !ps->res         ? NULL
+                                                          : what[0] == 'u' ? ps->res->user
+                                                                           : ps->res->group;
             if (!fn || fn(ps->res->ctx, name, &id) != 0)
                 return fail(ps, "%s=: no %s named '%s'", what, what[0] == 'u' ? "user" : "group",
                             name);
@@ -121,9 +121,10 @@ static int ops(struct pstate *ps, const char *v, size_t n, uint32_t *out)
                     found = (int)k;
         }
         if (found < 0)
-            return fail(ps, "op=: unknown operation '%.*s' (connect, register, join, read, "
-                            "lookup, subscribe, send, call, monitor, scope-create, log-level, "
-                            "status, admin, *)",
+            return fail(ps,
+                        "op=: unknown operation '%.*s' (connect, register, join, read, "
+                        "lookup, subscribe, send, call, monitor, scope-create, log-level, "
+                        "status, admin, *)",
                         (int)(len > 64 ? 64 : len), v + i);
         if (*out != RS_ACL_ALL_OPS)
             *out |= 1u << found;
@@ -360,8 +361,8 @@ static int where_matches(const struct rs_acl_rule *r, const struct rs_acl_req *q
         /* a range: every key starting with q->key */
         if (starts(q->key, q->key_len, r->prefix, r->prefix_len))
             return 1;
-        return !r->allow && starts((const uint8_t *)r->prefix, r->prefix_len,
-                                   (const char *)q->key, q->key_len);
+        return !r->allow &&
+               starts((const uint8_t *)r->prefix, r->prefix_len, (const char *)q->key, q->key_len);
     }
     return 1;
 }

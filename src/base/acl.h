@@ -53,7 +53,7 @@ enum rs_acl_keys {
 struct rs_acl_rule {
     unsigned line; /* in the file, for refusals and logs */
     int allow;
-    uint32_t ops;  /* bit set of enum rs_acl_op */
+    uint32_t ops; /* bit set of enum rs_acl_op */
     uint32_t users[RS_ACL_IDS_MAX];
     uint32_t groups[RS_ACL_IDS_MAX];
     uint8_t n_users, n_groups; /* 0: any */

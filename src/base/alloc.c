@@ -7,26 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int counting;        /* set once, before any other thread exists */
-static size_t live;         /* atomic: the metrics thread allocates too */
+static int counting; /* set once, before any other thread exists */
+/* Signed and atomic (the metrics thread allocates too): a block from before counting
+ * started may be freed and take it below zero for a while; readers see 0 then. */
+static long long live;
 
 static int counted(void);
 static void count_add(void *p)
 {
     if (p && counted())
-        __atomic_add_fetch(&live, malloc_usable_size(p), __ATOMIC_RELAXED);
+        __atomic_add_fetch(&live, (long long)malloc_usable_size(p), __ATOMIC_RELAXED);
 }
 
 static void count_sub(void *p)
 {
-    if (!p || !counted())
-        return;
-    size_t n = malloc_usable_size(p);
-    /* A block from before counting started may be freed: never wrap below zero. */
-    size_t cur = __atomic_load_n(&live, __ATOMIC_RELAXED);
-    while (!__atomic_compare_exchange_n(&live, &cur, cur >= n ? cur - n : 0, 1,
-                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
+    if (p && counted())
+        __atomic_sub_fetch(&live, (long long)malloc_usable_size(p), __ATOMIC_RELAXED);
 }
 
 static void *(*malloc_fn)(size_t) = malloc;
@@ -56,14 +52,9 @@ void *rs_realloc(void *p, size_t n)
         return realloc_fn(p, n ? n : 1);
     size_t old = p ? malloc_usable_size(p) : 0;
     void *q = realloc_fn(p, n ? n : 1);
-    if (q) {
-        /* the old block is gone: count it out, the new one in */
-        size_t cur = __atomic_load_n(&live, __ATOMIC_RELAXED);
-        while (!__atomic_compare_exchange_n(&live, &cur, cur >= old ? cur - old : 0, 1,
-                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            ;
-        count_add(q);
-    }
+    if (q) /* the old block is gone: count it out, the new one in */
+        __atomic_add_fetch(&live, (long long)malloc_usable_size(q) - (long long)old,
+                           __ATOMIC_RELAXED);
     return q;
 }
 
@@ -80,7 +71,11 @@ static int counted(void) { return counting && malloc_fn == malloc; }
 
 void rs_alloc_count_start(void) { counting = 1; }
 
-size_t rs_alloc_live(void) { return counting ? __atomic_load_n(&live, __ATOMIC_RELAXED) : 0; }
+size_t rs_alloc_live(void)
+{
+    long long v = counting ? __atomic_load_n(&live, __ATOMIC_RELAXED) : 0;
+    return v > 0 ? (size_t)v : 0;
+}
 
 void rs_alloc_set(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *))
 {

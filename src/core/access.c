@@ -24,13 +24,15 @@ enum {
     K_NONE = RS_ACL_KEYS_NONE,
     K_POINT = RS_ACL_KEYS_POINT,
     K_RANGE = RS_ACL_KEYS_RANGE,
-    K_SUB = 10,   /* SUBSCRIBE: a range or a point, from its flags */
+    K_SUB = 10,    /* SUBSCRIBE: a range or a point, from its flags */
     K_TARGET = 11, /* SEND / CALL: a name (point) or a pid (checked only for another uid) */
     K_SCOPES = 12, /* SCOPES: every scope, whole */
 };
 
-/* One line per checked request type; types not listed (PING, PID_CLOSE, UNREGISTER,
- * LEAVE, UNSUBSCRIBE, DEMONITOR, REPLY) act only on what the client already holds.
+/* One line per checked request type (a new client request type adds its line here: an
+ * operation of its own in base/acl.h, or RS_ACL_ADMIN for node-wide ones); types not
+ * listed (PING, PID_CLOSE, UNREGISTER, LEAVE, UNSUBSCRIBE, DEMONITOR, REPLY) act only on
+ * what the client already holds.
  * grows: the request adds state, refused above the memory ceiling. */
 static const struct {
     uint8_t type;
@@ -101,8 +103,7 @@ static void set_scope(struct rs_acl_req *q, struct rs_bytes s)
 
 /* target_needs_check: a message to a live local pid of the sender's own uid is not
  * checked (a user may always talk to its own processes); any other target is. */
-static int target_needs_check(const struct rs_core *c, const struct rs_client *cl,
-                              struct rs_pid to)
+static int target_needs_check(const struct rs_core *c, const struct rs_client *cl, struct rs_pid to)
 {
     const struct rs_proc *p = rs_pids_find(c, to);
     return !(p && p->client && p->client->uid == cl->uid);
@@ -126,8 +127,8 @@ static void log_refusal(struct rs_core *c, const struct rs_client *cl, const cha
     }
     a->logged++;
     rs_out_log(c, RS_LOG_WARN, "conn %llu (os pid %d uid %u gid %u): %s refused: %s",
-               (unsigned long long)cl->conn, (int)cl->os_pid, (unsigned)cl->uid,
-               (unsigned)cl->gid, what, detail);
+               (unsigned long long)cl->conn, (int)cl->os_pid, (unsigned)cl->uid, (unsigned)cl->gid,
+               what, detail);
 }
 
 /* unanswered: a SEND without CONFIRM and a PUBLISH with NOWAIT get no reply (the sender does
@@ -213,8 +214,8 @@ static int check_rules(struct rs_core *c, struct rs_client *cl, const struct rs_
     c->access.acl_refused++;
     char detail[256], kb[80], sb[80];
     if (keys == K_NONE)
-        snprintf(detail, sizeof detail, "op %s denied by access rule line %u",
-                 rs_acl_op_name(op), r->line);
+        snprintf(detail, sizeof detail, "op %s denied by access rule line %u", rs_acl_op_name(op),
+                 r->line);
     else
         snprintf(detail, sizeof detail, "op %s on scope '%s' %s '%s' denied by access rule line %u",
                  rs_acl_op_name(op),
@@ -301,13 +302,15 @@ void rs_access_recheck(struct rs_core *c)
             if (!r || r->allow)
                 continue;
             char detail[160];
-            snprintf(detail, sizeof detail, "subscription %llu ended: denied by access rule "
-                     "line %u", (unsigned long long)s->id, r->line);
+            snprintf(detail, sizeof detail,
+                     "subscription %llu ended: denied by access rule "
+                     "line %u",
+                     (unsigned long long)s->id, r->line);
             log_refusal(c, cl, "SUBSCRIBE", detail);
             c->access.acl_refused++;
             struct rs_pid zero = {0, 0};
-            rs_out_event(c, cl, ROSTER_EV_OVERFLOW, ROSTER_REASON_NONE, 0, s->id, zero,
-                         s->scope, rs_bytes_of(s->pat, s->pat_len), rs_bytes_of(NULL, 0),
+            rs_out_event(c, cl, ROSTER_EV_OVERFLOW, ROSTER_REASON_NONE, 0, s->id, zero, s->scope,
+                         rs_bytes_of(s->pat, s->pat_len), rs_bytes_of(NULL, 0),
                          rs_bytes_of(NULL, 0));
             rs_subs_free(c, s);
         }

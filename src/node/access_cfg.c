@@ -104,8 +104,10 @@ int rsd_access_cfg_set(struct rsd_access_cfg *a, const char *name, const char *v
         errno = 0;
         unsigned long m = strtoul(val, &end, 8);
         if (!*val || *end || errno || m > 0777) {
-            fprintf(err, "rosterd: --socket-mode '%s': expected octal permission bits, 0..0777 "
-                         "(e.g. 0660)\n", val);
+            fprintf(err,
+                    "rosterd: --socket-mode '%s': expected octal permission bits, 0..0777 "
+                    "(e.g. 0660)\n",
+                    val);
             return -1;
         }
         a->mode = (unsigned)m;
@@ -114,8 +116,10 @@ int rsd_access_cfg_set(struct rsd_access_cfg *a, const char *name, const char *v
     if (!strcmp(name, "max-memory")) {
         uint64_t v;
         if (parse_u64(val, &v) != 0 || (v != 0 && v < (16u << 20))) {
-            fprintf(err, "rosterd: --max-memory '%s': expected 0 (none) or a number of bytes "
-                         ">= 16777216\n", val);
+            fprintf(err,
+                    "rosterd: --max-memory '%s': expected 0 (none) or a number of bytes "
+                    ">= 16777216\n",
+                    val);
             return -1;
         }
         a->max_memory = v;

@@ -14,8 +14,8 @@ struct rs_acl;
 
 /* The flags' state, a member of struct rsd_config. */
 struct rsd_access_cfg {
-    const char *acl_path;  /* --acl (argv or config file string); NULL: no rules */
-    struct rs_acl *acl;    /* its rules, parsed; freed by rs_config_free unless taken */
+    const char *acl_path; /* --acl (argv or config file string); NULL: no rules */
+    struct rs_acl *acl;   /* its rules, parsed; freed by rs_config_free unless taken */
     int owner_set, group_set;
     uint32_t owner, group; /* --socket-owner / --socket-group (names resolved) */
     unsigned mode;         /* --socket-mode, octal; default 0666 */

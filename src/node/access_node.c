@@ -21,8 +21,10 @@ static void log_rules(const struct rsd_access_cfg *a, const char *when)
     if (a->acl)
         rs_log(RS_LOG_INFO, "%saccess rules: %zu rule(s) from %s", when, a->acl->n, a->acl_path);
     else
-        rs_log(RS_LOG_INFO, "%sno access rules: every local user may do everything the "
-                            "socket's mode lets it reach", when);
+        rs_log(RS_LOG_INFO,
+               "%sno access rules: every local user may do everything the "
+               "socket's mode lets it reach",
+               when);
 }
 
 void rsd_access_start(struct rsd *n)
@@ -39,9 +41,8 @@ void rsd_access_start(struct rsd *n)
 void rsd_access_socket(const struct rsd_config *cfg, const char *path)
 {
     const struct rsd_access_cfg *a = &cfg->access;
-    if ((a->owner_set || a->group_set) &&
-        chown(path, a->owner_set ? (uid_t)a->owner : (uid_t)-1,
-              a->group_set ? (gid_t)a->group : (gid_t)-1) != 0)
+    if ((a->owner_set || a->group_set) && chown(path, a->owner_set ? (uid_t)a->owner : (uid_t)-1,
+                                                a->group_set ? (gid_t)a->group : (gid_t)-1) != 0)
         rs_log(RS_LOG_WARN, "chown %s to %d:%d: %s", path, a->owner_set ? (int)a->owner : -1,
                a->group_set ? (int)a->group : -1, strerror(errno));
     if (chmod(path, (mode_t)a->mode) != 0)

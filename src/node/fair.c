@@ -62,8 +62,8 @@ void rsd_fair_set(struct rsd *n, unsigned rate, unsigned burst)
     if (!f)
         return;
     if (f->rate != rate || f->burst != burst)
-        rs_log(RS_LOG_INFO, "client rate limit: %s%u requests/s, burst %u",
-               rate ? "" : "none (", rate, burst);
+        rs_log(RS_LOG_INFO, "client rate limit: %s%u requests/s, burst %u", rate ? "" : "none (",
+               rate, burst);
     f->rate = rate;
     f->burst = burst ? burst : 1;
 }

@@ -62,8 +62,8 @@ static void make_users(void)
     users_made = 1;
     test_on_fail(drop_users, NULL);
     const char *g[] = {"/usr/sbin/groupadd", group_g, NULL};
-    const char *a[] = {"/usr/sbin/useradd", "-M", "-U", "-s", "/usr/sbin/nologin", "-G", group_g, user_a,
-                       NULL};
+    const char *a[] = {
+        "/usr/sbin/useradd", "-M", "-U", "-s", "/usr/sbin/nologin", "-G", group_g, user_a, NULL};
     const char *b[] = {"/usr/sbin/useradd", "-M", "-U", "-s", "/usr/sbin/nologin", user_b, NULL};
     ASSERT_EQ(run(g), 0);
     ASSERT_EQ(run(a), 0);
@@ -79,12 +79,12 @@ static uid_t uid_of(const char *name)
 
 /* --- children: CHECK exits with its line, never runs the parent's failure cleanups --- */
 
-#define CHECK(c)                                                                             \
-    do {                                                                                     \
-        if (!(c)) {                                                                          \
-            fprintf(stderr, "child check failed at line %d: %s\n", __LINE__, #c);          \
-            _exit(__LINE__ % 250 + 1);                                                       \
-        }                                                                                    \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "child check failed at line %d: %s\n", __LINE__, #c);                  \
+            _exit(__LINE__ % 250 + 1);                                                             \
+        }                                                                                          \
     } while (0)
 
 typedef void (*child_fn)(const char *sock, void *arg);
@@ -164,15 +164,15 @@ static int log_has(const struct test_node *n, const char *text, int ms)
 /* The policy: a may hold names and groups under a/ in default; nobody else may register or
  * join; b may not read or subscribe to a/ names, nor send to other users' pids; members of
  * group g (a) may change the log level, others may not. Rules are on lines 2 to 8. */
-#define POLICY_FMT                                                                           \
-                                "# test policy\n" \
-                                "allow user=%s op=register,join scope=default prefix=a/\n" \
-                                "deny * op=register,join\n" \
-                                "deny user=%s op=read,subscribe prefix=a/\n" \
-                                "deny user=%s op=send,call\n" \
-                                "allow group=%s op=log-level\n" \
-                                "deny * op=log-level\n" \
-                                "allow *\n"
+#define POLICY_FMT                                                                                 \
+    "# test policy\n"                                                                              \
+    "allow user=%s op=register,join scope=default prefix=a/\n"                                     \
+    "deny * op=register,join\n"                                                                    \
+    "deny user=%s op=read,subscribe prefix=a/\n"                                                   \
+    "deny user=%s op=send,call\n"                                                                  \
+    "allow group=%s op=log-level\n"                                                                \
+    "deny * op=log-level\n"                                                                        \
+    "allow *\n"
 
 static roster_pid a_pid; /* a's first pid, learned from the holder child through a pipe */
 
@@ -212,8 +212,7 @@ static void child_b(const char *sock, void *arg)
     roster_client *c = conn(sock);
     roster_pid me = roster_self(c);
     /* no registering, no joining */
-    CHECK(roster_register(c, "default", "a/primary", 9, me, NULL, 0, NULL, 5000) ==
-          ROSTER_EACCES);
+    CHECK(roster_register(c, "default", "a/primary", 9, me, NULL, 0, NULL, 5000) == ROSTER_EACCES);
     CHECK(detail_has(c, "rule line 3"));
     CHECK(roster_join(c, "default", "a/workers", 9, me, NULL, 0, 5000) == ROSTER_EACCES);
     /* no reading a/: lookup (shared memory or socket), members, is-member, listings, counts */
@@ -225,10 +224,8 @@ static void child_b(const char *sock, void *arg)
     roster_entries l;
     CHECK(roster_members(c, "default", "a/workers", 9, 0, &l, 5000) == ROSTER_EACCES);
     CHECK(roster_is_member(c, "default", "a/workers", 9, a_pid, 5000) == ROSTER_EACCES);
-    CHECK(roster_names(c, "default", NULL, 0, (roster_pid){0, 0}, 0, &l, 5000) ==
-          ROSTER_EACCES);
-    CHECK(roster_groups(c, "default", "a", 1, (roster_pid){0, 0}, 0, &l, 5000) ==
-          ROSTER_EACCES);
+    CHECK(roster_names(c, "default", NULL, 0, (roster_pid){0, 0}, 0, &l, 5000) == ROSTER_EACCES);
+    CHECK(roster_groups(c, "default", "a", 1, (roster_pid){0, 0}, 0, &l, 5000) == ROSTER_EACCES);
     CHECK(roster_names(c, "default", "c/", 2, (roster_pid){0, 0}, 0, &l, 5000) == 0);
     CHECK(l.n == 0);
     roster_entries_free(&l);
@@ -246,8 +243,8 @@ static void child_b(const char *sock, void *arg)
     /* no sending to a's pid; to its own pids it may */
     CHECK(roster_send(c, me, a_pid, "hi", 2, ROSTER_SEND_CONFIRM, 5000) == ROSTER_EACCES);
     CHECK(detail_has(c, "rule line 5"));
-    CHECK(roster_send_name(c, me, "default", "a/primary", 9, "hi", 2, ROSTER_SEND_CONFIRM,
-                           5000) == ROSTER_EACCES);
+    CHECK(roster_send_name(c, me, "default", "a/primary", 9, "hi", 2, ROSTER_SEND_CONFIRM, 5000) ==
+          ROSTER_EACCES);
     roster_pid mine;
     CHECK(roster_pid_new(c, &mine, 5000) == 0);
     CHECK(roster_send(c, me, mine, "hi", 2, ROSTER_SEND_CONFIRM, 5000) == 0);
@@ -356,8 +353,10 @@ static void test_rules_by_user(void)
     ASSERT_EQ(as_user(user_b, n.sock, child_b, NULL), 0);
     /* refusals are counted and logged */
     ASSERT(stat_of(n.sock, "acl_refusals") >= 15);
-    ASSERT(log_has(&n, "refused: op register on scope 'default' key 'a/primary' denied by "
-                       "access rule line 3", 5000));
+    ASSERT(log_has(&n,
+                   "refused: op register on scope 'default' key 'a/primary' denied by "
+                   "access rule line 3",
+                   5000));
 
     /* SIGHUP: a broken file is refused with its line, the old rules stay ... */
     snprintf(text, sizeof text, "allow *\nallow user=%s\n", user_b);
@@ -464,7 +463,7 @@ static void test_socket_flags(void)
     make_users();
     struct test_node n;
     const char *args[] = {"--socket-owner", user_a, "--socket-group", user_b, "--socket-mode",
-                          "0660", NULL};
+                          "0660",           NULL};
     test_node_start(&n, args);
     chmod(n.dir, 0755);
     struct stat st;

@@ -52,10 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         /* decisions: a few requests drawn from the input */
         for (unsigned op = 0; op < RS_ACL_N_OPS; op++) {
-            struct rs_acl_req q = {.uid = size > 0 ? data[0] : 0, .gid = size > 1 ? data[1] : 0,
-                                   .op = op, .keys = (int)(op % 3),
-                                   .scope = (const uint8_t *)text, .scope_len = size % 8,
-                                   .key = (const uint8_t *)text, .key_len = size % 13,
+            struct rs_acl_req q = {.uid = size > 0 ? data[0] : 0,
+                                   .gid = size > 1 ? data[1] : 0,
+                                   .op = op,
+                                   .keys = (int)(op % 3),
+                                   .scope = (const uint8_t *)text,
+                                   .scope_len = size % 8,
+                                   .key = (const uint8_t *)text,
+                                   .key_len = size % 13,
                                    .any_scope = (int)(op & 1)};
             if (q.scope_len > size)
                 q.scope_len = size;

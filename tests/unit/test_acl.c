@@ -91,7 +91,7 @@ static void test_parse(void)
     ASSERT_EQ(a->v[2].groups[0], 50);
     ASSERT_EQ(a->v[2].groups[1], 7);
     ASSERT_EQ(a->v[3].ops, (1u << RS_ACL_READ) | (1u << RS_ACL_SUBSCRIBE)); /* lookup = read */
-    ASSERT(!a->v[3].has_scope); /* scope=* is any */
+    ASSERT(!a->v[3].has_scope);                                             /* scope=* is any */
     ASSERT_EQ(a->v[4].ops, RS_ACL_ALL_OPS);
     rs_acl_free(a);
     a = parse_ok("deny *");
@@ -141,8 +141,7 @@ static void test_parse_errors(void)
 }
 
 static const struct rs_acl_rule *decide(const struct rs_acl *a, uint32_t uid, uint32_t gid,
-                                        unsigned op, int keys, const char *scope,
-                                        const char *key)
+                                        unsigned op, int keys, const char *scope, const char *key)
 {
     struct rs_acl_req q = {.uid = uid, .gid = gid, .op = op, .keys = keys};
     if (scope) {
@@ -189,8 +188,8 @@ static void test_decide(void)
     ASSERT_EQ(decide(a, 1001, 50, RS_ACL_STATUS, RS_ACL_KEYS_NONE, NULL, NULL)->line, 6);
     /* supplementary groups count */
     uint32_t sup[] = {9, 50};
-    struct rs_acl_req q = {.uid = 1001, .gid = 1, .groups = sup, .n_groups = 2,
-                           .op = RS_ACL_STATUS};
+    struct rs_acl_req q = {
+        .uid = 1001, .gid = 1, .groups = sup, .n_groups = 2, .op = RS_ACL_STATUS};
     ASSERT_EQ(rs_acl_decide(a, &q)->line, 6);
     q.n_groups = 1;
     ASSERT_EQ(rs_acl_decide(a, &q)->line, 7);
@@ -238,8 +237,8 @@ static void test_example_policy(void)
 
 static void open_as(struct harness *h, uint64_t conn, uint32_t uid, uint32_t gid)
 {
-    struct rs_input in = {.kind = RS_IN_CLIENT_OPEN, .conn = conn, .os_pid = 100 + (int)conn,
-                          .uid = uid, .gid = gid};
+    struct rs_input in = {
+        .kind = RS_IN_CLIENT_OPEN, .conn = conn, .os_pid = 100 + (int)conn, .uid = uid, .gid = gid};
     ASSERT_EQ(h_apply(h, &in), 0);
 }
 
@@ -283,11 +282,11 @@ static uint64_t status_item(struct harness *h, uint64_t conn, const char *name)
 }
 
 static const char *policy = "allow user=1000 op=register,join scope=default prefix=web/\n" /* 1 */
-                            "deny * op=register,join\n"                                   /* 2 */
-                            "deny user=1001 op=read,subscribe prefix=web/\n"              /* 3 */
-                            "deny user=1001 op=send,call,log-level\n"                     /* 4 */
-                            "deny user=1002 op=connect\n"                                 /* 5 */
-                            "allow *\n";                                                  /* 6 */
+                            "deny * op=register,join\n"                                    /* 2 */
+                            "deny user=1001 op=read,subscribe prefix=web/\n"               /* 3 */
+                            "deny user=1001 op=send,call,log-level\n"                      /* 4 */
+                            "deny user=1002 op=connect\n"                                  /* 5 */
+                            "allow *\n";                                                   /* 6 */
 
 static void test_core_rules(void)
 {
@@ -341,8 +340,11 @@ static void test_core_rules(void)
     ASSERT_EQ(h_register(&h, 1, web, "", "web/d", ""), 0);
     ASSERT_EQ(h_nevents(&h, 2), 0);
     /* send / call to another uid's pid; to its own pids is always allowed */
-    struct rs_msg send = {.type = RS_MSG_SEND, .opts = RS_SEND_CONFIRM, .arg = db.serial,
-                          .pid = web, .meta = h_str("hi")};
+    struct rs_msg send = {.type = RS_MSG_SEND,
+                          .opts = RS_SEND_CONFIRM,
+                          .arg = db.serial,
+                          .pid = web,
+                          .meta = h_str("hi")};
     ASSERT_EQ(h_status(&h, 2, &send), ROSTER_EACCES);
     ASSERT(reply_names_line(&h, 4));
     struct rs_pid db2 = h_pid_new(&h, 2);
@@ -388,6 +390,97 @@ static void test_core_rules(void)
     rs_acl_free(b);
     ASSERT_EQ(h_lookup(&h, 1, "", "web/a"), 0);
     h_fini(&h);
+}
+
+/* The remaining ops, each refused by its own rule: call, publish and multi-call by scope
+ * and group, monitor, scope-create (and scope join/leave), status (and nodes), pid-new
+ * (connect), check-token (read), handoff and campaign (register), update of a membership
+ * (join); "admin" and "all" reach them too. */
+static void test_core_each_op(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_acl *a = parse_ok("deny user=1001 op=call\n"                        /* 1 */
+                                "deny user=1001 op=send scope=default prefix=g\n" /* 2 */
+                                "deny user=1001 op=monitor\n"                     /* 3 */
+                                "deny user=1001 op=scope-create scope=locked\n"   /* 4 */
+                                "deny user=1001 op=status\n"                      /* 5 */
+                                "deny user=1001 op=read prefix=t\n"               /* 6 */
+                                "deny user=1001 op=register prefix=n\n"           /* 7 */
+                                "deny user=1001 op=join prefix=grp\n"             /* 8 */
+                                "deny user=1002 op=connect\n"                     /* 9 */
+                                "allow *\n");
+    rs_core_set_acl(h.core, a);
+    struct rs_pid web = hello_as(&h, 1, 1000);
+    struct rs_pid db = hello_as(&h, 2, 1001);
+    ASSERT_EQ(h_join(&h, 1, web, "", "grp", ""), 0);
+    struct rs_msg call = {.type = RS_MSG_CALL, .arg = db.serial, .pid = web, .meta = h_str("q")};
+    ASSERT_EQ(h_status(&h, 2, &call), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 1));
+    struct rs_msg mcall = {
+        .type = RS_MSG_MULTI_CALL, .arg = db.serial, .key = h_str("grp"), .meta = h_str("q")};
+    ASSERT_EQ(h_status(&h, 2, &mcall), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 1));
+    struct rs_msg pub = {
+        .type = RS_MSG_PUBLISH, .arg = db.serial, .key = h_str("grp"), .meta = h_str("m")};
+    ASSERT_EQ(h_status(&h, 2, &pub), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 2));
+    pub.key = h_str("other");
+    ASSERT_EQ(h_status(&h, 2, &pub), 0); /* no such group: no member, sent to none */
+    struct rs_msg mon = {.type = RS_MSG_MONITOR, .pid = web};
+    ASSERT_EQ(h_status(&h, 2, &mon), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 3));
+    ASSERT(h_monitor(&h, 1, db) != 0);
+    struct rs_msg sc = {.type = RS_MSG_SCOPE_CREATE, .scope = h_str("locked")};
+    ASSERT_EQ(h_status(&h, 2, &sc), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 4));
+    sc.scope = h_str("free");
+    ASSERT_EQ(h_status(&h, 2, &sc), 0);
+    ASSERT_EQ(
+        h_status(&h, 1, &(struct rs_msg){.type = RS_MSG_SCOPE_CREATE, .scope = h_str("locked")}),
+        0);
+    struct rs_msg sl = {.type = RS_MSG_SCOPE_LEAVE, .scope = h_str("locked")};
+    ASSERT_EQ(h_status(&h, 2, &sl), ROSTER_EACCES);
+    struct rs_msg st = {.type = RS_MSG_STATUS};
+    ASSERT_EQ(h_status(&h, 2, &st), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 5));
+    struct rs_msg nodes = {.type = RS_MSG_NODES};
+    ASSERT_EQ(h_status(&h, 2, &nodes), ROSTER_EACCES);
+    struct rs_msg tok = {.type = RS_MSG_CHECK_TOKEN, .key = h_str("tname"), .arg2 = 1};
+    ASSERT_EQ(h_status(&h, 2, &tok), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 6));
+    struct rs_msg camp = {.type = RS_MSG_CAMPAIGN, .pid = db, .key = h_str("name")};
+    ASSERT_EQ(h_status(&h, 2, &camp), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 7));
+    struct rs_msg hand = {.type = RS_MSG_HANDOFF, .pid = db, .key = h_str("name")};
+    ASSERT_EQ(h_status(&h, 2, &hand), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 7));
+    struct rs_msg upd = {.type = RS_MSG_UPDATE,
+                         .opts = RS_UPDATE_MEMBER,
+                         .pid = db,
+                         .key = h_str("grp"),
+                         .meta = h_str("m")};
+    ASSERT_EQ(h_status(&h, 2, &upd), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 8));
+    /* pid-new is a connect: after a reload that denies it, no new pid */
+    struct rs_acl *b = parse_ok("deny user=1001 op=connect\nallow *\n");
+    rs_core_set_acl(h.core, b);
+    rs_acl_free(a);
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    ASSERT_EQ(h_status(&h, 2, &pn), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 1));
+    h_pid_new(&h, 1);
+    /* admin and "all" */
+    struct rs_acl *c2 = parse_ok("deny user=1001 op=*\nallow *\n");
+    rs_core_set_acl(h.core, c2);
+    rs_acl_free(b);
+    struct rs_msg lvl = {.type = RS_MSG_LOG_LEVEL, .opts = 2};
+    ASSERT_EQ(h_status(&h, 2, &lvl), ROSTER_EACCES);
+    ASSERT_EQ(h_lookup(&h, 2, "", "x"), ROSTER_EACCES);
+    struct rs_msg ping = {.type = RS_MSG_PING}; /* never checked */
+    ASSERT_EQ(h_status(&h, 2, &ping), 0);
+    h_fini(&h);
+    rs_acl_free(c2);
 }
 
 /* New rules end the subscriptions they no longer allow, with an OVERFLOW event; the others
@@ -477,7 +570,10 @@ static void test_core_memory_ceiling(void)
     ASSERT_EQ(h_join(&h, 1, p, "", "grp2", ""), ROSTER_ENOMEM);
     struct rs_msg sub = {.type = RS_MSG_SUBSCRIBE, .opts = ROSTER_SUB_ALL};
     ASSERT_EQ(h_status(&h, 1, &sub), ROSTER_ENOMEM);
-    struct rs_msg send = {.type = RS_MSG_SEND, .opts = RS_SEND_CONFIRM, .arg = p.serial, .pid = p,
+    struct rs_msg send = {.type = RS_MSG_SEND,
+                          .opts = RS_SEND_CONFIRM,
+                          .arg = p.serial,
+                          .pid = p,
                           .meta = h_str("x")};
     ASSERT_EQ(h_status(&h, 1, &send), ROSTER_ENOMEM);
     struct rs_msg pn = {.type = RS_MSG_PID_NEW};
@@ -498,5 +594,5 @@ static void test_core_memory_ceiling(void)
 }
 
 TEST_MAIN(T(test_parse), T(test_parse_errors), T(test_decide), T(test_example_policy),
-          T(test_core_rules),
-          T(test_core_reload_revokes_subscriptions), T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
+          T(test_core_rules), T(test_core_each_op), T(test_core_reload_revokes_subscriptions),
+          T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
