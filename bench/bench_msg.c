@@ -360,10 +360,15 @@ static void run_flow(const char *title, const char *key, int nsend, size_t per_s
     uint64_t t0 = bu_now_ns();
     close(go[1]);
     uint64_t got = 0, other = 0, t_end = t0;
+    uint64_t per_rx = (uint64_t)nsend * per_sender * (uint64_t)pids_per_rx;
     for (int i = 0; i < nrx; i++) {
         rx_result r;
         if (bu_read_full(rx[i].rd, &r, sizeof r) != 0)
             bu_die("a receiver died without a result");
+        if (r.count != per_rx) /* which receiver lost what, and whether its ENDs came */
+            bu_line("   receiver %d of %d: %llu of %llu, ends %llu, other events %llu", i, nrx,
+                    (unsigned long long)r.count, (unsigned long long)per_rx,
+                    (unsigned long long)r.ends, (unsigned long long)r.other);
         got += r.count;
         other += r.other;
         if (r.t_end > t_end)

@@ -223,10 +223,11 @@ ROSTER_API const char *roster_default_socket(char *buf, size_t cap);
 ROSTER_API int roster_connect(roster_client **out, const roster_options *opts);
 
 /* roster_close closes the connection; every pid the client owned dies with reason
- * "disconnected" (use roster_pid_close first for reason "normal"). Messages and requests
- * still queued in the library (pipelined sends and publishes) are written first, waiting
- * up to options.timeout_ms for the node to take them (it may be slowing this client:
- * flow control); what it has not taken by then is lost. NULL-safe. */
+ * "disconnected" (use roster_pid_close first for reason "normal"). After messages sent
+ * without an answer (pipelined sends and publishes) it waits, up to options.timeout_ms,
+ * until the node has read and routed all of them (one ping round trip; longer while the
+ * node is slowing this client: flow control); what it has not taken by then is lost.
+ * NULL-safe. */
 ROSTER_API void roster_close(roster_client *c);
 
 /* roster_errdetail returns a description of the last failed call on c ("" if none). The

@@ -147,6 +147,7 @@ struct roster_client {
     int group_messages;   /* options.group_messages */
     int drop_messages;    /* options.drop_messages: no flow control (msg.c, events.c) */
     int close_ms;         /* options.timeout_ms: roster_close's wait for queued output */
+    int posted;           /* a message was sent without an answer: roster_close syncs */
     struct rs_client_ovf *ovf; /* subscriptions overflowed in the library */
     size_t n_ovf, cap_ovf;
     uint32_t next_internal;

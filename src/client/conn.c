@@ -370,11 +370,15 @@ void roster_close(roster_client *c)
 {
     if (!c)
         return;
-    if (!c->dead && c->out.len > c->out_off) {
-        /* Pipelined messages are the caller's sends: they go out before the pids die
-         * (the node may be slowing us, so this can wait, up to the client's timeout). */
-        size_t zero = 0;
-        rs_client_wait(c, rs_client_out_below, &zero, rs_client_deadline(c->close_ms));
+    if (!c->dead && c->posted) {
+        /* Pipelined messages are the caller's sends: they must reach the node before the
+         * pids die. Written is not enough: a node that is slowing us (flow control) has
+         * them unread in the socket, and a write of its own that fails on the closed
+         * socket would make it drop them. A ping answered means it has read and routed
+         * everything before it (up to the client's timeout). */
+        roster_ping(c, c->close_ms);
+    } else if (!c->dead && c->out.len > c->out_off) {
+        rs_client_write(c); /* best effort: queued pipelined requests */
     }
     client_free(c);
 }

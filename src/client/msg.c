@@ -91,6 +91,7 @@ static int post(roster_client *c, struct rs_msg *m, int noflush, int timeout_ms)
         return r;
     if (rs_wire_encode(&c->out, m) != 0)
         return rs_client_fail(c, ROSTER_ENOMEM, "out of memory queuing the message");
+    c->posted = 1;
     if (noflush && c->out.len - c->out_off < RS_CLIENT_CHUNK)
         return 0;
     r = rs_client_out_drain(c, rs_client_deadline(timeout_ms), noflush);

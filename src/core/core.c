@@ -96,6 +96,7 @@ void rs_core_free(struct rs_core *c)
 {
     if (!c)
         return;
+    rs_flow_free_all(c);
     rs_calls_free_all(c);
     rs_route_free(c);
     rs_subs_free_all(c);

@@ -323,7 +323,23 @@ void rs_flow_on_p_flow(struct rs_core *c, struct rs_node *n, const struct rs_msg
         rs_flow_peer_flushed(c, n);
 }
 
-uint64_t rs_flow_held_bytes(const struct rs_core *c)
+static void park_free(struct rs_park *q)
 {
-    return c->route.held_bytes;
+    struct rs_parked *p;
+    while ((p = park_pop(q)))
+        rs_free(p);
+}
+
+void rs_flow_free_all(struct rs_core *c)
+{
+    for (size_t i = 0; i < c->clients.cap; i++) {
+        struct rs_client *cl = c->clients.slots[i].item;
+        if (cl)
+            park_free(&cl->park);
+    }
+    for (size_t i = 0; i < c->nodes.cap; i++) {
+        struct rs_node *n = c->nodes.slots[i].item;
+        if (n)
+            park_free(&n->park);
+    }
 }

@@ -51,7 +51,7 @@ void rs_flow_node_down(struct rs_core *c, struct rs_node *n);
 /* rs_flow_on_p_flow takes node n's P_FLOW (pause or resume). */
 void rs_flow_on_p_flow(struct rs_core *c, struct rs_node *n, const struct rs_msg *m);
 
-/* Totals for STATUS / metrics. */
-uint64_t rs_flow_held_bytes(const struct rs_core *c);
+/* rs_flow_free_all frees every held message (the core is being freed). */
+void rs_flow_free_all(struct rs_core *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <roster.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -78,6 +79,9 @@ static inline void slowrx_child(const char *sock, int fd, long work_ns, int idle
         if (r)
             _exit(4);
         if (ev.type != ROSTER_EV_MESSAGE) {
+            fprintf(stderr, "slowrx: event %s (dropped %llu) after %llu messages\n",
+                    roster_event_type_name(ev.type), (unsigned long long)ev.dropped,
+                    (unsigned long long)next);
             roster_event_free(&ev);
             bad++; /* an OVERFLOW would mean a drop */
             continue;
@@ -88,8 +92,11 @@ static inline void slowrx_child(const char *sock, int fd, long work_ns, int idle
         roster_event_free(&ev);
         if (seq == SLOWRX_END)
             break;
-        if (seq != next)
+        if (seq != next) {
+            fprintf(stderr, "slowrx: message %llu where %llu was due\n",
+                    (unsigned long long)seq, (unsigned long long)next);
             bad++;
+        }
         next = seq + 1;
         uint64_t until = slowrx_ns() + (uint64_t)work_ns;
         while (slowrx_ns() < until) {

@@ -30,8 +30,10 @@ class Entries(Structure):
 
 class Options(Structure):
     _fields_ = [("socket_path", c_char_p), ("client_name", c_char_p), ("timeout_ms", c_int),
-                ("event_queue_bytes", c_size_t), ("group_messages", c_int), ("no_shm", c_int),
-                ("reconnect", c_int), ("reconnect_max_ms", c_int), ("drop_messages", c_int)]
+                ("event_queue_bytes", c_size_t), ("group_messages", c_int),
+                # every field of roster_options: roster_options_init writes them all
+                ("no_shm", c_int), ("reconnect", c_int), ("reconnect_max_ms", c_int),
+                ("drop_messages", c_int)]
 
 
 class Event(Structure):
