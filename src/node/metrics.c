@@ -199,7 +199,7 @@ int rs_metrics_format(const struct rs_metrics_snap *s, FILE *f)
     one(f, "roster_node_down_declarations_total", "counter",
         "Times this node declared another node down.", c->nodes_down);
     head(f, "roster_log_level", "gauge",
-         "The log level: 0 error, 1 warn, 2 info, 3 debug.");
+         "The log level: 0 error, 1 warn, 2 info, 3 debug, 4 trace, 5 off.");
     fprintf(f, "roster_log_level %d\n", s->log_level);
     one(f, "roster_metrics_snapshots_total", "counter",
         "Snapshots of the node taken on its loop thread for scrapes.", s->snaps);
