@@ -340,6 +340,8 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"conflicts_resolved", c->n_conflicts},
         {"nodes_declared_down", c->n_nodes_down},
         {"calls_pending", rs_calls_pending(c)},
+        {"leases", rs_ttl_count(c)},
+        {"leases_expired", c->n_leases_expired},
         {"limit_name_max", l->name_max},
         {"limit_meta_max", l->meta_max},
         {"limit_frame_max", l->frame_max},

@@ -365,6 +365,7 @@ struct rs_core {
     } ttl;
     struct rs_bytes exit_text;
     int trace; /* the shell logs at level trace: one line per client request */
+    uint64_t n_leases_expired; /* entries removed because their lease ran out (lease.c) */
 };
 
 #endif

@@ -168,6 +168,7 @@ void rs_lease_tick(struct rs_core *c)
         struct rs_pid pid = rs_pids_of(c, p);
         char pb[ROSTER_PID_STRLEN], kb[80];
         rs_ttl_expiring(l);
+        c->n_leases_expired++;
         if (l->name) {
             struct rs_name *n = l->name;
             rs_out_log(c, RS_LOG_TRACE, "lease of name '%s' (scope '%s', pid %s) expired",

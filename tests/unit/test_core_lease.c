@@ -29,6 +29,16 @@ static int h_exit(struct harness *h, uint64_t conn, struct rs_pid pid, const cha
     return h_status(h, conn, &m);
 }
 
+static uint64_t stat(struct harness *h, const char *name)
+{
+    struct rs_msg m = {.type = RS_MSG_STATUS};
+    ASSERT_EQ(h_status(h, 1, &m), 0);
+    for (size_t i = 0; i < h->nf; i++)
+        if (h->f[i].m.flags == RS_F_ITEM && h_bytes_is(h->f[i].m.key, name))
+            return h->f[i].m.arg;
+    test_fail(__FILE__, __LINE__, "no STATUS item %s", name);
+}
+
 static void h_tick_at(struct harness *h, uint64_t now)
 {
     h->now = now;
@@ -95,6 +105,8 @@ static void test_renew_keeps_every_entry(void)
     }
     ASSERT_U64_EQ(h_stats(&h).names, 3);
     ASSERT_U64_EQ(h_stats(&h).members, 1);
+    ASSERT_U64_EQ(stat(&h, "leases"), 3);
+    ASSERT_U64_EQ(stat(&h, "leases_expired"), 0);
     /* then they go in deadline order, each at its own TTL: a at +300, g at +600, b +1000 */
     h_tick_at(&h, 11299);
     ASSERT_EQ(h.nf, 0);
@@ -111,6 +123,8 @@ static void test_renew_keeps_every_entry(void)
     ASSERT(h_bytes_is(h_event(&h, 1, 0)->key, "b"));
     ASSERT_U64_EQ(h_stats(&h).names, 1);
     ASSERT_EQ(h_lookup(&h, 1, "", "plain"), 0);
+    ASSERT_U64_EQ(stat(&h, "leases"), 0);
+    ASSERT_U64_EQ(stat(&h, "leases_expired"), 3);
     uint64_t n = 0;
     ASSERT_EQ(h_renew(&h, 1, p, &n), ROSTER_EEXPIRED);
     ASSERT(strstr((const char *)h_reply(&h)->prev.ptr, "3 leased entries") != NULL);
