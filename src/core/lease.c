@@ -111,6 +111,8 @@ void rs_lease_on_lease(struct rs_core *c, struct rs_client *cl, const struct rs_
 void rs_lease_after_plain(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                           int member)
 {
+    if (rs_ttl_count(c) == 0)
+        return; /* no lease on this node: not even a lookup */
     struct rs_proc *p = rs_pids_find(c, req->pid);
     if (!p || p->client != cl || !rs_ttl_has_leases(c, p))
         return;
