@@ -128,6 +128,8 @@ void rs_core_stats(const struct rs_core *c, struct rs_core_stats *st)
     st->nodes_down = c->n_nodes_down;
     st->msgs_delivered = c->route.delivered;
     st->msgs_dropped = c->route.dropped;
+    st->leases = rs_ttl_count(c);
+    st->leases_expired = c->n_leases_expired;
     st->unread_bytes = st->unread_max = 0;
     for (size_t i = 0; i < c->clients.cap; i++) {
         const struct rs_client *cl = c->clients.slots[i].item;

@@ -198,6 +198,9 @@ int rs_metrics_format(const struct rs_metrics_snap *s, FILE *f)
         "Second claims on a unique name settled by the conflict policy.", c->conflicts);
     one(f, "roster_node_down_declarations_total", "counter",
         "Times this node declared another node down.", c->nodes_down);
+    one(f, "roster_leases", "gauge", "Entries of local pids with a lease (TTL).", c->leases);
+    one(f, "roster_leases_expired_total", "counter",
+        "Entries removed because their lease ran out unrenewed.", c->leases_expired);
     head(f, "roster_log_level", "gauge",
          "The log level: 0 error, 1 warn, 2 info, 3 debug, 4 trace, 5 off.");
     fprintf(f, "roster_log_level %d\n", s->log_level);
