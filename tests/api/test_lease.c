@@ -224,6 +224,12 @@ static void test_rosterctl_ttl_renews_until_stopped(void)
     const char *bad3[] = {ROSTERCTL_PATH, "--socket", n.sock, "elect", "x", "--ttl", "500",
                           NULL};
     ASSERT_EQ(test_run_cmd(bad3, out, sizeof out), 2);
+    const char *bad4[] = {ROSTERCTL_PATH, "--socket", n.sock, "join", "x", "--exit-reason",
+                          "expired", NULL};
+    ASSERT_EQ(test_run_cmd(bad4, out, sizeof out), 2);
+    const char *bad5[] = {ROSTERCTL_PATH, "--socket", n.sock, "register", "x", "--exit-reason",
+                          "", NULL};
+    ASSERT_EQ(test_run_cmd(bad5, out, sizeof out), 2);
     roster_close(w);
     test_node_stop_ok(&n);
 }
