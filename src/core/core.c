@@ -139,6 +139,8 @@ void rs_core_stats(const struct rs_core *c, struct rs_core_stats *st)
     st->nodes_down = c->n_nodes_down;
     st->msgs_delivered = c->route.delivered;
     st->msgs_dropped = c->route.dropped;
+    st->leases = rs_ttl_count(c);
+    st->leases_expired = c->n_leases_expired;
     st->unread_bytes = st->unread_max = 0;
     for (size_t i = 0; i < c->clients.cap; i++) {
         const struct rs_client *cl = c->clients.slots[i].item;
@@ -365,6 +367,8 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"conflicts_resolved", c->n_conflicts},
         {"nodes_declared_down", c->n_nodes_down},
         {"calls_pending", rs_calls_pending(c)},
+        {"leases", rs_ttl_count(c)},
+        {"leases_expired", c->n_leases_expired},
         {"limit_name_max", l->name_max},
         {"limit_meta_max", l->meta_max},
         {"limit_frame_max", l->frame_max},

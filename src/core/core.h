@@ -205,6 +205,8 @@ struct rs_core_stats {
     uint64_t msgs_dropped;  /* messages dropped (mailbox full, too big, link full) */
     uint64_t unread_bytes;  /* bytes queued to local clients and not yet read, all clients */
     uint64_t unread_max;    /* the same, of the client with the most */
+    uint64_t leases;         /* entries of local pids with a TTL now (ttl.c) */
+    uint64_t leases_expired; /* entries removed because their lease ran out, since start */
 };
 void rs_core_stats(const struct rs_core *core, struct rs_core_stats *st);
 

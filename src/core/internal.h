@@ -445,6 +445,7 @@ struct rs_core {
     const char *rsv_scope;
     uint32_t rsv_key_len;
     uint8_t rsv_key[64];
+    uint64_t n_leases_expired; /* entries removed because their lease ran out (lease.c) */
 };
 
 #endif

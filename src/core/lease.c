@@ -111,6 +111,8 @@ void rs_lease_on_lease(struct rs_core *c, struct rs_client *cl, const struct rs_
 void rs_lease_after_plain(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                           int member)
 {
+    if (rs_ttl_count(c) == 0)
+        return; /* no lease on this node: not even a lookup */
     struct rs_proc *p = rs_pids_find(c, req->pid);
     if (!p || p->client != cl || !rs_ttl_has_leases(c, p))
         return;
@@ -168,6 +170,7 @@ void rs_lease_tick(struct rs_core *c)
         struct rs_pid pid = rs_pids_of(c, p);
         char pb[ROSTER_PID_STRLEN], kb[80];
         rs_ttl_expiring(l);
+        c->n_leases_expired++;
         if (l->name) {
             struct rs_name *n = l->name;
             rs_out_log(c, RS_LOG_TRACE, "lease of name '%s' (scope '%s', pid %s) expired",

@@ -214,8 +214,11 @@ int rs_metrics_format(const struct rs_metrics_snap *s, FILE *f)
         s->fair_deferred);
     one(f, "roster_fair_throttled_total", "counter",
         "Times a client waited for its --client-rate tokens.", s->fair_throttled);
+    one(f, "roster_leases", "gauge", "Entries of local pids with a lease (TTL).", c->leases);
+    one(f, "roster_leases_expired_total", "counter",
+        "Entries removed because their lease ran out unrenewed.", c->leases_expired);
     head(f, "roster_log_level", "gauge",
-         "The log level: 0 error, 1 warn, 2 info, 3 debug.");
+         "The log level: 0 error, 1 warn, 2 info, 3 debug, 4 trace, 5 off.");
     fprintf(f, "roster_log_level %d\n", s->log_level);
     one(f, "roster_metrics_snapshots_total", "counter",
         "Snapshots of the node taken on its loop thread for scrapes.", s->snaps);

@@ -6,12 +6,14 @@
  * roster_pid_exit and `rosterctl join --exit-reason` delivering the reason to subscribers
  * and monitors; `rosterd --log-level trace|off` and `rosterctl log-level trace|off`. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ctlproc.h"
+#include "http.h"
 #include "jsonv.h"
 #include "node.h"
 #include "rclient.h"
@@ -75,10 +77,11 @@ static void test_ttl_through_libroster(void)
     ASSERT_EQ(roster_join_ttl(owner, NULL, "grp", 3, p, "x", 1, 600, 5000), 0);
     ASSERT_EQ(roster_register(owner, NULL, "plain", 5, p, NULL, 0, NULL, 5000), 0);
     /* renewed every 150 ms for 2 s: both stay */
-    uint64_t t0 = test_now_ms();
+    uint64_t t0 = test_now_ms(), last = 0;
     while (test_now_ms() - t0 < 2000) {
         uint64_t k = 0;
         ASSERT_EQ(roster_renew(owner, p, &k, 5000), 0);
+        last = test_now_ms();
         ASSERT_U64_EQ(k, 2);
         usleep(150 * 1000);
     }
@@ -87,6 +90,9 @@ static void test_ttl_through_libroster(void)
      * while the owner is still connected */
     uint64_t took = wait_gone(watcher, "svc", 10000, __LINE__);
     ASSERT(took >= 300); /* not before its time (600 ms after the last renew) */
+    printf("  ttl 600 ms: seen gone %llu ms after the last renew\n",
+           (unsigned long long)(test_now_ms() - last));
+    ASSERT(test_now_ms() - last >= 500); /* never early (less the reply's latency) */
     ASSERT_EQ(roster_is_member(watcher, NULL, "grp", 3, p, 5000), 0);
     roster_entry e;
     ASSERT_EQ(roster_lookup(watcher, NULL, "plain", 5, &e, 5000), 0);
@@ -218,6 +224,12 @@ static void test_rosterctl_ttl_renews_until_stopped(void)
     const char *bad3[] = {ROSTERCTL_PATH, "--socket", n.sock, "elect", "x", "--ttl", "500",
                           NULL};
     ASSERT_EQ(test_run_cmd(bad3, out, sizeof out), 2);
+    const char *bad4[] = {ROSTERCTL_PATH, "--socket", n.sock, "join", "x", "--exit-reason",
+                          "expired", NULL};
+    ASSERT_EQ(test_run_cmd(bad4, out, sizeof out), 2);
+    const char *bad5[] = {ROSTERCTL_PATH, "--socket", n.sock, "register", "x", "--exit-reason",
+                          "", NULL};
+    ASSERT_EQ(test_run_cmd(bad5, out, sizeof out), 2);
     roster_close(w);
     test_node_stop_ok(&n);
 }
@@ -327,6 +339,62 @@ static void test_log_levels_off_and_trace(void)
     test_node_stop_ok(&n);
 }
 
+static uint64_t status_of(roster_client *c, const char *key)
+{
+    roster_stats st;
+    ASSERT_EQ(roster_status(c, &st, 5000), 0);
+    uint64_t v = UINT64_MAX;
+    for (size_t i = 0; i < st.n; i++)
+        if (strcmp(st.items[i].key, key) == 0)
+            v = st.items[i].value;
+    roster_stats_free(&st);
+    if (v == UINT64_MAX)
+        test_fail(__FILE__, __LINE__, "no status item %s", key);
+    return v;
+}
+
+/* wait_metric polls /metrics until it has the line want (the loop refreshes its snapshot) */
+static void wait_metric(int port, const char *want)
+{
+    static char body[1 << 18];
+    uint64_t t0 = test_now_ms();
+    for (;;) {
+        if (http_get(port, "/metrics", body, sizeof body) == 200 && strstr(body, want))
+            return;
+        if (test_now_ms() - t0 > 15000)
+            test_fail(__FILE__, __LINE__, "/metrics never showed '%s'", want);
+        usleep(50 * 1000);
+    }
+}
+
+static void test_lease_status_and_metrics(void)
+{
+    struct test_node n;
+    char addr[64];
+    int port = http_free_port();
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    const char *args[] = {"--http", addr, NULL};
+    test_node_start(&n, args);
+    roster_client *c = test_connect(&n);
+    roster_pid p = roster_self(c);
+    ASSERT_EQ(roster_register_ttl(c, NULL, "a", 1, p, NULL, 0, 300, NULL, NULL, 5000), 0);
+    ASSERT_EQ(roster_register_ttl(c, NULL, "b", 1, p, NULL, 0, 300, NULL, NULL, 5000), 0);
+    ASSERT_EQ(roster_join_ttl(c, NULL, "g", 1, p, NULL, 0, 300, 5000), 0);
+    ASSERT_EQ(roster_register(c, NULL, "plain", 5, p, NULL, 0, NULL, 5000), 0);
+    uint64_t leases = status_of(c, "leases");
+    ASSERT(leases <= 3); /* 3, or fewer if this machine is slow enough for one to expire */
+    wait_gone(c, "a", 10000, __LINE__);
+    wait_gone(c, "b", 10000, __LINE__);
+    ASSERT_EQ(roster_is_member(c, NULL, "g", 1, p, 5000), 0);
+    ASSERT_U64_EQ(status_of(c, "leases"), 0);
+    ASSERT_U64_EQ(status_of(c, "leases_expired"), 3);
+    wait_metric(port, "\nroster_leases 0\n");
+    wait_metric(port, "\nroster_leases_expired_total 3\n");
+    roster_close(c);
+    test_node_stop_ok(&n);
+}
+
 TEST_MAIN(T(test_ttl_through_libroster), T(test_exit_reason_through_libroster),
           T(test_rosterctl_ttl_renews_until_stopped),
-          T(test_rosterctl_join_ttl_and_exit_reason), T(test_log_levels_off_and_trace))
+          T(test_rosterctl_join_ttl_and_exit_reason), T(test_log_levels_off_and_trace),
+          T(test_lease_status_and_metrics))

@@ -294,9 +294,20 @@ int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, con
                              ROSTER_TTL_MIN_MS, ROSTER_TTL_MAX_MS);
         x->ttl_ms = (uint32_t)v;
     }
-    if (x->exit_reason && (x->exit_reason[0] == 0 ||
-                           strlen(x->exit_reason) > ROSTER_EXIT_REASON_MAX))
-        return ctl_usage(x, "--exit-reason: expected 1 to %d bytes", ROSTER_EXIT_REASON_MAX);
+    if (x->exit_reason) {
+        /* checked before connecting, as the node would: a bad reason is a usage error, not
+         * found out only when stdin closes */
+        const char *why = x->exit_reason;
+        if (why[0] == 0 || strlen(why) > ROSTER_EXIT_REASON_MAX)
+            return ctl_usage(x, "--exit-reason: expected 1 to %d bytes", ROSTER_EXIT_REASON_MAX);
+        for (const char *p = why; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return ctl_usage(x, "--exit-reason: a control byte");
+        for (int i = 0; i < 64; i++) /* every built-in name, and "unknown" */
+            if (strcmp(why, roster_reason_name(i)) == 0)
+                return ctl_usage(x, "--exit-reason '%s' is a built-in reason name (reserved)",
+                                 why);
+    }
     return ctl_connect(x);
 }
 

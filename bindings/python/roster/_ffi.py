@@ -7,7 +7,7 @@ import ctypes
 import ctypes.util
 import os
 from ctypes import (POINTER, Structure, c_char, c_char_p, c_int, c_size_t, c_uint,
-                    c_uint8, c_uint64, c_void_p)
+                    c_uint8, c_uint32, c_uint64, c_void_p)
 
 
 class Pid(Structure):
@@ -84,6 +84,12 @@ _SIGS = {
     "roster_node_name": (c_char_p, [c_void_p]),
     "roster_pid_new": (c_int, [c_void_p, _P(Pid), c_int]),
     "roster_pid_close": (c_int, [c_void_p, Pid, c_int]),
+    "roster_pid_exit": (c_int, [c_void_p, Pid, c_char_p, c_int]),
+    "roster_renew": (c_int, [c_void_p, Pid, _P(c_uint64), c_int]),
+    "roster_register_ttl": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_char_p,
+                                    c_size_t, c_uint32, _P(Pid), _P(c_uint64), c_int]),
+    "roster_join_ttl": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_char_p,
+                                c_size_t, c_uint32, c_int]),
     "roster_scopes": (c_int, [c_void_p, _P(Entries), c_int]),
     "roster_register": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_char_p,
                                 c_size_t, _P(Pid), c_int]),

@@ -190,6 +190,21 @@ class Client:
         """Kill one of this connection's pids (reason "normal")."""
         self._check(_ffi.lib.roster_pid_close(self._h(), pid._c(), self.timeout_ms), "close_pid")
 
+    def exit_pid(self, pid: Pid, reason: str) -> None:
+        """Kill one of this connection's pids with an exit reason of your own (1..64 bytes,
+        not a built-in reason name): every node's events and monitors get reason "exit" and
+        ``Event.reason_text`` = reason."""
+        self._check(_ffi.lib.roster_pid_exit(self._h(), pid._c(), reason.encode(),
+                                             self.timeout_ms), "exit_pid")
+
+    def renew(self, pid: Optional[Pid] = None) -> int:
+        """Renew every lease (``ttl_ms`` of register / join) of ``pid`` (default: this
+        client's own); returns how many. RosterError EEXPIRED if some ran out meanwhile."""
+        n = ctypes.c_uint64()
+        self._check(_ffi.lib.roster_renew(self._h(), (pid or self.self_pid)._c(),
+                                          ctypes.byref(n), self.timeout_ms), "renew")
+        return n.value
+
     def scopes(self) -> List[Scope]:
         """The scopes the node has joined, with their counts."""
         lst = _ffi.Entries()
@@ -203,15 +218,21 @@ class Client:
 
     # --- registry
     def register(self, name: Name, meta: Name = b"", pid: Optional[Pid] = None,
-                 scope: Optional[str] = None) -> "Registration":
+                 scope: Optional[str] = None, ttl_ms: int = 0) -> "Registration":
         """Register ``name`` for ``pid`` (default: this client's own). Held by another pid:
         RosterError ETAKEN with ``holder`` set. The result, used with ``with``,
-        unregisters the name when the block ends."""
+        unregisters the name when the block ends. ``ttl_ms``: a lease (``renew`` it, or the
+        node removes the name with reason "expired")."""
         n, m = _b(name), _b(meta)
         p = pid or self.self_pid
         holder = _ffi.Pid()
-        rc = _ffi.lib.roster_register(self._h(), _scope(scope), n, len(n), p._c(), m, len(m),
-                                      ctypes.byref(holder), self.timeout_ms)
+        if ttl_ms:
+            rc = _ffi.lib.roster_register_ttl(self._h(), _scope(scope), n, len(n), p._c(), m,
+                                              len(m), ttl_ms, ctypes.byref(holder), None,
+                                              self.timeout_ms)
+        else:
+            rc = _ffi.lib.roster_register(self._h(), _scope(scope), n, len(n), p._c(), m,
+                                          len(m), ctypes.byref(holder), self.timeout_ms)
         if rc < 0:
             try:
                 self._check(rc, "register")
@@ -243,13 +264,18 @@ class Client:
 
     # --- groups
     def join(self, group: Name, meta: Name = b"", pid: Optional[Pid] = None,
-             scope: Optional[str] = None) -> "Membership":
+             scope: Optional[str] = None, ttl_ms: int = 0) -> "Membership":
         """Add ``pid`` (default: this client's own) to ``group``. The result, used with
-        ``with``, leaves the group when the block ends."""
+        ``with``, leaves the group when the block ends. ``ttl_ms``: a lease, as register's."""
         g, m = _b(group), _b(meta)
         p = pid or self.self_pid
-        self._check(_ffi.lib.roster_join(self._h(), _scope(scope), g, len(g), p._c(), m, len(m),
-                                         self.timeout_ms), "join")
+        if ttl_ms:
+            rc = _ffi.lib.roster_join_ttl(self._h(), _scope(scope), g, len(g), p._c(), m,
+                                          len(m), ttl_ms, self.timeout_ms)
+        else:
+            rc = _ffi.lib.roster_join(self._h(), _scope(scope), g, len(g), p._c(), m, len(m),
+                                      self.timeout_ms)
+        self._check(rc, "join")
         return Membership(self, g, scope, p)
 
     def leave(self, group: Name, pid: Optional[Pid] = None, scope: Optional[str] = None) -> None:

@@ -151,6 +151,28 @@ class Binding(unittest.TestCase):
         ev = a.next_event(5000)
         self.assertEqual((ev.type, ev.id, ev.pid, ev.reason), ("down", mon, p, "normal"))
 
+    def test_leases_and_exit_reasons(self):
+        a, w = self.client(), self.client()
+        p = a.new_pid()
+        a.register(b"leased", pid=p, ttl_ms=300)
+        a.join(b"pool", pid=p, ttl_ms=300)
+        self.assertEqual(a.renew(p), 2)
+        deadline = time.monotonic() + 10
+        while w.lookup(b"leased") is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertIsNone(w.lookup(b"leased"))  # gone with reason expired, a still connected
+        ev = a.next_event(5000)
+        self.assertEqual((ev.type, ev.reason), ("unregistered", "expired"))
+        with self.assertRaises(roster.RosterError):
+            a.renew(p)  # EEXPIRED once
+        self.assertEqual(a.renew(p), 0)
+        q = a.new_pid()
+        mon = w.monitor(q)
+        a.exit_pid(q, "drained")
+        ev = w.next_event(5000)
+        self.assertEqual((ev.type, ev.id, ev.reason, ev.reason_text), ("down", mon, "exit",
+                                                                      b"drained"))
+
     def test_send_publish_call(self):
         a, b = self.client(), self.client()
         a.send(b.self_pid, b"hello", confirm=True)
