@@ -254,6 +254,7 @@ struct sim_obs {
     int32_t status;
     struct rs_pid pid;  /* LOOKUP: the holder */
     uint64_t token;     /* LOOKUP: the token */
+    uint64_t os_pid, uid; /* OWNER: the holder client's OS pid and uid */
     struct sim_set items;
     struct {
         char name[16];
@@ -369,6 +370,8 @@ int obs_groups(struct sim_world *w, int node, int scope, struct sim_set *out);
 int obs_nodes(struct sim_world *w, int node);
 /* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */
 int obs_lookup(struct sim_world *w, int node, int scope, const char *name);
+/* obs_owner: OWNER's status; w->obs.os_pid and w->obs.uid when known. */
+int obs_owner(struct sim_world *w, int node, struct rs_pid pid);
 
 /* invariants.c */
 void inv_step(struct sim_world *w, int node, int deep);
