@@ -69,6 +69,14 @@ static int dials_name(const struct cnode *x, const char *name)
     return 0;
 }
 
+static int view_state;
+static void view_of_a(void *ctx, const struct rs_core_node_view *v)
+{
+    (void)ctx;
+    if (v->name_len == 1 && v->name[0] == 'a')
+        view_state = v->state;
+}
+
 static void test_leave_forget_rejoin(void)
 {
     struct cluster c;
@@ -113,6 +121,9 @@ static void test_leave_forget_rejoin(void)
     cl_peer_gone(&c, A, B);
     cl_peer_gone(&c, A, C);
     ASSERT_EQ(node_state(&c, B, "a"), ROSTER_NODE_LEFT);
+    view_state = 0;
+    rs_core_nodes_each(c.n[B].core, view_of_a, NULL); /* metrics and dashboard see it too */
+    ASSERT_EQ(view_state, ROSTER_NODE_LEFT);
     ASSERT_EQ(node_state(&c, A, "b"), 0); /* the leaver keeps no cluster */
     /* silence from a for longer than down_after (b and c keep each other alive): still
      * left, never dialed */
