@@ -988,7 +988,9 @@ ROSTER_API int roster_cluster_leave(roster_client *c, size_t *peers, int timeout
 /* roster_forget forgets node, a node that is not up (down, left or never reached): its
  * records go (roster_nodes_list no longer lists it) and its addresses are no longer
  * dialed, --join seeds included. EBUSY if it is up (make it leave, or stop it, first);
- * ENOTFOUND if the node knows no such node. *records (may be NULL): records forgotten. */
+ * ENOTFOUND if the node knows no such node. node may also be "HOST:PORT" (node names have
+ * no ':'): that address is no longer dialed (a seed that never answered has no name), and
+ * the records of nodes at it go. *records (may be NULL): records forgotten. */
 ROSTER_API int roster_forget(roster_client *c, const char *node, size_t *records,
                              int timeout_ms);
 

@@ -49,7 +49,7 @@ static int many(roster_client *c, uint8_t type, const char *scope, roster_batch_
     int failed = 0;
     char first[RS_CLIENT_DETAIL_MAX] = "";
     for (size_t i = 0; i < n; i++) {
-        if (!reqs[i].done || r)
+        if (!reqs[i].done) /* unanswered (the batch failed): EUNKNOWN */
             continue;
         items[i].status = reqs[i].err ? reqs[i].err : reqs[i].status;
         if (type == RS_MSG_REGISTER) {

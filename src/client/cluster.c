@@ -49,13 +49,19 @@ int roster_forget(roster_client *c, const char *node, size_t *records, int timeo
     if (r)
         return r;
     size_t n = node ? strlen(node) : 0;
-    if (n == 0 || n > RS_NODE_NAME_MAX)
-        return rs_client_fail(c, ROSTER_EINVAL, "node name of %zu bytes (1 to %u)", n,
-                              RS_NODE_NAME_MAX);
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_FORGET;
-    rs_msg_forget_node_set(&m, rs_bytes_of(node, n));
+    if (n && strchr(node, ':')) { /* HOST:PORT (node names have no ':') */
+        if ((r = rs_client_check_key(c, node, n, "address")))
+            return r;
+        rs_msg_forget_addr_set(&m, rs_bytes_of(node, n));
+    } else if (n == 0 || n > RS_NODE_NAME_MAX) {
+        return rs_client_fail(c, ROSTER_EINVAL, "node name of %zu bytes (1 to %u)", n,
+                              RS_NODE_NAME_MAX);
+    } else {
+        rs_msg_forget_node_set(&m, rs_bytes_of(node, n));
+    }
     struct rs_req req;
     memset(&req, 0, sizeof req);
     r = rs_client_request(c, &m, &req, timeout_ms);

@@ -174,7 +174,9 @@ void rs_core_nodes_each(const struct rs_core *c,
         const struct rs_node *n = c->nodes.slots[i].item;
         if (!n)
             continue;
-        struct rs_core_node_view v = {n->name, n->name_len, n->inc, n->state, n->conn,
+        /* a node that left cleanly is shown as such, not as failed */
+        int state = n->left ? ROSTER_NODE_LEFT : n->state;
+        struct rs_core_node_view v = {n->name, n->name_len, n->inc, state, n->conn,
                                       n->rtt_ms, n->n_up, n->n_entries, n->bytes_in,
                                       n->bytes_out, n->unread};
         fn(ctx, &v);

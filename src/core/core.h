@@ -221,7 +221,7 @@ struct rs_core_node_view {
     const char *name;
     size_t name_len;
     uint64_t incarnation;
-    int state;          /* ROSTER_NODE_UP / DOWN / CONNECTING */
+    int state;          /* ROSTER_NODE_UP / DOWN / CONNECTING / LEFT */
     uint64_t conn;      /* its peer connection when up, else 0 */
     uint64_t rtt_ms;    /* last heartbeat round trip */
     uint64_t ups;       /* times it came up: reconnects + 1 */

@@ -124,17 +124,64 @@ void rs_membership_on_leave(struct rs_core *c, struct rs_client *cl, const struc
     rs_out_reply(c, cl, m, &r);
 }
 
+/* forget_addr: FORGET by address, for a target whose name was never learned (a --join
+ * seed or a cluster-join address that never answered): the records at that address that
+ * are not up go, and the shell stops dialing it. */
+static void forget_addr(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m,
+                        struct rs_bytes addr)
+{
+    char ab[80];
+    rs_fmt_key(ab, sizeof ab, addr.ptr, addr.len);
+    if (!valid_hostport(addr) ||
+        rs_bytes_eq(addr.ptr, addr.len, (const uint8_t *)c->addr, c->addr_len)) {
+        rs_out_error(c, cl, m, ROSTER_EINVAL, "'%s' is not another node's HOST:PORT", ab);
+        return;
+    }
+    uint64_t n = 0;
+    for (;;) {
+        struct rs_node *victim = NULL;
+        for (size_t i = 0; i < c->nodes.cap && !victim; i++) {
+            struct rs_node *x = c->nodes.slots[i].item;
+            if (x && rs_bytes_eq((const uint8_t *)x->addr, x->addr_len, addr.ptr, addr.len)) {
+                if (x->state == ROSTER_NODE_UP) {
+                    rs_out_error(c, cl, m, ROSTER_EBUSY,
+                                 "node %s is up at %s: run cluster-leave on it (or stop it) "
+                                 "first", x->name, ab);
+                    return;
+                }
+                victim = x;
+            }
+        }
+        if (!victim)
+            break;
+        rs_nodes_free_one(c, victim);
+        n++;
+    }
+    rs_out_undial(c, " %.*s", (int)addr.len, (const char *)addr.ptr);
+    rs_out_log(c, RS_LOG_INFO, "forgot address %s (%llu records): no longer dialed", ab,
+               (unsigned long long)n);
+    struct rs_msg r;
+    memset(&r, 0, sizeof r);
+    rs_msg_forget_reply_records_set(&r, n);
+    rs_out_reply(c, cl, m, &r);
+}
+
 void rs_membership_on_forget(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
 {
     if (!rs_admin_allowed(c, cl, m))
         return;
-    struct rs_bytes name = rs_msg_forget_node(m);
+    struct rs_bytes name = rs_msg_forget_node(m), addr = rs_msg_forget_addr(m);
+    if (addr.len && !name.len) {
+        forget_addr(c, cl, m, addr);
+        return;
+    }
     char nb[80];
     rs_fmt_key(nb, sizeof nb, name.ptr, name.len);
-    if (name.len == 0 || rs_bytes_eq(name.ptr, name.len, (const uint8_t *)c->node,
-                                     c->node_len)) {
-        rs_out_error(c, cl, m, ROSTER_EINVAL, name.len ? "'%s' is this node" : "no node named",
-                     nb);
+    if (name.len == 0 || addr.len ||
+        rs_bytes_eq(name.ptr, name.len, (const uint8_t *)c->node, c->node_len)) {
+        rs_out_error(c, cl, m, ROSTER_EINVAL,
+                     addr.len ? "a node name or an address, not both"
+                     : name.len ? "'%s' is this node" : "no node named", nb);
         return;
     }
     struct rs_node *up = rs_nodes_named(c, name);
@@ -156,9 +203,12 @@ void rs_membership_on_forget(struct rs_core *c, struct rs_client *cl, const stru
     }
     if (n == 0) {
         /* No record (never reached, or already forgotten): its dial targets may still
-         * exist, a --join seed among them; stop them by name all the same. */
+         * exist; stop them by name all the same. A seed never reached has no name yet:
+         * forget it by address. */
         rs_out_undial(c, "%.*s", (int)name.len, (const char *)name.ptr);
-        rs_out_error(c, cl, m, ROSTER_ENOTFOUND, "no node %s known here", nb);
+        rs_out_error(c, cl, m, ROSTER_ENOTFOUND,
+                     "no node %s known here (a seed that never answered: forget HOST:PORT)",
+                     nb);
         return;
     }
     rs_out_log(c, RS_LOG_INFO, "forgot node %s (%llu records): no longer dialed", nb,

@@ -130,7 +130,7 @@ int rsd_dash_state(struct rsd_http *h, void *arg, const char *path, const char *
                ",\"subscription_overflows\":%" PRIu64 ",\"stream_dropped\":%" PRIu64 "}",
             reqs, c->events_sent, c->msgs_delivered, c->msgs_dropped, c->conflicts,
             c->nodes_down, c->sub_overflows, rsd_dash_dropped(arg));
-    static const char *const states[] = {"?", "up", "down", "connecting"};
+    static const char *const states[] = {"?", "up", "down", "connecting", "left"};
     fputs(",\"peers\":[", f);
     for (size_t i = 0; i < s->n_peers; i++) {
         const struct rs_metrics_peer *p = &s->peers[i];
@@ -139,7 +139,7 @@ int rsd_dash_state(struct rsd_http *h, void *arg, const char *path, const char *
         fprintf(f, ",\"state\":\"%s\",\"rtt_ms\":%" PRIu64 ",\"entries\":%" PRIu64
                    ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"unread\":%" PRIu64
                    ",\"reconnects\":%" PRIu64 "}",
-                p->state >= 1 && p->state <= 3 ? states[p->state] : "?", p->rtt_ms,
+                p->state >= 1 && p->state <= 4 ? states[p->state] : "?", p->rtt_ms,
                 p->entries, p->bytes_in, p->bytes_out, p->unread, p->ups > 1 ? p->ups - 1 : 0);
     }
     fputs("],\"scopes\":[", f);

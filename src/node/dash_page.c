@@ -21,7 +21,7 @@ const char rsd_dash_html[] =
     "td,th{text-align:left;padding:2px 5px;border-bottom:1px solid #eef0f3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:320px}\n"
     "th{font-weight:600;color:#556}\n"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-    ".up{color:#127a2f;font-weight:600}.down{color:#b3261e;font-weight:600}.connecting{color:#a66300;font-weight:600}\n"
+    ".up{color:#127a2f;font-weight:600}.down{color:#b3261e;font-weight:600}.connecting{color:#a66300;font-weight:600}.left{color:#5f6368;font-weight:600}\n"
     "input,select{font:inherit;padding:2px 4px;border:1px solid #c4c8d0;border-radius:4px}\n"
     ".row{display:flex;gap:8px;align-items:center;margin-bottom:6px;flex-wrap:wrap}\n"
     ".charts{display:flex;gap:8px;flex-wrap:wrap}\n"

@@ -372,9 +372,9 @@ void rs_dial_forget(struct rsd *n, const char *name, size_t name_len, const char
             d->conn->peer->dial = NULL;
             d->conn = NULL;
         }
+        rs_log(RS_LOG_INFO, "no longer dialing %s%s%s", d->name, d->name[0] ? " at " : "",
+               d->addr);
         if (d->resolving) {
-            rs_log(RS_LOG_INFO, "no longer dialing %s%s%s", d->name, d->name[0] ? " at " : "",
-                   d->addr);
             rs_list_del(&d->link);
             uv_timer_stop(&d->timer);
             d->gone = 1;

@@ -36,6 +36,29 @@ static void raise_nofile(unsigned conns_max)
            (unsigned long long)rl.rlim_max, conns_max);
 }
 
+/* probe_resolver asks r once, both ways round, about two made-up claims, so that a resolver
+ * that breaks the rules is reported at start rather than at the first real conflict (the
+ * core refuses each such answer then, and the default policy decides). */
+static void probe_resolver(const roster_resolver *r)
+{
+    roster_claim a = {{0x1111, 1}, "probe-a", "a", 1, (uint64_t)1 << 16};
+    roster_claim b = {{0x2222, 2}, "probe-b", "b", 1, (uint64_t)2 << 16};
+    roster_conflict x = {ROSTER_RESOLVER_ABI, "default", "probe", 5, &a, &b};
+    const roster_claim *w1 = r->resolve(&x);
+    x.a = &b;
+    x.b = &a;
+    const roster_claim *w2 = r->resolve(&x);
+    const char *why = (w1 != &a && w1 != &b) || (w2 != &a && w2 != &b)
+                          ? "returned neither claim"
+                      : w1 != w2 ? "picked another winner for the swapped arguments"
+                                 : NULL;
+    if (why)
+        rs_log(RS_LOG_WARN,
+               "conflict resolver %s v%u breaks the rules (probe at start: it %s): its "
+               "answers will be refused and the default policy (oldest) will decide",
+               r->name, (unsigned)r->version, why);
+}
+
 /* load_resolver opens --resolver FILE.so and checks its ROSTER_RESOLVER_SYMBOL (roster.h):
  * the ABI it was built for, a name peers can compare, a resolve function. The handle
  * stays open for the life of the process: the core calls into it. 0, or -1 (said why). */
@@ -71,6 +94,7 @@ static int load_resolver(struct rsd_config *cfg)
     cfg->public_resolver = r;
     rs_log(RS_LOG_INFO, "conflict resolver %s v%u from %s", r->name, (unsigned)r->version,
            cfg->resolver);
+    probe_resolver(r);
     return 0;
 }
 

@@ -118,11 +118,11 @@ static void requests(FILE *f, const struct rs_metrics_snap *s)
 
 static void peers(FILE *f, const struct rs_metrics_snap *s)
 {
-    static const char *const states[] = {"up", "down", "connecting"};
+    static const char *const states[] = {"up", "down", "connecting", "left"};
     head(f, "roster_peer_state", "gauge",
          "Other nodes by state: 1 for the state the node is in, 0 for the others.");
     for (size_t i = 0; i < s->n_peers; i++)
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             fputs("roster_peer_state{peer=\"", f);
             label(f, s->peers[i].name);
             fprintf(f, "\",state=\"%s\"} %d\n", states[k], s->peers[i].state == k + 1);

@@ -88,7 +88,7 @@
     X(SCOPE_LEASE,  46, A|SC,        0, S|PV,            "join a scope until it is unused for ARG ms") \
     X(CLUSTER_JOIN, 47, K,           0, S|PV,            "this node joins the cluster of a node")  \
     X(CLUSTER_LEAVE, 48, NONE,       0, S|A|PV,          "this node leaves its cluster cleanly")   \
-    X(FORGET,       49, N,           0, S|A|PV,          "stop redialing a node gone for good")    \
+    X(FORGET,       49, N|K,         0, S|A|PV,          "stop redialing a node gone for good")    \
     X(OWNER,        50, P,           0, S|A|A2|N|PV,     "a pid's holder: OS pid and uid")         \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
@@ -323,7 +323,8 @@
     X(unmatch_reply_removed,    UNMATCH, reply, arg, "entries removed (one event each)")          \
     X(cluster_join_addr,        CLUSTER_JOIN, req, key, "HOST:PORT of a node of the cluster")     \
     X(cluster_leave_reply_peers, CLUSTER_LEAVE, reply, arg, "up peers told of the leave")        \
-    X(forget_node,              FORGET, req, node, "the node's name")                             \
+    X(forget_node,              FORGET, req, node, "the node's name (empty: by address)")         \
+    X(forget_addr,              FORGET, req, key,  "or its HOST:PORT (e.g. a seed never reached)") \
     X(forget_reply_records,     FORGET, reply, arg, "records of the node forgotten")              \
     X(owner_reply_os_pid,       OWNER, reply, arg,  "the holder client's OS pid (0: unknown)")    \
     X(owner_reply_uid,          OWNER, reply, arg2, "the holder client's OS uid")                 \

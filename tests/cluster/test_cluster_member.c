@@ -76,7 +76,10 @@ static void test_membership_owners_batches(void)
     cl_netns(why, sizeof why);
     cookie = cl_cookie(0, "cluster-test-cookie-member-8c2e41d0b9\n");
     struct cl_node a, b, c;
-    cl_start(&a, 1, "a", NULL, cookie, NULL);
+    char dead[64];
+    cl_addr(7, dead, sizeof dead); /* a seed nobody listens at */
+    const char *dead_seed[] = {"--join", dead, NULL};
+    cl_start(&a, 1, "a", NULL, cookie, dead_seed);
     cl_start(&b, 2, "b", a.addr, cookie, NULL);
     cl_start(&c, 3, "c", NULL, cookie, NULL);
     cl_wait_up(&a, NULL, 2, 10000);
@@ -215,6 +218,12 @@ static void test_membership_owners_batches(void)
     ASSERT(strstr(out, "\"error\":\"EBUSY\""));
     ctl(&a, 1, out, sizeof out, "forget", "zz", NULL);
     ASSERT(strstr(out, "\"error\":\"ENOTFOUND\""));
+    /* the seed a was started with never answered: forgotten by address */
+    ctl(&a, 0, out, sizeof out, "forget", dead, NULL);
+    ASSERT(strstr(out, "\"records\":0"));
+    char gone[128];
+    snprintf(gone, sizeof gone, "no longer dialing %s", dead);
+    cl_wait_log(&a, gone, 5000);
 
     /* c comes back: its entries replicate again */
     ctl(&c, 0, out, sizeof out, "cluster-join", b.addr, "--wait=10000");

@@ -63,10 +63,14 @@ static void conflict(const char *so, int want_newer, int want_refused)
     ASSERT_EQ(ev.type, ROSTER_EV_CONFLICT);
     roster_event_free(&ev);
     if (want_refused) {
+        /* told at start already, by a probe */
+        ASSERT(cl_log_has(&a, "conflict resolver first-arg v1 breaks the rules (probe at "
+                              "start: it picked another winner for the swapped arguments)"));
         cl_wait_log(&a, "conflict resolver first-arg v1 refused", 5000);
         cl_wait_log(&a, "picked another winner for the swapped arguments", 5000);
         ASSERT(stat_of(ca, "resolver_refused") > 0);
     } else {
+        ASSERT(!cl_log_has(&a, "breaks the rules"));
         ASSERT_EQ(stat_of(ca, "resolver_refused"), 0);
         ASSERT_EQ(stat_of(cb, "resolver_refused"), 0);
     }

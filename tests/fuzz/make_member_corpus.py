@@ -45,8 +45,9 @@ def client_seed():
     f += frame(50, conn(0, 4), body(P, pid=(PEER, 9)))              # OWNER, unknown
     f += frame(47, conn(0, 5), body(K, key=b"127.0.0.1:7401"))      # CLUSTER_JOIN
     f += frame(47, conn(0, 6), body(K, key=b"nohost"))
-    f += frame(49, conn(0, 7), body(N, node=b"zz"))                 # FORGET
-    f += frame(49, conn(0, 8), body(N, node=b""))
+    f += frame(49, conn(0, 7), body(N | K, node=b"zz"))             # FORGET
+    f += frame(49, conn(0, 8), body(N | K, node=b""))
+    f += frame(49, conn(0, 11), body(N | K, key=b"10.1.1.1:7401"))  # FORGET by address
     f += frame(48, conn(0, 9), body(0))                             # CLUSTER_LEAVE
     f += frame(47, conn(0, 10), body(K, key=b"[::1]:7401"))
     return f

@@ -1137,6 +1137,10 @@ static void on_observer_frame(struct sim_world *w, struct sim_client *c, const s
             o->pid = rs_msg_lookup_reply_holder(m);
             o->token = rs_msg_lookup_reply_token(m);
         }
+        if (m->type == RS_MSG_OWNER) {
+            o->os_pid = rs_msg_owner_reply_os_pid(m);
+            o->uid = rs_msg_owner_reply_uid(m);
+        }
         return;
     }
     if (!o->active)

@@ -288,6 +288,29 @@ static void check_monitors(struct sim_world *w)
     }
 }
 
+/* Every node that shows an entry knows who holds its pid: the OS pid and uid of the client
+ * that owns it, as its own node read them at CLIENT_OPEN (replicated with the entries). */
+static void check_owners(struct sim_world *w, int node, int scope, const struct sim_set *v)
+{
+    for (size_t i = 0; i < v->n && !w->failed; i++) {
+        const struct sim_entry *e = &v->v[i];
+        struct sim_pidinfo *pi = pid_info(w, e->pid);
+        if (!pi || !pi->alive)
+            continue; /* check_ghosts judges those */
+        int st = obs_owner(w, node, e->pid);
+        if (w->failed)
+            return;
+        uint64_t want_pid = 1000 + pi->client, want_uid = w->cl[pi->client].uid;
+        if (st != 0 || w->obs.os_pid != want_pid || w->obs.uid != want_uid)
+            sim_fail(w, "n%d: owner of %s/%s pid %016llx.%llu: status %d, os pid %llu uid "
+                        "%llu; its client is os pid %llu uid %llu",
+                     node, sim_scope_name(scope), e->key, (unsigned long long)e->pid.inc,
+                     (unsigned long long)e->pid.serial, st,
+                     (unsigned long long)w->obs.os_pid, (unsigned long long)w->obs.uid,
+                     (unsigned long long)want_pid, (unsigned long long)want_uid);
+    }
+}
+
 /* Every node of a scope shows each name with the same holder and token (peers learn the
  * token with the entry). */
 /* A scope unique per node: LOOKUP on a node answers its own holder if it has one, else
@@ -427,6 +450,7 @@ void inv_final(struct sim_world *w)
             if (!joined(w, i, s) || obs_view(w, i, s, &views[i]) != 0)
                 continue;
             check_ghosts(w, i, s, &views[i]);
+            check_owners(w, i, s, &views[i]);
             if (w->cluster && first >= 0 && !w->failed &&
                 set_diff(&views[first], &views[i], d, sizeof d))
                 sim_fail(w, "scope %s: n%d and n%d disagree after convergence (first = n%d): %s",

@@ -100,6 +100,12 @@ int obs_nodes(struct sim_world *w, int node)
     return st;
 }
 
+int obs_owner(struct sim_world *w, int node, struct rs_pid pid)
+{
+    struct rs_msg m = {.type = RS_MSG_OWNER, .pid = pid};
+    return query(w, node, &m);
+}
+
 int obs_lookup(struct sim_world *w, int node, int scope, const char *name)
 {
     struct rs_msg m = {.type = RS_MSG_LOOKUP, .scope = rs_bytes_str(sim_scope_name(scope)),

@@ -272,6 +272,7 @@ struct sim_obs {
     int32_t status;
     struct rs_pid pid;  /* LOOKUP: the holder */
     uint64_t token;     /* LOOKUP: the token */
+    uint64_t os_pid, uid; /* OWNER: the holder client's OS pid and uid */
     struct sim_set items;
     struct {
         char name[16];
@@ -407,6 +408,8 @@ int per_node_scope(const struct sim_world *w, int scope);
 int meta_matches(const struct sim_sub *s, const char *key);
 /* obs_lookup: LOOKUP's status; w->obs.pid and w->obs.token when found. */
 int obs_lookup(struct sim_world *w, int node, int scope, const char *name);
+/* obs_owner: OWNER's status; w->obs.os_pid and w->obs.uid when known. */
+int obs_owner(struct sim_world *w, int node, struct rs_pid pid);
 
 /* client.c, for lease.c */
 int client_owns_pid(const struct sim_client *c, struct rs_pid pid);

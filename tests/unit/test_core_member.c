@@ -69,6 +69,14 @@ static int dials_name(const struct cnode *x, const char *name)
     return 0;
 }
 
+static int view_state;
+static void view_of_a(void *ctx, const struct rs_core_node_view *v)
+{
+    (void)ctx;
+    if (v->name_len == 1 && v->name[0] == 'a')
+        view_state = v->state;
+}
+
 static void test_leave_forget_rejoin(void)
 {
     struct cluster c;
@@ -113,6 +121,9 @@ static void test_leave_forget_rejoin(void)
     cl_peer_gone(&c, A, B);
     cl_peer_gone(&c, A, C);
     ASSERT_EQ(node_state(&c, B, "a"), ROSTER_NODE_LEFT);
+    view_state = 0;
+    rs_core_nodes_each(c.n[B].core, view_of_a, NULL); /* metrics and dashboard see it too */
+    ASSERT_EQ(view_state, ROSTER_NODE_LEFT);
     ASSERT_EQ(node_state(&c, A, "b"), 0); /* the leaver keeps no cluster */
     /* silence from a for longer than down_after (b and c keep each other alive): still
      * left, never dialed */
@@ -146,6 +157,20 @@ static void test_leave_forget_rejoin(void)
     ASSERT_EQ(cl_req(&c, B, 1, &fg)->status, ROSTER_ENOTFOUND);
     fg.node = rs_bytes_str("b");
     ASSERT_EQ(cl_req(&c, B, 1, &fg)->status, ROSTER_EINVAL);
+    /* by address: a seed that never answered has no name */
+    struct rs_msg fa = {.type = RS_MSG_FORGET, .key = rs_bytes_str("10.9.9.9:1")};
+    cn_clear(&c.n[B]);
+    r = cl_req(&c, B, 1, &fa);
+    ASSERT_EQ(r->status, 0);
+    ASSERT_U64_EQ(rs_msg_forget_reply_records(r), 0);
+    ASSERT(has_text(c.n[B].undials, c.n[B].nundials, " 10.9.9.9:1"));
+    fa.key = rs_bytes_str("10.0.0.3:4369"); /* c's: up */
+    ASSERT_EQ(cl_req(&c, B, 1, &fa)->status, ROSTER_EBUSY);
+    fa.key = rs_bytes_str("10.0.0.2:4369"); /* b's own */
+    ASSERT_EQ(cl_req(&c, B, 1, &fa)->status, ROSTER_EINVAL);
+    fa.node = rs_bytes_str("c"); /* both */
+    fa.key = rs_bytes_str("10.9.9.9:1");
+    ASSERT_EQ(cl_req(&c, B, 1, &fa)->status, ROSTER_EINVAL);
 
     /* CLUSTER_JOIN on a: one dial of the bare address; peers accepted again */
     struct rs_msg jn = {.type = RS_MSG_CLUSTER_JOIN, .key = rs_bytes_str("10.0.0.2:4369")};

@@ -283,6 +283,9 @@ int ctl_holder_args(struct ctl *x, int argc, char **argv, const char **meta, con
     int r = ctl_args(x, argc, argv, opts, x->hold_names, 1, CTL_HOLD_MAX, &x->n_hold);
     if (r)
         return r;
+    /* several names: register and join only (a batch); elect waits for one */
+    if (x->n_hold > 1 && x->cmd && strcmp(x->cmd, "register") && strcmp(x->cmd, "join"))
+        return ctl_usage(x, "unexpected argument \"%s\"", x->hold_names[1]);
     pos[0] = x->hold_names[0];
     if (ttl) {
         uint64_t v;
