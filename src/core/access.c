@@ -17,6 +17,7 @@
 #include "core/pids.h"
 #include "core/scopes.h"
 #include "core/subs.h"
+#include "wire/query.h"
 
 #define LOG_BURST 10 /* refusal log lines per second; the rest are counted in one line */
 
@@ -27,6 +28,8 @@ enum {
     K_SUB = 10,    /* SUBSCRIBE: a range or a point, from its flags */
     K_TARGET = 11, /* SEND / CALL: a name (point) or a pid (checked only for another uid) */
     K_SCOPES = 12, /* SCOPES: every scope, whole */
+    K_QUERY = 13,  /* QUERY, QUERY_COUNT: a range or a point, from RS_QF_PREFIX */
+    K_WHOLE = 14,  /* the scope as a whole (its metadata, a scope lease) */
 };
 
 /* One line per checked request type (a new client request type adds its line here: an
@@ -67,6 +70,20 @@ static const struct {
     {RS_MSG_LOG_LEVEL, RS_ACL_LOG_LEVEL, K_NONE, 0},
     {RS_MSG_STATUS, RS_ACL_STATUS, K_NONE, 0},
     {RS_MSG_NODES, RS_ACL_STATUS, K_NONE, 0},
+    /* queries on metadata read names and members like a listing (UNMATCH removes only the
+     * caller's own entries: unchecked, like UNREGISTER) */
+    {RS_MSG_QUERY, RS_ACL_READ, K_QUERY, 0},
+    {RS_MSG_QUERY_COUNT, RS_ACL_READ, K_QUERY, 0},
+    /* a leased registration or membership is one (RENEW and PID_EXIT: the caller's own) */
+    {RS_MSG_LEASE, RS_ACL_REGISTER, K_POINT, 1}, /* a membership's: JOIN (check_rules) */
+    {RS_MSG_SCOPE_META_SET, RS_ACL_SCOPE_CREATE, K_WHOLE, 1},
+    {RS_MSG_SCOPE_META_DELETE, RS_ACL_SCOPE_CREATE, K_WHOLE, 0},
+    {RS_MSG_SCOPE_META_GET, RS_ACL_READ, K_WHOLE, 0},
+    {RS_MSG_SCOPE_LEASE, RS_ACL_SCOPE_CREATE, K_WHOLE, 1},
+    {RS_MSG_CLUSTER_JOIN, RS_ACL_ADMIN, K_NONE, 0},
+    {RS_MSG_CLUSTER_LEAVE, RS_ACL_ADMIN, K_NONE, 0},
+    {RS_MSG_FORGET, RS_ACL_ADMIN, K_NONE, 0},
+    {RS_MSG_OWNER, RS_ACL_STATUS, K_NONE, 0},
 };
 #define N_CHECKS (sizeof checks / sizeof checks[0])
 
@@ -176,6 +193,8 @@ static int check_rules(struct rs_core *c, struct rs_client *cl, const struct rs_
     unsigned op = checks[k].op;
     if (m->type == RS_MSG_UPDATE && (rs_msg_update_member(m).inc || rs_msg_update_member(m).serial))
         op = RS_ACL_JOIN;
+    if (m->type == RS_MSG_LEASE && rs_msg_lease_kind(m) == RS_LEASE_MEMBER)
+        op = RS_ACL_JOIN;
     client_req(cl, &q, op);
     int keys = checks[k].keys;
     struct rs_bytes key = m->key;
@@ -195,6 +214,13 @@ static int check_rules(struct rs_core *c, struct rs_client *cl, const struct rs_
     case K_SCOPES:
         keys = K_RANGE;
         q.any_scope = 1;
+        key.len = 0;
+        break;
+    case K_QUERY:
+        keys = key.len == 0 || (m->opts & RS_QF_PREFIX) ? K_RANGE : K_POINT;
+        break;
+    case K_WHOLE:
+        keys = K_RANGE;
         key.len = 0;
         break;
     default:

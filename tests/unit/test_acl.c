@@ -7,6 +7,7 @@
 
 #include "base/acl.h"
 #include "base/alloc.h"
+#include "wire/query.h"
 
 static int fake_user(void *ctx, const char *name, uint32_t *id)
 {
@@ -483,6 +484,60 @@ static void test_core_each_op(void)
     rs_acl_free(c2);
 }
 
+/* The request types added beside the access rules (queries, leases, scope metadata and
+ * leases, cluster administration, owners) are judged by them too: none is a way around. */
+static void test_core_newer_ops(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_acl *a = parse_ok("deny user=1001 op=read prefix=t\n"      /* 1 */
+                                "deny user=1001 op=register prefix=n\n"  /* 2 */
+                                "deny user=1001 op=join prefix=grp\n"    /* 3 */
+                                "deny user=1001 op=scope-create\n"       /* 4 */
+                                "deny user=1001 op=admin,status\n"       /* 5 */
+                                "allow *\n");
+    rs_core_set_acl(h.core, a);
+    hello_as(&h, 1, 1000);
+    struct rs_pid db = hello_as(&h, 2, 1001);
+    /* a query over a denied prefix, or over everything (a range holding it) */
+    struct rs_msg q = {.type = RS_MSG_QUERY, .opts = RS_QW_NAMES | RS_QF_PREFIX, .key = h_str("t")};
+    ASSERT_EQ(h_status(&h, 2, &q), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 1));
+    q.key = h_str("");
+    ASSERT_EQ(h_status(&h, 2, &q), ROSTER_EACCES);
+    struct rs_msg qc = {.type = RS_MSG_QUERY_COUNT, .opts = RS_QW_NAMES | RS_QW_MEMBERS,
+                        .key = h_str("tx")};
+    ASSERT_EQ(h_status(&h, 2, &qc), ROSTER_EACCES);
+    q.opts = RS_QW_NAMES;
+    q.key = h_str("other");
+    ASSERT_EQ(h_status(&h, 2, &q), 0); /* one name outside the rule */
+    /* a leased registration is a registration, a leased membership a join */
+    struct rs_msg ln = {.type = RS_MSG_LEASE, .opts = RS_LEASE_NAME, .arg = 1000, .pid = db,
+                        .key = h_str("name")};
+    ASSERT_EQ(h_status(&h, 2, &ln), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 2));
+    struct rs_msg lm = {.type = RS_MSG_LEASE, .opts = RS_LEASE_MEMBER, .arg = 1000, .pid = db,
+                        .key = h_str("grp1")};
+    ASSERT_EQ(h_status(&h, 2, &lm), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 3));
+    /* the scope's metadata and a scope lease are the scope's administration */
+    struct rs_msg ms = {.type = RS_MSG_SCOPE_META_SET, .key = h_str("k"), .meta = h_str("v")};
+    ASSERT_EQ(h_status(&h, 2, &ms), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 4));
+    struct rs_msg sl = {.type = RS_MSG_SCOPE_LEASE, .arg = 1000, .scope = h_str("x")};
+    ASSERT_EQ(h_status(&h, 2, &sl), ROSTER_EACCES);
+    /* cluster administration and who owns a pid */
+    struct rs_msg cl = {.type = RS_MSG_CLUSTER_LEAVE};
+    ASSERT_EQ(h_status(&h, 2, &cl), ROSTER_EACCES);
+    ASSERT(reply_names_line(&h, 5));
+    struct rs_msg fg = {.type = RS_MSG_FORGET, .node = h_str("gone")};
+    ASSERT_EQ(h_status(&h, 2, &fg), ROSTER_EACCES);
+    struct rs_msg ow = {.type = RS_MSG_OWNER, .pid = db};
+    ASSERT_EQ(h_status(&h, 2, &ow), ROSTER_EACCES);
+    h_fini(&h);
+    rs_acl_free(a);
+}
+
 /* New rules end the subscriptions they no longer allow, with an OVERFLOW event; the others
  * stay, and the ended one hears nothing more. */
 static void test_core_reload_revokes_subscriptions(void)
@@ -594,5 +649,6 @@ static void test_core_memory_ceiling(void)
 }
 
 TEST_MAIN(T(test_parse), T(test_parse_errors), T(test_decide), T(test_example_policy),
+          T(test_core_newer_ops),
           T(test_core_rules), T(test_core_each_op), T(test_core_reload_revokes_subscriptions),
           T(test_core_refusal_log_bounded), T(test_core_memory_ceiling))
