@@ -59,11 +59,19 @@ static int owned_entry(struct rs_core *c, struct rs_proc *p, const struct rs_msg
     struct rs_bytes key = rs_msg_entry_key(req);
     if (member) {
         struct rs_group *g = rs_members_group(c, s, key.ptr, key.len);
-        *m = g ? rs_members_find(c, g, p) : NULL;
+        if (g && (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS)) {
+            /* each join added an entry: the one just made is the pid's newest */
+            for (struct rs_member *x = p->members; x; x = x->pnext)
+                if (x->group == g && !x->stale && (!*m || x->seq > (*m)->seq))
+                    *m = x;
+        } else {
+            *m = g ? rs_members_find(c, g, p) : NULL;
+        }
         return *m != NULL;
     }
-    struct rs_name *x = rs_names_find(c, s, key.ptr, key.len);
-    *n = x && x->proc == p ? x : NULL;
+    /* p's own claim, visible or not (in a scope unique per node the visible claim of a key
+     * may be another node's) */
+    *n = rs_names_claim_of(c, s, p, key);
     return *n != NULL;
 }
 
@@ -93,6 +101,14 @@ void rs_lease_on_lease(struct rs_core *c, struct rs_client *cl, const struct rs_
                      "a TTL", s->name);
         return;
     }
+    if (member && (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS)) {
+        /* several entries of one pid in a group: which of them a renewal, an expiry and a
+         * later plain join would mean is not defined yet (docs/API.md) */
+        rs_out_error(c, cl, req, ROSTER_EINVAL,
+                     "scope '%s' has duplicate members: memberships there take no lease",
+                     s->name);
+        return;
+    }
     struct rs_proc *p = rs_life_owned(c, cl, req);
     if (!p)
         return;
@@ -119,6 +135,11 @@ void rs_lease_after_plain(struct rs_core *c, struct rs_client *cl, const struct 
     /* a request the handler refused for its key or metadata changed nothing */
     struct rs_bytes key = rs_msg_entry_key(req), meta = rs_msg_entry_meta(req);
     if (key.len == 0 || key.len > c->lim.name_max || meta.len > c->lim.meta_max)
+        return;
+    /* in a scope with duplicate members a plain join added an entry of its own: the
+     * leases of the pid's other entries stay */
+    struct rs_scope *s = rs_scopes_find(c, req->scope);
+    if (member && s && (s->opts & ROSTER_SCOPE_DUPLICATE_MEMBERS))
         return;
     struct rs_name *n;
     struct rs_member *m;

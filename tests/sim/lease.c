@@ -75,7 +75,10 @@ int lease_request(struct sim_world *w, const struct sim_client *c, struct rs_msg
     unsigned k = (unsigned)sim_below(&w->rng, 100);
     m->pid = pick(w, c);
     if (k < 70) {
-        int group = k >= 45;
+        /* memberships of a scope with duplicate members take no lease (EINVAL): a name's */
+        int dup = (w->s1_opts & ROSTER_SCOPE_DUPLICATE_MEMBERS) &&
+                  m->scope.len == 2 && memcmp(m->scope.ptr, "s1", 2) == 0;
+        int group = k >= 45 && !dup;
         if (group)
             snprintf(key, SIM_KEY_MAX, "g%d", (int)sim_below(&w->rng, SIM_NGROUPS));
         else
