@@ -57,8 +57,8 @@ class Nodes(Structure):
 
 
 def _load() -> ctypes.CDLL:
-    """$ROSTER_LIB (a path), else the installed libroster.so.2 (ldconfig's search)."""
-    path = os.environ.get("ROSTER_LIB") or ctypes.util.find_library("roster") or "libroster.so.2"
+    """$ROSTER_LIB (a path), else the installed libroster.so.3 (ldconfig's search)."""
+    path = os.environ.get("ROSTER_LIB") or ctypes.util.find_library("roster") or "libroster.so.3"
     return ctypes.CDLL(path)
 
 
