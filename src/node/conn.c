@@ -285,9 +285,13 @@ static long process(struct rs_conn *c, long budget, int *more)
     struct rs_msg msg;
     in.msg = &msg;
     long frames = 0;
+    size_t out0 = n->outs.bytes.len; /* a frame's outputs count toward its turn too */
     *more = 0;
     for (;; frames++) {
-        if (frames >= budget && (!c->peer || rs_peer_is_up(c))) {
+        if (n->outs.bytes.len < out0)
+            out0 = n->outs.bytes.len;
+        long cost = frames + (long)((n->outs.bytes.len - out0) / RSD_FAIR_OUT_UNIT);
+        if (cost >= budget && (!c->peer || rs_peer_is_up(c))) {
             *more = 1;
             return frames;
         }

@@ -1,5 +1,7 @@
 /* fair.h: fairness between connections (fair.c, docs/PERFORMANCE.md "Fairness"). A
- * connection's frames are applied at most RSD_FAIR_FRAMES per turn: past that its reading
+ * connection's frames are applied at most RSD_FAIR_FRAMES work units per turn (a frame, and
+ * each RSD_FAIR_OUT_UNIT bytes of output it made: a subscription's snapshot costs more
+ * than a lookup): past that its reading
  * pauses and it waits on the backlog, which the loop serves one turn per connection per
  * iteration, after every socket that became readable had its own turn. With --client-rate a
  * client also spends one token per request from a bucket of --client-burst tokens refilled
@@ -12,7 +14,8 @@
 
 #include "node/node.h"
 
-#define RSD_FAIR_FRAMES 32 /* frames of one connection per turn */
+#define RSD_FAIR_FRAMES 64     /* work units of one connection per turn: */
+#define RSD_FAIR_OUT_UNIT 256u /* a frame is one, and each 256 bytes of output it makes */
 
 struct rs_conn;
 

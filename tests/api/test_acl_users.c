@@ -399,6 +399,74 @@ static void test_rules_by_user(void)
     drop_users(NULL);
 }
 
+/* child_watch subscribes to everything, says so on ready_w, then expects its subscription
+ * to end (an OVERFLOW event) once the parent reloads rules that deny it, and a new
+ * subscription to be refused naming the rule. */
+static void child_watch(const char *sock, void *arg)
+{
+    int ready_w = *(int *)arg;
+    roster_client *c = conn(sock);
+    uint64_t sub;
+    CHECK(roster_subscribe(c, "default", NULL, 0, ROSTER_SUB_ALL, &sub, 5000) == 0);
+    char x = 1;
+    CHECK(write(ready_w, &x, 1) == 1);
+    roster_event ev;
+    int ended = 0;
+    for (int i = 0; i < 100 && !ended; i++) { /* up to 30 s */
+        int r = roster_wait_event(c, &ev, 300);
+        if (r == 0) {
+            ended = ev.type == ROSTER_EV_OVERFLOW && ev.id == sub;
+            roster_event_free(&ev);
+        }
+    }
+    CHECK(ended);
+    CHECK(roster_subscribe(c, "default", NULL, 0, ROSTER_SUB_ALL, &sub, 5000) == ROSTER_EACCES);
+    CHECK(detail_has(c, "rule line 1"));
+    roster_close(c);
+}
+
+/* SIGHUP with rules that deny a live subscription ends it: the reader learns nothing more. */
+static void test_reload_ends_subscription(void)
+{
+    make_users();
+    struct test_node n;
+    char dir[] = "/tmp/rsaclXXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    chmod(dir, 0755);
+    char acl[300], text[512];
+    snprintf(acl, sizeof acl, "%s/acl", dir);
+    write_text(acl, "allow *\n");
+    const char *args[] = {"--acl", acl, NULL};
+    test_node_start(&n, args);
+    chmod(n.dir, 0755);
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    fflush(NULL);
+    pid_t w = fork();
+    ASSERT(w >= 0);
+    if (w == 0) {
+        close(ready[0]);
+        _exit(as_user(user_b, n.sock, child_watch, &ready[1]));
+    }
+    close(ready[1]);
+    char x;
+    ASSERT_EQ(read(ready[0], &x, 1), 1);
+    snprintf(text, sizeof text, "deny user=%s op=subscribe\nallow *\n", user_b);
+    write_text(acl, text);
+    kill(n.pid, SIGHUP);
+    ASSERT(log_has(&n, "config reload: access rules: 2 rule(s)", 5000));
+    int st;
+    ASSERT_EQ(waitpid(w, &st, 0), w);
+    ASSERT(WIFEXITED(st));
+    ASSERT_EQ(WEXITSTATUS(st), 0);
+    ASSERT(log_has(&n, "ended: denied by access rule line 1", 5000));
+    close(ready[0]);
+    test_node_stop_ok(&n);
+    unlink(acl);
+    rmdir(dir);
+    drop_users(NULL);
+}
+
 /* A file that does not parse stops the node at start: exit 2, the file and line named. */
 static void test_refused_at_start(void)
 {
@@ -486,4 +554,5 @@ static void test_socket_flags(void)
     drop_users(NULL);
 }
 
-TEST_MAIN(T(test_rules_by_user), T(test_refused_at_start), T(test_socket_flags))
+TEST_MAIN(T(test_rules_by_user), T(test_reload_ends_subscription), T(test_refused_at_start),
+          T(test_socket_flags))

@@ -2,7 +2,7 @@
  * - bounded turns: while one client writes PING frames as fast as its socket takes them,
  *   another client's consecutive STATUS requests see (through the node's "requests"
  *   counter) how many of the flood's frames the node applied between them: one turn of at
- *   most RSD_FAIR_FRAMES per loop iteration. The same run with the bound lifted
+ *   most RSD_FAIR_FRAMES work units per loop iteration. The same run with the bound lifted
  *   (ROSTERD_FAIR_FRAMES, the benchmark's knob) shows the flood applied by the socket-full.
  * - --client-rate / --client-burst: a client's pipelined requests beyond its burst are
  *   applied no faster than the rate (a lower bound on time: safe under any load), while
@@ -123,9 +123,9 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* median_gap: the median count of the flood's frames applied between two consecutive
- * requests of another client. */
-static uint64_t median_gap(const char *fair_frames)
+/* gaps_of: the counts of the flood's frames applied between two consecutive requests of
+ * another client, 41 samples, sorted. */
+static void gaps_of(const char *fair_frames, uint64_t gaps[41])
 {
     if (fair_frames)
         setenv("ROSTERD_FAIR_FRAMES", fair_frames, 1);
@@ -140,7 +140,6 @@ static uint64_t median_gap(const char *fair_frames)
     uint64_t deadline = test_now_ms() + 20000;
     while (requests(c) < 20000 && test_now_ms() < deadline)
         ;
-    uint64_t gaps[41];
     for (int i = 0; i < 41; i++) {
         uint64_t a = requests(c);
         uint64_t b = requests(c);
@@ -153,17 +152,19 @@ static uint64_t median_gap(const char *fair_frames)
     fprintf(stderr, "fair frames %s: gaps min %llu median %llu max %llu\n",
             fair_frames ? fair_frames : "default", (unsigned long long)gaps[0],
             (unsigned long long)gaps[20], (unsigned long long)gaps[40]);
-    return gaps[20];
 }
 
 static void test_bounded_turns(void)
 {
-    uint64_t fair = median_gap(NULL);
-    uint64_t unbounded = median_gap("100000000");
-    /* one turn of 32 per iteration, a few iterations per round trip of the other client */
-    ASSERT(fair < 2000);
-    /* without the bound, a round trip waits behind whole socket-fulls of the flood */
-    ASSERT(unbounded > 4 * fair);
+    uint64_t fair[41], unbounded[41];
+    gaps_of(NULL, fair);
+    gaps_of("100000000", unbounded);
+    /* one turn (at most 64 frames) per iteration, a few iterations per round trip of the
+     * other client */
+    ASSERT(fair[20] < 2000);
+    /* without the bound, round trips wait behind whole socket-fulls of the flood (the
+     * median can be small: the flood's writer refills the socket in bursts) */
+    ASSERT(unbounded[40] > 10 * fair[20]);
 }
 
 static void test_client_rate(void)

@@ -322,6 +322,14 @@ static void test_scrape_parses_and_moves(void)
     /* one registry event per name of the default scope, to the one subscriber */
     ASSERT_EQ(value(&b, "roster_events_sent_total", ""), 25);
     ASSERT(value(&b, "roster_uptime_seconds", "") >= value(&a, "roster_uptime_seconds", ""));
+    /* access, memory and fairness: no rules, no ceiling, the allocator's bytes counted */
+    ASSERT_EQ(value(&b, "roster_acl_rules", ""), 0);
+    ASSERT_EQ(value(&b, "roster_acl_refusals_total", ""), 0);
+    ASSERT(value(&b, "roster_memory_bytes", "") > value(&a, "roster_memory_bytes", ""));
+    ASSERT_EQ(value(&b, "roster_memory_max_bytes", ""), 0);
+    ASSERT_EQ(value(&b, "roster_memory_refusals_total", ""), 0);
+    ASSERT(value(&b, "roster_fair_deferred_total", "") >= 0);
+    ASSERT_EQ(value(&b, "roster_fair_throttled_total", ""), 0);
     roster_close(w);
     roster_close(c);
     test_node_stop_ok(&n);
