@@ -4,9 +4,9 @@
  * (rs_scope.n_local), a subscription of it exists, or a local monitor watches a pid that
  * holds an entry in it. Once it has been unused for the lease's length, the node leaves it
  * as `scope-leave` would (the other nodes' entries are dropped here, the peers stop sending
- * them), so a node stops receiving data it no longer needs. A plain SCOPE_JOIN (or
- * SCOPE_CREATE) makes the join permanent again; SCOPE_LEASE on a joined scope sets its
- * lease. The check runs on the node's TICK and costs nothing while no scope is leased. */
+ * them), so a node stops receiving data it no longer needs. A plain SCOPE_JOIN makes the
+ * join permanent again; SCOPE_LEASE on a joined scope sets its lease. The check runs on
+ * the node's TICK and costs nothing while no scope is leased. */
 #include <string.h>
 
 #include "core/nodes.h"
