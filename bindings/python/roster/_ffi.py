@@ -21,7 +21,7 @@ class Buf(Structure):
 class Entry(Structure):
     _fields_ = [("name", Buf), ("pid", Pid), ("node", c_char * 256), ("meta", Buf),
                 ("count", c_uint64), ("groups", c_uint64), ("mode", c_int),
-                ("token", c_uint64), ("revision", c_uint64)]
+                ("token", c_uint64), ("revision", c_uint64), ("options", c_uint)]
 
 
 class Entries(Structure):
