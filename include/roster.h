@@ -327,8 +327,9 @@ ROSTER_API int roster_scope_meta_delete(roster_client *c, const char *scope, con
                                         size_t key_len, int timeout_ms);
 /* roster_scope_join_ttl joins an eventual scope (as roster_scope_join) with a lease: the
  * node leaves it by itself once it has been unused for ttl_ms (1 ms .. 7 days) - no name or
- * membership of a local pid in it, no subscription of it, no local monitor of a pid holding
- * an entry in it - so that it stops receiving data nobody on it needs. Calling it again sets
+ * membership of a local pid in it, no subscription of it, and when the time is up no local
+ * monitor of a pid holding an entry in it (one renews the lease) - so that it stops
+ * receiving data nobody on it needs. Calling it again sets
  * a new lease; roster_scope_join makes the join permanent. EINVAL for "default" and strong
  * scopes. */
 ROSTER_API int roster_scope_join_ttl(roster_client *c, const char *scope, int ttl_ms,

@@ -1,12 +1,13 @@
 /* scopelease.c: scope leases (issue 11 item 14, Group's connect(..., ttl:)): SCOPE_LEASE
  * joins a scope like SCOPE_JOIN, but only for as long as something on this node uses it.
  * The scope is in use while a local pid holds a name or membership in it
- * (rs_scope.n_local), a subscription of it exists, or a local monitor watches a pid that
- * holds an entry in it. Once it has been unused for the lease's length, the node leaves it
- * as `scope-leave` would (the other nodes' entries are dropped here, the peers stop sending
- * them), so a node stops receiving data it no longer needs. A plain SCOPE_JOIN (or
- * SCOPE_CREATE) makes the join permanent again; SCOPE_LEASE on a joined scope sets its
- * lease. The check runs on the node's TICK and costs nothing while no scope is leased. */
+ * (rs_scope.n_local) or a subscription of it exists; once it has been unused for the
+ * lease's length, a local monitor of a pid holding an entry in it renews the lease, and
+ * without one the node leaves it as `scope-leave` would (the other nodes' entries are
+ * dropped here, the peers stop sending them), so a node stops receiving data it no longer
+ * needs. A plain SCOPE_JOIN makes the
+ * join permanent again; SCOPE_LEASE on a joined scope sets its lease. The check runs on
+ * the node's TICK and costs nothing while no scope is leased. */
 #include <string.h>
 
 #include "core/nodes.h"
@@ -73,10 +74,6 @@ static int watched(struct rs_core *c, const struct rs_scope *s)
     return 0;
 }
 
-static int in_use(struct rs_core *c, const struct rs_scope *s)
-{
-    return s->n_local || s->subs || (c->mons.n && watched(c, s));
-}
 
 void rs_scopelease_tick(struct rs_core *c)
 {
@@ -87,12 +84,18 @@ void rs_scopelease_tick(struct rs_core *c)
         struct rs_scope *s = c->scopes.slots[i].item;
         if (!s || !s->lease_ms)
             continue;
-        if (!s->joined || in_use(c, s)) {
+        if (!s->joined || s->n_local || s->subs) {
             s->idle_since = c->now_ms;
             continue;
         }
         if (c->now_ms - s->idle_since < s->lease_ms)
             continue;
+        /* monitors are looked at only when the lease runs out (a scan of every monitor on
+         * each tick would cost too much): one there renews the lease */
+        if (c->mons.n && watched(c, s)) {
+            s->idle_since = c->now_ms;
+            continue;
+        }
         rs_out_log(c, RS_LOG_INFO,
                    "scope '%s' left: unused (no local entry, subscription or monitor in it) "
                    "for its lease of %llu ms", s->name, (unsigned long long)s->lease_ms);
