@@ -89,9 +89,11 @@ static const struct {
 
 /* Requests that only act on what the client already holds: never checked (EVENT and
  * MESSAGE only travel to clients: the dispatch closes a client that sends one). */
-static const uint8_t unchecked[] = {RS_MSG_PING,  RS_MSG_PID_CLOSE,   RS_MSG_UNREGISTER,
-                                    RS_MSG_LEAVE, RS_MSG_UNSUBSCRIBE, RS_MSG_DEMONITOR,
-                                    RS_MSG_REPLY, RS_MSG_EVENT,       RS_MSG_MESSAGE};
+static const uint8_t unchecked[] = {
+    RS_MSG_PING,  RS_MSG_PID_CLOSE, RS_MSG_UNREGISTER, RS_MSG_LEAVE,    RS_MSG_UNSUBSCRIBE,
+    RS_MSG_DEMONITOR, RS_MSG_REPLY, RS_MSG_EVENT,      RS_MSG_MESSAGE,
+    /* the caller's own entries and pids: removal by query, renewal, exit with a reason */
+    RS_MSG_UNMATCH, RS_MSG_RENEW,   RS_MSG_PID_EXIT};
 
 /* ADMIN_CHECK: a client request type in neither list (one added later without its line)
  * is judged as op admin, node-wide: a "deny *" policy refuses it until a rule allows it. */

@@ -156,6 +156,24 @@ static void test_membership_owners_batches(void)
     ASSERT_EQ(roster_join_many(ca, NULL, it, 3, 5000), 0);
     cl_wait_members(&b, NULL, "bgrp/", 1, 5000);
     ASSERT_EQ(roster_join_many(ca, NULL, NULL, 0, 5000), 0);
+    /* limits: ROSTER_BATCH_MAX items, 256 names for rosterctl (nothing sent past them) */
+    ASSERT_EQ(roster_register_many(ca, NULL, it, ROSTER_BATCH_MAX + 1, 5000), ROSTER_EINVAL);
+    {
+        const char *argv[300];
+        char nm[257][8];
+        int k = 0;
+        argv[k++] = ROSTERCTL_PATH;
+        argv[k++] = "--socket";
+        argv[k++] = a.t.sock;
+        argv[k++] = "register";
+        for (int i = 0; i < 257; i++) {
+            snprintf(nm[i], sizeof nm[i], "m%d", i);
+            argv[k++] = nm[i];
+        }
+        argv[k] = NULL;
+        ASSERT_EQ(test_run_cmd(argv, out, sizeof out), 2);
+        cl_wait_lookup(&a, NULL, "m0", ROSTER_ENOTFOUND, NULL, 1000);
+    }
 
     /* rosterctl register N1 N2: both held by one pid; with one taken, none held, exit 1 */
     const char *hold_args[] = {"--json", "register", "ctl/1", "ctl/2", NULL};

@@ -220,7 +220,8 @@ size_t client_open(struct sim_world *w, int node, int observer)
     c->observer = observer;
     c->alive = 1;
     c->conn = sim_new_conn(w, CONN_CLIENT, node, ci, 0);
-    c->uid = ci % 4 == 3 ? 1001 : 1000; /* a few clients of another user */
+    /* a few clients of another user; the observers are the node's admin (uid 1000) */
+    c->uid = ci % 4 == 3 && !observer ? 1001 : 1000;
     struct rs_input in = {.kind = RS_IN_CLIENT_OPEN, .conn = c->conn,
                           .os_pid = (int32_t)(1000 + ci), .uid = c->uid};
     sim_apply(w, node, &in);
@@ -981,7 +982,7 @@ static void on_sub_event(struct sim_world *w, struct sim_client *c, uint32_t kin
                  c->node, (unsigned)kind, (unsigned long long)rs_msg_event_id(m));
         return;
     }
-    if (kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN)
+    if (kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN || kind == ROSTER_EV_NODE_LEFT)
         return;
     if (kind == ROSTER_EV_OVERFLOW) {
         s->ended = 1;
@@ -1116,7 +1117,8 @@ static void on_event(struct sim_world *w, size_t ci, const struct rs_msg *m)
         lease_on_notice(w, ci, kind, m); /* its own entry's lease ran out (lease.c) */
     else if ((kind >= ROSTER_EV_REGISTERED && kind <= ROSTER_EV_OVERFLOW) ||
              kind == ROSTER_EV_NODE_UP || kind == ROSTER_EV_NODE_DOWN ||
-             kind == ROSTER_EV_SCOPE_META_SET || kind == ROSTER_EV_SCOPE_META_DELETED)
+             kind == ROSTER_EV_SCOPE_META_SET || kind == ROSTER_EV_SCOPE_META_DELETED ||
+             kind == ROSTER_EV_NODE_LEFT)
         on_sub_event(w, c, kind, snap, m);
     else
         sim_fail(w, "n%d: unknown event kind %u", c->node, (unsigned)kind);

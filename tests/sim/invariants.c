@@ -91,7 +91,7 @@ static void check_node_listing(struct sim_world *w, int i)
         int current = 0;
         for (int j = 0; j < w->n; j++)
             current |= strcmp(w->nodes[j].name, name) == 0 && w->nodes[j].inc == inc;
-        int ok = state == ROSTER_NODE_DOWN
+        int ok = state == ROSTER_NODE_DOWN || state == ROSTER_NODE_LEFT
                      ? since >= SIM_WALL_BASE - 60000 && since <= wall + 60000
                      : since == 0;
         if (ok && w->converged && current)

@@ -65,8 +65,14 @@ void net_dial_request(struct sim_world *w, int node, const uint8_t *text, size_t
     memcpy(buf, text, n);
     buf[n] = 0;
     char *sp = strchr(buf, ' ');
-    if (!sp) {
-        sim_fail(w, "n%d: DIAL text '%s' is not 'NAME HOST:PORT'", node, buf);
+    if (!sp) { /* cluster-join: a bare address, the name learned at the handshake */
+        for (int j = 0; j < w->n; j++)
+            if (j != node && strcmp(w->nodes[j].addr, buf) == 0) {
+                sim_log(w, "n%d asks to dial %s", node, buf);
+                net_want(w, node, j);
+                return;
+            }
+        sim_fail(w, "n%d: DIAL to unknown address '%s'", node, buf);
         return;
     }
     *sp = 0;
@@ -82,6 +88,28 @@ void net_dial_request(struct sim_world *w, int node, const uint8_t *text, size_t
         return;
     }
     sim_fail(w, "n%d: DIAL to unknown address '%s'", node, sp + 1);
+}
+
+void net_undial_request(struct sim_world *w, int node, const uint8_t *text, size_t len)
+{
+    char buf[128];
+    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, text, n);
+    buf[n] = 0;
+    char *sp = strchr(buf, ' ');
+    const char *addr = sp ? sp + 1 : "";
+    if (sp)
+        *sp = 0;
+    struct sim_node *x = &w->nodes[node];
+    for (int j = 0; j < w->n; j++) {
+        if (j == node || (n && strcmp(w->nodes[j].name, buf) != 0 &&
+                          strcmp(w->nodes[j].addr, addr) != 0))
+            continue;
+        if (x->want[j])
+            sim_log(w, "n%d no longer dials n%d", node, j);
+        x->want[j] = 0;
+        x->dial_gen[j]++; /* a dial scheduled for it does nothing */
+    }
 }
 
 static size_t new_pconn(struct sim_world *w)

@@ -101,8 +101,10 @@ static void route(struct sim_world *w, int i, const struct rs_output *o, const u
         net_dial_request(w, i, bytes + o->off, o->len);
         return;
     }
-    if (o->kind == RS_OUT_UNDIAL)
-        return; /* cluster-leave / forget: no simulated client asks for them */
+    if (o->kind == RS_OUT_UNDIAL) {
+        net_undial_request(w, i, bytes + o->off, o->len);
+        return;
+    }
     struct sim_connref *r = sim_conn(w, o->conn);
     if (!r || r->node != i) {
         sim_fail(w, "n%d: output kind %d for conn %llu, which is not one of its connections", i,
@@ -179,6 +181,7 @@ void sim_node_start(struct sim_world *w, int i)
     struct sim_node *n = &w->nodes[i];
     n->inc = sim_next(&w->rng) | 1;
     n->scopes = n->cfg_scopes;
+    n->left = 0;
     const char *scopes[SIM_NSCOPES];
     size_t ns = 0;
     for (int s = 1; s < SIM_NSCOPES; s++)
@@ -200,6 +203,7 @@ void sim_node_start(struct sim_world *w, int i)
         .resolver = sim_resolve,
         .priorities = w->prio,
         .n_priorities = (size_t)w->n,
+        .admin_uid = 1000, /* the observers' user: they ask for cluster-leave / -join */
     };
     free(n->shm); /* a restart publishes into a fresh region, as rosterd does */
     n->shm = region_new();
@@ -230,6 +234,46 @@ void sim_node_start(struct sim_world *w, int i)
     sim_at(w, w->now + sim_range(&w->rng, 1, 100), EV_TICK, i, 0, 0, n->inc);
     if (w->cluster && n->seed >= 0)
         net_want(w, i, n->seed);
+}
+
+/* admin_request sends m from node i's observer (the node's admin user) and returns the
+ * status of its reply. */
+static int admin_request(struct sim_world *w, int i, struct rs_msg *m)
+{
+    w->obs.got_reply = 0;
+    client_request(w, w->nodes[i].observer, m);
+    if (!w->failed && !w->obs.got_reply)
+        sim_fail(w, "n%d did not answer an admin request (type %u) at once", i,
+                 (unsigned)m->type);
+    return w->obs.status;
+}
+
+void sim_node_leave(struct sim_world *w, int i)
+{
+    struct sim_node *n = &w->nodes[i];
+    if (!n->core || n->left)
+        return;
+    sim_log(w, "n%d leaves the cluster (cluster-leave)", i);
+    struct rs_msg m = {.type = RS_MSG_CLUSTER_LEAVE};
+    if (admin_request(w, i, &m) != 0 && !w->failed)
+        sim_fail(w, "n%d: CLUSTER_LEAVE refused: %d", i, w->obs.status);
+    n->left = 1;
+    inv_step(w, i, 1);
+}
+
+void sim_node_rejoin(struct sim_world *w, int i)
+{
+    struct sim_node *n = &w->nodes[i];
+    int j = (int)sim_below(&w->rng, (uint64_t)w->n - 1);
+    if (j >= i)
+        j++;
+    sim_log(w, "n%d joins the cluster again through n%d (cluster-join)", i, j);
+    struct rs_msg m = {.type = RS_MSG_CLUSTER_JOIN};
+    rs_msg_cluster_join_addr_set(&m, rs_bytes_str(w->nodes[j].addr));
+    if (admin_request(w, i, &m) != 0 && !w->failed)
+        sim_fail(w, "n%d: CLUSTER_JOIN refused: %d", i, w->obs.status);
+    n->left = 0;
+    inv_step(w, i, 1);
 }
 
 void sim_node_crash(struct sim_world *w, int i, int silent)
@@ -307,6 +351,10 @@ static void on_event(struct sim_world *w, const struct sim_event *e)
         return;
     case EV_HEAL_LINKS:
         net_heal(w);
+        return;
+    case EV_REJOIN:
+        if (n->core && n->inc == e->a && n->left)
+            sim_node_rejoin(w, e->node);
         return;
     default:
         net_on_event(w, e);
@@ -397,9 +445,13 @@ static void begin_drain(struct sim_world *w)
     w->draining = 1;
     sim_log(w, "workload ends: heal everything, restart crashed nodes, drain");
     net_heal(w);
-    for (int i = 0; i < w->n; i++)
+    for (int i = 0; i < w->n; i++) {
         if (!w->nodes[i].core)
             sim_at(w, w->now + sim_range(&w->rng, 0, 200), EV_RESTART, i, 0, 0, 0);
+        else if (w->nodes[i].left)
+            sim_at(w, w->now + sim_range(&w->rng, 0, 200), EV_REJOIN, i, w->nodes[i].inc, 0,
+                   0);
+    }
 }
 
 int sim_run(uint64_t seed, int verbose, int cluster, uint64_t *digest_out)

@@ -86,6 +86,7 @@ enum sim_ev_kind {
     EV_RESTART,     /* node: start a new incarnation */
     EV_HEAL_LINKS,  /* heal every partition */
     EV_CLIENT_GONE, /* node, a: client index: the shell closed a connection its core closed */
+    EV_REJOIN,      /* node, a: incarnation: a node that left joins again (cluster-join) */
 };
 
 struct sim_event {
@@ -264,6 +265,7 @@ struct sim_node {
     uint64_t tok_inc;
     struct rs_core_stats scanned; /* statistics at the last deep scan, and its time */
     uint64_t scanned_at;
+    int left;              /* cluster-leave asked of this incarnation, no cluster-join yet */
 };
 
 struct sim_obs {
@@ -347,6 +349,10 @@ struct sim_connref *sim_conn(struct sim_world *w, uint64_t conn);
 int sim_apply(struct sim_world *w, int node, struct rs_input *in);
 void sim_node_start(struct sim_world *w, int i);
 void sim_node_crash(struct sim_world *w, int i, int silent);
+/* sim_node_leave / sim_node_rejoin: node i's admin asks for cluster-leave / cluster-join
+ * (through another node, picked at random). */
+void sim_node_leave(struct sim_world *w, int i);
+void sim_node_rejoin(struct sim_world *w, int i);
 int sim_node_up(const struct sim_world *w, int i);
 const char *sim_scope_name(int s);
 int sim_run(uint64_t seed, int verbose, int cluster, uint64_t *digest_out);
@@ -359,6 +365,8 @@ void net_send(struct sim_world *w, size_t pc, int side, const uint8_t *p, size_t
 void net_close(struct sim_world *w, size_t pc, int side);
 void net_dial_request(struct sim_world *w, int node, const uint8_t *text, size_t len);
 void net_want(struct sim_world *w, int from, int to);
+/* net_undial_request: RS_OUT_UNDIAL ("NAME ADDR", " ADDR", "NAME", or "": every target). */
+void net_undial_request(struct sim_world *w, int node, const uint8_t *text, size_t len);
 void net_on_event(struct sim_world *w, const struct sim_event *e);
 void net_node_crashed(struct sim_world *w, int node, int silent);
 void net_partition_clean(struct sim_world *w, uint32_t group_a, int silent);

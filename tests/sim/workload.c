@@ -11,7 +11,8 @@
  *
  * Faults: clean partitions (reset or silent), one-way partitions, overlapping partitions
  * (one pair cut, the rest connected), link resets, heals, and node crashes (connections
- * reset, or silent as a machine that vanished) with a restart as a new incarnation. */
+ * reset, or silent as a machine that vanished) with a restart as a new incarnation, and
+ * clean leaves (cluster-leave) followed by a cluster-join. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,16 @@ void work_fault(struct sim_world *w)
         net_cut_pair(w, a, b, 0);
     } else if (f < 76) {
         sim_at(w, w->now, EV_HEAL_LINKS, -1, 0, 0, 0);
+    } else if (f < 79) {
+        /* A node leaves the cluster cleanly and joins again later (cluster-leave, then
+         * cluster-join through any node): peers drop its entries with reason node_left and
+         * do not redial it meanwhile. */
+        a = (int)sim_below(&w->rng, (uint64_t)w->n);
+        if (!w->nodes[a].core || w->nodes[a].left || up_count(w) < 2)
+            return;
+        sim_node_leave(w, a);
+        sim_at(w, w->now + sim_range(&w->rng, 100, 5000), EV_REJOIN, a, w->nodes[a].inc, 0,
+               0);
     } else if (f < 82) {
         /* A wall clock is stepped (NTP): HLC stamps must not depend on it being monotonic. */
         a = (int)sim_below(&w->rng, (uint64_t)w->n);

@@ -88,6 +88,10 @@ static void test_leave_forget_rejoin(void)
     ASSERT_EQ(cl_join(&c, A, 1, pa, "", "g", ""), 0);
     cl_pump(&c);
     cl_subscribe(&c, B, 1, "", ROSTER_SUB_ALL | ROSTER_SUB_REGISTRY | ROSTER_SUB_GROUPS);
+    cl_client(&c, C, 2);
+    struct rs_msg mon = {.type = RS_MSG_MONITOR, .pid = pa}; /* c watches a's pid */
+    ASSERT_EQ(cl_req(&c, C, 2, &mon)->status, 0);
+    cl_pump(&c);
     for (size_t i = 0; i < 3; i++)
         cn_clear(&c.n[i]);
 
@@ -116,6 +120,10 @@ static void test_leave_forget_rejoin(void)
               ROSTER_EV_LEFT | (ROSTER_REASON_NODE_LEFT << 8));
     ASSERT_EQ(cl_event(&c.n[B], 1, 2)->opts & 0xff, ROSTER_EV_NODE_LEFT);
     ASSERT(cl_bytes_is(cl_event(&c.n[B], 1, 2)->node, "a"));
+    /* c's monitor of a's pid fires, with reason node_left */
+    ASSERT_EQ(cl_nevents(&c.n[C], 2), 1);
+    ASSERT_EQ(cl_event(&c.n[C], 2, 0)->opts & 0xffff,
+              ROSTER_EV_DOWN | (ROSTER_REASON_NODE_LEFT << 8));
     cl_peer_gone(&c, B, A);
     cl_peer_gone(&c, C, A);
     cl_peer_gone(&c, A, B);
