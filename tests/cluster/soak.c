@@ -727,7 +727,7 @@ static int check_once(struct state *st)
 static void resync(const struct state *st, const struct worker *w, char kind, uint8_t *unknown,
                    uint8_t *have, int count)
 {
-    char pre[128], key[8];
+    char pre[128], key[16];
     for (int i = 0; i < count; i++) {
         if (!unknown[i])
             continue;
