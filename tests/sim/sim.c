@@ -398,7 +398,7 @@ static void setup(struct sim_world *w, uint64_t seed, int verbose, int cluster)
                                  : 0;
     for (int i = 0; i < w->n; i++) {
         struct sim_node *n = &w->nodes[i];
-        snprintf(n->name, sizeof n->name, "n%d", i);
+        snprintf(n->name, sizeof n->name, "n%u", (unsigned)(uint8_t)i); /* i < 20 */
         snprintf(n->addr, sizeof n->addr, "10.0.0.%d:4370", i + 1);
         n->skew = (int64_t)sim_range(&w->rng, 0, 6000) - 3000;
         n->cfg_scopes = 1u | (sim_pct(&w->rng, 60) ? 2u : 0u);
