@@ -194,6 +194,29 @@ static void test_lease_refusals(void)
     h_fini(&h);
 }
 
+/* With scope options: a leased name in a scope unique per node is this node's claim even when
+ * another node's claim is first in the key's chain; a leased join in a scope with duplicate
+ * members is refused (which entry would it mean?). */
+static void test_leases_and_scope_options(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_pid p = h_hello(&h, 1);
+    struct rs_msg dup = {.type = RS_MSG_SCOPE_CREATE, .opts = ROSTER_SCOPE_DUPLICATE_MEMBERS,
+                         .scope = h_str("d")};
+    ASSERT_EQ(h_status(&h, 1, &dup), 0);
+    ASSERT_EQ(h_lease(&h, 1, p, RS_LEASE_MEMBER, "d", "g", "", 1000), ROSTER_EINVAL);
+    ASSERT_EQ(h_lease(&h, 1, p, RS_LEASE_NAME, "d", "n", "", 1000), 0); /* names: as anywhere */
+    struct rs_msg upn = {.type = RS_MSG_SCOPE_CREATE, .opts = ROSTER_SCOPE_UNIQUE_PER_NODE,
+                         .scope = h_str("u")};
+    ASSERT_EQ(h_status(&h, 1, &upn), 0);
+    ASSERT_EQ(h_lease(&h, 1, p, RS_LEASE_NAME, "u", "n", "", 1000), 0);
+    uint64_t n = 0;
+    ASSERT_EQ(h_renew(&h, 1, p, &n), 0);
+    ASSERT_U64_EQ(n, 2); /* both names hold a lease */
+    h_fini(&h);
+}
+
 static void test_pid_death_drops_leases(void)
 {
     struct harness h;
@@ -361,7 +384,7 @@ static void test_log_levels_trace_and_off(void)
 }
 
 TEST_MAIN(T(test_name_expires_while_connected), T(test_renew_keeps_every_entry),
-          T(test_reregister_sets_lease_anew), T(test_lease_refusals),
+          T(test_reregister_sets_lease_anew), T(test_lease_refusals), T(test_leases_and_scope_options),
           T(test_pid_death_drops_leases), T(test_many_leases_in_order),
           T(test_cost_of_100k_leases), T(test_exit_reason),
           T(test_log_levels_trace_and_off))
