@@ -91,7 +91,7 @@
     X(P_PUBLISH,    77, A|SC|K|M,    0, 0,               "peer: a message to a group")            \
     X(P_REPLY,      78, A2|P|M,      0, 0,               "peer: the reply to a proxied call")     \
     X(P_NOPROC,     79, S|A2|P,      0, 0,               "peer: a proxied call failed there")     \
-    X(P_FLOW,       85, O,           0, 0,               "peer: pause (1) or resume (0) messages")
+    X(P_FLOW,       85, O|P,         0, 0,               "peer: pause (1) or resume (0) messages")
 
 #define RS_FIELD_MAP(X)                                                                           \
     X(hello_version,            HELLO, req, opts,                                                 \
@@ -298,7 +298,8 @@
     X(p_noproc_status,          P_NOPROC, req, status, "why the call failed (ROSTER_E*)")         \
     X(p_noproc_call_ref,        P_NOPROC, req, arg2, "the P_SEND's call reference")               \
     X(p_noproc_to,              P_NOPROC, req, pid,  "the callee")                                \
-    X(p_flow_pause,             P_FLOW, req, opts, "1: stop sending messages to me; 0: go on")
+    X(p_flow_pause,             P_FLOW, req, opts, "1: stop sending messages to me; 0: go on")  \
+    X(p_flow_pid,               P_FLOW, req, pid,  "only messages to this pid of mine (zero: all)")
 /* clang-format on */
 
 #endif
