@@ -247,8 +247,9 @@ static void confirm(struct rs_core *c, struct rs_parked *p, int status)
         rs_out_ok(c, p->sender, &q);
     else
         rs_out_error(c, p->sender, &q, status, "%s", status == ROSTER_ENOPROC
-                     ? "the receiver died while the message waited for room"
-                     : "the receiver's node went down while the message waited for room");
+                     ? "the receiver (or its node) went away while the message waited "
+                       "for room"
+                     : "the message could not be written (out of memory)");
 }
 
 /* release ends a held message p (already out of its queue): written or dropped. */
