@@ -147,11 +147,11 @@ static void origin_sub(struct rs_core *c, uint64_t origin, uint32_t len)
     }
 }
 
-/* ask_held: bytes from other nodes a client may hold before their senders are asked to
- * hold the messages for its pids (below the link budget, so that pid pauses come first). */
+/* ask_held: bytes a client may hold before other nodes are asked to hold the messages for
+ * its pids (a quarter of the link budget, so that pid pauses come first). */
 static uint64_t ask_held(const struct rs_core *c)
 {
-    return link_held(c) / 2;
+    return link_held(c) / 4;
 }
 
 /* ask_pause asks node `origin` to hold its messages to our pid `serial` of client cl
@@ -181,6 +181,14 @@ static void ask_pause(struct rs_core *c, struct rs_client *cl, uint64_t origin, 
     cl->asks[cl->n_asks].node_inc = origin;
     cl->asks[cl->n_asks++].serial = serial;
     send_p_flow(c, n, 1, serial);
+    /* What the client already holds from that node no longer counts against the link:
+     * a client that never reads would otherwise keep the whole link paused (its bytes
+     * never drain), holding that node's messages to every other pid too. */
+    for (struct rs_parked *p = cl->park.head; p; p = p->next)
+        if (p->origin == origin) {
+            origin_sub(c, origin, p->len);
+            p->origin = 0;
+        }
 }
 
 /* lift_asks lifts every pause asked for cl's pids. */
