@@ -297,8 +297,10 @@ static void tx_main(int wfd, int go_rd, role *r)
         }
         msg[0] = 'E';
         for (int tries = 0;; tries++) {
+            /* Flow control answers a confirmed send when it is written to the receiver:
+             * behind a full mailbox of a slow receiver that can take minutes under load. */
             int rc = roster_send(c, self, r->to, msg, MSG_LEN, ROSTER_SEND_CONFIRM,
-                                 BU_TIMEOUT_MS);
+                                 10 * 60 * 1000);
             if (rc != ROSTER_EAGAIN || tries > 10000) {
                 bu_check(c, "roster_send (END, confirmed)", rc);
                 break;

@@ -11,14 +11,19 @@
  *   goes on serving everyone else. Below half of it, reading resumes. Other receivers of
  *   the same sender keep getting its messages until that budget is spent.
  * - Across nodes the same happens on each hop: a message for another node is held here
- *   while that node's link is above the mark or the node asked us to pause (P_FLOW 1), and
- *   the receiving node asks for that pause once it holds RS_FLOW_LINK_HELD bytes that came
- *   from us, and lifts it (P_FLOW 0) at half. The link itself never blocks.
+ *   while that node's link is above the mark or the node asked us to pause, and the
+ *   receiving node asks for the pause. Per pid first: once a local client holds more than
+ *   half the link budget of messages from another node, that node is asked to hold the
+ *   messages for the pid they were sent to (P_FLOW 1 with the pid), so its senders to
+ *   other pids are not held; when the client has caught up, P_FLOW 0 with the pid. Per link
+ *   as the backstop: past RS_FLOW_LINK_HELD bytes held from one node, P_FLOW 1 without a
+ *   pid holds all its messages to us, until half. The link itself never blocks.
  * - A confirmed send is answered when its message is written (or ENOPROC when the receiver
  *   dies first); a sender that chose dropping (RS_SEND_DROP) is never held and loses the
  *   message at limits.mailbox_bytes as before. Every drop is counted. */
 #include <string.h>
 
+#include "core/cluster.h"
 #include "core/flow.h"
 #include "core/nodes.h"
 #include "core/output.h"
@@ -94,12 +99,16 @@ static void uncharge(struct rs_core *c, struct rs_parked *p)
     }
 }
 
-static void send_p_flow(struct rs_core *c, struct rs_node *n, int pause)
+/* send_p_flow asks n to pause (1) or resume (0) its messages to us: to our pid `serial`,
+ * or all of them (serial 0). */
+static void send_p_flow(struct rs_core *c, struct rs_node *n, int pause, uint64_t serial)
 {
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_P_FLOW;
     rs_msg_p_flow_pause_set(&m, (uint32_t)pause);
+    if (serial)
+        rs_msg_p_flow_pid_set(&m, (struct rs_pid){c->inc, serial});
     rs_out_peer(c, n, &m);
 }
 
@@ -121,7 +130,7 @@ static void origin_add(struct rs_core *c, uint64_t origin, uint32_t len)
     n->held_from += len;
     if (!n->flow_asked && n->held_from > link_held(c) && n->state == ROSTER_NODE_UP) {
         n->flow_asked = 1;
-        send_p_flow(c, n, 1);
+        send_p_flow(c, n, 1, 0);
     }
 }
 
@@ -134,8 +143,71 @@ static void origin_sub(struct rs_core *c, uint64_t origin, uint32_t len)
     n->held_from = len >= n->held_from ? 0 : n->held_from - len;
     if (n->flow_asked && n->held_from <= link_held(c) / 2) {
         n->flow_asked = 0;
-        send_p_flow(c, n, 0);
+        send_p_flow(c, n, 0, 0);
     }
+}
+
+/* ask_held: bytes a client may hold before other nodes are asked to hold the messages for
+ * its pids (a quarter of the link budget, so that pid pauses come first). */
+static uint64_t ask_held(const struct rs_core *c)
+{
+    return link_held(c) / 4;
+}
+
+/* ask_pause asks node `origin` to hold its messages to our pid `serial` of client cl
+ * (once; past RS_FLOW_ASKS_MAX pids the link pause is the backstop). */
+static int asked(const struct rs_client *cl, uint64_t origin, uint64_t serial)
+{
+    for (uint32_t i = 0; i < cl->n_asks; i++)
+        if (cl->asks[i].node_inc == origin && cl->asks[i].serial == serial)
+            return 1;
+    return 0;
+}
+
+static void ask_pause(struct rs_core *c, struct rs_client *cl, uint64_t origin, uint64_t serial)
+{
+    if (asked(cl, origin, serial) || cl->n_asks == RS_FLOW_ASKS_MAX)
+        return;
+    struct rs_node *n = rs_nodes_find(c, origin);
+    if (!n || n->state != ROSTER_NODE_UP)
+        return;
+    if (!cl->asks) {
+        int oom = c->oom;
+        cl->asks = rs_core_alloc(c, RS_FLOW_ASKS_MAX * sizeof *cl->asks);
+        c->oom = oom; /* without it, the link pause still bounds what is held */
+        if (!cl->asks)
+            return;
+    }
+    cl->asks[cl->n_asks].node_inc = origin;
+    cl->asks[cl->n_asks++].serial = serial;
+    send_p_flow(c, n, 1, serial);
+    /* What the client already holds from that node no longer counts against the link:
+     * a client that never reads would otherwise keep the whole link paused (its bytes
+     * never drain), holding that node's messages to every other pid too. */
+    for (struct rs_parked *p = cl->park.head; p; p = p->next)
+        if (p->origin == origin) {
+            origin_sub(c, origin, p->len);
+            p->origin = 0;
+        }
+}
+
+/* lift_asks lifts every pause asked for cl's pids. */
+static void lift_asks(struct rs_core *c, struct rs_client *cl)
+{
+    for (uint32_t i = 0; i < cl->n_asks; i++) {
+        struct rs_node *n = rs_nodes_find(c, cl->asks[i].node_inc);
+        if (n && n->state == ROSTER_NODE_UP)
+            send_p_flow(c, n, 0, cl->asks[i].serial);
+    }
+    cl->n_asks = 0;
+}
+
+static struct rs_flow_pid *pid_find(const struct rs_node *n, uint64_t serial)
+{
+    struct rs_flow_pid *fp = n->paused_pids;
+    while (fp && fp->serial != serial)
+        fp = fp->next;
+    return fp;
 }
 
 /* hold encodes m into a new held message of queue q; 0 or ROSTER_ENOMEM. */
@@ -183,8 +255,9 @@ static void confirm(struct rs_core *c, struct rs_parked *p, int status)
         rs_out_ok(c, p->sender, &q);
     else
         rs_out_error(c, p->sender, &q, status, "%s", status == ROSTER_ENOPROC
-                     ? "the receiver died while the message waited for room"
-                     : "the receiver's node went down while the message waited for room");
+                     ? "the receiver (or its node) went away while the message waited "
+                       "for room"
+                     : "the message could not be written (out of memory)");
 }
 
 /* release ends a held message p (already out of its queue): written or dropped. */
@@ -228,7 +301,19 @@ int rs_flow_client_put(struct rs_core *c, struct rs_client *cl, const struct rs_
         /* No cap here: a local sender is paused past its budget, another node past
          * link_held(), so what is held is bounded by those budgets plus what was in
          * flight on each link when its pause went out. */
-        return hold(c, &cl->park, m, pids, f);
+        int per_pid = f->origin && rs_msg_message_kind(m) != RS_MSGK_PUBLISH;
+        uint64_t to = rs_msg_message_to(m);
+        if (per_pid && asked(cl, f->origin, to)) {
+            /* in flight when the pid's pause went out: not held against the link, or one
+             * slow client would pause its node's messages to every other pid too */
+            struct rs_flow_from g = *f;
+            g.origin = 0;
+            return hold(c, &cl->park, m, pids, &g);
+        }
+        int st = hold(c, &cl->park, m, pids, f);
+        if (st == RS_FLOW_HELD && per_pid && cl->park.bytes > ask_held(c))
+            ask_pause(c, cl, f->origin, to);
+        return st;
     }
     if (rs_out_frame(c, cl, m) != 0)
         return ROSTER_ENOMEM;
@@ -242,6 +327,17 @@ int rs_flow_peer_put(struct rs_core *c, struct rs_node *n, const struct rs_msg *
     if (n->state != ROSTER_NODE_UP || !n->conn || n->overflow)
         return ROSTER_ENOPROC;
     (void)members;
+    if (n->paused_pids && m->type == RS_MSG_P_SEND) {
+        /* n asked us to hold what goes to this pid of its own */
+        struct rs_flow_pid *fp = pid_find(n, rs_msg_p_send_to(m).serial);
+        if (fp) {
+            if (f->drop || f->nowait) {
+                c->route.dropped++;
+                return ROSTER_EAGAIN;
+            }
+            return hold(c, &fp->park, m, 1, f);
+        }
+    }
     size_t size = rs_wire_size(m);
     int waiting = n->park.head || n->flow_paused;
     if (f->drop) {
@@ -271,6 +367,8 @@ void rs_flow_client_flushed(struct rs_core *c, struct rs_client *cl)
         }
         release(c, p, 0);
     }
+    if (cl->n_asks && cl->park.bytes <= ask_held(c) / 2)
+        lift_asks(c, cl);
 }
 
 void rs_flow_peer_flushed(struct rs_core *c, struct rs_node *n)
@@ -304,6 +402,11 @@ void rs_flow_client_gone(struct rs_core *c, struct rs_client *cl)
         cl->paused = 0;
         c->route.paused--;
     }
+    /* the other nodes send what they held for its pids: dropped there as to a dead pid,
+     * and their senders go on */
+    lift_asks(c, cl);
+    rs_free(cl->asks);
+    cl->asks = NULL;
 }
 
 void rs_flow_node_down(struct rs_core *c, struct rs_node *n)
@@ -311,6 +414,14 @@ void rs_flow_node_down(struct rs_core *c, struct rs_node *n)
     struct rs_parked *p;
     while ((p = park_pop(&n->park)))
         release(c, p, ROSTER_ENOPROC);
+    struct rs_flow_pid *fp;
+    while ((fp = n->paused_pids)) {
+        n->paused_pids = fp->next;
+        while ((p = park_pop(&fp->park)))
+            release(c, p, ROSTER_ENOPROC);
+        rs_free(fp);
+    }
+    n->n_paused_pids = 0;
     n->flow_paused = 0;
     n->held_from = 0;
     n->flow_asked = 0;
@@ -318,9 +429,47 @@ void rs_flow_node_down(struct rs_core *c, struct rs_node *n)
 
 void rs_flow_on_p_flow(struct rs_core *c, struct rs_node *n, const struct rs_msg *m)
 {
-    n->flow_paused = rs_msg_p_flow_pause(m) != 0;
-    if (!n->flow_paused)
-        rs_flow_peer_flushed(c, n);
+    int pause = rs_msg_p_flow_pause(m) != 0;
+    struct rs_pid pid = rs_msg_p_flow_pid(m);
+    if (pid.inc == 0 && pid.serial == 0) { /* the whole link */
+        n->flow_paused = pause;
+        if (!pause)
+            rs_flow_peer_flushed(c, n);
+        return;
+    }
+    if (pid.inc != n->inc || pid.serial == 0) {
+        rs_cluster_fail(c, n, "malformed P_FLOW: a pid not of the sending node");
+        return;
+    }
+    struct rs_flow_pid *fp = pid_find(n, pid.serial);
+    if (pause) {
+        if (fp || n->n_paused_pids >= RS_FLOW_PIDS_MAX)
+            return; /* past the cap, its link pause is the backstop */
+        int oom = c->oom;
+        fp = rs_core_alloc(c, sizeof *fp);
+        c->oom = oom;
+        if (!fp)
+            return;
+        memset(fp, 0, sizeof *fp);
+        fp->serial = pid.serial;
+        fp->next = n->paused_pids;
+        n->paused_pids = fp;
+        n->n_paused_pids++;
+        return;
+    }
+    if (!fp)
+        return;
+    struct rs_flow_pid **pp = &n->paused_pids;
+    while (*pp != fp)
+        pp = &(*pp)->next;
+    *pp = fp->next;
+    n->n_paused_pids--;
+    /* Behind whatever already waits for the link: all of it is older than these. */
+    struct rs_parked *p;
+    while ((p = park_pop(&fp->park)))
+        park_push(&n->park, p);
+    rs_free(fp);
+    rs_flow_peer_flushed(c, n);
 }
 
 static void park_free(struct rs_park *q)
@@ -334,12 +483,21 @@ void rs_flow_free_all(struct rs_core *c)
 {
     for (size_t i = 0; i < c->clients.cap; i++) {
         struct rs_client *cl = c->clients.slots[i].item;
-        if (cl)
+        if (cl) {
             park_free(&cl->park);
+            rs_free(cl->asks);
+        }
     }
     for (size_t i = 0; i < c->nodes.cap; i++) {
         struct rs_node *n = c->nodes.slots[i].item;
-        if (n)
-            park_free(&n->park);
+        if (!n)
+            continue;
+        park_free(&n->park);
+        struct rs_flow_pid *fp;
+        while ((fp = n->paused_pids)) {
+            n->paused_pids = fp->next;
+            park_free(&fp->park);
+            rs_free(fp);
+        }
     }
 }

@@ -11,6 +11,10 @@
 /* Messages from one node held here past this many bytes (or a quarter of the mark, if
  * less) ask that node to pause sending messages to us (P_FLOW), until they fall to half. */
 #define RS_FLOW_LINK_HELD (4u << 20)
+/* Pids of one client for which other nodes may be asked to hold messages (past it, the
+ * link pause is the backstop), and pids of one node we hold messages for on its request. */
+#define RS_FLOW_ASKS_MAX 16u
+#define RS_FLOW_PIDS_MAX 1024u
 /* A value rs_flow_*_put returns: the frame was held (not an error). */
 #define RS_FLOW_HELD 1
 

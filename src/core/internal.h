@@ -77,6 +77,17 @@ struct rs_park {
     uint64_t bytes;
 };
 struct rs_smeta_tab;
+/* A pid of another node whose messages that node asked us to hold (P_FLOW with a pid). */
+struct rs_flow_pid {
+    struct rs_flow_pid *next;
+    uint64_t serial;
+    struct rs_park park;
+};
+/* A pause this node asked of another node for one of a local client's pids. */
+struct rs_flow_ask {
+    uint64_t node_inc;
+    uint64_t serial;
+};
 
 struct rs_client {
     uint64_t conn;
@@ -109,6 +120,8 @@ struct rs_client {
     struct rs_parked *held;
     uint64_t held_bytes;
     int paused;
+    struct rs_flow_ask *asks; /* pauses asked of other nodes for its pids */
+    uint32_t n_asks;
     char name[RS_CLIENT_NAME_MAX + 1];
 };
 
@@ -257,6 +270,8 @@ struct rs_node {
     int flow_paused;
     uint64_t held_from;
     int flow_asked;
+    struct rs_flow_pid *paused_pids; /* its pids it asked us to hold messages for */
+    uint32_t n_paused_pids;
     int overflow;             /* unread passed outbuf_max: declared down at the apply's end */
     struct rs_pscope *scopes; /* scopes it joined */
     struct rs_pscope *down_scopes; /* DOWN: the scopes it had joined (NODES of a scope lists

@@ -110,7 +110,7 @@
     X(P_SMETA,      80, O|A|SC|N|K|M, 0, 0,              "peer: a write of a scope's metadata") \
     X(P_LEAVE,      83, NONE,        0, 0,               "peer: the sender leaves the cluster")   \
     X(P_POLICY,     84, O|A|K,       0, 0,               "peer: the sender's conflict policy") \
-    X(P_FLOW,       85, O,           0, 0,               "peer: pause (1) or resume (0) messages") \
+    X(P_FLOW,       85, O|P,         0, 0,               "peer: pause (1) or resume (0) messages") \
     X(P_PID_EXIT,   89, O|P|M,       0, 0,               "peer: a pid went down with an exit reason") \
     X(P_DOWN_EXIT,  90, O|A|P|M,     0, 0,               "peer: a monitored pid exited with a reason")
 
@@ -372,7 +372,8 @@
     X(p_noproc_status,          P_NOPROC, req, status, "why the call failed (ROSTER_E*)")         \
     X(p_noproc_call_ref,        P_NOPROC, req, arg2, "the P_SEND's call reference")               \
     X(p_noproc_to,              P_NOPROC, req, pid,  "the callee")                                \
-    X(p_flow_pause,             P_FLOW, req, opts, "1: stop sending messages to me; 0: go on") \
+    X(p_flow_pause,             P_FLOW, req, opts, "1: stop sending messages to me; 0: go on")  \
+    X(p_flow_pid,               P_FLOW, req, pid,  "only messages to this pid of mine (zero: all)") \
     X(lease_kind,               LEASE, req, opts, "RS_LEASE_NAME (register) or RS_LEASE_MEMBER (join)") \
     X(lease_ttl,                LEASE, req, arg,  "the lease in ms (RS_TTL_MIN_MS .. RS_TTL_MAX_MS)") \
     X(lease_key,                LEASE, req, key,  "the name or group")                            \

@@ -113,4 +113,52 @@ static void test_remote_receiver_killed(void)
     test_node_stop_ok(&a.t);
 }
 
-TEST_MAIN(T(test_slow_remote_receiver_gets_everything), T(test_remote_receiver_killed))
+/* No head-of-line blocking across nodes: a receiver on b that never reads stalls its
+ * sender on a (messages to that pid are held on a, on b's request: P_FLOW with the pid),
+ * while another sender of a keeps reaching another receiver on b: 20,000 messages, all in
+ * order. Without the per-pid pause b would pause a's whole link and the second sender would
+ * wait as long as the first. */
+static void test_other_receivers_not_held(void)
+{
+    char why[160];
+    cl_netns(why, sizeof why);
+    const char *cookie = cl_cookie(0, "cluster-flow-cookie-5d2e9a0c7b14f3e8\n");
+    const char *const small[] = {"--mailbox-bytes", "1048576", NULL};
+    struct cl_node a, b;
+    cl_start(&a, 1, "a", NULL, cookie, small);
+    cl_start(&b, 2, "b", a.addr, cookie, small);
+    cl_wait_up(&a, NULL, 2, 10000);
+    cl_wait_up(&b, NULL, 2, 10000);
+    struct slowrx idle, rx;
+    slowrx_start(&idle, b.t.sock, 0, 1);
+    slowrx_start(&rx, b.t.sock, 0, 0);
+    roster_client *s1 = cl_connect(&a), *s2 = cl_connect(&a);
+    static char m[1024];
+    memset(m, 'm', sizeof m);
+    uint64_t sent = 0;
+    int r;
+    while ((r = roster_send(s1, roster_self(s1), idle.self, m, sizeof m, 0, 0)) == 0) {
+        sent++;
+        ASSERT(sent < 200000);
+    }
+    ASSERT_EQ(r, ROSTER_EAGAIN);
+    uint64_t t0 = test_now_ms();
+    ASSERT_U64_EQ(slowrx_feed(s2, rx.self, 20000, 64, 0), 0);
+    uint64_t got = 0, bad = 0;
+    slowrx_wait(&rx, &got, &bad, 60000);
+    printf("  first sender stalled after %llu KiB; 20000 messages of the second in %llu ms\n",
+           (unsigned long long)sent, (unsigned long long)(test_now_ms() - t0));
+    ASSERT_U64_EQ(got, 20000);
+    ASSERT_U64_EQ(bad, 0);
+    /* the first is still held back, nothing was dropped */
+    ASSERT_EQ(roster_send(s1, roster_self(s1), idle.self, m, sizeof m, 0, 0), ROSTER_EAGAIN);
+    ASSERT_U64_EQ(stat_of(s2, "messages_dropped"), 0);
+    slowrx_kill(&idle);
+    roster_close(s1);
+    roster_close(s2);
+    test_node_stop_ok(&b.t);
+    test_node_stop_ok(&a.t);
+}
+
+TEST_MAIN(T(test_slow_remote_receiver_gets_everything), T(test_remote_receiver_killed),
+          T(test_other_receivers_not_held))
