@@ -2,7 +2,11 @@
  * 8). A name and a membership with a TTL, held by a rosterctl on a, are kept on every node
  * while it renews by itself; stopped with SIGSTOP, a removes both and b and c see them go
  * with reason expired (the client is still connected). A pid closed with an exit reason on
- * a reaches b's subscriber and c's monitor with the reason's text. */
+ * a reaches b's subscriber and c's monitor with the reason's text. Across a real partition
+ * (nftables rules in the test's namespace: a | b,c), a's holder keeps its leased name alive
+ * on a while b and c drop it with a (node_down) and get it back after the heal; stopped
+ * during a second partition, its name expires on a alone and does not come back anywhere
+ * after the heal. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -149,4 +153,58 @@ static void test_exit_reason_everywhere(void)
     test_node_stop_ok(&a.t);
 }
 
-TEST_MAIN(T(test_ttl_expires_everywhere), T(test_exit_reason_everywhere))
+#define TABLE "roster_lease_test"
+#define RULES "    ip saddr 127.0.0.1 ip daddr { 127.0.0.2, 127.0.0.3 } drop\n"\
+              "    ip saddr { 127.0.0.2, 127.0.0.3 } ip daddr 127.0.0.1 drop"
+
+static void test_ttl_across_partitions(void)
+{
+    cl_nft_ready(TABLE, RULES);
+    const char *cookie = cl_cookie(0, "cluster-test-cookie-5f1c2d9e8a7b6c4d\n");
+    struct cl_node a, b, c;
+    cl_start(&a, 1, "a", NULL, cookie, NULL);
+    cl_start(&b, 2, "b", a.addr, cookie, NULL);
+    cl_start(&c, 3, "c", a.addr, cookie, NULL);
+    cl_wait_up(&a, NULL, 3, 10000);
+    cl_wait_up(&b, NULL, 3, 10000);
+    cl_wait_up(&c, NULL, 3, 10000);
+    struct ctl_proc h;
+    const char *args[] = {"register", "leader", "--ttl", "1000", "--json", NULL};
+    ctl_spawn(&h, a.t.sock, args);
+    char line[1024];
+    ctl_read_line(&h, line, sizeof line);
+    cl_wait_lookup(&c, NULL, "leader", 0, NULL, 10000);
+
+    /* a | b,c: b and c drop a's entries (node_down); a's holder renews on its side */
+    ASSERT_EQ(cl_nft_drop(TABLE, RULES), 0);
+    cl_wait_up(&b, NULL, 2, 15000);
+    cl_wait_up(&a, NULL, 1, 15000);
+    cl_wait_lookup(&b, NULL, "leader", ROSTER_ENOTFOUND, NULL, 10000);
+    cl_sleep_ms(2500); /* 2.5 leases */
+    cl_wait_lookup(&a, NULL, "leader", 0, NULL, 1000);
+    cl_nft_heal(TABLE);
+    cl_wait_up(&a, NULL, 3, 20000);
+    cl_wait_lookup(&b, NULL, "leader", 0, NULL, 15000);
+    cl_wait_lookup(&c, NULL, "leader", 0, NULL, 15000);
+
+    /* again, and the holder hangs meanwhile: a alone expires the name */
+    ASSERT_EQ(cl_nft_drop(TABLE, RULES), 0);
+    cl_wait_up(&a, NULL, 1, 15000);
+    ASSERT_EQ(kill(h.pid, SIGSTOP), 0);
+    cl_wait_lookup(&a, NULL, "leader", ROSTER_ENOTFOUND, NULL, 15000);
+    cl_nft_heal(TABLE);
+    cl_wait_up(&a, NULL, 3, 20000);
+    cl_wait_up(&b, NULL, 3, 20000);
+    cl_wait_up(&c, NULL, 3, 20000);
+    cl_sleep_ms(1000); /* resyncs done: nothing brings the name back */
+    cl_wait_lookup(&b, NULL, "leader", ROSTER_ENOTFOUND, NULL, 1000);
+    cl_wait_lookup(&c, NULL, "leader", ROSTER_ENOTFOUND, NULL, 1000);
+    ASSERT_EQ(kill(h.pid, SIGCONT), 0);
+    ASSERT_EQ(ctl_wait_exit(&h, 10000), 1);
+    test_node_stop_ok(&c.t);
+    test_node_stop_ok(&b.t);
+    test_node_stop_ok(&a.t);
+}
+
+TEST_MAIN(T(test_ttl_expires_everywhere), T(test_exit_reason_everywhere),
+          T(test_ttl_across_partitions))
