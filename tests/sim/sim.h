@@ -243,7 +243,7 @@ struct sim_expiry {
 /* --- nodes and world -------------------------------------------------------------- */
 
 struct sim_node {
-    char name[8];
+    char name[16];
     char addr[32];
     struct rs_core *core; /* NULL while crashed */
     void *shm;            /* its shared-memory region (region.c), fresh at every start */
