@@ -242,8 +242,10 @@ static int member_remove(struct rs_core *c, struct rs_change *ch)
     struct rs_member *m = ch->member;
     struct rs_group *g = m->group;
     if (replicates(ch))
+        /* the metadata names which holding went where a pid may hold several (an
+         * UNMATCH or a lease expiry removes one by metadata, not the oldest) */
         rs_repl_op(c, g->scope, RS_POP_LEAVE, ch->reason, 0, rs_pids_of(c, m->proc),
-                   rs_bytes_of(g->key, g->key_len), rs_bytes_of(NULL, 0));
+                   rs_bytes_of(g->key, g->key_len), rs_bytes_of(m->meta, m->meta_len));
     member_drop(c, m, ch->reason);
     return 0;
 }

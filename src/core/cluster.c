@@ -157,9 +157,10 @@ static void node_gone(struct rs_core *c, struct rs_node *n, int close, const cha
         c->n_nodes_down++;
     /* Keep dialing its address, whoever dialed the lost connection: the node (or its next
      * incarnation) may come back there, and it may not know of us to dial us. A node that
-     * left is not dialed again (it comes back by dialing us: cluster-join). */
+     * left is not dialed again (it comes back by dialing us: cluster-join), except at a
+     * --join seed of ours: it may come back by a restart, knowing only its own seeds. */
     if (left)
-        rs_out_undial(c, "%s %s", n->name, n->addr);
+        rs_out_undial_left(c, "%s %s", n->name, n->addr);
     else if (n->addr_len)
         rs_out_dial(c, "%s %s", n->name, n->addr);
     n->left = left;

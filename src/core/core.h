@@ -153,6 +153,13 @@ enum rs_output_kind {
     RS_OUT_UNDIAL = 11,   /* text at [off, len) is "NAME ADDR", "NAME" or "" (every
                              target): stop dialing the addresses of that node (seeds
                              included), or every address (cluster-leave) */
+    RS_OUT_UNDIAL_LEFT = 12, /* text "NAME ADDR": that node left the cluster (P_LEAVE):
+                             stop dialing its addresses, but keep dialing a --join seed
+                             among them (the operator's configuration, not the peer's:
+                             the node refuses it while out, and the link forms again
+                             once it rejoins or restarts; without it a node whose seeds
+                             all left and came back by a restart stays alone forever,
+                             tests/sim/FINDINGS.md 4) */
 };
 
 struct rs_output {

@@ -77,6 +77,21 @@ struct rs_member *rs_members_find(const struct rs_core *c, const struct rs_group
     return member_find(c, g, p);
 }
 
+struct rs_member *rs_members_find_meta(const struct rs_core *c, const struct rs_group *g,
+                                       const struct rs_proc *p, struct rs_bytes meta)
+{
+    if (dups(g->scope)) {
+        struct rs_member *best = NULL;
+        for (struct rs_member *m = p->members; m; m = m->pnext)
+            if (m->group == g && rs_bytes_eq(m->meta, m->meta_len, meta.ptr, meta.len) &&
+                (!best || m->seq < best->seq))
+                best = m;
+        if (best)
+            return best;
+    }
+    return member_find(c, g, p);
+}
+
 static void group_delete(struct rs_core *c, struct rs_group *g)
 {
     int gone = rs_map_del_item(&g->scope->groups, g->hash, g);

@@ -25,6 +25,11 @@ struct rs_group *rs_members_group(const struct rs_core *c, const struct rs_scope
  * oldest entry), or NULL. */
 struct rs_member *rs_members_find(const struct rs_core *c, const struct rs_group *g,
                                   const struct rs_proc *p);
+/* rs_members_find_meta: in a scope with duplicate members, p's oldest membership of g with
+ * metadata meta (else its oldest, as rs_members_find): a replicated LEAVE names the holding
+ * that went, which an UNMATCH or a lease expiry picks by metadata, not by age. */
+struct rs_member *rs_members_find_meta(const struct rs_core *c, const struct rs_group *g,
+                                       const struct rs_proc *p, struct rs_bytes meta);
 /* rs_members_put adds p to group key of s (created if new) or gives its membership new
  * metadata; *out says which (in a scope with duplicate members it always adds an entry).
  * 0, or -1 when out of memory (nothing changed). */

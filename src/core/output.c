@@ -248,6 +248,15 @@ int rs_out_undial(struct rs_core *c, const char *fmt, ...)
     return r;
 }
 
+int rs_out_undial_left(struct rs_core *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = push_text(c, RS_OUT_UNDIAL_LEFT, RS_LOG_INFO, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
 int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
                  int snapshot, uint64_t id, struct rs_pid pid, const struct rs_scope *sc,
                  struct rs_bytes key, struct rs_bytes meta, struct rs_bytes prev)

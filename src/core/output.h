@@ -33,6 +33,9 @@ int rs_out_dial(struct rs_core *c, const char *fmt, ...) __attribute__((format(p
 /* rs_out_undial asks the shell to stop dialing a node's addresses ("NAME ADDR", "NAME"; ""
  * for every address). */
 int rs_out_undial(struct rs_core *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* rs_out_undial_left: RS_OUT_UNDIAL_LEFT "NAME ADDR" (a peer left: its seeds stay dialed) */
+int rs_out_undial_left(struct rs_core *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* rs_out_event sends one EVENT frame to cl. */
 int rs_out_event(struct rs_core *c, struct rs_client *cl, uint32_t kind, uint32_t reason,
                  int snapshot, uint64_t id, struct rs_pid pid, const struct rs_scope *sc,

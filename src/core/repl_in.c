@@ -336,7 +336,7 @@ void rs_repl_on_p_op(struct rs_core *c, struct rs_node *n, const struct rs_msg *
             remove_name(c, x, reason);
     } else {
         struct rs_group *g = rs_members_group(c, s, e.key.ptr, e.key.len);
-        struct rs_member *x = g ? rs_members_find(c, g, p) : NULL;
+        struct rs_member *x = g ? rs_members_find_meta(c, g, p, e.meta) : NULL;
         if (x)
             remove_member(c, x, reason);
     }

@@ -354,7 +354,7 @@ void rs_dial_on_closed(struct rs_conn *c)
 }
 
 void rs_dial_forget(struct rsd *n, const char *name, size_t name_len, const char *addr,
-                    size_t addr_len)
+                    size_t addr_len, int keep_seeds)
 {
     int all = name_len == 0 && addr_len == 0;
     struct rs_link *next;
@@ -366,6 +366,13 @@ void rs_dial_forget(struct rsd *n, const char *name, size_t name_len, const char
                   (addr_len && strlen(d->addr) == addr_len && memcmp(d->addr, addr, addr_len) == 0);
         if (!hit)
             continue;
+        if (keep_seeds && d->seed) {
+            /* A peer left: a --join seed is still dialed (refused while the node is out;
+             * it may come back by a restart, knowing only its own seeds). */
+            rs_log(RS_LOG_INFO, "%s%s%s left the cluster: still dialing it (a --join seed)",
+                   d->name, d->name[0] ? " at " : "", d->addr);
+            continue;
+        }
         /* The conn it made (an attempt or an up link) lives on without it: the core closes
          * what must close, and nothing redials. */
         if (d->conn) {

@@ -79,11 +79,13 @@ static void deliver(struct rsd *n)
                 rs_dial_keep(n, "", 0, t, out->len);
             break;
         }
-        case RS_OUT_UNDIAL: {
+        case RS_OUT_UNDIAL:
+        case RS_OUT_UNDIAL_LEFT: {
             const char *t = (const char *)p;
             const char *sp = memchr(t, ' ', out->len);
             size_t nl = sp ? (size_t)(sp - t) : out->len;
-            rs_dial_forget(n, t, nl, sp ? sp + 1 : "", sp ? out->len - nl - 1 : 0);
+            rs_dial_forget(n, t, nl, sp ? sp + 1 : "", sp ? out->len - nl - 1 : 0,
+                           out->kind == RS_OUT_UNDIAL_LEFT);
             break;
         }
         case RS_OUT_LOG_LEVEL:

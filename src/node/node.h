@@ -112,9 +112,10 @@ void rs_peer_check_handshakes(struct rsd *n);
 void rs_dial_keep(struct rsd *n, const char *name, size_t name_len, const char *addr,
                   size_t addr_len);
 /* rs_dial_forget stops dialing the targets of node name (name_len 0 and addr_len 0: every
- * target, --join seeds included) and the target at addr; a connection they made stays. */
+ * target, --join seeds included) and the target at addr; a connection they made stays.
+ * keep_seeds (RS_OUT_UNDIAL_LEFT: that node left the cluster): --join seeds stay. */
 void rs_dial_forget(struct rsd *n, const char *name, size_t name_len, const char *addr,
-                    size_t addr_len);
+                    size_t addr_len, int keep_seeds);
 void rs_dial_stop(struct rsd *n);
 void rs_dial_free(struct rsd *n);
 

@@ -69,6 +69,7 @@ void net_dial_request(struct sim_world *w, int node, const uint8_t *text, size_t
         for (int j = 0; j < w->n; j++)
             if (j != node && strcmp(w->nodes[j].addr, buf) == 0) {
                 sim_log(w, "n%d asks to dial %s", node, buf);
+                w->nodes[node].seedt[j] = 1; /* dial.c keeps a bare address as a seed */
                 net_want(w, node, j);
                 return;
             }
@@ -90,7 +91,8 @@ void net_dial_request(struct sim_world *w, int node, const uint8_t *text, size_t
     sim_fail(w, "n%d: DIAL to unknown address '%s'", node, sp + 1);
 }
 
-void net_undial_request(struct sim_world *w, int node, const uint8_t *text, size_t len)
+void net_undial_request(struct sim_world *w, int node, const uint8_t *text, size_t len,
+                        int keep_seeds)
 {
     char buf[128];
     size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
@@ -105,9 +107,15 @@ void net_undial_request(struct sim_world *w, int node, const uint8_t *text, size
         if (j == node || (n && strcmp(w->nodes[j].name, buf) != 0 &&
                           strcmp(w->nodes[j].addr, addr) != 0))
             continue;
+        if (keep_seeds && x->seedt[j]) {
+            if (x->want[j])
+                sim_log(w, "n%d: n%d left, still dialed (a seed)", node, j);
+            continue;
+        }
         if (x->want[j])
             sim_log(w, "n%d no longer dials n%d", node, j);
         x->want[j] = 0;
+        x->seedt[j] = 0;
         x->dial_gen[j]++; /* a dial scheduled for it does nothing */
     }
 }
@@ -468,6 +476,7 @@ void net_node_crashed(struct sim_world *w, int node, int silent)
     memset(n->live, 0, sizeof n->live);
     memset(n->dialing, 0, sizeof n->dialing);
     memset(n->want, 0, sizeof n->want);
+    memset(n->seedt, 0, sizeof n->seedt);
     for (int j = 0; j < w->n; j++)
         n->dial_gen[j]++;
 }

@@ -101,8 +101,8 @@ static void route(struct sim_world *w, int i, const struct rs_output *o, const u
         net_dial_request(w, i, bytes + o->off, o->len);
         return;
     }
-    if (o->kind == RS_OUT_UNDIAL) {
-        net_undial_request(w, i, bytes + o->off, o->len);
+    if (o->kind == RS_OUT_UNDIAL || o->kind == RS_OUT_UNDIAL_LEFT) {
+        net_undial_request(w, i, bytes + o->off, o->len, o->kind == RS_OUT_UNDIAL_LEFT);
         return;
     }
     struct sim_connref *r = sim_conn(w, o->conn);
@@ -219,6 +219,7 @@ void sim_node_start(struct sim_world *w, int i)
     memset(n->live, 0, sizeof n->live);
     memset(n->dialing, 0, sizeof n->dialing);
     memset(n->want, 0, sizeof n->want);
+    memset(n->seedt, 0, sizeof n->seedt);
     n->observer = client_open(w, i, 1);
     if (w->s1_opts && (n->scopes & 2u)) {
         /* a configured scope has no options: create s1 with them, as an operator would */
@@ -232,8 +233,10 @@ void sim_node_start(struct sim_world *w, int i)
             sim_fail(w, "n%d: creating s1 with options 0x%x failed", i, (unsigned)w->s1_opts);
     }
     sim_at(w, w->now + sim_range(&w->rng, 1, 100), EV_TICK, i, 0, 0, n->inc);
-    if (w->cluster && n->seed >= 0)
+    if (w->cluster && n->seed >= 0) {
+        n->seedt[n->seed] = 1;
         net_want(w, i, n->seed);
+    }
 }
 
 /* admin_request sends m from node i's observer (the node's admin user) and returns the

@@ -243,7 +243,7 @@ struct sim_expiry {
 /* --- nodes and world -------------------------------------------------------------- */
 
 struct sim_node {
-    char name[8];
+    char name[16];
     char addr[32];
     struct rs_core *core; /* NULL while crashed */
     void *shm;            /* its shared-memory region (region.c), fresh at every start */
@@ -254,6 +254,8 @@ struct sim_node {
     int s1_made;           /* this incarnation has scope s1 (with the seed's options) */
     size_t observer;       /* client index of its observer */
     int want[SIM_MAX_NODES];      /* the shell keeps a connection to that node */
+    int seedt[SIM_MAX_NODES];     /* ... as a --join seed (config or cluster-join): kept
+                                     when that node leaves (RS_OUT_UNDIAL_LEFT) */
     int live[SIM_MAX_NODES];      /* conns to that node with PEER_UP delivered, not gone */
     int dialing[SIM_MAX_NODES];   /* a dial attempt in flight */
     uint64_t backoff[SIM_MAX_NODES];
@@ -366,7 +368,8 @@ void net_close(struct sim_world *w, size_t pc, int side);
 void net_dial_request(struct sim_world *w, int node, const uint8_t *text, size_t len);
 void net_want(struct sim_world *w, int from, int to);
 /* net_undial_request: RS_OUT_UNDIAL ("NAME ADDR", " ADDR", "NAME", or "": every target). */
-void net_undial_request(struct sim_world *w, int node, const uint8_t *text, size_t len);
+void net_undial_request(struct sim_world *w, int node, const uint8_t *text, size_t len,
+                        int keep_seeds);
 void net_on_event(struct sim_world *w, const struct sim_event *e);
 void net_node_crashed(struct sim_world *w, int node, int silent);
 void net_partition_clean(struct sim_world *w, uint32_t group_a, int silent);

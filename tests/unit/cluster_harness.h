@@ -47,6 +47,8 @@ struct cnode {
     size_t ndials;
     char undials[64][300]; /* RS_OUT_UNDIAL texts */
     size_t nundials;
+    char undials_left[16][300]; /* RS_OUT_UNDIAL_LEFT texts (a peer left: seeds stay) */
+    size_t nundials_left;
     uint32_t req_id;
     uint32_t last_req;
 };
@@ -67,6 +69,7 @@ static inline void cn_clear(struct cnode *x)
     x->nclosed = 0;
     x->ndials = 0;
     x->nundials = 0;
+    x->nundials_left = 0;
 }
 
 static inline size_t cl_index(const struct cluster *c, const struct cnode *x)
@@ -122,6 +125,11 @@ static inline void cl_apply(struct cluster *c, struct cnode *x, struct rs_input 
             size_t n = o->len < 299 ? o->len : 299;
             memcpy(x->undials[x->nundials], p, n);
             x->undials[x->nundials++][n] = 0;
+        } else if (o->kind == RS_OUT_UNDIAL_LEFT) {
+            ASSERT(x->nundials_left < 16);
+            size_t n = o->len < 299 ? o->len : 299;
+            memcpy(x->undials_left[x->nundials_left], p, n);
+            x->undials_left[x->nundials_left++][n] = 0;
         }
     }
 }

@@ -5,6 +5,7 @@
  * hold a name once, with no conflict, lookup answering the local holder and NAMES (exact)
  * every holder. */
 #include "cluster_harness.h"
+#include "wire/query.h"
 
 #define A 0
 #define B 1
@@ -321,6 +322,34 @@ static void test_duplicate_members(void)
     }
     /* each leave removes the pid's oldest entry, on every node */
     ASSERT_EQ(cl_leave(&c, A, 1, pa, "d", "g"), 0);
+    cl_pump(&c);
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 2);
+        ASSERT_STR_EQ(list, "m2,m1");
+    }
+    /* an UNMATCH removes the entries its filter picks, here the newer one (m1): its
+     * peers remove that one too, not the pid's oldest (m2) (tests/sim/FINDINGS.md 10) */
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "m2"), 0);
+    cl_pump(&c);
+    struct rs_buf fb;
+    rs_buf_init(&fb);
+    struct rs_qfilter qf = {1, {{RS_QOP_PREFIX, rs_bytes_of(NULL, 0), rs_bytes_str("m1")}}};
+    const char *why;
+    ASSERT_EQ(rs_qfilter_encode(&fb, &qf, &why), 0);
+    struct rs_msg um = {.type = RS_MSG_UNMATCH, .pid = pa, .scope = rs_bytes_str("d"),
+                        .key = rs_bytes_str("g"), .meta = rs_bytes_of(fb.data, fb.len)};
+    rs_msg_unmatch_opts_set(&um, RS_QW_MEMBERS);
+    const struct rs_msg *ur = cl_req(&c, A, 1, &um);
+    ASSERT_EQ(ur->status, 0);
+    ASSERT_U64_EQ(rs_msg_unmatch_reply_removed(ur), 1);
+    rs_buf_fini(&fb);
+    cl_pump(&c);
+    for (size_t i = A; i <= C; i++) {
+        ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 2);
+        ASSERT_STR_EQ(list, "m2,m2");
+    }
+    ASSERT_EQ(cl_join(&c, A, 1, pa, "d", "g", "m1"), 0); /* back to m2,m2,m1 */
+    ASSERT_EQ(cl_leave(&c, A, 1, pa, "d", "g"), 0);      /* the oldest m2 goes */
     cl_pump(&c);
     for (size_t i = A; i <= C; i++) {
         ASSERT_EQ(members(&c, i, 1, "d", "g", list, sizeof list), 2);
