@@ -533,6 +533,13 @@ void rs_cluster_on_p_node(struct rs_core *c, struct rs_node *from, const struct 
     if (x) {
         if (rs_nodes_name_is(x, name) && x->addr_len == 0)
             rs_nodes_set_addr(x, addr);
+        /* A node we saw leave is up for the gossiper: it came back (cluster-join through
+         * another node), and it may not know of us to dial us. Dial it again. */
+        if (x->left && x->state != ROSTER_NODE_UP && rs_nodes_name_is(x, name) &&
+            x->addr_len) {
+            x->left = 0;
+            rs_out_dial(c, "%s %s", x->name, x->addr);
+        }
         return;
     }
     struct rs_node *named = rs_nodes_named(c, name);

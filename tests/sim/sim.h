@@ -326,6 +326,7 @@ struct sim_world {
     uint64_t n_conflicts, n_races, n_faults, n_peer_frames;
     uint64_t n_handoffs, n_updates; /* successful HANDOFF / UPDATE requests */
     uint64_t n_meta_writes;         /* successful SCOPE_META_SET / _DELETE requests */
+    int leaves;       /* cluster-leave faults so far (one per seed: workload.c) */
     uint32_t s1_opts; /* scope s1's options (ROSTER_SCOPE_DUPLICATE_MEMBERS,
                          ROSTER_SCOPE_UNIQUE_PER_NODE or 0), by seed */
     uint64_t held_seq;
