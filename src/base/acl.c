@@ -30,6 +30,7 @@ struct pstate {
     size_t why_cap;
 };
 
+static int fail(struct pstate *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct pstate *ps, const char *fmt, ...)
 {
     va_list ap;
