@@ -107,144 +107,135 @@ static int parse_pid_opt(struct ctl *x, const char *text, roster_pid *out)
     return 0;
 }
 
-int cmd_names_query(struct ctl *x, int argc, char **argv)
-{
+/* What a query command accepts beyond the filters, --prefix and --pid. */
+enum {
+    QA_KEY = 1,   /* one positional KEY (GROUP, NAME) */
+    QA_LIMIT = 2, /* --limit N */
+    QA_READ = 4,  /* --node N, --local, --stale */
+    QA_MATCH = 8, /* --match (unregister / leave) */
+};
+
+/* The arguments of names, members, count and unregister|leave --match, parsed once. */
+struct qargs {
     struct filters f;
-    const char *prefix = "", *pid_text = NULL, *limit_text = NULL, *node = NULL;
-    int stale = 0, local = 0;
-    int r = take_filters(x, &argc, argv, &f);
+    const char *prefix, *pid_text, *limit_text, *node, *pos[1];
+    int stale, local, match, np;
+};
+
+/* take_query_args parses argv into a (options as `what` allows); 0 or the usage status. */
+static int take_query_args(struct ctl *x, int argc, char **argv, unsigned what, struct qargs *a)
+{
+    memset(a, 0, sizeof *a);
+    int r = take_filters(x, &argc, argv, &a->f);
     if (r)
         return r;
-    const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
-                                   {"--pid", CTL_STR, &pid_text},
-                                   {"--limit", CTL_STR, &limit_text},
-                                   {"--node", CTL_STR, &node},
-                                   {"--local", CTL_FLAG, &local},
-                                   {"--stale", CTL_FLAG, &stale},
-                                   {NULL, CTL_FLAG, NULL}};
-    if ((r = ctl_args(x, argc, argv, opts, NULL, 0, 0, NULL)))
-        return r;
-    roster_query q;
-    roster_query_init(&q);
+    struct ctl_opt opts[8];
+    size_t k = 0;
+    opts[k++] = (struct ctl_opt){"--prefix", CTL_STR, &a->prefix};
+    opts[k++] = (struct ctl_opt){"--pid", CTL_STR, &a->pid_text};
+    if (what & QA_LIMIT)
+        opts[k++] = (struct ctl_opt){"--limit", CTL_STR, &a->limit_text};
+    if (what & QA_READ) {
+        opts[k++] = (struct ctl_opt){"--node", CTL_STR, &a->node};
+        opts[k++] = (struct ctl_opt){"--local", CTL_FLAG, &a->local};
+        opts[k++] = (struct ctl_opt){"--stale", CTL_FLAG, &a->stale};
+    }
+    if (what & QA_MATCH)
+        opts[k++] = (struct ctl_opt){"--match", CTL_FLAG, &a->match};
+    opts[k] = (struct ctl_opt){NULL, CTL_FLAG, NULL};
+    return ctl_args(x, argc, argv, opts, a->pos, 0, (what & QA_KEY) ? 1 : 0, &a->np);
+}
+
+/* query_fill checks a's values and fills q (the key and whether it is a prefix given by the
+ * caller), then connects and sets the read mode. 0 or the exit status. */
+static int query_fill(struct ctl *x, const struct qargs *a, const char *key, int prefix,
+                      roster_query *q)
+{
     uint64_t limit = 0;
-    if ((r = parse_pid_opt(x, pid_text, &q.pid)))
+    roster_query_init(q);
+    int r = parse_pid_opt(x, a->pid_text, &q->pid);
+    if (r)
         return r;
-    if (limit_text && ctl_parse_u64(limit_text, &limit) != 0)
-        return ctl_usage(x, "bad --limit \"%s\"", limit_text);
+    if (a->limit_text && ctl_parse_u64(a->limit_text, &limit) != 0)
+        return ctl_usage(x, "bad --limit \"%s\"", a->limit_text);
     if ((r = ctl_connect(x)))
         return r;
-    ctl_read_mode(x, stale);
-    q.key = prefix;
-    q.key_len = strlen(prefix);
-    q.prefix = 1;
-    q.node = node;
-    q.local_only = local;
-    q.limit = (size_t)limit;
-    q.match = f.m;
-    q.n_match = f.n;
-    roster_entries l;
-    if ((r = roster_query_names(x->c, x->scope, &q, &l, x->timeout_ms)))
-        return ctl_fail(x, "names", r, NULL, NULL);
+    ctl_read_mode(x, a->stale);
+    q->key = key;
+    q->key_len = strlen(key);
+    q->prefix = prefix;
+    q->node = a->node;
+    q->local_only = a->local;
+    q->limit = (size_t)limit;
+    q->match = a->f.m;
+    q->n_match = a->f.n;
+    return 0;
+}
+
+/* print_entries prints a listing; members name their group (in_group). */
+static void print_entries(struct ctl *x, roster_entries *l, int in_group)
+{
     list_begin(x);
-    for (size_t i = 0; i < l.n; i++) {
+    for (size_t i = 0; i < l->n; i++) {
         list_sep(x, i);
-        print_entry(x, &l.items[i], NULL);
+        print_entry(x, &l->items[i], in_group ? &l->items[i].name : NULL);
     }
     list_end(x);
-    roster_entries_free(&l);
+    roster_entries_free(l);
+}
+
+int cmd_names_query(struct ctl *x, int argc, char **argv)
+{
+    struct qargs a;
+    roster_query q;
+    roster_entries l;
+    int r = take_query_args(x, argc, argv, QA_LIMIT | QA_READ, &a);
+    if (r || (r = query_fill(x, &a, a.prefix ? a.prefix : "", 1, &q)))
+        return r;
+    if ((r = roster_query_names(x->c, x->scope, &q, &l, x->timeout_ms)))
+        return ctl_fail(x, "names", r, NULL, NULL);
+    print_entries(x, &l, 0);
     return 0;
 }
 
 int cmd_members_query(struct ctl *x, int argc, char **argv)
 {
-    struct filters f;
-    const char *prefix = NULL, *pid_text = NULL, *limit_text = NULL, *node = NULL, *pos[1];
-    int stale = 0, local = 0, np = 0;
-    int r = take_filters(x, &argc, argv, &f);
+    struct qargs a;
+    roster_query q;
+    roster_entries l;
+    int r = take_query_args(x, argc, argv, QA_KEY | QA_LIMIT | QA_READ, &a);
     if (r)
         return r;
-    const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
-                                   {"--pid", CTL_STR, &pid_text},
-                                   {"--limit", CTL_STR, &limit_text},
-                                   {"--node", CTL_STR, &node},
-                                   {"--local", CTL_FLAG, &local},
-                                   {"--stale", CTL_FLAG, &stale},
-                                   {NULL, CTL_FLAG, NULL}};
-    if ((r = ctl_args(x, argc, argv, opts, pos, 0, 1, &np)))
-        return r;
-    if ((np == 1) == (prefix != NULL))
+    if ((a.np == 1) == (a.prefix != NULL))
         return ctl_usage(x, "give GROUP or --prefix P (not both)");
-    roster_query q;
-    roster_query_init(&q);
-    uint64_t limit = 0;
-    if ((r = parse_pid_opt(x, pid_text, &q.pid)))
+    if ((r = query_fill(x, &a, a.prefix ? a.prefix : a.pos[0], a.prefix != NULL, &q)))
         return r;
-    if (limit_text && ctl_parse_u64(limit_text, &limit) != 0)
-        return ctl_usage(x, "bad --limit \"%s\"", limit_text);
-    if ((r = ctl_connect(x)))
-        return r;
-    ctl_read_mode(x, stale);
-    q.key = prefix ? prefix : pos[0];
-    q.key_len = strlen(q.key);
-    q.prefix = prefix != NULL;
-    q.node = node;
-    q.local_only = local;
-    q.limit = (size_t)limit;
-    q.match = f.m;
-    q.n_match = f.n;
-    roster_entries l;
     if ((r = roster_query_members(x->c, x->scope, &q, &l, x->timeout_ms)))
         return ctl_fail(x, "members", r, NULL, NULL);
-    list_begin(x);
-    for (size_t i = 0; i < l.n; i++) {
-        list_sep(x, i);
-        print_entry(x, &l.items[i], &l.items[i].name); /* each member names its group */
-    }
-    list_end(x);
-    roster_entries_free(&l);
+    print_entries(x, &l, 1); /* each member names its group */
     return 0;
 }
 
 int cmd_count_query(struct ctl *x, int argc, char **argv)
 {
-    struct filters f;
-    const char *prefix = NULL, *pid_text = NULL, *node = NULL, *pos[1];
-    int stale = 0, local = 0, np = 0;
-    int r = take_filters(x, &argc, argv, &f);
+    struct qargs a;
+    roster_query q;
+    roster_counts n;
+    int r = take_query_args(x, argc, argv, QA_KEY | QA_READ, &a);
     if (r)
         return r;
-    const struct ctl_opt opts[] = {{"--prefix", CTL_STR, &prefix},
-                                   {"--pid", CTL_STR, &pid_text},
-                                   {"--node", CTL_STR, &node},
-                                   {"--local", CTL_FLAG, &local},
-                                   {"--stale", CTL_FLAG, &stale},
-                                   {NULL, CTL_FLAG, NULL}};
-    if ((r = ctl_args(x, argc, argv, opts, pos, 0, 1, &np)))
-        return r;
-    if (np == 1 && prefix)
+    if (a.np == 1 && a.prefix)
         return ctl_usage(x, "give KEY or --prefix P (not both)");
-    roster_query q;
-    roster_query_init(&q);
-    if ((r = parse_pid_opt(x, pid_text, &q.pid)))
+    const char *key = a.np ? a.pos[0] : a.prefix ? a.prefix : "";
+    if ((r = query_fill(x, &a, key, a.np == 0, &q)))
         return r;
-    if ((r = ctl_connect(x)))
-        return r;
-    ctl_read_mode(x, stale);
-    q.key = np ? pos[0] : prefix ? prefix : "";
-    q.key_len = strlen(q.key);
-    q.prefix = np == 0;
-    q.node = node;
-    q.local_only = local;
-    q.match = f.m;
-    q.n_match = f.n;
-    roster_counts n;
     if ((r = roster_query_count(x->c, x->scope, &q, &n, x->timeout_ms)))
-        return ctl_fail(x, "count", r, node ? "node" : NULL, node);
+        return ctl_fail(x, "count", r, a.node ? "node" : NULL, a.node);
     if (x->json) {
         struct jobj o;
         jo_begin(&o, stdout);
-        if (np)
-            jo_str(&o, "key", pos[0]);
+        if (a.np)
+            jo_str(&o, "key", a.pos[0]);
         jo_u64(&o, "names", n.names);
         jo_u64(&o, "groups", n.groups);
         jo_u64(&o, "members", n.members);
@@ -293,32 +284,19 @@ int cmd_member(struct ctl *x, int argc, char **argv)
 /* unregister / leave --match: one request removes every selected entry of --pid. */
 int cmd_unmatch(struct ctl *x, int argc, char **argv, int names)
 {
-    struct filters f;
-    const char *prefix = NULL, *pid_text = NULL, *pos[1];
-    int match = 0, np = 0;
-    int r = take_filters(x, &argc, argv, &f);
+    struct qargs a;
+    roster_query q;
+    int r = take_query_args(x, argc, argv, QA_KEY | QA_MATCH, &a);
     if (r)
         return r;
-    const struct ctl_opt opts[] = {{"--match", CTL_FLAG, &match},
-                                   {"--prefix", CTL_STR, &prefix},
-                                   {"--pid", CTL_STR, &pid_text},
-                                   {NULL, CTL_FLAG, NULL}};
-    if ((r = ctl_args(x, argc, argv, opts, pos, 0, 1, &np)))
-        return r;
-    if (np == 1 && prefix)
+    if (a.np == 1 && a.prefix)
         return ctl_usage(x, "give %s or --prefix P (not both)", names ? "NAME" : "GROUP");
-    if (!pid_text)
+    if (!a.pid_text)
         return ctl_usage(x, "--match needs --pid PID (the holder: rosterctl's own "
                             "connection holds nothing)");
-    roster_query q;
-    roster_query_init(&q);
-    if ((r = parse_pid_opt(x, pid_text, &q.pid)) || (r = ctl_connect(x)))
+    const char *key = a.np ? a.pos[0] : a.prefix ? a.prefix : "";
+    if ((r = query_fill(x, &a, key, a.np == 0, &q)))
         return r;
-    q.key = np ? pos[0] : prefix ? prefix : "";
-    q.key_len = strlen(q.key);
-    q.prefix = np == 0;
-    q.match = f.m;
-    q.n_match = f.n;
     r = names ? roster_unregister_match(x->c, x->scope, &q, x->timeout_ms)
               : roster_leave_match(x->c, x->scope, &q, x->timeout_ms);
     if (r < 0)
