@@ -8,6 +8,8 @@
 from .client import (FOREVER, ZERO_PID, Client, Entry, Event, Membership, Pid, Registration,
                      Scope, Watch)
 from .errors import CODES, RosterError
+from .more import BatchResult, Counts, MultiResult, Owner
 
 __all__ = ["Client", "Entry", "Event", "Membership", "Pid", "Registration", "Scope", "Watch",
-           "RosterError", "CODES", "FOREVER", "ZERO_PID"]
+           "RosterError", "CODES", "FOREVER", "ZERO_PID", "BatchResult", "Counts",
+           "MultiResult", "Owner"]

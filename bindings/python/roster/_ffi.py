@@ -7,7 +7,7 @@ import ctypes
 import ctypes.util
 import os
 from ctypes import (POINTER, Structure, c_char, c_char_p, c_int, c_size_t, c_uint,
-                    c_uint8, c_uint32, c_uint64, c_void_p)
+                    c_int32, c_uint8, c_uint32, c_uint64, c_void_p)
 
 
 class Pid(Structure):
@@ -54,6 +54,53 @@ class NodeInfo(Structure):
 
 class Nodes(Structure):
     _fields_ = [("items", POINTER(NodeInfo)), ("n", c_size_t)]
+
+
+class Match(Structure):
+    _fields_ = [("op", c_int), ("field", c_char_p), ("value", c_void_p), ("value_len", c_size_t)]
+
+
+class Query(Structure):
+    _fields_ = [("key", c_void_p), ("key_len", c_size_t), ("prefix", c_int), ("pid", Pid),
+                ("node", c_char_p), ("local_only", c_int), ("limit", c_size_t),
+                ("match", POINTER(Match)), ("n_match", c_size_t)]
+
+
+class Counts(Structure):
+    _fields_ = [("names", c_uint64), ("groups", c_uint64), ("members", c_uint64),
+                ("revision", c_uint64)]
+
+
+class BatchItem(Structure):
+    _fields_ = [("key", c_void_p), ("key_len", c_size_t), ("pid", Pid), ("meta", c_void_p),
+                ("meta_len", c_size_t), ("status", c_int), ("holder", Pid),
+                ("token", c_uint64)]
+
+
+class UpdateCond(Structure):
+    _fields_ = [("if_token", c_int), ("token", c_uint64), ("if_meta", c_int),
+                ("meta", c_void_p), ("meta_len", c_size_t), ("member", Pid)]
+
+
+class Owner(Structure):
+    _fields_ = [("os_pid", c_int32), ("uid", c_uint32), ("node", c_char * 256)]
+
+
+class Stat(Structure):
+    _fields_ = [("key", c_char * 64), ("value", c_uint64)]
+
+
+class Stats(Structure):
+    _fields_ = [("items", POINTER(Stat)), ("n", c_size_t)]
+
+
+class MultiReply(Structure):
+    _fields_ = [("pid", Pid), ("data", Buf)]
+
+
+class MultiResult(Structure):
+    _fields_ = [("replies", POINTER(MultiReply)), ("n_replies", c_size_t),
+                ("bad", POINTER(Pid)), ("n_bad", c_size_t)]
 
 
 def _load() -> ctypes.CDLL:
@@ -118,6 +165,56 @@ _SIGS = {
     "roster_nodes_list": (c_int, [c_void_p, c_char_p, _P(Nodes), c_int]),
     "roster_nodes_free": (None, [_P(Nodes)]),
     "roster_ping": (c_int, [c_void_p, c_int]),
+    # more.py: scopes, queries, batches, strong scopes, administration
+    "roster_scope_create": (c_int, [c_void_p, c_char_p, c_int, c_int]),
+    "roster_scope_join": (c_int, [c_void_p, c_char_p, c_int]),
+    "roster_scope_join_ttl": (c_int, [c_void_p, c_char_p, c_int, c_int]),
+    "roster_scope_leave": (c_int, [c_void_p, c_char_p, c_int]),
+    "roster_scope_meta_set": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_char_p,
+                                      c_size_t, c_int]),
+    "roster_scope_meta_get": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, _P(Buf), c_int]),
+    "roster_scope_meta_list": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, _P(Entries),
+                                       c_int]),
+    "roster_scope_meta_delete": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_int]),
+    "roster_names": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_size_t,
+                             _P(Entries), c_int]),
+    "roster_groups": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_size_t,
+                              _P(Entries), c_int]),
+    "roster_count": (c_int, [c_void_p, c_char_p, c_char_p, _P(Counts), c_int]),
+    "roster_is_member": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_int]),
+    "roster_lookup_all": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, _P(Entries), c_int]),
+    "roster_query_init": (None, [_P(Query)]),
+    "roster_query_names": (c_int, [c_void_p, c_char_p, _P(Query), _P(Entries), c_int]),
+    "roster_query_members": (c_int, [c_void_p, c_char_p, _P(Query), _P(Entries), c_int]),
+    "roster_query_count": (c_int, [c_void_p, c_char_p, _P(Query), _P(Counts), c_int]),
+    "roster_unregister_match": (c_int, [c_void_p, c_char_p, _P(Query), c_int]),
+    "roster_leave_match": (c_int, [c_void_p, c_char_p, _P(Query), c_int]),
+    "roster_register_many": (c_int, [c_void_p, c_char_p, _P(BatchItem), c_size_t, c_int]),
+    "roster_join_many": (c_int, [c_void_p, c_char_p, _P(BatchItem), c_size_t, c_int]),
+    "roster_register_token": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_char_p,
+                                      c_size_t, _P(Pid), _P(c_uint64), c_int]),
+    "roster_check_token": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_uint64,
+                                   _P(c_uint64), c_int]),
+    "roster_handoff": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_uint64,
+                               _P(c_uint64), c_int]),
+    "roster_update": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_char_p, c_size_t,
+                              _P(UpdateCond), _P(c_uint64), _P(Buf), c_int]),
+    "roster_campaign": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, Pid, c_char_p,
+                                c_size_t, _P(c_uint64), c_int]),
+    "roster_set_read_mode": (c_int, [c_void_p, c_int]),
+    "roster_last_revision": (c_uint64, [c_void_p]),
+    "roster_demonitor": (c_int, [c_void_p, c_uint64, c_int]),
+    "roster_multi_call": (c_int, [c_void_p, Pid, c_char_p, c_char_p, c_size_t, c_char_p,
+                                  c_size_t, c_uint, _P(MultiResult), c_int]),
+    "roster_multi_result_free": (None, [_P(MultiResult)]),
+    "roster_status": (c_int, [c_void_p, _P(Stats), c_int]),
+    "roster_stats_free": (None, [_P(Stats)]),
+    "roster_log_level": (c_int, [c_void_p, c_char_p, c_int]),
+    "roster_pid_owner": (c_int, [c_void_p, Pid, _P(Owner), c_int]),
+    "roster_cluster_join": (c_int, [c_void_p, c_char_p, c_int]),
+    "roster_cluster_leave": (c_int, [c_void_p, _P(c_size_t), c_int]),
+    "roster_forget": (c_int, [c_void_p, c_char_p, _P(c_size_t), c_int]),
+    "roster_uses_shm": (c_int, [c_void_p]),
 }
 for _name, (_res, _args) in _SIGS.items():
     _f = getattr(lib, _name)

@@ -61,7 +61,12 @@ class Layout(unittest.TestCase):
         include = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include")
         names = {"roster_options": _ffi.Options, "roster_event": _ffi.Event,
                  "roster_entry": _ffi.Entry, "roster_node_info": _ffi.NodeInfo,
-                 "roster_pid": _ffi.Pid, "roster_buf": _ffi.Buf}
+                 "roster_pid": _ffi.Pid, "roster_buf": _ffi.Buf, "roster_match": _ffi.Match,
+                 "roster_query": _ffi.Query, "roster_counts": _ffi.Counts,
+                 "roster_batch_item": _ffi.BatchItem, "roster_update_cond": _ffi.UpdateCond,
+                 "roster_owner": _ffi.Owner, "roster_stat": _ffi.Stat,
+                 "roster_stats": _ffi.Stats, "roster_multi_reply": _ffi.MultiReply,
+                 "roster_multi_result": _ffi.MultiResult}
         body = "".join('printf("%%zu\\n", sizeof(%s));' % n for n in names)
         src = "#include <stdio.h>\n#include <roster.h>\nint main(void){%s return 0;}\n" % body
         with tempfile.TemporaryDirectory() as d:
@@ -194,6 +199,108 @@ class Binding(unittest.TestCase):
         with self.assertRaises(roster.RosterError) as cm:
             a.send(p, b"x", confirm=True)
         self.assertEqual(cm.exception.name, "ENOPROC")
+
+    def test_scope_admin_and_scope_meta(self):
+        c = self.client()
+        c.scope_create("py-dup", duplicate_members=True)
+        with self.assertRaises(roster.RosterError) as cm:
+            c.scope_create("py-dup")
+        self.assertEqual(cm.exception.name, "EEXIST")
+        with self.assertRaises(roster.RosterError) as cm:
+            c.scope_create("py-strong", strong=True)  # this node has no --etcd
+        self.assertEqual(cm.exception.name, "EUNAVAIL")
+        c.join("g", scope="py-dup", meta="one")
+        c.join("g", scope="py-dup", meta="two")  # a second membership of the same pid
+        self.assertEqual([m.meta for m in c.members("g", scope="py-dup")], [b"one", b"two"])
+        c.scope_meta_set("owner", "team-a")
+        c.scope_meta_set("region", "eu")
+        self.assertEqual(c.scope_meta_get("owner"), b"team-a")
+        self.assertEqual(c.scope_meta(), {b"owner": b"team-a", b"region": b"eu"})
+        c.scope_meta_delete("owner")
+        self.assertIsNone(c.scope_meta_get("owner"))
+        self.assertEqual(c.scope_meta("reg"), {b"region": b"eu"})
+
+    def test_listings_and_queries(self):
+        a, b = self.client(), self.client()
+        p = a.new_pid()
+        a.register("q/db1", meta='{"role":"db","port":5432}', pid=p)
+        a.register("q/db2", meta='{"role":"db","port":5433}')
+        a.register("q/web", meta='{"role":"web"}')
+        a.join("q/pool", meta="zone-a")
+        a.join("q/pool", meta="zone-b", pid=p)
+        self.assertEqual([e.name for e in b.names("q/")], [b"q/db1", b"q/db2", b"q/web"])
+        self.assertEqual([e.name for e in b.names("q/", pid=p)], [b"q/db1"])
+        self.assertEqual([(g.name, g.count) for g in b.groups("q/")], [(b"q/pool", 2)])
+        self.assertTrue(b.is_member("q/pool", p))
+        self.assertFalse(b.is_member("q/pool", b.self_pid))
+        dbs = b.query_names("q/", match=[("field", "role", "db")])
+        self.assertEqual([e.name for e in dbs], [b"q/db1", b"q/db2"])
+        self.assertEqual([e.name for e in b.query_names("q/", match=[("glob", "*5433*")])],
+                         [b"q/db2"])
+        self.assertEqual([e.pid for e in b.query_members("q/pool", match=[("eq", "zone-b")])],
+                         [p])
+        n = b.query_count("q/", match=[("prefix", '{"role":"db"')])
+        self.assertEqual((n.names, n.members), (2, 0))
+        self.assertGreaterEqual(b.count().names, 3)
+        self.assertEqual([e.pid for e in b.lookup_all("q/web")], [a.self_pid])
+        with self.assertRaises(roster.RosterError) as cm:
+            b.query_names("q/", match=[("nonsense", "x")])
+        self.assertEqual(cm.exception.name, "EINVAL")
+        self.assertEqual(a.unregister_match("q/db", match=[("field", "role", "db")]), 2)
+        self.assertEqual([e.name for e in b.names("q/")], [b"q/web"])
+        self.assertEqual(a.leave_match("q/pool", prefix=False, pid=p), 1)
+        self.assertEqual([m.meta for m in b.members("q/pool")], [b"zone-a"])
+
+    def test_batches(self):
+        a, b = self.client(), self.client()
+        b.register("batch/2")
+        res = a.register_many(["batch/1", ("batch/2", "m2"), ("batch/3", "m3")])
+        self.assertEqual([r.error for r in res], [None, "ETAKEN", None])
+        self.assertEqual(res[1].holder, b.self_pid)
+        self.assertEqual(b.lookup("batch/3").meta, b"m3")
+        res = a.join_many([("pool/x", "1"), "pool/y"])
+        self.assertEqual([r.status for r in res], [0, 0])
+        self.assertTrue(b.is_member("pool/y", a.self_pid))
+
+    def test_tokens_handoff_update(self):
+        a, b = self.client(), self.client()
+        p = a.new_pid()
+        t1 = a.register_token("lead", meta="v1")
+        self.assertTrue(b.check_token("lead", t1))
+        t2 = a.handoff("lead", p)  # between pids of one node in an eventual scope
+        self.assertGreater(t2, t1)
+        self.assertFalse(b.check_token("lead", t1))
+        self.assertEqual(b.lookup("lead").pid, p)
+        t3 = a.update("lead", "v2", if_meta="v1")
+        self.assertEqual(b.lookup("lead").meta, b"v2")
+        with self.assertRaises(roster.RosterError) as cm:
+            a.update("lead", "v3", if_meta="v1")
+        self.assertEqual((cm.exception.name, cm.exception.current, cm.exception.token),
+                         ("ECONFLICT", b"v2", t3))
+        with self.assertRaises(roster.RosterError) as cm:
+            a.campaign("lead2")  # strong scopes only
+        self.assertEqual(cm.exception.name, "EINVAL")
+
+    def test_multi_call_status_owner(self):
+        a, b = self.client(), self.client()
+        with b.join("mc"):
+            def serve():
+                req = b.next_event(5000)
+                b.reply(req, b"pong")
+            t = threading.Thread(target=serve)
+            t.start()
+            res = a.multi_call("mc", b"ping", timeout_ms=5000)
+            t.join()
+        self.assertEqual(res.replies, [(b.self_pid, b"pong")])
+        self.assertEqual(res.bad, [])
+        st = a.status()
+        self.assertGreaterEqual(st["clients"], 2)
+        with a.register("owned"):
+            o = b.owner(a.self_pid)
+            self.assertEqual((o.os_pid, o.uid, o.node), (os.getpid(), os.getuid(), "py"))
+        mon = a.monitor(b.self_pid)
+        a.demonitor(mon)
+        a.log_level("warn")
 
     def test_scopes_and_pid_text(self):
         c = self.client()
