@@ -381,6 +381,9 @@ int rs_strong_starting(struct rs_core *c, struct rs_client *cl, const struct rs_
 void rs_kv_wait(struct rs_core *c, struct rs_kvop *o, int64_t rev)
 {
     struct rs_kv *k = c->kv;
+    /* A second answer for an op already waiting (a confused or hostile etcd stream) must
+     * not link it into the list twice: the cycle made release() free it twice (fuzz_core_kv). */
+    unwait(k, o);
     if (rev <= k->rev) {
         rs_kvwrite_finish(c, o);
         return;
