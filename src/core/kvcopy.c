@@ -149,7 +149,7 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
 }
 
 /* tell_holder sends one event about r to the client of r's pid, when it is ours (id 0). */
-static void tell_holder(struct rs_core *c, struct rs_scope *s, const struct rs_kvrec *r,
+void rs_kvcopy_tell(struct rs_core *c, struct rs_scope *s, const struct rs_kvrec *r,
                         uint32_t kind, uint32_t reason, int64_t rev)
 {
     if (r->pid.inc != c->inc)
@@ -281,7 +281,7 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
                                                                    : ROSTER_REASON_LEASE_LOST,
                              rev, 1);
         if (!same)
-            tell_holder(c, s, &r,
+            rs_kvcopy_tell(c, s, &r,
                         r.kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
                         ROSTER_REASON_LEASE_LOST, rev);
         return;
@@ -305,8 +305,8 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
     rs_kvcopy_emit(c, s, NULL, old ? &old->rec : NULL, &e->rec, why, rev);
     if (old && why == ROSTER_REASON_HANDOFF &&
         (old->rec.pid.inc != r.pid.inc || old->rec.pid.serial != r.pid.serial)) {
-        tell_holder(c, s, &old->rec, ROSTER_EV_UNREGISTERED, ROSTER_REASON_HANDOFF, rev);
-        tell_holder(c, s, &e->rec, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, rev);
+        rs_kvcopy_tell(c, s, &old->rec, ROSTER_EV_UNREGISTERED, ROSTER_REASON_HANDOFF, rev);
+        rs_kvcopy_tell(c, s, &e->rec, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, rev);
     }
     rs_free(old);
     if (r.pid.inc == c->inc && c->kv->lease && !rs_pids_find(c, r.pid))
@@ -320,7 +320,7 @@ void rs_kvcopy_remove(struct rs_core *c, struct rs_scope *s, struct rs_kent *e,
     count(c, s, e, -1);
     rs_kvcopy_emit(c, s, NULL, &e->rec, NULL, reason, rev);
     if (to_holder)
-        tell_holder(c, s, &e->rec,
+        rs_kvcopy_tell(c, s, &e->rec,
                     e->rec.kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
                     reason, rev);
     rs_free(e);

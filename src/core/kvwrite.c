@@ -517,6 +517,10 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
         return;
     }
     rs_kvbatch_settle(c, o);
+    if (o->kind == KV_TAKE) {
+        rs_kvhand_on_result(c, o, r);
+        return;
+    }
     if (o->kind == KV_HANDOFF || o->kind == KV_UPDATE || o->kind == KV_CAMPAIGN) {
         rs_kvelect_on_result(c, o, r); /* a campaign's win must be undone even when done */
         return;

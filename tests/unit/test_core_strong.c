@@ -1177,27 +1177,35 @@ static void test_group_commit(void)
  * under that node's lease; when the node continues past its fence time, the holder learns
  * it lost the name (lease_lost), whether etcd already expired the lease (stop longer than
  * the TTL) or the node's own revocation of the old lease removes it. */
+/* A handoff to a pid of a node that does not answer (stopped, or cut from etcd) fails
+ * cleanly once the asking node withdraws its request (EUNAVAIL), and the name stays with
+ * its holder: no name is ever put under the lease of a node that may not know of it. */
 static void handoff_to_paused(uint64_t pause_ms)
 {
     struct world w;
     struct rs_pid p[2];
     setup(&w, 2, p);
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    int64_t lease_a = fe_get(&w.fe, "n/73/x", 6)->lease;
     while (next_event(&w, 1, 1))
         ;
     w.n[1].paused = 1;
     tick(&w, 300);
-    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], 0))->status, 0);
+    uint32_t id = handoff(&w, 0, 1, "x", p[1], 0);
+    ASSERT(reply_of(&w, 0, id) == NULL); /* waits for b */
+    tick(&w, 1200);                      /* a's timeout (1000 ms): withdrawn */
+    const struct rs_msg *r = must_reply(&w, 0, id);
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    ASSERT(has(r->prev, "did not take over"));
+    ASSERT_EQ(fe_count_prefix(&w.fe, "h/"), 0);
     tick(&w, pause_ms);
     w.n[1].paused = 0;
     tick(&w, 500);
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL && kv->lease == lease_a); /* still a's holder's */
     const struct rs_msg *e;
-    int lost = 0;
     while ((e = next_event(&w, 1, 1)))
-        lost |= ev_kind(e) == ROSTER_EV_UNREGISTERED && ev_reason(e) == ROSTER_REASON_LEASE_LOST &&
-                is(e->key, "x");
-    ASSERT(lost);
-    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
+        ASSERT(!is(e->key, "x")); /* b's pid never held it, and is told nothing */
     w_fini(&w);
 }
 
@@ -1205,6 +1213,132 @@ static void test_handoff_to_paused_node(void)
 {
     handoff_to_paused(TTL - 300);  /* resumes past its fence time, before etcd's expiry */
     handoff_to_paused(2 * TTL);    /* resumes after etcd expired its lease */
+}
+
+/* issue 9 item 6, the gap of 0.4: a name handed to a pid of a node cut from etcd must never
+ * be put under that node's lease without the node knowing. The handoff fails (EUNAVAIL),
+ * the name stays with its holder through b's fence and lease expiry; once b is back, the
+ * same handoff works and b's pid is told. */
+static void test_handoff_to_cut_node(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    while (next_event(&w, 1, 1))
+        ;
+    w.fe.cut[1] = 1; /* b's node key (and lease) still alive in etcd for a while */
+    uint32_t id = handoff(&w, 0, 1, "x", p[1], 0);
+    ASSERT(reply_of(&w, 0, id) == NULL);
+    tick(&w, 1200);
+    ASSERT_EQ(must_reply(&w, 0, id)->status, ROSTER_EUNAVAIL);
+    tick(&w, 2 * TTL); /* b fences; etcd expires b's lease */
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL);
+    ASSERT(fe_lease_alive(&w.fe, kv->lease));
+    const struct rs_msg *e;
+    while ((e = next_event(&w, 1, 1)))
+        ASSERT(!is(e->key, "x"));
+    w.fe.cut[1] = 0;
+    tick(&w, 1500); /* b: a new lease, its node key again */
+    const struct rs_msg *r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], 0));
+    ASSERT_EQ(r->status, 0);
+    ASSERT(r->pid.inc == p[1].inc && r->pid.serial == p[1].serial);
+    int told = 0;
+    while ((e = next_event(&w, 1, 1)))
+        told |= ev_kind(e) == ROSTER_EV_REGISTERED && ev_reason(e) == ROSTER_REASON_HANDOFF &&
+                is(e->key, "x");
+    ASSERT(told);
+    w_fini(&w);
+}
+
+/* The pid's node took the name over (its transaction committed) and was cut from etcd
+ * before its copy showed it: its fence still tells the new holder lease_lost, before etcd
+ * can expire the lease; the asking node's caller got OK. */
+static void test_take_then_cut(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    while (next_event(&w, 1, 1))
+        ;
+    struct rs_msg m = {.type = RS_MSG_HANDOFF, .pid = p[1], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    uint32_t id = send_only(&w, 0, 1, &m);
+    int took = 0;
+    for (int round = 0; round < 100 && !took; round++) {
+        fe_run(&w.fe);
+        etcd_result *r;
+        while ((r = fe_next(&w.fe, 0))) {
+            struct rs_input in = {.kind = RS_IN_KV, .kv = r};
+            apply(&w, 0, &in);
+            fe_free(r);
+        }
+        while (!took && (r = fe_next(&w.fe, 1))) {
+            int is_take = r->type == ETCD_OP_TXN && r->status == ETCD_OK;
+            struct rs_input in = {.kind = RS_IN_KV, .kv = r};
+            apply(&w, 1, &in);
+            fe_free(r);
+            took = is_take;
+        }
+    }
+    ASSERT(took);
+    while (fe_next(&w.fe, 1)) /* b never gets its watch's news: cut */
+        ;
+    w.fe.cut[1] = 1;
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL && rs_get_u64((const uint8_t *)kv->value + 4 + 1) != 0);
+    int64_t lease_b = kv->lease;
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, id)->status, 0); /* a saw b's write */
+    uint64_t told = 0;
+    for (int k = 0; k < 60 && fe_lease_alive(&w.fe, lease_b); k++) {
+        tick(&w, 100);
+        const struct rs_msg *e;
+        while ((e = next_event(&w, 1, 1)))
+            if (ev_kind(e) == ROSTER_EV_UNREGISTERED && is(e->key, "x") &&
+                ev_reason(e) == ROSTER_REASON_LEASE_LOST && !told) {
+                ASSERT(fe_lease_alive(&w.fe, lease_b));
+                told = w.now;
+            }
+    }
+    ASSERT(told);
+    ASSERT(!fe_lease_alive(&w.fe, lease_b));
+    w_fini(&w);
+}
+
+/* A register answered after the wait for the copy timed out (the watch had ended, and the
+ * node was then cut): the copy never shows it, but the fence still tells the holder. */
+static void test_unseen_register_told(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    while (next_event(&w, 0, 1))
+        ;
+    fe_end_watches(&w.fe, 0, ETCD_UNAVAILABLE);
+    pump(&w);
+    uint32_t id = reg(&w, 0, 1, p[0], "x", "");
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL);
+    int64_t lease = kv->lease;
+    w.fe.cut[0] = 1;
+    tick(&w, 1100);
+    ASSERT_EQ(must_reply(&w, 0, id)->status, 0); /* committed; the copy is behind */
+    uint64_t told = 0;
+    for (int k = 0; k < 60 && fe_lease_alive(&w.fe, lease); k++) {
+        tick(&w, 100);
+        const struct rs_msg *e;
+        while ((e = next_event(&w, 0, 1)))
+            if (ev_kind(e) == ROSTER_EV_UNREGISTERED && is(e->key, "x") &&
+                ev_reason(e) == ROSTER_REASON_LEASE_LOST) {
+                ASSERT(fe_lease_alive(&w.fe, lease));
+                told = w.now;
+            }
+    }
+    ASSERT(told);
+    w_fini(&w);
 }
 
 /* A holder whose name was handed away while its node was not watching (the watch ended,
@@ -1231,28 +1365,24 @@ static void test_reload_tells_holder(void)
     w_fini(&w);
 }
 
-/* A name handed by another node to a pid that is dead (its node is alive, so the handoff is
- * allowed) does not stay with the dead pid: its node removes it, reason disconnected. */
+/* A name handed by another node to a pid that is dead (its node is alive) is refused by
+ * that node (ENOPROC): the name stays with its holder. */
 static void test_handoff_to_dead_pid(void)
 {
     struct world w;
     struct rs_pid p[2];
     setup(&w, 2, p);
-    hello(&w, 0, 9);
-    subscribe(&w, 0, 9, 0);
     struct rs_pid dead = hello(&w, 1, 2);
     gone(&w, 1, 2);
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
-    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", dead, 0))->status, 0);
+    const struct rs_msg *r = must_reply(&w, 0, handoff(&w, 0, 1, "x", dead, 0));
+    ASSERT_EQ(r->status, ROSTER_ENOPROC);
+    ASSERT(has(r->prev, "not alive on node 'b'"));
     pump(&w);
-    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
-    const struct rs_msg *e;
-    int gone_ev = 0;
-    while ((e = next_event(&w, 0, 9)))
-        gone_ev |= ev_kind(e) == ROSTER_EV_UNREGISTERED && e->pid.serial == dead.serial &&
-                   ev_reason(e) == ROSTER_REASON_DISCONNECTED;
-    ASSERT(gone_ev);
-    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "h/"), 0); /* the refused request was cleaned up */
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0); /* still a's */
     w_fini(&w);
 }
 
@@ -1359,5 +1489,6 @@ TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(tes
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
           T(test_group_commit), T(test_unsubscribe_ends_watch), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
-          T(test_handoff_to_dead_pid),
+          T(test_handoff_to_dead_pid), T(test_handoff_to_cut_node), T(test_take_then_cut),
+          T(test_unseen_register_told),
           T(test_query))
