@@ -196,7 +196,7 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
 {
     char kb[80], pb[ROSTER_PID_STRLEN];
     rs_fmt_key(kb, sizeof kb, o->key.ptr, o->key.len);
-    if ((o->cand_rev || o->opts) && rs_kvhand_decide(c, o, r))
+    if (o->cand_rev && rs_kvhand_decide(c, o, r))
         return; /* a request to the pid's node answered it, or still waits */
     const etcd_kv *kv = first(r, 0), *nk = first(r, 1);
     struct rs_kvrec rec, node;

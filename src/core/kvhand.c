@@ -5,11 +5,12 @@
  *    a request key h/<scope>/<X's incarnation>/<name> (under its own lease; compare: the
  *    name unchanged since it was read, no other request pending); X sees it in its watch
  *    and, if the pid is alive and X holds its lease, re-puts the name for the pid under its
- *    own lease and deletes the request in one transaction (compare: the name and the
- *    request unchanged). Otherwise X answers by re-putting the request as a refusal. The
- *    asking node replies from what it then reads; with no answer in time it withdraws the
- *    request (compare: unchanged), so a handoff to a node cut from etcd fails cleanly
- *    (EUNAVAIL) and the name stays with its holder. So every key under X's lease is one X
+ *    own lease and marks the request carried out, in one transaction (compare: the name
+ *    and the request unchanged). Otherwise X marks it refused. The asking node replies
+ *    from that answer (never from the name, which may have moved on since) and deletes the
+ *    request; with no answer in time it withdraws the request (compare: unchanged), so a
+ *    handoff to a node cut from etcd fails cleanly (EUNAVAIL) and the name stays with its
+ *    holder. So every key under X's lease is one X
  *    wrote: X knows of every holder it may be asked to fence.
  * 2. What X wrote for its pids that its copy has not shown yet (a write answered after the
  *    wait for the copy timed out, one of unknown outcome, one still in flight) is kept here
@@ -23,7 +24,6 @@
 #include "core/scopes.h"
 #include "core/util.h"
 
-#define KV_HAND_CANCELLED 0x40000000u /* o->opts: the request was withdrawn (or tried to be) */
 #define CANCEL_RETRY_MS 500u
 
 static struct rs_bytes scope_of(const struct rs_kvop *o)
@@ -63,6 +63,10 @@ void rs_kvhand_ask(struct rs_core *c, struct rs_kvop *o, const etcd_kv *kv,
     struct rs_kv *k = c->kv;
     if (!rs_kvelect_again(c, o))
         return;
+    if (!k->lease) {
+        rs_kv_refuse(c, o, ROSTER_EUNAVAIL, "the node holds no etcd lease (etcd unreachable?)");
+        return;
+    }
     struct rs_buf *b = &k->scratch;
     etcd_op *t = rs_kv_ops(c, 1), *put = rs_kv_ops(c, 1);
     etcd_compare *cmp = rs_kv_cmps(c, 2);
@@ -123,7 +127,6 @@ static void cancel(struct rs_core *c, struct rs_kvop *o)
     t->n_success = 1;
     t->timeout_ms = (int)k->timeout_ms;
     o->state = KV_ST_CANCEL;
-    o->opts |= KV_HAND_CANCELLED;
     o->writing = 1;
     rs_kv_resubmit(c, o, t);
 }
@@ -176,6 +179,12 @@ int rs_kvhand_decide(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
         cleanup(c, h);
         o->cand_rev = 0;
         switch (st) {
+        case 0: /* carried out: the name was granted to the pid at this revision (whatever
+                   happened to it since: the answer says so, not a later read) */
+            o->token = (uint64_t)h->mod_revision;
+            o->writing = 0;
+            rs_kv_wait(c, o, h->mod_revision);
+            return 1;
         case ROSTER_ECONFLICT: /* the name changed before the node could take it over */
             return 0;
         case ROSTER_ENOPROC:
@@ -188,24 +197,12 @@ int rs_kvhand_decide(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
             return 1;
         }
     }
-    /* the request is gone: carried out, or withdrawn */
+    /* the request is gone without its answer (this node's lease expired, or a withdrawal
+     * whose outcome was unknown went through): whether it was carried out is unknown */
     o->cand_rev = 0;
-    const etcd_kv *kv = first(r, 0);
-    struct rs_kvrec rec;
-    struct rs_scope *s;
-    if (kv && rs_kvcopy_decode(c, kv, &rec, &s) == 0 && rs_pid_eq(rec.pid, o->pid)) {
-        o->token = rs_kvcopy_token(&rec, kv->mod_revision);
-        o->writing = 0;
-        rs_kv_wait(c, o, kv->mod_revision);
-        return 1;
-    }
-    if (o->opts & KV_HAND_CANCELLED) {
-        rs_kv_refuse(c, o, ROSTER_EUNAVAIL, "node '%s' did not take over name '%s' within %u ms "
-                     "(cut from etcd, or stopped?): the name stays with its holder", nb, kb,
-                     c->kv->timeout_ms);
-        return 1;
-    }
-    return 0;
+    rs_kv_refuse(c, o, ROSTER_EUNKNOWN, "the handoff request for name '%s' to node '%s' is gone "
+                 "from etcd without an answer: it may have been carried out", kb, nb);
+    return 1;
 }
 
 /* asked lists the handoffs waiting on their request (free *v); the caller may then change
@@ -386,9 +383,16 @@ static void take(struct rs_core *c, const etcd_kv *h, const struct rs_kvrec *req
     if (rs_kv_rec_value(c, &then[1], &now) != 0)
         return;
     then[1].lease = k->lease;
-    then[2].type = ETCD_OP_DELETE;
+    /* the answer stays in the request (under the asker's lease) until the asker read it:
+     * the name itself may have moved on by then */
+    uint8_t acc[RS_KVREFUSAL_LEN];
+    rs_kvrefusal_encode(acc, 0);
+    then[2].type = ETCD_OP_PUT;
     then[2].key = cmp[1].key;
     then[2].key_len = cmp[1].key_len;
+    then[2].value = rs_kv_arena_dup(c, acc, sizeof acc);
+    then[2].value_len = sizeof acc;
+    then[2].lease = h->lease;
     if (rs_kv_why_put(c, &then[0], ROSTER_REASON_HANDOFF) != 0)
         return;
     t->type = ETCD_OP_TXN;

@@ -128,15 +128,22 @@ int rs_kvk_hand(struct rs_buf *b, struct rs_bytes scope, uint64_t inc, struct rs
 void rs_kvrefusal_encode(uint8_t v[RS_KVREFUSAL_LEN], int status)
 {
     v[0] = RS_KVREC_VERSION;
-    v[1] = 'R';
+    v[1] = status ? 'R' : 'A';
     v[2] = (uint8_t)(status < 0 && status > -256 ? -status : 0);
+    if (status && !v[2])
+        v[2] = (uint8_t)-ROSTER_EUNAVAIL;
 }
 
 int rs_kvrefusal_decode(const uint8_t *v, size_t n, int *status)
 {
-    if (n != RS_KVREFUSAL_LEN || v[0] != RS_KVREC_VERSION || v[1] != 'R' || v[2] == 0)
+    if (n != RS_KVREFUSAL_LEN || v[0] != RS_KVREC_VERSION)
         return -1;
-    *status = -(int)v[2];
+    if (v[1] == 'A' && v[2] == 0)
+        *status = 0;
+    else if (v[1] == 'R' && v[2] != 0)
+        *status = -(int)v[2];
+    else
+        return -1;
     return 0;
 }
 

@@ -64,10 +64,10 @@ int rs_kvrec_matches_key(const struct rs_kvrec *r, struct rs_bytes scope, const 
                          size_t key_len, struct rs_buf *scratch);
 /* The why record: one reason byte. */
 int rs_kvwhy_decode(const uint8_t *v, size_t n, uint32_t *reason);
-/* The refusal of a handoff request (kvhand.c): version, 'R', -status (a roster error).
- * Never a record (records are longer). */
+/* The answer to a handoff request (kvhand.c): version, 'A' (carried out) or 'R' (refused),
+ * -status (a roster error; 0 with 'A'). Never a record (records are longer). */
 #define RS_KVREFUSAL_LEN 3u
-void rs_kvrefusal_encode(uint8_t v[RS_KVREFUSAL_LEN], int status);
+void rs_kvrefusal_encode(uint8_t v[RS_KVREFUSAL_LEN], int status); /* status 0: carried out */
 int rs_kvrefusal_decode(const uint8_t *v, size_t n, int *status);
 
 #endif

@@ -114,6 +114,8 @@ struct rs_kv {
     struct rs_kvop *queue, **queue_tail; /* creates waiting for the one in flight */
     uint32_t creates_inflight;
     uint64_t create_sent;   /* when the newest create in flight was sent */
+    uint32_t linger_want;   /* kvbatch.c: creates to wait for after a large batch (0: none) */
+    uint64_t linger_until;  /* ... until then (RS_KV_LINGER_MS after the batch's last reply) */
     /* operations handed out in this apply (freed at the next) */
     void **arena;
     size_t arena_n, arena_cap;
@@ -199,6 +201,8 @@ void rs_kvbatch_create(struct rs_core *c, struct rs_kvop *o); /* send now or wit
 void rs_kvbatch_settle(struct rs_core *c, struct rs_kvop *o); /* o's create answered */
 void rs_kvbatch_on_result(struct rs_core *c, struct rs_kvop *b, const etcd_result *r);
 void rs_kvbatch_tick(struct rs_core *c); /* sends what waited behind a stale create */
+/* rs_kvbatch_lingered: a create of the last batch was answered: linger RS_KV_LINGER_MS more */
+void rs_kvbatch_lingered(struct rs_core *c);
 /* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    struct rs_scope *s);
@@ -226,7 +230,8 @@ void rs_kvelect_fence(struct rs_core *c);
 void rs_kvhand_ask(struct rs_core *c, struct rs_kvop *o, const etcd_kv *kv,
                    const struct rs_kvrec *now);
 /* rs_kvhand_decide: a read of o's name, node key and request key came back while o has a
- * request; 1 when that settles (or parks) o, 0 when the request is gone (decide again). */
+ * request; 1 when the request's answer (or its absence) settles or parks o, 0 when the
+ * pid's node found the name changed (decide again from the same read). */
 int rs_kvhand_decide(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 void rs_kvhand_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
 /* rs_kvhand_event: a change of a handoff key (watch or load) */
