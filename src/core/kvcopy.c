@@ -201,6 +201,13 @@ uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial)
     return o ? o->n : 0;
 }
 
+struct rs_kent *rs_kvcopy_owned_list(struct rs_core *c, uint64_t serial)
+{
+    const struct rs_kowned *o =
+        rs_map_get(&c->kv->owned, rs_hash_u64(c->seed, serial), &serial, owned_eq);
+    return o ? o->ents : NULL;
+}
+
 static void count(struct rs_core *c, struct rs_scope *s, const struct rs_kent *e, int d)
 {
     if (e->rec.kind == RS_KVK_NAME)
@@ -217,6 +224,7 @@ static void count(struct rs_core *c, struct rs_scope *s, const struct rs_kent *e
             return;
         o->serial = serial;
         o->n = 0;
+        o->ents = NULL;
         if (rs_map_put(&c->kv->owned, h, o) != 0) {
             rs_free(o);
             c->oom = 1;
@@ -225,6 +233,14 @@ static void count(struct rs_core *c, struct rs_scope *s, const struct rs_kent *e
     }
     if (!o)
         return;
+    struct rs_kent *x = (struct rs_kent *)e;
+    if (d > 0 && !x->linked) {
+        RS_LIST_PUSH(o->ents, x, oprev, onext);
+        x->linked = 1;
+    } else if (d < 0 && x->linked) {
+        RS_LIST_DEL(o->ents, x, oprev, onext);
+        x->linked = 0;
+    }
     o->n += (uint64_t)(int64_t)d;
     if (o->n == 0) {
         rs_map_del_item(&c->kv->owned, h, o);

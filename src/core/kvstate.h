@@ -15,6 +15,10 @@ struct rs_kent {
     uint64_t token;        /* effective fencing token */
     int64_t mod_rev;
     int64_t lease;
+    struct rs_kent *onext, *oprev; /* a local pid's entries (struct rs_kowned), so that its
+                                      death costs what it holds, not a scan of the copy */
+    uint8_t linked;        /* in its pid's list */
+    uint8_t dropping;      /* kvwrite.c: in a dead pid's removal in flight */
     uint32_t ekey_len;
     uint8_t data[];        /* etcd key, then name/group, then meta */
 };
@@ -22,6 +26,7 @@ struct rs_kent {
 struct rs_kowned {
     uint64_t serial;
     uint64_t n; /* entries of the copy held by this local pid */
+    struct rs_kent *ents; /* ... listed */
 };
 
 struct rs_kscope {
@@ -165,6 +170,7 @@ void rs_kvlease_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
 
 /* kvcopy.c */
 uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial); /* entries of a local pid */
+struct rs_kent *rs_kvcopy_owned_list(struct rs_core *c, uint64_t serial); /* ... listed */
 struct rs_kscope *rs_kvcopy_new(void);
 void rs_kvcopy_free(struct rs_kscope *k);
 /* rs_kvcopy_all lists s's entries (free *v with rs_free); sorted by etcd key with sort. */

@@ -282,25 +282,28 @@ void rs_strong_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
 
 /* --- a dead pid's entries ------------------------------------------------------------- */
 
+/* undrop: the pid's entries are no longer in a removal in flight (it failed: try again) */
+static void undrop(struct rs_core *c, struct rs_pid pid)
+{
+    for (struct rs_kent *e = rs_kvcopy_owned_list(c, pid.serial); e; e = e->onext)
+        e->dropping = 0;
+}
+
 /* drop sends one transaction removing up to RS_KV_TXN_OPS_MAX of pid's entries of the local
- * copy (compare: each name still at the revision we know: a handoff may have moved it). */
+ * copy (compare: each name still at the revision we know: a handoff may have moved it),
+ * from the pid's own list (so a death costs what the pid held, not a scan of the copy);
+ * those already in a removal in flight are skipped, and the next round takes the rest. */
 static void drop(struct rs_core *c, struct rs_kvop *o)
 {
     struct rs_kent *ents[RS_KV_TXN_OPS_MAX];
     size_t n = 0;
-    for (size_t i = 0; i < c->scopes.cap && n < RS_KV_TXN_OPS_MAX; i++) {
-        struct rs_scope *s = c->scopes.slots[i].item;
-        if (!s || !s->kv)
-            continue;
-        for (size_t j = 0; j < s->kv->ents.cap && n < RS_KV_TXN_OPS_MAX; j++) {
-            struct rs_kent *e = s->kv->ents.slots[j].item;
-            /* the key of o->key is deleted below, with its own compare (etcd refuses a
-             * transaction that names one key twice) */
-            if (e && rs_pid_eq(e->rec.pid, o->pid) &&
-                !rs_bytes_eq(e->data, e->ekey_len, o->key.ptr, o->key.len))
-                ents[n++] = e;
-        }
-    }
+    for (struct rs_kent *e = rs_kvcopy_owned_list(c, o->pid.serial);
+         e && n < RS_KV_TXN_OPS_MAX; e = e->onext)
+        /* the key of o->key is deleted below, with its own compare (etcd refuses a
+         * transaction that names one key twice) */
+        if (!e->dropping && rs_pid_eq(e->rec.pid, o->pid) &&
+            !rs_bytes_eq(e->data, e->ekey_len, o->key.ptr, o->key.len))
+            ents[n++] = e;
     if (n == 0 && !o->key.len) {
         o->done = 1;
         return;
@@ -314,6 +317,7 @@ static void drop(struct rs_core *c, struct rs_kvop *o)
     if (rs_kv_why_put(c, &then[0], o->reason) != 0)
         return;
     for (size_t i = 0; i < n; i++) {
+        ents[i]->dropping = 1;
         then[nt].type = ETCD_OP_DELETE;
         then[nt].key = rs_kv_arena_dup(c, ents[i]->data, ents[i]->ekey_len);
         then[nt].key_len = ents[i]->ekey_len;
@@ -529,9 +533,14 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
         return;
     if (o->kind == KV_DROP) {
         if (r->status == ETCD_OK) {
-            o->done = 1;
+            /* more than one transaction's worth: the next round (its echo removes these) */
+            rs_kv_op_copy(c, &o->key, rs_bytes_of(NULL, 0));
+            o->attempts = 0;
+            o->phase = 1;
+            drop(c, o);
             return;
         }
+        undrop(c, o->pid);
         if (r->status == ETCD_FAILED && o->key.len) {
             /* the one key changed since (moved on, or already removed): not ours to delete;
              * the pid's other entries, if any, are tried again without it */

@@ -620,6 +620,32 @@ static void test_pid_close_one_txn(void)
 
 /* A node whose renewals stop tells its holders lease_lost before etcd can expire the lease;
  * the other node sees node_down only when etcd expires it, and can then take the name. */
+/* A pid holding more than one transaction's worth of entries (RS_KV_TXN_OPS_MAX) loses all
+ * of them when it dies, in rounds (up to 0.4 only the first round's went; the rest stayed
+ * held by a dead pid until the node's lease ended). */
+static void test_pid_close_many(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q = must_reply(&w, 0, req(&w, 0, 1, &pn))->pid;
+    enum { N = RS_KV_TXN_OPS_MAX + 6 };
+    for (int k = 0; k < N; k++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "m%d", k);
+        ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, q, nm, ""))->status, 0);
+    }
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), N);
+    uint64_t txns = w.fe.txns_run;
+    struct rs_msg pc = {.type = RS_MSG_PID_CLOSE, .pid = q};
+    ASSERT_EQ(status(&w, 0, 1, &pc), 0);
+    pump(&w);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 0);
+    ASSERT_EQ(w.fe.txns_run - txns, 2);
+    w_fini(&w);
+}
+
 static void test_lease_lost_before_ttl(void)
 {
     struct world w;
@@ -1591,7 +1617,7 @@ static void test_query(void)
 
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
-          T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
+          T(test_events_same_order), T(test_pid_close_one_txn), T(test_pid_close_many), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
