@@ -60,11 +60,6 @@
 #define RS_KV_BATCH_STALL_MS 20u          /* a create in flight this long no longer holds
                                              the others back (etcd failing over) */
 #define RS_KV_CREATES_MAX 8u              /* creates (single or batched) in flight at once */
-#ifndef RS_KV_LINGER_MIN /* (a build may set it huge to measure without the linger) */
-#define RS_KV_LINGER_MIN 8u               /* after a batch of at least this many, the next
-                                             one waits for their clients to come back ... */
-#endif
-#define RS_KV_LINGER_MS 1u                /* ... at most this long after the last reply */
 
 /* shared-memory reads (docs/SHM.md): the region's size. The file is sized once and filled
  * as entries come (its pages cost memory only once written); 0 (--no-shm): no region */

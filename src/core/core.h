@@ -160,8 +160,6 @@ enum rs_output_kind {
                              once it rejoins or restarts; without it a node whose seeds
                              all left and came back by a restart stays alone forever,
                              tests/sim/FINDINGS.md 4) */
-    RS_OUT_WAKE = 16,     /* level: the core wants a TICK within this many ms (sooner than
-                             the periodic one; strong scopes' group commit lingers) */
 };
 
 struct rs_output {

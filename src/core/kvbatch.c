@@ -24,23 +24,9 @@ static void flush(struct rs_core *c);
  * commit, and a client's next write rarely waits a whole round), or what is in flight has
  * been out long enough that etcd may be failing over (then waiting behind it would stall
  * every write for the op timeout) */
-static int may_send(struct rs_core *c)
+static int may_send(const struct rs_core *c)
 {
-    struct rs_kv *k = c->kv;
-    if (k->linger_want && k->creates_inflight == 0) {
-        /* linger: the clients of the batch just answered come back within a fraction of a
-         * millisecond; sending the first alone would make every round two etcd
-         * transactions (one of 1, one of the rest) */
-        if (c->now_ms >= k->linger_until) {
-            k->linger_want = 0;
-        } else {
-            uint32_t n = 0;
-            for (const struct rs_kvop *o = k->queue; o && n < k->linger_want; o = o->qnext)
-                n++;
-            if (n < k->linger_want)
-                return 0;
-        }
-    }
+    const struct rs_kv *k = c->kv;
     return k->creates_inflight < RS_KV_BATCH_INFLIGHT ||
            (k->creates_inflight < RS_KV_CREATES_MAX &&
             c->now_ms >= k->create_sent + RS_KV_BATCH_STALL_MS);
@@ -76,7 +62,6 @@ static void flush(struct rs_core *c)
     struct rs_kv *k = c->kv;
     if (!k->queue || !may_send(c))
         return;
-    k->linger_want = 0;
     k->create_sent = c->now_ms;
     /* take up to RS_KV_BATCH_MAX members with distinct keys (etcd refuses a transaction
      * that puts one key twice, nested or not) and at most RS_KV_BATCH_BYTES of keys and
@@ -188,22 +173,9 @@ static void flush(struct rs_core *c)
     flush(c); /* another slot may be free */
 }
 
-void rs_kvbatch_lingered(struct rs_core *c)
-{
-    struct rs_kv *k = c->kv;
-    if (!k->linger_want)
-        return;
-    k->linger_until = c->now_ms + RS_KV_LINGER_MS + 1; /* +1: now_ms is whole ms */
-    rs_out_wake(c, (int)RS_KV_LINGER_MS + 1);
-}
-
 void rs_kvbatch_on_result(struct rs_core *c, struct rs_kvop *b, const etcd_result *r)
 {
     b->done = 1;
-    if (r->status == ETCD_OK && b->n_batch >= RS_KV_LINGER_MIN) {
-        c->kv->linger_want = b->n_batch * 3 / 4;
-        rs_kvbatch_lingered(c);
-    }
     /* an answer that is not one nested answer per member cannot be attributed: the outcome
      * of each is unknown (the decoder already checks this against the request) */
     etcd_result whole = *r;

@@ -119,8 +119,6 @@ struct rs_kv {
     struct rs_kvop *queue, **queue_tail; /* creates waiting for the one in flight */
     uint32_t creates_inflight;
     uint64_t create_sent;   /* when the newest create in flight was sent */
-    uint32_t linger_want;   /* kvbatch.c: creates to wait for after a large batch (0: none) */
-    uint64_t linger_until;  /* ... until then (RS_KV_LINGER_MS after the batch's last reply) */
     /* operations handed out in this apply (freed at the next) */
     void **arena;
     size_t arena_n, arena_cap;
@@ -207,8 +205,6 @@ void rs_kvbatch_create(struct rs_core *c, struct rs_kvop *o); /* send now or wit
 void rs_kvbatch_settle(struct rs_core *c, struct rs_kvop *o); /* o's create answered */
 void rs_kvbatch_on_result(struct rs_core *c, struct rs_kvop *b, const etcd_result *r);
 void rs_kvbatch_tick(struct rs_core *c); /* sends what waited behind a stale create */
-/* rs_kvbatch_lingered: a create of the last batch was answered: linger RS_KV_LINGER_MS more */
-void rs_kvbatch_lingered(struct rs_core *c);
 /* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    struct rs_scope *s);

@@ -580,8 +580,6 @@ void rs_kvwrite_finish(struct rs_core *c, struct rs_kvop *o)
     if ((o->kind == KV_REGISTER || o->kind == KV_JOIN || o->kind == KV_CAMPAIGN) && pid_gone &&
         c->kv->lease)
         rs_kvwrite_late(c, o);
-    if (o->kind == KV_REGISTER || o->kind == KV_JOIN)
-        rs_kvbatch_lingered(c);
     if (cl && !o->done) {
         struct rs_msg q = rs_kv_req(o);
         if ((o->kind == KV_REGISTER || o->kind == KV_JOIN || o->kind == KV_CAMPAIGN) &&

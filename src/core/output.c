@@ -307,11 +307,6 @@ int rs_out_shm_fd(struct rs_core *c, uint64_t conn)
     return push(c, RS_OUT_SHM_FD, 0, conn, 0, 0);
 }
 
-int rs_out_wake(struct rs_core *c, int ms)
-{
-    return push(c, RS_OUT_WAKE, ms, 0, 0, 0);
-}
-
 const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n)
 {
     size_t max = 64, w = 0;

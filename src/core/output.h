@@ -47,8 +47,6 @@ int rs_out_kv_cancel(struct rs_core *c, uint64_t kv_id);
 /* rs_out_shm_fd asks the shell to pass the shared-memory region's fd to conn with the next
  * bytes it writes there (the HELLO reply). */
 int rs_out_shm_fd(struct rs_core *c, uint64_t conn);
-/* rs_out_wake asks the shell for a TICK within ms (RS_OUT_WAKE). */
-int rs_out_wake(struct rs_core *c, int ms);
 /* Text helpers for details: printable, truncated forms of keys and pids. */
 const char *rs_fmt_key(char *buf, size_t cap, const uint8_t *p, size_t n);
 const char *rs_fmt_pid(char *buf, struct rs_pid pid);

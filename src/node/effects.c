@@ -108,9 +108,6 @@ static void deliver(struct rsd *n)
         case RS_OUT_KV:
         case RS_OUT_KV_CANCEL:
             break; /* submitted at apply time (rsd_kv_outputs) */
-        case RS_OUT_WAKE:
-            rsd_wake(n, out->level);
-            break;
         }
     }
     rs_outputs_reset(o);

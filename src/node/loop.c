@@ -54,24 +54,6 @@ static void on_tick(uv_timer_t *t)
     rsd_perform(n);
 }
 
-/* on_wake: the TICK the core asked for sooner (RS_OUT_WAKE) */
-static void on_wake(uv_timer_t *t)
-{
-    struct rsd *n = t->data;
-    struct rs_input in = {.kind = RS_IN_TICK, .now_ms = rsd_now(n)};
-    rsd_apply(n, &in);
-    rsd_perform(n);
-}
-
-void rsd_wake(struct rsd *n, int ms)
-{
-    uint64_t due = uv_now(&n->loop) + (uint64_t)(ms > 0 ? ms : 0);
-    if (uv_is_active((uv_handle_t *)&n->wake) && n->wake_due <= due)
-        return;
-    n->wake_due = due;
-    uv_timer_start(&n->wake, on_wake, (uint64_t)(ms > 0 ? ms : 0), 0);
-}
-
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct rsd *n = s->data;
@@ -151,8 +133,6 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
     uv_signal_init(&n->loop, &n->sig_int);
     uv_signal_init(&n->loop, &n->sig_hup);
     uv_timer_init(&n->loop, &n->tick);
-    uv_timer_init(&n->loop, &n->wake);
-    n->wake.data = n;
     if (!n->core) {
         rs_log(RS_LOG_ERROR, "cannot create the node core (invalid config or out of memory)");
         return -1;
@@ -215,8 +195,6 @@ void rsd_stop(struct rsd *n)
     rsd_perform(n);
     uv_timer_stop(&n->tick);
     uv_close((uv_handle_t *)&n->tick, NULL);
-    uv_timer_stop(&n->wake);
-    uv_close((uv_handle_t *)&n->wake, NULL);
     uv_signal_stop(&n->sig_term);
     uv_signal_stop(&n->sig_int);
     uv_signal_stop(&n->sig_hup);

@@ -43,8 +43,6 @@ struct rsd {
     uv_signal_t sig_term, sig_int;
     uv_signal_t sig_hup; /* re-read the cookie files (a rotation, docs/SECURITY.md) */
     uv_timer_t tick;  /* TICK input and stall scan */
-    uv_timer_t wake;  /* an extra TICK the core asked for (RS_OUT_WAKE) */
-    uint64_t wake_due;
     int stopping;
 
     struct rs_map conns;      /* conn id -> struct rs_conn */
@@ -125,8 +123,6 @@ void rs_dial_free(struct rsd *n);
  * queued, flushing connections, until nothing is left. */
 void rsd_apply(struct rsd *n, struct rs_input *in);
 void rsd_perform(struct rsd *n);
-/* rsd_wake: a TICK within ms (RS_OUT_WAKE; loop.c) */
-void rsd_wake(struct rsd *n, int ms);
 
 /* kv.c: the etcd bridge (strong scopes). rsd_kv_start creates the client from the --etcd
  * flags and polls it (0, or -1 with a logged reason: the node cannot start).

@@ -1118,67 +1118,6 @@ static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *
     return m->req_id;
 }
 
-/* The linger after a large batch (docs/PERFORMANCE.md, S2): the first client of the batch
- * to come back does not go alone; it waits (at most RS_KV_LINGER_MS) until three quarters
- * of the batch are back, and they go in one transaction. */
-static void test_linger(void)
-{
-    struct world w;
-    struct rs_pid p[1];
-    setup(&w, 1, p);
-    enum { N = 17 };
-    struct rs_pid q[N];
-    for (int i = 0; i < N; i++)
-        q[i] = hello(&w, 0, 10 + (uint64_t)i);
-    uint32_t id[N];
-    char nm[N][8];
-    for (int i = 0; i < N; i++) {
-        snprintf(nm[i], sizeof nm[i], "a%d", i);
-        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
-                           .key = rs_bytes_str(nm[i])};
-        id[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
-    }
-    pump(&w); /* one alone, then a batch of 16 */
-    for (int i = 0; i < N; i++)
-        ASSERT_EQ(must_reply(&w, 0, id[i])->status, 0);
-    uint64_t txns = w.fe.txns_run;
-    /* the batch's clients come back one by one: the first ones wait */
-    for (int i = 0; i < 11; i++) {
-        snprintf(nm[i], sizeof nm[i], "b%d", i);
-        struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[i], .scope = rs_bytes_str("s"),
-                           .key = rs_bytes_str(nm[i])};
-        id[i] = send_only(&w, 0, 10 + (uint64_t)i, &m);
-        pump(&w);
-        ASSERT_EQ(w.fe.txns_run, txns);
-        ASSERT(reply_of(&w, 0, id[i]) == NULL);
-    }
-    /* the twelfth (3/4 of 16) sends them all, in one transaction */
-    snprintf(nm[11], sizeof nm[11], "b11");
-    struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q[11], .scope = rs_bytes_str("s"),
-                       .key = rs_bytes_str(nm[11])};
-    id[11] = send_only(&w, 0, 21, &m);
-    pump(&w);
-    ASSERT_EQ(w.fe.txns_run - txns, 1);
-    for (int i = 0; i < 12; i++)
-        ASSERT_EQ(must_reply(&w, 0, id[i])->status, 0);
-    /* a lone register after a large batch waits at most the linger: the shell's wake tick */
-    txns = w.fe.txns_run;
-    struct rs_msg one = {.type = RS_MSG_REGISTER, .pid = q[12], .scope = rs_bytes_str("s"),
-                         .key = rs_bytes_str("c0")};
-    uint32_t lone = send_only(&w, 0, 22, &one);
-    pump(&w);
-    ASSERT(reply_of(&w, 0, lone) == NULL);
-    w.now += RS_KV_LINGER_MS + 1;
-    struct rs_input t = {.kind = RS_IN_TICK};
-    apply(&w, 0, &t);
-    pump(&w);
-    ASSERT_EQ(must_reply(&w, 0, lone)->status, 0);
-    ASSERT_EQ(w.fe.txns_run - txns, 1);
-    /* and a register after that goes at once (the linger is over) */
-    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "c1", ""))->status, 0);
-    w_fini(&w);
-}
-
 /* Group commit: registrations that come while one is in flight go together in one
  * transaction; answers are what they would be one by one (taken, idempotent, granted). */
 static void test_group_commit(void)
@@ -1218,9 +1157,6 @@ static void test_group_commit(void)
         q2[i] = hello(&w, 0, 40 + (uint64_t)i);
     static const char *const names2[7] = {"w1", "w2", "first", "held", "g3", "dup", "dup"};
     uint32_t id2[7];
-    /* the batch of eleven makes the next round linger for its clients (test_linger); here
-     * they do not come back: the linger lapses */
-    tick(&w, 100);
     txns = w.fe.txns_run;
     for (int i = 0; i < 7; i++) {
         struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = i == 4 ? q[3] : q2[i],
@@ -1621,7 +1557,7 @@ TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(tes
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
-          T(test_group_commit), T(test_linger), T(test_unsubscribe_ends_watch), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
+          T(test_group_commit), T(test_unsubscribe_ends_watch), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
           T(test_handoff_to_dead_pid), T(test_handoff_to_cut_node), T(test_take_then_cut),
           T(test_unseen_register_told), T(test_handoff_answer_kept),
           T(test_query))
