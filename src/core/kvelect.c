@@ -246,6 +246,13 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
             rs_kv_refuse(c, o, ROSTER_ENOPROC, "pid %s is not alive", rs_fmt_pid(pb, o->pid));
             return;
         }
+        struct rs_proc *from = rec.pid.inc == c->inc ? rs_pids_find(c, rec.pid) : NULL;
+        if ((!from || from->client != p->client) && rs_strong_at_limit(c, p->client)) {
+            /* (between pids of one client the count does not change) */
+            rs_kv_refuse(c, o, ROSTER_ELIMIT, "the client of pid %s holds its limit of names "
+                         "and memberships (entries_per_client)", rs_fmt_pid(pb, o->pid));
+            return;
+        }
         memcpy(now.node, c->node, c->node_len);
         now.node[c->node_len] = 0;
         now.node_len = (uint8_t)c->node_len;

@@ -191,6 +191,11 @@ int rs_kvhand_decide(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
             rs_kv_refuse(c, o, ROSTER_ENOPROC, "pid %s is not alive on node '%s'",
                          rs_fmt_pid(pb, o->pid), nb);
             return 1;
+        case ROSTER_ELIMIT:
+            rs_kv_refuse(c, o, ROSTER_ELIMIT, "the client of pid %s holds its limit of names "
+                         "and memberships (entries_per_client on node '%s')",
+                         rs_fmt_pid(pb, o->pid), nb);
+            return 1;
         default:
             rs_kv_refuse(c, o, ROSTER_EUNAVAIL, "node '%s' cannot take over name '%s' now (it "
                          "holds no etcd lease): the name stays with its holder", nb, kb);
@@ -342,9 +347,23 @@ static void take(struct rs_core *c, const etcd_kv *h, const struct rs_kvrec *req
             return; /* already being carried out (seen again by a reload) */
     }
     struct rs_proc *p = rs_pids_find(c, req->pid);
-    if (!k->lease || !p || !p->client) {
-        refuse(c, (const uint8_t *)h->key, h->key_len, h->create_revision, h->lease,
-               !k->lease ? ROSTER_EUNAVAIL : ROSTER_ENOPROC);
+    /* the limit, unless the name moves between pids of one client (the count stays) */
+    struct rs_buf *nb = &k->scratch;
+    rs_buf_reset(nb);
+    if (rs_kvk_name(nb, scope, req->key) != 0) {
+        c->oom = 1;
+        return;
+    }
+    const struct rs_kent *cur = rs_kvcopy_find(c, s, nb->data, nb->len);
+    struct rs_proc *from =
+        cur && cur->rec.pid.inc == c->inc ? rs_pids_find(c, cur->rec.pid) : NULL;
+    int no = !k->lease ? ROSTER_EUNAVAIL
+             : !p || !p->client ? ROSTER_ENOPROC
+             : (!from || from->client != p->client) && rs_strong_at_limit(c, p->client)
+                 ? ROSTER_ELIMIT
+                 : 0;
+    if (no) {
+        refuse(c, (const uint8_t *)h->key, h->key_len, h->create_revision, h->lease, no);
         return;
     }
     struct rs_kvop *o = rs_kv_op_new(c, KV_TAKE, NULL, NULL);

@@ -91,6 +91,7 @@ struct rs_kvop {
      * flight, then go together in one transaction */
     struct rs_kvop *qnext;
     int counted;          /* its create is the one counted in rs_kv.creates_inflight */
+    int create_counted;   /* counted in its client's n_kv_creates */
     struct rs_kvop **batch; /* KV_BATCH: its members */
     uint32_t n_batch;
 };
@@ -205,6 +206,8 @@ void rs_kvbatch_create(struct rs_core *c, struct rs_kvop *o); /* send now or wit
 void rs_kvbatch_settle(struct rs_core *c, struct rs_kvop *o); /* o's create answered */
 void rs_kvbatch_on_result(struct rs_core *c, struct rs_kvop *b, const etcd_result *r);
 void rs_kvbatch_tick(struct rs_core *c); /* sends what waited behind a stale create */
+/* rs_strong_at_limit: cl holds (or is about to hold) entries_per_client entries */
+int rs_strong_at_limit(struct rs_core *c, const struct rs_client *cl);
 /* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    struct rs_scope *s);

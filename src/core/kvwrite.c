@@ -183,13 +183,14 @@ static struct rs_kvop *start(struct rs_core *c, struct rs_client *cl, const stru
     return o;
 }
 
-/* full: the client holds entries_per_client names and memberships (eventual ones, and
- * strong ones of its pids in the local copy) and this write would add one (key: its etcd
- * key, already held by pid: an update, never refused). Replies ELIMIT. */
+/* full: the client holds entries_per_client names and memberships (eventual ones, strong
+ * ones of its pids in the local copy, and its strong writes in flight that may add one) and
+ * this write would add one (key: its etcd key, already held by pid: an update, never
+ * refused). Replies ELIMIT. */
 static int full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                 struct rs_scope *s, const struct rs_buf *key)
 {
-    uint64_t n = cl->n_entries;
+    uint64_t n = cl->n_entries + cl->n_kv_creates;
     for (struct rs_proc *p = cl->procs; p; p = p->next)
         n += rs_kvcopy_owned(c, p->serial);
     if (n < c->lim.entries_per_client)
@@ -201,6 +202,14 @@ static int full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *re
                  "client holds %llu names and memberships (limit entries_per_client)",
                  (unsigned long long)n);
     return 1;
+}
+
+int rs_strong_at_limit(struct rs_core *c, const struct rs_client *cl)
+{
+    uint64_t n = cl->n_entries + cl->n_kv_creates;
+    for (struct rs_proc *p = cl->procs; p; p = p->next)
+        n += rs_kvcopy_owned(c, p->serial);
+    return n >= c->lim.entries_per_client;
 }
 
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,

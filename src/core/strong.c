@@ -194,6 +194,10 @@ struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
     o->kind = kind;
     if (cl) {
         cl->n_kv++;
+        if (kind == KV_REGISTER || kind == KV_JOIN || kind == KV_CAMPAIGN) {
+            cl->n_kv_creates++;
+            o->create_counted = 1;
+        }
         o->conn = cl->conn;
         o->req_id = req->req_id;
         o->type = req->type;
@@ -230,6 +234,8 @@ void rs_kv_op_free(struct rs_core *c, struct rs_kvop *o)
             rs_map_get(&c->clients, rs_hash_u64(c->seed, o->conn), &o->conn, client_eq);
         if (cl && cl->n_kv)
             cl->n_kv--;
+        if (cl && o->create_counted && cl->n_kv_creates)
+            cl->n_kv_creates--;
     }
     unwait(c->kv, o);
     rs_free(o->batch);

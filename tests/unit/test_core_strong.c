@@ -181,6 +181,23 @@ static uint32_t req(struct world *w, int i, uint64_t conn, struct rs_msg *m)
     return m->req_id;
 }
 
+/* send_only applies m from conn without running etcd (requests pile up, as under load) */
+static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *m)
+{
+    m->req_id = ++w->req_id;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    ASSERT_EQ(rs_wire_encode(&b, m), 0);
+    struct rs_limits dl = w->lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = conn, .msg = &d};
+    apply(w, i, &in);
+    rs_buf_fini(&b);
+    return m->req_id;
+}
+
 static const struct rs_msg *reply_of(struct world *w, int i, uint32_t id)
 {
     for (size_t j = 0; j < w->n[i].nf; j++) {
@@ -1050,6 +1067,24 @@ static void test_limits(void)
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "b", ""))->status, ROSTER_ELIMIT);
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "a", "new"))->status, 0); /* an update */
     ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    /* writes still in flight count too: a client cannot pass the limit by not waiting */
+    {
+        struct rs_pid q = hello(&w, 0, 7);
+        uint32_t ids[4];
+        for (int i = 0; i < 4; i++) {
+            char nm[8];
+            snprintf(nm, sizeof nm, "f%d", i);
+            struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q, .scope = rs_bytes_str("s"),
+                               .key = rs_bytes_str(nm)};
+            ids[i] = send_only(&w, 0, 7, &m); /* etcd has answered none yet */
+        }
+        ASSERT_EQ(must_reply(&w, 0, ids[2])->status, ROSTER_ELIMIT);
+        ASSERT_EQ(must_reply(&w, 0, ids[3])->status, ROSTER_ELIMIT);
+        pump(&w);
+        ASSERT_EQ(must_reply(&w, 0, ids[0])->status, 0);
+        ASSERT_EQ(must_reply(&w, 0, ids[1])->status, 0);
+        gone(&w, 0, 7);
+    }
     /* requests waiting on etcd: past the bound, ELIMIT at once */
     uint32_t last = 0;
     for (unsigned i = 0; i <= RS_KV_PENDING_PER_CLIENT; i++) {
@@ -1099,23 +1134,6 @@ static void test_unsubscribe_ends_watch(void)
     gone(&w, 1, 9);
     ASSERT_EQ(fe_live_watches(&w.fe, 1), 1);
     w_fini(&w);
-}
-
-/* send_only applies m from conn without running etcd (requests pile up, as under load) */
-static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *m)
-{
-    m->req_id = ++w->req_id;
-    struct rs_buf b;
-    rs_buf_init(&b);
-    ASSERT_EQ(rs_wire_encode(&b, m), 0);
-    struct rs_limits dl = w->lim;
-    dl.name_max = 0;
-    struct rs_msg d;
-    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
-    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = conn, .msg = &d};
-    apply(w, i, &in);
-    rs_buf_fini(&b);
-    return m->req_id;
 }
 
 /* Group commit: registrations that come while one is in flight go together in one
@@ -1378,6 +1396,34 @@ static void test_handoff_answer_kept(void)
     w_fini(&w);
 }
 
+/* A handoff may not take the new holder's client past entries_per_client (its node checks,
+ * and refuses: ELIMIT), except between pids of one client, where the count stays. */
+static void test_handoff_limit(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    entries_limit = 1;
+    setup(&w, 2, p);
+    entries_limit = 0;
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", ""))->status, 0);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "y", ""))->status, 0);
+    const struct rs_msg *r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], 0));
+    ASSERT_EQ(r->status, ROSTER_ELIMIT);
+    ASSERT(has(r->prev, "on node 'b'"));
+    ASSERT_EQ(fe_count_prefix(&w.fe, "h/"), 0);
+    /* still p[0]'s: a may unregister it */
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 0, 1, &u), 0);
+    /* between two pids of b's client: allowed at the limit */
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q = must_reply(&w, 1, req(&w, 1, 1, &pn))->pid;
+    ASSERT_EQ(must_reply(&w, 1, handoff(&w, 1, 1, "y", q, 0))->status, 0);
+    /* ... and from another node to b's other pid, the same client */
+    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "y", p[1], 0))->status, 0);
+    w_fini(&w);
+}
+
 /* A register answered after the wait for the copy timed out (the watch had ended, and the
  * node was then cut): the copy never shows it, but the fence still tells the holder. */
 static void test_unseen_register_told(void)
@@ -1560,5 +1606,5 @@ TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(tes
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
           T(test_group_commit), T(test_unsubscribe_ends_watch), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
           T(test_handoff_to_dead_pid), T(test_handoff_to_cut_node), T(test_take_then_cut),
-          T(test_unseen_register_told), T(test_handoff_answer_kept),
+          T(test_unseen_register_told), T(test_handoff_answer_kept), T(test_handoff_limit),
           T(test_query))
