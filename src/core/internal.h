@@ -111,6 +111,8 @@ struct rs_client {
     struct rs_call *calls; /* its pending calls and multi-calls (calls.c) */
     uint32_t n_calls;
     uint32_t n_kv;        /* its strong-scope operations waiting on etcd (strong.c) */
+    uint32_t n_kv_creates; /* ... of them, writes that may add an entry (register, join,
+                              campaign): they count toward entries_per_client at once */
     uint64_t fan_stamp; /* publish fan-out (route.c): == route.fan_stamp while grouping */
     uint32_t fan_slot;
     /* flow control (flow.c): messages held for it while its unread output is above the

@@ -149,7 +149,7 @@ void rs_kvcopy_emit(struct rs_core *c, struct rs_scope *s, struct rs_sub *only,
 }
 
 /* tell_holder sends one event about r to the client of r's pid, when it is ours (id 0). */
-static void tell_holder(struct rs_core *c, struct rs_scope *s, const struct rs_kvrec *r,
+void rs_kvcopy_tell(struct rs_core *c, struct rs_scope *s, const struct rs_kvrec *r,
                         uint32_t kind, uint32_t reason, int64_t rev)
 {
     if (r->pid.inc != c->inc)
@@ -201,6 +201,13 @@ uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial)
     return o ? o->n : 0;
 }
 
+struct rs_kent *rs_kvcopy_owned_list(struct rs_core *c, uint64_t serial)
+{
+    const struct rs_kowned *o =
+        rs_map_get(&c->kv->owned, rs_hash_u64(c->seed, serial), &serial, owned_eq);
+    return o ? o->ents : NULL;
+}
+
 static void count(struct rs_core *c, struct rs_scope *s, const struct rs_kent *e, int d)
 {
     if (e->rec.kind == RS_KVK_NAME)
@@ -217,6 +224,7 @@ static void count(struct rs_core *c, struct rs_scope *s, const struct rs_kent *e
             return;
         o->serial = serial;
         o->n = 0;
+        o->ents = NULL;
         if (rs_map_put(&c->kv->owned, h, o) != 0) {
             rs_free(o);
             c->oom = 1;
@@ -225,6 +233,14 @@ static void count(struct rs_core *c, struct rs_scope *s, const struct rs_kent *e
     }
     if (!o)
         return;
+    struct rs_kent *x = (struct rs_kent *)e;
+    if (d > 0 && !x->linked) {
+        RS_LIST_PUSH(o->ents, x, oprev, onext);
+        x->linked = 1;
+    } else if (d < 0 && x->linked) {
+        RS_LIST_DEL(o->ents, x, oprev, onext);
+        x->linked = 0;
+    }
     o->n += (uint64_t)(int64_t)d;
     if (o->n == 0) {
         rs_map_del_item(&c->kv->owned, h, o);
@@ -281,7 +297,7 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
                                                                    : ROSTER_REASON_LEASE_LOST,
                              rev, 1);
         if (!same)
-            tell_holder(c, s, &r,
+            rs_kvcopy_tell(c, s, &r,
                         r.kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
                         ROSTER_REASON_LEASE_LOST, rev);
         return;
@@ -305,8 +321,8 @@ void rs_kvcopy_put(struct rs_core *c, const etcd_kv *kv, int64_t rev, uint32_t w
     rs_kvcopy_emit(c, s, NULL, old ? &old->rec : NULL, &e->rec, why, rev);
     if (old && why == ROSTER_REASON_HANDOFF &&
         (old->rec.pid.inc != r.pid.inc || old->rec.pid.serial != r.pid.serial)) {
-        tell_holder(c, s, &old->rec, ROSTER_EV_UNREGISTERED, ROSTER_REASON_HANDOFF, rev);
-        tell_holder(c, s, &e->rec, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, rev);
+        rs_kvcopy_tell(c, s, &old->rec, ROSTER_EV_UNREGISTERED, ROSTER_REASON_HANDOFF, rev);
+        rs_kvcopy_tell(c, s, &e->rec, ROSTER_EV_REGISTERED, ROSTER_REASON_HANDOFF, rev);
     }
     rs_free(old);
     if (r.pid.inc == c->inc && c->kv->lease && !rs_pids_find(c, r.pid))
@@ -320,7 +336,7 @@ void rs_kvcopy_remove(struct rs_core *c, struct rs_scope *s, struct rs_kent *e,
     count(c, s, e, -1);
     rs_kvcopy_emit(c, s, NULL, &e->rec, NULL, reason, rev);
     if (to_holder)
-        tell_holder(c, s, &e->rec,
+        rs_kvcopy_tell(c, s, &e->rec,
                     e->rec.kind == RS_KVK_MEMBER ? ROSTER_EV_LEFT : ROSTER_EV_UNREGISTERED,
                     reason, rev);
     rs_free(e);

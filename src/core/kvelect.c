@@ -65,7 +65,7 @@ static etcd_op *range_op(struct rs_core *c, etcd_op *op, const struct rs_buf *ke
 static void read(struct rs_core *c, struct rs_kvop *o)
 {
     struct rs_buf *b = &c->kv->scratch;
-    etcd_op *t = rs_kv_ops(c, 1), *then = rs_kv_ops(c, 2);
+    etcd_op *t = rs_kv_ops(c, 1), *then = rs_kv_ops(c, 3);
     if (!t || !then || own_key(b, o) != 0) {
         c->oom = 1;
         return;
@@ -79,6 +79,13 @@ static void read(struct rs_core *c, struct rs_kvop *o)
         if (rs_kvk_node(b, rs_bytes_of(inc, 16)) != 0)
             return;
         range_op(c, &then[n++], b, 0);
+        if (o->cand_rev) {
+            /* our request to the pid's node (kvhand.c): answered yet? */
+            rs_buf_reset(b);
+            if (rs_kvk_hand(b, scope_of(o), o->pid.inc, o->key) != 0)
+                return;
+            range_op(c, &then[n++], b, 0);
+        }
     } else if (o->kind == KV_CAMPAIGN) {
         rs_buf_reset(b);
         if (rs_kvk_cands(b, scope_of(o), o->key) != 0)
@@ -147,6 +154,18 @@ static void write(struct rs_core *c, struct rs_kvop *o, int64_t mod_rev,
     send(c, o, t);
 }
 
+void rs_kvelect_reread(struct rs_core *c, struct rs_kvop *o)
+{
+    read(c, o);
+}
+
+static int again(struct rs_core *c, struct rs_kvop *o);
+
+int rs_kvelect_again(struct rs_core *c, struct rs_kvop *o)
+{
+    return again(c, o);
+}
+
 static int again(struct rs_core *c, struct rs_kvop *o)
 {
     if (++o->attempts > (int)RS_KV_RETRIES_MAX) {
@@ -177,6 +196,8 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
 {
     char kb[80], pb[ROSTER_PID_STRLEN];
     rs_fmt_key(kb, sizeof kb, o->key.ptr, o->key.len);
+    if (o->cand_rev && rs_kvhand_decide(c, o, r))
+        return; /* a request to the pid's node answered it, or still waits */
     const etcd_kv *kv = first(r, 0), *nk = first(r, 1);
     struct rs_kvrec rec, node;
     struct rs_scope *s;
@@ -225,6 +246,13 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
             rs_kv_refuse(c, o, ROSTER_ENOPROC, "pid %s is not alive", rs_fmt_pid(pb, o->pid));
             return;
         }
+        struct rs_proc *from = rec.pid.inc == c->inc ? rs_pids_find(c, rec.pid) : NULL;
+        if ((!from || from->client != p->client) && rs_strong_at_limit(c, p->client)) {
+            /* (between pids of one client the count does not change) */
+            rs_kv_refuse(c, o, ROSTER_ELIMIT, "the client of pid %s holds its limit of names "
+                         "and memberships (entries_per_client)", rs_fmt_pid(pb, o->pid));
+            return;
+        }
         memcpy(now.node, c->node, c->node_len);
         now.node[c->node_len] = 0;
         now.node_len = (uint8_t)c->node_len;
@@ -241,7 +269,12 @@ static void decide_handoff(struct rs_core *c, struct rs_kvop *o, const etcd_resu
         now.node_len = node.node_len;
         now.uid = o->uid; /* the new holder's client's uid is known only on its node: the
                              caller's (the holder's client or its OS user) stands for it */
-        lease = (int64_t)node.token;
+        now.pid = o->pid;
+        now.token = 0;
+        /* that node writes it itself, under its lease, or refuses (kvhand.c): so it knows
+         * of every name under its lease, and its fence tells every holder */
+        rs_kvhand_ask(c, o, kv, &now);
+        return;
     }
     now.pid = o->pid;
     now.token = 0; /* a new grant: its own revision */
@@ -392,6 +425,17 @@ void rs_kvelect_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
     }
     if (o->done)
         return;
+    if (o->kind == KV_HANDOFF && (o->state == KV_ST_ASK || o->state == KV_ST_CANCEL)) {
+        rs_kvhand_on_result(c, o, r);
+        return;
+    }
+    if (o->kind == KV_HANDOFF && o->cand_rev && r->status != ETCD_OK &&
+        r->status != ETCD_FAILED) {
+        /* a read failed while our request may still be carried out: the deadline's
+         * withdrawal settles it */
+        o->state = KV_ST_ASKED;
+        return;
+    }
     if (r->status != ETCD_OK && r->status != ETCD_FAILED) {
         rs_kv_fail(c, o, r);
         o->done = 1;

@@ -124,6 +124,9 @@ static void fence(struct rs_core *c, const char *why)
     k->old_lease = k->lease;
     k->lease = 0;
     end_keepalive(c);
+    /* first what etcd may hold under the lease that the copy does not show: writes in
+     * flight or answered ahead of the copy, names taken over for another node's handoff */
+    rs_kvunseen_fence(c, k->old_lease);
     for (size_t i = 0; i < c->scopes.cap; i++) {
         struct rs_scope *s = c->scopes.slots[i].item;
         if (!s || !s->kv)

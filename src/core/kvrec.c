@@ -47,6 +47,8 @@ enum rs_kvk_kind rs_kvk_kind(const uint8_t *key, size_t n)
             return RS_KVK_WHY;
         case 'c':
             return RS_KVK_CAND;
+        case 'h':
+            return RS_KVK_HAND;
         }
     }
     if (n >= 5 && memcmp(key, "node/", 5) == 0)
@@ -113,10 +115,42 @@ int rs_kvk_why(struct rs_buf *b, struct rs_bytes node)
     return put_str(b, "w/") || rs_buf_append(b, node.ptr, node.len);
 }
 
+int rs_kvk_hand(struct rs_buf *b, struct rs_bytes scope, uint64_t inc, struct rs_bytes name)
+{
+    uint8_t raw[8];
+    for (int i = 0; i < 8; i++)
+        raw[i] = (uint8_t)(inc >> (56 - 8 * i)); /* big-endian: the 16 digits read as the
+                                                     incarnation's hex */
+    return put_str(b, "h/") || put_hex(b, scope.ptr, scope.len) || put_str(b, "/") ||
+           put_hex(b, raw, sizeof raw) || put_str(b, "/") || put_hex(b, name.ptr, name.len);
+}
+
+void rs_kvrefusal_encode(uint8_t v[RS_KVREFUSAL_LEN], int status)
+{
+    v[0] = RS_KVREC_VERSION;
+    v[1] = status ? 'R' : 'A';
+    v[2] = (uint8_t)(status < 0 && status > -256 ? -status : 0);
+    if (status && !v[2])
+        v[2] = (uint8_t)-ROSTER_EUNAVAIL;
+}
+
+int rs_kvrefusal_decode(const uint8_t *v, size_t n, int *status)
+{
+    if (n != RS_KVREFUSAL_LEN || v[0] != RS_KVREC_VERSION)
+        return -1;
+    if (v[1] == 'A' && v[2] == 0)
+        *status = 0;
+    else if (v[1] == 'R' && v[2] != 0)
+        *status = -(int)v[2];
+    else
+        return -1;
+    return 0;
+}
+
 int rs_kvk_scope_of(const uint8_t *key, size_t n, char *out)
 {
     enum rs_kvk_kind k = rs_kvk_kind(key, n);
-    if (k != RS_KVK_SCOPE && k != RS_KVK_NAME && k != RS_KVK_MEMBER)
+    if (k != RS_KVK_SCOPE && k != RS_KVK_NAME && k != RS_KVK_MEMBER && k != RS_KVK_HAND)
         return -1;
     size_t i = 2, len = 0;
     while (i < n && key[i] != '/') {

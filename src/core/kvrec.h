@@ -18,6 +18,8 @@ enum rs_kvk_kind {
     RS_KVK_NODE,   /* node/<node name>: the node's lease id (attached to it) */
     RS_KVK_WHY,    /* w/<node name>: why the node's last removal happened */
     RS_KVK_CAND,   /* c/<hex scope>/<hex name>/<pid>: a campaign's candidate */
+    RS_KVK_HAND,   /* h/<hex scope>/<16 hex inc>/<hex name>: a handoff asked of the node of
+                      that incarnation (kvhand.c) */
 };
 
 /* One decoded value (views into the bytes decoded, except what is inline). */
@@ -49,7 +51,8 @@ int rs_kvk_cands(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes name);
 int rs_kvk_cand(struct rs_buf *b, struct rs_bytes scope, struct rs_bytes name,
                 struct rs_pid pid);
 int rs_kvk_why(struct rs_buf *b, struct rs_bytes node);
-/* rs_kvk_scope_of decodes the scope of a scope, name or member key into out (RS_SCOPE_MAX
+int rs_kvk_hand(struct rs_buf *b, struct rs_bytes scope, uint64_t inc, struct rs_bytes name);
+/* rs_kvk_scope_of decodes the scope of a scope, name, member or handoff key into out (RS_SCOPE_MAX
  * + 1 bytes); its length, or -1 if the key is not one of those or malformed. */
 int rs_kvk_scope_of(const uint8_t *key, size_t n, char *out);
 
@@ -61,5 +64,10 @@ int rs_kvrec_matches_key(const struct rs_kvrec *r, struct rs_bytes scope, const 
                          size_t key_len, struct rs_buf *scratch);
 /* The why record: one reason byte. */
 int rs_kvwhy_decode(const uint8_t *v, size_t n, uint32_t *reason);
+/* The answer to a handoff request (kvhand.c): version, 'A' (carried out) or 'R' (refused),
+ * -status (a roster error; 0 with 'A'). Never a record (records are longer). */
+#define RS_KVREFUSAL_LEN 3u
+void rs_kvrefusal_encode(uint8_t v[RS_KVREFUSAL_LEN], int status); /* status 0: carried out */
+int rs_kvrefusal_decode(const uint8_t *v, size_t n, int *status);
 
 #endif

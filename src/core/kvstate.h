@@ -15,6 +15,10 @@ struct rs_kent {
     uint64_t token;        /* effective fencing token */
     int64_t mod_rev;
     int64_t lease;
+    struct rs_kent *onext, *oprev; /* a local pid's entries (struct rs_kowned), so that its
+                                      death costs what it holds, not a scan of the copy */
+    uint8_t linked;        /* in its pid's list */
+    uint8_t dropping;      /* kvwrite.c: in a dead pid's removal in flight */
     uint32_t ekey_len;
     uint8_t data[];        /* etcd key, then name/group, then meta */
 };
@@ -22,6 +26,7 @@ struct rs_kent {
 struct rs_kowned {
     uint64_t serial;
     uint64_t n; /* entries of the copy held by this local pid */
+    struct rs_kent *ents; /* ... listed */
 };
 
 struct rs_kscope {
@@ -35,6 +40,23 @@ enum rs_kvop_kind {
     KV_CREATE, KV_REGISTER, KV_UNREGISTER, KV_JOIN, KV_LEAVE, KV_DROP,
     KV_LOOKUP, KV_NAMES, KV_COUNT, KV_MEMBERS, KV_IS_MEMBER, KV_GROUPS,
     KV_CHECK, KV_HANDOFF, KV_UPDATE, KV_SUBWATCH, KV_CAMPAIGN, KV_CLEANUP, KV_BATCH,
+    KV_TAKE, /* kvhand.c: this node carries out a handoff another node asked of it */
+};
+
+/* A write of this node that makes one of its pids a holder under its lease, committed (or
+ * of unknown outcome) and not yet in the local copy (kvhand.c): if the node fences before
+ * the copy shows it, the pid is told lease_lost all the same. */
+struct rs_kunseen {
+    struct rs_kunseen *next;
+    int64_t rev;          /* committed at this revision; 0: outcome unknown */
+    int64_t lease;
+    uint64_t since;       /* when it was noted (an unknown one is forgotten after 2 TTLs) */
+    struct rs_pid pid;
+    uint8_t member;       /* a membership (key is the group), else a name */
+    uint32_t scope_len;
+    char scope[RS_SCOPE_MAX + 1];
+    struct rs_bytes key, meta; /* point into data */
+    uint8_t data[];
 };
 
 struct rs_kvop {
@@ -69,6 +91,7 @@ struct rs_kvop {
      * flight, then go together in one transaction */
     struct rs_kvop *qnext;
     int counted;          /* its create is the one counted in rs_kv.creates_inflight */
+    int create_counted;   /* counted in its client's n_kv_creates */
     struct rs_kvop **batch; /* KV_BATCH: its members */
     uint32_t n_batch;
 };
@@ -92,6 +115,8 @@ struct rs_kv {
     struct rs_map owned;    /* struct rs_kowned by serial: this node's pids with entries in
                                the copy, so a pid's death without any costs no scan */
     struct rs_kvop *waiters;
+    struct rs_kunseen *unseen; /* kvhand.c */
+    size_t n_unseen;
     struct rs_kvop *queue, **queue_tail; /* creates waiting for the one in flight */
     uint32_t creates_inflight;
     uint64_t create_sent;   /* when the newest create in flight was sent */
@@ -144,6 +169,7 @@ void rs_kvlease_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
 
 /* kvcopy.c */
 uint64_t rs_kvcopy_owned(struct rs_core *c, uint64_t serial); /* entries of a local pid */
+struct rs_kent *rs_kvcopy_owned_list(struct rs_core *c, uint64_t serial); /* ... listed */
 struct rs_kscope *rs_kvcopy_new(void);
 void rs_kvcopy_free(struct rs_kscope *k);
 /* rs_kvcopy_all lists s's entries (free *v with rs_free); sorted by etcd key with sort. */
@@ -180,6 +206,8 @@ void rs_kvbatch_create(struct rs_core *c, struct rs_kvop *o); /* send now or wit
 void rs_kvbatch_settle(struct rs_core *c, struct rs_kvop *o); /* o's create answered */
 void rs_kvbatch_on_result(struct rs_core *c, struct rs_kvop *b, const etcd_result *r);
 void rs_kvbatch_tick(struct rs_core *c); /* sends what waited behind a stale create */
+/* rs_strong_at_limit: cl holds (or is about to hold) entries_per_client entries */
+int rs_strong_at_limit(struct rs_core *c, const struct rs_client *cl);
 /* rs_strong_full replies ELIMIT (1) when cl may not hold one more entry. */
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                    struct rs_scope *s);
@@ -196,6 +224,42 @@ void rs_kvelect_poke(struct rs_core *c);
 void rs_kvelect_pid_down(struct rs_core *c, struct rs_pid pid);
 /* rs_kvelect_fence ends every campaign: their candidacies were under the lost lease. */
 void rs_kvelect_fence(struct rs_core *c);
+
+/* kvhand.c: handoffs to another node's pid, carried out by that node; and what this node
+ * wrote for its pids that its copy has not shown yet */
+#define KV_ST_ASK 5    /* KV_HANDOFF: the request is being put */
+#define KV_ST_ASKED 6  /* ... put at o->cand_rev; waiting for the pid's node */
+#define KV_ST_CANCEL 7 /* ... being withdrawn (no answer in time) */
+/* rs_kvhand_ask puts the request that the node of o->pid hand it the name read in kv, with
+ * now the record it will write (its node name from the node key). */
+void rs_kvhand_ask(struct rs_core *c, struct rs_kvop *o, const etcd_kv *kv,
+                   const struct rs_kvrec *now);
+/* rs_kvhand_decide: a read of o's name, node key and request key came back while o has a
+ * request; 1 when the request's answer (or its absence) settles or parks o, 0 when the
+ * pid's node found the name changed (decide again from the same read). */
+int rs_kvhand_decide(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+void rs_kvhand_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);
+/* rs_kvhand_event: a change of a handoff key (watch or load) */
+void rs_kvhand_event(struct rs_core *c, const etcd_kv *kv, int is_delete);
+void rs_kvhand_tick(struct rs_core *c);
+/* rs_kvhand_reloaded: after a reload, the waiting handoffs read again (a change of their
+ * request may have gone by unseen) */
+void rs_kvhand_reloaded(struct rs_core *c);
+/* kvelect.c, for kvhand.c: read o's keys again; count one more round (0: gave up, refused) */
+void rs_kvelect_reread(struct rs_core *c, struct rs_kvop *o);
+int rs_kvelect_again(struct rs_core *c, struct rs_kvop *o);
+/* unseen writes: noted when a write for a local pid is answered before the copy shows it
+ * (or its outcome is unknown); forgotten once the copy reached it */
+int rs_kvhand_makes_holder(const struct rs_core *c, const struct rs_kvop *o);
+void rs_kvunseen_note(struct rs_core *c, const struct rs_kvop *o, int64_t rev);
+void rs_kvunseen_caught_up(struct rs_core *c);
+/* rs_kvunseen_fence tells the holders of lease's unseen writes and in-flight writes that
+ * the copy does not show lease_lost, and forgets them. */
+void rs_kvunseen_fence(struct rs_core *c, int64_t lease);
+void rs_kvunseen_free(struct rs_core *c);
+/* rs_kvcopy_tell sends one event about r to its holder's client, if local (event id 0) */
+void rs_kvcopy_tell(struct rs_core *c, struct rs_scope *s, const struct rs_kvrec *r,
+                    uint32_t kind, uint32_t reason, int64_t rev);
 
 /* kvsub.c */
 void rs_kvsub_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_result *r);

@@ -183,13 +183,14 @@ static struct rs_kvop *start(struct rs_core *c, struct rs_client *cl, const stru
     return o;
 }
 
-/* full: the client holds entries_per_client names and memberships (eventual ones, and
- * strong ones of its pids in the local copy) and this write would add one (key: its etcd
- * key, already held by pid: an update, never refused). Replies ELIMIT. */
+/* full: the client holds entries_per_client names and memberships (eventual ones, strong
+ * ones of its pids in the local copy, and its strong writes in flight that may add one) and
+ * this write would add one (key: its etcd key, already held by pid: an update, never
+ * refused). Replies ELIMIT. */
 static int full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
                 struct rs_scope *s, const struct rs_buf *key)
 {
-    uint64_t n = cl->n_entries;
+    uint64_t n = cl->n_entries + cl->n_kv_creates;
     for (struct rs_proc *p = cl->procs; p; p = p->next)
         n += rs_kvcopy_owned(c, p->serial);
     if (n < c->lim.entries_per_client)
@@ -201,6 +202,14 @@ static int full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *re
                  "client holds %llu names and memberships (limit entries_per_client)",
                  (unsigned long long)n);
     return 1;
+}
+
+int rs_strong_at_limit(struct rs_core *c, const struct rs_client *cl)
+{
+    uint64_t n = cl->n_entries + cl->n_kv_creates;
+    for (struct rs_proc *p = cl->procs; p; p = p->next)
+        n += rs_kvcopy_owned(c, p->serial);
+    return n >= c->lim.entries_per_client;
 }
 
 int rs_strong_full(struct rs_core *c, struct rs_client *cl, const struct rs_msg *req,
@@ -282,25 +291,28 @@ void rs_strong_on_leave(struct rs_core *c, struct rs_client *cl, const struct rs
 
 /* --- a dead pid's entries ------------------------------------------------------------- */
 
+/* undrop: the pid's entries are no longer in a removal in flight (it failed: try again) */
+static void undrop(struct rs_core *c, struct rs_pid pid)
+{
+    for (struct rs_kent *e = rs_kvcopy_owned_list(c, pid.serial); e; e = e->onext)
+        e->dropping = 0;
+}
+
 /* drop sends one transaction removing up to RS_KV_TXN_OPS_MAX of pid's entries of the local
- * copy (compare: each name still at the revision we know: a handoff may have moved it). */
+ * copy (compare: each name still at the revision we know: a handoff may have moved it),
+ * from the pid's own list (so a death costs what the pid held, not a scan of the copy);
+ * those already in a removal in flight are skipped, and the next round takes the rest. */
 static void drop(struct rs_core *c, struct rs_kvop *o)
 {
     struct rs_kent *ents[RS_KV_TXN_OPS_MAX];
     size_t n = 0;
-    for (size_t i = 0; i < c->scopes.cap && n < RS_KV_TXN_OPS_MAX; i++) {
-        struct rs_scope *s = c->scopes.slots[i].item;
-        if (!s || !s->kv)
-            continue;
-        for (size_t j = 0; j < s->kv->ents.cap && n < RS_KV_TXN_OPS_MAX; j++) {
-            struct rs_kent *e = s->kv->ents.slots[j].item;
-            /* the key of o->key is deleted below, with its own compare (etcd refuses a
-             * transaction that names one key twice) */
-            if (e && rs_pid_eq(e->rec.pid, o->pid) &&
-                !rs_bytes_eq(e->data, e->ekey_len, o->key.ptr, o->key.len))
-                ents[n++] = e;
-        }
-    }
+    for (struct rs_kent *e = rs_kvcopy_owned_list(c, o->pid.serial);
+         e && n < RS_KV_TXN_OPS_MAX; e = e->onext)
+        /* the key of o->key is deleted below, with its own compare (etcd refuses a
+         * transaction that names one key twice) */
+        if (!e->dropping && rs_pid_eq(e->rec.pid, o->pid) &&
+            !rs_bytes_eq(e->data, e->ekey_len, o->key.ptr, o->key.len))
+            ents[n++] = e;
     if (n == 0 && !o->key.len) {
         o->done = 1;
         return;
@@ -314,6 +326,7 @@ static void drop(struct rs_core *c, struct rs_kvop *o)
     if (rs_kv_why_put(c, &then[0], o->reason) != 0)
         return;
     for (size_t i = 0; i < n; i++) {
+        ents[i]->dropping = 1;
         then[nt].type = ETCD_OP_DELETE;
         then[nt].key = rs_kv_arena_dup(c, ents[i]->data, ents[i]->ekey_len);
         then[nt].key_len = ents[i]->ekey_len;
@@ -517,6 +530,10 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
         return;
     }
     rs_kvbatch_settle(c, o);
+    if (o->kind == KV_TAKE) {
+        rs_kvhand_on_result(c, o, r);
+        return;
+    }
     if (o->kind == KV_HANDOFF || o->kind == KV_UPDATE || o->kind == KV_CAMPAIGN) {
         rs_kvelect_on_result(c, o, r); /* a campaign's win must be undone even when done */
         return;
@@ -525,9 +542,14 @@ void rs_kvwrite_on_result(struct rs_core *c, struct rs_kvop *o, const etcd_resul
         return;
     if (o->kind == KV_DROP) {
         if (r->status == ETCD_OK) {
-            o->done = 1;
+            /* more than one transaction's worth: the next round (its echo removes these) */
+            rs_kv_op_copy(c, &o->key, rs_bytes_of(NULL, 0));
+            o->attempts = 0;
+            o->phase = 1;
+            drop(c, o);
             return;
         }
+        undrop(c, o->pid);
         if (r->status == ETCD_FAILED && o->key.len) {
             /* the one key changed since (moved on, or already removed): not ours to delete;
              * the pid's other entries, if any, are tried again without it */

@@ -90,6 +90,7 @@ void rs_strong_free(struct rs_core *c)
     for (size_t i = 0; i < k->owned.cap; i++)
         rs_free(k->owned.slots[i].item);
     rs_map_fini(&k->owned);
+    rs_kvunseen_free(c);
     arena_clear(k);
     rs_free(k->arena);
     rs_buf_fini(&k->scratch);
@@ -193,6 +194,10 @@ struct rs_kvop *rs_kv_op_new(struct rs_core *c, int kind, struct rs_client *cl,
     o->kind = kind;
     if (cl) {
         cl->n_kv++;
+        if (kind == KV_REGISTER || kind == KV_JOIN || kind == KV_CAMPAIGN) {
+            cl->n_kv_creates++;
+            o->create_counted = 1;
+        }
         o->conn = cl->conn;
         o->req_id = req->req_id;
         o->type = req->type;
@@ -229,6 +234,8 @@ void rs_kv_op_free(struct rs_core *c, struct rs_kvop *o)
             rs_map_get(&c->clients, rs_hash_u64(c->seed, o->conn), &o->conn, client_eq);
         if (cl && cl->n_kv)
             cl->n_kv--;
+        if (cl && o->create_counted && cl->n_kv_creates)
+            cl->n_kv_creates--;
     }
     unwait(c->kv, o);
     rs_free(o->batch);
@@ -312,6 +319,9 @@ void rs_kv_refuse(struct rs_core *c, struct rs_kvop *o, int status, const char *
 
 void rs_kv_fail(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
 {
+    if (!o->done && o->writing && (r->status == ETCD_UNKNOWN || r->status == ETCD_PROTOCOL) &&
+        rs_kvhand_makes_holder(c, o))
+        rs_kvunseen_note(c, o, 0); /* its pid may hold under the lease: a fence tells it */
     struct rs_client *cl = rs_kv_client(c, o);
     int was_done = o->done;
     o->done = 1;
@@ -402,6 +412,8 @@ static void release(struct rs_core *c, int timed)
     for (struct rs_kvop *o = k->waiters; o; o = next) {
         next = o->wnext;
         if (o->wait_rev <= k->rev || (timed && c->now_ms >= o->deadline)) {
+            if (o->wait_rev > k->rev && rs_kvhand_makes_holder(c, o))
+                rs_kvunseen_note(c, o, o->wait_rev); /* answered before the copy shows it */
             unwait(k, o);
             rs_kvwrite_finish(c, o);
         }
@@ -478,6 +490,7 @@ void rs_strong_tick(struct rs_core *c)
         rs_kvelect_poke(c);
     }
     release(c, 1);
+    rs_kvhand_tick(c);
     rs_kvbatch_tick(c);
 }
 
@@ -503,9 +516,13 @@ static void apply_load(struct rs_core *c, const etcd_result *r)
                 e->lease = -1; /* unseen mark */
         }
     }
-    for (size_t i = 0; i < n; i++)
-        if (rs_kvk_kind((const uint8_t *)v[i].key, v[i].key_len) != RS_KVK_SCOPE)
+    for (size_t i = 0; i < n; i++) {
+        enum rs_kvk_kind kind = rs_kvk_kind((const uint8_t *)v[i].key, v[i].key_len);
+        if (kind == RS_KVK_HAND)
+            rs_kvhand_event(c, &v[i], 0);
+        else if (kind != RS_KVK_SCOPE)
             rs_kvcopy_put(c, &v[i], r->revision, 0);
+    }
     for (size_t i = 0; i < c->scopes.cap; i++) {
         struct rs_scope *s = c->scopes.slots[i].item;
         if (!s || !s->kv)
@@ -524,6 +541,8 @@ static void apply_load(struct rs_core *c, const etcd_result *r)
     }
     if (r->revision > k->rev)
         k->rev = r->revision;
+    rs_kvunseen_caught_up(c);
+    rs_kvhand_reloaded(c);
 }
 
 static void on_load(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
@@ -582,7 +601,9 @@ static void on_watch(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
         uint32_t why = rs_kv_why_of(r, i, rev);
         for (; i < r->n_events && r->events[i].kv.mod_revision == rev; i++) {
             const etcd_event *e = &r->events[i];
-            if (e->is_delete)
+            if (rs_kvk_kind((const uint8_t *)e->kv.key, e->kv.key_len) == RS_KVK_HAND)
+                rs_kvhand_event(c, &e->kv, e->is_delete);
+            else if (e->is_delete)
                 rs_kvcopy_del(c, &e->kv, why ? why : ROSTER_REASON_NODE_DOWN, rev);
             else
                 rs_kvcopy_put(c, &e->kv, rev, why);
@@ -591,6 +612,8 @@ static void on_watch(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
             k->rev = rev;
         release(c, 0);
     }
+    if (r->n_events)
+        rs_kvunseen_caught_up(c);
     if (r->n_events)
         rs_kvelect_poke(c);
     if (r->final) {

@@ -153,7 +153,7 @@ static void request(struct fz *f, struct rd *r)
 }
 
 static const char *const prefixes[] = {"s/73", "n/73/", "m/73/", "w/fz", "node/", "n/7",
-                                       "m/73/67/", "s/", "zz"};
+                                       "m/73/67/", "s/", "zz", "h/73/", "h/73/0000000000005eed/"};
 
 /* kv fills one etcd_kv from the input: a key from a known prefix plus input bytes; a value
  * of raw bytes or a record */

@@ -50,12 +50,6 @@ static _Atomic uint64_t first_fault_us;
 static roster_pid pids[MAX_PIDS];
 static int pid_node[MAX_PIDS]; /* the node of each, for the reader of a failure */
 static uint64_t closed_at[MAX_PIDS]; /* when its client closed (0: open) */
-/* The cut-from-etcd faults: when each began and ended, and how many pids existed by its
- * end (the cut node's pids among them may lose their names without being told). */
-#define MAX_CUTS 64
-static uint64_t cut_from[MAX_CUTS], cut_to[MAX_CUTS];
-static uint32_t cut_pids[MAX_CUTS];
-static int n_cuts;
 static uint32_t n_pids;
 
 static struct linz_op *history;
@@ -601,18 +595,9 @@ static void test_chaos(void)
             printf("chaos: SIGSTOP rosterd %d for 1.5 s\n", victim);
             break;
         default: /* 3, with cut_ok only */
-            if (n_cuts < MAX_CUTS)
-                cut_from[n_cuts] = now_us();
             ASSERT_EQ(cl_nft_drop(CUT_TABLE, CUT_RULES), 0);
             usleep(CUT_MS * 1000);
             cl_nft_heal(CUT_TABLE);
-            if (n_cuts < MAX_CUTS) {
-                cut_to[n_cuts] = now_us();
-                pthread_mutex_lock(&mu);
-                cut_pids[n_cuts] = n_pids;
-                pthread_mutex_unlock(&mu);
-                n_cuts++;
-            }
             faults++;
             printf("chaos: rosterd %d cut from etcd (nftables drop) for %d ms\n", NODES - 1,
                    CUT_MS);
@@ -630,21 +615,9 @@ static void test_chaos(void)
         total += ws[i].ops;
     }
     /* A node cut from etcd loses its lease: every name under it goes when etcd expires the
-     * lease. Its holders hear lease_lost for what the node's copy had, but a name handed to
-     * one of its pids while it was cut (under its lease, still alive in etcd: the handing
-     * node saw its node key) is put and expired in etcd while the node sees neither, so
-     * nobody can tell the pid, which never knew it held the name (docs/STRONG.md). So each
-     * of the cut node's pids may lose each name once, at some time after the cut began. */
-    for (int k = 0; k < n_cuts; k++)
-        for (uint32_t p = 1; p <= cut_pids[k] && p <= MAX_PIDS; p++) {
-            if (pid_node[p - 1] != NODES - 1)
-                continue;
-            for (uint32_t nm = 1; nm <= NAMES && n_history < MAX_OPS; nm++) {
-                struct linz_op ex = {.kind = LINZ_EXPIRE, .pid = p, .name = nm,
-                                     .call = cut_from[k], .outcome = LINZ_UNKNOWN};
-                history[n_history++] = ex;
-            }
-        }
+     * lease, and each of its pids that etcd may count as a holder was told lease_lost by its
+     * node's fence (drain_notices records that as the pid's expiry). No other allowance: a
+     * name is only ever put under a node's lease by that node (docs/STRONG.md). */
     /* A handoff may give a name to a pid of another node that has died (a node knows only
      * that the pid's node is alive); the pid's node then removes it (docs/CONSISTENCY.md).
      * So every grant by handoff to a pid that died goes some time after both. */

@@ -181,6 +181,23 @@ static uint32_t req(struct world *w, int i, uint64_t conn, struct rs_msg *m)
     return m->req_id;
 }
 
+/* send_only applies m from conn without running etcd (requests pile up, as under load) */
+static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *m)
+{
+    m->req_id = ++w->req_id;
+    struct rs_buf b;
+    rs_buf_init(&b);
+    ASSERT_EQ(rs_wire_encode(&b, m), 0);
+    struct rs_limits dl = w->lim;
+    dl.name_max = 0;
+    struct rs_msg d;
+    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
+    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = conn, .msg = &d};
+    apply(w, i, &in);
+    rs_buf_fini(&b);
+    return m->req_id;
+}
+
 static const struct rs_msg *reply_of(struct world *w, int i, uint32_t id)
 {
     for (size_t j = 0; j < w->n[i].nf; j++) {
@@ -620,6 +637,32 @@ static void test_pid_close_one_txn(void)
 
 /* A node whose renewals stop tells its holders lease_lost before etcd can expire the lease;
  * the other node sees node_down only when etcd expires it, and can then take the name. */
+/* A pid holding more than one transaction's worth of entries (RS_KV_TXN_OPS_MAX) loses all
+ * of them when it dies, in rounds (up to 0.4 only the first round's went; the rest stayed
+ * held by a dead pid until the node's lease ended). */
+static void test_pid_close_many(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q = must_reply(&w, 0, req(&w, 0, 1, &pn))->pid;
+    enum { N = RS_KV_TXN_OPS_MAX + 6 };
+    for (int k = 0; k < N; k++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "m%d", k);
+        ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, q, nm, ""))->status, 0);
+    }
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), N);
+    uint64_t txns = w.fe.txns_run;
+    struct rs_msg pc = {.type = RS_MSG_PID_CLOSE, .pid = q};
+    ASSERT_EQ(status(&w, 0, 1, &pc), 0);
+    pump(&w);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "n/"), 0);
+    ASSERT_EQ(w.fe.txns_run - txns, 2);
+    w_fini(&w);
+}
+
 static void test_lease_lost_before_ttl(void)
 {
     struct world w;
@@ -1024,6 +1067,24 @@ static void test_limits(void)
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "b", ""))->status, ROSTER_ELIMIT);
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "a", "new"))->status, 0); /* an update */
     ASSERT_EQ(status(&w, 0, 1, &j), 0);
+    /* writes still in flight count too: a client cannot pass the limit by not waiting */
+    {
+        struct rs_pid q = hello(&w, 0, 7);
+        uint32_t ids[4];
+        for (int i = 0; i < 4; i++) {
+            char nm[8];
+            snprintf(nm, sizeof nm, "f%d", i);
+            struct rs_msg m = {.type = RS_MSG_REGISTER, .pid = q, .scope = rs_bytes_str("s"),
+                               .key = rs_bytes_str(nm)};
+            ids[i] = send_only(&w, 0, 7, &m); /* etcd has answered none yet */
+        }
+        ASSERT_EQ(must_reply(&w, 0, ids[2])->status, ROSTER_ELIMIT);
+        ASSERT_EQ(must_reply(&w, 0, ids[3])->status, ROSTER_ELIMIT);
+        pump(&w);
+        ASSERT_EQ(must_reply(&w, 0, ids[0])->status, 0);
+        ASSERT_EQ(must_reply(&w, 0, ids[1])->status, 0);
+        gone(&w, 0, 7);
+    }
     /* requests waiting on etcd: past the bound, ELIMIT at once */
     uint32_t last = 0;
     for (unsigned i = 0; i <= RS_KV_PENDING_PER_CLIENT; i++) {
@@ -1073,23 +1134,6 @@ static void test_unsubscribe_ends_watch(void)
     gone(&w, 1, 9);
     ASSERT_EQ(fe_live_watches(&w.fe, 1), 1);
     w_fini(&w);
-}
-
-/* send_only applies m from conn without running etcd (requests pile up, as under load) */
-static uint32_t send_only(struct world *w, int i, uint64_t conn, struct rs_msg *m)
-{
-    m->req_id = ++w->req_id;
-    struct rs_buf b;
-    rs_buf_init(&b);
-    ASSERT_EQ(rs_wire_encode(&b, m), 0);
-    struct rs_limits dl = w->lim;
-    dl.name_max = 0;
-    struct rs_msg d;
-    ASSERT_EQ(rs_wire_decode(b.data, b.len, &dl, &d), RS_WIRE_OK);
-    struct rs_input in = {.kind = RS_IN_CLIENT_MSG, .conn = conn, .msg = &d};
-    apply(w, i, &in);
-    rs_buf_fini(&b);
-    return m->req_id;
 }
 
 /* Group commit: registrations that come while one is in flight go together in one
@@ -1177,27 +1221,35 @@ static void test_group_commit(void)
  * under that node's lease; when the node continues past its fence time, the holder learns
  * it lost the name (lease_lost), whether etcd already expired the lease (stop longer than
  * the TTL) or the node's own revocation of the old lease removes it. */
+/* A handoff to a pid of a node that does not answer (stopped, or cut from etcd) fails
+ * cleanly once the asking node withdraws its request (EUNAVAIL), and the name stays with
+ * its holder: no name is ever put under the lease of a node that may not know of it. */
 static void handoff_to_paused(uint64_t pause_ms)
 {
     struct world w;
     struct rs_pid p[2];
     setup(&w, 2, p);
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    int64_t lease_a = fe_get(&w.fe, "n/73/x", 6)->lease;
     while (next_event(&w, 1, 1))
         ;
     w.n[1].paused = 1;
     tick(&w, 300);
-    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], 0))->status, 0);
+    uint32_t id = handoff(&w, 0, 1, "x", p[1], 0);
+    ASSERT(reply_of(&w, 0, id) == NULL); /* waits for b */
+    tick(&w, 1200);                      /* a's timeout (1000 ms): withdrawn */
+    const struct rs_msg *r = must_reply(&w, 0, id);
+    ASSERT_EQ(r->status, ROSTER_EUNAVAIL);
+    ASSERT(has(r->prev, "did not take over"));
+    ASSERT_EQ(fe_count_prefix(&w.fe, "h/"), 0);
     tick(&w, pause_ms);
     w.n[1].paused = 0;
     tick(&w, 500);
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL && kv->lease == lease_a); /* still a's holder's */
     const struct rs_msg *e;
-    int lost = 0;
     while ((e = next_event(&w, 1, 1)))
-        lost |= ev_kind(e) == ROSTER_EV_UNREGISTERED && ev_reason(e) == ROSTER_REASON_LEASE_LOST &&
-                is(e->key, "x");
-    ASSERT(lost);
-    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
+        ASSERT(!is(e->key, "x")); /* b's pid never held it, and is told nothing */
     w_fini(&w);
 }
 
@@ -1205,6 +1257,204 @@ static void test_handoff_to_paused_node(void)
 {
     handoff_to_paused(TTL - 300);  /* resumes past its fence time, before etcd's expiry */
     handoff_to_paused(2 * TTL);    /* resumes after etcd expired its lease */
+}
+
+/* issue 9 item 6, the gap of 0.4: a name handed to a pid of a node cut from etcd must never
+ * be put under that node's lease without the node knowing. The handoff fails (EUNAVAIL),
+ * the name stays with its holder through b's fence and lease expiry; once b is back, the
+ * same handoff works and b's pid is told. */
+static void test_handoff_to_cut_node(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    while (next_event(&w, 1, 1))
+        ;
+    w.fe.cut[1] = 1; /* b's node key (and lease) still alive in etcd for a while */
+    uint32_t id = handoff(&w, 0, 1, "x", p[1], 0);
+    ASSERT(reply_of(&w, 0, id) == NULL);
+    tick(&w, 1200);
+    ASSERT_EQ(must_reply(&w, 0, id)->status, ROSTER_EUNAVAIL);
+    tick(&w, 2 * TTL); /* b fences; etcd expires b's lease */
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL);
+    ASSERT(fe_lease_alive(&w.fe, kv->lease));
+    const struct rs_msg *e;
+    while ((e = next_event(&w, 1, 1)))
+        ASSERT(!is(e->key, "x"));
+    w.fe.cut[1] = 0;
+    tick(&w, 1500); /* b: a new lease, its node key again */
+    const struct rs_msg *r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], 0));
+    ASSERT_EQ(r->status, 0);
+    ASSERT(r->pid.inc == p[1].inc && r->pid.serial == p[1].serial);
+    int told = 0;
+    while ((e = next_event(&w, 1, 1)))
+        told |= ev_kind(e) == ROSTER_EV_REGISTERED && ev_reason(e) == ROSTER_REASON_HANDOFF &&
+                is(e->key, "x");
+    ASSERT(told);
+    w_fini(&w);
+}
+
+/* The pid's node took the name over (its transaction committed) and was cut from etcd
+ * before its copy showed it: its fence still tells the new holder lease_lost, before etcd
+ * can expire the lease; the asking node's caller got OK. */
+static void test_take_then_cut(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    while (next_event(&w, 1, 1))
+        ;
+    struct rs_msg m = {.type = RS_MSG_HANDOFF, .pid = p[1], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    uint32_t id = send_only(&w, 0, 1, &m);
+    int took = 0;
+    for (int round = 0; round < 100 && !took; round++) {
+        fe_run(&w.fe);
+        etcd_result *r;
+        while ((r = fe_next(&w.fe, 0))) {
+            struct rs_input in = {.kind = RS_IN_KV, .kv = r};
+            apply(&w, 0, &in);
+            fe_free(r);
+        }
+        while (!took && (r = fe_next(&w.fe, 1))) {
+            int is_take = r->type == ETCD_OP_TXN && r->status == ETCD_OK;
+            struct rs_input in = {.kind = RS_IN_KV, .kv = r};
+            apply(&w, 1, &in);
+            fe_free(r);
+            took = is_take;
+        }
+    }
+    ASSERT(took);
+    etcd_result *lost;
+    while ((lost = fe_next(&w.fe, 1))) /* b never gets its watch's news: cut */
+        fe_free(lost);
+    w.fe.cut[1] = 1;
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL && rs_get_u64((const uint8_t *)kv->value + 4 + 1) != 0);
+    int64_t lease_b = kv->lease;
+    pump(&w);
+    ASSERT_EQ(must_reply(&w, 0, id)->status, 0); /* a saw b's write */
+    uint64_t told = 0;
+    for (int k = 0; k < 60 && fe_lease_alive(&w.fe, lease_b); k++) {
+        tick(&w, 100);
+        const struct rs_msg *e;
+        while ((e = next_event(&w, 1, 1)))
+            if (ev_kind(e) == ROSTER_EV_UNREGISTERED && is(e->key, "x") &&
+                ev_reason(e) == ROSTER_REASON_LEASE_LOST && !told) {
+                ASSERT(fe_lease_alive(&w.fe, lease_b));
+                told = w.now;
+            }
+    }
+    ASSERT(told);
+    ASSERT(!fe_lease_alive(&w.fe, lease_b));
+    w_fini(&w);
+}
+
+/* The asking node answers from the pid's node's answer, not from the name: here b's pid
+ * gives the name up before a reads again, and a's caller must still hear OK (the handoff
+ * happened), not ENOTFOUND (test_chaos found this). */
+static void test_handoff_answer_kept(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    setup(&w, 2, p);
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    struct rs_msg m = {.type = RS_MSG_HANDOFF, .pid = p[1], .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    uint32_t id = send_only(&w, 0, 1, &m);
+    /* run a until its request is put (its second transaction answered), then hold it */
+    int txn_ok = 0;
+    for (int round = 0; round < 100 && txn_ok < 2; round++) {
+        fe_run(&w.fe);
+        etcd_result *r;
+        while (txn_ok < 2 && (r = fe_next(&w.fe, 0))) {
+            txn_ok += r->type == ETCD_OP_TXN && r->status == ETCD_OK;
+            struct rs_input in = {.kind = RS_IN_KV, .kv = r};
+            apply(&w, 0, &in);
+            fe_free(r);
+        }
+    }
+    ASSERT_EQ(txn_ok, 2);
+    w.n[0].paused = 1;
+    pump(&w); /* b takes the name over */
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL);
+    int64_t granted = kv->mod_revision;
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 1, 1, &u), 0); /* b's pid gives it up at once */
+    w.n[0].paused = 0;
+    pump(&w);
+    const struct rs_msg *r = must_reply(&w, 0, id);
+    ASSERT_EQ(r->status, 0);
+    ASSERT(r->pid.inc == p[1].inc && r->pid.serial == p[1].serial);
+    ASSERT_EQ(r->arg2, (uint64_t)granted);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "h/"), 0); /* the answered request was deleted */
+    w_fini(&w);
+}
+
+/* A handoff may not take the new holder's client past entries_per_client (its node checks,
+ * and refuses: ELIMIT), except between pids of one client, where the count stays. */
+static void test_handoff_limit(void)
+{
+    struct world w;
+    struct rs_pid p[2];
+    entries_limit = 1;
+    setup(&w, 2, p);
+    entries_limit = 0;
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", ""))->status, 0);
+    ASSERT_EQ(must_reply(&w, 1, reg(&w, 1, 1, p[1], "y", ""))->status, 0);
+    const struct rs_msg *r = must_reply(&w, 0, handoff(&w, 0, 1, "x", p[1], 0));
+    ASSERT_EQ(r->status, ROSTER_ELIMIT);
+    ASSERT(has(r->prev, "on node 'b'"));
+    ASSERT_EQ(fe_count_prefix(&w.fe, "h/"), 0);
+    /* still p[0]'s: a may unregister it */
+    struct rs_msg u = {.type = RS_MSG_UNREGISTER, .scope = rs_bytes_str("s"),
+                       .key = rs_bytes_str("x")};
+    ASSERT_EQ(status(&w, 0, 1, &u), 0);
+    /* between two pids of b's client: allowed at the limit */
+    struct rs_msg pn = {.type = RS_MSG_PID_NEW};
+    struct rs_pid q = must_reply(&w, 1, req(&w, 1, 1, &pn))->pid;
+    ASSERT_EQ(must_reply(&w, 1, handoff(&w, 1, 1, "y", q, 0))->status, 0);
+    /* ... and from another node to b's other pid, the same client */
+    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "y", p[1], 0))->status, 0);
+    w_fini(&w);
+}
+
+/* A register answered after the wait for the copy timed out (the watch had ended, and the
+ * node was then cut): the copy never shows it, but the fence still tells the holder. */
+static void test_unseen_register_told(void)
+{
+    struct world w;
+    struct rs_pid p[1];
+    setup(&w, 1, p);
+    while (next_event(&w, 0, 1))
+        ;
+    fe_end_watches(&w.fe, 0, ETCD_UNAVAILABLE);
+    pump(&w);
+    uint32_t id = reg(&w, 0, 1, p[0], "x", "");
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL);
+    int64_t lease = kv->lease;
+    w.fe.cut[0] = 1;
+    tick(&w, 1100);
+    ASSERT_EQ(must_reply(&w, 0, id)->status, 0); /* committed; the copy is behind */
+    uint64_t told = 0;
+    for (int k = 0; k < 60 && fe_lease_alive(&w.fe, lease); k++) {
+        tick(&w, 100);
+        const struct rs_msg *e;
+        while ((e = next_event(&w, 0, 1)))
+            if (ev_kind(e) == ROSTER_EV_UNREGISTERED && is(e->key, "x") &&
+                ev_reason(e) == ROSTER_REASON_LEASE_LOST) {
+                ASSERT(fe_lease_alive(&w.fe, lease));
+                told = w.now;
+            }
+    }
+    ASSERT(told);
+    w_fini(&w);
 }
 
 /* A holder whose name was handed away while its node was not watching (the watch ended,
@@ -1231,28 +1481,24 @@ static void test_reload_tells_holder(void)
     w_fini(&w);
 }
 
-/* A name handed by another node to a pid that is dead (its node is alive, so the handoff is
- * allowed) does not stay with the dead pid: its node removes it, reason disconnected. */
+/* A name handed by another node to a pid that is dead (its node is alive) is refused by
+ * that node (ENOPROC): the name stays with its holder. */
 static void test_handoff_to_dead_pid(void)
 {
     struct world w;
     struct rs_pid p[2];
     setup(&w, 2, p);
-    hello(&w, 0, 9);
-    subscribe(&w, 0, 9, 0);
     struct rs_pid dead = hello(&w, 1, 2);
     gone(&w, 1, 2);
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
-    ASSERT_EQ(must_reply(&w, 0, handoff(&w, 0, 1, "x", dead, 0))->status, 0);
+    const struct rs_msg *r = must_reply(&w, 0, handoff(&w, 0, 1, "x", dead, 0));
+    ASSERT_EQ(r->status, ROSTER_ENOPROC);
+    ASSERT(has(r->prev, "not alive on node 'b'"));
     pump(&w);
-    ASSERT(fe_get(&w.fe, "n/73/x", 6) == NULL);
-    const struct rs_msg *e;
-    int gone_ev = 0;
-    while ((e = next_event(&w, 0, 9)))
-        gone_ev |= ev_kind(e) == ROSTER_EV_UNREGISTERED && e->pid.serial == dead.serial &&
-                   ev_reason(e) == ROSTER_REASON_DISCONNECTED;
-    ASSERT(gone_ev);
-    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0);
+    const etcd_kv *kv = fe_get(&w.fe, "n/73/x", 6);
+    ASSERT(kv != NULL);
+    ASSERT_EQ(fe_count_prefix(&w.fe, "h/"), 0); /* the refused request was cleaned up */
+    ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "x", "m"))->status, 0); /* still a's */
     w_fini(&w);
 }
 
@@ -1354,10 +1600,11 @@ static void test_query(void)
 
 TEST_MAIN(T(test_no_etcd), T(test_starting), T(test_starting_no_enoscope), T(test_scope_everywhere), T(test_register_taken),
           T(test_reregister_keeps_token), T(test_unknown_and_unavail), T(test_unregister_owner),
-          T(test_events_same_order), T(test_pid_close_one_txn), T(test_lease_lost_before_ttl),
+          T(test_events_same_order), T(test_pid_close_one_txn), T(test_pid_close_many), T(test_lease_lost_before_ttl),
           T(test_node_dies), T(test_groups), T(test_from_revision), T(test_bad_value_ignored),
           T(test_handoff), T(test_update), T(test_campaign),
           T(test_watch_lost_reload), T(test_fence_in_flight), T(test_limits),
           T(test_group_commit), T(test_unsubscribe_ends_watch), T(test_handoff_to_paused_node), T(test_reload_tells_holder),
-          T(test_handoff_to_dead_pid),
+          T(test_handoff_to_dead_pid), T(test_handoff_to_cut_node), T(test_take_then_cut),
+          T(test_unseen_register_told), T(test_handoff_answer_kept), T(test_handoff_limit),
           T(test_query))
