@@ -10,6 +10,11 @@
 #   BENCH_RESULTS_OUT=F  also keep the raw "key value" results in F
 #   BENCH_PART=P         single (figures 1-7), cluster (C1-C7) or all (the default)
 #   BENCH_NO_NETNS=1     run the cluster in the host's network namespace (no heal figure)
+#   BENCH_CL_LINKS="L.." the peer links of the first cluster's figures (C1-C4), run once
+#                        each in this order: sealed (the default: cookie handshake, sealed
+#                        records) and/or tls (--peer-tls-* with a throwaway CA made here by
+#                        the openssl command); e.g. "sealed tls tls sealed"
+#   BENCH_CL_MAIN_ONLY=1 only C1-C4 (skip the purge, heal and memory clusters)
 #
 # Figures 1-6 run against one node; figure 7 (memory) against a fresh node, so that memory
 # freed by earlier figures cannot be reused and hide the cost. Each node listens on a socket
@@ -280,8 +285,29 @@ if [ "$PART" != single ]; then
     echo
     echo "   cluster: 3 rosterd nodes a, b, c on 127.0.0.1/2/3, ports from $((CL_PORT + 11)), cookie in $WORK;" \
         "$([ "$CL_NETNS" = 1 ] && echo 'in a private network namespace (unshare --net)' || echo "in the host's network namespace")"
-    start_cluster main
-    run_cluster main
+    for link in ${BENCH_CL_LINKS:-sealed}; do
+        case $link in
+        sealed) start_cluster main ;;
+        tls)
+            if [ ! -f "$WORK/pki/ca.pem" ]; then
+                (mkdir -p "$WORK/pki" && cd "$WORK/pki" &&
+                    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                        -keyout ca.key -out ca.pem -days 2 -subj /CN=bench-ca &&
+                    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                        -keyout node.key -out node.csr -subj /CN=bench-node &&
+                    openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key \
+                        -CAcreateserial -out node.pem -days 2) >/dev/null 2>&1 ||
+                    { echo "run.sh: cannot make the TLS certificates (openssl)" >&2; exit 1; }
+            fi
+            start_cluster main --peer-tls-cert "$WORK/pki/node.pem" \
+                --peer-tls-key "$WORK/pki/node.key" --peer-tls-ca "$WORK/pki/ca.pem" ;;
+        *) echo "run.sh: BENCH_CL_LINKS: '$link' is not sealed or tls" >&2; exit 2 ;;
+        esac
+        echo "   (C1-C4 cluster: peer links $link: $(grep -o 'link [a-z]* [^;]*' \
+            "$BENCH_CL_LOG_A" | head -1))"
+        run_cluster main
+    done
+    [ "${BENCH_CL_MAIN_ONLY:-}" = 1 ] && exit $((${#FAILED[@]} > 0))
     PURGE_ROUNDS=3
     for r in $(seq 1 $PURGE_ROUNDS); do
         start_cluster "purge$r"
