@@ -13,7 +13,9 @@
 #   BENCH_CL_LINKS="L.." the peer links of the first cluster's figures (C1-C4), run once
 #                        each in this order: sealed (the default: cookie handshake, sealed
 #                        records) and/or tls (--peer-tls-* with a throwaway CA made here by
-#                        the openssl command); e.g. "sealed tls tls sealed"
+#                        the openssl command) and/or unsealed (the rosterd of
+#                        BENCH_UNSEALED_BIN, a build with -DROSTER_BENCH_UNSEALED=ON: links
+#                        in the clear, the reference point); e.g. "sealed tls tls sealed"
 #   BENCH_CL_MAIN_ONLY=1 only C1-C4 (skip the purge, heal and memory clusters)
 #
 # Figures 1-6 run against one node; figure 7 (memory) against a fresh node, so that memory
@@ -238,7 +240,7 @@ start_cluster() {
         log="$WORK/cl-$tag-$n.log"
         local join=()
         [ "$i" -gt 0 ] && join=(--join "127.0.0.1:$((CL_PORT + 1))")
-        "$BIN/rosterd" --name "$n" --socket "$sock" --listen "$ip:$port" "${join[@]}" \
+        "${CL_ROSTERD:-$BIN/rosterd}" --name "$n" --socket "$sock" --listen "$ip:$port" "${join[@]}" \
             --cookie-file "$COOKIE" "${DFLAGS[@]}" --log-level info "$@" >"$log" 2>&1 &
         CL_PIDS+=($!)
         # no job notice ("Killed") when the purge figure kills node a; stop_pid still polls
@@ -287,7 +289,11 @@ if [ "$PART" != single ]; then
         "$([ "$CL_NETNS" = 1 ] && echo 'in a private network namespace (unshare --net)' || echo "in the host's network namespace")"
     for link in ${BENCH_CL_LINKS:-sealed}; do
         case $link in
-        sealed) start_cluster main ;;
+        sealed) CL_ROSTERD= start_cluster main ;;
+        unsealed)
+            [ -x "${BENCH_UNSEALED_BIN:-}/rosterd" ] ||
+                { echo "run.sh: unsealed needs BENCH_UNSEALED_BIN (a -DROSTER_BENCH_UNSEALED=ON build's bin)" >&2; exit 2; }
+            CL_ROSTERD="$BENCH_UNSEALED_BIN/rosterd" start_cluster main ;;
         tls)
             if [ ! -f "$WORK/pki/ca.pem" ]; then
                 (mkdir -p "$WORK/pki" && cd "$WORK/pki" &&
@@ -301,9 +307,9 @@ if [ "$PART" != single ]; then
             fi
             start_cluster main --peer-tls-cert "$WORK/pki/node.pem" \
                 --peer-tls-key "$WORK/pki/node.key" --peer-tls-ca "$WORK/pki/ca.pem" ;;
-        *) echo "run.sh: BENCH_CL_LINKS: '$link' is not sealed or tls" >&2; exit 2 ;;
+        *) echo "run.sh: BENCH_CL_LINKS: '$link' is not sealed, tls or unsealed" >&2; exit 2 ;;
         esac
-        echo "   (C1-C4 cluster: peer links $link: $(grep -o 'link [a-z]* [^;]*' \
+        echo "   (C1-C4 cluster: peer links $link: $(grep -o 'link [a-zA-Z]* [^;]*' \
             "$BENCH_CL_LOG_A" | head -1))"
         run_cluster main
     done

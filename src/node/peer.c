@@ -14,6 +14,11 @@
 #include "node/tls.h"
 
 #define PEER_BACKLOG 128
+#ifdef ROSTER_BENCH_UNSEALED
+#define ROSTER_UNSEALED_REFERENCE 1
+#else
+#define ROSTER_UNSEALED_REFERENCE 0
+#endif
 #define PLAIN_KEEP_MAX (256u * 1024u) /* as conn.c keeps output buffers */
 
 static void oom(void)
@@ -178,6 +183,13 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
         snprintf(link, sizeof link, "link over TLS (%s)", d);
         rs_auth_wipe(a);
         c->rd.frame_max = n->cfg->limits.frame_max;
+    } else if (ROSTER_UNSEALED_REFERENCE) {
+        /* A benchmark build's reference point (CMake -DROSTER_BENCH_UNSEALED=ON): frames
+         * in the clear, as before sealing existed. Nodes of normal builds refuse it. */
+        rs_auth_wipe(a);
+        c->rd.frame_max = n->cfg->limits.frame_max;
+        snprintf(link, sizeof link, "link NOT SEALED (a ROSTER_BENCH_UNSEALED build, for "
+                 "benchmarks only)");
     } else {
         /* From now on, sealed records of peer protocol frames, with keys fresh for this
          * link. */
