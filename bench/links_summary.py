@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """links_summary.py: summarise a bench/run.sh report made with BENCH_CL_LINKS (several C1-C4
 clusters, each with its own kind of peer link): per kind, the median of each headline figure,
-and the median of the per-pair ratios (runs taken two by two in order, each pair holding two
-kinds), which cancels the load drift between pairs on a shared machine.
+and the median of the per-round ratios against a base kind (runs taken in consecutive rounds
+of as many runs as there are kinds, each round holding every kind once, in a rotating
+order), which cancels the load drift between rounds on a shared machine.
 
-    BENCH_PART=cluster BENCH_CL_MAIN_ONLY=1 BENCH_CL_LINKS="sealed tls tls sealed ..." \\
+    BENCH_PART=cluster BENCH_CL_MAIN_ONLY=1 \
+        BENCH_CL_LINKS="unsealed sealed tls  tls unsealed sealed  sealed tls unsealed ..." \\
         bench/run.sh > report.txt
     bench/links_summary.py report.txt [BASE_KIND]      (BASE_KIND: the ratios' denominator,
                                                         default sealed)
@@ -52,7 +54,7 @@ def main():
     kinds = sorted({k for k, _ in runs}, key=lambda k: (k != base, k))
     print(f"{len(runs)} runs: " + ", ".join(f"{k} x{sum(1 for r in runs if r[0] == k)}" for k in kinds))
     print("| figure | " + " | ".join(f"{k} (median)" for k in kinds) + " | " +
-          " | ".join(f"{k}/{base} (median pair ratio)" for k in kinds if k != base) + " |")
+          " | ".join(f"{k}/{base} (median round ratio)" for k in kinds if k != base) + " |")
     print("| --- " * (1 + 2 * len(kinds) - 1) + "|")
     for name, regex, section, occ in FIGURES:
         vals = {k: [figure(b, regex, section, occ) for kk, b in runs if kk == k] for k in kinds}
@@ -65,8 +67,9 @@ def main():
             if k == base:
                 continue
             rs = []
-            for i in range(0, len(runs) - 1, 2):
-                pair = dict(runs[i:i + 2])
+            g = len(kinds)
+            for i in range(0, len(runs) - g + 1, g):
+                pair = dict(runs[i:i + g])
                 if k in pair and base in pair:
                     a = figure(pair[k], regex, section, occ)
                     b = figure(pair[base], regex, section, occ)

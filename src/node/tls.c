@@ -1,4 +1,4 @@
-/* tls.c: TLS 1.3 on peer links over memory BIOs (see tls.h for how it composes with the
+/* tls.c: TLS 1.3 on peer links over a BIO of our own (see tls.h for how it composes with the
  * cookie handshake and why the link is not sealed again inside it). OpenSSL never touches a
  * socket here: conn.c reads and writes, this file only transforms bytes. */
 #include "node/tls.h"
@@ -22,7 +22,13 @@ static const char EXPORTER_LABEL[] = "EXPORTER-roster-cluster-cookie-proof";
 
 struct rs_tls {
     SSL *ssl;
-    BIO *rbio, *wbio; /* owned by ssl */
+    struct rs_conn *conn;
+    /* The BIO under ssl (owned by it) reads from in[0, in_len) (the bytes libuv just read,
+     * in place) and appends what ssl writes to the conn's output: no buffer of its own, no
+     * copy besides OpenSSL's. written counts those bytes, accounted how many drain saw. */
+    const uint8_t *in;
+    size_t in_len;
+    uint64_t written, accounted;
     int established;
     /* the first certificate the verification refused, for the log */
     char refused_subject[160];
@@ -206,22 +212,86 @@ void rsd_tls_free(struct rsd *n)
     n->tls_ctx = NULL;
 }
 
-/* drain moves what SSL wrote into the conn's output; hs: bytes the core did not queue. */
-static void drain(struct rs_conn *c, int hs)
+/* ---- the BIO: straight from the read buffer, straight into the conn's output ---- */
+
+static BIO_METHOD *bio_method;
+
+static int bio_write(BIO *b, const char *p, int n)
 {
-    struct rsd_peer *pe = c->peer;
-    size_t k = BIO_ctrl_pending(pe->tls->wbio);
-    if (k == 0)
-        return;
-    if (rs_buf_reserve(&c->out, k) != 0)
+    struct rs_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (n <= 0)
+        return 0;
+    if (rs_buf_append(&t->conn->out, p, (size_t)n) != 0)
         oom();
-    int got = BIO_read(pe->tls->wbio, c->out.data + c->out.len, (int)k);
-    if (got <= 0)
-        return;
-    c->out.len += (size_t)got;
+    t->written += (uint64_t)n;
+    return n;
+}
+
+static int bio_read(BIO *b, char *p, int n)
+{
+    struct rs_tls *t = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (t->in_len == 0) { /* would block: the rest comes with the next read */
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    size_t k = (size_t)n < t->in_len ? (size_t)n : t->in_len;
+    memcpy(p, t->in, k);
+    t->in += k;
+    t->in_len -= k;
+    return (int)k;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    (void)ptr;
+    struct rs_tls *t = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_FLUSH: return 1;
+    case BIO_CTRL_PENDING: return t ? (long)t->in_len : 0;
+    case BIO_CTRL_WPENDING: return 0;
+    default: return 0;
+    }
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO *bio_new(struct rs_tls *t)
+{
+    if (!bio_method) {
+        bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "roster peer");
+        if (!bio_method || !BIO_meth_set_write(bio_method, bio_write) ||
+            !BIO_meth_set_read(bio_method, bio_read) ||
+            !BIO_meth_set_ctrl(bio_method, bio_ctrl) ||
+            !BIO_meth_set_create(bio_method, bio_create))
+            oom();
+    }
+    BIO *b = BIO_new(bio_method);
+    if (!b)
+        oom();
+    BIO_set_data(b, t);
+    return b;
+}
+
+/* drain accounts for what SSL appended to the conn's output since the last call; hs: bytes
+ * the core did not queue. Returns how many. */
+static size_t drain(struct rs_conn *c, int hs)
+{
+    struct rs_tls *t = c->peer->tls;
+    size_t k = (size_t)(t->written - t->accounted);
+    t->accounted = t->written;
+    if (k == 0)
+        return 0;
     if (hs)
-        pe->hs_unreported += (size_t)got;
+        c->peer->hs_unreported += k;
     rs_conn_send_raw(c, NULL, 0); /* marks the conn for the flush */
+    return k;
 }
 
 void rs_tls_conn_start(struct rs_conn *c)
@@ -231,15 +301,12 @@ void rs_tls_conn_start(struct rs_conn *c)
     if (!t)
         oom();
     pe->tls = t;
+    t->conn = c;
     t->ssl = SSL_new(c->node->tls_ctx);
-    t->rbio = BIO_new(BIO_s_mem());
-    t->wbio = BIO_new(BIO_s_mem());
-    if (!t->ssl || !t->rbio || !t->wbio)
+    if (!t->ssl)
         oom();
-    /* An empty memory BIO means "would block", not end of file. */
-    BIO_set_mem_eof_return(t->rbio, -1);
-    BIO_set_mem_eof_return(t->wbio, -1);
-    SSL_set_bio(t->ssl, t->rbio, t->wbio);
+    BIO *b = bio_new(t);
+    SSL_set_bio(t->ssl, b, b); /* one BIO both ways: ssl takes its one reference */
     SSL_set_ex_data(t->ssl, app_index, t);
     if (pe->dialed) {
         SSL_set_connect_state(t->ssl);
@@ -256,7 +323,7 @@ void rs_tls_conn_free(struct rs_conn *c)
     struct rs_tls *t = c->peer->tls;
     if (!t)
         return;
-    SSL_free(t->ssl); /* frees both BIOs */
+    SSL_free(t->ssl); /* frees the BIO */
     rs_free(t->own_buf);
     rs_free(t);
     c->peer->tls = NULL;
@@ -314,11 +381,21 @@ static int established(struct rs_conn *c)
     return 0;
 }
 
+static int input(struct rs_conn *c);
+
 int rs_tls_input(struct rs_conn *c, const uint8_t *p, size_t n)
 {
     struct rs_tls *t = c->peer->tls;
-    if (n && BIO_write(t->rbio, p, (int)n) != (int)n)
-        oom();
+    t->in = p;
+    t->in_len = n;
+    int r = input(c);
+    t->in_len = 0; /* consumed, unless the conn is closing */
+    return r;
+}
+
+static int input(struct rs_conn *c)
+{
+    struct rs_tls *t = c->peer->tls;
     if (!t->established) {
         ERR_clear_error();
         int r = SSL_do_handshake(t->ssl);
@@ -367,14 +444,15 @@ int rs_tls_input(struct rs_conn *c, const uint8_t *p, size_t n)
 static size_t write_part(struct rs_conn *c, const uint8_t *p, size_t n)
 {
     struct rs_tls *t = c->peer->tls;
-    size_t before = c->out.len, done = 0;
+    size_t done = 0;
+    drain(c, 1); /* nothing pending, but what is belongs before */
     ERR_clear_error();
-    if (SSL_write_ex(t->ssl, p, n, &done) != 1 || done != n) {
-        fail(c, "write", SSL_get_error(t->ssl, 0));
+    int r = SSL_write_ex(t->ssl, p, n, &done);
+    if (r != 1 || done != n) { /* the BIO takes everything: only a broken session */
+        fail(c, "write", SSL_get_error(t->ssl, r));
         return 0;
     }
-    drain(c, 0);
-    return c->out.len - before;
+    return drain(c, 0);
 }
 
 void rs_tls_output(struct rs_conn *c)

@@ -11,10 +11,11 @@
  * altered, replayed, reordered, dropped or injected record fails in OpenSSL and the link
  * closes with the reason in the log.
  *
- * Never blocking the loop: the SSL object works on two memory BIOs. What libuv reads goes
- * into the read BIO and the plaintext SSL produces into the conn's frame reader (conn.c's
- * read path is unchanged past that point); the frames the node queues gather in the peer's
- * plain buffer and are encrypted when the conn flushes, the TLS records going to the conn's
+ * Never blocking the loop: the SSL object never sees the socket, only a BIO of ours that
+ * works like a memory BIO without copying: SSL reads the bytes libuv just read where they
+ * lie, and the plaintext it produces goes into the conn's frame reader (conn.c's read path
+ * is unchanged past that point); the frames the node queues gather in the peer's plain
+ * buffer and are encrypted when the conn flushes, the TLS records appended to the conn's
  * output like any bytes. The TLS handshake runs inside the peer handshake deadline.
  *
  * SIGHUP re-reads the three files into a new context: new connections use it, established
