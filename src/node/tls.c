@@ -171,6 +171,8 @@ static SSL_CTX *build(const struct rsd_config *cfg)
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* Take what libuv read in one BIO call rather than a header and a body per record. */
+    SSL_CTX_set_read_ahead(ctx, 1);
     check_own(ctx, cfg->peer_tls_cert, cfg->peer_tls_ca);
     return ctx;
 }
@@ -414,6 +416,8 @@ static int input(struct rs_conn *c)
     for (;;) {
         uint8_t *dst;
         size_t room, got = 0;
+        if (t->in_len == 0 && !SSL_has_pending(t->ssl))
+            break; /* all taken: no SSL_read call only to hear it would block */
         int rr = rs_wire_reader_room(&c->rd, READ_CHUNK, &dst, &room);
         if (rr == RS_WIRE_READER_E_NOMEM)
             oom();
