@@ -4,8 +4,8 @@
  * second CA that signs a rogue node's certificate.
  *
  * - three nodes over TLS replicate names; each link logs TLS 1.3 and the peer's certificate;
- * - a node whose certificate another CA signed is refused, the log naming the certificate
- *   and the reason; a node with a valid certificate but another cookie is refused by the
+ * - a node whose certificate another CA signed, or whose certificate expired, is refused,
+ *   the log naming the certificate and the reason; a node with a valid certificate but another cookie is refused by the
  *   cookie proof (a certificate alone does not join); a node without TLS is refused, both
  *   sides saying why; a node with TLS is refused by a cluster without it, both sides too;
  * - the three flags go together (exit 2 otherwise), bad files stop the node at start;
@@ -46,7 +46,8 @@ static void pki_remove(void *arg)
 }
 
 /* make_pki creates ca.pem (the cluster's CA), NAME.pem / NAME.key for each name in nodes
- * (signed by it), other-ca.pem and NAME.pem / .key for each of rogues (signed by that one). */
+ * (signed by it), other-ca.pem and NAME.pem / .key for each of rogues (signed by that one),
+ * and expired.pem / .key (signed by the cluster's CA, expired since yesterday). */
 static void make_pki(const char *nodes, const char *rogues)
 {
     if (cl_sh("openssl version >/dev/null 2>&1") != 0)
@@ -63,10 +64,11 @@ static void make_pki(const char *nodes, const char *rogues)
              "leaf() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
              "-keyout $1.key -out $1.csr -subj /CN=$1 2>/dev/null; "
              "openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key -CAcreateserial "
-             "-out $1.pem -days 2 2>/dev/null; }\n"
+             "-out $1.pem -days ${3:-2} 2>/dev/null; }\n"
              "ca ca; ca other-ca\n"
              "for n in %s; do leaf $n ca; done\n"
              "for n in %s; do leaf $n other-ca; done\n"
+             "leaf expired ca -1\n" /* valid until yesterday */
              "chmod 600 *.key\n",
              pki, nodes, rogues);
     ASSERT_EQ(cl_sh(cmd), 0);
@@ -142,6 +144,14 @@ static void test_tls_cluster_and_refusals(void)
     cl_wait_log(&a, "the peer's certificate /CN=rogue was refused: unable to get local issuer "
                     "certificate", 20000);
     cl_wait_log(&x, "the peer refused this node's certificate or TLS session", 20000);
+    ASSERT_EQ(cl_count_up(ca, NULL, NULL, NULL), 3);
+    test_node_stop_ok(&x.t);
+
+    /* an expired certificate from the right CA: refused, and said at its own start */
+    cl_start(&x, 4, "expired", a_addr, cookie, tls_flags(3, "expired", "ca"));
+    cl_wait_log(&x, "refuse it: certificate has expired", 10000);
+    cl_wait_log(&a, "the peer's certificate /CN=expired was refused: certificate has expired",
+                20000);
     ASSERT_EQ(cl_count_up(ca, NULL, NULL, NULL), 3);
     test_node_stop_ok(&x.t);
 
