@@ -5,7 +5,8 @@
  *
  * - three nodes over TLS replicate names; each link logs TLS 1.3 and the peer's certificate;
  * - a node whose certificate another CA signed, or whose certificate expired, is refused,
- *   the log naming the certificate and the reason; a node with a valid certificate but another cookie is refused by the
+ *   the log naming the certificate and the reason; so are a TLS client that presents no
+ *   certificate and one that offers only TLS 1.2 (openssl s_client); a node with a valid certificate but another cookie is refused by the
  *   cookie proof (a certificate alone does not join); a node without TLS is refused, both
  *   sides saying why; a node with TLS is refused by a cluster without it, both sides too;
  * - the three flags go together (exit 2 otherwise), bad files stop the node at start;
@@ -147,6 +148,20 @@ static void test_tls_cluster_and_refusals(void)
     ASSERT_EQ(cl_count_up(ca, NULL, NULL, NULL), 3);
     test_node_stop_ok(&x.t);
 
+    /* a TLS client without a certificate (openssl s_client): refused, said in a's log */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "echo | timeout 10 openssl s_client -connect %s -CAfile "
+             "'%s/ca.pem' >/dev/null 2>&1", a_addr, pki);
+    cl_sh(cmd);
+    cl_wait_log(&a, "peer did not return a certificate", 10000);
+    /* TLS 1.2, even with a good certificate: refused (TLS 1.3 only) */
+    snprintf(cmd, sizeof cmd, "echo | timeout 10 openssl s_client -tls1_2 -connect %s "
+             "-cert '%s/b.pem' -key '%s/b.key' -CAfile '%s/ca.pem' >/dev/null 2>&1", a_addr,
+             pki, pki, pki);
+    cl_sh(cmd);
+    cl_wait_log(&a, "unsupported protocol", 10000);
+    ASSERT_EQ(cl_count_up(ca, NULL, NULL, NULL), 3);
+
     /* an expired certificate from the right CA: refused, and said at its own start */
     cl_start(&x, 4, "expired", a_addr, cookie, tls_flags(3, "expired", "ca"));
     cl_wait_log(&x, "refuse it: certificate has expired", 10000);
@@ -179,7 +194,6 @@ static void test_tls_cluster_and_refusals(void)
     test_node_stop_ok(&x.t);
 
     /* SIGHUP: a broken key is refused, the links stay; fixed, the files are re-read */
-    char cmd[512];
     snprintf(cmd, sizeof cmd, "cd '%s' && cp a.key a.key.good && echo broken > a.key.new && "
              "mv a.key.new a.key", pki);
     ASSERT_EQ(cl_sh(cmd), 0);
