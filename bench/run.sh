@@ -10,6 +10,13 @@
 #   BENCH_RESULTS_OUT=F  also keep the raw "key value" results in F
 #   BENCH_PART=P         single (figures 1-7), cluster (C1-C7) or all (the default)
 #   BENCH_NO_NETNS=1     run the cluster in the host's network namespace (no heal figure)
+#   BENCH_CL_LINKS="L.." the peer links of the first cluster's figures (C1-C4), run once
+#                        each in this order: sealed (the default: cookie handshake, sealed
+#                        records) and/or tls (--peer-tls-* with a throwaway CA made here by
+#                        the openssl command) and/or unsealed (the rosterd of
+#                        BENCH_UNSEALED_BIN, a build with -DROSTER_BENCH_UNSEALED=ON: links
+#                        in the clear, the reference point); e.g. "sealed tls tls sealed"
+#   BENCH_CL_MAIN_ONLY=1 only C1-C4 (skip the purge, heal and memory clusters)
 #
 # Figures 1-6 run against one node; figure 7 (memory) against a fresh node, so that memory
 # freed by earlier figures cannot be reused and hide the cost. Each node listens on a socket
@@ -56,7 +63,7 @@ if ! BIN=$(cd "$BIN" 2>/dev/null && pwd); then
     exit 2
 fi
 PROGS=(bench_socket bench_register bench_lookup bench_groups bench_cleanup bench_shm)
-for p in rosterd bench_tool "${PROGS[@]}" bench_memory bench_cluster; do
+for p in rosterd bench_tool "${PROGS[@]}" bench_memory bench_cluster bench_linkcrypto; do
     if [ ! -x "$BIN/$p" ]; then
         echo "run.sh: missing $BIN/$p (build first: make build)" >&2
         exit 2
@@ -233,7 +240,7 @@ start_cluster() {
         log="$WORK/cl-$tag-$n.log"
         local join=()
         [ "$i" -gt 0 ] && join=(--join "127.0.0.1:$((CL_PORT + 1))")
-        "$BIN/rosterd" --name "$n" --socket "$sock" --listen "$ip:$port" "${join[@]}" \
+        "${CL_ROSTERD:-$BIN/rosterd}" --name "$n" --socket "$sock" --listen "$ip:$port" "${join[@]}" \
             --cookie-file "$COOKIE" "${DFLAGS[@]}" --log-level info "$@" >"$log" 2>&1 &
         CL_PIDS+=($!)
         # no job notice ("Killed") when the purge figure kills node a; stop_pid still polls
@@ -275,13 +282,46 @@ run_cluster() {
 }
 
 if [ "$PART" != single ]; then
+    # the CPU cost of one record on a sealed and on a TLS link, in memory (seconds)
+    echo
+    if lc=$("$BIN/bench_linkcrypto"); then
+        grep -v '^linkcrypto_' <<<"$lc"
+        grep '^linkcrypto_' <<<"$lc" >>"$WORK/results"
+    else
+        FAILED+=("bench_linkcrypto")
+    fi
     (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$COOKIE")
     export BENCH_CL_NETNS=$CL_NETNS
     echo
     echo "   cluster: 3 rosterd nodes a, b, c on 127.0.0.1/2/3, ports from $((CL_PORT + 11)), cookie in $WORK;" \
         "$([ "$CL_NETNS" = 1 ] && echo 'in a private network namespace (unshare --net)' || echo "in the host's network namespace")"
-    start_cluster main
-    run_cluster main
+    for link in ${BENCH_CL_LINKS:-sealed}; do
+        case $link in
+        sealed) CL_ROSTERD= start_cluster main ;;
+        unsealed)
+            [ -x "${BENCH_UNSEALED_BIN:-}/rosterd" ] ||
+                { echo "run.sh: unsealed needs BENCH_UNSEALED_BIN (a -DROSTER_BENCH_UNSEALED=ON build's bin)" >&2; exit 2; }
+            CL_ROSTERD="$BENCH_UNSEALED_BIN/rosterd" start_cluster main ;;
+        tls)
+            if [ ! -f "$WORK/pki/ca.pem" ]; then
+                (mkdir -p "$WORK/pki" && cd "$WORK/pki" &&
+                    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                        -keyout ca.key -out ca.pem -days 2 -subj /CN=bench-ca &&
+                    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                        -keyout node.key -out node.csr -subj /CN=bench-node &&
+                    openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key \
+                        -CAcreateserial -out node.pem -days 2) >/dev/null 2>&1 ||
+                    { echo "run.sh: cannot make the TLS certificates (openssl)" >&2; exit 1; }
+            fi
+            start_cluster main --peer-tls-cert "$WORK/pki/node.pem" \
+                --peer-tls-key "$WORK/pki/node.key" --peer-tls-ca "$WORK/pki/ca.pem" ;;
+        *) echo "run.sh: BENCH_CL_LINKS: '$link' is not sealed, tls or unsealed" >&2; exit 2 ;;
+        esac
+        echo "   (C1-C4 cluster: peer links $link: $(grep -o 'link [a-zA-Z]* [^;]*' \
+            "$BENCH_CL_LOG_A" | head -1))"
+        run_cluster main
+    done
+    [ "${BENCH_CL_MAIN_ONLY:-}" = 1 ] && exit $((${#FAILED[@]} > 0))
     PURGE_ROUNDS=3
     for r in $(seq 1 $PURGE_ROUNDS); do
         start_cluster "purge$r"

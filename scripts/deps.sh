@@ -2,7 +2,8 @@
 # Installs the Debian packages roster needs to build and test, only if any is missing.
 # Runs `apt-get update` once, then `apt-get install -y`; needs root when something is missing.
 set -euo pipefail
-# libsodium-dev: peer authentication and sealed peer links (rosterd); iproute2 + nftables: the cluster tests' own
+# libsodium-dev: peer authentication and sealed peer links (rosterd); libssl-dev + openssl:
+# rosterd --peer-tls-* (TLS on peer links) and the certificates its tests make; iproute2 + nftables: the cluster tests' own
 # network namespace and the packet-dropping partition rules.
 # etcd-server, libgrpc-dev, protobuf-c: strong scopes' etcd client (src/etcd) and its tests,
 # which start their own etcd members on free loopback ports.
@@ -13,7 +14,7 @@ set -euo pipefail
 # zsh completion's test.
 # chromium, nodejs, npm: the dashboard's browser test (tests/browser: playwright-core from
 # npm drives Debian's chromium; it never downloads a browser of its own).
-pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev libmicrohttpd-dev clang libclang-rt-14-dev llvm valgrind
+pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev libssl-dev openssl libmicrohttpd-dev clang libclang-rt-14-dev llvm valgrind
       iproute2 nftables etcd-server libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
       python3 libsystemd-dev systemd man-db groff-base zsh chromium)
 # node and npm may come from elsewhere than Debian (a newer Node.js whose package conflicts

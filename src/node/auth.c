@@ -10,6 +10,8 @@
 #include "wire/reader.h"
 #include "wire/wire.h"
 
+#define TRANSCRIPT_MAX (2 * RS_PEER_FRAME_MAX + RS_AUTH_BINDING_BYTES)
+
 static const char LABEL_DIALER[] = "roster cluster handshake v1: dialer";
 static const char LABEL_ACCEPTOR[] = "roster cluster handshake v1: acceptor";
 static const char LABEL_SESSION[] = "roster cluster v2: session";
@@ -95,18 +97,29 @@ int rs_auth_start_features(struct rs_auth *a, int dialer, const struct rs_auth_k
     return rs_buf_append(out, h, total);
 }
 
-/* transcript is what both proofs cover: HELLO_d || HELLO_a. */
-static size_t transcript(const struct rs_auth *a, uint8_t t[2 * RS_PEER_FRAME_MAX])
+void rs_auth_bind(struct rs_auth *a, const uint8_t *binding)
+{
+    memcpy(a->binding, binding, RS_AUTH_BINDING_BYTES);
+    a->has_binding = 1;
+}
+
+/* transcript is what both proofs cover: HELLO_d || HELLO_a, then over TLS the binding. */
+static size_t transcript(const struct rs_auth *a, uint8_t t[TRANSCRIPT_MAX])
 {
     memcpy(t, a->hello_d, a->hello_d_len);
     memcpy(t + a->hello_d_len, a->hello_a, a->hello_a_len);
-    return a->hello_d_len + a->hello_a_len;
+    size_t n = a->hello_d_len + a->hello_a_len;
+    if (a->has_binding) {
+        memcpy(t + n, a->binding, RS_AUTH_BINDING_BYTES);
+        n += RS_AUTH_BINDING_BYTES;
+    }
+    return n;
 }
 
 /* send_proof proves with the current cookie, in this side's role. */
 static int send_proof(struct rs_auth *a, struct rs_buf *out)
 {
-    uint8_t t[2 * RS_PEER_FRAME_MAX], mac[RS_PEER_MAC_BYTES], proof[RS_HS_PROOF_BYTES];
+    uint8_t t[TRANSCRIPT_MAX], mac[RS_PEER_MAC_BYTES], proof[RS_HS_PROOF_BYTES];
     size_t tl = transcript(a, t);
     const struct rs_auth_key *k = &a->keys->cur;
     crypto_auth_hmacsha256(mac, t, tl, a->dialer ? k->dialer : k->acceptor);
@@ -187,7 +200,7 @@ static int on_proof(struct rs_auth *a, const uint8_t *f, size_t n, struct rs_buf
         fail(a, rs_hs_strerror(RS_HS_E_PROOF));
         return 0;
     }
-    uint8_t t[2 * RS_PEER_FRAME_MAX];
+    uint8_t t[TRANSCRIPT_MAX];
     size_t tl = transcript(a, t);
     /* The peer proves in the other role, with our current cookie or, during a rotation,
      * our next one. */

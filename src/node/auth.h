@@ -34,6 +34,8 @@
 #include "base/buf.h"
 #include "wire/handshake.h"
 
+#define RS_AUTH_BINDING_BYTES 32u
+
 /* The keys derived from one cookie: one per proof role, one for the session keys. */
 struct rs_auth_key {
     uint8_t dialer[32];
@@ -90,6 +92,12 @@ struct rs_auth {
     /* Why the handshake failed (RS_AUTH_FAILED), for the log. */
     char why[200];
     int self_conn; /* the failure was a connection to this very node */
+    /* Over TLS (tls.h): a value both ends of this TLS connection, and only they, derived
+     * from its secrets (the TLS exporter); both proofs cover it after the HELLOs, so a
+     * proof made on one TLS connection fails on any other (a relay that holds a valid
+     * certificate cannot pass the cookie proof through). */
+    uint8_t binding[RS_AUTH_BINDING_BYTES];
+    int has_binding;
 };
 
 /* rs_auth_start prepares a handshake and appends this side's HELLO to out. nonce is
@@ -103,6 +111,10 @@ int rs_auth_start(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys
 int rs_auth_start_features(struct rs_auth *a, int dialer, const struct rs_auth_keys *keys,
                            const char *self_name, uint64_t self_inc, const char *self_addr,
                            const uint8_t *nonce, uint16_t features, struct rs_buf *out);
+
+/* rs_auth_bind makes both proofs cover binding (RS_AUTH_BINDING_BYTES: the TLS
+ * connection's exporter value); call it right after rs_auth_start, before any frame. */
+void rs_auth_bind(struct rs_auth *a, const uint8_t *binding);
 
 static inline int rs_auth_busy(const struct rs_auth *a)
 {

@@ -69,6 +69,11 @@ void rs_config_usage(FILE *f)
             "                       if absent); SIGHUP re-reads it\n"
             "  --cookie-file-next F a second cookie accepted from peers during a rotation\n"
             "                       (absent or empty file: none); SIGHUP re-reads it\n"
+            "  --peer-tls-cert FILE TLS 1.3 on peer links: this node's certificate chain (PEM);\n"
+            "                       with --peer-tls-key and --peer-tls-ca, all three or none\n"
+            "  --peer-tls-key FILE  its private key (PEM)\n"
+            "  --peer-tls-ca FILE   roots (PEM) that must sign every peer's certificate;\n"
+            "                       SIGHUP re-reads the three files (docs/SECURITY.md)\n"
             "  --scope S            join scope S at start (repeatable; \"default\" always)\n"
             "  --heartbeat-ms N     peer ping interval (default %u)\n"
             "  --down-after-ms N    silence before a peer is declared down (default %u;\n"
@@ -561,6 +566,35 @@ static int set_etcd_key(struct parse_state *ps, const char *val)
     return set_pem_file(ps, "--etcd-key", val, &ps->cfg->etcd_key);
 }
 
+/* set_peer_tls reads --peer-tls-cert / -key / -ca: a readable file (its contents are
+ * judged when the node builds its TLS context, and again at each SIGHUP). */
+static int set_peer_tls(struct parse_state *ps, const char *flag, const char *val,
+                        const char **out)
+{
+    struct stat st;
+    if (stat(val, &st) != 0 || !S_ISREG(st.st_mode) || access(val, R_OK) != 0) {
+        fprintf(ps->err, "rosterd: %s %s: not a readable file\n", flag, val);
+        return -1;
+    }
+    *out = val;
+    return 0;
+}
+
+static int set_peer_tls_cert(struct parse_state *ps, const char *val)
+{
+    return set_peer_tls(ps, "--peer-tls-cert", val, &ps->cfg->peer_tls_cert);
+}
+
+static int set_peer_tls_key(struct parse_state *ps, const char *val)
+{
+    return set_peer_tls(ps, "--peer-tls-key", val, &ps->cfg->peer_tls_key);
+}
+
+static int set_peer_tls_ca(struct parse_state *ps, const char *val)
+{
+    return set_peer_tls(ps, "--peer-tls-ca", val, &ps->cfg->peer_tls_ca);
+}
+
 static int set_etcd_lease_ttl(struct parse_state *ps, const char *val)
 {
     unsigned v;
@@ -692,6 +726,9 @@ static const struct {
     {"max-memory", set_max_memory},
     {"client-rate", set_client_rate},
     {"client-burst", set_client_burst},
+    {"peer-tls-cert", set_peer_tls_cert},
+    {"peer-tls-key", set_peer_tls_key},
+    {"peer-tls-ca", set_peer_tls_ca},
 };
 #define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
 
@@ -1018,6 +1055,29 @@ static int check_etcd(struct parse_state *ps)
     return 0;
 }
 
+/* check_peer_tls: TLS on peer links needs the three files together, and a cluster. */
+static int check_peer_tls(struct parse_state *ps)
+{
+    const struct rsd_config *cfg = ps->cfg;
+    int n = !!cfg->peer_tls_cert + !!cfg->peer_tls_key + !!cfg->peer_tls_ca;
+    if (n == 0)
+        return 0;
+    if (n != 3) {
+        fprintf(ps->err, "rosterd: TLS on peer links needs --peer-tls-cert, --peer-tls-key and "
+                         "--peer-tls-ca together (missing:%s%s%s)\n",
+                cfg->peer_tls_cert ? "" : " --peer-tls-cert",
+                cfg->peer_tls_key ? "" : " --peer-tls-key",
+                cfg->peer_tls_ca ? "" : " --peer-tls-ca");
+        return -1;
+    }
+    if (!cfg->cluster) {
+        fprintf(ps->err, "rosterd: --peer-tls-* secure peer links: they need --listen or "
+                         "--join\n");
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_all(struct rsd_config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
     if (set_defaults(cfg, err) != 0)
@@ -1054,7 +1114,8 @@ static int parse_all(struct rsd_config *cfg, int argc, char **argv, FILE *out, F
             return RS_CONFIG_ERROR;
     }
     if (check_limits(&cfg->limits, err) != 0 || check_cluster(&ps) != 0 ||
-        check_etcd(&ps) != 0 || rsd_access_cfg_load(&cfg->access, err) != 0)
+        check_etcd(&ps) != 0 || check_peer_tls(&ps) != 0 ||
+        rsd_access_cfg_load(&cfg->access, err) != 0)
         return RS_CONFIG_ERROR;
     format_addr(cfg->listen_addr, sizeof cfg->listen_addr, cfg->listen_host, cfg->listen_port);
     return RS_CONFIG_OK;

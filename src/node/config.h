@@ -65,6 +65,10 @@ struct rsd_config {
     unsigned shm_bytes;         /* --shm-bytes, default RS_SHM_BYTES_DEFAULT */
     /* --- access rules, socket permissions, memory ceiling, rate limits (access_cfg.c) --- */
     struct rsd_access_cfg access;
+    /* --- TLS on peer links (src/node/tls.c): all three or none; NULL: cookie + sealing --- */
+    const char *peer_tls_cert; /* --peer-tls-cert FILE (PEM chain) */
+    const char *peer_tls_key;  /* --peer-tls-key FILE (PEM private key) */
+    const char *peer_tls_ca;   /* --peer-tls-ca FILE (PEM roots that sign every node's) */
 };
 
 enum rs_config_result {

@@ -13,6 +13,7 @@
 #include "node/fair.h"
 #include "node/log.h"
 #include "node/peer.h"
+#include "node/tls.h"
 
 #define READ_CHUNK (64u * 1024u)
 #define KEEP_BUF_MAX (256u * 1024u) /* larger idle output buffers are freed */
@@ -87,6 +88,15 @@ void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len)
         return;
     struct rs_buf *plain = rs_peer_plain(c); /* a sealed peer link seals at flush time */
     if (rs_buf_append(plain ? plain : &c->out, p, len) != 0)
+        oom();
+    mark_dirty(c);
+}
+
+void rs_conn_send_raw(struct rs_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->closing)
+        return;
+    if (len && rs_buf_append(&c->out, p, len) != 0)
         oom();
     mark_dirty(c);
 }
@@ -230,6 +240,18 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     (void)suggested;
     struct rs_conn *c = (struct rs_conn *)h;
     struct rsd *n = c->node;
+    if (c->peer && c->peer->tls) {
+        /* TLS records: read anywhere, they are fed to SSL at once (tls.c) */
+        if (!n->scratch_busy) {
+            n->scratch_busy = 1;
+            *buf = uv_buf_init((char *)n->scratch, (unsigned)n->scratch_cap);
+        } else {
+            size_t cap;
+            uint8_t *p = rs_tls_read_buf(c, &cap);
+            *buf = uv_buf_init((char *)p, (unsigned)cap);
+        }
+        return;
+    }
     if (rs_wire_reader_buffered(&c->rd) == 0 && !n->scratch_busy) {
         n->scratch_busy = 1;
         *buf = uv_buf_init((char *)n->scratch, (unsigned)n->scratch_cap);
@@ -311,7 +333,7 @@ static long process(struct rs_conn *c, long budget, int *more)
         }
         if (r == RS_WIRE_NEED_MORE)
             return frames;
-        if (c->peer && r == RS_WIRE_OK) {
+        if (c->peer && c->peer->sealed && r == RS_WIRE_OK) {
             /* A sealed record (peer.c, seal.h): opened in place (f is in the node's own
              * buffer: the scratch or the reader's), then its frames are applied one by one. */
             uint8_t *pl;
@@ -390,6 +412,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->close_requested) /* a read that was already under way */
         return;
+    if (c->peer && !c->peer->sniffed &&
+        rs_peer_sniff(c, (const uint8_t *)buf->base, (size_t)nread) != 0) {
+        rsd_perform(n);
+        return;
+    }
+    if (c->peer && c->peer->tls) {
+        if (rs_tls_input(c, (const uint8_t *)buf->base, (size_t)nread) == 0)
+            rs_conn_pump(c, 1);
+        rsd_perform(n);
+        return;
+    }
     if (from_scratch)
         rs_wire_reader_lend(&c->rd, n->scratch, (size_t)nread);
     else

@@ -74,6 +74,9 @@ void rs_conn_free_cb(uv_handle_t *h);
 struct rs_conn *rs_conn_find(struct rsd *n, uint64_t id);
 /* rs_conn_send queues bytes for the conn (flushed by rsd_perform). */
 void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len);
+/* rs_conn_send_raw queues bytes for the socket itself, past a peer link's sealing or TLS
+ * (tls.c: TLS records; peer.c: a REFUSE to a peer that does not speak TLS). */
+void rs_conn_send_raw(struct rs_conn *c, const uint8_t *p, size_t len);
 /* rs_conn_request_close closes c after writing what is queued; level/reason go to the log. */
 void rs_conn_request_close(struct rs_conn *c, int level, const char *reason, size_t len);
 /* rs_conn_flush writes pending output (called by rsd_perform for dirty conns). */

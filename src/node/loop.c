@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "node/tls.h"
 #include "node/access_node.h"
 #include "node/fair.h"
 #include "node/conn.h"
@@ -66,8 +67,10 @@ static void on_hup(uv_signal_t *s, int signum)
     (void)signum;
     struct rsd *n = s->data;
     if (n->cfg->cluster) {
-        rs_log(RS_LOG_INFO, "SIGHUP received: re-reading the cookie files");
+        rs_log(RS_LOG_INFO, "SIGHUP received: re-reading the cookie files%s",
+               rsd_tls_on(n) ? " and the peer TLS files" : "");
         rs_cookie_reload(n);
+        rsd_tls_reload(n);
     } else {
         rs_log(RS_LOG_INFO, "SIGHUP received: nothing to re-read (not clustered)");
     }
@@ -231,6 +234,7 @@ void rsd_fini(struct rsd *n)
     rs_outputs_fini(&n->outs);
     rs_map_fini(&n->conns);
     rs_free(n->scratch);
+    rsd_tls_free(n); /* after the loop: every conn's session is gone */
     rsd_shm_close(n); /* after the core: it wrote there */
     memset(n, 0, sizeof *n);
 }

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "base/alloc.h"
+#include "node/tls.h"
 #include "node/config.h"
 #include "node/log.h"
 #include "node/node.h"
@@ -131,7 +132,8 @@ int main(int argc, char **argv)
     int status = 1;
     if (rsd_init(&node, &cfg) == 0 &&
         (!cfg.cluster ||
-         (rs_cookie_load(&cfg, &node.keys) == 0 && rs_peer_listen_start(&node) == 0))) {
+         (rs_cookie_load(&cfg, &node.keys) == 0 && rsd_tls_load(&node) == 0 &&
+          rs_peer_listen_start(&node) == 0))) {
         int live = 0;
         if (rs_listen_start(&node, &live) == 0) {
             rs_log(RS_LOG_INFO,

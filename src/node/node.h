@@ -87,6 +87,8 @@ struct rsd {
     int shm_fd;
     void *shm_base;
     size_t shm_size;
+    /* --- TLS on peer links (tls.c): the SSL_CTX new peer conns use (NULL: no TLS) --- */
+    void *tls_ctx;
 };
 
 /* loop.c */

@@ -11,8 +11,14 @@
 
 #include "base/alloc.h"
 #include "node/log.h"
+#include "node/tls.h"
 
 #define PEER_BACKLOG 128
+#ifdef ROSTER_BENCH_UNSEALED
+#define ROSTER_UNSEALED_REFERENCE 1
+#else
+#define ROSTER_UNSEALED_REFERENCE 0
+#endif
 #define PLAIN_KEEP_MAX (256u * 1024u) /* as conn.c keeps output buffers */
 
 static void oom(void)
@@ -68,16 +74,19 @@ static void send_hs(struct rs_conn *c, struct rs_buf *b)
 {
     if (b->len) {
         rs_conn_send(c, b->data, b->len);
-        c->peer->hs_unreported += b->len;
+        /* over TLS the frames wait in plain for encryption (tls.c counts their records) */
+        if (c->peer->tls)
+            c->peer->hs_plain += b->len;
+        else
+            c->peer->hs_unreported += b->len;
     }
     rs_buf_fini(b);
 }
 
-void rs_peer_begin(struct rs_conn *c)
+void rs_peer_auth_start(struct rs_conn *c, const uint8_t *binding)
 {
     struct rsd *n = c->node;
     struct rsd_peer *pe = c->peer;
-    uv_tcp_nodelay(&c->h.tcp, 1);
     uint8_t nonce[RS_PEER_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
     struct rs_buf b;
@@ -85,8 +94,49 @@ void rs_peer_begin(struct rs_conn *c)
     if (rs_auth_start(&pe->auth, pe->dialed, &n->keys, n->cfg->name, n->incarnation,
                       n->cfg->listen_addr, nonce, &b) != 0)
         oom();
+    if (binding)
+        rs_auth_bind(&pe->auth, binding);
     send_hs(c, &b);
+}
+
+void rs_peer_begin(struct rs_conn *c)
+{
+    struct rsd *n = c->node;
+    uv_tcp_nodelay(&c->h.tcp, 1);
+    if (rsd_tls_on(n))
+        rs_tls_conn_start(c); /* the cookie handshake starts once TLS is established */
+    else
+        rs_peer_auth_start(c, NULL);
     rs_conn_start_reading(c);
+}
+
+int rs_peer_sniff(struct rs_conn *c, const uint8_t *p, size_t n)
+{
+    struct rsd_peer *pe = c->peer;
+    pe->sniffed = 1;
+    int theirs = rs_tls_looks_like(p, n);
+    if (pe->tls && !theirs) {
+        static const char why[] =
+            "the peer does not speak TLS (a node without --peer-tls-*?) and this node "
+            "requires TLS on peer links: mixed clusters do not connect";
+        /* Told in the clear, as a handshake REFUSE, so that the other node logs why too. */
+        uint8_t f[RS_HS_REFUSE_BYTES_MAX];
+        size_t k = rs_hs_refuse_encode(
+            f, "TLS required on peer links (the refusing node runs with --peer-tls-*, this "
+               "node without): mixed clusters do not connect");
+        rs_conn_send_raw(c, f, k);
+        pe->hs_unreported += k;
+        rs_conn_request_close(c, RS_LOG_WARN, why, sizeof why - 1);
+        return -1;
+    }
+    if (!pe->tls && theirs) {
+        static const char why[] =
+            "the peer speaks TLS (it runs with --peer-tls-*) and this node has no TLS on "
+            "peer links: mixed clusters do not connect";
+        rs_conn_request_close(c, RS_LOG_WARN, why, sizeof why - 1);
+        return -1;
+    }
+    return 0;
 }
 
 static void hs_done(struct rsd *n, struct rsd_peer *pe)
@@ -125,23 +175,41 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
     if (a->state != RS_AUTH_DONE)
         return 0;
     pe->up = 1;
-    /* From now on, sealed records of peer protocol frames, with keys fresh for this link. */
-    rs_seal_init(&pe->seal, a->aead, a->tx_key, a->rx_key);
-    rs_auth_wipe(a);
-    pe->sealed = 1;
-    rs_buf_init(&pe->plain);
-    c->rd.frame_max = rs_seal_record_max(n->cfg->limits.frame_max);
+    char link[360];
+    if (pe->tls) {
+        /* TLS already authenticates and encrypts every record: plain peer frames inside. */
+        char d[300];
+        rs_tls_describe(c, d, sizeof d);
+        snprintf(link, sizeof link, "link over TLS (%s)", d);
+        rs_auth_wipe(a);
+        c->rd.frame_max = n->cfg->limits.frame_max;
+    } else if (ROSTER_UNSEALED_REFERENCE) {
+        /* A benchmark build's reference point (CMake -DROSTER_BENCH_UNSEALED=ON): frames
+         * in the clear, as before sealing existed. Nodes of normal builds refuse it. */
+        rs_auth_wipe(a);
+        c->rd.frame_max = n->cfg->limits.frame_max;
+        snprintf(link, sizeof link, "link NOT SEALED (a ROSTER_BENCH_UNSEALED build, for "
+                 "benchmarks only)");
+    } else {
+        /* From now on, sealed records of peer protocol frames, with keys fresh for this
+         * link. */
+        rs_seal_init(&pe->seal, a->aead, a->tx_key, a->rx_key);
+        rs_auth_wipe(a);
+        pe->sealed = 1;
+        rs_buf_init(&pe->plain);
+        c->rd.frame_max = rs_seal_record_max(n->cfg->limits.frame_max);
+        snprintf(link, sizeof link, "link sealed (%s)", rs_seal_aead_name(pe->seal.aead));
+    }
     pe->up_ms = rsd_now(n);
     hs_done(n, pe);
     char remote[80];
     remote_text(&c->h.tcp, remote, sizeof remote);
     snprintf(pe->label, sizeof pe->label, "node %s at %s", a->peer_name, remote);
     rs_log(RS_LOG_INFO, "peer conn %llu: authenticated node %s (incarnation %016llx, listening "
-           "on %s, %s%s); link sealed (%s)", (unsigned long long)c->id, a->peer_name,
+           "on %s, %s%s); %s", (unsigned long long)c->id, a->peer_name,
            (unsigned long long)a->peer_inc, a->peer_addr[0] ? a->peer_addr : "-",
            pe->dialed ? "dialed" : "accepted",
-           a->peer_used_next ? ", proved with the next cookie" : "",
-           rs_seal_aead_name(pe->seal.aead));
+           a->peer_used_next ? ", proved with the next cookie" : "", link);
     struct rs_input in = {.kind = RS_IN_PEER_UP,
                           .now_ms = rsd_now(n),
                           .conn = c->id,
@@ -172,6 +240,10 @@ void rs_peer_closed(struct rs_conn *c)
         rs_seal_wipe(&pe->seal);
         rs_buf_fini(&pe->plain);
         pe->sealed = 0;
+    }
+    if (pe->tls) {
+        rs_tls_conn_free(c);
+        rs_buf_fini(&pe->plain);
     }
     rs_dial_on_closed(c);
 }
@@ -209,6 +281,10 @@ int rs_peer_flushed(struct rs_conn *c, size_t *nb)
 void rs_peer_seal_pending(struct rs_conn *c)
 {
     struct rsd_peer *pe = c->peer;
+    if (pe->tls) {
+        rs_tls_output(c);
+        return;
+    }
     size_t len = pe->plain.len;
     if (!pe->sealed || len == 0)
         return;

@@ -39,6 +39,12 @@ struct rsd_peer {
     struct rs_buf plain;
     size_t plain_q, sealed_q;
     char label[RS_NODE_NAME_MAX + 120]; /* for logs: "name at addr" or the remote address */
+    /* With --peer-tls-* (tls.h): the connection's TLS session; every byte of the conn goes
+     * through it, the cookie handshake included; plain gathers every plaintext frame (the
+     * cookie handshake's too: hs_plain bytes of it at its head are not the core's). */
+    struct rs_tls *tls;
+    size_t hs_plain;
+    uint8_t sniffed; /* the first bytes from the peer were judged (TLS or not) */
 };
 
 /* rs_peer_conn_new creates a peer conn (TCP handle initialised, id given, deadline armed). */
@@ -66,9 +72,17 @@ int rs_peer_open(struct rs_conn *c, uint8_t *rec, size_t n, uint8_t **plain, siz
  * not a sealed peer link (they go to the conn's output as they are). */
 static inline struct rs_buf *rs_peer_plain(struct rs_conn *c)
 {
-    return c->peer && c->peer->sealed ? &c->peer->plain : NULL;
+    return c->peer && (c->peer->sealed || c->peer->tls) ? &c->peer->plain : NULL;
 }
 static inline int rs_peer_is_up(const struct rs_conn *c) { return c->peer && c->peer->up; }
+
+/* rs_peer_auth_start starts the cookie handshake (HELLO): at once on a plain link, once
+ * TLS is established on a TLS one (tls.c), binding the proofs to it (binding non-NULL). */
+void rs_peer_auth_start(struct rs_conn *c, const uint8_t *binding);
+/* rs_peer_sniff judges the first bytes a peer sent (p, n > 0): a TLS node refuses a peer
+ * that does not speak TLS, a node without TLS one that does, each with a logged reason.
+ * 0, or -1 after asking the conn to close. */
+int rs_peer_sniff(struct rs_conn *c, const uint8_t *p, size_t n);
 
 /* dial.c: the dial side's part of a conn's life. */
 void rs_dial_on_up(struct rs_conn *c);

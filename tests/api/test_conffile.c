@@ -135,7 +135,7 @@ static const char *sample_value(const char *key, const char *cookie, const char 
     };
     /* files: the cookie (and the next one of a cookie rotation), etcd's PEM files */
     if (!strncmp(key, "cookie-file", 11) || !strcmp(key, "etcd-ca") ||
-        !strcmp(key, "etcd-cert") || !strcmp(key, "etcd-key"))
+        !strcmp(key, "etcd-cert") || !strcmp(key, "etcd-key") || !strncmp(key, "peer-tls-", 9))
         return cookie;
     if (!strcmp(key, "data-dir"))
         return dir;
@@ -173,6 +173,10 @@ static void test_every_key_parses(void)
         if (!strcmp(key, "etcd-cert") || !strcmp(key, "etcd-key"))
             snprintf(text, sizeof text, "%setcd-ca = %s\netcd-cert = %s\netcd-key = %s\n",
                      extra, cookie_path, cookie_path, cookie_path);
+        else if (!strncmp(key, "peer-tls-", 9)) /* the three together, on a cluster node */
+            snprintf(text, sizeof text, "listen = 127.0.0.1:7000\npeer-tls-cert = %s\n"
+                     "peer-tls-key = %s\npeer-tls-ca = %s\n", cookie_path, cookie_path,
+                     cookie_path);
         else if (!strncmp(key, "etcd-", 5))
             snprintf(text, sizeof text, "%setcd-ca = %s\n%s = %s\n", extra, cookie_path, key,
                      v);

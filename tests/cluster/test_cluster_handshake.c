@@ -5,7 +5,8 @@
  * with a reason; the cookie never appears in the bytes exchanged. Both sides derive the same
  * pair of link keys (one per direction), fresh for every connection; during a cookie
  * rotation a side proving with its current cookie is accepted by a peer holding it as its
- * next one, and a side with only the old cookie is refused once the peer dropped it. */
+ * next one, and a side with only the old cookie is refused once the peer dropped it. Bound
+ * to a TLS connection's exporter value, proofs made on another connection fail. */
 #include <sodium.h>
 #include <string.h>
 
@@ -335,5 +336,39 @@ static void test_rotation(void)
     }
 }
 
+/* Over TLS (tls.c) both proofs also cover the connection's exporter value: two sides bound
+ * to the same value authenticate; bound to different values (a relay that terminates TLS
+ * twice with a valid certificate sees two) the dialer's proof is refused, although both
+ * hold the cookie; a side bound and one not bound fail too. */
+static void test_channel_binding(void)
+{
+    ASSERT(sodium_init() >= 0);
+    struct rs_auth_keys k = keys("the-cluster-cookie-123456");
+    uint8_t x[RS_AUTH_BINDING_BYTES], y[RS_AUTH_BINDING_BYTES];
+    randombytes_buf(x, sizeof x);
+    memcpy(y, x, sizeof y);
+    y[7] ^= 1;
+    for (int c = 0; c < 3; c++) {
+        struct side d, a;
+        start(&d, 1, &k, "a", 1);
+        start(&a, 0, &k, "b", 2);
+        rs_auth_bind(&d.a, x);
+        if (c != 2)
+            rs_auth_bind(&a.a, c == 0 ? x : y);
+        run(&d, &a, 1 << 20);
+        if (c == 0) {
+            ASSERT_EQ(d.a.state, RS_AUTH_DONE);
+            ASSERT_EQ(a.a.state, RS_AUTH_DONE);
+            ASSERT_EQ(memcmp(d.a.tx_key, a.a.rx_key, 32), 0);
+        } else {
+            ASSERT_EQ(a.a.state, RS_AUTH_FAILED);
+            ASSERT(strstr(a.a.why, "authentication failed"));
+            ASSERT(d.a.state != RS_AUTH_DONE);
+        }
+        fini(&d);
+        fini(&a);
+    }
+}
+
 TEST_MAIN(T(test_success), T(test_link_keys), T(test_rotation), T(test_wrong_cookie), T(test_self_and_reflection),
-          T(test_acceptor_proves_last), T(test_bad_frames))
+          T(test_acceptor_proves_last), T(test_bad_frames), T(test_channel_binding))
