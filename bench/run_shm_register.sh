@@ -15,8 +15,8 @@
 #     BENCH_KINDS="main:/tmp/main/bin: branch:build/bin: noshm:build/bin:--no-shm"
 #
 # Prints each run's rosterd µs per register, then per count and kind the median, and the
-# cost of publishing (median of the first kind over the median of the kind labelled
-# noshm), with the load average before and after. Every node is waited for with a
+# cost of publishing (each kind's median over the median of the kind labelled noshm),
+# with the load average before and after. Every node is waited for with a
 # deadline and stopped by its pid on every exit path.
 set -uo pipefail
 
@@ -67,7 +67,7 @@ one_run() {
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A RES
+declare -A RES MED
 for n in ${COUNTS//,/ }; do
     for r in $(seq "$ROUNDS"); do
         for k in $KINDS; do
@@ -83,17 +83,20 @@ for n in ${COUNTS//,/ }; do
     done
 done
 for n in ${COUNTS//,/ }; do
-    first=
+    base=
     for k in $KINDS; do
         label=${k%%:*}
         m=$(echo "${RES[$n:$label]}" | median)
+        MED[$n:$label]=$m
         echo "count $n $label: runs${RES[$n:$label]}, median $m µs"
-        [ -z "$first" ] && first=$m
         [ "$label" = noshm ] && base=$m
     done
-    if [ -n "${base:-}" ]; then
-        awk -v a="$first" -v b="$base" -v n="$n" \
-            'BEGIN { printf "count %s: publishing costs %+.0f%% (first kind over noshm)\n", n, (a / b - 1) * 100 }'
-    fi
+    [ -n "$base" ] || continue
+    for k in $KINDS; do
+        label=${k%%:*}
+        [ "$label" = noshm ] && continue
+        awk -v a="${MED[$n:$label]}" -v b="$base" -v n="$n" -v l="$label" \
+            'BEGIN { printf "count %s: publishing costs %+.0f%% (%s over noshm)\n", n, (a / b - 1) * 100, l }'
+    done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
