@@ -163,6 +163,8 @@ struct rs_scope {
                              fixed at creation, announced in P_SCOPE (repl_in.c) */
     uint32_t opts_adopt;  /* joined while no peer announced it: the first peer's options
                              are taken while the scope is still empty */
+    uint32_t shm_id;      /* its record's id in the shared-memory region (publish.c), 0:
+                             not looked up yet: saves a search of the records per write */
     char name[RS_SCOPE_MAX + 1];
 };
 

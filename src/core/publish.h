@@ -22,10 +22,10 @@ void rs_pub_member_put(struct rs_core *c, struct rs_scope *s, const struct rs_pr
 void rs_pub_member_del(struct rs_core *c, const struct rs_member *m);
 /* rs_pub_prefetch_name is called before the core looks name up for a write: the region's
  * bucket for it starts loading meanwhile (its miss overlaps the table's; figure 8). */
-void rs_pub_prefetch_name(struct rs_core *c, const struct rs_scope *s, struct rs_bytes name);
+void rs_pub_prefetch_name(struct rs_core *c, struct rs_scope *s, struct rs_bytes name);
 
 /* rs_pub_scope_gone takes s out of the region (it took options: clients read it over the
  * socket from now on). */
-void rs_pub_scope_gone(struct rs_core *c, const struct rs_scope *s);
+void rs_pub_scope_gone(struct rs_core *c, struct rs_scope *s);
 
 #endif

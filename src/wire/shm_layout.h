@@ -99,9 +99,12 @@ static inline uint32_t shm_hash(uint64_t seed, uint32_t scope, uint32_t kind,
         p += 8;
         n -= 8;
     }
+    /* The tail's bytes, little-endian (what a memcpy into w gives on x86), assembled in a
+     * register: a memcpy of a variable length went through the stack, and the 8-byte load
+     * after byte stores stalled on store forwarding (a fifth of the writer's hash). */
     uint64_t w = 0;
-    if (n)
-        memcpy(&w, p, n);
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)p[i] << (8u * i);
     h = (h ^ w) * 0x94d049bb133111ebull;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ull;
