@@ -86,7 +86,8 @@ extern "C" {
     X(ECONFLICT, -28, "compare failed: the current value is not the expected one")       \
     X(ECOMPACTED, -29, "history compacted: the revision asked for is no longer kept")    \
     X(EACCES, -30, "access denied by the node's access rules")                           \
-    X(EEXPIRED, -32, "lease expired: leased entries of the pid were removed")
+    X(EEXPIRED, -32, "lease expired: leased entries of the pid were removed")            \
+    X(ENOCHANNEL, -33, "no direct channel: off, not taken by a client, or another node's pid")
 
 #define ROSTER_ERR_ENUM_(name, value, msg) ROSTER_##name = (value),
 enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };
