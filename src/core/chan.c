@@ -207,6 +207,19 @@ static int make_room(struct rs_core *c, struct rs_client *cl)
     return -1; /* the room comes when the closing one is done: stay relayed until then */
 }
 
+/* new_id: ids travel in 24 bits (RS_CHAN_TAG_SHIFT); one that wrapped onto a channel of
+ * either client still open is skipped */
+static uint64_t new_id(struct rs_core *c, struct rs_client *a, struct rs_client *b)
+{
+    for (;;) {
+        uint64_t id = c->chans->next_id++;
+        if (c->chans->next_id > RS_CHAN_ID_MAX)
+            c->chans->next_id = 1;
+        if (!find_id(a, id) && !find_id(b, id))
+            return id;
+    }
+}
+
 static void route(struct rs_core *c, struct rs_chan *ch, int side, uint64_t serial)
 {
     ch->used = ++c->chans->stamp;
@@ -245,7 +258,7 @@ static struct rs_chan *open_chan(struct rs_core *c, struct rs_client *a, struct 
         return NULL;
     }
     memset(ch, 0, sizeof *ch);
-    ch->id = c->chans->next_id++;
+    ch->id = new_id(c, a, b);
     ch->end[0] = a;
     ch->end[1] = b;
     ch->used = ++c->chans->stamp;
@@ -308,6 +321,15 @@ void rs_chan_after_deliver(struct rs_core *c, struct rs_client *cl, uint64_t fro
     k->recent[i].count = 0; /* refused (cap, ACL): try again after as many more */
     int why;
     (void)open_chan(c, cl, b, to->serial, from_serial, &why);
+}
+
+uint32_t rs_chan_tag(const struct rs_core *c, struct rs_client *a, struct rs_client *b)
+{
+    (void)c;
+    if (!a->chan || !b->chan || a == b || !a->chan->n)
+        return 0;
+    struct rs_chan *ch = find_pair(a, b);
+    return ch ? (uint32_t)ch->id << RS_CHAN_TAG_SHIFT : 0;
 }
 
 void rs_chan_on_open(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m)
@@ -378,6 +400,7 @@ void rs_chan_on_mark(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     f.type = RS_MSG_CHANNEL_MARK;
     rs_msg_channel_mark_kind_set(&f, kind);
     rs_msg_channel_mark_id_set(&f, ch->id);
+    rs_msg_channel_mark_to_set(&f, rs_msg_channel_mark_to(m));
     to_client(c, ch->end[1 - s], &f);
     if (kind == RS_CHAN_MARK_START) {
         ch->used = ++c->chans->stamp;

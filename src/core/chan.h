@@ -21,6 +21,9 @@ void rs_chan_on_open(struct rs_core *c, struct rs_client *cl, const struct rs_ms
 void rs_chan_on_mark(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m);
 void rs_chan_on_close(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m);
 void rs_chan_on_reply(struct rs_core *c, struct rs_client *cl, const struct rs_msg *m);
+/* rs_chan_tag: OPTS bits for a MESSAGE from client a to client b: their channel's id above
+ * the kind (RS_CHAN_TAG_SHIFT), 0 when they have none. */
+uint32_t rs_chan_tag(const struct rs_core *c, struct rs_client *a, struct rs_client *b);
 void rs_chan_client_gone(struct rs_core *c, struct rs_client *cl);
 /* rs_chan_recheck closes the channels the access rules no longer allow (after a reload). */
 void rs_chan_recheck(struct rs_core *c);

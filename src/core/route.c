@@ -77,6 +77,8 @@ int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struc
     }
     struct rs_msg m;
     message_frame(&m, kind, to->serial, from, from_node, scope, key, payload, ref);
+    if (f && f->sender)
+        m.opts |= rs_chan_tag(c, f->sender, cl); /* in turn with their channel (chan.c) */
     size_t size = rs_wire_size(&m);
     if (size - 4 > c->lim.frame_max) {
         c->route.dropped++;
@@ -101,6 +103,8 @@ static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint
     }
     struct rs_msg m;
     message_frame(&m, RS_MSGK_PUBLISH, serials[0], from, from_node, scope, key, payload, 0);
+    if (f->sender)
+        m.opts |= rs_chan_tag(c, f->sender, cl); /* in turn with their channel (chan.c) */
     size_t base = rs_wire_size(&m);
     if (base - 4 > c->lim.frame_max) {
         c->route.dropped += n;

@@ -2,7 +2,9 @@
  * core decides a channel and emits RS_OUT_CHANNEL_FD for each of the two clients, each
  * right before the CHANNEL frame that announces it; here the pair is made (socketpair) and
  * each end is queued on its conn at the stream position of that frame, then written with
- * the frame's first byte (SCM_RIGHTS), so the library pairs ends and frames in order. If
+ * the frame's first byte (SCM_RIGHTS), so the library pairs ends and frames in order. The
+ * send buffers are raised to 4 MiB (the kernel caps them at net.core.wmem_max): what a
+ * channel holds before its sender turns to the node. If
  * the socket is full exactly there, a 2 ms timer tries again (nothing after the end is
  * written before it: order). If no pair can be made (out of fds), both clients get an fd
  * of /dev/null instead, opened at the first channel: not a socket, so each library gives
@@ -76,6 +78,9 @@ void rsd_chan_fd(struct rsd *n, const struct rs_output *out)
         s->spare_fd = -1;
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+            int big = 4 << 20;
+            setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+            setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
             fd = sv[0];
             s->spare_fd = sv[1];
             s->spare_id = out->kv_id;

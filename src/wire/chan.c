@@ -25,8 +25,14 @@ const char *rs_chan_check(const uint8_t *p, size_t n, const struct rs_chan_limit
             return "a REPLY above the message limit";
         return NULL;
     }
+    if (m->type == RS_MSG_CHANNEL_MARK) {
+        if (rs_msg_channel_mark_kind(m) != RS_CHAN_MARK_TURN || m->arg || m->pid.inc ||
+            m->pid.serial)
+            return "a marker other than TURN";
+        return NULL;
+    }
     if (m->type != RS_MSG_MESSAGE)
-        return "a frame type other than MESSAGE or REPLY";
+        return "a frame type other than MESSAGE, REPLY or CHANNEL_MARK";
     uint32_t kind = rs_msg_message_kind(m);
     uint64_t ref = rs_msg_message_call_ref(m);
     if (kind == RS_MSGK_SEND) {

@@ -17,8 +17,17 @@
 #define RS_CHAN_NEW 0x1u /* a new channel: its end rides with the frame's first byte */
 
 /* CHANNEL_MARK kinds */
-#define RS_CHAN_MARK_START 1u /* the sender's next messages to the peer go on the channel */
-#define RS_CHAN_MARK_END 2u   /* the sender shut its side down: nothing more on it */
+#define RS_CHAN_MARK_START 1u /* node stream: the sender's next messages go on the channel */
+#define RS_CHAN_MARK_END 2u   /* node stream: the sender shut its side down: nothing more */
+#define RS_CHAN_MARK_TURN 3u  /* on the channel itself: the sender's next messages go
+                                 through the node (until its next START) */
+
+/* A MESSAGE the node relays from a client to another with which it has a channel carries
+ * that channel's id in OPTS above the kind (kind | id << RS_CHAN_TAG_SHIFT): the receiver
+ * keeps it in turn with what comes on the channel. Ids are below 2^24. */
+#define RS_CHAN_TAG_SHIFT 8u
+#define RS_CHAN_KIND_MASK 0xffu
+#define RS_CHAN_ID_MAX 0xffffffu
 
 /* CHANNEL_CLOSE reasons (node -> client) */
 #define RS_CHAN_CLOSE_CAP 1u   /* a client passed --max-channels: its least recently used */
@@ -30,8 +39,8 @@
  * roster_reply knows to answer it on the channel (or through CHANNEL_REPLY). */
 #define RS_CHAN_REF_BIT (1ull << 63)
 
-/* What a client may send to another over a channel: MESSAGE kinds send and call, and
- * REPLY (to a channel call). */
+/* What a client may send to another over a channel: MESSAGE kinds send and call, REPLY
+ * (to a channel call), and CHANNEL_MARK TURN. */
 struct rs_chan_limits {
     uint32_t frame_max;   /* the node's frame limit (HELLO) */
     uint32_t message_max; /* the node's message payload limit (HELLO) */

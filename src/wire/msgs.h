@@ -92,7 +92,7 @@
     X(OWNER,        50, P,           0, S|A|A2|N|PV,     "a pid's holder: OS pid and uid")         \
     X(CHANNEL_OPEN, 51, P,           0, S|A|PV,          "open a direct channel to a pid's client") \
     X(CHANNEL,      52, O|A|P,       0, 0,               "node -> client: a channel end or a route (req_id 0)") \
-    X(CHANNEL_MARK, 53, O|A,         0, 0,               "channel switch marker (client -> node -> peer)") \
+    X(CHANNEL_MARK, 53, O|A|P,       0, 0,               "channel switch marker (client -> node -> peer)") \
     X(CHANNEL_CLOSE, 54, O|A,        0, 0,               "close a channel (node -> client, or asked)") \
     X(CHANNEL_REPLY, 55, A2|P|M,     0, 0,               "a channel call's reply relayed by the node") \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
@@ -419,6 +419,9 @@
     X(channel_mark_kind,        CHANNEL_MARK, req, opts,                                          \
       "RS_CHAN_MARK_START: the sender writes on the channel from here; RS_CHAN_MARK_END: no more") \
     X(channel_mark_id,          CHANNEL_MARK, req, arg, "the channel's id")                       \
+    X(channel_mark_to,          CHANNEL_MARK, req, pid,                                           \
+      "START: the receiving pid whose messages go on the channel from here (the peer holds "     \
+      "what it read on the channel for that pid until this marker)")                              \
     X(channel_close_reason,     CHANNEL_CLOSE, req, opts, "RS_CHAN_CLOSE_*: why (node -> client)") \
     X(channel_close_id,         CHANNEL_CLOSE, req, arg, "the channel's id")                      \
     X(channel_reply_ref,        CHANNEL_REPLY, req, arg2, "the caller's channel call ref")        \
