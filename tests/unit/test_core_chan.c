@@ -7,8 +7,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/acl.h"
 #include "core_harness.h"
 #include "wire/chan.h"
+
+static struct rs_pid hello_uid(struct harness *h, uint64_t conn, uint32_t uid)
+{
+    struct rs_input in = {.kind = RS_IN_CLIENT_OPEN, .conn = conn, .os_pid = 100 + (int)conn,
+                          .uid = uid, .gid = uid};
+    ASSERT_EQ(h_apply(h, &in), 0);
+    struct rs_msg m = {.type = RS_MSG_HELLO, .opts = RS_WIRE_VERSION | RS_HELLO_WANT_CHAN,
+                       .arg = RS_WIRE_MAGIC, .key = rs_bytes_str("test")};
+    ASSERT_EQ(h_status(h, conn, &m), 0);
+    return h_reply(h)->pid;
+}
+
+static struct rs_acl *rules(const char *text)
+{
+    struct rs_acl *a = NULL;
+    unsigned line = 0;
+    char why[256];
+    if (rs_acl_parse(text, strlen(text), NULL, &a, &line, why, sizeof why) != 0)
+        test_fail(__FILE__, __LINE__, "rules refused at line %u: %s", line, why);
+    return a;
+}
 
 static struct rs_pid hello_chan(struct harness *h, uint64_t conn, int want)
 {
@@ -159,4 +181,63 @@ static void test_not_asked_and_open(void)
     h_fini(&h);
 }
 
-TEST_MAIN(T(test_after_eight_and_routes), T(test_not_asked_and_open))
+/* The access rules: a channel carries sends and calls both ways, unseen by the node, so
+ * both clients must be allowed both to a pid of the other's uid; a reload closes what the
+ * new rules refuse. */
+static void test_access_rules(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_acl *a1 = rules("deny user=1001 op=send\nallow *\n");
+    rs_core_set_acl(h.core, a1);
+    struct rs_pid a = hello_uid(&h, 1, 1000), b = hello_uid(&h, 2, 1001),
+                  c = hello_uid(&h, 3, 1002);
+    for (int i = 0; i < 16; i++) { /* a may send to b, but b may not send to a: relayed */
+        send_msg(&h, 1, a, b);
+        ASSERT_EQ(fd_outputs(&h), 0);
+        ASSERT_EQ(h_nframes(&h, 2, RS_MSG_MESSAGE, 0), 1);
+    }
+    ASSERT_U64_EQ(stat_of(&h, 1, "channels_refused"), 2);
+    struct rs_msg o = {.type = RS_MSG_CHANNEL_OPEN, .pid = b};
+    ASSERT_EQ(h_status(&h, 1, &o), ROSTER_EACCES);
+    o.pid = c; /* 1000 and 1002 may */
+    ASSERT_EQ(h_status(&h, 1, &o), 0);
+    ASSERT_EQ(fd_outputs(&h), 2);
+    uint64_t id = rs_msg_channel_open_reply_id(h_reply(&h));
+    /* new rules: 1002 may no longer call: the channel is closed at the next input */
+    struct rs_acl *a2 = rules("deny user=1002 op=call\nallow *\n");
+    rs_core_set_acl(h.core, a2);
+    rs_acl_free(a1);
+    ASSERT_U64_EQ(stat_of(&h, 1, "channels_open"), 0);
+    h_send(&h, 1, &(struct rs_msg){.type = RS_MSG_PING});
+    (void)id;
+    rs_core_set_acl(h.core, NULL);
+    rs_acl_free(a2);
+    h_fini(&h);
+}
+
+/* The close on reload reaches both ends with reason ACL. */
+static void test_access_reload_closes(void)
+{
+    struct harness h;
+    h_init(&h, NULL);
+    struct rs_pid a = hello_uid(&h, 1, 1000), c = hello_uid(&h, 3, 1002);
+    (void)a;
+    struct rs_msg o = {.type = RS_MSG_CHANNEL_OPEN, .pid = c};
+    ASSERT_EQ(h_status(&h, 1, &o), 0);
+    uint64_t id = rs_msg_channel_open_reply_id(h_reply(&h));
+    struct rs_acl *r = rules("deny user=1002 op=call\nallow *\n");
+    rs_core_set_acl(h.core, r);
+    h_send(&h, 1, &(struct rs_msg){.type = RS_MSG_PING}); /* the next input rechecks */
+    ASSERT_EQ(h_nframes(&h, 1, RS_MSG_CHANNEL_CLOSE, 0), 1);
+    ASSERT_EQ(h_nframes(&h, 3, RS_MSG_CHANNEL_CLOSE, 0), 1);
+    const struct rs_msg *cl = h_nth(&h, 3, RS_MSG_CHANNEL_CLOSE, 0, 0);
+    ASSERT_EQ(rs_msg_channel_close_reason(cl), RS_CHAN_CLOSE_ACL);
+    ASSERT_U64_EQ(rs_msg_channel_close_id(cl), id);
+    rs_core_set_acl(h.core, NULL);
+    rs_acl_free(r);
+    h_fini(&h);
+}
+
+TEST_MAIN(T(test_after_eight_and_routes), T(test_not_asked_and_open), T(test_access_rules),
+          T(test_access_reload_closes))
