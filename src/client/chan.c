@@ -420,8 +420,11 @@ static void chan_read(roster_client *c, struct rs_cchan *ch, int force)
             return;
         if (r <= 0) {
             /* The end: the peer shut its side down (its END follows on the node stream;
-             * the end counts as its TURN) or went away (CLOSE GONE follows). */
+             * the end counts as its TURN) or went away (CLOSE GONE follows). Nothing more
+             * to wait for on it: roster_fd's poller must not wake for it again. */
             ch->eof = 1;
+            if (c->epfd >= 0)
+                epoll_ctl(c->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
             if (ch->turn_chan)
                 advance(c, ch);
             return;
