@@ -86,7 +86,8 @@ extern "C" {
     X(ECONFLICT, -28, "compare failed: the current value is not the expected one")       \
     X(ECOMPACTED, -29, "history compacted: the revision asked for is no longer kept")    \
     X(EACCES, -30, "access denied by the node's access rules")                           \
-    X(EEXPIRED, -32, "lease expired: leased entries of the pid were removed")
+    X(EEXPIRED, -32, "lease expired: leased entries of the pid were removed")            \
+    X(ENOCHANNEL, -33, "no direct channel: off, not taken by a client, or another node's pid")
 
 #define ROSTER_ERR_ENUM_(name, value, msg) ROSTER_##name = (value),
 enum roster_err { ROSTER_ERRNO_MAP(ROSTER_ERR_ENUM_) };
@@ -206,6 +207,11 @@ typedef struct roster_options {
                                  dropped by the library (counted, ROSTER_EV_OVERFLOW).
                                  0 (default): flow control, nothing is dropped: senders wait
                                  while a receiver is behind (docs/MESSAGING.md) */
+    int no_channels;          /* 1: never take a direct channel to another client of the
+                                 node: every message and call is relayed by the node (also:
+                                 environment ROSTER_NO_CHANNELS=1); 0 (default): messages
+                                 and calls by pid between two clients of one node move to a
+                                 channel after a few (docs/MESSAGING.md, "Direct channels") */
 } roster_options;
 
 /* roster_options_init fills opts with defaults. Always call it before setting fields, so
@@ -914,6 +920,38 @@ ROSTER_API int roster_multi_call(roster_client *c, roster_pid from, const char *
                                  const void *group, size_t group_len, const void *data,
                                  size_t len, unsigned flags, roster_multi_result *out,
                                  int timeout_ms);
+
+/* Direct channels (docs/MESSAGING.md, "Direct channels"): messages and calls by pid between
+ * two clients of one node go client to client, without the node, once the node has handed
+ * both a channel (after a few messages, or at once with roster_channel_open). Nothing
+ * changes for the caller: the same calls, answers, order and flow control. */
+
+/* roster_channel_open asks the node for a channel to the client owning `to` now, instead
+ * of after a few messages. 0 when there is one (the sends that follow may still go through
+ * the node until this client has read the node's CHANNEL frame: order is kept either way).
+ * ENOCHANNEL: channels are off (rosterd --no-channels, options.no_channels, either client
+ * opted out) or `to` is another node's pid; EACCES: the access rules do not allow one;
+ * ELIMIT: a client is at --max-channels (its least recently used is closing: try again);
+ * ENOPROC: `to` is not alive; EINVAL: `to` is this client's own pid. */
+ROSTER_API int roster_channel_open(roster_client *c, roster_pid to, int timeout_ms);
+
+/* What this client's channels did (counters since connect). */
+typedef struct roster_channel_info {
+    uint64_t open;      /* channels now */
+    uint64_t opened;    /* channels received from the node */
+    uint64_t closed;    /* channels ended (closed by either side, cap, access rules, peer gone) */
+    uint64_t sent;      /* messages, calls and replies written to a channel */
+    uint64_t received;  /* frames read from channels */
+    uint64_t via_node;  /* messages to a pid behind a channel sent through the node instead:
+                           the channel had 256 KiB unread (the receiver is behind: the node's
+                           mailbox and flow control take over) or the message was above
+                           64 KiB. Dropping sends (ROSTER_SEND_DROP, drop_messages) always
+                           go through the node, which counts drops (STATUS messages_dropped) */
+    uint64_t malformed; /* channels ended for a bad frame from the peer */
+    uint64_t routes;    /* peer pids known to be behind a channel */
+    char last_error[160]; /* why the last channel was ended or given up ("" if none) */
+} roster_channel_info;
+ROSTER_API int roster_channel_stats(const roster_client *c, roster_channel_info *out);
 
 /* --- Node administration ------------------------------------------------------------ */
 

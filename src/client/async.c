@@ -69,6 +69,8 @@ int roster_flush(roster_client *c, int timeout_ms)
     int r = rs_client_begin(c);
     if (r)
         return r;
+    if (c->n_chans)
+        rs_client_chan_flush(c); /* batches on channels: written, or through the node */
     size_t zero = 0;
     r = rs_client_wait(c, rs_client_out_below, &zero, deadline);
     if (r == ROSTER_ETIMEDOUT)

@@ -34,6 +34,12 @@
 #define RS_CLIENT_READ_EVERY 64u /* see rs_client_out_drain */
 #define RS_CLIENT_DETAIL_MAX 512
 #define RS_CLIENT_SHM_SCOPES 8 /* eventual scopes remembered for shared-memory reads */
+#define RS_CLIENT_CHAN_FDS 16  /* channel ends received ahead of their CHANNEL frames */
+#define RS_CLIENT_POLL_CHANS 64 /* channels one wait polls (the others: at each pump) */
+
+struct pollfd;
+struct rs_cchan;
+struct rs_u64map;
 
 struct rs_req;
 /* An item handler takes one ITEM frame of the call; returns 0 or a ROSTER_E* code (kept in
@@ -193,6 +199,23 @@ struct roster_client {
     char shm_last[RS_SCOPE_MAX + 1];
     size_t shm_last_len;
     uint32_t shm_last_id, shm_last_off;
+    /* direct channels (chan.c): asked for in HELLO; ends received and not yet paired with
+     * their CHANNEL frame; the channels; routes (peer pid serial -> channel); the one
+     * channel call in flight; counters for roster_channel_stats */
+    int chan_want;
+    int chan_fds[RS_CLIENT_CHAN_FDS];
+    unsigned n_chan_fds;
+    struct rs_cchan **chans;
+    uint32_t n_chans, cap_chans;
+    struct rs_u64map *chan_routes;
+    size_t chan_parked; /* bytes read from channels waiting for the channel's turn */
+    size_t chan_held;   /* bytes from the node waiting for the node's turn (chan.c) */
+    uint64_t ccall_ref, ccall_next, ccall_from, ccall_chan;
+    int ccall_done, ccall_status;
+    roster_buf ccall_reply;
+    uint64_t chan_opened, chan_closed, chan_sent, chan_received, chan_overflow, chan_malformed,
+        chan_lost;
+    char chan_last[160];
 };
 
 /* --- errors (conn.c) --- */
@@ -350,5 +373,38 @@ int rs_client_out_below(roster_client *c, void *arg);
  * RS_CLIENT_OUT_HIGH it waits (until the deadline) for the node to take half of it.
  * 0, ETIMEDOUT or the connection's error. */
 int rs_client_out_drain(roster_client *c, int64_t deadline, int read_too);
+
+/* --- chan.c: direct channels to other clients of the node --- */
+/* rs_client_chan_take_fd keeps a channel end received with the node's bytes (SCM_RIGHTS). */
+void rs_client_chan_take_fd(roster_client *c, int fd);
+/* rs_client_chan_dispatch takes a CHANNEL_* frame from the node: 1 if it was one. */
+int rs_client_chan_dispatch(roster_client *c, const uint8_t *p, size_t n, const struct rs_msg *m);
+/* rs_client_chan_node_msg: a MESSAGE from the node tagged with a channel of ours waits
+ * for its turn there (1), or is for the queue now (0). */
+int rs_client_chan_node_msg(roster_client *c, const uint8_t *p, size_t n, const struct rs_msg *m);
+/* rs_client_chan_node_path: a message is about to go through the node: TURN on channels. */
+void rs_client_chan_node_path(roster_client *c);
+/* rs_client_chan_flush writes the channels' batches (or sends them through the node). */
+void rs_client_chan_flush(roster_client *c);
+/* rs_client_chan_pollfds fills up to cap pollfds for the channels (what each waits for). */
+size_t rs_client_chan_pollfds(roster_client *c, struct pollfd *p, size_t cap);
+/* rs_client_chan_pump writes and reads the channels without blocking. */
+void rs_client_chan_pump(roster_client *c);
+int rs_client_chan_out_empty(const roster_client *c);
+/* rs_client_chan_reset closes every channel (connection lost or closed). */
+void rs_client_chan_reset(roster_client *c);
+/* rs_client_chan_handover ends our side of every channel at close: what the peers have not
+ * taken yet is sent through the node (which keeps it once we are gone). */
+void rs_client_chan_handover(roster_client *c);
+/* Each returns 1 when the message went (or failed: *rc) on a channel, 0 when the caller
+ * sends it through the node (no channel to that pid). */
+int rs_client_chan_send(roster_client *c, uint64_t from, struct rs_pid to, const void *data,
+                        size_t len, unsigned flags, int timeout_ms, int *rc);
+int rs_client_chan_call(roster_client *c, uint64_t from, struct rs_pid to, const void *data,
+                        size_t len, roster_buf *reply, roster_pid *responder, int timeout_ms,
+                        int *rc);
+/* rs_client_chan_reply answers a call that came on a channel (call_ref has RS_CHAN_REF_BIT). */
+int rs_client_chan_reply(roster_client *c, const roster_event *request, const void *data,
+                         size_t len, int timeout_ms);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "base/paths.h"
 #include "client/client.h"
+#include "wire/chan.h"
 
 int rs_client_fail(roster_client *c, int err, const char *fmt, ...)
 {
@@ -63,6 +64,8 @@ const char *rs_client_errstr(int e, char *buf, size_t cap)
 
 static void client_free(roster_client *c)
 {
+    rs_client_chan_reset(c);
+    roster_buf_free(&c->ccall_reply);
     if (c->sock >= 0)
         close(c->sock);
     if (c->epfd >= 0)
@@ -157,7 +160,8 @@ static int handshake(roster_client *c, const char *client_name, int64_t deadline
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_HELLO;
-    rs_msg_hello_version_set(&m, RS_WIRE_VERSION | (c->shm_want ? RS_HELLO_WANT_SHM : 0));
+    rs_msg_hello_version_set(&m, RS_WIRE_VERSION | (c->shm_want ? RS_HELLO_WANT_SHM : 0) |
+                                     (c->chan_want ? RS_HELLO_WANT_CHAN : 0));
     rs_msg_hello_magic_set(&m, RS_WIRE_MAGIC);
     size_t nl = client_name ? strlen(client_name) : 0;
     rs_msg_hello_client_name_set(&m, rs_bytes_of(client_name, nl > 255 ? 255 : nl));
@@ -288,6 +292,10 @@ int roster_connect(roster_client **out, const roster_options *opts)
     if (r == 0)
         r = setup_fds(c);
     rs_client_shm_want(c, opts);
+    {
+        const char *env = getenv("ROSTER_NO_CHANNELS");
+        c->chan_want = !opts->no_channels && !(env && *env && strcmp(env, "0") != 0);
+    }
     if (r == 0)
         r = handshake(c, opts->client_name, deadline);
     if (r == 0 && opts->reconnect)
@@ -327,6 +335,7 @@ int rs_client_recon_setup(roster_client *c, const char *path, const roster_optio
 
 void rs_client_drop_socket(roster_client *c)
 {
+    rs_client_chan_reset(c); /* channels come from the connection to the node */
     if (c->sock >= 0) {
         epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->sock, NULL);
         close(c->sock);
@@ -370,6 +379,12 @@ void roster_close(roster_client *c)
 {
     if (!c)
         return;
+    if (!c->dead && c->n_chans) {
+        /* messages queued on channels: what the peers have not taken goes to the node */
+        if (!rs_client_chan_out_empty(c))
+            c->posted = 1;
+        rs_client_chan_handover(c);
+    }
     if (!c->dead && c->posted) {
         /* Pipelined messages are the caller's sends: they must reach the node before the
          * pids die. Written is not enough: a node that is slowing us (flow control) has

@@ -272,7 +272,7 @@ static int convert_message(const roster_client *c, const struct rs_msg *m, size_
                            size_t n, roster_event *ev)
 {
     ev->type = ROSTER_EV_MESSAGE;
-    ev->msg_kind = (int)rs_msg_message_kind(m);
+    ev->msg_kind = (int)(rs_msg_message_kind(m) & 0xffu); /* above: a channel's tag */
     ev->to.node_inc = c->self.node_inc;
     ev->to.serial = rs_msg_message_receiver(m, first);
     ev->call_ref = rs_msg_message_call_ref(m);

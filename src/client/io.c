@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "client/client.h"
+#include "wire/chan.h"
 
 int64_t rs_client_now_ms(void)
 {
@@ -78,9 +79,15 @@ static void dispatch(roster_client *c, const uint8_t *p, size_t n)
                            kind, roster_event_type_name((int)kind));
             return;
         }
+        /* a message of a client we have a channel with: in turn with the channel */
+        if (m.type == RS_MSG_MESSAGE && (m.opts >> RS_CHAN_TAG_SHIFT) && c->n_chans &&
+            rs_client_chan_node_msg(c, p, n, &m))
+            return;
         rs_client_evq_push(c, p, n, &m);
         return;
     }
+    if (m.flags == 0 && m.req_id == 0 && rs_client_chan_dispatch(c, p, n, &m))
+        return; /* direct channels (chan.c) */
     if (m.flags == 0) {
         rs_client_lose(c, ROSTER_EPROTO, "the node sent a request frame (type %u)", m.type);
         return;
@@ -223,6 +230,8 @@ int rs_client_pump(roster_client *c)
     r = read_burst(c);
     if (r < 0)
         return r;
+    if (c->n_chans)
+        rs_client_chan_pump(c);
     return c->dead ? c->dead_err : 0;
 }
 
@@ -231,6 +240,8 @@ int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void 
 {
     char eb[128];
     for (;;) {
+        if (c->n_chans && !c->dead)
+            rs_client_chan_flush(c); /* batched sends: a call that waits writes them */
         if (!c->dead && c->out_off < c->out.len)
             rs_client_write(c);
         if (done(c, arg))
@@ -242,10 +253,20 @@ int rs_client_wait(roster_client *c, int (*done)(roster_client *, void *), void 
             int64_t left = deadline - rs_client_now_ms();
             tmo = left <= 0 ? 0 : (left > 0x7fffffff ? 0x7fffffff : (int)left);
         }
-        struct pollfd p = {c->sock, POLLIN, 0};
+        struct pollfd pv[1 + RS_CLIENT_POLL_CHANS];
+        pv[0] = (struct pollfd){c->sock, POLLIN, 0};
         if (c->out_off < c->out.len)
-            p.events |= POLLOUT;
-        int pr = poll(&p, 1, tmo);
+            pv[0].events |= POLLOUT;
+        size_t nch = c->n_chans ? rs_client_chan_pollfds(c, pv + 1, RS_CLIENT_POLL_CHANS) : 0;
+        int pr = poll(pv, 1 + nch, tmo);
+        struct pollfd p = pv[0];
+        if (pr > 0 && nch) {
+            for (size_t i = 0; i < nch; i++)
+                if (pv[1 + i].revents) {
+                    rs_client_chan_pump(c);
+                    break;
+                }
+        }
         if (pr < 0 && errno != EINTR)
             return rs_client_fail(c, ROSTER_EIO, "poll: %s",
                                   rs_client_errstr(errno, eb, sizeof eb));
@@ -284,7 +305,7 @@ int rs_client_out_drain(roster_client *c, int64_t deadline, int read_too)
         return r;
     /* Flow control: past options.event_queue_bytes of untaken events a sender's drain
      * leaves the node's messages where they are (blocking waits still read). */
-    int full = !c->drop_messages && c->evq.len - c->evq_off >= c->evq_max;
+    int full = !c->drop_messages && c->evq.len - c->evq_off + c->chan_held >= c->evq_max;
     if (!full &&
         (read_too || c->out_off < c->out.len || ++c->drains_unread >= RS_CLIENT_READ_EVERY)) {
         c->drains_unread = 0;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "wire/chan.h"
 
 static_assert(ROSTER_PUBLISH_NOWAIT == RS_PUBLISH_NOWAIT &&
                   ROSTER_PUBLISH_LOCAL == RS_PUBLISH_LOCAL &&
@@ -145,6 +146,13 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
     if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
+    int rc;
+    if (!name && c->n_chans &&
+        rs_client_chan_send(c, serial, (struct rs_pid){to.node_inc, to.serial}, data, len, flags,
+                            timeout_ms, &rc))
+        return rc; /* a direct channel to the receiver's client (chan.c) */
+    if (c->n_chans)
+        rs_client_chan_node_path(c);
     rs_msg_send_from_set(&m, serial);
     rs_msg_send_payload_set(&m, rs_bytes_of(data, len));
     if (!(flags & ROSTER_SEND_CONFIRM))
@@ -202,6 +210,8 @@ int roster_publish(roster_client *c, roster_pid from, const char *scope, const v
     rs_msg_publish_from_set(&m, serial);
     rs_msg_publish_group_set(&m, rs_bytes_of(group, group_len));
     rs_msg_publish_payload_set(&m, rs_bytes_of(data, len));
+    if (c->n_chans)
+        rs_client_chan_node_path(c);
     if (flags & ROSTER_PUBLISH_NOWAIT)
         return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
     struct rs_req req;
@@ -242,6 +252,13 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
     if ((r = check_from(c, from, &serial)) ||
         (r = build_target(c, &m, to, scope, name, name_len)))
         return r;
+    int rc;
+    if (!name && c->n_chans &&
+        rs_client_chan_call(c, serial, (struct rs_pid){to.node_inc, to.serial}, data, len, reply,
+                            responder, timeout_ms, &rc))
+        return rc; /* a direct channel to the callee's client (chan.c) */
+    if (c->n_chans)
+        rs_client_chan_node_path(c);
     rs_msg_call_from_set(&m, serial);
     rs_msg_call_payload_set(&m, rs_bytes_of(data, len));
     struct rs_req req;
@@ -289,6 +306,8 @@ int roster_reply(roster_client *c, const roster_event *request, const void *data
     if (!request || request->type != ROSTER_EV_MESSAGE || request->call_ref == 0)
         return rs_client_fail(c, ROSTER_EINVAL, "not a call: only a message event with a "
                                                 "call_ref can be answered");
+    if (request->call_ref & RS_CHAN_REF_BIT)
+        return rs_client_chan_reply(c, request, data, len, timeout_ms); /* came on a channel */
     struct rs_msg m;
     memset(&m, 0, sizeof m);
     m.type = RS_MSG_REPLY;
@@ -375,6 +394,8 @@ int roster_multi_call(roster_client *c, roster_pid from, const char *scope, cons
     rs_msg_multi_call_from_set(&m, serial);
     rs_msg_multi_call_group_set(&m, rs_bytes_of(group, group_len));
     rs_msg_multi_call_payload_set(&m, rs_bytes_of(data, len));
+    if (c->n_chans)
+        rs_client_chan_node_path(c);
     struct multi_acc acc = {out, 0, 0};
     struct rs_req req;
     memset(&req, 0, sizeof req);

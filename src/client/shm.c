@@ -31,11 +31,12 @@ void rs_client_shm_want(roster_client *c, const roster_options *opts)
 
 ssize_t rs_client_recv(roster_client *c, void *room, size_t cap)
 {
-    if (!c->shm_want || c->shm_fd >= 0)
+    if ((!c->shm_want || c->shm_fd >= 0) && !c->chan_want)
         return recv(c->sock, room, cap, MSG_DONTWAIT);
+    /* channel ends (chan.c) ride with CHANNEL frames: room for a few, one per frame */
     union {
         struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
+        char b[CMSG_SPACE(4 * sizeof(int))];
     } cm;
     struct iovec iov = {room, cap};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
@@ -50,10 +51,10 @@ ssize_t rs_client_recv(roster_client *c, void *room, size_t cap)
         for (size_t i = 0; i < nfd; i++) {
             int fd;
             memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
-            if (c->shm_fd < 0)
-                c->shm_fd = fd;
+            if (c->shm_want && c->shm_fd < 0)
+                c->shm_fd = fd; /* the handshake's: the region */
             else
-                close(fd);
+                rs_client_chan_take_fd(c, fd);
         }
     }
     return n;

@@ -93,7 +93,10 @@ static const uint8_t unchecked[] = {
     RS_MSG_PING,  RS_MSG_PID_CLOSE, RS_MSG_UNREGISTER, RS_MSG_LEAVE,    RS_MSG_UNSUBSCRIBE,
     RS_MSG_DEMONITOR, RS_MSG_REPLY, RS_MSG_EVENT,      RS_MSG_MESSAGE,
     /* the caller's own entries and pids: removal by query, renewal, exit with a reason */
-    RS_MSG_UNMATCH, RS_MSG_RENEW,   RS_MSG_PID_EXIT};
+    RS_MSG_UNMATCH, RS_MSG_RENEW,   RS_MSG_PID_EXIT,
+    /* direct channels: the rules are checked when the node makes one (rs_access_channel);
+     * markers, closes and relayed replies act on channels the client already has */
+    RS_MSG_CHANNEL_OPEN, RS_MSG_CHANNEL_MARK, RS_MSG_CHANNEL_CLOSE, RS_MSG_CHANNEL_REPLY};
 
 /* ADMIN_CHECK: a client request type in neither list (one added later without its line)
  * is judged as op admin, node-wide: a "deny *" policy refuses it until a rule allows it. */
@@ -376,4 +379,25 @@ void rs_core_access_stats(const struct rs_core *c, struct rs_core_access_stats *
     st->memory_max = c->access.mem_max;
     st->memory_refusals = c->access.mem_refused;
     st->memory_full = c->access.mem_max && st->memory_used > c->access.mem_max;
+}
+
+/* rs_access_channel: may a and b have a direct channel? It carries sends and calls both
+ * ways, unseen by the node, so both clients must be allowed both ops to a pid of another
+ * uid (a user may always talk to its own processes). */
+int rs_access_channel(struct rs_core *c, const struct rs_client *a, const struct rs_client *b)
+{
+    if (!c->access.acl || a->uid == b->uid)
+        return 1;
+    const struct rs_client *ends[2] = {a, b};
+    const unsigned ops[2] = {RS_ACL_SEND, RS_ACL_CALL};
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 2; k++) {
+            struct rs_acl_req q;
+            client_req(ends[i], &q, ops[k]);
+            q.keys = RS_ACL_KEYS_NONE;
+            const struct rs_acl_rule *r = rs_acl_decide(c->access.acl, &q);
+            if (r && !r->allow)
+                return 0;
+        }
+    return 1;
 }

@@ -20,4 +20,8 @@ int rs_access_shm(struct rs_core *c, const struct rs_client *cl);
  * subscription; subscribing again is refused naming the rule). */
 void rs_access_recheck(struct rs_core *c);
 
+/* rs_access_channel says whether clients a and b may have a direct channel (chan.c): both
+ * allowed to send and call a pid of another uid, or the same uid. */
+int rs_access_channel(struct rs_core *c, const struct rs_client *a, const struct rs_client *b);
+
 #endif

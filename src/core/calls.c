@@ -15,6 +15,7 @@
  * that node's oldest proxy is failed with ROSTER_ELIMIT. */
 #include <string.h>
 
+#include "core/chan.h"
 #include "core/calls.h"
 #include "core/cluster.h"
 #include "core/flow.h"
@@ -392,6 +393,8 @@ void rs_calls_on_call(struct rs_core *c, struct rs_client *cl, const struct rs_m
     if (st != 0 && st != RS_FLOW_HELD) {
         rs_out_error(c, cl, req, st, "%s", status_detail(st));
         call_free(c, x);
+    } else if (local && !scope.len) {
+        rs_chan_after_deliver(c, cl, from->serial, local); /* by pid: channels */
     }
 }
 

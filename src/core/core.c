@@ -9,6 +9,7 @@
 #include "core/access.h"
 #include "core/calls.h"
 #include "core/cas.h"
+#include "core/chan.h"
 #include "core/cluster.h"
 #include "core/core.h"
 #include "core/flow.h"
@@ -85,7 +86,7 @@ struct rs_core *rs_core_new(const struct rs_core_config *cfg)
     }
     c->dflt->joined = 1;
     if (rs_cluster_init(c, cfg) != 0 || rs_resolver_init(c, cfg) != 0 ||
-        rs_strong_init(c, cfg) != 0 || rs_pub_init(c, cfg) != 0) {
+        rs_strong_init(c, cfg) != 0 || rs_pub_init(c, cfg) != 0 || rs_chan_init(c, cfg) != 0) {
         rs_core_free(c);
         return NULL;
     }
@@ -96,6 +97,7 @@ void rs_core_free(struct rs_core *c)
 {
     if (!c)
         return;
+    rs_chan_free_all(c);
     rs_flow_free_all(c);
     rs_calls_free_all(c);
     rs_route_free(c);
@@ -260,6 +262,7 @@ static void on_gone(struct rs_core *c, uint64_t conn)
                (unsigned long long)conn, cl->name, (int)cl->os_pid, (unsigned)cl->n_pids);
     /* Its own calls, subscriptions and monitors go first: nothing more is sent to it. */
     rs_flow_client_gone(c, cl);
+    rs_chan_client_gone(c, cl);
     rs_calls_drop_client(c, cl);
     for (struct rs_sub *s = cl->subs; s; s = s->cnext)
         rs_strong_sub_gone(c, s);
@@ -330,6 +333,7 @@ static void on_hello(struct rs_core *c, struct rs_client *cl, const struct rs_ms
     rs_msg_hello_reply_pid_set(&r, rs_pids_of(c, p));
     if ((opts & RS_HELLO_WANT_SHM) && rs_pub_on(c) && rs_access_shm(c, cl))
         rs_out_shm_fd(c, cl->conn); /* rides with the reply's bytes */
+    rs_chan_hello(c, cl, opts);
     rs_out_reply(c, cl, m, &r);
     rs_out_log(c, RS_LOG_INFO, "conn %llu: client '%s' (os pid %d uid %u) connected, pid %llu",
                (unsigned long long)cl->conn, cl->name, (int)cl->os_pid, (unsigned)cl->uid,
@@ -346,6 +350,8 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
     const struct rs_limits *l = &c->lim;
     struct rs_core_access_stats ast;
     rs_core_access_stats(c, &ast);
+    struct rs_chan_stats chs;
+    rs_chan_stats(c, &chs);
     const struct stat_item items[] = {
         {"uptime_ms", c->now_ms >= c->start_ms ? c->now_ms - c->start_ms : 0},
         {"incarnation", c->inc},
@@ -363,6 +369,10 @@ static void on_status(struct rs_core *c, struct rs_client *cl, const struct rs_m
         {"messages_held_bytes", c->route.held_bytes},
         {"messages_held_total", c->route.held_total},
         {"senders_paused", c->route.paused},
+        {"channels_open", chs.open},
+        {"channels_opened", chs.opened},
+        {"channels_closed", chs.closed},
+        {"channels_refused", chs.refused},
         {"requests", c->n_requests},
         {"events_sent", c->n_events_sent},
         {"subscription_overflows", c->n_sub_overflows},
@@ -497,6 +507,18 @@ static void on_msg(struct rs_core *c, uint64_t conn, const struct rs_msg *m)
         break;
     case RS_MSG_OWNER:
         rs_owner_on_owner(c, cl, m);
+        break;
+    case RS_MSG_CHANNEL_OPEN:
+        rs_chan_on_open(c, cl, m);
+        break;
+    case RS_MSG_CHANNEL_MARK:
+        rs_chan_on_mark(c, cl, m);
+        break;
+    case RS_MSG_CHANNEL_CLOSE:
+        rs_chan_on_close(c, cl, m);
+        break;
+    case RS_MSG_CHANNEL_REPLY:
+        rs_chan_on_reply(c, cl, m);
         break;
     case RS_MSG_PID_NEW:
         rs_life_on_new(c, cl, m);
@@ -641,6 +663,7 @@ int rs_core_apply(struct rs_core *c, const struct rs_input *in, struct rs_output
         c->now_ms = in->now_ms;
     c->wall_ms = in->wall_ms;
     rs_access_recheck(c);
+    rs_chan_recheck(c);
     rs_strong_begin(c);
     switch (in->kind) {
     case RS_IN_CLIENT_OPEN:

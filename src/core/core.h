@@ -98,6 +98,9 @@ struct rs_core_config {
      * loaded by the shell; takes precedence over resolver. Not copied: lives as long as
      * the core. */
     const struct roster_resolver *public_resolver;
+    /* direct channels between two local clients (chan.c, docs/MESSAGING.md) */
+    uint32_t max_channels;   /* per client; 0: RS_CHAN_MAX_DEFAULT (64) */
+    int no_channels;         /* 1: never hand out channels (rosterd --no-channels) */
 };
 
 enum rs_input_kind {
@@ -160,6 +163,10 @@ enum rs_output_kind {
                              once it rejoins or restarts; without it a node whose seeds
                              all left and came back by a restart stays alone forever,
                              tests/sim/FINDINGS.md 4) */
+    RS_OUT_CHANNEL_FD = 13, /* conn: pass one end of channel kv_id's socket pair with the
+                             next bytes written to it (SCM_RIGHTS); level 0: make the pair
+                             and pass its first end, level 1: pass its second end. The
+                             CHANNEL frame's SEND follows each (chan.c) */
 };
 
 struct rs_output {

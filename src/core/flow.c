@@ -301,7 +301,7 @@ int rs_flow_client_put(struct rs_core *c, struct rs_client *cl, const struct rs_
         /* No cap here: a local sender is paused past its budget, another node past
          * link_held(), so what is held is bounded by those budgets plus what was in
          * flight on each link when its pause went out. */
-        int per_pid = f->origin && rs_msg_message_kind(m) != RS_MSGK_PUBLISH;
+        int per_pid = f->origin && (rs_msg_message_kind(m) & 0xffu) != RS_MSGK_PUBLISH;
         uint64_t to = rs_msg_message_to(m);
         if (per_pid && asked(cl, f->origin, to)) {
             /* in flight when the pid's pause went out: not held against the link, or one

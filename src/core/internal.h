@@ -125,6 +125,7 @@ struct rs_client {
     struct rs_flow_ask *asks; /* pauses asked of other nodes for its pids */
     uint32_t n_asks;
     char name[RS_CLIENT_NAME_MAX + 1];
+    struct rs_chan_cl *chan; /* direct channels (chan.c): NULL unless it takes them */
 };
 
 struct rs_name;
@@ -465,6 +466,7 @@ struct rs_core {
     uint32_t rsv_key_len;
     uint8_t rsv_key[64];
     uint64_t n_leases_expired; /* entries removed because their lease ran out (lease.c) */
+    struct rs_chans *chans;    /* direct channels between local clients (chan.c) */
 };
 
 #endif

@@ -398,3 +398,11 @@ int rs_out_flow(struct rs_core *c, uint64_t conn, int pause)
 {
     return push(c, pause ? RS_OUT_PAUSE : RS_OUT_RESUME, 0, conn, 0, 0);
 }
+
+int rs_out_channel_fd(struct rs_core *c, uint64_t conn, int level, uint64_t id)
+{
+    if (push(c, RS_OUT_CHANNEL_FD, level, conn, 0, 0) != 0)
+        return -1;
+    c->out->v[c->out->n - 1].kv_id = id;
+    return 0;
+}

@@ -60,4 +60,8 @@ int rs_out_bytes(struct rs_core *c, struct rs_client *cl, const uint8_t *p, size
 void rs_out_peer_bytes(struct rs_core *c, struct rs_node *n, const uint8_t *p, size_t len);
 int rs_out_flow(struct rs_core *c, uint64_t conn, int pause);
 
+/* rs_out_channel_fd: RS_OUT_CHANNEL_FD for conn (level 0: make channel id's socket pair and
+ * pass its first end; 1: pass its second end), before the CHANNEL frame's SEND (chan.c). */
+int rs_out_channel_fd(struct rs_core *c, uint64_t conn, int level, uint64_t id);
+
 #endif

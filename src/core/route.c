@@ -11,6 +11,7 @@
  * and 4) are in calls.c; they deliver through the same two helpers. */
 #include <string.h>
 
+#include "core/chan.h"
 #include "core/cluster.h"
 #include "core/flow.h"
 #include "core/members.h"
@@ -76,6 +77,8 @@ int rs_route_deliver(struct rs_core *c, struct rs_proc *to, uint32_t kind, struc
     }
     struct rs_msg m;
     message_frame(&m, kind, to->serial, from, from_node, scope, key, payload, ref);
+    if (f && f->sender)
+        m.opts |= rs_chan_tag(c, f->sender, cl); /* in turn with their channel (chan.c) */
     size_t size = rs_wire_size(&m);
     if (size - 4 > c->lim.frame_max) {
         c->route.dropped++;
@@ -100,6 +103,8 @@ static uint64_t deliver_many(struct rs_core *c, struct rs_client *cl, const uint
     }
     struct rs_msg m;
     message_frame(&m, RS_MSGK_PUBLISH, serials[0], from, from_node, scope, key, payload, 0);
+    if (f->sender)
+        m.opts |= rs_chan_tag(c, f->sender, cl); /* in turn with their channel (chan.c) */
     size_t base = rs_wire_size(&m);
     if (base - 4 > c->lim.frame_max) {
         c->route.dropped += n;
@@ -335,9 +340,12 @@ void rs_route_on_send(struct rs_core *c, struct rs_client *cl, const struct rs_m
         if (scope.len)
             key = rs_msg_send_name(req);
         struct rs_bytes payload = rs_msg_send_payload(req);
-        if (st == 0 && local)
+        if (st == 0 && local) {
             st = rs_route_deliver(c, local, RS_MSGK_SEND, rs_pids_of(c, from),
                                   rs_bytes_node(c), scope, key, payload, 0, &f);
+            if ((st == 0 || st == RS_FLOW_HELD) && !scope.len)
+                rs_chan_after_deliver(c, cl, from->serial, local); /* by pid: channels */
+        }
         else if (st == 0)
             st = rs_route_forward(c, node, RS_MSGK_SEND, from->serial, to, scope, key,
                                   payload, 0, &f);

@@ -96,6 +96,10 @@ void rs_config_usage(FILE *f)
             "  --etcd-lease-ttl-ms N  the node's etcd lease: its strong entries go N ms after\n"
             "                       it dies or loses etcd (whole seconds; default %u)\n"
             "  --etcd-timeout-ms N  deadline of one etcd operation (default %u)\n\n"
+            "  --max-channels N     direct channels per client (two clients of this node\n"
+            "                       messaging each other directly); least recently used\n"
+            "                       closed past it; default 64, 0: --no-channels\n"
+            "  --no-channels        hand out no direct channels: every message is relayed\n"
             "  --no-shm             publish no shared-memory region: clients read over the\n"
             "                       socket only (docs/SHM.md)\n"
             "  --shm-bytes N        size of the shared-memory region (default 1 GiB; pages\n"
@@ -675,6 +679,17 @@ static int set_shm_bytes(struct parse_state *ps, const char *val)
     return 0;
 }
 
+static int set_max_channels(struct parse_state *ps, const char *val)
+{
+    unsigned v;
+    if (parse_uint(val, &v) != 0 || v > 65536u) {
+        fprintf(ps->err, "rosterd: --max-channels: '%s': expected 0 (off) .. 65536\n", val);
+        return -1;
+    }
+    ps->cfg->max_channels = v;
+    return 0;
+}
+
 /* The access and fairness flags are parsed by access_cfg.c. */
 #define ACCESS_FLAG(fn, name)                                                                \
     static int fn(struct parse_state *ps, const char *val)                                   \
@@ -719,6 +734,7 @@ static const struct {
     {"http", set_http},
     {"config", set_config},
     {"shm-bytes", set_shm_bytes},
+    {"max-channels", set_max_channels},
     {"acl", set_acl},
     {"socket-owner", set_socket_owner},
     {"socket-group", set_socket_group},
@@ -768,6 +784,7 @@ static int set_defaults(struct rsd_config *cfg, FILE *err)
     cfg->etcd_lease_ttl_ms = RS_KV_LEASE_TTL_MS_DEFAULT;
     cfg->etcd_timeout_ms = RS_KV_TIMEOUT_MS_DEFAULT;
     cfg->shm_bytes = RS_SHM_BYTES_DEFAULT;
+    cfg->max_channels = 64; /* RS_CHAN_MAX_DEFAULT of the core */
     rsd_access_cfg_defaults(&cfg->access);
     return 0;
 }
@@ -1104,6 +1121,10 @@ static int parse_all(struct rsd_config *cfg, int argc, char **argv, FILE *out, F
         const char *a = argv[i];
         if (strcmp(a, "--no-shm") == 0) {
             cfg->shm_bytes = 0;
+            continue;
+        }
+        if (strcmp(a, "--no-channels") == 0) {
+            cfg->max_channels = 0;
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {

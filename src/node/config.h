@@ -63,6 +63,7 @@ struct rsd_config {
     struct rs_conffile file; /* the file's entries: argv-like strings of cfg point into it */
     /* --- shared-memory reads (src/node/shm.c): region bytes, 0 (--no-shm): none --- */
     unsigned shm_bytes;         /* --shm-bytes, default RS_SHM_BYTES_DEFAULT */
+    unsigned max_channels;      /* --max-channels, default 64; 0 (--no-channels): none */
     /* --- access rules, socket permissions, memory ceiling, rate limits (access_cfg.c) --- */
     struct rsd_access_cfg access;
     /* --- TLS on peer links (src/node/tls.c): all three or none; NULL: cookie + sealing --- */

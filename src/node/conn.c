@@ -39,6 +39,7 @@ static void oom(void)
 static void on_close(uv_handle_t *h)
 {
     struct rs_conn *c = (struct rs_conn *)h;
+    rsd_chan_conn_fini(c);
     rs_free(c->peer);
     rs_wire_reader_fini(&c->rd);
     rs_buf_fini(&c->out);
@@ -89,6 +90,7 @@ void rs_conn_send(struct rs_conn *c, const uint8_t *p, size_t len)
     struct rs_buf *plain = rs_peer_plain(c); /* a sealed peer link seals at flush time */
     if (rs_buf_append(plain ? plain : &c->out, p, len) != 0)
         oom();
+    c->out_total += len;
     mark_dirty(c);
 }
 
@@ -187,8 +189,31 @@ void rs_conn_flush(struct rs_conn *c)
         c->pass_shm = 0;
         done = (size_t)r;
     }
-    if (len > done) {
-        uv_buf_t b = uv_buf_init((char *)c->out.data + done, (unsigned)(len - done));
+    /* Channel ends (chan.c) ride with the byte they were queued at: write up to the next
+     * one (limit), send it with its bytes, and so on. */
+    size_t limit = len;
+    if (c->n_ends) {
+        int r = rsd_chan_write(c, &done, &limit);
+        if (r < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "write failed: %s", strerror(-r));
+            rs_conn_close(c, RS_LOG_INFO, why);
+            return;
+        }
+        if (r == 1 || (done == limit && limit < len)) {
+            /* blocked at an end (the timer comes back), or an end was sent and another
+             * waits further on: keep the rest, come back through the dirty list */
+            if (done) {
+                rs_buf_consume(&c->out, done);
+                feed_flushed(c, done);
+            }
+            if (r == 0)
+                mark_dirty(c);
+            return;
+        }
+    }
+    if (limit > done) {
+        uv_buf_t b = uv_buf_init((char *)c->out.data + done, (unsigned)(limit - done));
         int r = uv_try_write(&c->h.stream, &b, 1);
         if (r >= 0) {
             done += (size_t)r;
@@ -211,6 +236,34 @@ void rs_conn_flush(struct rs_conn *c)
     if (c->close_requested) {
         /* The peer is not reading: what could not be written now is dropped. */
         rs_conn_close(c, c->close_level, c->close_reason);
+        return;
+    }
+    if (limit < len) {
+        /* An end waits further on: hand over only the bytes before it (copied), keep the
+         * rest in out; on_write brings us back to it. */
+        if (done == limit) {
+            rs_buf_consume(&c->out, done);
+            feed_flushed(c, done);
+            mark_dirty(c);
+            return;
+        }
+        c->wbuf.len = 0;
+        if (rs_buf_append(&c->wbuf, c->out.data + done, limit - done) != 0)
+            oom();
+        rs_buf_consume(&c->out, limit);
+        c->wlen = limit - done;
+        uv_buf_t b = uv_buf_init((char *)c->wbuf.data, (unsigned)c->wlen);
+        c->wreq.data = c;
+        int r = uv_write(&c->wreq, &c->h.stream, &b, 1, on_write);
+        if (done)
+            feed_flushed(c, done);
+        if (r < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "write failed: %s", uv_strerror(r));
+            rs_conn_close(c, RS_LOG_INFO, why);
+            return;
+        }
+        c->writing = 1;
         return;
     }
     /* Hand the rest to uv_write from wbuf (owned until on_write); out takes new output. */

@@ -47,6 +47,11 @@ struct rs_conn {
     uint8_t closing;         /* uv_close called, CLIENT_GONE fed */
     uint8_t pass_shm;        /* the next bytes written carry the region's fd (shm.c) */
     uint8_t flow_paused;     /* flow control: not read until the core resumes it (flow.c) */
+    /* direct channels (chan.c): bytes ever queued to out, and the channel ends waiting to
+     * ride with the byte at their position */
+    uint64_t out_total;
+    struct rsd_chan_end *ends;
+    uint32_t n_ends, cap_ends;
     int close_level;
     char close_reason[160];
     /* fairness (fair.c): waiting for a turn (reading paused), its rate tokens */

@@ -98,6 +98,9 @@ static void deliver(struct rsd *n)
                 c->pass_shm = 1; /* the HELLO reply's SEND follows */
             break;
         }
+        case RS_OUT_CHANNEL_FD:
+            rsd_chan_fd(n, out); /* the CHANNEL frame's SEND follows */
+            break;
         case RS_OUT_PAUSE:
         case RS_OUT_RESUME: {
             struct rs_conn *c = rs_conn_find(n, out->conn);

@@ -130,6 +130,8 @@ int rsd_init(struct rsd *n, const struct rsd_config *cfg)
         .log_level = cfg->log_level,
         .admin_uid = (uint32_t)getuid(), /* the node's own user administers it (and root) */
         .public_resolver = cfg->public_resolver,
+        .max_channels = cfg->max_channels,
+        .no_channels = cfg->max_channels == 0,
     };
     n->core = rs_core_new(&cc);
     uv_signal_init(&n->loop, &n->sig_term);
@@ -204,6 +206,7 @@ void rsd_stop(struct rsd *n)
     uv_close((uv_handle_t *)&n->sig_term, NULL);
     uv_close((uv_handle_t *)&n->sig_int, NULL);
     uv_close((uv_handle_t *)&n->sig_hup, NULL);
+    rsd_chan_fini(n);
 }
 
 static void walk_close(uv_handle_t *h, void *arg)

@@ -89,6 +89,7 @@ struct rsd {
     size_t shm_size;
     /* --- TLS on peer links (tls.c): the SSL_CTX new peer conns use (NULL: no TLS) --- */
     void *tls_ctx;
+    struct rsd_chan *chan; /* direct channels' socket pairs (chan.c); NULL until the first */
 };
 
 /* loop.c */
@@ -147,6 +148,17 @@ int rsd_shm_open(struct rsd *n, size_t size);
 void rsd_shm_close(struct rsd *n);
 struct rs_conn;
 ssize_t rsd_shm_send(struct rs_conn *c, const void *p, size_t len);
+
+/* chan.c: direct channels. rsd_chan_fd performs RS_OUT_CHANNEL_FD (make the pair, queue
+ * an end on the conn at its next output byte); rsd_chan_write writes c's output from
+ * *done up to the next queued end (*limit), sending the ends whose byte comes now: 0, 1
+ * when the socket is full at an end (a timer tries again), or -errno; rsd_chan_conn_fini
+ * closes what a closing conn still holds; rsd_chan_fini frees the rest. */
+struct rs_output;
+void rsd_chan_fd(struct rsd *n, const struct rs_output *out);
+int rsd_chan_write(struct rs_conn *c, size_t *done, size_t *limit);
+void rsd_chan_conn_fini(struct rs_conn *c);
+void rsd_chan_fini(struct rsd *n);
 
 /* list helpers */
 static inline void rs_list_init(struct rs_link *l) { l->prev = l->next = l; }

@@ -90,6 +90,11 @@
     X(CLUSTER_LEAVE, 48, NONE,       0, S|A|PV,          "this node leaves its cluster cleanly")   \
     X(FORGET,       49, N|K,         0, S|A|PV,          "stop redialing a node gone for good")    \
     X(OWNER,        50, P,           0, S|A|A2|N|PV,     "a pid's holder: OS pid and uid")         \
+    X(CHANNEL_OPEN, 51, P,           0, S|A|PV,          "open a direct channel to a pid's client") \
+    X(CHANNEL,      52, O|A|P,       0, 0,               "node -> client: a channel end or a route (req_id 0)") \
+    X(CHANNEL_MARK, 53, O|A|P,       0, 0,               "channel switch marker (client -> node -> peer)") \
+    X(CHANNEL_CLOSE, 54, O|A,        0, 0,               "close a channel (node -> client, or asked)") \
+    X(CHANNEL_REPLY, 55, A2|P|M,     0, 0,               "a channel call's reply relayed by the node") \
     X(P_NODE,       64, O|A|N|K,     0, 0,               "peer: a node's identity and state")     \
     X(P_SCOPE,      65, O|SC,        0, 0,               "peer: joined or left a scope")          \
     X(P_SYNC_BEGIN, 66, SC,          0, 0,               "peer: a scope's full sync starts")      \
@@ -404,7 +409,24 @@
     X(p_smeta_hlc,              P_SMETA, req, arg,  "the write's stamp (hybrid logical clock)")   \
     X(p_smeta_node,             P_SMETA, req, node, "the node that wrote it (ties: higher wins)") \
     X(p_smeta_key,              P_SMETA, req, key,  "the key")                                    \
-    X(p_smeta_value,            P_SMETA, req, meta, "the value (empty for a delete)")
+    X(p_smeta_value,            P_SMETA, req, meta, "the value (empty for a delete)")        \
+    X(channel_open_to,          CHANNEL_OPEN, req, pid, "a live pid of another client of the node") \
+    X(channel_open_reply_id,    CHANNEL_OPEN, reply, arg, "the channel's id")                     \
+    X(channel_flags,            CHANNEL, req, opts,                                               \
+      "RS_CHAN_NEW: a new channel, its end rides with these bytes (SCM_RIGHTS); 0: a route")     \
+    X(channel_id,               CHANNEL, req, arg,  "the channel's id (unique per node)")         \
+    X(channel_route,            CHANNEL, req, pid,  "a pid of the peer client (zero: none)")      \
+    X(channel_mark_kind,        CHANNEL_MARK, req, opts,                                          \
+      "RS_CHAN_MARK_START: the sender writes on the channel from here; RS_CHAN_MARK_END: no more") \
+    X(channel_mark_id,          CHANNEL_MARK, req, arg, "the channel's id")                       \
+    X(channel_mark_to,          CHANNEL_MARK, req, pid,                                           \
+      "START: the receiving pid whose messages go on the channel from here (the peer holds "     \
+      "what it read on the channel for that pid until this marker)")                              \
+    X(channel_close_reason,     CHANNEL_CLOSE, req, opts, "RS_CHAN_CLOSE_*: why (node -> client)") \
+    X(channel_close_id,         CHANNEL_CLOSE, req, arg, "the channel's id")                      \
+    X(channel_reply_ref,        CHANNEL_REPLY, req, arg2, "the caller's channel call ref")        \
+    X(channel_reply_caller,     CHANNEL_REPLY, req, pid, "the calling pid")                       \
+    X(channel_reply_payload,    CHANNEL_REPLY, req, meta, "the reply")
 /* clang-format on */
 
 #endif

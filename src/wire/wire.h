@@ -111,7 +111,7 @@ enum rs_msg_type {
 static inline int rs_wire_payload_type(unsigned t)
 {
     return (t >= RS_MSG_SEND && t <= RS_MSG_MULTI_CALL) ||
-           (t >= RS_MSG_P_SEND && t <= RS_MSG_P_REPLY);
+           (t >= RS_MSG_P_SEND && t <= RS_MSG_P_REPLY) || t == RS_MSG_CHANNEL_REPLY;
 }
 
 /* Event kinds are roster_event_type values; reasons are roster_reason values. */

@@ -129,7 +129,7 @@ static const char *sample_value(const char *key, const char *cookie, const char 
         {"max-entries-per-client", "9"}, {"max-subscriptions-per-client", "3"},
         {"max-monitors-per-client", "4"}, {"queue-bytes", "100000"},
         {"outbuf-bytes", "300000000"}, {"stall-timeout-ms", "1000"},
-        {"max-message-bytes", "1000"}, {"mailbox-bytes", "5000"}, {"shm-bytes", "33554432"},
+        {"max-message-bytes", "1000"}, {"mailbox-bytes", "5000"}, {"shm-bytes", "33554432"}, {"max-channels", "8"},
         {"socket-owner", "0"}, {"socket-group", "root"}, {"socket-mode", "0660"},
         {"max-memory", "67108864"}, {"client-rate", "5000"}, {"client-burst", "200"},
     };

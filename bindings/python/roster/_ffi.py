@@ -33,7 +33,7 @@ class Options(Structure):
                 ("event_queue_bytes", c_size_t), ("group_messages", c_int),
                 # every field of roster_options: roster_options_init writes them all
                 ("no_shm", c_int), ("reconnect", c_int), ("reconnect_max_ms", c_int),
-                ("drop_messages", c_int)]
+                ("drop_messages", c_int), ("no_channels", c_int)]
 
 
 class Event(Structure):
