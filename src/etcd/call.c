@@ -179,13 +179,31 @@ void etcd_unary_done(struct etcd_client *c, struct etcd_req *q, bool ok)
     }
     bool retry;
     etcd_status st = classify(q, q->status, &retry);
-    if (retry && q->attempts < c->n_ch && etcd_now_ms() < q->deadline_ms) {
-        etcd_result_free(r);
-        release(q);
-        q->endpoint = (q->endpoint + 1) % c->n_ch;
-        c->preferred = q->endpoint;
-        etcd_unary_start(c, q);
-        return;
+    int64_t now = etcd_now_ms();
+    if (retry && now < q->deadline_ms) {
+        /* Never sent: the next endpoint at once; once every endpoint failed in this round,
+         * the same again after a pause, while the deadline leaves room. A channel still
+         * connecting (a fresh client, a member restarting, a loaded host) thus gets the
+         * call's whole timeout instead of failing it at the first refusal. */
+        int64_t pause = 0;
+        if (q->attempts % c->n_ch == 0) {
+            size_t round = q->attempts / c->n_ch; /* 1, 2, ... */
+            pause = round >= 4 ? 400 : 50 << (round - 1);
+        }
+        if (now + pause < q->deadline_ms) {
+            etcd_result_free(r);
+            release(q);
+            q->endpoint = (q->endpoint + 1) % c->n_ch;
+            c->preferred = q->endpoint;
+            if (pause == 0) {
+                etcd_unary_start(c, q);
+            } else {
+                q->retry_at = now + pause;
+                q->parked_next = c->parked;
+                c->parked = q;
+            }
+            return;
+        }
     }
     etcd_result_fail(r, st, (int)q->status, (const char *)GRPC_SLICE_START_PTR(q->details),
                      GRPC_SLICE_LENGTH(q->details));
@@ -193,8 +211,40 @@ void etcd_unary_done(struct etcd_client *c, struct etcd_req *q, bool ok)
     finish(c, q, r);
 }
 
+int64_t etcd_unary_retry_due(struct etcd_client *c, int64_t now)
+{
+    int64_t wake = 0;
+    struct etcd_req **pp = &c->parked;
+    while (*pp) {
+        struct etcd_req *q = *pp;
+        if (q->retry_at <= now) {
+            *pp = q->parked_next;
+            q->parked_next = NULL;
+            etcd_unary_start(c, q);
+            continue;
+        }
+        if (wake == 0 || q->retry_at < wake)
+            wake = q->retry_at;
+        pp = &q->parked_next;
+    }
+    return wake;
+}
+
+void etcd_unary_fail_parked(struct etcd_client *c)
+{
+    while (c->parked) {
+        struct etcd_req *q = c->parked;
+        c->parked = q->parked_next;
+        etcd_result *r = etcd_result_new(q->id, q->user, q->type);
+        if (r)
+            etcd_result_fail(r, ETCD_CANCELED, 0, "client closing", 14);
+        finish(c, q, r);
+    }
+}
+
 void etcd_unary_cancel_all(struct etcd_client *c)
 {
+    etcd_unary_fail_parked(c);
     for (struct etcd_req *q = c->calls; q; q = q->live_next)
         if (q->call)
             grpc_call_cancel(q->call, NULL);

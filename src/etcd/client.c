@@ -151,6 +151,13 @@ static void *thread_main(void *arg)
         }
         int64_t now = etcd_now_ms();
         int64_t wake = etcd_streams_timers(c, now); /* also frees streams ended just now */
+        if (stopping) {
+            etcd_unary_fail_parked(c); /* parked after the cancel: never tried again */
+        } else {
+            int64_t due = etcd_unary_retry_due(c, now);
+            if (due && (wake == 0 || due < wake))
+                wake = due;
+        }
         if (stopping && c->busy == 0 && !atomic_load(&c->kick_pending))
             break;
         if (wake == 0 || wake > now + 1000)

@@ -36,6 +36,8 @@ struct etcd_req {
     int64_t deadline_ms; /* monotonic */
     size_t attempts;
     size_t endpoint;
+    int64_t retry_at;              /* parked (no call): when to try again (monotonic ms) */
+    struct etcd_req *parked_next;  /* in etcd_client.parked */
     struct etcd_tag tag;
     grpc_call *call;
     grpc_byte_buffer *send_bb, *recv_bb;
@@ -106,7 +108,8 @@ struct etcd_client {
     /* client thread only */
     size_t preferred;
     struct etcd_stream *streams;
-    struct etcd_req *calls; /* unary calls in flight */
+    struct etcd_req *calls; /* unary calls in flight (parked ones too) */
+    struct etcd_req *parked; /* unary calls waiting to be tried again (call.c) */
     size_t busy;            /* unary calls and streams alive */
 };
 
@@ -123,6 +126,10 @@ void etcd_channels_close(struct etcd_client *c);
 /* call.c: unary calls with failover */
 void etcd_unary_start(struct etcd_client *c, struct etcd_req *q);
 void etcd_unary_done(struct etcd_client *c, struct etcd_req *q, bool ok);
+/* etcd_unary_retry_due starts the parked calls whose pause is over; returns when the next
+ * one is due (0: none parked). etcd_unary_fail_parked ends them all (shutdown). */
+int64_t etcd_unary_retry_due(struct etcd_client *c, int64_t now);
+void etcd_unary_fail_parked(struct etcd_client *c);
 /* etcd_unary_cancel_all ends every call in flight (client shutdown). */
 void etcd_unary_cancel_all(struct etcd_client *c);
 
