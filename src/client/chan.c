@@ -463,14 +463,16 @@ static void chan_read(roster_client *c, struct rs_cchan *ch, int force)
 }
 
 /* fits: the socket takes len more bytes without passing its send buffer less the room
- * kept for a TURN (an estimate of the kernel's accounting: whole pages plus overhead), so
- * a write is never cut inside a frame and a TURN can always follow. */
+ * kept for a TURN (a bound of the kernel's accounting), so a write is one allocation that
+ * is never cut inside a frame, and a TURN can always follow. */
 static int fits(const struct rs_cchan *ch, size_t len)
 {
     int q = 0;
     if (ioctl(ch->fd, SIOCOUTQ, &q) != 0)
         return 0;
-    size_t est = ((len + 4095) & ~(size_t)4095) + 2048 * (len / 32768 + 1);
+    /* a write of up to 64 KiB is one skb; its truesize is at most twice the bytes (page
+     * chunks) plus the skb's own overhead */
+    size_t est = 2 * len + 4096;
     return (size_t)q + est + CHAN_HEADROOM <= (size_t)ch->sndbuf;
 }
 
@@ -499,9 +501,20 @@ static int raw_write(roster_client *c, struct rs_cchan *ch, const uint8_t *p, si
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            /* the estimate was short: the rest of a frame must follow, and the peer reads */
+            /* Not expected (fits() bounds the kernel's accounting): the rest of a frame
+             * must follow, so wait for the peer to read, up to 5 s; a peer that reads
+             * nothing for that long loses this channel: our side ends here (the end is its
+             * TURN) and what follows goes through the node. */
             struct pollfd pf = {ch->fd, POLLOUT, 0};
-            poll(&pf, 1, 100);
+            if (poll(&pf, 1, 5000) == 0) {
+                note(c, "ended", (unsigned long long)ch->id,
+                     "the peer read nothing for 5 s in the middle of a frame");
+                ch->out.len = ch->out_off = 0;
+                ch->path_chan = 0;
+                ask_close(c, ch);
+                finish_out(c, ch); /* shut down, END on the node stream */
+                return ROSTER_ENOPROC;
+            }
             continue;
         }
         peer_gone_on_write(c, ch);
