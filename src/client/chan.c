@@ -25,6 +25,7 @@
 #include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1015,6 +1016,22 @@ int rs_client_chan_send(roster_client *c, uint64_t from, struct rs_pid to, const
     return 1;
 }
 
+/* new_ref: a channel call's ref. A reply may come back through the node (CHANNEL_REPLY),
+ * which any client could send naming us: refs are drawn from a random sequence so that
+ * only the callee, who saw the ref, can answer it. */
+static uint64_t new_ref(roster_client *c)
+{
+    if (!c->ccall_next && getrandom(&c->ccall_next, sizeof c->ccall_next, 0) !=
+                              (ssize_t)sizeof c->ccall_next)
+        c->ccall_next = (uint64_t)rs_client_now_ms() * 0x9E3779B97F4A7C15ull;
+    uint64_t z = (c->ccall_next += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    z |= RS_CHAN_REF_BIT;
+    return z == RS_CHAN_REF_BIT ? RS_CHAN_REF_BIT | 1 : z;
+}
+
 static int call_done(roster_client *c, void *arg)
 {
     (void)arg;
@@ -1029,7 +1046,7 @@ int rs_client_chan_call(roster_client *c, uint64_t from, struct rs_pid to, const
     if (!ch)
         return 0;
     int64_t deadline = rs_client_deadline(timeout_ms);
-    uint64_t ref = RS_CHAN_REF_BIT | ++c->ccall_next;
+    uint64_t ref = new_ref(c);
     struct rs_msg m;
     message(c, &m, RS_MSGK_CALL, from, to, ref, data, len);
     c->ccall_ref = ref;
