@@ -61,6 +61,7 @@ struct rs_cchan {
                              written: written whole when it fits, else through the node */
     size_t out_off;
     int sndbuf;           /* the socket's send buffer (SO_SNDBUF) */
+    size_t wbound;        /* an upper bound of its accounting now (fits()) */
     struct rs_wire_reader in;
     struct rs_buf parked; /* channel frames waiting for the channel's turn, from parked_off */
     size_t parked_off;
@@ -466,15 +467,25 @@ static void chan_read(roster_client *c, struct rs_cchan *ch, int force)
 /* fits: the socket takes len more bytes without passing its send buffer less the room
  * kept for a TURN (a bound of the kernel's accounting), so a write is one allocation that
  * is never cut inside a frame, and a TURN can always follow. */
-static int fits(const struct rs_cchan *ch, size_t len)
+static size_t est(size_t len)
 {
-    int q = 0;
-    if (ioctl(ch->fd, SIOCOUTQ, &q) != 0)
-        return 0;
     /* a write of up to 64 KiB is one skb; its truesize is at most twice the bytes (page
      * chunks) plus the skb's own overhead */
-    size_t est = 2 * len + 4096;
-    return (size_t)q + est + CHAN_HEADROOM <= (size_t)ch->sndbuf;
+    return 2 * len + 4096;
+}
+
+static int fits(struct rs_cchan *ch, size_t len)
+{
+    size_t need = est(len) + CHAN_HEADROOM;
+    /* wbound bounds the socket's accounting from above (the peer's reads only lower it):
+     * the ioctl is needed only when the bound says no */
+    if (ch->wbound + need <= (size_t)ch->sndbuf)
+        return 1;
+    int q = 0;
+    if (ioctl(ch->fd, SIOCOUTQ, &q) != 0 || q < 0)
+        return 0;
+    ch->wbound = (size_t)q;
+    return ch->wbound + need <= (size_t)ch->sndbuf;
 }
 
 static void peer_gone_on_write(roster_client *c, struct rs_cchan *ch)
@@ -493,6 +504,7 @@ static void peer_gone_on_write(roster_client *c, struct rs_cchan *ch)
 static int raw_write(roster_client *c, struct rs_cchan *ch, const uint8_t *p, size_t n)
 {
     size_t at = 0;
+    ch->wbound += est(n);
     while (at < n) {
         ssize_t k = send(ch->fd, p + at, n - at, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (k > 0) {
