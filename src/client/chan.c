@@ -1144,6 +1144,11 @@ void rs_client_chan_handover(roster_client *c)
     }
 }
 
+int rs_client_chan_fd_of(const roster_client *c, unsigned i)
+{
+    return i < c->n_chans ? c->chans[i]->fd : -1;
+}
+
 /* ---- the public calls ------------------------------------------------------------------- */
 
 int roster_channel_open(roster_client *c, roster_pid to, int timeout_ms)
