@@ -25,6 +25,7 @@
 #include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,6 +61,7 @@ struct rs_cchan {
                              written: written whole when it fits, else through the node */
     size_t out_off;
     int sndbuf;           /* the socket's send buffer (SO_SNDBUF) */
+    size_t wbound;        /* an upper bound of its accounting now (fits()) */
     struct rs_wire_reader in;
     struct rs_buf parked; /* channel frames waiting for the channel's turn, from parked_off */
     size_t parked_off;
@@ -463,15 +465,27 @@ static void chan_read(roster_client *c, struct rs_cchan *ch, int force)
 }
 
 /* fits: the socket takes len more bytes without passing its send buffer less the room
- * kept for a TURN (an estimate of the kernel's accounting: whole pages plus overhead), so
- * a write is never cut inside a frame and a TURN can always follow. */
-static int fits(const struct rs_cchan *ch, size_t len)
+ * kept for a TURN (a bound of the kernel's accounting), so a write is one allocation that
+ * is never cut inside a frame, and a TURN can always follow. */
+static size_t est(size_t len)
 {
+    /* a write of up to 64 KiB is one skb; its truesize is at most twice the bytes (page
+     * chunks) plus the skb's own overhead */
+    return 2 * len + 4096;
+}
+
+static int fits(struct rs_cchan *ch, size_t len)
+{
+    size_t need = est(len) + CHAN_HEADROOM;
+    /* wbound bounds the socket's accounting from above (the peer's reads only lower it):
+     * the ioctl is needed only when the bound says no */
+    if (ch->wbound + need <= (size_t)ch->sndbuf)
+        return 1;
     int q = 0;
-    if (ioctl(ch->fd, SIOCOUTQ, &q) != 0)
+    if (ioctl(ch->fd, SIOCOUTQ, &q) != 0 || q < 0)
         return 0;
-    size_t est = ((len + 4095) & ~(size_t)4095) + 2048 * (len / 32768 + 1);
-    return (size_t)q + est + CHAN_HEADROOM <= (size_t)ch->sndbuf;
+    ch->wbound = (size_t)q;
+    return ch->wbound + need <= (size_t)ch->sndbuf;
 }
 
 static void peer_gone_on_write(roster_client *c, struct rs_cchan *ch)
@@ -490,6 +504,7 @@ static void peer_gone_on_write(roster_client *c, struct rs_cchan *ch)
 static int raw_write(roster_client *c, struct rs_cchan *ch, const uint8_t *p, size_t n)
 {
     size_t at = 0;
+    ch->wbound += est(n);
     while (at < n) {
         ssize_t k = send(ch->fd, p + at, n - at, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (k > 0) {
@@ -499,9 +514,20 @@ static int raw_write(roster_client *c, struct rs_cchan *ch, const uint8_t *p, si
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            /* the estimate was short: the rest of a frame must follow, and the peer reads */
+            /* Not expected (fits() bounds the kernel's accounting): the rest of a frame
+             * must follow, so wait for the peer to read, up to 5 s; a peer that reads
+             * nothing for that long loses this channel: our side ends here (the end is its
+             * TURN) and what follows goes through the node. */
             struct pollfd pf = {ch->fd, POLLOUT, 0};
-            poll(&pf, 1, 100);
+            if (poll(&pf, 1, 5000) == 0) {
+                note(c, "ended", (unsigned long long)ch->id,
+                     "the peer read nothing for 5 s in the middle of a frame");
+                ch->out.len = ch->out_off = 0;
+                ch->path_chan = 0;
+                ask_close(c, ch);
+                finish_out(c, ch); /* shut down, END on the node stream */
+                return ROSTER_ENOPROC;
+            }
             continue;
         }
         peer_gone_on_write(c, ch);
@@ -1002,6 +1028,22 @@ int rs_client_chan_send(roster_client *c, uint64_t from, struct rs_pid to, const
     return 1;
 }
 
+/* new_ref: a channel call's ref. A reply may come back through the node (CHANNEL_REPLY),
+ * which any client could send naming us: refs are drawn from a random sequence so that
+ * only the callee, who saw the ref, can answer it. */
+static uint64_t new_ref(roster_client *c)
+{
+    if (!c->ccall_next && getrandom(&c->ccall_next, sizeof c->ccall_next, 0) !=
+                              (ssize_t)sizeof c->ccall_next)
+        c->ccall_next = (uint64_t)rs_client_now_ms() * 0x9E3779B97F4A7C15ull;
+    uint64_t z = (c->ccall_next += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    z |= RS_CHAN_REF_BIT;
+    return z == RS_CHAN_REF_BIT ? RS_CHAN_REF_BIT | 1 : z;
+}
+
 static int call_done(roster_client *c, void *arg)
 {
     (void)arg;
@@ -1016,7 +1058,7 @@ int rs_client_chan_call(roster_client *c, uint64_t from, struct rs_pid to, const
     if (!ch)
         return 0;
     int64_t deadline = rs_client_deadline(timeout_ms);
-    uint64_t ref = RS_CHAN_REF_BIT | ++c->ccall_next;
+    uint64_t ref = new_ref(c);
     struct rs_msg m;
     message(c, &m, RS_MSGK_CALL, from, to, ref, data, len);
     c->ccall_ref = ref;
@@ -1100,6 +1142,11 @@ void rs_client_chan_handover(roster_client *c)
         ch->path_chan = 0;
         finish_out(c, ch);
     }
+}
+
+int rs_client_chan_fd_of(const roster_client *c, unsigned i)
+{
+    return i < c->n_chans ? c->chans[i]->fd : -1;
 }
 
 /* ---- the public calls ------------------------------------------------------------------- */

@@ -396,6 +396,8 @@ void rs_client_chan_reset(roster_client *c);
 /* rs_client_chan_handover ends our side of every channel at close: what the peers have not
  * taken yet is sent through the node (which keeps it once we are gone). */
 void rs_client_chan_handover(roster_client *c);
+/* rs_client_chan_fd_of: channel i's end (-1: none); for white-box tests only. */
+int rs_client_chan_fd_of(const roster_client *c, unsigned i);
 /* Each returns 1 when the message went (or failed: *rc) on a channel, 0 when the caller
  * sends it through the node (no channel to that pid). */
 int rs_client_chan_send(roster_client *c, uint64_t from, struct rs_pid to, const void *data,

@@ -151,7 +151,7 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
         rs_client_chan_send(c, serial, (struct rs_pid){to.node_inc, to.serial}, data, len, flags,
                             timeout_ms, &rc))
         return rc; /* a direct channel to the receiver's client (chan.c) */
-    if (c->n_chans)
+    if (c->n_chans && (name || to.node_inc == c->node_inc)) /* may reach a channel's peer */
         rs_client_chan_node_path(c);
     rs_msg_send_from_set(&m, serial);
     rs_msg_send_payload_set(&m, rs_bytes_of(data, len));
@@ -257,7 +257,7 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
         rs_client_chan_call(c, serial, (struct rs_pid){to.node_inc, to.serial}, data, len, reply,
                             responder, timeout_ms, &rc))
         return rc; /* a direct channel to the callee's client (chan.c) */
-    if (c->n_chans)
+    if (c->n_chans && (name || to.node_inc == c->node_inc)) /* may reach a channel's peer */
         rs_client_chan_node_path(c);
     rs_msg_call_from_set(&m, serial);
     rs_msg_call_payload_set(&m, rs_bytes_of(data, len));

@@ -74,9 +74,18 @@ void rs_chan_free_all(struct rs_core *c)
         struct rs_client *cl = c->clients.slots[i].item;
         if (!cl || !cl->chan)
             continue;
-        /* a channel is in the arrays of both its ends: free it from end 0's */
+        /* a channel is in the arrays of both its ends: first keep it only in end 0's
+         * (every channel is still alive here), then free from those */
+        uint32_t k = 0;
         for (uint32_t j = 0; j < cl->chan->n; j++)
             if (cl->chan->v[j]->end[0] == cl)
+                cl->chan->v[k++] = cl->chan->v[j];
+        cl->chan->n = k;
+    }
+    for (size_t i = 0; i < c->clients.cap; i++) {
+        struct rs_client *cl = c->clients.slots[i].item;
+        if (cl && cl->chan)
+            for (uint32_t j = 0; j < cl->chan->n; j++)
                 rs_free(cl->chan->v[j]);
     }
     for (size_t i = 0; i < c->clients.cap; i++) {

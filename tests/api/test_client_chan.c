@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "client/client.h"
 #include "node.h"
 #include "rclient.h"
 #include "roster.h"
@@ -419,7 +420,57 @@ static void test_opt_out(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_order_100000_reading_receiver), T(test_order_100000_across_turns),
+/* A peer that writes a malformed frame on a channel: the receiver ends that channel with the
+ * reason kept (roster_channel_stats), the two go back to the node, and what follows arrives
+ * in order. (The bad bytes are written on a's end directly, as a misbehaving client would.) */
+static void test_malformed_frame_falls_back(void)
+{
+    if (!chans_on())
+        return;
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *b = test_connect(&n);
+    roster_pid pa = roster_self(a), pb = roster_self(b);
+    ASSERT_EQ(roster_channel_open(a, pb, 5000), 0);
+    for (uint64_t i = 0; i < 10; i++)
+        ASSERT_EQ(send_seq(a, pb, i, 0), 0);
+    for (uint64_t i = 0; i < 10; i++)
+        EXPECT_SEQ(b, pa, i);
+    ASSERT(info(a).sent > 0);
+    int fd = rs_client_chan_fd_of(a, 0);
+    ASSERT(fd >= 0);
+    /* a frame of a type no channel carries (a REGISTER request) */
+    static const uint8_t bad[] = {12, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    ASSERT_EQ(write(fd, bad, sizeof bad), (ssize_t)sizeof bad);
+    uint64_t deadline = test_now_ms() + 20000;
+    while (info(b).malformed == 0 && test_now_ms() < deadline) {
+        roster_event ev;
+        if (roster_wait_event(b, &ev, 50) == 0)
+            roster_event_free(&ev);
+    }
+    roster_channel_info st = info(b);
+    printf("  b: %s\n", st.last_error);
+    ASSERT_U64_EQ(st.malformed, 1);
+    ASSERT(strstr(st.last_error, "malformed") != NULL);
+    /* the node closes the channel for both; a's next messages go through the node */
+    while (info(a).open > 0 && test_now_ms() < deadline) {
+        ASSERT_EQ(roster_ping(a, 5000), 0);
+        roster_event ev;
+        if (roster_wait_event(b, &ev, 20) == 0)
+            roster_event_free(&ev);
+    }
+    ASSERT_U64_EQ(info(a).open, 0);
+    for (uint64_t i = 1000; i < 1100; i++)
+        ASSERT_EQ(send_seq(a, pb, i, 0), 0);
+    ASSERT_EQ(roster_flush(a, 5000), 0);
+    for (uint64_t i = 1000; i < 1100; i++)
+        EXPECT_SEQ(b, pa, i);
+    roster_close(a);
+    roster_close(b);
+    test_node_stop_ok(&n);
+}
+
+TEST_MAIN(T(test_malformed_frame_falls_back), T(test_order_100000_reading_receiver), T(test_order_100000_across_turns),
           T(test_mixed_paths_keep_order), T(test_close_and_reopen_keep_order),
           T(test_cap_per_client), T(test_calls_over_channel),
           T(test_receiver_killed_midstream), T(test_opt_out))
