@@ -74,6 +74,8 @@ void rs_config_usage(FILE *f)
             "  --peer-tls-key FILE  its private key (PEM)\n"
             "  --peer-tls-ca FILE   roots (PEM) that must sign every peer's certificate;\n"
             "                       SIGHUP re-reads the three files (docs/SECURITY.md)\n"
+            "  --peer-tls-names M   strict: a peer's certificate must name the node it claims\n"
+            "                       to be (DNS name or CN); any (default): any name\n"
             "  --scope S            join scope S at start (repeatable; \"default\" always)\n"
             "  --heartbeat-ms N     peer ping interval (default %u)\n"
             "  --down-after-ms N    silence before a peer is declared down (default %u;\n"
@@ -599,6 +601,16 @@ static int set_peer_tls_ca(struct parse_state *ps, const char *val)
     return set_peer_tls(ps, "--peer-tls-ca", val, &ps->cfg->peer_tls_ca);
 }
 
+static int set_peer_tls_names(struct parse_state *ps, const char *val)
+{
+    if (strcmp(val, "strict") != 0 && strcmp(val, "any") != 0) {
+        fprintf(ps->err, "rosterd: --peer-tls-names: '%s' is not strict or any\n", val);
+        return -1;
+    }
+    ps->cfg->peer_tls_names_strict = strcmp(val, "strict") == 0;
+    return 0;
+}
+
 static int set_etcd_lease_ttl(struct parse_state *ps, const char *val)
 {
     unsigned v;
@@ -745,6 +757,7 @@ static const struct {
     {"peer-tls-cert", set_peer_tls_cert},
     {"peer-tls-key", set_peer_tls_key},
     {"peer-tls-ca", set_peer_tls_ca},
+    {"peer-tls-names", set_peer_tls_names},
 };
 #define N_NODE_FLAGS (sizeof node_flags / sizeof node_flags[0])
 
@@ -1077,6 +1090,11 @@ static int check_peer_tls(struct parse_state *ps)
 {
     const struct rsd_config *cfg = ps->cfg;
     int n = !!cfg->peer_tls_cert + !!cfg->peer_tls_key + !!cfg->peer_tls_ca;
+    if (n == 0 && cfg->peer_tls_names_strict) {
+        fprintf(ps->err, "rosterd: --peer-tls-names strict needs TLS on peer links "
+                         "(--peer-tls-cert, --peer-tls-key, --peer-tls-ca)\n");
+        return -1;
+    }
     if (n == 0)
         return 0;
     if (n != 3) {

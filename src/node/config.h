@@ -70,6 +70,7 @@ struct rsd_config {
     const char *peer_tls_cert; /* --peer-tls-cert FILE (PEM chain) */
     const char *peer_tls_key;  /* --peer-tls-key FILE (PEM private key) */
     const char *peer_tls_ca;   /* --peer-tls-ca FILE (PEM roots that sign every node's) */
+    int peer_tls_names_strict; /* --peer-tls-names strict: a peer's certificate must name it */
 };
 
 enum rs_config_result {

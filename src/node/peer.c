@@ -162,8 +162,23 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
     } else if (rs_auth_frame(&pe->auth, f, fn, &b) != 0) {
         oom();
     }
-    send_hs(c, &b);
     struct rs_auth *a = &pe->auth;
+    if (pe->tls && n->cfg->peer_tls_names_strict && a->state == RS_AUTH_WAIT_PROOF &&
+        !rs_tls_names(c, a->peer_name)) {
+        /* The HELLO names a node the certificate does not: refused before any proof
+         * (ours included) is sent, with the reason told to the peer. */
+        char subj[100], why[200];
+        rs_tls_peer_subject(c, subj, sizeof subj);
+        snprintf(why, sizeof why, "TLS certificate %.60s does not name node '%.64s' "
+                 "(--peer-tls-names strict)", subj, a->peer_name);
+        uint8_t rf[RS_HS_REFUSE_BYTES_MAX];
+        b.len = 0;
+        if (rs_buf_append(&b, rf, rs_hs_refuse_encode(rf, why)) != 0)
+            oom();
+        a->state = RS_AUTH_FAILED;
+        snprintf(a->why, sizeof a->why, "%s", why);
+    }
+    send_hs(c, &b);
     if (a->state == RS_AUTH_FAILED) {
         char why[260];
         int k = snprintf(why, sizeof why, "handshake failed: %s", a->why);

@@ -87,6 +87,8 @@ static void compare_static(const struct rsd_config *a, const struct rsd_config *
     if (!str_eq(a->peer_tls_cert, b->peer_tls_cert) || !str_eq(a->peer_tls_key, b->peer_tls_key) ||
         !str_eq(a->peer_tls_ca, b->peer_tls_ca))
         restart("peer-tls-cert, peer-tls-key or peer-tls-ca", nr);
+    if (a->peer_tls_names_strict != b->peer_tls_names_strict)
+        restart("peer-tls-names", nr);
     if (!str_eq(a->etcd_ca, b->etcd_ca))
         restart("etcd-ca", nr);
     if (!str_eq(a->etcd_cert, b->etcd_cert))

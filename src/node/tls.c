@@ -490,3 +490,14 @@ void rs_tls_describe(const struct rs_conn *c, char *out, size_t cap)
     snprintf(out, cap, "%s, %s, peer certificate %s", SSL_get_version(t->ssl),
              SSL_get_cipher_name(t->ssl), subj[0] ? subj : "(none)");
 }
+
+int rs_tls_names(const struct rs_conn *c, const char *name)
+{
+    X509 *x = SSL_get0_peer_certificate(c->peer->tls->ssl);
+    return x && X509_check_host(x, name, strlen(name), X509_CHECK_FLAG_NO_WILDCARDS, NULL) == 1;
+}
+
+void rs_tls_peer_subject(const struct rs_conn *c, char *out, size_t cap)
+{
+    subject_of(SSL_get0_peer_certificate(c->peer->tls->ssl), out, cap);
+}

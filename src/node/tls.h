@@ -58,6 +58,12 @@ uint8_t *rs_tls_read_buf(struct rs_conn *c, size_t *cap);
  * the peer certificate's subject. */
 void rs_tls_describe(const struct rs_conn *c, char *out, size_t cap);
 
+/* rs_tls_names says whether the peer's certificate names node name: a DNS name of its
+ * subjectAltName, or its common name when it has none (X509_check_host). */
+int rs_tls_names(const struct rs_conn *c, const char *name);
+/* rs_tls_peer_subject writes the peer certificate's subject ("" without one). */
+void rs_tls_peer_subject(const struct rs_conn *c, char *out, size_t cap);
+
 /* rs_tls_looks_like says whether the first bytes of a stream (n >= 1) are a TLS handshake
  * record's (content type 22, version 3.x): how a node without TLS recognises a TLS peer. */
 static inline int rs_tls_looks_like(const uint8_t *p, size_t n)

@@ -135,8 +135,11 @@ static const char *sample_value(const char *key, const char *cookie, const char 
     };
     /* files: the cookie (and the next one of a cookie rotation), etcd's PEM files */
     if (!strncmp(key, "cookie-file", 11) || !strcmp(key, "etcd-ca") ||
-        !strcmp(key, "etcd-cert") || !strcmp(key, "etcd-key") || !strncmp(key, "peer-tls-", 9))
+        !strcmp(key, "etcd-cert") || !strcmp(key, "etcd-key") ||
+        (!strncmp(key, "peer-tls-", 9) && strcmp(key, "peer-tls-names")))
         return cookie;
+    if (!strcmp(key, "peer-tls-names"))
+        return "strict";
     if (!strcmp(key, "data-dir"))
         return dir;
     if (!strcmp(key, "acl")) { /* a rule file: the default decision alone */
@@ -167,7 +170,7 @@ static void test_every_key_parses(void)
         if (!v)
             test_fail(__FILE__, __LINE__, "key '%s' has no sample value in this test", key);
         /* keys that only make sense with another: give it too */
-        char text[1024];
+        char text[2048];
         const char *extra = !strncmp(key, "etcd-", 5) ? "etcd = https://127.0.0.1:2379\n"
                             : !strcmp(key, "etcd-cert") ? "" : "";
         if (!strcmp(key, "etcd-cert") || !strcmp(key, "etcd-key"))
@@ -175,8 +178,8 @@ static void test_every_key_parses(void)
                      extra, cookie_path, cookie_path, cookie_path);
         else if (!strncmp(key, "peer-tls-", 9)) /* the three together, on a cluster node */
             snprintf(text, sizeof text, "listen = 127.0.0.1:7000\npeer-tls-cert = %s\n"
-                     "peer-tls-key = %s\npeer-tls-ca = %s\n", cookie_path, cookie_path,
-                     cookie_path);
+                     "peer-tls-key = %s\npeer-tls-ca = %s\n%s = %s\n", cookie_path,
+                     cookie_path, cookie_path, key, v);
         else if (!strncmp(key, "etcd-", 5))
             snprintf(text, sizeof text, "%setcd-ca = %s\n%s = %s\n", extra, cookie_path, key,
                      v);

@@ -6,7 +6,8 @@
  * - three nodes over TLS replicate names; each link logs TLS 1.3 and the peer's certificate;
  * - a node whose certificate another CA signed, or whose certificate expired, is refused,
  *   the log naming the certificate and the reason; so are a TLS client that presents no
- *   certificate and one that offers only TLS 1.2 (openssl s_client); a node with a valid certificate but another cookie is refused by the
+ *   certificate and one that offers only TLS 1.2 (openssl s_client); with
+ *   --peer-tls-names strict, a node whose certificate names another node is refused; a node with a valid certificate but another cookie is refused by the
  *   cookie proof (a certificate alone does not join); a node without TLS is refused, both
  *   sides saying why; a node with TLS is refused by a cluster without it, both sides too;
  * - the three flags go together (exit 2 otherwise), bad files stop the node at start;
@@ -79,7 +80,7 @@ static void make_pki(const char *nodes, const char *rogues)
  * slot (argument storage), NULL-terminated. */
 static const char *const *tls_flags(int slot, const char *name, const char *ca)
 {
-    static const char *v[4][8];
+    static const char *v[4][10];
     static char files[4][3][160];
     snprintf(files[slot][0], sizeof files[slot][0], "%s/%s.pem", pki, name);
     snprintf(files[slot][1], sizeof files[slot][1], "%s/%s.key", pki, name);
@@ -91,6 +92,16 @@ static const char *const *tls_flags(int slot, const char *name, const char *ca)
     }
     v[slot][6] = NULL;
     return v[slot];
+}
+
+/* tls_flags_strict is tls_flags with --peer-tls-names strict. */
+static const char *const *tls_flags_strict(int slot, const char *name, const char *ca)
+{
+    const char **v = (const char **)tls_flags(slot, name, ca);
+    v[6] = "--peer-tls-names";
+    v[7] = "strict";
+    v[8] = NULL;
+    return v;
 }
 
 static int log_count(const struct cl_node *n, const char *text)
@@ -119,7 +130,7 @@ static void test_tls_cluster_and_refusals(void)
     char a_addr[64];
     cl_addr(1, a_addr, sizeof a_addr);
     cl_start(&a, 1, "a", NULL, cookie, tls_flags(0, "a", "ca"));
-    cl_start(&b, 2, "b", a_addr, cookie, tls_flags(1, "b", "ca"));
+    cl_start(&b, 2, "b", a_addr, cookie, tls_flags_strict(1, "b", "ca"));
     cl_start(&c, 3, "c", a_addr, cookie, tls_flags(2, "c", "ca"));
     cl_wait_up(&a, NULL, 3, 20000);
     cl_wait_up(&b, NULL, 3, 20000);
@@ -145,6 +156,19 @@ static void test_tls_cluster_and_refusals(void)
     cl_wait_log(&a, "the peer's certificate /CN=rogue was refused: unable to get local issuer "
                     "certificate", 20000);
     cl_wait_log(&x, "the peer refused this node's certificate or TLS session", 20000);
+    ASSERT_EQ(cl_count_up(ca, NULL, NULL, NULL), 3);
+    test_node_stop_ok(&x.t);
+
+    /* b requires certificates to name their node: a node named "impostor" with c's
+     * certificate is refused by b before any proof, both sides saying why */
+    char b_addr[64];
+    cl_addr(2, b_addr, sizeof b_addr);
+    ASSERT(cl_log_has(&b, "peer certificate /CN=a)")); /* a and c pass the check */
+    cl_start(&x, 4, "impostor", b_addr, cookie, tls_flags(3, "c", "ca"));
+    cl_wait_log(&b, "handshake failed: TLS certificate /CN=c does not name node 'impostor' "
+                    "(--peer-tls-names strict)", 20000);
+    cl_wait_log(&x, "refused by the peer: TLS certificate /CN=c does not name node 'impostor'",
+                20000);
     ASSERT_EQ(cl_count_up(ca, NULL, NULL, NULL), 3);
     test_node_stop_ok(&x.t);
 
@@ -255,6 +279,12 @@ static void test_tls_flags_checked(void)
     snprintf(args, sizeof args, "--peer-tls-ca %s/ca.pem", pki);
     ASSERT_EQ(rosterd_exit(args, err, sizeof err), 2);
     ASSERT(strstr(err, "(missing: --peer-tls-cert --peer-tls-key)"));
+    ASSERT_EQ(rosterd_exit("--peer-tls-names strict", err, sizeof err), 2);
+    ASSERT(strstr(err, "--peer-tls-names strict needs TLS on peer links"));
+    snprintf(args, sizeof args, "--peer-tls-cert %s/a.pem --peer-tls-key %s/a.key "
+             "--peer-tls-ca %s/ca.pem --peer-tls-names some", pki, pki, pki);
+    ASSERT_EQ(rosterd_exit(args, err, sizeof err), 2);
+    ASSERT(strstr(err, "--peer-tls-names: 'some' is not strict or any"));
     snprintf(args, sizeof args, "--peer-tls-cert %s/a.pem --peer-tls-key %s/nonexistent "
              "--peer-tls-ca %s/ca.pem", pki, pki, pki);
     ASSERT_EQ(rosterd_exit(args, err, sizeof err), 2);

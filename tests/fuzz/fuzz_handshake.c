@@ -2,7 +2,8 @@
  * bytes before it is authenticated: the frame reader and the handshake frame decoders
  * (src/wire/reader.c, handshake.c) under the node's state machine (src/node/auth.c, linked
  * as the roster_node_auth library). The input is fed, whole and then split at its first
- * byte, to an acceptor and to a dialer that already sent their HELLO. The decoder must
+ * byte, to an acceptor and to a dialer that already sent their HELLO (and split, to two
+ * whose proofs are bound to a TLS connection, tls.c). The decoder must
  * never crash, never consume more than it was given, never read past a frame, and never
  * reach DONE without the cookie (the input cannot hold a valid proof for the fresh random
  * nonces). */
@@ -16,7 +17,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void feed(int dialer, const struct rs_auth_keys *k, const uint8_t *p, size_t n,
-                 size_t split)
+                 size_t split, int bound)
 {
     struct rs_auth a;
     struct rs_buf out;
@@ -25,6 +26,10 @@ static void feed(int dialer, const struct rs_auth_keys *k, const uint8_t *p, siz
     randombytes_buf(nonce, sizeof nonce);
     if (rs_auth_start(&a, dialer, k, "fuzz", 7, "127.0.0.1:1", nonce, &out) != 0)
         abort();
+    if (bound) { /* as over TLS: the proofs also cover the connection's exporter value */
+        static const uint8_t binding[RS_AUTH_BINDING_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8};
+        rs_auth_bind(&a, binding);
+    }
     /* Two reads: p[0, split), then what was not consumed plus the rest, each from an
      * exact-size heap copy so that ASan sees any read past the bytes given. */
     size_t off = 0;
@@ -54,9 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 4096)
         return 0;
     size_t split = size ? data[0] % (size + 1) : 0;
-    feed(0, &k, data, size, size);
-    feed(1, &k, data, size, size);
-    feed(0, &k, data, size, split);
-    feed(1, &k, data, size, split);
+    feed(0, &k, data, size, size, 0);
+    feed(1, &k, data, size, size, 0);
+    feed(0, &k, data, size, split, 0);
+    feed(1, &k, data, size, split, 0);
+    feed(0, &k, data, size, split, 1);
+    feed(1, &k, data, size, split, 1);
     return 0;
 }
