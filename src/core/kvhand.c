@@ -25,6 +25,7 @@
 #include "core/util.h"
 
 #define CANCEL_RETRY_MS 500u
+#define KV_HAND_POKED 0x40000000u /* o->opts: its request changed while a read was in flight */
 
 static struct rs_bytes scope_of(const struct rs_kvop *o)
 {
@@ -170,6 +171,12 @@ int rs_kvhand_decide(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
     const etcd_kv *h = o->cand_rev ? first(r, 2) : NULL;
     if (h && h->create_revision == o->cand_rev) {
         if (h->mod_revision == h->create_revision) {
+            if (o->opts & KV_HAND_POKED) {
+                /* the answer came while this read was on its way: read again */
+                o->opts &= ~KV_HAND_POKED;
+                rs_kvelect_reread(c, o);
+                return 1;
+            }
             o->state = KV_ST_ASKED; /* not answered yet: its change (or the deadline) wakes us */
             return 1;
         }
@@ -210,31 +217,50 @@ int rs_kvhand_decide(struct rs_core *c, struct rs_kvop *o, const etcd_result *r)
     return 1;
 }
 
-/* asked lists the handoffs waiting on their request (free *v); the caller may then change
- * the ops map */
-static size_t asked(struct rs_core *c, struct rs_kvop ***v)
+/* asked lists the handoffs with a request out, waiting on it (ASKED) or reading it (state
+ * 0), due: only those whose deadline passed (free *v); the caller may then change the ops
+ * map. Without any, nothing is allocated. */
+static size_t asked(struct rs_core *c, struct rs_kvop ***v, int due)
 {
     struct rs_kv *k = c->kv;
-    *v = rs_core_alloc(c, (k->ops.n + 1) * sizeof **v);
+    *v = NULL;
     size_t n = 0;
-    for (size_t i = 0; *v && i < k->ops.cap; i++) {
-        struct rs_kvop *o = k->ops.slots[i].item;
-        if (o && o->kind == KV_HANDOFF && o->state == KV_ST_ASKED && !o->done)
-            (*v)[n++] = o;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < k->ops.cap; i++) {
+            struct rs_kvop *o = k->ops.slots[i].item;
+            if (!o || o->kind != KV_HANDOFF || !o->cand_rev || o->done ||
+                (o->state != KV_ST_ASKED && (due || o->state != 0)) ||
+                (due && c->now_ms < o->deadline))
+                continue;
+            if (pass)
+                (*v)[n] = o;
+            n++;
+        }
+        if (pass || !n)
+            break;
+        *v = rs_core_alloc(c, n * sizeof **v);
+        if (!*v)
+            return 0;
+        n = 0;
     }
     return n;
 }
 
-/* poke: the request key hk changed (NULL: any may have, after a reload): read again */
+/* poke: the request key hk changed (NULL: any may have, after a reload): read again (or,
+ * with a read already on its way, once more after it) */
 static void poke(struct rs_core *c, const etcd_kv *hk)
 {
     struct rs_kvop **v;
-    size_t n = asked(c, &v);
+    size_t n = asked(c, &v, 0);
     for (size_t i = 0; i < n; i++) {
         struct rs_buf *b = &c->kv->scratch;
         if (hk && (hand_key(b, v[i]) != 0 ||
                    !rs_bytes_eq(b->data, b->len, (const uint8_t *)hk->key, hk->key_len)))
             continue;
+        if (v[i]->state != KV_ST_ASKED) {
+            v[i]->opts |= KV_HAND_POKED;
+            continue;
+        }
         v[i]->state = 0;
         rs_kvelect_reread(c, v[i]);
     }
@@ -244,10 +270,9 @@ static void poke(struct rs_core *c, const etcd_kv *hk)
 void rs_kvhand_tick(struct rs_core *c)
 {
     struct rs_kvop **v;
-    size_t n = asked(c, &v);
+    size_t n = asked(c, &v, 1);
     for (size_t i = 0; i < n; i++)
-        if (c->now_ms >= v[i]->deadline)
-            cancel(c, v[i]);
+        cancel(c, v[i]);
     rs_free(v);
     rs_kvunseen_caught_up(c);
 }

@@ -825,6 +825,13 @@ static void test_bad_value_ignored(void)
     struct rs_pid p[1];
     setup(&w, 1, p);
     fe_put_raw(&w.fe, "n/73/evil", 9, "\x01\x02garbage", 9);
+    /* handoff requests (kvhand.c) that do not decode, or name another key, or answer
+     * nothing anyone asked: logged and ignored */
+    fe_put_raw(&w.fe, "h/73/zz", 7, "\x01\x02garbage", 9);
+    fe_put_raw(&w.fe, "h/73/1000000000000000/78", 24, "\x01R\x00", 3);
+    fe_put_raw(&w.fe, "h/73/1000000000000000/78", 24, "\x01A\x00", 3);
+    fe_put_raw(&w.fe, "h/", 2, "", 0);
+    pump(&w);
     ASSERT_EQ(must_reply(&w, 0, reg(&w, 0, 1, p[0], "ok", ""))->status, 0);
     const struct rs_msg *r = must_reply(&w, 0, lookup(&w, 0, 1, "evil", 0));
     ASSERT_EQ(r->status, ROSTER_ENOTFOUND);
