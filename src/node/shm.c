@@ -37,12 +37,18 @@ int rsd_shm_open(struct rsd *n, size_t size)
      * to everyone else. A kernel without it (before 5.1) runs without the region. */
     void *p = MAP_FAILED;
     if (ftruncate(fd, (off_t)size) != 0 ||
-        (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED ||
-        fcntl(fd, F_ADD_SEALS,
-              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) != 0) {
+        (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
         rs_log(RS_LOG_WARN, "shared-memory reads off: %s", strerror(errno));
-        if (p != MAP_FAILED)
-            munmap(p, size);
+        close(fd);
+        return 0;
+    }
+    if (fcntl(fd, F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) != 0) {
+        rs_log(RS_LOG_WARN,
+               "shared-memory reads off: cannot seal the region against clients' writes "
+               "(F_SEAL_FUTURE_WRITE, Linux 5.1): %s",
+               strerror(errno));
+        munmap(p, size);
         close(fd);
         return 0;
     }
