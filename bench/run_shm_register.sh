@@ -10,6 +10,10 @@
 #     BIN_DIR  default build/bin
 #     COUNTS   names registered per run, comma-separated (default 200000,1000000)
 #     ROUNDS   default 3
+#   BENCH_PREFILL=1: before the timed pipelined registers, the same number of names of the
+#   same size are registered one by one and unregistered (bench_shm's sync part, untimed
+#   here), so the timed names reuse freed memory: the cost without first-touch page faults
+#   (a node that held as many names before), beside the fresh node's.
 #   BENCH_KINDS="label:BIN_DIR:flags ..." replaces the two kinds (default node,
 #   --no-shm node), e.g. to set an older build beside this one:
 #     BENCH_KINDS="main:/tmp/main/bin: branch:build/bin: noshm:build/bin:--no-shm"
@@ -56,7 +60,7 @@ one_run() {
     fi
     local out
     out=$(BENCH_DAEMON_CPU=0 ROSTER_SOCKET=$sock ROSTERD_PID=$PID BENCH_RESULTS=$DIR/res \
-        "$bin/bench_shm" register x "$n" 0) || {
+        "$bin/bench_shm" register x "$n" "$([ -n "${BENCH_PREFILL:-}" ] && echo "$n" || echo 0)") || {
         echo "run_shm_register.sh: bench_shm failed" >&2
         exit 1
     }

@@ -1,14 +1,19 @@
 /* shm.c: the node's shared-memory region (docs/SHM.md): one memfd, sized once (its pages
- * cost memory only once the core writes them) and sealed so that a client can trust its
- * size, mapped read-write here and given to the core to publish into; and the passing of
- * its fd to a client that asked for it in HELLO, with SCM_RIGHTS on the bytes of the HELLO
- * reply. A node that cannot create the region runs without it (clients use the socket). */
+ * cost memory only once the core writes them), mapped read-write here and given to the
+ * core to publish into, then sealed so that a client can trust its size and cannot write
+ * it; and the passing of its fd to a client that asked for it in HELLO, with SCM_RIGHTS on
+ * the bytes of the HELLO reply. A node that cannot create the region runs without it
+ * (clients use the socket). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010 /* linux/fcntl.h, Linux 5.1 */
+#endif
 
 #include "node/conn.h"
 #include "node/log.h"
@@ -24,11 +29,26 @@ int rsd_shm_open(struct rsd *n, size_t size)
         rs_log(RS_LOG_WARN, "shared-memory reads off: memfd_create: %s", strerror(errno));
         return 0;
     }
+    /* Mapped writable first, then sealed against any later write: a client receives this
+     * very fd (read-write, as memfd_create made it), and the node follows offsets it reads
+     * back from the region (chains, free lists), so a client able to write it could make
+     * the node write out of bounds. F_SEAL_FUTURE_WRITE leaves the node's mapping writable
+     * and refuses write(), writable shared mappings, mprotect to writable and hole punching
+     * to everyone else. A kernel without it (before 5.1) runs without the region. */
     void *p = MAP_FAILED;
     if (ftruncate(fd, (off_t)size) != 0 ||
-        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0 ||
         (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
         rs_log(RS_LOG_WARN, "shared-memory reads off: %s", strerror(errno));
+        close(fd);
+        return 0;
+    }
+    if (fcntl(fd, F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) != 0) {
+        rs_log(RS_LOG_WARN,
+               "shared-memory reads off: cannot seal the region against clients' writes "
+               "(F_SEAL_FUTURE_WRITE, Linux 5.1): %s",
+               strerror(errno));
+        munmap(p, size);
         close(fd);
         return 0;
     }

@@ -10,13 +10,18 @@
  * listing a group with roster_members_into while the writer joins and leaves it, a member
  * list that contradicts an acknowledged join or leave. The
  * allocation-free calls (roster_lookup_into, roster_members_into) answer as roster_lookup
- * and roster_members do, from the region and from the socket, cut to the caller's room. */
+ * and roster_members do, from the region and from the socket, cut to the caller's room. The
+ * region's fd, as a client receives it, cannot be written in any way. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -716,6 +721,68 @@ static void test_hammer_groups(void)
     test_node_stop_ok(&n);
 }
 
+/* region_fd returns the fd of the node's region that a client holds between its connect
+ * and its first region read (found by its memfd name), or -1. */
+static int region_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int fd = -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], link[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n <= 0)
+            continue;
+        link[n] = 0;
+        if (strstr(link, "memfd:roster-shm"))
+            fd = atoi(e->d_name);
+    }
+    closedir(d);
+    return fd;
+}
+
+/* The node follows offsets it reads back from the region, so a client that could write it
+ * could make the node write out of bounds: the fd a client receives refuses every way of
+ * writing (the node seals it with F_SEAL_FUTURE_WRITE after mapping it), while the node
+ * keeps publishing. */
+static void test_region_read_only(void)
+{
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *c = connect_shm(&n, 0);
+    ASSERT_EQ(roster_uses_shm(c), 1);
+    int fd = region_fd();
+    ASSERT(fd >= 0);
+    size_t len = 65536;
+    errno = 0;
+    ASSERT(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED);
+    ASSERT_EQ(errno, EPERM);
+    void *ro = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    ASSERT(ro != MAP_FAILED);
+    ASSERT(mprotect(ro, len, PROT_READ | PROT_WRITE) != 0);
+    char b = 1;
+    ASSERT(pwrite(fd, &b, 1, 4096) < 0);
+    ASSERT(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 65536) != 0);
+    ASSERT(ftruncate(fd, 4096) != 0);
+    /* the header is still the node's: its magic, and a name published after all this */
+    uint64_t magic;
+    memcpy(&magic, ro, sizeof magic);
+    ASSERT(magic == 0x314d4853534f5252ull);
+    munmap(ro, len);
+    ASSERT_EQ(roster_register(c, NULL, "sealed", 6, roster_self(c), "m", 1, NULL, 5000), 0);
+    roster_entry e;
+    ASSERT_EQ(roster_lookup(c, NULL, "sealed", 6, &e, 5000), 0); /* the scope becomes known */
+    roster_entry_free(&e);
+    ASSERT_EQ(roster_lookup(c, NULL, "sealed", 6, &e, 5000), 0); /* from the region */
+    ASSERT_EQ(roster_uses_shm(c), 1);
+    roster_entry_free(&e);
+    roster_close(c);
+    test_node_stop_ok(&n);
+}
+
 TEST_MAIN(T(test_on_and_off), T(test_no_node_involved), T(test_same_answers), T(test_own_writes),
           T(test_dead_client), T(test_into), T(test_hammer),
-          T(test_hammer_groups))
+          T(test_hammer_groups), T(test_region_read_only))
