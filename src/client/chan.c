@@ -69,6 +69,14 @@ struct rs_cchan {
                              waiting for the node's turn, from held_off */
     size_t held_off;
     uint32_t n_routes;
+    /* Who may write as whom (the peer is another client: it could name any pid of this
+     * node as the sender). peers: the peer's pids the node vouched for on this channel
+     * (its NEW and route frames, the sender of each MESSAGE it relayed to us tagged with
+     * this channel); a channel frame from any other pid ends the channel. mine: our pids
+     * that sent the peer a message through the node since we hold this channel, so the
+     * peer has them in its peers before it reads them here; the others go through the
+     * node once first. */
+    struct rs_u64map peers, mine;
 };
 
 static void begin_close(roster_client *c, struct rs_cchan *ch);
@@ -215,6 +223,8 @@ static void chan_free(roster_client *c, struct rs_cchan *ch)
             epoll_ctl(c->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
         close(ch->fd);
     }
+    map_fini(&ch->peers);
+    map_fini(&ch->mine);
     rs_buf_fini(&ch->out);
     rs_buf_fini(&ch->parked);
     rs_buf_fini(&ch->held);
@@ -284,6 +294,38 @@ static void compact(struct rs_buf *q, size_t *off)
 /* peer_ended: the peer's END came in its turn: it wrote all it will on the channel (its
  * TURN before the END made the node's turn); read what is left, let anything out of turn
  * through, and close our side too. */
+/* vouch: the node said pid (of this node) lives behind ch */
+static void vouch(roster_client *c, struct rs_cchan *ch, struct rs_pid pid)
+{
+    if (pid.inc != c->node_inc || !pid.serial || map_find(&ch->peers, pid.serial))
+        return;
+    /* past the cap a new pid stays unknown: its frames end the channel, the pair goes
+     * back to the node and a new channel starts with an empty set */
+    if (ch->peers.n < CHAN_ROUTES_MAX)
+        (void)map_put(&ch->peers, pid.serial, NULL, 0);
+}
+
+/* take_msg queues a MESSAGE read from ch in its turn, if its sender is one the node
+ * vouched for; else the channel ends (the frame, and what follows it there, dropped). */
+static void take_msg(roster_client *c, struct rs_cchan *ch, const uint8_t *f, size_t n,
+                     const struct rs_msg *m)
+{
+    if (ch->broken)
+        return;
+    struct rs_pid from = rs_msg_message_from(m);
+    if (from.inc == c->node_inc && map_find(&ch->peers, from.serial)) {
+        rs_client_evq_push(c, f, n, m);
+        return;
+    }
+    ch->broken = 1;
+    c->chan_malformed++;
+    char why[96];
+    snprintf(why, sizeof why, "pid %llu is not behind this channel (a forged sender)",
+             (unsigned long long)from.serial);
+    note(c, "closed, refused a frame from the peer", (unsigned long long)ch->id, why);
+    ask_close(c, ch);
+}
+
 static void peer_ended(roster_client *c, struct rs_cchan *ch)
 {
     chan_read(c, ch, 1);
@@ -291,7 +333,7 @@ static void peer_ended(roster_client *c, struct rs_cchan *ch)
     struct rs_msg m;
     while (take_front(c, &ch->parked, &ch->parked_off, &m, &f))
         if (m.type == RS_MSG_MESSAGE)
-            rs_client_evq_push(c, f, (size_t)rs_get_u32(f) + 4, &m);
+            take_msg(c, ch, f, (size_t)rs_get_u32(f) + 4, &m);
     ch->ended_in = 1; /* on_mark closes our side */
 }
 
@@ -313,7 +355,7 @@ static void advance(roster_client *c, struct rs_cchan *ch)
             if (m.type == RS_MSG_CHANNEL_MARK)
                 ch->turn_chan = 0;
             else if (m.type == RS_MSG_MESSAGE)
-                rs_client_evq_push(c, f, n, &m);
+                take_msg(c, ch, f, n, &m);
         } else {
             if (!(n = take_front(c, &ch->held, &ch->held_off, &m, &f)))
                 break;
@@ -371,7 +413,7 @@ static void on_frame(roster_client *c, struct rs_cchan *ch, const uint8_t *p, si
     }
     if (ch->turn_chan && ch->parked_off == ch->parked.len) { /* the common case */
         if (m.type == RS_MSG_MESSAGE)
-            rs_client_evq_push(c, p, n, &m);
+            take_msg(c, ch, p, n, &m);
         else
             advance(c, (ch->turn_chan = 0, ch)); /* TURN: the node's frames now */
         return;
@@ -387,6 +429,8 @@ int rs_client_chan_node_msg(roster_client *c, const uint8_t *p, size_t n, const 
 {
     uint64_t id = m->opts >> RS_CHAN_TAG_SHIFT;
     struct rs_cchan *ch = id ? chan_by_id(c, id) : NULL;
+    if (ch) /* the node relayed it from the peer client: its sender is the peer's own */
+        vouch(c, ch, rs_msg_message_from(m));
     if (!ch || (!ch->turn_chan && ch->held_off == ch->held.len))
         return 0; /* its turn, or not of a channel we have: queue it now */
     if (rs_buf_append(&ch->held, p, n) != 0)
@@ -666,8 +710,10 @@ static void on_channel(roster_client *c, const struct rs_msg *m)
     uint64_t id = rs_msg_channel_id(m);
     struct rs_cchan *ch = chan_by_id(c, id);
     if (!(rs_msg_channel_flags(m) & RS_CHAN_NEW)) {
-        if (ch)
+        if (ch) {
+            vouch(c, ch, rs_msg_channel_route(m));
             add_route(c, ch, rs_msg_channel_route(m));
+        }
         return;
     }
     int fd = take_fd(c);
@@ -720,6 +766,7 @@ static void on_channel(roster_client *c, const struct rs_msg *m)
     }
     c->chans[c->n_chans++] = ch;
     c->chan_opened++;
+    vouch(c, ch, rs_msg_channel_route(m));
     add_route(c, ch, rs_msg_channel_route(m));
 }
 
@@ -995,6 +1042,8 @@ int rs_client_chan_send(roster_client *c, uint64_t from, struct rs_pid to, const
     struct rs_cchan *ch = route_of(c, to);
     if (!ch || c->drop_messages || (flags & ROSTER_SEND_DROP))
         return 0; /* dropping is the node's (counted in its STATUS) */
+    if (!map_find(&ch->mine, from))
+        return 0; /* the peer does not know this pid of ours yet: the node tells it */
     int confirm = (flags & ROSTER_SEND_CONFIRM) != 0;
     if (confirm) {
         /* "delivered to a live pid": the node says whether it is alive, then we write */
@@ -1028,6 +1077,13 @@ int rs_client_chan_send(roster_client *c, uint64_t from, struct rs_pid to, const
     return 1;
 }
 
+void rs_client_chan_via_node(roster_client *c, uint64_t from, struct rs_pid to)
+{
+    struct rs_cchan *ch = route_of(c, to);
+    if (ch && !map_find(&ch->mine, from))
+        (void)map_put(&ch->mine, from, NULL, 0); /* out of memory: it keeps the node path */
+}
+
 /* new_ref: a channel call's ref. A reply may come back through the node (CHANNEL_REPLY),
  * which any client could send naming us: refs are drawn from a random sequence so that
  * only the callee, who saw the ref, can answer it. */
@@ -1055,8 +1111,8 @@ int rs_client_chan_call(roster_client *c, uint64_t from, struct rs_pid to, const
                         int *rc)
 {
     struct rs_cchan *ch = route_of(c, to);
-    if (!ch)
-        return 0;
+    if (!ch || !map_find(&ch->mine, from))
+        return 0; /* no channel, or the peer does not know this pid of ours yet */
     int64_t deadline = rs_client_deadline(timeout_ms);
     uint64_t ref = new_ref(c);
     struct rs_msg m;

@@ -405,6 +405,9 @@ int rs_client_chan_send(roster_client *c, uint64_t from, struct rs_pid to, const
 int rs_client_chan_call(roster_client *c, uint64_t from, struct rs_pid to, const void *data,
                         size_t len, roster_buf *reply, roster_pid *responder, int timeout_ms,
                         int *rc);
+/* rs_client_chan_via_node: pid `from` sent `to` a message through the node (relayed tagged
+ * with the channel, so the peer now knows the pid): its next ones may take the channel. */
+void rs_client_chan_via_node(roster_client *c, uint64_t from, struct rs_pid to);
 /* rs_client_chan_reply answers a call that came on a channel (call_ref has RS_CHAN_REF_BIT). */
 int rs_client_chan_reply(roster_client *c, const roster_event *request, const void *data,
                          size_t len, int timeout_ms);

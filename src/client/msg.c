@@ -155,11 +155,13 @@ static int send_common(roster_client *c, roster_pid from, roster_pid to, const c
         rs_client_chan_node_path(c);
     rs_msg_send_from_set(&m, serial);
     rs_msg_send_payload_set(&m, rs_bytes_of(data, len));
-    if (!(flags & ROSTER_SEND_CONFIRM))
-        return post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms);
     struct rs_req req;
     memset(&req, 0, sizeof req);
-    return rs_client_request(c, &m, &req, timeout_ms);
+    r = !(flags & ROSTER_SEND_CONFIRM) ? post(c, &m, (flags & ROSTER_SEND_NOFLUSH) != 0, timeout_ms)
+                                       : rs_client_request(c, &m, &req, timeout_ms);
+    if (r == 0 && !name && c->n_chans && !(flags & ROSTER_SEND_DROP))
+        rs_client_chan_via_node(c, serial, (struct rs_pid){to.node_inc, to.serial});
+    return r;
 }
 
 int roster_send(roster_client *c, roster_pid from, roster_pid to, const void *data, size_t len,
@@ -269,6 +271,8 @@ static int call_common(roster_client *c, roster_pid from, roster_pid to, const c
         roster_buf_free(&req.meta);
         return r;
     }
+    if (!name && c->n_chans)
+        rs_client_chan_via_node(c, serial, (struct rs_pid){to.node_inc, to.serial});
     if (!req.meta.data && (r = rs_client_copy_buf(&req.meta, NULL, 0)))
         return rs_client_fail(c, r, "out of memory for the reply");
     *reply = req.meta;

@@ -470,7 +470,96 @@ static void test_malformed_frame_falls_back(void)
     test_node_stop_ok(&n);
 }
 
-TEST_MAIN(T(test_malformed_frame_falls_back), T(test_order_100000_reading_receiver), T(test_order_100000_across_turns),
+/* write_forged writes on a's channel end, as a misbehaving client could, a well-formed send
+ * to `to` that names `from` as its sender. */
+static void write_forged(roster_client *a, roster_pid from, roster_pid to, uint64_t seq)
+{
+    int fd = rs_client_chan_fd_of(a, 0);
+    ASSERT(fd >= 0);
+    char buf[64];
+    memset(buf, 'f', sizeof buf);
+    memcpy(buf, &seq, 8);
+    struct rs_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RS_MSG_MESSAGE;
+    rs_msg_message_kind_set(&m, RS_MSGK_SEND);
+    rs_msg_message_to_set(&m, to.serial);
+    rs_msg_message_from_set(&m, (struct rs_pid){from.node_inc, from.serial});
+    rs_msg_message_from_node_set(&m, rs_bytes_of(a->node_name, strlen(a->node_name)));
+    rs_msg_message_payload_set(&m, rs_bytes_of(buf, sizeof buf));
+    struct rs_buf e;
+    rs_buf_init(&e);
+    ASSERT_EQ(rs_wire_encode(&e, &m), 0);
+    ASSERT_EQ(write(fd, e.data, e.len), (ssize_t)e.len);
+    rs_buf_fini(&e);
+}
+
+/* The receiving library takes a message on a channel only from a pid the node vouched for
+ * behind it: a pid a creates later reaches b (through the node first, then on the channel),
+ * but a frame a writes on its end naming c's pid as the sender is refused, the channel
+ * ends with the reason kept, and a's later messages come through the node in order. */
+static void test_forged_sender_refused(void)
+{
+    if (!chans_on())
+        return;
+    struct test_node n;
+    test_node_start(&n, NULL);
+    roster_client *a = test_connect(&n), *b = test_connect(&n), *c = test_connect(&n);
+    roster_pid pa = roster_self(a), pb = roster_self(b), pc = roster_self(c);
+    ASSERT_EQ(roster_channel_open(a, pb, 5000), 0);
+    for (uint64_t i = 0; i < 10; i++)
+        ASSERT_EQ(send_seq(a, pb, i, 0), 0);
+    for (uint64_t i = 0; i < 10; i++)
+        EXPECT_SEQ(b, pa, i);
+    uint64_t sent = info(a).sent;
+    ASSERT(sent >= 8); /* the first went through the node, the rest on the channel */
+    roster_pid pa2;
+    ASSERT_EQ(roster_pid_new(a, &pa2, 5000), 0);
+    char buf[64];
+    for (uint64_t i = 100; i < 110; i++) {
+        memset(buf, 's', sizeof buf);
+        memcpy(buf, &i, 8);
+        ASSERT_EQ(roster_send(a, pa2, pb, buf, sizeof buf, 0, 5000), 0);
+    }
+    for (uint64_t i = 100; i < 110; i++)
+        EXPECT_SEQ(b, pa2, i);
+    ASSERT(info(a).sent >= sent + 8); /* a's new pid took the channel once the node told b */
+    ASSERT_U64_EQ(info(b).malformed, 0);
+
+    write_forged(a, pc, pb, 666);
+    uint64_t deadline = test_now_ms() + 20000;
+    while (info(b).malformed == 0 && test_now_ms() < deadline) {
+        roster_event ev;
+        if (roster_wait_event(b, &ev, 50) == 0) {
+            ASSERT(!roster_pid_equal(ev.pid, pc)); /* the forged message never arrives */
+            roster_event_free(&ev);
+        }
+    }
+    roster_channel_info st = info(b);
+    printf("  b: %s\n", st.last_error);
+    ASSERT_U64_EQ(st.malformed, 1);
+    ASSERT(strstr(st.last_error, "forged") != NULL);
+    while (info(a).open > 0 && test_now_ms() < deadline) {
+        ASSERT_EQ(roster_ping(a, 5000), 0);
+        roster_event ev;
+        if (roster_wait_event(b, &ev, 20) == 0) {
+            ASSERT(!roster_pid_equal(ev.pid, pc));
+            roster_event_free(&ev);
+        }
+    }
+    ASSERT_U64_EQ(info(a).open, 0);
+    for (uint64_t i = 1000; i < 1100; i++)
+        ASSERT_EQ(send_seq(a, pb, i, 0), 0);
+    ASSERT_EQ(roster_flush(a, 5000), 0);
+    for (uint64_t i = 1000; i < 1100; i++)
+        EXPECT_SEQ(b, pa, i);
+    roster_close(a);
+    roster_close(b);
+    roster_close(c);
+    test_node_stop_ok(&n);
+}
+
+TEST_MAIN(T(test_forged_sender_refused), T(test_malformed_frame_falls_back), T(test_order_100000_reading_receiver), T(test_order_100000_across_turns),
           T(test_mixed_paths_keep_order), T(test_close_and_reopen_keep_order),
           T(test_cap_per_client), T(test_calls_over_channel),
           T(test_receiver_killed_midstream), T(test_opt_out))
