@@ -309,6 +309,12 @@ static void tx_main(int wfd, int go_rd, role *r)
             nanosleep(&ts, NULL);
         }
     }
+    if (getenv("BENCH_MSG_CHAN_STATS")) { /* how much took the channel (profiling) */
+        roster_channel_info ci;
+        if (roster_channel_stats(c, &ci) == 0)
+            fprintf(stderr, "  sender: %llu frames on the channel, %llu through the node\n",
+                    (unsigned long long)ci.sent, (unsigned long long)ci.via_node);
+    }
     roster_close(c);
     _exit(0);
 }
@@ -768,7 +774,7 @@ static int cmd_single(void)
     bu_line("%s", t);
     double floor = floor_rtt(nfloor);
     double relay = relay_rtt(nfloor);
-    /* BENCH_MSG_ONLY=call|fanout runs the floor and that part only (for profiling) */
+    /* BENCH_MSG_ONLY=call|fanout|m1 runs the floor and that part only (for profiling) */
     const char *only = getenv("BENCH_MSG_ONLY");
     if (only && strcmp(only, "call") == 0)
         goto calls;
@@ -782,6 +788,8 @@ static int cmd_single(void)
     run_flow(t, "msg_tput1b", 1, n1, 1, 1, 0, g_sock, g_sock, BU_SAME, BU_OTHER);
     snprintf(t, sizeof t, "M1 1 -> 1, s CPU 1, r CPU 1 (%zu msgs)", n1);
     run_flow(t, "msg_tput1c", 1, n1, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_OTHER);
+    if (only && strcmp(only, "m1") == 0) /* BENCH_MSG_ONLY=m1: the 1 -> 1 stream alone */
+        return 0;
     g_window = 8 * ACK_EVERY;
     snprintf(t, sizeof t, "M1w credit window, s 1, r 0 (%zu msgs)", n1);
     run_flow(t, "msg_tput1w", 1, n1, 1, 1, 0, g_sock, g_sock, BU_OTHER, BU_SAME);
