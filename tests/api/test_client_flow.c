@@ -30,8 +30,10 @@ static void test_slow_receiver_gets_everything(void)
 {
     struct test_node n;
     /* small bounds (library queue 64 KiB, mailbox 1 MiB): without flow control most of
-     * the messages would be dropped */
-    test_node_start(&n, (const char *const[]){"--mailbox-bytes", "1048576", NULL});
+     * the messages would be dropped. The node's holding is what this test is about, so no
+     * direct channel takes the pair off the node (test_client_chan floods a channel). */
+    test_node_start(&n, (const char *const[]){"--mailbox-bytes", "1048576", "--no-channels",
+                                              NULL});
     struct slowrx rx;
     slowrx_start(&rx, n.sock, 5000, 0);
     roster_client *a = test_connect(&n);
