@@ -17,7 +17,7 @@ orders=("unsealed sealed tls" "tls unsealed sealed" "sealed tls unsealed")
 old() {
     [ -n "$OLD" ] || return 0
     BENCH_PART=cluster BENCH_CL_MAIN_ONLY=1 BENCH_CL_LINKS=sealed bench/run.sh "$OLD" 2>&1 |
-        sed 's/peer links sealed:/peer links ${OLD_LABEL:-oldsealed}:/'
+        sed "s/peer links sealed:/peer links ${OLD_LABEL:-oldsealed}:/"
 }
 for i in $(seq 1 "${ROUNDS:-8}"); do
     echo "round $i: $(uptime)" >&2
