@@ -348,6 +348,42 @@ static int apply(struct rsd *n, struct rs_conn *c, struct rs_input *in)
     return 0;
 }
 
+/* apply_opened applies the frames of an opened sealed record p[*off, pn) one at a time,
+ * each one unit of the fair turn like a frame of an unsealed link (a record of 16 KiB holds
+ * a hundred frames or more: counted as one unit, it let a peer apply thousands of frames a
+ * turn while clients got 64, and its frames went in bursts). 1 when the turn ended inside
+ * the record (the rest is at *off), 0 at its end, -1 if reading must stop. */
+static int apply_opened(struct rs_conn *c, struct rs_input *in, struct rs_msg *msg,
+                        const uint8_t *p, size_t pn, size_t *off, long budget, long *frames,
+                        size_t *out0)
+{
+    struct rsd *n = c->node;
+    for (;;) {
+        if (n->outs.bytes.len < *out0)
+            *out0 = n->outs.bytes.len;
+        long cost = *frames + (long)((n->outs.bytes.len - *out0) / RSD_FAIR_OUT_UNIT);
+        if (cost >= budget && *off < pn)
+            return 1;
+        const uint8_t *g;
+        size_t gn;
+        int k = rs_seal_next(p, pn, off, n->cfg->limits.frame_max, &g, &gn);
+        if (k == 1)
+            return 0;
+        if (k != RS_SEAL_OK) {
+            fail(c, rs_seal_strerror(k));
+            return -1;
+        }
+        int r = rs_wire_decode(g, gn, &n->wire_limits, msg);
+        if (r != RS_WIRE_OK) {
+            fail(c, rs_wire_strerror(r));
+            return -1;
+        }
+        if (apply(n, c, in) != 0)
+            return -1;
+        (*frames)++;
+    }
+}
+
 /* process applies the whole frames the reader holds, at most budget of them (*more set
  * when it stopped there); returns how many, or -1 if the connection must stop reading (bad
  * input or closing). The handshake of a peer is never cut short. */
@@ -362,6 +398,20 @@ static long process(struct rs_conn *c, long budget, int *more)
     long frames = 0;
     size_t out0 = n->outs.bytes.len; /* a frame's outputs count toward its turn too */
     *more = 0;
+    struct rsd_peer *pe = c->peer && c->peer->sealed ? c->peer : NULL;
+    if (pe && pe->rx_off < pe->rx_rest.len) {
+        /* the rest of a record whose turn ended inside it comes first */
+        int k = apply_opened(c, &in, &msg, pe->rx_rest.data, pe->rx_rest.len, &pe->rx_off,
+                             budget, &frames, &out0);
+        if (k < 0)
+            return -1;
+        if (k == 1) {
+            *more = 1;
+            return frames;
+        }
+        pe->rx_rest.len = 0;
+        pe->rx_off = 0;
+    }
     for (;; frames++) {
         if (n->outs.bytes.len < out0)
             out0 = n->outs.bytes.len;
@@ -390,25 +440,25 @@ static long process(struct rs_conn *c, long budget, int *more)
             /* A sealed record (peer.c, seal.h): opened in place (f is in the node's own
              * buffer: the scratch or the reader's), then its frames are applied one by one. */
             uint8_t *pl;
-            size_t pn, off = 0, gn;
-            const uint8_t *g;
+            size_t pn, off = 0;
             if (rs_peer_open(c, (uint8_t *)f, flen, &pl, &pn) != 0)
                 return -1;
-            int k;
-            while ((k = rs_seal_next(pl, pn, &off, n->cfg->limits.frame_max, &g, &gn)) ==
-                   RS_SEAL_OK) {
-                r = rs_wire_decode(g, gn, &n->wire_limits, &msg);
-                if (r != RS_WIRE_OK) {
-                    fail(c, rs_wire_strerror(r));
-                    return -1;
-                }
-                if (apply(n, c, &in) != 0)
-                    return -1;
-            }
-            if (k != 1) {
-                fail(c, rs_seal_strerror(k));
+            int k = apply_opened(c, &in, &msg, pl, pn, &off, budget, &frames, &out0);
+            if (k < 0)
                 return -1;
+            if (k == 1) {
+                /* pl may be in the shared scratch buffer: the rest waits in a copy (pe is
+                 * set again: the handshake may have completed in this call) */
+                pe = c->peer;
+                pe->rx_rest.len = 0;
+                pe->rx_off = 0;
+                if (rs_buf_append(&pe->rx_rest, pl + off, pn - off) != 0)
+                    oom();
+                *more = 1;
+                return frames;
             }
+            if (pn > 0) /* its frames were counted; an empty record costs one unit */
+                frames--;
             continue;
         }
         if (r == RS_WIRE_OK)
@@ -492,7 +542,8 @@ void rs_conn_pump(struct rs_conn *c, int fresh)
     long budget = rsd_fair_budget(c);
     long frames = budget > 0 ? process(c, budget, &more) : 0;
     if (budget <= 0)
-        more = rs_wire_reader_buffered(&c->rd) > 0;
+        more = rs_wire_reader_buffered(&c->rd) > 0 ||
+               (c->peer && c->peer->sealed && c->peer->rx_off < c->peer->rx_rest.len);
     if (frames < 0) {
         rs_wire_reader_reset(&c->rd); /* nothing more is read: drop the rest, lent or not */
         return;

@@ -212,6 +212,8 @@ int rs_peer_handshake(struct rs_conn *c, int r, const uint8_t *f, size_t fn)
         rs_auth_wipe(a);
         pe->sealed = 1;
         rs_buf_init(&pe->plain);
+        rs_buf_init(&pe->rx_rest);
+        pe->rx_off = 0;
         c->rd.frame_max = rs_seal_record_max(n->cfg->limits.frame_max);
         snprintf(link, sizeof link, "link sealed (%s)", rs_seal_aead_name(pe->seal.aead));
     }
@@ -254,6 +256,8 @@ void rs_peer_closed(struct rs_conn *c)
     if (pe->sealed) { /* nothing is sent on a closing conn: the keys can go */
         rs_seal_wipe(&pe->seal);
         rs_buf_fini(&pe->plain);
+        rs_buf_fini(&pe->rx_rest);
+        pe->rx_off = 0;
         pe->sealed = 0;
     }
     if (pe->tls) {

@@ -38,6 +38,11 @@ struct rsd_peer {
     struct rs_seal seal;
     struct rs_buf plain;
     size_t plain_q, sealed_q;
+    /* The frames of an opened record not yet applied when the connection's fair turn ended
+     * inside it (conn.c process(): each frame of a record is one unit of the turn, as on an
+     * unsealed link), copied out of the shared read buffer; applied first at the next turn. */
+    struct rs_buf rx_rest;
+    size_t rx_off;
     char label[RS_NODE_NAME_MAX + 120]; /* for logs: "name at addr" or the remote address */
     /* With --peer-tls-* (tls.h): the connection's TLS session; every byte of the conn goes
      * through it, the cookie handshake included; plain gathers every plaintext frame (the
