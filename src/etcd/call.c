@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "etcd/internal.h"
+#include "etcd/result.h"
 
 static const char *method(etcd_op_type t)
 {
@@ -86,6 +87,9 @@ void etcd_unary_start(struct etcd_client *c, struct etcd_req *q)
         q->details = grpc_empty_slice();
     }
     q->attempts++;
+    q->sent_at = etcd_now_ms();
+    q->term = c->probes ? c->probes[q->endpoint].term : 0;
+    q->stalled = NULL;
     q->tag.kind = TAG_UNARY;
     q->tag.owner = q;
     grpc_slice body = grpc_slice_from_copied_buffer((const char *)q->body, q->body_len);
@@ -172,6 +176,7 @@ void etcd_unary_done(struct etcd_client *c, struct etcd_req *q, bool ok)
         r->status = st;
         if (st == ETCD_PROTOCOL)
             r->message = "malformed response";
+        etcd_stall_note_term(c, q->endpoint, ((struct etcd_result_box *)r)->raft_term);
         c->preferred = q->endpoint;
         release(q);
         finish(c, q, r);
@@ -205,8 +210,17 @@ void etcd_unary_done(struct etcd_client *c, struct etcd_req *q, bool ok)
             return;
         }
     }
-    etcd_result_fail(r, st, (int)q->status, (const char *)GRPC_SLICE_START_PTR(q->details),
-                     GRPC_SLICE_LENGTH(q->details));
+    if (q->stalled) {
+        /* ended by stall.c: the member it waits on is not where writes go any more. The
+         * next call starts on another endpoint (a follower after an election is fine, but
+         * a stopped member is not). */
+        etcd_result_fail(r, ETCD_UNKNOWN, (int)q->status, q->stalled, strlen(q->stalled));
+        if (c->preferred == q->endpoint && c->n_ch > 1)
+            c->preferred = (q->endpoint + 1) % c->n_ch;
+    } else {
+        etcd_result_fail(r, st, (int)q->status, (const char *)GRPC_SLICE_START_PTR(q->details),
+                         GRPC_SLICE_LENGTH(q->details));
+    }
     release(q);
     finish(c, q, r);
 }
@@ -245,6 +259,7 @@ void etcd_unary_fail_parked(struct etcd_client *c)
 void etcd_unary_cancel_all(struct etcd_client *c)
 {
     etcd_unary_fail_parked(c);
+    etcd_stall_cancel_all(c);
     for (struct etcd_req *q = c->calls; q; q = q->live_next)
         if (q->call)
             grpc_call_cancel(q->call, NULL);

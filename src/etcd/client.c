@@ -110,6 +110,9 @@ static void dispatch(struct etcd_client *c, grpc_event ev)
     case TAG_UNARY:
         etcd_unary_done(c, t->owner, ev.success != 0);
         break;
+    case TAG_PROBE:
+        etcd_stall_probe_done(c, t->owner, ev.success != 0);
+        break;
     default:
         etcd_stream_event(c, t, ev.success != 0);
         break;
@@ -157,6 +160,9 @@ static void *thread_main(void *arg)
             int64_t due = etcd_unary_retry_due(c, now);
             if (due && (wake == 0 || due < wake))
                 wake = due;
+            due = etcd_stall_timers(c, now);
+            if (due && (wake == 0 || due < wake))
+                wake = due;
         }
         if (stopping && c->busy == 0 && !atomic_load(&c->kick_pending))
             break;
@@ -199,12 +205,14 @@ etcd_client *etcd_client_create(const etcd_config *cfg, const char **err)
     c->lame = grpc_lame_client_channel_create("kick", GRPC_STATUS_UNAVAILABLE, "wake-up");
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cond, NULL);
-    bool ok = c->efd >= 0 && c->cq && c->lame && etcd_channels_open(c, cfg, err) == 0;
+    bool ok = c->efd >= 0 && c->cq && c->lame && etcd_channels_open(c, cfg, err) == 0 &&
+              etcd_stall_init(c) == 0;
     if (ok && pthread_create(&c->thread, NULL, thread_main, c) != 0) {
         *err = "etcd: cannot start the client thread";
         ok = false;
     }
     if (!ok) {
+        etcd_stall_free(c);
         etcd_channels_close(c);
         if (c->lame)
             grpc_channel_destroy(c->lame);
@@ -242,6 +250,7 @@ void etcd_client_destroy(etcd_client *c)
            GRPC_QUEUE_SHUTDOWN) {
     }
     grpc_completion_queue_destroy(c->cq);
+    etcd_stall_free(c);
     etcd_channels_close(c);
     grpc_channel_destroy(c->lame);
     while (c->res_head) {

@@ -11,8 +11,10 @@
 
 #define BAD (-1)
 
-static int64_t header_rev(const Etcdserverpb__ResponseHeader *h)
+static int64_t header_rev(etcd_result *r, const Etcdserverpb__ResponseHeader *h)
 {
+    if (h) /* kept for stall.c: a newer term means the leader changed */
+        ((struct etcd_result_box *)r)->raft_term = h->raft_term;
     return h && h->revision >= 0 ? h->revision : BAD;
 }
 
@@ -275,25 +277,25 @@ etcd_status etcd_decode(const struct etcd_keyspace *ks, etcd_op_type type,
     switch (type) {
     case ETCD_OP_RANGE: {
         Etcdserverpb__RangeResponse *m = (void *)pm;
-        if ((rev = header_rev(m->header)) != BAD && range_into(ks, r, m, &r->r) == 0)
+        if ((rev = header_rev(r, m->header)) != BAD && range_into(ks, r, m, &r->r) == 0)
             st = ETCD_OK;
         break;
     }
     case ETCD_OP_PUT: {
         Etcdserverpb__PutResponse *m = (void *)pm;
-        if ((rev = header_rev(m->header)) != BAD && put_into(ks, r, m, &r->r) == 0)
+        if ((rev = header_rev(r, m->header)) != BAD && put_into(ks, r, m, &r->r) == 0)
             st = ETCD_OK;
         break;
     }
     case ETCD_OP_DELETE: {
         Etcdserverpb__DeleteRangeResponse *m = (void *)pm;
-        if ((rev = header_rev(m->header)) != BAD && del_into(ks, r, m, &r->r) == 0)
+        if ((rev = header_rev(r, m->header)) != BAD && del_into(ks, r, m, &r->r) == 0)
             st = ETCD_OK;
         break;
     }
     case ETCD_OP_TXN: {
         Etcdserverpb__TxnResponse *m = (void *)pm;
-        if ((rev = header_rev(m->header)) != BAD && shape) {
+        if ((rev = header_rev(r, m->header)) != BAD && shape) {
             int ok = txn_into(ks, shape, r, m, &r->ops, &r->n_ops, 1);
             st = ok < 0 ? ETCD_PROTOCOL : ok ? ETCD_OK : ETCD_FAILED;
         }
@@ -301,7 +303,7 @@ etcd_status etcd_decode(const struct etcd_keyspace *ks, etcd_op_type type,
     }
     case ETCD_OP_LEASE_GRANT: {
         Etcdserverpb__LeaseGrantResponse *m = (void *)pm;
-        if ((rev = header_rev(m->header)) != BAD && m->id > 0 && m->ttl > 0) {
+        if ((rev = header_rev(r, m->header)) != BAD && m->id > 0 && m->ttl > 0) {
             r->lease_id = m->id;
             r->ttl = m->ttl;
             st = ETCD_OK;
@@ -309,16 +311,16 @@ etcd_status etcd_decode(const struct etcd_keyspace *ks, etcd_op_type type,
         break;
     }
     case ETCD_OP_LEASE_REVOKE:
-        if ((rev = header_rev(((Etcdserverpb__LeaseRevokeResponse *)pm)->header)) != BAD)
+        if ((rev = header_rev(r, ((Etcdserverpb__LeaseRevokeResponse *)pm)->header)) != BAD)
             st = ETCD_OK;
         break;
     case ETCD_OP_COMPACT:
-        if ((rev = header_rev(((Etcdserverpb__CompactionResponse *)pm)->header)) != BAD)
+        if ((rev = header_rev(r, ((Etcdserverpb__CompactionResponse *)pm)->header)) != BAD)
             st = ETCD_OK;
         break;
     case ETCD_OP_KEEPALIVE: {
         Etcdserverpb__LeaseKeepAliveResponse *m = (void *)pm;
-        if ((rev = header_rev(m->header)) != BAD && m->id > 0) {
+        if ((rev = header_rev(r, m->header)) != BAD && m->id > 0) {
             r->lease_id = m->id;
             r->ttl = m->ttl > 0 ? m->ttl : 0;
             st = m->ttl > 0 ? ETCD_OK : ETCD_LEASE_EXPIRED;
@@ -328,7 +330,7 @@ etcd_status etcd_decode(const struct etcd_keyspace *ks, etcd_op_type type,
     case ETCD_OP_WATCH: {
         Etcdserverpb__WatchResponse *m = (void *)pm;
         struct etcd_watch_info dummy;
-        if ((rev = header_rev(m->header)) != BAD) {
+        if ((rev = header_rev(r, m->header)) != BAD) {
             r->revision = rev;
             st = watch(ks, r, m, wi ? wi : &dummy);
         }

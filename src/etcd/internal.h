@@ -14,7 +14,7 @@
 #include "etcd/result.h"
 
 /* Every completion-queue tag points at one of these; owner is the req or stream. */
-enum etcd_tag_kind { TAG_KICK, TAG_UNARY, TAG_START, TAG_SEND, TAG_RECV, TAG_STATUS };
+enum etcd_tag_kind { TAG_KICK, TAG_UNARY, TAG_START, TAG_SEND, TAG_RECV, TAG_STATUS, TAG_PROBE };
 struct etcd_tag {
     enum etcd_tag_kind kind;
     void *owner;
@@ -45,6 +45,11 @@ struct etcd_req {
     grpc_status_code status;
     grpc_slice details;
     grpc_metadata hasleader;
+    /* stall.c: when this attempt was sent, the raft term its member had then (0: not
+     * known yet), and why it was ended early (NULL: it was not) */
+    int64_t sent_at;
+    uint64_t term;
+    const char *stalled;
     /* streams */
     void *key, *end;
     size_t key_len, end_len;
@@ -111,6 +116,23 @@ struct etcd_client {
     struct etcd_req *calls; /* unary calls in flight (parked ones too) */
     struct etcd_req *parked; /* unary calls waiting to be tried again (call.c) */
     size_t busy;            /* unary calls and streams alive */
+    struct etcd_probe *probes; /* stall.c: one per endpoint (n_ch) */
+};
+
+/* stall.c: the probe of one endpoint, checking writes that wait on it for too long. */
+struct etcd_probe {
+    struct etcd_tag tag;
+    size_t endpoint;
+    uint64_t term;    /* the highest raft term this endpoint's answers carried */
+    int64_t started;  /* the probe in flight was sent then (0: none in flight) */
+    int64_t next_at;  /* not probed again before this (monotonic ms) */
+    grpc_call *call;
+    uint8_t *body;
+    size_t body_len;
+    grpc_byte_buffer *send_bb, *recv_bb;
+    grpc_metadata_array md_init, md_trail;
+    grpc_status_code status;
+    grpc_slice details;
 };
 
 int64_t etcd_now_ms(void);
@@ -132,6 +154,14 @@ int64_t etcd_unary_retry_due(struct etcd_client *c, int64_t now);
 void etcd_unary_fail_parked(struct etcd_client *c);
 /* etcd_unary_cancel_all ends every call in flight (client shutdown). */
 void etcd_unary_cancel_all(struct etcd_client *c);
+
+/* stall.c: writes stuck behind a dead leader (see the file's comment) */
+int etcd_stall_init(struct etcd_client *c);
+void etcd_stall_free(struct etcd_client *c);
+void etcd_stall_note_term(struct etcd_client *c, size_t endpoint, uint64_t term);
+int64_t etcd_stall_timers(struct etcd_client *c, int64_t now);
+void etcd_stall_probe_done(struct etcd_client *c, struct etcd_probe *p, bool ok);
+void etcd_stall_cancel_all(struct etcd_client *c);
 
 /* stream.c */
 void etcd_stream_start(struct etcd_client *c, struct etcd_req *q);

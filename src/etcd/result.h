@@ -10,6 +10,7 @@ struct etcd_result_box {
     etcd_result pub; /* first: a result pointer is a box pointer */
     struct etcd_arena arena;
     struct etcd_result_box *next;
+    uint64_t raft_term; /* the answering member's term (header), 0 if none (stall.c) */
 };
 
 etcd_result *etcd_result_new(uint64_t id, void *user, etcd_op_type type);
