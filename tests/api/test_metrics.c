@@ -286,7 +286,7 @@ static void test_scrape_parses_and_moves(void)
     scrape(port, &a);
     ASSERT_EQ(value(&a, "roster_scope_names", "scope=\"default\""), 0);
     ASSERT_EQ(value(&a, "roster_clients", ""), 0);
-    ASSERT_EQ(value(&a, "roster_build_info", "node=\"m1\",version=\"0.4.0\""), 1);
+    ASSERT_EQ(value(&a, "roster_build_info", "node=\"m1\",version=\"0.5.0\""), 1);
 
     roster_client *c = client(&n);
     roster_client *w = client(&n);

@@ -62,7 +62,7 @@ check "user and group roster" "id roster >/dev/null && getent group roster >/dev
 check "/run/roster.sock links the unit's socket" '[ "$(readlink /run/roster.sock)" = /run/roster/roster.sock ]'
 check "/etc/roster is root:roster 0750" '[ "$(stat -c %U:%G:%a /etc/roster)" = root:roster:750 ]'
 check "man rosterd" "man -w rosterd >/dev/null 2>&1"
-check "ldconfig knows libroster.so.3" "ldconfig -p | grep -q 'libroster.so.3 '"
+check "ldconfig knows libroster.so.4" "ldconfig -p | grep -q 'libroster.so.4 '"
 
 unit=/lib/systemd/system/rosterd.service
 if [ $systemd -eq 1 ]; then
@@ -99,5 +99,5 @@ if [ $systemd -eq 1 ]; then systemctl stop rosterd; else kill "$pid" && wait "$p
 dpkg --purge $PKGS >"$out/purge.log" 2>&1 || { cat "$out/purge.log"; fail=1; }
 installed=0
 check "purged: no rosterd, rosterctl, libroster left" \
-    "[ ! -e /usr/bin/rosterd ] && [ ! -e /usr/bin/rosterctl ] && ! ldconfig -p | grep -q libroster.so.3"
+    "[ ! -e /usr/bin/rosterd ] && [ ! -e /usr/bin/rosterctl ] && ! ldconfig -p | grep -q libroster.so.4"
 exit $fail

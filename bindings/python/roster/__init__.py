@@ -1,5 +1,5 @@
 """roster: Python binding of libroster, the client library of the roster process registry
-(ctypes over the installed libroster.so.3; $ROSTER_LIB names another file).
+(ctypes over the installed libroster.so.4; $ROSTER_LIB names another file).
 
     import roster
     with roster.Client() as c, c.register("worker-1", meta="ready"):

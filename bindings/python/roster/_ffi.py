@@ -104,8 +104,8 @@ class MultiResult(Structure):
 
 
 def _load() -> ctypes.CDLL:
-    """$ROSTER_LIB (a path), else the installed libroster.so.3 (ldconfig's search)."""
-    path = os.environ.get("ROSTER_LIB") or ctypes.util.find_library("roster") or "libroster.so.3"
+    """$ROSTER_LIB (a path), else the installed libroster.so.4 (ldconfig's search)."""
+    path = os.environ.get("ROSTER_LIB") or ctypes.util.find_library("roster") or "libroster.so.4"
     return ctypes.CDLL(path)
 
 
