@@ -22,6 +22,7 @@
 #include "node.h"
 #include "roster.h"
 #include "test.h"
+#include "rclient.h"
 
 static char user_a[32], user_b[32], group_g[32];
 static int users_made;
@@ -297,25 +298,6 @@ static void child_lookup_ok(const char *sock, void *arg)
     roster_close(c);
 }
 
-static uint64_t stat_of(const char *sock, const char *key)
-{
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = sock;
-    roster_client *c = NULL;
-    ASSERT_EQ(roster_connect(&c, &o), 0);
-    roster_stats st;
-    ASSERT_EQ(roster_status(c, &st, 5000), 0);
-    uint64_t v = UINT64_MAX;
-    for (size_t i = 0; i < st.n; i++)
-        if (!strcmp(st.items[i].key, key))
-            v = st.items[i].value;
-    roster_stats_free(&st);
-    roster_close(c);
-    ASSERT(v != UINT64_MAX);
-    return v;
-}
-
 static void test_rules_by_user(void)
 {
     make_users();
@@ -352,7 +334,7 @@ static void test_rules_by_user(void)
 
     ASSERT_EQ(as_user(user_b, n.sock, child_b, NULL), 0);
     /* refusals are counted and logged */
-    ASSERT(stat_of(n.sock, "acl_refusals") >= 15);
+    ASSERT(test_stat_at(n.sock, "acl_refusals") >= 15);
     ASSERT(log_has(&n,
                    "refused: op register on scope 'default' key 'a/primary' denied by "
                    "access rule line 3",
@@ -382,7 +364,7 @@ static void test_rules_by_user(void)
     kill(n.pid, SIGHUP);
     ASSERT(log_has(&n, "config reload: access rules: 2 rule(s)", 5000));
     uint64_t deadline = test_now_ms() + 5000;
-    while (stat_of(n.sock, "acl_rules") != 2 && test_now_ms() < deadline)
+    while (test_stat_at(n.sock, "acl_rules") != 2 && test_now_ms() < deadline)
         ;
     unsigned line1 = 1;
     ASSERT_EQ(as_user(user_a, n.sock, child_lookup_refused_line, &line1), 0);

@@ -18,6 +18,7 @@
 #include "node.h"
 #include "roster.h"
 #include "test.h"
+#include "rclient.h"
 
 #define N_MSGS 40
 
@@ -179,25 +180,6 @@ static void child_b(const char *sock, void *arg)
     roster_close(c);
 }
 
-static uint64_t stat_of(const char *sock, const char *key)
-{
-    roster_options o;
-    roster_options_init(&o);
-    o.socket_path = sock;
-    roster_client *c = NULL;
-    ASSERT_EQ(roster_connect(&c, &o), 0);
-    roster_stats st;
-    ASSERT_EQ(roster_status(c, &st, 5000), 0);
-    uint64_t v = UINT64_MAX;
-    for (size_t i = 0; i < st.n; i++)
-        if (!strcmp(st.items[i].key, key))
-            v = st.items[i].value;
-    roster_stats_free(&st);
-    roster_close(c);
-    ASSERT(v != UINT64_MAX);
-    return v;
-}
-
 static void one_run(int allowed)
 {
     char dir[] = "/tmp/rschnXXXXXX";
@@ -238,8 +220,8 @@ static void one_run(int allowed)
     close(dp[1]); /* a may go now */
     ASSERT_EQ(reap(a), 0);
     close(bp[0]);
-    uint64_t refused = stat_of(n.sock, "channels_refused");
-    uint64_t opened = stat_of(n.sock, "channels_opened");
+    uint64_t refused = test_stat_at(n.sock, "channels_refused");
+    uint64_t opened = test_stat_at(n.sock, "channels_opened");
     printf("  %s: channels opened %llu, refused %llu\n", allowed ? "allow *" : "deny b send",
            (unsigned long long)opened, (unsigned long long)refused);
     if (allowed) {

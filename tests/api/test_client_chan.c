@@ -34,19 +34,6 @@ static roster_channel_info info(roster_client *c)
     return st;
 }
 
-static uint64_t stat_of(roster_client *c, const char *key)
-{
-    roster_stats s;
-    ASSERT_EQ(roster_status(c, &s, 5000), 0);
-    uint64_t v = UINT64_MAX;
-    for (size_t i = 0; i < s.n; i++)
-        if (strcmp(s.items[i].key, key) == 0)
-            v = s.items[i].value;
-    roster_stats_free(&s);
-    ASSERT(v != UINT64_MAX);
-    return v;
-}
-
 /* expect_seq takes the next message of c and checks it carries seq from `from`. */
 static void expect_seq(roster_client *c, roster_pid from, uint64_t seq, int line)
 {
@@ -96,7 +83,7 @@ static void test_order_100000_reading_receiver(void)
            (unsigned long long)st.sent, (unsigned long long)st.via_node);
     ASSERT_U64_EQ(got, N);
     ASSERT_U64_EQ(bad, 0);
-    ASSERT_U64_EQ(stat_of(a, "messages_dropped"), 0);
+    ASSERT_U64_EQ(test_stat(a, "messages_dropped"), 0);
     if (chans_on()) {
         ASSERT_U64_EQ(st.opened, 1);
         ASSERT(st.sent > N / 10); /* the node was off the path for many of them */
@@ -208,13 +195,13 @@ static void test_close_and_reopen_keep_order(void)
     for (int j = 0; j < 2; j++)
         while (read[j] < sent[j])
             EXPECT_SEQ(rx[j], pa, read[j]++);
-    uint64_t closed = stat_of(a, "channels_closed"), opened = stat_of(a, "channels_opened");
+    uint64_t closed = test_stat(a, "channels_closed"), opened = test_stat(a, "channels_opened");
     printf("  channels opened %llu, closed %llu (a: opened %llu)\n", (unsigned long long)opened,
            (unsigned long long)closed, (unsigned long long)info(a).opened);
     if (chans_on()) {
         ASSERT(opened >= 3);
         ASSERT(closed >= 2);
-        ASSERT(stat_of(a, "channels_open") <= 1);
+        ASSERT(test_stat(a, "channels_open") <= 1);
     } else {
         ASSERT_U64_EQ(opened, 0);
     }
@@ -242,16 +229,16 @@ static void test_cap_per_client(void)
             ASSERT_EQ(roster_flush(a, 20000), 0);
             for (uint64_t i = 0; i < 40; i++)
                 EXPECT_SEQ(p[j], pa, (uint64_t)round * 40 + i);
-            uint64_t open = stat_of(a, "channels_open");
+            uint64_t open = test_stat(a, "channels_open");
             if (open > max_open)
                 max_open = open;
         }
     printf("  most channels open at once: %llu, closed %llu\n", (unsigned long long)max_open,
-           (unsigned long long)stat_of(a, "channels_closed"));
+           (unsigned long long)test_stat(a, "channels_closed"));
     ASSERT(max_open <= 2);
     if (chans_on()) {
         ASSERT(max_open >= 1);
-        ASSERT(stat_of(a, "channels_closed") >= 1);
+        ASSERT(test_stat(a, "channels_closed") >= 1);
     }
     roster_close(a);
     for (int j = 0; j < 4; j++)
@@ -414,7 +401,7 @@ static void test_opt_out(void)
     for (uint64_t i = 0; i < 100; i++)
         EXPECT_SEQ(b, roster_self(a), i);
     ASSERT_U64_EQ(info(a).opened, 0);
-    ASSERT_U64_EQ(stat_of(a, "channels_opened"), 0);
+    ASSERT_U64_EQ(test_stat(a, "channels_opened"), 0);
     roster_close(a);
     roster_close(b);
     test_node_stop_ok(&n);

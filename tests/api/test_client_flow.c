@@ -13,19 +13,6 @@
 #include "slowrx.h"
 #include "test.h"
 
-static uint64_t stat_of(roster_client *c, const char *key)
-{
-    roster_stats s;
-    ASSERT_EQ(roster_status(c, &s, 5000), 0);
-    uint64_t v = UINT64_MAX;
-    for (size_t i = 0; i < s.n; i++)
-        if (strcmp(s.items[i].key, key) == 0)
-            v = s.items[i].value;
-    roster_stats_free(&s);
-    ASSERT(v != UINT64_MAX);
-    return v;
-}
-
 static void test_slow_receiver_gets_everything(void)
 {
     struct test_node n;
@@ -45,12 +32,12 @@ static void test_slow_receiver_gets_everything(void)
     uint64_t ms = test_now_ms() - t0;
     printf("  %d sends to a 5 us receiver: %llu received, %llu out of order, %llu ms, "
            "held now %llu, ever %llu\n", N, (unsigned long long)got, (unsigned long long)bad,
-           (unsigned long long)ms, (unsigned long long)stat_of(a, "messages_held"),
-           (unsigned long long)stat_of(a, "messages_held_total"));
+           (unsigned long long)ms, (unsigned long long)test_stat(a, "messages_held"),
+           (unsigned long long)test_stat(a, "messages_held_total"));
     ASSERT_U64_EQ(got, N);
     ASSERT_U64_EQ(bad, 0);
-    ASSERT_U64_EQ(stat_of(a, "messages_dropped"), 0);
-    ASSERT(stat_of(a, "messages_held_total") > 0); /* the node did hold some back */
+    ASSERT_U64_EQ(test_stat(a, "messages_dropped"), 0);
+    ASSERT(test_stat(a, "messages_held_total") > 0); /* the node did hold some back */
     roster_close(a);
     test_node_stop_ok(&n);
 }
@@ -82,9 +69,9 @@ static void test_stalled_sender_released_by_death(void)
     slowrx_kill(&rx);
     r = roster_send(a, roster_self(a), rx.self, m, sizeof m, ROSTER_SEND_CONFIRM, 30000);
     ASSERT_EQ(r, ROSTER_ENOPROC);
-    ASSERT_U64_EQ(stat_of(a, "messages_held"), 0);
-    ASSERT_U64_EQ(stat_of(a, "senders_paused"), 0);
-    ASSERT(stat_of(a, "messages_dropped") > 0); /* those held for the dead pid */
+    ASSERT_U64_EQ(test_stat(a, "messages_held"), 0);
+    ASSERT_U64_EQ(test_stat(a, "senders_paused"), 0);
+    ASSERT(test_stat(a, "messages_dropped") > 0); /* those held for the dead pid */
     roster_close(a);
     test_node_stop_ok(&n);
 }
@@ -110,11 +97,11 @@ static void test_dropping_sender_drops(void)
     for (int i = 0; i < 20000; i++)
         ASSERT_EQ(roster_send(d, roster_self(d), rx.self, m, sizeof m, 0, 30000), 0);
     ASSERT_EQ(roster_flush(d, 30000), 0);
-    uint64_t dropped = stat_of(a, "messages_dropped");
+    uint64_t dropped = test_stat(a, "messages_dropped");
     printf("  dropped %llu of 40000\n", (unsigned long long)dropped);
     ASSERT(dropped > 30000); /* 1 MiB of mailbox takes ~1,000 of them, the socket a few */
-    ASSERT_U64_EQ(stat_of(a, "messages_held"), 0);
-    ASSERT_U64_EQ(stat_of(a, "senders_paused"), 0);
+    ASSERT_U64_EQ(test_stat(a, "messages_held"), 0);
+    ASSERT_U64_EQ(test_stat(a, "senders_paused"), 0);
     /* a confirmed dropping send says so */
     ASSERT_EQ(roster_send(a, roster_self(a), rx.self, m, sizeof m,
                           ROSTER_SEND_CONFIRM | ROSTER_SEND_DROP, 5000),
@@ -162,7 +149,7 @@ static void test_publish_loop_pipelined(void)
         ASSERT_U64_EQ(next, N);
         roster_close(m[j]);
     }
-    ASSERT_U64_EQ(stat_of(a, "messages_dropped"), 0);
+    ASSERT_U64_EQ(test_stat(a, "messages_dropped"), 0);
     roster_close(a);
     test_node_stop_ok(&n);
 }

@@ -131,19 +131,6 @@ static void test_confirm_errors(void)
     test_node_stop_ok(&n);
 }
 
-static uint64_t stat_of(roster_client *c, const char *key)
-{
-    roster_stats s;
-    ASSERT_EQ(roster_status(c, &s, 5000), 0);
-    uint64_t v = UINT64_MAX;
-    for (size_t i = 0; i < s.n; i++)
-        if (strcmp(s.items[i].key, key) == 0)
-            v = s.items[i].value;
-    roster_stats_free(&s);
-    ASSERT(v != UINT64_MAX);
-    return v;
-}
-
 static void test_too_big(void)
 {
     struct test_node n;
@@ -162,7 +149,7 @@ static void test_too_big(void)
     roster_buf reply;
     ASSERT_EQ(roster_call(a, roster_self(a), pb, big, 1001, &reply, NULL, 5000),
               ROSTER_ETOOBIG);
-    ASSERT_EQ(stat_of(a, "messages_dropped"), 0);
+    ASSERT_EQ(test_stat(a, "messages_dropped"), 0);
     roster_event ev;
     NEXT(b, &ev);
     ASSERT_EQ(ev.meta.len, 1000);

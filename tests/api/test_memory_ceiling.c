@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "node.h"
+#include "rclient.h"
 #include "roster.h"
 #include "test.h"
 
@@ -20,19 +21,6 @@ static roster_client *conn(const struct test_node *n)
     return c;
 }
 
-static uint64_t stat_of(roster_client *c, const char *key)
-{
-    roster_stats st;
-    ASSERT_EQ(roster_status(c, &st, 5000), 0);
-    uint64_t v = UINT64_MAX;
-    for (size_t i = 0; i < st.n; i++)
-        if (!strcmp(st.items[i].key, key))
-            v = st.items[i].value;
-    roster_stats_free(&st);
-    ASSERT(v != UINT64_MAX);
-    return v;
-}
-
 static void test_ceiling(void)
 {
     struct test_node n;
@@ -40,9 +28,9 @@ static void test_ceiling(void)
     test_node_start(&n, args);
     roster_client *c = conn(&n);
     roster_pid me = roster_self(c);
-    ASSERT_U64_EQ(stat_of(c, "memory_max"), 16777216);
-    ASSERT_U64_EQ(stat_of(c, "memory_full"), 0);
-    ASSERT(stat_of(c, "memory_bytes") > 0);
+    ASSERT_U64_EQ(test_stat(c, "memory_max"), 16777216);
+    ASSERT_U64_EQ(test_stat(c, "memory_full"), 0);
+    ASSERT(test_stat(c, "memory_bytes") > 0);
     ASSERT_EQ(roster_join(c, "default", "g", 1, me, NULL, 0, 5000), 0);
     static char meta[60000];
     memset(meta, 'm', sizeof meta);
@@ -57,8 +45,8 @@ static void test_ceiling(void)
     ASSERT_EQ(r, ROSTER_ENOMEM);
     ASSERT(i > 100); /* ~16 MiB of entries went in first */
     ASSERT(strstr(roster_errdetail(c), "memory ceiling"));
-    ASSERT_U64_EQ(stat_of(c, "memory_full"), 1);
-    ASSERT(stat_of(c, "memory_refusals") >= 1);
+    ASSERT_U64_EQ(test_stat(c, "memory_full"), 1);
+    ASSERT(test_stat(c, "memory_refusals") >= 1);
     /* rosterctl status --json says so too */
     char out[8192];
     const char *ctl[] = {ROSTERCTL_PATH, "--socket", n.sock, "--json", "status", NULL};
@@ -86,7 +74,7 @@ static void test_ceiling(void)
         snprintf(name, sizeof name, "n%d", k);
         ASSERT_EQ(roster_unregister(c, "default", name, strlen(name), 5000), 0);
     }
-    ASSERT_U64_EQ(stat_of(c, "memory_full"), 0);
+    ASSERT_U64_EQ(test_stat(c, "memory_full"), 0);
     ASSERT_EQ(roster_register(c, "default", "again", 5, me, NULL, 0, NULL, 5000), 0);
     ASSERT_EQ(roster_join(c, "default", "g2", 2, me, NULL, 0, 5000), 0);
     roster_close(d);

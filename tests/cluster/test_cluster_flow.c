@@ -12,19 +12,6 @@
 #include "slowrx.h"
 #include "test.h"
 
-static uint64_t stat_of(roster_client *c, const char *key)
-{
-    roster_stats s;
-    ASSERT_EQ(roster_status(c, &s, 5000), 0);
-    uint64_t v = UINT64_MAX;
-    for (size_t i = 0; i < s.n; i++)
-        if (strcmp(s.items[i].key, key) == 0)
-            v = s.items[i].value;
-    roster_stats_free(&s);
-    ASSERT(v != UINT64_MAX);
-    return v;
-}
-
 static void test_slow_remote_receiver_gets_everything(void)
 {
     char why[160];
@@ -50,15 +37,15 @@ static void test_slow_remote_receiver_gets_everything(void)
            "%llu ms; held on a %llu, on b %llu\n",
            N, (unsigned long long)got, (unsigned long long)bad,
            (unsigned long long)(test_now_ms() - t0),
-           (unsigned long long)stat_of(ca, "messages_held_total"),
-           (unsigned long long)stat_of(cb, "messages_held_total"));
+           (unsigned long long)test_stat(ca, "messages_held_total"),
+           (unsigned long long)test_stat(cb, "messages_held_total"));
     ASSERT_U64_EQ(got, N);
     ASSERT_U64_EQ(bad, 0);
-    ASSERT_U64_EQ(stat_of(ca, "messages_dropped"), 0);
-    ASSERT_U64_EQ(stat_of(cb, "messages_dropped"), 0);
-    ASSERT(stat_of(cb, "messages_held_total") > 0);
-    ASSERT_U64_EQ(stat_of(ca, "messages_held"), 0);
-    ASSERT_U64_EQ(stat_of(cb, "messages_held"), 0);
+    ASSERT_U64_EQ(test_stat(ca, "messages_dropped"), 0);
+    ASSERT_U64_EQ(test_stat(cb, "messages_dropped"), 0);
+    ASSERT(test_stat(cb, "messages_held_total") > 0);
+    ASSERT_U64_EQ(test_stat(ca, "messages_held"), 0);
+    ASSERT_U64_EQ(test_stat(cb, "messages_held"), 0);
     roster_close(ca);
     roster_close(other);
     roster_close(cb);
@@ -99,12 +86,12 @@ static void test_remote_receiver_killed(void)
                           30000),
               0);
     uint64_t end = test_now_ms() + 30000;
-    while ((stat_of(ca, "messages_held") || stat_of(ca, "senders_paused")) &&
+    while ((test_stat(ca, "messages_held") || test_stat(ca, "senders_paused")) &&
            test_now_ms() < end) {
         ASSERT_EQ(roster_ping(ca, 5000), 0);
     }
-    ASSERT_U64_EQ(stat_of(ca, "messages_held"), 0);
-    ASSERT_U64_EQ(stat_of(ca, "senders_paused"), 0);
+    ASSERT_U64_EQ(test_stat(ca, "messages_held"), 0);
+    ASSERT_U64_EQ(test_stat(ca, "senders_paused"), 0);
     roster_buf reply;
     ASSERT_EQ(roster_call(ca, roster_self(ca), rx.self, "x", 1, &reply, NULL, 30000),
               ROSTER_ENOPROC);
@@ -159,7 +146,7 @@ static void test_other_receivers_not_held(void)
         more++;
     ASSERT_EQ(r, ROSTER_EAGAIN);
     ASSERT(more < 2048);
-    ASSERT_U64_EQ(stat_of(s2, "messages_dropped"), 0);
+    ASSERT_U64_EQ(test_stat(s2, "messages_dropped"), 0);
     slowrx_kill(&idle);
     roster_close(s1);
     roster_close(s2);

@@ -545,7 +545,7 @@ static void wait_relayed(struct relay *r, const struct cl_node *a, const struct 
 
 #define TABLE "roster_tls_test"
 
-static void nft_drop(void) { cl_sh("nft delete table inet " TABLE " 2>/dev/null"); }
+static void nft_drop(void) { cl_nft_heal(TABLE); }
 
 static void nft_drop_cb(void *arg)
 {
@@ -557,19 +557,12 @@ static void nft_drop_cb(void *arg)
  * relay's 127.0.0.9. */
 static int only_through_relay(const char *a_addr, const char *b_addr)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "nft -f - <<'EOF'\n"
-             "table inet " TABLE " {\n"
-             "  chain out {\n"
-             "    type filter hook output priority 0; policy accept;\n"
+    char rules[256];
+    snprintf(rules, sizeof rules,
              "    ip daddr 127.0.0.1 tcp dport %s drop\n"
-             "    ip saddr != 127.0.0.9 ip daddr 127.0.0.2 tcp dport %s drop\n"
-             "  }\n"
-             "}\n"
-             "EOF",
+             "    ip saddr != 127.0.0.9 ip daddr 127.0.0.2 tcp dport %s drop",
              strrchr(a_addr, ':') + 1, strrchr(b_addr, ':') + 1);
-    return cl_sh(cmd);
+    return cl_nft_drop(TABLE, rules);
 }
 
 static void test_tls_link_on_the_wire(void)

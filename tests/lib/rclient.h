@@ -3,6 +3,9 @@
 #ifndef ROSTER_TESTS_RCLIENT_H
 #define ROSTER_TESTS_RCLIENT_H
 
+#include <stdint.h>
+#include <string.h>
+
 #include <roster.h>
 
 #include "node.h"
@@ -38,6 +41,35 @@ static inline roster_client *test_connect_with(const struct test_node *n, size_t
 static inline roster_client *test_connect(const struct test_node *n)
 {
     return test_connect_with(n, 0, 0);
+}
+
+/* test_stat is the node statistic key as c's node reports it (roster_status); the test
+ * fails if the node has no such statistic. */
+static inline uint64_t test_stat(roster_client *c, const char *key)
+{
+    roster_stats st;
+    ASSERT_EQ(roster_status(c, &st, 5000), 0);
+    uint64_t v = UINT64_MAX;
+    for (size_t i = 0; i < st.n; i++)
+        if (strcmp(st.items[i].key, key) == 0)
+            v = st.items[i].value;
+    roster_stats_free(&st);
+    ASSERT(v != UINT64_MAX);
+    return v;
+}
+
+/* test_stat_at is test_stat through a connection of its own to the node at sock (a test
+ * whose clients run as other users asks as itself). */
+static inline uint64_t test_stat_at(const char *sock, const char *key)
+{
+    roster_options o;
+    roster_options_init(&o);
+    o.socket_path = sock;
+    roster_client *c = NULL;
+    ASSERT_EQ(roster_connect(&c, &o), 0);
+    uint64_t v = test_stat(c, key);
+    roster_close(c);
+    return v;
 }
 
 #endif
