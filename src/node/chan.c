@@ -117,31 +117,6 @@ static void on_retry(uv_timer_t *t)
     rsd_perform(n);
 }
 
-static ssize_t send_with_fd(int sock, const uint8_t *p, size_t len, int fd)
-{
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
-    } cm;
-    memset(&cm, 0, sizeof cm);
-    struct iovec iov = {(void *)p, len};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-                        .msg_controllen = sizeof cm.b};
-    struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(h), &fd, sizeof fd);
-    for (;;) {
-        ssize_t r = sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (r >= 0)
-            return r;
-        if (errno == EINTR)
-            continue;
-        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-    }
-}
-
 int rsd_chan_write(struct rs_conn *c, size_t *done, size_t *limit)
 {
     size_t len = c->out.len;
@@ -167,7 +142,7 @@ int rsd_chan_write(struct rs_conn *c, size_t *done, size_t *limit)
         int sock = -1;
         if (uv_fileno((uv_handle_t *)&c->h.stream, &sock) != 0)
             return -EBADF;
-        ssize_t r = send_with_fd(sock, c->out.data + *done, end - *done, c->ends[0].fd);
+        ssize_t r = rsd_send_fd(sock, c->out.data + *done, end - *done, c->ends[0].fd);
         if (r < 0)
             return (int)r;
         if (r == 0) {

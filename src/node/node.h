@@ -148,6 +148,10 @@ int rsd_shm_open(struct rsd *n, size_t size);
 void rsd_shm_close(struct rsd *n);
 struct rs_conn;
 ssize_t rsd_shm_send(struct rs_conn *c, const void *p, size_t len);
+/* rsd_send_fd writes bytes to the non-blocking socket sock with fd attached (SCM_RIGHTS;
+ * fd < 0: none), as rsd_shm_send and the channels' hand-over do: bytes written, 0 when the
+ * socket is full, or -errno. */
+ssize_t rsd_send_fd(int sock, const void *p, size_t len, int fd);
 
 /* chan.c: direct channels. rsd_chan_fd performs RS_OUT_CHANNEL_FD (make the pair, queue
  * an end on the conn at its next output byte); rsd_chan_write writes c's output from

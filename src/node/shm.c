@@ -68,12 +68,8 @@ void rsd_shm_close(struct rsd *n)
     n->shm_fd = -1;
 }
 
-ssize_t rsd_shm_send(struct rs_conn *c, const void *p, size_t len)
+ssize_t rsd_send_fd(int sock, const void *p, size_t len, int fd)
 {
-    int sock = -1;
-    if (uv_fileno((uv_handle_t *)&c->h.stream, &sock) != 0)
-        return -EBADF;
-    int fd = c->node->shm_fd;
     union {
         struct cmsghdr h;
         char b[CMSG_SPACE(sizeof(int))];
@@ -98,4 +94,12 @@ ssize_t rsd_shm_send(struct rs_conn *c, const void *p, size_t len)
             continue;
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
     }
+}
+
+ssize_t rsd_shm_send(struct rs_conn *c, const void *p, size_t len)
+{
+    int sock = -1;
+    if (uv_fileno((uv_handle_t *)&c->h.stream, &sock) != 0)
+        return -EBADF;
+    return rsd_send_fd(sock, p, len, c->node->shm_fd);
 }
